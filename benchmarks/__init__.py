@@ -1,0 +1,13 @@
+"""Benchmarks: pgaurora and a real PostgreSQL 15 side by side, same client, same settings.
+
+    make bench                          # every workload
+    make bench ARGS="select1 --runs 5"  # one workload, more runs
+
+Files:
+    harness.py          starts both servers (PostgreSQL via tests/pgoracle.py, pgaurora via
+                        `pgaurora serve`), runs each workload several times on each, alternating
+    report.py           medians, pgaurora/PostgreSQL ratios, JSON and PNG in benchmarks/results/
+    workloads/          one module per workload: NAME, DESCRIPTION, setup(), run()
+
+These are measurements, not timed tests: nothing here runs under `make test`.
+"""

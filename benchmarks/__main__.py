@@ -1,0 +1,42 @@
+"""`python -m benchmarks [WORKLOAD ...] [--runs N] [--duration S] [--only postgresql|pgaurora]`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from benchmarks import harness, report
+from benchmarks.workloads import WORKLOADS
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("workloads", nargs="*", help=f"default: all of {', '.join(WORKLOADS)}")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--duration", type=float, default=3.0, help="seconds per run")
+    ap.add_argument("--only", choices=("postgresql", "pgaurora"))
+    args = ap.parse_args(argv)
+    names = args.workloads or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload(s): {', '.join(unknown)}")
+    summaries = []
+    with contextlib.ExitStack() as stack:
+        servers = []
+        if args.only != "pgaurora":
+            servers.append(stack.enter_context(harness.postgresql()))
+        if args.only != "postgresql":
+            servers.append(stack.enter_context(harness.pgaurora()))
+        for name in names:
+            workload = WORKLOADS[name]
+            print(f"{name}: {workload.DESCRIPTION}", flush=True)
+            results = harness.run_workload(workload, servers, args.runs, args.duration)
+            summaries.append(report.summarize(name, results))
+    report.print_table(summaries)
+    print(f"\nresults: {report.write(summaries)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Starts PostgreSQL 15 and pgaurora on loopback and runs workloads against both.
+
+Owns server lifecycles for benchmarks and the run loop (runs alternate between the servers so
+that drift on the machine hits both alike). Not the workloads (workloads/), not the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.pgoracle import free_port, start_postgres
+
+
+@dataclass
+class Server:
+    name: str  # "postgresql" or "pgaurora"
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def dsn(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+
+@dataclass
+class RunResult:
+    """One run of one workload on one server: operations per second and latencies (ms)."""
+
+    ops_per_sec: float
+    latencies_ms: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"pgaurora exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)  # bounded poll on an external process
+    raise RuntimeError("pgaurora did not listen in time")
+
+
+@contextmanager
+def postgresql() -> Iterator[Server]:
+    oracle = start_postgres()
+    try:
+        yield Server("postgresql", oracle.port)
+    finally:
+        oracle.stop()
+
+
+@contextmanager
+def pgaurora(extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
+    """`pgaurora serve` (six storage-node processes + the writer) in a temporary data dir."""
+    tmp = tempfile.mkdtemp(prefix="pgaurora-bench-")
+    port, reader_port = free_port(), free_port()
+    exe = os.path.join(os.path.dirname(sys.executable), "pgaurora")
+    log = open(os.path.join(tmp, "serve.log"), "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [exe, "serve", "--data", os.path.join(tmp, "data"), "--port", str(port),
+         "--reader-port", str(reader_port), *extra_args],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        _wait_port(port, proc, 120)
+        yield Server("pgaurora", port)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_workload(workload: Any, servers: list[Server], runs: int, duration: float) -> dict[str, list[RunResult]]:
+    """Runs `workload` `runs` times on each server, alternating; returns results by server name."""
+    results: dict[str, list[RunResult]] = {s.name: [] for s in servers}
+    for server in servers:
+        asyncio.run(workload.setup(server))
+    for i in range(runs):
+        order = servers if i % 2 == 0 else list(reversed(servers))
+        for server in order:
+            result = asyncio.run(workload.run(server, duration))
+            results[server.name].append(result)
+            print(f"  run {i + 1}/{runs} {server.name:<10} {result.ops_per_sec:12.1f} ops/s", flush=True)
+    return results

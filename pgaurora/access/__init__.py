@@ -1,0 +1,1 @@
+"""pgaurora.access — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.catalog — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""Cluster supervisor: starts storage nodes and instances, endpoints, failover, metadata."""

@@ -1,0 +1,1 @@
+"""pgaurora.datatypes — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.executor — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.logstore — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.pagecache — see DESIGN.md §4."""

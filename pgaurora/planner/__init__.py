@@ -1,0 +1,1 @@
+"""pgaurora.planner — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.security — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.server — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.session — see DESIGN.md §4."""

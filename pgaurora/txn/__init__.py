@@ -1,0 +1,1 @@
+"""pgaurora.txn — see DESIGN.md §4."""

@@ -1,0 +1,1 @@
+"""pgaurora.wire — see DESIGN.md §4."""

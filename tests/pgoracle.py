@@ -1,0 +1,120 @@
+"""A real PostgreSQL 15 started for tests and benchmarks: the oracle pgaurora is compared with.
+
+Owns finding the PostgreSQL binaries, initdb into a temporary directory, starting the server on
+an ephemeral loopback port and stopping it by pid. PostgreSQL refuses to run as root, so when
+the tests run as root the server runs as the `postgres` OS user (created by the Debian
+package that the Makefile installs).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+
+def pg_bindir() -> str:
+    """The directory holding initdb/postgres/pg_ctl (Debian keeps them off PATH)."""
+    found = shutil.which("initdb")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if not candidates:
+        raise RuntimeError("PostgreSQL server binaries not found: run `make test` (it installs them)")
+    return os.path.dirname(candidates[0])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class PgOracle:
+    """A running PostgreSQL 15; `dsn` works with psycopg and asyncpg (user postgres, trust)."""
+
+    datadir: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    tmp: tempfile.TemporaryDirectory[str]
+
+    @property
+    def dsn(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM = smart shutdown; sessions end
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.tmp.cleanup()
+
+
+def _demote() -> tuple[list[str], object]:
+    """Command prefix and preexec hook to run as `postgres` when we are root."""
+    if os.geteuid() != 0:
+        return [], None
+    pw = pwd.getpwnam("postgres")
+
+    def preexec() -> None:
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+
+    return [], preexec
+
+
+def start_postgres(extra: tuple[str, ...] = (), timeout: float = 60.0) -> PgOracle:
+    """initdb + start a PostgreSQL on 127.0.0.1 with an ephemeral port; returns when it accepts."""
+    bindir = pg_bindir()
+    tmp = tempfile.TemporaryDirectory(prefix="pgoracle-")
+    os.chmod(tmp.name, 0o777)
+    datadir = os.path.join(tmp.name, "data")
+    _, preexec = _demote()
+    env = dict(os.environ, LC_ALL="C", LANG="C", TZ="UTC", PGTZ="UTC")
+    subprocess.run(
+        [os.path.join(bindir, "initdb"), "-D", datadir, "-U", "postgres", "--auth=trust",
+         "-E", "UTF8", "--locale=C", "--no-sync"],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=preexec, env=env,  # type: ignore[arg-type]
+    )
+    port = free_port()
+    args = [
+        os.path.join(bindir, "postgres"), "-D", datadir, "-p", str(port),
+        "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={tmp.name}",
+        "-c", "fsync=on", "-c", "timezone=UTC", "-c", "max_connections=200",
+        "-c", "logging_collector=off", *extra,
+    ]
+    log = open(os.path.join(tmp.name, "server.log"), "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec, env=env)  # type: ignore[arg-type]
+    oracle = PgOracle(datadir=datadir, port=port, proc=proc, tmp=tmp)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"postgres exited: {open(os.path.join(tmp.name, 'server.log')).read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            ready = subprocess.run(
+                [os.path.join(bindir, "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            if ready.returncode == 0:
+                return oracle
+        except OSError:
+            pass
+        time.sleep(0.05)  # waiting on an external process: bounded poll
+    oracle.stop()
+    raise RuntimeError("postgres did not start in time")
