@@ -7,7 +7,7 @@ import contextlib
 import sys
 
 from benchmarks import harness, report
-from benchmarks.workloads import WORKLOADS
+from benchmarks.workloads import DEFAULT, WORKLOADS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,8 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=3.0, help="seconds per run")
     ap.add_argument("--only", choices=("postgresql", "pgaurora"))
+    ap.add_argument("--bare", action="store_true", help="also run the bare asyncio SELECT 1 server")
     args = ap.parse_args(argv)
-    names = args.workloads or list(WORKLOADS)
+    names = args.workloads or list(DEFAULT)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         ap.error(f"unknown workload(s): {', '.join(unknown)}")
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             servers.append(stack.enter_context(harness.postgresql()))
         if args.only != "postgresql":
             servers.append(stack.enter_context(harness.pgaurora()))
+        if args.bare:
+            servers.append(stack.enter_context(harness.bare()))
         for name in names:
             workload = WORKLOADS[name]
             print(f"{name}: {workload.DESCRIPTION}", flush=True)

@@ -95,6 +95,19 @@ def pgaurora(extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextmanager
+def bare() -> Iterator[Server]:
+    """benchmarks/bare_server.py: the ceiling a Python server can reach with this client."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bare_server", str(port)])
+    try:
+        _wait_port(port, proc, 30)
+        yield Server("bare-asyncio", port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def run_workload(workload: Any, servers: list[Server], runs: int, duration: float) -> dict[str, list[RunResult]]:
     """Runs `workload` `runs` times on each server, alternating; returns results by server name."""
     results: dict[str, list[RunResult]] = {s.name: [] for s in servers}

@@ -40,6 +40,9 @@ def summarize(name: str, results: dict[str, list[RunResult]]) -> dict[str, Any]:
     ours = summary["servers"].get("pgaurora", {}).get("median_ops_per_sec")
     if pg and ours is not None:
         summary["ratio_pgaurora_over_postgresql"] = round(ours / pg, 3)
+    bare = summary["servers"].get("bare-asyncio", {}).get("median_ops_per_sec")
+    if pg and bare is not None:
+        summary["ratio_bare_asyncio_over_postgresql"] = round(bare / pg, 3)
     return summary
 
 

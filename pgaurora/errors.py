@@ -524,3 +524,69 @@ class UndefinedSetting(PgError):
 
 class CantChangeRuntimeParam(PgError):
     sqlstate = "55P02"
+
+
+# Appended by wire/security.
+class BadCopyFileFormat(DataException):
+    sqlstate = "22P04"
+
+
+class FeatureNotSupportedFatal(FatalError):
+    """0A000 that ends the connection (e.g. unsupported frontend protocol at start-up)."""
+
+    sqlstate = "0A000"
+
+
+# Appended by the datatypes/builtins owner: more class 22 conditions used by built-in functions.
+class InvalidArgumentForLogarithm(DataException):
+    sqlstate = "2201E"
+
+
+class InvalidArgumentForPowerFunction(DataException):
+    sqlstate = "2201F"
+
+
+class FloatingPointException(DataException):
+    sqlstate = "22P01"
+
+
+class InvalidDatetimeFormatError(DataException):
+    """22007 raised by to_date/to_timestamp template mismatches (same SQLSTATE as InvalidDatetimeFormat)."""
+
+    sqlstate = "22007"
+
+
+class InvalidPrecedingOrFollowingSize(DataException):
+    sqlstate = "22013"
+
+
+class NullValueNotAllowedError(DataException):
+    sqlstate = "22004"
+
+
+class InvalidArgumentForNtile(DataException):
+    sqlstate = "22014"
+
+
+class ArraySubscriptOutOfRange(DataException):
+    sqlstate = "2202E"
+
+
+class SubstringError(DataException):
+    sqlstate = "22011"
+
+
+class InvalidUseOfEscapeCharacter(DataException):
+    sqlstate = "2200C"
+
+
+class ZeroLengthCharacterString(DataException):
+    sqlstate = "2200F"
+
+
+class InvalidCharacterValueForCast(DataException):
+    sqlstate = "22018"
+
+
+class IntervalFieldOverflow(DataException):
+    sqlstate = "22015"

@@ -1,1 +1,20 @@
-"""pgaurora.access — see DESIGN.md §4."""
+"""pgaurora.access — heaps and B-trees on pages; every change is redo through a MiniTransaction.
+
+    storage.py    Storage: create/open/truncate/drop relations (relation id = metapage page number)
+    heap.py       Heap: insert, scan (batches per page), fetch, update, delete, row locks
+    heaptuple.py  the 32-byte tuple header (xmin, cmin, xmax, cmax, infomask, ctid)
+    relmeta.py    a heap's metapage chain listing its data pages
+    rowcodec.py   rows as msgpack bytes with extensions for Decimal, dates, UUID, Interval, Jsonb
+    btree.py      BTree: insert with split, delete, lookup, range, unique check
+    btreekey.py   key order (NULLS LAST, NaN, mixed numerics) and decoded B-tree nodes
+    vacuum.py     removing dead versions and their index entries
+    txnview.py    XidStatus and the Protocols access expects from txn (which sits above it)
+"""
+
+from pgaurora.access.btree import BTree, UniqueCheck
+from pgaurora.access.heap import Heap
+from pgaurora.access.rowcodec import decode_row, encode_row
+from pgaurora.access.storage import Storage
+from pgaurora.access.txnview import XidStatus
+
+__all__ = ["BTree", "Heap", "Storage", "UniqueCheck", "XidStatus", "decode_row", "encode_row"]

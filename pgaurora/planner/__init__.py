@@ -1,1 +1,21 @@
-"""pgaurora.planner — see DESIGN.md §4."""
+"""pgaurora.planner — SQL text to read-only executor plans.
+
+Files (top-down, in the order a query meets them):
+    parse.py       parse(sql) -> ParsedStatement list (pglast JSON; 42601 with position)
+    plancache.py   the simple-protocol plan cache: literals become parameters of a generic plan
+    planner.py     plan(stmt, catalog, param_types) -> Plan: dispatch, optimizer, packaging
+    select.py      SELECT: FROM/joins, WHERE, GROUP BY, windows, DISTINCT, ORDER BY, LIMIT, set ops, CTEs
+    modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
+    ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
+    alter.py       ALTER TABLE / RENAME
+    explain.py     EXPLAIN [ANALYZE]
+    scope.py       name scopes and correlation (outer references become ExecParams)
+    exprbind.py    expression binding and typing
+    resolve.py     operator/function resolution, coercion, literal typing, common types
+    rules.py       optimizer rules (filter pushdown, index selection, join methods)
+"""
+
+from pgaurora.planner.parse import ParsedStatement, parse, parse_one
+from pgaurora.planner.planner import plan
+
+__all__ = ["ParsedStatement", "parse", "parse_one", "plan"]

@@ -1,1 +1,16 @@
-"""pgaurora.session — see DESIGN.md §4."""
+"""pgaurora.session — per-connection state: transaction blocks, statements, portals, settings.
+
+    session.py       Session: simple Query and the extended protocol (Parse/Bind/Execute/Sync)
+    transaction.py   TransactionBlock: IDLE / IMPLICIT / BLOCK / FAILED, savepoints, lazy begin
+    utility.py       reading the parse trees of statements the session answers itself
+    utility_exec.py  running them: BEGIN/COMMIT/SAVEPOINT, SET/SHOW/RESET, PREPARE/EXECUTE,
+                     DISCARD, CLOSE, LISTEN/NOTIFY, DECLARE/FETCH
+    portals.py       PreparedStatement, Portal and their namespace
+    settings.py      Settings: GUC values, SET LOCAL, transactional undo, ParameterStatus
+    guc_table.py     the parameter definitions (name, type, default, context, GUC_REPORT)
+    engine.py        Engine: the one seam to planner/executor/catalog/txn
+"""
+
+from pgaurora.session.settings import Settings
+
+__all__ = ["Settings"]

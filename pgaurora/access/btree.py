@@ -1,0 +1,600 @@
+"""B-tree indexes: a B+tree of (key, heap tid) entries with right-linked leaves.
+
+Owns searching, inserting (page splits as one MTR), deleting entries, range scans, and the
+unique check. Not key order or node layout (access.btreekey), not heap visibility beyond the
+unique check (the executor fetches heap rows with its snapshot).
+
+    metapage (relation id): special = root u32 | level u16 | key_count u16
+    root ─► internal nodes ─► leaves ─right─► leaves ─right─► ...
+
+Changes run synchronously once every page they may touch is cached: `_sync` retries a
+synchronous attempt after awaiting each missing page, so no other coroutine can change the tree
+half way through a descent or a split (the event loop is the latch). Entries only ever move
+right (splits), so a range scan that paused between batches resumes from its leaf by key.
+Pages are never merged; vacuum removes entries and leaves empty leaves in place.
+
+The unique check runs inside the same synchronous attempt as the insert: it looks at the heap
+tuples of equal keys; a tuple whose inserter or deleter is still running makes the inserter
+wait for that transaction and try again (two sessions inserting the same key: the second waits,
+then gets 23505, or succeeds if the first rolled back).
+"""
+
+from __future__ import annotations
+
+import struct
+from bisect import bisect_left, bisect_right
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pgaurora.access.btreekey import (
+    MAX_KEY,
+    NULL_KEY,
+    Node,
+    has_null,
+    internal_item,
+    leaf_item,
+    node_special,
+    normalize,
+)
+from pgaurora.access.heaptuple import dead_to_all, unpack_header
+from pgaurora.access.rowcodec import decode_row
+from pgaurora.access.txnview import ABORTED, COMMITTED, IN_PROGRESS, TransactionLike, TransactionManagerLike
+from pgaurora.errors import InternalError, ProgramLimitExceeded, UndefinedTable, UniqueViolation
+from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp, encode_delete, encode_image, encode_init, encode_insert
+from pgaurora.pagecache import MiniTransaction, PageCache, PageKind
+
+Tid = tuple[int, int]
+Key = tuple[Any, ...]
+_META = struct.Struct("<IHH")
+MAX_ENTRY = 2704
+CLEANUP_DUPLICATES = 32  # a lookup finding more entries for one key cleans the dead ones out  # PostgreSQL's btree version 4 maximum index row size
+_ATTEMPTS = 10_000
+T = TypeVar("T")
+
+
+def btree_meta_special(special: bytes) -> tuple[int, int, int]:
+    """(root, level, key_count) from a B-tree metapage's special area."""
+    return _META.unpack(special)
+
+
+class _NeedPage(Exception):
+    def __init__(self, page_no: int) -> None:
+        self.page_no = page_no
+
+
+class _NeedXid(Exception):
+    def __init__(self, xid: int) -> None:
+        self.xid = xid
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueCheck:
+    """Asks insert() to enforce uniqueness against live heap tuples of `heap`."""
+
+    txn: TransactionLike
+    heap: Any  # access.heap.Heap
+    constraint: str = ""
+    columns: tuple[str, ...] = ()
+    describe: Callable[[Key], str] | None = None  # the DETAIL text; default "Key (a)=(1) already exists."
+
+    def error(self, key: Key) -> UniqueViolation:
+        if self.describe is not None:
+            detail = self.describe(key)
+        else:
+            cols = ", ".join(self.columns)
+            vals = ", ".join("null" if v is None else str(v) for v in key)
+            detail = f"Key ({cols})=({vals}) already exists."
+        return UniqueViolation(
+            f'duplicate key value violates unique constraint "{self.constraint}"',
+            detail=detail,
+            constraint=self.constraint or None,
+        )
+
+
+class BTree:
+    """One B-tree index (its id is its metapage's page number)."""
+
+    def __init__(self, cache: PageCache, txns: TransactionManagerLike, rel_id: int) -> None:
+        self.cache = cache
+        self.txns = txns
+        self.rel_id = rel_id
+        self.name = ""  # for messages; the catalog may set it
+        self.root = 0
+        self.level = 0
+        self.key_count = 0
+        self._cleaned: dict[int, int] = {}  # leaf -> horizon of its last cleanup in lookup()
+
+    def __repr__(self) -> str:
+        return f"BTree({self.rel_id}, root={self.root}, level={self.level})"
+
+    @staticmethod
+    def log_empty(mtr: MiniTransaction, rel_id: int, root: int, key_count: int) -> None:
+        """Logs a metapage pointing at an empty root leaf."""
+        mtr.log(rel_id, RedoOp.INIT, encode_init(PageKind.BTREE_META, _META.pack(root, 0, key_count)))
+        mtr.log(root, RedoOp.INIT, encode_init(PageKind.BTREE_LEAF, node_special(0, 0)))
+
+    def forget(self) -> None:
+        self.root = 0
+
+    # -- synchronous attempts ------------------------------------------------------------------------
+
+    async def _sync(self, attempt: Callable[[], T], txn: TransactionLike | None = None) -> T:
+        """Runs `attempt` until it needs no page it lacks and no transaction to finish."""
+        for _ in range(_ATTEMPTS):
+            try:
+                return attempt()
+            except _NeedPage as need:
+                page = await self.cache.read_optional(need.page_no)
+                if page is None:
+                    raise UndefinedTable(f"index {self.rel_id} does not exist") from None
+            except _NeedXid as need:
+                if txn is None:
+                    raise InternalError("B-tree wait without a transaction") from None
+                await self.txns.wait_for_xid(txn, need.xid)
+        raise InternalError(f"B-tree {self.rel_id}: could not complete an operation")
+
+    def _page(self, page_no: int) -> Page:
+        page = self.cache.get(page_no)
+        if page is None:
+            raise _NeedPage(page_no)
+        return page
+
+    def _node(self, page_no: int) -> Node:
+        node = self.cache.derived.get(page_no)
+        if type(node) is not Node:
+            page = self._page(page_no)
+            if page.kind != PageKind.BTREE_LEAF and page.kind != PageKind.BTREE_INTERNAL:
+                raise UndefinedTable(f"index {self.rel_id} does not exist")
+            node = Node(page)
+            self.cache.derived[page_no] = node
+        else:
+            self.cache.get(page_no)  # keeps it recently used
+        return node
+
+    def _load_meta(self) -> None:
+        page = self._page(self.rel_id)
+        if page.kind != PageKind.BTREE_META:
+            raise UndefinedTable(f"index {self.rel_id} does not exist")
+        self.root, self.level, self.key_count = _META.unpack(page.special)
+
+    def _descend(self, search: tuple[Any, ...], path: list[int] | None = None) -> int:
+        """The leaf whose range holds `search` (an entry or a key prefix); fills `path` with its ancestors."""
+        if not self.root:
+            self._load_meta()
+        page_no = self.root
+        while True:
+            node = self._node(page_no)
+            if node.level == 0:
+                return page_no
+            if path is not None:
+                path.append(page_no)
+            page_no = node.children[bisect_right(node.entries, search) - 1]
+
+    # -- insert --------------------------------------------------------------------------------------
+
+    async def insert(self, key: Key, tid: Tid, unique: UniqueCheck | None = None) -> None:
+        """Adds (key, tid); with `unique`, raises 23505 if a live tuple has an equal key."""
+        key = tuple(key)
+        tid = (tid[0], tid[1])
+        item = leaf_item(key, tid)
+        if len(item) > MAX_ENTRY:
+            suffix = f' for index "{self.name}"' if self.name else ""
+            raise ProgramLimitExceeded(
+                f"index row size {len(item)} exceeds btree version 4 maximum {MAX_ENTRY}{suffix}"
+            )
+        entry = normalize(key) + tid
+        check = unique if unique is not None and not has_null(key) else None
+
+        def attempt() -> None:
+            if check is not None:
+                conflict = self._find_conflict(check.txn, check.heap, key, tid)
+                if conflict is not None:
+                    raise check.error(key)
+            path: list[int] = []
+            leaf = self._descend(entry, path)
+            # Every page a split may touch must be cached before the first redo is logged.
+            for page_no in path:
+                self._page(page_no)
+            self._page(self.rel_id)
+            with self.cache.mtr() as mtr:
+                self._insert_into(mtr, leaf, path, entry, item)
+
+        await self.cache.room()
+        await self._sync(attempt, check.txn if check is not None else None)
+
+    def _insert_into(
+        self, mtr: MiniTransaction, page_no: int, path: list[int], entry: tuple[Any, ...], item: bytes
+    ) -> None:
+        node = self._node(page_no)
+        page = mtr.page(page_no)
+        pos = bisect_left(node.entries, entry)
+        if pos < len(node.entries) and node.entries[pos] == entry:
+            return  # already there (idempotent)
+        if node.free_space() < len(item) and node.level == 0 and self._drop_dead(mtr, page_no, node):
+            pos = bisect_left(node.entries, entry)
+        if node.free_space() >= len(item):
+            mtr.log(page_no, RedoOp.INSERT, encode_insert(pos, item))
+            # Keep the decoded node current instead of decoding the page again.
+            node.entries.insert(pos, entry)
+            node.raw.insert(pos, decode_row(item))
+            node.used += len(item) + 4
+            self.cache.derived[page_no] = node
+            return
+        self._split(mtr, page_no, page, node, path, pos, item)
+
+    def _worth_cleaning(self, page_no: int) -> bool:
+        """False when this leaf was already cleaned at the current vacuum horizon."""
+        horizon = self.txns.oldest_xmin()
+        if self._cleaned.get(page_no) == horizon:
+            return False
+        if len(self._cleaned) > 10_000:
+            self._cleaned.clear()
+        self._cleaned[page_no] = horizon
+        return True
+
+    def _drop_dead(self, mtr: MiniTransaction, page_no: int, node: Node) -> bool:
+        """Before splitting a full leaf, deletes its entries whose heap tuples are dead to everyone
+        (PostgreSQL's simple deletion): hot keys updated over and over stay one leaf wide.
+        Only heap pages already cached are looked at."""
+        horizon = self.txns.oldest_xmin()
+        status = self.txns.status
+        get = self.cache.get
+        doomed = []
+        for i, raw in enumerate(node.raw):
+            heap_page = get(raw[-2])
+            if heap_page is None or heap_page.kind != PageKind.HEAP:
+                continue
+            slot = raw[-1]
+            if slot < len(heap_page.items) and dead_to_all(heap_page.items[slot], status, horizon):
+                doomed.append(i)
+        if not doomed:
+            return False
+        for i in reversed(doomed):
+            mtr.log(page_no, RedoOp.DELETE, encode_delete(i))
+            del node.entries[i]
+            del node.raw[i]
+        node.used = mtr.page(page_no).used_space()
+        self.cache.derived[page_no] = node
+        return True
+
+    def _split(
+        self, mtr: MiniTransaction, page_no: int, page: Page, node: Node, path: list[int], pos: int, item: bytes
+    ) -> None:
+        items = list(page.items)
+        items.insert(pos, item)
+        raws = list(node.raw)
+        raws.insert(pos, decode_row(item))
+        mid = _split_point(items)
+        level = node.level
+        right_no = self.cache.control.allocate_page()
+        kind = PageKind.BTREE_LEAF if level == 0 else PageKind.BTREE_INTERNAL
+        if level == 0:
+            right_items = items[mid:]
+            sep_raw = raws[mid]  # (key..., page, slot)
+            sep_key, sep_tid = sep_raw[:-2], (sep_raw[-2], sep_raw[-1])
+        else:
+            # The middle entry moves up; its child becomes the right node's -infinity child.
+            sep_raw = raws[mid]  # (key..., page, slot, child)
+            sep_key, sep_tid = sep_raw[:-3], (sep_raw[-3], sep_raw[-2])
+            right_items = [internal_item(None, None, sep_raw[-1]), *items[mid + 1 :]]
+        left = Page(kind, node_special(right_no, level), items[:mid], page.lsn)
+        right = Page(kind, node_special(node.right, level), right_items, page.lsn)
+        mtr.log(right_no, RedoOp.IMAGE, encode_image(right))
+        mtr.log(page_no, RedoOp.IMAGE, encode_image(left))
+        up_item = internal_item(sep_key, sep_tid, right_no)
+        up_entry = normalize(sep_key) + sep_tid
+        if path:
+            parent = path[-1]
+            parent_node = self._node(parent)
+            parent_page = mtr.page(parent)
+            ppos = bisect_right(parent_node.entries, up_entry)
+            if parent_page.free_space() >= len(up_item):
+                mtr.log(parent, RedoOp.INSERT, encode_insert(ppos, up_item))
+            else:
+                self._split(mtr, parent, parent_page, parent_node, path[:-1], ppos, up_item)
+            return
+        # The root split: a new root above the two halves.
+        new_root = self.cache.control.allocate_page()
+        root_page = Page(PageKind.BTREE_INTERNAL, node_special(0, level + 1), [internal_item(None, None, page_no), up_item])
+        mtr.log(new_root, RedoOp.IMAGE, encode_image(root_page))
+        mtr.log(self.rel_id, RedoOp.SPECIAL, _META.pack(new_root, level + 1, self.key_count))
+        self.root = new_root
+        self.level = level + 1
+
+    # -- bulk build ----------------------------------------------------------------------------------
+
+    async def bulk_load(
+        self, entries: list[tuple[Key, Tid]], unique: UniqueCheck | None = None, fill: float = 0.9
+    ) -> None:
+        """CREATE INDEX: builds an empty index from `entries` bottom-up (sorted, leaves packed to
+        `fill`, one IMAGE record per page) instead of one insert per entry. With `unique`, equal
+        keys of two live tuples raise 23505 (running inserters are waited for)."""
+        await self._sync(self._load_meta)
+        root_node = await self._sync(lambda: self._node(self.root))
+        if self.level != 0 or root_node.entries:
+            for key, tid in entries:
+                await self.insert(key, tid, unique)
+            return
+        rows = sorted(
+            ((normalize(tuple(key)) + (tid[0], tid[1]), leaf_item(tuple(key), (tid[0], tid[1]))) for key, tid in entries),
+            key=lambda pair: pair[0],
+        )
+        for _, item in rows:
+            if len(item) > MAX_ENTRY:
+                suffix = f' for index "{self.name}"' if self.name else ""
+                raise ProgramLimitExceeded(
+                    f"index row size {len(item)} exceeds btree version 4 maximum {MAX_ENTRY}{suffix}"
+                )
+        if unique is not None:
+            await self._check_bulk_unique(rows, unique)
+        if not rows:
+            return
+        budget = int((PAGE_SIZE - 64) * fill)
+        control = self.cache.control
+        # level 0: (first entry, items) per leaf
+        level_pages: list[tuple[tuple[Any, ...], list[bytes]]] = []
+        current: list[bytes] = []
+        used = 0
+        for _, item in rows:
+            if current and used + len(item) + 4 > budget:
+                level_pages.append((decode_row(current[0]), current))
+                current, used = [], 0
+            current.append(item)
+            used += len(item) + 4
+        level_pages.append((decode_row(current[0]), current))
+        level = 0
+        numbers = await self._write_level(level_pages, level, control)
+        while len(numbers) > 1:
+            level += 1
+            uppers: list[tuple[tuple[Any, ...], list[bytes]]] = []
+            current, used = [], 0
+            first: tuple[Any, ...] = ()
+            for (low, _), child in zip(level_pages, numbers, strict=True):
+                # `low` = (key..., page, slot) of the child's first leaf entry: its separator
+                item = internal_item(low[:-2], (low[-2], low[-1]), child)
+                if current and used + len(item) + 4 > budget:
+                    uppers.append((first, current))
+                    current, used = [], 0
+                if not current:
+                    first = low
+                    item = internal_item(None, None, child)  # -infinity within its node
+                current.append(item)
+                used += len(item) + 4
+            uppers.append((first, current))
+            level_pages = uppers
+            numbers = await self._write_level(level_pages, level, control)
+        await self.cache.read(self.rel_id)
+        with self.cache.mtr() as mtr:
+            mtr.log(self.rel_id, RedoOp.SPECIAL, _META.pack(numbers[0], level, self.key_count))
+        self.root, self.level = numbers[0], level
+
+    async def _write_level(
+        self, pages: list[tuple[tuple[Any, ...], list[bytes]]], level: int, control: Any
+    ) -> list[int]:
+        numbers = [control.allocate_page() for _ in pages]
+        kind = PageKind.BTREE_LEAF if level == 0 else PageKind.BTREE_INTERNAL
+        for i, (_, items) in enumerate(pages):
+            await self.cache.room()
+            right = numbers[i + 1] if i + 1 < len(numbers) else 0
+            with self.cache.mtr() as mtr:
+                mtr.log(numbers[i], RedoOp.IMAGE, encode_image(Page(kind, node_special(right, level), items)))
+        return numbers
+
+    async def _check_bulk_unique(self, rows: list[tuple[tuple[Any, ...], bytes]], unique: UniqueCheck) -> None:
+        i = 0
+        while i < len(rows):
+            j = i + 1
+            key = rows[i][0][:-2]
+            while j < len(rows) and rows[j][0][:-2] == key:
+                j += 1
+            if j - i > 1 and NULL_KEY not in key:
+                tids = [(entry[-2], entry[-1]) for entry, _ in rows[i:j]]
+
+                def live_count(tids: list[Tid] = tids) -> int:
+                    return sum(1 for tid in tids if self._live_for_unique(unique.txn, tid))
+
+                if await self._sync(live_count, unique.txn) > 1:
+                    raw = decode_row(rows[i][1])
+                    raise unique.error(raw[:-2])
+            i = j
+
+    # -- delete --------------------------------------------------------------------------------------
+
+    async def delete(self, key: Key, tid: Tid) -> bool:
+        """Removes (key, tid); False if it was not there."""
+        entry = normalize(tuple(key)) + (tid[0], tid[1])
+
+        def attempt() -> bool:
+            leaf = self._descend(entry)
+            node = self._node(leaf)
+            pos = bisect_left(node.entries, entry)
+            if pos >= len(node.entries) or node.entries[pos] != entry:
+                return False
+            with self.cache.mtr() as mtr:
+                mtr.log(leaf, RedoOp.DELETE, encode_delete(pos))
+            del node.entries[pos]
+            del node.raw[pos]
+            node.used = self.cache.get(leaf).used_space()  # type: ignore[union-attr]
+            self.cache.derived[leaf] = node
+            return True
+
+        return await self._sync(attempt)
+
+    async def remove_tids(self, dead: set[Tid]) -> int:
+        """Vacuum: deletes every entry pointing at a tid in `dead`; returns how many."""
+        removed = 0
+        page_no = await self._sync(lambda: self._descend(()))
+        while page_no:
+            node = await self._sync(lambda p=page_no: self._node(p))  # type: ignore[misc]
+            doomed = [i for i, raw in enumerate(node.raw) if (raw[-2], raw[-1]) in dead]
+            if doomed:
+                with self.cache.mtr() as mtr:
+                    for i in reversed(doomed):
+                        mtr.log(page_no, RedoOp.DELETE, encode_delete(i))
+                removed += len(doomed)
+            page_no = node.right
+        return removed
+
+    # -- search --------------------------------------------------------------------------------------
+
+    def _leaf_walk(
+        self, start: tuple[Any, ...], stop: tuple[Any, ...], limit: int
+    ) -> tuple[list[tuple[Key, Tid]], tuple[Any, ...] | None]:
+        """Entries from `start` (inclusive) up to `stop` (exclusive): (batch, where to resume or None)."""
+        leaf = self._descend(start)
+        for _ in range(_ATTEMPTS):
+            node = self._node(leaf)
+            entries = node.entries
+            lo = bisect_left(entries, start)
+            hi = bisect_left(entries, stop, lo)
+            if hi - lo > limit:
+                hi = lo + limit
+            batch = [(raw[:-2], (raw[-2], raw[-1])) for raw in node.raw[lo:hi]]
+            if hi < len(entries):
+                if batch and hi - lo == limit:
+                    return batch, entries[hi]
+                return batch, None  # reached `stop`
+            if not node.right:
+                return batch, None
+            if batch:
+                return batch, _successor(batch[-1])
+            leaf = node.right
+        raise InternalError("B-tree leaf chain does not end")
+
+    async def range(
+        self,
+        lo: Key | None = None,
+        hi: Key | None = None,
+        lo_inclusive: bool = True,
+        hi_inclusive: bool = True,
+        batch_size: int = 1024,
+    ) -> AsyncIterator[list[tuple[Key, Tid]]]:
+        """Batches of (key, tid) with lo <(=) key <(=) hi in key order; bounds may be key prefixes.
+
+        NULL keys sort last; a range with a lower bound and no upper bound stops at the first
+        NULL in the first key column (further columns' NULLs are the caller's to filter).
+        """
+        if lo is None:
+            start: tuple[Any, ...] = ()
+        else:
+            nlo = normalize(tuple(lo))
+            start = nlo if lo_inclusive else nlo + (MAX_KEY,)
+        if hi is None:
+            stop: tuple[Any, ...] = (MAX_KEY,) if lo is None else (NULL_KEY,)
+        else:
+            nhi = normalize(tuple(hi))
+            stop = nhi + (MAX_KEY,) if hi_inclusive else nhi
+        for _ in range(100_000_000):
+            batch, resume = await self._sync(lambda s=start: self._leaf_walk(s, stop, batch_size))  # type: ignore[misc]
+            if batch:
+                yield batch
+            if resume is None:
+                return
+            start = resume
+
+    async def lookup(self, key: Key) -> list[Tid]:
+        """The tids of every entry whose key equals `key` (a full key or a prefix)."""
+        nk = normalize(tuple(key))
+        stop = nk + (MAX_KEY,)
+
+        def attempt() -> list[Tid]:
+            result: list[Tid] = []
+            leaf = self._descend(nk)
+            for _ in range(_ATTEMPTS):
+                node = self._node(leaf)
+                entries = node.entries
+                lo = bisect_left(entries, nk)
+                hi = bisect_left(entries, stop, lo)
+                if hi - lo > CLEANUP_DUPLICATES and self._worth_cleaning(leaf):
+                    # Many versions of one key (an often-updated row): drop the dead ones now
+                    # rather than make every lookup fetch them (PostgreSQL's kill_prior_tuple).
+                    with self.cache.mtr() as mtr:
+                        if self._drop_dead(mtr, leaf, node):
+                            lo = bisect_left(entries, nk)
+                            hi = bisect_left(entries, stop, lo)
+                for raw in node.raw[lo:hi]:
+                    result.append((raw[-2], raw[-1]))
+                if hi < len(entries) or not node.right:
+                    return result
+                leaf = node.right
+            raise InternalError("B-tree leaf chain does not end")
+
+        return await self._sync(attempt)
+
+    async def entries(self) -> list[tuple[Key, Tid]]:
+        """Every entry in order (tests, vacuum, amcheck-style verification)."""
+        result: list[tuple[Key, Tid]] = []
+        async for batch in self.range():
+            result.extend(batch)
+        return result
+
+    # -- unique check --------------------------------------------------------------------------------
+
+    async def find_conflict(self, txn: TransactionLike, heap: Any, key: Key, tid: Tid | None = None) -> Tid | None:
+        """The tid of a live tuple with an equal key (waiting for running inserters/deleters), or None."""
+        key = tuple(key)
+        if has_null(key):
+            return None
+        return await self._sync(lambda: self._find_conflict(txn, heap, key, tid), txn)
+
+    def _live_for_unique(self, txn: TransactionLike, tid: Tid) -> bool:
+        """Does the heap tuple at `tid` count against a new equal key? (SnapshotDirty-like: raises
+        _NeedXid for a running inserter or deleter of another transaction, _NeedPage if not cached.)"""
+        page = self.cache.get(tid[0])
+        if page is None:
+            raise _NeedPage(tid[0])
+        if tid[1] >= len(page.items) or not page.items[tid[1]]:
+            return False
+        status = self.txns.status
+        is_own = txn.is_own
+        xmin, _, xmax, _, _, _, _ = unpack_header(page.items[tid[1]], 0)
+        if not is_own(xmin):
+            state = status(xmin)
+            if state == IN_PROGRESS:
+                raise _NeedXid(xmin)
+            if state != COMMITTED:
+                return False  # inserter aborted
+        if xmax == 0:
+            return True
+        if is_own(xmax):
+            return False  # we deleted it
+        state = status(xmax)
+        if state == IN_PROGRESS:
+            raise _NeedXid(xmax)
+        return state == ABORTED
+
+    def _find_conflict(self, txn: TransactionLike, heap: Any, key: Key, own_tid: Tid | None) -> Tid | None:
+        nk = normalize(key)
+        stop = nk + (MAX_KEY,)
+        leaf = self._descend(nk)
+        for _ in range(_ATTEMPTS):
+            node = self._node(leaf)
+            entries = node.entries
+            lo = bisect_left(entries, nk)
+            hi = bisect_left(entries, stop, lo)
+            for raw in node.raw[lo:hi]:
+                tid = (raw[-2], raw[-1])
+                if tid != own_tid and self._live_for_unique(txn, tid):
+                    return tid
+            if hi < len(entries) or not node.right:
+                return None
+            leaf = node.right
+        raise InternalError("B-tree leaf chain does not end")
+
+
+def _split_point(items: list[bytes]) -> int:
+    """The index that splits `items` into halves of about equal bytes (each side non-empty)."""
+    total = sum(map(len, items)) + 4 * len(items)
+    acc = 0
+    for i, item in enumerate(items):
+        acc += len(item) + 4
+        if acc * 2 >= total:
+            return max(1, min(i + 1, len(items) - 1))
+    return len(items) // 2
+
+
+def _successor(last: tuple[Key, Tid]) -> tuple[Any, ...]:
+    key, tid = last
+    return normalize(key) + (tid[0], tid[1], MAX_KEY)
+

@@ -1,0 +1,131 @@
+"""B-tree keys and node images: key order (NULLS LAST, NaN above numbers, C collation) and decoding.
+
+Owns how index keys compare and how a B-tree page's items decode into search lists. Not the tree
+algorithms (access.btree).
+
+A key is a tuple of datatypes values. For searching, it is "normalized" once: None becomes
+NULL_KEY (above every value) and a float or numeric NaN becomes NAN_KEY (above every number,
+below NULL), everything else stays itself, so plain tuple comparison in C gives PostgreSQL's
+order: ints, floats and Decimals compare by value, str by code point (= C collation on UTF-8).
+An entry is the normalized key followed by the heap tid, which makes every entry unique:
+
+    leaf item      msgpack(key..., tid page, tid slot)        entry = norm(key) + (page, slot)
+    internal item  msgpack(child)                  (first: -infinity, entry ())
+                   msgpack(key..., page, slot, child)         entry = norm(key) + (page, slot)
+    special        right sibling u32 | level u16   (level 0 = leaf)
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from pgaurora.access.rowcodec import decode_row, encode_row
+from pgaurora.logstore.page import PAGE_SIZE, Page
+
+_SPECIAL = struct.Struct("<IH")
+
+
+class _High:
+    """A sentinel above every ordinary value; `rank` orders the sentinels among themselves."""
+
+    __slots__ = ("rank", "name")
+
+    def __init__(self, rank: int, name: str) -> None:
+        self.rank = rank
+        self.name = name
+
+    def __lt__(self, other: object) -> bool:
+        return isinstance(other, _High) and self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        return not isinstance(other, _High) or self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        return not isinstance(other, _High) or self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        return not isinstance(other, _High) or self.rank >= other.rank
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return self.rank
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NAN_KEY = _High(1, "NAN_KEY")
+NULL_KEY = _High(2, "NULL_KEY")
+MAX_KEY = _High(3, "MAX_KEY")  # above everything: bounds "all entries with this prefix"
+
+
+def normalize(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The search form of a key (or entry)."""
+    for v in key:
+        if v is None or v != v:
+            break
+    else:
+        return key
+    return tuple(NULL_KEY if v is None else (NAN_KEY if v != v else v) for v in key)
+
+
+def has_null(key: tuple[Any, ...]) -> bool:
+    return any(v is None for v in key)
+
+
+def node_special(right: int, level: int) -> bytes:
+    return _SPECIAL.pack(right, level)
+
+
+def parse_special(special: bytes) -> tuple[int, int]:
+    return _SPECIAL.unpack(special)
+
+
+def leaf_item(key: tuple[Any, ...], tid: tuple[int, int]) -> bytes:
+    return encode_row((*key, tid[0], tid[1]))
+
+
+def internal_item(entry_key: tuple[Any, ...] | None, tid: tuple[int, int] | None, child: int) -> bytes:
+    if entry_key is None or tid is None:
+        return encode_row((child,))
+    return encode_row((*entry_key, tid[0], tid[1], child))
+
+
+class Node:
+    """A decoded B-tree page; kept in the page cache's derived slot until the page changes."""
+
+    __slots__ = ("level", "right", "entries", "raw", "children", "used")
+
+    def __init__(self, page: Page) -> None:
+        right, level = _SPECIAL.unpack(page.special)
+        self.level = level
+        self.right = right
+        self.used = page.used_space()
+        entries: list[tuple[Any, ...]] = []
+        raw: list[tuple[Any, ...]] = []  # the decoded item tuples, un-normalized
+        children: list[int] = []
+        if level == 0:
+            for item in page.items:
+                t = decode_row(item)
+                raw.append(t)
+                entries.append(normalize(t))
+        else:
+            for item in page.items:
+                t = decode_row(item)
+                raw.append(t)
+                children.append(t[-1])
+                entries.append(normalize(t[:-1]))
+        self.entries = entries
+        self.raw = raw
+        self.children = children
+
+    def free_space(self) -> int:
+        """Page.free_space() without summing the items again."""
+        return max(PAGE_SIZE - self.used - 4, 0)
+
+    @property
+    def leaf(self) -> bool:
+        return self.level == 0

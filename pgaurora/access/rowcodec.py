@@ -1,0 +1,122 @@
+"""Row and key values as bytes: msgpack (msgspec) with extensions for SQL types msgpack lacks.
+
+Owns the byte form of a row (a tuple of datatypes values, see contracts.md) inside heap tuples
+and B-tree entries. Not the tuple header (access.heaptuple) and not type semantics (datatypes).
+
+Decoding is the scan hot path, so rows whose values are all int/str/float/bool/None/bytes are
+encoded and decoded entirely in C; other values go through one msgpack extension each:
+
+    ext 1 Decimal (text)      ext 2 date (ISO)      ext 3 datetime (ISO, naive or aware)
+    ext 4 time (ISO)          ext 5 UUID (16 bytes) ext 6 Interval (<iiq months, days, usecs)
+    ext 7 Jsonb (msgpack of its value)              ext 8 int beyond 64 bits (text)
+    ext 9 list with values needing extensions (msgpack of the converted list)
+"""
+
+from __future__ import annotations
+
+import datetime
+import struct
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from pgaurora.datatypes.values import Interval, Jsonb
+from pgaurora.errors import DataCorrupted
+
+_Ext = msgspec.msgpack.Ext
+_INTERVAL = struct.Struct("<iiq")
+_SIMPLE = frozenset((int, str, float, bool, type(None), bytes))
+_INT64_MIN = -(1 << 63)
+_UINT64_MAX = (1 << 64) - 1
+
+_encode = msgspec.msgpack.Encoder().encode
+
+
+def _convert_list(values: list[Any]) -> Any:
+    if all(type(v) in _SIMPLE for v in values):
+        return values
+    return _Ext(9, _encode([_to_wire(v) for v in values]))
+
+
+def _convert_int(v: int) -> Any:
+    if _INT64_MIN <= v <= _UINT64_MAX:
+        return v
+    return _Ext(8, str(v).encode())
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    Decimal: lambda v: _Ext(1, str(v).encode()),
+    datetime.date: lambda v: _Ext(2, v.isoformat().encode()),
+    datetime.datetime: lambda v: _Ext(3, v.isoformat().encode()),
+    datetime.time: lambda v: _Ext(4, v.isoformat().encode()),
+    uuid.UUID: lambda v: _Ext(5, v.bytes),
+    Interval: lambda v: _Ext(6, _INTERVAL.pack(v.months, v.days, v.microseconds)),
+    Jsonb: lambda v: _Ext(7, _encode(_to_wire(v.value))),
+    list: _convert_list,
+    int: _convert_int,
+    dict: lambda v: {k: _to_wire(x) for k, x in v.items()},
+    tuple: lambda v: [_to_wire(x) for x in v],
+}
+
+
+def _to_wire(v: Any) -> Any:
+    t = type(v)
+    if t in _SIMPLE and t is not int:
+        return v
+    conv = _CONVERTERS.get(t)
+    if conv is None:
+        for base, fn in _CONVERTERS.items():
+            if isinstance(v, base):
+                return fn(v)
+        raise TypeError(f"cannot store a value of type {t.__name__}")
+    return conv(v)
+
+
+def encode_row(row: tuple[Any, ...] | list[Any]) -> bytes:
+    """The bytes of a row (or key)."""
+    for v in row:
+        if type(v) not in _SIMPLE:
+            break
+    else:
+        try:
+            return _encode(row)
+        except OverflowError:
+            pass
+    return _encode([_to_wire(v) for v in row])
+
+
+def _from_ext(code: int, data: memoryview) -> Any:
+    if code == 1:
+        return Decimal(bytes(data).decode())
+    if code == 2:
+        return datetime.date.fromisoformat(bytes(data).decode())
+    if code == 3:
+        return datetime.datetime.fromisoformat(bytes(data).decode())
+    if code == 4:
+        return datetime.time.fromisoformat(bytes(data).decode())
+    if code == 5:
+        return uuid.UUID(bytes=bytes(data))
+    if code == 6:
+        return Interval(*_INTERVAL.unpack(data))
+    if code == 7:
+        return Jsonb(_decode_any(data))
+    if code == 8:
+        return int(bytes(data).decode())
+    if code == 9:
+        return _decode_any(data)
+    raise DataCorrupted(f"unknown value extension {code} in a stored row")
+
+
+_decode_any = msgspec.msgpack.Decoder(ext_hook=_from_ext).decode
+_decode_tuple = msgspec.msgpack.Decoder(tuple, ext_hook=_from_ext).decode
+
+
+def decode_row(data: bytes | memoryview) -> tuple[Any, ...]:
+    """The row encoded by encode_row, as a tuple."""
+    return _decode_tuple(data)
+
+
+decode_value = _decode_any

@@ -1,0 +1,103 @@
+"""Storage: creating, opening, truncating and dropping relations (heaps and B-trees).
+
+Owns the map from relation ids (metapage page numbers) to Heap and BTree objects on this
+instance. Not what a relation holds (access.heap, access.btree) and not the catalog's names.
+
+Relations are not transactional here: creating one allocates and initializes its metapage at
+once, and a rolled-back CREATE TABLE leaves an unreferenced relation behind. A transactional
+TRUNCATE is the catalog pointing at a new relation; `truncate()` empties one in place.
+"""
+
+from __future__ import annotations
+
+from pgaurora.access.btree import BTree, btree_meta_special
+from pgaurora.access.heap import Heap
+from pgaurora.access.relmeta import meta_special
+from pgaurora.access.txnview import TransactionManagerLike
+from pgaurora.access.vacuum import VacuumResult, vacuum
+from pgaurora.errors import UndefinedTable
+from pgaurora.logstore.page import RedoOp, encode_init
+from pgaurora.pagecache import PageCache, PageKind
+
+
+class Storage:
+    """Heaps and B-trees of one volume."""
+
+    def __init__(self, pagecache: PageCache, txn_manager: TransactionManagerLike) -> None:
+        self.cache = pagecache
+        self.txns = txn_manager
+        self._heaps: dict[int, Heap] = {}
+        self._btrees: dict[int, BTree] = {}
+
+    async def create_heap(self) -> int:
+        cache = self.cache
+        await cache.open()
+        rel_id = cache.control.allocate_page()
+        with cache.mtr() as mtr:
+            mtr.log(rel_id, RedoOp.INIT, encode_init(PageKind.HEAP_META, meta_special()))
+        heap = Heap(cache, self.txns, rel_id)
+        heap.pagelist.reset()
+        self._heaps[rel_id] = heap
+        return rel_id
+
+    def heap(self, rel_id: int) -> Heap:
+        heap = self._heaps.get(rel_id)
+        if heap is None:
+            heap = self._heaps[rel_id] = Heap(self.cache, self.txns, rel_id)
+        return heap
+
+    async def create_btree(self, key_count: int = 1) -> int:
+        cache = self.cache
+        await cache.open()
+        rel_id = cache.control.allocate_page()
+        root = cache.control.allocate_page()
+        with cache.mtr() as mtr:
+            BTree.log_empty(mtr, rel_id, root, key_count)
+        return rel_id
+
+    def btree(self, rel_id: int) -> BTree:
+        btree = self._btrees.get(rel_id)
+        if btree is None:
+            btree = self._btrees[rel_id] = BTree(self.cache, self.txns, rel_id)
+        return btree
+
+    async def kind(self, rel_id: int) -> PageKind:
+        page = await self.cache.read_optional(rel_id)
+        if page is None:
+            raise UndefinedTable(f"relation {rel_id} does not exist")
+        return PageKind(page.kind)
+
+    async def truncate(self, rel_id: int) -> None:
+        """Empties a relation in place (not transactional; its old pages are not reused)."""
+        kind = await self.kind(rel_id)
+        cache = self.cache
+        if kind == PageKind.HEAP_META:
+            with cache.mtr() as mtr:
+                mtr.log(rel_id, RedoOp.INIT, encode_init(PageKind.HEAP_META, meta_special()))
+            heap = self.heap(rel_id)
+            heap.pagelist.reset()
+            heap.free_pages.clear()
+        elif kind == PageKind.BTREE_META:
+            btree = self.btree(rel_id)
+            meta = await cache.read(rel_id)
+            key_count = btree_meta_special(meta.special)[2]
+            root = cache.control.allocate_page()
+            with cache.mtr() as mtr:
+                BTree.log_empty(mtr, rel_id, root, key_count)
+            btree.forget()
+        else:
+            raise UndefinedTable(f"relation {rel_id} does not exist")
+
+    async def vacuum(self, heap_rel: int, index_rels: list[int] | tuple[int, ...] = ()) -> VacuumResult:
+        """VACUUM of one heap and its indexes, below the manager's oldest_xmin()."""
+        heap = self.heap(heap_rel)
+        indexes = [self.btree(rel) for rel in index_rels]
+        return await vacuum(heap, indexes, self.txns.oldest_xmin())
+
+    async def drop(self, rel_id: int) -> None:
+        """Forgets a relation: its metapage becomes FREE (its pages are not reused yet)."""
+        await self.kind(rel_id)
+        with self.cache.mtr() as mtr:
+            mtr.log(rel_id, RedoOp.INIT, encode_init(PageKind.FREE))
+        self._heaps.pop(rel_id, None)
+        self._btrees.pop(rel_id, None)

@@ -1,0 +1,70 @@
+"""pgaurora.catalog.builtins — built-in functions, operators and aggregates (pg_proc, pg_operator, pg_aggregate).
+
+Files:
+    registry.py           FunctionDef / OperatorDef / AggregateDef / WindowDef and the name index
+    resolution.py         PostgreSQL's overload resolution (exact, implicit casts, preferred types,
+                          unknown literals, polymorphic types); resolve_function/operator/aggregate
+    numeric_math.py       numeric division/sqrt/ln/exp/power with PostgreSQL's result scales
+    arithmetic.py         + - * / % ^ and bitwise operators on integers, floats, numeric
+    comparison.py         = <> < <= > >= for every ordered type; sort_key() and comparator()
+    math_functions.py     abs, round, trunc, ceil, floor, sqrt, ln, log, power, random, ...
+    text_functions.py     length, lower, substr, position, trim, lpad, split_part, concat, format, md5, ...
+    patterns.py           LIKE / ILIKE / regular expressions and the regexp_* functions
+    datetime_operators.py date/time/interval arithmetic (date + int, timestamp +- interval, interval * float)
+    datetime_functions.py now(), extract/date_part, date_trunc, age, make_*, justify_*, AT TIME ZONE
+    formatting.py         to_char, to_date, to_timestamp, to_number
+    output.py             value -> text inside built-ins (output function vs cast to text)
+    proctable.py          PostgreSQL 15 pg_proc / pg_operator oids of the built-ins (generated)
+    json_functions.py     json/jsonb operators and functions
+    array_functions.py    array operators and functions, unnest, generate_series
+    aggregates.py         count, sum, avg, min, max, bool_and/or, string_agg, array_agg, stddev, json_agg...
+
+Importing the package registers everything. Functions that need the executor's context
+(now(), timestamptz arithmetic in the session TimeZone) have needs_context=True and are called
+as impl(ctx, *args).
+"""
+
+from pgaurora.catalog.builtins import (  # noqa: F401  (importing registers the built-ins)
+    aggregates,
+    arithmetic,
+    array_functions,
+    comparison,
+    datetime_functions,
+    datetime_operators,
+    formatting,
+    json_functions,
+    math_functions,
+    patterns,
+    text_functions,
+)
+from pgaurora.catalog.builtins.comparison import comparator, sort_key
+from pgaurora.catalog.builtins.registry import (
+    AggregateDef,
+    FunctionDef,
+    OperatorDef,
+    WindowDef,
+    aggregates_named,
+    all_aggregates,
+    all_functions,
+    all_operators,
+    functions_named,
+    is_aggregate,
+    operators_named,
+)
+from pgaurora.catalog.builtins.resolution import (
+    common_type,
+    function_not_found,
+    operator_not_found,
+    resolve_aggregate,
+    resolve_function,
+    resolve_operator,
+    resolve_set_function,
+    resolve_window,
+)
+
+__all__ = [
+    "AggregateDef", "FunctionDef", "OperatorDef", "WindowDef", "aggregates_named", "all_aggregates",
+    "all_functions", "all_operators", "common_type", "comparator", "function_not_found", "functions_named",
+    "is_aggregate", "operator_not_found", "operators_named", "resolve_aggregate", "resolve_function",
+    "resolve_operator", "resolve_set_function", "resolve_window", "sort_key",
+]

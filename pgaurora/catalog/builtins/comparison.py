@@ -1,0 +1,292 @@
+"""Comparison operators (= <> < <= > >=) for every ordered type, and per-type sort keys.
+
+Owns PostgreSQL's ordering rules where Python's differ: float and numeric NaN equals NaN and
+sorts above everything; character(n) ignores trailing blanks; text sorts bytewise (C
+collation = code point order); arrays compare element-wise with NULL elements after all
+values; date/timestamp/timestamptz compare across types (timestamp vs timestamptz in the
+session TimeZone); jsonb orders object > array > boolean > number > string > null.
+
+    sort_key(oid) -> key function for sorted()/btree keys, comparator(oid) -> cmp(a, b)
+Not the index structures (access.btree).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import operator as op
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from pgaurora.catalog.builtins.registry import operator
+from pgaurora.datatypes import typeinfo as t
+from pgaurora.datatypes.values import DEFAULT_CONTEXT, Jsonb
+
+_PY_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": op.eq, "<>": op.ne, "<": op.lt, "<=": op.le, ">": op.gt, ">=": op.ge,
+}
+_NEGATORS = {"=": "<>", "<>": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+_COMMUTATORS = {"=": "=", "<>": "<>", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def _from_cmp(cmp: Callable[[Any, Any], int]) -> dict[str, Callable[[Any, Any], bool]]:
+    return {
+        "=": lambda a, b: cmp(a, b) == 0, "<>": lambda a, b: cmp(a, b) != 0,
+        "<": lambda a, b: cmp(a, b) < 0, "<=": lambda a, b: cmp(a, b) <= 0,
+        ">": lambda a, b: cmp(a, b) > 0, ">=": lambda a, b: cmp(a, b) >= 0,
+    }
+
+
+def float_cmp(a: float, b: float) -> int:
+    if a != a:
+        return 0 if b != b else 1
+    if b != b:
+        return -1
+    return (a > b) - (a < b)
+
+
+def numeric_cmp(a: Decimal, b: Decimal) -> int:
+    if a.is_nan():
+        return 0 if b.is_nan() else 1
+    if b.is_nan():
+        return -1
+    return (a > b) - (a < b)
+
+
+def _float_ops() -> dict[str, Callable[[float, float], bool]]:
+    def eq(a: float, b: float) -> bool:
+        return a == b or (a != a and b != b)
+
+    def ne(a: float, b: float) -> bool:
+        return not (a == b or (a != a and b != b))
+
+    def lt(a: float, b: float) -> bool:
+        return a < b or (b != b and a == a)
+
+    def le(a: float, b: float) -> bool:
+        return a <= b or b != b
+
+    def gt(a: float, b: float) -> bool:
+        return a > b or (a != a and b == b)
+
+    def ge(a: float, b: float) -> bool:
+        return a >= b or a != a
+
+    return {"=": eq, "<>": ne, "<": lt, "<=": le, ">": gt, ">=": ge}
+
+
+def bpchar_cmp(a: str, b: str) -> int:
+    a, b = a.rstrip(" "), b.rstrip(" ")
+    return (a > b) - (a < b)
+
+
+def _jsonb_rank(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return 1
+    if isinstance(value, bool):
+        return 3
+    if isinstance(value, int | float | Decimal):
+        return 2
+    if isinstance(value, list):
+        return 4
+    return 5
+
+
+def jsonb_value_cmp(a: Any, b: Any) -> int:
+    """jsonb ordering: object > array > boolean > number > string > null; then by content."""
+    ra, rb = _jsonb_rank(a), _jsonb_rank(b)
+    if ra != rb:
+        if ra == 4 and rb != 4 and isinstance(a, list) and not a:
+            return -1 if rb != 0 else 1
+        return (ra > rb) - (ra < rb)
+    if ra == 5:
+        if len(a) != len(b):
+            return (len(a) > len(b)) - (len(a) < len(b))
+        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True):
+            key = (len(ka.encode()), ka.encode()) > (len(kb.encode()), kb.encode())
+            if ka != kb:
+                return 1 if key else -1
+            c = jsonb_value_cmp(va, vb)
+            if c:
+                return c
+        return 0
+    if ra == 4:
+        if len(a) != len(b):
+            return (len(a) > len(b)) - (len(a) < len(b))
+        for x, y in zip(a, b, strict=True):
+            c = jsonb_value_cmp(x, y)
+            if c:
+                return c
+        return 0
+    if ra == 2:
+        da, db = Decimal(a) if isinstance(a, float) else a, Decimal(b) if isinstance(b, float) else b
+        return (da > db) - (da < db)
+    if ra == 1:
+        ea, eb = a.encode(), b.encode()
+        return (ea > eb) - (ea < eb)
+    return (a > b) - (a < b)
+
+
+def jsonb_cmp(a: Jsonb, b: Jsonb) -> int:
+    return jsonb_value_cmp(a.value, b.value)
+
+
+def _plain_cmp(a: Any, b: Any) -> int:
+    return (a > b) - (a < b)
+
+
+def array_cmp_factory(elem_cmp: Callable[[Any, Any], int]) -> Callable[[list[Any], list[Any]], int]:
+    """array_cmp(): element by element (NULL above any value), then by length/dimensions."""
+
+    def flat(value: list[Any]) -> list[Any]:
+        if value and isinstance(value[0], list):
+            out: list[Any] = []
+            for sub in value:
+                out.extend(flat(sub))
+            return out
+        return value
+
+    def cmp(a: list[Any], b: list[Any]) -> int:
+        fa, fb = flat(a), flat(b)
+        for x, y in zip(fa, fb, strict=False):
+            if x is None or y is None:
+                if x is None and y is None:
+                    continue
+                return 1 if x is None else -1
+            c = elem_cmp(x, y)
+            if c:
+                return c
+        return (len(fa) > len(fb)) - (len(fa) < len(fb))
+
+    return cmp
+
+
+def comparator(oid: int) -> Callable[[Any, Any], int]:
+    """A three-way comparison function for non-NULL values of `oid`."""
+    if oid in (t.FLOAT4_OID, t.FLOAT8_OID):
+        return float_cmp
+    if oid == t.NUMERIC_OID:
+        return numeric_cmp
+    if oid == t.BPCHAR_OID:
+        return bpchar_cmp
+    if oid == t.JSONB_OID:
+        return jsonb_cmp
+    elem = t.element_of(oid)
+    if elem:
+        return array_cmp_factory(comparator(elem))
+    return _plain_cmp
+
+
+def sort_key(oid: int) -> Callable[[Any], Any]:
+    """A key function ordering non-NULL values of `oid` as PostgreSQL's btree does."""
+    if oid in (t.FLOAT4_OID, t.FLOAT8_OID):
+        return lambda v: (v != v, 0.0 if v != v else v)
+    if oid == t.NUMERIC_OID:
+        return lambda v: (v.is_nan(), Decimal(0) if v.is_nan() else v)
+    if oid == t.BPCHAR_OID:
+        return lambda v: v.rstrip(" ")
+    if oid in (t.TEXT_OID, t.VARCHAR_OID, t.NAME_OID, t.INT4_OID, t.INT8_OID, t.INT2_OID, t.DATE_OID,
+               t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.BOOL_OID, t.OID_OID, t.BYTEA_OID, t.UUID_OID, t.INTERVAL_OID):
+        return _identity
+    return functools.cmp_to_key(comparator(oid))
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _register(oids: tuple[int, ...] | list[int], ops: dict[str, Callable[[Any, Any], bool]],
+              left: int | None = None, right: int | None = None, needs_context: bool = False) -> None:
+    for oid in oids:
+        lt = left if left is not None else oid
+        rt = right if right is not None else oid
+        for name, fn in ops.items():
+            operator(name, lt, rt, t.BOOL_OID, fn, commutator=_COMMUTATORS[name], negator=_NEGATORS[name],
+                     needs_context=needs_context)
+
+
+def _datetime_cross() -> None:
+    def midnight(d: datetime.date) -> datetime.datetime:
+        return datetime.datetime(d.year, d.month, d.day)
+
+    def as_utc(ctx: Any, value: datetime.datetime) -> datetime.datetime:
+        fmt = getattr(ctx, "format_context", None) or DEFAULT_CONTEXT
+        return value.replace(tzinfo=fmt.tzinfo)
+
+    def date_utc(ctx: Any, value: datetime.date) -> datetime.datetime:
+        return as_utc(ctx, midnight(value))
+
+    for name, cmp in _PY_OPS.items():
+        kw = {"commutator": _COMMUTATORS[name], "negator": _NEGATORS[name]}
+        operator(name, t.DATE_OID, t.TIMESTAMP_OID, t.BOOL_OID, lambda a, b, c=cmp: c(midnight(a), b), **kw)
+        operator(name, t.TIMESTAMP_OID, t.DATE_OID, t.BOOL_OID, lambda a, b, c=cmp: c(a, midnight(b)), **kw)
+        operator(name, t.DATE_OID, t.TIMESTAMPTZ_OID, t.BOOL_OID,
+                 lambda ctx, a, b, c=cmp: c(date_utc(ctx, a), b), needs_context=True, volatility="s", **kw)
+        operator(name, t.TIMESTAMPTZ_OID, t.DATE_OID, t.BOOL_OID,
+                 lambda ctx, a, b, c=cmp: c(a, date_utc(ctx, b)), needs_context=True, volatility="s", **kw)
+        operator(name, t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.BOOL_OID,
+                 lambda ctx, a, b, c=cmp: c(as_utc(ctx, a), b), needs_context=True, volatility="s", **kw)
+        operator(name, t.TIMESTAMPTZ_OID, t.TIMESTAMP_OID, t.BOOL_OID,
+                 lambda ctx, a, b, c=cmp: c(a, as_utc(ctx, b)), needs_context=True, volatility="s", **kw)
+
+
+def _register_all() -> None:
+    ints = (t.INT2_OID, t.INT4_OID, t.INT8_OID)
+    for left in ints:
+        for right in ints:
+            _register([left], _PY_OPS, left, right)
+    floats = _float_ops()
+    for left in (t.FLOAT4_OID, t.FLOAT8_OID):
+        for right in (t.FLOAT4_OID, t.FLOAT8_OID):
+            _register([left], floats, left, right)
+    _register([t.NUMERIC_OID], _from_cmp(numeric_cmp))
+    _register([t.BPCHAR_OID], _from_cmp(bpchar_cmp))
+    _register([t.TEXT_OID, t.NAME_OID, t.BOOL_OID, t.BYTEA_OID, t.CHAR_OID, t.OID_OID, t.DATE_OID, t.TIME_OID,
+               t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.INTERVAL_OID, t.UUID_OID, t.PG_LSN_OID, t.TID_OID,
+               t.XID8_OID, t.OIDVECTOR_OID], _PY_OPS)
+    operator("=", t.INT2VECTOR_OID, t.INT2VECTOR_OID, t.BOOL_OID, op.eq)
+    _register([t.NAME_OID], _PY_OPS, t.NAME_OID, t.TEXT_OID)
+    _register([t.TEXT_OID], _PY_OPS, t.TEXT_OID, t.NAME_OID)
+    _register([t.TIMETZ_OID], _from_cmp(_timetz_cmp))
+    for name in ("=", "<>"):
+        operator(name, t.XID_OID, t.XID_OID, t.BOOL_OID, _PY_OPS[name])
+        operator(name, t.XID_OID, t.INT4_OID, t.BOOL_OID, _PY_OPS[name])
+    operator("=", t.CID_OID, t.CID_OID, t.BOOL_OID, op.eq)
+    _register([t.JSONB_OID], _from_cmp(jsonb_cmp))
+    _register([t.ANYARRAY_OID], _from_cmp(_array_cmp_generic))
+    _datetime_cross()
+
+
+def _timetz_cmp(a: datetime.time, b: datetime.time) -> int:
+    """timetz_cmp: by UTC-adjusted time, then by zone (more westerly... ties broken by offset)."""
+    def utc_micros(v: datetime.time) -> int:
+        offset = v.utcoffset()
+        seconds = int(offset.total_seconds()) if offset is not None else 0
+        return ((v.hour * 60 + v.minute) * 60 + v.second - seconds) * 1_000_000 + v.microsecond
+
+    ua, ub = utc_micros(a), utc_micros(b)
+    if ua != ub:
+        return (ua > ub) - (ua < ub)
+    oa = a.utcoffset() or datetime.timedelta(0)
+    ob = b.utcoffset() or datetime.timedelta(0)
+    return (oa < ob) - (oa > ob)
+
+
+def _generic_elem_cmp(a: Any, b: Any) -> int:
+    if isinstance(a, float) or isinstance(b, float):
+        return float_cmp(float(a), float(b))
+    if isinstance(a, Decimal):
+        return numeric_cmp(a, b if isinstance(b, Decimal) else Decimal(b))
+    if isinstance(a, Jsonb):
+        return jsonb_cmp(a, b)
+    if isinstance(a, list):
+        return _array_cmp_generic(a, b)
+    return (a > b) - (a < b)
+
+
+_array_cmp_generic = array_cmp_factory(_generic_elem_cmp)
+
+_register_all()

@@ -1,0 +1,585 @@
+"""json and jsonb operators and functions: -> ->> #> #>> @> <@ ? ?| ?& || - #-, build/convert/inspect.
+
+Owns PostgreSQL's JSON semantics: json operators return the original text of the selected
+element (whitespace kept), jsonb ones the normalised value; negative array indexes count from
+the end; to_json() renders dates/timestamps in ISO 8601 ('2024-01-02T03:04:05+00:00');
+json_build_object writes '{"a" : 1}' while jsonb writes '{"a": 1}'. Aggregates live in
+aggregates; parsing and jsonb output in datatypes.jsonvalues.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from pgaurora.catalog.builtins.output import context_of, output_function
+from pgaurora.catalog.builtins.registry import function, operator
+from pgaurora.datatypes import jsonvalues
+from pgaurora.datatypes import typeinfo as t
+from pgaurora.datatypes.datetimes import format_offset
+from pgaurora.datatypes.numbers import format_float
+from pgaurora.datatypes.values import FormatContext, Jsonb
+from pgaurora.errors import InvalidParameterValue
+
+J, JB, T, I4, B = t.JSON_OID, t.JSONB_OID, t.TEXT_OID, t.INT4_OID, t.BOOL_OID
+TEXT_ARRAY = t.TEXT_ARRAY_OID
+_WS = " \t\n\r"
+
+
+# --- json text navigation (keeps the original text of elements) ---------------------------------
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _WS:
+        pos += 1
+    return pos
+
+
+def _scan_value(text: str, pos: int) -> int:
+    """The end position of the JSON value starting at text[pos] (input is known to be valid)."""
+    ch = text[pos]
+    if ch == '"':
+        pos += 1
+        while text[pos] != '"':
+            pos += 2 if text[pos] == "\\" else 1
+        return pos + 1
+    if ch in "[{":
+        close = "]" if ch == "[" else "}"
+        pos = _skip_ws(text, pos + 1)
+        if text[pos] == close:
+            return pos + 1
+        while True:
+            pos = _scan_value(text, pos)
+            pos = _skip_ws(text, pos)
+            if ch == "{":
+                pos = _skip_ws(text, pos + 1)  # past ':'
+                pos = _scan_value(text, pos)
+                pos = _skip_ws(text, pos)
+            if text[pos] == close:
+                return pos + 1
+            pos = _skip_ws(text, pos + 1)  # past ','
+    while pos < len(text) and text[pos] not in _WS + ",]}:":
+        pos += 1
+    return pos
+
+
+def _json_items(text: str) -> tuple[str, list[tuple[str | None, str]]]:
+    """('object'|'array'|'scalar', [(key or None, element text)]) for a json document."""
+    pos = _skip_ws(text, 0)
+    ch = text[pos]
+    if ch not in "[{":
+        return "scalar", []
+    items: list[tuple[str | None, str]] = []
+    close = "]" if ch == "[" else "}"
+    pos = _skip_ws(text, pos + 1)
+    if text[pos] == close:
+        return ("array" if ch == "[" else "object"), items
+    while True:
+        key: str | None = None
+        if ch == "{":
+            end = _scan_value(text, pos)
+            key = json.loads(text[pos:end])
+            pos = _skip_ws(text, _skip_ws(text, end) + 1)
+        end = _scan_value(text, pos)
+        items.append((key, text[pos:end]))
+        pos = _skip_ws(text, end)
+        if text[pos] == close:
+            break
+        pos = _skip_ws(text, pos + 1)
+    return ("array" if ch == "[" else "object"), items
+
+
+def json_get(text: str, key: str | int) -> str | None:
+    kind, items = _json_items(text)
+    if isinstance(key, int):
+        if kind != "array":
+            return None
+        index = key if key >= 0 else len(items) + key
+        return items[index][1] if 0 <= index < len(items) else None
+    if kind != "object":
+        return None
+    found = None
+    for k, v in items:
+        if k == key:
+            found = v
+    return found
+
+
+def _json_scalar_text(element: str | None) -> str | None:
+    if element is None:
+        return None
+    stripped = element.strip()
+    if stripped == "null":
+        return None
+    if stripped.startswith('"'):
+        return json.loads(stripped)
+    return stripped
+
+
+def json_get_path(text: str, path: list[str | None]) -> str | None:
+    current: str | None = text
+    for step in path:
+        if current is None or step is None:
+            return None
+        kind, _ = _json_items(current)
+        if kind == "array":
+            try:
+                index = int(step)
+            except ValueError:
+                return None
+            current = json_get(current, index)
+        else:
+            current = json_get(current, step)
+    return current
+
+
+# --- jsonb navigation ------------------------------------------------------------------------------
+
+def jsonb_get(doc: Jsonb, key: str | int) -> Jsonb | None:
+    value = doc.value
+    if isinstance(key, int):
+        if not isinstance(value, list):
+            return None
+        index = key if key >= 0 else len(value) + key
+        return Jsonb(value[index]) if 0 <= index < len(value) else None
+    if isinstance(value, dict) and key in value:
+        return Jsonb(value[key])
+    return None
+
+
+def jsonb_text(doc: Jsonb | None) -> str | None:
+    """->> semantics: strings unquoted, null -> SQL NULL, the rest as jsonb text."""
+    if doc is None or doc.value is None:
+        return None
+    if isinstance(doc.value, str):
+        return doc.value
+    return jsonvalues.format_jsonb(doc)
+
+
+def jsonb_get_path(doc: Jsonb, path: list[str | None]) -> Jsonb | None:
+    value = doc.value
+    for step in path:
+        if step is None:
+            return None
+        if isinstance(value, dict):
+            if step not in value:
+                return None
+            value = value[step]
+        elif isinstance(value, list):
+            try:
+                index = int(step)
+            except ValueError:
+                return None
+            index = index if index >= 0 else len(value) + index
+            if not 0 <= index < len(value):
+                return None
+            value = value[index]
+        else:
+            return None
+    return Jsonb(value)
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return type(a) is type(b) and a == b or (isinstance(a, int | Decimal) and isinstance(b, int | Decimal)
+                                             and not isinstance(a, bool) and a == b)
+
+
+def jsonb_contains(a: Any, b: Any) -> bool:
+    """@>: every part of b appears in a (arrays: as elements; a scalar array contains its scalar)."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and all(k in a and jsonb_contains(a[k], v) for k, v in b.items())
+    if isinstance(b, list):
+        if not isinstance(a, list):
+            return False
+        return all(any(jsonb_contains(x, y) for x in a) for y in b)
+    if isinstance(a, list):
+        return any(_json_equal(x, b) for x in a if not isinstance(x, list | dict))
+    return _json_equal(a, b)
+
+
+def _contains_op(a: Jsonb, b: Jsonb) -> bool:
+    if isinstance(a.value, list) and not isinstance(b.value, list | dict):
+        return any(_json_equal(x, b.value) for x in a.value)
+    return jsonb_contains(a.value, b.value)
+
+
+def _exists(doc: Jsonb, key: str) -> bool:
+    value = doc.value
+    if isinstance(value, dict):
+        return key in value
+    if isinstance(value, list):
+        return any(isinstance(x, str) and x == key for x in value)
+    return isinstance(value, str) and value == key
+
+
+def jsonb_concat(a: Jsonb, b: Jsonb) -> Jsonb:
+    x, y = a.value, b.value
+    if isinstance(x, dict) and isinstance(y, dict):
+        merged = dict(x)
+        merged.update(y)
+        return Jsonb(jsonvalues.normalize_json_value(merged))
+    left = x if isinstance(x, list) else [x]
+    right = y if isinstance(y, list) else [y]
+    return Jsonb(left + right)
+
+
+def jsonb_delete(doc: Jsonb, key: str | int) -> Jsonb:
+    value = doc.value
+    if isinstance(key, int):
+        if not isinstance(value, list):
+            raise InvalidParameterValue("cannot delete from scalar" if not isinstance(value, dict)
+                                        else "cannot delete from object using integer index")
+        index = key if key >= 0 else len(value) + key
+        return Jsonb([v for i, v in enumerate(value) if i != index])
+    if isinstance(value, dict):
+        return Jsonb({k: v for k, v in value.items() if k != key})
+    if isinstance(value, list):
+        return Jsonb([v for v in value if not (isinstance(v, str) and v == key)])
+    raise InvalidParameterValue("cannot delete from scalar")
+
+
+def jsonb_set(doc: Jsonb, path: list[str | None], new: Jsonb, create: bool = True) -> Jsonb:
+    def assign(value: Any, depth: int) -> Any:
+        step = path[depth]
+        if step is None:
+            raise InvalidParameterValue(f"path element at position {depth + 1} is null")
+        last = depth == len(path) - 1
+        if isinstance(value, dict):
+            if step not in value:
+                if not (last and create):
+                    return value
+                updated = dict(value)
+                updated[step] = new.value
+                return jsonvalues.normalize_json_value(updated)
+            updated = dict(value)
+            updated[step] = new.value if last else assign(value[step], depth + 1)
+            return updated
+        if isinstance(value, list):
+            try:
+                index = int(step)
+            except ValueError:
+                raise InvalidParameterValue(
+                    f"path element at position {depth + 1} is not an integer: \"{step}\"") from None
+            if index < 0:
+                index += len(value)
+            items = list(value)
+            if 0 <= index < len(items):
+                items[index] = new.value if last else assign(items[index], depth + 1)
+            elif last and create:
+                if index < 0:
+                    items.insert(0, new.value)
+                else:
+                    items.append(new.value)
+            return items
+        return value
+
+    if not path:
+        return doc
+    if not isinstance(doc.value, dict | list):
+        raise InvalidParameterValue("cannot set path in scalar")
+    return Jsonb(assign(doc.value, 0))
+
+
+def jsonb_strip_nulls(doc: Jsonb) -> Jsonb:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return Jsonb(strip(doc.value))
+
+
+def pretty(value: Any, indent: int = 0) -> str:
+    """jsonb_pretty(): four-space indents; empty containers still break the line."""
+    pad = "    " * (indent + 1)
+    if isinstance(value, dict):
+        body = ",\n".join(f"{pad}{jsonvalues.quote_json_string(k)}: {pretty(v, indent + 1)}" for k, v in value.items())
+        return "{\n" + (body + "\n" if body else "") + "    " * indent + "}"
+    if isinstance(value, list):
+        body = ",\n".join(pad + pretty(v, indent + 1) for v in value)
+        return "[\n" + (body + "\n" if body else "") + "    " * indent + "]"
+    return jsonvalues.format_json_value(value)
+
+
+def jsonb_typeof(doc: Jsonb) -> str:
+    value = doc.value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "number"
+
+
+def jsonb_array_length(doc: Jsonb) -> int:
+    if isinstance(doc.value, list):
+        return len(doc.value)
+    raise InvalidParameterValue("cannot get array length of a scalar" if not isinstance(doc.value, dict)
+                                else "cannot get array length of a non-array")
+
+
+def jsonb_each(doc: Jsonb) -> Iterator[tuple[str, Jsonb]]:
+    if not isinstance(doc.value, dict):
+        raise InvalidParameterValue("cannot call jsonb_each on a non-object")
+    for k, v in doc.value.items():
+        yield (k, Jsonb(v))
+
+
+def jsonb_each_text(doc: Jsonb) -> Iterator[tuple[str, str | None]]:
+    if not isinstance(doc.value, dict):
+        raise InvalidParameterValue("cannot call jsonb_each_text on a non-object")
+    for k, v in doc.value.items():
+        yield (k, jsonb_text(Jsonb(v)))
+
+
+def jsonb_object_keys(doc: Jsonb) -> Iterator[str]:
+    if not isinstance(doc.value, dict):
+        raise InvalidParameterValue(f"cannot call jsonb_object_keys on {'an array' if isinstance(doc.value, list) else 'a scalar'}")
+    yield from doc.value
+
+
+def jsonb_array_elements(doc: Jsonb) -> Iterator[Jsonb]:
+    if not isinstance(doc.value, list):
+        raise InvalidParameterValue("cannot extract elements from " + ("an object" if isinstance(doc.value, dict)
+                                                                        else "a scalar"))
+    for v in doc.value:
+        yield Jsonb(v)
+
+
+# --- converting SQL values to JSON ---------------------------------------------------------------
+
+def _iso_timestamp(value: datetime.datetime) -> str:
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    return text
+
+
+def json_converter(oid: int, fmt: FormatContext | None = None) -> Callable[[Any], Any]:
+    """SQL value of type oid -> Python JSON value (str/int/Decimal/bool/list/dict/None) as to_jsonb."""
+    if oid in (t.INT2_OID, t.INT4_OID, t.INT8_OID, t.OID_OID):
+        return int
+    if oid == t.NUMERIC_OID:
+        return lambda v: v if v.is_finite() else format(v)
+    if oid in (t.FLOAT4_OID, t.FLOAT8_OID):
+        single = oid == t.FLOAT4_OID
+        return lambda v: format_float(v, single) if math.isinf(v) or math.isnan(v) else Decimal(format_float(v, single))
+    if oid == t.BOOL_OID:
+        return bool
+    if oid == JB:
+        return lambda v: v.value
+    if oid == J:
+        return lambda v: jsonvalues.parse_jsonb(v).value
+    if oid == t.TIMESTAMP_OID:
+        return _iso_timestamp
+    if oid == t.TIMESTAMPTZ_OID:
+        tz = fmt.tzinfo if fmt else datetime.UTC
+
+        def tstz(v: datetime.datetime) -> str:
+            local = v.astimezone(tz)
+            offset = int((local.utcoffset() or datetime.timedelta(0)).total_seconds())
+            zone_text = format_offset(offset)
+            return _iso_timestamp(local.replace(tzinfo=None)) + (zone_text if ":" in zone_text else zone_text + ":00")
+
+        return tstz
+    elem = t.element_of(oid)
+    if elem:
+        inner = json_converter(elem, fmt)
+
+        def convert_array(v: list[Any]) -> list[Any]:
+            return [None if x is None else (convert_array(x) if isinstance(x, list) else inner(x)) for x in v]
+
+        return convert_array
+    out = output_function(oid, fmt) if fmt else output_function(oid)
+    return out
+
+
+def json_text(value: Any, compact: bool = True) -> str:
+    """json (not jsonb) rendering of a converted value: arrays '[1,2]', objects '{"a":1}'."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{jsonvalues.quote_json_string(k)}:{json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(json_text(v) for v in value) + "]"
+    return jsonvalues.format_json_value(value)
+
+
+def _to_json_text(oid: int, value: Any, fmt: FormatContext) -> str:
+    if value is None:
+        return "null"
+    if oid == J:
+        return value
+    if oid == JB:
+        return jsonvalues.format_jsonb(value)
+    return json_text(json_converter(oid, fmt)(value))
+
+
+def _build_object_binder(jsonb: bool) -> Callable[[tuple[int, ...]], Callable[..., Any]]:
+    def binder(arg_oids: tuple[int, ...]) -> Callable[..., Any]:
+        def build(ctx: Any, *args: Any) -> Any:
+            if len(args) % 2:
+                raise InvalidParameterValue("argument list must have even number of elements",
+                                            hint=f"The arguments of {'jsonb' if jsonb else 'json'}_build_object() "
+                                                 "must consist of alternating keys and values.")
+            fmt = context_of(ctx)
+            pairs = []
+            for i in range(0, len(args), 2):
+                key = args[i]
+                if key is None:
+                    raise InvalidParameterValue(f"argument {i + 1}: key must not be null")
+                key_text = output_function(arg_oids[i], fmt)(key)
+                value = args[i + 1]
+                pairs.append((key_text, arg_oids[i + 1], value))
+            if jsonb:
+                obj = {k: (None if v is None else json_converter(o, fmt)(v)) for k, o, v in pairs}
+                return Jsonb(jsonvalues.normalize_json_value(obj))
+            return "{" + ", ".join(f"{jsonvalues.quote_json_string(k)} : {_to_json_text(o, v, fmt)}"
+                                   for k, o, v in pairs) + "}"
+
+        return build
+
+    return binder
+
+
+def _build_array_binder(jsonb: bool) -> Callable[[tuple[int, ...]], Callable[..., Any]]:
+    def binder(arg_oids: tuple[int, ...]) -> Callable[..., Any]:
+        def build(ctx: Any, *args: Any) -> Any:
+            fmt = context_of(ctx)
+            if jsonb:
+                return Jsonb([None if v is None else json_converter(o, fmt)(v) for o, v in zip(arg_oids, args, strict=True)])
+            return "[" + ", ".join(_to_json_text(o, v, fmt) for o, v in zip(arg_oids, args, strict=True)) + "]"
+
+        return build
+
+    return binder
+
+
+def _to_json_binder(jsonb: bool) -> Callable[[tuple[int, ...]], Callable[..., Any]]:
+    def binder(arg_oids: tuple[int, ...]) -> Callable[..., Any]:
+        oid = arg_oids[0]
+
+        def convert(ctx: Any, value: Any) -> Any:
+            fmt = context_of(ctx)
+            if jsonb:
+                return Jsonb(jsonvalues.normalize_json_value(json_converter(oid, fmt)(value)))
+            return _to_json_text(oid, value, fmt)
+
+        return convert
+
+    return binder
+
+
+def _path(path: list[str | None]) -> list[str | None]:
+    return path
+
+
+def _register() -> None:
+    ctx_opts: dict[str, Any] = {"needs_context": True, "volatility": "s"}
+    operator("->", JB, T, JB, jsonb_get)
+    operator("->", JB, I4, JB, jsonb_get)
+    operator("->>", JB, T, T, lambda d, k: jsonb_text(jsonb_get(d, k)))
+    operator("->>", JB, I4, T, lambda d, k: jsonb_text(jsonb_get(d, k)))
+    operator("#>", JB, TEXT_ARRAY, JB, jsonb_get_path)
+    operator("#>>", JB, TEXT_ARRAY, T, lambda d, p: jsonb_text(jsonb_get_path(d, p)))
+    operator("->", J, T, J, json_get)
+    operator("->", J, I4, J, json_get)
+    operator("->>", J, T, T, lambda d, k: _json_scalar_text(json_get(d, k)))
+    operator("->>", J, I4, T, lambda d, k: _json_scalar_text(json_get(d, k)))
+    operator("#>", J, TEXT_ARRAY, J, json_get_path)
+    operator("#>>", J, TEXT_ARRAY, T, lambda d, p: _json_scalar_text(json_get_path(d, p)))
+    operator("@>", JB, JB, B, _contains_op, commutator="<@")
+    operator("<@", JB, JB, B, lambda a, b: _contains_op(b, a), commutator="@>")
+    operator("?", JB, T, B, _exists)
+    operator("?|", JB, TEXT_ARRAY, B, lambda d, keys: any(k is not None and _exists(d, k) for k in keys))
+    operator("?&", JB, TEXT_ARRAY, B, lambda d, keys: all(k is not None and _exists(d, k) for k in keys))
+    operator("||", JB, JB, JB, jsonb_concat)
+    operator("-", JB, T, JB, jsonb_delete)
+    operator("-", JB, I4, JB, jsonb_delete)
+    operator("-", JB, TEXT_ARRAY, JB, lambda d, keys: _delete_many(d, keys))
+    operator("#-", JB, TEXT_ARRAY, JB, _delete_path)
+    function("jsonb_build_object", (t.ANY_OID,), JB, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_build_object_binder(True), **ctx_opts)
+    function("json_build_object", (t.ANY_OID,), J, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_build_object_binder(False), **ctx_opts)
+    function("jsonb_build_object", (), JB, lambda: Jsonb({}))
+    function("json_build_object", (), J, lambda: "{}")
+    function("jsonb_build_array", (t.ANY_OID,), JB, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_build_array_binder(True), **ctx_opts)
+    function("json_build_array", (t.ANY_OID,), J, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_build_array_binder(False), **ctx_opts)
+    function("jsonb_build_array", (), JB, lambda: Jsonb([]))
+    function("json_build_array", (), J, lambda: "[]")
+    function("to_jsonb", (t.ANYELEMENT_OID,), JB, lambda *a: None, binder=_to_json_binder(True), **ctx_opts)
+    function("to_json", (t.ANYELEMENT_OID,), J, lambda *a: None, binder=_to_json_binder(False), **ctx_opts)
+    function("jsonb_typeof", (JB,), T, jsonb_typeof)
+    function("json_typeof", (J,), T, lambda s: jsonb_typeof(jsonvalues.parse_jsonb(s)))
+    function("jsonb_array_length", (JB,), I4, jsonb_array_length)
+    function("json_array_length", (J,), I4, lambda s: jsonb_array_length(jsonvalues.parse_jsonb(s)))
+    function("jsonb_each", (JB,), t.RECORD_OID, jsonb_each, retset=True, column_names=("key", "value"),
+             column_oids=(T, JB))
+    function("jsonb_each_text", (JB,), t.RECORD_OID, jsonb_each_text, retset=True, column_names=("key", "value"),
+             column_oids=(T, T))
+    function("json_each", (J,), t.RECORD_OID, lambda s: ((k, v) for k, v in _json_items(s)[1]), retset=True,
+             column_names=("key", "value"), column_oids=(T, J))
+    function("json_each_text", (J,), t.RECORD_OID, lambda s: ((k, _json_scalar_text(v)) for k, v in _json_items(s)[1]),
+             retset=True, column_names=("key", "value"), column_oids=(T, T))
+    function("jsonb_object_keys", (JB,), T, jsonb_object_keys, retset=True)
+    function("json_object_keys", (J,), T, lambda s: (k for k, _ in _json_items(s)[1]), retset=True)
+    function("jsonb_array_elements", (JB,), JB, jsonb_array_elements, retset=True)
+    function("jsonb_array_elements_text", (JB,), T, lambda d: (jsonb_text(x) for x in jsonb_array_elements(d)),
+             retset=True)
+    function("json_array_elements", (J,), J, lambda s: (v for _, v in _json_items(s)[1]), retset=True)
+    function("json_array_elements_text", (J,), T, lambda s: (_json_scalar_text(v) for _, v in _json_items(s)[1]),
+             retset=True)
+    function("jsonb_set", (JB, TEXT_ARRAY, JB), JB, jsonb_set)
+    function("jsonb_set", (JB, TEXT_ARRAY, JB, B), JB, jsonb_set)
+    function("jsonb_pretty", (JB,), T, lambda d: pretty(d.value))
+    function("jsonb_strip_nulls", (JB,), JB, jsonb_strip_nulls)
+    function("jsonb_extract_path", (JB, TEXT_ARRAY), JB, lambda d, *p: jsonb_get_path(d, list(p)), variadic_oid=T)
+    function("jsonb_extract_path_text", (JB, TEXT_ARRAY), T, lambda d, *p: jsonb_text(jsonb_get_path(d, list(p))),
+             variadic_oid=T)
+    function("json_extract_path", (J, TEXT_ARRAY), J, lambda d, *p: json_get_path(d, list(p)), variadic_oid=T)
+    function("json_extract_path_text", (J, TEXT_ARRAY), T,
+             lambda d, *p: _json_scalar_text(json_get_path(d, list(p))), variadic_oid=T)
+
+
+def _delete_many(doc: Jsonb, keys: list[str | None]) -> Jsonb:
+    for key in keys:
+        if key is not None:
+            doc = jsonb_delete(doc, key)
+    return doc
+
+
+def _delete_path(doc: Jsonb, path: list[str | None]) -> Jsonb:
+    if not path:
+        return doc
+    parent = jsonb_get_path(doc, path[:-1]) if len(path) > 1 else doc
+    if parent is None:
+        return doc
+    last = path[-1]
+    if last is None:
+        return doc
+    if isinstance(parent.value, list):
+        try:
+            updated = jsonb_delete(parent, int(last))
+        except ValueError:
+            return doc
+    else:
+        updated = jsonb_delete(parent, last)
+    if len(path) == 1:
+        return updated
+    return jsonb_set(doc, path[:-1], updated, False)
+
+
+_register()

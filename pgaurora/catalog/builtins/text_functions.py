@@ -1,0 +1,415 @@
+"""String functions and the || operator: length, lower/upper, substr, position, trim, pad, split_part,
+concat, format, quote_*, md5, encode/decode, string_to_array, array_to_string...
+
+Owns PostgreSQL's semantics for each (negative lengths, NULL handling of concat/concat_ws,
+format()'s %s %I %L with positions and widths, character(n) ignoring trailing blanks).
+Not pattern matching (patterns).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+from pgaurora.catalog.builtins.output import context_of, output_function, text_cast
+from pgaurora.catalog.builtins.registry import function, operator
+from pgaurora.datatypes import strings
+from pgaurora.datatypes import typeinfo as t
+from pgaurora.errors import (
+    CharacterNotInRepertoire,
+    InvalidParameterValue,
+    ProgramLimitExceeded,
+    SubstringError,
+)
+
+T, I4, I8, B = t.TEXT_OID, t.INT4_OID, t.INT8_OID, t.BOOL_OID
+_QUOTED_KEYWORDS = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
+
+
+def substr(text: str, start: int, length: int | None = None) -> str:
+    """substr/substring with SQL's rules for start positions before 1."""
+    if length is None:
+        return text[max(start, 1) - 1:]
+    if length < 0:
+        raise SubstringError("negative substring length not allowed")
+    end = start + length
+    if end <= 1:
+        return ""
+    return text[max(start, 1) - 1:end - 1]
+
+
+def position(text: str, sub: str) -> int:
+    return text.find(sub) + 1
+
+
+def lpad(text: str, length: int, fill: str = " ") -> str:
+    if length <= 0:
+        return ""
+    if len(text) >= length or not fill:
+        return text[:length]
+    need = length - len(text)
+    return (fill * (need // len(fill) + 1))[:need] + text
+
+
+def rpad(text: str, length: int, fill: str = " ") -> str:
+    if length <= 0:
+        return ""
+    if len(text) >= length or not fill:
+        return text[:length]
+    need = length - len(text)
+    return text + (fill * (need // len(fill) + 1))[:need]
+
+
+def left(text: str, n: int) -> str:
+    return text[:n] if n >= 0 else text[:max(len(text) + n, 0)]
+
+
+def right(text: str, n: int) -> str:
+    if n >= 0:
+        return text[len(text) - n:] if n else ""
+    return text[-n:]
+
+
+def split_part(text: str, delimiter: str, field: int) -> str:
+    if field == 0:
+        raise InvalidParameterValue("field position must not be zero")
+    if delimiter == "":
+        parts = [text]
+    else:
+        parts = text.split(delimiter)
+    if text == "":
+        return ""
+    index = field - 1 if field > 0 else len(parts) + field
+    return parts[index] if 0 <= index < len(parts) else ""
+
+
+def translate(text: str, source: str, target: str) -> str:
+    table: dict[int, int | None] = {}
+    for i, ch in enumerate(source):
+        if ord(ch) in table:
+            continue
+        table[ord(ch)] = ord(target[i]) if i < len(target) else None
+    return text.translate(table)
+
+
+# The C locale (the only one pgaurora offers) changes the case of ASCII letters only.
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def lower(text: str) -> str:
+    return text.translate(_LOWER)
+
+
+def upper(text: str) -> str:
+    return text.translate(_UPPER)
+
+
+def initcap(text: str) -> str:
+    out = []
+    in_word = False
+    for ch in text:
+        out.append(ch.translate(_LOWER) if in_word else ch.translate(_UPPER))
+        in_word = ch.isascii() and ch.isalnum()
+    return "".join(out)
+
+
+def chr_(code: int) -> str:
+    if code == 0:
+        raise ProgramLimitExceeded("null character not permitted")
+    if code < 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise ProgramLimitExceeded(f"requested character too large for encoding: {code}")
+    return chr(code)
+
+
+def quote_ident(name: str) -> str:
+    safe = bool(name) and (name[0].islower() or name[0] == "_") and all(
+        (c.islower() and c.isascii()) or c.isdigit() or c == "_" for c in name)
+    if safe and name not in _QUOTED_KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    escaped = text.replace("'", "''")
+    if "\\" in text:
+        return "E'" + escaped.replace("\\", "\\\\") + "'"
+    return "'" + escaped + "'"
+
+
+def to_hex(bits: int) -> Callable[[int], str]:
+    mask = (1 << bits) - 1
+    return lambda value: format(value & mask, "x")
+
+
+def encode(data: bytes, fmt: str) -> str:
+    kind = fmt.lower()
+    if kind == "hex":
+        return data.hex()
+    if kind == "base64":
+        encoded = base64.b64encode(data).decode("ascii")
+        return "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    if kind == "escape":
+        out = []
+        for b in data:
+            if b == 0x5C:
+                out.append("\\\\")
+            elif b == 0 or b >= 0x80:
+                out.append(f"\\{b:03o}")
+            else:
+                out.append(chr(b))
+        return "".join(out)
+    raise InvalidParameterValue(f'unrecognized encoding: "{fmt}"')
+
+
+def decode(text: str, fmt: str) -> bytes:
+    kind = fmt.lower()
+    if kind == "hex":
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            return strings.parse_bytea("\\x" + text)
+    if kind == "base64":
+        try:
+            return base64.b64decode("".join(text.split()), validate=True)
+        except ValueError:
+            raise InvalidParameterValue("invalid base64 end sequence",
+                                        hint="Input data is missing padding, is truncated, or is otherwise corrupted.") from None
+    if kind == "escape":
+        return strings.parse_bytea(text)
+    raise InvalidParameterValue(f'unrecognized encoding: "{fmt}"')
+
+
+def string_to_array(text: str, delimiter: str | None, null_string: str | None = None) -> list[str | None] | None:
+    if text == "":
+        return []
+    if delimiter is None:
+        parts = list(text)
+    elif delimiter == "":
+        parts = [text]
+    else:
+        parts = text.split(delimiter)
+    return [None if null_string is not None and p == null_string else p for p in parts]
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, list):
+            out.extend(_flatten(v))
+        else:
+            out.append(v)
+    return out
+
+
+def _array_to_string_binder(arg_oids: tuple[int, ...]) -> Callable[..., str]:
+    elem = t.element_of(arg_oids[0]) or t.TEXT_OID
+
+    def array_to_string(ctx: Any, values: list[Any], delimiter: str, null_string: str | None = None) -> str:
+        out = output_function(elem, context_of(ctx))
+        parts = [out(v) if v is not None else null_string for v in _flatten(values)]
+        return delimiter.join(p for p in parts if p is not None)
+
+    return array_to_string
+
+
+def _concat_binder(arg_oids: tuple[int, ...]) -> Callable[..., str]:
+    def concat(ctx: Any, *values: Any) -> str:
+        fmt = context_of(ctx)
+        return "".join(output_function(o, fmt)(v) for o, v in zip(arg_oids, values, strict=True) if v is not None)
+
+    return concat
+
+
+def _concat_ws_binder(arg_oids: tuple[int, ...]) -> Callable[..., str | None]:
+    def concat_ws(ctx: Any, separator: str | None, *values: Any) -> str | None:
+        if separator is None:
+            return None
+        fmt = context_of(ctx)
+        return separator.join(output_function(o, fmt)(v)
+                              for o, v in zip(arg_oids[1:], values, strict=True) if v is not None)
+
+    return concat_ws
+
+
+def _format_binder(arg_oids: tuple[int, ...]) -> Callable[..., str | None]:
+    def format_(ctx: Any, fmt_text: str | None, *values: Any) -> str | None:
+        if fmt_text is None:
+            return None
+        fmt = context_of(ctx)
+        rendered = [None if v is None else output_function(o, fmt)(v)
+                    for o, v in zip(arg_oids[1:], values, strict=True)]
+        return format_text(fmt_text, rendered)
+
+    return format_
+
+
+def format_text(template: str, args: list[str | None]) -> str:
+    """format(): %[position$][-][width]type with types s, I, L and %%."""
+    out: list[str] = []
+    i, n = 0, len(template)
+    next_arg = 0
+    while i < n:
+        ch = template[i]
+        if ch != "%":
+            out.append(ch)
+            i += 1
+            continue
+        i += 1
+        if i >= n:
+            raise InvalidParameterValue("unterminated format() type specifier",
+                                        hint='For a single "%" use "%%".')
+        if template[i] == "%":
+            out.append("%")
+            i += 1
+            continue
+        start = i
+        while i < n and template[i].isdigit():
+            i += 1
+        argpos: int | None = None
+        if i < n and template[i] == "$" and i > start:
+            argpos = int(template[start:i])
+            if argpos == 0:
+                raise InvalidParameterValue("format specifies argument 0, but arguments are numbered from 1")
+            i += 1
+        else:
+            i = start
+        minus = False
+        if i < n and template[i] == "-":
+            minus = True
+            i += 1
+        wstart = i
+        while i < n and template[i].isdigit():
+            i += 1
+        width = int(template[wstart:i]) if i > wstart else 0
+        if i >= n:
+            raise InvalidParameterValue("unterminated format() type specifier",
+                                        hint='For a single "%" use "%%".')
+        kind = template[i]
+        i += 1
+        if kind not in "sIL":
+            raise InvalidParameterValue(f'unrecognized format() type specifier "{kind}"',
+                                        hint='For a single "%" use "%%".')
+        index = argpos - 1 if argpos is not None else next_arg
+        if index >= len(args):
+            raise InvalidParameterValue("too few arguments for format()")
+        next_arg = index + 1
+        value = args[index]
+        if kind == "s":
+            text = "" if value is None else value
+        elif kind == "I":
+            if value is None:
+                raise InvalidParameterValue("null values cannot be formatted as an SQL identifier")
+            text = quote_ident(value)
+        else:
+            text = "NULL" if value is None else quote_literal(value)
+        if width:
+            text = text.ljust(width) if minus else text.rjust(width)
+        out.append(text)
+    return "".join(out)
+
+
+def _textcat_binder(arg_oids: tuple[int, ...]) -> Callable[..., str]:
+    left_oid, right_oid = arg_oids
+
+    def cat(ctx: Any, a: Any, b: Any) -> str:
+        fmt = context_of(ctx)
+        return text_cast(left_oid, fmt)(a) + text_cast(right_oid, fmt)(b)
+
+    return cat
+
+
+def _check_text(value: str) -> str:
+    if "\x00" in value:
+        raise CharacterNotInRepertoire('invalid byte sequence for encoding "UTF8": 0x00')
+    return value
+
+
+def _register() -> None:
+    BP, BYTEA, N = t.BPCHAR_OID, t.BYTEA_OID, t.NAME_OID
+    for name in ("length", "char_length", "character_length"):
+        function(name, (T,), I4, len)
+        function(name, (BP,), I4, lambda s: len(s.rstrip(" ")))
+    function("length", (BYTEA,), I4, len)
+    function("octet_length", (T,), I4, lambda s: len(s.encode("utf-8")))
+    function("octet_length", (BP,), I4, lambda s: len(s.encode("utf-8")))
+    function("octet_length", (BYTEA,), I4, len)
+    function("bit_length", (T,), I4, lambda s: 8 * len(s.encode("utf-8")))
+    function("bit_length", (BYTEA,), I4, lambda b: 8 * len(b))
+    function("lower", (T,), T, lower)
+    function("upper", (T,), T, upper)
+    function("initcap", (T,), T, initcap)
+    for name in ("substr", "substring"):
+        function(name, (T, I4), T, substr)
+        function(name, (T, I4, I4), T, substr)
+        function(name, (BYTEA, I4), BYTEA, substr)
+        function(name, (BYTEA, I4, I4), BYTEA, substr)
+    function("position", (T, T), I4, position)
+    function("strpos", (T, T), I4, position)
+    function("position", (BYTEA, BYTEA), I4, lambda a, b: a.find(b) + 1)
+    function("replace", (T, T, T), T, lambda s, a, b: s.replace(a, b) if a else s)
+    function("translate", (T, T, T), T, translate)
+    function("btrim", (T,), T, lambda s: s.strip(" "))
+    function("btrim", (T, T), T, lambda s, c: s.strip(c))
+    function("ltrim", (T,), T, lambda s: s.lstrip(" "))
+    function("ltrim", (T, T), T, lambda s, c: s.lstrip(c))
+    function("rtrim", (T,), T, lambda s: s.rstrip(" "))
+    function("rtrim", (T, T), T, lambda s, c: s.rstrip(c))
+    function("btrim", (BYTEA, BYTEA), BYTEA, lambda s, c: s.strip(c))
+    function("lpad", (T, I4), T, lpad)
+    function("lpad", (T, I4, T), T, lpad)
+    function("rpad", (T, I4), T, rpad)
+    function("rpad", (T, I4, T), T, rpad)
+    function("left", (T, I4), T, left)
+    function("right", (T, I4), T, right)
+    function("repeat", (T, I4), T, lambda s, n: s * max(n, 0))
+    function("reverse", (T,), T, lambda s: s[::-1])
+    function("split_part", (T, T, I4), T, split_part)
+    function("starts_with", (T, T), B, str.startswith)
+    function("ascii", (T,), I4, lambda s: ord(s[0]) if s else 0)
+    function("chr", (I4,), T, chr_)
+    function("md5", (T,), T, lambda s: hashlib.md5(s.encode("utf-8")).hexdigest())
+    function("md5", (BYTEA,), T, lambda b: hashlib.md5(b).hexdigest())
+    function("sha256", (BYTEA,), BYTEA, lambda b: hashlib.sha256(b).digest())
+    function("to_hex", (I4,), T, to_hex(32))
+    function("to_hex", (I8,), T, to_hex(64))
+    function("quote_ident", (T,), T, quote_ident)
+    function("quote_literal", (T,), T, quote_literal)
+    function("quote_literal", (t.ANYELEMENT_OID,), T, lambda v: quote_literal(str(v)),
+             binder=lambda oids: (lambda v: quote_literal(text_cast(oids[0])(v))))
+    function("quote_nullable", (T,), T, lambda v: "NULL" if v is None else quote_literal(v), strict=False)
+    function("encode", (BYTEA, T), T, encode)
+    function("decode", (T, T), BYTEA, decode)
+    function("overlay", (T, T, I4, I4), T, lambda s, r, start, count: s[:start - 1] + r + s[start - 1 + count:])
+    function("overlay", (T, T, I4), T, lambda s, r, start: s[:start - 1] + r + s[start - 1 + len(r):])
+    function("string_to_array", (T, T), t.TEXT_ARRAY_OID, string_to_array, strict=False)
+    function("string_to_array", (T, T, T), t.TEXT_ARRAY_OID, string_to_array, strict=False)
+    function("array_to_string", (t.ANYARRAY_OID, T), T, lambda *a: None, binder=_array_to_string_binder,
+             needs_context=True, volatility="s")
+    function("array_to_string", (t.ANYARRAY_OID, T, T), T, lambda *a: None, binder=_array_to_string_binder,
+             needs_context=True, volatility="s", strict=False)
+    function("concat", (t.ANY_OID,), T, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_concat_binder, needs_context=True, volatility="s")
+    function("concat_ws", (T, t.ANY_OID), T, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_concat_ws_binder, needs_context=True, volatility="s")
+    function("format", (T,), T, lambda ctx, f: format_text(f, []), needs_context=True)
+    function("format", (T, t.ANY_OID), T, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
+             binder=_format_binder, needs_context=True, volatility="s")
+    function("gen_random_uuid", (), t.UUID_OID, uuid.uuid4, volatility="v")
+    function("text", (BP,), T, strings.bpchar_trimmed)
+    operator("||", T, T, T, lambda a, b: a + b)
+    operator("||", T, t.ANYNONARRAY_OID, T, lambda *a: None, binder=_textcat_binder, needs_context=True,
+             volatility="s")
+    operator("||", t.ANYNONARRAY_OID, T, T, lambda *a: None, binder=_textcat_binder, needs_context=True,
+             volatility="s")
+    operator("||", BYTEA, BYTEA, BYTEA, lambda a, b: a + b)
+    operator("^@", T, T, B, str.startswith)
+    _ = N
+
+
+_register()

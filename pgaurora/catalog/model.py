@@ -1,0 +1,174 @@
+"""Catalog definitions: tables, columns, constraints, indexes, sequences, views, roles, schemas.
+
+Owns the immutable records the catalog stores and caches, and their (de)serialization to the
+JSON payload kept in the catalog heap. Not storage (catalog.store), not lookups (catalog.state).
+Everything here is rich enough to derive pg_class/pg_attribute/pg_index/pg_constraint later.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+FIRST_USER_OID = 16384
+PUBLIC_SCHEMA_OID = 2200
+PG_CATALOG_SCHEMA_OID = 11
+DEFAULT_DATABASE_OID = 5
+BOOTSTRAP_SUPERUSER_OID = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type_oid: int
+    typmod: int = -1
+    not_null: bool = False
+    default: str | None = None  # SQL expression text, as pg_get_expr would show it
+    identity: str = ""  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
+    attnum: int = 0
+    dropped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """pg_constraint: contype p (primary key), u (unique), c (check), f (foreign key), n (not null)."""
+
+    name: str
+    kind: str
+    columns: tuple[int, ...] = ()  # attnums
+    check: str | None = None  # CHECK expression text
+    index_oid: int = 0
+    ref_table: int = 0
+    ref_columns: tuple[int, ...] = ()
+    on_delete: str = "a"  # a no action, r restrict, c cascade, n set null, d set default
+    on_update: str = "a"
+    oid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    oid: int
+    name: str
+    table_oid: int
+    rel_id: int
+    columns: tuple[int, ...]  # attnums
+    unique: bool = False
+    primary: bool = False
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    descending: tuple[bool, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    oid: int
+    name: str
+    rel_id: int
+    columns: tuple[Column, ...]
+    constraints: tuple[Constraint, ...] = ()
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    kind: str = "r"  # r table, v view
+
+    def live_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if not c.dropped)
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name and not c.dropped:
+                return c
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    oid: int
+    name: str
+    type_oid: int = 20
+    start: int = 1
+    increment: int = 1
+    min_value: int = 1
+    max_value: int = 9223372036854775807
+    cache: int = 1
+    cycle: bool = False
+    owned_by: tuple[int, int] = (0, 0)  # (table oid, attnum)
+    schema_oid: int = PUBLIC_SCHEMA_OID
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    oid: int
+    name: str
+    query: str
+    column_names: tuple[str, ...]
+    schema_oid: int = PUBLIC_SCHEMA_OID
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    oid: int
+    name: str
+    superuser: bool = False
+    login: bool = True
+    password: str | None = None  # a SCRAM-SHA-256 verifier string, never plain text
+    createdb: bool = False
+    createrole: bool = False
+    inherit: bool = True
+    replication: bool = False
+    connection_limit: int = -1
+    valid_until: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    oid: int
+    name: str
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    oid: int
+    name: str
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    encoding: str = "UTF8"
+
+
+KINDS: dict[str, type] = {
+    "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
+    "schema": Schema, "database": Database,
+}
+_KIND_OF = {v: k for k, v in KINDS.items()}
+
+Definition = Table | Index | Sequence | View | Role | Schema | Database
+
+
+def kind_of(obj: Definition) -> str:
+    return _KIND_OF[type(obj)]
+
+
+def to_payload(obj: Definition) -> str:
+    return json.dumps(asdict(obj), separators=(",", ":"))
+
+
+def _tuplify(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuplify(v) for v in value)
+    return value
+
+
+def from_payload(kind: str, payload: str) -> Definition:
+    cls = KINDS[kind]
+    data = json.loads(payload)
+    if cls is Table:
+        data["columns"] = tuple(Column(**c) for c in data["columns"])
+        data["constraints"] = tuple(Constraint(**{k: _tuplify(v) for k, v in c.items()}) for c in data["constraints"])
+        return Table(**data)
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: _tuplify(v) for k, v in data.items() if k in names})  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database",
+    "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+]

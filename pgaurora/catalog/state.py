@@ -1,0 +1,103 @@
+"""A consistent, immutable view of every catalog definition, as one snapshot of the catalog heap sees it.
+
+Owns lookups by name and oid (relations, indexes, sequences, views, roles, schemas, databases)
+and search-path resolution. Not storage or invalidation (catalog.catalog), not the records
+themselves (catalog.model). A CatalogState is rebuilt, never mutated: DDL produces a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pgaurora.catalog.model import (
+    PG_CATALOG_SCHEMA_OID,
+    PUBLIC_SCHEMA_OID,
+    Constraint,
+    Database,
+    Definition,
+    Index,
+    Role,
+    Schema,
+    Sequence,
+    Table,
+    View,
+)
+
+RelationDef = Table | Sequence | View | Index
+
+
+@dataclass(slots=True)
+class CatalogState:
+    """Definitions keyed for lookup. Build with `from_definitions`."""
+
+    version: int = 0
+    by_oid: dict[int, Definition] = field(default_factory=dict)
+    relations: dict[tuple[int, str], RelationDef] = field(default_factory=dict)
+    indexes_of: dict[int, tuple[Index, ...]] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    schemas: dict[str, Schema] = field(default_factory=dict)
+    databases: dict[str, Database] = field(default_factory=dict)
+    row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
+
+    @classmethod
+    def from_definitions(cls, items: Iterable[tuple[Definition, tuple[int, int]]], version: int) -> CatalogState:
+        state = cls(version=version)
+        indexes: dict[int, list[Index]] = {}
+        for obj, tid in items:
+            state.by_oid[obj.oid] = obj
+            state.row_ids[obj.oid] = tid
+            if isinstance(obj, Role):
+                state.roles[obj.name] = obj
+            elif isinstance(obj, Schema):
+                state.schemas[obj.name] = obj
+            elif isinstance(obj, Database):
+                state.databases[obj.name] = obj
+            else:
+                state.relations[(obj.schema_oid, obj.name)] = obj
+                if isinstance(obj, Index):
+                    indexes.setdefault(obj.table_oid, []).append(obj)
+        for table_oid, found in indexes.items():
+            # the primary key first, then by oid (creation order), so plans are deterministic
+            state.indexes_of[table_oid] = tuple(sorted(found, key=lambda i: (not i.primary, i.oid)))
+        for name, oid in (("public", PUBLIC_SCHEMA_OID), ("pg_catalog", PG_CATALOG_SCHEMA_OID)):
+            if name not in state.schemas:
+                state.schemas[name] = Schema(oid, name)
+        return state
+
+    def schema_oid(self, name: str) -> int | None:
+        schema = self.schemas.get(name)
+        return schema.oid if schema is not None else None
+
+    def relation(self, name: str, schema: str | None = None) -> RelationDef | None:
+        """A table, view, sequence or index by (optionally qualified) name, along the search path."""
+        if schema is not None:
+            oid = self.schema_oid(schema)
+            return None if oid is None else self.relations.get((oid, name))
+        return self.relations.get((PUBLIC_SCHEMA_OID, name))
+
+    def table(self, oid: int) -> Table | None:
+        obj = self.by_oid.get(oid)
+        return obj if isinstance(obj, Table) else None
+
+    def indexes(self, table_oid: int) -> tuple[Index, ...]:
+        return self.indexes_of.get(table_oid, ())
+
+    def sequence(self, oid: int) -> Sequence | None:
+        obj = self.by_oid.get(oid)
+        return obj if isinstance(obj, Sequence) else None
+
+    def tables(self) -> list[Table]:
+        return [o for o in self.by_oid.values() if isinstance(o, Table)]
+
+    def referencing(self, table_oid: int) -> list[tuple[Table, Constraint]]:
+        """(table, constraint) pairs whose foreign keys reference `table_oid`."""
+        out: list[tuple[Table, Constraint]] = []
+        for t in self.tables():
+            for c in t.constraints:
+                if c.kind == "f" and c.ref_table == table_oid:
+                    out.append((t, c))
+        return out
+
+    def name_in_use(self, schema_oid: int, name: str) -> bool:
+        return (schema_oid, name) in self.relations

@@ -1,0 +1,102 @@
+"""Cluster metadata: which processes make up a cluster, where they listen, and in which AZ.
+
+Owns the durable `cluster.json` in the data directory (written to a temporary file, fsynced,
+renamed over the old one, and the directory fsynced, so a crash leaves the old or the new
+version, never a torn one). Not the processes themselves (cluster.supervisor), not the
+volume's own metadata (logstore.metadata).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+METADATA_FILE = "cluster.json"
+AZS = ("a", "b", "c")
+
+
+@dataclass(slots=True)
+class ProcessRecord:
+    """One process of the cluster: a storage node, the writer instance or an endpoint."""
+
+    name: str              # "storage-1", "writer", "reader-endpoint"
+    role: str              # "storage-node" | "writer" | "reader" | "endpoint"
+    host: str
+    port: int
+    az: str = ""
+    pid: int = 0
+    started_at: float = 0.0
+    restarts: int = 0
+    data_dir: str = ""     # the node's own directory, for storage nodes
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(slots=True)
+class ClusterMetadata:
+    """Everything `pgaurora status` needs to find and probe a running cluster."""
+
+    cluster_id: str
+    created_at: float
+    state: str = "stopped"          # "starting" | "running" | "stopping" | "stopped"
+    supervisor_pid: int = 0
+    processes: list[ProcessRecord] = field(default_factory=list)
+    endpoints: dict[str, str] = field(default_factory=dict)   # "writer"/"reader" -> host:port
+    notes: list[str] = field(default_factory=list)
+
+    def storage_nodes(self) -> list[ProcessRecord]:
+        return [p for p in self.processes if p.role == "storage-node"]
+
+    def find(self, name: str) -> ProcessRecord | None:
+        for p in self.processes:
+            if p.name == name:
+                return p
+        return None
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ClusterMetadata:
+        raw = json.loads(text)
+        processes = [ProcessRecord(**p) for p in raw.pop("processes", [])]
+        return cls(processes=processes, **raw)
+
+
+def metadata_path(data_dir: Path | str) -> Path:
+    return Path(data_dir) / METADATA_FILE
+
+
+def load(data_dir: Path | str) -> ClusterMetadata | None:
+    path = metadata_path(data_dir)
+    if not path.exists():
+        return None
+    return ClusterMetadata.from_json(path.read_text())
+
+
+def save(data_dir: Path | str, meta: ClusterMetadata) -> None:
+    """Atomically and durably replaces cluster.json."""
+    directory = Path(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / (METADATA_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(meta.to_json())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, directory / METADATA_FILE)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def new_metadata() -> ClusterMetadata:
+    now = time.time()
+    return ClusterMetadata(cluster_id=f"pgaurora-{int(now * 1000):x}", created_at=now)

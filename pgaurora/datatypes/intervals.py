@@ -1,0 +1,267 @@
+"""interval text and binary I/O: '1 year 2 mons 3 days 04:05:06.5', ISO 8601 'P1Y2M3DT4H5M6.5S'.
+
+Owns interval_in (units, fractions that cascade down to smaller fields, 'ago', '@', time
+fields with sign), interval_out for IntervalStyle postgres and iso_8601, interval typmod
+rounding, and the binary format (int64 microseconds, int32 days, int32 months). Not interval
+arithmetic (catalog.builtins).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from fractions import Fraction
+
+from pgaurora.datatypes.values import USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, Interval
+from pgaurora.errors import DatetimeFieldOverflow, InvalidBinaryRepresentation, InvalidDatetimeFormat
+
+_UNITS: dict[str, str] = {}
+for _unit, _names in {
+    "microsecond": ("microsecond", "microseconds", "us", "usec", "usecs", "useconds"),
+    "millisecond": ("millisecond", "milliseconds", "ms", "msec", "msecs", "mseconds"),
+    "second": ("second", "seconds", "s", "sec", "secs"),
+    "minute": ("minute", "minutes", "m", "min", "mins"),
+    "hour": ("hour", "hours", "h", "hr", "hrs"),
+    "day": ("day", "days", "d"),
+    "week": ("week", "weeks", "w"),
+    "month": ("month", "months", "mon", "mons"),
+    "year": ("year", "years", "y", "yr", "yrs"),
+    "decade": ("decade", "decades", "dec", "decs"),
+    "century": ("century", "centuries", "c", "cent"),
+    "millennium": ("millennium", "millennia", "mil", "mils"),
+}.items():
+    for _name in _names:
+        _UNITS[_name] = _unit
+
+_MICROS = {"microsecond": 1, "millisecond": 1000, "second": USECS_PER_SEC,
+           "minute": USECS_PER_MINUTE, "hour": USECS_PER_HOUR}
+_YEARS = {"year": 1, "decade": 10, "century": 100, "millennium": 1000}
+_TOKEN = re.compile(r"\s*(?:([+-]?\d+:\d+(?::\d+(?:\.\d*)?)?(?:\.\d*)?)|([+-]?(?:\d+\.?\d*|\.\d+))\s*([a-z]+)?|([a-z]+))",
+                    re.IGNORECASE)
+_ISO = re.compile(
+    r"P(?:([+-]?[\d.]+)Y)?(?:([+-]?[\d.]+)M)?(?:([+-]?[\d.]+)W)?(?:([+-]?[\d.]+)D)?"
+    r"(?:T(?:([+-]?[\d.]+)H)?(?:([+-]?[\d.]+)M)?(?:([+-]?[\d.]+)S)?)?\Z",
+    re.IGNORECASE,
+)
+
+
+def _rint(value: Fraction) -> int:
+    """C rint(): round half to even."""
+    return round(value)
+
+
+class _Accumulator:
+    __slots__ = ("months", "days", "micros")
+
+    def __init__(self) -> None:
+        self.months = 0
+        self.days = 0
+        self.micros = Fraction(0)
+
+    def add(self, value: Fraction, unit: str) -> None:
+        if unit in _MICROS:
+            self.micros += value * _MICROS[unit]
+        elif unit == "day" or unit == "week":
+            days = value * (7 if unit == "week" else 1)
+            whole = int(days)
+            self.days += whole
+            self.micros += (days - whole) * USECS_PER_DAY
+        elif unit == "month":
+            whole = int(value)
+            self.months += whole
+            days = (value - whole) * 30
+            whole_days = int(days)
+            self.days += whole_days
+            self.micros += (days - whole_days) * USECS_PER_DAY
+        else:
+            years = value * _YEARS[unit]
+            whole = int(years)
+            self.months += whole * 12 + _rint((years - whole) * 12)
+
+    def result(self, negate: bool = False) -> Interval:
+        micros = _rint(self.micros)
+        if negate:
+            return Interval(-self.months, -self.days, -micros)
+        return Interval(self.months, self.days, micros)
+
+
+def _time_micros(token: str) -> Fraction:
+    sign = -1 if token.startswith("-") else 1
+    parts = token.lstrip("+-").split(":")
+    hours = Fraction(parts[0])
+    minutes = Fraction(parts[1]) if len(parts) > 1 else Fraction(0)
+    seconds = Fraction(parts[2]) if len(parts) > 2 else Fraction(0)
+    if len(parts) == 2 and "." in parts[1]:
+        hours, minutes, seconds = Fraction(0), Fraction(parts[0]), Fraction(parts[1])
+    if minutes >= 60 or seconds >= 60:
+        raise DatetimeFieldOverflow("")
+    return sign * (hours * USECS_PER_HOUR + minutes * USECS_PER_MINUTE + seconds * USECS_PER_SEC)
+
+
+def parse_interval(text: str) -> Interval:
+    """interval_in (IntervalStyle postgres input rules, which accept every style's output)."""
+    body = text.strip()
+    try:
+        if body[:1] in ("P", "p"):
+            return _parse_iso(body, text)
+        return _parse_postgres(body, text)
+    except DatetimeFieldOverflow:
+        raise DatetimeFieldOverflow(f'interval field value out of range: "{text}"') from None
+    except (ValueError, ZeroDivisionError, KeyError):
+        raise InvalidDatetimeFormat(f'invalid input syntax for type interval: "{text}"') from None
+
+
+def _parse_postgres(body: str, text: str) -> Interval:
+    if body.startswith("@"):
+        body = body[1:]
+    acc = _Accumulator()
+    seen: set[str] = set()
+    negate = False
+    pos, n = 0, len(body)
+    pending_number: str | None = None
+    while pos < n:
+        if body[pos:].strip() == "":
+            break
+        m = _TOKEN.match(body, pos)
+        if m is None:
+            raise ValueError(text)
+        pos = m.end()
+        clock, number, unit, word = m.groups()
+        if negate:
+            raise ValueError(text)
+        if clock is not None:
+            if "time" in seen:
+                raise ValueError(text)
+            seen.add("time")
+            acc.micros += _time_micros(clock)
+        elif number is not None:
+            if pending_number is not None:
+                raise ValueError(text)
+            if unit is None:
+                pending_number = number
+                continue
+            name = _UNITS[unit.lower()]
+            if name in seen:
+                raise ValueError(text)
+            seen.add(name)
+            acc.add(Fraction(number), name)
+        else:
+            assert word is not None
+            lower = word.lower()
+            if lower == "ago":
+                negate = True
+                continue
+            if pending_number is None:
+                raise ValueError(text)
+            name = _UNITS[lower]
+            if name in seen:
+                raise ValueError(text)
+            seen.add(name)
+            acc.add(Fraction(pending_number), name)
+            pending_number = None
+    if pending_number is not None:
+        if "second" in seen:
+            raise ValueError(text)
+        acc.add(Fraction(pending_number), "second")
+    if not seen and pending_number is None and not body.strip(" @"):
+        raise ValueError(text)
+    return acc.result(negate)
+
+
+def _parse_iso(body: str, text: str) -> Interval:
+    m = _ISO.match(body)
+    if m is None or body.upper().endswith("T") or body.upper() == "P":
+        raise ValueError(text)
+    acc = _Accumulator()
+    for value, unit in zip(m.groups(), ("year", "month", "week", "day", "hour", "minute", "second"), strict=True):
+        if value is not None:
+            acc.add(Fraction(value), unit)
+    return acc.result()
+
+
+def _c_div(a: int, b: int) -> tuple[int, int]:
+    """C integer division (truncates toward zero) and its remainder."""
+    q = abs(a) // b
+    q = q if a >= 0 else -q
+    return q, a - q * b
+
+
+def _seconds_text(seconds: int, micros: int) -> str:
+    text = f"{abs(seconds):02d}"
+    if micros:
+        text += "." + f"{abs(micros):06d}".rstrip("0")
+    return text
+
+
+def format_interval(value: Interval, style: str = "postgres") -> str:
+    """interval_out."""
+    if style == "iso_8601":
+        return _format_iso(value)
+    year, month = _c_div(value.months, 12)
+    day = value.days
+    hour, rest = _c_div(value.microseconds, USECS_PER_HOUR)
+    minute, rest = _c_div(rest, USECS_PER_MINUTE)
+    sec, micro = _c_div(rest, USECS_PER_SEC)
+    parts: list[str] = []
+    is_before = False
+    for amount, unit in ((year, "year"), (month, "mon"), (day, "day")):
+        if amount == 0:
+            continue
+        plus = "+" if is_before and amount > 0 else ""
+        parts.append(f"{plus}{amount} {unit}{'s' if amount != 1 else ''}")
+        is_before = amount < 0
+    if not parts or hour or minute or sec or micro:
+        minus = hour < 0 or minute < 0 or sec < 0 or micro < 0
+        sign = "-" if minus else ("+" if is_before else "")
+        parts.append(f"{sign}{abs(hour):02d}:{abs(minute):02d}:{_seconds_text(sec, micro)}")
+    return " ".join(parts)
+
+
+def _format_iso(value: Interval) -> str:
+    year, month = _c_div(value.months, 12)
+    hour, rest = _c_div(value.microseconds, USECS_PER_HOUR)
+    minute, rest = _c_div(rest, USECS_PER_MINUTE)
+    sec, micro = _c_div(rest, USECS_PER_SEC)
+    if not (year or month or value.days or hour or minute or sec or micro):
+        return "PT0S"
+    out = "P"
+    for amount, letter in ((year, "Y"), (month, "M"), (value.days, "D")):
+        if amount:
+            out += f"{amount}{letter}"
+    if hour or minute or sec or micro:
+        out += "T"
+        for amount, letter in ((hour, "H"), (minute, "M")):
+            if amount:
+                out += f"{amount}{letter}"
+        if sec or micro:
+            sign = "-" if sec < 0 or micro < 0 else ""
+            frac = ("." + f"{abs(micro):06d}".rstrip("0")) if micro else ""
+            out += f"{sign}{abs(sec)}{frac}S"
+    return out
+
+
+def interval_apply_typmod(value: Interval, typmod: int) -> Interval:
+    """Round the seconds to the typmod's precision (the low 16 bits); field masks are not applied."""
+    if typmod < 0:
+        return value
+    precision = typmod & 0xFFFF
+    if precision >= 6 or precision == 0xFFFF:
+        return value
+    scale = 10 ** (6 - precision)
+    micros = value.microseconds
+    rounded = ((abs(micros) + scale // 2) // scale) * scale
+    return Interval(value.months, value.days, rounded if micros >= 0 else -rounded)
+
+
+_BINARY = struct.Struct(">qii")
+
+
+def interval_send(value: Interval) -> bytes:
+    return _BINARY.pack(value.microseconds, value.days, value.months)
+
+
+def interval_recv(data: bytes) -> Interval:
+    if len(data) != 16:
+        raise InvalidBinaryRepresentation("insufficient data left in message")
+    micros, days, months = _BINARY.unpack(data)
+    return Interval(months, days, micros)

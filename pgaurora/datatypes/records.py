@@ -1,0 +1,82 @@
+"""Anonymous records (composite values): record_out / record_in text format.
+
+Owns the '(1,"a b",)' format: fields separated by commas, NULL written as nothing, a field
+quoted when it is empty or contains a comma, parenthesis, quote, backslash or whitespace;
+inside quotes '"' and '\\' are doubled. A record value is a tuple; each field is encoded or
+decoded by its own type's closure (the executor knows the field types). Not row_to_json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pgaurora.errors import InvalidTextRepresentation
+
+_SPECIAL = frozenset('"\\(),') | frozenset(" \t\n\r\v\f")
+
+
+def format_record(values: Sequence[Any], encoders: Sequence[Callable[[Any], str]]) -> str:
+    """record_out."""
+    parts = []
+    for value, encode in zip(values, encoders, strict=True):
+        if value is None:
+            parts.append("")
+            continue
+        text = encode(value)
+        if text == "" or any(ch in _SPECIAL for ch in text):
+            text = '"' + text.replace("\\", "\\\\").replace('"', '""') + '"'
+        parts.append(text)
+    return "(" + ",".join(parts) + ")"
+
+
+def parse_record(text: str, decoders: Sequence[Callable[[str], Any]]) -> tuple[Any, ...]:
+    """record_in for a known list of field types."""
+    def malformed(detail: str) -> InvalidTextRepresentation:
+        return InvalidTextRepresentation(f'malformed record literal: "{text}"', detail=detail)
+
+    body = text.strip()
+    if not body.startswith("("):
+        raise malformed('Missing left parenthesis.')
+    pos, n = 1, len(body)
+    values: list[Any] = []
+    for index, decode in enumerate(decoders):
+        if pos >= n:
+            raise malformed("Too few columns.")
+        chars: list[str] = []
+        quoted = False
+        while pos < n:
+            ch = body[pos]
+            if ch == '"':
+                if quoted and pos + 1 < n and body[pos + 1] == '"':
+                    chars.append('"')
+                    pos += 2
+                    continue
+                quoted = not quoted
+                pos += 1
+                continue
+            if ch == "\\" and pos + 1 < n:
+                chars.append(body[pos + 1])
+                pos += 2
+                continue
+            if not quoted and ch in ",)":
+                break
+            chars.append(ch)
+            pos += 1
+        raw = "".join(chars)
+        was_empty = raw == "" and body[pos - 1] != '"'
+        values.append(None if was_empty else decode(raw))
+        if pos >= n:
+            raise malformed("Unexpected end of input.")
+        if body[pos] == ")":
+            if index != len(decoders) - 1:
+                raise malformed("Too few columns.")
+            pos += 1
+            break
+        pos += 1
+    else:
+        if not decoders:
+            pos = body.find(")") + 1
+    if body[pos:].strip():
+        raise malformed("Junk after right parenthesis.")
+    return tuple(values)

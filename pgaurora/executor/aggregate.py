@@ -1,0 +1,159 @@
+"""Aggregation: hash grouping and plain aggregates, with FILTER, DISTINCT and ORDER BY inside calls.
+
+Owns feeding input rows to aggregate states (created by each AggSpec's `make()`, which comes
+from catalog.builtins: `step(*args)` per row, `final()` at the end) and emitting one row per
+group: group key values then aggregate results. Not the aggregate functions themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pgaurora.executor.compile import compile_expr, compile_exprs
+from pgaurora.executor.context import Env
+from pgaurora.executor.expr import Var
+from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
+from pgaurora.executor.plannodes import Aggregate, AggSpec
+from pgaurora.executor.sort import sort_rows
+
+
+class _Collecting:
+    """Wraps a state for DISTINCT / ORDER BY aggregates: collect args, then feed at the end."""
+
+    __slots__ = ("spec", "state", "rows", "seen")
+
+    def __init__(self, spec: AggSpec) -> None:
+        self.spec = spec
+        self.state = spec.make()
+        self.rows: list[tuple[Any, ...]] = []
+        self.seen: set[Any] | None = set() if spec.distinct else None
+
+    def step(self, *args: Any) -> None:
+        if self.seen is not None:
+            if args in self.seen:
+                return
+            self.seen.add(args)
+        self.rows.append(args)
+
+    def final(self, env: Env) -> Any:
+        rows = self.rows
+        if self.spec.order_by:
+            from pgaurora.executor.expr import Var
+            from pgaurora.executor.plannodes import SortKey
+
+            n = len(self.spec.args)
+            keys = tuple(SortKey(Var(n + i, 0), k.descending, k.nulls_first) for i, k in enumerate(self.spec.order_by))
+            sort_rows(rows, keys, env, [lambda r, e: None] * len(keys))
+            rows = [r[:n] for r in rows]
+        elif self.spec.distinct:
+            try:
+                rows.sort(key=lambda r: tuple((v is None, v) for v in r))
+            except TypeError:
+                pass
+        step = self.state.step
+        for r in rows:
+            step(*r)
+        return self.state.final()
+
+
+def _feed(state: Any, batch: Batch, columns: tuple[int, ...] | None) -> None:
+    """Runs `state`'s transition over one batch (zero or one plain-column argument)."""
+    transition = state._transition
+    value = state.value
+    if not columns:
+        for _ in batch:
+            value = transition(value)
+    else:
+        col = columns[0]
+        if state._strict:
+            for row in batch:
+                x = row[col]
+                if x is not None:
+                    value = transition(value, x)
+        else:
+            for row in batch:
+                value = transition(value, row[col])
+    state.value = value
+
+
+def _arg_fn(spec: AggSpec) -> Any:
+    exprs = spec.args + tuple(k.expr for k in spec.order_by) if spec.order_by else spec.args
+    return compile_exprs(exprs) if exprs else None
+
+
+@runner(Aggregate)
+async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
+    specs = node.aggs
+    key_fn, key_subs = compiled(node, "keys", lambda: compile_exprs(node.group_keys))
+    arg_fns = compiled(node, "args", lambda: [_arg_fn(s) for s in specs])
+    filters = compiled(node, "filters", lambda: [compile_expr(s.filter) if s.filter is not None else None for s in specs])
+    subplans = list(key_subs)
+    for af in arg_fns:
+        if af is not None:
+            subplans.extend(af[1])
+    for f in filters:
+        if f is not None:
+            subplans.extend(f.subplans)
+    collecting = [s.distinct or bool(s.order_by) for s in specs]
+    nspecs = len(specs)
+
+    def new_states() -> list[Any]:
+        return [(_Collecting(s) if collecting[i] else s.make()) for i, s in enumerate(specs)]
+
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    has_keys = bool(node.group_keys)
+    plain_states = None if has_keys else new_states()
+    steps_simple = all(not collecting[i] and filters[i] is None for i in range(nspecs))
+    # Plain aggregation over plain columns: feed each aggregate a batch's column in one tight loop
+    # (no per-row method call or argument tuple), the scan-and-aggregate hot path.
+    var_args = [tuple(a.index for a in s.args) if all(isinstance(a, Var) for a in s.args) else None for s in specs]
+    batched = (not has_keys and steps_simple and not subplans and all(v is not None and len(v) <= 1 for v in var_args)
+               and all(hasattr(st, "_transition") for st in plain_states or ()))
+    async for batch in run_node(node.input, env):
+        env.ctx.check_cancel()
+        if batched:
+            assert plain_states is not None
+            for i in range(nspecs):
+                _feed(plain_states[i], batch, var_args[i])
+            continue
+        for row in batch:
+            if subplans:
+                await prepare_all(subplans, row, env)
+            if has_keys:
+                k = key_fn(row, env)
+                states = groups.get(k)
+                if states is None:
+                    states = groups[k] = new_states()
+            else:
+                assert plain_states is not None
+                states = plain_states
+            if steps_simple:
+                for i in range(nspecs):
+                    af = arg_fns[i]
+                    if af is None:
+                        states[i].step()
+                    else:
+                        states[i].step(*af[0](row, env))
+                continue
+            for i in range(nspecs):
+                f = filters[i]
+                if f is not None and f.fn(row, env) is not True:
+                    continue
+                af = arg_fns[i]
+                if af is None:
+                    states[i].step()
+                else:
+                    states[i].step(*af[0](row, env))
+    out: Batch = []
+    if not has_keys:
+        assert plain_states is not None
+        groups[()] = plain_states
+    for k, states in groups.items():
+        values = tuple(s.final(env) if isinstance(s, _Collecting) else s.final() for s in states)
+        out.append(k + values)
+        if len(out) >= BATCH_SIZE:
+            yield out
+            out = []
+    if out:
+        yield out

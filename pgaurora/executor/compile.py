@@ -1,0 +1,371 @@
+"""Expression -> closure compilation: done once per plan, so rows are never walked as trees.
+
+Owns turning executor.expr nodes into Python closures `f(row, env) -> value` with SQL
+semantics (strict functions, three-valued AND/OR, CASE, IN lists). Not the nodes that call
+them (the per-family node modules) and not the functions themselves (catalog.builtins).
+
+Subqueries cannot run inside a synchronous closure (scans are async), so a SubPlanExpr compiles
+to a read of `env.subplan_values[k]`; the node that evaluates the expression first awaits
+`CompiledExpr.prepare(row, env)`, which runs the row's subplans (once per execution for
+uncorrelated ones).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from pgaurora.executor.expr import (
+    ArrayExpr,
+    BooleanTest,
+    BoolExpr,
+    BoolOp,
+    CaseExpr,
+    CoalesceExpr,
+    Const,
+    ContextValue,
+    ExecParam,
+    Expr,
+    FuncExpr,
+    MinMaxExpr,
+    NullTest,
+    Param,
+    RowExpr,
+    ScalarArrayOp,
+    SubPlanExpr,
+    Var,
+)
+
+Closure = Callable[[Any, Any], Any]
+_subplan_ids = itertools.count()
+
+
+class CompiledExpr:
+    """A compiled expression: `fn(row, env)` plus the subplans to run before calling it."""
+
+    __slots__ = ("fn", "subplans")
+
+    def __init__(self, fn: Closure, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> None:
+        self.fn = fn
+        self.subplans = subplans
+
+    async def prepare(self, row: Any, env: Any) -> None:
+        for key, sub, arg_fns in self.subplans:
+            if not sub.outer_slots:
+                if key in env.subplan_values:
+                    continue
+            else:
+                for slot, arg_fn in zip(sub.outer_slots, arg_fns, strict=True):
+                    env.exec_params[slot] = arg_fn(row, env)
+            env.subplan_values[key] = await env.eval_subplan(sub, row)
+
+
+def compile_expr(expr: Expr) -> CompiledExpr:
+    subplans: list[tuple[int, SubPlanExpr, list[Closure]]] = []
+    fn = _compile(expr, subplans)
+    return CompiledExpr(fn, subplans)
+
+
+def compile_exprs(exprs: tuple[Expr, ...] | list[Expr]) -> tuple[Closure, list[tuple[int, SubPlanExpr, list[Closure]]]]:
+    """A closure building the tuple of all `exprs` for a row, and the subplans they need."""
+    subplans: list[tuple[int, SubPlanExpr, list[Closure]]] = []
+    fns = [_compile(e, subplans) for e in exprs]
+    if all(isinstance(e, Var) for e in exprs):
+        indexes = [e.index for e in exprs if isinstance(e, Var)]
+        if len(indexes) == 1:
+            i0 = indexes[0]
+            return (lambda row, env: (row[i0],)), subplans
+        src = "def project(row, env):\n    return (" + "".join(f"row[{i}], " for i in indexes) + ")\n"
+        namespace: dict[str, Any] = {}
+        exec(src, namespace)  # noqa: S102 - generated projection, no user input in the source
+        return namespace["project"], subplans
+    names = {f"f{i}": f for i, f in enumerate(fns)}
+    src = "def project(row, env):\n    return (" + "".join(f"f{i}(row, env), " for i in range(len(fns))) + ")\n"
+    exec(src, names)  # noqa: S102
+    return names["project"], subplans
+
+
+def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:
+    if isinstance(expr, Var):
+        i = expr.index
+        return lambda row, env: row[i]
+    if isinstance(expr, Const):
+        value = expr.value
+        return lambda row, env: value
+    if isinstance(expr, Param):
+        p = expr.index
+        return lambda row, env: env.params[p]
+    if isinstance(expr, ExecParam):
+        slot = expr.slot
+        return lambda row, env: env.exec_params[slot]
+    if isinstance(expr, ContextValue):
+        name = expr.name
+        return lambda row, env: env.context_value(name)
+    if isinstance(expr, FuncExpr):
+        return _compile_func(expr, subplans)
+    if isinstance(expr, BoolExpr):
+        return _compile_bool(expr, subplans)
+    if isinstance(expr, NullTest):
+        arg = _compile(expr.arg, subplans)
+        if isinstance(expr.arg, RowExpr):
+            if expr.is_not:
+                return lambda row, env: all(v is not None for v in arg(row, env))
+            return lambda row, env: all(v is None for v in arg(row, env))
+        if expr.is_not:
+            return lambda row, env: arg(row, env) is not None
+        return lambda row, env: arg(row, env) is None
+    if isinstance(expr, BooleanTest):
+        arg = _compile(expr.arg, subplans)
+        wanted = {"IS_TRUE": (True, False), "IS_NOT_TRUE": (True, True), "IS_FALSE": (False, False),
+                  "IS_NOT_FALSE": (False, True), "IS_UNKNOWN": (None, False),
+                  "IS_NOT_UNKNOWN": (None, True)}[expr.test]
+        target, negate = wanted
+        return lambda row, env: (arg(row, env) is target) != negate
+    if isinstance(expr, CaseExpr):
+        whens = [(_compile(c, subplans), _compile(r, subplans)) for c, r in expr.whens]
+        default = _compile(expr.default, subplans) if expr.default is not None else (lambda row, env: None)
+
+        def case(row: Any, env: Any) -> Any:
+            for cond, result in whens:
+                if cond(row, env) is True:
+                    return result(row, env)
+            return default(row, env)
+
+        return case
+    if isinstance(expr, CoalesceExpr):
+        args = [_compile(a, subplans) for a in expr.args]
+
+        def coalesce(row: Any, env: Any) -> Any:
+            for a in args:
+                v = a(row, env)
+                if v is not None:
+                    return v
+            return None
+
+        return coalesce
+    if isinstance(expr, MinMaxExpr):
+        args = [_compile(a, subplans) for a in expr.args]
+        better = expr.compare
+        greatest = expr.is_greatest
+
+        def minmax(row: Any, env: Any) -> Any:
+            best = None
+            for a in args:
+                v = a(row, env)
+                if v is None:
+                    continue
+                if best is None or (better(v, best) if greatest else better(best, v)):
+                    best = v
+            return best
+
+        return minmax
+    if isinstance(expr, ScalarArrayOp):
+        return _compile_scalar_array(expr, subplans)
+    if isinstance(expr, ArrayExpr):
+        elems = [_compile(e, subplans) for e in expr.elements]
+        return lambda row, env: [e(row, env) for e in elems]
+    if isinstance(expr, RowExpr):
+        fields = [_compile(e, subplans) for e in expr.fields]
+        return lambda row, env: tuple(f(row, env) for f in fields)
+    if isinstance(expr, SubPlanExpr):
+        key = next(_subplan_ids)
+        arg_fns = [_compile(a, subplans) for a in expr.outer_args]
+        subplans.append((key, expr, arg_fns))
+        if expr.left is not None:
+            left = _compile(expr.left, subplans)
+            compare = expr.compare
+            assert compare is not None
+            use_or = expr.kind.value == "ANY"
+
+            def quantified(row: Any, env: Any) -> Any:
+                return _any_all(left(row, env), env.subplan_values[key], compare, use_or)
+
+            return quantified
+        return lambda row, env: env.subplan_values[key]
+    raise TypeError(f"cannot compile {type(expr).__name__}")
+
+
+def _any_all(value: Any, items: list[Any], compare: Callable[[Any, Any], Any], use_or: bool) -> Any:
+    """SQL's ANY (use_or) / ALL over `items` with three-valued logic."""
+    saw_null = False
+    if use_or:
+        if not items:
+            return False
+        if value is None:
+            return None
+        for item in items:
+            if item is None:
+                saw_null = True
+                continue
+            result = compare(value, item)
+            if result is True:
+                return True
+            if result is None:
+                saw_null = True
+        return None if saw_null else False
+    if not items:
+        return True
+    if value is None:
+        return None
+    for item in items:
+        if item is None:
+            saw_null = True
+            continue
+        result = compare(value, item)
+        if result is False:
+            return False
+        if result is None:
+            saw_null = True
+    return None if saw_null else True
+
+
+def _compile_func(expr: FuncExpr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:
+    fn = expr.fn
+    args = [_compile(a, subplans) for a in expr.args]
+    if expr.needs_context:
+        if expr.strict:
+            def ctx_strict(row: Any, env: Any) -> Any:
+                values = [a(row, env) for a in args]
+                if None in values:
+                    return None
+                return fn(env.ctx, *values)
+
+            return ctx_strict
+        return lambda row, env: fn(env.ctx, *[a(row, env) for a in args])
+    if not expr.strict:
+        if len(args) == 1:
+            a0 = args[0]
+            return lambda row, env: fn(a0(row, env))
+        return lambda row, env: fn(*[a(row, env) for a in args])
+    if len(args) == 0:
+        return lambda row, env: fn()
+    if len(args) == 1:
+        a0 = args[0]
+
+        def strict1(row: Any, env: Any) -> Any:
+            v = a0(row, env)
+            return None if v is None else fn(v)
+
+        return strict1
+    if len(args) == 2:
+        a0, a1 = args
+        if isinstance(expr.args[0], Var) and isinstance(expr.args[1], Const | Param):
+            i = expr.args[0].index
+            if isinstance(expr.args[1], Const):
+                c = expr.args[1].value
+                if c is None:
+                    return lambda row, env: None
+
+                def var_const(row: Any, env: Any) -> Any:
+                    v = row[i]
+                    return None if v is None else fn(v, c)
+
+                return var_const
+            p = expr.args[1].index
+
+            def var_param(row: Any, env: Any) -> Any:
+                v = row[i]
+                w = env.params[p]
+                return None if v is None or w is None else fn(v, w)
+
+            return var_param
+
+        def strict2(row: Any, env: Any) -> Any:
+            v = a0(row, env)
+            if v is None:
+                return None
+            w = a1(row, env)
+            return None if w is None else fn(v, w)
+
+        return strict2
+
+    def strict_n(row: Any, env: Any) -> Any:
+        values = [a(row, env) for a in args]
+        if None in values:
+            return None
+        return fn(*values)
+
+    return strict_n
+
+
+def _compile_bool(expr: BoolExpr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:
+    args = [_compile(a, subplans) for a in expr.args]
+    if expr.op is BoolOp.NOT:
+        a0 = args[0]
+
+        def not_(row: Any, env: Any) -> Any:
+            v = a0(row, env)
+            return None if v is None else not v
+
+        return not_
+    if expr.op is BoolOp.AND:
+        if len(args) == 2:
+            a0, a1 = args
+
+            def and2(row: Any, env: Any) -> Any:
+                v = a0(row, env)
+                if v is False:
+                    return False
+                w = a1(row, env)
+                if w is False:
+                    return False
+                return None if v is None or w is None else True
+
+            return and2
+
+        def and_(row: Any, env: Any) -> Any:
+            saw_null = False
+            for a in args:
+                v = a(row, env)
+                if v is False:
+                    return False
+                if v is None:
+                    saw_null = True
+            return None if saw_null else True
+
+        return and_
+
+    def or_(row: Any, env: Any) -> Any:
+        saw_null = False
+        for a in args:
+            v = a(row, env)
+            if v is True:
+                return True
+            if v is None:
+                saw_null = True
+        return None if saw_null else False
+
+    return or_
+
+
+def _compile_scalar_array(expr: ScalarArrayOp, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:
+    left = _compile(expr.left, subplans)
+    compare = expr.fn
+    use_or = expr.use_or
+    if isinstance(expr.right, ArrayExpr) and all(isinstance(e, Const) for e in expr.right.elements) and expr.name == "=":
+        consts = [e.value for e in expr.right.elements if isinstance(e, Const)]
+        if None not in consts and use_or:
+            try:
+                members = frozenset(consts)
+            except TypeError:
+                members = None
+            if members is not None:
+                def in_set(row: Any, env: Any) -> Any:
+                    v = left(row, env)
+                    if v is None:
+                        return None
+                    return v in members
+
+                return in_set
+    right = _compile(expr.right, subplans)
+    return lambda row, env: _scalar_array(left(row, env), right(row, env), compare, use_or)
+
+
+def _scalar_array(value: Any, items: Any, compare: Callable[[Any, Any], Any], use_or: bool) -> Any:
+    if items is None:
+        return None
+    flat = items
+    while flat and isinstance(flat[0], list):
+        flat = [x for sub in flat for x in sub]
+    return _any_all(value, flat, compare, use_or)

@@ -1,0 +1,505 @@
+"""DDL execution: CREATE/DROP/ALTER of tables, indexes, sequences, views; TRUNCATE; roles; schemas.
+
+Owns the utility plan nodes (already analyzed by planner.ddl: names resolved, types looked up)
+and carrying them out: allocating oids, creating heaps and B-trees in storage, building indexes
+over existing rows, and writing the catalog rows in the statement's transaction (so DDL is
+transactional). Not parsing or validation of the statement text (planner.ddl).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pgaurora.access.btree import UniqueCheck
+from pgaurora.catalog.model import Column, Constraint, Index, Role, Schema, Sequence, Table, View
+from pgaurora.errors import (
+    DependentObjectsStillExist,
+    DuplicateObject,
+    DuplicateSchema,
+    DuplicateTable,
+    UndefinedObject,
+    UndefinedTable,
+    UniqueViolation,
+)
+from pgaurora.executor.context import Env
+from pgaurora.executor.nodes import RUNNERS, Batch, collect
+from pgaurora.executor.plannodes import PlanNode
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDef:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    primary: bool = False
+    constraint: bool = True  # created by a PRIMARY KEY / UNIQUE constraint
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTable(PlanNode):
+    name: str
+    columns: tuple[Column, ...]
+    constraints: tuple[Constraint, ...]  # check / fk (columns as attnums)
+    indexes: tuple[IndexDef, ...]
+    sequences: tuple[tuple[str, int], ...] = ()  # serial: (sequence name, attnum)
+    if_not_exists: bool = False
+    schema_oid: int = 2200
+    as_query: PlanNode | None = None
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DropObjects(PlanNode):
+    kind: str  # table | index | sequence | view | schema | role
+    names: tuple[tuple[str | None, str], ...]
+    missing_ok: bool
+    cascade: bool
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateIndex(PlanNode):
+    table_oid: int
+    index: IndexDef
+    if_not_exists: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSequence(PlanNode):
+    sequence: Sequence
+    if_not_exists: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AlterSequence(PlanNode):
+    sequence: Sequence
+    restart: int | None = None
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateView(PlanNode):
+    view: View
+    replace: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Truncate(PlanNode):
+    table_oids: tuple[int, ...]
+    restart_identity: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AlterTable(PlanNode):
+    """A replacement table definition, plus indexes to build and row rewrites for added columns."""
+
+    table: Table
+    new_indexes: tuple[IndexDef, ...] = ()
+    drop_index_oids: tuple[int, ...] = ()
+    sequences: tuple[tuple[str, int], ...] = ()
+    fill_defaults: tuple[tuple[int, Any], ...] = ()  # (column position, constant value) for added columns
+    validate_not_null: tuple[int, ...] = ()
+    renames: tuple[tuple[int, str], ...] = ()  # (oid, new name) of other objects (indexes)
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRole(PlanNode):
+    role: Role
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AlterRole(PlanNode):
+    name: str
+    changes: tuple[tuple[str, Any], ...]
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSchema(PlanNode):
+    name: str
+    if_not_exists: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NoOp(PlanNode):
+    """Statements accepted and ignored (VACUUM, ANALYZE, CHECKPOINT): pages are rebuilt by storage."""
+
+    tag: str
+    notice: str | None = None
+    width: int = 0
+
+
+def ddl_runner(node_type: type) -> Any:
+    """Registers a coroutine as the (row-less) runner of a utility node."""
+    def register(fn: Any) -> Any:
+        async def rows(node: Any, env: Env) -> AsyncIterator[Batch]:
+            await fn(node, env)
+            if False:  # pragma: no cover - makes this an async generator that yields nothing
+                yield []
+        RUNNERS[node_type] = rows
+        return fn
+    return register
+
+
+def _tag(env: Env, text: str) -> None:
+    env.row_counts["tag"] = 1
+    env.row_counts["tag_text"] = text  # type: ignore[assignment]
+
+
+async def _build_index(env: Env, table: Table, index: Index) -> None:
+    """Fills a new B-tree with the table's visible rows (checking uniqueness)."""
+    storage = env.ctx.storage
+    heap = storage.heap(table.rel_id)
+    btree = storage.btree(index.rel_id)
+    positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in index.columns]
+    names = tuple(table.columns[p].name for p in positions)
+    txn = env.ctx.txn
+    snapshot = txn.snapshot()
+    async for batch in heap.scan(txn, snapshot):
+        for tid, row in batch:
+            key = tuple(row[p] if p < len(row) else None for p in positions)
+            if index.unique:
+                try:
+                    await btree.insert(key, tid, UniqueCheck(txn, heap, index.name, names))
+                except UniqueViolation as exc:
+                    raise UniqueViolation(f'could not create unique index "{index.name}"',
+                                          detail=(exc.detail or "").replace("already exists.", "is duplicated."),
+                                          table=table.name, constraint=index.name) from None
+            else:
+                await btree.insert(key, tid)
+
+
+async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Constraint | None]:
+    catalog = env.ctx.catalog
+    attnums = []
+    for name in d.columns:
+        col = table.column(name)
+        if col is None:
+            raise UndefinedObject(f'column "{name}" named in key does not exist', sqlstate="42703")
+        attnums.append(col.attnum)
+    rel_id = await env.ctx.storage.create_btree(len(attnums))
+    index = Index(catalog.allocate_oid(), d.name, table.oid, rel_id, tuple(attnums), d.unique, d.primary,
+                  table.schema_oid)
+    constraint = None
+    if d.constraint and (d.unique or d.primary):
+        constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,
+                                oid=catalog.allocate_oid())
+    return index, constraint
+
+
+def _check_name_free(state: Any, schema_oid: int, name: str) -> None:
+    if state.name_in_use(schema_oid, name):
+        raise DuplicateTable(f'relation "{name}" already exists')
+
+
+@ddl_runner(CreateTable)
+async def run_create_table(node: CreateTable, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    state = catalog.state_for(ctx.txn)
+    _tag(env, "CREATE TABLE" if node.as_query is None else "SELECT 0")
+    if state.name_in_use(node.schema_oid, node.name):
+        if node.if_not_exists:
+            ctx.notice(f'relation "{node.name}" already exists, skipping')
+            if node.as_query is not None:
+                _tag(env, "CREATE TABLE AS")
+            return
+        raise DuplicateTable(f'relation "{node.name}" already exists')
+    for d in node.indexes:
+        _check_name_free(state, node.schema_oid, d.name)
+    rel_id = await ctx.storage.create_heap()
+    table_oid = catalog.allocate_oid()
+    columns = list(node.columns)
+    objs: list[Any] = []
+    for seq_name, attnum in node.sequences:
+        _check_name_free(state, node.schema_oid, seq_name)
+        col = columns[attnum - 1]
+        max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
+        seq = Sequence(catalog.allocate_oid(), seq_name, col.type_oid if col.type_oid in (21, 23, 20) else 20,
+                       max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid)
+        objs.append(seq)
+        columns[attnum - 1] = replace(col, default=f"nextval('{seq_name}'::regclass)")
+    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid)
+    constraints = [replace(c, oid=catalog.allocate_oid()) for c in node.constraints]
+    for d in node.indexes:
+        index, constraint = await _make_index(env, table, d)
+        objs.append(index)
+        if constraint is not None:
+            constraints.append(constraint)
+    table = replace(table, constraints=tuple(constraints))
+    await catalog.create(ctx.txn, table, *objs)
+    if node.as_query is not None:
+        rows = await collect(node.as_query, env)
+        heap = ctx.storage.heap(rel_id)
+        if rows:
+            await heap.insert_many(ctx.txn, rows)
+        _tag(env, f"SELECT {len(rows)}")
+
+
+@ddl_runner(DropObjects)
+async def run_drop(node: DropObjects, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    tags = {"table": "DROP TABLE", "index": "DROP INDEX", "sequence": "DROP SEQUENCE", "view": "DROP VIEW",
+            "schema": "DROP SCHEMA", "role": "DROP ROLE", "database": "DROP DATABASE"}
+    _tag(env, tags[node.kind])
+    for schema, name in node.names:
+        state = catalog.state_for(ctx.txn)
+        if node.kind == "role":
+            role = state.roles.get(name)
+            if role is None:
+                if node.missing_ok:
+                    ctx.notice(f'role "{name}" does not exist, skipping')
+                    continue
+                raise UndefinedObject(f'role "{name}" does not exist')
+            await catalog.remove(ctx.txn, role.oid)
+            continue
+        if node.kind == "schema":
+            sch = state.schemas.get(name)
+            if sch is None:
+                if node.missing_ok:
+                    ctx.notice(f'schema "{name}" does not exist, skipping')
+                    continue
+                raise UndefinedObject(f'schema "{name}" does not exist', sqlstate="3F000")
+            await catalog.remove(ctx.txn, sch.oid)
+            continue
+        rel = state.relation(name, schema)
+        expected = {"table": Table, "index": Index, "sequence": Sequence, "view": View}[node.kind]
+        if rel is None or not isinstance(rel, expected) or (isinstance(rel, Table) and rel.kind != "r"):
+            if rel is not None and node.kind != "index":
+                kind_word = {"table": "a table", "sequence": "a sequence", "view": "a view"}[node.kind]
+                raise UndefinedObject(f'"{name}" is not {kind_word}', sqlstate="42809",
+                                      hint=f"Use DROP {type(rel).__name__.upper()} to remove a "
+                                           f"{type(rel).__name__.lower()}.")
+            shown = f"{schema}.{name}" if schema else name
+            word = "relation" if node.kind == "table" else node.kind
+            if node.kind == "view":
+                word = "view"
+            if node.missing_ok:
+                ctx.notice(f'{"table" if node.kind == "table" else node.kind} "{shown}" does not exist, skipping')
+                continue
+            if node.kind == "table":
+                raise UndefinedTable(f'table "{shown}" does not exist')
+            if node.kind == "index":
+                raise UndefinedObject(f'index "{shown}" does not exist')
+            if node.kind == "sequence":
+                raise UndefinedTable(f'sequence "{shown}" does not exist')
+            raise UndefinedTable(f'{word} "{shown}" does not exist')
+        oids: list[int] = [rel.oid]  # type: ignore[attr-defined]
+        if isinstance(rel, Table):
+            for other, con in state.referencing(rel.oid):
+                if other.oid == rel.oid:
+                    continue
+                if not node.cascade:
+                    raise DependentObjectsStillExist(
+                        f"cannot drop table {rel.name} because other objects depend on it",
+                        detail=f"constraint {con.name} on table {other.name} depends on table {rel.name}",
+                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
+                await catalog.replace(ctx.txn, replace(other, constraints=tuple(
+                    c for c in other.constraints if c is not con)))
+                state = catalog.state_for(ctx.txn)
+            oids.extend(ix.oid for ix in state.indexes(rel.oid))
+            for obj in list(state.by_oid.values()):
+                if isinstance(obj, Sequence) and obj.owned_by[0] == rel.oid:
+                    oids.append(obj.oid)
+        if isinstance(rel, Index):
+            table = state.table(rel.table_oid)
+            if table is not None and any(c.index_oid == rel.oid for c in table.constraints):
+                con = next(c for c in table.constraints if c.index_oid == rel.oid)
+                raise DependentObjectsStillExist(
+                    f"cannot drop index {rel.name} because constraint {con.name} on table {table.name} requires it",
+                    hint=f"You can drop constraint {con.name} on table {table.name} instead.")
+        await catalog.remove(ctx.txn, *oids)
+
+
+@ddl_runner(CreateIndex)
+async def run_create_index(node: CreateIndex, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    state = catalog.state_for(ctx.txn)
+    _tag(env, "CREATE INDEX")
+    table = state.table(node.table_oid)
+    if state.name_in_use(table.schema_oid, node.index.name):
+        if node.if_not_exists:
+            ctx.notice(f'relation "{node.index.name}" already exists, skipping')
+            return
+        raise DuplicateTable(f'relation "{node.index.name}" already exists')
+    index, constraint = await _make_index(env, table, node.index)
+    await _build_index(env, table, index)
+    objs: list[Any] = [index]
+    await catalog.create(ctx.txn, *objs)
+    if constraint is not None:
+        await catalog.replace(ctx.txn, replace(table, constraints=table.constraints + (constraint,)))
+
+
+@ddl_runner(CreateSequence)
+async def run_create_sequence(node: CreateSequence, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    state = catalog.state_for(ctx.txn)
+    _tag(env, "CREATE SEQUENCE")
+    seq = node.sequence
+    if state.name_in_use(seq.schema_oid, seq.name):
+        if node.if_not_exists:
+            ctx.notice(f'relation "{seq.name}" already exists, skipping')
+            return
+        raise DuplicateTable(f'relation "{seq.name}" already exists')
+    await catalog.create(ctx.txn, replace(seq, oid=catalog.allocate_oid()))
+
+
+@ddl_runner(AlterSequence)
+async def run_alter_sequence(node: AlterSequence, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "ALTER SEQUENCE")
+    await ctx.catalog.replace(ctx.txn, node.sequence)
+    if node.restart is not None:
+        ctx.catalog.setval(node.sequence, node.restart, False)
+
+
+@ddl_runner(CreateView)
+async def run_create_view(node: CreateView, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    state = catalog.state_for(ctx.txn)
+    _tag(env, "CREATE VIEW")
+    existing = state.relation(node.view.name)
+    if existing is not None:
+        if node.replace and isinstance(existing, View):
+            await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid))
+            return
+        raise DuplicateTable(f'relation "{node.view.name}" already exists')
+    await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid()))
+
+
+@ddl_runner(Truncate)
+async def run_truncate(node: Truncate, env: Env) -> None:
+    """Transactional TRUNCATE: each table (and its indexes) points at new, empty relations."""
+    ctx = env.ctx
+    catalog = ctx.catalog
+    storage = ctx.storage
+    _tag(env, "TRUNCATE TABLE")
+    state = catalog.state_for(ctx.txn)
+    changed: list[Any] = []
+    for oid in node.table_oids:
+        table = state.table(oid)
+        changed.append(replace(table, rel_id=await storage.create_heap()))
+        for ix in state.indexes(oid):
+            changed.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
+        if node.restart_identity:
+            for obj in state.by_oid.values():
+                if isinstance(obj, Sequence) and obj.owned_by[0] == oid:
+                    catalog.setval(obj, obj.start, False)
+    await catalog.replace(ctx.txn, *changed)
+
+
+@ddl_runner(AlterTable)
+async def run_alter_table(node: AlterTable, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    storage = ctx.storage
+    _tag(env, "ALTER TABLE")
+    state = catalog.state_for(ctx.txn)
+    table = node.table
+    old = state.table(table.oid)
+    objs: list[Any] = []
+    for seq_name, attnum in node.sequences:
+        _check_name_free(state, table.schema_oid, seq_name)
+        objs.append(Sequence(catalog.allocate_oid(), seq_name, owned_by=(table.oid, attnum),
+                             schema_oid=table.schema_oid))
+    heap = storage.heap(table.rel_id)
+    txn = ctx.txn
+    if node.fill_defaults or node.validate_not_null:
+        snapshot = txn.snapshot()
+        width = len(table.columns)
+        updates = []
+        async for batch in heap.scan(txn, snapshot):
+            for tid, row in batch:
+                if len(row) < width:
+                    row = row + (None,) * (width - len(row))
+                new = list(row)
+                for pos, value in node.fill_defaults:
+                    new[pos] = value
+                for pos in node.validate_not_null:
+                    if new[pos] is None:
+                        from pgaurora.errors import NotNullViolation
+
+                        raise NotNullViolation(f'column "{table.columns[pos].name}" of relation "{table.name}" '
+                                               f'contains null values', table=table.name,
+                                               column=table.columns[pos].name)
+                if node.fill_defaults:
+                    updates.append((tid, tuple(new)))
+        for tid, new_row in updates:
+            new_tid = await heap.update(txn, snapshot, tid, new_row)
+            if new_tid is not None:
+                for ix in state.indexes(table.oid):
+                    positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
+                    await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
+    constraints = list(table.constraints)
+    new_index_objs = []
+    for d in node.new_indexes:
+        if state.name_in_use(table.schema_oid, d.name):
+            raise DuplicateTable(f'relation "{d.name}" already exists')
+        index, constraint = await _make_index(env, table, d)
+        txn.next_command()
+        await _build_index(env, table, index)
+        new_index_objs.append(index)
+        if constraint is not None:
+            constraints.append(constraint)
+    table = replace(table, constraints=tuple(constraints))
+    del old
+    await catalog.replace(txn, table)
+    for oid, new_name in node.renames:
+        obj = catalog.state_for(txn).by_oid[oid]
+        await catalog.replace(txn, replace(obj, name=new_name))
+    if node.drop_index_oids:
+        await catalog.remove(txn, *node.drop_index_oids)
+    if objs or new_index_objs:
+        await catalog.create(txn, *objs, *new_index_objs)
+
+
+@ddl_runner(CreateRole)
+async def run_create_role(node: CreateRole, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "CREATE ROLE")
+    if ctx.catalog.get_role(node.role.name, ctx.txn) is not None:
+        raise DuplicateObject(f'role "{node.role.name}" already exists')
+    await ctx.catalog.create_role(ctx.txn, node.role)
+
+
+@ddl_runner(AlterRole)
+async def run_alter_role(node: AlterRole, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "ALTER ROLE")
+    role = ctx.catalog.get_role(node.name, ctx.txn)
+    if role is None:
+        raise UndefinedObject(f'role "{node.name}" does not exist')
+    await ctx.catalog.alter_role(ctx.txn, replace(role, **dict(node.changes)))
+
+
+@ddl_runner(CreateSchema)
+async def run_create_schema(node: CreateSchema, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "CREATE SCHEMA")
+    state = ctx.catalog.state_for(ctx.txn)
+    if node.name in state.schemas:
+        if node.if_not_exists:
+            ctx.notice(f'schema "{node.name}" already exists, skipping')
+            return
+        raise DuplicateSchema(f'schema "{node.name}" already exists')
+    await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name))
+
+
+@ddl_runner(NoOp)
+async def run_noop(node: NoOp, env: Env) -> None:
+    _tag(env, node.tag)
+    if node.notice:
+        env.ctx.notice(node.notice)

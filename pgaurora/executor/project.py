@@ -1,0 +1,102 @@
+"""Row-at-a-time transforms: Filter, Project, ProjectSet (set-returning targets), Limit.
+
+Owns evaluating quals and target lists over batches with closures compiled once per plan.
+Not scans or joins (their own modules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pgaurora.errors import InvalidRowCountInLimitClause, InvalidRowCountInResultOffsetClause
+from pgaurora.executor.compile import compile_exprs
+from pgaurora.executor.context import Env
+from pgaurora.executor.nodes import (
+    Batch,
+    compiled,
+    compiled_expr,
+    compiled_projection,
+    filter_batches,
+    prepare_all,
+    run_node,
+    runner,
+)
+from pgaurora.executor.plannodes import Filter, Limit, Project, ProjectSet
+
+
+@runner(Filter)
+async def run_filter(node: Filter, env: Env) -> AsyncIterator[Batch]:
+    pred = compiled_expr(node, "qual", node.qual)
+    async for batch in filter_batches(run_node(node.input, env), pred, env):
+        yield batch
+
+
+@runner(Project)
+async def run_project(node: Project, env: Env) -> AsyncIterator[Batch]:
+    fn, subplans = compiled_projection(node, "targets", node.exprs)
+    if subplans:
+        async for batch in run_node(node.input, env):
+            out = []
+            for row in batch:
+                await prepare_all(subplans, row, env)
+                out.append(fn(row, env))
+            yield out
+        return
+    async for batch in run_node(node.input, env):
+        yield [fn(row, env) for row in batch]
+
+
+@runner(ProjectSet)
+async def run_project_set(node: ProjectSet, env: Env) -> AsyncIterator[Batch]:
+    fn, subplans = compiled(node, "targets", lambda: compile_exprs(node.exprs))
+    positions = node.srf_positions
+    async for batch in run_node(node.input, env):
+        out: Batch = []
+        for row in batch:
+            if subplans:
+                await prepare_all(subplans, row, env)
+            values = fn(row, env)
+            series = [list(values[p]) if values[p] is not None else [] for p in positions]
+            n = max((len(s) for s in series), default=0)
+            for i in range(n):
+                new = list(values)
+                for p, s in zip(positions, series, strict=True):
+                    new[p] = s[i] if i < len(s) else None
+                out.append(tuple(new))
+        if out:
+            yield out
+
+
+@runner(Limit)
+async def run_limit(node: Limit, env: Env) -> AsyncIterator[Batch]:
+    exprs = tuple(e for e in (node.limit, node.offset) if e is not None)
+    values: tuple[Any, ...] = compiled(node, "bounds", lambda: compile_exprs(exprs))[0]((), env) if exprs else ()
+    limit = offset = None
+    i = 0
+    if node.limit is not None:
+        limit = values[i]
+        i += 1
+        if limit is not None and limit < 0:
+            raise InvalidRowCountInLimitClause("LIMIT must not be negative")
+    if node.offset is not None:
+        offset = values[i]
+        if offset is not None and offset < 0:
+            raise InvalidRowCountInResultOffsetClause("OFFSET must not be negative")
+    skip = offset or 0
+    remaining = limit
+    if remaining == 0:
+        return
+    async for batch in run_node(node.input, env):
+        if skip:
+            if len(batch) <= skip:
+                skip -= len(batch)
+                continue
+            batch = batch[skip:]
+            skip = 0
+        if remaining is not None:
+            if len(batch) >= remaining:
+                yield batch[:remaining]
+                return
+            remaining -= len(batch)
+        yield batch

@@ -1,0 +1,284 @@
+"""Scan nodes: VALUES, heap sequential scans, B-tree index scans, set-returning functions, CTEs.
+
+Owns producing base rows: a SeqScan reads every visible tuple of a heap (filtering with its
+pushed-down qual), an IndexScan finds tids through a B-tree and fetches the visible versions.
+Not joins or projections (other node modules), not visibility (txn, via access.Heap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pgaurora.errors import InternalError
+from pgaurora.executor.compile import compile_exprs
+from pgaurora.executor.context import Env
+from pgaurora.executor.nodes import (
+    BATCH_SIZE,
+    Batch,
+    collect,
+    compiled,
+    compiled_expr,
+    prepare_all,
+    run_node,
+    runner,
+)
+from pgaurora.executor.plannodes import (
+    CteScan,
+    FunctionScan,
+    IndexKind,
+    IndexScan,
+    RecursiveUnion,
+    SeqScan,
+    ValuesScan,
+    WorkTableScan,
+)
+
+
+def table_and_heap(env: Env, table_oid: int) -> tuple[Any, Any]:
+    state = env.ctx.extra["catalog_state"]
+    table = state.table(table_oid)
+    if table is None:
+        raise InternalError(f"table {table_oid} vanished from the catalog")
+    return table, env.ctx.storage.heap(table.rel_id)
+
+
+def _pad(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    return [r if len(r) == width else r + (None,) * (width - len(r)) for r in rows]
+
+
+@runner(ValuesScan)
+async def run_values(node: ValuesScan, env: Env) -> AsyncIterator[Batch]:
+    if node.width == 0 and len(node.rows) == 1:
+        yield [()]
+        return
+    project, subplans = compiled(node, "rows", lambda: [compile_exprs(r) for r in node.rows]), None
+    del subplans
+    out: Batch = []
+    for fn, subs in project:
+        if subs:
+            await prepare_all(subs, (), env)
+        out.append(fn((), env))
+    yield out
+
+
+@runner(SeqScan)
+async def run_seqscan(node: SeqScan, env: Env) -> AsyncIterator[Batch]:
+    table, heap = table_and_heap(env, node.table_oid)
+    snapshot = env.snapshot
+    txn = env.ctx.txn
+    width = node.width
+    qual = compiled_expr(node, "qual", node.qual) if node.qual is not None else None
+    ctx = env.ctx
+    if node.with_tid:
+        async for batch in heap.scan(txn, snapshot):
+            ctx.check_cancel()
+            rows = [(row if len(row) == width else row + (None,) * (width - len(row))) + (tid,) for tid, row in batch]
+            if qual is not None:
+                if qual.subplans:
+                    kept = []
+                    for r in rows:
+                        await prepare_all(qual.subplans, r, env)
+                        if qual.fn(r, env) is True:
+                            kept.append(r)
+                    rows = kept
+                else:
+                    fn = qual.fn
+                    rows = [r for r in rows if fn(r, env) is True]
+            if rows:
+                yield rows
+        return
+    pending: Batch = []
+    async for batch in heap.scan(txn, snapshot):
+        rows = [row for _, row in batch]
+        if rows and len(rows[0]) != width or rows and len(rows[-1]) != width:
+            rows = _pad(rows, width)
+        if qual is not None:
+            if qual.subplans:
+                kept = []
+                for r in rows:
+                    await prepare_all(qual.subplans, r, env)
+                    if qual.fn(r, env) is True:
+                        kept.append(r)
+                rows = kept
+            else:
+                fn = qual.fn
+                rows = [r for r in rows if fn(r, env) is True]
+        if rows:
+            pending.extend(rows)
+            if len(pending) >= BATCH_SIZE:
+                ctx.check_cancel()
+                yield pending
+                pending = []
+    if pending:
+        yield pending
+
+
+@runner(IndexScan)
+async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
+    table, heap = table_and_heap(env, node.table_oid)
+    state = env.ctx.extra["catalog_state"]
+    index = state.by_oid.get(node.index_oid)
+    if index is None:
+        raise InternalError(f"index {node.index_oid} vanished from the catalog")
+    btree = env.ctx.storage.btree(index.rel_id)
+    snapshot = env.snapshot
+    txn = env.ctx.txn
+    width = node.width
+    keys = compiled(node, "keys", lambda: compile_exprs(node.eq_keys))[0] if node.eq_keys else None
+    qual = compiled_expr(node, "qual", node.qual) if node.qual is not None else None
+    prefix: tuple[Any, ...] = keys((), env) if keys is not None else ()
+    if any(v is None for v in prefix):
+        return
+    tids: list[Any] = []
+    if node.kind is IndexKind.EQ:
+        if len(prefix) == node.key_count:
+            tids = await btree.lookup(prefix)
+        else:
+            async for batch in btree.range(prefix, prefix, True, True):
+                tids.extend(tid for key, tid in batch if key[:len(prefix)] == prefix)
+    elif node.kind is IndexKind.IN:
+        assert node.in_list is not None
+        in_list = node.in_list
+        values = compiled(node, "in", lambda: compile_exprs((in_list,)))[0]((), env)[0]
+        seen = set()
+        for v in sorted({v for v in values if v is not None}):
+            for tid in await btree.lookup(prefix + (v,)) if len(prefix) + 1 == node.key_count else []:
+                if tid not in seen:
+                    seen.add(tid)
+                    tids.append(tid)
+    else:
+        bounds = compiled(node, "bounds", lambda: compile_exprs(
+            tuple(e for e in (node.lo, node.hi) if e is not None)))[0]((), env)
+        lo = hi = None
+        i = 0
+        if node.lo is not None:
+            lo = bounds[i]
+            i += 1
+            if lo is None:
+                return
+        if node.hi is not None:
+            hi = bounds[i]
+            if hi is None:
+                return
+        n = len(prefix)
+        lo_key = prefix + ((lo,) if lo is not None else ()) if (lo is not None or prefix) else None
+        hi_key = prefix + ((hi,) if hi is not None else ()) if (hi is not None or prefix) else None
+        async for batch in btree.range(lo_key, hi_key, node.lo_inclusive if lo is not None else True,
+                                       node.hi_inclusive if hi is not None else True):
+            for key, tid in batch:
+                if key[:n] != prefix:
+                    continue
+                v = key[n] if len(key) > n else None
+                if v is None:
+                    continue
+                if lo is not None and (v < lo or (v == lo and not node.lo_inclusive)):
+                    continue
+                if hi is not None and (v > hi or (v == hi and not node.hi_inclusive)):
+                    continue
+                tids.append(tid)
+    out: Batch = []
+    fetch = heap.fetch
+    for tid in tids:
+        row = await fetch(txn, snapshot, tid)
+        if row is None:
+            continue
+        if len(row) != width:
+            row = row + (None,) * (width - len(row))
+        if node.with_tid:
+            row = row + (tid,)
+        if qual is not None:
+            if qual.subplans:
+                await prepare_all(qual.subplans, row, env)
+            if qual.fn(row, env) is not True:
+                continue
+        out.append(row)
+        if len(out) >= BATCH_SIZE:
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+@runner(FunctionScan)
+async def run_function_scan(node: FunctionScan, env: Env) -> AsyncIterator[Batch]:
+    args_fn, subplans = compiled(node, "args", lambda: compile_exprs(node.args))
+    if subplans:
+        await prepare_all(subplans, (), env)
+    args = args_fn((), env)
+    if node.needs_context:
+        result = node.fn(env.ctx, *args)
+    else:
+        if any(a is None for a in args) and getattr(node.fn, "strict", True):
+            return
+        result = node.fn(*args)
+    out: Batch = []
+    n = 0
+    for item in result:
+        row = item if isinstance(item, tuple) else (item,)
+        if node.with_ordinality:
+            n += 1
+            row = row + (n,)
+        out.append(row)
+        if len(out) >= BATCH_SIZE:
+            env.ctx.check_cancel()
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+@runner(CteScan)
+async def run_cte_scan(node: CteScan, env: Env) -> AsyncIterator[Batch]:
+    rows = env.cte_rows.get(node.cte_id)
+    if rows is None:
+        rows = await collect(node.plan, env)
+        env.cte_rows[node.cte_id] = rows
+    for i in range(0, len(rows), BATCH_SIZE):
+        yield rows[i:i + BATCH_SIZE]
+
+
+@runner(WorkTableScan)
+async def run_worktable(node: WorkTableScan, env: Env) -> AsyncIterator[Batch]:
+    rows = env.worktables.get(node.cte_id, [])
+    if rows:
+        yield list(rows)
+
+
+MAX_RECURSION_ROWS = 10_000_000
+
+
+@runner(RecursiveUnion)
+async def run_recursive_union(node: RecursiveUnion, env: Env) -> AsyncIterator[Batch]:
+    base = await collect(node.non_recursive, env)
+    seen: set[tuple[Any, ...]] | None = None if node.all else set()
+    if seen is not None:
+        unique = []
+        for r in base:
+            if r not in seen:
+                seen.add(r)
+                unique.append(r)
+        base = unique
+    if base:
+        yield base
+    work = base
+    total = len(base)
+    while work:
+        env.ctx.check_cancel()
+        env.worktables[node.cte_id] = work
+        produced: Batch = []
+        async for batch in run_node(node.recursive, env):
+            if seen is None:
+                produced.extend(batch)
+            else:
+                for r in batch:
+                    if r not in seen:
+                        seen.add(r)
+                        produced.append(r)
+        total += len(produced)
+        if total > MAX_RECURSION_ROWS:
+            raise InternalError("recursive query produced too many rows")
+        if produced:
+            yield produced
+        work = produced
+    env.worktables.pop(node.cte_id, None)

@@ -1,0 +1,101 @@
+"""Volume geometry and its persistent metadata: which nodes hold which protection group.
+
+Owns `VolumeConfig` (what the caller passes to Volume.open), `VolumeMetadata` (protection groups,
+their segment placements, the epoch and the truncation history, kept in a small JSON file in the
+cluster data dir so that a restarted writer finds its volume) and segment placement: six
+segments per group, two per AZ, on distinct storage nodes. Not the log traffic (logstore.volume).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from pgaurora.errors import InvalidParameterValue
+from pgaurora.logstore.clock import Clock
+from pgaurora.logstore.quorum import REPLICAS
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    address: str  # "host:port" (TCP) or any unique name (in-process)
+    az: str
+
+
+@dataclass(slots=True)
+class VolumeConfig:
+    metadata_path: Path | str  # JSON file in the cluster data dir
+    nodes: list[NodeSpec]
+    volume_id: str = "volume"
+    pages_per_group: int = 1280  # 10 MiB of 8 KiB pages; Aurora uses 10 GB
+    lal: int = 100_000  # LSN allocation limit: no LSN beyond VDL + LAL
+    write_timeout: float = 10.0  # a commit waits this long for a write quorum, then fails
+    rpc_timeout: float = 2.0
+    read_timeout: float = 1.0
+    retry_interval: float = 0.1
+    max_batch_bytes: int = 1 << 20
+    spare_nodes: list[NodeSpec] = field(default_factory=list)
+    clock: Clock | None = None
+
+
+class GroupPlacement(msgspec.Struct):
+    members: list[str]
+    new_members: list[str] | None = None  # set while a membership change is in flight
+
+
+class VolumeMetadata(msgspec.Struct):
+    volume_id: str
+    pages_per_group: int
+    epoch: int = 0
+    groups: list[GroupPlacement] = []
+    truncations: list[tuple[int, int]] = []  # (epoch, truncate_above)
+    gaps: list[tuple[int, int]] = []  # (vdl, next_lsn): LSNs strictly between were never valid
+
+    @classmethod
+    def load_or_create(cls, config: VolumeConfig) -> VolumeMetadata:
+        path = Path(config.metadata_path)
+        if path.exists():
+            meta = msgspec.json.decode(path.read_bytes(), type=cls)
+            if meta.volume_id != config.volume_id:
+                raise InvalidParameterValue(
+                    f'metadata file "{path}" belongs to volume "{meta.volume_id}", not "{config.volume_id}"'
+                )
+            return meta
+        return cls(config.volume_id, config.pages_per_group)
+
+    def save(self, path: Path | str) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        with open(temporary, "wb") as f:
+            f.write(msgspec.json.encode(self))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def place_group(nodes: list[NodeSpec], group: int) -> list[str]:
+    """Six distinct nodes for `group`: two per AZ when three AZs have two nodes each, rotating by group."""
+    by_az: dict[str, list[str]] = {}
+    for node in nodes:
+        by_az.setdefault(node.az, []).append(node.address)
+    azs = sorted(by_az)
+    if len(azs) >= 3 and all(len(by_az[az]) >= 2 for az in azs[:3]):
+        members = []
+        for az in azs[:3]:
+            candidates = by_az[az]
+            start = (group * 2) % len(candidates)
+            members += [candidates[(start + i) % len(candidates)] for i in range(2)]
+        return members
+    if len(nodes) < REPLICAS:
+        raise InvalidParameterValue(f"a storage volume needs {REPLICAS} storage nodes, got {len(nodes)}")
+    start = group % len(nodes)
+    return [nodes[(start + i) % len(nodes)].address for i in range(REPLICAS)]

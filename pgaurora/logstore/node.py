@@ -1,0 +1,401 @@
+"""A storage node: hosts many segments and answers the storage RPC; gossips, coalesces, collects.
+
+Owns request dispatch to segments, the epoch check (a stale epoch is refused: invariant 4),
+gossip with peer segments to fill holes, read-path repair of damaged pages from peers, and
+the background coalescing/GC pass. Not the socket (logstore.tcp), not the segment's data
+structures (logstore.segment). Storage nodes have no vote: they accept any write of the
+current epoch.
+
+    data/<volume>/group-<n>/   one directory per hosted segment (meta.json, log.*, images.*)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pgaurora.errors import DataCorrupted, InternalError, PgError
+from pgaurora.logstore import messages as m
+from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
+from pgaurora.logstore.records import decode_records, frame_of
+from pgaurora.logstore.segment import Segment, SegmentDamaged
+from pgaurora.logstore.transport import Transport
+
+log = logging.getLogger(__name__)
+
+SegmentKey = tuple[str, int]
+
+
+class StorageNode:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        address: str,
+        az: str = "a",
+        *,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        fsync: bool = True,
+        gossip_delay: float = 0.05,
+        background_interval: float = 1.0,
+        rpc_timeout: float = 2.0,
+        coalesce_threshold: int = 32,
+        retention_lsns: int = 0,
+    ):
+        self.data_dir = Path(data_dir)
+        self.address = address
+        self.az = az
+        self.transport = transport
+        self.clock: Clock = clock or RealClock()
+        self.fsync = fsync
+        self.gossip_delay = gossip_delay
+        self.background_interval = background_interval
+        self.rpc_timeout = rpc_timeout
+        self.coalesce_threshold = coalesce_threshold
+        self.retention_lsns = retention_lsns
+        self.segments: dict[SegmentKey, Segment] = {}
+        self.min_read_lsn: dict[SegmentKey, int] = {}
+        self.running = False
+        self._gossip_wanted: set[SegmentKey] = set()
+        self._gossip_timer: TimerHandle | None = None
+        self._gossiping = False
+        self._background_timer: TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._peer_failed: dict[str, float] = {}  # peer -> when a call to it last failed
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Opens every segment found under the data directory (restart from disk)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for meta in sorted(self.data_dir.glob("*/group-*/meta.json")):
+            segment = Segment.open(meta.parent, fsync=self.fsync)
+            key = (segment.volume, segment.group)
+            self.segments[key] = segment
+            if segment.damaged or segment.has_hole():
+                self._gossip_wanted.add(key)
+        self.running = True
+        if self._gossip_wanted:
+            self._schedule_gossip()
+        self._schedule_background()
+
+    async def stop(self) -> None:
+        self.running = False
+        for timer in (self._gossip_timer, self._background_timer):
+            if timer is not None:
+                timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for segment in self.segments.values():
+            segment.close()
+        self.segments.clear()
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _segment_dir(self, volume: str, group: int) -> Path:
+        return self.data_dir / volume / f"group-{group:06d}"
+
+    # -- dispatch ---------------------------------------------------------------------------------
+
+    async def handle(self, request: m.Request) -> m.Reply:
+        try:
+            handler = _HANDLERS[type(request)]
+            return await handler(self, request)
+        except DataCorrupted as exc:
+            return m.Refused("corrupt", exc.message)
+        except InternalError as exc:
+            return m.Refused("internal", exc.message)
+        except PgError as exc:  # e.g. IoError from the hot log: refuse, keep serving
+            return m.Refused("error", f"{exc.sqlstate}: {exc.message}")
+
+    def _segment(self, request) -> Segment | m.Refused:
+        segment = self.segments.get((request.volume, request.group))
+        if segment is None:
+            return m.Refused("no_segment", f"node {self.address} has no segment of group {request.group}")
+        return segment
+
+    @staticmethod
+    def _stale(segment: Segment, epoch: int) -> m.Refused | None:
+        if epoch < segment.epoch:
+            return m.Refused(
+                "stale_epoch",
+                f"volume epoch {epoch} is older than the segment's epoch {segment.epoch}",
+                segment.epoch,
+            )
+        return None
+
+    async def _append(self, request: m.AppendBatch) -> m.Reply:
+        segment = self._segment(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        if stale := self._stale(segment, request.epoch):
+            return stale
+        if request.epoch > segment.epoch:
+            return m.Refused("epoch_behind", f"segment is at epoch {segment.epoch}", segment.epoch)
+        records = decode_records(request.records)
+        key = (request.volume, request.group)
+        if request.min_read_lsn:
+            self.min_read_lsn[key] = request.min_read_lsn
+        scl = await segment.append(records, request.records, request.vdl)
+        if request.pgcl > segment.target_scl:
+            segment.target_scl = request.pgcl
+        if segment.has_hole() or segment.target_scl > segment.scl:
+            self.want_gossip(key)
+        return m.Ack(scl, segment.epoch)
+
+    async def _read_page(self, request: m.ReadPage) -> m.Reply:
+        segment = self._segment(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        if request.min_scl > segment.scl:
+            return m.Refused("incomplete", f"segment SCL {segment.scl} is below {request.min_scl}")
+        if request.read_lsn < segment.gc_horizon:
+            return m.Refused(
+                "below_horizon", f"read point {request.read_lsn} is below the GC horizon {segment.gc_horizon}"
+            )
+        try:
+            page = segment.materialize(request.page, request.read_lsn)
+        except SegmentDamaged:
+            image = await self._repair_image(segment, request.page, request.read_lsn)
+            if image is None:
+                return m.Refused("corrupt", f"page {request.page} is damaged on {self.address}")
+            return m.PageImage(image, segment.scl)
+        return m.PageImage(None if page is None else page.to_bytes(), segment.scl)
+
+    async def _repair_image(self, segment: Segment, page: int, lsn: int) -> bytes | None:
+        for peer in self._peers(segment):
+            try:
+                reply = await self._call(peer, m.FetchImage(segment.volume, segment.group, page, lsn))
+            except (ConnectionError, TimeoutError, OSError):
+                continue
+            if isinstance(reply, m.PageImage) and reply.image is not None:
+                segment.adopt_image(page, lsn, reply.image)
+                return reply.image
+        return None
+
+    async def _fetch_image(self, request: m.FetchImage) -> m.Reply:
+        segment = self._segment(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        if request.lsn > segment.scl or request.lsn < segment.gc_horizon:
+            return m.Refused("incomplete", f"cannot rebuild page {request.page} at LSN {request.lsn}")
+        try:
+            page = segment.materialize(request.page, request.lsn)
+        except SegmentDamaged:
+            return m.Refused("corrupt", f"page {request.page} is damaged on {self.address}")
+        return m.PageImage(None if page is None else page.to_bytes(), segment.scl)
+
+    async def _status(self, request: m.Status) -> m.Reply:
+        segment = self.segments.get((request.volume, request.group))
+        if segment is None:
+            return m.StatusReply(False)
+        return m.StatusReply(
+            True, segment.durable_scl, segment.epoch, segment.vdl_hint, segment.max_lsn, segment.members
+        )
+
+    async def _recovery_scan(self, request: m.RecoveryScan) -> m.Reply:
+        segment = self._segment(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        if stale := self._stale(segment, request.epoch):
+            return stale
+        lsns, cpls, last = segment.recovery_scan(request.floor)
+        return m.RecoveryReply(segment.durable_scl, lsns, cpls, last, segment.max_lsn)
+
+    async def _set_epoch(self, request: m.SetEpoch) -> m.Reply:
+        key = (request.volume, request.group)
+        segment = self.segments.get(key)
+        if segment is None:
+            segment = Segment.create(
+                self._segment_dir(request.volume, request.group),
+                request.volume,
+                request.group,
+                epoch=request.epoch,
+                members=request.members,
+                fsync=self.fsync,
+            )
+            self.segments[key] = segment
+        if stale := self._stale(segment, request.epoch):
+            return stale
+        segment.set_epoch(request.epoch, request.truncate_above, request.members, list(request.truncations))
+        if request.required_scl > segment.scl:
+            segment.target_scl = max(segment.target_scl, request.required_scl)
+            self.want_gossip(key)
+        return m.Ack(segment.durable_scl, segment.epoch)
+
+    async def _create(self, request: m.CreateSegment) -> m.Reply:
+        key = (request.volume, request.group)
+        segment = self.segments.get(key)
+        if segment is None:
+            segment = Segment.create(
+                self._segment_dir(request.volume, request.group),
+                request.volume,
+                request.group,
+                epoch=request.epoch,
+                members=request.members,
+                truncations=list(request.truncations),
+                fsync=self.fsync,
+            )
+            self.segments[key] = segment
+            self.want_gossip(key)
+            return m.Ack(segment.durable_scl, segment.epoch)
+        if stale := self._stale(segment, request.epoch):
+            return stale
+        segment.set_epoch(request.epoch, -1, request.members, list(request.truncations))
+        return m.Ack(segment.durable_scl, segment.epoch)
+
+    async def _change_membership(self, request: m.ChangeMembership) -> m.Reply:
+        segment = self._segment(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        if stale := self._stale(segment, request.epoch):
+            return stale
+        segment.members = list(request.members)
+        segment.save_meta()
+        return m.Ack(segment.durable_scl, segment.epoch)
+
+    async def _fetch_chain(self, request: m.FetchChain) -> m.Reply:
+        segment = self._segment(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        images: list[tuple[int, int, bytes]] = []
+        base_scl = 0
+        if request.after_lsn < segment.gc_horizon:
+            base_scl = segment._base_scl()
+            newest: dict[int, int] = {}
+            for key in segment.images.keys():
+                newest[key >> 40] = key
+            for key in newest.values():
+                page, lsn = key >> 40, key & ((1 << 40) - 1)
+                if lsn <= segment.gc_horizon:
+                    image = segment._read_image(key)
+                    if image is not None:
+                        images.append((page, lsn, image.to_bytes()))
+            after = max(request.after_lsn, base_scl)
+        else:
+            after = request.after_lsn
+        records = segment.chain_after(after, request.limit)
+        return m.Chain(
+            b"".join(frame_of(r) for r in records),
+            segment.scl,
+            base_scl,
+            segment.gc_horizon,
+            images,
+            segment.epoch,
+            list(segment.truncations),
+        )
+
+    # -- gossip -----------------------------------------------------------------------------------
+
+    def _peers(self, segment: Segment) -> list[str]:
+        """The segment's peers, those that failed us least recently first."""
+        peers = [member for member in segment.members if member != self.address]
+        failed = self._peer_failed
+        return sorted(peers, key=lambda peer: failed.get(peer, float("-inf")))
+
+    async def _call(self, address: str, request: m.Request) -> m.Reply:
+        if self.transport is None:
+            raise ConnectionError("node has no transport to its peers")
+        return await self.clock.wait_for(self.transport.call(address, request), self.rpc_timeout)
+
+    def want_gossip(self, key: SegmentKey) -> None:
+        self._gossip_wanted.add(key)
+        self._schedule_gossip()
+
+    def _schedule_gossip(self) -> None:
+        if self._gossip_timer is None and self.running and not self._gossiping:
+            self._gossip_timer = self.clock.call_later(self.gossip_delay, self._start_gossip)
+
+    def _start_gossip(self) -> None:
+        self._gossip_timer = None
+        if self.running:
+            self._gossiping = True
+            self._spawn(self._gossip())
+
+    async def _gossip(self) -> None:
+        try:
+            wanted = sorted(self._gossip_wanted)
+            self._gossip_wanted = set()
+            segments = [(key, self.segments.get(key)) for key in wanted]
+            done = await asyncio.gather(
+                *(self.fill_from_peers(segment) for _, segment in segments if segment is not None)
+            )
+            for (key, _), filled in zip([s for s in segments if s[1] is not None], done, strict=True):
+                if not filled:
+                    self._gossip_wanted.add(key)
+        finally:
+            self._gossiping = False
+        if self._gossip_wanted and self.running:
+            self._gossip_timer = self.clock.call_later(max(self.gossip_delay, 0.2), self._start_gossip)
+
+    async def fill_from_peers(self, segment: Segment, rounds: int = 100) -> bool:
+        """Pulls chain records above this segment's SCL from peers; True when no hole remains."""
+        for peer in self._peers(segment):
+            for _ in range(rounds):
+                try:
+                    reply = await self._call(peer, m.FetchChain(segment.volume, segment.group, segment.scl))
+                except (ConnectionError, TimeoutError, OSError):
+                    self._peer_failed[peer] = self.clock.now()
+                    break
+                if not isinstance(reply, m.Chain) or not self.running:
+                    break
+                if reply.epoch > segment.epoch:
+                    segment.set_epoch(reply.epoch, -1, None, list(reply.truncations))
+                if reply.images and reply.base_scl > segment.scl:
+                    for page, lsn, image in reply.images:
+                        segment.adopt_image(page, lsn, image)
+                    segment.gc_horizon = max(segment.gc_horizon, reply.gc_horizon)
+                    segment.scl = segment.durable_scl = reply.base_scl
+                    segment.next_by_prev = {
+                        p: n for p, n in segment.next_by_prev.items() if n > segment.scl
+                    }
+                    segment.save_meta()
+                records = [r for r in decode_records(reply.records) if r.epoch <= segment.epoch]
+                if not records:
+                    break
+                before = segment.scl
+                await segment.append(records, b"".join(frame_of(r) for r in records))
+                if segment.scl == before:
+                    break
+            if not segment.has_hole() and segment.scl >= segment.target_scl:
+                return True
+        return not segment.has_hole() and segment.scl >= segment.target_scl
+
+    # -- background -------------------------------------------------------------------------------
+
+    def _schedule_background(self) -> None:
+        if self.running and self.background_interval > 0:
+            self._background_timer = self.clock.call_later(self.background_interval, self._background)
+
+    def _background(self) -> None:
+        if not self.running:
+            return
+        for key, segment in list(self.segments.items()):
+            try:
+                segment.coalesce(self.coalesce_threshold)
+                if self.min_read_lsn.get(key):
+                    segment.collect_garbage(self.min_read_lsn[key], self.retention_lsns)
+            except (OSError, InternalError, DataCorrupted):
+                log.exception("background pass of segment %s failed", key)
+        self._schedule_background()
+
+
+_HANDLERS: dict[type, Callable[[StorageNode, Any], Awaitable[m.Reply]]] = {
+    m.AppendBatch: StorageNode._append,
+    m.ReadPage: StorageNode._read_page,
+    m.Status: StorageNode._status,
+    m.RecoveryScan: StorageNode._recovery_scan,
+    m.SetEpoch: StorageNode._set_epoch,
+    m.CreateSegment: StorageNode._create,
+    m.ChangeMembership: StorageNode._change_membership,
+    m.FetchChain: StorageNode._fetch_chain,
+    m.FetchImage: StorageNode._fetch_image,
+}

@@ -1,0 +1,294 @@
+"""The 8 KiB logical page and the redo operations that change it.
+
+Owns the page image format and `apply`, the one function that turns a redo record into a page
+change. The same code runs on the compute instance (to keep cached pages current) and in a
+segment (to materialize a page at a read point), so both sides always agree byte for byte.
+Not the tuple or index-entry layout inside items (access.heap, access.btree), not the redo
+record framing (logstore.records).
+
+A page is a kind, an ordered list of items (opaque byte strings) and a special area:
+
+    0        24               24+4n                                8192-len(special)   8192
+    ┌────────┬────────────────┬──────────────────┬─────────────────┬────────────────────┐
+    │ header │ item pointers  │ item data        │   free (zeros)  │ special            │
+    └────────┴────────────────┴──────────────────┴─────────────────┴────────────────────┘
+    header = crc32 u32 | kind u16 | item count u16 | special length u16 | reserved u16 | lsn u64
+    item pointer = offset u16 | length u16          (crc32 covers bytes 4..8192)
+
+Redo payloads are packed by the `encode_*` helpers; callers never pack by hand.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from enum import IntEnum
+
+from pgaurora.errors import DataCorrupted, InternalError
+
+PAGE_SIZE = 8192
+HEADER = struct.Struct("<IHHHHQ4x")
+HEADER_SIZE = HEADER.size  # 24
+ITEM_POINTER_SIZE = 4
+_POINTER = struct.Struct("<HH")
+_U16 = struct.Struct("<H")
+_U16U16 = struct.Struct("<HH")
+_unpack_u16 = _U16.unpack_from
+_unpack_u16u16 = _U16U16.unpack_from
+_crc32 = zlib.crc32
+
+
+class RedoOp(IntEnum):
+    """What a redo record does to its page."""
+
+    INIT = 1  # u8 kind + special bytes -> empty page of that kind
+    INSERT = 2  # u16 index + data -> items.insert(index, data)
+    APPEND = 3  # data -> items.append(data)
+    SET = 4  # u16 index + data -> items[index] = data
+    DELETE = 5  # u16 index -> del items[index]
+    PATCH = 6  # u16 index + u16 offset + bytes -> overwrite bytes inside items[index]
+    SPECIAL = 7  # payload -> special
+    TRUNCATE = 8  # u16 index -> del items[index:]
+    IMAGE = 9  # a full Page.to_bytes() image -> that page
+
+
+class Page:
+    """One 8 KiB logical page, mutable; `lsn` is the LSN of the last redo applied to it."""
+
+    __slots__ = ("kind", "special", "items", "lsn")
+
+    def __init__(self, kind: int = 0, special: bytes = b"", items: list[bytes] | None = None, lsn: int = 0):
+        self.kind = kind
+        self.special = special
+        self.items: list[bytes] = [] if items is None else items
+        self.lsn = lsn
+
+    def used_space(self) -> int:
+        """Bytes taken by header, item pointers, item data and the special area."""
+        items = self.items
+        return HEADER_SIZE + len(self.special) + ITEM_POINTER_SIZE * len(items) + sum(map(len, items))
+
+    def free_space(self) -> int:
+        """Bytes an item may have if it (and its 4-byte pointer) were added now; may be < 0 never."""
+        return max(PAGE_SIZE - self.used_space() - ITEM_POINTER_SIZE, 0)
+
+    def copy(self) -> Page:
+        return Page(self.kind, self.special, self.items.copy(), self.lsn)
+
+    def to_bytes(self) -> bytes:
+        """The checksummed 8192-byte image of this page."""
+        items = self.items
+        count = len(items)
+        special = self.special
+        offset = HEADER_SIZE + ITEM_POINTER_SIZE * count
+        pointers = bytearray(ITEM_POINTER_SIZE * count)
+        pack_into = _POINTER.pack_into
+        for i, item in enumerate(items):
+            pack_into(pointers, i * ITEM_POINTER_SIZE, offset, len(item))
+            offset += len(item)
+        pad = PAGE_SIZE - offset - len(special)
+        if pad < 0:
+            raise InternalError(f"page of {offset + len(special)} bytes does not fit in {PAGE_SIZE}")
+        body = b"".join(
+            (
+                HEADER.pack(0, self.kind, count, len(special), 0, self.lsn)[4:],
+                pointers,
+                *items,
+                bytes(pad),
+                special,
+            )
+        )
+        return _crc32(body).to_bytes(4, "little") + body
+
+    @classmethod
+    def from_bytes(cls, image: bytes | bytearray | memoryview) -> Page:
+        """Parses an image made by to_bytes; a bad size or checksum raises DataCorrupted (XX001)."""
+        if len(image) != PAGE_SIZE:
+            raise DataCorrupted(f"invalid page image: {len(image)} bytes instead of {PAGE_SIZE}")
+        crc, kind, count, special_length, _, lsn = HEADER.unpack_from(image, 0)
+        if _crc32(memoryview(image)[4:]) != crc:
+            raise DataCorrupted("invalid page: checksum mismatch")
+        image = bytes(image)
+        items = []
+        unpack = _POINTER.unpack_from
+        for i in range(count):
+            offset, length = unpack(image, HEADER_SIZE + i * ITEM_POINTER_SIZE)
+            items.append(image[offset : offset + length])
+        special = image[PAGE_SIZE - special_length :] if special_length else b""
+        return cls(kind, special, items, lsn)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Page):
+            return NotImplemented
+        return (
+            self.kind == other.kind
+            and self.special == other.special
+            and self.items == other.items
+            and self.lsn == other.lsn
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Page(kind={self.kind}, items={len(self.items)}, special={len(self.special)}B, lsn={self.lsn})"
+
+
+# -- payload encoders ------------------------------------------------------------------------------
+
+
+def encode_init(kind: int, special: bytes = b"") -> bytes:
+    return bytes((kind,)) + special
+
+
+def encode_insert(index: int, data: bytes) -> bytes:
+    return _U16.pack(index) + data
+
+
+def encode_append(data: bytes) -> bytes:
+    return data
+
+
+def encode_set(index: int, data: bytes) -> bytes:
+    return _U16.pack(index) + data
+
+
+def encode_delete(index: int) -> bytes:
+    return _U16.pack(index)
+
+
+def encode_patch(index: int, offset: int, data: bytes) -> bytes:
+    return _U16U16.pack(index, offset) + data
+
+
+def encode_special(special: bytes) -> bytes:
+    return special
+
+
+def encode_truncate(index: int) -> bytes:
+    return _U16.pack(index)
+
+
+def encode_image(page: Page) -> bytes:
+    return page.to_bytes()
+
+
+# -- apply -------------------------------------------------------------------------------------------
+
+
+def _no_room(page: Page, op: int, need: int) -> InternalError:
+    return InternalError(
+        f"redo {RedoOp(op).name} needs {need} bytes but the page has {page.free_space()} free"
+    )
+
+
+def _apply_init(page: Page, payload: bytes) -> None:
+    if len(payload) < 1:
+        raise InternalError("redo INIT payload is empty")
+    page.kind = payload[0]
+    page.special = payload[1:]
+    page.items = []
+
+
+def _apply_insert(page: Page, payload: bytes) -> None:
+    (index,) = _unpack_u16(payload, 0)
+    items = page.items
+    if index > len(items):
+        raise InternalError(f"redo INSERT at item {index} of a page with {len(items)} items")
+    data = payload[2:]
+    if len(data) > page.free_space():
+        raise _no_room(page, RedoOp.INSERT, len(data))
+    items.insert(index, data)
+
+
+def _apply_append(page: Page, payload: bytes) -> None:
+    if len(payload) > page.free_space():
+        raise _no_room(page, RedoOp.APPEND, len(payload))
+    page.items.append(payload)
+
+
+def _apply_set(page: Page, payload: bytes) -> None:
+    (index,) = _unpack_u16(payload, 0)
+    items = page.items
+    if index >= len(items):
+        raise InternalError(f"redo SET of item {index} of a page with {len(items)} items")
+    data = payload[2:]
+    grow = len(data) - len(items[index])
+    if grow > 0 and grow > page.free_space() + ITEM_POINTER_SIZE:
+        raise _no_room(page, RedoOp.SET, grow)
+    items[index] = data
+
+
+def _apply_delete(page: Page, payload: bytes) -> None:
+    (index,) = _unpack_u16(payload, 0)
+    if index >= len(page.items):
+        raise InternalError(f"redo DELETE of item {index} of a page with {len(page.items)} items")
+    del page.items[index]
+
+
+def _apply_patch(page: Page, payload: bytes) -> None:
+    index, offset = _unpack_u16u16(payload, 0)
+    items = page.items
+    if index >= len(items):
+        raise InternalError(f"redo PATCH of item {index} of a page with {len(items)} items")
+    item = items[index]
+    data = payload[4:]
+    end = offset + len(data)
+    if end > len(item):
+        raise InternalError(f"redo PATCH of bytes {offset}..{end} of an item of {len(item)} bytes")
+    items[index] = item[:offset] + data + item[end:]
+
+
+def _apply_special(page: Page, payload: bytes) -> None:
+    grow = len(payload) - len(page.special)
+    if grow > 0 and grow > page.free_space() + ITEM_POINTER_SIZE:
+        raise _no_room(page, RedoOp.SPECIAL, grow)
+    page.special = payload
+
+
+def _apply_truncate(page: Page, payload: bytes) -> None:
+    (index,) = _unpack_u16(payload, 0)
+    del page.items[index:]
+
+
+def _apply_image(page: Page, payload: bytes) -> None:
+    image = Page.from_bytes(payload)
+    page.kind = image.kind
+    page.special = image.special
+    page.items = image.items
+    page.lsn = image.lsn
+
+
+_APPLIERS = (
+    None,
+    _apply_init,
+    _apply_insert,
+    _apply_append,
+    _apply_set,
+    _apply_delete,
+    _apply_patch,
+    _apply_special,
+    _apply_truncate,
+    _apply_image,
+)
+
+
+def apply(page: Page | None, op: int, payload: bytes, lsn: int | None = None) -> Page:
+    """Applies one redo op to `page` (mutated and returned); INIT and IMAGE create a page from None.
+
+    `lsn`, when given, becomes the page's LSN. An op that does not fit the page or names a
+    missing item raises InternalError and leaves the page unchanged.
+    """
+    if page is None:
+        if op != RedoOp.INIT and op != RedoOp.IMAGE:
+            raise InternalError(f"redo {RedoOp(op).name} applied to a page that was never initialized")
+        page = Page()
+    try:
+        applier = _APPLIERS[op]
+    except IndexError:
+        applier = None
+    if applier is None:
+        raise InternalError(f"unknown redo op {op}")
+    applier(page, payload)
+    if lsn is not None:
+        page.lsn = lsn
+    return page

@@ -1,0 +1,450 @@
+"""A segment: one replica of one protection group — durable redo, an index, pages on demand.
+
+Owns a segment's records, its SCL, page materialization, coalescing, garbage collection,
+truncation by epoch and its restart from disk. Not the RPC (logstore.node), not gossip
+scheduling (the node decides when to ask peers), not quorum decisions (logstore.quorum).
+
+    AppendBatch ──► decode + CRC ──► index ──► hot log (fsync, group commit) ──► ack(SCL)
+                                      │
+         by_lsn: SortedDict lsn -> record        page_keys: SortedList (page<<40 | lsn)
+         next_by_prev: hole tracking             images: SortedDict (page<<40 | lsn) -> file offset
+                                      │
+    ReadPage(page, R) ──► newest image <= R ──► apply that page's records in (image, R] ──► bytes
+
+SCL (segment complete LSN) follows the segment backlinks: a record whose prev_lsn is the current
+SCL extends the chain; one that arrives early waits in next_by_prev until the hole is filled
+(by the writer's retransmission or by gossip with peers). An ack reports the SCL that is
+durable, never one that still waits for its fsync.
+
+Recovery truncation: `truncations` is a list of (epoch, above): a record written under an
+epoch older than `epoch` with an LSN above `above` never happened (the new writer's VDL was
+`above`); such records are dropped now and ignored if they arrive later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from pathlib import Path
+
+from sortedcontainers import SortedDict, SortedList
+
+from pgaurora.errors import DataCorrupted, InternalError
+from pgaurora.logstore import page as pagemod
+from pgaurora.logstore.hotlog import HotLog, fsync_directory
+from pgaurora.logstore.records import RedoRecord, encode_record, frame_of, scan_records
+
+LSN_BITS = 40
+LSN_MASK = (1 << LSN_BITS) - 1
+IMAGE_PREFIX = "images."
+_IMAGE_HEADER = struct.Struct("<IQQ")
+IMAGE_FRAME_SIZE = _IMAGE_HEADER.size + pagemod.PAGE_SIZE
+HINT_OP = 0  # a frame with lsn 0 and op 0 carries the writer's VDL (a durable hint) as its xid
+
+
+class SegmentDamaged(Exception):
+    """Raised by materialize when a page's base image is missing or corrupt (repair from a peer)."""
+
+    def __init__(self, page: int, lsn: int):
+        super().__init__(f"page {page} cannot be rebuilt at LSN {lsn} from this segment")
+        self.page = page
+        self.lsn = lsn
+
+
+def page_key(page: int, lsn: int) -> int:
+    return (page << LSN_BITS) | lsn
+
+
+class Segment:
+    def __init__(self, directory: Path, volume: str, group: int, *, fsync: bool = True):
+        self.directory = directory
+        self.volume = volume
+        self.group = group
+        self.fsync = fsync
+        self.epoch = 0
+        self.members: list[str] = []
+        self.truncations: list[tuple[int, int]] = []
+        self.gc_horizon = 0
+        self.scl = 0
+        self.durable_scl = 0
+        self.vdl_hint = 0
+        self.max_lsn = 0
+        self.target_scl = 0  # the group's PGCL as last heard from the writer: below it, gossip
+        self.damaged = False  # a log file or image failed its checksum at restart
+        self.by_lsn: SortedDict = SortedDict()
+        self.page_keys: SortedList = SortedList()
+        self.next_by_prev: dict[int, int] = {}
+        self.images: SortedDict = SortedDict()  # page_key -> (file number, offset)
+        self.dirty: dict[int, int] = {}  # page -> records since its newest image
+        self.log = HotLog(directory, fsync=fsync)
+        self._image_fd = -1
+        self._image_number = 0
+        self._image_size = 0
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        directory: Path,
+        volume: str,
+        group: int,
+        *,
+        epoch: int,
+        members: list[str],
+        truncations: list[tuple[int, int]] | None = None,
+        fsync: bool = True,
+    ) -> Segment:
+        directory.mkdir(parents=True, exist_ok=True)
+        segment = cls(directory, volume, group, fsync=fsync)
+        segment.epoch = epoch
+        segment.members = list(members)
+        segment.truncations = [tuple(t) for t in truncations or []]  # type: ignore[misc]
+        segment.save_meta()
+        segment.log.open()
+        segment._open_images()
+        return segment
+
+    @classmethod
+    def open(cls, directory: Path, *, fsync: bool = True) -> Segment:
+        """Restarts a segment from its directory: meta, images, then the hot log."""
+        meta = json.loads((directory / "meta.json").read_text())
+        segment = cls(directory, meta["volume"], meta["group"], fsync=fsync)
+        segment.epoch = meta["epoch"]
+        segment.members = meta["members"]
+        segment.truncations = [tuple(t) for t in meta["truncations"]]  # type: ignore[misc]
+        segment.gc_horizon = meta["gc_horizon"]
+        segment.scl = segment.durable_scl = meta.get("base_scl", 0)
+        segment._load_images()
+        segment._replay_log()
+        segment.log.open()
+        if segment.damaged:
+            segment._rewrite_log()
+        segment._open_images()
+        return segment
+
+    def close(self) -> None:
+        self.log.close()
+        if self._image_fd >= 0:
+            os.close(self._image_fd)
+            self._image_fd = -1
+
+    def save_meta(self) -> None:
+        meta = {
+            "volume": self.volume,
+            "group": self.group,
+            "epoch": self.epoch,
+            "members": self.members,
+            "truncations": self.truncations,
+            "gc_horizon": self.gc_horizon,
+            "base_scl": self._base_scl(),
+        }
+        path = self.directory / "meta.json"
+        temporary = self.directory / "meta.json.tmp"
+        with open(temporary, "w") as f:
+            json.dump(meta, f)
+            f.flush()
+            if self.fsync:
+                os.fsync(f.fileno())
+        os.replace(temporary, path)
+        if self.fsync:
+            fsync_directory(self.directory)
+
+    def _base_scl(self) -> int:
+        """The chain LSN at the GC horizon: where a restart's SCL starts when older records are gone."""
+        if not self.gc_horizon:
+            return 0
+        index = self.by_lsn.bisect_right(self.gc_horizon)
+        if index:
+            return self.by_lsn.keys()[index - 1]
+        return min(self.durable_scl, self.gc_horizon)
+
+    def _replay_log(self) -> None:
+        for path in self.log.files():
+            data = path.read_bytes()
+            for record, _start, _end in scan_records(data):
+                if record is None:
+                    self.damaged = True
+                    break
+                if record.lsn == 0 and record.op == HINT_OP:
+                    self.vdl_hint = max(self.vdl_hint, record.xid)
+                    continue
+                if record.lsn <= self.gc_horizon and self._covered_by_image(record):
+                    continue
+                self.insert(record)
+        self.durable_scl = self.scl
+
+    def _covered_by_image(self, record: RedoRecord) -> bool:
+        index = self.images.bisect_left(page_key(record.page + 1, 0))
+        if not index:
+            return False
+        key = self.images.keys()[index - 1]
+        return key >> LSN_BITS == record.page and key & LSN_MASK >= record.lsn
+
+    def _rewrite_log(self) -> None:
+        """After damage, writes every good record into a fresh file and drops the old files."""
+        old = [p for p in self.log.files() if p != self.log.current_file]
+        self.log.append_nowait(encode_record(0, 0, 0, 0, self.vdl_hint, HINT_OP, 0, self.epoch, b""))
+        for record in self.by_lsn.values():
+            self.log.append_nowait(frame_of(record))
+        self.log.sync()
+        for path in old:
+            path.unlink()
+        if self.fsync:
+            fsync_directory(self.directory)
+
+    # -- records ----------------------------------------------------------------------------------
+
+    def valid(self, record: RedoRecord) -> bool:
+        """False for a record that a recovery truncated (older epoch, LSN above that recovery's VDL)."""
+        for epoch, above in self.truncations:
+            if record.epoch < epoch and record.lsn > above:
+                return False
+        return True
+
+    def insert(self, record: RedoRecord) -> bool:
+        """Indexes one record (not yet durable); returns False for a duplicate or truncated one."""
+        lsn = record.lsn
+        if lsn in self.by_lsn or (lsn <= self.scl and lsn <= self.gc_horizon) or not self.valid(record):
+            return False
+        self.by_lsn[lsn] = record
+        self.page_keys.add(page_key(record.page, lsn))
+        self.dirty[record.page] = self.dirty.get(record.page, 0) + 1
+        if lsn > self.max_lsn:
+            self.max_lsn = lsn
+        if record.prev_lsn == self.scl:
+            self.scl = lsn
+            next_by_prev = self.next_by_prev
+            while self.scl in next_by_prev:
+                self.scl = next_by_prev.pop(self.scl)
+        elif lsn > self.scl:
+            self.next_by_prev[record.prev_lsn] = lsn
+        return True
+
+    def has_hole(self) -> bool:
+        return bool(self.next_by_prev)
+
+    async def append(self, records: list[RedoRecord], frames: bytes, vdl_hint: int = 0) -> int:
+        """Indexes and durably logs a batch; returns the SCL that is durable once it returns."""
+        inserted = False
+        for record in records:
+            inserted = self.insert(record) or inserted
+        if vdl_hint > self.vdl_hint:
+            self.vdl_hint = vdl_hint
+            frames = encode_record(0, 0, 0, 0, vdl_hint, HINT_OP, 0, self.epoch, b"") + frames
+        elif not inserted:
+            return self.durable_scl
+        scl = self.scl
+        await self.log.append(frames)
+        if scl > self.durable_scl:
+            self.durable_scl = scl
+        return self.durable_scl
+
+    def chain_after(self, after_lsn: int, limit: int) -> list[RedoRecord]:
+        """Records of the complete chain with LSN in (after_lsn, SCL], oldest first."""
+        records = []
+        for lsn in self.by_lsn.irange(after_lsn, self.scl, inclusive=(False, True)):
+            records.append(self.by_lsn[lsn])
+            if len(records) >= limit:
+                break
+        return records
+
+    def recovery_scan(self, floor: int) -> tuple[list[int], list[int], int]:
+        """(chain LSNs in (floor, SCL], the CPLs among them, last chain LSN <= floor)."""
+        lsns = list(self.by_lsn.irange(floor, self.durable_scl, inclusive=(False, True)))
+        cpls = [lsn for lsn in lsns if self.by_lsn[lsn].flags & 1]
+        index = self.by_lsn.bisect_right(floor)
+        last = self.by_lsn.keys()[index - 1] if index else min(self._base_scl(), floor)
+        return lsns, cpls, last
+
+    def set_epoch(
+        self,
+        epoch: int,
+        truncate_above: int = -1,
+        members: list[str] | None = None,
+        truncations: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """Adopts a newer epoch, earlier truncations it missed and, if >= 0, truncation above `truncate_above`."""
+        if epoch < self.epoch:
+            raise InternalError(f"epoch {epoch} is older than the segment's epoch {self.epoch}")
+        wanted = [tuple(t) for t in truncations or []]
+        if truncate_above >= 0:
+            wanted.append((epoch, truncate_above))
+        added = []
+        for truncation in wanted:
+            if truncation not in self.truncations and truncation not in added:
+                added.append(truncation)
+        self.truncations.extend(added)  # type: ignore[arg-type]
+        self.epoch = epoch
+        if added:
+            self._drop_truncated()
+        if members:
+            self.members = list(members)
+        self.save_meta()
+
+    def _drop_truncated(self) -> None:
+        doomed = [record for record in self.by_lsn.values() if not self.valid(record)]
+        for record in doomed:
+            del self.by_lsn[record.lsn]
+            self.page_keys.discard(page_key(record.page, record.lsn))
+        if not doomed:
+            return
+        # Rebuild SCL and hole tracking from the surviving records above the GC horizon.
+        self.scl = self._base_scl() if self.gc_horizon else 0
+        self.next_by_prev = {}
+        pending = [r for r in self.by_lsn.values() if r.lsn > self.scl]
+        for record in pending:
+            if record.prev_lsn == self.scl:
+                self.scl = record.lsn
+                while self.scl in self.next_by_prev:
+                    self.scl = self.next_by_prev.pop(self.scl)
+            else:
+                self.next_by_prev[record.prev_lsn] = record.lsn
+        self.durable_scl = min(self.durable_scl, self.scl)
+        self.max_lsn = self.by_lsn.keys()[-1] if self.by_lsn else self.gc_horizon
+
+    # -- pages ------------------------------------------------------------------------------------
+
+    def materialize(self, page: int, read_lsn: int) -> pagemod.Page | None:
+        """The page as of `read_lsn`: its newest image at or below, plus its records up to read_lsn."""
+        key_high = page_key(page, read_lsn)
+        base: pagemod.Page | None = None
+        start = page_key(page, 0)
+        index = self.images.bisect_right(key_high)
+        if index:
+            key = self.images.keys()[index - 1]
+            if key >> LSN_BITS == page:
+                base = self._read_image(key)
+                if base is None:
+                    raise SegmentDamaged(page, read_lsn)
+                start = key + 1
+        apply = pagemod.apply
+        by_lsn = self.by_lsn
+        for key in self.page_keys.irange(start, key_high):
+            record = by_lsn[key & LSN_MASK]
+            if base is None and record.op not in (pagemod.RedoOp.INIT, pagemod.RedoOp.IMAGE):
+                raise SegmentDamaged(page, read_lsn)
+            base = apply(base, record.op, record.payload, record.lsn)
+        return base
+
+    def adopt_image(self, page: int, lsn: int, image: bytes) -> None:
+        """Stores a page image (from coalescing or from a peer's repair)."""
+        pagemod.Page.from_bytes(image)  # verify before keeping
+        header = _IMAGE_HEADER.pack(0, page, lsn)
+        body = header[4:] + image
+        frame = zlib.crc32(body).to_bytes(4, "little") + body
+        if self._image_fd < 0:
+            self._open_images()
+        offset = self._image_size
+        os.write(self._image_fd, frame)
+        self._image_size += len(frame)
+        self.images[page_key(page, lsn)] = (self._image_number, offset)
+
+    def _image_path(self, number: int) -> Path:
+        return self.directory / f"{IMAGE_PREFIX}{number:08d}"
+
+    def _open_images(self) -> None:
+        numbers = [int(p.name[len(IMAGE_PREFIX) :]) for p in self.directory.glob(IMAGE_PREFIX + "*")]
+        self._image_number = max(numbers, default=0) + 1
+        self._image_fd = os.open(self._image_path(self._image_number), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._image_size = 0
+
+    def _load_images(self) -> None:
+        for path in sorted(self.directory.glob(IMAGE_PREFIX + "*")):
+            number = int(path.name[len(IMAGE_PREFIX) :])
+            data = path.read_bytes()
+            for offset in range(0, len(data) - IMAGE_FRAME_SIZE + 1, IMAGE_FRAME_SIZE):
+                crc, page, lsn = _IMAGE_HEADER.unpack_from(data, offset)
+                if zlib.crc32(memoryview(data)[offset + 4 : offset + IMAGE_FRAME_SIZE]) != crc:
+                    self.damaged = True
+                    continue
+                self.images[page_key(page, lsn)] = (number, offset)
+
+    def _read_image(self, key: int) -> pagemod.Page | None:
+        number, offset = self.images[key]
+        try:
+            fd = os.open(self._image_path(number), os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            frame = os.pread(fd, IMAGE_FRAME_SIZE, offset)
+        finally:
+            os.close(fd)
+        if len(frame) != IMAGE_FRAME_SIZE or zlib.crc32(frame[4:]) != _IMAGE_HEADER.unpack_from(frame)[0]:
+            del self.images[key]
+            return None
+        try:
+            return pagemod.Page.from_bytes(frame[_IMAGE_HEADER.size :])
+        except DataCorrupted:
+            del self.images[key]
+            return None
+
+    def coalesce(self, threshold: int = 32, limit: int = 64) -> int:
+        """Materializes pages with many records since their last image into new images."""
+        point = min(self.scl, self.vdl_hint)
+        done = 0
+        for page, count in list(self.dirty.items()):
+            if count < threshold or done >= limit:
+                continue
+            index = self.page_keys.bisect_right(page_key(page, point))
+            if not index:
+                continue
+            key = self.page_keys[index - 1]
+            if key >> LSN_BITS != page:
+                continue
+            lsn = key & LSN_MASK
+            try:
+                image = self.materialize(page, lsn)
+            except (SegmentDamaged, InternalError):
+                continue
+            if image is None:
+                continue
+            self.adopt_image(page, lsn, image.to_bytes())
+            self.dirty[page] = 0
+            done += 1
+        return done
+
+    def collect_garbage(self, min_read_lsn: int, retention_lsns: int = 0) -> int:
+        """Drops records and images no read point can need: below min(PGMRPL, VDL) - retention."""
+        horizon = min(min_read_lsn, self.vdl_hint, self.scl) - retention_lsns
+        if horizon <= self.gc_horizon:
+            return 0
+        pages = {key >> LSN_BITS for key in (page_key(r.page, 0) for r in self.by_lsn.values() if r.lsn <= horizon)}
+        dropped = 0
+        for page in sorted(pages):
+            index = self.page_keys.bisect_right(page_key(page, horizon))
+            key = self.page_keys[index - 1]
+            lsn = key & LSN_MASK
+            if page_key(page, lsn) not in self.images:
+                image = self.materialize(page, lsn)
+                if image is None:
+                    continue
+                self.adopt_image(page, lsn, image.to_bytes())
+            for old in list(self.page_keys.irange(page_key(page, 0), page_key(page, lsn))):
+                self.page_keys.remove(old)
+                del self.by_lsn[old & LSN_MASK]
+                dropped += 1
+            for old in list(self.images.irange(page_key(page, 0), page_key(page, lsn), inclusive=(True, False))):
+                del self.images[old]
+        if self._image_fd >= 0 and self.fsync:
+            os.fsync(self._image_fd)
+        self.gc_horizon = horizon
+        self.save_meta()
+        self._drop_old_log_files(horizon)
+        return dropped
+
+    def _drop_old_log_files(self, horizon: int) -> None:
+        """Deletes log files whose records are all at or below the horizon (now covered by images)."""
+        for path in self.log.files():
+            if path == self.log.current_file:
+                continue
+            highest = 0
+            for record, _s, _e in scan_records(path.read_bytes()):
+                if record is None:
+                    highest = horizon + 1
+                    break
+                highest = max(highest, record.lsn)
+            if highest <= horizon:
+                path.unlink()

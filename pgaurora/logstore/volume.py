@@ -1,0 +1,447 @@
+"""The log client: the writer's side of the storage volume (logstore.Volume, contracts.md).
+
+Owns LSN allocation, boxcarring records per protection group, one sender per segment, the
+commit futures resolved by VDL, back-pressure (LAL), page reads from a single segment, write
+timeouts and membership changes. The durability arithmetic is logstore.quorum's (sans I/O);
+recovery on open is logstore.recovery's.
+
+    append_mtr ──► encode frames ──► group log (lsns, frames) ──► wake the group's 6 senders
+       (no await; the senders run on the next loop tick, so one tick's records form one batch)
+    sender(group, segment): AppendBatch(frames > sent) ──► Ack(SCL) ──► tracker.ack ──► VDL
+    wait_durable(lsn) ──► future in a heap, resolved when VDL >= lsn, else StorageUnavailable
+
+While one batch is in flight to a segment, new records pile up and go in the next one: this is
+the boxcar, and with the segment's group commit, many commits share one fsync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from bisect import bisect_right
+from pathlib import Path
+
+from pgaurora.errors import StorageUnavailable
+from pgaurora.logstore import messages as m
+from pgaurora.logstore.clock import Clock, RealClock
+from pgaurora.logstore.metadata import GroupPlacement, VolumeConfig, VolumeMetadata, place_group
+from pgaurora.logstore.quorum import QuorumTracker
+from pgaurora.logstore.records import FLAG_CPL, encode_record
+from pgaurora.logstore.recovery import recover
+from pgaurora.logstore.transport import Transport
+
+log = logging.getLogger(__name__)
+
+
+class GroupLog:
+    """Records of one protection group that a write quorum does not hold yet."""
+
+    __slots__ = ("group", "lsns", "frames", "start", "last_lsn", "wakeup", "first_lsn")
+
+    def __init__(self, group: int, last_lsn: int, first_lsn: int = 0):
+        self.group = group
+        self.first_lsn = first_lsn  # no record of this group is older (groups added while open)
+        self.lsns: list[int] = []
+        self.frames: list[bytes] = []
+        self.start = 0
+        self.last_lsn = last_lsn  # the segment backlink of the next record
+        self.wakeup: asyncio.Future[None] | None = None
+
+    def after(self, lsn: int, max_bytes: int) -> tuple[bytes, int]:
+        """Frames with LSN > lsn (at most about max_bytes); returns them and the last LSN included."""
+        lsns = self.lsns
+        index = max(bisect_right(lsns, lsn, self.start), self.start)
+        end = index
+        size = 0
+        frames = self.frames
+        while end < len(lsns) and (size < max_bytes or end == index):
+            size += len(frames[end])
+            end += 1
+        if end == index:
+            return b"", lsn
+        return b"".join(frames[index:end]), lsns[end - 1]
+
+    def trim(self, pgcl: int) -> None:
+        self.start = bisect_right(self.lsns, pgcl, self.start)
+        if self.start > 1024 and self.start * 2 > len(self.lsns):
+            del self.lsns[: self.start]
+            del self.frames[: self.start]
+            self.start = 0
+
+    def wake(self) -> None:
+        if self.wakeup is not None and not self.wakeup.done():
+            self.wakeup.set_result(None)
+
+
+class Volume:
+    """The writer's handle on its storage volume. Open with `await Volume.open(config, transport)`."""
+
+    def __init__(self, config: VolumeConfig, transport: Transport, metadata: VolumeMetadata):
+        self.config = config
+        self.transport = transport
+        self.clock: Clock = config.clock or RealClock()
+        self.metadata = metadata
+        self.epoch = metadata.epoch
+        self.tracker = QuorumTracker()
+        self.group_logs: dict[int, GroupLog] = {}
+        self.page_lsn: dict[int, int] = {}
+        self.next_lsn = 1
+        self.min_read_lsn = 0
+        self.bytes_sent = 0
+        self.records_appended = 0
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiter_sequence = 0
+        self._room: asyncio.Future[None] | None = None
+        self._senders: dict[tuple[int, str], asyncio.Task] = {}
+        self._fenced: StorageUnavailable | None = None
+        self._closed = False
+        self._read_order: dict[int, list[str]] = {}
+        self.last_read_segment: str | None = None  # diagnostics: who served the last read_page
+        self._lal_base = 0  # LSNs start past the truncation gap: LAL counts from there too
+
+    # -- open / close -----------------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, config: VolumeConfig, transport: Transport) -> Volume:
+        """Opens (creating if new) the volume and runs recovery; returns once open for traffic."""
+        metadata = VolumeMetadata.load_or_create(config)
+        volume = cls(config, transport, metadata)
+        recovered = await recover(
+            metadata,
+            transport,
+            volume.clock,
+            lal=config.lal,
+            rpc_timeout=config.rpc_timeout,
+            deadline=config.write_timeout,
+        )
+        metadata.save(config.metadata_path)
+        volume.epoch = recovered.epoch
+        volume.next_lsn = recovered.next_lsn
+        volume._lal_base = recovered.next_lsn - 1
+        volume.tracker = QuorumTracker(start_lsn=recovered.next_lsn - 1, vdl=recovered.vdl)
+        volume.tracker.vcl = recovered.vdl
+        for group, placement in enumerate(metadata.groups):
+            volume._start_group(group, placement, recovered.last_lsn_by_group.get(group, 0))
+            quorum = volume.tracker.groups[group]
+            for member, scl in recovered.scl_by_group.get(group, {}).items():
+                quorum.scl[member] = scl
+            quorum.recompute()
+        return volume
+
+    def _start_group(self, group: int, placement: GroupPlacement, last_lsn: int, first_lsn: int = 0) -> None:
+        self.tracker.add_group(group, placement.members, placement.new_members)
+        self.group_logs[group] = GroupLog(group, last_lsn, first_lsn)
+        for member in self.tracker.groups[group].all_members():
+            self._start_sender(group, member)
+
+    def _start_sender(self, group: int, member: str) -> None:
+        if (group, member) not in self._senders:
+            task = asyncio.get_running_loop().create_task(self._send_loop(group, member))
+            self._senders[(group, member)] = task
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in self._senders.values():
+            task.cancel()
+        await asyncio.gather(*self._senders.values(), return_exceptions=True)
+        self._senders.clear()
+        error = StorageUnavailable("the storage volume was closed")
+        for _, _, future in self._waiters:
+            if not future.done():
+                future.set_exception(error)
+        self._waiters.clear()
+
+    # -- write path -------------------------------------------------------------------------------
+
+    @property
+    def vdl(self) -> int:
+        return self.tracker.vdl
+
+    @property
+    def vcl(self) -> int:
+        return self.tracker.vcl
+
+    @property
+    def over_lal(self) -> bool:
+        """True when new LSNs would pass VDL + LAL: callers await wait_for_room() first."""
+        return self.next_lsn > max(self.tracker.vdl, self._lal_base) + self.config.lal
+
+    async def wait_for_room(self) -> None:
+        """Back-pressure: returns once LSN allocation is within VDL + LAL (or fails like a commit)."""
+        while self.over_lal:
+            if self._fenced:
+                raise self._fenced
+            if self._room is None or self._room.done():
+                self._room = asyncio.get_running_loop().create_future()
+            try:
+                await self.clock.wait_for(asyncio.shield(self._room), self.config.write_timeout)
+            except TimeoutError:
+                raise self._unavailable() from None
+
+    def append_mtr(self, records: list[tuple[int, int, bytes]], xid: int = 0) -> int:
+        """Assigns LSNs to a mini-transaction's records (page, op, payload); the last is the CPL.
+
+        No await: the records are buffered per protection group and sent on the next loop tick.
+        Returns the CPL's LSN; `await wait_durable(lsn)` for its durability.
+        """
+        if self._fenced is not None:
+            raise self._fenced
+        if self._closed:
+            raise StorageUnavailable("the storage volume was closed")
+        if not records:
+            raise ValueError("a mini-transaction needs at least one record")
+        lsn = self.next_lsn
+        last = len(records) - 1
+        pages_per_group = self.metadata.pages_per_group
+        group_logs = self.group_logs
+        page_lsn = self.page_lsn
+        epoch = self.epoch
+        allocate = self.tracker.allocate
+        for i, (page, op, payload) in enumerate(records):
+            group = page // pages_per_group
+            group_log = group_logs.get(group)
+            if group_log is None:
+                group_log = self._add_groups(group)
+            cpl = i == last
+            frame = encode_record(
+                lsn, page, page_lsn.get(page, 0), group_log.last_lsn, xid, op, FLAG_CPL if cpl else 0, epoch, payload
+            )
+            page_lsn[page] = lsn
+            group_log.last_lsn = lsn
+            group_log.lsns.append(lsn)
+            group_log.frames.append(frame)
+            allocate(group, lsn, cpl)
+            group_log.wake()
+            lsn += 1
+        self.next_lsn = lsn
+        self.records_appended += len(records)
+        return lsn - 1
+
+    def _add_groups(self, group: int) -> GroupLog:
+        """Grows the volume up to `group` (placement persisted before any record is sent)."""
+        first = len(self.metadata.groups)
+        nodes = self.config.nodes
+        for new in range(first, group + 1):
+            self.metadata.groups.append(GroupPlacement(place_group(nodes, new)))
+        self.metadata.save(self.config.metadata_path)
+        for new in range(first, group + 1):
+            self._start_group(new, self.metadata.groups[new], 0, self.next_lsn)
+        return self.group_logs[group]
+
+    async def wait_durable(self, lsn: int) -> None:
+        """Returns once VDL >= lsn; raises StorageUnavailable after the write timeout."""
+        if lsn <= self.tracker.vdl:
+            return
+        if self._fenced is not None:
+            raise self._fenced
+        future = asyncio.get_running_loop().create_future()
+        self._waiter_sequence += 1
+        heapq.heappush(self._waiters, (lsn, self._waiter_sequence, future))
+        try:
+            await self.clock.wait_for(asyncio.shield(future), self.config.write_timeout)
+        except TimeoutError:
+            raise self._unavailable() from None
+
+    def _unavailable(self) -> StorageUnavailable:
+        groups = self.tracker.waiting_groups()
+        return StorageUnavailable(
+            "could not write to the storage volume: fewer than 4 of 6 segments acknowledged "
+            f"within {self.config.write_timeout:g} s",
+            detail=f"protection groups waiting for a write quorum: {', '.join(map(str, groups)) or 'none'}",
+            hint="Check that the storage nodes are running and reachable.",
+        )
+
+    def _on_vdl_advanced(self) -> None:
+        vdl = self.tracker.vdl
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= vdl:
+            _, _, future = heapq.heappop(waiters)
+            if not future.done():
+                future.set_result(None)
+        if self._room is not None and not self._room.done() and not self.over_lal:
+            self._room.set_result(None)
+
+    def _fence(self, refusal: m.Refused) -> None:
+        self._fenced = StorageUnavailable(
+            "the storage volume was opened by a newer writer",
+            detail=refusal.message,
+        )
+        for _, _, future in self._waiters:
+            if not future.done():
+                future.set_exception(self._fenced)
+        self._waiters.clear()
+
+    def set_min_read_lsn(self, lsn: int) -> None:
+        """The lowest read point any instance still uses (PGMRPL); segments may GC below it."""
+        self.min_read_lsn = lsn
+
+    async def _send_loop(self, group: int, member: str) -> None:
+        group_log = self.group_logs[group]
+        quorum = self.tracker.groups[group]
+        sent = quorum.scl.get(member, 0)
+        volume = self.metadata.volume_id
+        clock = self.clock
+        config = self.config
+        # A segment that did not take part in recovery may not know this epoch yet: tell it first.
+        probe_now = member not in quorum.scl
+        while not self._closed and self._fenced is None:
+            frames, last = group_log.after(sent, config.max_batch_bytes)
+            if not frames and not probe_now:
+                if group_log.wakeup is None or group_log.wakeup.done():
+                    group_log.wakeup = asyncio.get_running_loop().create_future()
+                if quorum.scl.get(member, 0) >= quorum.pgcl:
+                    await group_log.wakeup
+                    continue
+                # The segment lags behind the group (it missed batches or is new): probe it with an
+                # empty batch now and then, so that it is created, learns the PGCL and gossips.
+                try:
+                    await clock.wait_for(asyncio.shield(group_log.wakeup), config.retry_interval * 5)
+                    continue
+                except TimeoutError:
+                    pass
+            request = m.AppendBatch(
+                volume, group, self.epoch, frames, self.tracker.vdl, quorum.pgcl, self.min_read_lsn
+            )
+            try:
+                reply = await clock.wait_for(self.transport.call(member, request), config.rpc_timeout)
+            except (ConnectionError, TimeoutError, OSError):
+                sent = quorum.scl.get(member, 0)
+                await clock.sleep(config.retry_interval)
+                continue
+            self.bytes_sent += len(frames)
+            if isinstance(reply, m.Ack):
+                probe_now = False
+                sent = max(sent, last)
+                if self.tracker.ack(group, member, reply.scl):
+                    self._on_vdl_advanced()
+                group_log.trim(quorum.pgcl)
+                if member not in quorum.members and quorum.new_members is None:
+                    return  # replaced by a membership change
+            elif isinstance(reply, m.Refused):
+                if reply.code == "stale_epoch":
+                    self._fence(reply)
+                    return
+                if reply.code in ("epoch_behind", "no_segment"):
+                    await self._bring_up(group, member)
+                    probe_now = True
+                else:
+                    log.warning("segment %s of group %d refused a batch: %s", member, group, reply.message)
+                    await clock.sleep(config.retry_interval)
+                sent = quorum.scl.get(member, 0)
+
+    async def _bring_up(self, group: int, member: str) -> None:
+        """Creates or re-fences a segment that is missing or behind the epoch (it then gossips)."""
+        placement = self.metadata.groups[group]
+        members = placement.new_members or placement.members
+        request = m.CreateSegment(
+            self.metadata.volume_id, group, self.epoch, list(members), list(self.metadata.truncations)
+        )
+        try:
+            reply = await self.clock.wait_for(self.transport.call(member, request), self.config.rpc_timeout)
+        except (ConnectionError, TimeoutError, OSError):
+            await self.clock.sleep(self.config.retry_interval)
+            return
+        if isinstance(reply, m.Refused) and reply.code == "stale_epoch":
+            self._fence(reply)
+
+    # -- read path --------------------------------------------------------------------------------
+
+    async def read_page(self, page: int, read_lsn: int | None = None) -> bytes | None:
+        """The page image as of `read_lsn` (default: VDL) from one segment complete enough for it."""
+        if read_lsn is None:
+            read_lsn = self.tracker.vdl
+        group = page // self.metadata.pages_per_group
+        quorum = self.tracker.groups.get(group)
+        if quorum is None or read_lsn < self.group_logs[group].first_lsn:
+            return None  # the group did not exist at the read point
+        need = min(read_lsn, quorum.pgcl)
+        order = self._read_order.setdefault(group, quorum.all_members())
+        candidates = sorted(order, key=lambda member: quorum.scl.get(member, 0) < need)
+        request = m.ReadPage(self.metadata.volume_id, group, page, read_lsn, need)
+        refusals = []
+        for member in candidates:
+            try:
+                reply = await self.clock.wait_for(self.transport.call(member, request), self.config.read_timeout)
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                refusals.append(f"{member}: {exc or type(exc).__name__}")
+                self._demote(group, member)
+                continue
+            if isinstance(reply, m.PageImage):
+                self.last_read_segment = member
+                return reply.image
+            if isinstance(reply, m.Refused):
+                refusals.append(f"{member}: {reply.message}")
+                self._demote(group, member)
+        raise StorageUnavailable(
+            f"could not read page {page} at LSN {read_lsn} from any segment of protection group {group}",
+            detail="; ".join(refusals),
+        )
+
+    def _demote(self, group: int, member: str) -> None:
+        order = self._read_order[group]
+        if member in order:
+            order.remove(member)
+            order.append(member)
+
+    # -- membership -------------------------------------------------------------------------------
+
+    async def replace_node(self, old: str, new: str, *, catch_up_timeout: float = 30.0) -> list[int]:
+        """Moves every segment on `old` to `new`: ABCDEF -> (ABCDEF and ABCDEG) -> ABCDEG.
+
+        Writes go on throughout (dual write quorum); the new segment is filled by gossip from its
+        peers; the change completes when it holds everything the group had when the change began.
+        Returns the groups changed.
+        """
+        changed = []
+        for group, placement in enumerate(self.metadata.groups):
+            if old not in placement.members:
+                continue
+            new_members = [new if member == old else member for member in placement.members]
+            placement.new_members = new_members
+            self.metadata.save(self.config.metadata_path)
+            self.tracker.set_membership(group, placement.members, new_members)
+            self._start_sender(group, new)
+            target = self.tracker.groups[group].pgcl
+            await self._bring_up(group, new)
+            deadline = self.clock.now() + catch_up_timeout
+            while True:
+                try:
+                    reply = await self.clock.wait_for(
+                        self.transport.call(new, m.Status(self.metadata.volume_id, group)), self.config.rpc_timeout
+                    )
+                except (ConnectionError, TimeoutError, OSError):
+                    reply = None
+                if isinstance(reply, m.StatusReply) and reply.exists and reply.scl >= target:
+                    if self.tracker.ack(group, new, reply.scl):
+                        self._on_vdl_advanced()
+                    break
+                if self.clock.now() > deadline:
+                    raise StorageUnavailable(
+                        f"new segment on {new} of protection group {group} did not catch up in time"
+                    )
+                await self.clock.sleep(self.config.retry_interval)
+            placement.members = new_members
+            placement.new_members = None
+            self.metadata.save(self.config.metadata_path)
+            self.tracker.set_membership(group, new_members, None)
+            self._read_order.pop(group, None)
+            sender = self._senders.pop((group, old), None)
+            if sender is not None:
+                sender.cancel()
+            for member in new_members:
+                try:
+                    await self.clock.wait_for(
+                        self.transport.call(
+                            member, m.ChangeMembership(self.metadata.volume_id, group, self.epoch, new_members)
+                        ),
+                        self.config.rpc_timeout,
+                    )
+                except (ConnectionError, TimeoutError, OSError):
+                    pass
+            changed.append(group)
+        return changed
+
+    @property
+    def metadata_path(self) -> Path:
+        return Path(self.config.metadata_path)

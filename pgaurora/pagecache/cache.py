@@ -1,0 +1,218 @@
+"""The instance's page cache: pages as of this instance's read point, kept current by its own redo.
+
+Owns the cached `Page` objects, their LRU bound, reading a missing page from the volume and the
+per-page "derived" slot where upper layers keep a decoded form of a page (dropped whenever the
+page changes or is evicted). Not the page format (logstore.page), not who may change a page
+(access, txn) and not the redo transport (logstore.Volume).
+
+Pages are never written to storage. Changing a page means logging redo through a
+MiniTransaction (pagecache.mtr), which applies the op to the cached page and appends the
+records to the volume. Evicting a page just drops it: storage rebuilds it from the log.
+
+    read(p) ─ hit ──────────────────────────────► Page
+       └──── miss: wait until VDL covers p's last appended LSN (it may have been evicted
+             before its redo was durable), then volume.read_page(p, VDL) ─► parse ─► cache
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pgaurora.errors import InternalError
+from pgaurora.logstore.page import Page
+from pgaurora.pagecache.mtr import MiniTransaction
+
+if TYPE_CHECKING:
+    from pgaurora.pagecache.control import ControlFile
+
+
+class VolumeLike(Protocol):
+    """The part of logstore.Volume the page cache uses (contracts.md, logstore)."""
+
+    @property
+    def vdl(self) -> int: ...
+
+    def append_mtr(self, records: list[tuple[int, int, bytes]], xid: int = 0) -> int: ...
+
+    async def wait_durable(self, lsn: int) -> None: ...
+
+    async def read_page(self, page: int, read_lsn: int) -> bytes | None: ...
+
+
+DEFAULT_CAPACITY = 50_000  # pages; about 400 MiB of logical pages
+
+
+class PageCache:
+    """Pages of one volume as of this instance's read point (its VDL), plus its own newer redo."""
+
+    def __init__(self, volume: VolumeLike, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.volume = volume
+        self.capacity = max(capacity, 16)
+        self._pages: OrderedDict[int, Page] = OrderedDict()
+        self.derived: dict[int, Any] = {}
+        self._pinned: set[int] = set()
+        self._busy: dict[int, int] = {}  # pages touched by an open MTR: never evicted mid-MTR
+        self._pending_lsn: dict[int, int] = {}  # evicted pages whose last redo was not yet durable
+        self._reads: dict[int, asyncio.Future[Page | None]] = {}
+        self._control: ControlFile | None = None
+        self.hits = 0
+        self.misses = 0
+
+    # -- start-up ----------------------------------------------------------------------------------
+
+    async def open(self) -> ControlFile:
+        """Reads (or on a new volume, creates) the control page; idempotent."""
+        if self._control is None:
+            from pgaurora.pagecache.control import ControlFile
+
+            self._control = await ControlFile.load(self)
+        return self._control
+
+    @property
+    def control(self) -> ControlFile:
+        """The volume's allocator (page 0); `open()` must have run."""
+        if self._control is None:
+            raise InternalError("page cache used before open()")
+        return self._control
+
+    # -- lookup ------------------------------------------------------------------------------------
+
+    def get(self, page_no: int) -> Page | None:
+        """The cached page or None; never does I/O."""
+        page = self._pages.get(page_no)
+        if page is not None:
+            self._pages.move_to_end(page_no)
+        return page
+
+    async def read(self, page_no: int) -> Page:
+        """The page, reading it from the volume on a miss; a page never written raises InternalError."""
+        page = await self.read_optional(page_no)
+        if page is None:
+            raise InternalError(f"could not read page {page_no}: it was never initialized")
+        return page
+
+    async def read_optional(self, page_no: int) -> Page | None:
+        """Like read(), but a page that storage never saw is None."""
+        page = self._pages.get(page_no)
+        if page is not None:
+            self._pages.move_to_end(page_no)
+            self.hits += 1
+            return page
+        for _ in range(1000):
+            pending = self._reads.get(page_no)
+            if pending is not None:
+                try:
+                    return await asyncio.shield(pending)
+                except asyncio.CancelledError:
+                    if pending.cancelled():
+                        continue  # the reader we joined was cancelled, not us: read again
+                    raise
+            page = self._pages.get(page_no)
+            if page is not None:
+                return page
+            pending = asyncio.get_running_loop().create_future()
+            self._reads[page_no] = pending
+            try:
+                self.misses += 1
+                page = await self._read_from_volume(page_no)
+                # A concurrent MTR may have created the page (INIT) while we were reading.
+                cached = self._pages.get(page_no)
+                if cached is not None:
+                    page = cached
+                elif page is not None:
+                    self._install(page_no, page)
+                pending.set_result(page)
+            except asyncio.CancelledError:
+                pending.cancel()
+                raise
+            except BaseException as exc:
+                pending.set_exception(exc)
+                pending.exception()  # marks it retrieved: joined readers get it too
+                raise
+            finally:
+                del self._reads[page_no]
+            return page
+        raise InternalError(f"could not read page {page_no}: every read was cancelled")
+
+    async def _read_from_volume(self, page_no: int) -> Page | None:
+        volume = self.volume
+        need = self._pending_lsn.pop(page_no, 0)
+        if need > volume.vdl:
+            await volume.wait_durable(need)
+        image = await volume.read_page(page_no, volume.vdl)
+        if image is None:
+            return None
+        return Page.from_bytes(image)
+
+    async def room(self) -> None:
+        """Back-pressure: waits while the volume allows no new LSNs (VDL + LAL)."""
+        volume = self.volume
+        if getattr(volume, "over_lal", False):
+            await volume.wait_for_room()  # type: ignore[attr-defined]
+
+    async def wait_durable(self, lsn: int) -> None:
+        """Returns once VDL >= lsn."""
+        if lsn > self.volume.vdl:
+            await self.volume.wait_durable(lsn)
+
+    # -- membership --------------------------------------------------------------------------------
+
+    def _install(self, page_no: int, page: Page) -> None:
+        pages = self._pages
+        pages[page_no] = page
+        if len(pages) > self.capacity:
+            self._evict_some()
+
+    def _evict_some(self) -> None:
+        pages = self._pages
+        budget = len(pages) - self.capacity
+        vdl = self.volume.vdl
+        for page_no in list(pages)[: budget + len(self._pinned) + len(self._busy) + 8]:
+            if budget <= 0:
+                break
+            if page_no in self._pinned or page_no in self._busy:
+                continue
+            page = pages.pop(page_no)
+            self.derived.pop(page_no, None)
+            if page.lsn > vdl:
+                self._pending_lsn[page_no] = page.lsn
+            budget -= 1
+
+    def evict(self, page_no: int) -> None:
+        """Drops a page (the next read rebuilds it from storage)."""
+        page = self._pages.pop(page_no, None)
+        self.derived.pop(page_no, None)
+        if page is not None:
+            self._pending_lsn[page_no] = max(page.lsn, self._pending_lsn.get(page_no, 0))
+
+    def evict_all(self) -> None:
+        """Drops every unpinned page (tests and memory pressure)."""
+        for page_no in [p for p in self._pages if p not in self._pinned]:
+            self.evict(page_no)
+
+    def pin(self, page_no: int) -> None:
+        """Keeps a page cached for good (control and clog pages, read synchronously)."""
+        self._pinned.add(page_no)
+
+    def unpin(self, page_no: int) -> None:
+        self._pinned.discard(page_no)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def __contains__(self, page_no: int) -> bool:
+        return page_no in self._pages
+
+    # -- changes -----------------------------------------------------------------------------------
+
+    def mtr(self, xid: int = 0) -> MiniTransaction:
+        """A new mini-transaction: changes logged through it are applied here and appended as one unit."""
+        return MiniTransaction(self, xid)
+
+    def _page_for_update(self, page_no: int) -> Page | None:
+        return self._pages.get(page_no)
+
+    def _put_new(self, page_no: int, page: Page) -> None:
+        self._install(page_no, page)

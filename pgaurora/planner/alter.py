@@ -1,0 +1,192 @@
+"""ALTER TABLE and RENAME analysis -> one executor.ddl.AlterTable node carrying the new definition.
+
+Owns ADD/DROP COLUMN, ADD/DROP CONSTRAINT (primary key, unique, check, foreign key), SET/DROP
+NOT NULL, SET/DROP DEFAULT, and renames of tables and columns, with PostgreSQL's messages.
+Dropped columns stay in the row layout (PostgreSQL's attisdropped) so stored rows need no rewrite.
+Not executing them (executor.ddl).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pgaurora.catalog.model import Column, Table
+from pgaurora.errors import (
+    DuplicateColumn,
+    DuplicateTable,
+    FeatureNotSupported,
+    UndefinedColumn,
+    UndefinedObject,
+)
+from pgaurora.executor.ddl import AlterTable, IndexDef
+from pgaurora.executor.expr import Const
+from pgaurora.executor.plannodes import PlanNode
+from pgaurora.planner.ddl import DdlPlanner
+from pgaurora.planner.exprbind import Level, bind
+from pgaurora.planner.modify import parse_expression
+from pgaurora.planner.resolve import coerce
+from pgaurora.planner.scope import Scope
+
+
+def _column_index(table: Table, name: str) -> int | None:
+    for i, c in enumerate(table.columns):
+        if c.name == name and not c.dropped:
+            return i
+    return None
+
+
+def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
+    if kind == "RenameStmt":
+        return _rename(ddl, body)
+    if body.get("objtype") not in (None, "OBJECT_TABLE"):
+        raise FeatureNotSupported("ALTER of this object type is not supported")
+    relation = body["relation"]
+    rel = ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+    if rel is None and body.get("missing_ok"):
+        from pgaurora.executor.ddl import NoOp
+
+        return NoOp("ALTER TABLE", f'relation "{relation["relname"]}" does not exist, skipping')
+    table = ddl._table(relation)
+    columns = list(table.columns)
+    constraints = list(table.constraints)
+    new_indexes: list[IndexDef] = []
+    drop_indexes: list[int] = []
+    sequences: list[tuple[str, int]] = []
+    fill: list[tuple[int, Any]] = []
+    validate: list[int] = []
+    taken = {n for (s, n) in ddl.qc.catalog.relations if s == table.schema_oid} | {c.name for c in constraints}
+    for item in body["cmds"]:
+        cmd = item["AlterTableCmd"]
+        sub = cmd["subtype"]
+        if sub == "AT_AddColumn":
+            cd = cmd["def"]["ColumnDef"]
+            if _column_index(replace(table, columns=tuple(columns)), cd["colname"]) is not None:
+                if cmd.get("missing_ok"):
+                    continue
+                raise DuplicateColumn(f'column "{cd["colname"]}" of relation "{table.name}" already exists')
+            col, extra = ddl.column_def(cd, len(columns) + 1, table.name, sequences, taken)
+            if sequences and sequences[-1][1] == col.attnum:
+                raise FeatureNotSupported("adding a serial or identity column is not supported")
+            columns.append(col)
+            pos = len(columns) - 1
+            if col.default is not None:
+                lv = Level(Scope(ddl.qc.state), ddl.qc.params, lambda loc: None, lambda n, s: None, None, "DEFAULT")
+                value = coerce(bind(parse_expression(col.default), lv), col.type_oid, col.typmod, "assignment",
+                               ddl.qc.params)
+                if not isinstance(value, Const):
+                    raise FeatureNotSupported("adding a column with a non-constant default is not supported")
+                if value.value is not None:
+                    fill.append((pos, value.value))
+            if col.not_null and col.default is None:
+                validate.append(pos)
+            cons, idx, columns = ddl.constraints(table.name, columns, extra, taken, table.oid)
+            constraints.extend(cons)
+            new_indexes.extend(idx)
+        elif sub == "AT_DropColumn":
+            i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
+            if i is None:
+                if cmd.get("missing_ok"):
+                    continue
+                raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
+            attnum = columns[i].attnum
+            columns[i] = replace(columns[i], dropped=True, not_null=False, default=None,
+                                 name=f"........pg.dropped.{attnum}........")
+            for c in list(constraints):
+                if attnum in c.columns:
+                    constraints.remove(c)
+                    if c.index_oid:
+                        drop_indexes.append(c.index_oid)
+            for ix in ddl.qc.catalog.indexes(table.oid):
+                if attnum in ix.columns and ix.oid not in drop_indexes:
+                    drop_indexes.append(ix.oid)
+        elif sub == "AT_AddConstraint":
+            con = cmd["def"]["Constraint"]
+            cons, idx, columns = ddl.constraints(table.name, columns, [con], taken, table.oid)
+            constraints.extend(cons)
+            new_indexes.extend(idx)
+            for d in idx:
+                if d.primary:
+                    if any(c.kind == "p" for c in constraints):
+                        from pgaurora.errors import InvalidTableDefinition
+
+                        raise InvalidTableDefinition(f'multiple primary keys for table "{table.name}" are not allowed')
+                    for name in d.columns:
+                        validate.append(next(i for i, c in enumerate(columns) if c.name == name))
+        elif sub == "AT_DropConstraint":
+            name = cmd["name"]
+            found = next((c for c in constraints if c.name == name), None)
+            if found is None:
+                if cmd.get("missing_ok"):
+                    continue
+                raise UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
+            constraints.remove(found)
+            if found.index_oid:
+                drop_indexes.append(found.index_oid)
+        elif sub in ("AT_SetNotNull", "AT_DropNotNull"):
+            i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
+            if i is None:
+                raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
+            columns[i] = replace(columns[i], not_null=sub == "AT_SetNotNull")
+            if sub == "AT_SetNotNull":
+                validate.append(i)
+        elif sub == "AT_ColumnDefault":
+            i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
+            if i is None:
+                raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
+            default = None
+            if "def" in cmd:
+                default = ddl.text.after_keyword("DEFAULT", _first_location(cmd["def"]), True)
+            columns[i] = replace(columns[i], default=default)
+        else:
+            raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
+    new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
+    return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
+                      tuple(validate))
+
+
+def _first_location(node: Any) -> int:
+    best = 1 << 60
+    if isinstance(node, dict):
+        loc = node.get("location")
+        if isinstance(loc, int) and loc >= 0:
+            best = loc
+        for v in node.values():
+            best = min(best, _first_location(v))
+    elif isinstance(node, list):
+        for v in node:
+            best = min(best, _first_location(v))
+    return best
+
+
+def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
+    kind = body["renameType"]
+    relation = body["relation"]
+    if kind == "OBJECT_COLUMN":
+        table = ddl._table(relation)
+        i = _column_index(table, body["subname"])
+        if i is None:
+            raise UndefinedColumn(f'column "{body["subname"]}" does not exist')
+        if _column_index(table, body["newname"]) is not None:
+            raise DuplicateColumn(f'column "{body["newname"]}" of relation "{table.name}" already exists')
+        columns = list(table.columns)
+        columns[i] = replace(columns[i], name=body["newname"])
+        return AlterTable(replace(table, columns=tuple(columns)))
+    if kind in ("OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_SEQUENCE", "OBJECT_VIEW"):
+        rel = ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+        if rel is None:
+            from pgaurora.errors import UndefinedTable
+
+            raise UndefinedTable(f'relation "{relation["relname"]}" does not exist')
+        if ddl.qc.catalog.relation(body["newname"], relation.get("schemaname")) is not None:
+            raise DuplicateTable(f'relation "{body["newname"]}" already exists')
+        if isinstance(rel, Table):
+            return AlterTable(replace(rel, name=body["newname"]))
+        owner = ddl.qc.catalog.table(getattr(rel, "table_oid", 0)) or next(iter(ddl.qc.catalog.tables()), None)
+        if owner is None:
+            raise FeatureNotSupported("RENAME of this object is not supported")
+        return AlterTable(owner, renames=((rel.oid, body["newname"]),))
+    raise FeatureNotSupported(f"ALTER {kind.removeprefix('OBJECT_')} RENAME is not supported")
+
+
+__all__ = ["plan_alter", "Column"]

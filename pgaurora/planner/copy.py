@@ -1,0 +1,118 @@
+"""COPY planning for the session: COPY FROM as an Insert over external rows, COPY TO as a query.
+
+Owns `plan_copy(stmt, catalog, txn) -> CopyPlan`: the direction, the options (format, delimiter,
+null string, header, quote, escape, freeze), the columns, and the Plan to run. COPY FROM reuses
+the INSERT machinery, so defaults, NOT NULL, CHECK, UNIQUE and FOREIGN KEY hold for copied
+rows; the session feeds the data rows through `ctx.extra["copy_rows"]` (an async iterator of
+field lists). Not the data framing (session) and not execution (executor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgaurora.catalog.model import Table
+from pgaurora.errors import FeatureNotSupported, UndefinedColumn, UndefinedTable, WrongObjectType
+from pgaurora.executor.copy import ExternalRows
+from pgaurora.executor.expr import Const, Expr, Var
+from pgaurora.executor.modify import Insert
+from pgaurora.executor.plannodes import Plan, Project, ResultColumn
+from pgaurora.planner.modify import ModifyPlanner
+from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.planner import catalog_state, plan
+from pgaurora.planner.resolve import ParamTypes
+from pgaurora.planner.scope import StatementState
+from pgaurora.planner.select import QueryContext
+
+
+@dataclass(frozen=True, slots=True)
+class CopyPlan:
+    is_from: bool
+    plan: Plan
+    columns: tuple[ResultColumn, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def format(self) -> str:
+        return str(self.options.get("format", "text"))
+
+
+def _options(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for o in body.get("options", ()):
+        d = o["DefElem"]
+        arg = d.get("arg")
+        if arg is None:
+            value: Any = True
+        elif "String" in arg:
+            value = arg["String"].get("sval", "")
+        elif "Integer" in arg:
+            value = arg["Integer"].get("ival", 0)
+        elif "Boolean" in arg:
+            value = arg["Boolean"].get("boolval", False)
+        elif "List" in arg:
+            value = [i["String"]["sval"] for i in arg["List"]["items"]]
+        else:
+            value = True
+        if isinstance(value, str) and d["defname"] in ("header", "freeze") and value.lower() in (
+                "true", "on", "1", "false", "off", "0"):
+            value = value.lower() in ("true", "on", "1")
+        out[d["defname"]] = value
+    fmt = out.get("format", "text")
+    if fmt not in ("text", "csv", "binary"):
+        raise FeatureNotSupported(f'COPY format "{fmt}" not recognized', sqlstate="22023")
+    return out
+
+
+def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None) -> CopyPlan:
+    body = stmt.tree
+    options = _options(body)
+    state = catalog_state(catalog, txn)
+    if "query" in body:
+        kind, inner = next(iter(body["query"].items()))
+        if body.get("is_from"):
+            raise FeatureNotSupported("COPY FROM a query is not supported")
+        query_plan = plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn)
+        return CopyPlan(False, query_plan, query_plan.columns or (), options)
+    relation = body["relation"]
+    rel = state.relation(relation["relname"], relation.get("schemaname"))
+    if rel is None:
+        raise UndefinedTable(f'relation "{relation["relname"]}" does not exist')
+    if not isinstance(rel, Table):
+        raise WrongObjectType(f'cannot copy from non-table relation "{relation["relname"]}"')
+    live = [i for i, c in enumerate(rel.columns) if not c.dropped]
+    names = [a["String"]["sval"] for a in body.get("attlist", ())]
+    if names:
+        targets = []
+        for n in names:
+            idx = next((i for i in live if rel.columns[i].name == n), None)
+            if idx is None:
+                raise UndefinedColumn(f'column "{n}" of relation "{rel.name}" does not exist')
+            targets.append(idx)
+    else:
+        targets = live
+    columns = tuple(ResultColumn(rel.columns[i].name, rel.columns[i].type_oid, rel.columns[i].typmod, rel.oid,
+                                 rel.columns[i].attnum) for i in targets)
+    if not body.get("is_from"):
+        select = ParsedStatement("SelectStmt", {
+            "targetList": [{"ResTarget": {"val": {"ColumnRef": {"fields": [{"String": {"sval": rel.columns[i].name}}]}}}}
+                           for i in targets],
+            "fromClause": [{"RangeVar": {"relname": rel.name, "inh": True}}],
+            "op": "SETOP_NONE"}, stmt.text, stmt.offset, stmt.query)
+        return CopyPlan(False, plan(select, catalog, (), txn=txn), columns, options)
+    qc = QueryContext(state, ParamTypes(()), StatementState(), stmt.char_position, lambda text: {})
+    mp = ModifyPlanner(qc)
+    width = len(rel.columns)
+    exprs: list[Expr] = [Const(None, 0)] * width
+    for i in range(width):
+        if i not in targets:
+            exprs[i] = mp.default_expr(rel, i)
+    for k, i in enumerate(targets):
+        col = rel.columns[i]
+        exprs[i] = Var(k, col.type_oid, col.typmod)
+    source = ExternalRows(tuple((rel.columns[i].type_oid, rel.columns[i].typmod) for i in targets), len(targets),
+                          options.get("format") == "binary")
+    node = Insert(rel.oid, Project(source, tuple(exprs), width), mp.table_checks(rel), None, 0)
+    return CopyPlan(True, Plan("COPY", node, None, (), state.version, qc.state.exec_params, stmt.text),
+                    columns, options)

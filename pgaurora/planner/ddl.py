@@ -1,0 +1,484 @@
+"""DDL analysis: CREATE/ALTER/DROP statements -> executor.ddl nodes with names and types resolved.
+
+Owns column definitions (types, typmods, NOT NULL, DEFAULT text, serial and identity columns),
+constraint definitions (PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY) with PostgreSQL's generated
+names (t_pkey, t_a_key, t_a_check, t_a_fkey, t_id_seq), and statement-level validation errors.
+DEFAULT and CHECK expressions are kept as their SQL text, cut from the statement with the
+lexer (pglast.parser.scan). Not carrying the changes out (executor.ddl).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pglast import parser as pg_parser
+
+from pgaurora.catalog.model import Column, Constraint, Role, Sequence, Table, View
+from pgaurora.errors import (
+    DuplicateColumn,
+    FeatureNotSupported,
+    InvalidForeignKey,
+    InvalidTableDefinition,
+    SyntaxError_,
+    UndefinedColumn,
+    UndefinedObject,
+    UndefinedTable,
+    WrongObjectType,
+)
+from pgaurora.executor.ddl import (
+    AlterRole,
+    AlterSequence,
+    AlterTable,
+    CreateIndex,
+    CreateRole,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    CreateView,
+    DropObjects,
+    IndexDef,
+    NoOp,
+    Truncate,
+)
+from pgaurora.executor.plannodes import PlanNode
+from pgaurora.planner.exprbind import names_of, type_from_name
+from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.scope import Scope
+from pgaurora.planner.select import QueryContext, SelectPlanner
+
+_TERMINATORS = {"NOT", "NULL_P", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "CONSTRAINT", "DEFAULT",
+                "GENERATED", "COLLATE"}
+
+
+class ExpressionText:
+    """Cuts expression text out of a statement by token positions."""
+
+    def __init__(self, stmt: ParsedStatement) -> None:
+        self.query = stmt.query.encode("utf-8")
+        self.tokens = pg_parser.scan(stmt.query)
+
+    def after_keyword(self, keyword: str, near: int, default_style: bool) -> str:
+        """Text of the expression after `keyword` (searched backwards from byte `near`)."""
+        tokens = self.tokens
+        idx = None
+        for i, tok in enumerate(tokens):
+            if tok.start > near:
+                break
+            if tok.name == keyword:
+                idx = i
+        if idx is None:
+            raise SyntaxError_(f"cannot find {keyword}")
+        i = idx + 1
+        if not default_style:
+            # CHECK ( expr )
+            depth = 0
+            start = tokens[i].end + 1
+            for j in range(i, len(tokens)):
+                if tokens[j].name == "ASCII_40":
+                    depth += 1
+                elif tokens[j].name == "ASCII_41":
+                    depth -= 1
+                    if depth == 0:
+                        return self.query[start:tokens[j].start].decode().strip()
+            raise SyntaxError_("unbalanced parentheses in CHECK")
+        start = tokens[i].start
+        depth = 0
+        end = len(self.query)
+        for j in range(i, len(tokens)):
+            name = tokens[j].name
+            if name == "ASCII_40":
+                depth += 1
+            elif name == "ASCII_41":
+                if depth == 0:
+                    end = tokens[j].start
+                    break
+                depth -= 1
+            elif depth == 0 and (name in ("ASCII_44", "ASCII_59") or name in _TERMINATORS):
+                end = tokens[j].start
+                break
+        return self.query[start:end].decode().strip()
+
+
+def _min_location(node: Any) -> int:
+    best = 1 << 60
+    if isinstance(node, dict):
+        loc = node.get("location")
+        if isinstance(loc, int) and loc >= 0:
+            best = loc
+        for v in node.values():
+            best = min(best, _min_location(v))
+    elif isinstance(node, list):
+        for v in node:
+            best = min(best, _min_location(v))
+    return best
+
+
+def _unique_name(taken: set[str], base: str, suffix: str) -> str:
+    name = f"{base}_{suffix}"[:63]
+    n = 0
+    while name in taken:
+        n += 1
+        name = f"{base}{n}_{suffix}"[:63] if suffix != "pkey" else f"{base}_{suffix}{n}"
+    taken.add(name)
+    return name
+
+
+class DdlPlanner:
+    def __init__(self, qc: QueryContext, stmt: ParsedStatement) -> None:
+        self.qc = qc
+        self.stmt = stmt
+        self._text: ExpressionText | None = None
+
+    @property
+    def text(self) -> ExpressionText:
+        if self._text is None:
+            self._text = ExpressionText(self.stmt)
+        return self._text
+
+    def pos(self, loc: int | None) -> int | None:
+        return self.qc.position(loc)
+
+    def _schema_oid(self, relation: dict[str, Any]) -> int:
+        schema = relation.get("schemaname")
+        if schema is None:
+            return 2200
+        oid = self.qc.catalog.schema_oid(schema)
+        if oid is None:
+            raise UndefinedObject(f'schema "{schema}" does not exist', sqlstate="3F000",
+                                  position=self.pos(relation.get("location")))
+        return oid
+
+    # ---- CREATE TABLE -------------------------------------------------------------------------
+    def column_def(self, cd: dict[str, Any], attnum: int, table: str, seqs: list[tuple[str, int]],
+                   taken: set[str]) -> tuple[Column, list[dict[str, Any]]]:
+        type_name = cd["typeName"]
+        raw = names_of(type_name["names"])[-1]
+        serial = raw in ("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2")
+        oid, typmod = type_from_name(type_name, self.pos)
+        col = Column(cd["colname"], oid, typmod, attnum=attnum)
+        table_constraints: list[dict[str, Any]] = []
+        if serial:
+            seqs.append((_unique_name(taken, f"{table}_{cd['colname']}", "seq"), attnum))
+            col = replace(col, not_null=True)
+        for c in cd.get("constraints", ()):
+            con = c["Constraint"]
+            kind = con["contype"]
+            if kind == "CONSTR_NOTNULL":
+                col = replace(col, not_null=True)
+            elif kind == "CONSTR_NULL":
+                col = replace(col, not_null=False)
+            elif kind == "CONSTR_DEFAULT":
+                col = replace(col, default=self.text.after_keyword("DEFAULT", con["location"], True))
+            elif kind == "CONSTR_IDENTITY":
+                col = replace(col, identity=con.get("generated_when", "a"), not_null=True)
+                seqs.append((_unique_name(taken, f"{table}_{cd['colname']}", "seq"), attnum))
+            elif kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_CHECK", "CONSTR_FOREIGN"):
+                con = dict(con)
+                if kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+                    con["keys"] = [{"String": {"sval": cd["colname"]}}]
+                if kind == "CONSTR_FOREIGN":
+                    con["fk_attrs"] = [{"String": {"sval": cd["colname"]}}]
+                con["_column"] = cd["colname"]
+                table_constraints.append(con)
+            elif kind == "CONSTR_GENERATED":
+                raise FeatureNotSupported("generated columns are not supported", position=self.pos(con.get("location")))
+        return col, table_constraints
+
+    def constraints(self, table_name: str, columns: list[Column], cons: list[dict[str, Any]], taken: set[str],
+                    self_oid: int = 0) -> tuple[list[Constraint], list[IndexDef], list[Column]]:
+        out: list[Constraint] = []
+        indexes: list[IndexDef] = []
+        by_name = {c.name: c for c in columns if not c.dropped}
+        for con in cons:
+            kind = con["contype"]
+            name = con.get("conname")
+            if kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+                keys = [k["String"]["sval"] for k in con.get("keys", ())]
+                for k in keys:
+                    if k not in by_name:
+                        raise UndefinedColumn(f'column "{k}" named in key does not exist',
+                                              position=self.pos(con.get("location")))
+                primary = kind == "CONSTR_PRIMARY"
+                if primary:
+                    if any(i.primary for i in indexes):
+                        raise InvalidTableDefinition(
+                            f'multiple primary keys for table "{table_name}" are not allowed',
+                            position=self.pos(con.get("location")))
+                    for k in keys:
+                        columns[columns.index(by_name[k])] = by_name[k] = replace(by_name[k], not_null=True)
+                if name is None:
+                    name = _unique_name(taken, table_name if primary else f"{table_name}_{'_'.join(keys)}",
+                                        "pkey" if primary else "key")
+                else:
+                    taken.add(name)
+                indexes.append(IndexDef(name, tuple(keys), True, primary))
+            elif kind == "CONSTR_CHECK":
+                text = self.text.after_keyword("CHECK", con["location"] if "conname" not in con else
+                                               _min_location(con["raw_expr"]), False)
+                if name is None:
+                    base = f"{table_name}_{con['_column']}" if "_column" in con else f"{table_name}_{self._first_column(con['raw_expr'], by_name)}"
+                    name = _unique_name(taken, base, "check")
+                out.append(Constraint(name, "c", check=text))
+            elif kind == "CONSTR_FOREIGN":
+                out.append(self._foreign_key(table_name, con, name, by_name, taken, self_oid, columns))
+            else:
+                raise FeatureNotSupported(f"constraint type {kind} is not supported")
+        return out, indexes, columns
+
+    def _first_column(self, expr: Any, by_name: dict[str, Column]) -> str:
+        if isinstance(expr, dict):
+            if "ColumnRef" in expr:
+                names = names_of(expr["ColumnRef"]["fields"])
+                if names and names[-1] in by_name:
+                    return names[-1]
+            for v in expr.values():
+                found = self._first_column(v, by_name)
+                if found:
+                    return found
+        elif isinstance(expr, list):
+            for v in expr:
+                found = self._first_column(v, by_name)
+                if found:
+                    return found
+        return ""
+
+    def _foreign_key(self, table_name: str, con: dict[str, Any], name: str | None, by_name: dict[str, Column],
+                     taken: set[str], self_oid: int, columns: list[Column]) -> Constraint:
+        pk = con["pktable"]
+        fk_cols = [k["String"]["sval"] for k in con.get("fk_attrs", ())]
+        for k in fk_cols:
+            if k not in by_name:
+                raise UndefinedColumn(f'column "{k}" referenced in foreign key constraint does not exist',
+                                      position=self.pos(con.get("location")))
+        if pk["relname"] == table_name and self_oid == 0:
+            raise FeatureNotSupported("self-referencing foreign keys in CREATE TABLE are not supported")
+        ref = self.qc.catalog.relation(pk["relname"], pk.get("schemaname"))
+        if ref is None or not isinstance(ref, Table):
+            raise UndefinedTable(f'relation "{pk["relname"]}" does not exist', position=self.pos(pk.get("location")))
+        ref_cols = [k["String"]["sval"] for k in con.get("pk_attrs", ())]
+        if not ref_cols:
+            pk_index = next((ix for ix in self.qc.catalog.indexes(ref.oid) if ix.primary), None)
+            if pk_index is None:
+                raise UndefinedObject(f'there is no primary key for referenced table "{ref.name}"', sqlstate="42830")
+            ref_attnums = tuple(pk_index.columns)
+        else:
+            ref_attnums_l = []
+            for rc in ref_cols:
+                col = ref.column(rc)
+                if col is None:
+                    raise UndefinedColumn(f'column "{rc}" referenced in foreign key constraint does not exist')
+                ref_attnums_l.append(col.attnum)
+            ref_attnums = tuple(ref_attnums_l)
+        if not any(ix.unique and set(ix.columns) == set(ref_attnums) for ix in self.qc.catalog.indexes(ref.oid)):
+            raise InvalidForeignKey(
+                f'there is no unique constraint matching given keys for referenced table "{ref.name}"')
+        if name is None:
+            name = _unique_name(taken, f"{table_name}_{'_'.join(fk_cols)}", "fkey")
+        return Constraint(name, "f", tuple(by_name[k].attnum for k in fk_cols), ref_table=ref.oid,
+                          ref_columns=ref_attnums, on_delete=con.get("fk_del_action", "a"),
+                          on_update=con.get("fk_upd_action", "a"))
+
+    def create_table(self, body: dict[str, Any]) -> PlanNode:
+        rel = body["relation"]
+        name = rel["relname"]
+        schema_oid = self._schema_oid(rel)
+        if body.get("inhRelations") or body.get("partspec"):
+            raise FeatureNotSupported("table inheritance and partitioning are not supported")
+        columns: list[Column] = []
+        cons: list[dict[str, Any]] = []
+        seqs: list[tuple[str, int]] = []
+        taken = {n for (s, n) in self.qc.catalog.relations if s == schema_oid}
+        for elt in body.get("tableElts", ()):
+            if "ColumnDef" in elt:
+                cd = elt["ColumnDef"]
+                if any(c.name == cd["colname"] for c in columns):
+                    raise DuplicateColumn(f'column "{cd["colname"]}" specified more than once',
+                                          position=self.pos(cd.get("location")))
+                col, extra = self.column_def(cd, len(columns) + 1, name, seqs, taken)
+                columns.append(col)
+                cons.extend(extra)
+            elif "Constraint" in elt:
+                cons.append(elt["Constraint"])
+            else:
+                raise FeatureNotSupported(f"{next(iter(elt))} in CREATE TABLE is not supported")
+        constraints, indexes, columns = self.constraints(name, columns, cons, taken)
+        return CreateTable(name, tuple(columns), tuple(constraints), tuple(indexes), tuple(seqs),
+                           bool(body.get("if_not_exists")), schema_oid)
+
+    def create_table_as(self, body: dict[str, Any]) -> tuple[PlanNode, list[Any]]:
+        into = body["into"]
+        rel = into["rel"]
+        planned = SelectPlanner(self.qc).plan_query(body["query"], Scope(self.qc.state))
+        names = [c.name for c in planned.columns]
+        for i, c in enumerate(into.get("colNames", ())):
+            names[i] = c["String"]["sval"]
+        columns = tuple(Column(n, c.type_oid if c.type_oid != 705 else 25, c.typmod, attnum=i + 1)
+                        for i, (n, c) in enumerate(zip(names, planned.columns, strict=True)))
+        node = CreateTable(rel["relname"], columns, (), (), (), bool(body.get("if_not_exists")),
+                           self._schema_oid(rel), planned.node)
+        return node, []
+
+    # ---- other DDL ----------------------------------------------------------------------------
+    def drop(self, body: dict[str, Any]) -> DropObjects:
+        kinds = {"OBJECT_TABLE": "table", "OBJECT_INDEX": "index", "OBJECT_SEQUENCE": "sequence",
+                 "OBJECT_VIEW": "view", "OBJECT_SCHEMA": "schema"}
+        kind = kinds.get(body["removeType"])
+        if kind is None:
+            raise FeatureNotSupported(f"DROP {body['removeType'].removeprefix('OBJECT_')} is not supported")
+        names: list[tuple[str | None, str]] = []
+        for obj in body["objects"]:
+            if "List" in obj:
+                parts = [i["String"]["sval"] for i in obj["List"]["items"]]
+            else:
+                parts = [obj["String"]["sval"]]
+            names.append((parts[-2] if len(parts) > 1 else None, parts[-1]))
+        return DropObjects(kind, tuple(names), bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE")
+
+    def _table(self, relation: dict[str, Any]) -> Table:
+        rel = self.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+        if rel is None:
+            raise UndefinedTable(f'relation "{relation["relname"]}" does not exist',
+                                 position=self.pos(relation.get("location")))
+        if not isinstance(rel, Table):
+            raise WrongObjectType(f'"{relation["relname"]}" is not a table')
+        return rel
+
+    def create_index(self, body: dict[str, Any]) -> PlanNode:
+        table = self._table(body["relation"])
+        cols = []
+        for p in body["indexParams"]:
+            elem = p["IndexElem"]
+            if "name" not in elem:
+                raise FeatureNotSupported("expression indexes are not supported")
+            if table.column(elem["name"]) is None:
+                raise UndefinedColumn(f'column "{elem["name"]}" does not exist')
+            cols.append(elem["name"])
+        if body.get("whereClause"):
+            raise FeatureNotSupported("partial indexes are not supported")
+        name = body.get("idxname")
+        if name is None:
+            taken = {n for (s, n) in self.qc.catalog.relations if s == table.schema_oid}
+            name = _unique_name(taken, f"{table.name}_{'_'.join(cols)}", "idx")
+        return CreateIndex(table.oid, IndexDef(name, tuple(cols), bool(body.get("unique")), False, False),
+                           bool(body.get("if_not_exists")))
+
+    def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:
+        restart = None
+        changes: dict[str, Any] = {}
+        for o in options:
+            d = o["DefElem"]
+            name = d["defname"]
+            arg = d.get("arg", {})
+            value = arg.get("Integer", {}).get("ival", 0) if "Integer" in arg else (
+                int(arg["Float"]["fval"]) if "Float" in arg else None)
+            if name == "start":
+                changes["start"] = value
+            elif name == "increment":
+                changes["increment"] = value
+            elif name == "minvalue":
+                changes["min_value"] = value
+            elif name == "maxvalue":
+                changes["max_value"] = value
+            elif name == "cache":
+                changes["cache"] = value
+            elif name == "cycle":
+                changes["cycle"] = bool(arg.get("Boolean", {}).get("boolval", False))
+            elif name == "restart":
+                restart = value if value is not None else seq.start
+            elif name == "as":
+                oid, _ = type_from_name(arg["TypeName"], self.pos)
+                changes["type_oid"] = oid
+                changes["max_value"] = {21: 32767, 23: 2147483647}.get(oid, 9223372036854775807)
+        seq = replace(seq, **changes)
+        if seq.increment < 0 and "max_value" not in changes:
+            seq = replace(seq, max_value=-1, min_value=-9223372036854775808 if "min_value" not in changes else seq.min_value)
+            if "start" not in changes:
+                seq = replace(seq, start=seq.max_value)
+        elif "start" not in changes and "min_value" in changes:
+            seq = replace(seq, start=seq.min_value)
+        return seq, restart
+
+    def create_sequence(self, body: dict[str, Any]) -> PlanNode:
+        rel = body["sequence"]
+        seq, _ = self.sequence_options(Sequence(0, rel["relname"], schema_oid=self._schema_oid(rel)),
+                                       body.get("options", []))
+        return CreateSequence(seq, bool(body.get("if_not_exists")))
+
+    def alter_sequence(self, body: dict[str, Any]) -> PlanNode:
+        rel = body["sequence"]
+        seq = self.qc.catalog.relation(rel["relname"], rel.get("schemaname"))
+        if not isinstance(seq, Sequence):
+            raise UndefinedTable(f'relation "{rel["relname"]}" does not exist', position=self.pos(rel.get("location")))
+        new, restart = self.sequence_options(seq, body.get("options", []))
+        return AlterSequence(new, restart)
+
+    def create_view(self, body: dict[str, Any]) -> PlanNode:
+        rel = body["view"]
+        query = body["query"]
+        planned = SelectPlanner(self.qc).plan_query(query, Scope(self.qc.state))
+        names = [c.name for c in planned.columns]
+        for i, a in enumerate(body.get("aliases", ())):
+            names[i] = a["String"]["sval"]
+        # the view's text is the SELECT as the user wrote it (from its first token to the statement end)
+        start = _min_location(query)
+        stmt_text = self.stmt.query.encode("utf-8")
+        tokens = self.text.tokens
+        begin = next((t.start for t in tokens if t.name in ("SELECT", "VALUES", "WITH", "ASCII_40") and
+                      t.start >= self._as_position(tokens)), start)
+        end = self.stmt.offset + len(self.stmt.text.encode("utf-8"))
+        text = stmt_text[begin:end].decode().strip().rstrip(";")
+        return CreateView(View(0, rel["relname"], text, tuple(names), self._schema_oid(rel)), bool(body.get("replace")))
+
+    def _as_position(self, tokens: list[Any]) -> int:
+        for t in tokens:
+            if t.name == "AS" and t.start >= self._stmt_start():
+                return int(t.start)
+        return 0
+
+    def _stmt_start(self) -> int:
+        return len(self.stmt.query[:self.stmt.offset].encode("utf-8"))
+
+    def truncate(self, body: dict[str, Any]) -> PlanNode:
+        oids = []
+        for r in body["relations"]:
+            oids.append(self._table(r["RangeVar"]).oid)
+        return Truncate(tuple(oids), bool(body.get("restart_seqs")))
+
+    def create_role(self, body: dict[str, Any]) -> PlanNode:
+        role = Role(0, body["role"], login=body.get("stmt_type") == "ROLESTMT_USER")
+        return CreateRole(replace(role, **dict(self._role_options(body.get("options", [])))))
+
+    def _role_options(self, options: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        names = {"canlogin": "login", "superuser": "superuser", "createdb": "createdb", "createrole": "createrole",
+                 "inherit": "inherit", "isreplication": "replication"}
+        for o in options:
+            d = o["DefElem"]
+            arg = d.get("arg", {})
+            if d["defname"] in names:
+                out.append((names[d["defname"]], bool(arg.get("Boolean", {}).get("boolval", False))))
+            elif d["defname"] == "password":
+                out.append(("password", arg.get("String", {}).get("sval") if arg else None))
+            elif d["defname"] == "connectionlimit":
+                out.append(("connection_limit", arg.get("Integer", {}).get("ival", 0)))
+            elif d["defname"] == "validUntil":
+                out.append(("valid_until", arg.get("String", {}).get("sval")))
+        return out
+
+    def alter_role(self, body: dict[str, Any]) -> PlanNode:
+        name = body["role"].get("rolename") or body["role"].get("roletype")
+        return AlterRole(name, tuple(self._role_options(body.get("options", []))))
+
+    def drop_role(self, body: dict[str, Any]) -> PlanNode:
+        names = tuple((None, r["RoleSpec"]["rolename"]) for r in body["roles"])
+        return DropObjects("role", names, bool(body.get("missing_ok")), False)
+
+    def create_schema(self, body: dict[str, Any]) -> PlanNode:
+        return CreateSchema(body["schemaname"], bool(body.get("if_not_exists")))
+
+    def noop(self, tag: str) -> PlanNode:
+        return NoOp(tag)
+
+
+__all__ = ["DdlPlanner", "ExpressionText", "AlterTable", "replace", "Table"]

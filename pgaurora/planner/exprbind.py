@@ -1,0 +1,544 @@
+"""Expression binding: pglast expression nodes -> typed executor.expr nodes.
+
+Owns the translation of every expression form (constants, column references, operators, AND/OR,
+IN, BETWEEN, LIKE, CASE, casts, function calls, aggregates, window calls, sublinks) with
+PostgreSQL's typing and error positions. Not name scoping (planner.scope), not operator lookup
+(planner.resolve), not query structure (planner.select).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pgaurora import datatypes
+from pgaurora.catalog import builtins
+from pgaurora.datatypes import typeinfo
+from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, TEXT_OID, UNKNOWN_OID
+from pgaurora.errors import (
+    FeatureNotSupported,
+    GroupingError,
+    SyntaxError_,
+    UndefinedFunction,
+    UndefinedObject,
+    WindowingError,
+)
+from pgaurora.executor.expr import (
+    ArrayExpr,
+    BooleanTest,
+    BoolExpr,
+    BoolOp,
+    CaseExpr,
+    CoalesceExpr,
+    Const,
+    ContextValue,
+    Expr,
+    FuncExpr,
+    MinMaxExpr,
+    NullTest,
+    Param,
+    RowExpr,
+    ScalarArrayOp,
+    SubLinkKind,
+    SubPlanExpr,
+)
+from pgaurora.executor.plannodes import AggSpec, SortKey, WindowSpec
+from pgaurora.planner import resolve
+from pgaurora.planner.resolve import ParamTypes, coerce, make_function, make_operator
+from pgaurora.planner.scope import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class AggRef(Expr):
+    """Placeholder for aggregate number `index` until the Aggregate node's output is laid out."""
+
+    index: int
+    type_oid: int
+    typmod: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRef(Expr):
+    index: int
+    type_oid: int
+    typmod: int = -1
+
+
+@dataclass(slots=True)
+class Level:
+    """What expression binding at one query level may use."""
+
+    scope: Scope
+    params: ParamTypes
+    position: Callable[[int | None], int | None]
+    plan_subquery: Callable[[dict[str, Any], Scope], Any]
+    aggs: list[AggSpec] | None = None  # None: aggregates not allowed here
+    agg_clause: str = "WHERE"
+    windows: list[WindowSpec] | None = None
+    in_agg: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def names_of(fields: list[dict[str, Any]]) -> list[str]:
+    return [f["String"]["sval"] for f in fields if "String" in f]
+
+
+def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], int | None]) -> tuple[int, int]:
+    """(type oid, typmod) of a TypeName node."""
+    parts = names_of(type_name["names"])
+    name = parts[-1]
+    if name == "interval" and type_name.get("typmods"):
+        mods = []
+    else:
+        mods = [m["A_Const"]["ival"].get("ival", 0) for m in type_name.get("typmods", ()) if "A_Const" in m]
+    try:
+        info = datatypes.typeinfo.lookup_name(name)
+    except UndefinedObject:
+        shown = ".".join(parts[1:] if parts[0] == "pg_catalog" else parts)
+        raise UndefinedObject(f'type "{shown}" does not exist', position=position(type_name.get("location"))) from None
+    oid = info.oid
+    typmod = -1
+    if mods:
+        typmod = resolve.make_typmod(oid, mods)
+    elif name in ("bpchar", "char", "character") and parts[0] == "pg_catalog":
+        typmod = 5  # char without length is char(1)
+    if type_name.get("arrayBounds"):
+        oid = typeinfo.array_of(oid)
+    return oid, typmod
+
+
+def bind(node: dict[str, Any], lv: Level) -> Expr:
+    kind, body = next(iter(node.items()))
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        raise FeatureNotSupported(f"{kind} is not supported", position=lv.position(body.get("location")))
+    return handler(body, lv)
+
+
+def _const(body: dict[str, Any], lv: Level) -> Expr:
+    if body.get("isnull"):
+        return Const(None, UNKNOWN_OID)
+    if "ival" in body:
+        return resolve.integer_literal(body["ival"].get("ival", 0))
+    if "fval" in body:
+        return resolve.float_literal(body["fval"]["fval"])
+    if "sval" in body:
+        return Const(body["sval"].get("sval", ""), UNKNOWN_OID)
+    if "boolval" in body:
+        return Const(bool(body["boolval"].get("boolval", False)), BOOL_OID)
+    if "bsval" in body:
+        text = body["bsval"]["bsval"]
+        return Const(text, UNKNOWN_OID)
+    raise FeatureNotSupported("constant is not supported")
+
+
+def _column_ref(body: dict[str, Any], lv: Level) -> Expr:
+    fields = body["fields"]
+    pos = lv.position(body.get("location"))
+    if "A_Star" in fields[-1]:
+        raise FeatureNotSupported("row expansion via \"*\" is not supported here", position=pos)
+    expr, _, _ = lv.scope.resolve(names_of(fields), pos)
+    return expr
+
+
+def _param(body: dict[str, Any], lv: Level) -> Expr:
+    index = body["number"] - 1
+    return Param(index, lv.params.get(index))
+
+
+def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
+    kind = body["kind"]
+    name = names_of(body["name"])[-1]
+    pos = lv.position(body.get("location"))
+    if kind == "AEXPR_OP":
+        left = bind(body["lexpr"], lv) if "lexpr" in body else None
+        right = bind(body["rexpr"], lv)
+        return make_operator(name, left, right, lv.params, pos)
+    if kind == "AEXPR_IN":
+        left = bind(body["lexpr"], lv)
+        items = [bind(i, lv) for i in body["rexpr"]["List"]["items"]]
+        if any(not isinstance(i, Const) for i in items):
+            comparisons = [make_operator(name, left, i, lv.params, pos) for i in items]
+            if name == "=":
+                return BoolExpr(BoolOp.OR, tuple(comparisons)) if len(comparisons) > 1 else comparisons[0]
+            return BoolExpr(BoolOp.AND, tuple(comparisons)) if len(comparisons) > 1 else comparisons[0]
+        elem_type = resolve.common_type([left, *items], "IN", pos)
+        left_c = coerce(left, elem_type, -1, "implicit", lv.params, pos)
+        consts = [coerce(i, elem_type, -1, "implicit", lv.params, pos) for i in items]
+        op = make_operator(name, Const(None, elem_type), Const(None, elem_type), lv.params, pos)
+        probe = builtins.resolve_operator(name, elem_type, elem_type)
+        assert probe is not None
+        del op
+        return ScalarArrayOp(probe.fn, name, name == "=", left_c,
+                             ArrayExpr(tuple(consts), typeinfo.array_of(elem_type)))
+    if kind in ("AEXPR_OP_ANY", "AEXPR_OP_ALL"):
+        left = bind(body["lexpr"], lv)
+        right = bind(body["rexpr"], lv)
+        elem = typeinfo.element_of(right.type_oid) if right.type_oid != UNKNOWN_OID else left.type_oid
+        if right.type_oid == UNKNOWN_OID:
+            right = coerce(right, typeinfo.array_of(left.type_oid), -1, "implicit", lv.params, pos)
+            elem = left.type_oid
+        probe = builtins.resolve_operator(name, left.type_oid, elem)
+        if probe is None:
+            raise UndefinedFunction(f"operator does not exist: {resolve.type_name(left.type_oid)} {name} "
+                                    f"{resolve.type_name(elem)}", position=pos)
+        left = coerce(left, probe.left_oid or left.type_oid, -1, "implicit", lv.params, pos)
+        return ScalarArrayOp(probe.fn, name, kind == "AEXPR_OP_ANY", left, right)
+    if kind in ("AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM"):
+        left = bind(body["lexpr"], lv)
+        lo_node, hi_node = body["rexpr"]["List"]["items"]
+        lo, hi = bind(lo_node, lv), bind(hi_node, lv)
+        negate = "NOT" in kind
+        if "SYM" in kind:
+            a = BoolExpr(BoolOp.AND, (make_operator(">=", left, lo, lv.params, pos), make_operator("<=", left, hi, lv.params, pos)))
+            b = BoolExpr(BoolOp.AND, (make_operator(">=", left, hi, lv.params, pos), make_operator("<=", left, lo, lv.params, pos)))
+            result: Expr = BoolExpr(BoolOp.OR, (a, b))
+        else:
+            result = BoolExpr(BoolOp.AND, (make_operator(">=", left, lo, lv.params, pos),
+                                           make_operator("<=", left, hi, lv.params, pos)))
+        return BoolExpr(BoolOp.NOT, (result,)) if negate else result
+    if kind in ("AEXPR_LIKE", "AEXPR_ILIKE"):
+        left = bind(body["lexpr"], lv)
+        right = bind(body["rexpr"], lv)
+        return make_operator(name, left, right, lv.params, pos)
+    if kind == "AEXPR_SIMILAR":
+        left = bind(body["lexpr"], lv)
+        right = bind(body["rexpr"], lv)
+        pattern = make_function("similar_to_escape", [right], lv.params, pos)
+        return make_operator("~" if name == "~" else "!~", left, pattern, lv.params, pos)
+    if kind == "AEXPR_NULLIF":
+        left = bind(body["lexpr"], lv)
+        right = bind(body["rexpr"], lv)
+        eq = make_operator("=", left, right, lv.params, pos)
+        left_typed = coerce(left, left.type_oid if left.type_oid != UNKNOWN_OID else TEXT_OID, -1, "implicit", lv.params, pos)
+        return CaseExpr(((eq, Const(None, left_typed.type_oid)),), left_typed, left_typed.type_oid)
+    if kind == "AEXPR_DISTINCT" or kind == "AEXPR_NOT_DISTINCT":
+        left = bind(body["lexpr"], lv)
+        right = bind(body["rexpr"], lv)
+        eq = make_operator("=", left, right, lv.params, pos)
+        both_null = BoolExpr(BoolOp.AND, (NullTest(left, False), NullTest(right, False)))
+        one_null = BoolExpr(BoolOp.OR, (NullTest(left, False), NullTest(right, False)))
+        not_distinct = CaseExpr(((both_null, Const(True, BOOL_OID)), (one_null, Const(False, BOOL_OID))), eq, BOOL_OID)
+        if kind == "AEXPR_NOT_DISTINCT":
+            return not_distinct
+        return BoolExpr(BoolOp.NOT, (not_distinct,))
+    raise FeatureNotSupported(f"{kind} is not supported", position=pos)
+
+
+def _bool_expr(body: dict[str, Any], lv: Level) -> Expr:
+    op = {"AND_EXPR": BoolOp.AND, "OR_EXPR": BoolOp.OR, "NOT_EXPR": BoolOp.NOT}[body["boolop"]]
+    args = []
+    for a in body["args"]:
+        bound = bind(a, lv)
+        loc = next(iter(a.values())).get("location") if isinstance(a, dict) else None
+        args.append(resolve.to_boolean(bound, op.value, lv.params, lv.position(loc)))
+    if op is not BoolOp.NOT and all(isinstance(a, Const) for a in args):
+        values = [a.value for a in args if isinstance(a, Const)]
+        if op is BoolOp.AND:
+            value = False if False in values else (None if None in values else True)
+        else:
+            value = True if True in values else (None if None in values else False)
+        return Const(value, BOOL_OID)
+    if op is BoolOp.NOT and isinstance(args[0], Const):
+        v = args[0].value
+        return Const(None if v is None else not v, BOOL_OID)
+    return BoolExpr(op, tuple(args))
+
+
+def _null_test(body: dict[str, Any], lv: Level) -> Expr:
+    arg = bind(body["arg"], lv)
+    return NullTest(arg, body["nulltesttype"] == "IS_NOT_NULL")
+
+
+def _boolean_test(body: dict[str, Any], lv: Level) -> Expr:
+    arg = resolve.to_boolean(bind(body["arg"], lv), "IS TRUE", lv.params, lv.position(body.get("location")))
+    return BooleanTest(arg, body["booltesttype"])
+
+
+def _type_cast(body: dict[str, Any], lv: Level) -> Expr:
+    oid, typmod = type_from_name(body["typeName"], lv.position)
+    arg = bind(body["arg"], lv)
+    return coerce(arg, oid, typmod, "explicit", lv.params, lv.position(body.get("location")))
+
+
+def _case(body: dict[str, Any], lv: Level) -> Expr:
+    pos = lv.position(body.get("location"))
+    arg = bind(body["arg"], lv) if "arg" in body else None
+    conds: list[Expr] = []
+    results: list[Expr] = []
+    for w in body["args"]:
+        when = w["CaseWhen"]
+        cond = bind(when["expr"], lv)
+        if arg is not None:
+            cond = make_operator("=", arg, cond, lv.params, pos)
+        conds.append(resolve.to_boolean(cond, "CASE/WHEN", lv.params, pos))
+        results.append(bind(when["result"], lv))
+    default = bind(body["defresult"], lv) if "defresult" in body else None
+    all_results = results + ([default] if default is not None else [])
+    result_type = resolve.common_type(all_results, "CASE", pos)
+    results = [coerce(r, result_type, -1, "implicit", lv.params, pos) for r in results]
+    if default is not None:
+        default = coerce(default, result_type, -1, "implicit", lv.params, pos)
+    return CaseExpr(tuple(zip(conds, results, strict=True)), default, result_type)
+
+
+def _coalesce(body: dict[str, Any], lv: Level) -> Expr:
+    pos = lv.position(body.get("location"))
+    args = [bind(a, lv) for a in body["args"]]
+    result_type = resolve.common_type(args, "COALESCE", pos)
+    return CoalesceExpr(tuple(coerce(a, result_type, -1, "implicit", lv.params, pos) for a in args), result_type)
+
+
+def _min_max(body: dict[str, Any], lv: Level) -> Expr:
+    pos = lv.position(body.get("location"))
+    args = [bind(a, lv) for a in body["args"]]
+    result_type = resolve.common_type(args, "GREATEST/LEAST", pos)
+    args = [coerce(a, result_type, -1, "implicit", lv.params, pos) for a in args]
+    gt = builtins.resolve_operator(">", result_type, result_type)
+    assert gt is not None
+    return MinMaxExpr(body["op"] == "IS_GREATEST", tuple(args), gt.fn, result_type)
+
+
+def _array(body: dict[str, Any], lv: Level) -> Expr:
+    pos = lv.position(body.get("location"))
+    elems = [bind(e, lv) for e in body.get("elements", ())]
+    if not elems:
+        return Const([], typeinfo.TEXT_ARRAY_OID)
+    elem_type = resolve.common_type(elems, "ARRAY", pos)
+    if typeinfo.element_of(elem_type):
+        return ArrayExpr(tuple(coerce(e, elem_type, -1, "implicit", lv.params, pos) for e in elems), elem_type)
+    coerced = tuple(coerce(e, elem_type, -1, "implicit", lv.params, pos) for e in elems)
+    if all(isinstance(e, Const) for e in coerced):
+        return Const([e.value for e in coerced if isinstance(e, Const)], typeinfo.array_of(elem_type))
+    return ArrayExpr(coerced, typeinfo.array_of(elem_type))
+
+
+def _row(body: dict[str, Any], lv: Level) -> Expr:
+    return RowExpr(tuple(bind(a, lv) for a in body.get("args", ())))
+
+
+def _sql_value_function(body: dict[str, Any], lv: Level) -> Expr:
+    op = body["op"]
+    mapping = {
+        "SVFOP_CURRENT_DATE": ("current_date", typeinfo.DATE_OID),
+        "SVFOP_CURRENT_TIMESTAMP": ("current_timestamp", typeinfo.TIMESTAMPTZ_OID),
+        "SVFOP_CURRENT_TIMESTAMP_N": ("current_timestamp", typeinfo.TIMESTAMPTZ_OID),
+        "SVFOP_LOCALTIMESTAMP": ("localtimestamp", typeinfo.TIMESTAMP_OID),
+        "SVFOP_LOCALTIMESTAMP_N": ("localtimestamp", typeinfo.TIMESTAMP_OID),
+        "SVFOP_CURRENT_TIME": ("current_time", typeinfo.TIMETZ_OID),
+        "SVFOP_LOCALTIME": ("localtime", typeinfo.TIME_OID),
+        "SVFOP_CURRENT_USER": ("current_user", typeinfo.NAME_OID),
+        "SVFOP_SESSION_USER": ("session_user", typeinfo.NAME_OID),
+        "SVFOP_USER": ("current_user", typeinfo.NAME_OID),
+        "SVFOP_CURRENT_ROLE": ("current_user", typeinfo.NAME_OID),
+        "SVFOP_CURRENT_CATALOG": ("current_catalog", typeinfo.NAME_OID),
+        "SVFOP_CURRENT_SCHEMA": ("current_schema", typeinfo.NAME_OID),
+    }
+    name, oid = mapping[op]
+    return ContextValue(name, oid)
+
+
+def _sub_link(body: dict[str, Any], lv: Level) -> Expr:
+    kind = body["subLinkType"]
+    pos = lv.position(body.get("location"))
+    sub_scope = Scope(lv.scope.state, lv.scope)
+    sub = lv.plan_subquery(body["subselect"], sub_scope)
+    outer_slots = tuple(slot for slot, _ in sub_scope.outer_refs)
+    outer_args = tuple(expr for _, expr in sub_scope.outer_refs)
+    columns = sub.columns
+    if kind == "EXISTS_SUBLINK":
+        return SubPlanExpr(SubLinkKind.EXISTS, sub.node, outer_slots, outer_args, None, None, BOOL_OID)
+    if kind == "EXPR_SUBLINK":
+        if len(columns) != 1:
+            raise SyntaxError_("subquery must return only one column", position=pos)
+        return SubPlanExpr(SubLinkKind.EXPR, sub.node, outer_slots, outer_args, None, None,
+                           columns[0].type_oid, columns[0].typmod)
+    if kind == "ARRAY_SUBLINK":
+        return SubPlanExpr(SubLinkKind.ARRAY, sub.node, outer_slots, outer_args, None, None,
+                           typeinfo.array_of(columns[0].type_oid))
+    if kind in ("ANY_SUBLINK", "ALL_SUBLINK"):
+        if len(columns) != 1:
+            raise SyntaxError_("subquery has too many columns" if len(columns) > 1 else "subquery has too few columns",
+                               position=pos)
+        left = bind(body["testexpr"], lv)
+        op_name = names_of(body["operName"])[-1] if "operName" in body else "="
+        sub_type = columns[0].type_oid
+        if left.type_oid == UNKNOWN_OID:
+            left = coerce(left, sub_type, -1, "implicit", lv.params, pos)
+        probe = builtins.resolve_operator(op_name, left.type_oid, sub_type)
+        if probe is None:
+            raise UndefinedFunction(f"operator does not exist: {resolve.type_name(left.type_oid)} {op_name} "
+                                    f"{resolve.type_name(sub_type)}", position=pos)
+        left = coerce(left, probe.left_oid or left.type_oid, -1, "implicit", lv.params, pos)
+        k = SubLinkKind.ANY if kind == "ANY_SUBLINK" else SubLinkKind.ALL
+        return SubPlanExpr(k, sub.node, outer_slots, outer_args, left, probe.fn, BOOL_OID)
+    raise FeatureNotSupported(f"{kind} is not supported", position=pos)
+
+
+def _func_call(body: dict[str, Any], lv: Level) -> Expr:
+    parts = names_of(body["funcname"])
+    name = parts[-1]
+    pos = lv.position(body.get("location"))
+    if "over" in body:
+        return _window_call(body, name, lv, pos)
+    if builtins.is_aggregate(name):
+        return _aggregate_call(body, name, lv, pos)
+    if name in _SEQUENCE_FUNCTIONS and len(parts) <= 2:
+        return _sequence_call(body, name, lv, pos)
+    if body.get("agg_star"):
+        raise SyntaxError_(f"{name}(*) specified, but {name} is not an aggregate function", position=pos)
+    args = [bind(a, lv) for a in body.get("args", ())]
+    if body.get("agg_distinct"):
+        raise SyntaxError_(f"DISTINCT specified, but {name} is not an aggregate function", position=pos)
+    return make_function(name, args, lv.params, pos)
+
+
+_SEQUENCE_FUNCTIONS = {"nextval", "currval", "setval"}
+
+
+def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) -> Expr:
+    """nextval/currval/setval('seq'): the sequence is looked up at plan time (as regclass would)."""
+    from pgaurora.catalog.model import Sequence
+    from pgaurora.errors import UndefinedTable, WrongObjectType
+
+    args = body.get("args", ())
+    first = args[0] if args else {}
+    if "TypeCast" in first:
+        first = first["TypeCast"]["arg"]
+    if "A_Const" not in first or "sval" not in first["A_Const"]:
+        raise FeatureNotSupported(f"{name}() needs a sequence name literal", position=pos)
+    text = first["A_Const"]["sval"].get("sval", "")
+    parts = text.split(".")
+    seq_name = parts[-1].strip('"') if text.startswith('"') or '"' in parts[-1] else parts[-1].lower()
+    schema = parts[0] if len(parts) > 1 else None
+    catalog = lv.scope.state.catalog
+    rel = catalog.relation(seq_name, schema) if catalog is not None else None  # type: ignore[attr-defined]
+    if rel is None:
+        raise UndefinedTable(f'relation "{text}" does not exist', position=lv.position(first["A_Const"].get("location")))
+    if not isinstance(rel, Sequence):
+        raise WrongObjectType(f'"{text}" is not a sequence', position=pos)
+    oid = rel.oid
+    rest = [bind(a, lv) for a in args[1:]]
+    if name == "nextval":
+        def nextval(ctx: Any) -> Any:
+            seq = ctx.extra["catalog_state"].sequence(oid)
+            value = ctx.catalog.nextval(seq)
+            ctx.catalog.last_values[(ctx.backend_pid, oid)] = value
+            return value
+        return FuncExpr("nextval", nextval, (), typeinfo.INT8_OID, -1, False, True, False, True)
+    if name == "currval":
+        def currval(ctx: Any) -> Any:
+            value = ctx.catalog.last_values.get((ctx.backend_pid, oid))
+            if value is None:
+                from pgaurora.errors import ObjectNotInPrerequisiteState
+
+                raise ObjectNotInPrerequisiteState(
+                    f'currval of sequence "{rel.name}" is not yet defined in this session')
+            return value
+        return FuncExpr("currval", currval, (), typeinfo.INT8_OID, -1, False, True, False, True)
+    value_arg = coerce(rest[0], typeinfo.INT8_OID, -1, "implicit", lv.params, pos) if rest else Const(None, 20)
+    called_arg = coerce(rest[1], BOOL_OID, -1, "implicit", lv.params, pos) if len(rest) > 1 else Const(True, BOOL_OID)
+
+    def setval(ctx: Any, value: Any, called: Any) -> Any:
+        seq = ctx.extra["catalog_state"].sequence(oid)
+        result = ctx.catalog.setval(seq, value, bool(called))
+        if called:
+            ctx.catalog.last_values[(ctx.backend_pid, oid)] = value
+        return result
+    return FuncExpr("setval", setval, (value_arg, called_arg), typeinfo.INT8_OID, -1, True, True, False, True)
+
+
+def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) -> Expr:
+    if lv.aggs is None or lv.in_agg:
+        if lv.in_agg:
+            raise GroupingError("aggregate function calls cannot be nested", position=pos)
+        raise GroupingError(f"aggregate functions are not allowed in {lv.agg_clause}", position=pos)
+    inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, True)
+    star = bool(body.get("agg_star"))
+    args = [] if star else [bind(a, inner) for a in body.get("args", ())]
+    arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
+    agg = builtins.resolve_aggregate(name, arg_oids)
+    if agg is None:
+        shown = "*" if star else ", ".join(resolve.type_name(o) for o in arg_oids)
+        raise UndefinedFunction(
+            f"function {name}({shown}) does not exist",
+            hint="No function matches the given name and argument types. You might need to add explicit type casts.",
+            position=pos)
+    args = [coerce(a, t, -1, "implicit", lv.params, pos) if t not in typeinfo.POLYMORPHIC_OIDS and t != typeinfo.ANY_OID
+            else resolve.finalize_unknown(a, lv.params) for a, t in zip(args, agg.arg_oids, strict=False)]
+    agg_filter = None
+    if "agg_filter" in body:
+        agg_filter = resolve.to_boolean(bind(body["agg_filter"], inner), "FILTER", lv.params, pos)
+    order: tuple[SortKey, ...] = ()
+    if body.get("agg_order"):
+        order = tuple(sort_key(s["SortBy"], inner) for s in body["agg_order"])
+    spec = AggSpec(name, agg.make, tuple(args), bool(body.get("agg_distinct")), agg_filter, agg.result_oid, order, star)
+    lv.aggs.append(spec)
+    return AggRef(len(lv.aggs) - 1, agg.result_oid)
+
+
+def sort_key(sort_by: dict[str, Any], lv: Level, expr: Expr | None = None) -> SortKey:
+    if expr is None:
+        expr = resolve.finalize_unknown(bind(sort_by["node"], lv), lv.params)
+    descending = sort_by.get("sortby_dir") == "SORTBY_DESC"
+    nulls = sort_by.get("sortby_nulls", "SORTBY_NULLS_DEFAULT")
+    nulls_first = descending if nulls == "SORTBY_NULLS_DEFAULT" else nulls == "SORTBY_NULLS_FIRST"
+    return SortKey(expr, descending, nulls_first)
+
+
+def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) -> Expr:
+    if lv.windows is None:
+        raise WindowingError(f"window functions are not allowed in {lv.agg_clause}", position=pos)
+    over = body["over"]
+    if "name" in over and over["name"] in lv.extra.get("windows", {}):
+        base = lv.extra["windows"][over["name"]]
+        over = {**base, **{k: v for k, v in over.items() if k != "name"}}
+    inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, lv.in_agg, lv.extra)
+    args = [] if body.get("agg_star") else [bind(a, inner) for a in body.get("args", ())]
+    partition = tuple(resolve.finalize_unknown(bind(p, inner), lv.params) for p in over.get("partitionClause", ()))
+    order = tuple(sort_key(s["SortBy"], inner) for s in over.get("orderClause", ()))
+    arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
+    win = builtins.resolve_window(name, arg_oids)
+    if win is None:
+        shown = ", ".join(resolve.type_name(o) for o in arg_oids)
+        raise UndefinedFunction(f"function {name}({shown}) does not exist", position=pos)
+    args = [coerce(a, t, -1, "implicit", lv.params, pos) if t not in typeinfo.POLYMORPHIC_OIDS and t != typeinfo.ANY_OID
+            else resolve.finalize_unknown(a, lv.params) for a, t in zip(args, win.arg_oids, strict=False)]
+    frame = (over.get("frameOptions", 0),
+             bind(over["startOffset"], inner) if "startOffset" in over else None,
+             bind(over["endOffset"], inner) if "endOffset" in over else None)
+    agg_filter = bind(body["agg_filter"], inner) if "agg_filter" in body else None
+    spec = WindowSpec(name, tuple(args), partition, order, frame, win.result_oid, win.make, agg_filter)
+    lv.windows.append(spec)
+    return WindowRef(len(lv.windows) - 1, win.result_oid)
+
+
+def _collate(body: dict[str, Any], lv: Level) -> Expr:
+    return bind(body["arg"], lv)
+
+
+def _a_indirection(body: dict[str, Any], lv: Level) -> Expr:
+    arg = bind(body["arg"], lv)
+    for ind in body["indirection"]:
+        if "A_Indices" in ind:
+            idx = ind["A_Indices"]
+            if idx.get("is_slice"):
+                raise FeatureNotSupported("array slices are not supported")
+            sub = coerce(bind(idx["uidx"], lv), INT4_OID, -1, "implicit", lv.params, None)
+            arg = make_function("array_subscript", [arg, sub], lv.params, None)
+        else:
+            raise FeatureNotSupported("field selection is not supported")
+    return arg
+
+
+_HANDLERS: dict[str, Callable[[dict[str, Any], Level], Expr]] = {
+    "A_Const": _const, "ColumnRef": _column_ref, "ParamRef": _param, "A_Expr": _a_expr,
+    "BoolExpr": _bool_expr, "NullTest": _null_test, "BooleanTest": _boolean_test, "TypeCast": _type_cast,
+    "CaseExpr": _case, "CoalesceExpr": _coalesce, "MinMaxExpr": _min_max, "A_ArrayExpr": _array,
+    "RowExpr": _row, "SQLValueFunction": _sql_value_function, "SubLink": _sub_link, "FuncCall": _func_call,
+    "CollateClause": _collate, "A_Indirection": _a_indirection,
+}
+
+__all__ = ["AggRef", "WindowRef", "Level", "bind", "sort_key", "type_from_name", "names_of", "Decimal"]

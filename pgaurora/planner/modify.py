@@ -1,0 +1,357 @@
+"""DML planning: INSERT (VALUES / SELECT / DEFAULT VALUES, ON CONFLICT), UPDATE [FROM], DELETE [USING],
+RETURNING, and the constraint expressions the executor checks.
+
+Owns target-column resolution, assignment coercion (PostgreSQL's 'column "x" is of type integer
+but expression is of type text'), defaults (parsed from the catalog's expression text), identity
+and serial columns, and building executor.modify nodes. Not running them (executor.modify).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pglast import parser as pg_parser
+
+from pgaurora.catalog.model import Table
+from pgaurora.datatypes.typeinfo import UNKNOWN_OID
+from pgaurora.errors import (
+    DuplicateColumn,
+    FeatureNotSupported,
+    GeneratedAlways,
+    InvalidColumnReference,
+    SyntaxError_,
+    UndefinedColumn,
+    UndefinedTable,
+    WrongObjectType,
+)
+from pgaurora.executor.expr import Const, Expr, Var
+from pgaurora.executor.modify import (
+    CheckSpec,
+    Delete,
+    ForeignKeySpec,
+    Insert,
+    OnConflict,
+    ReferencedBySpec,
+    TableChecks,
+    Update,
+)
+from pgaurora.executor.plannodes import PlanNode, Project, ResultColumn, SeqScan, ValuesScan
+from pgaurora.planner import resolve
+from pgaurora.planner.exprbind import Level, bind, names_of
+from pgaurora.planner.resolve import coerce
+from pgaurora.planner.scope import RangeEntry, Scope
+from pgaurora.planner.select import Planned, QueryContext, SelectPlanner, and_all, derive_name
+
+
+def parse_expression(text: str) -> dict[str, Any]:
+    """The parse tree of a stored SQL expression (defaults, CHECK constraints)."""
+    tree = json.loads(pg_parser.parse_sql_json(f"SELECT {text}"))
+    return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]  # type: ignore[no-any-return]
+
+
+def table_entry(table: Table, alias: str | None = None) -> RangeEntry:
+    return RangeEntry(alias or table.name,
+                      [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........" for c in table.columns],
+                      [(c.type_oid, c.typmod) for c in table.columns], table_oid=table.oid,
+                      attnums=[c.attnum for c in table.columns])
+
+
+class ModifyPlanner:
+    def __init__(self, qc: QueryContext) -> None:
+        self.qc = qc
+        self.select = SelectPlanner(qc)
+
+    def _table(self, relation: dict[str, Any]) -> Table:
+        name = relation["relname"]
+        schema = relation.get("schemaname")
+        rel = self.qc.catalog.relation(name, schema)
+        pos = self.qc.position(relation.get("location"))
+        if rel is None:
+            raise UndefinedTable(f'relation "{name}" does not exist', position=pos)
+        if not isinstance(rel, Table):
+            raise WrongObjectType(f'cannot change relation "{name}"', position=pos) if False else \
+                FeatureNotSupported(f'cannot modify "{name}": only tables can be modified', position=pos)
+        return rel
+
+    # ---- constraints ------------------------------------------------------------------------------
+    def table_checks(self, table: Table) -> TableChecks:
+        cat = self.qc.catalog
+        scope = Scope(self.qc.state)
+        scope.add(table_entry(table))
+        lv = Level(scope, self.qc.params, lambda loc: None, self.select._subquery, None, "check constraints")
+        checks = []
+        fks = []
+        positions = {c.attnum: i for i, c in enumerate(table.columns)}
+        for con in table.constraints:
+            if con.kind == "c" and con.check:
+                checks.append(CheckSpec(con.name, bind(parse_expression(con.check), lv)))
+            elif con.kind == "f":
+                ref = cat.table(con.ref_table)
+                if ref is None:
+                    continue
+                index_oid = 0
+                for ix in cat.indexes(ref.oid):
+                    if ix.unique and tuple(ix.columns) == tuple(con.ref_columns):
+                        index_oid = ix.oid
+                fks.append(ForeignKeySpec(con.name, tuple(positions[a] for a in con.columns), ref.oid, ref.name,
+                                          index_oid, tuple(table.columns[positions[a]].name for a in con.columns)))
+        referenced = []
+        for other, ref_con in cat.referencing(table.oid):
+            con = ref_con
+            other_pos = {c.attnum: i for i, c in enumerate(other.columns)}
+            referenced.append(ReferencedBySpec(
+                con.name, other.oid, other.name, tuple(other_pos[a] for a in con.columns),  # type: ignore[attr-defined]
+                tuple(positions[a] for a in con.ref_columns), con.on_delete,  # type: ignore[attr-defined]
+                tuple(table.columns[positions[a]].name for a in con.ref_columns)))  # type: ignore[attr-defined]
+        return TableChecks(table.oid, table.name, tuple(c.name for c in table.columns),
+                           tuple(c.type_oid for c in table.columns),
+                           tuple(i for i, c in enumerate(table.columns) if c.not_null and not c.dropped),
+                           tuple(checks), tuple(fks), tuple(referenced))
+
+    def default_expr(self, table: Table, index: int) -> Expr:
+        col = table.columns[index]
+        if col.default is None:
+            return Const(None, col.type_oid, col.typmod)
+        lv = Level(Scope(self.qc.state), self.qc.params, lambda loc: None, self.select._subquery, None, "DEFAULT expressions")
+        expr = bind(parse_expression(col.default), lv)
+        return coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params)
+
+    # ---- RETURNING --------------------------------------------------------------------------------
+    def _returning(self, items: list[dict[str, Any]], scope: Scope) -> tuple[tuple[Expr, ...], list[ResultColumn]]:
+        lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "RETURNING")
+        exprs: list[Expr] = []
+        cols: list[ResultColumn] = []
+        for item in items:
+            rt = item["ResTarget"]
+            val = rt["val"]
+            if "ColumnRef" in val and "A_Star" in val["ColumnRef"]["fields"][-1]:
+                fields = val["ColumnRef"]["fields"]
+                table = names_of(fields)[-1] if len(fields) > 1 else None
+                for expr, name, entry, idx in scope.star(table, None):
+                    if entry.hidden:
+                        continue
+                    exprs.append(expr)
+                    cols.append(ResultColumn(name, expr.type_oid, expr.typmod, entry.table_oid,
+                                             entry.attnums[idx] if entry.attnums else 0))
+                continue
+            expr = resolve.finalize_unknown(bind(val, lv), self.qc.params)
+            exprs.append(expr)
+            cols.append(self.select._result_column(rt, val, expr, scope))
+        return tuple(exprs), cols
+
+    # ---- INSERT -----------------------------------------------------------------------------------
+    def plan_insert(self, body: dict[str, Any]) -> Planned:
+        table = self._table(body["relation"])
+        alias = body["relation"].get("alias", {}).get("aliasname")
+        width = len(table.columns)
+        live = [i for i, c in enumerate(table.columns) if not c.dropped]
+        if "cols" in body:
+            targets = []
+            for item in body["cols"]:
+                rt = item["ResTarget"]
+                name = rt["name"]
+                idx = next((i for i in live if table.columns[i].name == name), None)
+                if idx is None:
+                    raise UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist',
+                                          position=self.qc.position(rt.get("location")))
+                if idx in targets:
+                    raise DuplicateColumn(f'column "{name}" specified more than once',
+                                          position=self.qc.position(rt.get("location")))
+                if "indirection" in rt:
+                    raise FeatureNotSupported("INSERT into array elements or fields is not supported")
+                targets.append(idx)
+        else:
+            targets = list(live)
+        overriding = body.get("override") == "OVERRIDING_SYSTEM_VALUE"
+        for i in targets:
+            col = table.columns[i]
+            if col.identity == "a" and not overriding and "selectStmt" in body:
+                raise GeneratedAlways(f'cannot insert a non-DEFAULT value into column "{col.name}"',
+                                      detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.',
+                                      hint="Use OVERRIDING SYSTEM VALUE to override.")
+        defaults = {i: self.default_expr(table, i) for i in range(width) if i not in targets}
+        source: PlanNode
+        sel = body.get("selectStmt", {}).get("SelectStmt")
+        if sel is None:
+            source = ValuesScan((tuple(defaults[i] for i in range(width)),), width)
+        elif "valuesLists" in sel and sel.get("op", "SETOP_NONE") == "SETOP_NONE" and "sortClause" not in sel \
+                and "limitCount" not in sel and "withClause" not in sel:
+            rows = []
+            lv = Level(Scope(self.qc.state), self.qc.params, self.qc.position, self.select._subquery, None, "VALUES")
+            for item in sel["valuesLists"]:
+                values = item["List"]["items"]
+                if len(values) > len(targets):
+                    raise SyntaxError_("INSERT has more expressions than target columns",
+                                       position=self.qc.position(next(iter(values[len(targets)].values())).get("location")))
+                if len(values) < len(targets) and "cols" not in body:
+                    for i in targets[len(values):]:
+                        defaults[i] = self.default_expr(table, i)
+                    targets = targets[:len(values)]
+                if len(values) < len(targets):
+                    raise SyntaxError_("INSERT has more target columns than expressions",
+                                       position=self.qc.position(body["cols"][len(values)]["ResTarget"].get("location"))
+                                       if "cols" in body else None)
+                row: list[Expr] = [Const(None, 0)] * width
+                for i, e in defaults.items():
+                    row[i] = e
+                for idx, v in zip(targets, values, strict=True):
+                    col = table.columns[idx]
+                    if "SetToDefault" in v:
+                        row[idx] = self.default_expr(table, idx)
+                        continue
+                    if col.identity == "a" and not overriding:
+                        raise GeneratedAlways(f'cannot insert a non-DEFAULT value into column "{col.name}"',
+                                              detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.',
+                                              hint="Use OVERRIDING SYSTEM VALUE to override.")
+                    expr = bind(v, lv)
+                    pos = self.qc.position(next(iter(v.values())).get("location"))
+                    row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params, pos, col.name)
+                rows.append(tuple(row))
+            source = ValuesScan(tuple(rows), width)
+        else:
+            planned = self.select.plan_select(sel, Scope(self.qc.state))
+            if len(planned.columns) > len(targets):
+                raise SyntaxError_("INSERT has more expressions than target columns")
+            if len(planned.columns) < len(targets) and "cols" not in body:
+                for i in targets[len(planned.columns):]:
+                    defaults[i] = self.default_expr(table, i)
+                targets = targets[:len(planned.columns)]
+            if len(planned.columns) < len(targets):
+                raise SyntaxError_("INSERT has more target columns than expressions")
+            exprs: list[Expr] = [Const(None, 0)] * width
+            for i, e in defaults.items():
+                exprs[i] = e
+            for k, idx in enumerate(targets):
+                col = table.columns[idx]
+                rc = planned.columns[k]
+                exprs[idx] = coerce(Var(k, rc.type_oid, rc.typmod), col.type_oid, col.typmod, "assignment",
+                                    self.qc.params, None, col.name)
+            source = Project(planned.node, tuple(exprs), width)
+        scope = Scope(self.qc.state)
+        scope.add(table_entry(table, alias))
+        returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
+        on_conflict = None
+        if "onConflictClause" in body:
+            on_conflict = self._on_conflict(body["onConflictClause"], table, alias)
+        node = Insert(table.oid, source, self.table_checks(table), returning,
+                      len(returning) if returning else 0, on_conflict)
+        return Planned(node, columns)
+
+    def _on_conflict(self, clause: dict[str, Any], table: Table, alias: str | None) -> OnConflict:
+        arbiters: tuple[int, ...] = ()
+        infer = clause.get("infer")
+        if infer is not None:
+            if "conname" in infer:
+                name = infer["conname"]
+                con = next((c for c in table.constraints if c.name == name), None)
+                if con is None:
+                    raise UndefinedColumn(f'constraint "{name}" for table "{table.name}" does not exist',
+                                          sqlstate="42704")
+                arbiters = (con.index_oid,)
+            else:
+                wanted = set()
+                for e in infer.get("indexElems", ()):
+                    col = table.column(e["IndexElem"]["name"])
+                    if col is None:
+                        raise UndefinedColumn(f'column "{e["IndexElem"]["name"]}" does not exist')
+                    wanted.add(col.attnum)
+                arbiters = tuple(ix.oid for ix in self.qc.catalog.indexes(table.oid) if ix.unique and set(ix.columns) == wanted)
+                if not arbiters:
+                    raise InvalidColumnReference(
+                        "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+        if clause["action"] == "ONCONFLICT_NOTHING":
+            return OnConflict(arbiters)
+        if infer is None:
+            raise SyntaxError_("ON CONFLICT DO UPDATE requires inference specification or constraint name",
+                               hint="For example, ON CONFLICT (column_name).")
+        scope = Scope(self.qc.state)
+        scope.add(table_entry(table, alias))
+        excluded = table_entry(table, "excluded")
+        excluded.table_oid = 0
+        scope.add(excluded)
+        lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "UPDATE")
+        new_row: list[Expr] = [Var(i, c.type_oid, c.typmod) for i, c in enumerate(table.columns)]
+        self._assignments(clause.get("targetList", ()), table, lv, new_row)
+        where = None
+        if "whereClause" in clause:
+            where = resolve.to_boolean(bind(clause["whereClause"], lv), "WHERE", self.qc.params, None)
+        return OnConflict(arbiters, tuple(new_row), where)
+
+    def _assignments(self, items: list[dict[str, Any]] | tuple[()], table: Table, lv: Level, new_row: list[Expr]) -> None:
+        assigned: set[str] = set()
+        for item in items:
+            rt = item["ResTarget"]
+            name = rt["name"]
+            if name in assigned:
+                raise SyntaxError_(f'multiple assignments to same column "{name}"')
+            assigned.add(name)
+            idx = next((i for i, c in enumerate(table.columns) if c.name == name and not c.dropped), None)
+            pos = self.qc.position(rt.get("location"))
+            if idx is None:
+                raise UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist', position=pos)
+            col = table.columns[idx]
+            val = rt["val"]
+            if "SetToDefault" in val:
+                new_row[idx] = self.default_expr(table, idx)
+                continue
+            if col.identity == "a":
+                raise GeneratedAlways(f'column "{col.name}" can only be updated to DEFAULT',
+                                      detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.')
+            if "MultiAssignRef" in val:
+                mar = val["MultiAssignRef"]
+                source = mar["source"]
+                if "RowExpr" not in source:
+                    raise FeatureNotSupported("multiple-column UPDATE from a subquery is not supported")
+                val = source["RowExpr"]["args"][mar["colno"] - 1]
+            expr = bind(val, lv)
+            new_row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params,
+                                  self.qc.position(next(iter(val.values())).get("location")), col.name)
+
+    # ---- UPDATE / DELETE --------------------------------------------------------------------------
+    def _source(self, body: dict[str, Any], table: Table, from_key: str) -> tuple[Scope, PlanNode, Expr | None, bool]:
+        alias = body["relation"].get("alias", {}).get("aliasname")
+        scope = Scope(self.qc.state)
+        scope.add(table_entry(table, alias))
+        scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
+        width = len(table.columns)
+        node: PlanNode = SeqScan(table.oid, table.name, width, None, True)
+        has_from = bool(body.get(from_key))
+        if has_from:
+            from_node, from_quals = self.select._from(body[from_key], scope)
+            from pgaurora.executor.plannodes import Filter, JoinType, NestLoop
+
+            node = NestLoop(JoinType.INNER, node, from_node, None, node.width + from_node.width)
+            if from_quals:
+                node = Filter(node, and_all(from_quals) or Const(True, 16), node.width)
+        where = None
+        if "whereClause" in body:
+            lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "WHERE")
+            where = resolve.to_boolean(bind(body["whereClause"], lv), "WHERE", self.qc.params,
+                                       self.qc.position(next(iter(body["whereClause"].values())).get("location")))
+            from pgaurora.executor.plannodes import Filter
+
+            node = Filter(node, where, node.width)
+        return scope, node, where, has_from
+
+    def plan_update(self, body: dict[str, Any]) -> Planned:
+        table = self._table(body["relation"])
+        scope, source, where, has_from = self._source(body, table, "fromClause")
+        lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "UPDATE")
+        new_row: list[Expr] = [Var(i, c.type_oid, c.typmod) for i, c in enumerate(table.columns)]
+        self._assignments(body["targetList"], table, lv, new_row)
+        returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
+        node = Update(table.oid, source, len(table.columns), tuple(new_row), where if not has_from else None,
+                      self.table_checks(table), returning, len(returning) if returning else 0)
+        return Planned(node, columns)
+
+    def plan_delete(self, body: dict[str, Any]) -> Planned:
+        table = self._table(body["relation"])
+        scope, source, where, has_from = self._source(body, table, "usingClause")
+        returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
+        node = Delete(table.oid, source, len(table.columns), where if not has_from else None,
+                      self.table_checks(table), returning, len(returning) if returning else 0)
+        return Planned(node, columns)
+
+
+__all__ = ["ModifyPlanner", "parse_expression", "table_entry", "derive_name", "UNKNOWN_OID"]

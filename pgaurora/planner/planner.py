@@ -1,0 +1,129 @@
+"""plan(stmt, catalog, param_types) -> Plan: the planner's entry point.
+
+Owns dispatching a parsed statement to the SELECT / DML / DDL planners, running the optimizer
+rules, and packaging the result as an executor Plan (command, result columns, parameter
+types). Not parsing (planner.parse) and not caching (planner.plancache).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pglast import parser as pg_parser
+
+from pgaurora.catalog.state import CatalogState
+from pgaurora.datatypes.typeinfo import TEXT_OID, UNKNOWN_OID
+from pgaurora.errors import FeatureNotSupported, IndeterminateDatatype
+from pgaurora.executor.plannodes import Plan, ResultColumn
+from pgaurora.planner import rules
+from pgaurora.planner.ddl import DdlPlanner
+from pgaurora.planner.modify import ModifyPlanner
+from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.resolve import ParamTypes
+from pgaurora.planner.scope import Scope, StatementState
+from pgaurora.planner.select import QueryContext, SelectPlanner
+
+
+def _parse_view(text: str) -> dict[str, Any]:
+    tree = json.loads(pg_parser.parse_sql_json(text))
+    return tree["stmts"][0]["stmt"]  # type: ignore[no-any-return]
+
+
+def catalog_state(catalog: Any, txn: Any = None) -> CatalogState:
+    if isinstance(catalog, CatalogState):
+        return catalog
+    return catalog.state_for(txn)  # type: ignore[no-any-return]
+
+
+def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int] = (), *,
+         txn: Any = None, unknown_params_as_text: bool = False) -> Plan:
+    """Plans one statement. `catalog` is a Catalog (with `txn` for its uncommitted DDL) or a CatalogState."""
+    state = catalog_state(catalog, txn)
+    params = ParamTypes(param_types)
+    qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view)
+    kind = stmt.node_type
+    body = stmt.tree
+    command = stmt.command
+    columns: list[ResultColumn] | None = None
+    if kind == "SelectStmt":
+        if "intoClause" in body:
+            raise FeatureNotSupported("SELECT INTO is not supported")
+        planned = SelectPlanner(qc).plan_select(body, Scope(qc.state))
+        node = planned.node
+        columns = planned.columns
+    elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt"):
+        if "withClause" in body:
+            sp = SelectPlanner(qc)
+            sp._push_ctes(body["withClause"], Scope(qc.state))
+        mp = ModifyPlanner(qc)
+        planned = {"InsertStmt": mp.plan_insert, "UpdateStmt": mp.plan_update, "DeleteStmt": mp.plan_delete}[kind](body)
+        node = planned.node
+        columns = planned.columns if "returningList" in body else None
+    elif kind == "ExplainStmt":
+        from pgaurora.planner.explain import plan_explain
+
+        def inner(inner_stmt: ParsedStatement) -> Any:
+            return plan(inner_stmt, state, params.types, txn=txn).node
+
+        planned = plan_explain(qc, stmt, inner)
+        node = planned.node
+        columns = planned.columns
+    else:
+        node, command = _utility(qc, stmt)
+    node = rules.optimize(node, state, qc.state.new_slot)
+    types = []
+    for i, t in enumerate(params.types):
+        if t in (0, UNKNOWN_OID):
+            if unknown_params_as_text:
+                types.append(TEXT_OID)
+                continue
+            if i < len(param_types) and param_types[i] == UNKNOWN_OID:
+                types.append(UNKNOWN_OID)
+                continue
+            raise IndeterminateDatatype(f"could not determine data type of parameter ${i + 1}")
+        types.append(t)
+    return Plan(command, node, tuple(columns) if columns is not None else None, tuple(types),
+                state.version, qc.state.exec_params, stmt.text)
+
+
+def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
+    body = stmt.tree
+    kind = stmt.node_type
+    ddl = DdlPlanner(qc, stmt)
+    if kind == "CreateStmt":
+        return ddl.create_table(body), "CREATE TABLE"
+    if kind == "CreateTableAsStmt":
+        if body.get("objtype") == "OBJECT_MATVIEW":
+            raise FeatureNotSupported("materialized views are not supported")
+        return ddl.create_table_as(body)[0], "CREATE TABLE AS"
+    if kind == "DropStmt":
+        drop = ddl.drop(body)
+        return drop, f"DROP {drop.kind.upper()}"
+    if kind == "IndexStmt":
+        return ddl.create_index(body), "CREATE INDEX"
+    if kind == "CreateSeqStmt":
+        return ddl.create_sequence(body), "CREATE SEQUENCE"
+    if kind == "AlterSeqStmt":
+        return ddl.alter_sequence(body), "ALTER SEQUENCE"
+    if kind == "ViewStmt":
+        return ddl.create_view(body), "CREATE VIEW"
+    if kind == "TruncateStmt":
+        return ddl.truncate(body), "TRUNCATE TABLE"
+    if kind == "CreateRoleStmt":
+        return ddl.create_role(body), "CREATE ROLE"
+    if kind == "AlterRoleStmt":
+        return ddl.alter_role(body), "ALTER ROLE"
+    if kind == "DropRoleStmt":
+        return ddl.drop_role(body), "DROP ROLE"
+    if kind == "CreateSchemaStmt":
+        return ddl.create_schema(body), "CREATE SCHEMA"
+    if kind in ("AlterTableStmt", "RenameStmt"):
+        from pgaurora.planner.alter import plan_alter
+
+        return plan_alter(ddl, kind, body), "ALTER TABLE"
+    if kind == "VacuumStmt":
+        return ddl.noop("ANALYZE" if not body.get("is_vacuumcmd") else "VACUUM"), "VACUUM"
+    if kind == "CheckPointStmt":
+        return ddl.noop("CHECKPOINT"), "CHECKPOINT"
+    raise FeatureNotSupported(f"{stmt.command} is not supported")

@@ -1,0 +1,227 @@
+"""Typing: operator and function resolution, implicit casts and PostgreSQL's unknown-literal rules.
+
+Owns turning (name, argument expressions) into typed FuncExpr nodes, coercing expressions to a
+target type (inserting casts from datatypes/catalog.builtins), literal typing and
+select_common_type (CASE, COALESCE, UNION, VALUES). Not the registry of functions and their
+overload rules (catalog.builtins) nor the cast implementations (datatypes casts).
+
+Unknown-type literals ('abc') stay unknown until context types them: an operator's other
+argument, an INSERT target column, a cast; what is still unknown at the end becomes text.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pgaurora import datatypes
+from pgaurora.catalog import builtins
+from pgaurora.datatypes import numbers, typeinfo
+from pgaurora.datatypes.typeinfo import (
+    BOOL_OID,
+    INT4_OID,
+    INT8_OID,
+    NUMERIC_OID,
+    TEXT_OID,
+    UNKNOWN_OID,
+)
+from pgaurora.errors import (
+    CannotCoerce,
+    DatatypeMismatch,
+    PgError,
+    UndefinedFunction,
+)
+from pgaurora.executor.expr import Const, Expr, FuncExpr, Param
+
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
+
+
+def integer_literal(value: int) -> Const:
+    if INT4_MIN <= value <= INT4_MAX:
+        return Const(value, INT4_OID)
+    if INT8_MIN <= value <= INT8_MAX:
+        return Const(value, INT8_OID)
+    return Const(Decimal(value), NUMERIC_OID)
+
+
+def float_literal(text: str) -> Const:
+    """PostgreSQL's FCONST typing: integer-looking text -> int8 if it fits, else numeric."""
+    if text.isdigit():
+        value = int(text)
+        if value <= INT8_MAX:
+            return Const(value, INT8_OID)
+        return Const(Decimal(value), NUMERIC_OID)
+    return Const(Decimal(text), NUMERIC_OID)
+
+
+class ParamTypes:
+    """The statement's $n types: given by the client (0 = infer) and filled in by context."""
+
+    def __init__(self, given: tuple[int, ...] | list[int]) -> None:
+        self.types: list[int] = list(given)
+
+    def get(self, index: int) -> int:
+        while len(self.types) <= index:
+            self.types.append(0)
+        return self.types[index]
+
+    def infer(self, index: int, oid: int) -> None:
+        self.get(index)
+        if self.types[index] in (0, UNKNOWN_OID):
+            self.types[index] = oid
+
+
+def type_name(oid: int, typmod: int = -1) -> str:
+    return typeinfo.format_type(oid, typmod)
+
+
+_CONTEXTS = {"implicit": datatypes.CastContext.IMPLICIT, "assignment": datatypes.CastContext.ASSIGNMENT,
+             "explicit": datatypes.CastContext.EXPLICIT}
+
+
+def make_typmod(oid: int, mods: list[int]) -> int:
+    """The typmod for type modifiers as written: varchar(3) -> 7, numeric(10,2) -> 655366."""
+    if oid in (typeinfo.VARCHAR_OID, typeinfo.BPCHAR_OID):
+        return mods[0] + 4
+    if oid == NUMERIC_OID:
+        return numbers.numeric_typmod(mods[0], mods[1] if len(mods) > 1 else 0)
+    if oid in (typeinfo.TIMESTAMP_OID, typeinfo.TIMESTAMPTZ_OID, typeinfo.TIME_OID, typeinfo.TIMETZ_OID):
+        return mods[0]
+    return -1
+
+
+def coerce(expr: Expr, target: int, typmod: int, context: str, params: ParamTypes,
+           position: int | None = None, what: str | None = None) -> Expr:
+    """`expr` converted to `target` (context: 'implicit', 'assignment' or 'explicit')."""
+    source = expr.type_oid
+    if isinstance(expr, Param) and source in (0, UNKNOWN_OID):
+        params.infer(expr.index, target)
+        param = Param(expr.index, target, typmod)
+        fix = datatypes.typmod_coercer(target, typmod, context == "explicit")
+        return param if fix is None else FuncExpr(type_name(target, typmod), fix, (param,), target, typmod)
+    if source == target and (typmod < 0 or typmod == expr.typmod):
+        return expr
+    if target in typeinfo.POLYMORPHIC_OIDS or target == typeinfo.ANY_OID:
+        return expr
+    if isinstance(expr, Const) and expr.value is None:
+        return Const(None, target, typmod)
+    fn = datatypes.cast_function(source, target, _CONTEXTS[context], typmod)
+    if fn is None:
+        if context == "explicit":
+            raise CannotCoerce(f"cannot cast type {type_name(source)} to {type_name(target, typmod)}", position=position)
+        if what is not None:
+            raise DatatypeMismatch(
+                f'column "{what}" is of type {type_name(target, typmod)} but expression is of type {type_name(source)}',
+                hint="You will need to rewrite or cast the expression.", position=position)
+        raise DatatypeMismatch(
+            f"argument of type {type_name(source)} cannot be cast to {type_name(target)}", position=position)
+    if isinstance(expr, Const):
+        try:
+            return Const(fn(expr.value), target, typmod)
+        except PgError as exc:
+            if exc.position is None and position is not None and source == UNKNOWN_OID and exc.sqlstate != "22001":
+                exc.position = position
+            raise
+    return FuncExpr(type_name(target, typmod), fn, (expr,), target, typmod)
+
+
+def make_operator(name: str, left: Expr | None, right: Expr, params: ParamTypes, position: int | None) -> Expr:
+    """A binary (or prefix, left=None) operator call with PostgreSQL's resolution rules."""
+    left_oid = left.type_oid if left is not None else 0
+    right_oid = right.type_oid
+    # an untyped $n next to a typed argument takes that argument's type (PostgreSQL's heuristic)
+    if left is not None and left_oid == 0 and right_oid not in (0, UNKNOWN_OID):
+        left_oid = right_oid
+    if left is not None and right_oid == 0 and left_oid not in (0, UNKNOWN_OID):
+        right_oid = left_oid
+    op = builtins.resolve_operator(name, left_oid if left is not None else 0, right_oid)
+    if op is None:
+        raise _no_operator(name, left, right, position)
+    args: list[Expr] = []
+    if left is not None:
+        args.append(coerce(left, op.left_oid or left.type_oid, -1, "implicit", params, position))
+    args.append(coerce(right, op.right_oid, -1, "implicit", params, position))
+    return _call(op, name, tuple(args), True)
+
+
+def _no_operator(name: str, left: Expr | None, right: Expr, position: int | None) -> PgError:
+    if left is None:
+        return UndefinedFunction(f"operator does not exist: {name} {type_name(right.type_oid)}",
+                                 hint="No operator matches the given name and argument type. "
+                                      "You might need to add an explicit type cast.", position=position)
+    return UndefinedFunction(
+        f"operator does not exist: {type_name(left.type_oid)} {name} {type_name(right.type_oid)}",
+        hint="No operator matches the given name and argument types. You might need to add explicit type casts.",
+        position=position)
+
+
+def make_function(name: str, args: list[Expr], params: ParamTypes, position: int | None) -> Expr:
+    oids = tuple(a.type_oid for a in args)
+    fn = builtins.resolve_function(name, oids)
+    if fn is None:
+        shown = ", ".join(type_name(o) for o in oids)
+        raise UndefinedFunction(
+            f"function {name}({shown}) does not exist",
+            hint="No function matches the given name and argument types. You might need to add explicit type casts.",
+            position=position)
+    coerced = tuple(coerce(a, t, -1, "implicit", params, position) if t not in typeinfo.POLYMORPHIC_OIDS
+                    and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
+    return _call(fn, name, coerced, False)
+
+
+def _call(resolved: Any, name: str, args: tuple[Expr, ...], is_operator: bool) -> Expr:
+    node = FuncExpr(name, resolved.fn, args, resolved.result_oid, -1, resolved.strict,
+                    resolved.volatile, is_operator, getattr(resolved, "needs_context", False),
+                    getattr(resolved, "retset", False))
+    if not node.volatile and not node.needs_context and not node.retset and all(isinstance(a, Const) for a in args):
+        values = [a.value for a in args if isinstance(a, Const)]
+        if node.strict and None in values:
+            return Const(None, node.type_oid)
+        return Const(node.fn(*values), node.type_oid)
+    return node
+
+
+def finalize_unknown(expr: Expr, params: ParamTypes) -> Expr:
+    """An expression whose type is still unknown at the top level is text."""
+    if expr.type_oid == UNKNOWN_OID and isinstance(expr, Const):
+        return Const(expr.value, TEXT_OID)
+    if isinstance(expr, Param) and expr.type_oid in (0, UNKNOWN_OID):
+        params.infer(expr.index, TEXT_OID)
+        return Param(expr.index, TEXT_OID)
+    return expr
+
+
+def common_type(exprs: list[Expr], construct: str, position: int | None = None) -> int:
+    """PostgreSQL's select_common_type: the preferred/known type every input can convert to."""
+    known = [e.type_oid for e in exprs if e.type_oid not in (0, UNKNOWN_OID)]
+    if not known:
+        return TEXT_OID
+    result = known[0]
+    category = datatypes.type_category(result)
+    for oid in known[1:]:
+        if oid == result:
+            continue
+        if datatypes.type_category(oid) != category:
+            raise DatatypeMismatch(f"{construct} types {type_name(result)} and {type_name(oid)} cannot be matched",
+                                   position=position)
+        if datatypes.is_preferred(result):
+            continue
+        if datatypes.can_coerce(result, oid) and not datatypes.can_coerce(oid, result):
+            result = oid
+        elif datatypes.is_preferred(oid) and datatypes.can_coerce(result, oid):
+            result = oid
+    for oid in known:
+        if oid != result and not datatypes.can_coerce(oid, result):
+            raise DatatypeMismatch(f"{construct} could not convert type {type_name(oid)} to {type_name(result)}",
+                                   position=position)
+    return result
+
+
+def to_boolean(expr: Expr, construct: str, params: ParamTypes, position: int | None) -> Expr:
+    if expr.type_oid == BOOL_OID:
+        return expr
+    if expr.type_oid in (0, UNKNOWN_OID):
+        return coerce(expr, BOOL_OID, -1, "implicit", params, position)
+    raise DatatypeMismatch(f"argument of {construct} must be type boolean, not type {type_name(expr.type_oid)}",
+                           position=position)

@@ -1,0 +1,440 @@
+"""One client connection: the socket, the wire decoder, start-up, and the message loop.
+
+Owns the only code that reads and writes a client socket (an asyncio.Protocol, under uvloop
+when installed). Every chunk goes into the connection's wire.FrontendDecoder; all messages
+already buffered are handled in order and their replies are written with one write, so a
+pipelined batch (Bind/Execute ×N, Sync) costs one syscall. Not what the messages mean
+(session), not their bytes (wire), not authentication exchanges (server.startup).
+
+    data_received ─► decoder ─► [Query | Parse | Bind | Describe | Execute | Close | Sync ...]
+                                      │ session (ResultSink = this connection)
+    transport.write(b"".join(out)) ◄──┘ once per batch (and when `out` grows large)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pgaurora.errors import (
+    FatalError,
+    FeatureNotSupported,
+    IdleInTransactionSessionTimeout,
+    InternalError,
+    PgError,
+    ProtocolViolation,
+    ProtocolViolationError,
+)
+from pgaurora.server.copy import CopyState
+from pgaurora.server.results import ResultEncoder
+from pgaurora.server.startup import Startup
+from pgaurora.wire import encoder as enc
+from pgaurora.wire import formats
+from pgaurora.wire import messages as m
+from pgaurora.wire.decoder import FrontendDecoder
+from pgaurora.wire.protocol import Phase
+
+if TYPE_CHECKING:
+    from pgaurora.server.listener import PgServer
+    from pgaurora.session.session import Session
+
+log = logging.getLogger(__name__)
+
+FLUSH_BYTES = 256 * 1024
+
+# Errors PostgreSQL reports with COMMERROR: written to its log only, never to the client,
+# which just sees the connection close (pqcomm.c pq_getmessage, postmaster ProcessStartupPacket).
+LOG_ONLY_ERRORS = frozenset({"invalid message length", "invalid length of startup packet",
+                             "incomplete startup packet"})
+
+
+async def _resume(coro: Any, waiting_on: Any) -> None:
+    """Continues a coroutine that suspended outside any task, inside the current task."""
+    while True:
+        try:
+            if waiting_on is None:
+                await asyncio.sleep(0)      # a bare yield
+            else:
+                await waiting_on            # an asyncio future
+        except BaseException as exc:  # noqa: BLE001 - cancellation and future errors go to the coroutine
+            try:
+                waiting_on = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+
+
+class ClientConnection(asyncio.Protocol):
+    """asyncio protocol for one client; also the session's ResultSink."""
+
+    def __init__(self, server: PgServer) -> None:
+        self.server = server
+        self.loop = server.loop
+        self.transport: asyncio.Transport | None = None
+        self.decoder = FrontendDecoder()
+        self.out: list[bytes] = []
+        self.out_size = 0
+        self.session: Session | None = None
+        self.startup = Startup(self)
+        self.results = ResultEncoder(self)
+        self.copy = CopyState(self)
+        self.pid = 0
+        self.secret = 0
+        self.closed = False
+        self._task: asyncio.Task[None] | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._writable: asyncio.Future[None] | None = None
+        self._handlers: dict[type, Any] = {
+            m.Query: self._on_query, m.Parse: self._on_parse, m.Bind: self._on_bind,
+            m.Describe: self._on_describe, m.Execute: self._on_execute, m.Close: self._on_close,
+            m.Sync: self._on_sync, m.Flush: self._on_flush, m.Terminate: self._on_terminate,
+            m.FunctionCall: self._on_function_call, m.CopyData: self.copy.on_stray,
+            m.CopyDone: self.copy.on_stray, m.CopyFail: self.copy.on_stray,
+        }
+
+    # -- asyncio.Protocol -----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server.connection_opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.decoder.receive_data(data)
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self.copy.waiting is not None:
+            self.copy.wake()
+        if self._task is None:
+            self._start_processing()
+
+    def _start_processing(self) -> None:
+        """Runs the message loop eagerly, right here, until it first has to wait.
+
+        Most batches (a SELECT by primary key, Bind/Execute/Sync of a cached plan) never wait
+        on anything, so they complete without an asyncio.Task being created and scheduled;
+        only a batch that really suspends (a lock wait, a commit waiting for the VDL, COPY
+        data) continues in a task (PEP 3156 futures protocol, as Python 3.12's eager tasks).
+        """
+        coro = self._process()
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        task = self._task = self.loop.create_task(_resume(coro, waiting_on))
+        if self.session is not None:
+            self.session._task = task
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self.copy.wake()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        if self._task is None:
+            self._task = self.loop.create_task(self._finish())
+        elif self.session is not None and self.session._running:
+            # The client is gone mid-statement: nobody will read the result; stop the work.
+            self.session.request_cancel("client disconnect")
+
+    def pause_writing(self) -> None:
+        if self._writable is None or self._writable.done():
+            self._writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+
+    # -- output -----------------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        self.out.append(data)
+        self.out_size += len(data)
+
+    def flush(self) -> None:
+        if self.out:
+            if not self.closed and self.transport is not None:
+                self.transport.write(b"".join(self.out) if len(self.out) > 1 else self.out[0])
+            self.out.clear()
+            self.out_size = 0
+
+    async def flush_and_drain(self) -> None:
+        self.flush()
+        if self._writable is not None and not self._writable.done() and not self.closed:
+            await self._writable
+
+    def close(self) -> None:
+        """Ends the connection after writing what is pending."""
+        self.flush()
+        self.decoder.close()
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- the message loop ---------------------------------------------------------------------
+
+    async def _process(self) -> None:
+        try:
+            while not self.closed:
+                try:
+                    msg = self.decoder.next_event()
+                except PgError as err:
+                    if err.message in LOG_ONLY_ERRORS:
+                        log.info("connection %d: %s", self.pid, err.message)
+                    else:
+                        self.write(enc.error_response(err))
+                    if isinstance(err, FatalError) or self.decoder.phase is Phase.CLOSED:
+                        self.close()
+                        break
+                    if self.decoder.phase is Phase.READY and self.session is not None:
+                        await self.session.statement_failed()
+                        self.write(enc.ready_for_query(self.session.transaction_status))
+                    continue
+                if msg is m.NEED_DATA:
+                    break
+                if self.session is None:
+                    await self.startup.handle(msg)
+                else:
+                    await self._handlers[type(msg)](msg)
+                if self.out_size > FLUSH_BYTES:
+                    await self.flush_and_drain()
+            self.flush()
+        except Exception:
+            log.exception("connection %d: unexpected error", self.pid)
+            self.write(enc.error_response(ProtocolViolation("internal error in the connection")))
+            self.close()
+        finally:
+            self._task = None
+        if self.closed:
+            await self._finish()
+
+    def processing(self) -> bool:
+        return self._task is not None
+
+    async def _finish(self) -> None:
+        """The connection is over: abort any open transaction, leave the server's tables."""
+        session = self.session
+        self.session = None
+        try:
+            if session is not None:
+                await session.terminate()
+        finally:
+            self.server.connection_closed(self)
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.close()
+
+    # -- after a message ------------------------------------------------------------------------
+
+    def ready_for_query(self) -> None:
+        session = self.session
+        assert session is not None
+        for name, value in session.parameter_changes():
+            self.write(enc.parameter_status(name, value))
+        status = session.transaction_status
+        self.write(enc.ready_for_query(status))
+        if status != "I":
+            ms = session.settings.idle_in_transaction_timeout_ms
+            if ms > 0:
+                self._idle_timer = self.loop.call_later(ms / 1000.0, self._idle_in_transaction_timeout)
+
+    def _idle_in_transaction_timeout(self) -> None:
+        self._idle_timer = None
+        if self._task is not None or self.closed:
+            return
+        self.write(enc.error_response(IdleInTransactionSessionTimeout(
+            "terminating connection due to idle-in-transaction timeout")))
+        self.close()
+        self._task = self.loop.create_task(self._finish())
+
+    def unexpected(self, exc: BaseException) -> PgError:
+        """A bug below us: log it with its traceback; the client gets XX000."""
+        log.error("connection %d: internal error", self.pid, exc_info=exc)
+        return InternalError(f"internal error: {type(exc).__name__}: {exc}")
+
+    async def extended_error(self, err: PgError) -> None:
+        self.write(enc.error_response(err))
+        if isinstance(err, FatalError):
+            self.close()
+            return
+        self.decoder.error_occurred()
+        assert self.session is not None
+        await self.session.statement_failed()
+
+    # -- simple query -----------------------------------------------------------------------------
+
+    async def _on_query(self, msg: m.Query) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            await session.simple_query(msg.sql, self)
+        except asyncio.CancelledError:
+            if not self.closed:
+                raise
+            return
+        except Exception as exc:  # noqa: BLE001 - any bug: XX000, keep serving
+            self.write(enc.error_response(self.unexpected(exc)))
+            await session.statement_failed()
+        if self.closed:
+            return
+        self.ready_for_query()
+
+    # -- extended query -----------------------------------------------------------------------
+
+    async def _on_parse(self, msg: m.Parse) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            await session.parse(msg.name, msg.query, msg.param_oids)
+        except PgError as err:
+            await self.extended_error(err)
+            return
+        except Exception as exc:  # noqa: BLE001
+            await self.extended_error(self.unexpected(exc))
+            return
+        self.write(enc.PARSE_COMPLETE)
+
+    async def _on_bind(self, msg: m.Bind) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            stmt = await session.statement_for_bind(msg.statement)
+            pformats = msg.param_formats
+            decoders = stmt.param_decoders.get(pformats)
+            if decoders is None:
+                expanded = formats.param_formats(pformats, len(stmt.param_types))
+                decoders = stmt.param_decoders[pformats] = formats.param_decoders(stmt.param_types, expanded)
+            if len(msg.params) != len(stmt.param_types):
+                label = f'"{stmt.name}"' if stmt.name else '""'
+                raise ProtocolViolationError(
+                    f"bind message supplies {len(msg.params)} parameters, but prepared statement {label} "
+                    f"requires {len(stmt.param_types)}")
+            values = formats.decode_params(stmt.param_types, pformats, msg.params, msg.portal,
+                                           decoders=decoders) if msg.params else ()
+            ncols = len(stmt.columns) if stmt.columns is not None else 0
+            portal = session.bind(msg.portal, stmt, values, formats.result_formats(msg.result_formats, ncols))
+            self.results.prepare_portal(portal)
+        except PgError as err:
+            await self.extended_error(err)
+            return
+        except Exception as exc:  # noqa: BLE001
+            await self.extended_error(self.unexpected(exc))
+            return
+        self.write(enc.BIND_COMPLETE)
+
+    async def _on_describe(self, msg: m.Describe) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            if msg.kind == "S":
+                param_types, columns = session.describe_statement(msg.name)
+                self.write(enc.parameter_description(param_types))
+                self.results.describe(columns, ())
+            else:
+                portal = session.describe_portal(msg.name)
+                self.results.describe(portal.columns, portal.result_formats)
+        except PgError as err:
+            await self.extended_error(err)
+        except Exception as exc:  # noqa: BLE001
+            await self.extended_error(self.unexpected(exc))
+
+    async def _on_execute(self, msg: m.Execute) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            portal = session.names.portal(msg.portal)
+            self.results.use_portal(portal)
+            await session.execute(msg.portal, msg.max_rows, self)
+        except PgError as err:
+            await self.extended_error(err)
+        except asyncio.CancelledError:
+            if not self.closed:
+                raise
+        except Exception as exc:  # noqa: BLE001
+            await self.extended_error(self.unexpected(exc))
+
+    async def _on_close(self, msg: m.Close) -> None:
+        assert self.session is not None
+        self.session.close(msg.kind, msg.name)
+        self.write(enc.CLOSE_COMPLETE)
+
+    async def _on_sync(self, msg: m.Sync) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            await session.sync()
+        except PgError as err:
+            self.write(enc.error_response(err))
+        except Exception as exc:  # noqa: BLE001
+            self.write(enc.error_response(self.unexpected(exc)))
+            await session.statement_failed()
+        self.ready_for_query()
+
+    async def _on_flush(self, msg: m.Flush) -> None:
+        self.flush()
+
+    async def _on_terminate(self, msg: m.Terminate) -> None:
+        self.close()
+
+    async def _on_function_call(self, msg: m.FunctionCall) -> None:
+        self.write(enc.error_response(FeatureNotSupported("fast-path function calls are not supported")))
+        self.ready_for_query()
+
+    # -- ResultSink -----------------------------------------------------------------------------
+
+    def row_description(self, columns: Sequence[Any]) -> None:
+        self.results.row_description(columns)
+
+    def data_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self.results.data_rows(rows)
+        if self.out_size > FLUSH_BYTES:
+            self.flush()
+
+    def command_complete(self, tag: str) -> None:
+        self.write(enc.command_complete(tag))
+
+    def empty_query(self) -> None:
+        self.write(enc.EMPTY_QUERY_RESPONSE)
+
+    def portal_suspended(self) -> None:
+        self.write(enc.PORTAL_SUSPENDED)
+
+    def notice(self, notice: PgError, severity: str) -> None:
+        self.write(enc.notice_response(notice, severity))
+
+    def error(self, err: PgError) -> None:
+        self.write(enc.error_response(err))
+
+    def copy_in_rows(self, tree: dict[str, Any], columns: Sequence[str], table: str) -> Any:
+        """COPY FROM STDIN: an async iterator over the client's rows (fields as text or bytes)."""
+        return self.copy.rows_in(tree, columns, table)
+
+    def copy_out_begin(self, tree: dict[str, Any], columns: Sequence[Any]) -> None:
+        self.copy.out_begin(tree, columns)
+
+    def copy_out_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self.copy.out_rows(rows)
+        if self.out_size > FLUSH_BYTES:
+            self.flush()
+
+    def copy_out_end(self) -> None:
+        self.copy.out_end()
+
+    def peer_host(self) -> str:
+        if self.transport is None:
+            return ""
+        peer = self.transport.get_extra_info("peername")
+        return str(peer[0]) if peer else ""
+
+    def notify(self, pid: int, channel: str, payload: str) -> None:
+        """A NOTIFY from another session on a channel this one listens to."""
+        self.write(enc.notification_response(pid, channel, payload))
+        if self._task is None:
+            self.flush()

@@ -1,0 +1,116 @@
+"""The instance's Postgres listener: accepts clients and holds what connections share.
+
+Owns the listening socket, the table of backends (pid -> connection, for CancelRequest and
+NOTIFY), max_connections, choosing an authentication method (the hba rules) and building
+the authenticator for it, and shutting every session down on stop. Not one connection's
+protocol (server.connection), not the engine (server.instance builds it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from pgaurora.errors import AdminShutdown
+from pgaurora.security import HbaRules
+from pgaurora.server.auth import hba_for
+from pgaurora.server.connection import ClientConnection
+from pgaurora.wire import encoder as enc
+
+log = logging.getLogger(__name__)
+
+BACKLOG = 2048
+
+
+class PgServer:
+    """Accepts Postgres clients for one instance (writer or reader)."""
+
+    def __init__(self, engine: Any, *, host: str = "127.0.0.1", port: int = 5432, max_connections: int = 100,
+                 auth: str = "trust", hba: HbaRules | None = None,
+                 fixed_settings: dict[str, str] | None = None) -> None:
+        self.engine = engine
+        self.host = host
+        self.port = port
+        self.max_connections = max_connections
+        self.hba = hba if hba is not None else hba_for(auth)
+        self.fixed_settings = dict(fixed_settings or {})
+        self.fixed_settings.setdefault("max_connections", str(max_connections))
+        self.fixed_settings.setdefault("port", str(port))
+        self.loop = asyncio.get_event_loop()
+        self.connections: set[ClientConnection] = set()
+        self.admitted: set[ClientConnection] = set()
+        self.backends: dict[int, ClientConnection] = {}
+        self._server: asyncio.AbstractServer | None = None
+        self._all_closed: asyncio.Event | None = None
+
+    async def start(self) -> int:
+        self.loop = asyncio.get_running_loop()
+        self._server = await self.loop.create_server(lambda: ClientConnection(self), self.host, self.port,
+                                                     backlog=BACKLOG, reuse_address=True)
+        sockets = self._server.sockets or ()
+        self.port = int(sockets[0].getsockname()[1]) if sockets else self.port
+        self.fixed_settings["port"] = str(self.port)
+        return self.port
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stops accepting; ends every session with FATAL 57P01 (open transactions abort)."""
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.connections):
+            if conn.session is not None and conn._task is None:
+                conn.write(enc.error_response(AdminShutdown("terminating connection due to administrator command")))
+            conn.close()
+            if conn._task is None:
+                conn._task = self.loop.create_task(conn._finish())
+        if self.connections:
+            self._all_closed = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._all_closed.wait(), timeout)
+            except TimeoutError:
+                log.warning("%d connections did not close in %.0fs", len(self.connections), timeout)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    # -- connection bookkeeping ---------------------------------------------------------------
+
+    def connection_opened(self, conn: ClientConnection) -> None:
+        self.connections.add(conn)
+
+    def connection_closed(self, conn: ClientConnection) -> None:
+        self.connections.discard(conn)
+        self.admitted.discard(conn)
+        if conn.pid and self.backends.get(conn.pid) is conn:
+            del self.backends[conn.pid]
+        if self._all_closed is not None and not self.connections:
+            self._all_closed.set()
+
+    def admit(self, conn: ClientConnection) -> bool:
+        """max_connections: counts connections past their StartupMessage."""
+        if len(self.admitted) >= self.max_connections:
+            return False
+        self.admitted.add(conn)
+        return True
+
+    def register_backend(self, conn: ClientConnection) -> tuple[int, int]:
+        while True:
+            pid = secrets.randbelow(2**31 - 1000) + 1000
+            if pid not in self.backends:
+                break
+        self.backends[pid] = conn
+        return pid, secrets.randbits(31)
+
+    def cancel(self, pid: int, secret: int) -> None:
+        """CancelRequest: the key must match; a wrong key is ignored silently (as PostgreSQL)."""
+        conn = self.backends.get(pid)
+        if conn is None or conn.secret != secret or conn.session is None:
+            log.info("cancel request for unknown backend %d ignored", pid)
+            return
+        conn.session.request_cancel("user request")
+
+    def notify(self, channel: str, payload: str, sender_pid: int) -> None:
+        for conn in list(self.backends.values()):
+            session = conn.session
+            if session is not None and channel in session.listening:
+                conn.notify(sender_pid, channel, payload)

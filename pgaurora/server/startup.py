@@ -1,0 +1,143 @@
+"""Connection start-up: SSL/GSS refusal, CancelRequest, StartupMessage, authentication.
+
+Owns the start-up phase as PostgreSQL's postmaster and InitPostgres run it:
+    SSLRequest / GSSENCRequest  -> 'N' (no TLS yet), the client goes on in clear text
+    CancelRequest(pid, key)     -> cancel that backend's statement; close without reply
+    StartupMessage              -> max_connections (53300), authentication by the hba rule
+                                   (trust, password, md5, scram-sha-256 via pgaurora.security),
+                                   role (28000) and database (3D000) checks, then
+                                   ParameterStatus ×N, BackendKeyData, ReadyForQuery
+Not the exchanges' cryptography (security), not the message loop after start-up
+(server.connection).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pgaurora.errors import (
+    InvalidAuthorizationSpecification,
+    InvalidCatalogName,
+    PgError,
+    ProtocolViolation,
+    TooManyConnections,
+)
+from pgaurora.security import Authenticator
+from pgaurora.security import ClientConnection as HbaClient
+from pgaurora.server.auth import encode_requests
+from pgaurora.session.session import Session
+from pgaurora.session.settings import Settings
+from pgaurora.wire import encoder as enc
+from pgaurora.wire import messages as m
+
+if TYPE_CHECKING:
+    from pgaurora.server.connection import ClientConnection
+
+log = logging.getLogger(__name__)
+
+# Start-up parameters that are not GUCs.
+_NOT_GUCS = frozenset({"user", "database", "options", "replication"})
+
+
+class Startup:
+    """The start-up phase of one connection."""
+
+    __slots__ = ("conn", "params", "exchange", "role")
+
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn = conn
+        self.params: dict[str, str] = {}
+        self.exchange: Any = None          # security authenticator in progress
+        self.role: Any = None
+
+    async def handle(self, msg: Any) -> None:
+        conn = self.conn
+        if msg is m.SSL_REQUEST or msg is m.GSSENC_REQUEST or isinstance(msg, m.SSLRequest | m.GSSENCRequest):
+            conn.write(b"N")
+            conn.flush()
+            return
+        if isinstance(msg, m.CancelRequest):
+            conn.server.cancel(msg.pid, msg.secret)
+            conn.close()
+            return
+        try:
+            if isinstance(msg, m.StartupMessage):
+                await self._startup(msg)
+            elif isinstance(msg, m.PasswordMessage):
+                await self._password(msg.data)
+            else:
+                raise ProtocolViolation(f"unexpected message {type(msg).__name__} during start-up")
+        except PgError as err:
+            self._fail(err)
+
+    def _fail(self, err: PgError) -> None:
+        conn = self.conn
+        conn.write(enc.error_response(err, "FATAL"))
+        conn.close()
+
+    async def _startup(self, msg: m.StartupMessage) -> None:
+        conn = self.conn
+        server = conn.server
+        if msg.protocol_options or msg.minor_version > 0:
+            conn.write(enc.negotiate_protocol_version(0, msg.protocol_options))
+        self.params = dict(msg.params)
+        if not server.admit(conn):
+            raise TooManyConnections("sorry, too many clients already")
+        user = msg.user
+        client = HbaClient(database=msg.database, user=user, address=conn.peer_host() or None)
+        method = server.hba.method_for(client)
+        role = self.role = server.engine.role(user)
+        secret = getattr(role, "password", None) if role is not None else None
+        auth = self.exchange = Authenticator(method, user, secret, role_exists=role is not None,
+                                             connection=client)
+        conn.write(encode_requests(auth.start()))
+        if auth.done:
+            await self._authenticated()
+            return
+        conn.decoder.auth_response = auth.expected_response
+        conn.flush()
+
+    async def _password(self, data: bytes) -> None:
+        auth = self.exchange
+        if auth is None:
+            raise ProtocolViolation("unexpected password message")
+        self.conn.write(encode_requests(auth.receive(data)))
+        if not auth.done:
+            self.conn.decoder.auth_response = auth.expected_response
+            self.conn.flush()
+            return
+        await self._authenticated()
+
+    async def _authenticated(self) -> None:
+        conn = self.conn
+        server = conn.server
+        params = self.params
+        user = params["user"]
+        database = params.get("database") or user
+        self.exchange.authorize()
+        if not getattr(self.role, "login", True):
+            raise InvalidAuthorizationSpecification(f'role "{user}" is not permitted to log in')
+        if not server.engine.database_exists(database):
+            raise InvalidCatalogName(f'database "{database}" does not exist')
+        superuser = bool(getattr(self.role, "superuser", False))
+        overrides = {k: v for k, v in params.items() if k not in _NOT_GUCS and not k.startswith("_pq_.")}
+        overrides.setdefault("application_name", "")
+        overrides["session_authorization"] = user
+        overrides["is_superuser"] = "on" if superuser else "off"
+        overrides.update(server.fixed_settings)
+        try:
+            settings = Settings(overrides, superuser=superuser)
+        except PgError:
+            # Unknown or bad start-up GUCs are FATAL in PostgreSQL as well.
+            raise
+        conn.pid, conn.secret = server.register_backend(conn)
+        session = Session(server.engine, user=user, database=database, settings=settings,
+                          pid=conn.pid, secret=conn.secret, superuser=superuser)
+        session.notify_hook = server.notify
+        conn.decoder.authenticated()
+        for name, value in settings.reported():
+            conn.write(enc.parameter_status(name, value))
+        conn.write(enc.backend_key_data(conn.pid, conn.secret))
+        conn.session = session
+        conn.ready_for_query()

@@ -1,0 +1,101 @@
+"""The database engine as a session sees it: parse, plan, run, begin, and the catalog.
+
+Owns the one place where the session calls into the layers below it (planner, executor,
+catalog, txn), so that the session's own logic reads as PostgreSQL's postgres.c and the
+seams of docs/architecture/contracts.md are used in exactly one module.
+Not the construction of those layers (server.instance opens the volume and builds them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Engine:
+    """One instance's engine, shared by all its sessions."""
+
+    __slots__ = ("catalog", "txn_manager", "storage", "volume", "plan_cache", "_plan", "_run",
+                 "_context", "read_only", "parse", "parse_one")
+
+    def __init__(self, catalog: Any, txn_manager: Any, storage: Any = None, volume: Any = None,
+                 *, read_only: bool = False) -> None:
+        self.catalog = catalog
+        self.txn_manager = txn_manager
+        self.storage = storage
+        self.volume = volume
+        self.read_only = read_only
+        # Resolved on first use: the session imports this module before an engine exists.
+        self._plan: Callable[..., Any] | None = None
+        self._run: Callable[..., Any] | None = None
+        self._context: Callable[..., Any] | None = None
+        self.plan_cache: Any = None
+        # Imported here, not at module level: the session package must import even while a
+        # lower layer is broken, so that start-up and SET/SHOW keep working and the error
+        # surfaces as XX000 on the statement that needs the planner.
+        from pgaurora.planner.parse import parse, parse_one
+        from pgaurora.planner.plancache import PlanCache
+        self.parse: Callable[[str], list[Any]] = parse
+        self.parse_one: Callable[[str], Any] = parse_one
+        self.plan_cache = PlanCache()
+
+    def _resolve(self) -> None:
+        from pgaurora.executor.context import ExecContext
+        from pgaurora.executor.run import run
+        from pgaurora.planner import plan
+
+        self._plan = plan
+        self._run = run
+        self._context = ExecContext
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def plan(self, stmt: Any, param_types: tuple[int, ...] = (), txn: Any = None) -> Any:
+        """planner.plan; `txn` lets a statement see its own transaction's uncommitted DDL."""
+        if self._plan is None:
+            self._resolve()
+        assert self._plan is not None
+        return self._plan(stmt, self.catalog, param_types, txn=txn)
+
+    async def run(self, plan: Any, params: tuple[Any, ...], ctx: Any) -> Any:
+        """An executor cursor: `await cursor.fetch(n)`, `cursor.tag` once exhausted."""
+        if self._run is None:
+            self._resolve()
+        assert self._run is not None
+        return await self._run(plan, params, ctx)
+
+    def context(self, *, txn: Any, settings: Any, notice: Callable[..., None], session: Any,
+                transaction_start: Any, is_canceled: Callable[[], bool]) -> Any:
+        """The executor.ExecContext for one statement."""
+        if self._context is None:
+            self._resolve()
+        assert self._context is not None
+        return self._context(
+            txn=txn, storage=self.storage, catalog=self.catalog, settings=settings, notice=notice,
+            transaction_start=transaction_start, is_canceled=is_canceled, user=session.user,
+            session_user=session.user, database=session.database,
+            format_context=settings.format_context(), backend_pid=session.pid, extra={"session": session})
+
+    @property
+    def catalog_version(self) -> int:
+        return int(getattr(self.catalog, "version", 0))
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def begin(self, isolation: str, read_only: bool, deferrable: bool, *, owner: Any = None,
+              pid: int = 0) -> Any:
+        return self.txn_manager.begin(isolation, read_only or self.read_only, owner=owner, pid=pid,
+                                      deferrable=deferrable)
+
+    # -- roles and databases (start-up) -------------------------------------------------------
+
+    def role(self, name: str) -> Any:
+        """The catalog's Role (superuser, login, SCRAM verifier) or None."""
+        return self.catalog.get_role(name)
+
+    def database_exists(self, name: str) -> bool:
+        return name in self.catalog.current().databases
+
+    async def sync_catalog(self) -> None:
+        """Before each statement: make other transactions' committed DDL visible."""
+        await self.catalog.sync()

@@ -1,0 +1,245 @@
+"""The writer's transaction table: xid assignment, status, snapshots, waits and lock tables.
+
+Owns the in-memory set of running transactions (top-level xids and their subxids), xid status
+(running here, else the clog bits: COMMITTED, or aborted — an xid below the persisted limit that
+never committed is aborted by definition after a crash), taking snapshots, the vacuum horizon,
+and the wait-for graph shared by row locks, xid waits and advisory locks.
+Not the per-transaction state machine (txn.transaction) or the clog layout (txn.clog).
+
+    begin() ─► Transaction ── first write: assign_xid() ─► active[xid] = txn
+                    │
+          commit(): clog bits COMMITTED (one MTR) ─► wait VDL >= lsn ─► leave active, wake waiters
+          abort():  clog bits ABORTED (one MTR, no wait)           ─► leave active, wake waiters
+
+A committing transaction stays in the active table until its commit record is durable, so no
+snapshot sees its changes before the client could have been told COMMIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+
+from pgaurora.access.txnview import XidStatus
+from pgaurora.errors import FeatureNotSupported
+from pgaurora.pagecache import FIRST_NORMAL_XID, PageCache
+from pgaurora.txn.clog import Clog
+from pgaurora.txn.locks import EXCLUSIVE, SHARE, UPDATE, LockTable, WaitGraph
+from pgaurora.txn.snapshot import Snapshot
+from pgaurora.txn.ssi import SerializableTracker
+from pgaurora.txn.transaction import ISOLATION_LEVELS, Transaction
+
+_IN_PROGRESS = XidStatus.IN_PROGRESS
+_COMMITTED = XidStatus.COMMITTED
+_ABORTED = XidStatus.ABORTED
+_STATUS_CACHE_LIMIT = 1 << 20
+
+
+class TransactionManager:
+    """Transactions of the writer instance."""
+
+    def __init__(self, pagecache: PageCache) -> None:
+        self.cache = pagecache
+        self.clog = Clog(pagecache)
+        self.active: dict[int, Transaction] = {}  # xid (top-level or subxid) -> its transaction
+        self.live: set[Transaction] = set()  # every transaction not yet ended
+        self.completions = 0  # bumped whenever an xid leaves the in-progress state
+        self.graph = WaitGraph()
+        self.row_locks = LockTable(self.graph)
+        self.advisory = LockTable(self.graph)
+        self._session_advisory: dict[Hashable, list[tuple[Hashable, bool]]] = {}
+        self._xid_done: dict[int, asyncio.Future[object]] = {}
+        self._status_cache: dict[int, XidStatus] = {}
+        self._snapshot_data: tuple[int, int, frozenset[int]] | None = None
+        self.ssi = SerializableTracker()
+        self.horizon_floor: int | None = None  # replicas' oldest xmin, fed back for vacuum
+        self._opened = False
+
+    async def open(self) -> TransactionManager:
+        """Reads the control page and the clog (creating them on a new volume); idempotent."""
+        if not self._opened:
+            await self.cache.open()
+            await self.clog.open()
+            self._opened = True
+        return self
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    def begin(
+        self,
+        isolation: str = "read committed",
+        read_only: bool = False,
+        *,
+        owner: Hashable | None = None,
+        pid: int = 0,
+        deferrable: bool = False,
+    ) -> Transaction:
+        level = isolation.lower()
+        if level == "read uncommitted":
+            level = "read committed"  # as in PostgreSQL
+        if level not in ISOLATION_LEVELS:
+            raise FeatureNotSupported(f'unrecognized isolation level "{isolation}"')
+        txn = Transaction(self, level, read_only, owner, pid)
+        self.live.add(txn)
+        return txn
+
+    def _new_xid(self, txn: Transaction) -> int:
+        xid = self.cache.control.allocate_xid()
+        self.clog.ensure(xid)
+        self.active[xid] = txn
+        self._snapshot_data = None
+        return xid
+
+    def _complete(self, xids: list[int], status: XidStatus) -> None:
+        """Moves `xids` out of the in-progress state and wakes whoever waits for them."""
+        active = self.active
+        cache = self._status_cache
+        if len(cache) > _STATUS_CACHE_LIMIT:
+            cache.clear()
+        for xid in xids:
+            active.pop(xid, None)
+            cache[xid] = status
+            fut = self._xid_done.pop(xid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(status)
+        self.completions += 1
+        self._snapshot_data = None
+
+    def _end(self, txn: Transaction) -> None:
+        self.live.discard(txn)
+        if txn.ssi_commit_seq is None:
+            self.ssi.leave(txn)  # aborted: its reads and writes no longer matter
+        if txn._row_locks:
+            self.row_locks.release_all(txn.owner, txn._row_locks)
+        for key, shared in txn._advisory:
+            self.advisory.release(key, txn.owner, SHARE if shared else EXCLUSIVE)
+
+    # -- status and snapshots ----------------------------------------------------------------------
+
+    def status(self, xid: int) -> XidStatus:
+        if xid in self.active:
+            return _IN_PROGRESS
+        status = self._status_cache.get(xid)
+        if status is not None:
+            return status
+        if xid < FIRST_NORMAL_XID:
+            return _COMMITTED  # bootstrap and frozen xids
+        bits = self.clog.get(xid)
+        if bits == _COMMITTED or bits == _ABORTED:
+            self._status_cache[xid] = bits
+            return bits
+        # Not running here and no outcome in clog: lost in a crash, so aborted by definition. (Not
+        # cached: a reader instance following the log may still see its commit arrive.)
+        return _ABORTED
+
+    def snapshot_data(self) -> tuple[int, int, frozenset[int]]:
+        """(xmin, xmax, xip) of the running transactions now."""
+        data = self._snapshot_data
+        if data is None:
+            xmax = self.cache.control.next_xid
+            xip = frozenset(self.active)
+            xmin = min(xip) if xip else xmax
+            data = self._snapshot_data = (xmin, xmax, xip)
+        return data
+
+    def take_snapshot(self, txn: Transaction) -> Snapshot:
+        xmin, xmax, xip = self.snapshot_data()
+        return Snapshot(xmin, xmax, xip, txn.own, txn.command_id, self.status)
+
+    def oldest_xmin(self) -> int:
+        """No snapshot of any running transaction (or replica) can see a tuple deleted below this."""
+        horizon = self.cache.control.next_xid
+        if self.active:
+            horizon = min(horizon, min(self.active))
+        for txn in self.live:
+            if txn.snapshot_xmin is not None and txn.snapshot_xmin < horizon:
+                horizon = txn.snapshot_xmin
+        if self.horizon_floor is not None:
+            horizon = min(horizon, self.horizon_floor)
+        return horizon
+
+    # -- waits -------------------------------------------------------------------------------------
+
+    async def wait_for_xid(self, txn: Transaction, xid: int) -> None:
+        """Waits until `xid` commits or aborts (40P01 on a deadlock, 55P03 after lock_timeout)."""
+        holder = self.active.get(xid)
+        if holder is None or holder is txn:
+            return
+        fut = self._xid_done.get(xid)
+        if fut is None:
+            fut = self._xid_done[xid] = asyncio.get_running_loop().create_future()
+        await self.graph.wait(txn.owner, [holder.owner], fut, txn.lock_timeout, f"ShareLock on transaction {xid}")
+
+    async def lock_row(
+        self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE, wait: str = "block"
+    ) -> bool:
+        """Takes a row lock on (relation, page, slot) until the end of `txn`.
+
+        `mode` is txn.locks.KEY_SHARE, SHARE, NO_KEY_UPDATE or UPDATE (PostgreSQL's conflict table).
+        """
+        already = self.row_locks.holds(key, txn.owner)
+        got = await self.row_locks.acquire(
+            key, txn.owner, txn.owner, mode, wait=wait, timeout_ms=txn.lock_timeout, what="lock on row"
+        )
+        if got and not already:
+            txn._row_locks.append(key)
+        return got
+
+    async def wait_row_unlocked(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> None:
+        """Waits until no other transaction holds a row lock on `key` that conflicts with `mode`
+        (the strength of the UPDATE or DELETE about to change the row)."""
+        table = self.row_locks
+        for _ in range(1_000_000):
+            lock = table.locks.get(key)
+            if lock is None:
+                return
+            blockers = lock.conflicts(txn.owner, mode)
+            if not blockers:
+                return
+            await self.graph.wait(txn.owner, blockers, lock.waiter_future(), txn.lock_timeout, "lock on row")
+
+    # -- advisory locks ----------------------------------------------------------------------------
+
+    async def advisory_lock(
+        self,
+        owner: Hashable,
+        key: Hashable,
+        *,
+        shared: bool = False,
+        txn: Transaction | None = None,
+        wait: str = "block",
+        timeout_ms: int = 0,
+    ) -> bool:
+        """pg_advisory_lock & co: session-level when `txn` is None, else until `txn` ends.
+
+        wait='block' waits (deadlock-checked), 'skip' returns False when taken (pg_try_*).
+        """
+        if txn is not None:
+            timeout_ms = timeout_ms or txn.lock_timeout
+        mode = SHARE if shared else EXCLUSIVE
+        got = await self.advisory.acquire(
+            ("advisory", key), owner, owner, mode, wait=wait, timeout_ms=timeout_ms, what="advisory lock"
+        )
+        if got:
+            if txn is not None:
+                txn._advisory.append((("advisory", key), shared))
+            else:
+                self._session_advisory.setdefault(owner, []).append((key, shared))
+        return got
+
+    def advisory_unlock(self, owner: Hashable, key: Hashable, *, shared: bool = False) -> bool:
+        """pg_advisory_unlock: releases one session-level hold; False if none was held."""
+        holds = self._session_advisory.get(owner, [])
+        try:
+            holds.remove((key, shared))
+        except ValueError:
+            return False
+        return self.advisory.release(("advisory", key), owner, SHARE if shared else EXCLUSIVE)
+
+    def advisory_unlock_all(self, owner: Hashable) -> None:
+        """pg_advisory_unlock_all (and session end)."""
+        for key, shared in self._session_advisory.pop(owner, []):
+            self.advisory.release(("advisory", key), owner, SHARE if shared else EXCLUSIVE)
+
+    def advisory_held(self, owner: Hashable) -> list[tuple[Hashable, bool]]:
+        return list(self._session_advisory.get(owner, []))

@@ -1,0 +1,235 @@
+"""Message bodies: the bytes after the type byte and length, parsed as PostgreSQL parses them.
+
+Owns one function per regular-phase message type, (buffer, body start, body end) -> message,
+with pqformat.c's checks and messages: "insufficient data left in message", "invalid string
+in message", "invalid message format" (bytes left over), "no data left in message", and
+UTF-8 verification of every string (22021 "invalid byte sequence for encoding ..."). All of
+these are ERRORs for the one message (ProtocolViolationError), never FATAL.
+Not framing or phases (wire.decoder), not start-up packets (wire.startup).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Final
+
+from pgaurora.errors import CharacterNotInRepertoire, ProtocolViolationError
+from pgaurora.wire import messages as m
+
+_INT32: Final = struct.Struct("!i")
+_UINT16: Final = struct.Struct("!H")
+_INT16: Final = struct.Struct("!h")
+
+_INSUFFICIENT: Final = "insufficient data left in message"
+
+
+def invalid_utf8(data: bytes, start: int) -> CharacterNotInRepertoire:
+    """PostgreSQL's error for a bad UTF-8 sequence starting at data[start] (mbutils.c)."""
+    first = data[start]
+    if first & 0x80 == 0:
+        width = 1
+    elif first & 0xE0 == 0xC0:
+        width = 2
+    elif first & 0xF0 == 0xE0:
+        width = 3
+    elif first & 0xF8 == 0xF0:
+        width = 4
+    else:
+        width = 1
+    shown = " ".join(f"0x{b:02x}" for b in data[start : start + width])
+    return CharacterNotInRepertoire(f'invalid byte sequence for encoding "UTF8": {shown}')
+
+
+def decode_text(data: bytes) -> str:
+    """Client text -> str, verified as PostgreSQL verifies UTF-8 (NUL bytes are invalid too)."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as exc:
+        raise invalid_utf8(data, exc.start) from None
+    if "\0" in text:
+        raise invalid_utf8(data, data.index(0))
+    return text
+
+
+def _string(buf: bytes, pos: int, end: int) -> tuple[str, int]:
+    """A NUL-terminated string at buf[pos:end] and the offset after its NUL."""
+    nul = buf.find(b"\0", pos, end)
+    if nul < 0:
+        raise ProtocolViolationError("invalid string in message")
+    try:
+        return buf[pos:nul].decode(), nul + 1
+    except UnicodeDecodeError as exc:
+        raise invalid_utf8(buf[pos:nul], exc.start) from None
+
+
+def _count(buf: bytes, pos: int, end: int) -> int:
+    if pos + 2 > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    return int(_UINT16.unpack_from(buf, pos)[0])
+
+
+def _int16s(buf: bytes, pos: int, end: int, count: int) -> tuple[int, ...]:
+    if pos + 2 * count > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    return struct.unpack_from(f"!{count}h", buf, pos) if count else ()
+
+
+def _values(buf: bytes, pos: int, end: int, count: int) -> tuple[tuple[bytes | None, ...], int]:
+    """`count` length-prefixed values (length -1 = NULL)."""
+    values: list[bytes | None] = []
+    append = values.append
+    unpack = _INT32.unpack_from
+    for _ in range(count):
+        if pos + 4 > end:
+            raise ProtocolViolationError(_INSUFFICIENT)
+        length = unpack(buf, pos)[0]
+        pos += 4
+        if length == -1:
+            append(None)
+            continue
+        if length < 0 or pos + length > end:
+            raise ProtocolViolationError(_INSUFFICIENT)
+        append(buf[pos : pos + length])
+        pos += length
+    return tuple(values), pos
+
+
+def _end(pos: int, end: int) -> None:
+    if pos != end:
+        raise ProtocolViolationError("invalid message format")
+
+
+# --- one function per message type: (buffer, body start, body end) -> message -----------------
+
+
+def _query(buf: bytes, pos: int, end: int) -> m.Query:
+    sql, pos = _string(buf, pos, end)
+    _end(pos, end)
+    return m.Query(sql)
+
+
+def _parse(buf: bytes, pos: int, end: int) -> m.Parse:
+    name, pos = _string(buf, pos, end)
+    query, pos = _string(buf, pos, end)
+    count = _count(buf, pos, end)
+    pos += 2
+    if pos + 4 * count > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    oids = struct.unpack_from(f"!{count}I", buf, pos) if count else ()
+    _end(pos + 4 * count, end)
+    return m.Parse(name, query, oids)
+
+
+def _bind(buf: bytes, pos: int, end: int) -> m.Bind:
+    portal, pos = _string(buf, pos, end)
+    statement, pos = _string(buf, pos, end)
+    format_count = _count(buf, pos, end)
+    param_formats = _int16s(buf, pos + 2, end, format_count)
+    pos += 2 + 2 * format_count
+    param_count = _count(buf, pos, end)
+    if format_count > 1 and format_count != param_count:
+        raise ProtocolViolationError(
+            f"bind message has {format_count} parameter formats but {param_count} parameters"
+        )
+    params, pos = _values(buf, pos + 2, end, param_count)
+    result_count = _count(buf, pos, end)
+    result_formats = _int16s(buf, pos + 2, end, result_count)
+    _end(pos + 2 + 2 * result_count, end)
+    return m.Bind(portal, statement, param_formats, params, result_formats)
+
+
+def _kind(buf: bytes, pos: int, end: int) -> tuple[int, str, int]:
+    if pos >= end:
+        raise ProtocolViolationError("no data left in message")
+    kind = buf[pos]
+    name, pos = _string(buf, pos + 1, end)
+    _end(pos, end)
+    return kind, name, pos
+
+
+def _describe(buf: bytes, pos: int, end: int) -> m.Describe:
+    kind, name, pos = _kind(buf, pos, end)
+    if kind not in b"SP":
+        raise ProtocolViolationError(f"invalid DESCRIBE message subtype {kind}")
+    return m.Describe(chr(kind), name)
+
+
+def _close(buf: bytes, pos: int, end: int) -> m.Close:
+    kind, name, pos = _kind(buf, pos, end)
+    if kind not in b"SP":
+        raise ProtocolViolationError(f"invalid CLOSE message subtype {kind}")
+    return m.Close(chr(kind), name)
+
+
+def _execute(buf: bytes, pos: int, end: int) -> m.Execute:
+    portal, pos = _string(buf, pos, end)
+    if pos + 4 > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    _end(pos + 4, end)
+    return m.Execute(portal, _INT32.unpack_from(buf, pos)[0])
+
+
+def _sync(buf: bytes, pos: int, end: int) -> m.Sync:
+    _end(pos, end)
+    return m.SYNC
+
+
+def _flush(buf: bytes, pos: int, end: int) -> m.Flush:
+    _end(pos, end)
+    return m.FLUSH
+
+
+def _terminate(buf: bytes, pos: int, end: int) -> m.Terminate:
+    return m.TERMINATE  # postgres.c does not check a Terminate's body
+
+
+def _copy_data(buf: bytes, pos: int, end: int) -> m.CopyData:
+    return m.CopyData(buf[pos:end])
+
+
+def _copy_done(buf: bytes, pos: int, end: int) -> m.CopyDone:
+    return m.COPY_DONE
+
+
+def _copy_fail(buf: bytes, pos: int, end: int) -> m.CopyFail:
+    return m.CopyFail(_string(buf, pos, end)[0])
+
+
+def _password(buf: bytes, pos: int, end: int) -> m.PasswordMessage:
+    return m.PasswordMessage(buf[pos:end])
+
+
+def _function_call(buf: bytes, pos: int, end: int) -> m.FunctionCall:
+    if pos + 4 > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    oid = _INT32.unpack_from(buf, pos)[0] & 0xFFFFFFFF
+    format_count = _count(buf, pos + 4, end)
+    arg_formats = _int16s(buf, pos + 6, end, format_count)
+    pos += 6 + 2 * format_count
+    arg_count = _count(buf, pos, end)
+    args, pos = _values(buf, pos + 2, end, arg_count)
+    if pos + 2 > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    result_format = _INT16.unpack_from(buf, pos)[0]
+    _end(pos + 2, end)
+    return m.FunctionCall(oid, arg_formats, args, result_format)
+
+
+BODY_DECODERS: Final[dict[int, Callable[[bytes, int, int], m.FrontendMessage]]] = {
+    ord("Q"): _query,
+    ord("P"): _parse,
+    ord("B"): _bind,
+    ord("D"): _describe,
+    ord("E"): _execute,
+    ord("C"): _close,
+    ord("S"): _sync,
+    ord("H"): _flush,
+    ord("X"): _terminate,
+    ord("d"): _copy_data,
+    ord("c"): _copy_done,
+    ord("f"): _copy_fail,
+    ord("p"): _password,
+    ord("F"): _function_call,
+}
+

@@ -1,0 +1,244 @@
+"""FrontendDecoder: bytes from a client in, frontend messages out (sans-I/O).
+
+Owns framing (start-up packets without a type byte, then type byte + int32 length), the
+checks PostgreSQL makes while framing (length limits, type bytes allowed in the current
+phase) and the connection phase (wire.protocol). Not the message bodies (wire.bodies,
+wire.startup), not what the messages mean (session), not sockets (server).
+
+    decoder.receive_data(chunk)
+    while (msg := decoder.next_event()) is not NEED_DATA:
+        ...                         # a PgError from next_event: send ErrorResponse; if it is
+                                    # a FatalError, close; otherwise keep calling next_event
+
+Errors follow PostgreSQL: a bad length or type byte is FATAL (ProtocolViolation) and the
+decoder stops; a bad body is an ERROR for that message only: the message is consumed, and
+when it belongs to the extended protocol the decoder skips everything up to the next Sync,
+as postgres.c does.
+
+Speed: the buffer is an immutable `bytes` read with offsets, so a chunk holding
+Bind/Execute/Sync is decoded without copying it; a message larger than the bytes at hand is
+gathered as a list of chunks and joined once; the current phase's table (type byte ->
+action, length limit) is one dict lookup per message.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+from pgaurora.errors import PgError, ProtocolViolation, ProtocolViolationError
+from pgaurora.wire import messages as m
+from pgaurora.wire.bodies import BODY_DECODERS, decode_text, invalid_utf8
+from pgaurora.wire.protocol import EXTENDED_TYPES, PHASE_TABLES, Action, Phase, reject_message
+from pgaurora.wire.startup import packet_length, startup_packet
+
+__all__ = ["FrontendDecoder", "decode_text", "invalid_utf8"]
+
+_INT32: Final = struct.Struct("!i")
+_CHUNKED_ABOVE: Final = 65536  # a message larger than this is gathered as a list of chunks
+_DECODE: Final = Action.DECODE
+_IGNORE: Final = Action.IGNORE
+_SYNC: Final = ord("S")
+_EXECUTE: Final = ord("E")
+_QUERY: Final = ord("Q")
+
+
+class FrontendDecoder:
+    """Frames and decodes one client connection's byte stream; see the module docstring.
+
+    The server drives the phases the decoder cannot see by itself: `authenticated()` once the
+    client is in, `start_copy_in()` after sending CopyInResponse, `error_occurred()` after
+    answering a message with an ErrorResponse (so that an extended-query error skips to Sync).
+    """
+
+    __slots__ = (
+        "_buf", "_pos", "_chunks", "_chunks_len", "_need", "_phase", "_table", "auth_response",
+        "_last_type", "_copy_from_extended", "_pending_fatal", "_ssl_done", "_gss_done",
+    )
+
+    def __init__(self, phase: Phase = Phase.STARTUP) -> None:
+        self._buf = b""
+        self._pos = 0
+        self._chunks: list[bytes] = []
+        self._chunks_len = 0
+        self._need = 0  # bytes the message at _pos needs in all (0 = unknown)
+        self._phase = phase
+        self._table = PHASE_TABLES[phase]
+        self.auth_response = "password"  # "password" or "SASL": named in a wrong-type error
+        self._last_type = 0
+        self._copy_from_extended = False
+        self._pending_fatal: ProtocolViolation | None = None
+        self._ssl_done = False
+        self._gss_done = False
+
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    def _enter(self, phase: Phase) -> None:
+        self._phase = phase
+        self._table = PHASE_TABLES[phase]
+
+    # --- input -------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Append bytes read from the client."""
+        if not data:
+            return
+        if self._chunks:
+            self._chunks.append(bytes(data))
+            self._chunks_len += len(data)
+            if self._chunks_len >= self._need:
+                self._buf = b"".join(self._chunks)
+                self._pos = 0
+                self._chunks = []
+                self._chunks_len = 0
+            return
+        rest = len(self._buf) - self._pos
+        if rest == 0:
+            self._buf = bytes(data)
+            self._pos = 0
+        elif self._need > rest + len(data) and self._need > _CHUNKED_ABOVE:
+            self._chunks = [self._buf[self._pos :], bytes(data)]
+            self._chunks_len = rest + len(data)
+            self._buf = b""
+            self._pos = 0
+        else:
+            self._buf = self._buf[self._pos :] + data
+            self._pos = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet returned as messages (e.g. data sent after SSLRequest)."""
+        return len(self._buf) - self._pos + self._chunks_len
+
+    # --- phases the server drives ------------------------------------------------------------
+
+    def authenticated(self) -> None:
+        """Authentication succeeded: regular messages from now on."""
+        if self._phase is Phase.AUTHENTICATING:
+            self._enter(Phase.READY)
+
+    def start_copy_in(self) -> None:
+        """The server sent CopyInResponse: read CopyData/CopyDone/CopyFail."""
+        self._copy_from_extended = self._last_type == _EXECUTE
+        self._enter(Phase.COPY_IN)
+
+    def error_occurred(self) -> None:
+        """The server answered the last message with an ErrorResponse (severity ERROR)."""
+        if self._phase is Phase.COPY_IN:
+            self._leave_copy()
+        elif self._phase is Phase.READY and self._last_type in EXTENDED_TYPES:
+            self._enter(Phase.SKIP_TILL_SYNC)
+
+    def close(self) -> None:
+        self._enter(Phase.CLOSED)
+
+    def _leave_copy(self) -> None:
+        self._enter(Phase.SKIP_TILL_SYNC if self._copy_from_extended else Phase.READY)
+
+    # --- output ------------------------------------------------------------------------------
+
+    def next_event(self) -> m.FrontendMessage | m._NeedData:
+        """The next complete message, or NEED_DATA. Raises PgError for bad input."""
+        if self._pending_fatal is not None:
+            fatal, self._pending_fatal = self._pending_fatal, None
+            self._enter(Phase.CLOSED)
+            raise fatal
+        if self._chunks:
+            return m.NEED_DATA
+        table = self._table
+        if not table:  # STARTUP and CLOSED have no typed messages
+            if self._phase is Phase.STARTUP:
+                return self._startup_packet()
+            return m.NEED_DATA
+        buf = self._buf
+        size = len(buf)
+        while True:
+            pos = self._pos
+            if pos >= size:
+                self._need = 0
+                return m.NEED_DATA
+            type_byte = buf[pos]
+            entry = table.get(type_byte)
+            if entry is None:
+                return self._reject(type_byte)
+            if size - pos < 5:
+                self._need = 5
+                return m.NEED_DATA
+            length = _INT32.unpack_from(buf, pos + 1)[0]
+            if length < 4 or length > entry[1]:
+                self._enter(Phase.CLOSED)
+                raise ProtocolViolation("invalid message length")
+            end = pos + 1 + length
+            if end > size:
+                self._need = length + 1
+                return m.NEED_DATA
+            self._pos = end
+            if entry[0] is _IGNORE:
+                continue
+            try:
+                message = BODY_DECODERS[type_byte](buf, pos + 5, end)
+            except PgError:
+                self._body_error(type_byte)
+                raise
+            after = entry[2]
+            if after is None:
+                self._last_type = type_byte
+                return message
+            if self._phase is Phase.COPY_IN:  # CopyDone or CopyFail end the COPY
+                # an error reported for the COPY now counts as one for the message that began it
+                self._last_type = _EXECUTE if self._copy_from_extended else _QUERY
+            else:
+                self._last_type = type_byte
+            self._enter(after)
+            return message
+
+    def _body_error(self, type_byte: int) -> None:
+        if self._phase is Phase.COPY_IN:
+            self._leave_copy()
+            return
+        self._last_type = type_byte
+        if type_byte == _SYNC:  # a Sync ends skipping even when its own body is bad
+            self._enter(Phase.READY)
+        elif self._phase is Phase.READY and type_byte in EXTENDED_TYPES:
+            self._enter(Phase.SKIP_TILL_SYNC)
+
+    def _reject(self, type_byte: int) -> m._NeedData:
+        text = reject_message(self._phase, type_byte, self.auth_response)
+        if self._phase is Phase.COPY_IN:
+            # copyfromparse.c raises ERROR before reading the body; postgres.c then finds the
+            # stream out of step and ends the connection.
+            self._leave_copy()
+            self._pending_fatal = ProtocolViolation(
+                "terminating connection because protocol synchronization was lost"
+            )
+            raise ProtocolViolationError(text)
+        self._enter(Phase.CLOSED)
+        raise ProtocolViolation(text)
+
+    def _startup_packet(self) -> m.FrontendMessage | m._NeedData:
+        buf, pos = self._buf, self._pos
+        if len(buf) - pos < 4:
+            self._need = 4
+            return m.NEED_DATA
+        try:
+            length = packet_length(buf, pos)
+            if len(buf) - pos < length:
+                self._need = length
+                return m.NEED_DATA
+            self._pos = pos + length
+            self._need = 0
+            message = startup_packet(buf[pos : pos + length], self._ssl_done, self._gss_done)
+        except PgError:
+            self._enter(Phase.CLOSED)
+            raise
+        if message is m.SSL_REQUEST:
+            self._ssl_done = True
+        elif message is m.GSSENC_REQUEST:
+            self._gss_done = True
+        elif isinstance(message, m.CancelRequest):
+            self._enter(Phase.CLOSED)
+        else:
+            self._enter(Phase.AUTHENTICATING)
+        return message

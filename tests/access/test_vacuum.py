@@ -1,0 +1,84 @@
+"""Vacuum: dead versions and their index entries go; versions an open snapshot needs stay."""
+
+from __future__ import annotations
+
+
+async def visible_rows(heap, txn):
+    out = []
+    async for batch in heap.scan(txn, txn.snapshot()):
+        out.extend(r for _, r in batch)
+    return sorted(out)
+
+
+async def test_vacuum_removes_dead_versions_and_index_entries(engine):
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    index = storage.btree(await storage.create_btree(1))
+    t = txns.begin()
+    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(400)])
+    for i, tid in enumerate(tids):
+        await index.insert((i,), tid)
+    await t.commit()
+    old_reader = txns.begin("repeatable read")
+    old_reader.snapshot()
+    t = txns.begin()
+    snap = t.snapshot()
+    for i, tid in enumerate(tids):
+        new = await heap.update(t, snap, tid, (i, "y" * 50))
+        await index.insert((i,), new)
+    await t.commit()
+    # the open REPEATABLE READ snapshot still needs the old versions
+    result = await storage.vacuum(heap.rel_id, [index.rel_id])
+    assert result.removed_tuples == 0
+    assert len(await visible_rows(heap, old_reader)) == 400
+    await old_reader.commit()
+    pages_before = await heap.count_pages()
+    result = await storage.vacuum(heap.rel_id, [index.rel_id])
+    assert result.removed_tuples == 400 and result.removed_index_entries == 400
+    assert len(await index.entries()) == 400
+    reader = txns.begin()
+    assert [r[1][0] for r in await visible_rows(heap, reader)] == ["y"] * 400
+    # freed space is reused by later inserts
+    t = txns.begin()
+    await heap.insert_many(t, [(i, "z" * 50) for i in range(300)])
+    await t.commit()
+    assert await heap.count_pages() <= pages_before + 1
+
+
+async def test_vacuum_removes_aborted_inserts(engine):
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    t = txns.begin()
+    await heap.insert_many(t, [(i,) for i in range(50)])
+    await t.abort()
+    result = await storage.vacuum(heap.rel_id)
+    assert result.removed_tuples == 50 and result.kept_tuples == 0
+
+
+async def test_hot_row_updates_stay_bounded_without_vacuum(engine):
+    """pgbench's branches table: one row updated over and over, each time with a new index entry."""
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    index = storage.btree(await storage.create_btree(1))
+    t = txns.begin()
+    (tid,) = await heap.insert_many(t, [(1, 0)])
+    await index.insert((1,), tid)
+    await t.commit()
+    for i in range(1, 1001):
+        t = txns.begin()
+        snap = t.snapshot()
+        (tid,) = [x for x in await index.lookup((1,)) if await heap.fetch(t, snap, x) is not None]
+        tid = await heap.update(t, snap, tid, (1, i))
+        await index.insert((1,), tid)
+        await t.commit()
+    assert await heap.count_pages() <= 3
+    assert len(await index.lookup((1,))) < 100
+    r = txns.begin()
+    assert [row for _, row in await visible_rows_pairs(heap, r)] == [(1, 1000)]
+
+
+async def visible_rows_pairs(heap, txn):
+    out = []
+    async for batch in heap.scan(txn, txn.snapshot()):
+        out.extend(batch)
+    return out

@@ -1,0 +1,113 @@
+"""The log client over six in-process storage nodes (real clock, short timeouts)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pgaurora.errors import StorageUnavailable
+from pgaurora.logstore import Page, RedoOp, Volume
+from pgaurora.logstore import page as p
+
+
+def items(image: bytes | None) -> list[bytes] | None:
+    return None if image is None else Page.from_bytes(image).items
+
+
+async def test_commit_read_and_reopen(cluster) -> None:
+    volume = await Volume.open(cluster.config(), cluster.transport)
+    assert volume.epoch == 1 and volume.vdl == 0
+    lsn = volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1)), (1, RedoOp.APPEND, b"a"), (40, RedoOp.INIT, p.encode_init(2))], 7)
+    await volume.wait_durable(lsn)
+    assert volume.vdl == lsn and len(volume.tracker.groups) == 3  # page 40 is in group 2
+    assert items(await volume.read_page(1)) == [b"a"]
+    assert items(await volume.read_page(40)) == []
+    assert await volume.read_page(2) is None
+    assert await volume.read_page(1000) is None
+    await volume.close()
+    again = await Volume.open(cluster.config(), cluster.transport)
+    assert again.epoch == 2 and again.vdl == lsn and again.next_lsn > lsn
+    assert items(await again.read_page(1)) == [b"a"]
+    assert items(await again.read_page(1, lsn - 2)) == []
+    await again.close()
+
+
+async def test_concurrent_commits_share_batches(cluster) -> None:
+    volume = await Volume.open(cluster.config(), cluster.transport)
+    await volume.wait_durable(volume.append_mtr([(3, RedoOp.INIT, p.encode_init(1))]))
+    before = cluster.transport.bytes_sent
+
+    async def commit(i: int) -> int:
+        lsn = volume.append_mtr([(3, RedoOp.SET if i else RedoOp.APPEND, p.encode_set(0, b"%d" % i) if i else b"0")])
+        await volume.wait_durable(lsn)
+        return lsn
+
+    await commit(0)
+    lsns = await asyncio.gather(*(commit(i) for i in range(1, 200)))
+    assert volume.vdl >= max(lsns)
+    # 199 commits in far fewer than 199 x 6 messages: boxcars.
+    assert cluster.transport.bytes_sent - before < 199 * 6 * 200
+    assert items(await volume.read_page(3)) == [b"%d" % (max(range(1, 200), key=lambda i: lsns[i - 1]))]
+    await volume.close()
+
+
+async def test_two_nodes_down_writes_go_on_three_down_they_fail(cluster) -> None:
+    volume = await Volume.open(cluster.config(write_timeout=0.5), cluster.transport)
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1))]))
+    await cluster.stop_node("node0")
+    await cluster.stop_node("node2")
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"two down")]))
+    await cluster.stop_node("node4")
+    lsn = volume.append_mtr([(1, RedoOp.APPEND, b"three down")])
+    with pytest.raises(StorageUnavailable) as info:
+        await volume.wait_durable(lsn)
+    assert info.value.sqlstate == "58000" and "fewer than 4 of 6" in info.value.message
+    assert items(await volume.read_page(1)) == [b"two down"]  # reads still work
+    cluster.start_node("node4")
+    await volume.wait_durable(lsn)  # the record was kept and goes through once a quorum is back
+    assert items(await volume.read_page(1)) == [b"two down", b"three down"]
+    await volume.close()
+
+
+async def test_new_writer_fences_old_one(cluster) -> None:
+    old = await Volume.open(cluster.config(), cluster.transport)
+    await old.wait_durable(old.append_mtr([(1, RedoOp.INIT, p.encode_init(1))]))
+    new = await Volume.open(cluster.config(), cluster.transport)
+    assert new.epoch == old.epoch + 1
+    with pytest.raises(StorageUnavailable) as info:
+        await old.wait_durable(old.append_mtr([(1, RedoOp.APPEND, b"stale")]))
+    assert "newer writer" in info.value.message
+    await new.wait_durable(new.append_mtr([(1, RedoOp.APPEND, b"fresh")]))
+    assert items(await new.read_page(1)) == [b"fresh"]
+    await old.close()
+    await new.close()
+
+
+async def test_replace_node_repairs_group(cluster) -> None:
+    from pgaurora.logstore import NodeSpec
+
+    cluster.specs.append(NodeSpec("node6", "a"))
+    cluster.start_node("node6")
+    volume = await Volume.open(cluster.config(), cluster.transport)
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1)), (1, RedoOp.APPEND, b"x")]))
+    await cluster.stop_node("node1")
+    writes = [volume.append_mtr([(1, RedoOp.APPEND, b"w")])]
+    changed = await volume.replace_node("node1", "node6")
+    writes.append(volume.append_mtr([(1, RedoOp.APPEND, b"v")]))
+    await asyncio.gather(*(volume.wait_durable(lsn) for lsn in writes))
+    assert changed == [0] and "node6" in volume.metadata.groups[0].members
+    segment = cluster.nodes["node6"].segments[("volume", 0)]
+    assert segment.scl == volume.vdl
+    await volume.close()
+
+
+async def test_back_pressure(cluster) -> None:
+    volume = await Volume.open(cluster.config(lal=10), cluster.transport)
+    volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1))])
+    for _ in range(12):
+        volume.append_mtr([(1, RedoOp.APPEND, b"")])
+    assert volume.over_lal
+    await volume.wait_for_room()
+    assert not volume.over_lal
+    await volume.close()

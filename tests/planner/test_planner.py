@@ -1,0 +1,103 @@
+"""Parsing (statement texts, offsets, 42601 positions), parameter type inference and the plan cache."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from pgaurora.errors import PgError
+from pgaurora.executor import ExecContext, run
+from pgaurora.executor.plannodes import IndexScan, Project
+from pgaurora.planner import parse, plan
+from pgaurora.planner.plancache import PlanCache
+from tests.sql.runner import EngineSession
+
+
+def test_parse_keeps_statement_texts_and_offsets() -> None:
+    stmts = parse("SELECT 1; INSERT INTO t VALUES (2);  SELECT 'é'")
+    assert [s.node_type for s in stmts] == ["SelectStmt", "InsertStmt", "SelectStmt"]
+    assert stmts[1].text == "INSERT INTO t VALUES (2)"
+    assert stmts[2].command == "SELECT"
+
+
+@pytest.mark.parametrize(("sql", "message", "position"), [
+    ("SELEC 1", 'syntax error at or near "SELEC"', 1),
+    ("SELECT 1 +", "syntax error at end of input", 11),
+    ("SELECT 'é' FROM WHERE", 'syntax error at or near "WHERE"', 17),
+    ("SELECT 'abc", 'unterminated quoted string at or near "\'abc"', 8),
+])
+def test_syntax_errors_carry_postgres_positions(sql: str, message: str, position: int) -> None:
+    with pytest.raises(PgError) as info:
+        parse(sql)
+    assert info.value.sqlstate == "42601"
+    assert info.value.message == message
+    assert info.value.position == position
+
+
+@pytest.fixture
+async def session(tmp_path: pathlib.Path):
+    s = await EngineSession.start(tmp_path)
+    await s.query("CREATE TABLE acc (aid int PRIMARY KEY, bid int, abalance int, filler char(10))")
+    await s.query("INSERT INTO acc SELECT g, g % 3, g * 10, 'x' FROM generate_series(1, 50) g")
+    yield s
+    await s.stop()
+
+
+async def test_parameter_types_are_inferred_from_context(session: EngineSession) -> None:
+    stmt = parse("SELECT abalance FROM acc WHERE aid = $1 AND filler = $2 LIMIT $3")[0]
+    p = plan(stmt, session.catalog, (0, 0, 0))
+    assert p.param_types == (23, 1042, 20)
+    assert p.columns is not None and p.columns[0].name == "abalance" and p.columns[0].attnum == 3
+    stmt = parse("INSERT INTO acc (aid, filler) VALUES ($1, $2)")[0]
+    assert plan(stmt, session.catalog, ()).param_types == (23, 1042)
+
+
+async def test_point_select_uses_the_primary_key(session: EngineSession) -> None:
+    p = plan(parse("SELECT abalance FROM acc WHERE aid = $1")[0], session.catalog, (23,))
+    assert isinstance(p.node, Project) and isinstance(p.node.input, IndexScan)
+    assert p.node.input.index_name == "acc_pkey"
+    _, rows, tag = await session.query("SELECT abalance FROM acc WHERE aid = $1", (7,))
+    assert rows == [(70,)] and tag == "SELECT 1"
+
+
+async def test_plan_cache_binds_literals_as_parameters(session: EngineSession) -> None:
+    cache = PlanCache()
+    txn = session.engine.txns.begin()
+    results = []
+    for aid in (5, 6, 7):
+        found = cache.plan_query(f"SELECT abalance FROM acc WHERE aid = {aid}", session.catalog, txn)
+        assert found is not None
+        p, params = found
+        assert params == (aid,)
+        cursor = await run(p, params, ExecContext(txn, session.engine.storage, session.catalog))
+        results.append(await cursor.fetch(0))
+    assert results == [[(50,)], [(60,)], [(70,)]]
+    assert cache.misses == 1 and cache.hits == 2
+    # a string literal keeps PostgreSQL's unknown typing: it becomes the column's type
+    p, params = cache.plan_query("SELECT aid FROM acc WHERE filler = 'x' AND aid < 3 ORDER BY 1", session.catalog, txn)
+    assert p.param_types[0] == 1042 and params[0] == "x"
+    # ORDER BY 1 / 2 are positions, not values: different plans
+    p1, _ = cache.plan_query("SELECT aid, bid FROM acc WHERE aid < 4 ORDER BY 2, 1", session.catalog, txn)
+    p2, _ = cache.plan_query("SELECT aid, bid FROM acc WHERE aid < 4 ORDER BY 1", session.catalog, txn)
+    rows1 = await (await run(p1, (4,), ExecContext(txn, session.engine.storage, session.catalog))).fetch(0)
+    rows2 = await (await run(p2, (4,), ExecContext(txn, session.engine.storage, session.catalog))).fetch(0)
+    assert rows1 == [(3, 0), (1, 1), (2, 2)] and rows2 == [(1, 1), (2, 2), (3, 0)]
+    # a bad literal is reported with its position in the original text
+    with pytest.raises(PgError) as info:
+        cache.plan_query("SELECT aid FROM acc WHERE aid = 'zz'", session.catalog, txn) or plan(
+            parse("SELECT aid FROM acc WHERE aid = 'zz'")[0], session.catalog, ())
+    assert info.value.sqlstate == "22P02" and info.value.position == 33
+    # DDL invalidates cached plans
+    await session.query("CREATE INDEX acc_bid ON acc (bid)")
+    await session.catalog.sync()
+    p, _ = cache.plan_query("SELECT abalance FROM acc WHERE aid = 9", session.catalog, None)
+    assert p.catalog_version == session.catalog.current().version
+    await txn.abort()
+
+
+async def test_integer_literal_typing(session: EngineSession) -> None:
+    cache = PlanCache()
+    p, params = cache.plan_query("SELECT 1, 3000000000, 1.5, 'a'", session.catalog)
+    assert [c.type_oid for c in p.columns] == [23, 20, 1700, 25]
+    assert params[1] == 3000000000

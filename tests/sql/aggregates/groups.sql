@@ -1,0 +1,18 @@
+CREATE TABLE sales (region text, product text, amount int, price numeric);
+INSERT INTO sales VALUES ('east', 'a', 10, 1.5), ('east', 'b', 5, 2), ('west', 'a', 7, 1.5), ('west', 'a', 3, 1.5), ('north', 'c', NULL, 4);
+SELECT count(*), count(amount), sum(amount), avg(amount), min(amount), max(amount) FROM sales;
+SELECT region, sum(amount) FROM sales GROUP BY region ORDER BY region;
+SELECT region, product, count(*) FROM sales GROUP BY region, product ORDER BY 1, 2;
+SELECT region, sum(amount) AS total FROM sales GROUP BY region HAVING sum(amount) > 9 ORDER BY total;
+SELECT count(DISTINCT product), count(DISTINCT region) FROM sales;
+SELECT sum(amount) FILTER (WHERE product = 'a') AS a_total FROM sales;
+SELECT region, sum(amount * price) FROM sales GROUP BY 1 ORDER BY 2 DESC NULLS LAST;
+SELECT count(*) FROM sales WHERE false;
+SELECT sum(amount) FROM sales WHERE false;
+SELECT region FROM sales GROUP BY region ORDER BY count(*) DESC, region;
+SELECT string_agg(product, ',' ORDER BY product) FROM sales;
+SELECT bool_and(amount > 2), bool_or(amount > 9) FROM sales;
+SELECT product, region FROM sales GROUP BY product;
+SELECT DISTINCT region FROM sales ORDER BY region;
+SELECT DISTINCT ON (region) region, amount FROM sales ORDER BY region, amount DESC NULLS LAST;
+DROP TABLE sales;

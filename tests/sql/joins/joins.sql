@@ -1,0 +1,17 @@
+CREATE TABLE a (id int PRIMARY KEY, x text);
+CREATE TABLE b (id int PRIMARY KEY, a_id int, y text);
+INSERT INTO a VALUES (1, 'one'), (2, 'two'), (3, 'three');
+INSERT INTO b VALUES (10, 1, 'p'), (11, 1, 'q'), (12, 2, 'r'), (13, NULL, 's');
+SELECT a.x, b.y FROM a JOIN b ON b.a_id = a.id ORDER BY a.x, b.y;
+SELECT a.x, b.y FROM a, b WHERE a.id = b.a_id AND b.y <> 'q' ORDER BY 1, 2;
+SELECT a.x, b.y FROM a LEFT JOIN b ON b.a_id = a.id ORDER BY a.id, b.y;
+SELECT a.x, b.y FROM a RIGHT JOIN b ON b.a_id = a.id ORDER BY b.id;
+SELECT a.x, b.y FROM a FULL JOIN b ON b.a_id = a.id ORDER BY a.id, b.id;
+SELECT count(*) FROM a CROSS JOIN b;
+SELECT * FROM a JOIN b ON a.id = b.a_id WHERE a.id = 2;
+SELECT a.id, b.id FROM a JOIN b USING (id);
+SELECT x, y FROM a JOIN b ON a.id = b.a_id AND b.y = 'q';
+SELECT t1.x, t2.x FROM a t1 JOIN a t2 ON t2.id = t1.id + 1 ORDER BY t1.id;
+SELECT a.x, s.n FROM a JOIN (SELECT a_id, count(*) AS n FROM b GROUP BY a_id) s ON s.a_id = a.id ORDER BY a.x;
+SELECT id FROM a JOIN b ON a.id = b.a_id;
+DROP TABLE a, b;

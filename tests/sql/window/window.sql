@@ -1,0 +1,11 @@
+CREATE TABLE w (g text, v int);
+INSERT INTO w VALUES ('a', 1), ('a', 3), ('a', 3), ('b', 2), ('b', 5);
+SELECT g, v, row_number() OVER (PARTITION BY g ORDER BY v) FROM w ORDER BY g, v;
+SELECT g, v, rank() OVER (ORDER BY v), dense_rank() OVER (ORDER BY v) FROM w ORDER BY v, g;
+SELECT g, v, sum(v) OVER (PARTITION BY g) FROM w ORDER BY g, v;
+SELECT g, v, sum(v) OVER (ORDER BY v, g) FROM w ORDER BY v, g;
+SELECT g, v, lag(v) OVER (PARTITION BY g ORDER BY v), lead(v, 1, 0) OVER (PARTITION BY g ORDER BY v) FROM w ORDER BY g, v;
+SELECT g, v, first_value(v) OVER (PARTITION BY g ORDER BY v DESC) FROM w ORDER BY g, v;
+SELECT g, count(*) OVER () FROM w ORDER BY g LIMIT 2;
+SELECT g, v, avg(v) OVER (ORDER BY v ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM w ORDER BY v, g;
+DROP TABLE w;

@@ -1,0 +1,130 @@
+"""Fuzzing FrontendDecoder: random, truncated, mutated and garbage byte streams, in every phase,
+in random chunkings. The decoder may only return messages or NEED_DATA, or raise PgError; it
+must stop within a bounded number of steps; valid streams must decode to what was encoded."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pgaurora.errors import FatalError, PgError
+from pgaurora.wire import NEED_DATA, FrontendDecoder, Phase
+from pgaurora.wire import messages as m
+from pgaurora.wire.frontend import encode
+
+FUZZ = settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+
+names = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=12)
+values = st.one_of(st.none(), st.binary(max_size=16))
+codes = st.lists(st.sampled_from([0, 1]), max_size=3)
+
+regular_messages = st.one_of(
+    st.builds(m.Query, names),
+    st.builds(m.Parse, names, names, st.lists(st.integers(0, 2**32 - 1), max_size=3).map(tuple)),
+    st.lists(values, max_size=4).flatmap(
+        lambda params: st.builds(
+            m.Bind, names, names,
+            st.sampled_from([(), (0,), (1,), tuple([1] * len(params))]),
+            st.just(tuple(params)), codes.map(tuple),
+        )
+    ),
+    st.builds(m.Describe, st.sampled_from("SP"), names),
+    st.builds(m.Close, st.sampled_from("SP"), names),
+    st.builds(m.Execute, names, st.integers(-(2**31), 2**31 - 1)),
+    st.just(m.Sync()),
+    st.just(m.Flush()),
+    st.builds(m.FunctionCall, st.integers(0, 2**32 - 1), codes.map(tuple), st.lists(values, max_size=3).map(tuple),
+              st.sampled_from([0, 1])),
+)
+copy_messages = st.one_of(st.builds(m.CopyData, st.binary(max_size=40)), st.just(m.CopyDone()),
+                          st.builds(m.CopyFail, names))
+phases = st.sampled_from([Phase.STARTUP, Phase.AUTHENTICATING, Phase.READY, Phase.COPY_IN])
+
+
+def run(decoder: FrontendDecoder, chunks: list[bytes]) -> list[object]:
+    """Feeds the chunks; returns events, stopping at a FatalError. Bounded in steps."""
+    events: list[object] = []
+    steps = 0
+    for chunk in chunks:
+        decoder.receive_data(chunk)
+        while True:
+            steps += 1
+            assert steps < 10_000, "decoder does not stop"
+            try:
+                event = decoder.next_event()
+            except FatalError as err:
+                events.append(err)
+                return events
+            except PgError as err:  # a non-fatal error: the decoder goes on
+                events.append(err)
+                continue
+            if event is NEED_DATA:
+                break
+            assert isinstance(event, m.FrontendMessage)
+            events.append(event)
+    return events
+
+
+def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    pieces, last = [], 0
+    for p in points:
+        pieces.append(data[last:p])
+        last = p
+    pieces.append(data[last:])
+    return pieces
+
+
+@FUZZ
+@given(phases, st.binary(max_size=300), st.lists(st.integers(0, 400), max_size=6))
+def test_garbage_in_any_phase(phase: Phase, data: bytes, cuts: list[int]) -> None:
+    decoder = FrontendDecoder(phase)
+    if phase is Phase.COPY_IN:
+        decoder.start_copy_in()
+    run(decoder, chunked(data, cuts))
+
+
+@FUZZ
+@given(st.lists(regular_messages, max_size=8), st.lists(st.integers(0, 2000), max_size=8))
+def test_valid_streams_decode_exactly(messages: list[m.FrontendMessage], cuts: list[int]) -> None:
+    data = b"".join(encode(x) for x in messages)
+    assert run(FrontendDecoder(Phase.READY), chunked(data, cuts)) == messages
+
+
+@FUZZ
+@given(
+    st.lists(regular_messages, min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), min_size=1, max_size=4),
+    st.integers(0, 4000),
+)
+def test_mutated_and_truncated_streams(messages: list[m.FrontendMessage], flips: list[tuple[int, int]],
+                                       cut: int) -> None:
+    data = bytearray(b"".join(encode(x) for x in messages))
+    for position, value in flips:
+        data[position % len(data)] = value
+    run(FrontendDecoder(Phase.READY), [bytes(data[: cut % (len(data) + 1)])])
+
+
+@FUZZ
+@given(st.lists(copy_messages, max_size=6), st.binary(max_size=30))
+def test_copy_in_streams(messages: list[m.FrontendMessage], tail: bytes) -> None:
+    decoder = FrontendDecoder(Phase.READY)
+    decoder.start_copy_in()
+    data = b"".join(encode(x) for x in messages)
+    events = run(decoder, [data, tail])
+    ended = next((i for i, x in enumerate(messages) if not isinstance(x, m.CopyData)), len(messages))
+    expected = messages[: ended + 1]
+    assert events[: len(expected)] == expected
+
+
+@FUZZ
+@given(st.dictionaries(names.filter(lambda s: s and not s.startswith("_pq_.")), names, max_size=4),
+       st.binary(max_size=30))
+def test_startup_packets(params: dict[str, str], tail: bytes) -> None:
+    decoder = FrontendDecoder()
+    packet = encode(m.StartupMessage(m.PROTOCOL_3_0, params))
+    events = run(decoder, [packet, tail])
+    if params.get("user"):
+        assert events[0] == m.StartupMessage(m.PROTOCOL_3_0, params)
+    else:
+        assert isinstance(events[0], PgError)
