@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pgaurora.logstore import RedoOp, Volume, VolumeConfig  # noqa: E402
+from pgaurora.logstore import RedoOp, Volume, VolumeConfig, messages  # noqa: E402
 from pgaurora.logstore import page as pagemod  # noqa: E402
 from pgaurora.logstore.tcp import TcpTransport  # noqa: E402
 from tests.logstore.procs import specs, start_nodes  # noqa: E402
@@ -65,18 +65,31 @@ async def commit_loop(volume: Volume, page: int, records_per_commit: int, deadli
     return commits
 
 
+async def segment_fsyncs(volume: Volume, transport: TcpTransport) -> int:
+    """Hot-log fsyncs of every segment of the volume so far (from the nodes' Status replies)."""
+    total = 0
+    for group, placement in enumerate(volume.metadata.groups):
+        for member in placement.members:
+            reply = await transport.call(member, messages.Status(volume.metadata.volume_id, group))
+            if isinstance(reply, messages.StatusReply):
+                total += reply.fsyncs
+    return total
+
+
 async def measure(volume: Volume, transport: TcpTransport, concurrency: int, seconds: float, records: int) -> dict:
     pages = [10 + i for i in range(concurrency)]
     for page in pages:
         lsn = volume.append_mtr([(page, RedoOp.INIT, pagemod.encode_init(1)), (page, RedoOp.APPEND, b"x" * 100)])
     await volume.wait_durable(lsn)
     latencies: list[float] = []
+    fsyncs_before = await segment_fsyncs(volume, transport)
     bytes_before = transport.bytes_sent
     start = time.perf_counter()
     deadline = start + seconds
     counts = await asyncio.gather(*(commit_loop(volume, p, records, deadline, latencies) for p in pages))
     elapsed = time.perf_counter() - start
     commits = sum(counts)
+    fsyncs = await segment_fsyncs(volume, transport) - fsyncs_before
     return {
         "concurrency": concurrency,
         "records_per_commit": records,
@@ -87,6 +100,7 @@ async def measure(volume: Volume, transport: TcpTransport, concurrency: int, sec
         "commit_p99_us": percentile(latencies, 0.99),
         "commit_mean_us": statistics.fmean(latencies),
         "network_bytes_per_commit": (transport.bytes_sent - bytes_before) / max(commits, 1),
+        "fsyncs_per_commit_per_segment": fsyncs / 6 / max(commits, 1),
     }
 
 
@@ -132,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name:26} p50 {r['commit_p50_us']:8.0f} us   p99 {r['commit_p99_us']:8.0f} us   "
             f"{r['commits_per_s']:8.0f} commits/s {r['records_per_s']:8.0f} records/s   "
-            f"{r['network_bytes_per_commit']:6.0f} B/commit   (x{r['concurrency']})"
+            f"{r['network_bytes_per_commit']:6.0f} B/commit  "
+            f"{r['fsyncs_per_commit_per_segment']:5.2f} fsyncs/commit/segment  (x{r['concurrency']})"
         )
     single = results["single_client"]["commit_p50_us"]
     print(f"commit p50 / fsync p50 = {single / disk['p50_us']:.1f}x")

@@ -590,3 +590,9 @@ class InvalidCharacterValueForCast(DataException):
 
 class IntervalFieldOverflow(DataException):
     sqlstate = "22015"
+
+
+class UndefinedSettingFatal(FatalError):
+    """42704 for an unknown parameter in the start-up packet: the connection ends."""
+
+    sqlstate = "42704"

@@ -1,11 +1,14 @@
 """pgaurora.access — heaps and B-trees on pages; every change is redo through a MiniTransaction.
 
     storage.py    Storage: create/open/truncate/drop relations (relation id = metapage page number)
-    heap.py       Heap: insert, scan (batches per page), fetch, update, delete, row locks
-    heaptuple.py  the 32-byte tuple header (xmin, cmin, xmax, cmax, infomask, ctid)
+    heap.py       Heap: insert, scan (batches per page, decoded-page cache), fetch, page pruning
+    heapversions.py  update, delete, row locks: PostgreSQL's concurrent-writer rules (Heap's mixin)
+    heaptuple.py  the 32-byte tuple header (xmin, cmin, xmax, cmax, infomask, ctid), dead_to_all
+    overflow.py   rows over 2000 bytes in chained overflow pages (simplified TOAST)
     relmeta.py    a heap's metapage chain listing its data pages
     rowcodec.py   rows as msgpack bytes with extensions for Decimal, dates, UUID, Interval, Jsonb
-    btree.py      BTree: insert with split, delete, lookup, range, unique check
+    btree.py      BTree: insert with split, delete, lookup, range, unique check, dead-entry cleanup
+    btreebuild.py bulk_load: CREATE INDEX bottom-up, one IMAGE per page
     btreekey.py   key order (NULLS LAST, NaN, mixed numerics) and decoded B-tree nodes
     vacuum.py     removing dead versions and their index entries
     txnview.py    XidStatus and the Protocols access expects from txn (which sits above it)

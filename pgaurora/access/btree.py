@@ -41,7 +41,14 @@ from pgaurora.access.heaptuple import dead_to_all, unpack_header
 from pgaurora.access.rowcodec import decode_row
 from pgaurora.access.txnview import ABORTED, COMMITTED, IN_PROGRESS, TransactionLike, TransactionManagerLike
 from pgaurora.errors import InternalError, ProgramLimitExceeded, UndefinedTable, UniqueViolation
-from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp, encode_delete, encode_image, encode_init, encode_insert
+from pgaurora.logstore.page import (
+    Page,
+    RedoOp,
+    encode_delete,
+    encode_image,
+    encode_init,
+    encode_insert,
+)
 from pgaurora.pagecache import MiniTransaction, PageCache, PageKind
 
 Tid = tuple[int, int]
@@ -197,7 +204,7 @@ class BTree:
             for page_no in path:
                 self._page(page_no)
             self._page(self.rel_id)
-            with self.cache.mtr() as mtr:
+            with self.cache.mtr(deferred=True) as mtr:
                 self._insert_into(mtr, leaf, path, entry, item)
 
         await self.cache.room()
@@ -307,97 +314,10 @@ class BTree:
     async def bulk_load(
         self, entries: list[tuple[Key, Tid]], unique: UniqueCheck | None = None, fill: float = 0.9
     ) -> None:
-        """CREATE INDEX: builds an empty index from `entries` bottom-up (sorted, leaves packed to
-        `fill`, one IMAGE record per page) instead of one insert per entry. With `unique`, equal
-        keys of two live tuples raise 23505 (running inserters are waited for)."""
-        await self._sync(self._load_meta)
-        root_node = await self._sync(lambda: self._node(self.root))
-        if self.level != 0 or root_node.entries:
-            for key, tid in entries:
-                await self.insert(key, tid, unique)
-            return
-        rows = sorted(
-            ((normalize(tuple(key)) + (tid[0], tid[1]), leaf_item(tuple(key), (tid[0], tid[1]))) for key, tid in entries),
-            key=lambda pair: pair[0],
-        )
-        for _, item in rows:
-            if len(item) > MAX_ENTRY:
-                suffix = f' for index "{self.name}"' if self.name else ""
-                raise ProgramLimitExceeded(
-                    f"index row size {len(item)} exceeds btree version 4 maximum {MAX_ENTRY}{suffix}"
-                )
-        if unique is not None:
-            await self._check_bulk_unique(rows, unique)
-        if not rows:
-            return
-        budget = int((PAGE_SIZE - 64) * fill)
-        control = self.cache.control
-        # level 0: (first entry, items) per leaf
-        level_pages: list[tuple[tuple[Any, ...], list[bytes]]] = []
-        current: list[bytes] = []
-        used = 0
-        for _, item in rows:
-            if current and used + len(item) + 4 > budget:
-                level_pages.append((decode_row(current[0]), current))
-                current, used = [], 0
-            current.append(item)
-            used += len(item) + 4
-        level_pages.append((decode_row(current[0]), current))
-        level = 0
-        numbers = await self._write_level(level_pages, level, control)
-        while len(numbers) > 1:
-            level += 1
-            uppers: list[tuple[tuple[Any, ...], list[bytes]]] = []
-            current, used = [], 0
-            first: tuple[Any, ...] = ()
-            for (low, _), child in zip(level_pages, numbers, strict=True):
-                # `low` = (key..., page, slot) of the child's first leaf entry: its separator
-                item = internal_item(low[:-2], (low[-2], low[-1]), child)
-                if current and used + len(item) + 4 > budget:
-                    uppers.append((first, current))
-                    current, used = [], 0
-                if not current:
-                    first = low
-                    item = internal_item(None, None, child)  # -infinity within its node
-                current.append(item)
-                used += len(item) + 4
-            uppers.append((first, current))
-            level_pages = uppers
-            numbers = await self._write_level(level_pages, level, control)
-        await self.cache.read(self.rel_id)
-        with self.cache.mtr() as mtr:
-            mtr.log(self.rel_id, RedoOp.SPECIAL, _META.pack(numbers[0], level, self.key_count))
-        self.root, self.level = numbers[0], level
+        """CREATE INDEX: builds this (empty) index bottom-up from `entries` (access.btreebuild)."""
+        from pgaurora.access.btreebuild import bulk_load
 
-    async def _write_level(
-        self, pages: list[tuple[tuple[Any, ...], list[bytes]]], level: int, control: Any
-    ) -> list[int]:
-        numbers = [control.allocate_page() for _ in pages]
-        kind = PageKind.BTREE_LEAF if level == 0 else PageKind.BTREE_INTERNAL
-        for i, (_, items) in enumerate(pages):
-            await self.cache.room()
-            right = numbers[i + 1] if i + 1 < len(numbers) else 0
-            with self.cache.mtr() as mtr:
-                mtr.log(numbers[i], RedoOp.IMAGE, encode_image(Page(kind, node_special(right, level), items)))
-        return numbers
-
-    async def _check_bulk_unique(self, rows: list[tuple[tuple[Any, ...], bytes]], unique: UniqueCheck) -> None:
-        i = 0
-        while i < len(rows):
-            j = i + 1
-            key = rows[i][0][:-2]
-            while j < len(rows) and rows[j][0][:-2] == key:
-                j += 1
-            if j - i > 1 and NULL_KEY not in key:
-                tids = [(entry[-2], entry[-1]) for entry, _ in rows[i:j]]
-
-                def live_count(tids: list[Tid] = tids) -> int:
-                    return sum(1 for tid in tids if self._live_for_unique(unique.txn, tid))
-
-                if await self._sync(live_count, unique.txn) > 1:
-                    raw = decode_row(rows[i][1])
-                    raise unique.error(raw[:-2])
-            i = j
+        await bulk_load(self, entries, unique, fill)
 
     # -- delete --------------------------------------------------------------------------------------
 
@@ -411,7 +331,7 @@ class BTree:
             pos = bisect_left(node.entries, entry)
             if pos >= len(node.entries) or node.entries[pos] != entry:
                 return False
-            with self.cache.mtr() as mtr:
+            with self.cache.mtr(deferred=True) as mtr:
                 mtr.log(leaf, RedoOp.DELETE, encode_delete(pos))
             del node.entries[pos]
             del node.raw[pos]
@@ -429,7 +349,7 @@ class BTree:
             node = await self._sync(lambda p=page_no: self._node(p))  # type: ignore[misc]
             doomed = [i for i, raw in enumerate(node.raw) if (raw[-2], raw[-1]) in dead]
             if doomed:
-                with self.cache.mtr() as mtr:
+                with self.cache.mtr(deferred=True) as mtr:
                     for i in reversed(doomed):
                         mtr.log(page_no, RedoOp.DELETE, encode_delete(i))
                 removed += len(doomed)
@@ -509,7 +429,7 @@ class BTree:
                 if hi - lo > CLEANUP_DUPLICATES and self._worth_cleaning(leaf):
                     # Many versions of one key (an often-updated row): drop the dead ones now
                     # rather than make every lookup fetch them (PostgreSQL's kill_prior_tuple).
-                    with self.cache.mtr() as mtr:
+                    with self.cache.mtr(deferred=True) as mtr:
                         if self._drop_dead(mtr, leaf, node):
                             lo = bisect_left(entries, nk)
                             hi = bisect_left(entries, stop, lo)

@@ -4,8 +4,9 @@ Owns how index keys compare and how a B-tree page's items decode into search lis
 algorithms (access.btree).
 
 A key is a tuple of datatypes values. For searching, it is "normalized" once: None becomes
-NULL_KEY (above every value) and a float or numeric NaN becomes NAN_KEY (above every number,
-below NULL), everything else stays itself, so plain tuple comparison in C gives PostgreSQL's
+NULL_KEY (above every value), a float or numeric NaN becomes NAN_KEY (above every number,
+below NULL), a date becomes its midnight timestamp (so date and timestamp bounds mix), everything
+else stays itself, so plain tuple comparison in C gives PostgreSQL's
 order: ints, floats and Decimals compare by value, str by code point (= C collation on UTF-8).
 An entry is the normalized key followed by the heap tid, which makes every entry unique:
 
@@ -17,6 +18,7 @@ An entry is the normalized key followed by the heap tid, which makes every entry
 
 from __future__ import annotations
 
+import datetime
 import struct
 from typing import Any
 
@@ -57,19 +59,31 @@ class _High:
         return self.name
 
 
+_DATE = datetime.date
 NAN_KEY = _High(1, "NAN_KEY")
 NULL_KEY = _High(2, "NULL_KEY")
 MAX_KEY = _High(3, "MAX_KEY")  # above everything: bounds "all entries with this prefix"
 
 
+def _norm_value(v: Any) -> Any:
+    if v is None:
+        return NULL_KEY
+    if v != v:
+        return NAN_KEY
+    if type(v) is datetime.date:
+        # a date compares with a timestamp as its midnight (PostgreSQL's date_cmp_timestamp)
+        return datetime.datetime(v.year, v.month, v.day)
+    return v
+
+
 def normalize(key: tuple[Any, ...]) -> tuple[Any, ...]:
     """The search form of a key (or entry)."""
     for v in key:
-        if v is None or v != v:
+        if v is None or v != v or type(v) is _DATE:
             break
     else:
         return key
-    return tuple(NULL_KEY if v is None else (NAN_KEY if v != v else v) for v in key)
+    return tuple(map(_norm_value, key))
 
 
 def has_null(key: tuple[Any, ...]) -> bool:

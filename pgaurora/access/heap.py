@@ -1,82 +1,60 @@
-"""Heap relations: tuple versions on pages, MVCC scans, and PostgreSQL's concurrent-update rules.
+"""Heap relations: placing new tuple versions on pages, MVCC scans and fetches, page pruning.
 
-Owns inserting, reading, updating, deleting and row-locking tuple versions of one heap relation,
-and the decoded-page cache that makes scans cheap. Not visibility rules (the snapshot object the
-caller passes, txn.snapshot), not waits and deadlocks (the transaction manager, txn.manager),
-not page lists (access.relmeta) or tuple layout (access.heaptuple).
+Owns inserting and reading the tuple versions of one heap relation, its free-space choices, and
+the decoded-page cache that makes scans cheap. Not updates, deletes and row locks (their
+concurrent-writer rules are access.heapversions, which Heap inherits), not visibility rules (the
+snapshot object the caller passes, txn.snapshot), not page lists (access.relmeta) or tuple
+layout (access.heaptuple).
 
-Every change is redo through one MiniTransaction:
+Every change is redo through one MiniTransaction (deferred: the write-combining queue of the
+page cache carries it to the volume ahead of the transaction's commit record):
 
-    insert   APPEND the tuple (plus INIT of a new page and its listing when the last page is full)
-    delete   PATCH xmax/cmax/infomask/ctid of the old version
-    update   APPEND the new version (same page if it fits) + PATCH the old one (xmax, ctid -> new)
+    insert       APPEND the tuple (plus INIT of a new page and its listing when the last is full)
+    insert_many  one IMAGE per page filled
+    prune        SET the slots of tuples dead to everyone to b"" (on a full page, before UPDATE)
 
 Scans decode a page once and keep the result in the page cache's derived slot (dropped when the
 page changes). A page whose tuples all had their fate decided before the snapshot's xmin is
-returned as the precomputed list of live rows without a per-tuple visibility test.
+returned as the precomputed list of live rows without a per-tuple visibility test:
 
-Concurrent writers (PostgreSQL's heap_update / heap_lock_tuple outcomes):
-
-    xmax absent or aborted     -> ours to change
-    xmax in progress elsewhere -> wait for that transaction (deadlock-checked), then look again
-    xmax committed             -> REPEATABLE READ / SERIALIZABLE: 40001
-                                  READ COMMITTED: follow ctid to the newest version, let the
-                                  caller's `recheck(row)` re-evaluate it (EvalPlanQual), retry
-    xmax ours                  -> already changed by this transaction: nothing to do (None)
+    live     inserter committed, no deleter: visible to every snapshot with xmin > horizon
+    pending  inserter or deleter still running: tested per snapshot
+    dead     inserter aborted, or deleter committed (horizon covers it)
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from enum import Enum
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pgaurora.access import overflow
 from pgaurora.access.heaptuple import (
     HEADER_SIZE,
-    HEAP_KEYS_UPDATED,
     HEAP_ROW_OVERFLOW,
-    HEAP_UPDATED,
     dead_to_all,
     new_tuple,
     unpack_header,
-    xmax_patch,
 )
+from pgaurora.access.heapversions import MAX_TUPLE, HeapVersions
 from pgaurora.access.relmeta import PageList
 from pgaurora.access.rowcodec import decode_row, encode_row
 from pgaurora.access.txnview import (
-    ABORTED,
     COMMITTED,
     IN_PROGRESS,
-    ROW_KEY_SHARE,
-    ROW_LOCK_MODES,
-    ROW_NO_KEY_UPDATE,
-    ROW_UPDATE,
     SnapshotLike,
     TransactionLike,
     TransactionManagerLike,
 )
-from pgaurora.errors import InternalError, LockNotAvailable, ProgramLimitExceeded, SerializationFailure
-from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp, encode_image, encode_init, encode_set
+from pgaurora.errors import InternalError, ProgramLimitExceeded
+from pgaurora.logstore.page import Page, RedoOp, encode_image, encode_init, encode_set
 from pgaurora.pagecache import MiniTransaction, PageCache, PageKind
 
 Tid = tuple[int, int]
 Row = tuple[Any, ...]
-MAX_TUPLE = PAGE_SIZE - 24 - 8 - 16
 READ_AHEAD = 16
-FREE_ENOUGH = PAGE_SIZE // 5  # a page with this much room after pruning or vacuum takes inserts again
-_RETRIES = 100_000
 _APPEND = RedoOp.APPEND
-_PATCH = RedoOp.PATCH
 _HEAP = PageKind.HEAP
-
-
-class Xmax(Enum):
-    FREE = 0  # no live deleter: ours to change
-    SELF = 1  # already changed by this transaction
-    WAIT = 2  # a running transaction changed it
-    CONCURRENT = 3  # a committed transaction changed it
 
 
 class DecodedPage:
@@ -107,22 +85,9 @@ def _decode_page(cache: PageCache, page_no: int, items: list[bytes]) -> DecodedP
     return DecodedPage(entries)
 
 
-async def _row_of(cache: PageCache, item: bytes) -> Row:
-    """The row of one tuple item, reading its overflow pages if it has any."""
-    if not unpack_header(item, 0)[4] & HEAP_ROW_OVERFLOW:
-        return decode_row(item[HEADER_SIZE:])
-    body = item[HEADER_SIZE:]
-    for page_no in overflow.pages_of(body):
-        await cache.read(page_no)
-    for _ in range(1000):
-        try:
-            return decode_row(overflow.load(cache, body))
-        except overflow.NeedPage as need:
-            await cache.read(need.page_no)
-    raise InternalError("could not read an overflow row")
 
 
-class Heap:
+class Heap(HeapVersions):
     """One heap relation (its id is its metapage's page number)."""
 
     def __init__(self, cache: PageCache, txns: TransactionManagerLike, rel_id: int) -> None:
@@ -131,6 +96,8 @@ class Heap:
         self.rel_id = rel_id
         self.pagelist = PageList(cache, rel_id)
         self.free_pages: list[int] = []  # pages that vacuum left with room
+        self.name = ""  # for messages; the catalog may set it
+        self.changes = 0  # writes since the last autovacuum pass
         self._pruned_at: dict[int, int] = {}  # page -> horizon of its last pruning attempt
 
     def __repr__(self) -> str:
@@ -205,7 +172,7 @@ class Heap:
         dead = [slot for slot, item in enumerate(page.items) if item and dead_to_all(item, status, horizon)]
         if not dead:
             return False
-        with self.cache.mtr() as mtr:
+        with self.cache.mtr(deferred=True) as mtr:
             for slot in dead:
                 mtr.log(page_no, RedoOp.SET, encode_set(slot, b""))
         return True
@@ -218,7 +185,8 @@ class Heap:
         await self._prepare_insert()
         xid = txn.assign_xid()
         txn.note_write(self.rel_id)
-        with self.cache.mtr(xid) as mtr:
+        self.changes += 1
+        with self.cache.mtr(xid, deferred=True) as mtr:
             return self._place(mtr, self._tuple(mtr, xid, txn.command_id, data))
 
     def _tuple(self, mtr: MiniTransaction, xid: int, cid: int, data: bytes) -> bytes:
@@ -234,6 +202,7 @@ class Heap:
             return [await self.insert(txn, row) for row in rows]
         xid = txn.assign_xid()
         txn.note_write(self.rel_id)
+        self.changes += 1
         cid = txn.command_id
         items = [new_tuple(xid, cid, data) for data in encoded]
         tids: list[Tid] = []
@@ -241,7 +210,7 @@ class Heap:
         cache = self.cache
         while i < len(items):
             await self._prepare_insert()
-            with cache.mtr(xid) as mtr:
+            with cache.mtr(xid, deferred=True) as mtr:
                 page_no, slot = self._place(mtr, items[i])
                 tids.append((page_no, slot))
                 i += 1
@@ -290,7 +259,7 @@ class Heap:
         if not snapshot.visible(xmin, cmin, xmax, cmax):
             return None
         if infomask & HEAP_ROW_OVERFLOW:
-            return await _row_of(self.cache, item)
+            return await overflow.read_row(self.cache, item)
         return decode_row(item[HEADER_SIZE:])
 
     def _decoded(self, page_no: int, page: Page) -> DecodedPage:
@@ -378,8 +347,11 @@ class Heap:
                 ahead = [p for p in pages[i + 1 : i + READ_AHEAD] if p not in cache]
                 if ahead:
                     reads = [asyncio.ensure_future(cache.read_optional(p)) for p in ahead]
-                    page = await cache.read_optional(page_no)
-                    await asyncio.gather(*reads)
+                    try:
+                        page = await cache.read_optional(page_no)
+                    finally:
+                        # read-ahead failures surface when the scan reaches those pages
+                        await asyncio.gather(*reads, return_exceptions=True)
                 else:
                     page = await cache.read_optional(page_no)
                 if page is None:
@@ -410,236 +382,3 @@ class Heap:
 
     async def count_pages(self) -> int:
         return len((await self._ready()).pages)
-
-    # -- changes to existing versions ----------------------------------------------------------------
-
-    def _xmax_state(self, txn: TransactionLike, xmax: int) -> Xmax:
-        if xmax == 0:
-            return Xmax.FREE
-        if txn.is_own(xmax):
-            return Xmax.SELF
-        state = self.txns.status(xmax)
-        if state == IN_PROGRESS:
-            return Xmax.WAIT
-        if state == ABORTED:
-            return Xmax.FREE
-        return Xmax.CONCURRENT
-
-    async def _header(self, tid: Tid) -> tuple[int, int, int, int, int, int, int] | None:
-        page = await self._page(tid[0])
-        if page is None or tid[1] >= len(page.items) or not page.items[tid[1]]:
-            return None
-        return unpack_header(page.items[tid[1]], 0)
-
-    async def _newest(self, txn: TransactionLike, tid: Tid) -> tuple[Tid, Row] | None:
-        """Follows the update chain from `tid` past committed updates; None if it ends deleted."""
-        for _ in range(_RETRIES):
-            header = await self._header(tid)
-            if header is None:
-                return None
-            _, _, xmax, _, infomask, ctid_page, ctid_slot = header
-            if self._xmax_state(txn, xmax) is Xmax.CONCURRENT:
-                if not infomask & HEAP_UPDATED:
-                    return None
-                tid = (ctid_page, ctid_slot)
-                continue
-            page = await self._page(tid[0])
-            assert page is not None
-            return tid, await _row_of(self.cache, page.items[tid[1]])
-        raise InternalError("update chain too long")
-
-    async def _settle(
-        self,
-        txn: TransactionLike,
-        tid: Tid,
-        wait: str,
-        recheck: Callable[[Row], Any] | None,
-        strength: int = ROW_UPDATE,
-    ) -> tuple[Tid, Any, Page, int] | None:
-        """Waits and follows updates until the version at the returned tid is ours to change.
-
-        Returns (tid, recheck result or True, page, slot); None when there is nothing to change
-        (deleted concurrently in READ COMMITTED, rejected by recheck, changed by ourselves, or
-        locked and wait='skip').
-        """
-        txns = self.txns
-        verdict: Any = True
-        rel_id = self.rel_id
-        for _ in range(_RETRIES):
-            page_no, slot = tid
-            await txns.wait_row_unlocked(txn, (rel_id, page_no, slot), strength)
-            await self._prepare_insert()
-            page = self.cache.get(page_no)
-            if page is None:
-                page = await self._page(page_no)
-                continue  # awaited: look again
-            if slot >= len(page.items) or not page.items[slot]:
-                return None
-            _, _, xmax, _, infomask, ctid_page, ctid_slot = unpack_header(page.items[slot], 0)
-            state = self._xmax_state(txn, xmax)
-            if state is Xmax.FREE:
-                return tid, verdict, page, slot
-            if state is Xmax.SELF:
-                return None
-            if state is Xmax.WAIT:
-                if wait == "skip":
-                    return None
-                if wait == "nowait":
-                    raise LockNotAvailable("could not obtain lock on row")
-                # Queue on the row first (PostgreSQL's tuple lock), so that when the other writer
-                # ends, this waiter gets the row before any newcomer does.
-                await txns.lock_row(txn, (rel_id, page_no, slot), strength, wait)
-                await txns.wait_for_xid(txn, xmax)
-                continue
-            if txn.isolation != "read committed":
-                what = "update" if infomask & HEAP_UPDATED else "delete"
-                raise SerializationFailure(f"could not serialize access due to concurrent {what}")
-            if not infomask & HEAP_UPDATED:
-                return None
-            newest = await self._newest(txn, (ctid_page, ctid_slot))
-            if newest is None:
-                return None
-            tid = newest[0]
-            if recheck is not None:
-                verdict = recheck(newest[1])
-                if verdict is None:
-                    return None
-        raise InternalError("could not settle a concurrently updated tuple")
-
-    async def update(
-        self,
-        txn: TransactionLike,
-        snapshot: SnapshotLike | None,
-        tid: Tid,
-        new_row: Row,
-        recheck: Callable[[Row], Row | None] | None = None,
-        *,
-        key_changed: bool = True,
-    ) -> Tid | None:
-        """Replaces the version at `tid` by `new_row`; returns the new tid (None: nothing updated).
-
-        In READ COMMITTED a concurrently updated row is followed to its newest version and
-        `recheck(newest_row)` decides: the new row to write, or None to skip it.
-        `key_changed=False` (no column of a unique index changes) takes the weaker NO KEY UPDATE
-        lock strength, so FOR KEY SHARE lockers (foreign key checks) neither block it nor wait.
-        """
-        strength = ROW_UPDATE if key_changed else ROW_NO_KEY_UPDATE
-        settled = await self._settle(txn, tid, "block", recheck, strength)
-        if settled is None:
-            return None
-        tid, verdict, page, slot = settled
-        if verdict is not True:
-            new_row = verdict
-        data = encode_row(new_row)
-        xid = txn.assign_xid()
-        txn.note_write(self.rel_id)
-        cid = txn.command_id
-        page_no = tid[0]
-        free = page.free_space()
-        if free < len(data) + HEADER_SIZE and self._prune(page_no, page):  # make room on this page
-            free = page.free_space()
-            if free >= FREE_ENOUGH and page_no not in self.free_pages:
-                self.free_pages.append(page_no)
-        with self.cache.mtr(xid) as mtr:
-            item = self._tuple(mtr, xid, cid, data)
-            if free >= len(item) and len(item) <= MAX_TUPLE:
-                mtr.log(page_no, _APPEND, item)
-                new_tid = (page_no, len(page.items) - 1)
-            else:
-                new_tid = self._place(mtr, item)
-            infomask = unpack_header(page.items[slot], 0)[4] & ~(HEAP_UPDATED | HEAP_KEYS_UPDATED)
-            infomask |= HEAP_UPDATED | (HEAP_KEYS_UPDATED if key_changed else 0)
-            mtr.log(page_no, _PATCH, xmax_patch(slot, xid, cid, infomask, *new_tid))
-        return new_tid
-
-    async def delete(
-        self,
-        txn: TransactionLike,
-        snapshot: SnapshotLike | None,
-        tid: Tid,
-        recheck: Callable[[Row], Any] | None = None,
-    ) -> bool:
-        """Deletes the version at `tid`; False when there was nothing to delete (see update)."""
-        settled = await self._settle(txn, tid, "block", recheck)
-        if settled is None:
-            return False
-        tid, _, page, slot = settled
-        xid = txn.assign_xid()
-        txn.note_write(self.rel_id)
-        infomask = (unpack_header(page.items[slot], 0)[4] & ~HEAP_UPDATED) | HEAP_KEYS_UPDATED
-        with self.cache.mtr(xid) as mtr:
-            mtr.log(tid[0], _PATCH, xmax_patch(slot, xid, txn.command_id, infomask, 0, 0))
-        return True
-
-    async def lock(
-        self,
-        txn: TransactionLike,
-        snapshot: SnapshotLike | None,
-        tid: Tid,
-        mode: str = "update",
-        *,
-        wait: str = "block",
-        recheck: Callable[[Row], Any] | None = None,
-    ) -> Tid | None:
-        """SELECT ... FOR UPDATE / NO KEY UPDATE (exclusive) or FOR SHARE / KEY SHARE (shared).
-
-        Returns the tid of the locked version (newer than `tid` after a concurrent update in
-        READ COMMITTED), or None (row gone, recheck said no, or wait='skip' and it is locked).
-        wait='nowait' raises 55P03.
-        """
-        strength = ROW_LOCK_MODES.get(mode)
-        if strength is None:
-            raise InternalError(f"unknown row lock mode {mode!r}")
-        txn.note_read(self.rel_id)
-        for _ in range(_RETRIES):
-            settled = await self._settle_for_lock(txn, tid, wait, recheck, strength)
-            if settled is None:
-                return None
-            tid = settled
-            got = await self.txns.lock_row(txn, (self.rel_id, tid[0], tid[1]), strength, wait)
-            if not got:
-                return None
-            header = await self._header(tid)
-            if header is None:
-                return None
-            state = self._xmax_state(txn, header[2])
-            if state is Xmax.FREE or state is Xmax.SELF or self._key_share_passes(strength, state, header[4]):
-                return tid
-        raise InternalError("could not lock a concurrently updated tuple")
-
-    @staticmethod
-    def _key_share_passes(strength: int, state: Xmax, infomask: int) -> bool:
-        """FOR KEY SHARE does not wait for a running update that leaves the key alone."""
-        return strength == ROW_KEY_SHARE and state is Xmax.WAIT and not infomask & HEAP_KEYS_UPDATED
-
-    async def _settle_for_lock(
-        self, txn: TransactionLike, tid: Tid, wait: str, recheck: Callable[[Row], Any] | None, strength: int
-    ) -> Tid | None:
-        for _ in range(_RETRIES):
-            header = await self._header(tid)
-            if header is None:
-                return None
-            xmax, infomask = header[2], header[4]
-            state = self._xmax_state(txn, xmax)
-            if state is Xmax.FREE or state is Xmax.SELF or self._key_share_passes(strength, state, infomask):
-                return tid
-            if state is Xmax.WAIT:
-                if wait == "skip":
-                    return None
-                if wait == "nowait":
-                    raise LockNotAvailable("could not obtain lock on row")
-                await self.txns.lock_row(txn, (self.rel_id, tid[0], tid[1]), strength, wait)
-                await self.txns.wait_for_xid(txn, xmax)
-                continue
-            if txn.isolation != "read committed":
-                what = "update" if infomask & HEAP_UPDATED else "delete"
-                raise SerializationFailure(f"could not serialize access due to concurrent {what}")
-            if not infomask & HEAP_UPDATED:
-                return None
-            newest = await self._newest(txn, (header[5], header[6]))
-            if newest is None:
-                return None
-            tid = newest[0]
-            if recheck is not None and recheck(newest[1]) is None:
-                return None
-        raise InternalError("could not settle a concurrently updated tuple")

@@ -14,8 +14,11 @@ Overflow pages belong to no relation page list; vacuum does not reclaim them yet
 from __future__ import annotations
 
 import struct
+from typing import Any
 
-from pgaurora.errors import DataCorrupted, ProgramLimitExceeded
+from pgaurora.access.heaptuple import HEADER_SIZE, HEAP_ROW_OVERFLOW, unpack_header
+from pgaurora.access.rowcodec import decode_row
+from pgaurora.errors import DataCorrupted, InternalError, ProgramLimitExceeded
 from pgaurora.logstore.page import PAGE_SIZE, RedoOp, encode_append, encode_init
 from pgaurora.pagecache import MiniTransaction, PageCache, PageKind
 
@@ -65,3 +68,18 @@ def load(cache: PageCache, body: bytes | memoryview) -> bytes:
     if len(data) != total:
         raise DataCorrupted(f"overflow row of {total} bytes has {len(data)}")
     return data
+
+
+async def read_row(cache: PageCache, item: bytes) -> tuple[Any, ...]:
+    """The row of one tuple item, reading its overflow pages if it has any."""
+    if not unpack_header(item, 0)[4] & HEAP_ROW_OVERFLOW:
+        return decode_row(item[HEADER_SIZE:])
+    body = item[HEADER_SIZE:]
+    for page_no in pages_of(body):
+        await cache.read(page_no)
+    for _ in range(1000):
+        try:
+            return decode_row(load(cache, body))
+        except NeedPage as need:
+            await cache.read(need.page_no)
+    raise InternalError("could not read an overflow row")

@@ -10,6 +10,7 @@ encoded and decoded entirely in C; other values go through one msgpack extension
     ext 4 time (ISO)          ext 5 UUID (16 bytes) ext 6 Interval (<iiq months, days, usecs)
     ext 7 Jsonb (msgpack of its value)              ext 8 int beyond 64 bits (text)
     ext 9 list with values needing extensions (msgpack of the converted list)
+    ext 10 'infinity' / '-infinity' of date, timestamp, timestamptz (one byte: which sentinel)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import msgspec
 
+from pgaurora.datatypes import datetimes
 from pgaurora.datatypes.values import Interval, Jsonb
 from pgaurora.errors import DataCorrupted
 
@@ -60,6 +62,27 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
     dict: lambda v: {k: _to_wire(x) for k, x in v.items()},
     tuple: lambda v: [_to_wire(x) for x in v],
 }
+
+
+_INFINITIES = (
+    datetimes.DATE_INFINITY,
+    datetimes.DATE_NINFINITY,
+    datetimes.TIMESTAMP_INFINITY,
+    datetimes.TIMESTAMP_NINFINITY,
+    datetimes.TIMESTAMPTZ_INFINITY,
+    datetimes.TIMESTAMPTZ_NINFINITY,
+)
+
+
+def _convert_infinity(v: Any) -> Any:
+    for code, sentinel in enumerate(_INFINITIES):
+        if v == sentinel and (getattr(v, "tzinfo", None) is None) == (getattr(sentinel, "tzinfo", None) is None):
+            return _Ext(10, bytes((code,)))
+    raise TypeError(f"cannot store {v!r}")
+
+
+for _sentinel in _INFINITIES:
+    _CONVERTERS[type(_sentinel)] = _convert_infinity
 
 
 def _to_wire(v: Any) -> Any:
@@ -107,6 +130,8 @@ def _from_ext(code: int, data: memoryview) -> Any:
         return int(bytes(data).decode())
     if code == 9:
         return _decode_any(data)
+    if code == 10:
+        return _INFINITIES[data[0]]
     raise DataCorrupted(f"unknown value extension {code} in a stored row")
 
 

@@ -10,6 +10,9 @@ TRUNCATE is the catalog pointing at a new relation; `truncate()` empties one in 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from pgaurora.access.btree import BTree, btree_meta_special
 from pgaurora.access.heap import Heap
 from pgaurora.access.relmeta import meta_special
@@ -18,6 +21,9 @@ from pgaurora.access.vacuum import VacuumResult, vacuum
 from pgaurora.errors import UndefinedTable
 from pgaurora.logstore.page import RedoOp, encode_init
 from pgaurora.pagecache import PageCache, PageKind
+
+AUTOVACUUM_THRESHOLD = 1000
+log = logging.getLogger(__name__)
 
 
 class Storage:
@@ -28,6 +34,7 @@ class Storage:
         self.txns = txn_manager
         self._heaps: dict[int, Heap] = {}
         self._btrees: dict[int, BTree] = {}
+        self._autovacuum: asyncio.Task[None] | None = None
 
     async def create_heap(self) -> int:
         cache = self.cache
@@ -93,6 +100,38 @@ class Storage:
         heap = self.heap(heap_rel)
         indexes = [self.btree(rel) for rel in index_rels]
         return await vacuum(heap, indexes, self.txns.oldest_xmin())
+
+    async def autovacuum_once(self, threshold: int = AUTOVACUUM_THRESHOLD) -> int:
+        """Vacuums every heap opened here with at least `threshold` writes since its last pass;
+        returns how many. Heap-only: dead tuples' slots are emptied (slots are never reused, so
+        index entries pointing at them just lead nowhere until a B-tree cleans them out)."""
+        done = 0
+        for heap in list(self._heaps.values()):
+            if heap.changes >= threshold:
+                heap.changes = 0
+                await vacuum(heap, [], self.txns.oldest_xmin())
+                done += 1
+        return done
+
+    def start_autovacuum(self, interval: float = 10.0, threshold: int = AUTOVACUUM_THRESHOLD) -> asyncio.Task[None]:
+        """A background task running autovacuum_once every `interval` seconds until stopped."""
+        if self._autovacuum is None or self._autovacuum.done():
+            self._autovacuum = asyncio.get_running_loop().create_task(self._autovacuum_loop(interval, threshold))
+        return self._autovacuum
+
+    async def stop_autovacuum(self) -> None:
+        task, self._autovacuum = self._autovacuum, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _autovacuum_loop(self, interval: float, threshold: int) -> None:
+        while True:
+            await asyncio.sleep(interval)  # a periodic daemon, not a wait for a condition
+            try:
+                await self.autovacuum_once(threshold)
+            except Exception:
+                log.exception("autovacuum pass failed")
 
     async def drop(self, rel_id: int) -> None:
         """Forgets a relation: its metapage becomes FREE (its pages are not reused yet)."""

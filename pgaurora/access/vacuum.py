@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgaurora.access.btree import BTree
-from pgaurora.access.heap import FREE_ENOUGH, Heap
+from pgaurora.access.heap import Heap
 from pgaurora.access.heaptuple import dead_to_all
+from pgaurora.access.heapversions import FREE_ENOUGH
 from pgaurora.logstore.page import RedoOp, encode_set
 
 
@@ -55,7 +56,7 @@ async def vacuum(heap: Heap, indexes: list[BTree], horizon: int) -> VacuumResult
             removed_entries += await index.remove_tids(dead)
     for page_no, slots in dead_by_page.items():
         page = await cache.read(page_no)
-        with cache.mtr() as mtr:
+        with cache.mtr(deferred=True) as mtr:
             for slot in slots:
                 if slot < len(page.items) and page.items[slot]:
                     mtr.log(page_no, RedoOp.SET, encode_set(slot, b""))

@@ -1,1 +1,9 @@
-"""pgaurora.catalog — see DESIGN.md §4."""
+"""pgaurora.catalog — table, index, sequence, view, role, schema and database definitions.
+
+Files:
+    model.py      the definition records (Table, Column, Constraint, Index, Sequence, View, Role, ...)
+    state.py      CatalogState: an immutable, indexed view of all definitions at one version
+    catalog.py    Catalog: definitions stored as rows of a heap in the volume (transactional DDL),
+                  cached per version; oids from the control page; sequences; the roles API
+    builtins/     built-in functions, operators, aggregates and their overload resolution
+"""

@@ -7,6 +7,7 @@ Files (bottom-up):
     numbers.py         int2/4/8, oid, float4/8, numeric: input rules, output, numeric binary, typmod
     strings.py         text, varchar(n), bpchar(n), name, "char", bytea
     scalars.py         bool, uuid, tid, oidvector/int2vector, pg_lsn, xid/cid/xid8
+    bitstrings.py      bit(n) and bit varying(n) (values are '0'/'1' strings)
     datetime_parse.py  date/time text input (ParseDateTime/DecodeDateTime)
     datetimes.py       date, time, timetz, timestamp, timestamptz values, output, binary
     intervals.py       interval input (postgres and ISO 8601), output, binary

@@ -30,6 +30,19 @@ def _malformed(text: str, detail: str) -> InvalidTextRepresentation:
 
 def parse_array(text: str, parse_element: Callable[[str], Any], delimiter: str = ",") -> list[Any]:
     """array_in: returns nested lists; elements pass through `parse_element` (NULL -> None)."""
+    if (text.startswith("{") and text.endswith("}") and text.count("{") == 1 and text.count("}") == 1
+            and '"' not in text and "\\" not in text):
+        # one dimension, no quoting: the common shape of array_out's own output
+        body = text[1:-1]
+        if not body.strip(_SPACE):
+            return []
+        items = []
+        for raw in body.split(delimiter):
+            token = raw.strip(_SPACE)
+            if not token:
+                raise _malformed(text, "Unexpected \"" + delimiter + "\" character." if raw is not None else "")
+            items.append(None if token.upper() == "NULL" else parse_element(token))
+        return items
     pos = 0
     n = len(text)
     while pos < n and text[pos] in _SPACE:

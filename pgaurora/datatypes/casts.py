@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from pgaurora.datatypes import codecs, datetimes, jsonvalues, numbers, strings
+from pgaurora.datatypes import bitstrings, codecs, datetimes, jsonvalues, numbers, strings
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.casttable import PG_CAST_ROWS
 from pgaurora.datatypes.values import DEFAULT_CONTEXT, USECS_PER_DAY, FormatContext, Jsonb
@@ -337,6 +337,9 @@ def _function_cast(source: int, target: int, ctx: FormatContext) -> Callable[[An
             return jsonvalues.format_jsonb
     if source == t.JSON_OID and target == t.JSONB_OID:
         return jsonvalues.parse_jsonb
+    if source == t.BIT_OID and target in (t.INT4_OID, t.INT8_OID):
+        bits = 32 if target == t.INT4_OID else 64
+        return lambda v: bitstrings.bits_to_int(v, bits)
     if source == t.XID8_OID and target == t.XID_OID:
         return lambda v: v & 0xFFFFFFFF
     if source == target:
@@ -382,6 +385,9 @@ def cast_function(
     if found is None or found > context:
         return None
     ctx = ctx or DEFAULT_CONTEXT
+    if target == t.BIT_OID and source in (t.INT4_OID, t.INT8_OID):
+        width = typmod if typmod > 0 else 1  # bitfromint4(value, typmod): the typmod is the width
+        return lambda v: bitstrings.bits_from_int(v, width)
     base = _conversion(source, target, ctx)
     coerce = codecs.typmod_coercer(target, typmod, explicit=context == CastContext.EXPLICIT)
     if base is None and coerce is None:

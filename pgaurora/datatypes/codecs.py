@@ -21,7 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from pgaurora.datatypes import arrays, datetimes, intervals, jsonvalues, numbers, scalars, strings
+from pgaurora.datatypes import arrays, bitstrings, datetimes, intervals, jsonvalues, numbers, scalars, strings
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.values import DEFAULT_CONTEXT, FormatContext
 from pgaurora.errors import FeatureNotSupported, InvalidBinaryRepresentation
@@ -107,10 +107,10 @@ _TEXT_OUT: dict[int, Callable[[FormatContext], Encoder]] = {
     t.CHAR_OID: lambda ctx: strings.format_char,
     t.BYTEA_OID: lambda ctx: (strings.format_bytea_escape if ctx.bytea_output == "escape"
                               else strings.format_bytea_hex),
-    t.DATE_OID: lambda ctx: datetimes.format_date,
+    t.DATE_OID: datetimes.date_formatter,
     t.TIME_OID: lambda ctx: datetimes.format_time,
     t.TIMETZ_OID: lambda ctx: datetimes.format_timetz,
-    t.TIMESTAMP_OID: lambda ctx: datetimes.format_timestamp,
+    t.TIMESTAMP_OID: datetimes.timestamp_formatter,
     t.TIMESTAMPTZ_OID: datetimes.timestamptz_formatter,
     t.INTERVAL_OID: lambda ctx: (lambda v: intervals.format_interval(v, ctx.intervalstyle)),
     t.UUID_OID: lambda ctx: str,
@@ -224,6 +224,32 @@ for _oid in _OIDLIKE:
     _RECV[_oid] = _struct_recv(numbers.UINT4_STRUCT, "oid")
 
 
+def _regtype_out(value: int) -> str:
+    """regtypeout for built-in types (user-defined types print as their oid until the catalog
+    supplies names)."""
+    if value == 0:
+        return "-"
+    return t.format_type(value) if t.find(value) is not None else str(value)
+
+
+def _regtype_in(text: str) -> int:
+    stripped = text.strip()
+    if stripped.isdigit():
+        return numbers.parse_oid(stripped)
+    if stripped == "-":
+        return 0
+    return t.lookup_name(stripped.strip('"')).oid
+
+
+_TEXT_OUT[t.REGTYPE_OID] = lambda ctx: _regtype_out
+_TEXT_IN[t.REGTYPE_OID] = lambda ctx: _regtype_in
+for _oid in (t.BIT_OID, t.VARBIT_OID):
+    _TEXT_OUT[_oid] = lambda ctx: _identity
+    _TEXT_IN[_oid] = lambda ctx: bitstrings.parse_bits
+    _SEND[_oid] = bitstrings.bit_send
+    _RECV[_oid] = bitstrings.bit_recv
+
+
 def _unsupported(oid: int, what: str) -> FeatureNotSupported:
     return FeatureNotSupported(f"no {what} function available for type {t.format_type(oid)}")
 
@@ -307,6 +333,10 @@ def typmod_coercer(oid: int, typmod: int, explicit: bool = False) -> Callable[[A
         return lambda v: datetimes.time_apply_typmod(v, typmod)
     if oid == t.INTERVAL_OID:
         return lambda v: intervals.interval_apply_typmod(v, typmod)
+    if oid == t.BIT_OID:
+        return lambda v: bitstrings.bit_typmod(v, typmod, explicit)
+    if oid == t.VARBIT_OID:
+        return lambda v: bitstrings.varbit_typmod(v, typmod, explicit)
     elem = t.element_of(oid)
     if elem:
         inner = typmod_coercer(elem, typmod, explicit)

@@ -9,7 +9,7 @@ Owns the accepted spellings and the error texts:
     'epoch' 'infinity' '-infinity' 'now' 'today' 'tomorrow' 'yesterday' 'allballs'
 
 Years are limited to 1..9999 and BC is rejected (Python's datetime range): a documented
-limitation. 'infinity'/'-infinity' map to datetime.max/min (date.max/min). Not output
+limitation. 'infinity'/'-infinity' map to the sentinels in datetimes. Not output
 (datetime_format).
 """
 
@@ -40,7 +40,7 @@ ZONE_ABBREVIATIONS = {
     "bst": 3600, "jst": 9 * 3600, "ist": 7200, "msk": 3 * 3600, "hst": -10 * 3600,
     "akst": -9 * 3600, "akdt": -8 * 3600, "aest": 10 * 3600, "aedt": 11 * 3600,
 }
-SPECIALS = frozenset({"epoch", "infinity", "+infinity", "-infinity", "now", "today", "tomorrow",
+SPECIALS = frozenset({"epoch", "infinity", "-infinity", "now", "today", "tomorrow",
                       "yesterday", "allballs"})
 
 TYPE_NAMES = {
@@ -211,6 +211,10 @@ def _set_word(f: Fields, word: str) -> None:
         f.bc = False
     elif lower == "bc":
         f.bc = True
+    elif lower == "allballs" and (f.year is not None or f.month is not None):
+        f.hour = f.minute = f.second = f.microsecond = 0
+        f.has_time = True
+        f.offset = 0
     elif lower in SPECIALS:
         f.special = lower
     elif lower in ZONE_ABBREVIATIONS:

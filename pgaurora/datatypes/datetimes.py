@@ -3,12 +3,15 @@
 Owns building Python values from datetime_parse.Fields (zone resolution, 24:00:00 and leap
 second roll-over, typmod rounding), the DateStyle ISO output ('2024-01-02 03:04:05.5+00') and
 the binary formats (int32 days / int64 microseconds since 2000-01-01; timestamptz in UTC;
-timetz with its zone offset in seconds *west* of UTC). Infinity is datetime.max / date.max.
+timetz with its zone offset in seconds *west* of UTC). 'infinity' and '-infinity' are sentinel
+instances (DATE_INFINITY, TIMESTAMP_INFINITY, ...; test with is_infinite()) holding 9999-12-31 /
+0001-01-01 but equal only to themselves.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import struct
 from collections.abc import Callable
 
@@ -26,12 +29,52 @@ from pgaurora.datatypes.values import (
 from pgaurora.errors import DatetimeFieldOverflow, InvalidBinaryRepresentation
 
 UTC = datetime.UTC
-DATE_INFINITY = datetime.date.max
-DATE_NINFINITY = datetime.date.min
-TIMESTAMP_INFINITY = datetime.datetime.max
-TIMESTAMP_NINFINITY = datetime.datetime.min
-TIMESTAMPTZ_INFINITY = datetime.datetime.max.replace(tzinfo=UTC)
-TIMESTAMPTZ_NINFINITY = datetime.datetime.min.replace(tzinfo=UTC)
+
+
+class _Infinite:
+    """Mixin for the infinity sentinels: equal only to a sentinel of the same class, so that a
+    real 9999-12-31 or 0001-01-01 is never mistaken for 'infinity' / '-infinity'. They order
+    like the extreme representable value (ties with it are the one imprecision)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __ne__(self, other: object) -> bool:
+        return type(other) is not type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+
+class _DateInfinity(_Infinite, datetime.date):
+    __slots__ = ()
+
+
+class _DateNegativeInfinity(_Infinite, datetime.date):
+    __slots__ = ()
+
+
+class _TimestampInfinity(_Infinite, datetime.datetime):
+    __slots__ = ()
+
+
+class _TimestampNegativeInfinity(_Infinite, datetime.datetime):
+    __slots__ = ()
+
+
+DATE_INFINITY: datetime.date = _DateInfinity(9999, 12, 31)
+DATE_NINFINITY: datetime.date = _DateNegativeInfinity(1, 1, 1)
+TIMESTAMP_INFINITY: datetime.datetime = _TimestampInfinity(9999, 12, 31, 23, 59, 59, 999999)
+TIMESTAMP_NINFINITY: datetime.datetime = _TimestampNegativeInfinity(1, 1, 1)
+TIMESTAMPTZ_INFINITY: datetime.datetime = _TimestampInfinity(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+TIMESTAMPTZ_NINFINITY: datetime.datetime = _TimestampNegativeInfinity(1, 1, 1, tzinfo=UTC)
+
+
+def is_infinite(value: datetime.date) -> bool:
+    """True for the 'infinity' / '-infinity' sentinels of date, timestamp and timestamptz."""
+    return isinstance(value, _Infinite)
 INT64_MAX, INT64_MIN = 2**63 - 1, -(2**63)
 INT32_MAX, INT32_MIN = 2**31 - 1, -(2**31)
 _EPOCH_1970 = datetime.datetime(1970, 1, 1)
@@ -69,8 +112,39 @@ def _wall_clock(f: Fields) -> datetime.datetime:
                                      microseconds=f.microsecond)
 
 
+_ISO_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?)?"
+    r"(?:(Z)|([+-])(\d\d)(?::?(\d\d))?)?\Z")
+
+
+def _iso_fast(text: str) -> tuple[datetime.datetime, int | None] | None:
+    """The ISO shape every driver sends, without the general tokenizer (None: use it)."""
+    m = _ISO_TIMESTAMP.match(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = m.groups()
+    try:
+        value = datetime.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                                  int(second or 0), int(frac.ljust(6, "0")) if frac else 0)
+    except ValueError:
+        return None
+    if year == "0000":
+        return None
+    offset = None
+    if zulu:
+        offset = 0
+    elif sign:
+        offset = (int(off_h) * 3600 + int(off_m or 0) * 60) * (-1 if sign == "-" else 1)
+        if int(off_h) > 15:
+            return None
+    return value, offset
+
+
 def parse_timestamp(text: str, ctx: FormatContext) -> datetime.datetime:
     """timestamp_in: the zone, if given, is ignored as PostgreSQL does."""
+    fast = _iso_fast(text)
+    if fast is not None:
+        return fast[0]
     f = parse_fields(text, "timestamp", ctx)
     if f.special:
         try:
@@ -82,6 +156,12 @@ def parse_timestamp(text: str, ctx: FormatContext) -> datetime.datetime:
 
 def parse_timestamptz(text: str, ctx: FormatContext) -> datetime.datetime:
     """timestamptz_in: explicit offset or zone name, else the session TimeZone; result in UTC."""
+    fast = _iso_fast(text)
+    if fast is not None:
+        value, offset = fast
+        if offset is not None:
+            return (value - datetime.timedelta(seconds=offset)).replace(tzinfo=UTC)
+        return value.replace(tzinfo=ctx.tzinfo).astimezone(UTC)
     f = parse_fields(text, "timestamptz", ctx)
     if f.special:
         try:
@@ -104,6 +184,12 @@ def _checked(value: datetime.datetime, text: str, type_name: str) -> datetime.da
 
 
 def parse_date(text: str, ctx: FormatContext) -> datetime.date:
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit() and text[5:7].isdigit() \
+            and text[8:].isdigit() and text[:4] != "0000":
+        try:
+            return datetime.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            pass
     f = parse_fields(text, "date", ctx)
     if f.special:
         if f.special in ("infinity", "+infinity"):
@@ -288,15 +374,100 @@ def format_timestamp(value: datetime.datetime) -> str:
             f"{value.second:02d}{_fraction(value.microsecond)}")
 
 
+_MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def datestyle(ctx: FormatContext) -> tuple[str, str]:
+    """(output style ISO|SQL|POSTGRES|GERMAN, field order MDY|DMY|YMD) from the DateStyle setting."""
+    style, order = "ISO", "MDY"
+    words = [w.strip().upper() for w in ctx.datestyle.replace(",", " ").split()]
+    for word in words:
+        if word in ("ISO", "SQL", "POSTGRES", "GERMAN"):
+            style = word
+            if word == "GERMAN" and not any(w in ("MDY", "DMY", "YMD", "US", "EUROPEAN", "EURO") for w in words):
+                order = "DMY"
+        elif word in ("MDY", "US", "NONEURO", "NONEUROPEAN"):
+            order = "MDY"
+        elif word in ("DMY", "EUROPEAN", "EURO"):
+            order = "DMY"
+        elif word == "YMD":
+            order = "YMD"
+    return style, order
+
+
+def _styled_date(value: datetime.date, style: str, order: str) -> str:
+    y, m, d = f"{value.year:04d}", f"{value.month:02d}", f"{value.day:02d}"
+    if style == "SQL":
+        return f"{d}/{m}/{y}" if order == "DMY" else f"{m}/{d}/{y}"
+    if style == "GERMAN":
+        return f"{d}.{m}.{y}"
+    if style == "POSTGRES":
+        return f"{d}-{m}-{y}" if order == "DMY" else f"{m}-{d}-{y}"
+    return f"{y}-{m}-{d}"
+
+
+def _styled_timestamp(value: datetime.datetime, style: str, order: str, zone: str) -> str:
+    """A timestamp in a non-ISO DateStyle; `zone` is appended (with a space) for timestamptz."""
+    clock = f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}{_fraction(value.microsecond)}"
+    suffix = f" {zone}" if zone else ""
+    if style == "POSTGRES":
+        dow = _DAY_ABBREVIATIONS[value.weekday()]
+        month = _MONTH_ABBREVIATIONS[value.month - 1]
+        day_month = f"{value.day:02d} {month}" if order == "DMY" else f"{month} {value.day:02d}"
+        return f"{dow} {day_month} {clock} {value.year:04d}{suffix}"
+    return f"{_styled_date(value, style, order)} {clock}{suffix}"
+
+
+def date_formatter(ctx: FormatContext) -> Callable[[datetime.date], str]:
+    style, order = datestyle(ctx)
+    if style == "ISO":
+        return format_date
+
+    def format_styled_date(value: datetime.date) -> str:
+        if is_infinite(value):
+            return format_date(value)
+        return _styled_date(value, style, order)
+
+    return format_styled_date
+
+
+def timestamp_formatter(ctx: FormatContext) -> Callable[[datetime.datetime], str]:
+    style, order = datestyle(ctx)
+    if style == "ISO":
+        return format_timestamp
+
+    def format_styled_timestamp(value: datetime.datetime) -> str:
+        if is_infinite(value):
+            return format_timestamp(value)
+        return _styled_timestamp(value, style, order, "")
+
+    return format_styled_timestamp
+
+
 def timestamptz_formatter(ctx: FormatContext) -> Callable[[datetime.datetime], str]:
     """timestamptz_out in the session TimeZone: '2024-01-02 03:04:05.123456+00'."""
     tz = ctx.tzinfo
+    style, order = datestyle(ctx)
+    if style != "ISO":
+        def format_styled_timestamptz(value: datetime.datetime) -> str:
+            if is_infinite(value):
+                return "infinity" if value == TIMESTAMPTZ_INFINITY else "-infinity"
+            local = value.astimezone(tz)
+            zone = local.tzname() or format_offset(int((local.utcoffset() or datetime.timedelta(0)).total_seconds()))
+            return _styled_timestamp(local.replace(tzinfo=None), style, order, zone)
+
+        return format_styled_timestamptz
+    utc = tz is UTC
 
     def format_timestamptz(value: datetime.datetime) -> str:
         if value == TIMESTAMPTZ_INFINITY:
             return "infinity"
         if value == TIMESTAMPTZ_NINFINITY:
             return "-infinity"
+        if utc and value.tzinfo is UTC:
+            return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:"
+                    f"{value.second:02d}{_fraction(value.microsecond)}+00")
         local = value.astimezone(tz)
         offset = local.utcoffset()
         seconds = int(offset.total_seconds()) if offset is not None else 0
@@ -342,6 +513,10 @@ def timetz_send(value: datetime.time) -> bytes:
 def timetz_recv(data: bytes) -> datetime.time:
     _check_len(data, 12)
     micros, west = _TIMETZ.unpack(data)
+    if not 0 <= micros <= USECS_PER_DAY:
+        raise InvalidBinaryRepresentation("time out of range")
+    if abs(west) >= 86400:
+        raise InvalidBinaryRepresentation("time zone displacement out of range")
     tz = datetime.timezone(datetime.timedelta(seconds=-west))
     return time_from_micros(min(micros, USECS_PER_DAY - 1), tz)
 

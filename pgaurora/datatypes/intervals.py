@@ -45,6 +45,9 @@ _ISO = re.compile(
 )
 
 
+_YEAR_MONTH = re.compile(r"\s*([+-]?)(\d+)-(\d+)(?=\s|\Z)")
+
+
 def _rint(value: Fraction) -> int:
     """C rint(): round half to even."""
     return round(value)
@@ -98,8 +101,34 @@ def _time_micros(token: str) -> Fraction:
     return sign * (hours * USECS_PER_HOUR + minutes * USECS_PER_MINUTE + seconds * USECS_PER_SEC)
 
 
+_POSTGRES_OUTPUT = re.compile(
+    r"(?:(-?\d{1,9}) years? ?)?(?:(-?\d{1,9}) mons? ?)?(?:([+-]?\d{1,9}) days? ?)?"
+    r"(?:([+-])?(\d{1,9}):(\d\d):(\d\d)(?:\.(\d{1,6}))?)?\Z")
+
+
+def _fast_interval(text: str) -> Interval | None:
+    """interval_out's own format (what clients send back) without Fractions."""
+    m = _POSTGRES_OUTPUT.match(text)
+    if m is None or not text:
+        return None
+    years, months, days, sign, hours, minutes, seconds, frac = m.groups()
+    if minutes is not None and (int(minutes) > 59 or int(seconds) > 59):
+        return None
+    total_months = int(years or 0) * 12 + int(months or 0)
+    micros = 0
+    if hours is not None:
+        micros = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * USECS_PER_SEC
+        micros += int(frac.ljust(6, "0")) if frac else 0
+        if sign == "-":
+            micros = -micros
+    return Interval(total_months, int(days or 0), micros)
+
+
 def parse_interval(text: str) -> Interval:
     """interval_in (IntervalStyle postgres input rules, which accept every style's output)."""
+    fast = _fast_interval(text)
+    if fast is not None:
+        return fast
     body = text.strip()
     try:
         if body[:1] in ("P", "p"):
@@ -114,6 +143,12 @@ def parse_interval(text: str) -> Interval:
 def _parse_postgres(body: str, text: str) -> Interval:
     if body.startswith("@"):
         body = body[1:]
+    year_month = _YEAR_MONTH.match(body)
+    if year_month is not None:  # SQL standard 'Y-M' (optionally followed by days and time)
+        sign = -1 if year_month.group(1) == "-" else 1
+        months = sign * (int(year_month.group(2)) * 12 + int(year_month.group(3)))
+        rest = _parse_postgres(body[year_month.end():], text) if body[year_month.end():].strip() else Interval()
+        return Interval(months + rest.months, rest.days, rest.microseconds)
     acc = _Accumulator()
     seen: set[str] = set()
     negate = False
@@ -133,6 +168,10 @@ def _parse_postgres(body: str, text: str) -> Interval:
             if "time" in seen:
                 raise ValueError(text)
             seen.add("time")
+            if pending_number is not None:  # SQL standard 'D H:M:S': a bare number before a time is days
+                seen.add("day")
+                acc.add(Fraction(pending_number), "day")
+                pending_number = None
             acc.micros += _time_micros(clock)
         elif number is not None:
             if pending_number is not None:
@@ -193,10 +232,84 @@ def _seconds_text(seconds: int, micros: int) -> str:
     return text
 
 
+def _seconds(sec: int, micro: int, fill: bool) -> str:
+    """AppendSeconds(): absolute seconds, zero-filled to two digits when `fill`, trimmed fraction."""
+    text = f"{abs(sec):02d}" if fill else str(abs(sec))
+    if micro:
+        text += "." + f"{abs(micro):06d}".rstrip("0")
+    return text
+
+
+def _format_sql_standard(year: int, month: int, day: int, hour: int, minute: int, sec: int, micro: int) -> str:
+    parts = (year, month, day, hour, minute, sec, micro)
+    negative = any(p < 0 for p in parts)
+    positive = any(p > 0 for p in parts)
+    year_month = year != 0 or month != 0
+    day_time = any(p != 0 for p in parts[2:])
+    standard = not (negative and positive) and not (year_month and day_time)
+    prefix = ""
+    if negative and standard:
+        prefix = "-"
+        year, month, day, hour, minute, sec, micro = (-p for p in parts)
+    if not negative and not positive:
+        return "0"
+    if not standard:
+        year_sign = "-" if year < 0 or month < 0 else "+"
+        day_sign = "-" if day < 0 else "+"
+        sec_sign = "-" if hour < 0 or minute < 0 or sec < 0 or micro < 0 else "+"
+        return (f"{year_sign}{abs(year)}-{abs(month)} {day_sign}{abs(day)} {sec_sign}{abs(hour)}:{abs(minute):02d}:"
+                f"{_seconds(sec, micro, True)}")
+    if year_month:
+        return f"{prefix}{year}-{month}"
+    if day:
+        return f"{prefix}{day} {hour}:{minute:02d}:{_seconds(sec, micro, True)}"
+    return f"{prefix}{hour}:{minute:02d}:{_seconds(sec, micro, True)}"
+
+
+def _format_verbose(year: int, month: int, day: int, hour: int, minute: int, sec: int, micro: int) -> str:
+    out = ["@"]
+    is_zero, is_before = True, False
+    for amount, unit in ((year, "year"), (month, "mon"), (day, "day"), (hour, "hour"), (minute, "min")):
+        if amount == 0:
+            continue
+        if is_zero:
+            is_before = amount < 0
+            amount = abs(amount)
+        elif is_before:
+            amount = -amount
+        out.append(f" {amount} {unit}{'' if amount == 1 else 's'}")
+        is_zero = False
+    if sec or micro:
+        out.append(" ")
+        if sec < 0 or (sec == 0 and micro < 0):
+            if is_zero:
+                is_before = True
+            elif not is_before:
+                out.append("-")
+        elif is_before:
+            out.append("-")
+        out.append(_seconds(sec, micro, False))
+        out.append(f" sec{'s' if abs(sec) != 1 or micro else ''}")
+        is_zero = False
+    if is_zero:
+        out.append(" 0")
+    if is_before:
+        out.append(" ago")
+    return "".join(out)
+
+
 def format_interval(value: Interval, style: str = "postgres") -> str:
-    """interval_out."""
+    """interval_out for IntervalStyle postgres (default), iso_8601, sql_standard, postgres_verbose."""
     if style == "iso_8601":
         return _format_iso(value)
+    if style in ("sql_standard", "postgres_verbose"):
+        year, month = _c_div(value.months, 12)
+        hour, rest = _c_div(value.microseconds, USECS_PER_HOUR)
+        minute, rest = _c_div(rest, USECS_PER_MINUTE)
+        sec, micro = _c_div(rest, USECS_PER_SEC)
+        if style == "sql_standard":
+            return _format_sql_standard(year, month, value.days, hour, minute, sec, micro)
+        return _format_verbose(year, month, value.days, hour, minute, sec, micro)
     year, month = _c_div(value.months, 12)
     day = value.days
     hour, rest = _c_div(value.microseconds, USECS_PER_HOUR)

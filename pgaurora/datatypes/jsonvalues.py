@@ -155,6 +155,55 @@ def normalize_json_value(value: Any) -> Any:
     return value
 
 
+def _jsonb_rank(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return 1
+    if isinstance(value, bool):
+        return 3
+    if isinstance(value, int | float | Decimal):
+        return 2
+    if isinstance(value, list):
+        return 4
+    return 5
+
+
+def jsonb_value_cmp(a: Any, b: Any) -> int:
+    """jsonb ordering: object > array > boolean > number > string > null; then by content."""
+    ra, rb = _jsonb_rank(a), _jsonb_rank(b)
+    if ra != rb:
+        if ra == 4 and rb != 4 and isinstance(a, list) and not a:
+            return -1 if rb != 0 else 1
+        return (ra > rb) - (ra < rb)
+    if ra == 5:
+        if len(a) != len(b):
+            return (len(a) > len(b)) - (len(a) < len(b))
+        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True):
+            key = (len(ka.encode()), ka.encode()) > (len(kb.encode()), kb.encode())
+            if ka != kb:
+                return 1 if key else -1
+            c = jsonb_value_cmp(va, vb)
+            if c:
+                return c
+        return 0
+    if ra == 4:
+        if len(a) != len(b):
+            return (len(a) > len(b)) - (len(a) < len(b))
+        for x, y in zip(a, b, strict=True):
+            c = jsonb_value_cmp(x, y)
+            if c:
+                return c
+        return 0
+    if ra == 2:
+        da, db = Decimal(a) if isinstance(a, float) else a, Decimal(b) if isinstance(b, float) else b
+        return (da > db) - (da < db)
+    if ra == 1:
+        ea, eb = a.encode(), b.encode()
+        return (ea > eb) - (ea < eb)
+    return (a > b) - (a < b)
+
+
 def jsonb_send(value: Jsonb) -> bytes:
     return b"\x01" + format_jsonb(value).encode("utf-8")
 
@@ -162,4 +211,6 @@ def jsonb_send(value: Jsonb) -> bytes:
 def jsonb_recv(data: bytes) -> Jsonb:
     if not data or data[0] != 1:
         raise InvalidBinaryRepresentation(f"unsupported jsonb version number {data[0] if data else 0}")
-    return parse_jsonb(data[1:].decode("utf-8"))
+    from pgaurora.datatypes.strings import decode_utf8
+
+    return parse_jsonb(decode_utf8(data[1:]))

@@ -44,8 +44,9 @@ def int_parser(size: int) -> Callable[[str], int]:
     match = _INT_RE.match
 
     def parse(text: str) -> int:
-        if match(text) is None:
-            raise InvalidTextRepresentation(f'invalid input syntax for type {name}: "{text}"')
+        if not (text.isdigit() and text.isascii()):  # the common case needs no regex
+            if match(text) is None:
+                raise InvalidTextRepresentation(f'invalid input syntax for type {name}: "{text}"')
         value = int(text)
         if value < lo or value > hi:
             raise NumericValueOutOfRange(f'value "{text}" is out of range for type {name}')
@@ -313,27 +314,23 @@ def numeric_send(value: Decimal) -> bytes:
             return _HEADER.pack(0, 0, _NUMERIC_NAN_SIGN, 0)
         # PostgreSQL 15 sends dscale 32 for infinities (bits of its short header leak through)
         return _HEADER.pack(0, 0, _NUMERIC_PINF if value > 0 else _NUMERIC_NINF, 0x20)
-    sign_bit, digit_tuple, exponent = value.as_tuple()
+    exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)
-    dscale = max(0, -exponent)
-    digits = "".join(map(str, digit_tuple)).lstrip("0")
-    if not digits:
+    dscale = -exponent if exponent < 0 else 0
+    fraction_groups = (dscale + 3) // 4
+    # exact: scaling a Decimal by a power of ten only moves its exponent
+    scaled = int(value.copy_abs().scaleb(4 * fraction_groups, context=NUMERIC_CONTEXT))
+    if scaled == 0:
         return _HEADER.pack(0, 0, _NUMERIC_POS, dscale)
-    # Position of the decimal point counted from the left of `digits`.
-    point = len(digits) + exponent
-    # Pad so that the integer part and the fraction are whole groups of 4 digits.
-    left_pad = (-point) % 4
-    digits = "0" * left_pad + digits
-    point += left_pad
-    digits += "0" * ((-len(digits)) % 4)
-    groups = [int(digits[i:i + 4]) for i in range(0, len(digits), 4)]
-    weight = point // 4 - 1
-    while groups and groups[-1] == 0:
+    groups = []
+    while scaled:
+        scaled, group = divmod(scaled, 10000)
+        groups.append(group)
+    groups.reverse()
+    weight = len(groups) - fraction_groups - 1
+    while groups[-1] == 0:
         groups.pop()
-    while groups and groups[0] == 0:
-        groups.pop(0)
-        weight -= 1
-    sign = _NUMERIC_NEG if sign_bit else _NUMERIC_POS
+    sign = _NUMERIC_NEG if value.is_signed() else _NUMERIC_POS
     return _HEADER.pack(len(groups), weight, sign, dscale) + struct.pack(f">{len(groups)}h", *groups)
 
 
@@ -352,14 +349,16 @@ def numeric_recv(data: bytes) -> Decimal:
         return NUMERIC_NINF
     if sign not in (_NUMERIC_POS, _NUMERIC_NEG):
         raise InvalidBinaryRepresentation("invalid sign in external \"numeric\" value")
-    groups = struct.unpack_from(f">{ndigits}h", data, 8)
-    for g in groups:
-        if g < 0 or g >= 10000:
+    accumulated = 0
+    for group in struct.unpack_from(f">{ndigits}h", data, 8):
+        if group < 0 or group >= 10000:
             raise InvalidBinaryRepresentation("invalid digit in external \"numeric\" value")
-    digits = "".join(f"{g:04d}" for g in groups) or "0"
-    exponent = (weight - ndigits + 1) * 4
-    value = Decimal(f"{'-' if sign == _NUMERIC_NEG and ndigits else ''}{digits}E{exponent}")
-    return value.quantize(Decimal(1).scaleb(-dscale), context=NUMERIC_CONTEXT)
+        accumulated = accumulated * 10000 + group
+    if sign == _NUMERIC_NEG:
+        accumulated = -accumulated
+    value = Decimal(accumulated).scaleb((weight - ndigits + 1) * 4, context=NUMERIC_CONTEXT)
+    result = value.quantize(Decimal(1).scaleb(-dscale), context=NUMERIC_CONTEXT)
+    return result.copy_abs() if result.is_zero() else result
 
 
 INT2_STRUCT = struct.Struct(">h")

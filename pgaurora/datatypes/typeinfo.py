@@ -41,6 +41,8 @@ TIMESTAMP_OID = 1114
 TIMESTAMPTZ_OID = 1184
 INTERVAL_OID = 1186
 TIMETZ_OID = 1266
+BIT_OID = 1560
+VARBIT_OID = 1562
 NUMERIC_OID = 1700
 REFCURSOR_OID = 1790
 REGPROCEDURE_OID = 2202
@@ -129,7 +131,7 @@ ALIASES: dict[str, str] = {
     "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz",
     "time without time zone": "time", "time with time zone": "timetz",
     "serial": "int4", "bigserial": "int8", "smallserial": "int2",
-    "serial4": "int4", "serial8": "int8", "serial2": "int2",
+    "serial4": "int4", "serial8": "int8", "serial2": "int2", "bit varying": "varbit",
 }
 
 # format_type() display names for types whose SQL name differs from typname.
@@ -138,7 +140,7 @@ _DISPLAY: dict[int, str] = {
     FLOAT4_OID: "real", FLOAT8_OID: "double precision", BPCHAR_OID: "character",
     VARCHAR_OID: "character varying", TIMESTAMP_OID: "timestamp without time zone",
     TIMESTAMPTZ_OID: "timestamp with time zone", TIME_OID: "time without time zone",
-    TIMETZ_OID: "time with time zone", CHAR_OID: '"char"',
+    TIMETZ_OID: "time with time zone", CHAR_OID: '"char"', VARBIT_OID: "bit varying",
 }
 
 
@@ -212,4 +214,6 @@ def format_type(oid: int, typmod: int = -1) -> str:
         return f"time({typmod}) {'with' if oid == TIMETZ_OID else 'without'} time zone"
     if oid == INTERVAL_OID:
         return f"interval({typmod & 0xFFFF})" if typmod & 0xFFFF != 0xFFFF else "interval"
+    if oid in (BIT_OID, VARBIT_OID):
+        return f"{base}({typmod})"
     return base

@@ -88,26 +88,57 @@ class Interval:
         return (self.months, self.days, self.microseconds) == (other.months, other.days, other.microseconds)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Jsonb:
     """A parsed jsonb document. `value` is dict / list / str / int / Decimal / float / bool / None.
 
     Objects are dicts whose keys are already in jsonb order (shorter keys first, then bytewise)
     with duplicates resolved (the last one wins); numbers are int or Decimal as numeric would be.
+    Equality, hashing and ordering follow jsonb's btree rules: 1 = 1.0, but true <> 1 and
+    "1" <> 1; object > array > boolean > number > string > null.
     """
 
     value: Any
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Jsonb):
+            return NotImplemented
+        return _freeze(self.value) == _freeze(other.value)
+
     def __hash__(self) -> int:
         return hash(_freeze(self.value))
 
+    def _cmp(self, other: Jsonb) -> int:
+        from pgaurora.datatypes.jsonvalues import jsonb_value_cmp  # jsonvalues imports this module
+
+        return jsonb_value_cmp(self.value, other.value)
+
+    def __lt__(self, other: Jsonb) -> bool:
+        return self._cmp(other) < 0
+
+    def __le__(self, other: Jsonb) -> bool:
+        return self._cmp(other) <= 0
+
+    def __gt__(self, other: Jsonb) -> bool:
+        return self._cmp(other) > 0
+
+    def __ge__(self, other: Jsonb) -> bool:
+        return self._cmp(other) >= 0
+
 
 def _freeze(value: Any) -> Any:
+    """A hashable key with a type tag per JSON kind, so Python's True == 1 does not leak in."""
     if isinstance(value, dict):
-        return tuple((k, _freeze(v)) for k, v in value.items())
+        return ("o", tuple((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
+        return ("a", tuple(_freeze(v) for v in value))
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, str):
+        return ("s", value)
+    if value is None:
+        return ("z",)
+    return ("n", value)
 
 
 @lru_cache(maxsize=64)
@@ -148,8 +179,9 @@ class FormatContext:
 
     @property
     def day_first(self) -> bool:
-        """DateStyle DMY order for ambiguous input like 01/02/2024."""
-        return "DMY" in self.datestyle.upper()
+        """DateStyle DMY order (also implied by German) for ambiguous input like 01/02/2024."""
+        upper = self.datestyle.upper()
+        return "DMY" in upper or "EURO" in upper or ("GERMAN" in upper and "MDY" not in upper)
 
 
 DEFAULT_CONTEXT = FormatContext()

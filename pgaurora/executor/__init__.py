@@ -13,14 +13,29 @@ Files (bottom-up):
     aggregate.py   hash / plain aggregation with FILTER, DISTINCT, ORDER BY
     window.py      window functions and frames
     setop.py       UNION / INTERSECT / EXCEPT [ALL]
-    modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT
+    modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT, FK cascades
+    lockrows.py    SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]
     ddl.py         CREATE / DROP / ALTER / TRUNCATE and roles
-    explain.py     EXPLAIN text for plans
-    copy.py        COPY support for the session: copy_from / copy_to
+    explain.py     EXPLAIN [ANALYZE] text for plans
+    copy.py        COPY FROM's external rows (the session feeds ctx.extra["copy_rows"])
+    fastpath.py    point lookups on a unique index without the node machinery
     run.py         run(plan, params, ctx) -> Cursor
 """
 
-from pgaurora.executor import aggregate, copy, ddl, explain, join, modify, project, scan, setop, sort, window  # noqa: F401
+from pgaurora.executor import (  # noqa: F401
+    aggregate,
+    copy,
+    ddl,
+    explain,
+    join,
+    lockrows,
+    modify,
+    project,
+    scan,
+    setop,
+    sort,
+    window,
+)
 from pgaurora.executor.context import Env, ExecContext, Settings
 from pgaurora.executor.plannodes import Plan, ResultColumn
 from pgaurora.executor.run import Cursor, run

@@ -77,6 +77,45 @@ def _feed(state: Any, batch: Batch, columns: tuple[int, ...] | None) -> None:
     state.value = value
 
 
+async def _grouping_sets(node: Aggregate, env: Env, key_fn: Any, subplans: list[Any], new_states: Any,
+                         arg_fns: list[Any], filters: list[Any]) -> AsyncIterator[Batch]:
+    """GROUPING SETS / ROLLUP / CUBE: every row feeds one group per set; keys outside the set are
+    NULL in that set's rows, and a last column carries the set's number (for GROUPING())."""
+    assert node.grouping_sets is not None
+    sets = node.grouping_sets
+    nkeys = len(node.group_keys)
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for si, members in enumerate(sets):
+        if not members:
+            groups[(si,) + (None,) * nkeys] = new_states()  # the empty set always has its one row
+    async for batch in run_node(node.input, env):
+        env.ctx.check_cancel()
+        for row in batch:
+            if subplans:
+                await prepare_all(subplans, row, env)
+            full = key_fn(row, env)
+            for si, members in enumerate(sets):
+                k = (si,) + tuple(full[i] if i in members else None for i in range(nkeys))
+                states = groups.get(k)
+                if states is None:
+                    states = groups[k] = new_states()
+                for i, state in enumerate(states):
+                    f = filters[i]
+                    if f is not None and f.fn(row, env) is not True:
+                        continue
+                    af = arg_fns[i]
+                    if af is None:
+                        state.step()
+                    else:
+                        state.step(*af[0](row, env))
+    out: Batch = []
+    for k, states in groups.items():
+        values = tuple(s.final(env) if isinstance(s, _Collecting) else s.final() for s in states)
+        out.append(k[1:] + values + (k[0],))
+    if out:
+        yield out
+
+
 def _arg_fn(spec: AggSpec) -> Any:
     exprs = spec.args + tuple(k.expr for k in spec.order_by) if spec.order_by else spec.args
     return compile_exprs(exprs) if exprs else None
@@ -107,15 +146,41 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
     steps_simple = all(not collecting[i] and filters[i] is None for i in range(nspecs))
     # Plain aggregation over plain columns: feed each aggregate a batch's column in one tight loop
     # (no per-row method call or argument tuple), the scan-and-aggregate hot path.
-    var_args = [tuple(a.index for a in s.args) if all(isinstance(a, Var) for a in s.args) else None for s in specs]
+    var_args = [tuple(a.index for a in s.args if isinstance(a, Var)) if all(isinstance(a, Var) for a in s.args)
+                else None for s in specs]
     batched = (not has_keys and steps_simple and not subplans and all(v is not None and len(v) <= 1 for v in var_args)
                and all(hasattr(st, "_transition") for st in plain_states or ()))
+    if node.grouping_sets is not None:
+        async for out_batch in _grouping_sets(node, env, key_fn, subplans, new_states, arg_fns, filters):
+            yield out_batch
+        return
+    probe = new_states() if has_keys else []
+    grouped_direct = (has_keys and steps_simple and not subplans and all(v is not None and len(v) <= 1 for v in var_args)
+                      and all(hasattr(st, "_transition") for st in probe))
     async for batch in run_node(node.input, env):
         env.ctx.check_cancel()
         if batched:
             assert plain_states is not None
             for i in range(nspecs):
                 _feed(plain_states[i], batch, var_args[i])
+            continue
+        if grouped_direct:
+            # hash grouping over plain-column aggregates: bucket the batch by key, then feed each
+            # group's rows to its states in tight loops
+            buckets: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+            for row in batch:
+                k = key_fn(row, env)
+                rows = buckets.get(k)
+                if rows is None:
+                    buckets[k] = [row]
+                else:
+                    rows.append(row)
+            for k, rows in buckets.items():
+                states = groups.get(k)
+                if states is None:
+                    states = groups[k] = new_states()
+                for i in range(nspecs):
+                    _feed(states[i], rows, var_args[i])
             continue
         for row in batch:
             if subplans:

@@ -272,11 +272,10 @@ def _compile_func(expr: FuncExpr, subplans: list[tuple[int, SubPlanExpr, list[Cl
             return var_param
 
         def strict2(row: Any, env: Any) -> Any:
+            # both arguments are evaluated before the NULL test, as PostgreSQL does (errors included)
             v = a0(row, env)
-            if v is None:
-                return None
             w = a1(row, env)
-            return None if w is None else fn(v, w)
+            return None if v is None or w is None else fn(v, w)
 
         return strict2
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pgaurora.access.btree import UniqueCheck
 from pgaurora.catalog.model import Column, Constraint, Index, Role, Schema, Sequence, Table, View
+from pgaurora.datatypes import format_value
 from pgaurora.errors import (
     DependentObjectsStillExist,
     DuplicateObject,
@@ -107,6 +107,7 @@ class AlterTable(PlanNode):
     validate_not_null: tuple[int, ...] = ()
     renames: tuple[tuple[int, str], ...] = ()  # (oid, new name) of other objects (indexes)
     width: int = 0
+    conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,26 +157,33 @@ def _tag(env: Env, text: str) -> None:
 
 
 async def _build_index(env: Env, table: Table, index: Index) -> None:
-    """Fills a new B-tree with the table's visible rows (checking uniqueness)."""
+    """Fills a new B-tree with the table's visible rows; duplicates of a unique index are reported
+    before anything is inserted, as PostgreSQL's index build does."""
     storage = env.ctx.storage
     heap = storage.heap(table.rel_id)
     btree = storage.btree(index.rel_id)
     positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in index.columns]
-    names = tuple(table.columns[p].name for p in positions)
     txn = env.ctx.txn
     snapshot = txn.snapshot()
+    entries: list[tuple[tuple[Any, ...], Any]] = []
     async for batch in heap.scan(txn, snapshot):
         for tid, row in batch:
-            key = tuple(row[p] if p < len(row) else None for p in positions)
-            if index.unique:
-                try:
-                    await btree.insert(key, tid, UniqueCheck(txn, heap, index.name, names))
-                except UniqueViolation as exc:
-                    raise UniqueViolation(f'could not create unique index "{index.name}"',
-                                          detail=(exc.detail or "").replace("already exists.", "is duplicated."),
-                                          table=table.name, constraint=index.name) from None
-            else:
-                await btree.insert(key, tid)
+            entries.append((tuple(row[p] if p < len(row) else None for p in positions), tid))
+    if index.unique:
+        seen: set[tuple[Any, ...]] = set()
+        for key, _tid in entries:
+            if None in key:
+                continue
+            if key in seen:
+                names = ", ".join(table.columns[p].name for p in positions)
+                values = ", ".join(str(format_value(v, table.columns[p].type_oid)) for v, p in zip(key, positions, strict=True))
+                raise UniqueViolation(f'could not create unique index "{index.name}"',
+                                      detail=f"Key ({names})=({values}) is duplicated.",
+                                      table=table.name, constraint=index.name)
+            seen.add(key)
+    for key, tid in entries:
+        env.ctx.check_cancel()
+        await btree.insert(key, tid)
 
 
 async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Constraint | None]:
@@ -229,7 +237,9 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         objs.append(seq)
         columns[attnum - 1] = replace(col, default=f"nextval('{seq_name}'::regclass)")
     table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid)
-    constraints = [replace(c, oid=catalog.allocate_oid()) for c in node.constraints]
+    # ref_table 0: a foreign key referencing the table being created
+    constraints = [replace(c, oid=catalog.allocate_oid(), ref_table=c.ref_table or (table_oid if c.kind == "f" else 0))
+                   for c in node.constraints]
     for d in node.indexes:
         index, constraint = await _make_index(env, table, d)
         objs.append(index)
@@ -417,7 +427,18 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
                              schema_oid=table.schema_oid))
     heap = storage.heap(table.rel_id)
     txn = ctx.txn
-    if node.fill_defaults or node.validate_not_null:
+    rebuilt: list[Any] = []
+    if node.conversions:
+        from pgaurora.executor.compile import compile_exprs
+
+        convert = compile_exprs(tuple(e for _, e in node.conversions))[0]
+        changed = {pos for pos, _ in node.conversions}
+        # indexes over a column whose type changes get new B-trees (keys of the new type)
+        attnum_pos = {c.attnum: i for i, c in enumerate(table.columns)}
+        for ix in state.indexes(table.oid):
+            if any(attnum_pos.get(a) in changed for a in ix.columns):
+                rebuilt.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
+    if node.fill_defaults or node.validate_not_null or node.conversions:
         snapshot = txn.snapshot()
         width = len(table.columns)
         updates = []
@@ -428,6 +449,9 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
                 new = list(row)
                 for pos, value in node.fill_defaults:
                     new[pos] = value
+                if node.conversions:
+                    for (pos, _), value in zip(node.conversions, convert(row, env), strict=True):
+                        new[pos] = value
                 for pos in node.validate_not_null:
                     if new[pos] is None:
                         from pgaurora.errors import NotNullViolation
@@ -435,12 +459,13 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
                         raise NotNullViolation(f'column "{table.columns[pos].name}" of relation "{table.name}" '
                                                f'contains null values', table=table.name,
                                                column=table.columns[pos].name)
-                if node.fill_defaults:
+                if node.fill_defaults or node.conversions:
                     updates.append((tid, tuple(new)))
+        by_oid = {ix.oid: ix for ix in rebuilt}
         for tid, new_row in updates:
             new_tid = await heap.update(txn, snapshot, tid, new_row)
             if new_tid is not None:
-                for ix in state.indexes(table.oid):
+                for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
                     positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
                     await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
     constraints = list(table.constraints)
@@ -456,7 +481,7 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
             constraints.append(constraint)
     table = replace(table, constraints=tuple(constraints))
     del old
-    await catalog.replace(txn, table)
+    await catalog.replace(txn, table, *rebuilt)
     for oid, new_name in node.renames:
         obj = catalog.state_for(txn).by_oid[oid]
         await catalog.replace(txn, replace(obj, name=new_name))

@@ -107,6 +107,8 @@ async def run_hashjoin(node: HashJoin, env: Env) -> AsyncIterator[Batch]:
         else:
             bucket.append(idx)
     env.ctx.check_cancel()
+    if not table and jt in (JoinType.INNER, JoinType.SEMI):
+        return  # nothing can match: skip the outer scan (correlated catalog subqueries: see pgaurora/catalog/system)
     null_inner = (None,) * node.inner.width
     null_outer = (None,) * node.outer.width
     inner_matched: set[int] | None = set() if jt in (JoinType.RIGHT, JoinType.FULL) else None

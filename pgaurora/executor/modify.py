@@ -28,7 +28,7 @@ from pgaurora.errors import (
 from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Expr
-from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, run_node, runner
+from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
 from pgaurora.executor.plannodes import PlanNode
 
 
@@ -146,6 +146,7 @@ class Writer:
         self.checks = checks
         self.check_fns = compiled(node, "checks", lambda: [(c.name, compile_expr(c.expr).fn) for c in checks.checks])
         self.snapshot: Any = None
+        self.unique_checks: list[Any] | None = None
 
     def _position(self, attnum: int) -> int:
         for i, c in enumerate(self.table.columns):
@@ -239,13 +240,11 @@ class Writer:
             async for batch in heap.scan(self.env.ctx.txn, snapshot):
                 for tid, r in batch:
                     if tuple(r[p] for p in ref.columns) == key:
-                        victims.append(tid)
+                        victims.append((tid, r))
             if not victims:
                 continue
             if new is None and ref.on_delete == "c":
-                txn = self.env.ctx.txn
-                for tid in victims:
-                    await heap.delete(txn, self.env.snapshot, tid)
+                await self._cascade(other, heap, victims, 0)
                 continue
             types = tuple(self.checks.column_types[p] for p in ref.ref_columns)
             raise ForeignKeyViolation(
@@ -255,24 +254,87 @@ class Writer:
                        f'is still referenced from table "{ref.table_name}".',
                 table=ref.table_name, constraint=ref.name)
 
-    async def insert_indexes(self, row: tuple[Any, ...], tid: Any) -> None:
+    async def _cascade(self, table: Any, heap: Any, victims: list[tuple[Any, tuple[Any, ...]]], depth: int) -> None:
+        """ON DELETE CASCADE: deletes `victims` of `table`, then what references them, recursively."""
+        if depth > 100:
+            raise ForeignKeyViolation("foreign key cascade is too deep")
         txn = self.env.ctx.txn
-        for ix, btree, positions in self.indexes:
-            key = tuple(row[p] for p in positions)
-            if ix.unique:
-                check = UniqueCheck(txn, self.heap, ix.name, tuple(self.checks.column_names[p] for p in positions),
-                                    self._describe(positions))
-                try:
-                    await btree.insert(key, tid, check)
-                except UniqueViolation as exc:
-                    exc.table = self.checks.table_name
-                    raise
-            else:
+        deleted = []
+        for tid, row in victims:
+            if await heap.delete(txn, self.env.snapshot, tid):
+                deleted.append(row)
+        positions = {c.attnum: i for i, c in enumerate(table.columns)}
+        for other, con in self.state.referencing(table.oid):
+            other_pos = {c.attnum: i for i, c in enumerate(other.columns)}
+            cols = [other_pos[a] for a in con.columns]
+            keys = {tuple(row[positions[a]] for a in con.ref_columns) for row in deleted}
+            keys.discard(None)  # type: ignore[arg-type]
+            if not keys:
+                continue
+            other_heap = self.env.ctx.storage.heap(other.rel_id)
+            found = []
+            async for batch in other_heap.scan(txn, _check_snapshot(self.env)):
+                for tid, r in batch:
+                    if tuple(r[p] for p in cols) in keys:
+                        found.append((tid, r))
+            if not found:
+                continue
+            if con.on_delete != "c":
+                names = ", ".join(table.columns[positions[a]].name for a in con.ref_columns)
+                raise ForeignKeyViolation(
+                    f'update or delete on table "{table.name}" violates foreign key constraint "{con.name}" '
+                    f'on table "{other.name}"',
+                    detail=f'Key ({names}) is still referenced from table "{other.name}".',
+                    table=other.name, constraint=con.name)
+            await self._cascade(other, other_heap, found, depth + 1)
+
+    async def insert_indexes(self, row: tuple[Any, ...], tid: Any) -> None:
+        if self.unique_checks is None:
+            txn = self.env.ctx.txn
+            self.unique_checks = [
+                UniqueCheck(txn, self.heap, ix.name, tuple(self.checks.column_names[p] for p in positions),
+                            self._describe(positions)) if ix.unique else None
+                for ix, _btree, positions in self.indexes]
+        for (_ix, btree, positions), check in zip(self.indexes, self.unique_checks, strict=True):
+            key = (row[positions[0]],) if len(positions) == 1 else tuple(row[p] for p in positions)
+            if check is None:
                 await btree.insert(key, tid)
+                continue
+            try:
+                await btree.insert(key, tid, check)
+            except UniqueViolation as exc:
+                exc.table = self.checks.table_name
+                raise
 
 
 def _returning(node: Any) -> Any:
-    return compiled(node, "returning", lambda: compile_exprs(node.returning)[0]) if node.returning is not None else None
+    """RETURNING's projection; with subqueries in it, a coroutine function that prepares them first."""
+    if node.returning is None:
+        return None
+    fn, subplans = compiled(node, "returning", lambda: compile_exprs(node.returning))
+    if not subplans:
+        return fn
+    return _Prepared(fn, subplans)
+
+
+class _Prepared:
+    """A projection whose subqueries must run (async) before it is evaluated for a row."""
+
+    __slots__ = ("fn", "subplans")
+
+    def __init__(self, fn: Any, subplans: list[Any]) -> None:
+        self.fn = fn
+        self.subplans = subplans
+
+    async def __call__(self, row: tuple[Any, ...], env: Env) -> tuple[Any, ...]:
+        await prepare_all(self.subplans, row, env)
+        return self.fn(row, env)  # type: ignore[no-any-return]
+
+
+async def _project(fn: Any, row: tuple[Any, ...], env: Env) -> tuple[Any, ...]:
+    if isinstance(fn, _Prepared):
+        return await fn(row, env)
+    return fn(row, env)  # type: ignore[no-any-return]
 
 
 @runner(Insert)
@@ -289,19 +351,22 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
     count = 0
     out: Batch = []
     touched: set[Any] = set()
+    fk_rows: list[tuple[Any, ...]] = []  # checked at the end of the statement, as PostgreSQL's RI triggers
     async for batch in run_node(node.source, env):
         env.ctx.check_cancel()
         if conflict is None:
             # bulk path: one MTR per heap page filled, then the index entries (with unique checks)
             for row in batch:
                 w.check_row(row)
-                await w.check_foreign_keys(row)
             tids = await w.heap.insert_many(txn, batch) if len(batch) > 1 else [await w.heap.insert(txn, batch[0])]
             for row, tid in zip(batch, tids, strict=True):
                 await w.insert_indexes(row, tid)
+            if w.checks.foreign_keys:
+                fk_rows.extend(batch)
             count += len(batch)
             if returning is not None:
-                out.extend(returning(row, env) for row in batch)
+                for row in batch:
+                    out.append(await _project(returning, row, env))
                 if len(out) >= BATCH_SIZE:
                     yield out
                     out = []
@@ -333,19 +398,24 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
                     w.snapshot = None
                     count += 1
                     if returning is not None:
-                        out.append(returning(new_row, env))
+                        out.append(await _project(returning, new_row, env))
                     continue
-            await w.check_foreign_keys(row)
             tid = await w.heap.insert(txn, row)
+            if w.checks.foreign_keys:
+                fk_rows.append(row)
             touched.add(tid)
             await w.insert_indexes(row, tid)
             w.snapshot = None
             count += 1
             if returning is not None:
-                out.append(returning(row, env))
+                out.append(await _project(returning, row, env))
                 if len(out) >= BATCH_SIZE:
                     yield out
                     out = []
+    if fk_rows:
+        w.snapshot = None
+        for row in fk_rows:
+            await w.check_foreign_keys(row)
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:
@@ -357,7 +427,7 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
     w = Writer(env, node, node.checks)
     txn = env.ctx.txn
     tw = node.table_width
-    new_fn = compiled(node, "new_row", lambda: compile_exprs(node.new_row)[0])
+    new_fn, new_subplans = compiled(node, "new_row", lambda: compile_exprs(node.new_row))
     recheck_qual = node.recheck_qual
     recheck_fn = compiled(node, "recheck", lambda: compile_expr(recheck_qual).fn) if recheck_qual is not None else None
     returning = _returning(node)
@@ -372,6 +442,8 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
                 continue  # UPDATE ... FROM joining one row several times updates it once
             seen.add(tid)
             old = src[:tw]
+            if new_subplans:
+                await prepare_all(new_subplans, src, env)
             new_row = new_fn(src, env)
             extra = src[tw + 1:]
 
@@ -393,7 +465,7 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
             w.snapshot = None
             count += 1
             if returning is not None:
-                out.append(returning(new_row + (None,) + extra, env))
+                out.append(await _project(returning, new_row + (None,) + extra, env))
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:
@@ -431,7 +503,7 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
                 continue
             count += 1
             if returning is not None:
-                out.append(returning(src, env))
+                out.append(await _project(returning, src, env))
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:

@@ -75,7 +75,21 @@ async def prepare_all(subplans: list[Any], row: Any, env: Env) -> None:
 
 
 async def eval_subplan(sub: SubPlanExpr, env: Env) -> Any:
-    """Runs a subquery for its expression: EXISTS, scalar, ANY/ALL list, ARRAY."""
+    """Runs a subquery for its expression: EXISTS, scalar, ANY/ALL list, ARRAY.
+
+    A correlated subquery gets fresh CTE results: a WITH inside it may read the outer row.
+    """
+    if not sub.outer_slots:
+        return await _eval_subplan(sub, env)
+    saved = env.cte_rows
+    env.cte_rows = {}
+    try:
+        return await _eval_subplan(sub, env)
+    finally:
+        env.cte_rows = saved
+
+
+async def _eval_subplan(sub: SubPlanExpr, env: Env) -> Any:
     kind = sub.kind
     if kind is SubLinkKind.EXISTS:
         async for batch in run_node(sub.plan, env):

@@ -268,6 +268,17 @@ class FunctionScan(PlanNode):
 
 
 @dataclass(frozen=True, slots=True)
+class SystemScan(PlanNode):
+    """Rows of a pg_catalog / information_schema relation, computed from the catalog at execution
+    time.  # system relations: see pgaurora/catalog/system"""
+
+    schema: str
+    name: str
+    width: int
+    qual: Expr | None = None  # pushed-down filter (planner.rules.push_down_filters)
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSet(PlanNode):
     """Targets with set-returning functions (SELECT generate_series(1,3)): expands rows."""
 
@@ -292,3 +303,17 @@ class Plan:
     catalog_version: int = 0
     exec_param_count: int = 0
     text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LockRows(PlanNode):
+    """SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE: locks the row whose tid is in
+    column `tid_index` of each input row; rows that vanished (or are locked, with SKIP LOCKED)
+    are dropped. `wait` is 'block', 'nowait' (55P03) or 'skip'."""
+
+    input: PlanNode
+    table_oid: int
+    tid_index: int
+    mode: str
+    wait: str
+    width: int

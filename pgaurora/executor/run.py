@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pgaurora.executor.context import Env, ExecContext
+from pgaurora.executor.fastpath import point_lookup, point_shape
 from pgaurora.executor.nodes import Batch, eval_subplan, run_node
 from pgaurora.executor.plannodes import Plan
 
@@ -90,13 +91,21 @@ def make_tag(command: str, rows: int, counts: dict[str, int]) -> str:
 async def run(plan: Plan, params: tuple[Any, ...] | list[Any], ctx: ExecContext) -> Cursor:
     """Starts executing `plan`; rows come from `await cursor.fetch(n)`."""
     catalog = ctx.catalog
-    if hasattr(catalog, "sync"):
+    if getattr(catalog, "pending", None) or getattr(catalog, "_needs_reload", False):
         await catalog.sync()
     ctx.extra["catalog_state"] = catalog.state_for(ctx.txn) if hasattr(catalog, "state_for") else catalog
     env = Env(ctx, tuple(params), plan.exec_param_count, eval_subplan)
     node = plan.node
-    needs_snapshot = getattr(node, "needs_snapshot", True)
-    if needs_snapshot and ctx.txn is not None:
+    if ctx.txn is not None:
         env.snapshot = ctx.take_snapshot()
+    if point_shape(node):
+        rows = await point_lookup(node, env)
+        if rows is not None:
+            return Cursor(plan, env, _rows(rows))
     source = run_node(node, env)
     return Cursor(plan, env, source)
+
+
+async def _rows(rows: Batch) -> AsyncIterator[Batch]:
+    if rows:
+        yield rows

@@ -30,6 +30,7 @@ from pgaurora.executor.plannodes import (
     IndexScan,
     RecursiveUnion,
     SeqScan,
+    SystemScan,  # system relations: see pgaurora/catalog/system
     ValuesScan,
     WorkTableScan,
 )
@@ -67,7 +68,7 @@ async def run_seqscan(node: SeqScan, env: Env) -> AsyncIterator[Batch]:
     table, heap = table_and_heap(env, node.table_oid)
     snapshot = env.snapshot
     txn = env.ctx.txn
-    width = node.width
+    width = node.width - 1 if node.with_tid else node.width  # stored columns (the tid is appended)
     qual = compiled_expr(node, "qual", node.qual) if node.qual is not None else None
     ctx = env.ctx
     if node.with_tid:
@@ -124,7 +125,7 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
     btree = env.ctx.storage.btree(index.rel_id)
     snapshot = env.snapshot
     txn = env.ctx.txn
-    width = node.width
+    width = node.width - 1 if node.with_tid else node.width
     keys = compiled(node, "keys", lambda: compile_exprs(node.eq_keys))[0] if node.eq_keys else None
     qual = compiled_expr(node, "qual", node.qual) if node.qual is not None else None
     prefix: tuple[Any, ...] = keys((), env) if keys is not None else ()
@@ -198,6 +199,51 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
             out = []
     if out:
         yield out
+
+
+@runner(SystemScan)
+async def run_system_scan(node: SystemScan, env: Env) -> AsyncIterator[Batch]:
+    # system relations: see pgaurora/catalog/system
+    from pgaurora.catalog.system import relation_index, relation_rows
+
+    rows = relation_rows(node.schema, node.name, env.ctx)
+    probe = compiled(node, "probe", lambda: _equality_probe(node.qual)) if node.qual is not None else None
+    if probe is not None:
+        # `column = runtime constant` (often an outer row's value): a per-statement hash lookup
+        column, value_fn = probe
+        value = value_fn((), env)[0]
+        index = relation_index(node.schema, node.name, env.ctx, column)
+        if value is None:
+            rows = []
+        elif index is not None and not isinstance(value, list):
+            rows = index.get(value, [])
+    if node.qual is not None:
+        qual = compiled_expr(node, "qual", node.qual)
+        kept = []
+        for r in rows:
+            if qual.subplans:
+                await prepare_all(qual.subplans, r, env)
+            if qual.fn(r, env) is True:
+                kept.append(r)
+        rows = kept
+    for i in range(0, len(rows), BATCH_SIZE):
+        yield rows[i:i + BATCH_SIZE]
+
+
+def _equality_probe(qual: Any) -> tuple[int, Any] | None:
+    """(column, compiled value) for a `Var = constant/param/outer value` conjunct of a SystemScan qual."""
+    from pgaurora.executor.expr import BoolExpr, BoolOp, FuncExpr, Var, walk
+
+    conjuncts = list(qual.args) if isinstance(qual, BoolExpr) and qual.op is BoolOp.AND else [qual]
+    for q in conjuncts:
+        if isinstance(q, FuncExpr) and q.is_operator and q.name == "=" and len(q.args) == 2 and not q.volatile:
+            for var, other in (q.args, q.args[::-1]):
+                if isinstance(var, Var) and not any(isinstance(n, Var) for n in walk(other)) \
+                        and not any(isinstance(n, FuncExpr) and n.volatile for n in walk(other)):
+                    fn, subplans = compile_exprs((other,))
+                    if not subplans:
+                        return var.index, fn
+    return None
 
 
 @runner(FunctionScan)

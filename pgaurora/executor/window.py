@@ -171,6 +171,7 @@ def _spec_compiler(spec: WindowSpec) -> Callable[[], tuple[Any, Any, Any, Any, A
 async def run_window(node: WindowAgg, env: Env) -> AsyncIterator[Batch]:
     rows = await collect(node.input, env)
     results: list[list[Any]] = [[None] * len(node.funcs) for _ in rows]
+    order: list[int] = list(range(len(rows)))
     for f_index, spec in enumerate(node.funcs):
         part_fn, order_fn, arg_fn, filt_fn, offsets_fn = compiled(node, f"spec{f_index}", _spec_compiler(spec))
         offset_values = list(offsets_fn((), env))
@@ -203,8 +204,9 @@ async def run_window(node: WindowAgg, env: Env) -> AsyncIterator[Batch]:
                 results[i][f_index] = v
             start = end
     out: Batch = []
-    for r, extra in zip(rows, results, strict=True):
-        out.append(r + tuple(extra))
+    # rows come out in the last window's (partition, order) order, as PostgreSQL's WindowAgg emits them
+    for i in (order if rows else ()):
+        out.append(rows[i] + tuple(results[i]))
         if len(out) >= BATCH_SIZE:
             yield out
             out = []

@@ -15,7 +15,8 @@ Read bottom-up (DESIGN.md §3):
     quorum.py      sans-I/O quorum bookkeeping: acks -> PGCL -> VCL -> VDL
     metadata.py    volume config, persistent metadata (groups, placements, epoch), placement
     recovery.py    volume recovery on open: fence, read quorums, VCL/VDL, truncate — no redo replay
-    volume.py      the log client (writer side): append_mtr, wait_durable, read_page, membership
+    volume.py      the log client (writer side): append_mtr, wait_durable, read_page
+    membership.py  repair of a lost replica: ABCDEF -> (ABCDEF and ABCDEG) -> ABCDEG
 """
 
 from pgaurora.logstore.metadata import NodeSpec, VolumeConfig

@@ -110,6 +110,7 @@ class StatusReply(msgspec.Struct, tag=True, frozen=True):
     vdl_hint: int = 0
     max_lsn: int = 0
     members: list[str] = []
+    fsyncs: int = 0  # hot-log fsyncs since the node started (group commit shares them)
 
 
 class RecoveryReply(msgspec.Struct, tag=True, frozen=True):

@@ -33,11 +33,13 @@ class VolumeConfig:
     pages_per_group: int = 1280  # 10 MiB of 8 KiB pages; Aurora uses 10 GB
     lal: int = 100_000  # LSN allocation limit: no LSN beyond VDL + LAL
     write_timeout: float = 10.0  # a commit waits this long for a write quorum, then fails
+    recovery_timeout: float = 30.0  # volume recovery waits this long for each quorum it needs
     rpc_timeout: float = 2.0
     read_timeout: float = 1.0
     retry_interval: float = 0.1
     max_batch_bytes: int = 1 << 20
-    spare_nodes: list[NodeSpec] = field(default_factory=list)
+    spare_nodes: list[NodeSpec] = field(default_factory=list)  # taken by automatic repair
+    repair_after: float | None = None  # replace a node unreachable this long by a spare (None: never)
     clock: Clock | None = None
 
 

@@ -198,7 +198,13 @@ class StorageNode:
         if segment is None:
             return m.StatusReply(False)
         return m.StatusReply(
-            True, segment.durable_scl, segment.epoch, segment.vdl_hint, segment.max_lsn, segment.members
+            True,
+            segment.durable_scl,
+            segment.epoch,
+            segment.vdl_hint,
+            segment.max_lsn,
+            segment.members,
+            segment.log.fsync_count,
         )
 
     async def _recovery_scan(self, request: m.RecoveryScan) -> m.Reply:

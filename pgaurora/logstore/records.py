@@ -34,7 +34,8 @@ FLAG_CPL = 1
 
 _HEADER = struct.Struct("<IIIBBxxQQQQQ")
 HEADER_SIZE = _HEADER.size  # 56
-_pack_header = _HEADER.pack
+_pack_body_header = struct.Struct("<IIBBxxQQQQQ").pack  # the header after the crc
+_pack_crc = struct.Struct("<I").pack
 _unpack_header = _HEADER.unpack_from
 _crc32 = zlib.crc32
 
@@ -67,8 +68,8 @@ def encode_record(
     payload: bytes,
 ) -> bytes:
     """The checksummed frame of one record."""
-    body = _pack_header(0, len(payload), epoch, op, flags, lsn, page, prev_page_lsn, prev_lsn, xid)[4:] + payload
-    return _crc32(body).to_bytes(4, "little") + body
+    body = _pack_body_header(len(payload), epoch, op, flags, lsn, page, prev_page_lsn, prev_lsn, xid) + payload
+    return _pack_crc(_crc32(body)) + body
 
 
 def frame_of(record: RedoRecord) -> bytes:
@@ -103,13 +104,31 @@ def decode_record(buffer: bytes | memoryview, offset: int = 0) -> tuple[RedoReco
 
 
 def decode_records(buffer: bytes | memoryview) -> list[RedoRecord]:
-    """All records of a concatenation of frames; any damage raises DataCorrupted."""
-    records = []
+    """All records of a concatenation of frames; any damage raises DataCorrupted.
+
+    The storage node's hot path (every AppendBatch): one loop, no per-record calls but the
+    checksum and the tuple.
+    """
+    records: list[RedoRecord] = []
+    append = records.append
+    view = memoryview(buffer)
+    unpack = _unpack_header
+    crc32 = _crc32
+    make = tuple.__new__
     offset = 0
     end = len(buffer)
     while offset < end:
-        record, offset = decode_record(buffer, offset)
-        records.append(record)
+        if end - offset < HEADER_SIZE:
+            raise DataCorrupted("incomplete redo record header")
+        crc, length, epoch, op, flags, lsn, page, prev_page_lsn, prev_lsn, xid = unpack(view, offset)
+        stop = offset + HEADER_SIZE + length
+        if stop > end:
+            raise DataCorrupted(f"incomplete redo record at LSN {lsn}")
+        if crc32(view[offset + 4 : stop]) != crc:
+            raise DataCorrupted(f"incorrect redo record checksum at offset {offset}")
+        payload = bytes(view[offset + HEADER_SIZE : stop])
+        append(make(RedoRecord, (lsn, page, prev_page_lsn, prev_lsn, xid, op, flags, epoch, payload)))
+        offset = stop
     return records
 
 

@@ -6,8 +6,8 @@ scheduling (the node decides when to ask peers), not quorum decisions (logstore.
 
     AppendBatch ──► decode + CRC ──► index ──► hot log (fsync, group commit) ──► ack(SCL)
                                       │
-         by_lsn: SortedDict lsn -> record        page_keys: SortedList (page<<40 | lsn)
-         next_by_prev: hole tracking             images: SortedDict (page<<40 | lsn) -> file offset
+         by_lsn: RecordIndex (by LSN, by page)    next_by_prev: hole tracking
+         images: SortedDict (page<<40 | lsn) -> (file, offset)
                                       │
     ReadPage(page, R) ──► newest image <= R ──► apply that page's records in (image, R] ──► bytes
 
@@ -29,11 +29,12 @@ import struct
 import zlib
 from pathlib import Path
 
-from sortedcontainers import SortedDict, SortedList
+from sortedcontainers import SortedDict
 
 from pgaurora.errors import DataCorrupted, InternalError
 from pgaurora.logstore import page as pagemod
 from pgaurora.logstore.hotlog import HotLog, fsync_directory
+from pgaurora.logstore.recordindex import RecordIndex
 from pgaurora.logstore.records import RedoRecord, encode_record, frame_of, scan_records
 
 LSN_BITS = 40
@@ -73,8 +74,7 @@ class Segment:
         self.max_lsn = 0
         self.target_scl = 0  # the group's PGCL as last heard from the writer: below it, gossip
         self.damaged = False  # a log file or image failed its checksum at restart
-        self.by_lsn: SortedDict = SortedDict()
-        self.page_keys: SortedList = SortedList()
+        self.by_lsn = RecordIndex()
         self.next_by_prev: dict[int, int] = {}
         self.images: SortedDict = SortedDict()  # page_key -> (file number, offset)
         self.dirty: dict[int, int] = {}  # page -> records since its newest image
@@ -156,9 +156,9 @@ class Segment:
         """The chain LSN at the GC horizon: where a restart's SCL starts when older records are gone."""
         if not self.gc_horizon:
             return 0
-        index = self.by_lsn.bisect_right(self.gc_horizon)
-        if index:
-            return self.by_lsn.keys()[index - 1]
+        last = self.by_lsn.last_at_or_below(self.gc_horizon)
+        if last is not None:
+            return last
         return min(self.durable_scl, self.gc_horizon)
 
     def _replay_log(self) -> None:
@@ -209,8 +209,7 @@ class Segment:
         lsn = record.lsn
         if lsn in self.by_lsn or (lsn <= self.scl and lsn <= self.gc_horizon) or not self.valid(record):
             return False
-        self.by_lsn[lsn] = record
-        self.page_keys.add(page_key(record.page, lsn))
+        self.by_lsn.add(record)
         self.dirty[record.page] = self.dirty.get(record.page, 0) + 1
         if lsn > self.max_lsn:
             self.max_lsn = lsn
@@ -245,18 +244,18 @@ class Segment:
     def chain_after(self, after_lsn: int, limit: int) -> list[RedoRecord]:
         """Records of the complete chain with LSN in (after_lsn, SCL], oldest first."""
         records = []
-        for lsn in self.by_lsn.irange(after_lsn, self.scl, inclusive=(False, True)):
-            records.append(self.by_lsn[lsn])
-            if len(records) >= limit:
-                break
+        by_lsn = self.by_lsn
+        for lsn in by_lsn.between(after_lsn, self.scl)[:limit]:
+            records.append(by_lsn[lsn])
         return records
 
     def recovery_scan(self, floor: int) -> tuple[list[int], list[int], int]:
         """(chain LSNs in (floor, SCL], the CPLs among them, last chain LSN <= floor)."""
-        lsns = list(self.by_lsn.irange(floor, self.durable_scl, inclusive=(False, True)))
+        lsns = self.by_lsn.between(floor, self.durable_scl)
         cpls = [lsn for lsn in lsns if self.by_lsn[lsn].flags & 1]
-        index = self.by_lsn.bisect_right(floor)
-        last = self.by_lsn.keys()[index - 1] if index else min(self._base_scl(), floor)
+        last = self.by_lsn.last_at_or_below(floor)
+        if last is None:
+            last = min(self._base_scl(), floor)
         return lsns, cpls, last
 
     def set_epoch(
@@ -285,10 +284,8 @@ class Segment:
         self.save_meta()
 
     def _drop_truncated(self) -> None:
-        doomed = [record for record in self.by_lsn.values() if not self.valid(record)]
-        for record in doomed:
-            del self.by_lsn[record.lsn]
-            self.page_keys.discard(page_key(record.page, record.lsn))
+        doomed = [record.lsn for record in self.by_lsn.values() if not self.valid(record)]
+        self.by_lsn.remove(doomed)
         if not doomed:
             return
         # Rebuild SCL and hole tracking from the surviving records above the GC horizon.
@@ -303,30 +300,31 @@ class Segment:
             else:
                 self.next_by_prev[record.prev_lsn] = record.lsn
         self.durable_scl = min(self.durable_scl, self.scl)
-        self.max_lsn = self.by_lsn.keys()[-1] if self.by_lsn else self.gc_horizon
+        last = self.by_lsn.last()
+        self.max_lsn = last if last is not None else self.gc_horizon
 
     # -- pages ------------------------------------------------------------------------------------
 
     def materialize(self, page: int, read_lsn: int) -> pagemod.Page | None:
         """The page as of `read_lsn`: its newest image at or below, plus its records up to read_lsn."""
-        key_high = page_key(page, read_lsn)
         base: pagemod.Page | None = None
-        start = page_key(page, 0)
-        index = self.images.bisect_right(key_high)
+        low = 0
+        images = self.images
+        index = images.bisect_right(page_key(page, read_lsn))
         if index:
-            key = self.images.keys()[index - 1]
+            key = images.keys()[index - 1]
             if key >> LSN_BITS == page:
                 base = self._read_image(key)
                 if base is None:
                     raise SegmentDamaged(page, read_lsn)
-                start = key + 1
+                low = key & LSN_MASK
         apply = pagemod.apply
-        by_lsn = self.by_lsn
-        for key in self.page_keys.irange(start, key_high):
-            record = by_lsn[key & LSN_MASK]
-            if base is None and record.op not in (pagemod.RedoOp.INIT, pagemod.RedoOp.IMAGE):
+        records = self.by_lsn.records
+        for lsn in self.by_lsn.page_between(page, low, read_lsn):
+            record = records[lsn]
+            if base is None and record.op != pagemod.RedoOp.INIT and record.op != pagemod.RedoOp.IMAGE:
                 raise SegmentDamaged(page, read_lsn)
-            base = apply(base, record.op, record.payload, record.lsn)
+            base = apply(base, record.op, record.payload, lsn)
         return base
 
     def adopt_image(self, page: int, lsn: int, image: bytes) -> None:
@@ -388,13 +386,10 @@ class Segment:
         for page, count in list(self.dirty.items()):
             if count < threshold or done >= limit:
                 continue
-            index = self.page_keys.bisect_right(page_key(page, point))
-            if not index:
+            last = self.by_lsn.page_last_at_or_below(page, point)
+            if last is None:
                 continue
-            key = self.page_keys[index - 1]
-            if key >> LSN_BITS != page:
-                continue
-            lsn = key & LSN_MASK
+            lsn = last
             try:
                 image = self.materialize(page, lsn)
             except (SegmentDamaged, InternalError):
@@ -411,29 +406,26 @@ class Segment:
         horizon = min(min_read_lsn, self.vdl_hint, self.scl) - retention_lsns
         if horizon <= self.gc_horizon:
             return 0
-        pages = {key >> LSN_BITS for key in (page_key(r.page, 0) for r in self.by_lsn.values() if r.lsn <= horizon)}
-        dropped = 0
-        for page in sorted(pages):
-            index = self.page_keys.bisect_right(page_key(page, horizon))
-            key = self.page_keys[index - 1]
-            lsn = key & LSN_MASK
+        doomed: list[int] = []
+        for page in sorted(self.by_lsn.pages_at_or_below(horizon)):
+            lsn = self.by_lsn.page_last_at_or_below(page, horizon)
+            assert lsn is not None
             if page_key(page, lsn) not in self.images:
                 image = self.materialize(page, lsn)
                 if image is None:
                     continue
                 self.adopt_image(page, lsn, image.to_bytes())
-            for old in list(self.page_keys.irange(page_key(page, 0), page_key(page, lsn))):
-                self.page_keys.remove(old)
-                del self.by_lsn[old & LSN_MASK]
-                dropped += 1
+            doomed += self.by_lsn.page_between(page, -1, lsn)
             for old in list(self.images.irange(page_key(page, 0), page_key(page, lsn), inclusive=(True, False))):
                 del self.images[old]
+        # Images first, durably; then forget the records they cover.
         if self._image_fd >= 0 and self.fsync:
             os.fsync(self._image_fd)
+        self.by_lsn.remove(doomed)
         self.gc_horizon = horizon
         self.save_meta()
         self._drop_old_log_files(horizon)
-        return dropped
+        return len(doomed)
 
     def _drop_old_log_files(self, horizon: int) -> None:
         """Deletes log files whose records are all at or below the horizon (now covered by images)."""

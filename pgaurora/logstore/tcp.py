@@ -182,15 +182,21 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-async def serve_node(data: Path, listen: str, az: str, *, fsync: bool = True, ready=print) -> None:
-    """Runs a storage node until SIGTERM/SIGINT; calls ready('READY host:port') once listening."""
+async def serve_node(
+    data: Path, listen: str, az: str, *, fsync: bool = True, ready=print, advertise: str | None = None
+) -> None:
+    """Runs a storage node until SIGTERM/SIGINT; calls ready('READY host:port') once listening.
+
+    The node's name in segment memberships is `advertise` (default: the bound host:port), which
+    must be the address the writer's VolumeConfig lists for it.
+    """
     host, port = parse_listen(listen)
     transport = TcpTransport()
     # The node's own address must be how peers name it; with port 0 it is known only after bind.
     node = StorageNode(data, f"{host}:{port}", az, transport=transport, fsync=fsync)
     server = NodeServer(node)
     bound_host, bound_port = await server.start(host, port)
-    node.address = f"{bound_host}:{bound_port}"
+    node.address = advertise or f"{bound_host}:{bound_port}"
     node.start()
     stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -215,6 +221,7 @@ def node_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="directory for this node's segments")
     parser.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT to listen on (port 0: any free port)")
     parser.add_argument("--az", default="a", help="availability zone label (a, b or c)")
+    parser.add_argument("--advertise", help="HOST:PORT peers and writers use for this node (default: the bound one)")
     parser.add_argument("--no-fsync", action="store_true", help="do not fsync (tests only: not durable)")
     args = parser.parse_args(argv)
 
@@ -229,7 +236,11 @@ def node_main(argv: list[str] | None = None) -> int:
     except ImportError:
         pass
     try:
-        runner(serve_node(Path(args.data), args.listen, args.az, fsync=not args.no_fsync, ready=ready))
+        runner(
+            serve_node(
+                Path(args.data), args.listen, args.az, fsync=not args.no_fsync, ready=ready, advertise=args.advertise
+            )
+        )
     except KeyboardInterrupt:
         pass
     return 0

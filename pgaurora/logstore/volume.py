@@ -98,6 +98,8 @@ class Volume:
         self._closed = False
         self._read_order: dict[int, list[str]] = {}
         self.last_read_segment: str | None = None  # diagnostics: who served the last read_page
+        self.unreachable_since: dict[str, float] = {}  # node -> when its segments stopped answering
+        self._repair_task: asyncio.Task | None = None
         self._lal_base = 0  # LSNs start past the truncation gap: LAL counts from there too
 
     # -- open / close -----------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class Volume:
             volume.clock,
             lal=config.lal,
             rpc_timeout=config.rpc_timeout,
-            deadline=config.write_timeout,
+            deadline=config.recovery_timeout,
         )
         metadata.save(config.metadata_path)
         volume.epoch = recovered.epoch
@@ -127,6 +129,8 @@ class Volume:
             for member, scl in recovered.scl_by_group.get(group, {}).items():
                 quorum.scl[member] = scl
             quorum.recompute()
+        if config.repair_after is not None:
+            volume._repair_task = asyncio.get_running_loop().create_task(volume._repair_loop())
         return volume
 
     def _start_group(self, group: int, placement: GroupPlacement, last_lsn: int, first_lsn: int = 0) -> None:
@@ -141,7 +145,17 @@ class Volume:
             self._senders[(group, member)] = task
 
     async def close(self) -> None:
+        """Waits (up to the write timeout) for records still in flight, then stops the senders."""
+        last = self.next_lsn - 1
+        if not self._closed and self._fenced is None and last > self.tracker.vdl and self.tracker.cpls:
+            try:
+                await self.wait_durable(self.tracker.cpls[-1])
+            except StorageUnavailable:
+                pass  # what is not durable now is decided by the next writer's recovery
         self._closed = True
+        if self._repair_task is not None:
+            self._repair_task.cancel()
+            await asyncio.gather(self._repair_task, return_exceptions=True)
         for task in self._senders.values():
             task.cancel()
         await asyncio.gather(*self._senders.values(), return_exceptions=True)
@@ -235,13 +249,20 @@ class Volume:
             return
         if self._fenced is not None:
             raise self._fenced
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiter_sequence += 1
         heapq.heappush(self._waiters, (lsn, self._waiter_sequence, future))
+
+        def expire() -> None:
+            # The record stays queued (it may still become durable); this waiter gives up.
+            if not future.done():
+                future.set_exception(self._unavailable())
+
+        timer = self.clock.call_later(self.config.write_timeout, expire)
         try:
-            await self.clock.wait_for(asyncio.shield(future), self.config.write_timeout)
-        except TimeoutError:
-            raise self._unavailable() from None
+            await future
+        finally:
+            timer.cancel()
 
     def _unavailable(self) -> StorageUnavailable:
         groups = self.tracker.waiting_groups()
@@ -291,7 +312,7 @@ class Volume:
                 if group_log.wakeup is None or group_log.wakeup.done():
                     group_log.wakeup = asyncio.get_running_loop().create_future()
                 if quorum.scl.get(member, 0) >= quorum.pgcl:
-                    await group_log.wakeup
+                    await asyncio.shield(group_log.wakeup)  # a cancelled sender must not cancel it
                     continue
                 # The segment lags behind the group (it missed batches or is new): probe it with an
                 # empty batch now and then, so that it is created, learns the PGCL and gossips.
@@ -307,8 +328,10 @@ class Volume:
                 reply = await clock.wait_for(self.transport.call(member, request), config.rpc_timeout)
             except (ConnectionError, TimeoutError, OSError):
                 sent = quorum.scl.get(member, 0)
+                self.unreachable_since.setdefault(member, clock.now())
                 await clock.sleep(config.retry_interval)
                 continue
+            self.unreachable_since.pop(member, None)
             self.bytes_sent += len(frames)
             if isinstance(reply, m.Ack):
                 probe_now = False
@@ -356,26 +379,36 @@ class Volume:
         if quorum is None or read_lsn < self.group_logs[group].first_lsn:
             return None  # the group did not exist at the read point
         need = min(read_lsn, quorum.pgcl)
-        order = self._read_order.setdefault(group, quorum.all_members())
-        candidates = sorted(order, key=lambda member: quorum.scl.get(member, 0) < need)
         request = m.ReadPage(self.metadata.volume_id, group, page, read_lsn, need)
-        refusals = []
-        for member in candidates:
-            try:
-                reply = await self.clock.wait_for(self.transport.call(member, request), self.config.read_timeout)
-            except (ConnectionError, TimeoutError, OSError) as exc:
-                refusals.append(f"{member}: {exc or type(exc).__name__}")
-                self._demote(group, member)
-                continue
-            if isinstance(reply, m.PageImage):
-                self.last_read_segment = member
-                return reply.image
-            if isinstance(reply, m.Refused):
-                refusals.append(f"{member}: {reply.message}")
-                self._demote(group, member)
+        refusals: list[str] = []
+        deadline = self.clock.now() + self.config.write_timeout
+        # Round after round over the segments (the best first) until one answers or time is up.
+        for _ in range(1000):
+            order = self._read_order.setdefault(group, quorum.all_members())
+            for member in sorted(order, key=lambda member: quorum.scl.get(member, 0) < need):
+                try:
+                    reply = await self.clock.wait_for(self.transport.call(member, request), self.config.read_timeout)
+                except (ConnectionError, TimeoutError, OSError) as exc:
+                    refusals.append(f"{member}: {exc or type(exc).__name__}")
+                    self._demote(group, member)
+                    continue
+                if isinstance(reply, m.PageImage):
+                    self.last_read_segment = member
+                    return reply.image
+                if isinstance(reply, m.Refused):
+                    refusals.append(f"{member}: {reply.message}")
+                    self._demote(group, member)
+                    if reply.code == "below_horizon":
+                        raise StorageUnavailable(
+                            f"could not read page {page} at LSN {read_lsn}: it is below the storage GC horizon",
+                            detail=reply.message,
+                        )
+            if self.clock.now() >= deadline:
+                break
+            await self.clock.sleep(self.config.retry_interval)
         raise StorageUnavailable(
             f"could not read page {page} at LSN {read_lsn} from any segment of protection group {group}",
-            detail="; ".join(refusals),
+            detail="; ".join(refusals[-6:]),
         )
 
     def _demote(self, group: int, member: str) -> None:
@@ -386,61 +419,34 @@ class Volume:
 
     # -- membership -------------------------------------------------------------------------------
 
-    async def replace_node(self, old: str, new: str, *, catch_up_timeout: float = 30.0) -> list[int]:
-        """Moves every segment on `old` to `new`: ABCDEF -> (ABCDEF and ABCDEG) -> ABCDEG.
+    async def _repair_loop(self) -> None:
+        """Replaces a node unreachable for `repair_after` seconds by a spare (same AZ first)."""
+        from pgaurora.logstore.membership import pick_spare
 
-        Writes go on throughout (dual write quorum); the new segment is filled by gossip from its
-        peers; the change completes when it holds everything the group had when the change began.
-        Returns the groups changed.
-        """
-        changed = []
-        for group, placement in enumerate(self.metadata.groups):
-            if old not in placement.members:
-                continue
-            new_members = [new if member == old else member for member in placement.members]
-            placement.new_members = new_members
-            self.metadata.save(self.config.metadata_path)
-            self.tracker.set_membership(group, placement.members, new_members)
-            self._start_sender(group, new)
-            target = self.tracker.groups[group].pgcl
-            await self._bring_up(group, new)
-            deadline = self.clock.now() + catch_up_timeout
-            while True:
-                try:
-                    reply = await self.clock.wait_for(
-                        self.transport.call(new, m.Status(self.metadata.volume_id, group)), self.config.rpc_timeout
-                    )
-                except (ConnectionError, TimeoutError, OSError):
-                    reply = None
-                if isinstance(reply, m.StatusReply) and reply.exists and reply.scl >= target:
-                    if self.tracker.ack(group, new, reply.scl):
-                        self._on_vdl_advanced()
+        repair_after = self.config.repair_after
+        assert repair_after is not None
+        while not self._closed and self._fenced is None:
+            await self.clock.sleep(max(repair_after / 4, self.config.retry_interval))
+            now = self.clock.now()
+            for node, since in sorted(self.unreachable_since.items()):
+                if now - since < repair_after:
+                    continue
+                spare = pick_spare(self.config, node)
+                if spare is None:
                     break
-                if self.clock.now() > deadline:
-                    raise StorageUnavailable(
-                        f"new segment on {new} of protection group {group} did not catch up in time"
-                    )
-                await self.clock.sleep(self.config.retry_interval)
-            placement.members = new_members
-            placement.new_members = None
-            self.metadata.save(self.config.metadata_path)
-            self.tracker.set_membership(group, new_members, None)
-            self._read_order.pop(group, None)
-            sender = self._senders.pop((group, old), None)
-            if sender is not None:
-                sender.cancel()
-            for member in new_members:
+                log.warning("storage node %s unreachable for %.1f s: replacing it by %s", node, now - since, spare)
                 try:
-                    await self.clock.wait_for(
-                        self.transport.call(
-                            member, m.ChangeMembership(self.metadata.volume_id, group, self.epoch, new_members)
-                        ),
-                        self.config.rpc_timeout,
-                    )
-                except (ConnectionError, TimeoutError, OSError):
-                    pass
-            changed.append(group)
-        return changed
+                    await self.replace_node(node, spare)
+                except StorageUnavailable:
+                    log.exception("replacing storage node %s failed", node)
+                    continue
+                self.unreachable_since.pop(node, None)
+
+    async def replace_node(self, old: str, new: str, *, catch_up_timeout: float = 30.0) -> list[int]:
+        """Moves every segment on `old` to `new` (ABCDEF -> ABCDEG) without stalling writes."""
+        from pgaurora.logstore.membership import replace_node
+
+        return await replace_node(self, old, new, catch_up_timeout=catch_up_timeout)
 
     @property
     def metadata_path(self) -> Path:

@@ -1,7 +1,8 @@
 """pgaurora.pagecache — pages at this instance's read point; changes only through redo.
 
     cache.py    PageCache: get (no I/O), read (miss -> volume.read_page at VDL), LRU bound, pins,
-                the per-page `derived` slot for decoded forms
+                the per-page `derived` slot for decoded forms, the write-combining queue of
+                deferred MTRs (flushed as one MTR; a page's long run of records -> one IMAGE)
     mtr.py      MiniTransaction: log(page, op, payload) applies + records; commit() appends (CPL last)
     control.py  page 0: allocator of pages, xids and oids reserved in chunks; root slots
     kinds.py    PageKind: the registry of page kinds

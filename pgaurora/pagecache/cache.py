@@ -17,11 +17,13 @@ records to the volume. Evicting a page just drops it: storage rebuilds it from t
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pgaurora.errors import InternalError
-from pgaurora.logstore.page import Page
+from pgaurora.logstore.page import Page, RedoOp
 from pgaurora.pagecache.mtr import MiniTransaction
 
 if TYPE_CHECKING:
@@ -42,6 +44,11 @@ class VolumeLike(Protocol):
 
 
 DEFAULT_CAPACITY = 50_000  # pages; about 400 MiB of logical pages
+FLUSH_RECORDS = 4096  # a write-combining queue this long is flushed at once
+COMBINE_RECORDS = 32  # a page with this many queued records is sent as one IMAGE instead
+RECORD_OVERHEAD = 56  # bytes of a redo record's frame header
+PAGE_BYTES = 8192
+log = logging.getLogger(__name__)
 
 
 class PageCache:
@@ -57,6 +64,13 @@ class PageCache:
         self._pending_lsn: dict[int, int] = {}  # evicted pages whose last redo was not yet durable
         self._reads: dict[int, asyncio.Future[Page | None]] = {}
         self._control: ControlFile | None = None
+        # write combining: committed deferred MTRs not yet handed to the volume
+        self._queued: list[tuple[int, int, bytes]] = []
+        self._queued_pages: dict[int, Page] = {}
+        self._queued_xids: set[int] = set()
+        self._flush_handle: asyncio.Handle | None = None
+        self.last_lsn = 0
+        self.records_combined = 0
         self.hits = 0
         self.misses = 0
 
@@ -154,6 +168,8 @@ class PageCache:
 
     async def wait_durable(self, lsn: int) -> None:
         """Returns once VDL >= lsn."""
+        if lsn > self.last_lsn:
+            self.last_lsn = lsn
         if lsn > self.volume.vdl:
             await self.volume.wait_durable(lsn)
 
@@ -169,19 +185,24 @@ class PageCache:
         pages = self._pages
         budget = len(pages) - self.capacity
         vdl = self.volume.vdl
-        for page_no in list(pages)[: budget + len(self._pinned) + len(self._busy) + 8]:
+        look = budget + len(self._pinned) + len(self._busy) + len(self._queued_pages) + 8
+        for page_no in list(islice(pages, look)):  # the least recently used first
             if budget <= 0:
                 break
-            if page_no in self._pinned or page_no in self._busy:
+            if page_no in self._pinned or page_no in self._busy or page_no in self._queued_pages:
                 continue
             page = pages.pop(page_no)
             self.derived.pop(page_no, None)
             if page.lsn > vdl:
                 self._pending_lsn[page_no] = page.lsn
             budget -= 1
+        if len(self._pending_lsn) > 10_000:
+            self._pending_lsn = {p: lsn for p, lsn in self._pending_lsn.items() if lsn > vdl}
 
     def evict(self, page_no: int) -> None:
         """Drops a page (the next read rebuilds it from storage)."""
+        if page_no in self._queued_pages:
+            self.flush()
         page = self._pages.pop(page_no, None)
         self.derived.pop(page_no, None)
         if page is not None:
@@ -207,9 +228,93 @@ class PageCache:
 
     # -- changes -----------------------------------------------------------------------------------
 
-    def mtr(self, xid: int = 0) -> MiniTransaction:
-        """A new mini-transaction: changes logged through it are applied here and appended as one unit."""
-        return MiniTransaction(self, xid)
+    def mtr(self, xid: int = 0, deferred: bool = False) -> MiniTransaction:
+        """A new mini-transaction: changes logged through it are applied here and appended as one unit.
+
+        `deferred=True` lets its records wait in the write-combining queue (its commit() returns 0);
+        use it where nobody waits for that LSN (row changes: the transaction commit flushes them).
+        """
+        return MiniTransaction(self, xid, deferred)
+
+    # -- write combining ---------------------------------------------------------------------------
+
+    def _queue(self, records: list[tuple[int, int, bytes]], xid: int, touched: dict[int, Page]) -> None:
+        self._queued.extend(records)
+        self._queued_pages.update(touched)
+        self._queued_xids.add(xid)
+        if len(self._queued) >= FLUSH_RECORDS:
+            self.flush()
+        elif self._flush_handle is None:
+            try:
+                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
+            except RuntimeError:
+                self.flush()
+
+    def _flush_soon(self) -> None:
+        self._flush_handle = None
+        try:
+            self.flush()
+        except Exception as exc:  # the volume is closed or fenced: the next immediate MTR raises it
+            log.warning("could not hand queued redo to the volume: %s", exc)
+
+    def flush(self) -> int:
+        """Hands every queued record to the volume as one MTR; returns its LSN (0 if none)."""
+        records = self._queued
+        if not records:
+            return 0
+        pages, xids = self._queued_pages, self._queued_xids
+        self._queued, self._queued_pages, self._queued_xids = [], {}, set()
+        records = self._combine(records)
+        lsn = self.volume.append_mtr(records, next(iter(xids)) if len(xids) == 1 else 0)
+        for page in pages.values():
+            page.lsn = lsn
+        self.last_lsn = lsn
+        return lsn
+
+    def _combine(self, records: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
+        """Replaces a page's long run of records by one IMAGE of the page as it is now.
+
+        The queued records are appended as one MTR (atomic), so intermediate page states never
+        need to exist in storage. Pages an open MTR is changing keep their records.
+        """
+        if len(records) < COMBINE_RECORDS:
+            return records
+        stats: dict[int, list[int]] = {}
+        for i, (page_no, _, payload) in enumerate(records):
+            entry = stats.get(page_no)
+            if entry is None:
+                stats[page_no] = [1, len(payload) + RECORD_OVERHEAD, i]
+            else:
+                entry[0] += 1
+                entry[1] += len(payload) + RECORD_OVERHEAD
+                entry[2] = i
+        busy = self._busy
+        pages = self._pages
+        last = {
+            page_no: entry[2]
+            for page_no, entry in stats.items()
+            if (entry[0] >= COMBINE_RECORDS or entry[1] > PAGE_BYTES + RECORD_OVERHEAD)
+            and page_no not in busy
+            and page_no in pages
+        }
+        if not last:
+            return records
+        combined: list[tuple[int, int, bytes]] = []
+        for i, record in enumerate(records):
+            page_no = record[0]
+            at = last.get(page_no)
+            if at is None:
+                combined.append(record)
+            elif at == i:
+                combined.append((page_no, RedoOp.IMAGE, pages[page_no].to_bytes()))
+        self.records_combined += len(records) - len(combined)
+        return combined
+
+    async def sync(self) -> int:
+        """Flushes the queue and waits until everything handed to the volume so far is durable."""
+        lsn = self.flush() or self.last_lsn
+        await self.wait_durable(lsn)
+        return lsn
 
     def _page_for_update(self, page_no: int) -> Page | None:
         return self._pages.get(page_no)

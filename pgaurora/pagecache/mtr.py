@@ -7,8 +7,9 @@ changes mean (access, txn) and not durability (a transaction commit waits for VD
 
 A B-tree split, a heap insert that needs a new page, a commit's clog bits: each is one MTR, so a
 reader at any VDL sees all of it or none of it. If the code building an MTR fails half way, the
-MTR is abandoned: its pages are put back as they were before it (each page is copied when the
-MTR first touches it; a page it created is dropped), and storage never sees the records.
+MTR is abandoned: its pages are put back as they were before it (each applied op keeps an O(1)
+undo entry -- the item it replaced, the index it inserted at; a page it created is dropped), and
+storage never sees the records.
 
     with cache.mtr(xid) as mtr:
         mtr.log(page_no, RedoOp.APPEND, encode_append(item))
@@ -17,8 +18,9 @@ MTR first touches it; a page it created is dropped), and storage never sees the 
 
 from __future__ import annotations
 
+import struct
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import InternalError
 from pgaurora.logstore.page import Page, RedoOp, apply
@@ -28,19 +30,61 @@ if TYPE_CHECKING:
 
 _INIT = RedoOp.INIT
 _IMAGE = RedoOp.IMAGE
+_APPEND = RedoOp.APPEND
+_INSERT = RedoOp.INSERT
+_SET = RedoOp.SET
+_PATCH = RedoOp.PATCH
+_DELETE = RedoOp.DELETE
+_SPECIAL = RedoOp.SPECIAL
+_u16 = struct.Struct("<H").unpack_from
+
+
+def _undo_entry(page: Page, op: int, payload: bytes) -> tuple[Any, ...]:
+    """What reverts `op` on `page` (taken before applying it)."""
+    if op == _APPEND:
+        return (0,)
+    if op == _INSERT:
+        return (1, _u16(payload, 0)[0])
+    if op == _SET or op == _PATCH:
+        index = _u16(payload, 0)[0]
+        return (2, index, page.items[index] if index < len(page.items) else b"")
+    if op == _DELETE:
+        index = _u16(payload, 0)[0]
+        return (3, index, page.items[index] if index < len(page.items) else b"")
+    if op == _SPECIAL:
+        return (4, page.special)
+    return (5, page.kind, page.special, page.items.copy(), page.lsn)  # INIT, IMAGE, TRUNCATE
+
+
+def _revert(page: Page, entry: tuple[Any, ...]) -> None:
+    kind = entry[0]
+    if kind == 0:
+        page.items.pop()
+    elif kind == 1:
+        del page.items[entry[1]]
+    elif kind == 2:
+        page.items[entry[1]] = entry[2]
+    elif kind == 3:
+        page.items.insert(entry[1], entry[2])
+    elif kind == 4:
+        page.special = entry[1]
+    else:
+        page.kind, page.special, page.items, page.lsn = entry[1], entry[2], entry[3], entry[4]
 
 
 class MiniTransaction:
     """Redo records being built; applied to cached pages as they are logged."""
 
-    __slots__ = ("cache", "xid", "records", "touched", "before", "lsn", "done")
+    __slots__ = ("cache", "xid", "records", "touched", "created", "undo", "lsn", "done", "deferred")
 
-    def __init__(self, cache: PageCache, xid: int = 0) -> None:
+    def __init__(self, cache: PageCache, xid: int = 0, deferred: bool = False) -> None:
         self.cache = cache
         self.xid = xid
+        self.deferred = deferred
         self.records: list[tuple[int, int, bytes]] = []
         self.touched: dict[int, Page] = {}
-        self.before: dict[int, Page | None] = {}
+        self.created: set[int] = set()  # pages this MTR brought into being (INIT/IMAGE of nothing)
+        self.undo: list[tuple[Page, tuple[Any, ...]]] = []  # how to revert each applied op
         self.lsn = 0
         self.done = False
 
@@ -65,7 +109,8 @@ class MiniTransaction:
                 raise InternalError(f"page {page_no} changed by a mini-transaction is not in the page cache")
             busy = cache._busy
             busy[page_no] = busy.get(page_no, 0) + 1
-            self.before[page_no] = None if page is None else page.copy()
+            if page is None:
+                self.created.add(page_no)
         if page is None:
             try:
                 page = apply(None, op, payload)
@@ -77,27 +122,35 @@ class MiniTransaction:
             cache._put_new(page_no, page)
         else:
             self.touched[page_no] = page
+            undo = _undo_entry(page, op, payload)
             apply(page, op, payload)
+            self.undo.append((page, undo))
         cache.derived.pop(page_no, None)
         self.records.append((page_no, op, payload))
         return page
 
     def commit(self) -> int:
-        """Appends the records to the volume (non-blocking); returns the LSN of the last (the CPL)."""
+        """Appends the records to the volume (non-blocking); returns the LSN of the last (the CPL).
+
+        A deferred MTR joins the cache's write-combining queue instead and returns 0: its records
+        reach the volume (merged with others, a busy page's run of records as one IMAGE) at the
+        next flush: the next immediate MTR, the next event-loop turn, or a full queue.
+        """
         if self.done:
             return self.lsn
         self.done = True
-        try:
-            if self.records:
-                lsn = self.cache.volume.append_mtr(self.records, self.xid)
-                self.lsn = lsn
-                for page in self.touched.values():
-                    page.lsn = lsn
-        except BaseException:
-            self._drop_pages()
-            raise
-        finally:
-            self._release()
+        self._release()
+        if not self.records:
+            return 0
+        cache = self.cache
+        cache._queue(self.records, self.xid, self.touched)
+        if not self.deferred:
+            try:
+                self.lsn = cache.flush()
+            except BaseException:
+                self._drop_pages()
+                raise
+        self.undo.clear()
         return self.lsn
 
     def abandon(self) -> None:
@@ -116,17 +169,17 @@ class MiniTransaction:
         else:
             busy.pop(page_no, None)
         del self.touched[page_no]
-        self.before.pop(page_no, None)
+        self.created.discard(page_no)
 
     def _drop_pages(self) -> None:
         cache = self.cache
-        for page_no, page in self.touched.items():
-            before = self.before.get(page_no)
+        for page, entry in reversed(self.undo):
+            _revert(page, entry)
+        self.undo.clear()
+        for page_no in self.touched:
             cache.derived.pop(page_no, None)
-            if before is None:
+            if page_no in self.created:
                 cache._pages.pop(page_no, None)
-            else:
-                page.kind, page.special, page.items, page.lsn = before.kind, before.special, before.items, before.lsn
 
     def _release(self) -> None:
         busy = self.cache._busy

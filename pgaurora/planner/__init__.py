@@ -8,6 +8,8 @@ Files (top-down, in the order a query meets them):
     modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
     ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
     alter.py       ALTER TABLE / RENAME
+    views.py       INSERT / UPDATE / DELETE through automatically updatable views
+    copy.py        COPY FROM / TO plans for the session
     explain.py     EXPLAIN [ANALYZE]
     scope.py       name scopes and correlation (outer references become ExecParams)
     exprbind.py    expression binding and typing

@@ -12,7 +12,9 @@ from dataclasses import replace
 from typing import Any
 
 from pgaurora.catalog.model import Column, Table
+from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
+    DatatypeMismatch,
     DuplicateColumn,
     DuplicateTable,
     FeatureNotSupported,
@@ -20,11 +22,11 @@ from pgaurora.errors import (
     UndefinedObject,
 )
 from pgaurora.executor.ddl import AlterTable, IndexDef
-from pgaurora.executor.expr import Const
+from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner
-from pgaurora.planner.exprbind import Level, bind
-from pgaurora.planner.modify import parse_expression
+from pgaurora.planner.exprbind import Level, bind, type_from_name
+from pgaurora.planner.modify import parse_expression, table_entry
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import Scope
 
@@ -54,6 +56,7 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
     drop_indexes: list[int] = []
     sequences: list[tuple[str, int]] = []
     fill: list[tuple[int, Any]] = []
+    conversions: list[tuple[int, Any]] = []
     validate: list[int] = []
     taken = {n for (s, n) in ddl.qc.catalog.relations if s == table.schema_oid} | {c.name for c in constraints}
     for item in body["cmds"]:
@@ -138,11 +141,30 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
             if "def" in cmd:
                 default = ddl.text.after_keyword("DEFAULT", _first_location(cmd["def"]), True)
             columns[i] = replace(columns[i], default=default)
+        elif sub == "AT_AlterColumnType":
+            i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
+            if i is None:
+                raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
+            cd = cmd["def"]["ColumnDef"]
+            oid, typmod = type_from_name(cd["typeName"], ddl.pos)
+            old = columns[i]
+            scope = Scope(ddl.qc.state)
+            scope.add(table_entry(table))
+            lv = Level(scope, ddl.qc.params, ddl.pos, lambda n, sc: None, None, "transform expressions")
+            source = bind(cd["raw_default"], lv) if "raw_default" in cd else Var(i, old.type_oid, old.typmod, old.name)
+            try:
+                converted = coerce(source, oid, typmod, "assignment", ddl.qc.params)
+            except DatatypeMismatch:
+                raise DatatypeMismatch(
+                    f'column "{old.name}" cannot be cast automatically to type {format_type(oid, typmod)}',
+                    hint=f'You might need to specify "USING {old.name}::{format_type(oid, typmod)}".') from None
+            columns[i] = replace(old, type_oid=oid, typmod=typmod)
+            conversions.append((i, converted))
         else:
             raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
     new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
-                      tuple(validate))
+                      tuple(validate), conversions=tuple(conversions))
 
 
 def _first_location(node: Any) -> int:

@@ -9,7 +9,7 @@ field lists). Not the data framing (session) and not execution (executor).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pgaurora.catalog.model import Table
@@ -73,7 +73,8 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None) -> CopyPlan:
         kind, inner = next(iter(body["query"].items()))
         if body.get("is_from"):
             raise FeatureNotSupported("COPY FROM a query is not supported")
-        query_plan = plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn)
+        query_plan = replace(plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn),
+                             command="COPY")
         return CopyPlan(False, query_plan, query_plan.columns or (), options)
     relation = body["relation"]
     rel = state.relation(relation["relname"], relation.get("schemaname"))
@@ -100,7 +101,7 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None) -> CopyPlan:
                            for i in targets],
             "fromClause": [{"RangeVar": {"relname": rel.name, "inh": True}}],
             "op": "SETOP_NONE"}, stmt.text, stmt.offset, stmt.query)
-        return CopyPlan(False, plan(select, catalog, (), txn=txn), columns, options)
+        return CopyPlan(False, replace(plan(select, catalog, (), txn=txn), command="COPY"), columns, options)
     qc = QueryContext(state, ParamTypes(()), StatementState(), stmt.char_position, lambda text: {})
     mp = ModifyPlanner(qc)
     width = len(rel.columns)

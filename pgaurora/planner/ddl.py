@@ -129,6 +129,7 @@ class DdlPlanner:
         self.qc = qc
         self.stmt = stmt
         self._text: ExpressionText | None = None
+        self._new_indexes: list[IndexDef] | None = None
 
     @property
     def text(self) -> ExpressionText:
@@ -189,8 +190,10 @@ class DdlPlanner:
                     self_oid: int = 0) -> tuple[list[Constraint], list[IndexDef], list[Column]]:
         out: list[Constraint] = []
         indexes: list[IndexDef] = []
+        self._new_indexes = indexes if self_oid == 0 else None
         by_name = {c.name: c for c in columns if not c.dropped}
-        for con in cons:
+        # keys first, so that a foreign key may reference a key of the table being created
+        for con in sorted(cons, key=lambda c: c["contype"] == "CONSTR_FOREIGN"):
             kind = con["contype"]
             name = con.get("conname")
             if kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
@@ -243,6 +246,28 @@ class DdlPlanner:
                     return found
         return ""
 
+    def _self_reference(self, table_name: str, con: dict[str, Any], name: str | None, by_name: dict[str, Column],
+                        taken: set[str], fk_cols: list[str]) -> Constraint:
+        """A foreign key of a table being created that references the table itself (ref_table 0)."""
+        assert self._new_indexes is not None
+        ref_cols = [k["String"]["sval"] for k in con.get("pk_attrs", ())]
+        if not ref_cols:
+            primary = next((d for d in self._new_indexes if d.primary), None)
+            if primary is None:
+                raise UndefinedObject(f'there is no primary key for referenced table "{table_name}"', sqlstate="42830")
+            ref_cols = list(primary.columns)
+        for rc in ref_cols:
+            if rc not in by_name:
+                raise UndefinedColumn(f'column "{rc}" referenced in foreign key constraint does not exist')
+        if not any(set(d.columns) == set(ref_cols) for d in self._new_indexes):
+            raise InvalidForeignKey(
+                f'there is no unique constraint matching given keys for referenced table "{table_name}"')
+        if name is None:
+            name = _unique_name(taken, f"{table_name}_{'_'.join(fk_cols)}", "fkey")
+        return Constraint(name, "f", tuple(by_name[k].attnum for k in fk_cols), ref_table=0,
+                          ref_columns=tuple(by_name[c].attnum for c in ref_cols),
+                          on_delete=con.get("fk_del_action", "a"), on_update=con.get("fk_upd_action", "a"))
+
     def _foreign_key(self, table_name: str, con: dict[str, Any], name: str | None, by_name: dict[str, Column],
                      taken: set[str], self_oid: int, columns: list[Column]) -> Constraint:
         pk = con["pktable"]
@@ -251,8 +276,8 @@ class DdlPlanner:
             if k not in by_name:
                 raise UndefinedColumn(f'column "{k}" referenced in foreign key constraint does not exist',
                                       position=self.pos(con.get("location")))
-        if pk["relname"] == table_name and self_oid == 0:
-            raise FeatureNotSupported("self-referencing foreign keys in CREATE TABLE are not supported")
+        if pk["relname"] == table_name and self_oid == 0 and self._new_indexes is not None:
+            return self._self_reference(table_name, con, name, by_name, taken, fk_cols)
         ref = self.qc.catalog.relation(pk["relname"], pk.get("schemaname"))
         if ref is None or not isinstance(ref, Table):
             raise UndefinedTable(f'relation "{pk["relname"]}" does not exist', position=self.pos(pk.get("location")))
@@ -426,7 +451,10 @@ class DdlPlanner:
         tokens = self.text.tokens
         begin = next((t.start for t in tokens if t.name in ("SELECT", "VALUES", "WITH", "ASCII_40") and
                       t.start >= self._as_position(tokens)), start)
-        end = self.stmt.offset + len(self.stmt.text.encode("utf-8"))
+        # `text` may be stripped of the blanks `offset` counts; offsets are characters, slices bytes
+        # (pg_get_viewdef / \d of a view created in a multi-statement query: see pgaurora/catalog/system)
+        text_start = max(self.stmt.query.find(self.stmt.text, self.stmt.offset), self.stmt.offset)
+        end = len(self.stmt.query[:text_start].encode("utf-8")) + len(self.stmt.text.encode("utf-8"))
         text = stmt_text[begin:end].decode().strip().rstrip(";")
         return CreateView(View(0, rel["relname"], text, tuple(names), self._schema_oid(rel)), bool(body.get("replace")))
 

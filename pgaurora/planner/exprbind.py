@@ -18,6 +18,7 @@ from pgaurora.catalog import builtins
 from pgaurora.datatypes import typeinfo
 from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import (
+    DatatypeMismatch,
     FeatureNotSupported,
     GroupingError,
     SyntaxError_,
@@ -56,6 +57,15 @@ class AggRef(Expr):
 
     index: int
     type_oid: int
+    typmod: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingRef(Expr):
+    """GROUPING(a, b): resolved against the grouping sets when the Aggregate node is built."""
+
+    args: tuple[Expr, ...]
+    type_oid: int = INT4_OID
     typmod: int = -1
 
 
@@ -177,7 +187,7 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
         left = bind(body["lexpr"], lv)
         right = bind(body["rexpr"], lv)
         elem = typeinfo.element_of(right.type_oid) if right.type_oid != UNKNOWN_OID else left.type_oid
-        if right.type_oid == UNKNOWN_OID:
+        if right.type_oid in (0, UNKNOWN_OID) and left.type_oid not in (0, UNKNOWN_OID):
             right = coerce(right, typeinfo.array_of(left.type_oid), -1, "implicit", lv.params, pos)
             elem = left.type_oid
         probe = builtins.resolve_operator(name, left.type_oid, elem)
@@ -211,6 +221,11 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
     if kind == "AEXPR_NULLIF":
         left = bind(body["lexpr"], lv)
         right = bind(body["rexpr"], lv)
+        # the result is the "=" operator's first argument, promoted to the operator's input type
+        probe = builtins.resolve_operator("=", left.type_oid, right.type_oid)
+        if probe is not None and probe.left_oid:
+            left = coerce(left, probe.left_oid, -1, "implicit", lv.params, pos)
+            right = coerce(right, probe.right_oid, -1, "implicit", lv.params, pos)
         eq = make_operator("=", left, right, lv.params, pos)
         left_typed = coerce(left, left.type_oid if left.type_oid != UNKNOWN_OID else TEXT_OID, -1, "implicit", lv.params, pos)
         return CaseExpr(((eq, Const(None, left_typed.type_oid)),), left_typed, left_typed.type_oid)
@@ -515,22 +530,61 @@ def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) ->
     return WindowRef(len(lv.windows) - 1, win.result_oid)
 
 
+def _grouping_func(body: dict[str, Any], lv: Level) -> Expr:
+    if lv.aggs is None:
+        raise GroupingError(f"grouping operations are not allowed in {lv.agg_clause}",
+                            position=lv.position(body.get("location")))
+    return GroupingRef(tuple(bind(a, lv) for a in body.get("args", ())))
+
+
 def _collate(body: dict[str, Any], lv: Level) -> Expr:
     return bind(body["arg"], lv)
 
 
 def _a_indirection(body: dict[str, Any], lv: Level) -> Expr:
+    """Array subscripts and slices (1-based, out of range -> NULL), as PostgreSQL's array_ref."""
     arg = bind(body["arg"], lv)
-    for ind in body["indirection"]:
-        if "A_Indices" in ind:
-            idx = ind["A_Indices"]
-            if idx.get("is_slice"):
-                raise FeatureNotSupported("array slices are not supported")
-            sub = coerce(bind(idx["uidx"], lv), INT4_OID, -1, "implicit", lv.params, None)
-            arg = make_function("array_subscript", [arg, sub], lv.params, None)
-        else:
-            raise FeatureNotSupported("field selection is not supported")
-    return arg
+    indices = [ind["A_Indices"] for ind in body["indirection"] if "A_Indices" in ind]
+    if len(indices) != len(body["indirection"]):
+        raise FeatureNotSupported("field selection is not supported")
+    if arg.type_oid in (typeinfo.INT2VECTOR_OID, typeinfo.OIDVECTOR_OID) and len(indices) == 1 \
+            and not indices[0].get("is_slice"):
+        # 0-based vectors (pg_index.indkey[0]): system relations: see pgaurora/catalog/system
+        sub = coerce(bind(indices[0]["uidx"], lv), INT4_OID, -1, "implicit", lv.params, None)
+        return make_function("array_subscript", [arg, sub], lv.params, None)
+    elem = typeinfo.element_of(arg.type_oid)
+    if not elem:
+        raise DatatypeMismatch(f"cannot subscript type {resolve.type_name(arg.type_oid)} because it does not "
+                               f"support subscripting", position=lv.position(body.get("location")))
+    is_slice = any(i.get("is_slice") for i in indices)
+    bounds: list[Expr] = []
+    for idx in indices:
+        for key in ("lidx", "uidx"):
+            if key in idx:
+                bounds.append(coerce(bind(idx[key], lv), INT4_OID, -1, "implicit", lv.params, None))
+            elif is_slice:
+                bounds.append(Const(None, INT4_OID))
+    shape = tuple((("lidx" in i) or is_slice, ("uidx" in i)) for i in indices)
+
+    def subscript(value: Any, *subs: Any) -> Any:
+        if value is None:
+            return None
+        k = 0
+        if not is_slice:
+            for _ in shape:
+                i = subs[k]
+                k += 1
+                if i is None or not isinstance(value, list) or not 1 <= i <= len(value):
+                    return None
+                value = value[i - 1]
+            return value
+        lo, hi = subs[0], subs[1]
+        lo = 1 if lo is None else max(lo, 1)
+        hi = len(value) if hi is None else min(hi, len(value))
+        return value[lo - 1:hi] if lo <= hi else []
+
+    result = arg.type_oid if is_slice else elem
+    return FuncExpr("array_subscript", subscript, (arg, *bounds), result, -1, False)
 
 
 _HANDLERS: dict[str, Callable[[dict[str, Any], Level], Expr]] = {
@@ -538,7 +592,7 @@ _HANDLERS: dict[str, Callable[[dict[str, Any], Level], Expr]] = {
     "BoolExpr": _bool_expr, "NullTest": _null_test, "BooleanTest": _boolean_test, "TypeCast": _type_cast,
     "CaseExpr": _case, "CoalesceExpr": _coalesce, "MinMaxExpr": _min_max, "A_ArrayExpr": _array,
     "RowExpr": _row, "SQLValueFunction": _sql_value_function, "SubLink": _sub_link, "FuncCall": _func_call,
-    "CollateClause": _collate, "A_Indirection": _a_indirection,
+    "CollateClause": _collate, "A_Indirection": _a_indirection, "GroupingFunc": _grouping_func,
 }
 
-__all__ = ["AggRef", "WindowRef", "Level", "bind", "sort_key", "type_from_name", "names_of", "Decimal"]
+__all__ = ["AggRef", "GroupingRef", "WindowRef", "Level", "bind", "sort_key", "type_from_name", "names_of", "Decimal"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pglast import parser as pg_parser
 
-from pgaurora.catalog.model import Table
+from pgaurora.catalog.model import Table, View
 from pgaurora.datatypes.typeinfo import UNKNOWN_OID
 from pgaurora.errors import (
     DuplicateColumn,
@@ -37,7 +37,7 @@ from pgaurora.executor.modify import (
     Update,
 )
 from pgaurora.executor.plannodes import PlanNode, Project, ResultColumn, SeqScan, ValuesScan
-from pgaurora.planner import resolve
+from pgaurora.planner import resolve, views
 from pgaurora.planner.exprbind import Level, bind, names_of
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import RangeEntry, Scope
@@ -70,9 +70,18 @@ class ModifyPlanner:
         if rel is None:
             raise UndefinedTable(f'relation "{name}" does not exist', position=pos)
         if not isinstance(rel, Table):
-            raise WrongObjectType(f'cannot change relation "{name}"', position=pos) if False else \
-                FeatureNotSupported(f'cannot modify "{name}": only tables can be modified', position=pos)
+            raise WrongObjectType(f'cannot change relation "{name}"', position=pos)
         return rel
+
+    def _through_views(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """DML on a simple view becomes DML on its base table (planner.views)."""
+        for _ in range(16):
+            relation = body["relation"]
+            rel = self.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+            if not isinstance(rel, View):
+                return body
+            body = views.rewrite(kind, body, rel)
+        return body
 
     # ---- constraints ------------------------------------------------------------------------------
     def table_checks(self, table: Table) -> TableChecks:
@@ -142,6 +151,7 @@ class ModifyPlanner:
 
     # ---- INSERT -----------------------------------------------------------------------------------
     def plan_insert(self, body: dict[str, Any]) -> Planned:
+        body = self._through_views("InsertStmt", body)
         table = self._table(body["relation"])
         alias = body["relation"].get("alias", {}).get("aliasname")
         width = len(table.columns)
@@ -315,7 +325,7 @@ class ModifyPlanner:
         scope.add(table_entry(table, alias))
         scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
         width = len(table.columns)
-        node: PlanNode = SeqScan(table.oid, table.name, width, None, True)
+        node: PlanNode = SeqScan(table.oid, table.name, width + 1, None, True)  # + the tid column
         has_from = bool(body.get(from_key))
         if has_from:
             from_node, from_quals = self.select._from(body[from_key], scope)
@@ -335,6 +345,7 @@ class ModifyPlanner:
         return scope, node, where, has_from
 
     def plan_update(self, body: dict[str, Any]) -> Planned:
+        body = self._through_views("UpdateStmt", body)
         table = self._table(body["relation"])
         scope, source, where, has_from = self._source(body, table, "fromClause")
         lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "UPDATE")
@@ -346,6 +357,7 @@ class ModifyPlanner:
         return Planned(node, columns)
 
     def plan_delete(self, body: dict[str, Any]) -> Planned:
+        body = self._through_views("DeleteStmt", body)
         table = self._table(body["relation"])
         scope, source, where, has_from = self._source(body, table, "usingClause")
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))

@@ -70,6 +70,13 @@ def _text_split(sql: str) -> tuple[str, list[str]] | None:
     return _TEXT_LITERAL.sub(repl, sql), found
 
 
+def _bind_text(text: str, kind: str, decode: Any, negated: bool) -> Any:
+    value = _text_value(kind, text)
+    if negated:
+        value = -value
+    return value if decode is None else decode(value)
+
+
 def _text_value(kind: str, text: str) -> Any:
     if kind == "s":
         return text[1:-1].replace("''", "'")
@@ -181,7 +188,8 @@ class PlanCache:
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
         self.entries: OrderedDict[str, CachedQuery | None] = OrderedDict()
-        self.by_text: dict[str, tuple[CachedQuery, list[tuple[int, str, Any]]]] = {}
+        # text key -> (entry, [(literal ordinal, kind, decoder, negated)]); None: shape not fast-pathable
+        self.by_text: dict[str, tuple[CachedQuery, list[tuple[int, str, Any, bool]]] | None] = {}
         self.hits = 0
         self.misses = 0
 
@@ -189,17 +197,19 @@ class PlanCache:
         """(plan, params) for a single SELECT/INSERT/UPDATE/DELETE, else None (plan it normally)."""
         split = _text_split(sql)
         if split is not None:
+            known = split[0] in self.by_text
             fast = self.by_text.get(split[0])
-            if fast is not None:
+            if known and fast is None:
+                split = None  # known not to line up with the parse tree: the parse-based path only
+            elif fast is not None:
                 entry, slots = fast
                 state = catalog.state_for(txn) if hasattr(catalog, "state_for") else catalog
                 if entry.plan.catalog_version == state.version:
                     literals = split[1]
                     if entry.text_unsafe is not None and all(literals[o] == t for o, t in entry.text_unsafe.items()):
                         self.hits += 1
-                        return entry.plan, tuple(
-                            _text_value(kind, literals[o]) if decode is None else decode(_text_value(kind, literals[o]))
-                            for o, kind, decode in slots)
+                        return entry.plan, tuple(_bind_text(literals[o], kind, decode, negated)
+                                                 for o, kind, decode, negated in slots)
                 del self.by_text[split[0]]
         result = self._plan_query(sql, catalog, txn)
         if result is not None and split is not None:
@@ -213,17 +223,32 @@ class PlanCache:
         tree_key, literals = _split(raw)
         entry = self.entries.get(tree_key)
         if entry is None or len(literals) != len(texts):
+            self.by_text[key] = None
             return
-        for (kind, value, _), text in zip(literals, texts, strict=True):
+        negated: set[int] = set()
+        for o, ((kind, value, _), text) in enumerate(zip(literals, texts, strict=True)):
             if kind not in ("i", "8", "n", "s"):
+                self.by_text[key] = None
                 return
             if kind == "s" and (not text.startswith("'") or _text_value("s", text) != value):
+                self.by_text[key] = None
                 return
-            if kind != "s" and (text.startswith("'") or _text_value(kind, text) != value):
-                return
+            if kind != "s":
+                if text.startswith("'"):
+                    self.by_text[key] = None
+                    return
+                if _text_value(kind, text) != value:
+                    # `- 5` is one literal -5 in the tree (the parser folds a unary minus)
+                    if value == 0 or -_text_value(kind, text) != value:
+                        self.by_text[key] = None
+                        return
+                    negated.add(o)
         param_ordinals = [o for _, o in entry.decoders]
+        if negated - set(param_ordinals):
+            self.by_text[key] = None
+            return
         entry.text_unsafe = {o: texts[o] for o in range(len(texts)) if o not in param_ordinals}
-        slots = [(o, literals[o][0], decode) for decode, o in entry.decoders]
+        slots = [(o, literals[o][0], decode, o in negated) for decode, o in entry.decoders]
         if len(self.by_text) > self.capacity:
             self.by_text.clear()
         self.by_text[key] = (entry, slots)

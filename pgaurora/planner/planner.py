@@ -13,6 +13,7 @@ from typing import Any
 from pglast import parser as pg_parser
 
 from pgaurora.catalog.state import CatalogState
+from pgaurora.catalog.system import relations as system_relations  # system relations: pg_attribute of views
 from pgaurora.datatypes.typeinfo import TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import FeatureNotSupported, IndeterminateDatatype
 from pgaurora.executor.plannodes import Plan, ResultColumn
@@ -39,6 +40,10 @@ def catalog_state(catalog: Any, txn: Any = None) -> CatalogState:
 def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int] = (), *,
          txn: Any = None, unknown_params_as_text: bool = False) -> Plan:
     """Plans one statement. `catalog` is a Catalog (with `txn` for its uncommitted DDL) or a CatalogState."""
+    if stmt.node_type == "CopyStmt":
+        from pgaurora.planner.copy import plan_copy
+
+        return plan_copy(stmt, catalog, txn).plan
     state = catalog_state(catalog, txn)
     params = ParamTypes(param_types)
     qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view)
@@ -127,3 +132,13 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
     if kind == "CheckPointStmt":
         return ddl.noop("CHECKPOINT"), "CHECKPOINT"
     raise FeatureNotSupported(f"{stmt.command} is not supported")
+
+
+def _view_columns(state: CatalogState, query: str) -> list[tuple[int, int]]:
+    """(type oid, typmod) of a view's columns. # system relations: see pgaurora/catalog/system"""
+    qc = QueryContext(state, ParamTypes(()), StatementState(state), lambda loc: None, _parse_view)
+    planned = SelectPlanner(qc).plan_query(_parse_view(query), Scope(qc.state))
+    return [(c.type_oid, c.typmod) for c in planned.columns]
+
+
+system_relations.VIEW_PLANNERS.append(_view_columns)  # system relations: see pgaurora/catalog/system

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pgaurora import datatypes
-from pgaurora.catalog import builtins
+from pgaurora.catalog import builtins, system  # system: see pgaurora/catalog/system
 from pgaurora.datatypes import numbers, typeinfo
 from pgaurora.datatypes.typeinfo import (
     BOOL_OID,
@@ -95,6 +95,10 @@ def coerce(expr: Expr, target: int, typmod: int, context: str, params: ParamType
            position: int | None = None, what: str | None = None) -> Expr:
     """`expr` converted to `target` (context: 'implicit', 'assignment' or 'explicit')."""
     source = expr.type_oid
+    if isinstance(expr, Param) and source in (0, UNKNOWN_OID) and target in system.REG_OIDS:
+        # system relations: see pgaurora/catalog/system ('t'::regclass is looked up by name when run)
+        params.infer(expr.index, TEXT_OID)
+        expr, source = Param(expr.index, TEXT_OID), TEXT_OID
     if isinstance(expr, Param) and source in (0, UNKNOWN_OID):
         params.infer(expr.index, target)
         param = Param(expr.index, target, typmod)
@@ -106,6 +110,9 @@ def coerce(expr: Expr, target: int, typmod: int, context: str, params: ParamType
         return expr
     if isinstance(expr, Const) and expr.value is None:
         return Const(None, target, typmod)
+    if (target in system.CAST_OIDS or source in system.CAST_OIDS) and (reg := system.reg_cast(source, target)):
+        # system relations: see pgaurora/catalog/system (reg* casts look names up in the catalog)
+        return FuncExpr(type_name(target), reg, (expr,), target, -1, True, True, False, True)
     fn = datatypes.cast_function(source, target, _CONTEXTS[context], typmod)
     if fn is None:
         if context == "explicit":

@@ -39,6 +39,7 @@ from pgaurora.executor.plannodes import (
     NestLoop,
     PlanNode,
     SeqScan,
+    SystemScan,
 )
 
 CHILD_FIELDS = ("input", "outer", "inner", "left", "right", "source", "non_recursive", "recursive", "plan", "as_query")
@@ -100,7 +101,7 @@ def push_down_filters(node: Any, state: CatalogState) -> Any:
 def _push(node: Any, quals: list[Expr]) -> Any:
     if not quals:
         return node
-    if isinstance(node, SeqScan):
+    if isinstance(node, SeqScan | SystemScan):
         existing = conjuncts(node.qual)
         return dataclasses.replace(node, qual=and_all(existing + quals))
     if isinstance(node, NestLoop) and node.join_type in (JoinType.INNER, JoinType.LEFT):
@@ -137,14 +138,23 @@ def _is_runtime_constant(expr: Expr) -> bool:
     return all(not isinstance(n, Var) for n in walk(expr)) and not has_volatile(expr) and not has_subplan(expr)
 
 
+# Types whose values compare the same in a B-tree whichever of them the key was stored as
+# (int4 column = int8 parameter, as psycopg sends small Python ints as int2/int8).
+_SAME_ORDER = ({21, 23, 20}, {25, 1043})
+
+
+def _comparable(a: int, b: int) -> bool:
+    return a == b or any(a in family and b in family for family in _SAME_ORDER)
+
+
 def _comparison(q: Expr) -> tuple[str, int, Expr] | None:
     """(op, column index, value) for `col op value` / `value op col` comparisons."""
     if not isinstance(q, FuncExpr) or not q.is_operator or len(q.args) != 2 or q.name not in _COMMUTE:
         return None
     left, right = q.args
-    if isinstance(left, Var) and _is_runtime_constant(right) and left.type_oid == right.type_oid:
+    if isinstance(left, Var) and _is_runtime_constant(right) and _comparable(left.type_oid, right.type_oid):
         return q.name, left.index, right
-    if isinstance(right, Var) and _is_runtime_constant(left) and left.type_oid == right.type_oid:
+    if isinstance(right, Var) and _is_runtime_constant(left) and _comparable(left.type_oid, right.type_oid):
         return _COMMUTE[q.name], right.index, left
     return None
 

@@ -44,9 +44,12 @@ class StatementState:
 class Scope:
     """The FROM items of one query level; `parent` is the enclosing query's scope."""
 
-    def __init__(self, state: StatementState, parent: Scope | None = None) -> None:
+    def __init__(self, state: StatementState, parent: Scope | None = None, opaque: bool = False) -> None:
         self.state = state
         self.parent = parent
+        # opaque: the parent's own FROM items are not visible (a non-LATERAL subquery in FROM, a CTE
+        # body, a set-operation arm) but the levels above it are, correlating through the parent
+        self.opaque = opaque
         self.entries: list[RangeEntry] = []
         self.width = 0
         # correlation: (slot, expression in the parent's row) for values this level reads from outside
@@ -65,20 +68,24 @@ class Scope:
                 return e
         return None
 
-    def resolve(self, names: list[str], position: int | None) -> tuple[Expr, RangeEntry, int]:
-        """A column reference `[table.]column`; returns the Var, its entry and its index in the entry."""
-        found = self._lookup(names, position)
+    def resolve(self, names: list[str], position: int | None,
+                skip_local: bool = False) -> tuple[Expr, RangeEntry, int]:
+        """A column reference `[table.]column`; returns the expression, its entry and its index.
+
+        `skip_local` is set when an opaque child asks: this level's own FROM items are invisible
+        to it, only the levels above (whose values reach this level as ExecParams).
+        """
+        found = None if skip_local else self._lookup(names, position)
         if found is not None:
             return found
         if self.parent is not None:
             try:
-                outer_expr, entry, idx = self.parent.resolve(names, position)
-            except UndefinedColumn:
-                outer_expr = None
-            except UndefinedTable:
+                outer_expr, entry, idx = self.parent.resolve(names, position, self.opaque)
+            except (UndefinedColumn, UndefinedTable):
                 outer_expr = None
             if outer_expr is not None:
-                return self.outer_param(outer_expr), entry, idx
+                # an opaque level runs inside its parent's execution: the parent's value is usable as is
+                return (outer_expr if self.opaque else self.outer_param(outer_expr)), entry, idx
         raise self._missing(names, position)
 
     def outer_param(self, outer_expr: Expr) -> ExecParam:

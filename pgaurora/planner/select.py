@@ -8,10 +8,12 @@ in planner.rules then improve. Not expressions (planner.exprbind), not DML (plan
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgaurora.catalog import system  # system relations: see pgaurora/catalog/system
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.catalog.state import CatalogState
 from pgaurora.datatypes import typeinfo
@@ -26,7 +28,7 @@ from pgaurora.errors import (
     UndefinedTable,
     WrongObjectType,
 )
-from pgaurora.executor.expr import BoolExpr, BoolOp, CoalesceExpr, Const, Expr, Var, transform
+from pgaurora.executor.expr import BoolExpr, BoolOp, CoalesceExpr, Const, Expr, Var, shift_vars, transform
 from pgaurora.executor.plannodes import (
     Aggregate,
     AggSpec,
@@ -35,6 +37,7 @@ from pgaurora.executor.plannodes import (
     FunctionScan,
     JoinType,
     Limit,
+    LockRows,
     NestLoop,
     PlanNode,
     Project,
@@ -46,6 +49,7 @@ from pgaurora.executor.plannodes import (
     SetOpKind,
     Sort,
     SortKey,
+    SystemScan,  # system relations: see pgaurora/catalog/system
     Unique,
     ValuesScan,
     WindowAgg,
@@ -53,7 +57,7 @@ from pgaurora.executor.plannodes import (
     WorkTableScan,
 )
 from pgaurora.planner import resolve
-from pgaurora.planner.exprbind import AggRef, Level, WindowRef, bind, names_of, sort_key
+from pgaurora.planner.exprbind import AggRef, GroupingRef, Level, WindowRef, bind, names_of, sort_key
 from pgaurora.planner.resolve import ParamTypes, coerce
 from pgaurora.planner.scope import RangeEntry, Scope, StatementState
 
@@ -108,6 +112,10 @@ def and_all(exprs: list[Expr]) -> Expr | None:
 class SelectPlanner:
     def __init__(self, qc: QueryContext) -> None:
         self.qc = qc
+        self._lateral: dict[int, tuple[tuple[int, ...], tuple[Expr, ...]]] = {}
+        self._keep_alive: list[PlanNode] = []
+        # FOR UPDATE of the level being planned: (table oid, tid column, mode, wait policy)
+        self._lock: tuple[int, int, str, str] | None = None
 
     # ---- entry points -------------------------------------------------------------------------
     def plan_query(self, node: dict[str, Any], scope: Scope) -> Planned:
@@ -155,7 +163,7 @@ class SelectPlanner:
             if recursive and qbody.get("op") == "SETOP_UNION" and self._references(query, name):
                 planned = self._recursive_cte(cte_id, name, aliases, qbody, scope, frame)
             else:
-                planned = self.plan_query(query, Scope(self.qc.state, scope.parent))
+                planned = self.plan_query(query, Scope(self.qc.state, scope, opaque=True))
                 planned = Planned(CteScan(cte_id, name, planned.node, planned.node.width), planned.columns)
             names = aliases + [c.name for c in planned.columns[len(aliases):]]
             frame[name] = Cte(cte_id, name, planned, names)
@@ -172,11 +180,11 @@ class SelectPlanner:
 
     def _recursive_cte(self, cte_id: int, name: str, aliases: list[str], qbody: dict[str, Any],
                        scope: Scope, frame: dict[str, Cte]) -> Planned:
-        base = self.plan_select(_select_body(qbody["larg"]), Scope(self.qc.state, scope.parent))
+        base = self.plan_select(_select_body(qbody["larg"]), Scope(self.qc.state, scope, opaque=True))
         names = aliases + [c.name for c in base.columns[len(aliases):]]
         types = [(c.type_oid, c.typmod) for c in base.columns]
         frame[name] = Cte(cte_id, name, None, names, types)
-        rec = self.plan_select(_select_body(qbody["rarg"]), Scope(self.qc.state, scope.parent))
+        rec = self.plan_select(_select_body(qbody["rarg"]), Scope(self.qc.state, scope, opaque=True))
         rec_node = rec.node
         if [c.type_oid for c in rec.columns] != [t for t, _ in types]:
             exprs = tuple(coerce(Var(i, c.type_oid, c.typmod), types[i][0], -1, "assignment", self.qc.params)
@@ -199,7 +207,13 @@ class SelectPlanner:
         for item in items:
             right, right_quals = self._from_item(item, scope)
             quals.extend(right_quals)
-            node = right if node is None else NestLoop(JoinType.INNER, node, right, None, node.width + right.width)
+            lateral = self._lateral.pop(id(right), None)
+            if node is None:
+                node = right
+            elif lateral is not None:
+                node = NestLoop(JoinType.INNER, node, right, None, node.width + right.width, *lateral)
+            else:
+                node = NestLoop(JoinType.INNER, node, right, None, node.width + right.width)
         assert node is not None
         return node, quals
 
@@ -209,13 +223,19 @@ class SelectPlanner:
         if kind == "RangeVar":
             return self._range_var(body, scope, pos), []
         if kind == "RangeSubselect":
-            if body.get("lateral"):
+            if "alias" not in body:
+                from pgaurora.planner.ddl import _min_location
+
+                start = _min_location(body["subquery"])
+                raise SyntaxError_("subquery in FROM must have an alias",
+                                   hint="For example, FROM (SELECT ...) [AS] foo.",
+                                   position=self._open_paren(start))
+            if body.get("lateral") and scope.entries:
                 sub_scope = Scope(self.qc.state, scope)
                 planned = self.plan_query(body["subquery"], sub_scope)
-                if sub_scope.outer_refs:
-                    raise FeatureNotSupported("LATERAL subqueries referencing outer columns are not supported")
+                self._note_lateral(planned.node, sub_scope)
             else:
-                planned = self.plan_query(body["subquery"], Scope(self.qc.state, scope.parent))
+                planned = self.plan_query(body["subquery"], Scope(self.qc.state, scope, opaque=True))
             alias = body.get("alias", {})
             names = [c.name for c in planned.columns]
             for i, c in enumerate(alias.get("colnames", ())):
@@ -229,6 +249,25 @@ class SelectPlanner:
         if kind == "RangeFunction":
             return self._range_function(body, scope, pos), []
         raise FeatureNotSupported(f"{kind} in FROM is not supported", position=pos)
+
+    def _open_paren(self, byte_location: int) -> int | None:
+        """Position of the "(" opening the subquery whose first expression is at `byte_location`."""
+        import re
+
+        text_before = self._query_bytes()[:byte_location].decode("utf-8", "ignore")
+        matches = list(re.finditer(r"\(\s*(?:select|values|with|table)\b", text_before, re.IGNORECASE))
+        return matches[-1].start() + 1 if matches else None
+
+    def _query_bytes(self) -> bytes:
+        query = getattr(self.qc.position, "__self__", None)
+        return str(getattr(query, "query", "")).encode("utf-8")
+
+    def _note_lateral(self, node: PlanNode, sub_scope: Scope) -> None:
+        """A LATERAL item reads earlier FROM items: it becomes a nested loop's parameterized inner side."""
+        if sub_scope.outer_refs:
+            self._lateral[id(node)] = (tuple(slot for slot, _ in sub_scope.outer_refs),
+                                       tuple(expr for _, expr in sub_scope.outer_refs))
+            self._keep_alive.append(node)
 
     def _add_entry(self, scope: Scope, entry: RangeEntry, pos: int | None) -> None:
         if entry.alias and scope.find_entry(entry.alias) is not None:
@@ -255,6 +294,13 @@ class SelectPlanner:
                 self._add_entry(scope, entry, pos)
                 return cte.planned.node
         rel = self.qc.catalog.relation(name, schema)
+        if rel is None and (sysrel := system.lookup_relation(name, schema)) is not None:
+            # system relations: see pgaurora/catalog/system
+            entry = RangeEntry(alias, list(sysrel.column_names), [(c[1], c[2]) for c in sysrel.columns],
+                               table_oid=sysrel.oid, attnums=list(range(1, len(sysrel.columns) + 1)))
+            self._rename(entry, colnames)
+            self._add_entry(scope, entry, pos)
+            return SystemScan(sysrel.schema, sysrel.name, len(sysrel.columns))
         if rel is None:
             shown = f"{schema}.{name}" if schema else name
             raise UndefinedTable(f'relation "{shown}" does not exist', position=pos)
@@ -290,8 +336,10 @@ class SelectPlanner:
             raise FeatureNotSupported("ROWS FROM with several functions is not supported", position=pos)
         call = funcs[0]["List"]["items"][0]["FuncCall"]
         name = names_of(call["funcname"])[-1]
-        lv = Level(scope if body.get("lateral") else Scope(self.qc.state, scope.parent), self.qc.params,
-                   self.qc.position, self._subquery)
+        # arguments may read earlier FROM items (implicit LATERAL): those become ExecParams set by the
+        # nested loop above; with no earlier items, outer references belong to this level itself
+        arg_scope = Scope(self.qc.state, scope) if scope.entries else scope
+        lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery)
         args = [bind(a, lv) for a in call.get("args", ())]
         srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args))
         if srf is None:
@@ -309,15 +357,20 @@ class SelectPlanner:
         entry = RangeEntry(alias.get("aliasname", name), names, [(t, -1) for t in result_types])
         self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
         self._add_entry(scope, entry, pos)
-        return FunctionScan(name, srf.fn, tuple(args), len(names), bool(body.get("ordinality")),
-                            getattr(srf, "needs_context", False))
+        fscan = FunctionScan(name, srf.fn, tuple(args), len(names), bool(body.get("ordinality")),
+                             getattr(srf, "needs_context", False))
+        if arg_scope is not scope:
+            self._note_lateral(fscan, arg_scope)
+        return fscan
 
     def _join(self, body: dict[str, Any], scope: Scope) -> tuple[PlanNode, list[Expr]]:
         jt = {"JOIN_INNER": JoinType.INNER, "JOIN_LEFT": JoinType.LEFT, "JOIN_RIGHT": JoinType.RIGHT,
               "JOIN_FULL": JoinType.FULL}[body["jointype"]]
+        base = scope.width  # earlier FROM items' columns precede this join's row (psql's catalog queries; see pgaurora/catalog/system)
         left, left_quals = self._from_item(body["larg"], scope)
         left_entries = list(scope.entries)
         right, right_quals = self._from_item(body["rarg"], scope)
+        lateral = self._lateral.pop(id(right), None)
         right_entries = scope.entries[len(left_entries):]
         quals: list[Expr] = []
         using: list[str] = [u["String"]["sval"] for u in body.get("usingClause", ())]
@@ -343,18 +396,22 @@ class SelectPlanner:
             q = bind(body["quals"], lv)
             quals.append(resolve.to_boolean(q, "JOIN/ON", self.qc.params, None))
         width = left.width + right.width
-        inner_quals = left_quals + right_quals
+        params = lateral or ((), ())
         if jt is JoinType.INNER:
-            node: PlanNode = NestLoop(jt, left, right, None, width)
-            inner_quals = inner_quals + quals
+            node: PlanNode = NestLoop(jt, left, right, None, width, *params)
+            inner_quals = left_quals + right_quals + quals
         else:
-            node = NestLoop(jt, left, right, and_all(quals), width)
-            node = self._wrap_quals(node, inner_quals, jt)
+            # quals of joins nested inside either side stay on that side, below the outer join
+            lw = left.width
+            left = self._wrap_quals(left, [shift_vars(q, lambda i: i - base) for q in left_quals], jt)
+            right = self._wrap_quals(right, [shift_vars(q, lambda i: i - base - lw) for q in right_quals], jt)
+            node = NestLoop(jt, left, right, and_all([shift_vars(q, lambda i: i - base) for q in quals]), width, *params)
             inner_quals = []
         if merged:
-            exprs = tuple(Var(i, *scope_type(scope, i)) for i in range(width)) + tuple(e for _, e in merged)
+            exprs = tuple(Var(i, *scope_type(scope, base + i)) for i in range(width)) + tuple(
+                shift_vars(e, lambda i: i - base) for _, e in merged)
             if inner_quals:
-                node = Filter(node, and_all(inner_quals) or Const(True, 16), width)
+                node = Filter(node, and_all([shift_vars(q, lambda i: i - base) for q in inner_quals]) or Const(True, 16), width)
                 inner_quals = []
             node = Project(node, exprs, len(exprs))
             for e in left_entries + list(right_entries):
@@ -385,13 +442,30 @@ class SelectPlanner:
         raise UndefinedColumn(f'column "{col}" specified in USING clause does not exist in left table')
 
     def _subquery(self, node: dict[str, Any], scope: Scope) -> Planned:
-        return self.plan_query(node, scope)
+        from pgaurora.planner import rules
+
+        planned = self.plan_query(node, scope)
+        # expression subplans get the optimizer too (psql/asyncpg catalog queries: see pgaurora/catalog/system)
+        return Planned(rules.optimize(planned.node, self.qc.catalog, self.qc.state.new_slot), planned.columns)
 
     # ---- SELECT core --------------------------------------------------------------------------
     def _simple_select(self, body: dict[str, Any], scope: Scope) -> Planned:
         qc = self.qc
         quals: list[Expr] = []
-        if "fromClause" in body:
+        locking = body.get("lockingClause")
+        if locking:
+            self._check_locking(body)
+            node, quals = self._from(body["fromClause"], scope)
+            # the locked table's scan also yields tids (one more column than the table)
+            scan = node
+            assert isinstance(scan, SeqScan)
+            node = dataclasses.replace(scan, width=scan.width + 1, with_tid=True)
+            scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
+            strength = locking[0]["LockingClause"]
+            tl_lock = (scan.table_oid, scan.width, {"LCS_FORUPDATE": "update", "LCS_FORNOKEYUPDATE": "no key update",
+                                                    "LCS_FORSHARE": "share", "LCS_FORKEYSHARE": "key share"}[strength["strength"]],
+                       {"LockWaitBlock": "block", "LockWaitError": "nowait", "LockWaitSkip": "skip"}[strength["waitPolicy"]])
+        elif "fromClause" in body:
             node, quals = self._from(body["fromClause"], scope)
         else:
             node = ValuesScan(((),), 0)
@@ -405,6 +479,8 @@ class SelectPlanner:
 
         aggs: list[AggSpec] = []
         windows: list[WindowSpec] = []
+        if locking:
+            self._lock = tl_lock
         named_windows = {w["WindowDef"]["name"]: w["WindowDef"] for w in body.get("windowClause", ())}
         tl = Level(scope, qc.params, qc.position, self._subquery, aggs, "", windows, extra={"windows": named_windows})
         targets: list[Expr] = []
@@ -430,6 +506,10 @@ class SelectPlanner:
 
         group_nodes = body.get("groupClause", ())
         having = body.get("havingClause")
+        if locking and (aggs or windows):
+            self._lock = None
+            word = "aggregate functions" if aggs else "window functions"
+            raise FeatureNotSupported(f"FOR UPDATE is not allowed with {word}")
         if group_nodes or aggs or having is not None:
             node, targets, having_expr, sort_map = self._aggregate(node, scope, targets, columns, group_nodes,
                                                                    having, aggs, tl, body)
@@ -442,6 +522,19 @@ class SelectPlanner:
             node, targets = self._window(node, targets, windows, sort_map)
             sort_map = None
         return self._finish(body, node, targets, columns, scope, tl, sort_map)
+
+    def _check_locking(self, body: dict[str, Any]) -> None:
+        from_items = body.get("fromClause", ())
+        if len(from_items) != 1 or "RangeVar" not in from_items[0]:
+            raise FeatureNotSupported("FOR UPDATE/SHARE is supported on a single table only")
+        rel = self.qc.catalog.relation(from_items[0]["RangeVar"]["relname"], from_items[0]["RangeVar"].get("schemaname"))
+        if rel is not None and not isinstance(rel, Table):
+            raise FeatureNotSupported("FOR UPDATE/SHARE is supported on tables only")
+        for clause in ("groupClause", "havingClause", "distinctClause", "windowClause"):
+            if body.get(clause):
+                word = {"groupClause": "GROUP BY", "havingClause": "HAVING", "distinctClause": "DISTINCT",
+                        "windowClause": "window functions"}[clause]
+                raise FeatureNotSupported(f"FOR UPDATE is not allowed with {word} clause")
 
     def _result_column(self, rt: dict[str, Any], val: dict[str, Any], expr: Expr, scope: Scope) -> ResultColumn:
         name = rt.get("name")
@@ -465,10 +558,19 @@ class SelectPlanner:
         qc = self.qc
         group_keys: list[Expr] = []
         gl = Level(scope, qc.params, qc.position, self._subquery, None, "GROUP BY")
-        for g in group_nodes:
+
+        def key_index(g: dict[str, Any]) -> int:
             key = self._group_or_order_target(g, gl, targets, columns, "GROUP BY")
             if key not in group_keys:
                 group_keys.append(key)
+            return group_keys.index(key)
+
+        # each GROUP BY item is a list of alternative key sets; the clause is their cross product
+        items: list[list[tuple[int, ...]]] = [self._grouping_sets(g, key_index) for g in group_nodes]
+        sets: list[tuple[int, ...]] = [()]
+        for alternatives in items:
+            sets = [tuple(dict.fromkeys(a + b)) for a in sets for b in alternatives]
+        grouping_sets = tuple(sets) if any("GroupingSet" in g for g in group_nodes) else None
         having_expr = None
         if having is not None:
             hl = Level(scope, qc.params, qc.position, self._subquery, aggs, "HAVING")
@@ -479,7 +581,8 @@ class SelectPlanner:
             sb = s["SortBy"]
             order_exprs.append(self._group_or_order_target(sb["node"], tl, targets, columns, "ORDER BY"))
         ngroup = len(group_keys)
-        agg_node = Aggregate(node, tuple(group_keys), tuple(aggs), ngroup + len(aggs))
+        gid = ngroup + len(aggs)  # with grouping sets: the output's set number column
+        agg_node = Aggregate(node, tuple(group_keys), tuple(aggs), gid + (1 if grouping_sets else 0), grouping_sets)
 
         def lift(expr: Expr, clause: str) -> Expr:
             def fn(n: Expr) -> Expr | None:
@@ -488,6 +591,11 @@ class SelectPlanner:
                         return Var(k, g.type_oid, g.typmod)
                 if isinstance(n, AggRef):
                     return Var(ngroup + n.index, n.type_oid, n.typmod)
+                if isinstance(n, GroupingRef):
+                    if grouping_sets is None:
+                        _grouping_value(n, group_keys, (tuple(range(ngroup)),), gid)  # validates the arguments
+                        return Const(0, 23)
+                    return _grouping_value(n, group_keys, grouping_sets, gid)
                 if isinstance(n, Var):
                     name = n.name or "?"
                     qual = ""
@@ -504,6 +612,30 @@ class SelectPlanner:
         tl.extra["lift"] = lift
         lifted_having = lift(having_expr, "HAVING") if having_expr is not None else None
         return agg_node, new_targets, lifted_having, {}
+
+    def _grouping_sets(self, g: dict[str, Any], key_index: Callable[[dict[str, Any]], int]) -> list[tuple[int, ...]]:
+        """The alternative key sets one GROUP BY item stands for (ROLLUP, CUBE, GROUPING SETS)."""
+        if "GroupingSet" not in g:
+            if "RowExpr" in g:
+                return [tuple(key_index(a) for a in g["RowExpr"].get("args", ()))]
+            return [(key_index(g),)]
+        gs = g["GroupingSet"]
+        kind = gs["kind"]
+        content = gs.get("content", ())
+        if kind == "GROUPING_SET_EMPTY":
+            return [()]
+        if kind == "GROUPING_SET_SIMPLE":
+            return [tuple(key_index(a) for a in content)]
+        parts = [self._grouping_sets(c, key_index) for c in content]
+        flat = [p[0] for p in parts]
+        if kind == "GROUPING_SET_ROLLUP":
+            return [tuple(k for part in flat[:n] for k in part) for n in range(len(flat), -1, -1)]
+        if kind == "GROUPING_SET_CUBE":
+            out = []
+            for mask in range((1 << len(flat)) - 1, -1, -1):
+                out.append(tuple(k for j, part in enumerate(flat) if mask >> (len(flat) - 1 - j) & 1 for k in part))
+            return out
+        return [s for p in parts for s in p]  # GROUPING SETS: the union of its elements' sets
 
     def _group_or_order_target(self, g: dict[str, Any], lv: Level, targets: list[Expr],
                                columns: list[ResultColumn], clause: str) -> Expr:
@@ -564,6 +696,11 @@ class SelectPlanner:
                 extra.append(expr)
             key = sort_key(sb, tl, Var(idx, expr.type_oid, expr.typmod))
             sort_keys.append(key)
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            self._lock = None
+            tid_index = len(targets) + len(extra)
+            extra.append(Var(lock[1], 27))  # the scan's tid column
         width = len(targets) + len(extra)
         srf_positions = tuple(i for i, t in enumerate(targets) if _is_srf(t))
         if srf_positions:
@@ -593,6 +730,8 @@ class SelectPlanner:
                 sort_keys = []
         if sort_keys:
             node = Sort(node, tuple(sort_keys), width)
+        if lock is not None:
+            node = LockRows(node, lock[0], tid_index, lock[2], lock[3], width)
         node = self._limit(body, node, scope)
         if extra:
             node = Project(node, tuple(Var(i, t.type_oid, t.typmod) for i, t in enumerate(targets)), len(targets))
@@ -601,7 +740,7 @@ class SelectPlanner:
     def _limit(self, body: dict[str, Any], node: PlanNode, scope: Scope) -> PlanNode:
         if "limitCount" not in body and "limitOffset" not in body:
             return node
-        lv = Level(Scope(self.qc.state, scope.parent), self.qc.params, self.qc.position, self._subquery, None, "LIMIT")
+        lv = Level(Scope(self.qc.state, scope, opaque=True), self.qc.params, self.qc.position, self._subquery, None, "LIMIT")
         limit = offset = None
         if "limitCount" in body:
             limit = coerce(bind(body["limitCount"], lv), INT8_OID, -1, "implicit", self.qc.params)
@@ -614,7 +753,7 @@ class SelectPlanner:
     def _order_limit_simple(self, body: dict[str, Any], planned: Planned, scope: Scope) -> Planned:
         node = planned.node
         if "sortClause" in body:
-            tmp = Scope(self.qc.state, scope.parent)
+            tmp = Scope(self.qc.state, scope, opaque=True)
             tmp.add(RangeEntry("*VALUES*", [c.name for c in planned.columns],
                                [(c.type_oid, c.typmod) for c in planned.columns]))
             lv = Level(tmp, self.qc.params, self.qc.position, self._subquery)
@@ -631,7 +770,7 @@ class SelectPlanner:
     # ---- VALUES and set operations ------------------------------------------------------------
     def _values(self, lists: list[dict[str, Any]], scope: Scope,
                 target_types: list[tuple[int, int]] | None = None) -> Planned:
-        lv = Level(Scope(self.qc.state, scope.parent), self.qc.params, self.qc.position, self._subquery, None, "VALUES")
+        lv = Level(Scope(self.qc.state, scope, opaque=True), self.qc.params, self.qc.position, self._subquery, None, "VALUES")
         rows = [[bind(v, lv) for v in item["List"]["items"]] for item in lists]
         width = len(rows[0])
         for r in rows:
@@ -651,8 +790,8 @@ class SelectPlanner:
     def _set_op(self, body: dict[str, Any], scope: Scope) -> Planned:
         kind = {"SETOP_UNION": SetOpKind.UNION, "SETOP_INTERSECT": SetOpKind.INTERSECT,
                 "SETOP_EXCEPT": SetOpKind.EXCEPT}[body["op"]]
-        left = self.plan_select(_select_body(body["larg"]), Scope(self.qc.state, scope.parent))
-        right = self.plan_select(_select_body(body["rarg"]), Scope(self.qc.state, scope.parent))
+        left = self.plan_select(_select_body(body["larg"]), Scope(self.qc.state, scope, opaque=True))
+        right = self.plan_select(_select_body(body["rarg"]), Scope(self.qc.state, scope, opaque=True))
         if len(left.columns) != len(right.columns):
             raise SyntaxError_(f"each {kind.value.upper()} query must have the same number of columns")
         types = []
@@ -672,6 +811,20 @@ class SelectPlanner:
         exprs = tuple(coerce(Var(i, c.type_oid, c.typmod), t, -1, "implicit", self.qc.params)
                       for i, (c, t) in enumerate(zip(planned.columns, types, strict=True)))
         return Project(planned.node, exprs, len(exprs))
+
+
+def _grouping_value(ref: GroupingRef, keys: list[Expr], sets: tuple[tuple[int, ...], ...], gid: int) -> Expr:
+    """GROUPING(args) as a lookup on the output's grouping set number: bit set = argument not grouped."""
+    from pgaurora.executor.expr import FuncExpr
+
+    positions = []
+    for a in ref.args:
+        if a not in keys:
+            raise GroupingError("arguments to GROUPING must be grouping expressions of the associated query level")
+        positions.append(keys.index(a))
+    n = len(positions)
+    masks = tuple(sum(1 << (n - 1 - j) for j, p in enumerate(positions) if p not in s) for s in sets)
+    return FuncExpr("grouping", lambda set_number: masks[set_number], (Var(gid, 23),), 23)
 
 
 def _window_vars(base: int) -> Callable[[Expr], Expr | None]:
@@ -713,6 +866,8 @@ def derive_name(val: dict[str, Any]) -> str:
         return names[-1] if names else "?column?"
     if kind == "CaseExpr":
         return "case"
+    if kind == "GroupingFunc":
+        return "grouping"
     if kind == "CoalesceExpr":
         return "coalesce"
     if kind == "MinMaxExpr":

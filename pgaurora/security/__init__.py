@@ -4,6 +4,7 @@
     password.py       stored secret kinds, md5 hashing and checks, cleartext checks, encrypt_password
     hba.py            pg_hba.conf rules: parse, match a connection, the embedded default
     authenticator.py  Authenticator: one connection's exchange as a sans-I/O state machine
+    tls.py            server SSLContext, self-signed certificates, tls-server-end-point binding
 
 Everything here is sans-I/O; wire.encoder turns the Authenticator's request events into
 AuthenticationXxx messages and the server feeds PasswordMessage payloads back.

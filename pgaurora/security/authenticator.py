@@ -27,13 +27,19 @@ md5 with a SCRAM secret (or an unknown role) runs SCRAM instead, as PostgreSQL 1
 
 from __future__ import annotations
 
+import datetime
 import enum
 import os
 import struct
 from dataclasses import dataclass
 from typing import Final
 
-from pgaurora.errors import InvalidAuthorizationSpecification, InvalidPassword, ProtocolViolation
+from pgaurora.errors import (
+    InvalidAuthorizationSpecification,
+    InvalidPassword,
+    ProtocolViolation,
+    TooManyConnections,
+)
 from pgaurora.security import password as passwords
 from pgaurora.security import scram
 from pgaurora.security.hba import AuthMethod, ClientConnection
@@ -142,12 +148,17 @@ class Authenticator:
         salt: bytes | None = None,
         server_nonce: str | None = None,
         channel_binding: bytes | None = None,
+        valid_until: datetime.datetime | None = None,
+        now: datetime.datetime | None = None,
     ) -> None:
         """`channel_binding`: tls-server-end-point data (security.tls) when the client is on
-        TLS; SCRAM-SHA-256-PLUS is then offered first, as PostgreSQL does."""
+        TLS; SCRAM-SHA-256-PLUS is then offered first, as PostgreSQL does. `valid_until`:
+        pg_authid.rolvaliduntil; a password past it counts as no password (get_role_password)."""
         self.method = method
         self.user = user
         self.role_exists = role_exists
+        if valid_until is not None and valid_until < (now or datetime.datetime.now(datetime.UTC)):
+            secret = None  # "User ... has an expired password.": the exchange still runs, and fails
         self.secret = secret if role_exists else None
         self.connection = connection
         self.state = AuthState.START
@@ -158,9 +169,9 @@ class Authenticator:
         self._verifier: scram.ScramVerifier | None = None
         secret_type = passwords.password_type(self.secret) if self.secret is not None else None
         if method is AuthMethod.MD5:
-            # CheckPWChallengeAuth: md5 only for an md5 secret; an unknown role is treated as
-            # having a secret of the password_encryption type
-            if secret_type is None and not role_exists:
+            # CheckPWChallengeAuth: md5 only for an md5 secret; a role that is unknown or has no
+            # password is treated as having a secret of the password_encryption type
+            if secret_type is None:
                 self._use_md5 = password_encryption == "md5"
             else:
                 self._use_md5 = secret_type is passwords.PasswordType.MD5
@@ -242,10 +253,16 @@ class Authenticator:
             raise
         raise ProtocolViolation(f"unexpected authentication message in state {state.value}")
 
-    def authorize(self) -> None:
-        """After a successful exchange: a role that does not exist is refused here (reached
-        only with trust; the password methods already failed with 28P01)."""
+    def authorize(self, can_login: bool = True, connection_limit: int = -1, connections: int = 0) -> None:
+        """After a successful exchange, InitializeSessionUserId's checks: the role exists
+        (reached only with trust; the password methods already failed with 28P01), may log
+        in (rolcanlogin), and is under its connection limit (rolconnlimit; `connections` is
+        how many sessions the role has besides this one)."""
         if not self.done:
             raise self._failed()
         if not self.role_exists:
             raise InvalidAuthorizationSpecification(f'role "{self.user}" does not exist')
+        if not can_login:
+            raise InvalidAuthorizationSpecification(f'role "{self.user}" is not permitted to log in')
+        if connection_limit >= 0 and connections >= connection_limit:
+            raise TooManyConnections(f'too many connections for role "{self.user}"')

@@ -57,7 +57,9 @@ async def _resume(coro: Any, waiting_on: Any) -> None:
             if waiting_on is None:
                 await asyncio.sleep(0)      # a bare yield
             else:
-                await waiting_on            # an asyncio future
+                # What Task.__step does with a yielded future: take over its blocking flag.
+                waiting_on._asyncio_future_blocking = False
+                await waiting_on
         except BaseException as exc:  # noqa: BLE001 - cancellation and future errors go to the coroutine
             try:
                 waiting_on = coro.throw(exc)
@@ -90,6 +92,8 @@ class ClientConnection(asyncio.Protocol):
         self._task: asyncio.Task[None] | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self._writable: asyncio.Future[None] | None = None
+        self._busy = False                       # inside the message loop (eager or in a task)
+        self._notifications: list[bytes] = []    # NotificationResponses waiting for idle
         self._handlers: dict[type, Any] = {
             m.Query: self._on_query, m.Parse: self._on_parse, m.Bind: self._on_bind,
             m.Describe: self._on_describe, m.Execute: self._on_execute, m.Close: self._on_close,
@@ -182,6 +186,7 @@ class ClientConnection(asyncio.Protocol):
     # -- the message loop ---------------------------------------------------------------------
 
     async def _process(self) -> None:
+        self._busy = True
         try:
             while not self.closed:
                 try:
@@ -213,6 +218,7 @@ class ClientConnection(asyncio.Protocol):
             self.close()
         finally:
             self._task = None
+            self._busy = False
         if self.closed:
             await self._finish()
 
@@ -239,6 +245,9 @@ class ClientConnection(asyncio.Protocol):
         for name, value in session.parameter_changes():
             self.write(enc.parameter_status(name, value))
         status = session.transaction_status
+        if self._notifications and status == "I":
+            self.out.extend(self._notifications)
+            self._notifications.clear()
         self.write(enc.ready_for_query(status))
         if status != "I":
             ms = session.settings.idle_in_transaction_timeout_ms
@@ -434,7 +443,11 @@ class ClientConnection(asyncio.Protocol):
         return str(peer[0]) if peer else ""
 
     def notify(self, pid: int, channel: str, payload: str) -> None:
-        """A NOTIFY from another session on a channel this one listens to."""
-        self.write(enc.notification_response(pid, channel, payload))
-        if self._task is None:
-            self.flush()
+        """A committed NOTIFY on a channel this session listens to. As in PostgreSQL it is
+        delivered when the session is idle: now, or just before its next ReadyForQuery('I')."""
+        message = enc.notification_response(pid, channel, payload)
+        if self._busy or self.session is None or self.session.transaction_status != "I":
+            self._notifications.append(message)
+            return
+        self.write(message)
+        self.flush()

@@ -90,7 +90,7 @@ def copy_options(tree: dict[str, Any], columns: Sequence[str]) -> CopyOptions:
 class CopyState:
     """Feeds CopyData to a COPY FROM STDIN statement; writes COPY TO STDOUT data."""
 
-    __slots__ = ("conn", "waiting", "_out_formatter", "_out_encoders", "_out_binary")
+    __slots__ = ("conn", "waiting", "_out_formatter", "_out_encoders", "_out_binary", "_out_header")
 
     def __init__(self, conn: ClientConnection) -> None:
         self.conn = conn
@@ -98,6 +98,7 @@ class CopyState:
         self._out_formatter: Any = None
         self._out_encoders: list[Any] = []
         self._out_binary = False
+        self._out_header = b""        # binary COPY: the signature travels with the first row
 
     def wake(self) -> None:
         if self.waiting is not None and not self.waiting.done():
@@ -158,7 +159,7 @@ class CopyState:
             self._out_formatter = BinaryCopyOutFormatter(len(columns))
             self._out_encoders = [datatypes.binary_encoder(c.type_oid) for c in columns]
             conn.write(enc.copy_out_response(1, (1,) * len(columns)))
-            conn.write(enc.copy_data(self._out_formatter.header()))
+            self._out_header = self._out_formatter.header()
         else:
             self._out_formatter = CopyOutFormatter(options, names)
             self._out_encoders = [datatypes.text_encoder(c.type_oid, ctx) for c in columns]
@@ -172,13 +173,18 @@ class CopyState:
         row_bytes = self._out_formatter.row
         out = [enc.copy_data(row_bytes([None if v is None else e(v) for e, v in zip(encoders, row, strict=True)]))
                for row in rows]
+        if self._out_header and out:
+            # PostgreSQL sends the binary signature in the first row's CopyData (copyto.c).
+            out[0] = enc.copy_data(self._out_header + out[0][5:])
+            self._out_header = b""
         data = b"".join(out)
         self.conn.out.append(data)
         self.conn.out_size += len(data)
 
     def out_end(self) -> None:
         if self._out_binary:
-            self.conn.write(enc.copy_data(self._out_formatter.trailer()))
+            self.conn.write(enc.copy_data(self._out_header + self._out_formatter.trailer()))
+            self._out_header = b""
         self.conn.write(enc.COPY_DONE)
         self._out_formatter = None
         self._out_encoders = []

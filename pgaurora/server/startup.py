@@ -17,15 +17,18 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import (
+    FatalError,
     InvalidAuthorizationSpecification,
     InvalidCatalogName,
     PgError,
     ProtocolViolation,
     TooManyConnections,
+    UndefinedSettingFatal,
 )
 from pgaurora.security import Authenticator
 from pgaurora.security import ClientConnection as HbaClient
 from pgaurora.server.auth import encode_requests
+from pgaurora.session.guc_table import BY_NAME
 from pgaurora.session.session import Session
 from pgaurora.session.settings import Settings
 from pgaurora.wire import encoder as enc
@@ -38,6 +41,28 @@ log = logging.getLogger(__name__)
 
 # Start-up parameters that are not GUCs.
 _NOT_GUCS = frozenset({"user", "database", "options", "replication"})
+
+
+def startup_options(options: str) -> dict[str, str]:
+    """The `options` start-up parameter (PGOPTIONS): `-c name=value` and `--name=value`."""
+    out: dict[str, str] = {}
+    words = options.replace("\\ ", "\0").split()
+    i = 0
+    while i < len(words):
+        word = words[i].replace("\0", " ")
+        if word == "-c" and i + 1 < len(words):
+            i += 1
+            word = "--" + words[i].replace("\0", " ")
+        elif word.startswith("-c"):
+            word = "--" + word[2:]
+        if word.startswith("--") and "=" in word:
+            name, _, value = word[2:].partition("=")
+            out[name.replace("-", "_")] = value
+        elif word:
+            raise InvalidAuthorizationSpecification(f'invalid command-line argument for server process: {word}',
+                                                    hint='Try "postgres --help" for more information.')
+        i += 1
+    return out
 
 
 class Startup:
@@ -122,15 +147,19 @@ class Startup:
             raise InvalidCatalogName(f'database "{database}" does not exist')
         superuser = bool(getattr(self.role, "superuser", False))
         overrides = {k: v for k, v in params.items() if k not in _NOT_GUCS and not k.startswith("_pq_.")}
+        overrides.update(startup_options(params.get("options", "")))
+        for name in overrides:
+            if name.lower() not in BY_NAME and "." not in name:
+                raise UndefinedSettingFatal(f'unrecognized configuration parameter "{name}"')
         overrides.setdefault("application_name", "")
         overrides["session_authorization"] = user
         overrides["is_superuser"] = "on" if superuser else "off"
         overrides.update(server.fixed_settings)
         try:
             settings = Settings(overrides, superuser=superuser)
-        except PgError:
-            # Unknown or bad start-up GUCs are FATAL in PostgreSQL as well.
-            raise
+        except PgError as err:
+            # A bad start-up value is FATAL in PostgreSQL (the session never starts).
+            raise FatalError(err.message, sqlstate=err.sqlstate, hint=err.hint) from None
         conn.pid, conn.secret = server.register_backend(conn)
         session = Session(server.engine, user=user, database=database, settings=settings,
                           pid=conn.pid, secret=conn.secret, superuser=superuser)

@@ -7,7 +7,8 @@
     snapshot.py     Snapshot and PostgreSQL's visibility rules (HeapTupleSatisfiesMVCC)
     visibility.py   the contract's name for snapshot.visible
     clog.py         2-bit commit status per xid in volume pages (directory on page 1)
-    locks.py        wait-for graph (40P01, 55P03) and shared/exclusive lock tables
+    locks.py        wait-for graph (40P01, 55P03) and lock tables with PostgreSQL's row lock modes
+    ssi.py          SERIALIZABLE: rw-antidependency tracking, dangerous structures -> 40001
 
 Start-up: `txns = await TransactionManager(cache).open()`.
 """

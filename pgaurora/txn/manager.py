@@ -185,6 +185,14 @@ class TransactionManager:
             txn._row_locks.append(key)
         return got
 
+    def unlock_row(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> None:
+        """Releases one hold of a row lock taken with lock_row (a writer's place in the queue)."""
+        if self.row_locks.release(key, txn.owner, mode) and not self.row_locks.holds(key, txn.owner):
+            try:
+                txn._row_locks.remove(key)
+            except ValueError:
+                pass
+
     async def wait_row_unlocked(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> None:
         """Waits until no other transaction holds a row lock on `key` that conflicts with `mode`
         (the strength of the UPDATE or DELETE about to change the row)."""

@@ -137,7 +137,10 @@ class Transaction:
         self._check_active()
         if self.isolation == "read committed":
             snap = self.manager.take_snapshot(self)
-            self.snapshot_xmin = snap.xmin
+            # Never moves forward within the transaction: an open cursor may still use an older
+            # snapshot, and the vacuum horizon must keep what it sees.
+            if self.snapshot_xmin is None:
+                self.snapshot_xmin = snap.xmin
             return snap
         kept = self._snapshot
         if kept is None:

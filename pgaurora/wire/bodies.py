@@ -122,19 +122,34 @@ def _parse(buf: bytes, pos: int, end: int) -> m.Parse:
 
 
 def _bind(buf: bytes, pos: int, end: int) -> m.Bind:
-    portal, pos = _string(buf, pos, end)
-    statement, pos = _string(buf, pos, end)
+    # the hottest message (a pgbench or asyncpg round trip): names decoded inline, and the
+    # usual shapes (no or one format code) read without helper calls
+    find = buf.find
+    nul = find(b"\0", pos, end)
+    nul2 = find(b"\0", nul + 1, end) if nul >= 0 else -1
+    if nul2 < 0:
+        raise ProtocolViolationError("invalid string in message")
+    try:
+        portal = buf[pos:nul].decode() if nul > pos else ""
+        statement = buf[nul + 1 : nul2].decode() if nul2 > nul + 1 else ""
+    except UnicodeDecodeError:
+        portal, _ = _string(buf, pos, end)  # raises the exact error for the bad name
+        statement, _ = _string(buf, nul + 1, end)
+    pos = nul2 + 1
     format_count = _count(buf, pos, end)
-    param_formats = _int16s(buf, pos + 2, end, format_count)
+    if format_count == 0:
+        param_formats: tuple[int, ...] = ()
+    else:
+        param_formats = _int16s(buf, pos + 2, end, format_count)
     pos += 2 + 2 * format_count
     param_count = _count(buf, pos, end)
     if format_count > 1 and format_count != param_count:
         raise ProtocolViolationError(
             f"bind message has {format_count} parameter formats but {param_count} parameters"
         )
-    params, pos = _values(buf, pos + 2, end, param_count)
+    params, pos = _values(buf, pos + 2, end, param_count) if param_count else ((), pos + 2)
     result_count = _count(buf, pos, end)
-    result_formats = _int16s(buf, pos + 2, end, result_count)
+    result_formats = _int16s(buf, pos + 2, end, result_count) if result_count else ()
     _end(pos + 2 + 2 * result_count, end)
     return m.Bind(portal, statement, param_formats, params, result_formats)
 

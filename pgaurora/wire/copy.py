@@ -364,8 +364,9 @@ class CopyInParser:
             raw = text[start : pos - 1 if ended else pos]
             value = "".join(parts)
             index = len(fields)
-            if not saw_quote and raw == null and index not in self.options.force_not_null:
-                fields.append(None)
+            if not saw_quote and raw == null:
+                # NULL, unless FORCE_NOT_NULL turns it back into the null string (NextCopyFrom)
+                fields.append(value if index in self.options.force_not_null else None)
             elif index in self.options.force_null and value == null:
                 fields.append(None)
             else:

@@ -139,7 +139,7 @@ class FrontendDecoder:
 
     # --- output ------------------------------------------------------------------------------
 
-    def next_event(self) -> m.FrontendMessage | m._NeedData:
+    def next_event(self) -> m.FrontendMessage | m.NeedData:
         """The next complete message, or NEED_DATA. Raises PgError for bad input."""
         if self._pending_fatal is not None:
             fatal, self._pending_fatal = self._pending_fatal, None
@@ -204,7 +204,7 @@ class FrontendDecoder:
         elif self._phase is Phase.READY and type_byte in EXTENDED_TYPES:
             self._enter(Phase.SKIP_TILL_SYNC)
 
-    def _reject(self, type_byte: int) -> m._NeedData:
+    def _reject(self, type_byte: int) -> m.NeedData:
         text = reject_message(self._phase, type_byte, self.auth_response)
         if self._phase is Phase.COPY_IN:
             # copyfromparse.c raises ERROR before reading the body; postgres.c then finds the
@@ -217,7 +217,7 @@ class FrontendDecoder:
         self._enter(Phase.CLOSED)
         raise ProtocolViolation(text)
 
-    def _startup_packet(self) -> m.FrontendMessage | m._NeedData:
+    def _startup_packet(self) -> m.FrontendMessage | m.NeedData:
         buf, pos = self._buf, self._pos
         if len(buf) - pos < 4:
             self._need = 4

@@ -24,7 +24,7 @@ GSSENC_REQUEST_CODE: Final = 80877104  # 1234 << 16 | 5680
 CANCEL_REQUEST_CODE: Final = 80877102  # 1234 << 16 | 5678
 
 
-class _NeedData:
+class NeedData:
     """The decoder holds no complete message yet: feed it more bytes."""
 
     __slots__ = ()
@@ -36,7 +36,7 @@ class _NeedData:
         return False
 
 
-NEED_DATA: Final = _NeedData()
+NEED_DATA: Final = NeedData()
 
 
 # --- start-up phase ------------------------------------------------------------------------

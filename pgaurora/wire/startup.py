@@ -10,13 +10,36 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from pgaurora.errors import FeatureNotSupportedFatal, InvalidAuthorizationSpecification, ProtocolViolation
+from pgaurora.errors import (
+    FatalError,
+    FeatureNotSupportedFatal,
+    InvalidAuthorizationSpecification,
+    ProtocolViolation,
+)
 from pgaurora.wire import messages as m
 
 _INT32: Final = struct.Struct("!i")
 _TWO_INT32: Final = struct.Struct("!ii")
 MIN_STARTUP_PACKET_LENGTH: Final = 8
 MAX_STARTUP_PACKET_LENGTH: Final = 10000
+NAMEDATALEN: Final = 64  # user and database names are cut to NAMEDATALEN - 1 bytes
+
+_BOOL_WORDS: Final = {"true": True, "yes": True, "on": True, "1": True,
+                      "false": False, "no": False, "off": False, "0": False}
+
+
+def parse_bool(text: str) -> bool | None:
+    """PostgreSQL's parse_bool: the words above, any unique prefix of them, or None."""
+    word = text.strip().lower()
+    if not word:
+        return None
+    found = {value for name, value in _BOOL_WORDS.items() if name.startswith(word)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _truncate_name(name: str) -> str:
+    raw = name.encode()
+    return name if len(raw) < NAMEDATALEN else raw[: NAMEDATALEN - 1].decode(errors="ignore")
 
 
 def packet_length(buf: bytes, pos: int) -> int:
@@ -77,7 +100,16 @@ def startup_params(body: bytes) -> tuple[dict[str, str], tuple[str, ...]]:
         offset = value_end + 1
     if offset != size - 1:
         raise ProtocolViolation("invalid startup packet layout: expected terminator as last byte")
+    replication = params.get("replication")
+    if replication is not None and replication != "database" and parse_bool(replication) is None:
+        raise FatalError(
+            f'invalid value for parameter "replication": "{replication}"', sqlstate="22023",
+            hint='Valid values are: "false", 0, "true", 1, "database".',
+        )
     if not params.get("user"):
         raise InvalidAuthorizationSpecification("no PostgreSQL user name specified in startup packet")
+    params["user"] = _truncate_name(params["user"])
+    if "database" in params:
+        params["database"] = _truncate_name(params["database"])
     return params, tuple(options)
 

@@ -59,7 +59,7 @@ def test_heap_matches_dict_model(tmp_path_factory, txns, restart):
                 else:
                     await t.abort()
             if restart:
-                await engine.cache.wait_durable(engine.volume.next_lsn - 1)
+                await engine.cache.sync()
                 await engine.crash_writer()
                 await engine.reopen()
                 heap = engine.storage.heap(rel)

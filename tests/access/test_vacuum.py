@@ -82,3 +82,26 @@ async def visible_rows_pairs(heap, txn):
     async for batch in heap.scan(txn, txn.snapshot()):
         out.extend(batch)
     return out
+
+
+async def test_autovacuum_pass_frees_space_for_inserts(engine):
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    t = txns.begin()
+    tids = await heap.insert_many(t, [(i, "x" * 100) for i in range(2000)])
+    await t.commit()
+    t = txns.begin()
+    snap = t.snapshot()
+    for tid in tids[:1500]:
+        await heap.delete(t, snap, tid)
+    await t.commit()
+    pages = await heap.count_pages()
+    assert await storage.autovacuum_once(threshold=1000) == 1
+    assert await storage.autovacuum_once(threshold=1000) == 0  # nothing new since
+    t = txns.begin()
+    await heap.insert_many(t, [(i, "y" * 100) for i in range(1000)])
+    await t.commit()
+    assert await heap.count_pages() == pages
+    task = storage.start_autovacuum(interval=3600)
+    await storage.stop_autovacuum()
+    assert task.done()

@@ -47,6 +47,8 @@ def _type(sql_type: str | None) -> tuple[int, int]:
             return t.NUMERIC_OID, ((args[0] << 16) | ((args[1] if len(args) > 1 else 0) & 0x7FF)) + 4
         if name in ("varchar", "char"):
             return (t.VARCHAR_OID if name == "varchar" else t.BPCHAR_OID), args[0] + 4
+        if name in ("bit", "varbit"):
+            return (t.BIT_OID if name == "bit" else t.VARBIT_OID), args[0]
     return datatypes.lookup_name(sql_type).oid, -1
 
 

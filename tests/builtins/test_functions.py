@@ -101,7 +101,13 @@ FUNCS: list[tuple[str, list[A]]] = [
     ("jsonb_pretty", [("jsonb", '{"a": [1, {"b": null}], "c": {}}')]), ("jsonb_strip_nulls", [("jsonb", '{"a": null, "b": [null]}')]),
     ("jsonb_extract_path", [("jsonb", '{"a": {"b": [5]}}'), (None, "a"), (None, "b")]),
     ("jsonb_extract_path_text", [("jsonb", '{"a": {"b": "x"}}'), (None, "a"), (None, "b")]),
-    ("num_nonnulls_placeholder", []),
+    ("format_type", [("oid", "1043"), ("int4", "7")]), ("format_type", [("oid", "1043"), ("int4", None)]),
+    ("format_type", [("oid", "1231"), ("int4", None)]), ("pg_typeof", [("numeric", "1.5")]), ("pg_typeof", [(None, "x")]),
+    ("pg_typeof", [("int4[]", "{1}")]), ("num_nulls", [("int4", "1"), ("int4", None), ("text", "a")]),
+    ("num_nonnulls", [("int4", "1"), ("int4", None), (None, "a")]), ("concat", [(None, "a"), (None, "b")]),
+    ("similar_to_escape", [("text", "%(b|d)%")]), ("similar_to_escape", [("text", "a_c.\\%"), ("text", "\\")]),
+    ("like_escape", [("text", "a#%b"), ("text", "#")]), ("pg_encoding_to_char", [("int4", "6")]),
+    ("pg_encoding_to_char", [("int4", "999")]), ("pg_char_to_encoding", [("name", "UTF8")]),
 ]
 FUNCS = [f for f in FUNCS if not f[0].endswith("placeholder")]
 

@@ -69,6 +69,11 @@ OPS: list[tuple[str, str | None, str | None, str | None, str | None]] = [
     ("-", "jsonb", "[1, 2, 3]", "int4", "-1"), ("-", "jsonb", '{"a": 1, "b": 2}', "text[]", "{a,b}"),
     ("#-", "jsonb", '{"a": [1, 2]}', "text[]", "{a,0}"), ("=", "jsonb", '{"a": 1.0}', "jsonb", '{"a": 1}'),
     ("<", "jsonb", "[1]", "jsonb", '{"a": 1}'),
+    ("~~*", "text", "É", None, "é"), ("~*", "text", "É", None, "é"), ("~", "text", "é", None, "^\\w$"),
+    ("~", "text", "abd", "text", "^(?:a(b|d)*)$"), ("+", None, "1", "numeric", "1.5"), ("*", "numeric", "2.5", None, "2"),
+    ("=", None, "abc", None, "abc"), ("<", None, "abc", None, "abd"), ("&", "bit(4)", "1100", "bit(4)", "1010"),
+    ("|", "bit(4)", "1100", "bit(4)", "1010"), ("#", "bit(4)", "1100", "bit(4)", "1010"), ("<<", "bit(4)", "1100", "int4", "1"),
+    (">>", "bit(4)", "1100", "int4", "3"), ("||", "bit(2)", "11", "bit(1)", "0"), ("<", "varbit", "01", "varbit", "011"), ("=", "regtype", "integer", "regtype", "int4"),
 ]
 
 
@@ -104,7 +109,8 @@ ERRORS: list[tuple[str, str | None, str | None, str | None, str | None]] = [
     ("/", "numeric", "1", "numeric", "0"), ("^", "float8", "0", "float8", "-1"), ("^", "numeric", "-8", "numeric", "0.5"),
     ("~~", "text", "ab", None, "a\\"), ("~", "text", "a", None, "("), ("~", "text", "a", None, "[a"),
     ("~", "text", "a", None, "*a"), ("=", "int4", "1", "text", "1"),
-    ("||", "int4[]", "{{1,2}}", "int4[]", "{{3}}"), ("-", "jsonb", '"a"', None, "a"), ("+", "date", "2024-01-01", "date", "2024-01-02"),
+    ("||", "int4[]", "{{1,2}}", "int4[]", "{{3}}"), ("=", "regtype", "integer", None, "int4"),
+    ("&", "bit(2)", "01", "bit(3)", "011"), ("-", "jsonb", '"a"', None, "a"), ("+", "date", "2024-01-01", "date", "2024-01-02"),
 ]
 
 
@@ -115,3 +121,28 @@ def test_operator_errors_match_postgres(oracle_conn: psycopg.Connection, case: t
     with pytest.raises(PgError) as info:
         ours(name, args, "operator")
     assert (info.value.sqlstate, info.value.message) == (sqlstate, message)
+
+
+RESOLUTION: list[tuple[str, list[tuple[str | None, str | None]], str]] = [
+    ("+", [(None, "1"), (None, "1")], "operator"), ("array_append", [("int4[]", "{1}"), ("int8", "2")], "function"),
+    ("array_cat", [("int4[]", "{1}"), ("numeric[]", "{1.5}")], "function"), ("||", [("int4[]", "{1}"), (None, "{2}")], "operator"),
+    ("coalesce_placeholder", [], "function"), ("abs", [(None, "-1")], "function"), ("length", [("varchar", "ab")], "function"),
+    ("-", [("date", "2024-01-02"), (None, "1")], "operator"), ("+", [("timestamp", "2024-01-02"), (None, "1 day")], "operator"),
+    ("<", [("date", "2024-01-02"), (None, "2024-01-03 10:00")], "operator"), ("~~", [("varchar", "ab"), (None, "a%")], "operator"),
+    ("=", [("int8", "1"), (None, "1")], "operator"), ("*", [("int2", "2"), ("int4", "3")], "operator"),
+    ("round", [("int8", "3"), ("int4", "1")], "function"), ("sum_placeholder", [], "function"),
+]
+RESOLUTION = [r for r in RESOLUTION if not r[0].endswith("placeholder")]
+
+
+@pytest.mark.parametrize(("name", "args", "kind"), RESOLUTION, ids=lambda x: x if isinstance(x, str) else "")
+def test_resolution_matches_postgres(oracle_conn: psycopg.Connection, name: str, args: list, kind: str) -> None:
+    try:
+        expected = theirs_type(oracle_conn, name, args, kind)
+    except psycopg.Error as exc:
+        with pytest.raises(PgError) as info:
+            ours(name, args, kind)
+        assert (info.value.sqlstate, info.value.message) == (exc.diag.sqlstate, exc.diag.message_primary)
+        return
+    assert ours_type(name, args, kind) == expected
+    assert ours(name, args, kind) == theirs(oracle_conn, name, args, kind)

@@ -49,7 +49,7 @@ def _check(conn: psycopg.Connection, type_sql: str, text: str) -> None:
     assert datatypes.binary_encoder(info.oid)(value) == _pg_send(conn, type_sql, text)
 
 
-_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_SETTINGS

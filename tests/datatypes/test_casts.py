@@ -32,7 +32,8 @@ CASTS: list[tuple[str, str, str]] = [
     ("numeric[]", "{1.5,2.5}", "int4[]"), ("int4[]", "{1,2}", "text"), ("oid", "4294967295", "int4"), ("int8", "12", "oid"),
     ("int4", "-1", "oid"), ("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "text"), ("text", "1 day", "interval"),
     ("interval", "1 mon 2 days", "text"), ("bytea", "\\x0102", "text"), ("numeric", "123.456", "numeric(5,1)"),
-    ("int4", "12345", "numeric(7,2)"), ("varchar", "x", "name"),
+    ("int4", "12345", "numeric(7,2)"), ("varchar", "x", "name"), ("int4", "5", "bit(4)"), ("int4", "-1", "bit(6)"),
+    ("bit(4)", "0101", "int4"), ("text", "1010", "bit(8)"), ("varbit", "0101", "varbit(3)"), ("bit(4)", "1111", "int8"),
 ]
 
 

@@ -48,7 +48,8 @@ CASES: list[tuple[str, str]] = [
     ("interval", "1 day -1 hour"), ("interval", "0"), ("interval", "1 mon -1 day"), ("interval", "3 centuries 1 decade"),
     ("interval", "100 ms"), ("interval", "1 yr 2 hrs 3 mins 4 secs"), ("interval", "P0D"), ("interval", "PT1.5H"),
     ("interval", "-2 years -3 mons"), ("interval", "1 day 02:03"), ("interval", "1.5"), ("interval", "0.7 sec"),
-    ("interval", "1 hour -30 minutes"), ("interval", "-1 year -2 mons +3 days -04:05:06"), ("interval", "25 hours"),
+    ("interval", "1 hour -30 minutes"), ("interval", "1-2"), ("interval", "-1-2"), ("interval", "3 4:05:06"),
+    ("interval", "1-2 3 4:05:06.5"), ("interval", "-3 4:05:06"), ("interval", "-1 year -2 mons +3 days -04:05:06"), ("interval", "25 hours"),
     ("uuid", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"), ("uuid", "{a0eebc999c0b4ef8bb6d6bb9bd380a11}"),
     ("uuid", "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11"),
     ("json", '{"b": 1,  "a" : [1, 2.50]}'), ("jsonb", '{"b": 1, "a": [1, 2.50], "aa": null, "a": true}'),
@@ -60,6 +61,7 @@ CASES: list[tuple[str, str]] = [
     ("numeric[]", "{1.50,2}"), ("bool[]", "{t,f,NULL}"), ("date[]", "{2024-01-02,infinity}"),
     ("timestamptz[]", '{"2024-01-02 03:04:05+01"}'), ("varchar(2)[]", "{ab,c}"), ("jsonb[]", '{"{\\"a\\": 1}"}'),
     ("uuid[]", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"), ("bytea[]", '{"\\\\x01"}'), ("interval[]", '{"1 day"}'),
+    ("bit(4)", "0101"), ("varbit", "x1F"), ("varbit(5)", "101"), ("bit varying", ""), ("bit(3)[]", "{101,010}"),
     ("oidvector", "1 2  3"), ("int2vector", "1 2"), ("tid", "(1,2)"), ("pg_lsn", "16/B374D848"), ("xid", "123"),
 ]
 
@@ -83,6 +85,8 @@ def _resolve(type_sql: str) -> tuple[datatypes.TypeInfo, int]:
         elif name in ("varchar", "char"):
             typmod = int(args[0]) + 4
             name = "bpchar" if name == "char" else name
+        elif name in ("bit", "varbit"):
+            typmod = int(args[0])
         else:
             typmod = int(args[0])
         return datatypes.lookup_name(name + suffix), typmod
@@ -109,6 +113,7 @@ BAD_CASES: list[tuple[str, str]] = [
     ("interval", "abc"), ("interval", "1 day 1 day"), ("interval", "1 fortnight"),
     ("uuid", "xyz"), ("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1"),
     ("json", "{"), ("json", "[1,]"), ("jsonb", "nope"), ("jsonb", "NaN"),
+    ("varbit", "012"), ("varbit", "xZZ"),
     ("int4[]", "{1,2"), ("int4[]", "1,2"), ("int4[]", "{{1,2},{3}}"), ("int4[]", "{1,a}"), ("int4[]", "{1}}"),
 ]
 
@@ -157,18 +162,22 @@ def test_bytea_escape_output(oracle_conn: psycopg.Connection) -> None:
     assert datatypes.text_encoder(17, ctx)(value) == expected
 
 
-def test_intervalstyle_iso_8601(oracle_conn: psycopg.Connection) -> None:
-    oracle_conn.execute("SET IntervalStyle = 'iso_8601'")
+@pytest.mark.parametrize("style", ["iso_8601", "sql_standard", "postgres_verbose"])
+def test_intervalstyles(oracle_conn: psycopg.Connection, style: str) -> None:
+    oracle_conn.execute(f"SET IntervalStyle = '{style}'")
     try:
-        for text in ("1 year 2 mons 3 days 04:05:06.5", "0", "-1 days +02:00:00", "-00:00:01.5"):
+        for text in ("1 year 2 mons 3 days 04:05:06.5", "0", "-1 days +02:00:00", "-00:00:01.5", "-1 year -2 mons",
+                     "1 day", "1 mon -1 day", "3 days -04:00", "-3 days -04:05:06", "25:00:00", "1 year", "-1 mons",
+                     "00:00:01", "-00:00:01", "1 min 1 sec"):
             expected = pg_text(oracle_conn, "SELECT CAST(%s::interval AS text)", text)
             value = datatypes.text_decoder(1186)(text)
-            assert datatypes.text_encoder(1186, datatypes.FormatContext(intervalstyle="iso_8601"))(value) == expected
+            assert datatypes.text_encoder(1186, datatypes.FormatContext(intervalstyle=style))(value) == expected, text
     finally:
         oracle_conn.execute("SET IntervalStyle = 'postgres'")
 
 
-@pytest.mark.parametrize(("type_sql", "text"), [("varchar(3)", "abcd"), ("char(2)", "abc"), ("numeric(4,1)", "1000")])
+@pytest.mark.parametrize(("type_sql", "text"), [("varchar(3)", "abcd"), ("char(2)", "abc"), ("numeric(4,1)", "1000"),
+                                                   ("bit(3)", "01"), ("varbit(2)", "011")])
 def test_assignment_typmod_errors_match_postgres(oracle_conn: psycopg.Connection, type_sql: str, text: str) -> None:
     oracle_conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS typmod_{type_sql.split('(')[0]} (v {type_sql})")
     sqlstate, message = pg_error(oracle_conn, f"INSERT INTO typmod_{type_sql.split('(')[0]} VALUES (%s)", text)
@@ -181,3 +190,20 @@ def test_explicit_cast_truncates_strings() -> None:
     assert datatypes.cast("abcd", 25, 1043, typmod=7) == "abc"
     assert datatypes.cast("abcd", 25, 1042, typmod=6) == "ab"
     assert datatypes.cast("a", 25, 1042, typmod=7) == "a  "
+
+
+@pytest.mark.parametrize("style", ["SQL, MDY", "SQL, DMY", "Postgres, MDY", "Postgres, DMY", "German", "ISO, DMY"])
+def test_datestyle_output_and_input(oracle_conn: psycopg.Connection, style: str) -> None:
+    ctx = datatypes.FormatContext(datestyle=style, timezone="America/New_York")
+    oracle_conn.execute(f"SET DateStyle = '{style}'")
+    oracle_conn.execute("SET TimeZone = 'America/New_York'")
+    try:
+        for type_sql, text in (("date", "2024-03-05"), ("timestamp", "2024-03-05 14:07:09.5"),
+                               ("timestamptz", "2024-03-05 14:07:09.5+00"), ("timestamptz", "2024-07-05 14:07:09+00"),
+                               ("date", "infinity"), ("date", "01/02/2024"), ("timestamp", "03/04/2024 05:06")):
+            expected = pg_text(oracle_conn, f"SELECT %s::{type_sql}", text)
+            oid = datatypes.lookup_name(type_sql).oid
+            assert datatypes.text_encoder(oid, ctx)(datatypes.text_decoder(oid, -1, ctx)(text)) == expected
+    finally:
+        oracle_conn.execute("SET DateStyle = 'ISO, MDY'")
+        oracle_conn.execute("SET TimeZone = 'UTC'")

@@ -10,8 +10,10 @@ A script is a sequence of `> command` lines, each followed by the output it must
     segments                     the storage view: SCL and epoch of every segment
     read PAGE [LSN]              page items as of LSN (default VDL), read from one segment
     partition A [B ...] [| C ..] cut links between A.. and C.. (default: everyone else); heal
+    stabilize                    heal, then run until every segment holds its group's PGCL
     drop RATE | jitter SECONDS | delay NODE SECONDS
     crash NODE | restart NODE | wipe NODE | node NAME AZ (a spare node)
+    spare NAME AZ SECONDS        a spare for automatic repair of a node unreachable that long
     crash writer                 the writer dies: senders stop, nothing else is persisted
     replace OLD NEW              membership change ABCDEF -> ABCDEG
     flip NODE GROUP              flips a bit in the middle of that segment's oldest log file
@@ -81,6 +83,8 @@ class Scenario:
         self.volume: Volume | None = None
         self.commits: dict[str, asyncio.Task] = {}
         self.reported: set[str] = set()
+        self.spares: list[NodeSpec] = []
+        self.repair_after: float | None = None
         for name in AZ:
             self.start_node(name)
 
@@ -101,7 +105,8 @@ class Scenario:
     def config(self) -> VolumeConfig:
         return VolumeConfig(
             self.root / "volume.json", [self.specs[n] for n in AZ], pages_per_group=8, lal=1000,
-            write_timeout=2.0, rpc_timeout=0.2, read_timeout=0.2, retry_interval=0.1, clock=self.clock,
+            write_timeout=2.0, recovery_timeout=10.0, rpc_timeout=0.2, read_timeout=0.2, retry_interval=0.1,
+            clock=self.clock, spare_nodes=list(self.spares), repair_after=self.repair_after,
         )
 
     async def drive(self, awaitable, limit: float = 30.0):
@@ -117,7 +122,7 @@ class Scenario:
             task.cancel()
         await asyncio.gather(*self.commits.values(), return_exceptions=True)
         if self.volume is not None:
-            await self.volume.close()
+            await self.drive(self.volume.close())
         for name in list(self.nodes):
             await self.stop_node(name)
 
@@ -200,6 +205,28 @@ class Scenario:
             self.net.partition(list(names))
         return []
 
+    async def cmd_stabilize(self) -> list[str]:
+        """Heals the network and runs until every live segment holds its group's PGCL (bounded)."""
+        self.net.heal()
+        assert self.volume is not None
+        start = self.clock.now()
+        for _ in range(100):
+            await self.clock.advance(0.1)
+            behind = [
+                (name, group)
+                for name, node in self.nodes.items()
+                for (_, group), seg in node.segments.items()
+                if group in self.volume.tracker.groups
+                and name in self.volume.tracker.groups[group].all_members()
+                and seg.scl < self.volume.tracker.groups[group].pgcl
+            ]
+            if not behind:
+                break
+        out = self._finished()
+        out.append(f"stable after {self.clock.now() - start:.1f}s" if not behind else f"still behind: {behind}")
+        out.append(f"vcl={self.volume.vcl} vdl={self.volume.vdl}")
+        return out
+
     async def cmd_heal(self) -> list[str]:
         self.net.heal()
         return []
@@ -245,6 +272,14 @@ class Scenario:
     async def cmd_node(self, name: str, az: str) -> list[str]:
         self.specs[name] = NodeSpec(name, az)
         self.start_node(name)
+        return []
+
+    async def cmd_spare(self, name: str, az: str, repair_after: str) -> list[str]:
+        """A spare node for automatic repair of nodes unreachable for `repair_after` seconds."""
+        self.specs[name] = NodeSpec(name, az)
+        self.start_node(name)
+        self.spares.append(self.specs[name])
+        self.repair_after = float(repair_after)
         return []
 
     async def cmd_replace(self, old: str, new: str) -> list[str]:

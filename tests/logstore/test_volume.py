@@ -98,6 +98,7 @@ async def test_replace_node_repairs_group(cluster) -> None:
     await asyncio.gather(*(volume.wait_durable(lsn) for lsn in writes))
     assert changed == [0] and "node6" in volume.metadata.groups[0].members
     segment = cluster.nodes["node6"].segments[("volume", 0)]
+    await cluster.nodes["node6"].fill_from_peers(segment)  # the last batch may still be in flight
     assert segment.scl == volume.vdl
     await volume.close()
 
@@ -110,4 +111,40 @@ async def test_back_pressure(cluster) -> None:
     assert volume.over_lal
     await volume.wait_for_room()
     assert not volume.over_lal
+    await volume.close()
+
+
+async def test_gc_then_refill_new_replica_from_images(cluster) -> None:
+    import shutil
+
+    from pgaurora.logstore import messages as m
+
+    volume = await Volume.open(cluster.config(), cluster.transport)
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1))]))
+    for i in range(60):
+        await volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"%d" % i)]))
+    expected = items(await volume.read_page(1))
+    volume.set_min_read_lsn(volume.vdl)
+    await volume.wait_durable(volume.append_mtr([(2, RedoOp.INIT, p.encode_init(1))]))  # carries it
+    for node in cluster.nodes.values():
+        node._background()
+    segment = cluster.nodes["node0"].segments[("volume", 0)]
+    assert segment.gc_horizon > 0 and len(segment.by_lsn) < 10
+    assert items(await volume.read_page(1)) == expected
+    below = await cluster.nodes["node0"].handle(m.ReadPage("volume", 0, 1, 5))
+    assert isinstance(below, m.Refused) and below.code == "below_horizon"
+
+    # node5 comes back empty: it is re-created and refilled from its peers' images and records.
+    await cluster.stop_node("node5")
+    shutil.rmtree(cluster.root / "node5")
+    node5 = cluster.start_node("node5")
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"after")]))
+    refilled = node5.segments.get(("volume", 0))
+    if refilled is None:  # the writer's probe has not reached it yet: create it as the writer would
+        await node5.handle(m.CreateSegment("volume", 0, volume.epoch, volume.metadata.groups[0].members))
+        refilled = node5.segments[("volume", 0)]
+    await node5.fill_from_peers(refilled)
+    assert refilled.scl >= volume.vdl
+    reply = await node5.handle(m.ReadPage("volume", 0, 1, volume.vdl))
+    assert isinstance(reply, m.PageImage) and items(reply.image) == [*expected, b"after"]
     await volume.close()

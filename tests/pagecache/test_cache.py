@@ -35,7 +35,7 @@ async def test_abandoned_mtr_restores_pages(engine):
     except RuntimeError:
         pass
     assert cache.get(page_no).items == [b"a"]
-    await cache.wait_durable(engine.volume.next_lsn - 1)
+    await cache.sync()
     cache.evict(page_no)
     assert (await cache.read(page_no)).items == [b"a"]
 
@@ -65,7 +65,7 @@ async def test_allocator_never_reuses_after_restart(engine):
     pages = [control.allocate_page() for _ in range(100)]
     xids = [control.allocate_xid() for _ in range(2000)]
     assert xids[0] >= FIRST_NORMAL_XID
-    await engine.cache.wait_durable(engine.volume.next_lsn - 1)
+    await engine.cache.sync()
     await engine.crash_writer()
     await engine.reopen()
     control = engine.cache.control
@@ -113,3 +113,79 @@ async def test_cancelled_reader_does_not_fail_joined_reader(engine):
     first.cancel()
     page = await second
     assert page.kind == PageKind.HEAP
+
+
+async def test_deferred_mtrs_combine_into_images_and_survive_restart(engine):
+    cache = engine.cache
+    page_no = cache.control.allocate_page()
+    with cache.mtr() as mtr:
+        mtr.log(page_no, RedoOp.INIT, encode_init(PageKind.HEAP))
+    appended = engine.volume.records_appended
+    for i in range(300):
+        with cache.mtr(deferred=True) as mtr:
+            mtr.log(page_no, RedoOp.APPEND, encode_append(b"%d" % i))
+        assert mtr.lsn == 0
+    assert engine.volume.records_appended == appended  # still queued
+    assert cache.get(page_no).items[-1] == b"299"
+    await cache.sync()
+    assert cache.records_combined >= 299
+    assert engine.volume.records_appended - appended < 5
+    await engine.crash_writer()
+    await engine.reopen()
+    page = await engine.cache.read(page_no)
+    assert page.items == [b"%d" % i for i in range(300)]
+
+
+async def test_immediate_mtr_flushes_queued_records_first(engine):
+    cache = engine.cache
+    a, b = cache.control.allocate_page(), cache.control.allocate_page()
+    with cache.mtr() as mtr:
+        mtr.log(a, RedoOp.INIT, encode_init(PageKind.HEAP))
+        mtr.log(b, RedoOp.INIT, encode_init(PageKind.HEAP))
+    with cache.mtr(deferred=True) as mtr:
+        mtr.log(a, RedoOp.APPEND, encode_append(b"data"))
+    with cache.mtr() as commit:  # like a commit record: must not overtake the data
+        commit.log(b, RedoOp.APPEND, encode_append(b"commit"))
+    await cache.wait_durable(commit.lsn)
+    await engine.crash_writer()
+    await engine.reopen()
+    assert (await engine.cache.read(a)).items == [b"data"]
+    assert (await engine.cache.read(b)).items == [b"commit"]
+
+
+async def test_abandon_reverts_every_kind_of_op(engine):
+    from pgaurora.logstore.page import (
+        Page,
+        encode_delete,
+        encode_image,
+        encode_insert,
+        encode_patch,
+        encode_set,
+        encode_special,
+        encode_truncate,
+    )
+
+    cache = engine.cache
+    page_no = cache.control.allocate_page()
+    with cache.mtr() as mtr:
+        mtr.log(page_no, RedoOp.INIT, encode_init(PageKind.HEAP, b"sp"))
+        for item in (b"aaaa", b"bbbb", b"cccc"):
+            mtr.log(page_no, RedoOp.APPEND, encode_append(item))
+    before = cache.get(page_no).copy()
+    fresh = cache.control.allocate_page()
+    try:
+        with cache.mtr() as mtr:
+            mtr.log(page_no, RedoOp.SET, encode_set(0, b"x"))
+            mtr.log(page_no, RedoOp.PATCH, encode_patch(1, 1, b"ZZ"))
+            mtr.log(page_no, RedoOp.DELETE, encode_delete(2))
+            mtr.log(page_no, RedoOp.INSERT, encode_insert(0, b"new"))
+            mtr.log(page_no, RedoOp.APPEND, encode_append(b"tail"))
+            mtr.log(page_no, RedoOp.SPECIAL, encode_special(b"other"))
+            mtr.log(page_no, RedoOp.TRUNCATE, encode_truncate(1))
+            mtr.log(page_no, RedoOp.IMAGE, encode_image(Page(PageKind.HEAP, b"", [b"img"])))
+            mtr.log(fresh, RedoOp.INIT, encode_init(PageKind.HEAP))
+            raise RuntimeError("abandon")
+    except RuntimeError:
+        pass
+    assert cache.get(page_no) == before
+    assert cache.get(fresh) is None

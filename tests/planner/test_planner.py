@@ -101,3 +101,29 @@ async def test_integer_literal_typing(session: EngineSession) -> None:
     p, params = cache.plan_query("SELECT 1, 3000000000, 1.5, 'a'", session.catalog)
     assert [c.type_oid for c in p.columns] == [23, 20, 1700, 25]
     assert params[1] == 3000000000
+
+
+async def test_plan_cache_negative_literals_and_text_fast_path(session: EngineSession) -> None:
+    cache = PlanCache()
+    txn = session.engine.txns.begin()
+    for delta in (-5, 7, -9, -11):
+        p, params = cache.plan_query(f"UPDATE acc SET abalance = abalance + {delta} WHERE aid = 1", session.catalog, txn)
+        assert params == (delta, 1)
+        cursor = await run(p, params, ExecContext(txn, session.engine.storage, session.catalog))
+        await cursor.fetch(0)
+        assert cursor.tag == "UPDATE 1"
+    p, params = cache.plan_query("SELECT abalance FROM acc WHERE aid = 1", session.catalog, txn)
+    rows = await (await run(p, params, ExecContext(txn, session.engine.storage, session.catalog))).fetch(0)
+    assert rows == [(10 - 5 + 7 - 9 - 11,)]
+    assert cache.hits >= 2
+    await txn.abort()
+
+
+async def test_parameters_of_other_integer_types_still_use_the_index(session: EngineSession) -> None:
+    for oid in (20, 21):
+        p = plan(parse("SELECT abalance FROM acc WHERE aid = $1")[0], session.catalog, (oid,))
+        assert isinstance(p.node, Project) and isinstance(p.node.input, IndexScan)
+    p = plan(parse("SELECT aid FROM acc WHERE aid = ANY($1) ORDER BY aid")[0], session.catalog, (0,))
+    assert p.param_types == (1007,)
+    _, rows, _ = await session.query("SELECT aid FROM acc WHERE aid = ANY($1) ORDER BY aid", ([3, 1, 99],))
+    assert rows == [(1,), (3,)]

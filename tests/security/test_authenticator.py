@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scramp import ScramClient
 
-from pgaurora.errors import InvalidAuthorizationSpecification, InvalidPassword, ProtocolViolation
+from pgaurora.errors import InvalidAuthorizationSpecification, InvalidPassword, PgError, ProtocolViolation
 from pgaurora.security import authenticator as a
 from pgaurora.security.hba import AuthMethod, ClientConnection
 from pgaurora.security.password import encrypt_password, md5_response, md5_secret
@@ -83,3 +83,29 @@ def test_bad_answers(method: AuthMethod, payload: bytes, error: type[Exception],
     assert auth.state is a.AuthState.FAILED
     with pytest.raises(InvalidPassword):
         auth.authorize()
+
+
+def test_expired_password_fails_like_a_wrong_one() -> None:
+    import datetime
+
+    now = datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)
+    expired = a.Authenticator(AuthMethod.PASSWORD, "u", SCRAM_SECRET, now=now,
+                              valid_until=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    expired.start()
+    with pytest.raises(InvalidPassword, match='password authentication failed for user "u"'):
+        expired.receive(b"pw\0")
+    valid = a.Authenticator(AuthMethod.PASSWORD, "u", SCRAM_SECRET, now=now,
+                            valid_until=datetime.datetime(2026, 1, 3, tzinfo=datetime.UTC))
+    valid.start()
+    assert valid.receive(b"pw\0") == [a.AuthenticationOk()]
+
+
+def test_authorize_checks_login_and_connection_limit() -> None:
+    auth = a.Authenticator(AuthMethod.TRUST, "u", None)
+    auth.start()
+    auth.authorize(connection_limit=2, connections=1)
+    with pytest.raises(InvalidAuthorizationSpecification, match='role "u" is not permitted to log in'):
+        auth.authorize(can_login=False)
+    with pytest.raises(PgError) as info:
+        auth.authorize(connection_limit=1, connections=1)
+    assert (info.value.sqlstate, info.value.message) == ("53300", 'too many connections for role "u"')

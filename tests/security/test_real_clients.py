@@ -5,6 +5,7 @@ passwords, unknown roles."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 
 import asyncpg
@@ -12,7 +13,7 @@ import psycopg
 import pytest
 
 from pgaurora.errors import FatalError, PgError
-from pgaurora.security import Authenticator, AuthMethod
+from pgaurora.security import Authenticator, AuthMethod, tls
 from pgaurora.security.password import encrypt_password
 from pgaurora.wire import NEED_DATA, FrontendDecoder, encoder
 from pgaurora.wire import messages as m
@@ -33,20 +34,30 @@ def _ready(writer: asyncio.StreamWriter) -> None:
     writer.write(encoder.ready_for_query("I"))
 
 
-async def _serve(method: AuthMethod, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _serve(method: AuthMethod, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 tls: tuple[ssl.SSLContext, bytes] | None = None) -> None:
     decoder = FrontendDecoder()
     auth: Authenticator | None = None
+    binding: bytes | None = None
     try:
         while data := await reader.read(65536):
             decoder.receive_data(data)
             while (message := decoder.next_event()) is not NEED_DATA:
                 try:
+                    if isinstance(message, m.SSLRequest) and tls is not None:
+                        assert decoder.buffered == 0  # nothing may come unencrypted after it
+                        writer.write(encoder.SSL_ACCEPTED)
+                        await writer.drain()
+                        await writer.start_tls(tls[0])
+                        binding = tls[1]
+                        break
                     if isinstance(message, m.SSLRequest | m.GSSENCRequest):
                         writer.write(encoder.SSL_REFUSED)
                         continue
                     if isinstance(message, m.StartupMessage):
                         user = message.user
-                        auth = Authenticator(method, user, ROLES.get(user), role_exists=user in ROLES)
+                        auth = Authenticator(method, user, ROLES.get(user), role_exists=user in ROLES,
+                                             channel_binding=binding)
                         requests = auth.start()
                     elif isinstance(message, m.PasswordMessage):
                         assert auth is not None
@@ -78,12 +89,21 @@ async def _serve(method: AuthMethod, reader: asyncio.StreamReader, writer: async
         writer.close()
 
 
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, bytes]:
+    cert_pem, key_pem = tls.self_signed_certificate()
+    directory = tmp_path_factory.mktemp("tls")
+    (directory / "server.crt").write_bytes(cert_pem)
+    (directory / "server.key").write_bytes(key_pem)
+    return str(directory / "server.crt"), str(directory / "server.key"), cert_pem
+
+
 @pytest.fixture
-async def server() -> AsyncIterator[Callable[[AuthMethod], asyncio.Future[int]]]:
+async def server() -> AsyncIterator[Callable[..., asyncio.Future[int]]]:
     servers: list[asyncio.Server] = []
 
-    async def start(method: AuthMethod) -> int:
-        srv = await asyncio.start_server(lambda r, w: _serve(method, r, w), "127.0.0.1", 0)
+    async def start(method: AuthMethod, tls_setup: tuple[ssl.SSLContext, bytes] | None = None) -> int:
+        srv = await asyncio.start_server(lambda r, w: _serve(method, r, w, tls_setup), "127.0.0.1", 0)
         servers.append(srv)
         return int(srv.sockets[0].getsockname()[1])
 
@@ -140,3 +160,32 @@ async def test_asyncpg(server, method: AuthMethod, user: str, password: str, sql
     with pytest.raises(asyncpg.PostgresError) as info:
         await coro
     assert info.value.sqlstate == sqlstate
+
+
+@pytest.mark.parametrize("channel_binding", ["require", "disable"])
+async def test_libpq_over_tls_with_channel_binding(server, tls_files, channel_binding: str) -> None:
+    certfile, keyfile, cert_pem = tls_files
+    setup = (tls.server_context(certfile, keyfile), tls.tls_server_end_point(tls.certificate_der(cert_pem)))
+    port = await server(AuthMethod.SCRAM_SHA_256, setup)
+    async with await psycopg.AsyncConnection.connect(
+        host="127.0.0.1", port=port, user="alice", password="wonderland", dbname="postgres",
+        sslmode="verify-ca", sslrootcert=certfile, channel_binding=channel_binding, connect_timeout=10,
+    ) as conn:
+        assert conn.info.pgconn.ssl_in_use
+        cur = await conn.execute("select 1")
+        assert await cur.fetchone() == ("select 1",)
+    with pytest.raises(psycopg.OperationalError, match='password authentication failed for user "alice"'):
+        await psycopg.AsyncConnection.connect(
+            host="127.0.0.1", port=port, user="alice", password="nope", dbname="postgres",
+            sslmode="require", channel_binding=channel_binding, connect_timeout=10,
+        )
+
+
+async def test_asyncpg_over_tls(server, tls_files) -> None:
+    certfile, keyfile, cert_pem = tls_files
+    setup = (tls.server_context(certfile, keyfile), tls.tls_server_end_point(tls.certificate_der(cert_pem)))
+    port = await server(AuthMethod.SCRAM_SHA_256, setup)
+    client_context = ssl.create_default_context(cafile=certfile)
+    conn = await asyncpg.connect(host="127.0.0.1", port=port, user="alice", password="wonderland",
+                                 database="postgres", ssl=client_context, timeout=10)
+    await conn.close()

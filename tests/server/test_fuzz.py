@@ -56,7 +56,7 @@ streams = st.lists(st.one_of(valid_messages, valid_messages, garbage, truncated)
 
 def _exchange(port: int, chunks: list[bytes]) -> tuple[list[str], bool]:
     """Sends the stream after start-up; returns (ErrorResponse SQLSTATEs, server closed?)."""
-    c = RawClient(port, timeout=2.0)
+    c = RawClient(port, timeout=0.7)
     codes: list[str] = []
     closed = False
     try:
@@ -92,7 +92,7 @@ def _healthy(port: int) -> bool:
         c.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(chunks=streams)
 def test_fuzzed_streams_get_postgres_answers(chunks: list[bytes], instance: InstanceProcess,
                                              pg_oracle: PgOracle) -> None:

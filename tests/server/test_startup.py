@@ -107,25 +107,36 @@ def big_instance() -> Iterator[InstanceProcess]:
         inst.stop()
 
 
-async def test_one_thousand_concurrent_connections(big_instance: InstanceProcess) -> None:
-    async def one(i: int) -> str:
-        conn = await asyncpg.connect(big_instance.url, timeout=60)
-        try:
-            return await conn.fetchval("SHOW application_name") or f"ok{i}"
-        finally:
-            await conn.close()
-
-    sem = asyncio.Semaphore(1000)
+async def _hold_connections(url: str, count: int) -> None:
     conns: list[asyncpg.Connection] = []
 
     async def hold() -> None:
-        async with sem:
-            conns.append(await asyncpg.connect(big_instance.url, timeout=60))
+        conns.append(await asyncpg.connect(url, timeout=60))
 
-    await asyncio.wait_for(asyncio.gather(*(hold() for _ in range(1000))), 120)
     try:
-        assert len(conns) == 1000
+        await asyncio.wait_for(asyncio.gather(*(hold() for _ in range(count))), 120)
+        assert len(conns) == count
         values = await asyncio.wait_for(asyncio.gather(*(c.fetchval("SHOW work_mem") for c in conns)), 60)
         assert set(values) == {"4MB"}
     finally:
         await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
+
+
+async def test_three_hundred_concurrent_connections(big_instance: InstanceProcess) -> None:
+    await _hold_connections(big_instance.url, 300)
+
+
+@pytest.mark.long
+async def test_one_thousand_concurrent_connections(big_instance: InstanceProcess) -> None:
+    await _hold_connections(big_instance.url, 1000)
+
+
+def test_startup_options_and_gucs(instance: InstanceProcess) -> None:
+    dsn = f"host=127.0.0.1 port={instance.port} user=postgres dbname=postgres"
+    with psycopg.connect(dsn, options="-c work_mem=1MB -c DateStyle=German") as conn:
+        assert conn.execute("SHOW work_mem").fetchone() == ("1MB",)
+        assert conn.info.parameter_status("DateStyle") == "German, DMY"
+    with pytest.raises(psycopg.OperationalError, match='unrecognized configuration parameter "foo"'):
+        psycopg.connect(dsn, options="-c foo=1")
+    with pytest.raises(psycopg.OperationalError, match='invalid value for parameter "work_mem": "x"'):
+        psycopg.connect(dsn, options="-c work_mem=x")

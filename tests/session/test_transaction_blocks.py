@@ -57,11 +57,11 @@ PLANNED_SCRIPTS = {
         "SELECT a FROM it ORDER BY a", "INSERT INTO it VALUES (3); BEGIN; INSERT INTO it VALUES (4); SELECT 1/0",
         "ROLLBACK", "SELECT count(*) FROM it", "DROP TABLE it"],
     "failed_block_commit_answers_rollback": [
-        "CREATE TABLE fb (a int)", "BEGIN", "INSERT INTO fb VALUES (1)", "SELECT 1/0", "SELECT 1",
+        "CREATE TABLE fb (a int)", "BEGIN", "INSERT INTO fb VALUES (1)", "SELECT * FROM nosuch", "SELECT 1",
         "COMMIT", "SELECT count(*) FROM fb", "DROP TABLE fb"],
     "savepoint_rollback_to_recovers": [
         "CREATE TABLE sp (a int)", "BEGIN", "INSERT INTO sp VALUES (1)", "SAVEPOINT s1",
-        "INSERT INTO sp VALUES (2)", "SELECT 1/0", "ROLLBACK TO s1", "INSERT INTO sp VALUES (3)", "COMMIT",
+        "INSERT INTO sp VALUES (2)", "SELECT * FROM nosuch", "ROLLBACK TO s1", "INSERT INTO sp VALUES (3)", "COMMIT",
         "SELECT a FROM sp ORDER BY a", "DROP TABLE sp"],
     "sql_prepare_execute": [
         "PREPARE p1(int, text) AS SELECT $1 + 1 AS n, upper($2) AS s", "EXECUTE p1(41, 'abc')",

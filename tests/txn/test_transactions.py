@@ -157,7 +157,8 @@ async def test_row_locks_for_update_and_share(engine):
     assert await heap.lock(a, a.snapshot(), tid, "share") == tid
     assert await heap.lock(b, b.snapshot(), tid, "share") == tid  # shared locks coexist
     assert await heap.lock(c, c.snapshot(), tid, "update", wait="skip") is None
-    with pytest.raises(LockNotAvailable):
+    heap.name = "t"
+    with pytest.raises(LockNotAvailable, match='could not obtain lock on row in relation "t"'):
         await heap.lock(c, c.snapshot(), tid, "update", wait="nowait")
     updating = asyncio.ensure_future(heap.update(c, c.snapshot(), tid, (2,)))
     await until_waiting(txns, c.owner, updating)
@@ -294,3 +295,23 @@ async def test_key_share_and_no_key_update_do_not_block_each_other(engine):
     assert await heap.update(deleter, deleter.snapshot(), tid2, (2, "x"), key_changed=False) is not None
     await fk.abort()
     await deleter.abort()
+
+
+async def test_clog_directory_chains_and_survives_restart(engine, monkeypatch):
+    from pgaurora.txn import clog
+
+    monkeypatch.setattr(clog, "DIRECTORY_CAPACITY", 1)
+    control = engine.cache.control
+    control.next_xid = control.xid_limit = 3 * clog.XIDS_PER_PAGE + 5  # jump ahead: 4 clog pages
+    heap = engine.storage.heap(await engine.storage.create_heap())
+    t = engine.txns.begin()
+    await heap.insert(t, ("late xid",))
+    await t.commit()
+    assert t.xid >= 3 * clog.XIDS_PER_PAGE
+    assert len(engine.txns.clog.directories) >= 4
+    rel = heap.rel_id
+    await engine.crash_writer()
+    await engine.reopen()
+    assert engine.txns.status(t.xid) is XidStatus.COMMITTED
+    r = engine.txns.begin()
+    assert await rows(engine.storage.heap(rel), r) == [("late xid",)]

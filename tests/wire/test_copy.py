@@ -42,6 +42,11 @@ FROM_CASES = [
     ("(format csv, null 'N', force_null (b))",
      CopyOptions(format=CopyFormat.CSV, null="N", force_null=frozenset({1})), b'"N","N"\n'),
     ("(format csv)", CSV, b"1,x\r\n2,y\n"),
+    ("(format csv, null 'N', force_not_null (b), force_null (b))",
+     CopyOptions(format=CopyFormat.CSV, null="N", force_not_null=frozenset({1}), force_null=frozenset({1})),
+     b'N,N\n"N","N"\n'),
+    ("(format csv)", CSV, b'a"b"c,"x"y\n'),
+    ("(format csv, escape '\\')", CopyOptions(format=CopyFormat.CSV, escape="\\"), b'"a\\x\\\\","\\""\n'),
 ]
 
 

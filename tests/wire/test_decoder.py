@@ -277,3 +277,24 @@ def test_invalid_utf8_error_shape_matches_postgres() -> None:
     with pytest.raises(CharacterNotInRepertoire) as info:
         ready(msg(b"P", b"\0select '\xc3\x28'\0\0\0")).next_event()
     assert info.value.message == 'invalid byte sequence for encoding "UTF8": 0xc3 0x28'
+
+
+def startup_with(**params: str) -> FrontendDecoder:
+    decoder = FrontendDecoder()
+    decoder.receive_data(encode(m.StartupMessage(m.PROTOCOL_3_0, {"user": "u", **params})))
+    return decoder
+
+
+def test_replication_parameter_is_checked_like_postgres() -> None:
+    with pytest.raises(FatalError) as info:
+        startup_with(replication="maybe").next_event()
+    assert (info.value.sqlstate, info.value.message) == ("22023", 'invalid value for parameter "replication": "maybe"')
+    assert info.value.hint == 'Valid values are: "false", 0, "true", 1, "database".'
+    for ok in ("database", "off", "y", "TRUE", "0"):
+        assert isinstance(startup_with(replication=ok).next_event(), m.StartupMessage)
+
+
+def test_long_names_are_cut_to_63_bytes() -> None:
+    event = startup_with(user="u" * 70, database="é" * 40).next_event()
+    assert isinstance(event, m.StartupMessage)
+    assert event.user == "u" * 63 and event.database == "é" * 31

@@ -3,6 +3,8 @@ exception; chunking never changes the result."""
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +13,8 @@ from pgaurora.wire.copy import CopyFormat, CopyInParser, CopyOptions
 from pgaurora.wire.copy_binary import BinaryCopyInParser
 from pgaurora.wire.copy_out import CopyOutFormatter
 
-FUZZ = settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+# PGAURORA_FUZZ_EXAMPLES raises the count for a longer hunt (the default keeps the suite fast)
+FUZZ = settings(max_examples=int(os.environ.get("PGAURORA_FUZZ_EXAMPLES", "200")), deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 
 OPTIONS = [
     CopyOptions(),

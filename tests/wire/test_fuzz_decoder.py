@@ -4,6 +4,8 @@ must stop within a bounded number of steps; valid streams must decode to what wa
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,8 @@ from pgaurora.wire import NEED_DATA, FrontendDecoder, Phase
 from pgaurora.wire import messages as m
 from pgaurora.wire.frontend import encode
 
-FUZZ = settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+# PGAURORA_FUZZ_EXAMPLES raises the count for a longer hunt (the default keeps the suite fast)
+FUZZ = settings(max_examples=int(os.environ.get("PGAURORA_FUZZ_EXAMPLES", "200")), deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 
 names = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=12)
 values = st.one_of(st.none(), st.binary(max_size=16))

@@ -19,7 +19,7 @@ from pgaurora.catalog.builtins import numeric_math
 from pgaurora.catalog.builtins.arithmetic import float_operators
 from pgaurora.catalog.builtins.comparison import comparator
 from pgaurora.catalog.builtins.datetime_operators import interval_divide
-from pgaurora.catalog.builtins.json_functions import _to_json_text, json_converter
+from pgaurora.catalog.builtins.json_building import json_converter, to_json_text
 from pgaurora.catalog.builtins.output import output_function
 from pgaurora.catalog.builtins.registry import AggregateDef, aggregate
 from pgaurora.datatypes import jsonvalues, numbers
@@ -82,8 +82,8 @@ def _avg_final(state: list[Any] | None) -> Decimal | None:
 def _float_accum(state: list[float] | None, value: float) -> list[float]:
     """float8_accum (Youngs-Cramer): [N, Sx, Sxx]."""
     value = float(value)
-    if state is None:
-        return [1.0, value, math.nan if math.isnan(value) or math.isinf(value) else 0.0]
+    if state is None:  # the state starts at {0, 0, 0}: 0.0 + -0.0 is 0.0
+        return [1.0, 0.0 + value, math.nan if math.isnan(value) or math.isinf(value) else 0.0]
     n_old = state[0]
     n = n_old + 1.0
     sx = state[1] + value
@@ -249,7 +249,7 @@ def _json_agg_binder(jsonb: bool) -> Callable[[tuple[int, ...]], AggregateDef]:
             if state is None:
                 return None
             from pgaurora.datatypes.values import DEFAULT_CONTEXT
-            return "[" + ", ".join(_to_json_text(oid, v, DEFAULT_CONTEXT) for v in state) + "]"
+            return "[" + ", ".join(to_json_text(oid, v, DEFAULT_CONTEXT) for v in state) + "]"
 
         return AggregateDef("json_agg", arg_oids, t.JSON_OID, _none, _collect, json_final, strict=False)
 
@@ -281,7 +281,7 @@ def _json_object_agg_binder(jsonb: bool) -> Callable[[tuple[int, ...]], Aggregat
             if state is None:
                 return None
             from pgaurora.datatypes.values import DEFAULT_CONTEXT
-            body = ", ".join(f"{jsonvalues.quote_json_string(k)} : {_to_json_text(value_oid, v, DEFAULT_CONTEXT)}"
+            body = ", ".join(f"{jsonvalues.quote_json_string(k)} : {to_json_text(value_oid, v, DEFAULT_CONTEXT)}"
                              for k, v in state)
             return "{ " + body + " }"
 

@@ -13,7 +13,6 @@ Not the index structures (access.btree).
 from __future__ import annotations
 
 import datetime
-import functools
 import operator as op
 from collections.abc import Callable
 from decimal import Decimal
@@ -21,6 +20,7 @@ from typing import Any
 
 from pgaurora.catalog.builtins.registry import operator
 from pgaurora.datatypes import typeinfo as t
+from pgaurora.datatypes.jsonvalues import jsonb_value_cmp
 from pgaurora.datatypes.values import DEFAULT_CONTEXT, Jsonb
 
 _PY_OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -81,55 +81,6 @@ def bpchar_cmp(a: str, b: str) -> int:
     return (a > b) - (a < b)
 
 
-def _jsonb_rank(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        return 1
-    if isinstance(value, bool):
-        return 3
-    if isinstance(value, int | float | Decimal):
-        return 2
-    if isinstance(value, list):
-        return 4
-    return 5
-
-
-def jsonb_value_cmp(a: Any, b: Any) -> int:
-    """jsonb ordering: object > array > boolean > number > string > null; then by content."""
-    ra, rb = _jsonb_rank(a), _jsonb_rank(b)
-    if ra != rb:
-        if ra == 4 and rb != 4 and isinstance(a, list) and not a:
-            return -1 if rb != 0 else 1
-        return (ra > rb) - (ra < rb)
-    if ra == 5:
-        if len(a) != len(b):
-            return (len(a) > len(b)) - (len(a) < len(b))
-        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True):
-            key = (len(ka.encode()), ka.encode()) > (len(kb.encode()), kb.encode())
-            if ka != kb:
-                return 1 if key else -1
-            c = jsonb_value_cmp(va, vb)
-            if c:
-                return c
-        return 0
-    if ra == 4:
-        if len(a) != len(b):
-            return (len(a) > len(b)) - (len(a) < len(b))
-        for x, y in zip(a, b, strict=True):
-            c = jsonb_value_cmp(x, y)
-            if c:
-                return c
-        return 0
-    if ra == 2:
-        da, db = Decimal(a) if isinstance(a, float) else a, Decimal(b) if isinstance(b, float) else b
-        return (da > db) - (da < db)
-    if ra == 1:
-        ea, eb = a.encode(), b.encode()
-        return (ea > eb) - (ea < eb)
-    return (a > b) - (a < b)
-
-
 def jsonb_cmp(a: Jsonb, b: Jsonb) -> int:
     return jsonb_value_cmp(a.value, b.value)
 
@@ -181,17 +132,54 @@ def comparator(oid: int) -> Callable[[Any, Any], int]:
 
 
 def sort_key(oid: int) -> Callable[[Any], Any]:
-    """A key function ordering non-NULL values of `oid` as PostgreSQL's btree does."""
+    """A key function for non-NULL values of `oid` that orders as PostgreSQL's btree does and is
+    hashable with PostgreSQL's equality (so it also serves GROUP BY / DISTINCT / hash joins):
+    NaN equals NaN and sorts last, character(n) ignores trailing blanks, arrays compare element-wise."""
     if oid in (t.FLOAT4_OID, t.FLOAT8_OID):
-        return lambda v: (v != v, 0.0 if v != v else v)
+        return _float_key
     if oid == t.NUMERIC_OID:
-        return lambda v: (v.is_nan(), Decimal(0) if v.is_nan() else v)
+        return _numeric_key
     if oid == t.BPCHAR_OID:
-        return lambda v: v.rstrip(" ")
-    if oid in (t.TEXT_OID, t.VARCHAR_OID, t.NAME_OID, t.INT4_OID, t.INT8_OID, t.INT2_OID, t.DATE_OID,
-               t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.BOOL_OID, t.OID_OID, t.BYTEA_OID, t.UUID_OID, t.INTERVAL_OID):
-        return _identity
-    return functools.cmp_to_key(comparator(oid))
+        return _bpchar_key
+    if oid == t.TIMETZ_OID:
+        return _timetz_key
+    elem = t.element_of(oid)
+    if elem:
+        inner = sort_key(elem)
+
+        def array_key(value: list[Any]) -> tuple[Any, ...]:
+            flat = _flatten(value)
+            return tuple((1,) if x is None else (0, inner(x)) for x in flat)
+
+        return array_key
+    return _identity
+
+
+def _float_key(value: float) -> tuple[bool, float]:
+    return (value != value, 0.0 if value != value else value)
+
+
+def _numeric_key(value: Decimal) -> tuple[bool, Decimal]:
+    return (True, Decimal(0)) if value.is_nan() else (False, value)
+
+
+def _bpchar_key(value: str) -> str:
+    return value.rstrip(" ")
+
+
+def _timetz_key(value: datetime.time) -> tuple[int, float]:
+    offset = value.utcoffset() or datetime.timedelta(0)
+    micros = ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
+    return (micros - int(offset.total_seconds()) * 1_000_000, -offset.total_seconds())
+
+
+def _flatten(value: list[Any]) -> list[Any]:
+    if value and isinstance(value[0], list):
+        out: list[Any] = []
+        for sub in value:
+            out.extend(_flatten(sub))
+        return out
+    return value
 
 
 def _identity(value: Any) -> Any:

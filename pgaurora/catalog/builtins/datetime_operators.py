@@ -147,7 +147,7 @@ def interval_multiply(span: Interval, factor: float) -> Interval:
     """interval_mul()."""
     months = _int32(span.months * factor)
     days = _int32(span.days * factor)
-    month_remainder_days = (span.months * factor - months) * 30
+    month_remainder_days = _tsround((span.months * factor - months) * 30)
     sec_remainder = (span.days * factor - days + month_remainder_days - int(month_remainder_days)) * 86400
     sec_remainder = _tsround(sec_remainder)
     if abs(sec_remainder) >= 86400:

@@ -111,26 +111,25 @@ def _numeric_log10(value: Decimal) -> Decimal:
 def _float_round(value: float) -> float:
     if math.isinf(value) or math.isnan(value):
         return value
-    return float(round(value))
+    return math.copysign(float(round(value)), value)  # rint keeps the sign of zero
 
 
 def _float_trunc(value: float) -> float:
     if math.isinf(value) or math.isnan(value):
         return value
-    return float(math.trunc(value)) if value != 0 else value
+    return math.copysign(float(math.trunc(value)), value)
 
 
 def _float_ceil(value: float) -> float:
     if math.isinf(value) or math.isnan(value):
         return value
-    result = float(math.ceil(value))
-    return math.copysign(result, value) if result == 0 else result
+    return math.copysign(float(math.ceil(value)), value)
 
 
 def _float_floor(value: float) -> float:
     if math.isinf(value) or math.isnan(value):
         return value
-    return float(math.floor(value))
+    return math.copysign(float(math.floor(value)), value)
 
 
 def _gcd(a: int, b: int) -> int:

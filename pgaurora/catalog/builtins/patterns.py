@@ -44,7 +44,8 @@ def like_regex(pattern: str, case_insensitive: bool = False) -> re.Pattern[str]:
         else:
             out.append(re.escape(ch))
         i += 1
-    flags = re.DOTALL | (re.IGNORECASE if case_insensitive else 0)
+    # C locale: case folding and character classes cover ASCII only
+    flags = re.DOTALL | re.ASCII | (re.IGNORECASE if case_insensitive else 0)
     return re.compile("".join(out), flags)
 
 
@@ -174,7 +175,7 @@ def _translate_are(pattern: str) -> str:
 @lru_cache(maxsize=1024)
 def compile_regex(pattern: str, flags: str = "") -> re.Pattern[str]:
     """Compile an ARE with PostgreSQL flag letters (not 'g', which callers handle)."""
-    re_flags = re.DOTALL
+    re_flags = re.DOTALL | re.ASCII
     for letter in flags:
         if letter == "i":
             re_flags |= re.IGNORECASE

@@ -163,12 +163,24 @@ class Registry:
 
     def add_function(self, fdef: FunctionDef) -> None:
         self.functions.setdefault(fdef.name, []).append(fdef)
+        _clear_resolution_caches()
 
     def add_operator(self, odef: OperatorDef) -> None:
         self.operators.setdefault(odef.name, []).append(odef)
+        _clear_resolution_caches()
 
     def add_aggregate(self, adef: AggregateDef) -> None:
         self.aggregates.setdefault(adef.name, []).append(adef)
+
+
+def _clear_resolution_caches() -> None:
+    """Registering after a lookup (e.g. the catalog adding functions) must not serve stale answers."""
+    import sys
+
+    resolution = sys.modules.get("pgaurora.catalog.builtins.resolution")
+    if resolution is not None:
+        resolution._function_for.cache_clear()
+        resolution._operator_for.cache_clear()
 
 
 REGISTRY = Registry()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pgaurora.catalog.builtins.registry import (
@@ -138,7 +139,9 @@ def select_candidate(inputs: Sequence[int], candidates: list[tuple[Any, tuple[in
         known = {x for x in inputs if x != unknown}
         if len(known) == 1:
             known_type = known.pop()
-            matching = [c for c in candidates if all(_coercible(known_type, d) for d in c[1])]
+            assumed = tuple(known_type for _ in inputs)
+            matching = [c for c in candidates
+                        if all(_coercible(known_type, d) for d in c[1]) and _consistent(assumed, c[1], c[0])]
             if len(matching) == 1:
                 return [matching[0][0]]
     return [c[0] for c in candidates]
@@ -173,8 +176,7 @@ def _resolve_polymorphic(inputs: Sequence[int], declared: tuple[int, ...], retur
             if actual != t.UNKNOWN_OID:
                 compatible.append(t.element_of(actual))
     if not has_poly and return_oid not in t.POLYMORPHIC_OIDS:
-        resolved_args = tuple(
-            (a if a != t.UNKNOWN_OID else t.TEXT_OID) if d == t.ANY_OID else d for a, d in zip(inputs, declared, strict=True))
+        resolved_args = tuple(a if d == t.ANY_OID else d for a, d in zip(inputs, declared, strict=True))
         return resolved_args, return_oid
     common: int | None = None
     if compatible:
@@ -192,7 +194,7 @@ def _resolve_polymorphic(inputs: Sequence[int], declared: tuple[int, ...], retur
         elif decl == t.ANYCOMPATIBLEARRAY_OID:
             out.append(t.array_of(common) if common else actual)
         elif decl == t.ANY_OID:
-            out.append(actual if actual != t.UNKNOWN_OID else t.TEXT_OID)
+            out.append(actual)
         else:
             out.append(decl)
     result = return_oid
@@ -294,14 +296,30 @@ def _specialise(d: D, inputs: Sequence[int], declared: tuple[int, ...]) -> D:
     return dataclasses.replace(d, arg_oids=args, return_oid=result)
 
 
+@lru_cache(maxsize=4096)
+def _function_for(name: str, inputs: tuple[int, ...]) -> FunctionDef | None:
+    return _choose(REGISTRY.functions.get(name, []), inputs, "function", name)
+
+
+@lru_cache(maxsize=4096)
+def _operator_for(name: str, prefix: bool, inputs: tuple[int, ...]) -> OperatorDef | None:
+    defs = [o for o in REGISTRY.operators.get(name, []) if (o.left_oid is None) == prefix]
+    if not prefix and (inputs[0] == t.UNKNOWN_OID) != (inputs[1] == t.UNKNOWN_OID):
+        known = inputs[1] if inputs[0] == t.UNKNOWN_OID else inputs[0]
+        for o in defs:
+            if o.arg_oids == (known, known):
+                return o
+    return _choose(defs, inputs, "operator", name)
+
+
 def resolve_function(name: str, arg_oids: Sequence[int], missing_ok: bool = True) -> FunctionDef | None:
     """The built-in function a call `name(args)` means; None (or 42883 if not missing_ok) if none.
 
     42725 if several candidates remain. arg_oids may contain 0 for untyped parameters, which
-    are treated like unknown literals.
+    are treated like unknown literals. Answers are cached (definitions are immutable).
     """
     inputs = tuple(t.UNKNOWN_OID if o == 0 else o for o in arg_oids)
-    found = _choose(REGISTRY.functions.get(name.lower(), []), inputs, "function", name)
+    found = _function_for(name.lower(), inputs)
     if found is None and not missing_ok:
         raise function_not_found(name, arg_oids)
     return found
@@ -321,15 +339,9 @@ def operator_not_found(name: str, left_oid: int | None, right_oid: int) -> Undef
 def resolve_operator(name: str, left_oid: int | None, right_oid: int, missing_ok: bool = True) -> OperatorDef | None:
     """The operator `left name right` (left None or 0 for a prefix operator)."""
     prefix = not left_oid
-    defs = [o for o in REGISTRY.operators.get(name, []) if (o.left_oid is None) == prefix]
     right = right_oid or t.UNKNOWN_OID
     inputs: tuple[int, ...] = (right,) if prefix else (left_oid or t.UNKNOWN_OID, right)
-    if not prefix and (inputs[0] == t.UNKNOWN_OID) != (inputs[1] == t.UNKNOWN_OID):
-        known = inputs[1] if inputs[0] == t.UNKNOWN_OID else inputs[0]
-        for o in defs:
-            if o.arg_oids == (known, known):
-                return o
-    found = _choose(defs, inputs, "operator", name)
+    found = _operator_for(name, prefix, inputs)
     if found is None and not missing_ok:
         raise operator_not_found(name, None if prefix else left_oid, right)
     return found

@@ -324,6 +324,23 @@ def _textcat_binder(arg_oids: tuple[int, ...]) -> Callable[..., str]:
     return cat
 
 
+# pg_encoding_to_char(): PostgreSQL's encoding numbers (pg_wchar.h) for the encodings clients ask about.
+_ENCODINGS = {0: "SQL_ASCII", 1: "EUC_JP", 2: "EUC_CN", 3: "EUC_KR", 4: "EUC_TW", 5: "EUC_JIS_2004", 6: "UTF8",
+              7: "MULE_INTERNAL", 8: "LATIN1", 9: "LATIN2", 10: "LATIN3", 11: "LATIN4", 12: "LATIN5", 13: "LATIN6",
+              14: "LATIN7", 15: "LATIN8", 16: "LATIN9", 17: "LATIN10", 18: "WIN1256", 19: "WIN1258", 20: "WIN866",
+              21: "WIN874", 22: "KOI8R", 23: "WIN1251", 24: "WIN1252", 25: "ISO_8859_5", 26: "ISO_8859_6",
+              27: "ISO_8859_7", 28: "ISO_8859_8", 29: "WIN1250", 30: "WIN1253", 31: "WIN1254", 32: "WIN1255",
+              33: "WIN1257", 34: "KOI8U", 35: "SJIS", 36: "BIG5", 37: "GBK", 38: "UHC", 39: "GB18030", 40: "JOHAB",
+              41: "SHIFT_JIS_2004"}
+_ENCODING_NUMBERS = {name: number for number, name in _ENCODINGS.items()}
+
+
+def _format_type(oid: int | None, typmod: int | None) -> str | None:
+    if oid is None:
+        return None
+    return t.format_type(oid, -1 if typmod is None else typmod)
+
+
 def _check_text(value: str) -> str:
     if "\x00" in value:
         raise CharacterNotInRepertoire('invalid byte sequence for encoding "UTF8": 0x00')
@@ -401,6 +418,17 @@ def _register() -> None:
     function("format", (T, t.ANY_OID), T, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
              binder=_format_binder, needs_context=True, volatility="s")
     function("gen_random_uuid", (), t.UUID_OID, uuid.uuid4, volatility="v")
+    function("format_type", (t.OID_OID, I4), T, _format_type, strict=False, volatility="s")
+    function("pg_encoding_to_char", (I4,), N, lambda n: _ENCODINGS.get(n, ""), volatility="s")
+    function("pg_char_to_encoding", (N,), I4,
+             lambda name: _ENCODING_NUMBERS.get(name.upper().replace("-", "").replace("UTF8", "UTF8"), -1),
+             volatility="s")
+    function("pg_typeof", (t.ANY_OID,), t.REGTYPE_OID, lambda v: None, strict=False, volatility="s",
+             binder=lambda oids: (lambda v, oid=oids[0]: oid))
+    function("num_nulls", (t.ANY_OID,), I4, lambda *a: sum(1 for v in a if v is None), variadic_oid=t.ANY_OID,
+             strict=False)
+    function("num_nonnulls", (t.ANY_OID,), I4, lambda *a: sum(1 for v in a if v is not None),
+             variadic_oid=t.ANY_OID, strict=False)
     function("text", (BP,), T, strings.bpchar_trimmed)
     operator("||", T, T, T, lambda a, b: a + b)
     operator("||", T, t.ANYNONARRAY_OID, T, lambda *a: None, binder=_textcat_binder, needs_context=True,
@@ -413,3 +441,4 @@ def _register() -> None:
 
 
 _register()
+

@@ -1,0 +1,117 @@
+"""Building a B-tree bottom-up (CREATE INDEX on existing rows).
+
+Owns bulk loading an empty index: sort the entries, pack leaves to a fill factor, then each
+level above from the first entries of the level below, one IMAGE record per page (instead of a
+record per entry), and finally point the metapage at the new root in one MTR, so a crash half
+way leaves the old empty index. Not incremental inserts or splits (access.btree).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pgaurora.access.btree import _META, MAX_ENTRY, Key, Tid, UniqueCheck
+from pgaurora.access.btreekey import NULL_KEY, internal_item, leaf_item, node_special, normalize
+from pgaurora.access.rowcodec import decode_row
+from pgaurora.errors import ProgramLimitExceeded
+from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp, encode_image
+from pgaurora.pagecache import PageKind
+
+if TYPE_CHECKING:
+    from pgaurora.access.btree import BTree
+
+
+async def bulk_load(
+    tree: BTree, entries: list[tuple[Key, Tid]], unique: UniqueCheck | None = None, fill: float = 0.9
+) -> None:
+    """CREATE INDEX: builds an empty index from `entries` bottom-up (sorted, leaves packed to
+    `fill`, one IMAGE record per page) instead of one insert per entry. With `unique`, equal
+    keys of two live tuples raise 23505 (running inserters are waited for)."""
+    await tree._sync(tree._load_meta)
+    root_node = await tree._sync(lambda: tree._node(tree.root))
+    if tree.level != 0 or root_node.entries:
+        for key, tid in entries:
+            await tree.insert(key, tid, unique)
+        return
+    rows = sorted(
+        ((normalize(tuple(key)) + (tid[0], tid[1]), leaf_item(tuple(key), (tid[0], tid[1]))) for key, tid in entries),
+        key=lambda pair: pair[0],
+    )
+    for _, item in rows:
+        if len(item) > MAX_ENTRY:
+            suffix = f' for index "{tree.name}"' if tree.name else ""
+            raise ProgramLimitExceeded(
+                f"index row size {len(item)} exceeds btree version 4 maximum {MAX_ENTRY}{suffix}"
+            )
+    if unique is not None:
+        await _check_bulk_unique(tree, rows, unique)
+    if not rows:
+        return
+    budget = int((PAGE_SIZE - 64) * fill)
+    control = tree.cache.control
+    # level 0: (first entry, items) per leaf
+    level_pages: list[tuple[tuple[Any, ...], list[bytes]]] = []
+    current: list[bytes] = []
+    used = 0
+    for _, item in rows:
+        if current and used + len(item) + 4 > budget:
+            level_pages.append((decode_row(current[0]), current))
+            current, used = [], 0
+        current.append(item)
+        used += len(item) + 4
+    level_pages.append((decode_row(current[0]), current))
+    level = 0
+    numbers = await _write_level(tree, level_pages, level, control)
+    while len(numbers) > 1:
+        level += 1
+        uppers: list[tuple[tuple[Any, ...], list[bytes]]] = []
+        current, used = [], 0
+        first: tuple[Any, ...] = ()
+        for (low, _), child in zip(level_pages, numbers, strict=True):
+            # `low` = (key..., page, slot) of the child's first leaf entry: its separator
+            item = internal_item(low[:-2], (low[-2], low[-1]), child)
+            if current and used + len(item) + 4 > budget:
+                uppers.append((first, current))
+                current, used = [], 0
+            if not current:
+                first = low
+                item = internal_item(None, None, child)  # -infinity within its node
+            current.append(item)
+            used += len(item) + 4
+        uppers.append((first, current))
+        level_pages = uppers
+        numbers = await _write_level(tree, level_pages, level, control)
+    await tree.cache.read(tree.rel_id)
+    with tree.cache.mtr() as mtr:
+        mtr.log(tree.rel_id, RedoOp.SPECIAL, _META.pack(numbers[0], level, tree.key_count))
+    tree.root, tree.level = numbers[0], level
+
+async def _write_level(
+    tree: BTree, pages: list[tuple[tuple[Any, ...], list[bytes]]], level: int, control: Any
+) -> list[int]:
+    numbers = [control.allocate_page() for _ in pages]
+    kind = PageKind.BTREE_LEAF if level == 0 else PageKind.BTREE_INTERNAL
+    for i, (_, items) in enumerate(pages):
+        await tree.cache.room()
+        right = numbers[i + 1] if i + 1 < len(numbers) else 0
+        with tree.cache.mtr(deferred=True) as mtr:
+            mtr.log(numbers[i], RedoOp.IMAGE, encode_image(Page(kind, node_special(right, level), items)))
+    return numbers
+
+async def _check_bulk_unique(tree: BTree, rows: list[tuple[tuple[Any, ...], bytes]], unique: UniqueCheck) -> None:
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        key = rows[i][0][:-2]
+        while j < len(rows) and rows[j][0][:-2] == key:
+            j += 1
+        if j - i > 1 and NULL_KEY not in key:
+            tids = [(entry[-2], entry[-1]) for entry, _ in rows[i:j]]
+
+            def live_count(tids: list[Tid] = tids) -> int:
+                return sum(1 for tid in tids if tree._live_for_unique(unique.txn, tid))
+
+            if await tree._sync(live_count, unique.txn) > 1:
+                raw = decode_row(rows[i][1])
+                raise unique.error(raw[:-2])
+        i = j

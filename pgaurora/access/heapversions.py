@@ -1,0 +1,365 @@
+"""Changing existing heap tuple versions: update, delete, row locks, and concurrent writers.
+
+Owns PostgreSQL's heap_update / heap_delete / heap_lock_tuple outcomes for one heap relation
+(mixed into access.heap.Heap). Not placing new tuples or scans (access.heap), not waits and
+deadlocks (the transaction manager, txn.manager).
+
+    xmax absent or aborted     -> ours to change
+    xmax in progress elsewhere -> queue on the row lock, wait for that transaction
+                                  (deadlock-checked), then look again
+    xmax committed             -> REPEATABLE READ / SERIALIZABLE: 40001
+                                  READ COMMITTED: follow ctid to the newest version, let the
+                                  caller's `recheck(row)` re-evaluate it (EvalPlanQual), retry
+    xmax ours                  -> already changed by this transaction: nothing to do (None)
+
+    update   APPEND the new version (same page if it fits) + PATCH the old one (xmax, ctid -> new)
+    delete   PATCH xmax/cmax/infomask/ctid of the old version
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from pgaurora.access import overflow
+from pgaurora.access.heaptuple import (
+    HEADER_SIZE,
+    HEAP_KEYS_UPDATED,
+    HEAP_UPDATED,
+    unpack_header,
+    xmax_patch,
+)
+from pgaurora.access.rowcodec import encode_row
+from pgaurora.access.txnview import (
+    ABORTED,
+    IN_PROGRESS,
+    ROW_KEY_SHARE,
+    ROW_LOCK_MODES,
+    ROW_NO_KEY_UPDATE,
+    ROW_UPDATE,
+    SnapshotLike,
+    TransactionLike,
+    TransactionManagerLike,
+)
+from pgaurora.errors import InternalError, LockNotAvailable, SerializationFailure
+from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp
+from pgaurora.pagecache import MiniTransaction, PageCache
+
+Tid = tuple[int, int]
+Row = tuple[Any, ...]
+MAX_TUPLE = PAGE_SIZE - 24 - 8 - 16
+FREE_ENOUGH = PAGE_SIZE // 5  # a page with this much room after pruning or vacuum takes inserts again
+_RETRIES = 100_000
+_APPEND = RedoOp.APPEND
+_PATCH = RedoOp.PATCH
+
+
+class Xmax(Enum):
+    FREE = 0  # no live deleter: ours to change
+    SELF = 1  # already changed by this transaction
+    WAIT = 2  # a running transaction changed it
+    CONCURRENT = 3  # a committed transaction changed it
+
+
+class HeapVersions:
+    """Update, delete and lock of one heap's tuple versions (a mixin of access.heap.Heap)."""
+
+    cache: PageCache
+    txns: TransactionManagerLike
+    rel_id: int
+    free_pages: list[int]
+    name: str
+    changes: int
+
+    def _no_lock(self) -> LockNotAvailable:
+        """FOR UPDATE NOWAIT on a row another transaction changes or locks (55P03)."""
+        where = f' in relation "{self.name}"' if self.name else ""
+        return LockNotAvailable(f"could not obtain lock on row{where}")
+
+    if TYPE_CHECKING:
+
+        async def _prepare_insert(self) -> None: ...
+
+        async def _page(self, page_no: int) -> Page | None: ...
+
+        def _place(self, mtr: MiniTransaction, item: bytes) -> Tid: ...
+
+        def _prune(self, page_no: int, page: Page) -> bool: ...
+
+        def _tuple(self, mtr: MiniTransaction, xid: int, cid: int, data: bytes) -> bytes: ...
+
+    # -- changes to existing versions ----------------------------------------------------------------
+
+    def _xmax_state(self, txn: TransactionLike, xmax: int) -> Xmax:
+        if xmax == 0:
+            return Xmax.FREE
+        if txn.is_own(xmax):
+            return Xmax.SELF
+        state = self.txns.status(xmax)
+        if state == IN_PROGRESS:
+            return Xmax.WAIT
+        if state == ABORTED:
+            return Xmax.FREE
+        return Xmax.CONCURRENT
+
+    async def _header(self, tid: Tid) -> tuple[int, int, int, int, int, int, int] | None:
+        page = await self._page(tid[0])
+        if page is None or tid[1] >= len(page.items) or not page.items[tid[1]]:
+            return None
+        return unpack_header(page.items[tid[1]], 0)
+
+    async def _newest(self, txn: TransactionLike, tid: Tid) -> tuple[Tid, Row] | None:
+        """Follows the update chain from `tid` past committed updates; None if it ends deleted."""
+        for _ in range(_RETRIES):
+            header = await self._header(tid)
+            if header is None:
+                return None
+            _, _, xmax, _, infomask, ctid_page, ctid_slot = header
+            if self._xmax_state(txn, xmax) is Xmax.CONCURRENT:
+                if not infomask & HEAP_UPDATED:
+                    return None
+                tid = (ctid_page, ctid_slot)
+                continue
+            page = await self._page(tid[0])
+            assert page is not None
+            return tid, await overflow.read_row(self.cache, page.items[tid[1]])
+        raise InternalError("update chain too long")
+
+    async def _settle(
+        self,
+        txn: TransactionLike,
+        tid: Tid,
+        wait: str,
+        recheck: Callable[[Row], Any] | None,
+        strength: int = ROW_UPDATE,
+        queued: list[tuple[int, int, int]] | None = None,
+    ) -> tuple[Tid, Any, Page, int] | None:
+        """Waits and follows updates until the version at the returned tid is ours to change.
+
+        Returns (tid, recheck result or True, page, slot); None when there is nothing to change
+        (deleted concurrently in READ COMMITTED, rejected by recheck, changed by ourselves, or
+        locked and wait='skip').
+        """
+        txns = self.txns
+        verdict: Any = True
+        rel_id = self.rel_id
+        for _ in range(_RETRIES):
+            page_no, slot = tid
+            await txns.wait_row_unlocked(txn, (rel_id, page_no, slot), strength)
+            await self._prepare_insert()
+            page = self.cache.get(page_no)
+            if page is None:
+                page = await self._page(page_no)
+                continue  # awaited: look again
+            if slot >= len(page.items) or not page.items[slot]:
+                return None
+            _, _, xmax, _, infomask, ctid_page, ctid_slot = unpack_header(page.items[slot], 0)
+            state = self._xmax_state(txn, xmax)
+            if state is Xmax.FREE:
+                return tid, verdict, page, slot
+            if state is Xmax.SELF:
+                return None
+            if state is Xmax.WAIT:
+                if wait == "skip":
+                    return None
+                if wait == "nowait":
+                    raise self._no_lock()
+                # Queue on the row first (PostgreSQL's tuple lock), so that when the other writer
+                # ends, this waiter gets the row before any newcomer does.
+                key = (rel_id, page_no, slot)
+                await txns.lock_row(txn, key, strength, wait)
+                if queued is not None:
+                    queued.append(key)  # the caller lets go once its xmax is on the row
+                await txns.wait_for_xid(txn, xmax)
+                continue
+            if txn.isolation != "read committed":
+                what = "update" if infomask & HEAP_UPDATED else "delete"
+                raise SerializationFailure(f"could not serialize access due to concurrent {what}")
+            if not infomask & HEAP_UPDATED:
+                return None
+            newest = await self._newest(txn, (ctid_page, ctid_slot))
+            if newest is None:
+                return None
+            tid = newest[0]
+            if recheck is not None:
+                verdict = recheck(newest[1])
+                if verdict is None:
+                    return None
+        raise InternalError("could not settle a concurrently updated tuple")
+
+    async def update(
+        self,
+        txn: TransactionLike,
+        snapshot: SnapshotLike | None,
+        tid: Tid,
+        new_row: Row,
+        recheck: Callable[[Row], Row | None] | None = None,
+        *,
+        key_changed: bool = True,
+    ) -> Tid | None:
+        """Replaces the version at `tid` by `new_row`; returns the new tid (None: nothing updated).
+
+        In READ COMMITTED a concurrently updated row is followed to its newest version and
+        `recheck(newest_row)` decides: the new row to write, or None to skip it.
+        `key_changed=False` (no column of a unique index changes) takes the weaker NO KEY UPDATE
+        lock strength, so FOR KEY SHARE lockers (foreign key checks) neither block it nor wait.
+        """
+        strength = ROW_UPDATE if key_changed else ROW_NO_KEY_UPDATE
+        queued: list[tuple[int, int, int]] = []
+        try:
+            return await self._update(txn, tid, new_row, recheck, key_changed, strength, queued)
+        finally:
+            for key in queued:
+                self.txns.unlock_row(txn, key, strength)
+
+    async def _update(
+        self,
+        txn: TransactionLike,
+        tid: Tid,
+        new_row: Row,
+        recheck: Callable[[Row], Row | None] | None,
+        key_changed: bool,
+        strength: int,
+        queued: list[tuple[int, int, int]],
+    ) -> Tid | None:
+        settled = await self._settle(txn, tid, "block", recheck, strength, queued)
+        if settled is None:
+            return None
+        tid, verdict, page, slot = settled
+        if verdict is not True:
+            new_row = verdict
+        data = encode_row(new_row)
+        xid = txn.assign_xid()
+        txn.note_write(self.rel_id)
+        self.changes += 1
+        cid = txn.command_id
+        page_no = tid[0]
+        free = page.free_space()
+        if free < len(data) + HEADER_SIZE and self._prune(page_no, page):  # make room on this page
+            free = page.free_space()
+            if free >= FREE_ENOUGH and page_no not in self.free_pages:
+                self.free_pages.append(page_no)
+        with self.cache.mtr(xid, deferred=True) as mtr:
+            item = self._tuple(mtr, xid, cid, data)
+            if free >= len(item) and len(item) <= MAX_TUPLE:
+                mtr.log(page_no, _APPEND, item)
+                new_tid = (page_no, len(page.items) - 1)
+            else:
+                new_tid = self._place(mtr, item)
+            infomask = unpack_header(page.items[slot], 0)[4] & ~(HEAP_UPDATED | HEAP_KEYS_UPDATED)
+            infomask |= HEAP_UPDATED | (HEAP_KEYS_UPDATED if key_changed else 0)
+            mtr.log(page_no, _PATCH, xmax_patch(slot, xid, cid, infomask, *new_tid))
+        return new_tid
+
+    async def delete(
+        self,
+        txn: TransactionLike,
+        snapshot: SnapshotLike | None,
+        tid: Tid,
+        recheck: Callable[[Row], Any] | None = None,
+    ) -> bool:
+        """Deletes the version at `tid`; False when there was nothing to delete (see update)."""
+        queued: list[tuple[int, int, int]] = []
+        try:
+            return await self._delete(txn, tid, recheck, queued)
+        finally:
+            for key in queued:
+                self.txns.unlock_row(txn, key, ROW_UPDATE)
+
+    async def _delete(
+        self,
+        txn: TransactionLike,
+        tid: Tid,
+        recheck: Callable[[Row], Any] | None,
+        queued: list[tuple[int, int, int]],
+    ) -> bool:
+        settled = await self._settle(txn, tid, "block", recheck, ROW_UPDATE, queued)
+        if settled is None:
+            return False
+        tid, _, page, slot = settled
+        xid = txn.assign_xid()
+        txn.note_write(self.rel_id)
+        self.changes += 1
+        infomask = (unpack_header(page.items[slot], 0)[4] & ~HEAP_UPDATED) | HEAP_KEYS_UPDATED
+        with self.cache.mtr(xid, deferred=True) as mtr:
+            mtr.log(tid[0], _PATCH, xmax_patch(slot, xid, txn.command_id, infomask, 0, 0))
+        return True
+
+    async def lock(
+        self,
+        txn: TransactionLike,
+        snapshot: SnapshotLike | None,
+        tid: Tid,
+        mode: str = "update",
+        *,
+        wait: str = "block",
+        recheck: Callable[[Row], Any] | None = None,
+    ) -> Tid | None:
+        """SELECT ... FOR UPDATE / NO KEY UPDATE (exclusive) or FOR SHARE / KEY SHARE (shared).
+
+        Returns the tid of the locked version (newer than `tid` after a concurrent update in
+        READ COMMITTED), or None (row gone, recheck said no, or wait='skip' and it is locked).
+        wait='nowait' raises 55P03.
+        """
+        strength = ROW_LOCK_MODES.get(mode)
+        if strength is None:
+            raise InternalError(f"unknown row lock mode {mode!r}")
+        txn.note_read(self.rel_id)
+        for _ in range(_RETRIES):
+            settled = await self._settle_for_lock(txn, tid, wait, recheck, strength)
+            if settled is None:
+                return None
+            tid = settled
+            try:
+                got = await self.txns.lock_row(txn, (self.rel_id, tid[0], tid[1]), strength, wait)
+            except LockNotAvailable:
+                if wait == "nowait":
+                    raise self._no_lock() from None
+                raise
+            if not got:
+                return None
+            header = await self._header(tid)
+            if header is None:
+                return None
+            state = self._xmax_state(txn, header[2])
+            if state is Xmax.FREE or state is Xmax.SELF or self._key_share_passes(strength, state, header[4]):
+                return tid
+        raise InternalError("could not lock a concurrently updated tuple")
+
+    @staticmethod
+    def _key_share_passes(strength: int, state: Xmax, infomask: int) -> bool:
+        """FOR KEY SHARE does not wait for a running update that leaves the key alone."""
+        return strength == ROW_KEY_SHARE and state is Xmax.WAIT and not infomask & HEAP_KEYS_UPDATED
+
+    async def _settle_for_lock(
+        self, txn: TransactionLike, tid: Tid, wait: str, recheck: Callable[[Row], Any] | None, strength: int
+    ) -> Tid | None:
+        for _ in range(_RETRIES):
+            header = await self._header(tid)
+            if header is None:
+                return None
+            xmax, infomask = header[2], header[4]
+            state = self._xmax_state(txn, xmax)
+            if state is Xmax.FREE or state is Xmax.SELF or self._key_share_passes(strength, state, infomask):
+                return tid
+            if state is Xmax.WAIT:
+                if wait == "skip":
+                    return None
+                if wait == "nowait":
+                    raise self._no_lock()
+                await self.txns.lock_row(txn, (self.rel_id, tid[0], tid[1]), strength, wait)
+                await self.txns.wait_for_xid(txn, xmax)
+                continue
+            if txn.isolation != "read committed":
+                what = "update" if infomask & HEAP_UPDATED else "delete"
+                raise SerializationFailure(f"could not serialize access due to concurrent {what}")
+            if not infomask & HEAP_UPDATED:
+                return None
+            newest = await self._newest(txn, (header[5], header[6]))
+            if newest is None:
+                return None
+            tid = newest[0]
+            if recheck is not None and recheck(newest[1]) is None:
+                return None
+        raise InternalError("could not settle a concurrently updated tuple")

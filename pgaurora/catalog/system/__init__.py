@@ -1,0 +1,32 @@
+"""pgaurora.catalog.system — PostgreSQL's system catalogs as clients see them: pg_catalog relations,
+information_schema views and the system information functions, computed from pgaurora's catalog.
+
+Files:
+    columns.py             PostgreSQL 15's system relations: oids, relkinds, columns (generated)
+    relations.py           SystemRelation registry, name lookup, per-statement row production
+    class_rows.py          pg_namespace, pg_class, pg_attribute, pg_index, pg_constraint, pg_attrdef, ...
+    object_rows.py         pg_type, pg_proc, pg_roles/pg_authid/pg_user, pg_database, pg_settings, ...
+    view_rows.py           pg_tables, pg_views, pg_indexes, pg_sequences
+    information_schema.py  schemata, tables, columns, views, sequences, constraints and key usage
+    describe.py            definition texts (ruleutils.c): defaults, index/constraint/view definitions
+    regtypes.py            regclass / regnamespace / regrole / regproc input and output casts
+    functions.py           pg_get_*def, pg_table_is_visible, has_*_privilege, version(), ...
+
+Seams: the planner calls `lookup_relation(name, schema)` when a RangeVar names no user relation
+and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)`; the planner's
+coerce asks `reg_cast(source, target)` for casts to and from the reg* types. Importing this
+package registers the functions with catalog.builtins. Relations pgaurora has no data for
+(pg_trigger, pg_policy, pg_inherits, ...) exist with PostgreSQL's columns and no rows.
+"""
+
+from pgaurora.catalog.system import (  # noqa: F401  (importing registers producers and functions)
+    class_rows,
+    functions,
+    information_schema,
+    object_rows,
+    view_rows,
+)
+from pgaurora.catalog.system.regtypes import CAST_OIDS, REG_OIDS, RegName, reg_cast
+from pgaurora.catalog.system.relations import SystemRelation, lookup_relation, relation_index, relation_rows
+
+__all__ = ["CAST_OIDS", "REG_OIDS", "RegName", "SystemRelation", "lookup_relation", "reg_cast", "relation_index", "relation_rows"]

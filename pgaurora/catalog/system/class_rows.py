@@ -1,0 +1,232 @@
+"""Rows of the relation catalogs: pg_namespace, pg_class, pg_attribute, pg_index, pg_constraint,
+pg_attrdef, pg_sequence, pg_am, and the (empty here) pg_inherits / pg_description family.
+
+Owns how pgaurora's definitions (catalog.model: Table, Index, Sequence, View, Schema) appear
+as PostgreSQL 15 catalog rows, including the system relations themselves (so 'pg_class'::regclass
+and \\d pg_class work). Not the lookup of names (catalog.system.relations), not the text of
+definitions (catalog.system.describe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pgaurora.catalog.model import Index, Sequence, Table, View
+from pgaurora.catalog.system import describe
+from pgaurora.catalog.system.relations import (
+    INFORMATION_SCHEMA_OID,
+    PG_TOAST_OID,
+    RELATIONS,
+    SystemContext,
+    collation_of,
+    producer,
+    type_length,
+    view_columns,
+)
+from pgaurora.datatypes import typeinfo
+
+HEAP_AM_OID = 2
+BTREE_AM_OID = 403
+SEQUENCE_COLUMNS = (("last_value", 20), ("log_cnt", 20), ("is_called", 16))
+
+
+@producer("pg_am")
+def pg_am(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    yield {"oid": HEAP_AM_OID, "amname": "heap", "amhandler": 0, "amtype": "t"}
+    yield {"oid": BTREE_AM_OID, "amname": "btree", "amhandler": 0, "amtype": "i"}
+
+
+@producer("pg_namespace")
+def pg_namespace(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    seen = set()
+    for schema in sc.state.schemas.values():
+        seen.add(schema.oid)
+        owner = 6171 if schema.name == "public" else schema.owner  # PostgreSQL 15: pg_database_owner
+        yield {"oid": schema.oid, "nspname": schema.name, "nspowner": owner,
+               "nspacl": ["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owner"]
+               if schema.name == "public" else None}
+    for oid, name in ((PG_TOAST_OID, "pg_toast"), (INFORMATION_SCHEMA_OID, "information_schema")):
+        if oid not in seen:
+            yield {"oid": oid, "nspname": name, "nspowner": 10}
+
+
+def user_relations(sc: SystemContext) -> Iterator[Table | Index | Sequence | View]:
+    for obj in sc.state.by_oid.values():
+        if isinstance(obj, Table | Index | Sequence | View):
+            yield obj
+
+
+def has_foreign_keys(sc: SystemContext) -> set[int]:
+    """Tables with triggers in PostgreSQL's sense: both sides of a foreign key."""
+    out: set[int] = set()
+    for table in sc.state.tables():
+        for con in table.constraints:
+            if con.kind == "f":
+                out.add(table.oid)
+                out.add(con.ref_table)
+    return out
+
+
+@producer("pg_class")
+def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    triggers = has_foreign_keys(sc)
+    base = {"relpersistence": "p", "relreplident": "n", "relispopulated": True, "relisshared": False,
+            "reltablespace": 0, "relpages": 0, "reltuples": -1.0, "relfrozenxid": 0, "relminmxid": 0}
+    for obj in user_relations(sc):
+        row = dict(base, oid=obj.oid, relname=obj.name, relnamespace=obj.schema_oid, relowner=10,
+                   relfilenode=obj.oid)
+        if isinstance(obj, Table):
+            kind = "v" if obj.kind == "v" else "r"
+            row.update(relkind=kind, relam=HEAP_AM_OID if kind == "r" else 0, relnatts=len(obj.columns),
+                       relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
+                       relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
+                       relreplident="d", relowner=obj.owner)
+        elif isinstance(obj, View):
+            row.update(relkind="v", relnatts=len(obj.column_names), relam=0)
+        elif isinstance(obj, Index):
+            row.update(relkind="i", relam=BTREE_AM_OID, relnatts=len(obj.columns))
+        else:
+            row.update(relkind="S", relam=0, relnatts=3)
+        yield row
+    for rel in RELATIONS.values():
+        yield dict(base, oid=rel.oid, relname=rel.name, relnamespace=rel.schema_oid, relowner=10,
+                   relkind=rel.relkind, relam=HEAP_AM_OID if rel.relkind == "r" else 0,
+                   relnatts=len(rel.columns), relfilenode=rel.oid if rel.relkind == "r" else 0,
+                   relisshared=rel.name in ("pg_authid", "pg_database", "pg_tablespace", "pg_auth_members",
+                                            "pg_shdescription"))
+
+
+def _attribute(relid: int, name: str, type_oid: int, typmod: int, attnum: int, not_null: bool = False,
+               has_default: bool = False, identity: str = "", dropped: bool = False) -> dict[str, Any]:
+    typlen, byval, align, storage = type_length(type_oid)
+    return {"attrelid": relid, "attname": name, "atttypid": 0 if dropped else type_oid, "attstattarget": -1,
+            "attlen": typlen, "attnum": attnum, "attndims": 1 if typeinfo.element_of(type_oid) else 0,
+            "attcacheoff": -1, "atttypmod": typmod, "attbyval": byval, "attalign": align,
+            "attstorage": storage, "attcompression": "", "attnotnull": not_null, "atthasdef": has_default,
+            "atthasmissing": False, "attidentity": identity, "attgenerated": "", "attisdropped": dropped,
+            "attislocal": True, "attinhcount": 0, "attcollation": 0 if dropped else collation_of(type_oid)}
+
+
+@producer("pg_attribute")
+def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for obj in user_relations(sc):
+        if isinstance(obj, Table):
+            for c in obj.columns:
+                if c.dropped:
+                    yield _attribute(obj.oid, f"........pg.dropped.{c.attnum}........", c.type_oid, -1, c.attnum,
+                                     dropped=True)
+                else:
+                    yield _attribute(obj.oid, c.name, c.type_oid, c.typmod, c.attnum, c.not_null,
+                                     c.default is not None and not c.identity, c.identity)
+        elif isinstance(obj, View):
+            types = view_columns(sc, obj.oid, obj.query, len(obj.column_names))
+            for i, name in enumerate(obj.column_names, 1):
+                type_oid, typmod = types[i - 1] if i <= len(types) else (25, -1)
+                yield _attribute(obj.oid, name, type_oid, typmod, i)
+        elif isinstance(obj, Index):
+            table = sc.state.table(obj.table_oid)
+            for i, attnum in enumerate(obj.columns, 1):
+                col = next((c for c in table.columns if c.attnum == attnum), None) if table else None
+                if col is not None:
+                    yield _attribute(obj.oid, col.name, col.type_oid, col.typmod, i)
+        else:
+            for i, (name, type_oid) in enumerate(SEQUENCE_COLUMNS, 1):
+                yield _attribute(obj.oid, name, type_oid, -1, i, True)
+    for rel in RELATIONS.values():
+        for i, (name, type_oid, typmod) in enumerate(rel.columns, 1):
+            row = _attribute(rel.oid, name, type_oid, typmod, i, rel.relkind == "r" and row_typlen(type_oid) != -1)
+            if row["attcollation"]:
+                row["attcollation"] = 950  # catalog text columns use the C collation
+            yield row
+
+
+def row_typlen(type_oid: int) -> int:
+    return type_length(type_oid)[0]
+
+
+@producer("pg_index")
+def pg_index(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for obj in sc.state.by_oid.values():
+        if not isinstance(obj, Index):
+            continue
+        n = len(obj.columns)
+        desc = tuple(obj.descending) + (False,) * (n - len(obj.descending))
+        yield {"indexrelid": obj.oid, "indrelid": obj.table_oid, "indnatts": n, "indnkeyatts": n,
+               "indisunique": obj.unique, "indnullsnotdistinct": False, "indisprimary": obj.primary,
+               "indisexclusion": False, "indimmediate": True, "indisclustered": False, "indisvalid": True,
+               "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": False,
+               "indkey": list(obj.columns), "indcollation": [0] * n, "indclass": [0] * n,
+               "indoption": [3 if d else 0 for d in desc], "indexprs": None, "indpred": None}
+
+
+@producer("pg_constraint")
+def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for table in sc.state.tables():
+        for con in table.constraints:
+            fk = con.kind == "f"
+            yield {"oid": con.oid, "conname": con.name, "connamespace": table.schema_oid, "contype": con.kind,
+                   "condeferrable": False, "condeferred": False, "convalidated": True, "conrelid": table.oid,
+                   "contypid": 0, "conindid": con.index_oid or (_referenced_index(sc, con) if fk else 0),
+                   "conparentid": 0, "confrelid": con.ref_table if fk else 0,
+                   "confupdtype": con.on_update if fk else " ", "confdeltype": con.on_delete if fk else " ",
+                   "confmatchtype": "s" if fk else " ", "conislocal": True, "coninhcount": 0,
+                   "connoinherit": False, "conkey": list(describe.check_columns(table, con)) or None,
+                   "confkey": list(con.ref_columns) if fk else None,
+                   "conbin": describe.constraint_definition(sc.state, table, con, False)[7:-1] if con.kind == "c" else None}
+
+
+def _referenced_index(sc: SystemContext, con: Any) -> int:
+    for ix in sc.state.indexes(con.ref_table):
+        if ix.unique and set(ix.columns) == set(con.ref_columns):
+            return ix.oid
+    return 0
+
+
+@producer("pg_attrdef")
+def pg_attrdef(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for table in sc.state.tables():
+        for c in table.columns:
+            if c.default is not None and not c.dropped and not c.identity:
+                yield {"oid": attrdef_oid(table.oid, c.attnum), "adrelid": table.oid, "adnum": c.attnum,
+                       "adbin": describe.default_text(c.default, c.type_oid)}
+
+
+def attrdef_oid(table_oid: int, attnum: int) -> int:
+    """pg_attrdef rows have no oid of their own in pgaurora's catalog: derive a stable one."""
+    return (table_oid << 11) + attnum
+
+
+@producer("pg_sequence")
+def pg_sequence(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for obj in sc.state.by_oid.values():
+        if isinstance(obj, Sequence):
+            yield {"seqrelid": obj.oid, "seqtypid": obj.type_oid, "seqstart": obj.start,
+                   "seqincrement": obj.increment, "seqmax": obj.max_value, "seqmin": obj.min_value,
+                   "seqcache": obj.cache, "seqcycle": obj.cycle}
+
+
+@producer("pg_depend")
+def pg_depend(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """Only what clients look for: a sequence owned by a column (serial), an index owned by its
+    constraint."""
+    for obj in sc.state.by_oid.values():
+        if isinstance(obj, Sequence) and obj.owned_by[0]:
+            yield {"classid": 1259, "objid": obj.oid, "objsubid": 0, "refclassid": 1259,
+                   "refobjid": obj.owned_by[0], "refobjsubid": obj.owned_by[1], "deptype": "a"}
+    for table in sc.state.tables():
+        for con in table.constraints:
+            if con.index_oid:
+                yield {"classid": 1259, "objid": con.index_oid, "objsubid": 0, "refclassid": 2606,
+                       "refobjid": con.oid, "refobjsubid": 0, "deptype": "i"}
+
+
+# Descriptions of built-in objects (COMMENT ON is not supported yet, so these are all there is).
+BUILTIN_DESCRIPTIONS = {(13600, 3079, 0): "PL/pgSQL procedural language",
+                        (2200, 2615, 0): "standard public schema"}
+
+
+@producer("pg_description")
+def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for (objoid, classoid, objsubid), text in BUILTIN_DESCRIPTIONS.items():
+        yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": text}

@@ -1,0 +1,229 @@
+"""Definitions as PostgreSQL's ruleutils.c prints them: column defaults, index and constraint
+definitions, view definitions.
+
+Owns the text of pg_get_expr (for pg_attrdef.adbin / pg_constraint.conbin, which hold the
+display text here instead of a node tree), pg_get_indexdef and pg_get_constraintdef. Not the
+functions' registration (catalog.system.functions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgaurora.catalog.model import Constraint, Index, Table
+from pgaurora.catalog.state import CatalogState
+from pgaurora.datatypes import typeinfo
+
+_SQL_VALUE_FUNCTIONS = {
+    "current_timestamp": "CURRENT_TIMESTAMP", "current_date": "CURRENT_DATE", "current_time": "CURRENT_TIME",
+    "localtimestamp": "LOCALTIMESTAMP", "localtime": "LOCALTIME", "current_user": "CURRENT_USER",
+    "session_user": "SESSION_USER", "user": "CURRENT_USER", "current_role": "CURRENT_ROLE",
+    "current_catalog": "CURRENT_CATALOG", "current_schema": "CURRENT_SCHEMA",
+}
+
+
+def quote_ident(name: str) -> str:
+    """PostgreSQL's quote_identifier: quotes names that are not plain lower-case identifiers."""
+    if name and (name[0].islower() or name[0] == "_") and all(c.islower() or c.isdigit() or c == "_" for c in name) \
+            and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+_RESERVED = frozenset("""all analyse analyze and any array as asc asymmetric both case cast check collate column
+constraint create current_catalog current_date current_role current_time current_timestamp current_user default
+deferrable desc distinct do else end except false fetch for foreign from grant group having in initially intersect
+into lateral leading limit localtime localtimestamp not null offset on only or order placing primary references
+returning select session_user some symmetric table then to trailing true union unique user using variadic when where
+window with""".split())
+
+
+def default_text(text: str, type_oid: int) -> str:
+    """A column default as pg_get_expr shows it: a string literal gets its column type's cast
+    ('x'::character varying), SQL value functions are upper-cased, the rest is kept."""
+    stripped = text.strip()
+    if _is_string_literal(stripped):
+        if type_oid in (typeinfo.UNKNOWN_OID,):
+            return stripped
+        return f"{stripped}::{typeinfo.format_type(type_oid, -1)}"
+    lowered = stripped.lower()
+    if lowered in _SQL_VALUE_FUNCTIONS:
+        return _SQL_VALUE_FUNCTIONS[lowered]
+    if lowered in ("true", "false", "null"):
+        return lowered if lowered != "null" else "NULL"
+    if _is_number(stripped) and stripped.startswith("-"):
+        literal_type = "integer" if "." not in stripped and "e" not in lowered else "numeric"
+        return f"'{stripped}'::{literal_type}"
+    return stripped
+
+
+def _is_string_literal(text: str) -> bool:
+    if len(text) < 2 or text[0] != "'" or text[-1] != "'":
+        return False
+    body = text[1:-1]
+    return "'" not in body.replace("''", "")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def qualified_name(state: CatalogState, schema_oid: int, name: str) -> str:
+    schema = schema_name(state, schema_oid)
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def schema_name(state: CatalogState, schema_oid: int) -> str:
+    for s in state.schemas.values():
+        if s.oid == schema_oid:
+            return s.name
+    if schema_oid == 11:
+        return "pg_catalog"
+    return "information_schema" if schema_oid == 13207 else str(schema_oid)
+
+
+def column_name(table: Table | None, attnum: int) -> str:
+    if table is not None:
+        for c in table.columns:
+            if c.attnum == attnum:
+                return c.name
+    return f"?{attnum}?"
+
+
+def index_columns(state: CatalogState, index: Index) -> list[str]:
+    table = state.table(index.table_oid)
+    out = []
+    for i, attnum in enumerate(index.columns):
+        text = quote_ident(column_name(table, attnum))
+        if i < len(index.descending) and index.descending[i]:
+            text += " DESC"
+        out.append(text)
+    return out
+
+
+def index_definition(state: CatalogState, index: Index, column: int = 0, pretty: bool = False) -> str:
+    """pg_get_indexdef(oid[, column, pretty]): pretty omits the schema of a visible table."""
+    cols = index_columns(state, index)
+    if column > 0:
+        if column > len(cols):
+            return ""
+        return cols[column - 1].removesuffix(" DESC")
+    table = state.table(index.table_oid)
+    table_name = qualified_name(state, index.schema_oid, table.name if table is not None else "?")
+    if pretty and index.schema_oid in (2200, 11):
+        table_name = quote_ident(table.name if table is not None else "?")
+    unique = "UNIQUE " if index.unique else ""
+    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {table_name} USING btree ({', '.join(cols)})"
+
+
+_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def constraint_definition(state: CatalogState, table: Table, con: Constraint, pretty: bool = True) -> str:
+    """pg_get_constraintdef(oid[, pretty]): without pretty, PostgreSQL parenthesizes the
+    expression once more, as it does every operator expression."""
+    cols = ", ".join(quote_ident(column_name(table, a)) for a in con.columns)
+    if con.kind == "p":
+        return f"PRIMARY KEY ({cols})"
+    if con.kind == "u":
+        return f"UNIQUE ({cols})"
+    if con.kind == "c":
+        text = (con.check or "").strip()
+        if not (text.startswith("(") and text.endswith(")") and _balanced(text[1:-1])):
+            text = f"({text})"
+        return f"CHECK {text}" if pretty else f"CHECK ({text})"
+    if con.kind == "f":
+        ref = state.table(con.ref_table)
+        ref_name = quote_ident(ref.name) if ref is not None else "?"
+        if ref is not None and ref.schema_oid != 2200:
+            ref_name = qualified_name(state, ref.schema_oid, ref.name)
+        ref_cols = ", ".join(quote_ident(column_name(ref, a)) for a in con.ref_columns)
+        text = f"FOREIGN KEY ({cols}) REFERENCES {ref_name}({ref_cols})"
+        if con.on_update in _ACTIONS:
+            text += f" ON UPDATE {_ACTIONS[con.on_update]}"
+        if con.on_delete in _ACTIONS:
+            text += f" ON DELETE {_ACTIONS[con.on_delete]}"
+        return text
+    if con.kind == "n":
+        return f"NOT NULL {cols}"
+    return ""
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def check_columns(table: Table, con: Constraint) -> tuple[int, ...]:
+    """The attnums a CHECK expression mentions (pg_constraint.conkey of a check constraint)."""
+    if con.columns or not con.check:
+        return con.columns
+    try:
+        from pglast import parser
+
+        tree = parser.parse_sql_json(f"SELECT {con.check}")
+    except Exception:  # noqa: BLE001 - an expression pglast cannot parse mentions nothing we know
+        return ()
+    found: list[int] = []
+    for name in _column_names(tree):
+        col = table.column(name)
+        if col is not None and col.attnum not in found:
+            found.append(col.attnum)
+    return tuple(sorted(found))
+
+
+def _column_names(tree_json: str) -> list[str]:
+    import json
+
+    names: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("ColumnRef")
+            if ref is not None:
+                fields = [f["String"]["sval"] for f in ref.get("fields", ()) if "String" in f]
+                if fields:
+                    names.append(fields[-1])
+            for v in node.values():
+                visit(v)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v)
+
+    visit(json.loads(tree_json))
+    return names
+
+
+def find_constraint(state: CatalogState, oid: int) -> tuple[Table, Constraint] | None:
+    for table in state.tables():
+        for con in table.constraints:
+            if con.oid == oid:
+                return table, con
+    return None
+
+
+def view_definition(query: str) -> str:
+    """pg_get_viewdef: the view's query as stored, one line per clause the way psql shows it."""
+    text = query.strip().rstrip(";")
+    try:
+        from pglast import prettify
+
+        text = prettify(text)
+    except Exception:  # noqa: BLE001 - keep the stored text when pglast cannot reformat it
+        pass
+    return " " + text.replace("\n", "\n  ") + ";"
+
+
+def describe_any(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,455 @@
+"""System information and catalog functions: pg_get_expr, pg_get_indexdef, pg_get_constraintdef,
+pg_get_viewdef, pg_table_is_visible, obj_description, has_*_privilege, pg_size_pretty, version(),
+current_database(), current_schemas(), pg_backend_pid() and friends.
+
+Owns their implementations over the statement's CatalogState (ctx.extra['catalog_state'], so
+they see the transaction's own DDL), registered through catalog.builtins' registry like any
+built-in. A function another module already registered with the same signature is left alone.
+Not the catalog rows (class_rows, object_rows) and not the definition texts (describe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pgaurora.catalog import builtins
+from pgaurora.catalog.builtins.registry import function
+from pgaurora.catalog.model import Index, Role, Sequence, Table, View
+from pgaurora.catalog.state import CatalogState
+from pgaurora.catalog.system import describe, regtypes
+from pgaurora.catalog.system.class_rows import BUILTIN_DESCRIPTIONS
+from pgaurora.catalog.system.object_rows import START_TIME, proc_table
+from pgaurora.catalog.system.regtypes import RegName, relation_name, relation_oid, split_name, state_of
+from pgaurora.catalog.system.relations import BY_OID, lookup_relation
+from pgaurora.datatypes import typeinfo as t
+from pgaurora.errors import InvalidParameterValue, UndefinedObject
+
+OID, I4, I8, T, NAME, BOOL = t.OID_OID, t.INT4_OID, t.INT8_OID, t.TEXT_OID, t.NAME_OID, t.BOOL_OID
+NODE_TREE = 194
+VERSION = ("PostgreSQL 15.8 (pgaurora 0.1.0) on x86_64-pc-linux-gnu, compiled by Python 3.11, 64-bit")
+ENCODINGS = {0: "SQL_ASCII", 6: "UTF8", 8: "LATIN1"}
+
+
+def _register(name: str, args: tuple[int, ...], result: int, impl: Callable[..., Any], **options: Any) -> None:
+    for existing in builtins.functions_named(name):
+        if existing.arg_oids == args:
+            return
+    options.setdefault("volatility", "s")
+    function(name, args, result, impl, **options)
+
+
+def _ctx_fn(name: str, args: tuple[int, ...], result: int, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Registers `impl(ctx, *args)` (strict: NULL in, NULL out, handled by the executor)."""
+    def decorate(impl: Callable[..., Any]) -> Callable[..., Any]:
+        _register(name, args, result, impl, needs_context=True, **options)
+        return impl
+    return decorate
+
+
+# ---- definitions as text ---------------------------------------------------------------------------
+def _get_expr(ctx: Any, tree: Any, relid: Any, pretty: Any = False) -> Any:
+    return None if tree is None else str(tree)
+
+
+_expr_args: tuple[tuple[int, ...], ...] = ((NODE_TREE, OID), (NODE_TREE, OID, BOOL), (T, OID), (T, OID, BOOL))
+for _args in _expr_args:
+    _register("pg_get_expr", _args, T, _get_expr, needs_context=True)
+
+
+def _indexdef(ctx: Any, oid: int, column: int = 0, pretty: bool = False) -> str | None:
+    state = state_of(ctx)
+    index = state.by_oid.get(int(oid))
+    if not isinstance(index, Index):
+        return None
+    return describe.index_definition(state, index, int(column), bool(pretty))
+
+
+_register("pg_get_indexdef", (OID,), T, _indexdef, needs_context=True)
+_register("pg_get_indexdef", (OID, I4, BOOL), T, _indexdef, needs_context=True)
+
+
+def _vector_subscript(vector: list[int], index: int) -> int | None:
+    """int2vector / oidvector subscripts start at 0 (their lower bound), unlike other arrays."""
+    return vector[index] if 0 <= index < len(vector) else None
+
+
+_register("array_subscript", (t.INT2VECTOR_OID, I4), t.INT2_OID, _vector_subscript, volatility="i")
+_register("array_subscript", (t.OIDVECTOR_OID, I4), OID, _vector_subscript, volatility="i")
+
+
+def _constraintdef(ctx: Any, oid: int, pretty: bool = False) -> str | None:
+    state = state_of(ctx)
+    found = describe.find_constraint(state, int(oid))
+    if found is None:
+        return None
+    return describe.constraint_definition(state, *found, pretty=bool(pretty))
+
+
+_register("pg_get_constraintdef", (OID,), T, _constraintdef, needs_context=True)
+_register("pg_get_constraintdef", (OID, BOOL), T, _constraintdef, needs_context=True)
+
+
+def _viewdef(ctx: Any, view: Any, pretty: Any = False) -> str | None:
+    state = state_of(ctx)
+    oid = relation_oid(state, view) if isinstance(view, str) else int(view)
+    obj = state.by_oid.get(oid)
+    if isinstance(obj, View):
+        return describe.view_definition(obj.query)
+    return None
+
+
+_viewdef_args: tuple[tuple[int, ...], ...] = ((OID,), (OID, BOOL), (OID, I4), (T,), (T, BOOL))
+for _args in _viewdef_args:
+    _register("pg_get_viewdef", _args, T, _viewdef, needs_context=True)
+
+
+def _nothing(ctx: Any, *args: Any) -> None:
+    return None
+
+
+_register("pg_get_triggerdef", (OID,), T, _nothing, needs_context=True)
+_register("pg_get_triggerdef", (OID, BOOL), T, _nothing, needs_context=True)
+_register("pg_get_statisticsobjdef_columns", (OID,), T, _nothing, needs_context=True)
+_register("pg_get_partkeydef", (OID,), T, _nothing, needs_context=True)
+_register("pg_get_ruledef", (OID,), T, _nothing, needs_context=True)
+_register("pg_get_ruledef", (OID, BOOL), T, _nothing, needs_context=True)
+def _obj_description(ctx: Any, oid: int, catalog: str = "") -> str | None:
+    classoid = {"pg_extension": 3079, "pg_namespace": 2615}.get(catalog, 0)
+    return BUILTIN_DESCRIPTIONS.get((int(oid), classoid, 0))
+
+
+_register("obj_description", (OID, NAME), T, _obj_description, needs_context=True)
+_register("obj_description", (OID,), T, _nothing, needs_context=True)
+_register("col_description", (OID, I4), T, _nothing, needs_context=True)
+_register("shobj_description", (OID, NAME), T, _nothing, needs_context=True)
+
+
+# ---- visibility and names --------------------------------------------------------------------------
+def _table_is_visible(ctx: Any, oid: int) -> bool | None:
+    state = state_of(ctx)
+    obj = state.by_oid.get(int(oid))
+    if isinstance(obj, Table | Index | Sequence | View):
+        if obj.schema_oid == 11:
+            return True
+        if obj.schema_oid != 2200:
+            return False
+        return lookup_relation(obj.name) is None  # pg_catalog comes first on the search path
+    rel = BY_OID.get(int(oid))
+    if rel is not None:
+        return rel.schema == "pg_catalog"
+    return None
+
+
+_register("pg_table_is_visible", (OID,), BOOL, _table_is_visible, needs_context=True)
+for _name in ("pg_type_is_visible", "pg_function_is_visible", "pg_operator_is_visible", "pg_collation_is_visible",
+              "pg_opclass_is_visible", "pg_conversion_is_visible", "pg_statistics_obj_is_visible"):
+    _register(_name, (OID,), BOOL, lambda oid: True)
+
+
+BUILTIN_ROLES = {6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data",
+                 3373: "pg_monitor", 3374: "pg_read_all_settings", 3375: "pg_read_all_stats",
+                 3377: "pg_stat_scan_tables", 4200: "pg_signal_backend"}
+
+
+def _userbyid(ctx: Any, oid: int) -> str:
+    for role in state_of(ctx).roles.values():
+        if role.oid == int(oid):
+            return role.name
+    if int(oid) in BUILTIN_ROLES:
+        return BUILTIN_ROLES[int(oid)]
+    return f"unknown (OID={int(oid)})"
+
+
+_register("pg_get_userbyid", (OID,), NAME, _userbyid, needs_context=True)
+_register("pg_encoding_to_char", (I4,), NAME, lambda enc: ENCODINGS.get(enc, ""), volatility="i")
+_register("pg_char_to_encoding", (NAME,), I4,
+          lambda name: next((k for k, v in ENCODINGS.items() if v.lower() == name.lower()), -1), volatility="i")
+
+
+# ---- privileges (pgaurora has no GRANT yet: superusers and object owners may do anything) -------
+def _role(state: CatalogState, who: Any) -> Role | None:
+    if isinstance(who, int):
+        return next((r for r in state.roles.values() if r.oid == who), None)
+    return state.roles.get(str(who))
+
+
+def _privilege(kind: str) -> Callable[..., bool]:
+    def check(ctx: Any, *args: Any) -> bool:
+        state = state_of(ctx)
+        who = args[0] if len(args) == 3 else ctx.user
+        target = args[-2]
+        role = _role(state, who)
+        if role is None:
+            raise UndefinedObject(f'role "{who}" does not exist')
+        if kind == "table" and isinstance(target, str):
+            relation_oid(state, target)
+        return True
+    return check
+
+
+for _kind in ("table", "schema", "database", "column", "sequence", "function", "any_column"):
+    _fn = _privilege(_kind)
+    _target_types: tuple[int, ...] = (T, OID)
+    for _target in _target_types:
+        _register(f"has_{_kind}_privilege", (_target, T), BOOL, _fn, needs_context=True)
+        _register(f"has_{_kind}_privilege", (NAME, _target, T), BOOL, _fn, needs_context=True)
+        _register(f"has_{_kind}_privilege", (OID, _target, T), BOOL, _fn, needs_context=True)
+_register("pg_has_role", (NAME, T), BOOL, lambda ctx, role, mode: True, needs_context=True)
+_register("pg_has_role", (NAME, NAME, T), BOOL, lambda ctx, user, role, mode: True, needs_context=True)
+
+
+# ---- sequences, sizes ------------------------------------------------------------------------------
+def _serial_sequence(ctx: Any, table: str, column: str) -> str | None:
+    state = state_of(ctx)
+    oid = relation_oid(state, table)
+    obj = state.by_oid.get(oid)
+    if not isinstance(obj, Table):
+        return None
+    col = obj.column(split_name(column)[-1] if column.startswith('"') else column)
+    if col is None:
+        raise UndefinedObject(f'column "{column}" of relation "{obj.name}" does not exist', sqlstate="42703")
+    for seq in state.by_oid.values():
+        if isinstance(seq, Sequence) and seq.owned_by == (obj.oid, col.attnum):
+            return f"{describe.quote_ident(describe.schema_name(state, seq.schema_oid))}.{describe.quote_ident(seq.name)}"
+    return None
+
+
+_register("pg_get_serial_sequence", (T, T), T, _serial_sequence, needs_context=True)
+
+
+def _relation_size(ctx: Any, oid: Any, fork: str = "main") -> int | None:
+    """Pages of the relation's own storage times 8 kB (the heap's or B-tree's page count when the
+    access layer reports one)."""
+    state = state_of(ctx)
+    obj = state.by_oid.get(int(oid))
+    storage = getattr(ctx, "storage", None)
+    if obj is None or storage is None or not isinstance(obj, Table | Index):
+        return 0 if int(oid) in BY_OID or obj is not None else None
+    try:
+        rel = storage.heap(obj.rel_id) if isinstance(obj, Table) else storage.btree(obj.rel_id)
+        pages = getattr(rel, "page_count", None)
+        count = pages() if callable(pages) else pages
+    except Exception:  # noqa: BLE001 - a relation whose storage is not open reports no pages
+        count = None
+    return int(count or 0) * 8192
+
+
+def _total_size(ctx: Any, oid: Any) -> int | None:
+    base = _relation_size(ctx, oid)
+    if base is None:
+        return None
+    return base + sum(_relation_size(ctx, ix.oid) or 0 for ix in state_of(ctx).indexes(int(oid)))
+
+
+_register("pg_relation_size", (t.REGCLASS_OID,), I8, _relation_size, needs_context=True, volatility="v")
+_register("pg_relation_size", (t.REGCLASS_OID, T), I8, _relation_size, needs_context=True, volatility="v")
+_register("pg_table_size", (t.REGCLASS_OID,), I8, _relation_size, needs_context=True, volatility="v")
+_register("pg_total_relation_size", (t.REGCLASS_OID,), I8, _total_size, needs_context=True, volatility="v")
+_register("pg_indexes_size", (t.REGCLASS_OID,), I8,
+          lambda ctx, oid: sum(_relation_size(ctx, ix.oid) or 0 for ix in state_of(ctx).indexes(int(oid))),
+          needs_context=True, volatility="v")
+_register("pg_database_size", (NAME,), I8, lambda ctx, name: sum(
+    _relation_size(ctx, o.oid) or 0 for o in state_of(ctx).by_oid.values() if isinstance(o, Table | Index)),
+    needs_context=True, volatility="v")
+
+_SIZE_UNITS = (("bytes", 10 * 1024, False, 0), ("kB", 20 * 1024 - 1, True, 10), ("MB", 20 * 1024 - 1, True, 20),
+               ("GB", 20 * 1024 - 1, True, 30), ("TB", 20 * 1024 - 1, True, 40), ("PB", 20 * 1024 - 1, True, 50))
+
+
+def _half_rounded(x: int) -> int:
+    value = x + (-1 if x < 0 else 1)
+    return int(value / 2) if value >= 0 else -int(-value / 2)
+
+
+def size_pretty(size: Any) -> str:
+    """pg_size_pretty (PostgreSQL 15's dbsize.c units and rounding)."""
+    value = int(size)
+    for i, (name, limit, rounded, bits) in enumerate(_SIZE_UNITS):
+        if i == len(_SIZE_UNITS) - 1 or abs(value) < limit:
+            if rounded:
+                value = _half_rounded(value)
+            return f"{value} {name}"
+        nxt = _SIZE_UNITS[i + 1]
+        shift = nxt[3] - bits - (1 if nxt[2] else 0) + (1 if rounded else 0)
+        value = value >> shift if value >= 0 else -((-value) >> shift)
+    return f"{value} PB"
+
+
+_register("pg_size_pretty", (I8,), T, size_pretty, volatility="i")
+_register("pg_size_pretty", (t.NUMERIC_OID,), T, size_pretty, volatility="i")
+
+
+def _publishable(ctx: Any, oid: int) -> bool:
+    obj = state_of(ctx).by_oid.get(int(oid))
+    return isinstance(obj, Table) and obj.kind == "r" and obj.schema_oid != 11
+
+
+_register("pg_relation_is_publishable", (t.REGCLASS_OID,), BOOL, _publishable, needs_context=True)
+
+
+def _partition_ancestors(ctx: Any, oid: int) -> Iterator[Any]:
+    state = state_of(ctx)
+    if isinstance(state.by_oid.get(int(oid)), Table):
+        yield RegName(int(oid), relation_name(state, int(oid)))
+
+
+_register("pg_partition_ancestors", (t.REGCLASS_OID,), t.REGCLASS_OID, _partition_ancestors, needs_context=True,
+          retset=True, column_names=("relid",))
+_register("pg_partition_root", (t.REGCLASS_OID,), t.REGCLASS_OID,
+          lambda ctx, oid: RegName(int(oid), relation_name(state_of(ctx), int(oid))), needs_context=True)
+
+
+# ---- session information ---------------------------------------------------------------------------
+def _setting(ctx: Any, name: str) -> str:
+    try:
+        return str(ctx.settings.get(name) or "")
+    except Exception:  # noqa: BLE001 - settings objects without this name
+        return ""
+
+
+def _search_path(ctx: Any, include_implicit: bool) -> list[str]:
+    state = state_of(ctx)
+    out = ["pg_catalog"] if include_implicit else []
+    for item in (_setting(ctx, "search_path") or '"$user", public').split(","):
+        name = item.strip()
+        if name == '"$user"' or name == "$user":
+            name = ctx.user
+        name = name.strip('"')
+        if name in state.schemas and name not in out:
+            out.append(name)
+    return out
+
+
+_register("version", (), T, lambda ctx: VERSION, needs_context=True)
+_register("current_database", (), NAME, lambda ctx: ctx.database, needs_context=True)
+_register("current_catalog", (), NAME, lambda ctx: ctx.database, needs_context=True)
+_register("current_schema", (), NAME,
+          lambda ctx: next(iter(_search_path(ctx, False)), None), needs_context=True, strict=False)
+_register("current_schemas", (BOOL,), t.array_of(NAME), _search_path, needs_context=True)
+_register("pg_backend_pid", (), I4, lambda ctx: int(getattr(ctx, "backend_pid", 0)), needs_context=True)
+_register("pg_is_in_recovery", (), BOOL, lambda ctx: _setting(ctx, "in_hot_standby") == "on", needs_context=True,
+          volatility="v")
+_register("pg_postmaster_start_time", (), t.TIMESTAMPTZ_OID, lambda ctx: START_TIME, needs_context=True)
+_register("pg_conf_load_time", (), t.TIMESTAMPTZ_OID, lambda ctx: START_TIME, needs_context=True)
+
+
+def _txid_current(ctx: Any) -> int:
+    txn = ctx.txn
+    assign = getattr(txn, "assign_xid", None)
+    xid = getattr(txn, "xid", 0)
+    if not xid and assign is not None:
+        assign()
+        xid = txn.xid
+    return int(xid or 0)
+
+
+_register("txid_current", (), I8, _txid_current, needs_context=True, volatility="v")
+_register("pg_current_xact_id", (), I8, _txid_current, needs_context=True, volatility="v")
+
+
+# Parameters that describe storage pgaurora does not have; PostgreSQL 15's values, read-only here.
+FIXED_SETTINGS = {"default_table_access_method": "heap", "default_tablespace": "", "temp_tablespaces": "",
+                  "default_toast_compression": "pglz", "wal_level": "replica", "max_identifier_length": "63"}
+
+
+def _current_setting(ctx: Any, name: str, missing_ok: bool = False) -> str | None:
+    settings = ctx.settings
+    if name.lower() in FIXED_SETTINGS:
+        try:
+            known = settings.get(name, True)
+        except TypeError:
+            known = settings.get(name) or None
+        if known is None:
+            return FIXED_SETTINGS[name.lower()]
+    try:
+        value = settings.get(name, missing_ok) if missing_ok else settings.get(name)
+    except TypeError:
+        value = settings.get(name)
+    if value is None and not missing_ok:
+        raise UndefinedObject(f'unrecognized configuration parameter "{name}"')
+    return value  # type: ignore[no-any-return]
+
+
+def _set_config(ctx: Any, name: str, value: str | None, is_local: bool) -> str:
+    setter = getattr(ctx.settings, "set", None)
+    if setter is None:
+        raise InvalidParameterValue(f'parameter "{name}" cannot be changed now', sqlstate="55P02")
+    return str(setter(name, value, bool(is_local)))
+
+
+_register("current_setting", (T,), T, _current_setting, needs_context=True)
+_register("current_setting", (T, BOOL), T, _current_setting, needs_context=True)
+_register("set_config", (T, T, BOOL), T, _set_config, needs_context=True, volatility="v", strict=False)
+
+
+def _to_regclass(ctx: Any, text: str) -> Any:
+    state = state_of(ctx)
+    try:
+        oid = relation_oid(state, text)
+    except Exception:  # noqa: BLE001 - to_regclass returns NULL for a missing relation
+        return None
+    return RegName(oid, relation_name(state, oid))
+
+
+_register("to_regclass", (T,), t.REGCLASS_OID, _to_regclass, needs_context=True)
+
+
+def _function_result(oid: int) -> str | None:
+    f = proc_table().get(int(oid))
+    if f is None:
+        return None
+    text = t.format_type(f.return_oid)
+    return f"SETOF {text}" if getattr(f, "retset", False) else text
+
+
+def _function_arguments(oid: int) -> str | None:
+    f = proc_table().get(int(oid))
+    if f is None:
+        return None
+    args = [t.format_type(a) for a in f.arg_oids]
+    variadic = getattr(f, "variadic_oid", None)
+    if variadic and args:
+        args[-1] = f"VARIADIC {args[-1]}"
+    return ", ".join(args)
+
+
+_register("pg_get_function_result", (OID,), T, _function_result)
+_register("pg_get_function_arguments", (OID,), T, _function_arguments)
+_register("pg_get_function_identity_arguments", (OID,), T, _function_arguments)
+_register("pg_tablespace_location", (OID,), T, lambda oid: "")
+
+
+def _to_regtype(name: str) -> int | None:
+    try:
+        return t.lookup_name(name.strip().strip('"').removeprefix("pg_catalog.")).oid
+    except Exception:  # noqa: BLE001 - to_regtype returns NULL for an unknown type
+        return None
+
+
+def _to_named(parse: Callable[[CatalogState, str], int], show: Callable[[CatalogState, int], str]) -> Callable[..., Any]:
+    def convert(ctx: Any, text: str) -> Any:
+        state = state_of(ctx)
+        try:
+            oid = parse(state, text)
+        except Exception:  # noqa: BLE001 - the to_reg* functions return NULL instead of raising
+            return None
+        return RegName(oid, show(state, oid))
+    return convert
+
+
+_register("to_regtype", (T,), t.REGTYPE_OID, _to_regtype)
+_register("to_regnamespace", (T,), t.REGNAMESPACE_OID, _to_named(regtypes.namespace_oid, regtypes.namespace_name),
+          needs_context=True)
+_register("to_regrole", (T,), t.REGROLE_OID, _to_named(regtypes.role_oid, regtypes.role_name), needs_context=True)
+_register("to_regproc", (T,), t.REGPROC_OID, _to_named(regtypes.proc_oid, regtypes.proc_name), needs_context=True)
+
+# int2vector / oidvector are arrays with lower bound 0 that PostgreSQL coerces to int2[] / oid[]
+_register("unnest", (t.INT2VECTOR_OID,), t.INT2_OID, lambda v: iter(v), retset=True, volatility="i")
+_register("unnest", (t.OIDVECTOR_OID,), OID, lambda v: iter(v), retset=True, volatility="i")
+_register("generate_subscripts", (t.INT2VECTOR_OID, I4), I4,
+          lambda v, dim: iter(range(len(v)) if dim == 1 else ()), retset=True, volatility="i")
+_register("generate_subscripts", (t.OIDVECTOR_OID, I4), I4,
+          lambda v, dim: iter(range(len(v)) if dim == 1 else ()), retset=True, volatility="i")
+_register("array_length", (t.INT2VECTOR_OID, I4), I4, lambda v, dim: (len(v) or None) if dim == 1 else None)
+_register("array_upper", (t.INT2VECTOR_OID, I4), I4, lambda v, dim: (len(v) - 1 if v else None) if dim == 1 else None)

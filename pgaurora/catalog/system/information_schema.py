@@ -1,0 +1,244 @@
+"""Rows of the SQL-standard information_schema views: schemata, tables, columns, views,
+sequences, table_constraints, key_column_usage, referential_constraints,
+constraint_column_usage, check_constraints.
+
+Owns these views' rows as PostgreSQL 15's information_schema.sql computes them (data_type
+spelling, numeric_precision/radix, YES/NO columns, the implicit NOT NULL check constraints).
+Not the pg_catalog relations (class_rows, object_rows, view_rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pgaurora.catalog.model import Column, Constraint, Sequence, Table, View
+from pgaurora.catalog.system import describe
+from pgaurora.catalog.system.relations import RELATIONS, SystemContext, producer
+from pgaurora.datatypes import typeinfo
+
+_SCHEMA = "information_schema"
+_INTEGER_PRECISION = {21: 16, 23: 32, 20: 64, 700: 24, 701: 53}
+_DATETIME = {1082, 1083, 1266, 1114, 1184, 1186}
+_RULES = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def _yes(flag: bool) -> str:
+    return "YES" if flag else "NO"
+
+
+def data_type(type_oid: int) -> str:
+    if typeinfo.element_of(type_oid):
+        return "ARRAY"
+    info = typeinfo.find(type_oid)
+    if info is None:
+        return "USER-DEFINED"
+    return typeinfo.format_type(type_oid, -1)
+
+
+def numeric_facts(type_oid: int, typmod: int) -> tuple[int | None, int | None, int | None]:
+    """(numeric_precision, numeric_precision_radix, numeric_scale)."""
+    if type_oid in _INTEGER_PRECISION:
+        return _INTEGER_PRECISION[type_oid], 2, 0 if type_oid in (20, 21, 23) else None
+    if type_oid == typeinfo.NUMERIC_OID:
+        if typmod < 4:
+            return None, 10, None
+        return ((typmod - 4) >> 16) & 0xFFFF, 10, (typmod - 4) & 0xFFFF
+    return None, None, None
+
+
+def character_facts(type_oid: int, typmod: int) -> tuple[int | None, int | None]:
+    """(character_maximum_length, character_octet_length)."""
+    if type_oid in (typeinfo.VARCHAR_OID, typeinfo.BPCHAR_OID):
+        if typmod < 4:
+            return None, 1073741824
+        return typmod - 4, (typmod - 4) * 4
+    if type_oid == typeinfo.TEXT_OID:
+        return None, 1073741824
+    return None, None
+
+
+def datetime_precision(type_oid: int, typmod: int) -> int | None:
+    if type_oid not in _DATETIME:
+        return None
+    if type_oid == 1082:
+        return 0
+    if type_oid == 1186:
+        return 6 if typmod < 0 else typmod & 0xFFFF
+    return 6 if typmod < 0 else typmod
+
+
+@producer("schemata", schema=_SCHEMA)
+def schemata(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    names = [s.name for s in sc.state.schemas.values()]
+    for extra in ("information_schema", "pg_toast"):
+        if extra not in names:
+            names.append(extra)
+    for name in names:
+        yield {"catalog_name": sc.database, "schema_name": name, "schema_owner": "postgres"}
+
+
+def _tables(sc: SystemContext) -> Iterator[tuple[str, Table | View]]:
+    for obj in sc.state.by_oid.values():
+        if isinstance(obj, Table | View):
+            yield describe.schema_name(sc.state, obj.schema_oid), obj
+
+
+@producer("tables", schema=_SCHEMA)
+def tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, obj in _tables(sc):
+        is_view = isinstance(obj, View) or (isinstance(obj, Table) and obj.kind == "v")
+        yield {"table_catalog": sc.database, "table_schema": schema, "table_name": obj.name,
+               "table_type": "VIEW" if is_view else "BASE TABLE", "is_insertable_into": "YES", "is_typed": "NO"}
+    for rel in RELATIONS.values():
+        yield {"table_catalog": sc.database, "table_schema": rel.schema, "table_name": rel.name,
+               "table_type": "VIEW" if rel.relkind == "v" else "BASE TABLE",
+               "is_insertable_into": _yes(rel.relkind == "r"), "is_typed": "NO"}
+
+
+def _column_row(sc: SystemContext, schema: str, table: str, c: Column, position: int) -> dict[str, Any]:
+    precision, radix, scale = numeric_facts(c.type_oid, c.typmod)
+    max_length, octet_length = character_facts(c.type_oid, c.typmod)
+    info = typeinfo.find(c.type_oid)
+    default = describe.default_text(c.default, c.type_oid) if c.default is not None and not c.identity else None
+    return {"table_catalog": sc.database, "table_schema": schema, "table_name": table, "column_name": c.name,
+            "ordinal_position": position, "column_default": default, "is_nullable": _yes(not c.not_null),
+            "data_type": data_type(c.type_oid), "character_maximum_length": max_length,
+            "character_octet_length": octet_length, "numeric_precision": precision,
+            "numeric_precision_radix": radix, "numeric_scale": scale,
+            "datetime_precision": datetime_precision(c.type_oid, c.typmod),
+            "udt_catalog": sc.database, "udt_schema": "pg_catalog", "udt_name": info.name if info else None,
+            "dtd_identifier": str(position), "is_self_referencing": "NO", "is_identity": _yes(bool(c.identity)),
+            "identity_generation": {"a": "ALWAYS", "d": "BY DEFAULT"}.get(c.identity),
+            "identity_cycle": "NO", "is_generated": "NEVER", "is_updatable": "YES",
+            "collation_catalog": None}
+
+
+@producer("columns", schema=_SCHEMA)
+def columns(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, obj in _tables(sc):
+        if isinstance(obj, Table):
+            for c in obj.columns:
+                if not c.dropped:
+                    yield _column_row(sc, schema, obj.name, c, c.attnum)
+        else:
+            for i, name in enumerate(obj.column_names, 1):
+                yield _column_row(sc, schema, obj.name, Column(name, typeinfo.TEXT_OID, attnum=i), i)
+
+
+@producer("views", schema=_SCHEMA)
+def views(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, obj in _tables(sc):
+        if isinstance(obj, View):
+            yield {"table_catalog": sc.database, "table_schema": schema, "table_name": obj.name,
+                   "view_definition": describe.view_definition(obj.query), "check_option": "NONE",
+                   "is_updatable": "NO", "is_insertable_into": "NO", "is_trigger_updatable": "NO",
+                   "is_trigger_deletable": "NO", "is_trigger_insertable_into": "NO"}
+
+
+@producer("sequences", schema=_SCHEMA)
+def sequences(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for obj in sc.state.by_oid.values():
+        if isinstance(obj, Sequence):
+            precision, radix, scale = numeric_facts(obj.type_oid, -1)
+            yield {"sequence_catalog": sc.database, "sequence_schema": describe.schema_name(sc.state, obj.schema_oid),
+                   "sequence_name": obj.name, "data_type": data_type(obj.type_oid), "numeric_precision": precision,
+                   "numeric_precision_radix": radix, "numeric_scale": scale, "start_value": str(obj.start),
+                   "minimum_value": str(obj.min_value), "maximum_value": str(obj.max_value),
+                   "increment": str(obj.increment), "cycle_option": _yes(obj.cycle)}
+
+
+def _constraints(sc: SystemContext) -> Iterator[tuple[str, Table, Constraint]]:
+    for table in sc.state.tables():
+        schema = describe.schema_name(sc.state, table.schema_oid)
+        for con in table.constraints:
+            yield schema, table, con
+
+
+_CONSTRAINT_TYPES = {"p": "PRIMARY KEY", "u": "UNIQUE", "f": "FOREIGN KEY", "c": "CHECK"}
+
+
+@producer("table_constraints", schema=_SCHEMA)
+def table_constraints(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    base = {"constraint_catalog": sc.database, "table_catalog": sc.database, "is_deferrable": "NO",
+            "initially_deferred": "NO", "enforced": "YES"}
+    for schema, table, con in _constraints(sc):
+        if con.kind in _CONSTRAINT_TYPES:
+            yield dict(base, constraint_schema=schema, constraint_name=con.name, table_schema=schema,
+                       table_name=table.name, constraint_type=_CONSTRAINT_TYPES[con.kind],
+                       nulls_distinct="YES" if con.kind == "u" else None)
+    for table in sc.state.tables():
+        schema = describe.schema_name(sc.state, table.schema_oid)
+        for c in table.columns:
+            if c.not_null and not c.dropped:
+                yield dict(base, constraint_schema=schema,
+                           constraint_name=f"{table.schema_oid}_{table.oid}_{c.attnum}_not_null",
+                           table_schema=schema, table_name=table.name, constraint_type="CHECK")
+
+
+@producer("key_column_usage", schema=_SCHEMA)
+def key_column_usage(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, table, con in _constraints(sc):
+        if con.kind not in ("p", "u", "f"):
+            continue
+        for i, attnum in enumerate(con.columns, 1):
+            position_in_unique = None
+            if con.kind == "f":
+                ref = sc.state.table(con.ref_table)
+                unique = _unique_constraint(ref, con.ref_columns)
+                if unique is not None and i <= len(con.ref_columns):
+                    ref_attnum = con.ref_columns[i - 1]
+                    position_in_unique = unique.columns.index(ref_attnum) + 1 if ref_attnum in unique.columns else None
+            yield {"constraint_catalog": sc.database, "constraint_schema": schema, "constraint_name": con.name,
+                   "table_catalog": sc.database, "table_schema": schema, "table_name": table.name,
+                   "column_name": describe.column_name(table, attnum), "ordinal_position": i,
+                   "position_in_unique_constraint": position_in_unique}
+
+
+def _unique_constraint(table: Table | None, attnums: tuple[int, ...]) -> Constraint | None:
+    if table is None:
+        return None
+    for con in table.constraints:
+        if con.kind in ("p", "u") and set(con.columns) == set(attnums):
+            return con
+    return None
+
+
+@producer("referential_constraints", schema=_SCHEMA)
+def referential_constraints(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, _table, con in _constraints(sc):
+        if con.kind != "f":
+            continue
+        ref = sc.state.table(con.ref_table)
+        unique = _unique_constraint(ref, con.ref_columns)
+        yield {"constraint_catalog": sc.database, "constraint_schema": schema, "constraint_name": con.name,
+               "unique_constraint_catalog": sc.database,
+               "unique_constraint_schema": describe.schema_name(sc.state, ref.schema_oid) if ref else None,
+               "unique_constraint_name": unique.name if unique else None, "match_option": "NONE",
+               "update_rule": _RULES.get(con.on_update, "NO ACTION"),
+               "delete_rule": _RULES.get(con.on_delete, "NO ACTION")}
+
+
+@producer("constraint_column_usage", schema=_SCHEMA)
+def constraint_column_usage(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, table, con in _constraints(sc):
+        if con.kind == "f":
+            ref = sc.state.table(con.ref_table)
+            target, attnums = ref, con.ref_columns
+        else:
+            target, attnums = table, describe.check_columns(table, con)
+        if target is None:
+            continue
+        target_schema = describe.schema_name(sc.state, target.schema_oid)
+        for attnum in attnums:
+            yield {"table_catalog": sc.database, "table_schema": target_schema, "table_name": target.name,
+                   "column_name": describe.column_name(target, attnum), "constraint_catalog": sc.database,
+                   "constraint_schema": schema, "constraint_name": con.name}
+
+
+@producer("check_constraints", schema=_SCHEMA)
+def check_constraints(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for schema, table, con in _constraints(sc):
+        if con.kind == "c":
+            yield {"constraint_catalog": sc.database, "constraint_schema": schema, "constraint_name": con.name,
+                   "check_clause": describe.constraint_definition(sc.state, table, con)[6:]}

@@ -1,0 +1,211 @@
+"""Rows of the type, function, role, database and configuration catalogs: pg_type, pg_proc,
+pg_collation, pg_language, pg_operator, pg_cast, pg_roles / pg_authid / pg_user / pg_shadow,
+pg_database, pg_tablespace, pg_settings, pg_stat_activity, pg_extension.
+
+Owns how the datatypes registry, the built-in function registry (catalog.builtins), roles,
+databases and session settings appear as PostgreSQL 15 rows. Not relations (class_rows),
+not the standard views over them (view_rows).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from pgaurora import datatypes
+from pgaurora.catalog import builtins
+from pgaurora.catalog.model import Database, Role
+from pgaurora.catalog.system.relations import SystemContext, producer
+
+START_TIME = datetime.datetime.now(datetime.UTC)
+_TYPTYPE = {"b", "c", "d", "e", "p", "r", "m"}
+
+
+@producer("pg_type")
+def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for info in datatypes.all_types():
+        yield {"oid": info.oid, "typname": info.name, "typnamespace": 11, "typowner": 10, "typlen": info.typlen,
+               "typbyval": info.byval, "typtype": info.typtype if info.typtype in _TYPTYPE else "b",
+               "typcategory": info.category, "typispreferred": info.preferred, "typisdefined": True,
+               "typdelim": info.delimiter, "typrelid": 0, "typelem": info.elem_oid, "typarray": info.array_oid,
+               "typalign": info.align, "typstorage": info.storage, "typnotnull": False, "typbasetype": 0,
+               "typtypmod": -1, "typndims": 0,
+               "typcollation": 100 if info.oid in (25, 1043, 1042) else (950 if info.oid == 19 else 0)}
+    # each table's row type would be here in PostgreSQL; pgaurora's tables have none (reltype = 0)
+
+
+def _proc_row(name: str, oid: int, arg_oids: tuple[int, ...], return_oid: int, kind: str, strict: bool,
+              volatility: str, retset: bool, variadic: int | None) -> dict[str, Any]:
+    return {"oid": oid, "proname": name, "pronamespace": 11, "proowner": 10, "prolang": 12, "procost": 1.0,
+            "prorows": 1000.0 if retset else 0.0, "provariadic": variadic or 0, "prosupport": 0, "prokind": kind,
+            "prosecdef": False, "proleakproof": False, "proisstrict": strict, "proretset": retset,
+            "provolatile": volatility, "proparallel": "s", "pronargs": len(arg_oids), "pronargdefaults": 0,
+            "prorettype": return_oid, "proargtypes": list(arg_oids), "prosrc": name}
+
+
+_PROCS: dict[int, Any] = {}
+
+
+def proc_table() -> dict[int, Any]:
+    """pg_proc's oid -> built-in function or aggregate (built once: the built-ins are fixed at import);
+    built-ins without a PostgreSQL oid get stable synthetic ones above 2^30."""
+    if not _PROCS:
+        synthetic = 1 << 30
+        defs: list[Any] = [*builtins.all_functions(), *builtins.all_aggregates()]
+        for f in defs:
+            oid = f.oid
+            if not oid or oid in _PROCS:
+                synthetic += 1
+                oid = synthetic
+            _PROCS[oid] = f
+    return _PROCS
+
+
+@producer("pg_proc")
+def pg_proc(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for oid, f in proc_table().items():
+        if isinstance(f, builtins.AggregateDef):
+            yield _proc_row(f.name, oid, f.arg_oids, f.return_oid, "a", f.strict, "i", False, None)
+        else:
+            yield _proc_row(f.name, oid, f.arg_oids, f.return_oid, "f", f.strict, f.volatility, f.retset,
+                            f.variadic_oid)
+
+
+@producer("pg_operator")
+def pg_operator(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for o in builtins.all_operators():
+        yield {"oid": o.oid, "oprname": o.name, "oprnamespace": 11, "oprowner": 10,
+               "oprkind": "l" if o.left_oid is None else "b", "oprcanmerge": False, "oprcanhash": False,
+               "oprleft": o.left_oid or 0, "oprright": o.right_oid, "oprresult": o.result_oid}
+
+
+@producer("pg_language")
+def pg_language(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for oid, name, pl in ((12, "internal", False), (13, "c", False), (14, "sql", False)):
+        yield {"oid": oid, "lanname": name, "lanowner": 10, "lanispl": pl, "lanpltrusted": name == "sql"}
+
+
+@producer("pg_collation")
+def pg_collation(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for oid, name, provider in ((100, "default", "d"), (950, "C", "c"), (951, "POSIX", "c")):
+        yield {"oid": oid, "collname": name, "collnamespace": 11, "collowner": 10, "collprovider": provider,
+               "collisdeterministic": True, "collencoding": -1, "collcollate": None if oid == 100 else name,
+               "collctype": None if oid == 100 else name}
+
+
+@producer("pg_extension")
+def pg_extension(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    yield {"oid": 13600, "extname": "plpgsql", "extowner": 10, "extnamespace": 11, "extrelocatable": False,
+           "extversion": "1.0"}
+
+
+@producer("pg_tablespace")
+def pg_tablespace(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    yield {"oid": 1663, "spcname": "pg_default", "spcowner": 10}
+    yield {"oid": 1664, "spcname": "pg_global", "spcowner": 10}
+
+
+def _role_values(role: Role) -> dict[str, Any]:
+    return {"rolname": role.name, "rolsuper": role.superuser, "rolinherit": role.inherit,
+            "rolcreaterole": role.createrole, "rolcreatedb": role.createdb, "rolcanlogin": role.login,
+            "rolreplication": role.replication, "rolbypassrls": role.superuser, "rolconnlimit": role.connection_limit,
+            "rolvaliduntil": _valid_until(role.valid_until), "oid": role.oid}
+
+
+def _valid_until(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return datatypes.cast(text, datatypes.typeinfo.TEXT_OID, datatypes.typeinfo.TIMESTAMPTZ_OID)
+    except Exception:  # noqa: BLE001 - an unparseable stored value shows as NULL
+        return None
+
+
+@producer("pg_authid")
+def pg_authid(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for role in sc.state.roles.values():
+        yield dict(_role_values(role), rolpassword=role.password)
+
+
+@producer("pg_roles")
+def pg_roles(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for role in sc.state.roles.values():
+        yield dict(_role_values(role), rolpassword="********")
+
+
+@producer("pg_user", "pg_shadow")
+def pg_user(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for role in sc.state.roles.values():
+        if role.login:
+            yield {"usename": role.name, "usesysid": role.oid, "usecreatedb": role.createdb,
+                   "usesuper": role.superuser, "userepl": role.replication, "usebypassrls": role.superuser,
+                   "passwd": "********", "valuntil": _valid_until(role.valid_until)}
+
+
+@producer("pg_database")
+def pg_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    databases: list[Database] = list(sc.state.databases.values())
+    names = {d.name for d in databases}
+    for name, oid in (("template1", 1), ("template0", 4)):
+        if name not in names:
+            databases.append(Database(oid, name))
+    for db in sorted(databases, key=lambda d: d.oid):
+        yield {"oid": db.oid, "datname": db.name, "datdba": db.owner, "encoding": 6, "datlocprovider": "c",
+               "datistemplate": db.name.startswith("template"), "datallowconn": db.name != "template0",
+               "datconnlimit": -1, "datfrozenxid": 0, "datminmxid": 1, "dattablespace": 1663,
+               "datcollate": "C", "datctype": "C",
+               "datacl": ["=c/postgres", "postgres=CTc/postgres"] if db.name.startswith("template") else None}
+
+
+@producer("pg_settings")
+def pg_settings(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    settings = getattr(sc.ctx, "settings", None)
+    show_all = getattr(settings, "show_all", None)
+    if show_all is None:
+        values = getattr(settings, "values", {})
+        rows = [(k, v, "") for k, v in sorted(values.items())]
+    else:
+        rows = show_all()
+    for name, setting, description in rows:
+        yield {"name": name, "setting": setting, "unit": None, "category": "", "short_desc": description,
+               "extra_desc": None, "context": "user", "vartype": "string", "source": "default",
+               "min_val": None, "max_val": None, "enumvals": None, "boot_val": setting, "reset_val": setting,
+               "sourcefile": None, "sourceline": None, "pending_restart": False}
+
+
+@producer("pg_stat_activity")
+def pg_stat_activity(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """The current session (pgaurora has no registry of other backends at this layer)."""
+    ctx = sc.ctx
+    db = sc.state.databases.get(sc.database)
+    now = getattr(ctx, "statement_start", None)
+    yield {"datid": db.oid if db else 5, "datname": sc.database, "pid": getattr(ctx, "backend_pid", 0) or os.getpid(),
+           "leader_pid": None, "usesysid": sc.role_oid(sc.user), "usename": sc.user,
+           "application_name": _setting(ctx, "application_name"), "client_addr": None, "client_hostname": None,
+           "client_port": None, "backend_start": START_TIME, "xact_start": getattr(ctx, "transaction_start", None),
+           "query_start": now, "state_change": now, "wait_event_type": None, "wait_event": None,
+           "state": "active", "backend_xid": None, "backend_xmin": None, "query_id": None,
+           "query": getattr(ctx, "extra", {}).get("query_text", ""), "backend_type": "client backend"}
+
+
+def _setting(ctx: Any, name: str) -> str:
+    try:
+        return str(ctx.settings.get(name) or "")
+    except Exception:  # noqa: BLE001 - an unknown setting reads as empty here
+        return ""
+
+
+@producer("pg_stat_user_tables", "pg_stat_all_tables", "pg_statio_user_tables")
+def pg_stat_user_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for table in sc.state.tables():
+        yield {"relid": table.oid, "schemaname": _schema(sc, table.schema_oid), "relname": table.name}
+
+
+def _schema(sc: SystemContext, oid: int) -> str:
+    for s in sc.state.schemas.values():
+        if s.oid == oid:
+            return s.name
+    return "public"
+

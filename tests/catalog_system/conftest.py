@@ -1,0 +1,67 @@
+"""Fixtures for the system-catalog tests: one pgaurora instance for the package, the same DDL
+applied to it and to the PostgreSQL oracle, and helpers that run psql / SQL against both."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from tests.pgoracle import PgOracle
+from tests.server.harness import InstanceProcess, start_instance
+
+# Names start with cs_ so that meta-command patterns (\dt cs_*) ignore other tests' objects on the
+# shared oracle.
+DDL = """
+CREATE TABLE cs_t (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x', v numeric(10,2), UNIQUE (name));
+CREATE TABLE cs_c (cid serial PRIMARY KEY, tid int REFERENCES cs_t(id) ON DELETE CASCADE,
+                   note text CHECK (length(note) < 100), created timestamptz DEFAULT now(), flag boolean DEFAULT true,
+                   big bigint DEFAULT 5);
+CREATE INDEX cs_c_note_idx ON cs_c (note);
+CREATE VIEW cs_v AS SELECT id, name FROM cs_t;
+CREATE SEQUENCE cs_seq;
+"""
+CLEANUP = "DROP VIEW IF EXISTS cs_v; DROP TABLE IF EXISTS cs_c; DROP TABLE IF EXISTS cs_t; DROP SEQUENCE IF EXISTS cs_seq"
+
+
+@dataclass
+class Pair:
+    """The same schema on pgaurora (`aurora`) and on PostgreSQL 15 (`oracle`)."""
+
+    aurora: InstanceProcess
+    oracle: PgOracle
+
+    def psql(self, port: int, command: str) -> str:
+        done = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
+                               "-c", command], capture_output=True, text=True, timeout=60)
+        return done.stdout + done.stderr
+
+    def both_psql(self, command: str) -> tuple[str, str]:
+        return self.psql(self.aurora.port, command), self.psql(self.oracle.port, command)
+
+    def query(self, dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            return conn.execute(sql, params or None).fetchall()  # type: ignore[arg-type]
+
+    def both(self, sql: str, params: tuple[object, ...] = ()) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        return self.query(self.aurora.dsn, sql, params), self.query(self.oracle.dsn, sql, params)
+
+
+@pytest.fixture(scope="package")
+def pair(pg_oracle: PgOracle) -> Iterator[Pair]:
+    inst = start_instance()
+    try:
+        for dsn in (inst.dsn, pg_oracle.dsn):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(CLEANUP)
+                conn.execute(DDL)
+        yield Pair(inst, pg_oracle)
+    finally:
+        try:
+            with psycopg.connect(pg_oracle.dsn, autocommit=True) as conn:
+                conn.execute(CLEANUP)
+        finally:
+            inst.stop()

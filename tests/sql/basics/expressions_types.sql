@@ -1,0 +1,17 @@
+CREATE TABLE ty (i int2, j int8, f float8, r real, d date, ts timestamp, b boolean, c char(3), v varchar(5), t text, n numeric(6, 2));
+INSERT INTO ty VALUES (1, 10000000000, 1.5, 2.25, '2024-02-29', '2024-02-29 13:45:00', true, 'ab', 'xyz', 'hello', 12.345);
+INSERT INTO ty VALUES (-2, -1, -0.5, 0, '1999-12-31', '1999-12-31 23:59:59.5', false, 'abc', '', '', -0.5);
+INSERT INTO ty VALUES (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT * FROM ty ORDER BY i NULLS FIRST;
+SELECT i + j, f * r, n / 3, d + 1, ts + interval '1 day', c || '|', length(c), upper(v) FROM ty ORDER BY i;
+SELECT count(*) FILTER (WHERE b), sum(n), avg(f), max(d), min(ts), string_agg(v, ',' ORDER BY v) FROM ty;
+SELECT i::text, j::numeric, f::int, '12'::int2 + 1, n::int, d::text FROM ty WHERE i IS NOT NULL ORDER BY i;
+SELECT t, coalesce(t, 'none'), t IS NULL, t = '' FROM ty ORDER BY i;
+SELECT * FROM ty WHERE c = 'ab';
+SELECT * FROM ty WHERE d BETWEEN '2000-01-01' AND '2030-01-01';
+INSERT INTO ty (i) VALUES (40000);
+INSERT INTO ty (n) VALUES (12345.678);
+INSERT INTO ty (v) VALUES ('toolong');
+SELECT i, substr(t, 2, 3), position('l' IN t), replace(t, 'l', 'L'), trim('  x  '), lpad(v, 5, '*') FROM ty ORDER BY i;
+SELECT extract(year FROM d), date_trunc('month', ts) FROM ty WHERE d IS NOT NULL ORDER BY d;
+DROP TABLE ty;

@@ -1,0 +1,13 @@
+CREATE TABLE tree (id serial PRIMARY KEY, parent_id int REFERENCES tree (id) ON DELETE CASCADE, name text);
+INSERT INTO tree (parent_id, name) VALUES (NULL, 'root');
+INSERT INTO tree (parent_id, name) VALUES (1, 'child'), (2, 'grandchild');
+INSERT INTO tree (parent_id, name) VALUES (99, 'orphan');
+WITH RECURSIVE sub AS (SELECT id, name, 0 AS depth FROM tree WHERE parent_id IS NULL UNION ALL SELECT t.id, t.name, s.depth + 1 FROM tree t JOIN sub s ON t.parent_id = s.id) SELECT * FROM sub ORDER BY depth;
+DELETE FROM tree WHERE id = 1;
+SELECT count(*) FROM tree;
+CREATE TABLE emp2 (id int, boss int, CONSTRAINT emp2_pk PRIMARY KEY (id), CONSTRAINT boss_fk FOREIGN KEY (boss) REFERENCES emp2);
+INSERT INTO emp2 VALUES (1, NULL), (2, 1);
+INSERT INTO emp2 VALUES (3, 5);
+UPDATE emp2 SET boss = 7 WHERE id = 2;
+DELETE FROM emp2 WHERE id = 1;
+DROP TABLE tree, emp2;

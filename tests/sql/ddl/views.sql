@@ -1,0 +1,14 @@
+create table base (id int primary key, x int, y text);
+insert into base values (1, 10, 'a'), (2, 20, 'b'), (3, 30, 'c');
+create view v as select id, x as ex, y, x * 2 as dbl from base where x > 10;
+update v set ex = ex + 1 where id = 2;
+update v set ex = 0 where id = 1;
+delete from v where y = 'c';
+insert into v (id, ex, y) values (4, 40, 'd');
+update v set dbl = 5;
+select * from base order by id;
+select * from v order by id;
+create view g as select x, count(*) from base group by x;
+delete from g;
+drop view v, g;
+drop table base;

@@ -1,0 +1,12 @@
+CREATE TABLE a (id int PRIMARY KEY, n int);
+INSERT INTO a VALUES (1, 2), (2, 3), (3, 0);
+SELECT a.id, g FROM a, generate_series(1, a.n) g ORDER BY 1, 2;
+SELECT a.id, s.m FROM a, LATERAL (SELECT max(x) AS m FROM generate_series(1, a.n) x) s ORDER BY 1;
+SELECT a.id, s.x FROM a LEFT JOIN LATERAL (SELECT a.n * 10 AS x WHERE a.n > 1) s ON true ORDER BY 1;
+SELECT * FROM a x LEFT JOIN (a y JOIN a z ON y.id = z.n) ON x.id = y.id ORDER BY 1;
+SELECT * FROM a NATURAL JOIN a b ORDER BY id;
+SELECT * FROM a JOIN a b USING (id) WHERE b.n > 0 ORDER BY id;
+UPDATE a SET n = b.n + 100 FROM a b WHERE a.id = b.id + 1 RETURNING a.id, a.n;
+DELETE FROM a USING a b WHERE a.n = b.id + 100 RETURNING a.id;
+SELECT * FROM a;
+DROP TABLE a;
