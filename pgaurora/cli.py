@@ -87,7 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except FileNotFoundError as exc:
             print(f"pgaurora status: {exc}", file=sys.stderr)
             return 2
-        print(format_status(report, args.json))
+        try:
+            print(format_status(report, args.json), flush=True)
+        except BrokenPipeError:   # `pgaurora status | head`
+            sys.stderr.close()
         return 0 if all(p["health"] == "healthy" for p in report["processes"]) else 1
     if args.command == "instance":
         from pgaurora.server.instance import InstanceOptions, run_instance

@@ -173,6 +173,9 @@ class HeapVersions:
                     queued.append(key)  # the caller lets go once its xmax is on the row
                 await txns.wait_for_xid(txn, xmax)
                 continue
+            # Committed, or committing (its record not durable yet): this returns at once and
+            # makes this transaction depend on that commit (txn.manager, early lock release).
+            await txns.wait_for_xid(txn, xmax)
             if txn.isolation != "read committed":
                 what = "update" if infomask & HEAP_UPDATED else "delete"
                 raise SerializationFailure(f"could not serialize access due to concurrent {what}")
@@ -351,6 +354,7 @@ class HeapVersions:
                 await self.txns.lock_row(txn, (self.rel_id, tid[0], tid[1]), strength, wait)
                 await self.txns.wait_for_xid(txn, xmax)
                 continue
+            await self.txns.wait_for_xid(txn, xmax)  # at once; notes a dependency (see _settle)
             if txn.isolation != "read committed":
                 what = "update" if infomask & HEAP_UPDATED else "delete"
                 raise SerializationFailure(f"could not serialize access due to concurrent {what}")

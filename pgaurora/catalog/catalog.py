@@ -77,7 +77,27 @@ class Catalog:
             await catalog._bootstrap()
         catalog.rel_id = rel_id
         await catalog.reload()
+        if catalog.committed.temp_schemas and not getattr(txn_manager, "read_only", False):
+            # no session of a restarted instance owns them any more (PostgreSQL drops them too)
+            for pid in list(catalog.committed.temp_schemas):
+                await catalog.drop_temp_relations(pid)
         return catalog
+
+    async def drop_temp_relations(self, pid: int) -> None:
+        """Drops backend `pid`'s temporary tables (the session calls this when it ends)."""
+        await self.sync()
+        schema = self.committed.temp_schemas.get(pid)
+        if schema is None:
+            return
+        oids = [o.oid for o in self.committed.by_oid.values() if getattr(o, "schema_oid", 0) == schema]
+        txn = self.txns.begin()
+        try:
+            await self.remove(txn, *oids)
+            await txn.commit()
+        except BaseException:
+            await txn.abort()
+            raise
+        await self.sync()
 
     async def _bootstrap(self) -> None:
         txn = self.txns.begin()

@@ -26,6 +26,27 @@ from pgaurora.catalog.model import (
 
 RelationDef = Table | Sequence | View | Index
 
+# Temporary relations live in a per-backend schema pg_temp_<pid> whose oid is derived from the pid.
+TEMP_SCHEMA_BASE = 0x70000000
+
+
+def parse_search_path(raw: str) -> tuple[str, ...] | None:
+    """A search_path setting as schema names; None when it is the default ("$user", public)."""
+    names: list[str] = []
+    for item in raw.split(","):
+        item = item.strip()
+        if item.startswith('"') and item.endswith('"') and len(item) >= 2:
+            item = item[1:-1].replace('""', '"')
+        else:
+            item = item.lower()
+        if item:
+            names.append(item)
+    return None if names in (["$user", "public"], ["public"]) else tuple(names)
+
+
+def temp_schema_oid(pid: int) -> int:
+    return TEMP_SCHEMA_BASE + pid
+
 
 @dataclass(slots=True)
 class CatalogState:
@@ -39,6 +60,10 @@ class CatalogState:
     schemas: dict[str, Schema] = field(default_factory=dict)
     databases: dict[str, Database] = field(default_factory=dict)
     row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
+    temp_schemas: dict[int, int] = field(default_factory=dict)  # backend pid -> its pg_temp schema oid
+    backend_pid: int | None = None  # set on a backend's view: its temporary relations come first
+    # The session's search_path as schema names, in order; None is the default ("$user", public).
+    search_path: tuple[str, ...] | None = None
 
     @classmethod
     def from_definitions(cls, items: Iterable[tuple[Definition, tuple[int, int]]], version: int) -> CatalogState:
@@ -55,6 +80,10 @@ class CatalogState:
                 state.databases[obj.name] = obj
             else:
                 state.relations[(obj.schema_oid, obj.name)] = obj
+                if obj.schema_oid >= TEMP_SCHEMA_BASE:
+                    pid = obj.schema_oid - TEMP_SCHEMA_BASE
+                    state.temp_schemas[pid] = obj.schema_oid
+                    state.schemas.setdefault(f"pg_temp_{pid}", Schema(obj.schema_oid, f"pg_temp_{pid}"))
                 if isinstance(obj, Index):
                     indexes.setdefault(obj.table_oid, []).append(obj)
         for table_oid, found in indexes.items():
@@ -65,6 +94,34 @@ class CatalogState:
                 state.schemas[name] = Schema(oid, name)
         return state
 
+    def for_backend(self, pid: int | None) -> CatalogState:
+        """This state as backend `pid` sees it: its own temporary relations shadow the others."""
+        if pid is None or pid not in self.temp_schemas:
+            return self
+        from dataclasses import replace
+
+        return replace(self, backend_pid=pid)
+
+    def with_search_path(self, path: tuple[str, ...] | None) -> CatalogState:
+        """This state as a session with `path` as its search_path sees it."""
+        if path == self.search_path:
+            return self
+        from dataclasses import replace
+
+        return replace(self, search_path=path)
+
+    def search_path_oids(self) -> list[int]:
+        """The schemas of the search path that exist, in order (missing ones are skipped, as in PG)."""
+        if self.search_path is None:
+            return [PUBLIC_SCHEMA_OID]
+        found = (self.schema_oid(name) for name in self.search_path)
+        return [oid for oid in found if oid is not None]
+
+    def creation_schema_oid(self) -> int | None:
+        """Where an unqualified CREATE puts its object: the first existing schema of the path."""
+        oids = [oid for oid in self.search_path_oids() if oid != PG_CATALOG_SCHEMA_OID]
+        return oids[0] if oids else None
+
     def schema_oid(self, name: str) -> int | None:
         schema = self.schemas.get(name)
         return schema.oid if schema is not None else None
@@ -72,9 +129,21 @@ class CatalogState:
     def relation(self, name: str, schema: str | None = None) -> RelationDef | None:
         """A table, view, sequence or index by (optionally qualified) name, along the search path."""
         if schema is not None:
+            if schema == "pg_temp" and self.backend_pid is not None:
+                return self.relations.get((temp_schema_oid(self.backend_pid), name))
             oid = self.schema_oid(schema)
             return None if oid is None else self.relations.get((oid, name))
-        return self.relations.get((PUBLIC_SCHEMA_OID, name))
+        if self.backend_pid is not None:
+            mine = self.relations.get((temp_schema_oid(self.backend_pid), name))
+            if mine is not None:
+                return mine
+        if self.search_path is None:
+            return self.relations.get((PUBLIC_SCHEMA_OID, name))
+        for oid in self.search_path_oids():
+            found = self.relations.get((oid, name))
+            if found is not None:
+                return found
+        return None
 
     def table(self, oid: int) -> Table | None:
         obj = self.by_oid.get(oid)

@@ -15,6 +15,7 @@ Files (bottom-up):
     arrays.py          array literals and the binary array format
     records.py         anonymous record (composite) text format: record_out / record_in
     codecs.py          per-oid closures: text_encoder/text_decoder/binary_encoder/binary_decoder
+    casttable.py       PostgreSQL 15's pg_cast rows among the known types (generated data)
     casts.py           pg_cast: cast(), cast_function(), cast contexts, type categories
 
 SQL NULL is None everywhere; codecs never see None (callers test for it once per value).
@@ -25,6 +26,7 @@ from pgaurora.datatypes.casts import (
     can_coerce,
     cast,
     cast_context,
+    cast_depends_on_session,
     cast_function,
     is_preferred,
     type_category,
@@ -52,7 +54,7 @@ from pgaurora.datatypes.values import DEFAULT_CONTEXT, FormatContext, Interval, 
 
 __all__ = [
     "DEFAULT_CONTEXT", "CastContext", "FormatContext", "Interval", "Jsonb", "TypeInfo", "all_types",
-    "array_of", "binary_decoder", "binary_encoder", "can_coerce", "cast", "cast_context",
+    "array_of", "binary_decoder", "binary_encoder", "can_coerce", "cast", "cast_context", "cast_depends_on_session",
     "cast_function", "element_of", "find", "format_type", "format_value", "is_preferred", "lookup",
     "lookup_name", "parse_value", "text_decoder", "text_encoder", "type_category", "typmod_coercer",
 ]

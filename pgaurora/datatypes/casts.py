@@ -432,6 +432,34 @@ def _conversion(source: int, target: int, ctx: FormatContext) -> Callable[[Any],
     return _io_cast(source, target, ctx)
 
 
+_SESSION_DEPENDENT_OUTPUT = frozenset({t.TIMESTAMPTZ_OID, t.TIMESTAMP_OID, t.DATE_OID, t.INTERVAL_OID, t.FLOAT4_OID,
+                                       t.FLOAT8_OID, t.BYTEA_OID, t.TIMETZ_OID})
+_SESSION_DEPENDENT_INPUT = frozenset({t.TIMESTAMPTZ_OID, t.TIMESTAMP_OID, t.DATE_OID, t.TIMETZ_OID})
+
+
+def cast_depends_on_session(source: int, target: int) -> bool:
+    """Does the result of this cast depend on TimeZone / DateStyle / IntervalStyle /
+    extra_float_digits / bytea_output? Then build the closure with the session's FormatContext
+    at execution time (cast_function(..., ctx=...)) rather than once in a cached plan."""
+    source_elem, target_elem = t.element_of(source), t.element_of(target)
+    if source_elem and target_elem:
+        return cast_depends_on_session(source_elem, target_elem)
+    if (source, target) in _DATETIME_PAIRS:
+        return True
+    if source == t.UNKNOWN_OID or source in STRING_OIDS:
+        return (target_elem or target) in _SESSION_DEPENDENT_INPUT
+    if target in STRING_OIDS:
+        return (source_elem or source) in _SESSION_DEPENDENT_OUTPUT
+    return False
+
+
+_DATETIME_PAIRS = frozenset({
+    (t.DATE_OID, t.TIMESTAMPTZ_OID), (t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID), (t.TIMESTAMPTZ_OID, t.DATE_OID),
+    (t.TIMESTAMPTZ_OID, t.TIME_OID), (t.TIMESTAMPTZ_OID, t.TIMESTAMP_OID), (t.TIMESTAMPTZ_OID, t.TIMETZ_OID),
+    (t.TIME_OID, t.TIMETZ_OID),
+})
+
+
 def cast(value: Any, source: int, target: int, typmod: int = -1, explicit: bool = True,
          ctx: FormatContext | None = None) -> Any:
     """Convert one value (None stays None); 42846 if the cast does not exist in that context."""

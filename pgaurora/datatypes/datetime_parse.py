@@ -88,6 +88,7 @@ class Fields:
     special: str | None = None
     pm: bool | None = None
     bc: bool = False
+    julian_pending: bool = False
 
 
 def _fraction_to_micros(frac: str) -> int:
@@ -150,17 +151,29 @@ def _two_digit_year(year: int) -> int:
     return year + (1900 if year >= 70 else 2000) if year < 100 else year
 
 
-def _set_number(f: Fields, token: str, ctx: FormatContext) -> None:
+def _set_number(f: Fields, token: str, ctx: FormatContext, kind: str = "timestamp") -> None:
+    if f.julian_pending:
+        if not token.isdigit():
+            raise _BadFormat
+        day = datetime.date.fromordinal(max(int(token) - 1721425, 1))
+        f.year, f.month, f.day = day.year, day.month, day.day
+        f.julian_pending = False
+        return
     if "." in token and f.has_time is False and f.year is not None and len(token.split(".")[0]) == 6:
         token, _, frac = token.partition(".")
         f.microsecond = _fraction_to_micros(frac)
+    if "." in token and f.year is None and kind not in ("time", "timetz"):
+        whole, _, fraction = token.partition(".")
+        if len(whole) >= 4 and fraction.isdigit() and len(fraction) == 3:  # 'YYYY.DDD': year and day of year
+            day = datetime.date(int(whole), 1, 1) + datetime.timedelta(days=int(fraction) - 1)
+            f.year, f.month, f.day = day.year, day.month, day.day
+            return
     if len(token) == 8 and f.year is None and token.isdigit():
         f.year, f.month, f.day = int(token[:4]), int(token[4:6]), int(token[6:])
         return
     if len(token) == 6 and token.isdigit() and (f.year is not None or f.month is None) and not f.has_time:
-        if f.year is not None:
-            f.hour, f.minute, f.second = int(token[:2]), int(token[2:4]), int(token[4:])
-            f.has_time = True
+        if f.year is None and kind not in ("time", "timetz"):  # YYMMDD when no date was given yet
+            f.year, f.month, f.day = _two_digit_year(int(token[:2])), int(token[2:4]), int(token[4:])
             return
         f.hour, f.minute, f.second = int(token[:2]), int(token[2:4]), int(token[4:])
         f.has_time = True
@@ -168,7 +181,9 @@ def _set_number(f: Fields, token: str, ctx: FormatContext) -> None:
     if not token.isdigit():
         raise _BadFormat
     value = int(token)
-    if f.month is not None and f.day is None and len(token) <= 2:
+    if f.year is not None and f.month is None and f.day is None and len(token) <= 2:
+        f.month = value  # 'YYYY MM DD'
+    elif f.month is not None and f.day is None and len(token) <= 2:
         f.day = value
     elif f.month is not None and f.year is None:
         f.year = value if len(token) > 2 else _two_digit_year(value)
@@ -203,6 +218,8 @@ def _set_word(f: Fields, word: str) -> None:
         f.month = MONTHS[lower]
     elif lower in WEEKDAYS or lower in ("t", "on", "at"):
         return
+    elif lower == "j":
+        f.julian_pending = True
     elif lower in ("am", "a.m."):
         f.pm = False
     elif lower in ("pm", "p.m."):
@@ -226,7 +243,7 @@ def _set_word(f: Fields, word: str) -> None:
             raise _BadFormat from None
 
 
-def _tokenize(text: str, ctx: FormatContext) -> Fields:
+def _tokenize(text: str, ctx: FormatContext, target: str = "timestamp") -> Fields:
     f = Fields()
     pos, n = 0, len(text)
     while pos < n:
@@ -252,7 +269,7 @@ def _tokenize(text: str, ctx: FormatContext) -> Fields:
         elif kind == "dateword":
             _set_date_parts(f, token.split("-"), ctx)
         elif kind == "number":
-            _set_number(f, token, ctx)
+            _set_number(f, token, ctx, target)
         elif kind == "offset":
             if f.year is None and f.month is None and not f.has_time and token[0] == "-":
                 raise _BadFormat
@@ -260,7 +277,7 @@ def _tokenize(text: str, ctx: FormatContext) -> Fields:
         elif kind == "word":
             if token.lower() == "t" or (token[0] in "tT" and token[1:].isdigit()):
                 if len(token) > 1:
-                    _set_number(f, token[1:], ctx)
+                    _set_number(f, token[1:], ctx, target)
                 continue
             _set_word(f, token)
     return f
@@ -273,7 +290,7 @@ def parse_fields(text: str, kind: str, ctx: FormatContext) -> Fields:
     if lower in SPECIALS:
         return Fields(special=lower)
     try:
-        f = _tokenize(stripped, ctx)
+        f = _tokenize(stripped, ctx, kind)
     except _BadFormat:
         raise InvalidDatetimeFormat(f'invalid input syntax for type {TYPE_NAMES[kind]}: "{text}"') from None
     except _FieldOverflow as exc:

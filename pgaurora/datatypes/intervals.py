@@ -353,17 +353,39 @@ def _format_iso(value: Interval) -> str:
     return out
 
 
+_MONTH_BIT, _YEAR_BIT, _DAY_BIT, _HOUR_BIT, _MINUTE_BIT = 1 << 1, 1 << 2, 1 << 3, 1 << 10, 1 << 11
+
+
+def _truncate(value: int, unit: int) -> int:
+    """C integer division then multiplication: truncation toward zero to a multiple of unit."""
+    truncated = abs(value) // unit * unit
+    return truncated if value >= 0 else -truncated
+
+
 def interval_apply_typmod(value: Interval, typmod: int) -> Interval:
-    """Round the seconds to the typmod's precision (the low 16 bits); field masks are not applied."""
+    """AdjustIntervalForTypmod(): drop fields below the declared range (INTERVAL HOUR, YEAR TO
+    MONTH...), then round the seconds to the precision (half away from zero)."""
     if typmod < 0:
         return value
+    fields = (typmod >> 16) & 0x7FFF
     precision = typmod & 0xFFFF
-    if precision >= 6 or precision == 0xFFFF:
-        return value
-    scale = 10 ** (6 - precision)
-    micros = value.microseconds
-    rounded = ((abs(micros) + scale // 2) // scale) * scale
-    return Interval(value.months, value.days, rounded if micros >= 0 else -rounded)
+    months, days, micros = value.months, value.days, value.microseconds
+    if fields != 0x7FFF:
+        if fields == _YEAR_BIT:
+            months, days, micros = _truncate(months, 12), 0, 0
+        elif fields in (_MONTH_BIT, _YEAR_BIT | _MONTH_BIT):
+            days, micros = 0, 0
+        elif fields == _DAY_BIT:
+            micros = 0
+        elif fields in (_HOUR_BIT, _DAY_BIT | _HOUR_BIT):
+            micros = _truncate(micros, USECS_PER_HOUR)
+        elif fields in (_MINUTE_BIT, _HOUR_BIT | _MINUTE_BIT, _DAY_BIT | _HOUR_BIT | _MINUTE_BIT):
+            micros = _truncate(micros, USECS_PER_MINUTE)
+    if precision < 6:
+        scale = 10 ** (6 - precision)
+        rounded = ((abs(micros) + scale // 2) // scale) * scale
+        micros = rounded if micros >= 0 else -rounded
+    return Interval(months, days, micros)
 
 
 _BINARY = struct.Struct(">qii")

@@ -169,12 +169,14 @@ def _jsonb_rank(value: Any) -> int:
     return 5
 
 
-def jsonb_value_cmp(a: Any, b: Any) -> int:
-    """jsonb ordering: object > array > boolean > number > string > null; then by content."""
+def jsonb_value_cmp(a: Any, b: Any, top: bool = True) -> int:
+    """jsonb ordering: object > array > boolean > number > string > null, except that an empty
+    top-level array sorts before everything; then by content."""
     ra, rb = _jsonb_rank(a), _jsonb_rank(b)
+    if top and (a == [] or b == []) and isinstance(a, list) != isinstance(b, list) or (
+            top and isinstance(a, list) and isinstance(b, list) and (not a) != (not b)):
+        return -1 if a == [] else 1
     if ra != rb:
-        if ra == 4 and rb != 4 and isinstance(a, list) and not a:
-            return -1 if rb != 0 else 1
         return (ra > rb) - (ra < rb)
     if ra == 5:
         if len(a) != len(b):
@@ -183,7 +185,7 @@ def jsonb_value_cmp(a: Any, b: Any) -> int:
             key = (len(ka.encode()), ka.encode()) > (len(kb.encode()), kb.encode())
             if ka != kb:
                 return 1 if key else -1
-            c = jsonb_value_cmp(va, vb)
+            c = jsonb_value_cmp(va, vb, False)
             if c:
                 return c
         return 0
@@ -191,7 +193,7 @@ def jsonb_value_cmp(a: Any, b: Any) -> int:
         if len(a) != len(b):
             return (len(a) > len(b)) - (len(a) < len(b))
         for x, y in zip(a, b, strict=True):
-            c = jsonb_value_cmp(x, y)
+            c = jsonb_value_cmp(x, y, False)
             if c:
                 return c
         return 0

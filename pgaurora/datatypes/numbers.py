@@ -96,10 +96,37 @@ def to_float4(value: float) -> float:
         return math.copysign(math.inf, value)
 
 
+_EXOTIC_SPACE = re.compile(r"[\x1c-\x1f]")
+
+
+def _nonzero_mantissa(text: str) -> bool:
+    mantissa = text.lower().partition("e")[0]
+    return any(c in "123456789" for c in mantissa)
+
+
 def _float_parser(type_name: str, single: bool) -> Callable[[str], float]:
     match = _FLOAT_RE.match
 
     def parse(text: str) -> float:
+        if text.isascii() and "_" not in text and not _EXOTIC_SPACE.search(text):
+            # fast path: Python's float() accepts exactly PostgreSQL's forms for ASCII input
+            try:
+                value = float(text)
+            except ValueError:
+                try:  # strtod also reads C99 hexadecimal floats such as 0x1p3
+                    value = float.fromhex(text.strip(" \t\n\r\v\f")) if "x" in text.lower() else math.nan
+                except (ValueError, OverflowError):
+                    value = math.nan
+                if value != value:
+                    raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"') from None
+            if single:
+                rounded = to_float4(value)
+                if (math.isinf(rounded) and "n" not in text.lower()) or (rounded == 0.0 and _nonzero_mantissa(text)):
+                    raise NumericValueOutOfRange(f'"{text}" is out of range for type {type_name}')
+                return rounded
+            if (math.isinf(value) and "n" not in text.lower()) or (value == 0.0 and _nonzero_mantissa(text)):
+                raise NumericValueOutOfRange(f'"{text}" is out of range for type {type_name}')
+            return value
         m = match(text)
         if m is None:
             raise InvalidTextRepresentation(f'invalid input syntax for type {type_name}: "{text}"')
@@ -250,7 +277,10 @@ def parse_numeric(text: str) -> Decimal:
                 raise InvalidTextRepresentation(f'invalid input syntax for type numeric: "{text}"')
             return NUMERIC_NAN
         return NUMERIC_NINF if m.group(1) == "-" else NUMERIC_INF
-    return normalize_numeric(Decimal(m.group(1) + m.group(2) + (m.group(3) or "")))
+    if m.group(3) is None:  # plain digits: the exponent is never positive, skip normalize's as_tuple()
+        value = Decimal(m.group(1) + m.group(2))
+        return value.copy_abs() if m.group(1) == "-" and value.is_zero() else value
+    return normalize_numeric(Decimal(m.group(1) + m.group(2) + m.group(3)))
 
 
 def format_numeric(value: Decimal) -> str:

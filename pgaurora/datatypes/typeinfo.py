@@ -144,6 +144,16 @@ _DISPLAY: dict[int, str] = {
 }
 
 
+# intervaltypmodout(): the field-range bits of an interval typmod (PostgreSQL's datetime.h).
+_YEAR, _MONTH, _DAY, _HOUR, _MINUTE, _SECOND = 1 << 2, 1 << 1, 1 << 3, 1 << 10, 1 << 11, 1 << 12
+_INTERVAL_FIELDS = {
+    _YEAR: " year", _MONTH: " month", _DAY: " day", _HOUR: " hour", _MINUTE: " minute", _SECOND: " second",
+    _YEAR | _MONTH: " year to month", _DAY | _HOUR: " day to hour", _DAY | _HOUR | _MINUTE: " day to minute",
+    _DAY | _HOUR | _MINUTE | _SECOND: " day to second", _HOUR | _MINUTE: " hour to minute",
+    _HOUR | _MINUTE | _SECOND: " hour to second", _MINUTE | _SECOND: " minute to second", 0x7FFF: "",
+}
+
+
 def lookup(oid: int) -> TypeInfo:
     """The TypeInfo for `oid`; 42704 if the type is unknown."""
     info = _BY_OID.get(oid)
@@ -213,7 +223,9 @@ def format_type(oid: int, typmod: int = -1) -> str:
     if oid in (TIME_OID, TIMETZ_OID):
         return f"time({typmod}) {'with' if oid == TIMETZ_OID else 'without'} time zone"
     if oid == INTERVAL_OID:
-        return f"interval({typmod & 0xFFFF})" if typmod & 0xFFFF != 0xFFFF else "interval"
+        fields = _INTERVAL_FIELDS.get((typmod >> 16) & 0x7FFF, "")
+        precision = typmod & 0xFFFF
+        return f"interval{fields}({precision})" if precision != 0xFFFF else f"interval{fields}"
     if oid in (BIT_OID, VARBIT_OID):
         return f"{base}({typmod})"
     return base

@@ -15,7 +15,8 @@ Files (bottom-up):
     setop.py       UNION / INTERSECT / EXCEPT [ALL]
     modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT, FK cascades
     lockrows.py    SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]
-    ddl.py         CREATE / DROP / ALTER / TRUNCATE and roles
+    ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA, roles
+    ddlchange.py   DROP (dependencies, CASCADE), TRUNCATE, ALTER TABLE
     explain.py     EXPLAIN [ANALYZE] text for plans
     copy.py        COPY FROM's external rows (the session feeds ctx.extra["copy_rows"])
     fastpath.py    point lookups on a unique index without the node machinery
@@ -26,6 +27,7 @@ from pgaurora.executor import (  # noqa: F401
     aggregate,
     copy,
     ddl,
+    ddlchange,
     explain,
     join,
     lockrows,

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pgaurora.datatypes import typeinfo
 from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Var
+from pgaurora.executor.hashing import freeze_row
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
 from pgaurora.executor.plannodes import Aggregate, AggSpec
 from pgaurora.executor.sort import sort_rows
@@ -31,9 +33,10 @@ class _Collecting:
 
     def step(self, *args: Any) -> None:
         if self.seen is not None:
-            if args in self.seen:
+            key = freeze_row(args)
+            if key in self.seen:
                 return
-            self.seen.add(args)
+            self.seen.add(key)
         self.rows.append(args)
 
     def final(self, env: Env) -> Any:
@@ -55,6 +58,10 @@ class _Collecting:
         for r in rows:
             step(*r)
         return self.state.final()
+
+
+def _unhashable_type(oid: int) -> bool:
+    return bool(typeinfo.element_of(oid)) or oid in (typeinfo.JSON_OID, typeinfo.JSONB_OID, typeinfo.RECORD_OID)
 
 
 def _feed(state: Any, batch: Batch, columns: tuple[int, ...] | None) -> None:
@@ -125,6 +132,16 @@ def _arg_fn(spec: AggSpec) -> Any:
 async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
     specs = node.aggs
     key_fn, key_subs = compiled(node, "keys", lambda: compile_exprs(node.group_keys))
+    originals: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    if any(_unhashable_type(k.type_oid) for k in node.group_keys):
+        # arrays / json group keys: group by a hashable stand-in, output the original values
+        raw_key_fn = key_fn
+
+        def key_fn(row: Any, env: Any) -> Any:
+            k = raw_key_fn(row, env)
+            fk = freeze_row(k)
+            originals.setdefault(fk, k)
+            return fk
     arg_fns = compiled(node, "args", lambda: [_arg_fn(s) for s in specs])
     filters = compiled(node, "filters", lambda: [compile_expr(s.filter) if s.filter is not None else None for s in specs])
     subplans = list(key_subs)
@@ -216,7 +233,7 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
         groups[()] = plain_states
     for k, states in groups.items():
         values = tuple(s.final(env) if isinstance(s, _Collecting) else s.final() for s in states)
-        out.append(k + values)
+        out.append(originals.get(k, k) + values)
         if len(out) >= BATCH_SIZE:
             yield out
             out = []

@@ -177,6 +177,30 @@ def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]])
             compare = expr.compare
             assert compare is not None
             use_or = expr.kind.value == "ANY"
+            if use_or and expr.op_name == "=":
+                # x IN (subquery): probe a set built once per subquery result (NULLs keep SQL semantics)
+                set_key = -key - 1
+
+                def in_subquery(row: Any, env: Any) -> Any:
+                    items = env.subplan_values[key]
+                    cached = env.subplan_values.get(set_key)
+                    if cached is None or cached[0] is not items:
+                        try:
+                            members: Any = frozenset(i for i in items if i is not None)
+                        except TypeError:
+                            members = None
+                        cached = env.subplan_values[set_key] = (items, members, None in items)
+                    v = left(row, env)
+                    if v is None:
+                        return None if items else False
+                    members = cached[1]
+                    if members is None:
+                        return _any_all(v, items, compare, True)
+                    if v in members:
+                        return True
+                    return None if cached[2] else False
+
+                return in_subquery
 
             def quantified(row: Any, env: Any) -> Any:
                 return _any_all(left(row, env), env.subplan_values[key], compare, use_or)

@@ -15,12 +15,10 @@ from typing import Any
 from pgaurora.catalog.model import Column, Constraint, Index, Role, Schema, Sequence, Table, View
 from pgaurora.datatypes import format_value
 from pgaurora.errors import (
-    DependentObjectsStillExist,
     DuplicateObject,
     DuplicateSchema,
     DuplicateTable,
     UndefinedObject,
-    UndefinedTable,
     UniqueViolation,
 )
 from pgaurora.executor.context import Env
@@ -139,6 +137,17 @@ class NoOp(PlanNode):
     width: int = 0
 
 
+def _state(ctx: Any) -> Any:
+    """The catalog as this statement's transaction and backend see it (own DDL, own temp tables),
+    with unqualified names resolved along the session's search_path."""
+    from pgaurora.catalog.state import parse_search_path
+
+    state = ctx.catalog.state_for(ctx.txn).for_backend(int(getattr(ctx.txn, "pid", 0) or 0))
+    settings = getattr(ctx, "settings", None)
+    raw = settings.get("search_path") if settings is not None else None
+    return state.with_search_path(parse_search_path(raw)) if raw else state
+
+
 def ddl_runner(node_type: type) -> Any:
     """Registers a coroutine as the (row-less) runner of a utility node."""
     def register(fn: Any) -> Any:
@@ -213,7 +222,7 @@ def _check_name_free(state: Any, schema_oid: int, name: str) -> None:
 async def run_create_table(node: CreateTable, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
-    state = catalog.state_for(ctx.txn)
+    state = _state(ctx)
     _tag(env, "CREATE TABLE" if node.as_query is None else "SELECT 0")
     if state.name_in_use(node.schema_oid, node.name):
         if node.if_not_exists:
@@ -255,87 +264,11 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         _tag(env, f"SELECT {len(rows)}")
 
 
-@ddl_runner(DropObjects)
-async def run_drop(node: DropObjects, env: Env) -> None:
-    ctx = env.ctx
-    catalog = ctx.catalog
-    tags = {"table": "DROP TABLE", "index": "DROP INDEX", "sequence": "DROP SEQUENCE", "view": "DROP VIEW",
-            "schema": "DROP SCHEMA", "role": "DROP ROLE", "database": "DROP DATABASE"}
-    _tag(env, tags[node.kind])
-    for schema, name in node.names:
-        state = catalog.state_for(ctx.txn)
-        if node.kind == "role":
-            role = state.roles.get(name)
-            if role is None:
-                if node.missing_ok:
-                    ctx.notice(f'role "{name}" does not exist, skipping')
-                    continue
-                raise UndefinedObject(f'role "{name}" does not exist')
-            await catalog.remove(ctx.txn, role.oid)
-            continue
-        if node.kind == "schema":
-            sch = state.schemas.get(name)
-            if sch is None:
-                if node.missing_ok:
-                    ctx.notice(f'schema "{name}" does not exist, skipping')
-                    continue
-                raise UndefinedObject(f'schema "{name}" does not exist', sqlstate="3F000")
-            await catalog.remove(ctx.txn, sch.oid)
-            continue
-        rel = state.relation(name, schema)
-        expected = {"table": Table, "index": Index, "sequence": Sequence, "view": View}[node.kind]
-        if rel is None or not isinstance(rel, expected) or (isinstance(rel, Table) and rel.kind != "r"):
-            if rel is not None and node.kind != "index":
-                kind_word = {"table": "a table", "sequence": "a sequence", "view": "a view"}[node.kind]
-                raise UndefinedObject(f'"{name}" is not {kind_word}', sqlstate="42809",
-                                      hint=f"Use DROP {type(rel).__name__.upper()} to remove a "
-                                           f"{type(rel).__name__.lower()}.")
-            shown = f"{schema}.{name}" if schema else name
-            word = "relation" if node.kind == "table" else node.kind
-            if node.kind == "view":
-                word = "view"
-            if node.missing_ok:
-                ctx.notice(f'{"table" if node.kind == "table" else node.kind} "{shown}" does not exist, skipping')
-                continue
-            if node.kind == "table":
-                raise UndefinedTable(f'table "{shown}" does not exist')
-            if node.kind == "index":
-                raise UndefinedObject(f'index "{shown}" does not exist')
-            if node.kind == "sequence":
-                raise UndefinedTable(f'sequence "{shown}" does not exist')
-            raise UndefinedTable(f'{word} "{shown}" does not exist')
-        oids: list[int] = [rel.oid]  # type: ignore[attr-defined]
-        if isinstance(rel, Table):
-            for other, con in state.referencing(rel.oid):
-                if other.oid == rel.oid:
-                    continue
-                if not node.cascade:
-                    raise DependentObjectsStillExist(
-                        f"cannot drop table {rel.name} because other objects depend on it",
-                        detail=f"constraint {con.name} on table {other.name} depends on table {rel.name}",
-                        hint="Use DROP ... CASCADE to drop the dependent objects too.")
-                await catalog.replace(ctx.txn, replace(other, constraints=tuple(
-                    c for c in other.constraints if c is not con)))
-                state = catalog.state_for(ctx.txn)
-            oids.extend(ix.oid for ix in state.indexes(rel.oid))
-            for obj in list(state.by_oid.values()):
-                if isinstance(obj, Sequence) and obj.owned_by[0] == rel.oid:
-                    oids.append(obj.oid)
-        if isinstance(rel, Index):
-            table = state.table(rel.table_oid)
-            if table is not None and any(c.index_oid == rel.oid for c in table.constraints):
-                con = next(c for c in table.constraints if c.index_oid == rel.oid)
-                raise DependentObjectsStillExist(
-                    f"cannot drop index {rel.name} because constraint {con.name} on table {table.name} requires it",
-                    hint=f"You can drop constraint {con.name} on table {table.name} instead.")
-        await catalog.remove(ctx.txn, *oids)
-
-
 @ddl_runner(CreateIndex)
 async def run_create_index(node: CreateIndex, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
-    state = catalog.state_for(ctx.txn)
+    state = _state(ctx)
     _tag(env, "CREATE INDEX")
     table = state.table(node.table_oid)
     if state.name_in_use(table.schema_oid, node.index.name):
@@ -355,7 +288,7 @@ async def run_create_index(node: CreateIndex, env: Env) -> None:
 async def run_create_sequence(node: CreateSequence, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
-    state = catalog.state_for(ctx.txn)
+    state = _state(ctx)
     _tag(env, "CREATE SEQUENCE")
     seq = node.sequence
     if state.name_in_use(seq.schema_oid, seq.name):
@@ -379,7 +312,7 @@ async def run_alter_sequence(node: AlterSequence, env: Env) -> None:
 async def run_create_view(node: CreateView, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
-    state = catalog.state_for(ctx.txn)
+    state = _state(ctx)
     _tag(env, "CREATE VIEW")
     existing = state.relation(node.view.name)
     if existing is not None:
@@ -390,105 +323,21 @@ async def run_create_view(node: CreateView, env: Env) -> None:
     await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid()))
 
 
-@ddl_runner(Truncate)
-async def run_truncate(node: Truncate, env: Env) -> None:
-    """Transactional TRUNCATE: each table (and its indexes) points at new, empty relations."""
-    ctx = env.ctx
-    catalog = ctx.catalog
-    storage = ctx.storage
-    _tag(env, "TRUNCATE TABLE")
-    state = catalog.state_for(ctx.txn)
-    changed: list[Any] = []
-    for oid in node.table_oids:
-        table = state.table(oid)
-        changed.append(replace(table, rel_id=await storage.create_heap()))
-        for ix in state.indexes(oid):
-            changed.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
-        if node.restart_identity:
-            for obj in state.by_oid.values():
-                if isinstance(obj, Sequence) and obj.owned_by[0] == oid:
-                    catalog.setval(obj, obj.start, False)
-    await catalog.replace(ctx.txn, *changed)
+def _stored_password(role_name: str, password: str | None, ctx: Any) -> str | None:
+    """What pg_authid keeps for PASSWORD 'x': a SCRAM verifier (or an md5 hash when
+    password_encryption says so), never the password itself."""
+    if password is None or password == "":
+        return None  # PostgreSQL: an empty password is stored as NULL (no password)
+    from pgaurora.security.password import encrypt_password
 
-
-@ddl_runner(AlterTable)
-async def run_alter_table(node: AlterTable, env: Env) -> None:
-    ctx = env.ctx
-    catalog = ctx.catalog
-    storage = ctx.storage
-    _tag(env, "ALTER TABLE")
-    state = catalog.state_for(ctx.txn)
-    table = node.table
-    old = state.table(table.oid)
-    objs: list[Any] = []
-    for seq_name, attnum in node.sequences:
-        _check_name_free(state, table.schema_oid, seq_name)
-        objs.append(Sequence(catalog.allocate_oid(), seq_name, owned_by=(table.oid, attnum),
-                             schema_oid=table.schema_oid))
-    heap = storage.heap(table.rel_id)
-    txn = ctx.txn
-    rebuilt: list[Any] = []
-    if node.conversions:
-        from pgaurora.executor.compile import compile_exprs
-
-        convert = compile_exprs(tuple(e for _, e in node.conversions))[0]
-        changed = {pos for pos, _ in node.conversions}
-        # indexes over a column whose type changes get new B-trees (keys of the new type)
-        attnum_pos = {c.attnum: i for i, c in enumerate(table.columns)}
-        for ix in state.indexes(table.oid):
-            if any(attnum_pos.get(a) in changed for a in ix.columns):
-                rebuilt.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
-    if node.fill_defaults or node.validate_not_null or node.conversions:
-        snapshot = txn.snapshot()
-        width = len(table.columns)
-        updates = []
-        async for batch in heap.scan(txn, snapshot):
-            for tid, row in batch:
-                if len(row) < width:
-                    row = row + (None,) * (width - len(row))
-                new = list(row)
-                for pos, value in node.fill_defaults:
-                    new[pos] = value
-                if node.conversions:
-                    for (pos, _), value in zip(node.conversions, convert(row, env), strict=True):
-                        new[pos] = value
-                for pos in node.validate_not_null:
-                    if new[pos] is None:
-                        from pgaurora.errors import NotNullViolation
-
-                        raise NotNullViolation(f'column "{table.columns[pos].name}" of relation "{table.name}" '
-                                               f'contains null values', table=table.name,
-                                               column=table.columns[pos].name)
-                if node.fill_defaults or node.conversions:
-                    updates.append((tid, tuple(new)))
-        by_oid = {ix.oid: ix for ix in rebuilt}
-        for tid, new_row in updates:
-            new_tid = await heap.update(txn, snapshot, tid, new_row)
-            if new_tid is not None:
-                for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
-                    positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
-                    await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
-    constraints = list(table.constraints)
-    new_index_objs = []
-    for d in node.new_indexes:
-        if state.name_in_use(table.schema_oid, d.name):
-            raise DuplicateTable(f'relation "{d.name}" already exists')
-        index, constraint = await _make_index(env, table, d)
-        txn.next_command()
-        await _build_index(env, table, index)
-        new_index_objs.append(index)
-        if constraint is not None:
-            constraints.append(constraint)
-    table = replace(table, constraints=tuple(constraints))
-    del old
-    await catalog.replace(txn, table, *rebuilt)
-    for oid, new_name in node.renames:
-        obj = catalog.state_for(txn).by_oid[oid]
-        await catalog.replace(txn, replace(obj, name=new_name))
-    if node.drop_index_oids:
-        await catalog.remove(txn, *node.drop_index_oids)
-    if objs or new_index_objs:
-        await catalog.create(txn, *objs, *new_index_objs)
+    method = "scram-sha-256"
+    settings = getattr(ctx, "settings", None)
+    if settings is not None:
+        try:
+            method = settings.get("password_encryption") or method
+        except Exception:  # an ExecContext without that setting: the default
+            method = "scram-sha-256"
+    return encrypt_password(password, role_name, method)
 
 
 @ddl_runner(CreateRole)
@@ -497,7 +346,10 @@ async def run_create_role(node: CreateRole, env: Env) -> None:
     _tag(env, "CREATE ROLE")
     if ctx.catalog.get_role(node.role.name, ctx.txn) is not None:
         raise DuplicateObject(f'role "{node.role.name}" already exists')
-    await ctx.catalog.create_role(ctx.txn, node.role)
+    role = node.role
+    if role.password is not None:
+        role = replace(role, password=_stored_password(role.name, role.password, ctx))
+    await ctx.catalog.create_role(ctx.txn, role)
 
 
 @ddl_runner(AlterRole)
@@ -507,14 +359,17 @@ async def run_alter_role(node: AlterRole, env: Env) -> None:
     role = ctx.catalog.get_role(node.name, ctx.txn)
     if role is None:
         raise UndefinedObject(f'role "{node.name}" does not exist')
-    await ctx.catalog.alter_role(ctx.txn, replace(role, **dict(node.changes)))
+    changes = dict(node.changes)
+    if "password" in changes:
+        changes["password"] = _stored_password(role.name, changes["password"], ctx)
+    await ctx.catalog.alter_role(ctx.txn, replace(role, **changes))
 
 
 @ddl_runner(CreateSchema)
 async def run_create_schema(node: CreateSchema, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "CREATE SCHEMA")
-    state = ctx.catalog.state_for(ctx.txn)
+    state = _state(ctx)
     if node.name in state.schemas:
         if node.if_not_exists:
             ctx.notice(f'schema "{node.name}" already exists, skipping')

@@ -56,6 +56,9 @@ class Explain(PlanNode):
     width: int = 1
 
 
+_EXEC_PARAMS: dict[int, Expr] = {}  # while rendering: nested-loop parameter slot -> outer expression
+
+
 def show(expr: Expr | None) -> str:
     if expr is None:
         return ""
@@ -70,7 +73,8 @@ def show(expr: Expr | None) -> str:
     if isinstance(expr, Param):
         return f"${expr.index + 1}"
     if isinstance(expr, ExecParam):
-        return f"$exec{expr.slot}"
+        outer = _EXEC_PARAMS.get(expr.slot)
+        return show(outer) if outer is not None else f"$exec{expr.slot}"
     if isinstance(expr, FuncExpr):
         if expr.is_operator and len(expr.args) == 2:
             return f"({show(expr.args[0])} {expr.name} {show(expr.args[1])})"
@@ -162,7 +166,11 @@ def children(node: Any) -> list[Any]:
 def render(node: Any, stats: dict[int, list[float]] | None = None) -> list[str]:
     lines: list[str] = []
 
+    _EXEC_PARAMS.clear()
+
     def visit(n: Any, depth: int) -> None:
+        if isinstance(n, NestLoop):
+            _EXEC_PARAMS.update(zip(n.param_slots, n.param_exprs, strict=True))
         # pass-through projections are not shown, as PostgreSQL folds them into their input
         if isinstance(n, Project):
             for c in children(n):

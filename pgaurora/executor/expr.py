@@ -190,6 +190,7 @@ class SubPlanExpr(Expr):
     compare: Callable[[Any, Any], Any] | None = field(compare=False)
     type_oid: int = 16
     typmod: int = -1
+    op_name: str = ""  # the ANY/ALL operator ("=" lets IN (subquery) probe a hash set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,5 +278,5 @@ def transform(expr: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
     if isinstance(expr, SubPlanExpr):
         left = transform(expr.left, fn) if expr.left is not None else None
         return SubPlanExpr(expr.kind, expr.plan, expr.outer_slots, tuple(transform(a, fn) for a in expr.outer_args),
-                           left, expr.compare, expr.type_oid, expr.typmod)
+                           left, expr.compare, expr.type_oid, expr.typmod, expr.op_name)
     return expr

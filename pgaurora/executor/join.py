@@ -15,6 +15,7 @@ from typing import Any
 
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
+from pgaurora.executor.hashing import freeze_row
 from pgaurora.executor.nodes import (
     BATCH_SIZE,
     Batch,
@@ -98,7 +99,7 @@ async def run_hashjoin(node: HashJoin, env: Env) -> AsyncIterator[Batch]:
     table: dict[tuple[Any, ...], list[int]] = {}
     inner_rows = await collect(node.inner, env)
     for idx, i in enumerate(inner_rows):
-        k = inner_key(i, env)
+        k = freeze_row(inner_key(i, env))
         if None in k:
             continue
         bucket = table.get(k)
@@ -115,7 +116,7 @@ async def run_hashjoin(node: HashJoin, env: Env) -> AsyncIterator[Batch]:
     out: Batch = []
     async for batch in run_node(node.outer, env):
         for o in batch:
-            k = outer_key(o, env)
+            k = freeze_row(outer_key(o, env))
             bucket = table.get(k) if None not in k else None
             matched = False
             if bucket:

@@ -62,7 +62,8 @@ class Cursor:
             await catalog.flush_sequences()
         command = self.plan.command
         counts = env.row_counts
-        if command in ("INSERT", "UPDATE", "DELETE") or counts.get("modified"):
+        if command not in ("SELECT", "EXPLAIN", "SHOW") or counts.get("modified"):
+            # later statements of the transaction must see what this one wrote (CommandCounterIncrement)
             txn = ctx.txn
             if txn is not None and hasattr(txn, "next_command"):
                 txn.next_command()
@@ -93,7 +94,8 @@ async def run(plan: Plan, params: tuple[Any, ...] | list[Any], ctx: ExecContext)
     catalog = ctx.catalog
     if getattr(catalog, "pending", None) or getattr(catalog, "_needs_reload", False):
         await catalog.sync()
-    ctx.extra["catalog_state"] = catalog.state_for(ctx.txn) if hasattr(catalog, "state_for") else catalog
+    state = catalog.state_for(ctx.txn) if hasattr(catalog, "state_for") else catalog
+    ctx.extra["catalog_state"] = state.for_backend(int(getattr(ctx.txn, "pid", 0) or 0)) if state.temp_schemas else state
     env = Env(ctx, tuple(params), plan.exec_param_count, eval_subplan)
     node = plan.node
     if ctx.txn is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from pgaurora.errors import InternalError
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
+from pgaurora.executor.hashing import freeze_row
 from pgaurora.executor.nodes import (
     BATCH_SIZE,
     Batch,
@@ -277,11 +278,17 @@ async def run_function_scan(node: FunctionScan, env: Env) -> AsyncIterator[Batch
 @runner(CteScan)
 async def run_cte_scan(node: CteScan, env: Env) -> AsyncIterator[Batch]:
     rows = env.cte_rows.get(node.cte_id)
-    if rows is None:
-        rows = await collect(node.plan, env)
-        env.cte_rows[node.cte_id] = rows
-    for i in range(0, len(rows), BATCH_SIZE):
-        yield rows[i:i + BATCH_SIZE]
+    if rows is not None:
+        for i in range(0, len(rows), BATCH_SIZE):
+            yield rows[i:i + BATCH_SIZE]
+        return
+    # first reader: stream the CTE while keeping its rows for later readers, so that a LIMIT
+    # above an unbounded WITH RECURSIVE stops it (results are cached only once complete)
+    kept: Batch = []
+    async for batch in run_node(node.plan, env):
+        kept.extend(batch)
+        yield batch
+    env.cte_rows[node.cte_id] = kept
 
 
 @runner(WorkTableScan)
@@ -301,8 +308,9 @@ async def run_recursive_union(node: RecursiveUnion, env: Env) -> AsyncIterator[B
     if seen is not None:
         unique = []
         for r in base:
-            if r not in seen:
-                seen.add(r)
+            k = freeze_row(r)
+            if k not in seen:
+                seen.add(k)
                 unique.append(r)
         base = unique
     if base:
@@ -318,8 +326,9 @@ async def run_recursive_union(node: RecursiveUnion, env: Env) -> AsyncIterator[B
                 produced.extend(batch)
             else:
                 for r in batch:
-                    if r not in seen:
-                        seen.add(r)
+                    k = freeze_row(r)
+                    if k not in seen:
+                        seen.add(k)
                         produced.append(r)
         total += len(produced)
         if total > MAX_RECURSION_ROWS:

@@ -6,6 +6,7 @@ Read bottom-up (DESIGN.md §3):
     records.py     redo records (lsn, page, backlinks, xid, op, payload, CPL flag, epoch) and their frames
     clock.py       real and simulated time (all timers of this package go through it)
     hotlog.py      a segment's durable append-only log: fsync before ack, group commit
+    recordindex.py a segment's in-memory index of records by LSN and by (page, LSN)
     segment.py     one replica of one protection group: index, SCL, materialization, coalescing, GC
     messages.py    storage RPC requests and replies (msgspec)
     node.py        a storage node: hosts segments, answers RPCs, gossips, repairs from peers

@@ -38,6 +38,7 @@ class VolumeConfig:
     read_timeout: float = 1.0
     retry_interval: float = 0.1
     max_batch_bytes: int = 1 << 20
+    retention_lsns: int = 100_000  # segments keep page versions this far below VDL (GC horizon)
     spare_nodes: list[NodeSpec] = field(default_factory=list)  # taken by automatic repair
     repair_after: float | None = None  # replace a node unreachable this long by a spare (None: never)
     clock: Clock | None = None

@@ -359,7 +359,7 @@ class StorageNode:
                     for page, lsn, image in reply.images:
                         segment.adopt_image(page, lsn, image)
                     segment.gc_horizon = max(segment.gc_horizon, reply.gc_horizon)
-                    segment.scl = segment.durable_scl = reply.base_scl
+                    segment.scl = segment.durable_scl = segment.base_lsn = reply.base_scl
                     segment.next_by_prev = {
                         p: n for p, n in segment.next_by_prev.items() if n > segment.scl
                     }
@@ -389,7 +389,7 @@ class StorageNode:
                 segment.coalesce(self.coalesce_threshold)
                 if self.min_read_lsn.get(key):
                     segment.collect_garbage(self.min_read_lsn[key], self.retention_lsns)
-            except (OSError, InternalError, DataCorrupted):
+            except Exception:  # keep the background pass alive for the other segments
                 log.exception("background pass of segment %s failed", key)
         self._schedule_background()
 

@@ -53,20 +53,24 @@ class RedoOp(IntEnum):
 
 
 class Page:
-    """One 8 KiB logical page, mutable; `lsn` is the LSN of the last redo applied to it."""
+    """One 8 KiB logical page, mutable; `lsn` is the LSN of the last redo applied to it.
 
-    __slots__ = ("kind", "special", "items", "lsn")
+    `data_bytes` is the running total of the items' lengths (free_space() is on every insert's
+    path): change `items` through apply(), or keep `data_bytes` in step (pagecache.mtr does).
+    """
+
+    __slots__ = ("kind", "special", "items", "lsn", "data_bytes")
 
     def __init__(self, kind: int = 0, special: bytes = b"", items: list[bytes] | None = None, lsn: int = 0):
         self.kind = kind
         self.special = special
         self.items: list[bytes] = [] if items is None else items
         self.lsn = lsn
+        self.data_bytes = sum(map(len, self.items))
 
     def used_space(self) -> int:
         """Bytes taken by header, item pointers, item data and the special area."""
-        items = self.items
-        return HEADER_SIZE + len(self.special) + ITEM_POINTER_SIZE * len(items) + sum(map(len, items))
+        return HEADER_SIZE + len(self.special) + ITEM_POINTER_SIZE * len(self.items) + self.data_bytes
 
     def free_space(self) -> int:
         """Bytes an item may have if it (and its 4-byte pointer) were added now; may be < 0 never."""
@@ -187,6 +191,7 @@ def _apply_init(page: Page, payload: bytes) -> None:
     page.kind = payload[0]
     page.special = payload[1:]
     page.items = []
+    page.data_bytes = 0
 
 
 def _apply_insert(page: Page, payload: bytes) -> None:
@@ -198,12 +203,14 @@ def _apply_insert(page: Page, payload: bytes) -> None:
     if len(data) > page.free_space():
         raise _no_room(page, RedoOp.INSERT, len(data))
     items.insert(index, data)
+    page.data_bytes += len(data)
 
 
 def _apply_append(page: Page, payload: bytes) -> None:
     if len(payload) > page.free_space():
         raise _no_room(page, RedoOp.APPEND, len(payload))
     page.items.append(payload)
+    page.data_bytes += len(payload)
 
 
 def _apply_set(page: Page, payload: bytes) -> None:
@@ -216,12 +223,14 @@ def _apply_set(page: Page, payload: bytes) -> None:
     if grow > 0 and grow > page.free_space() + ITEM_POINTER_SIZE:
         raise _no_room(page, RedoOp.SET, grow)
     items[index] = data
+    page.data_bytes += grow
 
 
 def _apply_delete(page: Page, payload: bytes) -> None:
     (index,) = _unpack_u16(payload, 0)
     if index >= len(page.items):
         raise InternalError(f"redo DELETE of item {index} of a page with {len(page.items)} items")
+    page.data_bytes -= len(page.items[index])
     del page.items[index]
 
 
@@ -247,7 +256,10 @@ def _apply_special(page: Page, payload: bytes) -> None:
 
 def _apply_truncate(page: Page, payload: bytes) -> None:
     (index,) = _unpack_u16(payload, 0)
-    del page.items[index:]
+    items = page.items
+    if index < len(items):
+        page.data_bytes -= sum(map(len, items[index:]))
+        del items[index:]
 
 
 def _apply_image(page: Page, payload: bytes) -> None:
@@ -255,6 +267,7 @@ def _apply_image(page: Page, payload: bytes) -> None:
     page.kind = image.kind
     page.special = image.special
     page.items = image.items
+    page.data_bytes = image.data_bytes
     page.lsn = image.lsn
 
 

@@ -72,12 +72,14 @@ class Segment:
         self.durable_scl = 0
         self.vdl_hint = 0
         self.max_lsn = 0
+        self.base_lsn = 0  # last chain LSN at or below the GC horizon (its record may be collected)
         self.target_scl = 0  # the group's PGCL as last heard from the writer: below it, gossip
         self.damaged = False  # a log file or image failed its checksum at restart
         self.by_lsn = RecordIndex()
         self.next_by_prev: dict[int, int] = {}
         self.images: SortedDict = SortedDict()  # page_key -> (file number, offset)
         self.dirty: dict[int, int] = {}  # page -> records since its newest image
+        self._file_max_lsn: dict[Path, int] = {}  # rotated log file -> highest LSN in it
         self.log = HotLog(directory, fsync=fsync)
         self._image_fd = -1
         self._image_number = 0
@@ -116,7 +118,7 @@ class Segment:
         segment.members = meta["members"]
         segment.truncations = [tuple(t) for t in meta["truncations"]]  # type: ignore[misc]
         segment.gc_horizon = meta["gc_horizon"]
-        segment.scl = segment.durable_scl = meta.get("base_scl", 0)
+        segment.scl = segment.durable_scl = segment.base_lsn = meta.get("base_scl", 0)
         segment._load_images()
         segment._replay_log()
         segment.log.open()
@@ -157,9 +159,7 @@ class Segment:
         if not self.gc_horizon:
             return 0
         last = self.by_lsn.last_at_or_below(self.gc_horizon)
-        if last is not None:
-            return last
-        return min(self.durable_scl, self.gc_horizon)
+        return max(last or 0, self.base_lsn)
 
     def _replay_log(self) -> None:
         for path in self.log.files():
@@ -397,7 +397,7 @@ class Segment:
             if image is None:
                 continue
             self.adopt_image(page, lsn, image.to_bytes())
-            self.dirty[page] = 0
+            del self.dirty[page]
             done += 1
         return done
 
@@ -411,7 +411,10 @@ class Segment:
             lsn = self.by_lsn.page_last_at_or_below(page, horizon)
             assert lsn is not None
             if page_key(page, lsn) not in self.images:
-                image = self.materialize(page, lsn)
+                try:
+                    image = self.materialize(page, lsn)
+                except SegmentDamaged:
+                    continue  # keep its records; a read repairs the page from a peer
                 if image is None:
                     continue
                 self.adopt_image(page, lsn, image.to_bytes())
@@ -421,22 +424,61 @@ class Segment:
         # Images first, durably; then forget the records they cover.
         if self._image_fd >= 0 and self.fsync:
             os.fsync(self._image_fd)
+        self.base_lsn = max(self.base_lsn, self.by_lsn.last_at_or_below(horizon) or 0)
         self.by_lsn.remove(doomed)
+        for page in list(self.dirty):
+            remaining = len(self.by_lsn.by_page.get(page, ()))
+            if remaining:
+                self.dirty[page] = min(self.dirty[page], remaining)
+            else:
+                del self.dirty[page]
         self.gc_horizon = horizon
         self.save_meta()
         self._drop_old_log_files(horizon)
+        self._compact_images()
         return len(doomed)
+
+    def _compact_images(self, slack: int = 4) -> None:
+        """Rewrites the live images into a fresh file once dead ones take `slack` times their space."""
+        files = sorted(self.directory.glob(IMAGE_PREFIX + "*"))
+        on_disk = sum(path.stat().st_size for path in files)
+        live = len(self.images) * IMAGE_FRAME_SIZE
+        if on_disk <= max(live * slack, 64 * IMAGE_FRAME_SIZE):
+            return
+        keep: list[tuple[int, bytes]] = []
+        for key in list(self.images.keys()):
+            page = self._read_image(key)
+            if page is not None:
+                keep.append((key, page.to_bytes()))
+        if self._image_fd >= 0:
+            os.close(self._image_fd)
+        self._open_images()
+        self.images.clear()
+        for key, image in keep:
+            self.adopt_image(key >> LSN_BITS, key & LSN_MASK, image)
+        if self.fsync:
+            os.fsync(self._image_fd)
+        current = self._image_path(self._image_number)
+        for path in files:
+            if path != current:
+                path.unlink()
+        if self.fsync:
+            fsync_directory(self.directory)
 
     def _drop_old_log_files(self, horizon: int) -> None:
         """Deletes log files whose records are all at or below the horizon (now covered by images)."""
         for path in self.log.files():
             if path == self.log.current_file:
                 continue
-            highest = 0
-            for record, _s, _e in scan_records(path.read_bytes()):
-                if record is None:
-                    highest = horizon + 1
-                    break
-                highest = max(highest, record.lsn)
+            highest = self._file_max_lsn.get(path)
+            if highest is None:  # rotated files never change: scan each once
+                highest = 0
+                for record, _s, _e in scan_records(path.read_bytes()):
+                    if record is None:
+                        highest = 1 << 62  # damaged: keep it until a rewrite replaces it
+                        break
+                    highest = max(highest, record.lsn)
+                self._file_max_lsn[path] = highest
             if highest <= horizon:
                 path.unlink()
+                del self._file_max_lsn[path]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import struct
 import sys
@@ -99,6 +100,20 @@ class _Connection:
         self.pending: dict[int, asyncio.Future[messages.Reply]] = {}
         self.next_id = 0
         self.reader_task = asyncio.ensure_future(self._read())
+        # Requests of one loop turn (e.g. the batches of several protection groups for this node)
+        # leave in one write: one wake-up of the node instead of one per request.
+        self.outgoing: list[bytes] = []
+
+    def send(self, frame: bytes) -> None:
+        if not self.outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self.outgoing.append(frame)
+
+    def _flush(self) -> None:
+        data = b"".join(self.outgoing)
+        self.outgoing = []
+        if not self.writer.is_closing():
+            self.writer.write(data)
 
     async def _read(self) -> None:
         error: BaseException = ConnectionError("storage node closed the connection")
@@ -163,7 +178,7 @@ class TcpTransport:
         connection.pending[request_id] = future
         body = messages.encode(request)
         self.bytes_sent += len(body) + _FRAME.size
-        connection.writer.write(_frame(request_id, body))
+        connection.send(_frame(request_id, body))
         try:
             return await future
         finally:
@@ -227,6 +242,12 @@ def node_main(argv: list[str] | None = None) -> int:
 
     def ready(line: str) -> None:
         print(line, flush=True)
+
+    # SCHED_BATCH: a node woken by a writer's batch does not preempt the writer (on a shared host,
+    # every AppendBatch to six nodes otherwise costs the writer six context switches mid-send;
+    # measured: pgbench tpcb-like +60-90%). Nodes still get their fair share of CPU.
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))  # type: ignore[attr-defined,unused-ignore]
 
     runner: Any = asyncio.run
     try:

@@ -33,6 +33,8 @@ from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
 
+PAGE_BACKLINK_LIMIT = 1 << 20  # pages whose last LSN the writer remembers for prev_page_lsn
+
 
 class GroupLog:
     """Records of one protection group that a write quorum does not hold yet."""
@@ -87,7 +89,7 @@ class Volume:
         self.group_logs: dict[int, GroupLog] = {}
         self.page_lsn: dict[int, int] = {}
         self.next_lsn = 1
-        self.min_read_lsn = 0
+        self._explicit_min_read_lsn: int | None = None
         self.bytes_sent = 0
         self.records_appended = 0
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
@@ -230,6 +232,8 @@ class Volume:
             lsn += 1
         self.next_lsn = lsn
         self.records_appended += len(records)
+        if len(page_lsn) > PAGE_BACKLINK_LIMIT:
+            page_lsn.clear()  # page backlinks are advisory (0 = unknown); keep the map bounded
         return lsn - 1
 
     def _add_groups(self, group: int) -> GroupLog:
@@ -293,9 +297,18 @@ class Volume:
                 future.set_exception(self._fenced)
         self._waiters.clear()
 
-    def set_min_read_lsn(self, lsn: int) -> None:
-        """The lowest read point any instance still uses (PGMRPL); segments may GC below it."""
-        self.min_read_lsn = lsn
+    def set_min_read_lsn(self, lsn: int | None) -> None:
+        """The lowest read point any instance still uses (PGMRPL); None: only the retention window.
+
+        Segments may garbage-collect page versions below min(this, VDL - retention_lsns).
+        """
+        self._explicit_min_read_lsn = lsn
+
+    @property
+    def min_read_lsn(self) -> int:
+        window = max(self.tracker.vdl - self.config.retention_lsns, 0)
+        explicit = self._explicit_min_read_lsn
+        return window if explicit is None else min(explicit, window)
 
     async def _send_loop(self, group: int, member: str) -> None:
         group_log = self.group_logs[group]
@@ -382,27 +395,28 @@ class Volume:
         request = m.ReadPage(self.metadata.volume_id, group, page, read_lsn, need)
         refusals: list[str] = []
         deadline = self.clock.now() + self.config.write_timeout
-        # Round after round over the segments (the best first) until one answers or time is up.
-        for _ in range(1000):
-            order = self._read_order.setdefault(group, quorum.all_members())
-            for member in sorted(order, key=lambda member: quorum.scl.get(member, 0) < need):
+        # First one segment at a time, the best first; if none answered, then all of them at once
+        # each round (a hedged read) until one answers or time is up.
+        for round_ in range(1000):
+            order = sorted(
+                self._read_order.setdefault(group, quorum.all_members()),
+                key=lambda member: quorum.scl.get(member, 0) < need,
+            )
+            if round_ == 0:
+                for member in order:
+                    found, image = self._read_outcome(request, member, await self._read_from(member, request), refusals)
+                    if found:
+                        return image
+            else:
+                tasks = [asyncio.ensure_future(self._read_from(member, request)) for member in order]
                 try:
-                    reply = await self.clock.wait_for(self.transport.call(member, request), self.config.read_timeout)
-                except (ConnectionError, TimeoutError, OSError) as exc:
-                    refusals.append(f"{member}: {exc or type(exc).__name__}")
-                    self._demote(group, member)
-                    continue
-                if isinstance(reply, m.PageImage):
-                    self.last_read_segment = member
-                    return reply.image
-                if isinstance(reply, m.Refused):
-                    refusals.append(f"{member}: {reply.message}")
-                    self._demote(group, member)
-                    if reply.code == "below_horizon":
-                        raise StorageUnavailable(
-                            f"could not read page {page} at LSN {read_lsn}: it is below the storage GC horizon",
-                            detail=reply.message,
-                        )
+                    for member, task in zip(order, tasks, strict=True):
+                        found, image = self._read_outcome(request, member, await task, refusals)
+                        if found:
+                            return image
+                finally:
+                    for task in tasks:
+                        task.cancel()
             if self.clock.now() >= deadline:
                 break
             await self.clock.sleep(self.config.retry_interval)
@@ -410,6 +424,33 @@ class Volume:
             f"could not read page {page} at LSN {read_lsn} from any segment of protection group {group}",
             detail="; ".join(refusals[-6:]),
         )
+
+    async def _read_from(self, member: str, request: m.ReadPage) -> m.Reply | BaseException:
+        try:
+            return await self.clock.wait_for(self.transport.call(member, request), self.config.read_timeout)
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            return exc
+
+    def _read_outcome(
+        self, request: m.ReadPage, member: str, reply: m.Reply | BaseException, refusals: list[str]
+    ) -> tuple[bool, bytes | None]:
+        """(True, image) for an answer; otherwise notes why and demotes the segment."""
+        if isinstance(reply, m.PageImage):
+            self.last_read_segment = member
+            return True, reply.image
+        if isinstance(reply, m.Refused):
+            refusals.append(f"{member}: {reply.message}")
+            self._demote(request.group, member)
+            if reply.code == "below_horizon":
+                raise StorageUnavailable(
+                    f"could not read page {request.page} at LSN {request.read_lsn}: "
+                    "it is below the storage GC horizon",
+                    detail=reply.message,
+                )
+            return False, None
+        refusals.append(f"{member}: {type(reply).__name__} {reply}".rstrip())
+        self._demote(request.group, member)
+        return False, None
 
     def _demote(self, group: int, member: str) -> None:
         order = self._read_order[group]

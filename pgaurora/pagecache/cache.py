@@ -45,6 +45,10 @@ class VolumeLike(Protocol):
 
 DEFAULT_CAPACITY = 50_000  # pages; about 400 MiB of logical pages
 FLUSH_RECORDS = 4096  # a write-combining queue this long is flushed at once
+# A queue nobody flushes (no commit follows, e.g. a vacuum pass or a long transaction) goes to
+# the volume after this long. Not the next loop turn: a transaction's statements would each
+# become a batch (and an fsync) at every segment, where one batch at its commit suffices.
+FLUSH_DELAY = 0.05  # seconds
 COMBINE_RECORDS = 32  # a page with this many queued records is sent as one IMAGE instead
 RECORD_OVERHEAD = 56  # bytes of a redo record's frame header
 PAGE_BYTES = 8192
@@ -246,7 +250,7 @@ class PageCache:
             self.flush()
         elif self._flush_handle is None:
             try:
-                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush_soon)
+                self._flush_handle = asyncio.get_running_loop().call_later(FLUSH_DELAY, self._flush_soon)
             except RuntimeError:
                 self.flush()
 
@@ -264,6 +268,9 @@ class PageCache:
             return 0
         pages, xids = self._queued_pages, self._queued_xids
         self._queued, self._queued_pages, self._queued_xids = [], {}, set()
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
         records = self._combine(records)
         lsn = self.volume.append_mtr(records, next(iter(xids)) if len(xids) == 1 else 0)
         for page in pages.values():

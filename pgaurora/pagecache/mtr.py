@@ -53,23 +53,28 @@ def _undo_entry(page: Page, op: int, payload: bytes) -> tuple[Any, ...]:
         return (3, index, page.items[index] if index < len(page.items) else b"")
     if op == _SPECIAL:
         return (4, page.special)
-    return (5, page.kind, page.special, page.items.copy(), page.lsn)  # INIT, IMAGE, TRUNCATE
+    return (5, page.kind, page.special, page.items.copy(), page.lsn, page.data_bytes)  # INIT, IMAGE, TRUNCATE
 
 
 def _revert(page: Page, entry: tuple[Any, ...]) -> None:
+    # Keeps page.data_bytes (the running size behind free_space) in step with the items.
     kind = entry[0]
+    items = page.items
     if kind == 0:
-        page.items.pop()
+        page.data_bytes -= len(items.pop())
     elif kind == 1:
-        del page.items[entry[1]]
+        page.data_bytes -= len(items[entry[1]])
+        del items[entry[1]]
     elif kind == 2:
-        page.items[entry[1]] = entry[2]
+        page.data_bytes += len(entry[2]) - len(items[entry[1]])
+        items[entry[1]] = entry[2]
     elif kind == 3:
-        page.items.insert(entry[1], entry[2])
+        items.insert(entry[1], entry[2])
+        page.data_bytes += len(entry[2])
     elif kind == 4:
         page.special = entry[1]
     else:
-        page.kind, page.special, page.items, page.lsn = entry[1], entry[2], entry[3], entry[4]
+        page.kind, page.special, page.items, page.lsn, page.data_bytes = entry[1:6]
 
 
 class MiniTransaction:
@@ -134,7 +139,7 @@ class MiniTransaction:
 
         A deferred MTR joins the cache's write-combining queue instead and returns 0: its records
         reach the volume (merged with others, a busy page's run of records as one IMAGE) at the
-        next flush: the next immediate MTR, the next event-loop turn, or a full queue.
+        next flush: the next immediate MTR (a commit), a full queue, or 50 ms later.
         """
         if self.done:
             return self.lsn

@@ -4,7 +4,10 @@ Files (top-down, in the order a query meets them):
     parse.py       parse(sql) -> ParsedStatement list (pglast JSON; 42601 with position)
     plancache.py   the simple-protocol plan cache: literals become parameters of a generic plan
     planner.py     plan(stmt, catalog, param_types) -> Plan: dispatch, optimizer, packaging
-    select.py      SELECT: FROM/joins, WHERE, GROUP BY, windows, DISTINCT, ORDER BY, LIMIT, set ops, CTEs
+    select.py      SELECT: WHERE, GROUP BY (grouping sets), windows, DISTINCT, ORDER BY, LIMIT, FOR UPDATE,
+                   set operations, VALUES
+    fromclause.py  FROM and WITH: tables, views, CTEs (recursive), subqueries, LATERAL, functions, joins
+    querycontext.py  what all query levels of one statement share (QueryContext, Planned, Cte)
     modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
     ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
     alter.py       ALTER TABLE / RENAME

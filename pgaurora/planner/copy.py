@@ -21,9 +21,9 @@ from pgaurora.executor.plannodes import Plan, Project, ResultColumn
 from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.planner import catalog_state, plan
+from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.resolve import ParamTypes
 from pgaurora.planner.scope import StatementState
-from pgaurora.planner.select import QueryContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +65,17 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None) -> CopyPlan:
+def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
+              search_path: tuple[str, ...] | None = None) -> CopyPlan:
     body = stmt.tree
     options = _options(body)
-    state = catalog_state(catalog, txn)
+    state = catalog_state(catalog, txn).with_search_path(search_path)
     if "query" in body:
         kind, inner = next(iter(body["query"].items()))
         if body.get("is_from"):
             raise FeatureNotSupported("COPY FROM a query is not supported")
-        query_plan = replace(plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn),
+        query_plan = replace(plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn,
+                                  search_path=search_path),
                              command="COPY")
         return CopyPlan(False, query_plan, query_plan.columns or (), options)
     relation = body["relation"]

@@ -15,6 +15,7 @@ from typing import Any
 from pglast import parser as pg_parser
 
 from pgaurora.catalog.model import Column, Constraint, Role, Sequence, Table, View
+from pgaurora.catalog.state import temp_schema_oid
 from pgaurora.errors import (
     DuplicateColumn,
     FeatureNotSupported,
@@ -44,8 +45,9 @@ from pgaurora.executor.ddl import (
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.exprbind import names_of, type_from_name
 from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.scope import Scope
-from pgaurora.planner.select import QueryContext, SelectPlanner
+from pgaurora.planner.select import SelectPlanner
 
 _TERMINATORS = {"NOT", "NULL_P", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "CONSTRAINT", "DEFAULT",
                 "GENERATED", "COLLATE"}
@@ -142,8 +144,14 @@ class DdlPlanner:
 
     def _schema_oid(self, relation: dict[str, Any]) -> int:
         schema = relation.get("schemaname")
+        if relation.get("relpersistence") == "t" or schema == "pg_temp":
+            return temp_schema_oid(self.qc.backend_pid)
         if schema is None:
-            return 2200
+            target = self.qc.catalog.creation_schema_oid()
+            if target is None:
+                raise UndefinedObject("no schema has been selected to create in", sqlstate="3F000",
+                                      position=self.pos(relation.get("location")))
+            return target
         oid = self.qc.catalog.schema_oid(schema)
         if oid is None:
             raise UndefinedObject(f'schema "{schema}" does not exist', sqlstate="3F000",
@@ -307,6 +315,8 @@ class DdlPlanner:
     def create_table(self, body: dict[str, Any]) -> PlanNode:
         rel = body["relation"]
         name = rel["relname"]
+        if body.get("oncommit", "ONCOMMIT_NOOP") not in ("ONCOMMIT_NOOP", "ONCOMMIT_PRESERVE_ROWS"):
+            raise FeatureNotSupported("ON COMMIT DROP / DELETE ROWS is not supported")
         schema_oid = self._schema_oid(rel)
         if body.get("inhRelations") or body.get("partspec"):
             raise FeatureNotSupported("table inheritance and partitioning are not supported")

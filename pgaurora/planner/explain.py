@@ -13,7 +13,7 @@ from pgaurora.errors import FeatureNotSupported
 from pgaurora.executor.explain import Explain
 from pgaurora.executor.plannodes import ResultColumn
 from pgaurora.planner.parse import ParsedStatement
-from pgaurora.planner.select import Planned, QueryContext
+from pgaurora.planner.querycontext import Planned, QueryContext
 
 
 def plan_explain(qc: QueryContext, stmt: ParsedStatement, plan_inner: Any) -> Planned:

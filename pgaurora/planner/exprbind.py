@@ -165,10 +165,19 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
     if kind == "AEXPR_OP":
         left = bind(body["lexpr"], lv) if "lexpr" in body else None
         right = bind(body["rexpr"], lv)
+        if isinstance(left, RowExpr) and isinstance(right, RowExpr):
+            return _row_comparison(name, left, right, lv, pos)
         return make_operator(name, left, right, lv.params, pos)
     if kind == "AEXPR_IN":
         left = bind(body["lexpr"], lv)
         items = [bind(i, lv) for i in body["rexpr"]["List"]["items"]]
+        if isinstance(left, RowExpr):
+            tests = [_row_comparison(name, left, i, lv, pos) for i in items if isinstance(i, RowExpr)]
+            if len(tests) != len(items):
+                raise FeatureNotSupported("row IN with non-row items is not supported", position=pos)
+            if name == "=":
+                return BoolExpr(BoolOp.OR, tuple(tests)) if len(tests) > 1 else tests[0]
+            return BoolExpr(BoolOp.AND, tuple(tests)) if len(tests) > 1 else tests[0]
         if any(not isinstance(i, Const) for i in items):
             comparisons = [make_operator(name, left, i, lv.params, pos) for i in items]
             if name == "=":
@@ -240,6 +249,26 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
             return not_distinct
         return BoolExpr(BoolOp.NOT, (not_distinct,))
     raise FeatureNotSupported(f"{kind} is not supported", position=pos)
+
+
+def _row_comparison(name: str, left: RowExpr, right: RowExpr, lv: Level, pos: int | None) -> Expr:
+    """(a, b) = (c, d) and the other row comparisons, field by field as PostgreSQL's row_compare."""
+    if len(left.fields) != len(right.fields):
+        raise SyntaxError_("unequal number of entries in row expressions", position=pos)
+    pairs = list(zip(left.fields, right.fields, strict=True))
+    if name == "=":
+        return BoolExpr(BoolOp.AND, tuple(make_operator("=", a, b, lv.params, pos) for a, b in pairs))
+    if name == "<>":
+        return BoolExpr(BoolOp.OR, tuple(make_operator("<>", a, b, lv.params, pos) for a, b in pairs))
+    if name in ("<", "<=", ">", ">="):
+        # lexicographic: the first unequal pair decides; all equal -> the operator's equality case
+        strict = name[0]
+        result: Expr = make_operator(name, pairs[-1][0], pairs[-1][1], lv.params, pos)
+        for a, b in reversed(pairs[:-1]):
+            result = BoolExpr(BoolOp.OR, (make_operator(strict, a, b, lv.params, pos), BoolExpr(
+                BoolOp.AND, (make_operator("=", a, b, lv.params, pos), result))))
+        return result
+    raise FeatureNotSupported(f"row comparison with operator {name} is not supported", position=pos)
 
 
 def _bool_expr(body: dict[str, Any], lv: Level) -> Expr:
@@ -388,7 +417,7 @@ def _sub_link(body: dict[str, Any], lv: Level) -> Expr:
                                     f"{resolve.type_name(sub_type)}", position=pos)
         left = coerce(left, probe.left_oid or left.type_oid, -1, "implicit", lv.params, pos)
         k = SubLinkKind.ANY if kind == "ANY_SUBLINK" else SubLinkKind.ALL
-        return SubPlanExpr(k, sub.node, outer_slots, outer_args, left, probe.fn, BOOL_OID)
+        return SubPlanExpr(k, sub.node, outer_slots, outer_args, left, probe.fn, BOOL_OID, -1, op_name)
     raise FeatureNotSupported(f"{kind} is not supported", position=pos)
 
 

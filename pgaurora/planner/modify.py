@@ -39,9 +39,10 @@ from pgaurora.executor.modify import (
 from pgaurora.executor.plannodes import PlanNode, Project, ResultColumn, SeqScan, ValuesScan
 from pgaurora.planner import resolve, views
 from pgaurora.planner.exprbind import Level, bind, names_of
+from pgaurora.planner.querycontext import Planned, QueryContext, and_all
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import RangeEntry, Scope
-from pgaurora.planner.select import Planned, QueryContext, SelectPlanner, and_all, derive_name
+from pgaurora.planner.select import SelectPlanner, derive_name
 
 
 def parse_expression(text: str) -> dict[str, Any]:

@@ -59,7 +59,8 @@ class CachedQuery:
 
 def _text_split(sql: str) -> tuple[str, list[str]] | None:
     """The fast-path key of a query text (literals replaced by ?) and the literal texts."""
-    if _NO_FAST_PATH.search(sql):
+    if ("--" in sql or "/*" in sql or '"' in sql or "$" in sql or "&" in sql
+            or ("'" in sql and _NO_FAST_PATH.search(sql))):
         return None
     found: list[str] = []
 
@@ -195,6 +196,9 @@ class PlanCache:
 
     def plan_query(self, sql: str, catalog: Any, txn: Any = None) -> tuple[Plan, tuple[Any, ...]] | None:
         """(plan, params) for a single SELECT/INSERT/UPDATE/DELETE, else None (plan it normally)."""
+        state = catalog.state_for(txn) if hasattr(catalog, "state_for") else catalog
+        if state.temp_schemas:
+            return None  # names may mean a session's temporary table: plan per statement
         split = _text_split(sql)
         if split is not None:
             known = split[0] in self.by_text

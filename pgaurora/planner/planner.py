@@ -21,9 +21,10 @@ from pgaurora.planner import rules
 from pgaurora.planner.ddl import DdlPlanner
 from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.resolve import ParamTypes
 from pgaurora.planner.scope import Scope, StatementState
-from pgaurora.planner.select import QueryContext, SelectPlanner
+from pgaurora.planner.select import SelectPlanner
 
 
 def _parse_view(text: str) -> dict[str, Any]:
@@ -38,15 +39,17 @@ def catalog_state(catalog: Any, txn: Any = None) -> CatalogState:
 
 
 def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int] = (), *,
-         txn: Any = None, unknown_params_as_text: bool = False) -> Plan:
+         txn: Any = None, unknown_params_as_text: bool = False,
+         search_path: tuple[str, ...] | None = None) -> Plan:
     """Plans one statement. `catalog` is a Catalog (with `txn` for its uncommitted DDL) or a CatalogState."""
     if stmt.node_type == "CopyStmt":
         from pgaurora.planner.copy import plan_copy
 
-        return plan_copy(stmt, catalog, txn).plan
-    state = catalog_state(catalog, txn)
+        return plan_copy(stmt, catalog, txn, search_path).plan
+    pid = int(getattr(txn, "pid", 0) or 0)
+    state = catalog_state(catalog, txn).for_backend(pid).with_search_path(search_path)
     params = ParamTypes(param_types)
-    qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view)
+    qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view, backend_pid=pid)
     kind = stmt.node_type
     body = stmt.tree
     command = stmt.command

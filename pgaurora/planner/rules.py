@@ -61,13 +61,13 @@ def map_children(node: Any, fn: Callable[[Any], Any]) -> Any:
 
 
 def conjuncts(expr: Expr | None) -> list[Expr]:
-    from pgaurora.planner.select import conjuncts as split
+    from pgaurora.planner.querycontext import conjuncts as split
 
     return split(expr)
 
 
 def and_all(exprs: list[Expr]) -> Expr | None:
-    from pgaurora.planner.select import and_all as join
+    from pgaurora.planner.querycontext import and_all as join
 
     return join(exprs)
 
@@ -283,10 +283,32 @@ def choose_joins(node: Any, state: CatalogState, slots: list[int] | None = None)
 
 
 def index_nested_loop(node: Any, state: CatalogState, next_slot: Callable[[], int]) -> Any:
-    """HashJoin(small outer, SeqScan inner with an index on the key) -> NestLoop with IndexScan on ExecParams."""
+    """HashJoin(small outer, SeqScan inner with an index on the key) -> NestLoop with IndexScan on ExecParams.
+
+    An inner join whose small side is the inner one is turned around first (join order), with a
+    projection restoring the column order the nodes above expect:
+        HashJoin(Scan big, IndexScan small)  ->  Project(NestLoop(IndexScan small, IndexScan big on $key))
+    """
     node = map_children(node, lambda c: index_nested_loop(c, state, next_slot))
     if not isinstance(node, HashJoin) or node.join_type not in (JoinType.INNER, JoinType.LEFT):
         return node
+    if node.join_type is JoinType.INNER and isinstance(node.outer, SeqScan) and not node.outer.with_tid \
+            and _small(node.inner) and not _small(node.outer):
+        ow, iw = node.outer.width, node.inner.width
+        swapped = HashJoin(JoinType.INNER, node.inner, node.outer, node.inner_keys, node.outer_keys,
+                           shift_vars(node.qual, lambda i: i + iw if i < ow else i - ow) if node.qual is not None else None,
+                           node.width)
+        turned = _index_lookup_join(swapped, state, next_slot)
+        if turned is not swapped:
+            from pgaurora.executor.plannodes import Project
+
+            order = tuple(Var(iw + i, 0) for i in range(ow)) + tuple(Var(i, 0) for i in range(iw))
+            return Project(turned, order, node.width)
+        return node
+    return _index_lookup_join(node, state, next_slot)
+
+
+def _index_lookup_join(node: HashJoin, state: CatalogState, next_slot: Callable[[], int]) -> Any:
     inner = node.inner
     if not isinstance(inner, SeqScan) or not _small(node.outer):
         return node

@@ -164,8 +164,8 @@ class Scope:
             entries = [e for e in self.entries if not e.hidden]
         for e in entries:
             for i, c in enumerate(e.columns):
-                if table is None and c in e.using_hidden:
-                    continue
+                if c in e.using_hidden and (table is None or c == "tableoid"):
+                    continue  # tableoid: a system relation's system column (see pgaurora/catalog/system)
                 oid, typmod = e.types[i]
                 out.append((Var(e.offset + i, oid, typmod, c), c, e, i))
         return out

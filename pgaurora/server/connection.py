@@ -56,6 +56,8 @@ async def _resume(coro: Any, waiting_on: Any) -> None:
         try:
             if waiting_on is None:
                 await asyncio.sleep(0)      # a bare yield
+            elif getattr(waiting_on, "_asyncio_future_blocking", None) is None:
+                raise RuntimeError(f"Task got bad yield: {waiting_on!r}")
             else:
                 # What Task.__step does with a yielded future: take over its blocking flag.
                 waiting_on._asyncio_future_blocking = False

@@ -1,10 +1,12 @@
 """pgaurora.session — per-connection state: transaction blocks, statements, portals, settings.
 
-    session.py       Session: simple Query and the extended protocol (Parse/Bind/Execute/Sync)
+    session.py       Session: simple Query, cancellation, statement_timeout, the ResultSink
+    extended.py      the extended protocol (Parse/Bind/Describe/Execute/Close/Sync), mixed in
     transaction.py   TransactionBlock: IDLE / IMPLICIT / BLOCK / FAILED, savepoints, lazy begin
     utility.py       reading the parse trees of statements the session answers itself
     utility_exec.py  running them: BEGIN/COMMIT/SAVEPOINT, SET/SHOW/RESET, PREPARE/EXECUTE,
                      DISCARD, CLOSE, LISTEN/NOTIFY, DECLARE/FETCH
+    copy.py          COPY FROM STDIN / TO STDOUT through the ResultSink
     portals.py       PreparedStatement, Portal and their namespace
     settings.py      Settings: GUC values, SET LOCAL, transactional undo, ParameterStatus
     guc_table.py     the parameter definitions (name, type, default, context, GUC_REPORT)

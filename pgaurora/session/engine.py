@@ -8,6 +8,7 @@ Not the construction of those layers (server.instance opens the volume and build
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -50,12 +51,14 @@ class Engine:
 
     # -- statements ---------------------------------------------------------------------------
 
-    def plan(self, stmt: Any, param_types: tuple[int, ...] = (), txn: Any = None) -> Any:
-        """planner.plan; `txn` lets a statement see its own transaction's uncommitted DDL."""
+    def plan(self, stmt: Any, param_types: tuple[int, ...] = (), txn: Any = None,
+             search_path: tuple[str, ...] | None = None) -> Any:
+        """planner.plan; `txn` lets a statement see its own transaction's uncommitted DDL;
+        `search_path` (schema names, None for the default) resolves unqualified names."""
         if self._plan is None:
             self._resolve()
         assert self._plan is not None
-        return self._plan(stmt, self.catalog, param_types, txn=txn)
+        return self._plan(stmt, self.catalog, param_types, txn=txn, search_path=search_path)
 
     async def run(self, plan: Any, params: tuple[Any, ...], ctx: Any) -> Any:
         """An executor cursor: `await cursor.fetch(n)`, `cursor.tag` once exhausted."""
@@ -65,7 +68,7 @@ class Engine:
         return await self._run(plan, params, ctx)
 
     def context(self, *, txn: Any, settings: Any, notice: Callable[..., None], session: Any,
-                transaction_start: Any, is_canceled: Callable[[], bool]) -> Any:
+                transaction_start: Any, is_canceled: Callable[[], bool], statement_start: Any = None) -> Any:
         """The executor.ExecContext for one statement."""
         if self._context is None:
             self._resolve()
@@ -74,7 +77,8 @@ class Engine:
             txn=txn, storage=self.storage, catalog=self.catalog, settings=settings, notice=notice,
             transaction_start=transaction_start, is_canceled=is_canceled, user=session.user,
             session_user=session.user, database=session.database,
-            format_context=settings.format_context(), backend_pid=session.pid, extra={"session": session})
+            format_context=settings.format_context(), backend_pid=session.pid, extra={"session": session},
+            statement_start=statement_start or datetime.datetime.now(datetime.UTC))
 
     @property
     def catalog_version(self) -> int:
@@ -86,6 +90,12 @@ class Engine:
               pid: int = 0) -> Any:
         return self.txn_manager.begin(isolation, read_only or self.read_only, owner=owner, pid=pid,
                                       deferrable=deferrable)
+
+    def release_session_locks(self, owner: Any) -> None:
+        """Session-level advisory locks end with the session (and with DISCARD ALL)."""
+        release = getattr(self.txn_manager, "advisory_unlock_all", None)
+        if release is not None:
+            release(owner)
 
     # -- roles and databases (start-up) -------------------------------------------------------
 

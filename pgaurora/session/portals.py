@@ -80,7 +80,7 @@ class Portal:
     row_encoder: Any = None          # set by the server: encodes one row into a DataRow
     holdable: bool = False           # DECLARE ... WITH HOLD
     from_sql: bool = False           # DECLARE CURSOR (closed by CLOSE ALL)
-    extra: dict[str, Any] = field(default_factory=dict)
+    position: int = 0                # rows already fetched by FETCH/MOVE (cursors)
 
 
 class Namespace:

@@ -1,10 +1,10 @@
 """One client session: the simple and extended query protocols over a transaction block.
 
 Owns what PostgreSQL's postgres.c does per backend: running each statement of a Query in
-an implicit transaction (or the open block), Parse/Bind/Describe/Execute/Close/Sync,
-failed-block semantics, cancellation and statement_timeout. Results go to a `ResultSink`
-that the server implements (it encodes them with wire/); the session never sees bytes.
-Not the statements answered without the planner (session.utility_exec), not the
+an implicit transaction (or the open block), failed-block semantics, cancellation and
+statement_timeout. Results go to a `ResultSink` that the server implements (it encodes them
+with wire/); the session never sees bytes. Not Parse/Bind/Execute/Sync (session.extended,
+mixed in), not the statements answered without the planner (session.utility_exec), not the
 transaction block's state machine (session.transaction).
 
     simple Query:   parse ─► for each statement: [plan ─► run ─► rows] ─► commit ─► tags
@@ -17,16 +17,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pgaurora import datatypes
 from pgaurora.errors import (
     ActiveSqlTransaction,
-    DuplicatePreparedStatement,
-    FeatureNotSupported,
     PgError,
-    ProtocolViolationError,
     QueryCanceled,
 )
+from pgaurora.session.copy import run_copy
 from pgaurora.session.engine import Engine
+from pgaurora.session.extended import ExtendedProtocol
 from pgaurora.session.portals import Namespace, Portal, PreparedStatement, Utility
 from pgaurora.session.settings import Settings
 from pgaurora.session.transaction import BlockState, TransactionBlock, in_failed_transaction
@@ -47,7 +45,7 @@ class ResultSink(Protocol):
     def error(self, err: PgError) -> None: ...
 
 
-class Session:
+class Session(ExtendedProtocol):
     """Per-connection state: transaction block, statements, portals, settings."""
 
     def __init__(self, engine: Engine, *, user: str, database: str, settings: Settings,
@@ -149,14 +147,15 @@ class Session:
             # The plan cache answers single SELECT/INSERT/UPDATE/DELETE statements whose
             # literals change every time (pgbench, ORMs) without planning them again.
             hit = (cache.plan_query(sql, self.engine.catalog, block.txn)
-                   if cache is not None and block.state is not BlockState.FAILED else None)
+                   if cache is not None and block.state is not BlockState.FAILED
+                   and self.settings.search_path_schemas() is None else None)
             stmts = None if hit is not None else self.engine.parse(sql)
         except PgError as err:
             await self.statement_failed()
             sink.error(err)
             return
         if hit is not None:
-            await self._guarded(self._simple_plan(hit[0], hit[1], sink, False, True), sink)
+            await self._guarded(self._simple_plan(hit[0], hit[1], sink, False, True, sql), sink)
         elif not stmts:
             sink.empty_query()
             return
@@ -223,7 +222,7 @@ class Session:
             raise ActiveSqlTransaction(f"{restricted} cannot run inside a transaction block")
         self.block.start_implicit()
         await self.engine.sync_catalog()
-        plan = self.engine.plan(stmt, (), self.block.txn)
+        plan = self.engine.plan(stmt, (), self.block.txn, self.settings.search_path_schemas())
         if node_type == "CopyStmt":
             await self._copy(stmt, plan, (), sink)
             if last and self.block.state is BlockState.IMPLICIT:
@@ -234,49 +233,33 @@ class Session:
         await self._simple_plan(plan, (), sink, multi, last)
 
     async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None:
-        """COPY FROM STDIN / TO STDOUT: the rows travel through the sink's COPY sub-protocol.
-
-        FROM: the client's rows (decoded by the server with wire's COPY codecs) feed the plan's
-        ExternalRows node via ctx.extra["copy_rows"]; an error or a disconnect before CopyDone
-        fails the statement, so its transaction aborts and no partial rows remain.
-        """
-        tree = stmt.tree
-        if "filename" in tree or tree.get("is_program"):
-            raise FeatureNotSupported("COPY to or from a file is not supported",
-                                      hint="Use COPY FROM STDIN or COPY TO STDOUT.")
-        self.block.start_implicit()
-        if tree.get("is_from"):
-            names = self.utility.copy_column_names(tree)
-            rows = sink.copy_in_rows(tree, names, tree.get("relation", {}).get("relname", ""))
-            cursor = await self._start(plan, params, {"copy_rows": rows})
-            while await cursor.fetch(FETCH_BATCH):
-                pass
-        else:
-            columns = plan.columns or ()
-            sink.copy_out_begin(tree, columns)
-            cursor = await self._start(plan, params)
-            while True:
-                rows = await cursor.fetch(FETCH_BATCH)
-                if not rows:
-                    break
-                sink.copy_out_rows(rows)
-            sink.copy_out_end()
-        tag = cursor.tag or "COPY 0"
-        self._copy_tag = tag if tag.startswith("COPY") else "COPY " + tag.rsplit(" ", 1)[-1]
+        self._copy_tag = await run_copy(self, stmt, plan, params, sink)
 
     async def _simple_plan(self, plan: Any, params: tuple[Any, ...], sink: ResultSink, multi: bool,
-                           last: bool) -> None:
+                           last: bool, cached_sql: str | None = None) -> None:
         block = self.block
         block.start_implicit()
-        if plan.columns is not None:
-            sink.row_description(plan.columns)
         cursor = await self._start(plan, params)
         fetch = cursor.fetch
-        while True:
+        try:
             rows = await fetch(FETCH_BATCH)
-            if not rows:
-                break
+        except PgError:
+            if cached_sql is not None:
+                # A generic plan from the plan cache evaluates at run time what PostgreSQL's
+                # planner folds (SELECT 1/0): planning the text itself raises that error the
+                # way PostgreSQL does, before any RowDescription.
+                self.engine.plan(self.engine.parse_one(cached_sql), (), block.txn,
+                                 self.settings.search_path_schemas())
+            if plan.columns is not None:
+                sink.row_description(plan.columns)
+            raise
+        if plan.columns is not None:
+            sink.row_description(plan.columns)
+        while rows:
             sink.data_rows(rows)
+            if len(rows) >= FETCH_BATCH:
+                await asyncio.sleep(0)   # a long result lets the other sessions (and cancels) run
+            rows = await fetch(FETCH_BATCH)
         tag = cursor.tag
         if last and block.state is BlockState.IMPLICIT:
             self._disarm()
@@ -285,9 +268,12 @@ class Session:
 
     async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None) -> Any:
         """Begins (if needed) the transaction and opens an executor cursor on `plan`."""
-        txn = self.block.transaction()
+        block = self.block
+        txn = block.transaction()
+        # The first statement of a transaction starts when the transaction does (one clock read).
         ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
-                                  transaction_start=self.block.started_at, is_canceled=self._is_canceled)
+                                  transaction_start=block.started_at, is_canceled=self._is_canceled,
+                                  statement_start=block.started_at if block.statements_run == 1 else None)
         if extra:
             ctx.extra.update(extra)
         return await self.engine.run(plan, params, ctx)
@@ -317,190 +303,13 @@ class Session:
         except Exception:  # noqa: BLE001 - the connection is going away; nothing to report to
             pass
 
-    # -- extended query protocol ----------------------------------------------------------------
-
-    async def parse(self, name: str, sql: str, param_oids: Sequence[int] = ()) -> PreparedStatement:
-        stmt = self.engine.parse_one(sql)
-        await self.engine.sync_catalog()
-        if self.block.state is BlockState.FAILED and not is_transaction_exit(stmt.node_type, stmt.tree):
-            raise in_failed_transaction()
-        if name and name in self.names.statements:
-            raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')
-        self.block.start_implicit()
-        prepared = self.prepare(name, sql, stmt, tuple(param_oids))
-        if name:
-            self.names.add_statement(prepared)
-        else:
-            self.names.statements[""] = prepared
-        return prepared
-
-    def prepare(self, name: str, sql: str, stmt: Any, param_oids: tuple[int, ...],
-                from_sql: bool = False) -> PreparedStatement:
-        """A PreparedStatement for one parsed statement (protocol Parse or SQL PREPARE)."""
-        if stmt.node_type == "EmptyQuery":
-            return PreparedStatement(name, sql, None, None, None, param_oids, columns=None)
-        utility = UTILITY_NODES.get(stmt.node_type)
-        if utility is not None:
-            columns, param_types = self.utility.describe(utility, stmt, param_oids)
-            return PreparedStatement(name, sql, stmt, stmt.tree, utility, param_types,
-                                     columns=columns, from_sql=from_sql)
-        plan = self.engine.plan(stmt, param_oids, self.block.txn)
-        return PreparedStatement(name, sql, stmt, stmt.tree, None, tuple(plan.param_types), plan=plan,
-                                 columns=plan.columns, catalog_version=self.engine.catalog_version,
-                                 from_sql=from_sql)
-
-    async def statement_for_bind(self, stmt_name: str) -> PreparedStatement:
-        """Bind, first half: the statement whose parameter types decode the values."""
-        stmt = self.names.statement(stmt_name)
-        if self.block.state is BlockState.FAILED and (
-                stmt.parsed is None or not is_transaction_exit(stmt.parsed.node_type, stmt.parsed.tree)):
-            raise in_failed_transaction()
-        self.block.start_implicit()
-        await self.engine.sync_catalog()
-        self._replan_if_stale(stmt)
-        return stmt
-
-    def bind(self, portal_name: str, stmt: PreparedStatement, values: tuple[Any, ...],
-             result_formats: tuple[int, ...]) -> Portal:
-        """Bind, second half: a portal from decoded values and expanded result format codes."""
-        if len(values) != len(stmt.param_types):
-            label = f'"{stmt.name}"' if stmt.name else '""'
-            raise ProtocolViolationError(
-                f"bind message supplies {len(values)} parameters, but prepared statement {label} "
-                f"requires {len(stmt.param_types)}")
-        portal = Portal(portal_name, stmt, values, result_formats, stmt.columns, plan=stmt.plan)
-        self.names.add_portal(portal)
-        return portal
-
-    def decode_text_params(self, stmt: PreparedStatement, texts: Sequence[str | None]) -> tuple[Any, ...]:
-        """Parameters given as SQL text (EXECUTE name(...)), decoded with their types' input."""
-        return tuple(None if t is None else datatypes.text_decoder(oid or 25, -1)(t)
-                     for t, oid in zip(texts, stmt.param_types, strict=True))
-
-    def _replan_if_stale(self, stmt: PreparedStatement) -> None:
-        if stmt.plan is not None and stmt.catalog_version != self.engine.catalog_version:
-            plan = self.engine.plan(stmt.parsed, stmt.param_types, self.block.txn)
-            stmt.plan, stmt.columns = plan, plan.columns
-            stmt.catalog_version = self.engine.catalog_version
-
-    def describe_statement(self, name: str) -> tuple[tuple[int, ...], Any]:
-        stmt = self.names.statement(name)
-        if self.block.state is BlockState.FAILED and (
-                stmt.parsed is None or not is_transaction_exit(stmt.parsed.node_type, stmt.parsed.tree)):
-            raise in_failed_transaction()
-        self._replan_if_stale(stmt)
-        return stmt.param_types, stmt.columns
-
-    def describe_portal(self, name: str) -> Portal:
-        portal = self.names.portal(name)
-        if self.block.state is BlockState.FAILED:
-            raise in_failed_transaction()
-        return portal
-
-    async def execute(self, portal_name: str, max_rows: int, sink: ResultSink) -> None:
-        """Execute: rows (at most max_rows unless 0), then CommandComplete or PortalSuspended."""
-        self._sink = sink
-        portal = self.names.portal(portal_name)
-        stmt = portal.statement
-        if self.block.state is BlockState.FAILED and (
-                stmt.parsed is None or not is_transaction_exit(stmt.parsed.node_type, stmt.parsed.tree)):
-            raise in_failed_transaction()
-        if stmt.parsed is None:
-            sink.empty_query()
-            return
-        self._arm()
-        try:
-            if stmt.utility is not None:
-                await self._execute_utility(portal, max_rows, sink)
-            else:
-                await self._execute_plan(portal, max_rows, sink)
-        except asyncio.CancelledError:
-            canceled = self._cancelled()
-            if canceled is None:
-                raise
-            raise canceled from None
-        finally:
-            self._disarm()
-
-    async def _execute_plan(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
-        if portal.done:
-            sink.command_complete(portal.tag or "SELECT 0")
-            return
-        self.block.start_implicit()
-        cursor = portal.cursor
-        if cursor is None and portal.statement.parsed.node_type == "CopyStmt":
-            await self._copy(portal.statement.parsed, portal.plan, portal.params, sink)
-            portal.done = True
-            portal.tag = self._copy_tag
-            sink.command_complete(self._copy_tag)
-            return
-        if cursor is None:
-            parsed = portal.statement.parsed
-            restricted = outside_block_only(parsed.node_type, parsed.tree)
-            if restricted is not None and self.block.in_block:
-                raise ActiveSqlTransaction(f"{restricted} cannot run inside a transaction block")
-            cursor = portal.cursor = await self._start(portal.plan, portal.params)
-        if max_rows <= 0:
-            while True:
-                rows = await cursor.fetch(FETCH_BATCH)
-                if not rows:
-                    break
-                sink.data_rows(rows)
-        else:
-            got = 0
-            while got < max_rows:
-                rows = await cursor.fetch(max_rows - got)
-                if not rows:
-                    break
-                got += len(rows)
-                sink.data_rows(rows)
-            if got >= max_rows:
-                sink.portal_suspended()
-                return
-        portal.done = True
-        portal.tag = cursor.tag
-        portal.cursor = None
-        sink.command_complete(portal.tag)
-
-    async def _execute_utility(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
-        if portal.buffered is None and not portal.done:
-            assert portal.statement.utility is not None
-            result = await self.utility.run(portal.statement.utility, portal.statement.parsed,
-                                            portal.params, False, portal=portal)
-            if result is None:
-                portal.done = True
-                return
-            _, rows, portal.tag = result
-            portal.buffered = list(rows)
-        rows = portal.buffered or []
-        if max_rows > 0 and len(rows) >= max_rows and portal.columns is not None:
-            sink.data_rows(rows[:max_rows])
-            portal.buffered = rows[max_rows:]
-            sink.portal_suspended()
-            return
-        if rows:
-            sink.data_rows(rows)
-        portal.buffered = []
-        portal.done = True
-        sink.command_complete(portal.tag or "")
-
-    def close(self, kind: str, name: str) -> None:
-        if kind == "S":
-            self.names.statements.pop(name, None)
-        else:
-            self.names.portals.pop(name, None)
-
-    async def sync(self) -> None:
-        """Sync: the implicit transaction of the extended messages before it commits."""
-        self._disarm()
-        if self.block.state is BlockState.IMPLICIT:
-            await self.block.commit()
-
     async def terminate(self) -> None:
-        """The connection closed: an open transaction aborts (no partial rows remain)."""
+        """The connection closed: an open transaction aborts (no partial rows remain) and the
+        session's advisory locks are released."""
         self._disarm()
         if self.block.state is not BlockState.IDLE or self.block.txn is not None:
             await self._abort_quietly()
+        self.engine.release_session_locks(self)
 
     # -- used by utility statements ---------------------------------------------------------------
 

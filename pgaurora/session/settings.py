@@ -168,10 +168,11 @@ class Settings:
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
                  "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
                  "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
-                 "default_deferrable")
+                 "default_deferrable", "_search_path_cache")
 
     def __init__(self, overrides: dict[str, str] | None = None, *, superuser: bool = True) -> None:
         self.superuser = superuser
+        self._search_path_cache: tuple[str, tuple[str, ...] | None] | None = None
         self._defaults: dict[str, str] = {
             d.name.lower(): normalize(d, d.boot, d.boot) if d.unit else d.boot for d in DEFINITIONS}
         for name, value in (overrides or {}).items():
@@ -208,6 +209,19 @@ class Settings:
                 return None
             raise UndefinedSetting(f'unrecognized configuration parameter "{name}"')
         return value
+
+    def search_path_schemas(self) -> tuple[str, ...] | None:
+        """search_path as schema names for the planner; None while it is the default
+        ("$user", public), which lets the plan cache serve the statement."""
+        raw = self.get("search_path") or ""
+        cached = self._search_path_cache
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        from pgaurora.catalog.state import parse_search_path
+
+        schemas = parse_search_path(raw)
+        self._search_path_cache = (raw, schemas)
+        return schemas
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)

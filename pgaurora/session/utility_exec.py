@@ -73,7 +73,7 @@ class UtilityRunner:
             return (portal.columns if portal is not None else None), param_oids
         if utility is Utility.DECLARE:
             inner = self._inner(stmt, tree["query"])
-            plan = s.engine.plan(inner, param_oids, s.block.txn)
+            plan = s.engine.plan(inner, param_oids, s.block.txn, s.settings.search_path_schemas())
             return None, tuple(plan.param_types)
         return None, param_oids
 
@@ -303,6 +303,7 @@ class UtilityRunner:
             s.names.statements.clear()
             s.listening.clear()
             s.settings.reset_all()
+            s.engine.release_session_locks(s)
             return None, [], "DISCARD ALL"
         if target == "DISCARD_PLANS":
             for prepared in s.names.statements.values():
@@ -311,19 +312,6 @@ class UtilityRunner:
         if target == "DISCARD_SEQUENCES":
             return None, [], "DISCARD SEQUENCES"
         return None, [], "DISCARD TEMP"
-
-    # -- COPY -------------------------------------------------------------------------------
-
-    def copy_column_names(self, tree: dict[str, Any]) -> list[str]:
-        """The columns COPY FROM fills: its column list, else the table's columns in order."""
-        if tree.get("attlist"):
-            return [a["String"]["sval"] for a in tree["attlist"]]
-        relation = tree.get("relation", {})
-        state = self.session.engine.catalog.state_for(self.session.block.txn)
-        table = state.relation(relation.get("relname", ""), relation.get("schemaname"))
-        if table is None:
-            return []
-        return [c.name for c in table.live_columns()]  # type: ignore[union-attr]
 
     # -- cursors ------------------------------------------------------------------------------
 
@@ -368,7 +356,7 @@ class UtilityRunner:
         ismove = bool(tree.get("ismove"))
         word = "MOVE" if ismove else "FETCH"
         if direction == "FETCH_ABSOLUTE":
-            position = portal.extra.get("position", 0)
+            position = portal.position
             if count < position:
                 raise FeatureNotSupported("cursor can only scan forward",
                                           hint="Declare it with SCROLL option to enable backward scan.")
@@ -385,7 +373,7 @@ class UtilityRunner:
                 if not batch:
                     break
                 rows.extend(batch)
-        portal.extra["position"] = portal.extra.get("position", 0) + len(rows)
+        portal.position += len(rows)
         if ismove:
             return None, [], f"MOVE {len(rows)}"
         return portal.columns, rows, f"{word} {len(rows)}"

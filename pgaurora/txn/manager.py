@@ -12,7 +12,14 @@ Not the per-transaction state machine (txn.transaction) or the clog layout (txn.
           abort():  clog bits ABORTED (one MTR, no wait)           ─► leave active, wake waiters
 
 A committing transaction stays in the active table until its commit record is durable, so no
-snapshot sees its changes before the client could have been told COMMIT.
+snapshot sees its changes before the client could have been told COMMIT. Its row locks, though,
+go as soon as the commit record is appended (early lock release, as InnoDB does): `status()`
+says COMMITTED for it, so a waiting writer follows its update chain at once instead of waiting
+a quorum round trip; the waiter's own commit record comes later in the log, so it is never
+durable before the one it built on (a read-only waiter waits for that LSN at its end).
+
+    commit record appended ─► committing[xid] = lsn: row locks released, xid waiters woken
+    VDL >= lsn              ─► leaves active: new snapshots see it
 """
 
 from __future__ import annotations
@@ -42,13 +49,15 @@ class TransactionManager:
         self.cache = pagecache
         self.clog = Clog(pagecache)
         self.active: dict[int, Transaction] = {}  # xid (top-level or subxid) -> its transaction
+        self.committing: dict[int, int] = {}  # active xids whose commit record is appended -> its lsn
         self.live: set[Transaction] = set()  # every transaction not yet ended
         self.completions = 0  # bumped whenever an xid leaves the in-progress state
         self.graph = WaitGraph()
         self.row_locks = LockTable(self.graph)
         self.advisory = LockTable(self.graph)
         self._session_advisory: dict[Hashable, list[tuple[Hashable, bool]]] = {}
-        self._xid_done: dict[int, asyncio.Future[object]] = {}
+        self._xid_done: dict[int, asyncio.Future[object]] = {}  # resolved when the xid ends
+        self._xid_decided: dict[int, asyncio.Future[object]] = {}  # ... or its commit record is appended
         self._status_cache: dict[int, XidStatus] = {}
         self._snapshot_data: tuple[int, int, frozenset[int]] | None = None
         self.ssi = SerializableTracker()
@@ -96,14 +105,34 @@ class TransactionManager:
         cache = self._status_cache
         if len(cache) > _STATUS_CACHE_LIMIT:
             cache.clear()
+        committing = self.committing
+        decided = self._xid_decided
         for xid in xids:
             active.pop(xid, None)
+            committing.pop(xid, None)
             cache[xid] = status
             fut = self._xid_done.pop(xid, None)
             if fut is not None and not fut.done():
                 fut.set_result(status)
+            fut = decided.pop(xid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(status)
         self.completions += 1
         self._snapshot_data = None
+
+    def _committing(self, txn: Transaction, xids: list[int], lsn: int) -> None:
+        """The commit record of `xids` is appended: release row locks and wake xid waiters now."""
+        committing = self.committing
+        decided = self._xid_decided
+        for xid in xids:
+            committing[xid] = lsn
+            fut = decided.pop(xid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(_COMMITTED)
+        self.completions += 1
+        if txn._row_locks:
+            self.row_locks.release_all(txn.owner, txn._row_locks)
+            txn._row_locks = []
 
     def _end(self, txn: Transaction) -> None:
         self.live.discard(txn)
@@ -118,7 +147,7 @@ class TransactionManager:
 
     def status(self, xid: int) -> XidStatus:
         if xid in self.active:
-            return _IN_PROGRESS
+            return _COMMITTED if xid in self.committing else _IN_PROGRESS
         status = self._status_cache.get(xid)
         if status is not None:
             return status
@@ -144,6 +173,10 @@ class TransactionManager:
 
     def take_snapshot(self, txn: Transaction) -> Snapshot:
         xmin, xmax, xip = self.snapshot_data()
+        depends_on = txn.depends_on
+        if depends_on:
+            # What it built on counts as committed for it (xmin may stay lower: conservative).
+            xip = xip.difference([xid for xid in depends_on if xid in self.committing])
         return Snapshot(xmin, xmax, xip, txn.own, txn.command_id, self.status)
 
     def oldest_xmin(self) -> int:
@@ -161,14 +194,33 @@ class TransactionManager:
     # -- waits -------------------------------------------------------------------------------------
 
     async def wait_for_xid(self, txn: Transaction, xid: int) -> None:
-        """Waits until `xid` commits or aborts (40P01 on a deadlock, 55P03 after lock_timeout)."""
+        """Waits until `xid` commits or aborts (40P01 on a deadlock, 55P03 after lock_timeout).
+
+        READ COMMITTED returns once the commit record is appended (early lock release) and notes
+        the dependency; the other levels wait until the commit is visible, since they will fail
+        with 40001 and their retry's snapshot must see it.
+        """
         holder = self.active.get(xid)
         if holder is None or holder is txn:
             return
+        read_committed = txn.isolation == "read committed"
+        if xid not in self.committing:
+            futures = self._xid_decided if read_committed else self._xid_done
+            fut = futures.get(xid)
+            if fut is None:
+                fut = futures[xid] = asyncio.get_running_loop().create_future()
+            await self.graph.wait(txn.owner, [holder.owner], fut, txn.lock_timeout, f"ShareLock on transaction {xid}")
+        lsn = self.committing.get(xid)
+        if lsn is None:
+            return
+        if read_committed:
+            txn.depends_on[xid] = lsn
+            return
+        # Committing: it waits for nothing, so this wait closes no cycle.
         fut = self._xid_done.get(xid)
         if fut is None:
             fut = self._xid_done[xid] = asyncio.get_running_loop().create_future()
-        await self.graph.wait(txn.owner, [holder.owner], fut, txn.lock_timeout, f"ShareLock on transaction {xid}")
+        await asyncio.shield(fut)
 
     async def lock_row(
         self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE, wait: str = "block"

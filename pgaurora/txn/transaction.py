@@ -80,6 +80,9 @@ class Transaction:
         self._serializable = isolation == "serializable"
         self._row_locks: list[tuple[int, int, int]] = []
         self._advisory: list[tuple[Hashable, bool]] = []
+        # Committing (not yet durable) transactions this one waited for and built on: its own
+        # snapshots count them as committed, and it does not finish before they are durable.
+        self.depends_on: dict[int, int] = {}  # xid -> commit lsn
 
     def __repr__(self) -> str:
         return f"Transaction(xid={self.xid}, {self.isolation}, {self.state.value})"
@@ -209,11 +212,18 @@ class Transaction:
         if self.xid is None:
             self.state = TransactionState.COMMITTED
             manager._end(self)
+            if self.depends_on:  # it saw a commit the client must not see before it is durable
+                await manager.cache.wait_durable(max(self.depends_on.values()))
             return
         xids = sorted(self.own)
         lsn = self._log_status(xids, XidStatus.COMMITTED)
         self.commit_lsn = lsn
         self.state = TransactionState.COMMITTED
+        # Early lock release: the outcome is fixed once the record is appended (a crash before it
+        # is durable loses it, and every later commit record with it), so row-lock waiters go on
+        # now; snapshots still see this transaction as running until its record is durable.
+        if not self._serializable:
+            manager._committing(self, xids, lsn)
         # Shielded: once the record is appended the outcome no longer depends on this coroutine.
         finish = asyncio.ensure_future(self._finish_commit(lsn, xids))
         await asyncio.shield(finish)
@@ -249,6 +259,8 @@ class Transaction:
     def _check_active(self) -> None:
         if self.state is not TransactionState.ACTIVE:
             raise InvalidTransactionState(f"transaction is already {self.state.value}")
+
+
 
 
 def _xids_of(sp: Savepoint) -> list[int]:

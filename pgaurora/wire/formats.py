@@ -174,10 +174,18 @@ def param_decoders(type_oids: Sequence[int], formats: Sequence[int], typmods: Se
             decoders.append(text_decoder(oid, typmod, ctx))
         elif fmt == BINARY:
             info = find(oid)
-            decoders.append(_binary_param(binary_decoder(oid, typmod), info.typlen if info else -1, i + 1))
+            decoders.append(_binary_param(binary_decoder(oid, typmod), _fixed_width(info), i + 1))
         else:
             decoders.append(None)
     return decoders
+
+
+def _fixed_width(info: Any) -> int:
+    """The byte count a binary parameter must have, or -1. `name` has typlen 64 on disk but
+    namerecv reads a variable-length string, so only by-value types and uuid are fixed here."""
+    if info is None or info.typlen <= 0 or info.oid == 19:
+        return -1
+    return int(info.typlen)
 
 
 def _binary_param(recv: ValueDecoder, typlen: int, number: int) -> ValueDecoder:

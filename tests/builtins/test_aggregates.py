@@ -27,7 +27,9 @@ CASES: list[tuple[str, str | None, Rows]] = [
     ("var_pop", "numeric", [("1.5",), ("1.5",)]), ("var_samp", "int4", [("5",)]), ("stddev", "numeric", [("1",), ("2",), ("3",)]),
     ("sum", "interval", [("1 day",), ("2 hours",)]), ("avg", "interval", [("1 day",), ("2 hours",)]),
     ("sum", "int4", []), ("count", "int4", []), ("avg", "numeric", []), ("max", "text", []), ("array_agg", "int4", []),
-    ("stddev", "float8", [("1",)]), ("var_pop", "float8", [("1",)]),
+    ("stddev", "float8", [("1",)]), ("var_pop", "float8", [("1",)]), ("bit_and", "int4", [("12",), ("10",), ("6",)]),
+    ("bit_or", "int8", [("12",), ("10",), (None,)]), ("bit_xor", "int2", [("12",), ("10",), ("6",)]),
+    ("bit_or", "bit(4)", [("1100",), ("0011",)]),
 ]
 
 

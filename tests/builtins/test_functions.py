@@ -102,11 +102,24 @@ FUNCS: list[tuple[str, list[A]]] = [
     ("jsonb_extract_path", [("jsonb", '{"a": {"b": [5]}}'), (None, "a"), (None, "b")]),
     ("jsonb_extract_path_text", [("jsonb", '{"a": {"b": "x"}}'), (None, "a"), (None, "b")]),
     ("format_type", [("oid", "1043"), ("int4", "7")]), ("format_type", [("oid", "1043"), ("int4", None)]),
-    ("format_type", [("oid", "1231"), ("int4", None)]), ("pg_typeof", [("numeric", "1.5")]), ("pg_typeof", [(None, "x")]),
+    ("format_type", [("oid", "1231"), ("int4", None)]), ("format_type", [("oid", "1042"), ("int4", "-1")]),
+    ("format_type", [("oid", "1042"), ("int4", None)]), ("format_type", [("oid", "1560"), ("int4", "-1")]),
+    ("format_type", [("oid", "1186"), ("int4", "2147418115")]), ("format_type", [("oid", "1186"), ("int4", "470286338")]),
+    ("format_type", [("oid", "1186"), ("int4", "458751")]), ("format_type", [("oid", "1186"), ("int4", "67174399")]),
+    ("format_type", [("oid", "1114"), ("int4", "3")]), ("format_type", [("oid", "1700"), ("int4", "655366")]),
+    ("format_type", [("oid", "1015"), ("int4", "7")]), ("format_type", [("oid", "1562"), ("int4", "5")]), ("pg_typeof", [("numeric", "1.5")]), ("pg_typeof", [(None, "x")]),
     ("pg_typeof", [("int4[]", "{1}")]), ("num_nulls", [("int4", "1"), ("int4", None), ("text", "a")]),
     ("num_nonnulls", [("int4", "1"), ("int4", None), (None, "a")]), ("concat", [(None, "a"), (None, "b")]),
     ("similar_to_escape", [("text", "%(b|d)%")]), ("similar_to_escape", [("text", "a_c.\\%"), ("text", "\\")]),
-    ("like_escape", [("text", "a#%b"), ("text", "#")]), ("pg_encoding_to_char", [("int4", "6")]),
+    ("like_escape", [("text", "a#%b"), ("text", "#")]), ("array_to_json", [("int4[]", "{1,2}")]),
+    ("array_to_json", [("int4[]", "{{1,2},{3,4}}"), ("bool", "t")]), ("array_fill", [("int4", "7"), ("int4[]", "{2,3}")]),
+    ("array_fill", [("text", "x"), ("int4[]", "{2}")]), ("sha224", [("bytea", "\\x616263")]), ("sha512", [("bytea", "\\x")]),
+    ("get_byte", [("bytea", "\\x0102"), ("int4", "1")]), ("set_byte", [("bytea", "\\x0102"), ("int4", "0"), ("int4", "255")]),
+    ("convert_to", [("text", "é"), ("name", "UTF8")]), ("convert_to", [("text", "é"), ("name", "LATIN1")]),
+    ("convert_from", [("bytea", "\\xc3a9"), ("name", "UTF8")]), ("convert_from", [("bytea", "\\xe9"), ("name", "LATIN1")]),
+    ("date_bin", [("interval", "15 minutes"), ("timestamp", "2024-01-01 10:22:00"), ("timestamp", "2000-01-01")]),
+    ("date_bin", [("interval", "1 day 2 hours"), ("timestamp", "1999-01-01 10:22:00"), ("timestamp", "2000-01-01")]),
+    ("date_bin", [("interval", "7 days"), ("timestamptz", "2024-01-09 00:00+00"), ("timestamptz", "2024-01-01 00:00+00")]), ("pg_encoding_to_char", [("int4", "6")]),
     ("pg_encoding_to_char", [("int4", "999")]), ("pg_char_to_encoding", [("name", "UTF8")]),
 ]
 FUNCS = [f for f in FUNCS if not f[0].endswith("placeholder")]
@@ -125,7 +138,7 @@ SRFS: list[tuple[str, list[A]]] = [
     ("generate_series", [("timestamptz", "2024-01-30 00:00+00"), ("timestamptz", "2024-04-01 00:00+00"), ("interval", "1 mon")]),
     ("unnest", [("int4[]", "{{1,2},{3,NULL}}")]), ("regexp_matches", [("text", "foobarbequebazilbarfbonk"), (None, "(b[^b]+)(b[^b]+)"), (None, "g")]),
     ("regexp_split_to_table", [("text", "hello world"), (None, "\\s+")]), ("jsonb_object_keys", [("jsonb", '{"b": 1, "a": 2}')]),
-    ("jsonb_array_elements", [("jsonb", '[1, "a", null]')]), ("jsonb_array_elements_text", [("jsonb", '[1, "a", null]')]),
+    ("jsonb_array_elements", [("jsonb", '[1, "a", null]')]), ("string_to_table", [("text", "a,b,,c"), (None, ","), (None, "")]), ("jsonb_array_elements_text", [("jsonb", '[1, "a", null]')]),
     ("json_array_elements", [("json", '[1,  "a" , {"b":2}]')]), ("json_object_keys", [("json", '{"b": 1, "a": 2}')]),
 ]
 
@@ -144,7 +157,8 @@ ERRORS: list[tuple[str, list[A]]] = [
     ("jsonb_array_length", [("jsonb", '{"a": 1}')]), ("jsonb_build_object", [(None, "a")]),
     ("generate_series_placeholder", []), ("power", [("float8", "-8"), ("float8", "0.5")]), ("div", [("numeric", "1"), ("numeric", "0")]),
     ("mod", [("int4", "1"), ("int4", "0")]), ("abs", [("int4", "-2147483648")]), ("regexp_replace", [("text", "a"), (None, "a"), (None, "b"), (None, "z")]),
-    ("nosuchfunction", [("int4", "1")]), ("length", [("int4", "1")]), ("round", [("text", "1")]),
+    ("nosuchfunction", [("int4", "1")]), ("get_byte", [("bytea", "\\x01"), ("int4", "5")]),
+    ("date_bin", [("interval", "1 month"), ("timestamp", "2024-01-01"), ("timestamp", "2000-01-01")]), ("length", [("int4", "1")]), ("round", [("text", "1")]),
 ]
 ERRORS = [e for e in ERRORS if not e[0].endswith("placeholder")]
 

@@ -102,3 +102,26 @@ async def test_sql_roles_and_truncate_is_transactional(tmp_path: pathlib.Path) -
     assert (await session.query("SELECT count(*) FROM tr"))[1] == [(2,)]
     assert (await session.query("SELECT id FROM tr WHERE id = 2"))[1] == [(2,)]
     await session.stop()
+
+
+async def test_temporary_tables_are_per_backend_and_dropped(tmp_path: pathlib.Path) -> None:
+    one = await EngineSession.start(tmp_path)
+    one.pid = 101
+    two = EngineSession(one.engine, one.catalog, pid=202)
+    await one.query("CREATE TABLE shared_name (v text)")
+    await one.query("INSERT INTO shared_name VALUES ('permanent')")
+    await one.query("CREATE TEMP TABLE shared_name (v text)")
+    await one.query("INSERT INTO shared_name VALUES ('temporary')")
+    assert (await one.query("SELECT v FROM shared_name"))[1] == [("temporary",)]
+    assert (await two.query("SELECT v FROM shared_name"))[1] == [("permanent",)]
+    assert (await one.query("SELECT v FROM public.shared_name"))[1] == [("permanent",)]
+    await one.catalog.drop_temp_relations(101)
+    assert (await one.query("SELECT v FROM shared_name"))[1] == [("permanent",)]
+    await two.query("CREATE TEMP TABLE scratch AS SELECT 1 AS x")
+    # a restarted instance has no sessions: leftover temporary tables are dropped when it opens
+    await one.engine.crash_writer()
+    await one.engine.reopen()
+    catalog = await Catalog.open(one.engine.storage, one.engine.txns)
+    assert not catalog.current().temp_schemas
+    assert catalog.current().relation("shared_name") is not None
+    await one.stop()

@@ -23,8 +23,18 @@ CREATE TABLE cs_c (cid serial PRIMARY KEY, tid int REFERENCES cs_t(id) ON DELETE
 CREATE INDEX cs_c_note_idx ON cs_c (note);
 CREATE VIEW cs_v AS SELECT id, name FROM cs_t;
 CREATE SEQUENCE cs_seq;
+CREATE SCHEMA cs_s;
+CREATE TABLE cs_s.m (a int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, b text, c int, d date DEFAULT '2020-01-01',
+                     e float8 DEFAULT 1.5, f int DEFAULT -1);
+CREATE TABLE cs_dd (a int, b int, c text);
+ALTER TABLE cs_dd DROP COLUMN b;
+CREATE TABLE cs_fk2 (x int, y int, PRIMARY KEY (x, y));
+CREATE TABLE cs_fk3 (id int PRIMARY KEY, x int, y int,
+                     FOREIGN KEY (x, y) REFERENCES cs_fk2 (x, y) ON UPDATE CASCADE ON DELETE SET NULL);
 """
-CLEANUP = "DROP VIEW IF EXISTS cs_v; DROP TABLE IF EXISTS cs_c; DROP TABLE IF EXISTS cs_t; DROP SEQUENCE IF EXISTS cs_seq"
+CLEANUP = ("DROP VIEW IF EXISTS cs_v; DROP TABLE IF EXISTS cs_c; DROP TABLE IF EXISTS cs_t; DROP SEQUENCE IF EXISTS cs_seq;"
+           "DROP TABLE IF EXISTS cs_s.m; DROP SCHEMA IF EXISTS cs_s; DROP TABLE IF EXISTS cs_dd;"
+           "DROP TABLE IF EXISTS cs_fk3; DROP TABLE IF EXISTS cs_fk2")
 
 
 @dataclass

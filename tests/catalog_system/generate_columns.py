@@ -1,9 +1,12 @@
-"""Generates pgaurora/catalog/system/columns.py from a real PostgreSQL 15."""
+"""Generates pgaurora/catalog/system/columns.py from a real PostgreSQL 15.
+
+    python tests/catalog_system/generate_columns.py "host=127.0.0.1 port=PORT user=postgres" \
+        > pgaurora/catalog/system/columns.py
+"""
 import sys
 
 import psycopg
 
-sys.path.insert(0, "/work/main")
 from pgaurora import datatypes
 
 PG_CATALOG = """pg_class pg_namespace pg_attribute pg_type pg_index pg_constraint pg_attrdef pg_proc pg_roles
@@ -21,37 +24,42 @@ INFO = """schemata tables columns views sequences table_constraints key_column_u
 referential_constraints constraint_column_usage check_constraints routines parameters
 character_sets domains triggers element_types enabled_roles applicable_roles
 role_table_grants table_privileges column_privileges usage_privileges""".split()
-DOMAIN_BASE = {}
 
-conn = psycopg.connect(sys.argv[1], autocommit=True)
-out = []
-out.append('"""PostgreSQL 15\'s system relations: oids and columns (generated from a real PostgreSQL 15 by\n'
-           'tests/catalog_system/generate_columns.py; do not edit by hand).\n\n'
-           'Each entry: (schema, relation name, pg_class oid, relkind, ((column, type oid, typmod), ...)).\n'
-           'Types pgaurora has no codec for are mapped to the nearest one it has (domains of\n'
-           'information_schema to their base types, pg_ndistinct/pg_mcv_list/anyarray to text).\n"""\n')
-out.append("SYSTEM_RELATIONS: tuple[tuple[str, str, int, str, tuple[tuple[str, int, int], ...]], ...] = (")
-for schema, names in (("pg_catalog", PG_CATALOG), ("information_schema", INFO)):
-    for name in names:
-        cur = conn.execute("""select c.oid, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                              where n.nspname = %s and c.relname = %s""", (schema, name))
-        row = cur.fetchone()
-        if row is None:
-            print("missing", schema, name, file=sys.stderr)
-            continue
-        oid, relkind = row
-        cols = conn.execute("""select a.attname, a.atttypid, a.atttypmod, t.typtype, t.typbasetype, t.typtypmod
-                               from pg_attribute a join pg_type t on t.oid = a.atttypid
-                               where a.attrelid = %s and a.attnum > 0 and not a.attisdropped order by a.attnum""",
-                            (oid,)).fetchall()
-        parts = []
-        for attname, typid, typmod, typtype, base, basemod in cols:
-            if typtype == "d":
-                typid, typmod = base, basemod
-            if datatypes.find(typid) is None:
-                typid, typmod = 25, -1
-            parts.append(f"({attname!r}, {typid}, {typmod})")
-        body = ", ".join(parts)
-        out.append(f"    ({schema!r}, {name!r}, {oid}, {relkind!r}, ({body},)),")
-out.append(")")
-print("\n".join(out))
+
+def main() -> None:
+    conn = psycopg.connect(sys.argv[1], autocommit=True)
+    out = []
+    out.append('"""PostgreSQL 15\'s system relations: oids and columns (generated from a real PostgreSQL 15 by\n'
+               'tests/catalog_system/generate_columns.py; do not edit by hand).\n\n'
+               'Each entry: (schema, relation name, pg_class oid, relkind, ((column, type oid, typmod), ...)).\n'
+               'Types pgaurora has no codec for are mapped to the nearest one it has (domains of\n'
+               'information_schema to their base types, pg_ndistinct/pg_mcv_list and pseudo-types to text).\n"""\n')
+    out.append("SYSTEM_RELATIONS: tuple[tuple[str, str, int, str, tuple[tuple[str, int, int], ...]], ...] = (")
+    for schema, names in (("pg_catalog", PG_CATALOG), ("information_schema", INFO)):
+        for name in names:
+            cur = conn.execute("""select c.oid, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                                  where n.nspname = %s and c.relname = %s""", (schema, name))
+            row = cur.fetchone()
+            if row is None:
+                print("missing", schema, name, file=sys.stderr)
+                continue
+            oid, relkind = row
+            cols = conn.execute("""select a.attname, a.atttypid, a.atttypmod, t.typtype, t.typbasetype, t.typtypmod
+                                   from pg_attribute a join pg_type t on t.oid = a.atttypid
+                                   where a.attrelid = %s and a.attnum > 0 and not a.attisdropped order by a.attnum""",
+                                (oid,)).fetchall()
+            parts = []
+            for attname, typid, typmod, typtype, base, basemod in cols:
+                if typtype == "d":
+                    typid, typmod = base, basemod
+                if datatypes.find(typid) is None or typtype == "p":  # pseudo-types (anyarray) as text
+                    typid, typmod = 25, -1
+                parts.append(f"({attname!r}, {typid}, {typmod})")
+            body = ", ".join(parts)
+            out.append(f"    ({schema!r}, {name!r}, {oid}, {relkind!r}, ({body},)),")
+    out.append(")")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -55,6 +55,12 @@ SAME = [
     "SELECT count(*) > 0 FROM pg_type WHERE typname IN ('int4', '_int4', 'text', 'numeric')",
     "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal",
     "SELECT count(*) FROM pg_inherits",
+    "SELECT name, setting, unit, vartype, context, min_val, max_val, enumvals, boot_val FROM pg_settings "
+    "WHERE name IN ('work_mem', 'statement_timeout', 'IntervalStyle', 'lock_timeout', 'search_path') ORDER BY 1",
+    "SELECT column_name, is_identity, identity_generation, identity_start, identity_increment, identity_maximum, "
+    "identity_cycle, column_default FROM information_schema.columns WHERE table_schema = 'cs_s' AND table_name = 'm' "
+    "ORDER BY ordinal_position",
+    "SELECT relname FROM pg_class WHERE relnamespace = 'cs_s'::regnamespace ORDER BY 1",
 ]
 
 
@@ -95,3 +101,32 @@ def test_catalog_reflects_ddl_in_the_same_transaction(pair: Pair) -> None:
         conn.rollback()
         with pytest.raises(psycopg.errors.UndefinedTable):
             conn.execute("SELECT 'cs_tx'::regclass")
+
+
+def test_every_system_relation_reads_in_text_and_binary(pair: Pair) -> None:
+    from pgaurora.catalog.system.columns import SYSTEM_RELATIONS
+
+    with psycopg.connect(pair.aurora.dsn, autocommit=True) as conn:
+        for schema, name, _oid, _kind, columns in SYSTEM_RELATIONS:
+            for binary in (False, True):
+                cur = conn.cursor(binary=binary)
+                cur.execute(f"SELECT * FROM {schema}.{name}")
+                cur.fetchall()
+                assert cur.description is not None
+                assert [d.name for d in cur.description] == [c[0] for c in columns]
+
+
+def test_system_relations_have_postgres_columns(pair: Pair) -> None:
+    sql = ("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+           "WHERE attrelid = 'pg_catalog.pg_class'::regclass AND attnum > 0 ORDER BY attnum")
+    aurora, oracle = pair.both(sql)
+    assert aurora == oracle
+
+
+def test_pg_settings_follows_set(pair: Pair) -> None:
+    sql = "SELECT setting, unit, source FROM pg_settings WHERE name = 'work_mem'"
+    for dsn in (pair.aurora.dsn, pair.oracle.dsn):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET work_mem = '64MB'")
+            assert conn.execute(sql).fetchone() == ("65536", "kB", "session")
+            assert conn.execute("SELECT current_setting('work_mem')").fetchone() == ("64MB",)

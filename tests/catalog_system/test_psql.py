@@ -8,7 +8,8 @@ from tests.catalog_system.conftest import Pair
 
 COMMANDS = [
     r"\dt cs_*", r"\d cs_t", r"\d cs_c", r"\d cs_v", r"\d cs_seq", r"\di cs_*", r"\dv cs_*", r"\ds cs_*",
-    r"\d+ cs_t", r"\dn", r"\du", r"\l", r"\dx", r"\db", r"\df cs_*", r"\d cs_c_note_idx", r"\d cs_t_pkey",
+    r"\d+ cs_t", r"\d+ cs_v", r"\dn cs_*", r"\dn public", r"\du postgres", r"\l postgres", r"\db", r"\df cs_*", r"\d cs_c_note_idx", r"\d cs_t_pkey",
+    r"\dt cs_s.*", r"\d cs_s.m", r"\d cs_dd", r"\d cs_fk3", r"\d cs_fk2", r"\di cs_s.*",
 ]
 
 
@@ -37,3 +38,9 @@ def test_uncommitted_ddl_is_visible_to_its_own_transaction_only(pair: Pair) -> N
         assert other.execute(query).fetchone() == (0,)
         mine.rollback()
         assert mine.execute(query).fetchone() == (0,)
+
+
+def test_no_extensions_or_procedural_languages_are_claimed(pair: Pair) -> None:
+    r"""pgaurora has no plpgsql: \dx and \dL list nothing (PostgreSQL lists plpgsql)."""
+    assert "(0 rows)" in pair.psql(pair.aurora.port, r"\dx")
+    assert "(0 rows)" in pair.psql(pair.aurora.port, r"\dL")

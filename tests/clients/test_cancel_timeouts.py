@@ -120,3 +120,20 @@ async def test_asyncpg_pool_reset_query(instance: InstanceProcess) -> None:
             assert await conn.fetchval("SHOW work_mem") == "4MB"
     finally:
         await pool.close()
+
+
+def test_disconnect_in_an_open_transaction_aborts_it(instance: InstanceProcess) -> None:
+    with psycopg.connect(instance.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE gone (id int PRIMARY KEY)")
+    c = RawClient(instance.port)
+    try:
+        c.connect()
+        c.send(query("BEGIN; INSERT INTO gone SELECT generate_series(1, 100)"))
+        assert c.recv_until(b"Z")[-1] == (b"Z", b"T")
+    finally:
+        c.close()   # no COMMIT
+    with psycopg.connect(instance.dsn, autocommit=True) as conn:
+        conn.execute("SET statement_timeout = '20s'")
+        assert conn.execute("SELECT count(*) FROM gone").fetchone() == (0,)
+        conn.execute("INSERT INTO gone SELECT generate_series(1, 100)")   # the keys are free again
+        assert conn.execute("SELECT count(*) FROM gone").fetchone() == (100,)

@@ -92,3 +92,14 @@ def test_cast_contexts_match_pg_catalog(oracle_conn: psycopg.Connection) -> None
         assert datatypes.cast_context(source, target) == {"i": 0, "a": 1, "e": 2}[context], (source, target)
         checked += 1
     assert checked > 150
+
+
+def test_session_dependent_casts() -> None:
+    assert datatypes.cast_depends_on_session(1184, 1082)
+    assert datatypes.cast_depends_on_session(1184, 25)
+    assert datatypes.cast_depends_on_session(705, 1184)
+    assert datatypes.cast_depends_on_session(701, 25)
+    assert datatypes.cast_depends_on_session(1185, 1009)
+    assert not datatypes.cast_depends_on_session(23, 20)
+    assert not datatypes.cast_depends_on_session(23, 25)
+    assert not datatypes.cast_depends_on_session(1114, 1082)

@@ -85,6 +85,7 @@ class Scenario:
         self.reported: set[str] = set()
         self.spares: list[NodeSpec] = []
         self.repair_after: float | None = None
+        self.retention_lsns = 100_000
         for name in AZ:
             self.start_node(name)
 
@@ -107,6 +108,7 @@ class Scenario:
             self.root / "volume.json", [self.specs[n] for n in AZ], pages_per_group=8, lal=1000,
             write_timeout=2.0, recovery_timeout=10.0, rpc_timeout=0.2, read_timeout=0.2, retry_interval=0.1,
             clock=self.clock, spare_nodes=list(self.spares), repair_after=self.repair_after,
+            retention_lsns=self.retention_lsns,
         )
 
     async def drive(self, awaitable, limit: float = 30.0):

@@ -123,3 +123,27 @@ def test_page_equality() -> None:
     assert Page(1, b"", [b"a"], 3) == Page(1, b"", [b"a"], 3)
     with pytest.raises(TypeError):
         hash(Page())
+
+
+async def test_image_files_are_compacted(tmp_path: Path) -> None:
+    seg = make(tmp_path)
+    specs = [(1, 1, RedoOp.INIT, p.encode_init(1))]
+    lsn = 1
+    expected = None
+    for round_ in range(12):
+        for _ in range(40):
+            lsn += 1
+            specs.append((lsn, 1, RedoOp.SET if lsn > 2 else RedoOp.APPEND, p.encode_set(0, b"%d" % lsn) if lsn > 2 else b"0"))
+        await seg.append(chain(specs)[-40 - (round_ == 0) :], b"", vdl_hint=lsn)
+        for _ in range(10):  # several coalesced images per round, then GC keeps only the newest
+            seg.dirty[1] = 99
+            seg.coalesce(threshold=1)
+        seg.collect_garbage(min_read_lsn=lsn)
+        expected = items(seg, 1, lsn)
+    files = list((tmp_path / "seg").glob("images.*"))
+    assert sum(f.stat().st_size for f in files) <= 64 * 8212
+    assert expected == [b"%d" % lsn] and items(seg, 1, lsn) == expected
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert items(again, 1, lsn) == expected
+    again.close()

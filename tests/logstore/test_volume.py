@@ -119,7 +119,7 @@ async def test_gc_then_refill_new_replica_from_images(cluster) -> None:
 
     from pgaurora.logstore import messages as m
 
-    volume = await Volume.open(cluster.config(), cluster.transport)
+    volume = await Volume.open(cluster.config(retention_lsns=0), cluster.transport)
     await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1))]))
     for i in range(60):
         await volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"%d" % i)]))

@@ -4,7 +4,8 @@ files, writer crashes — checked against a reference model of the pages.
 Invariants checked after every step that settles, and at the end:
 - every acknowledged commit is at or below the VDL, also after a new writer's recovery;
 - nothing above the final VDL is visible: pages read at VDL equal the model applied to VDL;
-- a page materialized at any LSN (at or below VDL) equals the model's page at that LSN.
+- a page materialized at any LSN (at or below VDL) equals the model's page at that LSN, and
+  only a read point below the GC horizon (VDL - retention) may be refused.
 Faults stay inside Aurora's model: at most two of the six nodes are "out" at once (down,
 partitioned, or restarted after a bit flip and not yet refilled from peers).
 """
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from pgaurora.errors import StorageUnavailable
 from pgaurora.logstore import page as pagemod
 from pgaurora.logstore.page import Page, RedoOp
 from tests.logstore.golden import AZ, Scenario
@@ -35,6 +37,7 @@ class VolumeMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.root = Path(tempfile.mkdtemp(prefix="logstore-model-"))
         self.scenario = Scenario(self.root, seed=7)
+        self.scenario.retention_lsns = 6  # segments collect page versions older than VDL - 6
         self.model: list[tuple[int, int, int, bytes]] = []  # (lsn, page, op, payload) in LSN order
         self.acked: list[int] = []
         self.pending: list[tuple[int, asyncio.Task]] = []
@@ -203,13 +206,25 @@ class VolumeMachine(RuleBasedStateMachine):
         vdl = self.volume.vdl
         lsns = [lsn for lsn, *_ in self.model if lsn <= vdl]
         lsn = lsns[max(len(lsns) - 1 - back, 0)] if lsns else vdl
-        image = self.run(self.scenario.drive(self.volume.read_page(page, lsn), limit=5))
+        horizon = self.volume.min_read_lsn
+        try:
+            image = self.run(self.scenario.drive(self.volume.read_page(page, lsn), limit=5))
+        except StorageUnavailable as exc:
+            # Only a read point below the GC horizon may be refused.
+            assert lsn < horizon and "GC horizon" in exc.message, (exc, exc.detail)
+            return
         expected = self.model_page(page, lsn)
         got = None if image is None else Page.from_bytes(image)
         if expected is None:
             assert got is None
         else:
             assert got is not None and got.items == expected.items and got.kind == expected.kind
+
+    @rule()
+    def collect_garbage(self) -> None:
+        """A background pass on every node: coalescing and GC below the group's PGMRPL."""
+        for node in self.scenario.nodes.values():
+            node._background()
 
     @invariant()
     def acknowledged_are_durable(self) -> None:

@@ -183,9 +183,11 @@ async def test_abandon_reverts_every_kind_of_op(engine):
             mtr.log(page_no, RedoOp.SPECIAL, encode_special(b"other"))
             mtr.log(page_no, RedoOp.TRUNCATE, encode_truncate(1))
             mtr.log(page_no, RedoOp.IMAGE, encode_image(Page(PageKind.HEAP, b"", [b"img"])))
+            assert cache.get(page_no).free_space() == Page(PageKind.HEAP, b"", [b"img"]).free_space()
             mtr.log(fresh, RedoOp.INIT, encode_init(PageKind.HEAP))
             raise RuntimeError("abandon")
     except RuntimeError:
         pass
     assert cache.get(page_no) == before
+    assert cache.get(page_no).free_space() == before.free_space()  # the running size came back too
     assert cache.get(fresh) is None

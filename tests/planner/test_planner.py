@@ -127,3 +127,16 @@ async def test_parameters_of_other_integer_types_still_use_the_index(session: En
     assert p.param_types == (1007,)
     _, rows, _ = await session.query("SELECT aid FROM acc WHERE aid = ANY($1) ORDER BY aid", ([3, 1, 99],))
     assert rows == [(1,), (3,)]
+
+
+async def test_join_is_turned_around_to_use_an_index_lookup(session: EngineSession) -> None:
+    from pgaurora.executor.plannodes import NestLoop
+
+    await session.query("CREATE TABLE pick (id int PRIMARY KEY, aid int)")
+    await session.query("INSERT INTO pick VALUES (1, 42), (2, 7)")
+    sql = "SELECT a.abalance, p.id FROM acc a, pick p WHERE a.aid = p.aid AND p.id = 1"
+    p = plan(parse(sql)[0], session.catalog, ())
+    join = p.node.input.input  # Project(columns) <- Project(order restored) <- NestLoop
+    assert isinstance(join, NestLoop) and join.param_slots
+    assert isinstance(join.outer, IndexScan) and isinstance(join.inner, IndexScan)
+    assert (await session.query(sql))[1] == [(420, 1)]

@@ -76,6 +76,9 @@ PLANNED_SCRIPTS = {
         "SELECT current_setting('work_mem')", "SELECT set_config('work_mem', '8MB', false)", "SHOW work_mem",
         "BEGIN", "SELECT set_config('work_mem', '16MB', true)", "SHOW work_mem", "COMMIT", "SHOW work_mem",
         "SELECT current_setting('nosuch')", "SELECT current_setting('nosuch', true)"],
+    "plan_time_and_run_time_errors": [
+        "SELECT 1/0", "SELECT 1/0", "BEGIN", "SELECT 'x'::int", "ROLLBACK", "CREATE TABLE z (a int)",
+        "INSERT INTO z VALUES (0)", "SELECT 1/a FROM z", "SELECT 1/a FROM z", "DROP TABLE z"],
     "pool_reset": ["SET work_mem = '1MB'", "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;",
                    "SHOW work_mem"],
 }

@@ -56,9 +56,10 @@ def format_error(sqlstate: str, message: str) -> str:
 class EngineSession:
     """One connection's worth of state against an in-process volume."""
 
-    def __init__(self, engine: Engine, catalog: Catalog) -> None:
+    def __init__(self, engine: Engine, catalog: Catalog, pid: int = 0) -> None:
         self.engine = engine
         self.catalog = catalog
+        self.pid = pid  # the backend id its transactions carry (temporary tables are per backend)
         self.txn: Any = None
         self.failed = False
 
@@ -88,7 +89,7 @@ class EngineSession:
             kind = stmt.tree["kind"]
             if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
                 if self.txn is None:
-                    self.txn = self.engine.txns.begin()
+                    self.txn = self.engine.txns.begin(pid=self.pid)
                     self.failed = False
                 return None, [], "BEGIN", None
             txn, failed = self.txn, self.failed
@@ -102,7 +103,7 @@ class EngineSession:
             return None, [], "ROLLBACK", None
         if self.failed:
             raise InFailedSqlTransaction("current transaction is aborted, commands ignored until end of transaction block")
-        txn = self.txn or self.engine.txns.begin()
+        txn = self.txn or self.engine.txns.begin(pid=self.pid)
         try:
             await self.catalog.sync()
             p = plan(stmt, self.catalog, tuple(0 for _ in params), txn=txn)

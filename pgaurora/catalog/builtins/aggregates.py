@@ -346,3 +346,20 @@ def _register() -> None:
 
 
 _register()
+
+
+def _register_bitwise() -> None:
+    for oid in (I2, I4, I8, t.BIT_OID):
+        ops: dict[str, Callable[[Any, Any], Any]]
+        if oid == t.BIT_OID:
+            from pgaurora.catalog.builtins.bitstring_functions import _bit_binary
+
+            ops = {"and": _bit_binary("AND", "&"), "or": _bit_binary("OR", "|"), "xor": _bit_binary("XOR", "#")}
+        else:
+            ops = {"and": lambda a, b: a & b, "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b}
+        for name, fn in ops.items():
+            aggregate(f"bit_{name}", (oid,), oid, _none,
+                      lambda s, v, f=fn: v if s is None else f(s, v), _identity)
+
+
+_register_bitwise()

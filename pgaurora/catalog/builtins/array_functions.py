@@ -257,3 +257,29 @@ def _trim_error() -> list[Any]:
 
 
 _register()
+
+
+def array_fill(value: Any, dims: list[int | None]) -> list[Any]:
+    if any(d is None for d in dims):
+        raise InvalidParameterValue("dimension array or low bound array cannot be null")
+    if not dims:
+        return []
+
+    def build(level: int) -> list[Any]:
+        size = dims[level] or 0
+        if level == len(dims) - 1:
+            return [value] * size
+        return [build(level + 1) for _ in range(size)]
+
+    return build(0)
+
+
+def string_to_table(text: str, delimiter: str | None, null_string: str | None = None) -> Iterator[str | None]:
+    from pgaurora.catalog.builtins.text_functions import string_to_array
+
+    yield from string_to_array(text, delimiter, null_string) or []
+
+
+function("array_fill", (E, t.INT4_ARRAY_OID), A, array_fill, strict=False)
+function("string_to_table", (T, T), T, string_to_table, retset=True, strict=False)
+function("string_to_table", (T, T, T), T, string_to_table, retset=True, strict=False)

@@ -63,11 +63,12 @@ def _register_bits() -> None:
     for oid in (BIT, VARBIT):
         for name, fn in (("=", op.eq), ("<>", op.ne), ("<", op.lt), ("<=", op.le), (">", op.gt), (">=", op.ge)):
             operator(name, oid, oid, B, fn)
-        function("length", (oid,), I4, len)
-        function("bit_length", (oid,), I4, len)
-        function("octet_length", (oid,), I4, lambda v: (len(v) + 7) // 8)
-        function("get_bit", (oid, I4), I4, _get_bit)
-        function("set_bit", (oid, I4, I4), oid, _set_bit)
+    # varbit reaches these through its binary-coercible cast to bit, as in PostgreSQL
+    function("length", (BIT,), I4, len)
+    function("bit_length", (BIT,), I4, len)
+    function("octet_length", (BIT,), I4, lambda v: (len(v) + 7) // 8)
+    function("get_bit", (BIT, I4), I4, _get_bit)
+    function("set_bit", (BIT, I4, I4), BIT, _set_bit)
     operator("&", BIT, BIT, BIT, _bit_binary("AND", "&"))
     operator("|", BIT, BIT, BIT, _bit_binary("OR", "|"))
     operator("#", BIT, BIT, BIT, _bit_binary("XOR", "#"))

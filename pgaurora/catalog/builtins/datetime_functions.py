@@ -454,3 +454,20 @@ def _register() -> None:
 
 
 _register()
+
+
+def date_bin(stride: Interval, value: datetime.datetime, origin: datetime.datetime) -> datetime.datetime:
+    """date_bin(): the start of the stride-sized bin (counted from origin) that holds value."""
+    if stride.months:
+        raise FeatureNotSupported("timestamps cannot be binned into intervals containing months or years")
+    step = stride.days * USECS_PER_DAY + stride.microseconds
+    if step <= 0:
+        raise InvalidParameterValue("stride must be greater than zero")
+    delta = value - origin
+    offset = (delta.days * 86400 + delta.seconds) * USECS_PER_SEC + delta.microseconds
+    binned = offset - offset % step if offset >= 0 else offset - (offset % step)
+    return origin + datetime.timedelta(microseconds=binned)
+
+
+function("date_bin", (IV, TS, TS), TS, date_bin)
+function("date_bin", (IV, TSTZ, TSTZ), TSTZ, date_bin)

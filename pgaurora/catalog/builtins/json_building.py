@@ -166,3 +166,21 @@ def _register() -> None:
 
 
 _register()
+
+
+def _array_to_json_binder(arg_oids: tuple[int, ...]) -> Callable[..., str]:
+    oid = arg_oids[0]
+
+    def array_to_json(ctx: Any, value: list[Any], pretty: bool = False) -> str:
+        converted = json_converter(oid, context_of(ctx))(value)
+        if not pretty:
+            return json_text(converted)
+        return "[" + ",\n ".join(json_text(item) for item in converted) + "]"
+
+    return array_to_json
+
+
+function("array_to_json", (t.ANYARRAY_OID,), J, lambda *a: None, binder=_array_to_json_binder,
+         needs_context=True, volatility="s")
+function("array_to_json", (t.ANYARRAY_OID, t.BOOL_OID), J, lambda *a: None, binder=_array_to_json_binder,
+         needs_context=True, volatility="s")

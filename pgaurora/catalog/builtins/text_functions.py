@@ -338,6 +338,9 @@ _ENCODING_NUMBERS = {name: number for number, name in _ENCODINGS.items()}
 def _format_type(oid: int | None, typmod: int | None) -> str | None:
     if oid is None:
         return None
+    if typmod is not None and typmod < 0 and oid in (t.BPCHAR_OID, t.BIT_OID):
+        # a given typmod of -1 is not CHARACTER / BIT (which mean length 1): show the raw name
+        return "bpchar" if oid == t.BPCHAR_OID else '"bit"'
     return t.format_type(oid, -1 if typmod is None else typmod)
 
 
@@ -442,3 +445,70 @@ def _register() -> None:
 
 _register()
 
+
+
+def _byte_index(data: bytes, n: int) -> None:
+    if not 0 <= n < len(data):
+        from pgaurora.errors import ArraySubscriptError
+
+        raise ArraySubscriptError(f"index {n} out of valid range, 0..{len(data) - 1}")
+
+
+def get_byte(data: bytes, n: int) -> int:
+    _byte_index(data, n)
+    return data[n]
+
+
+def set_byte(data: bytes, n: int, value: int) -> bytes:
+    _byte_index(data, n)
+    return data[:n] + bytes([value & 0xFF]) + data[n + 1:]
+
+
+_PYTHON_CODECS = {"UTF8": "utf-8", "SQL_ASCII": "ascii", "LATIN1": "latin-1", "LATIN2": "iso8859-2",
+                  "WIN1252": "cp1252", "WIN1251": "cp1251", "KOI8R": "koi8-r", "EUC_JP": "euc-jp", "SJIS": "shift_jis",
+                  "GBK": "gbk", "BIG5": "big5", "UHC": "cp949", "GB18030": "gb18030"}
+
+
+def _codec(name: str) -> str:
+    key = name.upper().replace("-", "").replace("_", "") if name.upper() not in _PYTHON_CODECS else name.upper()
+    for pg_name, codec in _PYTHON_CODECS.items():
+        if pg_name.replace("_", "") == key or pg_name == key:
+            return codec
+    raise InvalidParameterValue(f'invalid destination encoding name "{name}"')
+
+
+def convert_to(text: str, encoding: str) -> bytes:
+    try:
+        return text.encode(_codec(encoding))
+    except UnicodeEncodeError as exc:
+        from pgaurora.errors import UntranslatableCharacter
+
+        raise UntranslatableCharacter(
+            f'character with byte sequence 0x{exc.object[exc.start].encode("utf-8").hex()} in encoding "UTF8" '
+            f'has no equivalent in encoding "{encoding.upper()}"') from None
+
+
+def convert_from(data: bytes, encoding: str) -> str:
+    from pgaurora.datatypes.strings import decode_utf8
+
+    codec = _codec(encoding)
+    if codec == "utf-8":
+        return decode_utf8(data)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise CharacterNotInRepertoire(
+            f'invalid byte sequence for encoding "{encoding.upper()}": 0x{data[exc.start]:02x}') from None
+
+
+def _register_bytes() -> None:
+    BYTEA = t.BYTEA_OID
+    function("get_byte", (BYTEA, I4), I4, get_byte)
+    function("set_byte", (BYTEA, I4, I4), BYTEA, set_byte)
+    for bits in (224, 384, 512):
+        function(f"sha{bits}", (BYTEA,), BYTEA, lambda b, n=bits: hashlib.new(f"sha{n}", b).digest())
+    function("convert_to", (T, t.NAME_OID), BYTEA, convert_to, volatility="s")
+    function("convert_from", (BYTEA, t.NAME_OID), T, convert_from, volatility="s")
+
+
+_register_bytes()

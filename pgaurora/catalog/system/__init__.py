@@ -3,9 +3,10 @@ information_schema views and the system information functions, computed from pga
 
 Files:
     columns.py             PostgreSQL 15's system relations: oids, relkinds, columns (generated)
-    relations.py           SystemRelation registry, name lookup, per-statement row production
+    relations.py           SystemRelation registry, name lookup, row production, caching, indexes
     class_rows.py          pg_namespace, pg_class, pg_attribute, pg_index, pg_constraint, pg_attrdef, ...
     object_rows.py         pg_type, pg_proc, pg_roles/pg_authid/pg_user, pg_database, pg_settings, ...
+    settings_table.py      PostgreSQL 15's facts about each configuration parameter (generated)
     view_rows.py           pg_tables, pg_views, pg_indexes, pg_sequences
     information_schema.py  schemata, tables, columns, views, sequences, constraints and key usage
     describe.py            definition texts (ruleutils.c): defaults, index/constraint/view definitions
@@ -13,10 +14,12 @@ Files:
     functions.py           pg_get_*def, pg_table_is_visible, has_*_privilege, version(), ...
 
 Seams: the planner calls `lookup_relation(name, schema)` when a RangeVar names no user relation
-and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)`; the planner's
+and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)` (and
+`relation_index` for `column = value` quals); the planner's
 coerce asks `reg_cast(source, target)` for casts to and from the reg* types. Importing this
 package registers the functions with catalog.builtins. Relations pgaurora has no data for
-(pg_trigger, pg_policy, pg_inherits, ...) exist with PostgreSQL's columns and no rows.
+(pg_trigger, pg_policy, pg_inherits, pg_extension: no plpgsql, ...) exist with PostgreSQL's columns
+and no rows.
 """
 
 from pgaurora.catalog.system import (  # noqa: F401  (importing registers producers and functions)

@@ -222,8 +222,7 @@ def pg_depend(sc: SystemContext) -> Iterator[dict[str, Any]]:
 
 
 # Descriptions of built-in objects (COMMENT ON is not supported yet, so these are all there is).
-BUILTIN_DESCRIPTIONS = {(13600, 3079, 0): "PL/pgSQL procedural language",
-                        (2200, 2615, 0): "standard public schema"}
+BUILTIN_DESCRIPTIONS = {(12, 2612, 0): "built-in functions", (2200, 2615, 0): "standard public schema"}
 
 
 @producer("pg_description")

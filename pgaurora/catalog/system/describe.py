@@ -213,9 +213,17 @@ def find_constraint(state: CatalogState, oid: int) -> tuple[Table, Constraint] |
     return None
 
 
-def view_definition(query: str) -> str:
-    """pg_get_viewdef: the view's query as stored, one line per clause the way psql shows it."""
+def view_definition(query: str, column_names: tuple[str, ...] = ()) -> str:
+    """pg_get_viewdef(view, pretty): PostgreSQL's layout for a single-table SELECT (columns
+    qualified by the table, one target per line, FROM / WHERE / ORDER BY on their own lines);
+    other queries keep pglast's normalized text."""
     text = query.strip().rstrip(";")
+    try:
+        simple = _simple_view(text, column_names)
+    except Exception:  # noqa: BLE001 - anything unusual falls back to the normalized text below
+        simple = None
+    if simple is not None:
+        return simple
     try:
         from pglast import prettify
 
@@ -223,6 +231,61 @@ def view_definition(query: str) -> str:
     except Exception:  # noqa: BLE001 - keep the stored text when pglast cannot reformat it
         pass
     return " " + text.replace("\n", "\n  ") + ";"
+
+
+def _simple_view(text: str, column_names: tuple[str, ...]) -> str | None:
+    from pglast import ast, parse_sql
+    from pglast.stream import RawStream
+
+    stmts = parse_sql(text)
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
+        return None
+    sel = stmts[0].stmt
+    if (sel.withClause or sel.op != 0 and str(sel.op) != "SETOP_NONE" or sel.groupClause or sel.havingClause
+            or sel.distinctClause or sel.limitCount or sel.limitOffset or sel.windowClause or sel.valuesLists
+            or not sel.fromClause or len(sel.fromClause) != 1 or not isinstance(sel.fromClause[0], ast.RangeVar)):
+        return None
+    rel = sel.fromClause[0]
+    qualifier = rel.alias.aliasname if rel.alias is not None else rel.relname
+
+    def qualify(node: Any) -> None:
+        if isinstance(node, ast.ColumnRef):
+            if len(node.fields) == 1 and isinstance(node.fields[0], ast.String):
+                node.fields = (ast.String(sval=qualifier), node.fields[0])
+            return
+        if isinstance(node, ast.SubLink | ast.A_Star):
+            raise ValueError("subqueries are not laid out here")
+        if isinstance(node, ast.Node):
+            for name in node:
+                qualify(getattr(node, name))
+        elif isinstance(node, tuple | list):
+            for item in node:
+                qualify(item)
+
+    def stream(node: Any) -> str:
+        return str(RawStream()(node))
+
+    targets = []
+    for i, target in enumerate(sel.targetList):
+        val = target.val
+        if isinstance(val, ast.ColumnRef) and isinstance(val.fields[-1], ast.A_Star):
+            return None
+        plain = val.fields[-1].sval if isinstance(val, ast.ColumnRef) else None
+        qualify(val)
+        item = stream(val)
+        name = column_names[i] if i < len(column_names) else (target.name or plain)
+        if name is not None and name != plain:
+            item += f" AS {quote_ident(name)}"
+        targets.append(item)
+    source = quote_ident(rel.relname) + (f" {quote_ident(qualifier)}" if rel.alias is not None else "")
+    out = " SELECT " + ",\n    ".join(targets) + "\n   FROM " + source
+    if sel.whereClause is not None:
+        qualify(sel.whereClause)
+        out += "\n  WHERE " + stream(sel.whereClause)
+    if sel.sortClause:
+        qualify(sel.sortClause)
+        out += "\n  ORDER BY " + ", ".join(stream(s) for s in sel.sortClause)
+    return out + ";"
 
 
 def describe_any(value: Any) -> str:

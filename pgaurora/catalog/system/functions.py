@@ -95,7 +95,7 @@ def _viewdef(ctx: Any, view: Any, pretty: Any = False) -> str | None:
     oid = relation_oid(state, view) if isinstance(view, str) else int(view)
     obj = state.by_oid.get(oid)
     if isinstance(obj, View):
-        return describe.view_definition(obj.query)
+        return describe.view_definition(obj.query, obj.column_names)
     return None
 
 
@@ -115,7 +115,7 @@ _register("pg_get_partkeydef", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_ruledef", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_ruledef", (OID, BOOL), T, _nothing, needs_context=True)
 def _obj_description(ctx: Any, oid: int, catalog: str = "") -> str | None:
-    classoid = {"pg_extension": 3079, "pg_namespace": 2615}.get(catalog, 0)
+    classoid = {"pg_language": 2612, "pg_namespace": 2615}.get(catalog, 0)
     return BUILTIN_DESCRIPTIONS.get((int(oid), classoid, 0))
 
 
@@ -127,23 +127,28 @@ _register("shobj_description", (OID, NAME), T, _nothing, needs_context=True)
 
 # ---- visibility and names --------------------------------------------------------------------------
 def _table_is_visible(ctx: Any, oid: int) -> bool | None:
+    """True when the relation's schema is on the search path and no earlier schema there has a
+    relation of the same name (pg_catalog first, as PostgreSQL searches it implicitly)."""
     state = state_of(ctx)
     obj = state.by_oid.get(int(oid))
-    if isinstance(obj, Table | Index | Sequence | View):
-        if obj.schema_oid == 11:
-            return True
-        if obj.schema_oid != 2200:
-            return False
-        return lookup_relation(obj.name) is None  # pg_catalog comes first on the search path
     rel = BY_OID.get(int(oid))
-    if rel is not None:
-        return rel.schema == "pg_catalog"
-    return None
+    if not isinstance(obj, Table | Index | Sequence | View):
+        return None if rel is None else rel.schema == "pg_catalog"
+    name = obj.name
+    for schema in _search_path(ctx, True):
+        if schema == "pg_catalog" and lookup_relation(name) is not None:
+            return False
+        schema_oid = state.schema_oid(schema)
+        if schema_oid is not None and (schema_oid, name) in state.relations:
+            return schema_oid == obj.schema_oid
+    return False
 
 
 _register("pg_table_is_visible", (OID,), BOOL, _table_is_visible, needs_context=True)
 for _name in ("pg_type_is_visible", "pg_function_is_visible", "pg_operator_is_visible", "pg_collation_is_visible",
-              "pg_opclass_is_visible", "pg_conversion_is_visible", "pg_statistics_obj_is_visible"):
+              "pg_opclass_is_visible", "pg_conversion_is_visible", "pg_statistics_obj_is_visible",
+              "pg_ts_config_is_visible", "pg_ts_dict_is_visible", "pg_ts_parser_is_visible",
+              "pg_ts_template_is_visible", "pg_opfamily_is_visible"):
     _register(_name, (OID,), BOOL, lambda oid: True)
 
 
@@ -162,6 +167,8 @@ def _userbyid(ctx: Any, oid: int) -> str:
 
 
 _register("pg_get_userbyid", (OID,), NAME, _userbyid, needs_context=True)
+_register("getdatabaseencoding", (), NAME, lambda: "UTF8")
+_register("pg_client_encoding", (), NAME, lambda ctx: _setting(ctx, "client_encoding") or "UTF8", needs_context=True)
 _register("pg_encoding_to_char", (I4,), NAME, lambda enc: ENCODINGS.get(enc, ""), volatility="i")
 _register("pg_char_to_encoding", (NAME,), I4,
           lambda name: next((k for k, v in ENCODINGS.items() if v.lower() == name.lower()), -1), volatility="i")
@@ -219,8 +226,8 @@ _register("pg_get_serial_sequence", (T, T), T, _serial_sequence, needs_context=T
 
 
 def _relation_size(ctx: Any, oid: Any, fork: str = "main") -> int | None:
-    """Pages of the relation's own storage times 8 kB (the heap's or B-tree's page count when the
-    access layer reports one)."""
+    """Pages of the relation's own storage times 8 kB: the heap's data pages once its page list
+    is loaded (it is after any scan or insert); B-trees report none yet."""
     state = state_of(ctx)
     obj = state.by_oid.get(int(oid))
     storage = getattr(ctx, "storage", None)
@@ -228,11 +235,11 @@ def _relation_size(ctx: Any, oid: Any, fork: str = "main") -> int | None:
         return 0 if int(oid) in BY_OID or obj is not None else None
     try:
         rel = storage.heap(obj.rel_id) if isinstance(obj, Table) else storage.btree(obj.rel_id)
-        pages = getattr(rel, "page_count", None)
-        count = pages() if callable(pages) else pages
+        page_list = getattr(rel, "pagelist", None)
+        count = len(page_list.pages) if page_list is not None and getattr(page_list, "loaded", False) else 0
     except Exception:  # noqa: BLE001 - a relation whose storage is not open reports no pages
-        count = None
-    return int(count or 0) * 8192
+        count = 0
+    return count * 8192
 
 
 def _total_size(ctx: Any, oid: Any) -> int | None:

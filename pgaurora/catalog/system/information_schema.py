@@ -14,7 +14,7 @@ from typing import Any
 
 from pgaurora.catalog.model import Column, Constraint, Sequence, Table, View
 from pgaurora.catalog.system import describe
-from pgaurora.catalog.system.relations import RELATIONS, SystemContext, producer
+from pgaurora.catalog.system.relations import RELATIONS, SystemContext, producer, view_columns
 from pgaurora.datatypes import typeinfo
 
 _SCHEMA = "information_schema"
@@ -111,7 +111,20 @@ def _column_row(sc: SystemContext, schema: str, table: str, c: Column, position:
             "dtd_identifier": str(position), "is_self_referencing": "NO", "is_identity": _yes(bool(c.identity)),
             "identity_generation": {"a": "ALWAYS", "d": "BY DEFAULT"}.get(c.identity),
             "identity_cycle": "NO", "is_generated": "NEVER", "is_updatable": "YES",
-            "collation_catalog": None}
+            "collation_catalog": None, **_identity_facts(sc, schema, table, c)}
+
+
+def _identity_facts(sc: SystemContext, schema: str, table: str, c: Column) -> dict[str, Any]:
+    """identity_start / increment / maximum / minimum / cycle from the identity's sequence."""
+    if not c.identity:
+        return {}
+    rel = sc.state.relation(table, schema)
+    for seq in sc.state.by_oid.values():
+        if isinstance(seq, Sequence) and rel is not None and seq.owned_by == (rel.oid, c.attnum):
+            return {"identity_start": str(seq.start), "identity_increment": str(seq.increment),
+                    "identity_maximum": str(seq.max_value), "identity_minimum": str(seq.min_value),
+                    "identity_cycle": _yes(seq.cycle)}
+    return {}
 
 
 @producer("columns", schema=_SCHEMA)
@@ -122,8 +135,10 @@ def columns(sc: SystemContext) -> Iterator[dict[str, Any]]:
                 if not c.dropped:
                     yield _column_row(sc, schema, obj.name, c, c.attnum)
         else:
+            types = view_columns(sc, obj.oid, obj.query, len(obj.column_names))
             for i, name in enumerate(obj.column_names, 1):
-                yield _column_row(sc, schema, obj.name, Column(name, typeinfo.TEXT_OID, attnum=i), i)
+                type_oid, typmod = types[i - 1] if i <= len(types) else (typeinfo.TEXT_OID, -1)
+                yield _column_row(sc, schema, obj.name, Column(name, type_oid, typmod, attnum=i), i)
 
 
 @producer("views", schema=_SCHEMA)
@@ -131,7 +146,7 @@ def views(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for schema, obj in _tables(sc):
         if isinstance(obj, View):
             yield {"table_catalog": sc.database, "table_schema": schema, "table_name": obj.name,
-                   "view_definition": describe.view_definition(obj.query), "check_option": "NONE",
+                   "view_definition": describe.view_definition(obj.query, obj.column_names), "check_option": "NONE",
                    "is_updatable": "NO", "is_insertable_into": "NO", "is_trigger_updatable": "NO",
                    "is_trigger_deletable": "NO", "is_trigger_insertable_into": "NO"}
 

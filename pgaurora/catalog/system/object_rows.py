@@ -18,6 +18,7 @@ from pgaurora import datatypes
 from pgaurora.catalog import builtins
 from pgaurora.catalog.model import Database, Role
 from pgaurora.catalog.system.relations import SystemContext, producer
+from pgaurora.catalog.system.settings_table import SETTINGS
 
 START_TIME = datetime.datetime.now(datetime.UTC)
 _TYPTYPE = {"b", "c", "d", "e", "p", "r", "m"}
@@ -83,8 +84,9 @@ def pg_operator(sc: SystemContext) -> Iterator[dict[str, Any]]:
 
 @producer("pg_language")
 def pg_language(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    for oid, name, pl in ((12, "internal", False), (13, "c", False), (14, "sql", False)):
-        yield {"oid": oid, "lanname": name, "lanowner": 10, "lanispl": pl, "lanpltrusted": name == "sql"}
+    """Only 'internal' (the built-ins): pgaurora has no SQL, C or procedural-language functions."""
+    yield {"oid": 12, "lanname": "internal", "lanowner": 10, "lanispl": False, "lanpltrusted": False,
+           "lanplcallfoid": 0, "laninline": 0, "lanvalidator": 2246}
 
 
 @producer("pg_collation")
@@ -93,12 +95,6 @@ def pg_collation(sc: SystemContext) -> Iterator[dict[str, Any]]:
         yield {"oid": oid, "collname": name, "collnamespace": 11, "collowner": 10, "collprovider": provider,
                "collisdeterministic": True, "collencoding": -1, "collcollate": None if oid == 100 else name,
                "collctype": None if oid == 100 else name}
-
-
-@producer("pg_extension")
-def pg_extension(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    yield {"oid": 13600, "extname": "plpgsql", "extowner": 10, "extnamespace": 11, "extrelocatable": False,
-           "extversion": "1.0"}
 
 
 @producer("pg_tablespace")
@@ -159,8 +155,33 @@ def pg_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "datacl": ["=c/postgres", "postgres=CTc/postgres"] if db.name.startswith("template") else None}
 
 
+_MEMORY = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}
+_TIME = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+_UNIT_SIZE = {"B": 1, "kB": 1024, "8kB": 8192, "MB": 1024 ** 2, "ms": 1, "s": 1000, "min": 60_000}
+
+
+def base_units(value: str, unit: str | None) -> str:
+    """A SHOW value ('4MB', '10s') in the parameter's base unit as pg_settings.setting shows it ('4096')."""
+    if not unit:
+        return value
+    text = value.strip()
+    number = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    suffix = text[len(number):].strip()
+    if not suffix:
+        return text
+    scale = _MEMORY.get(suffix) if unit in ("B", "kB", "8kB", "MB") else _TIME.get(suffix)
+    if scale is None or unit not in _UNIT_SIZE:
+        return text
+    try:
+        amount = float(number) * scale / _UNIT_SIZE[unit]
+    except ValueError:
+        return text
+    return str(int(amount)) if amount == int(amount) else str(amount)
+
+
 @producer("pg_settings")
 def pg_settings(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """The session's parameters (their values) with PostgreSQL 15's facts about each (settings_table)."""
     settings = getattr(sc.ctx, "settings", None)
     show_all = getattr(settings, "show_all", None)
     if show_all is None:
@@ -168,11 +189,21 @@ def pg_settings(sc: SystemContext) -> Iterator[dict[str, Any]]:
         rows = [(k, v, "") for k, v in sorted(values.items())]
     else:
         rows = show_all()
-    for name, setting, description in rows:
-        yield {"name": name, "setting": setting, "unit": None, "category": "", "short_desc": description,
-               "extra_desc": None, "context": "user", "vartype": "string", "source": "default",
-               "min_val": None, "max_val": None, "enumvals": None, "boot_val": setting, "reset_val": setting,
-               "sourcefile": None, "sourceline": None, "pending_restart": False}
+    for name, shown, description in rows:
+        facts = SETTINGS.get(name.lower())
+        if facts is None:
+            yield {"name": name, "setting": shown, "short_desc": description, "context": "user",
+                   "vartype": "string", "source": "session", "pending_restart": False}
+            continue
+        canonical, category, short_desc, context, vartype, unit, min_val, max_val, enumvals, boot = facts
+        setting = base_units(shown, unit)
+        if context == "internal" and vartype == "integer":
+            min_val = max_val = setting  # fixed facts of this server (server_version_num, block_size...)
+        yield {"name": canonical, "setting": setting, "unit": unit, "category": category,
+               "short_desc": short_desc or description, "context": context, "vartype": vartype,
+               "source": "default" if setting == boot else "session", "min_val": min_val, "max_val": max_val,
+               "enumvals": list(enumvals) if enumvals is not None else None, "boot_val": boot,
+               "reset_val": setting, "pending_restart": False}
 
 
 @producer("pg_stat_activity")

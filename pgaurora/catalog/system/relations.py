@@ -5,7 +5,9 @@ Owns `SystemRelation` (schema, name, oid, relkind, columns — PostgreSQL 15's, 
 catalog.system.columns), lookup by (schema, name) the way the planner resolves a RangeVar, and
 `relation_rows(...)`: the rows of one relation for one statement, computed on demand from the
 CatalogState the statement sees (so they reflect committed DDL and the transaction's own DDL)
-and kept for the rest of that statement (joins rescan them). Not the producers themselves
+and kept for the rest of that statement (joins rescan them) — and, for relations that depend
+only on the catalog, for every later statement that sees the same CatalogState (DDL makes a new
+one, so nothing stale is served). Not the producers themselves
 (catalog.system.class_rows, ...), not the plan node or executor node (executor.scan).
 
     planner (_range_var)  --lookup_relation-->  SystemRelation  -->  SystemScan plan node
@@ -134,12 +136,33 @@ def _row_builder(rel: SystemRelation) -> Callable[[dict[str, Any]], Row]:
         names = rel.column_names
         defaults = tuple(_default_for(c[1]) for c in rel.columns)
         pairs = tuple(zip(names, defaults, strict=True))
+        tableoid = (rel.oid,)
 
         def builder(values: dict[str, Any]) -> Row:
             get = values.get
-            return tuple(get(n, d) for n, d in pairs)
+            return tuple(get(n, d) for n, d in pairs) + tableoid  # the system column tableoid last
         _ROW_BUILDERS[(rel.schema, rel.name)] = builder
     return builder
+
+
+# Rows that depend only on the CatalogState (immutable: DDL makes a new one) and the database are
+# shared by every statement that sees the same state; these depend on the session or on runtime values.
+VOLATILE = frozenset(("pg_catalog", n) for n in (
+    "pg_settings", "pg_stat_activity", "pg_sequences", "pg_locks", "pg_stat_user_tables", "pg_stat_all_tables",
+    "pg_statio_user_tables", "pg_stat_database", "pg_prepared_xacts"))
+_SHARED: dict[tuple[Any, ...], tuple[CatalogState, Any]] = {}
+_SHARED_LIMIT = 512
+
+
+def _shared_get(key: tuple[Any, ...], state: CatalogState) -> Any:
+    hit = _SHARED.get(key)
+    return hit[1] if hit is not None and hit[0] is state else None
+
+
+def _shared_put(key: tuple[Any, ...], state: CatalogState, value: Any) -> None:
+    if len(_SHARED) >= _SHARED_LIMIT:
+        _SHARED.clear()
+    _SHARED[key] = (state, value)
 
 
 def relation_rows(schema: str, name: str, ctx: Any) -> list[Row]:
@@ -150,22 +173,36 @@ def relation_rows(schema: str, name: str, ctx: Any) -> list[Row]:
     rows = cache.get(key)
     if rows is not None:
         return rows  # type: ignore[no-any-return]
-    rel = RELATIONS[(schema, name)]
-    fn = PRODUCERS.get((schema, name))
-    build = _row_builder(rel)
-    rows = [build(values) for values in fn(SystemContext(state, ctx))] if fn is not None else []
+    shared = (schema, name) not in VOLATILE
+    shared_key = ("rows", schema, name, id(state), state.version, getattr(ctx, "database", ""))
+    if shared:
+        rows = _shared_get(shared_key, state)
+    if rows is None:
+        rel = RELATIONS[(schema, name)]
+        fn = PRODUCERS.get((schema, name))
+        build = _row_builder(rel)
+        rows = [build(values) for values in fn(SystemContext(state, ctx))] if fn is not None else []
+        if shared:
+            _shared_put(shared_key, state, rows)
     cache[key] = rows
     return rows
 
 
 def relation_index(schema: str, name: str, ctx: Any, column: int) -> dict[Any, list[Row]] | None:
-    """The statement's rows of a system relation keyed by one column (built once per statement);
-    None when the column holds unhashable values (arrays)."""
+    """The statement's rows of a system relation keyed by one column (built once per catalog
+    state, or per statement for session-dependent relations); None when the column holds
+    unhashable values (arrays)."""
     state: CatalogState = ctx.extra["catalog_state"]
     cache = ctx.extra.setdefault("system_indexes", {})
     key = (schema, name, column, id(state))
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
+    shared = (schema, name) not in VOLATILE
+    shared_key = ("index", schema, name, column, id(state), state.version, getattr(ctx, "database", ""))
+    hit = _SHARED.get(shared_key) if shared else None
+    if hit is not None and hit[0] is state:
+        cache[key] = hit[1]
+        return hit[1]  # type: ignore[no-any-return]
     index: dict[Any, list[Row]] | None = {}
     try:
         for row in relation_rows(schema, name, ctx):
@@ -175,6 +212,8 @@ def relation_index(schema: str, name: str, ctx: Any, column: int) -> dict[Any, l
     except TypeError:  # an unhashable value (an array column): no index on it
         index = None
     cache[key] = index
+    if shared:
+        _shared_put(shared_key, state, index)
     return index
 
 

@@ -42,7 +42,7 @@ def pg_views(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for obj in sc.state.by_oid.values():
         if isinstance(obj, View):
             yield {"schemaname": describe.schema_name(sc.state, obj.schema_oid), "viewname": obj.name,
-                   "viewowner": "postgres", "definition": describe.view_definition(obj.query)}
+                   "viewowner": "postgres", "definition": describe.view_definition(obj.query, obj.column_names)}
     for rel in RELATIONS.values():
         if rel.relkind == "v":
             yield {"schemaname": rel.schema, "viewname": rel.name, "viewowner": "postgres", "definition": None}

@@ -1,0 +1,246 @@
+"""DDL that changes or removes what exists: DROP (with dependency checks and CASCADE), TRUNCATE
+(a transactional swap to new relations), and ALTER TABLE (column changes, constraints, row
+rewrites for added columns and type changes, index rebuilds).
+
+Owns running those utility nodes (defined with the other DDL nodes in executor.ddl). Not their
+analysis (planner.ddl, planner.alter) and not CREATE (executor.ddl).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pgaurora.catalog.model import Index, Sequence, Table, View
+from pgaurora.errors import (
+    DependentObjectsStillExist,
+    DuplicateTable,
+    UndefinedObject,
+    UndefinedTable,
+)
+from pgaurora.executor.context import Env
+from pgaurora.executor.ddl import (
+    AlterTable,
+    DropObjects,
+    Truncate,
+    _build_index,
+    _check_name_free,
+    _make_index,
+    _state,
+    _tag,
+    ddl_runner,
+)
+
+
+@ddl_runner(DropObjects)
+async def run_drop(node: DropObjects, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    tags = {"table": "DROP TABLE", "index": "DROP INDEX", "sequence": "DROP SEQUENCE", "view": "DROP VIEW",
+            "schema": "DROP SCHEMA", "role": "DROP ROLE", "database": "DROP DATABASE"}
+    _tag(env, tags[node.kind])
+    for schema, name in node.names:
+        state = _state(ctx)
+        if node.kind == "role":
+            role = state.roles.get(name)
+            if role is None:
+                if node.missing_ok:
+                    ctx.notice(f'role "{name}" does not exist, skipping')
+                    continue
+                raise UndefinedObject(f'role "{name}" does not exist')
+            await catalog.remove(ctx.txn, role.oid)
+            continue
+        if node.kind == "schema":
+            sch = state.schemas.get(name)
+            if sch is None:
+                if node.missing_ok:
+                    ctx.notice(f'schema "{name}" does not exist, skipping')
+                    continue
+                raise UndefinedObject(f'schema "{name}" does not exist', sqlstate="3F000")
+            await catalog.remove(ctx.txn, sch.oid)
+            continue
+        rel = state.relation(name, schema)
+        expected = {"table": Table, "index": Index, "sequence": Sequence, "view": View}[node.kind]
+        if rel is None or not isinstance(rel, expected) or (isinstance(rel, Table) and rel.kind != "r"):
+            if rel is not None and node.kind != "index":
+                kind_word = {"table": "a table", "sequence": "a sequence", "view": "a view"}[node.kind]
+                raise UndefinedObject(f'"{name}" is not {kind_word}', sqlstate="42809",
+                                      hint=f"Use DROP {type(rel).__name__.upper()} to remove a "
+                                           f"{type(rel).__name__.lower()}.")
+            shown = f"{schema}.{name}" if schema else name
+            word = "relation" if node.kind == "table" else node.kind
+            if node.kind == "view":
+                word = "view"
+            if node.missing_ok:
+                ctx.notice(f'{"table" if node.kind == "table" else node.kind} "{shown}" does not exist, skipping')
+                continue
+            if node.kind == "table":
+                raise UndefinedTable(f'table "{shown}" does not exist')
+            if node.kind == "index":
+                raise UndefinedObject(f'index "{shown}" does not exist')
+            if node.kind == "sequence":
+                raise UndefinedTable(f'sequence "{shown}" does not exist')
+            raise UndefinedTable(f'{word} "{shown}" does not exist')
+        oids: list[int] = [rel.oid]  # type: ignore[attr-defined]
+        kind = "table" if isinstance(rel, Table) else "view"
+        # what depends on it: other tables' foreign keys, and views (transitively)
+        dependents: list[str] = []
+        fk_drops = []
+        if isinstance(rel, Table):
+            for other, con in state.referencing(rel.oid):
+                if other.oid != rel.oid:
+                    dependents.append(f"constraint {con.name} on table {other.name}")
+                    fk_drops.append((other, con))
+        if isinstance(rel, Table | View):
+            pending = [rel.name]
+            seen: set[int] = set()
+            while pending:
+                for view in _dependent_views(state, pending.pop()):
+                    if view.oid not in seen:
+                        seen.add(view.oid)
+                        dependents.append(f"view {view.name}")
+                        oids.append(view.oid)
+                        pending.append(view.name)
+        if dependents:
+            if not node.cascade:
+                raise DependentObjectsStillExist(
+                    f"cannot drop {kind} {rel.name} because other objects depend on it",  # type: ignore[attr-defined]
+                    detail="\n".join(f"{d} depends on {kind} {rel.name}" for d in dependents),  # type: ignore[attr-defined]
+                    hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            ctx.notice(f"drop cascades to {dependents[0]}" if len(dependents) == 1
+                       else f"drop cascades to {len(dependents)} other objects")
+        for other, con in fk_drops:
+            other = _state(ctx).table(other.oid)
+            await catalog.replace(ctx.txn, replace(other, constraints=tuple(
+                c for c in other.constraints if c.name != con.name)))
+        state = _state(ctx)
+        if isinstance(rel, Table):
+            oids.extend(ix.oid for ix in state.indexes(rel.oid))
+            for obj in list(state.by_oid.values()):
+                if isinstance(obj, Sequence) and obj.owned_by[0] == rel.oid:
+                    oids.append(obj.oid)
+        if isinstance(rel, Index):
+            table = state.table(rel.table_oid)
+            if table is not None and any(c.index_oid == rel.oid for c in table.constraints):
+                con = next(c for c in table.constraints if c.index_oid == rel.oid)
+                raise DependentObjectsStillExist(
+                    f"cannot drop index {rel.name} because constraint {con.name} on table {table.name} requires it",
+                    hint=f"You can drop constraint {con.name} on table {table.name} instead.")
+        await catalog.remove(ctx.txn, *oids)
+
+
+def _dependent_views(state: Any, name: str) -> list[View]:
+    """Views whose query reads the relation called `name` (PostgreSQL's pg_depend, from the view text)."""
+    import json
+
+    from pglast import parser as pg_parser
+
+    found = []
+    needle = f'"relname":{json.dumps(name)}'
+    for obj in state.by_oid.values():
+        if isinstance(obj, View) and obj.name != name:
+            tree = pg_parser.parse_sql_json(obj.query)
+            if needle in tree:
+                found.append(obj)
+    return found
+
+
+@ddl_runner(Truncate)
+async def run_truncate(node: Truncate, env: Env) -> None:
+    """Transactional TRUNCATE: each table (and its indexes) points at new, empty relations."""
+    ctx = env.ctx
+    catalog = ctx.catalog
+    storage = ctx.storage
+    _tag(env, "TRUNCATE TABLE")
+    state = _state(ctx)
+    changed: list[Any] = []
+    for oid in node.table_oids:
+        table = state.table(oid)
+        changed.append(replace(table, rel_id=await storage.create_heap()))
+        for ix in state.indexes(oid):
+            changed.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
+        if node.restart_identity:
+            for obj in state.by_oid.values():
+                if isinstance(obj, Sequence) and obj.owned_by[0] == oid:
+                    catalog.setval(obj, obj.start, False)
+    await catalog.replace(ctx.txn, *changed)
+
+
+@ddl_runner(AlterTable)
+async def run_alter_table(node: AlterTable, env: Env) -> None:
+    ctx = env.ctx
+    catalog = ctx.catalog
+    storage = ctx.storage
+    _tag(env, "ALTER TABLE")
+    state = _state(ctx)
+    table = node.table
+    old = state.table(table.oid)
+    objs: list[Any] = []
+    for seq_name, attnum in node.sequences:
+        _check_name_free(state, table.schema_oid, seq_name)
+        objs.append(Sequence(catalog.allocate_oid(), seq_name, owned_by=(table.oid, attnum),
+                             schema_oid=table.schema_oid))
+    heap = storage.heap(table.rel_id)
+    txn = ctx.txn
+    rebuilt: list[Any] = []
+    if node.conversions:
+        from pgaurora.executor.compile import compile_exprs
+
+        convert = compile_exprs(tuple(e for _, e in node.conversions))[0]
+        changed = {pos for pos, _ in node.conversions}
+        # indexes over a column whose type changes get new B-trees (keys of the new type)
+        attnum_pos = {c.attnum: i for i, c in enumerate(table.columns)}
+        for ix in state.indexes(table.oid):
+            if any(attnum_pos.get(a) in changed for a in ix.columns):
+                rebuilt.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
+    if node.fill_defaults or node.validate_not_null or node.conversions:
+        snapshot = txn.snapshot()
+        width = len(table.columns)
+        updates = []
+        async for batch in heap.scan(txn, snapshot):
+            for tid, row in batch:
+                if len(row) < width:
+                    row = row + (None,) * (width - len(row))
+                new = list(row)
+                for pos, value in node.fill_defaults:
+                    new[pos] = value
+                if node.conversions:
+                    for (pos, _), value in zip(node.conversions, convert(row, env), strict=True):
+                        new[pos] = value
+                for pos in node.validate_not_null:
+                    if new[pos] is None:
+                        from pgaurora.errors import NotNullViolation
+
+                        raise NotNullViolation(f'column "{table.columns[pos].name}" of relation "{table.name}" '
+                                               f'contains null values', table=table.name,
+                                               column=table.columns[pos].name)
+                if node.fill_defaults or node.conversions:
+                    updates.append((tid, tuple(new)))
+        by_oid = {ix.oid: ix for ix in rebuilt}
+        for tid, new_row in updates:
+            new_tid = await heap.update(txn, snapshot, tid, new_row)
+            if new_tid is not None:
+                for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
+                    positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
+                    await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
+    constraints = list(table.constraints)
+    new_index_objs = []
+    for d in node.new_indexes:
+        if state.name_in_use(table.schema_oid, d.name):
+            raise DuplicateTable(f'relation "{d.name}" already exists')
+        index, constraint = await _make_index(env, table, d)
+        txn.next_command()
+        await _build_index(env, table, index)
+        new_index_objs.append(index)
+        if constraint is not None:
+            constraints.append(constraint)
+    table = replace(table, constraints=tuple(constraints))
+    del old
+    await catalog.replace(txn, table, *rebuilt)
+    for oid, new_name in node.renames:
+        obj = _state(ctx).by_oid[oid]
+        await catalog.replace(txn, replace(obj, name=new_name))
+    if node.drop_index_oids:
+        await catalog.remove(txn, *node.drop_index_oids)
+    if objs or new_index_objs:
+        await catalog.create(txn, *objs, *new_index_objs)

@@ -1,0 +1,374 @@
+"""FROM and WITH: table references, views, CTEs (recursive too), subqueries, LATERAL, set-returning
+functions and joins (INNER / LEFT / RIGHT / FULL, ON / USING / NATURAL), as a mixin of the SELECT
+planner.
+
+Owns turning FROM items into scan and join nodes (NestLoop in FROM order; planner.rules picks
+the join methods) and registering their columns in the level's Scope. Not WHERE, grouping or
+targets (planner.select).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgaurora.catalog import system  # system relations: see pgaurora/catalog/system
+from pgaurora.catalog.model import Index, Sequence, Table, View
+from pgaurora.datatypes import typeinfo
+from pgaurora.datatypes.typeinfo import INT8_OID
+from pgaurora.errors import (
+    DuplicateAlias,
+    FeatureNotSupported,
+    SyntaxError_,
+    UndefinedColumn,
+    UndefinedTable,
+    WrongObjectType,
+)
+from pgaurora.executor.expr import CoalesceExpr, Const, Expr, Var, shift_vars
+from pgaurora.executor.plannodes import (
+    CteScan,
+    Filter,
+    FunctionScan,
+    JoinType,
+    NestLoop,
+    PlanNode,
+    Project,
+    RecursiveUnion,
+    SeqScan,
+    SystemScan,  # system relations: see pgaurora/catalog/system
+    WorkTableScan,
+)
+from pgaurora.planner import resolve
+from pgaurora.planner.exprbind import Level, bind, names_of
+from pgaurora.planner.querycontext import (
+    Cte,
+    Planned,
+    QueryContext,
+    and_all,
+    scope_type,
+    select_body,
+)
+from pgaurora.planner.resolve import coerce
+from pgaurora.planner.scope import RangeEntry, Scope
+
+
+class FromClause:
+    """FROM / WITH planning; SelectPlanner inherits it (it needs plan_query and plan_select)."""
+
+    qc: QueryContext
+    _lateral: dict[int, tuple[tuple[int, ...], tuple[Expr, ...]]]
+    _keep_alive: list[PlanNode]
+
+    def plan_query(self, node: dict[str, Any], scope: Scope) -> Planned:
+        raise NotImplementedError
+
+    def plan_select(self, body: dict[str, Any], scope: Scope) -> Planned:
+        raise NotImplementedError
+
+    # ---- WITH ---------------------------------------------------------------------------------
+    def _push_ctes(self, with_clause: dict[str, Any], scope: Scope) -> None:
+        frame: dict[str, Cte] = {}
+        self.qc.ctes.append(frame)
+        recursive = bool(with_clause.get("recursive"))
+        for item in with_clause["ctes"]:
+            cte = item["CommonTableExpr"]
+            name = cte["ctename"]
+            if name in frame:
+                raise DuplicateAlias(f'WITH query name "{name}" specified more than once',
+                                     position=self.qc.position(cte.get("location")))
+            self.qc.cte_counter += 1
+            cte_id = self.qc.cte_counter
+            aliases = [c["String"]["sval"] for c in cte.get("aliascolnames", ())]
+            query = cte["ctequery"]
+            qbody = query.get("SelectStmt")
+            if qbody is None:
+                raise FeatureNotSupported("data-modifying statements in WITH are not supported")
+            if recursive and qbody.get("op") == "SETOP_UNION" and self._references(query, name):
+                planned = self._recursive_cte(cte_id, name, aliases, qbody, scope, frame)
+            else:
+                planned = self.plan_query(query, Scope(self.qc.state, scope, opaque=True))
+                planned = Planned(CteScan(cte_id, name, planned.node, planned.node.width), planned.columns)
+            names = aliases + [c.name for c in planned.columns[len(aliases):]]
+            frame[name] = Cte(cte_id, name, planned, names)
+
+    def _references(self, node: Any, name: str) -> bool:
+        if isinstance(node, dict):
+            rv = node.get("RangeVar")
+            if rv is not None and rv.get("relname") == name and "schemaname" not in rv:
+                return True
+            return any(self._references(v, name) for v in node.values())
+        if isinstance(node, list):
+            return any(self._references(v, name) for v in node)
+        return False
+
+    def _recursive_cte(self, cte_id: int, name: str, aliases: list[str], qbody: dict[str, Any],
+                       scope: Scope, frame: dict[str, Cte]) -> Planned:
+        base = self.plan_select(select_body(qbody["larg"]), Scope(self.qc.state, scope, opaque=True))
+        names = aliases + [c.name for c in base.columns[len(aliases):]]
+        types = [(c.type_oid, c.typmod) for c in base.columns]
+        frame[name] = Cte(cte_id, name, None, names, types)
+        rec = self.plan_select(select_body(qbody["rarg"]), Scope(self.qc.state, scope, opaque=True))
+        rec_node = rec.node
+        if [c.type_oid for c in rec.columns] != [t for t, _ in types]:
+            exprs = tuple(coerce(Var(i, c.type_oid, c.typmod), types[i][0], -1, "assignment", self.qc.params)
+                          for i, c in enumerate(rec.columns))
+            rec_node = Project(rec_node, exprs, len(exprs))
+        union = RecursiveUnion(cte_id, base.node, rec_node, bool(qbody.get("all")), base.node.width)
+        del frame[name]
+        return Planned(CteScan(cte_id, name, union, union.width), base.columns)
+
+    def _find_cte(self, name: str) -> Cte | None:
+        for frame in reversed(self.qc.ctes):
+            if name in frame:
+                return frame[name]
+        return None
+
+    # ---- FROM ---------------------------------------------------------------------------------
+    def _from(self, items: list[dict[str, Any]], scope: Scope) -> tuple[PlanNode, list[Expr]]:
+        node: PlanNode | None = None
+        quals: list[Expr] = []
+        for item in items:
+            right, right_quals = self._from_item(item, scope)
+            quals.extend(right_quals)
+            lateral = self._lateral.pop(id(right), None)
+            if node is None:
+                node = right
+            elif lateral is not None:
+                node = NestLoop(JoinType.INNER, node, right, None, node.width + right.width, *lateral)
+            else:
+                node = NestLoop(JoinType.INNER, node, right, None, node.width + right.width)
+        assert node is not None
+        return node, quals
+
+    def _from_item(self, item: dict[str, Any], scope: Scope) -> tuple[PlanNode, list[Expr]]:
+        kind, body = next(iter(item.items()))
+        pos = self.qc.position(body.get("location"))
+        if kind == "RangeVar":
+            return self._range_var(body, scope, pos), []
+        if kind == "RangeSubselect":
+            if "alias" not in body:
+                from pgaurora.planner.ddl import _min_location
+
+                start = _min_location(body["subquery"])
+                raise SyntaxError_("subquery in FROM must have an alias",
+                                   hint="For example, FROM (SELECT ...) [AS] foo.",
+                                   position=self._open_paren(start))
+            if body.get("lateral") and scope.entries:
+                sub_scope = Scope(self.qc.state, scope)
+                planned = self.plan_query(body["subquery"], sub_scope)
+                self._note_lateral(planned.node, sub_scope)
+            else:
+                planned = self.plan_query(body["subquery"], Scope(self.qc.state, scope, opaque=True))
+            alias = body.get("alias", {})
+            names = [c.name for c in planned.columns]
+            for i, c in enumerate(alias.get("colnames", ())):
+                names[i] = c["String"]["sval"]
+            entry = RangeEntry(alias.get("aliasname", ""), names,
+                               [(c.type_oid, c.typmod) for c in planned.columns])
+            self._add_entry(scope, entry, pos)
+            return planned.node, []
+        if kind == "JoinExpr":
+            return self._join(body, scope)
+        if kind == "RangeFunction":
+            return self._range_function(body, scope, pos), []
+        raise FeatureNotSupported(f"{kind} in FROM is not supported", position=pos)
+
+    def _open_paren(self, byte_location: int) -> int | None:
+        """Position of the "(" opening the subquery whose first expression is at `byte_location`."""
+        import re
+
+        text_before = self._query_bytes()[:byte_location].decode("utf-8", "ignore")
+        matches = list(re.finditer(r"\(\s*(?:select|values|with|table)\b", text_before, re.IGNORECASE))
+        return matches[-1].start() + 1 if matches else None
+
+    def _query_bytes(self) -> bytes:
+        query = getattr(self.qc.position, "__self__", None)
+        return str(getattr(query, "query", "")).encode("utf-8")
+
+    def _note_lateral(self, node: PlanNode, sub_scope: Scope) -> None:
+        """A LATERAL item reads earlier FROM items: it becomes a nested loop's parameterized inner side."""
+        if sub_scope.outer_refs:
+            self._lateral[id(node)] = (tuple(slot for slot, _ in sub_scope.outer_refs),
+                                       tuple(expr for _, expr in sub_scope.outer_refs))
+            self._keep_alive.append(node)
+
+    def _add_entry(self, scope: Scope, entry: RangeEntry, pos: int | None) -> None:
+        if entry.alias and scope.find_entry(entry.alias) is not None:
+            raise DuplicateAlias(f'table name "{entry.alias}" specified more than once', position=pos)
+        scope.add(entry)
+
+    def _range_var(self, body: dict[str, Any], scope: Scope, pos: int | None) -> PlanNode:
+        name = body["relname"]
+        schema = body.get("schemaname")
+        alias = body.get("alias", {}).get("aliasname", name)
+        colnames = [c["String"]["sval"] for c in body.get("alias", {}).get("colnames", ())]
+        if schema is None:
+            cte = self._find_cte(name)
+            if cte is not None:
+                if cte.planned is None:
+                    assert cte.recursive_types is not None
+                    entry = RangeEntry(alias, list(cte.column_names), list(cte.recursive_types))
+                    self._rename(entry, colnames)
+                    self._add_entry(scope, entry, pos)
+                    return WorkTableScan(cte.cte_id, len(cte.column_names))
+                entry = RangeEntry(alias, list(cte.column_names),
+                                   [(c.type_oid, c.typmod) for c in cte.planned.columns])
+                self._rename(entry, colnames)
+                self._add_entry(scope, entry, pos)
+                return cte.planned.node
+        rel = self.qc.catalog.relation(name, schema)
+        if rel is None and (sysrel := system.lookup_relation(name, schema)) is not None:
+            # system relations: see pgaurora/catalog/system
+            # rows end with the system column tableoid (attnum -6): `c.tableoid` only, never in `*`
+            entry = RangeEntry(alias, [*sysrel.column_names, "tableoid"],
+                               [*((c[1], c[2]) for c in sysrel.columns), (26, -1)], table_oid=sysrel.oid,
+                               attnums=[*range(1, len(sysrel.columns) + 1), -6])
+            entry.using_hidden = {"tableoid"}
+            self._rename(entry, colnames)
+            self._add_entry(scope, entry, pos)
+            return SystemScan(sysrel.schema, sysrel.name, len(sysrel.columns) + 1)
+        if rel is None:
+            shown = f"{schema}.{name}" if schema else name
+            raise UndefinedTable(f'relation "{shown}" does not exist', position=pos)
+        if isinstance(rel, View):
+            tree = self.qc.parse_view(rel.query)
+            planned = self.plan_query(tree, Scope(self.qc.state, None))
+            names = list(rel.column_names)
+            entry = RangeEntry(alias, names, [(c.type_oid, c.typmod) for c in planned.columns])
+            self._rename(entry, colnames)
+            self._add_entry(scope, entry, pos)
+            return planned.node
+        if isinstance(rel, Sequence | Index):
+            raise WrongObjectType(f'"{name}" is not a table', position=pos)
+        assert isinstance(rel, Table)
+        cols = rel.columns
+        entry = RangeEntry(alias, [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........" for c in cols],
+                           [(c.type_oid, c.typmod) for c in cols], table_oid=rel.oid,
+                           attnums=[c.attnum for c in cols])
+        entry.using_hidden = {f"........pg.dropped.{c.attnum}........" for c in cols if c.dropped}
+        self._rename(entry, colnames)
+        self._add_entry(scope, entry, pos)
+        return SeqScan(rel.oid, rel.name, len(cols))
+
+    def _rename(self, entry: RangeEntry, colnames: list[str]) -> None:
+        for i, c in enumerate(colnames):
+            entry.columns[i] = c
+
+    def _range_function(self, body: dict[str, Any], scope: Scope, pos: int | None) -> PlanNode:
+        from pgaurora.catalog import builtins
+
+        funcs = body["functions"]
+        if len(funcs) != 1:
+            raise FeatureNotSupported("ROWS FROM with several functions is not supported", position=pos)
+        call = funcs[0]["List"]["items"][0]["FuncCall"]
+        name = names_of(call["funcname"])[-1]
+        # arguments may read earlier FROM items (implicit LATERAL): those become ExecParams set by the
+        # nested loop above; with no earlier items, outer references belong to this level itself
+        arg_scope = Scope(self.qc.state, scope) if scope.entries else scope
+        lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery)
+        args = [bind(a, lv) for a in call.get("args", ())]
+        srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args))
+        if srf is None:
+            shown = ", ".join(resolve.type_name(a.type_oid) for a in args)
+            raise resolve.UndefinedFunction(f"function {name}({shown}) does not exist", position=pos)
+        args = [coerce(a, t, -1, "implicit", self.qc.params, pos)
+                if t not in typeinfo.POLYMORPHIC_OIDS and t != typeinfo.ANY_OID else a
+                for a, t in zip(args, srf.arg_oids, strict=False)]
+        result_types = list(srf.result_types(tuple(a.type_oid for a in args)))
+        alias = body.get("alias", {})
+        names = list(srf.column_names) if len(result_types) > 1 else [alias.get("aliasname", name)]
+        if body.get("ordinality"):
+            names.append("ordinality")
+            result_types.append(INT8_OID)
+        entry = RangeEntry(alias.get("aliasname", name), names, [(t, -1) for t in result_types])
+        self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
+        self._add_entry(scope, entry, pos)
+        fscan = FunctionScan(name, srf.fn, tuple(args), len(names), bool(body.get("ordinality")),
+                             getattr(srf, "needs_context", False))
+        if arg_scope is not scope:
+            self._note_lateral(fscan, arg_scope)
+        return fscan
+
+    def _join(self, body: dict[str, Any], scope: Scope) -> tuple[PlanNode, list[Expr]]:
+        jt = {"JOIN_INNER": JoinType.INNER, "JOIN_LEFT": JoinType.LEFT, "JOIN_RIGHT": JoinType.RIGHT,
+              "JOIN_FULL": JoinType.FULL}[body["jointype"]]
+        base = scope.width  # earlier FROM items' columns precede this join's row (psql's catalog queries; see pgaurora/catalog/system)
+        left, left_quals = self._from_item(body["larg"], scope)
+        left_entries = list(scope.entries)
+        right, right_quals = self._from_item(body["rarg"], scope)
+        lateral = self._lateral.pop(id(right), None)
+        right_entries = scope.entries[len(left_entries):]
+        quals: list[Expr] = []
+        using: list[str] = [u["String"]["sval"] for u in body.get("usingClause", ())]
+        if body.get("isNatural"):
+            left_names = [c for e in left_entries for c in e.columns if c not in e.using_hidden]
+            right_names = {c for e in right_entries for c in e.columns if c not in e.using_hidden}
+            using = [c for c in left_names if c in right_names]
+        lv = Level(scope, self.qc.params, self.qc.position, self._subquery, None, "JOIN conditions")
+        merged: list[tuple[str, Expr]] = []
+        for col in using:
+            lvar = self._find_in(left_entries, col, scope)
+            rvar = self._find_in(right_entries, col, scope)
+            quals.append(resolve.make_operator("=", lvar, rvar, self.qc.params, None))
+            if jt is JoinType.RIGHT:
+                merged.append((col, rvar))
+            elif jt is JoinType.FULL:
+                ctype = resolve.common_type([lvar, rvar], "JOIN/USING")
+                merged.append((col, CoalesceExpr((coerce(lvar, ctype, -1, "implicit", self.qc.params),
+                                                  coerce(rvar, ctype, -1, "implicit", self.qc.params)), ctype)))
+            else:
+                merged.append((col, lvar))
+        if "quals" in body:
+            q = bind(body["quals"], lv)
+            quals.append(resolve.to_boolean(q, "JOIN/ON", self.qc.params, None))
+        width = left.width + right.width
+        params = lateral or ((), ())
+        if jt is JoinType.INNER:
+            node: PlanNode = NestLoop(jt, left, right, None, width, *params)
+            inner_quals = left_quals + right_quals + quals
+        else:
+            # quals of joins nested inside either side stay on that side, below the outer join
+            lw = left.width
+            left = self._wrap_quals(left, [shift_vars(q, lambda i: i - base) for q in left_quals], jt)
+            right = self._wrap_quals(right, [shift_vars(q, lambda i: i - base - lw) for q in right_quals], jt)
+            node = NestLoop(jt, left, right, and_all([shift_vars(q, lambda i: i - base) for q in quals]), width, *params)
+            inner_quals = []
+        if merged:
+            exprs = tuple(Var(i, *scope_type(scope, base + i)) for i in range(width)) + tuple(
+                shift_vars(e, lambda i: i - base) for _, e in merged)
+            if inner_quals:
+                node = Filter(node, and_all([shift_vars(q, lambda i: i - base) for q in inner_quals]) or Const(True, 16), width)
+                inner_quals = []
+            node = Project(node, exprs, len(exprs))
+            for e in left_entries + list(right_entries):
+                e.using_hidden |= set(using)
+            entry = RangeEntry("", [c for c, _ in merged], [(e.type_oid, e.typmod) for _, e in merged])
+            scope.add(entry)
+            scope.entries.remove(entry)
+            scope.entries.insert(0, entry)
+        return node, inner_quals
+
+    def _wrap_quals(self, node: PlanNode, quals: list[Expr], jt: JoinType) -> PlanNode:
+        if quals:
+            return Filter(node, and_all(quals) or Const(True, 16), node.width)
+        return node
+
+    def _find_in(self, entries: list[RangeEntry], col: str, scope: Scope) -> Expr:
+        for e in entries:
+            if col in e.using_hidden:
+                continue
+            for i, c in enumerate(e.columns):
+                if c == col:
+                    oid, typmod = e.types[i]
+                    return Var(e.offset + i, oid, typmod, col)
+        for e in scope.entries:
+            if e.alias == "" and col in e.columns:
+                i = e.columns.index(col)
+                return Var(e.offset + i, *e.types[i], col)  # type: ignore[misc]
+        raise UndefinedColumn(f'column "{col}" specified in USING clause does not exist in left table')
+
+    def _subquery(self, node: dict[str, Any], scope: Scope) -> Planned:
+        from pgaurora.planner import rules
+
+        planned = self.plan_query(node, scope)
+        # expression subplans get the optimizer too (psql/asyncpg catalog queries: see pgaurora/catalog/system)
+        return Planned(rules.optimize(planned.node, self.qc.catalog, self.qc.state.new_slot), planned.columns)

@@ -1,0 +1,231 @@
+"""The extended query protocol of a session: Parse, Bind, Describe, Execute, Close, Sync.
+
+Owns PostgreSQL's exec_parse_message / exec_bind_message / exec_execute_message semantics for
+named and unnamed statements and portals: plans cached at Parse (re-planned when the catalog
+changed), Execute with a row limit answered by PortalSuspended, utility statements through
+portals, COPY through Execute, and the implicit transaction that Sync commits. Parameter bytes
+are decoded by the server (wire.formats) between `statement_for_bind` and `bind`.
+Not the simple protocol or cancellation (session.session), not the bytes (wire).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pgaurora import datatypes
+from pgaurora.errors import (
+    ActiveSqlTransaction,
+    DuplicatePreparedStatement,
+    ProtocolViolationError,
+    QueryCanceled,
+)
+from pgaurora.session.portals import Namespace, Portal, PreparedStatement
+from pgaurora.session.transaction import BlockState, TransactionBlock, in_failed_transaction
+from pgaurora.session.utility import UTILITY_NODES, is_transaction_exit, outside_block_only
+
+if TYPE_CHECKING:
+    from pgaurora.session.engine import Engine
+    from pgaurora.session.session import ResultSink
+
+FETCH_BATCH = 1000
+
+
+class ExtendedProtocol:
+    """Mixed into Session; uses its engine, block, names, utility runner and cancellation."""
+
+    engine: Engine
+    block: TransactionBlock
+    settings: Any
+    names: Namespace
+    utility: Any
+    _copy_tag: str
+    _sink: ResultSink | None
+
+    if TYPE_CHECKING:
+        def _arm(self) -> None: ...
+        def _disarm(self) -> None: ...
+        def _cancelled(self) -> QueryCanceled | None: ...
+        async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None) -> Any: ...
+        async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None: ...
+
+    async def parse(self, name: str, sql: str, param_oids: Sequence[int] = ()) -> PreparedStatement:
+        stmt = self.engine.parse_one(sql)
+        await self.engine.sync_catalog()
+        if self.block.state is BlockState.FAILED and not is_transaction_exit(stmt.node_type, stmt.tree):
+            raise in_failed_transaction()
+        if name and name in self.names.statements:
+            raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')
+        self.block.start_implicit()
+        prepared = self.prepare(name, sql, stmt, tuple(param_oids))
+        if name:
+            self.names.add_statement(prepared)
+        else:
+            self.names.statements[""] = prepared
+        return prepared
+
+    def prepare(self, name: str, sql: str, stmt: Any, param_oids: tuple[int, ...],
+                from_sql: bool = False) -> PreparedStatement:
+        """A PreparedStatement for one parsed statement (protocol Parse or SQL PREPARE)."""
+        if stmt.node_type == "EmptyQuery":
+            return PreparedStatement(name, sql, None, None, None, param_oids, columns=None)
+        utility = UTILITY_NODES.get(stmt.node_type)
+        if utility is not None:
+            columns, param_types = self.utility.describe(utility, stmt, param_oids)
+            return PreparedStatement(name, sql, stmt, stmt.tree, utility, param_types,
+                                     columns=columns, from_sql=from_sql)
+        plan = self.engine.plan(stmt, param_oids, self.block.txn, self.settings.search_path_schemas())
+        return PreparedStatement(name, sql, stmt, stmt.tree, None, tuple(plan.param_types), plan=plan,
+                                 columns=plan.columns, catalog_version=self.engine.catalog_version,
+                                 from_sql=from_sql)
+
+    async def statement_for_bind(self, stmt_name: str) -> PreparedStatement:
+        """Bind, first half: the statement whose parameter types decode the values."""
+        stmt = self.names.statement(stmt_name)
+        if self.block.state is BlockState.FAILED and (
+                stmt.parsed is None or not is_transaction_exit(stmt.parsed.node_type, stmt.parsed.tree)):
+            raise in_failed_transaction()
+        self.block.start_implicit()
+        await self.engine.sync_catalog()
+        self._replan_if_stale(stmt)
+        return stmt
+
+    def bind(self, portal_name: str, stmt: PreparedStatement, values: tuple[Any, ...],
+             result_formats: tuple[int, ...]) -> Portal:
+        """Bind, second half: a portal from decoded values and expanded result format codes."""
+        if len(values) != len(stmt.param_types):
+            label = f'"{stmt.name}"' if stmt.name else '""'
+            raise ProtocolViolationError(
+                f"bind message supplies {len(values)} parameters, but prepared statement {label} "
+                f"requires {len(stmt.param_types)}")
+        portal = Portal(portal_name, stmt, values, result_formats, stmt.columns, plan=stmt.plan)
+        self.names.add_portal(portal)
+        return portal
+
+    def decode_text_params(self, stmt: PreparedStatement, texts: Sequence[str | None]) -> tuple[Any, ...]:
+        """Parameters given as SQL text (EXECUTE name(...)), decoded with their types' input."""
+        return tuple(None if t is None else datatypes.text_decoder(oid or 25, -1)(t)
+                     for t, oid in zip(texts, stmt.param_types, strict=True))
+
+    def _replan_if_stale(self, stmt: PreparedStatement) -> None:
+        if stmt.plan is not None and stmt.catalog_version != self.engine.catalog_version:
+            plan = self.engine.plan(stmt.parsed, stmt.param_types, self.block.txn,
+                                    self.settings.search_path_schemas())
+            stmt.plan, stmt.columns = plan, plan.columns
+            stmt.catalog_version = self.engine.catalog_version
+
+    def describe_statement(self, name: str) -> tuple[tuple[int, ...], Any]:
+        stmt = self.names.statement(name)
+        if self.block.state is BlockState.FAILED and (
+                stmt.parsed is None or not is_transaction_exit(stmt.parsed.node_type, stmt.parsed.tree)):
+            raise in_failed_transaction()
+        self._replan_if_stale(stmt)
+        return stmt.param_types, stmt.columns
+
+    def describe_portal(self, name: str) -> Portal:
+        portal = self.names.portal(name)
+        if self.block.state is BlockState.FAILED:
+            raise in_failed_transaction()
+        return portal
+
+    async def execute(self, portal_name: str, max_rows: int, sink: ResultSink) -> None:
+        """Execute: rows (at most max_rows unless 0), then CommandComplete or PortalSuspended."""
+        self._sink = sink
+        portal = self.names.portal(portal_name)
+        stmt = portal.statement
+        if self.block.state is BlockState.FAILED and (
+                stmt.parsed is None or not is_transaction_exit(stmt.parsed.node_type, stmt.parsed.tree)):
+            raise in_failed_transaction()
+        if stmt.parsed is None:
+            sink.empty_query()
+            return
+        self._arm()
+        try:
+            if stmt.utility is not None:
+                await self._execute_utility(portal, max_rows, sink)
+            else:
+                await self._execute_plan(portal, max_rows, sink)
+        except asyncio.CancelledError:
+            canceled = self._cancelled()
+            if canceled is None:
+                raise
+            raise canceled from None
+        finally:
+            self._disarm()
+
+    async def _execute_plan(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
+        if portal.done:
+            sink.command_complete(portal.tag or "SELECT 0")
+            return
+        self.block.start_implicit()
+        cursor = portal.cursor
+        if cursor is None and portal.statement.parsed.node_type == "CopyStmt":
+            await self._copy(portal.statement.parsed, portal.plan, portal.params, sink)
+            portal.done = True
+            portal.tag = self._copy_tag
+            sink.command_complete(self._copy_tag)
+            return
+        if cursor is None:
+            parsed = portal.statement.parsed
+            restricted = outside_block_only(parsed.node_type, parsed.tree)
+            if restricted is not None and self.block.in_block:
+                raise ActiveSqlTransaction(f"{restricted} cannot run inside a transaction block")
+            cursor = portal.cursor = await self._start(portal.plan, portal.params)
+        if max_rows <= 0:
+            while True:
+                rows = await cursor.fetch(FETCH_BATCH)
+                if not rows:
+                    break
+                sink.data_rows(rows)
+                if len(rows) >= FETCH_BATCH:
+                    await asyncio.sleep(0)   # let the other sessions (and cancels) run
+        else:
+            got = 0
+            while got < max_rows:
+                rows = await cursor.fetch(max_rows - got)
+                if not rows:
+                    break
+                got += len(rows)
+                sink.data_rows(rows)
+            if got >= max_rows:
+                sink.portal_suspended()
+                return
+        portal.done = True
+        portal.tag = cursor.tag
+        portal.cursor = None
+        sink.command_complete(portal.tag)
+
+    async def _execute_utility(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
+        if portal.buffered is None and not portal.done:
+            assert portal.statement.utility is not None
+            result = await self.utility.run(portal.statement.utility, portal.statement.parsed,
+                                            portal.params, False, portal=portal)
+            if result is None:
+                portal.done = True
+                return
+            _, rows, portal.tag = result
+            portal.buffered = list(rows)
+        rows = portal.buffered or []
+        if max_rows > 0 and len(rows) >= max_rows and portal.columns is not None:
+            sink.data_rows(rows[:max_rows])
+            portal.buffered = rows[max_rows:]
+            sink.portal_suspended()
+            return
+        if rows:
+            sink.data_rows(rows)
+        portal.buffered = []
+        portal.done = True
+        sink.command_complete(portal.tag or "")
+
+    def close(self, kind: str, name: str) -> None:
+        if kind == "S":
+            self.names.statements.pop(name, None)
+        else:
+            self.names.portals.pop(name, None)
+
+    async def sync(self) -> None:
+        """Sync: the implicit transaction of the extended messages before it commits."""
+        self._disarm()
+        if self.block.state is BlockState.IMPLICIT:
+            await self.block.commit()

@@ -1,0 +1,15 @@
+SELECT (1, 2) = (1, 2), (1, 2) <> (1, 3), (1, 2) < (1, 3), (2, 1) <= (1, 9), (1, NULL) = (1, 2);
+CREATE TABLE ar (id int, a text, b int[]);
+INSERT INTO ar VALUES (1, 'x', '{1,2}'), (2, 'y', '{1,2}'), (3, 'z', '{3}');
+SELECT id FROM ar WHERE (id, a) = (1, 'x');
+SELECT id FROM ar WHERE (id, a) IN ((1, 'x'), (2, 'z'), (3, 'z')) ORDER BY id;
+SELECT * FROM ar NATURAL JOIN ar r2 ORDER BY id;
+SELECT b, count(*) FROM ar GROUP BY b ORDER BY b;
+SELECT b FROM ar UNION SELECT b FROM ar ORDER BY b;
+SELECT count(DISTINCT b) FROM ar;
+SELECT DISTINCT b FROM ar ORDER BY b;
+SELECT b[1], b[2], b[5], b[1:1] FROM ar ORDER BY id;
+WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x) SELECT * FROM x LIMIT 5;
+SELECT * FROM (SELECT 1) AS s, (SELECT 2) t;
+SELECT * FROM (SELECT 1);
+DROP TABLE ar;

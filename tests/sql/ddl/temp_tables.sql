@@ -1,0 +1,12 @@
+create table t (id int);
+insert into t values (1);
+create temp table t (id int, note text);
+insert into t values (2, 'temp');
+select * from t;
+select * from public.t;
+select * from pg_temp.t;
+create temporary table tt as select 5 as x;
+select * from tt;
+drop table t;
+select * from t;
+drop table t, tt;
