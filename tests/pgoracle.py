@@ -18,6 +18,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+import psycopg
+
 
 def pg_bindir() -> str:
     """The directory holding initdb/postgres/pg_ctl (Debian keeps them off PATH)."""
@@ -118,3 +120,23 @@ def start_postgres(extra: tuple[str, ...] = (), timeout: float = 60.0) -> PgOrac
         time.sleep(0.05)  # waiting on an external process: bounded poll
     oracle.stop()
     raise RuntimeError("postgres did not start in time")
+
+
+def pg_text(conn: psycopg.Connection, sql: str, *params: object) -> str | None:
+    """Run `sql` and return the first column as PostgreSQL's text output."""
+    cur = conn.cursor(binary=False)
+    cur.execute(sql, params or None)
+    result = cur.pgresult
+    assert result is not None and result.ntuples == 1
+    raw = result.get_value(0, 0)
+    return None if raw is None else bytes(raw).decode("utf-8")
+
+
+def pg_error(conn: psycopg.Connection, sql: str, *params: object) -> tuple[str, str]:
+    """Run `sql`, which must fail; return (sqlstate, message)."""
+    try:
+        conn.execute(sql, params or None)
+    except psycopg.Error as exc:
+        assert exc.diag.sqlstate is not None and exc.diag.message_primary is not None
+        return exc.diag.sqlstate, exc.diag.message_primary
+    raise AssertionError(f"expected an error from {sql!r}")

@@ -136,6 +136,7 @@ class TransactionBlock:
             self.started_at = datetime.datetime.now(datetime.UTC)
             txn = self.txn = self._engine.begin(self.isolation, self.read_only, self.deferrable,
                                                 owner=self.owner, pid=self.pid)
+        txn.lock_timeout = self._settings.lock_timeout_ms  # per statement: SET may change it
         self.statements_run += 1
         return txn
 

@@ -19,7 +19,7 @@ from pgaurora.catalog import builtins
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.casts import CastContext
 from pgaurora.datatypes.values import FormatContext
-from tests.builtins.conftest import pg_text
+from tests.pgoracle import pg_text
 
 Arg = tuple[str | None, str | None]
 

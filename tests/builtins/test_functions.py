@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from pgaurora.errors import PgError
-from tests.builtins.conftest import pg_error
 from tests.builtins.harness import ours, ours_type, sql_for, theirs, theirs_type
+from tests.pgoracle import pg_error
 
 A = tuple[str | None, str | None]
 FUNCS: list[tuple[str, list[A]]] = [

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from pgaurora.errors import PgError
-from tests.builtins.conftest import pg_error
 from tests.builtins.harness import ours, ours_type, sql_for, theirs, theirs_type
+from tests.pgoracle import pg_error
 
 OPS: list[tuple[str, str | None, str | None, str | None, str | None]] = [
     ("+", "int4", "1", "int4", "2"), ("+", "int2", "1", "int8", "2"), ("-", "int8", "5", "int4", "7"),

@@ -8,8 +8,8 @@ import pytest
 from pgaurora import datatypes
 from pgaurora.datatypes import CastContext
 from pgaurora.errors import PgError
-from tests.datatypes.conftest import pg_error, pg_text
 from tests.datatypes.test_text_io import _resolve
+from tests.pgoracle import pg_error, pg_text
 
 CASTS: list[tuple[str, str, str]] = [
     ("float8", "2.5", "int4"), ("float8", "3.5", "int4"), ("float8", "-2.5", "int4"), ("float8", "-0.5", "int8"),

@@ -6,7 +6,7 @@ import psycopg
 
 from pgaurora import datatypes
 from pgaurora.datatypes.records import format_record, parse_record
-from tests.datatypes.conftest import pg_text
+from tests.pgoracle import pg_text
 
 
 def test_record_output_matches_postgres(oracle_conn: psycopg.Connection) -> None:

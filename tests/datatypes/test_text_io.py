@@ -7,7 +7,7 @@ import pytest
 
 from pgaurora import datatypes
 from pgaurora.errors import PgError
-from tests.datatypes.conftest import pg_error, pg_text
+from tests.pgoracle import pg_error, pg_text
 
 CASES: list[tuple[str, str]] = [
     ("int2", "12"), ("int2", " -32768 "), ("int4", "+2147483647"), ("int4", "-0"), ("int8", "9223372036854775807"),
