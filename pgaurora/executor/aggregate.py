@@ -68,6 +68,17 @@ def _feed(state: Any, batch: Batch, columns: tuple[int, ...] | None) -> None:
     """Runs `state`'s transition over one batch (zero or one plain-column argument)."""
     transition = state._transition
     value = state.value
+    many = getattr(transition, "many", None)
+    if many is not None:  # the whole batch at once (count, sum and avg over integers)
+        if not columns:
+            state.value = many(value, batch)
+            return
+        col = columns[0]
+        values = [row[col] for row in batch]
+        if state._strict:
+            values = [x for x in values if x is not None]
+        state.value = many(value, values)
+        return
     if not columns:
         for _ in batch:
             value = transition(value)
@@ -133,7 +144,8 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
     specs = node.aggs
     key_fn, key_subs = compiled(node, "keys", lambda: compile_exprs(node.group_keys))
     originals: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    if any(_unhashable_type(k.type_oid) for k in node.group_keys):
+    originals_needed = any(_unhashable_type(k.type_oid) for k in node.group_keys)
+    if originals_needed:
         # arrays / json group keys: group by a hashable stand-in, output the original values
         raw_key_fn = key_fn
 
@@ -174,6 +186,8 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
     probe = new_states() if has_keys else []
     grouped_direct = (has_keys and steps_simple and not subplans and all(v is not None and len(v) <= 1 for v in var_args)
                       and all(hasattr(st, "_transition") for st in probe))
+    single_var = (node.group_keys[0].index if grouped_direct and len(node.group_keys) == 1
+                  and isinstance(node.group_keys[0], Var) and not originals_needed else None)
     async for batch in run_node(node.input, env):
         env.ctx.check_cancel()
         if batched:
@@ -184,14 +198,24 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
         if grouped_direct:
             # hash grouping over plain-column aggregates: bucket the batch by key, then feed each
             # group's rows to its states in tight loops
-            buckets: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-            for row in batch:
-                k = key_fn(row, env)
-                rows = buckets.get(k)
-                if rows is None:
-                    buckets[k] = [row]
-                else:
-                    rows.append(row)
+            buckets: dict[Any, list[tuple[Any, ...]]] = {}
+            if single_var is not None:  # GROUP BY one plain column: bucket by the value itself
+                for row in batch:
+                    v = row[single_var]
+                    rows = buckets.get(v)
+                    if rows is None:
+                        buckets[v] = [row]
+                    else:
+                        rows.append(row)
+                buckets = {(v,): rows for v, rows in buckets.items()}
+            else:
+                for row in batch:
+                    k = key_fn(row, env)
+                    rows = buckets.get(k)
+                    if rows is None:
+                        buckets[k] = [row]
+                    else:
+                        rows.append(row)
             for k, rows in buckets.items():
                 states = groups.get(k)
                 if states is None:

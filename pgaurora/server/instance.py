@@ -96,6 +96,8 @@ class Instance:
         await self._open_volume()
         self.engine = await self._open_engine()
         opts = self.options
+        if opts.role == "writer":
+            self.engine.storage.start_autovacuum()  # heap-only passes over heaps with many writes
         self.server = PgServer(self.engine, host=opts.host, port=opts.port, max_connections=opts.max_connections,
                                auth=opts.auth)
         return await self.server.start()
@@ -103,6 +105,9 @@ class Instance:
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.stop()
+        if self.engine is not None:
+            with contextlib.suppress(Exception):
+                await self.engine.storage.stop_autovacuum()
         if self.volume is not None:
             with contextlib.suppress(Exception):
                 await self.volume.close()

@@ -287,6 +287,24 @@ class TransactionManager:
                 self._session_advisory.setdefault(owner, []).append((key, shared))
         return got
 
+    def try_advisory_lock(
+        self, owner: Hashable, key: Hashable, *, shared: bool = False, txn: Transaction | None = None
+    ) -> bool:
+        """advisory_lock(wait='skip') for callers that cannot await (SQL functions): True if taken."""
+        table = self.advisory
+        lock_key = ("advisory", key)
+        mode = SHARE if shared else EXCLUSIVE
+        if table.try_acquire(lock_key, owner, mode):
+            lock = table.locks.get(lock_key)
+            if lock is not None and not lock.holds:
+                del table.locks[lock_key]
+            return False
+        if txn is not None:
+            txn._advisory.append((lock_key, shared))
+        else:
+            self._session_advisory.setdefault(owner, []).append((key, shared))
+        return True
+
     def advisory_unlock(self, owner: Hashable, key: Hashable, *, shared: bool = False) -> bool:
         """pg_advisory_unlock: releases one session-level hold; False if none was held."""
         holds = self._session_advisory.get(owner, [])

@@ -28,6 +28,7 @@ as impl(ctx, *args).
 """
 
 from pgaurora.catalog.builtins import (  # noqa: F401  (importing registers the built-ins)
+    advisory,
     aggregates,
     arithmetic,
     array_functions,

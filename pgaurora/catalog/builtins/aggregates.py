@@ -41,14 +41,38 @@ def _none() -> Any:
 
 # --- count / sum / avg -------------------------------------------------------------------------
 
-def _int_sum(result_is_numeric: bool) -> Callable[[Any, int], Any]:
-    if result_is_numeric:
-        return lambda state, value: Decimal(value) if state is None else state + value
+# A transition may carry `.many(state, values)`: the same result as applying it to each value
+# in turn (non-NULL values only for strict aggregates; the rows themselves for count(*)). The
+# executor uses it to run a whole batch through C-level builtins instead of a call per row.
+
+def _count_star(state: int) -> int:
+    return state + 1
+
+
+def _count_any(state: int, value: Any) -> int:
+    return state + 1
+
+
+_count_star.many = lambda state, rows: state + len(rows)  # type: ignore[attr-defined]
+_count_any.many = lambda state, values: state + len(values)  # type: ignore[attr-defined]
+
+
+def _int_sum() -> Callable[[Any, int], Any]:
     def add(state: int | None, value: int) -> int:
         total = value if state is None else state + value
         if not numbers.INT8_MIN <= total <= numbers.INT8_MAX:
             raise NumericValueOutOfRange("bigint out of range")
         return total
+
+    def many(state: int | None, values: list[int]) -> int | None:
+        if not values:
+            return state
+        total = sum(values) if state is None else state + sum(values)
+        if not numbers.INT8_MIN <= total <= numbers.INT8_MAX:
+            raise NumericValueOutOfRange("bigint out of range")
+        return total
+
+    add.many = many  # type: ignore[attr-defined]
     return add
 
 
@@ -71,6 +95,46 @@ def _avg_step(state: list[Any] | None, value: Any) -> list[Any]:
     state[0] = numeric_math.add(state[0], value if isinstance(value, Decimal) else Decimal(value))
     state[1] += 1
     return state
+
+
+def _int_avg_step(state: list[int] | None, value: int) -> list[int]:
+    """avg over integers: an exact Python int sum (no Decimal per row); numeric at the end."""
+    if state is None:
+        return [value, 1]
+    state[0] += value
+    state[1] += 1
+    return state
+
+
+def _int_avg_many(state: list[int] | None, values: list[int]) -> list[int] | None:
+    if not values:
+        return state
+    if state is None:
+        return [sum(values), len(values)]
+    state[0] += sum(values)
+    state[1] += len(values)
+    return state
+
+
+_int_avg_step.many = _int_avg_many  # type: ignore[attr-defined]
+
+
+def _int_avg_final(state: list[int] | None) -> Decimal | None:
+    if state is None:
+        return None
+    return numeric_math.divide(Decimal(state[0]), Decimal(state[1]))
+
+
+def _int8_sum(state: int | None, value: int) -> int:
+    return value if state is None else state + value
+
+
+_int8_sum.many = lambda state, values: (  # type: ignore[attr-defined]
+    state if not values else sum(values) if state is None else state + sum(values))
+
+
+def _int8_sum_final(state: int | None) -> Decimal | None:
+    return None if state is None else Decimal(state)
 
 
 def _avg_final(state: list[Any] | None) -> Decimal | None:
@@ -296,17 +360,18 @@ _ORDERED_TYPES = (I2, I4, I8, F4, F8, N, t.OID_OID, t.TEXT_OID, t.BPCHAR_OID, t.
 
 
 def _register() -> None:
-    aggregate("count", (), I8, lambda: 0, lambda s: s + 1, _identity, strict=False)
-    aggregate("count", (t.ANY_OID,), I8, lambda: 0, lambda s, v: s + 1, _identity)
-    aggregate("sum", (I2,), I8, _none, _int_sum(False), _identity)
-    aggregate("sum", (I4,), I8, _none, _int_sum(False), _identity)
-    aggregate("sum", (I8,), N, _none, _int_sum(True), _identity)
+    aggregate("count", (), I8, lambda: 0, _count_star, _identity, strict=False)
+    aggregate("count", (t.ANY_OID,), I8, lambda: 0, _count_any, _identity)
+    aggregate("sum", (I2,), I8, _none, _int_sum(), _identity)
+    aggregate("sum", (I4,), I8, _none, _int_sum(), _identity)
+    aggregate("sum", (I8,), N, _none, _int8_sum, _int8_sum_final)
     aggregate("sum", (F4,), F4, _none, _float_sum(True), _identity)
     aggregate("sum", (F8,), F8, _none, _float_sum(False), _identity)
     aggregate("sum", (N,), N, _none, _numeric_sum, _numeric_sum_final)
     aggregate("sum", (t.INTERVAL_OID,), t.INTERVAL_OID, _none, _interval_sum, _identity)
-    for oid in (I2, I4, I8, N):
-        aggregate("avg", (oid,), N, _none, _avg_step, _avg_final)
+    for oid in (I2, I4, I8):
+        aggregate("avg", (oid,), N, _none, _int_avg_step, _int_avg_final)
+    aggregate("avg", (N,), N, _none, _avg_step, _avg_final)
     for oid in (F4, F8):
         aggregate("avg", (oid,), F8, _none, _float_accum, _float_avg_final)
     aggregate("avg", (t.INTERVAL_OID,), t.INTERVAL_OID, _none, _interval_avg_step,
