@@ -211,37 +211,25 @@ def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]])
 
 
 def _any_all(value: Any, items: list[Any], compare: Callable[[Any, Any], Any], use_or: bool) -> Any:
-    """SQL's ANY (use_or) / ALL over `items` with three-valued logic."""
-    saw_null = False
-    if use_or:
-        if not items:
-            return False
-        if value is None:
-            return None
-        for item in items:
-            if item is None:
-                saw_null = True
-                continue
-            result = compare(value, item)
-            if result is True:
-                return True
-            if result is None:
-                saw_null = True
-        return None if saw_null else False
+    """SQL's ANY (use_or) / ALL over `items` with three-valued logic: ANY stops at the first
+    true comparison and ALL at the first false one; a NULL met on the way makes the
+    undecided result NULL."""
+    decisive = use_or
     if not items:
-        return True
+        return not decisive
     if value is None:
         return None
+    saw_null = False
     for item in items:
         if item is None:
             saw_null = True
             continue
         result = compare(value, item)
-        if result is False:
-            return False
+        if result is decisive:
+            return decisive
         if result is None:
             saw_null = True
-    return None if saw_null else True
+    return None if saw_null else not decisive
 
 
 def _compile_func(expr: FuncExpr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:
