@@ -8,6 +8,8 @@ Files:
                         `pgaurora serve`), runs each workload several times on each, alternating
     report.py           medians, pgaurora/PostgreSQL ratios, JSON and PNG in benchmarks/results/
     workloads/          one module per workload: NAME, DESCRIPTION, setup(), run()
+    profile_server.py   one workload against an in-process instance under cProfile (calls per
+                        op) or with --cpu (server CPU microseconds per op, user and system)
 
 These are measurements, not timed tests: nothing here runs under `make test`.
 """

@@ -76,7 +76,19 @@ async def segment_fsyncs(volume: Volume, transport: TcpTransport) -> int:
     return total
 
 
-async def measure(volume: Volume, transport: TcpTransport, concurrency: int, seconds: float, records: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    volume: Volume, transport: TcpTransport, concurrency: int, seconds: float, records: int, node_pids: list[int]
+) -> dict:
     pages = [10 + i for i in range(concurrency)]
     for page in pages:
         lsn = volume.append_mtr([(page, RedoOp.INIT, pagemod.encode_init(1)), (page, RedoOp.APPEND, b"x" * 100)])
@@ -84,10 +96,14 @@ async def measure(volume: Volume, transport: TcpTransport, concurrency: int, sec
     latencies: list[float] = []
     fsyncs_before = await segment_fsyncs(volume, transport)
     bytes_before = transport.bytes_sent
+    nodes_cpu = sum(cpu_seconds(pid) for pid in node_pids)
+    writer_cpu = time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
     counts = await asyncio.gather(*(commit_loop(volume, p, records, deadline, latencies) for p in pages))
     elapsed = time.perf_counter() - start
+    writer_cpu = time.process_time() - writer_cpu
+    nodes_cpu = sum(cpu_seconds(pid) for pid in node_pids) - nodes_cpu
     commits = sum(counts)
     fsyncs = await segment_fsyncs(volume, transport) - fsyncs_before
     return {
@@ -101,6 +117,9 @@ async def measure(volume: Volume, transport: TcpTransport, concurrency: int, sec
         "commit_mean_us": statistics.fmean(latencies),
         "network_bytes_per_commit": (transport.bytes_sent - bytes_before) / max(commits, 1),
         "fsyncs_per_commit_per_segment": fsyncs / 6 / max(commits, 1),
+        # CPU (user + system) per commit: the log client's process and all six storage nodes
+        "writer_cpu_us_per_commit": writer_cpu * 1e6 / max(commits, 1),
+        "nodes_cpu_us_per_commit": nodes_cpu * 1e6 / max(commits, 1),
     }
 
 
@@ -113,11 +132,12 @@ async def run(seconds: float, concurrency: int) -> dict:
         try:
             config = VolumeConfig(root / "volume.json", specs(nodes), pages_per_group=1280)
             volume = await Volume.open(config, transport)
+            pids = [node.process.pid for node in nodes if node.process is not None]
             results = {
                 "disk_fsync": disk,
-                "single_client": await measure(volume, transport, 1, seconds, 1),
-                "concurrent": await measure(volume, transport, concurrency, seconds, 1),
-                "concurrent_4_records": await measure(volume, transport, concurrency, seconds, 4),
+                "single_client": await measure(volume, transport, 1, seconds, 1, pids),
+                "concurrent": await measure(volume, transport, concurrency, seconds, 1, pids),
+                "concurrent_4_records": await measure(volume, transport, concurrency, seconds, 4, pids),
             }
             await volume.close()
         finally:
@@ -147,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:26} p50 {r['commit_p50_us']:8.0f} us   p99 {r['commit_p99_us']:8.0f} us   "
             f"{r['commits_per_s']:8.0f} commits/s {r['records_per_s']:8.0f} records/s   "
             f"{r['network_bytes_per_commit']:6.0f} B/commit  "
-            f"{r['fsyncs_per_commit_per_segment']:5.2f} fsyncs/commit/segment  (x{r['concurrency']})"
+            f"{r['fsyncs_per_commit_per_segment']:5.2f} fsyncs/commit/segment  (x{r['concurrency']})  "
+            f"cpu/commit: writer {r['writer_cpu_us_per_commit']:5.0f} us, nodes {r['nodes_cpu_us_per_commit']:5.0f} us"
         )
     single = results["single_client"]["commit_p50_us"]
     print(f"commit p50 / fsync p50 = {single / disk['p50_us']:.1f}x")

@@ -1,13 +1,19 @@
-"""The `pgaurora` command: serve, status, instance, storage-node.
+"""The `pgaurora` command: serve, status, failover, rds, instance, storage-node.
 
 Owns argument parsing and choosing the event loop (uvloop when installed). Not what the
 commands do: cluster.supervisor (serve), cluster.status (status), server.instance
 (instance), and the logstore package's storage node main (storage-node).
 
     pgaurora serve [--data DIR] [--port 5432] [--reader-port 5433] [--host 127.0.0.1]
-                   [--storage-nodes 6] [--max-connections N] [--auth trust|scram-sha-256|md5]
+                   [--storage-nodes 6] [--replicas N] [--max-connections N] [--auth trust|scram-sha-256|md5]
     pgaurora status --data DIR [--json]
+    pgaurora failover --data DIR [--target INSTANCE]
+    pgaurora rds create-db-cluster | describe-db-clusters | describe-db-instances | create-db-instance
+                 | delete-db-instance | failover-db-cluster | create-db-cluster-endpoint ... (cluster.rds)
     pgaurora instance --role writer --data DIR [--port 0] [--storage-nodes HOST:PORT@AZ,...]
+                      [--replication-port 0] [--server-id NAME]
+    pgaurora instance --role reader --data DIR [--port 0] --writer HOST:REPLPORT
+                      --storage-nodes HOST:PORT@AZ,... [--server-id NAME]
     pgaurora storage-node --data DIR --listen HOST:PORT --az a
 """
 
@@ -45,13 +51,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--storage-nodes", type=int, default=6)
     serve.add_argument("--max-connections", type=int, default=100)
     serve.add_argument("--auth", choices=AUTH_METHODS, default="trust")
+    serve.add_argument("--replicas", type=int, default=0, help="read replica instances to run")
+    serve.add_argument("--kill-fenced-after", type=float, default=0.0,
+                       help="seconds an unresponsive old writer is left alive after a failover (the epoch fences it)")
+    serve.add_argument("--no-standby", action="store_true",
+                       help="do not keep a pre-started instance process for faster restarts and failovers")
 
     status = sub.add_parser("status", help="list every process of a cluster and probe its health")
     status.add_argument("--data", default="./pgaurora-data")
     status.add_argument("--json", action="store_true")
 
-    inst = sub.add_parser("instance", help="run one compute instance (writer)")
-    inst.add_argument("--role", choices=("writer",), default="writer")
+    inst = sub.add_parser("instance", help="run one compute instance (writer or read replica)")
+    inst.add_argument("--role", choices=("writer", "reader"), default="writer")
+    inst.add_argument("--writer", default="", help="reader: the writer's replication HOST:PORT")
+    inst.add_argument("--replication-port", type=int, default=0,
+                      help="port readers subscribe on, for a writer or a promoted reader "
+                           "(0 picks one; printed as REPLICATION port=N)")
+    inst.add_argument("--server-id", default="", help="this instance's name in aurora_replica_status()")
     inst.add_argument("--data", required=True, help="the instance's directory (in-process storage lives here)")
     inst.add_argument("--host", default="127.0.0.1")
     inst.add_argument("--port", type=int, default=5432, help="0 picks a free port (printed as READY port=N)")
@@ -59,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="HOST:PORT@AZ,... of the storage nodes; empty = in-process storage nodes")
     inst.add_argument("--max-connections", type=int, default=100)
     inst.add_argument("--auth", choices=AUTH_METHODS, default="trust")
+
+    from pgaurora.cluster.rds import add_failover_parser, add_parser
+    add_parser(sub)
+    add_failover_parser(sub)
+    standby = sub.add_parser("standby", help="(supervisor) an instance process started ahead of need")
+    standby.add_argument("--data", required=True, help="the cluster it serves (names it in ps)")
 
     node = sub.add_parser("storage-node", help="run one storage node (segments of the volume)")
     node.add_argument("--data", required=True)
@@ -75,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pgaurora.cluster.supervisor import ServeOptions, serve
         options = ServeOptions(data_dir=Path(args.data), host=args.host, port=args.port,
                                reader_port=args.reader_port, storage_nodes=args.storage_nodes,
-                               max_connections=args.max_connections, auth=args.auth)
+                               max_connections=args.max_connections, auth=args.auth, replicas=args.replicas,
+                               kill_fenced_after=args.kill_fenced_after, standby=not args.no_standby)
         try:
             return run_loop(serve(options))
         except KeyboardInterrupt:
@@ -96,11 +119,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pgaurora.server.instance import InstanceOptions, run_instance
         options_i = InstanceOptions(data_dir=Path(args.data), host=args.host, port=args.port,
                                     storage_nodes=args.storage_nodes, max_connections=args.max_connections,
-                                    auth=args.auth, role=args.role)
+                                    auth=args.auth, role=args.role, writer=args.writer,
+                                    replication_port=args.replication_port, server_id=args.server_id)
         return run_loop(run_instance(options_i))
+    if args.command == "standby":
+        return run_standby()
+    if args.command in ("rds", "failover"):
+        from pgaurora.cluster.rds import run
+        return run(args)
     if args.command == "storage-node":
         return run_storage_node(args.data, args.listen, args.az)
     return 2
+
+
+def run_standby() -> int:
+    """Imports the instance stack, says STANDBY, then runs the argv the supervisor sends (one JSON line).
+
+    A Python process spends seconds importing pgaurora on a loaded host; a fresh writer or a
+    restarted reader started from a standby skips that wait (cluster.supervisor keeps one ready).
+    """
+    import json
+
+    import pgaurora.server.instance  # noqa: F401 - the expensive imports, done before we are needed
+    print("STANDBY", flush=True)
+    line = sys.stdin.readline()
+    if not line:
+        return 0
+    return main([str(a) for a in json.loads(line)])
 
 
 def run_storage_node(data: str, listen: str, az: str) -> int:

@@ -442,6 +442,33 @@ class BTree:
 
         return await self._sync(attempt)
 
+    def lookup_cached(self, key: Key) -> list[Tid] | None:
+        """lookup() for a caller that must not wait (the point-read fast path): the tids, or
+        None when a page on the way is not cached or the key has many versions to clean up."""
+        nk = normalize(key)
+        n = len(nk)
+        try:
+            leaf = self._descend(nk)
+            result: list[Tid] = []
+            for _ in range(_ATTEMPTS):
+                node = self._node(leaf)
+                entries = node.entries
+                lo = hi = bisect_left(entries, nk)
+                # the entries with this key follow (usually one or two): no bound sentinel needed
+                end = len(entries)
+                while hi < end and entries[hi][:n] == nk:
+                    hi += 1
+                    if hi - lo > CLEANUP_DUPLICATES:
+                        return None
+                for raw in node.raw[lo:hi]:
+                    result.append((raw[-2], raw[-1]))
+                if hi < len(entries) or not node.right:
+                    return result
+                leaf = node.right
+        except _NeedPage:
+            return None
+        return None
+
     async def entries(self) -> list[tuple[Key, Tid]]:
         """Every entry in order (tests, vacuum, amcheck-style verification)."""
         result: list[tuple[Key, Tid]] = []

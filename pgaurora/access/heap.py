@@ -25,14 +25,13 @@ returned as the precomputed list of live rows without a per-tuple visibility tes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from pgaurora.access import overflow
 from pgaurora.access.heaptuple import (
     HEADER_SIZE,
     HEAP_ROW_OVERFLOW,
-    dead_to_all,
     new_tuple,
     unpack_header,
 )
@@ -40,6 +39,7 @@ from pgaurora.access.heapversions import MAX_TUPLE, HeapVersions
 from pgaurora.access.relmeta import PageList
 from pgaurora.access.rowcodec import decode_row, encode_row
 from pgaurora.access.txnview import (
+    ABORTED,
     COMMITTED,
     IN_PROGRESS,
     SnapshotLike,
@@ -55,6 +55,7 @@ Row = tuple[Any, ...]
 READ_AHEAD = 16
 _APPEND = RedoOp.APPEND
 _HEAP = PageKind.HEAP
+_ABORTED_STATUS = ABORTED
 
 
 class DecodedPage:
@@ -99,6 +100,10 @@ class Heap(HeapVersions):
         self.name = ""  # for messages; the catalog may set it
         self.changes = 0  # writes since the last autovacuum pass
         self._pruned_at: dict[int, int] = {}  # page -> horizon of its last pruning attempt
+        # page -> slots that may become dead (xmax stamped, or inserter still running) since its
+        # last pruning: pruning looks at these instead of every slot. A page not listed is
+        # unknown (never pruned, or forgotten): its next pruning scans every slot.
+        self._prune_candidates: dict[int, list[int]] = {}
 
     def __repr__(self) -> str:
         return f"Heap({self.rel_id}, {len(self.pagelist.pages)} pages)"
@@ -161,21 +166,60 @@ class Heap(HeapVersions):
         """Opportunistic pruning (PostgreSQL's heap_page_prune): empties the slots of tuples dead
         to everyone on a full page, as its own MTR. Index entries may still point at those slots:
         slots are never reused, so they just lead nowhere until vacuum or a B-tree split drops them.
+
+        Only the page's candidate slots are examined (those whose tuples changed since the last
+        pruning), so a full page that is updated again and again costs O(changes), not O(slots).
         """
         horizon = self.txns.oldest_xmin()
         if self._pruned_at.get(page_no) == horizon:
             return False
-        self._pruned_at[page_no] = horizon
-        if len(self._pruned_at) > 10_000:
-            self._pruned_at.clear()
+        pruned_at = self._pruned_at
+        pruned_at[page_no] = horizon
+        candidates = self._prune_candidates
+        if len(pruned_at) > 10_000:
+            pruned_at.clear()
+            candidates.clear()
+        items = page.items
+        known = candidates.get(page_no)
+        slots: Iterable[int] = range(len(items)) if known is None else known
         status = self.txns.status
-        dead = [slot for slot, item in enumerate(page.items) if item and dead_to_all(item, status, horizon)]
+        dead: list[int] = []
+        keep: list[int] = []
+        count = len(items)
+        for slot in slots:
+            if slot >= count:
+                continue
+            item = items[slot]
+            if not item:
+                continue
+            xmin, _, xmax, _, _, _, _ = unpack_header(item, 0)
+            state = status(xmin)
+            if state == _ABORTED_STATUS:
+                dead.append(slot)
+            elif state != COMMITTED:
+                keep.append(slot)  # inserter still running: it may yet abort
+            elif xmax:
+                xmax_state = status(xmax)
+                if xmax_state == COMMITTED:
+                    if xmax < horizon:
+                        dead.append(slot)
+                    else:
+                        keep.append(slot)
+                elif xmax_state != _ABORTED_STATUS:
+                    keep.append(slot)  # deleter still running
+        candidates[page_no] = keep
         if not dead:
             return False
         with self.cache.mtr(deferred=True) as mtr:
             for slot in dead:
                 mtr.log(page_no, RedoOp.SET, encode_set(slot, b""))
         return True
+
+    def _note_change(self, page_no: int, slot: int) -> None:
+        """A tuple of a page was inserted or got an xmax: a candidate for the page's next pruning."""
+        slots = self._prune_candidates.get(page_no)
+        if slots is not None:
+            slots.append(slot)
 
     # -- insert --------------------------------------------------------------------------------------
 
@@ -187,7 +231,9 @@ class Heap(HeapVersions):
         txn.note_write(self.rel_id)
         self.changes += 1
         with self.cache.mtr(xid, deferred=True) as mtr:
-            return self._place(mtr, self._tuple(mtr, xid, txn.command_id, data))
+            tid = self._place(mtr, self._tuple(mtr, xid, txn.command_id, data))
+        self._note_change(*tid)
+        return tid
 
     def _tuple(self, mtr: MiniTransaction, xid: int, cid: int, data: bytes) -> bytes:
         """A new tuple item; a large row goes to overflow pages logged in the same MTR."""
@@ -260,6 +306,27 @@ class Heap(HeapVersions):
             return None
         if infomask & HEAP_ROW_OVERFLOW:
             return await overflow.read_row(self.cache, item)
+        return decode_row(item[HEADER_SIZE:])
+
+    def fetch_cached(self, snapshot: SnapshotLike, tid: Tid) -> Row | None | bool:
+        """fetch() for a caller that must not wait (the point-read fast path, no transaction):
+        the row, None when `snapshot` does not see it, or False when its page is not cached or
+        the row lives in overflow pages (then call fetch)."""
+        page = self.cache.get(tid[0])
+        if page is None:
+            return False
+        items = page.items
+        slot = tid[1]
+        if slot >= len(items) or page.kind != _HEAP:
+            return None
+        item = items[slot]
+        if not item:
+            return None
+        xmin, cmin, xmax, cmax, infomask, _, _ = unpack_header(item, 0)
+        if not snapshot.visible(xmin, cmin, xmax, cmax):
+            return None
+        if infomask & HEAP_ROW_OVERFLOW:
+            return False
         return decode_row(item[HEADER_SIZE:])
 
     def _decoded(self, page_no: int, page: Page) -> DecodedPage:

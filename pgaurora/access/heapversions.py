@@ -87,6 +87,8 @@ class HeapVersions:
 
         def _prune(self, page_no: int, page: Page) -> bool: ...
 
+        def _note_change(self, page_no: int, slot: int) -> None: ...
+
         def _tuple(self, mtr: MiniTransaction, xid: int, cid: int, data: bytes) -> bytes: ...
 
     # -- changes to existing versions ----------------------------------------------------------------
@@ -146,7 +148,20 @@ class HeapVersions:
         rel_id = self.rel_id
         for _ in range(_RETRIES):
             page_no, slot = tid
-            await txns.wait_row_unlocked(txn, (rel_id, page_no, slot), strength)
+            # Queue behind this version's row lockers only while it may still be ours to change:
+            # not when this transaction already changed it (PostgreSQL's TM_SelfModified), nor when
+            # a committed update replaced it (the chain is followed to the newest version, whose
+            # queue counts). Waiting there would wait for a queued waiter that itself waits for
+            # us: a deadlock PostgreSQL does not have (it takes the tuple lock only to wait).
+            seen = self.cache.get(page_no)
+            superseded = False
+            if seen is not None and slot < len(seen.items) and seen.items[slot]:
+                seen_state = self._xmax_state(txn, unpack_header(seen.items[slot], 0)[2])
+                if seen_state is Xmax.SELF:
+                    return None
+                superseded = seen_state is Xmax.CONCURRENT
+            if not superseded:
+                await txns.wait_row_unlocked(txn, (rel_id, page_no, slot), strength)
             await self._prepare_insert()
             page = self.cache.get(page_no)
             if page is None:
@@ -253,6 +268,8 @@ class HeapVersions:
             infomask = unpack_header(page.items[slot], 0)[4] & ~(HEAP_UPDATED | HEAP_KEYS_UPDATED)
             infomask |= HEAP_UPDATED | (HEAP_KEYS_UPDATED if key_changed else 0)
             mtr.log(page_no, _PATCH, xmax_patch(slot, xid, cid, infomask, *new_tid))
+        self._note_change(page_no, slot)
+        self._note_change(*new_tid)
         return new_tid
 
     async def delete(
@@ -287,6 +304,7 @@ class HeapVersions:
         infomask = (unpack_header(page.items[slot], 0)[4] & ~HEAP_UPDATED) | HEAP_KEYS_UPDATED
         with self.cache.mtr(xid, deferred=True) as mtr:
             mtr.log(tid[0], _PATCH, xmax_patch(slot, xid, txn.command_id, infomask, 0, 0))
+        self._note_change(tid[0], slot)
         return True
 
     async def lock(

@@ -36,7 +36,11 @@ from pgaurora.catalog.model import (
     to_payload,
 )
 from pgaurora.catalog.state import CatalogState
-from pgaurora.errors import ObjectNotInPrerequisiteState, SequenceGeneratorLimitExceeded
+from pgaurora.errors import (
+    ObjectNotInPrerequisiteState,
+    ReadOnlySqlTransaction,
+    SequenceGeneratorLimitExceeded,
+)
 
 CATALOG_ROOT_SLOT = 0
 SEQ_LOG_VALS = 32
@@ -53,6 +57,7 @@ class Catalog:
         self.committed = CatalogState.from_definitions((), 0)
         self.pending: dict[Any, CatalogState] = {}
         self._needs_reload = False
+        self._fresh_ddl: list[int] = []  # xids of DDL commits the committed state must show
         # sequence runtime state: oid -> [last_value, is_called, logged_limit]
         self.sequences: dict[int, list[Any]] = {}
         self._seq_rows: dict[int, Any] = {}
@@ -131,12 +136,17 @@ class Catalog:
         """Re-reads the committed catalog from the heap (after another transaction's DDL)."""
         reader = self.txns.begin(read_only=True)
         try:
-            items = await self._read_all(reader, reader.snapshot())
+            snapshot = reader.snapshot()
+            items = await self._read_all(reader, snapshot)
         finally:
             await reader.abort()
         self.version += 1
         self.committed = CatalogState.from_definitions(items, self.version)
-        self._needs_reload = False
+        # A DDL commit whose record is not durable yet is invisible to this snapshot (early lock
+        # release): read again at the next statement, or a session told COMMIT would plan with
+        # the catalog from before it (pg_restore -j: a FOREIGN KEY missing the new UNIQUE key).
+        self._fresh_ddl = [xid for xid in self._fresh_ddl if xid in snapshot.xip]
+        self._needs_reload = bool(self._fresh_ddl)
 
     async def sync(self) -> None:
         """Called at the start of each statement: resolve finished DDL transactions."""
@@ -157,6 +167,8 @@ class Catalog:
                 pending.version = self.version
                 self.committed = pending
                 self._needs_reload = True
+                if getattr(txn, "xid", None):
+                    self._fresh_ddl.append(txn.xid)
 
     # -- views of the catalog ------------------------------------------------------------------------
     def state_for(self, txn: Any = None) -> CatalogState:
@@ -231,6 +243,8 @@ class Catalog:
         return st
 
     def nextval(self, seq: Sequence) -> int:
+        if getattr(self.txns, "read_only", False):  # a reader instance (hot standby)
+            raise ReadOnlySqlTransaction("cannot execute nextval() in a read-only transaction")
         st = self._seq_state(seq)
         last, called, logged = st
         if not called:
@@ -251,6 +265,8 @@ class Catalog:
         return int(value)
 
     def setval(self, seq: Sequence, value: int, is_called: bool = True) -> int:
+        if getattr(self.txns, "read_only", False):
+            raise ReadOnlySqlTransaction("cannot execute setval() in a read-only transaction")
         if value < seq.min_value or value > seq.max_value:
             raise ObjectNotInPrerequisiteState(
                 f'setval: value {value} is out of bounds for sequence "{seq.name}" ({seq.min_value}..{seq.max_value})',

@@ -28,6 +28,8 @@ class Column:
     identity: str = ""  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
     attnum: int = 0
     dropped: bool = False
+    # GENERATED ALWAYS AS (expr) STORED: the expression text (pg_attribute.attgenerated 's')
+    generated: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,11 @@ class Index:
     primary: bool = False
     schema_oid: int = PUBLIC_SCHEMA_OID
     descending: tuple[bool, ...] = ()
+    # expression indexes: per key column the expression's SQL text ('' where the column is
+    # columns[i]; columns[i] is 0 for an expression, as pg_index.indkey); partial: the WHERE text
+    expressions: tuple[str, ...] = ()
+    predicate: str | None = None
+    parent_index: int = 0  # a partition's copy of its partitioned table's index (dropped with it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +75,16 @@ class Table:
     constraints: tuple[Constraint, ...] = ()
     schema_oid: int = PUBLIC_SCHEMA_OID
     owner: int = BOOTSTRAP_SUPERUSER_OID
-    kind: str = "r"  # r table, v view
+    kind: str = "r"  # r table, v view, m materialized view
+    query: str | None = None  # a materialized view's SELECT text (REFRESH re-runs it)
+    populated: bool = True  # False after CREATE ... WITH NO DATA / REFRESH ... WITH NO DATA
+    # declarative partitioning: a partitioned table (kind 'p', no rows of its own) has a strategy
+    # ('r' range, 'l' list) and key columns (attnums); a partition names its parent and keeps its
+    # bound as JSON (planner.partition: {"from": [...], "to": [...]} | {"in": [...]} | {"default": true})
+    partition_strategy: str = ""
+    partition_key: tuple[int, ...] = ()
+    partition_of: int = 0
+    partition_bound: str | None = None
 
     def live_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dropped)
@@ -93,6 +109,7 @@ class Sequence:
     cycle: bool = False
     owned_by: tuple[int, int] = (0, 0)  # (table oid, attnum)
     schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +119,7 @@ class View:
     query: str
     column_names: tuple[str, ...]
     schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +152,25 @@ class Database:
     encoding: str = "UTF8"
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """pg_description: COMMENT ON an object (classoid, objoid), or on a column of it (objsubid)."""
+
+    oid: int
+    name: str  # "classoid/objoid/objsubid", the catalog heap's name column
+    classoid: int
+    objoid: int
+    objsubid: int
+    description: str
+
+
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
-    "schema": Schema, "database": Database,
+    "schema": Schema, "database": Database, "comment": Comment,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
-Definition = Table | Index | Sequence | View | Role | Schema | Database
+Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment
 
 
 def kind_of(obj: Definition) -> str:
@@ -163,12 +193,14 @@ def from_payload(kind: str, payload: str) -> Definition:
     if cls is Table:
         data["columns"] = tuple(Column(**c) for c in data["columns"])
         data["constraints"] = tuple(Constraint(**{k: _tuplify(v) for k, v in c.items()}) for c in data["constraints"])
+        if "partition_key" in data:
+            data["partition_key"] = tuple(data["partition_key"])
         return Table(**data)
     names = {f.name for f in fields(cls)}
     return cls(**{k: _tuplify(v) for k, v in data.items() if k in names})  # type: ignore[no-any-return]
 
 
 __all__ = [
-    "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database",
+    "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
     "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pgaurora.catalog.model import (
     PG_CATALOG_SCHEMA_OID,
     PUBLIC_SCHEMA_OID,
+    Comment,
     Constraint,
     Database,
     Definition,
@@ -59,6 +60,7 @@ class CatalogState:
     roles: dict[str, Role] = field(default_factory=dict)
     schemas: dict[str, Schema] = field(default_factory=dict)
     databases: dict[str, Database] = field(default_factory=dict)
+    comments: dict[tuple[int, int, int], Comment] = field(default_factory=dict)  # COMMENT ON (pg_description)
     row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
     temp_schemas: dict[int, int] = field(default_factory=dict)  # backend pid -> its pg_temp schema oid
     backend_pid: int | None = None  # set on a backend's view: its temporary relations come first
@@ -78,6 +80,8 @@ class CatalogState:
                 state.schemas[obj.name] = obj
             elif isinstance(obj, Database):
                 state.databases[obj.name] = obj
+            elif isinstance(obj, Comment):
+                state.comments[(obj.classoid, obj.objoid, obj.objsubid)] = obj
             else:
                 state.relations[(obj.schema_oid, obj.name)] = obj
                 if obj.schema_oid >= TEMP_SCHEMA_BASE:
@@ -158,6 +162,11 @@ class CatalogState:
 
     def tables(self) -> list[Table]:
         return [o for o in self.by_oid.values() if isinstance(o, Table)]
+
+    def partitions(self, table_oid: int) -> list[Table]:
+        """The partitions of partitioned table `table_oid`, in creation (oid) order."""
+        return sorted((o for o in self.by_oid.values() if isinstance(o, Table) and o.partition_of == table_oid),
+                      key=lambda t: t.oid)
 
     def referencing(self, table_oid: int) -> list[tuple[Table, Constraint]]:
         """(table, constraint) pairs whose foreign keys reference `table_oid`."""

@@ -1,4 +1,4 @@
-"""Cluster metadata: which processes make up a cluster, where they listen, and in which AZ.
+"""Cluster metadata: which processes make up a cluster, their roles, where they listen, the epoch.
 
 Owns the durable `cluster.json` in the data directory (written to a temporary file, fsynced,
 renamed over the old one, and the directory fsynced, so a crash leaves the old or the new
@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 METADATA_FILE = "cluster.json"
 AZS = ("a", "b", "c")
@@ -23,7 +24,7 @@ AZS = ("a", "b", "c")
 class ProcessRecord:
     """One process of the cluster: a storage node, the writer instance or an endpoint."""
 
-    name: str              # "storage-1", "writer", "reader-endpoint"
+    name: str              # "storage-1", "instance-1", "reader-endpoint"
     role: str              # "storage-node" | "writer" | "reader" | "endpoint"
     host: str
     port: int
@@ -31,7 +32,12 @@ class ProcessRecord:
     pid: int = 0
     started_at: float = 0.0
     restarts: int = 0
-    data_dir: str = ""     # the node's own directory, for storage nodes
+    data_dir: str = ""     # the node's (or instance's) own directory
+    replication_port: int = 0   # a writer's listener for readers' redo streams
+    promotion_tier: int = 1     # failover prefers lower tiers among equally recent readers
+    health: str = ""            # the supervisor's last view (cluster.failover.Health value)
+    read_lsn: int = 0           # an instance's read point (its applied VDL) at the last probe
+    lag_ms: float = 0.0         # a reader's replica lag at the last probe
 
     @property
     def address(self) -> str:
@@ -47,11 +53,33 @@ class ClusterMetadata:
     state: str = "stopped"          # "starting" | "running" | "stopping" | "stopped"
     supervisor_pid: int = 0
     processes: list[ProcessRecord] = field(default_factory=list)
-    endpoints: dict[str, str] = field(default_factory=dict)   # "writer"/"reader" -> host:port
+    endpoints: dict[str, str] = field(default_factory=dict)   # "writer"/"reader"/custom -> host:port
     notes: list[str] = field(default_factory=list)
+    epoch: int = 0                  # the volume epoch of the current writer (bumped by every failover)
+    volume_id: str = "volume"
+    volume_dir: str = ""            # where the current writer's volume.json lives
+    # custom endpoints: name -> {"type": "READER" | "ANY", "members": [instance names], "port": int}
+    custom_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failovers: list[dict[str, Any]] = field(default_factory=list)   # newest last
+    next_instance: int = 1
 
     def storage_nodes(self) -> list[ProcessRecord]:
         return [p for p in self.processes if p.role == "storage-node"]
+
+    def instances(self) -> list[ProcessRecord]:
+        return [p for p in self.processes if p.role in ("writer", "reader")]
+
+    def writer(self) -> ProcessRecord | None:
+        return next((p for p in self.processes if p.role == "writer"), None)
+
+    def readers(self) -> list[ProcessRecord]:
+        return [p for p in self.processes if p.role == "reader"]
+
+    def new_instance_name(self) -> str:
+        while self.find(name := f"instance-{self.next_instance}") is not None:
+            self.next_instance += 1
+        self.next_instance += 1
+        return name
 
     def find(self, name: str) -> ProcessRecord | None:
         for p in self.processes:
@@ -65,8 +93,10 @@ class ClusterMetadata:
     @classmethod
     def from_json(cls, text: str) -> ClusterMetadata:
         raw = json.loads(text)
-        processes = [ProcessRecord(**p) for p in raw.pop("processes", [])]
-        return cls(processes=processes, **raw)
+        known = {f.name for f in dataclasses.fields(ProcessRecord)}
+        processes = [ProcessRecord(**{k: v for k, v in p.items() if k in known}) for p in raw.pop("processes", [])]
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(processes=processes, **{k: v for k, v in raw.items() if k in fields})
 
 
 def metadata_path(data_dir: Path | str) -> Path:

@@ -9,17 +9,22 @@ Files (bottom-up):
     scan.py        VALUES, SeqScan, IndexScan, FunctionScan, CTE / recursive CTE scans
     project.py     Filter, Project, ProjectSet, Limit
     join.py        NestLoop (parameterized for index lookups), HashJoin
+    mergejoin.py   MergeJoin over inputs sorted on the join key
     sort.py        Sort, Unique
     aggregate.py   hash / plain aggregation with FILTER, DISTINCT, ORDER BY
     window.py      window functions and frames
     setop.py       UNION / INTERSECT / EXCEPT [ALL]
     modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT, FK cascades
+    indexkeys.py   keys of expression / partial indexes (which rows an index holds, under which key)
+    partition.py   INSERT routing to partitions; UPDATE / DELETE over every partition
     lockrows.py    SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]
     ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA, roles
     ddlchange.py   DROP (dependencies, CASCADE), TRUNCATE, ALTER TABLE
+    matview.py     REFRESH MATERIALIZED VIEW (a transactional swap to freshly filled relations)
     explain.py     EXPLAIN [ANALYZE] text for plans
+    withmodify.py  data-modifying statements in WITH (each run once, before the main query)
     copy.py        COPY FROM's external rows (the session feeds ctx.extra["copy_rows"])
-    fastpath.py    point lookups on a unique index without the node machinery
+    fastpath.py    constant rows and point lookups on a unique index without the node machinery
     run.py         run(plan, params, ctx) -> Cursor
 """
 
@@ -31,12 +36,16 @@ from pgaurora.executor import (  # noqa: F401
     explain,
     join,
     lockrows,
+    matview,
+    mergejoin,
     modify,
+    partition,
     project,
     scan,
     setop,
     sort,
     window,
+    withmodify,
 )
 from pgaurora.executor.context import Env, ExecContext, Settings
 from pgaurora.executor.plannodes import Plan, ResultColumn

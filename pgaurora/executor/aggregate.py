@@ -8,6 +8,7 @@ group: group key values then aggregate results. Not the aggregate functions them
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from operator import itemgetter
 from typing import Any
 
 from pgaurora.datatypes import typeinfo
@@ -18,6 +19,8 @@ from pgaurora.executor.hashing import freeze_row
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
 from pgaurora.executor.plannodes import Aggregate, AggSpec
 from pgaurora.executor.sort import sort_rows
+
+FEED_ROWS = 65536  # rows bucketed by group before they are fed to the aggregate states
 
 
 class _Collecting:
@@ -73,9 +76,8 @@ def _feed(state: Any, batch: Batch, columns: tuple[int, ...] | None) -> None:
         if not columns:
             state.value = many(value, batch)
             return
-        col = columns[0]
-        values = [row[col] for row in batch]
-        if state._strict:
+        values = list(map(itemgetter(columns[0]), batch))
+        if state._strict and None in values:
             values = [x for x in values if x is not None]
         state.value = many(value, values)
         return
@@ -92,6 +94,26 @@ def _feed(state: Any, batch: Batch, columns: tuple[int, ...] | None) -> None:
         else:
             for row in batch:
                 value = transition(value, row[col])
+    state.value = value
+
+
+def _feed_values(state: Any, values: list[Any], star: bool) -> None:
+    """Runs `state`'s transition over one column's values (`star`: no argument, count(*)-like:
+    only how many values there are counts)."""
+    transition = state._transition
+    many = getattr(transition, "many", None)
+    if not star and state._strict and None in values:
+        values = [x for x in values if x is not None]
+    if many is not None:
+        state.value = many(state.value, values)
+        return
+    value = state.value
+    if star:
+        for _ in values:
+            value = transition(value)
+    else:
+        for x in values:
+            value = transition(value, x)
     state.value = value
 
 
@@ -188,6 +210,34 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
                       and all(hasattr(st, "_transition") for st in probe))
     single_var = (node.group_keys[0].index if grouped_direct and len(node.group_keys) == 1
                   and isinstance(node.group_keys[0], Var) and not originals_needed else None)
+    # hash grouping over plain-column aggregates: rows are bucketed by key across batches (up to
+    # FEED_ROWS at a time), then each group's rows go to its states in tight loops — one
+    # transition call per group and aggregate, not per row or per batch
+    buckets: dict[Any, list[Any]] = {}
+    bucketed = 0
+    # GROUP BY one column with aggregates over at most one other column: bucket just that
+    # column's values (C-level itemgetters), not whole rows
+    arg_columns = {c for v in var_args if v for c in v}
+    by_value = single_var is not None and len(arg_columns) <= 1
+    key_get = itemgetter(single_var) if single_var is not None else None
+    value_get = itemgetter(next(iter(arg_columns)) if arg_columns else single_var) if by_value else None
+    stars = [not v for v in var_args]
+
+    def feed_buckets() -> None:
+        for k, rows in buckets.items():
+            if single_var is not None:
+                k = (k,)
+            states = groups.get(k)
+            if states is None:
+                states = groups[k] = new_states()
+            if by_value:
+                for i in range(nspecs):
+                    _feed_values(states[i], rows, stars[i])
+            else:
+                for i in range(nspecs):
+                    _feed(states[i], rows, var_args[i])
+        buckets.clear()
+
     async for batch in run_node(node.input, env):
         env.ctx.check_cancel()
         if batched:
@@ -196,32 +246,34 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
                 _feed(plain_states[i], batch, var_args[i])
             continue
         if grouped_direct:
-            # hash grouping over plain-column aggregates: bucket the batch by key, then feed each
-            # group's rows to its states in tight loops
-            buckets: dict[Any, list[tuple[Any, ...]]] = {}
-            if single_var is not None:  # GROUP BY one plain column: bucket by the value itself
+            get = buckets.get
+            if value_get is not None:
+                for k, v in zip(map(key_get, batch), map(value_get, batch), strict=True):  # type: ignore[arg-type]
+                    bucket = get(k)
+                    if bucket is None:
+                        buckets[k] = [v]
+                    else:
+                        bucket.append(v)
+            elif single_var is not None:  # GROUP BY one plain column: bucket by the value itself
                 for row in batch:
                     v = row[single_var]
-                    rows = buckets.get(v)
+                    rows = get(v)
                     if rows is None:
                         buckets[v] = [row]
                     else:
                         rows.append(row)
-                buckets = {(v,): rows for v, rows in buckets.items()}
             else:
                 for row in batch:
                     k = key_fn(row, env)
-                    rows = buckets.get(k)
+                    rows = get(k)
                     if rows is None:
                         buckets[k] = [row]
                     else:
                         rows.append(row)
-            for k, rows in buckets.items():
-                states = groups.get(k)
-                if states is None:
-                    states = groups[k] = new_states()
-                for i in range(nspecs):
-                    _feed(states[i], rows, var_args[i])
+            bucketed += len(batch)
+            if bucketed >= FEED_ROWS:
+                feed_buckets()
+                bucketed = 0
             continue
         for row in batch:
             if subplans:
@@ -251,6 +303,8 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
                     states[i].step()
                 else:
                     states[i].step(*af[0](row, env))
+    if buckets:
+        feed_buckets()
     out: Batch = []
     if not has_keys:
         assert plain_states is not None

@@ -25,7 +25,7 @@ class Settings:
         if values:
             self.values.update(values)
 
-    def get(self, name: str) -> str:
+    def get(self, name: str, missing_ok: bool = False) -> str:
         return self.values.get(name.lower(), "")
 
 

@@ -18,6 +18,7 @@ from pgaurora.errors import (
     DuplicateObject,
     DuplicateSchema,
     DuplicateTable,
+    FeatureNotSupported,
     UndefinedObject,
     UniqueViolation,
 )
@@ -33,6 +34,9 @@ class IndexDef:
     unique: bool = False
     primary: bool = False
     constraint: bool = True  # created by a PRIMARY KEY / UNIQUE constraint
+    expressions: tuple[str, ...] = ()  # per key column: '' (the column named in `columns`) or SQL text
+    predicate: str | None = None  # a partial index's WHERE text
+    parent_index: tuple[int, str] | None = None  # (schema oid, name): the partitioned table's index
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,11 @@ class CreateTable(PlanNode):
     schema_oid: int = 2200
     as_query: PlanNode | None = None
     width: int = 0
+    kind: str = "r"  # "m": CREATE MATERIALIZED VIEW (query = its SELECT text)
+    query: str | None = None
+    populated: bool = True  # False: WITH NO DATA (as_query is then not run)
+    tag: str = ""  # the command tag when no rows are inserted (CREATE TABLE AS ... WITH NO DATA)
+    table_fields: tuple[tuple[str, Any], ...] = ()  # other Table fields (partitioning: planner.partition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,7 @@ class CreateIndex(PlanNode):
     index: IndexDef
     if_not_exists: bool = False
     width: int = 0
+    key_spec: Any = None  # executor.indexkeys.IndexKeySpec of an expression / partial index
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +110,7 @@ class AlterTable(PlanNode):
     table: Table
     new_indexes: tuple[IndexDef, ...] = ()
     drop_index_oids: tuple[int, ...] = ()
-    sequences: tuple[tuple[str, int], ...] = ()
+    sequences: tuple[tuple[Any, ...], ...] = ()  # (name, attnum[, Sequence template for an identity])
     fill_defaults: tuple[tuple[int, Any], ...] = ()  # (column position, constant value) for added columns
     validate_not_null: tuple[int, ...] = ()
     renames: tuple[tuple[int, str], ...] = ()  # (oid, new name) of other objects (indexes)
@@ -165,47 +175,69 @@ def _tag(env: Env, text: str) -> None:
     env.row_counts["tag_text"] = text  # type: ignore[assignment]
 
 
-async def _build_index(env: Env, table: Table, index: Index) -> None:
+async def _build_index(env: Env, table: Table, index: Index, spec: Any = None) -> None:
     """Fills a new B-tree with the table's visible rows; duplicates of a unique index are reported
-    before anything is inserted, as PostgreSQL's index build does."""
+    before anything is inserted, as PostgreSQL's index build does. `spec` (an IndexKeySpec)
+    computes the keys of an expression or partial index."""
     storage = env.ctx.storage
     heap = storage.heap(table.rel_id)
     btree = storage.btree(index.rel_id)
-    positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in index.columns]
     txn = env.ctx.txn
     snapshot = txn.snapshot()
     entries: list[tuple[tuple[Any, ...], Any]] = []
-    async for batch in heap.scan(txn, snapshot):
-        for tid, row in batch:
-            entries.append((tuple(row[p] if p < len(row) else None for p in positions), tid))
+    if index.expressions or index.predicate:
+        if spec is None:
+            raise FeatureNotSupported(f'rebuilding expression or partial index "{index.name}" is not supported')
+        from pgaurora.executor.indexkeys import key_function
+
+        key_of = key_function(spec)
+        async for batch in heap.scan(txn, snapshot):
+            for tid, row in batch:
+                if len(row) < len(table.columns):
+                    row = row + (None,) * (len(table.columns) - len(row))
+                key = key_of(row, env)
+                if key is not None:
+                    entries.append((key, tid))
+        names = ", ".join(spec.key_names)
+        types = [k.type_oid for k in spec.keys]
+    else:
+        positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in index.columns]
+        async for batch in heap.scan(txn, snapshot):
+            for tid, row in batch:
+                entries.append((tuple(row[p] if p < len(row) else None for p in positions), tid))
+        names = ", ".join(table.columns[p].name for p in positions)
+        types = [table.columns[p].type_oid for p in positions]
     if index.unique:
         seen: set[tuple[Any, ...]] = set()
         for key, _tid in entries:
             if None in key:
                 continue
             if key in seen:
-                names = ", ".join(table.columns[p].name for p in positions)
-                values = ", ".join(str(format_value(v, table.columns[p].type_oid)) for v, p in zip(key, positions, strict=True))
+                values = ", ".join(str(format_value(v, t)) for v, t in zip(key, types, strict=True))
                 raise UniqueViolation(f'could not create unique index "{index.name}"',
                                       detail=f"Key ({names})=({values}) is duplicated.",
                                       table=table.name, constraint=index.name)
             seen.add(key)
-    for key, tid in entries:
-        env.ctx.check_cancel()
-        await btree.insert(key, tid)
+    env.ctx.check_cancel()
+    await btree.bulk_load(entries)  # bottom-up: one IMAGE per page, not one insert per entry
 
 
 async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Constraint | None]:
     catalog = env.ctx.catalog
     attnums = []
-    for name in d.columns:
+    for k, name in enumerate(d.columns):
+        if d.expressions and d.expressions[k]:
+            attnums.append(0)  # an expression column (pg_index.indkey 0)
+            continue
         col = table.column(name)
         if col is None:
             raise UndefinedObject(f'column "{name}" named in key does not exist', sqlstate="42703")
         attnums.append(col.attnum)
+    parent = _state(env.ctx).relations.get(d.parent_index) if d.parent_index else None
     rel_id = await env.ctx.storage.create_btree(len(attnums))
     index = Index(catalog.allocate_oid(), d.name, table.oid, rel_id, tuple(attnums), d.unique, d.primary,
-                  table.schema_oid)
+                  table.schema_oid, expressions=d.expressions, predicate=d.predicate,
+                  parent_index=parent.oid if isinstance(parent, Index) else 0)
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,
@@ -213,9 +245,29 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
     return index, constraint
 
 
+def _skip_existing(ctx: Any, taken: bool, if_not_exists: bool, name: str, word: str = "relation") -> bool:
+    """CREATE ... [IF NOT EXISTS] of a name in use: True (after the NOTICE) when the statement is
+    to do nothing, 42P07 / 42P06 otherwise; False when the name is free."""
+    if not taken:
+        return False
+    if if_not_exists:
+        ctx.notice(f'{word} "{name}" already exists, skipping')
+        return True
+    if word == "schema":
+        raise DuplicateSchema(f'schema "{name}" already exists')
+    raise DuplicateTable(f'{word} "{name}" already exists')
+
+
 def _check_name_free(state: Any, schema_oid: int, name: str) -> None:
     if state.name_in_use(schema_oid, name):
         raise DuplicateTable(f'relation "{name}" already exists')
+
+
+def _qualify(schema: str, name: str) -> str:
+    """schema.name with each part quoted when needed, as regclass output spells it."""
+    from pgaurora.catalog.system.describe import quote_ident
+
+    return f"{quote_ident(schema)}.{quote_ident(name)}".replace("'", "''")
 
 
 @ddl_runner(CreateTable)
@@ -223,14 +275,11 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
     state = _state(ctx)
-    _tag(env, "CREATE TABLE" if node.as_query is None else "SELECT 0")
-    if state.name_in_use(node.schema_oid, node.name):
-        if node.if_not_exists:
-            ctx.notice(f'relation "{node.name}" already exists, skipping')
-            if node.as_query is not None:
-                _tag(env, "CREATE TABLE AS")
-            return
-        raise DuplicateTable(f'relation "{node.name}" already exists')
+    _tag(env, node.tag or ("CREATE TABLE" if node.as_query is None else "SELECT 0"))
+    if _skip_existing(ctx, state.name_in_use(node.schema_oid, node.name), node.if_not_exists, node.name):
+        if node.as_query is not None or node.tag:
+            _tag(env, "CREATE MATERIALIZED VIEW" if node.kind == "m" else "CREATE TABLE AS")
+        return
     for d in node.indexes:
         _check_name_free(state, node.schema_oid, d.name)
     rel_id = await ctx.storage.create_heap()
@@ -244,8 +293,12 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         seq = Sequence(catalog.allocate_oid(), seq_name, col.type_oid if col.type_oid in (21, 23, 20) else 20,
                        max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid)
         objs.append(seq)
-        columns[attnum - 1] = replace(col, default=f"nextval('{seq_name}'::regclass)")
-    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid)
+        # schema-qualified, as the regclass constant PostgreSQL stores: the default must find the
+        # sequence whatever the search_path (pg_get_expr drops the schema when it is visible)
+        schema = next((s.name for s in state.schemas.values() if s.oid == node.schema_oid), "public")
+        columns[attnum - 1] = replace(col, default=f"nextval('{_qualify(schema, seq_name)}'::regclass)")
+    fields = {"kind": node.kind, "query": node.query, "populated": node.populated, **dict(node.table_fields)}
+    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid, **fields)
     # ref_table 0: a foreign key referencing the table being created
     constraints = [replace(c, oid=catalog.allocate_oid(), ref_table=c.ref_table or (table_oid if c.kind == "f" else 0))
                    for c in node.constraints]
@@ -271,13 +324,10 @@ async def run_create_index(node: CreateIndex, env: Env) -> None:
     state = _state(ctx)
     _tag(env, "CREATE INDEX")
     table = state.table(node.table_oid)
-    if state.name_in_use(table.schema_oid, node.index.name):
-        if node.if_not_exists:
-            ctx.notice(f'relation "{node.index.name}" already exists, skipping')
-            return
-        raise DuplicateTable(f'relation "{node.index.name}" already exists')
+    if _skip_existing(ctx, state.name_in_use(table.schema_oid, node.index.name), node.if_not_exists, node.index.name):
+        return
     index, constraint = await _make_index(env, table, node.index)
-    await _build_index(env, table, index)
+    await _build_index(env, table, index, node.key_spec)
     objs: list[Any] = [index]
     await catalog.create(ctx.txn, *objs)
     if constraint is not None:
@@ -291,11 +341,8 @@ async def run_create_sequence(node: CreateSequence, env: Env) -> None:
     state = _state(ctx)
     _tag(env, "CREATE SEQUENCE")
     seq = node.sequence
-    if state.name_in_use(seq.schema_oid, seq.name):
-        if node.if_not_exists:
-            ctx.notice(f'relation "{seq.name}" already exists, skipping')
-            return
-        raise DuplicateTable(f'relation "{seq.name}" already exists')
+    if _skip_existing(ctx, state.name_in_use(seq.schema_oid, seq.name), node.if_not_exists, seq.name):
+        return
     await catalog.create(ctx.txn, replace(seq, oid=catalog.allocate_oid()))
 
 
@@ -370,11 +417,8 @@ async def run_create_schema(node: CreateSchema, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "CREATE SCHEMA")
     state = _state(ctx)
-    if node.name in state.schemas:
-        if node.if_not_exists:
-            ctx.notice(f'schema "{node.name}" already exists, skipping')
-            return
-        raise DuplicateSchema(f'schema "{node.name}" already exists')
+    if _skip_existing(ctx, node.name in state.schemas, node.if_not_exists, node.name, "schema"):
+        return
     await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name))
 
 

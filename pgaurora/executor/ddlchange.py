@@ -37,7 +37,8 @@ async def run_drop(node: DropObjects, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
     tags = {"table": "DROP TABLE", "index": "DROP INDEX", "sequence": "DROP SEQUENCE", "view": "DROP VIEW",
-            "schema": "DROP SCHEMA", "role": "DROP ROLE", "database": "DROP DATABASE"}
+            "schema": "DROP SCHEMA", "role": "DROP ROLE", "database": "DROP DATABASE",
+            "materialized view": "DROP MATERIALIZED VIEW"}
     _tag(env, tags[node.kind])
     for schema, name in node.names:
         state = _state(ctx)
@@ -60,13 +61,16 @@ async def run_drop(node: DropObjects, env: Env) -> None:
             await catalog.remove(ctx.txn, sch.oid)
             continue
         rel = state.relation(name, schema)
-        expected = {"table": Table, "index": Index, "sequence": Sequence, "view": View}[node.kind]
-        if rel is None or not isinstance(rel, expected) or (isinstance(rel, Table) and rel.kind != "r"):
+        expected = {"table": Table, "index": Index, "sequence": Sequence, "view": View,
+                    "materialized view": Table}[node.kind]
+        table_kinds = ("m",) if node.kind == "materialized view" else ("r", "p")  # p: a partitioned table
+        if rel is None or not isinstance(rel, expected) or (isinstance(rel, Table) and rel.kind not in table_kinds):
             if rel is not None and node.kind != "index":
-                kind_word = {"table": "a table", "sequence": "a sequence", "view": "a view"}[node.kind]
+                kind_word = {"table": "a table", "sequence": "a sequence", "view": "a view",
+                             "materialized view": "a materialized view"}[node.kind]
+                rel_word = "materialized view" if isinstance(rel, Table) and rel.kind == "m" else type(rel).__name__.lower()
                 raise UndefinedObject(f'"{name}" is not {kind_word}', sqlstate="42809",
-                                      hint=f"Use DROP {type(rel).__name__.upper()} to remove a "
-                                           f"{type(rel).__name__.lower()}.")
+                                      hint=f"Use DROP {rel_word.upper()} to remove a {rel_word}.")
             shown = f"{schema}.{name}" if schema else name
             word = "relation" if node.kind == "table" else node.kind
             if node.kind == "view":
@@ -82,7 +86,7 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                 raise UndefinedTable(f'sequence "{shown}" does not exist')
             raise UndefinedTable(f'{word} "{shown}" does not exist')
         oids: list[int] = [rel.oid]  # type: ignore[attr-defined]
-        kind = "table" if isinstance(rel, Table) else "view"
+        kind = "view" if isinstance(rel, View) else "materialized view" if getattr(rel, "kind", "r") == "m" else "table"
         # what depends on it: other tables' foreign keys, and views (transitively)
         dependents: list[str] = []
         fk_drops = []
@@ -98,7 +102,7 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                 for view in _dependent_views(state, pending.pop()):
                     if view.oid not in seen:
                         seen.add(view.oid)
-                        dependents.append(f"view {view.name}")
+                        dependents.append(f"{'view' if isinstance(view, View) else 'materialized view'} {view.name}")
                         oids.append(view.oid)
                         pending.append(view.name)
         if dependents:
@@ -114,12 +118,23 @@ async def run_drop(node: DropObjects, env: Env) -> None:
             await catalog.replace(ctx.txn, replace(other, constraints=tuple(
                 c for c in other.constraints if c.name != con.name)))
         state = _state(ctx)
+        if isinstance(rel, Table):  # a partitioned table's partitions go with it
+            oids.extend(p.oid for p in state.partitions(rel.oid))
+        for oid in list(oids):  # the relation and any materialized view or partition dropped with it
+            if isinstance(state.by_oid.get(oid), Table):
+                oids.extend(ix.oid for ix in state.indexes(oid))
         if isinstance(rel, Table):
-            oids.extend(ix.oid for ix in state.indexes(rel.oid))
             for obj in list(state.by_oid.values()):
                 if isinstance(obj, Sequence) and obj.owned_by[0] == rel.oid:
                     oids.append(obj.oid)
         if isinstance(rel, Index):
+            if rel.parent_index:
+                parent = state.by_oid.get(rel.parent_index)
+                if parent is not None:
+                    raise DependentObjectsStillExist(
+                        f"cannot drop index {rel.name} because index {parent.name} requires it",
+                        hint=f"You can drop index {parent.name} instead.")
+            oids.extend(ix.oid for ix in state.by_oid.values() if isinstance(ix, Index) and ix.parent_index == rel.oid)
             table = state.table(rel.table_oid)
             if table is not None and any(c.index_oid == rel.oid for c in table.constraints):
                 con = next(c for c in table.constraints if c.index_oid == rel.oid)
@@ -129,8 +144,9 @@ async def run_drop(node: DropObjects, env: Env) -> None:
         await catalog.remove(ctx.txn, *oids)
 
 
-def _dependent_views(state: Any, name: str) -> list[View]:
-    """Views whose query reads the relation called `name` (PostgreSQL's pg_depend, from the view text)."""
+def _dependent_views(state: Any, name: str) -> list[View | Table]:
+    """Views and materialized views whose query reads the relation called `name` (PostgreSQL's
+    pg_depend, from the view text)."""
     import json
 
     from pglast import parser as pg_parser
@@ -138,7 +154,7 @@ def _dependent_views(state: Any, name: str) -> list[View]:
     found = []
     needle = f'"relname":{json.dumps(name)}'
     for obj in state.by_oid.values():
-        if isinstance(obj, View) and obj.name != name:
+        if isinstance(obj, View | Table) and obj.query is not None and obj.name != name:
             tree = pg_parser.parse_sql_json(obj.query)
             if needle in tree:
                 found.append(obj)
@@ -176,8 +192,11 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
     table = node.table
     old = state.table(table.oid)
     objs: list[Any] = []
-    for seq_name, attnum in node.sequences:
+    for seq_name, attnum, *template in node.sequences:
         _check_name_free(state, table.schema_oid, seq_name)
+        if template:  # ADD GENERATED AS IDENTITY: the sequence's type and options
+            objs.append(replace(template[0], oid=catalog.allocate_oid(), owned_by=(table.oid, attnum)))
+            continue
         objs.append(Sequence(catalog.allocate_oid(), seq_name, owned_by=(table.oid, attnum),
                              schema_oid=table.schema_oid))
     heap = storage.heap(table.rel_id)
@@ -223,7 +242,8 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
                 for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
                     positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
                     await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
-    constraints = list(table.constraints)
+    # constraints added by this ALTER (CHECK, FOREIGN KEY) get their pg_constraint oid here
+    constraints = [c if c.oid else replace(c, oid=catalog.allocate_oid()) for c in table.constraints]
     new_index_objs = []
     for d in node.new_indexes:
         if state.name_in_use(table.schema_oid, d.name):

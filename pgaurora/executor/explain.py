@@ -25,7 +25,9 @@ from pgaurora.executor.expr import (
     SubPlanExpr,
     Var,
 )
+from pgaurora.executor.mergejoin import MergeJoin
 from pgaurora.executor.nodes import Batch, run_node, runner
+from pgaurora.executor.partition import PartitionGuard
 from pgaurora.executor.plannodes import (
     Aggregate,
     CteScan,
@@ -125,10 +127,13 @@ def describe(node: Any) -> tuple[str, list[str]]:
         if node.qual is not None:
             details.append(f"Join Filter: {show(node.qual)}")
         return title, details
-    if isinstance(node, HashJoin):
-        hash_conds = " AND ".join(f"({show(o)} = {show(i)})" for o, i in zip(node.outer_keys, node.inner_keys, strict=True))
-        details.append(f"Hash Cond: {hash_conds}")
-        return "Hash Join" if node.join_type.value == "Inner" else f"Hash {node.join_type.value} Join", details
+    if isinstance(node, HashJoin | MergeJoin):
+        method = "Hash" if isinstance(node, HashJoin) else "Merge"
+        key_conds = " AND ".join(f"({show(o)} = {show(i)})" for o, i in zip(node.outer_keys, node.inner_keys, strict=True))
+        details.append(f"{method} Cond: {key_conds}")
+        if isinstance(node, MergeJoin) and node.qual is not None:
+            details.append(f"Join Filter: {show(node.qual)}")
+        return f"{method} Join" if node.join_type.value == "Inner" else f"{method} {node.join_type.value} Join", details
     if isinstance(node, Sort):
         keys = ", ".join(show(k.expr) + (" DESC" if k.descending else "") for k in node.keys)
         return "Sort", [f"Sort Key: {keys}"]
@@ -160,6 +165,9 @@ def children(node: Any) -> list[Any]:
         child = getattr(node, name, None)
         if isinstance(child, PlanNode):
             out.append(child)
+    # MultiModify's partitions, ModifyingCtes' data-modifying CTEs
+    out.extend(getattr(node, "parts", ()))
+    out.extend(getattr(node, "ctes", ()))
     return out
 
 
@@ -171,8 +179,9 @@ def render(node: Any, stats: dict[int, list[float]] | None = None) -> list[str]:
     def visit(n: Any, depth: int) -> None:
         if isinstance(n, NestLoop):
             _EXEC_PARAMS.update(zip(n.param_slots, n.param_exprs, strict=True))
-        # pass-through projections are not shown, as PostgreSQL folds them into their input
-        if isinstance(n, Project):
+        # pass-through projections are not shown, as PostgreSQL folds them into their input; nor are
+        # run-time partition pruning guards (PostgreSQL reports only the partitions it keeps)
+        if isinstance(n, Project | PartitionGuard):
             for c in children(n):
                 visit(c, depth)
             return

@@ -1,20 +1,51 @@
-"""The point-lookup fast path: `SELECT cols FROM t WHERE pk = $1` without the node machinery.
+"""Fast paths: plans that run without the node machinery — constant rows and point lookups.
 
-Owns recognising a plan that is a projection of an equality lookup on a whole unique index (the
-shape of pgbench -S and of most ORM "get by id" queries) and running it directly: one B-tree
-lookup, one heap fetch, one projection, no async generators. Any other plan returns None and
-runs through the ordinary nodes. Results are identical to the general path (tests compare).
+Owns recognising two plan shapes and running them directly:
+
+    SELECT 1, SELECT $1::int + 1       Project(ValuesScan(one empty row))  ─► one closure call
+    SELECT cols FROM t WHERE pk = $1   Project(IndexScan EQ, whole unique key)
+                                         ─► one B-tree lookup, one heap fetch, one projection
+
+`point_shape`/`point_lookup` serve the general executor (inside any transaction). `fast_plan`
+precomputes, once per plan, a `FastPlan` that the session may run *outside* a transaction when
+it is idle (autocommit): `run_const` needs no snapshot at all; `read_point` needs only a
+snapshot and cached pages, and says None (take the ordinary path) when a page must be read,
+an index entry needs cleaning, a row is stored out of line, or the catalog changed. Only
+expressions that cannot see the transaction qualify (no context functions, no subqueries, no
+set-returning functions), so results are identical to the general path (tests compare).
+Not the statement lifecycle (run.py), not transactions (the session decides when this applies).
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
-from pgaurora.executor.expr import Const, Param
+from pgaurora.executor.expr import (
+    ArrayExpr,
+    BooleanTest,
+    BoolExpr,
+    CaseExpr,
+    CoalesceExpr,
+    Const,
+    Expr,
+    FuncExpr,
+    MinMaxExpr,
+    NullTest,
+    Param,
+    RowExpr,
+    ScalarArrayOp,
+    Var,
+    walk,
+)
 from pgaurora.executor.nodes import compiled
-from pgaurora.executor.plannodes import IndexKind, IndexScan, Project
+from pgaurora.executor.plannodes import IndexKind, IndexScan, Plan, Project, ValuesScan
+
+# Expression nodes whose value depends only on the row and the parameters.
+_PURE_NODES = (Const, Param, FuncExpr, BoolExpr, NullTest, BooleanTest, CaseExpr, CoalesceExpr, MinMaxExpr,
+               ScalarArrayOp, ArrayExpr, RowExpr)
 
 
 def point_shape(node: Any) -> bool:
@@ -43,12 +74,143 @@ async def point_lookup(node: Project, env: Env) -> list[tuple[Any, ...]] | None:
     if project[1]:
         return None  # subqueries in the targets: the general path prepares them
     width = scan.width
-    fetch = storage.heap(table.rel_id).fetch
+    heap = storage.heap(table.rel_id)
+    btree = storage.btree(index.rel_id)
     txn = env.ctx.txn
-    for tid in await storage.btree(index.rel_id).lookup(key):
-        row = await fetch(txn, env.snapshot, tid)
+    snapshot = env.snapshot
+    tids = btree.lookup_cached(key)  # no coroutines while the pages are cached
+    if tids is None:
+        tids = await btree.lookup(key)
+    if tids and txn is not None:
+        txn.note_read(heap.rel_id)
+    for tid in tids:
+        row = heap.fetch_cached(snapshot, tid)
+        if row is False or row is True:
+            row = await heap.fetch(txn, snapshot, tid)
         if row is not None:
             if len(row) != width:
                 row = row + (None,) * (width - len(row))
             return [project[0](row, env)]
+    return []
+
+
+# -- plans that may run outside a transaction ----------------------------------------------------
+
+
+class FastKind(enum.Enum):
+    CONST = "const"    # one row computed from constants and parameters
+    POINT = "point"    # at most one row, by the whole key of a unique index
+
+
+class ParamEnv:
+    """The only part of an executor Env that pure expressions read: the parameter values."""
+
+    __slots__ = ("params",)
+
+    def __init__(self, params: tuple[Any, ...]) -> None:
+        self.params = params
+
+
+class FastPlan:
+    """What `fast_plan` precomputes for one plan; `resolved` caches the relations per catalog state."""
+
+    __slots__ = ("kind", "project", "key", "index_oid", "table_oid", "width", "resolved")
+
+    def __init__(self, kind: FastKind, project: Any, key: Any = None, index_oid: int = 0, table_oid: int = 0,
+                 width: int = 0) -> None:
+        self.kind = kind
+        self.project = project          # (row, env) -> output tuple
+        self.key = key                  # params -> key tuple (POINT)
+        self.index_oid = index_oid
+        self.table_oid = table_oid
+        self.width = width
+        self.resolved: tuple[Any, Any, Any] | None = None  # (catalog state, btree, heap)
+
+
+def _pure(exprs: tuple[Expr, ...], allow_vars: bool) -> bool:
+    for expr in exprs:
+        for node in walk(expr):
+            if isinstance(node, FuncExpr):
+                if node.needs_context or node.retset or node.volatile:
+                    return False
+            elif isinstance(node, Var):
+                if not allow_vars:
+                    return False
+            elif not isinstance(node, _PURE_NODES):
+                return False
+    return True
+
+
+def _key_getter(keys: tuple[Any, ...]) -> Any:
+    if len(keys) == 1:
+        k = keys[0]
+        if isinstance(k, Param):
+            i = k.index
+            return lambda params: (params[i],)
+        value = (k.value,)
+        return lambda params: value
+    parts = tuple((True, k.index) if isinstance(k, Param) else (False, k.value) for k in keys)
+    return lambda params: tuple(params[v] if is_param else v for is_param, v in parts)
+
+
+def _build(plan: Plan) -> FastPlan | None:
+    if plan.command != "SELECT" or plan.columns is None or plan.exec_param_count:
+        return None
+    node = plan.node
+    if not isinstance(node, Project):
+        return None
+    source = node.input
+    if isinstance(source, ValuesScan) and source.width == 0 and source.rows == ((),):
+        if not _pure(node.exprs, allow_vars=False):
+            return None
+        project, subplans = compile_exprs(node.exprs)
+        return None if subplans else FastPlan(FastKind.CONST, project)
+    if point_shape(node) and _pure(node.exprs, allow_vars=True):
+        assert isinstance(source, IndexScan)
+        project, subplans = compile_exprs(node.exprs)
+        if subplans:
+            return None
+        return FastPlan(FastKind.POINT, project, _key_getter(source.eq_keys), source.index_oid, source.table_oid,
+                        source.width)
+    return None
+
+
+def fast_plan(plan: Plan) -> FastPlan | None:
+    """The FastPlan of `plan` (computed once per plan), or None for any other shape."""
+    return compiled(plan, "fast", lambda: _build(plan))  # type: ignore[no-any-return]
+
+
+def run_const(fast: FastPlan, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The single row of a CONST plan (errors of its expressions raise as in the executor)."""
+    return [fast.project((), ParamEnv(params))]
+
+
+def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any,
+               snapshot: Any) -> list[tuple[Any, ...]] | None:
+    """The rows of a POINT plan read with `snapshot` from cached pages only, or None when the
+    ordinary path must run it (a page to read, an index that is not unique, overflow rows)."""
+    resolved = fast.resolved
+    if resolved is None or resolved[0] is not state:
+        index = state.by_oid.get(fast.index_oid)
+        table = state.table(fast.table_oid)
+        if index is None or table is None or not getattr(index, "unique", False):
+            return None
+        resolved = fast.resolved = (state, storage.btree(index.rel_id), storage.heap(table.rel_id))
+    key = fast.key(params)
+    if None in key:
+        return []
+    tids = resolved[1].lookup_cached(key)
+    if tids is None:
+        return None
+    fetch = resolved[2].fetch_cached
+    for tid in tids:
+        row = fetch(snapshot, tid)
+        if row is None:
+            continue
+        if row is False or row is True:
+            return None
+        width = fast.width
+        if len(row) != width:
+            row = row + (None,) * (width - len(row))
+        return [fast.project(row, ParamEnv(params))]
     return []

@@ -7,28 +7,43 @@ command tag. Not planning (planner.modify), not tuple storage (access.Heap).
 
 Unique checks look the key up in the index and fetch each candidate with a snapshot that also
 sees this transaction's own writes of the current command, so `INSERT ... VALUES (1), (1)` fails.
+
+Concurrency, as PostgreSQL:
+    UPDATE/DELETE in READ COMMITTED   the heap waits for a concurrent writer, follows the update
+                                      chain and calls `recheck(newest)`: the WHERE clause is
+                                      re-evaluated and SET recomputed; constraints, index entries,
+                                      RETURNING and foreign keys use the row actually written
+    UPDATE ... FROM / DELETE USING    lock the row first; a newer version re-runs the join for it
+                                      (executor.lockrows.recheck_rows, EvalPlanQual)
+    UPDATE leaving the key alone      FOR NO KEY UPDATE strength; FOR KEY SHARE lockers of the old
+                                      version hold the new one too (txn.manager.carry_row_locks)
+    foreign keys                      executor.foreignkeys (the referenced row is locked FOR KEY
+                                      SHARE; the referencing check runs after the row changed)
+    ON CONFLICT                       executor.onconflict (speculative insertion)
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pgaurora.access.btree import UniqueCheck
-from pgaurora.datatypes import format_value
 from pgaurora.errors import (
-    CardinalityViolation,
     CheckViolation,
-    ForeignKeyViolation,
     GeneratedAlways,
+    InternalError,
     NotNullViolation,
     UniqueViolation,
 )
 from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Expr
+from pgaurora.executor.foreignkeys import ForeignKeyChecks, check_snapshot, key_text
+from pgaurora.executor.indexkeys import IndexKeySpec, KeyFunction, describe_key, key_function
+from pgaurora.executor.lockrows import recheck_rows
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
+from pgaurora.executor.onconflict import INSERTED, Upsert
 from pgaurora.executor.plannodes import PlanNode
 
 
@@ -73,6 +88,9 @@ class TableChecks:
     checks: tuple[CheckSpec, ...]
     foreign_keys: tuple[ForeignKeySpec, ...]
     referenced_by: tuple[ReferencedBySpec, ...]
+    index_keys: tuple[IndexKeySpec, ...] = ()  # expression / partial indexes (executor.indexkeys)
+    # a partition's bound: row -> does it belong here (executor.partition.PartitionBound.holds)
+    partition_check: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,19 +137,11 @@ class Delete(PlanNode):
     width: int
 
 
-def _check_snapshot(env: Env) -> Any:
-    txn = env.ctx.txn
-    return txn.manager.take_snapshot(txn).with_command(txn.command_id + 1)
+def _pad(row: tuple[Any, ...], width: int) -> tuple[Any, ...]:
+    return row if len(row) >= width else row + (None,) * (width - len(row))
 
 
-def _key_text(values: tuple[Any, ...], types: tuple[int, ...]) -> str:
-    parts = []
-    for v, t in zip(values, types, strict=True):
-        parts.append("null" if v is None else str(format_value(v, t)))
-    return ", ".join(parts)
-
-
-class Writer:
+class Writer(ForeignKeyChecks):
     """Per-execution helper for one table: heap, indexes and checks."""
 
     def __init__(self, env: Env, node: Any, checks: TableChecks) -> None:
@@ -141,12 +151,33 @@ class Writer:
         self.table = state.table(checks.table_oid)
         storage = env.ctx.storage
         self.heap = storage.heap(self.table.rel_id)
+        if not self.heap.name:
+            self.heap.name = self.table.name  # for lock messages
         self.indexes = [(ix, storage.btree(ix.rel_id), tuple(self._position(a) for a in ix.columns))
                         for ix in state.indexes(self.table.oid)]
         self.checks = checks
+        # expression / partial indexes: index oid -> key function (None: the row has no entry)
+        self.special_keys: dict[int, KeyFunction] = compiled(
+            node, "index_keys", lambda: {s.index_oid: key_function(s) for s in checks.index_keys})
+        for ix, _btree, _positions in self.indexes:
+            if (ix.expressions or ix.predicate) and ix.oid not in self.special_keys:
+                raise InternalError(f'no key expressions planned for index "{ix.name}"')
         self.check_fns = compiled(node, "checks", lambda: [(c.name, compile_expr(c.expr).fn) for c in checks.checks])
         self.snapshot: Any = None
         self.unique_checks: list[Any] | None = None
+        self.key_positions = tuple(sorted({p for ix, _b, positions in self.indexes if ix.unique for p in positions}))
+        # a unique expression index: any change may change its key
+        self.key_always = any(ix.unique and ix.oid in self.special_keys for ix, _b, _p in self.indexes)
+
+    def key_changed(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+        """Does an UPDATE from `old` to `new` change a column of a unique index (FOR UPDATE vs
+        FOR NO KEY UPDATE strength: only the former conflicts with foreign keys' FOR KEY SHARE)?"""
+        if self.key_always:
+            return True
+        for p in self.key_positions:
+            if (old[p] if p < len(old) else None) != (new[p] if p < len(new) else None):
+                return True
+        return False
 
     def _position(self, attnum: int) -> int:
         for i, c in enumerate(self.table.columns):
@@ -156,7 +187,7 @@ class Writer:
 
     def check_snapshot(self) -> Any:
         if self.snapshot is None:
-            self.snapshot = _check_snapshot(self.env)
+            self.snapshot = check_snapshot(self.env)
         return self.snapshot
 
     def check_row(self, row: tuple[Any, ...]) -> None:
@@ -166,137 +197,60 @@ class Writer:
                 raise NotNullViolation(
                     f'null value in column "{checks.column_names[i]}" of relation "{checks.table_name}" '
                     f'violates not-null constraint',
-                    detail=f"Failing row contains ({_key_text(row, checks.column_types)}).",
+                    detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
                     table=checks.table_name, column=checks.column_names[i])
         for name, fn in self.check_fns:
             if fn(row, self.env) is False:
                 raise CheckViolation(
                     f'new row for relation "{checks.table_name}" violates check constraint "{name}"',
-                    detail=f"Failing row contains ({_key_text(row, checks.column_types)}).",
+                    detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
                     table=checks.table_name, constraint=name)
-
-    async def find_conflict(self, row: tuple[Any, ...], only: tuple[int, ...] = ()) -> tuple[Any, Any, Any] | None:
-        """(index, tid, existing row) of a live row with the same unique key (ON CONFLICT arbiters)."""
-        txn = self.env.ctx.txn
-        for ix, btree, positions in self.indexes:
-            if not ix.unique or (only and ix.oid not in only):
-                continue
-            key = tuple(row[p] for p in positions)
-            if None in key:
-                continue
-            tid = await btree.find_conflict(txn, self.heap, key)
-            if tid is None:
-                continue
-            existing = await self.heap.fetch(txn, self.check_snapshot(), tid)
-            if existing is None:
-                continue
-            if len(existing) < len(row):
-                existing = existing + (None,) * (len(row) - len(existing))
-            return ix, tid, existing
-        return None
+        if checks.partition_check is not None and not checks.partition_check(row):
+            raise CheckViolation(f'new row for relation "{checks.table_name}" violates partition constraint',
+                                 detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
+                                 table=checks.table_name)
 
     def _describe(self, positions: tuple[int, ...]) -> Any:
         names = ", ".join(self.checks.column_names[p] for p in positions)
         types = tuple(self.checks.column_types[p] for p in positions)
-        return lambda key: f"Key ({names})=({_key_text(tuple(key), types)}) already exists."
+        return lambda key: f"Key ({names})=({key_text(tuple(key), types)}) already exists."
 
-    async def check_foreign_keys(self, row: tuple[Any, ...], old: tuple[Any, ...] | None = None) -> None:
-        for fk in self.checks.foreign_keys:
-            key = tuple(row[p] for p in fk.columns)
-            if None in key:
-                continue
-            if old is not None and tuple(old[p] for p in fk.columns) == key:
-                continue
-            ref_table = self.state.table(fk.ref_table_oid)
-            ref_index = self.state.by_oid.get(fk.ref_index_oid)
-            storage = self.env.ctx.storage
-            btree = storage.btree(ref_index.rel_id)
-            heap = storage.heap(ref_table.rel_id)
-            found = False
-            for tid in await btree.lookup(key):
-                if await heap.fetch(self.env.ctx.txn, self.check_snapshot(), tid) is not None:
-                    found = True
-                    break
-            if not found:
-                types = tuple(self.checks.column_types[p] for p in fk.columns)
-                raise ForeignKeyViolation(
-                    f'insert or update on table "{self.checks.table_name}" violates foreign key constraint "{fk.name}"',
-                    detail=f"Key ({', '.join(fk.column_names)})=({_key_text(key, types)}) "
-                           f'is not present in table "{fk.ref_table_name}".',
-                    table=self.checks.table_name, constraint=fk.name)
+    def key_of(self, ix: Any, positions: tuple[int, ...], row: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The entry `row` has in index `ix` (None: a partial index that does not hold the row)."""
+        special = self.special_keys.get(ix.oid) if self.special_keys else None
+        if special is not None:
+            return special(row, self.env)
+        return tuple(row[p] for p in positions)
 
-    async def check_referenced(self, old: tuple[Any, ...], new: tuple[Any, ...] | None) -> None:
-        """Rows elsewhere that reference `old` (deleted, or updated to `new`)."""
-        for ref in self.checks.referenced_by:
-            key = tuple(old[p] for p in ref.ref_columns)
-            if None in key:
-                continue
-            if new is not None and tuple(new[p] for p in ref.ref_columns) == key:
-                continue
-            other = self.state.table(ref.table_oid)
-            heap = self.env.ctx.storage.heap(other.rel_id)
-            snapshot = self.check_snapshot()
-            victims = []
-            async for batch in heap.scan(self.env.ctx.txn, snapshot):
-                for tid, r in batch:
-                    if tuple(r[p] for p in ref.columns) == key:
-                        victims.append((tid, r))
-            if not victims:
-                continue
-            if new is None and ref.on_delete == "c":
-                await self._cascade(other, heap, victims, 0)
-                continue
-            types = tuple(self.checks.column_types[p] for p in ref.ref_columns)
-            raise ForeignKeyViolation(
-                f'update or delete on table "{self.checks.table_name}" violates foreign key constraint '
-                f'"{ref.name}" on table "{ref.table_name}"',
-                detail=f"Key ({', '.join(ref.ref_column_names)})=({_key_text(key, types)}) "
-                       f'is still referenced from table "{ref.table_name}".',
-                table=ref.table_name, constraint=ref.name)
-
-    async def _cascade(self, table: Any, heap: Any, victims: list[tuple[Any, tuple[Any, ...]]], depth: int) -> None:
-        """ON DELETE CASCADE: deletes `victims` of `table`, then what references them, recursively."""
-        if depth > 100:
-            raise ForeignKeyViolation("foreign key cascade is too deep")
+    async def insert_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Checks and writes `rows` (bulk: one MTR per heap page filled, then the index entries with
+        their unique checks); foreign keys are left to the caller, at the end of the statement."""
+        for row in rows:
+            self.check_row(row)
         txn = self.env.ctx.txn
-        deleted = []
-        for tid, row in victims:
-            if await heap.delete(txn, self.env.snapshot, tid):
-                deleted.append(row)
-        positions = {c.attnum: i for i, c in enumerate(table.columns)}
-        for other, con in self.state.referencing(table.oid):
-            other_pos = {c.attnum: i for i, c in enumerate(other.columns)}
-            cols = [other_pos[a] for a in con.columns]
-            keys = {tuple(row[positions[a]] for a in con.ref_columns) for row in deleted}
-            keys.discard(None)  # type: ignore[arg-type]
-            if not keys:
-                continue
-            other_heap = self.env.ctx.storage.heap(other.rel_id)
-            found = []
-            async for batch in other_heap.scan(txn, _check_snapshot(self.env)):
-                for tid, r in batch:
-                    if tuple(r[p] for p in cols) in keys:
-                        found.append((tid, r))
-            if not found:
-                continue
-            if con.on_delete != "c":
-                names = ", ".join(table.columns[positions[a]].name for a in con.ref_columns)
-                raise ForeignKeyViolation(
-                    f'update or delete on table "{table.name}" violates foreign key constraint "{con.name}" '
-                    f'on table "{other.name}"',
-                    detail=f'Key ({names}) is still referenced from table "{other.name}".',
-                    table=other.name, constraint=con.name)
-            await self._cascade(other, other_heap, found, depth + 1)
+        tids = await self.heap.insert_many(txn, rows) if len(rows) > 1 else [await self.heap.insert(txn, rows[0])]
+        for row, tid in zip(rows, tids, strict=True):
+            await self.insert_indexes(row, tid)
 
     async def insert_indexes(self, row: tuple[Any, ...], tid: Any) -> None:
         if self.unique_checks is None:
             txn = self.env.ctx.txn
+            specs = {s.index_oid: s for s in self.checks.index_keys}
             self.unique_checks = [
-                UniqueCheck(txn, self.heap, ix.name, tuple(self.checks.column_names[p] for p in positions),
-                            self._describe(positions)) if ix.unique else None
+                (UniqueCheck(txn, self.heap, ix.name, tuple(specs[ix.oid].key_names), describe_key(specs[ix.oid]))
+                 if ix.oid in specs else
+                 UniqueCheck(txn, self.heap, ix.name, tuple(self.checks.column_names[p] for p in positions),
+                             self._describe(positions))) if ix.unique else None
                 for ix, _btree, positions in self.indexes]
-        for (_ix, btree, positions), check in zip(self.indexes, self.unique_checks, strict=True):
-            key = (row[positions[0]],) if len(positions) == 1 else tuple(row[p] for p in positions)
+        special_keys = self.special_keys
+        for (ix, btree, positions), check in zip(self.indexes, self.unique_checks, strict=True):
+            if special_keys and ix.oid in special_keys:
+                special = special_keys[ix.oid](row, self.env)
+                if special is None:
+                    continue
+                key = special
+            else:
+                key = (row[positions[0]],) if len(positions) == 1 else tuple(row[p] for p in positions)
             if check is None:
                 await btree.insert(key, tid)
                 continue
@@ -340,27 +294,15 @@ async def _project(fn: Any, row: tuple[Any, ...], env: Env) -> tuple[Any, ...]:
 @runner(Insert)
 async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
     w = Writer(env, node, node.checks)
-    txn = env.ctx.txn
     returning = _returning(node)
-    conflict = node.on_conflict
-    set_fn = where_fn = None
-    if conflict is not None and conflict.set_exprs is not None:
-        set_fn = compiled(node, "conflict_set", lambda: compile_exprs(conflict.set_exprs)[0])  # type: ignore[arg-type]
-        if conflict.where is not None:
-            where_fn = compiled(node, "conflict_where", lambda: compile_expr(conflict.where).fn)  # type: ignore[arg-type]
+    upsert = Upsert(node, w, env) if node.on_conflict is not None else None
     count = 0
     out: Batch = []
-    touched: set[Any] = set()
     fk_rows: list[tuple[Any, ...]] = []  # checked at the end of the statement, as PostgreSQL's RI triggers
     async for batch in run_node(node.source, env):
         env.ctx.check_cancel()
-        if conflict is None:
-            # bulk path: one MTR per heap page filled, then the index entries (with unique checks)
-            for row in batch:
-                w.check_row(row)
-            tids = await w.heap.insert_many(txn, batch) if len(batch) > 1 else [await w.heap.insert(txn, batch[0])]
-            for row, tid in zip(batch, tids, strict=True):
-                await w.insert_indexes(row, tid)
+        if upsert is None:
+            await w.insert_rows(batch)
             if w.checks.foreign_keys:
                 fk_rows.extend(batch)
             count += len(batch)
@@ -373,42 +315,14 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
             continue
         for row in batch:
             w.check_row(row)
-            if conflict is not None:
-                hit = await w.find_conflict(row, conflict.arbiter_indexes)
-                if hit is not None:
-                    if set_fn is None:
-                        continue
-                    _ix, tid, existing = hit
-                    if tid in touched:
-                        raise CardinalityViolation(
-                            "ON CONFLICT DO UPDATE command cannot affect row a second time",
-                            hint="Ensure that no rows proposed for insertion within the same command "
-                                 "have duplicate constrained values.")
-                    combined = existing + row
-                    if where_fn is not None and where_fn(combined, env) is not True:
-                        continue
-                    new_row = set_fn(combined, env)
-                    w.check_row(new_row)
-                    await w.check_foreign_keys(new_row, existing)
-                    new_tid = await w.heap.update(txn, env.snapshot, tid, new_row)
-                    if new_tid is None:
-                        continue
-                    touched.add(new_tid)
-                    await w.insert_indexes(new_row, new_tid)
-                    w.snapshot = None
-                    count += 1
-                    if returning is not None:
-                        out.append(await _project(returning, new_row, env))
-                    continue
-            tid = await w.heap.insert(txn, row)
-            if w.checks.foreign_keys:
-                fk_rows.append(row)
-            touched.add(tid)
-            await w.insert_indexes(row, tid)
-            w.snapshot = None
+            outcome, written = await upsert.apply(row)
+            if written is None:
+                continue
+            if outcome == INSERTED and w.checks.foreign_keys:
+                fk_rows.append(written)
             count += 1
             if returning is not None:
-                out.append(await _project(returning, row, env))
+                out.append(await _project(returning, written, env))
                 if len(out) >= BATCH_SIZE:
                     yield out
                     out = []
@@ -434,6 +348,7 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
     count = 0
     out: Batch = []
     seen: set[Any] = set()
+    written: list[Any] = [None, None]  # (old, new) of a re-checked newer version (EvalPlanQual)
     async for batch in run_node(node.source, env):
         env.ctx.check_cancel()
         for src in batch:
@@ -453,15 +368,45 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
                 candidate = newest + (None,) + extra
                 if recheck_fn is not None and recheck_fn(candidate, env) is not True:
                     return None
-                return tuple(new_fn(candidate, env))
+                row = tuple(new_fn(candidate, env))
+                w.check_row(row)
+                written[0] = newest
+                written[1] = row
+                return row
 
+            key_changed = w.key_changed(old, new_row)
+            if extra and recheck_fn is None:
+                # UPDATE ... FROM: lock first; a newer version re-runs the join (EvalPlanQual)
+                locked = await w.heap.lock(txn, env.snapshot, tid, "update" if key_changed else "no key update")
+                if locked is None:
+                    continue
+                if locked != tid:
+                    rows = await recheck_rows(node, node.source, node.table_oid, env, locked)
+                    if rows is None:  # no scan to reduce: recompute SET from the newest version alone
+                        newest = await w.heap.fetch(txn, txn.manager.take_snapshot(txn), locked)
+                        rows = [] if newest is None else [_pad(newest, tw) + (locked,) + extra]
+                    if not rows:
+                        continue
+                    src, tid = rows[0], locked
+                    old, extra = src[:tw], src[tw + 1:]
+                    if new_subplans:
+                        await prepare_all(new_subplans, src, env)
+                    new_row = new_fn(src, env)
+                    key_changed = w.key_changed(old, new_row)
             w.check_row(new_row)
-            await w.check_foreign_keys(new_row, old)
-            await w.check_referenced(old, new_row)
-            new_tid = await w.heap.update(txn, env.snapshot, tid, new_row, recheck)
+            written[0] = None
+            new_tid = await w.heap.update(txn, env.snapshot, tid, new_row, recheck, key_changed=key_changed)
             if new_tid is None:
                 continue
+            if not key_changed:  # at once, before any other coroutine runs
+                txn.manager.carry_row_locks(txn, (w.heap.rel_id, new_tid[0], new_tid[1]))
+            if written[0] is not None:
+                old, new_row = written[0], written[1]
             await w.insert_indexes(new_row, new_tid)
+            await w.check_foreign_keys(new_row, old)
+            if w.checks.referenced_by:
+                w.snapshot = None  # see what committed while this row was waited for
+                await w.check_referenced(old, new_row)
             w.snapshot = None
             count += 1
             if returning is not None:
@@ -483,6 +428,7 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
     count = 0
     out: Batch = []
     seen: set[Any] = set()
+    deleted: list[Any] = [None]  # a re-checked newer version (EvalPlanQual)
     async for batch in run_node(node.source, env):
         env.ctx.check_cancel()
         for src in batch:
@@ -490,20 +436,38 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
             if tid in seen:
                 continue
             seen.add(tid)
+            extra = src[tw + 1:]
 
-            def recheck(newest: tuple[Any, ...], extra: tuple[Any, ...] = src[tw + 1:]) -> bool | None:
-                if recheck_fn is None:
-                    return True
+            def recheck(newest: tuple[Any, ...], extra: tuple[Any, ...] = extra) -> bool | None:
                 if len(newest) < tw:
                     newest = newest + (None,) * (tw - len(newest))
-                return True if recheck_fn(newest + (None,) + extra, env) is True else None
+                if recheck_fn is not None and recheck_fn(newest + (None,) + extra, env) is not True:
+                    return None
+                deleted[0] = newest
+                return True
 
-            await w.check_referenced(src[:tw], None)
+            deleted[0] = None
+            if extra and recheck_fn is None:
+                # DELETE ... USING: lock first; a newer version re-runs the join (EvalPlanQual)
+                locked = await w.heap.lock(txn, env.snapshot, tid, "update")
+                if locked is None:
+                    continue
+                if locked != tid:
+                    rows = await recheck_rows(node, node.source, node.table_oid, env, locked)
+                    if rows is not None and not rows:
+                        continue  # the join no longer holds for the newest version
+                    if rows:
+                        src = rows[0]
+                    tid = locked
             if not await w.heap.delete(txn, env.snapshot, tid, recheck):
                 continue
+            row = src if deleted[0] is None else deleted[0] + (tid,) + extra
+            if w.checks.referenced_by:
+                w.snapshot = None  # see what committed while this row was waited for
+                await w.check_referenced(row[:tw], None)
             count += 1
             if returning is not None:
-                out.append(await _project(returning, src, env))
+                out.append(await _project(returning, row, env))
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:

@@ -8,6 +8,7 @@ Not joins or projections (other node modules), not visibility (txn, via access.H
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from operator import itemgetter
 from typing import Any
 
 from pgaurora.errors import InternalError
@@ -43,6 +44,9 @@ def table_and_heap(env: Env, table_oid: int) -> tuple[Any, Any]:
     if table is None:
         raise InternalError(f"table {table_oid} vanished from the catalog")
     return table, env.ctx.storage.heap(table.rel_id)
+
+
+_ROW = itemgetter(1)  # (tid, row) -> row
 
 
 def _pad(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
@@ -92,7 +96,7 @@ async def run_seqscan(node: SeqScan, env: Env) -> AsyncIterator[Batch]:
         return
     pending: Batch = []
     async for batch in heap.scan(txn, snapshot):
-        rows = [row for _, row in batch]
+        rows = list(map(_ROW, batch))
         if rows and len(rows[0]) != width or rows and len(rows[-1]) != width:
             rows = _pad(rows, width)
         if qual is not None:
@@ -181,8 +185,13 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
                 tids.append(tid)
     out: Batch = []
     fetch = heap.fetch
+    fetch_cached = heap.fetch_cached  # no coroutine per row while the pages are cached
+    if txn is not None and tids:
+        txn.note_read(heap.rel_id)
     for tid in tids:
-        row = await fetch(txn, snapshot, tid)
+        row = fetch_cached(snapshot, tid)
+        if row is False or row is True:
+            row = await fetch(txn, snapshot, tid)
         if row is None:
             continue
         if len(row) != width:

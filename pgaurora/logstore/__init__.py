@@ -5,7 +5,7 @@ Read bottom-up (DESIGN.md §3):
     page.py        8 KiB logical page, its checksummed image, redo ops and `apply` (shared with compute)
     records.py     redo records (lsn, page, backlinks, xid, op, payload, CPL flag, epoch) and their frames
     clock.py       real and simulated time (all timers of this package go through it)
-    hotlog.py      a segment's durable append-only log: fsync before ack, group commit
+    hotlog.py      a segment's durable append-only log: fsync before ack, group commit, sync rounds
     recordindex.py a segment's in-memory index of records by LSN and by (page, LSN)
     segment.py     one replica of one protection group: index, SCL, materialization, coalescing, GC
     messages.py    storage RPC requests and replies (msgspec)
@@ -16,6 +16,7 @@ Read bottom-up (DESIGN.md §3):
     quorum.py      sans-I/O quorum bookkeeping: acks -> PGCL -> VCL -> VDL
     metadata.py    volume config, persistent metadata (groups, placements, epoch), placement
     recovery.py    volume recovery on open: fence, read quorums, VCL/VDL, truncate — no redo replay
+    sender.py      the log client's pipelined senders: batches leave from append_mtr, acks in callbacks
     volume.py      the log client (writer side): append_mtr, wait_durable, read_page
     membership.py  repair of a lost replica: ABCDEF -> (ABCDEF and ABCDEG) -> ABCDEG
 """

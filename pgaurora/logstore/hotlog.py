@@ -1,13 +1,27 @@
 """A segment's durable hot log: append-only files, acknowledged only after fsync, group commit.
 
 Owns the files `log.NNNNNNNN` of one segment directory and the group-commit discipline: many
-concurrent `append` calls share one write + fsync (the fsync runs in a worker thread, and
-whatever arrives meanwhile forms the next batch). Not what the bytes mean (logstore.records)
-nor which records are kept (logstore.segment).
+concurrent `append` calls share one write + fsync, and so do the hot logs of all the segments of
+a node that got data in the same loop turn (a SyncRound). Not what the bytes mean
+(logstore.records) nor which records are kept (logstore.segment).
 
-    append(a) ─┐
-    append(b) ─┼─► pending ──► write(a+b+c) ─► fsync ─► resolve a, b, c
-    append(c) ─┘                  (worker thread; the loop keeps serving)
+    append(a) ─┐                   one loop turn's appends, every segment of the node
+    append(b) ─┼─► pending ──► SyncRound: write(a+b+c) ─► fdatasync ─► resolve a, b, c
+    append(c) ─┘
+
+A round with one hot log (the usual case: a commit touches one protection group) syncs it inline
+on the event loop: handing the fdatasync to a worker thread costs 200-300 us of CPU per call in
+thread wake-ups and GIL hand-offs (measured: 170 us inline vs 350-470 us through the executor),
+and with one batch in flight per segment nothing waits behind it. A round with several hot logs
+(a commit that touched several protection groups) syncs the others in worker threads while it
+syncs the first inline, so one fsync's latency covers them all. Whatever arrives while a round
+runs forms the next round.
+
+With `fsync=True` a log file is filled with zeros ahead of its end (64 KiB, doubling to 1 MiB at
+a time), as PostgreSQL pre-fills WAL segments: an fdatasync after writing into blocks that
+already exist flushes just the data, while one after growing the file also commits the file
+system's journal (the size changed), which every process on the file system queues behind.
+A reader stops at the zero tail (records.scan_records).
 
 With `fsync=False` (simulations, unit tests) appends are written synchronously and return at
 once; the files are still real so that restarts and bit flips are real.
@@ -16,6 +30,7 @@ once; the files are still real so that restarts and bit flips are real.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from pathlib import Path
 
@@ -25,6 +40,8 @@ LOG_PREFIX = "log."
 # fdatasync, as PostgreSQL's wal_sync_method defaults to on Linux: the data and the file size,
 # without the timestamps.
 _datasync = getattr(os, "fdatasync", os.fsync)
+ZERO_FILL_MIN = 64 << 10  # the first zero fill of a new file; each next one doubles...
+ZERO_FILL_MAX = 1 << 20  # ...up to this
 
 
 def fsync_directory(directory: Path) -> None:
@@ -48,6 +65,7 @@ class HotLog:
         self._fd = -1
         self._file_number = 0
         self._file_size = 0
+        self._zeroed = 0  # the current file holds zeros (or data) up to here
         self.fsync_count = 0
         self.bytes_written = 0
 
@@ -66,8 +84,9 @@ class HotLog:
             os.close(self._fd)
         self._file_number += 1
         path = self.directory / f"{LOG_PREFIX}{self._file_number:08d}"
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
         self._file_size = 0
+        self._zeroed = 0
         if self.fsync:
             fsync_directory(self.directory)
 
@@ -83,12 +102,29 @@ class HotLog:
     def _write(self, data: bytes) -> None:
         if self._file_size >= self.rotate_bytes:
             self._rotate()
+        offset = self._file_size
+        end = offset + len(data)
+        if self.fsync and end > self._zeroed:
+            self._zero_fill(end)
         view = memoryview(data)
         while view:
-            written = os.write(self._fd, view)
+            written = os.pwrite(self._fd, view, offset)
             view = view[written:]
-        self._file_size += len(data)
+            offset += written
+        self._file_size = end
         self.bytes_written += len(data)
+
+    def _zero_fill(self, end: int) -> None:
+        """Writes zeros from the filled end to past `end`; the next fdatasync makes them durable."""
+        start = self._zeroed
+        target = max(end, start + min(max(start, ZERO_FILL_MIN), ZERO_FILL_MAX))
+        zeros = memoryview(bytes(target - start))
+        offset = start
+        while zeros:
+            written = os.pwrite(self._fd, zeros, offset)
+            zeros = zeros[written:]
+            offset += written
+        self._zeroed = target
 
     def _write_and_sync(self, data: bytes) -> None:
         self._write(data)
@@ -112,32 +148,85 @@ class HotLog:
             except OSError as exc:
                 raise IoError(f"could not write to file \"{self.current_file}\": {exc.strerror}") from exc
             return
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._pending.append(data)
         self._waiters.append(future)
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+            _sync_round(loop).add(self)
         await future
 
-    async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
-                waiters = self._waiters
-                self._pending = []
-                self._waiters = []
-                try:
-                    await loop.run_in_executor(None, self._write_and_sync, data)
-                except OSError as exc:
-                    error = IoError(f"could not fsync file \"{self.current_file}\": {exc.strerror}")
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(error)
-                    continue
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
-        finally:
+    def _take(self) -> tuple[bytes, list[asyncio.Future[None]]]:
+        """The pending bytes and their waiters, handed to a round."""
+        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+        waiters = self._waiters
+        self._pending = []
+        self._waiters = []
+        return data, waiters
+
+    def _finish(self, waiters: list[asyncio.Future[None]], error: OSError | None, what: str) -> None:
+        """Resolves one round's waiters; data that arrived meanwhile joins the next round."""
+        if error is None:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        else:
+            failure = IoError(f"could not {what} file \"{self.current_file}\": {error.strerror}")
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(failure)
+        if self._pending:
+            _sync_round(asyncio.get_running_loop()).add(self)
+        else:
             self._flushing = False
+
+
+class SyncRound:
+    """The hot logs of one event loop (one storage node) with data waiting for a write + fsync."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.logs: list[HotLog] = []
+
+    def add(self, hot_log: HotLog) -> None:
+        if not self.logs:
+            self.loop.call_soon(self.run)
+        self.logs.append(hot_log)
+
+    def run(self) -> None:
+        logs = self.logs
+        self.logs = []
+        # Every log but the first in worker threads (submitted now, so they overlap), the first
+        # one here meanwhile: the usual single-log round costs no thread hand-off at all.
+        for hot_log in logs[1:]:
+            data, waiters = hot_log._take()
+            synced = self.loop.run_in_executor(None, hot_log._write_and_sync, data)
+            synced.add_done_callback(functools.partial(_synced, hot_log, waiters))
+        first = logs[0]
+        data, waiters = first._take()
+        try:
+            first._write_and_sync(data)
+        except OSError as exc:
+            first._finish(waiters, exc, "fsync")
+            return
+        first._finish(waiters, None, "fsync")
+
+
+def _synced(hot_log: HotLog, waiters: list[asyncio.Future[None]], synced: asyncio.Future[None]) -> None:
+    error: BaseException | None = OSError("cancelled") if synced.cancelled() else synced.exception()
+    if error is not None and not isinstance(error, OSError):
+        error = OSError(str(error))
+    hot_log._finish(waiters, error, "fsync")
+
+
+_rounds: dict[asyncio.AbstractEventLoop, SyncRound] = {}
+
+
+def _sync_round(loop: asyncio.AbstractEventLoop) -> SyncRound:
+    found = _rounds.get(loop)
+    if found is None:
+        for old in [other for other in _rounds if other.is_closed()]:
+            del _rounds[old]  # loops of finished tests: keep the map small
+        found = _rounds[loop] = SyncRound(loop)
+    return found

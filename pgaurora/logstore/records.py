@@ -136,7 +136,8 @@ def scan_records(buffer: bytes | memoryview) -> Iterator[tuple[RedoRecord | None
     """Yields (record, start, end) for each frame; stops with (None, start, len) at the first bad frame.
 
     Used when replaying a log file from disk: everything before the damage is good; what follows
-    cannot be framed reliably and is refilled from peers.
+    cannot be framed reliably and is refilled from peers. A tail of zeros is the unused part of a
+    pre-filled file (logstore.hotlog), not damage: the scan just ends there.
     """
     offset = 0
     size = len(buffer)
@@ -144,7 +145,9 @@ def scan_records(buffer: bytes | memoryview) -> Iterator[tuple[RedoRecord | None
         try:
             record, end = decode_record(buffer, offset)
         except DataCorrupted:
-            yield None, offset, size
+            rest = bytes(buffer[offset:])
+            if rest.count(0) != len(rest):
+                yield None, offset, size
             return
         yield record, offset, end
         offset = end

@@ -110,6 +110,8 @@ class _Connection:
         self.outgoing.append(frame)
 
     def _flush(self) -> None:
+        if not self.outgoing:
+            return  # written early by TcpTransport.flush
         data = b"".join(self.outgoing)
         self.outgoing = []
         if not self.writer.is_closing():
@@ -183,6 +185,45 @@ class TcpTransport:
             return await future
         finally:
             connection.pending.pop(request_id, None)
+
+    def start_call(self, address: str, request: messages.Request, timeout: float) -> asyncio.Future[messages.Reply]:
+        """call() without a coroutine or task: sends now on a live connection and returns the reply's
+        future, which fails with TimeoutError after `timeout` seconds (the log client's hot path:
+        one batch per segment per loop turn). Without a live connection it falls back to call()."""
+        loop = asyncio.get_running_loop()
+        connection = self._connections.get(address)
+        if connection is None or not connection.alive:
+            return asyncio.ensure_future(asyncio.wait_for(self.call(address, request), timeout))
+        connection.next_id = request_id = (connection.next_id + 1) & 0xFFFFFFFF
+        future: asyncio.Future[messages.Reply] = loop.create_future()
+        connection.pending[request_id] = future
+        body = messages.encode(request)
+        self.bytes_sent += len(body) + _FRAME.size
+        connection.send(_frame(request_id, body))
+        pending = connection.pending
+
+        def expire() -> None:
+            if pending.get(request_id) is future:
+                del pending[request_id]
+            if not future.done():
+                future.set_exception(TimeoutError())
+
+        timer = loop.call_later(timeout, expire)
+
+        def done(_: asyncio.Future[messages.Reply]) -> None:
+            timer.cancel()
+            if not future.cancelled():
+                future.exception()  # retrieved: a caller that dropped it (pipeline reset) is not warned
+
+        future.add_done_callback(done)
+        return future
+
+    def flush(self) -> None:
+        """Writes now what start_call/call queued this loop turn (one write per node), instead of
+        at the end of the turn: the log client's commit path."""
+        for connection in self._connections.values():
+            if connection.outgoing:
+                connection._flush()
 
     async def close(self) -> None:
         for connection in self._connections.values():

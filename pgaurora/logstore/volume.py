@@ -20,6 +20,7 @@ import asyncio
 import heapq
 import logging
 from bisect import bisect_right
+from collections.abc import Callable
 from pathlib import Path
 
 from pgaurora.errors import StorageUnavailable
@@ -29,6 +30,7 @@ from pgaurora.logstore.metadata import GroupPlacement, VolumeConfig, VolumeMetad
 from pgaurora.logstore.quorum import QuorumTracker
 from pgaurora.logstore.records import FLAG_CPL, encode_record
 from pgaurora.logstore.recovery import recover
+from pgaurora.logstore.sender import SegmentPipeline
 from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ PAGE_BACKLINK_LIMIT = 1 << 20  # pages whose last LSN the writer remembers for p
 class GroupLog:
     """Records of one protection group that a write quorum does not hold yet."""
 
-    __slots__ = ("group", "lsns", "frames", "start", "last_lsn", "wakeup", "first_lsn")
+    __slots__ = ("group", "lsns", "frames", "start", "last_lsn", "wakeup", "first_lsn", "pipelines")
 
     def __init__(self, group: int, last_lsn: int, first_lsn: int = 0):
         self.group = group
@@ -49,6 +51,7 @@ class GroupLog:
         self.start = 0
         self.last_lsn = last_lsn  # the segment backlink of the next record
         self.wakeup: asyncio.Future[None] | None = None
+        self.pipelines: list[SegmentPipeline] = []  # its segments' senders when pipelined (logstore.sender)
 
     def after(self, lsn: int, max_bytes: int) -> tuple[bytes, int]:
         """Frames with LSN > lsn (at most about max_bytes); returns them and the last LSN included."""
@@ -103,6 +106,10 @@ class Volume:
         self.unreachable_since: dict[str, float] = {}  # node -> when its segments stopped answering
         self._repair_task: asyncio.Task | None = None
         self._lal_base = 0  # LSNs start past the truncation gap: LAL counts from there too
+        self._flush_transport: Callable[[], None] | None = getattr(transport, "flush", None)
+        # Replication hooks (server.replication_source): each appended MTR, each VDL advance.
+        self.on_append: Callable[[int, list[tuple[int, int, bytes]]], None] | None = None
+        self.on_vdl_advanced: Callable[[int], None] | None = None
 
     # -- open / close -----------------------------------------------------------------------------
 
@@ -214,11 +221,14 @@ class Volume:
         page_lsn = self.page_lsn
         epoch = self.epoch
         allocate = self.tracker.allocate
+        touched: list[GroupLog] = []
         for i, (page, op, payload) in enumerate(records):
             group = page // pages_per_group
             group_log = group_logs.get(group)
             if group_log is None:
                 group_log = self._add_groups(group)
+            if group_log.pipelines and group_log not in touched:
+                touched.append(group_log)
             cpl = i == last
             frame = encode_record(
                 lsn, page, page_lsn.get(page, 0), group_log.last_lsn, xid, op, FLAG_CPL if cpl else 0, epoch, payload
@@ -232,8 +242,17 @@ class Volume:
             lsn += 1
         self.next_lsn = lsn
         self.records_appended += len(records)
+        if self.on_append is not None:
+            self.on_append(lsn - len(records), records)
         if len(page_lsn) > PAGE_BACKLINK_LIMIT:
             page_lsn.clear()  # page backlinks are advisory (0 = unknown); keep the map bounded
+        if touched:
+            # Pipelined senders: the batches leave now, ahead of whatever the loop runs next.
+            for group_log in touched:
+                for pipeline in group_log.pipelines:
+                    pipeline.pump()
+            if self._flush_transport is not None:
+                self._flush_transport()
         return lsn - 1
 
     def _add_groups(self, group: int) -> GroupLog:
@@ -279,6 +298,8 @@ class Volume:
 
     def _on_vdl_advanced(self) -> None:
         vdl = self.tracker.vdl
+        if self.on_vdl_advanced is not None:
+            self.on_vdl_advanced(vdl)
         waiters = self._waiters
         while waiters and waiters[0][0] <= vdl:
             _, _, future = heapq.heappop(waiters)
@@ -319,6 +340,18 @@ class Volume:
         config = self.config
         # A segment that did not take part in recovery may not know this epoch yet: tell it first.
         probe_now = member not in quorum.scl
+        # A transport with a task-free call (TCP) on the real clock: batches leave from append_mtr
+        # and acks are taken in reply callbacks (logstore.sender); below is the one-batch-at-a-time
+        # loop for simulated networks and in-process nodes.
+        start_call = getattr(self.transport, "start_call", None) if isinstance(clock, RealClock) else None
+        if start_call is not None:
+            pipeline = SegmentPipeline(self, group, member, start_call, probe_now)
+            group_log.pipelines.append(pipeline)
+            try:
+                await pipeline.run()
+            finally:
+                group_log.pipelines.remove(pipeline)
+            return
         while not self._closed and self._fenced is None:
             frames, last = group_log.after(sent, config.max_batch_bytes)
             if not frames and not probe_now:

@@ -6,6 +6,8 @@
     mtr.py      MiniTransaction: log(page, op, payload) applies + records; commit() appends (CPL last)
     control.py  page 0: allocator of pages, xids and oids reserved in chunks; root slots
     kinds.py    PageKind: the registry of page kinds
+    replica.py  a reader's cache and the applier of the writer's redo stream (whole MTRs <= VDL)
+    replica_volume.py  a reader's volume handle: page reads at its read point, no writes
 
 Start-up: `cache = PageCache(volume); await cache.open()` (creates page 0 on a new volume).
 """

@@ -10,6 +10,11 @@ Files (top-down, in the order a query meets them):
     querycontext.py  what all query levels of one statement share (QueryContext, Planned, Cte)
     modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
     ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
+    tablelike.py   CREATE TABLE (LIKE ... INCLUDING ...)
+    generated.py   generated columns: validation, and their values in INSERT / UPDATE / COPY rows
+    indexexpr.py   expression and partial indexes: CREATE INDEX analysis, key binding, predicate matching
+    matview.py     CREATE / REFRESH MATERIALIZED VIEW
+    partition.py   PARTITION BY / PARTITION OF, partition pruning, routing and DML over partitions
     alter.py       ALTER TABLE / RENAME
     views.py       INSERT / UPDATE / DELETE through automatically updatable views
     copy.py        COPY FROM / TO plans for the session
@@ -17,7 +22,9 @@ Files (top-down, in the order a query meets them):
     scope.py       name scopes and correlation (outer references become ExecParams)
     exprbind.py    expression binding and typing
     resolve.py     operator/function resolution, coercion, literal typing, common types
-    rules.py       optimizer rules (filter pushdown, index selection, join methods)
+    rowtypes.py    whole-row references (SELECT t FROM t), row_to_json(t), record::text
+    rules.py       optimizer rules (filter pushdown, partition pruning, index selection, join methods)
+    mergejoin.py   optimizer rule: merge join for inputs sorted on the join key
 """
 
 from pgaurora.planner.parse import ParsedStatement, parse, parse_one

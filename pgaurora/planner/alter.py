@@ -24,7 +24,7 @@ from pgaurora.errors import (
 from pgaurora.executor.ddl import AlterTable, IndexDef
 from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.ddl import DdlPlanner
+from pgaurora.planner.ddl import DdlPlanner, first_location
 from pgaurora.planner.exprbind import Level, bind, type_from_name
 from pgaurora.planner.modify import parse_expression, table_entry
 from pgaurora.planner.resolve import coerce
@@ -50,11 +50,18 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
 
         return NoOp("ALTER TABLE", f'relation "{relation["relname"]}" does not exist, skipping')
     table = ddl._table(relation)
+    if body["cmds"] and all(c["AlterTableCmd"]["subtype"] in ("AT_AttachPartition", "AT_DetachPartition")
+                            for c in body["cmds"]):
+        from pgaurora.planner.partition import alter_partitions
+
+        return alter_partitions(ddl, table, body["cmds"])
+    if table.kind == "p" or table.partition_of:
+        raise FeatureNotSupported("ALTER TABLE of partitioned tables and partitions is not supported")
     columns = list(table.columns)
     constraints = list(table.constraints)
     new_indexes: list[IndexDef] = []
     drop_indexes: list[int] = []
-    sequences: list[tuple[str, int]] = []
+    sequences: list[tuple[Any, ...]] = []  # (name, attnum[, Sequence template])
     fill: list[tuple[int, Any]] = []
     conversions: list[tuple[int, Any]] = []
     validate: list[int] = []
@@ -71,6 +78,8 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
             col, extra = ddl.column_def(cd, len(columns) + 1, table.name, sequences, taken)
             if sequences and sequences[-1][1] == col.attnum:
                 raise FeatureNotSupported("adding a serial or identity column is not supported")
+            if col.generated is not None:
+                raise FeatureNotSupported("adding a generated column to an existing table is not supported")
             columns.append(col)
             pos = len(columns) - 1
             if col.default is not None:
@@ -139,7 +148,7 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
                 raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
             default = None
             if "def" in cmd:
-                default = ddl.text.after_keyword("DEFAULT", _first_location(cmd["def"]), True)
+                default = ddl.text.after_keyword("DEFAULT", first_location(cmd["def"]), True)
             columns[i] = replace(columns[i], default=default)
         elif sub == "AT_AlterColumnType":
             i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
@@ -160,6 +169,8 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
                     hint=f'You might need to specify "USING {old.name}::{format_type(oid, typmod)}".') from None
             columns[i] = replace(old, type_oid=oid, typmod=typmod)
             conversions.append((i, converted))
+        elif sub == "AT_AddIdentity":
+            sequences.append(_add_identity(ddl, table, columns, cmd, taken))
         else:
             raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
     new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
@@ -167,18 +178,48 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
                       tuple(validate), conversions=tuple(conversions))
 
 
-def _first_location(node: Any) -> int:
-    best = 1 << 60
-    if isinstance(node, dict):
-        loc = node.get("location")
-        if isinstance(loc, int) and loc >= 0:
-            best = loc
-        for v in node.values():
-            best = min(best, _first_location(v))
-    elif isinstance(node, list):
-        for v in node:
-            best = min(best, _first_location(v))
-    return best
+def _add_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dict[str, Any],
+                  taken: set[str]) -> tuple[Any, ...]:
+    """ALTER COLUMN c ADD GENERATED ... AS IDENTITY [(SEQUENCE NAME s, options)]: the column gets
+    its owned sequence (created by the executor from the returned template) and nextval default."""
+    from pgaurora.catalog.model import Sequence
+    from pgaurora.catalog.system.describe import quote_ident
+    from pgaurora.errors import InvalidParameterValue, ObjectNotInPrerequisiteState
+
+    name = cmd["name"]
+    i = _column_index(replace(table, columns=tuple(columns)), name)
+    if i is None:
+        raise UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist')
+    col = columns[i]
+    if col.type_oid not in (20, 21, 23):
+        raise InvalidParameterValue('identity column type must be smallint, integer, or bigint', sqlstate="22023")
+    if col.identity:
+        raise ObjectNotInPrerequisiteState(f'column "{name}" of relation "{table.name}" is already an identity column')
+    if not col.not_null:
+        raise ObjectNotInPrerequisiteState(
+            f'column "{name}" of relation "{table.name}" must be declared NOT NULL before identity can be added')
+    if col.default is not None:
+        raise ObjectNotInPrerequisiteState(f'column "{name}" of relation "{table.name}" already has a default value')
+    con = cmd["def"]["Constraint"]
+    options = con.get("options", [])
+    seq_name = None
+    for o in options:
+        if o["DefElem"]["defname"] == "sequence_name":
+            seq_name = o["DefElem"]["arg"]["List"]["items"][-1]["String"]["sval"]
+    if seq_name is None:
+        seq_name = f"{table.name}_{name}_seq"[:63]
+        n = 0
+        while seq_name in taken:
+            n += 1
+            seq_name = f"{table.name}_{name}{n}_seq"[:63]
+    taken.add(seq_name)
+    max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
+    template, _ = ddl.sequence_options(Sequence(0, seq_name, col.type_oid, max_value=max_value,
+                                                schema_oid=table.schema_oid), options)
+    schema = next((s.name for s in ddl.qc.catalog.schemas.values() if s.oid == table.schema_oid), "public")
+    qualified = f"{quote_ident(schema)}.{quote_ident(seq_name)}".replace("'", "''")
+    columns[i] = replace(col, identity=con.get("generated_when", "a"), default=f"nextval('{qualified}'::regclass)")
+    return (seq_name, col.attnum, template)
 
 
 def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:

@@ -13,13 +13,21 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pgaurora.catalog.model import Table
-from pgaurora.errors import FeatureNotSupported, UndefinedColumn, UndefinedTable, WrongObjectType
+from pgaurora.errors import (
+    FeatureNotSupported,
+    InvalidColumnReference,
+    UndefinedColumn,
+    UndefinedTable,
+    WrongObjectType,
+)
 from pgaurora.executor.copy import ExternalRows
 from pgaurora.executor.expr import Const, Expr, Var
 from pgaurora.executor.modify import Insert
 from pgaurora.executor.plannodes import Plan, Project, ResultColumn
+from pgaurora.planner.generated import with_generated
 from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.partition import route_insert
 from pgaurora.planner.planner import catalog_state, plan
 from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.resolve import ParamTypes
@@ -92,16 +100,20 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
             idx = next((i for i in live if rel.columns[i].name == n), None)
             if idx is None:
                 raise UndefinedColumn(f'column "{n}" of relation "{rel.name}" does not exist')
+            if rel.columns[idx].generated is not None:
+                raise InvalidColumnReference(f'column "{n}" is a generated column',
+                                             detail="Generated columns cannot be used in COPY.")
             targets.append(idx)
     else:
-        targets = live
+        targets = [i for i in live if rel.columns[i].generated is None]
     columns = tuple(ResultColumn(rel.columns[i].name, rel.columns[i].type_oid, rel.columns[i].typmod, rel.oid,
                                  rel.columns[i].attnum) for i in targets)
     if not body.get("is_from"):
         select = ParsedStatement("SelectStmt", {
             "targetList": [{"ResTarget": {"val": {"ColumnRef": {"fields": [{"String": {"sval": rel.columns[i].name}}]}}}}
                            for i in targets],
-            "fromClause": [{"RangeVar": {"relname": rel.name, "inh": True}}],
+            "fromClause": [{"RangeVar": {"relname": rel.name, "inh": True,
+                                         **({"schemaname": relation["schemaname"]} if relation.get("schemaname") else {})}}],
             "op": "SETOP_NONE"}, stmt.text, stmt.offset, stmt.query)
         return CopyPlan(False, replace(plan(select, catalog, (), txn=txn), command="COPY"), columns, options)
     qc = QueryContext(state, ParamTypes(()), StatementState(), stmt.char_position, lambda text: {})
@@ -116,6 +128,7 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
         exprs[i] = Var(k, col.type_oid, col.typmod)
     source = ExternalRows(tuple((rel.columns[i].type_oid, rel.columns[i].typmod) for i in targets), len(targets),
                           options.get("format") == "binary")
-    node = Insert(rel.oid, Project(source, tuple(exprs), width), mp.table_checks(rel), None, 0)
+    rows = with_generated(qc, rel.name, rel.columns, Project(source, tuple(exprs), width))
+    node = route_insert(state, rel, Insert(rel.oid, rows, mp.table_checks(rel), None, 0), mp.table_checks)
     return CopyPlan(True, Plan("COPY", node, None, (), state.version, qc.state.exec_params, stmt.text),
                     columns, options)

@@ -44,6 +44,7 @@ from pgaurora.executor.ddl import (
 )
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.exprbind import names_of, type_from_name
+from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.scope import Scope
@@ -102,17 +103,18 @@ class ExpressionText:
         return self.query[start:end].decode().strip()
 
 
-def _min_location(node: Any) -> int:
+def first_location(node: Any) -> int:
+    """The smallest `location` in a parse tree (where an expression's text starts)."""
     best = 1 << 60
     if isinstance(node, dict):
         loc = node.get("location")
         if isinstance(loc, int) and loc >= 0:
             best = loc
         for v in node.values():
-            best = min(best, _min_location(v))
+            best = min(best, first_location(v))
     elif isinstance(node, list):
         for v in node:
-            best = min(best, _min_location(v))
+            best = min(best, first_location(v))
     return best
 
 
@@ -191,7 +193,14 @@ class DdlPlanner:
                 con["_column"] = cd["colname"]
                 table_constraints.append(con)
             elif kind == "CONSTR_GENERATED":
-                raise FeatureNotSupported("generated columns are not supported", position=self.pos(con.get("location")))
+                text = self.text.after_keyword("AS", first_location(con["raw_expr"]), False)
+                col = replace(col, generated=text)
+        if col.generated is not None and col.default is not None:
+            raise SyntaxError_(f'both default and generation expression specified for column "{col.name}" of table '
+                               f'"{table}"', position=self.pos(cd.get("location")))
+        if col.generated is not None and col.identity:
+            raise SyntaxError_(f'both identity and generation expression specified for column "{col.name}" of table '
+                               f'"{table}"', position=self.pos(cd.get("location")))
         return col, table_constraints
 
     def constraints(self, table_name: str, columns: list[Column], cons: list[dict[str, Any]], taken: set[str],
@@ -226,7 +235,7 @@ class DdlPlanner:
                 indexes.append(IndexDef(name, tuple(keys), True, primary))
             elif kind == "CONSTR_CHECK":
                 text = self.text.after_keyword("CHECK", con["location"] if "conname" not in con else
-                                               _min_location(con["raw_expr"]), False)
+                                               first_location(con["raw_expr"]), False)
                 if name is None:
                     base = f"{table_name}_{con['_column']}" if "_column" in con else f"{table_name}_{self._first_column(con['raw_expr'], by_name)}"
                     name = _unique_name(taken, base, "check")
@@ -289,6 +298,8 @@ class DdlPlanner:
         ref = self.qc.catalog.relation(pk["relname"], pk.get("schemaname"))
         if ref is None or not isinstance(ref, Table):
             raise UndefinedTable(f'relation "{pk["relname"]}" does not exist', position=self.pos(pk.get("location")))
+        if ref.kind == "p":
+            raise FeatureNotSupported("foreign keys referencing partitioned tables are not supported")
         ref_cols = [k["String"]["sval"] for k in con.get("pk_attrs", ())]
         if not ref_cols:
             pk_index = next((ix for ix in self.qc.catalog.indexes(ref.oid) if ix.primary), None)
@@ -303,7 +314,8 @@ class DdlPlanner:
                     raise UndefinedColumn(f'column "{rc}" referenced in foreign key constraint does not exist')
                 ref_attnums_l.append(col.attnum)
             ref_attnums = tuple(ref_attnums_l)
-        if not any(ix.unique and set(ix.columns) == set(ref_attnums) for ix in self.qc.catalog.indexes(ref.oid)):
+        if not any(ix.unique and ix.predicate is None and set(ix.columns) == set(ref_attnums)
+                   for ix in self.qc.catalog.indexes(ref.oid)):
             raise InvalidForeignKey(
                 f'there is no unique constraint matching given keys for referenced table "{ref.name}"')
         if name is None:
@@ -318,14 +330,25 @@ class DdlPlanner:
         if body.get("oncommit", "ONCOMMIT_NOOP") not in ("ONCOMMIT_NOOP", "ONCOMMIT_PRESERVE_ROWS"):
             raise FeatureNotSupported("ON COMMIT DROP / DELETE ROWS is not supported")
         schema_oid = self._schema_oid(rel)
-        if body.get("inhRelations") or body.get("partspec"):
-            raise FeatureNotSupported("table inheritance and partitioning are not supported")
+        if body.get("inhRelations"):
+            from pgaurora.planner.partition import create_partition
+
+            return create_partition(self, body, name, schema_oid)
         columns: list[Column] = []
         cons: list[dict[str, Any]] = []
         seqs: list[tuple[str, int]] = []
         taken = {n for (s, n) in self.qc.catalog.relations if s == schema_oid}
+        like_checks: list[Constraint] = []
+        like_indexes: list[IndexDef] = []
         for elt in body.get("tableElts", ()):
-            if "ColumnDef" in elt:
+            if "TableLikeClause" in elt:
+                from pgaurora.planner.tablelike import like_clause
+
+                like = like_clause(self, elt["TableLikeClause"], name, columns, seqs, taken)
+                columns.extend(like.columns)
+                like_checks.extend(like.checks)
+                like_indexes.extend(like.indexes)
+            elif "ColumnDef" in elt:
                 cd = elt["ColumnDef"]
                 if any(c.name == cd["colname"] for c in columns):
                     raise DuplicateColumn(f'column "{cd["colname"]}" specified more than once',
@@ -338,26 +361,44 @@ class DdlPlanner:
             else:
                 raise FeatureNotSupported(f"{next(iter(elt))} in CREATE TABLE is not supported")
         constraints, indexes, columns = self.constraints(name, columns, cons, taken)
+        constraints = like_checks + constraints
+        indexes = indexes + like_indexes
+        check_generated(self.qc, name, columns)
+        partitioning: tuple[tuple[str, Any], ...] = ()
+        if body.get("partspec"):
+            from pgaurora.planner.partition import check_unique_covers_key, partition_key
+
+            partitioning = partition_key(self, body["partspec"], columns)
+            if any(c.kind == "f" for c in constraints):
+                raise FeatureNotSupported("foreign keys on partitioned tables are not supported "
+                                          "(declare them on the partitions)")
+            for d in indexes:
+                check_unique_covers_key(name, dict(partitioning)["partition_key"], columns, d.columns,
+                                        "PRIMARY KEY" if d.primary else "UNIQUE")
         return CreateTable(name, tuple(columns), tuple(constraints), tuple(indexes), tuple(seqs),
-                           bool(body.get("if_not_exists")), schema_oid)
+                           bool(body.get("if_not_exists")), schema_oid, table_fields=partitioning)
 
     def create_table_as(self, body: dict[str, Any]) -> tuple[PlanNode, list[Any]]:
         into = body["into"]
         rel = into["rel"]
         planned = SelectPlanner(self.qc).plan_query(body["query"], Scope(self.qc.state))
         names = [c.name for c in planned.columns]
+        if len(into.get("colNames", ())) > len(names):
+            raise SyntaxError_("too many column names were specified")
         for i, c in enumerate(into.get("colNames", ())):
             names[i] = c["String"]["sval"]
         columns = tuple(Column(n, c.type_oid if c.type_oid != 705 else 25, c.typmod, attnum=i + 1)
                         for i, (n, c) in enumerate(zip(names, planned.columns, strict=True)))
+        skip = bool(into.get("skipData"))
         node = CreateTable(rel["relname"], columns, (), (), (), bool(body.get("if_not_exists")),
-                           self._schema_oid(rel), planned.node)
+                           self._schema_oid(rel), None if skip else planned.node,
+                           tag="CREATE TABLE AS" if skip else "")
         return node, []
 
     # ---- other DDL ----------------------------------------------------------------------------
     def drop(self, body: dict[str, Any]) -> DropObjects:
         kinds = {"OBJECT_TABLE": "table", "OBJECT_INDEX": "index", "OBJECT_SEQUENCE": "sequence",
-                 "OBJECT_VIEW": "view", "OBJECT_SCHEMA": "schema"}
+                 "OBJECT_VIEW": "view", "OBJECT_SCHEMA": "schema", "OBJECT_MATVIEW": "materialized view"}
         kind = kinds.get(body["removeType"])
         if kind is None:
             raise FeatureNotSupported(f"DROP {body['removeType'].removeprefix('OBJECT_')} is not supported")
@@ -381,16 +422,24 @@ class DdlPlanner:
 
     def create_index(self, body: dict[str, Any]) -> PlanNode:
         table = self._table(body["relation"])
+        if table.kind == "p":
+            from pgaurora.planner.partition import partitioned_index
+
+            return partitioned_index(self, body, table)
+        return self.index_on(body, table)
+
+    def index_on(self, body: dict[str, Any], table: Table) -> CreateIndex:
+        """CREATE INDEX on one table (plain, expression or partial)."""
+        if body.get("whereClause") or any("name" not in p["IndexElem"] for p in body["indexParams"]):
+            from pgaurora.planner.indexexpr import plan_create_index
+
+            return plan_create_index(self, body, table, _unique_name)
         cols = []
         for p in body["indexParams"]:
             elem = p["IndexElem"]
-            if "name" not in elem:
-                raise FeatureNotSupported("expression indexes are not supported")
             if table.column(elem["name"]) is None:
                 raise UndefinedColumn(f'column "{elem["name"]}" does not exist')
             cols.append(elem["name"])
-        if body.get("whereClause"):
-            raise FeatureNotSupported("partial indexes are not supported")
         name = body.get("idxname")
         if name is None:
             taken = {n for (s, n) in self.qc.catalog.relations if s == table.schema_oid}
@@ -407,7 +456,13 @@ class DdlPlanner:
             arg = d.get("arg", {})
             value = arg.get("Integer", {}).get("ival", 0) if "Integer" in arg else (
                 int(arg["Float"]["fval"]) if "Float" in arg else None)
-            if name == "start":
+            if value is None and name in ("minvalue", "maxvalue"):
+                continue  # NO MINVALUE / NO MAXVALUE: the default for the type and direction
+            if name == "owned_by":
+                changes["owned_by"] = self._sequence_owner(arg)
+            elif name == "sequence_name":
+                continue  # an identity column's sequence name: read by the caller
+            elif name == "start":
                 changes["start"] = value
             elif name == "increment":
                 changes["increment"] = value
@@ -434,6 +489,24 @@ class DdlPlanner:
             seq = replace(seq, start=seq.min_value)
         return seq, restart
 
+    def _sequence_owner(self, arg: dict[str, Any]) -> tuple[int, int]:
+        """OWNED BY [schema.]table.column, or OWNED BY NONE."""
+        names = [n["String"]["sval"] for n in arg.get("List", {}).get("items", ())]
+        if names == ["none"]:
+            return (0, 0)
+        if len(names) < 2:
+            from pgaurora.errors import InvalidParameterValue
+
+            raise InvalidParameterValue("invalid OWNED BY option", hint="Specify OWNED BY table.column or OWNED BY NONE.")
+        table_name, column = names[-2], names[-1]
+        table = self.qc.catalog.relation(table_name, names[-3] if len(names) > 2 else None)
+        if not isinstance(table, Table):
+            raise UndefinedTable(f'relation "{table_name}" does not exist')
+        col = table.column(column)
+        if col is None:
+            raise UndefinedColumn(f'column "{column}" of relation "{table_name}" does not exist')
+        return (table.oid, col.attnum)
+
     def create_sequence(self, body: dict[str, Any]) -> PlanNode:
         rel = body["sequence"]
         seq, _ = self.sequence_options(Sequence(0, rel["relname"], schema_oid=self._schema_oid(rel)),
@@ -455,8 +528,12 @@ class DdlPlanner:
         names = [c.name for c in planned.columns]
         for i, a in enumerate(body.get("aliases", ())):
             names[i] = a["String"]["sval"]
-        # the view's text is the SELECT as the user wrote it (from its first token to the statement end)
-        start = _min_location(query)
+        return CreateView(View(0, rel["relname"], self.query_text(query), tuple(names), self._schema_oid(rel)),
+                          bool(body.get("replace")))
+
+    def query_text(self, query: dict[str, Any]) -> str:
+        """The SELECT of CREATE VIEW / MATERIALIZED VIEW as the user wrote it (first token to statement end)."""
+        start = first_location(query)
         stmt_text = self.stmt.query.encode("utf-8")
         tokens = self.text.tokens
         begin = next((t.start for t in tokens if t.name in ("SELECT", "VALUES", "WITH", "ASCII_40") and
@@ -465,8 +542,7 @@ class DdlPlanner:
         # (pg_get_viewdef / \d of a view created in a multi-statement query: see pgaurora/catalog/system)
         text_start = max(self.stmt.query.find(self.stmt.text, self.stmt.offset), self.stmt.offset)
         end = len(self.stmt.query[:text_start].encode("utf-8")) + len(self.stmt.text.encode("utf-8"))
-        text = stmt_text[begin:end].decode().strip().rstrip(";")
-        return CreateView(View(0, rel["relname"], text, tuple(names), self._schema_oid(rel)), bool(body.get("replace")))
+        return stmt_text[begin:end].decode().strip().rstrip(";")
 
     def _as_position(self, tokens: list[Any]) -> int:
         for t in tokens:
@@ -480,7 +556,9 @@ class DdlPlanner:
     def truncate(self, body: dict[str, Any]) -> PlanNode:
         oids = []
         for r in body["relations"]:
-            oids.append(self._table(r["RangeVar"]).oid)
+            table = self._table(r["RangeVar"])
+            oids.append(table.oid)
+            oids.extend(p.oid for p in self.qc.catalog.partitions(table.oid))
         return Truncate(tuple(oids), bool(body.get("restart_seqs")))
 
     def create_role(self, body: dict[str, Any]) -> PlanNode:

@@ -22,6 +22,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     GroupingError,
     SyntaxError_,
+    UndefinedColumn,
     UndefinedFunction,
     UndefinedObject,
     WindowingError,
@@ -46,7 +47,7 @@ from pgaurora.executor.expr import (
     SubPlanExpr,
 )
 from pgaurora.executor.plannodes import AggSpec, SortKey, WindowSpec
-from pgaurora.planner import resolve
+from pgaurora.planner import resolve, rowtypes
 from pgaurora.planner.resolve import ParamTypes, coerce, make_function, make_operator
 from pgaurora.planner.scope import Scope
 
@@ -148,8 +149,19 @@ def _column_ref(body: dict[str, Any], lv: Level) -> Expr:
     fields = body["fields"]
     pos = lv.position(body.get("location"))
     if "A_Star" in fields[-1]:
+        if len(fields) == 2:  # t.* as a value: the whole row
+            row = rowtypes.whole_row(lv.scope, names_of(fields[:1])[0], pos)
+            if row is not None:
+                return row
         raise FeatureNotSupported("row expansion via \"*\" is not supported here", position=pos)
-    expr, _, _ = lv.scope.resolve(names_of(fields), pos)
+    names = names_of(fields)
+    try:
+        expr, _, _ = lv.scope.resolve(names, pos)
+    except UndefinedColumn:
+        row = rowtypes.whole_row(lv.scope, names[0], pos) if len(names) == 1 else None
+        if row is None:
+            raise
+        return row
     return expr
 
 
@@ -304,6 +316,9 @@ def _boolean_test(body: dict[str, Any], lv: Level) -> Expr:
 def _type_cast(body: dict[str, Any], lv: Level) -> Expr:
     oid, typmod = type_from_name(body["typeName"], lv.position)
     arg = bind(body["arg"], lv)
+    record_text = rowtypes.cast_record(arg, oid)
+    if record_text is not None:
+        return record_text
     return coerce(arg, oid, typmod, "explicit", lv.params, lv.position(body.get("location")))
 
 
@@ -436,6 +451,9 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     args = [bind(a, lv) for a in body.get("args", ())]
     if body.get("agg_distinct"):
         raise SyntaxError_(f"DISTINCT specified, but {name} is not an aggregate function", position=pos)
+    record_call = rowtypes.record_function(name, args)
+    if record_call is not None:
+        return record_call
     return make_function(name, args, lv.params, pos)
 
 
@@ -576,7 +594,7 @@ def _a_indirection(body: dict[str, Any], lv: Level) -> Expr:
     indices = [ind["A_Indices"] for ind in body["indirection"] if "A_Indices" in ind]
     if len(indices) != len(body["indirection"]):
         raise FeatureNotSupported("field selection is not supported")
-    if arg.type_oid in (typeinfo.INT2VECTOR_OID, typeinfo.OIDVECTOR_OID) and len(indices) == 1 \
+    if arg.type_oid in (typeinfo.INT2VECTOR_OID, typeinfo.OIDVECTOR_OID, typeinfo.NAME_OID) and len(indices) == 1 \
             and not indices[0].get("is_slice"):
         # 0-based vectors (pg_index.indkey[0]): system relations: see pgaurora/catalog/system
         sub = coerce(bind(indices[0]["uidx"], lv), INT4_OID, -1, "implicit", lv.params, None)

@@ -18,6 +18,7 @@ from pgaurora.datatypes.typeinfo import INT8_OID
 from pgaurora.errors import (
     DuplicateAlias,
     FeatureNotSupported,
+    ObjectNotInPrerequisiteState,
     SyntaxError_,
     UndefinedColumn,
     UndefinedTable,
@@ -81,7 +82,8 @@ class FromClause:
             query = cte["ctequery"]
             qbody = query.get("SelectStmt")
             if qbody is None:
-                raise FeatureNotSupported("data-modifying statements in WITH are not supported")
+                frame[name] = self._modifying_cte(cte_id, name, aliases, query, scope, cte)
+                continue
             if recursive and qbody.get("op") == "SETOP_UNION" and self._references(query, name):
                 planned = self._recursive_cte(cte_id, name, aliases, qbody, scope, frame)
             else:
@@ -89,6 +91,23 @@ class FromClause:
                 planned = Planned(CteScan(cte_id, name, planned.node, planned.node.width), planned.columns)
             names = aliases + [c.name for c in planned.columns[len(aliases):]]
             frame[name] = Cte(cte_id, name, planned, names)
+
+    def _modifying_cte(self, cte_id: int, name: str, aliases: list[str], query: dict[str, Any], scope: Scope,
+                       cte: dict[str, Any]) -> Cte:
+        """WITH name AS (INSERT / UPDATE / DELETE ... [RETURNING]): planned once, run once (executor.withmodify)."""
+        from pgaurora.planner.modify import ModifyPlanner
+
+        kind, body = next(iter(query.items()))
+        if scope.parent is not None:
+            raise FeatureNotSupported("WITH clause containing a data-modifying statement must be at the top level",
+                                      position=self.qc.position(cte.get("location")))
+        mp = ModifyPlanner(self.qc)
+        planned = {"InsertStmt": mp.plan_insert, "UpdateStmt": mp.plan_update, "DeleteStmt": mp.plan_delete}[kind](body)
+        columns = planned.columns if "returningList" in body else []
+        scan = CteScan(cte_id, name, planned.node, planned.node.width)
+        self.qc.modifying_ctes.append(scan)
+        names = aliases + [c.name for c in columns[len(aliases):]]
+        return Cte(cte_id, name, Planned(scan, columns), names, returning="returningList" in body)
 
     def _references(self, node: Any, name: str) -> bool:
         if isinstance(node, dict):
@@ -146,9 +165,9 @@ class FromClause:
             return self._range_var(body, scope, pos), []
         if kind == "RangeSubselect":
             if "alias" not in body:
-                from pgaurora.planner.ddl import _min_location
+                from pgaurora.planner.ddl import first_location
 
-                start = _min_location(body["subquery"])
+                start = first_location(body["subquery"])
                 raise SyntaxError_("subquery in FROM must have an alias",
                                    hint="For example, FROM (SELECT ...) [AS] foo.",
                                    position=self._open_paren(start))
@@ -210,6 +229,8 @@ class FromClause:
                     self._rename(entry, colnames)
                     self._add_entry(scope, entry, pos)
                     return WorkTableScan(cte.cte_id, len(cte.column_names))
+                if not cte.returning:
+                    raise FeatureNotSupported(f'WITH query "{name}" does not have a RETURNING clause', position=pos)
                 entry = RangeEntry(alias, list(cte.column_names),
                                    [(c.type_oid, c.typmod) for c in cte.planned.columns])
                 self._rename(entry, colnames)
@@ -237,10 +258,30 @@ class FromClause:
             self._rename(entry, colnames)
             self._add_entry(scope, entry, pos)
             return planned.node
-        if isinstance(rel, Sequence | Index):
+        if isinstance(rel, Sequence):
+            # SELECT last_value, log_cnt, is_called FROM s (pg_dump): see catalog.system.relations
+            entry = RangeEntry(alias, ["last_value", "log_cnt", "is_called", "tableoid"],
+                               [(20, -1), (20, -1), (16, -1), (26, -1)], table_oid=rel.oid, attnums=[1, 2, 3, -6])
+            entry.using_hidden = {"tableoid"}
+            self._rename(entry, colnames)
+            self._add_entry(scope, entry, pos)
+            return SystemScan(system.SEQUENCE_DATA, str(rel.oid), 4)
+        if isinstance(rel, Index):
             raise WrongObjectType(f'"{name}" is not a table', position=pos)
         assert isinstance(rel, Table)
+        if not rel.populated:
+            raise ObjectNotInPrerequisiteState(f'materialized view "{rel.name}" has not been populated',
+                                               hint="Use the REFRESH MATERIALIZED VIEW command.")
         cols = rel.columns
+        if rel.kind == "p":
+            from pgaurora.planner.partition import append_scan
+
+            entry = RangeEntry(alias, [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........"
+                                       for c in cols], [(c.type_oid, c.typmod) for c in cols], table_oid=rel.oid,
+                               attnums=[c.attnum for c in cols])
+            self._rename(entry, colnames)
+            self._add_entry(scope, entry, pos)
+            return append_scan(self.qc.catalog, rel, len(cols))
         entry = RangeEntry(alias, [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........" for c in cols],
                            [(c.type_oid, c.typmod) for c in cols], table_oid=rel.oid,
                            attnums=[c.attnum for c in cols])

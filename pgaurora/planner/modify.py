@@ -25,7 +25,7 @@ from pgaurora.errors import (
     UndefinedTable,
     WrongObjectType,
 )
-from pgaurora.executor.expr import Const, Expr, Var
+from pgaurora.executor.expr import Const, Expr, FuncExpr, RowExpr, SubLinkKind, SubPlanExpr, Var
 from pgaurora.executor.modify import (
     CheckSpec,
     Delete,
@@ -36,10 +36,13 @@ from pgaurora.executor.modify import (
     TableChecks,
     Update,
 )
+from pgaurora.executor.partition import MultiModify
 from pgaurora.executor.plannodes import PlanNode, Project, ResultColumn, SeqScan, ValuesScan
-from pgaurora.planner import resolve, views
+from pgaurora.planner import partition, resolve, views
 from pgaurora.planner.exprbind import Level, bind, names_of
-from pgaurora.planner.querycontext import Planned, QueryContext, and_all
+from pgaurora.planner.generated import substitute_generated, with_generated
+from pgaurora.planner.indexexpr import index_key_spec, key_specs, predicate_implied
+from pgaurora.planner.querycontext import Planned, QueryContext, and_all, conjuncts
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import RangeEntry, Scope
 from pgaurora.planner.select import SelectPlanner, derive_name
@@ -49,6 +52,11 @@ def parse_expression(text: str) -> dict[str, Any]:
     """The parse tree of a stored SQL expression (defaults, CHECK constraints)."""
     tree = json.loads(pg_parser.parse_sql_json(f"SELECT {text}"))
     return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]  # type: ignore[no-any-return]
+
+
+def _generated_insert(name: str) -> GeneratedAlways:
+    return GeneratedAlways(f'cannot insert a non-DEFAULT value into column "{name}"',
+                           detail=f'Column "{name}" is a generated column.')
 
 
 def table_entry(table: Table, alias: str | None = None) -> RangeEntry:
@@ -62,6 +70,7 @@ class ModifyPlanner:
     def __init__(self, qc: QueryContext) -> None:
         self.qc = qc
         self.select = SelectPlanner(qc)
+        self._multi_columns: dict[int, Any] = {}  # id of a multiple-assignment subquery -> its columns
 
     def _table(self, relation: dict[str, Any]) -> Table:
         name = relation["relname"]
@@ -72,6 +81,8 @@ class ModifyPlanner:
             raise UndefinedTable(f'relation "{name}" does not exist', position=pos)
         if not isinstance(rel, Table):
             raise WrongObjectType(f'cannot change relation "{name}"', position=pos)
+        if rel.kind == "m":
+            raise WrongObjectType(f'cannot change materialized view "{name}"', position=pos)
         return rel
 
     def _through_views(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -117,11 +128,12 @@ class ModifyPlanner:
         return TableChecks(table.oid, table.name, tuple(c.name for c in table.columns),
                            tuple(c.type_oid for c in table.columns),
                            tuple(i for i, c in enumerate(table.columns) if c.not_null and not c.dropped),
-                           tuple(checks), tuple(fks), tuple(referenced))
+                           tuple(checks), tuple(fks), tuple(referenced), key_specs(cat, table),
+                           partition.bound_check(cat, table))
 
     def default_expr(self, table: Table, index: int) -> Expr:
         col = table.columns[index]
-        if col.default is None:
+        if col.default is None:  # generated columns too: computed over the row by with_generated
             return Const(None, col.type_oid, col.typmod)
         lv = Level(Scope(self.qc.state), self.qc.params, lambda loc: None, self.select._subquery, None, "DEFAULT expressions")
         expr = bind(parse_expression(col.default), lv)
@@ -175,19 +187,24 @@ class ModifyPlanner:
         else:
             targets = list(live)
         overriding = body.get("override") == "OVERRIDING_SYSTEM_VALUE"
+        sel = body.get("selectStmt", {}).get("SelectStmt")
+        plain_values = sel is not None and "valuesLists" in sel and sel.get("op", "SETOP_NONE") == "SETOP_NONE" \
+            and "sortClause" not in sel and "limitCount" not in sel and "withClause" not in sel
         for i in targets:
             col = table.columns[i]
             if col.identity == "a" and not overriding and "selectStmt" in body:
                 raise GeneratedAlways(f'cannot insert a non-DEFAULT value into column "{col.name}"',
                                       detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.',
                                       hint="Use OVERRIDING SYSTEM VALUE to override.")
+            if col.generated is not None and sel is not None and not plain_values:
+                raise _generated_insert(col.name)
         defaults = {i: self.default_expr(table, i) for i in range(width) if i not in targets}
         source: PlanNode
-        sel = body.get("selectStmt", {}).get("SelectStmt")
         if sel is None:
-            source = ValuesScan((tuple(defaults[i] for i in range(width)),), width)
-        elif "valuesLists" in sel and sel.get("op", "SETOP_NONE") == "SETOP_NONE" and "sortClause" not in sel \
-                and "limitCount" not in sel and "withClause" not in sel:
+            # DEFAULT VALUES: every column takes its default
+            source = ValuesScan((tuple(defaults[i] if i in defaults else self.default_expr(table, i)
+                                       for i in range(width)),), width)
+        elif plain_values:
             rows = []
             lv = Level(Scope(self.qc.state), self.qc.params, self.qc.position, self.select._subquery, None, "VALUES")
             for item in sel["valuesLists"]:
@@ -215,6 +232,8 @@ class ModifyPlanner:
                         raise GeneratedAlways(f'cannot insert a non-DEFAULT value into column "{col.name}"',
                                               detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.',
                                               hint="Use OVERRIDING SYSTEM VALUE to override.")
+                    if col.generated is not None:
+                        raise _generated_insert(col.name)
                     expr = bind(v, lv)
                     pos = self.qc.position(next(iter(v.values())).get("location"))
                     row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params, pos, col.name)
@@ -239,6 +258,7 @@ class ModifyPlanner:
                 exprs[idx] = coerce(Var(k, rc.type_oid, rc.typmod), col.type_oid, col.typmod, "assignment",
                                     self.qc.params, None, col.name)
             source = Project(planned.node, tuple(exprs), width)
+        source = with_generated(self.qc, table.name, table.columns, source)
         scope = Scope(self.qc.state)
         scope.add(table_entry(table, alias))
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
@@ -247,7 +267,25 @@ class ModifyPlanner:
             on_conflict = self._on_conflict(body["onConflictClause"], table, alias)
         node = Insert(table.oid, source, self.table_checks(table), returning,
                       len(returning) if returning else 0, on_conflict)
-        return Planned(node, columns)
+        return Planned(partition.route_insert(self.qc.catalog, table, node, self.table_checks), columns)
+
+    def _over_partitions(self, table: Table, body: dict[str, Any], plan_one: Any) -> Planned | None:
+        """UPDATE / DELETE of a partitioned table: one statement per partition (planner.partition)."""
+        if table.kind != "p" or not self.qc.catalog.partitions(table.oid):
+            return None
+        key_names = {c.name for c in table.columns if c.attnum in table.partition_key}
+        moves = any(t["ResTarget"].get("name") in key_names for t in body.get("targetList", ()))
+        from pgaurora.planner import rules
+
+        parts = [plan_one(b) for b in partition.partition_bodies(self.qc.catalog, table, body)]
+        planned: list[PlanNode] = []
+        for part, p in zip(self.qc.catalog.partitions(table.oid), parts, strict=True):
+            if moves:
+                planned.extend(partition.row_movement(self.qc.catalog, table, part, p.node, self.table_checks))
+            else:
+                planned.append(p.node)
+        nodes = tuple(rules.optimize(n, self.qc.catalog, self.qc.state.new_slot) for n in planned)
+        return Planned(MultiModify(nodes, nodes[0].width), parts[0].columns)
 
     def _on_conflict(self, clause: dict[str, Any], table: Table, alias: str | None) -> OnConflict:
         arbiters: tuple[int, ...] = ()
@@ -261,13 +299,7 @@ class ModifyPlanner:
                                           sqlstate="42704")
                 arbiters = (con.index_oid,)
             else:
-                wanted = set()
-                for e in infer.get("indexElems", ()):
-                    col = table.column(e["IndexElem"]["name"])
-                    if col is None:
-                        raise UndefinedColumn(f'column "{e["IndexElem"]["name"]}" does not exist')
-                    wanted.add(col.attnum)
-                arbiters = tuple(ix.oid for ix in self.qc.catalog.indexes(table.oid) if ix.unique and set(ix.columns) == wanted)
+                arbiters = self._arbiters(infer, table)
                 if not arbiters:
                     raise InvalidColumnReference(
                         "there is no unique or exclusion constraint matching the ON CONFLICT specification")
@@ -284,13 +316,47 @@ class ModifyPlanner:
         lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "UPDATE")
         new_row: list[Expr] = [Var(i, c.type_oid, c.typmod) for i, c in enumerate(table.columns)]
         self._assignments(clause.get("targetList", ()), table, lv, new_row)
+        substitute_generated(self.qc, table.name, table.columns, new_row)
         where = None
         if "whereClause" in clause:
             where = resolve.to_boolean(bind(clause["whereClause"], lv), "WHERE", self.qc.params, None)
         return OnConflict(arbiters, tuple(new_row), where)
 
+    def _arbiters(self, infer: dict[str, Any], table: Table) -> tuple[int, ...]:
+        """ON CONFLICT (columns or expressions) [WHERE predicate]: the unique indexes whose keys are
+        exactly those (in any order) and whose predicate, if any, the WHERE implies."""
+        scope = Scope(self.qc.state)
+        scope.add(table_entry(table))
+        lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "index expressions")
+        wanted: list[Expr] = []
+        for e in infer.get("indexElems", ()):
+            elem = e["IndexElem"]
+            if "name" in elem:
+                idx = next((i for i, c in enumerate(table.columns) if c.name == elem["name"] and not c.dropped), None)
+                if idx is None:
+                    raise UndefinedColumn(f'column "{elem["name"]}" does not exist')
+                col = table.columns[idx]
+                wanted.append(Var(idx, col.type_oid, col.typmod))
+            else:
+                wanted.append(bind(elem["expr"], lv))
+        where = conjuncts(bind(infer["whereClause"], lv)) if "whereClause" in infer else []
+        found = []
+        for ix in self.qc.catalog.indexes(table.oid):
+            if not ix.unique:
+                continue
+            spec = index_key_spec(self.qc.catalog, table, ix)
+            positions = {c.attnum: i for i, c in enumerate(table.columns)}
+            keys = list(spec.keys) if spec is not None else [
+                Var(positions[a], table.columns[positions[a]].type_oid, table.columns[positions[a]].typmod)
+                for a in ix.columns]
+            if len(keys) == len(wanted) and all(any(k == w for w in wanted) for k in keys) \
+                    and predicate_implied(spec.predicate if spec is not None else None, where):
+                found.append(ix.oid)
+        return tuple(found)
+
     def _assignments(self, items: list[dict[str, Any]] | tuple[()], table: Table, lv: Level, new_row: list[Expr]) -> None:
         assigned: set[str] = set()
+        subqueries: dict[int, SubPlanExpr] = {}
         for item in items:
             rt = item["ResTarget"]
             name = rt["name"]
@@ -309,15 +375,54 @@ class ModifyPlanner:
             if col.identity == "a":
                 raise GeneratedAlways(f'column "{col.name}" can only be updated to DEFAULT',
                                       detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.')
+            if col.generated is not None:
+                raise GeneratedAlways(f'column "{col.name}" can only be updated to DEFAULT',
+                                      detail=f'Column "{col.name}" is a generated column.')
             if "MultiAssignRef" in val:
                 mar = val["MultiAssignRef"]
                 source = mar["source"]
+                if "SubLink" in source:
+                    expr = self._multi_assign_column(source["SubLink"], mar, lv, subqueries)
+                    new_row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params,
+                                          self.qc.position(rt.get("location")), col.name)
+                    continue
                 if "RowExpr" not in source:
-                    raise FeatureNotSupported("multiple-column UPDATE from a subquery is not supported")
+                    raise FeatureNotSupported("multiple-column UPDATE from this source is not supported")
+                if len(source["RowExpr"].get("args", ())) != mar["ncolumns"]:
+                    raise SyntaxError_("number of columns does not match number of values",
+                                       position=self.qc.position(source["RowExpr"].get("location")))
                 val = source["RowExpr"]["args"][mar["colno"] - 1]
             expr = bind(val, lv)
             new_row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params,
                                   self.qc.position(next(iter(val.values())).get("location")), col.name)
+
+    def _multi_assign_column(self, sublink: dict[str, Any], mar: dict[str, Any], lv: Level,
+                             subqueries: dict[int, SubPlanExpr]) -> Expr:
+        """Column `colno` of UPDATE SET (a, b) = (SELECT x, y ...): a field of one row-valued subquery.
+
+        The subquery is planned once per statement; it yields its row as one record, and each target
+        column takes its field (all NULL when the subquery finds no row, 21000 for more than one).
+        """
+        key = int(sublink.get("location", 0))
+        sub_expr = subqueries.get(key)
+        pos = self.qc.position(sublink.get("location"))
+        if sub_expr is None:
+            if sublink["subLinkType"] != "EXPR_SUBLINK":
+                raise SyntaxError_("source for a multiple-column UPDATE item must be a sub-SELECT or ROW() expression",
+                                   position=pos)
+            sub_scope = Scope(lv.scope.state, lv.scope)
+            sub = self.select._subquery(sublink["subselect"], sub_scope)
+            if len(sub.columns) != mar["ncolumns"]:
+                raise SyntaxError_("number of columns does not match number of values", position=pos)
+            as_record = Project(sub.node, (RowExpr(tuple(Var(i, c.type_oid, c.typmod)
+                                                         for i, c in enumerate(sub.columns))),), 1)
+            sub_expr = SubPlanExpr(SubLinkKind.EXPR, as_record, tuple(slot for slot, _ in sub_scope.outer_refs),
+                                   tuple(e for _, e in sub_scope.outer_refs), None, None, RowExpr((),).type_oid)
+            subqueries[key] = sub_expr
+            self._multi_columns[id(sub_expr)] = sub.columns
+        column = self._multi_columns[id(sub_expr)][mar["colno"] - 1]
+        k = mar["colno"] - 1
+        return FuncExpr("record_field", lambda record: record[k], (sub_expr,), column.type_oid, column.typmod)
 
     # ---- UPDATE / DELETE --------------------------------------------------------------------------
     def _source(self, body: dict[str, Any], table: Table, from_key: str) -> tuple[Scope, PlanNode, Expr | None, bool]:
@@ -348,10 +453,13 @@ class ModifyPlanner:
     def plan_update(self, body: dict[str, Any]) -> Planned:
         body = self._through_views("UpdateStmt", body)
         table = self._table(body["relation"])
+        if (over := self._over_partitions(table, body, self.plan_update)) is not None:
+            return over
         scope, source, where, has_from = self._source(body, table, "fromClause")
         lv = Level(scope, self.qc.params, self.qc.position, self.select._subquery, None, "UPDATE")
         new_row: list[Expr] = [Var(i, c.type_oid, c.typmod) for i, c in enumerate(table.columns)]
         self._assignments(body["targetList"], table, lv, new_row)
+        substitute_generated(self.qc, table.name, table.columns, new_row)
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
         node = Update(table.oid, source, len(table.columns), tuple(new_row), where if not has_from else None,
                       self.table_checks(table), returning, len(returning) if returning else 0)
@@ -360,6 +468,8 @@ class ModifyPlanner:
     def plan_delete(self, body: dict[str, Any]) -> Planned:
         body = self._through_views("DeleteStmt", body)
         table = self._table(body["relation"])
+        if (over := self._over_partitions(table, body, self.plan_delete)) is not None:
+            return over
         scope, source, where, has_from = self._source(body, table, "usingClause")
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
         node = Delete(table.oid, source, len(table.columns), where if not has_from else None,

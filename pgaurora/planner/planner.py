@@ -23,6 +23,7 @@ from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.resolve import ParamTypes
+from pgaurora.planner.rowtypes import records_as_text
 from pgaurora.planner.scope import Scope, StatementState
 from pgaurora.planner.select import SelectPlanner
 
@@ -58,8 +59,7 @@ def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | lis
         if "intoClause" in body:
             raise FeatureNotSupported("SELECT INTO is not supported")
         planned = SelectPlanner(qc).plan_select(body, Scope(qc.state))
-        node = planned.node
-        columns = planned.columns
+        node, columns = records_as_text(planned.node, planned.columns)
     elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt"):
         if "withClause" in body:
             sp = SelectPlanner(qc)
@@ -80,6 +80,11 @@ def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | lis
     else:
         node, command = _utility(qc, stmt)
     node = rules.optimize(node, state, qc.state.new_slot)
+    if qc.modifying_ctes:
+        from pgaurora.executor.withmodify import ModifyingCtes
+
+        ctes = tuple(rules.optimize(c, state, qc.state.new_slot) for c in qc.modifying_ctes)
+        node = ModifyingCtes(node, ctes, node.width)
     types = []
     for i, t in enumerate(params.types):
         if t in (0, UNKNOWN_OID):
@@ -95,37 +100,46 @@ def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | lis
                 state.version, qc.state.exec_params, stmt.text)
 
 
+# utility statements that are one DdlPlanner method each: statement kind -> (method, command tag)
+_SIMPLE_UTILITY = {
+    "CreateStmt": ("create_table", "CREATE TABLE"),
+    "IndexStmt": ("create_index", "CREATE INDEX"),
+    "CreateSeqStmt": ("create_sequence", "CREATE SEQUENCE"),
+    "AlterSeqStmt": ("alter_sequence", "ALTER SEQUENCE"),
+    "ViewStmt": ("create_view", "CREATE VIEW"),
+    "TruncateStmt": ("truncate", "TRUNCATE TABLE"),
+    "CreateRoleStmt": ("create_role", "CREATE ROLE"),
+    "AlterRoleStmt": ("alter_role", "ALTER ROLE"),
+    "DropRoleStmt": ("drop_role", "DROP ROLE"),
+    "CreateSchemaStmt": ("create_schema", "CREATE SCHEMA"),
+}
+
+
 def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
     body = stmt.tree
     kind = stmt.node_type
     ddl = DdlPlanner(qc, stmt)
-    if kind == "CreateStmt":
-        return ddl.create_table(body), "CREATE TABLE"
+    from pgaurora.planner.ownership import plan_misc  # OWNER TO, LOCK TABLE
+
+    if (misc := plan_misc(ddl, kind, body)) is not None:
+        return misc
+    simple = _SIMPLE_UTILITY.get(kind)
+    if simple is not None:
+        method, tag = simple
+        return getattr(ddl, method)(body), tag
     if kind == "CreateTableAsStmt":
         if body.get("objtype") == "OBJECT_MATVIEW":
-            raise FeatureNotSupported("materialized views are not supported")
+            from pgaurora.planner.matview import create_matview
+
+            return create_matview(ddl, body)
         return ddl.create_table_as(body)[0], "CREATE TABLE AS"
+    if kind == "RefreshMatViewStmt":
+        from pgaurora.planner.matview import refresh_matview
+
+        return refresh_matview(ddl, body), "REFRESH MATERIALIZED VIEW"
     if kind == "DropStmt":
         drop = ddl.drop(body)
         return drop, f"DROP {drop.kind.upper()}"
-    if kind == "IndexStmt":
-        return ddl.create_index(body), "CREATE INDEX"
-    if kind == "CreateSeqStmt":
-        return ddl.create_sequence(body), "CREATE SEQUENCE"
-    if kind == "AlterSeqStmt":
-        return ddl.alter_sequence(body), "ALTER SEQUENCE"
-    if kind == "ViewStmt":
-        return ddl.create_view(body), "CREATE VIEW"
-    if kind == "TruncateStmt":
-        return ddl.truncate(body), "TRUNCATE TABLE"
-    if kind == "CreateRoleStmt":
-        return ddl.create_role(body), "CREATE ROLE"
-    if kind == "AlterRoleStmt":
-        return ddl.alter_role(body), "ALTER ROLE"
-    if kind == "DropRoleStmt":
-        return ddl.drop_role(body), "DROP ROLE"
-    if kind == "CreateSchemaStmt":
-        return ddl.create_schema(body), "CREATE SCHEMA"
     if kind in ("AlterTableStmt", "RenameStmt"):
         from pgaurora.planner.alter import plan_alter
 

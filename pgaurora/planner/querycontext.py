@@ -32,6 +32,7 @@ class Cte:
     planned: Planned | None
     column_names: list[str]
     recursive_types: list[tuple[int, int]] | None = None
+    returning: bool = True  # False: a data-modifying CTE without RETURNING (cannot be read)
 
 
 @dataclass(slots=True)
@@ -46,6 +47,8 @@ class QueryContext:
     ctes: list[dict[str, Cte]] = field(default_factory=list)
     cte_counter: int = 0
     backend_pid: int = 0  # the session's backend (its temporary tables)
+    # data-modifying CTEs (WITH x AS (INSERT ...)): run once each before the main query
+    modifying_ctes: list[Any] = field(default_factory=list)
 
 
 def conjuncts(expr: Expr | None) -> list[Expr]:

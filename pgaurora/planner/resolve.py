@@ -88,6 +88,8 @@ def make_typmod(oid: int, mods: list[int]) -> int:
         return numbers.numeric_typmod(mods[0], mods[1] if len(mods) > 1 else 0)
     if oid in (typeinfo.TIMESTAMP_OID, typeinfo.TIMESTAMPTZ_OID, typeinfo.TIME_OID, typeinfo.TIMETZ_OID):
         return mods[0]
+    if oid in (typeinfo.BIT_OID, typeinfo.VARBIT_OID):  # bit(n) / bit varying(n): typmod n
+        return mods[0]
     return -1
 
 

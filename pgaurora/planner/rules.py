@@ -1,12 +1,14 @@
 """Optimizer rules: plain functions over plan trees, applied in order (STYLE.md §8).
 
-    RULES = (push_down_filters, use_indexes, choose_joins)
+    RULES = (push_down_filters, prune_partitions, use_indexes, choose_joins)
 
 push_down_filters   Filter: t.v = 'b' └─ NestLoop(t, u)  ->  NestLoop(Scan t (t.v = 'b'), u)
+prune_partitions    Append(Scan m_1 (k = 5), Scan m_2 (k = 5))  ->  Scan m_1 (k = 5)   (planner.partition)
 use_indexes         Scan t (t.id = $1)  ->  IndexScan t_pkey (id = $1); also ranges and IN lists
 choose_joins        NestLoop(a, b, a.x = b.y)  ->  HashJoin(a, b, [a.x], [b.y]), or a parameterized
                     index nested loop when b has an index on y and a is small (an index lookup or VALUES)
 
+After them: index_nested_loop (when slots are available) and merge joins (planner.mergejoin).
 Constant folding happens while binding (planner.resolve folds immutable calls on constants).
 Each rule returns a new tree; plans stay read-only values.
 """
@@ -39,8 +41,11 @@ from pgaurora.executor.plannodes import (
     NestLoop,
     PlanNode,
     SeqScan,
+    SetOp,
+    SetOpKind,
     SystemScan,
 )
+from pgaurora.planner.indexexpr import index_key_spec, predicate_implied
 
 CHILD_FIELDS = ("input", "outer", "inner", "left", "right", "source", "non_recursive", "recursive", "plan", "as_query")
 _COMMUTE = {"=": "=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
@@ -130,6 +135,10 @@ def _push(node: Any, quals: list[Expr]) -> Any:
         return Filter(new, rest, new.width) if rest is not None else new
     if isinstance(node, Filter):
         return _push(node.input, conjuncts(node.qual) + quals)
+    if isinstance(node, SetOp) and node.kind is SetOpKind.UNION and node.all \
+            and not any(has_volatile(q) or has_subplan(q) for q in quals):
+        # UNION ALL (a partitioned table's partitions): each arm filters its own rows
+        return dataclasses.replace(node, left=_push(node.left, quals), right=_push(node.right, quals))
     return Filter(node, and_all(quals), node.width)  # type: ignore[arg-type]
 
 
@@ -159,6 +168,20 @@ def _comparison(q: Expr) -> tuple[str, int, Expr] | None:
     return None
 
 
+def _expression_comparison(q: Expr, key_exprs: list[tuple[Expr, int]]) -> tuple[str, int, Expr] | None:
+    """(op, key number, value) for `expr op value` where expr is an index's key expression."""
+    if not isinstance(q, FuncExpr) or not q.is_operator or len(q.args) != 2 or q.name not in _COMMUTE:
+        return None
+    left, right = q.args
+    for side, value, op in ((left, right, q.name), (right, left, _COMMUTE[q.name])):
+        if isinstance(side, Var) or not _is_runtime_constant(value) or not _comparable(side.type_oid, value.type_oid):
+            continue
+        for expr, sid in key_exprs:
+            if expr == side:
+                return op, sid, value
+    return None
+
+
 def use_indexes(node: Any, state: CatalogState) -> Any:
     """SeqScan with an indexable qual -> IndexScan."""
     node = map_children(node, lambda c: use_indexes(c, state))
@@ -175,8 +198,29 @@ def use_indexes(node: Any, state: CatalogState) -> Any:
     eq: dict[int, tuple[int, Expr]] = {}
     ranges: dict[int, list[tuple[int, str, Expr]]] = {}
     ins: dict[int, tuple[int, Expr]] = {}
+    # expression / partial indexes: each key expression gets a negative "column" number, so that a
+    # qual comparing the same expression is matched like one on a column (planner.indexexpr)
+    special: dict[int, tuple[list[int], tuple[str, ...]] | None] = {}
+    key_exprs: list[tuple[Expr, int]] = []
+    for ix in indexes:
+        if ix.expressions or ix.predicate is not None:
+            spec = index_key_spec(state, table, ix)
+            if spec is None or not predicate_implied(spec.predicate, quals):
+                special[ix.oid] = None
+                continue
+            cols_of: list[int] = []
+            for key in spec.keys:
+                if isinstance(key, Var):
+                    cols_of.append(key.index)
+                    continue
+                found = next((sid for e, sid in key_exprs if e == key), None)
+                if found is None:
+                    found = -2 - len(key_exprs)
+                    key_exprs.append((key, found))
+                cols_of.append(found)
+            special[ix.oid] = (cols_of, spec.key_names)
     for k, q in enumerate(quals):
-        cmp = _comparison(q)
+        cmp = _comparison(q) or (_expression_comparison(q, key_exprs) if key_exprs else None)
         if cmp is not None:
             op, col, value = cmp
             if op == "=":
@@ -189,7 +233,14 @@ def use_indexes(node: Any, state: CatalogState) -> Any:
             ins.setdefault(q.left.index, (k, q.right))
     best: tuple[int, Any] | None = None
     for ix in indexes:
-        cols = [positions.get(a, -1) for a in ix.columns]
+        if ix.oid in special:
+            found_special = special[ix.oid]
+            if found_special is None:
+                continue
+            cols, key_names = found_special
+        else:
+            cols = [positions.get(a, -1) for a in ix.columns]
+            key_names = tuple(table.columns[c].name for c in cols)
         used: list[int] = []
         keys: list[Expr] = []
         for c in cols:
@@ -229,11 +280,13 @@ def use_indexes(node: Any, state: CatalogState) -> Any:
             kind = IndexKind.EQ
             extra = {}
             candidate = dataclasses.replace
+        if ix.predicate is not None:
+            score += 5  # a partial index holds fewer entries than a full one on the same key
         if candidate is not None and (best is None or score > best[0]):
             rest = [q for i, q in enumerate(quals) if i not in used]
             scan = IndexScan(node.table_oid, node.table_name, ix.oid, ix.name, node.width, kind,
                              tuple(keys), qual=and_all(rest), key_count=len(cols), with_tid=node.with_tid,
-                             key_names=tuple(table.columns[c].name for c in cols), **extra)
+                             key_names=key_names, **extra)
             best = (score, scan)
     return best[1] if best is not None else node
 
@@ -317,6 +370,8 @@ def _index_lookup_join(node: HashJoin, state: CatalogState, next_slot: Callable[
         return node
     positions = {c.attnum: i for i, c in enumerate(table.columns)}
     for ix in state.indexes(table.oid):
+        if ix.expressions or ix.predicate is not None:
+            continue  # expression / partial indexes: only for quals (use_indexes)
         cols = [positions.get(a, -1) for a in ix.columns]
         mapping = {ik.index: ok for ok, ik in zip(node.outer_keys, node.inner_keys, strict=True) if isinstance(ik, Var)}
         if len(mapping) != len(node.inner_keys) or set(mapping) != set(cols):
@@ -330,13 +385,21 @@ def _index_lookup_join(node: HashJoin, state: CatalogState, next_slot: Callable[
     return node
 
 
+def prune_partitions(node: Any, state: CatalogState) -> Any:
+    """Scans of partitions whose bound contradicts their constant quals -> nothing (planner.partition)."""
+    from pgaurora.planner.partition import prune
 
-RULES = (push_down_filters, use_indexes, choose_joins)
+    return prune(node, state)
+
+
+RULES = (push_down_filters, prune_partitions, use_indexes, choose_joins)
 
 
 def optimize(node: Any, state: CatalogState, next_slot: Callable[[], int] | None = None) -> Any:
+    from pgaurora.planner import mergejoin  # a rule module of its own (it uses map_children from here)
+
     for rule in RULES:
         node = rule(node, state)
     if next_slot is not None:
         node = index_nested_loop(node, state, next_slot)
-    return node
+    return mergejoin.apply(node, state)

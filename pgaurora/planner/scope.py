@@ -101,7 +101,7 @@ class Scope:
             col = names[0]
             hits: list[tuple[RangeEntry, int]] = []
             for e in self.entries:
-                if e.hidden or col in e.using_hidden:
+                if e.hidden or (col in e.using_hidden and col != "tableoid"):  # tableoid: hidden from * only
                     continue
                 for i, c in enumerate(e.columns):
                     if c == col:

@@ -88,23 +88,6 @@ class SelectPlanner(FromClause):
                 self.qc.ctes.pop()
         return planned
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
     # ---- SELECT core --------------------------------------------------------------------------
     def _simple_select(self, body: dict[str, Any], scope: Scope) -> Planned:
         qc = self.qc
@@ -115,7 +98,8 @@ class SelectPlanner(FromClause):
             node, quals = self._from(body["fromClause"], scope)
             # the locked table's scan also yields tids (one more column than the table)
             scan = node
-            assert isinstance(scan, SeqScan)
+            if not isinstance(scan, SeqScan):
+                raise FeatureNotSupported("FOR UPDATE / FOR SHARE is supported on one plain table only")
             node = dataclasses.replace(scan, width=scan.width + 1, with_tid=True)
             scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
             strength = locking[0]["LockingClause"]

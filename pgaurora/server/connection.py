@@ -28,6 +28,7 @@ from pgaurora.errors import (
     ProtocolViolationError,
 )
 from pgaurora.server.copy import CopyState
+from pgaurora.server.fused import answer_bind, answer_query
 from pgaurora.server.results import ResultEncoder
 from pgaurora.server.startup import Startup
 from pgaurora.wire import encoder as enc
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FLUSH_BYTES = 256 * 1024
+_READY_FOR_QUERY = {status: enc.ready_for_query(status) for status in "ITE"}
+_BIND_TYPE = ord("B")
+_QUERY_TYPE = ord("Q")
+_ANSWERED = object()  # _answer_fused: every buffered message was answered
+_UNASKED = object()   # _process has yet to ask server.fused about this Query
 
 # Errors PostgreSQL reports with COMMERROR: written to its log only, never to the client,
 # which just sees the connection close (pqcomm.c pq_getmessage, postmaster ProcessStartupPacket).
@@ -96,6 +102,7 @@ class ClientConnection(asyncio.Protocol):
         self._writable: asyncio.Future[None] | None = None
         self._busy = False                       # inside the message loop (eager or in a task)
         self._notifications: list[bytes] = []    # NotificationResponses waiting for idle
+        self._query_hit: Any = _UNASKED          # answer_query's result for the Query handed to _process
         self._handlers: dict[type, Any] = {
             m.Query: self._on_query, m.Parse: self._on_parse, m.Bind: self._on_bind,
             m.Describe: self._on_describe, m.Execute: self._on_execute, m.Close: self._on_close,
@@ -118,9 +125,43 @@ class ClientConnection(asyncio.Protocol):
         if self.copy.waiting is not None:
             self.copy.wake()
         if self._task is None:
-            self._start_processing()
+            if self.session is not None:
+                first = self._answer_fused()
+                if first is not _ANSWERED:
+                    self._start_processing(first)
+            else:
+                self._start_processing()
 
-    def _start_processing(self) -> None:
+    def _answer_fused(self) -> Any:
+        """Answers the buffered fused round trips (server.fused) without the message loop, the
+        common case of a client waiting for each reply: _ANSWERED when nothing else is left,
+        else what the loop must start with (a message or a decoding PgError; None: decode)."""
+        decoder = self.decoder
+        while not self.closed:
+            kind = decoder.next_type()
+            if kind == _BIND_TYPE or kind == _QUERY_TYPE:
+                try:
+                    msg = decoder.next_event()
+                except PgError as err:
+                    return err
+                if kind == _BIND_TYPE:
+                    if answer_bind(self, msg):  # type: ignore[arg-type]
+                        continue
+                else:
+                    cached = answer_query(self, msg.sql)  # type: ignore[union-attr]
+                    if cached is True:
+                        continue
+                    self._query_hit = cached
+                return msg
+            if kind is not None:
+                return None  # another message: the loop decodes it
+            break
+        if self.closed or decoder.buffered or decoder.phase is not Phase.READY:
+            return None  # a partial message, skipping till Sync, COPY...: the loop knows what to do
+        self.flush()
+        return _ANSWERED
+
+    def _start_processing(self, first: Any = None) -> None:
         """Runs the message loop eagerly, right here, until it first has to wait.
 
         Most batches (a SELECT by primary key, Bind/Execute/Sync of a cached plan) never wait
@@ -128,7 +169,7 @@ class ClientConnection(asyncio.Protocol):
         only a batch that really suspends (a lock wait, a commit waiting for the VDL, COPY
         data) continues in a task (PEP 3156 futures protocol, as Python 3.12's eager tasks).
         """
-        coro = self._process()
+        coro = self._process(first)
         try:
             waiting_on = coro.send(None)
         except StopIteration:
@@ -187,12 +228,19 @@ class ClientConnection(asyncio.Protocol):
 
     # -- the message loop ---------------------------------------------------------------------
 
-    async def _process(self) -> None:
+    async def _process(self, first: Any = None) -> None:
+        """The message loop over what is buffered; `first`: a message (or decoding error) that
+        _answer_fused took from the decoder and could not answer itself."""
         self._busy = True
         try:
             while not self.closed:
                 try:
-                    msg = self.decoder.next_event()
+                    if first is None:
+                        msg = self.decoder.next_event()
+                    else:
+                        msg, first = first, None
+                        if isinstance(msg, PgError):
+                            raise msg
                 except PgError as err:
                     if err.message in LOG_ONLY_ERRORS:
                         log.info("connection %d: %s", self.pid, err.message)
@@ -209,6 +257,15 @@ class ClientConnection(asyncio.Protocol):
                     break
                 if self.session is None:
                     await self.startup.handle(msg)
+                elif type(msg) is m.Bind:
+                    if not answer_bind(self, msg):  # Bind + Execute + Sync of a fast statement: one pass
+                        await self._on_bind(msg)
+                elif type(msg) is m.Query:
+                    cached, self._query_hit = self._query_hit, _UNASKED
+                    if cached is _UNASKED:
+                        cached = answer_query(self, msg.sql)
+                    if cached is not True:
+                        await self._on_query(msg, cached)
                 else:
                     await self._handlers[type(msg)](msg)
                 if self.out_size > FLUSH_BYTES:
@@ -241,16 +298,19 @@ class ClientConnection(asyncio.Protocol):
 
     # -- after a message ------------------------------------------------------------------------
 
-    def ready_for_query(self) -> None:
+    def ready_for_query(self, status: str | None = None) -> None:
+        """ParameterStatus for settings changed since the last report, notifications waiting
+        for idle, then ReadyForQuery (`status` when the caller knows it: "I" after a fused reply)."""
         session = self.session
         assert session is not None
         for name, value in session.parameter_changes():
             self.write(enc.parameter_status(name, value))
-        status = session.transaction_status
+        if status is None:
+            status = session.transaction_status
         if self._notifications and status == "I":
             self.out.extend(self._notifications)
             self._notifications.clear()
-        self.write(enc.ready_for_query(status))
+        self.out.append(_READY_FOR_QUERY[status])
         if status != "I":
             ms = session.settings.idle_in_transaction_timeout_ms
             if ms > 0:
@@ -281,11 +341,12 @@ class ClientConnection(asyncio.Protocol):
 
     # -- simple query -----------------------------------------------------------------------------
 
-    async def _on_query(self, msg: m.Query) -> None:
+    async def _on_query(self, msg: m.Query, cached: Any = None) -> None:
+        """The ordinary simple Query; `cached` = the plan cache's hit if server.fused found one."""
         session = self.session
         assert session is not None
         try:
-            await session.simple_query(msg.sql, self)
+            await session.simple_query(msg.sql, self, cached)
         except asyncio.CancelledError:
             if not self.closed:
                 raise

@@ -1,4 +1,4 @@
-"""A compute instance (the writer): volume, page cache, transactions, catalog, listener.
+"""A compute instance (writer or reader): volume, page cache, transactions, catalog, listener.
 
 Owns bringing an instance up in PostgreSQL's order — open the volume (which runs volume
 recovery: epoch bump, read quorums, VCL/VDL; no redo replay), then the page cache, the
@@ -6,6 +6,13 @@ transaction manager, access storage and the catalog, then listen — and taking 
 reverse on SIGTERM/SIGINT. `pgaurora instance --port 0` prints `READY port=N` once it accepts
 connections. Without `--storage-nodes` the six storage nodes run in this process over the
 in-process transport (fast tests); with them, over TCP to storage-node processes.
+
+A writer also listens for read replicas (server.replication_source; `REPLICATION port=P` is
+printed before READY). A reader (`--role reader --writer HOST:REPLPORT`) follows that stream
+(server.replication_follower) and reads the same storage nodes at its own read point; its
+sessions are hot-standby sessions. `promote()` turns a reader into the writer in-process:
+stop following, open the volume as writer (recovery bumps the epoch, fencing the old writer;
+no redo replay), rebuild the engine, serve read-write on the same port.
 Not the supervisor (cluster), not one connection (server.connection).
 """
 
@@ -13,15 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
+
 from pgaurora.access.storage import Storage
 from pgaurora.catalog.catalog import Catalog
 from pgaurora.logstore import InProcessTransport, NodeSpec, StorageNode, Volume, VolumeConfig
+from pgaurora.logstore.metadata import VolumeMetadata
 from pgaurora.pagecache.cache import PageCache
 from pgaurora.server.listener import PgServer
 from pgaurora.session.engine import Engine
@@ -30,6 +42,8 @@ from pgaurora.txn.manager import TransactionManager
 log = logging.getLogger(__name__)
 
 IN_PROCESS_AZS = ("a", "b", "c", "a", "b", "c")
+# What a reader's sessions report, as a PostgreSQL hot standby's do (libpq target_session_attrs).
+HOT_STANDBY_SETTINGS = {"in_hot_standby": "on", "transaction_read_only": "on"}
 
 
 @dataclass(slots=True)
@@ -42,6 +56,9 @@ class InstanceOptions:
     auth: str = "trust"
     role: str = "writer"
     fsync: bool = True
+    writer: str = ""              # reader: the writer's replication address host:port
+    replication_port: int = 0     # writer: where readers subscribe (0 = a free port)
+    server_id: str = ""           # the name in aurora_replica_status()
 
 
 def parse_node_list(text: str) -> list[NodeSpec]:
@@ -63,6 +80,12 @@ class Instance:
         self.volume: Any = None
         self.engine: Engine | None = None
         self.server: PgServer | None = None
+        self.role = options.role
+        self.server_id = options.server_id or f"instance-{os.getpid()}"
+        self.source: Any = None      # server.replication_source.ReplicationSource (writer)
+        self.follower: Any = None    # server.replication_follower.ReplicaFollower (reader)
+        self.replication_port = 0
+        self.port = 0
 
     async def _open_volume(self) -> None:
         opts = self.options
@@ -93,18 +116,134 @@ class Instance:
         return Engine(catalog, txn_manager, storage, self.volume)
 
     async def start(self) -> int:
+        from pgaurora.server import replication_functions
+
+        replication_functions.attach(self)
+        opts = self.options
+        if opts.role == "reader":
+            return await self._start_reader()
         await self._open_volume()
         self.engine = await self._open_engine()
-        opts = self.options
-        if opts.role == "writer":
-            self.engine.storage.start_autovacuum()  # heap-only passes over heaps with many writes
+        self.engine.storage.start_autovacuum()  # heap-only passes over heaps with many writes
+        await self._start_source()
         self.server = PgServer(self.engine, host=opts.host, port=opts.port, max_connections=opts.max_connections,
                                auth=opts.auth)
-        return await self.server.start()
+        self.port = await self.server.start()
+        return self.port
 
-    async def stop(self) -> None:
+    async def _start_source(self) -> None:
+        from pgaurora.server.replication_source import ReplicationSource
+
+        assert self.engine is not None
+        self.source = ReplicationSource(self.volume, self.engine.txn_manager, server_id=self.server_id,
+                                        host=self.options.host, port=self.options.replication_port)
+        self.replication_port = await self.source.start()
+
+    async def _start_reader(self) -> int:
+        """Follows the writer's stream, opens the engine on the replica cache, serves reads."""
+        from pgaurora.logstore.tcp import TcpTransport
+        from pgaurora.server.replication_follower import ReplicaFollower
+        from pgaurora.server.replication_storage import ReplicaStorage
+
+        opts = self.options
+        if not parse_node_list(opts.storage_nodes):
+            raise ValueError("a reader instance needs --storage-nodes (the writer's storage nodes, over TCP)")
+        if not opts.writer:
+            raise ValueError("a reader instance needs --writer HOST:PORT (the writer's replication port)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.transport = TcpTransport()
+        follower = self.follower = ReplicaFollower(opts.writer, server_id=self.server_id, transport=self.transport,
+                                                   address=f"{opts.host}:{opts.port}")
+        await follower.start()
+        cache, txn_manager = follower.cache, follower.txns
+        assert cache is not None and txn_manager is not None
+        await cache.open()
+        await txn_manager.open()
+        storage = ReplicaStorage(cache, cast(Any, txn_manager))
+        follower.storage = storage
+        catalog = await Catalog.open(storage, txn_manager)
+        follower.catalog = catalog
+        self.volume = follower.volume
+        self.engine = Engine(catalog, txn_manager, storage, follower.volume, read_only=True)
+        self.server = PgServer(self.engine, host=opts.host, port=opts.port, max_connections=opts.max_connections,
+                               auth=opts.auth, fixed_settings=dict(HOT_STANDBY_SETTINGS))
+        self.port = await self.server.start()
+        return self.port
+
+    # -- replica control ------------------------------------------------------------------------
+
+    def follow(self, address: str) -> None:
+        """A reader follows another writer's replication port (after a failover)."""
+        if self.follower is None:
+            raise ValueError("only a reader instance follows a writer")
+        self.follower.follow(address)
+
+    async def promote(self) -> int:
+        """Reader -> writer in this process; returns the new replication port.
+
+        Stops following, writes the volume metadata the stream carried, opens the volume as its
+        writer (volume recovery: epoch bump on a write quorum of every group fences the old
+        writer, VCL/VDL recomputed, no redo replay), rebuilds the engine on a fresh page cache
+        and serves read-write clients on the same port. Client sessions of the reader end (57P01).
+        """
+        if self.role != "reader" or self.follower is None:
+            raise ValueError("only a reader instance can be promoted")
+        opts = self.options
+        follower = self.follower
+        await follower.stop()
+        metadata = msgspec.json.decode(follower.metadata, type=VolumeMetadata)
+        metadata.save(self.data_dir / "volume.json")
         if self.server is not None:
             await self.server.stop()
+        if follower.volume is not None:
+            await follower.volume.close()
+        config = VolumeConfig(metadata_path=self.data_dir / "volume.json", nodes=parse_node_list(opts.storage_nodes),
+                              volume_id=metadata.volume_id, pages_per_group=metadata.pages_per_group)
+        self.volume = await Volume.open(config, self.transport)
+        self.engine = await self._open_engine()
+        self.engine.storage.start_autovacuum()
+        self.role = "writer"
+        self.follower = None
+        await self._start_source()
+        self.server = PgServer(self.engine, host=opts.host, port=self.port, max_connections=opts.max_connections,
+                               auth=opts.auth)
+        await self.server.start()
+        log.warning("promoted to writer at epoch %d (VDL %d); replication port %d",
+                    self.volume.epoch, self.volume.vdl, self.replication_port)
+        print(f"REPLICATION port={self.replication_port}", flush=True)
+        return self.replication_port
+
+    def replica_lag_rows(self) -> list[tuple[Any, ...]]:
+        """pgaurora_replica_lag(): lag samples (ms) of this reader, or each reader's last report."""
+        from pgaurora.server.replication_functions import lag_summary
+
+        if self.follower is not None:
+            return [lag_summary(self.server_id, list(self.follower.lag_samples))]
+        if self.source is not None:
+            return [lag_summary(link.server_id, [link.feedback.lag_ms] if link.feedback else [])
+                    for link in self.source.links]
+        return []
+
+    def replica_status_rows(self) -> list[dict[str, Any]]:
+        """aurora_replica_status(): the writer's view of its readers, or a reader's own."""
+        if self.source is not None:
+            return list(self.source.status_rows())
+        if self.follower is not None:
+            return list(self.follower.status_rows())
+        return []
+
+    async def stop(self) -> None:
+        from pgaurora.server import replication_functions
+
+        replication_functions.detach(self)
+        if self.follower is not None:
+            with contextlib.suppress(Exception):
+                await self.follower.stop()
+        if self.server is not None:
+            await self.server.stop()
+        if self.source is not None:
+            with contextlib.suppress(Exception):
+                await self.source.stop()
         if self.engine is not None:
             with contextlib.suppress(Exception):
                 await self.engine.storage.stop_autovacuum()
@@ -126,6 +265,12 @@ async def run_instance(options: InstanceOptions) -> int:
     except BaseException:
         await instance.stop()
         raise
+    # What start-up built (modules, catalog, pglast) lives as long as the process: keep it out of
+    # the cyclic GC's full collections, which otherwise walk it again every time (~100 ms).
+    gc.collect()
+    gc.freeze()
+    if instance.replication_port:
+        print(f"REPLICATION port={instance.replication_port}", flush=True)
     print(f"READY port={port}", flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -81,6 +81,8 @@ class ResultEncoder:
         self._cache[key] = entry
         return entry
 
+    entry = _entry  # (columns, RowDescription bytes, rows encoder) for a result shape
+
     # -- simple query -----------------------------------------------------------------------------
 
     def row_description(self, columns: Sequence[Any]) -> None:

@@ -7,10 +7,12 @@
     utility_exec.py  running them: BEGIN/COMMIT/SAVEPOINT, SET/SHOW/RESET, PREPARE/EXECUTE,
                      DISCARD, CLOSE, LISTEN/NOTIFY, DECLARE/FETCH
     copy.py          COPY FROM STDIN / TO STDOUT through the ResultSink
+    fastpath.py      SELECT 1 / primary-key SELECTs answered outside a transaction when idle
     portals.py       PreparedStatement, Portal and their namespace
     settings.py      Settings: GUC values, SET LOCAL, transactional undo, ParameterStatus
     guc_table.py     the parameter definitions (name, type, default, context, GUC_REPORT)
     engine.py        Engine: the one seam to planner/executor/catalog/txn
+    readonly.py      read-only transactions: which plans they refuse (25006, PostgreSQL's words)
 """
 
 from pgaurora.session.settings import Settings

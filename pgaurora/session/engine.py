@@ -12,12 +12,15 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from pgaurora.session.readonly import check_read_only
+
 
 class Engine:
     """One instance's engine, shared by all its sessions."""
 
     __slots__ = ("catalog", "txn_manager", "storage", "volume", "plan_cache", "_plan", "_run",
-                 "_context", "read_only", "parse", "parse_one")
+                 "_context", "read_only", "parse", "parse_one", "_snapshot_key", "_read_snapshot",
+                 "_snapshot_class")
 
     def __init__(self, catalog: Any, txn_manager: Any, storage: Any = None, volume: Any = None,
                  *, read_only: bool = False) -> None:
@@ -39,6 +42,10 @@ class Engine:
         self.parse: Callable[[str], list[Any]] = parse
         self.parse_one: Callable[[str], Any] = parse_one
         self.plan_cache = PlanCache()
+        self._snapshot_key: Any = None
+        self._read_snapshot: Any = None
+        from pgaurora.txn.snapshot import Snapshot
+        self._snapshot_class: Any = Snapshot
 
     def _resolve(self) -> None:
         from pgaurora.executor.context import ExecContext
@@ -65,6 +72,9 @@ class Engine:
         if self._run is None:
             self._resolve()
         assert self._run is not None
+        txn = ctx.txn
+        if txn is not None and txn.read_only:
+            check_read_only(plan, self.read_only)  # 25006 before anything runs, as PostgreSQL
         return await self._run(plan, params, ctx)
 
     def context(self, *, txn: Any, settings: Any, notice: Callable[..., None], session: Any,
@@ -79,6 +89,31 @@ class Engine:
             session_user=session.user, database=session.database,
             format_context=settings.format_context(), backend_pid=session.pid, extra={"session": session},
             statement_start=statement_start or datetime.datetime.now(datetime.UTC))
+
+    def catalog_settled(self) -> bool:
+        """No DDL transaction is open or finished unseen: `sync_catalog` would do nothing, and the
+        committed catalog is what every statement outside a transaction sees."""
+        catalog = self.catalog
+        return not getattr(catalog, "pending", None) and not getattr(catalog, "_needs_reload", False)
+
+    def settled_state(self) -> Any:
+        """The committed CatalogState when `catalog_settled()`, else None (one call for both)."""
+        catalog = self.catalog
+        if getattr(catalog, "pending", None) or getattr(catalog, "_needs_reload", False):
+            return None
+        return getattr(catalog, "committed", None)
+
+    def read_snapshot(self) -> Any:
+        """A snapshot for a read outside any transaction (an autocommit point SELECT answered
+        without beginning one): the transactions running now, no own xids, command 0. It is
+        shared until a transaction starts writing or ends. The caller reads only cached pages
+        and does not await before it is done with it, so no vacuum can pass it by."""
+        manager = self.txn_manager
+        data = manager.snapshot_data()
+        if data is not self._snapshot_key:
+            self._read_snapshot = self._snapshot_class(data[0], data[1], data[2], frozenset(), 0, manager.status)
+            self._snapshot_key = data
+        return self._read_snapshot
 
     @property
     def catalog_version(self) -> int:

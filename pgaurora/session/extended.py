@@ -21,6 +21,7 @@ from pgaurora.errors import (
     ProtocolViolationError,
     QueryCanceled,
 )
+from pgaurora.session.fastpath import fast_plan_of
 from pgaurora.session.portals import Namespace, Portal, PreparedStatement
 from pgaurora.session.transaction import BlockState, TransactionBlock, in_failed_transaction
 from pgaurora.session.utility import UTILITY_NODES, is_transaction_exit, outside_block_only
@@ -78,7 +79,7 @@ class ExtendedProtocol:
         plan = self.engine.plan(stmt, param_oids, self.block.txn, self.settings.search_path_schemas())
         return PreparedStatement(name, sql, stmt, stmt.tree, None, tuple(plan.param_types), plan=plan,
                                  columns=plan.columns, catalog_version=self.engine.catalog_version,
-                                 from_sql=from_sql)
+                                 from_sql=from_sql, fast=fast_plan_of(plan))
 
     async def statement_for_bind(self, stmt_name: str) -> PreparedStatement:
         """Bind, first half: the statement whose parameter types decode the values."""
@@ -114,6 +115,8 @@ class ExtendedProtocol:
                                     self.settings.search_path_schemas())
             stmt.plan, stmt.columns = plan, plan.columns
             stmt.catalog_version = self.engine.catalog_version
+            stmt.fast = fast_plan_of(plan)
+            stmt.fast_reply = None
 
     def describe_statement(self, name: str) -> tuple[tuple[int, ...], Any]:
         stmt = self.names.statement(name)
@@ -171,6 +174,10 @@ class ExtendedProtocol:
             restricted = outside_block_only(parsed.node_type, parsed.tree)
             if restricted is not None and self.block.in_block:
                 raise ActiveSqlTransaction(f"{restricted} cannot run inside a transaction block")
+            if parsed.node_type == "LockStmt" and not self.block.in_block:  # RequireTransactionBlock
+                from pgaurora.errors import NoActiveSqlTransaction
+
+                raise NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
             cursor = portal.cursor = await self._start(portal.plan, portal.params)
         if max_rows <= 0:
             while True:

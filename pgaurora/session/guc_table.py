@@ -43,6 +43,7 @@ class GucDef:
     unit: str = ""     # "ms", "s", "kB", "8kB" for integers with units
     report: bool = False
     choices: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None  # PostgreSQL's (min_val, max_val) for numbers, when known
 
 
 _B, _I, _R, _S, _E = VarType.BOOL, VarType.INTEGER, VarType.REAL, VarType.STRING, VarType.ENUM
@@ -166,5 +167,27 @@ DEFINITIONS: tuple[GucDef, ...] = (
            "or content fragments.", choices=("content", "document")),
 )
 
+_CONTEXTS = {"user": _U, "superuser": _SU, "sighup": _HUP, "postmaster": _PM, "internal": _INT,
+             "backend": Context.BACKEND, "superuser-backend": Context.BACKEND}
+_VARTYPES = {"bool": _B, "integer": _I, "real": _R, "string": _S, "enum": _E}
+
+
+def _postgresql_parameters(known: set[str]) -> tuple[GucDef, ...]:
+    """Every other parameter PostgreSQL 15 has, with its real boot value, unit and context
+    (clients such as pg_dump SET them: `SET synchronize_seqscans TO off`). pgaurora keeps their
+    values per session and shows them; only the parameters defined above change its behaviour."""
+    from pgaurora.catalog.system.settings_table import SETTINGS
+
+    out = []
+    for key, (name, _category, description, context, vartype, unit, _lo, _hi, choices, boot) in SETTINGS.items():
+        if key in known:
+            continue
+        out.append(GucDef(name, _VARTYPES[vartype], boot or "", _CONTEXTS.get(context, _INT), description,
+                          unit=unit or "", choices=choices or (),
+                          bounds=(float(_lo), float(_hi)) if _lo is not None and _hi is not None else None))
+    return tuple(out)
+
+
+DEFINITIONS = DEFINITIONS + _postgresql_parameters({d.name.lower() for d in DEFINITIONS})
 BY_NAME: dict[str, GucDef] = {d.name.lower(): d for d in DEFINITIONS}
 REPORTED: tuple[str, ...] = tuple(sorted(d.name for d in DEFINITIONS if d.report))

@@ -61,6 +61,8 @@ class PreparedStatement:
     catalog_version: int = -1
     from_sql: bool = False           # created by SQL PREPARE (listed in pg_prepared_statements)
     param_decoders: dict[Any, Any] = field(default_factory=dict)   # the server's, by format codes
+    fast: Any = None                 # executor FastPlan of `plan` (session.fastpath), or None
+    fast_reply: Any = None           # the server's row encoder for fused replies, by result formats
 
 
 @dataclass(slots=True, eq=False)

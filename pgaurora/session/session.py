@@ -137,8 +137,10 @@ class Session(ExtendedProtocol):
 
     # -- simple query protocol ------------------------------------------------------------------
 
-    async def simple_query(self, sql: str, sink: ResultSink) -> None:
-        """Runs every statement of one Query message; errors end it (sent via sink.error)."""
+    async def simple_query(self, sql: str, sink: ResultSink, cached: tuple[Any, ...] | None = None) -> None:
+        """Runs every statement of one Query message; errors end it (sent via sink.error).
+        `cached` is the plan cache's (plan, params) for `sql` when the caller already asked
+        (session.fastpath.fast_query), or () when it asked and the cache had no plan."""
         self._sink = sink
         block = self.block
         cache = self.engine.plan_cache
@@ -146,9 +148,10 @@ class Session(ExtendedProtocol):
             await self.engine.sync_catalog()
             # The plan cache answers single SELECT/INSERT/UPDATE/DELETE statements whose
             # literals change every time (pgbench, ORMs) without planning them again.
-            hit = (cache.plan_query(sql, self.engine.catalog, block.txn)
-                   if cache is not None and block.state is not BlockState.FAILED
-                   and self.settings.search_path_schemas() is None else None)
+            hit = (cached or None) if cached is not None else (
+                cache.plan_query(sql, self.engine.catalog, block.txn)
+                if cache is not None and block.state is not BlockState.FAILED
+                and self.settings.search_path_schemas() is None else None)
             stmts = None if hit is not None else self.engine.parse(sql)
         except PgError as err:
             await self.statement_failed()
@@ -220,6 +223,10 @@ class Session(ExtendedProtocol):
         restricted = outside_block_only(node_type, stmt.tree)
         if restricted is not None and (multi or self.block.in_block):
             raise ActiveSqlTransaction(f"{restricted} cannot run inside a transaction block")
+        if node_type == "LockStmt" and not (multi or self.block.in_block):  # RequireTransactionBlock
+            from pgaurora.errors import NoActiveSqlTransaction
+
+            raise NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
         self.block.start_implicit()
         await self.engine.sync_catalog()
         plan = self.engine.plan(stmt, (), self.block.txn, self.settings.search_path_schemas())

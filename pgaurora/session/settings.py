@@ -31,7 +31,8 @@ _FALSE = ("off", "false", "no", "0")
 _TIME_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60000.0, "h": 3600000.0, "d": 86400000.0}
 _MEMORY_UNITS = {"B": 1 / 1024, "kB": 1.0, "MB": 1024.0, "GB": 1024.0**2, "TB": 1024.0**3}
 _UNIT_BASE = {"ms": (_TIME_UNITS, 1.0), "s": (_TIME_UNITS, 1000.0), "kB": (_MEMORY_UNITS, 1.0),
-              "8kB": (_MEMORY_UNITS, 8.0)}
+              "8kB": (_MEMORY_UNITS, 8.0), "min": (_TIME_UNITS, 60000.0), "MB": (_MEMORY_UNITS, 1024.0),
+              "B": (_MEMORY_UNITS, 1 / 1024)}
 _DISPLAY_TIME = (("d", 86400000), ("h", 3600000), ("min", 60000), ("s", 1000), ("ms", 1))
 _DISPLAY_MEMORY = (("TB", 1024**3), ("GB", 1024**2), ("MB", 1024), ("kB", 1))
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$")
@@ -119,6 +120,12 @@ def normalize(d: GucDef, value: str, current: str) -> str:
                 raise _invalid(d.name, value, hint=f"Valid units for this parameter are {units}.")
             number = number * table[unit] / factor
         result = int(round(number))
+        if d.bounds is not None:
+            lo, hi = int(d.bounds[0]), int(d.bounds[1])
+            if not lo <= result <= hi:
+                raise InvalidParameterValue(
+                    f'{result} is outside the valid range for parameter "{d.name}" ({lo} .. {hi})')
+            return _format_with_unit(result, d.unit)
         if not -2147483648 <= result <= 2147483647:
             raise InvalidParameterValue(
                 f'{result} is outside the valid range for parameter "{d.name}" (0 .. 2147483647)')
@@ -162,19 +169,24 @@ def _normalize_string(d: GucDef, value: str, current: str) -> str:
     return value
 
 
+_BOOT_DEFAULTS: dict[str, str] = {}
+
+
 class Settings:
     """The configuration parameters of one session."""
 
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
                  "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
                  "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
-                 "default_deferrable", "_search_path_cache")
+                 "default_deferrable", "_search_path_cache", "default_search_path")
 
     def __init__(self, overrides: dict[str, str] | None = None, *, superuser: bool = True) -> None:
         self.superuser = superuser
         self._search_path_cache: tuple[str, tuple[str, ...] | None] | None = None
-        self._defaults: dict[str, str] = {
-            d.name.lower(): normalize(d, d.boot, d.boot) if d.unit else d.boot for d in DEFINITIONS}
+        if not _BOOT_DEFAULTS:  # computed once: several hundred parameters
+            _BOOT_DEFAULTS.update({
+                d.name.lower(): normalize(d, d.boot, d.boot) if d.unit else d.boot for d in DEFINITIONS})
+        self._defaults: dict[str, str] = dict(_BOOT_DEFAULTS)
         for name, value in (overrides or {}).items():
             key = name.lower()
             d = BY_NAME.get(key)
@@ -323,6 +335,7 @@ class Settings:
         self.default_isolation = self.get("default_transaction_isolation") or "read committed"
         self.default_read_only = self.get("default_transaction_read_only") == "on"
         self.default_deferrable = self.get("default_transaction_deferrable") == "on"
+        self.default_search_path = self.search_path_schemas() is None  # the plan cache may serve
 
     def _milliseconds(self, key: str) -> int:
         shown = self.get(key) or "0"

@@ -24,6 +24,7 @@ from typing import Any
 
 from pgaurora.errors import (
     ActiveSqlTransaction,
+    FeatureNotSupported,
     InFailedSqlTransaction,
     InvalidSavepointSpecification,
     NoActiveSqlTransaction,
@@ -94,7 +95,7 @@ class TransactionBlock:
     def _reset_characteristics(self) -> None:
         s = self._settings
         self.isolation = s.default_isolation
-        self.read_only = s.default_read_only
+        self.read_only = s.default_read_only or getattr(self._engine, "read_only", False)
         self.deferrable = s.default_deferrable
 
     def begin_block(self) -> ActiveSqlTransaction | None:
@@ -109,6 +110,12 @@ class TransactionBlock:
     def set_characteristics(self, isolation: str | None, read_only: bool | None,
                             deferrable: bool | None) -> None:
         """BEGIN ISOLATION LEVEL ... / SET TRANSACTION ..., before the first query."""
+        recovery = getattr(self._engine, "read_only", False)  # a reader instance: hot standby rules
+        if recovery and isolation == "serializable":
+            raise FeatureNotSupported("cannot use serializable mode in a hot standby",
+                                      hint="You can use REPEATABLE READ instead.")
+        if recovery and read_only is False:
+            raise FeatureNotSupported("cannot set transaction read-write mode during recovery")
         if isolation is not None and isolation != self.isolation:
             if self.txn is not None and self.statements_run:
                 raise ActiveSqlTransaction("SET TRANSACTION ISOLATION LEVEL must be called before any query")

@@ -19,6 +19,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     InvalidParameterValue,
     NoActiveSqlTransaction,
+    ReadOnlySqlTransaction,
     SyntaxError_,
 )
 from pgaurora.executor.plannodes import ResultColumn
@@ -109,6 +110,8 @@ class UtilityRunner:
             return self._discard(tree, multi)
         if utility is Utility.CLOSE:
             return self._close(tree)
+        if (utility is Utility.LISTEN or utility is Utility.NOTIFY) and getattr(self.session.engine, "read_only", False):
+            raise ReadOnlySqlTransaction(f"cannot execute {utility.name} during recovery")
         if utility is Utility.LISTEN:
             self.session.listening.add(tree["conditionname"])
             return None, [], "LISTEN"
@@ -137,11 +140,14 @@ class UtilityRunner:
         block = s.block
         kind = tree["kind"]
         if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            options = transaction_options(tree.get("options"))
+            if getattr(s.engine, "read_only", False) and (options[1] is False or options[0] == "serializable"):
+                block.set_characteristics(*options)  # a hot standby refuses these before the block starts
             warning = block.begin_block()
             if warning is not None:
                 s._notice(warning, "WARNING")
             else:
-                block.set_characteristics(*transaction_options(tree.get("options")))
+                block.set_characteristics(*options)
             return None, [], "BEGIN" if kind == "TRANS_STMT_BEGIN" else "START TRANSACTION"
         if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
             commit = kind == "TRANS_STMT_COMMIT"
@@ -192,12 +198,21 @@ class UtilityRunner:
         if kind == "VAR_RESET_ALL":
             settings.reset_all()
             return None, [], "RESET"
+        if kind == "VAR_SET_MULTI" and name == "TRANSACTION SNAPSHOT":  # pg_dump -j workers
+            from pgaurora.catalog.system.snapshots import import_snapshot
+
+            if not in_block:
+                s._notice(NoActiveSqlTransaction("SET TRANSACTION can only be used in transaction blocks"), "WARNING")
+            import_snapshot(block, str(tree["args"][0]["A_Const"]["sval"]["sval"]))
+            return None, [], "SET"
         if kind == "VAR_SET_MULTI":
             isolation, read_only, deferrable = transaction_options(tree.get("args"))
             if name == "TRANSACTION":
                 if not in_block:
                     s._notice(NoActiveSqlTransaction("SET TRANSACTION can only be used in transaction blocks"),
                               "WARNING")
+                    if getattr(s.engine, "read_only", False) and read_only is False:
+                        block.set_characteristics(None, False, None)  # a hot standby then fails it too
                 else:
                     self._check_isolation(isolation)
                     block.set_characteristics(isolation, read_only, deferrable)

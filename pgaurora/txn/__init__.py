@@ -9,6 +9,7 @@
     clog.py         2-bit commit status per xid in volume pages (directory on page 1)
     locks.py        wait-for graph (40P01, 55P03) and lock tables with PostgreSQL's row lock modes
     ssi.py          SERIALIZABLE: rw-antidependency tracking, dangerous structures -> 40001
+    replica.py      a reader instance's manager: snapshots adopted from the writer's stream
 
 Start-up: `txns = await TransactionManager(cache).open()`.
 """

@@ -31,6 +31,9 @@ class WaitGraph:
     def __init__(self) -> None:
         self.edges: dict[Hashable, frozenset[Hashable]] = {}
         self.waiting_for: dict[Hashable, str] = {}
+        # what each waiter awaits: once it is done the waiter no longer waits, even before its
+        # task runs again and removes its edges (a stale edge would report a false deadlock)
+        self.futures: dict[Hashable, asyncio.Future[object]] = {}
         self.describe: Callable[[Hashable], str] = lambda owner: str(getattr(owner, "pid", id(owner)))
 
     def _cycle(self, start: Hashable, holders: Iterable[Hashable]) -> list[Hashable] | None:
@@ -45,6 +48,9 @@ class WaitGraph:
             if node in seen:
                 continue
             seen.add(node)
+            fut = self.futures.get(node)
+            if fut is not None and fut.done():
+                continue
             for nxt in edges.get(node, ()):
                 stack.append((nxt, [*path, nxt]))
         return None
@@ -72,6 +78,7 @@ class WaitGraph:
             )
         self.edges[waiter] = holders
         self.waiting_for[waiter] = what
+        self.futures[waiter] = future
         try:
             if timeout_ms and timeout_ms > 0:
                 try:
@@ -84,6 +91,7 @@ class WaitGraph:
             if self.edges.get(waiter) is holders:
                 del self.edges[waiter]
                 self.waiting_for.pop(waiter, None)
+                self.futures.pop(waiter, None)
 
 
 # Lock modes, weakest first (PostgreSQL's row-level lock modes; advisory locks use SHARE and

@@ -31,7 +31,7 @@ from pgaurora.access.txnview import XidStatus
 from pgaurora.errors import FeatureNotSupported
 from pgaurora.pagecache import FIRST_NORMAL_XID, PageCache
 from pgaurora.txn.clog import Clog
-from pgaurora.txn.locks import EXCLUSIVE, SHARE, UPDATE, LockTable, WaitGraph
+from pgaurora.txn.locks import EXCLUSIVE, KEY_SHARE, SHARE, UPDATE, LockTable, WaitGraph
 from pgaurora.txn.snapshot import Snapshot
 from pgaurora.txn.ssi import SerializableTracker
 from pgaurora.txn.transaction import ISOLATION_LEVELS, Transaction
@@ -235,6 +235,7 @@ class TransactionManager:
         )
         if got and not already:
             txn._row_locks.append(key)
+        self._note_committing(txn)
         return got
 
     def unlock_row(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> None:
@@ -248,6 +249,7 @@ class TransactionManager:
     async def wait_row_unlocked(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> None:
         """Waits until no other transaction holds a row lock on `key` that conflicts with `mode`
         (the strength of the UPDATE or DELETE about to change the row)."""
+        txn.last_row_key = key
         table = self.row_locks
         for _ in range(1_000_000):
             lock = table.locks.get(key)
@@ -257,6 +259,32 @@ class TransactionManager:
             if not blockers:
                 return
             await self.graph.wait(txn.owner, blockers, lock.waiter_future(), txn.lock_timeout, "lock on row")
+            self._note_committing(txn)
+
+    def carry_row_locks(self, txn: Transaction, new_key: tuple[int, int, int]) -> None:
+        """`txn` just wrote the version `new_key` of the row it last waited on (an UPDATE that
+        leaves the key alone): the FOR KEY SHARE locks on the old version hold the new one too, as
+        PostgreSQL keeps them in the new version's MultiXact xmax, so a later key change or delete
+        of the row still waits for those lockers (foreign key checks)."""
+        old_key = txn.last_row_key
+        lock = self.row_locks.locks.get(old_key) if old_key is not None else None
+        if lock is None:
+            return
+        holders = [holder for holder, counts in lock.holds.items() if counts[KEY_SHARE]]
+        if not holders:
+            return
+        by_owner = {t.owner: t for t in self.live}
+        for holder in holders:
+            holding = by_owner.get(holder)
+            if holding is not None and not self.row_locks.try_acquire(new_key, holder, KEY_SHARE) \
+                    and new_key not in holding._row_locks:
+                holding._row_locks.append(new_key)
+
+    def _note_committing(self, txn: Transaction) -> None:
+        """After a row-lock wait, READ COMMITTED must see what the lock holders committed (their
+        locks go at the commit record, before VDL covers it): depend on every committing xid."""
+        if self.committing and txn.isolation == "read committed":
+            txn.depends_on.update(self.committing)
 
     # -- advisory locks ----------------------------------------------------------------------------
 

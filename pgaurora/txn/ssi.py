@@ -83,6 +83,24 @@ class SerializableTracker:
                 if y is not pivot and (y.ssi_commit_seq or 0) < pivot_seq and self._edge(pivot, y):
                     raise _failure()
 
+    def check_write(self, txn: Transaction) -> None:
+        """A new write of `txn` made it a pivot between two committed transactions, Tout first:
+        its commit would fail anyway, so fail now (PostgreSQL fails the writer at the write)."""
+        if txn not in self.members:
+            return
+        members = self.members
+        outs = [y for y in members if y is not txn and y.ssi_commit_seq is not None and self._edge(txn, y)]
+        if not outs:
+            return
+        first_out = min(y.ssi_commit_seq or 0 for y in outs)
+        for x in members:
+            if x is not txn and x.ssi_commit_seq is not None and x.ssi_commit_seq >= first_out and self._edge(x, txn):
+                raise SerializationFailure(
+                    "could not serialize access due to read/write dependencies among transactions",
+                    detail="Reason code: Canceled on identification as a pivot, during write.",
+                    hint="The transaction might succeed if retried.",
+                )
+
     def committed(self, txn: Transaction) -> None:
         txn.ssi_commit_seq = self.tick()
         self._prune()

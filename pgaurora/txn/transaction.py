@@ -79,6 +79,7 @@ class Transaction:
         self.ssi_commit_seq: int | None = None
         self._serializable = isolation == "serializable"
         self._row_locks: list[tuple[int, int, int]] = []
+        self.last_row_key: tuple[int, int, int] | None = None  # the row version it last waited on to change
         self._advisory: list[tuple[Hashable, bool]] = []
         # Committing (not yet durable) transactions this one waited for and built on: its own
         # snapshots count them as committed, and it does not finish before they are durable.
@@ -125,8 +126,9 @@ class Transaction:
             self.reads.add(rel_id)
 
     def note_write(self, rel_id: int) -> None:
-        if self._serializable:
+        if self._serializable and rel_id not in self.writes:
             self.writes.add(rel_id)
+            self.manager.ssi.check_write(self)
 
     def next_command(self) -> int:
         """Starts the next command: later snapshots see what earlier commands wrote."""

@@ -136,18 +136,26 @@ def _bind(buf: bytes, pos: int, end: int) -> m.Bind:
         portal, _ = _string(buf, pos, end)  # raises the exact error for the bad name
         statement, _ = _string(buf, nul + 1, end)
     pos = nul2 + 1
-    format_count = _count(buf, pos, end)
-    if format_count == 0:
-        param_formats: tuple[int, ...] = ()
+    if pos + 4 <= end and buf[pos] == 0 and buf[pos + 1] <= 1:
+        # no or one parameter format code (a 1-tuple straight from struct), then the count
+        format_count = buf[pos + 1]
+        if format_count == 0:
+            param_formats: tuple[int, ...] = ()
+        else:
+            param_formats = _INT16.unpack_from(buf, pos + 2)
+        pos += 2 + 2 * format_count
     else:
+        format_count = _count(buf, pos, end)
         param_formats = _int16s(buf, pos + 2, end, format_count)
-    pos += 2 + 2 * format_count
+        pos += 2 + 2 * format_count
     param_count = _count(buf, pos, end)
     if format_count > 1 and format_count != param_count:
         raise ProtocolViolationError(
             f"bind message has {format_count} parameter formats but {param_count} parameters"
         )
     params, pos = _values(buf, pos + 2, end, param_count) if param_count else ((), pos + 2)
+    if pos + 4 == end and buf[pos] == 0 and buf[pos + 1] == 1:  # one result format code
+        return m.Bind(portal, statement, param_formats, params, _INT16.unpack_from(buf, pos + 2))
     result_count = _count(buf, pos, end)
     result_formats = _int16s(buf, pos + 2, end, result_count) if result_count else ()
     _end(pos + 2 + 2 * result_count, end)

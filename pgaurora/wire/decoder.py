@@ -41,6 +41,10 @@ _IGNORE: Final = Action.IGNORE
 _SYNC: Final = ord("S")
 _EXECUTE: Final = ord("E")
 _QUERY: Final = ord("Q")
+_EXECUTE_UNNAMED: Final = b"E\0\0\0\x09\0"    # Execute, length 9, portal "" (then int32 max_rows)
+_SYNC_MESSAGE: Final = b"S\0\0\0\x04"
+_DESCRIBE_UNNAMED_PORTAL: Final = b"D\0\0\0\x06P\0"  # Describe, length 6, portal ""
+_EXECUTE_SYNC_SIZE: Final = len(_EXECUTE_UNNAMED) + 4 + len(_SYNC_MESSAGE)
 
 
 class FrontendDecoder:
@@ -53,7 +57,7 @@ class FrontendDecoder:
 
     __slots__ = (
         "_buf", "_pos", "_chunks", "_chunks_len", "_need", "_phase", "_table", "auth_response",
-        "_last_type", "_copy_from_extended", "_pending_fatal", "_ssl_done", "_gss_done",
+        "_last_type", "_copy_from_extended", "_pending_fatal", "_ssl_done", "_gss_done", "_peeked",
     )
 
     def __init__(self, phase: Phase = Phase.STARTUP) -> None:
@@ -70,6 +74,7 @@ class FrontendDecoder:
         self._pending_fatal: ProtocolViolation | None = None
         self._ssl_done = False
         self._gss_done = False
+        self._peeked = 0  # bytes peek_execute_sync found
 
     @property
     def phase(self) -> Phase:
@@ -193,6 +198,40 @@ class FrontendDecoder:
                 self._last_type = type_byte
             self._enter(after)
             return message
+
+    def next_type(self) -> int | None:
+        """The type byte of the next message once it is wholly buffered (READY phase only; a bad
+        length is reported by next_event), else None. Lets the server choose a path first."""
+        pos = self._pos
+        buf = self._buf
+        if self._phase is not Phase.READY or self._chunks or len(buf) - pos < 5 or self._pending_fatal:
+            return None
+        if pos + 1 + _INT32.unpack_from(buf, pos + 1)[0] > len(buf):
+            return None
+        return buf[pos]
+
+    def peek_execute_sync(self) -> tuple[int, bool] | None:
+        """After a Bind: when the next buffered messages are exactly Execute of the unnamed portal
+        and Sync (asyncpg), or Describe of that portal first (libpq: psql, psycopg, pgbench),
+        (the Execute's row limit, whether a Describe comes first); else None. Nothing is
+        consumed: `skip_execute_sync()` does that once the server has answered them all."""
+        pos = self._pos
+        buf = self._buf
+        if self._phase is not Phase.READY:
+            return None
+        described = buf.startswith(_DESCRIBE_UNNAMED_PORTAL, pos)
+        if described:
+            pos += len(_DESCRIBE_UNNAMED_PORTAL)
+        if (len(buf) - pos < _EXECUTE_SYNC_SIZE or not buf.startswith(_EXECUTE_UNNAMED, pos)
+                or not buf.startswith(_SYNC_MESSAGE, pos + len(_EXECUTE_UNNAMED) + 4)):
+            return None
+        self._peeked = pos + _EXECUTE_SYNC_SIZE - self._pos
+        return int(_INT32.unpack_from(buf, pos + len(_EXECUTE_UNNAMED))[0]), described
+
+    def skip_execute_sync(self) -> None:
+        """Consumes the messages that `peek_execute_sync` found."""
+        self._pos += self._peeked
+        self._last_type = _SYNC
 
     def _body_error(self, type_byte: int) -> None:
         if self._phase is Phase.COPY_IN:

@@ -19,7 +19,8 @@ pg_foreign_data_wrapper pg_aggregate pg_opclass pg_opfamily pg_amop pg_amproc pg
 pg_default_acl pg_init_privs pg_seclabel pg_shseclabel pg_subscription pg_transform pg_ts_config pg_ts_dict
 pg_ts_parser pg_ts_template pg_user_mapping pg_largeobject_metadata pg_db_role_setting pg_shdepend
 pg_stat_database pg_prepared_xacts pg_replication_slots pg_stat_replication pg_timezone_names pg_timezone_abbrevs
-pg_available_extensions pg_statistic_ext_data pg_stats pg_policies pg_rules pg_group pg_shadow""".split()
+pg_available_extensions pg_statistic_ext_data pg_stats pg_policies pg_rules pg_group pg_shadow pg_seclabels
+pg_user_mappings pg_parameter_acl""".split()
 INFO = """schemata tables columns views sequences table_constraints key_column_usage
 referential_constraints constraint_column_usage check_constraints routines parameters
 character_sets domains triggers element_types enabled_roles applicable_roles

@@ -1,4 +1,5 @@
-"""Fixtures for client tests: one pgaurora instance process per module (plus the pg_oracle)."""
+"""Fixtures for client tests: one pgaurora instance process for the package (plus the pg_oracle);
+modules use distinct table names. test_pgbench_builtin starts its own (pgbench -i drops its tables)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from tests.server.harness import InstanceProcess, start_instance
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def instance() -> Iterator[InstanceProcess]:
     inst = start_instance()
     try:

@@ -96,6 +96,30 @@ def test_killed_storage_node_is_restarted(cluster: Cluster) -> None:
     assert now["restarts"] >= 1
 
 
+def test_failover_without_readers_starts_a_fresh_writer(cluster: Cluster) -> None:
+    """`pgaurora failover` with no reader: a fresh writer process on the same volume, a new epoch,
+    the writer endpoint at the same port, the committed rows there."""
+    dsn = f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE before_failover (id int PRIMARY KEY)")
+        conn.execute("INSERT INTO before_failover VALUES (1)")
+    before = cluster.status()
+    old_pid = next(p["pid"] for p in before["processes"] if p["role"] == "writer")
+    out = subprocess.run([sys.executable, "-m", "pgaurora", "failover", "--data", cluster.data, "--output", "json"],
+                         capture_output=True, cwd=str(REPO), timeout=120)
+    assert out.returncode == 0, out.stderr
+    event = json.loads(out.stdout)["Failover"]
+    assert event["promoted"] is False and event["epoch"] > before["epoch"]
+    after = cluster.status()
+    writer = next(p for p in after["processes"] if p["role"] == "writer")
+    assert writer["pid"] != old_pid and writer["health"] == "healthy"
+    with pytest.raises(ProcessLookupError):
+        os.kill(old_pid, 0)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO before_failover VALUES (2)")
+        assert conn.execute("SELECT id FROM before_failover ORDER BY id").fetchall() == [(1,), (2,)]
+
+
 def test_stop_is_clean_and_committed_rows_survive_a_restart() -> None:
     with tempfile.TemporaryDirectory(prefix="pgaurora-serve-") as tmp:
         c = start_cluster(tmp)
@@ -120,6 +144,7 @@ def test_stop_is_clean_and_committed_rows_survive_a_restart() -> None:
             c.stop()
 
 
+@pytest.mark.long  # two full cluster starts; the quorum itself is covered in tests/logstore
 def test_acknowledged_rows_survive_two_storage_nodes_killed_during_inserts() -> None:
     """Issue 3 through SQL: kill -9 two storage-node processes (pids from `pgaurora status
     --json`) while a client inserts; every insert that got its CommandComplete is there after

@@ -112,7 +112,9 @@ def array_positions(a: list[Any], e: Any) -> list[int]:
     return [i + 1 for i, x in enumerate(a) if x == e or (x is None and e is None)]
 
 
-def array_remove(a: list[Any], e: Any) -> list[Any]:
+def array_remove(a: list[Any] | None, e: Any) -> list[Any] | None:
+    if a is None:  # not strict (a NULL element is removable) but NULL array in, NULL out
+        return None
     if a and isinstance(a[0], list):
         raise InvalidParameterValue("removing elements from multidimensional arrays is not supported")
     return [x for x in a if not (x == e or (x is None and e is None))]

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from pgaurora.catalog.builtins.registry import function, operator
-from pgaurora.datatypes import jsonvalues
+from pgaurora.datatypes import casts, jsonvalues
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.values import Jsonb
 from pgaurora.errors import InvalidParameterValue
@@ -304,18 +304,9 @@ def pretty(value: Any, indent: int = 0) -> str:
 
 
 def jsonb_typeof(doc: Jsonb) -> str:
-    value = doc.value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "number"
+    # the same classification the jsonb casts name in their errors, which call a number "numeric"
+    kind = casts._jsonb_type(doc.value)
+    return "number" if kind == "numeric" else kind
 
 
 def jsonb_array_length(doc: Jsonb) -> int:
@@ -354,18 +345,15 @@ def jsonb_array_elements(doc: Jsonb) -> Iterator[Jsonb]:
 
 
 def _register() -> None:
-    operator("->", JB, T, JB, jsonb_get)
-    operator("->", JB, I4, JB, jsonb_get)
-    operator("->>", JB, T, T, lambda d, k: jsonb_text(jsonb_get(d, k)))
-    operator("->>", JB, I4, T, lambda d, k: jsonb_text(jsonb_get(d, k)))
-    operator("#>", JB, TEXT_ARRAY, JB, jsonb_get_path)
-    operator("#>>", JB, TEXT_ARRAY, T, lambda d, p: jsonb_text(jsonb_get_path(d, p)))
-    operator("->", J, T, J, json_get)
-    operator("->", J, I4, J, json_get)
-    operator("->>", J, T, T, lambda d, k: _json_scalar_text(json_get(d, k)))
-    operator("->>", J, I4, T, lambda d, k: _json_scalar_text(json_get(d, k)))
-    operator("#>", J, TEXT_ARRAY, J, json_get_path)
-    operator("#>>", J, TEXT_ARRAY, T, lambda d, p: _json_scalar_text(json_get_path(d, p)))
+    # the same six accessors for jsonb and json: -> and ->> by key or index, #> and #>> by path
+    accessors: tuple[tuple[int, Any, Any, Any], ...] = (
+        (JB, jsonb_get, jsonb_get_path, jsonb_text), (J, json_get, json_get_path, _json_scalar_text))
+    for doc, get, get_path, as_text in accessors:
+        for key in (T, I4):
+            operator("->", doc, key, doc, get)
+            operator("->>", doc, key, T, lambda d, k, get=get, as_text=as_text: as_text(get(d, k)))
+        operator("#>", doc, TEXT_ARRAY, doc, get_path)
+        operator("#>>", doc, TEXT_ARRAY, T, lambda d, p, get_path=get_path, as_text=as_text: as_text(get_path(d, p)))
     operator("@>", JB, JB, B, _contains_op, commutator="<@")
     operator("<@", JB, JB, B, lambda a, b: _contains_op(b, a), commutator="@>")
     operator("?", JB, T, B, _exists)

@@ -9,9 +9,13 @@ Files:
     settings_table.py      PostgreSQL 15's facts about each configuration parameter (generated)
     view_rows.py           pg_tables, pg_views, pg_indexes, pg_sequences
     information_schema.py  schemata, tables, columns, views, sequences, constraints and key usage
+    dependencies.py        pg_depend and pg_rewrite (views' _RETURN rules): the order pg_dump writes objects in
     describe.py            definition texts (ruleutils.c): defaults, index/constraint/view definitions
     regtypes.py            regclass / regnamespace / regrole / regproc input and output casts
     functions.py           pg_get_*def, pg_table_is_visible, has_*_privilege, version(), ...
+    notifications.py       pg_notify(), pg_listening_channels() over the session's LISTEN/NOTIFY state
+    snapshots.py           pg_export_snapshot() and SET TRANSACTION SNAPSHOT's import (pg_dump -j)
+    privileges.py          acldefault(), aclexplode(), pg_options_to_table() (what pg_dump reads acls with)
 
 Seams: the planner calls `lookup_relation(name, schema)` when a RangeVar names no user relation
 and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)` (and
@@ -24,12 +28,23 @@ and no rows.
 
 from pgaurora.catalog.system import (  # noqa: F401  (importing registers producers and functions)
     class_rows,
+    dependencies,
     functions,
     information_schema,
+    notifications,
     object_rows,
+    privileges,
+    snapshots,
     view_rows,
 )
 from pgaurora.catalog.system.regtypes import CAST_OIDS, REG_OIDS, RegName, reg_cast
-from pgaurora.catalog.system.relations import SystemRelation, lookup_relation, relation_index, relation_rows
+from pgaurora.catalog.system.relations import (
+    SEQUENCE_DATA,
+    SystemRelation,
+    lookup_relation,
+    relation_index,
+    relation_rows,
+)
 
-__all__ = ["CAST_OIDS", "REG_OIDS", "RegName", "SystemRelation", "lookup_relation", "reg_cast", "relation_index", "relation_rows"]
+__all__ = ["CAST_OIDS", "REG_OIDS", "SEQUENCE_DATA", "RegName", "SystemRelation", "lookup_relation", "reg_cast",
+           "relation_index", "relation_rows"]

@@ -83,11 +83,13 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
                        relreplident="d", relowner=obj.owner)
         elif isinstance(obj, View):
-            row.update(relkind="v", relnatts=len(obj.column_names), relam=0)
+            row.update(relkind="v", relnatts=len(obj.column_names), relam=0, relowner=obj.owner)
         elif isinstance(obj, Index):
-            row.update(relkind="i", relam=BTREE_AM_OID, relnatts=len(obj.columns))
+            table = sc.state.table(obj.table_oid)
+            row.update(relkind="i", relam=BTREE_AM_OID, relnatts=len(obj.columns),
+                       relowner=table.owner if table is not None else 10)
         else:
-            row.update(relkind="S", relam=0, relnatts=3)
+            row.update(relkind="S", relam=0, relnatts=3, relowner=getattr(obj, "owner", 10))
         yield row
     for rel in RELATIONS.values():
         yield dict(base, oid=rel.oid, relname=rel.name, relnamespace=rel.schema_oid, relowner=10,
@@ -157,7 +159,9 @@ def pg_index(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "indisexclusion": False, "indimmediate": True, "indisclustered": False, "indisvalid": True,
                "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": False,
                "indkey": list(obj.columns), "indcollation": [0] * n, "indclass": [0] * n,
-               "indoption": [3 if d else 0 for d in desc], "indexprs": None, "indpred": None}
+               "indoption": [3 if d else 0 for d in desc],
+               "indexprs": ", ".join(describe.index_expression(e) for e in obj.expressions if e) or None,
+               "indpred": describe.parenthesized(obj.predicate) if obj.predicate else None}
 
 
 @producer("pg_constraint")
@@ -167,7 +171,7 @@ def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
             fk = con.kind == "f"
             yield {"oid": con.oid, "conname": con.name, "connamespace": table.schema_oid, "contype": con.kind,
                    "condeferrable": False, "condeferred": False, "convalidated": True, "conrelid": table.oid,
-                   "contypid": 0, "conindid": con.index_oid or (_referenced_index(sc, con) if fk else 0),
+                   "contypid": 0, "conindid": con.index_oid or (referenced_index(sc, con) if fk else 0),
                    "conparentid": 0, "confrelid": con.ref_table if fk else 0,
                    "confupdtype": con.on_update if fk else " ", "confdeltype": con.on_delete if fk else " ",
                    "confmatchtype": "s" if fk else " ", "conislocal": True, "coninhcount": 0,
@@ -176,7 +180,8 @@ def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "conbin": describe.constraint_definition(sc.state, table, con, False)[7:-1] if con.kind == "c" else None}
 
 
-def _referenced_index(sc: SystemContext, con: Any) -> int:
+def referenced_index(sc: SystemContext, con: Any) -> int:
+    """The unique index a foreign key's referenced columns use (pg_constraint.conindid)."""
     for ix in sc.state.indexes(con.ref_table):
         if ix.unique and set(ix.columns) == set(con.ref_columns):
             return ix.oid
@@ -206,26 +211,21 @@ def pg_sequence(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "seqcache": obj.cache, "seqcycle": obj.cycle}
 
 
-@producer("pg_depend")
-def pg_depend(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    """Only what clients look for: a sequence owned by a column (serial), an index owned by its
-    constraint."""
-    for obj in sc.state.by_oid.values():
-        if isinstance(obj, Sequence) and obj.owned_by[0]:
-            yield {"classid": 1259, "objid": obj.oid, "objsubid": 0, "refclassid": 1259,
-                   "refobjid": obj.owned_by[0], "refobjsubid": obj.owned_by[1], "deptype": "a"}
-    for table in sc.state.tables():
-        for con in table.constraints:
-            if con.index_oid:
-                yield {"classid": 1259, "objid": con.index_oid, "objsubid": 0, "refclassid": 2606,
-                       "refobjid": con.oid, "refobjsubid": 0, "deptype": "i"}
-
-
-# Descriptions of built-in objects (COMMENT ON is not supported yet, so these are all there is).
+# Descriptions of built-in objects; COMMENT ON adds catalog.model.Comment definitions.
 BUILTIN_DESCRIPTIONS = {(12, 2612, 0): "built-in functions", (2200, 2615, 0): "standard public schema"}
 
 
 @producer("pg_description")
 def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    comments = sc.state.comments
     for (objoid, classoid, objsubid), text in BUILTIN_DESCRIPTIONS.items():
-        yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": text}
+        if (classoid, objoid, objsubid) not in comments:
+            yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": text}
+    schemas = {s.oid for s in sc.state.schemas.values()}
+    for (classoid, objoid, objsubid), comment in comments.items():
+        # comments on dropped objects stay in the catalog heap but not in pg_description
+        alive = objoid in schemas if classoid == 2615 else (
+            objoid in sc.state.by_oid if classoid == 1259 else any(
+                c.oid == objoid for t in sc.state.tables() for c in t.constraints))
+        if alive:
+            yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": comment.description}

@@ -8,6 +8,8 @@ functions' registration (catalog.system.functions).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from pgaurora.catalog.model import Constraint, Index, Table
@@ -77,6 +79,50 @@ def qualified_name(state: CatalogState, schema_oid: int, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
+def relation_display(state: CatalogState, schema_oid: int, name: str) -> str:
+    """ruleutils.c's generate_relation_name: the bare name when the session's search_path finds
+    this relation by it, else schema-qualified (pg_dump runs with search_path = '')."""
+    if schema_oid == 11 or schema_oid in state.search_path_oids():
+        found = state.relation(name)
+        if (found is None and schema_oid == 11) or (found is not None and found.schema_oid == schema_oid):
+            return quote_ident(name)
+    return qualified_name(state, schema_oid, name)
+
+
+def stored_relation(state: CatalogState, text: str) -> Any:
+    """The relation a name stored in a definition denotes (unqualified names as created: public)."""
+    from pgaurora.catalog.system.regtypes import split_name
+
+    parts = split_name(text)
+    if len(parts) > 1:
+        return state.relation(parts[-1], parts[-2])
+    return state.with_search_path(None).relation(parts[-1])
+
+
+_REGCLASS_LITERAL = re.compile(r"'((?:[^']|'')*)'::regclass")
+
+
+def regclass_literals(text: str) -> list[str]:
+    """The names in 'name'::regclass constants of a stored expression (a serial default's sequence)."""
+    if "::regclass" not in text:
+        return []
+    return [m.group(1).replace("''", "'") for m in _REGCLASS_LITERAL.finditer(text)]
+
+
+def qualify_regclass_literals(state: CatalogState, text: str) -> str:
+    """nextval('s'::regclass) as pg_get_expr prints it: the sequence named as the search_path needs."""
+    if "::regclass" not in text:
+        return text
+
+    def name(match: re.Match[str]) -> str:
+        rel = stored_relation(state, match.group(1).replace("''", "'"))
+        if rel is None:
+            return match.group(0)
+        shown = relation_display(state, rel.schema_oid, rel.name).replace("'", "''")
+        return f"'{shown}'::regclass"
+    return _REGCLASS_LITERAL.sub(name, text)
+
+
 def schema_name(state: CatalogState, schema_oid: int) -> str:
     for s in state.schemas.values():
         if s.oid == schema_oid:
@@ -98,11 +144,36 @@ def index_columns(state: CatalogState, index: Index) -> list[str]:
     table = state.table(index.table_oid)
     out = []
     for i, attnum in enumerate(index.columns):
-        text = quote_ident(column_name(table, attnum))
+        expression = index.expressions[i] if i < len(index.expressions) else ""
+        text = index_expression(expression, wrap=True) if expression else quote_ident(column_name(table, attnum))
         if i < len(index.descending) and index.descending[i]:
             text += " DESC"
         out.append(text)
     return out
+
+
+def parenthesized(text: str) -> str:
+    """`text` inside one pair of parentheses (unless it already is), as ruleutils prints an
+    operator expression."""
+    stripped = text.strip()
+    if stripped.startswith("(") and stripped.endswith(")") and _balanced(stripped[1:-1]):
+        return stripped
+    return f"({stripped})"
+
+
+def _is_function_call(text: str) -> bool:
+    head, paren, _ = text.strip().partition("(")
+    return bool(paren) and text.strip().endswith(")") and head.replace("_", "a").replace(".", "a").isalnum() \
+        and _balanced(text.strip()[len(head) + 1:-1])
+
+
+def index_expression(text: str, wrap: bool = False) -> str:
+    """An index key expression as pg_get_indexdef prints it: a function call as is, anything else
+    deparsed in parentheses, and (`wrap`, in the CREATE INDEX column list) once more."""
+    if _is_function_call(text):
+        return text.strip()
+    inner = parenthesized(text)
+    return f"({inner})" if wrap else inner
 
 
 def index_definition(state: CatalogState, index: Index, column: int = 0, pretty: bool = False) -> str:
@@ -111,13 +182,15 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
     if column > 0:
         if column > len(cols):
             return ""
-        return cols[column - 1].removesuffix(" DESC")
+        expression = index.expressions[column - 1] if column - 1 < len(index.expressions) else ""
+        return index_expression(expression) if expression else cols[column - 1].removesuffix(" DESC")
     table = state.table(index.table_oid)
     table_name = qualified_name(state, index.schema_oid, table.name if table is not None else "?")
-    if pretty and index.schema_oid in (2200, 11):
-        table_name = quote_ident(table.name if table is not None else "?")
+    if pretty and table is not None:
+        table_name = relation_display(state, table.schema_oid, table.name)
     unique = "UNIQUE " if index.unique else ""
-    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {table_name} USING btree ({', '.join(cols)})"
+    where = f" WHERE {parenthesized(index.predicate)}" if index.predicate else ""
+    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {table_name} USING btree ({', '.join(cols)}){where}"
 
 
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -138,9 +211,7 @@ def constraint_definition(state: CatalogState, table: Table, con: Constraint, pr
         return f"CHECK {text}" if pretty else f"CHECK ({text})"
     if con.kind == "f":
         ref = state.table(con.ref_table)
-        ref_name = quote_ident(ref.name) if ref is not None else "?"
-        if ref is not None and ref.schema_oid != 2200:
-            ref_name = qualified_name(state, ref.schema_oid, ref.name)
+        ref_name = relation_display(state, ref.schema_oid, ref.name) if ref is not None else "?"
         ref_cols = ", ".join(quote_ident(column_name(ref, a)) for a in con.ref_columns)
         text = f"FOREIGN KEY ({cols}) REFERENCES {ref_name}({ref_cols})"
         if con.on_update in _ACTIONS:
@@ -213,17 +284,36 @@ def find_constraint(state: CatalogState, oid: int) -> tuple[Table, Constraint] |
     return None
 
 
-def view_definition(query: str, column_names: tuple[str, ...] = ()) -> str:
+RelationNamer = Callable[[str | None, str], str]
+
+
+def relation_namer(state: CatalogState) -> RelationNamer:
+    """(schema as written or None, name) -> the relation's name as the search_path needs it."""
+    def name(schema: str | None, relname: str) -> str:
+        rel = state.relation(relname, schema) if schema is not None else state.with_search_path(None).relation(relname)
+        if rel is None:
+            return quote_ident(relname) if schema is None else f"{quote_ident(schema)}.{quote_ident(relname)}"
+        return relation_display(state, rel.schema_oid, rel.name)
+    return name
+
+
+def view_definition(query: str, column_names: tuple[str, ...] = (), namer: RelationNamer | None = None) -> str:
     """pg_get_viewdef(view, pretty): PostgreSQL's layout for a single-table SELECT (columns
     qualified by the table, one target per line, FROM / WHERE / ORDER BY on their own lines);
-    other queries keep pglast's normalized text."""
+    other queries keep pglast's normalized text. `namer` qualifies relation names that the
+    session's search_path would not find (pg_dump's search_path is empty)."""
     text = query.strip().rstrip(";")
     try:
-        simple = _simple_view(text, column_names)
+        simple = _simple_view(text, column_names, namer)
     except Exception:  # noqa: BLE001 - anything unusual falls back to the normalized text below
         simple = None
     if simple is not None:
         return simple
+    if namer is not None:
+        try:
+            text = _qualified_query(text, namer)
+        except Exception:  # noqa: BLE001 - keep the stored text when pglast cannot rewrite it
+            pass
     try:
         from pglast import prettify
 
@@ -233,7 +323,38 @@ def view_definition(query: str, column_names: tuple[str, ...] = ()) -> str:
     return " " + text.replace("\n", "\n  ") + ";"
 
 
-def _simple_view(text: str, column_names: tuple[str, ...]) -> str | None:
+def _qualified_query(text: str, namer: RelationNamer) -> str:
+    """The query with each relation (not CTE) reference named by `namer`."""
+    from pglast import ast, parse_sql
+    from pglast.stream import RawStream
+
+    stmt = parse_sql(text)[0].stmt
+    ctes: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, ast.CommonTableExpr):
+            ctes.add(node.ctename)
+        if isinstance(node, ast.RangeVar):
+            if node.schemaname is None and node.relname in ctes:
+                return
+            shown = namer(node.schemaname, node.relname)
+            if "." in shown and not shown.startswith('"'):
+                node.schemaname, node.relname = shown.split(".", 1)
+            elif "." not in shown:
+                node.schemaname = None
+            return
+        if isinstance(node, ast.Node):
+            for attr in node:
+                visit(getattr(node, attr))
+        elif isinstance(node, tuple | list):
+            for item in node:
+                visit(item)
+
+    visit(stmt)
+    return str(RawStream()(stmt))
+
+
+def _simple_view(text: str, column_names: tuple[str, ...], namer: RelationNamer | None = None) -> str | None:
     from pglast import ast, parse_sql
     from pglast.stream import RawStream
 
@@ -277,7 +398,8 @@ def _simple_view(text: str, column_names: tuple[str, ...]) -> str | None:
         if name is not None and name != plain:
             item += f" AS {quote_ident(name)}"
         targets.append(item)
-    source = quote_ident(rel.relname) + (f" {quote_ident(qualifier)}" if rel.alias is not None else "")
+    shown = namer(rel.schemaname, rel.relname) if namer is not None else quote_ident(rel.relname)
+    source = shown + (f" {quote_ident(qualifier)}" if rel.alias is not None else "")
     out = " SELECT " + ",\n    ".join(targets) + "\n   FROM " + source
     if sel.whereClause is not None:
         qualify(sel.whereClause)

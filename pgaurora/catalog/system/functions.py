@@ -19,7 +19,7 @@ from pgaurora.catalog.model import Index, Role, Sequence, Table, View
 from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import describe, regtypes
 from pgaurora.catalog.system.class_rows import BUILTIN_DESCRIPTIONS
-from pgaurora.catalog.system.object_rows import START_TIME, proc_table
+from pgaurora.catalog.system.object_rows import PREDEFINED_ROLES, START_TIME, proc_table
 from pgaurora.catalog.system.regtypes import RegName, relation_name, relation_oid, split_name, state_of
 from pgaurora.catalog.system.relations import BY_OID, lookup_relation
 from pgaurora.datatypes import typeinfo as t
@@ -49,7 +49,7 @@ def _ctx_fn(name: str, args: tuple[int, ...], result: int, **options: Any) -> Ca
 
 # ---- definitions as text ---------------------------------------------------------------------------
 def _get_expr(ctx: Any, tree: Any, relid: Any, pretty: Any = False) -> Any:
-    return None if tree is None else str(tree)
+    return None if tree is None else describe.qualify_regclass_literals(state_of(ctx), str(tree))
 
 
 _expr_args: tuple[tuple[int, ...], ...] = ((NODE_TREE, OID), (NODE_TREE, OID, BOOL), (T, OID), (T, OID, BOOL))
@@ -78,6 +78,16 @@ _register("array_subscript", (t.INT2VECTOR_OID, I4), t.INT2_OID, _vector_subscri
 _register("array_subscript", (t.OIDVECTOR_OID, I4), OID, _vector_subscript, volatility="i")
 
 
+def _name_subscript(name: str, index: int) -> str | None:
+    """name is a fixed char[64] in PostgreSQL: typname[0] is its first "char" ('' past the end)."""
+    if not 0 <= index < 64:
+        return None
+    return name[index] if index < len(name) else ""
+
+
+_register("array_subscript", (NAME, I4), t.CHAR_OID, _name_subscript, volatility="i")
+
+
 def _constraintdef(ctx: Any, oid: int, pretty: bool = False) -> str | None:
     state = state_of(ctx)
     found = describe.find_constraint(state, int(oid))
@@ -95,7 +105,7 @@ def _viewdef(ctx: Any, view: Any, pretty: Any = False) -> str | None:
     oid = relation_oid(state, view) if isinstance(view, str) else int(view)
     obj = state.by_oid.get(oid)
     if isinstance(obj, View):
-        return describe.view_definition(obj.query, obj.column_names)
+        return describe.view_definition(obj.query, obj.column_names, describe.relation_namer(state))
     return None
 
 
@@ -114,14 +124,32 @@ _register("pg_get_statisticsobjdef_columns", (OID,), T, _nothing, needs_context=
 _register("pg_get_partkeydef", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_ruledef", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_ruledef", (OID, BOOL), T, _nothing, needs_context=True)
-def _obj_description(ctx: Any, oid: int, catalog: str = "") -> str | None:
-    classoid = {"pg_language": 2612, "pg_namespace": 2615}.get(catalog, 0)
-    return BUILTIN_DESCRIPTIONS.get((int(oid), classoid, 0))
+def _description(ctx: Any, objoid: int, classoid: int | None, objsubid: int = 0) -> str | None:
+    """pg_description's text for an object (COMMENT ON, then the built-in objects' own)."""
+    comments = state_of(ctx).comments
+    if classoid is None:  # obj_description(oid): any catalog
+        for (_cls, oid, sub), comment in comments.items():
+            if oid == objoid and sub == objsubid:
+                return comment.description
+        return next((text for (oid, _cls, sub), text in BUILTIN_DESCRIPTIONS.items()
+                     if oid == objoid and sub == objsubid), None)
+    found = comments.get((classoid, objoid, objsubid))
+    if found is not None:
+        return found.description
+    return BUILTIN_DESCRIPTIONS.get((objoid, classoid, objsubid))
+
+
+def _obj_description(ctx: Any, oid: int, catalog: str | None = None) -> str | None:
+    if catalog is None:
+        return _description(ctx, int(oid), None)
+    rel = lookup_relation(str(catalog))
+    return _description(ctx, int(oid), rel.oid) if rel is not None else None
 
 
 _register("obj_description", (OID, NAME), T, _obj_description, needs_context=True)
-_register("obj_description", (OID,), T, _nothing, needs_context=True)
-_register("col_description", (OID, I4), T, _nothing, needs_context=True)
+_register("obj_description", (OID,), T, _obj_description, needs_context=True)
+_register("col_description", (OID, I4), T, lambda ctx, oid, attnum: _description(ctx, int(oid), 1259, int(attnum)),
+          needs_context=True)
 _register("shobj_description", (OID, NAME), T, _nothing, needs_context=True)
 
 
@@ -152,9 +180,7 @@ for _name in ("pg_type_is_visible", "pg_function_is_visible", "pg_operator_is_vi
     _register(_name, (OID,), BOOL, lambda oid: True)
 
 
-BUILTIN_ROLES = {6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data",
-                 3373: "pg_monitor", 3374: "pg_read_all_settings", 3375: "pg_read_all_stats",
-                 3377: "pg_stat_scan_tables", 4200: "pg_signal_backend"}
+BUILTIN_ROLES = PREDEFINED_ROLES
 
 
 def _userbyid(ctx: Any, oid: int) -> str:
@@ -231,6 +257,8 @@ def _relation_size(ctx: Any, oid: Any, fork: str = "main") -> int | None:
     state = state_of(ctx)
     obj = state.by_oid.get(int(oid))
     storage = getattr(ctx, "storage", None)
+    if isinstance(obj, Sequence):  # a sequence is one page, in PostgreSQL as here (its state)
+        return 8192 if fork == "main" else 0
     if obj is None or storage is None or not isinstance(obj, Table | Index):
         return 0 if int(oid) in BY_OID or obj is not None else None
     try:
@@ -318,7 +346,8 @@ def _setting(ctx: Any, name: str) -> str:
 def _search_path(ctx: Any, include_implicit: bool) -> list[str]:
     state = state_of(ctx)
     out = ["pg_catalog"] if include_implicit else []
-    for item in (_setting(ctx, "search_path") or '"$user", public').split(","):
+    path = _setting(ctx, "search_path")
+    for item in ('"$user", public' if path is None else path).split(","):
         name = item.strip()
         if name == '"$user"' or name == "$user":
             name = ctx.user

@@ -100,7 +100,8 @@ def _column_row(sc: SystemContext, schema: str, table: str, c: Column, position:
     precision, radix, scale = numeric_facts(c.type_oid, c.typmod)
     max_length, octet_length = character_facts(c.type_oid, c.typmod)
     info = typeinfo.find(c.type_oid)
-    default = describe.default_text(c.default, c.type_oid) if c.default is not None and not c.identity else None
+    default = describe.qualify_regclass_literals(sc.state, describe.default_text(c.default, c.type_oid)) \
+        if c.default is not None and not c.identity else None
     return {"table_catalog": sc.database, "table_schema": schema, "table_name": table, "column_name": c.name,
             "ordinal_position": position, "column_default": default, "is_nullable": _yes(not c.not_null),
             "data_type": data_type(c.type_oid), "character_maximum_length": max_length,

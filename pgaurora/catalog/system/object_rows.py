@@ -33,7 +33,8 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "typdelim": info.delimiter, "typrelid": 0, "typelem": info.elem_oid, "typarray": info.array_oid,
                "typalign": info.align, "typstorage": info.storage, "typnotnull": False, "typbasetype": 0,
                "typtypmod": -1, "typndims": 0,
-               "typcollation": 100 if info.oid in (25, 1043, 1042) else (950 if info.oid == 19 else 0)}
+               "typcollation": 100 if info.oid in (25, 1043, 1042, 1009, 1015, 1014) else (
+                   950 if info.oid in (19, 1003) else 0)}
     # each table's row type would be here in PostgreSQL; pgaurora's tables have none (reltype = 0)
 
 
@@ -119,15 +120,29 @@ def _valid_until(text: str | None) -> Any:
         return None
 
 
+# PostgreSQL 15's predefined roles (no login; pg_database_owner owns the public schema)
+PREDEFINED_ROLES = {3373: "pg_monitor", 3374: "pg_read_all_settings", 3375: "pg_read_all_stats",
+                    3377: "pg_stat_scan_tables", 4200: "pg_signal_backend", 4544: "pg_checkpoint",
+                    4569: "pg_read_server_files", 4570: "pg_write_server_files", 4571: "pg_execute_server_program",
+                    6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data"}
+
+
+def _all_roles(sc: SystemContext) -> list[Role]:
+    roles = list(sc.state.roles.values())
+    taken = {r.oid for r in roles}
+    roles.extend(Role(oid, name, login=False) for oid, name in PREDEFINED_ROLES.items() if oid not in taken)
+    return sorted(roles, key=lambda r: r.oid)
+
+
 @producer("pg_authid")
 def pg_authid(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    for role in sc.state.roles.values():
+    for role in _all_roles(sc):
         yield dict(_role_values(role), rolpassword=role.password)
 
 
 @producer("pg_roles")
 def pg_roles(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    for role in sc.state.roles.values():
+    for role in _all_roles(sc):
         yield dict(_role_values(role), rolpassword="********")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pgaurora.catalog import builtins
 from pgaurora.catalog.model import Index, Role, Schema, Sequence, Table, View
-from pgaurora.catalog.state import CatalogState
+from pgaurora.catalog.state import CatalogState, parse_search_path
 from pgaurora.catalog.system import describe
 from pgaurora.catalog.system.relations import BY_OID, lookup_relation
 from pgaurora.datatypes import typeinfo as t
@@ -77,7 +77,25 @@ def split_name(text: str) -> list[str]:
 
 
 def state_of(ctx: Any) -> CatalogState:
-    return ctx.extra["catalog_state"]  # type: ignore[no-any-return]
+    """The statement's catalog as its session's search_path sees it (regclass input and output
+    resolve and qualify names along it, as pg_dump's `set_config('search_path', '', false)` needs)."""
+    extra = ctx.extra
+    state: CatalogState = extra["catalog_state"]
+    settings = getattr(ctx, "settings", None)
+    if settings is None:
+        return state
+    raw = settings.get("search_path", missing_ok=True)
+    cached = extra.get("catalog_state_path")
+    if cached is not None and cached[0] is state and cached[1] == raw:
+        return cached[2]  # type: ignore[no-any-return]
+    seen = state.with_search_path(parse_search_path(raw)) if raw is not None else state
+    extra["catalog_state_path"] = (state, raw, seen)
+    return seen
+
+
+def visible_schema(state: CatalogState, schema_oid: int) -> bool:
+    """Whether unqualified names find objects of this schema (pg_catalog always)."""
+    return schema_oid == 11 or schema_oid in state.search_path_oids()
 
 
 def relation_oid(state: CatalogState, text: str) -> int:
@@ -104,7 +122,7 @@ def relation_name(state: CatalogState, oid: int) -> str:
     obj = state.by_oid.get(oid)
     if isinstance(obj, Table | Index | Sequence | View):
         name = describe.quote_ident(obj.name)
-        if obj.schema_oid in VISIBLE_SCHEMAS:
+        if visible_schema(state, obj.schema_oid) and state.relation(obj.name) is obj:
             return name
         return f"{describe.quote_ident(describe.schema_name(state, obj.schema_oid))}.{name}"
     rel = BY_OID.get(oid)

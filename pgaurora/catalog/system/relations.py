@@ -149,7 +149,7 @@ def _row_builder(rel: SystemRelation) -> Callable[[dict[str, Any]], Row]:
 # shared by every statement that sees the same state; these depend on the session or on runtime values.
 VOLATILE = frozenset(("pg_catalog", n) for n in (
     "pg_settings", "pg_stat_activity", "pg_sequences", "pg_locks", "pg_stat_user_tables", "pg_stat_all_tables",
-    "pg_statio_user_tables", "pg_stat_database", "pg_prepared_xacts"))
+    "pg_statio_user_tables", "pg_stat_database", "pg_prepared_xacts", "pg_stat_replication"))
 _SHARED: dict[tuple[Any, ...], tuple[CatalogState, Any]] = {}
 _SHARED_LIMIT = 512
 
@@ -165,8 +165,28 @@ def _shared_put(key: tuple[Any, ...], state: CatalogState, value: Any) -> None:
     _SHARED[key] = (state, value)
 
 
+SEQUENCE_DATA = "pg_sequence data"  # SystemScan schema for `SELECT ... FROM a_sequence` (name = its oid)
+
+
+def sequence_row(ctx: Any, oid: int) -> Row:
+    """A sequence relation's one row (last_value, log_cnt, is_called, tableoid), as PostgreSQL's
+    sequence tuple: log_cnt counts the values fetched ahead and logged."""
+    state: CatalogState = ctx.extra["catalog_state"]
+    seq = state.sequence(oid)
+    if seq is None:
+        return (None, None, None, oid)
+    current = getattr(ctx.catalog, "sequences", {}).get(oid)
+    if current is None:
+        return (seq.start, 0, False, oid)
+    last, called, logged = current[0], current[1], current[2]
+    log_cnt = max(0, (logged - last) // seq.increment) if called and seq.increment else 0
+    return (last, log_cnt, bool(called), oid)
+
+
 def relation_rows(schema: str, name: str, ctx: Any) -> list[Row]:
     """The rows of a system relation as the statement running with `ctx` sees them."""
+    if schema == SEQUENCE_DATA:
+        return [sequence_row(ctx, int(name))]
     state: CatalogState = ctx.extra["catalog_state"]
     cache = ctx.extra.setdefault("system_rows", {})
     key = (schema, name, id(state))
@@ -192,6 +212,8 @@ def relation_index(schema: str, name: str, ctx: Any, column: int) -> dict[Any, l
     """The statement's rows of a system relation keyed by one column (built once per catalog
     state, or per statement for session-dependent relations); None when the column holds
     unhashable values (arrays)."""
+    if schema == SEQUENCE_DATA:
+        return None
     state: CatalogState = ctx.extra["catalog_state"]
     cache = ctx.extra.setdefault("system_indexes", {})
     key = (schema, name, column, id(state))

@@ -42,7 +42,7 @@ def pg_views(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for obj in sc.state.by_oid.values():
         if isinstance(obj, View):
             yield {"schemaname": describe.schema_name(sc.state, obj.schema_oid), "viewname": obj.name,
-                   "viewowner": "postgres", "definition": describe.view_definition(obj.query, obj.column_names)}
+                   "viewowner": owner_name(sc, obj.owner), "definition": describe.view_definition(obj.query, obj.column_names)}
     for rel in RELATIONS.values():
         if rel.relkind == "v":
             yield {"schemaname": rel.schema, "viewname": rel.name, "viewowner": "postgres", "definition": None}
@@ -67,7 +67,7 @@ def pg_sequences(sc: SystemContext) -> Iterator[dict[str, Any]]:
             state = runtime.get(obj.oid)
             last = state[0] if state is not None and state[1] else None
             yield {"schemaname": describe.schema_name(sc.state, obj.schema_oid), "sequencename": obj.name,
-                   "sequenceowner": "postgres", "data_type": obj.type_oid, "start_value": obj.start,
+                   "sequenceowner": owner_name(sc, obj.owner), "data_type": obj.type_oid, "start_value": obj.start,
                    "min_value": obj.min_value, "max_value": obj.max_value, "increment_by": obj.increment,
                    "cycle": obj.cycle, "cache_size": obj.cache, "last_value": last}
 

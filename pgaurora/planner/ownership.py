@@ -1,0 +1,167 @@
+"""Utility statements that dump scripts and tools send about existing objects: ALTER ... OWNER TO,
+LOCK TABLE and COMMENT ON.
+
+Owns their analysis into executor.ddlmisc nodes, with PostgreSQL's messages for missing objects
+and roles. pg_dump writes `ALTER SCHEMA s OWNER TO r`, `ALTER TABLE s.t OWNER TO r` (also for
+views and sequences), `COMMENT ON ...`, and takes `LOCK TABLE s.t IN ACCESS SHARE MODE` on every
+table it dumps.
+Not executing them (executor.ddlmisc), not the other ALTER TABLE forms (planner.alter).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgaurora.catalog.model import Index, Sequence, Table, View
+from pgaurora.errors import FeatureNotSupported, UndefinedObject, UndefinedTable, WrongObjectType
+from pgaurora.executor.ddlmisc import ChangeOwner, LockRelations, SetComment
+from pgaurora.executor.plannodes import PlanNode
+from pgaurora.planner.ddl import DdlPlanner
+
+# LOCK TABLE modes (parsenodes.h / lockdefs.h numbering) -> whether the lock is shared
+LOCK_MODES = {1: ("ACCESS SHARE", True), 2: ("ROW SHARE", True), 3: ("ROW EXCLUSIVE", True),
+              4: ("SHARE UPDATE EXCLUSIVE", False), 5: ("SHARE", False), 6: ("SHARE ROW EXCLUSIVE", False),
+              7: ("EXCLUSIVE", False), 8: ("ACCESS EXCLUSIVE", False)}
+_OBJECT_KINDS = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_SEQUENCE": "sequence"}
+
+
+def plan_misc(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[PlanNode, str] | None:
+    """The plan of one of the statements this module owns, or None for any other statement."""
+    if kind == "LockStmt":
+        return plan_lock(ddl, body), "LOCK TABLE"
+    if kind == "CommentStmt":
+        return plan_comment(ddl, body), "COMMENT"
+    if kind == "AlterOwnerStmt":
+        return plan_alter_owner(ddl, body), f"ALTER {body.get('objectType', '').removeprefix('OBJECT_')}"
+    if kind == "AlterTableStmt":
+        cmds = [item["AlterTableCmd"] for item in body.get("cmds", ())]
+        if cmds and all(c.get("subtype") == "AT_ChangeOwner" for c in cmds):
+            objtype = body.get("objtype", "OBJECT_TABLE")
+            tag = {"OBJECT_VIEW": "ALTER VIEW", "OBJECT_SEQUENCE": "ALTER SEQUENCE"}.get(objtype, "ALTER TABLE")
+            return _relation_owner(ddl, body, cmds[-1]["newowner"], tag), tag
+    return None
+
+
+def role_oid(ddl: DdlPlanner, spec: dict[str, Any]) -> int:
+    """A RoleSpec: a role name, CURRENT_USER / SESSION_USER (the bootstrap superuser here)."""
+    role = spec.get("RoleSpec", spec)
+    if role.get("roletype") != "ROLESPEC_CSTRING":
+        return 10
+    name = role.get("rolename", "")
+    found = ddl.qc.catalog.roles.get(name)
+    if found is None:
+        raise UndefinedObject(f'role "{name}" does not exist')
+    return found.oid
+
+
+def _relation_owner(ddl: DdlPlanner, body: dict[str, Any], newowner: dict[str, Any], tag: str) -> PlanNode:
+    relation = body["relation"]
+    name = relation["relname"]
+    rel = ddl.qc.catalog.relation(name, relation.get("schemaname"))
+    if rel is None:
+        if body.get("missing_ok"):
+            from pgaurora.executor.ddl import NoOp
+
+            return NoOp(tag, f'relation "{name}" does not exist, skipping')
+        shown = f'{relation["schemaname"]}.{name}' if relation.get("schemaname") else name
+        raise UndefinedTable(f'relation "{shown}" does not exist', position=ddl.pos(relation.get("location")))
+    objtype = body.get("objtype", "OBJECT_TABLE")
+    if objtype == "OBJECT_VIEW" and not isinstance(rel, View):
+        raise WrongObjectType(f'"{name}" is not a view')
+    if objtype == "OBJECT_SEQUENCE" and not isinstance(rel, Sequence):
+        raise WrongObjectType(f'"{name}" is not a sequence')
+    if not isinstance(rel, Table | View | Sequence):
+        raise WrongObjectType(f'"{name}" is not a table, view, sequence, or foreign table')
+    return ChangeOwner(rel.oid, role_oid(ddl, newowner), tag)
+
+
+def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
+    """ALTER SCHEMA s OWNER TO r (other object types have no owner to change in pgaurora)."""
+    objtype = body.get("objectType")
+    if objtype != "OBJECT_SCHEMA":
+        raise FeatureNotSupported(f"ALTER {objtype.removeprefix('OBJECT_') if objtype else ''} OWNER TO is not supported")
+    name = body["object"]["String"]["sval"]
+    schema = ddl.qc.catalog.schemas.get(name)
+    if schema is None:
+        raise UndefinedObject(f'schema "{name}" does not exist', sqlstate="3F000")
+    return ChangeOwner(schema.oid, role_oid(ddl, body["newowner"]), "ALTER SCHEMA")
+
+
+def plan_lock(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
+    mode = int(body.get("mode", 8))
+    _, shared = LOCK_MODES.get(mode, ("ACCESS EXCLUSIVE", False))
+    targets = []
+    for item in body.get("relations", ()):
+        relation = item["RangeVar"]
+        name = relation["relname"]
+        rel = ddl.qc.catalog.relation(name, relation.get("schemaname"))
+        if rel is None:
+            shown = f'{relation["schemaname"]}.{name}' if relation.get("schemaname") else name
+            raise UndefinedTable(f'relation "{shown}" does not exist', position=ddl.pos(relation.get("location")))
+        if not isinstance(rel, Table | View):
+            raise WrongObjectType(f'cannot lock relation "{name}"',
+                                  detail="This operation is not supported for sequences."
+                                  if isinstance(rel, Sequence) else "This operation is not supported for indexes.")
+        targets.append((rel.oid, name))
+    return LockRelations(tuple(targets), shared, bool(body.get("nowait")))
+
+
+PG_CLASS, PG_NAMESPACE, PG_CONSTRAINT = 1259, 2615, 2606
+_RELATION_KINDS: dict[str, tuple[type, str]] = {
+    "OBJECT_TABLE": (Table, "a table"), "OBJECT_VIEW": (View, "a view"), "OBJECT_SEQUENCE": (Sequence, "a sequence"),
+    "OBJECT_INDEX": (Index, "an index"),
+}
+
+
+def _names(node: dict[str, Any]) -> list[str]:
+    if "String" in node:
+        return [node["String"]["sval"]]
+    return [item["String"]["sval"] for item in node.get("List", {}).get("items", ())]
+
+
+def _relation(ddl: DdlPlanner, names: list[str]) -> Any:
+    name, schema = names[-1], names[-2] if len(names) > 1 else None
+    rel = ddl.qc.catalog.relation(name, schema)
+    if rel is None:
+        raise UndefinedTable(f'relation "{".".join(names)}" does not exist')
+    return rel
+
+
+def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
+    """COMMENT ON TABLE|VIEW|SEQUENCE|INDEX|COLUMN|SCHEMA|CONSTRAINT ... IS 'text' | NULL."""
+    objtype = body.get("objtype", "")
+    names = _names(body.get("object", {}))
+    text = body.get("comment") or None  # '' drops the comment, as NULL does
+    if objtype in _RELATION_KINDS:
+        rel = _relation(ddl, names)
+        cls, what = _RELATION_KINDS[objtype]
+        if not isinstance(rel, cls):
+            raise WrongObjectType(f'"{names[-1]}" is not {what}')
+        return SetComment((PG_CLASS, int(getattr(rel, "oid", 0)), 0), text)
+    if objtype == "OBJECT_COLUMN":
+        rel = _relation(ddl, names[:-1])
+        column = names[-1]
+        if isinstance(rel, Table):
+            col = rel.column(column)
+            attnum = col.attnum if col is not None else None
+        elif isinstance(rel, View):
+            attnum = rel.column_names.index(column) + 1 if column in rel.column_names else None
+        else:
+            raise WrongObjectType(f'cannot set comment on relation "{rel.name}"')
+        if attnum is None:
+            from pgaurora.errors import UndefinedColumn
+
+            raise UndefinedColumn(f'column "{column}" of relation "{".".join(names[:-1])}" does not exist')
+        return SetComment((PG_CLASS, rel.oid, attnum), text)
+    if objtype == "OBJECT_SCHEMA":
+        schema = ddl.qc.catalog.schemas.get(names[0])
+        if schema is None:
+            raise UndefinedObject(f'schema "{names[0]}" does not exist', sqlstate="3F000")
+        return SetComment((PG_NAMESPACE, schema.oid, 0), text)
+    if objtype == "OBJECT_TABCONSTRAINT":
+        table = _relation(ddl, names[:-1])
+        con = next((c for c in getattr(table, "constraints", ()) if c.name == names[-1]), None)
+        if con is None:
+            raise UndefinedObject(f'constraint "{names[-1]}" for table "{table.name}" does not exist')
+        return SetComment((PG_CONSTRAINT, con.oid, 0), text)
+    raise FeatureNotSupported(f"COMMENT ON {objtype.removeprefix('OBJECT_')} is not supported")

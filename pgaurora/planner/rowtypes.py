@@ -1,0 +1,142 @@
+"""Whole-row references and record values: SELECT t FROM t, row_to_json(t), t::text, t IS NULL.
+
+Owns binding a table (or FROM item) name used as a value into a RowExpr of its visible columns,
+with their names (so row_to_json(t) writes {"id":1,"name":"x"}; an anonymous ROW(...) has
+f1, f2, ...), and the record functions that need the field types, which only the planner
+knows: row_to_json / to_json / to_jsonb of a record and the cast of a record to text
+(record_out: '(1,"a b",)'). A record in a statement's result is sent in that text form
+(`records_as_text`): its column is described as text, not as the table's row type, because
+pgaurora has no composite types in pg_type.
+    Not ROW comparisons (planner.exprbind) and not jsonb functions (catalog.builtins).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from pgaurora.catalog.builtins.json_building import json_converter, json_text
+from pgaurora.catalog.builtins.output import context_of
+from pgaurora.datatypes import jsonvalues, text_encoder
+from pgaurora.datatypes.records import format_record
+from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID
+from pgaurora.datatypes.values import Jsonb
+from pgaurora.executor.expr import Expr, FuncExpr, RowExpr
+from pgaurora.executor.plannodes import Limit, PlanNode, Project, ResultColumn, Sort, Unique
+from pgaurora.planner.scope import RangeEntry, Scope
+
+_TEXT_TYPES = frozenset((TEXT_OID, 1043, 1042))
+
+
+def _entry_of(scope: Scope, alias: str) -> tuple[Scope, RangeEntry] | None:
+    level: Scope | None = scope
+    while level is not None:
+        for e in level.entries:
+            if e.alias == alias and e.alias != "":
+                return level, e
+        level = level.parent
+    return None
+
+
+def whole_row(scope: Scope, alias: str, position: int | None) -> RowExpr | None:
+    """`t` as a value: the row of FROM item `t` (None when no FROM item is called that)."""
+    if _entry_of(scope, alias) is None:
+        return None
+    _level, entry = _entry_of(scope, alias)  # type: ignore[misc]
+    names = [c for c in entry.columns
+             if not c.startswith("........pg.dropped.") and c not in entry.using_hidden]
+    fields = tuple(scope.resolve([alias, c], position)[0] for c in names)
+    return RowExpr(fields, names=tuple(names))
+
+
+def _field_names(row: RowExpr) -> tuple[str, ...]:
+    return row.names or tuple(f"f{i + 1}" for i in range(len(row.fields)))
+
+
+def _json_value(row: RowExpr) -> Callable[[Any, Any], Any]:
+    """fn(format context, record) -> dict of JSON values (nested records included)."""
+    names = _field_names(row)
+    converters: list[Callable[[Any, Any], Any]] = []
+    for f in row.fields:
+        if isinstance(f, RowExpr):
+            converters.append(_json_value(f))
+        else:
+            oid = f.type_oid
+
+            def convert(fmt: Any, v: Any, oid: int = oid) -> Any:
+                return json_converter(oid, fmt)(v)
+
+            converters.append(convert)
+
+    def value(fmt: Any, record: Any) -> Any:
+        return {n: (None if v is None else c(fmt, v)) for n, c, v in zip(names, converters, record, strict=True)}
+
+    return value
+
+
+def record_function(name: str, args: list[Expr]) -> Expr | None:
+    """row_to_json / to_json / to_jsonb of a record (None: not such a call)."""
+    if name not in ("row_to_json", "to_json", "to_jsonb") or len(args) != 1 or not isinstance(args[0], RowExpr):
+        return None
+    convert = _json_value(args[0])
+    if name == "to_jsonb":
+        def to_jsonb(ctx: Any, record: Any) -> Any:
+            return Jsonb(jsonvalues.normalize_json_value(convert(context_of(ctx), record)))
+
+        return FuncExpr(name, to_jsonb, (args[0],), JSONB_OID, needs_context=True)
+
+    def to_json(ctx: Any, record: Any) -> Any:
+        return json_text(convert(context_of(ctx), record))
+
+    return FuncExpr(name, to_json, (args[0],), JSON_OID, needs_context=True)
+
+
+def record_to_text(row: RowExpr) -> FuncExpr:
+    """record_out with each field written by its own type's output function."""
+    parts: list[Callable[[Any, Any], str]] = []
+    for f in row.fields:
+        if isinstance(f, RowExpr):
+            inner = record_to_text(f).fn
+            parts.append(lambda ctx, v, inner=inner: inner(ctx, v))  # type: ignore[misc]
+        else:
+            oid = f.type_oid
+            parts.append(lambda ctx, v, oid=oid: text_encoder(oid, context_of(ctx))(v))  # type: ignore[misc]
+
+    def record_out(ctx: Any, record: Any) -> str:
+        return format_record(record, [lambda v, p=p: p(ctx, v) for p in parts])  # type: ignore[misc]
+
+    return FuncExpr("record_out", record_out, (row,), TEXT_OID, needs_context=True)
+
+
+def cast_record(arg: Expr, target: int) -> Expr | None:
+    """record::text (None when this is not a cast of a known record to a string type)."""
+    if isinstance(arg, RowExpr) and target in _TEXT_TYPES:
+        return record_to_text(arg)
+    return None
+
+
+def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNode, list[ResultColumn]]:
+    """A statement's record-valued result columns in their text form (see the module docstring)."""
+    if not any(c.type_oid == RECORD_OID for c in columns):
+        return node, columns
+    chain: list[PlanNode] = []
+    current = node
+    while isinstance(current, Sort | Limit | Unique):
+        chain.append(current)
+        current = current.input
+    if not isinstance(current, Project):
+        return node, columns
+    exprs = list(current.exprs)
+    out = list(columns)
+    for i, c in enumerate(columns):
+        if c.type_oid == RECORD_OID and i < len(exprs) and isinstance(exprs[i], RowExpr):
+            exprs[i] = record_to_text(exprs[i])  # type: ignore[arg-type]
+            out[i] = dataclasses.replace(c, type_oid=TEXT_OID, typmod=-1)
+    rebuilt: PlanNode = dataclasses.replace(current, exprs=tuple(exprs))
+    for parent in reversed(chain):
+        rebuilt = dataclasses.replace(parent, input=rebuilt)  # type: ignore[type-var]
+    return rebuilt, out
+
+
+__all__ = ["whole_row", "record_function", "record_to_text", "cast_record", "records_as_text"]

@@ -1,0 +1,18 @@
+"""Fixtures for the isolation tests: one pgaurora instance process for the whole directory (plus pg_oracle)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.server.harness import InstanceProcess, start_instance
+
+
+@pytest.fixture(scope="package")
+def instance() -> Iterator[InstanceProcess]:
+    inst = start_instance()
+    try:
+        yield inst
+    finally:
+        inst.stop()

@@ -1,0 +1,111 @@
+"""Dead tuple versions under a steady update load: pruning and vacuum keep the table bounded.
+
+In-process (tests.sql.runner.EngineSession): several sessions update random rows while the
+heap's page count and the index size are watched; VACUUM with every index removes dead entries
+and gives back empty item pointers at the end of pages; a snapshot still in use keeps the
+versions it sees. The several-minute soak is marked long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import random
+import time
+
+import pytest
+
+from pgaurora.access.vacuum import vacuum
+from tests.sql.runner import EngineSession
+
+
+async def _table(s: EngineSession, rows: int, name: str = "soak") -> tuple[object, list[object]]:
+    await s.query(f"CREATE TABLE {name} (id int PRIMARY KEY, v int NOT NULL, pad text)")
+    await s.query(f"INSERT INTO {name} SELECT g, 0, repeat('x', 100) FROM generate_series(1, {rows}) g")
+    state = s.catalog.current()
+    table = state.relation(name)
+    storage = s.engine.storage
+    return storage.heap(table.rel_id), [storage.btree(ix.rel_id) for ix in state.indexes(table.oid)]
+
+
+async def _update_load(s: EngineSession, rows: int, seconds: float, max_updates: int, workers: int = 3) -> int:
+    """Random single-row increments from `workers` sessions; returns how many committed."""
+    deadline = time.monotonic() + seconds
+    done = 0
+
+    async def worker(seed: int) -> None:
+        nonlocal done
+        session = EngineSession(s.engine, s.catalog)
+        rng = random.Random(seed)
+        while time.monotonic() < deadline and done < max_updates:
+            await session.query(f"UPDATE soak SET v = v + 1 WHERE id = {rng.randint(1, rows)}")
+            done += 1
+
+    await asyncio.gather(*(worker(i) for i in range(workers)))
+    return done
+
+
+@pytest.fixture
+async def session(tmp_path: pathlib.Path):
+    s = await EngineSession.start(tmp_path)
+    yield s
+    await s.stop()
+
+
+async def test_update_load_keeps_the_heap_bounded(session):
+    rows = 200
+    heap, indexes = await _table(session, rows)
+    start_pages = await heap.count_pages()
+    done = await _update_load(session, rows, seconds=6, max_updates=600)
+    assert done > 100
+    # dead versions are pruned from full pages as updates need room: no page per N updates
+    assert await heap.count_pages() <= start_pages + 2
+    assert (await session.query("SELECT sum(v), count(*) FROM soak"))[1] == [(done, rows)]
+    result = await vacuum(heap, indexes, session.engine.txns.oldest_xmin(), all_indexes=True)
+    assert result.kept_tuples == rows
+    assert len(await indexes[0].entries()) == rows  # every dead entry is gone from the index
+
+
+async def test_vacuum_reclaims_only_what_no_snapshot_sees(session):
+    # a reader's snapshot keeps the versions it sees; once it is gone, vacuum takes them
+    heap, indexes = await _table(session, 20, "held")
+    reader = EngineSession(session.engine, session.catalog)
+    reader.txn = session.engine.txns.begin("repeatable read")  # as BEGIN ISOLATION LEVEL REPEATABLE READ
+    assert (await reader.query("SELECT sum(v) FROM held"))[1] == [(0,)]
+    await session.query("UPDATE held SET v = v + 1")
+    kept = await vacuum(heap, indexes, session.engine.txns.oldest_xmin(), all_indexes=True)
+    assert kept.removed_tuples == 0
+    assert (await reader.query("SELECT sum(v) FROM held WHERE id <= 20"))[1] == [(0,)]
+    await reader.query("COMMIT")
+    freed = await vacuum(heap, indexes, session.engine.txns.oldest_xmin(), all_indexes=True)
+    assert freed.removed_tuples == 20
+    assert (await session.query("SELECT sum(v) FROM held"))[1] == [(20,)]
+
+    # with every index cleaned, the empty item pointers at the end of a page are given back
+    heap, indexes = await _table(session, 40, "tail")
+    pages = (await heap._ready()).pages
+    tail = len((await heap.cache.read(pages[-1])).items)
+    await session.query("DELETE FROM tail WHERE id > 30")
+    result = await vacuum(heap, indexes, session.engine.txns.oldest_xmin(), all_indexes=True)
+    assert result.removed_tuples == 10 and result.truncated_slots >= 10
+    assert len((await heap.cache.read(pages[-1])).items) <= tail - 10
+    # slot numbers are handed out again: index lookups must find only the new rows
+    await session.query("INSERT INTO tail SELECT g, g, 'new' FROM generate_series(31, 45) g")
+    for key in (31, 35, 40, 45):
+        assert (await session.query(f"SELECT id, v, pad FROM tail WHERE id = {key}"))[1] == [(key, key, "new")]
+    assert (await session.query("SELECT count(*) FROM tail"))[1] == [(45,)]
+
+
+@pytest.mark.long
+@pytest.mark.xfail(reason="heap placement never reuses an emptied slot in the middle of a page, so pages "
+                          "fill up with empty item pointers (access.heap._place appends only)", strict=False)
+async def test_soak_several_minutes(session):
+    rows = 60
+    heap, indexes = await _table(session, rows)
+    start_pages = await heap.count_pages()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        await _update_load(session, rows, seconds=20, max_updates=100_000)
+        await session.engine.storage.autovacuum_once(threshold=0)
+        await vacuum(heap, indexes, session.engine.txns.oldest_xmin(), all_indexes=True)
+        assert await heap.count_pages() <= start_pages + 3
