@@ -45,6 +45,7 @@ test-long: $(STAMP) postgres
 
 bench: $(STAMP) postgres
 	$(BIN)/python -m benchmarks $(ARGS)
+	$(BIN)/python -m benchmarks.cluster_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -83,6 +83,11 @@ def pgaurora(extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
     try:
         _wait_port(port, proc, 120)
         yield Server("pgaurora", port)
+    except BaseException:
+        log.flush()
+        with open(os.path.join(tmp, "serve.log"), "rb") as f:  # what the cluster said before it failed
+            sys.stderr.write(f.read()[-4000:].decode(errors="replace"))
+        raise
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -9,7 +9,9 @@ layout (access.heaptuple).
 Every change is redo through one MiniTransaction (deferred: the write-combining queue of the
 page cache carries it to the volume ahead of the transaction's commit record):
 
-    insert       APPEND the tuple (plus INIT of a new page and its listing when the last is full)
+    insert       SET the tuple into an LP_UNUSED slot (one vacuum emptied and removed every index
+                 entry of: Heap.unused_slots), else APPEND it (plus INIT of a new page and its
+                 listing when the last is full)
     insert_many  one IMAGE per page filled
     prune        SET the slots of tuples dead to everyone to b"" (on a full page, before UPDATE)
 
@@ -47,13 +49,14 @@ from pgaurora.access.txnview import (
     TransactionManagerLike,
 )
 from pgaurora.errors import InternalError, ProgramLimitExceeded
-from pgaurora.logstore.page import Page, RedoOp, encode_image, encode_init, encode_set
+from pgaurora.logstore.page import ITEM_POINTER_SIZE, Page, RedoOp, encode_image, encode_init, encode_set
 from pgaurora.pagecache import MiniTransaction, PageCache, PageKind
 
 Tid = tuple[int, int]
 Row = tuple[Any, ...]
 READ_AHEAD = 16
 _APPEND = RedoOp.APPEND
+_SET = RedoOp.SET
 _HEAP = PageKind.HEAP
 _ABORTED_STATUS = ABORTED
 
@@ -97,6 +100,9 @@ class Heap(HeapVersions):
         self.rel_id = rel_id
         self.pagelist = PageList(cache, rel_id)
         self.free_pages: list[int] = []  # pages that vacuum left with room
+        # page -> its LP_UNUSED slots: empty, and vacuum removed every index entry pointing at
+        # them, so a new tuple may take one (an emptied slot an index may still point at never is)
+        self.unused_slots: dict[int, list[int]] = {}
         self.name = ""  # for messages; the catalog may set it
         self.changes = 0  # writes since the last autovacuum pass
         self._pruned_at: dict[int, int] = {}  # page -> horizon of its last pruning attempt
@@ -127,14 +133,47 @@ class Heap(HeapVersions):
             await cache.read(pagelist.pages[-1])
         if self.free_pages and self.free_pages[-1] not in cache:
             await cache.read(self.free_pages[-1])
+        if self.unused_slots:
+            page_no = next(reversed(self.unused_slots))
+            if page_no not in cache:
+                await cache.read(page_no)
+
+    def _reuse(self, mtr: MiniTransaction, page_no: int, page: Page, item: bytes) -> int:
+        """SETs `item` into an LP_UNUSED slot of the page and returns the slot; -1 when it has none
+        or too little room (the item needs no new item pointer)."""
+        unused = self.unused_slots
+        slots = unused.get(page_no)
+        if not slots or page.free_space() + ITEM_POINTER_SIZE < len(item):
+            return -1
+        items = page.items
+        while slots:
+            slot = slots.pop()
+            if slot < len(items) and not items[slot]:
+                if not slots:
+                    del unused[page_no]
+                mtr.log(page_no, _SET, encode_set(slot, item))
+                return slot
+        del unused[page_no]
+        return -1
 
     def _place(self, mtr: MiniTransaction, item: bytes) -> Tid:
-        """Appends `item` to a page with room, creating a page if none has; synchronous."""
+        """Puts `item` in an LP_UNUSED slot or appends it to a page with room, creating a page if
+        none has; synchronous."""
         need = len(item)
         if need > MAX_TUPLE:
             raise ProgramLimitExceeded(f"row is too big: size {need}, maximum size {MAX_TUPLE}")
         cache = self.cache
         pagelist = self.pagelist
+        unused = self.unused_slots
+        while unused:
+            page_no = next(reversed(unused))
+            page = mtr.touched.get(page_no) or cache.get(page_no)
+            if page is None:
+                break
+            slot = self._reuse(mtr, page_no, page, item)
+            if slot >= 0:
+                return (page_no, slot)
+            unused.pop(page_no, None)  # no room now: its slots wait for the next vacuum
         if pagelist.pages:
             page_no = pagelist.pages[-1]
             page = mtr.touched.get(page_no) or cache.get(page_no)
@@ -165,7 +204,7 @@ class Heap(HeapVersions):
     def _prune(self, page_no: int, page: Page) -> bool:
         """Opportunistic pruning (PostgreSQL's heap_page_prune): empties the slots of tuples dead
         to everyone on a full page, as its own MTR. Index entries may still point at those slots:
-        slots are never reused, so they just lead nowhere until vacuum or a B-tree split drops them.
+        they lead nowhere until vacuum drops them, and only then may the slots be reused.
 
         Only the page's candidate slots are examined (those whose tuples changed since the last
         pruning), so a full page that is updated again and again costs O(changes), not O(slots).
@@ -262,12 +301,13 @@ class Heap(HeapVersions):
                 i += 1
                 page = mtr.touched[page_no]
                 room = page.free_space()
+                end = len(page.items) - 1  # the batch goes after it (`slot` may be a reused one)
                 batch: list[bytes] = []
                 while i < len(items) and room >= len(items[i]) + 4:
                     item = items[i]
                     room -= len(item) + 4
                     batch.append(item)
-                    tids.append((page_no, slot + len(batch)))
+                    tids.append((page_no, end + len(batch)))
                     i += 1
                 if len(batch) > 8:
                     image = Page(page.kind, page.special, [*page.items, *batch], page.lsn)

@@ -12,7 +12,8 @@ deadlocks (the transaction manager, txn.manager).
                                   caller's `recheck(row)` re-evaluate it (EvalPlanQual), retry
     xmax ours                  -> already changed by this transaction: nothing to do (None)
 
-    update   APPEND the new version (same page if it fits) + PATCH the old one (xmax, ctid -> new)
+    update   APPEND the new version, or SET it into an LP_UNUSED slot (same page if it fits)
+             + PATCH the old one (xmax, ctid -> new)
     delete   PATCH xmax/cmax/infomask/ctid of the old version
 """
 
@@ -84,6 +85,8 @@ class HeapVersions:
         async def _page(self, page_no: int) -> Page | None: ...
 
         def _place(self, mtr: MiniTransaction, item: bytes) -> Tid: ...
+
+        def _reuse(self, mtr: MiniTransaction, page_no: int, page: Page, item: bytes) -> int: ...
 
         def _prune(self, page_no: int, page: Page) -> bool: ...
 
@@ -260,7 +263,10 @@ class HeapVersions:
                 self.free_pages.append(page_no)
         with self.cache.mtr(xid, deferred=True) as mtr:
             item = self._tuple(mtr, xid, cid, data)
-            if free >= len(item) and len(item) <= MAX_TUPLE:
+            reused = self._reuse(mtr, page_no, page, item) if len(item) <= MAX_TUPLE else -1
+            if reused >= 0:
+                new_tid = (page_no, reused)  # an LP_UNUSED slot of the same page
+            elif free >= len(item) and len(item) <= MAX_TUPLE:
                 mtr.log(page_no, _APPEND, item)
                 new_tid = (page_no, len(page.items) - 1)
             else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from pgaurora.access.btree import BTree, btree_meta_special
 from pgaurora.access.heap import Heap
@@ -35,6 +36,9 @@ class Storage:
         self._heaps: dict[int, Heap] = {}
         self._btrees: dict[int, BTree] = {}
         self._autovacuum: asyncio.Task[None] | None = None
+        # heap rel -> the rels of *every* index over it (committed or being created), or None
+        # when unknown; set by the layer that knows the catalog. Without it autovacuum is heap-only.
+        self.index_resolver: Callable[[int], tuple[int, ...] | None] | None = None
 
     async def create_heap(self) -> int:
         cache = self.cache
@@ -84,6 +88,7 @@ class Storage:
             heap = self.heap(rel_id)
             heap.pagelist.reset()
             heap.free_pages.clear()
+            heap.unused_slots.clear()
         elif kind == PageKind.BTREE_META:
             btree = self.btree(rel_id)
             meta = await cache.read(rel_id)
@@ -95,21 +100,31 @@ class Storage:
         else:
             raise UndefinedTable(f"relation {rel_id} does not exist")
 
-    async def vacuum(self, heap_rel: int, index_rels: list[int] | tuple[int, ...] = ()) -> VacuumResult:
-        """VACUUM of one heap and its indexes, below the manager's oldest_xmin()."""
+    async def vacuum(
+        self, heap_rel: int, index_rels: list[int] | tuple[int, ...] = (), *, all_indexes: bool = False
+    ) -> VacuumResult:
+        """VACUUM of one heap and its indexes, below the manager's oldest_xmin().
+        `all_indexes=True` promises `index_rels` are all of its indexes (see access.vacuum)."""
         heap = self.heap(heap_rel)
         indexes = [self.btree(rel) for rel in index_rels]
-        return await vacuum(heap, indexes, self.txns.oldest_xmin())
+        return await vacuum(heap, indexes, self.txns.oldest_xmin(), all_indexes=all_indexes)
 
     async def autovacuum_once(self, threshold: int = AUTOVACUUM_THRESHOLD) -> int:
         """Vacuums every heap opened here with at least `threshold` writes since its last pass;
-        returns how many. Heap-only: dead tuples' slots are emptied (slots are never reused, so
-        index entries pointing at them just lead nowhere until a B-tree cleans them out)."""
+        returns how many. With an index_resolver the pass cleans the heap's indexes too and its
+        emptied slots become reusable; without one it is heap-only (emptied slots are not reused,
+        index entries pointing at them lead nowhere)."""
         done = 0
+        resolver = self.index_resolver
         for heap in list(self._heaps.values()):
             if heap.changes >= threshold:
                 heap.changes = 0
-                await vacuum(heap, [], self.txns.oldest_xmin())
+                index_rels = resolver(heap.rel_id) if resolver is not None else None
+                if index_rels is None:
+                    await vacuum(heap, [], self.txns.oldest_xmin())
+                else:
+                    indexes = [self.btree(rel) for rel in index_rels]
+                    await vacuum(heap, indexes, self.txns.oldest_xmin(), all_indexes=True)
                 done += 1
         return done
 

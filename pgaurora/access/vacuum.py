@@ -8,8 +8,13 @@ transaction manager's oldest_xmin, which includes replicas' feedback) and not sc
     2. delete their entries from every index given
     3. empty the dead slots (SET to b"")
     4. with all_indexes: drop the run of empty slots at the end of each page (TRUNCATE) --
-       PostgreSQL's PageTruncateLinePointerArray
+       PostgreSQL's PageTruncateLinePointerArray -- and hand the other emptied slots to the heap
+       as LP_UNUSED (Heap.unused_slots): new tuples SET into them instead of growing the page
     5. remember pages with room for later inserts
+
+Passes over one heap run one at a time, and while a pass with all_indexes runs the heap reuses no
+slot: a slot the pass saw empty cannot get a new tuple (and index entries) before step 2 removes
+the entries that pointed at it.
 
 An emptied slot keeps its number while an index entry may still point at it: an index scan that
 read a tid before step 2 then finds nothing there rather than some other row. Step 4 gives slot
@@ -23,6 +28,8 @@ touches indexes, so without this pass a page slowly fills with empty item pointe
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass
 
 from pgaurora.access.btree import BTree
@@ -39,15 +46,29 @@ class VacuumResult:
     removed_index_entries: int
     kept_tuples: int
     truncated_slots: int = 0  # item pointers given back (all_indexes only)
+    unused_slots: int = 0  # emptied slots new tuples may take (all_indexes only)
+
+
+_passes: weakref.WeakKeyDictionary[Heap, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def vacuum(heap: Heap, indexes: list[BTree], horizon: int, *, all_indexes: bool = False) -> VacuumResult:
     """Removes versions dead to every snapshot at or above `horizon`.
 
     `all_indexes=True` promises that `indexes` are all of the heap's indexes: then index entries
-    of slots that pruning emptied earlier are removed too, and empty slots at the end of each page
-    are truncated away.
+    of slots that pruning emptied earlier are removed too, empty slots at the end of each page
+    are truncated away and the others become reusable.
     """
+    lock = _passes.get(heap)
+    if lock is None:
+        lock = _passes[heap] = asyncio.Lock()
+    async with lock:
+        return await _vacuum(heap, indexes, horizon, all_indexes)
+
+
+async def _vacuum(heap: Heap, indexes: list[BTree], horizon: int, all_indexes: bool) -> VacuumResult:
+    if all_indexes:
+        heap.unused_slots.clear()  # no reuse until this pass has removed the entries again
     status = heap.txns.status
     cache = heap.cache
     pages = list((await heap._ready()).pages)
@@ -80,15 +101,38 @@ async def vacuum(heap: Heap, indexes: list[BTree], horizon: int, *, all_indexes:
             for slot in slots:
                 if slot < len(page.items) and page.items[slot]:
                     mtr.log(page_no, RedoOp.SET, encode_set(slot, b""))
-    truncated = 0
+    truncated = reusable = 0
     if all_indexes:
         for page_no in pages:
             truncated += await _truncate_empty_tail(heap, page_no, doomed)
+        reusable = _hand_back(heap, pages, doomed)
     for page_no in pages:
         page = cache.get(page_no)
         if page is not None and page.free_space() >= FREE_ENOUGH and page_no not in heap.free_pages:
             heap.free_pages.append(page_no)
-    return VacuumResult(len(pages), len(dead), removed_entries, kept, truncated)
+    return VacuumResult(len(pages), len(dead), removed_entries, kept, truncated, reusable)
+
+
+def _hand_back(heap: Heap, pages: list[int], cleaned: set[tuple[int, int]]) -> int:
+    """Gives the heap the slots of `cleaned` that are still empty as LP_UNUSED; synchronous, so
+    no insert sees part of it. Returns how many."""
+    by_page: dict[int, list[int]] = {}
+    for page_no, slot in cleaned:
+        by_page.setdefault(page_no, []).append(slot)
+    unused = heap.unused_slots
+    count = 0
+    cache = heap.cache
+    for page_no in pages:
+        slots = by_page.get(page_no)
+        page = cache.get(page_no)
+        if not slots or page is None:
+            continue
+        items = page.items
+        free = sorted((s for s in slots if s < len(items) and not items[s]), reverse=True)
+        if free:
+            unused[page_no] = free  # popped from the end: lowest slot first
+            count += len(free)
+    return count
 
 
 async def _truncate_empty_tail(heap: Heap, page_no: int, cleaned: set[tuple[int, int]]) -> int:

@@ -126,11 +126,20 @@ class Standby:
         self.log_path: Path | None = None
         self.started = 0
         self._stopped = False
+        self._filling: asyncio.Event | None = None   # set when the standby being started is ready (or failed)
 
     async def fill(self) -> None:
         """Starts a standby unless one is waiting; keeps it once it says STANDBY (imports done)."""
-        if self._stopped or self.proc is not None:
+        if self._stopped or self.proc is not None or self._filling is not None:
             return
+        filling = self._filling = asyncio.Event()
+        try:
+            await self._start_one()
+        finally:
+            self._filling = None
+            filling.set()
+
+    async def _start_one(self) -> None:
         self.started += 1
         log_path = self.data_dir / "log" / f"standby-{self.started}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +165,10 @@ class Standby:
 
     async def take(self, command: list[str], note: Path) -> asyncio.subprocess.Process | None:
         """Hands `command` (a pgaurora_command) to the waiting standby and returns it, or None."""
+        if self.proc is None and self._filling is not None:
+            # one is importing right now: that is still sooner than a cold start
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._filling.wait(), self.timeout)
         proc, self.proc = self.proc, None
         if proc is None or proc.returncode is not None or proc.stdin is None:
             return None

@@ -20,6 +20,7 @@ Files (bottom-up):
     lockrows.py    SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]
     ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA, roles
     ddlchange.py   DROP (dependencies, CASCADE), TRUNCATE, ALTER TABLE
+    maintenance.py VACUUM (access.vacuum with index cleanup over the named or all tables)
     matview.py     REFRESH MATERIALIZED VIEW (a transactional swap to freshly filled relations)
     explain.py     EXPLAIN [ANALYZE] text for plans
     withmodify.py  data-modifying statements in WITH (each run once, before the main query)
@@ -36,6 +37,7 @@ from pgaurora.executor import (  # noqa: F401
     explain,
     join,
     lockrows,
+    maintenance,
     matview,
     mergejoin,
     modify,

@@ -186,7 +186,7 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
     out: Batch = []
     fetch = heap.fetch
     fetch_cached = heap.fetch_cached  # no coroutine per row while the pages are cached
-    if txn is not None and tids:
+    if txn is not None:
         txn.note_read(heap.rel_id)
     for tid in tids:
         row = fetch_cached(snapshot, tid)

@@ -266,6 +266,13 @@ class Volume:
             self._start_group(new, self.metadata.groups[new], 0, self.next_lsn)
         return self.group_logs[group]
 
+    @property
+    def appended_lsn(self) -> int:
+        """The newest LSN appended since open; VDL when nothing has been (recovery starts new
+        LSNs past a truncation gap, which only the first new durable record closes)."""
+        last = self.next_lsn - 1
+        return last if last > self._lal_base else self.tracker.vdl
+
     async def wait_durable(self, lsn: int) -> None:
         """Returns once VDL >= lsn; raises StorageUnavailable after the write timeout."""
         if lsn <= self.tracker.vdl:

@@ -316,7 +316,8 @@ class FromClause:
                 for a, t in zip(args, srf.arg_oids, strict=False)]
         result_types = list(srf.result_types(tuple(a.type_oid for a in args)))
         alias = body.get("alias", {})
-        names = list(srf.column_names) if len(result_types) > 1 else [alias.get("aliasname", name)]
+        # a single OUT parameter names the column (pg_partition_ancestors: relid), else the alias
+        names = list(srf.column_names) if len(result_types) > 1 or srf.column_names else [alias.get("aliasname", name)]
         if body.get("ordinality"):
             names.append("ordinality")
             result_types.append(INT8_OID)

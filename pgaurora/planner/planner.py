@@ -145,7 +145,11 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
         return plan_alter(ddl, kind, body), "ALTER TABLE"
     if kind == "VacuumStmt":
-        return ddl.noop("ANALYZE" if not body.get("is_vacuumcmd") else "VACUUM"), "VACUUM"
+        if body.get("is_vacuumcmd"):
+            from pgaurora.planner.maintenance import plan_vacuum
+
+            return plan_vacuum(ddl, body), "VACUUM"
+        return ddl.noop("ANALYZE"), "VACUUM"
     if kind == "CheckPointStmt":
         return ddl.noop("CHECKPOINT"), "CHECKPOINT"
     raise FeatureNotSupported(f"{stmt.command} is not supported")

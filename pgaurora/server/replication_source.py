@@ -252,7 +252,7 @@ class ReplicationSource:
     async def _subscribe(self, subscribe: rp.Subscribe, writer: asyncio.StreamWriter) -> ReaderLink:
         volume = self.volume
         link = ReaderLink(subscribe.server_id, subscribe.address, writer)
-        start = volume.next_lsn - 1
+        start = volume.appended_lsn  # not next_lsn - 1: after recovery that waits for a write
         link.start_lsn = start
         link.floor_xmin = self.txns.oldest_xmin()
         self.links.append(link)  # every record from here on is queued to it, after the Hello

@@ -31,7 +31,9 @@ class ReplicaStorage(Storage):
             btree = self._btrees[rel_id] = ReplicaBTree(self.cache, self.txns, rel_id)
         return btree
 
-    async def vacuum(self, heap_rel: int, index_rels: list[int] | tuple[int, ...] = ()) -> VacuumResult:
+    async def vacuum(
+        self, heap_rel: int, index_rels: list[int] | tuple[int, ...] = (), *, all_indexes: bool = False
+    ) -> VacuumResult:
         raise ReadOnlySqlTransaction("cannot execute VACUUM during recovery")
 
     async def autovacuum_once(self, threshold: int = 0) -> int:

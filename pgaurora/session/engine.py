@@ -46,6 +46,9 @@ class Engine:
         self._read_snapshot: Any = None
         from pgaurora.txn.snapshot import Snapshot
         self._snapshot_class: Any = Snapshot
+        if storage is not None and catalog is not None and hasattr(storage, "index_resolver"):
+            from pgaurora.executor.maintenance import index_resolver
+            storage.index_resolver = index_resolver(catalog)  # autovacuum cleans indexes too
 
     def _resolve(self) -> None:
         from pgaurora.executor.context import ExecContext

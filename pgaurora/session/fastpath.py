@@ -7,8 +7,10 @@ SELECT in autocommit; nobody can observe the difference when
 
     the session is idle (no block, no implicit transaction: nothing of its own to see),
     the catalog is settled (no DDL commit that sync_catalog would still have to apply),
+    the default isolation is not SERIALIZABLE (whose reads are tracked, and which a hot standby
+    refuses when the snapshot is taken),
     the plan reads no relation (CONST), or reads cached pages under a fresh snapshot with no
-    await in between (POINT; not under SERIALIZABLE, whose reads must be tracked),
+    await in between (POINT),
 
 so the rows come straight back and the server encodes them with the Bind/Execute/Sync or
 Query replies in one pass. Anything else — a page to read, an error to report with its
@@ -56,12 +58,12 @@ def fast_rows(session: Session, fast: Any, params: tuple[Any, ...]) -> list[tupl
         return None
     engine = session.engine
     state = engine.settled_state()
-    if state is None:
-        return None
+    if state is None or session.settings.default_isolation == "serializable":
+        return None  # SERIALIZABLE tracks reads (and a hot standby refuses it at the snapshot)
     try:
         if fast.kind is _CONST:
             return _run_const(fast, params)  # type: ignore[no-any-return]
-        if state.temp_schemas or session.settings.default_isolation == "serializable":
+        if state.temp_schemas:
             return None
         return _read_point(fast, params, state, engine.storage, engine.read_snapshot())  # type: ignore[no-any-return]
     except PgError:

@@ -246,3 +246,44 @@ def test_lock_outside_a_block_through_the_extended_protocol(dump_pair: Pair) -> 
             with conn.transaction():
                 conn.execute("LOCK TABLE cs_dump.t IN SHARE MODE", prepare=True)
     assert answers[0] == answers[1]
+
+
+PARTITIONS = """
+CREATE TABLE cs_dump.meas (id int, day date, v int) PARTITION BY RANGE (day);
+CREATE TABLE cs_dump.meas_2023 PARTITION OF cs_dump.meas FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE cs_dump.events (id int, kind text) PARTITION BY LIST (kind);
+CREATE TABLE cs_dump.events_ab PARTITION OF cs_dump.events FOR VALUES IN ('a', 'b');
+CREATE TABLE cs_dump.events_rest PARTITION OF cs_dump.events DEFAULT;
+"""
+
+
+@pytest.mark.parametrize("command", [r"\d cs_dump.meas", r"\d+ cs_dump.meas", r"\d+ cs_dump.meas_2023",
+                                     r"\d+ cs_dump.events_ab", r"\d cs_dump.events_rest", r"\dP cs_dump.*"])
+def test_partitioned_tables_in_psql(dump_pair: Pair, command: str) -> None:
+    for dsn in (dump_pair.aurora.dsn, dump_pair.oracle.dsn):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS cs_dump.meas, cs_dump.events")
+            conn.execute(PARTITIONS)
+    try:
+        ours, theirs = dump_pair.both_psql(command)
+        assert ours == theirs
+    finally:
+        for dsn in (dump_pair.aurora.dsn, dump_pair.oracle.dsn):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("DROP TABLE IF EXISTS cs_dump.meas, cs_dump.events")
+
+
+def test_partition_catalogs(dump_pair: Pair) -> None:
+    statements = (
+        "DROP TABLE IF EXISTS cs_dump.meas, cs_dump.events", PARTITIONS,
+        "SELECT partrelid::regclass::text, partstrat, partnatts, partdefid::regclass::text, partattrs::int2[] "
+        "FROM pg_partitioned_table WHERE partrelid IN ('cs_dump.meas'::regclass, 'cs_dump.events'::regclass) ORDER BY 1",
+        "SELECT inhrelid::regclass::text, inhparent::regclass::text, inhseqno FROM pg_inherits "
+        "WHERE inhparent IN ('cs_dump.meas'::regclass, 'cs_dump.events'::regclass) ORDER BY 1",
+        "SELECT relname, relkind, relispartition, pg_get_expr(relpartbound, oid), pg_get_partkeydef(oid), "
+        "pg_get_partition_constraintdef(oid) FROM pg_class WHERE relnamespace = 'cs_dump'::regnamespace "
+        "AND relname ~ '^(meas|events)' ORDER BY 1",
+        "SELECT relid::regclass::text FROM pg_partition_ancestors('cs_dump.meas_2023')",
+        "DROP TABLE cs_dump.meas, cs_dump.events",
+    )
+    assert _run(dump_pair.aurora.dsn, *statements) == _run(dump_pair.oracle.dsn, *statements)

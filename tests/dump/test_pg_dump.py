@@ -2,7 +2,7 @@
 
 The same schema (several schemas; serial, identity and plain sequences; every supported column
 type; primary key, unique, check and foreign key constraints; defaults; indexes; views;
-comments) goes
+comments; list and range partitioned tables) goes
 into pgaurora and into a database of the PostgreSQL oracle. Then:
   - pgaurora's plain dump restores into an empty PostgreSQL database with ON_ERROR_STOP, and
     the tables and sequences hold the same values; its custom-format dump restores with pg_restore;
@@ -60,6 +60,14 @@ CREATE TABLE public.every_type (
   ts timestamp, tstz timestamptz, iv interval, u uuid, j json, jb jsonb, bt bit(4), vb varbit, o oid,
   ai int[], at text[], an numeric[], ats timestamp[], ab bool[], ajb jsonb[]
 );
+CREATE TABLE app.events (id int, kind text, n numeric) PARTITION BY LIST (kind);
+CREATE TABLE app.events_ab PARTITION OF app.events FOR VALUES IN ('a', 'b');
+CREATE TABLE app.events_other PARTITION OF app.events DEFAULT;
+CREATE TABLE public.readings (id int, at date, v int) PARTITION BY RANGE (at, id);
+CREATE TABLE public.readings_old PARTITION OF public.readings FOR VALUES FROM (MINVALUE, MINVALUE) TO ('2024-01-01', -5);
+CREATE TABLE public.readings_new PARTITION OF public.readings FOR VALUES FROM ('2024-01-01', -5) TO (MAXVALUE, MAXVALUE);
+INSERT INTO app.events VALUES (1, 'a', 1.5), (2, 'z', NULL), (3, 'b', -2);
+INSERT INTO public.readings VALUES (1, '2023-01-01', 1), (2, '2025-01-01', 2);
 COMMENT ON SCHEMA audit IS 'audit trail';
 COMMENT ON TABLE app.customers IS 'people who buy';
 COMMENT ON COLUMN app.orders.qty IS 'how many, > 0';
@@ -90,7 +98,8 @@ INSERT INTO public.every_type VALUES
   '{}', '{}', '{}');
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
-          "app.big_customers", "public.pair_notes")
+          "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",
+          "public.readings_old")
 SEQUENCES = ("app.customers_id_seq", "app.orders_id_seq", "public.child_id_seq", "public.counter", "audit.small")
 
 

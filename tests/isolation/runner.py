@@ -14,7 +14,7 @@ or `ERROR:  sqlstate message`. Not the spec format (tests.isolation.spec).
 
 Telling a blocked step from a slow one:
 - on PostgreSQL (the oracle) the step is blocked when pg_isolation_test_session_is_blocked()
-  says so and it is still running 0.2 s later (so a lock_timeout or a deadlock found after a
+  says so and it is still running 0.35 s later (so a lock_timeout or a deadlock found after a
   short deadlock_timeout counts as "not blocked, then an error");
 - on pgaurora there is no lock introspection, so the oracle's run says how long to wait: a step
   the oracle saw complete gets up to LONG_WAIT seconds, one it saw block gets SHORT_WAIT.
@@ -33,7 +33,7 @@ from tests.isolation.spec import Spec
 
 LONG_WAIT = 15.0  # a step expected to complete
 SHORT_WAIT = 0.25  # a step expected to stay blocked
-BLOCK_STABLE = 0.2  # PostgreSQL: blocked this long = blocked
+BLOCK_STABLE = 0.35  # PostgreSQL: blocked this long = blocked
 POLL = 0.01
 
 

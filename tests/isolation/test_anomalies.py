@@ -154,11 +154,6 @@ def _bounded(n: int, shrink: bool = False):
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-# Known gap outside this package: executor.scan's IndexScan notes the SSI read only through
-# Heap.fetch, so an index lookup that finds no row records no read and a write skew between two
-# "read an empty list, append to the other list" transactions commits under SERIALIZABLE.
-# (Fix: `txn.note_read(heap.rel_id)` at the top of run_indexscan.)
-SSI_EMPTY_INDEX_READ = pytest.mark.xfail(reason="index scans that find nothing record no SSI read", strict=False)
 
 
 @pytest.mark.parametrize("isolation", LEVELS)
@@ -172,7 +167,7 @@ def test_bank_and_counters(instance, isolation):
 
 
 @pytest.mark.parametrize("isolation", ["read committed", "repeatable read",
-                                       pytest.param("serializable", marks=SSI_EMPTY_INDEX_READ)])
+                                       "serializable"])
 def test_list_append(instance, isolation):
     @_bounded(1)
     @given(appends)
@@ -184,7 +179,7 @@ def test_list_append(instance, isolation):
 
 @pytest.mark.long
 @pytest.mark.parametrize("isolation", ["read committed", "repeatable read",
-                                       pytest.param("serializable", marks=SSI_EMPTY_INDEX_READ)])
+                                       "serializable"])
 def test_many_histories(instance, isolation):
     @_bounded(40, shrink=True)
     @given(transfers, appends)

@@ -322,6 +322,13 @@ def test_readers_survive_the_writer_and_one_is_promoted(cluster: ReplicaCluster)
         except psycopg.OperationalError:
             return False
     wait_for(promoted, 30.0)
+    # A reader that subscribes before the new writer's first write must still become ready:
+    # recovery leaves a gap above VDL that only a new write would close.
+    cluster.writer = reader1
+    (reader3,) = cluster.spawn_readers(["reader-3"])
+    cluster.wait_ready(reader3)
+    with connect(reader3.dsn) as r:
+        assert r.execute("SELECT count(*) FROM survivor").fetchone() == (100,)
     with connect(reader1.dsn) as new_writer:
         assert new_writer.info.parameter_status("in_hot_standby") == "off"
         assert new_writer.execute("SELECT count(*) FROM survivor").fetchone() == (100,)

@@ -15,7 +15,7 @@ import pytest
 
 from tests.pgoracle import PgOracle
 from tests.server.harness import InstanceProcess
-from tests.server.rawclient import SYNC, RawClient, bind, error_fields, execute, parse, query
+from tests.server.rawclient import SYNC, RawClient, bind, describe, error_fields, execute, parse, query
 from tests.session.transcript import describe_reply
 
 SETUP = ("DROP TABLE IF EXISTS fp; CREATE TABLE fp (id int PRIMARY KEY, v text, n int);"
@@ -34,7 +34,18 @@ def _run_bind(params: tuple[bytes | None, ...] = (), pformats: tuple[int, ...] =
     return bind("", "s", params, pformats, rformats) + execute("", max_rows) + SYNC
 
 
+def _run_described(params: tuple[bytes | None, ...] = (), pformats: tuple[int, ...] = (),
+                   rformats: tuple[int, ...] = (), max_rows: int = 0) -> bytes:
+    """What libpq (psql, psycopg, pgbench) sends: Bind, Describe portal, Execute, Sync."""
+    return bind("", "s", params, pformats, rformats) + describe("P", "") + execute("", max_rows) + SYNC
+
+
 CASES: dict[str, list[bytes]] = {
+    "described": [_prepared("SELECT 1"), _run_described(), _run_described(), _run_described(rformats=(1,)),
+                  _run_described(max_rows=1)],
+    "point_described": [_prepared("SELECT v, n FROM fp WHERE id = $1"), _run_described((b"5",)),
+                        _run_described((b"6",)), _run_described((b"7",), (), (1, 0)), _run_described((b"500",)),
+                        _run_bind((b"8",)), _run_described((b"9",))],
     "select1": [_prepared("SELECT 1"), _run_bind(), _run_bind(), _run_bind(rformats=(1,))],
     "select1_row_limit": [_prepared("SELECT 1"), _run_bind(max_rows=1), _run_bind(max_rows=1),
                           _run_bind(max_rows=2)],
@@ -71,7 +82,15 @@ def _describe(messages: list[tuple[bytes, bytes]]) -> list[str]:
     for kind, body in messages:
         if kind == b"D":
             out.append("D " + body.hex())
-        elif kind in (b"E", b"N", b"C", b"T"):
+        elif kind == b"T":  # names, types and format codes (table oids and attnums differ)
+            n, pos, fields = struct.unpack("!h", body[:2])[0], 2, []
+            for _ in range(n):
+                end = body.index(b"\0", pos)
+                type_oid, fmt = struct.unpack("!I", body[end + 7:end + 11])[0], body[end + 17:end + 19]
+                fields.append(f"{body[pos:end].decode()}:{type_oid}:{fmt.hex()}")
+                pos = end + 19
+            out.append(f"T {fields}")
+        elif kind in (b"E", b"N", b"C"):
             out.extend(describe_reply([(kind, body)]))
         elif kind != b"S":  # ParameterStatus differs in values such as server_version
             out.append(kind.decode())

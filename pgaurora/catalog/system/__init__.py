@@ -15,6 +15,7 @@ Files:
     functions.py           pg_get_*def, pg_table_is_visible, has_*_privilege, version(), ...
     notifications.py       pg_notify(), pg_listening_channels() over the session's LISTEN/NOTIFY state
     snapshots.py           pg_export_snapshot() and SET TRANSACTION SNAPSHOT's import (pg_dump -j)
+    partitions.py          pg_partitioned_table, pg_inherits, relpartbound, pg_get_partkeydef
     privileges.py          acldefault(), aclexplode(), pg_options_to_table() (what pg_dump reads acls with)
 
 Seams: the planner calls `lookup_relation(name, schema)` when a RangeVar names no user relation
@@ -22,7 +23,7 @@ and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)` (a
 `relation_index` for `column = value` quals); the planner's
 coerce asks `reg_cast(source, target)` for casts to and from the reg* types. Importing this
 package registers the functions with catalog.builtins. Relations pgaurora has no data for
-(pg_trigger, pg_policy, pg_inherits, pg_extension: no plpgsql, ...) exist with PostgreSQL's columns
+(pg_trigger, pg_policy, pg_extension: no plpgsql, ...) exist with PostgreSQL's columns
 and no rows.
 """
 
@@ -33,6 +34,7 @@ from pgaurora.catalog.system import (  # noqa: F401  (importing registers produc
     information_schema,
     notifications,
     object_rows,
+    partitions,
     privileges,
     snapshots,
     view_rows,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pgaurora.catalog.model import Index, Sequence, Table, View
-from pgaurora.catalog.system import describe
+from pgaurora.catalog.system import describe, partitions
 from pgaurora.catalog.system.relations import (
     INFORMATION_SCHEMA_OID,
     PG_TOAST_OID,
@@ -77,7 +77,9 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
         row = dict(base, oid=obj.oid, relname=obj.name, relnamespace=obj.schema_oid, relowner=10,
                    relfilenode=obj.oid)
         if isinstance(obj, Table):
-            kind = "v" if obj.kind == "v" else "r"
+            kind = obj.kind if obj.kind in ("v", "p") else "r"
+            if obj.partition_of:  # see catalog.system.partitions
+                row.update(relispartition=True, relpartbound=partitions.bound_text(sc.state, obj))
             row.update(relkind=kind, relam=HEAP_AM_OID if kind == "r" else 0, relnatts=len(obj.columns),
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,

@@ -17,7 +17,7 @@ from pgaurora.catalog import builtins
 from pgaurora.catalog.builtins.registry import function
 from pgaurora.catalog.model import Index, Role, Sequence, Table, View
 from pgaurora.catalog.state import CatalogState
-from pgaurora.catalog.system import describe, regtypes
+from pgaurora.catalog.system import describe, partitions, regtypes
 from pgaurora.catalog.system.class_rows import BUILTIN_DESCRIPTIONS
 from pgaurora.catalog.system.object_rows import PREDEFINED_ROLES, START_TIME, proc_table
 from pgaurora.catalog.system.regtypes import RegName, relation_name, relation_oid, split_name, state_of
@@ -121,7 +121,12 @@ def _nothing(ctx: Any, *args: Any) -> None:
 _register("pg_get_triggerdef", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_triggerdef", (OID, BOOL), T, _nothing, needs_context=True)
 _register("pg_get_statisticsobjdef_columns", (OID,), T, _nothing, needs_context=True)
-_register("pg_get_partkeydef", (OID,), T, _nothing, needs_context=True)
+_register("pg_get_partition_constraintdef", (OID,), T,
+          lambda ctx, oid: partitions.constraint_text(state_of(ctx), tbl)
+          if (tbl := state_of(ctx).table(int(oid))) is not None else None, needs_context=True)
+_register("pg_get_partkeydef", (OID,), T,
+          lambda ctx, oid: partitions.key_definition(tbl) if (tbl := state_of(ctx).table(int(oid))) is not None else None,
+          needs_context=True)
 _register("pg_get_ruledef", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_ruledef", (OID, BOOL), T, _nothing, needs_context=True)
 def _description(ctx: Any, objoid: int, classoid: int | None, objsubid: int = 0) -> str | None:
@@ -324,9 +329,16 @@ _register("pg_relation_is_publishable", (t.REGCLASS_OID,), BOOL, _publishable, n
 
 
 def _partition_ancestors(ctx: Any, oid: int) -> Iterator[Any]:
+    """The relation itself, then its parent, grandparent... (partitions)."""
     state = state_of(ctx)
-    if isinstance(state.by_oid.get(int(oid)), Table):
-        yield RegName(int(oid), relation_name(state, int(oid)))
+    current = state.by_oid.get(int(oid))
+    for _ in range(100):  # partition trees are shallow; bounded against a corrupt cycle
+        if not isinstance(current, Table):
+            return
+        yield RegName(current.oid, relation_name(state, current.oid))
+        if not current.partition_of:
+            return
+        current = state.by_oid.get(current.partition_of)
 
 
 _register("pg_partition_ancestors", (t.REGCLASS_OID,), t.REGCLASS_OID, _partition_ancestors, needs_context=True,

@@ -46,4 +46,4 @@ def pg_listening_channels(ctx: Any) -> Iterator[str]:
 function("pg_notify", (t.TEXT_OID, t.TEXT_OID), t.VOID_OID, pg_notify, needs_context=True, strict=False,
          volatility="v")
 function("pg_listening_channels", (), t.TEXT_OID, pg_listening_channels, needs_context=True, retset=True,
-         volatility="s", column_names=("pg_listening_channels",))
+         volatility="s")
