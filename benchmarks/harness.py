@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgaurora.cluster import metadata as cluster_metadata
 from tests.pgoracle import free_port, start_postgres
 
 
@@ -68,6 +69,18 @@ def postgresql() -> Iterator[Server]:
         oracle.stop()
 
 
+def _writer_instance_port(data_dir: str, endpoint_port: int) -> int:
+    """The writer instance's own port (Aurora's instance endpoint), read from cluster.json.
+
+    The writer endpoint is a TCP proxy that moves on failover; Aurora's cluster endpoint is a
+    DNS name with no hop of its own, so the benchmarks measure the instance directly, as a
+    client that connects to PostgreSQL does. Falls back to the endpoint if none is recorded.
+    """
+    meta = cluster_metadata.load(data_dir)
+    writer = meta.writer() if meta is not None else None
+    return writer.port if writer is not None and writer.port else endpoint_port
+
+
 @contextmanager
 def pgaurora(extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
     """`pgaurora serve` (six storage-node processes + the writer) in a temporary data dir."""
@@ -82,7 +95,7 @@ def pgaurora(extra_args: tuple[str, ...] = ()) -> Iterator[Server]:
     )
     try:
         _wait_port(port, proc, 120)
-        yield Server("pgaurora", port)
+        yield Server("pgaurora", _writer_instance_port(os.path.join(tmp, "data"), port))
     except BaseException:
         log.flush()
         with open(os.path.join(tmp, "serve.log"), "rb") as f:  # what the cluster said before it failed

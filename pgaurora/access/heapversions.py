@@ -70,6 +70,7 @@ class HeapVersions:
     txns: TransactionManagerLike
     rel_id: int
     free_pages: list[int]
+    unused_slots: dict[int, list[int]]
     name: str
     changes: int
 
@@ -266,6 +267,8 @@ class HeapVersions:
             reused = self._reuse(mtr, page_no, page, item) if len(item) <= MAX_TUPLE else -1
             if reused >= 0:
                 new_tid = (page_no, reused)  # an LP_UNUSED slot of the same page
+            elif self.unused_slots and len(item) <= MAX_TUPLE:
+                new_tid = self._place(mtr, item)  # another page's LP_UNUSED slot: no new item pointer
             elif free >= len(item) and len(item) <= MAX_TUPLE:
                 mtr.log(page_no, _APPEND, item)
                 new_tid = (page_no, len(page.items) - 1)

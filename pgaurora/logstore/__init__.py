@@ -16,7 +16,7 @@ Read bottom-up (DESIGN.md §3):
     quorum.py      sans-I/O quorum bookkeeping: acks -> PGCL -> VCL -> VDL
     metadata.py    volume config, persistent metadata (groups, placements, epoch), placement
     recovery.py    volume recovery on open: fence, read quorums, VCL/VDL, truncate — no redo replay
-    sender.py      the log client's pipelined senders: batches leave from append_mtr, acks in callbacks
+    sender.py      the log client's pipelined senders: a turn's records in one batch, acks in callbacks
     volume.py      the log client (writer side): append_mtr, wait_durable, read_page
     membership.py  repair of a lost replica: ABCDEF -> (ABCDEF and ABCDEG) -> ABCDEG
 """

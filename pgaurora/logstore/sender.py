@@ -1,14 +1,15 @@
 """Pipelined batches to one segment: the log client's fast path over a transport with start_call.
 
 Owns, for one (protection group, segment), the batches in flight (up to
-VolumeConfig.pipeline_depth): sending new records the moment they are appended (`pump`, no
-await; Volume.append_mtr calls it, so a commit record leaves before the event loop runs anything
-else), taking the replies oldest first, and starting over from the segment's SCL after a
+VolumeConfig.pipeline_depth): sending the records appended in a loop turn at the end of that
+turn (`pump`, no await: one callback per turn for every segment instead of a task wake-up per
+segment; sending each MTR at once split a turn's commits over two round trips and measured
+slower), taking the acks in reply callbacks, and starting over from the segment's SCL after a
 failure. Not the quorum arithmetic (logstore.quorum), not the group's record buffer
 (volume.GroupLog), and not the path for simulated networks and in-process nodes
 (Volume._send_loop, one batch at a time, which golden scripts replay exactly).
 
-    append_mtr ─► pump(): AppendBatch ─► transport.start_call ─► transport.flush(): one write per node
+    append_mtr ─► (end of turn) pump(): AppendBatch ─► transport.start_call ─► transport.flush(): one write per node
     reply callback: acks at the head ─► tracker.ack ─► VDL ─► pump() (records that waited for room)
     run() task: a failure at the head ─► drop the pipeline, wait retry_interval, resend from the SCL;
                 a refusal ─► bring the segment up / fence; a lagging idle segment ─► probe it

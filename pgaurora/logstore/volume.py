@@ -107,6 +107,8 @@ class Volume:
         self._repair_task: asyncio.Task | None = None
         self._lal_base = 0  # LSNs start past the truncation gap: LAL counts from there too
         self._flush_transport: Callable[[], None] | None = getattr(transport, "flush", None)
+        self._to_pump: list[GroupLog] = []  # groups with new records and pipelined senders
+        self._pump_scheduled = False
         # Replication hooks (server.replication_source): each appended MTR, each VDL advance.
         self.on_append: Callable[[int, list[tuple[int, int, bytes]]], None] | None = None
         self.on_vdl_advanced: Callable[[int], None] | None = None
@@ -221,7 +223,7 @@ class Volume:
         page_lsn = self.page_lsn
         epoch = self.epoch
         allocate = self.tracker.allocate
-        touched: list[GroupLog] = []
+        touched = self._to_pump
         for i, (page, op, payload) in enumerate(records):
             group = page // pages_per_group
             group_log = group_logs.get(group)
@@ -246,14 +248,23 @@ class Volume:
             self.on_append(lsn - len(records), records)
         if len(page_lsn) > PAGE_BACKLINK_LIMIT:
             page_lsn.clear()  # page backlinks are advisory (0 = unknown); keep the map bounded
-        if touched:
-            # Pipelined senders: the batches leave now, ahead of whatever the loop runs next.
-            for group_log in touched:
-                for pipeline in group_log.pipelines:
-                    pipeline.pump()
-            if self._flush_transport is not None:
-                self._flush_transport()
+        if touched and not self._pump_scheduled:
+            # Pipelined senders: one turn's MTRs leave together at the end of the turn (a batch
+            # per segment, like the senders' wake-up did), with no task switch per segment.
+            self._pump_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump)
         return lsn - 1
+
+    def _pump(self) -> None:
+        """Hands this turn's new records to the pipelined senders, then writes them out."""
+        self._pump_scheduled = False
+        groups = self._to_pump
+        self._to_pump = []
+        for group_log in groups:
+            for pipeline in group_log.pipelines:
+                pipeline.pump()
+        if self._flush_transport is not None:
+            self._flush_transport()
 
     def _add_groups(self, group: int) -> GroupLog:
         """Grows the volume up to `group` (placement persisted before any record is sent)."""
@@ -347,7 +358,7 @@ class Volume:
         config = self.config
         # A segment that did not take part in recovery may not know this epoch yet: tell it first.
         probe_now = member not in quorum.scl
-        # A transport with a task-free call (TCP) on the real clock: batches leave from append_mtr
+        # A transport with a task-free call (TCP) on the real clock: batches leave from one callback
         # and acks are taken in reply callbacks (logstore.sender); below is the one-batch-at-a-time
         # loop for simulated networks and in-process nodes.
         start_call = getattr(self.transport, "start_call", None) if isinstance(clock, RealClock) else None

@@ -1,5 +1,5 @@
 """The log client's pipelined senders (logstore.sender) over TCP: several batches in flight per
-segment, sends straight from append_mtr, acks taken in callbacks, a node that goes away and back."""
+segment, sent at the end of the appending loop turn, acks taken in callbacks, a node that goes away and back."""
 
 from __future__ import annotations
 
@@ -70,19 +70,31 @@ async def test_pipelined_commits_are_durable_and_survive_a_node_going_away(nodes
         assert len(pipelines) == 6  # one sender per segment, all pipelined (TCP on the real clock)
         deepest = 0
         last: dict[int, bytes] = {}
+        pump = volume._pump
+
+        def pump_and_measure() -> None:  # one loop turn's appends leave here
+            nonlocal deepest
+            pump()
+            deepest = max(deepest, *(len(pipeline.inflight) for pipeline in pipelines))
+
+        volume._pump = pump_and_measure  # type: ignore[method-assign]
 
         async def writer(page: int, rounds: int, tag: str) -> None:
-            nonlocal deepest
             for n in range(rounds):
                 value = b"%s%d:%d" % (tag.encode(), page, n)
                 lsn = volume.append_mtr([(page, RedoOp.SET, p.encode_set(0, value))])
-                # sent from append_mtr: at least one batch holding it is already in flight
-                deepest = max(deepest, *(len(pipeline.inflight) for pipeline in pipelines))
                 await volume.wait_durable(lsn)
                 last[page] = value
 
         await asyncio.gather(*(writer(page, 25, "a") for page in pages))
-        assert deepest > 1  # commits did not wait for the batch ahead of them
+        # MTRs of successive loop turns: each turn's batch leaves while the earlier ones are in flight
+        lsns = []
+        for n in range(12):
+            lsns.append(volume.append_mtr([(1, RedoOp.SET, p.encode_set(0, b"t%d" % n))]))
+            await asyncio.sleep(0)  # yields one loop turn (no waiting on a condition)
+        await volume.wait_durable(lsns[-1])
+        last[1] = b"t11"
+        assert deepest > 1  # they did not wait for the batch ahead of them
         for page in pages:
             assert Page.from_bytes(await volume.read_page(page)).items == [last[page]]
 

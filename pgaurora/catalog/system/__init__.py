@@ -7,10 +7,11 @@ Files:
     class_rows.py          pg_namespace, pg_class, pg_attribute, pg_index, pg_constraint, pg_attrdef, ...
     object_rows.py         pg_type, pg_proc, pg_roles/pg_authid/pg_user, pg_database, pg_settings, ...
     settings_table.py      PostgreSQL 15's facts about each configuration parameter (generated)
-    view_rows.py           pg_tables, pg_views, pg_indexes, pg_sequences
+    view_rows.py           pg_tables, pg_views, pg_matviews, pg_indexes, pg_sequences
     information_schema.py  schemata, tables, columns, views, sequences, constraints and key usage
     dependencies.py        pg_depend and pg_rewrite (views' _RETURN rules): the order pg_dump writes objects in
     describe.py            definition texts (ruleutils.c): defaults, index/constraint/view definitions
+    exprtext.py            operator expressions' parentheses as ruleutils prints them (pretty or not)
     regtypes.py            regclass / regnamespace / regrole / regproc input and output casts
     functions.py           pg_get_*def, pg_table_is_visible, has_*_privilege, version(), ...
     notifications.py       pg_notify(), pg_listening_channels() over the session's LISTEN/NOTIFY state

@@ -77,10 +77,12 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
         row = dict(base, oid=obj.oid, relname=obj.name, relnamespace=obj.schema_oid, relowner=10,
                    relfilenode=obj.oid)
         if isinstance(obj, Table):
-            kind = obj.kind if obj.kind in ("v", "p") else "r"
+            kind = obj.kind if obj.kind in ("v", "p", "m") else "r"
             if obj.partition_of:  # see catalog.system.partitions
                 row.update(relispartition=True, relpartbound=partitions.bound_text(sc.state, obj))
-            row.update(relkind=kind, relam=HEAP_AM_OID if kind == "r" else 0, relnatts=len(obj.columns),
+            row.update(relkind=kind, relam=HEAP_AM_OID if kind in ("r", "m") else 0, relnatts=len(obj.columns),
+                       relispopulated=obj.populated,
+                       relhassubclass=bool(obj.partition_strategy and sc.state.partitions(obj.oid)),
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
                        relreplident="d", relowner=obj.owner)
@@ -88,8 +90,9 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
             row.update(relkind="v", relnatts=len(obj.column_names), relam=0, relowner=obj.owner)
         elif isinstance(obj, Index):
             table = sc.state.table(obj.table_oid)
-            row.update(relkind="i", relam=BTREE_AM_OID, relnatts=len(obj.columns),
-                       relowner=table.owner if table is not None else 10)
+            partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'
+            row.update(relkind="I" if partitioned else "i", relam=BTREE_AM_OID, relnatts=len(obj.columns),
+                       relowner=table.owner if table is not None else 10, relispartition=bool(obj.parent_index))
         else:
             row.update(relkind="S", relam=0, relnatts=3, relowner=getattr(obj, "owner", 10))
         yield row
@@ -102,13 +105,14 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
 
 
 def _attribute(relid: int, name: str, type_oid: int, typmod: int, attnum: int, not_null: bool = False,
-               has_default: bool = False, identity: str = "", dropped: bool = False) -> dict[str, Any]:
+               has_default: bool = False, identity: str = "", dropped: bool = False,
+               generated: str = "") -> dict[str, Any]:
     typlen, byval, align, storage = type_length(type_oid)
     return {"attrelid": relid, "attname": name, "atttypid": 0 if dropped else type_oid, "attstattarget": -1,
             "attlen": typlen, "attnum": attnum, "attndims": 1 if typeinfo.element_of(type_oid) else 0,
             "attcacheoff": -1, "atttypmod": typmod, "attbyval": byval, "attalign": align,
             "attstorage": storage, "attcompression": "", "attnotnull": not_null, "atthasdef": has_default,
-            "atthasmissing": False, "attidentity": identity, "attgenerated": "", "attisdropped": dropped,
+            "atthasmissing": False, "attidentity": identity, "attgenerated": generated, "attisdropped": dropped,
             "attislocal": True, "attinhcount": 0, "attcollation": 0 if dropped else collation_of(type_oid)}
 
 
@@ -121,8 +125,13 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                     yield _attribute(obj.oid, f"........pg.dropped.{c.attnum}........", c.type_oid, -1, c.attnum,
                                      dropped=True)
                 else:
-                    yield _attribute(obj.oid, c.name, c.type_oid, c.typmod, c.attnum, c.not_null,
-                                     c.default is not None and not c.identity, c.identity)
+                    generated = c.generated is not None
+                    row = _attribute(obj.oid, c.name, c.type_oid, c.typmod, c.attnum, c.not_null,
+                                     generated or (c.default is not None and not c.identity), c.identity,
+                                     generated="s" if generated else "")
+                    if obj.partition_of:  # a partition's columns are inherited from its partitioned table
+                        row["attinhcount"] = 1
+                    yield row
         elif isinstance(obj, View):
             types = view_columns(sc, obj.oid, obj.query, len(obj.column_names))
             for i, name in enumerate(obj.column_names, 1):
@@ -194,7 +203,12 @@ def referenced_index(sc: SystemContext, con: Any) -> int:
 def pg_attrdef(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for table in sc.state.tables():
         for c in table.columns:
-            if c.default is not None and not c.dropped and not c.identity:
+            if c.dropped:
+                continue
+            if c.generated is not None:  # PostgreSQL keeps a generation expression as the default
+                yield {"oid": attrdef_oid(table.oid, c.attnum), "adrelid": table.oid, "adnum": c.attnum,
+                       "adbin": describe.generation_text(c.generated)}
+            elif c.default is not None and not c.identity:
                 yield {"oid": attrdef_oid(table.oid, c.attnum), "adrelid": table.oid, "adnum": c.attnum,
                        "adbin": describe.default_text(c.default, c.type_oid)}
 

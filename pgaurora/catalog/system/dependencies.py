@@ -10,6 +10,8 @@ column's sequence (deptype i) is written as `ADD GENERATED ... AS IDENTITY`.
     deptype  a  auto: the sequence owned by a serial column, a constraint / default on its column
              i  internal: an identity sequence, an index implementing a constraint, a view's rule
              n  normal: a default's sequence, a view rule's tables, a foreign key's referenced table
+             P/S  partition: a partition's index on the partitioned index (P) and on its table (S);
+             a partition on its partitioned table is `a`; a materialized view has a rule like a view
 Not the other catalogs (class_rows), not the definition texts (describe).
 """
 
@@ -19,7 +21,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pgaurora.catalog.model import Sequence, Table, View
+from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import describe
 from pgaurora.catalog.system.class_rows import attrdef_oid, referenced_index
@@ -101,14 +103,23 @@ def pg_depend(sc: SystemContext) -> Iterator[dict[str, Any]]:
         if isinstance(obj, Sequence) and obj.owned_by[0]:
             yield _dep(PG_CLASS, obj.oid, PG_CLASS, obj.owned_by[0], obj.owned_by[1],
                        "i" if obj.owned_by in identity else "a")
-        elif isinstance(obj, View):
+        elif isinstance(obj, Table) and obj.partition_of:  # a partition needs its partitioned table
+            yield _dep(PG_CLASS, obj.oid, PG_CLASS, obj.partition_of, 0, "a")
+        elif isinstance(obj, Index) and obj.parent_index:  # partition index: P on its parent, S on its table
+            yield _dep(PG_CLASS, obj.oid, PG_CLASS, obj.parent_index, 0, "P")
+            yield _dep(PG_CLASS, obj.oid, PG_CLASS, obj.table_oid, 0, "S")
+        if isinstance(obj, View) or (isinstance(obj, Table) and obj.kind == "m" and obj.query is not None):
             rule = rule_oid(obj.oid)
+            assert obj.query is not None
             for oid, attnum in view_relations(state, obj.query):
                 yield _dep(PG_REWRITE, rule, PG_CLASS, oid, attnum, "n")
             yield _dep(PG_REWRITE, rule, PG_CLASS, obj.oid, 0, "n")
             yield _dep(PG_REWRITE, rule, PG_CLASS, obj.oid, 0, "i")
     for table in state.tables():
         for c in table.columns:
+            if c.generated is not None and not c.dropped:  # the generation expression, on its column
+                yield _dep(PG_ATTRDEF, attrdef_oid(table.oid, c.attnum), PG_CLASS, table.oid, c.attnum, "a")
+                continue
             if c.default is None or c.dropped or c.identity:
                 continue
             adoid = attrdef_oid(table.oid, c.attnum)
@@ -138,6 +149,6 @@ def pg_depend(sc: SystemContext) -> Iterator[dict[str, Any]]:
 @producer("pg_rewrite")
 def pg_rewrite(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for obj in sc.state.by_oid.values():
-        if isinstance(obj, View):
+        if isinstance(obj, View) or (isinstance(obj, Table) and obj.kind == "m"):
             yield {"oid": rule_oid(obj.oid), "rulename": "_RETURN", "ev_class": obj.oid, "ev_type": "1",
                    "ev_enabled": "O", "is_instead": True}

@@ -14,6 +14,7 @@ from typing import Any
 
 from pgaurora.catalog.model import Constraint, Index, Table
 from pgaurora.catalog.state import CatalogState
+from pgaurora.catalog.system import exprtext
 from pgaurora.datatypes import typeinfo
 
 _SQL_VALUE_FUNCTIONS = {
@@ -161,6 +162,19 @@ def parenthesized(text: str) -> str:
     return f"({stripped})"
 
 
+def unparenthesized(text: str) -> str:
+    """A top-level expression as ruleutils' pretty mode prints it: an operator expression with only
+    the parentheses precedence needs, else without its outer ones (a sub-SELECT keeps them)."""
+    stripped = text.strip()
+    pretty = exprtext.expression_text(stripped, True) if stripped.startswith("(") else None
+    if pretty is not None:
+        return pretty
+    if (stripped.startswith("(") and stripped.endswith(")") and _balanced(stripped[1:-1])
+            and not stripped[1:].lstrip().lower().startswith(("select", "with", "values"))):
+        return stripped[1:-1]
+    return text
+
+
 def _is_function_call(text: str) -> bool:
     head, paren, _ = text.strip().partition("(")
     return bool(paren) and text.strip().endswith(")") and head.replace("_", "a").replace(".", "a").isalnum() \
@@ -174,6 +188,15 @@ def index_expression(text: str, wrap: bool = False) -> str:
         return text.strip()
     inner = parenthesized(text)
     return f"({inner})" if wrap else inner
+
+
+def generation_text(text: str) -> str:
+    """A generated column's expression as pg_get_expr prints it: a column or a function call as
+    is, an operator expression in parentheses."""
+    stripped = text.strip()
+    if _is_function_call(stripped) or stripped.replace("_", "a").isalnum() or stripped.startswith('"'):
+        return stripped
+    return exprtext.expression_text(stripped, False) or parenthesized(stripped)
 
 
 def index_definition(state: CatalogState, index: Index, column: int = 0, pretty: bool = False) -> str:
@@ -190,7 +213,9 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
         table_name = relation_display(state, table.schema_oid, table.name)
     unique = "UNIQUE " if index.unique else ""
     where = f" WHERE {parenthesized(index.predicate)}" if index.predicate else ""
-    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {table_name} USING btree ({', '.join(cols)}){where}"
+    only = "ONLY " if table is not None and table.kind == "p" else ""  # a partitioned index
+    return (f"CREATE {unique}INDEX {quote_ident(index.name)} ON {only}{table_name} USING btree "
+            f"({', '.join(cols)}){where}")
 
 
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -297,14 +322,15 @@ def relation_namer(state: CatalogState) -> RelationNamer:
     return name
 
 
-def view_definition(query: str, column_names: tuple[str, ...] = (), namer: RelationNamer | None = None) -> str:
+def view_definition(query: str, column_names: tuple[str, ...] = (), namer: RelationNamer | None = None,
+                    pretty: bool = True) -> str:
     """pg_get_viewdef(view, pretty): PostgreSQL's layout for a single-table SELECT (columns
     qualified by the table, one target per line, FROM / WHERE / ORDER BY on their own lines);
     other queries keep pglast's normalized text. `namer` qualifies relation names that the
     session's search_path would not find (pg_dump's search_path is empty)."""
     text = query.strip().rstrip(";")
     try:
-        simple = _simple_view(text, column_names, namer)
+        simple = _simple_view(text, column_names, namer, pretty)
     except Exception:  # noqa: BLE001 - anything unusual falls back to the normalized text below
         simple = None
     if simple is not None:
@@ -354,7 +380,8 @@ def _qualified_query(text: str, namer: RelationNamer) -> str:
     return str(RawStream()(stmt))
 
 
-def _simple_view(text: str, column_names: tuple[str, ...], namer: RelationNamer | None = None) -> str | None:
+def _simple_view(text: str, column_names: tuple[str, ...], namer: RelationNamer | None = None,
+                 pretty: bool = True) -> str | None:
     from pglast import ast, parse_sql
     from pglast.stream import RawStream
 
@@ -403,7 +430,7 @@ def _simple_view(text: str, column_names: tuple[str, ...], namer: RelationNamer 
     out = " SELECT " + ",\n    ".join(targets) + "\n   FROM " + source
     if sel.whereClause is not None:
         qualify(sel.whereClause)
-        out += "\n  WHERE " + stream(sel.whereClause)
+        out += "\n  WHERE " + (stream(sel.whereClause) if pretty else exprtext.parenthesized_tree(sel.whereClause, stream))
     if sel.sortClause:
         qualify(sel.sortClause)
         out += "\n  ORDER BY " + ", ".join(stream(s) for s in sel.sortClause)

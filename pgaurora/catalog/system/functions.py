@@ -49,7 +49,10 @@ def _ctx_fn(name: str, args: tuple[int, ...], result: int, **options: Any) -> Ca
 
 # ---- definitions as text ---------------------------------------------------------------------------
 def _get_expr(ctx: Any, tree: Any, relid: Any, pretty: Any = False) -> Any:
-    return None if tree is None else describe.qualify_regclass_literals(state_of(ctx), str(tree))
+    if tree is None:
+        return None
+    text = describe.qualify_regclass_literals(state_of(ctx), str(tree))
+    return describe.unparenthesized(text) if pretty else text
 
 
 _expr_args: tuple[tuple[int, ...], ...] = ((NODE_TREE, OID), (NODE_TREE, OID, BOOL), (T, OID), (T, OID, BOOL))
@@ -104,8 +107,12 @@ def _viewdef(ctx: Any, view: Any, pretty: Any = False) -> str | None:
     state = state_of(ctx)
     oid = relation_oid(state, view) if isinstance(view, str) else int(view)
     obj = state.by_oid.get(oid)
+    pretty = pretty if isinstance(pretty, bool) else True  # pg_get_viewdef(view, wrap_column) is pretty
     if isinstance(obj, View):
-        return describe.view_definition(obj.query, obj.column_names, describe.relation_namer(state))
+        return describe.view_definition(obj.query, obj.column_names, describe.relation_namer(state), pretty)
+    if isinstance(obj, Table) and obj.kind == "m" and obj.query is not None:
+        return describe.view_definition(obj.query, tuple(c.name for c in obj.live_columns()),
+                                        describe.relation_namer(state), pretty)
     return None
 
 

@@ -79,8 +79,8 @@ def schemata(sc: SystemContext) -> Iterator[dict[str, Any]]:
 
 
 def _tables(sc: SystemContext) -> Iterator[tuple[str, Table | View]]:
-    for obj in sc.state.by_oid.values():
-        if isinstance(obj, Table | View):
+    for obj in sc.state.by_oid.values():  # information_schema leaves out materialized views
+        if isinstance(obj, View) or (isinstance(obj, Table) and obj.kind != "m"):
             yield describe.schema_name(sc.state, obj.schema_oid), obj
 
 
@@ -111,7 +111,9 @@ def _column_row(sc: SystemContext, schema: str, table: str, c: Column, position:
             "udt_catalog": sc.database, "udt_schema": "pg_catalog", "udt_name": info.name if info else None,
             "dtd_identifier": str(position), "is_self_referencing": "NO", "is_identity": _yes(bool(c.identity)),
             "identity_generation": {"a": "ALWAYS", "d": "BY DEFAULT"}.get(c.identity),
-            "identity_cycle": "NO", "is_generated": "NEVER", "is_updatable": "YES",
+            "identity_cycle": "NO", "is_generated": "NEVER" if c.generated is None else "ALWAYS",
+            "generation_expression": None if c.generated is None else describe.generation_text(c.generated),
+            "is_updatable": "YES",
             "collation_catalog": None, **_identity_facts(sc, schema, table, c)}
 
 

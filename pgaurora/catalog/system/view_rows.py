@@ -1,5 +1,5 @@
-"""Rows of PostgreSQL's convenience views in pg_catalog: pg_tables, pg_views, pg_indexes,
-pg_sequences.
+"""Rows of PostgreSQL's convenience views in pg_catalog: pg_tables, pg_views, pg_matviews,
+pg_indexes, pg_sequences.
 
 Owns these views' rows, computed from the catalog as PostgreSQL's system_views.sql defines
 them. Not the base catalogs (class_rows), not information_schema (information_schema).
@@ -25,7 +25,7 @@ def owner_name(sc: SystemContext, oid: int) -> str:
 @producer("pg_tables")
 def pg_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for table in sc.state.tables():
-        if table.kind != "r":
+        if table.kind not in ("r", "p"):
             continue
         yield {"schemaname": describe.schema_name(sc.state, table.schema_oid), "tablename": table.name,
                "tableowner": owner_name(sc, table.owner), "tablespace": None,
@@ -42,10 +42,22 @@ def pg_views(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for obj in sc.state.by_oid.values():
         if isinstance(obj, View):
             yield {"schemaname": describe.schema_name(sc.state, obj.schema_oid), "viewname": obj.name,
-                   "viewowner": owner_name(sc, obj.owner), "definition": describe.view_definition(obj.query, obj.column_names)}
+                   "viewowner": owner_name(sc, obj.owner), "definition": describe.view_definition(obj.query, obj.column_names, pretty=False)}
     for rel in RELATIONS.values():
         if rel.relkind == "v":
             yield {"schemaname": rel.schema, "viewname": rel.name, "viewowner": "postgres", "definition": None}
+
+
+@producer("pg_matviews")
+def pg_matviews(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    namer = describe.relation_namer(sc.state)
+    for table in sc.state.tables():
+        if table.kind == "m" and table.query is not None:
+            names = tuple(c.name for c in table.live_columns())
+            yield {"schemaname": describe.schema_name(sc.state, table.schema_oid), "matviewname": table.name,
+                   "matviewowner": owner_name(sc, table.owner), "tablespace": None,
+                   "hasindexes": bool(sc.state.indexes(table.oid)), "ispopulated": table.populated,
+                   "definition": describe.view_definition(table.query, names, namer, pretty=False)}
 
 
 @producer("pg_indexes")
