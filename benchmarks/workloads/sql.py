@@ -34,15 +34,17 @@ class SqlWorkload:
 
     def __init__(self, name: str, description: str, connections: int,
                  make_call: Callable[[asyncpg.Connection, random.Random], Awaitable[Callable[[], Awaitable[object]]]],
-                 tables: tuple[str, ...] = ("bench_a",)) -> None:
+                 tables: tuple[str, ...] = ("bench_a",), setup_sql: tuple[str, ...] = ()) -> None:
         self.name, self.DESCRIPTION, self.connections = name, description, connections
-        self.make_call, self.tables = make_call, tables
+        self.make_call, self.tables, self.setup_sql = make_call, tables, setup_sql
 
     async def setup(self, server: Server) -> None:
         conn = await asyncpg.connect(server.url)
         try:
             for table in self.tables:
                 await _load_accounts(conn, table, ROWS)
+            for sql in self.setup_sql:  # once, from one connection: concurrent DDL races on both servers
+                await conn.execute(sql)
         finally:
             await conn.close()
 
@@ -100,8 +102,10 @@ async def update_autocommit(conn: asyncpg.Connection, rng: random.Random) -> Cal
     return lambda: stmt.fetch(rng.randint(1, ROWS))
 
 
+INSERT_TABLE = ("DROP TABLE IF EXISTS bench_ins", "CREATE TABLE bench_ins (id bigserial PRIMARY KEY, v int, t text)")
+
+
 async def insert_autocommit(conn: asyncpg.Connection, rng: random.Random) -> Callable[[], Awaitable[object]]:
-    await conn.execute("CREATE TABLE IF NOT EXISTS bench_ins (id bigserial PRIMARY KEY, v int, t text)")
     stmt = await conn.prepare("INSERT INTO bench_ins (v, t) VALUES ($1, 'x')")
     return lambda: stmt.fetch(rng.randint(1, 1000))
 
@@ -133,8 +137,10 @@ WORKLOADS = {
     "aggregate_100k": SqlWorkload("aggregate_100k", "GROUP BY over 100k rows, 1 conn", 1, aggregate_100k),
     "update_4": SqlWorkload("update_4", "single-row UPDATE, autocommit, 4 conns", 4, update_autocommit),
     "update_16": SqlWorkload("update_16", "single-row UPDATE, autocommit, 16 conns", 16, update_autocommit),
-    "insert_4": SqlWorkload("insert_4", "single-row INSERT, autocommit, 4 conns", 4, insert_autocommit),
-    "insert_16": SqlWorkload("insert_16", "single-row INSERT, autocommit, 16 conns", 16, insert_autocommit),
+    "insert_4": SqlWorkload("insert_4", "single-row INSERT, autocommit, 4 conns", 4, insert_autocommit,
+                            setup_sql=INSERT_TABLE),
+    "insert_16": SqlWorkload("insert_16", "single-row INSERT, autocommit, 16 conns", 16, insert_autocommit,
+                             setup_sql=INSERT_TABLE),
     "tpcb_4": SqlWorkload("tpcb_4", "TPC-B-like transaction, 4 conns", 4, tpcb_like, ("bench_a", "bench_b")),
     "tpcb_16": SqlWorkload("tpcb_16", "TPC-B-like transaction, 16 conns", 16, tpcb_like, ("bench_a", "bench_b")),
 }

@@ -55,6 +55,7 @@ from pgaurora.pagecache import MiniTransaction, PageCache, PageKind
 Tid = tuple[int, int]
 Row = tuple[Any, ...]
 READ_AHEAD = 16
+PRUNE_FOR_REUSE = 1024  # a page with LP_UNUSED slots and less room than this is pruned first
 _APPEND = RedoOp.APPEND
 _SET = RedoOp.SET
 _HEAP = PageKind.HEAP
@@ -135,8 +136,9 @@ class Heap(HeapVersions):
             await cache.read(self.free_pages[-1])
         if self.unused_slots:
             page_no = next(reversed(self.unused_slots))
-            if page_no not in cache:
-                await cache.read(page_no)
+            page = cache.get(page_no) or await cache.read(page_no)
+            if page.free_space() < PRUNE_FOR_REUSE:
+                self._prune(page_no, page)  # the slots need room for their tuples too
 
     def _reuse(self, mtr: MiniTransaction, page_no: int, page: Page, item: bytes) -> int:
         """SETs `item` into an LP_UNUSED slot of the page and returns the slot; -1 when it has none
@@ -165,15 +167,18 @@ class Heap(HeapVersions):
         cache = self.cache
         pagelist = self.pagelist
         unused = self.unused_slots
-        while unused:
+        if unused:
+            # one page per call: the one _prepare_insert cached and pruned
             page_no = next(reversed(unused))
             page = mtr.touched.get(page_no) or cache.get(page_no)
-            if page is None:
-                break
-            slot = self._reuse(mtr, page_no, page, item)
-            if slot >= 0:
-                return (page_no, slot)
-            unused.pop(page_no, None)  # no room now: its slots wait for the next vacuum
+            if page is not None:
+                slot = self._reuse(mtr, page_no, page, item)
+                if slot >= 0:
+                    return (page_no, slot)
+                # no room even pruned: try the other pages first, this one again later
+                later = unused.pop(page_no, None)
+                if later:
+                    self.unused_slots = {page_no: later, **unused}
         if pagelist.pages:
             page_no = pagelist.pages[-1]
             page = mtr.touched.get(page_no) or cache.get(page_no)

@@ -17,7 +17,10 @@ import contextlib
 import hashlib
 import struct
 
-PROBE_TIMEOUT = 2.0
+# A live writer busy with a long statement can leave its event loop unanswered for seconds on
+# a loaded 2-core machine; four probes of 4 s (about 18 s) before a hung writer is failed over.
+# A writer process that exits is failed over at once, without probes.
+PROBE_TIMEOUT = 4.0
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 PROTOCOL_V3 = 196608
 

@@ -361,7 +361,8 @@ class Volume:
         # A transport with a task-free call (TCP) on the real clock: batches leave from one callback
         # and acks are taken in reply callbacks (logstore.sender); below is the one-batch-at-a-time
         # loop for simulated networks and in-process nodes.
-        start_call = getattr(self.transport, "start_call", None) if isinstance(clock, RealClock) else None
+        start_call = (getattr(self.transport, "start_call", None)
+                      if config.pipelined_senders and isinstance(clock, RealClock) else None)
         if start_call is not None:
             pipeline = SegmentPipeline(self, group, member, start_call, probe_now)
             group_log.pipelines.append(pipeline)

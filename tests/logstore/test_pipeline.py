@@ -59,7 +59,7 @@ async def nodes(tmp_path: Path):
 async def test_pipelined_commits_are_durable_and_survive_a_node_going_away(nodes: Nodes, tmp_path: Path) -> None:
     transport = TcpTransport(connect_timeout=0.5)
     config = VolumeConfig(tmp_path / "volume.json", nodes.specs(), pages_per_group=64, pipeline_depth=3,
-                          write_timeout=3.0, rpc_timeout=0.5, read_timeout=0.5, retry_interval=0.02)
+                          pipelined_senders=True, write_timeout=3.0, rpc_timeout=0.5, read_timeout=0.5, retry_interval=0.02)
     volume = await Volume.open(config, transport)
     try:
         pages = [1, 2, 3, 4]
