@@ -31,16 +31,24 @@ def main(argv: list[str] | None = None) -> int:
             servers.append(stack.enter_context(harness.pgaurora()))
         if args.bare:
             servers.append(stack.enter_context(harness.bare()))
+        failed: list[str] = []
         for name in names:
             workload = WORKLOADS[name]
             print(f"{name}: {workload.DESCRIPTION}", flush=True)
             # the bare server answers SELECT 1 and nothing else
             usable = [s for s in servers if s.name != "bare-asyncio" or name.startswith("select1")]
-            results = harness.run_workload(workload, usable, args.runs, args.duration)
+            try:
+                results = harness.run_workload(workload, usable, args.runs, args.duration)
+            except Exception as exc:  # one workload failing (setup or run) must not lose the others
+                failed.append(name)
+                print(f"{name}: FAILED: {str(exc)[-1500:]}", flush=True)
+                continue
             summaries.append(report.summarize(name, results))
     report.print_table(summaries)
     print(f"\nresults: {report.write(summaries)}")
-    return 0
+    if failed:
+        print(f"failed workloads: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
