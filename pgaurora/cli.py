@@ -27,6 +27,8 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from pgaurora.cluster.failover import FAILURES_BEFORE_DOWN
+
 AUTH_METHODS = ("trust", "scram-sha-256", "md5", "password")
 
 
@@ -54,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--replicas", type=int, default=0, help="read replica instances to run")
     serve.add_argument("--kill-fenced-after", type=float, default=0.0,
                        help="seconds an unresponsive old writer is left alive after a failover (the epoch fences it)")
+    serve.add_argument("--health-check-failures", type=int, default=FAILURES_BEFORE_DOWN,
+                       help="consecutive failed health probes (about 4.5 s each) before a live but unresponsive writer is failed over; a writer that exits is failed over at once")
     serve.add_argument("--no-standby", action="store_true",
                        help="do not keep a pre-started instance process for faster restarts and failovers")
 
@@ -98,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = ServeOptions(data_dir=Path(args.data), host=args.host, port=args.port,
                                reader_port=args.reader_port, storage_nodes=args.storage_nodes,
                                max_connections=args.max_connections, auth=args.auth, replicas=args.replicas,
-                               kill_fenced_after=args.kill_fenced_after, standby=not args.no_standby)
+                               kill_fenced_after=args.kill_fenced_after, standby=not args.no_standby,
+                               failures_before_down=args.health_check_failures)
         try:
             return run_loop(serve(options))
         except KeyboardInterrupt:

@@ -19,7 +19,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-FAILURES_BEFORE_DOWN = 4
+# A writer busy with a long commit (pgbench -i's 1M-row COPY) can leave its event loop
+# unanswered for tens of seconds; about a minute of failed probes before a live writer is
+# declared hung. A writer process that exits is failed over at once, without probes.
+FAILURES_BEFORE_DOWN = 14
 
 
 class Health(enum.Enum):

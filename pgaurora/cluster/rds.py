@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pgaurora.cluster.control import ControlError, call
+from pgaurora.cluster.failover import FAILURES_BEFORE_DOWN
 
 CREATE_TIMEOUT = 120.0
 
@@ -48,6 +49,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--replicas", type=int, default=0)
     p.add_argument("--storage-nodes", type=int, default=6)
     p.add_argument("--auth", default="trust")
+    p.add_argument("--health-check-failures", type=int, default=FAILURES_BEFORE_DOWN,
+                   help="consecutive failed health probes (about 4.5 s each) before a live but unresponsive writer is failed over; a writer that exits is failed over at once")
     p.add_argument("--kill-fenced-after", type=float, default=0.0,
                    help="seconds an unresponsive old writer is left alive after a failover (tests of the fence)")
     verb("describe-db-clusters", "the cluster: endpoints, members, epoch, last failover")
@@ -102,7 +105,8 @@ def create_cluster(args: argparse.Namespace) -> Any:
     command = [sys.executable, "-m", "pgaurora", "serve", "--data", str(data), "--port", str(args.port),
                "--reader-port", str(args.reader_port), "--replicas", str(args.replicas),
                "--storage-nodes", str(args.storage_nodes), "--auth", args.auth,
-               "--kill-fenced-after", str(args.kill_fenced_after)]
+               "--kill-fenced-after", str(args.kill_fenced_after),
+               "--health-check-failures", str(args.health_check_failures)]
     with open(data / "serve.log", "ab") as log_file:
         proc = subprocess.Popen(command, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL,
                                 start_new_session=True)

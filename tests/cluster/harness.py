@@ -56,7 +56,7 @@ class RdsCluster:
     def create(cls, data: str, replicas: int, *extra: str) -> RdsCluster:
         port, reader_port = free_port(), free_port()
         out = pgaurora("rds", "create-db-cluster", "--data", data, "--port", str(port), "--reader-port",
-                       str(reader_port), "--replicas", str(replicas), *extra)
+                       str(reader_port), "--replicas", str(replicas), "--health-check-failures", "4", *extra)
         created = json.loads(out.stdout)["DBCluster"]
         return cls(data, port, reader_port, created["SupervisorPid"], created)
 
