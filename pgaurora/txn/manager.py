@@ -28,13 +28,12 @@ import asyncio
 from collections.abc import Hashable
 
 from pgaurora.access.txnview import XidStatus
-from pgaurora.errors import FeatureNotSupported
 from pgaurora.pagecache import FIRST_NORMAL_XID, PageCache
 from pgaurora.txn.clog import Clog
 from pgaurora.txn.locks import EXCLUSIVE, KEY_SHARE, SHARE, UPDATE, LockTable, WaitGraph
 from pgaurora.txn.snapshot import Snapshot
 from pgaurora.txn.ssi import SerializableTracker
-from pgaurora.txn.transaction import ISOLATION_LEVELS, Transaction
+from pgaurora.txn.transaction import Transaction, isolation_level
 
 _IN_PROGRESS = XidStatus.IN_PROGRESS
 _COMMITTED = XidStatus.COMMITTED
@@ -83,11 +82,7 @@ class TransactionManager:
         pid: int = 0,
         deferrable: bool = False,
     ) -> Transaction:
-        level = isolation.lower()
-        if level == "read uncommitted":
-            level = "read committed"  # as in PostgreSQL
-        if level not in ISOLATION_LEVELS:
-            raise FeatureNotSupported(f'unrecognized isolation level "{isolation}"')
+        level = isolation_level(isolation)
         txn = Transaction(self, level, read_only, owner, pid)
         self.live.add(txn)
         return txn

@@ -23,7 +23,7 @@ from pgaurora.errors import DataCorrupted, FeatureNotSupported, ReadOnlySqlTrans
 from pgaurora.pagecache import CLOG_DIRECTORY_PAGE, FIRST_NORMAL_XID, PageCache
 from pgaurora.txn.clog import _NEXT, _U32, XIDS_PER_PAGE, Clog
 from pgaurora.txn.manager import TransactionManager
-from pgaurora.txn.transaction import ISOLATION_LEVELS, Transaction
+from pgaurora.txn.transaction import Transaction, isolation_level
 
 
 class ReplicaClog(Clog):
@@ -105,11 +105,7 @@ class ReplicaTransactionManager(TransactionManager):
         pid: int = 0,
         deferrable: bool = False,
     ) -> Transaction:
-        level = isolation.lower()
-        if level == "read uncommitted":
-            level = "read committed"
-        if level not in ISOLATION_LEVELS:
-            raise FeatureNotSupported(f'unrecognized isolation level "{isolation}"')
+        level = isolation_level(isolation)
         if level == "serializable":
             # An explicit BEGIN ISOLATION LEVEL SERIALIZABLE fails in the session already; this
             # is a serializable default (PostgreSQL's GetSerializableTransactionSnapshot).

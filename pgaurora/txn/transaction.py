@@ -26,13 +26,28 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from pgaurora.access.txnview import XidStatus
-from pgaurora.errors import InvalidSavepointSpecification, InvalidTransactionState, ReadOnlySqlTransaction
+from pgaurora.errors import (
+    FeatureNotSupported,
+    InvalidSavepointSpecification,
+    InvalidTransactionState,
+    ReadOnlySqlTransaction,
+)
 from pgaurora.txn.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from pgaurora.txn.manager import TransactionManager
 
 ISOLATION_LEVELS = ("read committed", "repeatable read", "serializable")
+
+
+def isolation_level(isolation: str) -> str:
+    """The level a BEGIN names, as run: read uncommitted is read committed, as in PostgreSQL."""
+    level = isolation.lower()
+    if level == "read uncommitted":
+        level = "read committed"
+    if level not in ISOLATION_LEVELS:
+        raise FeatureNotSupported(f'unrecognized isolation level "{isolation}"')
+    return level
 
 
 class TransactionState(Enum):
