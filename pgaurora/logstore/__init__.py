@@ -5,7 +5,8 @@ Read bottom-up (DESIGN.md §3):
     page.py        8 KiB logical page, its checksummed image, redo ops and `apply` (shared with compute)
     records.py     redo records (lsn, page, backlinks, xid, op, payload, CPL flag, epoch) and their frames
     clock.py       real and simulated time (all timers of this package go through it)
-    hotlog.py      a segment's durable append-only log: fsync before ack, group commit, sync rounds
+    hotlog.py      append-only log files: fsync before ack, group commit, sync rounds
+    nodelog.py     a storage node's durable log: one fsync for a turn's batches of every segment
     recordindex.py a segment's in-memory index of records by LSN and by (page, LSN)
     segment.py     one replica of one protection group: index, SCL, materialization, coalescing, GC
     messages.py    storage RPC requests and replies (msgspec)

@@ -1,4 +1,8 @@
-"""A segment's durable hot log: append-only files, acknowledged only after fsync, group commit.
+"""A segment's hot log: append-only files, acknowledged only after fsync, group commit.
+
+Storage nodes make their segments' appends durable through the node log (logstore.nodelog, itself
+a HotLog); a segment's own file is then written `lazy` (synced at the node log's checkpoints and
+on rotation) and the sync-round paragraphs below apply to the node log.
 
 Owns the files `log.NNNNNNNN` of one segment directory and the group-commit discipline: many
 concurrent `append` calls share one write + fsync, and so do the hot logs of all the segments of
@@ -68,6 +72,9 @@ class HotLog:
         self._zeroed = 0  # the current file holds zeros (or data) up to here
         self.fsync_count = 0
         self.bytes_written = 0
+        # Lazy: another log (logstore.nodelog) makes the appends durable; this file is synced at
+        # the node log's checkpoints and, so that none is lost, whenever it is rotated or closed.
+        self.lazy = False
 
     def files(self) -> list[Path]:
         """Existing log files, oldest first."""
@@ -81,6 +88,8 @@ class HotLog:
 
     def _rotate(self) -> None:
         if self._fd >= 0:
+            if self.lazy:
+                self.sync()
             os.close(self._fd)
         self._file_number += 1
         path = self.directory / f"{LOG_PREFIX}{self._file_number:08d}"
@@ -96,6 +105,8 @@ class HotLog:
 
     def close(self) -> None:
         if self._fd >= 0:
+            if self.lazy:
+                self.sync()
             os.close(self._fd)
             self._fd = -1
 

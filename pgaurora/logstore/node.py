@@ -20,6 +20,7 @@ from typing import Any
 from pgaurora.errors import DataCorrupted, InternalError, PgError
 from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
+from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.records import decode_records, frame_of
 from pgaurora.logstore.segment import Segment, SegmentDamaged
 from pgaurora.logstore.transport import Transport
@@ -44,6 +45,9 @@ class StorageNode:
         rpc_timeout: float = 2.0,
         coalesce_threshold: int = 32,
         retention_lsns: int = 0,
+        gc_min_lsns: int = 0,
+        gc_max_delay: float = 10.0,
+        node_log: bool = True,
     ):
         self.data_dir = Path(data_dir)
         self.address = address
@@ -56,6 +60,15 @@ class StorageNode:
         self.rpc_timeout = rpc_timeout
         self.coalesce_threshold = coalesce_threshold
         self.retention_lsns = retention_lsns
+        # A segment's GC runs once its horizon could move gc_min_lsns, or gc_max_delay seconds
+        # after its last run: each run rewrites meta.json (two fsyncs) and looks at every page
+        # with old records, so running it every background pass cost more than the appends.
+        self.gc_min_lsns = gc_min_lsns
+        self.gc_max_delay = gc_max_delay
+        self._gc_at: dict[SegmentKey, float] = {}
+        # One durable log for every segment of the node (logstore.nodelog); False: each segment's
+        # hot log syncs itself.
+        self.node_log = NodeLog(self.data_dir / "nodelog", fsync=fsync) if node_log else None
         self.segments: dict[SegmentKey, Segment] = {}
         self.min_read_lsn: dict[SegmentKey, int] = {}
         self.running = False
@@ -69,18 +82,45 @@ class StorageNode:
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Opens every segment found under the data directory (restart from disk)."""
+        """Opens every segment found under the data directory (restart from disk), then gives them
+        what the node log holds beyond their own files."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for meta in sorted(self.data_dir.glob("*/group-*/meta.json")):
             segment = Segment.open(meta.parent, fsync=self.fsync)
             key = (segment.volume, segment.group)
             self.segments[key] = segment
+        if self.node_log is not None:
+            self._replay_node_log(self.node_log)
+        for key, segment in self.segments.items():
+            segment.node_log = self.node_log
             if segment.damaged or segment.has_hole():
                 self._gossip_wanted.add(key)
         self.running = True
         if self._gossip_wanted:
             self._schedule_gossip()
         self._schedule_background()
+
+    def _replay_node_log(self, node_log: NodeLog) -> None:
+        touched: set[SegmentKey] = set()
+
+        def apply(volume: str, group: int, frames: memoryview) -> None:
+            segment = self.segments.get((volume, group))
+            if segment is None:
+                return  # a segment dropped since (its directory is gone)
+            try:
+                segment.replay_frames(frames)
+            except DataCorrupted:
+                segment.damaged = True
+                return
+            touched.add((volume, group))
+
+        node_log.replay(apply)
+        for key in touched:
+            segment = self.segments[key]
+            segment.log.sync()  # durable in the segment's own file before the node log goes
+            segment.durable_scl = segment.scl
+        node_log.open()
+        node_log.drop_files()
 
     async def stop(self) -> None:
         self.running = False
@@ -94,6 +134,8 @@ class StorageNode:
         for segment in self.segments.values():
             segment.close()
         self.segments.clear()
+        if self.node_log is not None:
+            self.node_log.close()
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -204,7 +246,7 @@ class StorageNode:
             segment.vdl_hint,
             segment.max_lsn,
             segment.members,
-            segment.log.fsync_count,
+            segment.log.fsync_count + (self.node_log.fsync_count if self.node_log is not None else 0),
         )
 
     async def _recovery_scan(self, request: m.RecoveryScan) -> m.Reply:
@@ -228,6 +270,7 @@ class StorageNode:
                 members=request.members,
                 fsync=self.fsync,
             )
+            segment.node_log = self.node_log
             self.segments[key] = segment
         if stale := self._stale(segment, request.epoch):
             return stale
@@ -250,6 +293,7 @@ class StorageNode:
                 truncations=list(request.truncations),
                 fsync=self.fsync,
             )
+            segment.node_log = self.node_log
             self.segments[key] = segment
             self.want_gossip(key)
             return m.Ack(segment.durable_scl, segment.epoch)
@@ -384,13 +428,21 @@ class StorageNode:
     def _background(self) -> None:
         if not self.running:
             return
+        now = self.clock.now()
         for key, segment in list(self.segments.items()):
             try:
                 segment.coalesce(self.coalesce_threshold)
-                if self.min_read_lsn.get(key):
-                    segment.collect_garbage(self.min_read_lsn[key], self.retention_lsns)
+                floor = self.min_read_lsn.get(key)
+                if floor and (
+                    floor - self.retention_lsns - segment.gc_horizon >= self.gc_min_lsns
+                    or now - self._gc_at.get(key, 0.0) >= self.gc_max_delay
+                ):
+                    self._gc_at[key] = now
+                    segment.collect_garbage(floor, self.retention_lsns)
             except Exception:  # keep the background pass alive for the other segments
                 log.exception("background pass of segment %s failed", key)
+        if self.node_log is not None and self.node_log.checkpoint_due:
+            self.node_log.checkpoint()
         self._schedule_background()
 
 

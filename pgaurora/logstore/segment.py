@@ -34,8 +34,9 @@ from sortedcontainers import SortedDict
 from pgaurora.errors import DataCorrupted, InternalError
 from pgaurora.logstore import page as pagemod
 from pgaurora.logstore.hotlog import HotLog, fsync_directory
+from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.recordindex import RecordIndex
-from pgaurora.logstore.records import RedoRecord, encode_record, frame_of, scan_records
+from pgaurora.logstore.records import RedoRecord, decode_records, encode_record, frame_of, scan_records
 
 LSN_BITS = 40
 LSN_MASK = (1 << LSN_BITS) - 1
@@ -81,6 +82,7 @@ class Segment:
         self.dirty: dict[int, int] = {}  # page -> records since its newest image
         self._file_max_lsn: dict[Path, int] = {}  # rotated log file -> highest LSN in it
         self.log = HotLog(directory, fsync=fsync)
+        self.node_log: NodeLog | None = None  # set by a storage node: it makes appends durable
         self._image_fd = -1
         self._image_number = 0
         self._image_size = 0
@@ -222,6 +224,21 @@ class Segment:
             self.next_by_prev[record.prev_lsn] = lsn
         return True
 
+    def replay_frames(self, frames: bytes | memoryview) -> bool:
+        """Restart: takes the records of a node log entry this segment's own file lacks (written
+        there too, not yet synced); True if any was new."""
+        added = False
+        for record in decode_records(frames):
+            if record.lsn == 0 and record.op == HINT_OP:
+                if record.xid > self.vdl_hint:
+                    self.vdl_hint = record.xid
+                    self.log.append_nowait(frame_of(record))
+                continue
+            if self.insert(record):
+                self.log.append_nowait(frame_of(record))
+                added = True
+        return added
+
     def has_hole(self) -> bool:
         return bool(self.next_by_prev)
 
@@ -236,7 +253,10 @@ class Segment:
         elif not inserted:
             return self.durable_scl
         scl = self.scl
-        await self.log.append(frames)
+        if self.node_log is not None:
+            await self.node_log.append(self.volume, self.group, frames, self.log)
+        else:
+            await self.log.append(frames)
         if scl > self.durable_scl:
             self.durable_scl = scl
         return self.durable_scl

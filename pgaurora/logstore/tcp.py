@@ -27,6 +27,7 @@ from pgaurora.logstore.node import StorageNode
 
 _FRAME = struct.Struct("<II")
 MAX_FRAME = 256 << 20
+GC_MIN_LSNS = 20_000  # a storage node process collects a segment's garbage in steps of this many LSNs
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -48,6 +49,7 @@ class NodeServer:
         self.node = node
         self.server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
+        self._outgoing: dict[asyncio.StreamWriter, list[bytes]] = {}  # replies not yet written
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self.server = await asyncio.start_server(self._serve, host, port)
@@ -81,8 +83,20 @@ class NodeServer:
             reply: messages.Reply = messages.Refused("malformed", f"malformed storage request: {exc}")
         else:
             reply = await self.node.handle(request)
-        if not writer.is_closing():
-            writer.write(_frame(request_id, messages.encode(reply)))
+        if writer.is_closing():
+            return
+        # The replies of one loop turn (a sync round acknowledges the batches of several groups at
+        # once) leave in one write: one send here and one wake-up of the writer.
+        outgoing = self._outgoing.get(writer)
+        if outgoing is None:
+            outgoing = self._outgoing[writer] = []
+            asyncio.get_running_loop().call_soon(self._flush, writer)
+        outgoing.append(_frame(request_id, messages.encode(reply)))
+
+    def _flush(self, writer: asyncio.StreamWriter) -> None:
+        outgoing = self._outgoing.pop(writer, None)
+        if outgoing and not writer.is_closing():
+            writer.write(b"".join(outgoing) if len(outgoing) > 1 else outgoing[0])
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -249,7 +263,7 @@ async def serve_node(
     host, port = parse_listen(listen)
     transport = TcpTransport()
     # The node's own address must be how peers name it; with port 0 it is known only after bind.
-    node = StorageNode(data, f"{host}:{port}", az, transport=transport, fsync=fsync)
+    node = StorageNode(data, f"{host}:{port}", az, transport=transport, fsync=fsync, gc_min_lsns=GC_MIN_LSNS)
     server = NodeServer(node)
     bound_host, bound_port = await server.start(host, port)
     node.address = advertise or f"{bound_host}:{bound_port}"

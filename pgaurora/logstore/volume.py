@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pgaurora.errors import StorageUnavailable
 from pgaurora.logstore import messages as m
-from pgaurora.logstore.clock import Clock, RealClock
+from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
 from pgaurora.logstore.metadata import GroupPlacement, VolumeConfig, VolumeMetadata, place_group
 from pgaurora.logstore.quorum import QuorumTracker
 from pgaurora.logstore.records import FLAG_CPL, encode_record
@@ -199,10 +199,12 @@ class Volume:
                 raise self._fenced
             if self._room is None or self._room.done():
                 self._room = asyncio.get_running_loop().create_future()
+            seen_vdl = self.tracker.vdl
             try:
                 await self.clock.wait_for(asyncio.shield(self._room), self.config.write_timeout)
             except TimeoutError:
-                raise self._unavailable() from None
+                if self.tracker.vdl == seen_vdl:
+                    raise self._unavailable() from None  # no progress at all: no write quorum
 
     def append_mtr(self, records: list[tuple[int, int, bytes]], xid: int = 0) -> int:
         """Assigns LSNs to a mini-transaction's records (page, op, payload); the last is the CPL.
@@ -285,7 +287,8 @@ class Volume:
         return last if last > self._lal_base else self.tracker.vdl
 
     async def wait_durable(self, lsn: int) -> None:
-        """Returns once VDL >= lsn; raises StorageUnavailable after the write timeout."""
+        """Returns once VDL >= lsn; raises StorageUnavailable once VDL has not moved for the write
+        timeout (a big transaction's redo may take longer than that to ship, while VDL advances)."""
         if lsn <= self.tracker.vdl:
             return
         if self._fenced is not None:
@@ -293,17 +296,26 @@ class Volume:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiter_sequence += 1
         heapq.heappush(self._waiters, (lsn, self._waiter_sequence, future))
+        seen_vdl = self.tracker.vdl
+        timeout = self.config.write_timeout
+        timers: list[TimerHandle] = []
 
         def expire() -> None:
+            nonlocal seen_vdl
+            if future.done():
+                return
+            if self.tracker.vdl > seen_vdl:
+                seen_vdl = self.tracker.vdl  # the quorum keeps acknowledging: wait on
+                timers[0] = self.clock.call_later(timeout, expire)
+                return
             # The record stays queued (it may still become durable); this waiter gives up.
-            if not future.done():
-                future.set_exception(self._unavailable())
+            future.set_exception(self._unavailable())
 
-        timer = self.clock.call_later(self.config.write_timeout, expire)
+        timers.append(self.clock.call_later(timeout, expire))
         try:
             await future
         finally:
-            timer.cancel()
+            timers[0].cancel()
 
     def _unavailable(self) -> StorageUnavailable:
         groups = self.tracker.waiting_groups()
@@ -371,6 +383,7 @@ class Volume:
             finally:
                 group_log.pipelines.remove(pipeline)
             return
+        fast_call = getattr(self.transport, "start_call", None) if isinstance(clock, RealClock) else None
         while not self._closed and self._fenced is None:
             frames, last = group_log.after(sent, config.max_batch_bytes)
             if not frames and not probe_now:
@@ -390,7 +403,10 @@ class Volume:
                 volume, group, self.epoch, frames, self.tracker.vdl, quorum.pgcl, self.min_read_lsn
             )
             try:
-                reply = await clock.wait_for(self.transport.call(member, request), config.rpc_timeout)
+                if fast_call is not None:  # no coroutine or task per batch (TcpTransport.start_call)
+                    reply = await fast_call(member, request, config.rpc_timeout)
+                else:
+                    reply = await clock.wait_for(self.transport.call(member, request), config.rpc_timeout)
             except (ConnectionError, TimeoutError, OSError):
                 sent = quorum.scl.get(member, 0)
                 self.unreachable_since.setdefault(member, clock.now())

@@ -148,3 +148,27 @@ async def test_gc_then_refill_new_replica_from_images(cluster) -> None:
     reply = await node5.handle(m.ReadPage("volume", 0, 1, volume.vdl))
     assert isinstance(reply, m.PageImage) and items(reply.image) == [*expected, b"after"]
     await volume.close()
+
+
+async def test_a_backlog_slower_than_the_write_timeout_still_commits_while_vdl_advances(cluster) -> None:
+    """The write timeout detects a lost quorum (VDL stuck), not a big transaction's shipping time."""
+    from pgaurora.logstore import messages as m
+
+    call = cluster.transport.call
+
+    async def slow_call(address, request):
+        if isinstance(request, m.AppendBatch) and request.records:
+            await asyncio.sleep(0.01)  # every batch takes a while: the backlog takes ~0.5 s
+        return await call(address, request)
+
+    cluster.transport.call = slow_call
+    volume = await Volume.open(cluster.config(write_timeout=0.15, max_batch_bytes=600), cluster.transport)
+    lsn = volume.append_mtr([(page, RedoOp.INIT, p.encode_init(1)) for page in range(1, 5)])
+    for i in range(40):
+        lsn = volume.append_mtr([(1 + i % 4, RedoOp.APPEND, b"%04d" % i + b"x" * 400)])
+    started = asyncio.get_running_loop().time()
+    await volume.wait_durable(lsn)
+    assert asyncio.get_running_loop().time() - started > 0.15
+    for page in range(1, 5):
+        assert len(items(await volume.read_page(page)) or []) == 10
+    await volume.close()
