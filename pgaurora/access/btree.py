@@ -13,6 +13,11 @@ half way through a descent or a split (the event loop is the latch). Entries onl
 right (splits), so a range scan that paused between batches resumes from its leaf by key.
 Pages are never merged; vacuum removes entries and leaves empty leaves in place.
 
+An entry points at the root of a HOT chain (access.heaptuple): lookups and range scans return
+the tid of every member of the chain (root first), so the caller's fetch with its snapshot finds
+the one version it sees and knows its real tid; a root without HOT updates is one cheap check.
+The unique check and dead-entry cleanup look at whole chains too.
+
 The unique check runs inside the same synchronous attempt as the insert: it looks at the heap
 tuples of equal keys; a tuple whose inserter or deleter is still running makes the inserter
 wait for that transaction and try again (two sessions inserting the same key: the second waits,
@@ -21,12 +26,14 @@ then gets 23505, or succeeds if the first rolled back).
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pgaurora.access.btreechain import chain_of, expand, members, members_cached
 from pgaurora.access.btreekey import (
     MAX_KEY,
     NULL_KEY,
@@ -37,7 +44,7 @@ from pgaurora.access.btreekey import (
     node_special,
     normalize,
 )
-from pgaurora.access.heaptuple import dead_to_all, unpack_header
+from pgaurora.access.heaptuple import HEADER_SIZE, chain_dead, unpack_header
 from pgaurora.access.rowcodec import decode_row
 from pgaurora.access.txnview import ABORTED, COMMITTED, IN_PROGRESS, TransactionLike, TransactionManagerLike
 from pgaurora.errors import InternalError, ProgramLimitExceeded, UndefinedTable, UniqueViolation
@@ -57,6 +64,7 @@ _META = struct.Struct("<IHH")
 MAX_ENTRY = 2704
 CLEANUP_DUPLICATES = 32  # a lookup finding more entries for one key cleans the dead ones out  # PostgreSQL's btree version 4 maximum index row size
 _ATTEMPTS = 10_000
+YIELD_EVERY = 16  # leaves a vacuum walk visits between two turns of the event loop
 T = TypeVar("T")
 
 
@@ -252,8 +260,7 @@ class BTree:
             heap_page = get(raw[-2])
             if heap_page is None or heap_page.kind != PageKind.HEAP:
                 continue
-            slot = raw[-1]
-            if slot < len(heap_page.items) and dead_to_all(heap_page.items[slot], status, horizon):
+            if chain_dead(raw[-2], heap_page.items, raw[-1], status, horizon):
                 doomed.append(i)
         if not doomed:
             return False
@@ -345,6 +352,7 @@ class BTree:
         """Vacuum: deletes every entry pointing at a tid in `dead`; returns how many."""
         removed = 0
         page_no = await self._sync(lambda: self._descend(()))
+        leaves = 0
         while page_no:
             node = await self._sync(lambda p=page_no: self._node(p))  # type: ignore[misc]
             doomed = [i for i, raw in enumerate(node.raw) if (raw[-2], raw[-1]) in dead]
@@ -352,8 +360,19 @@ class BTree:
                 with self.cache.mtr(deferred=True) as mtr:
                     for i in reversed(doomed):
                         mtr.log(page_no, RedoOp.DELETE, encode_delete(i))
+                    used = mtr.page(page_no).used_space()
+                # Keep the decoded node current: decoding every leaf again after a vacuum pass
+                # cost the next lookups more than the pass itself.
+                for i in reversed(doomed):
+                    del node.entries[i]
+                    del node.raw[i]
+                node.used = used
+                self.cache.derived[page_no] = node
                 removed += len(doomed)
             page_no = node.right
+            leaves += 1
+            if leaves % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long walk lets the sessions' queries in between
         return removed
 
     # -- search --------------------------------------------------------------------------------------
@@ -389,11 +408,15 @@ class BTree:
         lo_inclusive: bool = True,
         hi_inclusive: bool = True,
         batch_size: int = 1024,
+        *,
+        members: bool = True,
     ) -> AsyncIterator[list[tuple[Key, Tid]]]:
         """Batches of (key, tid) with lo <(=) key <(=) hi in key order; bounds may be key prefixes.
 
         NULL keys sort last; a range with a lower bound and no upper bound stops at the first
         NULL in the first key column (further columns' NULLs are the caller's to filter).
+        Each entry comes once per member of its HOT chain; `members=False` gives the entries
+        themselves (one per index tuple).
         """
         if lo is None:
             start: tuple[Any, ...] = ()
@@ -407,6 +430,8 @@ class BTree:
             stop = nhi + (MAX_KEY,) if hi_inclusive else nhi
         for _ in range(100_000_000):
             batch, resume = await self._sync(lambda s=start: self._leaf_walk(s, stop, batch_size))  # type: ignore[misc]
+            if batch and members:
+                batch = await expand(self.cache, batch)
             if batch:
                 yield batch
             if resume is None:
@@ -440,7 +465,7 @@ class BTree:
                 leaf = node.right
             raise InternalError("B-tree leaf chain does not end")
 
-        return await self._sync(attempt)
+        return await members(self.cache, await self._sync(attempt))
 
     def lookup_cached(self, key: Key) -> list[Tid] | None:
         """lookup() for a caller that must not wait (the point-read fast path): the tids, or
@@ -463,7 +488,7 @@ class BTree:
                 for raw in node.raw[lo:hi]:
                     result.append((raw[-2], raw[-1]))
                 if hi < len(entries) or not node.right:
-                    return result
+                    return members_cached(self.cache, result)
                 leaf = node.right
         except _NeedPage:
             return None
@@ -472,7 +497,7 @@ class BTree:
     async def entries(self) -> list[tuple[Key, Tid]]:
         """Every entry in order (tests, vacuum, amcheck-style verification)."""
         result: list[tuple[Key, Tid]] = []
-        async for batch in self.range():
+        async for batch in self.range(members=False):
             result.extend(batch)
         return result
 
@@ -491,7 +516,7 @@ class BTree:
         page = self.cache.get(tid[0])
         if page is None:
             raise _NeedPage(tid[0])
-        if tid[1] >= len(page.items) or not page.items[tid[1]]:
+        if tid[1] >= len(page.items) or len(page.items[tid[1]]) < HEADER_SIZE:
             return False
         status = self.txns.status
         is_own = txn.is_own
@@ -521,9 +546,14 @@ class BTree:
             lo = bisect_left(entries, nk)
             hi = bisect_left(entries, stop, lo)
             for raw in node.raw[lo:hi]:
-                tid = (raw[-2], raw[-1])
-                if tid != own_tid and self._live_for_unique(txn, tid):
-                    return tid
+                page_no = raw[-2]
+                page = self.cache.get(page_no)
+                if page is None:
+                    raise _NeedPage(page_no)
+                for member in chain_of(page_no, page.items, raw[-1]) if page.kind == PageKind.HEAP else ():
+                    tid = (page_no, member)
+                    if tid != own_tid and self._live_for_unique(txn, tid):
+                        return tid
             if hi < len(entries) or not node.right:
                 return None
             leaf = node.right

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.access.btree import _META, MAX_ENTRY, Key, Tid, UniqueCheck
+from pgaurora.access.btreechain import chain_of, hot_roots
 from pgaurora.access.btreekey import NULL_KEY, internal_item, leaf_item, node_special, normalize
+from pgaurora.access.heaptuple import HEADER_SIZE, HEAP_ONLY_TUPLE, INFOMASK_OFFSET
 from pgaurora.access.rowcodec import decode_row
 from pgaurora.errors import ProgramLimitExceeded
 from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp, encode_image
@@ -27,6 +29,7 @@ async def bulk_load(
     """CREATE INDEX: builds an empty index from `entries` bottom-up (sorted, leaves packed to
     `fill`, one IMAGE record per page) instead of one insert per entry. With `unique`, equal
     keys of two live tuples raise 23505 (running inserters are waited for)."""
+    entries = await _to_roots(tree, entries)
     await tree._sync(tree._load_meta)
     root_node = await tree._sync(lambda: tree._node(tree.root))
     if tree.level != 0 or root_node.entries:
@@ -98,6 +101,30 @@ async def _write_level(
             mtr.log(numbers[i], RedoOp.IMAGE, encode_image(Page(kind, node_special(right, level), items)))
     return numbers
 
+async def _to_roots(tree: BTree, entries: list[tuple[Key, Tid]]) -> list[tuple[Key, Tid]]:
+    """`entries` with each heap-only version's tid replaced by its HOT chain's root."""
+    cache = tree.cache
+    roots_by_page: dict[int, dict[int, int]] = {}
+    out: list[tuple[Key, Tid]] = []
+    for key, tid in entries:
+        page_no = tid[0]
+        page = cache.get(page_no)
+        if page is None:
+            page = await cache.read_optional(page_no)
+        if page is None or tid[1] >= len(page.items):
+            out.append((key, tid))
+            continue
+        item = page.items[tid[1]]
+        if len(item) < HEADER_SIZE or not item[INFOMASK_OFFSET] & HEAP_ONLY_TUPLE:
+            out.append((key, tid))
+            continue
+        roots = roots_by_page.get(page_no)
+        if roots is None:
+            roots = roots_by_page[page_no] = hot_roots(page_no, page.items)
+        out.append((key, (page_no, roots.get(tid[1], tid[1]))))
+    return out
+
+
 async def _check_bulk_unique(tree: BTree, rows: list[tuple[tuple[Any, ...], bytes]], unique: UniqueCheck) -> None:
     i = 0
     while i < len(rows):
@@ -109,7 +136,13 @@ async def _check_bulk_unique(tree: BTree, rows: list[tuple[tuple[Any, ...], byte
             tids = [(entry[-2], entry[-1]) for entry, _ in rows[i:j]]
 
             def live_count(tids: list[Tid] = tids) -> int:
-                return sum(1 for tid in tids if tree._live_for_unique(unique.txn, tid))
+                # an entry counts if any version of its HOT chain is live
+                count = 0
+                for page_no, slot in tids:
+                    page = tree._page(page_no)
+                    chain = chain_of(page_no, page.items, slot) if page.kind == PageKind.HEAP else [slot]
+                    count += any(tree._live_for_unique(unique.txn, (page_no, member)) for member in chain)
+                return count
 
             if await tree._sync(live_count, unique.txn) > 1:
                 raw = decode_row(rows[i][1])

@@ -13,7 +13,9 @@ page cache carries it to the volume ahead of the transaction's commit record):
                  entry of: Heap.unused_slots), else APPEND it (plus INIT of a new page and its
                  listing when the last is full)
     insert_many  one IMAGE per page filled
-    prune        SET the slots of tuples dead to everyone to b"" (on a full page, before UPDATE)
+    prune        SET dead HOT chain members to b"" (LP_UNUSED: reusable at once, no index entry
+                 points at them) and a chain's root to an LP_REDIRECT or b"" (LP_DEAD: its index
+                 entries wait for vacuum) -- access.heapprune; on a full page, before UPDATE
 
 Scans decode a page once and keep the result in the page cache's derived slot (dropped when the
 page changes). A page whose tuples all had their fate decided before the snapshot's xmin is
@@ -27,10 +29,11 @@ returned as the precomputed list of live rows without a per-tuple visibility tes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pgaurora.access import overflow
+from pgaurora.access.heapprune import NO_HINT, HeapPruning
 from pgaurora.access.heaptuple import (
     HEADER_SIZE,
     HEAP_ROW_OVERFLOW,
@@ -80,7 +83,7 @@ def _decode_page(cache: PageCache, page_no: int, items: list[bytes]) -> DecodedP
     entries: list[tuple[Tid, Row, int, int, int, int]] = []
     append = entries.append
     for slot, item in enumerate(items):
-        if item:
+        if len(item) >= HEADER_SIZE:  # not empty, not an LP_REDIRECT
             xmin, cmin, xmax, cmax, infomask, _, _ = unpack_header(item, 0)
             if infomask & HEAP_ROW_OVERFLOW:
                 row = decode_row(overflow.load(cache, item[HEADER_SIZE:]))
@@ -92,7 +95,7 @@ def _decode_page(cache: PageCache, page_no: int, items: list[bytes]) -> DecodedP
 
 
 
-class Heap(HeapVersions):
+class Heap(HeapVersions, HeapPruning):
     """One heap relation (its id is its metapage's page number)."""
 
     def __init__(self, cache: PageCache, txns: TransactionManagerLike, rel_id: int) -> None:
@@ -107,10 +110,20 @@ class Heap(HeapVersions):
         self.name = ""  # for messages; the catalog may set it
         self.changes = 0  # writes since the last autovacuum pass
         self._pruned_at: dict[int, int] = {}  # page -> horizon of its last pruning attempt
-        # page -> slots that may become dead (xmax stamped, or inserter still running) since its
-        # last pruning: pruning looks at these instead of every slot. A page not listed is
-        # unknown (never pruned, or forgotten): its next pruning scans every slot.
+        # page -> the lowest xid whose end may let pruning free something there (pd_prune_xid):
+        # pruning waits until the horizon passes it. A page not listed is unknown (never pruned
+        # here, or forgotten): it is pruned when full, once per horizon.
+        self._prune_hint: dict[int, int] = {}
+        # page -> slots changed since its last pruning (xmax stamped, new versions): a targeted
+        # pruning examines these (and their chains) only; page -> heap-only member -> its root.
+        # A page missing from either is unknown here: its next pruning looks at every slot.
         self._prune_candidates: dict[int, list[int]] = {}
+        self._hot_roots: dict[int, dict[int, int]] = {}
+        # what pg_stat_user_tables counts (since this instance opened the heap)
+        self.tuples_inserted = 0
+        self.tuples_updated = 0
+        self.tuples_hot_updated = 0
+        self.tuples_deleted = 0
 
     def __repr__(self) -> str:
         return f"Heap({self.rel_id}, {len(self.pagelist.pages)} pages)"
@@ -204,66 +217,12 @@ class Heap(HeapVersions):
         page = mtr.log(page_no, RedoOp.INIT, encode_init(_HEAP))
         pagelist.add(mtr, page_no, PageKind.HEAP_META)
         mtr.log(page_no, _APPEND, item)
+        # nothing to prune until an xmax is stamped here (inserts do not count, as in PostgreSQL:
+        # an aborted insert's tuple waits for vacuum or the page's next pruning)
+        self._prune_hint[page_no] = NO_HINT
+        self._prune_candidates[page_no] = []
+        self._hot_roots[page_no] = {}
         return (page_no, 0)
-
-    def _prune(self, page_no: int, page: Page) -> bool:
-        """Opportunistic pruning (PostgreSQL's heap_page_prune): empties the slots of tuples dead
-        to everyone on a full page, as its own MTR. Index entries may still point at those slots:
-        they lead nowhere until vacuum drops them, and only then may the slots be reused.
-
-        Only the page's candidate slots are examined (those whose tuples changed since the last
-        pruning), so a full page that is updated again and again costs O(changes), not O(slots).
-        """
-        horizon = self.txns.oldest_xmin()
-        if self._pruned_at.get(page_no) == horizon:
-            return False
-        pruned_at = self._pruned_at
-        pruned_at[page_no] = horizon
-        candidates = self._prune_candidates
-        if len(pruned_at) > 10_000:
-            pruned_at.clear()
-            candidates.clear()
-        items = page.items
-        known = candidates.get(page_no)
-        slots: Iterable[int] = range(len(items)) if known is None else known
-        status = self.txns.status
-        dead: list[int] = []
-        keep: list[int] = []
-        count = len(items)
-        for slot in slots:
-            if slot >= count:
-                continue
-            item = items[slot]
-            if not item:
-                continue
-            xmin, _, xmax, _, _, _, _ = unpack_header(item, 0)
-            state = status(xmin)
-            if state == _ABORTED_STATUS:
-                dead.append(slot)
-            elif state != COMMITTED:
-                keep.append(slot)  # inserter still running: it may yet abort
-            elif xmax:
-                xmax_state = status(xmax)
-                if xmax_state == COMMITTED:
-                    if xmax < horizon:
-                        dead.append(slot)
-                    else:
-                        keep.append(slot)
-                elif xmax_state != _ABORTED_STATUS:
-                    keep.append(slot)  # deleter still running
-        candidates[page_no] = keep
-        if not dead:
-            return False
-        with self.cache.mtr(deferred=True) as mtr:
-            for slot in dead:
-                mtr.log(page_no, RedoOp.SET, encode_set(slot, b""))
-        return True
-
-    def _note_change(self, page_no: int, slot: int) -> None:
-        """A tuple of a page was inserted or got an xmax: a candidate for the page's next pruning."""
-        slots = self._prune_candidates.get(page_no)
-        if slots is not None:
-            slots.append(slot)
 
     # -- insert --------------------------------------------------------------------------------------
 
@@ -276,7 +235,7 @@ class Heap(HeapVersions):
         self.changes += 1
         with self.cache.mtr(xid, deferred=True) as mtr:
             tid = self._place(mtr, self._tuple(mtr, xid, txn.command_id, data))
-        self._note_change(*tid)
+        self.tuples_inserted += 1
         return tid
 
     def _tuple(self, mtr: MiniTransaction, xid: int, cid: int, data: bytes) -> bytes:
@@ -293,6 +252,7 @@ class Heap(HeapVersions):
         xid = txn.assign_xid()
         txn.note_write(self.rel_id)
         self.changes += 1
+        self.tuples_inserted += len(rows)
         cid = txn.command_id
         items = [new_tuple(xid, cid, data) for data in encoded]
         tids: list[Tid] = []
@@ -344,8 +304,8 @@ class Heap(HeapVersions):
         if slot >= len(items) or page.kind != _HEAP:
             return None
         item = items[slot]
-        if not item:
-            return None
+        if len(item) < HEADER_SIZE:
+            return None  # empty, or an LP_REDIRECT (B-tree lookups name the chain's members)
         xmin, cmin, xmax, cmax, infomask, _, _ = unpack_header(item, 0)
         if not snapshot.visible(xmin, cmin, xmax, cmax):
             return None
@@ -365,8 +325,8 @@ class Heap(HeapVersions):
         if slot >= len(items) or page.kind != _HEAP:
             return None
         item = items[slot]
-        if not item:
-            return None
+        if len(item) < HEADER_SIZE:
+            return None  # empty, or an LP_REDIRECT (B-tree lookups name the chain's members)
         xmin, cmin, xmax, cmax, infomask, _, _ = unpack_header(item, 0)
         if not snapshot.visible(xmin, cmin, xmax, cmax):
             return None
@@ -481,7 +441,7 @@ class Heap(HeapVersions):
         for _ in range(1000):
             page = await cache.read(page_no)
             for item in page.items:
-                if item and unpack_header(item, 0)[4] & HEAP_ROW_OVERFLOW:
+                if len(item) >= HEADER_SIZE and unpack_header(item, 0)[4] & HEAP_ROW_OVERFLOW:
                     for chunk_page in overflow.pages_of(item[HEADER_SIZE:]):
                         if chunk_page not in cache:
                             await cache.read(chunk_page)

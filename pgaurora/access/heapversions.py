@@ -12,8 +12,15 @@ deadlocks (the transaction manager, txn.manager).
                                   caller's `recheck(row)` re-evaluate it (EvalPlanQual), retry
     xmax ours                  -> already changed by this transaction: nothing to do (None)
 
-    update   APPEND the new version, or SET it into an LP_UNUSED slot (same page if it fits)
-             + PATCH the old one (xmax, ctid -> new)
+Following ctid, each step checks that the next version's xmin is the xmax just read
+(PostgreSQL's priorXmax check in heap_lock_updated_tuple / EvalPlanQualFetch): pruning may have
+emptied that slot and handed it to an unrelated tuple; then the row counts as deleted.
+
+    update   HOT when the caller's `same_keys(old, new)` says no indexed column changes and the
+             new version fits on the old one's page (pruned first if full): the new version is
+             heap-only (no index entries: the caller asks is_heap_only), the old one
+             HEAP_HOT_UPDATED. Otherwise APPEND the new version, or SET it into an LP_UNUSED
+             slot (same page if it fits). Then PATCH the old one (xmax, ctid -> new)
     delete   PATCH xmax/cmax/infomask/ctid of the old version
 """
 
@@ -26,12 +33,19 @@ from typing import TYPE_CHECKING, Any
 from pgaurora.access import overflow
 from pgaurora.access.heaptuple import (
     HEADER_SIZE,
+    HEAP_HOT_UPDATED,
     HEAP_KEYS_UPDATED,
+    HEAP_ONLY_TUPLE,
+    HEAP_ROW_OVERFLOW,
     HEAP_UPDATED,
     unpack_header,
+    with_infomask,
     xmax_patch,
 )
-from pgaurora.access.rowcodec import encode_row
+from pgaurora.access.rowcodec import decode_row, encode_row
+
+if TYPE_CHECKING:
+    from pgaurora.access.heapprune import PrunePlan
 from pgaurora.access.txnview import (
     ABORTED,
     IN_PROGRESS,
@@ -44,7 +58,7 @@ from pgaurora.access.txnview import (
     TransactionManagerLike,
 )
 from pgaurora.errors import InternalError, LockNotAvailable, SerializationFailure
-from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp
+from pgaurora.logstore.page import PAGE_SIZE, Page, RedoOp, encode_set
 from pgaurora.pagecache import MiniTransaction, PageCache
 
 Tid = tuple[int, int]
@@ -54,6 +68,7 @@ FREE_ENOUGH = PAGE_SIZE // 5  # a page with this much room after pruning or vacu
 _RETRIES = 100_000
 _APPEND = RedoOp.APPEND
 _PATCH = RedoOp.PATCH
+_SET = RedoOp.SET
 
 
 class Xmax(Enum):
@@ -73,6 +88,9 @@ class HeapVersions:
     unused_slots: dict[int, list[int]]
     name: str
     changes: int
+    tuples_updated: int
+    tuples_hot_updated: int
+    tuples_deleted: int
 
     def _no_lock(self) -> LockNotAvailable:
         """FOR UPDATE NOWAIT on a row another transaction changes or locks (55P03)."""
@@ -89,9 +107,17 @@ class HeapVersions:
 
         def _reuse(self, mtr: MiniTransaction, page_no: int, page: Page, item: bytes) -> int: ...
 
-        def _prune(self, page_no: int, page: Page) -> bool: ...
+        def _prune(self, page_no: int, page: Page, horizon: int | None = None, *, full: bool = False) -> bool: ...
 
-        def _note_change(self, page_no: int, slot: int) -> None: ...
+        def _prune_plan(
+            self, page_no: int, page: Page, horizon: int | None = None, *, full: bool = False
+        ) -> PrunePlan | None: ...
+
+        def _apply_prune(self, mtr: MiniTransaction, page_no: int, plan: PrunePlan, taken: int = -1) -> None: ...
+
+        def _note_change(self, page_no: int, xid: int, slot: int) -> None: ...
+
+        def _note_hot(self, page_no: int, old_slot: int, new_slot: int) -> None: ...
 
         def _tuple(self, mtr: MiniTransaction, xid: int, cid: int, data: bytes) -> bytes: ...
 
@@ -110,26 +136,31 @@ class HeapVersions:
         return Xmax.CONCURRENT
 
     async def _header(self, tid: Tid) -> tuple[int, int, int, int, int, int, int] | None:
+        """The tuple header at `tid`; None for an empty slot or an LP_REDIRECT."""
         page = await self._page(tid[0])
-        if page is None or tid[1] >= len(page.items) or not page.items[tid[1]]:
+        if page is None or tid[1] >= len(page.items) or len(page.items[tid[1]]) < HEADER_SIZE:
             return None
         return unpack_header(page.items[tid[1]], 0)
 
-    async def _newest(self, txn: TransactionLike, tid: Tid) -> tuple[Tid, Row] | None:
-        """Follows the update chain from `tid` past committed updates; None if it ends deleted."""
+    async def _newest(self, txn: TransactionLike, tid: Tid, prior_xmax: int) -> tuple[Tid, Row, int] | None:
+        """Follows the update chain from `tid` (the ctid of a version whose xmax is `prior_xmax`)
+        past committed updates; None if it ends deleted, or if a version on the way was pruned
+        and its slot now holds an unrelated tuple (xmin != the previous version's xmax).
+        Returns (tid, row, its xmin)."""
         for _ in range(_RETRIES):
             header = await self._header(tid)
-            if header is None:
+            if header is None or header[0] != prior_xmax:
                 return None
             _, _, xmax, _, infomask, ctid_page, ctid_slot = header
             if self._xmax_state(txn, xmax) is Xmax.CONCURRENT:
                 if not infomask & HEAP_UPDATED:
                     return None
                 tid = (ctid_page, ctid_slot)
+                prior_xmax = xmax
                 continue
             page = await self._page(tid[0])
             assert page is not None
-            return tid, await overflow.read_row(self.cache, page.items[tid[1]])
+            return tid, await overflow.read_row(self.cache, page.items[tid[1]]), header[0]
         raise InternalError("update chain too long")
 
     async def _settle(
@@ -140,15 +171,17 @@ class HeapVersions:
         recheck: Callable[[Row], Any] | None,
         strength: int = ROW_UPDATE,
         queued: list[tuple[int, int, int]] | None = None,
-    ) -> tuple[Tid, Any, Page, int] | None:
+    ) -> tuple[Tid, Any, Page, int, Row | None] | None:
         """Waits and follows updates until the version at the returned tid is ours to change.
 
-        Returns (tid, recheck result or True, page, slot); None when there is nothing to change
-        (deleted concurrently in READ COMMITTED, rejected by recheck, changed by ourselves, or
-        locked and wait='skip').
+        Returns (tid, recheck result or True, page, slot, the newest row recheck was given or
+        None); None when there is nothing to change (deleted concurrently in READ COMMITTED,
+        rejected by recheck, changed by ourselves, or locked and wait='skip').
         """
         txns = self.txns
         verdict: Any = True
+        rechecked: Row | None = None
+        expect_xmin = 0  # once the chain was followed: the xmin the version at `tid` must have
         rel_id = self.rel_id
         for _ in range(_RETRIES):
             page_no, slot = tid
@@ -159,7 +192,7 @@ class HeapVersions:
             # us: a deadlock PostgreSQL does not have (it takes the tuple lock only to wait).
             seen = self.cache.get(page_no)
             superseded = False
-            if seen is not None and slot < len(seen.items) and seen.items[slot]:
+            if seen is not None and slot < len(seen.items) and len(seen.items[slot]) >= HEADER_SIZE:
                 seen_state = self._xmax_state(txn, unpack_header(seen.items[slot], 0)[2])
                 if seen_state is Xmax.SELF:
                     return None
@@ -171,12 +204,14 @@ class HeapVersions:
             if page is None:
                 page = await self._page(page_no)
                 continue  # awaited: look again
-            if slot >= len(page.items) or not page.items[slot]:
+            if slot >= len(page.items) or len(page.items[slot]) < HEADER_SIZE:
                 return None
-            _, _, xmax, _, infomask, ctid_page, ctid_slot = unpack_header(page.items[slot], 0)
+            xmin, _, xmax, _, infomask, ctid_page, ctid_slot = unpack_header(page.items[slot], 0)
+            if expect_xmin and xmin != expect_xmin:
+                return None  # pruned while we waited; the slot holds another row now
             state = self._xmax_state(txn, xmax)
             if state is Xmax.FREE:
-                return tid, verdict, page, slot
+                return tid, verdict, page, slot, rechecked
             if state is Xmax.SELF:
                 return None
             if state is Xmax.WAIT:
@@ -200,10 +235,11 @@ class HeapVersions:
                 raise SerializationFailure(f"could not serialize access due to concurrent {what}")
             if not infomask & HEAP_UPDATED:
                 return None
-            newest = await self._newest(txn, (ctid_page, ctid_slot))
+            newest = await self._newest(txn, (ctid_page, ctid_slot), xmax)
             if newest is None:
                 return None
-            tid = newest[0]
+            tid, _, expect_xmin = newest
+            rechecked = newest[1]
             if recheck is not None:
                 verdict = recheck(newest[1])
                 if verdict is None:
@@ -219,6 +255,8 @@ class HeapVersions:
         recheck: Callable[[Row], Row | None] | None = None,
         *,
         key_changed: bool = True,
+        same_keys: Callable[[Row, Row], bool] | None = None,
+        old_row: Row | None = None,
     ) -> Tid | None:
         """Replaces the version at `tid` by `new_row`; returns the new tid (None: nothing updated).
 
@@ -226,11 +264,14 @@ class HeapVersions:
         `recheck(newest_row)` decides: the new row to write, or None to skip it.
         `key_changed=False` (no column of a unique index changes) takes the weaker NO KEY UPDATE
         lock strength, so FOR KEY SHARE lockers (foreign key checks) neither block it nor wait.
+        `same_keys(old, new)` -> True when no index entry would change: the update may then be
+        HOT (is_heap_only(new tid) tells; the caller inserts no index entries for it). `old_row`
+        is the row the caller read at `tid` (saves decoding it).
         """
         strength = ROW_UPDATE if key_changed else ROW_NO_KEY_UPDATE
         queued: list[tuple[int, int, int]] = []
         try:
-            return await self._update(txn, tid, new_row, recheck, key_changed, strength, queued)
+            return await self._update(txn, tid, new_row, recheck, key_changed, strength, queued, same_keys, old_row)
         finally:
             for key in queued:
                 self.txns.unlock_row(txn, key, strength)
@@ -244,42 +285,90 @@ class HeapVersions:
         key_changed: bool,
         strength: int,
         queued: list[tuple[int, int, int]],
+        same_keys: Callable[[Row, Row], bool] | None,
+        old_row: Row | None,
     ) -> Tid | None:
         settled = await self._settle(txn, tid, "block", recheck, strength, queued)
         if settled is None:
             return None
-        tid, verdict, page, slot = settled
+        # From here to the PATCH nothing awaits: the version stays ours to change.
+        tid, verdict, page, slot, rechecked = settled
         if verdict is not True:
             new_row = verdict
+        old_item = page.items[slot]
+        hot = False
+        if same_keys is not None:
+            if rechecked is not None:
+                old_row = rechecked
+            elif old_row is None and not unpack_header(old_item, 0)[4] & HEAP_ROW_OVERFLOW:
+                old_row = decode_row(old_item[HEADER_SIZE:])
+            hot = old_row is not None and same_keys(old_row, new_row)
         data = encode_row(new_row)
         xid = txn.assign_xid()
         txn.note_write(self.rel_id)
         self.changes += 1
         cid = txn.command_id
         page_no = tid[0]
-        free = page.free_space()
-        if free < len(data) + HEADER_SIZE and self._prune(page_no, page):  # make room on this page
-            free = page.free_space()
-            if free >= FREE_ENOUGH and page_no not in self.free_pages:
-                self.free_pages.append(page_no)
+        # a full page is pruned first, in the same MTR: a HOT version takes a slot it frees
+        prune = self._prune_plan(page_no, page) if page.free_space() < len(data) + HEADER_SIZE else None
         with self.cache.mtr(xid, deferred=True) as mtr:
             item = self._tuple(mtr, xid, cid, data)
-            reused = self._reuse(mtr, page_no, page, item) if len(item) <= MAX_TUPLE else -1
-            if reused >= 0:
-                new_tid = (page_no, reused)  # an LP_UNUSED slot of the same page
-            elif self.unused_slots and len(item) <= MAX_TUPLE:
-                new_tid = self._place(mtr, item)  # another page's LP_UNUSED slot: no new item pointer
-            elif free >= len(item) and len(item) <= MAX_TUPLE:
-                mtr.log(page_no, _APPEND, item)
-                new_tid = (page_no, len(page.items) - 1)
+            new_tid: Tid | None = None
+            if prune is not None:
+                taken = min(prune.unused) if hot and prune.unused and len(item) <= MAX_TUPLE else -1
+                self._apply_prune(mtr, page_no, prune, taken)
+                if taken >= 0:
+                    try:
+                        mtr.log(page_no, _SET, encode_set(taken, with_infomask(item, HEAP_ONLY_TUPLE)))
+                        new_tid = (page_no, taken)
+                    except InternalError:  # no room even so: it stays LP_UNUSED
+                        mtr.log(page_no, _SET, encode_set(taken, b""))
+                        self.unused_slots.setdefault(page_no, []).append(taken)
+                        self.unused_slots[page_no].sort(reverse=True)
+                if page.free_space() >= FREE_ENOUGH and page_no not in self.free_pages:
+                    self.free_pages.append(page_no)
+            if new_tid is not None:
+                pass
+            elif hot and len(item) <= MAX_TUPLE:
+                # heap-only: an LP_UNUSED slot of this page, else appended to it
+                hot_item = with_infomask(item, HEAP_ONLY_TUPLE)
+                reused = self._reuse(mtr, page_no, page, hot_item)
+                if reused >= 0:
+                    new_tid = (page_no, reused)
+                elif page.free_space() >= len(hot_item):
+                    mtr.log(page_no, _APPEND, hot_item)
+                    new_tid = (page_no, len(page.items) - 1)
+                else:
+                    hot = False
             else:
-                new_tid = self._place(mtr, item)
-            infomask = unpack_header(page.items[slot], 0)[4] & ~(HEAP_UPDATED | HEAP_KEYS_UPDATED)
-            infomask |= HEAP_UPDATED | (HEAP_KEYS_UPDATED if key_changed else 0)
+                hot = False
+            if new_tid is None:
+                new_tid = self._place_version(mtr, page_no, page, item)
+            infomask = unpack_header(old_item, 0)[4] & ~(HEAP_UPDATED | HEAP_KEYS_UPDATED | HEAP_HOT_UPDATED)
+            infomask |= HEAP_UPDATED | (HEAP_KEYS_UPDATED if key_changed else 0) | (HEAP_HOT_UPDATED if hot else 0)
             mtr.log(page_no, _PATCH, xmax_patch(slot, xid, cid, infomask, *new_tid))
-        self._note_change(page_no, slot)
-        self._note_change(*new_tid)
+        self._note_change(page_no, xid, slot)
+        self._note_change(new_tid[0], xid, new_tid[1])  # it dies if this transaction aborts
+        self.tuples_updated += 1
+        if hot:
+            self._note_hot(page_no, slot, new_tid[1])
+            self.tuples_hot_updated += 1
         return new_tid
+
+    def _place_version(self, mtr: MiniTransaction, page_no: int, page: Page, item: bytes) -> Tid:
+        """Where a non-HOT new version goes: the old page's LP_UNUSED slots, another page's, the
+        old page's free space, else wherever _place finds room."""
+        if len(item) > MAX_TUPLE:
+            return self._place(mtr, item)  # raises 54000
+        reused = self._reuse(mtr, page_no, page, item)
+        if reused >= 0:
+            return (page_no, reused)
+        if self.unused_slots:
+            return self._place(mtr, item)  # no new item pointer
+        if page.free_space() >= len(item):
+            mtr.log(page_no, _APPEND, item)
+            return (page_no, len(page.items) - 1)
+        return self._place(mtr, item)
 
     async def delete(
         self,
@@ -306,14 +395,16 @@ class HeapVersions:
         settled = await self._settle(txn, tid, "block", recheck, ROW_UPDATE, queued)
         if settled is None:
             return False
-        tid, _, page, slot = settled
+        tid, _, page, slot, _ = settled
         xid = txn.assign_xid()
         txn.note_write(self.rel_id)
         self.changes += 1
-        infomask = (unpack_header(page.items[slot], 0)[4] & ~HEAP_UPDATED) | HEAP_KEYS_UPDATED
+        infomask = unpack_header(page.items[slot], 0)[4] & ~(HEAP_UPDATED | HEAP_HOT_UPDATED)
+        infomask |= HEAP_KEYS_UPDATED
         with self.cache.mtr(xid, deferred=True) as mtr:
             mtr.log(tid[0], _PATCH, xmax_patch(slot, xid, txn.command_id, infomask, 0, 0))
-        self._note_change(tid[0], slot)
+        self._note_change(tid[0], xid, slot)
+        self.tuples_deleted += 1
         return True
 
     async def lock(
@@ -387,7 +478,7 @@ class HeapVersions:
                 raise SerializationFailure(f"could not serialize access due to concurrent {what}")
             if not infomask & HEAP_UPDATED:
                 return None
-            newest = await self._newest(txn, (header[5], header[6]))
+            newest = await self._newest(txn, (header[5], header[6]), xmax)
             if newest is None:
                 return None
             tid = newest[0]

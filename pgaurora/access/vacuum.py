@@ -4,26 +4,30 @@ Owns deciding which versions are dead and reclaiming their space. Not the horizo
 transaction manager's oldest_xmin, which includes replicas' feedback) and not scheduling.
 
     dead  <=>  inserter aborted, or deleter committed below the horizon
-    1. collect dead tids of the heap, and the slots pruning already emptied
-    2. delete their entries from every index given
-    3. empty the dead slots (SET to b"")
-    4. with all_indexes: drop the run of empty slots at the end of each page (TRUNCATE) --
-       PostgreSQL's PageTruncateLinePointerArray -- and hand the other emptied slots to the heap
-       as LP_UNUSED (Heap.unused_slots): new tuples SET into them instead of growing the page
-    5. remember pages with room for later inserts
+    1. prune every page (access.heapprune): dead heap-only members of HOT chains become
+       LP_UNUSED at once (no index entry points at them), chain roots become LP_REDIRECT or,
+       when the whole chain is dead, LP_DEAD (b"")
+    2. delete the entries of the roots this pass made LP_DEAD from every index given; with
+       all_indexes also those of every other LP_DEAD slot (pruned earlier)
+    3. with all_indexes: drop the run of empty slots at the end of each page (TRUNCATE) --
+       PostgreSQL's PageTruncateLinePointerArray -- and hand the other LP_DEAD slots whose
+       entries step 2 removed to the heap as LP_UNUSED (Heap.unused_slots): new tuples SET into
+       them instead of growing the page
+    4. remember pages with room for later inserts
 
-Passes over one heap run one at a time, and while a pass with all_indexes runs the heap reuses no
-slot: a slot the pass saw empty cannot get a new tuple (and index entries) before step 2 removes
-the entries that pointed at it.
+Passes over one heap run one at a time. A slot the pass will clean (LP_DEAD, not in
+Heap.unused_slots) cannot get a new tuple before step 2 removed the entries that pointed at it:
+inserts only take slots listed in Heap.unused_slots, and the pass adds it there at the end.
 
 An emptied slot keeps its number while an index entry may still point at it: an index scan that
-read a tid before step 2 then finds nothing there rather than some other row. Step 4 gives slot
+read a tid before step 2 then finds nothing there rather than some other row. Step 3 gives slot
 numbers back, so it runs only when the caller passes *every* index of the heap (a heap-only
 autovacuum pass cannot): after step 2 no entry points at those slots, and a scan holding such a
 tid from before would find a tuple inserted after its snapshot, which it cannot see.
 
-Opportunistic pruning (access.heap) empties dead slots on full pages between vacuums but never
-touches indexes, so without this pass a page slowly fills with empty item pointers (4 bytes each).
+Opportunistic pruning (access.heap) does step 1 on full pages between vacuums: with HOT
+updates a steady update load reuses the LP_UNUSED slots it makes without any vacuum; LP_DEAD
+roots (non-HOT updates, deletes) wait for a pass with every index.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from dataclasses import dataclass
 
 from pgaurora.access.btree import BTree
 from pgaurora.access.heap import Heap
-from pgaurora.access.heaptuple import dead_to_all
+from pgaurora.access.heaptuple import HEADER_SIZE
 from pgaurora.access.heapversions import FREE_ENOUGH
-from pgaurora.logstore.page import RedoOp, encode_set, encode_truncate
+from pgaurora.logstore.page import RedoOp, encode_truncate
+
+YIELD_EVERY = 32  # heap pages a vacuum pass visits between two turns of the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,40 +73,39 @@ async def vacuum(heap: Heap, indexes: list[BTree], horizon: int, *, all_indexes:
 
 
 async def _vacuum(heap: Heap, indexes: list[BTree], horizon: int, all_indexes: bool) -> VacuumResult:
-    if all_indexes:
-        heap.unused_slots.clear()  # no reuse until this pass has removed the entries again
-    status = heap.txns.status
     cache = heap.cache
     pages = list((await heap._ready()).pages)
-    dead_by_page: dict[int, list[int]] = {}
-    dead: set[tuple[int, int]] = set()
-    empty: set[tuple[int, int]] = set()
-    kept = 0
-    for page_no in pages:
+    made_dead: set[tuple[int, int]] = set()  # roots this pass turned LP_DEAD
+    empty: set[tuple[int, int]] = set()  # LP_DEAD slots from earlier prunings (all_indexes)
+    removed = kept = 0
+    for scanned, page_no in enumerate(pages):
+        if scanned % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)  # a pass over a big heap lets the sessions' queries in between
         page = await cache.read_optional(page_no)
         if page is None:
             continue
+        # synchronous from here to the end of the page: no insert or prune interleaves
+        before = [len(item) >= HEADER_SIZE for item in page.items]
+        heap._prune(page_no, page, horizon, full=True)
+        unused = set(heap.unused_slots.get(page_no, ()))
         for slot, item in enumerate(page.items):
-            if not item:
-                if all_indexes:
-                    empty.add((page_no, slot))
-                continue
-            if dead_to_all(item, status, horizon):
-                dead_by_page.setdefault(page_no, []).append(slot)
-                dead.add((page_no, slot))
-            else:
+            if len(item) >= HEADER_SIZE:
                 kept += 1
+                continue
+            was_tuple = slot < len(before) and before[slot]
+            if was_tuple:
+                removed += 1
+            if item or slot in unused:
+                continue  # an LP_REDIRECT, or LP_UNUSED already
+            if was_tuple:
+                made_dead.add((page_no, slot))
+            elif all_indexes:
+                empty.add((page_no, slot))
     removed_entries = 0
-    doomed = dead | empty
+    doomed = made_dead | empty if all_indexes else made_dead
     if doomed:
         for index in indexes:
             removed_entries += await index.remove_tids(doomed)
-    for page_no, slots in dead_by_page.items():
-        page = await cache.read(page_no)
-        with cache.mtr(deferred=True) as mtr:
-            for slot in slots:
-                if slot < len(page.items) and page.items[slot]:
-                    mtr.log(page_no, RedoOp.SET, encode_set(slot, b""))
     truncated = reusable = 0
     if all_indexes:
         for page_no in pages:
@@ -110,7 +115,7 @@ async def _vacuum(heap: Heap, indexes: list[BTree], horizon: int, all_indexes: b
         page = cache.get(page_no)
         if page is not None and page.free_space() >= FREE_ENOUGH and page_no not in heap.free_pages:
             heap.free_pages.append(page_no)
-    return VacuumResult(len(pages), len(dead), removed_entries, kept, truncated, reusable)
+    return VacuumResult(len(pages), removed, removed_entries, kept, truncated, reusable)
 
 
 def _hand_back(heap: Heap, pages: list[int], cleaned: set[tuple[int, int]]) -> int:
@@ -128,25 +133,36 @@ def _hand_back(heap: Heap, pages: list[int], cleaned: set[tuple[int, int]]) -> i
         if not slots or page is None:
             continue
         items = page.items
-        free = sorted((s for s in slots if s < len(items) and not items[s]), reverse=True)
+        free = [s for s in slots if s < len(items) and not items[s]]
         if free:
-            unused[page_no] = free  # popped from the end: lowest slot first
+            known = unused.get(page_no, [])
+            # popped from the end: lowest slot first
+            unused[page_no] = sorted({*known, *free}, reverse=True)
             count += len(free)
     return count
 
 
 async def _truncate_empty_tail(heap: Heap, page_no: int, cleaned: set[tuple[int, int]]) -> int:
-    """Drops the empty slots at the end of a page whose index entries this pass removed."""
+    """Drops the empty slots at the end of a page whose index entries this pass removed, or that
+    no index entry points at (LP_UNUSED)."""
     page = await heap.cache.read_optional(page_no)
     if page is None:
         return 0
     items = page.items
     keep = len(items)
-    while keep > 0 and not items[keep - 1] and (page_no, keep - 1) in cleaned:
+    unused = heap.unused_slots.get(page_no, [])
+    free = set(unused)
+    while keep > 0 and not items[keep - 1] and ((page_no, keep - 1) in cleaned or keep - 1 in free):
         keep -= 1
     if keep == len(items):
         return 0
     dropped = len(items) - keep
     with heap.cache.mtr(deferred=True) as mtr:
         mtr.log(page_no, RedoOp.TRUNCATE, encode_truncate(keep))
+    if unused:
+        remaining = [slot for slot in unused if slot < keep]
+        if remaining:
+            heap.unused_slots[page_no] = remaining
+        else:
+            del heap.unused_slots[page_no]
     return dropped

@@ -5,5 +5,6 @@ Files:
     state.py      CatalogState: an immutable, indexed view of all definitions at one version
     catalog.py    Catalog: definitions stored as rows of a heap in the volume (transactional DDL),
                   cached per version; oids from the control page; sequences; the roles API
+    statistics.py what ANALYZE computes from a row sample (analyze.c) and the planner's decoded view
     builtins/     built-in functions, operators, aggregates and their overload resolution
 """

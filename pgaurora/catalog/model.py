@@ -164,13 +164,31 @@ class Comment:
     description: str
 
 
+@dataclass(frozen=True, slots=True)
+class Statistic:
+    """What ANALYZE learned about one table (pg_class.reltuples/relpages and pg_statistic rows).
+
+    `columns` holds one tuple per analyzed column, as catalog.statistics.ColumnStatistics
+    fields: (attnum, null_frac, avg_width, n_distinct, mcv_values, mcv_freqs, histogram,
+    correlation), values as their text output (None: no list). catalog.statistics reads them.
+    """
+
+    oid: int
+    name: str  # "statistic/<table oid>", the catalog heap's name column
+    table_oid: int
+    reltuples: float
+    relpages: int
+    columns: tuple[tuple[Any, ...], ...] = ()
+    schema_oid: int = PUBLIC_SCHEMA_OID  # the table's (temporary tables' statistics go with them)
+
+
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
-    "schema": Schema, "database": Database, "comment": Comment,
+    "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
-Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment
+Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic
 
 
 def kind_of(obj: Definition) -> str:
@@ -202,5 +220,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

@@ -21,6 +21,7 @@ from pgaurora.catalog.model import (
     Role,
     Schema,
     Sequence,
+    Statistic,
     Table,
     View,
 )
@@ -61,6 +62,7 @@ class CatalogState:
     schemas: dict[str, Schema] = field(default_factory=dict)
     databases: dict[str, Database] = field(default_factory=dict)
     comments: dict[tuple[int, int, int], Comment] = field(default_factory=dict)  # COMMENT ON (pg_description)
+    statistics: dict[int, Statistic] = field(default_factory=dict)  # table oid -> what ANALYZE found
     row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
     temp_schemas: dict[int, int] = field(default_factory=dict)  # backend pid -> its pg_temp schema oid
     backend_pid: int | None = None  # set on a backend's view: its temporary relations come first
@@ -82,6 +84,8 @@ class CatalogState:
                 state.databases[obj.name] = obj
             elif isinstance(obj, Comment):
                 state.comments[(obj.classoid, obj.objoid, obj.objsubid)] = obj
+            elif isinstance(obj, Statistic):
+                state.statistics[obj.table_oid] = obj
             else:
                 state.relations[(obj.schema_oid, obj.name)] = obj
                 if obj.schema_oid >= TEMP_SCHEMA_BASE:

@@ -1,6 +1,8 @@
 """pgaurora.cluster — the processes of a cluster and the supervisor that runs them.
 
-    supervisor.py  `pgaurora serve`: storage nodes, writer, readers, health loop, restarts, stop
+    supervisor.py  `pgaurora serve`: storage nodes, writer, readers, restarts, stop
+    adopt.py       a new supervisor adopting the processes a dead one left running (pidfd handles)
+    health.py      the health loop: probes, DOWN -> failover or reader restart, read points
     launch.py      command lines of storage nodes and instances, `pgaurora serve` options
     topology.py    failover runs, adding/removing instances, custom endpoints, aws-shaped descriptions
     failover.py    sans-I/O decisions: instance health from probes, which reader to promote

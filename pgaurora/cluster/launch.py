@@ -97,10 +97,11 @@ def storage_list(meta: md.ClusterMetadata) -> str:
     return ",".join(f"{n.address}@{n.az}" for n in meta.storage_nodes())
 
 
-def reap_orphans(meta: md.ClusterMetadata, data_dir: Path) -> None:
-    """Kills processes a previous supervisor of `data_dir` left running (it crashed or was killed)."""
+def reap_orphans(meta: md.ClusterMetadata, data_dir: Path, keep: frozenset[int] = frozenset()) -> None:
+    """Kills processes a previous supervisor of `data_dir` left running (it crashed or was killed),
+    except the adopted ones (`keep`, cluster.adopt)."""
     for rec in meta.processes:
-        if rec.pid <= 0 or rec.pid == os.getpid():
+        if rec.pid <= 0 or rec.pid == os.getpid() or rec.pid in keep:
             continue
         try:
             cmdline = Path(f"/proc/{rec.pid}/cmdline").read_bytes()

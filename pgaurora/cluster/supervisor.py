@@ -6,7 +6,11 @@ a reader as itself; a dead or unresponsive writer by a failover), the endpoint r
 control socket, and stopping everything in order on SIGINT/SIGTERM (endpoints, readers, the
 writer — it finishes commits and closes the volume — then the storage nodes). The failover run
 itself and the operator verbs live in cluster.topology, the decisions in cluster.failover, the
-command lines and the pre-started standby process in cluster.launch.
+command lines and the pre-started standby process in cluster.launch, the health loop in
+cluster.health.
+A supervisor started on a data directory whose previous supervisor died (kill -9) adopts the
+storage nodes and instances it left running (cluster.adopt: verified by command line, port and
+role) instead of starting duplicates, and goes on probing them and failing over.
 Not what the processes do (logstore.node, server.instance).
 
     pgaurora serve --replicas 2
@@ -30,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from pgaurora.cluster import metadata as md
+from pgaurora.cluster.adopt import AdoptedProcess, ProcessLike, adoptable, supervisor_alive
 from pgaurora.cluster.control import ControlServer
 from pgaurora.cluster.endpoint import EndpointRouter, Target
 from pgaurora.cluster.failover import Health, HealthTracker
+from pgaurora.cluster.health import health_loop
 from pgaurora.cluster.launch import (
     ServeOptions,
     Standby,
@@ -43,15 +49,12 @@ from pgaurora.cluster.launch import (
     volume_epoch,
     wait_listening,
 )
-from pgaurora.cluster.probe import probe_instance, read_point
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 MAX_RESTART_DELAY = 5.0
-HEALTH_INTERVAL = 0.5
-READ_POINT_EVERY = 2          # health rounds between read-point queries
 READERS_START_WAIT = 30.0     # serve waits this long for its readers, then goes on without them
 
 
@@ -62,19 +65,19 @@ class Supervisor:
         self.options = options
         self.data_dir = Path(options.data_dir).resolve()
         self.meta = md.load(self.data_dir) or md.new_metadata()
-        self.procs: dict[str, asyncio.subprocess.Process] = {}
+        self.procs: dict[str, ProcessLike] = {}
         self.health: dict[str, HealthTracker] = {}
         self.routers: dict[str, EndpointRouter] = {}
         self.control = ControlServer(self.data_dir, self._handle_verb)
         self.failover_lock = asyncio.Lock()
-        self.fenced: list[asyncio.subprocess.Process] = []   # old writers left to the epoch fence
+        self.fenced: list[ProcessLike] = []   # old writers left to the epoch fence
         self.writer_target: Target | None = None
         self._ready: dict[str, asyncio.Future[int]] = {}
         self._replication: dict[str, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self._stopped = asyncio.Event()
-        self._rounds = 0
+        self.rounds = 0  # health rounds run (cluster.health)
         self.standby = Standby(self.data_dir, START_TIMEOUT)
 
     @property
@@ -88,8 +91,9 @@ class Supervisor:
 
     # -- plan and start ---------------------------------------------------------------------------
 
-    def _plan_processes(self) -> None:
-        """Storage nodes keep their ports across restarts: the volume's placement names them."""
+    def _plan_processes(self, adopted: frozenset[str] = frozenset()) -> None:
+        """Storage nodes keep their ports across restarts: the volume's placement names them.
+        Adopted instances keep their ports and pids."""
         opts, meta = self.options, self.meta
         existing = {p.name: p for p in meta.processes}
         processes: list[md.ProcessRecord] = []
@@ -107,6 +111,8 @@ class Supervisor:
             instances.insert(0, md.ProcessRecord(name=meta.new_instance_name(), role="writer", host=opts.host,
                                                  port=0, az="a", data_dir=meta.volume_dir))
         for rec in instances:
+            if rec.name in adopted:
+                continue
             rec.host, rec.port, rec.pid, rec.restarts, rec.replication_port = opts.host, 0, 0, 0, 0
             if rec.role == "writer":
                 rec.data_dir = meta.volume_dir
@@ -133,17 +139,30 @@ class Supervisor:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        reap_orphans(self.meta, self.data_dir)
-        self._plan_processes()
+        if supervisor_alive(self.meta, self.data_dir):
+            raise RuntimeError(f"the cluster in {self.data_dir} is supervised by pid {self.meta.supervisor_pid} already")
+        adopted = await adoptable(self.meta, self.data_dir)
+        reap_orphans(self.meta, self.data_dir, keep=frozenset(p.pid for p in adopted.values()))
+        self._plan_processes(frozenset(adopted))
         self.meta.state = "starting"
         self.meta.supervisor_pid = os.getpid()
         self.save()
-        await asyncio.gather(*(self._spawn_storage(rec) for rec in self.meta.storage_nodes()))
+        await asyncio.gather(*(self._spawn_storage(rec) for rec in self.meta.storage_nodes() if rec.name not in adopted))
+        for name, proc in adopted.items():
+            rec = self.meta.find(name)
+            assert rec is not None
+            self.adopt(rec, proc)
+        readers = [r for r in self.meta.readers() if r.name not in adopted]  # (a failover restarts its old writer)
         writer = self.meta.writer()
         assert writer is not None
-        await self.spawn_instance(writer)
-        self.set_writer(writer)
-        readers = self.meta.readers()
+        if writer.name in adopted:
+            self.set_writer(writer)
+        elif any(r.name in adopted for r in self.meta.readers()):
+            from pgaurora.cluster.topology import failover  # the writer died while nobody supervised
+            await failover(self, reason=f"writer {writer.name} was gone when the supervisor started")
+        else:
+            await self.spawn_instance(writer)
+            self.set_writer(writer)
         if readers and not replicas_supported():
             raise RuntimeError("read replicas are not available in this build (no replication listener)")
         if readers:
@@ -155,7 +174,7 @@ class Supervisor:
         await self.control.start()
         self.meta.state = "running"
         self.save()
-        self.spawn_task(self._health_loop())
+        self.spawn_task(health_loop(self))
         if self.options.standby:
             self.spawn_task(self.standby.fill())
 
@@ -211,6 +230,18 @@ class Supervisor:
         self.meta.epoch = max(self.meta.epoch, volume_epoch(self.meta.volume_dir))
 
     # -- processes --------------------------------------------------------------------------------
+
+    def adopt(self, rec: md.ProcessRecord, proc: AdoptedProcess) -> None:
+        """A process a previous supervisor started (verified by cluster.adopt) is ours now."""
+        self.procs[rec.name] = proc
+        rec.health = Health.HEALTHY.value
+        if rec.role == "storage-node":
+            self.spawn_task(self._monitor_storage(rec, proc))
+            return
+        self.health[rec.name] = HealthTracker(self.options.failures_before_down)
+        self.health[rec.name].probed(True)
+        self._replication.setdefault(rec.name, asyncio.Event()).set()
+        self.spawn_task(self._monitor_instance(rec, proc))
 
     def log_path(self, rec: md.ProcessRecord) -> Path:
         path = self.data_dir / "log" / f"{rec.name}.log"
@@ -308,7 +339,7 @@ class Supervisor:
         if not ready.done():
             ready.set_exception(RuntimeError(f"{rec.name} exited before READY"))
 
-    async def _monitor_storage(self, rec: md.ProcessRecord, proc: asyncio.subprocess.Process) -> None:
+    async def _monitor_storage(self, rec: md.ProcessRecord, proc: ProcessLike) -> None:
         code = await proc.wait()
         if self._stopping or self.procs.get(rec.name) is not proc:
             return
@@ -327,7 +358,7 @@ class Supervisor:
             self.save()
             return
 
-    async def _monitor_instance(self, rec: md.ProcessRecord, proc: asyncio.subprocess.Process) -> None:
+    async def _monitor_instance(self, rec: md.ProcessRecord, proc: ProcessLike) -> None:
         code = await proc.wait()
         if self._stopping or self.procs.get(rec.name) is not proc:
             return   # stopped on purpose, or already replaced (failover, delete)
@@ -358,7 +389,7 @@ class Supervisor:
             self.save()
             return
 
-    async def restart_reader(self, rec: md.ProcessRecord, old: asyncio.subprocess.Process) -> None:
+    async def restart_reader(self, rec: md.ProcessRecord, old: ProcessLike) -> None:
         while not self._stopping and self.procs.get(rec.name) is old and rec.role == "reader":
             rec.restarts += 1
             await asyncio.sleep(min(0.1 * 2 ** min(rec.restarts, 6), MAX_RESTART_DELAY))  # restart back-off
@@ -373,7 +404,7 @@ class Supervisor:
             self.save()
             return
 
-    async def terminate(self, proc: asyncio.subprocess.Process, timeout: float = STOP_TIMEOUT) -> None:
+    async def terminate(self, proc: ProcessLike, timeout: float = STOP_TIMEOUT) -> None:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
@@ -383,52 +414,6 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
-
-    # -- health -----------------------------------------------------------------------------------
-
-    async def _health_loop(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(HEALTH_INTERVAL)  # the probe period
-            try:
-                await self.health_round()
-            except Exception:  # a probe bug must not end health checking
-                log.exception("health round failed")
-
-    async def health_round(self) -> None:
-        self._rounds += 1
-        instances = [r for r in self.meta.instances() if r.port > 0 and self.procs.get(r.name) is not None
-                     and self.health[r.name].state is not Health.STARTING]
-        results = await asyncio.gather(*(probe_instance(r.host, r.port) for r in instances))
-        for rec, ok in zip(instances, results, strict=True):
-            tracker = self.health[rec.name]
-            if tracker.state is Health.DOWN and not ok:
-                continue
-            state = tracker.probed(ok)
-            rec.health = state.value
-            if state is Health.DOWN:
-                proc = self.procs[rec.name]
-                self.meta.notes.append(f"{time.strftime('%H:%M:%S')} {rec.role} {rec.name} (pid {proc.pid}) "
-                                       f"failed {tracker.failures} health checks")
-                del self.meta.notes[:-10]
-                log.warning("%s %s (pid %d) failed %d probes", rec.role, rec.name, proc.pid, tracker.failures)
-                if rec.role == "writer":
-                    from pgaurora.cluster.topology import failover
-                    self.spawn_task(failover(self, reason=f"writer {rec.name} failed its health checks",
-                                             expected_pid=proc.pid))
-                else:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.kill()   # its monitor restarts it as a reader
-        if self._rounds % READ_POINT_EVERY == 0:
-            await self.refresh_read_points()
-
-    async def refresh_read_points(self) -> None:
-        instances = [r for r in self.meta.instances() if self.is_healthy(r)]
-        points = await asyncio.gather(*(read_point(r.host, r.port, r.name) for r in instances))
-        for rec, point in zip(instances, points, strict=True):
-            if point is not None:
-                rec.read_lsn, rec.lag_ms = point
-                if rec.role == "writer":
-                    rec.lag_ms = 0.0
 
     # -- control ----------------------------------------------------------------------------------
 
@@ -446,6 +431,9 @@ class Supervisor:
             await self._stopped.wait()
             return
         self._stopping = True
+        if self.meta.supervisor_pid != os.getpid():
+            self._stopped.set()  # never took the cluster over (another supervisor runs it): touch nothing
+            return
         self.meta.state = "stopping"
         self.save()
         await self.control.stop()

@@ -27,6 +27,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.cluster import metadata as md
+from pgaurora.cluster.adopt import AdoptedProcess, ProcessLike
 from pgaurora.cluster.control import ControlError
 from pgaurora.cluster.endpoint import EndpointRouter
 from pgaurora.cluster.failover import Candidate, FailoverRefused, Health, choose_target
@@ -100,7 +101,7 @@ async def failover(sup: Supervisor, reason: str, target: str | None = None,
         return event
 
 
-async def _retire_old_writer(sup: Supervisor, old: md.ProcessRecord, proc: asyncio.subprocess.Process | None) -> None:
+async def _retire_old_writer(sup: Supervisor, old: md.ProcessRecord, proc: ProcessLike | None) -> None:
     sup.procs.pop(old.name, None)   # its monitor now knows the exit is expected
     if proc is None or proc.returncode is not None:
         return
@@ -131,10 +132,28 @@ async def _promote(sup: Supervisor, rec: md.ProcessRecord) -> bool:
         log.error("promotion of %s answered %r", rec.name, rows)
         return False
     rec.role = "writer"
+    if isinstance(sup.procs.get(rec.name), AdoptedProcess):
+        # adopted from a previous supervisor: its stdout (REPLICATION port=P) is not ours to read
+        rec.replication_port = await _replication_port(rec)
+        return True
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(10.0):
             await event.wait()
     return True
+
+
+async def _replication_port(rec: md.ProcessRecord, timeout: float = 30.0) -> int:
+    """A promoted instance's replication port, asked over SQL once its promotion completed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, TimeoutError, QueryFailed, asyncio.IncompleteReadError):
+            rows = await simple_query(rec.host, rec.port, "SELECT pg_is_in_recovery(), pgaurora_replication_port()",
+                                      timeout=5.0)
+            if rows and rows[0][0] == "f" and rows[0][1] not in (None, "0"):
+                return int(rows[0][1] or 0)
+        await asyncio.sleep(0.05)  # bounded poll of another process
+    log.error("promoted instance %s did not tell its replication port", rec.name)
+    return 0
 
 
 async def _spawn_until_up(sup: Supervisor, rec: md.ProcessRecord) -> None:

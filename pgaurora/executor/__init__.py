@@ -6,7 +6,7 @@ Files (bottom-up):
     compile.py     expression -> closure compilation (once per plan node)
     context.py     ExecContext (per statement, from the session) and Env (per run)
     nodes.py       node dispatch, compiled-expression cache, subplan evaluation
-    scan.py        VALUES, SeqScan, IndexScan, FunctionScan, CTE / recursive CTE scans
+    scan.py        VALUES, SeqScan, IndexScan, FunctionScan, CTE / recursive CTE scans, system columns
     project.py     Filter, Project, ProjectSet, Limit
     join.py        NestLoop (parameterized for index lookups), HashJoin
     mergejoin.py   MergeJoin over inputs sorted on the join key
@@ -17,7 +17,7 @@ Files (bottom-up):
     modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT, FK cascades
     indexkeys.py   keys of expression / partial indexes (which rows an index holds, under which key)
     partition.py   INSERT routing to partitions; UPDATE / DELETE over every partition
-    lockrows.py    SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]
+    lockrows.py    SELECT ... FOR UPDATE / SHARE [OF ...] [NOWAIT | SKIP LOCKED], also over joins; EvalPlanQual
     ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA, roles
     ddlchange.py   DROP (dependencies, CASCADE), TRUNCATE, ALTER TABLE
     maintenance.py VACUUM (access.vacuum with index cleanup over the named or all tables)

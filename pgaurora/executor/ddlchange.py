@@ -242,7 +242,13 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
                 for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
                     positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
                     await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
-    # constraints added by this ALTER (CHECK, FOREIGN KEY) get their pg_constraint oid here
+    # constraints added by this ALTER (CHECK, FOREIGN KEY) get their pg_constraint oid here; the
+    # existing rows must satisfy an added foreign key (executor.foreignkeys)
+    for con in table.constraints:
+        if con.kind == "f" and not con.oid:
+            from pgaurora.executor.foreignkeys import validate_foreign_key
+
+            await validate_foreign_key(env, state, table, con)
     constraints = [c if c.oid else replace(c, oid=catalog.allocate_oid()) for c in table.constraints]
     new_index_objs = []
     for d in node.new_indexes:

@@ -2,20 +2,16 @@
 
 Owns the owner change of a schema, table, view or sequence (a new catalog version of the object,
 transactional like any DDL), comments (catalog.model.Comment definitions: pg_description) and
-LOCK TABLE. pgaurora has no relation-level lock manager: DML
-and DDL take no table locks (row changes are serialised by row locks and xids), so LOCK TABLE
-takes a transaction-level lock keyed by the relation in the transaction manager's lock table
-(the one advisory locks use), which conflicts only with other LOCK TABLE statements; the
-eight PostgreSQL modes are coarsened to shared (ACCESS SHARE, ROW SHARE, ROW EXCLUSIVE) and
-exclusive (the rest). It is released when the transaction ends, waits are deadlock-checked and
-bounded by lock_timeout; NOWAIT raises 55P03 as PostgreSQL does.
+LOCK TABLE: the named mode in the relation lock table (txn.rellocks), where every statement
+takes its own modes (session.locking), held until the transaction ends; waits are
+deadlock-checked and bounded by lock_timeout; NOWAIT raises 55P03 as PostgreSQL does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pgaurora.errors import LockNotAvailable, UndefinedObject
+from pgaurora.errors import UndefinedObject
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
 from pgaurora.executor.plannodes import PlanNode
@@ -35,6 +31,7 @@ class LockRelations(PlanNode):
     shared: bool
     nowait: bool
     width: int = 0
+    mode: int = 8  # LOCK TABLE's mode as lockdefs.h numbers it (1 AccessShareLock ... 8 AccessExclusiveLock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +78,6 @@ async def run_lock(node: LockRelations, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "LOCK TABLE")
     txn = ctx.txn
-    manager = txn.manager
+    table = txn.manager.relation_locks
     for oid, name in node.relations:
-        got = await manager.advisory_lock(txn.owner, ("relation", oid), shared=node.shared, txn=txn,
-                                          wait="skip" if node.nowait else "block")
-        if not got:
-            raise LockNotAvailable(f'could not obtain lock on relation "{name}"')
+        await table.lock(txn, oid, node.mode - 1, nowait=node.nowait, name=name)

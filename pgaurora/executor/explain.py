@@ -180,8 +180,9 @@ def render(node: Any, stats: dict[int, list[float]] | None = None) -> list[str]:
         if isinstance(n, NestLoop):
             _EXEC_PARAMS.update(zip(n.param_slots, n.param_exprs, strict=True))
         # pass-through projections are not shown, as PostgreSQL folds them into their input; nor are
-        # run-time partition pruning guards (PostgreSQL reports only the partitions it keeps)
-        if isinstance(n, Project | PartitionGuard):
+        # run-time partition pruning guards (PostgreSQL reports only the partitions it keeps), nor is
+        # the step adding a scan's system columns
+        if isinstance(n, Project | PartitionGuard) or type(n).__name__ == "SystemColumns":  # (executor.scan)
             for c in children(n):
                 visit(c, depth)
             return

@@ -5,6 +5,13 @@ row must find its referenced row, locked FOR KEY SHARE as RI_FKey_check does, so
 DELETE or key UPDATE of the parent waits (or is waited for) and then counts; a deleted or re-keyed
 referenced row must have no referencing rows left (NO ACTION / RESTRICT: 23503) or takes them
 along (ON DELETE CASCADE). Not the other constraint checks or index maintenance (executor.modify).
+
+Partitioned tables, as PostgreSQL 15 (which clones the constraints onto the partitions): a
+partitioned table's foreign keys hold for every partition (`foreign_keys_of`), a referenced
+partitioned table's rows are looked up in the partition indexes of its unique index, and a key
+removed from a partition counts against the foreign keys referencing its partitioned table
+(`referencing_of`, named as PostgreSQL names their clones: "ch_k_id_fkey1" for the first
+partition). Referencing rows are searched in every partition of a partitioned referencing table.
 """
 
 from __future__ import annotations
@@ -14,6 +21,65 @@ from typing import Any
 from pgaurora.datatypes import format_value
 from pgaurora.errors import ForeignKeyViolation
 from pgaurora.executor.context import Env
+
+
+def foreign_keys_of(state: Any, table: Any) -> list[Any]:
+    """`table`'s foreign key constraints, and for a partition those of its partitioned table."""
+    own = [c for c in table.constraints if c.kind == "f"]
+    parent = state.table(table.partition_of) if table.partition_of else None
+    return own + (foreign_keys_of(state, parent) if parent is not None else [])
+
+
+def referencing_of(state: Any, table: Any) -> list[tuple[Any, Any]]:
+    """(referencing table, constraint) pairs for keys of `table`: its own referencers and, for a
+    partition, its partitioned table's (named like PostgreSQL's clone on this partition)."""
+    from dataclasses import replace
+
+    out = list(state.referencing(table.oid))
+    parent = state.table(table.partition_of) if table.partition_of else None
+    if parent is not None:
+        ordinal = next((i for i, p in enumerate(state.partitions(parent.oid), 1) if p.oid == table.oid), 1)
+        out.extend((other, replace(con, name=f"{con.name}{ordinal}")) for other, con in referencing_of(state, parent))
+    return out
+
+
+def leaf_tables(state: Any, table: Any) -> list[Any]:
+    """The tables holding `table`'s rows: itself, or the partitions of a partitioned table."""
+    if table.kind != "p":
+        return [table]
+    return [leaf for part in state.partitions(table.oid) for leaf in leaf_tables(state, part)]
+
+
+async def validate_foreign_key(env: Env, state: Any, table: Any, con: Any) -> None:
+    """ALTER TABLE ... ADD FOREIGN KEY: every existing row's key (without NULLs: MATCH SIMPLE) must
+    be present in the referenced table (its partitions for a partitioned one), else 23503 as
+    PostgreSQL's validation reports it."""
+    ref = state.table(con.ref_table) if con.ref_table != table.oid else table
+    if ref is None:
+        return
+    txn = env.ctx.txn
+    snapshot = check_snapshot(env)
+    storage = env.ctx.storage
+    ref_pos = {c.attnum: i for i, c in enumerate(ref.columns)}
+    ref_cols = [ref_pos[a] for a in con.ref_columns]
+    present: set[tuple[Any, ...]] = set()
+    for leaf in leaf_tables(state, ref):
+        async for batch in storage.heap(leaf.rel_id).scan(txn, snapshot):
+            present.update(tuple(row[p] if p < len(row) else None for p in ref_cols) for _, row in batch)
+    positions = {c.attnum: i for i, c in enumerate(table.columns)}
+    cols = [positions[a] for a in con.columns]
+    for leaf in leaf_tables(state, table):
+        async for batch in storage.heap(leaf.rel_id).scan(txn, snapshot):
+            for _, row in batch:
+                key = tuple(row[p] if p < len(row) else None for p in cols)
+                if None in key or key in present:
+                    continue
+                types = tuple(table.columns[p].type_oid for p in cols)
+                raise ForeignKeyViolation(
+                    f'insert or update on table "{table.name}" violates foreign key constraint "{con.name}"',
+                    detail=f"Key ({', '.join(table.columns[p].name for p in cols)})=({key_text(key, types)}) "
+                           f'is not present in table "{ref.name}".',
+                    table=table.name, constraint=con.name)
 
 
 def check_snapshot(env: Env) -> Any:
@@ -48,7 +114,10 @@ class ForeignKeyChecks:
                 continue
             ref_table = self.state.table(fk.ref_table_oid)
             ref_index = self.state.by_oid.get(fk.ref_index_oid)
+            if len(key) > 1:
+                key = self._in_index_order(fk.name, ref_index, key)
             if not await self._lock_referenced(ref_table, ref_index, key):
+                key = tuple(row[p] for p in fk.columns)
                 types = tuple(self.checks.column_types[p] for p in fk.columns)
                 raise ForeignKeyViolation(
                     f'insert or update on table "{self.checks.table_name}" violates foreign key constraint "{fk.name}"',
@@ -56,9 +125,24 @@ class ForeignKeyChecks:
                            f'is not present in table "{fk.ref_table_name}".',
                     table=self.checks.table_name, constraint=fk.name)
 
+    def _in_index_order(self, name: str, ref_index: Any, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """`key` (in the constraint's column order) in the order of the referenced index's columns."""
+        table = getattr(self, "table", None)
+        con = next((c for c in foreign_keys_of(self.state, table) if c.name == name), None) if table else None
+        if con is None or tuple(con.ref_columns) == tuple(ref_index.columns):
+            return key
+        by_attnum = dict(zip(con.ref_columns, key, strict=True))
+        return tuple(by_attnum[a] for a in ref_index.columns)
+
     async def _lock_referenced(self, ref_table: Any, ref_index: Any, key: tuple[Any, ...]) -> bool:
         """Finds the referenced row and locks it FOR KEY SHARE (PostgreSQL's RI_FKey_check): a
         concurrent DELETE or key change is waited for, and then the row no longer counts."""
+        if ref_table.kind == "p":  # the partitions' copies of the partitioned unique index
+            for part in self.state.partitions(ref_table.oid):
+                child = next((ix for ix in self.state.indexes(part.oid) if ix.parent_index == ref_index.oid), None)
+                if child is not None and await self._lock_referenced(part, child, key):
+                    return True
+            return False
         storage = self.env.ctx.storage
         btree = storage.btree(ref_index.rel_id)
         heap = storage.heap(ref_table.rel_id)
@@ -87,18 +171,22 @@ class ForeignKeyChecks:
                 continue
             if new is not None and tuple(new[p] for p in ref.ref_columns) == key:
                 continue
-            other = self.state.table(ref.table_oid)
-            heap = self.env.ctx.storage.heap(other.rel_id)
-            snapshot = self.check_snapshot()
-            victims = []
-            async for batch in heap.scan(self.env.ctx.txn, snapshot):
-                for tid, r in batch:
-                    if tuple(r[p] for p in ref.columns) == key:
-                        victims.append((tid, r))
-            if not victims:
+            found = []
+            for other in leaf_tables(self.state, self.state.table(ref.table_oid)):
+                heap = self.env.ctx.storage.heap(other.rel_id)
+                snapshot = self.check_snapshot()
+                victims = []
+                async for batch in heap.scan(self.env.ctx.txn, snapshot):
+                    for tid, r in batch:
+                        if tuple(r[p] for p in ref.columns) == key:
+                            victims.append((tid, r))
+                if victims:
+                    found.append((other, heap, victims))
+            if not found:
                 continue
             if new is None and ref.on_delete == "c":
-                await self._cascade(other, heap, victims, 0)
+                for other, heap, victims in found:
+                    await self._cascade(other, heap, victims, 0)
                 continue
             types = tuple(self.checks.column_types[p] for p in ref.ref_columns)
             raise ForeignKeyViolation(
@@ -118,26 +206,27 @@ class ForeignKeyChecks:
             if await heap.delete(txn, self.env.snapshot, tid):
                 deleted.append(row)
         positions = {c.attnum: i for i, c in enumerate(table.columns)}
-        for other, con in self.state.referencing(table.oid):
-            other_pos = {c.attnum: i for i, c in enumerate(other.columns)}
+        for referencing, con in referencing_of(self.state, table):
+            other_pos = {c.attnum: i for i, c in enumerate(referencing.columns)}
             cols = [other_pos[a] for a in con.columns]
             keys = {tuple(row[positions[a]] for a in con.ref_columns) for row in deleted}
             keys.discard(None)  # type: ignore[arg-type]
             if not keys:
                 continue
-            other_heap = self.env.ctx.storage.heap(other.rel_id)
-            found = []
-            async for batch in other_heap.scan(txn, check_snapshot(self.env)):
-                for tid, r in batch:
-                    if tuple(r[p] for p in cols) in keys:
-                        found.append((tid, r))
-            if not found:
-                continue
-            if con.on_delete != "c":
-                names = ", ".join(table.columns[positions[a]].name for a in con.ref_columns)
-                raise ForeignKeyViolation(
-                    f'update or delete on table "{table.name}" violates foreign key constraint "{con.name}" '
-                    f'on table "{other.name}"',
-                    detail=f'Key ({names}) is still referenced from table "{other.name}".',
-                    table=other.name, constraint=con.name)
-            await self._cascade(other, other_heap, found, depth + 1)
+            for other in leaf_tables(self.state, referencing):
+                other_heap = self.env.ctx.storage.heap(other.rel_id)
+                found = []
+                async for batch in other_heap.scan(txn, check_snapshot(self.env)):
+                    for tid, r in batch:
+                        if tuple(r[p] for p in cols) in keys:
+                            found.append((tid, r))
+                if not found:
+                    continue
+                if con.on_delete != "c":
+                    names = ", ".join(table.columns[positions[a]].name for a in con.ref_columns)
+                    raise ForeignKeyViolation(
+                        f'update or delete on table "{table.name}" violates foreign key constraint "{con.name}" '
+                        f'on table "{referencing.name}"',
+                        detail=f'Key ({names}) is still referenced from table "{referencing.name}".',
+                        table=referencing.name, constraint=con.name)
+                await self._cascade(other, other_heap, found, depth + 1)

@@ -1,8 +1,14 @@
-"""VACUUM: running a real vacuum, with index cleanup, over the named or all tables.
+"""VACUUM and ANALYZE: a real vacuum, with index cleanup, and statistics from a row sample.
 
-Owns the Vacuum plan node, its runner, and `index_resolver` (every index over a heap, as the
-catalog knows them, for autovacuum). Not deciding which tuple versions are dead or reclaiming
-their space (access.vacuum), not parsing the statement's options (planner.maintenance).
+Owns the Vacuum and Analyze plan nodes, their runners, and `index_resolver` (every index over a
+heap, as the catalog knows them, for autovacuum). Not deciding which tuple versions are dead or
+reclaiming their space (access.vacuum), not the statistics arithmetic (catalog.statistics), not
+parsing the statement's options (planner.maintenance).
+
+    ANALYZE [ table [ (column, ...) ] [, ...] ]   (also VACUUM ANALYZE)
+      each table is read once; a reservoir sample of catalog.statistics.SAMPLE_ROWS visible rows
+      (in physical order) becomes a catalog.model.Statistic row written in the statement's
+      transaction: reltuples = the live rows counted, relpages = the heap's pages.
 
     VACUUM [ (options) | VERBOSE | FULL | ANALYZE ... ] [ table [, ...] ]
       each table (a partitioned table: its partitions; a materialized view: its heap) gets
@@ -16,10 +22,12 @@ entry that still points at it.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from pgaurora.catalog import statistics
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
 from pgaurora.executor.plannodes import PlanNode
 
@@ -31,6 +39,16 @@ class Vacuum(PlanNode):
     """VACUUM of the given tables (oids), or of every table of the database."""
 
     table_oids: tuple[int, ...] = ()
+    all_tables: bool = False
+    width: int = 0
+    analyze: bool = False  # VACUUM ANALYZE: statistics afterwards
+
+
+@dataclass(frozen=True, slots=True)
+class Analyze(PlanNode):
+    """ANALYZE of the given tables (oid, attnums or () for every column), or of every table."""
+
+    tables: tuple[tuple[int, tuple[int, ...]], ...] = ()
     all_tables: bool = False
     width: int = 0
 
@@ -64,10 +82,117 @@ async def run_vacuum(node: Vacuum, env: Any) -> None:
     else:
         tables = [state.table(oid) for oid in node.table_oids]
     done: set[int] = set()
+    sizes: list[Any] = []
     for table in tables:
         if table is None or table.kind not in _HEAP_KINDS or not table.rel_id or table.rel_id in done:
             continue
         done.add(table.rel_id)
         ctx.check_cancel()
         index_rels = indexes_of_heap(ctx.catalog, table.rel_id) or ()
-        await ctx.storage.vacuum(table.rel_id, index_rels, all_indexes=True)
+        result = await ctx.storage.vacuum(table.rel_id, index_rels, all_indexes=True)
+        kept, pages = getattr(result, "kept_tuples", None), getattr(result, "pages", None)
+        if not node.analyze and isinstance(kept, int) and isinstance(pages, int):
+            sizes.append(_with_size(ctx, state, table, float(kept), pages))
+    if sizes:  # vac_update_relstats: pg_class.reltuples / relpages of every table vacuumed
+        await _store(ctx, state, sizes)
+    if node.analyze:
+        await run_analyze(Analyze(tuple((t.oid, ()) for t in tables if t is not None), node.all_tables), env)
+        _tag(env, "VACUUM")
+
+
+@ddl_runner(Analyze)
+async def run_analyze(node: Analyze, env: Any) -> None:
+    ctx = env.ctx
+    _tag(env, "ANALYZE")
+    state = _state(ctx)
+    targets: list[tuple[int, tuple[int, ...]]] = list(node.tables)
+    if node.all_tables:
+        targets = [(t.oid, ()) for t in sorted(state.tables(), key=lambda t: t.oid)
+                   if t.kind in _HEAP_KINDS and t.rel_id]
+    made = []
+    for oid, attnums in targets:
+        table = state.table(oid)
+        if table is None or table.kind not in _HEAP_KINDS or not table.rel_id:
+            continue
+        ctx.check_cancel()
+        made.append(await analyze_table(ctx, state, table, attnums))
+    if made:
+        await _store(ctx, state, made)
+    orphans = [s.oid for s in state.statistics.values() if state.table(s.table_oid) is None]
+    if node.all_tables and orphans and not getattr(ctx.txn, "read_only", False):
+        await ctx.catalog.remove(ctx.txn, *orphans)  # statistics of dropped tables
+
+
+def _with_size(ctx: Any, state: Any, table: Any, reltuples: float, relpages: int) -> Any:
+    """The table's Statistic with new reltuples/relpages (column statistics kept)."""
+    from pgaurora.catalog.model import Statistic
+
+    previous = state.statistics.get(table.oid)
+    if previous is not None:
+        return replace(previous, reltuples=reltuples, relpages=relpages)
+    return Statistic(ctx.catalog.allocate_oid(), f"statistic/{table.oid}", table.oid, reltuples, relpages, (),
+                     table.schema_oid)
+
+
+async def _store(ctx: Any, state: Any, stats: list[Any]) -> None:
+    """Writes Statistic rows in the statement's transaction (new ones created, others replaced);
+    PostgreSQL lets a READ ONLY transaction run ANALYZE, so there they are written and committed
+    by a transaction of their own."""
+    txn = ctx.txn
+    own = None
+    if getattr(txn, "read_only", False):
+        own = txn = ctx.catalog.txns.begin()
+        state = ctx.catalog.state_for(own)
+    try:
+        old = [replace(s, oid=state.statistics[s.table_oid].oid) for s in stats if s.table_oid in state.statistics]
+        fresh = [s for s in stats if s.table_oid not in state.statistics]
+        if old:
+            await ctx.catalog.replace(txn, *old)
+        if fresh:
+            await ctx.catalog.create(txn, *fresh)
+        if own is not None:
+            await own.commit()
+    except BaseException:
+        if own is not None:
+            await own.abort()
+        raise
+
+
+async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ...]) -> Any:
+    """A Statistic for `table` from a reservoir sample of its visible rows (PostgreSQL's
+    acquire_sample_rows reads blocks; this reads every page, which also counts the rows exactly)."""
+    from pgaurora.catalog.builtins import sort_key
+    from pgaurora.datatypes import lookup, text_encoder
+
+    heap = ctx.storage.heap(table.rel_id)
+    snapshot = ctx.take_snapshot()
+    rng = random.Random(table.oid)  # the same sample for the same rows: plans are repeatable
+    limit = statistics.SAMPLE_ROWS
+    sample: list[tuple[Any, Any]] = []
+    seen = 0
+    async for batch in heap.scan(ctx.txn, snapshot):
+        for tid, row in batch:
+            if seen < limit:
+                sample.append((tid, row))
+            else:
+                j = rng.randrange(seen + 1)
+                if j < limit:
+                    sample[j] = (tid, row)
+            seen += 1
+        ctx.check_cancel()
+    sample.sort(key=lambda item: item[0])
+    pages = await heap.count_pages()
+    columns = [c for c in table.columns if not c.dropped and (not attnums or c.attnum in attnums)]
+
+    def key_for(oid: int) -> Any:
+        try:
+            return sort_key(oid)
+        except Exception:  # a type without a btree order: no MCVs or histogram
+            return None
+
+    previous = state.statistics.get(table.oid)
+    stat = statistics.build_statistic(
+        previous.oid if previous is not None else ctx.catalog.allocate_oid(), table, columns,
+        [row for _, row in sample], float(seen), pages, text_encoder, key_for,
+        lambda oid: lookup(oid).typlen, previous if attnums else None)
+    return replace(stat, schema_oid=table.schema_oid)

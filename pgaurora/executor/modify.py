@@ -168,6 +168,24 @@ class Writer(ForeignKeyChecks):
         self.key_positions = tuple(sorted({p for ix, _b, positions in self.indexes if ix.unique for p in positions}))
         # a unique expression index: any change may change its key
         self.key_always = any(ix.unique and ix.oid in self.special_keys for ix, _b, _p in self.indexes)
+        # HOT: the columns of plain indexes, and the expression / partial indexes whose keys to compare
+        self.indexed_positions = tuple(sorted({p for ix, _b, positions in self.indexes
+                                               if ix.oid not in self.special_keys for p in positions}))
+        self.special_indexes = [(ix, positions) for ix, _b, positions in self.indexes if ix.oid in self.special_keys]
+
+    def same_index_keys(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+        """Would every index hold the same entry for `new` as for `old`? Then an UPDATE may be HOT
+        (a heap-only version: no new index entries)."""
+        for p in self.indexed_positions:
+            if (old[p] if p < len(old) else None) != (new[p] if p < len(new) else None):
+                return False
+        if self.special_indexes:
+            if len(old) < len(new):
+                old = old + (None,) * (len(new) - len(old))
+            for ix, positions in self.special_indexes:
+                if self.key_of(ix, positions, old) != self.key_of(ix, positions, new):
+                    return False
+        return True
 
     def key_changed(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         """Does an UPDATE from `old` to `new` change a column of a unique index (FOR UPDATE vs
@@ -395,14 +413,16 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
                     key_changed = w.key_changed(old, new_row)
             w.check_row(new_row)
             written[0] = None
-            new_tid = await w.heap.update(txn, env.snapshot, tid, new_row, recheck, key_changed=key_changed)
+            new_tid = await w.heap.update(txn, env.snapshot, tid, new_row, recheck, key_changed=key_changed,
+                                          same_keys=w.same_index_keys, old_row=old)
             if new_tid is None:
                 continue
             if not key_changed:  # at once, before any other coroutine runs
                 txn.manager.carry_row_locks(txn, (w.heap.rel_id, new_tid[0], new_tid[1]))
             if written[0] is not None:
                 old, new_row = written[0], written[1]
-            await w.insert_indexes(new_row, new_tid)
+            if not w.heap.is_heap_only(new_tid):  # a HOT update keeps the old entries
+                await w.insert_indexes(new_row, new_tid)
             await w.check_foreign_keys(new_row, old)
             if w.checks.referenced_by:
                 w.snapshot = None  # see what committed while this row was waited for

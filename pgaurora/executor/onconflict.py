@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pgaurora.errors import CardinalityViolation, InternalError, SerializationFailure, UniqueViolation
+from pgaurora.errors import (
+    CardinalityViolation,
+    FeatureNotSupported,
+    InternalError,
+    SerializationFailure,
+    UniqueViolation,
+)
 from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.nodes import compiled
@@ -54,6 +60,9 @@ class Upsert:
         self.touched: set[Any] = set()  # tids this command inserted or updated
         self.read_committed = env.ctx.txn.isolation == "read committed"
         self.width = len(node.checks.column_names)
+        # an INSERT routed through a partitioned table (executor.partition): DO UPDATE may not
+        # move the row to another partition
+        self.routed = False
 
     async def _conflict(self, row: Row) -> Any:
         """The tid of a live row with an equal key in an arbiter index, or None."""
@@ -127,6 +136,11 @@ class Upsert:
             return SKIPPED, None  # the row stays locked, as in PostgreSQL
         assert self.set_fn is not None
         new_row = self.set_fn(combined, env)
+        check = w.checks.partition_check
+        if self.routed and check is not None and not check(new_row):
+            raise FeatureNotSupported(
+                "invalid ON UPDATE specification",
+                detail="The result tuple would appear in a different partition than the original tuple.")
         w.check_row(new_row)
         new_tid = await w.heap.update(txn, env.snapshot, locked, new_row, key_changed=w.key_changed(existing, new_row))
         if new_tid is None:

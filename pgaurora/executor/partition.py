@@ -28,6 +28,7 @@ from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Expr
 from pgaurora.executor.modify import Insert, Writer
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, run_node, runner
+from pgaurora.executor.onconflict import INSERTED, Upsert
 from pgaurora.executor.partitionhash import row_hash
 from pgaurora.executor.plannodes import PlanNode
 
@@ -163,31 +164,60 @@ def _route(node: RoutedInsert, row: tuple[Any, ...], column_types: tuple[int, ..
 @runner(RoutedInsert)
 async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch]:
     writers: dict[int, Writer] = {}
+    upserts: dict[int, Upsert] = {}
     exprs = node.returning
     returning = compiled(node, "returning", lambda: compile_exprs(exprs)[0]) if exprs is not None else None
+    # RETURNING reads a routed row's tableoid (the partition's) after the row (planner.fromclause)
+    pads = [(None,) * 5 + (p.table_oid,) for p in node.partitions]
     column_types = node.partitions[0].insert.checks.column_types if node.partitions else ()
+    upsert = any(p.insert.on_conflict is not None for p in node.partitions)
     count = 0
     out: Batch = []
     fk_rows: list[tuple[Writer, tuple[Any, ...]]] = []
+
+    def writer(i: int) -> Writer:
+        w = writers.get(i)
+        if w is None:
+            target = node.partitions[i]
+            w = writers[i] = Writer(env, target.insert, target.insert.checks)
+        return w
+
     async for batch in run_node(node.source, env):
         env.ctx.check_cancel()
-        groups: dict[int, list[tuple[Any, ...]]] = {}
-        for row in batch:
-            groups.setdefault(_route(node, row, column_types), []).append(row)
-        for i, rows in groups.items():
-            w = writers.get(i)
-            if w is None:
-                target = node.partitions[i]
-                w = writers[i] = Writer(env, target.insert, target.insert.checks)
-            await w.insert_rows(rows)
-            if w.checks.foreign_keys:
-                fk_rows.extend((w, row) for row in rows)
-            count += len(rows)
-        if returning is not None:
-            out.extend(returning(row, env) for row in batch)
-            if len(out) >= BATCH_SIZE:
-                yield out
-                out = []
+        routes = [_route(node, row, column_types) for row in batch]
+        if upsert:
+            # INSERT ... ON CONFLICT: row by row in input order (executor.onconflict, per partition);
+            # only the rows inserted or updated count and are returned
+            for i, row in zip(routes, batch, strict=True):
+                w = writer(i)
+                u = upserts.get(i)
+                if u is None:
+                    u = upserts[i] = Upsert(node.partitions[i].insert, w, env)
+                    u.routed = True  # also INSERT INTO a partition: PostgreSQL's 0A000 rather than 23514
+                w.check_row(row)
+                outcome, written = await u.apply(row)
+                if written is None:
+                    continue
+                if outcome == INSERTED and w.checks.foreign_keys:
+                    fk_rows.append((w, written))
+                count += 1
+                if returning is not None:
+                    out.append(returning(written + pads[i], env))
+        else:
+            groups: dict[int, list[tuple[Any, ...]]] = {}
+            for i, row in zip(routes, batch, strict=True):
+                groups.setdefault(i, []).append(row)
+            for i, rows in groups.items():
+                w = writer(i)
+                await w.insert_rows(rows)
+                if w.checks.foreign_keys:
+                    fk_rows.extend((w, row) for row in rows)
+                count += len(rows)
+            if returning is not None:
+                out.extend(returning(row + pads[i], env) for i, row in zip(routes, batch, strict=True))
+        if len(out) >= BATCH_SIZE:
+            yield out
+            out = []
     for w, row in fk_rows:  # at the end of the statement, as PostgreSQL's RI triggers
         w.snapshot = None
         await w.check_foreign_keys(row)

@@ -306,10 +306,22 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True)
+class RowMark:
+    """One locked relation of a join (or a partitioned table): its row's tid and its table's oid
+    (a partition's, for a partitioned table) are columns `tid_index` / `tableoid_index`."""
+
+    tid_index: int
+    tableoid_index: int
+    mode: str
+    wait: str
+
+
+@dataclass(frozen=True, slots=True)
 class LockRows(PlanNode):
     """SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE: locks the row whose tid is in
     column `tid_index` of each input row; rows that vanished (or are locked, with SKIP LOCKED)
-    are dropped. `wait` is 'block', 'nowait' (55P03) or 'skip'."""
+    are dropped. `wait` is 'block', 'nowait' (55P03) or 'skip'. With `marks` (joins, partitioned
+    tables) each mark's row is locked instead and `table_oid` / `tid_index` are unused."""
 
     input: PlanNode
     table_oid: int
@@ -317,3 +329,4 @@ class LockRows(PlanNode):
     mode: str
     wait: str
     width: int
+    marks: tuple[RowMark, ...] = ()

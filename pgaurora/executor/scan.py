@@ -1,16 +1,20 @@
 """Scan nodes: VALUES, heap sequential scans, B-tree index scans, set-returning functions, CTEs.
 
 Owns producing base rows: a SeqScan reads every visible tuple of a heap (filtering with its
-pushed-down qual), an IndexScan finds tids through a B-tree and fetches the visible versions.
-Not joins or projections (other node modules), not visibility (txn, via access.Heap).
+pushed-down qual), an IndexScan finds tids through a B-tree and fetches the visible versions,
+and SystemColumns adds a table's system columns (ctid, xmin, cmin, xmax, cmax, tableoid) to
+the rows of a scan that yields tids. Not joins or projections (other node modules), not
+visibility (txn, via access.Heap).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from pgaurora.access.heaptuple import HEADER_SIZE, unpack_header
 from pgaurora.errors import InternalError
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
@@ -30,6 +34,7 @@ from pgaurora.executor.plannodes import (
     FunctionScan,
     IndexKind,
     IndexScan,
+    PlanNode,
     RecursiveUnion,
     SeqScan,
     SystemScan,  # system relations: see pgaurora/catalog/system
@@ -209,6 +214,71 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
             out = []
     if out:
         yield out
+
+
+@dataclass(frozen=True, slots=True)
+class SystemColumns(PlanNode):
+    """A table's system columns after its stored ones, for a statement that names one.
+
+    `input` is a SeqScan/IndexScan (or a Filter/EpqScan over one) yielding `stored columns +
+    (tid,)`; the output is `stored columns + (ctid, xmin, cmin, xmax, cmax, tableoid) + (tid,)`
+    (PostgreSQL's attnums -1..-6 in that order). ctid is (block number in the relation, slot + 1)
+    as PostgreSQL numbers line pointers; cmin and cmax both show the raw command id of the tuple
+    header (cmax once a deleter or updater stamped xmax), as PostgreSQL's single t_cid does.
+    """
+
+    input: PlanNode
+    table_oid: int
+    width: int
+    tid_first: bool = False  # stored + (tid,) + system columns: UPDATE / DELETE sources read the tid there
+
+
+SYSTEM_COLUMN_COUNT = 6
+
+
+def _block_numbers(env: Env, heap: Any) -> dict[int, int]:
+    """page number -> block number of `heap` (cached for the statement; rebuilt when it grows)."""
+    key = f"ctid-blocks:{heap.rel_id}"
+    blocks: dict[int, int] | None = env.ctx.extra.get(key)
+    pages = heap.pagelist.pages
+    if blocks is None or len(blocks) != len(pages):
+        blocks = {page: i for i, page in enumerate(pages)}
+        env.ctx.extra[key] = blocks
+    return blocks
+
+
+@runner(SystemColumns)
+async def run_system_columns(node: SystemColumns, env: Env) -> AsyncIterator[Batch]:
+    table, heap = table_and_heap(env, node.table_oid)
+    if not heap.pagelist.loaded:
+        await heap.pagelist.load()
+    cache = heap.cache
+    table_oid = node.table_oid
+    tid_first = node.tid_first
+    async for batch in run_node(node.input, env):
+        blocks = _block_numbers(env, heap)
+        out: Batch = []
+        for row in batch:
+            tid = row[-1]
+            page_no, slot = tid
+            page = cache.get(page_no)
+            if page is None:
+                page = await cache.read_optional(page_no)
+            if page is None or slot >= len(page.items) or len(page.items[slot]) < HEADER_SIZE:
+                continue  # pruned or vacuumed away since the scan saw it (empty, or an LP_REDIRECT)
+            xmin, cmin, xmax, cmax, _, _, _ = unpack_header(page.items[slot], 0)
+            block = blocks.get(page_no)
+            if block is None:
+                blocks = {page: i for i, page in enumerate(heap.pagelist.pages)}
+                env.ctx.extra[f"ctid-blocks:{heap.rel_id}"] = blocks
+                block = blocks.get(page_no, page_no)
+            cid = cmax if xmax else cmin
+            if tid_first:
+                out.append(row + ((block, slot + 1), xmin, cid, xmax, cid, table_oid))
+            else:
+                out.append(row[:-1] + ((block, slot + 1), xmin, cid, xmax, cid, table_oid, tid))
+        if out:
+            yield out
 
 
 @runner(SystemScan)

@@ -7,6 +7,8 @@ Files (top-down, in the order a query meets them):
     select.py      SELECT: WHERE, GROUP BY (grouping sets), windows, DISTINCT, ORDER BY, LIMIT, FOR UPDATE,
                    set operations, VALUES
     fromclause.py  FROM and WITH: tables, views, CTEs (recursive), subqueries, LATERAL, functions, joins
+    rowmarks.py    FOR UPDATE / SHARE [OF ...] over joins and partitioned tables: which tables, how
+    syscolumns.py  system columns (ctid, xmin, ...) of tables: entries, scans, RETURNING of them
     querycontext.py  what all query levels of one statement share (QueryContext, Planned, Cte)
     modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
     ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
@@ -25,6 +27,10 @@ Files (top-down, in the order a query meets them):
     rowtypes.py    whole-row references (SELECT t FROM t), row_to_json(t), record::text
     rules.py       optimizer rules (filter pushdown, partition pruning, index selection, join methods)
     mergejoin.py   optimizer rule: merge join for inputs sorted on the join key
+    joinorder.py   optimizer rule: join order and methods by estimated cost (DP over connected subsets)
+    estimate.py    row and cost estimates of plan nodes (reltuples, scaled to the heap's pages)
+    selectivity.py clause selectivity from ANALYZE's statistics or PostgreSQL's defaults
+    maintenance.py VACUUM and ANALYZE: options, tables and columns
 """
 
 from pgaurora.planner.parse import ParsedStatement, parse, parse_one

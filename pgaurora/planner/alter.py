@@ -28,7 +28,7 @@ from pgaurora.planner.ddl import DdlPlanner, first_location
 from pgaurora.planner.exprbind import Level, bind, type_from_name
 from pgaurora.planner.modify import parse_expression, table_entry
 from pgaurora.planner.resolve import coerce
-from pgaurora.planner.scope import Scope
+from pgaurora.planner.scope import SYSTEM_NAMES, Scope
 
 
 def _column_index(table: Table, name: str) -> int | None:
@@ -75,6 +75,8 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
                 if cmd.get("missing_ok"):
                     continue
                 raise DuplicateColumn(f'column "{cd["colname"]}" of relation "{table.name}" already exists')
+            if cd["colname"] in SYSTEM_NAMES:
+                raise DuplicateColumn(f'column name "{cd["colname"]}" conflicts with a system column name')
             col, extra = ddl.column_def(cd, len(columns) + 1, table.name, sequences, taken)
             if sequences and sequences[-1][1] == col.attnum:
                 raise FeatureNotSupported("adding a serial or identity column is not supported")
@@ -232,6 +234,8 @@ def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
             raise UndefinedColumn(f'column "{body["subname"]}" does not exist')
         if _column_index(table, body["newname"]) is not None:
             raise DuplicateColumn(f'column "{body["newname"]}" of relation "{table.name}" already exists')
+        if body["newname"] in SYSTEM_NAMES:
+            raise DuplicateColumn(f'column name "{body["newname"]}" conflicts with a system column name')
         columns = list(table.columns)
         columns[i] = replace(columns[i], name=body["newname"])
         return AlterTable(replace(table, columns=tuple(columns)))

@@ -47,7 +47,7 @@ from pgaurora.planner.exprbind import names_of, type_from_name
 from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.querycontext import QueryContext
-from pgaurora.planner.scope import Scope
+from pgaurora.planner.scope import SYSTEM_NAMES, Scope
 from pgaurora.planner.select import SelectPlanner
 
 _TERMINATORS = {"NOT", "NULL_P", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "CONSTRAINT", "DEFAULT",
@@ -298,8 +298,6 @@ class DdlPlanner:
         ref = self.qc.catalog.relation(pk["relname"], pk.get("schemaname"))
         if ref is None or not isinstance(ref, Table):
             raise UndefinedTable(f'relation "{pk["relname"]}" does not exist', position=self.pos(pk.get("location")))
-        if ref.kind == "p":
-            raise FeatureNotSupported("foreign keys referencing partitioned tables are not supported")
         ref_cols = [k["String"]["sval"] for k in con.get("pk_attrs", ())]
         if not ref_cols:
             pk_index = next((ix for ix in self.qc.catalog.indexes(ref.oid) if ix.primary), None)
@@ -353,6 +351,8 @@ class DdlPlanner:
                 if any(c.name == cd["colname"] for c in columns):
                     raise DuplicateColumn(f'column "{cd["colname"]}" specified more than once',
                                           position=self.pos(cd.get("location")))
+                if cd["colname"] in SYSTEM_NAMES:
+                    raise DuplicateColumn(f'column name "{cd["colname"]}" conflicts with a system column name')
                 col, extra = self.column_def(cd, len(columns) + 1, name, seqs, taken)
                 columns.append(col)
                 cons.extend(extra)
@@ -369,9 +369,6 @@ class DdlPlanner:
             from pgaurora.planner.partition import check_unique_covers_key, partition_key
 
             partitioning = partition_key(self, body["partspec"], columns)
-            if any(c.kind == "f" for c in constraints):
-                raise FeatureNotSupported("foreign keys on partitioned tables are not supported "
-                                          "(declare them on the partitions)")
             for d in indexes:
                 check_unique_covers_key(name, dict(partitioning)["partition_key"], columns, d.columns,
                                         "PRIMARY KEY" if d.primary else "UNIQUE")

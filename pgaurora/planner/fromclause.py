@@ -49,7 +49,8 @@ from pgaurora.planner.querycontext import (
     select_body,
 )
 from pgaurora.planner.resolve import coerce
-from pgaurora.planner.scope import RangeEntry, Scope
+from pgaurora.planner.scope import RangeEntry, Scope, mentions_system_column
+from pgaurora.planner.syscolumns import add_system_columns, system_columns_scan
 
 
 class FromClause:
@@ -251,7 +252,12 @@ class FromClause:
             shown = f"{schema}.{name}" if schema else name
             raise UndefinedTable(f'relation "{shown}" does not exist', position=pos)
         if isinstance(rel, View):
+            if not self.qc.system_columns and mentions_system_column(rel.query):
+                self.qc.system_columns = True
             tree = self.qc.parse_view(rel.query)
+            locks = getattr(self, "_view_locks", {}).pop(alias, None)  # FOR UPDATE of the view (planner.rowmarks)
+            if locks and "fromClause" in tree.get("SelectStmt", {}):
+                tree = {"SelectStmt": dict(tree["SelectStmt"], lockingClause=locks)}
             planned = self.plan_query(tree, Scope(self.qc.state, None))
             names = list(rel.column_names)
             entry = RangeEntry(alias, names, [(c.type_oid, c.typmod) for c in planned.columns])
@@ -273,21 +279,21 @@ class FromClause:
             raise ObjectNotInPrerequisiteState(f'materialized view "{rel.name}" has not been populated',
                                                hint="Use the REFRESH MATERIALIZED VIEW command.")
         cols = rel.columns
-        if rel.kind == "p":
-            from pgaurora.planner.partition import append_scan
-
-            entry = RangeEntry(alias, [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........"
-                                       for c in cols], [(c.type_oid, c.typmod) for c in cols], table_oid=rel.oid,
-                               attnums=[c.attnum for c in cols])
-            self._rename(entry, colnames)
-            self._add_entry(scope, entry, pos)
-            return append_scan(self.qc.catalog, rel, len(cols))
         entry = RangeEntry(alias, [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........" for c in cols],
                            [(c.type_oid, c.typmod) for c in cols], table_oid=rel.oid,
                            attnums=[c.attnum for c in cols])
         entry.using_hidden = {f"........pg.dropped.{c.attnum}........" for c in cols if c.dropped}
         self._rename(entry, colnames)
+        system_columns = self.qc.system_columns
+        if system_columns:
+            add_system_columns(entry)
         self._add_entry(scope, entry, pos)
+        if rel.kind == "p":
+            from pgaurora.planner.partition import append_scan
+
+            return append_scan(self.qc.catalog, rel, len(cols), system_columns)
+        if system_columns:
+            return system_columns_scan(rel.oid, rel.name, len(cols))
         return SeqScan(rel.oid, rel.name, len(cols))
 
     def _rename(self, entry: RangeEntry, colnames: list[str]) -> None:
@@ -334,11 +340,18 @@ class FromClause:
         jt = {"JOIN_INNER": JoinType.INNER, "JOIN_LEFT": JoinType.LEFT, "JOIN_RIGHT": JoinType.RIGHT,
               "JOIN_FULL": JoinType.FULL}[body["jointype"]]
         base = scope.width  # earlier FROM items' columns precede this join's row (psql's catalog queries; see pgaurora/catalog/system)
+        before = len(scope.entries)
         left, left_quals = self._from_item(body["larg"], scope)
         left_entries = list(scope.entries)
         right, right_quals = self._from_item(body["rarg"], scope)
         lateral = self._lateral.pop(id(right), None)
         right_entries = scope.entries[len(left_entries):]
+        nullable = getattr(self, "_nullable", None)  # FOR UPDATE refuses these (planner.select)
+        if nullable is not None:
+            if jt in (JoinType.LEFT, JoinType.FULL):
+                nullable.update(id(e) for e in right_entries)
+            if jt in (JoinType.RIGHT, JoinType.FULL):
+                nullable.update(id(e) for e in left_entries[before:])
         quals: list[Expr] = []
         using: list[str] = [u["String"]["sval"] for u in body.get("usingClause", ())]
         if body.get("isNatural"):

@@ -104,7 +104,9 @@ class ModifyPlanner:
         checks = []
         fks = []
         positions = {c.attnum: i for i, c in enumerate(table.columns)}
-        for con in table.constraints:
+        from pgaurora.executor.foreignkeys import foreign_keys_of, referencing_of
+
+        for con in [c for c in table.constraints if c.kind != "f"] + foreign_keys_of(cat, table):
             if con.kind == "c" and con.check:
                 checks.append(CheckSpec(con.name, bind(parse_expression(con.check), lv)))
             elif con.kind == "f":
@@ -113,12 +115,13 @@ class ModifyPlanner:
                     continue
                 index_oid = 0
                 for ix in cat.indexes(ref.oid):
-                    if ix.unique and tuple(ix.columns) == tuple(con.ref_columns):
-                        index_oid = ix.oid
+                    if ix.unique and ix.predicate is None and set(ix.columns) == set(con.ref_columns) \
+                            and (not index_oid or tuple(ix.columns) == tuple(con.ref_columns)):
+                        index_oid = ix.oid  # the same columns in another order: the key is reordered
                 fks.append(ForeignKeySpec(con.name, tuple(positions[a] for a in con.columns), ref.oid, ref.name,
                                           index_oid, tuple(table.columns[positions[a]].name for a in con.columns)))
         referenced = []
-        for other, ref_con in cat.referencing(table.oid):
+        for other, ref_con in referencing_of(cat, table):
             con = ref_con
             other_pos = {c.attnum: i for i, c in enumerate(other.columns)}
             referenced.append(ReferencedBySpec(
@@ -261,7 +264,13 @@ class ModifyPlanner:
         source = with_generated(self.qc, table.name, table.columns, source)
         scope = Scope(self.qc.state)
         scope.add(table_entry(table, alias))
+        if self.qc.system_columns:
+            from pgaurora.planner.syscolumns import add_system_columns, updated_system_columns
+
+            add_system_columns(scope.entries[-1])
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
+        if returning and self.qc.system_columns:
+            returning = tuple(updated_system_columns(e, table, width, inserted=True) for e in returning)
         on_conflict = None
         if "onConflictClause" in body:
             on_conflict = self._on_conflict(body["onConflictClause"], table, alias)
@@ -428,10 +437,18 @@ class ModifyPlanner:
     def _source(self, body: dict[str, Any], table: Table, from_key: str) -> tuple[Scope, PlanNode, Expr | None, bool]:
         alias = body["relation"].get("alias", {}).get("aliasname")
         scope = Scope(self.qc.state)
-        scope.add(table_entry(table, alias))
-        scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
         width = len(table.columns)
-        node: PlanNode = SeqScan(table.oid, table.name, width + 1, None, True)  # + the tid column
+        node: PlanNode
+        if self.qc.system_columns:
+            # the table row, its tid, then its system columns (as the FROM list's first columns)
+            from pgaurora.planner.syscolumns import target_system_columns
+
+            entry, node = target_system_columns(table_entry(table, alias), table)
+            scope.add(entry)
+        else:
+            scope.add(table_entry(table, alias))
+            scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
+            node = SeqScan(table.oid, table.name, width + 1, None, True)  # + the tid column
         has_from = bool(body.get(from_key))
         if has_from:
             from_node, from_quals = self.select._from(body[from_key], scope)
@@ -448,7 +465,9 @@ class ModifyPlanner:
             from pgaurora.executor.plannodes import Filter
 
             node = Filter(node, where, node.width)
-        return scope, node, where, has_from
+        # with system columns the executor's READ COMMITTED re-check re-runs the source (EvalPlanQual)
+        # so that they are those of the newest version (WHERE xmin = ...)
+        return scope, node, where, has_from or self.qc.system_columns
 
     def plan_update(self, body: dict[str, Any]) -> Planned:
         body = self._through_views("UpdateStmt", body)
@@ -461,6 +480,10 @@ class ModifyPlanner:
         self._assignments(body["targetList"], table, lv, new_row)
         substitute_generated(self.qc, table.name, table.columns, new_row)
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
+        if returning and self.qc.system_columns:
+            from pgaurora.planner.syscolumns import updated_system_columns
+
+            returning = tuple(updated_system_columns(e, table, len(table.columns) + 1) for e in returning)
         node = Update(table.oid, source, len(table.columns), tuple(new_row), where if not has_from else None,
                       self.table_checks(table), returning, len(returning) if returning else 0)
         return Planned(node, columns)

@@ -103,7 +103,13 @@ def plan_lock(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
                                   detail="This operation is not supported for sequences."
                                   if isinstance(rel, Sequence) else "This operation is not supported for indexes.")
         targets.append((rel.oid, name))
-    return LockRelations(tuple(targets), shared, bool(body.get("nowait")))
+        if relation.get("inh") and isinstance(rel, Table):  # not ONLY: its partitions too, as PostgreSQL
+            pending = [rel.oid]
+            while pending:
+                for part in ddl.qc.catalog.partitions(pending.pop()):
+                    targets.append((part.oid, part.name))
+                    pending.append(part.oid)
+    return LockRelations(tuple(targets), shared, bool(body.get("nowait")), mode=mode if mode in LOCK_MODES else 8)
 
 
 PG_CLASS, PG_NAMESPACE, PG_CONSTRAINT = 1259, 2615, 2606

@@ -19,8 +19,9 @@ An index of the partitioned table is an empty index of its own plus one per part
 (Index.parent_index); a unique one must contain the partition key (unique per partition is then
 unique overall). HASH partitions use PostgreSQL's own hash (executor.partitionhash), for integer
 and string keys. Not supported (0A000): other HASH key types, expression keys, sub-partitioning,
-foreign keys on or to a partitioned table, ON CONFLICT and FOR UPDATE over a partitioned table;
-pruning on keys of several columns.
+pruning on keys of several columns. INSERT ... ON CONFLICT into a partitioned table arbitrates on
+each partition's copy of the partitioned unique index (executor.partition); foreign keys on or
+to partitioned tables are checked partition by partition (executor.foreignkeys).
 """
 
 from __future__ import annotations
@@ -348,21 +349,29 @@ def partitioned_index(ddl: Any, body: dict[str, Any], table: Table) -> PlanNode:
 
 
 # ---- planning statements over partitions --------------------------------------------------------
-def append_scan(state: CatalogState, parent: Table, width: int) -> PlanNode:
-    """The rows of a partitioned table: UNION ALL of its partitions' scans."""
+def append_scan(state: CatalogState, parent: Table, width: int, system_columns: bool = False) -> PlanNode:
+    """The rows of a partitioned table: UNION ALL of its partitions' scans (with their system
+    columns and tids after the `width` stored ones when `system_columns`: tableoid tells which
+    partition a row and its tid come from)."""
+    from pgaurora.planner.syscolumns import system_columns_scan
+
     node: PlanNode | None = None
+    out_width = width
     for part in state.partitions(parent.oid):
-        scan = SeqScan(part.oid, part.name, width)
-        node = scan if node is None else SetOp(SetOpKind.UNION, True, node, scan, width)
-    return node if node is not None else ValuesScan((), width)
+        scan = system_columns_scan(part.oid, part.name, width) if system_columns else SeqScan(part.oid, part.name, width)
+        out_width = scan.width
+        node = scan if node is None else SetOp(SetOpKind.UNION, True, node, scan, out_width)
+    if node is None and system_columns:
+        from pgaurora.executor.scan import SYSTEM_COLUMN_COUNT
+
+        out_width = width + SYSTEM_COLUMN_COUNT + 1
+    return node if node is not None else ValuesScan((), out_width)
 
 
 def route_insert(state: CatalogState, table: Table, node: Insert, checks_for: Any) -> PlanNode:
     """INSERT into a partitioned table (or into a partition): rows go where their key belongs."""
     if table.kind != "p" and not table.partition_of:
         return node
-    if node.on_conflict is not None:
-        raise FeatureNotSupported("ON CONFLICT on partitioned tables is not supported")
     parent = table if table.kind == "p" else state.table(table.partition_of)
     if parent is None:
         return node  # the parent is gone (a partition that outlived it in a stale plan)
@@ -370,11 +379,22 @@ def route_insert(state: CatalogState, table: Table, node: Insert, checks_for: An
     positions = {c.attnum: i for i, c in enumerate(parent.columns)}
     key_cols = _key_columns(parent)
     targets = tuple(PartitionTarget(p.oid, p.name, decode_bound(parent, p.partition_bound or "{}"),
-                                    Insert(p.oid, ValuesScan((), node.source.width), checks_for(p), None, 0))
+                                    Insert(p.oid, ValuesScan((), node.source.width), checks_for(p), None, 0,
+                                           _partition_conflict(state, p, node.on_conflict, table.kind == "p")))
                     for p in parts)
     return RoutedInsert(table.name, node.source, tuple(positions[c.attnum] for c in key_cols),
                         tuple(c.name for c in key_cols), tuple(c.type_oid for c in key_cols), targets,
                         node.returning, node.width, direct=table.kind != "p")
+
+
+def _partition_conflict(state: CatalogState, part: Table, conflict: Any, routed: bool) -> Any:
+    """ON CONFLICT of an INSERT into a partitioned table, for one partition: the arbiters are the
+    partition's copies of the partitioned table's unique indexes (which contain the partition key,
+    so a key conflicts only within its partition); SET and WHERE read the same column layout."""
+    if conflict is None or not routed or not conflict.arbiter_indexes:
+        return conflict
+    arbiters = tuple(ix.oid for ix in state.indexes(part.oid) if ix.parent_index in conflict.arbiter_indexes)
+    return dataclasses.replace(conflict, arbiter_indexes=arbiters)
 
 
 def bound_check(state: CatalogState, table: Table) -> Any:

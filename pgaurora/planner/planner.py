@@ -17,14 +17,14 @@ from pgaurora.catalog.system import relations as system_relations  # system rela
 from pgaurora.datatypes.typeinfo import TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import FeatureNotSupported, IndeterminateDatatype
 from pgaurora.executor.plannodes import Plan, ResultColumn
-from pgaurora.planner import rules
+from pgaurora.planner import estimate, rules
 from pgaurora.planner.ddl import DdlPlanner
 from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.resolve import ParamTypes
 from pgaurora.planner.rowtypes import records_as_text
-from pgaurora.planner.scope import Scope, StatementState
+from pgaurora.planner.scope import Scope, StatementState, mentions_system_column
 from pgaurora.planner.select import SelectPlanner
 
 
@@ -43,6 +43,19 @@ def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | lis
          txn: Any = None, unknown_params_as_text: bool = False,
          search_path: tuple[str, ...] | None = None) -> Plan:
     """Plans one statement. `catalog` is a Catalog (with `txn` for its uncommitted DDL) or a CatalogState."""
+    storage = getattr(catalog, "storage", None)
+    if storage is None or estimate.HEAP_PAGES.get() is not None:
+        return _plan(stmt, catalog, param_types, txn, unknown_params_as_text, search_path)
+    # row estimates read the heaps' current page counts (planner.estimate), EXPLAIN's inner plan too
+    token = estimate.HEAP_PAGES.set(estimate.heap_pages_of(storage))
+    try:
+        return _plan(stmt, catalog, param_types, txn, unknown_params_as_text, search_path)
+    finally:
+        estimate.HEAP_PAGES.reset(token)
+
+
+def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int], txn: Any,
+          unknown_params_as_text: bool, search_path: tuple[str, ...] | None) -> Plan:
     if stmt.node_type == "CopyStmt":
         from pgaurora.planner.copy import plan_copy
 
@@ -50,7 +63,8 @@ def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | lis
     pid = int(getattr(txn, "pid", 0) or 0)
     state = catalog_state(catalog, txn).for_backend(pid).with_search_path(search_path)
     params = ParamTypes(param_types)
-    qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view, backend_pid=pid)
+    qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view, backend_pid=pid,
+                      system_columns=mentions_system_column(stmt.text))
     kind = stmt.node_type
     body = stmt.tree
     command = stmt.command
@@ -149,7 +163,9 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
             from pgaurora.planner.maintenance import plan_vacuum
 
             return plan_vacuum(ddl, body), "VACUUM"
-        return ddl.noop("ANALYZE"), "VACUUM"
+        from pgaurora.planner.maintenance import plan_analyze
+
+        return plan_analyze(ddl, body), "ANALYZE"
     if kind == "CheckPointStmt":
         return ddl.noop("CHECKPOINT"), "CHECKPOINT"
     raise FeatureNotSupported(f"{stmt.command} is not supported")
@@ -157,7 +173,8 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
 def _view_columns(state: CatalogState, query: str) -> list[tuple[int, int]]:
     """(type oid, typmod) of a view's columns. # system relations: see pgaurora/catalog/system"""
-    qc = QueryContext(state, ParamTypes(()), StatementState(state), lambda loc: None, _parse_view)
+    qc = QueryContext(state, ParamTypes(()), StatementState(state), lambda loc: None, _parse_view,
+                      system_columns=mentions_system_column(query))
     planned = SelectPlanner(qc).plan_query(_parse_view(query), Scope(qc.state))
     return [(c.type_oid, c.typmod) for c in planned.columns]
 

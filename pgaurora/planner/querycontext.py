@@ -49,6 +49,8 @@ class QueryContext:
     backend_pid: int = 0  # the session's backend (its temporary tables)
     # data-modifying CTEs (WITH x AS (INSERT ...)): run once each before the main query
     modifying_ctes: list[Any] = field(default_factory=list)
+    # the statement names a system column (scope.mentions_system_column): tables carry them
+    system_columns: bool = False
 
 
 def conjuncts(expr: Expr | None) -> list[Expr]:

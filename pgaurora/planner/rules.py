@@ -5,6 +5,8 @@
 push_down_filters   Filter: t.v = 'b' └─ NestLoop(t, u)  ->  NestLoop(Scan t (t.v = 'b'), u)
 prune_partitions    Append(Scan m_1 (k = 5), Scan m_2 (k = 5))  ->  Scan m_1 (k = 5)   (planner.partition)
 use_indexes         Scan t (t.id = $1)  ->  IndexScan t_pkey (id = $1); also ranges and IN lists
+reorder_joins       (before choose_joins) inner joins reordered, hash / index lookup / nested loop
+                    chosen by estimated cost (planner.joinorder, from planner.estimate's row counts)
 choose_joins        NestLoop(a, b, a.x = b.y)  ->  HashJoin(a, b, [a.x], [b.y]), or a parameterized
                     index nested loop when b has an index on y and a is small (an index lookup or VALUES)
 
@@ -135,6 +137,14 @@ def _push(node: Any, quals: list[Expr]) -> Any:
         return Filter(new, rest, new.width) if rest is not None else new
     if isinstance(node, Filter):
         return _push(node.input, conjuncts(node.qual) + quals)
+    if type(node).__name__ == "SystemColumns":
+        # a scan with its system columns (executor.scan): quals on stored columns go into the scan
+        stored = node.input.width - 1
+        pushed = [q for q in quals if -1 < var_range(q)[1] < stored and not has_volatile(q)]
+        kept = [q for q in quals if not any(q is p for p in pushed)]
+        if pushed:
+            node = dataclasses.replace(node, input=_push(node.input, pushed))
+        return Filter(node, and_all(kept), node.width) if kept else node  # type: ignore[arg-type]
     if isinstance(node, SetOp) and node.kind is SetOpKind.UNION and node.all \
             and not any(has_volatile(q) or has_subplan(q) for q in quals):
         # UNION ALL (a partitioned table's partitions): each arm filters its own rows
@@ -366,7 +376,7 @@ def _index_lookup_join(node: HashJoin, state: CatalogState, next_slot: Callable[
     if not isinstance(inner, SeqScan) or not _small(node.outer):
         return node
     table = state.table(inner.table_oid)
-    if table is None:
+    if table is None or not _lookups_pay(node, table, state):
         return node
     positions = {c.attnum: i for i, c in enumerate(table.columns)}
     for ix in state.indexes(table.oid):
@@ -385,6 +395,16 @@ def _index_lookup_join(node: HashJoin, state: CatalogState, next_slot: Callable[
     return node
 
 
+def _lookups_pay(node: HashJoin, table: Any, state: CatalogState) -> bool:
+    """Do index lookups for the outer rows cost less than hashing the inner table (planner.estimate)?"""
+    from pgaurora.planner import estimate
+
+    outer_rows = estimate.estimate_rows(node.outer, state)
+    inner_rows = estimate.table_rows(state, table)
+    lookups = outer_rows * (estimate.INDEX_LOOKUP + estimate.INDEX_FETCH)
+    return lookups <= inner_rows * (estimate.SEQ_ROW + estimate.HASH_BUILD) + outer_rows * estimate.HASH_PROBE
+
+
 def prune_partitions(node: Any, state: CatalogState) -> Any:
     """Scans of partitions whose bound contradicts their constant quals -> nothing (planner.partition)."""
     from pgaurora.planner.partition import prune
@@ -397,8 +417,11 @@ RULES = (push_down_filters, prune_partitions, use_indexes, choose_joins)
 
 def optimize(node: Any, state: CatalogState, next_slot: Callable[[], int] | None = None) -> Any:
     from pgaurora.planner import mergejoin  # a rule module of its own (it uses map_children from here)
+    from pgaurora.planner.joinorder import reorder_joins  # join order by cost, after use_indexes
 
     for rule in RULES:
+        if rule is choose_joins:
+            node = reorder_joins(node, state, next_slot)
         node = rule(node, state)
     if next_slot is not None:
         node = index_nested_loop(node, state, next_slot)

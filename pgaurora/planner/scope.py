@@ -4,14 +4,32 @@ Owns FROM-item entries (alias, column names and types, where they sit in the joi
 the lookup rules with PostgreSQL's errors: 42703 'column "x" does not exist', 42702 ambiguous,
 42P01 'missing FROM-clause entry for table "t"'. References to an enclosing query's columns
 become ExecParam slots that the subquery's caller fills in (correlation).
+
+System columns: when a statement names one (`mentions_system_column(text)`), each table's entry
+carries PostgreSQL's system columns after its own (ctid, xmin, cmin, xmax, cmax, tableoid:
+attnums -1 .. -6) and then the scan's tid (TID_COLUMN). They resolve by name, qualified or not,
+but `*` and `t.*` never show them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pgaurora.errors import AmbiguousColumn, UndefinedColumn, UndefinedTable
 from pgaurora.executor.expr import ExecParam, Expr, Var
+
+SYSTEM_COLUMNS = ("ctid", "xmin", "cmin", "xmax", "cmax", "tableoid")  # attnums -1 .. -6
+SYSTEM_COLUMN_TYPES = ((27, -1), (28, -1), (29, -1), (28, -1), (29, -1), (26, -1))  # tid, xid, cid, oid
+SYSTEM_ATTNUMS = (-1, -2, -3, -4, -5, -6)
+SYSTEM_NAMES = frozenset(SYSTEM_COLUMNS)
+TID_COLUMN = "........tid........"  # the scan's own tid (row locks, EvalPlanQual): never resolvable
+_MENTION = re.compile(r"\b(?:ctid|xmin|xmax|cmin|cmax|tableoid)\b", re.IGNORECASE)
+
+
+def mentions_system_column(text: str) -> bool:
+    """Whether a statement's text may name a system column (then tables carry them: see above)."""
+    return _MENTION.search(text) is not None
 
 
 @dataclass(slots=True)
@@ -101,7 +119,7 @@ class Scope:
             col = names[0]
             hits: list[tuple[RangeEntry, int]] = []
             for e in self.entries:
-                if e.hidden or (col in e.using_hidden and col != "tableoid"):  # tableoid: hidden from * only
+                if e.hidden or (col in e.using_hidden and col not in SYSTEM_NAMES):  # system columns: hidden from * only
                     continue
                 for i, c in enumerate(e.columns):
                     if c == col:
@@ -164,8 +182,8 @@ class Scope:
             entries = [e for e in self.entries if not e.hidden]
         for e in entries:
             for i, c in enumerate(e.columns):
-                if c in e.using_hidden and (table is None or c == "tableoid"):
-                    continue  # tableoid: a system relation's system column (see pgaurora/catalog/system)
+                if c in e.using_hidden and (table is None or c in SYSTEM_NAMES or c == TID_COLUMN):
+                    continue  # system columns (also a system relation's tableoid: see pgaurora/catalog/system)
                 oid, typmod = e.types[i]
                 out.append((Var(e.offset + i, oid, typmod, c), c, e, i))
         return out

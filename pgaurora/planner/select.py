@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from pgaurora.catalog.model import Table
+from pgaurora.catalog.model import Table, View
 from pgaurora.datatypes.typeinfo import INT8_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import (
     FeatureNotSupported,
@@ -32,6 +32,7 @@ from pgaurora.executor.plannodes import (
     Project,
     ProjectSet,
     ResultColumn,
+    RowMark,
     SeqScan,
     SetOp,
     SetOpKind,
@@ -52,6 +53,7 @@ from pgaurora.planner.querycontext import (
     select_body,
 )
 from pgaurora.planner.resolve import coerce
+from pgaurora.planner.rowmarks import STRENGTHS, push_into_subqueries, row_marks
 from pgaurora.planner.scope import RangeEntry, Scope
 
 
@@ -62,6 +64,11 @@ class SelectPlanner(FromClause):
         self._keep_alive: list[PlanNode] = []
         # FOR UPDATE of the level being planned: (table oid, tid column, mode, wait policy)
         self._lock: tuple[int, int, str, str] | None = None
+        # FOR UPDATE over joins / partitioned tables: (tid column, tableoid column, mode, wait) per locked table
+        self._marks: list[tuple[int, int, str, str]] | None = None
+        self._nullable: set[int] = set()  # ids of RangeEntries on the nullable side of an outer join
+        # FOR UPDATE of a view in FROM: alias -> locking clauses its own SELECT takes (planner.rowmarks)
+        self._view_locks: dict[str, list[dict[str, Any]]] = {}
 
     # ---- entry points -------------------------------------------------------------------------
     def plan_query(self, node: dict[str, Any], scope: Scope) -> Planned:
@@ -93,7 +100,17 @@ class SelectPlanner(FromClause):
         qc = self.qc
         quals: list[Expr] = []
         locking = body.get("lockingClause")
-        if locking:
+        marks = None
+        if locking and not self._single_table_lock(body):
+            self._check_locking(body, single=False)
+            self.qc.system_columns = True  # every table's entry carries its tid and tableoid
+            handled: set[str] = set()
+            kinds: dict[str, str] = {}
+            items = push_into_subqueries(body["fromClause"], locking, self._is_view, self._view_locks, handled, kinds)
+            node, quals = self._from(items, scope)
+            marks = row_marks(locking, scope, self._nullable, qc.position, handled, kinds)
+            locking = None
+        elif locking:
             self._check_locking(body)
             node, quals = self._from(body["fromClause"], scope)
             # the locked table's scan also yields tids (one more column than the table)
@@ -120,8 +137,6 @@ class SelectPlanner(FromClause):
 
         aggs: list[AggSpec] = []
         windows: list[WindowSpec] = []
-        if locking:
-            self._lock = tl_lock
         named_windows = {w["WindowDef"]["name"]: w["WindowDef"] for w in body.get("windowClause", ())}
         tl = Level(scope, qc.params, qc.position, self._subquery, aggs, "", windows, extra={"windows": named_windows})
         targets: list[Expr] = []
@@ -147,8 +162,7 @@ class SelectPlanner(FromClause):
 
         group_nodes = body.get("groupClause", ())
         having = body.get("havingClause")
-        if locking and (aggs or windows):
-            self._lock = None
+        if (locking or marks) and (aggs or windows):
             word = "aggregate functions" if aggs else "window functions"
             raise FeatureNotSupported(f"FOR UPDATE is not allowed with {word}")
         if group_nodes or aggs or having is not None:
@@ -170,15 +184,40 @@ class SelectPlanner(FromClause):
                     filter=lift(w.filter, "window") if w.filter is not None else None) for w in windows]
             node, targets = self._window(node, targets, windows, sort_map)
             sort_map = None
+        # read (and cleared) at once by _finish: subqueries planned meanwhile must not take them
+        self._lock = tl_lock if locking else None
+        self._marks = marks
         return self._finish(body, node, targets, columns, scope, tl, sort_map)
 
-    def _check_locking(self, body: dict[str, Any]) -> None:
+    def _is_view(self, rv: dict[str, Any]) -> bool | None:
+        if "schemaname" not in rv and self._find_cte(rv["relname"]) is not None:
+            return None
+        rel = self.qc.catalog.relation(rv["relname"], rv.get("schemaname"))
+        return None if rel is None else isinstance(rel, View)
+
+    def _single_table_lock(self, body: dict[str, Any]) -> bool:
+        """FOR UPDATE of one plain table (LockRows over its scan's tid); anything else (joins,
+        partitioned tables, OF lists, system columns) locks through row marks."""
         from_items = body.get("fromClause", ())
-        if len(from_items) != 1 or "RangeVar" not in from_items[0]:
+        if len(from_items) != 1 or "RangeVar" not in from_items[0] or self.qc.system_columns:
+            return False
+        rv = from_items[0]["RangeVar"]
+        rel = self.qc.catalog.relation(rv["relname"], rv.get("schemaname"))
+        if not isinstance(rel, Table) or rel.kind == "p":
+            return False
+        alias = rv.get("alias", {}).get("aliasname", rv["relname"])
+        return all(r["RangeVar"]["relname"] == alias for c in body["lockingClause"]
+                   for r in c["LockingClause"].get("lockedRels", ()))
+
+    def _check_locking(self, body: dict[str, Any], single: bool = True) -> None:
+        from_items = body.get("fromClause", ())
+        if single and (len(from_items) != 1 or "RangeVar" not in from_items[0]):
             raise FeatureNotSupported("FOR UPDATE/SHARE is supported on a single table only")
-        rel = self.qc.catalog.relation(from_items[0]["RangeVar"]["relname"], from_items[0]["RangeVar"].get("schemaname"))
-        if rel is not None and not isinstance(rel, Table):
-            raise FeatureNotSupported("FOR UPDATE/SHARE is supported on tables only")
+        if single:
+            rel = self.qc.catalog.relation(from_items[0]["RangeVar"]["relname"],
+                                           from_items[0]["RangeVar"].get("schemaname"))
+            if rel is not None and not isinstance(rel, Table):
+                raise FeatureNotSupported("FOR UPDATE/SHARE is supported on tables only")
         for clause in ("groupClause", "havingClause", "distinctClause", "windowClause"):
             if body.get(clause):
                 word = {"groupClause": "GROUP BY", "havingClause": "HAVING", "distinctClause": "DISTINCT",
@@ -321,6 +360,8 @@ class SelectPlanner(FromClause):
     def _finish(self, body: dict[str, Any], node: PlanNode, targets: list[Expr], columns: list[ResultColumn],
                 scope: Scope, tl: Level, sort_map: dict[Expr, int] | None) -> Planned:
         qc = self.qc
+        lock, self._lock = self._lock, None
+        marks, self._marks = self._marks, None
         sort_keys: list[SortKey] = []
         extra: list[Expr] = []
         lifted = tl.extra.get("lifted_order")
@@ -343,11 +384,15 @@ class SelectPlanner(FromClause):
                 extra.append(expr)
             key = sort_key(sb, tl, Var(idx, expr.type_oid, expr.typmod))
             sort_keys.append(key)
-        lock = getattr(self, "_lock", None)
         if lock is not None:
-            self._lock = None
             tid_index = len(targets) + len(extra)
             extra.append(Var(lock[1], 27))  # the scan's tid column
+        row_mark_specs: list[RowMark] = []
+        if marks:
+            for tid_col, tableoid_col, mode, wait in marks:
+                n = len(targets) + len(extra)
+                extra.extend((Var(tid_col, 27), Var(tableoid_col, 26)))
+                row_mark_specs.append(RowMark(n, n + 1, mode, wait))
         width = len(targets) + len(extra)
         srf_positions = tuple(i for i, t in enumerate(targets) if _is_srf(t))
         if srf_positions:
@@ -379,6 +424,9 @@ class SelectPlanner(FromClause):
             node = Sort(node, tuple(sort_keys), width)
         if lock is not None:
             node = LockRows(node, lock[0], tid_index, lock[2], lock[3], width)
+        if row_mark_specs:
+            strongest = max(row_mark_specs, key=lambda m: STRENGTHS.index(m.mode))
+            node = LockRows(node, 0, -1, strongest.mode, strongest.wait, width, tuple(row_mark_specs))
         node = self._limit(body, node, scope)
         if extra:
             node = Project(node, tuple(Var(i, t.type_oid, t.typmod) for i, t in enumerate(targets)), len(targets))

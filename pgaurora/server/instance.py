@@ -24,6 +24,7 @@ import gc
 import logging
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -86,6 +87,9 @@ class Instance:
         self.follower: Any = None    # server.replication_follower.ReplicaFollower (reader)
         self.replication_port = 0
         self.port = 0
+        self.recent: Any = None      # server.replication_source.RecentRedo: MTRs since recovery
+        self.promotion: dict[str, Any] = {}  # the last promotion: timings, pages kept
+        self.promoting: Any = None   # the promotion task pg_promote() started
 
     async def _open_volume(self) -> None:
         opts = self.options
@@ -108,8 +112,22 @@ class Instance:
         config = VolumeConfig(metadata_path=self.data_dir / "volume.json", nodes=specs)
         self.volume = await Volume.open(config, self.transport)
 
-    async def _open_engine(self) -> Engine:
+    def _keep_recent_redo(self) -> None:
+        """From recovery on, the writer keeps its recent MTRs for readers that reconnect (a writer
+        on in-process storage nodes never has readers: it keeps none)."""
+        from pgaurora.server.replication_source import RecentRedo
+
+        if not parse_node_list(self.options.storage_nodes):
+            return
+        self.recent = RecentRedo(self.volume.appended_lsn)
+        self.volume.on_append = self.recent.add
+
+    async def _open_engine(self, warm: tuple[list[tuple[int, Any]], dict[int, Any]] | None = None) -> Engine:
         pagecache = PageCache(self.volume)
+        if warm:
+            from pgaurora.pagecache.replica import adopt_pages
+
+            adopt_pages(pagecache, *warm)
         txn_manager = await TransactionManager(pagecache).open()
         storage = Storage(pagecache, cast(Any, txn_manager))
         catalog = await Catalog.open(storage, txn_manager)
@@ -123,6 +141,7 @@ class Instance:
         if opts.role == "reader":
             return await self._start_reader()
         await self._open_volume()
+        self._keep_recent_redo()
         self.engine = await self._open_engine()
         self.engine.storage.start_autovacuum()  # heap-only passes over heaps with many writes
         await self._start_source()
@@ -136,7 +155,8 @@ class Instance:
 
         assert self.engine is not None
         self.source = ReplicationSource(self.volume, self.engine.txn_manager, server_id=self.server_id,
-                                        host=self.options.host, port=self.options.replication_port)
+                                        host=self.options.host, port=self.options.replication_port,
+                                        recent=self.recent)
         self.replication_port = await self.source.start()
 
     async def _start_reader(self) -> int:
@@ -183,8 +203,10 @@ class Instance:
 
         Stops following, writes the volume metadata the stream carried, opens the volume as its
         writer (volume recovery: epoch bump on a write quorum of every group fences the old
-        writer, VCL/VDL recomputed, no redo replay), rebuilds the engine on a fresh page cache
-        and serves read-write clients on the same port. Client sessions of the reader end (57P01).
+        writer, VCL/VDL recomputed, no redo replay), rebuilds the engine on the reader's cached
+        pages (brought to the recovered VDL with the records the stream already delivered; a cold
+        cache only when some of them never arrived) and serves read-write clients on the same
+        port. Client sessions of the reader end (57P01).
         """
         if self.role != "reader" or self.follower is None:
             raise ValueError("only a reader instance can be promoted")
@@ -199,18 +221,26 @@ class Instance:
             await follower.volume.close()
         config = VolumeConfig(metadata_path=self.data_dir / "volume.json", nodes=parse_node_list(opts.storage_nodes),
                               volume_id=metadata.volume_id, pages_per_group=metadata.pages_per_group)
+        started = time.monotonic()
         self.volume = await Volume.open(config, self.transport)
-        self.engine = await self._open_engine()
+        recovered = time.monotonic()
+        warm = follower.hand_over(self.volume.vdl)
+        self._keep_recent_redo()
+        self.engine = await self._open_engine(warm)
         self.engine.storage.start_autovacuum()
+        self.promotion = {"recovery_s": round(recovered - started, 3),
+                          "engine_s": round(time.monotonic() - recovered, 3),
+                          "pages_kept": len(warm[0]) if warm else 0, "vdl": self.volume.vdl}
         self.role = "writer"
         self.follower = None
         await self._start_source()
         self.server = PgServer(self.engine, host=opts.host, port=self.port, max_connections=opts.max_connections,
                                auth=opts.auth)
         await self.server.start()
-        log.warning("promoted to writer at epoch %d (VDL %d); replication port %d",
-                    self.volume.epoch, self.volume.vdl, self.replication_port)
-        print(f"REPLICATION port={self.replication_port}", flush=True)
+        log.warning("promoted to writer at epoch %d (VDL %d); replication port %d; %s",
+                    self.volume.epoch, self.volume.vdl, self.replication_port, self.promotion)
+        with contextlib.suppress(OSError):  # an adopted instance's stdout may have no reader left
+            print(f"REPLICATION port={self.replication_port}", flush=True)
         return self.replication_port
 
     def replica_lag_rows(self) -> list[tuple[Any, ...]]:

@@ -1,11 +1,15 @@
 """A reader instance's end of the replica stream: follow the writer, apply, adopt, report back.
 
 Owns the connection to the writer's replication port and what each message does on the
-reader: Hello (re)starts the read point (a new stream after a reconnect or a new writer
-re-reads every cached page there), Redo feeds the applier, Advance applies whole MTRs up to
+reader: Hello (re)starts the stream (after a reconnect or with a new writer: the reader said in
+Subscribe up to which LSN it holds every record; when the stream starts within that, pending
+records above the start are dropped and the cached pages stay; otherwise every cached page is
+read again at the new stream's first VDL), Redo feeds the applier, Advance applies whole MTRs up to
 the writer's VDL, moves the read point, adopts the writer's running transactions for new
 snapshots and invalidates what upper layers decoded from changed metapages and catalog pages;
 Feedback tells the writer the oldest xmin and the read point this reader still uses.
+Promotion takes the cache over (`hand_over`): pages brought to the recovered VDL with the
+records already received become the new writer's cache.
 Not the apply rules (pagecache.replica), not snapshots (txn.replica), not the listener.
 
 When the writer goes away the reader keeps serving at its last read point and reconnects
@@ -27,6 +31,7 @@ from pgaurora.pagecache import PageKind
 from pgaurora.pagecache.replica import ReplicaApplier, ReplicaPageCache
 from pgaurora.pagecache.replica_volume import ReplicaVolume
 from pgaurora.server import replication_protocol as rp
+from pgaurora.server.replication_storage import carry_derived, patch_derived
 from pgaurora.txn.replica import ReplicaTransactionManager
 
 log = logging.getLogger(__name__)
@@ -74,6 +79,8 @@ class ReplicaFollower:
         self._resync_groups: list[list[str]] = []
         self._dirty = False  # an apply failed half way: the next stream re-reads every page
         self._last_feedback = 0.0
+        self.streams_kept = 0  # new streams that kept the cached pages
+        self.streams_resynced = 0  # new streams that re-read them
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -133,7 +140,12 @@ class ReplicaFollower:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 5.0)
         self._writer = writer
         try:
-            writer.write(rp.encode(rp.Subscribe(self.server_id, self.address)))
+            applier = self.applier
+            if applier is None or self._dirty or self._resync_epoch is not None:
+                writer.write(rp.encode(rp.Subscribe(self.server_id, self.address)))
+            else:
+                writer.write(rp.encode(rp.Subscribe(self.server_id, self.address, applier.read_lsn,
+                                                    applier.highest_lsn_rcvd)))
             decoder = rp.FrameDecoder()
             while True:
                 data = await reader.read(1 << 20)
@@ -166,19 +178,29 @@ class ReplicaFollower:
             cache = self.cache = (ReplicaPageCache(volume) if self.capacity is None
                                   else ReplicaPageCache(volume, self.capacity))
             self.applier = ReplicaApplier(cache, hello.start_lsn, self._meta_changed)
+            self.applier.patch_derived = patch_derived
             self.txns = ReplicaTransactionManager(cache)
             return
-        assert self.applier is not None and self.cache is not None
-        if hello.start_lsn == self.applier.read_lsn and hello.epoch == self.volume.epoch and not self._dirty:
-            self.applier.reset(hello.start_lsn)  # same writer, nothing missed
+        applier, volume = self.applier, self.volume
+        assert applier is not None and self.cache is not None
+        start = hello.start_lsn
+        if (not self._dirty and self._resync_epoch is None and hello.volume_id == volume.volume_id
+                and applier.read_lsn <= start <= applier.highest_lsn_rcvd and applier.trim(start)):
+            # Every record up to `start` is here (applied, or pending and applied at the next
+            # Advance in the same synchronous step as the rest): the cached pages stay.
+            volume.groups = [list(g) for g in hello.groups]
+            volume.epoch = hello.epoch
+            self.streams_kept += 1
+            log.info("new replication stream at LSN %d (read point %d): cached pages kept", start, applier.read_lsn)
             return
+        self.streams_resynced += 1
         # Records after start_lsn arrive now; the pages are re-read at the first Advance, when
         # the new stream says which segments are complete for its VDL. Until then sessions go
         # on reading at the old read point.
         log.warning("new replication stream at LSN %d (was at %d, epoch %d -> %d)",
-                    hello.start_lsn, self.applier.read_lsn, self.volume.epoch, hello.epoch)
-        self.applier.pending.clear()
-        self.applier.highest_lsn_rcvd = hello.start_lsn
+                    hello.start_lsn, applier.read_lsn, volume.epoch, hello.epoch)
+        applier.pending.clear()
+        applier.highest_lsn_rcvd = hello.start_lsn
         self._resync_epoch = hello.epoch
         self._resync_groups = hello.groups
 
@@ -223,6 +245,20 @@ class ReplicaFollower:
             self._ready.set()
         if now - self._last_feedback >= FEEDBACK_INTERVAL:
             self.send_feedback(now)
+
+    def hand_over(self, vdl: int) -> tuple[list[tuple[int, Any]], dict[int, Any]] | None:
+        """Promotion (the follower is stopped, the volume recovered at `vdl`): the cached pages,
+        brought to `vdl` with the records already received, for the new writer's page cache;
+        None when some record at or below `vdl` never arrived (the writer starts cold)."""
+        applier, cache = self.applier, self.cache
+        if applier is None or cache is None or self._dirty or self._resync_epoch is not None:
+            return None
+        if not applier.settle(vdl):
+            log.warning("promotion: records up to VDL %d did not all arrive (have %d): the page cache starts cold",
+                        vdl, applier.highest_lsn_rcvd)
+            return None
+        pages, forms = cache.hand_over(vdl)
+        return pages, carry_derived(forms)
 
     def send_feedback(self, now: float | None = None) -> None:
         writer, applier, txns = self._writer, self.applier, self.txns
@@ -297,6 +333,8 @@ class ReplicaFollower:
             "lag_ms": self.lag_ms,
             "records_applied": applier.records_applied if applier else 0,
             "records_dropped": applier.records_dropped if applier else 0,
+            "streams_kept": self.streams_kept,
+            "streams_resynced": self.streams_resynced,
             "last_message_at": self.last_message_at,
             "last_error": self.last_error,
         }

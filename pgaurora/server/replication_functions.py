@@ -10,6 +10,7 @@ Not the stream (server.replication_source / replication_follower), not promotion
     aurora_replica_status() -> setof (server_id, session_id, durable_lsn, highest_lsn_rcvd,
         current_read_lsn, cur_replay_latency_in_usec, active_txns, is_current,
         last_update_timestamp, feedback_xmin, replica_lag_in_msec)
+    pgaurora_replication_port() -> int4   the writer's replication listener (0 on a reader)
     pgaurora_replica_lag() -> setof (server_id, samples, last_ms, p50_ms, p99_ms, max_ms)
         replica lag (writer: VDL reached -> reader: applied) over a reader's recent VDL advances
         (on a reader: its own samples; on the writer: the last value each reader reported)
@@ -27,7 +28,7 @@ from pgaurora.catalog.builtins.registry import function, functions_named
 from pgaurora.catalog.system.relations import SystemContext, producer
 from pgaurora.datatypes import Interval
 from pgaurora.datatypes import typeinfo as t
-from pgaurora.errors import InsufficientPrivilege, ObjectNotInPrerequisiteState
+from pgaurora.errors import InsufficientPrivilege, InvalidParameterValue, ObjectNotInPrerequisiteState
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +103,28 @@ def _not_in_recovery() -> ObjectNotInPrerequisiteState:
 
 
 def promote(ctx: Any, wait: bool = True, wait_seconds: int = 60) -> bool:
-    """pg_promote(): starts the promotion; this session then ends (57P01) as every other does."""
+    """pg_promote(wait, wait_seconds): starts the promotion; this session then ends (57P01) as
+    every other does. PostgreSQL's checks, in its order: in recovery, then wait_seconds > 0.
+    SQL functions cannot await here, so wait => true only once the promotion has begun: a
+    client waiting for its end reconnects (the new writer serves on the same port)."""
     _require_superuser(ctx, "pg_promote")
     instance = _instance
     if instance is None or instance.role != "reader":
         raise _not_in_recovery()
+    if wait_seconds <= 0:
+        raise InvalidParameterValue('"wait_seconds" must not be negative or zero')
+    if getattr(instance, "promoting", None) is not None:
+        return True  # already under way (PostgreSQL: the signal file exists; the same answer)
     task = asyncio.get_running_loop().create_task(instance.promote())
+    instance.promoting = task
     _background.add(task)
     task.add_done_callback(_finished)
+
+    def done(task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            instance.promoting = None  # still a reader: pg_promote() may be tried again
+
+    task.add_done_callback(done)
     return True
 
 
@@ -173,6 +188,12 @@ def replay_paused(ctx: Any) -> bool:
     return False
 
 
+def replication_port(ctx: Any) -> int:
+    """pgaurora_replication_port(): where this instance listens for readers (0 on a reader)."""
+    instance = _instance
+    return 0 if instance is None or instance.role != "writer" else int(instance.replication_port or 0)
+
+
 def _finished(task: asyncio.Task[Any]) -> None:
     _background.discard(task)
     if not task.cancelled() and task.exception() is not None:
@@ -215,6 +236,7 @@ def register() -> None:
              strict=True)
     function("aurora_follow_writer", (t.TEXT_OID,), t.BOOL_OID, follow_writer, needs_context=True,
              volatility="v", strict=True)
+    function("pgaurora_replication_port", (), t.INT4_OID, replication_port, needs_context=True, volatility="v")
     for name, impl, result in (("pg_last_wal_receive_lsn", last_receive_lsn, t.PG_LSN_OID),
                                ("pg_last_wal_replay_lsn", last_replay_lsn, t.PG_LSN_OID),
                                ("pg_last_xact_replay_timestamp", last_replay_timestamp, t.TIMESTAMPTZ_OID),

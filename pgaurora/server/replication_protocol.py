@@ -35,6 +35,11 @@ class Subscribe(msgspec.Struct, tag=True, frozen=True):
 
     server_id: str
     address: str = ""  # the reader's client port, for pg_stat_replication-like listings
+    # A reader with a cache: its read point and the highest LSN up to which it holds every
+    # record (applied or pending). The writer may then start the stream at or below have_lsn
+    # and replay what it still has, so the reader keeps its pages (0: a new reader).
+    read_lsn: int = 0
+    have_lsn: int = 0
 
 
 class Hello(msgspec.Struct, tag=True, frozen=True):

@@ -13,6 +13,13 @@ Not the messages (server.replication_protocol), not the reader (server.replicati
 
 A reader whose socket falls more than MAX_BUFFERED bytes behind is disconnected: it reconnects
 and starts again from a fresh read point instead of holding the writer's memory.
+
+A reader that comes back (a restarted writer, a failover, a dropped link) says up to which LSN
+it holds every record (`Subscribe.have_lsn`). The writer keeps its own recent MTRs since volume
+recovery (`RecentRedo`, bounded): when they reach down to that LSN the stream starts there and
+replays them, and the reader keeps its cached pages instead of reading them all again. Records
+the reader holds above a new writer's recovered VDL were truncated by recovery: the stream's
+start (at most that VDL) tells the reader to drop them.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +40,56 @@ from pgaurora.server import replication_protocol as rp
 
 log = logging.getLogger(__name__)
 
+RECENT_BYTES = 32 << 20  # redo frames kept for readers that reconnect
 HEARTBEAT_INTERVAL = 0.1  # seconds between Advances when VDL does not move
 MAX_BUFFERED = 256 << 20  # bytes queued on one reader's socket before it is dropped
 _NEVER = 1 << 62
+
+
+class RecentRedo:
+    """The writer's own MTRs since `floor` (its recovered VDL) as Redo frames, the oldest
+    dropped past RECENT_BYTES.
+
+    `floor` is the LSN below which this writer has nothing: every record above it (that exists;
+    recovery leaves a gap) is here. Set as the volume's first `on_append` hook right after
+    recovery, before the engine's first MTR. Each MTR is encoded once, here (msgpack costs about
+    what counting its payload bytes in Python would): the frame kept is the frame every
+    subscribed reader is sent.
+    """
+
+    __slots__ = ("floor", "mtrs", "size", "limit")
+
+    def __init__(self, floor: int, limit: int = RECENT_BYTES) -> None:
+        self.floor = floor
+        self.mtrs: deque[tuple[int, int, bytes]] = deque()  # (first lsn, last lsn, Redo frame)
+        self.size = 0
+        self.limit = limit
+
+    def add(self, first_lsn: int, records: list[tuple[int, int, bytes]]) -> bytes:
+        """Keeps one appended MTR; returns its Redo frame."""
+        frame = rp.encode(rp.Redo(first_lsn, records))
+        mtrs = self.mtrs
+        mtrs.append((first_lsn, first_lsn + len(records) - 1, frame))
+        self.size += len(frame)
+        while self.size > self.limit and len(mtrs) > 1:
+            _, last, old = mtrs.popleft()
+            self.size -= len(old)
+            self.floor = last
+        return frame
+
+    def resume(self, read_lsn: int, have_lsn: int) -> tuple[int, list[bytes]] | None:
+        """(start LSN, the Redo frames of the MTRs above it) for a reader holding every record up
+        to `have_lsn`, or None when records between what it holds and what is kept are missing."""
+        if not have_lsn or have_lsn < self.floor or read_lsn > have_lsn:
+            return None
+        start = max(self.floor, read_lsn)
+        replay = []
+        for first, last, frame in self.mtrs:
+            if first > start:
+                replay.append(frame)
+            elif last > start:
+                return None  # the start falls inside an MTR: not a point a reader can stop at
+        return start, replay
 
 
 @dataclass(slots=True)
@@ -75,8 +130,9 @@ class ReplicationSource:
     """Readers of one writer instance."""
 
     def __init__(self, volume: Any, txn_manager: Any, *, server_id: str, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, recent: RecentRedo | None = None) -> None:
         self.volume = volume
+        self.recent = recent  # None: nothing kept for readers that come back
         self.txns = txn_manager
         self.server_id = server_id
         self.host = host
@@ -129,9 +185,12 @@ class ReplicationSource:
 
     def _on_append(self, first_lsn: int, records: list[tuple[int, int, bytes]]) -> None:
         links = self.links
+        if self.recent is not None:
+            frame = self.recent.add(first_lsn, records)
+        elif links:
+            frame = rp.encode(rp.Redo(first_lsn, records))
         if not links:
             return
-        frame = rp.encode(rp.Redo(first_lsn, records))
         for link in links:
             link.outbox.append(frame)
         if not self._flush_scheduled:
@@ -253,6 +312,10 @@ class ReplicationSource:
         volume = self.volume
         link = ReaderLink(subscribe.server_id, subscribe.address, writer)
         start = volume.appended_lsn  # not next_lsn - 1: after recovery that waits for a write
+        replay: list[bytes] = []
+        resumed = self.recent.resume(subscribe.read_lsn, subscribe.have_lsn) if self.recent is not None else None
+        if resumed is not None:
+            start, replay = resumed
         link.start_lsn = start
         link.floor_xmin = self.txns.oldest_xmin()
         self.links.append(link)  # every record from here on is queued to it, after the Hello
@@ -261,6 +324,9 @@ class ReplicationSource:
         link.send(rp.encode(rp.Hello(self.server_id, volume.metadata.volume_id, volume.epoch,
                                      volume.metadata.pages_per_group, self._groups(), start,
                                      link.session_id, metadata)))
+        link.outbox.extend(replay)  # in this same turn: before any record appended from now on
+        if replay:
+            link.flush()
         for _ in range(1000):
             try:
                 await volume.wait_durable(start)
@@ -270,7 +336,7 @@ class ReplicationSource:
         link.ready = True
         frame = rp.encode(self._advance(with_geometry=True))
         link.send(frame)
-        log.info("reader %s subscribed at LSN %d", link.server_id, start)
+        log.info("reader %s subscribed at LSN %d (%d MTRs replayed)", link.server_id, start, len(replay))
         return link
 
     def _drop(self, link: ReaderLink, why: str) -> None:

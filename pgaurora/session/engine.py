@@ -12,7 +12,9 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from pgaurora.session.locking import NO_LOCKS, lock_relations, missing_relation, plan_locks, try_lock_all
 from pgaurora.session.readonly import check_read_only
+from pgaurora.session.template import TEMPLATE_DATABASES, EmptyDatabaseCatalog
 
 
 class Engine:
@@ -20,7 +22,7 @@ class Engine:
 
     __slots__ = ("catalog", "txn_manager", "storage", "volume", "plan_cache", "_plan", "_run",
                  "_context", "read_only", "parse", "parse_one", "_snapshot_key", "_read_snapshot",
-                 "_snapshot_class")
+                 "_snapshot_class", "relation_locks", "sessions", "template", "_siblings")
 
     def __init__(self, catalog: Any, txn_manager: Any, storage: Any = None, volume: Any = None,
                  *, read_only: bool = False) -> None:
@@ -29,6 +31,10 @@ class Engine:
         self.storage = storage
         self.volume = volume
         self.read_only = read_only
+        self.relation_locks: Any = getattr(txn_manager, "relation_locks", None)  # txn.rellocks
+        self.sessions: dict[int, Any] = {}  # pid -> Session: pg_stat_activity, pg_cancel_backend
+        self.template = False  # the engine of template1's sessions (session.template): read-only
+        self._siblings: dict[str, Engine] = {}
         # Resolved on first use: the session imports this module before an engine exists.
         self._plan: Callable[..., Any] | None = None
         self._run: Callable[..., Any] | None = None
@@ -70,15 +76,51 @@ class Engine:
         assert self._plan is not None
         return self._plan(stmt, self.catalog, param_types, txn=txn, search_path=search_path)
 
-    async def run(self, plan: Any, params: tuple[Any, ...], ctx: Any) -> Any:
-        """An executor cursor: `await cursor.fetch(n)`, `cursor.tag` once exhausted."""
+    async def run(self, plan: Any, params: tuple[Any, ...], ctx: Any,
+                  replan: Callable[[], tuple[Any, tuple[Any, ...]]] | None = None) -> Any:
+        """An executor cursor: `await cursor.fetch(n)`, `cursor.tag` once exhausted (and
+        `cursor.plan`: `replan()` gives a new (plan, params) when DDL committed while the
+        statement waited for its relation locks)."""
         if self._run is None:
             self._resolve()
         assert self._run is not None
         txn = ctx.txn
-        if txn is not None and txn.read_only:
-            check_read_only(plan, self.read_only)  # 25006 before anything runs, as PostgreSQL
+        if txn is not None:
+            if txn.read_only:
+                check_read_only(plan, self.read_only)  # 25006 before anything runs, as PostgreSQL
+            locks = plan_locks(plan)  # relation locks before the snapshot (session.locking)
+            if locks is not NO_LOCKS:
+                table = getattr(getattr(txn, "manager", None), "relation_locks", None)
+                if table is not None and not try_lock_all(locks, txn, table):
+                    plan, params = await self._lock_slowly(plan, params, locks, txn, table, replan)
+                    if txn.read_only:
+                        check_read_only(plan, self.read_only)
         return await self._run(plan, params, ctx)
+
+    async def _lock_slowly(self, plan: Any, params: tuple[Any, ...], locks: Any, txn: Any, table: Any,
+                           replan: Callable[[], tuple[Any, tuple[Any, ...]]] | None) -> tuple[Any, tuple[Any, ...]]:
+        """Waits for the plan's relation locks. If DDL committed meanwhile the statement is
+        planned again (as PostgreSQL looks names up again after the wait): a dropped relation is
+        then 42P01, an altered one is read with its new columns."""
+        for _ in range(8):
+            version = self.catalog_version
+            if not await lock_relations(locks, txn, table, self.catalog):
+                break
+            await self.catalog.sync()
+            if self.catalog_version == version:
+                break
+            if replan is None:
+                name = missing_relation(plan, txn, self.catalog)
+                if name is not None:
+                    from pgaurora.errors import UndefinedTable
+
+                    raise UndefinedTable(f'relation "{name}" does not exist')
+                break
+            plan, params = replan()
+            locks = plan_locks(plan)
+            if try_lock_all(locks, txn, table):
+                break
+        return plan, params
 
     def context(self, *, txn: Any, settings: Any, notice: Callable[..., None], session: Any,
                 transaction_start: Any, is_canceled: Callable[[], bool], statement_start: Any = None) -> Any:
@@ -126,8 +168,8 @@ class Engine:
 
     def begin(self, isolation: str, read_only: bool, deferrable: bool, *, owner: Any = None,
               pid: int = 0) -> Any:
-        return self.txn_manager.begin(isolation, read_only or self.read_only, owner=owner, pid=pid,
-                                      deferrable=deferrable)
+        return self.txn_manager.begin(isolation, read_only or self.read_only or self.template, owner=owner,
+                                      pid=pid, deferrable=deferrable)
 
     def release_session_locks(self, owner: Any) -> None:
         """Session-level advisory locks end with the session (and with DISCARD ALL)."""
@@ -142,7 +184,22 @@ class Engine:
         return self.catalog.get_role(name)
 
     def database_exists(self, name: str) -> bool:
-        return name in self.catalog.current().databases
+        return name in self.catalog.current().databases or name in TEMPLATE_DATABASES
+
+    def for_database(self, name: str) -> Engine:
+        """The engine a session of database `name` uses: this one, or for template1 one that
+        shows an empty database (session.template) over the same transactions and storage."""
+        if name not in TEMPLATE_DATABASES or self.template:
+            return self
+        sibling = self._siblings.get(name)
+        if sibling is None:
+            sibling = Engine(EmptyDatabaseCatalog(self.catalog), self.txn_manager, None, self.volume,
+                             read_only=self.read_only)
+            sibling.storage = self.storage  # (not passed: the constructor would re-point autovacuum)
+            sibling.template = True
+            sibling.sessions = self.sessions
+            self._siblings[name] = sibling
+        return sibling
 
     async def sync_catalog(self) -> None:
         """Before each statement: make other transactions' committed DDL visible."""

@@ -11,6 +11,7 @@ Not the simple protocol or cancellation (session.session), not the bytes (wire).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from pgaurora.errors import (
     QueryCanceled,
 )
 from pgaurora.session.fastpath import fast_plan_of
+from pgaurora.session.locking import NO_LOCKS, lock_relations, must_wait, plan_locks
 from pgaurora.session.portals import Namespace, Portal, PreparedStatement
 from pgaurora.session.transaction import BlockState, TransactionBlock, in_failed_transaction
 from pgaurora.session.utility import UTILITY_NODES, is_transaction_exit, outside_block_only
@@ -43,12 +45,16 @@ class ExtendedProtocol:
     utility: Any
     _copy_tag: str
     _sink: ResultSink | None
+    activity_query: str
+    activity_fast: Any
+    query_start: float | None
 
     if TYPE_CHECKING:
         def _arm(self) -> None: ...
         def _disarm(self) -> None: ...
         def _cancelled(self) -> QueryCanceled | None: ...
-        async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None) -> Any: ...
+        async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None,
+                         replan: Any = None) -> Any: ...
         async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None: ...
 
     async def parse(self, name: str, sql: str, param_oids: Sequence[int] = ()) -> PreparedStatement:
@@ -60,11 +66,39 @@ class ExtendedProtocol:
             raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')
         self.block.start_implicit()
         prepared = self.prepare(name, sql, stmt, tuple(param_oids))
+        if prepared.plan is not None and self.engine.relation_locks is not None \
+                and self.engine.relation_locks.locks:
+            await self._lock_at_parse(prepared)
         if name:
             self.names.add_statement(prepared)
         else:
             self.names.statements[""] = prepared
         return prepared
+
+    async def _lock_at_parse(self, prepared: PreparedStatement) -> None:
+        """PostgreSQL takes a statement's relation locks in parse analysis, so a Parse that must
+        wait (a table being altered or dropped) describes the table as it is after the wait.
+        Only a Parse that would wait begins the transaction here; otherwise Execute takes them."""
+        table = self.engine.relation_locks
+        locks = plan_locks(prepared.plan)
+        if locks is NO_LOCKS or not must_wait(locks, self.block.txn, table):
+            return
+        txn = self.block.transaction()
+        version = self.engine.catalog_version
+        self._arm()  # the wait can be canceled (and times out) like a running statement
+        try:
+            await lock_relations(locks, txn, table, self.engine.catalog)
+        except asyncio.CancelledError:
+            canceled = self._cancelled()
+            if canceled is None:
+                raise
+            raise canceled from None
+        finally:
+            self._disarm()
+        await self.engine.sync_catalog()
+        if self.engine.catalog_version != version:
+            prepared.catalog_version = -1
+            self._replan_if_stale(prepared)
 
     def prepare(self, name: str, sql: str, stmt: Any, param_oids: tuple[int, ...],
                 from_sql: bool = False) -> PreparedStatement:
@@ -118,6 +152,19 @@ class ExtendedProtocol:
             stmt.fast = fast_plan_of(plan)
             stmt.fast_reply = None
 
+    def _replan_portal(self, portal: Portal) -> tuple[Any, tuple[Any, ...]]:
+        """DDL committed while the portal waited for a relation lock: its statement planned
+        again (PostgreSQL's plan cache revalidation, with its error when the columns changed)."""
+        stmt = portal.statement
+        stmt.catalog_version = -1
+        self._replan_if_stale(stmt)
+        if stmt.columns != portal.columns:
+            from pgaurora.errors import FeatureNotSupported
+
+            raise FeatureNotSupported("cached plan must not change result type")
+        portal.plan = stmt.plan
+        return stmt.plan, portal.params
+
     def describe_statement(self, name: str) -> tuple[tuple[int, ...], Any]:
         stmt = self.names.statement(name)
         if self.block.state is BlockState.FAILED and (
@@ -143,6 +190,9 @@ class ExtendedProtocol:
         if stmt.parsed is None:
             sink.empty_query()
             return
+        self.activity_query = stmt.sql  # pg_stat_activity
+        self.activity_fast = None
+        self.query_start = time.time()
         self._arm()
         try:
             if stmt.utility is not None:
@@ -178,7 +228,8 @@ class ExtendedProtocol:
                 from pgaurora.errors import NoActiveSqlTransaction
 
                 raise NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
-            cursor = portal.cursor = await self._start(portal.plan, portal.params)
+            cursor = portal.cursor = await self._start(portal.plan, portal.params,
+                                                       replan=lambda: self._replan_portal(portal))
         if max_rows <= 0:
             while True:
                 rows = await cursor.fetch(FETCH_BATCH)

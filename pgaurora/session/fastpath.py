@@ -10,7 +10,8 @@ SELECT in autocommit; nobody can observe the difference when
     the default isolation is not SERIALIZABLE (whose reads are tracked, and which a hot standby
     refuses when the snapshot is taken),
     the plan reads no relation (CONST), or reads cached pages under a fresh snapshot with no
-    await in between (POINT),
+    await in between (POINT) of a relation nobody holds or awaits in ACCESS EXCLUSIVE mode
+    (the AccessShareLock it skips could not have waited),
 
 so the rows come straight back and the server encodes them with the Bind/Execute/Sync or
 Query replies in one pass. Anything else — a page to read, an error to report with its
@@ -21,6 +22,7 @@ Not the plans' shapes (executor.fastpath), not bytes (server).
 
 from __future__ import annotations
 
+from time import time as _now
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import PgError
@@ -56,6 +58,8 @@ def fast_rows(session: Session, fast: Any, params: tuple[Any, ...]) -> list[tupl
     """The rows of `fast` run outside any transaction, or None: take the ordinary path."""
     if session.block.state is not _IDLE:
         return None
+    session.activity_fast = fast  # pg_stat_activity.query (session.current_query finds its text)
+    session.query_start = _now()
     engine = session.engine
     state = engine.settled_state()
     if state is None or session.settings.default_isolation == "serializable":
@@ -65,6 +69,9 @@ def fast_rows(session: Session, fast: Any, params: tuple[Any, ...]) -> list[tupl
             return _run_const(fast, params)  # type: ignore[no-any-return]
         if state.temp_schemas:
             return None
+        relation_locks = engine.relation_locks
+        if relation_locks is not None and relation_locks.locks and relation_locks.blocks_reads(fast.table_oid):
+            return None  # its AccessShareLock would wait: the ordinary path waits for it
         return _read_point(fast, params, state, engine.storage, engine.read_snapshot())  # type: ignore[no-any-return]
     except PgError:
         return None  # the ordinary path raises it again, with PostgreSQL's context and position
@@ -79,6 +86,7 @@ def fast_query(session: Session, sql: str) -> tuple[Any, ...] | None:
     the cache has no plan for it (simple_query need not ask again); None: not asked."""
     if session.block.state is not _IDLE:
         return None
+    session.activity_query = sql
     engine = session.engine
     cache = engine.plan_cache
     if cache is None or not session.settings.default_search_path or not engine.catalog_settled():

@@ -83,6 +83,7 @@ class Portal:
     holdable: bool = False           # DECLARE ... WITH HOLD
     from_sql: bool = False           # DECLARE CURSOR (closed by CLOSE ALL)
     position: int = 0                # rows already fetched by FETCH/MOVE (cursors)
+    sql_cursor: Any = None           # session.cursors.SqlCursor of a DECLAREd cursor
 
 
 class Namespace:

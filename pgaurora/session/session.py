@@ -14,6 +14,7 @@ transaction block's state machine (session.transaction).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -50,6 +51,8 @@ class Session(ExtendedProtocol):
 
     def __init__(self, engine: Engine, *, user: str, database: str, settings: Settings,
                  pid: int = 0, secret: int = 0, superuser: bool = True) -> None:
+        if database != "postgres" and hasattr(engine, "for_database"):
+            engine = engine.for_database(database)  # template1: an empty database (session.template)
         self.engine = engine
         self.user = user
         self.database = database
@@ -74,6 +77,17 @@ class Session(ExtendedProtocol):
         self._copy_tag = "COPY 0"
         from pgaurora.session.utility_exec import UtilityRunner
         self.utility = UtilityRunner(self)
+        # pg_stat_activity: what the server knows of the client (it may set the address) and
+        # the last query, as epoch seconds (cheap to stamp; shown as timestamptz)
+        self.client_addr: str | None = None
+        self.client_port: int | None = None
+        self.backend_start = time.time()
+        self.query_start: float | None = None
+        self.state_change: float | None = self.backend_start
+        self.activity_query = ""
+        self.activity_fast: Any = None  # the FastPlan session.fastpath last answered (its text is looked up)
+        if pid and hasattr(engine, "sessions"):
+            engine.sessions[pid] = self
 
     # -- state the server reads -----------------------------------------------------------------
 
@@ -83,6 +97,15 @@ class Session(ExtendedProtocol):
 
     def parameter_changes(self) -> Any:
         return self.settings.changed_reports()
+
+    def current_query(self) -> str:
+        """pg_stat_activity.query: the text of the last statement this session ran."""
+        fast = self.activity_fast
+        if fast is not None:
+            for stmt in self.names.statements.values():
+                if stmt.fast is fast:
+                    return stmt.sql
+        return self.activity_query
 
     # -- cancellation -----------------------------------------------------------------------------
 
@@ -108,6 +131,8 @@ class Session(ExtendedProtocol):
             self._timer = loop.call_at(self._deadline, self.request_cancel, "statement timeout")
 
     def _disarm(self) -> None:
+        if self._running:
+            self.state_change = time.time()
         self._running = False
         self._deadline = 0.0
         if self._timer is not None:
@@ -142,6 +167,9 @@ class Session(ExtendedProtocol):
         `cached` is the plan cache's (plan, params) for `sql` when the caller already asked
         (session.fastpath.fast_query), or () when it asked and the cache had no plan."""
         self._sink = sink
+        self.activity_query = sql
+        self.activity_fast = None
+        self.query_start = time.time()
         block = self.block
         cache = self.engine.plan_cache
         try:
@@ -158,7 +186,8 @@ class Session(ExtendedProtocol):
             sink.error(err)
             return
         if hit is not None:
-            await self._guarded(self._simple_plan(hit[0], hit[1], sink, False, True, sql), sink)
+            await self._guarded(self._simple_plan(hit[0], hit[1], sink, False, True, sql,
+                                                  replan=lambda: (self._plan_text(sql), ())), sink)
         elif not stmts:
             sink.empty_query()
             return
@@ -237,16 +266,22 @@ class Session(ExtendedProtocol):
                 await self.block.commit()
             sink.command_complete(self._copy_tag)
             return
-        await self._simple_plan(plan, (), sink, multi, last)
+        await self._simple_plan(plan, (), sink, multi, last,
+                                replan=lambda: (self.engine.plan(stmt, (), self.block.txn,
+                                                                 self.settings.search_path_schemas()), ()))
+
+    def _plan_text(self, sql: str) -> Any:
+        return self.engine.plan(self.engine.parse_one(sql), (), self.block.txn, self.settings.search_path_schemas())
 
     async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None:
         self._copy_tag = await run_copy(self, stmt, plan, params, sink)
 
     async def _simple_plan(self, plan: Any, params: tuple[Any, ...], sink: ResultSink, multi: bool,
-                           last: bool, cached_sql: str | None = None) -> None:
+                           last: bool, cached_sql: str | None = None, replan: Any = None) -> None:
         block = self.block
         block.start_implicit()
-        cursor = await self._start(plan, params)
+        cursor = await self._start(plan, params, replan=replan)
+        plan = getattr(cursor, "plan", plan)  # planned again if DDL committed while it waited for a lock
         fetch = cursor.fetch
         try:
             rows = await fetch(FETCH_BATCH)
@@ -273,7 +308,8 @@ class Session(ExtendedProtocol):
             await block.commit()
         sink.command_complete(tag)
 
-    async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None) -> Any:
+    async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None,
+                     replan: Any = None) -> Any:
         """Begins (if needed) the transaction and opens an executor cursor on `plan`."""
         block = self.block
         txn = block.transaction()
@@ -283,7 +319,7 @@ class Session(ExtendedProtocol):
                                   statement_start=block.started_at if block.statements_run == 1 else None)
         if extra:
             ctx.extra.update(extra)
-        return await self.engine.run(plan, params, ctx)
+        return await self.engine.run(plan, params, ctx, replan)
 
     def _is_canceled(self) -> bool:
         """The executor's check between batches. The deadline is also checked here because a
@@ -317,6 +353,9 @@ class Session(ExtendedProtocol):
         if self.block.state is not BlockState.IDLE or self.block.txn is not None:
             await self._abort_quietly()
         self.engine.release_session_locks(self)
+        sessions = getattr(self.engine, "sessions", None)
+        if sessions is not None and sessions.get(self.pid) is self:
+            del sessions[self.pid]
 
     # -- used by utility statements ---------------------------------------------------------------
 

@@ -65,7 +65,7 @@ class TransactionBlock:
         self.isolation = "read committed"
         self.read_only = False
         self.deferrable = False
-        self.savepoints: list[tuple[str, Any]] = []
+        self.savepoints: list[tuple[str, Any, Any]] = []  # (name, settings, relation locks held)
         self._engine = engine
         self._settings = settings
         self.statements_run = 0
@@ -203,7 +203,10 @@ class TransactionBlock:
         txn = self.transaction()
         self.statements_run -= 1
         await _maybe_await(txn.savepoint(name))
-        self.savepoints.append((name, self._settings.snapshot()))
+        # the relation locks held now: ROLLBACK TO releases the ones taken after it (txn.rellocks)
+        relation_locks = getattr(getattr(txn, "manager", None), "relation_locks", None)
+        held = dict(relation_locks.held.get(txn, ())) if relation_locks is not None else None
+        self.savepoints.append((name, self._settings.snapshot(), held))
 
     def _find(self, name: str) -> int:
         for i in range(len(self.savepoints) - 1, -1, -1):
@@ -223,8 +226,11 @@ class TransactionBlock:
             raise NoActiveSqlTransaction("ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
         i = self._find(name)
         snapshot = self.savepoints[i][1]
+        held = self.savepoints[i][2]
         del self.savepoints[i + 1:]
         if self.txn is not None:
             await _maybe_await(self.txn.rollback_to(name))
+            if held is not None:
+                self.txn.manager.relation_locks.rollback_to(self.txn, held)
         self._settings.restore(snapshot)
         self.state = BlockState.BLOCK

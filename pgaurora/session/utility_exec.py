@@ -2,7 +2,7 @@
 
 Owns transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT...), SET/RESET/SHOW, SQL-level
 PREPARE/EXECUTE/DEALLOCATE, DISCARD, CLOSE, LISTEN/UNLISTEN/NOTIFY and cursors
-(DECLARE/FETCH/MOVE), with PostgreSQL's tags, warnings and errors. Each returns
+(DECLARE/FETCH/MOVE: positions in session.cursors), with PostgreSQL's tags, warnings and errors. Each returns
 `(columns, rows, tag)`, or None when nothing is to be sent. Not reading the parse trees
 (session.utility), not the block state machine (session.transaction).
 """
@@ -23,6 +23,7 @@ from pgaurora.errors import (
     SyntaxError_,
 )
 from pgaurora.executor.plannodes import ResultColumn
+from pgaurora.session.cursors import CURSOR_OPT_NO_SCROLL, CURSOR_OPT_SCROLL, SqlCursor, supports_backward
 from pgaurora.session.portals import Portal, Utility
 from pgaurora.session.transaction import BlockState
 from pgaurora.session.utility import (
@@ -349,46 +350,40 @@ class UtilityRunner:
             raise NoActiveSqlTransaction("DECLARE CURSOR can only be used in transaction blocks")
         if name in s.names.portals:
             raise DuplicateCursor(f'cursor "{name}" already exists')
-        inner = self._inner(stmt, tree["query"])
+        options = int(tree.get("options", 0))
+        query = tree["query"]
+        if options & CURSOR_OPT_SCROLL and query.get("SelectStmt", {}).get("lockingClause"):
+            raise FeatureNotSupported("DECLARE SCROLL CURSOR ... FOR UPDATE is not supported",
+                                      detail="Scrollable cursors must be READ ONLY.")
+        inner = self._inner(stmt, query)
         prepared = s.prepare("", stmt.text, inner, types)
         portal = Portal(name, prepared, params, (0,) * len(prepared.columns or ()), prepared.columns,
                         plan=prepared.plan, holdable=hold, from_sql=True)
+        if options & CURSOR_OPT_SCROLL:
+            scroll = True
+        elif options & CURSOR_OPT_NO_SCROLL:
+            scroll = False
+        else:  # PortalStart: scrollable when the plan could run backward
+            scroll = prepared.plan is not None and supports_backward(prepared.plan.node)
         if hold:
             # WITH HOLD cursors outlive their transaction: their rows are read now (as
             # PostgreSQL materializes them at commit).
             _, rows, _ = await s.run_prepared(prepared, params)
-            portal.buffered = rows
+            portal.sql_cursor = SqlCursor(None, rows, scroll)
         else:
-            portal.cursor = await s.open_cursor(prepared, params)
+            portal.sql_cursor = SqlCursor(await s.open_cursor(prepared, params), None, scroll)
         s.names.portals[name] = portal
         return None, [], "DECLARE CURSOR"
 
     async def _fetch(self, tree: dict[str, Any]) -> Result:
         s = self.session
         portal = s.names.cursor(tree.get("portalname", ""))
-        direction = tree.get("direction", "FETCH_FORWARD")
-        count = tree.get("howMany", 0 if direction == "FETCH_ABSOLUTE" else 1)
         ismove = bool(tree.get("ismove"))
-        word = "MOVE" if ismove else "FETCH"
-        if direction == "FETCH_ABSOLUTE":
-            position = portal.position
-            if count < position:
-                raise FeatureNotSupported("cursor can only scan forward",
-                                          hint="Declare it with SCROLL option to enable backward scan.")
-            count -= position
-        elif direction != "FETCH_FORWARD":
-            raise FeatureNotSupported("cursor can only scan forward",
-                                      hint="Declare it with SCROLL option to enable backward scan.")
-        rows: list[tuple[Any, ...]] = []
-        if portal.buffered is not None:
-            rows, portal.buffered = portal.buffered[:count], portal.buffered[count:]
-        elif portal.cursor is not None:
-            while len(rows) < count:
-                batch = await portal.cursor.fetch(min(count - len(rows), 1000))
-                if not batch:
-                    break
-                rows.extend(batch)
-        portal.position += len(rows)
+        cursor = portal.sql_cursor
+        if cursor is None:  # a protocol-level portal named in FETCH: read it forward
+            cursor = portal.sql_cursor = SqlCursor(portal.cursor, None, False)
+        count, rows = await cursor.fetch(tree.get("direction", "FETCH_FORWARD"), int(tree.get("howMany", 0)), ismove)
+        portal.position = cursor.pos
         if ismove:
-            return None, [], f"MOVE {len(rows)}"
-        return portal.columns, rows, f"{word} {len(rows)}"
+            return None, [], f"MOVE {count}"
+        return portal.columns, rows, f"FETCH {count}"

@@ -31,6 +31,7 @@ from pgaurora.access.txnview import XidStatus
 from pgaurora.pagecache import FIRST_NORMAL_XID, PageCache
 from pgaurora.txn.clog import Clog
 from pgaurora.txn.locks import EXCLUSIVE, KEY_SHARE, SHARE, UPDATE, LockTable, WaitGraph
+from pgaurora.txn.rellocks import RelationLocks
 from pgaurora.txn.snapshot import Snapshot
 from pgaurora.txn.ssi import SerializableTracker
 from pgaurora.txn.transaction import Transaction, isolation_level
@@ -54,6 +55,7 @@ class TransactionManager:
         self.graph = WaitGraph()
         self.row_locks = LockTable(self.graph)
         self.advisory = LockTable(self.graph)
+        self.relation_locks = RelationLocks(self.graph)  # txn.rellocks: table locks, held to the end
         self._session_advisory: dict[Hashable, list[tuple[Hashable, bool]]] = {}
         self._xid_done: dict[int, asyncio.Future[object]] = {}  # resolved when the xid ends
         self._xid_decided: dict[int, asyncio.Future[object]] = {}  # ... or its commit record is appended
@@ -137,6 +139,8 @@ class TransactionManager:
             self.row_locks.release_all(txn.owner, txn._row_locks)
         for key, shared in txn._advisory:
             self.advisory.release(key, txn.owner, SHARE if shared else EXCLUSIVE)
+        if txn in self.relation_locks.held:
+            self.relation_locks.release_all(txn)
 
     # -- status and snapshots ----------------------------------------------------------------------
 

@@ -31,12 +31,14 @@ from pgaurora.errors import (
     InvalidSavepointSpecification,
     InvalidTransactionState,
     ReadOnlySqlTransaction,
+    StorageUnavailable,
 )
 from pgaurora.txn.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from pgaurora.txn.manager import TransactionManager
 
+COMMIT_RETRIES = 360  # tries to see an unacknowledged commit record become durable before giving up
 ISOLATION_LEVELS = ("read committed", "repeatable read", "serializable")
 
 
@@ -246,9 +248,30 @@ class Transaction:
         await asyncio.shield(finish)
 
     async def _finish_commit(self, lsn: int, xids: list[int]) -> None:
-        await self.manager.cache.wait_durable(lsn)
+        try:
+            await self.manager.cache.wait_durable(lsn)
+        except BaseException:
+            # No write quorum (58000): the record is appended, so it becomes durable when storage
+            # answers again, or the next recovery decides. Its locks go now (early release, as for
+            # row locks: every later commit record follows this one in the log); snapshots keep
+            # seeing the transaction as running until it is durable.
+            self.manager._end(self)
+            asyncio.ensure_future(self._complete_when_durable(lsn, xids))
+            raise
         self.manager._complete(xids, XidStatus.COMMITTED)
         self.manager._end(self)
+
+    async def _complete_when_durable(self, lsn: int, xids: list[int]) -> None:
+        for _ in range(COMMIT_RETRIES):
+            try:
+                await self.manager.cache.wait_durable(lsn)
+            except StorageUnavailable:
+                await asyncio.sleep(1.0)  # a try waits out a write timeout, or fails at once when fenced
+                continue
+            except BaseException:
+                return
+            self.manager._complete(xids, XidStatus.COMMITTED)
+            return
 
     async def abort(self) -> None:
         """Rolls back (a no-op once ended); the abort record is not waited for."""

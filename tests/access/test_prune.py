@@ -49,7 +49,7 @@ async def test_pruning_keeps_versions_an_open_snapshot_needs(engine):
         rows.extend(row for _, row in batch if row[0] == 5)
     assert rows == [(5, "b" * 40)]
     await old_reader.commit()
-    assert page_no in heap._prune_candidates or page_no in heap._pruned_at
+    assert page_no in heap._prune_hint or page_no in heap._pruned_at
 
 
 async def test_pruning_removes_aborted_versions(engine):

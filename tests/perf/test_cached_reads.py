@@ -24,10 +24,14 @@ async def engine(tmp_path: pathlib.Path) -> AsyncIterator[Engine]:
 async def test_lookup_cached_matches_lookup(engine: Engine) -> None:
     storage = engine.storage
     tree = storage.btree(await storage.create_btree(1))
+    heap = storage.heap(await storage.create_heap())
     rng = random.Random(7)
     keys = [rng.randrange(3000) for _ in range(4000)] + [77] * 20 + [1500] * 40
-    for i, k in enumerate(keys):
-        await tree.insert((k,), (100 + i // 50, i % 50))
+    txn = engine.txns.begin()
+    tids = await heap.insert_many(txn, [(k,) for k in keys])  # real tids: lookups follow HOT chains
+    await txn.commit()
+    for k, tid in zip(keys, tids, strict=True):
+        await tree.insert((k,), tid)
     for k in [*range(0, 3000, 7), 77, 1500, -1, 5000, 1500.0, Decimal(77)]:
         expected = sorted(await tree.lookup((k,)))
         cached = tree.lookup_cached((k,))

@@ -138,6 +138,20 @@ class ReplicaCluster:
         self.writer = writer
         return writer
 
+    def restart_writer(self) -> Proc:
+        """Starts the writer again (after it died) on the same replication port: its readers,
+        which retry that address, find it (volume recovery runs at its start)."""
+        old = self.writer
+        assert old is not None and old.proc.poll() is not None
+        proc, log_path = _spawn(old.name, ["instance", "--role", "writer", "--data",
+                                           os.path.join(self.data, old.name), "--port", "0", "--storage-nodes",
+                                           self.node_list, "--server-id", old.name, "--replication-port",
+                                           str(old.replication_port)], self.data)
+        writer = Proc(old.name, proc, log_path, replication_port=old.replication_port)
+        self.writer = writer
+        self.wait_ready(writer)
+        return writer
+
     def spawn_readers(self, names: list[str]) -> list[Proc]:
         """Starts reader processes; they retry until the writer's replication port answers."""
         assert self.writer is not None

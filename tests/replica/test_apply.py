@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import pytest
 
+from pgaurora.access.btreekey import Node
 from pgaurora.access.storage import Storage
 from pgaurora.errors import ReadOnlySqlTransaction
 from pgaurora.logstore import InProcessTransport, NodeSpec, StorageNode, Volume, VolumeConfig
@@ -19,7 +20,7 @@ from pgaurora.logstore.page import RedoOp, encode_append, encode_init
 from pgaurora.pagecache import PageCache, PageKind
 from pgaurora.pagecache.replica import ReplicaApplier, ReplicaPageCache
 from pgaurora.pagecache.replica_volume import ReplicaVolume
-from pgaurora.server.replication_storage import ReplicaStorage
+from pgaurora.server.replication_storage import ReplicaStorage, patch_derived
 from pgaurora.txn.manager import TransactionManager
 from pgaurora.txn.replica import ReplicaTransactionManager
 
@@ -79,6 +80,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
                                    start, volume.epoch)
     replica_cache = ReplicaPageCache(replica_volume)
     applier = ReplicaApplier(replica_cache, start)
+    applier.patch_derived = patch_derived
     replica_txns = ReplicaTransactionManager(replica_cache)
     pair = Pair(volume, cache, txns, storage, replica_volume, replica_cache, applier, replica_txns,
                 ReplicaStorage(replica_cache, cast(Any, replica_txns)))
@@ -226,3 +228,58 @@ async def test_feedback_xmin_covers_the_oldest_live_snapshot(pair: Pair) -> None
     assert pair.replica_txns.oldest_xmin() == snapshot.xmin
     await old.abort()
     assert pair.replica_txns.oldest_xmin() == pair.replica_txns.snapshot_data()[0]
+
+
+async def test_decoded_btree_nodes_follow_inserts_and_deletes_without_decoding_again(pair: Pair) -> None:
+    rel = await pair.storage.create_btree(1)
+    heap_page = 1 << 20
+    for i in range(0, 200, 2):
+        await pair.storage.btree(rel).insert((i,), (heap_page, i))
+    await _settle(pair)
+    reader = pair.replica_storage.btree(rel)
+    assert await reader.lookup((10,)) == [(heap_page, 10)]
+    leaves = {p: form for p, form in pair.replica_cache.derived.items() if type(form) is Node and form.level == 0}
+    assert leaves
+    for i in range(1, 200, 2):  # a few per flush, as commits send them (a long run becomes an IMAGE)
+        await pair.storage.btree(rel).insert((i,), (heap_page, i))
+        if i % 8 == 7:
+            await pair.cache.sync()
+    assert await pair.storage.btree(rel).delete((10,), (heap_page, 10))
+    await _settle(pair)
+    assert any(pair.replica_cache.derived.get(p) is form for p, form in leaves.items())
+    for page_no, form in leaves.items():
+        if page_no in pair.replica_cache.derived:
+            assert pair.replica_cache.derived[page_no] is form  # kept, patched in place
+            fresh = Node(pair.replica_cache.get(page_no))  # type: ignore[arg-type]
+            assert (form.entries, form.raw, form.children, form.used) == (
+                fresh.entries, fresh.raw, fresh.children, fresh.used)
+    assert await reader.lookup((11,)) == [(heap_page, 11)]
+    assert await reader.lookup((10,)) == []
+    assert [k for batch in [b async for b in reader.range(None, None, True, True)] for k, _ in batch] == [
+        (i,) for i in range(200) if i != 10]
+
+
+async def test_promotion_hands_the_pages_and_their_decodes_to_a_writer_cache(pair: Pair) -> None:
+    from pgaurora.access.heap import DecodedPage
+    from pgaurora.pagecache.replica import adopt_pages
+    from pgaurora.server.replication_storage import carry_derived
+
+    rel = await pair.storage.create_heap()
+    txn = pair.txns.begin()
+    await pair.storage.heap(rel).insert_many(txn, [(i, f"v{i}") for i in range(300)])
+    await txn.commit()
+    await _settle(pair)
+    assert len(await _rows(pair.replica_storage, pair.replica_txns, rel)) == 300
+    vdl = pair.volume.vdl
+    assert pair.applier.settle(vdl)
+    pages, forms = pair.replica_cache.hand_over(vdl)
+    assert pages and not len(pair.replica_cache)
+    kept = carry_derived(forms)
+    assert any(type(f) is DecodedPage and f.completions == -1 for f in kept.values())
+    warm = PageCache(pair.volume)
+    assert adopt_pages(warm, pages, kept) == len(pages)
+    misses = warm.misses
+    txns = await TransactionManager(warm).open()
+    storage = Storage(warm, cast(Any, txns))
+    assert await _rows(storage, txns, rel) == [(i, f"v{i}") for i in range(300)]
+    assert warm.misses == misses  # every page it needed was handed over

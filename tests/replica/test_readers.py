@@ -199,6 +199,23 @@ def test_recovery_functions_refuse_on_the_writer(cluster: ReplicaCluster) -> Non
             assert info.value.diag.message_hint == "Recovery control functions can only be executed during recovery."
 
 
+def test_pg_promote_checks_its_arguments_as_postgresql(cluster: ReplicaCluster, oracle_conn: Any) -> None:
+    assert cluster.writer is not None
+    with connect(cluster.writer.dsn) as w:  # not in recovery: that is checked first, as PostgreSQL does
+        for sql in ("SELECT pg_promote(true, 0)", "SELECT pg_promote(false, 5)"):
+            with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as ours:
+                w.execute(sql)
+            with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as theirs:
+                oracle_conn.execute(sql)
+            assert ours.value.diag.message_primary == theirs.value.diag.message_primary
+    with connect(cluster.readers[0].dsn) as r:
+        for sql in ("SELECT pg_promote(true, 0)", "SELECT pg_promote(false, -1)"):
+            with pytest.raises(psycopg.errors.InvalidParameterValue) as info:
+                r.execute(sql)
+            assert info.value.diag.message_primary == '"wait_seconds" must not be negative or zero'
+        assert r.execute("SELECT pg_is_in_recovery(), pg_promote(NULL)").fetchone() == (True, None)  # strict
+
+
 def test_ddl_on_the_writer_is_visible_on_readers(cluster: ReplicaCluster) -> None:
     assert cluster.writer is not None
     with connect(cluster.writer.dsn) as w:

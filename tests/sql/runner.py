@@ -92,6 +92,17 @@ class EngineSession:
                     self.txn = self.engine.txns.begin(pid=self.pid)
                     self.failed = False
                 return None, [], "BEGIN", None
+            if kind in ("TRANS_STMT_SAVEPOINT", "TRANS_STMT_ROLLBACK_TO", "TRANS_STMT_RELEASE") and self.txn is not None:
+                name = stmt.tree["savepoint_name"]
+                if kind == "TRANS_STMT_SAVEPOINT":
+                    self.txn.savepoint(name)
+                    return None, [], "SAVEPOINT", None
+                if kind == "TRANS_STMT_RELEASE":
+                    self.txn.release(name)
+                    return None, [], "RELEASE", None
+                self.txn.rollback_to(name)
+                self.failed = False
+                return None, [], "ROLLBACK", None
             txn, failed = self.txn, self.failed
             self.txn, self.failed = None, False
             if txn is None:

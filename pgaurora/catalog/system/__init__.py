@@ -18,6 +18,8 @@ Files:
     snapshots.py           pg_export_snapshot() and SET TRANSACTION SNAPSHOT's import (pg_dump -j)
     partitions.py          pg_partitioned_table, pg_inherits, relpartbound, pg_get_partkeydef
     privileges.py          acldefault(), aclexplode(), pg_options_to_table() (what pg_dump reads acls with)
+    stats_rows.py          pg_stats: what ANALYZE stored (catalog.statistics), as PostgreSQL shows it
+    activity.py            pg_locks, pg_stat_activity (every session of the instance), pg_cancel_backend
 
 Seams: the planner calls `lookup_relation(name, schema)` when a RangeVar names no user relation
 and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)` (and
@@ -29,6 +31,7 @@ and no rows.
 """
 
 from pgaurora.catalog.system import (  # noqa: F401  (importing registers producers and functions)
+    activity,
     class_rows,
     dependencies,
     functions,
@@ -38,6 +41,7 @@ from pgaurora.catalog.system import (  # noqa: F401  (importing registers produc
     partitions,
     privileges,
     snapshots,
+    stats_rows,
     view_rows,
 )
 from pgaurora.catalog.system.regtypes import CAST_OIDS, REG_OIDS, RegName, reg_cast

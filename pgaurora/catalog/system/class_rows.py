@@ -86,6 +86,9 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
                        relreplident="d", relowner=obj.owner)
+            stat = sc.state.statistics.get(obj.oid)  # ANALYZE (catalog.statistics)
+            if stat is not None:
+                row.update(reltuples=stat.reltuples, relpages=stat.relpages)
         elif isinstance(obj, View):
             row.update(relkind="v", relnatts=len(obj.column_names), relam=0, relowner=obj.owner)
         elif isinstance(obj, Index):
@@ -93,6 +96,9 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
             partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'
             row.update(relkind="I" if partitioned else "i", relam=BTREE_AM_OID, relnatts=len(obj.columns),
                        relowner=table.owner if table is not None else 10, relispartition=bool(obj.parent_index))
+            stat = sc.state.statistics.get(obj.table_oid)
+            if stat is not None and obj.predicate is None:
+                row.update(reltuples=stat.reltuples)
         else:
             row.update(relkind="S", relam=0, relnatts=3, relowner=getattr(obj, "owner", 10))
         yield row
@@ -132,6 +138,7 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                     if obj.partition_of:  # a partition's columns are inherited from its partitioned table
                         row["attinhcount"] = 1
                     yield row
+            yield from _system_attributes(obj.oid)
         elif isinstance(obj, View):
             types = view_columns(sc, obj.oid, obj.query, len(obj.column_names))
             for i, name in enumerate(obj.column_names, 1):
@@ -146,12 +153,24 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
         else:
             for i, (name, type_oid) in enumerate(SEQUENCE_COLUMNS, 1):
                 yield _attribute(obj.oid, name, type_oid, -1, i, True)
+            yield from _system_attributes(obj.oid)
     for rel in RELATIONS.values():
         for i, (name, type_oid, typmod) in enumerate(rel.columns, 1):
             row = _attribute(rel.oid, name, type_oid, typmod, i, rel.relkind == "r" and row_typlen(type_oid) != -1)
             if row["attcollation"]:
                 row["attcollation"] = 950  # catalog text columns use the C collation
             yield row
+
+
+# PostgreSQL's system columns (attnums -1 .. -6) of every table, partitioned table, matview and sequence
+SYSTEM_ATTRIBUTES = (("ctid", 27), ("xmin", 28), ("cmin", 29), ("xmax", 28), ("cmax", 29), ("tableoid", 26))
+
+
+def _system_attributes(relid: int) -> Iterator[dict[str, Any]]:
+    for i, (name, type_oid) in enumerate(SYSTEM_ATTRIBUTES, 1):
+        row = _attribute(relid, name, type_oid, -1, -i, True)
+        row["attstattarget"] = 0
+        yield row
 
 
 def row_typlen(type_oid: int) -> int:

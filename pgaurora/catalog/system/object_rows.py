@@ -1,6 +1,6 @@
 """Rows of the type, function, role, database and configuration catalogs: pg_type, pg_proc,
 pg_collation, pg_language, pg_operator, pg_cast, pg_roles / pg_authid / pg_user / pg_shadow,
-pg_database, pg_tablespace, pg_settings, pg_stat_activity, pg_extension.
+pg_database, pg_tablespace, pg_settings, pg_extension (pg_stat_activity: activity).
 
 Owns how the datatypes registry, the built-in function registry (catalog.builtins), roles,
 databases and session settings appear as PostgreSQL 15 rows. Not relations (class_rows),
@@ -10,7 +10,6 @@ not the standard views over them (view_rows).
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -219,21 +218,6 @@ def pg_settings(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "source": "default" if setting == boot else "session", "min_val": min_val, "max_val": max_val,
                "enumvals": list(enumvals) if enumvals is not None else None, "boot_val": boot,
                "reset_val": setting, "pending_restart": False}
-
-
-@producer("pg_stat_activity")
-def pg_stat_activity(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    """The current session (pgaurora has no registry of other backends at this layer)."""
-    ctx = sc.ctx
-    db = sc.state.databases.get(sc.database)
-    now = getattr(ctx, "statement_start", None)
-    yield {"datid": db.oid if db else 5, "datname": sc.database, "pid": getattr(ctx, "backend_pid", 0) or os.getpid(),
-           "leader_pid": None, "usesysid": sc.role_oid(sc.user), "usename": sc.user,
-           "application_name": _setting(ctx, "application_name"), "client_addr": None, "client_hostname": None,
-           "client_port": None, "backend_start": START_TIME, "xact_start": getattr(ctx, "transaction_start", None),
-           "query_start": now, "state_change": now, "wait_event_type": None, "wait_event": None,
-           "state": "active", "backend_xid": None, "backend_xmin": None, "query_id": None,
-           "query": getattr(ctx, "extra", {}).get("query_text", ""), "backend_type": "client backend"}
 
 
 def _setting(ctx: Any, name: str) -> str:

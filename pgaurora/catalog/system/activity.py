@@ -1,0 +1,147 @@
+"""pg_locks, pg_stat_activity and the functions over other backends: pg_blocking_pids,
+pg_cancel_backend.
+
+Owns how the instance's lock tables (txn.rellocks.lock_status) and its sessions appear as
+PostgreSQL 15 rows. The sessions are the engine's registry (`engine.sessions`: pid -> session,
+kept by session.session), reached through the statement's own session in `ctx.extra`; only
+client backends are listed (pgaurora has no autovacuum launcher or checkpointer processes).
+Not the locks themselves (txn) and not the session state machine (session).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from pgaurora.catalog.system.functions import _ctx_fn
+from pgaurora.catalog.system.relations import SystemContext, producer
+from pgaurora.datatypes import typeinfo as t
+from pgaurora.txn.rellocks import lock_status
+
+_LOCK_COLUMNS = ("locktype", "database", "relation", "page", "tuple", "virtualxid", "transactionid", "classid",
+                 "objid", "objsubid", "virtualtransaction", "pid", "mode", "granted", "fastpath", "waitstart")
+_UTC = datetime.UTC
+
+
+def _manager(ctx: Any) -> Any:
+    txn = getattr(ctx, "txn", None)
+    manager = getattr(txn, "manager", None)
+    if manager is None:
+        session = getattr(ctx, "extra", {}).get("session")
+        manager = getattr(getattr(session, "engine", None), "txn_manager", None)
+    return manager
+
+
+def _timestamp(seconds: float | None) -> datetime.datetime | None:
+    return None if seconds is None else datetime.datetime.fromtimestamp(seconds, _UTC)
+
+
+@producer("pg_locks")
+def pg_locks(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    manager = _manager(sc.ctx)
+    if manager is None or not hasattr(manager, "relation_locks"):
+        return
+    for row in lock_status(manager):
+        values = dict(zip(_LOCK_COLUMNS, row, strict=True))
+        values["waitstart"] = _timestamp(values["waitstart"])
+        yield values
+
+
+def _sessions(ctx: Any) -> list[Any]:
+    session = getattr(ctx, "extra", {}).get("session")
+    registry = getattr(getattr(session, "engine", None), "sessions", None)
+    if registry:
+        return list(registry.values())
+    return [session] if session is not None else []
+
+
+# what a wait-for graph entry says it waits for -> pg_stat_activity.wait_event
+def _wait_event(what: str) -> str:
+    if what.startswith("ShareLock on transaction"):
+        return "transactionid"
+    if what == "lock on row":
+        return "tuple"
+    if what == "advisory lock":
+        return "advisory"
+    return "relation"
+
+
+def session_state(session: Any) -> str:
+    if getattr(session, "_running", False):
+        return "active"
+    status = session.transaction_status
+    if status == "T":
+        return "idle in transaction"
+    if status == "E":
+        return "idle in transaction (aborted)"
+    return "idle"
+
+
+@producer("pg_stat_activity")
+def pg_stat_activity(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    ctx = sc.ctx
+    me = getattr(ctx, "extra", {}).get("session")
+    db = sc.state.databases.get(sc.database)
+    manager = _manager(ctx)
+    waiting = manager.graph.waiting_for if manager is not None else {}
+    for session in sorted(_sessions(ctx), key=lambda s: getattr(s, "backend_start", 0.0)):
+        txn = getattr(getattr(session, "block", None), "txn", None)
+        state = "active" if session is me else session_state(session)
+        what = waiting.get(session)
+        query_start = _timestamp(getattr(session, "query_start", None))
+        if session is me:
+            query_start = getattr(ctx, "statement_start", None) or query_start
+        xact_start = getattr(session.block, "started_at", None) if txn is not None else None
+        yield {"datid": db.oid if db else 5, "datname": session.database, "pid": session.pid, "leader_pid": None,
+               "usesysid": sc.role_oid(session.user), "usename": session.user,
+               "application_name": _setting(session, "application_name"),
+               "client_addr": getattr(session, "client_addr", None), "client_hostname": None,
+               "client_port": getattr(session, "client_port", None),
+               "backend_start": _timestamp(getattr(session, "backend_start", None)),
+               "xact_start": xact_start, "query_start": query_start,
+               "state_change": _timestamp(getattr(session, "state_change", None)) or query_start,
+               "wait_event_type": "Lock" if what is not None else (None if state == "active" else "Client"),
+               "wait_event": _wait_event(what) if what is not None else (None if state == "active" else "ClientRead"),
+               "state": state, "backend_xid": getattr(txn, "xid", None),
+               "backend_xmin": getattr(txn, "snapshot_xmin", None), "query_id": None,
+               "query": session.current_query() if hasattr(session, "current_query") else "", "backend_type": "client backend"}
+
+
+def _setting(session: Any, name: str) -> str:
+    try:
+        return str(session.settings.get(name) or "")
+    except Exception:  # noqa: BLE001 - an unknown setting reads as empty here
+        return ""
+
+
+def _session_by_pid(ctx: Any, pid: int) -> Any:
+    for session in _sessions(ctx):
+        if session.pid == pid:
+            return session
+    return None
+
+
+@_ctx_fn("pg_blocking_pids", (t.INT4_OID,), t.array_of(t.INT4_OID), volatility="v")
+def pg_blocking_pids(ctx: Any, pid: int) -> list[int]:
+    """The pids holding (or queued ahead for) what backend `pid` waits for."""
+    manager = _manager(ctx)
+    session = _session_by_pid(ctx, pid)
+    if manager is None or session is None:
+        return []
+    holders = manager.graph.edges.get(session, ())
+    return sorted({int(getattr(h, "pid", 0)) for h in holders if getattr(h, "pid", 0)})
+
+
+@_ctx_fn("pg_cancel_backend", (t.INT4_OID,), t.BOOL_OID, volatility="v")
+def pg_cancel_backend(ctx: Any, pid: int) -> bool:
+    """Cancels the running statement of backend `pid` (57014 there); a WARNING and false when no
+    such backend exists, as PostgreSQL."""
+    session = _session_by_pid(ctx, pid)
+    if session is None:
+        notice = getattr(ctx, "notice", None)
+        if notice is not None:
+            notice(f"PID {pid} is not a PostgreSQL backend process", "WARNING")
+        return False
+    session.request_cancel("user request")
+    return True

@@ -1,0 +1,28 @@
+-- INSERT ... ON CONFLICT on a partitioned table: arbiters are the partitioned unique indexes
+CREATE TABLE m (k int, id int, v text, PRIMARY KEY (k, id)) PARTITION BY RANGE (k)
+CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10)
+CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20)
+CREATE UNIQUE INDEX m_k_v ON m (k, v)
+INSERT INTO m VALUES (1, 1, 'a'), (15, 1, 'b')
+INSERT INTO m VALUES (1, 1, 'c'), (15, 2, 'd'), (15, 1, 'e') ON CONFLICT DO NOTHING
+INSERT INTO m VALUES (1, 1, 'c'), (15, 1, 'e'), (2, 7, 'f') ON CONFLICT (k, id) DO UPDATE SET v = m.v || excluded.v RETURNING *
+INSERT INTO m VALUES (15, 9, 'be') ON CONFLICT (k, v) DO UPDATE SET id = excluded.id RETURNING tableoid::regclass, *
+INSERT INTO m VALUES (1, 1, 'x') ON CONFLICT (k, id) DO UPDATE SET k = 12 RETURNING *
+INSERT INTO m VALUES (1, 1, 'x') ON CONFLICT (k, id) DO UPDATE SET k = 5 RETURNING *
+INSERT INTO m VALUES (1, 1, 'x') ON CONFLICT (id) DO NOTHING
+INSERT INTO m VALUES (1, 1, 'x') ON CONFLICT (v) DO UPDATE SET v = 'y'
+INSERT INTO m VALUES (5, 1, 'x') ON CONFLICT ON CONSTRAINT m_pkey DO UPDATE SET v = 'y' WHERE m.v <> 'y' RETURNING tableoid::regclass, *
+INSERT INTO m VALUES (5, 1, 'x') ON CONFLICT ON CONSTRAINT m_pkey DO UPDATE SET v = 'y' WHERE m.v <> 'y' RETURNING *
+INSERT INTO m VALUES (2, 7, 'g'), (2, 7, 'h') ON CONFLICT (k, id) DO UPDATE SET v = excluded.v
+INSERT INTO m VALUES (3, 1, 'a'), (3, 1, 'b') ON CONFLICT DO NOTHING RETURNING *
+INSERT INTO m1 VALUES (2, 7, 'z') ON CONFLICT (k, id) DO UPDATE SET v = excluded.v RETURNING *
+INSERT INTO m1 VALUES (2, 7, 'z') ON CONFLICT (k, id) DO UPDATE SET k = 11
+INSERT INTO m VALUES (25, 1, 'q') ON CONFLICT DO NOTHING
+INSERT INTO m SELECT k + 10, id, v FROM m WHERE k < 10 ORDER BY k, id ON CONFLICT (k, id) DO UPDATE SET v = excluded.v || '+' RETURNING k, id, v
+SELECT tableoid::regclass, * FROM m ORDER BY k, id
+CREATE TABLE h (id int PRIMARY KEY, n int) PARTITION BY HASH (id)
+CREATE TABLE h0 PARTITION OF h FOR VALUES WITH (MODULUS 2, REMAINDER 0)
+CREATE TABLE h1 PARTITION OF h FOR VALUES WITH (MODULUS 2, REMAINDER 1)
+INSERT INTO h SELECT g, 1 FROM generate_series(1, 6) g
+INSERT INTO h SELECT g, 1 FROM generate_series(4, 9) g ON CONFLICT (id) DO UPDATE SET n = h.n + 1
+SELECT tableoid::regclass, * FROM h ORDER BY id
