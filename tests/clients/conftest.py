@@ -7,13 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server.harness import InstanceProcess, start_instance
+from tests.server.harness import InstanceProcess, running_instance
 
 
 @pytest.fixture(scope="package")
 def instance() -> Iterator[InstanceProcess]:
-    inst = start_instance()
-    try:
-        yield inst
-    finally:
-        inst.stop()
+    yield from running_instance()

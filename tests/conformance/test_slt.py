@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.server.harness import InstanceProcess, start_instance
+from tests.server.harness import InstanceProcess
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 RUNNER = SHARED / "slt" / "run_slt.py"
@@ -38,15 +37,6 @@ def postgres_scores() -> dict[str, tuple[int, int]]:
 
 SCORES = postgres_scores() if SHARED.exists() else {}
 pytestmark = pytest.mark.skipif(not RUNNER.exists(), reason="../shared/conformance is not laid out here")
-
-
-@pytest.fixture(scope="module")
-def instance() -> Iterator[InstanceProcess]:
-    inst = start_instance()
-    try:
-        yield inst
-    finally:
-        inst.stop()
 
 
 def run_file(inst: InstanceProcess, name: str) -> tuple[int, int, str]:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,15 @@ def read_ready(proc: subprocess.Popen[bytes], prefix: str, timeout: float, log_p
     proc.wait(timeout=10)
     raise RuntimeError(f"process did not print {prefix!r}: {buf.decode(errors='replace')}\n"
                        f"{Path(log_path).read_text(errors='replace') if os.path.exists(log_path) else ''}")
+
+
+def running_instance() -> Iterator[InstanceProcess]:
+    """A started instance for a fixture to yield; stopped (by pid) when the fixture ends."""
+    inst = start_instance()
+    try:
+        yield inst
+    finally:
+        inst.stop()
 
 
 def start_instance(*extra: str, data_dir: str | None = None) -> InstanceProcess:

@@ -6,28 +6,19 @@ their relations to each other (`transactionid = backend_xid`, `waitstart IS NOT 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from tests.pgoracle import PgOracle
-from tests.server.harness import InstanceProcess, start_instance
+from tests.server.harness import InstanceProcess
 from tests.txn.sessions import OBSERVER, WAIT, Sessions
 
 pytestmark = pytest.mark.timeout(120)
 
 SETUP = ("DROP TABLE IF EXISTS lv; CREATE TABLE lv (id int PRIMARY KEY, v int); "
          "INSERT INTO lv VALUES (1, 10), (2, 20)")
-
-
-@pytest.fixture(scope="module")
-def instance() -> Iterator[InstanceProcess]:
-    inst = start_instance()
-    try:
-        yield inst
-    finally:
-        inst.stop()
 
 
 async def _observe(dsn: str, script: list[tuple[Any, ...]], queries: list[str],

@@ -10,13 +10,12 @@ PostgreSQL fails the same session pgaurora fails (pgaurora checks when a wait be
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.pgoracle import PgOracle
-from tests.server.harness import InstanceProcess, start_instance
+from tests.server.harness import InstanceProcess
 from tests.txn.sessions import FINISH, WAIT, run_script
 
 pytestmark = pytest.mark.timeout(120)
@@ -105,15 +104,6 @@ SCRIPTS: dict[str, list[tuple[Any, ...]]] = {
         ("a", "LOCK TABLE lk2 IN SHARE MODE", FINISH), ("a", "ROLLBACK"), ("b", WAIT), ("b", "COMMIT"),
         ("a", "SELECT v FROM lk WHERE id = 1")],
 }
-
-
-@pytest.fixture(scope="module")
-def instance() -> Iterator[InstanceProcess]:
-    inst = start_instance()
-    try:
-        yield inst
-    finally:
-        inst.stop()
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
