@@ -102,8 +102,24 @@ CONFLICTS = (1 << EXCLUSIVE, (1 << NO_KEY_UPDATE) | (1 << EXCLUSIVE), 0b1110, 0b
 ROW_LOCK_MODES = {"key share": KEY_SHARE, "share": SHARE, "no key update": NO_KEY_UPDATE, "update": UPDATE}
 
 
+class ReleaseSignal:
+    """What a lock's waiters await: one future, resolved at each release (then made anew)."""
+
+    released: asyncio.Future[object] | None
+
+    def wake(self) -> None:
+        if self.released is not None and not self.released.done():
+            self.released.set_result(None)
+        self.released = None
+
+    def waiter_future(self) -> asyncio.Future[object]:
+        if self.released is None or self.released.done():
+            self.released = asyncio.get_running_loop().create_future()
+        return self.released
+
+
 @dataclass(slots=True)
-class HeldLock:
+class HeldLock(ReleaseSignal):
     """One lockable thing: each holder's counts per mode, and a future that fires on each release."""
 
     holds: dict[Hashable, list[int]] = field(default_factory=dict)  # holder -> count per mode
@@ -121,16 +137,6 @@ class HeldLock:
                     blockers.append(other)
                     break
         return blockers
-
-    def wake(self) -> None:
-        if self.released is not None and not self.released.done():
-            self.released.set_result(None)
-        self.released = None
-
-    def waiter_future(self) -> asyncio.Future[object]:
-        if self.released is None or self.released.done():
-            self.released = asyncio.get_running_loop().create_future()
-        return self.released
 
 
 class LockTable:

@@ -31,7 +31,7 @@ from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import LockNotAvailable
-from pgaurora.txn.locks import WaitGraph
+from pgaurora.txn.locks import ReleaseSignal, WaitGraph
 
 if TYPE_CHECKING:
     from pgaurora.txn.transaction import Transaction
@@ -47,7 +47,7 @@ DATABASE_OID = 5  # the single database, postgres
 _KEEP_LOCKS = 10_000  # unheld lock objects kept for reuse, at most
 
 
-class RelationLock:
+class RelationLock(ReleaseSignal):
     """One relation's holders (transaction -> bit set of modes) and its queue of waiters."""
 
     __slots__ = ("holders", "granted", "queue", "released")
@@ -75,16 +75,6 @@ class RelationLock:
                 if (1 << other_mode) & conflict:
                     found.append(other.owner)
         return found
-
-    def wake(self) -> None:
-        if self.released is not None and not self.released.done():
-            self.released.set_result(None)
-        self.released = None
-
-    def waiter_future(self) -> asyncio.Future[object]:
-        if self.released is None or self.released.done():
-            self.released = asyncio.get_running_loop().create_future()
-        return self.released
 
 
 class RelationLocks:
