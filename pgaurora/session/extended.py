@@ -11,6 +11,7 @@ Not the simple protocol or cancellation (session.session), not the bytes (wire).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ class ExtendedProtocol:
         def _arm(self) -> None: ...
         def _disarm(self) -> None: ...
         def _cancelled(self) -> QueryCanceled | None: ...
+        def _armed(self) -> contextlib.AbstractContextManager[None]: ...
         async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None,
                          replan: Any = None) -> Any: ...
         async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None: ...
@@ -85,16 +87,8 @@ class ExtendedProtocol:
             return
         txn = self.block.transaction()
         version = self.engine.catalog_version
-        self._arm()  # the wait can be canceled (and times out) like a running statement
-        try:
+        with self._armed():  # the wait can be canceled (and times out) like a running statement
             await lock_relations(locks, txn, table, self.engine.catalog)
-        except asyncio.CancelledError:
-            canceled = self._cancelled()
-            if canceled is None:
-                raise
-            raise canceled from None
-        finally:
-            self._disarm()
         await self.engine.sync_catalog()
         if self.engine.catalog_version != version:
             prepared.catalog_version = -1
@@ -193,19 +187,11 @@ class ExtendedProtocol:
         self.activity_query = stmt.sql  # pg_stat_activity
         self.activity_fast = None
         self.query_start = time.time()
-        self._arm()
-        try:
+        with self._armed():
             if stmt.utility is not None:
                 await self._execute_utility(portal, max_rows, sink)
             else:
                 await self._execute_plan(portal, max_rows, sink)
-        except asyncio.CancelledError:
-            canceled = self._cancelled()
-            if canceled is None:
-                raise
-            raise canceled from None
-        finally:
-            self._disarm()
 
     async def _execute_plan(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
         if portal.done:

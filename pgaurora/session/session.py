@@ -14,8 +14,9 @@ transaction block's state machine (session.transaction).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from pgaurora.errors import (
@@ -148,6 +149,21 @@ class Session(ExtendedProtocol):
         if task is not None and task.cancelling():
             task.uncancel()
         return QueryCanceled(f"canceling statement due to {reason}")
+
+    @contextlib.contextmanager
+    def _armed(self) -> Iterator[None]:
+        """Its body can be canceled and times out like a statement: our cancellation leaves it as
+        57014, anyone else's as CancelledError."""
+        self._arm()
+        try:
+            yield
+        except asyncio.CancelledError:
+            canceled = self._cancelled()
+            if canceled is None:
+                raise
+            raise canceled from None
+        finally:
+            self._disarm()
 
     def _notice(self, notice: PgError, severity: str = "NOTICE") -> None:
         if self._sink is not None:
