@@ -86,13 +86,12 @@ class StorageNode:
         what the node log holds beyond their own files."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for meta in sorted(self.data_dir.glob("*/group-*/meta.json")):
-            segment = Segment.open(meta.parent, fsync=self.fsync)
+            segment = Segment.open(meta.parent, fsync=self.fsync, node_log=self.node_log)
             key = (segment.volume, segment.group)
             self.segments[key] = segment
         if self.node_log is not None:
             self._replay_node_log(self.node_log)
         for key, segment in self.segments.items():
-            segment.node_log = self.node_log
             if segment.damaged or segment.has_hole():
                 self._gossip_wanted.add(key)
         self.running = True
@@ -269,8 +268,8 @@ class StorageNode:
                 epoch=request.epoch,
                 members=request.members,
                 fsync=self.fsync,
+                node_log=self.node_log,
             )
-            segment.node_log = self.node_log
             self.segments[key] = segment
         if stale := self._stale(segment, request.epoch):
             return stale
@@ -292,8 +291,8 @@ class StorageNode:
                 members=request.members,
                 truncations=list(request.truncations),
                 fsync=self.fsync,
+                node_log=self.node_log,
             )
-            segment.node_log = self.node_log
             self.segments[key] = segment
             self.want_gossip(key)
             return m.Ack(segment.durable_scl, segment.epoch)

@@ -90,7 +90,6 @@ class NodeLog:
 
     async def append(self, volume: str, group: int, frames: bytes, segment_log: HotLog) -> None:
         """Writes `frames` to the segment's file now and returns once the node log holds them durably."""
-        segment_log.lazy = True
         segment_log.append_nowait(frames)
         self.unsynced[(volume, group)] = segment_log
         entry = encode_entry(volume, group, frames)

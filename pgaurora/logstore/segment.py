@@ -60,7 +60,8 @@ def page_key(page: int, lsn: int) -> int:
 
 
 class Segment:
-    def __init__(self, directory: Path, volume: str, group: int, *, fsync: bool = True):
+    def __init__(self, directory: Path, volume: str, group: int, *, fsync: bool = True,
+                 node_log: NodeLog | None = None):
         self.directory = directory
         self.volume = volume
         self.group = group
@@ -82,7 +83,9 @@ class Segment:
         self.dirty: dict[int, int] = {}  # page -> records since its newest image
         self._file_max_lsn: dict[Path, int] = {}  # rotated log file -> highest LSN in it
         self.log = HotLog(directory, fsync=fsync)
-        self.node_log: NodeLog | None = None  # set by a storage node: it makes appends durable
+        # A storage node's log makes the appends durable; this segment's own file is then lazy.
+        self.node_log = node_log
+        self.log.lazy = node_log is not None
         self._image_fd = -1
         self._image_number = 0
         self._image_size = 0
@@ -100,9 +103,10 @@ class Segment:
         members: list[str],
         truncations: list[tuple[int, int]] | None = None,
         fsync: bool = True,
+        node_log: NodeLog | None = None,
     ) -> Segment:
         directory.mkdir(parents=True, exist_ok=True)
-        segment = cls(directory, volume, group, fsync=fsync)
+        segment = cls(directory, volume, group, fsync=fsync, node_log=node_log)
         segment.epoch = epoch
         segment.members = list(members)
         segment.truncations = [tuple(t) for t in truncations or []]  # type: ignore[misc]
@@ -112,10 +116,10 @@ class Segment:
         return segment
 
     @classmethod
-    def open(cls, directory: Path, *, fsync: bool = True) -> Segment:
+    def open(cls, directory: Path, *, fsync: bool = True, node_log: NodeLog | None = None) -> Segment:
         """Restarts a segment from its directory: meta, images, then the hot log."""
         meta = json.loads((directory / "meta.json").read_text())
-        segment = cls(directory, meta["volume"], meta["group"], fsync=fsync)
+        segment = cls(directory, meta["volume"], meta["group"], fsync=fsync, node_log=node_log)
         segment.epoch = meta["epoch"]
         segment.members = meta["members"]
         segment.truncations = [tuple(t) for t in meta["truncations"]]  # type: ignore[misc]
