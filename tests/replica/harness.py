@@ -13,8 +13,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 from tests.pgoracle import free_port
 from tests.server.harness import REPO, read_ready
@@ -196,3 +200,17 @@ def start_cluster(readers: int = 2) -> ReplicaCluster:
         cluster.stop()
         raise
     return cluster
+
+
+def connect(dsn: str, autocommit: bool = True) -> psycopg.Connection[Any]:
+    return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
+
+
+def wait_for(check: Callable[[], bool], timeout: float) -> float:
+    """Polls another process until `check()` (bounded by `timeout`); returns how long it took."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.005)  # bounded poll of another process
+    return time.monotonic() - start

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.replica.harness import ReplicaCluster, start_cluster
+from tests.replica.harness import ReplicaCluster, connect, start_cluster, wait_for
 
 VISIBLE_WITHIN = 5.0  # seconds: a commit on the writer is visible on every reader by then
 
@@ -29,20 +29,6 @@ def cluster() -> Iterator[ReplicaCluster]:
         yield c
     finally:
         c.stop()
-
-
-def connect(dsn: str, autocommit: bool = True) -> psycopg.Connection[Any]:
-    return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = VISIBLE_WITHIN) -> float:
-    """Polls a reader process until `check()` (bounded); returns how long it took."""
-    start = time.monotonic()
-    while not check():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.005)  # bounded poll of another process
-    return time.monotonic() - start
 
 
 def test_committed_rows_appear_on_every_reader(cluster: ReplicaCluster) -> None:
@@ -57,7 +43,7 @@ def test_committed_rows_appear_on_every_reader(cluster: ReplicaCluster) -> None:
                     return r.execute("SELECT count(*), sum(id) FROM seen").fetchone() == (500, 125250)
                 except psycopg.errors.UndefinedTable:
                     return False
-            wait_for(complete)
+            wait_for(complete, VISIBLE_WITHIN)
             assert r.execute("SELECT v FROM seen WHERE id = 42").fetchone() == ("v42",)
 
 
@@ -78,14 +64,14 @@ def test_a_reader_never_sees_uncommitted_rows(cluster: ReplicaCluster) -> None:
                         return r.execute("SELECT count(*) FROM pending_marker").fetchone() == (1,)
                     except psycopg.errors.UndefinedTable:
                         return False
-                wait_for(marked)
+                wait_for(marked, VISIBLE_WITHIN)
                 assert r.execute("SELECT id, v FROM pending ORDER BY id").fetchall() == [(1, "old")]
         open_txn.commit()
     for reader in cluster.readers:
         with connect(reader.dsn) as r:
             def both(r: psycopg.Connection[Any] = r) -> bool:
                 return r.execute("SELECT count(*) FROM pending").fetchone() == (2,)
-            wait_for(both)
+            wait_for(both, VISIBLE_WITHIN)
             assert r.execute("SELECT v FROM pending ORDER BY id").fetchall() == [("uncommitted",)] * 2
 
 
@@ -111,7 +97,7 @@ def test_time_never_goes_backwards_within_a_reader_session(cluster: ReplicaClust
     thread.start()
     try:
         with connect(cluster.readers[0].dsn) as r:
-            wait_for(lambda: _table_exists(r, "clock"))
+            wait_for(lambda: _table_exists(r, "clock"), VISIBLE_WITHIN)
             last = -1
             seen = set()
             deadline = time.monotonic() + 1.5
@@ -161,7 +147,7 @@ def test_writes_on_a_reader_fail_as_on_a_hot_standby(cluster: ReplicaCluster, sq
             w.execute("CREATE TABLE seen (id int PRIMARY KEY, v text)")
         w.execute("CREATE SEQUENCE IF NOT EXISTS seq")
     with connect(cluster.readers[1].dsn) as r:
-        wait_for(lambda: _table_exists(r, "seq") and _table_exists(r, "seen"))
+        wait_for(lambda: _table_exists(r, "seq") and _table_exists(r, "seen"), VISIBLE_WITHIN)
         with pytest.raises(psycopg.Error) as info:
             r.execute(sql)
         assert (info.value.sqlstate, info.value.diag.message_primary) == (sqlstate, message)
@@ -222,7 +208,7 @@ def test_ddl_on_the_writer_is_visible_on_readers(cluster: ReplicaCluster) -> Non
         w.execute("CREATE TABLE shape (id int PRIMARY KEY)")
         w.execute("INSERT INTO shape VALUES (1)")
     with connect(cluster.readers[0].dsn) as r:
-        wait_for(lambda: _table_exists(r, "shape"))
+        wait_for(lambda: _table_exists(r, "shape"), VISIBLE_WITHIN)
         assert r.execute("SELECT * FROM shape").fetchall() == [(1,)]
         with connect(cluster.writer.dsn) as w:
             w.execute("ALTER TABLE shape ADD COLUMN label text DEFAULT 'new'")
@@ -234,12 +220,12 @@ def test_ddl_on_the_writer_is_visible_on_readers(cluster: ReplicaCluster) -> Non
                 return r.execute("SELECT id, label FROM shape_view").fetchall() == [(1, "new")]
             except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
                 return False
-        wait_for(altered)
+        wait_for(altered, VISIBLE_WITHIN)
         assert r.execute("SELECT id FROM shape WHERE label = 'new'").fetchall() == [(1,)]
         with connect(cluster.writer.dsn) as w:
             w.execute("DROP VIEW shape_view")
             w.execute("DROP TABLE shape")
-        wait_for(lambda: not _table_exists(r, "shape"))
+        wait_for(lambda: not _table_exists(r, "shape"), VISIBLE_WITHIN)
         with pytest.raises(psycopg.errors.UndefinedTable):
             r.execute("SELECT * FROM shape")
 
@@ -250,7 +236,7 @@ def test_a_reader_snapshot_keeps_the_versions_it_reads_from_vacuum(cluster: Repl
         w.execute("CREATE TABLE kept (id int PRIMARY KEY, v int)")
         w.execute("INSERT INTO kept SELECT g, 0 FROM generate_series(1, 50) g")
     with connect(cluster.readers[0].dsn) as r:
-        wait_for(lambda: _table_exists(r, "kept") and r.execute("SELECT count(*) FROM kept").fetchone() == (50,))
+        wait_for(lambda: _table_exists(r, "kept") and r.execute("SELECT count(*) FROM kept").fetchone() == (50,), VISIBLE_WITHIN)
         r.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         assert r.execute("SELECT sum(v) FROM kept").fetchone() == (0,)
         # No wait for feedback needed: what a reader last reported is never above the xmin of a
@@ -263,7 +249,7 @@ def test_a_reader_snapshot_keeps_the_versions_it_reads_from_vacuum(cluster: Repl
                                "WHERE session_id <> 'MASTER_SESSION_ID'").fetchall()
             assert {row[0] for row in status} == {"reader-1", "reader-2"}
         with connect(cluster.readers[1].dsn) as other:
-            wait_for(lambda: other.execute("SELECT sum(v) FROM kept").fetchone() == (250,))
+            wait_for(lambda: other.execute("SELECT sum(v) FROM kept").fetchone() == (250,), VISIBLE_WITHIN)
         # the old versions are still on the pages the reader reads, for its snapshot
         assert r.execute("SELECT sum(v), count(*) FROM kept").fetchone() == (0, 50)
         r.execute("COMMIT")
@@ -279,7 +265,7 @@ def test_replica_status_shows_read_points_and_lag(cluster: ReplicaCluster) -> No
         def reported() -> bool:
             return w.execute("SELECT count(*) FROM aurora_replica_status() WHERE replica_lag_in_msec IS NOT NULL "
                              "AND session_id <> 'MASTER_SESSION_ID'").fetchone() == (2,)
-        wait_for(reported)
+        wait_for(reported, VISIBLE_WITHIN)
         rows = w.execute("SELECT server_id, session_id, durable_lsn, current_read_lsn, replica_lag_in_msec, "
                          "is_current FROM aurora_replica_status() ORDER BY server_id").fetchall()
         replication = w.execute("SELECT application_name, state, sync_state, client_addr, replay_lsn IS NOT NULL "
@@ -320,7 +306,7 @@ def test_readers_survive_the_writer_and_one_is_promoted(cluster: ReplicaCluster)
         with connect(reader.dsn) as r:
             def copied(r: psycopg.Connection[Any] = r) -> bool:
                 return _table_exists(r, "survivor") and r.execute("SELECT count(*) FROM survivor").fetchone() == (100,)
-            wait_for(copied)
+            wait_for(copied, VISIBLE_WITHIN)
     cluster.writer.kill()
     for reader in (reader1, reader2):
         with connect(reader.dsn) as r:  # new sessions, at the last read point

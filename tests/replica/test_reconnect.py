@@ -12,14 +12,13 @@ follows it, again keeping its pages.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.replica.harness import Proc, ReplicaCluster, start_cluster
+from tests.replica.harness import Proc, ReplicaCluster, connect, start_cluster, wait_for
 
 VISIBLE_WITHIN = 20.0
 
@@ -31,18 +30,6 @@ def cluster() -> Iterator[ReplicaCluster]:
         yield c
     finally:
         c.stop()
-
-
-def connect(dsn: str, autocommit: bool = True) -> psycopg.Connection[Any]:
-    return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = VISIBLE_WITHIN) -> None:
-    """Polls another process until `check()` (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"condition not met within {timeout} s"
-        time.sleep(0.01)  # bounded poll of another process
 
 
 def count(dsn: str, sql: str) -> Any:
@@ -68,7 +55,7 @@ def test_a_restarted_writer_streams_from_where_its_readers_are(cluster: ReplicaC
         w.execute("CREATE TABLE kept (id int PRIMARY KEY, v text)")
         w.execute("INSERT INTO kept SELECT g, 'before' FROM generate_series(1, 300) g")
     for reader in cluster.readers:
-        wait_for(has_rows(reader, 300))
+        wait_for(has_rows(reader, 300), VISIBLE_WITHIN)
     open_txn = connect(cluster.writer.dsn, autocommit=False)
     open_txn.execute("INSERT INTO kept VALUES (1000, 'never committed')")
     open_txn.execute("UPDATE kept SET v = 'never committed' WHERE id = 1")
@@ -80,7 +67,7 @@ def test_a_restarted_writer_streams_from_where_its_readers_are(cluster: ReplicaC
     with connect(cluster.writer.dsn) as w:
         w.execute("INSERT INTO kept VALUES (301, 'after')")
     for reader in cluster.readers:
-        wait_for(has_rows(reader, 301))
+        wait_for(has_rows(reader, 301), VISIBLE_WITHIN)
         with connect(reader.dsn) as r:
             assert r.execute("SELECT v FROM kept WHERE id = 1").fetchone() == ("before",)
             assert r.execute("SELECT count(*) FROM kept WHERE v = 'never committed'").fetchone() == (0,)
@@ -95,14 +82,14 @@ def test_a_promoted_reader_starts_with_its_cached_pages(cluster: ReplicaCluster)
         w.execute("INSERT INTO kept SELECT g, 'second' FROM generate_series(302, 400) g")
     reader1, reader2 = cluster.readers
     for reader in (reader1, reader2):
-        wait_for(has_rows(reader, 400))
+        wait_for(has_rows(reader, 400), VISIBLE_WITHIN)
     cluster.writer.kill()
     with connect(reader1.dsn) as r:
         assert r.execute("SELECT pg_promote()").fetchone() == (True,)
     new_port = cluster.read_replication_port(reader1)
     promoted = log_matches(reader1, r"'pages_kept': (\d+)")
     assert promoted and int(promoted[-1]) > 0, reader1.log()[-3000:]
-    wait_for(lambda: count(reader1.dsn, "SELECT pg_is_in_recovery()") is False)
+    wait_for(lambda: count(reader1.dsn, "SELECT pg_is_in_recovery()") is False, VISIBLE_WITHIN)
     cluster.writer = reader1
     with connect(reader1.dsn) as w:
         assert w.execute("SELECT count(*), count(*) FILTER (WHERE v = 'second') FROM kept").fetchone() == (400, 99)
@@ -110,7 +97,7 @@ def test_a_promoted_reader_starts_with_its_cached_pages(cluster: ReplicaCluster)
         w.execute("UPDATE kept SET v = 'promoted' WHERE id = 2")
     with connect(reader2.dsn) as r:
         assert r.execute("SELECT aurora_follow_writer(%s)", (f"127.0.0.1:{new_port}",)).fetchone() == (True,)
-    wait_for(lambda: count(reader2.dsn, "SELECT count(*) FROM kept WHERE v = 'promoted'") == 2)
+    wait_for(lambda: count(reader2.dsn, "SELECT count(*) FROM kept WHERE v = 'promoted'") == 2, VISIBLE_WITHIN)
     assert count(reader2.dsn, "SELECT count(*) FROM kept") == 401
     assert len(log_matches(reader2, r"cached pages kept")) >= 2, reader2.log()[-3000:]
     assert not log_matches(reader2, r"re-read the cached pages")
