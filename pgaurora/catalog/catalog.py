@@ -19,6 +19,7 @@ handed out. Not the records (catalog.model) and not lookups (catalog.state).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from pgaurora.catalog.model import (
@@ -35,7 +36,7 @@ from pgaurora.catalog.model import (
     kind_of,
     to_payload,
 )
-from pgaurora.catalog.state import CatalogState
+from pgaurora.catalog.state import CatalogState, temp_schema_oid
 from pgaurora.errors import (
     ObjectNotInPrerequisiteState,
     ReadOnlySqlTransaction,
@@ -103,6 +104,38 @@ class Catalog:
             await txn.abort()
             raise
         await self.sync()
+
+    async def on_commit_actions(self, txn: Any, pid: int) -> None:
+        """PostgreSQL's PreCommit_on_commit_actions, in the committing transaction `txn` of backend
+        `pid`: its temporary tables created ON COMMIT DROP are dropped, and those created ON COMMIT
+        DELETE ROWS that hold rows get new, empty relations (as TRUNCATE does). A backend without
+        temporary tables pays two dictionary lookups (this runs before every commit)."""
+        if pid not in self.committed.temp_schemas and txn not in self.pending:
+            return
+        state = self.state_for(txn)
+        if pid not in state.temp_schemas or getattr(txn, "read_only", False):
+            return
+        schema = temp_schema_oid(pid)
+        tables = [t for t in state.tables() if t.schema_oid == schema and t.on_commit]
+        drop: list[int] = []
+        emptied: list[Definition] = []
+        for table in tables:
+            indexes = state.indexes(table.oid)
+            if table.on_commit == "drop":
+                drop.append(table.oid)
+                drop.extend(ix.oid for ix in indexes)
+                drop.extend(o.oid for o in state.by_oid.values()
+                            if isinstance(o, Sequence) and o.owned_by[0] == table.oid)
+                if table.oid in state.statistics:
+                    drop.append(state.statistics[table.oid].oid)
+            elif await self.storage.heap(table.rel_id).count_pages():
+                emptied.append(replace(table, rel_id=await self.storage.create_heap()))
+                for ix in indexes:
+                    emptied.append(replace(ix, rel_id=await self.storage.create_btree(len(ix.columns))))
+        if emptied:
+            await self.replace(txn, *emptied)
+        if drop:
+            await self.remove(txn, *drop)
 
     async def _bootstrap(self) -> None:
         txn = self.txns.begin()

@@ -46,6 +46,7 @@ class Constraint:
     on_delete: str = "a"  # a no action, r restrict, c cascade, n set null, d set default
     on_update: str = "a"
     oid: int = 0
+    validated: bool = True  # pg_constraint.convalidated: False after ADD ... NOT VALID (check, foreign key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Table:
     partition_key: tuple[int, ...] = ()
     partition_of: int = 0
     partition_bound: str | None = None
+    on_commit: str = ""  # a temporary table's ON COMMIT: "" (PRESERVE ROWS), "delete" (DELETE ROWS), "drop"
 
     def live_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dropped)

@@ -8,6 +8,7 @@ transactional). Not parsing or validation of the statement text (planner.ddl).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,6 +26,9 @@ from pgaurora.errors import (
 from pgaurora.executor.context import Env
 from pgaurora.executor.nodes import RUNNERS, Batch, collect
 from pgaurora.executor.plannodes import PlanNode
+
+YIELD_PAGES = 32  # heap pages an index build scans between two turns of the event loop
+YIELD_ROWS = 1024  # rows checked or rewritten between two turns of the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,7 @@ class AlterTable(PlanNode):
     renames: tuple[tuple[int, str], ...] = ()  # (oid, new name) of other objects (indexes)
     width: int = 0
     conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
+    checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +183,17 @@ def _tag(env: Env, text: str) -> None:
 async def _build_index(env: Env, table: Table, index: Index, spec: Any = None) -> None:
     """Fills a new B-tree with the table's visible rows; duplicates of a unique index are reported
     before anything is inserted, as PostgreSQL's index build does. `spec` (an IndexKeySpec)
-    computes the keys of an expression or partial index."""
+    computes the keys of an expression or partial index. The scan and the checks hand the event
+    loop back every few thousand rows: building an index on a big table takes seconds."""
     storage = env.ctx.storage
     heap = storage.heap(table.rel_id)
     btree = storage.btree(index.rel_id)
     txn = env.ctx.txn
     snapshot = txn.snapshot()
     entries: list[tuple[tuple[Any, ...], Any]] = []
+    append = entries.append
+    width = len(table.columns)
+    pages = 0
     if index.expressions or index.predicate:
         if spec is None:
             raise FeatureNotSupported(f'rebuilding expression or partial index "{index.name}" is not supported')
@@ -193,23 +202,31 @@ async def _build_index(env: Env, table: Table, index: Index, spec: Any = None) -
         key_of = key_function(spec)
         async for batch in heap.scan(txn, snapshot):
             for tid, row in batch:
-                if len(row) < len(table.columns):
-                    row = row + (None,) * (len(table.columns) - len(row))
+                if len(row) < width:
+                    row = row + (None,) * (width - len(row))
                 key = key_of(row, env)
                 if key is not None:
-                    entries.append((key, tid))
+                    append((key, tid))
+            pages += 1
+            if pages % YIELD_PAGES == 0:
+                await _turn(env)
         names = ", ".join(spec.key_names)
         types = [k.type_oid for k in spec.keys]
     else:
         positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in index.columns]
         async for batch in heap.scan(txn, snapshot):
             for tid, row in batch:
-                entries.append((tuple(row[p] if p < len(row) else None for p in positions), tid))
+                if len(row) < width:
+                    row = row + (None,) * (width - len(row))
+                append((tuple([row[p] for p in positions]), tid))
+            pages += 1
+            if pages % YIELD_PAGES == 0:
+                await _turn(env)
         names = ", ".join(table.columns[p].name for p in positions)
         types = [table.columns[p].type_oid for p in positions]
     if index.unique:
         seen: set[tuple[Any, ...]] = set()
-        for key, _tid in entries:
+        for n, (key, _tid) in enumerate(entries):
             if None in key:
                 continue
             if key in seen:
@@ -218,8 +235,17 @@ async def _build_index(env: Env, table: Table, index: Index, spec: Any = None) -
                                       detail=f"Key ({names})=({values}) is duplicated.",
                                       table=table.name, constraint=index.name)
             seen.add(key)
+            if n % YIELD_ROWS == YIELD_ROWS - 1:
+                await _turn(env)
+        del seen
     env.ctx.check_cancel()
     await btree.bulk_load(entries)  # bottom-up: one IMAGE per page, not one insert per entry
+
+
+async def _turn(env: Env) -> None:
+    """A turn of the event loop in a long scan (other sessions' queries run), then a cancel check."""
+    await asyncio.sleep(0)
+    env.ctx.check_cancel()
 
 
 async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Constraint | None]:

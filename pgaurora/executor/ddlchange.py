@@ -13,13 +13,18 @@ from typing import Any
 
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.errors import (
+    CheckViolation,
     DependentObjectsStillExist,
     DuplicateTable,
+    NotNullViolation,
     UndefinedObject,
     UndefinedTable,
 )
+from pgaurora.executor.compile import compile_expr
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import (
+    YIELD_PAGES,
+    YIELD_ROWS,
     AlterTable,
     DropObjects,
     Truncate,
@@ -28,6 +33,7 @@ from pgaurora.executor.ddl import (
     _make_index,
     _state,
     _tag,
+    _turn,
     ddl_runner,
 )
 
@@ -212,31 +218,13 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         for ix in state.indexes(table.oid):
             if any(attnum_pos.get(a) in changed for a in ix.columns):
                 rebuilt.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
-    if node.fill_defaults or node.validate_not_null or node.conversions:
+    if node.fill_defaults or node.validate_not_null or node.conversions or node.checks:
         snapshot = txn.snapshot()
-        width = len(table.columns)
-        updates = []
-        async for batch in heap.scan(txn, snapshot):
-            for tid, row in batch:
-                if len(row) < width:
-                    row = row + (None,) * (width - len(row))
-                new = list(row)
-                for pos, value in node.fill_defaults:
-                    new[pos] = value
-                if node.conversions:
-                    for (pos, _), value in zip(node.conversions, convert(row, env), strict=True):
-                        new[pos] = value
-                for pos in node.validate_not_null:
-                    if new[pos] is None:
-                        from pgaurora.errors import NotNullViolation
-
-                        raise NotNullViolation(f'column "{table.columns[pos].name}" of relation "{table.name}" '
-                                               f'contains null values', table=table.name,
-                                               column=table.columns[pos].name)
-                if node.fill_defaults or node.conversions:
-                    updates.append((tid, tuple(new)))
+        updates = await _scan_rows(node, env, heap, snapshot, convert if node.conversions else None)
         by_oid = {ix.oid: ix for ix in rebuilt}
-        for tid, new_row in updates:
+        for n, (tid, new_row) in enumerate(updates):
+            if n % YIELD_ROWS == YIELD_ROWS - 1:
+                await _turn(env)
             new_tid = await heap.update(txn, snapshot, tid, new_row)
             if new_tid is not None:
                 for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
@@ -244,8 +232,10 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
                     await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
     # constraints added by this ALTER (CHECK, FOREIGN KEY) get their pg_constraint oid here; the
     # existing rows must satisfy an added foreign key (executor.foreignkeys)
+    before = {c.name: c for c in old.constraints} if old is not None else {}
     for con in table.constraints:
-        if con.kind == "f" and not con.oid:
+        prior = before.get(con.name)
+        if con.kind == "f" and con.validated and (not con.oid or prior is None or not prior.validated):
             from pgaurora.executor.foreignkeys import validate_foreign_key
 
             await validate_foreign_key(env, state, table, con)
@@ -270,3 +260,43 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         await catalog.remove(txn, *node.drop_index_oids)
     if objs or new_index_objs:
         await catalog.create(txn, *objs, *new_index_objs)
+
+
+async def _scan_rows(node: AlterTable, env: Env, heap: Any, snapshot: Any, convert: Any) -> list[tuple[Any, Any]]:
+    """ALTER TABLE's pass over the existing rows (PostgreSQL's phase 3): each row with its added
+    columns' defaults and converted columns, checked against the NOT NULL columns and the CHECKs
+    to validate; returns (tid, new row) of the rows to rewrite. Hands the event loop back every
+    YIELD_PAGES pages: a big table takes seconds."""
+    table = node.table
+    width = len(table.columns)
+    checks = [(name, compile_expr(expr).fn) for name, expr in node.checks]
+    rewrite = bool(node.fill_defaults or node.conversions)
+    updates = []
+    pages = 0
+    async for batch in heap.scan(env.ctx.txn, snapshot):
+        for tid, row in batch:
+            if len(row) < width:
+                row = row + (None,) * (width - len(row))
+            new = row
+            if rewrite:
+                values = list(row)
+                for pos, value in node.fill_defaults:
+                    values[pos] = value
+                if convert is not None:
+                    for (pos, _), value in zip(node.conversions, convert(row, env), strict=True):
+                        values[pos] = value
+                new = tuple(values)
+            for pos in node.validate_not_null:
+                if new[pos] is None:
+                    raise NotNullViolation(f'column "{table.columns[pos].name}" of relation "{table.name}" '
+                                           f'contains null values', table=table.name, column=table.columns[pos].name)
+            for name, fn in checks:
+                if fn(new, env) is False:
+                    raise CheckViolation(f'check constraint "{name}" of relation "{table.name}" is violated by '
+                                         f'some row', table=table.name, constraint=name)
+            if rewrite:
+                updates.append((tid, new))
+        pages += 1
+        if pages % YIELD_PAGES == 0:
+            await _turn(env)
+    return updates

@@ -22,6 +22,7 @@ entry that still points at it.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from pgaurora.executor.ddl import _state, _tag, ddl_runner
 from pgaurora.executor.plannodes import PlanNode
 
 _HEAP_KINDS = ("r", "m")
+YIELD_PAGES = 32  # heap pages ANALYZE reads between two turns of the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,7 @@ async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ..
     limit = statistics.SAMPLE_ROWS
     sample: list[tuple[Any, Any]] = []
     seen = 0
+    pages_read = 0
     async for batch in heap.scan(ctx.txn, snapshot):
         for tid, row in batch:
             if seen < limit:
@@ -179,6 +182,9 @@ async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ..
                 if j < limit:
                     sample[j] = (tid, row)
             seen += 1
+        pages_read += 1
+        if pages_read % YIELD_PAGES == 0:
+            await asyncio.sleep(0)  # a scan of a big heap lets the other sessions' queries in
         ctx.check_cancel()
     sample.sort(key=lambda item: item[0])
     pages = await heap.count_pages()
@@ -191,8 +197,16 @@ async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ..
             return None
 
     previous = state.statistics.get(table.oid)
-    stat = statistics.build_statistic(
-        previous.oid if previous is not None else ctx.catalog.allocate_oid(), table, columns,
-        [row for _, row in sample], float(seen), pages, text_encoder, key_for,
-        lambda oid: lookup(oid).typlen, previous if attnums else None)
+    oid = previous.oid if previous is not None else ctx.catalog.allocate_oid()
+    rows = [row for _, row in sample]
+    # one column at a time, each step keeping the columns before it: a wide sample's sorts take
+    # a while, and the other sessions' queries run in between
+    stat = kept = previous if attnums else None
+    for column in columns or [None]:
+        stat = statistics.build_statistic(
+            oid, table, [column] if column is not None else [], rows, float(seen), pages, text_encoder, key_for,
+            lambda oid: lookup(oid).typlen, kept)
+        kept = stat
+        await asyncio.sleep(0)
+    assert stat is not None
     return replace(stat, schema_oid=table.schema_oid)

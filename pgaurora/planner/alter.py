@@ -20,6 +20,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     UndefinedColumn,
     UndefinedObject,
+    WrongObjectType,
 )
 from pgaurora.executor.ddl import AlterTable, IndexDef
 from pgaurora.executor.expr import Const, Var
@@ -126,7 +127,18 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
 
                         raise InvalidTableDefinition(f'multiple primary keys for table "{table.name}" are not allowed')
                     for name in d.columns:
-                        validate.append(next(i for i, c in enumerate(columns) if c.name == name))
+                        existing = table.column(name)
+                        if existing is None or not existing.not_null:  # NOT NULL already: no scan
+                            validate.append(next(i for i, c in enumerate(columns) if c.name == name))
+        elif sub == "AT_ValidateConstraint":
+            name = cmd["name"]
+            found = next((c for c in constraints if c.name == name), None)
+            if found is None:
+                raise UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
+            if found.kind not in ("c", "f"):
+                raise WrongObjectType(f'constraint "{name}" of relation "{table.name}" is not a foreign key or '
+                                      f'check constraint')
+            constraints[constraints.index(found)] = replace(found, validated=True)
         elif sub == "AT_DropConstraint":
             name = cmd["name"]
             found = next((c for c in constraints if c.name == name), None)
@@ -177,7 +189,21 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
             raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
     new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
-                      tuple(validate), conversions=tuple(conversions))
+                      tuple(validate), conversions=tuple(conversions), checks=_checks_to_validate(ddl, table, new_table))
+
+
+def _checks_to_validate(ddl: DdlPlanner, old: Table, new: Table) -> tuple[tuple[str, Any], ...]:
+    """(name, expression over the new row) of each CHECK the existing rows must now pass: one
+    added without NOT VALID, or one VALIDATE CONSTRAINT turns valid (PostgreSQL's phase-3 scan)."""
+    before = {c.name: c for c in old.constraints}
+    todo = [c for c in new.constraints if c.kind == "c" and c.check and c.validated
+            and (c.name not in before or not before[c.name].validated)]
+    if not todo:
+        return ()
+    scope = Scope(ddl.qc.state)
+    scope.add(table_entry(new))
+    lv = Level(scope, ddl.qc.params, ddl.pos, lambda n, sc: None, None, "check constraints")
+    return tuple((c.name, bind(parse_expression(c.check or ""), lv)) for c in todo)
 
 
 def _add_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dict[str, Any],

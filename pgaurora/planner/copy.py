@@ -3,8 +3,8 @@
 Owns `plan_copy(stmt, catalog, txn) -> CopyPlan`: the direction, the options (format, delimiter,
 null string, header, quote, escape, freeze), the columns, and the Plan to run. COPY FROM reuses
 the INSERT machinery, so defaults, NOT NULL, CHECK, UNIQUE and FOREIGN KEY hold for copied
-rows; the session feeds the data rows through `ctx.extra["copy_rows"]` (an async iterator of
-field lists). Not the data framing (session) and not execution (executor).
+rows; the session feeds the data rows through `ctx.extra["copy_batches"]` (an async iterator of
+lists of field lists). Not the data framing (session) and not execution (executor).
 """
 
 from __future__ import annotations
@@ -74,16 +74,18 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
-              search_path: tuple[str, ...] | None = None) -> CopyPlan:
+              search_path: tuple[str, ...] | None = None, backend_pid: int | None = None) -> CopyPlan:
     body = stmt.tree
     options = _options(body)
-    state = catalog_state(catalog, txn).with_search_path(search_path)
+    if backend_pid is None:
+        backend_pid = int(getattr(txn, "pid", 0) or 0)
+    state = catalog_state(catalog, txn).for_backend(backend_pid).with_search_path(search_path)
     if "query" in body:
         kind, inner = next(iter(body["query"].items()))
         if body.get("is_from"):
             raise FeatureNotSupported("COPY FROM a query is not supported")
         query_plan = replace(plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn,
-                                  search_path=search_path),
+                                  search_path=search_path, backend_pid=backend_pid),
                              command="COPY")
         return CopyPlan(False, query_plan, query_plan.columns or (), options)
     relation = body["relation"]
@@ -115,7 +117,8 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
             "fromClause": [{"RangeVar": {"relname": rel.name, "inh": True,
                                          **({"schemaname": relation["schemaname"]} if relation.get("schemaname") else {})}}],
             "op": "SETOP_NONE"}, stmt.text, stmt.offset, stmt.query)
-        return CopyPlan(False, replace(plan(select, catalog, (), txn=txn), command="COPY"), columns, options)
+        return CopyPlan(False, replace(plan(select, catalog, (), txn=txn, search_path=search_path,
+                                            backend_pid=backend_pid), command="COPY"), columns, options)
     qc = QueryContext(state, ParamTypes(()), StatementState(), stmt.char_position, lambda text: {})
     mp = ModifyPlanner(qc)
     width = len(rel.columns)

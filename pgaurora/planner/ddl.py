@@ -239,9 +239,12 @@ class DdlPlanner:
                 if name is None:
                     base = f"{table_name}_{con['_column']}" if "_column" in con else f"{table_name}_{self._first_column(con['raw_expr'], by_name)}"
                     name = _unique_name(taken, base, "check")
-                out.append(Constraint(name, "c", check=text))
+                out.append(Constraint(name, "c", check=text, validated=not (self_oid and con.get("skip_validation"))))
             elif kind == "CONSTR_FOREIGN":
-                out.append(self._foreign_key(table_name, con, name, by_name, taken, self_oid, columns))
+                fk = self._foreign_key(table_name, con, name, by_name, taken, self_oid, columns)
+                # NOT VALID counts in ALTER TABLE only: a new table's rows all pass (PostgreSQL
+                # marks the constraints of CREATE TABLE valid)
+                out.append(replace(fk, validated=False) if self_oid and con.get("skip_validation") else fk)
             else:
                 raise FeatureNotSupported(f"constraint type {kind} is not supported")
         return out, indexes, columns
@@ -325,8 +328,7 @@ class DdlPlanner:
     def create_table(self, body: dict[str, Any]) -> PlanNode:
         rel = body["relation"]
         name = rel["relname"]
-        if body.get("oncommit", "ONCOMMIT_NOOP") not in ("ONCOMMIT_NOOP", "ONCOMMIT_PRESERVE_ROWS"):
-            raise FeatureNotSupported("ON COMMIT DROP / DELETE ROWS is not supported")
+        on_commit = self._on_commit(body.get("oncommit"), rel)
         schema_oid = self._schema_oid(rel)
         if body.get("inhRelations"):
             from pgaurora.planner.partition import create_partition
@@ -373,7 +375,16 @@ class DdlPlanner:
                 check_unique_covers_key(name, dict(partitioning)["partition_key"], columns, d.columns,
                                         "PRIMARY KEY" if d.primary else "UNIQUE")
         return CreateTable(name, tuple(columns), tuple(constraints), tuple(indexes), tuple(seqs),
-                           bool(body.get("if_not_exists")), schema_oid, table_fields=partitioning)
+                           bool(body.get("if_not_exists")), schema_oid, table_fields=partitioning + on_commit)
+
+    def _on_commit(self, oncommit: str | None, rel: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """ON COMMIT of CREATE [TEMP] TABLE as Table fields: only temporary tables take one."""
+        action = {"ONCOMMIT_DELETE_ROWS": "delete", "ONCOMMIT_DROP": "drop"}.get(oncommit or "", "")
+        if oncommit in (None, "ONCOMMIT_NOOP"):
+            return ()
+        if rel.get("relpersistence") != "t" and rel.get("schemaname") != "pg_temp":
+            raise InvalidTableDefinition("ON COMMIT can only be used on temporary tables")
+        return (("on_commit", action),) if action else ()
 
     def create_table_as(self, body: dict[str, Any]) -> tuple[PlanNode, list[Any]]:
         into = body["into"]
@@ -389,7 +400,7 @@ class DdlPlanner:
         skip = bool(into.get("skipData"))
         node = CreateTable(rel["relname"], columns, (), (), (), bool(body.get("if_not_exists")),
                            self._schema_oid(rel), None if skip else planned.node,
-                           tag="CREATE TABLE AS" if skip else "")
+                           tag="CREATE TABLE AS" if skip else "", table_fields=self._on_commit(into.get("onCommit"), rel))
         return node, []
 
     # ---- other DDL ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Owns the listening socket, the table of backends (pid -> connection, for CancelRequest and
 NOTIFY), max_connections, choosing an authentication method (the hba rules) and building
-the authenticator for it, and shutting every session down on stop. Not one connection's
+the authenticator for it, dropping a closed session's temporary tables, and shutting every
+session down on stop. Not one connection's
 protocol (server.connection), not the engine (server.instance builds it).
 """
 
@@ -44,6 +45,7 @@ class PgServer:
         self.backends: dict[int, ClientConnection] = {}
         self._server: asyncio.AbstractServer | None = None
         self._all_closed: asyncio.Event | None = None
+        self._cleanups: set[asyncio.Task[None]] = set()  # closed sessions' temporary tables being dropped
 
     async def start(self) -> int:
         self.loop = asyncio.get_running_loop()
@@ -64,7 +66,7 @@ class PgServer:
             conn.close()
             if conn._task is None:
                 conn._task = self.loop.create_task(conn._finish())
-        if self.connections:
+        if self.connections or self._cleanups:
             self._all_closed = asyncio.Event()
             try:
                 await asyncio.wait_for(self._all_closed.wait(), timeout)
@@ -83,7 +85,27 @@ class PgServer:
         self.admitted.discard(conn)
         if conn.pid and self.backends.get(conn.pid) is conn:
             del self.backends[conn.pid]
-        if self._all_closed is not None and not self.connections:
+            self._drop_temp_relations(conn.pid)
+        if self._all_closed is not None and not self.connections and not self._cleanups:
+            self._all_closed.set()
+
+    def _drop_temp_relations(self, pid: int) -> None:
+        """A backend's temporary tables go when its session ends, as PostgreSQL's backend exit
+        removes them (in a transaction of their own, after the session's was aborted)."""
+        catalog = getattr(self.engine, "catalog", None)
+        temp_schemas = getattr(getattr(catalog, "committed", None), "temp_schemas", None)
+        if not temp_schemas or pid not in temp_schemas or getattr(self.engine, "read_only", False):
+            return
+        task = self.loop.create_task(catalog.drop_temp_relations(pid))  # type: ignore[union-attr]
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanup_done)
+
+    def _cleanup_done(self, task: asyncio.Task[None]) -> None:
+        self._cleanups.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # the volume went away (shutdown, fencing): the next start drops them (Catalog.open)
+            log.warning("could not drop the temporary tables of a closed session: %s", task.exception())
+        if self._all_closed is not None and not self.connections and not self._cleanups:
             self._all_closed.set()
 
     def admit(self, conn: ClientConnection) -> bool:

@@ -1,8 +1,8 @@
 """COPY FROM STDIN / COPY TO STDOUT as a statement of a session.
 
 Owns running a COPY plan with its rows travelling through the ResultSink's COPY sub-protocol:
-FROM feeds the client's rows (split and decoded by the server with wire's COPY codecs) to the
-plan's ExternalRows node via `ctx.extra["copy_rows"]`; TO hands each batch of the plan's rows
+FROM feeds the client's rows (split and decoded by the server with wire's COPY codecs), in
+batches, to the plan's ExternalRows node via `ctx.extra["copy_batches"]`; TO hands each batch of the plan's rows
 to the sink, which formats them. An error or a disconnect before CopyDone fails the
 statement, so its transaction aborts and no partial rows remain. Not the formats (wire), not
 the plans (planner / executor.copy).
@@ -42,8 +42,8 @@ async def run_copy(session: Session, stmt: Any, plan: Any, params: tuple[Any, ..
     session.block.start_implicit()
     if tree.get("is_from"):
         names = copy_column_names(session, tree)
-        rows = sink.copy_in_rows(tree, names, tree.get("relation", {}).get("relname", ""))
-        cursor = await session._start(plan, params, {"copy_rows": rows})
+        batches = sink.copy_in_rows(tree, names, tree.get("relation", {}).get("relname", ""))
+        cursor = await session._start(plan, params, {"copy_batches": batches})
         while await cursor.fetch(FETCH_BATCH):
             pass
     else:

@@ -68,13 +68,15 @@ class Engine:
     # -- statements ---------------------------------------------------------------------------
 
     def plan(self, stmt: Any, param_types: tuple[int, ...] = (), txn: Any = None,
-             search_path: tuple[str, ...] | None = None) -> Any:
+             search_path: tuple[str, ...] | None = None, backend_pid: int | None = None) -> Any:
         """planner.plan; `txn` lets a statement see its own transaction's uncommitted DDL;
-        `search_path` (schema names, None for the default) resolves unqualified names."""
+        `search_path` (schema names, None for the default) resolves unqualified names;
+        `backend_pid` is the session's (its temporary tables, even before it has a transaction)."""
         if self._plan is None:
             self._resolve()
         assert self._plan is not None
-        return self._plan(stmt, self.catalog, param_types, txn=txn, search_path=search_path)
+        return self._plan(stmt, self.catalog, param_types, txn=txn, search_path=search_path,
+                          backend_pid=backend_pid)
 
     async def run(self, plan: Any, params: tuple[Any, ...], ctx: Any,
                   replan: Callable[[], tuple[Any, tuple[Any, ...]]] | None = None) -> Any:
@@ -162,7 +164,8 @@ class Engine:
 
     @property
     def catalog_version(self) -> int:
-        return int(getattr(self.catalog, "version", 0))
+        version: int = getattr(self.catalog, "version", 0)
+        return version
 
     # -- transactions -------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ class ExtendedProtocol:
     activity_query: str
     activity_fast: Any
     query_start: float | None
+    pid: int
 
     if TYPE_CHECKING:
         def _arm(self) -> None: ...
@@ -104,7 +105,7 @@ class ExtendedProtocol:
             columns, param_types = self.utility.describe(utility, stmt, param_oids)
             return PreparedStatement(name, sql, stmt, stmt.tree, utility, param_types,
                                      columns=columns, from_sql=from_sql)
-        plan = self.engine.plan(stmt, param_oids, self.block.txn, self.settings.search_path_schemas())
+        plan = self.engine.plan(stmt, param_oids, self.block.txn, self.settings.search_path_schemas(), backend_pid=self.pid)
         return PreparedStatement(name, sql, stmt, stmt.tree, None, tuple(plan.param_types), plan=plan,
                                  columns=plan.columns, catalog_version=self.engine.catalog_version,
                                  from_sql=from_sql, fast=fast_plan_of(plan))
@@ -140,7 +141,7 @@ class ExtendedProtocol:
     def _replan_if_stale(self, stmt: PreparedStatement) -> None:
         if stmt.plan is not None and stmt.catalog_version != self.engine.catalog_version:
             plan = self.engine.plan(stmt.parsed, stmt.param_types, self.block.txn,
-                                    self.settings.search_path_schemas())
+                                    self.settings.search_path_schemas(), backend_pid=self.pid)
             stmt.plan, stmt.columns = plan, plan.columns
             stmt.catalog_version = self.engine.catalog_version
             stmt.fast = fast_plan_of(plan)

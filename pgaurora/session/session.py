@@ -274,7 +274,7 @@ class Session(ExtendedProtocol):
             raise NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
         self.block.start_implicit()
         await self.engine.sync_catalog()
-        plan = self.engine.plan(stmt, (), self.block.txn, self.settings.search_path_schemas())
+        plan = self.engine.plan(stmt, (), self.block.txn, self.settings.search_path_schemas(), backend_pid=self.pid)
         if node_type == "CopyStmt":
             await self._copy(stmt, plan, (), sink)
             if last and self.block.state is BlockState.IMPLICIT:
@@ -284,10 +284,10 @@ class Session(ExtendedProtocol):
             return
         await self._simple_plan(plan, (), sink, multi, last,
                                 replan=lambda: (self.engine.plan(stmt, (), self.block.txn,
-                                                                 self.settings.search_path_schemas()), ()))
+                                                                 self.settings.search_path_schemas(), backend_pid=self.pid), ()))
 
     def _plan_text(self, sql: str) -> Any:
-        return self.engine.plan(self.engine.parse_one(sql), (), self.block.txn, self.settings.search_path_schemas())
+        return self.engine.plan(self.engine.parse_one(sql), (), self.block.txn, self.settings.search_path_schemas(), backend_pid=self.pid)
 
     async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None:
         self._copy_tag = await run_copy(self, stmt, plan, params, sink)
@@ -307,7 +307,7 @@ class Session(ExtendedProtocol):
                 # planner folds (SELECT 1/0): planning the text itself raises that error the
                 # way PostgreSQL does, before any RowDescription.
                 self.engine.plan(self.engine.parse_one(cached_sql), (), block.txn,
-                                 self.settings.search_path_schemas())
+                                 self.settings.search_path_schemas(), backend_pid=self.pid)
             if plan.columns is not None:
                 sink.row_description(plan.columns)
             raise

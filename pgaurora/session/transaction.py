@@ -155,6 +155,7 @@ class TransactionBlock:
         self.savepoints.clear()
         try:
             if txn is not None:
+                await self._on_commit_actions(txn)
                 await _maybe_await(txn.commit())
         except BaseException:
             self._settings.end_transaction(committed=False)
@@ -162,6 +163,17 @@ class TransactionBlock:
             raise
         self._settings.end_transaction(committed=True)
         self._ended(True)
+
+    async def _on_commit_actions(self, txn: Any) -> None:
+        """Temporary tables' ON COMMIT DROP / DELETE ROWS, in the transaction, before its commit
+        record (catalog.Catalog.on_commit_actions)."""
+        actions = getattr(getattr(self._engine, "catalog", None), "on_commit_actions", None)
+        if actions is not None:
+            try:
+                await actions(txn, self.pid)
+            except BaseException:
+                await _maybe_await(txn.abort())
+                raise
 
     async def abort(self) -> None:
         txn, self.txn = self.txn, None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, cast
 
 from pgaurora.errors import BadCopyFileFormat, PgError
 from pgaurora.wire.bodies import decode_text, invalid_utf8
@@ -56,8 +56,11 @@ class CopyInParser:
         self._buf = b""
         self._eol = Eol.UNKNOWN
         self._header_pending = bool(options.header)
+        self._csv = options.csv  # read for every line (the property compares the format each time)
         self._delimiter = options.delimiter_char.encode()
+        self._delimiter_text = options.delimiter_char
         self._null = options.null_string.encode()
+        self._null_text = options.null_string
         self._quote = options.quote_char.encode()
         self._escape = options.escape_char.encode()
         if options.csv:
@@ -87,7 +90,7 @@ class CopyInParser:
                 self._header_pending = False
                 self._check_header(line)
             else:
-                rows.extend(self._row(line))
+                rows.append(self._row(line))
         self.done = True
         return rows
 
@@ -105,7 +108,7 @@ class CopyInParser:
         buf = self._buf
         size = len(buf)
         start = scan = 0
-        csv = self.options.csv
+        csv = self._csv
         in_quote = last_was_escape = False
         previous = -1  # position of the last special byte seen (ordinary bytes reset escapes)
         embedded = 0  # newlines inside quotes: PostgreSQL counts them as lines
@@ -151,7 +154,7 @@ class CopyInParser:
                 if marker:
                     if at > start:
                         self.line_number += 1
-                        rows.extend(self._row(buf[start:at]))
+                        rows.append(self._row(buf[start:at]))
                     self.done = True
                     self._buf = b""
                     return rows
@@ -171,13 +174,13 @@ class CopyInParser:
                 self._header_pending = False
                 self._check_header(line)
                 continue
-            rows.extend(self._row(line))
+            rows.append(self._row(line))
         self._buf = buf[start:]
         return rows
 
     def _line_end(self, buf: bytes, at: int, c: int) -> int:
         """Checks the line ending at buf[at] against the first one; returns the next line's start."""
-        csv = self.options.csv
+        csv = self._csv
         eol = self._eol
         if c == 0x0D:
             if eol is Eol.UNKNOWN or eol is Eol.CRNL:
@@ -211,7 +214,7 @@ class CopyInParser:
             self.line_number -= 1
 
     def _end_marker_checked(self, buf: bytes, at: int, final: bool) -> bool | None:
-        csv = self.options.csv
+        csv = self._csv
         pos = at + 2
         if self._eol is Eol.CRNL:
             if pos >= len(buf) and not final:
@@ -239,7 +242,7 @@ class CopyInParser:
 
     # --- fields -----------------------------------------------------------------------------
 
-    def _row(self, line: bytes) -> list[list[str | None]]:
+    def _row(self, line: bytes) -> list[str | None]:
         if not line.isascii():
             try:  # CopyReadLine converts (verifies) the whole line before splitting it
                 line.decode()
@@ -247,14 +250,22 @@ class CopyInParser:
                 err = invalid_utf8(line, exc.start)
                 err.where = line_context(self.table, self.line_number)
                 raise err from None
-        fields = self._csv_fields(line) if self.options.csv else self._text_fields(line)
+        fields = self._csv_fields(line) if self._csv else self._text_fields(line)
         if len(fields) > len(self.columns):
             raise self._error("extra data after last expected column", line=line)
         if len(fields) < len(self.columns):
             raise self._error(f'missing data for column "{self.columns[len(fields)]}"', line=line)
-        return [fields]
+        return fields
 
     def _text_fields(self, line: bytes) -> list[str | None]:
+        if b"\\" not in line and b"\0" not in line:
+            # the common line: no escapes, valid UTF-8 (_row checked it), so the whole line is
+            # decoded once and split; the NULL string can only be a whole field
+            parts = line.decode().split(self._delimiter_text)
+            null_text = self._null_text
+            if null_text in parts:
+                return [None if f == null_text else f for f in parts]
+            return cast("list[str | None]", parts)
         null = self._null
         raw_fields = line.split(self._delimiter)
         if b"\\" not in line:
@@ -377,7 +388,7 @@ class CopyInParser:
     def _check_header(self, line: bytes) -> None:
         if self.options.header != "match":
             return
-        fields = self._csv_fields(line) if self.options.csv else self._text_fields(line)
+        fields = self._csv_fields(line) if self._csv else self._text_fields(line)
         if len(fields) != len(self.columns):
             raise self._error(
                 f"wrong number of fields in header line: got {len(fields)}, expected {len(self.columns)}",

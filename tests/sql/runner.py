@@ -108,6 +108,7 @@ class EngineSession:
             if txn is None:
                 return None, [], "COMMIT" if kind == "TRANS_STMT_COMMIT" else "ROLLBACK", None
             if kind == "TRANS_STMT_COMMIT" and not failed:
+                await self.catalog.on_commit_actions(txn, self.pid)
                 await txn.commit()
                 return None, [], "COMMIT", None
             await txn.abort()
@@ -122,6 +123,7 @@ class EngineSession:
             cursor = await run(p, params, ctx)
             rows = await cursor.fetch(0)
             if self.txn is None:
+                await self.catalog.on_commit_actions(txn, self.pid)
                 await txn.commit()
         except BaseException:
             if self.txn is None:

@@ -221,9 +221,18 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
+NOT_VALID = " NOT VALID"
+
+
 def constraint_definition(state: CatalogState, table: Table, con: Constraint, pretty: bool = True) -> str:
     """pg_get_constraintdef(oid[, pretty]): without pretty, PostgreSQL parenthesizes the
-    expression once more, as it does every operator expression."""
+    expression once more, as it does every operator expression; a constraint added NOT VALID
+    and not validated since says so."""
+    text = _definition(state, table, con, pretty)
+    return text if con.validated else text + NOT_VALID
+
+
+def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool) -> str:
     cols = ", ".join(quote_ident(column_name(table, a)) for a in con.columns)
     if con.kind == "p":
         return f"PRIMARY KEY ({cols})"

@@ -259,4 +259,4 @@ def check_constraints(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for schema, table, con in _constraints(sc):
         if con.kind == "c":
             yield {"constraint_catalog": sc.database, "constraint_schema": schema, "constraint_name": con.name,
-                   "check_clause": describe.constraint_definition(sc.state, table, con)[6:]}
+                   "check_clause": describe.constraint_definition(sc.state, table, con, False)[6:]}
