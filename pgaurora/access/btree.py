@@ -278,24 +278,42 @@ class BTree:
         items = list(page.items)
         items.insert(pos, item)
         raws = list(node.raw)
-        raws.insert(pos, decode_row(item))
-        mid = _split_point(items)
+        new_raw = decode_row(item)
+        raws.insert(pos, new_raw)
+        entries = list(node.entries)
+        children = list(node.children)
         level = node.level
+        if level == 0:
+            entries.insert(pos, normalize(new_raw))
+        else:
+            entries.insert(pos, normalize(new_raw[:-1]))
+            children.insert(pos, new_raw[-1])
+        mid = _split_point(items)
         right_no = self.cache.control.allocate_page()
         kind = PageKind.BTREE_LEAF if level == 0 else PageKind.BTREE_INTERNAL
         if level == 0:
             right_items = items[mid:]
             sep_raw = raws[mid]  # (key..., page, slot)
             sep_key, sep_tid = sep_raw[:-2], (sep_raw[-2], sep_raw[-1])
+            right_raws, right_entries, right_children = raws[mid:], entries[mid:], []
         else:
             # The middle entry moves up; its child becomes the right node's -infinity child.
             sep_raw = raws[mid]  # (key..., page, slot, child)
             sep_key, sep_tid = sep_raw[:-3], (sep_raw[-3], sep_raw[-2])
             right_items = [internal_item(None, None, sep_raw[-1]), *items[mid + 1 :]]
+            right_raws = [(sep_raw[-1],), *raws[mid + 1 :]]
+            right_entries = [(), *entries[mid + 1 :]]
+            right_children = [sep_raw[-1], *children[mid + 1 :]]
         left = Page(kind, node_special(right_no, level), items[:mid], page.lsn)
         right = Page(kind, node_special(node.right, level), right_items, page.lsn)
         mtr.log(right_no, RedoOp.IMAGE, encode_image(right))
         mtr.log(page_no, RedoOp.IMAGE, encode_image(left))
+        # Both halves stay decoded: decoding them again costs more than the split itself.
+        derived = self.cache.derived
+        derived[right_no] = Node.of(level, node.right, right_raws, right_entries, right_children,
+                                    mtr.page(right_no).used_space())
+        derived[page_no] = Node.of(level, right_no, raws[:mid], entries[:mid], children[:mid],
+                                   mtr.page(page_no).used_space())
         up_item = internal_item(sep_key, sep_tid, right_no)
         up_entry = normalize(sep_key) + sep_tid
         if path:
@@ -305,6 +323,11 @@ class BTree:
             ppos = bisect_right(parent_node.entries, up_entry)
             if parent_page.free_space() >= len(up_item):
                 mtr.log(parent, RedoOp.INSERT, encode_insert(ppos, up_item))
+                parent_node.entries.insert(ppos, up_entry)
+                parent_node.raw.insert(ppos, (*sep_key, *sep_tid, right_no))
+                parent_node.children.insert(ppos, right_no)
+                parent_node.used += len(up_item) + 4
+                derived[parent] = parent_node
             else:
                 self._split(mtr, parent, parent_page, parent_node, path[:-1], ppos, up_item)
             return
@@ -355,7 +378,7 @@ class BTree:
         leaves = 0
         while page_no:
             node = await self._sync(lambda p=page_no: self._node(p))  # type: ignore[misc]
-            doomed = [i for i, raw in enumerate(node.raw) if (raw[-2], raw[-1]) in dead]
+            doomed = [i for i, raw in enumerate(node.raw) if raw[-2:] in dead]  # raw ends with the tid
             if doomed:
                 with self.cache.mtr(deferred=True) as mtr:
                     for i in reversed(doomed):

@@ -136,6 +136,19 @@ class Node:
         self.raw = raw
         self.children = children
 
+    @classmethod
+    def of(cls, level: int, right: int, raw: list[tuple[Any, ...]], entries: list[tuple[Any, ...]],
+           children: list[int], used: int) -> Node:
+        """A node from parts already decoded (a split's halves: no page to decode again)."""
+        node = cls.__new__(cls)
+        node.level = level
+        node.right = right
+        node.raw = raw
+        node.entries = entries
+        node.children = children
+        node.used = used
+        return node
+
     def free_space(self) -> int:
         """Page.free_space() without summing the items again."""
         return max(PAGE_SIZE - self.used - 4, 0)

@@ -119,6 +119,12 @@ class Heap(HeapVersions, HeapPruning):
         # A page missing from either is unknown here: its next pruning looks at every slot.
         self._prune_candidates: dict[int, list[int]] = {}
         self._hot_roots: dict[int, dict[int, int]] = {}
+        # page -> its tuple count, for pages where vacuum found nothing left to do (access.vacuum);
+        # every change to a page takes it out
+        self.settled_pages: dict[int, int] = {}
+        # pages with tuples inserted since their last pruning of every slot: an aborted insert is
+        # no pruning candidate, so vacuum examines every slot of these (and of unknown pages) only
+        self._inserted_pages: set[int] = set()
         # what pg_stat_user_tables counts (since this instance opened the heap)
         self.tuples_inserted = 0
         self.tuples_updated = 0
@@ -138,7 +144,9 @@ class Heap(HeapVersions, HeapPruning):
 
     async def _prepare_insert(self) -> None:
         """Caches the pages a following synchronous _place may touch."""
-        pagelist = await self._ready()
+        pagelist = self.pagelist
+        if not pagelist.loaded:
+            await pagelist.load(PageKind.HEAP_META)
         cache = self.cache
         await cache.room()
         if pagelist.meta_pages[-1] not in cache:
@@ -235,6 +243,8 @@ class Heap(HeapVersions, HeapPruning):
         self.changes += 1
         with self.cache.mtr(xid, deferred=True) as mtr:
             tid = self._place(mtr, self._tuple(mtr, xid, txn.command_id, data))
+        self.settled_pages.pop(tid[0], None)
+        self._inserted_pages.add(tid[0])
         self.tuples_inserted += 1
         return tid
 
@@ -262,6 +272,8 @@ class Heap(HeapVersions, HeapPruning):
             await self._prepare_insert()
             with cache.mtr(xid, deferred=True) as mtr:
                 page_no, slot = self._place(mtr, items[i])
+                self.settled_pages.pop(page_no, None)
+                self._inserted_pages.add(page_no)
                 tids.append((page_no, slot))
                 i += 1
                 page = mtr.touched[page_no]

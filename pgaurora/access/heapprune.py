@@ -26,6 +26,7 @@ pd_prune_xid), so a page is not pruned again before the horizon passes it.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ from pgaurora.access.heaptuple import (
     HEAP_ONLY_TUPLE,
     INFOMASK_OFFSET,
     REDIRECT_SIZE,
+    XMAX_OFFSET,
     hot_chain,
     redirect_item,
     redirect_target,
@@ -46,6 +48,9 @@ from pgaurora.pagecache import MiniTransaction, PageCache
 
 Tid = tuple[int, int]
 NO_HINT = 1 << 63  # nothing on the page can die later without a new change noting it
+_XMAX_END = XMAX_OFFSET + 8
+_NO_XMAX = bytes(8)
+_XMIN = struct.Struct("<Q").unpack_from
 _ABORTED = int(ABORTED)
 _COMMITTED = int(COMMITTED)
 
@@ -118,6 +123,15 @@ def plan_prune(
             if size == REDIRECT_SIZE:
                 roots.append(slot)
             elif size >= HEADER_SIZE:
+                if item[XMAX_OFFSET:_XMAX_END] == _NO_XMAX and not item[INFOMASK_OFFSET] & HEAP_ONLY_TUPLE:
+                    # A plain tuple nobody deleted (most of a page): nothing to prune, nothing to
+                    # wait for once its inserter committed; no examine() call for it then.
+                    xmin = _XMIN(item)[0]
+                    state = states.get(xmin)
+                    if state is None:
+                        state = states[xmin] = status(xmin)
+                    if state == _COMMITTED:
+                        continue
                 examine(slot)
                 (loose if item[INFOMASK_OFFSET] & HEAP_ONLY_TUPLE else roots).append(slot)
     else:
@@ -219,6 +233,8 @@ class HeapPruning:
     _prune_hint: dict[int, int]
     _prune_candidates: dict[int, list[int]]
     _hot_roots: dict[int, dict[int, int]]
+    settled_pages: dict[int, int]
+    _inserted_pages: set[int]
 
     def _prune(self, page_no: int, page: Page, horizon: int | None = None, *, full: bool = False) -> bool:
         """Opportunistic pruning (PostgreSQL's heap_page_prune) as its own MTR: dead HOT chain
@@ -239,12 +255,15 @@ class HeapPruning:
         bookkeeping done (hint, candidates, chain roots); _apply_prune logs it, in the same
         loop turn. Skipped while the page's prune hint is not below the horizon. Only the slots
         changed since the page's last pruning are examined, unless the page is unknown here or
-        `full` (vacuum: also aborted inserts, which are never candidates). `horizon` (vacuum,
+        `full` (vacuum: also aborted inserts, which are never candidates) and the page had inserts
+        since its last pruning of every slot. `horizon` (vacuum,
         tests) overrides the transaction manager's oldest_xmin and the hint."""
         forced = horizon is not None
         if horizon is None:
-            horizon = self.txns.oldest_xmin()
             hint = self._prune_hint.get(page_no)
+            if hint == NO_HINT:
+                return None  # nothing there may die before a change notes it (no horizon needed)
+            horizon = self.txns.oldest_xmin()
             if hint is not None and hint >= horizon:
                 return None  # nothing on it can have died since its last pruning
             if self._pruned_at.get(page_no) == horizon:
@@ -257,18 +276,20 @@ class HeapPruning:
             self._prune_hint.clear()
             candidates.clear()
             roots_of.clear()
+            self._inserted_pages.clear()  # every page is unknown now: pruned whole next time
         if not forced:
             pruned_at[page_no] = horizon
         status = self.txns.status
         plan = None
         known = candidates.get(page_no)
         page_roots = roots_of.get(page_no)
-        if not full and known is not None and page_roots is not None:
+        if known is not None and page_roots is not None and not (full and page_no in self._inserted_pages):
             plan = plan_prune(page_no, page.items, status, horizon, known, page_roots)
         if plan is None:
             plan = plan_prune(page_no, page.items, status, horizon)
             assert plan is not None
             page_roots = roots_of[page_no] = {}
+            self._inserted_pages.discard(page_no)
         assert page_roots is not None
         self._prune_hint[page_no] = plan.hint
         candidates[page_no] = list(plan.keep)
@@ -283,6 +304,7 @@ class HeapPruning:
         the caller fills right away in the same MTR (its SET to b"" would be overwritten: not
         logged)."""
         log = mtr.log
+        self.settled_pages.pop(page_no, None)
         for slot, item in plan.changes:
             if slot != taken:
                 log(page_no, RedoOp.SET, encode_set(slot, item))
@@ -299,6 +321,7 @@ class HeapPruning:
     def _note_change(self, page_no: int, xid: int, slot: int) -> None:
         """`xid` stamped an xmax on the tuple in `slot` (or put a new version there): once it
         ends, pruning may find something to free."""
+        self.settled_pages.pop(page_no, None)
         hints = self._prune_hint
         hint = hints.get(page_no)
         if hint is not None and xid < hint:

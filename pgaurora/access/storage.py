@@ -89,6 +89,7 @@ class Storage:
             heap.pagelist.reset()
             heap.free_pages.clear()
             heap.unused_slots.clear()
+            heap.settled_pages.clear()
         elif kind == PageKind.BTREE_META:
             btree = self.btree(rel_id)
             meta = await cache.read(rel_id)

@@ -15,6 +15,14 @@ transaction manager's oldest_xmin, which includes replicas' feedback) and not sc
        them instead of growing the page
     4. remember pages with room for later inserts
 
+A page where step 1 left no LP_DEAD slot and nothing that may die later (its prune hint is
+NO_HINT: every tuple's inserter committed and none has a deleter that may still commit) is
+settled (Heap.settled_pages, PostgreSQL's all-visible bit of the visibility map): the next
+passes skip it until a change to the page (insert, update, delete, pruning) unsettles it, so a
+pass costs O(pages changed since the last one), not O(table). On a page it visits, step 1
+examines only the slots changed since the page's last pruning (access.heapprune's candidates)
+unless the page had inserts since (an aborted insert is no candidate) or is unknown here.
+
 Passes over one heap run one at a time. A slot the pass will clean (LP_DEAD, not in
 Heap.unused_slots) cannot get a new tuple before step 2 removed the entries that pointed at it:
 inserts only take slots listed in Heap.unused_slots, and the pass adds it there at the end.
@@ -38,7 +46,8 @@ from dataclasses import dataclass
 
 from pgaurora.access.btree import BTree
 from pgaurora.access.heap import Heap
-from pgaurora.access.heaptuple import HEADER_SIZE
+from pgaurora.access.heapprune import NO_HINT
+from pgaurora.access.heaptuple import HEADER_SIZE, REDIRECT_SIZE
 from pgaurora.access.heapversions import FREE_ENOUGH
 from pgaurora.logstore.page import RedoOp, encode_truncate
 
@@ -78,29 +87,49 @@ async def _vacuum(heap: Heap, indexes: list[BTree], horizon: int, all_indexes: b
     made_dead: set[tuple[int, int]] = set()  # roots this pass turned LP_DEAD
     empty: set[tuple[int, int]] = set()  # LP_DEAD slots from earlier prunings (all_indexes)
     removed = kept = 0
+    settled = heap.settled_pages
+    visited: list[int] = []
+    empty_tail: list[int] = []  # visited pages whose last slot was empty (step 3 may truncate them)
     for scanned, page_no in enumerate(pages):
         if scanned % YIELD_EVERY == YIELD_EVERY - 1:
             await asyncio.sleep(0)  # a pass over a big heap lets the sessions' queries in between
+        tuples = settled.get(page_no)
+        if tuples is not None:
+            kept += tuples  # unchanged since a pass found nothing to do there
+            continue
         page = await cache.read_optional(page_no)
         if page is None:
             continue
         # synchronous from here to the end of the page: no insert or prune interleaves
-        before = [len(item) >= HEADER_SIZE for item in page.items]
-        heap._prune(page_no, page, horizon, full=True)
+        items = page.items
+        plan = heap._prune_plan(page_no, page, horizon, full=True)
+        pruned: set[int] = set()  # tuples this pruning removed
+        if plan is not None:
+            pruned = {slot for slot, _ in plan.changes if len(items[slot]) >= HEADER_SIZE}
+            with cache.mtr(deferred=True) as mtr:
+                heap._apply_prune(mtr, page_no, plan)
+            removed += len(pruned)
+            items = (cache.get(page_no) or page).items
+        sizes = list(map(len, items))
+        tuples = len(sizes) - sizes.count(0) - sizes.count(REDIRECT_SIZE)
         unused = set(heap.unused_slots.get(page_no, ()))
-        for slot, item in enumerate(page.items):
-            if len(item) >= HEADER_SIZE:
-                kept += 1
+        dead_slots = False  # LP_DEAD: emptied, but index entries may still point here
+        slot = -1
+        for _ in range(sizes.count(0)):
+            slot = sizes.index(0, slot + 1)
+            if slot in unused:
                 continue
-            was_tuple = slot < len(before) and before[slot]
-            if was_tuple:
-                removed += 1
-            if item or slot in unused:
-                continue  # an LP_REDIRECT, or LP_UNUSED already
-            if was_tuple:
+            dead_slots = True
+            if slot in pruned:
                 made_dead.add((page_no, slot))
             elif all_indexes:
                 empty.add((page_no, slot))
+        kept += tuples
+        visited.append(page_no)
+        if sizes and not sizes[-1]:
+            empty_tail.append(page_no)
+        if not dead_slots and heap._prune_hint.get(page_no) == NO_HINT:
+            settled[page_no] = tuples  # nothing here can die before the page changes again
     removed_entries = 0
     doomed = made_dead | empty if all_indexes else made_dead
     if doomed:
@@ -108,10 +137,10 @@ async def _vacuum(heap: Heap, indexes: list[BTree], horizon: int, all_indexes: b
             removed_entries += await index.remove_tids(doomed)
     truncated = reusable = 0
     if all_indexes:
-        for page_no in pages:
+        for page_no in empty_tail:
             truncated += await _truncate_empty_tail(heap, page_no, doomed)
-        reusable = _hand_back(heap, pages, doomed)
-    for page_no in pages:
+        reusable = _hand_back(heap, visited, doomed)
+    for page_no in visited:
         page = cache.get(page_no)
         if page is not None and page.free_space() >= FREE_ENOUGH and page_no not in heap.free_pages:
             heap.free_pages.append(page_no)

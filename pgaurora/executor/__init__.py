@@ -15,6 +15,7 @@ Files (bottom-up):
     window.py      window functions and frames
     setop.py       UNION / INTERSECT / EXCEPT [ALL]
     modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT, FK cascades
+    resultrel.py   the target table of a write, as one plan sees it (built once per catalog state)
     indexkeys.py   keys of expression / partial indexes (which rows an index holds, under which key)
     partition.py   INSERT routing to partitions; UPDATE / DELETE over every partition
     lockrows.py    SELECT ... FOR UPDATE / SHARE [OF ...] [NOWAIT | SKIP LOCKED], also over joins; EvalPlanQual
@@ -24,7 +25,7 @@ Files (bottom-up):
     matview.py     REFRESH MATERIALIZED VIEW (a transactional swap to freshly filled relations)
     explain.py     EXPLAIN [ANALYZE] text for plans
     withmodify.py  data-modifying statements in WITH (each run once, before the main query)
-    copy.py        COPY FROM's external rows (the session feeds ctx.extra["copy_rows"])
+    copy.py        COPY FROM's external rows (the session feeds ctx.extra["copy_batches"])
     fastpath.py    constant rows and point lookups on a unique index without the node machinery
     run.py         run(plan, params, ctx) -> Cursor
 """

@@ -111,20 +111,26 @@ class ParamEnv:
         self.params = params
 
 
+_NO_PARAMS = ParamEnv(())
+
+
 class FastPlan:
     """What `fast_plan` precomputes for one plan; `resolved` caches the relations per catalog state."""
 
-    __slots__ = ("kind", "project", "key", "index_oid", "table_oid", "width", "resolved")
+    __slots__ = ("kind", "project", "key", "key_param", "index_oid", "table_oid", "width", "resolved",
+                 "reads_params")
 
     def __init__(self, kind: FastKind, project: Any, key: Any = None, index_oid: int = 0, table_oid: int = 0,
-                 width: int = 0) -> None:
+                 width: int = 0, *, key_param: int = -1, reads_params: bool = True) -> None:
         self.kind = kind
         self.project = project          # (row, env) -> output tuple
         self.key = key                  # params -> key tuple (POINT)
+        self.key_param = key_param      # >= 0: the key is this one parameter (POINT)
         self.index_oid = index_oid
         self.table_oid = table_oid
         self.width = width
         self.resolved: tuple[Any, Any, Any] | None = None  # (catalog state, btree, heap)
+        self.reads_params = reads_params  # False: `project` never looks at the env (one shared env)
 
 
 def _pure(exprs: tuple[Expr, ...], allow_vars: bool) -> bool:
@@ -170,8 +176,10 @@ def _build(plan: Plan) -> FastPlan | None:
         project, subplans = compile_exprs(node.exprs)
         if subplans:
             return None
-        return FastPlan(FastKind.POINT, project, _key_getter(source.eq_keys), source.index_oid, source.table_oid,
-                        source.width)
+        keys = source.eq_keys
+        return FastPlan(FastKind.POINT, project, _key_getter(keys), source.index_oid, source.table_oid,
+                        source.width, key_param=keys[0].index if len(keys) == 1 and isinstance(keys[0], Param) else -1,
+                        reads_params=any(isinstance(n, Param) for expr in node.exprs for n in walk(expr)))
     return None
 
 
@@ -196,9 +204,16 @@ def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any
         if index is None or table is None or not getattr(index, "unique", False):
             return None
         resolved = fast.resolved = (state, storage.btree(index.rel_id), storage.heap(table.rel_id))
-    key = fast.key(params)
-    if None in key:
-        return []
+    i = fast.key_param
+    if i >= 0:
+        value = params[i]
+        if value is None:
+            return []
+        key = (value,)
+    else:
+        key = fast.key(params)
+        if None in key:
+            return []
     tids = resolved[1].lookup_cached(key)
     if tids is None:
         return None
@@ -212,5 +227,5 @@ def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any
         width = fast.width
         if len(row) != width:
             row = row + (None,) * (width - len(row))
-        return [fast.project(row, ParamEnv(params))]
+        return [fast.project(row, ParamEnv(params) if fast.reads_params else _NO_PARAMS)]
     return []

@@ -32,7 +32,6 @@ from pgaurora.access.btree import UniqueCheck
 from pgaurora.errors import (
     CheckViolation,
     GeneratedAlways,
-    InternalError,
     NotNullViolation,
     UniqueViolation,
 )
@@ -40,11 +39,12 @@ from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Expr
 from pgaurora.executor.foreignkeys import ForeignKeyChecks, check_snapshot, key_text
-from pgaurora.executor.indexkeys import IndexKeySpec, KeyFunction, describe_key, key_function
+from pgaurora.executor.indexkeys import IndexKeySpec
 from pgaurora.executor.lockrows import recheck_rows
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
 from pgaurora.executor.onconflict import INSERTED, Upsert
 from pgaurora.executor.plannodes import PlanNode
+from pgaurora.executor.resultrel import result_relation
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,30 +148,24 @@ class Writer(ForeignKeyChecks):
         self.env = env
         state = env.ctx.extra["catalog_state"]
         self.state = state
-        self.table = state.table(checks.table_oid)
+        rel = result_relation(node, checks, state)
+        self.rel = rel
+        self.table = rel.table
         storage = env.ctx.storage
-        self.heap = storage.heap(self.table.rel_id)
+        self.heap = storage.heap(rel.table.rel_id)
         if not self.heap.name:
-            self.heap.name = self.table.name  # for lock messages
-        self.indexes = [(ix, storage.btree(ix.rel_id), tuple(self._position(a) for a in ix.columns))
-                        for ix in state.indexes(self.table.oid)]
+            self.heap.name = rel.table.name  # for lock messages
+        btree = storage.btree
+        self.indexes = [(ix, btree(ix.rel_id), positions) for ix, positions in rel.indexes]
         self.checks = checks
-        # expression / partial indexes: index oid -> key function (None: the row has no entry)
-        self.special_keys: dict[int, KeyFunction] = compiled(
-            node, "index_keys", lambda: {s.index_oid: key_function(s) for s in checks.index_keys})
-        for ix, _btree, _positions in self.indexes:
-            if (ix.expressions or ix.predicate) and ix.oid not in self.special_keys:
-                raise InternalError(f'no key expressions planned for index "{ix.name}"')
-        self.check_fns = compiled(node, "checks", lambda: [(c.name, compile_expr(c.expr).fn) for c in checks.checks])
+        self.special_keys = rel.special_keys
+        self.check_fns = rel.check_fns
         self.snapshot: Any = None
         self.unique_checks: list[Any] | None = None
-        self.key_positions = tuple(sorted({p for ix, _b, positions in self.indexes if ix.unique for p in positions}))
-        # a unique expression index: any change may change its key
-        self.key_always = any(ix.unique and ix.oid in self.special_keys for ix, _b, _p in self.indexes)
-        # HOT: the columns of plain indexes, and the expression / partial indexes whose keys to compare
-        self.indexed_positions = tuple(sorted({p for ix, _b, positions in self.indexes
-                                               if ix.oid not in self.special_keys for p in positions}))
-        self.special_indexes = [(ix, positions) for ix, _b, positions in self.indexes if ix.oid in self.special_keys]
+        self.key_positions = rel.key_positions
+        self.key_always = rel.key_always
+        self.indexed_positions = rel.indexed_positions
+        self.special_indexes = rel.special_indexes
 
     def same_index_keys(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         """Would every index hold the same entry for `new` as for `old`? Then an UPDATE may be HOT
@@ -196,12 +190,6 @@ class Writer(ForeignKeyChecks):
             if (old[p] if p < len(old) else None) != (new[p] if p < len(new) else None):
                 return True
         return False
-
-    def _position(self, attnum: int) -> int:
-        for i, c in enumerate(self.table.columns):
-            if c.attnum == attnum:
-                return i
-        return attnum - 1
 
     def check_snapshot(self) -> Any:
         if self.snapshot is None:
@@ -228,11 +216,6 @@ class Writer(ForeignKeyChecks):
                                  detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
                                  table=checks.table_name)
 
-    def _describe(self, positions: tuple[int, ...]) -> Any:
-        names = ", ".join(self.checks.column_names[p] for p in positions)
-        types = tuple(self.checks.column_types[p] for p in positions)
-        return lambda key: f"Key ({names})=({key_text(tuple(key), types)}) already exists."
-
     def key_of(self, ix: Any, positions: tuple[int, ...], row: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The entry `row` has in index `ix` (None: a partial index that does not hold the row)."""
         special = self.special_keys.get(ix.oid) if self.special_keys else None
@@ -252,14 +235,9 @@ class Writer(ForeignKeyChecks):
 
     async def insert_indexes(self, row: tuple[Any, ...], tid: Any) -> None:
         if self.unique_checks is None:
-            txn = self.env.ctx.txn
-            specs = {s.index_oid: s for s in self.checks.index_keys}
-            self.unique_checks = [
-                (UniqueCheck(txn, self.heap, ix.name, tuple(specs[ix.oid].key_names), describe_key(specs[ix.oid]))
-                 if ix.oid in specs else
-                 UniqueCheck(txn, self.heap, ix.name, tuple(self.checks.column_names[p] for p in positions),
-                             self._describe(positions))) if ix.unique else None
-                for ix, _btree, positions in self.indexes]
+            txn, heap = self.env.ctx.txn, self.heap
+            self.unique_checks = [None if spec is None else UniqueCheck(txn, heap, *spec)
+                                  for spec in self.rel.unique_specs]
         special_keys = self.special_keys
         for (ix, btree, positions), check in zip(self.indexes, self.unique_checks, strict=True):
             if special_keys and ix.oid in special_keys:
@@ -277,6 +255,11 @@ class Writer(ForeignKeyChecks):
             except UniqueViolation as exc:
                 exc.table = self.checks.table_name
                 raise
+
+
+def _recheck_fn(node: Any) -> Any:
+    """READ COMMITTED's re-evaluation of the WHERE clause (None: nothing to re-check)."""
+    return compile_expr(node.recheck_qual).fn if node.recheck_qual is not None else None
 
 
 def _returning(node: Any) -> Any:
@@ -359,10 +342,8 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
     w = Writer(env, node, node.checks)
     txn = env.ctx.txn
     tw = node.table_width
-    new_fn, new_subplans = compiled(node, "new_row", lambda: compile_exprs(node.new_row))
-    recheck_qual = node.recheck_qual
-    recheck_fn = compiled(node, "recheck", lambda: compile_expr(recheck_qual).fn) if recheck_qual is not None else None
-    returning = _returning(node)
+    new_fn, new_subplans, recheck_fn, returning = compiled(node, "update", lambda: (
+        *compile_exprs(node.new_row), _recheck_fn(node), _returning(node)))
     count = 0
     out: Batch = []
     seen: set[Any] = set()
@@ -423,7 +404,8 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
                 old, new_row = written[0], written[1]
             if not w.heap.is_heap_only(new_tid):  # a HOT update keeps the old entries
                 await w.insert_indexes(new_row, new_tid)
-            await w.check_foreign_keys(new_row, old)
+            if w.checks.foreign_keys:
+                await w.check_foreign_keys(new_row, old)
             if w.checks.referenced_by:
                 w.snapshot = None  # see what committed while this row was waited for
                 await w.check_referenced(old, new_row)
@@ -442,9 +424,7 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
     w = Writer(env, node, node.checks)
     txn = env.ctx.txn
     tw = node.table_width
-    recheck_qual = node.recheck_qual
-    recheck_fn = compiled(node, "recheck", lambda: compile_expr(recheck_qual).fn) if recheck_qual is not None else None
-    returning = _returning(node)
+    recheck_fn, returning = compiled(node, "delete", lambda: (_recheck_fn(node), _returning(node)))
     count = 0
     out: Batch = []
     seen: set[Any] = set()

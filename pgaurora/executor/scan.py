@@ -16,7 +16,7 @@ from typing import Any
 
 from pgaurora.access.heaptuple import HEADER_SIZE, unpack_header
 from pgaurora.errors import InternalError
-from pgaurora.executor.compile import compile_exprs
+from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.hashing import freeze_row
 from pgaurora.executor.nodes import (
@@ -136,15 +136,17 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
     snapshot = env.snapshot
     txn = env.ctx.txn
     width = node.width - 1 if node.with_tid else node.width
-    keys = compiled(node, "keys", lambda: compile_exprs(node.eq_keys))[0] if node.eq_keys else None
-    qual = compiled_expr(node, "qual", node.qual) if node.qual is not None else None
+    keys, qual = compiled(node, "keys+qual", lambda: (
+        compile_exprs(node.eq_keys)[0] if node.eq_keys else None,
+        compile_expr(node.qual) if node.qual is not None else None))
     prefix: tuple[Any, ...] = keys((), env) if keys is not None else ()
-    if any(v is None for v in prefix):
+    if None in prefix:
         return
     tids: list[Any] = []
     if node.kind is IndexKind.EQ:
         if len(prefix) == node.key_count:
-            tids = await btree.lookup(prefix)
+            found = btree.lookup_cached(prefix)  # no coroutines while the pages are cached
+            tids = found if found is not None else await btree.lookup(prefix)
         else:
             async for batch in btree.range(prefix, prefix, True, True):
                 tids.extend(tid for key, tid in batch if key[:len(prefix)] == prefix)

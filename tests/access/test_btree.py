@@ -234,3 +234,26 @@ async def test_date_and_timestamp_keys_mix(engine):
         got.extend(k for k, _ in batch)
     assert got == [(datetime.date(2024, 1, 2),), (datetime.date(2024, 1, 3),)]
     assert await tree.lookup((datetime.datetime(2024, 1, 2),)) == [(3, 2)]
+
+
+async def test_split_nodes_stay_decoded_and_match_their_pages(engine, monkeypatch):
+    """A split keeps both halves and the parent decoded in the page cache: each kept node equals
+    what decoding its page gives (so no leaf is decoded again after a split)."""
+    from pgaurora.access.btreekey import Node
+
+    decodes = []
+    decode = Node.__init__
+    monkeypatch.setattr(Node, "__init__", lambda node, page: decodes.append(1) or decode(node, page))
+    tree = engine.storage.btree(await engine.storage.create_btree(2))
+    rng = random.Random(11)
+    for i in range(6000):
+        await tree.insert((rng.randrange(1000), f"k{i:05d}" * 25), (2000 + i // 50, i % 50))
+    assert tree.level >= 2  # internal nodes split too
+    assert len(decodes) <= 2 * tree.level + 2  # the first root leaf and each new root only
+    cache = engine.storage.cache
+    kept = [(page_no, node) for page_no, node in cache.derived.items() if type(node) is Node]
+    assert len(kept) > 20
+    for page_no, node in kept:
+        fresh = Node(cache.get(page_no))
+        assert (node.level, node.right, node.used) == (fresh.level, fresh.right, fresh.used)
+        assert node.raw == fresh.raw and node.entries == fresh.entries and node.children == fresh.children

@@ -75,6 +75,15 @@ async def test_hot_row_updates_stay_bounded_without_vacuum(engine):
     assert len(await index.lookup((1,))) < 100
     r = txns.begin()
     assert [row for _, row in await visible_rows_pairs(heap, r)] == [(1, 1000)]
+    # the decoded leaves kept through dead-entry removal and splits match their pages
+    from pgaurora.access.btreekey import Node
+
+    kept = [(p, n) for p, n in storage.cache.derived.items() if type(n) is Node]
+    assert kept
+    for page_no, node in kept:
+        fresh = Node(storage.cache.get(page_no))
+        assert (node.raw, node.entries, node.children, node.used, node.right) == \
+            (fresh.raw, fresh.entries, fresh.children, fresh.used, fresh.right)
 
 
 async def visible_rows_pairs(heap, txn):
@@ -163,3 +172,82 @@ async def test_update_reuses_a_slot_of_its_own_page(engine):
     r = txns.begin()
     assert await heap.fetch(r, r.snapshot(), new_tid) == (10, 1)
     assert await heap.fetch(r, r.snapshot(), tids[10]) is None
+
+
+async def test_vacuum_skips_settled_pages_until_they_change(engine):
+    """A pass that finds nothing to do on a page settles it; the next pass skips it (PostgreSQL's
+    all-visible pages), until an update, delete or insert there unsettles it."""
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    index = storage.btree(await storage.create_btree(1))
+    t = txns.begin()
+    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(400)])
+    for i, tid in enumerate(tids):
+        await index.insert((i,), tid)
+    await t.commit()
+    first = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert first.kept_tuples == 400 and first.removed_tuples == 0
+    pages = set((await heap._ready()).pages)
+    assert set(heap.settled_pages) == pages
+    assert sum(heap.settled_pages.values()) == 400
+    # an uncommitted delete unsettles its page; the pass keeps it unsettled (the deleter may commit)
+    t = txns.begin()
+    assert await heap.delete(t, t.snapshot(), tids[0])
+    assert tids[0][0] not in heap.settled_pages
+    second = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert second.kept_tuples == 400 and second.removed_tuples == 0
+    assert tids[0][0] not in heap.settled_pages
+    await t.commit()
+    third = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert third.removed_tuples == 1 and third.removed_index_entries == 1 and third.kept_tuples == 399
+    # the emptied slot was handed back in that pass: the next one settles the page again
+    fourth = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert fourth.kept_tuples == 399 and set(heap.settled_pages) == pages
+    # an aborted insert into a settled page is found and removed
+    t = txns.begin()
+    tid = await heap.insert(t, (1000, "aborted"))
+    assert tid[0] not in heap.settled_pages
+    await t.abort()
+    fifth = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert fifth.removed_tuples == 1 and fifth.kept_tuples == 399
+    reader = txns.begin()
+    assert len(await visible_rows(heap, reader)) == 399
+
+
+async def test_vacuum_prunes_changed_pages_by_their_changed_slots(engine, monkeypatch):
+    """After a pass, the next one visits only the pages changed since and examines only their
+    changed slots (the pruning candidates); a page with inserts since is examined whole."""
+    from pgaurora.access import heapprune
+
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    index = storage.btree(await storage.create_btree(1))
+    t = txns.begin()
+    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(400)])
+    for i, tid in enumerate(tids):
+        await index.insert((i,), tid)
+    await t.commit()
+    await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    calls = []
+    plan = heapprune.plan_prune
+    monkeypatch.setattr(heapprune, "plan_prune", lambda page_no, items, *a: calls.append((page_no, a[2:])) or
+                        plan(page_no, items, *a))
+    t = txns.begin()
+    new = await heap.update(t, t.snapshot(), tids[5], (5, "y" * 50))
+    await index.insert((5,), new)
+    await t.commit()
+    result = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert result.removed_tuples == 1 and result.kept_tuples == 400
+    changed = {tids[5][0], new[0]}
+    assert {page_no for page_no, _ in calls} == changed
+    # an update's versions are candidates of their pages: no slot-by-slot look at either page
+    assert all(candidates and candidates[0] is not None for _, candidates in calls)
+    # an insert makes its page's next pass look at every slot (an aborted insert is no candidate)
+    calls.clear()
+    t = txns.begin()
+    tid = await heap.insert(t, (1000, "z"))
+    await t.commit()
+    await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
+    assert calls == [(tid[0], ())]
+    reader = txns.begin()
+    assert sorted(r for r in await visible_rows(heap, reader) if r[0] == 5) == [(5, "y" * 50)]
