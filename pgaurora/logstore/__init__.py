@@ -18,6 +18,7 @@ Read bottom-up (DESIGN.md §3):
     metadata.py    volume config, persistent metadata (groups, placements, epoch), placement
     recovery.py    volume recovery on open: fence, read quorums, VCL/VDL, truncate — no redo replay
     sender.py      the log client's pipelined senders: a turn's records in one batch, acks in callbacks
+    grouplog.py    one protection group's records until a write quorum holds them: the next batch
     volume.py      the log client (writer side): append_mtr, wait_durable, read_page
     membership.py  repair of a lost replica: ABCDEF -> (ABCDEF and ABCDEG) -> ABCDEG
 """

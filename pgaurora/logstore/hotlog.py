@@ -1,8 +1,10 @@
 """A segment's hot log: append-only files, acknowledged only after fsync, group commit.
 
 Storage nodes make their segments' appends durable through the node log (logstore.nodelog, itself
-a HotLog); a segment's own file is then written `lazy` (synced at the node log's checkpoints and
-on rotation) and the sync-round paragraphs below apply to the node log.
+a HotLog); a segment's own file is then `lazy`: its appends are buffered in memory (`buffer`) and
+written in one pwrite per LAZY_WRITE_BYTES, at the node log's checkpoints and on rotation or
+close, so that a batch costs one write (the node log's) before its fdatasync. The sync-round
+paragraphs below apply to the node log.
 
 Owns the files `log.NNNNNNNN` of one segment directory and the group-commit discipline: many
 concurrent `append` calls share one write + fsync, and so do the hot logs of all the segments of
@@ -46,6 +48,7 @@ LOG_PREFIX = "log."
 _datasync = getattr(os, "fdatasync", os.fsync)
 ZERO_FILL_MIN = 64 << 10  # the first zero fill of a new file; each next one doubles...
 ZERO_FILL_MAX = 1 << 20  # ...up to this
+LAZY_WRITE_BYTES = 256 << 10  # a lazy log writes its buffered appends once they reach this size
 
 
 def fsync_directory(directory: Path) -> None:
@@ -70,6 +73,8 @@ class HotLog:
         self._file_number = 0
         self._file_size = 0
         self._zeroed = 0  # the current file holds zeros (or data) up to here
+        self._buffered: list[bytes] = []  # lazy appends not written yet (they precede any other write)
+        self._buffered_bytes = 0
         self.fsync_count = 0
         self.bytes_written = 0
         # Lazy: another log (logstore.nodelog) makes the appends durable; this file is synced at
@@ -89,7 +94,7 @@ class HotLog:
     def _rotate(self) -> None:
         if self._fd >= 0:
             if self.lazy:
-                self.sync()
+                self._sync_file()
             os.close(self._fd)
         self._file_number += 1
         path = self.directory / f"{LOG_PREFIX}{self._file_number:08d}"
@@ -106,22 +111,47 @@ class HotLog:
     def close(self) -> None:
         if self._fd >= 0:
             if self.lazy:
-                self.sync()
+                self.sync()  # writes the buffered appends first
             os.close(self._fd)
             self._fd = -1
 
+    def buffer(self, data: bytes) -> None:
+        """A lazy append: kept in memory and written with the next write, sync, rotation or close
+        (another log holds it durably meanwhile)."""
+        self._buffered.append(data)
+        self._buffered_bytes += len(data)
+        if self._buffered_bytes >= LAZY_WRITE_BYTES:
+            self.write_buffered()
+
+    def write_buffered(self) -> None:
+        """Writes the buffered appends to the file now (without a sync)."""
+        if self._buffered:
+            self._write(b"")
+
     def _write(self, data: bytes) -> None:
-        if self._file_size >= self.rotate_bytes:
-            self._rotate()
-        offset = self._file_size
-        end = offset + len(data)
-        if self.fsync and end > self._zeroed:
-            self._zero_fill(end)
-        view = memoryview(data)
-        while view:
-            written = os.pwrite(self._fd, view, offset)
-            view = view[written:]
-            offset += written
+        buffered = self._buffered
+        if buffered:  # earlier lazy appends go first, in the same pwrite
+            buffered.append(data)
+            data = b"".join(buffered)
+        try:
+            if self._file_size >= self.rotate_bytes:
+                self._rotate()
+            offset = self._file_size
+            end = offset + len(data)
+            if self.fsync and end > self._zeroed:
+                self._zero_fill(end)
+            view = memoryview(data)
+            while view:
+                written = os.pwrite(self._fd, view, offset)
+                view = view[written:]
+                offset += written
+        except OSError:
+            if buffered:
+                buffered.pop()  # the buffered appends stay for the next write
+            raise
+        if buffered:
+            self._buffered = []
+            self._buffered_bytes = 0
         self._file_size = end
         self.bytes_written += len(data)
 
@@ -147,18 +177,29 @@ class HotLog:
         self._write(data)
 
     def sync(self) -> None:
+        self.write_buffered()
+        self._sync_file()
+
+    def _sync_file(self) -> None:
         if self._fd >= 0 and self.fsync:
             _datasync(self._fd)
             self.fsync_count += 1
 
     async def append(self, data: bytes) -> None:
         """Returns once `data` is durable (written and fsynced, possibly with others' data)."""
+        durable = self.write(data)
+        if durable is not None:
+            await durable
+
+    def write(self, data: bytes) -> asyncio.Future[None] | None:
+        """append() without a coroutine (a storage node's hot path): a future done once `data` is
+        durable, or None when it is written already (fsync off)."""
         if not self.fsync:
             try:
                 self._write(data)
             except OSError as exc:
                 raise IoError(f"could not write to file \"{self.current_file}\": {exc.strerror}") from exc
-            return
+            return None
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append(data)
@@ -166,7 +207,7 @@ class HotLog:
         if not self._flushing:
             self._flushing = True
             _sync_round(loop).add(self)
-        await future
+        return future
 
     def _take(self) -> tuple[bytes, list[asyncio.Future[None]]]:
         """The pending bytes and their waiters, handed to a round."""

@@ -150,12 +150,8 @@ class StorageNode:
         try:
             handler = _HANDLERS[type(request)]
             return await handler(self, request)
-        except DataCorrupted as exc:
-            return m.Refused("corrupt", exc.message)
-        except InternalError as exc:
-            return m.Refused("internal", exc.message)
-        except PgError as exc:  # e.g. IoError from the hot log: refuse, keep serving
-            return m.Refused("error", f"{exc.sqlstate}: {exc.message}")
+        except PgError as exc:
+            return _refusal(exc)
 
     def _segment(self, request) -> Segment | m.Refused:
         segment = self.segments.get((request.volume, request.group))
@@ -173,24 +169,73 @@ class StorageNode:
             )
         return None
 
-    async def _append(self, request: m.AppendBatch) -> m.Reply:
-        segment = self._segment(request)
-        if isinstance(segment, m.Refused):
-            return segment
-        if stale := self._stale(segment, request.epoch):
-            return stale
-        if request.epoch > segment.epoch:
+    def _append_to(self, request: m.AppendBatch) -> Segment | m.Refused:
+        """The segment an AppendBatch goes to, or why it is refused."""
+        segment = self.segments.get((request.volume, request.group))
+        if segment is None:
+            return m.Refused("no_segment", f"node {self.address} has no segment of group {request.group}")
+        if request.epoch != segment.epoch:
+            if stale := self._stale(segment, request.epoch):
+                return stale
             return m.Refused("epoch_behind", f"segment is at epoch {segment.epoch}", segment.epoch)
-        records = decode_records(request.records)
-        key = (request.volume, request.group)
         if request.min_read_lsn:
-            self.min_read_lsn[key] = request.min_read_lsn
-        scl = await segment.append(records, request.records, request.vdl)
+            self.min_read_lsn[(request.volume, request.group)] = request.min_read_lsn
+        return segment
+
+    def _appended(self, segment: Segment, request: m.AppendBatch) -> None:
+        """After a batch is indexed: a segment with a hole or below the group's PGCL gossips."""
         if request.pgcl > segment.target_scl:
             segment.target_scl = request.pgcl
-        if segment.has_hole() or segment.target_scl > segment.scl:
-            self.want_gossip(key)
-        return m.Ack(scl, segment.epoch)
+        if segment.next_by_prev or segment.target_scl > segment.scl:
+            self.want_gossip((request.volume, request.group))
+
+    async def _append(self, request: m.AppendBatch) -> m.Reply:
+        segment = self._append_to(request)
+        if isinstance(segment, m.Refused):
+            return segment
+        started = segment.begin_append(decode_records(request.records), request.records, request.vdl)
+        self._appended(segment, request)
+        if started is None:
+            return m.Ack(segment.durable_scl, segment.epoch)
+        scl, durable = started
+        if durable is not None:
+            await durable
+        return m.Ack(segment.made_durable(scl), segment.epoch)
+
+    def append_batch(self, request: m.AppendBatch, reply: Callable[[m.Reply], None]) -> None:
+        """handle() of an AppendBatch without a coroutine or task (logstore.tcp's hot path): calls
+        `reply` with the Ack once the batch is durable (at once when it is refused, nothing in it
+        is new, or fsync is off)."""
+        try:
+            segment = self._append_to(request)
+            if isinstance(segment, m.Refused):
+                reply(segment)
+                return
+            started = segment.begin_append(decode_records(request.records), request.records, request.vdl)
+            self._appended(segment, request)
+        except PgError as exc:
+            reply(_refusal(exc))
+            return
+        except Exception as exc:  # a bug: refuse the batch, keep serving
+            log.exception("AppendBatch for group %d failed", request.group)
+            reply(m.Refused("internal", f"internal error: {exc}"))
+            return
+        if started is None:
+            reply(m.Ack(segment.durable_scl, segment.epoch))
+            return
+        scl, durable = started
+        if durable is None:
+            reply(m.Ack(segment.made_durable(scl), segment.epoch))
+            return
+
+        def done(future: asyncio.Future[None]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                reply(m.Ack(segment.made_durable(scl), segment.epoch))
+                return
+            error = InternalError("the batch was not logged") if future.cancelled() else future.exception()
+            reply(_refusal(error if isinstance(error, PgError) else InternalError(str(error))))
+
+        durable.add_done_callback(done)
 
     async def _read_page(self, request: m.ReadPage) -> m.Reply:
         segment = self._segment(request)
@@ -407,11 +452,13 @@ class StorageNode:
                         p: n for p, n in segment.next_by_prev.items() if n > segment.scl
                     }
                     segment.save_meta()
-                records = [r for r in decode_records(reply.records) if r.epoch <= segment.epoch]
+                received = decode_records(reply.records)
+                records = [r for r in received if r.epoch <= segment.epoch]
                 if not records:
                     break
                 before = segment.scl
-                await segment.append(records, b"".join(frame_of(r) for r in records))
+                frames = reply.records if len(records) == len(received) else b"".join(frame_of(r) for r in records)
+                await segment.append(records, frames)
                 if segment.scl == before:
                     break
             if not segment.has_hole() and segment.scl >= segment.target_scl:
@@ -441,8 +488,20 @@ class StorageNode:
             except Exception:  # keep the background pass alive for the other segments
                 log.exception("background pass of segment %s failed", key)
         if self.node_log is not None and self.node_log.checkpoint_due:
-            self.node_log.checkpoint()
+            try:
+                self.node_log.checkpoint()
+            except OSError:  # the old node log files stay; the next checkpoint covers them
+                log.exception("node log checkpoint failed")
         self._schedule_background()
+
+
+def _refusal(error: PgError) -> m.Refused:
+    """The reply to a request that failed with `error` (the node keeps serving)."""
+    if isinstance(error, DataCorrupted):
+        return m.Refused("corrupt", error.message)
+    if isinstance(error, InternalError):
+        return m.Refused("internal", error.message)
+    return m.Refused("error", f"{error.sqlstate}: {error.message}")  # e.g. IoError from the log
 
 
 _HANDLERS: dict[type, Callable[[StorageNode, Any], Awaitable[m.Reply]]] = {

@@ -7,19 +7,20 @@ segments at restart and the checkpoint that lets old files go. Not the segments'
 A commit usually touches several protection groups (heap, index and clog pages), so a node
 receives one batch per group in the same loop turn. With a hot log per segment that was one
 fdatasync per segment, all but the first handed to worker threads (200-300 us of CPU each in
-thread wake-ups). Here each batch is written to its segment's file without a sync and to the
-node log, and the node log's one fdatasync acknowledges them all:
+thread wake-ups). Here each batch goes to the node log, whose one write and fdatasync per loop
+turn acknowledge them all, and lazily to its segment's own file (buffered in memory and written
+in large pieces without a sync: logstore.hotlog `buffer`):
 
-    AppendBatch(g1) ─► segment g1 file (pwrite) ─┐
-    AppendBatch(g2) ─► segment g2 file (pwrite) ─┼─► node log entries ─► one fdatasync ─► acks
-    AppendBatch(g3) ─► segment g3 file (pwrite) ─┘
+    AppendBatch(g1) ─► segment g1 buffer ─┐
+    AppendBatch(g2) ─► segment g2 buffer ─┼─► node log entries ─► one write + fdatasync ─► acks
+    AppendBatch(g3) ─► segment g3 buffer ─┘
 
     entry = crc32 u32 | body length u32 | body: group u32 | volume length u16 | volume | frames
 
 Restart: each segment replays its own file (possibly missing its unsynced tail), then the node
 log's entries fill in whatever it lacks (`replay`). Checkpoint (background pass): the node log
-moves to a new file, the segment files written since the last checkpoint are fdatasynced in a
-worker thread, then the older node log files are deleted.
+moves to a new file, the segment buffers are written, the segment files written since the last
+checkpoint are fdatasynced in a worker thread, then the older node log files are deleted.
 """
 
 from __future__ import annotations
@@ -89,12 +90,19 @@ class NodeLog:
         self.log.close()
 
     async def append(self, volume: str, group: int, frames: bytes, segment_log: HotLog) -> None:
-        """Writes `frames` to the segment's file now and returns once the node log holds them durably."""
-        segment_log.append_nowait(frames)
+        """Returns once the node log holds `frames` durably (the segment's file gets them lazily)."""
+        durable = self.write(volume, group, frames, segment_log)
+        if durable is not None:
+            await durable
+
+    def write(self, volume: str, group: int, frames: bytes, segment_log: HotLog) -> asyncio.Future[None] | None:
+        """append() without a coroutine: a future done once the node log holds `frames` durably,
+        or None when they are written already (fsync off)."""
+        segment_log.buffer(frames)
         self.unsynced[(volume, group)] = segment_log
         entry = encode_entry(volume, group, frames)
         self._since_checkpoint += len(entry)
-        await self.log.append(entry)
+        return self.log.write(entry)
 
     def replay(self, apply: Callable[[str, int, memoryview], None]) -> int:
         """Feeds every entry of the existing files to `apply`; returns how many."""
@@ -123,9 +131,11 @@ class NodeLog:
         in a worker thread, then the old files deleted. The future says when it is done."""
         if self._checkpointing or not self._since_checkpoint:
             return None
+        self.log._rotate()
+        for segment_log in self.unsynced.values():
+            segment_log.write_buffered()  # what the old node log files hold goes to the segment files
         self._checkpointing = True
         self._since_checkpoint = 0
-        self.log._rotate()
         # Duplicated descriptors: a segment file rotated or closed meanwhile is still synced.
         fds = [os.dup(log._fd) for log in self.unsynced.values() if log._fd >= 0]
         self.unsynced = {}

@@ -36,9 +36,11 @@ class GroupQuorum:
         self.write_quorum = write_quorum
 
     def _quorum_point(self, members: list[str]) -> int:
-        scls = sorted((self.scl.get(member, 0) for member in members), reverse=True)
-        if len(scls) < self.write_quorum:
+        if len(members) < self.write_quorum:
             return 0
+        scl = self.scl
+        scls = [scl.get(member, 0) for member in members]
+        scls.sort(reverse=True)
         return scls[self.write_quorum - 1]
 
     def recompute(self) -> int:
@@ -51,9 +53,14 @@ class GroupQuorum:
         return self.pgcl
 
     def ack(self, member: str, scl: int) -> int:
-        if scl > self.scl.get(member, 0):
+        before = self.scl.get(member, 0)
+        if scl > before:
             self.scl[member] = scl
-            return self.recompute()
+            # The 4th highest SCL moves only when a segment crosses it: not when one below it
+            # stays at or below it (the slowest acks of a batch), nor when one above it moves
+            # further up; with two member sets (a membership change), always recompute.
+            if (before <= self.pgcl < scl) or self.new_members is not None:
+                return self.recompute()
         return self.pgcl
 
     def all_members(self) -> list[str]:
@@ -102,9 +109,15 @@ class QuorumTracker:
         pending = self.pending[group]
         while pending and pending[0] <= pgcl:
             pending.popleft()
-        return self.advance()
+        # Only this group's PGCL moved: the others' pending records were trimmed at their acks.
+        vcl = self.last_lsn
+        for waiting in self.pending.values():
+            if waiting and waiting[0] <= vcl:
+                vcl = waiting[0] - 1
+        return self._advance_to(vcl)
 
     def advance(self) -> bool:
+        """Recomputes every group's PGCL (after a membership change), then VCL and VDL."""
         vcl = self.last_lsn
         for group, pending in self.pending.items():
             if pending and pending[0] - 1 < vcl:
@@ -113,6 +126,10 @@ class QuorumTracker:
                     pending.popleft()
                 if pending and pending[0] - 1 < vcl:
                     vcl = pending[0] - 1
+        return self._advance_to(vcl)
+
+    def _advance_to(self, vcl: int) -> bool:
+        """Moves VCL up to `vcl` and VDL to the highest CPL at or below it; True when VDL moved."""
         if vcl > self.vcl:
             self.vcl = vcl
         cpls = self.cpls

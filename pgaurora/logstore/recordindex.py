@@ -57,6 +57,32 @@ class RecordIndex:
         else:
             insort(page_lsns, lsn)
 
+    def add_batch(self, records: list[RedoRecord], floor: int = 0) -> list[RedoRecord]:
+        """add() for each record above `floor` not held yet; returns those (a batch's new records)."""
+        known = self.records
+        lsns = self.lsns
+        by_page = self.by_page
+        fresh = []
+        for record in records:
+            lsn = record[0]
+            if lsn <= floor or lsn in known:
+                continue
+            fresh.append(record)
+            known[lsn] = record
+            if not lsns or lsn > lsns[-1]:
+                lsns.append(lsn)
+            else:
+                insort(lsns, lsn)
+            page = record[1]
+            page_lsns = by_page.get(page)
+            if page_lsns is None:
+                by_page[page] = [lsn]
+            elif lsn > page_lsns[-1]:
+                page_lsns.append(lsn)
+            else:
+                insort(page_lsns, lsn)
+        return fresh
+
     def remove(self, doomed: Iterable[int]) -> None:
         """Drops the given LSNs (rebuilding the lists: GC and truncation are rare and batched)."""
         doomed = set(doomed)

@@ -23,6 +23,7 @@ epoch older than `epoch` with an LSN above `above` never happened (the new write
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import struct
@@ -43,6 +44,7 @@ LSN_MASK = (1 << LSN_BITS) - 1
 IMAGE_PREFIX = "images."
 _IMAGE_HEADER = struct.Struct("<IQQ")
 IMAGE_FRAME_SIZE = _IMAGE_HEADER.size + pagemod.PAGE_SIZE
+IMAGE_CACHE_PAGES = 128  # parsed images a segment keeps in memory (about 1 MiB)
 HINT_OP = 0  # a frame with lsn 0 and op 0 carries the writer's VDL (a durable hint) as its xid
 
 
@@ -89,6 +91,9 @@ class Segment:
         self._image_fd = -1
         self._image_number = 0
         self._image_size = 0
+        # The newest images parsed, by page_key: a coalesce or read starts from a copy of one
+        # instead of reading and parsing its 8 KiB again (images never change once written).
+        self._image_cache: dict[int, pagemod.Page] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -246,24 +251,71 @@ class Segment:
     def has_hole(self) -> bool:
         return bool(self.next_by_prev)
 
-    async def append(self, records: list[RedoRecord], frames: bytes, vdl_hint: int = 0) -> int:
-        """Indexes and durably logs a batch; returns the SCL that is durable once it returns."""
-        inserted = False
-        for record in records:
-            inserted = self.insert(record) or inserted
+    def insert_batch(self, records: list[RedoRecord]) -> bool:
+        """insert() for each record of a batch, in one pass over the index and one over the chain
+        (the AppendBatch hot path); True if any record was new."""
+        if not records:
+            return False
+        truncations = self.truncations
+        if (truncations and min(record[7] for record in records) < max(epoch for epoch, _ in truncations)) or (
+            self.gc_horizon > self.scl
+        ):
+            # a record an earlier recovery may have truncated, or a segment catching up below its GC horizon
+            inserted = False
+            for record in records:
+                inserted = self.insert(record) or inserted
+            return inserted
+        fresh = self.by_lsn.add_batch(records, self.gc_horizon)
+        if not fresh:
+            return False
+        dirty = self.dirty
+        next_by_prev = self.next_by_prev
+        scl = self.scl
+        for record in fresh:
+            page = record[1]
+            dirty[page] = dirty.get(page, 0) + 1
+            lsn = record[0]
+            if record[3] == scl:
+                scl = lsn
+                while scl in next_by_prev:
+                    scl = next_by_prev.pop(scl)
+            elif lsn > scl:
+                next_by_prev[record[3]] = lsn
+        self.scl = scl
+        last = max(record[0] for record in fresh)
+        if last > self.max_lsn:
+            self.max_lsn = last
+        return True
+
+    def begin_append(self, records: list[RedoRecord], frames: bytes, vdl_hint: int = 0) -> tuple[int, asyncio.Future[None] | None] | None:
+        """Indexes a batch and starts logging it durably, without a coroutine (a storage node's hot
+        path): None when nothing is new; else (the SCL the batch makes durable, a future done once
+        it is durable or None if it is already). Then call `made_durable(scl)`."""
+        inserted = self.insert_batch(records)
         if vdl_hint > self.vdl_hint:
             self.vdl_hint = vdl_hint
             frames = encode_record(0, 0, 0, 0, vdl_hint, HINT_OP, 0, self.epoch, b"") + frames
         elif not inserted:
-            return self.durable_scl
-        scl = self.scl
+            return None
         if self.node_log is not None:
-            await self.node_log.append(self.volume, self.group, frames, self.log)
-        else:
-            await self.log.append(frames)
+            return self.scl, self.node_log.write(self.volume, self.group, frames, self.log)
+        return self.scl, self.log.write(frames)
+
+    def made_durable(self, scl: int) -> int:
+        """Records that a batch begun at `scl` is durable; returns the durable SCL."""
         if scl > self.durable_scl:
             self.durable_scl = scl
         return self.durable_scl
+
+    async def append(self, records: list[RedoRecord], frames: bytes, vdl_hint: int = 0) -> int:
+        """Indexes and durably logs a batch; returns the SCL that is durable once it returns."""
+        started = self.begin_append(records, frames, vdl_hint)
+        if started is None:
+            return self.durable_scl
+        scl, durable = started
+        if durable is not None:
+            await durable
+        return self.made_durable(scl)
 
     def chain_after(self, after_lsn: int, limit: int) -> list[RedoRecord]:
         """Records of the complete chain with LSN in (after_lsn, SCL], oldest first."""
@@ -352,8 +404,13 @@ class Segment:
         return base
 
     def adopt_image(self, page: int, lsn: int, image: bytes) -> None:
-        """Stores a page image (from coalescing or from a peer's repair)."""
-        pagemod.Page.from_bytes(image)  # verify before keeping
+        """Stores a page image from a peer's repair (verified first)."""
+        self._store_image(page, lsn, pagemod.Page.from_bytes(image), image)
+
+    def _store_image(self, page: int, lsn: int, parsed: pagemod.Page, image: bytes | None = None) -> None:
+        """Writes the image of `parsed` (the page at `lsn`, not changed afterwards) and keeps it."""
+        if image is None:
+            image = parsed.to_bytes()
         header = _IMAGE_HEADER.pack(0, page, lsn)
         body = header[4:] + image
         frame = zlib.crc32(body).to_bytes(4, "little") + body
@@ -362,7 +419,15 @@ class Segment:
         offset = self._image_size
         os.write(self._image_fd, frame)
         self._image_size += len(frame)
-        self.images[page_key(page, lsn)] = (self._image_number, offset)
+        key = page_key(page, lsn)
+        self.images[key] = (self._image_number, offset)
+        self._cache_image(key, parsed)
+
+    def _cache_image(self, key: int, parsed: pagemod.Page) -> None:
+        cache = self._image_cache
+        if len(cache) >= IMAGE_CACHE_PAGES and key not in cache:
+            del cache[next(iter(cache))]  # the oldest one cached
+        cache[key] = parsed
 
     def _image_path(self, number: int) -> Path:
         return self.directory / f"{IMAGE_PREFIX}{number:08d}"
@@ -385,6 +450,10 @@ class Segment:
                 self.images[page_key(page, lsn)] = (number, offset)
 
     def _read_image(self, key: int) -> pagemod.Page | None:
+        """The image at `key` (a copy the caller may change); None if it is missing or damaged."""
+        cached = self._image_cache.get(key)
+        if cached is not None:
+            return cached.copy()
         number, offset = self.images[key]
         try:
             fd = os.open(self._image_path(number), os.O_RDONLY)
@@ -398,10 +467,12 @@ class Segment:
             del self.images[key]
             return None
         try:
-            return pagemod.Page.from_bytes(frame[_IMAGE_HEADER.size :])
+            parsed = pagemod.Page.from_bytes(frame[_IMAGE_HEADER.size :])
         except DataCorrupted:
             del self.images[key]
             return None
+        self._cache_image(key, parsed)
+        return parsed.copy()
 
     def coalesce(self, threshold: int = 32, limit: int = 64) -> int:
         """Materializes pages with many records since their last image into new images."""
@@ -420,7 +491,7 @@ class Segment:
                 continue
             if image is None:
                 continue
-            self.adopt_image(page, lsn, image.to_bytes())
+            self._store_image(page, lsn, image)
             del self.dirty[page]
             done += 1
         return done
@@ -441,10 +512,11 @@ class Segment:
                     continue  # keep its records; a read repairs the page from a peer
                 if image is None:
                     continue
-                self.adopt_image(page, lsn, image.to_bytes())
+                self._store_image(page, lsn, image)
             doomed += self.by_lsn.page_between(page, -1, lsn)
             for old in list(self.images.irange(page_key(page, 0), page_key(page, lsn), inclusive=(True, False))):
                 del self.images[old]
+                self._image_cache.pop(old, None)
         # Images first, durably; then forget the records they cover.
         if self._image_fd >= 0 and self.fsync:
             os.fsync(self._image_fd)
@@ -469,17 +541,17 @@ class Segment:
         live = len(self.images) * IMAGE_FRAME_SIZE
         if on_disk <= max(live * slack, 64 * IMAGE_FRAME_SIZE):
             return
-        keep: list[tuple[int, bytes]] = []
+        keep: list[tuple[int, pagemod.Page]] = []
         for key in list(self.images.keys()):
             page = self._read_image(key)
             if page is not None:
-                keep.append((key, page.to_bytes()))
+                keep.append((key, page))
         if self._image_fd >= 0:
             os.close(self._image_fd)
         self._open_images()
         self.images.clear()
         for key, image in keep:
-            self.adopt_image(key >> LSN_BITS, key & LSN_MASK, image)
+            self._store_image(key >> LSN_BITS, key & LSN_MASK, image)
         if self.fsync:
             os.fsync(self._image_fd)
         current = self._image_path(self._image_number)

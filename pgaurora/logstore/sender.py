@@ -100,6 +100,10 @@ class SegmentPipeline:
                 self._wake()
                 return
         self.pump()
+        if not inflight and self.quorum.scl.get(self.member, 0) < self.quorum.pgcl:
+            # Idle but behind the group (a hole its node fills by gossip): run() probes it now
+            # and then, or no ack would ever report the SCL it reaches.
+            self._wake()
 
     def _take_ack(self, reply: m.Ack, size: int) -> bool:
         """Feeds an ack to the quorum tracker; True when the segment has left the group."""

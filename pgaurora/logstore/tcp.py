@@ -7,7 +7,9 @@ Owns sockets for the storage layer and `node_main`, the storage-node process ent
     frame = length u32 | request id u32 | msgpack body      (replies echo the request id)
 
 Requests on one connection are handled concurrently, so batches for different segments (and
-the group commit inside each segment) overlap.
+the group commit inside each segment) overlap; a node handles an AppendBatch without a task. The client side (TcpTransport) is an
+asyncio.Protocol: replies are parsed as bytes arrive and resolve their futures in
+data_received, with one timeout timer per connection.
 """
 
 from __future__ import annotations
@@ -15,15 +17,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
+import logging
 import os
 import signal
 import struct
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import msgspec
 
 from pgaurora.logstore import messages
 from pgaurora.logstore.node import StorageNode
+
+log = logging.getLogger(__name__)
 
 _FRAME = struct.Struct("<II")
 MAX_FRAME = 256 << 20
@@ -48,109 +56,268 @@ class NodeServer:
     def __init__(self, node: StorageNode):
         self.node = node
         self.server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task] = set()
-        self._outgoing: dict[asyncio.StreamWriter, list[bytes]] = {}  # replies not yet written
+        self._connections: set[_NodeConnection] = set()
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        self.server = await asyncio.start_server(self._serve, host, port)
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: _NodeConnection(self.node, self._connections), host, port)
         address = self.server.sockets[0].getsockname()
         return address[0], address[1]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        pending: set[asyncio.Task] = set()
-        try:
-            while True:
-                try:
-                    request_id, body = await _read_frame(reader)
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                handler = asyncio.ensure_future(self._handle(request_id, body, writer))
-                pending.add(handler)
-                handler.add_done_callback(pending.discard)
-        finally:
-            for handler in pending:
-                handler.cancel()
-            self._connections.discard(task)
-            writer.close()
-
-    async def _handle(self, request_id: int, body: bytes, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = messages.decode_request(body)
-        except Exception as exc:  # a malformed frame: refuse it, keep serving
-            reply: messages.Reply = messages.Refused("malformed", f"malformed storage request: {exc}")
-        else:
-            reply = await self.node.handle(request)
-        if writer.is_closing():
-            return
-        # The replies of one loop turn (a sync round acknowledges the batches of several groups at
-        # once) leave in one write: one send here and one wake-up of the writer.
-        outgoing = self._outgoing.get(writer)
-        if outgoing is None:
-            outgoing = self._outgoing[writer] = []
-            asyncio.get_running_loop().call_soon(self._flush, writer)
-        outgoing.append(_frame(request_id, messages.encode(reply)))
-
-    def _flush(self, writer: asyncio.StreamWriter) -> None:
-        outgoing = self._outgoing.pop(writer, None)
-        if outgoing and not writer.is_closing():
-            writer.write(b"".join(outgoing) if len(outgoing) > 1 else outgoing[0])
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
-        for task in list(self._connections):
-            task.cancel()
-        if self._connections:
-            await asyncio.gather(*self._connections, return_exceptions=True)
+        handlers: list[asyncio.Task] = []
+        for connection in list(self._connections):
+            handlers += connection.close()
+        if handlers:
+            await asyncio.gather(*handlers, return_exceptions=True)
 
 
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self.reader = reader
-        self.writer = writer
-        self.pending: dict[int, asyncio.Future[messages.Reply]] = {}
-        self.next_id = 0
-        self.reader_task = asyncio.ensure_future(self._read())
-        # Requests of one loop turn (e.g. the batches of several protection groups for this node)
-        # leave in one write: one wake-up of the node instead of one per request.
-        self.outgoing: list[bytes] = []
+class _NodeConnection(asyncio.Protocol):
+    """One client connection of a storage node: requests are parsed as bytes arrive.
 
-    def send(self, frame: bytes) -> None:
+    An AppendBatch (the hot path) is handled right there, with no task: the node indexes it and
+    queues it for the loop turn's sync round, whose completion sends the Ack
+    (StorageNode.append_batch). Other requests run as tasks, concurrently. The replies of one loop
+    turn (a sync round acknowledges the batches of several groups at once) leave in one write:
+    one send here and one wake-up of the writer.
+    """
+
+    def __init__(self, node: StorageNode, connections: set[_NodeConnection]):
+        self.node = node
+        self.connections = connections
+        self.transport: asyncio.Transport | None = None
+        self.loop = asyncio.get_running_loop()
+        self.handlers: set[asyncio.Task] = set()
+        self.outgoing: list[bytes] = []  # replies not yet written
+        self._partial = bytearray()  # the start of a frame not complete yet
+        self._need = 0  # the size _partial must reach before a frame can be taken from it
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not an asyncio.Transport subclass
+        self.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close()
+
+    def close(self) -> list[asyncio.Task]:
+        """Closes the connection and cancels its handlers; returns them (to await)."""
+        self.connections.discard(self)
+        if self.transport is not None:
+            self.transport.close()
+        handlers = list(self.handlers)
+        for handler in handlers:
+            handler.cancel()
+        return handlers
+
+    def data_received(self, data: bytes) -> None:
+        partial = self._partial
+        if partial:
+            partial += data
+            if len(partial) < self._need:
+                return
+            data = bytes(partial)
+            partial.clear()
+        view = memoryview(data)
+        offset = 0
+        end = len(data)
+        need = _FRAME.size
+        while end - offset >= _FRAME.size:
+            length, request_id = _FRAME.unpack_from(data, offset)
+            if length > MAX_FRAME:
+                log.warning("storage RPC frame of %d bytes is too large: connection closed", length)
+                self.close()
+                return
+            stop = offset + _FRAME.size + length
+            if stop > end:
+                need = _FRAME.size + length
+                break
+            self._request(request_id, view[offset + _FRAME.size : stop])
+            offset = stop
+        if offset < end:
+            partial += view[offset:]
+            self._need = need
+
+    def _request(self, request_id: int, body: memoryview) -> None:
+        try:
+            request = messages.decode_request(body)
+        except Exception as exc:  # a malformed frame: refuse it, keep serving
+            self.reply(request_id, messages.Refused("malformed", f"malformed storage request: {exc}"))
+            return
+        if type(request) is messages.AppendBatch:
+            self.node.append_batch(request, functools.partial(self.reply, request_id))
+            return
+        handler = self.loop.create_task(self._handle(request_id, request))
+        self.handlers.add(handler)
+        handler.add_done_callback(self.handlers.discard)
+
+    async def _handle(self, request_id: int, request: messages.Request) -> None:
+        self.reply(request_id, await self.node.handle(request))
+
+    def reply(self, request_id: int, reply: messages.Reply) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
         if not self.outgoing:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self.outgoing.append(frame)
+            self.loop.call_soon(self._flush)
+        self.outgoing.append(_frame(request_id, messages.encode(reply)))
 
     def _flush(self) -> None:
+        outgoing = self.outgoing
+        self.outgoing = []
+        transport = self.transport
+        if outgoing and transport is not None and not transport.is_closing():
+            transport.write(b"".join(outgoing) if len(outgoing) > 1 else outgoing[0])
+
+
+class _Connection(asyncio.Protocol):
+    """The client side of one storage-node connection: replies are parsed as bytes arrive and
+    resolve their futures right there (no reader task, no readexactly per frame).
+
+    Requests of one loop turn (e.g. the batches of several protection groups for this node) leave
+    in one write: one wake-up of the node instead of one per request. Request timeouts share one
+    timer per connection, armed at the earliest deadline in flight (not a timer per request).
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.pending: dict[int, asyncio.Future[messages.Reply]] = {}
+        self.deadlines: dict[int, float] = {}  # request id -> loop time it fails with TimeoutError
+        self.next_id = 0
+        self.outgoing: list[bytes] = []
+        self.alive = False
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._partial = bytearray()  # the start of a frame not complete yet
+        self._need = 0  # the size _partial must reach before a frame can be taken from it
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no asyncio.Transport subclass
+        self.alive = True
+
+    def data_received(self, data: bytes) -> None:
+        partial = self._partial
+        if partial:
+            partial += data
+            if len(partial) < self._need:
+                return
+            data = bytes(partial)
+            partial.clear()
+        pending = self.pending
+        unpack = _FRAME.unpack_from
+        decode = messages.decode_reply
+        view = memoryview(data)
+        offset = 0
+        end = len(data)
+        resolved = False
+        while end - offset >= _FRAME.size:
+            length, request_id = unpack(data, offset)
+            if length > MAX_FRAME:
+                self._abort(ConnectionError(f"storage RPC frame of {length} bytes is too large"))
+                return
+            stop = offset + _FRAME.size + length
+            if stop > end:
+                break
+            future = pending.pop(request_id, None)
+            if future is not None and not future.done():
+                resolved = True
+                try:
+                    future.set_result(decode(view[offset + _FRAME.size : stop]))
+                except msgspec.DecodeError as exc:
+                    future.set_exception(ConnectionError(f"malformed storage reply: {exc}"))
+                    future.exception()  # retrieved: its caller may have dropped it
+            offset = stop
+        if offset < end:
+            partial += view[offset:]
+            self._need = _FRAME.size + unpack(data, offset)[0] if end - offset >= _FRAME.size else _FRAME.size
+        if resolved:
+            # The callers woken above (a sender with its next batch) run before this in the next
+            # turn: their requests leave in one write then, not a turn later.
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.alive = False
+        self._fail(ConnectionError(f"storage node connection lost: {exc or 'closed by the node'}"))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def request(self, body: bytes, timeout: float | None) -> tuple[int, asyncio.Future[messages.Reply]]:
+        """Queues an encoded request (written at the end of the loop turn, or by TcpTransport.flush);
+        returns its id and its reply's future, which fails with TimeoutError after `timeout`."""
+        loop = asyncio.get_running_loop()
+        self.next_id = request_id = (self.next_id + 1) & 0xFFFFFFFF
+        future: asyncio.Future[messages.Reply] = loop.create_future()
+        self.pending[request_id] = future
+        if timeout is not None:
+            deadline = loop.time() + timeout
+            self.deadlines[request_id] = deadline
+            if self._timer is None or deadline < self._timer_at:
+                self._arm(deadline)
+        if not self.outgoing:
+            loop.call_soon(self.flush)
+        self.outgoing.append(_FRAME.pack(len(body), request_id) + body)
+        return request_id, future
+
+    def flush(self) -> None:
         if not self.outgoing:
             return  # written early by TcpTransport.flush
         data = b"".join(self.outgoing)
         self.outgoing = []
-        if not self.writer.is_closing():
-            self.writer.write(data)
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
 
-    async def _read(self) -> None:
-        error: BaseException = ConnectionError("storage node closed the connection")
-        try:
-            while True:
-                request_id, body = await _read_frame(self.reader)
-                future = self.pending.pop(request_id, None)
-                if future is not None and not future.done():
-                    future.set_result(messages.decode_reply(body))
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-            error = ConnectionError(f"storage node connection lost: {exc}")
-        finally:
-            for future in self.pending.values():
-                if not future.done():
-                    future.set_exception(error)
-            self.pending.clear()
-            self.writer.close()
+    def _arm(self, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = asyncio.get_running_loop().call_at(deadline, self._expire)
 
-    @property
-    def alive(self) -> bool:
-        return not self.reader_task.done()
+    def _expire(self) -> None:
+        """Fails the requests past their deadline; re-arms for the earliest one left."""
+        self._timer = None
+        now = asyncio.get_running_loop().time()
+        pending = self.pending
+        deadlines = self.deadlines
+        earliest: float | None = None
+        for request_id, deadline in list(deadlines.items()):
+            future = pending.get(request_id)
+            if future is None or future.done():
+                del deadlines[request_id]
+            elif deadline <= now:
+                del deadlines[request_id]
+                del pending[request_id]
+                future.set_exception(TimeoutError())
+                future.exception()  # retrieved: a caller that dropped it (pipeline reset) is not warned
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._arm(earliest)
+
+    def _fail(self, error: ConnectionError) -> None:
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(error)
+                future.exception()  # retrieved: see _expire
+        self.pending.clear()
+        self.deadlines.clear()
+
+    def _abort(self, error: ConnectionError) -> None:
+        self.alive = False
+        self._fail(error)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self) -> None:
+        self.alive = False
+        self._fail(ConnectionError("the storage transport was closed"))
+        if self.transport is not None:
+            self.transport.close()
 
 
 class TcpTransport:
@@ -169,15 +336,17 @@ class TcpTransport:
         waiting = self._connecting.get(address)
         if waiting is not None:
             return await asyncio.shield(waiting)
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._connecting[address] = future
         try:
             host, _, port = address.rpartition(":")
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), self.connect_timeout)
-            connection = _Connection(reader, writer)
-            self._connections[address] = connection
-            future.set_result(connection)
-            return connection
+            _, opened = await asyncio.wait_for(
+                loop.create_connection(_Connection, host, int(port)), self.connect_timeout
+            )
+            self._connections[address] = opened
+            future.set_result(opened)
+            return opened
         except (OSError, TimeoutError) as exc:
             error = ConnectionError(f"could not connect to storage node {address}: {exc}")
             future.set_exception(error)
@@ -188,13 +357,9 @@ class TcpTransport:
 
     async def call(self, address: str, request: messages.Request) -> messages.Reply:
         connection = await self._connection(address)
-        connection.next_id = (connection.next_id + 1) & 0xFFFFFFFF
-        request_id = connection.next_id
-        future: asyncio.Future[messages.Reply] = asyncio.get_running_loop().create_future()
-        connection.pending[request_id] = future
         body = messages.encode(request)
         self.bytes_sent += len(body) + _FRAME.size
-        connection.send(_frame(request_id, body))
+        request_id, future = connection.request(body, None)
         try:
             return await future
         finally:
@@ -204,47 +369,33 @@ class TcpTransport:
         """call() without a coroutine or task: sends now on a live connection and returns the reply's
         future, which fails with TimeoutError after `timeout` seconds (the log client's hot path:
         one batch per segment per loop turn). Without a live connection it falls back to call()."""
-        loop = asyncio.get_running_loop()
         connection = self._connections.get(address)
         if connection is None or not connection.alive:
             return asyncio.ensure_future(asyncio.wait_for(self.call(address, request), timeout))
-        connection.next_id = request_id = (connection.next_id + 1) & 0xFFFFFFFF
-        future: asyncio.Future[messages.Reply] = loop.create_future()
-        connection.pending[request_id] = future
         body = messages.encode(request)
         self.bytes_sent += len(body) + _FRAME.size
-        connection.send(_frame(request_id, body))
-        pending = connection.pending
-
-        def expire() -> None:
-            if pending.get(request_id) is future:
-                del pending[request_id]
-            if not future.done():
-                future.set_exception(TimeoutError())
-
-        timer = loop.call_later(timeout, expire)
-
-        def done(_: asyncio.Future[messages.Reply]) -> None:
-            timer.cancel()
-            if not future.cancelled():
-                future.exception()  # retrieved: a caller that dropped it (pipeline reset) is not warned
-
-        future.add_done_callback(done)
-        return future
+        return connection.request(body, timeout)[1]
 
     def flush(self) -> None:
         """Writes now what start_call/call queued this loop turn (one write per node), instead of
         at the end of the turn: the log client's commit path."""
         for connection in self._connections.values():
             if connection.outgoing:
-                connection._flush()
+                connection.flush()
 
     async def close(self) -> None:
-        for connection in self._connections.values():
-            connection.reader_task.cancel()
-            connection.writer.close()
-        await asyncio.gather(*(c.reader_task for c in self._connections.values()), return_exceptions=True)
+        connections = list(self._connections.values())
         self._connections.clear()
+        for connection in connections:
+            connection.close()
+        if connections:
+            # close() flushes what is buffered first: bounded, then the rest is dropped.
+            _, stuck = await asyncio.wait([c.lost for c in connections], timeout=1.0)
+            for connection in connections:
+                if not connection.lost.done() and connection.transport is not None:
+                    connection.transport.abort()
+            if stuck:
+                await asyncio.wait(stuck, timeout=1.0)
 
 
 def parse_listen(text: str) -> tuple[str, int]:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from bisect import bisect_right
 from collections.abc import Callable
 from pathlib import Path
 
 from pgaurora.errors import StorageUnavailable
 from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
+from pgaurora.logstore.grouplog import GroupLog
 from pgaurora.logstore.metadata import GroupPlacement, VolumeConfig, VolumeMetadata, place_group
 from pgaurora.logstore.quorum import QuorumTracker
 from pgaurora.logstore.records import FLAG_CPL, encode_record
@@ -36,47 +36,6 @@ from pgaurora.logstore.transport import Transport
 log = logging.getLogger(__name__)
 
 PAGE_BACKLINK_LIMIT = 1 << 20  # pages whose last LSN the writer remembers for prev_page_lsn
-
-
-class GroupLog:
-    """Records of one protection group that a write quorum does not hold yet."""
-
-    __slots__ = ("group", "lsns", "frames", "start", "last_lsn", "wakeup", "first_lsn", "pipelines")
-
-    def __init__(self, group: int, last_lsn: int, first_lsn: int = 0):
-        self.group = group
-        self.first_lsn = first_lsn  # no record of this group is older (groups added while open)
-        self.lsns: list[int] = []
-        self.frames: list[bytes] = []
-        self.start = 0
-        self.last_lsn = last_lsn  # the segment backlink of the next record
-        self.wakeup: asyncio.Future[None] | None = None
-        self.pipelines: list[SegmentPipeline] = []  # its segments' senders when pipelined (logstore.sender)
-
-    def after(self, lsn: int, max_bytes: int) -> tuple[bytes, int]:
-        """Frames with LSN > lsn (at most about max_bytes); returns them and the last LSN included."""
-        lsns = self.lsns
-        index = max(bisect_right(lsns, lsn, self.start), self.start)
-        end = index
-        size = 0
-        frames = self.frames
-        while end < len(lsns) and (size < max_bytes or end == index):
-            size += len(frames[end])
-            end += 1
-        if end == index:
-            return b"", lsn
-        return b"".join(frames[index:end]), lsns[end - 1]
-
-    def trim(self, pgcl: int) -> None:
-        self.start = bisect_right(self.lsns, pgcl, self.start)
-        if self.start > 1024 and self.start * 2 > len(self.lsns):
-            del self.lsns[: self.start]
-            del self.frames[: self.start]
-            self.start = 0
-
-    def wake(self) -> None:
-        if self.wakeup is not None and not self.wakeup.done():
-            self.wakeup.set_result(None)
 
 
 class Volume:
@@ -95,8 +54,11 @@ class Volume:
         self._explicit_min_read_lsn: int | None = None
         self.bytes_sent = 0
         self.records_appended = 0
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        # wait_durable's futures: (lsn, sequence, future, since when it waits), a heap by LSN
+        self._waiters: list[tuple[int, int, asyncio.Future[None], float]] = []
         self._waiter_sequence = 0
+        self._watchdog: TimerHandle | None = None  # the write timeout of every waiter: one timer
+        self._vdl_moved_at = 0.0  # clock time of the last VDL advance
         self._room: asyncio.Future[None] | None = None
         self._senders: dict[tuple[int, str], asyncio.Task] = {}
         self._fenced: StorageUnavailable | None = None
@@ -172,10 +134,13 @@ class Volume:
         await asyncio.gather(*self._senders.values(), return_exceptions=True)
         self._senders.clear()
         error = StorageUnavailable("the storage volume was closed")
-        for _, _, future in self._waiters:
+        for _, _, future, _ in self._waiters:
             if not future.done():
                 future.set_exception(error)
         self._waiters.clear()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     # -- write path -------------------------------------------------------------------------------
 
@@ -226,6 +191,7 @@ class Volume:
         epoch = self.epoch
         allocate = self.tracker.allocate
         touched = self._to_pump
+        woke = False
         for i, (page, op, payload) in enumerate(records):
             group = page // pages_per_group
             group_log = group_logs.get(group)
@@ -239,10 +205,11 @@ class Volume:
             )
             page_lsn[page] = lsn
             group_log.last_lsn = lsn
-            group_log.lsns.append(lsn)
-            group_log.frames.append(frame)
+            group_log.append(lsn, frame)
             allocate(group, lsn, cpl)
-            group_log.wake()
+            if group_log.waiters:
+                group_log.wake()
+                woke = True
             lsn += 1
         self.next_lsn = lsn
         self.records_appended += len(records)
@@ -250,9 +217,11 @@ class Volume:
             self.on_append(lsn - len(records), records)
         if len(page_lsn) > PAGE_BACKLINK_LIMIT:
             page_lsn.clear()  # page backlinks are advisory (0 = unknown); keep the map bounded
-        if touched and not self._pump_scheduled:
+        if (touched or woke) and not self._pump_scheduled:
             # Pipelined senders: one turn's MTRs leave together at the end of the turn (a batch
             # per segment, like the senders' wake-up did), with no task switch per segment.
+            # Send loops: the senders woken above run first, and what they queue is written
+            # right after them in the same turn (one write per node), not a turn later.
             self._pump_scheduled = True
             asyncio.get_running_loop().call_soon(self._pump)
         return lsn - 1
@@ -295,27 +264,36 @@ class Volume:
             raise self._fenced
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiter_sequence += 1
-        heapq.heappush(self._waiters, (lsn, self._waiter_sequence, future))
-        seen_vdl = self.tracker.vdl
+        clock = self.clock
+        heapq.heappush(self._waiters, (lsn, self._waiter_sequence, future, clock.now()))
+        if self._watchdog is None:
+            self._watchdog = clock.call_later(self.config.write_timeout, self._expire_waiters)
+        await future
+
+    def _expire_waiters(self) -> None:
+        """The write timeout: fails each waiter that has seen VDL stand still for write_timeout
+        (its record stays queued and may still become durable); re-arms for the next one."""
+        self._watchdog = None
+        now = self.clock.now()
         timeout = self.config.write_timeout
-        timers: list[TimerHandle] = []
-
-        def expire() -> None:
-            nonlocal seen_vdl
+        moved = self._vdl_moved_at
+        waiting: list[tuple[int, int, asyncio.Future[None], float]] = []
+        next_deadline = None
+        for entry in self._waiters:
+            future = entry[2]
             if future.done():
-                return
-            if self.tracker.vdl > seen_vdl:
-                seen_vdl = self.tracker.vdl  # the quorum keeps acknowledging: wait on
-                timers[0] = self.clock.call_later(timeout, expire)
-                return
-            # The record stays queued (it may still become durable); this waiter gives up.
-            future.set_exception(self._unavailable())
-
-        timers.append(self.clock.call_later(timeout, expire))
-        try:
-            await future
-        finally:
-            timers[0].cancel()
+                continue  # cancelled by its caller
+            deadline = max(entry[3], moved) + timeout
+            if deadline <= now:
+                future.set_exception(self._unavailable())
+                continue
+            waiting.append(entry)
+            if next_deadline is None or deadline < next_deadline:
+                next_deadline = deadline
+        heapq.heapify(waiting)
+        self._waiters = waiting
+        if next_deadline is not None:
+            self._watchdog = self.clock.call_later(next_deadline - now, self._expire_waiters)
 
     def _unavailable(self) -> StorageUnavailable:
         groups = self.tracker.waiting_groups()
@@ -328,11 +306,12 @@ class Volume:
 
     def _on_vdl_advanced(self) -> None:
         vdl = self.tracker.vdl
+        self._vdl_moved_at = self.clock.now()
         if self.on_vdl_advanced is not None:
             self.on_vdl_advanced(vdl)
         waiters = self._waiters
         while waiters and waiters[0][0] <= vdl:
-            _, _, future = heapq.heappop(waiters)
+            future = heapq.heappop(waiters)[2]
             if not future.done():
                 future.set_result(None)
         if self._room is not None and not self._room.done() and not self.over_lal:
@@ -343,7 +322,7 @@ class Volume:
             "the storage volume was opened by a newer writer",
             detail=refusal.message,
         )
-        for _, _, future in self._waiters:
+        for _, _, future, _ in self._waiters:
             if not future.done():
                 future.set_exception(self._fenced)
         self._waiters.clear()
@@ -387,15 +366,14 @@ class Volume:
         while not self._closed and self._fenced is None:
             frames, last = group_log.after(sent, config.max_batch_bytes)
             if not frames and not probe_now:
-                if group_log.wakeup is None or group_log.wakeup.done():
-                    group_log.wakeup = asyncio.get_running_loop().create_future()
+                wakeup = group_log.wait()
                 if quorum.scl.get(member, 0) >= quorum.pgcl:
-                    await asyncio.shield(group_log.wakeup)  # a cancelled sender must not cancel it
+                    await wakeup
                     continue
                 # The segment lags behind the group (it missed batches or is new): probe it with an
                 # empty batch now and then, so that it is created, learns the PGCL and gossips.
                 try:
-                    await clock.wait_for(asyncio.shield(group_log.wakeup), config.retry_interval * 5)
+                    await clock.wait_for(wakeup, config.retry_interval * 5)
                     continue
                 except TimeoutError:
                     pass

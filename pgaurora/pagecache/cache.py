@@ -72,7 +72,8 @@ class PageCache:
         self._queued: list[tuple[int, int, bytes]] = []
         self._queued_pages: dict[int, Page] = {}
         self._queued_xids: set[int] = set()
-        self._flush_handle: asyncio.Handle | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None  # armed while records may be queued
+        self._queued_at = 0.0  # loop time the oldest queued record was queued
         self.last_lsn = 0
         self.records_combined = 0
         self.hits = 0
@@ -243,19 +244,36 @@ class PageCache:
     # -- write combining ---------------------------------------------------------------------------
 
     def _queue(self, records: list[tuple[int, int, bytes]], xid: int, touched: dict[int, Page]) -> None:
-        self._queued.extend(records)
+        queued = self._queued
+        flush_now = False
+        if not queued:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                flush_now = True  # no loop to flush it later
+            else:
+                self._queued_at = loop.time()
+                if self._flush_handle is None:
+                    # One timer outlives many flushes (most queues are flushed by their
+                    # transaction's commit long before it fires): none armed and cancelled per
+                    # transaction.
+                    self._flush_handle = loop.call_later(FLUSH_DELAY, self._flush_soon)
+        queued.extend(records)
         self._queued_pages.update(touched)
         self._queued_xids.add(xid)
-        if len(self._queued) >= FLUSH_RECORDS:
+        if flush_now or len(queued) >= FLUSH_RECORDS:
             self.flush()
-        elif self._flush_handle is None:
-            try:
-                self._flush_handle = asyncio.get_running_loop().call_later(FLUSH_DELAY, self._flush_soon)
-            except RuntimeError:
-                self.flush()
 
     def _flush_soon(self) -> None:
+        """The timer: flushes a queue FLUSH_DELAY old; re-arms for a younger one, stops when empty."""
         self._flush_handle = None
+        if not self._queued:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._queued_at + FLUSH_DELAY - loop.time()
+        if wait > 0.001:
+            self._flush_handle = loop.call_later(wait, self._flush_soon)
+            return
         try:
             self.flush()
         except Exception as exc:  # the volume is closed or fenced: the next immediate MTR raises it
@@ -268,9 +286,6 @@ class PageCache:
             return 0
         pages, xids = self._queued_pages, self._queued_xids
         self._queued, self._queued_pages, self._queued_xids = [], {}, set()
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
         records = self._combine(records)
         lsn = self.volume.append_mtr(records, next(iter(xids)) if len(xids) == 1 else 0)
         for page in pages.values():

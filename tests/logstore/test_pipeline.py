@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pgaurora.logstore import NodeSpec, Page, RedoOp, StorageNode, Volume, VolumeConfig
+from pgaurora.logstore import messages as m
 from pgaurora.logstore import page as p
 from pgaurora.logstore.tcp import NodeServer, TcpTransport
 
@@ -115,6 +116,61 @@ async def test_pipelined_commits_are_durable_and_survive_a_node_going_away(nodes
         assert volume.tracker.groups[0].scl.get(member, 0) >= volume.vdl  # caught up (resend + gossip)
         for page in pages:
             assert Page.from_bytes(await volume.read_page(page)).items == [last[page]]
+    finally:
+        await volume.close()
+        await transport.close()
+
+
+async def test_an_idle_pipelined_segment_behind_the_group_is_probed_until_an_ack_shows_its_scl(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    """A segment's ack reports an SCL below the batch it got (a hole, which its node then fills by
+    gossip) and nothing more is written: probes must go on, or no ack ever reports the SCL it
+    reaches (with two nodes killed, such a segment stalled the 4/6 quorum)."""
+    transport = TcpTransport(connect_timeout=0.5)
+    member = nodes.nodes[2].address
+    real_start_call = transport.start_call
+    hole: list[int] = []  # armed with the SCL to report once for the next batch to `member`
+
+    def start_call(address: str, request: m.Request, timeout: float) -> asyncio.Future[m.Reply]:
+        reply = real_start_call(address, request, timeout)
+        if not (hole and address == member and isinstance(request, m.AppendBatch) and request.records):
+            return reply
+        reported = hole.pop()
+        relayed: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
+
+        def relay(done: asyncio.Future[m.Reply]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                relayed.set_exception(done.exception() or ConnectionError("cancelled"))
+            else:
+                relayed.set_result(m.Ack(reported, done.result().epoch))  # type: ignore[union-attr]
+
+        reply.add_done_callback(relay)
+        return relayed
+
+    transport.start_call = start_call  # type: ignore[method-assign]
+    config = VolumeConfig(tmp_path / "volume.json", nodes.specs(), pages_per_group=64, pipelined_senders=True,
+                          write_timeout=3.0, rpc_timeout=0.5, read_timeout=0.5, retry_interval=0.02)
+    volume = await Volume.open(config, transport)
+    try:
+        await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1)), (1, RedoOp.APPEND, b"0")]))
+        quorum = volume.tracker.groups[0]
+        hole.append(quorum.scl[member])
+        target = volume.append_mtr([(1, RedoOp.SET, p.encode_set(0, b"last"))])
+        await volume.wait_durable(target)  # the other five make the quorum
+        caught_up = asyncio.get_running_loop().create_future()
+        ack = volume.tracker.ack
+
+        def watch(group: int, segment: str, scl: int) -> bool:
+            advanced = ack(group, segment, scl)
+            if segment == member and scl >= target and not caught_up.done():
+                caught_up.set_result(None)
+            return advanced
+
+        volume.tracker.ack = watch  # type: ignore[method-assign]
+        if quorum.scl.get(member, 0) < target:
+            await asyncio.wait_for(caught_up, 5.0)  # no more writes: only a probe's ack can report it
+        assert quorum.scl[member] >= target
     finally:
         await volume.close()
         await transport.close()

@@ -172,3 +172,33 @@ async def test_a_backlog_slower_than_the_write_timeout_still_commits_while_vdl_a
     for page in range(1, 5):
         assert len(items(await volume.read_page(page)) or []) == 10
     await volume.close()
+
+
+async def test_each_commit_gets_the_write_timeout_from_its_own_start(cluster) -> None:
+    """One timer serves every waiter: a commit fails once VDL has not moved for write_timeout
+    while it waited, not when an older one does; a cancelled waiter is dropped; records stay queued."""
+    volume = await Volume.open(cluster.config(write_timeout=0.4), cluster.transport)
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1))]))
+    for node in ("node0", "node2", "node4"):
+        await cluster.stop_node(node)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = asyncio.ensure_future(volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"a")])))
+    await asyncio.sleep(0.3)  # spaces the two commits in time (no condition is waited for)
+    second_started = loop.time()
+    last = volume.append_mtr([(1, RedoOp.APPEND, b"b")])
+    second = asyncio.ensure_future(volume.wait_durable(last))
+    cancelled = asyncio.ensure_future(volume.wait_durable(last))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(StorageUnavailable):
+        await first
+    assert loop.time() - started >= 0.39
+    assert not second.done()  # its own write timeout runs from its start
+    with pytest.raises(StorageUnavailable):
+        await second
+    assert loop.time() - second_started >= 0.39
+    cluster.start_node("node4")
+    await volume.wait_durable(last)  # both records were kept and go through with a quorum back
+    assert items(await volume.read_page(1)) == [b"a", b"b"]
+    await volume.close()
