@@ -28,7 +28,7 @@ from pgaurora.errors import (
     ProtocolViolationError,
 )
 from pgaurora.server.copy import CopyState
-from pgaurora.server.fused import answer_bind, answer_query
+from pgaurora.server.fused import answer_bind, answer_query, answer_round_trip
 from pgaurora.server.results import ResultEncoder
 from pgaurora.server.startup import Startup
 from pgaurora.wire import encoder as enc
@@ -138,6 +138,14 @@ class ClientConnection(asyncio.Protocol):
         else what the loop must start with (a message or a decoding PgError; None: decode)."""
         decoder = self.decoder
         while not self.closed:
+            if decoder.drained():
+                self.flush()
+                return _ANSWERED
+            trip = decoder.peek_round_trip()  # Bind [Describe] Execute Sync, without message objects
+            if trip is not None:
+                if answer_round_trip(self, trip):
+                    continue
+                return None  # not a fast statement: the loop decodes the messages
             kind = decoder.next_type()
             if kind == _BIND_TYPE or kind == _QUERY_TYPE:
                 try:

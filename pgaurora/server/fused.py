@@ -12,17 +12,19 @@ and for a simple Query the plan cache answers with such a plan:
 
     Query ─► plan cache ─► fast_rows ─► RowDescription DataRow CommandComplete ReadyForQuery
 
-Nothing is consumed or written until the rows are computed and encoded; whenever the fast path
-declines (None) the messages go through the ordinary handlers, which produce the same bytes
-(and every error, with its context). Not what the messages mean (session), not their encoding
-(wire).
+The decoder peeks the whole round trip without building message objects
+(wire.decoder.peek_round_trip), and what a statement's replies need -- the parameters' decoder,
+the DataRow encoder, BindComplete + RowDescription as one bytes object -- is built once per
+statement and format codes (FusedReply). Nothing is consumed or written until the rows are
+computed and encoded; whenever the fast path declines (None) the messages go through the
+ordinary handlers, which produce the same bytes (and every error, with its context). Not what
+the messages mean (session), not their encoding (wire).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pgaurora.errors import PgError
 from pgaurora.session.fastpath import fast_query, fast_rows, select_tag
 from pgaurora.wire import encoder as enc
 from pgaurora.wire import formats
@@ -33,77 +35,107 @@ if TYPE_CHECKING:
 
 _BIND_COMPLETE = enc.BIND_COMPLETE
 _PORTAL_SUSPENDED = enc.PORTAL_SUSPENDED
-_COMPLETE: dict[str, bytes] = {}
+_SELECT_COMPLETE = tuple(enc.command_complete(select_tag(n)) for n in range(64))
 _TEXT_FORMATS = tuple((0,) * n for n in range(32))
 
 
-def _command_complete(tag: str) -> bytes:
-    data = _COMPLETE.get(tag)
-    if data is None:
-        data = enc.command_complete(tag)
-        if len(_COMPLETE) < 256:
-            _COMPLETE[tag] = data
-    return data
+def _select_complete(count: int) -> bytes:
+    return _SELECT_COMPLETE[count] if count < 64 else enc.command_complete(select_tag(count))
+
+
+class FusedReply:
+    """What answer_round_trip builds once per prepared statement, Bind format codes and output
+    settings (kept in PreparedStatement.fast_reply, dropped when the statement is planned
+    again): the parameters' decoder, the DataRow encoder and the bytes that open the reply."""
+
+    __slots__ = ("param_formats", "param_count", "decode", "result_formats", "context", "rows", "head",
+                 "head_described")
+
+    def __init__(self, param_formats: tuple[int, ...], param_count: int, decode: Any,
+                 result_formats: tuple[int, ...], context: Any, rows: Any, description: bytes) -> None:
+        self.param_formats = param_formats
+        self.param_count = param_count
+        self.decode = decode                    # params -> values (session values)
+        self.result_formats = result_formats
+        self.context = context                  # the FormatContext `rows` was built for
+        self.rows = rows                        # rows -> DataRow messages
+        self.head = _BIND_COMPLETE
+        self.head_described = _BIND_COMPLETE + description  # ... and the portal's RowDescription
+
+
+def _fused_reply(conn: ClientConnection, stmt: Any, param_formats: tuple[int, ...],
+                 result_formats: tuple[int, ...], context: Any) -> FusedReply | None:
+    """The FusedReply of `stmt` for a Bind's format codes, or None: the ordinary path reports
+    what is wrong with them (a bad code, counts that do not match)."""
+    columns = stmt.columns
+    if columns is None:
+        return None
+    param_types = stmt.param_types
+    try:
+        expanded = formats.param_formats(param_formats, len(param_types))
+        decode = formats.values_decoder(formats.param_decoders(param_types, expanded), expanded)
+        entry = conn.results.entry(columns, formats.result_formats(result_formats, len(columns)))
+    except Exception:  # noqa: BLE001 - the ordinary path reports it where PostgreSQL does
+        return None
+    if decode is None:
+        return None
+    reply = stmt.fast_reply = FusedReply(param_formats, len(param_types), decode, result_formats, context,
+                                         entry[2], entry[1])
+    return reply
 
 
 def answer_bind(conn: ClientConnection, msg: m.Bind) -> bool:
     """Answers Bind [+ Describe] + Execute + Sync of a fast statement at once; False: nothing
     was done (the messages stay for the ordinary handlers)."""
-    session = conn.session
-    if session is None or msg.portal:
+    if msg.portal:
         return False
-    stmt = session.names.statements.get(msg.statement)
-    if stmt is None or stmt.fast is None or stmt.catalog_version != session.engine.catalog_version:
-        return False
-    decoder = conn.decoder
-    peeked = decoder.peek_execute_sync()
+    peeked = conn.decoder.peek_execute_sync()
     if peeked is None:
         return False
-    max_rows, described = peeked
-    params = msg.params
-    param_types = stmt.param_types
-    if params:
-        decoders = stmt.param_decoders.get(msg.param_formats)
-        if decoders is None or len(params) != len(param_types):
-            return False  # the first Bind builds the decoders; a count mismatch is an error to report
-        try:
-            values = formats.decode_params(param_types, msg.param_formats, params, "", decoders=decoders)
-        except PgError:
-            return False
-    elif param_types:
+    return answer_round_trip(conn, (msg.statement, msg.param_formats, msg.params, msg.result_formats, *peeked))
+
+
+def answer_round_trip(conn: ClientConnection, trip: tuple[Any, ...]) -> bool:
+    """Answers the round trip that the decoder peeked (wire.decoder.peek_round_trip: statement,
+    param_formats, params, result_formats, max_rows, described) when its statement is fast and
+    the session idle; False: nothing was consumed or written."""
+    session = conn.session
+    if session is None:
         return False
-    else:
-        values = ()
-    rows = fast_rows(session, stmt.fast, values)
-    if rows is None:
+    statement, param_formats, params, result_formats, max_rows, described = trip
+    stmt = session.names.statements.get(statement)
+    if stmt is None or stmt.fast is None or stmt.catalog_version != session.engine.catalog_version:
         return False
     context = session.settings.format_context()
     reply = stmt.fast_reply
+    if (reply is None or reply.context is not context or reply.param_formats != param_formats
+            or reply.result_formats != result_formats):
+        reply = _fused_reply(conn, stmt, param_formats, result_formats, context)
+        if reply is None:
+            return False
+    if len(params) != reply.param_count:
+        return False  # an error to report
     try:
-        if reply is None or reply[0] != msg.result_formats or reply[1] is not context:
-            columns = stmt.columns
-            if columns is None:
-                return False
-            entry = conn.results.entry(columns, formats.result_formats(msg.result_formats, len(columns)))
-            reply = stmt.fast_reply = (msg.result_formats, context, entry[2], entry[1])
-        data = reply[2](rows) if rows else b""
+        rows = fast_rows(session, stmt.fast, reply.decode(params) if params else ())
+        if rows is None:
+            return False
+        data = reply.rows(rows) if rows else b""
     except Exception:  # noqa: BLE001 - the ordinary path reports it where PostgreSQL does
         return False
-    decoder.skip_execute_sync()
+    conn.decoder.skip_execute_sync()
     names = session.names
     if names.portals:
         names.portals.pop("", None)  # Bind replaces the unnamed portal; Sync's commit drops it
     out = conn.out
-    out.append(_BIND_COMPLETE)
-    if described:
-        out.append(reply[3])  # RowDescription of the portal, in its result formats
+    out.append(reply.head_described if described else reply.head)
     if data:
         out.append(data)
         conn.out_size += len(data)
-    if 0 < max_rows <= len(rows):
+    count = len(rows)
+    if 0 < max_rows <= count:
         out.append(_PORTAL_SUSPENDED)
     else:
-        out.append(_command_complete(select_tag(len(rows))))
+        out.append(_SELECT_COMPLETE[count] if count < 64 else _select_complete(count))
     conn.ready_for_query("I")
     return True
 
@@ -131,6 +163,6 @@ def answer_query(conn: ClientConnection, sql: str) -> Any:
     if data:
         out.append(data)
         conn.out_size += len(data)
-    out.append(_command_complete(select_tag(len(rows))))
+    out.append(_select_complete(len(rows)))
     conn.ready_for_query("I")
     return True

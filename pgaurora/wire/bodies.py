@@ -121,7 +121,12 @@ def _parse(buf: bytes, pos: int, end: int) -> m.Parse:
     return m.Parse(name, query, oids)
 
 
-def _bind(buf: bytes, pos: int, end: int) -> m.Bind:
+BindFields = tuple[str, str, tuple[int, ...], tuple[bytes | None, ...], tuple[int, ...]]
+
+
+def bind_fields(buf: bytes, pos: int, end: int) -> BindFields:
+    """A Bind body as (portal, statement, param_formats, params, result_formats): the fields of
+    m.Bind, for the decoder's fused round trip, which needs no message object."""
     # the hottest message (a pgbench or asyncpg round trip): names decoded inline, and the
     # usual shapes (no or one format code) read without helper calls
     find = buf.find
@@ -148,18 +153,40 @@ def _bind(buf: bytes, pos: int, end: int) -> m.Bind:
         format_count = _count(buf, pos, end)
         param_formats = _int16s(buf, pos + 2, end, format_count)
         pos += 2 + 2 * format_count
-    param_count = _count(buf, pos, end)
+    if pos + 2 > end:
+        raise ProtocolViolationError(_INSUFFICIENT)
+    param_count = buf[pos] << 8 | buf[pos + 1]
     if format_count > 1 and format_count != param_count:
         raise ProtocolViolationError(
             f"bind message has {format_count} parameter formats but {param_count} parameters"
         )
-    params, pos = _values(buf, pos + 2, end, param_count) if param_count else ((), pos + 2)
+    pos += 2
+    if param_count == 1 and pos + 4 <= end:  # one value (a key): read in line
+        length = _INT32.unpack_from(buf, pos)[0]
+        pos += 4
+        if length == -1:
+            params: tuple[bytes | None, ...] = (None,)
+        elif 0 <= length <= end - pos:
+            params = (buf[pos : pos + length],)
+            pos += length
+        else:
+            raise ProtocolViolationError(_INSUFFICIENT)
+    elif param_count:
+        params, pos = _values(buf, pos, end, param_count)
+    else:
+        params = ()
+    if pos + 2 == end and buf[pos] == 0 and buf[pos + 1] == 0:  # no result format code
+        return portal, statement, param_formats, params, ()
     if pos + 4 == end and buf[pos] == 0 and buf[pos + 1] == 1:  # one result format code
-        return m.Bind(portal, statement, param_formats, params, _INT16.unpack_from(buf, pos + 2))
+        return portal, statement, param_formats, params, _INT16.unpack_from(buf, pos + 2)
     result_count = _count(buf, pos, end)
     result_formats = _int16s(buf, pos + 2, end, result_count) if result_count else ()
     _end(pos + 2 + 2 * result_count, end)
-    return m.Bind(portal, statement, param_formats, params, result_formats)
+    return portal, statement, param_formats, params, result_formats
+
+
+def _bind(buf: bytes, pos: int, end: int) -> m.Bind:
+    return m.Bind(*bind_fields(buf, pos, end))
 
 
 def _kind(buf: bytes, pos: int, end: int) -> tuple[int, str, int]:

@@ -18,7 +18,9 @@ as postgres.c does.
 Speed: the buffer is an immutable `bytes` read with offsets, so a chunk holding
 Bind/Execute/Sync is decoded without copying it; a message larger than the bytes at hand is
 gathered as a list of chunks and joined once; the current phase's table (type byte ->
-action, length limit) is one dict lookup per message.
+action, length limit) is one dict lookup per message. A whole Bind [Describe] Execute Sync round
+trip of the unnamed portal can be read in one call without message objects (peek_round_trip),
+for the server's fused replies.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from typing import Final
 
 from pgaurora.errors import PgError, ProtocolViolation, ProtocolViolationError
 from pgaurora.wire import messages as m
-from pgaurora.wire.bodies import BODY_DECODERS, decode_text, invalid_utf8
-from pgaurora.wire.protocol import EXTENDED_TYPES, PHASE_TABLES, Action, Phase, reject_message
+from pgaurora.wire.bodies import BODY_DECODERS, bind_fields, decode_text, invalid_utf8
+from pgaurora.wire.protocol import EXTENDED_TYPES, MESSAGE_LIMITS, PHASE_TABLES, Action, Phase, reject_message
 from pgaurora.wire.startup import packet_length, startup_packet
 
 __all__ = ["FrontendDecoder", "decode_text", "invalid_utf8"]
@@ -41,6 +43,8 @@ _IGNORE: Final = Action.IGNORE
 _SYNC: Final = ord("S")
 _EXECUTE: Final = ord("E")
 _QUERY: Final = ord("Q")
+_BIND: Final = ord("B")
+_BIND_LIMIT: Final = MESSAGE_LIMITS[_BIND]
 _EXECUTE_UNNAMED: Final = b"E\0\0\0\x09\0"    # Execute, length 9, portal "" (then int32 max_rows)
 _SYNC_MESSAGE: Final = b"S\0\0\0\x04"
 _DESCRIBE_UNNAMED_PORTAL: Final = b"D\0\0\0\x06P\0"  # Describe, length 6, portal ""
@@ -215,23 +219,62 @@ class FrontendDecoder:
         and Sync (asyncpg), or Describe of that portal first (libpq: psql, psycopg, pgbench),
         (the Execute's row limit, whether a Describe comes first); else None. Nothing is
         consumed: `skip_execute_sync()` does that once the server has answered them all."""
-        pos = self._pos
-        buf = self._buf
         if self._phase is not Phase.READY:
             return None
+        found = self._execute_sync_at(self._buf, self._pos)
+        if found is None:
+            return None
+        self._peeked = found[0] - self._pos
+        return found[1], found[2]
+
+    def peek_round_trip(self) -> tuple[str, tuple[int, ...], tuple[bytes | None, ...], tuple[int, ...], int,
+                                       bool] | None:
+        """When the buffered input starts with a whole round trip of the unnamed portal --
+        Bind("", statement) [+ Describe of the portal] + Execute of it + Sync, each well formed --
+        (statement, param_formats, params, result_formats, the Execute's row limit, whether a
+        Describe comes first); else None, and next_event() decodes the messages one by one with
+        every check and error. Nothing is consumed: `skip_execute_sync()` consumes the round trip
+        once the server has answered it, without a message object for any of its parts."""
+        buf = self._buf
+        pos = self._pos
+        if (len(buf) - pos < 6 or buf[pos] != _BIND or buf[pos + 5] != 0 or self._phase is not Phase.READY
+                or self._chunks):
+            return None
+        length = _INT32.unpack_from(buf, pos + 1)[0]
+        end = pos + 1 + length
+        if length < 4 or length > _BIND_LIMIT or end > len(buf):
+            return None
+        found = self._execute_sync_at(buf, end)
+        if found is None:
+            return None
+        try:
+            _, statement, param_formats, params, result_formats = bind_fields(buf, pos + 5, end)
+        except PgError:
+            return None
+        self._peeked = found[0] - pos
+        return statement, param_formats, params, result_formats, found[1], found[2]
+
+    @staticmethod
+    def _execute_sync_at(buf: bytes, pos: int) -> tuple[int, int, bool] | None:
+        """[Describe("P", "")] Execute("", n) Sync at `pos`: (the offset after them, n, whether
+        the Describe is there), else None."""
         described = buf.startswith(_DESCRIBE_UNNAMED_PORTAL, pos)
         if described:
             pos += len(_DESCRIBE_UNNAMED_PORTAL)
         if (len(buf) - pos < _EXECUTE_SYNC_SIZE or not buf.startswith(_EXECUTE_UNNAMED, pos)
                 or not buf.startswith(_SYNC_MESSAGE, pos + len(_EXECUTE_UNNAMED) + 4)):
             return None
-        self._peeked = pos + _EXECUTE_SYNC_SIZE - self._pos
-        return int(_INT32.unpack_from(buf, pos + len(_EXECUTE_UNNAMED))[0]), described
+        return pos + _EXECUTE_SYNC_SIZE, int(_INT32.unpack_from(buf, pos + len(_EXECUTE_UNNAMED))[0]), described
 
     def skip_execute_sync(self) -> None:
-        """Consumes the messages that `peek_execute_sync` found."""
+        """Consumes the messages that `peek_execute_sync` or `peek_round_trip` found."""
         self._pos += self._peeked
         self._last_type = _SYNC
+
+    def drained(self) -> bool:
+        """Every byte received was consumed and regular messages are expected (READY): the
+        server may flush and wait for the client."""
+        return self._pos >= len(self._buf) and not self._chunks and self._phase is Phase.READY
 
     def _body_error(self, type_byte: int) -> None:
         if self._phase is Phase.COPY_IN:

@@ -74,8 +74,8 @@ def result_formats(codes: Sequence[int], column_count: int) -> tuple[int, ...]:
 # --- result values -------------------------------------------------------------------------
 
 
-def _integer_text(value: int) -> bytes:
-    return b"%d" % value
+# int2out / int4out / int8out / oidout: the bound C method, so a value costs no Python frame
+_integer_text: Final[Callable[[int], bytes]] = b"%d".__mod__
 
 
 def value_encoder(type_oid: int, fmt: int, ctx: FormatContext | None = None) -> ValueEncoder:
@@ -121,8 +121,25 @@ def _compile_rows(encoders: tuple[ValueEncoder, ...]) -> Callable[[Sequence[Sequ
     count = len(encoders)
     names = [f"v{i}" for i in range(count)]
     unpack = ", ".join(names) + ("," if count == 1 else "")
-    lines = [
-        "def rows(batch):",
+    lines = ["def rows(batch):"]
+    # one row (a point lookup's answer): its fields joined as bytes, no buffer to grow
+    lines += ["    if len(batch) == 1:"]
+    if count:
+        lines.append(f"        {unpack} = batch[0]")
+    for i, name in enumerate(names):
+        lines += [
+            f"        if {name} is None:",
+            f"            f{i} = NULL",
+            "        else:",
+            f"            b = e{i}({name})",
+            f"            f{i} = pack(len(b)) + b",
+        ]
+    body = " + ".join(f"f{i}" for i in range(count)) or 'b""'
+    lines += [
+        f"        body = {body}",
+        "        return b'D' + pack(len(body) + 6) + count_bytes + body",
+    ]
+    lines += [
         "    out = bytearray()",
         "    for row in batch:",
         "        start = len(out)",
@@ -145,6 +162,7 @@ def _compile_rows(encoders: tuple[ValueEncoder, ...]) -> Callable[[Sequence[Sequ
     ]
     scope: dict[str, Any] = {
         "head": b"D\0\0\0\0" + struct.pack("!h", count),
+        "count_bytes": struct.pack("!h", count),
         "NULL": _NULL,
         "pack": _INT32.pack,
         "pack_into": _INT32.pack_into,
@@ -178,6 +196,49 @@ def param_decoders(type_oids: Sequence[int], formats: Sequence[int], typmods: Se
         else:
             decoders.append(None)
     return decoders
+
+
+def values_decoder(decoders: Sequence[Callable[[Any], Any] | None],
+                   formats: Sequence[int]) -> Callable[[Sequence[bytes | None]], tuple[Any, ...]] | None:
+    """params -> values in one call, for a caller that hands any error to the ordinary path
+    (decode_params gives it PostgreSQL's context): text values are checked as decode_text
+    checks them and a failure raises any exception. None when a format code is bad (that
+    Bind must fail the ordinary way). Built once per statement and format codes."""
+    if None in decoders:
+        return None
+    if len(decoders) == 1:  # the usual prepared statement: one key value
+        decode = decoders[0]
+        assert decode is not None
+        if formats[0] == BINARY:
+            return lambda params: (None if params[0] is None else decode(params[0]),)
+
+        def one_text(params: Sequence[bytes | None]) -> tuple[Any, ...]:
+            data = params[0]
+            if data is None:
+                return (None,)
+            text = data.decode()
+            if "\0" in text:
+                raise ValueError("NUL in a text parameter")
+            return (decode(text),)
+
+        return one_text
+    steps = tuple((decode, fmt == TEXT) for decode, fmt in zip(decoders, formats, strict=True))
+
+    def many(params: Sequence[bytes | None]) -> tuple[Any, ...]:
+        values: list[Any] = []
+        for (decode, text), data in zip(steps, params, strict=True):
+            if data is None:
+                values.append(None)
+            elif text:
+                value = data.decode()
+                if "\0" in value:
+                    raise ValueError("NUL in a text parameter")
+                values.append(decode(value))  # type: ignore[misc]
+            else:
+                values.append(decode(data))  # type: ignore[misc]
+        return tuple(values)
+
+    return many
 
 
 def _fixed_width(info: Any) -> int:

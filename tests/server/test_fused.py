@@ -68,6 +68,19 @@ CASES: dict[str, list[bytes]] = {
                                      query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"), query("ROLLBACK")],
     "failed_block": [_prepared("SELECT 1"), _run_bind(), query("BEGIN"), query("SELECT 1/0"), _run_bind(),
                      query("ROLLBACK"), _run_bind()],
+    "param_bad_text": [_prepared("SELECT v FROM fp WHERE id = $1"), _run_described((b"1",)),
+                       _run_described((b"\xff",)), _run_described((b"1\x00",)), _run_described((b" 2 ",)),
+                       _run_described((b"1",), (2,)), _run_described((b"3",))],
+    "param_binary_width": [_prepared("SELECT v FROM fp WHERE id = $1"), _run_bind((INT4,), (1,)),
+                           _run_bind((b"\0\0\0",), (1,)), _run_bind((b"\0\0\0\0\0",), (1,)),
+                           _run_bind((INT4,), (1,), (1,))],
+    # round trips sent together: each answered in turn (b"" exchanges read the next replies)
+    "pipelined": [_prepared("SELECT v FROM fp WHERE id = $1"),
+                  _run_described((b"1",)) + _run_described((b"2",)) + _run_bind((b"x",)) + _run_bind((b"4",)),
+                  b"", b"", b""],
+    "output_settings_change": [_prepared("SELECT $1::float8 / 3, v FROM fp WHERE id = 1"), _run_bind((b"1",)),
+                               _run_bind((b"1",)), query("SET extra_float_digits = 0"), _run_bind((b"1",)),
+                               _run_described((b"2",)), query("RESET extra_float_digits"), _run_bind((b"1",))],
     "simple": [query("SELECT 1"), query("SELECT 1"), query("SELECT 2, 'x'"), query("SELECT v, n FROM fp WHERE id = 3"),
                query("SELECT v, n FROM fp WHERE id = 3"), query("SELECT v, n FROM fp WHERE id = 4"),
                query("SELECT v FROM fp WHERE id = 1000"), query("SELECT 1/0"), query("SELECT 1/0")],
@@ -105,7 +118,8 @@ def _transcript(port: int, exchanges: list[bytes]) -> list[list[str]]:
         c.recv_until(b"Z")
         result = []
         for data in exchanges:
-            c.send(data)
+            if data:
+                c.send(data)
             result.append(_describe(c.recv_until(b"Z")))
         return result
     finally:
