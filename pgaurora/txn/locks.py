@@ -80,13 +80,24 @@ class WaitGraph:
         self.waiting_for[waiter] = what
         self.futures[waiter] = future
         try:
-            if timeout_ms and timeout_ms > 0:
+            if type(future) is WaiterFuture:
+                # This waiter's own future: awaited directly, so a release wakes it in the next
+                # loop turn (a shield would take one more), and canceling it touches no one else.
+                if timeout_ms and timeout_ms > 0:
+                    expiry = asyncio.get_running_loop().call_later(timeout_ms / 1000, _expire, future)
+                    try:
+                        await future
+                    finally:
+                        expiry.cancel()
+                else:
+                    await future
+            elif timeout_ms and timeout_ms > 0:
                 try:
                     await asyncio.wait_for(asyncio.shield(future), timeout_ms / 1000)
                 except TimeoutError:
                     raise LockNotAvailable("canceling statement due to lock timeout") from None
             else:
-                await asyncio.shield(future)
+                await asyncio.shield(future)  # shared with other waiters: not canceled with this one
         finally:
             if self.edges.get(waiter) is holders:
                 del self.edges[waiter]
@@ -102,28 +113,45 @@ CONFLICTS = (1 << EXCLUSIVE, (1 << NO_KEY_UPDATE) | (1 << EXCLUSIVE), 0b1110, 0b
 ROW_LOCK_MODES = {"key share": KEY_SHARE, "share": SHARE, "no key update": NO_KEY_UPDATE, "update": UPDATE}
 
 
-class ReleaseSignal:
-    """What a lock's waiters await: one future, resolved at each release (then made anew)."""
+class WaiterFuture(asyncio.Future[object]):
+    """The future one waiter alone awaits (ReleaseSignal.waiter_future): WaitGraph.wait awaits
+    it without a shield."""
 
-    released: asyncio.Future[object] | None
+
+def _expire(future: asyncio.Future[object]) -> None:
+    if not future.done():
+        future.set_exception(LockNotAvailable("canceling statement due to lock timeout"))
+
+
+class ReleaseSignal:
+    """What a lock's waiters await: each waiter its own future, all resolved at each release
+    (every waiter then tries again; the ones still blocked wait anew)."""
+
+    waiters: list[WaiterFuture] | None
 
     def wake(self) -> None:
-        if self.released is not None and not self.released.done():
-            self.released.set_result(None)
-        self.released = None
+        waiters = self.waiters
+        if waiters is not None:
+            self.waiters = None
+            for future in waiters:
+                if not future.done():
+                    future.set_result(None)
 
     def waiter_future(self) -> asyncio.Future[object]:
-        if self.released is None or self.released.done():
-            self.released = asyncio.get_running_loop().create_future()
-        return self.released
+        future = WaiterFuture(loop=asyncio.get_running_loop())
+        if self.waiters is None:
+            self.waiters = [future]
+        else:
+            self.waiters.append(future)
+        return future
 
 
 @dataclass(slots=True)
 class HeldLock(ReleaseSignal):
-    """One lockable thing: each holder's counts per mode, and a future that fires on each release."""
+    """One lockable thing: each holder's counts per mode, and the futures of its waiters."""
 
     holds: dict[Hashable, list[int]] = field(default_factory=dict)  # holder -> count per mode
-    released: asyncio.Future[object] | None = None
+    waiters: list[WaiterFuture] | None = None
 
     def conflicts(self, holder: Hashable, mode: int) -> list[Hashable]:
         """Holders that keep `holder` from taking the lock in `mode`."""

@@ -5,7 +5,7 @@ conflict table, the wait queue (a request that conflicts with a queued waiter wa
 an ACCESS EXCLUSIVE waiter is not starved by a stream of readers), NOWAIT, lock_timeout and the
 deadlock check (through the same wait-for graph as row, transaction and advisory locks), and
 the status rows pg_locks shows (`lock_status`). Not which statement takes which mode (that is
-derived from the plan: executor.locking) and not row locks (txn.locks).
+derived from the plan: session.locking) and not row locks (txn.locks).
 
     mode (weakest first)        conflicts with
     AccessShareLock             AccessExclusive
@@ -17,21 +17,33 @@ derived from the plan: executor.locking) and not row locks (txn.locks).
     ExclusiveLock               RowShare ... AccessExclusive
     AccessExclusiveLock         everything
 
-Hot path (PostgreSQL's local lock table and fast path): each transaction keeps the modes it
-holds per relation, so the 2nd..nth statement on a relation costs one dict lookup; a first lock
-on a relation nobody holds in a conflicting mode is granted with no scan of the holders. Locks
-live in memory only: after a writer crash every transaction that held one is aborted anyway.
+Hot path (PostgreSQL's local lock table and fast-path locks, lock.c): each transaction keeps
+the modes it holds per relation (`held`), so the 2nd..nth statement on a relation costs one
+dict lookup. A weak mode (AccessShare, RowShare, RowExclusive: they conflict only with strong
+modes) on a relation where no strong mode (Share and stronger) is held or awaited is recorded
+in that local table alone, marked fast path: no shared lock object, no holder entry, nothing
+to undo in the shared table at release. A strong request first moves every fast-path hold on
+its relation into the shared table (FastPathTransferRelationLocks), so conflicts, the queue,
+deadlock detection and pg_locks see them as before (pg_locks shows `fastpath` as PostgreSQL
+does: true for a lock still held on the fast path).
+
+    held[txn][oid] = modes | fast_modes << FAST      (fast_modes: a subset of modes)
+
+    weak request, no strong held/queued on oid  ─► held only (fast path)
+    strong request                              ─► transfer fast holds on oid to the shared
+                                                   lock, then the ordinary conflict check
+
+Locks live in memory only: after a writer crash every transaction that held one is aborted anyway.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import LockNotAvailable
-from pgaurora.txn.locks import ReleaseSignal, WaitGraph
+from pgaurora.txn.locks import ReleaseSignal, WaiterFuture, WaitGraph
 
 if TYPE_CHECKING:
     from pgaurora.txn.transaction import Transaction
@@ -43,6 +55,8 @@ MODE_NAMES = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdat
 # CONFLICTS[mode]: bit i set = conflicts with mode i (lock.c's LockConflicts, shifted to 0-based)
 CONFLICTS = (0x80, 0xC0, 0xF0, 0xF8, 0xEC, 0xFC, 0xFE, 0xFF)
 STRONG_MODES = 0xF0  # Share and stronger: conflict with RowExclusive (what fastpath cannot hold)
+WEAK_MODES = 0x07  # AccessShare, RowShare, RowExclusive: conflict with strong modes only (fast-path eligible)
+FAST = 8  # held[txn][oid] >> FAST: the modes held on the fast path (not in the shared table)
 DATABASE_OID = 5  # the single database, postgres
 _KEEP_LOCKS = 10_000  # unheld lock objects kept for reuse, at most
 
@@ -50,13 +64,17 @@ _KEEP_LOCKS = 10_000  # unheld lock objects kept for reuse, at most
 class RelationLock(ReleaseSignal):
     """One relation's holders (transaction -> bit set of modes) and its queue of waiters."""
 
-    __slots__ = ("holders", "granted", "queue", "released")
+    __slots__ = ("holders", "granted", "queue", "waiters")
 
     def __init__(self) -> None:
         self.holders: dict[Transaction, int] = {}
         self.granted = 0  # OR of every holder's modes
         self.queue: list[tuple[Transaction, int, float]] = []  # (waiter, mode, wait start) in arrival order
-        self.released: asyncio.Future[object] | None = None
+        self.waiters: list[WaiterFuture] | None = None
+
+    def strong_waiting(self) -> bool:
+        """A strong mode (Share or stronger) is queued: no new fast-path holds on the relation."""
+        return any((1 << mode) & STRONG_MODES for _, mode, _ in self.queue)
 
     def blockers(self, txn: Transaction, mode: int, held: int) -> list[Hashable]:
         """Owners that keep `txn` from taking `mode`: conflicting holders, and queued waiters
@@ -100,18 +118,36 @@ class RelationLocks:
             held = mine.get(oid, 0)
             if held >> mode & 1:
                 return None
+        bit = 1 << mode
         lock = self.locks.get(oid)
-        if lock is None:
-            lock = self.locks[oid] = RelationLock()
-        elif lock.granted & CONFLICTS[mode] or lock.queue:
-            blockers = lock.blockers(txn, mode, held)
+        if lock is None or not (lock.granted & STRONG_MODES or lock.queue and lock.strong_waiting()):
+            if bit & WEAK_MODES:
+                mine[oid] = held | bit | bit << FAST  # fast path: no strong lock to conflict with
+                return None
+            if lock is None:
+                lock = self.locks[oid] = RelationLock()
+            if bit & STRONG_MODES:
+                self._transfer(oid, lock)  # the fast-path holders must now be seen as holders
+                held = mine.get(oid, 0)
+        if lock.granted & CONFLICTS[mode] or lock.queue:
+            blockers = lock.blockers(txn, mode, held & 0xFF)
             if blockers:
                 return blockers
-        bit = 1 << mode
-        lock.holders[txn] = held | bit
+        lock.holders[txn] = (held & ~(held >> FAST) & 0xFF) | bit  # its modes in the shared table
         lock.granted |= bit
         mine[oid] = held | bit
         return None
+
+    def _transfer(self, oid: int, lock: RelationLock) -> None:
+        """A strong mode is asked for on `oid`: every fast-path hold on it moves into `lock`
+        (and stays there until its transaction ends), as PostgreSQL's strong lockers do."""
+        for other, theirs in self.held.items():
+            value = theirs.get(oid, 0)
+            fast = value >> FAST
+            if fast:
+                theirs[oid] = value & 0xFF
+                lock.holders[other] = lock.holders.get(other, 0) | fast
+                lock.granted |= fast
 
     async def lock(self, txn: Transaction, oid: int, mode: int, *, nowait: bool = False, name: str = "") -> None:
         """Takes `mode` on relation `oid` until `txn` ends, waiting as long as it must (55P03 after
@@ -148,10 +184,14 @@ class RelationLocks:
 
     def would_wait(self, txn: Transaction | None, oid: int, mode: int) -> bool:
         """`txn` (None: a transaction not begun yet) could not take `mode` on `oid` now."""
+        conflict = CONFLICTS[mode]
+        if conflict & WEAK_MODES:  # a strong mode: fast-path holders of weak modes count too
+            for other, theirs in self.held.items():
+                if other is not txn and theirs.get(oid, 0) >> FAST & conflict:
+                    return True
         lock = self.locks.get(oid)
         if lock is None:
             return False
-        conflict = CONFLICTS[mode]
         if lock.granted & conflict:
             for other, modes in lock.holders.items():
                 if other is not txn and modes & conflict:
@@ -177,7 +217,9 @@ class RelationLocks:
         if not mine:
             return
         locks = self.locks
-        for oid in mine:
+        for oid, held in mine.items():
+            if held >> FAST == held & 0xFF:
+                continue  # held on the fast path only: nothing in the shared table, nobody waits for it
             lock = locks.get(oid)
             if lock is None or lock.holders.pop(txn, None) is None:
                 continue
@@ -191,7 +233,7 @@ class RelationLocks:
                 lock.granted = 0
             # An unheld lock object stays (one per relation in use): the next statement on the
             # relation reuses it instead of allocating one.
-            if lock.released is not None:
+            if lock.waiters is not None:
                 lock.wake()
         if len(locks) > _KEEP_LOCKS:
             for oid in [oid for oid, lock in locks.items() if not lock.holders and not lock.queue]:
@@ -203,24 +245,27 @@ class RelationLocks:
         mine = self.held.get(txn)
         if not mine:
             return
-        for oid, modes in list(mine.items()):
+        for oid, held in list(mine.items()):
+            modes = held & 0xFF
             keep = kept.get(oid, 0) & modes
             if keep == modes:
                 continue
-            lock = self.locks.get(oid)
+            fast = held >> FAST
             if keep:
-                mine[oid] = keep
+                mine[oid] = keep | (fast & keep) << FAST
             else:
                 del mine[oid]
-            if lock is None:
-                continue
-            if keep:
-                lock.holders[txn] = keep
+            lock = self.locks.get(oid)
+            if lock is None or not modes & ~fast:
+                continue  # nothing of it in the shared table
+            shared = keep & ~fast
+            if shared:
+                lock.holders[txn] = shared
             else:
                 lock.holders.pop(txn, None)
             granted = 0
-            for held in lock.holders.values():
-                granted |= held
+            for other_modes in lock.holders.values():
+                granted |= other_modes
             lock.granted = granted
             lock.wake()
 
@@ -248,13 +293,19 @@ class RelationLocks:
         return backend
 
     def relation_rows(self) -> Iterator[tuple[int, Transaction, int, bool, float | None, bool]]:
-        """(oid, txn, mode, granted, wait start, fastpath) of every relation lock and waiter."""
+        """(oid, txn, mode, granted, wait start, fastpath) of every relation lock and waiter:
+        the fast-path holds first, then the shared table, as PostgreSQL's pg_lock_status."""
+        for txn, mine in self.held.items():
+            for oid, held in mine.items():
+                fast = held >> FAST
+                for mode in range(3):
+                    if fast >> mode & 1:
+                        yield oid, txn, mode, True, None, True
         for oid, lock in self.locks.items():
-            strong = bool(lock.granted & STRONG_MODES) or any((1 << m) & STRONG_MODES for _, m, _ in lock.queue)
             for txn, modes in lock.holders.items():
                 for mode in range(8):
                     if modes >> mode & 1:
-                        yield oid, txn, mode, True, None, mode <= ROW_EXCLUSIVE and not strong
+                        yield oid, txn, mode, True, None, False
             for txn, mode, start in lock.queue:
                 yield oid, txn, mode, False, start, False
 

@@ -72,6 +72,21 @@ async def test_relation_lock_wait(instance: InstanceProcess, pg_oracle: PgOracle
     assert got[-1][0][2:] == ("error", "57014", "canceling statement due to user request")
 
 
+async def test_weak_locks_are_fast_path_until_a_strong_locker_comes(instance: InstanceProcess,
+                                                                     pg_oracle: PgOracle) -> None:
+    script = [("a", "BEGIN"), ("a", "SELECT count(*) FROM lv"), ("a", "UPDATE lv SET v = 11 WHERE id = 1"),
+              ("b", "BEGIN"), ("b", "SELECT count(*) FROM lv")]
+    rows = ("SELECT l.mode, l.granted, l.fastpath, a.application_name FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.relation = 'lv'::regclass "
+            "ORDER BY a.application_name, l.mode")
+    after = [("c", "BEGIN"), ("c", "LOCK TABLE lv IN SHARE MODE NOWAIT"), ("b", "COMMIT"), ("a", "ROLLBACK"),
+             ("c", "LOCK TABLE lv IN SHARE MODE NOWAIT"), ("c", "ROLLBACK")]
+    got, expected = await _both(instance, pg_oracle, script, [rows], after)
+    assert got == expected
+    assert [r[2] for r in got[0]] == [True, True, True]  # AccessShare, RowExclusive of a; AccessShare of b
+    assert got[-1][1][2:4] == ("error", "55P03")  # a's fast-path RowExclusiveLock still blocks ShareLock
+
+
 async def test_transaction_wait_for_a_row(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     script = [("a", "BEGIN"), ("a", "UPDATE lv SET v = 11 WHERE id = 1"), ("b", "UPDATE lv SET v = 12 WHERE id = 1")]
     queries = [

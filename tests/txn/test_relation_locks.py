@@ -91,6 +91,11 @@ SCRIPTS: dict[str, list[tuple[Any, ...]]] = {
         ("a", "LOCK TABLE lk IN EXCLUSIVE MODE"), ("b", "INSERT INTO lk VALUES (8, 80)"),
         ("a", "ROLLBACK TO SAVEPOINT s"), ("b", WAIT), ("c", "BEGIN"),
         ("c", "LOCK TABLE lk IN ACCESS EXCLUSIVE MODE NOWAIT"), ("c", "ROLLBACK"), ("a", "COMMIT")],
+    "rollback_to_savepoint_drops_fast_path_locks": [
+        ("a", "BEGIN"), ("a", "SELECT count(*) FROM lk"), ("a", "SAVEPOINT s"),
+        ("a", "INSERT INTO lk VALUES (8, 80)"), ("a", "ROLLBACK TO SAVEPOINT s"), ("c", "BEGIN"),
+        ("c", "LOCK TABLE lk IN SHARE MODE NOWAIT"), ("c", "ROLLBACK"), ("b", "BEGIN"),
+        ("b", "LOCK TABLE lk IN ACCESS EXCLUSIVE MODE NOWAIT"), ("b", "ROLLBACK"), ("a", "COMMIT")],
     "vacuum_waits_for_share_update_exclusive": [
         ("a", "BEGIN"), ("a", "LOCK TABLE lk IN SHARE UPDATE EXCLUSIVE MODE"), ("b", "VACUUM lk"),
         ("a", "COMMIT"), ("b", WAIT)],

@@ -131,3 +131,97 @@ def test_plan_modes() -> None:
     assert plan_locks(for_update) == (((500, ROW_SHARE),), ())  # its own scan takes no AccessShareLock
     lookup = Plan("SELECT", IndexScan(600, "u", 601, "u_pkey", 1, IndexKind.EQ), None, ())
     assert plan_locks(lookup) is plan_locks(lookup)  # computed once per plan
+
+
+def _shared_holders(locks: RelationLocks, oid: int) -> dict[Any, int]:
+    lock = locks.locks.get(oid)
+    return dict(lock.holders) if lock is not None else {}
+
+
+def test_weak_locks_without_a_strong_locker_stay_on_the_fast_path() -> None:
+    locks = RelationLocks(WaitGraph())
+    a, b = txns(1, 2)
+    for mode in (ACCESS_SHARE, ROW_SHARE, ROW_EXCLUSIVE):
+        assert locks.try_lock(a, 100, mode) is None
+    assert locks.try_lock(b, 100, ROW_EXCLUSIVE) is None
+    assert _shared_holders(locks, 100) == {}  # nothing in the shared table
+    assert locks.holds(a, 100, ROW_SHARE) and locks.holds(b, 100, ROW_EXCLUSIVE)
+    assert sorted((t.pid, MODE_NAMES[mode], granted, fast) for _, t, mode, granted, _, fast in locks.relation_rows()) \
+        == [(1, "AccessShareLock", True, True), (1, "RowExclusiveLock", True, True), (1, "RowShareLock", True, True),
+            (2, "RowExclusiveLock", True, True)]
+    locks.release_all(a)
+    locks.release_all(b)
+    assert list(locks.relation_rows()) == [] and locks.held == {}
+
+
+async def test_a_strong_locker_moves_fast_path_holds_to_the_shared_table() -> None:
+    locks = RelationLocks(WaitGraph())
+    a, b, c = txns(1, 2, 3)
+    assert locks.try_lock(a, 100, ROW_EXCLUSIVE) is None  # fast path
+    assert locks.would_wait(b, 100, SHARE) and not locks.would_wait(b, 100, ROW_EXCLUSIVE)
+    waiting_b = asyncio.ensure_future(locks.lock(b, 100, SHARE))
+    await asyncio.sleep(0)  # b queues behind a's RowExclusiveLock, which is now a shared-table hold
+    assert not waiting_b.done()
+    assert _shared_holders(locks, 100) == {a: 1 << ROW_EXCLUSIVE}
+    rows = sorted((t.pid, MODE_NAMES[mode], granted, fast) for _, t, mode, granted, _, fast in locks.relation_rows())
+    assert rows == [(1, "RowExclusiveLock", True, False), (2, "ShareLock", False, False)]
+    assert locks.try_lock(c, 100, ACCESS_SHARE) is None  # no conflict with ShareLock, but not fast now
+    assert _shared_holders(locks, 100) == {a: 1 << ROW_EXCLUSIVE, c: 1 << ACCESS_SHARE}
+    assert locks.try_lock(c, 100, ROW_EXCLUSIVE) is None  # a holder jumps the queue (b's ShareLock only waits)
+    locks.release_all(a)
+    locks.release_all(c)
+    await asyncio.wait_for(waiting_b, 1)
+    assert locks.try_lock(a, 100, ROW_EXCLUSIVE) == [b]  # b holds ShareLock: the weak lock conflicts
+    locks.release_all(b)
+    assert locks.try_lock(a, 100, ROW_EXCLUSIVE) is None and _shared_holders(locks, 100) == {}  # fast again
+
+
+async def test_a_queued_non_strong_lock_does_not_hide_fast_path_holders() -> None:
+    locks = RelationLocks(WaitGraph())
+    a, b, c, d = txns(1, 2, 3, 4)
+    assert locks.try_lock(a, 100, ROW_EXCLUSIVE) is None  # fast path
+    assert locks.try_lock(b, 100, SHARE_UPDATE_EXCLUSIVE) is None  # VACUUM: no conflict with weak modes
+    waiting_c = asyncio.ensure_future(locks.lock(c, 100, SHARE_UPDATE_EXCLUSIVE))  # a second VACUUM waits
+    await asyncio.sleep(0)
+    assert locks.try_lock(d, 100, SHARE) is not None  # blocked by a (fast path) as well as b and c
+    assert a in _shared_holders(locks, 100)
+    locks.release_all(b)
+    await asyncio.wait_for(waiting_c, 1)
+    for t in (a, c, d):
+        locks.release_all(t)
+
+
+def test_rollback_to_savepoint_drops_fast_path_holds_taken_after_it() -> None:
+    locks = RelationLocks(WaitGraph())
+    a, b = txns(1, 2)
+    assert locks.try_lock(a, 100, ACCESS_SHARE) is None
+    kept = dict(locks.held[a])  # SAVEPOINT
+    assert locks.try_lock(a, 100, ROW_EXCLUSIVE) is None
+    assert locks.try_lock(a, 200, ROW_EXCLUSIVE) is None
+    locks.rollback_to(a, kept)
+    assert locks.holds(a, 100, ACCESS_SHARE) and not locks.holds(a, 100, ROW_EXCLUSIVE)
+    assert not locks.holds(a, 200, ROW_EXCLUSIVE)
+    assert locks.try_lock(b, 200, ACCESS_EXCLUSIVE) is None
+    assert locks.try_lock(b, 100, EXCLUSIVE) is None  # the RowExclusiveLock is gone ...
+    assert locks.try_lock(b, 100, ACCESS_EXCLUSIVE) == [a]  # ... the AccessShareLock kept
+
+
+async def test_each_waiter_has_its_own_future_woken_in_one_loop_turn() -> None:
+    from pgaurora.txn.locks import EXCLUSIVE, LockTable
+
+    table = LockTable(WaitGraph())
+    a, b, c = txns(1, 2, 3)
+    assert not table.try_acquire("row", a, EXCLUSIVE)
+    waiting_b = asyncio.ensure_future(table.acquire("row", b, b, EXCLUSIVE))
+    waiting_c = asyncio.ensure_future(table.acquire("row", c, c, EXCLUSIVE, timeout_ms=60_000))
+    await asyncio.sleep(0)
+    waiting_b.cancel()  # canceling one waiter leaves the other one waiting
+    with pytest.raises(asyncio.CancelledError):
+        await waiting_b
+    assert not waiting_c.done()
+    table.release("row", a, EXCLUSIVE)
+    await asyncio.sleep(0)  # one turn: the release resolved c's own future, c runs now
+    assert waiting_c.done() and waiting_c.result() is True
+    waiting_d = asyncio.ensure_future(table.acquire("row", b, b, EXCLUSIVE, timeout_ms=20))
+    with pytest.raises(LockNotAvailable, match="canceling statement due to lock timeout"):
+        await asyncio.wait_for(waiting_d, 1)
