@@ -74,11 +74,19 @@ def _writer_instance_port(data_dir: str, endpoint_port: int) -> int:
 
     The writer endpoint is a TCP proxy that moves on failover; Aurora's cluster endpoint is a
     DNS name with no hop of its own, so the benchmarks measure the instance directly, as a
-    client that connects to PostgreSQL does. Falls back to the endpoint if none is recorded.
+    client that connects to PostgreSQL does. Falls back to the endpoint if none is recorded within 30 s.
     """
-    meta = cluster_metadata.load(data_dir)
-    writer = meta.writer() if meta is not None else None
-    return writer.port if writer is not None and writer.port else endpoint_port
+    # The supervisor records the writer's port just after the endpoints start listening: wait for
+    # it (bounded), or a loaded machine measures the endpoint proxy instead of the instance.
+    deadline = time.monotonic() + 30
+    while True:
+        meta = cluster_metadata.load(data_dir)
+        writer = meta.writer() if meta is not None else None
+        if writer is not None and writer.port:
+            return writer.port
+        if time.monotonic() > deadline:
+            return endpoint_port
+        time.sleep(0.05)  # bounded poll on an external process's file
 
 
 @contextmanager

@@ -40,6 +40,10 @@ def summarize(name: str, results: dict[str, list[RunResult]]) -> dict[str, Any]:
     ours = summary["servers"].get("pgaurora", {}).get("median_ops_per_sec")
     if pg and ours is not None:
         summary["ratio_pgaurora_over_postgresql"] = round(ours / pg, 3)
+    pg_p99 = summary["servers"].get("postgresql", {}).get("latency_ms_p99")
+    ours_p99 = summary["servers"].get("pgaurora", {}).get("latency_ms_p99")
+    if pg_p99 and ours_p99 is not None:
+        summary["p99_ratio_pgaurora_over_postgresql"] = round(ours_p99 / pg_p99, 2)  # latency: lower is better
     bare = summary["servers"].get("bare-asyncio", {}).get("median_ops_per_sec")
     if pg and bare is not None:
         summary["ratio_bare_asyncio_over_postgresql"] = round(bare / pg, 3)
@@ -88,9 +92,18 @@ def plot(summaries: list[dict[str, Any]], path: str) -> None:
 
 
 def print_table(summaries: list[dict[str, Any]]) -> None:
-    print(f"\n{'workload':<28}{'PostgreSQL ops/s':>18}{'pgaurora ops/s':>18}{'ratio':>8}")
+    print(f"\n{'workload':<28}{'PostgreSQL ops/s':>18}{'pgaurora ops/s':>18}{'ratio':>8}"
+          f"{'p50 ms (PG/ours)':>20}{'p99 ms (PG/ours)':>20}{'p99 ratio':>10}")
     for s in summaries:
-        pg = s["servers"].get("postgresql", {}).get("median_ops_per_sec")
-        ours = s["servers"].get("pgaurora", {}).get("median_ops_per_sec")
+        pg = s["servers"].get("postgresql", {})
+        ours = s["servers"].get("pgaurora", {})
         ratio = s.get("ratio_pgaurora_over_postgresql")
-        print(f"{s['workload']:<28}{pg or 0:>18.1f}{ours or 0:>18.1f}{(ratio or 0):>8.3f}")
+        p99_ratio = s.get("p99_ratio_pgaurora_over_postgresql")
+        print(f"{s['workload']:<28}{pg.get('median_ops_per_sec') or 0:>18.1f}{ours.get('median_ops_per_sec') or 0:>18.1f}"
+              f"{(ratio or 0):>8.3f}{_pair(pg, ours, 'latency_ms_p50'):>20}{_pair(pg, ours, 'latency_ms_p99'):>20}"
+              f"{(p99_ratio or 0):>10.2f}")
+
+
+def _pair(pg: dict[str, Any], ours: dict[str, Any], key: str) -> str:
+    a, b = pg.get(key), ours.get(key)
+    return f"{a or 0:.2f}/{b or 0:.2f}" if a is not None or b is not None else "-"
