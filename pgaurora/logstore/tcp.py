@@ -50,6 +50,53 @@ def _frame(request_id: int, body: bytes) -> bytes:
     return _FRAME.pack(len(body), request_id) + body
 
 
+class _FramedProtocol(asyncio.Protocol):
+    """Cuts a storage RPC byte stream into frames as bytes arrive (the node's side and the
+    writer's side of a connection): each whole frame goes to `_frame`, a frame split across reads
+    waits in `_partial` until it is whole, and `_frames_done` runs once per read."""
+
+    def __init__(self) -> None:
+        self._partial = bytearray()  # the start of a frame not complete yet
+        self._need = 0  # the size _partial must reach before a frame can be taken from it
+
+    def data_received(self, data: bytes) -> None:
+        partial = self._partial
+        if partial:
+            partial += data
+            if len(partial) < self._need:
+                return
+            data = bytes(partial)
+            partial.clear()
+        view = memoryview(data)
+        unpack = _FRAME.unpack_from
+        frame = self._frame
+        offset = 0
+        end = len(data)
+        while end - offset >= _FRAME.size:
+            length, request_id = unpack(data, offset)
+            if length > MAX_FRAME:
+                self._too_large(length)
+                return
+            stop = offset + _FRAME.size + length
+            if stop > end:
+                break
+            frame(request_id, view[offset + _FRAME.size : stop])
+            offset = stop
+        if offset < end:
+            partial += view[offset:]
+            self._need = _FRAME.size + unpack(data, offset)[0] if end - offset >= _FRAME.size else _FRAME.size
+        self._frames_done()
+
+    def _frame(self, request_id: int, body: memoryview) -> None:
+        raise NotImplementedError
+
+    def _too_large(self, length: int) -> None:
+        raise NotImplementedError
+
+    def _frames_done(self) -> None:
+        """After the frames of one read (the client flushes what their callers queued)."""
+
+
 class NodeServer:
     """Serves one StorageNode on a TCP listener."""
 
@@ -74,7 +121,7 @@ class NodeServer:
             await asyncio.gather(*handlers, return_exceptions=True)
 
 
-class _NodeConnection(asyncio.Protocol):
+class _NodeConnection(_FramedProtocol):
     """One client connection of a storage node: requests are parsed as bytes arrive.
 
     An AppendBatch (the hot path) is handled right there, with no task: the node indexes it and
@@ -91,8 +138,7 @@ class _NodeConnection(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self.handlers: set[asyncio.Task] = set()
         self.outgoing: list[bytes] = []  # replies not yet written
-        self._partial = bytearray()  # the start of a frame not complete yet
-        self._need = 0  # the size _partial must reach before a frame can be taken from it
+        super().__init__()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not an asyncio.Transport subclass
@@ -111,35 +157,11 @@ class _NodeConnection(asyncio.Protocol):
             handler.cancel()
         return handlers
 
-    def data_received(self, data: bytes) -> None:
-        partial = self._partial
-        if partial:
-            partial += data
-            if len(partial) < self._need:
-                return
-            data = bytes(partial)
-            partial.clear()
-        view = memoryview(data)
-        offset = 0
-        end = len(data)
-        need = _FRAME.size
-        while end - offset >= _FRAME.size:
-            length, request_id = _FRAME.unpack_from(data, offset)
-            if length > MAX_FRAME:
-                log.warning("storage RPC frame of %d bytes is too large: connection closed", length)
-                self.close()
-                return
-            stop = offset + _FRAME.size + length
-            if stop > end:
-                need = _FRAME.size + length
-                break
-            self._request(request_id, view[offset + _FRAME.size : stop])
-            offset = stop
-        if offset < end:
-            partial += view[offset:]
-            self._need = need
+    def _too_large(self, length: int) -> None:
+        log.warning("storage RPC frame of %d bytes is too large: connection closed", length)
+        self.close()
 
-    def _request(self, request_id: int, body: memoryview) -> None:
+    def _frame(self, request_id: int, body: memoryview) -> None:
         try:
             request = messages.decode_request(body)
         except Exception as exc:  # a malformed frame: refuse it, keep serving
@@ -171,7 +193,7 @@ class _NodeConnection(asyncio.Protocol):
             transport.write(b"".join(outgoing) if len(outgoing) > 1 else outgoing[0])
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(_FramedProtocol):
     """The client side of one storage-node connection: replies are parsed as bytes arrive and
     resolve their futures right there (no reader task, no readexactly per frame).
 
@@ -188,8 +210,8 @@ class _Connection(asyncio.Protocol):
         self.outgoing: list[bytes] = []
         self.alive = False
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._partial = bytearray()  # the start of a frame not complete yet
-        self._need = 0  # the size _partial must reach before a frame can be taken from it
+        super().__init__()
+        self._resolved = False  # a reply of this read resolved its future
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
 
@@ -197,42 +219,22 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is no asyncio.Transport subclass
         self.alive = True
 
-    def data_received(self, data: bytes) -> None:
-        partial = self._partial
-        if partial:
-            partial += data
-            if len(partial) < self._need:
-                return
-            data = bytes(partial)
-            partial.clear()
-        pending = self.pending
-        unpack = _FRAME.unpack_from
-        decode = messages.decode_reply
-        view = memoryview(data)
-        offset = 0
-        end = len(data)
-        resolved = False
-        while end - offset >= _FRAME.size:
-            length, request_id = unpack(data, offset)
-            if length > MAX_FRAME:
-                self._abort(ConnectionError(f"storage RPC frame of {length} bytes is too large"))
-                return
-            stop = offset + _FRAME.size + length
-            if stop > end:
-                break
-            future = pending.pop(request_id, None)
-            if future is not None and not future.done():
-                resolved = True
-                try:
-                    future.set_result(decode(view[offset + _FRAME.size : stop]))
-                except msgspec.DecodeError as exc:
-                    future.set_exception(ConnectionError(f"malformed storage reply: {exc}"))
-                    future.exception()  # retrieved: its caller may have dropped it
-            offset = stop
-        if offset < end:
-            partial += view[offset:]
-            self._need = _FRAME.size + unpack(data, offset)[0] if end - offset >= _FRAME.size else _FRAME.size
-        if resolved:
+    def _frame(self, request_id: int, body: memoryview) -> None:
+        future = self.pending.pop(request_id, None)
+        if future is not None and not future.done():
+            self._resolved = True
+            try:
+                future.set_result(messages.decode_reply(body))
+            except msgspec.DecodeError as exc:
+                future.set_exception(ConnectionError(f"malformed storage reply: {exc}"))
+                future.exception()  # retrieved: its caller may have dropped it
+
+    def _too_large(self, length: int) -> None:
+        self._abort(ConnectionError(f"storage RPC frame of {length} bytes is too large"))
+
+    def _frames_done(self) -> None:
+        if self._resolved:
+            self._resolved = False
             # The callers woken above (a sender with its next batch) run before this in the next
             # turn: their requests leave in one write then, not a turn later.
             asyncio.get_running_loop().call_soon(self.flush)

@@ -10,15 +10,22 @@ async def visible_rows(heap, txn):
     return sorted(out)
 
 
-async def test_vacuum_removes_dead_versions_and_index_entries(engine):
-    storage, txns = engine.storage, engine.txns
+async def _indexed_rows(engine, count=400):
+    """A heap of `count` committed rows (i, 'x' * 50) with a B-tree on i: (heap, index, tids)."""
+    storage = engine.storage
     heap = storage.heap(await storage.create_heap())
     index = storage.btree(await storage.create_btree(1))
-    t = txns.begin()
-    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(400)])
+    t = engine.txns.begin()
+    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(count)])
     for i, tid in enumerate(tids):
         await index.insert((i,), tid)
     await t.commit()
+    return heap, index, tids
+
+
+async def test_vacuum_removes_dead_versions_and_index_entries(engine):
+    storage, txns = engine.storage, engine.txns
+    heap, index, tids = await _indexed_rows(engine)
     old_reader = txns.begin("repeatable read")
     old_reader.snapshot()
     t = txns.begin()
@@ -178,13 +185,7 @@ async def test_vacuum_skips_settled_pages_until_they_change(engine):
     """A pass that finds nothing to do on a page settles it; the next pass skips it (PostgreSQL's
     all-visible pages), until an update, delete or insert there unsettles it."""
     storage, txns = engine.storage, engine.txns
-    heap = storage.heap(await storage.create_heap())
-    index = storage.btree(await storage.create_btree(1))
-    t = txns.begin()
-    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(400)])
-    for i, tid in enumerate(tids):
-        await index.insert((i,), tid)
-    await t.commit()
+    heap, index, tids = await _indexed_rows(engine)
     first = await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
     assert first.kept_tuples == 400 and first.removed_tuples == 0
     pages = set((await heap._ready()).pages)
@@ -220,13 +221,7 @@ async def test_vacuum_prunes_changed_pages_by_their_changed_slots(engine, monkey
     from pgaurora.access import heapprune
 
     storage, txns = engine.storage, engine.txns
-    heap = storage.heap(await storage.create_heap())
-    index = storage.btree(await storage.create_btree(1))
-    t = txns.begin()
-    tids = await heap.insert_many(t, [(i, "x" * 50) for i in range(400)])
-    for i, tid in enumerate(tids):
-        await index.insert((i,), tid)
-    await t.commit()
+    heap, index, tids = await _indexed_rows(engine)
     await storage.vacuum(heap.rel_id, [index.rel_id], all_indexes=True)
     calls = []
     plan = heapprune.plan_prune
