@@ -11,6 +11,7 @@
     relmeta.py    a heap's metapage chain listing its data pages
     rowcodec.py   rows as msgpack bytes with extensions for Decimal, dates, UUID, Interval, Jsonb
     btree.py      BTree: insert with split, delete, lookup, range, unique check, dead-entry cleanup
+    btreesplit.py a page split: halves of equal bytes, the separator up to the parent or a new root
     btreechain.py index entries and HOT chains: the heap versions one entry stands for
     btreebuild.py bulk_load: CREATE INDEX bottom-up, one IMAGE per page
     btreekey.py   key order (NULLS LAST, NaN, mixed numerics) and decoded B-tree nodes

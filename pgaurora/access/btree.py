@@ -1,8 +1,9 @@
 """B-tree indexes: a B+tree of (key, heap tid) entries with right-linked leaves.
 
-Owns searching, inserting (page splits as one MTR), deleting entries, range scans, and the
-unique check. Not key order or node layout (access.btreekey), not heap visibility beyond the
-unique check (the executor fetches heap rows with its snapshot).
+Owns searching, inserting (a page split, access.btreesplit, is part of the insert's MTR),
+deleting entries, range scans, and the unique check. Not key order or node layout
+(access.btreekey), not heap visibility beyond the unique check (the executor fetches heap rows
+with its snapshot).
 
     metapage (relation id): special = root u32 | level u16 | key_count u16
     root ─► internal nodes ─► leaves ─right─► leaves ─right─► ...
@@ -44,6 +45,7 @@ from pgaurora.access.btreekey import (
     node_special,
     normalize,
 )
+from pgaurora.access.btreesplit import split
 from pgaurora.access.heaptuple import HEADER_SIZE, chain_dead, unpack_header
 from pgaurora.access.rowcodec import decode_row
 from pgaurora.access.txnview import ABORTED, COMMITTED, IN_PROGRESS, TransactionLike, TransactionManagerLike
@@ -236,7 +238,7 @@ class BTree:
             node.used += len(item) + 4
             self.cache.derived[page_no] = node
             return
-        self._split(mtr, page_no, page, node, path, pos, item)
+        split(self, mtr, page_no, page, node, path, pos, item)
 
     def _worth_cleaning(self, page_no: int) -> bool:
         """False when this leaf was already cleaned at the current vacuum horizon."""
@@ -272,68 +274,11 @@ class BTree:
         self.cache.derived[page_no] = node
         return True
 
-    def _split(
-        self, mtr: MiniTransaction, page_no: int, page: Page, node: Node, path: list[int], pos: int, item: bytes
-    ) -> None:
-        items = list(page.items)
-        items.insert(pos, item)
-        raws = list(node.raw)
-        new_raw = decode_row(item)
-        raws.insert(pos, new_raw)
-        entries = list(node.entries)
-        children = list(node.children)
-        level = node.level
-        if level == 0:
-            entries.insert(pos, normalize(new_raw))
-        else:
-            entries.insert(pos, normalize(new_raw[:-1]))
-            children.insert(pos, new_raw[-1])
-        mid = _split_point(items)
-        right_no = self.cache.control.allocate_page()
-        kind = PageKind.BTREE_LEAF if level == 0 else PageKind.BTREE_INTERNAL
-        if level == 0:
-            right_items = items[mid:]
-            sep_raw = raws[mid]  # (key..., page, slot)
-            sep_key, sep_tid = sep_raw[:-2], (sep_raw[-2], sep_raw[-1])
-            right_raws, right_entries, right_children = raws[mid:], entries[mid:], []
-        else:
-            # The middle entry moves up; its child becomes the right node's -infinity child.
-            sep_raw = raws[mid]  # (key..., page, slot, child)
-            sep_key, sep_tid = sep_raw[:-3], (sep_raw[-3], sep_raw[-2])
-            right_items = [internal_item(None, None, sep_raw[-1]), *items[mid + 1 :]]
-            right_raws = [(sep_raw[-1],), *raws[mid + 1 :]]
-            right_entries = [(), *entries[mid + 1 :]]
-            right_children = [sep_raw[-1], *children[mid + 1 :]]
-        left = Page(kind, node_special(right_no, level), items[:mid], page.lsn)
-        right = Page(kind, node_special(node.right, level), right_items, page.lsn)
-        mtr.log(right_no, RedoOp.IMAGE, encode_image(right))
-        mtr.log(page_no, RedoOp.IMAGE, encode_image(left))
-        # Both halves stay decoded: decoding them again costs more than the split itself.
-        derived = self.cache.derived
-        derived[right_no] = Node.of(level, node.right, right_raws, right_entries, right_children,
-                                    mtr.page(right_no).used_space())
-        derived[page_no] = Node.of(level, right_no, raws[:mid], entries[:mid], children[:mid],
-                                   mtr.page(page_no).used_space())
-        up_item = internal_item(sep_key, sep_tid, right_no)
-        up_entry = normalize(sep_key) + sep_tid
-        if path:
-            parent = path[-1]
-            parent_node = self._node(parent)
-            parent_page = mtr.page(parent)
-            ppos = bisect_right(parent_node.entries, up_entry)
-            if parent_page.free_space() >= len(up_item):
-                mtr.log(parent, RedoOp.INSERT, encode_insert(ppos, up_item))
-                parent_node.entries.insert(ppos, up_entry)
-                parent_node.raw.insert(ppos, (*sep_key, *sep_tid, right_no))
-                parent_node.children.insert(ppos, right_no)
-                parent_node.used += len(up_item) + 4
-                derived[parent] = parent_node
-            else:
-                self._split(mtr, parent, parent_page, parent_node, path[:-1], ppos, up_item)
-            return
-        # The root split: a new root above the two halves.
+    def grow_root(self, mtr: MiniTransaction, left_no: int, up_item: bytes, level: int) -> None:
+        """The root split: a new root one level up above the old root (`left_no`) and its new
+        right sibling (the separator `up_item`)."""
         new_root = self.cache.control.allocate_page()
-        root_page = Page(PageKind.BTREE_INTERNAL, node_special(0, level + 1), [internal_item(None, None, page_no), up_item])
+        root_page = Page(PageKind.BTREE_INTERNAL, node_special(0, level + 1), [internal_item(None, None, left_no), up_item])
         mtr.log(new_root, RedoOp.IMAGE, encode_image(root_page))
         mtr.log(self.rel_id, RedoOp.SPECIAL, _META.pack(new_root, level + 1, self.key_count))
         self.root = new_root
@@ -581,17 +526,6 @@ class BTree:
                 return None
             leaf = node.right
         raise InternalError("B-tree leaf chain does not end")
-
-
-def _split_point(items: list[bytes]) -> int:
-    """The index that splits `items` into halves of about equal bytes (each side non-empty)."""
-    total = sum(map(len, items)) + 4 * len(items)
-    acc = 0
-    for i, item in enumerate(items):
-        acc += len(item) + 4
-        if acc * 2 >= total:
-            return max(1, min(i + 1, len(items) - 1))
-    return len(items) // 2
 
 
 def _successor(last: tuple[Key, Tid]) -> tuple[Any, ...]:
