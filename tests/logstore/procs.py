@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from pgaurora.logstore import NodeSpec
+from pgaurora.logstore import NodeSpec, RedoOp, Volume
+from pgaurora.logstore import page as p
 
 AZS = ("a", "a", "b", "b", "c", "c")
 
@@ -74,3 +75,12 @@ def start_nodes(root: Path, count: int = 6, *, fsync: bool = True) -> list[NodeP
 
 def specs(nodes: list[NodeProcess]) -> list[NodeSpec]:
     return [NodeSpec(n.address, n.az) for n in nodes]
+
+
+def write_value(volume: Volume, page: int, data: bytes, n: int) -> int:
+    """One step of the kill tests' write load on `page`: the n-th value as a SET, every 50th time
+    a TRUNCATE then an APPEND (two MTRs); returns the LSN whose durability acknowledges it."""
+    if n % 50:
+        return volume.append_mtr([(page, RedoOp.SET, p.encode_set(0, data))])
+    volume.append_mtr([(page, RedoOp.TRUNCATE, p.encode_truncate(0))])
+    return volume.append_mtr([(page, RedoOp.APPEND, data)])

@@ -13,7 +13,7 @@ import pytest
 from pgaurora.logstore import RedoOp, Volume, VolumeConfig
 from pgaurora.logstore import page as p
 from pgaurora.logstore.tcp import TcpTransport
-from tests.logstore.procs import NodeProcess, specs, start_nodes
+from tests.logstore.procs import NodeProcess, specs, start_nodes, write_value
 
 pytestmark = pytest.mark.long
 
@@ -46,10 +46,7 @@ async def test_pipelined_writes_go_on_after_two_nodes_are_killed(
                 if stop.is_set():
                     return
                 data = b"%d:%d" % (page, n)
-                lsn = volume.append_mtr([(page, RedoOp.SET if n % 50 else RedoOp.TRUNCATE,
-                                          p.encode_set(0, data) if n % 50 else p.encode_truncate(0))])
-                if n % 50 == 0:
-                    lsn = volume.append_mtr([(page, RedoOp.APPEND, data)])
+                lsn = write_value(volume, page, data, n)
                 await volume.wait_durable(lsn)
                 acknowledged += 1
 

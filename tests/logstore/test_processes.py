@@ -11,7 +11,7 @@ from pgaurora.errors import StorageUnavailable
 from pgaurora.logstore import NodeSpec, Page, RedoOp, Volume, VolumeConfig
 from pgaurora.logstore import page as p
 from pgaurora.logstore.tcp import TcpTransport
-from tests.logstore.procs import NodeProcess, specs, start_nodes
+from tests.logstore.procs import NodeProcess, specs, start_nodes, write_value
 
 
 @pytest.fixture
@@ -42,10 +42,7 @@ async def test_kill_nodes_during_write_load(nodes: list[NodeProcess], tmp_path: 
             if stop.is_set():
                 return
             data = b"%d:%d" % (worker, n)
-            lsn = volume.append_mtr([(page, RedoOp.SET if n % 50 else RedoOp.TRUNCATE,
-                                      p.encode_set(0, data) if n % 50 else p.encode_truncate(0))])
-            if n % 50 == 0:
-                lsn = volume.append_mtr([(page, RedoOp.APPEND, data)])
+            lsn = write_value(volume, page, data, n)
             await volume.wait_durable(lsn)
             acknowledged.append((page, data, lsn))
 
