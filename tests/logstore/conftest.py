@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgaurora.logstore import InProcessTransport, NodeSpec, StorageNode, VolumeConfig
+from tests.logstore.procs import start_nodes
 
 AZS = ("a", "a", "b", "b", "c", "c")
 
@@ -57,3 +58,12 @@ async def cluster(tmp_path):
     c.start()
     yield c
     await c.stop()
+
+
+@pytest.fixture
+def node_processes(tmp_path: Path):
+    """Six real storage-node processes (tests.logstore.procs), stopped by pid afterwards."""
+    processes = start_nodes(tmp_path)
+    yield processes
+    for process in processes:
+        process.stop()

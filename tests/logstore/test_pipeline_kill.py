@@ -13,17 +13,14 @@ import pytest
 from pgaurora.logstore import RedoOp, Volume, VolumeConfig
 from pgaurora.logstore import page as p
 from pgaurora.logstore.tcp import TcpTransport
-from tests.logstore.procs import NodeProcess, specs, start_nodes, write_value
+from tests.logstore.procs import NodeProcess, specs, write_value
 
 pytestmark = pytest.mark.long
 
 
 @pytest.fixture
-def nodes(tmp_path: Path):
-    processes = start_nodes(tmp_path)
-    yield processes
-    for process in processes:
-        process.stop()
+def nodes(node_processes: list[NodeProcess]) -> list[NodeProcess]:
+    return node_processes
 
 
 @pytest.mark.parametrize("run", range(3))

@@ -11,15 +11,12 @@ from pgaurora.errors import StorageUnavailable
 from pgaurora.logstore import NodeSpec, Page, RedoOp, Volume, VolumeConfig
 from pgaurora.logstore import page as p
 from pgaurora.logstore.tcp import TcpTransport
-from tests.logstore.procs import NodeProcess, specs, start_nodes, write_value
+from tests.logstore.procs import NodeProcess, specs, write_value
 
 
 @pytest.fixture
-def nodes(tmp_path: Path):
-    processes = start_nodes(tmp_path)
-    yield processes
-    for process in processes:
-        process.stop()
+def nodes(node_processes: list[NodeProcess]) -> list[NodeProcess]:
+    return node_processes
 
 
 async def test_kill_nodes_during_write_load(nodes: list[NodeProcess], tmp_path: Path) -> None:
