@@ -190,17 +190,15 @@ class StorageNode:
             self.want_gossip((request.volume, request.group))
 
     async def _append(self, request: m.AppendBatch) -> m.Reply:
-        segment = self._append_to(request)
-        if isinstance(segment, m.Refused):
-            return segment
-        started = segment.begin_append(decode_records(request.records), request.records, request.vdl)
-        self._appended(segment, request)
-        if started is None:
-            return m.Ack(segment.durable_scl, segment.epoch)
-        scl, durable = started
-        if durable is not None:
-            await durable
-        return m.Ack(segment.made_durable(scl), segment.epoch)
+        """handle() of an AppendBatch (in-process transports): append_batch with a future."""
+        acked: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
+
+        def reply(answer: m.Reply) -> None:
+            if not acked.done():
+                acked.set_result(answer)
+
+        self.append_batch(request, reply)
+        return await acked
 
     def append_batch(self, request: m.AppendBatch, reply: Callable[[m.Reply], None]) -> None:
         """handle() of an AppendBatch without a coroutine or task (logstore.tcp's hot path): calls

@@ -38,14 +38,6 @@ MAX_FRAME = 256 << 20
 GC_MIN_LSNS = 20_000  # a storage node process collects a segment's garbage in steps of this many LSNs
 
 
-async def _read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    header = await reader.readexactly(_FRAME.size)
-    length, request_id = _FRAME.unpack(header)
-    if length > MAX_FRAME:
-        raise ConnectionError(f"storage RPC frame of {length} bytes is too large")
-    return request_id, await reader.readexactly(length)
-
-
 def _frame(request_id: int, body: bytes) -> bytes:
     return _FRAME.pack(len(body), request_id) + body
 
