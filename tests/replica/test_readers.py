@@ -11,24 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.replica.harness import ReplicaCluster, connect, start_cluster, wait_for
+from tests.replica.harness import ReplicaCluster, connect, wait_for
 
 VISIBLE_WITHIN = 5.0  # seconds: a commit on the writer is visible on every reader by then
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[ReplicaCluster]:
-    c = start_cluster(readers=2)
-    try:
-        yield c
-    finally:
-        c.stop()
 
 
 def test_committed_rows_appear_on_every_reader(cluster: ReplicaCluster) -> None:

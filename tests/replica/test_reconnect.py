@@ -12,24 +12,14 @@ follows it, again keeping its pages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-import pytest
 
-from tests.replica.harness import Proc, ReplicaCluster, connect, start_cluster, wait_for
+from tests.replica.harness import Proc, ReplicaCluster, connect, wait_for
 
 VISIBLE_WITHIN = 20.0
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[ReplicaCluster]:
-    c = start_cluster(readers=2)
-    try:
-        yield c
-    finally:
-        c.stop()
 
 
 def count(dsn: str, sql: str) -> Any:
