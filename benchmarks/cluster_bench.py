@@ -73,6 +73,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)] if ordered else float("nan")
 
 
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within a minute."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Cluster:
     """A `pgaurora serve` in a temporary directory, stopped by pid."""
 
@@ -105,13 +116,7 @@ class Cluster:
         return next(i for i in self.verb("describe-db-instances")["DBInstances"] if i["IsClusterWriter"])
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _terminate(self.proc)
         self.log.close()
 
 
@@ -267,12 +272,7 @@ class ProfiledReader:
                 self.port = int(line.split("=", 1)[1])
 
     def stop(self, top: int = 25) -> str:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _terminate(self.proc)
         self.log.close()
         if not os.path.exists(self.stats):
             return "(no profile written)"
