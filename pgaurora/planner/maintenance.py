@@ -25,12 +25,17 @@ VACUUM_OPTIONS = frozenset({
 })
 
 
-def plan_vacuum(ddl: DdlPlanner, body: dict[str, Any]) -> Vacuum:
+def _check_options(ddl: DdlPlanner, body: dict[str, Any], known: frozenset[str], command: str) -> None:
+    """42601 for an option `command` does not know, at its position, as PostgreSQL."""
     for option in body.get("options", ()):
         element = option.get("DefElem", {})
         name = element.get("defname", "")
-        if name not in VACUUM_OPTIONS:
-            raise SyntaxError_(f'unrecognized VACUUM option "{name}"', position=ddl.pos(element.get("location")))
+        if name not in known:
+            raise SyntaxError_(f'unrecognized {command} option "{name}"', position=ddl.pos(element.get("location")))
+
+
+def plan_vacuum(ddl: DdlPlanner, body: dict[str, Any]) -> Vacuum:
+    _check_options(ddl, body, VACUUM_OPTIONS, "VACUUM")
     analyze = any(o.get("DefElem", {}).get("defname") == "analyze" for o in body.get("options", ()))
     rels = body.get("rels", ())
     if not rels:
@@ -53,11 +58,7 @@ ANALYZE_OPTIONS = frozenset({"verbose", "skip_locked"})
 
 def plan_analyze(ddl: DdlPlanner, body: dict[str, Any]) -> Analyze:
     """ANALYZE [ (options) ] [ table [ (column, ...) ] [, ...] ]"""
-    for option in body.get("options", ()):
-        element = option.get("DefElem", {})
-        name = element.get("defname", "")
-        if name not in ANALYZE_OPTIONS:
-            raise SyntaxError_(f'unrecognized ANALYZE option "{name}"', position=ddl.pos(element.get("location")))
+    _check_options(ddl, body, ANALYZE_OPTIONS, "ANALYZE")
     rels = body.get("rels", ())
     if not rels:
         return Analyze((), all_tables=True)
