@@ -182,7 +182,9 @@ def render(node: Any, stats: dict[int, list[float]] | None = None) -> list[str]:
         # pass-through projections are not shown, as PostgreSQL folds them into their input; nor are
         # run-time partition pruning guards (PostgreSQL reports only the partitions it keeps), nor is
         # the step adding a scan's system columns
-        if isinstance(n, Project | PartitionGuard) or type(n).__name__ == "SystemColumns":  # (executor.scan)
+        # (a projection computing expressions over a ProjectSet's produced rows is PostgreSQL's Result)
+        if (isinstance(n, Project | PartitionGuard) or type(n).__name__ == "SystemColumns") and not (  # (executor.scan)
+                isinstance(n, Project) and isinstance(n.input, ProjectSet) and not all(isinstance(e, Var) for e in n.exprs)):
             for c in children(n):
                 visit(c, depth)
             return

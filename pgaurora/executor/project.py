@@ -13,6 +13,7 @@ from pgaurora.errors import InvalidRowCountInLimitClause, InvalidRowCountInResul
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.nodes import (
+    BATCH_SIZE,
     Batch,
     compiled,
     compiled_expr,
@@ -49,23 +50,51 @@ async def run_project(node: Project, env: Env) -> AsyncIterator[Batch]:
 
 @runner(ProjectSet)
 async def run_project_set(node: ProjectSet, env: Env) -> AsyncIterator[Batch]:
+    """The set-returning columns are read lazily, in lockstep, and rows leave in batches of at
+    most BATCH_SIZE, so `SELECT generate_series(1, 100000000) LIMIT 3` stops after three."""
     fn, subplans = compiled(node, "targets", lambda: compile_exprs(node.exprs))
     positions = node.srf_positions
+    single = positions[0] if len(positions) == 1 else -1
+    out: Batch = []
     async for batch in run_node(node.input, env):
-        out: Batch = []
         for row in batch:
             if subplans:
                 await prepare_all(subplans, row, env)
             values = fn(row, env)
-            series = [list(values[p]) if values[p] is not None else [] for p in positions]
-            n = max((len(s) for s in series), default=0)
-            for i in range(n):
-                new = list(values)
-                for p, s in zip(positions, series, strict=True):
-                    new[p] = s[i] if i < len(s) else None
+            if single >= 0:
+                series = values[single]
+                if series is None:
+                    continue
+                head, tail = values[:single], values[single + 1:]
+                for value in series:
+                    out.append((*head, value, *tail))
+                    if len(out) >= BATCH_SIZE:
+                        yield out
+                        out = []
+                continue
+            iterators = [iter(()) if values[p] is None else iter(values[p]) for p in positions]
+            new = list(values)
+            while True:
+                live = False
+                for p, it in zip(positions, iterators, strict=True):
+                    value = next(it, _DONE)
+                    if value is _DONE:
+                        new[p] = None
+                    else:
+                        new[p] = value
+                        live = True
+                if not live:
+                    break
                 out.append(tuple(new))
+                if len(out) >= BATCH_SIZE:
+                    yield out
+                    out = []
         if out:
             yield out
+            out = []
+
+
+_DONE = object()  # an exhausted set-returning column
 
 
 @runner(Limit)

@@ -23,6 +23,7 @@ Files (top-down, in the order a query meets them):
     explain.py     EXPLAIN [ANALYZE]
     scope.py       name scopes and correlation (outer references become ExecParams)
     exprbind.py    expression binding and typing
+    srf.py         set-returning functions in target lists: ProjectSet levels (split_pathtarget_at_srfs)
     resolve.py     operator/function resolution, coercion, literal typing, common types
     rowtypes.py    whole-row references (SELECT t FROM t), row_to_json(t), record::text
     rules.py       optimizer rules (filter pushdown, partition pruning, index selection, join methods)

@@ -47,7 +47,7 @@ from pgaurora.executor.expr import (
     SubPlanExpr,
 )
 from pgaurora.executor.plannodes import AggSpec, SortKey, WindowSpec
-from pgaurora.planner import resolve, rowtypes
+from pgaurora.planner import resolve, rowtypes, srf
 from pgaurora.planner.resolve import ParamTypes, coerce, make_function, make_operator
 from pgaurora.planner.scope import Scope
 
@@ -90,6 +90,7 @@ class Level:
     windows: list[WindowSpec] | None = None
     in_agg: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    srf_clause: str | None = None  # the clause named when refusing a set-returning function (else agg_clause)
 
 
 def names_of(fields: list[dict[str, Any]]) -> list[str]:
@@ -289,7 +290,7 @@ def _bool_expr(body: dict[str, Any], lv: Level) -> Expr:
     for a in body["args"]:
         bound = bind(a, lv)
         loc = next(iter(a.values())).get("location") if isinstance(a, dict) else None
-        args.append(resolve.to_boolean(bound, op.value, lv.params, lv.position(loc)))
+        args.append(_no_set(resolve.to_boolean(bound, op.value, lv.params, lv.position(loc)), op.value, a, lv))
     if op is not BoolOp.NOT and all(isinstance(a, Const) for a in args):
         values = [a.value for a in args if isinstance(a, Const)]
         if op is BoolOp.AND:
@@ -309,7 +310,9 @@ def _null_test(body: dict[str, Any], lv: Level) -> Expr:
 
 
 def _boolean_test(body: dict[str, Any], lv: Level) -> Expr:
-    arg = resolve.to_boolean(bind(body["arg"], lv), "IS TRUE", lv.params, lv.position(body.get("location")))
+    construct = body["booltesttype"].replace("_", " ")  # IS_NOT_TRUE -> IS NOT TRUE
+    pos = lv.position(body.get("location"))
+    arg = _no_set(resolve.to_boolean(bind(body["arg"], lv), construct, lv.params, pos), construct, body["arg"], lv)
     return BooleanTest(arg, body["booltesttype"])
 
 
@@ -324,6 +327,7 @@ def _type_cast(body: dict[str, Any], lv: Level) -> Expr:
 
 def _case(body: dict[str, Any], lv: Level) -> Expr:
     pos = lv.position(body.get("location"))
+    before = _srf_count(lv)
     arg = bind(body["arg"], lv) if "arg" in body else None
     conds: list[Expr] = []
     results: list[Expr] = []
@@ -332,9 +336,10 @@ def _case(body: dict[str, Any], lv: Level) -> Expr:
         cond = bind(when["expr"], lv)
         if arg is not None:
             cond = make_operator("=", arg, cond, lv.params, pos)
-        conds.append(resolve.to_boolean(cond, "CASE/WHEN", lv.params, pos))
+        conds.append(_no_set(resolve.to_boolean(cond, "CASE/WHEN", lv.params, pos), "CASE/WHEN", when["expr"], lv))
         results.append(bind(when["result"], lv))
     default = bind(body["defresult"], lv) if "defresult" in body else None
+    _refuse_srf_inside(lv, before, "set-returning functions are not allowed in CASE")
     all_results = results + ([default] if default is not None else [])
     result_type = resolve.common_type(all_results, "CASE", pos)
     results = [coerce(r, result_type, -1, "implicit", lv.params, pos) for r in results]
@@ -345,7 +350,9 @@ def _case(body: dict[str, Any], lv: Level) -> Expr:
 
 def _coalesce(body: dict[str, Any], lv: Level) -> Expr:
     pos = lv.position(body.get("location"))
+    before = _srf_count(lv)
     args = [bind(a, lv) for a in body["args"]]
+    _refuse_srf_inside(lv, before, "set-returning functions are not allowed in COALESCE")
     result_type = resolve.common_type(args, "COALESCE", pos)
     return CoalesceExpr(tuple(coerce(a, result_type, -1, "implicit", lv.params, pos) for a in args), result_type)
 
@@ -454,7 +461,62 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     record_call = rowtypes.record_function(name, args)
     if record_call is not None:
         return record_call
-    return make_function(name, args, lv.params, pos)
+    result = make_function(name, args, lv.params, pos)
+    if isinstance(result, FuncExpr) and result.retset:
+        _check_srf_placement(lv, pos)
+    return result
+
+
+_SRF_HINT = "You might be able to move the set-returning function into a LATERAL FROM item."
+_SRF_MESSAGES = {"functions in FROM": "set-returning functions must appear at top level of FROM",
+                 "ORDER BY of VALUES": "set-valued function called in context that cannot accept a set"}
+_SRF_CLAUSES = ("", "GROUP BY")  # the target list, ORDER BY, DISTINCT ON and GROUP BY (PostgreSQL's check_srf_call_placement)
+
+
+def _check_srf_placement(lv: Level, pos: int | None) -> None:
+    """Refuses a set-returning function where PostgreSQL does; records where it was for the
+    constructs that refuse one inside them once bound (CASE, COALESCE, aggregates, windows)."""
+    clause = lv.srf_clause if lv.srf_clause is not None else lv.agg_clause
+    if clause in _SRF_MESSAGES:
+        raise FeatureNotSupported(_SRF_MESSAGES[clause], position=pos)
+    if clause not in _SRF_CLAUSES:
+        raise FeatureNotSupported(f"set-returning functions are not allowed in {clause}", position=pos)
+    lv.extra.setdefault("srfs", []).append(pos)
+
+
+def _srf_count(lv: Level) -> int:
+    return len(lv.extra.get("srfs", ()))
+
+
+def _refuse_srf_inside(lv: Level, before: int, message: str) -> None:
+    """Raises `message` (0A000) when a set-returning function was bound since `before`."""
+    srfs = lv.extra.get("srfs", ())
+    if len(srfs) > before:
+        raise FeatureNotSupported(message, hint=_SRF_HINT, position=srfs[before])
+
+
+def _no_set(expr: Expr, construct: str, node: dict[str, Any], lv: Level) -> Expr:
+    """PostgreSQL's coerce_to_boolean: a boolean argument must not return a set (the error points
+    at the argument's leftmost token, as exprLocation does)."""
+    if srf.contains_srf(expr):
+        raise DatatypeMismatch(f"argument of {construct} must not return a set", position=lv.position(leftmost_location(node)))
+    return expr
+
+
+def leftmost_location(node: Any) -> int | None:
+    """The smallest token location in a parse tree (None when it has none)."""
+    found: int | None = None
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            loc = item.get("location")
+            if isinstance(loc, int) and loc >= 0 and (found is None or loc < found):
+                found = loc
+            stack.extend(v for k, v in item.items() if k != "subselect")
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 _SEQUENCE_FUNCTIONS = {"nextval", "currval", "setval"}
@@ -532,10 +594,13 @@ def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None)
             else resolve.finalize_unknown(a, lv.params) for a, t in zip(args, agg.arg_oids, strict=False)]
     agg_filter = None
     if "agg_filter" in body:
-        agg_filter = resolve.to_boolean(bind(body["agg_filter"], inner), "FILTER", lv.params, pos)
+        filter_level = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, True,
+                             srf_clause="FILTER")
+        agg_filter = resolve.to_boolean(bind(body["agg_filter"], filter_level), "FILTER", lv.params, pos)
     order: tuple[SortKey, ...] = ()
     if body.get("agg_order"):
         order = tuple(sort_key(s["SortBy"], inner) for s in body["agg_order"])
+    _refuse_srf_inside(inner, 0, "aggregate function calls cannot contain set-returning function calls")
     spec = AggSpec(name, agg.make, tuple(args), bool(body.get("agg_distinct")), agg_filter, agg.result_oid, order, star)
     lv.aggs.append(spec)
     return AggRef(len(lv.aggs) - 1, agg.result_oid)
@@ -557,10 +622,13 @@ def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) ->
     if "name" in over and over["name"] in lv.extra.get("windows", {}):
         base = lv.extra["windows"][over["name"]]
         over = {**base, **{k: v for k, v in over.items() if k != "name"}}
-    inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, lv.in_agg, lv.extra)
+    inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, lv.in_agg,
+                  dict(lv.extra, srfs=[]))
     args = [] if body.get("agg_star") else [bind(a, inner) for a in body.get("args", ())]
+    _refuse_srf_inside(inner, 0, "window function calls cannot contain set-returning function calls")
     partition = tuple(resolve.finalize_unknown(bind(p, inner), lv.params) for p in over.get("partitionClause", ()))
     order = tuple(sort_key(s["SortBy"], inner) for s in over.get("orderClause", ()))
+    inner.srf_clause = "window definitions"
     arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
     win = builtins.resolve_window(name, arg_oids)
     if win is None:
@@ -571,6 +639,7 @@ def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) ->
     frame = (over.get("frameOptions", 0),
              bind(over["startOffset"], inner) if "startOffset" in over else None,
              bind(over["endOffset"], inner) if "endOffset" in over else None)
+    inner.srf_clause = "FILTER"
     agg_filter = bind(body["agg_filter"], inner) if "agg_filter" in body else None
     spec = WindowSpec(name, tuple(args), partition, order, frame, win.result_oid, win.make, agg_filter)
     lv.windows.append(spec)
@@ -642,4 +711,4 @@ _HANDLERS: dict[str, Callable[[dict[str, Any], Level], Expr]] = {
     "CollateClause": _collate, "A_Indirection": _a_indirection, "GroupingFunc": _grouping_func,
 }
 
-__all__ = ["AggRef", "GroupingRef", "WindowRef", "Level", "bind", "sort_key", "type_from_name", "names_of", "Decimal"]
+__all__ = ["AggRef", "GroupingRef", "WindowRef", "Level", "bind", "leftmost_location", "sort_key", "type_from_name", "names_of", "Decimal"]

@@ -311,7 +311,7 @@ class FromClause:
         # arguments may read earlier FROM items (implicit LATERAL): those become ExecParams set by the
         # nested loop above; with no earlier items, outer references belong to this level itself
         arg_scope = Scope(self.qc.state, scope) if scope.entries else scope
-        lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery)
+        lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery, None, "functions in FROM")
         args = [bind(a, lv) for a in call.get("args", ())]
         srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args))
         if srf is None:

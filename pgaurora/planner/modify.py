@@ -38,7 +38,7 @@ from pgaurora.executor.modify import (
 )
 from pgaurora.executor.partition import MultiModify
 from pgaurora.executor.plannodes import PlanNode, Project, ResultColumn, SeqScan, ValuesScan
-from pgaurora.planner import partition, resolve, views
+from pgaurora.planner import partition, resolve, srf, views
 from pgaurora.planner.exprbind import Level, bind, names_of
 from pgaurora.planner.generated import substitute_generated, with_generated
 from pgaurora.planner.indexexpr import index_key_spec, key_specs, predicate_implied
@@ -209,7 +209,9 @@ class ModifyPlanner:
                                        for i in range(width)),), width)
         elif plain_values:
             rows = []
-            lv = Level(Scope(self.qc.state), self.qc.params, self.qc.position, self.select._subquery, None, "VALUES")
+            # a single VALUES row may call set-returning functions (PostgreSQL's EXPR_KIND_VALUES_SINGLE)
+            lv = Level(Scope(self.qc.state), self.qc.params, self.qc.position, self.select._subquery, None, "VALUES",
+                       srf_clause="" if len(sel["valuesLists"]) == 1 else None)
             for item in sel["valuesLists"]:
                 values = item["List"]["items"]
                 if len(values) > len(targets):
@@ -242,6 +244,8 @@ class ModifyPlanner:
                     row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params, pos, col.name)
                 rows.append(tuple(row))
             source = ValuesScan(tuple(rows), width)
+            if len(rows) == 1 and any(srf.contains_srf(e) for e in rows[0]):
+                source = srf.project_targets(ValuesScan(((),), 0), rows[0])
         else:
             planned = self.select.plan_select(sel, Scope(self.qc.state))
             if len(planned.columns) > len(targets):

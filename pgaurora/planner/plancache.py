@@ -26,6 +26,7 @@ from typing import Any
 from pglast import parser as pg_parser
 
 from pgaurora import datatypes
+from pgaurora.catalog import builtins
 from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, INT8_OID, NUMERIC_OID
 from pgaurora.errors import PgError
 from pgaurora.executor.plannodes import Plan
@@ -123,6 +124,7 @@ def _unsafe_ordinals(tree: Any) -> set[int]:
     """Ordinals (in JSON order) of A_Const nodes whose value is structural, not data."""
     unsafe: set[int] = set()
     counter = [0]
+    in_from_function = [0]
 
     def walk(node: Any, unsafe_here: bool) -> None:
         if isinstance(node, dict):
@@ -136,8 +138,16 @@ def _unsafe_ordinals(tree: Any) -> set[int]:
                     walk_positional(v)
                 elif k == "typmods":
                     walk(v, True)
-                else:
+                elif k == "RangeFunction":
+                    in_from_function[0] += 1
                     walk(v, False)
+                    in_from_function[0] -= 1
+                elif k == "FuncCall" and not in_from_function[0] and _returns_set(v):
+                    # a set-returning call elsewhere is one call wherever it is written again
+                    # (planner.srf matches equal calls), so its arguments stay constants
+                    walk(v, True)
+                else:
+                    walk(v, unsafe_here and k != "SelectStmt")
         elif isinstance(node, list):
             for v in node:
                 walk(v, unsafe_here)
@@ -155,6 +165,11 @@ def _unsafe_ordinals(tree: Any) -> set[int]:
 
     walk(tree, False)
     return unsafe
+
+
+def _returns_set(call: dict[str, Any]) -> bool:
+    names = [n["String"]["sval"] for n in call.get("funcname", ()) if "String" in n]
+    return bool(names) and any(f.retset for f in builtins.functions_named(names[-1].lower()))
 
 
 def _parameterize(tree: Any, unsafe: set[int], kinds: list[str]) -> tuple[Any, list[int]]:

@@ -21,6 +21,7 @@ from pgaurora.errors import (
     SyntaxError_,
     UndefinedColumn,
 )
+from pgaurora.executor.explain import show
 from pgaurora.executor.expr import Const, Expr, Var, transform
 from pgaurora.executor.plannodes import (
     Aggregate,
@@ -30,7 +31,6 @@ from pgaurora.executor.plannodes import (
     LockRows,
     PlanNode,
     Project,
-    ProjectSet,
     ResultColumn,
     RowMark,
     SeqScan,
@@ -43,8 +43,17 @@ from pgaurora.executor.plannodes import (
     WindowAgg,
     WindowSpec,
 )
-from pgaurora.planner import resolve
-from pgaurora.planner.exprbind import AggRef, GroupingRef, Level, WindowRef, bind, names_of, sort_key
+from pgaurora.planner import resolve, srf
+from pgaurora.planner.exprbind import (
+    AggRef,
+    GroupingRef,
+    Level,
+    WindowRef,
+    bind,
+    leftmost_location,
+    names_of,
+    sort_key,
+)
 from pgaurora.planner.fromclause import FromClause
 from pgaurora.planner.querycontext import (
     Planned,
@@ -182,6 +191,20 @@ class SelectPlanner(FromClause):
                     partition_by=tuple(lift(p, "window") for p in w.partition_by),
                     order_by=tuple(dataclasses.replace(k, expr=lift(k.expr, "window")) for k in w.order_by),
                     filter=lift(w.filter, "window") if w.filter is not None else None) for w in windows]
+            calls = srf.outer_calls([p for w in windows for p in w.partition_by]
+                                    + [k.expr for w in windows for k in w.order_by])
+            if calls:
+                # PARTITION BY / ORDER BY generate_series(..): expanded below the WindowAgg, and the
+                # same calls elsewhere in the query read those columns
+                base = node.width
+                node = srf.project_targets(node, tuple(Var(i, 0) for i in range(base)) + tuple(calls))
+                swap = srf.reading_columns(calls, base)
+                windows = [dataclasses.replace(
+                    w, partition_by=tuple(transform(p, swap) for p in w.partition_by),
+                    order_by=tuple(dataclasses.replace(k, expr=transform(k.expr, swap)) for k in w.order_by))
+                    for w in windows]
+                targets = [transform(t, swap) for t in targets]
+                tl.extra["srf_swap"] = swap
             node, targets = self._window(node, targets, windows, sort_map)
             sort_map = None
         # read (and cleared) at once by _finish: subqueries planned meanwhile must not take them
@@ -270,7 +293,13 @@ class SelectPlanner(FromClause):
             order_exprs.append(self._group_or_order_target(sb["node"], tl, targets, columns, "ORDER BY"))
         ngroup = len(group_keys)
         gid = ngroup + len(aggs)  # with grouping sets: the output's set number column
-        agg_node = Aggregate(node, tuple(group_keys), tuple(aggs), gid + (1 if grouping_sets else 0), grouping_sets)
+        agg_keys = tuple(group_keys)
+        if any(srf.contains_srf(g) for g in group_keys):
+            # GROUP BY generate_series(..): the keys' sets are expanded below the Aggregate
+            base = node.width
+            node = srf.project_targets(node, tuple(Var(i, 0) for i in range(base)) + agg_keys)
+            agg_keys = tuple(Var(base + k, g.type_oid, g.typmod, show(g)) for k, g in enumerate(group_keys))
+        agg_node = Aggregate(node, agg_keys, tuple(aggs), gid + (1 if grouping_sets else 0), grouping_sets)
 
         def lift(expr: Expr, clause: str) -> Expr:
             def fn(n: Expr) -> Expr | None:
@@ -373,6 +402,8 @@ class SelectPlanner(FromClause):
                 expr = self._group_or_order_target(sb["node"], tl, targets, columns, "ORDER BY")
             if tl.windows:
                 expr = transform(expr, _window_vars(node.width - len(tl.windows)))
+                if "srf_swap" in tl.extra:
+                    expr = transform(expr, tl.extra["srf_swap"])
             if expr in targets:
                 idx = targets.index(expr)
             else:
@@ -382,7 +413,7 @@ class SelectPlanner(FromClause):
                                                                       else next(iter(sb["node"].values())).get("location")))
                 idx = len(targets) + len(extra)
                 extra.append(expr)
-            key = sort_key(sb, tl, Var(idx, expr.type_oid, expr.typmod))
+            key = sort_key(sb, tl, Var(idx, expr.type_oid, expr.typmod, show(expr)))
             sort_keys.append(key)
         if lock is not None:
             tid_index = len(targets) + len(extra)
@@ -393,13 +424,19 @@ class SelectPlanner(FromClause):
                 n = len(targets) + len(extra)
                 extra.extend((Var(tid_col, 27), Var(tableoid_col, 26)))
                 row_mark_specs.append(RowMark(n, n + 1, mode, wait))
-        width = len(targets) + len(extra)
-        srf_positions = tuple(i for i, t in enumerate(targets) if _is_srf(t))
-        if srf_positions:
-            node = ProjectSet(node, tuple(targets + extra), srf_positions, width)
-        else:
-            node = Project(node, tuple(targets + extra), width)
         distinct = body.get("distinctClause")
+        on_vars: list[Var] = []
+        if distinct is not None and distinct != [{}]:
+            # DISTINCT ON expressions not in the select list are computed by the Project below too
+            for d in distinct:
+                e = self._group_or_order_target(d, tl, targets, columns, "DISTINCT ON")
+                if e in targets:
+                    on_vars.append(Var(targets.index(e), e.type_oid))
+                else:
+                    on_vars.append(Var(len(targets) + len(extra), e.type_oid))
+                    extra.append(e)
+        width = len(targets) + len(extra)
+        node = srf.project_targets(node, tuple(targets + extra))
         if distinct is not None:
             if distinct == [{}]:
                 node = Unique(Sort(node, tuple(SortKey(Var(i, t.type_oid)) for i, t in enumerate(targets)), width)
@@ -409,14 +446,6 @@ class SelectPlanner(FromClause):
                         SortKey(Var(i, t.type_oid)) for i, t in enumerate(targets)), width), width)
                     sort_keys = []
             else:
-                on = [self._group_or_order_target(d, tl, targets, columns, "DISTINCT ON") for d in distinct]
-                on_vars = []
-                for e in on:
-                    if e in targets:
-                        on_vars.append(Var(targets.index(e), e.type_oid))
-                    else:
-                        on_vars.append(Var(len(targets) + len(extra), e.type_oid))
-                        extra.append(e)
                 node = Sort(node, tuple(sort_keys) if sort_keys else tuple(SortKey(v) for v in on_vars), width)
                 node = Unique(node, width, tuple(on_vars))
                 sort_keys = []
@@ -445,17 +474,25 @@ class SelectPlanner(FromClause):
             offset = coerce(bind(body["limitOffset"], lv), INT8_OID, -1, "implicit", self.qc.params)
         return Limit(node, limit, offset, node.width)
 
-    def _order_limit_simple(self, body: dict[str, Any], planned: Planned, scope: Scope) -> Planned:
+    def _order_limit_simple(self, body: dict[str, Any], planned: Planned, scope: Scope, set_op: bool = False) -> Planned:
         node = planned.node
         if "sortClause" in body:
             tmp = Scope(self.qc.state, scope, opaque=True)
             tmp.add(RangeEntry("*VALUES*", [c.name for c in planned.columns],
                                [(c.type_oid, c.typmod) for c in planned.columns]))
-            lv = Level(tmp, self.qc.params, self.qc.position, self._subquery)
+            lv = Level(tmp, self.qc.params, self.qc.position, self._subquery, srf_clause="ORDER BY of VALUES")
             targets: list[Expr] = [Var(i, c.type_oid, c.typmod) for i, c in enumerate(planned.columns)]
             keys = []
             for s in body["sortClause"]:
                 sb = s["SortBy"]
+                if set_op and not ("A_Const" in sb["node"] or (
+                        "ColumnRef" in sb["node"] and len(sb["node"]["ColumnRef"]["fields"]) == 1)):
+                    # transformSetOperationStmt: ORDER BY names result columns only
+                    raise FeatureNotSupported(
+                        "invalid UNION/INTERSECT/EXCEPT ORDER BY clause",
+                        detail="Only result column names can be used, not expressions or functions.",
+                        hint="Add the expression/function to every SELECT, or move the UNION into a FROM clause.",
+                        position=self.qc.position(leftmost_location(sb["node"])))
                 expr = self._group_or_order_target(sb["node"], lv, targets, planned.columns, "ORDER BY")
                 keys.append(sort_key(sb, lv, expr))
             node = Sort(node, tuple(keys), node.width)
@@ -498,7 +535,7 @@ class SelectPlanner(FromClause):
         rnode = self._cast_columns(right, types)
         columns = [ResultColumn(c.name, t, c.typmod if c.type_oid == t else -1) for c, t in zip(left.columns, types, strict=True)]
         node: PlanNode = SetOp(kind, bool(body.get("all")), lnode, rnode, len(types))
-        return self._order_limit_simple(body, Planned(node, columns), scope)
+        return self._order_limit_simple(body, Planned(node, columns), scope, set_op=True)
 
     def _cast_columns(self, planned: Planned, types: list[int]) -> PlanNode:
         if all(c.type_oid == t for c, t in zip(planned.columns, types, strict=True)):
@@ -530,12 +567,6 @@ def _window_vars(base: int) -> Callable[[Expr], Expr | None]:
 
 
 
-
-
-def _is_srf(expr: Expr) -> bool:
-    from pgaurora.executor.expr import FuncExpr
-
-    return isinstance(expr, FuncExpr) and expr.retset
 
 
 def _name_strength(val: dict[str, Any]) -> int:
