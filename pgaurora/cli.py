@@ -40,6 +40,16 @@ def run_loop(main: Coroutine[Any, Any, int]) -> int:
     return uvloop.run(main)
 
 
+def _mebibytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid size in MiB: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a size in MiB must be at least 1, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgaurora", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default="WARNING")
@@ -58,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="seconds an unresponsive old writer is left alive after a failover (the epoch fences it)")
     serve.add_argument("--health-check-failures", type=int, default=FAILURES_BEFORE_DOWN,
                        help="consecutive failed health probes (about 4.5 s each) before a live but unresponsive writer is failed over; a writer that exits is failed over at once")
+    serve.add_argument("--protection-group-mib", type=_mebibytes, default=None,
+                       help="size of a new volume's protection groups in MiB (default 10240, as Aurora's 10 GB)")
     serve.add_argument("--no-standby", action="store_true",
                        help="do not keep a pre-started instance process for faster restarts and failovers")
 
@@ -79,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="HOST:PORT@AZ,... of the storage nodes; empty = in-process storage nodes")
     inst.add_argument("--max-connections", type=int, default=100)
     inst.add_argument("--auth", choices=AUTH_METHODS, default="trust")
+    inst.add_argument("--protection-group-mib", type=_mebibytes, default=None,
+                      help="size of a new volume's protection groups in MiB (default 10240, as Aurora's 10 GB)")
 
     from pgaurora.cluster.rds import add_failover_parser, add_parser
     add_parser(sub)
@@ -103,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                reader_port=args.reader_port, storage_nodes=args.storage_nodes,
                                max_connections=args.max_connections, auth=args.auth, replicas=args.replicas,
                                kill_fenced_after=args.kill_fenced_after, standby=not args.no_standby,
-                               failures_before_down=args.health_check_failures)
+                               failures_before_down=args.health_check_failures,
+                               protection_group_mib=args.protection_group_mib)
         try:
             return run_loop(serve(options))
         except KeyboardInterrupt:
@@ -121,11 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.close()
         return 0 if all(p["health"] == "healthy" for p in report["processes"]) else 1
     if args.command == "instance":
-        from pgaurora.server.instance import InstanceOptions, run_instance
+        from pgaurora.server.instance import InstanceOptions, group_pages, run_instance
         options_i = InstanceOptions(data_dir=Path(args.data), host=args.host, port=args.port,
                                     storage_nodes=args.storage_nodes, max_connections=args.max_connections,
                                     auth=args.auth, role=args.role, writer=args.writer,
                                     replication_port=args.replication_port, server_id=args.server_id)
+        if args.protection_group_mib is not None:
+            options_i.protection_group_pages = group_pages(args.protection_group_mib)
         return run_loop(run_instance(options_i))
     if args.command == "standby":
         return run_standby()

@@ -40,6 +40,7 @@ class ServeOptions:
     kill_fenced_after: float = 0.0   # seconds before an unresponsive old writer is killed (the epoch fences it)
     standby: bool = True             # keep one instance process imported and waiting (faster restarts)
     failures_before_down: int = FAILURES_BEFORE_DOWN
+    protection_group_mib: int | None = None  # a new volume's group size (None: the instance's default)
 
 
 async def wait_listening(host: str, port: int, proc: asyncio.subprocess.Process, timeout: float) -> None:
@@ -83,6 +84,8 @@ def instance_command(rec: md.ProcessRecord, options: ServeOptions, meta: md.Clus
     """`pgaurora instance` for `rec` as a writer (with a replication listener) or a reader of the writer."""
     common = ["--data", rec.data_dir, "--host", rec.host, "--port", "0", "--storage-nodes", storage_list(meta),
               "--max-connections", str(options.max_connections), "--auth", options.auth]
+    if options.protection_group_mib is not None:
+        common += ["--protection-group-mib", str(options.protection_group_mib)]
     if rec.role == "writer":
         extra = ["--replication-port", "0", "--server-id", rec.name] if replicas_supported() else []
         return pgaurora_command("instance", "--role", "writer", *common, *extra)

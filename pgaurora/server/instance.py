@@ -35,6 +35,7 @@ from pgaurora.access.storage import Storage
 from pgaurora.catalog.catalog import Catalog
 from pgaurora.logstore import InProcessTransport, NodeSpec, StorageNode, Volume, VolumeConfig
 from pgaurora.logstore.metadata import VolumeMetadata
+from pgaurora.logstore.page import PAGE_SIZE
 from pgaurora.pagecache.cache import PageCache
 from pgaurora.server.listener import PgServer
 from pgaurora.session.engine import Engine
@@ -43,6 +44,7 @@ from pgaurora.txn.manager import TransactionManager
 log = logging.getLogger(__name__)
 
 IN_PROCESS_AZS = ("a", "b", "c", "a", "b", "c")
+PROTECTION_GROUP_PAGES = (10 << 30) // PAGE_SIZE  # a new volume's protection groups: 10 GiB, as Aurora's
 # What a reader's sessions report, as a PostgreSQL hot standby's do (libpq target_session_attrs).
 HOT_STANDBY_SETTINGS = {"in_hot_standby": "on", "transaction_read_only": "on"}
 
@@ -60,6 +62,15 @@ class InstanceOptions:
     writer: str = ""              # reader: the writer's replication address host:port
     replication_port: int = 0     # writer: where readers subscribe (0 = a free port)
     server_id: str = ""           # the name in aurora_replica_status()
+    # Pages per protection group of a volume this writer creates (an existing volume keeps its
+    # own, from volume.json). Aurora's groups are 10 GB: a transaction's records then land in one
+    # group, so a commit waits for one group's quorum and each node gets one batch per round trip.
+    protection_group_pages: int = PROTECTION_GROUP_PAGES
+
+
+def group_pages(mib: int) -> int:
+    """Pages per protection group for a size of `mib` MiB (at least 1)."""
+    return (mib << 20) // PAGE_SIZE
 
 
 def parse_node_list(text: str) -> list[NodeSpec]:
@@ -109,7 +120,8 @@ class Instance:
                 transport.register(node)
                 self.nodes.append(node)
                 specs.append(NodeSpec(address=address, az=az))
-        config = VolumeConfig(metadata_path=self.data_dir / "volume.json", nodes=specs)
+        config = VolumeConfig(metadata_path=self.data_dir / "volume.json", nodes=specs,
+                              pages_per_group=opts.protection_group_pages)
         self.volume = await Volume.open(config, self.transport)
 
     def _keep_recent_redo(self) -> None:
