@@ -1,9 +1,10 @@
 """One protection group's records on their way to a write quorum (the log client's boxcar).
 
 Owns, for one group, the encoded frames a write quorum does not hold yet, in LSN order, the
-batch `after(lsn)` a segment is sent next, trimming at the PGCL, and waking the group's idle
-senders when a record arrives. Not LSN allocation or the senders themselves (logstore.volume,
-logstore.sender), not the quorum arithmetic (logstore.quorum).
+batch `after(lsn)` a segment is sent next, trimming (`trim_for`: at the PGCL, but not past what a
+pipelined segment has yet to be sent), and waking the group's idle senders when a record
+arrives. Not LSN allocation or the senders themselves (logstore.volume, logstore.sender), not the
+quorum arithmetic (logstore.quorum).
 
     lsns   100 101 102 103 104          frames: one encoded record each
     ends    60 150 210 290 350          running byte count at each frame's end
@@ -19,6 +20,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pgaurora.logstore.sender import SegmentPipeline
 
+# Records a write quorum holds stay for a slower segment not yet sent them, up to this many LSNs
+# below the PGCL; a segment further behind (its node down or far behind) fills the hole by gossip.
+KEEP_BELOW_PGCL = 20_000
+
 
 class GroupLog:
     """Records of one protection group that a write quorum does not hold yet.
@@ -28,7 +33,7 @@ class GroupLog:
     """
 
     __slots__ = ("group", "lsns", "frames", "ends", "base", "start", "last_lsn", "waiters", "first_lsn",
-                 "pipelines")
+                 "pipelines", "encoded")
 
     def __init__(self, group: int, last_lsn: int, first_lsn: int = 0):
         self.group = group
@@ -41,6 +46,9 @@ class GroupLog:
         self.last_lsn = last_lsn  # the segment backlink of the next record
         self.waiters: list[asyncio.Future[None]] = []  # idle senders, woken by the next record
         self.pipelines: list[SegmentPipeline] = []  # its segments' senders when pipelined (logstore.sender)
+        # The last AppendBatch a pipelined sender encoded, keyed by what decides its bytes
+        # (sent, last LSN, VDL, PGCL, min read LSN, epoch): its sibling segments reuse it.
+        self.encoded: tuple[tuple[int, int, int, int, int, int], bytes] | None = None
 
     def append(self, lsn: int, frame: bytes) -> None:
         self.lsns.append(lsn)
@@ -61,6 +69,16 @@ class GroupLog:
         stop = min(bisect_left(ends, begin + max_bytes, index) + 1, count)
         frames = self.frames
         return (frames[index] if stop == index + 1 else b"".join(frames[index:stop])), lsns[stop - 1]
+
+    def trim_for(self, pgcl: int) -> None:
+        """Trims at the PGCL, but keeps what a pipelined segment of the group has yet to be sent
+        (bounded by KEEP_BELOW_PGCL): trimmed at the PGCL alone, the two slowest segments got
+        holes their nodes filled by gossip with peers (about a quarter of a node's CPU)."""
+        floor = pgcl
+        for pipeline in self.pipelines:
+            if pipeline.sent < floor:
+                floor = pipeline.sent
+        self.trim(max(floor, pgcl - KEEP_BELOW_PGCL))
 
     def trim(self, pgcl: int) -> None:
         lsns = self.lsns

@@ -12,8 +12,14 @@ a node that got data in the same loop turn (a SyncRound). Not what the bytes mea
 (logstore.records) nor which records are kept (logstore.segment).
 
     append(a) ─┐                   one loop turn's appends, every segment of the node
-    append(b) ─┼─► pending ──► SyncRound: write(a+b+c) ─► fdatasync ─► resolve a, b, c
+    append(b) ─┼─► pending ──► SyncRound: write(a+b+c) ─► fdatasync ─► tell a, b, c ─► deferred
     append(c) ─┘
+
+A waiter is a plain callback (`write_then`; `write`/`append` wrap a future around one): the round
+calls it right where the fdatasync returns, so a storage node queues its Ack there, and the
+callbacks it deferred with `after_sync_round` (one write per connection) run when all were told.
+The Ack leaves in the loop turn of the fdatasync; with futures and a reply queued by call_soon it
+left two turns later, after whatever batches arrived meanwhile had been decoded and indexed.
 
 A round with one hot log (the usual case: a commit touches one protection group) syncs it inline
 on the event loop: handing the fdatasync to a worker thread costs 200-300 us of CPU per call in
@@ -23,11 +29,15 @@ and with one batch in flight per segment nothing waits behind it. A round with s
 syncs the first inline, so one fsync's latency covers them all. Whatever arrives while a round
 runs forms the next round.
 
-With `fsync=True` a log file is filled with zeros ahead of its end (64 KiB, doubling to 1 MiB at
-a time), as PostgreSQL pre-fills WAL segments: an fdatasync after writing into blocks that
-already exist flushes just the data, while one after growing the file also commits the file
-system's journal (the size changed), which every process on the file system queues behind.
-A reader stops at the zero tail (records.scan_records).
+With `fsync=True` a log file that is not lazy is filled with zeros ahead of its end (64 KiB,
+doubling to 1 MiB at a time), as PostgreSQL pre-fills WAL segments: an fdatasync after writing
+into blocks that already exist flushes just the data, while one after growing the file also
+commits the file system's journal (the size changed), which every process on the file system
+queues behind. A lazy file is synced only at checkpoints, in a worker thread: zeros there would
+only double what it writes.
+A reader stops at the zero tail (records.scan_records). With `direct=True` (the node log) the
+files are written O_DIRECT | O_DSYNC where the file system allows it (logstore.directfile): each
+write is durable when it returns and no fdatasync follows.
 
 With `fsync=False` (simulations, unit tests) appends are written synchronously and return at
 once; the files are still real so that restarts and bit flips are real.
@@ -37,10 +47,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pgaurora.errors import IoError
+from pgaurora.logstore.directfile import DirectFile
+
+log = logging.getLogger(__name__)
 
 LOG_PREFIX = "log."
 # fdatasync, as PostgreSQL's wal_sync_method defaults to on Linux: the data and the file size,
@@ -49,6 +64,8 @@ _datasync = getattr(os, "fdatasync", os.fsync)
 ZERO_FILL_MIN = 64 << 10  # the first zero fill of a new file; each next one doubles...
 ZERO_FILL_MAX = 1 << 20  # ...up to this
 LAZY_WRITE_BYTES = 256 << 10  # a lazy log writes its buffered appends once they reach this size
+# A write's waiter: called with None once the data is durable, or with the IoError that stopped it.
+Durable = Callable[[BaseException | None], None]
 
 
 def fsync_directory(directory: Path) -> None:
@@ -62,12 +79,16 @@ def fsync_directory(directory: Path) -> None:
 class HotLog:
     """Append-only log files in `directory`, rotated at `rotate_bytes`."""
 
-    def __init__(self, directory: Path, *, fsync: bool = True, rotate_bytes: int = 16 << 20):
+    def __init__(self, directory: Path, *, fsync: bool = True, rotate_bytes: int = 16 << 20, direct: bool = False):
         self.directory = directory
         self.fsync = fsync
+        # Direct: with fsync, files are written O_DIRECT | O_DSYNC (logstore.directfile) where the
+        # file system allows it: a write is durable when it returns, no fdatasync follows.
+        self.direct = direct
+        self._direct: DirectFile | None = None
         self.rotate_bytes = rotate_bytes
         self._pending: list[bytes] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: list[Durable] = []
         self._flushing = False
         self._fd = -1
         self._file_number = 0
@@ -95,10 +116,11 @@ class HotLog:
         if self._fd >= 0:
             if self.lazy:
                 self._sync_file()
-            os.close(self._fd)
+            self._close_file()
         self._file_number += 1
         path = self.directory / f"{LOG_PREFIX}{self._file_number:08d}"
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        self._direct = DirectFile.open(path) if self.direct and self.fsync else None
+        self._fd = self._direct.fd if self._direct is not None else os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
         self._file_size = 0
         self._zeroed = 0
         if self.fsync:
@@ -112,8 +134,15 @@ class HotLog:
         if self._fd >= 0:
             if self.lazy:
                 self.sync()  # writes the buffered appends first
+            self._close_file()
+
+    def _close_file(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
+        else:
             os.close(self._fd)
-            self._fd = -1
+        self._fd = -1
 
     def buffer(self, data: bytes) -> None:
         """A lazy append: kept in memory and written with the next write, sync, rotation or close
@@ -138,13 +167,16 @@ class HotLog:
                 self._rotate()
             offset = self._file_size
             end = offset + len(data)
-            if self.fsync and end > self._zeroed:
-                self._zero_fill(end)
-            view = memoryview(data)
-            while view:
-                written = os.pwrite(self._fd, view, offset)
-                view = view[written:]
-                offset += written
+            if self.fsync and not self.lazy and end > self._zeroed:
+                self._zero_fill(end)  # (a lazy file is synced only at checkpoints, off the hot path)
+            if self._direct is not None:
+                self._direct.append(data, offset)  # durable on return
+            else:
+                view = memoryview(data)
+                while view:
+                    written = os.pwrite(self._fd, view, offset)
+                    view = view[written:]
+                    offset += written
         except OSError:
             if buffered:
                 buffered.pop()  # the buffered appends stay for the next write
@@ -159,6 +191,9 @@ class HotLog:
         """Writes zeros from the filled end to past `end`; the next fdatasync makes them durable."""
         start = self._zeroed
         target = max(end, start + min(max(start, ZERO_FILL_MIN), ZERO_FILL_MAX))
+        if self._direct is not None:
+            self._zeroed = self._direct.zero_fill(start, target)  # block aligned: covers a padded last block
+            return
         zeros = memoryview(bytes(target - start))
         offset = start
         while zeros:
@@ -167,9 +202,22 @@ class HotLog:
             offset += written
         self._zeroed = target
 
+    def _fill_ahead(self) -> None:
+        """Zero-fills the next piece (and makes it durable) when less than ZERO_FILL_MIN is left
+        ahead of the write position, so that a round's write + sync does not carry it."""
+        if not self.fsync or self.lazy or self._fd < 0 or self._zeroed - self._file_size >= ZERO_FILL_MIN:
+            return
+        try:
+            self._zero_fill(self._file_size + ZERO_FILL_MIN)
+            if self._direct is None:  # a direct file's zeros are durable already
+                _datasync(self._fd)
+        except OSError:
+            log.exception("zero fill ahead of %s failed", self.current_file)  # the next write retries
+
     def _write_and_sync(self, data: bytes) -> None:
         self._write(data)
-        _datasync(self._fd)
+        if self._direct is None:  # a direct write is durable already
+            _datasync(self._fd)
         self.fsync_count += 1
 
     def append_nowait(self, data: bytes) -> None:
@@ -181,7 +229,7 @@ class HotLog:
         self._sync_file()
 
     def _sync_file(self) -> None:
-        if self._fd >= 0 and self.fsync:
+        if self._fd >= 0 and self.fsync and self._direct is None:
             _datasync(self._fd)
             self.fsync_count += 1
 
@@ -192,24 +240,40 @@ class HotLog:
             await durable
 
     def write(self, data: bytes) -> asyncio.Future[None] | None:
-        """append() without a coroutine (a storage node's hot path): a future done once `data` is
-        durable, or None when it is written already (fsync off)."""
+        """append() without a coroutine: a future done once `data` is durable, or None when it is
+        written already (fsync off)."""
         if not self.fsync:
-            try:
-                self._write(data)
-            except OSError as exc:
-                raise IoError(f"could not write to file \"{self.current_file}\": {exc.strerror}") from exc
+            self._write_now(data)
             return None
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._pending.append(data)
-        self._waiters.append(future)
-        if not self._flushing:
-            self._flushing = True
-            _sync_round(loop).add(self)
+        future = asyncio.get_running_loop().create_future()
+        self.write_then(data, functools.partial(_resolve, future))
         return future
 
-    def _take(self) -> tuple[bytes, list[asyncio.Future[None]]]:
+    def write_then(self, data: bytes, done: Durable) -> None:
+        """write() with a callback instead of a future (a storage node's hot path): `done(None)`
+        once `data` is durable, `done(IoError)` if it could not be written. The round that makes it
+        durable calls `done` directly (no future, no extra loop turn); with fsync off, at once."""
+        if not self.fsync:
+            try:
+                self._write_now(data)
+            except IoError as exc:
+                done(exc)
+                return
+            done(None)
+            return
+        self._pending.append(data)
+        self._waiters.append(done)
+        if not self._flushing:
+            self._flushing = True
+            _sync_round(asyncio.get_running_loop()).add(self)
+
+    def _write_now(self, data: bytes) -> None:
+        try:
+            self._write(data)
+        except OSError as exc:
+            raise IoError(f"could not write to file \"{self.current_file}\": {exc.strerror}") from exc
+
+    def _take(self) -> tuple[bytes, list[Durable]]:
         """The pending bytes and their waiters, handed to a round."""
         data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
         waiters = self._waiters
@@ -217,21 +281,25 @@ class HotLog:
         self._waiters = []
         return data, waiters
 
-    def _finish(self, waiters: list[asyncio.Future[None]], error: OSError | None, what: str) -> None:
-        """Resolves one round's waiters; data that arrived meanwhile joins the next round."""
-        if error is None:
+    def _finish(self, waiters: list[Durable], error: OSError | None, what: str) -> None:
+        """Tells one round's waiters; data that arrived meanwhile joins the next round. Callbacks
+        that the waiters deferred with `after_sync_round` (a connection's replies) run last."""
+        failure = None if error is None else IoError(f"could not {what} file \"{self.current_file}\": {error.strerror}")
+        sync_round = _sync_round(asyncio.get_running_loop())
+        sync_round.resolving = True
+        try:
             for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-        else:
-            failure = IoError(f"could not {what} file \"{self.current_file}\": {error.strerror}")
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(failure)
+                try:
+                    waiter(failure)
+                except Exception:  # one waiter's bug must not leave the others unanswered
+                    log.exception("a hot log waiter failed")
+        finally:
+            sync_round.resolving = False
         if self._pending:
-            _sync_round(asyncio.get_running_loop()).add(self)
+            sync_round.add(self)
         else:
             self._flushing = False
+        sync_round.run_deferred()
 
 
 class SyncRound:
@@ -240,6 +308,8 @@ class SyncRound:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.logs: list[HotLog] = []
+        self.resolving = False  # a log's waiters are being told now
+        self.deferred: list[Callable[[], None]] = []  # after_sync_round callbacks of this resolution
 
     def add(self, hot_log: HotLog) -> None:
         if not self.logs:
@@ -263,9 +333,40 @@ class SyncRound:
             first._finish(waiters, exc, "fsync")
             return
         first._finish(waiters, None, "fsync")
+        first._fill_ahead()  # after the replies left: the next round's write finds zeros ready
+
+    def run_deferred(self) -> None:
+        deferred = self.deferred
+        if deferred:
+            self.deferred = []
+            for callback in deferred:
+                try:
+                    callback()
+                except Exception:  # one connection's failure must not keep the others' replies back
+                    log.exception("a callback after a sync round failed")
 
 
-def _synced(hot_log: HotLog, waiters: list[asyncio.Future[None]], synced: asyncio.Future[None]) -> None:
+def after_sync_round(callback: Callable[[], None]) -> None:
+    """Runs `callback` once the sync round now telling its waiters has told them all, or in the
+    next loop turn when none is: a storage node connection queues each Ack as its batch's waiter
+    is told and writes them all in one send at the end (not one loop turn later)."""
+    loop = asyncio.get_running_loop()
+    sync_round = _rounds.get(loop)
+    if sync_round is not None and sync_round.resolving:
+        sync_round.deferred.append(callback)
+    else:
+        loop.call_soon(callback)
+
+
+def _resolve(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if not future.done():
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+def _synced(hot_log: HotLog, waiters: list[Durable], synced: asyncio.Future[None]) -> None:
     error: BaseException | None = OSError("cancelled") if synced.cancelled() else synced.exception()
     if error is not None and not isinstance(error, OSError):
         error = OSError(str(error))

@@ -15,6 +15,9 @@ in large pieces without a sync: logstore.hotlog `buffer`):
     AppendBatch(g2) ─► segment g2 buffer ─┼─► node log entries ─► one write + fdatasync ─► acks
     AppendBatch(g3) ─► segment g3 buffer ─┘
 
+The write is O_DIRECT | O_DSYNC where the file system allows it (logstore.directfile): durable
+when it returns, so the fdatasync is part of that one system call.
+
     entry = crc32 u32 | body length u32 | body: group u32 | volume length u16 | volume | frames
 
 Restart: each segment replays its own file (possibly missing its unsynced tail), then the node
@@ -32,7 +35,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pgaurora.logstore.hotlog import HotLog, fsync_directory
+from pgaurora.logstore.hotlog import Durable, HotLog, fsync_directory
 
 _HEADER = struct.Struct("<II")
 _BODY = struct.Struct("<IH")
@@ -68,7 +71,8 @@ class NodeLog:
     def __init__(self, directory: Path, *, fsync: bool = True):
         self.directory = directory
         self.fsync = fsync
-        self.log = HotLog(directory, fsync=fsync, rotate_bytes=1 << 40)  # rotated only by checkpoints
+        # rotated only by checkpoints; written O_DIRECT | O_DSYNC where possible (logstore.directfile)
+        self.log = HotLog(directory, fsync=fsync, rotate_bytes=1 << 40, direct=True)
         self.unsynced: dict[tuple[str, int], HotLog] = {}  # segment files written since the checkpoint
         self._since_checkpoint = 0
         self._checkpointing = False
@@ -98,11 +102,18 @@ class NodeLog:
     def write(self, volume: str, group: int, frames: bytes, segment_log: HotLog) -> asyncio.Future[None] | None:
         """append() without a coroutine: a future done once the node log holds `frames` durably,
         or None when they are written already (fsync off)."""
+        return self.log.write(self._entry(volume, group, frames, segment_log))
+
+    def write_then(self, volume: str, group: int, frames: bytes, segment_log: HotLog, done: Durable) -> None:
+        """write() with a callback (HotLog.write_then): the AppendBatch hot path."""
+        self.log.write_then(self._entry(volume, group, frames, segment_log), done)
+
+    def _entry(self, volume: str, group: int, frames: bytes, segment_log: HotLog) -> bytes:
         segment_log.buffer(frames)
         self.unsynced[(volume, group)] = segment_log
         entry = encode_entry(volume, group, frames)
         self._since_checkpoint += len(entry)
-        return self.log.write(entry)
+        return entry
 
     def replay(self, apply: Callable[[str, int, memoryview], None]) -> int:
         """Feeds every entry of the existing files to `apply`; returns how many."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 import os
 import struct
 import zlib
@@ -34,7 +35,7 @@ from sortedcontainers import SortedDict
 
 from pgaurora.errors import DataCorrupted, InternalError
 from pgaurora.logstore import page as pagemod
-from pgaurora.logstore.hotlog import HotLog, fsync_directory
+from pgaurora.logstore.hotlog import Durable, HotLog, fsync_directory
 from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.recordindex import RecordIndex
 from pgaurora.logstore.records import RedoRecord, decode_records, encode_record, frame_of, scan_records
@@ -55,6 +56,10 @@ class SegmentDamaged(Exception):
         super().__init__(f"page {page} cannot be rebuilt at LSN {lsn} from this segment")
         self.page = page
         self.lsn = lsn
+
+
+_epoch_of = operator.itemgetter(7)  # RedoRecord.epoch, in C over a batch
+_epoch_of_truncation = operator.itemgetter(0)
 
 
 def page_key(page: int, lsn: int) -> int:
@@ -257,7 +262,7 @@ class Segment:
         if not records:
             return False
         truncations = self.truncations
-        if (truncations and min(record[7] for record in records) < max(epoch for epoch, _ in truncations)) or (
+        if (truncations and min(map(_epoch_of, records)) < max(map(_epoch_of_truncation, truncations))) or (
             self.gc_horizon > self.scl
         ):
             # a record an earlier recovery may have truncated, or a segment catching up below its GC horizon
@@ -271,10 +276,13 @@ class Segment:
         dirty = self.dirty
         next_by_prev = self.next_by_prev
         scl = self.scl
+        last = self.max_lsn
         for record in fresh:
             page = record[1]
             dirty[page] = dirty.get(page, 0) + 1
             lsn = record[0]
+            if lsn > last:
+                last = lsn
             if record[3] == scl:
                 scl = lsn
                 while scl in next_by_prev:
@@ -282,24 +290,36 @@ class Segment:
             elif lsn > scl:
                 next_by_prev[record[3]] = lsn
         self.scl = scl
-        last = max(record[0] for record in fresh)
-        if last > self.max_lsn:
-            self.max_lsn = last
+        self.max_lsn = last
         return True
 
     def begin_append(self, records: list[RedoRecord], frames: bytes, vdl_hint: int = 0) -> tuple[int, asyncio.Future[None] | None] | None:
-        """Indexes a batch and starts logging it durably, without a coroutine (a storage node's hot
-        path): None when nothing is new; else (the SCL the batch makes durable, a future done once
-        it is durable or None if it is already). Then call `made_durable(scl)`."""
+        """Indexes a batch and starts logging it durably, without a coroutine: None when nothing is
+        new; else (the SCL the batch makes durable, a future done once it is durable or None if it
+        is already). Then call `made_durable(scl)`."""
+        logged = self.index_batch(records, frames, vdl_hint)
+        if logged is None:
+            return None
+        if self.node_log is not None:
+            return self.scl, self.node_log.write(self.volume, self.group, logged, self.log)
+        return self.scl, self.log.write(logged)
+
+    def index_batch(self, records: list[RedoRecord], frames: bytes, vdl_hint: int = 0) -> bytes | None:
+        """Indexes a batch (not durable yet); returns the frames to log (with a VDL hint ahead of
+        them when it moved), or None when nothing is new. `log_batch` then makes them durable."""
         inserted = self.insert_batch(records)
         if vdl_hint > self.vdl_hint:
             self.vdl_hint = vdl_hint
-            frames = encode_record(0, 0, 0, 0, vdl_hint, HINT_OP, 0, self.epoch, b"") + frames
-        elif not inserted:
-            return None
+            return encode_record(0, 0, 0, 0, vdl_hint, HINT_OP, 0, self.epoch, b"") + frames
+        return frames if inserted else None
+
+    def log_batch(self, frames: bytes, done: Durable) -> None:
+        """Logs what `index_batch` returned: `done(None)` once it is durable (from the sync round
+        itself: a storage node's hot path), `done(IoError)` if it could not be."""
         if self.node_log is not None:
-            return self.scl, self.node_log.write(self.volume, self.group, frames, self.log)
-        return self.scl, self.log.write(frames)
+            self.node_log.write_then(self.volume, self.group, frames, self.log, done)
+        else:
+            self.log.write_then(frames, done)
 
     def made_durable(self, scl: int) -> int:
         """Records that a batch begun at `scl` is durable; returns the durable SCL."""
@@ -476,25 +496,29 @@ class Segment:
 
     def coalesce(self, threshold: int = 32, limit: int = 64) -> int:
         """Materializes pages with many records since their last image into new images."""
-        point = min(self.scl, self.vdl_hint)
-        done = 0
-        for page, count in list(self.dirty.items()):
-            if count < threshold or done >= limit:
-                continue
-            last = self.by_lsn.page_last_at_or_below(page, point)
-            if last is None:
-                continue
-            lsn = last
-            try:
-                image = self.materialize(page, lsn)
-            except (SegmentDamaged, InternalError):
-                continue
-            if image is None:
-                continue
-            self._store_image(page, lsn, image)
-            del self.dirty[page]
-            done += 1
-        return done
+        return sum(self.coalesce_page(page) for page in self.coalesce_candidates(threshold, limit))
+
+    def coalesce_candidates(self, threshold: int = 32, limit: int = 64) -> list[int]:
+        """Up to `limit` pages with at least `threshold` records since their last image."""
+        pages = [page for page, count in self.dirty.items() if count >= threshold]
+        return pages[:limit]
+
+    def coalesce_page(self, page: int) -> bool:
+        """Writes an image of `page` as of its last record the writer knows durable; True if it did."""
+        if page not in self.dirty:
+            return False
+        last = self.by_lsn.page_last_at_or_below(page, min(self.scl, self.vdl_hint))
+        if last is None:
+            return False
+        try:
+            image = self.materialize(page, last)
+        except (SegmentDamaged, InternalError):
+            return False
+        if image is None:
+            return False
+        self._store_image(page, last, image)
+        del self.dirty[page]
+        return True
 
     def collect_garbage(self, min_read_lsn: int, retention_lsns: int = 0) -> int:
         """Drops records and images no read point can need: below min(PGMRPL, VDL) - retention."""

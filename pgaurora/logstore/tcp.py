@@ -23,12 +23,14 @@ import os
 import signal
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import msgspec
 
 from pgaurora.logstore import messages
+from pgaurora.logstore.hotlog import after_sync_round
 from pgaurora.logstore.node import StorageNode
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 _FRAME = struct.Struct("<II")
 MAX_FRAME = 256 << 20
 GC_MIN_LSNS = 20_000  # a storage node process collects a segment's garbage in steps of this many LSNs
+
+
+ReplyCallback = Callable[["asyncio.Future[messages.Reply]"], None]
 
 
 def _frame(request_id: int, body: bytes) -> bytes:
@@ -118,9 +123,9 @@ class _NodeConnection(_FramedProtocol):
 
     An AppendBatch (the hot path) is handled right there, with no task: the node indexes it and
     queues it for the loop turn's sync round, whose completion sends the Ack
-    (StorageNode.append_batch). Other requests run as tasks, concurrently. The replies of one loop
-    turn (a sync round acknowledges the batches of several groups at once) leave in one write:
-    one send here and one wake-up of the writer.
+    (StorageNode.append_batch). Other requests run as tasks, concurrently. The replies of one sync
+    round (it acknowledges the batches of several groups at once) leave in one write at its end:
+    one send here and one wake-up of the writer; other replies leave at the end of the loop turn.
     """
 
     def __init__(self, node: StorageNode, connections: set[_NodeConnection]):
@@ -174,7 +179,7 @@ class _NodeConnection(_FramedProtocol):
         if transport is None or transport.is_closing():
             return
         if not self.outgoing:
-            self.loop.call_soon(self._flush)
+            after_sync_round(self._flush)  # an Ack leaves when its sync round has told every batch
         self.outgoing.append(_frame(request_id, messages.encode(reply)))
 
     def _flush(self) -> None:
@@ -192,12 +197,16 @@ class _Connection(_FramedProtocol):
     Requests of one loop turn (e.g. the batches of several protection groups for this node) leave
     in one write: one wake-up of the node instead of one per request. Request timeouts share one
     timer per connection, armed at the earliest deadline in flight (not a timer per request).
+    A request may carry an `on_reply` callback, called with its future right where the reply is
+    parsed (a done-callback would run a loop turn later): the log client takes its acks there,
+    and what it sends in answer leaves in the same turn.
     """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.pending: dict[int, asyncio.Future[messages.Reply]] = {}
         self.deadlines: dict[int, float] = {}  # request id -> loop time it fails with TimeoutError
+        self.callbacks: dict[int, ReplyCallback] = {}  # request id -> its on_reply (called in _frame)
         self.next_id = 0
         self.outgoing: list[bytes] = []
         self.alive = False
@@ -213,18 +222,25 @@ class _Connection(_FramedProtocol):
 
     def _frame(self, request_id: int, body: memoryview) -> None:
         future = self.pending.pop(request_id, None)
+        self.deadlines.pop(request_id, None)
         if future is not None and not future.done():
-            self._resolved = True
             try:
                 future.set_result(messages.decode_reply(body))
             except msgspec.DecodeError as exc:
                 future.set_exception(ConnectionError(f"malformed storage reply: {exc}"))
                 future.exception()  # retrieved: its caller may have dropped it
+            on_reply = self.callbacks.pop(request_id, None) if self.callbacks else None
+            if on_reply is None:
+                self._resolved = True  # its caller runs next turn: see _frames_done
+            else:
+                on_reply(future)
 
     def _too_large(self, length: int) -> None:
         self._abort(ConnectionError(f"storage RPC frame of {length} bytes is too large"))
 
     def _frames_done(self) -> None:
+        if self.outgoing:
+            self.flush()  # what the on_reply callbacks sent in answer (the next batches) leaves now
         if self._resolved:
             self._resolved = False
             # The callers woken above (a sender with its next batch) run before this in the next
@@ -240,13 +256,19 @@ class _Connection(_FramedProtocol):
         if not self.lost.done():
             self.lost.set_result(None)
 
-    def request(self, body: bytes, timeout: float | None) -> tuple[int, asyncio.Future[messages.Reply]]:
+    def request(
+        self, body: bytes, timeout: float | None, on_reply: ReplyCallback | None = None
+    ) -> tuple[int, asyncio.Future[messages.Reply]]:
         """Queues an encoded request (written at the end of the loop turn, or by TcpTransport.flush);
-        returns its id and its reply's future, which fails with TimeoutError after `timeout`."""
+        returns its id and its reply's future, which fails with TimeoutError after `timeout`.
+        `on_reply(future)` runs as soon as the future is done: in _frame for a reply, as a
+        done-callback for a failure (a failure must not re-enter a connection being torn down)."""
         loop = asyncio.get_running_loop()
         self.next_id = request_id = (self.next_id + 1) & 0xFFFFFFFF
         future: asyncio.Future[messages.Reply] = loop.create_future()
         self.pending[request_id] = future
+        if on_reply is not None:
+            self.callbacks[request_id] = on_reply
         if timeout is not None:
             deadline = loop.time() + timeout
             self.deadlines[request_id] = deadline
@@ -286,6 +308,7 @@ class _Connection(_FramedProtocol):
             elif deadline <= now:
                 del deadlines[request_id]
                 del pending[request_id]
+                self._fail_later(request_id, future)
                 future.set_exception(TimeoutError())
                 future.exception()  # retrieved: a caller that dropped it (pipeline reset) is not warned
             elif earliest is None or deadline < earliest:
@@ -294,12 +317,20 @@ class _Connection(_FramedProtocol):
             self._arm(earliest)
 
     def _fail(self, error: ConnectionError) -> None:
-        for future in self.pending.values():
+        for request_id, future in self.pending.items():
             if not future.done():
+                self._fail_later(request_id, future)
                 future.set_exception(error)
                 future.exception()  # retrieved: see _expire
         self.pending.clear()
         self.deadlines.clear()
+        self.callbacks.clear()
+
+    def _fail_later(self, request_id: int, future: asyncio.Future[messages.Reply]) -> None:
+        """A failed request's on_reply runs as a done-callback (next turn), not in this call."""
+        on_reply = self.callbacks.pop(request_id, None)
+        if on_reply is not None:
+            future.add_done_callback(on_reply)
 
     def _abort(self, error: ConnectionError) -> None:
         self.alive = False
@@ -359,16 +390,24 @@ class TcpTransport:
         finally:
             connection.pending.pop(request_id, None)
 
-    def start_call(self, address: str, request: messages.Request, timeout: float) -> asyncio.Future[messages.Reply]:
+    def start_call(
+        self, address: str, request: messages.Request | bytes, timeout: float, on_reply: ReplyCallback | None = None
+    ) -> asyncio.Future[messages.Reply]:
         """call() without a coroutine or task: sends now on a live connection and returns the reply's
         future, which fails with TimeoutError after `timeout` seconds (the log client's hot path:
-        one batch per segment per loop turn). Without a live connection it falls back to call()."""
+        one batch per segment per loop turn). Without a live connection it falls back to call().
+        `request` may come encoded already (one AppendBatch encoded once for six segments);
+        `on_reply(future)` runs as soon as the reply is parsed (see _Connection.request)."""
         connection = self._connections.get(address)
         if connection is None or not connection.alive:
-            return asyncio.ensure_future(asyncio.wait_for(self.call(address, request), timeout))
-        body = messages.encode(request)
+            decoded = messages.decode_request(request) if isinstance(request, bytes) else request
+            future = asyncio.ensure_future(asyncio.wait_for(self.call(address, decoded), timeout))
+            if on_reply is not None:
+                future.add_done_callback(on_reply)
+            return future
+        body = request if isinstance(request, bytes) else messages.encode(request)
         self.bytes_sent += len(body) + _FRAME.size
-        return connection.request(body, timeout)[1]
+        return connection.request(body, timeout, on_reply)[1]
 
     def flush(self) -> None:
         """Writes now what start_call/call queued this loop turn (one write per node), instead of

@@ -8,6 +8,8 @@ recovery on open is logstore.recovery's.
     append_mtr ──► encode frames ──► group log (lsns, frames) ──► wake the group's 6 senders
        (no await; the senders run on the next loop tick, so one tick's records form one batch)
     sender(group, segment): AppendBatch(frames > sent) ──► Ack(SCL) ──► tracker.ack ──► VDL
+       over TCP: logstore.sender's pipelines, which take the Ack where its bytes are parsed;
+       else _send_loop, a task per segment (simulated networks, in-process nodes)
     wait_durable(lsn) ──► future in a heap, resolved when VDL >= lsn, else StorageUnavailable
 
 While one batch is in flight to a segment, new records pile up and go in the next one: this is
@@ -225,6 +227,14 @@ class Volume:
             self._pump_scheduled = True
             asyncio.get_running_loop().call_soon(self._pump)
         return lsn - 1
+
+    def _pump_soon(self, group_log: GroupLog) -> None:
+        """Pipelined senders: `group_log`'s records not yet sent leave at the end of this turn."""
+        if group_log not in self._to_pump:
+            self._to_pump.append(group_log)
+        if not self._pump_scheduled:
+            self._pump_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump)
 
     def _pump(self) -> None:
         """Hands this turn's new records to the pipelined senders, then writes them out."""

@@ -11,7 +11,8 @@ import pytest
 from pgaurora.logstore import NodeSpec, Page, RedoOp, StorageNode, Volume, VolumeConfig
 from pgaurora.logstore import messages as m
 from pgaurora.logstore import page as p
-from pgaurora.logstore.tcp import NodeServer, TcpTransport
+from pgaurora.logstore.records import decode_records
+from pgaurora.logstore.tcp import NodeServer, ReplyCallback, TcpTransport
 
 AZS = ("a", "a", "b", "b", "c", "c")
 
@@ -121,6 +122,44 @@ async def test_pipelined_commits_are_durable_and_survive_a_node_going_away(nodes
         await transport.close()
 
 
+async def test_a_turns_commits_leave_in_one_batch_encoded_once_for_six_segments(nodes: Nodes, tmp_path: Path) -> None:
+    """Commits of one loop turn share a batch (a commit's wait does not send early: that split the
+    turn's commits over two round trips, with twice the batches per commit), and the six segments
+    are sent the same bytes, encoded once."""
+    transport = TcpTransport(connect_timeout=0.5)
+    bodies: list[bytes] = []
+    real_start_call = transport.start_call
+
+    def start_call(
+        address: str, request: m.Request | bytes, timeout: float, on_reply: ReplyCallback | None = None
+    ) -> asyncio.Future[m.Reply]:
+        if isinstance(request, bytes):
+            bodies.append(request)
+        return real_start_call(address, request, timeout, on_reply)
+
+    transport.start_call = start_call  # type: ignore[method-assign]
+    config = VolumeConfig(tmp_path / "volume.json", nodes.specs(), pages_per_group=64, pipeline_depth=2,
+                          pipelined_senders=True, write_timeout=3.0, rpc_timeout=0.5, retry_interval=0.02)
+    volume = await Volume.open(config, transport)
+    try:
+        await volume.wait_durable(volume.append_mtr([(page, RedoOp.INIT, p.encode_init(1)) for page in (1, 2)]))
+        bodies.clear()
+
+        async def commit(page: int) -> None:
+            await volume.wait_durable(volume.append_mtr([(page, RedoOp.APPEND, b"committed")]))
+
+        await asyncio.gather(commit(1), commit(2))  # both append in the same turn
+        assert len(bodies) == 6 and all(body is bodies[0] for body in bodies)
+        batch = m.decode_request(bodies[0])
+        assert isinstance(batch, m.AppendBatch)
+        assert [record.lsn for record in decode_records(batch.records)] == [volume.vdl - 1, volume.vdl]
+        for page in (1, 2):
+            assert Page.from_bytes(await volume.read_page(page)).items == [b"committed"]
+    finally:
+        await volume.close()
+        await transport.close()
+
+
 async def test_an_idle_pipelined_segment_behind_the_group_is_probed_until_an_ack_shows_its_scl(
     nodes: Nodes, tmp_path: Path
 ) -> None:
@@ -132,10 +171,12 @@ async def test_an_idle_pipelined_segment_behind_the_group_is_probed_until_an_ack
     real_start_call = transport.start_call
     hole: list[int] = []  # armed with the SCL to report once for the next batch to `member`
 
-    def start_call(address: str, request: m.Request, timeout: float) -> asyncio.Future[m.Reply]:
-        reply = real_start_call(address, request, timeout)
-        if not (hole and address == member and isinstance(request, m.AppendBatch) and request.records):
-            return reply
+    def start_call(
+        address: str, request: m.Request | bytes, timeout: float, on_reply: ReplyCallback | None = None
+    ) -> asyncio.Future[m.Reply]:
+        decoded = m.decode_request(request) if isinstance(request, bytes) else request
+        if not (hole and address == member and isinstance(decoded, m.AppendBatch) and decoded.records):
+            return real_start_call(address, request, timeout, on_reply)
         reported = hole.pop()
         relayed: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
 
@@ -144,8 +185,10 @@ async def test_an_idle_pipelined_segment_behind_the_group_is_probed_until_an_ack
                 relayed.set_exception(done.exception() or ConnectionError("cancelled"))
             else:
                 relayed.set_result(m.Ack(reported, done.result().epoch))  # type: ignore[union-attr]
+            if on_reply is not None:
+                on_reply(relayed)
 
-        reply.add_done_callback(relay)
+        real_start_call(address, request, timeout, relay)
         return relayed
 
     transport.start_call = start_call  # type: ignore[method-assign]

@@ -164,6 +164,50 @@ async def test_a_lost_or_garbled_connection_fails_what_waits_and_the_next_call_r
         await transport.close()
 
 
+async def test_on_reply_runs_where_the_reply_is_parsed_and_what_it_sends_leaves_at_once(peer: ScriptedPeer) -> None:
+    """The log client's acks: on_reply sees its reply before any done-callback of that turn runs,
+    and a request it starts (the segment's next batch) is written before the turn ends."""
+    transport = TcpTransport()
+    try:
+        opened = asyncio.ensure_future(transport.call(peer.address, m.Status("v", 0)))
+        request_id, _ = await peer.next_request()
+        await peer.write(reply_frame(request_id, m.StatusReply(False)))
+        await opened
+        connection = transport._connections[peer.address]
+        seen: list[str] = []
+        answered: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
+
+        def after_turn() -> None:
+            seen.append(f"next turn: {len(connection.outgoing)} queued")
+
+        def on_reply(future: asyncio.Future[m.Reply]) -> None:
+            seen.append(f"on_reply: {future.result()}")
+            asyncio.get_running_loop().call_soon(after_turn)
+            follow_up = transport.start_call(peer.address, m.Status("v", 2), 5.0)
+            follow_up.add_done_callback(lambda done: answered.set_result(done.result()))
+
+        first = transport.start_call(peer.address, m.Status("v", 1), 5.0, on_reply)
+        first.add_done_callback(lambda _: seen.append("done-callback"))
+        request_id, _ = await peer.next_request()
+        await peer.write(reply_frame(request_id, m.StatusReply(True, scl=1)))
+        request_id, request = await peer.next_request()  # sent from on_reply
+        assert request == m.Status("v", 2)
+        assert seen == ["on_reply: StatusReply(exists=True, scl=1, epoch=0, vdl_hint=0, max_lsn=0, members=[], "
+                        "fsyncs=0)", "done-callback", "next turn: 0 queued"]
+        await peer.write(reply_frame(request_id, m.StatusReply(True, scl=2)))
+        assert await asyncio.wait_for(answered, 5.0) == m.StatusReply(True, scl=2)
+
+        # A failure reaches on_reply too, a turn later (not from inside the connection's teardown).
+        failed: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        transport.start_call(peer.address, m.Status("v", 3), 5.0, lambda f: failed.set_result(f.exception()))
+        await peer.next_request()
+        peer.drop()
+        assert isinstance(await asyncio.wait_for(failed, 5.0), ConnectionError)
+        assert not connection.callbacks and not connection.pending
+    finally:
+        await transport.close()
+
+
 def test_the_client_works_on_uvloop() -> None:
     """Storage nodes and instances run on uvloop, whose transports are no asyncio.Transport."""
     uvloop = pytest.importorskip("uvloop")
