@@ -204,12 +204,12 @@ class BTree:
         check = unique if unique is not None and not has_null(key) else None
 
         def attempt() -> None:
-            if check is not None:
-                conflict = self._find_conflict(check.txn, check.heap, key, tid)
-                if conflict is not None:
-                    raise check.error(key)
             path: list[int] = []
             leaf = self._descend(entry, path)
+            if check is not None:
+                conflict = self._find_conflict(check.txn, check.heap, key, tid, leaf)
+                if conflict is not None:
+                    raise check.error(key)
             # Every page a split may touch must be cached before the first redo is logged.
             for page_no in path:
                 self._page(page_no)
@@ -435,17 +435,32 @@ class BTree:
 
         return await members(self.cache, await self._sync(attempt))
 
-    def lookup_cached(self, key: Key) -> list[Tid] | None:
+    def lookup_cached(self, key: Key, *, chains: bool = True) -> list[Tid] | None:
         """lookup() for a caller that must not wait (the point-read fast path): the tids, or
-        None when a page on the way is not cached or the key has many versions to clean up."""
+        None when a page on the way is not cached or the key has many versions to clean up.
+        `chains=False`: the entries' own tids (each the root of its HOT chain), for a caller
+        that fetches a root first and asks `members_cached` only when it does not see it."""
         nk = normalize(key)
         n = len(nk)
+        # One pass from the root to the leaf and along it: a decoded node is taken from the
+        # derived slot and its page marked recently used in C (no Page lookup per level).
+        derived = self.cache.derived
+        touch = self.cache.touch
         try:
-            leaf = self._descend(nk)
+            if not self.root:
+                self._load_meta()
+            page_no = self.root
             result: list[Tid] = []
             for _ in range(_ATTEMPTS):
-                node = self._node(leaf)
+                node = derived.get(page_no)
+                if type(node) is Node:
+                    touch(page_no)
+                else:
+                    node = self._node(page_no)
                 entries = node.entries
+                if node.level:
+                    page_no = node.children[bisect_right(entries, nk) - 1]
+                    continue
                 lo = hi = bisect_left(entries, nk)
                 # the entries with this key follow (usually one or two): no bound sentinel needed
                 end = len(entries)
@@ -455,12 +470,17 @@ class BTree:
                         return None
                 for raw in node.raw[lo:hi]:
                     result.append((raw[-2], raw[-1]))
-                if hi < len(entries) or not node.right:
-                    return members_cached(self.cache, result)
-                leaf = node.right
-        except _NeedPage:
+                if hi < end or not node.right:
+                    return members_cached(self.cache, result) if chains else result
+                page_no = node.right
+        except (_NeedPage, KeyError):  # KeyError: a derived node whose page is no longer cached
             return None
         return None
+
+    def members_cached(self, tids: list[Tid]) -> list[Tid] | None:
+        """The members of the HOT chains whose roots are `tids` (root first), or None when a
+        heap page is not cached: see access.btreechain."""
+        return members_cached(self.cache, tids)
 
     async def entries(self) -> list[tuple[Key, Tid]]:
         """Every entry in order (tests, vacuum, amcheck-style verification)."""
@@ -504,10 +524,18 @@ class BTree:
             raise _NeedXid(xmax)
         return state == ABORTED
 
-    def _find_conflict(self, txn: TransactionLike, heap: Any, key: Key, own_tid: Tid | None) -> Tid | None:
+    def _find_conflict(
+        self, txn: TransactionLike, heap: Any, key: Key, own_tid: Tid | None, near: int = 0
+    ) -> Tid | None:
+        """The tid of a live tuple with key `key` other than `own_tid`, or None. `near`: the leaf
+        an insert of the key goes to; when it holds a smaller key, no leaf before it holds this
+        one, and the search starts there instead of descending again."""
         nk = normalize(key)
         stop = nk + (MAX_KEY,)
-        leaf = self._descend(nk)
+        if near and bisect_left(self._node(near).entries, nk) > 0:
+            leaf = near
+        else:
+            leaf = self._descend(nk)
         for _ in range(_ATTEMPTS):
             node = self._node(leaf)
             entries = node.entries

@@ -22,6 +22,8 @@ import datetime
 import struct
 from typing import Any
 
+import msgspec
+
 from pgaurora.access.rowcodec import decode_row, encode_row
 from pgaurora.logstore.page import PAGE_SIZE, Page
 
@@ -108,6 +110,22 @@ def internal_item(entry_key: tuple[Any, ...] | None, tid: tuple[int, int] | None
     return encode_row((*entry_key, tid[0], tid[1], child))
 
 
+_decode_int_items = msgspec.msgpack.Decoder(list[tuple[int, ...]]).decode
+_ARRAY32 = struct.Struct(">BI")  # a msgpack array header: 0xdd, count
+
+
+def _leaf_entries(items: list[bytes]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(raw, entries) of a leaf's items. A leaf of integer keys (the usual primary key) is
+    decoded by one call as one msgpack array, and ints need no normalizing; any other value
+    fails that decode at once and the items are decoded one by one."""
+    try:
+        raw: list[tuple[Any, ...]] = _decode_int_items(_ARRAY32.pack(0xDD, len(items)) + b"".join(items))
+    except msgspec.DecodeError:
+        raw = list(map(decode_row, items))
+        return raw, list(map(normalize, raw))
+    return raw, raw.copy()
+
+
 class Node:
     """A decoded B-tree page; kept in the page cache's derived slot until the page changes."""
 
@@ -122,10 +140,7 @@ class Node:
         raw: list[tuple[Any, ...]] = []  # the decoded item tuples, un-normalized
         children: list[int] = []
         if level == 0:
-            for item in page.items:
-                t = decode_row(item)
-                raw.append(t)
-                entries.append(normalize(t))
+            raw, entries = _leaf_entries(page.items)
         else:
             for item in page.items:
                 t = decode_row(item)

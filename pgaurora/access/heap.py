@@ -161,6 +161,26 @@ class Heap(HeapVersions, HeapPruning):
             if page.free_space() < PRUNE_FOR_REUSE:
                 self._prune(page_no, page)  # the slots need room for their tuples too
 
+    def _insert_ready(self) -> bool:
+        """Would _prepare_insert find nothing to do (no back-pressure, every page it reads cached,
+        no pruning)? Then the caller skips it: most inserts and updates."""
+        pagelist = self.pagelist
+        cache = self.cache
+        if not pagelist.loaded or getattr(cache.volume, "over_lal", False):  # cache.room() would wait
+            return False
+        get = cache.get
+        if get(pagelist.meta_pages[-1]) is None:
+            return False
+        if pagelist.pages and get(pagelist.pages[-1]) is None:
+            return False
+        if self.free_pages and get(self.free_pages[-1]) is None:
+            return False
+        if self.unused_slots:
+            page = get(next(reversed(self.unused_slots)))
+            if page is None or page.free_space() < PRUNE_FOR_REUSE:
+                return False
+        return True
+
     def _reuse(self, mtr: MiniTransaction, page_no: int, page: Page, item: bytes) -> int:
         """SETs `item` into an LP_UNUSED slot of the page and returns the slot; -1 when it has none
         or too little room (the item needs no new item pointer)."""
@@ -237,7 +257,8 @@ class Heap(HeapVersions, HeapPruning):
     async def insert(self, txn: TransactionLike, row: Row) -> Tid:
         """Stores a new tuple version written by `txn`'s current command."""
         data = encode_row(row)
-        await self._prepare_insert()
+        if not self._insert_ready():
+            await self._prepare_insert()
         xid = txn.assign_xid()
         txn.note_write(self.rel_id)
         self.changes += 1

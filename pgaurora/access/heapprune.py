@@ -151,10 +151,13 @@ def plan_prune(
                     roots.append(root)
             else:
                 roots.append(slot)
-    if not any(result[0] for result in info.values()):
-        keep = tuple(slot for slot, result in info.items() if result[2])
+    for result in info.values():
+        if result[0]:
+            break
+    else:  # nothing died
+        keep, hint = _kept(info, ())
         walked = {} if candidates is not None else _members(page_no, items, roots)
-        return PrunePlan((), (), 0, min((info[s][2] for s in keep), default=NO_HINT), keep, walked)
+        return PrunePlan((), (), 0, hint, keep, walked)
     changes: list[tuple[int, bytes]] = []
     unused: list[int] = []
     on_chain: set[int] = set()
@@ -206,9 +209,21 @@ def plan_prune(
             changes.append((slot, b""))
             unused.append(slot)
             freed_all.add(slot)
-    keep = tuple(slot for slot, result in info.items() if result[2] and slot not in freed_all)
-    hint = min((info[s][2] for s in keep), default=NO_HINT)
+    keep, hint = _kept(info, freed_all)
     return PrunePlan(tuple(changes), tuple(unused), dead_roots, hint, keep, members)
+
+
+def _kept(info: dict[int, tuple[bool, bool, int]], freed: set[int] | tuple[()]) -> tuple[tuple[int, ...], int]:
+    """The examined slots that may still die (not freed now) and the lowest xid they wait for."""
+    keep: list[int] = []
+    hint = NO_HINT
+    for slot, result in info.items():
+        xid = result[2]
+        if xid and slot not in freed:
+            keep.append(slot)
+            if xid < hint:
+                hint = xid
+    return tuple(keep), hint
 
 
 def _members(page_no: int, items: list[bytes], roots: list[int]) -> dict[int, int]:
@@ -318,9 +333,9 @@ class HeapPruning:
             if not slots:
                 del self.unused_slots[page_no]
 
-    def _note_change(self, page_no: int, xid: int, slot: int) -> None:
-        """`xid` stamped an xmax on the tuple in `slot` (or put a new version there): once it
-        ends, pruning may find something to free."""
+    def _note_change(self, page_no: int, xid: int, slot: int, other_slot: int = -1) -> None:
+        """`xid` stamped an xmax on the tuple in `slot` (or put a new version there; `other_slot`:
+        and in that one of the same page): once it ends, pruning may find something to free."""
         self.settled_pages.pop(page_no, None)
         hints = self._prune_hint
         hint = hints.get(page_no)
@@ -329,6 +344,8 @@ class HeapPruning:
         slots = self._prune_candidates.get(page_no)
         if slots is not None:
             slots.append(slot)
+            if other_slot >= 0:
+                slots.append(other_slot)
 
     def _note_hot(self, page_no: int, old_slot: int, new_slot: int) -> None:
         """A HOT update put the version after `old_slot` in `new_slot`: same chain, same root."""

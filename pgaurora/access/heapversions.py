@@ -101,6 +101,8 @@ class HeapVersions:
 
         async def _prepare_insert(self) -> None: ...
 
+        def _insert_ready(self) -> bool: ...
+
         async def _page(self, page_no: int) -> Page | None: ...
 
         def _place(self, mtr: MiniTransaction, item: bytes) -> Tid: ...
@@ -115,7 +117,7 @@ class HeapVersions:
 
         def _apply_prune(self, mtr: MiniTransaction, page_no: int, plan: PrunePlan, taken: int = -1) -> None: ...
 
-        def _note_change(self, page_no: int, xid: int, slot: int) -> None: ...
+        def _note_change(self, page_no: int, xid: int, slot: int, other_slot: int = -1) -> None: ...
 
         def _note_hot(self, page_no: int, old_slot: int, new_slot: int) -> None: ...
 
@@ -190,26 +192,37 @@ class HeapVersions:
             # a committed update replaced it (the chain is followed to the newest version, whose
             # queue counts). Waiting there would wait for a queued waiter that itself waits for
             # us: a deadlock PostgreSQL does not have (it takes the tuple lock only to wait).
-            seen = self.cache.get(page_no)
-            superseded = False
-            if seen is not None and slot < len(seen.items) and len(seen.items[slot]) >= HEADER_SIZE:
-                seen_state = self._xmax_state(txn, unpack_header(seen.items[slot], 0)[2])
-                if seen_state is Xmax.SELF:
-                    return None
-                superseded = seen_state is Xmax.CONCURRENT
-            if not superseded:
-                await txns.wait_row_unlocked(txn, (rel_id, page_no, slot), strength)
-            await self._prepare_insert()
             page = self.cache.get(page_no)
-            if page is None:
-                page = await self._page(page_no)
-                continue  # awaited: look again
-            if slot >= len(page.items) or len(page.items[slot]) < HEADER_SIZE:
-                return None
-            xmin, _, xmax, _, infomask, ctid_page, ctid_slot = unpack_header(page.items[slot], 0)
+            header = None
+            state = Xmax.FREE
+            if page is not None and slot < len(page.items) and len(page.items[slot]) >= HEADER_SIZE:
+                header = unpack_header(page.items[slot], 0)
+                state = self._xmax_state(txn, header[2])
+                if state is Xmax.SELF:
+                    return None
+            # What this looked at stays true unless one of the waits below really waits.
+            awaited = False
+            if state is not Xmax.CONCURRENT:
+                key = (rel_id, page_no, slot)
+                if not txns.row_unlocked(txn, key, strength):
+                    await txns.wait_row_unlocked(txn, key, strength)
+                    awaited = True
+            if not self._insert_ready():
+                await self._prepare_insert()
+                awaited = True
+            if awaited or header is None:
+                page = self.cache.get(page_no)
+                if page is None:
+                    page = await self._page(page_no)
+                    continue  # awaited: look again
+                if slot >= len(page.items) or len(page.items[slot]) < HEADER_SIZE:
+                    return None
+                header = unpack_header(page.items[slot], 0)
+                state = self._xmax_state(txn, header[2])
+            assert page is not None
+            xmin, _, xmax, _, infomask, ctid_page, ctid_slot = header
             if expect_xmin and xmin != expect_xmin:
                 return None  # pruned while we waited; the slot holds another row now
-            state = self._xmax_state(txn, xmax)
             if state is Xmax.FREE:
                 return tid, verdict, page, slot, rechecked
             if state is Xmax.SELF:
@@ -347,8 +360,12 @@ class HeapVersions:
             infomask = unpack_header(old_item, 0)[4] & ~(HEAP_UPDATED | HEAP_KEYS_UPDATED | HEAP_HOT_UPDATED)
             infomask |= HEAP_UPDATED | (HEAP_KEYS_UPDATED if key_changed else 0) | (HEAP_HOT_UPDATED if hot else 0)
             mtr.log(page_no, _PATCH, xmax_patch(slot, xid, cid, infomask, *new_tid))
-        self._note_change(page_no, xid, slot)
-        self._note_change(new_tid[0], xid, new_tid[1])  # it dies if this transaction aborts
+        # the new version dies if this transaction aborts
+        if new_tid[0] == page_no:
+            self._note_change(page_no, xid, slot, new_tid[1])
+        else:
+            self._note_change(page_no, xid, slot)
+            self._note_change(new_tid[0], xid, new_tid[1])
         self.tuples_updated += 1
         if hot:
             self._note_hot(page_no, slot, new_tid[1])

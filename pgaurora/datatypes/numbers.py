@@ -58,6 +58,9 @@ def int_parser(size: int) -> Callable[[str], int]:
 parse_int2 = int_parser(2)
 parse_int4 = int_parser(4)
 parse_int8 = int_parser(8)
+# parser -> its largest value: for a caller that converts plain ASCII digits itself (a key
+# parameter on the fused read path) and hands anything else to the parser
+INT_PARSER_MAX: dict[Callable[[str], int], int] = {parse_int2: INT2_MAX, parse_int4: INT4_MAX, parse_int8: INT8_MAX}
 
 
 def parse_oid(text: str) -> int:

@@ -15,6 +15,8 @@ Files (bottom-up):
     window.py      window functions and frames
     setop.py       UNION / INTERSECT / EXCEPT [ALL]
     modify.py      INSERT / UPDATE / DELETE, constraints, RETURNING, ON CONFLICT, FK cascades
+    modifypoint.py the rows an UPDATE / DELETE by one whole index key changes, without a scan node
+    writer.py      one execution's target table: heap, index entries, NOT NULL / CHECK / unique checks
     resultrel.py   the target table of a write, as one plan sees it (built once per catalog state)
     indexkeys.py   keys of expression / partial indexes (which rows an index holds, under which key)
     partition.py   INSERT routing to partitions; UPDATE / DELETE over every partition

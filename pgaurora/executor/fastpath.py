@@ -214,14 +214,26 @@ def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any
         key = fast.key(params)
         if None in key:
             return []
-    tids = resolved[1].lookup_cached(key)
-    if tids is None:
+    btree = resolved[1]
+    roots = btree.lookup_cached(key, chains=False)
+    if roots is None:
         return None
     fetch = resolved[2].fetch_cached
-    for tid in tids:
-        row = fetch(snapshot, tid)
+    for root in roots:
+        row = fetch(snapshot, root)
         if row is None:
-            continue
+            # Not the chain's root version: a later member of its HOT chain may be the one
+            # this snapshot sees (at most one member is).
+            members = btree.members_cached([root])
+            if members is None:
+                return None
+            for tid in members:
+                if tid != root:
+                    row = fetch(snapshot, tid)
+                    if row is not None:
+                        break
+            if row is None:
+                continue
         if row is False or row is True:
             return None
         width = fast.width

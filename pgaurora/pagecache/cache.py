@@ -62,6 +62,9 @@ class PageCache:
         self.volume = volume
         self.capacity = max(capacity, 16)
         self._pages: OrderedDict[int, Page] = OrderedDict()
+        # Marks a cached page recently used (KeyError when it is not cached): the page lookups of
+        # a read that already holds the page's derived form (a decoded B-tree node) need no get().
+        self.touch = self._pages.move_to_end
         self.derived: dict[int, Any] = {}
         self._pinned: set[int] = set()
         self._busy: dict[int, int] = {}  # pages touched by an open MTR: never evicted mid-MTR

@@ -138,14 +138,17 @@ class ClientConnection(asyncio.Protocol):
         else what the loop must start with (a message or a decoding PgError; None: decode)."""
         decoder = self.decoder
         while not self.closed:
+            trip = decoder.peek_round_trip()  # Bind [Describe] Execute Sync, without message objects
+            if trip is not None:
+                if not answer_round_trip(self, trip):
+                    return None  # not a fast statement: the loop decodes the messages
+                if decoder.drained():  # the usual case: one round trip per chunk
+                    self.flush()
+                    return _ANSWERED
+                continue
             if decoder.drained():
                 self.flush()
                 return _ANSWERED
-            trip = decoder.peek_round_trip()  # Bind [Describe] Execute Sync, without message objects
-            if trip is not None:
-                if answer_round_trip(self, trip):
-                    continue
-                return None  # not a fast statement: the loop decodes the messages
             kind = decoder.next_type()
             if kind == _BIND_TYPE or kind == _QUERY_TYPE:
                 try:
@@ -311,7 +314,7 @@ class ClientConnection(asyncio.Protocol):
         for idle, then ReadyForQuery (`status` when the caller knows it: "I" after a fused reply)."""
         session = self.session
         assert session is not None
-        for name, value in session.parameter_changes():
+        for name, value in session.settings.changed_reports():
             self.write(enc.parameter_status(name, value))
         if status is None:
             status = session.transaction_status

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import enum
 import inspect
+from types import CoroutineType
 from typing import Any
 
 from pgaurora.errors import (
@@ -156,7 +157,9 @@ class TransactionBlock:
         try:
             if txn is not None:
                 await self._on_commit_actions(txn)
-                await _maybe_await(txn.commit())
+                committed = txn.commit()
+                if type(committed) is CoroutineType or inspect.isawaitable(committed):
+                    await committed
         except BaseException:
             self._settings.end_transaction(committed=False)
             self._ended(False)

@@ -133,7 +133,7 @@ class TransactionManager:
 
     def _end(self, txn: Transaction) -> None:
         self.live.discard(txn)
-        if txn.ssi_commit_seq is None:
+        if txn.ssi_commit_seq is None and txn.ssi_snapshot_seq:
             self.ssi.leave(txn)  # aborted: its reads and writes no longer matter
         if txn._row_locks:
             self.row_locks.release_all(txn.owner, txn._row_locks)
@@ -244,6 +244,13 @@ class TransactionManager:
                 txn._row_locks.remove(key)
             except ValueError:
                 pass
+
+    def row_unlocked(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> bool:
+        """wait_row_unlocked's first look, without waiting: True when no other transaction holds a
+        conflicting row lock on `key` now (then wait_row_unlocked would return at once)."""
+        txn.last_row_key = key
+        lock = self.row_locks.locks.get(key)
+        return lock is None or not lock.conflicts(txn.owner, mode)
 
     async def wait_row_unlocked(self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE) -> None:
         """Waits until no other transaction holds a row lock on `key` that conflicts with `mode`

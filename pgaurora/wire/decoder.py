@@ -20,7 +20,8 @@ Bind/Execute/Sync is decoded without copying it; a message larger than the bytes
 gathered as a list of chunks and joined once; the current phase's table (type byte ->
 action, length limit) is one dict lookup per message. A whole Bind [Describe] Execute Sync round
 trip of the unnamed portal can be read in one call without message objects (peek_round_trip),
-for the server's fused replies.
+for the server's fused replies; the next round trip with the same bytes but for its parameter
+value (a client repeating a prepared statement) is recognised by comparing bytes (_TripShape).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class FrontendDecoder:
 
     __slots__ = (
         "_buf", "_pos", "_chunks", "_chunks_len", "_need", "_phase", "_table", "auth_response",
-        "_last_type", "_copy_from_extended", "_pending_fatal", "_ssl_done", "_gss_done", "_peeked",
+        "_last_type", "_copy_from_extended", "_pending_fatal", "_ssl_done", "_gss_done", "_peeked", "_shape",
     )
 
     def __init__(self, phase: Phase = Phase.STARTUP) -> None:
@@ -79,6 +80,7 @@ class FrontendDecoder:
         self._ssl_done = False
         self._gss_done = False
         self._peeked = 0  # bytes peek_execute_sync found
+        self._shape: _TripShape | None = None  # the last round trip peek_round_trip decoded
 
     @property
     def phase(self) -> Phase:
@@ -237,6 +239,13 @@ class FrontendDecoder:
         once the server has answered it, without a message object for any of its parts."""
         buf = self._buf
         pos = self._pos
+        shape = self._shape
+        if shape is not None and self._phase is Phase.READY:
+            # The client sends the same round trip again with another value: compare bytes.
+            trip = shape.match(buf, pos)
+            if trip is not None:
+                self._peeked = shape.size
+                return trip
         if (len(buf) - pos < 6 or buf[pos] != _BIND or buf[pos + 5] != 0 or self._phase is not Phase.READY
                 or self._chunks):
             return None
@@ -252,7 +261,10 @@ class FrontendDecoder:
         except PgError:
             return None
         self._peeked = found[0] - pos
-        return statement, param_formats, params, result_formats, found[1], found[2]
+        trip = statement, param_formats, params, result_formats, found[1], found[2]
+        if len(params) <= 1 and None not in params:
+            self._shape = _TripShape(buf, pos, end, found[0], trip)
+        return trip
 
     @staticmethod
     def _execute_sync_at(buf: bytes, pos: int) -> tuple[int, int, bool] | None:
@@ -324,3 +336,54 @@ class FrontendDecoder:
         else:
             self._enter(Phase.AUTHENTICATING)
         return message
+
+
+class _TripShape:
+    """The bytes of a round trip that peek_round_trip decoded, but for its one parameter value:
+    a client repeating a prepared statement (pgbench, asyncpg) sends the same Bind header, format
+    codes, Describe, Execute and Sync every time, so the next round trip is recognised by
+    comparing bytes (no field decoding) and only the value is cut out.
+
+        Bind: 'B' length | head (names, formats, count, then the value's int32 length) | value | tail
+              tail: the result format codes, then [Describe] Execute Sync
+        no parameter: the whole round trip is `head`.
+    """
+
+    __slots__ = ("head", "value_at", "tail", "fixed", "size", "trip")
+
+    def __init__(self, buf: bytes, pos: int, end: int, after: int,
+                 trip: tuple[str, tuple[int, ...], tuple[bytes | None, ...], tuple[int, ...], int, bool]) -> None:
+        params = trip[2]
+        self.trip = trip
+        self.size = after - pos  # the bytes of the last round trip (a match's own size: see match)
+        if not params:
+            self.head = buf[pos:after]
+            self.value_at = 0
+            self.tail = b""
+            self.fixed = 0
+            return
+        value = params[0]
+        assert value is not None
+        value_end = end - 2 - 2 * len(trip[3])  # the result format codes follow the value
+        value_at = value_end - len(value)
+        self.head = buf[pos + 5 : value_at - 4]
+        self.value_at = value_at - pos
+        self.tail = buf[value_end:after]
+        self.fixed = end - pos - 1 - len(value)  # the Bind's length without its value
+
+    def match(self, buf: bytes, pos: int) -> tuple[str, tuple[int, ...], tuple[bytes | None, ...], tuple[int, ...],
+                                                   int, bool] | None:
+        """The round trip at `pos` when it has this shape (setting `size` to its length), else None."""
+        if not self.value_at:
+            return self.trip if buf.startswith(self.head, pos) else None
+        value_at = pos + self.value_at
+        if len(buf) < value_at or buf[pos] != _BIND or not buf.startswith(self.head, pos + 5):
+            return None
+        length = _INT32.unpack_from(buf, value_at - 4)[0]
+        value_end = value_at + length
+        if (length < 0 or _INT32.unpack_from(buf, pos + 1)[0] != self.fixed + length
+                or self.fixed + length > _BIND_LIMIT or not buf.startswith(self.tail, value_end)):
+            return None
+        self.size = value_end + len(self.tail) - pos
+        trip = self.trip
+        return trip[0], trip[1], (buf[value_at:value_end],), trip[3], trip[4], trip[5]

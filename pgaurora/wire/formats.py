@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from pgaurora.datatypes.codecs import binary_decoder, binary_encoder, text_decoder, text_encoder
+from pgaurora.datatypes.numbers import INT_PARSER_MAX
 from pgaurora.datatypes.typeinfo import find
 from pgaurora.datatypes.values import FormatContext
 from pgaurora.errors import (
@@ -221,7 +222,21 @@ def values_decoder(decoders: Sequence[Callable[[Any], Any] | None],
                 raise ValueError("NUL in a text parameter")
             return (decode(text),)
 
-        return one_text
+        int_max = INT_PARSER_MAX.get(decode)
+        if int_max is None:
+            return one_text
+
+        def one_int(params: Sequence[bytes | None]) -> tuple[Any, ...]:
+            # an integer key in plain ASCII digits (pgbench, most drivers) is converted here;
+            # NULL, signs, spaces and errors take the input function's way
+            data = params[0]
+            if data is not None and data.isdigit():
+                value = int(data)
+                if value <= int_max:
+                    return (value,)
+            return one_text(params)
+
+        return one_int
     steps = tuple((decode, fmt == TEXT) for decode, fmt in zip(decoders, formats, strict=True))
 
     def many(params: Sequence[bytes | None]) -> tuple[Any, ...]:

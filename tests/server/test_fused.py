@@ -71,6 +71,10 @@ CASES: dict[str, list[bytes]] = {
     "param_bad_text": [_prepared("SELECT v FROM fp WHERE id = $1"), _run_described((b"1",)),
                        _run_described((b"\xff",)), _run_described((b"1\x00",)), _run_described((b" 2 ",)),
                        _run_described((b"1",), (2,)), _run_described((b"3",))],
+    "param_int_text": [_prepared("SELECT v FROM fp WHERE id = $1"), _run_described((b"007",)),
+                       _run_described((b"007",)), _run_described((b"+8",)), _run_described((b"-1",)),
+                       _run_described((b"2147483647",)), _run_described((b"2147483648",)),
+                       _run_described((b"1" * 30,)), _run_described((b"1_0",)), _run_described((b"10",))],
     "param_binary_width": [_prepared("SELECT v FROM fp WHERE id = $1"), _run_bind((INT4,), (1,)),
                            _run_bind((b"\0\0\0",), (1,)), _run_bind((b"\0\0\0\0\0",), (1,)),
                            _run_bind((INT4,), (1,), (1,))],
@@ -161,6 +165,41 @@ def test_point_read_sees_only_committed_rows(instance: InstanceProcess) -> None:
     finally:
         reader.close()
         writer.close()
+
+
+def test_point_read_follows_hot_chains(instance: InstanceProcess) -> None:
+    """The fused read fetches an index entry's root version first and walks its HOT chain only
+    when it does not see the root: each committed update (a longer chain) and a VACUUM (a pruned
+    chain behind an LP_REDIRECT) must read the newest committed value."""
+    c = RawClient(instance.port)
+    try:
+        c.connect()
+        c.send(query("DROP TABLE IF EXISTS fh; CREATE TABLE fh (id int PRIMARY KEY, v int)"
+                     "; INSERT INTO fh SELECT g, 0 FROM generate_series(1, 50) g"))
+        c.recv_until(b"Z")
+        c.send(_prepared("SELECT v FROM fh WHERE id = $1"))
+        c.recv_until(b"Z")
+
+        def read(key: bytes) -> list[str]:
+            c.send(_run_described((key,)))
+            return [m for m in describe_reply(c.recv_until(b"Z")) if m.startswith("D")]
+
+        for n in range(1, 6):
+            c.send(query(f"UPDATE fh SET v = {n} WHERE id = 7"))
+            c.recv_until(b"Z")
+            assert read(b"7") == [f"D ['{n}']"] == read(b"07")
+        assert read(b"8") == ["D ['0']"]
+        c.send(query("VACUUM fh"))
+        c.recv_until(b"Z")
+        assert read(b"7") == ["D ['5']"]
+        c.send(query("UPDATE fh SET v = 6 WHERE id = 7"))
+        c.recv_until(b"Z")
+        assert read(b"7") == ["D ['6']"]
+        c.send(query("DELETE FROM fh WHERE id = 7"))
+        c.recv_until(b"Z")
+        assert read(b"7") == []
+    finally:
+        c.close()
 
 
 def test_plan_follows_ddl(instance: InstanceProcess) -> None:
