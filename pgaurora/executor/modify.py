@@ -26,7 +26,7 @@ Concurrency, as PostgreSQL:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,20 +310,27 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
         if returning is not None:
             out.append(await _project(returning, new_row + (None,) + extra, env))
 
-    if point is not None:  # by one whole index key: the rows at once, no scan node
-        rows = await point_target_rows(node.source, env, point)
-        env.ctx.check_cancel()
-        for src in rows:
-            await update_row(src)
-    else:
-        async for batch in run_node(node.source, env):
-            env.ctx.check_cancel()
-            for src in batch:
-                await update_row(src)
+    await _each_target_row(node.source, env, point, update_row)
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:
         yield out
+
+
+async def _each_target_row(source: Any, env: Env, point: Any,
+                           apply: Callable[[tuple], Awaitable[None]]) -> None:
+    """Applies an UPDATE's or DELETE's per-row step to each row its source yields: by one whole
+    index key, the rows at once without a scan node (executor.modifypoint); else batch by batch."""
+    if point is not None:
+        rows = await point_target_rows(source, env, point)
+        env.ctx.check_cancel()
+        for src in rows:
+            await apply(src)
+        return
+    async for batch in run_node(source, env):
+        env.ctx.check_cancel()
+        for src in batch:
+            await apply(src)
 
 
 @runner(Delete)
@@ -377,16 +384,7 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
         if returning is not None:
             out.append(await _project(returning, row, env))
 
-    if point is not None:
-        rows = await point_target_rows(node.source, env, point)
-        env.ctx.check_cancel()
-        for src in rows:
-            await delete_row(src)
-    else:
-        async for batch in run_node(node.source, env):
-            env.ctx.check_cancel()
-            for src in batch:
-                await delete_row(src)
+    await _each_target_row(node.source, env, point, delete_row)
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:

@@ -188,20 +188,11 @@ class ExtendedProtocol:
         self.activity_query = stmt.sql  # pg_stat_activity
         self.activity_fast = None
         self.query_start = time.time()
-        # Session._armed() spelled out: no generator-based context manager on every Execute.
-        self._arm()
-        try:
+        with self._armed():
             if stmt.utility is not None:
                 await self._execute_utility(portal, max_rows, sink)
             else:
                 await self._execute_plan(portal, max_rows, sink)
-        except asyncio.CancelledError:
-            canceled = self._cancelled()
-            if canceled is None:
-                raise
-            raise canceled from None
-        finally:
-            self._disarm()
 
     async def _execute_plan(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
         if portal.done:

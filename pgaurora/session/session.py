@@ -14,9 +14,8 @@ transaction block's state machine (session.transaction).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pgaurora.errors import (
@@ -33,6 +32,26 @@ from pgaurora.session.transaction import BlockState, TransactionBlock, in_failed
 from pgaurora.session.utility import UTILITY_NODES, is_transaction_exit, outside_block_only
 
 FETCH_BATCH = 1000
+
+
+class Armed:
+    """Session._armed()'s context (a class, not a generator: it wraps every Execute)."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> None:
+        self.session._arm()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        session = self.session
+        session._disarm()
+        if kind is not None and issubclass(kind, asyncio.CancelledError):
+            canceled = session._cancelled()
+            if canceled is not None:
+                raise canceled from None
 
 
 class ResultSink(Protocol):
@@ -150,20 +169,10 @@ class Session(ExtendedProtocol):
             task.uncancel()
         return QueryCanceled(f"canceling statement due to {reason}")
 
-    @contextlib.contextmanager
-    def _armed(self) -> Iterator[None]:
+    def _armed(self) -> Armed:
         """Its body can be canceled and times out like a statement: our cancellation leaves it as
         57014, anyone else's as CancelledError."""
-        self._arm()
-        try:
-            yield
-        except asyncio.CancelledError:
-            canceled = self._cancelled()
-            if canceled is None:
-                raise
-            raise canceled from None
-        finally:
-            self._disarm()
+        return Armed(self)
 
     def _notice(self, notice: PgError, severity: str = "NOTICE") -> None:
         if self._sink is not None:
