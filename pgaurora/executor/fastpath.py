@@ -48,12 +48,44 @@ _PURE_NODES = (Const, Param, FuncExpr, BoolExpr, NullTest, BooleanTest, CaseExpr
                ScalarArrayOp, ArrayExpr, RowExpr)
 
 
+def whole_key_lookup(scan: IndexScan) -> bool:
+    """Is `scan` an equality lookup of its index's whole key, each key column a parameter or a
+    constant, with no qual of its own?"""
+    return (scan.kind is IndexKind.EQ and scan.qual is None and len(scan.eq_keys) == scan.key_count
+            and all(isinstance(k, Param | Const) for k in scan.eq_keys))
+
+
 def point_shape(node: Any) -> bool:
     if not isinstance(node, Project) or not isinstance(node.input, IndexScan):
         return False
-    scan = node.input
-    return (scan.kind is IndexKind.EQ and scan.qual is None and not scan.with_tid
-            and len(scan.eq_keys) == scan.key_count and all(isinstance(k, Param | Const) for k in scan.eq_keys))
+    return not node.input.with_tid and whole_key_lookup(node.input)
+
+
+async def key_versions(btree: Any, heap: Any, env: Env, key: tuple[Any, ...], width: int,
+                       *, first: bool = False) -> list[tuple[tuple[Any, ...], Any]]:
+    """(row padded to `width`, tid) of each version under the whole index key `key` that the
+    statement's snapshot sees (only the first with `first`: a unique index has one); the read is
+    noted for SERIALIZABLE, found or not."""
+    txn = env.ctx.txn
+    snapshot = env.snapshot
+    tids = btree.lookup_cached(key)  # no coroutines while the pages are cached
+    if tids is None:
+        tids = await btree.lookup(key)
+    if txn is not None:
+        txn.note_read(heap.rel_id)
+    found: list[tuple[tuple[Any, ...], Any]] = []
+    for tid in tids:
+        row = heap.fetch_cached(snapshot, tid)
+        if row is False or row is True:
+            row = await heap.fetch(txn, snapshot, tid)
+        if row is None:
+            continue
+        if len(row) != width:
+            row = row + (None,) * (width - len(row))
+        found.append((row, tid))
+        if first:
+            break
+    return found
 
 
 async def point_lookup(node: Project, env: Env) -> list[tuple[Any, ...]] | None:
@@ -73,25 +105,9 @@ async def point_lookup(node: Project, env: Env) -> list[tuple[Any, ...]] | None:
     project = compiled(node, "targets", lambda: compile_exprs(node.exprs))
     if project[1]:
         return None  # subqueries in the targets: the general path prepares them
-    width = scan.width
-    heap = storage.heap(table.rel_id)
-    btree = storage.btree(index.rel_id)
-    txn = env.ctx.txn
-    snapshot = env.snapshot
-    tids = btree.lookup_cached(key)  # no coroutines while the pages are cached
-    if tids is None:
-        tids = await btree.lookup(key)
-    if tids and txn is not None:
-        txn.note_read(heap.rel_id)
-    for tid in tids:
-        row = heap.fetch_cached(snapshot, tid)
-        if row is False or row is True:
-            row = await heap.fetch(txn, snapshot, tid)
-        if row is not None:
-            if len(row) != width:
-                row = row + (None,) * (width - len(row))
-            return [project[0](row, env)]
-    return []
+    found = await key_versions(storage.btree(index.rel_id), storage.heap(table.rel_id), env, key, scan.width,
+                               first=True)
+    return [project[0](found[0][0], env)] if found else []
 
 
 # -- plans that may run outside a transaction ----------------------------------------------------

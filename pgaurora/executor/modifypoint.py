@@ -24,15 +24,15 @@ from pgaurora.errors import InternalError
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Const, Param
+from pgaurora.executor.fastpath import key_versions, whole_key_lookup
 from pgaurora.executor.nodes import compiled, prepare_all
-from pgaurora.executor.plannodes import IndexKind, IndexScan, ValuesScan
+from pgaurora.executor.plannodes import IndexScan, ValuesScan
 
 
 def point_target(scan: Any) -> bool:
     """Is `scan` (an UPDATE / DELETE source) an index lookup of one whole key, given as
     parameters or constants, with no qual of its own?"""
-    return (type(scan) is IndexScan and scan.kind is IndexKind.EQ and scan.with_tid and scan.qual is None
-            and len(scan.eq_keys) == scan.key_count and all(isinstance(k, Param | Const) for k in scan.eq_keys))
+    return type(scan) is IndexScan and scan.with_tid and whole_key_lookup(scan)
 
 
 class _Resolved:
@@ -71,27 +71,8 @@ async def point_target_rows(scan: Any, env: Env, holder: list[Any]) -> list[tupl
     key = resolved.key(env.params)
     if None in key:
         return []
-    btree = resolved.btree
-    tids = btree.lookup_cached(key)  # no coroutines while the pages are cached
-    if tids is None:
-        tids = await btree.lookup(key)
-    heap = resolved.heap
-    txn = ctx.txn
-    snapshot = env.snapshot
-    if txn is not None:
-        txn.note_read(heap.rel_id)
-    width = scan.width - 1  # stored columns; the tid follows
-    rows: list[tuple[Any, ...]] = []
-    for tid in tids:
-        row = heap.fetch_cached(snapshot, tid)
-        if row is False or row is True:
-            row = await heap.fetch(txn, snapshot, tid)
-        if row is None:
-            continue
-        if len(row) != width:
-            row = row + (None,) * (width - len(row))
-        rows.append(row + (tid,))
-    return rows
+    # stored columns, then the tid
+    return [row + (tid,) for row, tid in await key_versions(resolved.btree, resolved.heap, env, key, scan.width - 1)]
 
 
 def single_values(source: Any) -> bool:
