@@ -149,32 +149,36 @@ class Heap(HeapVersions, HeapPruning):
             await pagelist.load(PageKind.HEAP_META)
         cache = self.cache
         await cache.room()
-        if pagelist.meta_pages[-1] not in cache:
-            await cache.read(pagelist.meta_pages[-1])
-        if pagelist.pages and pagelist.pages[-1] not in cache:
-            await cache.read(pagelist.pages[-1])
-        if self.free_pages and self.free_pages[-1] not in cache:
-            await cache.read(self.free_pages[-1])
+        for page_no in self._insert_pages():
+            if page_no not in cache:
+                await cache.read(page_no)
         if self.unused_slots:
             page_no = next(reversed(self.unused_slots))
             page = cache.get(page_no) or await cache.read(page_no)
             if page.free_space() < PRUNE_FOR_REUSE:
                 self._prune(page_no, page)  # the slots need room for their tuples too
 
+    def _insert_pages(self) -> list[int]:
+        """The pages a following _place may read besides a reused slot's: the last meta page, the
+        last heap page and the last page with free space."""
+        pagelist = self.pagelist
+        pages = [pagelist.meta_pages[-1]]
+        if pagelist.pages:
+            pages.append(pagelist.pages[-1])
+        if self.free_pages:
+            pages.append(self.free_pages[-1])
+        return pages
+
     def _insert_ready(self) -> bool:
         """Would _prepare_insert find nothing to do (no back-pressure, every page it reads cached,
         no pruning)? Then the caller skips it: most inserts and updates."""
-        pagelist = self.pagelist
         cache = self.cache
-        if not pagelist.loaded or getattr(cache.volume, "over_lal", False):  # cache.room() would wait
+        if not self.pagelist.loaded or cache.must_wait_for_room:
             return False
         get = cache.get
-        if get(pagelist.meta_pages[-1]) is None:
-            return False
-        if pagelist.pages and get(pagelist.pages[-1]) is None:
-            return False
-        if self.free_pages and get(self.free_pages[-1]) is None:
-            return False
+        for page_no in self._insert_pages():
+            if get(page_no) is None:
+                return False
         if self.unused_slots:
             page = get(next(reversed(self.unused_slots)))
             if page is None or page.free_space() < PRUNE_FOR_REUSE:

@@ -168,11 +168,15 @@ class PageCache:
             return None
         return Page.from_bytes(image)
 
+    @property
+    def must_wait_for_room(self) -> bool:
+        """Whether room() would wait now (the volume allows no new LSNs)."""
+        return bool(getattr(self.volume, "over_lal", False))
+
     async def room(self) -> None:
         """Back-pressure: waits while the volume allows no new LSNs (VDL + LAL)."""
-        volume = self.volume
-        if getattr(volume, "over_lal", False):
-            await volume.wait_for_room()  # type: ignore[attr-defined]
+        if self.must_wait_for_room:
+            await self.volume.wait_for_room()  # type: ignore[attr-defined]
 
     async def wait_durable(self, lsn: int) -> None:
         """Returns once VDL >= lsn."""
