@@ -63,6 +63,15 @@ def reply_frame(request_id: int, reply: m.Reply) -> bytes:
     return _FRAME.pack(len(body), request_id) + body
 
 
+async def round_trip(transport: TcpTransport, peer: ScriptedPeer, request: m.Request, reply: m.Reply) -> m.Reply:
+    """One call that the peer answers with `reply` (the first one also opens the connection)."""
+    call = asyncio.ensure_future(transport.call(peer.address, request))
+    request_id, seen = await peer.next_request()
+    assert seen == request
+    await peer.write(reply_frame(request_id, reply))
+    return await asyncio.wait_for(call, 5.0)
+
+
 @pytest.fixture
 async def peer():
     started = ScriptedPeer()
@@ -104,10 +113,7 @@ async def test_replies_split_byte_by_byte_packed_together_and_out_of_order(peer:
 async def test_late_replies_time_out_on_one_shared_timer_and_are_then_ignored(peer: ScriptedPeer) -> None:
     transport = TcpTransport()
     try:
-        opened = asyncio.ensure_future(transport.call(peer.address, m.Status("v", 0)))
-        request_id, _ = await peer.next_request()
-        await peer.write(reply_frame(request_id, m.StatusReply(False)))
-        await opened
+        await round_trip(transport, peer, m.Status("v", 0), m.StatusReply(False))  # connected
         slow = transport.start_call(peer.address, m.Status("v", 1), 0.05)
         fast = transport.start_call(peer.address, m.Status("v", 2), 0.02)
         later = transport.start_call(peer.address, m.Status("v", 3), 5.0)
@@ -142,11 +148,7 @@ async def test_a_lost_or_garbled_connection_fails_what_waits_and_the_next_call_r
         with pytest.raises(ConnectionError):
             await asyncio.wait_for(started, 5.0)
 
-        again = asyncio.ensure_future(transport.call(peer.address, m.Status("v", 2)))
-        request_id, request = await peer.next_request()
-        assert request == m.Status("v", 2)
-        await peer.write(reply_frame(request_id, m.StatusReply(True)))
-        assert await asyncio.wait_for(again, 5.0) == m.StatusReply(True)
+        assert await round_trip(transport, peer, m.Status("v", 2), m.StatusReply(True)) == m.StatusReply(True)
 
         # A frame claiming more than MAX_FRAME bytes: the connection is dropped, not read.
         garbled = asyncio.ensure_future(transport.call(peer.address, m.Status("v", 3)))
@@ -169,10 +171,7 @@ async def test_on_reply_runs_where_the_reply_is_parsed_and_what_it_sends_leaves_
     and a request it starts (the segment's next batch) is written before the turn ends."""
     transport = TcpTransport()
     try:
-        opened = asyncio.ensure_future(transport.call(peer.address, m.Status("v", 0)))
-        request_id, _ = await peer.next_request()
-        await peer.write(reply_frame(request_id, m.StatusReply(False)))
-        await opened
+        await round_trip(transport, peer, m.Status("v", 0), m.StatusReply(False))  # connected
         connection = transport._connections[peer.address]
         seen: list[str] = []
         answered: asyncio.Future[m.Reply] = asyncio.get_running_loop().create_future()
