@@ -70,7 +70,10 @@ class FrontendDecoder:
         self._pos = 0
         self._chunks: list[bytes] = []
         self._chunks_len = 0
-        self._need = 0  # bytes the message at _pos needs in all (0 = unknown)
+        # bytes the message at _pos needs in all, as next_event last found it waiting (0 = not
+        # known): reset whenever _pos moves past it or the buffer is replaced, so that
+        # receive_data never takes a message already returned for the one now at _pos
+        self._need = 0
         self._phase = phase
         self._table = PHASE_TABLES[phase]
         self.auth_response = "password"  # "password" or "SASL": named in a wrong-type error
@@ -109,6 +112,7 @@ class FrontendDecoder:
         if rest == 0:
             self._buf = bytes(data)
             self._pos = 0
+            self._need = 0
         elif self._need > rest + len(data) and self._need > _CHUNKED_ABOVE:
             self._chunks = [self._buf[self._pos :], bytes(data)]
             self._chunks_len = rest + len(data)
@@ -186,6 +190,7 @@ class FrontendDecoder:
                 self._need = length + 1
                 return m.NEED_DATA
             self._pos = end
+            self._need = 0
             if entry[0] is _IGNORE:
                 continue
             try:
@@ -281,6 +286,7 @@ class FrontendDecoder:
     def skip_execute_sync(self) -> None:
         """Consumes the messages that `peek_execute_sync` or `peek_round_trip` found."""
         self._pos += self._peeked
+        self._need = 0
         self._last_type = _SYNC
 
     def drained(self) -> bool:

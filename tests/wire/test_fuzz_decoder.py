@@ -131,3 +131,53 @@ def test_startup_packets(params: dict[str, str], tail: bytes) -> None:
         assert events[0] == m.StartupMessage(m.PROTOCOL_3_0, params)
     else:
         assert isinstance(events[0], PgError)
+
+
+big_copy_data = st.builds(m.CopyData, st.integers(60_000, 200_000).map(lambda n: b"r" * n))
+
+
+@FUZZ
+@given(st.lists(st.one_of(big_copy_data, st.builds(m.CopyData, st.binary(max_size=40))), min_size=1, max_size=6),
+       st.lists(st.tuples(st.integers(1, 90_000), st.integers(0, 2)), max_size=16))
+def test_copy_in_with_big_messages_and_reads_between_drains(messages: list[m.FrontendMessage],
+                                                            cuts: list[tuple[int, int]]) -> None:
+    """A server busy inserting the rows of one chunk receives several reads before it asks for
+    the next message: the decoder must not mistake the size of a message it already returned
+    for the one now waiting (a COPY of a few hundred kilobytes then waited forever for bytes the
+    client had sent)."""
+    messages = [*messages, m.CopyDone()]
+    data = b"".join(encode(x) for x in messages)
+    decoder = FrontendDecoder(Phase.COPY_IN)
+    events: list[object] = []
+
+    def drain(most: int) -> None:
+        """Takes up to `most` events (the server stops asking while it inserts a chunk's rows)."""
+        for _ in range(most):
+            event = decoder.next_event()
+            if event is NEED_DATA:
+                return
+            events.append(event)
+
+    at = 0
+    for size, most in cuts:
+        decoder.receive_data(data[at:at + size])
+        at += size
+        drain(most)
+    decoder.receive_data(data[at:])
+    drain(len(messages) + 1)
+    assert events == messages
+
+
+def test_a_small_copy_data_after_a_big_one_read_in_two_pieces() -> None:
+    big, small = encode(m.CopyData(b"x" * 524_288)), encode(m.CopyData(b"y" * 14_610)) + encode(m.CopyDone())
+    decoder = FrontendDecoder(Phase.COPY_IN)
+    for i in range(0, len(big), 65_536):
+        decoder.receive_data(big[i:i + 65_536])
+        if i == 0:
+            assert decoder.next_event() is NEED_DATA  # it knows the size of what it waits for
+    assert decoder.next_event() == m.CopyData(b"x" * 524_288)
+    decoder.receive_data(small[:5_000])   # two reads arrive before the server asks again
+
+    decoder.receive_data(small[5_000:])
+    assert decoder.next_event() == m.CopyData(b"y" * 14_610)
+    assert decoder.next_event() == m.CopyDone()
