@@ -14,6 +14,7 @@ pipelined batch (Bind/Execute ×N, Sync) costs one syscall. Not what the message
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -56,28 +57,56 @@ LOG_ONLY_ERRORS = frozenset({"invalid message length", "invalid length of startu
                              "incomplete startup packet"})
 
 
-async def _resume(coro: Any, waiting_on: Any) -> None:
-    """Continues a coroutine that suspended outside any task, inside the current task."""
-    while True:
-        try:
-            if waiting_on is None:
-                await asyncio.sleep(0)      # a bare yield
-            elif getattr(waiting_on, "_asyncio_future_blocking", None) is None:
-                raise RuntimeError(f"Task got bad yield: {waiting_on!r}")
-            else:
-                # What Task.__step does with a yielded future: take over its blocking flag.
-                waiting_on._asyncio_future_blocking = False
-                await waiting_on
-        except BaseException as exc:  # noqa: BLE001 - cancellation and future errors go to the coroutine
-            try:
-                waiting_on = coro.throw(exc)
-            except StopIteration:
-                return
-            continue
-        try:
-            waiting_on = coro.send(None)
-        except StopIteration:
-            return
+class Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
+    """The rest of a coroutine that suspended outside any task (server.connection runs the
+    message loop eagerly), handed to a task as that task's coroutine.
+
+    The task's first step gets back the future the coroutine is waiting on, as if the coroutine
+    had just yielded it inside the task; later steps go straight to the coroutine. A task
+    canceled before its first step (a CancelRequest read in the same poll as the statement that
+    started waiting) throws the cancellation in here, and it reaches the coroutine at the wait,
+    with the future canceled as Task.cancel would have: a coroutine function in its place would
+    have raised it at its first line, leaving the message loop suspended forever -- the client
+    waiting for a reply, the session holding its row locks.
+    """
+
+    __slots__ = ("_coro", "_waiting_on", "_started")
+
+    def __init__(self, coro: Any, waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+        self._started = False
+
+    def send(self, value: Any) -> Any:
+        if not self._started:
+            self._started = True
+            waiting_on, self._waiting_on = self._waiting_on, None
+            return waiting_on  # the task waits on it now (None: a bare yield, as Task takes it)
+        return self._coro.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if not self._started:
+            self._started = True
+            waiting_on, self._waiting_on = self._waiting_on, None
+            if waiting_on is not None and not waiting_on.done():
+                waiting_on.cancel()
+        if val is None and tb is None:
+            return self._coro.throw(typ)
+        return self._coro.throw(typ, val, tb)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    @property
+    def cr_frame(self) -> Any:  # for Task.get_stack / print_stack
+        return self._coro.cr_frame
+
+    @property
+    def cr_await(self) -> Any:
+        return self._coro.cr_await
+
+    def __await__(self) -> Any:
+        raise TypeError("Resumed is run by a task, not awaited")
 
 
 class ClientConnection(asyncio.Protocol):
@@ -185,7 +214,7 @@ class ClientConnection(asyncio.Protocol):
             waiting_on = coro.send(None)
         except StopIteration:
             return
-        task = self._task = self.loop.create_task(_resume(coro, waiting_on))
+        task = self._task = self.loop.create_task(Resumed(coro, waiting_on))
         if self.session is not None:
             self.session._task = task
 
