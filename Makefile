@@ -37,8 +37,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# A hung test fails after pyproject's per-test timeout (300 s); TEST_WALL bounds the whole run
+# (a hang in a teardown after that timeout fired, say), far above its usual 6 minutes.
+TEST_WALL ?= 2400
+
 test: $(STAMP) postgres lint
-	$(BIN)/pytest -q -p no:cacheprovider $(ARGS); rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc
+	timeout -k 30 $(TEST_WALL) $(BIN)/pytest -q -p no:cacheprovider $(ARGS); rc=$$?; \
+	  [ $$rc -eq 124 ] && echo "make test: pytest ran past $(TEST_WALL) s and was stopped"; \
+	  [ $$rc -eq 5 ] && exit 0; exit $$rc
 
 test-long: $(STAMP) postgres
 	$(BIN)/pytest -q -p no:cacheprovider -m long $(ARGS); rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc

@@ -36,7 +36,7 @@ async def _probe(url: str, done: asyncio.Event, latencies: list[float]) -> None:
             assert await conn.fetchval("SELECT 1") == 1
             latencies.append(time.monotonic() - start)
     finally:
-        await conn.close()
+        await conn.close(timeout=10)
 
 
 async def _long_statements(url: str, rows: int) -> tuple[list[float], dict[str, object]]:
@@ -65,7 +65,7 @@ async def _long_statements(url: str, rows: int) -> tuple[list[float], dict[str, 
         await conn.execute("DROP TABLE long_accounts")
         return latencies, result
     finally:
-        await conn.close()
+        await conn.close(timeout=10)
 
 
 def _expected(rows: int) -> dict[str, object]:
