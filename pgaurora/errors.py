@@ -499,6 +499,12 @@ class StorageUnavailable(PgError):
     sqlstate = "58000"
 
 
+class StorageFull(StorageUnavailable):
+    """No write quorum because the storage nodes' disks are full (PostgreSQL's disk_full)."""
+
+    sqlstate = "53100"
+
+
 # Class F0/P0/XX
 class ConfigFileError(PgError):
     sqlstate = "F0000"

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from pgaurora.errors import StorageUnavailable
+from pgaurora.errors import StorageFull, StorageUnavailable
 from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
 from pgaurora.logstore.grouplog import GroupLog
@@ -36,6 +36,8 @@ from pgaurora.logstore.sender import SegmentPipeline
 from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
+
+DISK_FULL = "No space left on device"  # strerror(ENOSPC), in a node's refusal
 
 PAGE_BACKLINK_LIMIT = 1 << 20  # pages whose last LSN the writer remembers for prev_page_lsn
 
@@ -68,6 +70,8 @@ class Volume:
         self._read_order: dict[int, list[str]] = {}
         self.last_read_segment: str | None = None  # diagnostics: who served the last read_page
         self.unreachable_since: dict[str, float] = {}  # node -> when its segments stopped answering
+        # (group, segment) -> the reason it last refused a batch, until it acks again
+        self.refusals: dict[tuple[int, str], str] = {}
         self._repair_task: asyncio.Task | None = None
         self._lal_base = 0  # LSNs start past the truncation gap: LAL counts from there too
         self._flush_transport: Callable[[], None] | None = getattr(transport, "flush", None)
@@ -305,12 +309,27 @@ class Volume:
         if next_deadline is not None:
             self._watchdog = self.clock.call_later(next_deadline - now, self._expire_waiters)
 
+    def note_refusal(self, group: int, member: str, reason: str) -> None:
+        """A segment refused a batch for `reason` (e.g. its node could not write its log)."""
+        log.warning("segment %s of group %d refused a batch: %s", member, group, reason)
+        self.refusals[(group, member)] = reason
+
     def _unavailable(self) -> StorageUnavailable:
         groups = self.tracker.waiting_groups()
+        refused = [f"segment {member} of group {group}: {reason}"
+                   for (group, member), reason in sorted(self.refusals.items()) if group in groups]
+        detail = f"protection groups waiting for a write quorum: {', '.join(map(str, groups)) or 'none'}"
+        if refused:
+            detail += "; refusals: " + "; ".join(refused[:6])
+        full = [group for (group, _), reason in self.refusals.items() if group in groups and DISK_FULL in reason]
+        if any(full.count(group) >= 3 for group in set(full)):
+            # three segments of a group cannot write: no write quorum until their disks have room
+            return StorageFull(f"could not write to the storage volume: {DISK_FULL}",
+                               detail=detail, hint="Check free disk space on the storage nodes.")
         return StorageUnavailable(
             "could not write to the storage volume: fewer than 4 of 6 segments acknowledged "
             f"within {self.config.write_timeout:g} s",
-            detail=f"protection groups waiting for a write quorum: {', '.join(map(str, groups)) or 'none'}",
+            detail=detail,
             hint="Check that the storage nodes are running and reachable.",
         )
 
@@ -405,6 +424,8 @@ class Volume:
             if isinstance(reply, m.Ack):
                 probe_now = False
                 sent = max(sent, last)
+                if self.refusals and reply.scl > quorum.scl.get(member, 0):
+                    self.refusals.pop((group, member), None)  # it logs batches again
                 if self.tracker.ack(group, member, reply.scl):
                     self._on_vdl_advanced()
                 group_log.trim(quorum.pgcl)
@@ -418,7 +439,7 @@ class Volume:
                     await self._bring_up(group, member)
                     probe_now = True
                 else:
-                    log.warning("segment %s of group %d refused a batch: %s", member, group, reply.message)
+                    self.note_refusal(group, member, reply.message)
                     await clock.sleep(config.retry_interval)
                 sent = quorum.scl.get(member, 0)
 
