@@ -505,6 +505,19 @@ class StorageFull(StorageUnavailable):
     sqlstate = "53100"
 
 
+class CommitOutcomeUnknown(StorageUnavailable, FatalError):
+    """A commit whose record is in the log but not durable within the write timeout: it takes
+    effect if storage makes the record durable later. An ERROR would tell the client it rolled
+    back, so the session ends instead (FATAL), as a PostgreSQL session does when its server
+    fails mid-commit: the client sees a lost connection, the outcome it knows to be unknown."""
+
+    @classmethod
+    def after(cls, cause: StorageUnavailable) -> CommitOutcomeUnknown:
+        detail = "The transaction's commit record is in the log; it commits if storage makes it durable."
+        return cls(cause.message, detail=f"{detail} {cause.detail}" if cause.detail else detail,
+                   hint=cause.hint, sqlstate=cause.sqlstate)
+
+
 # Class F0/P0/XX
 class ConfigFileError(PgError):
     sqlstate = "F0000"

@@ -523,6 +523,8 @@ class ClientConnection(asyncio.Protocol):
 
     def error(self, err: PgError) -> None:
         self.write(enc.error_response(err))
+        if isinstance(err, FatalError):  # e.g. a commit whose outcome is unknown: the session ends
+            self.close()
 
     def copy_in_rows(self, tree: dict[str, Any], columns: Sequence[str], table: str) -> Any:
         """COPY FROM STDIN: an async iterator over the client's rows (fields as text or bytes)."""

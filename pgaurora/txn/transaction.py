@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from pgaurora.access.txnview import XidStatus
 from pgaurora.errors import (
+    CommitOutcomeUnknown,
     FeatureNotSupported,
     InvalidSavepointSpecification,
     InvalidTransactionState,
@@ -252,6 +253,9 @@ class Transaction:
         except asyncio.CancelledError:
             asyncio.ensure_future(self._finish_commit(lsn, xids)).add_done_callback(_retrieved)
             raise
+        except StorageUnavailable as exc:
+            self._durability_unknown(lsn, xids)
+            raise CommitOutcomeUnknown.after(exc) from exc
         except BaseException:
             self._durability_unknown(lsn, xids)
             raise
