@@ -56,7 +56,8 @@ def _fill(directory: str) -> list[str]:
     return paths
 
 
-def test_a_full_disk_fails_the_write_with_53100_and_loses_nothing(small_disk: str) -> None:
+@pytest.mark.parametrize("protocol", ["extended", "simple"])
+def test_a_full_disk_fails_the_write_with_53100_and_loses_nothing(small_disk: str, protocol: str) -> None:
     inst: InstanceProcess = start_instance(data_dir=small_disk)
     try:
         with psycopg.connect(inst.dsn, autocommit=True) as conn, \
@@ -66,8 +67,9 @@ def test_a_full_disk_fails_the_write_with_53100_and_loses_nothing(small_disk: st
             fillers = _fill(os.path.join(small_disk, "instance"))
 
             started = time.monotonic()
+            cursor = conn.cursor() if protocol == "extended" else psycopg.ClientCursor(conn)  # simple Query
             with pytest.raises(psycopg.errors.DiskFull) as raised:
-                conn.execute("INSERT INTO full_t SELECT g, repeat('y', 500) FROM generate_series(1001, 6000) g")
+                cursor.execute("INSERT INTO full_t SELECT g, repeat('y', 500) FROM generate_series(1001, 6000) g")
             assert time.monotonic() - started < 60
             assert "No space left on device" in str(raised.value)
             assert raised.value.diag.severity == "FATAL"  # its commit record is in the log: outcome unknown
