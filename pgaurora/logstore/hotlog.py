@@ -46,13 +46,14 @@ once; the files are still real so that restarts and bit flips are real.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from pgaurora.errors import IoError
+from pgaurora.errors import DiskFull, IoError, PgError
 from pgaurora.logstore.directfile import DirectFile
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ _datasync = getattr(os, "fdatasync", os.fsync)
 ZERO_FILL_MIN = 64 << 10  # the first zero fill of a new file; each next one doubles...
 ZERO_FILL_MAX = 1 << 20  # ...up to this
 LAZY_WRITE_BYTES = 256 << 10  # a lazy log writes its buffered appends once they reach this size
-# A write's waiter: called with None once the data is durable, or with the IoError that stopped it.
+# A write's waiter: called with None once the data is durable, or with the IoError (DiskFull when full) that stopped it.
 Durable = Callable[[BaseException | None], None]
 
 
@@ -251,12 +252,12 @@ class HotLog:
 
     def write_then(self, data: bytes, done: Durable) -> None:
         """write() with a callback instead of a future (a storage node's hot path): `done(None)`
-        once `data` is durable, `done(IoError)` if it could not be written. The round that makes it
+        once `data` is durable, `done(IoError or DiskFull)` if it could not be written. The round that makes it
         durable calls `done` directly (no future, no extra loop turn); with fsync off, at once."""
         if not self.fsync:
             try:
                 self._write_now(data)
-            except IoError as exc:
+            except PgError as exc:  # IoError, or DiskFull
                 done(exc)
                 return
             done(None)
@@ -271,7 +272,12 @@ class HotLog:
         try:
             self._write(data)
         except OSError as exc:
-            raise IoError(f"could not write to file \"{self.current_file}\": {exc.strerror}") from exc
+            raise self._io_error("write to", exc) from exc
+
+    def _io_error(self, what: str, error: OSError) -> PgError:
+        """58030, or 53100 when the file system is full (as PostgreSQL reports ENOSPC)."""
+        kind = DiskFull if error.errno == errno.ENOSPC else IoError
+        return kind(f"could not {what} file \"{self.current_file}\": {error.strerror}")
 
     def _take(self) -> tuple[bytes, list[Durable]]:
         """The pending bytes and their waiters, handed to a round."""
@@ -284,7 +290,7 @@ class HotLog:
     def _finish(self, waiters: list[Durable], error: OSError | None, what: str) -> None:
         """Tells one round's waiters; data that arrived meanwhile joins the next round. Callbacks
         that the waiters deferred with `after_sync_round` (a connection's replies) run last."""
-        failure = None if error is None else IoError(f"could not {what} file \"{self.current_file}\": {error.strerror}")
+        failure = None if error is None else self._io_error(what, error)
         sync_round = _sync_round(asyncio.get_running_loop())
         sync_round.resolving = True
         try:

@@ -132,7 +132,8 @@ class Chain(msgspec.Struct, tag=True, frozen=True):
 
 
 class Refused(msgspec.Struct, tag=True, frozen=True):
-    """The node would not act: code is stale_epoch, no_segment, incomplete, below_horizon or corrupt."""
+    """The node would not act: code is stale_epoch, epoch_behind, no_segment, incomplete,
+    below_horizon, corrupt, disk_full (its disk has no room for the batch), internal or error."""
 
     code: str
     message: str

@@ -12,6 +12,7 @@ current epoch.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import logging
 import zlib
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pgaurora.errors import DataCorrupted, InternalError, PgError
+from pgaurora.errors import DataCorrupted, DiskFull, InternalError, PgError
 from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
 from pgaurora.logstore.nodelog import NodeLog
@@ -235,7 +236,8 @@ class StorageNode:
         try:
             segment.log_batch(logged, durable)
         except OSError as exc:  # the node log could not even queue it (e.g. its file is gone)
-            reply(_refusal(InternalError(f"the batch was not logged: {exc}")))
+            kind = DiskFull if exc.errno == errno.ENOSPC else InternalError
+            reply(_refusal(kind(f"the batch was not logged: {exc}")))
 
     async def _read_page(self, request: m.ReadPage) -> m.Reply:
         segment = self._segment(request)
@@ -535,6 +537,8 @@ def _refusal(error: PgError) -> m.Refused:
         return m.Refused("corrupt", error.message)
     if isinstance(error, InternalError):
         return m.Refused("internal", error.message)
+    if isinstance(error, DiskFull):
+        return m.Refused("disk_full", error.message)
     return m.Refused("error", f"{error.sqlstate}: {error.message}")  # e.g. IoError from the log
 
 

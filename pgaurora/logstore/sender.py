@@ -128,8 +128,6 @@ class SegmentPipeline:
         """Feeds an ack to the quorum tracker; True when the segment has left the group."""
         volume = self.volume
         volume.unreachable_since.pop(self.member, None)
-        if volume.refusals and reply.scl > self.quorum.scl.get(self.member, 0):
-            volume.refusals.pop((self.group, self.member), None)  # it logs batches again
         volume.bytes_sent += size
         self.probe_now = False
         if volume.tracker.ack(self.group, self.member, reply.scl):
@@ -184,7 +182,7 @@ class SegmentPipeline:
                         self.probe_now = True
                         self.sent = quorum.scl.get(member, 0)
                     else:
-                        volume.note_refusal(self.group, member, reply.message)
+                        volume.note_refusal(self.group, member, reply)
                         await self._restart(config.retry_interval)
                 continue
             trouble = self._trouble = loop.create_future()

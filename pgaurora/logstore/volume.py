@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,8 +37,6 @@ from pgaurora.logstore.sender import SegmentPipeline
 from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
-
-DISK_FULL = "No space left on device"  # strerror(ENOSPC), in a node's refusal
 
 PAGE_BACKLINK_LIMIT = 1 << 20  # pages whose last LSN the writer remembers for prev_page_lsn
 
@@ -70,8 +69,8 @@ class Volume:
         self._read_order: dict[int, list[str]] = {}
         self.last_read_segment: str | None = None  # diagnostics: who served the last read_page
         self.unreachable_since: dict[str, float] = {}  # node -> when its segments stopped answering
-        # (group, segment) -> the reason it last refused a batch, until it acks again
-        self.refusals: dict[tuple[int, str], str] = {}
+        # (group, segment) -> the last batch it refused, and its SCL then (stale once that moves)
+        self.refusals: dict[tuple[int, str], tuple[m.Refused, int]] = {}
         self._repair_task: asyncio.Task | None = None
         self._lal_base = 0  # LSNs start past the truncation gap: LAL counts from there too
         self._flush_transport: Callable[[], None] | None = getattr(transport, "flush", None)
@@ -309,22 +308,24 @@ class Volume:
         if next_deadline is not None:
             self._watchdog = self.clock.call_later(next_deadline - now, self._expire_waiters)
 
-    def note_refusal(self, group: int, member: str, reason: str) -> None:
-        """A segment refused a batch for `reason` (e.g. its node could not write its log)."""
-        log.warning("segment %s of group %d refused a batch: %s", member, group, reason)
-        self.refusals[(group, member)] = reason
+    def note_refusal(self, group: int, member: str, refusal: m.Refused) -> None:
+        """A segment refused a batch (e.g. its node could not write its log)."""
+        log.warning("segment %s of group %d refused a batch: %s", member, group, refusal.message)
+        self.refusals[(group, member)] = (refusal, self.tracker.groups[group].scl.get(member, 0))
 
     def _unavailable(self) -> StorageUnavailable:
         groups = self.tracker.waiting_groups()
-        refused = [f"segment {member} of group {group}: {reason}"
-                   for (group, member), reason in sorted(self.refusals.items()) if group in groups]
+        # the refusals of segments of waiting groups that have logged nothing since
+        current = [(group, member, refusal) for (group, member), (refusal, scl) in sorted(self.refusals.items())
+                   if group in groups and self.tracker.groups[group].scl.get(member, 0) <= scl]
         detail = f"protection groups waiting for a write quorum: {', '.join(map(str, groups)) or 'none'}"
-        if refused:
-            detail += "; refusals: " + "; ".join(refused[:6])
-        full = [group for (group, _), reason in self.refusals.items() if group in groups and DISK_FULL in reason]
-        if any(full.count(group) >= 3 for group in set(full)):
+        if current:
+            detail += "; refusals: " + "; ".join(
+                f"segment {member} of group {group}: {refusal.message}" for group, member, refusal in current[:6])
+        full = Counter(group for group, _, refusal in current if refusal.code == "disk_full")
+        if any(count >= 3 for count in full.values()):
             # three segments of a group cannot write: no write quorum until their disks have room
-            return StorageFull(f"could not write to the storage volume: {DISK_FULL}",
+            return StorageFull("could not write to the storage volume: No space left on device",
                                detail=detail, hint="Check free disk space on the storage nodes.")
         return StorageUnavailable(
             "could not write to the storage volume: fewer than 4 of 6 segments acknowledged "
@@ -424,8 +425,6 @@ class Volume:
             if isinstance(reply, m.Ack):
                 probe_now = False
                 sent = max(sent, last)
-                if self.refusals and reply.scl > quorum.scl.get(member, 0):
-                    self.refusals.pop((group, member), None)  # it logs batches again
                 if self.tracker.ack(group, member, reply.scl):
                     self._on_vdl_advanced()
                 group_log.trim(quorum.pgcl)
@@ -439,7 +438,7 @@ class Volume:
                     await self._bring_up(group, member)
                     probe_now = True
                 else:
-                    self.note_refusal(group, member, reply.message)
+                    self.note_refusal(group, member, reply)
                     await clock.sleep(config.retry_interval)
                 sent = quorum.scl.get(member, 0)
 

@@ -371,10 +371,9 @@ class ClientConnection(asyncio.Protocol):
         return InternalError(f"internal error: {type(exc).__name__}: {exc}")
 
     async def extended_error(self, err: PgError) -> None:
-        self.write(enc.error_response(err))
+        self.error(err)
         if isinstance(err, FatalError):
-            self.close()
-            return
+            return  # the connection is closed
         self.decoder.error_occurred()
         assert self.session is not None
         await self.session.statement_failed()
