@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,49 @@ def run_loop(main: Coroutine[Any, Any, int]) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def run_server(command: str, data: str, run: Callable[[], int]) -> int:
+    """Runs a server command (serve, instance, storage-node). When the file system fails it --
+    a full disk, a data directory it may not write -- it ends with one PostgreSQL-style FATAL
+    line on stderr and exit status 1, not a Python traceback; so does a PgError that escapes."""
+    from pgaurora.errors import PgError
+
+    try:
+        return run()
+    except OSError as exc:
+        _fatal(command, os_error_message(exc), os_error_hint(exc, data))
+    except PgError as exc:
+        _fatal(command, exc.message, exc.hint)
+    return 1
+
+
+def os_error_message(exc: OSError) -> str:
+    """PostgreSQL's wording: `could not write to file "F": No space left on device`."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return reason
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f'could not write to file "{exc.filename}": {reason}'
+    return f'could not access file "{exc.filename}": {reason}'
+
+
+def os_error_hint(exc: OSError, data: str) -> str | None:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f'Free disk space on the file system that holds "{data}".'
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f'Check that "{data}" can be written by this user.'
+    return None
+
+
+def _fatal(command: str, message: str, hint: str | None) -> None:
+    lines = [f"pgaurora {command}: FATAL:  {message}"]
+    if hint:
+        lines.append(f"HINT:  {hint}")
+    try:
+        print("\n".join(lines), file=sys.stderr, flush=True)
+    except OSError:  # stderr itself is on the full disk: the exit status still says it failed
+        pass
 
 
 def _mebibytes(text: str) -> int:
@@ -120,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                failures_before_down=args.health_check_failures,
                                protection_group_mib=args.protection_group_mib)
         try:
-            return run_loop(serve(options))
+            return run_server("serve", args.data, lambda: run_loop(serve(options)))
         except KeyboardInterrupt:
             return 130
     if args.command == "status":
@@ -143,14 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     replication_port=args.replication_port, server_id=args.server_id)
         if args.protection_group_mib is not None:
             options_i.protection_group_pages = group_pages(args.protection_group_mib)
-        return run_loop(run_instance(options_i))
+        return run_server("instance", args.data, lambda: run_loop(run_instance(options_i)))
     if args.command == "standby":
         return run_standby()
     if args.command in ("rds", "failover"):
         from pgaurora.cluster.rds import run
         return run(args)
     if args.command == "storage-node":
-        return run_storage_node(args.data, args.listen, args.az)
+        return run_server("storage-node", args.data, lambda: run_storage_node(args.data, args.listen, args.az))
     return 2
 
 

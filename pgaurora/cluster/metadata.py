@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pgaurora.logstore.durablefile import replace_file
 
 METADATA_FILE = "cluster.json"
 AZS = ("a", "b", "c")
@@ -114,17 +115,7 @@ def save(data_dir: Path | str, meta: ClusterMetadata) -> None:
     """Atomically and durably replaces cluster.json."""
     directory = Path(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / (METADATA_FILE + ".tmp")
-    with open(tmp, "w") as f:
-        f.write(meta.to_json())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, directory / METADATA_FILE)
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    replace_file(directory / METADATA_FILE, meta.to_json().encode())
 
 
 def new_metadata() -> ClusterMetadata:

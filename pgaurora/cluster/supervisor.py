@@ -424,6 +424,14 @@ class Supervisor:
     def save(self) -> None:
         md.save(self.data_dir, self.meta)
 
+    def _save_while_stopping(self) -> None:
+        """save(), when the processes must be stopped whether or not it can be (a full disk: the
+        cluster.json already there stays whole, and the next start reaps what it names)."""
+        try:
+            self.save()
+        except OSError as exc:
+            log.warning("could not save the cluster metadata while stopping: %s", exc)
+
     # -- stop -------------------------------------------------------------------------------------
 
     async def stop(self) -> None:
@@ -435,7 +443,7 @@ class Supervisor:
             self._stopped.set()  # never took the cluster over (another supervisor runs it): touch nothing
             return
         self.meta.state = "stopping"
-        self.save()
+        self._save_while_stopping()
         await self.control.stop()
         await asyncio.gather(*(router.stop() for router in self.routers.values()))
         readers = [self.procs[r.name] for r in self.meta.readers() if r.name in self.procs]
@@ -461,7 +469,7 @@ class Supervisor:
             rec.health = ""
         self.meta.state = "stopped"
         self.meta.supervisor_pid = 0
-        self.save()
+        self._save_while_stopping()
         self._stopped.set()
 
     async def wait_stopped(self) -> None:

@@ -8,7 +8,6 @@ segments per group, two per AZ, on distinct storage nodes. Not the log traffic (
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import msgspec
 
 from pgaurora.errors import InvalidParameterValue
 from pgaurora.logstore.clock import Clock
+from pgaurora.logstore.durablefile import replace_file
 from pgaurora.logstore.quorum import REPLICAS
 
 
@@ -85,17 +85,7 @@ class VolumeMetadata(msgspec.Struct):
     def save(self, path: Path | str) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        with open(temporary, "wb") as f:
-            f.write(msgspec.json.encode(self))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        replace_file(path, msgspec.json.encode(self))
 
 
 def place_group(nodes: list[NodeSpec], group: int) -> list[str]:

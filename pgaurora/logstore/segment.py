@@ -35,6 +35,7 @@ from sortedcontainers import SortedDict
 
 from pgaurora.errors import DataCorrupted, InternalError
 from pgaurora.logstore import page as pagemod
+from pgaurora.logstore.durablefile import replace_file
 from pgaurora.logstore.hotlog import Durable, HotLog, fsync_directory
 from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.recordindex import RecordIndex
@@ -159,16 +160,7 @@ class Segment:
             "gc_horizon": self.gc_horizon,
             "base_scl": self._base_scl(),
         }
-        path = self.directory / "meta.json"
-        temporary = self.directory / "meta.json.tmp"
-        with open(temporary, "w") as f:
-            json.dump(meta, f)
-            f.flush()
-            if self.fsync:
-                os.fsync(f.fileno())
-        os.replace(temporary, path)
-        if self.fsync:
-            fsync_directory(self.directory)
+        replace_file(self.directory / "meta.json", json.dumps(meta).encode(), fsync=self.fsync)
 
     def _base_scl(self) -> int:
         """The chain LSN at the GC horizon: where a restart's SCL starts when older records are gone."""
