@@ -65,14 +65,22 @@ async def key_versions(btree: Any, heap: Any, env: Env, key: tuple[Any, ...], wi
                        *, first: bool = False) -> list[tuple[tuple[Any, ...], Any]]:
     """(row padded to `width`, tid) of each version under the whole index key `key` that the
     statement's snapshot sees (only the first with `first`: a unique index has one); the read is
-    noted for SERIALIZABLE, found or not."""
+    noted for SERIALIZABLE, found or not.
+
+    With `first` the versions are tried newest first (`_newest_seen`): the one a snapshot sees is
+    almost always the newest, and a row updated n times in one transaction keeps n versions that
+    nothing may prune yet; naming and trying them all, oldest first, cost each lookup O(n)."""
     txn = env.ctx.txn
     snapshot = env.snapshot
+    if txn is not None:
+        txn.note_read(heap.rel_id)
+    if first:
+        seen = _newest_seen(btree, heap, snapshot, key, width)
+        if seen is not None:
+            return seen
     tids = btree.lookup_cached(key)  # no coroutines while the pages are cached
     if tids is None:
         tids = await btree.lookup(key)
-    if txn is not None:
-        txn.note_read(heap.rel_id)
     found: list[tuple[tuple[Any, ...], Any]] = []
     for tid in tids:
         row = heap.fetch_cached(snapshot, tid)
@@ -86,6 +94,30 @@ async def key_versions(btree: Any, heap: Any, env: Env, key: tuple[Any, ...], wi
         if first:
             break
     return found
+
+
+def _newest_seen(btree: Any, heap: Any, snapshot: Any, key: tuple[Any, ...],
+                 width: int) -> list[tuple[tuple[Any, ...], Any]] | None:
+    """key_versions(first=True) from cached pages, newest version first: the index entries
+    last to first (a non-HOT update adds an entry after its old one, mostly on a later page),
+    each HOT chain from its end, stopping at the first version the snapshot sees. None when
+    a page is not cached or a row lives in overflow pages (then the general way)."""
+    roots = btree.lookup_cached(key, chains=False)
+    if roots is None:
+        return None
+    for root in reversed(roots):
+        members = btree.members_cached([root])
+        if members is None:
+            return None
+        for tid in reversed(members):
+            row = heap.fetch_cached(snapshot, tid)
+            if row is False or row is True:
+                return None
+            if row is not None:
+                if len(row) != width:
+                    row = row + (None,) * (width - len(row))
+                return [(row, tid)]
+    return []
 
 
 async def point_lookup(node: Project, env: Env) -> list[tuple[Any, ...]] | None:

@@ -12,7 +12,8 @@ its async generator. Not the writes (executor.modify), not other source shapes (
 general path, run_node).
 
     Update / Delete ── source: IndexScan EQ (all keys $n / constants, with_tid, no qual)
-                        └─► point_target_rows: one lookup, one fetch per tid found
+                        └─► point_target_rows: one lookup, one fetch per tid found (a
+                            unique index: newest version first, up to the one it sees)
     Insert ─────────── source: ValuesScan of one row ─► values_row
 """
 
@@ -38,7 +39,7 @@ def point_target(scan: Any) -> bool:
 class _Resolved:
     """The relations of one point_target scan under one catalog state and storage."""
 
-    __slots__ = ("state", "storage", "heap", "btree", "key")
+    __slots__ = ("state", "storage", "heap", "btree", "key", "unique")
 
     def __init__(self, scan: IndexScan, state: Any, storage: Any) -> None:
         table = state.table(scan.table_oid)
@@ -51,6 +52,7 @@ class _Resolved:
         self.storage = storage
         self.heap = storage.heap(table.rel_id)
         self.btree = storage.btree(index.rel_id)
+        self.unique = bool(index.unique)  # at most one version of a key is visible: stop at it
         parts = tuple((True, k.index) if isinstance(k, Param) else (False, k.value)
                       for k in scan.eq_keys if isinstance(k, Param | Const))
         if len(parts) == 1 and parts[0][0]:
@@ -72,7 +74,8 @@ async def point_target_rows(scan: Any, env: Env, holder: list[Any]) -> list[tupl
     if None in key:
         return []
     # stored columns, then the tid
-    return [row + (tid,) for row, tid in await key_versions(resolved.btree, resolved.heap, env, key, scan.width - 1)]
+    found = await key_versions(resolved.btree, resolved.heap, env, key, scan.width - 1, first=resolved.unique)
+    return [row + (tid,) for row, tid in found]
 
 
 def single_values(source: Any) -> bool:

@@ -135,3 +135,43 @@ async def test_point_update_rechecks_a_concurrent_update(tmp_path: pathlib.Path)
         assert (await s.query("SELECT balance FROM acct WHERE id = 3"))[1] == [(131,)]
     finally:
         await s.stop()
+
+
+async def test_a_row_updated_many_times_in_one_transaction_is_found_newest_first(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The versions a transaction leaves of a row it updates over and over cannot be pruned
+    while it runs: a whole-key lookup tries them newest first and stops at the one it sees,
+    so the 600th UPDATE looks at about as many versions as the 6th (it looked at all 600);
+    a snapshot from before them still finds the old version, further back."""
+    from pgaurora.access.heap import Heap
+
+    s = await EngineSession.start(tmp_path)
+    try:
+        for sql in (SETUP[0], "INSERT INTO acct SELECT g, g % 7, g * 10, 'n' || g FROM generate_series(1, 300) g"):
+            await s.query(sql)
+        reader = EngineSession(s.engine, s.catalog, pid=2)
+        await reader.query("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        assert (await reader.query("SELECT balance FROM acct WHERE id = 3"))[1] == [(30,)]
+        fetched = [0]
+        original = Heap.fetch_cached
+
+        def counting(self: Heap, snapshot: Any, tid: Any) -> Any:
+            fetched[0] += 1
+            return original(self, snapshot, tid)
+
+        monkeypatch.setattr(Heap, "fetch_cached", counting)
+        await s.query("BEGIN")
+        per_update = []
+        for i in range(600):
+            before = fetched[0]
+            assert (await s.query("UPDATE acct SET balance = balance + 1 WHERE id = $1 RETURNING balance",
+                                  (3,)))[1] == [(31 + i,)]
+            per_update.append(fetched[0] - before)
+        assert max(per_update[-100:]) <= 3, per_update[-100:]
+        assert (await s.query("SELECT balance FROM acct WHERE id = 3"))[1] == [(630,)]
+        assert (await reader.query("SELECT balance FROM acct WHERE id = 3"))[1] == [(30,)]
+        await s.query("COMMIT")
+        await reader.query("COMMIT")
+        assert (await reader.query("SELECT balance FROM acct WHERE id = 3"))[1] == [(630,)]
+    finally:
+        await s.stop()
