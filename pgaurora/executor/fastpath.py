@@ -100,8 +100,10 @@ def _newest_seen(btree: Any, heap: Any, snapshot: Any, key: tuple[Any, ...],
                  width: int) -> list[tuple[tuple[Any, ...], Any]] | None:
     """key_versions(first=True) from cached pages, newest version first: the index entries
     last to first (a non-HOT update adds an entry after its old one, mostly on a later page),
-    each HOT chain from its end, stopping at the first version the snapshot sees. None when
-    a page is not cached or a row lives in overflow pages (then the general way)."""
+    each HOT chain from its end, stopping at the first version the snapshot sees. A chain's
+    links point forward, so each chain tried is still walked once (it lies on one page); the
+    visibility checks, and the chains of older entries, are what this saves. None when a page
+    is not cached or a row lives in overflow pages (then the general way)."""
     roots = btree.lookup_cached(key, chains=False)
     if roots is None:
         return None
@@ -267,15 +269,15 @@ def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any
     if roots is None:
         return None
     fetch = resolved[2].fetch_cached
-    for root in roots:
+    for root in reversed(roots) if len(roots) > 1 else roots:  # newest entry first (_newest_seen)
         row = fetch(snapshot, root)
         if row is None:
             # Not the chain's root version: a later member of its HOT chain may be the one
-            # this snapshot sees (at most one member is).
+            # this snapshot sees (at most one member is), most likely the newest.
             members = btree.members_cached([root])
             if members is None:
                 return None
-            for tid in members:
+            for tid in reversed(members):
                 if tid != root:
                     row = fetch(snapshot, tid)
                     if row is not None:
