@@ -9,6 +9,7 @@ allowed), filled by a file until the file system refuses."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ import pytest
 from tests.cluster.test_serve import start_cluster
 from tests.pgoracle import free_port
 from tests.server.harness import REPO
+from tests.tmpfs import fill, mounted_tmpfs
 
 FS_BYTES = 32 << 20
 
@@ -27,30 +29,17 @@ FS_BYTES = 32 << 20
 @pytest.fixture()
 def small_disk() -> Iterator[str]:
     """A directory on a 32 MiB tmpfs of its own."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    with tempfile.TemporaryDirectory(prefix="pgaurora-fullstart-") as mount_point:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FS_BYTES}", "tmpfs", mount_point],
-                                 capture_output=True, text=True, timeout=30)
-        if mounted.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-        try:
-            yield mount_point
-        finally:
-            subprocess.run(["umount", "-l", mount_point], capture_output=True, timeout=30)
+    with tempfile.TemporaryDirectory(prefix="pgaurora-fullstart-") as mount_point, \
+            mounted_tmpfs(mount_point, FS_BYTES):
+        yield mount_point
 
 
 def _fill(directory: str) -> str:
-    """A file that takes every free byte of the file system; bounded in size."""
-    path = os.path.join(directory, "filler")
-    try:
-        with open(path, "wb") as f:
-            for _ in range(2 * FS_BYTES // 4096):
-                f.write(b"\0" * 4096)
-                f.flush()
-    except OSError:  # full
-        pass
-    return path
+    """Files that take every free byte; returns the directory they are in (removed to make room)."""
+    room = os.path.join(directory, "filler")
+    os.makedirs(room)
+    fill(room, FS_BYTES)
+    return room
 
 
 def _processes_of(directory: str) -> list[int]:
@@ -111,7 +100,7 @@ def test_an_existing_cluster_on_a_full_disk_starts_once_there_is_room(small_disk
     with open(os.path.join(data, "cluster.json")) as f:
         assert f.read() == before  # untouched: not truncated, not half written
 
-    os.unlink(filler)
+    shutil.rmtree(filler)
     cluster = start_cluster(data)
     try:
         with psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres",

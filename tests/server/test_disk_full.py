@@ -9,7 +9,6 @@ is not allowed), filled by a file until the file system refuses."""
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import psycopg
 import pytest
 
 from tests.server.harness import InstanceProcess, start_instance
+from tests.tmpfs import fill, mounted_tmpfs
 
 FS_BYTES = 64 << 20
 
@@ -25,35 +25,11 @@ FS_BYTES = 64 << 20
 @pytest.fixture()
 def small_disk() -> Iterator[str]:
     """A data directory whose `instance/` (the storage) is a 64 MiB tmpfs."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
     with tempfile.TemporaryDirectory(prefix="pgaurora-diskfull-") as data_dir:
         storage = os.path.join(data_dir, "instance")
         os.makedirs(storage)
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FS_BYTES}", "tmpfs", storage],
-                                 capture_output=True, text=True, timeout=30)
-        if mounted.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-        try:
+        with mounted_tmpfs(storage, FS_BYTES):
             yield data_dir
-        finally:
-            subprocess.run(["umount", "-l", storage], capture_output=True, timeout=30)
-
-
-def _fill(directory: str) -> list[str]:
-    """Files that take every free byte of the file system; bounded in count and size."""
-    paths = []
-    for size in (1 << 20, 4096, 512):
-        path = os.path.join(directory, f"filler-{size}")
-        try:
-            with open(path, "wb") as f:
-                paths.append(path)
-                for _ in range(2 * FS_BYTES // size):
-                    f.write(b"\0" * size)
-                    f.flush()
-        except OSError:  # full (a new file may not even be created)
-            pass
-    return paths
 
 
 @pytest.mark.parametrize("protocol", ["extended", "simple"])
@@ -64,7 +40,7 @@ def test_a_full_disk_fails_the_write_with_53100_and_loses_nothing(small_disk: st
                 psycopg.connect(inst.dsn, autocommit=True) as other:
             conn.execute("CREATE TABLE full_t (id int PRIMARY KEY, pad text)")
             conn.execute("INSERT INTO full_t SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g")
-            fillers = _fill(os.path.join(small_disk, "instance"))
+            fillers = fill(os.path.join(small_disk, "instance"), FS_BYTES)
 
             started = time.monotonic()
             cursor = conn.cursor() if protocol == "extended" else psycopg.ClientCursor(conn)  # simple Query
