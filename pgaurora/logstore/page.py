@@ -200,14 +200,14 @@ def _apply_insert(page: Page, payload: bytes) -> None:
     if index > len(items):
         raise InternalError(f"redo INSERT at item {index} of a page with {len(items)} items")
     data = payload[2:]
-    if len(data) > page.free_space():
+    if len(data) + ITEM_POINTER_SIZE > PAGE_SIZE - page.used_space():
         raise _no_room(page, RedoOp.INSERT, len(data))
     items.insert(index, data)
     page.data_bytes += len(data)
 
 
 def _apply_append(page: Page, payload: bytes) -> None:
-    if len(payload) > page.free_space():
+    if len(payload) + ITEM_POINTER_SIZE > PAGE_SIZE - page.used_space():
         raise _no_room(page, RedoOp.APPEND, len(payload))
     page.items.append(payload)
     page.data_bytes += len(payload)
@@ -220,7 +220,7 @@ def _apply_set(page: Page, payload: bytes) -> None:
         raise InternalError(f"redo SET of item {index} of a page with {len(items)} items")
     data = payload[2:]
     grow = len(data) - len(items[index])
-    if grow > 0 and grow > page.free_space() + ITEM_POINTER_SIZE:
+    if grow > 0 and grow > PAGE_SIZE - page.used_space():  # not free_space() + 4: that is 4 at least
         raise _no_room(page, RedoOp.SET, grow)
     items[index] = data
     page.data_bytes += grow
@@ -249,7 +249,7 @@ def _apply_patch(page: Page, payload: bytes) -> None:
 
 def _apply_special(page: Page, payload: bytes) -> None:
     grow = len(payload) - len(page.special)
-    if grow > 0 and grow > page.free_space() + ITEM_POINTER_SIZE:
+    if grow > 0 and grow > PAGE_SIZE - page.used_space():
         raise _no_room(page, RedoOp.SPECIAL, grow)
     page.special = payload
 
