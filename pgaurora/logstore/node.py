@@ -25,13 +25,14 @@ from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
 from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.records import decode_records, frame_of
-from pgaurora.logstore.segment import Segment, SegmentDamaged
+from pgaurora.logstore.segment import GarbagePass, Segment, SegmentDamaged
 from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
 
 SegmentKey = tuple[str, int]
 COALESCE_STEP_PAGES = 4  # page images the background pass writes per loop turn
+GC_STEP_PAGES = 16  # pages a garbage collection pass takes per loop turn (most have few records)
 
 
 class StorageNode:
@@ -483,28 +484,40 @@ class StorageNode:
 
     def _background(self) -> None:
         """The background pass: coalescing, then GC, of each segment; then a node log checkpoint.
-        Coalescing goes COALESCE_STEP_PAGES pages at a time, each step its own loop turn, so that
-        batches and their Acks are not held up behind a whole pass (measured: up to 20-35 ms)."""
+        Coalescing goes COALESCE_STEP_PAGES pages at a time and GC GC_STEP_PAGES, each step its
+        own loop turn, so that batches and their Acks are not held up behind a whole pass
+        (measured: coalescing up to 20-35 ms, GC 1-1.4 s after an update-heavy load)."""
         self._background_timer = None
         if not self.running:
             return
-        work = [(key, segment, segment.coalesce_candidates(self.coalesce_threshold))
-                for key, segment in self.segments.items()]
+        work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass]] = [
+            (key, segment, segment.coalesce_candidates(self.coalesce_threshold)) for key, segment in self.segments.items()]
         work.reverse()  # taken from the end: segments in their order
         self._background_step(work)
 
-    def _background_step(self, work: list[tuple[SegmentKey, Segment, list[int]]]) -> None:
+    def _background_step(self, work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass]]) -> None:
         self._background_timer = None
         if not self.running:
             return
         budget = COALESCE_STEP_PAGES
         now = self.clock.now()
         while work:
-            key, segment, pages = work[-1]
+            key, segment, pending = work[-1]
             if self.segments.get(key) is not segment:
                 work.pop()  # closed or replaced since the pass began
                 continue
             try:
+                if isinstance(pending, GarbagePass):
+                    # GC_STEP_PAGES images per loop turn, like coalescing (in one call: 1-1.4 s)
+                    pending.step(GC_STEP_PAGES)
+                    if not pending.done:
+                        self._background_timer = self.clock.call_later(
+                            0, functools.partial(self._background_step, work))
+                        return
+                    work.pop()
+                    pending.finish()
+                    continue
+                pages = pending
                 while pages and budget:
                     segment.coalesce_page(pages.pop())
                     budget -= 1
@@ -518,7 +531,9 @@ class StorageNode:
                     or now - self._gc_at.get(key, 0.0) >= self.gc_max_delay
                 ):
                     self._gc_at[key] = now
-                    segment.collect_garbage(floor, self.retention_lsns)
+                    collection = segment.garbage_pass(floor, self.retention_lsns)
+                    if collection is not None:
+                        work.append((key, segment, collection))
             except Exception:  # keep the background pass alive for the other segments
                 log.exception("background pass of segment %s failed", key)
                 if work and work[-1][1] is segment:

@@ -147,3 +147,37 @@ async def test_image_files_are_compacted(tmp_path: Path) -> None:
     again = Segment.open(tmp_path / "seg", fsync=False)
     assert items(again, 1, lsn) == expected
     again.close()
+
+
+async def test_garbage_collected_in_steps_while_batches_arrive(tmp_path: Path) -> None:
+    """A storage node collects a segment's garbage a few pages per loop turn (GarbagePass):
+    batches that arrive between the steps are kept, every page reads as before at and above the
+    horizon, and the result is what one collect_garbage call leaves."""
+    seg = make(tmp_path)
+    specs = [(page, page, RedoOp.INIT, p.encode_init(1)) for page in range(1, 21)]
+    lsn = 20
+    for _ in range(5):
+        for page in range(1, 21):
+            lsn += 1
+            specs.append((lsn, page, RedoOp.APPEND, b"%d" % lsn))
+    await seg.append(chain(specs), b"", vdl_hint=lsn)
+    horizon = lsn
+    expected = {page: items(seg, page, horizon) for page in range(1, 21)}
+    collection = seg.garbage_pass(min_read_lsn=horizon)
+    assert collection is not None and len(collection.pages) == 20
+    more = []
+    while not collection.done:
+        assert collection.step(3) <= 3
+        lsn += 1  # a batch between two steps: above the horizon, kept
+        more.append((lsn, 1 + lsn % 20, RedoOp.APPEND, b"late%d" % lsn))
+        await seg.append(chain(specs + more)[-1:], b"", vdl_hint=lsn)
+        assert all(items(seg, page, horizon) == expected[page] for page in range(1, 21))
+    assert collection.finish() == 120
+    assert seg.gc_horizon == horizon and seg.garbage_pass(min_read_lsn=horizon) is None
+    assert all(items(seg, page, horizon) == expected[page] for page in range(1, 21))
+    for _, page, _, payload in more:
+        assert payload in (items(seg, page, lsn) or [])
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert all(items(again, page, horizon) == expected[page] for page in range(1, 21))
+    again.close()
