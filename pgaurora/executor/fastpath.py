@@ -100,25 +100,34 @@ def _newest_seen(btree: Any, heap: Any, snapshot: Any, key: tuple[Any, ...],
                  width: int) -> list[tuple[tuple[Any, ...], Any]] | None:
     """key_versions(first=True) from cached pages, newest version first: the index entries
     last to first (a non-HOT update adds an entry after its old one, mostly on a later page),
-    each HOT chain from its end, stopping at the first version the snapshot sees. A chain's
-    links point forward, so each chain tried is still walked once (it lies on one page); the
+    each entry's root version first (the usual row has no HOT chain), then its chain from the
+    end, stopping at the first version the snapshot sees (at most one is). A chain's links
+    point forward, so each chain tried is still walked once (it lies on one page); the
     visibility checks, and the chains of older entries, are what this saves. None when a page
     is not cached or a row lives in overflow pages (then the general way)."""
     roots = btree.lookup_cached(key, chains=False)
     if roots is None:
         return None
+    fetch = heap.fetch_cached
     for root in reversed(roots):
-        members = btree.members_cached([root])
-        if members is None:
-            return None
-        for tid in reversed(members):
-            row = heap.fetch_cached(snapshot, tid)
-            if row is False or row is True:
+        tid = root
+        row = fetch(snapshot, root)
+        if row is None:
+            members = btree.members_cached([root])
+            if members is None:
                 return None
-            if row is not None:
-                if len(row) != width:
-                    row = row + (None,) * (width - len(row))
-                return [(row, tid)]
+            for tid in reversed(members):
+                if tid != root:
+                    row = fetch(snapshot, tid)
+                    if row is not None:
+                        break
+            if row is None:
+                continue
+        if row is False or row is True:
+            return None
+        if len(row) != width:
+            row = row + (None,) * (width - len(row))
+        return [(row, tid)]
     return []
 
 
@@ -264,30 +273,7 @@ def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any
         key = fast.key(params)
         if None in key:
             return []
-    btree = resolved[1]
-    roots = btree.lookup_cached(key, chains=False)
-    if roots is None:
-        return None
-    fetch = resolved[2].fetch_cached
-    for root in reversed(roots) if len(roots) > 1 else roots:  # newest entry first (_newest_seen)
-        row = fetch(snapshot, root)
-        if row is None:
-            # Not the chain's root version: a later member of its HOT chain may be the one
-            # this snapshot sees (at most one member is), most likely the newest.
-            members = btree.members_cached([root])
-            if members is None:
-                return None
-            for tid in reversed(members):
-                if tid != root:
-                    row = fetch(snapshot, tid)
-                    if row is not None:
-                        break
-            if row is None:
-                continue
-        if row is False or row is True:
-            return None
-        width = fast.width
-        if len(row) != width:
-            row = row + (None,) * (width - len(row))
-        return [fast.project(row, ParamEnv(params) if fast.reads_params else _NO_PARAMS)]
-    return []
+    seen = _newest_seen(resolved[1], resolved[2], snapshot, key, fast.width)
+    if not seen:
+        return seen  # None (the ordinary path) or [] (no version it sees)
+    return [fast.project(seen[0][0], ParamEnv(params) if fast.reads_params else _NO_PARAMS)]

@@ -511,8 +511,7 @@ class StorageNode:
                     # GC_STEP_PAGES images per loop turn, like coalescing (in one call: 1-1.4 s)
                     pending.step(GC_STEP_PAGES)
                     if not pending.done:
-                        self._background_timer = self.clock.call_later(
-                            0, functools.partial(self._background_step, work))
+                        self._step_later(work)
                         return
                     work.pop()
                     pending.finish()
@@ -522,7 +521,7 @@ class StorageNode:
                     segment.coalesce_page(pages.pop())
                     budget -= 1
                 if pages or not budget:  # this step's budget is spent: the rest (or GC) in a later loop turn
-                    self._background_timer = self.clock.call_later(0, functools.partial(self._background_step, work))
+                    self._step_later(work)
                     return
                 work.pop()
                 floor = self.min_read_lsn.get(key)
@@ -544,6 +543,10 @@ class StorageNode:
             except OSError:  # the old node log files stay; the next checkpoint covers them
                 log.exception("node log checkpoint failed")
         self._schedule_background()
+
+    def _step_later(self, work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass]]) -> None:
+        """The rest of the background pass in a later loop turn."""
+        self._background_timer = self.clock.call_later(0, functools.partial(self._background_step, work))
 
 
 def _refusal(error: PgError) -> m.Refused:
