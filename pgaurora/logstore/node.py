@@ -52,6 +52,7 @@ class StorageNode:
         retention_lsns: int = 0,
         gc_min_lsns: int = 0,
         gc_max_delay: float = 10.0,
+        gc_defer_lsns: int = 0,
         node_log: bool = True,
     ):
         self.data_dir = Path(data_dir)
@@ -70,6 +71,9 @@ class StorageNode:
         # with old records, so running it every background pass cost more than the appends.
         self.gc_min_lsns = gc_min_lsns
         self.gc_max_delay = gc_max_delay
+        # A page with a few records, all less than gc_defer_lsns below the horizon, keeps them
+        # through a collection instead of getting a new image (segment.GarbagePass).
+        self.gc_defer_lsns = gc_defer_lsns
         self._gc_at: dict[SegmentKey, float] = {}
         # One durable log for every segment of the node (logstore.nodelog); False: each segment's
         # hot log syncs itself.
@@ -530,7 +534,7 @@ class StorageNode:
                     or now - self._gc_at.get(key, 0.0) >= self.gc_max_delay
                 ):
                     self._gc_at[key] = now
-                    collection = segment.garbage_pass(floor, self.retention_lsns)
+                    collection = segment.garbage_pass(floor, self.retention_lsns, self.gc_defer_lsns)
                     if collection is not None:
                         work.append((key, segment, collection))
             except Exception:  # keep the background pass alive for the other segments

@@ -20,9 +20,12 @@ Redo payloads are packed by the `encode_*` helpers; callers never pack by hand.
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
+from collections.abc import Callable
 from enum import IntEnum
+from itertools import accumulate
 
 from pgaurora.errors import DataCorrupted, InternalError
 
@@ -32,10 +35,18 @@ HEADER_SIZE = HEADER.size  # 24
 ITEM_POINTER_SIZE = 4
 _POINTER = struct.Struct("<HH")
 _U16 = struct.Struct("<H")
+_U64 = struct.Struct("<Q")
+_LSN_OFFSET = 12  # of the header's lsn field
 _U16U16 = struct.Struct("<HH")
 _unpack_u16 = _U16.unpack_from
 _unpack_u16u16 = _U16U16.unpack_from
 _crc32 = zlib.crc32
+
+
+@functools.cache
+def _pack_pointers(count: int) -> Callable[..., bytes]:
+    """The packer of `count` item pointers (offset u16, length u16 each)."""
+    return struct.Struct(f"<{2 * count}H").pack
 
 
 class RedoOp(IntEnum):
@@ -84,15 +95,20 @@ class Page:
         items = self.items
         count = len(items)
         special = self.special
-        offset = HEADER_SIZE + ITEM_POINTER_SIZE * count
-        pointers = bytearray(ITEM_POINTER_SIZE * count)
-        pack_into = _POINTER.pack_into
-        for i, item in enumerate(items):
-            pack_into(pointers, i * ITEM_POINTER_SIZE, offset, len(item))
-            offset += len(item)
-        pad = PAGE_SIZE - offset - len(special)
+        lengths = list(map(len, items))
+        # the pointers in one pack (offset, length interleaved): item i starts where item i-1 ended
+        start = HEADER_SIZE + ITEM_POINTER_SIZE * count
+        offsets = list(accumulate(lengths, initial=start))
+        end = offsets.pop()
+        pad = PAGE_SIZE - end - len(special)
         if pad < 0:
-            raise InternalError(f"page of {offset + len(special)} bytes does not fit in {PAGE_SIZE}")
+            raise InternalError(f"page of {end + len(special)} bytes does not fit in {PAGE_SIZE}")
+        pointers = b""
+        if count:
+            fields = [0] * (2 * count)
+            fields[0::2] = offsets
+            fields[1::2] = lengths
+            pointers = _pack_pointers(count)(*fields)
         body = b"".join(
             (
                 HEADER.pack(0, self.kind, count, len(special), 0, self.lsn)[4:],
@@ -105,19 +121,19 @@ class Page:
         return _crc32(body).to_bytes(4, "little") + body
 
     @classmethod
-    def from_bytes(cls, image: bytes | bytearray | memoryview) -> Page:
-        """Parses an image made by to_bytes; a bad size or checksum raises DataCorrupted (XX001)."""
+    def from_bytes(cls, image: bytes | bytearray | memoryview, verified: bool = False) -> Page:
+        """Parses an image made by to_bytes; a bad size or checksum raises DataCorrupted (XX001).
+        `verified`: the caller checked a checksum covering the whole image already."""
         if len(image) != PAGE_SIZE:
             raise DataCorrupted(f"invalid page image: {len(image)} bytes instead of {PAGE_SIZE}")
         crc, kind, count, special_length, _, lsn = HEADER.unpack_from(image, 0)
-        if _crc32(memoryview(image)[4:]) != crc:
+        if not verified and _crc32(memoryview(image)[4:]) != crc:
             raise DataCorrupted("invalid page: checksum mismatch")
         image = bytes(image)
-        items = []
-        unpack = _POINTER.unpack_from
-        for i in range(count):
-            offset, length = unpack(image, HEADER_SIZE + i * ITEM_POINTER_SIZE)
-            items.append(image[offset : offset + length])
+        end = HEADER_SIZE + ITEM_POINTER_SIZE * count
+        if end > PAGE_SIZE:
+            raise DataCorrupted(f"invalid page: {count} item pointers do not fit")
+        items = [image[offset : offset + length] for offset, length in _POINTER.iter_unpack(image[HEADER_SIZE:end])]
         special = image[PAGE_SIZE - special_length :] if special_length else b""
         return cls(kind, special, items, lsn)
 
@@ -260,6 +276,15 @@ def _apply_truncate(page: Page, payload: bytes) -> None:
     if index < len(items):
         page.data_bytes -= sum(map(len, items[index:]))
         del items[index:]
+
+
+def relabeled_image(image: bytes, lsn: int) -> bytes:
+    """`image` (a to_bytes image) with its LSN set to `lsn`: what applying an IMAGE record at `lsn`
+    and taking to_bytes gives, without parsing the items. Checks the image's checksum first."""
+    if len(image) != PAGE_SIZE or _crc32(memoryview(image)[4:]) != HEADER.unpack_from(image, 0)[0]:
+        raise DataCorrupted("invalid page: checksum mismatch")
+    body = b"".join((image[4:_LSN_OFFSET], _U64.pack(lsn), image[_LSN_OFFSET + 8 :]))
+    return _crc32(body).to_bytes(4, "little") + body
 
 
 def _apply_image(page: Page, payload: bytes) -> None:

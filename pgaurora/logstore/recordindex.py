@@ -113,6 +113,9 @@ class RecordIndex:
     def last(self) -> int | None:
         return self.lsns[-1] if self.lsns else None
 
+    def first(self) -> int | None:
+        return self.lsns[0] if self.lsns else None
+
     def page_between(self, page: int, low: int, high: int) -> list[int]:
         """LSNs of `page` in (low, high]."""
         page_lsns = self.by_page.get(page)

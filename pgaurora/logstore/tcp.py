@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 _FRAME = struct.Struct("<II")
 MAX_FRAME = 256 << 20
 GC_MIN_LSNS = 20_000  # a storage node process collects a segment's garbage in steps of this many LSNs
+# ... and lets a page with a few records keep them for up to this many LSNs instead of writing its
+# image at every collection (measured under pgbench tpcb-like: a node process's resident memory
+# about 300 MB instead of 250 MB, two to three times fewer images)
+GC_DEFER_LSNS = 200_000
 
 
 ReplyCallback = Callable[["asyncio.Future[messages.Reply]"], None]
@@ -447,7 +451,8 @@ async def serve_node(
     host, port = parse_listen(listen)
     transport = TcpTransport()
     # The node's own address must be how peers name it; with port 0 it is known only after bind.
-    node = StorageNode(data, f"{host}:{port}", az, transport=transport, fsync=fsync, gc_min_lsns=GC_MIN_LSNS)
+    node = StorageNode(data, f"{host}:{port}", az, transport=transport, fsync=fsync, gc_min_lsns=GC_MIN_LSNS,
+                       gc_defer_lsns=GC_DEFER_LSNS)
     server = NodeServer(node)
     bound_host, bound_port = await server.start(host, port)
     node.address = advertise or f"{bound_host}:{bound_port}"

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from pgaurora.errors import DataCorrupted
 from pgaurora.logstore import page as p
 from pgaurora.logstore.page import Page, RedoOp
-from pgaurora.logstore.records import FLAG_CPL, RedoRecord, decode_records, encode_record
-from pgaurora.logstore.segment import Segment
+from pgaurora.logstore.records import (
+    FLAG_CPL,
+    RedoRecord,
+    decode_records,
+    encode_record,
+    frame_of,
+    scan_records,
+)
+from pgaurora.logstore.segment import DEFER_RECORDS, Segment
 
 
 def chain(specs: list[tuple[int, int, int, bytes]], epoch: int = 1) -> list[RedoRecord]:
@@ -181,3 +190,116 @@ async def test_garbage_collected_in_steps_while_batches_arrive(tmp_path: Path) -
     again = Segment.open(tmp_path / "seg", fsync=False)
     assert all(items(again, page, horizon) == expected[page] for page in range(1, 21))
     again.close()
+
+
+async def logged(seg: Segment, records: list[RedoRecord], vdl: int) -> None:
+    """Appends records with their frames, as a storage node does (a restart replays them)."""
+    await seg.append(records, b"".join(map(frame_of, records)), vdl_hint=vdl)
+
+
+async def test_collection_defers_pages_with_few_recent_records(tmp_path: Path) -> None:
+    """With defer_lsns, a collection images only the pages with many records or an old one; the
+    others keep their records (no new image), read the same at and above the horizon, keep
+    their log files, and are still there after a restart."""
+    seg = make(tmp_path)
+    seg.log.rotate_bytes = 512  # many small log files: which may go is visible
+    specs = [(1, 4, RedoOp.INIT, p.encode_init(1)), (2, 1, RedoOp.INIT, p.encode_init(1))]
+    lsn = 2
+    for _ in range(DEFER_RECORDS):  # page 1: many records
+        lsn += 1
+        specs.append((lsn, 1, RedoOp.APPEND, b"many%d" % lsn))
+    for page in (2, 3):  # pages 2 and 3: two records each, recent
+        specs.append((lsn + 1, page, RedoOp.INIT, p.encode_init(1)))
+        specs.append((lsn + 2, page, RedoOp.APPEND, b"few%d" % lsn))
+        lsn += 2
+    await logged(seg, chain(specs), lsn)
+    horizon = lsn
+    expected = {page: items(seg, page, horizon) for page in range(1, 5)}
+    # page 4's only record (its INIT, LSN 1) is not above defer_above = horizon - defer_lsns = 1
+    collection = seg.garbage_pass(min_read_lsn=horizon, defer_lsns=horizon - 1)
+    assert collection is not None
+    collection.step(100)
+    assert collection.deferred == 2 and collection.finish() == 1 + 1 + DEFER_RECORDS
+    assert {key >> 40 for key in seg.images} == {1, 4}
+    assert seg.by_lsn.by_page.keys() == {2, 3} and len(seg.by_lsn) == 4
+    assert all(items(seg, page, horizon) == expected[page] for page in range(1, 5))
+    # the log files holding the kept records (LSN 2 onwards) stay; a restart keeps those records
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert again.by_lsn.by_page.keys() == {2, 3}
+    assert all(items(again, page, horizon) == expected[page] for page in range(1, 5))
+    # a later collection with no deferral images them, and their files go
+    lsn += 1
+    await logged(again, [RedoRecord(lsn, 1, 0, horizon, 0, RedoOp.APPEND, 1, 1, b"later")], lsn)
+    assert again.collect_garbage(min_read_lsn=lsn) == 5  # pages 2 and 3's four, and "later"
+    assert not again.by_lsn.by_page and {key >> 40 for key in again.images} == {1, 2, 3, 4}
+    assert items(again, 2, lsn) == expected[2] and items(again, 1, lsn) == [*expected[1], b"later"]
+    again.close()
+
+
+async def test_collection_drops_log_files_only_below_kept_records(tmp_path: Path) -> None:
+    """A log file goes once every record in it is collected: the files before page 2's kept
+    record go, the one holding it and those after stay (a restart reads them back)."""
+    seg = make(tmp_path)
+    seg.log.rotate_bytes = 200  # about two records a file
+    specs = [(1, 1, RedoOp.INIT, p.encode_init(1)), (2, 1, RedoOp.APPEND, b"0")]
+    specs += [(lsn, 1, RedoOp.SET, p.encode_set(0, b"%d" % lsn)) for lsn in range(3, 20)]
+    specs += [(20, 2, RedoOp.INIT, p.encode_init(1))]  # page 2: one recent record, kept
+    specs += [(lsn, 1, RedoOp.SET, p.encode_set(0, b"%d" % lsn)) for lsn in range(21, 40)]
+    for record in chain(specs):
+        await logged(seg, [record], record.lsn)
+
+    def lsns_by_file() -> list[list[int]]:
+        return [[r.lsn for r, _s, _e in scan_records(f.read_bytes()) if r and r.lsn] for f in seg.log.files()]
+
+    before = lsns_by_file()
+    assert len(before) > 6
+    # off the event loop, a collection scans rotated files itself (drops them in the same call)
+    await asyncio.to_thread(seg.collect_garbage, 39, 0, 30)  # defer_above = 9
+    assert seg.by_lsn.by_page.keys() == {2}
+    assert lsns_by_file() == [lsns for lsns in before if max(lsns, default=99) >= 20]
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert again.by_lsn.by_page.keys() == {2}
+    assert items(again, 2, 39) == [] and items(again, 1, 39) == [b"39"]
+    again.close()
+
+
+async def test_replayed_node_log_frames_keep_deferred_records(tmp_path: Path) -> None:
+    """A record at or below the GC horizon that no image covers (its page was deferred) is taken
+    from the node log at a restart; one an image covers is not."""
+    seg = make(tmp_path)
+    specs = [(1, 1, RedoOp.INIT, p.encode_init(1)), (2, 2, RedoOp.INIT, p.encode_init(1))]
+    specs += [(lsn, 1, RedoOp.APPEND, b"%d" % lsn) for lsn in range(3, 3 + DEFER_RECORDS)]
+    records = chain(specs)
+    await logged(seg, records, records[-1].lsn)
+    horizon = records[-1].lsn
+    seg.collect_garbage(min_read_lsn=horizon, defer_lsns=1000)
+    assert seg.by_lsn.by_page.keys() == {2}
+    del seg.by_lsn.records[2]  # as if its own file had lost LSN 2 (the node log still has it)
+    seg.by_lsn.lsns.remove(2)
+    del seg.by_lsn.by_page[2]
+    frames = b"".join(frame_of(r) for r in records)
+    assert seg.replay_frames(frames)
+    assert seg.by_lsn.by_page.keys() == {2} and items(seg, 2, horizon) == []
+    assert not seg.replay_frames(frames)  # nothing new the second time
+    seg.close()
+
+
+async def test_collection_stores_a_whole_image_record_as_materialized(tmp_path: Path) -> None:
+    """A page whose newest record is a whole image (IMAGE) gets that image relabeled with the
+    record's LSN: byte for byte what materializing and encoding the page gives."""
+    seg = make(tmp_path)
+    page = Page(1, b"special", [b"a" * 100, b"b" * 50], 7)
+    specs = [(1, 1, RedoOp.INIT, p.encode_init(1)), (2, 1, RedoOp.APPEND, b"x"), (3, 1, RedoOp.IMAGE, p.encode_image(page))]
+    await logged(seg, chain(specs), 3)
+    expected = seg.materialize(1, 3)
+    assert expected is not None and expected.lsn == 3
+    assert p.relabeled_image(page.to_bytes(), 3) == expected.to_bytes()
+    seg.collect_garbage(min_read_lsn=3)
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert again.materialize(1, 3) == expected and not again.by_lsn.by_page
+    again.close()
+    with pytest.raises(DataCorrupted):
+        p.relabeled_image(page.to_bytes()[:-1] + b"!", 3)
