@@ -102,6 +102,8 @@ class HotLog:
         # Lazy: another log (logstore.nodelog) makes the appends durable; this file is synced at
         # the node log's checkpoints and, so that none is lost, whenever it is rotated or closed.
         self.lazy = False
+        # Called with a file's path as it is rotated out (nothing more is written to it).
+        self.on_rotate: Callable[[Path], None] | None = None
 
     def files(self) -> list[Path]:
         """Existing log files, oldest first."""
@@ -118,6 +120,8 @@ class HotLog:
             if self.lazy:
                 self._sync_file()
             self._close_file()
+            if self.on_rotate is not None:
+                self.on_rotate(self.current_file)
         self._file_number += 1
         path = self.directory / f"{LOG_PREFIX}{self._file_number:08d}"
         self._direct = DirectFile.open(path) if self.direct and self.fsync else None

@@ -101,6 +101,7 @@ class Segment:
         self._file_max_lsn: dict[Path, int] = {}  # rotated log file -> highest LSN in it
         self._scanning: set[Path] = set()  # rotated log files a worker thread is scanning for it
         self.log = HotLog(directory, fsync=fsync)
+        self.log.on_rotate = self._rotated
         # A storage node's log makes the appends durable; this segment's own file is then lazy.
         self.node_log = node_log
         self.log.lazy = node_log is not None
@@ -618,9 +619,11 @@ class Segment:
 
     def _drop_old_log_files(self, horizon: int) -> None:
         """Deletes log files whose records are all at or below the horizon (now covered by images).
-        A rotated file's highest LSN is found by scanning it once: in a worker thread when an
-        event loop runs (in the loop, a 16 MiB file took 150-600 ms, on every node at once), and
-        the file goes at a later collection then."""
+        A file rotated out since the segment opened has its highest LSN noted then (`_rotated`);
+        one from before is scanned once: in a worker thread when an event loop runs (in the loop,
+        a 16 MiB file took 150-600 ms, on every node at once), and the file goes at a later
+        collection then. (A worker thread scanning in Python holds the GIL for 150-200 ms, and the
+        loop thread then waits up to the 5 ms switch interval for it after each log write.)"""
         for path in self.log.files():
             if path == self.log.current_file:
                 continue
@@ -632,6 +635,12 @@ class Segment:
             if highest <= horizon:
                 path.unlink()
                 del self._file_max_lsn[path]
+
+    def _rotated(self, path: Path) -> None:
+        """A log file is rotated out: every record in it was indexed before it was written, so
+        none is above the segment's highest LSN now (a bound: the file stays at most that long).
+        Only files from before a restart are scanned for it."""
+        self._file_max_lsn[path] = self.max_lsn
 
     def _scan_in_background(self, path: Path) -> bool:
         """Starts finding `path`'s highest LSN in a worker thread; False without an event loop."""

@@ -303,3 +303,36 @@ async def test_collection_stores_a_whole_image_record_as_materialized(tmp_path: 
     again.close()
     with pytest.raises(DataCorrupted):
         p.relabeled_image(page.to_bytes()[:-1] + b"!", 3)
+
+
+async def test_rotated_files_go_without_a_scan(tmp_path: Path) -> None:
+    """A file rotated out while the segment is open has its highest LSN noted then: a collection
+    in the event loop drops it at once, with no worker thread reading it; a file from before a
+    restart is scanned once, in a worker thread, and goes at a later collection."""
+    seg = make(tmp_path)
+    seg.log.rotate_bytes = 200
+    specs = [(1, 1, RedoOp.INIT, p.encode_init(1))] + [(lsn, 1, RedoOp.APPEND, b"%d" % lsn) for lsn in range(2, 30)]
+    for record in chain(specs):
+        await logged(seg, [record], record.lsn)
+    assert len(seg.log.files()) > 5
+    seg.collect_garbage(min_read_lsn=29)
+    assert not seg._scanning and seg.log.files() == [seg.log.current_file]
+    assert items(seg, 1, 29) == [b"%d" % lsn for lsn in range(2, 30)]
+    more = [RedoRecord(lsn, 1, 0, lsn - 1, 0, RedoOp.APPEND, 1, 1, b"%d" % lsn) for lsn in range(30, 34)]
+    for record in more:
+        await logged(seg, [record], record.lsn)
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    old = [path for path in again.log.files() if path != again.log.current_file]
+    assert old
+    again.collect_garbage(min_read_lsn=33)
+    assert set(again._scanning) == set(old)  # files from before the restart: scanned first
+    for _ in range(200):
+        if not again._scanning:
+            break
+        await asyncio.sleep(0.01)
+    await logged(again, [RedoRecord(34, 1, 0, 33, 0, RedoOp.APPEND, 1, 1, b"34")], 34)
+    again.collect_garbage(min_read_lsn=34)
+    assert again.log.files() == [again.log.current_file]
+    assert items(again, 1, 34) == [b"%d" % lsn for lsn in range(2, 35)]
+    again.close()
