@@ -15,6 +15,7 @@ import asyncio
 import errno
 import functools
 import logging
+import os
 import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
 from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.records import decode_records, frame_of
-from pgaurora.logstore.segment import GarbagePass, Segment, SegmentDamaged
+from pgaurora.logstore.segment import GarbagePass, ImageCompaction, Segment, SegmentDamaged
 from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 SegmentKey = tuple[str, int]
 COALESCE_STEP_PAGES = 4  # page images the background pass writes per loop turn
 GC_STEP_PAGES = 16  # pages a garbage collection pass takes per loop turn (most have few records)
+COMPACT_STEP_FRAMES = 128  # page images an image-file compaction copies per loop turn (about 1.5 ms)
 
 
 class StorageNode:
@@ -494,12 +496,15 @@ class StorageNode:
         self._background_timer = None
         if not self.running:
             return
-        work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass]] = [
+        work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass | ImageCompaction]] = [
             (key, segment, segment.coalesce_candidates(self.coalesce_threshold)) for key, segment in self.segments.items()]
+        # a compaction an earlier pass left unfinished (it failed, or its segment was busy) goes on
+        work += [(key, segment, segment.compaction) for key, segment in self.segments.items()
+                 if segment.compaction is not None and not segment.compaction.finishing]
         work.reverse()  # taken from the end: segments in their order
         self._background_step(work)
 
-    def _background_step(self, work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass]]) -> None:
+    def _background_step(self, work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass | ImageCompaction]]) -> None:
         self._background_timer = None
         if not self.running:
             return
@@ -519,6 +524,18 @@ class StorageNode:
                         return
                     work.pop()
                     pending.finish()
+                    compaction = segment.start_compaction()
+                    if compaction is not None:
+                        work.append((key, segment, compaction))
+                    continue
+                if isinstance(pending, ImageCompaction):
+                    # COMPACT_STEP_FRAMES frames per loop turn (in one call: 0.44 s for 16,000 pages)
+                    pending.step(COMPACT_STEP_FRAMES)
+                    if not pending.done:
+                        self._step_later(work)
+                        return
+                    work.pop()
+                    self._finish_compaction(segment, pending)
                     continue
                 pages = pending
                 while pages and budget:
@@ -548,7 +565,32 @@ class StorageNode:
                 log.exception("node log checkpoint failed")
         self._schedule_background()
 
-    def _step_later(self, work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass]]) -> None:
+    def _finish_compaction(self, segment: Segment, compaction: ImageCompaction) -> None:
+        """Deletes a compaction's old image files once the fresh one is durable: its fsync runs in
+        a worker thread (it held the loop 270 ms for 16,000 pages), the loop goes on meanwhile."""
+        fd = segment._image_fd
+        if not segment.fsync or fd < 0:
+            compaction.finish()
+            return
+        compaction.finishing = True
+        synced = asyncio.get_running_loop().run_in_executor(None, os.fsync, fd)
+
+        def done(future: asyncio.Future[None]) -> None:
+            compaction.finishing = False
+            if segment._image_fd != fd or self.segments.get((segment.volume, segment.group)) is not segment:
+                return  # closed or replaced meanwhile: its files are another segment's business now
+            if future.cancelled() or future.exception() is not None:
+                log.warning("image file fsync of segment %s/%d failed: %s", segment.volume, segment.group,
+                            "cancelled" if future.cancelled() else future.exception())
+                return  # the old files stay; the next background pass tries again
+            try:
+                compaction.finish(synced=True)
+            except OSError:
+                log.exception("image compaction of segment %s/%d failed", segment.volume, segment.group)
+
+        synced.add_done_callback(done)
+
+    def _step_later(self, work: list[tuple[SegmentKey, Segment, list[int] | GarbagePass | ImageCompaction]]) -> None:
         """The rest of the background pass in a later loop turn."""
         self._background_timer = self.clock.call_later(0, functools.partial(self._background_step, work))
 

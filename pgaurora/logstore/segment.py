@@ -109,6 +109,7 @@ class Segment:
         self._image_number = 0
         self._image_size = 0
         self._image_readers: dict[int, int] = {}  # image file number -> a descriptor open for pread
+        self.compaction: ImageCompaction | None = None  # one under way (the node steps it)
         # The newest images parsed, by page_key: a coalesce or read starts from a copy of one
         # instead of reading and parsing its 8 KiB again (images never change once written).
         self._image_cache: dict[int, pagemod.Page] = {}
@@ -460,7 +461,6 @@ class Segment:
         offset = self._write_image_frame((crc.to_bytes(4, "little"), header, image))
         key = page_key(page, lsn)
         self.images[key] = (self._image_number, offset)
-        self.images[key] = (self._image_number, offset)
         if parsed is not None:
             self._cache_image(key, parsed)
 
@@ -573,7 +573,9 @@ class Segment:
         if gc is None:
             return 0
         gc.step(len(gc.pages))
-        return gc.finish()
+        collected = gc.finish()
+        self._compact_images()
+        return collected
 
     def garbage_pass(self, min_read_lsn: int, retention_lsns: int = 0, defer_lsns: int = 0) -> GarbagePass | None:
         """collect_garbage in steps (None: nothing to collect): `step(n)` writes the images of n
@@ -586,36 +588,35 @@ class Segment:
         pages = sorted(self.by_lsn.pages_at_or_below(horizon), reverse=True)
         return GarbagePass(self, horizon, pages, horizon - defer_lsns if defer_lsns else 0)
 
-    def _compact_images(self, slack: int = 4) -> None:
-        """Rewrites the live images into a fresh file once dead ones take `slack` times their space."""
-        files = sorted(self.directory.glob(IMAGE_PREFIX + "*"))
-        on_disk = sum(path.stat().st_size for path in files)
-        live = len(self.images) * IMAGE_FRAME_SIZE
-        if on_disk <= max(live * slack, 64 * IMAGE_FRAME_SIZE):
-            return
-        # Live frames are copied as they are (each checked first): no parse, no re-encode.
-        keep: list[tuple[int, bytes]] = []
-        for key, (number, offset) in list(self.images.items()):
-            frame = self._read_frame(number, offset)
-            if frame is not None and len(frame) == IMAGE_FRAME_SIZE and (
-                zlib.crc32(memoryview(frame)[4:]) == _IMAGE_HEADER.unpack_from(frame)[0]
-            ):
-                keep.append((key, frame))
+    def compaction_due(self, slack: int = 4) -> bool:
+        """True once dead image frames take `slack` times the live ones' space (and none runs)."""
+        if self.compaction is not None:
+            return False
+        on_disk = sum(path.stat().st_size for path in self.directory.glob(IMAGE_PREFIX + "*"))
+        return on_disk > max(len(self.images) * IMAGE_FRAME_SIZE * slack, 64 * IMAGE_FRAME_SIZE)
+
+    def start_compaction(self, slack: int = 4) -> ImageCompaction | None:
+        """Begins rewriting the live images into a fresh file when `compaction_due`: from now on
+        new images go there too; `step(n)` copies n more, and once all are copied the old files
+        go (None: not due)."""
+        if not self.compaction_due(slack):
+            return None
+        old = sorted(self.directory.glob(IMAGE_PREFIX + "*"))
         if self._image_fd >= 0:
             os.close(self._image_fd)
-        self._close_image_readers()
+            self._image_fd = -1
         self._open_images()
-        self.images.clear()
-        for key, frame in keep:
-            self.images[key] = (self._image_number, self._write_image_frame((frame,)))
-        if self.fsync:
-            os.fsync(self._image_fd)
-        current = self._image_path(self._image_number)
-        for path in files:
-            if path != current:
-                path.unlink()
-        if self.fsync:
-            fsync_directory(self.directory)
+        current = self._image_number
+        keys = [key for key, (number, _offset) in self.images.items() if number != current]
+        self.compaction = ImageCompaction(self, keys, old)
+        return self.compaction
+
+    def _compact_images(self, slack: int = 4) -> None:
+        """The whole compaction in one call (collect_garbage; a storage node steps it instead)."""
+        compaction = self.start_compaction(slack)
+        if compaction is not None:
+            compaction.step(len(compaction.keys))
+            compaction.finish()
 
     def _drop_old_log_files(self, horizon: int) -> None:
         """Deletes log files whose records are all at or below the horizon (now covered by images).
@@ -775,5 +776,65 @@ class GarbagePass:
         # a log file goes once its records are all collected: none may hold a record still kept
         oldest_kept = segment.by_lsn.first()
         segment._drop_old_log_files(horizon if oldest_kept is None else min(horizon, oldest_kept - 1))
-        segment._compact_images()
         return len(self.doomed)
+
+
+class ImageCompaction:
+    """Rewriting a segment's live page images into a fresh file, a few frames at a time.
+
+    Frames are copied as they are (each checked first: no parse, no re-encode); images written
+    meanwhile go to the fresh file directly, ones collected meanwhile are skipped. The old files
+    go once nothing points into them and the fresh file is durable. A restart in between finds
+    both: the later file's copy of an image wins. A storage node did this in one call, after a
+    collection: 0.44 s for 16,000 pages (and as much memory as the live images), every node at
+    about the same time."""
+
+    __slots__ = ("segment", "keys", "old_files", "number", "finishing")
+
+    def __init__(self, segment: Segment, keys: list[int], old_files: list[Path]) -> None:
+        self.segment = segment
+        self.keys = keys  # still to copy (taken from the end)
+        self.old_files = old_files
+        self.number = segment._image_number  # the fresh file
+        self.finishing = False  # its fsync runs in a worker thread (a storage node)
+
+    @property
+    def done(self) -> bool:
+        return not self.keys
+
+    def step(self, budget: int) -> int:
+        """Copies up to `budget` more live frames; returns how many keys it took."""
+        segment = self.segment
+        images = segment.images
+        keys = self.keys
+        taken = 0
+        while keys and taken < budget:
+            key = keys.pop()
+            taken += 1
+            where = images.get(key)
+            if where is None or where[0] == self.number:
+                continue  # collected, or written again, since the compaction began
+            frame = segment._read_frame(*where)
+            if frame is None or len(frame) != IMAGE_FRAME_SIZE or (
+                zlib.crc32(memoryview(frame)[4:]) != _IMAGE_HEADER.unpack_from(frame)[0]
+            ):
+                del images[key]  # damaged: as a read finds it (the page is repaired from a peer)
+                continue
+            images[key] = (self.number, segment._write_image_frame((frame,)))
+        return taken
+
+    def finish(self, synced: bool = False) -> None:
+        """The fresh file made durable (unless `synced`: done already), then the old files deleted."""
+        segment = self.segment
+        if segment.compaction is not self:
+            return
+        if not synced and segment._image_fd >= 0 and segment.fsync:
+            os.fsync(segment._image_fd)
+        segment._close_image_readers()
+        current = segment._image_path(self.number)
+        for path in self.old_files:
+            if path != current:
+                path.unlink(missing_ok=True)
+        if segment.fsync:
+            fsync_directory(segment.directory)
+        segment.compaction = None

@@ -336,3 +336,54 @@ async def test_rotated_files_go_without_a_scan(tmp_path: Path) -> None:
     assert again.log.files() == [again.log.current_file]
     assert items(again, 1, 34) == [b"%d" % lsn for lsn in range(2, 35)]
     again.close()
+
+
+async def test_image_compaction_in_steps(tmp_path: Path) -> None:
+    """A compaction copies the live images a few at a time: images written and collected
+    meanwhile are kept and dropped as they should be, every page reads the same at each step,
+    the old files go only at the end, and a restart in the middle or after finds every image."""
+    seg = make(tmp_path)
+    pages = {page: Page(1, b"", [b"%d-%d" % (page, i) for i in range(page % 7 + 1)], 1) for page in range(1, 41)}
+    for page, content in pages.items():
+        for lsn in (1, 2, 3, 4, 5):  # five images each, only the newest live
+            seg._store_image(page, lsn, content)
+        for lsn in (1, 2, 3, 4):
+            del seg.images[(page << 40) | lsn]
+    assert seg.compaction_due()
+    old = sorted((tmp_path / "seg").glob("images.*"))
+    compaction = seg.start_compaction()
+    assert compaction is not None and seg.start_compaction() is None and len(compaction.keys) == 40
+
+    def check() -> None:
+        for page, content in pages.items():
+            got = seg.materialize(page, 100)
+            assert got is not None and got.items == content.items
+
+    assert compaction.step(10) == 10
+    check()
+    newer = Page(1, b"", [b"newer"], 6)
+    seg._store_image(7, 6, newer)  # a coalesce meanwhile: straight into the fresh file
+    del seg.images[(7 << 40) | 5]
+    pages[7] = newer
+    del seg.images[(8 << 40) | 5]  # as if collected: skipped, not copied
+    del pages[8]
+    # a restart now: both the old and the fresh file are there, and the later copy wins
+    mid = Segment.open(tmp_path / "seg", fsync=False)
+    for page, content in pages.items():
+        got = mid.materialize(page, 100)
+        assert got is not None and got.items == content.items
+    mid.close()
+    while not compaction.done:
+        compaction.step(7)
+        check()
+    assert all(path.exists() for path in old)
+    compaction.finish()
+    assert seg.compaction is None and not any(path.exists() for path in old)
+    check()
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert len(again.images) == 39
+    for page, content in pages.items():
+        got = again.materialize(page, 100)
+        assert got is not None and got.items == content.items
+    again.close()
