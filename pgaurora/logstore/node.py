@@ -373,15 +373,32 @@ class StorageNode:
         base_scl = 0
         if request.after_lsn < segment.gc_horizon:
             base_scl = segment._base_scl()
+            horizon = segment.gc_horizon
             newest: dict[int, int] = {}
             for key in segment.images.keys():
-                newest[key >> 40] = key
-            for key in newest.values():
-                page, lsn = key >> 40, key & ((1 << 40) - 1)
-                if lsn <= segment.gc_horizon:
-                    image = segment._read_image(key)
-                    if image is not None:
-                        images.append((page, lsn, image.to_bytes()))
+                if key & ((1 << 40) - 1) <= horizon:
+                    newest[key >> 40] = key
+            # A page a collection deferred kept its records below the horizon (no image covers
+            # them) and the records sent below start above base_scl: it gets an image at its last
+            # record below the horizon, made now.
+            kept: dict[int, int] = {}
+            for page in segment.by_lsn.pages_at_or_below(horizon):
+                lsn = segment.by_lsn.page_last_at_or_below(page, horizon)
+                if lsn is not None:
+                    kept[page] = lsn
+            for page, key in newest.items():
+                if page in kept:
+                    continue
+                image = segment._read_image(key)
+                if image is not None:
+                    images.append((page, key & ((1 << 40) - 1), image.to_bytes()))
+            for page, lsn in kept.items():
+                try:
+                    made = segment.materialize(page, lsn)
+                except SegmentDamaged:
+                    continue  # the peer repairs it from another replica when it reads it
+                if made is not None:
+                    images.append((page, lsn, made.to_bytes()))
             after = max(request.after_lsn, base_scl)
         else:
             after = request.after_lsn

@@ -373,8 +373,11 @@ class Segment:
         lsns = self.by_lsn.between(floor, self.durable_scl)
         cpls = [lsn for lsn in lsns if self.by_lsn[lsn].flags & 1]
         last = self.by_lsn.last_at_or_below(floor)
-        if last is None:
-            last = min(self._base_scl(), floor)
+        # The chain at the GC horizon is at least there: records a collection kept for a
+        # deferred page are older, and the newest of them is not where the chain stands.
+        base = min(self._base_scl(), floor)
+        if last is None or last < base:
+            last = base
         return lsns, cpls, last
 
     def set_epoch(

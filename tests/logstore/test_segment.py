@@ -387,3 +387,23 @@ async def test_image_compaction_in_steps(tmp_path: Path) -> None:
         got = again.materialize(page, 100)
         assert got is not None and got.items == content.items
     again.close()
+
+
+async def test_recovery_scan_is_not_misled_by_deferred_records(tmp_path: Path) -> None:
+    """The last chain LSN at a recovery floor is where the chain stands at the GC horizon, not the
+    newest record a collection kept for a deferred page (the new writer links its first record
+    there: a lower one would leave a hole that never fills)."""
+    seg = make(tmp_path)
+    specs = [(1, 1, RedoOp.INIT, p.encode_init(1)), (2, 2, RedoOp.INIT, p.encode_init(1))]
+    specs += [(lsn, 1, RedoOp.APPEND, b"%d" % lsn) for lsn in range(3, 3 + DEFER_RECORDS)]
+    records = chain(specs)
+    await logged(seg, records, records[-1].lsn)
+    horizon = records[-1].lsn
+    seg.collect_garbage(min_read_lsn=horizon, defer_lsns=1000)
+    assert seg.by_lsn.by_page.keys() == {2} and seg.gc_horizon == horizon
+    lsns, cpls, last = seg.recovery_scan(horizon + 5)
+    assert lsns == [] and cpls == [] and last == horizon
+    seg.close()
+    again = Segment.open(tmp_path / "seg", fsync=False)
+    assert again.recovery_scan(horizon + 5)[2] == horizon and again.scl == horizon
+    again.close()

@@ -202,3 +202,42 @@ async def test_each_commit_gets_the_write_timeout_from_its_own_start(cluster) ->
     await volume.wait_durable(last)  # both records were kept and go through with a quorum back
     assert items(await volume.read_page(1)) == [b"a", b"b"]
     await volume.close()
+
+
+async def test_refill_from_peers_that_deferred_pages(cluster) -> None:
+    """A peer's collection that kept a page's few records (no image: deferred) still refills an
+    empty replica completely: the peer sends that page's image at its last record below the
+    horizon, made for the occasion."""
+    import shutil
+
+    from pgaurora.logstore import messages as m
+
+    volume = await Volume.open(cluster.config(retention_lsns=0), cluster.transport)
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.INIT, p.encode_init(1))]))
+    await volume.wait_durable(volume.append_mtr([(3, RedoOp.INIT, p.encode_init(1)), (3, RedoOp.APPEND, b"few")]))
+    for i in range(40):
+        await volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"%d" % i)]))
+    expected = {page: items(await volume.read_page(page)) for page in (1, 3)}
+    volume.set_min_read_lsn(volume.vdl)
+    await volume.wait_durable(volume.append_mtr([(2, RedoOp.INIT, p.encode_init(1))]))  # carries it
+    for node in cluster.nodes.values():
+        node.gc_defer_lsns = 1_000_000
+        node._background()
+    segment = cluster.nodes["node0"].segments[("volume", 0)]
+    assert segment.gc_horizon > 0 and set(segment.by_lsn.by_page) >= {3} and 1 not in segment.by_lsn.by_page
+    assert not any(key >> 40 == 3 for key in segment.images)  # page 3 kept its records, no image
+
+    await cluster.stop_node("node5")
+    shutil.rmtree(cluster.root / "node5")
+    node5 = cluster.start_node("node5")
+    await volume.wait_durable(volume.append_mtr([(1, RedoOp.APPEND, b"after")]))
+    refilled = node5.segments.get(("volume", 0))
+    if refilled is None:
+        await node5.handle(m.CreateSegment("volume", 0, volume.epoch, volume.metadata.groups[0].members))
+        refilled = node5.segments[("volume", 0)]
+    await node5.fill_from_peers(refilled)
+    assert refilled.scl >= volume.vdl
+    for page, want in ((1, [*expected[1], b"after"]), (3, expected[3])):
+        reply = await node5.handle(m.ReadPage("volume", 0, page, volume.vdl))
+        assert isinstance(reply, m.PageImage) and items(reply.image) == want
+    await volume.close()
