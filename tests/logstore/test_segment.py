@@ -265,16 +265,23 @@ async def test_collection_drops_log_files_only_below_kept_records(tmp_path: Path
     again.close()
 
 
-async def test_replayed_node_log_frames_keep_deferred_records(tmp_path: Path) -> None:
-    """A record at or below the GC horizon that no image covers (its page was deferred) is taken
-    from the node log at a restart; one an image covers is not."""
+async def deferred_page_2(tmp_path: Path) -> tuple[Segment, list[RedoRecord]]:
+    """A segment collected up to its last record: page 1 (many records) imaged, page 2 (its INIT
+    alone) deferred."""
     seg = make(tmp_path)
     specs = [(1, 1, RedoOp.INIT, p.encode_init(1)), (2, 2, RedoOp.INIT, p.encode_init(1))]
     specs += [(lsn, 1, RedoOp.APPEND, b"%d" % lsn) for lsn in range(3, 3 + DEFER_RECORDS)]
     records = chain(specs)
     await logged(seg, records, records[-1].lsn)
+    seg.collect_garbage(min_read_lsn=records[-1].lsn, defer_lsns=1000)
+    return seg, records
+
+
+async def test_replayed_node_log_frames_keep_deferred_records(tmp_path: Path) -> None:
+    """A record at or below the GC horizon that no image covers (its page was deferred) is taken
+    from the node log at a restart; one an image covers is not."""
+    seg, records = await deferred_page_2(tmp_path)
     horizon = records[-1].lsn
-    seg.collect_garbage(min_read_lsn=horizon, defer_lsns=1000)
     assert seg.by_lsn.by_page.keys() == {2}
     del seg.by_lsn.records[2]  # as if its own file had lost LSN 2 (the node log still has it)
     seg.by_lsn.lsns.remove(2)
@@ -393,13 +400,8 @@ async def test_recovery_scan_is_not_misled_by_deferred_records(tmp_path: Path) -
     """The last chain LSN at a recovery floor is where the chain stands at the GC horizon, not the
     newest record a collection kept for a deferred page (the new writer links its first record
     there: a lower one would leave a hole that never fills)."""
-    seg = make(tmp_path)
-    specs = [(1, 1, RedoOp.INIT, p.encode_init(1)), (2, 2, RedoOp.INIT, p.encode_init(1))]
-    specs += [(lsn, 1, RedoOp.APPEND, b"%d" % lsn) for lsn in range(3, 3 + DEFER_RECORDS)]
-    records = chain(specs)
-    await logged(seg, records, records[-1].lsn)
+    seg, records = await deferred_page_2(tmp_path)
     horizon = records[-1].lsn
-    seg.collect_garbage(min_read_lsn=horizon, defer_lsns=1000)
     assert seg.by_lsn.by_page.keys() == {2} and seg.gc_horizon == horizon
     lsns, cpls, last = seg.recovery_scan(horizon + 5)
     assert lsns == [] and cpls == [] and last == horizon
