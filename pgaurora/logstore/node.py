@@ -26,7 +26,14 @@ from pgaurora.logstore import messages as m
 from pgaurora.logstore.clock import Clock, RealClock, TimerHandle
 from pgaurora.logstore.nodelog import NodeLog
 from pgaurora.logstore.records import decode_records, frame_of
-from pgaurora.logstore.segment import GarbagePass, ImageCompaction, Segment, SegmentDamaged
+from pgaurora.logstore.segment import (
+    LSN_BITS,
+    LSN_MASK,
+    GarbagePass,
+    ImageCompaction,
+    Segment,
+    SegmentDamaged,
+)
 from pgaurora.logstore.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -376,8 +383,8 @@ class StorageNode:
             horizon = segment.gc_horizon
             newest: dict[int, int] = {}
             for key in segment.images.keys():
-                if key & ((1 << 40) - 1) <= horizon:
-                    newest[key >> 40] = key
+                if key & LSN_MASK <= horizon:
+                    newest[key >> LSN_BITS] = key
             # A page a collection deferred kept its records below the horizon (no image covers
             # them) and the records sent below start above base_scl: it gets an image at its last
             # record below the horizon, made now.
@@ -391,7 +398,7 @@ class StorageNode:
                     continue
                 image = segment._read_image(key)
                 if image is not None:
-                    images.append((page, key & ((1 << 40) - 1), image.to_bytes()))
+                    images.append((page, key & LSN_MASK, image.to_bytes()))
             for page, lsn in kept.items():
                 try:
                     made = segment.materialize(page, lsn)

@@ -215,11 +215,17 @@ class Segment:
         return True
 
     def _covered_by_image(self, record: RedoRecord) -> bool:
-        index = self.images.bisect_left(page_key(record.page + 1, 0))
+        key = self._newest_image(record.page, LSN_MASK)
+        return key is not None and key & LSN_MASK >= record.lsn
+
+    def _newest_image(self, page: int, lsn: int) -> int | None:
+        """The key of `page`'s newest image at or below `lsn` (None: it has none)."""
+        images = self.images
+        index = images.bisect_right(page_key(page, lsn))
         if not index:
-            return False
-        key = self.images.keys()[index - 1]
-        return key >> LSN_BITS == record.page and key & LSN_MASK >= record.lsn
+            return None
+        key: int = images.keys()[index - 1]
+        return key if key >> LSN_BITS == page else None
 
     def _rewrite_log(self) -> None:
         """After damage, writes every good record into a fresh file and drops the old files."""
@@ -431,15 +437,12 @@ class Segment:
         """The page as of `read_lsn`: its newest image at or below, plus its records up to read_lsn."""
         base: pagemod.Page | None = None
         low = 0
-        images = self.images
-        index = images.bisect_right(page_key(page, read_lsn))
-        if index:
-            key = images.keys()[index - 1]
-            if key >> LSN_BITS == page:
-                base = self._read_image(key)
-                if base is None:
-                    raise SegmentDamaged(page, read_lsn)
-                low = key & LSN_MASK
+        key = self._newest_image(page, read_lsn)
+        if key is not None:
+            base = self._read_image(key)
+            if base is None:
+                raise SegmentDamaged(page, read_lsn)
+            low = key & LSN_MASK
         apply = pagemod.apply
         records = self.by_lsn.records
         for lsn in self.by_lsn.page_between(page, low, read_lsn):
@@ -520,12 +523,11 @@ class Segment:
         frame = self._read_frame(number, offset)
         if frame is None:
             return None
-        view = memoryview(frame)
-        if len(frame) != IMAGE_FRAME_SIZE or zlib.crc32(view[4:]) != _IMAGE_HEADER.unpack_from(frame)[0]:
+        if not _frame_intact(frame):
             del self.images[key]
             return None
         try:  # the frame's checksum covers the page image: not checked twice
-            parsed = pagemod.Page.from_bytes(view[_IMAGE_HEADER.size :], verified=True)
+            parsed = pagemod.Page.from_bytes(memoryview(frame)[_IMAGE_HEADER.size :], verified=True)
         except DataCorrupted:
             del self.images[key]
             return None
@@ -665,6 +667,11 @@ class Segment:
         return True
 
 
+def _frame_intact(frame: bytes) -> bool:
+    """An image frame read back whole, its checksum right."""
+    return len(frame) == IMAGE_FRAME_SIZE and zlib.crc32(memoryview(frame)[4:]) == _IMAGE_HEADER.unpack_from(frame)[0]
+
+
 def _highest_lsn(path: Path) -> int:
     """The highest LSN in a rotated log file (rotated files never change); a damaged one counts
     as holding everything, so that it stays until a rewrite replaces it."""
@@ -722,18 +729,12 @@ class GarbagePass:
             if self.defer_above and page_key(page, lsn) not in images:
                 page_lsns = by_lsn.by_page[page]
                 if page_lsns[0] > self.defer_above and bisect_right(page_lsns, horizon) < DEFER_RECORDS:
-                    # kept; only what an image covers already (a coalesced one) goes
-                    index = images.bisect_right(page_key(page, lsn))
-                    if index:
-                        key = images.keys()[index - 1]
-                        if key >> LSN_BITS == page:
-                            lsn = key & LSN_MASK
-                            self.doomed += by_lsn.page_between(page, -1, lsn)
-                            for old in list(images.irange(page_key(page, 0), key, inclusive=(True, False))):
-                                del images[old]
-                                segment._image_cache.pop(old, None)
+                    # kept; only what an image covers already (a coalesced one) goes, below
                     self.deferred += 1
-                    continue
+                    covering = segment._newest_image(page, lsn)
+                    if covering is None:
+                        continue
+                    lsn = covering & LSN_MASK
             if page_key(page, lsn) not in images:
                 record = by_lsn.records[lsn]
                 if record.op == pagemod.RedoOp.IMAGE:
@@ -818,9 +819,7 @@ class ImageCompaction:
             if where is None or where[0] == self.number:
                 continue  # collected, or written again, since the compaction began
             frame = segment._read_frame(*where)
-            if frame is None or len(frame) != IMAGE_FRAME_SIZE or (
-                zlib.crc32(memoryview(frame)[4:]) != _IMAGE_HEADER.unpack_from(frame)[0]
-            ):
+            if frame is None or not _frame_intact(frame):
                 del images[key]  # damaged: as a read finds it (the page is repaired from a peer)
                 continue
             images[key] = (self.number, segment._write_image_frame((frame,)))
