@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -33,6 +32,7 @@ import msgspec
 
 from pgaurora.access.storage import Storage
 from pgaurora.catalog.catalog import Catalog
+from pgaurora.gcpolicy import GcPolicy
 from pgaurora.logstore import InProcessTransport, NodeSpec, StorageNode, Volume, VolumeConfig
 from pgaurora.logstore.metadata import VolumeMetadata
 from pgaurora.logstore.page import PAGE_SIZE
@@ -307,10 +307,10 @@ async def run_instance(options: InstanceOptions) -> int:
     except BaseException:
         await instance.stop()
         raise
-    # What start-up built (modules, catalog, pglast) lives as long as the process: keep it out of
-    # the cyclic GC's full collections, which otherwise walk it again every time (~100 ms).
-    gc.collect()
-    gc.freeze()
+    # What start-up built (modules, catalog, pglast) lives as long as the process, and so do
+    # cached pages: keep them out of the cyclic GC's frequent full collections (pgaurora.gcpolicy).
+    gc_policy = GcPolicy()
+    gc_policy.start()
     if instance.replication_port:
         print(f"REPLICATION port={instance.replication_port}", flush=True)
     print(f"READY port={port}", flush=True)
@@ -321,5 +321,6 @@ async def run_instance(options: InstanceOptions) -> int:
     try:
         await stop.wait()
     finally:
+        gc_policy.stop()
         await instance.stop()
     return 0
