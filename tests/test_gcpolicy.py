@@ -63,10 +63,12 @@ async def test_a_frozen_cycle_that_becomes_garbage_goes_at_the_full_collection()
 
 
 async def test_the_schedule_runs_on_the_loop_until_stopped() -> None:
-    policy = GcPolicy(freeze_seconds=0.01, full_seconds=0.05)
+    # A full collection of a whole test process takes a while: the ticks between two of them
+    # freeze, the tick a second after the last one collects everything.
+    policy = GcPolicy(freeze_seconds=0.01, full_seconds=1.0)
     policy.start()
     try:
-        for _ in range(200):  # bounded: 2 s at most
+        for _ in range(1000):  # bounded: 10 s at most
             if policy.freezes >= 2 and policy.full_collections >= 2:
                 break
             await asyncio.sleep(0.01)
