@@ -15,6 +15,15 @@ from pgaurora.logstore import messages as m
 from pgaurora.logstore.tcp import NodeServer, TcpTransport, local_socket_name
 
 
+async def _malformed_frame_is_refused(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Sends a frame that is not msgpack: the node answers Refused("malformed") to its id."""
+    writer.write(struct.pack("<II", 3, 7) + b"\xc1\xc1\xc1")
+    length, request_id = struct.unpack("<II", await reader.readexactly(8))
+    refused = m.decode_reply(await reader.readexactly(length))
+    assert request_id == 7 and isinstance(refused, m.Refused) and refused.code == "malformed"
+    writer.close()
+
+
 async def test_tcp_round_trip_malformed_frame_and_reconnect(tmp_path: Path) -> None:
     node = StorageNode(tmp_path / "node", "pending", "a", fsync=False, background_interval=0)
     server = NodeServer(node)
@@ -31,12 +40,7 @@ async def test_tcp_round_trip_malformed_frame_and_reconnect(tmp_path: Path) -> N
         assert isinstance(stale, m.Refused) and stale.code == "stale_epoch"
         assert "older than the segment's epoch 1" in stale.message
 
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(struct.pack("<II", 3, 7) + b"\xc1\xc1\xc1")
-        length, request_id = struct.unpack("<II", await reader.readexactly(8))
-        refused = m.decode_reply(await reader.readexactly(length))
-        assert request_id == 7 and isinstance(refused, m.Refused) and refused.code == "malformed"
-        writer.close()
+        await _malformed_frame_is_refused(*await asyncio.open_connection(host, port))
 
         # The server goes away and comes back on the same port: the transport reconnects.
         await server.stop()
@@ -87,12 +91,7 @@ async def test_local_socket_first_tcp_otherwise(tmp_path: Path) -> None:
         await other.stop()
 
         # A malformed frame on the local socket is refused like one over TCP.
-        reader, writer = await asyncio.open_unix_connection(local_socket_name(node.address))
-        writer.write(struct.pack("<II", 3, 9) + b"\xc1\xc1\xc1")
-        length, request_id = struct.unpack("<II", await reader.readexactly(8))
-        refused = m.decode_reply(await reader.readexactly(length))
-        assert request_id == 9 and isinstance(refused, m.Refused) and refused.code == "malformed"
-        writer.close()
+        await _malformed_frame_is_refused(*await asyncio.open_unix_connection(local_socket_name(node.address)))
 
         # The node goes away and comes back (same address): the transport reconnects locally,
         # and while it is gone a call fails with ConnectionError, not a hang.
