@@ -83,12 +83,13 @@ class RecordIndex:
                 insort(page_lsns, lsn)
         return fresh
 
-    def remove(self, doomed: Iterable[int]) -> None:
-        """Drops the given LSNs (rebuilding the lists: GC and truncation are rare and batched)."""
+    def remove(self, doomed: Iterable[int]) -> set[int]:
+        """Drops the given LSNs (rebuilding the lists: GC and truncation are rare and batched);
+        returns the pages that lost records."""
         doomed = set(doomed)
+        pages: set[int] = set()
         if not doomed:
-            return
-        pages = set()
+            return pages
         for lsn in doomed:
             record = self.records.pop(lsn, None)
             if record is not None:
@@ -100,6 +101,7 @@ class RecordIndex:
                 self.by_page[page] = kept
             else:
                 del self.by_page[page]
+        return pages
 
     def between(self, low: int, high: int) -> list[int]:
         """LSNs in (low, high]."""

@@ -413,7 +413,7 @@ class Segment:
 
     def _drop_truncated(self) -> None:
         doomed = [record.lsn for record in self.by_lsn.values() if not self.valid(record)]
-        self.by_lsn.remove(doomed)
+        self._recount_dirty(self.by_lsn.remove(doomed))
         if not doomed:
             return
         # Rebuild SCL and hole tracking from the surviving records above the GC horizon.
@@ -548,6 +548,22 @@ class Segment:
     def coalesce(self, threshold: int = 32, limit: int = 64) -> int:
         """Materializes pages with many records since their last image into new images."""
         return sum(self.coalesce_page(page) for page in self.coalesce_candidates(threshold, limit))
+
+    def _recount_dirty(self, pages: set[int]) -> None:
+        """`dirty` after records of `pages` were forgotten (by GC or a truncation): a page keeps
+        at most as many records since its newest image as it has left (the other pages' counts
+        did not change: not walked, the dict holds every page changed since its last image)."""
+        dirty = self.dirty
+        by_page = self.by_lsn.by_page
+        for page in pages:
+            count = dirty.get(page)
+            if count is None:
+                continue
+            remaining = len(by_page.get(page, ()))
+            if remaining:
+                dirty[page] = min(count, remaining)
+            else:
+                del dirty[page]
 
     def coalesce_candidates(self, threshold: int = 32, limit: int = 64) -> list[int]:
         """Up to `limit` pages with at least `threshold` records since their last image."""
@@ -764,17 +780,12 @@ class GarbagePass:
         if segment.gc_horizon != self.gc_horizon or self.horizon <= segment.gc_horizon:
             return 0  # another collection finished meanwhile
         horizon = self.horizon
-        # Images first, durably; then forget the records they cover.
-        if segment._image_fd >= 0 and segment.fsync:
+        # Images first, durably; then forget the records they cover. (Under pgbench most passes
+        # defer every page and forget nothing: no fsync then.)
+        if self.doomed and segment._image_fd >= 0 and segment.fsync:
             os.fsync(segment._image_fd)
         segment.base_lsn = max(segment.base_lsn, segment.by_lsn.last_at_or_below(horizon) or 0)
-        segment.by_lsn.remove(self.doomed)
-        for page in list(segment.dirty):
-            remaining = len(segment.by_lsn.by_page.get(page, ()))
-            if remaining:
-                segment.dirty[page] = min(segment.dirty[page], remaining)
-            else:
-                del segment.dirty[page]
+        segment._recount_dirty(segment.by_lsn.remove(self.doomed))
         segment.gc_horizon = horizon
         segment.save_meta()
         # a log file goes once its records are all collected: none may hold a record still kept

@@ -100,8 +100,10 @@ async def test_restart_from_disk_and_bit_flip(tmp_path: Path) -> None:
 async def test_truncation_by_epoch(tmp_path: Path) -> None:
     seg = make(tmp_path)
     await seg.append(chain(SPECS), b"")
+    assert seg.dirty == {1: 4, 2: 2}
     seg.set_epoch(2, 4)
     assert seg.scl == 4 and 5 not in seg.by_lsn
+    assert seg.dirty == {1: 3, 2: 1}  # page 1 lost LSN 6, page 2 LSN 5
     late = RedoRecord(6, 1, 0, 5, 0, RedoOp.APPEND, 0, 1, b"old writer")
     assert not seg.insert(late)
     fresh = RedoRecord(100, 1, 0, 4, 0, RedoOp.APPEND, 1, 2, b"new")
@@ -222,6 +224,7 @@ async def test_collection_defers_pages_with_few_recent_records(tmp_path: Path) -
     assert collection.deferred == 2 and collection.finish() == 1 + 1 + DEFER_RECORDS
     assert {key >> 40 for key in seg.images} == {1, 4}
     assert seg.by_lsn.by_page.keys() == {2, 3} and len(seg.by_lsn) == 4
+    assert seg.dirty == {2: 2, 3: 2}  # the imaged pages' counts go; the deferred ones' stay
     assert all(items(seg, page, horizon) == expected[page] for page in range(1, 5))
     # the log files holding the kept records (LSN 2 onwards) stay; a restart keeps those records
     seg.close()
