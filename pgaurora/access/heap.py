@@ -109,6 +109,7 @@ class Heap(HeapVersions, HeapPruning):
         self.unused_slots: dict[int, list[int]] = {}
         self.name = ""  # for messages; the catalog may set it
         self.changes = 0  # writes since the last autovacuum pass
+        self.tuples_estimate = 0  # live tuples the last vacuum pass kept (autovacuum scales with it)
         self._pruned_at: dict[int, int] = {}  # page -> horizon of its last pruning attempt
         # page -> the lowest xid whose end may let pruning free something there (pd_prune_xid):
         # pruning waits until the horizon passes it. A page not listed is unknown (never pruned

@@ -144,6 +144,7 @@ async def _vacuum(heap: Heap, indexes: list[BTree], horizon: int, all_indexes: b
         page = cache.get(page_no)
         if page is not None and page.free_space() >= FREE_ENOUGH and page_no not in heap.free_pages:
             heap.free_pages.append(page_no)
+    heap.tuples_estimate = kept
     return VacuumResult(len(pages), removed, removed_entries, kept, truncated, reusable)
 
 

@@ -96,5 +96,5 @@ class ReplicaStorage(Storage):
     ) -> VacuumResult:
         raise ReadOnlySqlTransaction("cannot execute VACUUM during recovery")
 
-    async def autovacuum_once(self, threshold: int = 0) -> int:
+    async def autovacuum_once(self, threshold: int = 0, scale_factor: float = 0.0) -> int:
         return 0

@@ -123,6 +123,32 @@ async def test_autovacuum_pass_frees_space_for_inserts(engine):
     assert task.done()
 
 
+async def test_autovacuum_threshold_grows_with_the_live_tuples(engine):
+    """As PostgreSQL's autovacuum_vacuum_scale_factor: a heap whose last pass kept N tuples is due
+    after 1000 + 0.2 N writes, not after a flat 1000 (a big table's every pass walks its indexes)."""
+    storage, txns = engine.storage, engine.txns
+    heap = storage.heap(await storage.create_heap())
+    t = txns.begin()
+    tids = await heap.insert_many(t, [(i,) for i in range(6000)])
+    await t.commit()
+    result = await storage.vacuum(heap.rel_id)
+    assert result.kept_tuples == 6000 and heap.tuples_estimate == 6000
+    heap.changes = 0  # the load's inserts: counted before the pass
+    t = txns.begin()
+    snap = t.snapshot()
+    for tid in tids[:2100]:  # below 1000 + 0.2 * 6000 = 2200
+        await heap.delete(t, snap, tid)
+    await t.commit()
+    assert await storage.autovacuum_once() == 0
+    t = txns.begin()
+    snap = t.snapshot()
+    for tid in tids[2100:2200]:
+        await heap.delete(t, snap, tid)
+    await t.commit()
+    assert await storage.autovacuum_once() == 1
+    assert heap.tuples_estimate == 6000 - 2200 and heap.changes == 0
+
+
 async def test_vacuum_with_every_index_hands_emptied_slots_to_new_tuples(engine):
     storage, txns = engine.storage, engine.txns
     heap = storage.heap(await storage.create_heap())
