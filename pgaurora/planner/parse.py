@@ -71,8 +71,19 @@ def _byte_to_char(query: str, encoded: bytes, byte_offset: int) -> int:
     return len(encoded[:byte_offset].decode("utf-8", "ignore"))
 
 
+_TRANSACTION_TEXTS: dict[str, tuple[ParsedStatement, ...]] = {}  # exact text -> its statements
+_TRANSACTION_TEXTS_MAX = 256
+
+
 def parse(sql: str) -> list[ParsedStatement]:
-    """Parses `sql` into statements; raises 42601 with PostgreSQL's message and position."""
+    """Parses `sql` into statements; raises 42601 with PostgreSQL's message and position.
+
+    A text of transaction control statements only (pgbench's BEGIN; and END; in every
+    transaction) is parsed once: their trees are only read (session.utility_exec), and the
+    same text always parses the same."""
+    known = _TRANSACTION_TEXTS.get(sql)
+    if known is not None:
+        return list(known)
     try:
         raw = pg_parser.parse_sql_json(sql)
     except pg_parser.ParseError as exc:
@@ -96,6 +107,10 @@ def parse(sql: str) -> list[ParsedStatement]:
         offset = _byte_to_char(sql, encoded, start)
         text = text_bytes.decode("utf-8", "ignore").strip()
         out.append(ParsedStatement(node_type, tree, text, offset, sql))
+    if out and len(sql) <= 64 and all(stmt.node_type == "TransactionStmt" for stmt in out):
+        if len(_TRANSACTION_TEXTS) >= _TRANSACTION_TEXTS_MAX:
+            _TRANSACTION_TEXTS.clear()
+        _TRANSACTION_TEXTS[sql] = tuple(out)
     return out
 
 

@@ -204,6 +204,9 @@ class PlanCache:
         self.by_text: dict[str, tuple[CachedQuery, list[tuple[int, str, Any, bool]]] | None] = {}
         # exact text -> (plan, params) of recent queries whose parameters are immutable values
         self.exact: dict[str, tuple[Plan, tuple[Any, ...]]] = {}
+        # exact texts that parse to something else than one SELECT/INSERT/UPDATE/DELETE (pgbench's
+        # BEGIN; and END;): not parsed here again only to be told so
+        self.not_planned: set[str] = set()
         self.hits = 0
         self.misses = 0
 
@@ -218,6 +221,8 @@ class PlanCache:
                 self.hits += 1
                 return exact
             del self.exact[sql]
+        if sql in self.not_planned:
+            return None
         result = self._plan_text(sql, catalog, txn)
         if result is not None and all(type(p) in _IMMUTABLE for p in result[1]):
             # the same text again (SELECT 1, a dashboard's fixed query) skips even the literal scan
@@ -285,15 +290,24 @@ class PlanCache:
             self.by_text.clear()
         self.by_text[key] = (entry, slots)
 
+    def _not_planned(self, sql: str) -> None:
+        """Remembers a text whose parse alone rules the plan cache out (short texts only)."""
+        if len(sql) <= 256:
+            if len(self.not_planned) >= self.capacity:
+                self.not_planned.clear()
+            self.not_planned.add(sql)
+
     def _plan_query(self, sql: str, catalog: Any, txn: Any = None) -> tuple[Plan, tuple[Any, ...]] | None:
         try:
             raw = pg_parser.parse_sql_json(sql)
         except pg_parser.ParseError:
             return None
         if raw.count('{"stmt":') != 1 or '"ParamRef"' in raw:
+            self._not_planned(sql)
             return None
         head = raw[:64]
         if not ('"SelectStmt"' in head or '"InsertStmt"' in head or '"UpdateStmt"' in head or '"DeleteStmt"' in head):
+            self._not_planned(sql)
             return None
         key, literals = _split(raw)
         state = catalog.state_for(txn) if hasattr(catalog, "state_for") else catalog

@@ -21,6 +21,33 @@ def test_parse_keeps_statement_texts_and_offsets() -> None:
     assert stmts[2].command == "SELECT"
 
 
+async def test_transaction_control_texts_are_parsed_once(session: EngineSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pgbench sends BEGIN; and END; in every transaction: the second time, neither the plan
+    cache nor parse() calls the parser for them (a text with anything else in it still does)."""
+    import importlib
+
+    from pgaurora.planner import plancache
+    parse_module = importlib.import_module("pgaurora.planner.parse")
+    cache = PlanCache()
+    first = parse("BEGIN ISOLATION LEVEL REPEATABLE READ; END;")
+    assert cache.plan_query("BEGIN ISOLATION LEVEL REPEATABLE READ; END;", session.catalog) is None
+    calls: list[str] = []
+    real = parse_module.pg_parser.parse_sql_json
+
+    def counted(sql: str) -> str:
+        calls.append(sql)
+        return real(sql)
+
+    monkeypatch.setattr(parse_module.pg_parser, "parse_sql_json", counted)
+    monkeypatch.setattr(plancache.pg_parser, "parse_sql_json", counted)
+    again = parse("BEGIN ISOLATION LEVEL REPEATABLE READ; END;")
+    assert again == first and [s.tree for s in again] == [s.tree for s in first]
+    assert cache.plan_query("BEGIN ISOLATION LEVEL REPEATABLE READ; END;", session.catalog) is None
+    assert calls == []
+    assert [s.node_type for s in parse("BEGIN; SELECT 1")] == ["TransactionStmt", "SelectStmt"]
+    assert calls == ["BEGIN; SELECT 1"]
+
+
 @pytest.mark.parametrize(("sql", "message", "position"), [
     ("SELEC 1", 'syntax error at or near "SELEC"', 1),
     ("SELECT 1 +", "syntax error at end of input", 11),
