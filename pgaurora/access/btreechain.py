@@ -30,23 +30,30 @@ def members_cached(cache: PageCache, tids: list[Tid], absent: set[int] | None = 
     heap page is not cached (pages in `absent` do not exist: their tids stay as they are)."""
     get = cache.get
     out: list[Tid] = []
+    append = out.append
+    last_page_no = -1
+    heap_items: list[bytes] | None = None  # the last page's items, None when it is no heap page
     for tid in tids:
-        page = get(tid[0])
-        if page is None or page.kind != PageKind.HEAP:
-            if page is None and (absent is None or tid[0] not in absent):
-                return None
-            out.append(tid)
+        page_no, slot = tid
+        if page_no != last_page_no:  # a range's entries come a page at a time: one lookup each
+            page = get(page_no)
+            if page is None:
+                if absent is None or page_no not in absent:
+                    return None
+                heap_items = None
+            else:
+                heap_items = page.items if page.kind == PageKind.HEAP else None
+            last_page_no = page_no
+        if heap_items is None:
+            append(tid)
             continue
-        items = page.items
-        slot = tid[1]
-        if slot < len(items):
-            item = items[slot]
+        if slot < len(heap_items):
+            item = heap_items[slot]
             if len(item) >= HEADER_SIZE and not item[INFOMASK_OFFSET] & HEAP_HOT_UPDATED:
-                out.append(tid)  # no HOT chain: the usual case
+                append(tid)  # no HOT chain: the usual case
                 continue
             if item:
-                page_no = tid[0]
-                out.extend((page_no, member) for member in hot_chain(page_no, items, slot))
+                out.extend((page_no, member) for member in hot_chain(page_no, heap_items, slot))
     return out
 
 
@@ -71,7 +78,7 @@ async def expand(cache: PageCache, batch: list[tuple[Key, Tid]]) -> list[tuple[K
     found = members_cached(cache, tids)
     if found is None:
         found = await members(cache, tids)
-    if len(found) == len(batch) and all(m == t for m, t in zip(found, tids, strict=True)):
+    if found == tids:
         return batch
     out: list[tuple[Key, Tid]] = []
     get = cache.get
