@@ -27,7 +27,8 @@ AUTOVACUUM_THRESHOLD = 1000
 # PostgreSQL's autovacuum_vacuum_scale_factor: a heap is due once its writes since the last pass
 # reach AUTOVACUUM_THRESHOLD + this fraction of the live tuples that pass kept. A flat threshold
 # vacuumed pgbench's 1,000,000 accounts every 10 s, each pass walking every leaf of their primary
-# key (about 8% of the writer's time under pgbench tpcb-like; PostgreSQL waits for 200,050).
+# key (about 11% of the writer's profiled time under pgbench tpcb-like; PostgreSQL waits for
+# 200,050 writes).
 AUTOVACUUM_SCALE_FACTOR = 0.2
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,10 @@ class Storage:
         self, threshold: int = AUTOVACUUM_THRESHOLD, scale_factor: float = AUTOVACUUM_SCALE_FACTOR
     ) -> int:
         """Vacuums every heap opened here with at least `threshold` + `scale_factor` x its live
-        tuples (as its last pass counted them) writes since its last pass; returns how many. With an index_resolver the pass cleans the heap's indexes too and its
-        emptied slots become reusable; without one it is heap-only (emptied slots are not reused,
-        index entries pointing at them lead nowhere)."""
+        tuples (as its last pass counted them) writes since its last pass; returns how many.
+        With an index_resolver the pass cleans the heap's indexes too and its emptied slots
+        become reusable; without one it is heap-only (emptied slots are not reused, index
+        entries pointing at them lead nowhere)."""
         done = 0
         resolver = self.index_resolver
         for heap in list(self._heaps.values()):
