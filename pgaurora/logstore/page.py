@@ -61,6 +61,7 @@ class RedoOp(IntEnum):
     SPECIAL = 7  # payload -> special
     TRUNCATE = 8  # u16 index -> del items[index:]
     IMAGE = 9  # a full Page.to_bytes() image -> that page
+    MULTI = 10  # (u8 op + u16 length + payload)* -> those ops in order, all or none (no INIT/IMAGE/MULTI)
 
 
 class Page:
@@ -192,6 +193,36 @@ def encode_image(page: Page) -> bytes:
     return page.to_bytes()
 
 
+_OP_LENGTH = struct.Struct("<BH")
+_pack_op_length = _OP_LENGTH.pack
+_unpack_op_length = _OP_LENGTH.unpack_from
+MULTI_OPS = frozenset((RedoOp.INSERT, RedoOp.APPEND, RedoOp.SET, RedoOp.DELETE, RedoOp.PATCH, RedoOp.SPECIAL,
+                       RedoOp.TRUNCATE))  # what a MULTI may hold: the ops that change a page in place
+MULTI_MAX_PART = 0xFFFF  # bytes of one op's payload inside a MULTI
+
+
+def encode_multi(ops: list[tuple[int, bytes]]) -> bytes:
+    """One MULTI payload for a run of (op, payload) on one page (each op in MULTI_OPS, each
+    payload at most MULTI_MAX_PART bytes: callers check, as pagecache.cache's merge does)."""
+    return b"".join([_pack_op_length(op, len(payload)) + payload for op, payload in ops])
+
+
+def split_multi(payload: bytes) -> list[tuple[int, bytes]]:
+    """The (op, payload) run inside a MULTI payload; InternalError if it is malformed."""
+    ops: list[tuple[int, bytes]] = []
+    at, end = 0, len(payload)
+    while at < end:
+        if at + 3 > end:
+            raise InternalError("redo MULTI payload ends inside an op header")
+        op, length = _unpack_op_length(payload, at)
+        at += 3
+        if op not in MULTI_OPS or at + length > end:
+            raise InternalError(f"redo MULTI holds an invalid op {op} of {length} bytes")
+        ops.append((op, payload[at : at + length]))
+        at += length
+    return ops
+
+
 # -- apply -------------------------------------------------------------------------------------------
 
 
@@ -287,6 +318,17 @@ def relabeled_image(image: bytes, lsn: int) -> bytes:
     return _crc32(body).to_bytes(4, "little") + body
 
 
+def _apply_multi(page: Page, payload: bytes) -> None:
+    # All or none, like a single op: a sub-op that fails puts the page back as it was.
+    kind, special, items, data_bytes = page.kind, page.special, page.items.copy(), page.data_bytes
+    try:
+        for op, part in split_multi(payload):
+            _APPLIERS[op](page, part)  # type: ignore[misc]
+    except BaseException:
+        page.kind, page.special, page.items, page.data_bytes = kind, special, items, data_bytes
+        raise
+
+
 def _apply_image(page: Page, payload: bytes) -> None:
     image = Page.from_bytes(payload)
     page.kind = image.kind
@@ -307,6 +349,7 @@ _APPLIERS = (
     _apply_special,
     _apply_truncate,
     _apply_image,
+    _apply_multi,
 )
 
 

@@ -22,11 +22,12 @@ from pgaurora.access.rowcodec import decode_row
 from pgaurora.access.storage import Storage
 from pgaurora.access.vacuum import VacuumResult
 from pgaurora.errors import ReadOnlySqlTransaction
-from pgaurora.logstore.page import Page, RedoOp
+from pgaurora.logstore.page import Page, RedoOp, split_multi
 
 _U16 = struct.Struct("<H")
 _INSERT = RedoOp.INSERT
 _DELETE = RedoOp.DELETE
+_MULTI = RedoOp.MULTI
 
 
 def carry_derived(forms: dict[int, Any]) -> dict[int, Any]:
@@ -44,12 +45,20 @@ def carry_derived(forms: dict[int, Any]) -> dict[int, Any]:
 
 
 def patch_derived(form: Any, page: Page, op: int, payload: bytes) -> bool:
-    """Applies one INSERT or DELETE record (already applied to `page`) to its decoded B-tree node.
+    """Applies one INSERT or DELETE record (already applied to `page`) to its decoded B-tree node,
+    or a MULTI record made only of them, in order.
 
     Anything else (a split's SPECIAL or IMAGE, a heap page's decoded form) is not patched: the
     form is dropped and decoded again on the next use.
     """
-    if type(form) is not Node or (op != _INSERT and op != _DELETE):
+    if type(form) is not Node:
+        return False
+    if op == _MULTI:
+        parts = split_multi(payload)
+        if any(part_op != _INSERT and part_op != _DELETE for part_op, _ in parts):
+            return False
+        return all(patch_derived(form, page, part_op, part) for part_op, part in parts)
+    if op != _INSERT and op != _DELETE:
         return False
     (index,) = _U16.unpack_from(payload, 0)
     entries, raw = form.entries, form.raw

@@ -113,6 +113,52 @@ def test_any_sequence_of_ops_leaves_a_page_that_has_an_image(ops: list[tuple[tup
     assert Page.from_bytes(page.to_bytes()) == page
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_OPS, st.integers(0, 10_000)), min_size=1, max_size=40))
+def test_a_multi_record_does_what_its_ops_do_one_by_one_or_nothing(ops: list[tuple[tuple[int, int], int]]) -> None:
+    one_by_one = build()
+    before = one_by_one.copy()
+    run: list[tuple[int, bytes]] = []
+    failed = False
+    for (op, size), pick in ops:
+        payload = _payload(op, pick % (len(one_by_one.items) + 1), size)
+        run.append((op, payload))
+        try:
+            apply(one_by_one, op, payload)
+        except InternalError:
+            failed = True
+            break
+    multi = before.copy()
+    if failed:  # a MULTI with an op that does not apply changes nothing at all
+        with pytest.raises(InternalError):
+            apply(multi, RedoOp.MULTI, p.encode_multi(run), 99)
+        assert multi == before and multi.data_bytes == before.data_bytes
+        return
+    apply(multi, RedoOp.MULTI, p.encode_multi(run), 99)
+    assert (multi.items, multi.special, multi.data_bytes, multi.lsn) == (
+        one_by_one.items, one_by_one.special, one_by_one.data_bytes, 99)
+    assert p.split_multi(p.encode_multi(run)) == run
+
+
+def test_malformed_multi_records_are_refused() -> None:
+    page = build()
+    good = p.encode_multi([(RedoOp.APPEND, b"x"), (RedoOp.PATCH, p.encode_patch(0, 0, b"Z"))])
+    for bad in (
+        good[:-1] + b"",  # the last op's payload is cut short
+        good + b"\x03",  # an op header cut short
+        p.encode_multi([(RedoOp.INIT, p.encode_init(1))]),  # INIT, IMAGE and MULTI stay records of their own
+        p.encode_multi([(RedoOp.MULTI, good)]),
+        bytes((99, 0, 0)),
+    ):
+        with pytest.raises(InternalError):
+            apply(page, RedoOp.MULTI, bad)
+    assert page == build()
+    with pytest.raises(InternalError):
+        apply(None, RedoOp.MULTI, good)
+    apply(page, RedoOp.MULTI, good)
+    assert page.items == [b"Za", b"bbb", b"ccccc", b"x"]
+
+
 def test_bad_ops() -> None:
     page = build()
     with pytest.raises(InternalError):

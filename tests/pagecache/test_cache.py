@@ -136,6 +136,33 @@ async def test_deferred_mtrs_combine_into_images_and_survive_restart(engine):
     assert page.items == [b"%d" % i for i in range(300)]
 
 
+async def test_a_run_of_records_on_one_page_reaches_the_volume_as_one_multi_record(engine):
+    from pgaurora.logstore.page import encode_patch, encode_set
+
+    cache = engine.cache
+    a, b = cache.control.allocate_page(), cache.control.allocate_page()
+    with cache.mtr() as mtr:
+        mtr.log(a, RedoOp.INIT, encode_init(PageKind.HEAP))
+        mtr.log(b, RedoOp.INIT, encode_init(PageKind.HEAP))
+    appended, merged = engine.volume.records_appended, cache.records_merged
+    with cache.mtr(deferred=True) as mtr:  # a HOT update's shape: new version, old version's xmax
+        mtr.log(a, RedoOp.APPEND, encode_append(b"old"))
+        mtr.log(a, RedoOp.APPEND, encode_append(b"new"))
+        mtr.log(a, RedoOp.PATCH, encode_patch(0, 0, b"O"))
+    with cache.mtr() as commit:  # another page, then the first again: three records in all
+        commit.log(b, RedoOp.APPEND, encode_append(b"commit"))
+        commit.log(a, RedoOp.SET, encode_set(1, b"NEW"))
+    assert engine.volume.records_appended - appended == 3
+    assert cache.records_merged - merged == 2
+    await cache.wait_durable(commit.lsn)
+    cache.evict(a)  # rebuilt by storage, through the MULTI record
+    assert (await cache.read(a)).items == [b"Old", b"NEW"]
+    await engine.crash_writer()
+    await engine.reopen()
+    assert (await engine.cache.read(a)).items == [b"Old", b"NEW"]
+    assert (await engine.cache.read(b)).items == [b"commit"]
+
+
 async def test_immediate_mtr_flushes_queued_records_first(engine):
     cache = engine.cache
     a, b = cache.control.allocate_page(), cache.control.allocate_page()
