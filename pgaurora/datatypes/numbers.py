@@ -29,6 +29,13 @@ FLT_MAX = 3.4028234663852886e38
 NUMERIC_CONTEXT = decimal.Context(prec=1000, rounding=decimal.ROUND_HALF_UP, Emax=999999, Emin=-999999,
                                   traps=[decimal.InvalidOperation, decimal.DivisionByZero])
 NUMERIC_MAX_DISPLAY_SCALE = 1000
+NUMERIC_MAX_WEIGHT_DIGITS = 131072  # digits before the decimal point PostgreSQL's numeric holds
+NUMERIC_MAX_DSCALE = 16383  # ... and after it
+_EXPONENT_LIMIT = 2**31 // 2 - 1  # numeric_in refuses an exponent this big (INT_MAX / 2)
+# Exact scaling and rescaling of any value numeric holds (binary I/O): NUMERIC_CONTEXT's 1000
+# digits would refuse '1e1000'. Never used to divide (that would compute this many digits).
+_EXACT_CONTEXT = decimal.Context(prec=NUMERIC_MAX_WEIGHT_DIGITS + NUMERIC_MAX_DSCALE + 1, Emax=999999,
+                                 Emin=-999999, traps=[decimal.InvalidOperation])
 
 _WHITESPACE = " \t\n\r\v\f"
 
@@ -260,9 +267,16 @@ def normalize_numeric(value: Decimal) -> Decimal:
     """Give a Decimal numeric's shape: no positive exponent, no negative zero."""
     if not value.is_finite():
         return NUMERIC_NAN if value.is_nan() else value
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > 0:
-        value = value.quantize(Decimal(1), context=NUMERIC_CONTEXT)
+    sign, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int) and (exponent > 0 or exponent < -NUMERIC_MAX_DSCALE):
+        # PostgreSQL's limits: 131072 digits before the point, 16383 after it
+        if not value:
+            if exponent >= _EXPONENT_LIMIT or exponent < -NUMERIC_MAX_DSCALE:
+                raise NumericValueOutOfRange("value overflows numeric format")
+            return Decimal(0)
+        if len(digits) + exponent > NUMERIC_MAX_WEIGHT_DIGITS or exponent < -NUMERIC_MAX_DSCALE:
+            raise NumericValueOutOfRange("value overflows numeric format")
+        value = Decimal((sign, digits + (0,) * exponent, 0))  # exact: '1e1000' has 1001 digits
     if value.is_zero() and value.is_signed():
         value = value.copy_abs()
     return value
@@ -352,7 +366,7 @@ def numeric_send(value: Decimal) -> bytes:
     dscale = -exponent if exponent < 0 else 0
     fraction_groups = (dscale + 3) // 4
     # exact: scaling a Decimal by a power of ten only moves its exponent
-    scaled = int(value.copy_abs().scaleb(4 * fraction_groups, context=NUMERIC_CONTEXT))
+    scaled = int(value.copy_abs().scaleb(4 * fraction_groups, context=_EXACT_CONTEXT))
     if scaled == 0:
         return _HEADER.pack(0, 0, _NUMERIC_POS, dscale)
     groups = []
@@ -389,8 +403,13 @@ def numeric_recv(data: bytes) -> Decimal:
         accumulated = accumulated * 10000 + group
     if sign == _NUMERIC_NEG:
         accumulated = -accumulated
-    value = Decimal(accumulated).scaleb((weight - ndigits + 1) * 4, context=NUMERIC_CONTEXT)
-    result = value.quantize(Decimal(1).scaleb(-dscale), context=NUMERIC_CONTEXT)
+    if dscale > NUMERIC_MAX_DSCALE:
+        raise InvalidBinaryRepresentation("invalid scale in external \"numeric\" value")
+    try:
+        value = Decimal(accumulated).scaleb((weight - ndigits + 1) * 4, context=_EXACT_CONTEXT)
+        result = value.quantize(Decimal(1).scaleb(-dscale), context=_EXACT_CONTEXT)
+    except decimal.InvalidOperation:
+        raise NumericValueOutOfRange("value overflows numeric format") from None
     return result.copy_abs() if result.is_zero() else result
 
 
