@@ -221,6 +221,16 @@ class TransactionManager:
             fut = self._xid_done[xid] = asyncio.get_running_loop().create_future()
         await asyncio.shield(fut)
 
+    async def wait_completed(self, xid: int) -> None:
+        """Waits until `xid` is no longer in progress for new snapshots (its commit durable, or
+        its abort); no deadlock check: the caller holds nothing the transaction could wait for."""
+        if xid not in self.active:
+            return
+        fut = self._xid_done.get(xid)
+        if fut is None:
+            fut = self._xid_done[xid] = asyncio.get_running_loop().create_future()
+        await asyncio.shield(fut)
+
     async def lock_row(
         self, txn: Transaction, key: tuple[int, int, int], mode: int = UPDATE, wait: str = "block"
     ) -> bool:

@@ -22,11 +22,13 @@ Not snapshots or visibility (txn.snapshot).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from pgaurora.errors import SerializationFailure
 
 if TYPE_CHECKING:
+    from pgaurora.txn.snapshot import Snapshot
     from pgaurora.txn.transaction import Transaction
 
 
@@ -41,8 +43,18 @@ class SerializableTracker:
         self.clock += 1
         return self.clock
 
-    def join(self, txn: Transaction) -> None:
-        txn.ssi_snapshot_seq = self.tick()
+    def join(self, txn: Transaction, snapshot: Snapshot) -> None:
+        """`txn` took its snapshot. Its lifetime starts before the commit of every member that
+        the snapshot does not see: a commit counts here once its record is appended, but its
+        rows become visible only once the record is durable (early lock release), and a
+        snapshot taken in between runs concurrently with it (missed, that window let write skew
+        through: found by make test-long's SERIALIZABLE histories)."""
+        seq = self.tick()
+        for member in self.members:
+            end = member.ssi_commit_seq
+            if end is not None and end <= seq and member.xid is not None and not snapshot.xid_visible(member.xid):
+                seq = min(seq, end - 1)
+        txn.ssi_snapshot_seq = seq
         self.members.add(txn)
 
     def leave(self, txn: Transaction) -> None:
@@ -61,6 +73,18 @@ class SerializableTracker:
             and not reader.reads.isdisjoint(writer.writes)
             and self._overlap(reader, writer)
         )
+
+    async def settle(self, timeout: float = 1.0) -> None:
+        """Waits (at most `timeout`) until every commit already decided here is visible: a
+        SERIALIZABLE transaction calls it before its first snapshot, which then sees them rather
+        than running concurrently with them (join would count it so, and under this module's
+        relation-wide reads and writes it would fail with 40001, again and again on retry)."""
+        pending = [x for x in self.members if x.ssi_commit_seq is not None and _not_visible_yet(x)]
+        if pending:
+            waits = [asyncio.ensure_future(x.manager.wait_completed(x.xid)) for x in pending if x.xid is not None]
+            _, late = await asyncio.wait(waits, timeout=timeout)
+            for wait in late:
+                wait.cancel()
 
     def check_commit(self, txn: Transaction) -> None:
         """Raises 40001 if committing `txn` completes a dangerous structure whose Tout committed first."""
@@ -106,12 +130,20 @@ class SerializableTracker:
         self._prune()
 
     def _prune(self) -> None:
+        """Forgets committed members no running member overlaps, unless their commit is not yet
+        durable: a snapshot taken before then does not see it, so a member that joins later may
+        still run concurrently with it (see join)."""
         active = [x.ssi_snapshot_seq for x in self.members if x.ssi_commit_seq is None]
-        if not active:
-            self.members.clear()
-            return
-        oldest = min(active)
-        self.members = {x for x in self.members if x.ssi_commit_seq is None or x.ssi_commit_seq > oldest}
+        oldest = min(active) if active else None
+        self.members = {
+            x for x in self.members
+            if x.ssi_commit_seq is None or (oldest is not None and x.ssi_commit_seq > oldest) or _not_visible_yet(x)
+        }
+
+
+def _not_visible_yet(txn: Transaction) -> bool:
+    """Is `txn`'s commit record appended but not yet durable (new snapshots see it running)?"""
+    return txn.xid is not None and txn.xid in txn.manager.active
 
 
 def _failure() -> SerializationFailure:

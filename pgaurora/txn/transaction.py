@@ -170,7 +170,7 @@ class Transaction:
             kept = self.manager.take_snapshot(self)
             self.snapshot_xmin = kept.xmin
             if self._serializable:
-                self.manager.ssi.join(self)
+                self.manager.ssi.join(self, kept)
         elif kept.curcid != self.command_id:
             kept = kept.with_command(self.command_id)
         self._snapshot = kept

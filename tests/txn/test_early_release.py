@@ -121,3 +121,46 @@ def test_page_running_size_follows_every_op():
         apply(page, op, payload)
         assert page.free_space() == Page(page.kind, page.special, list(page.items)).free_space()
         assert page.data_bytes == sum(map(len, page.items))
+
+
+async def test_serializable_snapshot_taken_while_a_commit_is_not_durable_runs_concurrently_with_it(engine):
+    """Write skew across the early-release window: T2's snapshot is taken after T1's commit record
+    is appended but before it is durable, so T2 does not see T1; SSI must treat them as concurrent
+    (a history found by make test-long: T1 reads key 0 and appends to key 1, T2 the other way round)."""
+    from pgaurora.errors import SerializationFailure
+
+    txns = engine.txns
+    storage = engine.storage
+    heap = storage.heap(await storage.create_heap())
+
+    async def keys(txn):
+        found = []
+        async for batch in heap.scan(txn, txn.snapshot()):
+            found.extend(row[0] for _, row in batch)
+        return found
+
+    t1 = txns.begin("serializable")
+    assert await keys(t1) == []
+    await heap.insert(t1, (1, "t1"))
+    commit = asyncio.ensure_future(t1.commit())
+    for _ in range(1000):  # until its commit record is appended (SERIALIZABLE keeps its locks)
+        if t1.ssi_commit_seq is not None or commit.done():
+            break
+        await asyncio.sleep(0)
+    assert t1.ssi_commit_seq is not None and not commit.done()  # appended, not yet durable
+    t2 = txns.begin("serializable")
+    assert await keys(t2) == []
+    try:  # 40001 at the write (t2 is a pivot between t1 and itself) or at the commit
+        await heap.insert(t2, (0, "t2"))
+        await commit
+        await t2.commit()
+    except SerializationFailure as exc:
+        assert exc.sqlstate == "40001"
+    else:
+        raise AssertionError("write skew across the commit's durability window was let through")
+    await commit
+    # A session's SERIALIZABLE transaction waits for such commits before its first snapshot
+    # (ssi.settle), so it sees them and runs after them instead of failing on every retry.
+    t3 = txns.begin("serializable")
+    t3.note_read(heap.rel_id)
+    assert await keys(t3) == [1]
