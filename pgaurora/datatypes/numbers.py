@@ -269,13 +269,13 @@ def normalize_numeric(value: Decimal) -> Decimal:
         return NUMERIC_NAN if value.is_nan() else value
     sign, digits, exponent = value.as_tuple()
     if isinstance(exponent, int) and (exponent > 0 or exponent < -NUMERIC_MAX_DSCALE):
-        # PostgreSQL's limits: 131072 digits before the point, 16383 after it
-        if not value:
-            if exponent >= _EXPONENT_LIMIT or exponent < -NUMERIC_MAX_DSCALE:
-                raise NumericValueOutOfRange("value overflows numeric format")
-            return Decimal(0)
-        if len(digits) + exponent > NUMERIC_MAX_WEIGHT_DIGITS or exponent < -NUMERIC_MAX_DSCALE:
+        # PostgreSQL's limits: 131072 digits before the point, 16383 after it (a zero: any
+        # exponent below INT_MAX / 2)
+        if (exponent < -NUMERIC_MAX_DSCALE or exponent >= _EXPONENT_LIMIT
+                or (value and len(digits) + exponent > NUMERIC_MAX_WEIGHT_DIGITS)):
             raise NumericValueOutOfRange("value overflows numeric format")
+        if not value:
+            return Decimal(0)
         value = Decimal((sign, digits + (0,) * exponent, 0))  # exact: '1e1000' has 1001 digits
     if value.is_zero() and value.is_signed():
         value = value.copy_abs()

@@ -338,10 +338,8 @@ class Session(ExtendedProtocol):
         """Begins (if needed) the transaction and opens an executor cursor on `plan`."""
         block = self.block
         txn = block.transaction()
-        if txn.isolation == "serializable" and not getattr(txn, "has_snapshot", True):
-            ssi = getattr(txn.manager, "ssi", None)  # a reader has none (and refuses SERIALIZABLE)
-            if ssi is not None:
-                await ssi.settle()  # its snapshot then sees the commits decided so far
+        if txn.isolation == "serializable" and not txn.has_snapshot:
+            await txn.manager.ssi.settle()  # its snapshot then sees the commits decided so far
         # The first statement of a transaction starts when the transaction does (one clock read).
         ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
                                   transaction_start=block.started_at, is_canceled=self._is_canceled,

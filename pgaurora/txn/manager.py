@@ -216,10 +216,7 @@ class TransactionManager:
             txn.depends_on[xid] = lsn
             return
         # Committing: it waits for nothing, so this wait closes no cycle.
-        fut = self._xid_done.get(xid)
-        if fut is None:
-            fut = self._xid_done[xid] = asyncio.get_running_loop().create_future()
-        await asyncio.shield(fut)
+        await self.wait_completed(xid)
 
     async def wait_completed(self, xid: int) -> None:
         """Waits until `xid` is no longer in progress for new snapshots (its commit durable, or

@@ -52,7 +52,7 @@ class SerializableTracker:
         seq = self.tick()
         for member in self.members:
             end = member.ssi_commit_seq
-            if end is not None and end <= seq and member.xid is not None and not snapshot.xid_visible(member.xid):
+            if end is not None and member.xid is not None and not snapshot.xid_visible(member.xid):
                 seq = min(seq, end - 1)
         txn.ssi_snapshot_seq = seq
         self.members.add(txn)

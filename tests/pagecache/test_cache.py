@@ -136,14 +136,20 @@ async def test_deferred_mtrs_combine_into_images_and_survive_restart(engine):
     assert page.items == [b"%d" % i for i in range(300)]
 
 
-async def test_a_run_of_records_on_one_page_reaches_the_volume_as_one_multi_record(engine):
-    from pgaurora.logstore.page import encode_patch, encode_set
-
-    cache = engine.cache
+def _two_heap_pages(cache):
+    """Two new pages, initialized as heap pages in one MTR."""
     a, b = cache.control.allocate_page(), cache.control.allocate_page()
     with cache.mtr() as mtr:
         mtr.log(a, RedoOp.INIT, encode_init(PageKind.HEAP))
         mtr.log(b, RedoOp.INIT, encode_init(PageKind.HEAP))
+    return a, b
+
+
+async def test_a_run_of_records_on_one_page_reaches_the_volume_as_one_multi_record(engine):
+    from pgaurora.logstore.page import encode_patch, encode_set
+
+    cache = engine.cache
+    a, b = _two_heap_pages(cache)
     appended, merged = engine.volume.records_appended, cache.records_merged
     with cache.mtr(deferred=True) as mtr:  # a HOT update's shape: new version, old version's xmax
         mtr.log(a, RedoOp.APPEND, encode_append(b"old"))
@@ -165,10 +171,7 @@ async def test_a_run_of_records_on_one_page_reaches_the_volume_as_one_multi_reco
 
 async def test_immediate_mtr_flushes_queued_records_first(engine):
     cache = engine.cache
-    a, b = cache.control.allocate_page(), cache.control.allocate_page()
-    with cache.mtr() as mtr:
-        mtr.log(a, RedoOp.INIT, encode_init(PageKind.HEAP))
-        mtr.log(b, RedoOp.INIT, encode_init(PageKind.HEAP))
+    a, b = _two_heap_pages(cache)
     with cache.mtr(deferred=True) as mtr:
         mtr.log(a, RedoOp.APPEND, encode_append(b"data"))
     with cache.mtr() as commit:  # like a commit record: must not overtake the data
