@@ -48,6 +48,7 @@ FLUSH_BYTES = 256 * 1024
 _READY_FOR_QUERY = {status: enc.ready_for_query(status) for status in "ITE"}
 _BIND_TYPE = ord("B")
 _QUERY_TYPE = ord("Q")
+_DESCRIBE_UNNAMED_PORTAL = m.Describe("P", "")
 _ANSWERED = object()  # _answer_fused: every buffered message was answered
 _UNASKED = object()   # _process has yet to ask server.fused about this Query
 
@@ -164,13 +165,14 @@ class ClientConnection(asyncio.Protocol):
     def _answer_fused(self) -> Any:
         """Answers the buffered fused round trips (server.fused) without the message loop, the
         common case of a client waiting for each reply: _ANSWERED when nothing else is left,
-        else what the loop must start with (a message or a decoding PgError; None: decode)."""
+        else what the loop must start with (a message, a decoding PgError, a peeked round trip
+        that the fused path declined; None: decode)."""
         decoder = self.decoder
         while not self.closed:
             trip = decoder.peek_round_trip()  # Bind [Describe] Execute Sync, without message objects
             if trip is not None:
                 if not answer_round_trip(self, trip):
-                    return None  # not a fast statement: the loop decodes the messages
+                    return trip  # not a fast statement: the loop runs the round trip (_round_trip)
                 if decoder.drained():  # the usual case: one round trip per chunk
                     self.flush()
                     return _ANSWERED
@@ -276,9 +278,19 @@ class ClientConnection(asyncio.Protocol):
             while not self.closed:
                 try:
                     if first is None:
+                        trip = self.decoder.peek_round_trip() if self.session is not None else None
+                        if trip is not None:
+                            if not answer_round_trip(self, trip):
+                                first = trip  # run next, as one round trip
+                            continue
                         msg = self.decoder.next_event()
                     else:
                         msg, first = first, None
+                        if type(msg) is tuple:  # a round trip that server.fused could not answer
+                            await self._round_trip(msg)
+                            if self.out_size > FLUSH_BYTES:
+                                await self.flush_and_drain()
+                            continue
                         if isinstance(msg, PgError):
                             raise msg
                 except PgError as err:
@@ -412,7 +424,22 @@ class ClientConnection(asyncio.Protocol):
             return
         self.write(enc.PARSE_COMPLETE)
 
-    async def _on_bind(self, msg: m.Bind) -> None:
+    async def _round_trip(self, trip: tuple[Any, ...]) -> None:
+        """A whole round trip of the unnamed portal that the decoder peeked (Bind [Describe]
+        Execute Sync) and server.fused could not answer: the same handlers as its messages one
+        by one, without decoding them again. It is consumed first; an error ends it at its Sync
+        (what skipping till Sync would have done), so the decoder never skips."""
+        statement, param_formats, params, result_formats, max_rows, described = trip
+        self.decoder.skip_execute_sync()
+        if (await self._on_bind(m.Bind("", statement, param_formats, params, result_formats))
+                and (not described or await self._on_describe(_DESCRIBE_UNNAMED_PORTAL))
+                and not self.closed):
+            await self._on_execute(m.Execute("", max_rows))
+        if not self.closed:
+            await self._on_sync(m.SYNC)
+
+    async def _on_bind(self, msg: m.Bind) -> bool:
+        """Bind; False: it failed (an ErrorResponse was written)."""
         session = self.session
         assert session is not None
         try:
@@ -434,13 +461,14 @@ class ClientConnection(asyncio.Protocol):
             self.results.prepare_portal(portal)
         except PgError as err:
             await self.extended_error(err)
-            return
+            return False
         except Exception as exc:  # noqa: BLE001
             await self.extended_error(self.unexpected(exc))
-            return
+            return False
         self.write(enc.BIND_COMPLETE)
+        return True
 
-    async def _on_describe(self, msg: m.Describe) -> None:
+    async def _on_describe(self, msg: m.Describe) -> bool:
         session = self.session
         assert session is not None
         try:
@@ -453,8 +481,11 @@ class ClientConnection(asyncio.Protocol):
                 self.results.describe(portal.columns, portal.result_formats)
         except PgError as err:
             await self.extended_error(err)
+            return False
         except Exception as exc:  # noqa: BLE001
             await self.extended_error(self.unexpected(exc))
+            return False
+        return True
 
     async def _on_execute(self, msg: m.Execute) -> None:
         session = self.session
