@@ -3,8 +3,11 @@
 Owns the only code that reads and writes a client socket (an asyncio.Protocol, under uvloop
 when installed). Every chunk goes into the connection's wire.FrontendDecoder; all messages
 already buffered are handled in order and their replies are written with one write, so a
-pipelined batch (Bind/Execute ×N, Sync) costs one syscall. Not what the messages mean
-(session), not their bytes (wire), not authentication exchanges (server.startup).
+pipelined batch (Bind/Execute ×N, Sync) costs one syscall. A whole round trip of the unnamed
+portal (Bind [Describe] Execute Sync) is peeked first: server.fused answers it when the statement
+is fast, and otherwise `_round_trip` runs its handlers in one pass without decoding its messages
+again. Not what the messages mean (session), not their bytes (wire), not authentication
+exchanges (server.startup).
 
     data_received ─► decoder ─► [Query | Parse | Bind | Describe | Execute | Close | Sync ...]
                                       │ session (ResultSink = this connection)
