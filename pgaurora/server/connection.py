@@ -274,26 +274,23 @@ class ClientConnection(asyncio.Protocol):
     # -- the message loop ---------------------------------------------------------------------
 
     async def _process(self, first: Any = None) -> None:
-        """The message loop over what is buffered; `first`: a message (or decoding error) that
-        _answer_fused took from the decoder and could not answer itself."""
+        """The message loop over what is buffered; `first`: a message, a decoding error or a peeked
+        round trip that _answer_fused took from the decoder and could not answer itself."""
         self._busy = True
+        msg: Any  # a message, NEED_DATA, or a peeked round trip (a tuple: _round_trip)
         try:
             while not self.closed:
                 try:
                     if first is None:
                         trip = self.decoder.peek_round_trip() if self.session is not None else None
-                        if trip is not None:
-                            if not answer_round_trip(self, trip):
-                                first = trip  # run next, as one round trip
+                        if trip is None:
+                            msg = self.decoder.next_event()
+                        elif answer_round_trip(self, trip):
                             continue
-                        msg = self.decoder.next_event()
+                        else:
+                            msg = trip
                     else:
                         msg, first = first, None
-                        if type(msg) is tuple:  # a round trip that server.fused could not answer
-                            await self._round_trip(msg)
-                            if self.out_size > FLUSH_BYTES:
-                                await self.flush_and_drain()
-                            continue
                         if isinstance(msg, PgError):
                             raise msg
                 except PgError as err:
@@ -312,6 +309,8 @@ class ClientConnection(asyncio.Protocol):
                     break
                 if self.session is None:
                     await self.startup.handle(msg)
+                elif type(msg) is tuple:  # a peeked round trip that server.fused could not answer
+                    await self._round_trip(msg)
                 elif type(msg) is m.Bind:
                     if not answer_bind(self, msg):  # Bind + Execute + Sync of a fast statement: one pass
                         await self._on_bind(msg)
