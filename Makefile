@@ -51,6 +51,7 @@ test-long: $(STAMP) postgres
 
 bench: $(STAMP) postgres
 	$(BIN)/python -m benchmarks $(ARGS)
+	$(BIN)/python -m benchmarks.server_cpu
 	$(BIN)/python -m benchmarks.cluster_bench
 
 clean:

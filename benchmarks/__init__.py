@@ -10,6 +10,8 @@ Files:
     workloads/          one module per workload: NAME, DESCRIPTION, setup(), run()
     profile_server.py   one workload against an in-process instance under cProfile (calls per
                         op) or with --cpu (server CPU microseconds per op, user and system)
+    server_cpu.py       the server's CPU per round trip with no socket: whole round trips fed
+                        straight to one connection (what pgaurora's own code costs per query)
 
 These are measurements, not timed tests: nothing here runs under `make test`.
 """
