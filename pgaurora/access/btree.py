@@ -235,6 +235,7 @@ class BTree:
             # Keep the decoded node current instead of decoding the page again.
             node.entries.insert(pos, entry)
             node.raw.insert(pos, decode_row(item))
+            node.note_insert(pos, entry)
             node.used += len(item) + 4
             self.cache.derived[page_no] = node
             return
@@ -270,6 +271,7 @@ class BTree:
             mtr.log(page_no, RedoOp.DELETE, encode_delete(i))
             del node.entries[i]
             del node.raw[i]
+            node.note_delete(i)
         node.used = mtr.page(page_no).used_space()
         self.cache.derived[page_no] = node
         return True
@@ -310,6 +312,7 @@ class BTree:
                 mtr.log(leaf, RedoOp.DELETE, encode_delete(pos))
             del node.entries[pos]
             del node.raw[pos]
+            node.note_delete(pos)
             node.used = self.cache.get(leaf).used_space()  # type: ignore[union-attr]
             self.cache.derived[leaf] = node
             return True
@@ -334,6 +337,7 @@ class BTree:
                 for i in reversed(doomed):
                     del node.entries[i]
                     del node.raw[i]
+                    node.note_delete(i)
                 node.used = used
                 self.cache.derived[page_no] = node
                 removed += len(doomed)
@@ -442,6 +446,10 @@ class BTree:
         that fetches a root first and asks `members_cached` only when it does not see it."""
         nk = normalize(key)
         n = len(nk)
+        # A one-column integer key searches the nodes' arrays of first values (Node.int_keys);
+        # a leaf's entries of that key are then exactly those of that first value.
+        k: Any = nk[0] if n == 1 else None
+        by_int = type(k) is int
         # One pass from the root to the leaf and along it: a decoded node is taken from the
         # derived slot and its page marked recently used in C (no Page lookup per level).
         derived = self.cache.derived
@@ -457,6 +465,25 @@ class BTree:
                     touch(page_no)
                 else:
                     node = self._node(page_no)
+                if by_int:
+                    keys: Any = node.keys
+                    if keys is None:
+                        keys = node.int_keys()
+                    if keys is not False:
+                        if node.level:
+                            # entry 0 is -infinity: the children left of the first separator
+                            page_no = node.children[bisect_left(keys, k, 1) - 1]
+                            continue
+                        lo = bisect_left(keys, k)
+                        hi = bisect_right(keys, k, lo)
+                        if hi - lo > CLEANUP_DUPLICATES:
+                            return None
+                        for raw in node.raw[lo:hi]:
+                            result.append((raw[-2], raw[-1]))
+                        if hi < len(keys) or not node.right:
+                            return members_cached(self.cache, result) if chains else result
+                        page_no = node.right
+                        continue
                 entries = node.entries
                 if node.level:
                     page_no = node.children[bisect_right(entries, nk) - 1]

@@ -76,6 +76,7 @@ def split(
             parent_node.entries.insert(ppos, up_entry)
             parent_node.raw.insert(ppos, (*sep_key, *sep_tid, right_no))
             parent_node.children.insert(ppos, right_no)
+            parent_node.note_insert(ppos, up_entry)
             parent_node.used += len(up_item) + 4
             derived[parent] = parent_node
         else:

@@ -68,16 +68,19 @@ def patch_derived(form: Any, page: Page, op: int, payload: bytes) -> bool:
         row = decode_row(payload[2:])
         raw.insert(index, row)
         if form.level == 0:
-            entries.insert(index, normalize(row))
+            entry = normalize(row)
         else:
             form.children.insert(index, row[-1])
-            entries.insert(index, normalize(row[:-1]))
+            entry = normalize(row[:-1])
+        entries.insert(index, entry)
+        form.note_insert(index, entry)
         form.used = page.used_space()
         return True
     if index >= len(entries):
         return False
     del entries[index]
     del raw[index]
+    form.note_delete(index)
     if form.level != 0:
         del form.children[index]
     form.used = page.used_space()

@@ -240,6 +240,7 @@ async def test_decoded_btree_nodes_follow_inserts_and_deletes_without_decoding_a
     assert await reader.lookup((10,)) == [(heap_page, 10)]
     leaves = {p: form for p, form in pair.replica_cache.derived.items() if type(form) is Node and form.level == 0}
     assert leaves
+    assert all(form.int_keys() for form in leaves.values())  # built now: the patches keep them current
     for i in range(1, 200, 2):  # a few per flush, as commits send them (a long run becomes an IMAGE)
         await pair.storage.btree(rel).insert((i,), (heap_page, i))
         if i % 8 == 7:
@@ -254,6 +255,7 @@ async def test_decoded_btree_nodes_follow_inserts_and_deletes_without_decoding_a
             fresh = Node(pair.replica_cache.get(page_no))  # type: ignore[arg-type]
             assert (form.entries, form.raw, form.children, form.used) == (
                 fresh.entries, fresh.raw, fresh.children, fresh.used)
+            assert form.keys == fresh.int_keys()
     assert await reader.lookup((11,)) == [(heap_page, 11)]
     assert await reader.lookup((10,)) == []
     assert [k for batch in [b async for b in reader.range(None, None, True, True)] for k, _ in batch] == [
