@@ -177,11 +177,11 @@ class ClientConnection(asyncio.Protocol):
                 if not answer_round_trip(self, trip):
                     return trip  # not a fast statement: the loop runs the round trip (_round_trip)
                 if decoder.drained():  # the usual case: one round trip per chunk
-                    self.flush()
+                    self.server.reply_soon(self)
                     return _ANSWERED
                 continue
             if decoder.drained():
-                self.flush()
+                self.server.reply_soon(self)
                 return _ANSWERED
             kind = decoder.next_type()
             if kind == _BIND_TYPE or kind == _QUERY_TYPE:
@@ -203,7 +203,7 @@ class ClientConnection(asyncio.Protocol):
             break
         if self.closed or decoder.buffered or decoder.phase is not Phase.READY:
             return None  # a partial message, skipping till Sync, COPY...: the loop knows what to do
-        self.flush()
+        self.server.reply_soon(self)
         return _ANSWERED
 
     def _start_processing(self, first: Any = None) -> None:
@@ -324,7 +324,8 @@ class ClientConnection(asyncio.Protocol):
                     await self._handlers[type(msg)](msg)
                 if self.out_size > FLUSH_BYTES:
                     await self.flush_and_drain()
-            self.flush()
+            if self.out:
+                self.server.reply_soon(self)  # all input answered: the reply goes with this turn's others
         except Exception:
             log.exception("connection %d: unexpected error", self.pid)
             self.write(enc.error_response(ProtocolViolation("internal error in the connection")))

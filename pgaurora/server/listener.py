@@ -46,6 +46,31 @@ class PgServer:
         self._server: asyncio.AbstractServer | None = None
         self._all_closed: asyncio.Event | None = None
         self._cleanups: set[asyncio.Task[None]] = set()  # closed sessions' temporary tables being dropped
+        self._replies: list[ClientConnection] = []  # fused replies written after this poll's reads
+        self._last_reply: ClientConnection | None = None
+
+    def reply_soon(self, conn: ClientConnection) -> None:
+        """Writes `conn`'s buffered reply once the event loop has run the read callbacks of this
+        poll: a writer answering several clients in one turn then sends their replies back to
+        back, and a client thread woken by the first finds the rest already there (on loopback
+        TCP that wakeup was a sixth of the writer's CPU when each reply went out on its own).
+        A client answered twice in a row is the only one asking: its reply goes out at once,
+        without the extra loop turn."""
+        last, self._last_reply = self._last_reply, conn
+        replies = self._replies
+        if replies:
+            replies.append(conn)
+        elif conn is last:
+            conn.flush()
+        else:
+            self.loop.call_soon(self._send_replies)
+            replies.append(conn)
+
+    def _send_replies(self) -> None:
+        replies = self._replies
+        self._replies = []
+        for conn in replies:
+            conn.flush()
 
     async def start(self) -> int:
         self.loop = asyncio.get_running_loop()
