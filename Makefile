@@ -52,6 +52,7 @@ test-long: $(STAMP) postgres
 bench: $(STAMP) postgres
 	$(BIN)/python -m benchmarks $(ARGS)
 	$(BIN)/python -m benchmarks.server_cpu
+	$(BIN)/python -m benchmarks.server_cpu --rows 1000000 --repeat 3
 	$(BIN)/python -m benchmarks.cluster_bench
 
 clean:

@@ -13,7 +13,11 @@ cost between pgaurora's own code and the event loop, transport and kernel around
     update         UPDATE by primary key in autocommit: bind, execute, commit, the VDL wait
                    (the CPU includes the in-process storage nodes' share of the commit)
 
-    .venv/bin/python -m benchmarks.server_cpu [--count N] [--repeat K]
+    .venv/bin/python -m benchmarks.server_cpu [--count N] [--repeat K] [--rows R]
+
+--rows sets the table's size (10,000 by default): with a million rows (pgbench's scale 10) the
+CPU's caches no longer hold the B-tree and heap pages a lookup touches, and a point SELECT
+costs more (session 14: 21 us against 15, with the nodes' integer key arrays).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pgaurora.server.instance import Instance, InstanceOptions
 from pgaurora.wire import frontend
 from pgaurora.wire import messages as m
 
-ROWS = 10_000
+ROWS = 10_000  # the default of --rows
 READY = b"Z\x00\x00\x00\x05"
 
 
@@ -61,10 +65,10 @@ def round_trip(statement: str, value: int) -> bytes:
         m.Bind("", statement, (0,), (str(value).encode(),), (0,)), m.Execute("", 0), m.SYNC))
 
 
-async def measure(conn: Any, sink: Sink, statement: str, count: int, rng: random.Random) -> float:
+async def measure(conn: Any, sink: Sink, statement: str, count: int, rng: random.Random, rows: int) -> float:
     """CPU seconds per round trip over `count` round trips of `statement`."""
     loop = asyncio.get_running_loop()
-    trips = [round_trip(statement, rng.randint(1, ROWS)) for _ in range(count)]
+    trips = [round_trip(statement, rng.randint(1, rows)) for _ in range(count)]
     start = time.process_time()
     for data in trips:
         before = sink.ready
@@ -83,7 +87,8 @@ async def main(args: argparse.Namespace) -> None:
         try:
             client = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
             await client.execute("CREATE TABLE acct (aid int PRIMARY KEY, bid int, abalance int, filler char(84))")
-            await client.executemany("INSERT INTO acct VALUES ($1, 1, 0, '')", [(i,) for i in range(1, ROWS + 1)])
+            await client.execute(f"INSERT INTO acct SELECT g, 1, 0, '' FROM generate_series(1, {args.rows}) g")
+            await client.execute("VACUUM acct")
             await client.execute("PREPARE sel(int) AS SELECT abalance FROM acct WHERE aid = $1")
             await client.execute("PREPARE upd(int) AS UPDATE acct SET abalance = abalance + 1 WHERE aid = $1")
             assert instance.server is not None and len(instance.server.connections) == 1
@@ -94,15 +99,16 @@ async def main(args: argparse.Namespace) -> None:
                 results = {}
                 for name, statement in (("point_select", "sel"), ("update", "upd")):
                     count = args.count if name == "point_select" else args.count // 10
-                    await measure(conn, sink, statement, count // 5, rng)  # warm
-                    best = min([await measure(conn, sink, statement, count, rng) for _ in range(args.repeat)])
+                    await measure(conn, sink, statement, count // 5, rng, args.rows)  # warm
+                    best = min([await measure(conn, sink, statement, count, rng, args.rows)
+                                for _ in range(args.repeat)])
                     results[name] = best
             finally:
                 conn.transport = transport
             await client.close()
         finally:
             await instance.stop()
-    print(f"server CPU per round trip (min of {args.repeat}): "
+    print(f"server CPU per round trip ({args.rows:,} rows, min of {args.repeat}): "
           + ", ".join(f"{name} {sec * 1e6:.1f} us" for name, sec in results.items()))
 
 
@@ -110,4 +116,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20000, help="point selects per repetition (UPDATEs: a tenth)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=ROWS, help="rows in the table")
     asyncio.run(main(parser.parse_args()))
