@@ -136,6 +136,7 @@ class ClientConnection(asyncio.Protocol):
         self._busy = False                       # inside the message loop (eager or in a task)
         self._notifications: list[bytes] = []    # NotificationResponses waiting for idle
         self._query_hit: Any = _UNASKED          # answer_query's result for the Query handed to _process
+        self._bind_declined: Any = None          # the Bind handed to _process that answer_bind declined
         self._handlers: dict[type, Any] = {
             m.Query: self._on_query, m.Parse: self._on_parse, m.Bind: self._on_bind,
             m.Describe: self._on_describe, m.Execute: self._on_execute, m.Close: self._on_close,
@@ -192,6 +193,7 @@ class ClientConnection(asyncio.Protocol):
                 if kind == _BIND_TYPE:
                     if answer_bind(self, msg):  # type: ignore[arg-type]
                         continue
+                    self._bind_declined = msg  # the loop handles it without asking again
                 else:
                     cached = answer_query(self, msg.sql)  # type: ignore[union-attr]
                     if cached is True:
@@ -312,7 +314,10 @@ class ClientConnection(asyncio.Protocol):
                 elif type(msg) is tuple:  # a peeked round trip that server.fused could not answer
                     await self._round_trip(msg)
                 elif type(msg) is m.Bind:
-                    if not answer_bind(self, msg):  # Bind + Execute + Sync of a fast statement: one pass
+                    declined, self._bind_declined = self._bind_declined, None
+                    # Bind + Execute + Sync of a fast statement: one pass (unless _answer_fused
+                    # already asked about this very Bind, with the same input buffered)
+                    if declined is msg or not answer_bind(self, msg):
                         await self._on_bind(msg)
                 elif type(msg) is m.Query:
                     cached, self._query_hit = self._query_hit, _UNASKED

@@ -4,6 +4,7 @@ The instance runs in this process; two real asyncpg sessions are opened, then th
 ClientConnections are fed round trips directly (as a poll that found both readable would)
 with their transports replaced by recorders, so the test sees when each reply is written:
 after the turn's reads when two clients ask in turn, at once when one client asks alone.
+Also here: a Bind the fused path declined is not offered to it a second time.
 """
 
 from __future__ import annotations
@@ -119,3 +120,28 @@ async def test_message_loop_replies_join_the_turn(pair: Any) -> None:
             break
     assert sorted(_replies(log)) == ["a", "b"]
     assert any(b"100" in data for name, data in log if name == "a")
+
+
+async def test_a_declined_bind_is_offered_to_the_fused_path_once(pair: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Bind that the round-trip peek cannot take (a named portal) is asked about once:
+    _answer_fused's answer is the message loop's too."""
+    from pgaurora.server import connection
+
+    a, _, log = pair
+    asked: list[str] = []
+    real = connection.answer_bind
+
+    def counting(conn: Any, msg: m.Bind) -> bool:
+        asked.append(msg.portal)
+        return real(conn, msg)
+
+    monkeypatch.setattr(connection, "answer_bind", counting)
+    data = b"".join(frontend.encode(msg) for msg in (
+        m.Bind("p1", "sel", (0,), (b"7",), (0,)), m.Execute("p1", 0), m.SYNC))
+    a.data_received(data)
+    for _ in range(10):
+        await asyncio.sleep(0)
+        if _replies(log):
+            break
+    assert asked == ["p1"]
+    assert _replies(log) == ["a"] and b"\x00\x00\x00\x0270" in log[0][1]  # v of aid 7
