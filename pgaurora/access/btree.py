@@ -233,9 +233,7 @@ class BTree:
         if node.free_space() >= len(item):
             mtr.log(page_no, RedoOp.INSERT, encode_insert(pos, item))
             # Keep the decoded node current instead of decoding the page again.
-            node.entries.insert(pos, entry)
-            node.raw.insert(pos, decode_row(item))
-            node.note_insert(pos, entry)
+            node.insert_at(pos, entry, decode_row(item))
             node.used += len(item) + 4
             self.cache.derived[page_no] = node
             return
@@ -269,9 +267,7 @@ class BTree:
             return False
         for i in reversed(doomed):
             mtr.log(page_no, RedoOp.DELETE, encode_delete(i))
-            del node.entries[i]
-            del node.raw[i]
-            node.note_delete(i)
+            node.delete_at(i)
         node.used = mtr.page(page_no).used_space()
         self.cache.derived[page_no] = node
         return True
@@ -310,9 +306,7 @@ class BTree:
                 return False
             with self.cache.mtr(deferred=True) as mtr:
                 mtr.log(leaf, RedoOp.DELETE, encode_delete(pos))
-            del node.entries[pos]
-            del node.raw[pos]
-            node.note_delete(pos)
+            node.delete_at(pos)
             node.used = self.cache.get(leaf).used_space()  # type: ignore[union-attr]
             self.cache.derived[leaf] = node
             return True
@@ -335,9 +329,7 @@ class BTree:
                 # Keep the decoded node current: decoding every leaf again after a vacuum pass
                 # cost the next lookups more than the pass itself.
                 for i in reversed(doomed):
-                    del node.entries[i]
-                    del node.raw[i]
-                    node.note_delete(i)
+                    node.delete_at(i)
                 node.used = used
                 self.cache.derived[page_no] = node
                 removed += len(doomed)
@@ -465,34 +457,28 @@ class BTree:
                     touch(page_no)
                 else:
                     node = self._node(page_no)
-                if by_int:
-                    keys: Any = node.keys
-                    if keys is None:
-                        keys = node.int_keys()
-                    if keys is not False:
-                        if node.level:
-                            # entry 0 is -infinity: the children left of the first separator
-                            page_no = node.children[bisect_left(keys, k, 1) - 1]
-                            continue
-                        lo = bisect_left(keys, k)
-                        hi = bisect_right(keys, k, lo)
+                keys: Any = node.keys if by_int else False
+                if keys is None:
+                    keys = node.int_keys()
+                if node.level:
+                    if keys is False:
+                        page_no = node.children[bisect_right(node.entries, nk) - 1]
+                    else:  # entry 0 is -infinity: the children left of the first separator
+                        page_no = node.children[bisect_left(keys, k, 1) - 1]
+                    continue
+                if keys is False:
+                    entries = node.entries
+                    lo = hi = bisect_left(entries, nk)
+                    # the entries with this key follow (usually one or two): no bound sentinel needed
+                    end = len(entries)
+                    while hi < end and entries[hi][:n] == nk:
+                        hi += 1
                         if hi - lo > CLEANUP_DUPLICATES:
                             return None
-                        for raw in node.raw[lo:hi]:
-                            result.append((raw[-2], raw[-1]))
-                        if hi < len(keys) or not node.right:
-                            return members_cached(self.cache, result) if chains else result
-                        page_no = node.right
-                        continue
-                entries = node.entries
-                if node.level:
-                    page_no = node.children[bisect_right(entries, nk) - 1]
-                    continue
-                lo = hi = bisect_left(entries, nk)
-                # the entries with this key follow (usually one or two): no bound sentinel needed
-                end = len(entries)
-                while hi < end and entries[hi][:n] == nk:
-                    hi += 1
+                else:
+                    lo = bisect_left(keys, k)
+                    hi = bisect_right(keys, k, lo)
+                    end = len(keys)
                     if hi - lo > CLEANUP_DUPLICATES:
                         return None
                 for raw in node.raw[lo:hi]:

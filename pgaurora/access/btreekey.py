@@ -176,8 +176,8 @@ class Node:
     # array of the first column's values per node costs a step one cache line at most.
     # `keys` is that array (entry 0 of an internal node, its -infinity, as INT64_MIN and never
     # compared), False when a first value is not an integer in int64 (then the tuples are
-    # searched), None until a lookup first wants it. The code that changes `entries` in place
-    # says so through note_insert / note_delete.
+    # searched), None until a lookup first wants it. A node changed in place is changed through
+    # insert_at / delete_at, which keep it equal.
 
     def int_keys(self) -> array[int] | bool:
         """`keys`, built now if it is not yet."""
@@ -198,8 +198,13 @@ class Node:
             self.keys = keys
         return keys
 
-    def note_insert(self, pos: int, entry: tuple[Any, ...]) -> None:
-        """`entry` was inserted into `entries` at `pos`."""
+    def insert_at(self, pos: int, entry: tuple[Any, ...], raw: tuple[Any, ...], child: int = 0) -> None:
+        """Inserts `entry` and its decoded item `raw` (and, in an internal node, `child`) at `pos`
+        of a node kept decoded while its page changes in place; `keys` stays equal."""
+        self.entries.insert(pos, entry)
+        self.raw.insert(pos, raw)
+        if self.level:
+            self.children.insert(pos, child)
         keys = self.keys
         if keys is not None and keys is not False:
             try:
@@ -207,8 +212,12 @@ class Node:
             except (TypeError, OverflowError, IndexError):
                 self.keys = False
 
-    def note_delete(self, pos: int) -> None:
-        """The entry at `pos` was deleted from `entries`."""
+    def delete_at(self, pos: int) -> None:
+        """Deletes the entry at `pos` (its item, and an internal node's child); `keys` stays equal."""
+        del self.entries[pos]
+        del self.raw[pos]
+        if self.level:
+            del self.children[pos]
         keys = self.keys
         if keys is not None and keys is not False:
             del keys[pos]  # type: ignore[union-attr]

@@ -73,10 +73,7 @@ def split(
         ppos = bisect_right(parent_node.entries, up_entry)
         if parent_page.free_space() >= len(up_item):
             mtr.log(parent, RedoOp.INSERT, encode_insert(ppos, up_item))
-            parent_node.entries.insert(ppos, up_entry)
-            parent_node.raw.insert(ppos, (*sep_key, *sep_tid, right_no))
-            parent_node.children.insert(ppos, right_no)
-            parent_node.note_insert(ppos, up_entry)
+            parent_node.insert_at(ppos, up_entry, (*sep_key, *sep_tid, right_no), right_no)
             parent_node.used += len(up_item) + 4
             derived[parent] = parent_node
         else:

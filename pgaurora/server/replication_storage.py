@@ -61,28 +61,19 @@ def patch_derived(form: Any, page: Page, op: int, payload: bytes) -> bool:
     if op != _INSERT and op != _DELETE:
         return False
     (index,) = _U16.unpack_from(payload, 0)
-    entries, raw = form.entries, form.raw
     if op == _INSERT:
-        if index > len(entries):
+        if index > len(form.entries):
             return False
         row = decode_row(payload[2:])
-        raw.insert(index, row)
         if form.level == 0:
-            entry = normalize(row)
+            form.insert_at(index, normalize(row), row)
         else:
-            form.children.insert(index, row[-1])
-            entry = normalize(row[:-1])
-        entries.insert(index, entry)
-        form.note_insert(index, entry)
+            form.insert_at(index, normalize(row[:-1]), row, row[-1])
         form.used = page.used_space()
         return True
-    if index >= len(entries):
+    if index >= len(form.entries):
         return False
-    del entries[index]
-    del raw[index]
-    form.note_delete(index)
-    if form.level != 0:
-        del form.children[index]
+    form.delete_at(index)
     form.used = page.used_space()
     return True
 
