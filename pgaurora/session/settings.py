@@ -27,6 +27,8 @@ from pgaurora.errors import (
 from pgaurora.session.guc_table import BY_NAME, DEFINITIONS, REPORTED, Context, GucDef, VarType
 
 _TRUE = ("on", "true", "yes", "1")
+# Set by BEGIN / SET TRANSACTION for one transaction; no cached value (_refresh_hot) reads them
+TRANSACTION_CHARACTERISTICS = frozenset({"transaction_isolation", "transaction_read_only", "transaction_deferrable"})
 _FALSE = ("off", "false", "no", "0")
 _TIME_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60000.0, "h": 3600000.0, "d": 86400000.0}
 _MEMORY_UNITS = {"B": 1 / 1024, "kB": 1.0, "MB": 1024.0, "GB": 1024.0**2, "TB": 1024.0**3}
@@ -215,7 +217,7 @@ class Settings:
         if value is None:
             value = self._session.get(key)
         if value is None:
-            if key in ("transaction_isolation", "transaction_read_only", "transaction_deferrable"):
+            if key in TRANSACTION_CHARACTERISTICS:
                 return self._session.get("default_" + key)
             if missing_ok:
                 return None
@@ -359,8 +361,10 @@ class Settings:
         if self._local:
             if any(BY_NAME.get(k) is not None and BY_NAME[k].report for k in self._local):
                 self._report_dirty = True
+            # BEGIN's transaction characteristics (every block has them) feed no cached value
+            if not self._local.keys() <= TRANSACTION_CHARACTERISTICS:
+                changed = True
             self._local = {}
-            changed = True
         self._tx_base = None
         self._in_transaction = False
         if changed:

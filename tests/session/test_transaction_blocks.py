@@ -79,6 +79,13 @@ PLANNED_SCRIPTS = {
     "plan_time_and_run_time_errors": [
         "SELECT 1/0", "SELECT 1/0", "BEGIN", "SELECT 'x'::int", "ROLLBACK", "CREATE TABLE z (a int)",
         "INSERT INTO z VALUES (0)", "SELECT 1/a FROM z", "SELECT 1/a FROM z", "DROP TABLE z"],
+    # values the session caches (the date format, timeouts) follow SET LOCAL and its end, also
+    # when BEGIN's own transaction characteristics are set beside it
+    "set_local_cached_values": [
+        "BEGIN ISOLATION LEVEL SERIALIZABLE", "SET LOCAL DateStyle = 'German'", "SELECT DATE '2024-01-02'",
+        "COMMIT", "SELECT DATE '2024-01-02'", "SHOW transaction_isolation",
+        "BEGIN; SET LOCAL statement_timeout = '1ms'; SHOW statement_timeout; COMMIT",
+        "SELECT count(*) FROM generate_series(1, 200000)", "BEGIN READ ONLY", "SHOW DateStyle", "COMMIT", "SELECT DATE '2024-01-02'"],
     "pool_reset": ["SET work_mem = '1MB'", "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;",
                    "SHOW work_mem"],
 }
