@@ -8,6 +8,14 @@ Subqueries cannot run inside a synchronous closure (scans are async), so a SubPl
 to a read of `env.subplan_values[k]`; the node that evaluates the expression first awaits
 `CompiledExpr.prepare(row, env)`, which runs the row's subplans (once per execution for
 uncorrelated ones).
+
+A function that may wait (catalog.builtins.registry.WaitingFunction: pg_advisory_lock on a held
+lock, pg_sleep) goes the same way when every evaluation of the expression calls it (it is
+reached through function arguments, ROW/ARRAY constructors and IS [NOT] NULL/TRUE tests only):
+a WaitCall in the subplan list, awaited by prepare for each row, and a closure that reads its
+result. Below CASE, AND, OR, COALESCE and the like, PostgreSQL may not call it at all, so it is
+called there synchronously (WaitingFunction.now), as is any call a node evaluates without
+preparing the row first.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from pgaurora.catalog.builtins.registry import WaitingFunction
 from pgaurora.executor.expr import (
     ArrayExpr,
     BooleanTest,
@@ -39,6 +48,50 @@ from pgaurora.executor.expr import (
 
 Closure = Callable[[Any, Any], Any]
 _subplan_ids = itertools.count()
+_NOT_WAITED = object()
+# ids of the WaitingFunction calls of the expressions being compiled that every evaluation makes
+_every_time: frozenset[int] = frozenset()
+
+
+class WaitCall:
+    """A WaitingFunction call taken out of its expression: `run(row, env)` awaits it (prepare)."""
+
+    __slots__ = ("wait", "args", "strict")
+
+    def __init__(self, wait: Callable[..., Any], args: list[Closure], strict: bool) -> None:
+        self.wait = wait
+        self.args = args
+        self.strict = strict
+
+    async def run(self, row: Any, env: Any) -> Any:
+        values = [a(row, env) for a in self.args]
+        if self.strict and None in values:
+            return None
+        return await self.wait(env.ctx, *values)
+
+
+def _waiting_calls(expr: Expr, found: set[int]) -> None:
+    """Adds the ids of the WaitingFunction calls of `expr` that every evaluation of it makes."""
+    if isinstance(expr, FuncExpr):
+        for arg in expr.args:
+            _waiting_calls(arg, found)
+        if type(expr.fn) is WaitingFunction:
+            found.add(id(expr))
+    elif isinstance(expr, NullTest | BooleanTest):
+        _waiting_calls(expr.arg, found)
+    elif isinstance(expr, ArrayExpr):
+        for element in expr.elements:
+            _waiting_calls(element, found)
+    elif isinstance(expr, RowExpr):
+        for column in expr.fields:
+            _waiting_calls(column, found)
+
+
+def _hoisting(exprs: tuple[Expr, ...] | list[Expr]) -> frozenset[int]:
+    found: set[int] = set()
+    for expr in exprs:
+        _waiting_calls(expr, found)
+    return frozenset(found)
 
 
 class CompiledExpr:
@@ -52,6 +105,9 @@ class CompiledExpr:
 
     async def prepare(self, row: Any, env: Any) -> None:
         for key, sub, arg_fns in self.subplans:
+            if type(sub) is WaitCall:
+                env.subplan_values[key] = await sub.run(row, env)
+                continue
             if not sub.outer_slots:
                 if key in env.subplan_values:
                     continue
@@ -62,15 +118,25 @@ class CompiledExpr:
 
 
 def compile_expr(expr: Expr) -> CompiledExpr:
-    subplans: list[tuple[int, SubPlanExpr, list[Closure]]] = []
-    fn = _compile(expr, subplans)
+    global _every_time
+    saved, _every_time = _every_time, _hoisting((expr,))
+    try:
+        subplans: list[tuple[int, SubPlanExpr, list[Closure]]] = []
+        fn = _compile(expr, subplans)
+    finally:
+        _every_time = saved
     return CompiledExpr(fn, subplans)
 
 
 def compile_exprs(exprs: tuple[Expr, ...] | list[Expr]) -> tuple[Closure, list[tuple[int, SubPlanExpr, list[Closure]]]]:
     """A closure building the tuple of all `exprs` for a row, and the subplans they need."""
+    global _every_time
     subplans: list[tuple[int, SubPlanExpr, list[Closure]]] = []
-    fns = [_compile(e, subplans) for e in exprs]
+    saved, _every_time = _every_time, _hoisting(exprs)
+    try:
+        fns = [_compile(e, subplans) for e in exprs]
+    finally:
+        _every_time = saved
     if all(isinstance(e, Var) for e in exprs):
         indexes = [e.index for e in exprs if isinstance(e, Var)]
         if len(indexes) == 1:
@@ -235,6 +301,8 @@ def _any_all(value: Any, items: list[Any], compare: Callable[[Any, Any], Any], u
 def _compile_func(expr: FuncExpr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:
     fn = expr.fn
     args = [_compile(a, subplans) for a in expr.args]
+    if type(fn) is WaitingFunction and id(expr) in _every_time:
+        return _compile_waiting(expr, fn, args, subplans)
     if expr.needs_context:
         if expr.strict:
             def ctx_strict(row: Any, env: Any) -> Any:
@@ -298,6 +366,26 @@ def _compile_func(expr: FuncExpr, subplans: list[tuple[int, SubPlanExpr, list[Cl
         return fn(*values)
 
     return strict_n
+
+
+def _compile_waiting(expr: FuncExpr, fn: WaitingFunction, args: list[Closure],
+                     subplans: list[Any]) -> Closure:
+    """A call awaited by prepare (a WaitCall after its arguments' subplans); the closure reads
+    its result, or calls the function's synchronous form where the row was not prepared."""
+    key = next(_subplan_ids)
+    strict = expr.strict
+    subplans.append((key, WaitCall(fn.wait, args, strict), args))
+
+    def waited(row: Any, env: Any) -> Any:
+        value = env.subplan_values.pop(key, _NOT_WAITED)
+        if value is not _NOT_WAITED:
+            return value
+        values = [a(row, env) for a in args]
+        if strict and None in values:
+            return None
+        return fn.now(env.ctx, *values)
+
+    return waited
 
 
 def _compile_bool(expr: BoolExpr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]]) -> Closure:

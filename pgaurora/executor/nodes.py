@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pgaurora.errors import CardinalityViolation
-from pgaurora.executor.compile import CompiledExpr, compile_expr, compile_exprs
+from pgaurora.executor.compile import CompiledExpr, WaitCall, compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Expr, SubLinkKind, SubPlanExpr
 
@@ -65,6 +65,9 @@ async def collect(node: Any, env: Env) -> Batch:
 
 async def prepare_all(subplans: list[Any], row: Any, env: Env) -> None:
     for key, sub, arg_fns in subplans:
+        if type(sub) is WaitCall:  # a function that may wait (executor.compile)
+            env.subplan_values[key] = await sub.run(row, env)
+            continue
         if not sub.outer_slots:
             if key in env.subplan_values:
                 continue

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import (
+    AdminShutdown,
     FatalError,
     FeatureNotSupported,
     IdleInTransactionSessionTimeout,
@@ -264,6 +265,14 @@ class ClientConnection(asyncio.Protocol):
         self.flush()
         if self._writable is not None and not self._writable.done() and not self.closed:
             await self._writable
+
+    def terminate(self) -> None:
+        """pg_terminate_backend: FATAL 57P01 to the client, then the connection ends (connection_lost
+        cancels a running statement or a wait, and the open transaction aborts)."""
+        if self.closed:
+            return
+        self.write(enc.error_response(AdminShutdown("terminating connection due to administrator command")))
+        self.close()
 
     def close(self) -> None:
         """Ends the connection after writing what is pending."""

@@ -164,6 +164,12 @@ class Startup:
         session = Session(server.engine, user=user, database=database, settings=settings,
                           pid=conn.pid, secret=conn.secret, superuser=superuser)
         session.notify_hook = server.notify
+        session.terminate_hook = conn.terminate
+        peer = conn.transport.get_extra_info("peername") if conn.transport is not None else None
+        if isinstance(peer, tuple) and len(peer) >= 2:  # pg_stat_activity (a unix socket: NULL, -1)
+            session.client_addr, session.client_port = str(peer[0]), int(peer[1])
+        else:
+            session.client_port = -1
         conn.decoder.authenticated()
         for name, value in settings.reported():
             conn.write(enc.parameter_status(name, value))

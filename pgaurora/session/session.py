@@ -88,6 +88,7 @@ class Session(ExtendedProtocol):
         self.listening: set[str] = set()
         self.pending_notifies: list[tuple[str, str]] = []
         self.notify_hook: Any = None          # server: deliver(channel, payload, sender_pid)
+        self.terminate_hook: Any = None       # server: end this connection (pg_terminate_backend)
         self._sink: ResultSink | None = None
         self._task: asyncio.Task[Any] | None = None
         self._running = False

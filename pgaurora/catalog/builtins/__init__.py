@@ -21,6 +21,8 @@ Files:
     json_building.py      to_json/to_jsonb, json(b)_build_object/array: SQL values as JSON
     array_functions.py    array operators and functions, unnest, generate_series
     aggregates.py         count, sum, avg, min, max, bool_and/or, string_agg, array_agg, stddev, json_agg...
+    advisory.py           pg_advisory_lock and kin (waiting ones: WaitingFunction)
+    sleep.py              pg_sleep, pg_sleep_for, pg_sleep_until (WaitingFunction)
 
 Importing the package registers everything. Functions that need the executor's context
 (now(), timestamptz arithmetic in the session TimeZone) have needs_context=True and are called
@@ -41,6 +43,7 @@ from pgaurora.catalog.builtins import (  # noqa: F401  (importing registers the 
     json_functions,
     math_functions,
     patterns,
+    sleep,
     text_functions,
 )
 from pgaurora.catalog.builtins.array_functions import slice_array, subscript

@@ -7,17 +7,20 @@ the backend.
 
     key: one int8, or two int4 -- distinct lock spaces, as PostgreSQL's locktag field 4 (1 / 2)
 
-Built-in functions are called synchronously, so the blocking forms (pg_advisory_lock,
-pg_advisory_xact_lock and their _shared variants) take a free lock at once but cannot wait for a
-held one: they raise 55P03 "could not obtain advisory lock" instead of waiting (the pg_try_*
-forms return false, as in PostgreSQL).
+The blocking forms (pg_advisory_lock, pg_advisory_xact_lock and their _shared variants) are
+WaitingFunctions: the executor awaits the lock before evaluating the row's expressions, as
+PostgreSQL's backend sleeps on it, with the deadlock check (40P01), lock_timeout (55P03) and
+cancellation (57014) of every lock wait, and without blocking the event loop. A call the
+executor evaluates only conditionally (inside CASE, AND, OR, COALESCE...) cannot be awaited
+first: it takes a free lock at once and raises 55P03 for a held one instead of waiting. The
+pg_try_* forms never wait: false when the lock is held, as in PostgreSQL.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pgaurora.catalog.builtins.registry import function
+from pgaurora.catalog.builtins.registry import WaitingFunction, function
 from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, INT8_OID, VOID_OID
 from pgaurora.errors import LockNotAvailable
 
@@ -34,17 +37,24 @@ def _take(ctx: Any, args: tuple[int, ...], shared: bool, xact: bool) -> bool:
     return bool(manager.try_advisory_lock(txn.owner, _key(args), shared=shared, txn=txn if xact else None))
 
 
-def _lock_function(shared: bool, xact: bool) -> Any:
+def _lock_function(shared: bool, xact: bool) -> WaitingFunction:
     def lock(ctx: Any, *args: int) -> str:
         if not _take(ctx, args, shared, xact):
             raise LockNotAvailable(
                 "could not obtain advisory lock",
-                detail="pgaurora cannot wait for an advisory lock held by another session.",
-                hint="Use pg_try_advisory_lock() and retry.",
+                detail="pgaurora waits for an advisory lock only where the call is evaluated for every row, "
+                       "not inside CASE, AND, OR or COALESCE.",
+                hint="Call the function outside the conditional expression, or use pg_try_advisory_lock().",
             )
         return VOID
 
-    return lock
+    async def wait(ctx: Any, *args: int) -> str:
+        txn = ctx.txn
+        await txn.manager.advisory_lock(txn.owner, _key(args), shared=shared, txn=txn if xact else None,
+                                        wait="block", timeout_ms=txn.lock_timeout)
+        return VOID
+
+    return WaitingFunction(lock, wait)
 
 
 def _try_function(shared: bool, xact: bool) -> Any:

@@ -11,17 +11,35 @@ Calling conventions, fixed for the executor:
 - strict functions are never called with a None argument (the caller returns NULL instead).
 - retset functions return an iterable of rows (tuples, or scalars for one column).
 - aggregates: `agg.make()` returns a state with `step(*args)` per row and `final()`.
+- a function that may have to wait (a held advisory lock, pg_sleep) has a WaitingFunction as
+  its impl: the executor awaits its `wait(ctx, *args)` before the row's expressions are
+  evaluated, as it runs their subqueries (executor.compile); where it cannot (inside CASE, AND,
+  OR, COALESCE...), the impl is called synchronously and does what it can without waiting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pgaurora.catalog.builtins.proctable import OPERATOR_OIDS, PROC_OIDS
 
 Impl = Callable[..., Any]
+
+
+class WaitingFunction:
+    """The impl of a built-in that may wait: `now(ctx, *args)`, the synchronous form (called as
+    the impl is), and `wait(ctx, *args)`, a coroutine function with the full behaviour."""
+
+    __slots__ = ("now", "wait")
+
+    def __init__(self, now: Impl, wait: Callable[..., Awaitable[Any]]) -> None:
+        self.now = now
+        self.wait = wait
+
+    def __call__(self, *args: Any) -> Any:
+        return self.now(*args)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """pg_locks, pg_stat_activity and the functions over other backends: pg_blocking_pids,
-pg_cancel_backend.
+pg_cancel_backend, pg_terminate_backend.
 
 Owns how the instance's lock tables (txn.rellocks.lock_status) and its sessions appear as
 PostgreSQL 15 rows. The sessions are the engine's registry (`engine.sessions`: pid -> session,
@@ -10,13 +10,16 @@ Not the locks themselves (txn) and not the session state machine (session).
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Iterator
 from typing import Any
 
+from pgaurora.catalog.builtins.registry import WaitingFunction
 from pgaurora.catalog.system.functions import _ctx_fn
 from pgaurora.catalog.system.relations import SystemContext, producer
 from pgaurora.datatypes import typeinfo as t
+from pgaurora.errors import InsufficientPrivilege, NumericValueOutOfRange
 from pgaurora.txn.rellocks import lock_status
 
 _LOCK_COLUMNS = ("locktype", "database", "relation", "page", "tuple", "virtualxid", "transactionid", "classid",
@@ -133,15 +136,73 @@ def pg_blocking_pids(ctx: Any, pid: int) -> list[int]:
     return sorted({int(getattr(h, "pid", 0)) for h in holders if getattr(h, "pid", 0)})
 
 
-@_ctx_fn("pg_cancel_backend", (t.INT4_OID,), t.BOOL_OID, volatility="v")
-def pg_cancel_backend(ctx: Any, pid: int) -> bool:
-    """Cancels the running statement of backend `pid` (57014 there); a WARNING and false when no
-    such backend exists, as PostgreSQL."""
+def _signalled(ctx: Any, pid: int, superuser_only: str, members_only: str) -> Any:
+    """The session of backend `pid` if the caller may signal it (PostgreSQL 15's
+    pg_signal_backend: a superuser's backend only by a superuser, another role's only by a
+    superuser: pgaurora has no role membership); None with a WARNING when there is no such backend."""
     session = _session_by_pid(ctx, pid)
     if session is None:
         notice = getattr(ctx, "notice", None)
         if notice is not None:
             notice(f"PID {pid} is not a PostgreSQL backend process", "WARNING")
+        return None
+    caller = getattr(ctx, "extra", {}).get("session")
+    if caller is not None and not getattr(caller, "superuser", True):
+        if getattr(session, "superuser", False):
+            raise InsufficientPrivilege(superuser_only)
+        if getattr(session, "user", None) != getattr(caller, "user", None):
+            raise InsufficientPrivilege(members_only)
+    return session
+
+
+@_ctx_fn("pg_cancel_backend", (t.INT4_OID,), t.BOOL_OID, volatility="v")
+def pg_cancel_backend(ctx: Any, pid: int) -> bool:
+    """Cancels the running statement of backend `pid` (57014 there); a WARNING and false when no
+    such backend exists, as PostgreSQL."""
+    session = _signalled(ctx, pid, "must be a superuser to cancel superuser query",
+                         "must be a member of the role whose query is being canceled or member of pg_signal_backend")
+    if session is None:
         return False
     session.request_cancel("user request")
     return True
+
+
+def _terminate(ctx: Any, pid: int, timeout_ms: int) -> Any:
+    if timeout_ms < 0:
+        raise NumericValueOutOfRange('"timeout" must not be negative')
+    session = _signalled(ctx, pid, "must be a superuser to terminate superuser process",
+                         "must be a member of the role whose process is being terminated or member of pg_signal_backend")
+    if session is not None and session.terminate_hook is not None:
+        session.terminate_hook()
+    return session
+
+
+def _terminate_now(ctx: Any, pid: int, timeout_ms: int = 0) -> bool:
+    """pg_terminate_backend where the executor cannot await: ends the backend, waits for nothing."""
+    return _terminate(ctx, pid, timeout_ms) is not None
+
+
+async def _terminate_and_wait(ctx: Any, pid: int, timeout_ms: int = 0) -> bool:
+    """pg_terminate_backend(pid, timeout): FATAL 57P01 to that backend's client and the end of its
+    connection; with a timeout, true once it is gone (its transaction aborted), else a WARNING and
+    false, as PostgreSQL."""
+    session = _terminate(ctx, pid, timeout_ms)
+    if session is None:
+        return False
+    if timeout_ms > 0:
+        registry = getattr(session.engine, "sessions", {})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_ms / 1000
+        while registry.get(pid) is session and loop.time() < deadline:
+            await asyncio.sleep(0.005)  # bounded by the timeout: the session leaves the registry at its end
+        if registry.get(pid) is session:
+            notice = getattr(ctx, "notice", None)
+            if notice is not None:
+                notice(f"backend with PID {pid} did not terminate within {timeout_ms} milliseconds", "WARNING")
+            return False
+    return True
+
+
+for _args in ((t.INT4_OID,), (t.INT4_OID, t.INT8_OID)):
+    _ctx_fn("pg_terminate_backend", _args, t.BOOL_OID, volatility="v")(
+        WaitingFunction(_terminate_now, _terminate_and_wait))
