@@ -232,6 +232,10 @@ class IdleInTransactionSessionTimeout(FatalError):
     sqlstate = "25P03"
 
 
+class IdleSessionTimeout(FatalError):
+    sqlstate = "57P05"
+
+
 class InvalidSqlStatementName(PgError):
     sqlstate = "26000"
 

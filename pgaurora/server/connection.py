@@ -27,6 +27,7 @@ from pgaurora.errors import (
     FatalError,
     FeatureNotSupported,
     IdleInTransactionSessionTimeout,
+    IdleSessionTimeout,
     InternalError,
     PgError,
     ProtocolViolation,
@@ -380,17 +381,24 @@ class ClientConnection(asyncio.Protocol):
             self.out.extend(self._notifications)
             self._notifications.clear()
         self.out.append(_READY_FOR_QUERY[status])
-        if status != "I":
-            ms = session.settings.idle_in_transaction_timeout_ms
-            if ms > 0:
-                self._idle_timer = self.loop.call_later(ms / 1000.0, self._idle_in_transaction_timeout)
+        settings = session.settings
+        ms = settings.idle_session_timeout_ms if status == "I" else settings.idle_in_transaction_timeout_ms
+        if ms > 0:
+            if self._idle_timer is not None:  # an earlier ReadyForQuery of the same input
+                self._idle_timer.cancel()
+            self._idle_timer = self.loop.call_later(ms / 1000.0, self._idle_timeout, status == "I")
 
-    def _idle_in_transaction_timeout(self) -> None:
+    def _idle_timeout(self, outside_transaction: bool) -> None:
+        """idle_session_timeout / idle_in_transaction_session_timeout: no input since the last
+        ReadyForQuery (any data cancels the timer): FATAL, and the connection ends."""
         self._idle_timer = None
         if self._task is not None or self.closed:
             return
-        self.write(enc.error_response(IdleInTransactionSessionTimeout(
-            "terminating connection due to idle-in-transaction timeout")))
+        if outside_transaction:
+            error: FatalError = IdleSessionTimeout("terminating connection due to idle-session timeout")
+        else:
+            error = IdleInTransactionSessionTimeout("terminating connection due to idle-in-transaction timeout")
+        self.write(enc.error_response(error))
         self.close()
         self._task = self.loop.create_task(self._finish())
 

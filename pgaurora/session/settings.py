@@ -178,7 +178,7 @@ class Settings:
     """The configuration parameters of one session."""
 
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
-                 "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
+                 "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms", "idle_session_timeout_ms",
                  "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
                  "default_deferrable", "_search_path_cache", "default_search_path")
 
@@ -333,6 +333,7 @@ class Settings:
         self._format_context = None
         self.statement_timeout_ms = self._milliseconds("statement_timeout")
         self.idle_in_transaction_timeout_ms = self._milliseconds("idle_in_transaction_session_timeout")
+        self.idle_session_timeout_ms = self._milliseconds("idle_session_timeout")
         self.lock_timeout_ms = self._milliseconds("lock_timeout")
         self.default_isolation = self.get("default_transaction_isolation") or "read committed"
         self.default_read_only = self.get("default_transaction_read_only") == "on"

@@ -1,5 +1,6 @@
-"""Cancel (CancelRequest with the backend key), statement_timeout and
-idle_in_transaction_session_timeout, and failed transaction blocks, through real clients."""
+"""Cancel (CancelRequest with the backend key), statement_timeout,
+idle_in_transaction_session_timeout and idle_session_timeout, and failed transaction blocks,
+through real clients."""
 
 from __future__ import annotations
 
@@ -94,6 +95,31 @@ def test_idle_in_transaction_timeout_closes_the_connection(instance: InstancePro
         err = error_fields(msg[1])
         assert (err["S"], err["C"], err["M"]) == (
             "FATAL", "25P03", "terminating connection due to idle-in-transaction timeout")
+        assert c.recv_message() is None
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("server", ["instance", "pg_oracle"])
+def test_idle_session_timeout_closes_an_idle_connection_only(server: str, request: pytest.FixtureRequest) -> None:
+    """idle_session_timeout ends a session idle outside a transaction (FATAL 57P05), not one idle
+    in a transaction (that is idle_in_transaction_session_timeout's), nor a busy one."""
+    c = RawClient(request.getfixturevalue(server).port, timeout=15)
+    try:
+        c.connect()
+        c.send(query("SET idle_session_timeout = '300ms'; BEGIN"))
+        assert c.recv_until(b"Z")[-1] == (b"Z", b"T")
+        time.sleep(0.6)  # idle in a transaction: not this timeout's business
+        c.send(query("SELECT pg_sleep(0.5)"))  # busy longer than the timeout
+        assert c.recv_until(b"Z")[-1] == (b"Z", b"T")
+        c.send(query("COMMIT"))
+        assert c.recv_until(b"Z")[-1] == (b"Z", b"I")
+        started = time.monotonic()
+        msg = c.recv_message()  # blocks until the server acts
+        assert msg is not None and msg[0] == b"E"
+        err = error_fields(msg[1])
+        assert (err["S"], err["C"], err["M"]) == ("FATAL", "57P05", "terminating connection due to idle-session timeout")
+        assert 0.2 < time.monotonic() - started < 10
         assert c.recv_message() is None
     finally:
         c.close()
