@@ -25,6 +25,7 @@ durable before the one it built on (a read-only waiter waits for that LSN at its
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Hashable
 
 from pgaurora.access.txnview import XidStatus
@@ -57,6 +58,8 @@ class TransactionManager:
         self.advisory = LockTable(self.graph)
         self.relation_locks = RelationLocks(self.graph)  # txn.rellocks: table locks, held to the end
         self._session_advisory: dict[Hashable, list[tuple[Hashable, bool]]] = {}
+        # pg_locks: the advisory lock each owner is asking for, with when it began (epoch seconds)
+        self.advisory_requests: dict[Hashable, tuple[Hashable, bool, float]] = {}
         self._xid_done: dict[int, asyncio.Future[object]] = {}  # resolved when the xid ends
         self._xid_decided: dict[int, asyncio.Future[object]] = {}  # ... or its commit record is appended
         self._status_cache: dict[int, XidStatus] = {}
@@ -318,9 +321,13 @@ class TransactionManager:
         if txn is not None:
             timeout_ms = timeout_ms or txn.lock_timeout
         mode = SHARE if shared else EXCLUSIVE
-        got = await self.advisory.acquire(
-            ("advisory", key), owner, owner, mode, wait=wait, timeout_ms=timeout_ms, what="advisory lock"
-        )
+        self.advisory_requests[owner] = (key, shared, time.time())
+        try:
+            got = await self.advisory.acquire(
+                ("advisory", key), owner, owner, mode, wait=wait, timeout_ms=timeout_ms, what="advisory lock"
+            )
+        finally:
+            del self.advisory_requests[owner]
         if got:
             if txn is not None:
                 txn._advisory.append((("advisory", key), shared))

@@ -355,6 +355,14 @@ def lock_status(manager: Any) -> Iterator[tuple[Any, ...]]:
             if counts[1]:
                 yield ("advisory", db, None, None, None, None, None, classid, objid, objsubid, v, pid,
                        "ShareLock", True, False, None)
+    for owner, (key, shared, since) in getattr(manager, "advisory_requests", {}).items():
+        if graph.waiting_for.get(owner) != "advisory lock":
+            continue  # asked for and not (or no longer) waiting
+        classid, objid, objsubid = _advisory_ids(key)
+        waiter = by_owner.get(owner)
+        v = vxid(waiter) if waiter is not None else f"{relation_locks.backend_id(owner)}/0"
+        yield ("advisory", db, None, None, None, None, None, classid, objid, objsubid, v, getattr(owner, "pid", 0),
+               "ShareLock" if shared else "ExclusiveLock", False, False, since)
 
 
 def _advisory_ids(key: Any) -> tuple[int, int, int]:

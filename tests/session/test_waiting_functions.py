@@ -113,3 +113,34 @@ async def test_a_sleep_that_cannot_be_awaited_is_refused(instance: InstanceProce
         assert await conn.fetchval("SELECT CASE WHEN false THEN pg_sleep(0.1) ELSE pg_sleep(0) END") is None  # void
     finally:
         await conn.close()
+
+
+async def _advisory_wait_seen(url: str) -> object:
+    holder, waiter, observer = [await asyncpg.connect(url) for _ in range(3)]
+    try:
+        await holder.execute("SELECT pg_advisory_lock(1), pg_advisory_lock_shared(2, 3)")
+        holder_pid, waiter_pid = holder.get_server_pid(), waiter.get_server_pid()
+        waiting = asyncio.create_task(waiter.execute("SELECT pg_advisory_lock(1)"))
+        for _ in range(200):  # bounded: until the waiter is seen waiting
+            await asyncio.sleep(0.01)
+            if await observer.fetchval("SELECT wait_event FROM pg_stat_activity WHERE pid = $1", waiter_pid):
+                break
+        locks = [tuple(r) for r in await observer.fetch(
+            "SELECT locktype, classid, objid, objsubid, mode, granted, waitstart IS NOT NULL, pid = $1 "
+            "FROM pg_locks WHERE locktype = 'advisory' ORDER BY granted DESC, objid", holder_pid)]
+        event = tuple(await observer.fetchrow(
+            "SELECT wait_event_type, wait_event, pg_blocking_pids(pid) = ARRAY[$1::int] FROM pg_stat_activity "
+            "WHERE pid = $2", holder_pid, waiter_pid))
+        await holder.execute("SELECT pg_advisory_unlock_all()")
+        await waiting
+        await waiter.execute("SELECT pg_advisory_unlock_all()")
+        return locks, event
+    finally:
+        for conn in (holder, waiter, observer):
+            await conn.close()
+
+
+async def test_a_waiting_advisory_lock_shows_as_in_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """pg_locks lists the request (granted false, with its waitstart), pg_stat_activity the wait
+    (Lock / advisory) and pg_blocking_pids the holder, as PostgreSQL does."""
+    assert await _advisory_wait_seen(instance.url) == await _advisory_wait_seen(pg_oracle.url)
