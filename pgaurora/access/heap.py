@@ -24,11 +24,16 @@ returned as the precomputed list of live rows without a per-tuple visibility tes
     live     inserter committed, no deleter: visible to every snapshot with xmin > horizon
     pending  inserter or deleter still running: tested per snapshot
     dead     inserter aborted, or deleter committed (horizon covers it)
+
+It also keeps what pg_stat_user_tables shows of the relation (TableActivity): tuple counters,
+vacuum and analyze counts and times, PostgreSQL's estimates of live and dead tuples.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -95,6 +100,68 @@ def _decode_page(cache: PageCache, page_no: int, items: list[bytes]) -> DecodedP
 
 
 
+class TableActivity:
+    """A heap's vacuum and analyze history and the bases of PostgreSQL's live/dead estimates.
+
+    As in PostgreSQL, a vacuum pass sets the estimates to what it kept (live) and 0 (dead), an
+    ANALYZE the live one to the rows it counted; every insert, update and delete since moves them
+    (a new row version is live, the one it replaced dead). The counters start at zero when this
+    instance opens the heap (PostgreSQL keeps them across a clean restart, not across a crash)."""
+
+    __slots__ = ("vacuums", "autovacuums", "last_vacuum", "last_autovacuum", "analyzes", "last_analyze",
+                 "live", "dead", "base", "inserted_at_vacuum", "modified_at_analyze")
+
+    def __init__(self) -> None:
+        self.vacuums = self.autovacuums = self.analyzes = 0
+        self.last_vacuum: float | None = None
+        self.last_autovacuum: float | None = None
+        self.last_analyze: float | None = None
+        self.live = self.dead = 0  # the estimates at `base`: (inserted, updated, deleted) then
+        self.base = (0, 0, 0)
+        self.inserted_at_vacuum = 0
+        self.modified_at_analyze = 0
+
+    def vacuumed(self, heap: Heap, kept: int, auto: bool) -> None:
+        now = time.time()
+        if auto:
+            self.autovacuums += 1
+            self.last_autovacuum = now
+        else:
+            self.vacuums += 1
+            self.last_vacuum = now
+        self.live, self.dead = kept, 0
+        self.base = (heap.tuples_inserted, heap.tuples_updated, heap.tuples_deleted)
+        self.inserted_at_vacuum = heap.tuples_inserted
+
+    def analyzed(self, heap: Heap, live: int) -> None:
+        self.analyzes += 1
+        self.last_analyze = time.time()
+        inserted, updated, deleted = heap.tuples_inserted, heap.tuples_updated, heap.tuples_deleted
+        self.dead = self._dead(inserted, updated, deleted)
+        self.live = live
+        self.base = (inserted, updated, deleted)
+        self.modified_at_analyze = inserted + updated + deleted
+
+    def _dead(self, inserted: int, updated: int, deleted: int) -> int:
+        return self.dead + (updated - self.base[1]) + (deleted - self.base[2])
+
+    def row(self, inserted: int, updated: int, hot_updated: int, deleted: int) -> dict[str, Any]:
+        def stamp(seconds: float | None) -> datetime.datetime | None:
+            return None if seconds is None else datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+
+        return {
+            "n_tup_ins": inserted, "n_tup_upd": updated, "n_tup_del": deleted, "n_tup_hot_upd": hot_updated,
+            "n_live_tup": max(self.live + (inserted - self.base[0]) - (deleted - self.base[2]), 0),
+            "n_dead_tup": max(self._dead(inserted, updated, deleted), 0),
+            "n_mod_since_analyze": inserted + updated + deleted - self.modified_at_analyze,
+            "n_ins_since_vacuum": inserted - self.inserted_at_vacuum,
+            "last_vacuum": stamp(self.last_vacuum), "last_autovacuum": stamp(self.last_autovacuum),
+            "last_analyze": stamp(self.last_analyze), "last_autoanalyze": None,
+            "vacuum_count": self.vacuums, "autovacuum_count": self.autovacuums,
+            "analyze_count": self.analyzes, "autoanalyze_count": 0,
+        }
+
+
 class Heap(HeapVersions, HeapPruning):
     """One heap relation (its id is its metapage's page number)."""
 
@@ -131,9 +198,16 @@ class Heap(HeapVersions, HeapPruning):
         self.tuples_updated = 0
         self.tuples_hot_updated = 0
         self.tuples_deleted = 0
+        self.activity = TableActivity()
 
     def __repr__(self) -> str:
         return f"Heap({self.rel_id}, {len(self.pagelist.pages)} pages)"
+
+    def stat_row(self) -> dict[str, Any]:
+        """pg_stat_user_tables' counters of this heap: its tuple counters and the estimates of
+        live and dead tuples, vacuum and analyze counts and times (TableActivity)."""
+        return self.activity.row(self.tuples_inserted, self.tuples_updated, self.tuples_hot_updated,
+                                 self.tuples_deleted)
 
     async def _ready(self) -> PageList:
         pagelist = self.pagelist

@@ -57,6 +57,10 @@ class Storage:
         self._heaps[rel_id] = heap
         return rel_id
 
+    def opened_heap(self, rel_id: int) -> Heap | None:
+        """The heap if this instance has opened it (pg_stat_user_tables: no counters otherwise)."""
+        return self._heaps.get(rel_id)
+
     def heap(self, rel_id: int) -> Heap:
         heap = self._heaps.get(rel_id)
         if heap is None:
@@ -114,7 +118,9 @@ class Storage:
         `all_indexes=True` promises `index_rels` are all of its indexes (see access.vacuum)."""
         heap = self.heap(heap_rel)
         indexes = [self.btree(rel) for rel in index_rels]
-        return await vacuum(heap, indexes, self.txns.oldest_xmin(), all_indexes=all_indexes)
+        result = await vacuum(heap, indexes, self.txns.oldest_xmin(), all_indexes=all_indexes)
+        heap.activity.vacuumed(heap, result.kept_tuples, auto=False)
+        return result
 
     async def autovacuum_once(
         self, threshold: int = AUTOVACUUM_THRESHOLD, scale_factor: float = AUTOVACUUM_SCALE_FACTOR
@@ -131,10 +137,11 @@ class Storage:
                 heap.changes = 0
                 index_rels = resolver(heap.rel_id) if resolver is not None else None
                 if index_rels is None:
-                    await vacuum(heap, [], self.txns.oldest_xmin())
+                    result = await vacuum(heap, [], self.txns.oldest_xmin())
                 else:
                     indexes = [self.btree(rel) for rel in index_rels]
-                    await vacuum(heap, indexes, self.txns.oldest_xmin(), all_indexes=True)
+                    result = await vacuum(heap, indexes, self.txns.oldest_xmin(), all_indexes=True)
+                heap.activity.vacuumed(heap, result.kept_tuples, auto=True)
                 done += 1
         return done
 

@@ -187,6 +187,7 @@ async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ..
             await asyncio.sleep(0)  # a scan of a big heap lets the other sessions' queries in
         ctx.check_cancel()
     sample.sort(key=lambda item: item[0])
+    heap.activity.analyzed(heap, seen)  # pg_stat_user_tables: n_live_tup, analyze_count
     pages = await heap.count_pages()
     columns = [c for c in table.columns if not c.dropped and (not attnums or c.attnum in attnums)]
 

@@ -1,5 +1,6 @@
 """pg_locks, pg_stat_activity and the functions over other backends: pg_blocking_pids,
-pg_cancel_backend, pg_terminate_backend.
+pg_cancel_backend, pg_terminate_backend (and pg_stat_force_next_flush / pg_stat_clear_snapshot,
+which have nothing to do: table counters are read live).
 
 Owns how the instance's lock tables (txn.rellocks.lock_status) and its sessions appear as
 PostgreSQL 15 rows. The sessions are the engine's registry (`engine.sessions`: pid -> session,
@@ -202,6 +203,11 @@ async def _terminate_and_wait(ctx: Any, pid: int, timeout_ms: int = 0) -> bool:
             return False
     return True
 
+
+# PostgreSQL 15 buffers a backend's table counters and publishes them at most once a second; here
+# they are the heaps' own (pg_stat_user_tables reads them live): nothing to flush or to forget.
+_ctx_fn("pg_stat_force_next_flush", (), t.VOID_OID, volatility="v")(lambda ctx: "")
+_ctx_fn("pg_stat_clear_snapshot", (), t.VOID_OID, volatility="v")(lambda ctx: "")
 
 for _args in ((t.INT4_OID,), (t.INT4_OID, t.INT8_OID)):
     _ctx_fn("pg_terminate_backend", _args, t.BOOL_OID, volatility="v")(

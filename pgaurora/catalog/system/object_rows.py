@@ -229,8 +229,20 @@ def _setting(ctx: Any, name: str) -> str:
 
 @producer("pg_stat_user_tables", "pg_stat_all_tables", "pg_statio_user_tables")
 def pg_stat_user_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """Each table with its heap's counters (access.heap.TableActivity; zeros for a heap this
+    instance has not opened). No scan counters (seq_scan, idx_scan...: NULL) and no block I/O."""
+    storage = getattr(sc.ctx, "storage", None)
+    opened = getattr(storage, "opened_heap", None)
     for table in sc.state.tables():
-        yield {"relid": table.oid, "schemaname": _schema(sc, table.schema_oid), "relname": table.name}
+        row = {"relid": table.oid, "schemaname": _schema(sc, table.schema_oid), "relname": table.name}
+        heap = opened(table.rel_id) if opened is not None and table.rel_id else None
+        row.update(heap.stat_row() if heap is not None else _NO_ACTIVITY)
+        yield row
+
+
+_NO_ACTIVITY = {"n_tup_ins": 0, "n_tup_upd": 0, "n_tup_del": 0, "n_tup_hot_upd": 0, "n_live_tup": 0,
+                "n_dead_tup": 0, "n_mod_since_analyze": 0, "n_ins_since_vacuum": 0, "vacuum_count": 0,
+                "autovacuum_count": 0, "analyze_count": 0, "autoanalyze_count": 0}
 
 
 def _schema(sc: SystemContext, oid: int) -> str:
