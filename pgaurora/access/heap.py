@@ -133,6 +133,18 @@ class TableActivity:
         self.base = (heap.tuples_inserted, heap.tuples_updated, heap.tuples_deleted)
         self.inserted_at_vacuum = heap.tuples_inserted
 
+    def carried_over(self, old: Heap, new: Heap) -> None:
+        """TRUNCATE gave the table the empty heap `new`: its counts go on from `old`'s (PostgreSQL
+        keeps them by table, not by file), with no live or dead tuples and no inserts since vacuum."""
+        new.tuples_inserted, new.tuples_updated = old.tuples_inserted, old.tuples_updated
+        new.tuples_hot_updated, new.tuples_deleted = old.tuples_hot_updated, old.tuples_deleted
+        for name in self.__slots__:
+            setattr(new.activity, name, getattr(self, name))
+        activity = new.activity
+        activity.live = activity.dead = 0
+        activity.base = (new.tuples_inserted, new.tuples_updated, new.tuples_deleted)
+        activity.inserted_at_vacuum = new.tuples_inserted
+
     def analyzed(self, heap: Heap, live: int) -> None:
         self.analyzes += 1
         self.last_analyze = time.time()

@@ -57,6 +57,12 @@ class Storage:
         self._heaps[rel_id] = heap
         return rel_id
 
+    def carry_activity(self, old_rel: int, new_rel: int) -> None:
+        """TRUNCATE: the table's new heap continues its old one's pg_stat_user_tables counts."""
+        old = self._heaps.get(old_rel)
+        if old is not None:
+            old.activity.carried_over(old, self.heap(new_rel))
+
     def opened_heap(self, rel_id: int) -> Heap | None:
         """The heap if this instance has opened it (pg_stat_user_tables: no counters otherwise)."""
         return self._heaps.get(rel_id)

@@ -178,7 +178,9 @@ async def run_truncate(node: Truncate, env: Env) -> None:
     changed: list[Any] = []
     for oid in node.table_oids:
         table = state.table(oid)
-        changed.append(replace(table, rel_id=await storage.create_heap()))
+        rel_id = await storage.create_heap()
+        storage.carry_activity(table.rel_id, rel_id)  # pg_stat_user_tables counts by table
+        changed.append(replace(table, rel_id=rel_id))
         for ix in state.indexes(oid):
             changed.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
         if node.restart_identity:

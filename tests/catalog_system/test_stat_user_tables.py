@@ -1,5 +1,5 @@
-"""pg_stat_user_tables' counters through a sequence of inserts, updates, a delete, ANALYZE and
-VACUUM: the same numbers as PostgreSQL 15 (which publishes them once
+"""pg_stat_user_tables' counters through a sequence of inserts, updates, a delete, ANALYZE,
+VACUUM and TRUNCATE: the same numbers as PostgreSQL 15 (which publishes them once
 pg_stat_force_next_flush() asks; pgaurora's are read live)."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ STEPS = [
     "INSERT INTO stat_t VALUES (6, 0)",
     "VACUUM stat_t",
     "UPDATE stat_t SET v = 9 WHERE id = 6",
+    "TRUNCATE stat_t",
+    "INSERT INTO stat_t VALUES (1, 1), (2, 2)",
 ]
 
 
