@@ -16,7 +16,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -140,3 +142,11 @@ def pg_error(conn: psycopg.Connection, sql: str, *params: object) -> tuple[str, 
         assert exc.diag.sqlstate is not None and exc.diag.message_primary is not None
         return exc.diag.sqlstate, exc.diag.message_primary
     raise AssertionError(f"expected an error from {sql!r}")
+
+
+def assert_same_transcripts(transcript: Callable[[str], list[Any]], pgaurora_dsn: str, oracle_dsn: str) -> None:
+    """Runs `transcript(dsn)` on PostgreSQL, then on pgaurora: every entry must be equal."""
+    expected = transcript(oracle_dsn)
+    got = transcript(pgaurora_dsn)
+    for want, have in zip(expected, got, strict=True):
+        assert have == want

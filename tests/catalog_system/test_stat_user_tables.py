@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from tests.pgoracle import PgOracle
+from tests.pgoracle import PgOracle, assert_same_transcripts
 from tests.server.harness import InstanceProcess
 
 COUNTERS = ("n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd, n_live_tup, n_dead_tup, n_mod_since_analyze, "
@@ -45,7 +45,4 @@ def _transcript(dsn: str) -> list[Any]:
 
 
 def test_table_counters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    expected = _transcript(pg_oracle.dsn)
-    got = _transcript(instance.dsn)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcripts(_transcript, instance.dsn, pg_oracle.dsn)

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from tests.pgoracle import PgOracle
+from tests.pgoracle import PgOracle, assert_same_transcripts
 from tests.server.harness import InstanceProcess
 
 ROLES = ("term_alice", "term_bob")
@@ -64,7 +64,4 @@ def _transcript(dsn: str) -> list[Any]:
 
 
 def test_terminate_and_cancel_backend_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    expected = _transcript(pg_oracle.dsn)
-    got = _transcript(instance.dsn)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcripts(_transcript, instance.dsn, pg_oracle.dsn)
