@@ -32,6 +32,7 @@ vacuum and analyze counts and times, PostgreSQL's estimates of live and dead tup
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime
 import time
 from collections.abc import AsyncIterator
@@ -138,9 +139,8 @@ class TableActivity:
         keeps them by table, not by file), with no live or dead tuples and no inserts since vacuum."""
         new.tuples_inserted, new.tuples_updated = old.tuples_inserted, old.tuples_updated
         new.tuples_hot_updated, new.tuples_deleted = old.tuples_hot_updated, old.tuples_deleted
-        for name in self.__slots__:
-            setattr(new.activity, name, getattr(self, name))
-        activity = new.activity
+        # a copy: if the TRUNCATE rolls back, the old heap goes on with its own
+        activity = new.activity = copy.copy(self)
         activity.live = activity.dead = 0
         activity.base = (new.tuples_inserted, new.tuples_updated, new.tuples_deleted)
         activity.inserted_at_vacuum = new.tuples_inserted

@@ -14,11 +14,9 @@ import logging
 import secrets
 from typing import Any
 
-from pgaurora.errors import AdminShutdown
 from pgaurora.security import HbaRules
 from pgaurora.server.auth import hba_for
 from pgaurora.server.connection import ClientConnection
-from pgaurora.wire import encoder as enc
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +85,7 @@ class PgServer:
             self._server.close()
         for conn in list(self.connections):
             if conn.session is not None and conn._task is None:
-                conn.write(enc.error_response(AdminShutdown("terminating connection due to administrator command")))
+                conn.terminate()  # FATAL 57P01 to an idle session's client
             conn.close()
             if conn._task is None:
                 conn._task = self.loop.create_task(conn._finish())

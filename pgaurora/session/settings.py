@@ -27,9 +27,9 @@ from pgaurora.errors import (
 from pgaurora.session.guc_table import BY_NAME, DEFINITIONS, REPORTED, Context, GucDef, VarType
 
 _TRUE = ("on", "true", "yes", "1")
+_FALSE = ("off", "false", "no", "0")
 # Set by BEGIN / SET TRANSACTION for one transaction; no cached value (_refresh_hot) reads them
 TRANSACTION_CHARACTERISTICS = frozenset({"transaction_isolation", "transaction_read_only", "transaction_deferrable"})
-_FALSE = ("off", "false", "no", "0")
 _TIME_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60000.0, "h": 3600000.0, "d": 86400000.0}
 _MEMORY_UNITS = {"B": 1 / 1024, "kB": 1.0, "MB": 1024.0, "GB": 1024.0**2, "TB": 1024.0**3}
 _UNIT_BASE = {"ms": (_TIME_UNITS, 1.0), "s": (_TIME_UNITS, 1000.0), "kB": (_MEMORY_UNITS, 1.0),
@@ -178,8 +178,8 @@ class Settings:
     """The configuration parameters of one session."""
 
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
-                 "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms", "idle_session_timeout_ms",
-                 "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
+                 "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
+                 "idle_session_timeout_ms", "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
                  "default_deferrable", "_search_path_cache", "default_search_path")
 
     def __init__(self, overrides: dict[str, str] | None = None, *, superuser: bool = True) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pgaurora import datatypes
+from pgaurora.access.heap import TableActivity
 from pgaurora.catalog import builtins
 from pgaurora.catalog.model import Database, Role
 from pgaurora.catalog.system.relations import SystemContext, producer
@@ -240,9 +241,7 @@ def pg_stat_user_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
         yield row
 
 
-_NO_ACTIVITY = {"n_tup_ins": 0, "n_tup_upd": 0, "n_tup_del": 0, "n_tup_hot_upd": 0, "n_live_tup": 0,
-                "n_dead_tup": 0, "n_mod_since_analyze": 0, "n_ins_since_vacuum": 0, "vacuum_count": 0,
-                "autovacuum_count": 0, "analyze_count": 0, "autoanalyze_count": 0}
+_NO_ACTIVITY = TableActivity().row(0, 0, 0, 0)  # a table whose heap this instance has not opened
 
 
 def _schema(sc: SystemContext, oid: int) -> str:
