@@ -121,6 +121,10 @@ class BTree:
         self.level = 0
         self.key_count = 0
         self._cleaned: dict[int, int] = {}  # leaf -> horizon of its last cleanup in lookup()
+        # pg_stat_user_indexes, counted by the executor's index scans (not by this class's own
+        # lookups: unique checks, vacuum): scans begun (one per key of an IN list, as
+        # PostgreSQL 15), index entries they returned, live table rows fetched through them
+        self.scans = self.tuples_read = self.tuples_fetched = 0
 
     def __repr__(self) -> str:
         return f"BTree({self.rel_id}, root={self.root}, level={self.level})"
@@ -402,8 +406,9 @@ class BTree:
                 return
             start = resume
 
-    async def lookup(self, key: Key) -> list[Tid]:
-        """The tids of every entry whose key equals `key` (a full key or a prefix)."""
+    async def lookup(self, key: Key, *, chains: bool = True) -> list[Tid]:
+        """The tids of every entry whose key equals `key` (a full key or a prefix), each followed
+        by the members of its HOT chain; `chains=False`: the entries' own tids (the roots)."""
         nk = normalize(tuple(key))
         stop = nk + (MAX_KEY,)
 
@@ -429,7 +434,16 @@ class BTree:
                 leaf = node.right
             raise InternalError("B-tree leaf chain does not end")
 
-        return await members(self.cache, await self._sync(attempt))
+        roots = await self._sync(attempt)
+        return await members(self.cache, roots) if chains else roots
+
+    async def members(self, tids: list[Tid]) -> list[Tid]:
+        """members_cached() that reads the heap pages it needs."""
+        return await members(self.cache, tids)
+
+    async def expand(self, batch: list[tuple[Key, Tid]]) -> list[tuple[Key, Tid]]:
+        """Entries as range(members=False) gives them -> one per member of each HOT chain."""
+        return await expand(self.cache, batch)
 
     def lookup_cached(self, key: Key, *, chains: bool = True) -> list[Tid] | None:
         """lookup() for a caller that must not wait (the point-read fast path): the tids, or

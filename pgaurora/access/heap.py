@@ -107,13 +107,18 @@ class TableActivity:
     As in PostgreSQL, a vacuum pass sets the estimates to what it kept (live) and 0 (dead), an
     ANALYZE the live one to the rows it counted; every insert, update and delete since moves them
     (a new row version is live, the one it replaced dead). The counters start at zero when this
-    instance opens the heap (PostgreSQL keeps them across a clean restart, not across a crash)."""
+    instance opens the heap (PostgreSQL keeps them across a clean restart, not across a crash).
+
+    Also the sequential scans of the heap (the executor's seq scans, COPY TO, an index build's
+    or a constraint check's pass over the table, as PostgreSQL's heap scans count) and the
+    live rows they read (before any filter)."""
 
     __slots__ = ("vacuums", "autovacuums", "last_vacuum", "last_autovacuum", "analyzes", "last_analyze",
-                 "live", "dead", "base", "inserted_at_vacuum", "modified_at_analyze")
+                 "live", "dead", "base", "inserted_at_vacuum", "modified_at_analyze", "seq_scans", "seq_tuples_read")
 
     def __init__(self) -> None:
         self.vacuums = self.autovacuums = self.analyzes = 0
+        self.seq_scans = self.seq_tuples_read = 0
         self.last_vacuum: float | None = None
         self.last_autovacuum: float | None = None
         self.last_analyze: float | None = None
@@ -162,6 +167,7 @@ class TableActivity:
             return None if seconds is None else datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
         return {
+            "seq_scan": self.seq_scans, "seq_tup_read": self.seq_tuples_read,
             "n_tup_ins": inserted, "n_tup_upd": updated, "n_tup_del": deleted, "n_tup_hot_upd": hot_updated,
             "n_live_tup": max(self.live + (inserted - self.base[0]) - (deleted - self.base[2]), 0),
             "n_dead_tup": max(self._dead(inserted, updated, deleted), 0),
@@ -529,10 +535,16 @@ class Heap(HeapVersions, HeapPruning):
                 batch.append((tid, row))
         return batch
 
-    async def scan(self, txn: TransactionLike | None, snapshot: SnapshotLike) -> AsyncIterator[list[tuple[Tid, Row]]]:
-        """Batches (one per page) of (tid, row) visible to `snapshot`."""
+    async def scan(self, txn: TransactionLike | None, snapshot: SnapshotLike, *,
+                   counted: bool = True) -> AsyncIterator[list[tuple[Tid, Row]]]:
+        """Batches (one per page) of (tid, row) visible to `snapshot`. A scan is `counted` in
+        pg_stat_user_tables (seq_scan, and its rows in seq_tup_read, as PostgreSQL's heap scans:
+        the executor's, COPY TO's, an index build's, a constraint check's); ANALYZE's is not."""
         if txn is not None:
             txn.note_read(self.rel_id)
+        activity = self.activity
+        if counted:
+            activity.seq_scans += 1
         pagelist = await self._ready()
         pages = list(pagelist.pages)
         cache = self.cache
@@ -557,6 +569,8 @@ class Heap(HeapVersions, HeapPruning):
             except overflow.NeedPage:
                 batch = await self._visible_rows_reading(page_no, snapshot)
             if batch:
+                if counted:
+                    activity.seq_tuples_read += len(batch)
                 yield batch
 
     async def _visible_rows_reading(self, page_no: int, snapshot: SnapshotLike) -> list[tuple[Tid, Row]]:

@@ -63,9 +63,20 @@ class Storage:
         if old is not None:
             old.activity.carried_over(old, self.heap(new_rel))
 
+    def carry_index_activity(self, old_rel: int, new_rel: int) -> None:
+        """TRUNCATE: an index's new B-tree continues its old one's pg_stat_user_indexes counts."""
+        old = self._btrees.get(old_rel)
+        if old is not None:
+            new = self.btree(new_rel)
+            new.scans, new.tuples_read, new.tuples_fetched = old.scans, old.tuples_read, old.tuples_fetched
+
     def opened_heap(self, rel_id: int) -> Heap | None:
         """The heap if this instance has opened it (pg_stat_user_tables: no counters otherwise)."""
         return self._heaps.get(rel_id)
+
+    def opened_btree(self, rel_id: int) -> BTree | None:
+        """The B-tree if this instance has opened it (pg_stat_user_indexes: zeros otherwise)."""
+        return self._btrees.get(rel_id)
 
     def heap(self, rel_id: int) -> Heap:
         heap = self._heaps.get(rel_id)

@@ -151,7 +151,7 @@ class Catalog:
         heap = self.storage.heap(self.rel_id)
         items: list[tuple[Definition, tuple[int, int]]] = []
         seq_rows: dict[int, Any] = {}
-        async for batch in heap.scan(txn, snapshot):
+        async for batch in heap.scan(txn, snapshot, counted=False):
             for tid, row in batch:
                 oid, kind, _name, payload = row
                 if kind == "seqstate":

@@ -333,6 +333,10 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         objs.append(index)
         if constraint is not None:
             constraints.append(constraint)
+    # PostgreSQL builds a constraint's index by scanning the new (empty) table: pg_stat_user_tables
+    # counts a sequential scan for each; here the empty B-trees are made without one
+    if node.kind != "p":
+        ctx.storage.heap(rel_id).activity.seq_scans += len(node.indexes)
     table = replace(table, constraints=tuple(constraints))
     await catalog.create(ctx.txn, table, *objs)
     if node.as_query is not None:

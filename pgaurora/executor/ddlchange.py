@@ -182,7 +182,11 @@ async def run_truncate(node: Truncate, env: Env) -> None:
         storage.carry_activity(table.rel_id, rel_id)  # pg_stat_user_tables counts by table
         changed.append(replace(table, rel_id=rel_id))
         for ix in state.indexes(oid):
-            changed.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
+            index_rel = await storage.create_btree(len(ix.columns))
+            storage.carry_index_activity(ix.rel_id, index_rel)
+            changed.append(replace(ix, rel_id=index_rel))
+        # PostgreSQL rebuilds each index over the new, empty table: a sequential scan apiece
+        storage.heap(rel_id).activity.seq_scans += len(state.indexes(oid))
         if node.restart_identity:
             for obj in state.by_oid.values():
                 if isinstance(obj, Sequence) and obj.owned_by[0] == oid:

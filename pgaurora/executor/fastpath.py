@@ -74,13 +74,18 @@ async def key_versions(btree: Any, heap: Any, env: Env, key: tuple[Any, ...], wi
     snapshot = env.snapshot
     if txn is not None:
         txn.note_read(heap.rel_id)
+    btree.scans += 1  # pg_stat_user_indexes, as executor.scan's index scans count
     if first:
         seen = _newest_seen(btree, heap, snapshot, key, width)
         if seen is not None:
             return seen
-    tids = btree.lookup_cached(key)  # no coroutines while the pages are cached
+    roots = btree.lookup_cached(key, chains=False)  # no coroutines while the pages are cached
+    if roots is None:
+        roots = await btree.lookup(key, chains=False)
+    btree.tuples_read += len(roots)
+    tids = btree.members_cached(roots) if roots else roots
     if tids is None:
-        tids = await btree.lookup(key)
+        tids = await btree.members(roots)
     found: list[tuple[tuple[Any, ...], Any]] = []
     for tid in tids:
         row = heap.fetch_cached(snapshot, tid)
@@ -93,6 +98,7 @@ async def key_versions(btree: Any, heap: Any, env: Env, key: tuple[Any, ...], wi
         found.append((row, tid))
         if first:
             break
+    btree.tuples_fetched += len(found)
     return found
 
 
@@ -104,7 +110,8 @@ def _newest_seen(btree: Any, heap: Any, snapshot: Any, key: tuple[Any, ...],
     end, stopping at the first version the snapshot sees (at most one is). A chain's links
     point forward, so each chain tried is still walked once (it lies on one page); the
     visibility checks, and the chains of older entries, are what this saves. None when a page
-    is not cached or a row lives in overflow pages (then the general way)."""
+    is not cached or a row lives in overflow pages (then the general way). Counts the index
+    entries and the row it returns in the B-tree's pg_stat_user_indexes counters."""
     roots = btree.lookup_cached(key, chains=False)
     if roots is None:
         return None
@@ -127,7 +134,10 @@ def _newest_seen(btree: Any, heap: Any, snapshot: Any, key: tuple[Any, ...],
             return None
         if len(row) != width:
             row = row + (None,) * (width - len(row))
+        btree.tuples_read += len(roots)
+        btree.tuples_fetched += 1
         return [(row, tid)]
+    btree.tuples_read += len(roots)
     return []
 
 
@@ -274,6 +284,9 @@ def read_point(fast: FastPlan, params: tuple[Any, ...], state: Any, storage: Any
         if None in key:
             return []
     seen = _newest_seen(resolved[1], resolved[2], snapshot, key, fast.width)
+    if seen is None:
+        return None  # the ordinary path (which counts the scan)
+    resolved[1].scans += 1
     if not seen:
-        return seen  # None (the ordinary path) or [] (no version it sees)
+        return seen  # no version it sees
     return [fast.project(seen[0][0], ParamEnv(params) if fast.reads_params else _NO_PARAMS)]

@@ -156,9 +156,14 @@ class ForeignKeyChecks:
         def same_key(newest: tuple[Any, ...]) -> bool | None:
             return True if tuple(newest[p] for p in key_positions) == key else None
 
-        for tid in await btree.lookup(key):
+        # counted in pg_stat_user_indexes like PostgreSQL's check query (an index scan of the key)
+        roots = await btree.lookup(key, chains=False)
+        btree.scans += 1
+        btree.tuples_read += len(roots)
+        for tid in await btree.members(roots):
             if await heap.fetch(txn, snapshot, tid) is None:
                 continue
+            btree.tuples_fetched += 1
             if await heap.lock(txn, snapshot, tid, "key share", recheck=same_key) is not None:
                 return True
         return False

@@ -173,7 +173,7 @@ async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ..
     sample: list[tuple[Any, Any]] = []
     seen = 0
     pages_read = 0
-    async for batch in heap.scan(ctx.txn, snapshot):
+    async for batch in heap.scan(ctx.txn, snapshot, counted=False):  # PostgreSQL counts no scan for ANALYZE
         for tid, row in batch:
             if seen < limit:
                 sample.append((tid, row))

@@ -142,80 +142,116 @@ async def run_indexscan(node: IndexScan, env: Env) -> AsyncIterator[Batch]:
     prefix: tuple[Any, ...] = keys((), env) if keys is not None else ()
     if None in prefix:
         return
-    tids: list[Any] = []
-    if node.kind is IndexKind.EQ:
-        if len(prefix) == node.key_count:
-            found = btree.lookup_cached(prefix)  # no coroutines while the pages are cached
-            tids = found if found is not None else await btree.lookup(prefix)
-        else:
-            async for batch in btree.range(prefix, prefix, True, True):
-                tids.extend(tid for key, tid in batch if key[:len(prefix)] == prefix)
-    elif node.kind is IndexKind.IN:
-        assert node.in_list is not None
-        in_list = node.in_list
-        values = compiled(node, "in", lambda: compile_exprs((in_list,)))[0]((), env)[0]
-        seen = set()
-        for v in sorted({v for v in values if v is not None}):
-            for tid in await btree.lookup(prefix + (v,)) if len(prefix) + 1 == node.key_count else []:
-                if tid not in seen:
-                    seen.add(tid)
-                    tids.append(tid)
-    else:
-        bounds = compiled(node, "bounds", lambda: compile_exprs(
-            tuple(e for e in (node.lo, node.hi) if e is not None)))[0]((), env)
-        lo = hi = None
-        i = 0
-        if node.lo is not None:
-            lo = bounds[i]
-            i += 1
-            if lo is None:
-                return
-        if node.hi is not None:
-            hi = bounds[i]
-            if hi is None:
-                return
-        n = len(prefix)
-        lo_key = prefix + ((lo,) if lo is not None else ()) if (lo is not None or prefix) else None
-        hi_key = prefix + ((hi,) if hi is not None else ()) if (hi is not None or prefix) else None
-        async for batch in btree.range(lo_key, hi_key, node.lo_inclusive if lo is not None else True,
-                                       node.hi_inclusive if hi is not None else True):
-            for key, tid in batch:
-                if key[:n] != prefix:
-                    continue
-                v = key[n] if len(key) > n else None
-                if v is None:
-                    continue
-                if lo is not None and (v < lo or (v == lo and not node.lo_inclusive)):
-                    continue
-                if hi is not None and (v > hi or (v == hi and not node.hi_inclusive)):
-                    continue
-                tids.append(tid)
     out: Batch = []
     fetch = heap.fetch
     fetch_cached = heap.fetch_cached  # no coroutine per row while the pages are cached
     if txn is not None:
         txn.note_read(heap.rel_id)
-    for tid in tids:
-        row = fetch_cached(snapshot, tid)
-        if row is False or row is True:
-            row = await fetch(txn, snapshot, tid)
-        if row is None:
-            continue
-        if len(row) != width:
-            row = row + (None,) * (width - len(row))
-        if node.with_tid:
-            row = row + (tid,)
-        if qual is not None:
-            if qual.subplans:
-                await prepare_all(qual.subplans, row, env)
-            if qual.fn(row, env) is not True:
+    # rows are fetched as the index gives tids (a range a batch of entries at a time, in key
+    # order), so a LIMIT above an ordered scan stops reading the index early
+    async for tids in _index_tids(node, env, btree, prefix):
+        for tid in tids:
+            row = fetch_cached(snapshot, tid)
+            if row is False or row is True:
+                row = await fetch(txn, snapshot, tid)
+            if row is None:
                 continue
-        out.append(row)
-        if len(out) >= BATCH_SIZE:
-            yield out
-            out = []
+            btree.tuples_fetched += 1
+            if len(row) != width:
+                row = row + (None,) * (width - len(row))
+            if node.with_tid:
+                row = row + (tid,)
+            if qual is not None:
+                if qual.subplans:
+                    await prepare_all(qual.subplans, row, env)
+                if qual.fn(row, env) is not True:
+                    continue
+            out.append(row)
+            if len(out) >= BATCH_SIZE:
+                yield out
+                out = []
     if out:
         yield out
+
+
+async def _index_tids(node: IndexScan, env: Env, btree: Any, prefix: tuple[Any, ...]) -> AsyncIterator[list[Any]]:
+    """The tids an index scan visits, in lists: each entry's HOT chain members, root first.
+
+    Counts pg_stat_user_indexes: each scan begun (a key of an IN list begins one, as in
+    PostgreSQL 15) and each index entry it returned (a HOT chain's root once, not per version)."""
+    if node.kind is IndexKind.EQ:
+        btree.scans += 1
+        if len(prefix) == node.key_count:
+            roots = btree.lookup_cached(prefix, chains=False)  # no coroutines while the pages are cached
+            if roots is None:
+                roots = await btree.lookup(prefix, chains=False)
+            btree.tuples_read += len(roots)
+            found = btree.members_cached(roots) if roots else roots
+            yield found if found is not None else await btree.members(roots)
+            return
+        async for batch in btree.range(prefix, prefix, True, True, members=False):
+            kept = [entry for entry in batch if entry[0][:len(prefix)] == prefix]
+            btree.tuples_read += len(kept)
+            yield [tid for _, tid in await btree.expand(kept)]
+        return
+    if node.kind is IndexKind.IN:
+        assert node.in_list is not None
+        in_list = node.in_list
+        values = compiled(node, "in", lambda: compile_exprs((in_list,)))[0]((), env)[0]
+        seen = set()
+        tids = []
+        for v in sorted({v for v in values if v is not None}):
+            btree.scans += 1
+            if len(prefix) + 1 != node.key_count:
+                continue
+            roots = await btree.lookup(prefix + (v,), chains=False)
+            btree.tuples_read += len(roots)
+            for tid in await btree.members(roots):
+                if tid not in seen:
+                    seen.add(tid)
+                    tids.append(tid)
+        yield tids
+        return
+    btree.scans += 1
+    bounds = compiled(node, "bounds", lambda: compile_exprs(
+        tuple(e for e in (node.lo, node.hi) if e is not None)))[0]((), env)
+    lo = hi = None
+    i = 0
+    if node.lo is not None:
+        lo = bounds[i]
+        i += 1
+        if lo is None:
+            return
+    if node.hi is not None:
+        hi = bounds[i]
+        if hi is None:
+            return
+    # no bound at all: the whole index in key order (a scan that spares an ORDER BY its sort),
+    # NULL keys included, last; a bound excludes them, as the comparison it stands for does
+    bounded = node.lo is not None or node.hi is not None
+    n = len(prefix)
+    lo_key = prefix + ((lo,) if lo is not None else ()) if (lo is not None or prefix) else None
+    hi_key = prefix + ((hi,) if hi is not None else ()) if (hi is not None or prefix) else None
+    async for batch in btree.range(lo_key, hi_key, node.lo_inclusive if lo is not None else True,
+                                   node.hi_inclusive if hi is not None else True, members=False):
+        kept = []
+        for entry in batch:
+            key = entry[0]
+            if key[:n] != prefix:
+                continue
+            v = key[n] if len(key) > n else None
+            if v is None:
+                if bounded:
+                    continue
+            else:
+                if lo is not None and (v < lo or (v == lo and not node.lo_inclusive)):
+                    continue
+                if hi is not None and (v > hi or (v == hi and not node.hi_inclusive)):
+                    continue
+            kept.append(entry)
+        btree.tuples_read += len(kept)
+        if kept:
+            yield [tid for _, tid in await btree.expand(kept)]
 
 
 @dataclass(frozen=True, slots=True)

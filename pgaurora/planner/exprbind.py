@@ -21,6 +21,7 @@ from pgaurora.errors import (
     DatatypeMismatch,
     FeatureNotSupported,
     GroupingError,
+    PgError,
     SyntaxError_,
     UndefinedColumn,
     UndefinedFunction,
@@ -192,6 +193,22 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
                 return BoolExpr(BoolOp.OR, tuple(tests)) if len(tests) > 1 else tests[0]
             return BoolExpr(BoolOp.AND, tuple(tests)) if len(tests) > 1 else tests[0]
         if any(not isinstance(i, Const) for i in items):
+            # Parameters (a prepared statement's, or the plan cache's literals) form an array, as
+            # PostgreSQL's transformAExprIn does with every item that is no column: `id IN ($1, $2)`
+            # is then `id = ANY (ARRAY[$1, $2])`, which an index scan can take (an OR of
+            # comparisons it cannot). Items that read columns or call functions stay an OR.
+            if len(items) > 1 and all(_plain_value(i) for i in items):
+                try:
+                    elem_type = resolve.common_type([left, *items], "IN", pos)
+                except PgError:
+                    elem_type = 0
+                if elem_type and typeinfo.array_of(elem_type):
+                    left_c = coerce(left, elem_type, -1, "implicit", lv.params, pos)
+                    values = [coerce(i, elem_type, -1, "implicit", lv.params, pos) for i in items]
+                    probe = builtins.resolve_operator(name, elem_type, elem_type)
+                    if probe is not None:
+                        return ScalarArrayOp(probe.fn, name, name == "=", left_c,
+                                             ArrayExpr(tuple(values), typeinfo.array_of(elem_type)))
             comparisons = [make_operator(name, left, i, lv.params, pos) for i in items]
             if name == "=":
                 return BoolExpr(BoolOp.OR, tuple(comparisons)) if len(comparisons) > 1 else comparisons[0]
@@ -712,3 +729,11 @@ _HANDLERS: dict[str, Callable[[dict[str, Any], Level], Expr]] = {
 }
 
 __all__ = ["AggRef", "GroupingRef", "WindowRef", "Level", "bind", "leftmost_location", "sort_key", "type_from_name", "names_of", "Decimal"]
+
+
+def _plain_value(expr: Expr) -> bool:
+    """A constant or a parameter, possibly cast: an IN list item that may join an array."""
+    if isinstance(expr, Const | Param):
+        return True
+    return (isinstance(expr, FuncExpr) and len(expr.args) == 1 and not expr.volatile and not expr.retset
+            and not expr.needs_context and _plain_value(expr.args[0]))

@@ -46,3 +46,66 @@ def _transcript(dsn: str) -> list[Any]:
 
 def test_table_counters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcripts(_transcript, instance.dsn, pg_oracle.dsn)
+
+
+TABLE_SCANS = "relname, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch"
+INDEX_SCANS = "indexrelname, idx_scan, idx_tup_read, idx_tup_fetch"
+# Statements whose plans are the same on both servers: a whole-table scan, index scans by the
+# whole key (found, deleted, through the fused path of a prepared statement; an IN list begins a
+# scan per key in PostgreSQL 15, and its literals are parameters of a cached plan here), an interior key
+# range (PostgreSQL's planner probes the index for a range at the ends of its histogram, which
+# counts too), a foreign key's check, COPY TO, index builds on empty and filled tables, TRUNCATE.
+SCAN_STEPS = [
+    "CREATE TABLE sc_t (id int PRIMARY KEY, v int NOT NULL, w text)",
+    "CREATE INDEX sc_t_v ON sc_t (v)",
+    "INSERT INTO sc_t SELECT g, g % 100, 'x' FROM generate_series(1, 10000) g",
+    "ANALYZE sc_t",
+    "SELECT count(*) FROM sc_t",
+    "SELECT v FROM sc_t WHERE id = 42",
+    "SELECT v FROM sc_t WHERE id IN (1, 2, 3)",
+    "SELECT id FROM sc_t WHERE w = 'y'",
+    "SELECT w FROM sc_t WHERE id BETWEEN 5000 AND 5009",
+    "UPDATE sc_t SET w = 'z' WHERE id = 5",
+    "DELETE FROM sc_t WHERE id = 6",
+    "SELECT w FROM sc_t WHERE id = 6",
+    "CREATE TABLE sc_c (id int PRIMARY KEY, t_id int REFERENCES sc_t)",
+    "INSERT INTO sc_c VALUES (1, 7), (2, 8)",
+    "CREATE INDEX sc_c_t ON sc_c (t_id)",
+    "COPY sc_t TO STDOUT",
+    "PREPARED SELECT v FROM sc_t WHERE id = %s",
+    "TRUNCATE sc_c",
+    "SELECT * FROM sc_c WHERE id = 1",
+]
+
+
+def _scan_transcript(dsn: str) -> list[Any]:
+    out: list[Any] = []
+    with psycopg.connect(dsn, autocommit=True) as writer, psycopg.connect(dsn, autocommit=True) as reader:
+        writer.execute("DROP TABLE IF EXISTS sc_c, sc_t")
+        try:
+            for step in SCAN_STEPS:
+                if step.startswith("COPY"):
+                    with writer.cursor().copy(step) as copy:
+                        rows = sum(1 for _ in copy)
+                    assert rows > 0
+                elif step.startswith("PREPARED"):
+                    cursor = writer.cursor()
+                    for key in (7, 8, 9):  # prepared: pgaurora answers these on its fused path
+                        cursor.execute(step.removeprefix("PREPARED "), (key,), prepare=True)
+                else:
+                    writer.execute(step)
+                writer.execute("SELECT pg_stat_force_next_flush()")
+                reader.execute("SELECT pg_stat_clear_snapshot()")
+                tables = reader.execute(f"SELECT {TABLE_SCANS} FROM pg_stat_user_tables "
+                                        "WHERE relname LIKE 'sc\\_%' ORDER BY relname").fetchall()
+                indexes = reader.execute(f"SELECT {INDEX_SCANS} FROM pg_stat_user_indexes "
+                                         "WHERE relname LIKE 'sc\\_%' ORDER BY indexrelname").fetchall()
+                out.append((step, tables, indexes))
+        finally:
+            writer.execute("DROP TABLE IF EXISTS sc_c, sc_t")
+    return out
+
+
+def test_scan_counters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """seq_scan, seq_tup_read, idx_scan, idx_tup_fetch and pg_stat_user_indexes after each step."""
+    assert_same_transcripts(_scan_transcript, instance.dsn, pg_oracle.dsn)

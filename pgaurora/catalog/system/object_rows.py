@@ -231,17 +231,44 @@ def _setting(ctx: Any, name: str) -> str:
 @producer("pg_stat_user_tables", "pg_stat_all_tables", "pg_statio_user_tables")
 def pg_stat_user_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
     """Each table with its heap's counters (access.heap.TableActivity; zeros for a heap this
-    instance has not opened). No scan counters (seq_scan, idx_scan...: NULL) and no block I/O."""
+    instance has not opened) and, as PostgreSQL's view sums them, its indexes' scans and
+    fetches (NULL for a table without indexes). No block I/O (pg_statio_user_tables)."""
     storage = getattr(sc.ctx, "storage", None)
     opened = getattr(storage, "opened_heap", None)
     for table in sc.state.tables():
         row = {"relid": table.oid, "schemaname": _schema(sc, table.schema_oid), "relname": table.name}
         heap = opened(table.rel_id) if opened is not None and table.rel_id else None
         row.update(heap.stat_row() if heap is not None else _NO_ACTIVITY)
+        indexes = [_index_counts(storage, ix) for ix in sc.state.indexes(table.oid)]
+        if indexes:
+            row["idx_scan"] = sum(counts[0] for counts in indexes)
+            row["idx_tup_fetch"] = sum(counts[2] for counts in indexes)
         yield row
 
 
 _NO_ACTIVITY = TableActivity().row(0, 0, 0, 0)  # a table whose heap this instance has not opened
+
+
+def _index_counts(storage: Any, index: Any) -> tuple[int, int, int]:
+    """An index's (scans, entries read, rows fetched); zeros for a B-tree not opened here."""
+    opened = getattr(storage, "opened_btree", None)
+    btree = opened(index.rel_id) if opened is not None and index.rel_id else None
+    return (btree.scans, btree.tuples_read, btree.tuples_fetched) if btree is not None else (0, 0, 0)
+
+
+@producer("pg_stat_user_indexes", "pg_stat_all_indexes")
+def pg_stat_user_indexes(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """Each index of a table with the scans, entries read and rows fetched that the executor
+    counted in its B-tree (access.btree; zeros for one this instance has not opened)."""
+    storage = getattr(sc.ctx, "storage", None)
+    for table in sc.state.tables():
+        if table.kind == "p":
+            continue  # as PostgreSQL's view: the indexes of tables, partitions and matviews only
+        schema = _schema(sc, table.schema_oid)
+        for index in sc.state.indexes(table.oid):
+            scans, read, fetched = _index_counts(storage, index)
+            yield {"relid": table.oid, "indexrelid": index.oid, "schemaname": schema, "relname": table.name,
+                   "indexrelname": index.name, "idx_scan": scans, "idx_tup_read": read, "idx_tup_fetch": fetched}
 
 
 def _schema(sc: SystemContext, oid: int) -> str:
