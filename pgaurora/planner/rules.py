@@ -416,7 +416,10 @@ RULES = (push_down_filters, prune_partitions, use_indexes, choose_joins)
 
 
 def optimize(node: Any, state: CatalogState, next_slot: Callable[[], int] | None = None) -> Any:
-    from pgaurora.planner import mergejoin  # a rule module of its own (it uses map_children from here)
+    from pgaurora.planner import (  # rule modules of their own (using map_children from here)
+        indexorder,
+        mergejoin,
+    )
     from pgaurora.planner.joinorder import reorder_joins  # join order by cost, after use_indexes
 
     for rule in RULES:
@@ -425,4 +428,5 @@ def optimize(node: Any, state: CatalogState, next_slot: Callable[[], int] | None
         node = rule(node, state)
     if next_slot is not None:
         node = index_nested_loop(node, state, next_slot)
-    return mergejoin.apply(node, state)
+    node = mergejoin.apply(node, state)
+    return indexorder.apply(node, state)
