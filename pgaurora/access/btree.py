@@ -369,6 +369,64 @@ class BTree:
             leaf = node.right
         raise InternalError("B-tree leaf chain does not end")
 
+    def _leaf_walk_back(
+        self, start: tuple[Any, ...], stop: tuple[Any, ...], limit: int
+    ) -> tuple[list[tuple[Key, Tid]], tuple[Any, ...] | None]:
+        """Entries from `stop` (exclusive) down to `start` (inclusive), highest first: (batch,
+        the exclusive upper bound to resume from, or None). Leaves link only rightwards, so the
+        leaf before is found from the root again, through its lower bound: the separator of the
+        deepest internal entry chosen that is not a node's first (its minus infinity)."""
+        if not self.root:
+            self._load_meta()
+        page_no = self.root
+        floor: tuple[Any, ...] | None = None  # the leaf's lower bound; None: the leftmost leaf
+        for _ in range(_ATTEMPTS):
+            node = self._node(page_no)
+            if node.level == 0:
+                break
+            i = max(bisect_left(node.entries, stop) - 1, 0)
+            if i > 0:
+                floor = node.entries[i]
+            page_no = node.children[i]
+        else:
+            raise InternalError("B-tree descent does not reach a leaf")
+        entries = node.entries
+        hi = bisect_left(entries, stop)
+        lo = bisect_left(entries, start, 0, hi)
+        if hi - lo > limit:
+            lo = hi - limit
+            resume: tuple[Any, ...] | None = entries[lo]
+        elif lo > 0 or floor is None or floor <= start:
+            resume = None  # `start` lies in this leaf, or nothing is left of it
+        else:
+            resume = floor
+        batch = [(raw[:-2], (raw[-2], raw[-1])) for raw in reversed(node.raw[lo:hi])]
+        return batch, resume
+
+    async def range_back(
+        self, lo: Key | None = None, hi: Key | None = None, lo_inclusive: bool = True, hi_inclusive: bool = True,
+        batch_size: int = 1024,
+    ) -> AsyncIterator[list[tuple[Key, Tid]]]:
+        """range(..., members=False) in descending key order (NULL keys, the highest, first): a
+        backward index scan, for ORDER BY ... DESC."""
+        if lo is None:
+            start: tuple[Any, ...] = ()
+        else:
+            nlo = normalize(tuple(lo))
+            start = nlo if lo_inclusive else nlo + (MAX_KEY,)
+        if hi is None:
+            stop: tuple[Any, ...] = (MAX_KEY,) if lo is None else (NULL_KEY,)
+        else:
+            nhi = normalize(tuple(hi))
+            stop = nhi + (MAX_KEY,) if hi_inclusive else nhi
+        for _ in range(100_000_000):
+            batch, resume = await self._sync(lambda s=stop: self._leaf_walk_back(start, s, batch_size))  # type: ignore[misc]
+            if batch:
+                yield batch
+            if resume is None:
+                return
+            stop = resume
+
     async def range(
         self,
         lo: Key | None = None,

@@ -116,10 +116,14 @@ def describe(node: Any) -> tuple[str, list[str]]:
             conds.append(f"({names[n]} {'<=' if node.hi_inclusive else '<'} {show(node.hi)})")
         if node.in_list is not None:
             conds.append(f"({names[n]} = ANY (...))")
-        details.append("Index Cond: " + (conds[0] if len(conds) == 1 else "(" + " AND ".join(conds) + ")"))
+        if not node.nulls:
+            conds.append(f"({names[n]} IS NOT NULL)")
+        if conds:  # none: the whole index, in order
+            details.append("Index Cond: " + (conds[0] if len(conds) == 1 else "(" + " AND ".join(conds) + ")"))
         if node.qual is not None:
             details.append(f"Filter: {show(node.qual)}")
-        return f"Index Scan using {node.index_name} on {node.table_name}", details
+        backward = " Backward" if node.backward else ""
+        return f"Index Scan{backward} using {node.index_name} on {node.table_name}", details
     if isinstance(node, Filter):
         return "Result", [f"Filter: {show(node.qual)}"]
     if isinstance(node, NestLoop):

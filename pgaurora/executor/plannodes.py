@@ -81,6 +81,8 @@ class IndexScan(PlanNode):
     key_count: int = 1
     with_tid: bool = False
     key_names: tuple[str, ...] = ()  # index column names, for EXPLAIN
+    backward: bool = False  # RANGE / EQ on a key prefix: highest key first (ORDER BY ... DESC)
+    nulls: bool = True  # an unbounded RANGE yields NULL keys too (ORDER BY); False: not (max())
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,7 +189,9 @@ async def _index_tids(node: IndexScan, env: Env, btree: Any, prefix: tuple[Any, 
             found = btree.members_cached(roots) if roots else roots
             yield found if found is not None else await btree.members(roots)
             return
-        async for batch in btree.range(prefix, prefix, True, True, members=False):
+        entries = (btree.range_back(prefix, prefix, True, True) if node.backward
+                   else btree.range(prefix, prefix, True, True, members=False))
+        async for batch in entries:
             kept = [entry for entry in batch if entry[0][:len(prefix)] == prefix]
             btree.tuples_read += len(kept)
             yield [tid for _, tid in await btree.expand(kept)]
@@ -227,13 +229,18 @@ async def _index_tids(node: IndexScan, env: Env, btree: Any, prefix: tuple[Any, 
         if hi is None:
             return
     # no bound at all: the whole index in key order (a scan that spares an ORDER BY its sort),
-    # NULL keys included, last; a bound excludes them, as the comparison it stands for does
-    bounded = node.lo is not None or node.hi is not None
+    # NULL keys included, last (first backward); a bound excludes them, as its comparison does
+    bounded = node.lo is not None or node.hi is not None or not node.nulls
     n = len(prefix)
     lo_key = prefix + ((lo,) if lo is not None else ()) if (lo is not None or prefix) else None
     hi_key = prefix + ((hi,) if hi is not None else ()) if (hi is not None or prefix) else None
-    async for batch in btree.range(lo_key, hi_key, node.lo_inclusive if lo is not None else True,
-                                   node.hi_inclusive if hi is not None else True, members=False):
+    if not node.nulls and lo_key is None:
+        lo_key = ()  # any lower bound: the B-tree's range then stops below the NULL keys
+    lo_inclusive = node.lo_inclusive if lo is not None else True
+    hi_inclusive = node.hi_inclusive if hi is not None else True
+    entries = (btree.range_back(lo_key, hi_key, lo_inclusive, hi_inclusive) if node.backward
+               else btree.range(lo_key, hi_key, lo_inclusive, hi_inclusive, members=False))
+    async for batch in entries:
         kept = []
         for entry in batch:
             key = entry[0]

@@ -1,31 +1,34 @@
-"""ORDER BY ... LIMIT read in an index's order: the sort above a scan of one table dropped.
+"""ORDER BY ... LIMIT and min() / max() read in an index's order: the sort or the whole-table read dropped.
 
 Owns the rule that turns
 
     Limit(Sort(Project(scan of t)))   into   Limit(Project(IndexScan of t in key order))
 
-when the sort keys are plain columns of t, ascending with NULLs last (a B-tree's order), that
-follow an index's columns from its first (or from the first after those an equality fixes), and
-the scan filters nothing the index does not. The first rows of the index are then the first rows
+when the sort keys are plain columns of t, all ascending with NULLs last (a B-tree's order) or
+all descending with NULLs first (its reverse, read by a backward scan: ORDER BY x DESC's
+default), that follow an index's columns from its first (or from the first after those an
+equality fixes), and the scan filters nothing the index does not. The first rows of the index are then the first rows
 the sort would give, and executor.scan fetches rows as the index yields entries, so the limit
 stops the scan after a few pages instead of a whole-table read and sort: `ORDER BY id LIMIT 10`,
 keyset pagination (`WHERE id > $1 ORDER BY id LIMIT 10`), the first rows of a group
 (`WHERE a = $1 ORDER BY b LIMIT 5` over an index on (a, b)). PostgreSQL plans these the same way.
 
-Not here: choosing indexes for quals (planner.rules.use_indexes, which runs first), backward
-scans (`ORDER BY id DESC` keeps its sort), a sort with a residual filter below it (whose rows
-may lie anywhere in the index: the sort stays, as a whole-table read is bounded).
+Not here: choosing indexes for quals (planner.rules.use_indexes, which runs first), mixed
+directions (`ORDER BY a, b DESC` keeps its sort), a sort with a residual filter below it (whose
+rows may lie anywhere in the index: the sort stays, as a whole-table read is bounded).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pgaurora.catalog.model import Index
 from pgaurora.catalog.state import CatalogState
 from pgaurora.datatypes import typeinfo as t
-from pgaurora.executor.expr import Var
-from pgaurora.executor.plannodes import IndexKind, IndexScan, Limit, Project, SeqScan, Sort
+from pgaurora.datatypes.typeinfo import INT8_OID
+from pgaurora.executor.expr import Const, Var
+from pgaurora.executor.plannodes import Aggregate, IndexKind, IndexScan, Limit, Project, SeqScan, Sort
 from pgaurora.planner.rules import map_children
 
 # Types whose sort order (catalog.builtins.sort_key, NULLs last) is the B-tree's key order.
@@ -35,12 +38,42 @@ _SAME_ORDER = frozenset((t.INT2_OID, t.INT4_OID, t.INT8_OID, t.NUMERIC_OID, t.FL
 
 
 def apply(node: Any, state: CatalogState) -> Any:
-    """The plan with each Limit over a sort that an index's order satisfies rewritten as above."""
+    """The plan with each Limit over a sort that an index's order satisfies rewritten as above,
+    and each lone min() / max() of an indexed column over a whole table read at the index's end."""
     node = map_children(node, lambda child: apply(child, state))
+    if isinstance(node, Aggregate):
+        return _min_max(node, state) or node
     if not isinstance(node, Limit) or node.limit is None or not isinstance(node.input, Sort):
         return node
     ordered = _ordered(node.input, state)
     return node if ordered is None else Limit(ordered, node.limit, node.offset, node.width)
+
+
+def _min_max(node: Aggregate, state: CatalogState) -> Aggregate | None:
+    """`SELECT min(c) FROM t` / `max(c)`, c leading a B-tree: the aggregate over the first row of
+    the index in that direction whose c is not NULL (PostgreSQL's planagg does the same with an
+    InitPlan), instead of over the whole table; None for any other aggregate."""
+    scan = node.input
+    if node.group_keys or node.grouping_sets is not None or len(node.aggs) != 1 or not isinstance(scan, SeqScan):
+        return None
+    spec = node.aggs[0]
+    if (spec.name not in ("min", "max") or spec.filter is not None or spec.order_by or spec.star
+            or len(spec.args) != 1 or scan.qual is not None or scan.with_tid):
+        return None
+    arg = spec.args[0]
+    table = state.table(scan.table_oid)
+    if (table is None or not isinstance(arg, Var) or arg.index >= len(table.columns)
+            or arg.type_oid not in _SAME_ORDER or table.columns[arg.index].type_oid != arg.type_oid):
+        return None
+    attnum = table.columns[arg.index].attnum
+    index = next((ix for ix in state.indexes(table.oid) if not ix.expressions and ix.predicate is None
+                  and ix.columns[:1] == (attnum,)), None)
+    if index is None:
+        return None
+    names = tuple(table.columns[_position(table, a)].name for a in index.columns)
+    first = IndexScan(scan.table_oid, scan.table_name, index.oid, index.name, scan.width, IndexKind.RANGE,
+                      key_count=len(index.columns), key_names=names, backward=spec.name == "max", nulls=False)
+    return Aggregate(Limit(first, Const(1, INT8_OID), None, scan.width), (), node.aggs, node.width)
 
 
 def _ordered(sort: Sort, state: CatalogState) -> Any:
@@ -62,8 +95,11 @@ def _ordered(sort: Sort, state: CatalogState) -> Any:
     if table is None:
         return None
     columns: list[int] = []  # attnums, in sort key order
+    # every key ascending with NULLs last (the index's order), or every key descending with
+    # NULLs first (its reverse: a backward scan, as ORDER BY x DESC defaults to)
+    backward = sort.keys[0].descending
     for key in sort.keys:
-        if key.descending or key.nulls_first or not isinstance(key.expr, Var):
+        if key.descending != backward or key.nulls_first != backward or not isinstance(key.expr, Var):
             return None
         expr: Any = key.expr
         if isinstance(project, Project):
@@ -78,7 +114,7 @@ def _ordered(sort: Sort, state: CatalogState) -> Any:
         index = state.by_oid.get(scan.index_oid)
         if not isinstance(index, Index) or not _follows(columns, tuple(index.columns), fixed):
             return None
-        ordered: Any = scan  # already in key order: only the sort goes
+        ordered: Any = dataclasses.replace(scan, backward=True) if backward else scan
     else:
         index = next((ix for ix in state.indexes(table.oid) if not ix.expressions and ix.predicate is None
                       and _follows(columns, tuple(ix.columns), 0)), None)
@@ -86,7 +122,7 @@ def _ordered(sort: Sort, state: CatalogState) -> Any:
             return None
         names = tuple(table.columns[_position(table, a)].name for a in index.columns)
         ordered = IndexScan(scan.table_oid, scan.table_name, index.oid, index.name, scan.width, IndexKind.RANGE,
-                            key_count=len(index.columns), key_names=names)
+                            key_count=len(index.columns), key_names=names, backward=backward)
     if isinstance(project, Project):
         return Project(ordered, project.exprs, project.width)
     return ordered

@@ -170,6 +170,27 @@ async def test_range_scan_survives_splits_between_batches(engine):
     assert seen == sorted(seen)
 
 
+async def test_backward_ranges_are_forward_ranges_reversed(engine):
+    """range_back: the same entries as range(members=False), highest first, for bounds inside,
+    between and beyond the keys, in batches smaller than a leaf; NULL keys first (the highest)."""
+    tree = engine.storage.btree(await engine.storage.create_btree(2))
+    rng = random.Random(11)
+    for i in range(3000):  # duplicate first columns, NULLs in both: several levels of nodes
+        a = None if i % 97 == 0 else rng.randrange(400)
+        b = None if i % 13 == 0 else rng.randrange(5)
+        await tree.insert((a, b), (2000 + i // 40, i % 40))
+    bounds = [(None, None, True, True), ((100,), (120,), True, True), ((100,), (120,), False, False),
+              ((399,), None, True, True), (None, (0,), True, True), ((150, 2), (150, 4), True, False),
+              ((7,), (7,), True, True), ((1000,), None, True, True), (None, (-5,), True, True)]
+    for lo, hi, lo_inc, hi_inc in bounds:
+        forward = [e async for batch in tree.range(lo, hi, lo_inc, hi_inc, members=False) for e in batch]
+        for size in (1, 37, 1024):
+            backward = [e async for batch in tree.range_back(lo, hi, lo_inc, hi_inc, batch_size=size) for e in batch]
+            assert backward == forward[::-1], (lo, hi, lo_inc, hi_inc, size)
+    everything = [e async for batch in tree.range_back() for e in batch]
+    assert everything[0][0][0] is None and len(everything) == 3000
+
+
 async def test_cancelled_wait_leaves_no_edge(engine):
     txns = engine.txns
     heap = engine.storage.heap(await engine.storage.create_heap())

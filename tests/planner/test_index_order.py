@@ -1,5 +1,5 @@
-"""ORDER BY ... LIMIT read in an index's order (planner.indexorder): EXPLAIN shows the index scan
-and no sort, the scan stops after a few index entries (pg_stat_user_indexes' idx_tup_read, not
+"""ORDER BY ... LIMIT read in an index's order (planner.indexorder), forward or backward: EXPLAIN
+shows the index scan and no sort, the scan stops after a few index entries (pg_stat_user_indexes' idx_tup_read, not
 the table's 20,000), and every result is PostgreSQL 15's, NULLs and ties included; the shapes the
 rule must leave alone keep their sort."""
 
@@ -30,9 +30,18 @@ ORDERED = [  # (query, index the scan uses)
     ("SELECT grp FROM io_t ORDER BY grp LIMIT 3", "io_t_grp_pos"),
     ("SELECT name, id FROM io_t ORDER BY name LIMIT 5", "io_t_name"),
     ("SELECT upper(name) AS u, id * 2 FROM io_t ORDER BY id LIMIT 3", "io_t_pkey"),
+    # descending with NULLs first (DESC's default): the same indexes read backward
+    ("SELECT id, name FROM io_t ORDER BY id DESC LIMIT 5", "io_t_pkey"),
+    ("SELECT id FROM io_t WHERE id < 12345 ORDER BY id DESC LIMIT 4", "io_t_pkey"),
+    ("SELECT id FROM io_t WHERE id > 19990 ORDER BY id DESC LIMIT 40", "io_t_pkey"),
+    ("SELECT id, pos FROM io_t WHERE grp = 7 ORDER BY pos DESC LIMIT 5", "io_t_grp_pos"),
+    ("SELECT grp, pos, id FROM io_t ORDER BY grp DESC, pos DESC LIMIT 6", "io_t_grp_pos"),
+    ("SELECT name, id FROM io_t ORDER BY name DESC LIMIT 5", "io_t_name"),
+    ("SELECT name FROM io_t ORDER BY name DESC NULLS FIRST LIMIT 3 OFFSET 2855", "io_t_name"),  # ties: names only
 ]
 KEEP_SORT = [  # the rule does not apply: a sort (or no index) stays
-    "SELECT id FROM io_t ORDER BY id DESC LIMIT 5",
+    "SELECT id FROM io_t ORDER BY id DESC NULLS LAST LIMIT 5",
+    "SELECT grp, pos, id FROM io_t ORDER BY grp, pos DESC, id LIMIT 5",
     "SELECT id FROM io_t ORDER BY pos, id LIMIT 5",
     "SELECT id FROM io_t WHERE score = 3 ORDER BY id LIMIT 5",
     "SELECT id FROM io_t ORDER BY name NULLS FIRST, id LIMIT 5",
@@ -74,11 +83,13 @@ async def test_limit_reads_the_index_in_order(session: EngineSession, oracle: ps
     for sql, index in ORDERED:
         lines = await _explain(session, sql)
         assert not any("Sort" in line for line in lines), (sql, lines)
-        assert any(f"Index Scan using {index} on io_t" in line for line in lines), (sql, lines)
+        scan = "Index Scan Backward" if " DESC" in sql else "Index Scan"
+        assert any(f"{scan} using {index} on io_t" in line for line in lines), (sql, lines)
         before = await _entries_read(session)
         ours = (await session.query(sql))[1]
         read = await _entries_read(session) - before
-        assert 0 < read <= 2100, (sql, read)  # a batch of entries or two, never the 20,000 rows
+        offset = int(sql.split("OFFSET ")[1]) if "OFFSET" in sql else 0
+        assert 0 < read <= offset + 2100, (sql, read)  # a batch of entries or two past the offset, not all 20,000
         assert ours == [tuple(r) for r in oracle.execute(sql).fetchall()], sql
 
 
@@ -113,3 +124,36 @@ async def test_rows_written_during_an_ordered_update_are_not_seen_again(session:
             await target.query(sql)
             got = (await target.query("SELECT count(*), min(id), max(id) FROM io_t WHERE id > 100000"))[1][0]
     assert got == tuple(expected)
+
+
+async def test_min_and_max_read_one_end_of_the_index(session: EngineSession, oracle: psycopg.Connection) -> None:
+    await session.query("INSERT INTO io_t VALUES (20001, NULL, NULL, NULL, NULL), (20002, NULL, 1, 'zz', NULL)")
+    oracle.execute("INSERT INTO io_t VALUES (20001, NULL, NULL, NULL, NULL), (20002, NULL, 1, 'zz', NULL)")
+    try:
+        for sql, scan in (("SELECT max(id) FROM io_t", "Index Scan Backward using io_t_pkey"),
+                          ("SELECT min(id) FROM io_t", "Index Scan using io_t_pkey"),
+                          ("SELECT max(name) FROM io_t", "Index Scan Backward using io_t_name"),  # NULLs skipped
+                          ("SELECT min(name) AS first_name FROM io_t", "Index Scan using io_t_name"),
+                          ("SELECT max(grp) + 1 FROM io_t", "Index Scan Backward using io_t_grp_pos")):
+            lines = await _explain(session, sql)
+            assert any(scan in line for line in lines) and not any("Seq Scan" in line for line in lines), lines
+            before = await _entries_read(session)
+            assert (await session.query(sql))[1] == [tuple(r) for r in oracle.execute(sql).fetchall()], sql
+            assert await _entries_read(session) - before <= 1024, sql
+        for sql in ("SELECT max(pos) FROM io_t",              # no index leads with pos
+                    "SELECT max(id), min(id) FROM io_t",      # two aggregates
+                    "SELECT max(id) FROM io_t WHERE score = 1",
+                    "SELECT grp, max(pos) FROM io_t GROUP BY grp ORDER BY grp LIMIT 3",
+                    "SELECT max(id) FILTER (WHERE grp = 3) FROM io_t"):
+            assert any("Seq Scan" in line for line in await _explain(session, sql)), sql
+            assert (await session.query(sql))[1] == [tuple(r) for r in oracle.execute(sql).fetchall()], sql
+        await session.query("CREATE TABLE io_empty (id int PRIMARY KEY, v text)")
+        await session.query("CREATE INDEX io_empty_v ON io_empty (v)")
+        await session.query("INSERT INTO io_empty VALUES (1, NULL)")
+        assert (await session.query("SELECT max(v), (SELECT min(id) FROM io_empty WHERE false) FROM io_empty"))[1] \
+            == [(None, None)]
+        assert (await session.query("SELECT max(v) FROM io_empty"))[1] == [(None,)]
+        await session.query("DELETE FROM io_empty")
+        assert (await session.query("SELECT min(id) FROM io_empty"))[1] == [(None,)]
+    finally:
+        oracle.execute("DELETE FROM io_t WHERE id > 20000")
