@@ -13,13 +13,24 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pgaurora.catalog.model import Column, Constraint, Index, Role, Schema, Sequence, Table, View
+from pgaurora.catalog.model import (
+    BOOTSTRAP_SUPERUSER_OID,
+    Column,
+    Constraint,
+    Index,
+    Role,
+    Schema,
+    Sequence,
+    Table,
+    View,
+)
 from pgaurora.datatypes import format_value
 from pgaurora.errors import (
     DuplicateObject,
     DuplicateSchema,
     DuplicateTable,
     FeatureNotSupported,
+    InsufficientPrivilege,
     UndefinedObject,
     UniqueViolation,
 )
@@ -141,6 +152,7 @@ class CreateSchema(PlanNode):
     name: str
     if_not_exists: bool = False
     width: int = 0
+    authorization: str | None = None  # AUTHORIZATION role: its owner; "" = CURRENT_USER / SESSION_USER
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +296,13 @@ def _skip_existing(ctx: Any, taken: bool, if_not_exists: bool, name: str, word: 
     raise DuplicateTable(f'{word} "{name}" already exists')
 
 
+def current_role_oid(ctx: Any) -> int:
+    """The oid of current_user (SET ROLE's role, else the session user): the owner of what a
+    statement creates; the bootstrap superuser's for a context without a known role."""
+    role = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn) if hasattr(ctx.catalog, "get_role") else None
+    return role.oid if role is not None else BOOTSTRAP_SUPERUSER_OID
+
+
 def _check_name_free(state: Any, schema_oid: int, name: str) -> None:
     if state.name_in_use(schema_oid, name):
         raise DuplicateTable(f'relation "{name}" already exists')
@@ -310,6 +329,7 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         _check_name_free(state, node.schema_oid, d.name)
     rel_id = await ctx.storage.create_heap()
     table_oid = catalog.allocate_oid()
+    owner = current_role_oid(ctx)
     columns = list(node.columns)
     objs: list[Any] = []
     for seq_name, attnum in node.sequences:
@@ -317,14 +337,14 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         col = columns[attnum - 1]
         max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
         seq = Sequence(catalog.allocate_oid(), seq_name, col.type_oid if col.type_oid in (21, 23, 20) else 20,
-                       max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid)
+                       max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid, owner=owner)
         objs.append(seq)
         # schema-qualified, as the regclass constant PostgreSQL stores: the default must find the
         # sequence whatever the search_path (pg_get_expr drops the schema when it is visible)
         schema = next((s.name for s in state.schemas.values() if s.oid == node.schema_oid), "public")
         columns[attnum - 1] = replace(col, default=f"nextval('{_qualify(schema, seq_name)}'::regclass)")
     fields = {"kind": node.kind, "query": node.query, "populated": node.populated, **dict(node.table_fields)}
-    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid, **fields)
+    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid, owner=owner, **fields)
     # ref_table 0: a foreign key referencing the table being created
     constraints = [replace(c, oid=catalog.allocate_oid(), ref_table=c.ref_table or (table_oid if c.kind == "f" else 0))
                    for c in node.constraints]
@@ -373,7 +393,7 @@ async def run_create_sequence(node: CreateSequence, env: Env) -> None:
     seq = node.sequence
     if _skip_existing(ctx, state.name_in_use(seq.schema_oid, seq.name), node.if_not_exists, seq.name):
         return
-    await catalog.create(ctx.txn, replace(seq, oid=catalog.allocate_oid()))
+    await catalog.create(ctx.txn, replace(seq, oid=catalog.allocate_oid(), owner=current_role_oid(ctx)))
 
 
 @ddl_runner(AlterSequence)
@@ -394,10 +414,10 @@ async def run_create_view(node: CreateView, env: Env) -> None:
     existing = state.relation(node.view.name)
     if existing is not None:
         if node.replace and isinstance(existing, View):
-            await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid))
+            await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid, owner=existing.owner))
             return
         raise DuplicateTable(f'relation "{node.view.name}" already exists')
-    await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid()))
+    await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid(), owner=current_role_oid(ctx)))
 
 
 def _stored_password(role_name: str, password: str | None, ctx: Any) -> str | None:
@@ -449,7 +469,16 @@ async def run_create_schema(node: CreateSchema, env: Env) -> None:
     state = _state(ctx)
     if _skip_existing(ctx, node.name in state.schemas, node.if_not_exists, node.name, "schema"):
         return
-    await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name))
+    owner = current_role_oid(ctx)
+    if node.authorization:
+        role = ctx.catalog.get_role(node.authorization, ctx.txn)
+        if role is None:
+            raise UndefinedObject(f'role "{node.authorization}" does not exist')
+        current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
+        if role.oid != owner and not (current is not None and current.superuser):
+            raise InsufficientPrivilege(f'must be member of role "{role.name}"')  # no role membership here
+        owner = role.oid
+    await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name, owner=owner))
 
 
 @ddl_runner(NoOp)

@@ -210,7 +210,7 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
             objs.append(replace(template[0], oid=catalog.allocate_oid(), owned_by=(table.oid, attnum)))
             continue
         objs.append(Sequence(catalog.allocate_oid(), seq_name, owned_by=(table.oid, attnum),
-                             schema_oid=table.schema_oid))
+                             schema_oid=table.schema_oid, owner=table.owner))
     heap = storage.heap(table.rel_id)
     txn = ctx.txn
     rebuilt: list[Any] = []

@@ -10,17 +10,33 @@ deadlock-checked and bounded by lock_timeout; NOWAIT raises 55P03 as PostgreSQL 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
-from pgaurora.errors import UndefinedObject
+from pgaurora.catalog.model import Schema, Sequence, View
+from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 from pgaurora.executor.context import Env
-from pgaurora.executor.ddl import _state, _tag, ddl_runner
+from pgaurora.executor.ddl import _state, _tag, current_role_oid, ddl_runner
 from pgaurora.executor.plannodes import PlanNode
+
+# A role named by CURRENT_USER / CURRENT_ROLE or SESSION_USER: known when the statement runs.
+CURRENT_ROLE = -1
+SESSION_ROLE = -2
+
+
+def resolve_role(ctx: Any, oid: int) -> int:
+    """A role oid a plan holds -> the role's oid (CURRENT_ROLE / SESSION_ROLE as of now)."""
+    if oid == CURRENT_ROLE:
+        return current_role_oid(ctx)
+    if oid == SESSION_ROLE:
+        role = ctx.catalog.get_role(getattr(ctx, "session_user", ""), ctx.txn)
+        return role.oid if role is not None else current_role_oid(ctx)
+    return oid
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeOwner(PlanNode):
     oid: int         # the schema, table, view or sequence
-    owner: int       # the new owner's role oid
+    owner: int       # the new owner's role oid, or CURRENT_ROLE / SESSION_ROLE
     tag: str = "ALTER TABLE"
     width: int = 0
 
@@ -69,8 +85,31 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
     _tag(env, node.tag)
     if not hasattr(obj, "owner"):  # a catalog without owners for this kind: nothing to record
         return
-    if getattr(obj, "owner", None) != node.owner:
-        await ctx.catalog.replace(ctx.txn, replace(obj, owner=node.owner))
+    owner = resolve_role(ctx, node.owner)
+    if getattr(obj, "owner", None) == owner:
+        return
+    # PostgreSQL's checks (ATExecChangeOwner, AlterSchemaOwner): a superuser may give anything
+    # to anyone; anyone else must own the object and be the new owner (no role membership here)
+    current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
+    if current is not None and not current.superuser:
+        if obj.owner != current.oid:
+            raise InsufficientPrivilege(f"must be owner of {_owner_kind(obj)} {obj.name}")
+        if owner != current.oid:
+            new = next((r for r in _state(ctx).roles.values() if r.oid == owner), None)
+            raise InsufficientPrivilege(f'must be member of role "{new.name if new is not None else owner}"')
+    await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner))
+
+
+def _owner_kind(obj: Any) -> str:
+    """The word for `obj` in "must be owner of ..." (PostgreSQL's aclcheck_error)."""
+    if isinstance(obj, Schema):
+        return "schema"
+    if isinstance(obj, Sequence):
+        return "sequence"
+    if isinstance(obj, View):
+        return "view"
+    kind = getattr(obj, "kind", "r")
+    return {"v": "view", "m": "materialized view"}.get(kind, "table")
 
 
 @ddl_runner(LockRelations)

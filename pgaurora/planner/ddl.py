@@ -599,7 +599,15 @@ class DdlPlanner:
         return DropObjects("role", names, bool(body.get("missing_ok")), False)
 
     def create_schema(self, body: dict[str, Any]) -> PlanNode:
-        return CreateSchema(body["schemaname"], bool(body.get("if_not_exists")))
+        """CREATE SCHEMA [name] [AUTHORIZATION role]: without a name, the schema is named after the role."""
+        role = body.get("authrole", {}).get("RoleSpec", body.get("authrole"))
+        authorization = None
+        if role:
+            authorization = role.get("rolename", "") if role.get("roletype") == "ROLESPEC_CSTRING" else ""
+        name = body.get("schemaname") or authorization
+        if not name:
+            raise FeatureNotSupported("CREATE SCHEMA AUTHORIZATION CURRENT_USER without a schema name is not supported")
+        return CreateSchema(name, bool(body.get("if_not_exists")), authorization=authorization)
 
     def noop(self, tag: str) -> PlanNode:
         return NoOp(tag)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.errors import FeatureNotSupported, UndefinedObject, UndefinedTable, WrongObjectType
-from pgaurora.executor.ddlmisc import ChangeOwner, LockRelations, SetComment
+from pgaurora.executor.ddlmisc import CURRENT_ROLE, SESSION_ROLE, ChangeOwner, LockRelations, SetComment
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner
 
@@ -43,10 +43,13 @@ def plan_misc(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[PlanNod
 
 
 def role_oid(ddl: DdlPlanner, spec: dict[str, Any]) -> int:
-    """A RoleSpec: a role name, CURRENT_USER / SESSION_USER (the bootstrap superuser here)."""
+    """A RoleSpec: a role name's oid, or CURRENT_ROLE / SESSION_ROLE (resolved as it runs)."""
     role = spec.get("RoleSpec", spec)
-    if role.get("roletype") != "ROLESPEC_CSTRING":
-        return 10
+    kind = role.get("roletype")
+    if kind == "ROLESPEC_SESSION_USER":
+        return SESSION_ROLE
+    if kind != "ROLESPEC_CSTRING":
+        return CURRENT_ROLE  # CURRENT_USER, CURRENT_ROLE
     name = role.get("rolename", "")
     found = ddl.qc.catalog.roles.get(name)
     if found is None:

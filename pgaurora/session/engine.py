@@ -132,8 +132,8 @@ class Engine:
         assert self._context is not None
         return self._context(
             txn=txn, storage=self.storage, catalog=self.catalog, settings=settings, notice=notice,
-            transaction_start=transaction_start, is_canceled=is_canceled, user=session.user,
-            session_user=session.user, database=session.database,
+            transaction_start=transaction_start, is_canceled=is_canceled, user=session.current_user,
+            session_user=session.session_user, database=session.database,
             format_context=settings.format_context(), backend_pid=session.pid, extra={"session": session},
             statement_start=statement_start or datetime.datetime.now(datetime.UTC))
 

@@ -44,6 +44,9 @@ class GucDef:
     report: bool = False
     choices: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None  # PostgreSQL's (min_val, max_val) for numbers, when known
+    # GUC_NO_SHOW_ALL | GUC_NO_RESET_ALL: not in SHOW ALL or pg_settings, kept by RESET ALL
+    # (role, session_authorization, is_superuser: set through session.Session.set_role)
+    hidden: bool = False
 
 
 _B, _I, _R, _S, _E = VarType.BOOL, VarType.INTEGER, VarType.REAL, VarType.STRING, VarType.ENUM
@@ -106,7 +109,8 @@ DEFINITIONS: tuple[GucDef, ...] = (
     GucDef("integer_datetimes", _B, "on", _INT, "Shows whether datetimes are integer based.", report=True),
     GucDef("IntervalStyle", _E, "postgres", _U, "Sets the display format for interval values.", report=True,
            choices=("postgres", "postgres_verbose", "sql_standard", "iso_8601")),
-    GucDef("is_superuser", _B, "off", _INT, "Shows whether the current user is a superuser.", report=True),
+    GucDef("is_superuser", _B, "off", _INT, "Shows whether the current user is a superuser.", report=True,
+           hidden=True),
     GucDef("jit", _B, "on", _U, "Allow JIT compilation."),
     GucDef("join_collapse_limit", _I, "8", _U,
            "Sets the FROM-list size beyond which JOIN constructs are not flattened."),
@@ -139,7 +143,8 @@ DEFINITIONS: tuple[GucDef, ...] = (
     GucDef("server_encoding", _S, "UTF8", _INT, "Shows the server (database) character set encoding.", report=True),
     GucDef("server_version", _S, SERVER_VERSION, _INT, "Shows the server version.", report=True),
     GucDef("server_version_num", _I, SERVER_VERSION_NUM, _INT, "Shows the server version as an integer."),
-    GucDef("session_authorization", _S, "", _INT, "Sets the session user name.", report=True),
+    GucDef("role", _S, "none", _INT, "Sets the current role.", hidden=True),
+    GucDef("session_authorization", _S, "", _INT, "Sets the session user name.", report=True, hidden=True),
     GucDef("session_replication_role", _E, "origin", _SU,
            "Sets the session's behavior for triggers and rewrite rules.", choices=("origin", "replica", "local")),
     GucDef("standard_conforming_strings", _B, "on", _U, "Causes '...' strings to treat backslashes literally.",

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 from pgaurora.errors import (
     ActiveSqlTransaction,
+    InsufficientPrivilege,
+    InvalidParameterValue,
     PgError,
     QueryCanceled,
 )
@@ -74,12 +76,13 @@ class Session(ExtendedProtocol):
         if database != "postgres" and hasattr(engine, "for_database"):
             engine = engine.for_database(database)  # template1: an empty database (session.template)
         self.engine = engine
-        self.user = user
+        self.user = user  # the role that logged in (pg_stat_activity's usename)
         self.database = database
         self.settings = settings
         self.pid = pid
         self.secret = secret
-        self.superuser = superuser
+        self.login_superuser = superuser
+        settings.superuser_of = lambda: self.superuser
         self.block = TransactionBlock(engine, settings)
         self.block.on_end = self._transaction_ended
         self.block.owner = self
@@ -109,6 +112,57 @@ class Session(ExtendedProtocol):
         self.activity_fast: Any = None  # the FastPlan session.fastpath last answered (its text is looked up)
         if pid and hasattr(engine, "sessions"):
             engine.sessions[pid] = self
+
+    # -- roles: SET SESSION AUTHORIZATION and SET ROLE ---------------------------------------------
+
+    @property
+    def session_user(self) -> str:
+        """session_user: the login role, or the one SET SESSION AUTHORIZATION chose."""
+        return self.settings.get("session_authorization", missing_ok=True) or self.user
+
+    @property
+    def current_user(self) -> str:
+        """current_user: the role SET ROLE chose, else the session user. It owns what the
+        session creates and decides superuser-only actions (pgaurora checks no other privilege)."""
+        role = self.settings.get("role", missing_ok=True)
+        return self.session_user if role is None or role == "none" else role
+
+    @property
+    def superuser(self) -> bool:
+        name = self.current_user
+        if name == self.user:
+            return self.login_superuser
+        role = self.engine.role(name)
+        return bool(role is not None and role.superuser)
+
+    def set_role(self, key: str, value: str | None, is_local: bool = False) -> None:
+        """SET [LOCAL] ROLE / SESSION AUTHORIZATION (value None: DEFAULT or RESET), with
+        PostgreSQL's checks: a role must exist (22023); only a superuser login may change its
+        session user, and only a superuser session user may take a role other than itself
+        (42501: pgaurora has no role membership). A new session user also ends SET ROLE. Both
+        are settings, so a rollback (or the end of SET LOCAL's transaction) undoes them."""
+        settings = self.settings
+        if key == "role":
+            name = "none" if value is None or value.lower() == "none" else value
+            if name != "none":
+                role = self.engine.role(name)
+                if role is None:
+                    raise InvalidParameterValue(f'role "{name}" does not exist')
+                session_user = self.session_user
+                allowed = name == session_user or (self.login_superuser if session_user == self.user
+                                                   else bool(getattr(self.engine.role(session_user), "superuser", False)))
+                if not allowed:
+                    raise InsufficientPrivilege(f'permission denied to set role "{name}"')
+            settings.set_internal("role", name, is_local)
+        else:
+            name = self.user if value is None else value
+            if self.engine.role(name) is None:
+                raise InvalidParameterValue(f'role "{name}" does not exist')
+            if name != self.user and not self.login_superuser:
+                raise InsufficientPrivilege("permission denied to set session authorization")
+            settings.set_internal("session_authorization", name, is_local)
+            settings.set_internal("role", "none", is_local)
+        settings.set_internal("is_superuser", "on" if self.superuser else "off", is_local)
 
     # -- state the server reads -----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pgaurora.datatypes import FormatContext
 from pgaurora.errors import (
@@ -180,10 +180,13 @@ class Settings:
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
                  "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
                  "idle_session_timeout_ms", "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
-                 "default_deferrable", "_search_path_cache", "default_search_path")
+                 "default_deferrable", "_search_path_cache", "default_search_path", "superuser_of")
 
     def __init__(self, overrides: dict[str, str] | None = None, *, superuser: bool = True) -> None:
         self.superuser = superuser
+        # whether the current role is a superuser, asked at each check (a session sets it: SET
+        # ROLE changes the answer, and a rollback changes it back); None: `superuser`
+        self.superuser_of: Callable[[], bool] | None = None
         self._search_path_cache: tuple[str, tuple[str, ...] | None] | None = None
         if not _BOOT_DEFAULTS:  # computed once: several hundred parameters
             _BOOT_DEFAULTS.update({
@@ -248,7 +251,7 @@ class Settings:
 
     def show_all(self) -> list[tuple[str, str, str]]:
         """Rows of SHOW ALL: (name, setting, description), sorted by name as PostgreSQL does."""
-        rows = [(d.name, self.get(d.name) or "", d.description) for d in DEFINITIONS]
+        rows = [(d.name, self.get(d.name) or "", d.description) for d in DEFINITIONS if not d.hidden]
         rows += [(k, v, "") for k, v in self._session.items() if "." in k]
         rows.sort(key=lambda r: r[0].lower())
         return rows
@@ -278,6 +281,18 @@ class Settings:
         self._changed(d)
         return new
 
+    def set_internal(self, name: str, value: str, is_local: bool = False) -> None:
+        """Sets a parameter no SET may change (role, session_authorization, is_superuser: the
+        session checks those changes itself), transactionally as SET does."""
+        key = name.lower()
+        self._remember_base()
+        if is_local:
+            self._local[key] = value
+        else:
+            self._session[key] = value
+            self._local.pop(key, None)
+        self._changed(BY_NAME.get(key))
+
     def set_transaction_characteristic(self, key: str, value: str) -> None:
         """transaction_isolation/read_only/deferrable for the current transaction only."""
         self._local[key] = value
@@ -290,7 +305,7 @@ class Settings:
         self._remember_base()
         for key, value in self._defaults.items():
             d = BY_NAME.get(key)
-            if d is not None and d.context in (Context.USER, Context.SUPERUSER):
+            if d is not None and d.context in (Context.USER, Context.SUPERUSER) and not d.hidden:
                 self._session[key] = value
         for key in [k for k in self._session if "." in k]:
             del self._session[key]
@@ -302,7 +317,7 @@ class Settings:
         if ctx is Context.USER:
             return
         if ctx is Context.SUPERUSER:
-            if not self.superuser:
+            if not (self.superuser_of() if self.superuser_of is not None else self.superuser):
                 raise InsufficientPrivilege(f'permission denied to set parameter "{d.name}"')
             return
         if ctx is Context.POSTMASTER:

@@ -239,12 +239,12 @@ class UtilityRunner:
                 block.set_characteristics(None, flag if key.endswith("read_only") else None,
                                           flag if key.endswith("deferrable") else None)
             return None, [], "SET"
-        if key == "role" and (value or "none").lower() == "none":
-            return None, [], "SET"
         if key in ("session_authorization", "role"):
-            if value is None or value == s.user:
-                return None, [], "SET"
-            raise FeatureNotSupported("SET ROLE and SET SESSION AUTHORIZATION are not supported")
+            if is_local and not in_block:
+                s._notice(NoActiveSqlTransaction("SET LOCAL can only be used in transaction blocks"), "WARNING")
+            else:
+                s.set_role(key, value, is_local=is_local)
+            return None, [], "RESET" if kind == "VAR_RESET" else "SET"
         if is_local and not in_block:
             s._notice(NoActiveSqlTransaction("SET LOCAL can only be used in transaction blocks"), "WARNING")
         settings.set(name, value, is_local=is_local)
@@ -319,6 +319,7 @@ class UtilityRunner:
             s.names.statements.clear()
             s.listening.clear()
             s.settings.reset_all()
+            s.set_role("session_authorization", None)  # SET SESSION AUTHORIZATION DEFAULT (and RESET ROLE)
             s.engine.release_session_locks(s)
             return None, [], "DISCARD ALL"
         if target == "DISCARD_PLANS":
