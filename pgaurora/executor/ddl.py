@@ -137,6 +137,7 @@ class AlterTable(PlanNode):
 @dataclass(frozen=True, slots=True)
 class CreateRole(PlanNode):
     role: Role
+    bypassrls: bool = False  # BYPASSRLS asked for (superusers only; not kept: no row security)
     width: int = 0
 
 
@@ -144,6 +145,7 @@ class CreateRole(PlanNode):
 class AlterRole(PlanNode):
     name: str
     changes: tuple[tuple[str, Any], ...]
+    bypassrls: bool = False  # [NO]BYPASSRLS named (superusers only)
     width: int = 0
 
 
@@ -437,10 +439,37 @@ def _stored_password(role_name: str, password: str | None, ctx: Any) -> str | No
     return encrypt_password(password, role_name, method)
 
 
+def current_role(ctx: Any) -> Role | None:
+    """current_user's Role (None: a context that names none: the checks below pass)."""
+    return ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn) if hasattr(ctx.catalog, "get_role") else None
+
+
+def is_superuser(ctx: Any) -> bool:
+    role = current_role(ctx)
+    return role is None or role.superuser
+
+
+def has_createrole(ctx: Any) -> bool:
+    role = current_role(ctx)
+    return role is None or role.superuser or role.createrole
+
+
 @ddl_runner(CreateRole)
 async def run_create_role(node: CreateRole, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "CREATE ROLE")
+    # PostgreSQL 15's CreateRole checks, in its order
+    if node.role.superuser:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to create superusers")
+    elif node.role.replication:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to create replication users")
+    elif node.bypassrls:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to create bypassrls users")
+    elif not has_createrole(ctx):
+        raise InsufficientPrivilege("permission denied to create role")
     if ctx.catalog.get_role(node.role.name, ctx.txn) is not None:
         raise DuplicateObject(f'role "{node.role.name}" already exists')
     role = node.role
@@ -453,10 +482,28 @@ async def run_create_role(node: CreateRole, env: Env) -> None:
 async def run_alter_role(node: AlterRole, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "ALTER ROLE")
-    role = ctx.catalog.get_role(node.name, ctx.txn)
+    name = node.name
+    if name in ("ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE", "ROLESPEC_SESSION_USER"):  # ALTER ROLE CURRENT_USER
+        name = getattr(ctx, "session_user" if name == "ROLESPEC_SESSION_USER" else "user", "")
+    role = ctx.catalog.get_role(name, ctx.txn)
     if role is None:
-        raise UndefinedObject(f'role "{node.name}" does not exist')
+        raise UndefinedObject(f'role "{name}" does not exist')
     changes = dict(node.changes)
+    # PostgreSQL 15's AlterRole checks: superuser and replication roles and attributes are a
+    # superuser's to change; without CREATEROLE a role may change its own password, nothing else
+    if role.superuser or "superuser" in changes:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to alter superuser roles or change superuser attribute")
+    elif role.replication or "replication" in changes:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to alter replication roles or change replication attribute")
+    elif node.bypassrls:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to change bypassrls attribute")
+    elif not has_createrole(ctx):
+        current = current_role(ctx)
+        if set(changes) != {"password"} or current is None or current.oid != role.oid:
+            raise InsufficientPrivilege("permission denied")
     if "password" in changes:
         changes["password"] = _stored_password(role.name, changes["password"], ctx)
     await ctx.catalog.alter_role(ctx.txn, replace(role, **changes))

@@ -16,7 +16,9 @@ from pgaurora.errors import (
     CheckViolation,
     DependentObjectsStillExist,
     DuplicateTable,
+    InsufficientPrivilege,
     NotNullViolation,
+    ObjectInUse,
     UndefinedObject,
     UndefinedTable,
 )
@@ -35,6 +37,8 @@ from pgaurora.executor.ddl import (
     _tag,
     _turn,
     ddl_runner,
+    has_createrole,
+    is_superuser,
 )
 
 
@@ -46,6 +50,8 @@ async def run_drop(node: DropObjects, env: Env) -> None:
             "schema": "DROP SCHEMA", "role": "DROP ROLE", "database": "DROP DATABASE",
             "materialized view": "DROP MATERIALIZED VIEW"}
     _tag(env, tags[node.kind])
+    if node.kind == "role" and not has_createrole(ctx):
+        raise InsufficientPrivilege("permission denied to drop role")  # before any name, as PostgreSQL
     for schema, name in node.names:
         state = _state(ctx)
         if node.kind == "role":
@@ -55,6 +61,12 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                     ctx.notice(f'role "{name}" does not exist, skipping')
                     continue
                 raise UndefinedObject(f'role "{name}" does not exist')
+            if name == getattr(ctx, "user", None):
+                raise ObjectInUse("current user cannot be dropped")
+            if name == getattr(ctx, "session_user", None):
+                raise ObjectInUse("session user cannot be dropped")
+            if role.superuser and not is_superuser(ctx):
+                raise InsufficientPrivilege("must be superuser to drop superusers")
             await catalog.remove(ctx.txn, role.oid)
             continue
         if node.kind == "schema":

@@ -571,12 +571,14 @@ class DdlPlanner:
 
     def create_role(self, body: dict[str, Any]) -> PlanNode:
         role = Role(0, body["role"], login=body.get("stmt_type") == "ROLESTMT_USER")
-        return CreateRole(replace(role, **dict(self._role_options(body.get("options", [])))))
+        options = dict(self._role_options(body.get("options", [])))
+        bypassrls = bool(options.pop("bypassrls", False))  # checked, not kept (no row security here)
+        return CreateRole(replace(role, **options), bypassrls)
 
     def _role_options(self, options: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []
         names = {"canlogin": "login", "superuser": "superuser", "createdb": "createdb", "createrole": "createrole",
-                 "inherit": "inherit", "isreplication": "replication"}
+                 "inherit": "inherit", "isreplication": "replication", "bypassrls": "bypassrls"}
         for o in options:
             d = o["DefElem"]
             arg = d.get("arg", {})
@@ -592,7 +594,9 @@ class DdlPlanner:
 
     def alter_role(self, body: dict[str, Any]) -> PlanNode:
         name = body["role"].get("rolename") or body["role"].get("roletype")
-        return AlterRole(name, tuple(self._role_options(body.get("options", []))))
+        options = self._role_options(body.get("options", []))
+        bypassrls = any(key == "bypassrls" for key, _ in options)
+        return AlterRole(name, tuple(o for o in options if o[0] != "bypassrls"), bypassrls)
 
     def drop_role(self, body: dict[str, Any]) -> PlanNode:
         names = tuple((None, r["RoleSpec"]["rolename"]) for r in body["roles"])

@@ -1,6 +1,7 @@
 """SET ROLE and SET SESSION AUTHORIZATION: current_user / session_user, who owns what a session
 creates, PostgreSQL's permission checks and errors, transactional undo (ROLLBACK, SET LOCAL),
-RESET, RESET ALL (which keeps them) and DISCARD ALL (which does not); one transcript, equal on
+RESET, RESET ALL (which keeps them) and DISCARD ALL (which does not); and who may create, alter
+and drop roles (superuser, CREATEROLE, a role's own password). Transcripts equal on
 PostgreSQL 15 and pgaurora. pgaurora has no privileges to check beyond these (see
 docs/architecture/not-built-yet.md), so the objects here are created by superusers, which
 PostgreSQL 15 would also allow."""
@@ -72,23 +73,58 @@ CLEANUP = ["SET SESSION AUTHORIZATION DEFAULT", "DROP VIEW IF EXISTS sr_v", "DRO
            "DROP ROLE IF EXISTS sr_app", "DROP ROLE IF EXISTS sr_other", "DROP ROLE IF EXISTS sr_admin"]
 
 
-def _transcript(dsn: str) -> list[Any]:
+def _run(dsn: str, steps: list[str], cleanup: list[str]) -> list[Any]:
+    """Each step's rows, tag or (SQLSTATE, message), between two runs of `cleanup`."""
     out: list[Any] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
-        for step in CLEANUP:
+        for step in cleanup:
             conn.execute(step)
         try:
-            for step in STEPS:
+            for step in steps:
                 try:
                     cursor = conn.execute(step)
                     out.append((step, cursor.fetchall() if cursor.description else cursor.statusmessage))
                 except psycopg.Error as exc:
                     out.append((step, exc.sqlstate, str(exc).splitlines()[0]))
         finally:
-            for step in CLEANUP:
+            for step in cleanup:
                 conn.execute(step)
     return out
 
 
+def _transcript(dsn: str) -> list[Any]:
+    return _run(dsn, STEPS, CLEANUP)
+
+
 def test_set_role_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcripts(_transcript, instance.dsn, pg_oracle.dsn)
+
+
+ROLE_ADMIN = [
+    "CREATE ROLE ra_plain LOGIN", "CREATE ROLE ra_creator CREATEROLE LOGIN", "CREATE ROLE ra_super SUPERUSER",
+    "SET ROLE ra_plain",  # neither superuser nor CREATEROLE: its own password only
+    "CREATE ROLE ra_x", "ALTER ROLE ra_plain SUPERUSER", "ALTER ROLE ra_plain CREATEDB",
+    "ALTER ROLE ra_plain PASSWORD 'pw'", "ALTER ROLE CURRENT_USER PASSWORD 'pw'", "ALTER ROLE ra_creator PASSWORD 'pw'",
+    "ALTER ROLE ra_plain CONNECTION LIMIT 3", "ALTER ROLE ra_plain VALID UNTIL 'infinity'",
+    "DROP ROLE ra_creator", "DROP ROLE IF EXISTS ra_nosuch",
+    "RESET ROLE", "SET ROLE ra_creator",  # CREATEROLE: roles that are no superuser, replication or bypassrls
+    "CREATE ROLE ra_y", "CREATE ROLE ra_z SUPERUSER", "CREATE ROLE ra_r REPLICATION", "CREATE ROLE ra_b BYPASSRLS",
+    "CREATE ROLE ra_c CREATEDB LOGIN PASSWORD 'x'",
+    "ALTER ROLE ra_y CREATEDB", "ALTER ROLE ra_y SUPERUSER", "ALTER ROLE ra_super NOSUPERUSER",
+    "ALTER ROLE ra_super PASSWORD 'x'", "ALTER ROLE ra_y REPLICATION", "ALTER ROLE ra_plain PASSWORD 'pw2'",
+    "DROP ROLE ra_super", "DROP ROLE ra_creator", "DROP ROLE ra_y",
+    "RESET ROLE", "SET SESSION AUTHORIZATION ra_plain", "DROP ROLE ra_plain",
+    "SET SESSION AUTHORIZATION DEFAULT", "SET ROLE ra_super", "DROP ROLE ra_super", "DROP ROLE postgres", "RESET ROLE",
+    "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname LIKE 'ra\\_%' ORDER BY 1",
+]
+ROLE_ADMIN_CLEANUP = ["RESET ROLE", "SET SESSION AUTHORIZATION DEFAULT"] + [
+    f"DROP ROLE IF EXISTS {r}" for r in ("ra_plain", "ra_creator", "ra_super", "ra_x", "ra_y", "ra_z", "ra_r", "ra_b",
+                                         "ra_c")]
+
+
+def _role_admin_transcript(dsn: str) -> list[Any]:
+    return _run(dsn, ROLE_ADMIN, ROLE_ADMIN_CLEANUP)
+
+
+def test_role_administration_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcripts(_role_admin_transcript, instance.dsn, pg_oracle.dsn)
