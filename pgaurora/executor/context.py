@@ -37,7 +37,7 @@ class ExecContext:
     storage: Any
     catalog: Any
     settings: Any = field(default_factory=Settings)
-    notice: Callable[[str], None] = field(default=lambda message: None)
+    notice: Callable[..., None] = field(default=lambda message, *severity: None)  # (str | PgError[, severity])
     statement_start: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
     transaction_start: datetime.datetime | None = None
     is_canceled: Callable[[], bool] = field(default=lambda: False)

@@ -132,6 +132,7 @@ class AlterTable(PlanNode):
     width: int = 0
     conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
     checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass
+    tag: str = "ALTER TABLE"  # ALTER INDEX / SEQUENCE / VIEW for their RENAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +377,7 @@ async def run_create_index(node: CreateIndex, env: Env) -> None:
     state = _state(ctx)
     _tag(env, "CREATE INDEX")
     table = state.table(node.table_oid)
+    require_owner(ctx, table)
     if _skip_existing(ctx, state.name_in_use(table.schema_oid, node.index.name), node.if_not_exists, node.index.name):
         return
     index, constraint = await _make_index(env, table, node.index)
@@ -402,6 +404,7 @@ async def run_create_sequence(node: CreateSequence, env: Env) -> None:
 async def run_alter_sequence(node: AlterSequence, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "ALTER SEQUENCE")
+    require_owner(ctx, _state(ctx).by_oid.get(node.sequence.oid, node.sequence))
     await ctx.catalog.replace(ctx.txn, node.sequence)
     if node.restart is not None:
         ctx.catalog.setval(node.sequence, node.restart, False)
@@ -416,6 +419,7 @@ async def run_create_view(node: CreateView, env: Env) -> None:
     existing = state.relation(node.view.name)
     if existing is not None:
         if node.replace and isinstance(existing, View):
+            require_owner(ctx, existing)
             await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid, owner=existing.owner))
             return
         raise DuplicateTable(f'relation "{node.view.name}" already exists')
@@ -447,6 +451,40 @@ def current_role(ctx: Any) -> Role | None:
 def is_superuser(ctx: Any) -> bool:
     role = current_role(ctx)
     return role is None or role.superuser
+
+
+def object_word(obj: Any) -> str:
+    """What PostgreSQL calls `obj` in "must be owner of ..." (aclcheck_error)."""
+    if isinstance(obj, Index):
+        return "index"
+    if isinstance(obj, Schema):
+        return "schema"
+    if isinstance(obj, Sequence):
+        return "sequence"
+    if isinstance(obj, View):
+        return "view"
+    return {"v": "view", "m": "materialized view"}.get(getattr(obj, "kind", "r"), "table")
+
+
+def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owner: bool = False) -> None:
+    """42501 "must be owner of <word> <name>" unless current_user owns `obj` (an index: its
+    table), is a superuser, or, with `or_schema_owner` (DROP), owns the schema holding it:
+    PostgreSQL's ownership checks for DDL (pgaurora has no role membership to widen them)."""
+    current = current_role(ctx)
+    if current is None or current.superuser:
+        return
+    state = _state(ctx)
+    owner = getattr(obj, "owner", None)
+    if isinstance(obj, Index):
+        table = state.table(obj.table_oid)
+        owner = table.owner if table is not None else None
+    if owner == current.oid:
+        return
+    if or_schema_owner:
+        schema = next((s for s in state.schemas.values() if s.oid == getattr(obj, "schema_oid", None)), None)
+        if schema is not None and schema.owner == current.oid:
+            return
+    raise InsufficientPrivilege(f"must be owner of {word or object_word(obj)} {obj.name}")
 
 
 def has_createrole(ctx: Any) -> bool:

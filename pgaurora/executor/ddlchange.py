@@ -19,6 +19,7 @@ from pgaurora.errors import (
     InsufficientPrivilege,
     NotNullViolation,
     ObjectInUse,
+    PgError,
     UndefinedObject,
     UndefinedTable,
 )
@@ -39,6 +40,8 @@ from pgaurora.executor.ddl import (
     ddl_runner,
     has_createrole,
     is_superuser,
+    object_word,
+    require_owner,
 )
 
 
@@ -76,6 +79,8 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                     ctx.notice(f'schema "{name}" does not exist, skipping')
                     continue
                 raise UndefinedObject(f'schema "{name}" does not exist', sqlstate="3F000")
+            require_owner(ctx, sch)
+            await _drop_schema_members(env, sch, node.cascade)
             await catalog.remove(ctx.txn, sch.oid)
             continue
         rel = state.relation(name, schema)
@@ -103,6 +108,7 @@ async def run_drop(node: DropObjects, env: Env) -> None:
             if node.kind == "sequence":
                 raise UndefinedTable(f'sequence "{shown}" does not exist')
             raise UndefinedTable(f'{word} "{shown}" does not exist')
+        require_owner(ctx, rel, or_schema_owner=True)
         oids: list[int] = [rel.oid]  # type: ignore[attr-defined]
         kind = "view" if isinstance(rel, View) else "materialized view" if getattr(rel, "kind", "r") == "m" else "table"
         # what depends on it: other tables' foreign keys, and views (transitively)
@@ -162,6 +168,50 @@ async def run_drop(node: DropObjects, env: Env) -> None:
         await catalog.remove(ctx.txn, *oids)
 
 
+async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
+    """DROP SCHEMA: what the schema holds (tables, views, materialized views, sequences no table
+    owns; their indexes and owned sequences go with them) stops it with 2BP01 unless CASCADE,
+    which drops each as DROP ... CASCADE would (after one NOTICE listing them, as PostgreSQL;
+    the objects elsewhere that depend on them are dropped too but not listed)."""
+    ctx = env.ctx
+    state = _state(ctx)
+    members = sorted((obj for obj in state.by_oid.values()
+                      if isinstance(obj, Table | View | Sequence) and getattr(obj, "schema_oid", None) == schema.oid
+                      and not (isinstance(obj, Sequence) and obj.owned_by[0])
+                      and not (isinstance(obj, Table) and obj.partition_of)),
+                     key=lambda obj: obj.oid)
+    if not members:
+        return
+    lines = []  # PostgreSQL's: each member, then what outside the schema depends on it
+    for obj in members:
+        word = f"{object_word(obj)} {schema.name}.{obj.name}"
+        lines.append((word, f"schema {schema.name}"))
+        if isinstance(obj, Table):
+            lines += [(f"constraint {con.name} on table {other.name}", word)
+                      for other, con in state.referencing(obj.oid) if other.schema_oid != schema.oid]
+        if isinstance(obj, Table | View):
+            lines += [(f"{object_word(view)} {view.name}", word)
+                      for view in _dependent_views(state, obj.name) if getattr(view, "schema_oid", 0) != schema.oid]
+    if not cascade:
+        raise DependentObjectsStillExist(
+            f"cannot drop schema {schema.name} because other objects depend on it",
+            detail="\n".join(f"{what} depends on {on}" for what, on in lines),
+            hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    if len(lines) == 1:
+        ctx.notice(f"drop cascades to {lines[0][0]}")
+    else:
+        ctx.notice(PgError(f"drop cascades to {len(lines)} other objects", sqlstate="00000",
+                           detail="\n".join(f"drop cascades to {what}" for what, _ in lines)))
+    notice, ctx.notice = ctx.notice, lambda *args: None  # the members' own drops say nothing more
+    try:
+        for obj in members:
+            kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
+            await run_drop(DropObjects(kind, ((schema.name, obj.name),), True, True), env)
+    finally:
+        ctx.notice = notice
+    _tag(env, "DROP SCHEMA")
+
+
 def _dependent_views(state: Any, name: str) -> list[View | Table]:
     """Views and materialized views whose query reads the relation called `name` (PostgreSQL's
     pg_depend, from the view text)."""
@@ -211,10 +261,14 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
     storage = ctx.storage
-    _tag(env, "ALTER TABLE")
+    _tag(env, node.tag)
     state = _state(ctx)
     table = node.table
     old = state.table(table.oid)
+    for renamed, _ in node.renames:  # ALTER INDEX / SEQUENCE / VIEW ... RENAME: that object's owner
+        require_owner(ctx, state.by_oid.get(renamed))
+    if not node.renames:
+        require_owner(ctx, old if old is not None else table)
     objs: list[Any] = []
     for seq_name, attnum, *template in node.sequences:
         _check_name_free(state, table.schema_oid, seq_name)

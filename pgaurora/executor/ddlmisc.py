@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pgaurora.catalog.model import Schema, Sequence, View
 from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 from pgaurora.executor.context import Env
-from pgaurora.executor.ddl import _state, _tag, current_role_oid, ddl_runner
+from pgaurora.executor.ddl import _state, _tag, current_role_oid, ddl_runner, require_owner
 from pgaurora.executor.plannodes import PlanNode
 
 # A role named by CURRENT_USER / CURRENT_ROLE or SESSION_USER: known when the statement runs.
@@ -63,7 +62,15 @@ async def run_comment(node: SetComment, env: Env) -> None:
 
     ctx = env.ctx
     _tag(env, "COMMENT")
-    existing = _state(ctx).comments.get(node.key)
+    state = _state(ctx)
+    classoid, objoid, objsubid = node.key
+    obj = state.by_oid.get(objoid)
+    if obj is None:  # a table constraint: its table's owner
+        obj = next((t for t in state.tables() if any(c.oid == objoid for c in t.constraints)), None)
+        objsubid = 1
+    if obj is not None and hasattr(obj, "name"):
+        require_owner(ctx, obj, "relation" if objsubid else None)
+    existing = state.comments.get(node.key)
     if node.text is None:
         if existing is not None:
             await ctx.catalog.remove(ctx.txn, existing.oid)
@@ -92,24 +99,12 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
     # to anyone; anyone else must own the object and be the new owner (no role membership here)
     current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
     if current is not None and not current.superuser:
-        if obj.owner != current.oid:
-            raise InsufficientPrivilege(f"must be owner of {_owner_kind(obj)} {obj.name}")
+        require_owner(ctx, obj)
         if owner != current.oid:
             new = next((r for r in _state(ctx).roles.values() if r.oid == owner), None)
             raise InsufficientPrivilege(f'must be member of role "{new.name if new is not None else owner}"')
     await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner))
 
-
-def _owner_kind(obj: Any) -> str:
-    """The word for `obj` in "must be owner of ..." (PostgreSQL's aclcheck_error)."""
-    if isinstance(obj, Schema):
-        return "schema"
-    if isinstance(obj, Sequence):
-        return "sequence"
-    if isinstance(obj, View):
-        return "view"
-    kind = getattr(obj, "kind", "r")
-    return {"v": "view", "m": "materialized view"}.get(kind, "table")
 
 
 @ddl_runner(LockRelations)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog import statistics
-from pgaurora.executor.ddl import _state, _tag, ddl_runner
+from pgaurora.executor.ddl import _state, _tag, current_role, ddl_runner
 from pgaurora.executor.plannodes import PlanNode
 
 _HEAP_KINDS = ("r", "m")
@@ -74,6 +74,18 @@ def index_resolver(catalog: Any) -> Callable[[int], tuple[int, ...] | None]:
     return lambda heap_rel: indexes_of_heap(catalog, heap_rel)
 
 
+def _may_maintain(ctx: Any, state: Any, table: Any, verb: str, named: bool) -> bool:
+    """May current_user vacuum / analyze `table`? Its owner, the database's owner or a superuser
+    may; anyone else gets PostgreSQL's WARNING for a table it named, and the table is skipped."""
+    current = current_role(ctx)
+    database = state.databases.get(getattr(ctx, "database", "")) if hasattr(state, "databases") else None
+    if current is None or current.superuser or current.oid in (table.owner, getattr(database, "owner", None)):
+        return True
+    if named:
+        ctx.notice(f'skipping "{table.name}" --- only table or database owner can {verb} it', "WARNING")
+    return False
+
+
 @ddl_runner(Vacuum)
 async def run_vacuum(node: Vacuum, env: Any) -> None:
     ctx = env.ctx
@@ -85,7 +97,8 @@ async def run_vacuum(node: Vacuum, env: Any) -> None:
         tables = [state.table(oid) for oid in node.table_oids]
     done: set[int] = set()
     sizes: list[Any] = []
-    for table in tables:
+    allowed = [t for t in tables if t is None or _may_maintain(ctx, state, t, "vacuum", not node.all_tables)]
+    for table in allowed:
         if table is None or table.kind not in _HEAP_KINDS or not table.rel_id or table.rel_id in done:
             continue
         done.add(table.rel_id)
@@ -98,7 +111,7 @@ async def run_vacuum(node: Vacuum, env: Any) -> None:
     if sizes:  # vac_update_relstats: pg_class.reltuples / relpages of every table vacuumed
         await _store(ctx, state, sizes)
     if node.analyze:
-        await run_analyze(Analyze(tuple((t.oid, ()) for t in tables if t is not None), node.all_tables), env)
+        await run_analyze(Analyze(tuple((t.oid, ()) for t in allowed if t is not None), node.all_tables), env)
         _tag(env, "VACUUM")
 
 
@@ -115,6 +128,8 @@ async def run_analyze(node: Analyze, env: Any) -> None:
     for oid, attnums in targets:
         table = state.table(oid)
         if table is None or table.kind not in _HEAP_KINDS or not table.rel_id:
+            continue
+        if not _may_maintain(ctx, state, table, "analyze", not node.all_tables):
             continue
         ctx.check_cancel()
         made.append(await analyze_table(ctx, state, table, attnums))

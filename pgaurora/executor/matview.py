@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.executor.context import Env
-from pgaurora.executor.ddl import _build_index, _state, _tag, ddl_runner
+from pgaurora.executor.ddl import _build_index, _state, _tag, ddl_runner, require_owner
 from pgaurora.executor.nodes import collect
 from pgaurora.executor.plannodes import PlanNode
 
@@ -35,6 +35,7 @@ async def run_refresh(node: RefreshMatView, env: Env) -> None:
     _tag(env, "REFRESH MATERIALIZED VIEW")
     state = _state(ctx)
     table = state.table(node.table_oid)
+    require_owner(ctx, table)
     rows: list[tuple[Any, ...]] = []
     if node.query is not None:
         rows = await collect(node.query, env)

@@ -273,12 +273,13 @@ def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
             raise UndefinedTable(f'relation "{relation["relname"]}" does not exist')
         if ddl.qc.catalog.relation(body["newname"], relation.get("schemaname")) is not None:
             raise DuplicateTable(f'relation "{body["newname"]}" already exists')
+        tag = "ALTER " + kind.removeprefix("OBJECT_")
         if isinstance(rel, Table):
-            return AlterTable(replace(rel, name=body["newname"]))
+            return AlterTable(replace(rel, name=body["newname"]), tag=tag)
         owner = ddl.qc.catalog.table(getattr(rel, "table_oid", 0)) or next(iter(ddl.qc.catalog.tables()), None)
         if owner is None:
             raise FeatureNotSupported("RENAME of this object is not supported")
-        return AlterTable(owner, renames=((rel.oid, body["newname"]),))
+        return AlterTable(owner, renames=((rel.oid, body["newname"]),), tag=tag)
     raise FeatureNotSupported(f"ALTER {kind.removeprefix('OBJECT_')} RENAME is not supported")
 
 
