@@ -94,6 +94,16 @@ def _mebibytes(text: str) -> int:
     return value
 
 
+def _tls_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ssl", action="store_true",
+                        help="accept TLS (SSLRequest): with no --ssl-cert-file, the data directory's server.crt "
+                             "and server.key, a self-signed pair written at the first start")
+    parser.add_argument("--ssl-cert-file", default="", help="the server certificate (PEM; implies --ssl)")
+    parser.add_argument("--ssl-key-file", default="", help="its private key (PEM)")
+    parser.add_argument("--force-ssl", action="store_true",
+                        help="refuse TCP clients without TLS (Aurora's rds.force_ssl; implies --ssl)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgaurora", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default="WARNING")
@@ -116,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="size of a new volume's protection groups in MiB (default 10240, as Aurora's 10 GB)")
     serve.add_argument("--no-standby", action="store_true",
                        help="do not keep a pre-started instance process for faster restarts and failovers")
+    _tls_arguments(serve)
 
     status = sub.add_parser("status", help="list every process of a cluster and probe its health")
     status.add_argument("--data", default="./pgaurora-data")
@@ -137,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     inst.add_argument("--auth", choices=AUTH_METHODS, default="trust")
     inst.add_argument("--protection-group-mib", type=_mebibytes, default=None,
                       help="size of a new volume's protection groups in MiB (default 10240, as Aurora's 10 GB)")
+    _tls_arguments(inst)
 
     from pgaurora.cluster.rds import add_failover_parser, add_parser
     add_parser(sub)
@@ -162,7 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                max_connections=args.max_connections, auth=args.auth, replicas=args.replicas,
                                kill_fenced_after=args.kill_fenced_after, standby=not args.no_standby,
                                failures_before_down=args.health_check_failures,
-                               protection_group_mib=args.protection_group_mib)
+                               protection_group_mib=args.protection_group_mib,
+                               ssl=args.ssl or args.force_ssl or bool(args.ssl_cert_file),
+                               ssl_cert_file=args.ssl_cert_file, ssl_key_file=args.ssl_key_file,
+                               force_ssl=args.force_ssl)
         try:
             return run_server("serve", args.data, lambda: run_loop(serve(options)))
         except KeyboardInterrupt:
@@ -184,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         options_i = InstanceOptions(data_dir=Path(args.data), host=args.host, port=args.port,
                                     storage_nodes=args.storage_nodes, max_connections=args.max_connections,
                                     auth=args.auth, role=args.role, writer=args.writer,
-                                    replication_port=args.replication_port, server_id=args.server_id)
+                                    replication_port=args.replication_port, server_id=args.server_id,
+                                    ssl=args.ssl or args.force_ssl, ssl_cert_file=args.ssl_cert_file,
+                                    ssl_key_file=args.ssl_key_file, force_ssl=args.force_ssl)
         if args.protection_group_mib is not None:
             options_i.protection_group_pages = group_pages(args.protection_group_mib)
         return run_server("instance", args.data, lambda: run_loop(run_instance(options_i)))

@@ -41,6 +41,10 @@ class ServeOptions:
     standby: bool = True             # keep one instance process imported and waiting (faster restarts)
     failures_before_down: int = FAILURES_BEFORE_DOWN
     protection_group_mib: int | None = None  # a new volume's group size (None: the instance's default)
+    ssl: bool = False                # TLS for clients: every instance gets the same certificate
+    ssl_cert_file: str = ""          # empty with ssl: the cluster directory's server.crt / server.key
+    ssl_key_file: str = ""
+    force_ssl: bool = False
 
 
 async def wait_listening(host: str, port: int, proc: asyncio.subprocess.Process, timeout: float) -> None:
@@ -86,6 +90,13 @@ def instance_command(rec: md.ProcessRecord, options: ServeOptions, meta: md.Clus
               "--max-connections", str(options.max_connections), "--auth", options.auth]
     if options.protection_group_mib is not None:
         common += ["--protection-group-mib", str(options.protection_group_mib)]
+    if options.ssl:
+        cert, key = options.ssl_cert_file, options.ssl_key_file
+        if not cert:
+            cert, key = str(options.data_dir / "server.crt"), str(options.data_dir / "server.key")
+        common += ["--ssl-cert-file", str(Path(cert).resolve()), "--ssl-key-file", str(Path(key or cert).resolve())]
+        if options.force_ssl:
+            common.append("--force-ssl")
     if rec.role == "writer":
         extra = ["--replication-port", "0", "--server-id", rec.name] if replicas_supported() else []
         return pgaurora_command("instance", "--role", "writer", *common, *extra)

@@ -49,6 +49,7 @@ from pgaurora.cluster.launch import (
     volume_epoch,
     wait_listening,
 )
+from pgaurora.security.tls import ensure_certificate
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ class Supervisor:
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.options.ssl and not self.options.ssl_cert_file:  # one certificate for every instance
+            ensure_certificate(self.data_dir / "server.crt", self.data_dir / "server.key")
         if supervisor_alive(self.meta, self.data_dir):
             raise RuntimeError(f"the cluster in {self.data_dir} is supervised by pid {self.meta.supervisor_pid} already")
         adopted = await adoptable(self.meta, self.data_dir)
@@ -507,6 +510,9 @@ async def serve(options: ServeOptions) -> int:
           f"psql -h {o.host} -p {supervisor.routers['writer'].port} -U postgres")
     target = "round-robin over the readers" if readers else "routes to the writer: no read replicas"
     print(f"  reader endpoint: {o.host}:{supervisor.routers['reader'].port} ({target})")
+    if o.ssl:
+        cert = o.ssl_cert_file or str(supervisor.data_dir / "server.crt")
+        print(f"  TLS: on ({'required' if o.force_ssl else 'optional'}; certificate {cert})")
     print(f"  control socket: {supervisor.control.path}")
     print("  stop with Ctrl-C", flush=True)
     await supervisor.run_until_signal()

@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import os
 import ssl
+from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -76,3 +79,38 @@ def tls_server_end_point(certificate: bytes) -> bytes:
     if name in ("md5", "sha1"):
         name = "sha256"
     return hashlib.new(name, certificate).digest()
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """What a server answering SSLRequest with 'S' holds: the context for start_tls, the
+    channel-binding data of its certificate (SCRAM-SHA-256-PLUS) and the files (SHOW ssl_cert_file)."""
+
+    context: ssl.SSLContext
+    channel_binding: bytes
+    cert_file: str
+    key_file: str
+
+
+def load_server_tls(cert_file: str, key_file: str) -> ServerTls:
+    """A ServerTls from PEM files (ssl.SSLError / OSError when they are unusable)."""
+    context = server_context(cert_file, key_file)
+    binding = tls_server_end_point(certificate_der(Path(cert_file).read_bytes()))
+    return ServerTls(context, binding, cert_file, key_file)
+
+
+def ensure_certificate(cert_file: Path, key_file: Path) -> bool:
+    """Writes a self-signed certificate and its key (mode 0600) when neither file exists, as
+    `pgaurora serve --ssl` starts without one; True when it wrote them. One file without the
+    other is an error (FileNotFoundError naming the missing one): nothing is overwritten."""
+    if cert_file.exists() and key_file.exists():
+        return False
+    if cert_file.exists() or key_file.exists():
+        missing = key_file if cert_file.exists() else cert_file
+        raise FileNotFoundError(f"{missing} is missing (its certificate or key exists)")
+    cert_pem, key_pem = self_signed_certificate()
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key_pem)
+    cert_file.write_bytes(cert_pem)
+    return True

@@ -122,6 +122,7 @@ class ClientConnection(asyncio.Protocol):
         self.server = server
         self.loop = server.loop
         self.transport: asyncio.Transport | None = None
+        self.tls: Any = None  # the ssl.SSLObject once SSLRequest's handshake is done (pg_stat_ssl)
         self.decoder = FrontendDecoder()
         self.out: list[bytes] = []
         self.out_size = 0

@@ -37,6 +37,9 @@ from pgaurora.logstore import InProcessTransport, NodeSpec, StorageNode, Volume,
 from pgaurora.logstore.metadata import VolumeMetadata
 from pgaurora.logstore.page import PAGE_SIZE
 from pgaurora.pagecache.cache import PageCache
+from pgaurora.security import HbaRules
+from pgaurora.security.tls import ServerTls, ensure_certificate, load_server_tls
+from pgaurora.server.auth import hba_for
 from pgaurora.server.listener import PgServer
 from pgaurora.session.engine import Engine
 from pgaurora.txn.manager import TransactionManager
@@ -66,6 +69,13 @@ class InstanceOptions:
     # own, from volume.json). Aurora's groups are 10 GB: a transaction's records then land in one
     # group, so a commit waits for one group's quorum and each node gets one batch per round trip.
     protection_group_pages: int = PROTECTION_GROUP_PAGES
+    # TLS: answer SSLRequest with this certificate and key (PEM; both empty with `ssl`: the data
+    # directory's server.crt / server.key, a self-signed pair written at the first start), and
+    # with `force_ssl` (Aurora's rds.force_ssl) refuse TCP clients that did not ask for it
+    ssl: bool = False
+    ssl_cert_file: str = ""
+    ssl_key_file: str = ""
+    force_ssl: bool = False
 
 
 def group_pages(mib: int) -> int:
@@ -158,7 +168,7 @@ class Instance:
         self.engine.storage.start_autovacuum()  # heap-only passes over heaps with many writes
         await self._start_source()
         self.server = PgServer(self.engine, host=opts.host, port=opts.port, max_connections=opts.max_connections,
-                               auth=opts.auth)
+                               auth=opts.auth, hba=self._hba(), tls=self._tls())
         self.port = await self.server.start()
         return self.port
 
@@ -198,9 +208,28 @@ class Instance:
         self.volume = follower.volume
         self.engine = Engine(catalog, txn_manager, storage, follower.volume, read_only=True)
         self.server = PgServer(self.engine, host=opts.host, port=opts.port, max_connections=opts.max_connections,
-                               auth=opts.auth, fixed_settings=dict(HOT_STANDBY_SETTINGS))
+                               auth=opts.auth, hba=self._hba(), tls=self._tls(),
+                               fixed_settings=dict(HOT_STANDBY_SETTINGS))
         self.port = await self.server.start()
         return self.port
+
+    def _tls(self) -> ServerTls | None:
+        """The server's certificate (see InstanceOptions.ssl); None without TLS."""
+        opts = self.options
+        if not (opts.ssl or opts.ssl_cert_file):
+            return None
+        cert, key = opts.ssl_cert_file, opts.ssl_key_file
+        if not cert:
+            cert, key = str(self.data_dir / "server.crt"), str(self.data_dir / "server.key")
+            ensure_certificate(Path(cert), Path(key))
+        return load_server_tls(cert, key or cert)
+
+    def _hba(self) -> HbaRules:
+        """`--auth`'s rules, after `hostnossl all all all reject` with force_ssl."""
+        rules = hba_for(self.options.auth)
+        if self.options.force_ssl:
+            rules = HbaRules(HbaRules.parse("hostnossl all all all reject\n").rules + rules.rules)
+        return rules
 
     # -- replica control ------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from pgaurora.security import HbaRules
+from pgaurora.security.tls import ServerTls
 from pgaurora.server.auth import hba_for
 from pgaurora.server.connection import ClientConnection
 
@@ -28,13 +29,16 @@ class PgServer:
 
     def __init__(self, engine: Any, *, host: str = "127.0.0.1", port: int = 5432, max_connections: int = 100,
                  auth: str = "trust", hba: HbaRules | None = None,
-                 fixed_settings: dict[str, str] | None = None) -> None:
+                 fixed_settings: dict[str, str] | None = None, tls: ServerTls | None = None) -> None:
         self.engine = engine
         self.host = host
         self.port = port
         self.max_connections = max_connections
         self.hba = hba if hba is not None else hba_for(auth)
+        self.tls = tls  # None: SSLRequest is answered 'N'
         self.fixed_settings = dict(fixed_settings or {})
+        if tls is not None:
+            self.fixed_settings.update(ssl="on", ssl_cert_file=tls.cert_file, ssl_key_file=tls.key_file)
         self.fixed_settings.setdefault("max_connections", str(max_connections))
         self.fixed_settings.setdefault("port", str(port))
         self.loop = asyncio.get_event_loop()

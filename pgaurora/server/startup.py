@@ -1,7 +1,9 @@
 """Connection start-up: SSL/GSS refusal, CancelRequest, StartupMessage, authentication.
 
 Owns the start-up phase as PostgreSQL's postmaster and InitPostgres run it:
-    SSLRequest / GSSENCRequest  -> 'N' (no TLS yet), the client goes on in clear text
+    SSLRequest                  -> 'S' and a TLS handshake (start_tls) when the server has a
+                                   certificate (ServerTls), else 'N': the client goes on in clear
+    GSSENCRequest               -> 'N'
     CancelRequest(pid, key)     -> cancel that backend's statement; close without reply
     StartupMessage              -> max_connections (53300), authentication by the hba rule
                                    (trust, password, md5, scram-sha-256 via pgaurora.security),
@@ -13,7 +15,9 @@ Not the exchanges' cryptography (security), not the message loop after start-up
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import ssl
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.errors import (
@@ -78,7 +82,13 @@ class Startup:
 
     async def handle(self, msg: Any) -> None:
         conn = self.conn
-        if msg is m.SSL_REQUEST or msg is m.GSSENC_REQUEST or isinstance(msg, m.SSLRequest | m.GSSENCRequest):
+        if msg is m.SSL_REQUEST or isinstance(msg, m.SSLRequest):
+            try:
+                await self._ssl_request()
+            except PgError as err:
+                self._fail(err)
+            return
+        if msg is m.GSSENC_REQUEST or isinstance(msg, m.GSSENCRequest):
             conn.write(b"N")
             conn.flush()
             return
@@ -96,6 +106,35 @@ class Startup:
         except PgError as err:
             self._fail(err)
 
+    async def _ssl_request(self) -> None:
+        """'S' and the server side of a TLS handshake over this connection, whose later bytes the
+        TLS transport decrypts; 'N' without a certificate or on a connection already encrypted."""
+        conn = self.conn
+        tls = conn.server.tls
+        if tls is None or conn.tls is not None or conn.transport is None:
+            conn.write(enc.SSL_REFUSED)
+            conn.flush()
+            return
+        if conn.decoder.buffered:
+            # PostgreSQL 15: bytes the client sent before reading 'S' would bypass encryption
+            raise ProtocolViolation("received unencrypted data after SSL request",
+                                    hint="This could be either a client-software bug or evidence of "
+                                         "an attempted man-in-the-middle attack.")
+        conn.write(enc.SSL_ACCEPTED)
+        conn.flush()
+        loop = asyncio.get_running_loop()
+        try:
+            transport = await loop.start_tls(conn.transport, conn, tls.context, server_side=True)
+        except (OSError, ssl.SSLError, ConnectionError) as exc:  # the client gave up or spoke no TLS
+            log.debug("connection %d: TLS handshake failed: %s", conn.pid, exc)  # the health probe does this
+            conn.close()
+            return
+        if transport is None:
+            conn.close()
+            return
+        conn.transport = transport  # type: ignore[assignment]
+        conn.tls = transport.get_extra_info("ssl_object")
+
     def _fail(self, err: PgError) -> None:
         conn = self.conn
         conn.write(enc.error_response(err, "FATAL"))
@@ -110,12 +149,13 @@ class Startup:
         if not server.admit(conn):
             raise TooManyConnections("sorry, too many clients already")
         user = msg.user
-        client = HbaClient(database=msg.database, user=user, address=conn.peer_host() or None)
+        client = HbaClient(database=msg.database, user=user, address=conn.peer_host() or None, ssl=conn.tls is not None)
         method = server.hba.method_for(client)
         role = self.role = server.engine.role(user)
         secret = getattr(role, "password", None) if role is not None else None
-        auth = self.exchange = Authenticator(method, user, secret, role_exists=role is not None,
-                                             connection=client)
+        tls = server.tls if conn.tls is not None else None
+        auth = self.exchange = Authenticator(method, user, secret, role_exists=role is not None, connection=client,
+                                             channel_binding=tls.channel_binding if tls is not None else None)
         conn.write(encode_requests(auth.start()))
         if auth.done:
             await self._authenticated()
@@ -165,6 +205,7 @@ class Startup:
                           pid=conn.pid, secret=conn.secret, superuser=superuser)
         session.notify_hook = server.notify
         session.terminate_hook = conn.terminate
+        session.tls = conn.tls  # pg_stat_ssl
         peer = conn.transport.get_extra_info("peername") if conn.transport is not None else None
         if isinstance(peer, tuple) and len(peer) >= 2:  # pg_stat_activity (a unix socket: NULL, -1)
             session.client_addr, session.client_port = str(peer[0]), int(peer[1])

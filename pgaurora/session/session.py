@@ -105,6 +105,7 @@ class Session(ExtendedProtocol):
         # the last query, as epoch seconds (cheap to stamp; shown as timestamptz)
         self.client_addr: str | None = None
         self.client_port: int | None = None
+        self.tls: Any = None  # the connection's ssl.SSLObject, if it negotiated TLS (pg_stat_ssl)
         self.backend_start = time.time()
         self.query_start: float | None = None
         self.state_change: float | None = self.backend_start

@@ -112,6 +112,18 @@ def pg_stat_activity(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "query": session.current_query() if hasattr(session, "current_query") else "", "backend_type": "client backend"}
 
 
+@producer("pg_stat_ssl")
+def pg_stat_ssl(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """Each client backend and its TLS session (server.startup's handshake), as PostgreSQL 15
+    shows it; no client certificates are asked for, so client_dn and the rest are NULL."""
+    for session in sorted(_sessions(sc.ctx), key=lambda s: getattr(s, "backend_start", 0.0)):
+        tls = getattr(session, "tls", None)
+        cipher = tls.cipher() if tls is not None else None
+        yield {"pid": session.pid, "ssl": tls is not None, "version": tls.version() if tls is not None else None,
+               "cipher": cipher[0] if cipher else None, "bits": cipher[2] if cipher else None,
+               "client_dn": None, "client_serial": None, "issuer_dn": None}
+
+
 def _setting(session: Any, name: str) -> str:
     try:
         return str(session.settings.get(name) or "")

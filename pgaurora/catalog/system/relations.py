@@ -149,7 +149,8 @@ def _row_builder(rel: SystemRelation) -> Callable[[dict[str, Any]], Row]:
 # shared by every statement that sees the same state; these depend on the session or on runtime values.
 VOLATILE = frozenset(("pg_catalog", n) for n in (
     "pg_settings", "pg_stat_activity", "pg_sequences", "pg_locks", "pg_stat_user_tables", "pg_stat_all_tables",
-    "pg_statio_user_tables", "pg_stat_user_indexes", "pg_stat_all_indexes", "pg_stat_database", "pg_prepared_xacts",
+    "pg_statio_user_tables", "pg_stat_user_indexes", "pg_stat_all_indexes", "pg_stat_ssl", "pg_stat_database",
+    "pg_prepared_xacts",
     "pg_stat_replication"))
 _SHARED: dict[tuple[Any, ...], tuple[CatalogState, Any]] = {}
 _SHARED_LIMIT = 512
