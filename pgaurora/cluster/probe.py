@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ssl
 import struct
 
 # A live writer busy with a long statement can leave its event loop unanswered for seconds on
@@ -22,6 +23,9 @@ import struct
 # A writer process that exits is failed over at once, without probes.
 PROBE_TIMEOUT = 4.0
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
+_UNVERIFIED = ssl.create_default_context()
+_UNVERIFIED.check_hostname = False
+_UNVERIFIED.verify_mode = ssl.CERT_NONE
 PROTOCOL_V3 = 196608
 
 Row = tuple[str | None, ...]
@@ -102,6 +106,12 @@ async def simple_query(host: str, port: int, sql: str, *, user: str = "postgres"
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(host, port)
+            # TLS when the instance offers it (libpq's sslmode=prefer): with `serve --force-ssl` a
+            # clear-text connection is refused. The supervisor talks to its own instances, so the
+            # certificate is not verified.
+            writer.write(SSL_REQUEST)
+            if await reader.readexactly(1) == b"S":
+                await writer.start_tls(_UNVERIFIED)
             writer.write(_startup(user, database))
             rows: list[Row] = []
             error: QueryFailed | None = None

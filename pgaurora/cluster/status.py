@@ -44,7 +44,7 @@ def probe(rec: md.ProcessRecord) -> str:
                 sock.settimeout(PROBE_TIMEOUT)
                 sock.sendall(SSL_REQUEST)
                 answer = sock.recv(1)
-                if answer != b"N":
+                if answer not in (b"N", b"S"):  # 'S': an instance with TLS (`serve --ssl`)
                     return "unresponsive"
     except OSError:
         return "down"

@@ -46,12 +46,12 @@ class Cluster:
         return self.proc.returncode
 
 
-def start_cluster(data: str) -> Cluster:
+def start_cluster(data: str, *extra: str) -> Cluster:
     port, reader_port = free_port(), free_port()
     log = open(os.path.join(data, "serve.log"), "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "pgaurora", "serve", "--data", data, "--port", str(port),
-         "--reader-port", str(reader_port)], stdout=subprocess.PIPE, stderr=log, cwd=str(REPO))
+         "--reader-port", str(reader_port), *extra], stdout=subprocess.PIPE, stderr=log, cwd=str(REPO))
     log.close()
     read_ready(proc, "  stop with Ctrl-C", 90.0, os.path.join(data, "serve.log"))
     return Cluster(proc, data, port, reader_port)
@@ -196,5 +196,28 @@ def test_acknowledged_rows_survive_two_storage_nodes_killed_during_inserts() -> 
             with psycopg.connect(f"host=127.0.0.1 port={c.port} user=postgres dbname=postgres") as conn:
                 present = {r[0] for r in conn.execute("SELECT id FROM acked").fetchall()}
             assert set(acked) <= present, sorted(set(acked) - present)[:10]
+        finally:
+            c.stop()
+
+
+def test_serve_with_force_ssl() -> None:
+    """`serve --force-ssl`: one self-signed certificate in the cluster directory for its
+    instances, TLS through the writer endpoint (a TCP proxy: the handshake is the instance's),
+    clear text refused, and the health probe (an SSLRequest, answered 'S') keeps the writer healthy."""
+    with tempfile.TemporaryDirectory(prefix="pgaurora-serve-ssl-") as tmp:
+        c = start_cluster(tmp, "--force-ssl")
+        try:
+            root = os.path.join(tmp, "server.crt")
+            assert os.path.exists(root)
+            dsn = f"host=localhost port={c.port} user=postgres dbname=postgres"
+            with psycopg.connect(f"{dsn} sslmode=verify-full sslrootcert={root}") as conn:
+                assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (True,)
+            with pytest.raises(psycopg.OperationalError, match="no encryption"):
+                psycopg.connect(f"{dsn} sslmode=disable")
+            time.sleep(2.0)  # a few health probes, and the supervisor's queries (over TLS: clear text is refused)
+            report = c.status()
+            assert all(p["health"] == "healthy" for p in report["processes"]), report
+            writer = next(p for p in report["processes"] if p["role"] == "writer")
+            assert writer["read_lsn"] is not None, report
         finally:
             c.stop()
