@@ -297,6 +297,12 @@ class InsufficientPrivilege(PgError):
     sqlstate = "42501"
 
 
+class InvalidGrantOperation(PgError):
+    """0LP01: a role grant that would make a role a member of itself."""
+
+    sqlstate = "0LP01"
+
+
 class GroupingError(PgError):
     sqlstate = "42803"
 

@@ -150,3 +150,30 @@ def assert_same_transcripts(transcript: Callable[[str], list[Any]], pgaurora_dsn
     got = transcript(pgaurora_dsn)
     for want, have in zip(expected, got, strict=True):
         assert have == want
+
+
+def statement_transcript(dsn: str, steps: list[str], *, setup: list[str] | tuple[str, ...] = (),
+                         cleanup: list[str] | tuple[str, ...] = (), details: bool = False) -> list[Any]:
+    """Runs `steps` one by one in autocommit: each step's rows (or tag, or error: SQLSTATE and
+    first message line, and its DETAIL with `details`), with the NOTICEs and WARNINGs between
+    them. `cleanup` runs before `setup` and again at the end (not recorded)."""
+    out: list[Any] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for step in (*cleanup, *setup):
+            conn.execute(step)
+        conn.add_notice_handler(lambda d: out.append((d.severity, d.message_primary, d.message_detail)))
+        try:
+            for step in steps:
+                try:
+                    cursor = conn.execute(step)
+                    out.append((step, cursor.fetchall() if cursor.description else cursor.statusmessage))
+                except psycopg.Error as exc:
+                    error = (step, exc.sqlstate, str(exc).splitlines()[0])
+                    out.append((*error, exc.diag.message_detail) if details else error)
+        finally:
+            done = len(out)
+            conn.execute("RESET ROLE")
+            for step in cleanup:
+                conn.execute(step)
+            del out[done:]
+    return out

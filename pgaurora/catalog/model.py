@@ -137,6 +137,8 @@ class Role:
     replication: bool = False
     connection_limit: int = -1
     valid_until: str | None = None
+    # pg_auth_members rows with this role as the member: (role oid, grantor oid, admin option)
+    member_of: tuple[tuple[int, int, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from pgaurora.catalog.model import (
     Table,
     View,
 )
+from pgaurora.catalog.roles import has_admin_option, has_privileges_of, is_member, roles_of
 from pgaurora.datatypes import format_value
 from pgaurora.errors import (
     DuplicateObject,
@@ -31,6 +32,7 @@ from pgaurora.errors import (
     DuplicateTable,
     FeatureNotSupported,
     InsufficientPrivilege,
+    InvalidGrantOperation,
     UndefinedObject,
     UniqueViolation,
 )
@@ -139,6 +141,18 @@ class AlterTable(PlanNode):
 class CreateRole(PlanNode):
     role: Role
     bypassrls: bool = False  # BYPASSRLS asked for (superusers only; not kept: no row security)
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRoles(PlanNode):
+    """GRANT roles TO members [WITH ADMIN OPTION] / REVOKE [ADMIN OPTION FOR] roles FROM members.
+    Names as written; "" stands for CURRENT_USER / CURRENT_ROLE, None for SESSION_USER."""
+
+    roles: tuple[str, ...]
+    members: tuple[str | None, ...]
+    grant: bool
+    admin: bool
     width: int = 0
 
 
@@ -467,9 +481,10 @@ def object_word(obj: Any) -> str:
 
 
 def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owner: bool = False) -> None:
-    """42501 "must be owner of <word> <name>" unless current_user owns `obj` (an index: its
-    table), is a superuser, or, with `or_schema_owner` (DROP), owns the schema holding it:
-    PostgreSQL's ownership checks for DDL (pgaurora has no role membership to widen them)."""
+    """42501 "must be owner of <word> <name>" unless current_user has the privileges of the role
+    owning `obj` (an index: its table; catalog.roles: itself or a role it inherits), is a
+    superuser, or, with `or_schema_owner` (DROP), owns the schema holding it: PostgreSQL's
+    ownership checks for DDL."""
     current = current_role(ctx)
     if current is None or current.superuser:
         return
@@ -478,11 +493,11 @@ def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owne
     if isinstance(obj, Index):
         table = state.table(obj.table_oid)
         owner = table.owner if table is not None else None
-    if owner == current.oid:
+    if owner is not None and has_privileges_of(state, current.oid, owner):
         return
     if or_schema_owner:
         schema = next((s for s in state.schemas.values() if s.oid == getattr(obj, "schema_oid", None)), None)
-        if schema is not None and schema.owner == current.oid:
+        if schema is not None and has_privileges_of(state, current.oid, schema.owner):
             return
     raise InsufficientPrivilege(f"must be owner of {word or object_word(obj)} {obj.name}")
 
@@ -514,6 +529,55 @@ async def run_create_role(node: CreateRole, env: Env) -> None:
     if role.password is not None:
         role = replace(role, password=_stored_password(role.name, role.password, ctx))
     await ctx.catalog.create_role(ctx.txn, role)
+
+
+@ddl_runner(GrantRoles)
+async def run_grant_roles(node: GrantRoles, env: Env) -> None:
+    """PostgreSQL 15's AddRoleMems / DelRoleMems: who may grant a role (a superuser for a
+    superuser role; else CREATEROLE or the admin option on it), no cycles (0LP01), a NOTICE for
+    a member already there, a WARNING for one that is not."""
+    ctx = env.ctx
+    catalog = ctx.catalog
+    _tag(env, "GRANT ROLE" if node.grant else "REVOKE ROLE")
+    current = current_role(ctx)
+
+    def named(name: str | None) -> Role:
+        if name is None or name == "":
+            name = getattr(ctx, "session_user" if name is None else "user", "")
+        role = catalog.get_role(name, ctx.txn)
+        if role is None:
+            raise UndefinedObject(f'role "{name}" does not exist')
+        return role
+
+    members = [named(m) for m in node.members]
+    for role_name in node.roles:
+        role = named(role_name)
+        if role.superuser:
+            if not is_superuser(ctx):
+                raise InsufficientPrivilege("must be superuser to alter superusers")
+        elif not has_createrole(ctx) and not (current is not None and has_admin_option(_state(ctx), current.oid, role.oid)):
+            raise InsufficientPrivilege(f'must have admin option on role "{role.name}"')
+        for member in members:
+            member = catalog.get_role(member.name, ctx.txn) or member  # this statement may have changed it
+            entry = next((m for m in member.member_of if m[0] == role.oid), None)
+            if node.grant:
+                if member.oid == role.oid or member.oid in roles_of(_state(ctx), role.oid, inherit=False):
+                    raise InvalidGrantOperation(f'role "{role.name}" is a member of role "{member.name}"')
+                if entry is not None and (entry[2] or not node.admin):
+                    ctx.notice(f'role "{member.name}" is already a member of role "{role.name}"')
+                    continue
+                grantor = current.oid if current is not None else BOOTSTRAP_SUPERUSER_OID
+                kept = tuple(m for m in member.member_of if m[0] != role.oid)
+                await catalog.alter_role(ctx.txn, replace(member, member_of=kept + ((role.oid, grantor, node.admin),)))
+                continue
+            if entry is None:
+                ctx.notice(f'role "{member.name}" is not a member of role "{role.name}"', "WARNING")
+                continue
+            if node.admin:  # REVOKE ADMIN OPTION FOR: the membership stays
+                changed = tuple((r, g, False) if r == role.oid else (r, g, a) for r, g, a in member.member_of)
+            else:
+                changed = tuple(m for m in member.member_of if m[0] != role.oid)
+            await catalog.alter_role(ctx.txn, replace(member, member_of=changed))
 
 
 @ddl_runner(AlterRole)
@@ -560,8 +624,8 @@ async def run_create_schema(node: CreateSchema, env: Env) -> None:
         if role is None:
             raise UndefinedObject(f'role "{node.authorization}" does not exist')
         current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
-        if role.oid != owner and not (current is not None and current.superuser):
-            raise InsufficientPrivilege(f'must be member of role "{role.name}"')  # no role membership here
+        if current is not None and not is_member(_state(ctx), current.oid, role.oid):
+            raise InsufficientPrivilege(f'must be member of role "{role.name}"')
         owner = role.oid
     await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name, owner=owner))
 

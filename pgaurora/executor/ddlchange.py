@@ -71,6 +71,10 @@ async def run_drop(node: DropObjects, env: Env) -> None:
             if role.superuser and not is_superuser(ctx):
                 raise InsufficientPrivilege("must be superuser to drop superusers")
             await catalog.remove(ctx.txn, role.oid)
+            for other in list(_state(ctx).roles.values()):  # its memberships go with it
+                if any(m[0] == role.oid for m in other.member_of):
+                    await catalog.alter_role(ctx.txn, replace(other, member_of=tuple(
+                        m for m in other.member_of if m[0] != role.oid)))
             continue
         if node.kind == "schema":
             sch = state.schemas.get(name)

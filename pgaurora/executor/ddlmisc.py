@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pgaurora.catalog.roles import is_member
 from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, current_role_oid, ddl_runner, require_owner
@@ -96,12 +97,13 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
     if getattr(obj, "owner", None) == owner:
         return
     # PostgreSQL's checks (ATExecChangeOwner, AlterSchemaOwner): a superuser may give anything
-    # to anyone; anyone else must own the object and be the new owner (no role membership here)
+    # to anyone; anyone else must own the object and be a member of the new owner
     current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
     if current is not None and not current.superuser:
         require_owner(ctx, obj)
-        if owner != current.oid:
-            new = next((r for r in _state(ctx).roles.values() if r.oid == owner), None)
+        state = _state(ctx)
+        if not is_member(state, current.oid, owner):
+            new = next((r for r in state.roles.values() if r.oid == owner), None)
             raise InsufficientPrivilege(f'must be member of role "{new.name if new is not None else owner}"')
     await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner))
 

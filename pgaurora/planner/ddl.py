@@ -38,6 +38,7 @@ from pgaurora.executor.ddl import (
     CreateTable,
     CreateView,
     DropObjects,
+    GrantRoles,
     IndexDef,
     NoOp,
     Truncate,
@@ -597,6 +598,24 @@ class DdlPlanner:
         options = self._role_options(body.get("options", []))
         bypassrls = any(key == "bypassrls" for key, _ in options)
         return AlterRole(name, tuple(o for o in options if o[0] != "bypassrls"), bypassrls)
+
+    def grant_role(self, body: dict[str, Any]) -> PlanNode:
+        """GRANT / REVOKE of role membership (GrantRoleStmt); GRANTED BY is not kept (the
+        grantor is the current user, as PostgreSQL 15 records it for a superuser's grant)."""
+        roles = tuple(r["AccessPriv"]["priv_name"] for r in body["granted_roles"])
+        members: list[str | None] = []
+        for spec in body["grantee_roles"]:
+            role = spec.get("RoleSpec", spec)
+            kind = role.get("roletype")
+            if kind == "ROLESPEC_PUBLIC":
+                raise FeatureNotSupported("GRANT of a role to PUBLIC is not supported")
+            members.append(role.get("rolename", "") if kind == "ROLESPEC_CSTRING"
+                           else None if kind == "ROLESPEC_SESSION_USER" else "")
+        admin = any(o["DefElem"]["defname"] == "admin" for o in body.get("opt", ()))
+        if body.get("is_grant"):
+            admin = any(o["DefElem"]["defname"] == "admin" and o["DefElem"].get("arg", {}).get("Boolean", {}).get(
+                "boolval", True) for o in body.get("opt", ()))
+        return GrantRoles(roles, tuple(members), bool(body.get("is_grant")), admin)
 
     def drop_role(self, body: dict[str, Any]) -> PlanNode:
         names = tuple((None, r["RoleSpec"]["rolename"]) for r in body["roles"])

@@ -33,7 +33,8 @@ COMMAND_WORDS: dict[str, str] = {
     "VacuumStmt": "VACUUM", "DiscardStmt": "DISCARD", "DeclareCursorStmt": "DECLARE CURSOR",
     "FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE CURSOR", "CommentStmt": "COMMENT",
     "LockStmt": "LOCK TABLE", "CheckPointStmt": "CHECKPOINT", "ListenStmt": "LISTEN",
-    "NotifyStmt": "NOTIFY", "UnlistenStmt": "UNLISTEN", "GrantStmt": "GRANT", "DoStmt": "DO",
+    "NotifyStmt": "NOTIFY", "UnlistenStmt": "UNLISTEN", "GrantStmt": "GRANT", "GrantRoleStmt": "GRANT ROLE",
+    "DoStmt": "DO",
     "CreateFunctionStmt": "CREATE FUNCTION", "CreateExtensionStmt": "CREATE EXTENSION",
 }
 

@@ -127,6 +127,7 @@ _SIMPLE_UTILITY = {
     "CreateRoleStmt": ("create_role", "CREATE ROLE"),
     "AlterRoleStmt": ("alter_role", "ALTER ROLE"),
     "DropRoleStmt": ("drop_role", "DROP ROLE"),
+    "GrantRoleStmt": ("grant_role", "GRANT ROLE"),
     "CreateSchemaStmt": ("create_schema", "CREATE SCHEMA"),
 }
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from pgaurora.catalog.roles import is_member
 from pgaurora.errors import (
     ActiveSqlTransaction,
     InsufficientPrivilege,
@@ -140,8 +141,9 @@ class Session(ExtendedProtocol):
         """SET [LOCAL] ROLE / SESSION AUTHORIZATION (value None: DEFAULT or RESET), with
         PostgreSQL's checks: a role must exist (22023); only a superuser login may change its
         session user, and only a superuser session user may take a role other than itself
-        (42501: pgaurora has no role membership). A new session user also ends SET ROLE. Both
-        are settings, so a rollback (or the end of SET LOCAL's transaction) undoes them."""
+        (42501). A new session user also ends SET ROLE. Both
+        are settings, so a rollback (or the end of SET LOCAL's transaction) undoes them. A member
+        of a role (GRANT role TO member) may take it too."""
         settings = self.settings
         if key == "role":
             name = "none" if value is None or value.lower() == "none" else value
@@ -152,6 +154,10 @@ class Session(ExtendedProtocol):
                 session_user = self.session_user
                 allowed = name == session_user or (self.login_superuser if session_user == self.user
                                                    else bool(getattr(self.engine.role(session_user), "superuser", False)))
+                if not allowed:  # a member of the role (catalog.roles), directly or not
+                    member = self.engine.role(session_user)
+                    state = self.engine.catalog.current() if hasattr(self.engine.catalog, "current") else None
+                    allowed = member is not None and state is not None and is_member(state, member.oid, role.oid)
                 if not allowed:
                     raise InsufficientPrivilege(f'permission denied to set role "{name}"')
             settings.set_internal("role", name, is_local)

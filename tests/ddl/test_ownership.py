@@ -7,11 +7,7 @@ equal on PostgreSQL 15 and pgaurora. Privileges on data (SELECT, TRUNCATE...) an
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
-
-from tests.pgoracle import PgOracle, assert_same_transcripts
+from tests.pgoracle import PgOracle, assert_same_transcripts, statement_transcript
 from tests.server.harness import InstanceProcess
 
 OWNERSHIP_SETUP = [
@@ -57,33 +53,12 @@ DROP_SCHEMA_CLEANUP = ["DROP SCHEMA IF EXISTS dsx CASCADE", "DROP SCHEMA IF EXIS
                        "DROP SCHEMA IF EXISTS dsz CASCADE", "DROP TABLE IF EXISTS dsx_ref", "DROP VIEW IF EXISTS dsx_pv"]
 
 
-def _run(dsn: str, steps: list[str], setup: list[str], cleanup: list[str]) -> list[Any]:
-    """Each step's rows or tag or error (SQLSTATE, message, detail), and the notices and
-    warnings between them (with their details)."""
-    out: list[Any] = []
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for step in cleanup + setup:
-            conn.execute(step)
-        conn.add_notice_handler(lambda d: out.append((d.severity, d.message_primary, d.message_detail)))
-        try:
-            for step in steps:
-                try:
-                    cursor = conn.execute(step)
-                    out.append((step, cursor.fetchall() if cursor.description else cursor.statusmessage))
-                except psycopg.Error as exc:
-                    out.append((step, exc.sqlstate, str(exc).splitlines()[0], exc.diag.message_detail))
-        finally:
-            conn.execute("RESET ROLE")
-            out.append("cleanup")
-            for step in cleanup:
-                conn.execute(step)
-    return out[:out.index("cleanup")]
-
-
 def test_only_owners_change_objects_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    assert_same_transcripts(lambda dsn: _run(dsn, OWNERSHIP, OWNERSHIP_SETUP, OWNERSHIP_CLEANUP),
+    assert_same_transcripts(lambda dsn: statement_transcript(
+        dsn, OWNERSHIP, setup=OWNERSHIP_SETUP, cleanup=OWNERSHIP_CLEANUP, details=True),
                             instance.dsn, pg_oracle.dsn)
 
 
 def test_drop_schema_with_objects_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    assert_same_transcripts(lambda dsn: _run(dsn, DROP_SCHEMA, [], DROP_SCHEMA_CLEANUP), instance.dsn, pg_oracle.dsn)
+    assert_same_transcripts(lambda dsn: statement_transcript(
+        dsn, DROP_SCHEMA, cleanup=DROP_SCHEMA_CLEANUP, details=True), instance.dsn, pg_oracle.dsn)

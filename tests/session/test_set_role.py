@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
-from tests.pgoracle import PgOracle, assert_same_transcripts
+from tests.pgoracle import PgOracle, assert_same_transcripts, statement_transcript
 from tests.server.harness import InstanceProcess
 
 OWNERS = ("SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -36,7 +34,7 @@ STEPS = [
     "SET SESSION AUTHORIZATION sr_app",
     "SELECT current_user, session_user, current_setting('is_superuser')",
     "SET ROLE sr_other", "SET ROLE sr_app", "SELECT current_user",
-    "SELECT pg_cancel_backend(pg_backend_pid() + 100000)",
+    "SELECT pg_cancel_backend(1)",
     "SET SESSION AUTHORIZATION sr_other", "SELECT current_user, session_user",
     "SET SESSION AUTHORIZATION sr_nosuch",
     "SET SESSION AUTHORIZATION postgres", "SET ROLE sr_app", "SET SESSION AUTHORIZATION DEFAULT",
@@ -73,27 +71,8 @@ CLEANUP = ["SET SESSION AUTHORIZATION DEFAULT", "DROP VIEW IF EXISTS sr_v", "DRO
            "DROP ROLE IF EXISTS sr_app", "DROP ROLE IF EXISTS sr_other", "DROP ROLE IF EXISTS sr_admin"]
 
 
-def _run(dsn: str, steps: list[str], cleanup: list[str]) -> list[Any]:
-    """Each step's rows, tag or (SQLSTATE, message), between two runs of `cleanup`."""
-    out: list[Any] = []
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for step in cleanup:
-            conn.execute(step)
-        try:
-            for step in steps:
-                try:
-                    cursor = conn.execute(step)
-                    out.append((step, cursor.fetchall() if cursor.description else cursor.statusmessage))
-                except psycopg.Error as exc:
-                    out.append((step, exc.sqlstate, str(exc).splitlines()[0]))
-        finally:
-            for step in cleanup:
-                conn.execute(step)
-    return out
-
-
 def _transcript(dsn: str) -> list[Any]:
-    return _run(dsn, STEPS, CLEANUP)
+    return statement_transcript(dsn, STEPS, cleanup=CLEANUP)
 
 
 def test_set_role_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
@@ -123,7 +102,7 @@ ROLE_ADMIN_CLEANUP = ["RESET ROLE", "SET SESSION AUTHORIZATION DEFAULT"] + [
 
 
 def _role_admin_transcript(dsn: str) -> list[Any]:
-    return _run(dsn, ROLE_ADMIN, ROLE_ADMIN_CLEANUP)
+    return statement_transcript(dsn, ROLE_ADMIN, cleanup=ROLE_ADMIN_CLEANUP)
 
 
 def test_role_administration_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:

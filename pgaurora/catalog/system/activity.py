@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pgaurora.catalog.builtins.registry import WaitingFunction
+from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.catalog.system.functions import _ctx_fn
+from pgaurora.catalog.system.regtypes import state_of
 from pgaurora.catalog.system.relations import SystemContext, producer
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.errors import InsufficientPrivilege, NumericValueOutOfRange
@@ -151,8 +153,8 @@ def pg_blocking_pids(ctx: Any, pid: int) -> list[int]:
 
 def _signalled(ctx: Any, pid: int, superuser_only: str, members_only: str) -> Any:
     """The session of backend `pid` if the caller may signal it (PostgreSQL 15's
-    pg_signal_backend: a superuser's backend only by a superuser, another role's only by a
-    superuser: pgaurora has no role membership); None with a WARNING when there is no such backend."""
+    pg_signal_backend: a superuser's backend only by a superuser, another role's only by a role
+    with its privileges: catalog.roles); None with a WARNING when there is no such backend."""
     session = _session_by_pid(ctx, pid)
     if session is None:
         notice = getattr(ctx, "notice", None)
@@ -163,7 +165,10 @@ def _signalled(ctx: Any, pid: int, superuser_only: str, members_only: str) -> An
     if caller is not None and not getattr(caller, "superuser", True):
         if getattr(session, "superuser", False):
             raise InsufficientPrivilege(superuser_only)
-        if getattr(session, "user", None) != getattr(caller, "user", None):
+        state = state_of(ctx)
+        mine = state.roles.get(getattr(caller, "current_user", getattr(caller, "user", "")))
+        theirs = state.roles.get(getattr(session, "user", ""))
+        if mine is None or theirs is None or not has_privileges_of(state, mine.oid, theirs.oid):
             raise InsufficientPrivilege(members_only)
     return session
 

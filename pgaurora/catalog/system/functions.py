@@ -16,6 +16,7 @@ from typing import Any
 from pgaurora.catalog import builtins
 from pgaurora.catalog.builtins.registry import function
 from pgaurora.catalog.model import Index, Role, Sequence, Table, View
+from pgaurora.catalog.roles import has_admin_option, has_privileges_of, is_member
 from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import describe, partitions, regtypes
 from pgaurora.catalog.system.class_rows import BUILTIN_DESCRIPTIONS
@@ -240,8 +241,31 @@ for _kind in ("table", "schema", "database", "column", "sequence", "function", "
         _register(f"has_{_kind}_privilege", (_target, T), BOOL, _fn, needs_context=True)
         _register(f"has_{_kind}_privilege", (NAME, _target, T), BOOL, _fn, needs_context=True)
         _register(f"has_{_kind}_privilege", (OID, _target, T), BOOL, _fn, needs_context=True)
-_register("pg_has_role", (NAME, T), BOOL, lambda ctx, role, mode: True, needs_context=True)
-_register("pg_has_role", (NAME, NAME, T), BOOL, lambda ctx, user, role, mode: True, needs_context=True)
+def _has_role(ctx: Any, *args: Any) -> bool:
+    """pg_has_role([user,] role, mode): MEMBER is membership, USAGE the role's privileges
+    (catalog.roles); WITH ADMIN OPTION / WITH GRANT OPTION asks for the admin option too."""
+    state = state_of(ctx)
+    who, target, mode = (args if len(args) == 3 else (ctx.user, *args))
+    user, role = _role(state, who), _role(state, target)
+    for name, found in ((who, user), (target, role)):
+        if found is None:
+            raise UndefinedObject(f'role "{name}" does not exist')
+    assert user is not None and role is not None
+    words = " ".join(str(mode).lower().split())
+    kind = words.split(" with ")[0]
+    if kind not in ("member", "usage"):
+        raise InvalidParameterValue(f"unrecognized privilege type: \"{mode}\"")
+    if kind == "member":
+        allowed = is_member(state, user.oid, role.oid)
+    else:
+        allowed = has_privileges_of(state, user.oid, role.oid)
+    if allowed and " with " in words and not user.superuser and user.oid != role.oid:
+        allowed = has_admin_option(state, user.oid, role.oid)
+    return allowed
+
+
+_register("pg_has_role", (NAME, T), BOOL, _has_role, needs_context=True)
+_register("pg_has_role", (NAME, NAME, T), BOOL, _has_role, needs_context=True)
 
 
 # ---- sequences, sizes ------------------------------------------------------------------------------

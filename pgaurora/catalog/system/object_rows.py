@@ -146,6 +146,20 @@ def pg_roles(sc: SystemContext) -> Iterator[dict[str, Any]]:
         yield dict(_role_values(role), rolpassword="********")
 
 
+# pg_monitor's members in a new PostgreSQL 15 cluster: (role, member)
+PREDEFINED_MEMBERSHIPS = ((3374, 3373), (3375, 3373), (3377, 3373))
+
+
+@producer("pg_auth_members")
+def pg_auth_members(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """PostgreSQL 15's predefined memberships, then each GRANT role TO member (Role.member_of)."""
+    for role, member in PREDEFINED_MEMBERSHIPS:
+        yield {"roleid": role, "member": member, "grantor": 10, "admin_option": False}
+    for member_role in sorted(sc.state.roles.values(), key=lambda r: r.oid):
+        for role, grantor, admin in member_role.member_of:
+            yield {"roleid": role, "member": member_role.oid, "grantor": grantor, "admin_option": admin}
+
+
 @producer("pg_user", "pg_shadow")
 def pg_user(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for role in sc.state.roles.values():

@@ -1,0 +1,56 @@
+"""Role membership (GRANT role TO member [WITH ADMIN OPTION], REVOKE [ADMIN OPTION FOR]):
+who may grant (a superuser for superuser roles, CREATEROLE, the admin option), cycles (0LP01),
+NOTICE / WARNING for repeated grants and missing members, pg_auth_members and pg_has_role,
+SET ROLE to a role one is a member of, ownership through an inheriting membership and not
+through a NOINHERIT one, DROP ROLE taking its memberships along. One transcript (notices
+included), equal on PostgreSQL 15 and pgaurora."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.pgoracle import PgOracle, assert_same_transcripts, statement_transcript
+from tests.server.harness import InstanceProcess
+
+CLEANUP = ["RESET ROLE", "SET SESSION AUTHORIZATION DEFAULT", "DROP TABLE IF EXISTS gm_t"] + [
+    f"DROP ROLE IF EXISTS {r}" for r in ("gm_owner", "gm_dev", "gm_lead", "gm_noinh", "gm_creator", "gm_super")]
+MEMBERS = ("SELECT r.rolname, m.rolname, a.admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid "
+           "JOIN pg_roles m ON m.oid = a.member WHERE r.rolname LIKE 'gm\\_%' ORDER BY 1, 2")
+STEPS = [
+    "CREATE ROLE gm_owner", "CREATE ROLE gm_dev LOGIN", "CREATE ROLE gm_lead LOGIN",
+    "CREATE ROLE gm_noinh NOINHERIT LOGIN", "CREATE ROLE gm_creator CREATEROLE", "CREATE ROLE gm_super SUPERUSER",
+    "GRANT gm_owner TO gm_dev", "GRANT gm_owner TO gm_dev", "GRANT gm_dev TO gm_lead WITH ADMIN OPTION",
+    "GRANT gm_owner TO gm_noinh",
+    "GRANT gm_lead TO gm_owner", "GRANT gm_owner TO gm_owner",  # cycles
+    "GRANT gm_nosuch TO gm_dev", "GRANT gm_owner TO gm_nosuch",
+    "SELECT r.rolname, m.rolname, g.rolname, a.admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid "
+    "JOIN pg_roles m ON m.oid = a.member JOIN pg_roles g ON g.oid = a.grantor WHERE r.rolname LIKE 'gm\\_%' ORDER BY 1, 2",
+    "SELECT pg_has_role('gm_lead', 'gm_owner', 'MEMBER'), pg_has_role('gm_lead', 'gm_owner', 'USAGE'), "
+    "pg_has_role('gm_noinh', 'gm_owner', 'MEMBER'), pg_has_role('gm_noinh', 'gm_owner', 'USAGE'), "
+    "pg_has_role('gm_dev', 'gm_lead', 'MEMBER')",
+    "CREATE TABLE gm_t (id int)", "ALTER TABLE gm_t OWNER TO gm_owner",
+    # a member (through gm_dev) acts as the owner, and may SET ROLE to it, not to a role it is no member of
+    "SET SESSION AUTHORIZATION gm_lead",
+    "SELECT pg_has_role('gm_owner', 'MEMBER'), pg_has_role('gm_super', 'MEMBER')",
+    "ALTER TABLE gm_t ADD COLUMN v int",
+    "SET ROLE gm_owner", "SELECT current_user", "SET ROLE gm_super", "RESET ROLE",
+    # the admin option on gm_dev lets it grant gm_dev, not gm_owner
+    "GRANT gm_dev TO gm_noinh", "REVOKE gm_dev FROM gm_noinh", "GRANT gm_owner TO gm_noinh",
+    # NOINHERIT: a member, but without the owner's privileges until SET ROLE
+    "SET SESSION AUTHORIZATION gm_noinh",
+    "ALTER TABLE gm_t ADD COLUMN w int", "SET ROLE gm_owner", "ALTER TABLE gm_t ADD COLUMN w int", "RESET ROLE",
+    # CREATEROLE grants any role but a superuser
+    "SET SESSION AUTHORIZATION DEFAULT", "SET ROLE gm_creator",
+    "GRANT gm_dev TO gm_noinh", "GRANT gm_super TO gm_noinh", "REVOKE gm_dev FROM gm_noinh",
+    "REVOKE gm_dev FROM gm_noinh", "RESET ROLE",
+    "REVOKE ADMIN OPTION FOR gm_dev FROM gm_lead", MEMBERS,
+    "DROP TABLE gm_t", "DROP ROLE gm_dev", MEMBERS,
+]
+
+
+def _transcript(dsn: str) -> list[Any]:
+    return statement_transcript(dsn, STEPS, cleanup=CLEANUP)
+
+
+def test_role_membership_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcripts(_transcript, instance.dsn, pg_oracle.dsn)
