@@ -22,8 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pgaurora.catalog.state import CatalogState
+from pgaurora.datatypes.typeinfo import array_of
 from pgaurora.executor.expr import (
     ArrayExpr,
+    BoolExpr,
+    BoolOp,
     Const,
     ExecParam,
     Expr,
@@ -241,6 +244,12 @@ def use_indexes(node: Any, state: CatalogState) -> Any:
         if isinstance(q, ScalarArrayOp) and q.use_or and q.name == "=" and isinstance(q.left, Var) \
                 and _is_runtime_constant(q.right) and (isinstance(q.right, ArrayExpr | Const | Param)):
             ins.setdefault(q.left.index, (k, q.right))
+        elif isinstance(q, BoolExpr) and q.op is BoolOp.OR:
+            # `c = 1 OR c = 2` is `c IN (1, 2)` (PostgreSQL would OR two index scans' bitmaps)
+            parts = [_comparison(arg) for arg in q.args]
+            if all(p is not None and p[0] == "=" for p in parts) and len({p[1] for p in parts if p}) == 1:
+                values = tuple(p[2] for p in parts if p)
+                ins.setdefault(parts[0][1], (k, ArrayExpr(values, array_of(values[0].type_oid))))  # type: ignore[index]
     best: tuple[int, Any] | None = None
     for ix in indexes:
         if ix.oid in special:
