@@ -21,8 +21,11 @@ Files (bottom-up):
     indexkeys.py   keys of expression / partial indexes (which rows an index holds, under which key)
     partition.py   INSERT routing to partitions; UPDATE / DELETE over every partition
     lockrows.py    SELECT ... FOR UPDATE / SHARE [OF ...] [NOWAIT | SKIP LOCKED], also over joins; EvalPlanQual
-    ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA, roles
-    ddlchange.py   DROP (dependencies, CASCADE), TRUNCATE, ALTER TABLE
+    ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA
+    ddlchange.py   DROP (dependencies, CASCADE; DROP SCHEMA's contents), TRUNCATE, ALTER TABLE
+    ddlmisc.py     ALTER ... OWNER TO, LOCK TABLE, COMMENT ON
+    ownership.py   current_user's role; the ownership checks of DDL ("must be owner of ...")
+    roledefs.py    CREATE / ALTER ROLE's checks, GRANT / REVOKE role membership
     maintenance.py VACUUM (access.vacuum with index cleanup over the named or all tables)
     matview.py     REFRESH MATERIALIZED VIEW (a transactional swap to freshly filled relations)
     explain.py     EXPLAIN [ANALYZE] text for plans
@@ -46,6 +49,7 @@ from pgaurora.executor import (  # noqa: F401
     modify,
     partition,
     project,
+    roledefs,
     scan,
     setop,
     sort,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog.model import (
-    BOOTSTRAP_SUPERUSER_OID,
     Column,
     Constraint,
     Index,
@@ -24,20 +23,19 @@ from pgaurora.catalog.model import (
     Table,
     View,
 )
-from pgaurora.catalog.roles import has_admin_option, has_privileges_of, is_member, roles_of
+from pgaurora.catalog.roles import is_member
 from pgaurora.datatypes import format_value
 from pgaurora.errors import (
-    DuplicateObject,
     DuplicateSchema,
     DuplicateTable,
     FeatureNotSupported,
     InsufficientPrivilege,
-    InvalidGrantOperation,
     UndefinedObject,
     UniqueViolation,
 )
 from pgaurora.executor.context import Env
 from pgaurora.executor.nodes import RUNNERS, Batch, collect
+from pgaurora.executor.ownership import current_role_oid, require_owner
 from pgaurora.executor.plannodes import PlanNode
 
 YIELD_PAGES = 32  # heap pages an index build scans between two turns of the event loop
@@ -313,13 +311,6 @@ def _skip_existing(ctx: Any, taken: bool, if_not_exists: bool, name: str, word: 
     raise DuplicateTable(f'{word} "{name}" already exists')
 
 
-def current_role_oid(ctx: Any) -> int:
-    """The oid of current_user (SET ROLE's role, else the session user): the owner of what a
-    statement creates; the bootstrap superuser's for a context without a known role."""
-    role = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn) if hasattr(ctx.catalog, "get_role") else None
-    return role.oid if role is not None else BOOTSTRAP_SUPERUSER_OID
-
-
 def _check_name_free(state: Any, schema_oid: int, name: str) -> None:
     if state.name_in_use(schema_oid, name):
         raise DuplicateTable(f'relation "{name}" already exists')
@@ -438,177 +429,6 @@ async def run_create_view(node: CreateView, env: Env) -> None:
             return
         raise DuplicateTable(f'relation "{node.view.name}" already exists')
     await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid(), owner=current_role_oid(ctx)))
-
-
-def _stored_password(role_name: str, password: str | None, ctx: Any) -> str | None:
-    """What pg_authid keeps for PASSWORD 'x': a SCRAM verifier (or an md5 hash when
-    password_encryption says so), never the password itself."""
-    if password is None or password == "":
-        return None  # PostgreSQL: an empty password is stored as NULL (no password)
-    from pgaurora.security.password import encrypt_password
-
-    method = "scram-sha-256"
-    settings = getattr(ctx, "settings", None)
-    if settings is not None:
-        try:
-            method = settings.get("password_encryption") or method
-        except Exception:  # an ExecContext without that setting: the default
-            method = "scram-sha-256"
-    return encrypt_password(password, role_name, method)
-
-
-def current_role(ctx: Any) -> Role | None:
-    """current_user's Role (None: a context that names none: the checks below pass)."""
-    return ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn) if hasattr(ctx.catalog, "get_role") else None
-
-
-def is_superuser(ctx: Any) -> bool:
-    role = current_role(ctx)
-    return role is None or role.superuser
-
-
-def object_word(obj: Any) -> str:
-    """What PostgreSQL calls `obj` in "must be owner of ..." (aclcheck_error)."""
-    if isinstance(obj, Index):
-        return "index"
-    if isinstance(obj, Schema):
-        return "schema"
-    if isinstance(obj, Sequence):
-        return "sequence"
-    if isinstance(obj, View):
-        return "view"
-    return {"v": "view", "m": "materialized view"}.get(getattr(obj, "kind", "r"), "table")
-
-
-def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owner: bool = False) -> None:
-    """42501 "must be owner of <word> <name>" unless current_user has the privileges of the role
-    owning `obj` (an index: its table; catalog.roles: itself or a role it inherits), is a
-    superuser, or, with `or_schema_owner` (DROP), owns the schema holding it: PostgreSQL's
-    ownership checks for DDL."""
-    current = current_role(ctx)
-    if current is None or current.superuser:
-        return
-    state = _state(ctx)
-    owner = getattr(obj, "owner", None)
-    if isinstance(obj, Index):
-        table = state.table(obj.table_oid)
-        owner = table.owner if table is not None else None
-    if owner is not None and has_privileges_of(state, current.oid, owner):
-        return
-    if or_schema_owner:
-        schema = next((s for s in state.schemas.values() if s.oid == getattr(obj, "schema_oid", None)), None)
-        if schema is not None and has_privileges_of(state, current.oid, schema.owner):
-            return
-    raise InsufficientPrivilege(f"must be owner of {word or object_word(obj)} {obj.name}")
-
-
-def has_createrole(ctx: Any) -> bool:
-    role = current_role(ctx)
-    return role is None or role.superuser or role.createrole
-
-
-@ddl_runner(CreateRole)
-async def run_create_role(node: CreateRole, env: Env) -> None:
-    ctx = env.ctx
-    _tag(env, "CREATE ROLE")
-    # PostgreSQL 15's CreateRole checks, in its order
-    if node.role.superuser:
-        if not is_superuser(ctx):
-            raise InsufficientPrivilege("must be superuser to create superusers")
-    elif node.role.replication:
-        if not is_superuser(ctx):
-            raise InsufficientPrivilege("must be superuser to create replication users")
-    elif node.bypassrls:
-        if not is_superuser(ctx):
-            raise InsufficientPrivilege("must be superuser to create bypassrls users")
-    elif not has_createrole(ctx):
-        raise InsufficientPrivilege("permission denied to create role")
-    if ctx.catalog.get_role(node.role.name, ctx.txn) is not None:
-        raise DuplicateObject(f'role "{node.role.name}" already exists')
-    role = node.role
-    if role.password is not None:
-        role = replace(role, password=_stored_password(role.name, role.password, ctx))
-    await ctx.catalog.create_role(ctx.txn, role)
-
-
-@ddl_runner(GrantRoles)
-async def run_grant_roles(node: GrantRoles, env: Env) -> None:
-    """PostgreSQL 15's AddRoleMems / DelRoleMems: who may grant a role (a superuser for a
-    superuser role; else CREATEROLE or the admin option on it), no cycles (0LP01), a NOTICE for
-    a member already there, a WARNING for one that is not."""
-    ctx = env.ctx
-    catalog = ctx.catalog
-    _tag(env, "GRANT ROLE" if node.grant else "REVOKE ROLE")
-    current = current_role(ctx)
-
-    def named(name: str | None) -> Role:
-        if name is None or name == "":
-            name = getattr(ctx, "session_user" if name is None else "user", "")
-        role = catalog.get_role(name, ctx.txn)
-        if role is None:
-            raise UndefinedObject(f'role "{name}" does not exist')
-        return role
-
-    members = [named(m) for m in node.members]
-    for role_name in node.roles:
-        role = named(role_name)
-        if role.superuser:
-            if not is_superuser(ctx):
-                raise InsufficientPrivilege("must be superuser to alter superusers")
-        elif not has_createrole(ctx) and not (current is not None and has_admin_option(_state(ctx), current.oid, role.oid)):
-            raise InsufficientPrivilege(f'must have admin option on role "{role.name}"')
-        for member in members:
-            member = catalog.get_role(member.name, ctx.txn) or member  # this statement may have changed it
-            entry = next((m for m in member.member_of if m[0] == role.oid), None)
-            if node.grant:
-                if member.oid == role.oid or member.oid in roles_of(_state(ctx), role.oid, inherit=False):
-                    raise InvalidGrantOperation(f'role "{role.name}" is a member of role "{member.name}"')
-                if entry is not None and (entry[2] or not node.admin):
-                    ctx.notice(f'role "{member.name}" is already a member of role "{role.name}"')
-                    continue
-                grantor = current.oid if current is not None else BOOTSTRAP_SUPERUSER_OID
-                kept = tuple(m for m in member.member_of if m[0] != role.oid)
-                await catalog.alter_role(ctx.txn, replace(member, member_of=kept + ((role.oid, grantor, node.admin),)))
-                continue
-            if entry is None:
-                ctx.notice(f'role "{member.name}" is not a member of role "{role.name}"', "WARNING")
-                continue
-            if node.admin:  # REVOKE ADMIN OPTION FOR: the membership stays
-                changed = tuple((r, g, False) if r == role.oid else (r, g, a) for r, g, a in member.member_of)
-            else:
-                changed = tuple(m for m in member.member_of if m[0] != role.oid)
-            await catalog.alter_role(ctx.txn, replace(member, member_of=changed))
-
-
-@ddl_runner(AlterRole)
-async def run_alter_role(node: AlterRole, env: Env) -> None:
-    ctx = env.ctx
-    _tag(env, "ALTER ROLE")
-    name = node.name
-    if name in ("ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE", "ROLESPEC_SESSION_USER"):  # ALTER ROLE CURRENT_USER
-        name = getattr(ctx, "session_user" if name == "ROLESPEC_SESSION_USER" else "user", "")
-    role = ctx.catalog.get_role(name, ctx.txn)
-    if role is None:
-        raise UndefinedObject(f'role "{name}" does not exist')
-    changes = dict(node.changes)
-    # PostgreSQL 15's AlterRole checks: superuser and replication roles and attributes are a
-    # superuser's to change; without CREATEROLE a role may change its own password, nothing else
-    if role.superuser or "superuser" in changes:
-        if not is_superuser(ctx):
-            raise InsufficientPrivilege("must be superuser to alter superuser roles or change superuser attribute")
-    elif role.replication or "replication" in changes:
-        if not is_superuser(ctx):
-            raise InsufficientPrivilege("must be superuser to alter replication roles or change replication attribute")
-    elif node.bypassrls:
-        if not is_superuser(ctx):
-            raise InsufficientPrivilege("must be superuser to change bypassrls attribute")
-    elif not has_createrole(ctx):
-        current = current_role(ctx)
-        if set(changes) != {"password"} or current is None or current.oid != role.oid:
-            raise InsufficientPrivilege("permission denied")
-    if "password" in changes:
-        changes["password"] = _stored_password(role.name, changes["password"], ctx)
-    await ctx.catalog.alter_role(ctx.txn, replace(role, **changes))
 
 
 @ddl_runner(CreateSchema)

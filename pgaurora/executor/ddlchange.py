@@ -38,11 +38,8 @@ from pgaurora.executor.ddl import (
     _tag,
     _turn,
     ddl_runner,
-    has_createrole,
-    is_superuser,
-    object_word,
-    require_owner,
 )
+from pgaurora.executor.ownership import has_createrole, is_superuser, object_word, require_owner
 
 
 @ddl_runner(DropObjects)

@@ -15,7 +15,8 @@ from typing import Any
 from pgaurora.catalog.roles import is_member
 from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 from pgaurora.executor.context import Env
-from pgaurora.executor.ddl import _state, _tag, current_role_oid, ddl_runner, require_owner
+from pgaurora.executor.ddl import _state, _tag, ddl_runner
+from pgaurora.executor.ownership import current_role_oid, require_owner
 from pgaurora.executor.plannodes import PlanNode
 
 # A role named by CURRENT_USER / CURRENT_ROLE or SESSION_USER: known when the statement runs.

@@ -29,7 +29,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog import statistics
-from pgaurora.executor.ddl import _state, _tag, current_role, ddl_runner
+from pgaurora.executor.ddl import _state, _tag, ddl_runner
+from pgaurora.executor.ownership import current_role
 from pgaurora.executor.plannodes import PlanNode
 
 _HEAP_KINDS = ("r", "m")

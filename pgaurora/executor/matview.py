@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.executor.context import Env
-from pgaurora.executor.ddl import _build_index, _state, _tag, ddl_runner, require_owner
+from pgaurora.executor.ddl import _build_index, _state, _tag, ddl_runner
 from pgaurora.executor.nodes import collect
+from pgaurora.executor.ownership import require_owner
 from pgaurora.executor.plannodes import PlanNode
 
 

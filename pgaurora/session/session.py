@@ -131,6 +131,7 @@ class Session(ExtendedProtocol):
 
     @property
     def superuser(self) -> bool:
+        """Whether current_user is a superuser (the login role's as it logged in)."""
         name = self.current_user
         if name == self.user:
             return self.login_superuser
@@ -140,10 +141,9 @@ class Session(ExtendedProtocol):
     def set_role(self, key: str, value: str | None, is_local: bool = False) -> None:
         """SET [LOCAL] ROLE / SESSION AUTHORIZATION (value None: DEFAULT or RESET), with
         PostgreSQL's checks: a role must exist (22023); only a superuser login may change its
-        session user, and only a superuser session user may take a role other than itself
-        (42501). A new session user also ends SET ROLE. Both
-        are settings, so a rollback (or the end of SET LOCAL's transaction) undoes them. A member
-        of a role (GRANT role TO member) may take it too."""
+        session user; the session user may take a role it is a member of (catalog.roles: any
+        role for a superuser), else 42501. A new session user also ends SET ROLE. Both are
+        settings, so a rollback (or the end of SET LOCAL's transaction) undoes them."""
         settings = self.settings
         if key == "role":
             name = "none" if value is None or value.lower() == "none" else value
@@ -151,13 +151,10 @@ class Session(ExtendedProtocol):
                 role = self.engine.role(name)
                 if role is None:
                     raise InvalidParameterValue(f'role "{name}" does not exist')
-                session_user = self.session_user
-                allowed = name == session_user or (self.login_superuser if session_user == self.user
-                                                   else bool(getattr(self.engine.role(session_user), "superuser", False)))
-                if not allowed:  # a member of the role (catalog.roles), directly or not
-                    member = self.engine.role(session_user)
-                    state = self.engine.catalog.current() if hasattr(self.engine.catalog, "current") else None
-                    allowed = member is not None and state is not None and is_member(state, member.oid, role.oid)
+                member = self.engine.role(self.session_user)
+                state = self.engine.catalog.current() if hasattr(self.engine.catalog, "current") else None
+                allowed = name == self.session_user or (
+                    member is not None and state is not None and is_member(state, member.oid, role.oid))
                 if not allowed:
                     raise InsufficientPrivilege(f'permission denied to set role "{name}"')
             settings.set_internal("role", name, is_local)

@@ -1,0 +1,73 @@
+"""Who acts: the current role, and PostgreSQL's ownership checks for DDL.
+
+Owns reading current_user's Role from a statement's context, whether it is a superuser or may
+create roles, and `require_owner` (42501 "must be owner of ...": the owner, a role with its
+privileges through membership (catalog.roles) or a superuser; for DROP also the schema's
+owner). Not role DDL itself (executor.roledefs) nor privileges on data (pgaurora has no GRANT
+on objects yet: docs/architecture/not-built-yet.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Index, Role, Schema, Sequence, View
+from pgaurora.catalog.roles import has_privileges_of
+from pgaurora.errors import InsufficientPrivilege
+
+
+def current_role(ctx: Any) -> Role | None:
+    """current_user's Role (None: a context that names none: the checks below pass)."""
+    return ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn) if hasattr(ctx.catalog, "get_role") else None
+
+
+def current_role_oid(ctx: Any) -> int:
+    """The oid of current_user (SET ROLE's role, else the session user): the owner of what a
+    statement creates; the bootstrap superuser's for a context without a known role."""
+    role = current_role(ctx)
+    return role.oid if role is not None else BOOTSTRAP_SUPERUSER_OID
+
+
+def is_superuser(ctx: Any) -> bool:
+    role = current_role(ctx)
+    return role is None or role.superuser
+
+
+def has_createrole(ctx: Any) -> bool:
+    role = current_role(ctx)
+    return role is None or role.superuser or role.createrole
+
+
+def object_word(obj: Any) -> str:
+    """What PostgreSQL calls `obj` in "must be owner of ..." (aclcheck_error)."""
+    if isinstance(obj, Index):
+        return "index"
+    if isinstance(obj, Schema):
+        return "schema"
+    if isinstance(obj, Sequence):
+        return "sequence"
+    if isinstance(obj, View):
+        return "view"
+    return {"v": "view", "m": "materialized view"}.get(getattr(obj, "kind", "r"), "table")
+
+
+def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owner: bool = False) -> None:
+    """42501 "must be owner of <word> <name>" unless current_user has the privileges of the role
+    owning `obj` (an index: its table; catalog.roles: itself or a role it inherits), is a
+    superuser, or, with `or_schema_owner` (DROP), owns the schema holding it: PostgreSQL's
+    ownership checks for DDL."""
+    current = current_role(ctx)
+    if current is None or current.superuser:
+        return
+    state = ctx.catalog.state_for(ctx.txn)
+    owner = getattr(obj, "owner", None)
+    if isinstance(obj, Index):
+        table = state.table(obj.table_oid)
+        owner = table.owner if table is not None else None
+    if owner is not None and has_privileges_of(state, current.oid, owner):
+        return
+    if or_schema_owner:
+        schema = next((s for s in state.schemas.values() if s.oid == getattr(obj, "schema_oid", None)), None)
+        if schema is not None and has_privileges_of(state, current.oid, schema.owner):
+            return
+    raise InsufficientPrivilege(f"must be owner of {word or object_word(obj)} {obj.name}")
