@@ -31,10 +31,17 @@ ALTER TABLE cs_dd DROP COLUMN b;
 CREATE TABLE cs_fk2 (x int, y int, PRIMARY KEY (x, y));
 CREATE TABLE cs_fk3 (id int PRIMARY KEY, x int, y int,
                      FOREIGN KEY (x, y) REFERENCES cs_fk2 (x, y) ON UPDATE CASCADE ON DELETE SET NULL);
+CREATE ROLE cs_group NOLOGIN;
+CREATE ROLE cs_app LOGIN CREATEDB CONNECTION LIMIT 5;
+CREATE ROLE cs_admin CREATEROLE;
+GRANT cs_group TO cs_app;
+GRANT cs_group TO cs_admin WITH ADMIN OPTION;
+ALTER TABLE cs_dd OWNER TO cs_app;
 """
 CLEANUP = ("DROP VIEW IF EXISTS cs_v; DROP TABLE IF EXISTS cs_c; DROP TABLE IF EXISTS cs_t; DROP SEQUENCE IF EXISTS cs_seq;"
            "DROP TABLE IF EXISTS cs_s.m; DROP SCHEMA IF EXISTS cs_s; DROP TABLE IF EXISTS cs_dd;"
-           "DROP TABLE IF EXISTS cs_fk3; DROP TABLE IF EXISTS cs_fk2")
+           "DROP TABLE IF EXISTS cs_fk3; DROP TABLE IF EXISTS cs_fk2;"
+           "DROP ROLE IF EXISTS cs_app; DROP ROLE IF EXISTS cs_admin; DROP ROLE IF EXISTS cs_group")
 
 
 @dataclass

@@ -10,6 +10,7 @@ COMMANDS = [
     r"\dt cs_*", r"\d cs_t", r"\d cs_c", r"\d cs_v", r"\d cs_seq", r"\di cs_*", r"\dv cs_*", r"\ds cs_*",
     r"\d+ cs_t", r"\d+ cs_v", r"\dn cs_*", r"\dn public", r"\du postgres", r"\l postgres", r"\db", r"\df cs_*", r"\d cs_c_note_idx", r"\d cs_t_pkey",
     r"\dt cs_s.*", r"\d cs_s.m", r"\d cs_dd", r"\d cs_fk3", r"\d cs_fk2", r"\di cs_s.*",
+    r"\du cs_*", r"\dg cs_*", r"\dt cs_dd",  # roles, their memberships, a table another role owns
 ]
 
 
