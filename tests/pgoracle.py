@@ -8,6 +8,7 @@ package that the Makefile installs).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -16,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,3 +178,15 @@ def statement_transcript(dsn: str, steps: list[str], *, setup: list[str] | tuple
                 conn.execute(step)
             del out[done:]
     return out
+
+
+@contextlib.contextmanager
+def oracle_tables(conn: psycopg.Connection, tables: str, setup: tuple[str, ...]) -> Iterator[psycopg.Connection]:
+    """`conn` (to the oracle) with `tables` created by `setup`, dropped before and after."""
+    conn.execute(f"DROP TABLE IF EXISTS {tables}")
+    for sql in setup:
+        conn.execute(sql)
+    try:
+        yield conn
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS {tables}")

@@ -409,16 +409,7 @@ class BTree:
     ) -> AsyncIterator[list[tuple[Key, Tid]]]:
         """range(..., members=False) in descending key order (NULL keys, the highest, first): a
         backward index scan, for ORDER BY ... DESC."""
-        if lo is None:
-            start: tuple[Any, ...] = ()
-        else:
-            nlo = normalize(tuple(lo))
-            start = nlo if lo_inclusive else nlo + (MAX_KEY,)
-        if hi is None:
-            stop: tuple[Any, ...] = (MAX_KEY,) if lo is None else (NULL_KEY,)
-        else:
-            nhi = normalize(tuple(hi))
-            stop = nhi + (MAX_KEY,) if hi_inclusive else nhi
+        start, stop = _range_bounds(lo, hi, lo_inclusive, hi_inclusive)
         for _ in range(100_000_000):
             batch, resume = await self._sync(lambda s=stop: self._leaf_walk_back(start, s, batch_size))  # type: ignore[misc]
             if batch:
@@ -444,16 +435,7 @@ class BTree:
         Each entry comes once per member of its HOT chain; `members=False` gives the entries
         themselves (one per index tuple).
         """
-        if lo is None:
-            start: tuple[Any, ...] = ()
-        else:
-            nlo = normalize(tuple(lo))
-            start = nlo if lo_inclusive else nlo + (MAX_KEY,)
-        if hi is None:
-            stop: tuple[Any, ...] = (MAX_KEY,) if lo is None else (NULL_KEY,)
-        else:
-            nhi = normalize(tuple(hi))
-            stop = nhi + (MAX_KEY,) if hi_inclusive else nhi
+        start, stop = _range_bounds(lo, hi, lo_inclusive, hi_inclusive)
         for _ in range(100_000_000):
             batch, resume = await self._sync(lambda s=start: self._leaf_walk(s, stop, batch_size))  # type: ignore[misc]
             if batch and members:
@@ -639,6 +621,23 @@ class BTree:
                 return None
             leaf = node.right
         raise InternalError("B-tree leaf chain does not end")
+
+
+def _range_bounds(lo: Key | None, hi: Key | None, lo_inclusive: bool,
+                  hi_inclusive: bool) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """A range's (start, stop) over normalized entries: start inclusive, stop exclusive. With a
+    lower bound and no upper one the range stops below the NULL keys of the first column."""
+    if lo is None:
+        start: tuple[Any, ...] = ()
+    else:
+        nlo = normalize(tuple(lo))
+        start = nlo if lo_inclusive else nlo + (MAX_KEY,)
+    if hi is None:
+        stop: tuple[Any, ...] = (MAX_KEY,) if lo is None else (NULL_KEY,)
+    else:
+        nhi = normalize(tuple(hi))
+        stop = nhi + (MAX_KEY,) if hi_inclusive else nhi
+    return start, stop
 
 
 def _successor(last: tuple[Key, Tid]) -> tuple[Any, ...]:

@@ -272,26 +272,23 @@ class Settings:
                 new = self._defaults[key]
             else:
                 new = normalize(d, value, self.get(key) or d.boot)
-        self._remember_base()
-        if is_local:
-            self._local[key] = new
-        else:
-            self._session[key] = new
-            self._local.pop(key, None)
-        self._changed(d)
+        self._store(key, new, is_local, d)
         return new
 
     def set_internal(self, name: str, value: str, is_local: bool = False) -> None:
         """Sets a parameter no SET may change (role, session_authorization, is_superuser: the
         session checks those changes itself), transactionally as SET does."""
         key = name.lower()
+        self._store(key, value, is_local, BY_NAME.get(key))
+
+    def _store(self, key: str, value: str, is_local: bool, d: GucDef | None) -> None:
         self._remember_base()
         if is_local:
             self._local[key] = value
         else:
             self._session[key] = value
             self._local.pop(key, None)
-        self._changed(BY_NAME.get(key))
+        self._changed(d)
 
     def set_transaction_characteristic(self, key: str, value: str) -> None:
         """transaction_isolation/read_only/deferrable for the current transaction only."""

@@ -4,6 +4,7 @@ pg_stat_force_next_flush() asks; pgaurora's are read live)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -28,20 +29,37 @@ STEPS = [
 ]
 
 
-def _transcript(dsn: str) -> list[Any]:
+def _counted(dsn: str, steps: list[str], tables: str, counts: Callable[[Any], tuple[Any, ...]]) -> list[Any]:
+    """Runs each step on one connection, then reads `counts(reader)` on another after PostgreSQL
+    has published its counters (pg_stat_force_next_flush; pgaurora's are read live). Steps
+    "COPY ..." run as COPY TO, "PREPARED <sql with %s>" three times as a prepared statement
+    (on pgaurora's fused path). `tables` are dropped before and after."""
     out: list[Any] = []
     with psycopg.connect(dsn, autocommit=True) as writer, psycopg.connect(dsn, autocommit=True) as reader:
-        writer.execute("DROP TABLE IF EXISTS stat_t")
+        writer.execute(f"DROP TABLE IF EXISTS {tables}")
         try:
-            for step in STEPS:
-                writer.execute(step)
+            for step in steps:
+                if step.startswith("COPY"):
+                    with writer.cursor().copy(step) as copy:
+                        rows = sum(1 for _ in copy)
+                    assert rows > 0
+                elif step.startswith("PREPARED"):
+                    cursor = writer.cursor()
+                    for key in (7, 8, 9):
+                        cursor.execute(step.removeprefix("PREPARED "), (key,), prepare=True)
+                else:
+                    writer.execute(step)
                 writer.execute("SELECT pg_stat_force_next_flush()")
                 reader.execute("SELECT pg_stat_clear_snapshot()")
-                row = reader.execute(f"SELECT {COUNTERS} FROM pg_stat_user_tables WHERE relname = 'stat_t'").fetchone()
-                out.append((step, row))
+                out.append((step, *counts(reader)))
         finally:
-            writer.execute("DROP TABLE IF EXISTS stat_t")
+            writer.execute(f"DROP TABLE IF EXISTS {tables}")
     return out
+
+
+def _transcript(dsn: str) -> list[Any]:
+    return _counted(dsn, STEPS, "stat_t", lambda reader: (reader.execute(
+        f"SELECT {COUNTERS} FROM pg_stat_user_tables WHERE relname = 'stat_t'").fetchone(),))
 
 
 def test_table_counters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
@@ -78,32 +96,16 @@ SCAN_STEPS = [
 ]
 
 
+def _scan_counts(reader: Any) -> tuple[Any, ...]:
+    tables = reader.execute(f"SELECT {TABLE_SCANS} FROM pg_stat_user_tables "
+                            "WHERE relname LIKE 'sc\\_%' ORDER BY relname").fetchall()
+    indexes = reader.execute(f"SELECT {INDEX_SCANS} FROM pg_stat_user_indexes "
+                             "WHERE relname LIKE 'sc\\_%' ORDER BY indexrelname").fetchall()
+    return tables, indexes
+
+
 def _scan_transcript(dsn: str) -> list[Any]:
-    out: list[Any] = []
-    with psycopg.connect(dsn, autocommit=True) as writer, psycopg.connect(dsn, autocommit=True) as reader:
-        writer.execute("DROP TABLE IF EXISTS sc_c, sc_t")
-        try:
-            for step in SCAN_STEPS:
-                if step.startswith("COPY"):
-                    with writer.cursor().copy(step) as copy:
-                        rows = sum(1 for _ in copy)
-                    assert rows > 0
-                elif step.startswith("PREPARED"):
-                    cursor = writer.cursor()
-                    for key in (7, 8, 9):  # prepared: pgaurora answers these on its fused path
-                        cursor.execute(step.removeprefix("PREPARED "), (key,), prepare=True)
-                else:
-                    writer.execute(step)
-                writer.execute("SELECT pg_stat_force_next_flush()")
-                reader.execute("SELECT pg_stat_clear_snapshot()")
-                tables = reader.execute(f"SELECT {TABLE_SCANS} FROM pg_stat_user_tables "
-                                        "WHERE relname LIKE 'sc\\_%' ORDER BY relname").fetchall()
-                indexes = reader.execute(f"SELECT {INDEX_SCANS} FROM pg_stat_user_indexes "
-                                         "WHERE relname LIKE 'sc\\_%' ORDER BY indexrelname").fetchall()
-                out.append((step, tables, indexes))
-        finally:
-            writer.execute("DROP TABLE IF EXISTS sc_c, sc_t")
-    return out
+    return _counted(dsn, SCAN_STEPS, "sc_c, sc_t", _scan_counts)
 
 
 def test_scan_counters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:

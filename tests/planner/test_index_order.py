@@ -10,6 +10,7 @@ import pathlib
 import psycopg
 import pytest
 
+from tests.pgoracle import oracle_tables
 from tests.sql.runner import EngineSession
 
 TABLES = (
@@ -52,22 +53,15 @@ KEEP_SORT = [  # the rule does not apply: a sort (or no index) stays
 
 @pytest.fixture
 async def session(tmp_path: pathlib.Path):
-    s = await EngineSession.start(tmp_path)
-    for sql in TABLES:
-        await s.query(sql)
-    await s.query("ANALYZE io_t")
+    s = await EngineSession.start(tmp_path, TABLES + ("ANALYZE io_t",))
     yield s
     await s.stop()
 
 
 @pytest.fixture(scope="module")
 def oracle(oracle_conn: psycopg.Connection):
-    oracle_conn.execute("DROP TABLE IF EXISTS io_t")
-    for sql in TABLES:
-        oracle_conn.execute(sql)
-    oracle_conn.execute("ANALYZE io_t")
-    yield oracle_conn
-    oracle_conn.execute("DROP TABLE IF EXISTS io_t")
+    with oracle_tables(oracle_conn, "io_t", TABLES + ("ANALYZE io_t",)) as conn:
+        yield conn
 
 
 async def _explain(session: EngineSession, sql: str) -> list[str]:

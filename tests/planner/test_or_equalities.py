@@ -9,6 +9,7 @@ import pathlib
 import psycopg
 import pytest
 
+from tests.pgoracle import oracle_tables
 from tests.sql.runner import EngineSession
 
 TABLE = ("CREATE TABLE oe_t (id int PRIMARY KEY, v int, name text)",
@@ -29,20 +30,15 @@ FILTERED = [  # left as they were: a filter over a sequential scan
 
 @pytest.fixture
 async def session(tmp_path: pathlib.Path):
-    s = await EngineSession.start(tmp_path)
-    for sql in TABLE:
-        await s.query(sql)
+    s = await EngineSession.start(tmp_path, TABLE)
     yield s
     await s.stop()
 
 
 @pytest.fixture(scope="module")
 def oracle(oracle_conn: psycopg.Connection):
-    oracle_conn.execute("DROP TABLE IF EXISTS oe_t")
-    for sql in TABLE:
-        oracle_conn.execute(sql)
-    yield oracle_conn
-    oracle_conn.execute("DROP TABLE IF EXISTS oe_t")
+    with oracle_tables(oracle_conn, "oe_t", TABLE) as conn:
+        yield conn
 
 
 async def test_or_of_equalities_uses_the_index(session: EngineSession, oracle: psycopg.Connection) -> None:

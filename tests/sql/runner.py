@@ -64,11 +64,15 @@ class EngineSession:
         self.failed = False
 
     @classmethod
-    async def start(cls, root: pathlib.Path | None = None) -> EngineSession:
+    async def start(cls, root: pathlib.Path | None = None, setup: tuple[str, ...] = ()) -> EngineSession:
+        """A session on a new in-process volume, after running the `setup` statements."""
         engine = await SqlEngine.start(root or pathlib.Path(tempfile.mkdtemp(prefix="pgaurora-sql-")),
                                        pages_per_group=4096)
         catalog = await Catalog.open(engine.storage, engine.txns)
-        return cls(engine, catalog)
+        session = cls(engine, catalog)
+        for sql in setup:
+            await session.query(sql)
+        return session
 
     async def stop(self) -> None:
         if self.txn is not None:
