@@ -136,6 +136,7 @@ def answer_round_trip(conn: ClientConnection, trip: tuple[Any, ...]) -> bool:
         out.append(_PORTAL_SUSPENDED)
     else:
         out.append(_SELECT_COMPLETE[count] if count < 64 else _select_complete(count))
+    session.engine.activity.commits += 1  # the transaction PostgreSQL would have committed
     conn.ready_for_query("I")
     return True
 
@@ -164,5 +165,6 @@ def answer_query(conn: ClientConnection, sql: str) -> Any:
         out.append(data)
         conn.out_size += len(data)
     out.append(_select_complete(len(rows)))
+    session.engine.activity.commits += 1
     conn.ready_for_query("I")
     return True

@@ -17,12 +17,25 @@ from pgaurora.session.readonly import check_read_only
 from pgaurora.session.template import TEMPLATE_DATABASES, EmptyDatabaseCatalog
 
 
+class DatabaseActivity:
+    """pg_stat_database's counters of one database on this instance, since it started:
+    transactions ended (a statement the fast path answers outside any transaction counts as a
+    commit, as the transaction PostgreSQL would have run), sessions established and ended by
+    pg_terminate_backend."""
+
+    __slots__ = ("commits", "rollbacks", "sessions", "sessions_killed")
+
+    def __init__(self) -> None:
+        self.commits = self.rollbacks = self.sessions = self.sessions_killed = 0
+
+
 class Engine:
     """One instance's engine, shared by all its sessions."""
 
     __slots__ = ("catalog", "txn_manager", "storage", "volume", "plan_cache", "_plan", "_run",
                  "_context", "read_only", "parse", "parse_one", "_snapshot_key", "_read_snapshot",
-                 "_snapshot_class", "relation_locks", "sessions", "template", "_siblings")
+                 "_snapshot_class", "relation_locks", "sessions", "template", "_siblings",
+                 "activity", "activities")
 
     def __init__(self, catalog: Any, txn_manager: Any, storage: Any = None, volume: Any = None,
                  *, read_only: bool = False) -> None:
@@ -33,6 +46,8 @@ class Engine:
         self.read_only = read_only
         self.relation_locks: Any = getattr(txn_manager, "relation_locks", None)  # txn.rellocks
         self.sessions: dict[int, Any] = {}  # pid -> Session: pg_stat_activity, pg_cancel_backend
+        self.activity = DatabaseActivity()  # of the database this engine serves
+        self.activities: dict[str, DatabaseActivity] = {}  # database -> its counters (pg_stat_database)
         self.template = False  # the engine of template1's sessions (session.template): read-only
         self._siblings: dict[str, Engine] = {}
         # Resolved on first use: the session imports this module before an engine exists.
@@ -201,6 +216,8 @@ class Engine:
             sibling.storage = self.storage  # (not passed: the constructor would re-point autovacuum)
             sibling.template = True
             sibling.sessions = self.sessions
+            sibling.activities = self.activities
+            self.activities[name] = sibling.activity
             self._siblings[name] = sibling
         return sibling
 

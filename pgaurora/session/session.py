@@ -114,6 +114,9 @@ class Session(ExtendedProtocol):
         self.activity_fast: Any = None  # the FastPlan session.fastpath last answered (its text is looked up)
         if pid and hasattr(engine, "sessions"):
             engine.sessions[pid] = self
+        if hasattr(engine, "activity"):
+            engine.activities.setdefault(database, engine.activity)
+            engine.activity.sessions += 1
 
     # -- roles: SET SESSION AUTHORIZATION and SET ROLE ---------------------------------------------
 
@@ -238,6 +241,12 @@ class Session(ExtendedProtocol):
             self._sink.notice(notice, severity)
 
     def _transaction_ended(self, committed: bool) -> None:
+        activity = getattr(self.engine, "activity", None)
+        if activity is not None:
+            if committed:
+                activity.commits += 1
+            else:
+                activity.rollbacks += 1
         self.names.drop_portals_at_end_of_transaction()
         if committed and self.pending_notifies and self.notify_hook is not None:
             for channel, payload in self.pending_notifies:

@@ -35,6 +35,7 @@ class WaitGraph:
         # task runs again and removes its edges (a stale edge would report a false deadlock)
         self.futures: dict[Hashable, asyncio.Future[object]] = {}
         self.describe: Callable[[Hashable], str] = lambda owner: str(getattr(owner, "pid", id(owner)))
+        self.deadlocks = 0  # detected since the instance started (pg_stat_database.deadlocks)
 
     def _cycle(self, start: Hashable, holders: Iterable[Hashable]) -> list[Hashable] | None:
         # DFS from the holders; a path back to `start` is a deadlock.
@@ -69,6 +70,7 @@ class WaitGraph:
             return
         cycle = self._cycle(waiter, holders)
         if cycle is not None:
+            self.deadlocks += 1
             lines = []
             for a, b in zip(cycle, cycle[1:], strict=False):
                 waits = what if a == waiter else self.waiting_for.get(a, "lock")

@@ -126,6 +126,57 @@ def pg_stat_ssl(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "client_dn": None, "client_serial": None, "issuer_dn": None}
 
 
+@producer("pg_stat_database")
+def pg_stat_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """The shared row (datid 0) and one per database: backends now, transactions ended, tuples
+    (the user tables' counters: PostgreSQL adds the system catalogs' own), deadlocks, sessions;
+    counted since the instance started. No block I/O or timing (zero), no temporary files."""
+    ctx = sc.ctx
+    session = getattr(ctx, "extra", {}).get("session")
+    engine = getattr(session, "engine", None)
+    activities = getattr(engine, "activities", {})
+    sessions = list(_sessions(ctx))
+    storage = getattr(ctx, "storage", None)
+    tuples = {"tup_returned": 0, "tup_fetched": 0, "tup_inserted": 0, "tup_updated": 0, "tup_deleted": 0}
+    opened = getattr(storage, "opened_heap", None)
+    opened_btree = getattr(storage, "opened_btree", None)
+    for table in sc.state.tables():
+        heap = opened(table.rel_id) if opened is not None and table.rel_id else None
+        if heap is not None:
+            tuples["tup_returned"] += heap.activity.seq_tuples_read
+            tuples["tup_inserted"] += heap.tuples_inserted
+            tuples["tup_updated"] += heap.tuples_updated
+            tuples["tup_deleted"] += heap.tuples_deleted
+        for index in sc.state.indexes(table.oid):
+            btree = opened_btree(index.rel_id) if opened_btree is not None and index.rel_id else None
+            if btree is not None:
+                tuples["tup_returned"] += btree.tuples_read
+                tuples["tup_fetched"] += btree.tuples_fetched
+    manager = _manager(ctx)
+    zero_times = {"blk_read_time": 0.0, "blk_write_time": 0.0, "session_time": 0.0, "active_time": 0.0,
+                  "idle_in_transaction_time": 0.0}
+    base = {"blks_read": 0, "blks_hit": 0, "conflicts": 0, "temp_files": 0, "temp_bytes": 0, "checksum_failures": 0,
+            "checksum_last_failure": None, "stats_reset": None}
+    yield {"datid": 0, "datname": None, "numbackends": 0, "xact_commit": 0, "xact_rollback": 0,
+           **{k: 0 for k in tuples}, "deadlocks": 0, **base, **zero_times, "sessions": None,
+           "sessions_abandoned": None, "sessions_fatal": None, "sessions_killed": None,
+           "checksum_failures": None}
+    names = {name: db.oid for name, db in sc.state.databases.items()}
+    for name, oid in (("template1", 1), ("template0", 4)):  # as pg_database lists them
+        names.setdefault(name, oid)
+    for name, datid in sorted(names.items(), key=lambda item: item[1]):
+        activity = activities.get(name)
+        own = name == sc.database
+        yield {"datid": datid, "datname": name,
+               "numbackends": sum(1 for s in sessions if getattr(s, "database", None) == name),
+               "xact_commit": getattr(activity, "commits", 0), "xact_rollback": getattr(activity, "rollbacks", 0),
+               **(tuples if own else {k: 0 for k in tuples}),
+               "deadlocks": getattr(getattr(manager, "graph", None), "deadlocks", 0) if own else 0,
+               **base, **zero_times, "sessions": getattr(activity, "sessions", 0), "sessions_abandoned": 0,
+               "sessions_fatal": 0, "sessions_killed": getattr(activity, "sessions_killed", 0),
+               "checksum_failures": None}
+
+
 def _setting(session: Any, name: str) -> str:
     try:
         return str(session.settings.get(name) or "")
@@ -191,6 +242,9 @@ def _terminate(ctx: Any, pid: int, timeout_ms: int) -> Any:
     session = _signalled(ctx, pid, "must be a superuser to terminate superuser process",
                          "must be a member of the role whose process is being terminated or member of pg_signal_backend")
     if session is not None and session.terminate_hook is not None:
+        activity = getattr(session.engine, "activity", None)
+        if activity is not None:
+            activity.sessions_killed += 1  # pg_stat_database
         session.terminate_hook()
     return session
 
