@@ -155,6 +155,16 @@ class GrantRoles(PlanNode):
 
 
 @dataclass(frozen=True, slots=True)
+class OwnedBy(PlanNode):
+    """REASSIGN OWNED BY roles TO new_owner (new_owner set) / DROP OWNED BY roles [CASCADE]."""
+
+    roles: tuple[str, ...]
+    new_owner: str | None = None
+    cascade: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AlterRole(PlanNode):
     name: str
     changes: tuple[tuple[str, Any], ...]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pgaurora.catalog.model import Index, Sequence, Table, View
+from pgaurora.catalog.model import Index, Schema, Sequence, Table, View
+from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.errors import (
     CheckViolation,
     DependentObjectsStillExist,
@@ -30,6 +31,7 @@ from pgaurora.executor.ddl import (
     YIELD_ROWS,
     AlterTable,
     DropObjects,
+    OwnedBy,
     Truncate,
     _build_index,
     _check_name_free,
@@ -39,7 +41,14 @@ from pgaurora.executor.ddl import (
     _turn,
     ddl_runner,
 )
-from pgaurora.executor.ownership import has_createrole, is_superuser, object_word, require_owner
+from pgaurora.executor.ownership import (
+    current_role,
+    has_createrole,
+    is_superuser,
+    object_word,
+    owned_objects,
+    require_owner,
+)
 
 
 @ddl_runner(DropObjects)
@@ -67,6 +76,11 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                 raise ObjectInUse("session user cannot be dropped")
             if role.superuser and not is_superuser(ctx):
                 raise InsufficientPrivilege("must be superuser to drop superusers")
+            owned = owned_objects(state, role.oid)
+            if owned:
+                raise DependentObjectsStillExist(
+                    f'role "{name}" cannot be dropped because some objects depend on it',
+                    detail="\n".join(f"owner of {object_word(obj)} {obj.name}" for obj in owned))
             await catalog.remove(ctx.txn, role.oid)
             for other in list(_state(ctx).roles.values()):  # its memberships go with it
                 if any(m[0] == role.oid for m in other.member_of):
@@ -167,6 +181,48 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                     f"cannot drop index {rel.name} because constraint {con.name} on table {table.name} requires it",
                     hint=f"You can drop constraint {con.name} on table {table.name} instead.")
         await catalog.remove(ctx.txn, *oids)
+
+
+@ddl_runner(OwnedBy)
+async def run_owned_by(node: OwnedBy, env: Env) -> None:
+    """REASSIGN OWNED BY (each object the roles own gets the new owner) and DROP OWNED BY (each
+    is dropped, [CASCADE] as DROP would): the current role must have the privileges of every
+    role named (42501), as PostgreSQL 15 checks. There are no privileges to revoke."""
+    ctx = env.ctx
+    catalog = ctx.catalog
+    reassign = node.new_owner is not None
+    _tag(env, "REASSIGN OWNED" if reassign else "DROP OWNED")
+    state = _state(ctx)
+    current = current_role(ctx)
+
+    def role_of(name: str) -> Any:
+        role = catalog.get_role(name or getattr(ctx, "user", ""), ctx.txn)
+        if role is None:
+            raise UndefinedObject(f'role "{name}" does not exist')
+        return role
+
+    roles = [role_of(name) for name in node.roles]
+    new = role_of(node.new_owner) if node.new_owner is not None else None
+    for role in roles + ([new] if new is not None else []):
+        if current is not None and not has_privileges_of(state, current.oid, role.oid):
+            raise InsufficientPrivilege("permission denied to reassign objects" if reassign
+                                        else "permission denied to drop objects")
+    for role in roles:
+        owned = owned_objects(_state(ctx), role.oid)
+        if new is not None:
+            for obj in owned:
+                await catalog.replace(ctx.txn, replace(obj, owner=new.oid))
+            continue
+        schemas = {s.oid: s.name for s in state.schemas.values()}
+        for obj in owned:  # relations first, then the schemas (which may still hold others' objects)
+            if isinstance(obj, Schema) or obj.oid not in _state(ctx).by_oid:
+                continue  # (dropped with an earlier one: an owned sequence with its table)
+            kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
+            await run_drop(DropObjects(kind, ((schemas.get(obj.schema_oid), obj.name),), True, node.cascade), env)
+        for obj in owned:
+            if isinstance(obj, Schema) and obj.oid in _state(ctx).by_oid:
+                await run_drop(DropObjects("schema", ((None, obj.name),), True, node.cascade), env)
+    _tag(env, "REASSIGN OWNED" if reassign else "DROP OWNED")
 
 
 async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:

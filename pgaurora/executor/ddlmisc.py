@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pgaurora.catalog.model import Sequence
 from pgaurora.catalog.roles import is_member
 from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 from pgaurora.executor.context import Env
@@ -106,8 +107,9 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
         if not is_member(state, current.oid, owner):
             new = next((r for r in state.roles.values() if r.oid == owner), None)
             raise InsufficientPrivilege(f'must be member of role "{new.name if new is not None else owner}"')
-    await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner))
-
+    # a table's owned sequences (serial, identity) follow it, as PostgreSQL's do
+    sequences = [seq for seq in state.by_oid.values() if isinstance(seq, Sequence) and seq.owned_by[0] == obj.oid]
+    await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner), *(replace(seq, owner=owner) for seq in sequences))
 
 
 @ddl_runner(LockRelations)

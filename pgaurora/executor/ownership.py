@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Index, Role, Schema, Sequence, View
+from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Index, Role, Schema, Sequence, Table, View
 from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.errors import InsufficientPrivilege
 
@@ -71,3 +71,17 @@ def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owne
         if schema is not None and has_privileges_of(state, current.oid, schema.owner):
             return
     raise InsufficientPrivilege(f"must be owner of {word or object_word(obj)} {obj.name}")
+
+
+def owned_objects(state: Any, role_oid: int) -> list[Any]:
+    """The tables, views, sequences and schemas `role_oid` owns (what pg_shdepend's owner rows
+    would list), a table's own sequences before it, else in creation order."""
+    found = [obj for obj in state.by_oid.values()
+             if isinstance(obj, Table | View | Sequence | Schema) and getattr(obj, "owner", None) == role_oid]
+
+    def order(obj: Any) -> tuple[int, int]:
+        if isinstance(obj, Sequence) and obj.owned_by[0]:
+            return obj.owned_by[0], 0
+        return obj.oid, 1
+
+    return sorted(found, key=order)

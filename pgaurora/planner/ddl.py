@@ -41,6 +41,7 @@ from pgaurora.executor.ddl import (
     GrantRoles,
     IndexDef,
     NoOp,
+    OwnedBy,
     Truncate,
 )
 from pgaurora.executor.plannodes import PlanNode
@@ -616,6 +617,23 @@ class DdlPlanner:
             admin = any(o["DefElem"]["defname"] == "admin" and o["DefElem"].get("arg", {}).get("Boolean", {}).get(
                 "boolval", True) for o in body.get("opt", ()))
         return GrantRoles(roles, tuple(members), bool(body.get("is_grant")), admin)
+
+    def owned_by(self, body: dict[str, Any], reassign: bool) -> PlanNode:
+        """REASSIGN OWNED BY ... TO ... / DROP OWNED BY ... (roles by name; CURRENT_USER as "")."""
+        def name(spec: dict[str, Any]) -> str:
+            role = spec.get("RoleSpec", spec)
+            return str(role.get("rolename", "")) if role.get("roletype") == "ROLESPEC_CSTRING" else ""
+
+        roles = tuple(name(r) for r in body["roles"])
+        if reassign:
+            return OwnedBy(roles, name(body["newrole"]))
+        return OwnedBy(roles, None, body.get("behavior") == "DROP_CASCADE")
+
+    def reassign_owned(self, body: dict[str, Any]) -> PlanNode:
+        return self.owned_by(body, True)
+
+    def drop_owned(self, body: dict[str, Any]) -> PlanNode:
+        return self.owned_by(body, False)
 
     def drop_role(self, body: dict[str, Any]) -> PlanNode:
         names = tuple((None, r["RoleSpec"]["rolename"]) for r in body["roles"])

@@ -34,6 +34,7 @@ COMMAND_WORDS: dict[str, str] = {
     "FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE CURSOR", "CommentStmt": "COMMENT",
     "LockStmt": "LOCK TABLE", "CheckPointStmt": "CHECKPOINT", "ListenStmt": "LISTEN",
     "NotifyStmt": "NOTIFY", "UnlistenStmt": "UNLISTEN", "GrantStmt": "GRANT", "GrantRoleStmt": "GRANT ROLE",
+    "ReassignOwnedStmt": "REASSIGN OWNED", "DropOwnedStmt": "DROP OWNED",
     "DoStmt": "DO",
     "CreateFunctionStmt": "CREATE FUNCTION", "CreateExtensionStmt": "CREATE EXTENSION",
 }

@@ -128,6 +128,8 @@ _SIMPLE_UTILITY = {
     "AlterRoleStmt": ("alter_role", "ALTER ROLE"),
     "DropRoleStmt": ("drop_role", "DROP ROLE"),
     "GrantRoleStmt": ("grant_role", "GRANT ROLE"),
+    "ReassignOwnedStmt": ("reassign_owned", "REASSIGN OWNED"),
+    "DropOwnedStmt": ("drop_owned", "DROP OWNED"),
     "CreateSchemaStmt": ("create_schema", "CREATE SCHEMA"),
 }
 

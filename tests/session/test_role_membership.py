@@ -54,3 +54,32 @@ def _transcript(dsn: str) -> list[Any]:
 
 def test_role_membership_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcripts(_transcript, instance.dsn, pg_oracle.dsn)
+
+
+OWNED_CLEANUP = ["RESET ROLE", "DROP TABLE IF EXISTS dr_t, dr_u", "DROP VIEW IF EXISTS dr_v", "DROP SEQUENCE IF EXISTS dr_s",
+                 "DROP SCHEMA IF EXISTS dr_sch CASCADE"] + [f"DROP ROLE IF EXISTS {r}" for r in ("dr_a", "dr_b", "dr_c")]
+OWNERS = ("SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.relname LIKE 'dr\\_%' "
+          "UNION ALL SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname LIKE 'dr\\_%' ORDER BY 1")
+OWNED = [
+    "CREATE ROLE dr_a", "CREATE ROLE dr_b", "CREATE ROLE dr_c LOGIN",
+    "CREATE TABLE dr_t (id serial PRIMARY KEY)", "ALTER TABLE dr_t OWNER TO dr_a",
+    "CREATE VIEW dr_v AS SELECT 1 AS x", "ALTER VIEW dr_v OWNER TO dr_a",
+    "CREATE SCHEMA dr_sch AUTHORIZATION dr_a", "CREATE SEQUENCE dr_s", "ALTER SEQUENCE dr_s OWNER TO dr_a",
+    "DROP ROLE dr_a",  # it owns objects: 2BP01, each listed
+    "SET ROLE dr_c", "REASSIGN OWNED BY dr_a TO dr_b", "DROP OWNED BY dr_a", "RESET ROLE",
+    "REASSIGN OWNED BY dr_a TO dr_nosuch",
+    "REASSIGN OWNED BY dr_a TO dr_b", OWNERS,
+    "DROP ROLE dr_a",
+    "CREATE TABLE dr_u (id int)", "ALTER TABLE dr_u OWNER TO dr_b",
+    "DROP OWNED BY dr_b", OWNERS,
+    "DROP ROLE dr_b",
+]
+
+
+def _owned_transcript(dsn: str) -> list[Any]:
+    return statement_transcript(dsn, OWNED, cleanup=OWNED_CLEANUP, details=True)
+
+
+def test_owned_objects_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """DROP ROLE of an owner (2BP01), REASSIGN OWNED and DROP OWNED and who may run them."""
+    assert_same_transcripts(_owned_transcript, instance.dsn, pg_oracle.dsn)
