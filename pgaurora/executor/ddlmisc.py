@@ -14,10 +14,17 @@ from typing import Any
 
 from pgaurora.catalog.model import Sequence
 from pgaurora.catalog.roles import is_member
-from pgaurora.errors import InsufficientPrivilege, UndefinedObject
+from pgaurora.errors import (
+    DuplicateObject,
+    DuplicateSchema,
+    FeatureNotSupported,
+    InsufficientPrivilege,
+    ReservedName,
+    UndefinedObject,
+)
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
-from pgaurora.executor.ownership import current_role_oid, require_owner
+from pgaurora.executor.ownership import current_role_oid, has_createrole, is_superuser, require_owner
 from pgaurora.executor.plannodes import PlanNode
 
 # A role named by CURRENT_USER / CURRENT_ROLE or SESSION_USER: known when the statement runs.
@@ -110,6 +117,60 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
     # a table's owned sequences (serial, identity) follow it, as PostgreSQL's do
     sequences = [seq for seq in state.by_oid.values() if isinstance(seq, Sequence) and seq.owned_by[0] == obj.oid]
     await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner), *(replace(seq, owner=owner) for seq in sequences))
+
+
+@dataclass(frozen=True, slots=True)
+class RenameObject(PlanNode):
+    """ALTER SCHEMA / ROLE name RENAME TO new_name."""
+
+    kind: str  # "schema" | "role"
+    name: str
+    new_name: str
+    width: int = 0
+
+
+@ddl_runner(RenameObject)
+async def run_rename(node: RenameObject, env: Env) -> None:
+    """PostgreSQL 15's RenameSchema and RenameRole checks: the schema's owner (42501), a name
+    not taken (42P06 / 42710), not a reserved pg_ role name (42939); neither the session nor
+    the current user, a superuser for a superuser, CREATEROLE for others; a renamed role loses
+    an MD5 password, which hashed its old name (SCRAM verifiers do not)."""
+    ctx = env.ctx
+    catalog = ctx.catalog
+    state = _state(ctx)
+    if node.kind == "schema":
+        _tag(env, "ALTER SCHEMA")
+        schema = state.schemas.get(node.name)
+        if schema is None:
+            raise UndefinedObject(f'schema "{node.name}" does not exist', sqlstate="3F000")
+        if node.new_name in state.schemas:
+            raise DuplicateSchema(f'schema "{node.new_name}" already exists')
+        require_owner(ctx, schema)
+        await catalog.replace(ctx.txn, replace(schema, name=node.new_name))
+        return
+    _tag(env, "ALTER ROLE")
+    role = catalog.get_role(node.name, ctx.txn)
+    if role is None:
+        raise UndefinedObject(f'role "{node.name}" does not exist')
+    if node.name == getattr(ctx, "session_user", None):
+        raise FeatureNotSupported("session user cannot be renamed")
+    if node.name == getattr(ctx, "user", None):
+        raise FeatureNotSupported("current user cannot be renamed")
+    if catalog.get_role(node.new_name, ctx.txn) is not None:
+        raise DuplicateObject(f'role "{node.new_name}" already exists')
+    if node.new_name.startswith("pg_"):
+        raise ReservedName(f'role name "{node.new_name}" is reserved',
+                           detail='Role names starting with "pg_" are reserved.')
+    if role.superuser:
+        if not is_superuser(ctx):
+            raise InsufficientPrivilege("must be superuser to rename superusers")
+    elif not has_createrole(ctx):
+        raise InsufficientPrivilege("permission denied to rename role")
+    password = role.password
+    if password is not None and password.startswith("md5"):
+        ctx.notice("MD5 password cleared because of role rename")
+        password = None
+    await catalog.alter_role(ctx.txn, replace(role, name=node.new_name, password=password))
 
 
 @ddl_runner(LockRelations)

@@ -17,8 +17,14 @@ from pgaurora.errors import InsufficientPrivilege
 
 
 def current_role(ctx: Any) -> Role | None:
-    """current_user's Role (None: a context that names none: the checks below pass)."""
-    return ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn) if hasattr(ctx.catalog, "get_role") else None
+    """current_user's Role. None for a context with no role catalog (the checks below pass);
+    a role that no longer exists under that name (dropped or renamed by another session since
+    this one took it) stands for none: no superuser, no CREATEROLE, owns nothing."""
+    if not hasattr(ctx.catalog, "get_role"):
+        return None
+    name = getattr(ctx, "user", "")
+    role = ctx.catalog.get_role(name, ctx.txn)
+    return role if role is not None else Role(0, name, login=False)
 
 
 def current_role_oid(ctx: Any) -> int:

@@ -16,6 +16,7 @@ from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
     DatatypeMismatch,
     DuplicateColumn,
+    DuplicateObject,
     DuplicateTable,
     FeatureNotSupported,
     UndefinedColumn,
@@ -23,6 +24,7 @@ from pgaurora.errors import (
     WrongObjectType,
 )
 from pgaurora.executor.ddl import AlterTable, IndexDef
+from pgaurora.executor.ddlmisc import RenameObject
 from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner, first_location
@@ -252,7 +254,24 @@ def _add_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dic
 
 def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
     kind = body["renameType"]
+    if kind in ("OBJECT_SCHEMA", "OBJECT_ROLE"):  # checked and done as it runs (executor.ddlmisc)
+        return RenameObject(kind.removeprefix("OBJECT_").lower(), body["subname"], body["newname"])
     relation = body["relation"]
+    if body.get("missing_ok") and ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname")) is None:
+        from pgaurora.executor.ddl import NoOp
+
+        return NoOp("ALTER TABLE", f'relation "{relation["relname"]}" does not exist, skipping')
+    if kind == "OBJECT_TABCONSTRAINT":
+        table = ddl._table(relation)
+        old = next((c for c in table.constraints if c.name == body["subname"]), None)
+        if old is None:
+            raise UndefinedObject(f'constraint "{body["subname"]}" for table "{table.name}" does not exist')
+        if any(c.name == body["newname"] for c in table.constraints):
+            raise DuplicateObject(f'constraint "{body["newname"]}" for relation "{table.name}" already exists')
+        constraints = tuple(replace(c, name=body["newname"]) if c is old else c for c in table.constraints)
+        # a unique or primary key constraint's index is renamed with it, as in PostgreSQL
+        renames = ((old.index_oid, body["newname"]),) if old.index_oid else ()
+        return AlterTable(replace(table, constraints=constraints), renames=renames)
     if kind == "OBJECT_COLUMN":
         table = ddl._table(relation)
         i = _column_index(table, body["subname"])
