@@ -6,5 +6,6 @@ Files:
     catalog.py    Catalog: definitions stored as rows of a heap in the volume (transactional DDL),
                   cached per version; oids from the control page; sequences; the roles API
     statistics.py what ANALYZE computes from a row sample (analyze.c) and the planner's decoded view
+    roles.py      role membership: is_member / has_privileges_of over pg_auth_members (Role.member_of)
     builtins/     built-in functions, operators, aggregates and their overload resolution
 """

@@ -28,6 +28,7 @@ Files (top-down, in the order a query meets them):
     rowtypes.py    whole-row references (SELECT t FROM t), row_to_json(t), record::text
     rules.py       optimizer rules (filter pushdown, partition pruning, index selection, join methods)
     mergejoin.py   optimizer rule: merge join for inputs sorted on the join key
+    indexorder.py  optimizer rule: ORDER BY ... LIMIT and min() / max() read in a B-tree's order
     joinorder.py   optimizer rule: join order and methods by estimated cost (DP over connected subsets)
     estimate.py    row and cost estimates of plan nodes (reltuples, scaled to the heap's pages)
     selectivity.py clause selectivity from ANALYZE's statistics or PostgreSQL's defaults
