@@ -26,7 +26,9 @@ pytestmark = pytest.mark.timeout(180)
 
 SCHEMA = """\
 CREATE ROLE reporter LOGIN PASSWORD 'secret';
-CREATE SCHEMA shop;
+CREATE ROLE shop_owners;
+GRANT shop_owners TO reporter WITH ADMIN OPTION;
+CREATE SCHEMA shop AUTHORIZATION shop_owners;
 CREATE TABLE shop.items (id serial PRIMARY KEY, name text NOT NULL UNIQUE, price numeric(8,2) CHECK (price >= 0));
 CREATE TABLE shop.sales (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   item_id int REFERENCES shop.items(id), qty int DEFAULT 1, at date);
@@ -36,11 +38,16 @@ CREATE TABLE public.notes (k int PRIMARY KEY, body text);
 INSERT INTO shop.items (name, price) VALUES ('pen', 1.50), ('ink', 12), ('pad', 0);
 INSERT INTO shop.sales (item_id, qty, at) VALUES (1, 2, '2024-05-01'), (2, 1, '2024-05-02'), (1, 5, NULL);
 INSERT INTO public.notes VALUES (1, 'tab\there'), (2, NULL), (3, 'back\\\\slash');
+ALTER TABLE public.notes OWNER TO reporter;
 """
 QUERIES = ("SELECT * FROM shop.items ORDER BY id", "SELECT * FROM shop.sales ORDER BY id",
            "SELECT * FROM shop.totals ORDER BY item_id", "SELECT * FROM public.notes ORDER BY k",
            "SELECT last_value, is_called FROM shop.items_id_seq",
-           "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'reporter'",
+           "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('reporter', 'shop_owners') ORDER BY 1",
+           "SELECT r.rolname, m.rolname, a.admin_option FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid "
+           "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = 'reporter'",
+           "SELECT schemaname, tablename, tableowner FROM pg_tables WHERE schemaname IN ('shop', 'public') ORDER BY 1, 2",
+           "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'shop'",
            "SELECT datname FROM pg_database ORDER BY datname")
 
 
