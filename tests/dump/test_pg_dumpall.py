@@ -1,5 +1,5 @@
 """pg_dumpall (PostgreSQL 15's own binary, plain format) against pgaurora, restored into a
-fresh PostgreSQL 15 cluster.
+fresh PostgreSQL 15 cluster, and PostgreSQL 15's pg_dumpall loaded into pgaurora.
 
 pg_dumpall dumps the roles, then connects to template1 and to postgres in turn. template1 is
 a database whose contents are a fresh cluster's (session.template), so its section is the
@@ -122,3 +122,30 @@ def test_template1_is_an_empty_read_only_database(source: InstanceProcess) -> No
             conn.execute("CREATE TABLE t (a int)")
     with pytest.raises(psycopg.OperationalError, match='database "template0"'):
         psycopg.connect(source.dsn.replace("dbname=postgres", "dbname=template0")).close()
+
+
+def test_postgresql_dumpall_loads_into_pgaurora() -> None:
+    """The other way: PostgreSQL 15's pg_dumpall of the same schema (roles, membership, owners)
+    loads into a new pgaurora instance through psql with the same answers; the only error is
+    the bootstrap role's, as above."""
+    oracle, target = start_postgres(), start_instance()
+    try:
+        with psycopg.connect(oracle.dsn, autocommit=True) as conn:
+            conn.execute(SCHEMA)
+        dumped = _tool("pg_dumpall", "-h", "127.0.0.1", "-p", str(oracle.port), "-U", "postgres")
+        assert dumped.returncode == 0, dumped.stderr
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write(dumped.stdout)
+            path = f.name
+        try:
+            loaded = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(target.port), "-U", "postgres",
+                                     "-d", "postgres", "-f", path], capture_output=True, text=True, timeout=120)
+        finally:
+            os.unlink(path)
+        errors = [line for line in loaded.stderr.splitlines() if "ERROR" in line]
+        assert errors == [f'psql:{path}:{_line_of(dumped.stdout, "CREATE ROLE postgres;")}: '
+                          'ERROR:  role "postgres" already exists']
+        assert _answers(target.dsn) == _answers(oracle.dsn)
+    finally:
+        oracle.stop()
+        target.stop()
