@@ -35,7 +35,7 @@ from pgaurora.errors import (
 )
 from pgaurora.executor.context import Env
 from pgaurora.executor.nodes import RUNNERS, Batch, collect
-from pgaurora.executor.ownership import current_role_oid, require_owner
+from pgaurora.executor.ownership import current_role, current_role_oid, named_role, require_owner
 from pgaurora.executor.plannodes import PlanNode
 
 YIELD_PAGES = 32  # heap pages an index build scans between two turns of the event loop
@@ -156,17 +156,19 @@ class GrantRoles(PlanNode):
 
 @dataclass(frozen=True, slots=True)
 class OwnedBy(PlanNode):
-    """REASSIGN OWNED BY roles TO new_owner (new_owner set) / DROP OWNED BY roles [CASCADE]."""
+    """REASSIGN OWNED BY roles TO new_owner / DROP OWNED BY roles [CASCADE] (role names as
+    planner.ddl.role_spec_name keeps them)."""
 
-    roles: tuple[str, ...]
+    roles: tuple[str | None, ...]
     new_owner: str | None = None
     cascade: bool = False
+    reassign: bool = False
     width: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class AlterRole(PlanNode):
-    name: str
+    name: str | None  # as planner.ddl.role_spec_name keeps it
     changes: tuple[tuple[str, Any], ...]
     bypassrls: bool = False  # [NO]BYPASSRLS named (superusers only)
     width: int = 0
@@ -177,7 +179,7 @@ class CreateSchema(PlanNode):
     name: str
     if_not_exists: bool = False
     width: int = 0
-    authorization: str | None = None  # AUTHORIZATION role: its owner; "" = CURRENT_USER / SESSION_USER
+    authorization: str | None = None  # AUTHORIZATION role: its owner; "", None: the current user
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,10 +452,8 @@ async def run_create_schema(node: CreateSchema, env: Env) -> None:
         return
     owner = current_role_oid(ctx)
     if node.authorization:
-        role = ctx.catalog.get_role(node.authorization, ctx.txn)
-        if role is None:
-            raise UndefinedObject(f'role "{node.authorization}" does not exist')
-        current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
+        role = named_role(ctx, node.authorization)
+        current = current_role(ctx)
         if current is not None and not is_member(_state(ctx), current.oid, role.oid):
             raise InsufficientPrivilege(f'must be member of role "{role.name}"')
         owner = role.oid

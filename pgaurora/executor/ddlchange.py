@@ -45,6 +45,7 @@ from pgaurora.executor.ownership import (
     current_role,
     has_createrole,
     is_superuser,
+    named_role,
     object_word,
     owned_objects,
     require_owner,
@@ -190,19 +191,12 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
     role named (42501), as PostgreSQL 15 checks. There are no privileges to revoke."""
     ctx = env.ctx
     catalog = ctx.catalog
-    reassign = node.new_owner is not None
+    reassign = node.reassign
     _tag(env, "REASSIGN OWNED" if reassign else "DROP OWNED")
     state = _state(ctx)
     current = current_role(ctx)
-
-    def role_of(name: str) -> Any:
-        role = catalog.get_role(name or getattr(ctx, "user", ""), ctx.txn)
-        if role is None:
-            raise UndefinedObject(f'role "{name}" does not exist')
-        return role
-
-    roles = [role_of(name) for name in node.roles]
-    new = role_of(node.new_owner) if node.new_owner is not None else None
+    roles = [named_role(ctx, name) for name in node.roles]
+    new = named_role(ctx, node.new_owner) if reassign else None
     for role in roles + ([new] if new is not None else []):
         if current is not None and not has_privileges_of(state, current.oid, role.oid):
             raise InsufficientPrivilege("permission denied to reassign objects" if reassign

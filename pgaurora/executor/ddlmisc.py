@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog.model import Sequence
-from pgaurora.catalog.roles import is_member
+from pgaurora.catalog.roles import is_member, role_by_oid
 from pgaurora.errors import (
     DuplicateObject,
     DuplicateSchema,
@@ -24,7 +24,13 @@ from pgaurora.errors import (
 )
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
-from pgaurora.executor.ownership import current_role_oid, has_createrole, is_superuser, require_owner
+from pgaurora.executor.ownership import (
+    current_role,
+    current_role_oid,
+    has_createrole,
+    is_superuser,
+    require_owner,
+)
 from pgaurora.executor.plannodes import PlanNode
 
 # A role named by CURRENT_USER / CURRENT_ROLE or SESSION_USER: known when the statement runs.
@@ -107,12 +113,11 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
         return
     # PostgreSQL's checks (ATExecChangeOwner, AlterSchemaOwner): a superuser may give anything
     # to anyone; anyone else must own the object and be a member of the new owner
-    current = ctx.catalog.get_role(getattr(ctx, "user", ""), ctx.txn)
+    current = current_role(ctx)
     if current is not None and not current.superuser:
         require_owner(ctx, obj)
-        state = _state(ctx)
         if not is_member(state, current.oid, owner):
-            new = next((r for r in state.roles.values() if r.oid == owner), None)
+            new = role_by_oid(state, owner)
             raise InsufficientPrivilege(f'must be member of role "{new.name if new is not None else owner}"')
     # a table's owned sequences (serial, identity) follow it, as PostgreSQL's do
     sequences = [seq for seq in state.by_oid.values() if isinstance(seq, Sequence) and seq.owned_by[0] == obj.oid]

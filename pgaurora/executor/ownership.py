@@ -13,7 +13,7 @@ from typing import Any
 
 from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Index, Role, Schema, Sequence, Table, View
 from pgaurora.catalog.roles import has_privileges_of
-from pgaurora.errors import InsufficientPrivilege
+from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 
 
 def current_role(ctx: Any) -> Role | None:
@@ -25,6 +25,17 @@ def current_role(ctx: Any) -> Role | None:
     name = getattr(ctx, "user", "")
     role = ctx.catalog.get_role(name, ctx.txn)
     return role if role is not None else Role(0, name, login=False)
+
+
+def named_role(ctx: Any, name: str | None) -> Role:
+    """The role a statement names (planner.ddl.role_spec_name: "" for CURRENT_USER, None for
+    SESSION_USER, as the statement runs); 42704 when there is none."""
+    if not name:
+        name = getattr(ctx, "user" if name == "" else "session_user", "")
+    role = ctx.catalog.get_role(name, ctx.txn)
+    if role is None:
+        raise UndefinedObject(f'role "{name}" does not exist')
+    return role
 
 
 def current_role_oid(ctx: Any) -> int:

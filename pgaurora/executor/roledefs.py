@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Role
+from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID
 from pgaurora.catalog.roles import has_admin_option, roles_of
-from pgaurora.errors import DuplicateObject, InsufficientPrivilege, InvalidGrantOperation, UndefinedObject
+from pgaurora.errors import DuplicateObject, InsufficientPrivilege, InvalidGrantOperation
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import AlterRole, CreateRole, GrantRoles, _state, _tag, ddl_runner
-from pgaurora.executor.ownership import current_role, has_createrole, is_superuser
+from pgaurora.executor.ownership import current_role, has_createrole, is_superuser, named_role
 
 
 def _stored_password(role_name: str, password: str | None, ctx: Any) -> str | None:
@@ -70,18 +70,9 @@ async def run_grant_roles(node: GrantRoles, env: Env) -> None:
     catalog = ctx.catalog
     _tag(env, "GRANT ROLE" if node.grant else "REVOKE ROLE")
     current = current_role(ctx)
-
-    def named(name: str | None) -> Role:
-        if name is None or name == "":
-            name = getattr(ctx, "session_user" if name is None else "user", "")
-        role = catalog.get_role(name, ctx.txn)
-        if role is None:
-            raise UndefinedObject(f'role "{name}" does not exist')
-        return role
-
-    members = [named(m) for m in node.members]
+    members = [named_role(ctx, m) for m in node.members]
     for role_name in node.roles:
-        role = named(role_name)
+        role = named_role(ctx, role_name)
         if role.superuser:
             if not is_superuser(ctx):
                 raise InsufficientPrivilege("must be superuser to alter superusers")
@@ -114,12 +105,7 @@ async def run_grant_roles(node: GrantRoles, env: Env) -> None:
 async def run_alter_role(node: AlterRole, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "ALTER ROLE")
-    name = node.name
-    if name in ("ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE", "ROLESPEC_SESSION_USER"):  # ALTER ROLE CURRENT_USER
-        name = getattr(ctx, "session_user" if name == "ROLESPEC_SESSION_USER" else "user", "")
-    role = ctx.catalog.get_role(name, ctx.txn)
-    if role is None:
-        raise UndefinedObject(f'role "{name}" does not exist')
+    role = named_role(ctx, node.name)
     changes = dict(node.changes)
     # PostgreSQL 15's AlterRole checks: superuser and replication roles and attributes are a
     # superuser's to change; without CREATEROLE a role may change its own password, nothing else

@@ -595,7 +595,7 @@ class DdlPlanner:
         return out
 
     def alter_role(self, body: dict[str, Any]) -> PlanNode:
-        name = body["role"].get("rolename") or body["role"].get("roletype")
+        name = role_spec_name(body["role"])
         options = self._role_options(body.get("options", []))
         bypassrls = any(key == "bypassrls" for key, _ in options)
         return AlterRole(name, tuple(o for o in options if o[0] != "bypassrls"), bypassrls)
@@ -606,12 +606,9 @@ class DdlPlanner:
         roles = tuple(r["AccessPriv"]["priv_name"] for r in body["granted_roles"])
         members: list[str | None] = []
         for spec in body["grantee_roles"]:
-            role = spec.get("RoleSpec", spec)
-            kind = role.get("roletype")
-            if kind == "ROLESPEC_PUBLIC":
+            if spec.get("RoleSpec", spec).get("roletype") == "ROLESPEC_PUBLIC":
                 raise FeatureNotSupported("GRANT of a role to PUBLIC is not supported")
-            members.append(role.get("rolename", "") if kind == "ROLESPEC_CSTRING"
-                           else None if kind == "ROLESPEC_SESSION_USER" else "")
+            members.append(role_spec_name(spec))
         admin = any(o["DefElem"]["defname"] == "admin" for o in body.get("opt", ()))
         if body.get("is_grant"):
             admin = any(o["DefElem"]["defname"] == "admin" and o["DefElem"].get("arg", {}).get("Boolean", {}).get(
@@ -619,15 +616,11 @@ class DdlPlanner:
         return GrantRoles(roles, tuple(members), bool(body.get("is_grant")), admin)
 
     def owned_by(self, body: dict[str, Any], reassign: bool) -> PlanNode:
-        """REASSIGN OWNED BY ... TO ... / DROP OWNED BY ... (roles by name; CURRENT_USER as "")."""
-        def name(spec: dict[str, Any]) -> str:
-            role = spec.get("RoleSpec", spec)
-            return str(role.get("rolename", "")) if role.get("roletype") == "ROLESPEC_CSTRING" else ""
-
-        roles = tuple(name(r) for r in body["roles"])
+        """REASSIGN OWNED BY ... TO ... / DROP OWNED BY ... (roles as role_spec_name gives them)."""
+        roles = tuple(role_spec_name(r) for r in body["roles"])
         if reassign:
-            return OwnedBy(roles, name(body["newrole"]))
-        return OwnedBy(roles, None, body.get("behavior") == "DROP_CASCADE")
+            return OwnedBy(roles, role_spec_name(body["newrole"]), reassign=True)
+        return OwnedBy(roles, cascade=body.get("behavior") == "DROP_CASCADE")
 
     def reassign_owned(self, body: dict[str, Any]) -> PlanNode:
         return self.owned_by(body, True)
@@ -641,10 +634,7 @@ class DdlPlanner:
 
     def create_schema(self, body: dict[str, Any]) -> PlanNode:
         """CREATE SCHEMA [name] [AUTHORIZATION role]: without a name, the schema is named after the role."""
-        role = body.get("authrole", {}).get("RoleSpec", body.get("authrole"))
-        authorization = None
-        if role:
-            authorization = role.get("rolename", "") if role.get("roletype") == "ROLESPEC_CSTRING" else ""
+        authorization = role_spec_name(body["authrole"]) if body.get("authrole") else None
         name = body.get("schemaname") or authorization
         if not name:
             raise FeatureNotSupported("CREATE SCHEMA AUTHORIZATION CURRENT_USER without a schema name is not supported")
@@ -654,4 +644,15 @@ class DdlPlanner:
         return NoOp(tag)
 
 
-__all__ = ["DdlPlanner", "ExpressionText", "AlterTable", "replace", "Table"]
+def role_spec_name(spec: dict[str, Any]) -> str | None:
+    """A RoleSpec as a plan keeps it until the statement runs: the role's name, "" for
+    CURRENT_USER / CURRENT_ROLE (and PUBLIC, which callers refuse first where it matters), None
+    for SESSION_USER; executor.ownership.named_role resolves them."""
+    role = spec.get("RoleSpec", spec)
+    kind = role.get("roletype")
+    if kind == "ROLESPEC_CSTRING":
+        return str(role.get("rolename", ""))
+    return None if kind == "ROLESPEC_SESSION_USER" else ""
+
+
+__all__ = ["DdlPlanner", "ExpressionText", "AlterTable", "replace", "Table", "role_spec_name"]

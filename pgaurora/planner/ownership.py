@@ -16,7 +16,7 @@ from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.errors import FeatureNotSupported, UndefinedObject, UndefinedTable, WrongObjectType
 from pgaurora.executor.ddlmisc import CURRENT_ROLE, SESSION_ROLE, ChangeOwner, LockRelations, SetComment
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.ddl import DdlPlanner
+from pgaurora.planner.ddl import DdlPlanner, role_spec_name
 
 # LOCK TABLE modes (parsenodes.h / lockdefs.h numbering) -> whether the lock is shared
 LOCK_MODES = {1: ("ACCESS SHARE", True), 2: ("ROW SHARE", True), 3: ("ROW EXCLUSIVE", True),
@@ -44,13 +44,11 @@ def plan_misc(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[PlanNod
 
 def role_oid(ddl: DdlPlanner, spec: dict[str, Any]) -> int:
     """A RoleSpec: a role name's oid, or CURRENT_ROLE / SESSION_ROLE (resolved as it runs)."""
-    role = spec.get("RoleSpec", spec)
-    kind = role.get("roletype")
-    if kind == "ROLESPEC_SESSION_USER":
+    name = role_spec_name(spec)
+    if name is None:
         return SESSION_ROLE
-    if kind != "ROLESPEC_CSTRING":
+    if name == "":
         return CURRENT_ROLE  # CURRENT_USER, CURRENT_ROLE
-    name = role.get("rolename", "")
     found = ddl.qc.catalog.roles.get(name)
     if found is None:
         raise UndefinedObject(f'role "{name}" does not exist')
