@@ -477,6 +477,24 @@ class BTree:
         roots = await self._sync(attempt)
         return await members(self.cache, roots) if chains else roots
 
+    def lookup_entries_cached(self, key: Key) -> tuple[list[Tid], list[Tid]] | None:
+        """(the entries' own tids, every member of their HOT chains) for `key`: lookup() that also
+        says which index entries it read (pg_stat_user_indexes counts entries, not versions);
+        None when a page is not cached (then `await lookup_entries(key)`). No coroutine."""
+        roots = self.lookup_cached(key, chains=False)
+        if roots is None:
+            return None
+        tids = self.members_cached(roots) if roots else roots
+        return None if tids is None else (roots, tids)
+
+    async def lookup_entries(self, key: Key) -> tuple[list[Tid], list[Tid]]:
+        """lookup_entries_cached() that reads the pages it needs."""
+        found = self.lookup_entries_cached(key)
+        if found is not None:
+            return found
+        roots = await self.lookup(key, chains=False)
+        return roots, await self.members(roots)
+
     async def members(self, tids: list[Tid]) -> list[Tid]:
         """members_cached() that reads the heap pages it needs."""
         return await members(self.cache, tids)

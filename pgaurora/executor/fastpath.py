@@ -79,13 +79,9 @@ async def key_versions(btree: Any, heap: Any, env: Env, key: tuple[Any, ...], wi
         seen = _newest_seen(btree, heap, snapshot, key, width)
         if seen is not None:
             return seen
-    roots = btree.lookup_cached(key, chains=False)  # no coroutines while the pages are cached
-    if roots is None:
-        roots = await btree.lookup(key, chains=False)
+    cached = btree.lookup_entries_cached(key)  # no coroutine while the pages are cached
+    roots, tids = cached if cached is not None else await btree.lookup_entries(key)
     btree.tuples_read += len(roots)
-    tids = btree.members_cached(roots) if roots else roots
-    if tids is None:
-        tids = await btree.members(roots)
     found: list[tuple[tuple[Any, ...], Any]] = []
     for tid in tids:
         row = heap.fetch_cached(snapshot, tid)

@@ -157,10 +157,10 @@ class ForeignKeyChecks:
             return True if tuple(newest[p] for p in key_positions) == key else None
 
         # counted in pg_stat_user_indexes like PostgreSQL's check query (an index scan of the key)
-        roots = await btree.lookup(key, chains=False)
+        roots, tids = await btree.lookup_entries(key)
         btree.scans += 1
         btree.tuples_read += len(roots)
-        for tid in await btree.members(roots):
+        for tid in tids:
             if await heap.fetch(txn, snapshot, tid) is None:
                 continue
             btree.tuples_fetched += 1

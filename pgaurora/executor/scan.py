@@ -182,12 +182,10 @@ async def _index_tids(node: IndexScan, env: Env, btree: Any, prefix: tuple[Any, 
     if node.kind is IndexKind.EQ:
         btree.scans += 1
         if len(prefix) == node.key_count:
-            roots = btree.lookup_cached(prefix, chains=False)  # no coroutines while the pages are cached
-            if roots is None:
-                roots = await btree.lookup(prefix, chains=False)
+            found = btree.lookup_entries_cached(prefix)  # no coroutine while the pages are cached
+            roots, tids = found if found is not None else await btree.lookup_entries(prefix)
             btree.tuples_read += len(roots)
-            found = btree.members_cached(roots) if roots else roots
-            yield found if found is not None else await btree.members(roots)
+            yield tids
             return
         entries = (btree.range_back(prefix, prefix, True, True) if node.backward
                    else btree.range(prefix, prefix, True, True, members=False))
@@ -206,9 +204,9 @@ async def _index_tids(node: IndexScan, env: Env, btree: Any, prefix: tuple[Any, 
             btree.scans += 1
             if len(prefix) + 1 != node.key_count:
                 continue
-            roots = await btree.lookup(prefix + (v,), chains=False)
+            roots, members = await btree.lookup_entries(prefix + (v,))
             btree.tuples_read += len(roots)
-            for tid in await btree.members(roots):
+            for tid in members:
                 if tid not in seen:
                     seen.add(tid)
                     tids.append(tid)

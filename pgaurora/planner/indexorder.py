@@ -7,10 +7,10 @@ Owns the rule that turns
 when the sort keys are plain columns of t, all ascending with NULLs last (a B-tree's order) or
 all descending with NULLs first (its reverse, read by a backward scan: ORDER BY x DESC's
 default), that follow an index's columns from its first (or from the first after those an
-equality fixes), and the scan filters nothing the index does not. The first rows of the index are then the first rows
-the sort would give, and executor.scan fetches rows as the index yields entries, so the limit
-stops the scan after a few pages instead of a whole-table read and sort: `ORDER BY id LIMIT 10`,
-keyset pagination (`WHERE id > $1 ORDER BY id LIMIT 10`), the first rows of a group
+equality fixes), and the scan filters nothing the index does not. The first rows of the index
+are then the first rows the sort would give, and executor.scan fetches rows as the index
+yields entries, so the limit stops the scan after a few pages instead of a whole-table read
+and sort: `ORDER BY id LIMIT 10`, keyset pagination (`WHERE id > $1 ORDER BY id LIMIT 10`), the first rows of a group
 (`WHERE a = $1 ORDER BY b LIMIT 5` over an index on (a, b)). PostgreSQL plans these the same way.
 
 Not here: choosing indexes for quals (planner.rules.use_indexes, which runs first), mixed
@@ -70,9 +70,7 @@ def _min_max(node: Aggregate, state: CatalogState) -> Aggregate | None:
                   and ix.columns[:1] == (attnum,)), None)
     if index is None:
         return None
-    names = tuple(table.columns[_position(table, a)].name for a in index.columns)
-    first = IndexScan(scan.table_oid, scan.table_name, index.oid, index.name, scan.width, IndexKind.RANGE,
-                      key_count=len(index.columns), key_names=names, backward=spec.name == "max", nulls=False)
+    first = _whole_index(scan, table, index, backward=spec.name == "max", nulls=False)
     return Aggregate(Limit(first, Const(1, INT8_OID), None, scan.width), (), node.aggs, node.width)
 
 
@@ -120,9 +118,7 @@ def _ordered(sort: Sort, state: CatalogState) -> Any:
                       and _follows(columns, tuple(ix.columns), 0)), None)
         if index is None:
             return None
-        names = tuple(table.columns[_position(table, a)].name for a in index.columns)
-        ordered = IndexScan(scan.table_oid, scan.table_name, index.oid, index.name, scan.width, IndexKind.RANGE,
-                            key_count=len(index.columns), key_names=names, backward=backward)
+        ordered = _whole_index(scan, table, index, backward=backward)
     if isinstance(project, Project):
         return Project(ordered, project.exprs, project.width)
     return ordered
@@ -134,5 +130,10 @@ def _follows(columns: list[int], index_columns: tuple[int, ...], fixed: int) -> 
     return bool(columns) and tuple(rest) == index_columns[fixed:fixed + len(rest)] and 0 not in rest
 
 
-def _position(table: Any, attnum: int) -> int:
-    return next(i for i, c in enumerate(table.columns) if c.attnum == attnum)
+def _whole_index(scan: SeqScan, table: Any, index: Index, *, backward: bool, nulls: bool = True) -> IndexScan:
+    """`scan`'s rows through the whole of `index`, in key order (backward: highest first), its
+    NULL keys included or not."""
+    positions = {c.attnum: i for i, c in enumerate(table.columns)}
+    names = tuple(table.columns[positions[a]].name for a in index.columns)
+    return IndexScan(scan.table_oid, scan.table_name, index.oid, index.name, scan.width, IndexKind.RANGE,
+                     key_count=len(index.columns), key_names=names, backward=backward, nulls=nulls)

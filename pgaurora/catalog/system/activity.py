@@ -19,6 +19,7 @@ from typing import Any
 from pgaurora.catalog.builtins.registry import WaitingFunction
 from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.catalog.system.functions import _ctx_fn
+from pgaurora.catalog.system.object_rows import index_counts
 from pgaurora.catalog.system.regtypes import state_of
 from pgaurora.catalog.system.relations import SystemContext, producer
 from pgaurora.datatypes import typeinfo as t
@@ -139,7 +140,6 @@ def pg_stat_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
     storage = getattr(ctx, "storage", None)
     tuples = {"tup_returned": 0, "tup_fetched": 0, "tup_inserted": 0, "tup_updated": 0, "tup_deleted": 0}
     opened = getattr(storage, "opened_heap", None)
-    opened_btree = getattr(storage, "opened_btree", None)
     for table in sc.state.tables():
         heap = opened(table.rel_id) if opened is not None and table.rel_id else None
         if heap is not None:
@@ -148,19 +148,17 @@ def pg_stat_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
             tuples["tup_updated"] += heap.tuples_updated
             tuples["tup_deleted"] += heap.tuples_deleted
         for index in sc.state.indexes(table.oid):
-            btree = opened_btree(index.rel_id) if opened_btree is not None and index.rel_id else None
-            if btree is not None:
-                tuples["tup_returned"] += btree.tuples_read
-                tuples["tup_fetched"] += btree.tuples_fetched
+            _, read, fetched = index_counts(storage, index)
+            tuples["tup_returned"] += read
+            tuples["tup_fetched"] += fetched
     manager = _manager(ctx)
     zero_times = {"blk_read_time": 0.0, "blk_write_time": 0.0, "session_time": 0.0, "active_time": 0.0,
                   "idle_in_transaction_time": 0.0}
-    base = {"blks_read": 0, "blks_hit": 0, "conflicts": 0, "temp_files": 0, "temp_bytes": 0, "checksum_failures": 0,
-            "checksum_last_failure": None, "stats_reset": None}
+    base = {"blks_read": 0, "blks_hit": 0, "conflicts": 0, "temp_files": 0, "temp_bytes": 0,
+            "checksum_failures": None, "checksum_last_failure": None, "stats_reset": None}
     yield {"datid": 0, "datname": None, "numbackends": 0, "xact_commit": 0, "xact_rollback": 0,
            **{k: 0 for k in tuples}, "deadlocks": 0, **base, **zero_times, "sessions": None,
-           "sessions_abandoned": None, "sessions_fatal": None, "sessions_killed": None,
-           "checksum_failures": None}
+           "sessions_abandoned": None, "sessions_fatal": None, "sessions_killed": None}
     names = {name: db.oid for name, db in sc.state.databases.items()}
     for name, oid in (("template1", 1), ("template0", 4)):  # as pg_database lists them
         names.setdefault(name, oid)
@@ -173,8 +171,7 @@ def pg_stat_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
                **(tuples if own else {k: 0 for k in tuples}),
                "deadlocks": getattr(getattr(manager, "graph", None), "deadlocks", 0) if own else 0,
                **base, **zero_times, "sessions": getattr(activity, "sessions", 0), "sessions_abandoned": 0,
-               "sessions_fatal": 0, "sessions_killed": getattr(activity, "sessions_killed", 0),
-               "checksum_failures": None}
+               "sessions_fatal": 0, "sessions_killed": getattr(activity, "sessions_killed", 0)}
 
 
 def _setting(session: Any, name: str) -> str:

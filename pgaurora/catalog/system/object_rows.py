@@ -253,7 +253,7 @@ def pg_stat_user_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
         row = {"relid": table.oid, "schemaname": _schema(sc, table.schema_oid), "relname": table.name}
         heap = opened(table.rel_id) if opened is not None and table.rel_id else None
         row.update(heap.stat_row() if heap is not None else _NO_ACTIVITY)
-        indexes = [_index_counts(storage, ix) for ix in sc.state.indexes(table.oid)]
+        indexes = [index_counts(storage, ix) for ix in sc.state.indexes(table.oid)]
         if indexes:
             row["idx_scan"] = sum(counts[0] for counts in indexes)
             row["idx_tup_fetch"] = sum(counts[2] for counts in indexes)
@@ -263,7 +263,7 @@ def pg_stat_user_tables(sc: SystemContext) -> Iterator[dict[str, Any]]:
 _NO_ACTIVITY = TableActivity().row(0, 0, 0, 0)  # a table whose heap this instance has not opened
 
 
-def _index_counts(storage: Any, index: Any) -> tuple[int, int, int]:
+def index_counts(storage: Any, index: Any) -> tuple[int, int, int]:
     """An index's (scans, entries read, rows fetched); zeros for a B-tree not opened here."""
     opened = getattr(storage, "opened_btree", None)
     btree = opened(index.rel_id) if opened is not None and index.rel_id else None
@@ -280,7 +280,7 @@ def pg_stat_user_indexes(sc: SystemContext) -> Iterator[dict[str, Any]]:
             continue  # as PostgreSQL's view: the indexes of tables, partitions and matviews only
         schema = _schema(sc, table.schema_oid)
         for index in sc.state.indexes(table.oid):
-            scans, read, fetched = _index_counts(storage, index)
+            scans, read, fetched = index_counts(storage, index)
             yield {"relid": table.oid, "indexrelid": index.oid, "schemaname": schema, "relname": table.name,
                    "indexrelname": index.name, "idx_scan": scans, "idx_tup_read": read, "idx_tup_fetch": fetched}
 
