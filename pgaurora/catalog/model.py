@@ -30,6 +30,7 @@ class Column:
     dropped: bool = False
     # GENERATED ALWAYS AS (expr) STORED: the expression text (pg_attribute.attgenerated 's')
     generated: str | None = None
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # attacl: column privileges (catalog.acl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class Table:
     partition_of: int = 0
     partition_bound: str | None = None
     on_commit: str = ""  # a temporary table's ON COMMIT: "" (PRESERVE ROWS), "delete" (DELETE ROWS), "drop"
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # relacl (catalog.acl); None: the default
 
     def live_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dropped)
@@ -112,6 +114,9 @@ class Sequence:
     owned_by: tuple[int, int] = (0, 0)  # (table oid, attnum)
     schema_oid: int = PUBLIC_SCHEMA_OID
     owner: int = BOOTSTRAP_SUPERUSER_OID
+    acl: tuple[tuple[int, int, str, str], ...] | None = None
+    # column privileges (attacl: only SELECT) by attnum, as View.column_acls
+    column_acls: tuple[tuple[int, tuple[tuple[int, int, str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,9 @@ class View:
     column_names: tuple[str, ...]
     schema_oid: int = PUBLIC_SCHEMA_OID
     owner: int = BOOTSTRAP_SUPERUSER_OID
+    acl: tuple[tuple[int, int, str, str], ...] | None = None
+    # column privileges (attacl) by attnum: ((attnum, acl), ...), only columns that have one
+    column_acls: tuple[tuple[int, tuple[tuple[int, int, str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +154,7 @@ class Schema:
     oid: int
     name: str
     owner: int = BOOTSTRAP_SUPERUSER_OID
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # nspacl
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,7 @@ class Database:
     name: str
     owner: int = BOOTSTRAP_SUPERUSER_OID
     encoding: str = "UTF8"
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # datacl
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,13 +196,28 @@ class Statistic:
     schema_oid: int = PUBLIC_SCHEMA_OID  # the table's (temporary tables' statistics go with them)
 
 
+@dataclass(frozen=True, slots=True)
+class DefaultAcl:
+    """pg_default_acl: ALTER DEFAULT PRIVILEGES [FOR ROLE role] [IN SCHEMA schema] for one kind
+    of object ('r' tables, 'S' sequences, 'f' functions, 'T' types, 'n' schemas): the ACL such
+    an object `role` creates (in `schema_oid`, 0 for anywhere) starts from (catalog.acl)."""
+
+    oid: int
+    name: str  # "defacl/<role>/<schema>/<objtype>", the catalog heap's name column
+    role: int
+    schema_oid: int
+    objtype: str
+    acl: tuple[tuple[int, int, str, str], ...] = ()
+
+
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
+    "default_acl": DefaultAcl,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
-Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic
+Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl
 
 
 def kind_of(obj: Definition) -> str:
@@ -213,10 +238,13 @@ def from_payload(kind: str, payload: str) -> Definition:
     cls = KINDS[kind]
     data = json.loads(payload)
     if cls is Table:
-        data["columns"] = tuple(Column(**c) for c in data["columns"])
+        data["columns"] = tuple(Column(**{k: _tuplify(v) if k == "acl" else v for k, v in c.items()})
+                                for c in data["columns"])
         data["constraints"] = tuple(Constraint(**{k: _tuplify(v) for k, v in c.items()}) for c in data["constraints"])
         if "partition_key" in data:
             data["partition_key"] = tuple(data["partition_key"])
+        if data.get("acl") is not None:
+            data["acl"] = _tuplify(data["acl"])
         return Table(**data)
     names = {f.name for f in fields(cls)}
     return cls(**{k: _tuplify(v) for k, v in data.items() if k in names})  # type: ignore[no-any-return]
@@ -224,5 +252,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

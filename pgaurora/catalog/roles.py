@@ -13,6 +13,14 @@ from __future__ import annotations
 from pgaurora.catalog.model import Role
 from pgaurora.catalog.state import CatalogState
 
+# PostgreSQL 15's predefined roles (no login; pg_database_owner owns the public schema): shown
+# in pg_roles and usable as grantees of privileges, but not (yet) roles anyone can be a member of
+PREDEFINED_ROLES = {3373: "pg_monitor", 3374: "pg_read_all_settings", 3375: "pg_read_all_stats",
+                    3377: "pg_stat_scan_tables", 4200: "pg_signal_backend", 4544: "pg_checkpoint",
+                    4569: "pg_read_server_files", 4570: "pg_write_server_files", 4571: "pg_execute_server_program",
+                    6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data"}
+PREDEFINED_BY_NAME = {name: oid for oid, name in PREDEFINED_ROLES.items()}
+
 
 def role_by_oid(state: CatalogState, oid: int) -> Role | None:
     obj = state.by_oid.get(oid)

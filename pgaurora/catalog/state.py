@@ -16,6 +16,7 @@ from pgaurora.catalog.model import (
     Comment,
     Constraint,
     Database,
+    DefaultAcl,
     Definition,
     Index,
     Role,
@@ -63,6 +64,8 @@ class CatalogState:
     databases: dict[str, Database] = field(default_factory=dict)
     comments: dict[tuple[int, int, int], Comment] = field(default_factory=dict)  # COMMENT ON (pg_description)
     statistics: dict[int, Statistic] = field(default_factory=dict)  # table oid -> what ANALYZE found
+    # ALTER DEFAULT PRIVILEGES: (role oid, schema oid or 0, object type letter) -> its entry
+    default_acls: dict[tuple[int, int, str], DefaultAcl] = field(default_factory=dict)
     row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
     temp_schemas: dict[int, int] = field(default_factory=dict)  # backend pid -> its pg_temp schema oid
     backend_pid: int | None = None  # set on a backend's view: its temporary relations come first
@@ -86,6 +89,8 @@ class CatalogState:
                 state.comments[(obj.classoid, obj.objoid, obj.objsubid)] = obj
             elif isinstance(obj, Statistic):
                 state.statistics[obj.table_oid] = obj
+            elif isinstance(obj, DefaultAcl):
+                state.default_acls[(obj.role, obj.schema_oid, obj.objtype)] = obj
             else:
                 state.relations[(obj.schema_oid, obj.name)] = obj
                 if obj.schema_oid >= TEMP_SCHEMA_BASE:

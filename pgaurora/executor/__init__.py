@@ -25,6 +25,9 @@ Files (bottom-up):
     ddlchange.py   DROP (dependencies, CASCADE; DROP SCHEMA's contents), TRUNCATE, ALTER TABLE
     ddlmisc.py     ALTER ... OWNER TO, LOCK TABLE, COMMENT ON
     ownership.py   current_user's role; the ownership checks of DDL ("must be owner of ...")
+    privileges.py  the privilege checks of a plan (Plan.permissions), sequences, LOCK, TRUNCATE, CREATE
+    grants.py      GRANT / REVOKE of privileges (tables, columns, sequences, schemas, the database);
+                   ALTER DEFAULT PRIVILEGES
     roledefs.py    CREATE / ALTER ROLE's checks, GRANT / REVOKE role membership
     maintenance.py VACUUM (access.vacuum with index cleanup over the named or all tables)
     matview.py     REFRESH MATERIALIZED VIEW (a transactional swap to freshly filled relations)
@@ -41,6 +44,7 @@ from pgaurora.executor import (  # noqa: F401
     ddl,
     ddlchange,
     explain,
+    grants,
     join,
     lockrows,
     maintenance,

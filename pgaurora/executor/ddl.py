@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pgaurora.catalog.acl import initial_acl
 from pgaurora.catalog.model import (
     Column,
     Constraint,
@@ -37,6 +38,7 @@ from pgaurora.executor.context import Env
 from pgaurora.executor.nodes import RUNNERS, Batch, collect
 from pgaurora.executor.ownership import current_role, current_role_oid, named_role, require_owner
 from pgaurora.executor.plannodes import PlanNode
+from pgaurora.executor.privileges import require, require_create_in, require_database
 
 YIELD_PAGES = 32  # heap pages an index build scans between two turns of the event loop
 YIELD_ROWS = 1024  # rows checked or rewritten between two turns of the event loop
@@ -116,6 +118,7 @@ class Truncate(PlanNode):
     table_oids: tuple[int, ...]
     restart_identity: bool = False
     width: int = 0
+    cascade: bool = False  # TRUNCATE ... CASCADE: the tables whose foreign keys reference them too
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,11 @@ class CreateRole(PlanNode):
     role: Role
     bypassrls: bool = False  # BYPASSRLS asked for (superusers only; not kept: no row security)
     width: int = 0
+    # IN ROLE (roles the new one joins), ROLE (members it gets), ADMIN (members with admin option),
+    # names as planner.ddl.role_spec_name keeps them
+    in_roles: tuple[str | None, ...] = ()
+    members: tuple[str | None, ...] = ()
+    admins: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +155,7 @@ class GrantRoles(PlanNode):
     """GRANT roles TO members [WITH ADMIN OPTION] / REVOKE [ADMIN OPTION FOR] roles FROM members.
     Names as written; "" stands for CURRENT_USER / CURRENT_ROLE, None for SESSION_USER."""
 
-    roles: tuple[str, ...]
+    roles: tuple[str | None, ...]
     members: tuple[str | None, ...]
     grant: bool
     admin: bool
@@ -341,6 +349,10 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
     catalog = ctx.catalog
     state = _state(ctx)
     _tag(env, node.tag or ("CREATE TABLE" if node.as_query is None else "SELECT 0"))
+    require_create_in(ctx, node.schema_oid)
+    for con in node.constraints:  # a foreign key needs REFERENCES on the table it references
+        if con.kind == "f" and con.ref_table and state.table(con.ref_table) is not None:
+            require(ctx, state.table(con.ref_table), "x", columns=(("x", con.ref_columns),))
     if _skip_existing(ctx, state.name_in_use(node.schema_oid, node.name), node.if_not_exists, node.name):
         if node.as_query is not None or node.tag:
             _tag(env, "CREATE MATERIALIZED VIEW" if node.kind == "m" else "CREATE TABLE AS")
@@ -357,14 +369,16 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         col = columns[attnum - 1]
         max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
         seq = Sequence(catalog.allocate_oid(), seq_name, col.type_oid if col.type_oid in (21, 23, 20) else 20,
-                       max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid, owner=owner)
+                       max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid, owner=owner,
+                       acl=initial_acl(state, "S", owner, node.schema_oid))
         objs.append(seq)
         # schema-qualified, as the regclass constant PostgreSQL stores: the default must find the
         # sequence whatever the search_path (pg_get_expr drops the schema when it is visible)
         schema = next((s.name for s in state.schemas.values() if s.oid == node.schema_oid), "public")
         columns[attnum - 1] = replace(col, default=f"nextval('{_qualify(schema, seq_name)}'::regclass)")
     fields = {"kind": node.kind, "query": node.query, "populated": node.populated, **dict(node.table_fields)}
-    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid, owner=owner, **fields)
+    table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid, owner=owner,
+                  acl=initial_acl(state, "r", owner, node.schema_oid), **fields)
     # ref_table 0: a foreign key referencing the table being created
     constraints = [replace(c, oid=catalog.allocate_oid(), ref_table=c.ref_table or (table_oid if c.kind == "f" else 0))
                    for c in node.constraints]
@@ -395,6 +409,7 @@ async def run_create_index(node: CreateIndex, env: Env) -> None:
     _tag(env, "CREATE INDEX")
     table = state.table(node.table_oid)
     require_owner(ctx, table)
+    require_create_in(ctx, table.schema_oid)
     if _skip_existing(ctx, state.name_in_use(table.schema_oid, node.index.name), node.if_not_exists, node.index.name):
         return
     index, constraint = await _make_index(env, table, node.index)
@@ -412,9 +427,12 @@ async def run_create_sequence(node: CreateSequence, env: Env) -> None:
     state = _state(ctx)
     _tag(env, "CREATE SEQUENCE")
     seq = node.sequence
+    require_create_in(ctx, seq.schema_oid)
     if _skip_existing(ctx, state.name_in_use(seq.schema_oid, seq.name), node.if_not_exists, seq.name):
         return
-    await catalog.create(ctx.txn, replace(seq, oid=catalog.allocate_oid(), owner=current_role_oid(ctx)))
+    owner = current_role_oid(ctx)
+    await catalog.create(ctx.txn, replace(seq, oid=catalog.allocate_oid(), owner=owner,
+                                          acl=initial_acl(state, "S", owner, seq.schema_oid)))
 
 
 @ddl_runner(AlterSequence)
@@ -433,6 +451,7 @@ async def run_create_view(node: CreateView, env: Env) -> None:
     catalog = ctx.catalog
     state = _state(ctx)
     _tag(env, "CREATE VIEW")
+    require_create_in(ctx, node.view.schema_oid)
     existing = state.relation(node.view.name)
     if existing is not None:
         if node.replace and isinstance(existing, View):
@@ -440,13 +459,16 @@ async def run_create_view(node: CreateView, env: Env) -> None:
             await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid, owner=existing.owner))
             return
         raise DuplicateTable(f'relation "{node.view.name}" already exists')
-    await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid(), owner=current_role_oid(ctx)))
+    owner = current_role_oid(ctx)
+    await catalog.create(ctx.txn, replace(node.view, oid=catalog.allocate_oid(), owner=owner,
+                                          acl=initial_acl(state, "r", owner, node.view.schema_oid)))
 
 
 @ddl_runner(CreateSchema)
 async def run_create_schema(node: CreateSchema, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "CREATE SCHEMA")
+    require_database(ctx, "C")
     state = _state(ctx)
     if _skip_existing(ctx, node.name in state.schemas, node.if_not_exists, node.name, "schema"):
         return
@@ -457,7 +479,8 @@ async def run_create_schema(node: CreateSchema, env: Env) -> None:
         if current is not None and not is_member(_state(ctx), current.oid, role.oid):
             raise InsufficientPrivilege(f'must be member of role "{role.name}"')
         owner = role.oid
-    await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name, owner=owner))
+    await ctx.catalog.create(ctx.txn, Schema(ctx.catalog.allocate_oid(), node.name, owner=owner,
+                                             acl=initial_acl(state, "n", owner)))
 
 
 @ddl_runner(NoOp)

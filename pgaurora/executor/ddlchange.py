@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pgaurora.catalog.model import Index, Schema, Sequence, Table, View
+from pgaurora.catalog import acl
+from pgaurora.catalog.model import Database, DefaultAcl, Index, Schema, Sequence, Table, View
 from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.errors import (
     CheckViolation,
     DependentObjectsStillExist,
     DuplicateTable,
+    FeatureNotSupported,
     InsufficientPrivilege,
     NotNullViolation,
     ObjectInUse,
@@ -50,6 +52,7 @@ from pgaurora.executor.ownership import (
     owned_objects,
     require_owner,
 )
+from pgaurora.executor.privileges import describe, privileges_of_role, require, require_create_in
 
 
 @ddl_runner(DropObjects)
@@ -78,10 +81,16 @@ async def run_drop(node: DropObjects, env: Env) -> None:
             if role.superuser and not is_superuser(ctx):
                 raise InsufficientPrivilege("must be superuser to drop superusers")
             owned = owned_objects(state, role.oid)
-            if owned:
+            granted = privileges_of_role(state, role.oid)
+            if owned or granted:
+                # (pg_shdepend's order: the database first, then as the dependencies arose)
+                mine = [obj for _, obj in granted if isinstance(obj, DefaultAcl) and obj.role == role.oid]
+                lines = [f"privileges for {text}" for text, obj in granted if isinstance(obj, Database)]
+                lines += [f"owner of {describe(state, obj)}" for obj in owned + mine]
+                lines += [f"privileges for {text}" for text, obj in granted
+                          if obj not in mine and not isinstance(obj, Database)]
                 raise DependentObjectsStillExist(
-                    f'role "{name}" cannot be dropped because some objects depend on it',
-                    detail="\n".join(f"owner of {object_word(obj)} {obj.name}" for obj in owned))
+                    f'role "{name}" cannot be dropped because some objects depend on it', detail="\n".join(lines))
             await catalog.remove(ctx.txn, role.oid)
             for other in list(_state(ctx).roles.values()):  # its memberships go with it
                 if any(m[0] == role.oid for m in other.member_of):
@@ -188,7 +197,8 @@ async def run_drop(node: DropObjects, env: Env) -> None:
 async def run_owned_by(node: OwnedBy, env: Env) -> None:
     """REASSIGN OWNED BY (each object the roles own gets the new owner) and DROP OWNED BY (each
     is dropped, [CASCADE] as DROP would): the current role must have the privileges of every
-    role named (42501), as PostgreSQL 15 checks. There are no privileges to revoke."""
+    role named (42501), as PostgreSQL 15 checks; DROP OWNED also revokes every privilege
+    granted to them (their objects' ACLs stay, without them)."""
     ctx = env.ctx
     catalog = ctx.catalog
     reassign = node.reassign
@@ -205,8 +215,18 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
         owned = owned_objects(_state(ctx), role.oid)
         if new is not None:
             for obj in owned:
-                await catalog.replace(ctx.txn, replace(obj, owner=new.oid))
+                await catalog.replace(ctx.txn, acl.with_owner(obj, new.oid))
             continue
+        for _, obj in privileges_of_role(_state(ctx), role.oid):  # its privileges are revoked
+            if isinstance(obj, DefaultAcl):
+                left = acl.without_role(obj.acl, role.oid) or ()
+                base = acl.default_acl(acl.DEFAULT_ACL_TYPES[obj.objtype], obj.role) if not obj.schema_oid else ()
+                if obj.role == role.oid or acl.sorted_acl(left) == acl.sorted_acl(base):
+                    await catalog.remove(ctx.txn, obj.oid)  # its own default privileges go, as does an
+                    continue                                # entry left as the built-in defaults
+                await catalog.replace(ctx.txn, replace(obj, acl=left))
+                continue
+            await catalog.replace(ctx.txn, acl.without_role_anywhere(_state(ctx).by_oid.get(obj.oid, obj), role.oid))
         schemas = {s.oid: s.name for s in state.schemas.values()}
         for obj in owned:  # relations first, then the schemas (which may still hold others' objects)
             if isinstance(obj, Schema) or obj.oid not in _state(ctx).by_oid:
@@ -282,14 +302,32 @@ def _dependent_views(state: Any, name: str) -> list[View | Table]:
 
 @ddl_runner(Truncate)
 async def run_truncate(node: Truncate, env: Env) -> None:
-    """Transactional TRUNCATE: each table (and its indexes) points at new, empty relations."""
+    """Transactional TRUNCATE: each table (and its indexes) points at new, empty relations.
+    Each needs the TRUNCATE privilege; a table another table's foreign key references must be
+    truncated with it (0A000), which CASCADE adds (with a NOTICE each), as PostgreSQL."""
     ctx = env.ctx
     catalog = ctx.catalog
     storage = ctx.storage
     _tag(env, "TRUNCATE TABLE")
     state = _state(ctx)
     changed: list[Any] = []
-    for oid in node.table_oids:
+    oids = list(node.table_oids)
+    for oid in oids:  # every table named (and its partitions) needs TRUNCATE
+        require(ctx, state.table(oid), "D")
+    for oid in oids:  # (the list grows as CASCADE finds more)
+        for other, _ in state.referencing(oid):
+            if other.oid in oids:
+                continue
+            if not node.cascade:
+                raise FeatureNotSupported(
+                    "cannot truncate a table referenced in a foreign key constraint",
+                    detail=f'Table "{other.name}" references "{state.table(oid).name}".',
+                    hint=f'Truncate table "{other.name}" at the same time, or use TRUNCATE ... CASCADE.')
+            ctx.notice(f'truncate cascades to table "{other.name}"')
+            require(ctx, other, "D")
+            oids.append(other.oid)
+            oids.extend(part.oid for part in state.partitions(other.oid) if part.oid not in oids)
+    for oid in oids:
         table = state.table(oid)
         rel_id = await storage.create_heap()
         storage.carry_activity(table.rel_id, rel_id)  # pg_stat_user_tables counts by table
@@ -318,16 +356,25 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
     old = state.table(table.oid)
     for renamed, _ in node.renames:  # ALTER INDEX / SEQUENCE / VIEW ... RENAME: that object's owner
         require_owner(ctx, state.by_oid.get(renamed))
+        require_create_in(ctx, getattr(state.by_oid.get(renamed), "schema_oid", 0))  # and CREATE in its schema
     if not node.renames:
         require_owner(ctx, old if old is not None else table)
+        if old is not None and old.name != table.name:  # RENAME: CREATE in its schema too
+            require_create_in(ctx, table.schema_oid)
+    known = {c.name for c in old.constraints} if old is not None else set()
+    for con in table.constraints:  # a new foreign key needs REFERENCES on the table it references
+        if con.kind == "f" and con.name not in known and con.ref_table and con.ref_table != table.oid:
+            require(ctx, state.table(con.ref_table), "x", columns=(("x", con.ref_columns),))
     objs: list[Any] = []
     for seq_name, attnum, *template in node.sequences:
         _check_name_free(state, table.schema_oid, seq_name)
         if template:  # ADD GENERATED AS IDENTITY: the sequence's type and options
-            objs.append(replace(template[0], oid=catalog.allocate_oid(), owned_by=(table.oid, attnum)))
+            objs.append(replace(template[0], oid=catalog.allocate_oid(), owned_by=(table.oid, attnum),
+                                acl=acl.initial_acl(state, "S", template[0].owner, table.schema_oid)))
             continue
         objs.append(Sequence(catalog.allocate_oid(), seq_name, owned_by=(table.oid, attnum),
-                             schema_oid=table.schema_oid, owner=table.owner))
+                             schema_oid=table.schema_oid, owner=table.owner,
+                             acl=acl.initial_acl(state, "S", table.owner, table.schema_oid)))
     heap = storage.heap(table.rel_id)
     txn = ctx.txn
     rebuilt: list[Any] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pgaurora.catalog import acl
 from pgaurora.catalog.model import Sequence
 from pgaurora.catalog.roles import is_member, role_by_oid
 from pgaurora.errors import (
@@ -32,6 +33,7 @@ from pgaurora.executor.ownership import (
     require_owner,
 )
 from pgaurora.executor.plannodes import PlanNode
+from pgaurora.executor.privileges import require_lock
 
 # A role named by CURRENT_USER / CURRENT_ROLE or SESSION_USER: known when the statement runs.
 CURRENT_ROLE = -1
@@ -119,9 +121,13 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
         if not is_member(state, current.oid, owner):
             new = role_by_oid(state, owner)
             raise InsufficientPrivilege(f'must be member of role "{new.name if new is not None else owner}"')
+        schema = state.by_oid.get(getattr(obj, "schema_oid", -1))
+        if schema is not None and not acl.has_privilege(state, owner, schema, "C"):  # the new owner creates there
+            raise InsufficientPrivilege(f"permission denied for schema {schema.name}")
     # a table's owned sequences (serial, identity) follow it, as PostgreSQL's do
     sequences = [seq for seq in state.by_oid.values() if isinstance(seq, Sequence) and seq.owned_by[0] == obj.oid]
-    await ctx.catalog.replace(ctx.txn, replace(obj, owner=owner), *(replace(seq, owner=owner) for seq in sequences))
+    await ctx.catalog.replace(ctx.txn, *(acl.with_owner(o, owner) for o in (obj, *sequences)))
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,5 +190,10 @@ async def run_lock(node: LockRelations, env: Env) -> None:
     _tag(env, "LOCK TABLE")
     txn = ctx.txn
     table = txn.manager.relation_locks
+    state = _state(ctx)
+    for oid, _ in node.relations:  # LockTableAclCheck, before any lock is taken
+        obj = state.by_oid.get(oid)
+        if obj is not None:
+            require_lock(ctx, obj, node.mode)
     for oid, name in node.relations:
         await table.lock(txn, oid, node.mode - 1, nowait=node.nowait, name=name)

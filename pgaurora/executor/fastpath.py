@@ -19,7 +19,7 @@ Not the statement lifecycle (run.py), not transactions (the session decides when
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
@@ -42,6 +42,9 @@ from pgaurora.executor.expr import (
 )
 from pgaurora.executor.nodes import compiled
 from pgaurora.executor.plannodes import IndexKind, IndexScan, Plan, Project, ValuesScan
+
+if TYPE_CHECKING:
+    from pgaurora.catalog.acl import Permission
 
 # Expression nodes whose value depends only on the row and the parameters.
 _PURE_NODES = (Const, Param, FuncExpr, BoolExpr, NullTest, BooleanTest, CaseExpr, CoalesceExpr, MinMaxExpr,
@@ -183,7 +186,7 @@ class FastPlan:
     """What `fast_plan` precomputes for one plan; `resolved` caches the relations per catalog state."""
 
     __slots__ = ("kind", "project", "key", "key_param", "index_oid", "table_oid", "width", "resolved",
-                 "reads_params")
+                 "reads_params", "permissions")
 
     def __init__(self, kind: FastKind, project: Any, key: Any = None, index_oid: int = 0, table_oid: int = 0,
                  width: int = 0, *, key_param: int = -1, reads_params: bool = True) -> None:
@@ -196,6 +199,7 @@ class FastPlan:
         self.width = width
         self.resolved: tuple[Any, Any, Any] | None = None  # (catalog state, btree, heap)
         self.reads_params = reads_params  # False: `project` never looks at the env (one shared env)
+        self.permissions: tuple[Permission, ...] = ()  # the plan's (executor.privileges)
 
 
 def _pure(exprs: tuple[Expr, ...], allow_vars: bool) -> bool:
@@ -242,9 +246,11 @@ def _build(plan: Plan) -> FastPlan | None:
         if subplans:
             return None
         keys = source.eq_keys
-        return FastPlan(FastKind.POINT, project, _key_getter(keys), source.index_oid, source.table_oid,
+        fast = FastPlan(FastKind.POINT, project, _key_getter(keys), source.index_oid, source.table_oid,
                         source.width, key_param=keys[0].index if len(keys) == 1 and isinstance(keys[0], Param) else -1,
                         reads_params=any(isinstance(n, Param) for expr in node.exprs for n in walk(expr)))
+        fast.permissions = plan.permissions
+        return fast
     return None
 
 

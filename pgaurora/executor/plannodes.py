@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgaurora.executor.expr import Expr
+
+if TYPE_CHECKING:
+    from pgaurora.catalog.acl import Permission
 
 
 class PlanNode:
@@ -305,6 +308,9 @@ class Plan:
     catalog_version: int = 0
     exec_param_count: int = 0
     text: str = ""
+    # executor.privileges: (object oid, privilege letters, role oid or 0 for current_user,
+    # the relation an unqualified name looked up when the object is its schema, else '')
+    permissions: tuple[Permission, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,14 @@ async def run_create_role(node: CreateRole, env: Env) -> None:
     if role.password is not None:
         role = replace(role, password=_stored_password(role.name, role.password, ctx))
     await ctx.catalog.create_role(ctx.txn, role)
+    # IN ROLE / ROLE / ADMIN: the memberships GRANT would make, with its checks (AddRoleMems)
+    if node.in_roles:
+        await run_grant_roles(GrantRoles(node.in_roles, (role.name,), True, False), env)
+    if node.members:
+        await run_grant_roles(GrantRoles((role.name,), node.members, True, False), env)
+    if node.admins:
+        await run_grant_roles(GrantRoles((role.name,), node.admins, True, True), env)
+    _tag(env, "CREATE ROLE")
 
 
 @ddl_runner(GrantRoles)

@@ -15,6 +15,7 @@ from pgaurora.executor.context import Env, ExecContext
 from pgaurora.executor.fastpath import point_lookup, point_shape
 from pgaurora.executor.nodes import Batch, eval_subplan, run_node
 from pgaurora.executor.plannodes import Plan
+from pgaurora.executor.privileges import check as check_permissions
 
 ROW_COMMANDS = {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE"}
 
@@ -96,6 +97,8 @@ async def run(plan: Plan, params: tuple[Any, ...] | list[Any], ctx: ExecContext)
         await catalog.sync()
     state = catalog.state_for(ctx.txn) if hasattr(catalog, "state_for") else catalog
     ctx.extra["catalog_state"] = state.for_backend(int(getattr(ctx.txn, "pid", 0) or 0)) if state.temp_schemas else state
+    if plan.permissions:
+        check_permissions(plan.permissions, ctx, state)
     env = Env(ctx, tuple(params), plan.exec_param_count, eval_subplan)
     node = plan.node
     if ctx.txn is not None:

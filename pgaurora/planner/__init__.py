@@ -9,9 +9,12 @@ Files (top-down, in the order a query meets them):
     fromclause.py  FROM and WITH: tables, views, CTEs (recursive), subqueries, LATERAL, functions, joins
     rowmarks.py    FOR UPDATE / SHARE [OF ...] over joins and partitioned tables: which tables, how
     syscolumns.py  system columns (ctid, xmin, ...) of tables: entries, scans, RETURNING of them
-    querycontext.py  what all query levels of one statement share (QueryContext, Planned, Cte)
+    querycontext.py  what all query levels of one statement share (QueryContext, Planned, Cte), and the
+                   privileges the plan needs (Plan.permissions: relations, columns, schemas; views' owners)
     modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
     ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
+    grants.py      GRANT / REVOKE of privileges, ALTER DEFAULT PRIVILEGES
+    ownership.py   ALTER ... OWNER TO, LOCK TABLE, COMMENT ON
     tablelike.py   CREATE TABLE (LIKE ... INCLUDING ...)
     generated.py   generated columns: validation, and their values in INSERT / UPDATE / COPY rows
     indexexpr.py   expression and partial indexes: CREATE INDEX analysis, key binding, predicate matching

@@ -133,5 +133,8 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
                           options.get("format") == "binary")
     rows = with_generated(qc, rel.name, rel.columns, Project(source, tuple(exprs), width))
     node = route_insert(state, rel, Insert(rel.oid, rows, mp.table_checks(rel), None, 0), mp.table_checks)
-    return CopyPlan(True, Plan("COPY", node, None, (), state.version, qc.state.exec_params, stmt.text),
+    # USAGE on its schema, INSERT on the columns it fills
+    inserted = tuple(rel.columns[i].attnum for i in targets)
+    permissions = ((rel.schema_oid, "U", 0, "", ()), (rel.oid, "a", 0, "", (("a", inserted),)))
+    return CopyPlan(True, Plan("COPY", node, None, (), state.version, qc.state.exec_params, stmt.text, permissions),
                     columns, options)

@@ -569,13 +569,19 @@ class DdlPlanner:
             table = self._table(r["RangeVar"])
             oids.append(table.oid)
             oids.extend(p.oid for p in self.qc.catalog.partitions(table.oid))
-        return Truncate(tuple(oids), bool(body.get("restart_seqs")))
+        return Truncate(tuple(oids), bool(body.get("restart_seqs")), cascade=body.get("behavior") == "DROP_CASCADE")
 
     def create_role(self, body: dict[str, Any]) -> PlanNode:
         role = Role(0, body["role"], login=body.get("stmt_type") == "ROLESTMT_USER")
         options = dict(self._role_options(body.get("options", [])))
         bypassrls = bool(options.pop("bypassrls", False))  # checked, not kept (no row security here)
-        return CreateRole(replace(role, **options), bypassrls)
+        memberships: dict[str, tuple[str | None, ...]] = {}
+        for option in body.get("options", ()):
+            d = option["DefElem"]
+            if d["defname"] in ("addroleto", "rolemembers", "adminmembers"):
+                memberships[d["defname"]] = tuple(role_spec_name(i) for i in d["arg"]["List"]["items"])
+        return CreateRole(replace(role, **options), bypassrls, in_roles=memberships.get("addroleto", ()),
+                          members=memberships.get("rolemembers", ()), admins=memberships.get("adminmembers", ()))
 
     def _role_options(self, options: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []

@@ -562,15 +562,19 @@ def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) 
         raise WrongObjectType(f'"{text}" is not a sequence', position=pos)
     oid = rel.oid
     rest = [bind(a, lv) for a in args[1:]]
+    from pgaurora.executor.privileges import require_sequence
+
     if name == "nextval":
         def nextval(ctx: Any) -> Any:
             seq = ctx.extra["catalog_state"].sequence(oid)
+            require_sequence(ctx, seq, "Uw")
             value = ctx.catalog.nextval(seq)
             ctx.catalog.last_values[(ctx.backend_pid, oid)] = value
             return value
         return FuncExpr("nextval", nextval, (), typeinfo.INT8_OID, -1, False, True, False, True)
     if name == "currval":
         def currval(ctx: Any) -> Any:
+            require_sequence(ctx, ctx.extra["catalog_state"].sequence(oid), "rU")
             value = ctx.catalog.last_values.get((ctx.backend_pid, oid))
             if value is None:
                 from pgaurora.errors import ObjectNotInPrerequisiteState
@@ -584,6 +588,7 @@ def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) 
 
     def setval(ctx: Any, value: Any, called: Any) -> Any:
         seq = ctx.extra["catalog_state"].sequence(oid)
+        require_sequence(ctx, seq, "w")
         result = ctx.catalog.setval(seq, value, bool(called))
         if called:
             ctx.catalog.last_values[(ctx.backend_pid, oid)] = value

@@ -103,7 +103,7 @@ class FromClause:
             raise FeatureNotSupported("WITH clause containing a data-modifying statement must be at the top level",
                                       position=self.qc.position(cte.get("location")))
         mp = ModifyPlanner(self.qc)
-        planned = {"InsertStmt": mp.plan_insert, "UpdateStmt": mp.plan_update, "DeleteStmt": mp.plan_delete}[kind](body)
+        planned = mp.plan_statement(kind, body)
         columns = planned.columns if "returningList" in body else []
         scan = CteScan(cte_id, name, planned.node, planned.node.width)
         self.qc.modifying_ctes.append(scan)
@@ -251,6 +251,10 @@ class FromClause:
         if rel is None:
             shown = f"{schema}.{name}" if schema else name
             raise UndefinedTable(f'relation "{shown}" does not exist', position=pos)
+        if not isinstance(rel, Index):
+            if not self.qc.check_as:  # USAGE on its schema (a view's owner needed it to create the view)
+                self.qc.require_usage(rel.schema_oid, name, schema is not None)
+            self.qc.require(rel.oid, "r")
         if isinstance(rel, View):
             if not self.qc.system_columns and mentions_system_column(rel.query):
                 self.qc.system_columns = True
@@ -258,11 +262,18 @@ class FromClause:
             locks = getattr(self, "_view_locks", {}).pop(alias, None)  # FOR UPDATE of the view (planner.rowmarks)
             if locks and "fromClause" in tree.get("SelectStmt", {}):
                 tree = {"SelectStmt": dict(tree["SelectStmt"], lockingClause=locks)}
-            planned = self.plan_query(tree, Scope(self.qc.state, None))
+            if locks:
+                self.qc.require(rel.oid, "w")  # locking its rows needs UPDATE on the view
+            outer, self.qc.check_as = self.qc.check_as, rel.owner  # the view reads as its owner
+            try:
+                planned = self.plan_query(tree, Scope(self.qc.state, None))
+            finally:
+                self.qc.check_as = outer
             names = list(rel.column_names)
             entry = RangeEntry(alias, names, [(c.type_oid, c.typmod) for c in planned.columns])
             self._rename(entry, colnames)
             self._add_entry(scope, entry, pos)
+            self.qc.reads_through(rel.oid, entry)
             return planned.node
         if isinstance(rel, Sequence):
             # SELECT last_value, log_cnt, is_called FROM s (pg_dump): see catalog.system.relations
@@ -271,6 +282,7 @@ class FromClause:
             entry.using_hidden = {"tableoid"}
             self._rename(entry, colnames)
             self._add_entry(scope, entry, pos)
+            self.qc.reads_through(rel.oid, entry)
             return SystemScan(system.SEQUENCE_DATA, str(rel.oid), 4)
         if isinstance(rel, Index):
             raise WrongObjectType(f'"{name}" is not a table', position=pos)
@@ -288,6 +300,7 @@ class FromClause:
         if system_columns:
             add_system_columns(entry)
         self._add_entry(scope, entry, pos)
+        self.qc.reads_through(rel.oid, entry)
         if rel.kind == "p":
             from pgaurora.planner.partition import append_scan
 

@@ -59,6 +59,9 @@ def _generated_insert(name: str) -> GeneratedAlways:
                            detail=f'Column "{name}" is a generated column.')
 
 
+_LETTERS = {"InsertStmt": "a", "UpdateStmt": "w", "DeleteStmt": "d"}  # catalog.acl: INSERT, UPDATE, DELETE
+
+
 def table_entry(table: Table, alias: str | None = None) -> RangeEntry:
     return RangeEntry(alias or table.name,
                       [c.name if not c.dropped else f"........pg.dropped.{c.attnum}........" for c in table.columns],
@@ -71,6 +74,19 @@ class ModifyPlanner:
         self.qc = qc
         self.select = SelectPlanner(qc)
         self._multi_columns: dict[int, Any] = {}  # id of a multiple-assignment subquery -> its columns
+        # privileges (executor.privileges): the statement's target (oid, role that needs them:
+        # a view's owner for its base table), the entries whose column reads need SELECT on it,
+        # and whether a partition is being planned (PostgreSQL checks only the table named)
+        self._target: tuple[int, int] | None = None
+        self._target_as = 0
+        self._target_entries: list[RangeEntry] = []
+        self._target_reads = False
+        self._in_partitions = False
+        self._views: list[tuple[int, int]] = []  # (oid, role) of views the target is reached through
+        # the target's columns an INSERT fills, an UPDATE sets, an ON CONFLICT arbiter reads
+        self._inserted: set[int] = set()
+        self._updated: set[int] = set()
+        self._arbiter_columns: set[int] = set()
 
     def _table(self, relation: dict[str, Any]) -> Table:
         name = relation["relname"]
@@ -83,7 +99,48 @@ class ModifyPlanner:
             raise WrongObjectType(f'cannot change relation "{name}"', position=pos)
         if rel.kind == "m":
             raise WrongObjectType(f'cannot change materialized view "{name}"', position=pos)
+        if self._target is None and not self._in_partitions:
+            self._target = (rel.oid, self._target_as)
+            if not self._target_as:  # (a view's owner needed USAGE to create the view)
+                self.qc.require_usage(rel.schema_oid, name, schema is not None)
         return rel
+
+    def plan_statement(self, kind: str, body: dict[str, Any]) -> Planned:
+        """INSERT / UPDATE / DELETE (`kind`: InsertStmt, ...), with the privileges its target needs."""
+        planned = {"InsertStmt": self.plan_insert, "UpdateStmt": self.plan_update,
+                   "DeleteStmt": self.plan_delete}[kind](body)
+        on_conflict_update = body.get("onConflictClause", {}).get("action") == "ONCONFLICT_UPDATE"
+        self.require_target(_LETTERS[kind] + ("w" if on_conflict_update else ""))
+        return planned
+
+    def target_entry(self, table: Table, alias: str | None = None) -> RangeEntry:
+        """The target's FROM entry: the statement's reads of its columns need SELECT on it."""
+        entry = table_entry(table, alias)
+        self._target_entries.append(entry)
+        return entry
+
+    def require_target(self, letters: str) -> None:
+        """After planning: the target needs `letters` (and SELECT if the statement read one of
+        its columns), checked before any other relation, as PostgreSQL's range table orders them."""
+        if self._target is None:
+            return
+        oid, as_role = self._target
+        if self._target_reads or any(e.read for e in self._target_entries):
+            letters += "r"
+            for view in self._views:  # a view's columns read through it: SELECT on the view too
+                self.qc.permissions[view] += "" if "r" in self.qc.permissions[view] else "r"
+            self.qc.uses_columns(self._target, "r", self._arbiter_columns.union(
+                *(e.read_cols for e in self._target_entries)))
+        self.qc.uses_columns(self._target, "a", self._inserted)
+        self.qc.uses_columns(self._target, "w", self._updated)
+        rest = dict(self.qc.permissions)
+        self.qc.permissions.clear()
+        self.qc.permissions[(oid, as_role)] = letters
+        for key, held in rest.items():
+            if key == (oid, as_role):
+                self.qc.permissions[key] = letters + "".join(c for c in held if c not in letters)
+            else:
+                self.qc.permissions[key] = held
 
     def _through_views(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """DML on a simple view becomes DML on its base table (planner.views)."""
@@ -92,6 +149,14 @@ class ModifyPlanner:
             rel = self.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
             if not isinstance(rel, View):
                 return body
+            if self._target is None and not self._in_partitions:  # the view, as the user; its table as its owner
+                self.qc.check_as, outer = self._target_as, self.qc.check_as
+                if not self._target_as:
+                    self.qc.require_usage(rel.schema_oid, relation["relname"], relation.get("schemaname") is not None)
+                self.qc.require(rel.oid, _LETTERS[kind])
+                self._views.append((rel.oid, self._target_as))
+                self.qc.check_as = outer
+                self._target_as = rel.owner
             body = views.rewrite(kind, body, rel)
         return body
 
@@ -265,9 +330,11 @@ class ModifyPlanner:
                 exprs[idx] = coerce(Var(k, rc.type_oid, rc.typmod), col.type_oid, col.typmod, "assignment",
                                     self.qc.params, None, col.name)
             source = Project(planned.node, tuple(exprs), width)
+        if sel is not None and not self._in_partitions:
+            self._inserted.update(table.columns[i].attnum for i in targets)
         source = with_generated(self.qc, table.name, table.columns, source)
         scope = Scope(self.qc.state)
-        scope.add(table_entry(table, alias))
+        scope.add(self.target_entry(table, alias))
         if self.qc.system_columns:
             from pgaurora.planner.syscolumns import add_system_columns, updated_system_columns
 
@@ -290,7 +357,11 @@ class ModifyPlanner:
         moves = any(t["ResTarget"].get("name") in key_names for t in body.get("targetList", ()))
         from pgaurora.planner import rules
 
-        parts = [plan_one(b) for b in partition.partition_bodies(self.qc.catalog, table, body)]
+        inside, self._in_partitions = self._in_partitions, True
+        try:
+            parts = [plan_one(b) for b in partition.partition_bodies(self.qc.catalog, table, body)]
+        finally:
+            self._in_partitions = inside
         planned: list[PlanNode] = []
         for part, p in zip(self.qc.catalog.partitions(table.oid), parts, strict=True):
             if moves:
@@ -304,6 +375,7 @@ class ModifyPlanner:
         arbiters: tuple[int, ...] = ()
         infer = clause.get("infer")
         if infer is not None:
+            self._target_reads = True  # the arbiter's columns are read (SELECT on them)
             if "conname" in infer:
                 name = infer["conname"]
                 con = next((c for c in table.constraints if c.name == name), None)
@@ -316,13 +388,16 @@ class ModifyPlanner:
                 if not arbiters:
                     raise InvalidColumnReference(
                         "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+        for index_oid in arbiters:  # the arbiter's columns are read
+            index = self.qc.catalog.by_oid.get(index_oid)
+            self._arbiter_columns.update(a for a in getattr(index, "columns", ()) if a > 0)
         if clause["action"] == "ONCONFLICT_NOTHING":
             return OnConflict(arbiters)
         if infer is None:
             raise SyntaxError_("ON CONFLICT DO UPDATE requires inference specification or constraint name",
                                hint="For example, ON CONFLICT (column_name).")
         scope = Scope(self.qc.state)
-        scope.add(table_entry(table, alias))
+        scope.add(self.target_entry(table, alias))
         excluded = table_entry(table, "excluded")
         excluded.table_oid = 0
         scope.add(excluded)
@@ -381,6 +456,8 @@ class ModifyPlanner:
             if idx is None:
                 raise UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist', position=pos)
             col = table.columns[idx]
+            if not self._in_partitions:
+                self._updated.add(col.attnum)
             val = rt["val"]
             if "SetToDefault" in val:
                 new_row[idx] = self.default_expr(table, idx)
@@ -447,10 +524,10 @@ class ModifyPlanner:
             # the table row, its tid, then its system columns (as the FROM list's first columns)
             from pgaurora.planner.syscolumns import target_system_columns
 
-            entry, node = target_system_columns(table_entry(table, alias), table)
+            entry, node = target_system_columns(self.target_entry(table, alias), table)
             scope.add(entry)
         else:
-            scope.add(table_entry(table, alias))
+            scope.add(self.target_entry(table, alias))
             scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
             node = SeqScan(table.oid, table.name, width + 1, None, True)  # + the tid column
         has_from = bool(body.get(from_key))

@@ -81,20 +81,31 @@ def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | li
             sp = SelectPlanner(qc)
             sp._push_ctes(body["withClause"], Scope(qc.state))
         mp = ModifyPlanner(qc)
-        planned = {"InsertStmt": mp.plan_insert, "UpdateStmt": mp.plan_update, "DeleteStmt": mp.plan_delete}[kind](body)
+        planned = mp.plan_statement(kind, body)
         node = planned.node
         columns = planned.columns if "returningList" in body else None
     elif kind == "ExplainStmt":
         from pgaurora.planner.explain import plan_explain
 
         def inner(inner_stmt: ParsedStatement) -> Any:
-            return plan(inner_stmt, state, params.types, txn=txn).node
+            planned = plan(inner_stmt, state, params.types, txn=txn)
+            for oid, letters, as_role, unqualified, columns in planned.permissions:  # EXPLAIN checks them too
+                qc.check_as = as_role
+                if unqualified:
+                    qc.require_usage(oid, unqualified, False)
+                else:
+                    qc.require(oid, letters)
+                for letter, attnums in columns:
+                    qc.uses_columns((oid, as_role), letter, set(attnums))
+            qc.check_as = 0
+            return planned.node
 
         planned = plan_explain(qc, stmt, inner)
         node = planned.node
         columns = planned.columns
     else:
         node, command = _utility(qc, stmt)
+        _schema_usage(qc, kind, body)
     node = rules.optimize(node, state, qc.state.new_slot)
     if qc.modifying_ctes:
         from pgaurora.executor.withmodify import ModifyingCtes
@@ -113,7 +124,7 @@ def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | li
             raise IndeterminateDatatype(f"could not determine data type of parameter ${i + 1}")
         types.append(t)
     return Plan(command, node, tuple(columns) if columns is not None else None, tuple(types),
-                state.version, qc.state.exec_params, stmt.text)
+                state.version, qc.state.exec_params, stmt.text, qc.permission_list())
 
 
 # utility statements that are one DdlPlanner method each: statement kind -> (method, command tag)
@@ -173,7 +184,48 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
         return plan_analyze(ddl, body), "ANALYZE"
     if kind == "CheckPointStmt":
         return ddl.noop("CHECKPOINT"), "CHECKPOINT"
+    if kind == "GrantStmt":
+        from pgaurora.planner.grants import plan_grant
+
+        return plan_grant(body), "GRANT" if body.get("is_grant") else "REVOKE"
+    if kind == "AlterDefaultPrivilegesStmt":
+        from pgaurora.planner.grants import plan_default_privileges
+
+        return plan_default_privileges(body), "ALTER DEFAULT PRIVILEGES"
     raise FeatureNotSupported(f"{stmt.command} is not supported")
+
+
+# the relation a statement creates: CREATE on its schema is checked as it runs, not USAGE
+_CREATED = {"CreateStmt": "relation", "ViewStmt": "view", "CreateSeqStmt": "sequence",
+            "CreateTableAsStmt": "into"}
+
+
+_RELATION_OBJECTS = {"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_SEQUENCE", "OBJECT_INDEX", "OBJECT_MATVIEW"}
+
+
+def _schema_usage(qc: QueryContext, kind: str, body: dict[str, Any]) -> None:
+    """A utility statement naming `schema.relation` needs USAGE on the schema (PostgreSQL's
+    LookupExplicitNamespace), the relation it creates excepted."""
+    created = body.get(_CREATED.get(kind, ""))
+    if kind == "CreateTableAsStmt" and isinstance(created, dict):
+        created = created.get("rel")
+    if kind in ("DropStmt", "CommentStmt") and body.get("removeType", body.get("objtype")) in _RELATION_OBJECTS:
+        for item in body.get("objects", [body.get("object")]):
+            names = [n["String"]["sval"] for n in (item or {}).get("List", {}).get("items", ()) if "String" in n]
+            schema = qc.catalog.schemas.get(names[-2]) if len(names) > 1 else None
+            if schema is not None:
+                qc.require(schema.oid, "U")
+    pending: list[Any] = [body]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if "relname" in item and "relpersistence" in item and item.get("schemaname") and item is not created:
+                schema = qc.catalog.schemas.get(item["schemaname"])
+                if schema is not None:
+                    qc.require(schema.oid, "U")
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _view_columns(state: CatalogState, query: str) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgaurora.catalog.state import CatalogState
 from pgaurora.datatypes.typeinfo import TEXT_OID
@@ -17,6 +17,9 @@ from pgaurora.executor.expr import BoolExpr, BoolOp, Expr
 from pgaurora.executor.plannodes import PlanNode, ResultColumn
 from pgaurora.planner.resolve import ParamTypes
 from pgaurora.planner.scope import Scope, StatementState
+
+if TYPE_CHECKING:
+    from pgaurora.catalog.acl import Permission
 
 
 @dataclass(slots=True)
@@ -51,6 +54,52 @@ class QueryContext:
     modifying_ctes: list[Any] = field(default_factory=list)
     # the statement names a system column (scope.mentions_system_column): tables carry them
     system_columns: bool = False
+    # what the plan needs (executor.privileges): (object oid, role to check: 0 = current_user)
+    # -> privilege letters; `check_as` is a view's owner while the view's query is planned;
+    # `unqualified`: a schema reached only through search_path -> the relation name looked up
+    permissions: dict[tuple[int, int], str] = field(default_factory=dict)
+    check_as: int = 0
+    unqualified: dict[tuple[int, int], str] = field(default_factory=dict)
+    # the columns a privilege needs (column privileges): FROM entries whose named columns SELECT
+    # needs, and attnums by letter ('r', 'a', 'w') an INSERT / UPDATE target adds
+    read_entries: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
+    used_columns: dict[tuple[int, int], dict[str, set[int]]] = field(default_factory=dict)
+
+    def require(self, oid: int, letters: str) -> None:
+        """The plan needs `letters` (catalog.acl) on object `oid`, for whoever reads it."""
+        key = (oid, self.check_as)
+        held = self.permissions.get(key, "")
+        if any(c not in held for c in letters):
+            self.permissions[key] = held + "".join(c for c in letters if c not in held)
+        self.unqualified.pop(key, None)
+
+    def require_usage(self, schema_oid: int, relation: str, qualified: bool) -> None:
+        """USAGE on the schema of a relation the statement names: without it, a qualified name
+        is 42501 on the schema, an unqualified one a relation that does not exist (PostgreSQL's
+        search_path skips schemas it may not use)."""
+        key = (schema_oid, self.check_as)
+        if qualified or key in self.permissions and key not in self.unqualified:
+            self.require(schema_oid, "U")
+            return
+        self.permissions[key] = "U"
+        self.unqualified.setdefault(key, relation)
+
+    def reads_through(self, oid: int, entry: Any) -> None:
+        """SELECT on relation `oid` covers the columns `entry` (a planner.scope.RangeEntry) reads."""
+        self.read_entries.setdefault((oid, self.check_as), []).append(entry)
+
+    def uses_columns(self, key: tuple[int, int], letter: str, attnums: set[int]) -> None:
+        self.used_columns.setdefault(key, {}).setdefault(letter, set()).update(attnums)
+
+    def permission_list(self) -> tuple[Permission, ...]:
+        out = []
+        for key, letters in self.permissions.items():
+            used = {letter: set(cols) for letter, cols in self.used_columns.get(key, {}).items()}
+            for entry in self.read_entries.get(key, ()):
+                used.setdefault("r", set()).update(entry.read_cols)
+            columns = tuple((c, tuple(sorted(used[c]))) for c in "raw" if c in letters and used.get(c))
+            out.append((key[0], letters, key[1], self.unqualified.get(key, ""), columns))
+        return tuple(out)
 
 
 def conjuncts(expr: Expr | None) -> list[Expr]:

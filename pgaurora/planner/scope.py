@@ -44,6 +44,13 @@ class RangeEntry:
     attnums: list[int] = field(default_factory=list)
     hidden: bool = False  # a join's merged USING columns hide the inputs' own for unqualified names
     using_hidden: set[str] = field(default_factory=set)
+    read: bool = False  # a column of it was named (an UPDATE / DELETE target's reads need SELECT)
+    read_cols: set[int] = field(default_factory=set)  # the attnums (positions without attnums) named
+
+
+    def note_read(self, index: int) -> None:
+        self.read = True
+        self.read_cols.add(self.attnums[index] if self.attnums else index + 1)
 
 
 class StatementState:
@@ -129,6 +136,7 @@ class Scope:
             if not hits:
                 return None
             e, i = hits[0]
+            e.note_read(i)
             oid, typmod = e.types[i]
             return Var(e.offset + i, oid, typmod, col), e, i
         table, col = names[-2], names[-1]
@@ -141,6 +149,7 @@ class Scope:
             return None
         for i, c in enumerate(entry.columns):
             if c == col:
+                entry.note_read(i)
                 oid, typmod = entry.types[i]
                 return Var(entry.offset + i, oid, typmod, col), entry, i
         raise UndefinedColumn(f'column {table}.{col} does not exist', position=position)
@@ -181,9 +190,12 @@ class Scope:
         else:
             entries = [e for e in self.entries if not e.hidden]
         for e in entries:
+            e.read = True
             for i, c in enumerate(e.columns):
                 if c in e.using_hidden and (table is None or c in SYSTEM_NAMES or c == TID_COLUMN):
                     continue  # system columns (also a system relation's tableoid: see pgaurora/catalog/system)
+                if not c.startswith("........pg.dropped."):
+                    e.note_read(i)
                 oid, typmod = e.types[i]
                 out.append((Var(e.offset + i, oid, typmod, c), c, e, i))
         return out

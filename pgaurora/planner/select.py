@@ -63,7 +63,7 @@ from pgaurora.planner.querycontext import (
 )
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.rowmarks import STRENGTHS, push_into_subqueries, row_marks
-from pgaurora.planner.scope import RangeEntry, Scope
+from pgaurora.planner.scope import TID_COLUMN, RangeEntry, Scope
 
 
 class SelectPlanner(FromClause):
@@ -118,6 +118,10 @@ class SelectPlanner(FromClause):
             items = push_into_subqueries(body["fromClause"], locking, self._is_view, self._view_locks, handled, kinds)
             node, quals = self._from(items, scope)
             marks = row_marks(locking, scope, self._nullable, qc.position, handled, kinds)
+            marked = {mark[0] for mark in marks}
+            for e in scope.entries:  # locking rows needs UPDATE on their tables
+                if e.table_oid and TID_COLUMN in e.columns and e.offset + e.columns.index(TID_COLUMN) in marked:
+                    qc.require(e.table_oid, "w")
             locking = None
         elif locking:
             self._check_locking(body)
@@ -127,6 +131,7 @@ class SelectPlanner(FromClause):
             if not isinstance(scan, SeqScan):
                 raise FeatureNotSupported("FOR UPDATE / FOR SHARE is supported on one plain table only")
             node = dataclasses.replace(scan, width=scan.width + 1, with_tid=True)
+            qc.require(scan.table_oid, "w")  # locking rows needs UPDATE on the table
             scope.add(RangeEntry("", ["ctid"], [(27, -1)], hidden=True))
             strength = locking[0]["LockingClause"]
             tl_lock = (scan.table_oid, scan.width, {"LCS_FORUPDATE": "update", "LCS_FORNOKEYUPDATE": "no key update",

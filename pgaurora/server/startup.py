@@ -185,6 +185,9 @@ class Startup:
             raise InvalidAuthorizationSpecification(f'role "{user}" is not permitted to log in')
         if not server.engine.database_exists(database):
             raise InvalidCatalogName(f'database "{database}" does not exist')
+        if not server.engine.may_connect(self.role, database):
+            raise FatalError(f'permission denied for database "{database}"', sqlstate="42501",
+                             detail="User does not have CONNECT privilege.")
         superuser = bool(getattr(self.role, "superuser", False))
         overrides = {k: v for k, v in params.items() if k not in _NOT_GUCS and not k.startswith("_pq_.")}
         overrides.update(startup_options(params.get("options", "")))

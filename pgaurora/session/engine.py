@@ -204,6 +204,16 @@ class Engine:
     def database_exists(self, name: str) -> bool:
         return name in self.catalog.current().databases or name in TEMPLATE_DATABASES
 
+    def may_connect(self, role: Any, database: str) -> bool:
+        """CONNECT on the database (PUBLIC holds it unless revoked; a superuser always does)."""
+        state = self.catalog.current()
+        db = state.databases.get(database)
+        if db is None or role is None or getattr(role, "superuser", False):
+            return True
+        from pgaurora.catalog import acl
+
+        return acl.has_privilege(state, role.oid, db, "c")
+
     def for_database(self, name: str) -> Engine:
         """The engine a session of database `name` uses: this one, or for template1 one that
         shows an empty database (session.template) over the same transactions and storage."""

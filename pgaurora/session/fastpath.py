@@ -47,6 +47,13 @@ def _resolve() -> None:
     _fast_plan, _run_const, _read_point, _CONST = fast_plan, run_const, read_point, FastKind.CONST
 
 
+def _permitted(session: Session, permissions: Any, state: Any) -> bool:
+    from pgaurora.catalog.acl import permitted
+
+    role = state.roles.get(session.current_user)
+    return role is not None and permitted(permissions, role.oid, state)
+
+
 def fast_plan_of(plan: Any) -> Any:
     """The executor's FastPlan for `plan` (None for other shapes); computed once per plan."""
     if _fast_plan is None:
@@ -69,6 +76,8 @@ def fast_rows(session: Session, fast: Any, params: tuple[Any, ...]) -> list[tupl
             return _run_const(fast, params)  # type: ignore[no-any-return]
         if state.temp_schemas:
             return None
+        if fast.permissions and not session.superuser and not _permitted(session, fast.permissions, state):
+            return None  # the ordinary path raises 42501
         relation_locks = engine.relation_locks
         if relation_locks is not None and relation_locks.locks and relation_locks.blocks_reads(fast.table_oid):
             return None  # its AccessShareLock would wait: the ordinary path waits for it

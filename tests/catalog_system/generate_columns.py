@@ -24,7 +24,8 @@ pg_user_mappings pg_parameter_acl""".split()
 INFO = """schemata tables columns views sequences table_constraints key_column_usage
 referential_constraints constraint_column_usage check_constraints routines parameters
 character_sets domains triggers element_types enabled_roles applicable_roles
-role_table_grants table_privileges column_privileges usage_privileges""".split()
+role_table_grants table_privileges column_privileges usage_privileges role_column_grants role_usage_grants
+administrable_role_authorizations""".split()
 
 
 def main() -> None:

@@ -83,3 +83,21 @@ def _owned_transcript(dsn: str) -> list[Any]:
 def test_owned_objects_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     """DROP ROLE of an owner (2BP01), REASSIGN OWNED and DROP OWNED and who may run them."""
     assert_same_transcripts(_owned_transcript, instance.dsn, pg_oracle.dsn)
+
+
+CREATE_IN_CLEANUP = ["DROP ROLE IF EXISTS ci_x", "DROP ROLE IF EXISTS ci_u", "DROP ROLE IF EXISTS ci_g",
+                     "DROP ROLE IF EXISTS ci_m", "DROP ROLE IF EXISTS ci_bad"]
+CREATE_IN = [
+    "CREATE ROLE ci_g", "CREATE ROLE ci_m", "CREATE ROLE ci_x IN ROLE ci_g ROLE ci_m ADMIN postgres",
+    "SELECT r.rolname, m.rolname, a.admin_option, pg_get_userbyid(a.grantor) FROM pg_auth_members a "
+    "JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member "
+    "WHERE r.rolname IN ('ci_g', 'ci_x') ORDER BY 1, 2",
+    "CREATE ROLE ci_bad IN ROLE nosuch", "SELECT count(*) FROM pg_roles WHERE rolname = 'ci_bad'",
+    "CREATE USER ci_u IN GROUP ci_g", "SELECT pg_has_role('ci_u', 'ci_g', 'member')",
+]
+
+
+def test_create_role_memberships_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """CREATE ROLE ... IN ROLE / ROLE / ADMIN makes the memberships GRANT would."""
+    assert_same_transcripts(lambda dsn: statement_transcript(dsn, CREATE_IN, cleanup=CREATE_IN_CLEANUP, details=True),
+                            instance.dsn, pg_oracle.dsn)

@@ -9,6 +9,8 @@ Files:
     settings_table.py      PostgreSQL 15's facts about each configuration parameter (generated)
     view_rows.py           pg_tables, pg_views, pg_matviews, pg_indexes, pg_sequences
     information_schema.py  schemata, tables, columns, views, sequences, constraints and key usage
+    privilege_views.py     information_schema's table/column/usage privileges, role_*_grants, enabled_roles, ...
+    visibility.py          which of information_schema's rows current_user sees; system relations' and schemas' ACLs
     dependencies.py        pg_depend and pg_rewrite (views' _RETURN rules): the order pg_dump writes objects in
     describe.py            definition texts (ruleutils.c): defaults, index/constraint/view definitions
     exprtext.py            operator expressions' parentheses as ruleutils prints them (pretty or not)
@@ -39,6 +41,7 @@ from pgaurora.catalog.system import (  # noqa: F401  (importing registers produc
     notifications,
     object_rows,
     partitions,
+    privilege_views,
     privileges,
     snapshots,
     stats_rows,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pgaurora.catalog import acl
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.catalog.system import describe, partitions
 from pgaurora.catalog.system.relations import (
@@ -42,10 +43,10 @@ def pg_namespace(sc: SystemContext) -> Iterator[dict[str, Any]]:
     seen = set()
     for schema in sc.state.schemas.values():
         seen.add(schema.oid)
-        owner = 6171 if schema.name == "public" else schema.owner  # PostgreSQL 15: pg_database_owner
+        owner = acl.acl_owner(schema)  # PostgreSQL 15's public schema: pg_database_owner
         yield {"oid": schema.oid, "nspname": schema.name, "nspowner": owner,
-               "nspacl": ["pg_database_owner=UC/pg_database_owner", "=U/pg_database_owner"]
-               if schema.name == "public" else None}
+               "nspacl": acl.acl_text(sc.state, acl.effective_acl(schema) if owner == acl.DATABASE_OWNER_OID
+                                      else schema.acl)}
     for oid, name in ((PG_TOAST_OID, "pg_toast"), (INFORMATION_SCHEMA_OID, "information_schema")):
         if oid not in seen:
             yield {"oid": oid, "nspname": name, "nspowner": 10}
@@ -101,6 +102,8 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                 row.update(reltuples=stat.reltuples)
         else:
             row.update(relkind="S", relam=0, relnatts=3, relowner=getattr(obj, "owner", 10))
+        if not isinstance(obj, Index) and obj.acl is not None:
+            row["relacl"] = acl.acl_text(sc.state, obj.acl)
         yield row
     for rel in RELATIONS.values():
         yield dict(base, oid=rel.oid, relname=rel.name, relnamespace=rel.schema_oid, relowner=10,
@@ -137,13 +140,19 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                                      generated="s" if generated else "")
                     if obj.partition_of:  # a partition's columns are inherited from its partitioned table
                         row["attinhcount"] = 1
+                    if c.acl is not None:
+                        row["attacl"] = acl.acl_text(sc.state, c.acl)
                     yield row
             yield from _system_attributes(obj.oid)
         elif isinstance(obj, View):
             types = view_columns(sc, obj.oid, obj.query, len(obj.column_names))
+            column_acls = dict(obj.column_acls)
             for i, name in enumerate(obj.column_names, 1):
                 type_oid, typmod = types[i - 1] if i <= len(types) else (25, -1)
-                yield _attribute(obj.oid, name, type_oid, typmod, i)
+                row = _attribute(obj.oid, name, type_oid, typmod, i)
+                if i in column_acls:
+                    row["attacl"] = acl.acl_text(sc.state, column_acls[i])
+                yield row
         elif isinstance(obj, Index):
             table = sc.state.table(obj.table_oid)
             for i, attnum in enumerate(obj.columns, 1):
@@ -151,8 +160,12 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                 if col is not None:
                     yield _attribute(obj.oid, col.name, col.type_oid, col.typmod, i)
         else:
+            column_acls = dict(obj.column_acls)
             for i, (name, type_oid) in enumerate(SEQUENCE_COLUMNS, 1):
-                yield _attribute(obj.oid, name, type_oid, -1, i, True)
+                row = _attribute(obj.oid, name, type_oid, -1, i, True)
+                if i in column_acls:
+                    row["attacl"] = acl.acl_text(sc.state, column_acls[i])
+                yield row
             yield from _system_attributes(obj.oid)
     for rel in RELATIONS.values():
         for i, (name, type_oid, typmod) in enumerate(rel.columns, 1):

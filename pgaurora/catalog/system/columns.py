@@ -118,4 +118,7 @@ SYSTEM_RELATIONS: tuple[tuple[str, str, int, str, tuple[tuple[str, int, int], ..
     ('information_schema', 'table_privileges', 13416, 'v', (('grantor', 19, -1), ('grantee', 19, -1), ('table_catalog', 19, -1), ('table_schema', 19, -1), ('table_name', 19, -1), ('privilege_type', 1043, -1), ('is_grantable', 1043, 7), ('with_hierarchy', 1043, 7),)),
     ('information_schema', 'column_privileges', 13285, 'v', (('grantor', 19, -1), ('grantee', 19, -1), ('table_catalog', 19, -1), ('table_schema', 19, -1), ('table_name', 19, -1), ('column_name', 19, -1), ('privilege_type', 1043, -1), ('is_grantable', 1043, 7),)),
     ('information_schema', 'usage_privileges', 13454, 'v', (('grantor', 19, -1), ('grantee', 19, -1), ('object_catalog', 19, -1), ('object_schema', 19, -1), ('object_name', 19, -1), ('object_type', 1043, -1), ('privilege_type', 1043, -1), ('is_grantable', 1043, 7),)),
+    ('information_schema', 'role_column_grants', 13344, 'v', (('grantor', 19, -1), ('grantee', 19, -1), ('table_catalog', 19, -1), ('table_schema', 19, -1), ('table_name', 19, -1), ('column_name', 19, -1), ('privilege_type', 1043, -1), ('is_grantable', 1043, 7),)),
+    ('information_schema', 'role_usage_grants', 13459, 'v', (('grantor', 19, -1), ('grantee', 19, -1), ('object_catalog', 19, -1), ('object_schema', 19, -1), ('object_name', 19, -1), ('object_type', 1043, -1), ('privilege_type', 1043, -1), ('is_grantable', 1043, 7),)),
+    ('information_schema', 'administrable_role_authorizations', 13241, 'v', (('grantee', 19, -1), ('role_name', 19, -1), ('is_grantable', 1043, 7),)),
 )

@@ -213,34 +213,12 @@ _register("pg_char_to_encoding", (NAME,), I4,
           lambda name: next((k for k, v in ENCODINGS.items() if v.lower() == name.lower()), -1), volatility="i")
 
 
-# ---- privileges (pgaurora has no GRANT yet: superusers and object owners may do anything) -------
 def _role(state: CatalogState, who: Any) -> Role | None:
     if isinstance(who, int):
         return next((r for r in state.roles.values() if r.oid == who), None)
     return state.roles.get(str(who))
 
 
-def _privilege(kind: str) -> Callable[..., bool]:
-    def check(ctx: Any, *args: Any) -> bool:
-        state = state_of(ctx)
-        who = args[0] if len(args) == 3 else ctx.user
-        target = args[-2]
-        role = _role(state, who)
-        if role is None:
-            raise UndefinedObject(f'role "{who}" does not exist')
-        if kind == "table" and isinstance(target, str):
-            relation_oid(state, target)
-        return True
-    return check
-
-
-for _kind in ("table", "schema", "database", "column", "sequence", "function", "any_column"):
-    _fn = _privilege(_kind)
-    _target_types: tuple[int, ...] = (T, OID)
-    for _target in _target_types:
-        _register(f"has_{_kind}_privilege", (_target, T), BOOL, _fn, needs_context=True)
-        _register(f"has_{_kind}_privilege", (NAME, _target, T), BOOL, _fn, needs_context=True)
-        _register(f"has_{_kind}_privilege", (OID, _target, T), BOOL, _fn, needs_context=True)
 def _has_role(ctx: Any, *args: Any) -> bool:
     """pg_has_role([user,] role, mode): MEMBER is membership, USAGE the role's privileges
     (catalog.roles); WITH ADMIN OPTION / WITH GRANT OPTION asks for the admin option too."""

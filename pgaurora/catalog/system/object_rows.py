@@ -15,8 +15,9 @@ from typing import Any
 
 from pgaurora import datatypes
 from pgaurora.access.heap import TableActivity
-from pgaurora.catalog import builtins
+from pgaurora.catalog import acl, builtins
 from pgaurora.catalog.model import Database, Role
+from pgaurora.catalog.roles import PREDEFINED_ROLES
 from pgaurora.catalog.system.relations import SystemContext, producer
 from pgaurora.catalog.system.settings_table import SETTINGS
 
@@ -120,11 +121,6 @@ def _valid_until(text: str | None) -> Any:
         return None
 
 
-# PostgreSQL 15's predefined roles (no login; pg_database_owner owns the public schema)
-PREDEFINED_ROLES = {3373: "pg_monitor", 3374: "pg_read_all_settings", 3375: "pg_read_all_stats",
-                    3377: "pg_stat_scan_tables", 4200: "pg_signal_backend", 4544: "pg_checkpoint",
-                    4569: "pg_read_server_files", 4570: "pg_write_server_files", 4571: "pg_execute_server_program",
-                    6171: "pg_database_owner", 6181: "pg_read_all_data", 6182: "pg_write_all_data"}
 
 
 def _all_roles(sc: SystemContext) -> list[Role]:
@@ -169,6 +165,14 @@ def pg_user(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "passwd": "********", "valuntil": _valid_until(role.valid_until)}
 
 
+@producer("pg_default_acl")
+def pg_default_acl(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """ALTER DEFAULT PRIVILEGES entries (catalog.model.DefaultAcl)."""
+    for entry in sorted(sc.state.default_acls.values(), key=lambda e: e.oid):
+        yield {"oid": entry.oid, "defaclrole": entry.role, "defaclnamespace": entry.schema_oid,
+               "defaclobjtype": entry.objtype, "defaclacl": acl.acl_text(sc.state, entry.acl)}
+
+
 @producer("pg_database")
 def pg_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
     databases: list[Database] = list(sc.state.databases.values())
@@ -181,7 +185,8 @@ def pg_database(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "datistemplate": db.name.startswith("template"), "datallowconn": db.name != "template0",
                "datconnlimit": -1, "datfrozenxid": 0, "datminmxid": 1, "dattablespace": 1663,
                "datcollate": "C", "datctype": "C",
-               "datacl": ["=c/postgres", "postgres=CTc/postgres"] if db.name.startswith("template") else None}
+               "datacl": ["=c/postgres", "postgres=CTc/postgres"] if db.name.startswith("template")
+               else acl.acl_text(sc.state, db.acl)}
 
 
 _MEMORY = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}

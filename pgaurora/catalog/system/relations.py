@@ -7,8 +7,9 @@ catalog.system.columns), lookup by (schema, name) the way the planner resolves a
 CatalogState the statement sees (so they reflect committed DDL and the transaction's own DDL)
 and kept for the rest of that statement (joins rescan them) — and, for relations that depend
 only on the catalog, for every later statement that sees the same CatalogState (DDL makes a new
-one, so nothing stale is served). Not the producers themselves
-(catalog.system.class_rows, ...), not the plan node or executor node (executor.scan).
+one, so nothing stale is served) and, for information_schema's, runs as the same current_user.
+Not the producers themselves (catalog.system.class_rows, ...), not the plan node or executor
+node (executor.scan).
 
     planner (_range_var)  --lookup_relation-->  SystemRelation  -->  SystemScan plan node
     executor (SystemScan) --relation_rows(schema, name, ctx)-->  producer(SystemContext)
@@ -167,6 +168,12 @@ def _shared_put(key: tuple[Any, ...], state: CatalogState, value: Any) -> None:
     _SHARED[key] = (state, value)
 
 
+def _viewer(schema: str, ctx: Any) -> str:
+    """Who information_schema's rows are for: they show current_user what it may see
+    (catalog.system.visibility), so they are shared only by statements of the same role."""
+    return str(getattr(ctx, "user", "")) if schema == "information_schema" else ""
+
+
 SEQUENCE_DATA = "pg_sequence data"  # SystemScan schema for `SELECT ... FROM a_sequence` (name = its oid)
 
 
@@ -196,7 +203,7 @@ def relation_rows(schema: str, name: str, ctx: Any) -> list[Row]:
     if rows is not None:
         return rows  # type: ignore[no-any-return]
     shared = (schema, name) not in VOLATILE
-    shared_key = ("rows", schema, name, id(state), state.version, getattr(ctx, "database", ""))
+    shared_key = ("rows", schema, name, id(state), state.version, getattr(ctx, "database", ""), _viewer(schema, ctx))
     if shared:
         rows = _shared_get(shared_key, state)
     if rows is None:
@@ -222,7 +229,8 @@ def relation_index(schema: str, name: str, ctx: Any, column: int) -> dict[Any, l
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
     shared = (schema, name) not in VOLATILE
-    shared_key = ("index", schema, name, column, id(state), state.version, getattr(ctx, "database", ""))
+    shared_key = ("index", schema, name, column, id(state), state.version, getattr(ctx, "database", ""),
+                  _viewer(schema, ctx))
     hit = _SHARED.get(shared_key) if shared else None
     if hit is not None and hit[0] is state:
         cache[key] = hit[1]
