@@ -2,7 +2,8 @@
 
     select1.py     SELECT 1 round trips, asyncpg, 4 connections, simple and prepared (foundation)
     sql.py         point select, range scan, join, aggregate (SQL engine); single-row UPDATE and
-                   INSERT, TPC-B-like (transactions), with 4 and 16 connections
+                   INSERT, TPC-B-like (transactions), with 4 and 16 connections; point select and
+                   UPDATE as a role that is no superuser (privilege checks)
     pgbench.py     pgbench's built-in select-only and tpcb-like scripts (clients and catalogs)
 """
 

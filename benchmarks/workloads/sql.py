@@ -34,9 +34,10 @@ class SqlWorkload:
 
     def __init__(self, name: str, description: str, connections: int,
                  make_call: Callable[[asyncpg.Connection, random.Random], Awaitable[Callable[[], Awaitable[object]]]],
-                 tables: tuple[str, ...] = ("bench_a",), setup_sql: tuple[str, ...] = ()) -> None:
+                 tables: tuple[str, ...] = ("bench_a",), setup_sql: tuple[str, ...] = (), user: str = "postgres") -> None:
         self.name, self.DESCRIPTION, self.connections = name, description, connections
         self.make_call, self.tables, self.setup_sql = make_call, tables, setup_sql
+        self.user = user  # the role the measured connections log in as
 
     async def setup(self, server: Server) -> None:
         conn = await asyncpg.connect(server.url)
@@ -49,7 +50,8 @@ class SqlWorkload:
             await conn.close()
 
     async def run(self, server: Server, duration: float) -> RunResult:
-        conns = [await asyncpg.connect(server.url) for _ in range(self.connections)]
+        url = server.url.replace("postgres@", f"{self.user}@", 1)
+        conns = [await asyncpg.connect(url) for _ in range(self.connections)]
         latencies: list[float] = []
         count = 0
         deadline = time.perf_counter() + duration
@@ -126,6 +128,10 @@ async def tpcb_like(conn: asyncpg.Connection, rng: random.Random) -> Callable[[]
     return call
 
 
+# a login role that is no superuser: every statement checks its privileges (executor.privileges)
+APP_ROLE = ("DROP ROLE IF EXISTS bench_app", "CREATE ROLE bench_app LOGIN",
+            "GRANT SELECT, UPDATE ON bench_a TO bench_app")
+
 WORKLOADS = {
     "point_select_prepared": SqlWorkload("point_select_prepared", "SELECT by primary key, prepared, 4 conns", 4,
                                          point_select_prepared),
@@ -137,6 +143,11 @@ WORKLOADS = {
     "aggregate_100k": SqlWorkload("aggregate_100k", "GROUP BY over 100k rows, 1 conn", 1, aggregate_100k),
     "update_4": SqlWorkload("update_4", "single-row UPDATE, autocommit, 4 conns", 4, update_autocommit),
     "update_16": SqlWorkload("update_16", "single-row UPDATE, autocommit, 16 conns", 16, update_autocommit),
+    "point_select_app_role": SqlWorkload("point_select_app_role", "point_select_prepared as a role with SELECT "
+                                         "granted (no superuser)", 4, point_select_prepared, setup_sql=APP_ROLE,
+                                         user="bench_app"),
+    "update_4_app_role": SqlWorkload("update_4_app_role", "update_4 as a role with SELECT, UPDATE granted "
+                                     "(no superuser)", 4, update_autocommit, setup_sql=APP_ROLE, user="bench_app"),
     "insert_4": SqlWorkload("insert_4", "single-row INSERT, autocommit, 4 conns", 4, insert_autocommit,
                             setup_sql=INSERT_TABLE),
     "insert_16": SqlWorkload("insert_16", "single-row INSERT, autocommit, 16 conns", 16, insert_autocommit,
