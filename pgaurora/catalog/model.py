@@ -89,6 +89,9 @@ class Table:
     partition_bound: str | None = None
     on_commit: str = ""  # a temporary table's ON COMMIT: "" (PRESERVE ROWS), "delete" (DELETE ROWS), "drop"
     acl: tuple[tuple[int, int, str, str], ...] | None = None  # relacl (catalog.acl); None: the default
+    # ALTER TABLE ... ENABLE / FORCE ROW LEVEL SECURITY (relrowsecurity, relforcerowsecurity)
+    row_security: bool = False
+    force_row_security: bool = False
 
     def live_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dropped)
@@ -147,6 +150,7 @@ class Role:
     valid_until: str | None = None
     # pg_auth_members rows with this role as the member: (role oid, grantor oid, admin option)
     member_of: tuple[tuple[int, int, bool], ...] = ()
+    bypassrls: bool = False  # BYPASSRLS: row security policies do not apply to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +201,23 @@ class Statistic:
 
 
 @dataclass(frozen=True, slots=True)
+class Policy:
+    """pg_policy: CREATE POLICY policy_name ON table [AS PERMISSIVE | RESTRICTIVE] [FOR command]
+    [TO roles] [USING (using)] [WITH CHECK (check)]; `command` '*' (ALL), 'r' (SELECT), 'a'
+    (INSERT), 'w' (UPDATE), 'd' (DELETE); `roles` oids, 0 for PUBLIC; expressions as SQL text."""
+
+    oid: int
+    name: str  # "policy/<table oid>/<policy_name>", the catalog heap's name column
+    table_oid: int
+    policy_name: str
+    command: str = "*"
+    permissive: bool = True
+    roles: tuple[int, ...] = (0,)
+    using: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DefaultAcl:
     """pg_default_acl: ALTER DEFAULT PRIVILEGES [FOR ROLE role] [IN SCHEMA schema] for one kind
     of object ('r' tables, 'S' sequences, 'f' functions, 'T' types, 'n' schemas): the ACL such
@@ -213,11 +234,11 @@ class DefaultAcl:
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
-    "default_acl": DefaultAcl,
+    "default_acl": DefaultAcl, "policy": Policy,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
-Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl
+Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
 
 
 def kind_of(obj: Definition) -> str:
@@ -252,5 +273,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "DefaultAcl", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Policy", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

@@ -19,6 +19,7 @@ from pgaurora.catalog.model import (
     DefaultAcl,
     Definition,
     Index,
+    Policy,
     Role,
     Schema,
     Sequence,
@@ -66,6 +67,7 @@ class CatalogState:
     statistics: dict[int, Statistic] = field(default_factory=dict)  # table oid -> what ANALYZE found
     # ALTER DEFAULT PRIVILEGES: (role oid, schema oid or 0, object type letter) -> its entry
     default_acls: dict[tuple[int, int, str], DefaultAcl] = field(default_factory=dict)
+    policies: dict[int, tuple[Policy, ...]] = field(default_factory=dict)  # table oid -> row security policies
     row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
     temp_schemas: dict[int, int] = field(default_factory=dict)  # backend pid -> its pg_temp schema oid
     backend_pid: int | None = None  # set on a backend's view: its temporary relations come first
@@ -91,6 +93,9 @@ class CatalogState:
                 state.statistics[obj.table_oid] = obj
             elif isinstance(obj, DefaultAcl):
                 state.default_acls[(obj.role, obj.schema_oid, obj.objtype)] = obj
+            elif isinstance(obj, Policy):
+                state.policies[obj.table_oid] = tuple(sorted((*state.policies.get(obj.table_oid, ()), obj),
+                                                             key=lambda p: p.policy_name))
             else:
                 state.relations[(obj.schema_oid, obj.name)] = obj
                 if obj.schema_oid >= TEMP_SCHEMA_BASE:

@@ -26,6 +26,7 @@ Files (bottom-up):
     ddlmisc.py     ALTER ... OWNER TO, LOCK TABLE, COMMENT ON
     ownership.py   current_user's role; the ownership checks of DDL ("must be owner of ...")
     privileges.py  the privilege checks of a plan (Plan.permissions), sequences, LOCK, TRUNCATE, CREATE
+    policies.py    CREATE / ALTER / DROP POLICY, ALTER TABLE ... ROW LEVEL SECURITY
     grants.py      GRANT / REVOKE of privileges (tables, columns, sequences, schemas, the database);
                    ALTER DEFAULT PRIVILEGES
     roledefs.py    CREATE / ALTER ROLE's checks, GRANT / REVOKE role membership
@@ -52,6 +53,7 @@ from pgaurora.executor import (  # noqa: F401
     mergejoin,
     modify,
     partition,
+    policies,
     project,
     roledefs,
     scan,

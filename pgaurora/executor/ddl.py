@@ -141,7 +141,7 @@ class AlterTable(PlanNode):
 @dataclass(frozen=True, slots=True)
 class CreateRole(PlanNode):
     role: Role
-    bypassrls: bool = False  # BYPASSRLS asked for (superusers only; not kept: no row security)
+    bypassrls: bool = False  # BYPASSRLS asked for (superusers only; kept in Role.bypassrls)
     width: int = 0
     # IN ROLE (roles the new one joins), ROLE (members it gets), ADMIN (members with admin option),
     # names as planner.ddl.role_spec_name keeps them

@@ -82,13 +82,15 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                 raise InsufficientPrivilege("must be superuser to drop superusers")
             owned = owned_objects(state, role.oid)
             granted = privileges_of_role(state, role.oid)
-            if owned or granted:
+            if owned or granted or _policies_naming(state, role.oid):
                 # (pg_shdepend's order: the database first, then as the dependencies arose)
                 mine = [obj for _, obj in granted if isinstance(obj, DefaultAcl) and obj.role == role.oid]
                 lines = [f"privileges for {text}" for text, obj in granted if isinstance(obj, Database)]
                 lines += [f"owner of {describe(state, obj)}" for obj in owned + mine]
                 lines += [f"privileges for {text}" for text, obj in granted
                           if obj not in mine and not isinstance(obj, Database)]
+                lines += [f"target of policy {p.policy_name} on {describe(state, state.table(p.table_oid))}"
+                          for p in _policies_naming(state, role.oid)]
                 raise DependentObjectsStillExist(
                     f'role "{name}" cannot be dropped because some objects depend on it', detail="\n".join(lines))
             await catalog.remove(ctx.txn, role.oid)
@@ -190,6 +192,7 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                 raise DependentObjectsStillExist(
                     f"cannot drop index {rel.name} because constraint {con.name} on table {table.name} requires it",
                     hint=f"You can drop constraint {con.name} on table {table.name} instead.")
+        oids.extend(p.oid for oid in list(oids) for p in state.policies.get(oid, ()))  # its policies go with it
         await catalog.remove(ctx.txn, *oids)
 
 
@@ -217,6 +220,12 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
             for obj in owned:
                 await catalog.replace(ctx.txn, acl.with_owner(obj, new.oid))
             continue
+        for policy in _policies_naming(_state(ctx), role.oid):  # out of policies' roles (alone: the policy goes)
+            left = tuple(r for r in policy.roles if r != role.oid)
+            if left:
+                await catalog.replace(ctx.txn, replace(policy, roles=left))
+            else:
+                await catalog.remove(ctx.txn, policy.oid)
         for _, obj in privileges_of_role(_state(ctx), role.oid):  # its privileges are revoked
             if isinstance(obj, DefaultAcl):
                 left = acl.without_role(obj.acl, role.oid) or ()
@@ -237,6 +246,11 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
             if isinstance(obj, Schema) and obj.oid in _state(ctx).by_oid:
                 await run_drop(DropObjects("schema", ((None, obj.name),), True, node.cascade), env)
     _tag(env, "REASSIGN OWNED" if reassign else "DROP OWNED")
+
+
+def _policies_naming(state: Any, role_oid: int) -> list[Any]:
+    """The row security policies whose TO list names `role_oid` (pg_shdepend's policy rows)."""
+    return [p for policies in state.policies.values() for p in policies if role_oid in p.roles]
 
 
 async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:

@@ -15,6 +15,8 @@ from pgaurora.executor.context import Env
 from pgaurora.executor.expr import (
     BooleanTest,
     BoolExpr,
+    CaseExpr,
+    CoalesceExpr,
     Const,
     ExecParam,
     Expr,
@@ -96,6 +98,11 @@ def show(expr: Expr | None) -> str:
         return f"({show(expr.left)} {expr.name} {'ANY' if expr.use_or else 'ALL'} (...))"
     if isinstance(expr, SubPlanExpr):
         return f"(SubPlan {expr.kind.value})"
+    if isinstance(expr, CaseExpr):
+        whens = " ".join(f"WHEN {show(w)} THEN {show(t)}" for w, t in expr.whens)
+        return f"CASE {whens}{f' ELSE {show(expr.default)}' if expr.default is not None else ''} END"
+    if isinstance(expr, CoalesceExpr):
+        return f"COALESCE({', '.join(show(a) for a in expr.args)})"
     return type(expr).__name__
 
 

@@ -47,6 +47,7 @@ from pgaurora.executor.writer import Writer
 class CheckSpec:
     name: str
     expr: Expr  # over the table row
+    policy: bool = False  # a row security policy's WITH CHECK (42501 unless true; checked first)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.access.btree import UniqueCheck
-from pgaurora.errors import CheckViolation, NotNullViolation, UniqueViolation
+from pgaurora.errors import CheckViolation, InsufficientPrivilege, NotNullViolation, UniqueViolation
 from pgaurora.executor.context import Env
 from pgaurora.executor.foreignkeys import ForeignKeyChecks, check_snapshot, key_text
 from pgaurora.executor.resultrel import result_relation
@@ -79,6 +79,9 @@ class Writer(ForeignKeyChecks):
 
     def check_row(self, row: tuple[Any, ...]) -> None:
         checks = self.checks
+        for _, fn, policy in self.check_fns:  # row security first, as PostgreSQL's WITH CHECK options
+            if policy and fn(row, self.env) is not True:
+                raise InsufficientPrivilege(f'new row violates row-level security policy for table "{checks.table_name}"')
         for i in checks.not_null:
             if row[i] is None:
                 raise NotNullViolation(
@@ -86,8 +89,8 @@ class Writer(ForeignKeyChecks):
                     f'violates not-null constraint',
                     detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
                     table=checks.table_name, column=checks.column_names[i])
-        for name, fn in self.check_fns:
-            if fn(row, self.env) is False:
+        for name, fn, policy in self.check_fns:
+            if not policy and fn(row, self.env) is False:
                 raise CheckViolation(
                     f'new row for relation "{checks.table_name}" violates check constraint "{name}"',
                     detail=f"Failing row contains ({key_text(row, checks.column_types)}).",

@@ -14,6 +14,7 @@ Files (top-down, in the order a query meets them):
     modify.py      INSERT / UPDATE / DELETE, RETURNING, ON CONFLICT, constraint expressions
     ddl.py         CREATE / DROP / TRUNCATE / sequences / views / roles analysis
     grants.py      GRANT / REVOKE of privileges, ALTER DEFAULT PRIVILEGES
+    rowsecurity.py row security policies: their DDL, and the filters and checks they add to plans
     ownership.py   ALTER ... OWNER TO, LOCK TABLE, COMMENT ON
     tablelike.py   CREATE TABLE (LIKE ... INCLUDING ...)
     generated.py   generated columns: validation, and their values in INSERT / UPDATE / COPY rows

@@ -132,7 +132,14 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
     source = ExternalRows(tuple((rel.columns[i].type_oid, rel.columns[i].typmod) for i in targets), len(targets),
                           options.get("format") == "binary")
     rows = with_generated(qc, rel.name, rel.columns, Project(source, tuple(exprs), width))
-    node = route_insert(state, rel, Insert(rel.oid, rows, mp.table_checks(rel), None, 0), mp.table_checks)
+    checks = mp.table_checks(rel)
+    if rel.row_security:  # refused as it runs when the table's policies apply to the role
+        from pgaurora.executor.modify import CheckSpec
+        from pgaurora.planner.rowsecurity import bind_policy_text
+
+        refuse = bind_policy_text(qc, rel, f"pg_catalog._pg_rls_copy_from({rel.oid}::oid)", "POLICY", None)
+        checks = replace(checks, checks=(CheckSpec("", refuse, policy=True), *checks.checks))
+    node = route_insert(state, rel, Insert(rel.oid, rows, checks, None, 0), mp.table_checks)
     # USAGE on its schema, INSERT on the columns it fills
     inserted = tuple(rel.columns[i].attnum for i in targets)
     permissions = ((rel.schema_oid, "U", 0, "", ()), (rel.oid, "a", 0, "", (("a", inserted),)))

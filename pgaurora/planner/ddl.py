@@ -574,7 +574,7 @@ class DdlPlanner:
     def create_role(self, body: dict[str, Any]) -> PlanNode:
         role = Role(0, body["role"], login=body.get("stmt_type") == "ROLESTMT_USER")
         options = dict(self._role_options(body.get("options", [])))
-        bypassrls = bool(options.pop("bypassrls", False))  # checked, not kept (no row security here)
+        bypassrls = bool(options.get("bypassrls", False))  # (superusers only: run_create_role checks)
         memberships: dict[str, tuple[str | None, ...]] = {}
         for option in body.get("options", ()):
             d = option["DefElem"]
@@ -604,7 +604,7 @@ class DdlPlanner:
         name = role_spec_name(body["role"])
         options = self._role_options(body.get("options", []))
         bypassrls = any(key == "bypassrls" for key, _ in options)
-        return AlterRole(name, tuple(o for o in options if o[0] != "bypassrls"), bypassrls)
+        return AlterRole(name, tuple(options), bypassrls)
 
     def grant_role(self, body: dict[str, Any]) -> PlanNode:
         """GRANT / REVOKE of role membership (GrantRoleStmt); GRANTED BY is not kept (the

@@ -301,13 +301,22 @@ class FromClause:
             add_system_columns(entry)
         self._add_entry(scope, entry, pos)
         self.qc.reads_through(rel.oid, entry)
+        scan: PlanNode
         if rel.kind == "p":
             from pgaurora.planner.partition import append_scan
 
-            return append_scan(self.qc.catalog, rel, len(cols), system_columns)
-        if system_columns:
-            return system_columns_scan(rel.oid, rel.name, len(cols))
-        return SeqScan(rel.oid, rel.name, len(cols))
+            scan = append_scan(self.qc.catalog, rel, len(cols), system_columns)
+        elif system_columns:
+            scan = system_columns_scan(rel.oid, rel.name, len(cols))
+        else:
+            scan = SeqScan(rel.oid, rel.name, len(cols))
+        if rel.row_security:  # its policies' USING, decided for the statement's role as it runs
+            from pgaurora.planner.rowsecurity import row_filter
+
+            qual = row_filter(self.qc, rel, "r", self._subquery)
+            if qual is not None:
+                scan = Filter(scan, qual, scan.width)
+        return scan
 
     def _rename(self, entry: RangeEntry, colnames: list[str]) -> None:
         for i, c in enumerate(colnames):

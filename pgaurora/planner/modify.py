@@ -37,7 +37,7 @@ from pgaurora.executor.modify import (
     Update,
 )
 from pgaurora.executor.partition import MultiModify
-from pgaurora.executor.plannodes import PlanNode, Project, ResultColumn, SeqScan, ValuesScan
+from pgaurora.executor.plannodes import Filter, PlanNode, Project, ResultColumn, SeqScan, ValuesScan
 from pgaurora.planner import partition, resolve, srf, views
 from pgaurora.planner.exprbind import Level, bind, names_of
 from pgaurora.planner.generated import substitute_generated, with_generated
@@ -99,6 +99,8 @@ class ModifyPlanner:
             raise WrongObjectType(f'cannot change relation "{name}"', position=pos)
         if rel.kind == "m":
             raise WrongObjectType(f'cannot change materialized view "{name}"', position=pos)
+        if rel.row_security and rel.kind == "p":
+            self._no_partitioned_policies(rel)
         if self._target is None and not self._in_partitions:
             self._target = (rel.oid, self._target_as)
             if not self._target_as:  # (a view's owner needed USAGE to create the view)
@@ -112,6 +114,46 @@ class ModifyPlanner:
         on_conflict_update = body.get("onConflictClause", {}).get("action") == "ONCONFLICT_UPDATE"
         self.require_target(_LETTERS[kind] + ("w" if on_conflict_update else ""))
         return planned
+
+    def _policy_checks(self, table: Table, command: str, returning: bool) -> TableChecks:
+        """The table's checks, with its row security policies' WITH CHECK for `command` first."""
+        checks = self.table_checks(table)
+        if not table.row_security or self._in_partitions:
+            return checks
+        from dataclasses import replace
+
+        from pgaurora.planner.rowsecurity import row_check
+
+        self._no_partitioned_policies(table)
+        outer, self.qc.check_as = self.qc.check_as, self._target_as
+        try:
+            expr = row_check(self.qc, table, command, returning, self.select._subquery)
+        finally:
+            self.qc.check_as = outer
+        if expr is None:
+            return checks
+        return replace(checks, checks=(CheckSpec("", expr, policy=True), *checks.checks))
+
+    def _policy_filter(self, table: Table, command: str) -> Expr | None:
+        """The USING the target's rows must pass (and the SELECT policies' when the statement
+        reads the target's columns)."""
+        if not table.row_security or self._in_partitions:
+            return None
+        from pgaurora.planner.rowsecurity import row_filter
+
+        self._no_partitioned_policies(table)
+        reads = any(e.read for e in self._target_entries)
+        outer, self.qc.check_as = self.qc.check_as, self._target_as
+        try:
+            return row_filter(self.qc, table, command + ("r" if reads else ""), self.select._subquery)
+        finally:
+            self.qc.check_as = outer
+
+    @staticmethod
+    def _no_partitioned_policies(table: Table) -> None:
+        if table.kind == "p":
+            raise FeatureNotSupported("INSERT, UPDATE and DELETE of a partitioned table with row level security "
+                                      "are not supported")
 
     def target_entry(self, table: Table, alias: str | None = None) -> RangeEntry:
         """The target's FROM entry: the statement's reads of its columns need SELECT on it."""
@@ -345,7 +387,10 @@ class ModifyPlanner:
         on_conflict = None
         if "onConflictClause" in body:
             on_conflict = self._on_conflict(body["onConflictClause"], table, alias)
-        node = Insert(table.oid, source, self.table_checks(table), returning,
+        if on_conflict is not None and on_conflict.set_exprs is not None and table.row_security:
+            raise FeatureNotSupported("INSERT ... ON CONFLICT DO UPDATE on a table with row level security is not "
+                                      "supported")
+        node = Insert(table.oid, source, self._policy_checks(table, "a", bool(returning)), returning,
                       len(returning) if returning else 0, on_conflict)
         return Planned(partition.route_insert(self.qc.catalog, table, node, self.table_checks), columns)
 
@@ -565,8 +610,12 @@ class ModifyPlanner:
             from pgaurora.planner.syscolumns import updated_system_columns
 
             returning = tuple(updated_system_columns(e, table, len(table.columns) + 1) for e in returning)
+        policy = self._policy_filter(table, "w")
+        if policy is not None:
+            source = Filter(source, policy, source.width)
+            where = and_all([policy, *conjuncts(where)])
         node = Update(table.oid, source, len(table.columns), tuple(new_row), where if not has_from else None,
-                      self.table_checks(table), returning, len(returning) if returning else 0)
+                      self._policy_checks(table, "w", bool(returning)), returning, len(returning) if returning else 0)
         return Planned(node, columns)
 
     def plan_delete(self, body: dict[str, Any]) -> Planned:
@@ -576,6 +625,10 @@ class ModifyPlanner:
             return over
         scope, source, where, has_from = self._source(body, table, "usingClause")
         returning, columns = (self._returning(body["returningList"], scope) if "returningList" in body else (None, []))
+        policy = self._policy_filter(table, "d")
+        if policy is not None:
+            source = Filter(source, policy, source.width)
+            where = and_all([policy, *conjuncts(where)])
         node = Delete(table.oid, source, len(table.columns), where if not has_from else None,
                       self.table_checks(table), returning, len(returning) if returning else 0)
         return Planned(node, columns)

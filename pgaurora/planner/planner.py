@@ -153,6 +153,8 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
     if (misc := plan_misc(ddl, kind, body)) is not None:
         return misc
+    if (policy := _policy_statement(ddl, kind, body)) is not None:
+        return policy
     simple = _SIMPLE_UTILITY.get(kind)
     if simple is not None:
         method, tag = simple
@@ -193,6 +195,23 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
         return plan_default_privileges(body), "ALTER DEFAULT PRIVILEGES"
     raise FeatureNotSupported(f"{stmt.command} is not supported")
+
+
+def _policy_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
+    """CREATE / ALTER / DROP POLICY, ALTER POLICY ... RENAME, ALTER TABLE ... ROW LEVEL SECURITY."""
+    from pgaurora.planner import rowsecurity
+
+    if kind == "CreatePolicyStmt":
+        return rowsecurity.plan_create_policy(ddl, body), "CREATE POLICY"
+    if kind == "AlterPolicyStmt":
+        return rowsecurity.plan_alter_policy(ddl, body), "ALTER POLICY"
+    if kind == "RenameStmt" and body.get("renameType") == "OBJECT_POLICY":
+        return rowsecurity.plan_rename_policy(ddl, body), "ALTER POLICY"
+    if kind == "DropStmt" and body.get("removeType") == "OBJECT_POLICY":
+        return rowsecurity.plan_drop_policy(ddl, body), "DROP POLICY"
+    if kind == "AlterTableStmt" and (toggles := rowsecurity.plan_row_security_toggles(ddl, body)) is not None:
+        return toggles, "ALTER TABLE"
+    return None
 
 
 # the relation a statement creates: CREATE on its schema is checked as it runs, not USAGE

@@ -20,6 +20,7 @@ Files:
     snapshots.py           pg_export_snapshot() and SET TRANSACTION SNAPSHOT's import (pg_dump -j)
     partitions.py          pg_partitioned_table, pg_inherits, relpartbound, pg_get_partkeydef
     privileges.py          acldefault(), aclexplode(), pg_options_to_table() (what pg_dump reads acls with)
+    rowsecurity.py         pg_policy, pg_policies, row_security_active() and the policies' run-time tests
     stats_rows.py          pg_stats: what ANALYZE stored (catalog.statistics), as PostgreSQL shows it
     activity.py            pg_locks, pg_stat_activity (every session of the instance), pg_cancel_backend
 
@@ -28,7 +29,7 @@ and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)` (a
 `relation_index` for `column = value` quals); the planner's
 coerce asks `reg_cast(source, target)` for casts to and from the reg* types. Importing this
 package registers the functions with catalog.builtins. Relations pgaurora has no data for
-(pg_trigger, pg_policy, pg_extension: no plpgsql, ...) exist with PostgreSQL's columns
+(pg_trigger, pg_extension: no plpgsql, ...) exist with PostgreSQL's columns
 and no rows.
 """
 
@@ -43,6 +44,7 @@ from pgaurora.catalog.system import (  # noqa: F401  (importing registers produc
     partitions,
     privilege_views,
     privileges,
+    rowsecurity,
     snapshots,
     stats_rows,
     view_rows,

@@ -73,6 +73,7 @@ def has_foreign_keys(sc: SystemContext) -> set[int]:
 def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
     triggers = has_foreign_keys(sc)
     base = {"relpersistence": "p", "relreplident": "n", "relispopulated": True, "relisshared": False,
+            "relrowsecurity": False, "relforcerowsecurity": False,
             "reltablespace": 0, "relpages": 0, "reltuples": -1.0, "relfrozenxid": 0, "relminmxid": 0}
     for obj in user_relations(sc):
         row = dict(base, oid=obj.oid, relname=obj.name, relnamespace=obj.schema_oid, relowner=10,
@@ -86,7 +87,8 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                        relhassubclass=bool(obj.partition_strategy and sc.state.partitions(obj.oid)),
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
-                       relreplident="d", relowner=obj.owner)
+                       relreplident="d", relowner=obj.owner, relrowsecurity=obj.row_security,
+                       relforcerowsecurity=obj.force_row_security)
             stat = sc.state.statistics.get(obj.oid)  # ANALYZE (catalog.statistics)
             if stat is not None:
                 row.update(reltuples=stat.reltuples, relpages=stat.relpages)

@@ -108,7 +108,7 @@ def pg_tablespace(sc: SystemContext) -> Iterator[dict[str, Any]]:
 def _role_values(role: Role) -> dict[str, Any]:
     return {"rolname": role.name, "rolsuper": role.superuser, "rolinherit": role.inherit,
             "rolcreaterole": role.createrole, "rolcreatedb": role.createdb, "rolcanlogin": role.login,
-            "rolreplication": role.replication, "rolbypassrls": role.superuser, "rolconnlimit": role.connection_limit,
+            "rolreplication": role.replication, "rolbypassrls": role.bypassrls or role.superuser, "rolconnlimit": role.connection_limit,
             "rolvaliduntil": _valid_until(role.valid_until), "oid": role.oid}
 
 
