@@ -164,10 +164,25 @@ def privileges_of(state: CatalogState, role_oid: int, obj: Any) -> tuple[str, st
         if grantee in mine:
             privileges.update(held)
             options.update(grantable)
+    privileges.update(_predefined(obj, mine))
     owner = acl_owner(obj)
     if owner in mine:
         options.update(all_privileges(obj))
     return letters(privileges), letters(options)
+
+
+READ_ALL_DATA_OID, WRITE_ALL_DATA_OID = 6181, 6182
+
+
+def _predefined(obj: Any, mine: set[int]) -> str:
+    """pg_read_all_data: SELECT on every table, view and sequence and USAGE on every schema;
+    pg_write_all_data: INSERT, UPDATE and DELETE, and USAGE on every schema (PostgreSQL 14+)."""
+    found = ""
+    if READ_ALL_DATA_OID in mine:
+        found += "U" if isinstance(obj, Schema) else "r" if isinstance(obj, Table | View | Sequence) else ""
+    if WRITE_ALL_DATA_OID in mine:
+        found += "U" if isinstance(obj, Schema) else "awd" if isinstance(obj, Table | View | Sequence) else ""
+    return found
 
 
 def has_privilege(state: CatalogState, role_oid: int, obj: Any, wanted: str, *, any_of: bool = False) -> bool:

@@ -133,6 +133,15 @@ class View:
     acl: tuple[tuple[int, int, str, str], ...] | None = None
     # column privileges (attacl) by attnum: ((attnum, acl), ...), only columns that have one
     column_acls: tuple[tuple[int, tuple[tuple[int, int, str, str], ...]], ...] = ()
+    # reloptions: "security_invoker=true", "security_barrier=true" (WITH (...), ALTER VIEW SET)
+    options: tuple[str, ...] = ()
+
+    @property
+    def security_invoker(self) -> bool:
+        """WITH (security_invoker): the view reads with the privileges (and under the row
+        security) of whoever queries it, not of its owner (PostgreSQL 15)."""
+        return any(o.split("=", 1)[1].lower() in ("true", "on", "yes", "1", "t", "y")
+                   for o in self.options if o.startswith("security_invoker="))
 
 
 @dataclass(frozen=True, slots=True)

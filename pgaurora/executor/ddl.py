@@ -111,6 +111,7 @@ class CreateView(PlanNode):
     view: View
     replace: bool = False
     width: int = 0
+    tag: str = "CREATE VIEW"  # ALTER VIEW ... SET / RESET (options) replaces the view too
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,13 +451,16 @@ async def run_create_view(node: CreateView, env: Env) -> None:
     ctx = env.ctx
     catalog = ctx.catalog
     state = _state(ctx)
-    _tag(env, "CREATE VIEW")
-    require_create_in(ctx, node.view.schema_oid)
-    existing = state.relation(node.view.name)
+    _tag(env, node.tag)
+    existing = state.relation(node.view.name, next((s.name for s in state.schemas.values()
+                                                    if s.oid == node.view.schema_oid), None))
+    if node.tag == "CREATE VIEW":
+        require_create_in(ctx, node.view.schema_oid)
     if existing is not None:
         if node.replace and isinstance(existing, View):
-            require_owner(ctx, existing)
-            await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid, owner=existing.owner))
+            require_owner(ctx, existing)  # (its privileges stay: they are the view's, not the query's)
+            await catalog.replace(ctx.txn, replace(node.view, oid=existing.oid, owner=existing.owner, acl=existing.acl,
+                                                   column_acls=existing.column_acls))
             return
         raise DuplicateTable(f'relation "{node.view.name}" already exists')
     owner = current_role_oid(ctx)

@@ -69,9 +69,10 @@ class LockRelations(PlanNode):
 
 @dataclass(frozen=True, slots=True)
 class SetComment(PlanNode):
-    key: tuple[int, int, int]  # (classoid, objoid, objsubid) as pg_description
+    key: tuple[int, int, int]  # (classoid, objoid, objsubid) as pg_description / pg_shdescription
     text: str | None           # None (or '') removes the comment
     width: int = 0
+    missing: str = ""          # COMMENT ON DATABASE of a database that does not exist (a WARNING)
 
 
 @ddl_runner(SetComment)
@@ -82,8 +83,17 @@ async def run_comment(node: SetComment, env: Env) -> None:
     _tag(env, "COMMENT")
     state = _state(ctx)
     classoid, objoid, objsubid = node.key
+    if node.missing:
+        from pgaurora.errors import PgError
+
+        ctx.notice(PgError(f'database "{node.missing}" does not exist', sqlstate="3D000"), "WARNING")
+        return
     obj = state.by_oid.get(objoid)
-    if obj is None:  # a table constraint: its table's owner
+    if classoid == 1260:  # a role: CREATEROLE (PostgreSQL 15's check_object_ownership)
+        if not has_createrole(ctx):
+            raise InsufficientPrivilege("must have CREATEROLE privilege")
+        obj = None
+    if obj is None and classoid == 2606:  # a table constraint: its table's owner
         obj = next((t for t in state.tables() if any(c.oid == objoid for c in t.constraints)), None)
         objsubid = 1
     if obj is not None and hasattr(obj, "name"):

@@ -47,7 +47,8 @@ from pgaurora.executor.writer import Writer
 class CheckSpec:
     name: str
     expr: Expr  # over the table row
-    policy: bool = False  # a row security policy's WITH CHECK (42501 unless true; checked first)
+    policy: bool = False  # a row security policy's WITH CHECK (42501 unless true; checked first;
+    # `name` is then the table whose policies they are: a partitioned table's for its partitions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,11 @@ class OnConflict:
     arbiter_indexes: tuple[int, ...]  # index oids; empty = any unique index
     set_exprs: tuple[Expr, ...] | None = None
     where: Expr | None = None
+    # row security (planner.rowsecurity), over one table row: what the existing row must pass
+    # (UPDATE and SELECT policies' USING) and the updated row (UPDATE policies' WITH CHECK)
+    existing_check: Expr | None = None
+    update_check: Expr | None = None
+    policy_table: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pgaurora.errors import (
     CardinalityViolation,
     FeatureNotSupported,
+    InsufficientPrivilege,
     InternalError,
     SerializationFailure,
     UniqueViolation,
@@ -57,6 +58,12 @@ class Upsert:
             where = conflict.where
             if where is not None:
                 self.where_fn = compiled(node, "conflict_where", lambda: compile_expr(where).fn)
+        self.existing_fn = self.update_fn = None
+        if conflict.existing_check is not None and conflict.update_check is not None:
+            existing_check, update_check = conflict.existing_check, conflict.update_check
+            self.existing_fn = compiled(node, "conflict_rls_existing", lambda: compile_expr(existing_check).fn)
+            self.update_fn = compiled(node, "conflict_rls_update", lambda: compile_expr(update_check).fn)
+        self.policy_table = conflict.policy_table
         self.touched: set[Any] = set()  # tids this command inserted or updated
         self.read_committed = env.ctx.txn.isolation == "read committed"
         self.width = len(node.checks.column_names)
@@ -134,14 +141,19 @@ class Upsert:
         combined = existing + row
         if self.where_fn is not None and self.where_fn(combined, env) is not True:
             return SKIPPED, None  # the row stays locked, as in PostgreSQL
+        if self.existing_fn is not None and self.existing_fn(existing, env) is not True:
+            raise InsufficientPrivilege(f'new row violates row-level security policy (USING expression) for table '
+                                        f'"{self.policy_table}"')
         assert self.set_fn is not None
         new_row = self.set_fn(combined, env)
+        if self.update_fn is not None and self.update_fn(new_row, env) is not True:
+            raise InsufficientPrivilege(f'new row violates row-level security policy for table "{self.policy_table}"')
         check = w.checks.partition_check
         if self.routed and check is not None and not check(new_row):
             raise FeatureNotSupported(
                 "invalid ON UPDATE specification",
                 detail="The result tuple would appear in a different partition than the original tuple.")
-        w.check_row(new_row)
+        w.check_row(new_row, policies=self.update_fn is None)  # (the INSERT's policies are not the UPDATE's)
         new_tid = await w.heap.update(txn, env.snapshot, locked, new_row, key_changed=w.key_changed(existing, new_row))
         if new_tid is None:
             return None

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Index, Role, Schema, Sequence, Table, View
+from pgaurora.catalog.model import (
+    BOOTSTRAP_SUPERUSER_OID,
+    Database,
+    Index,
+    Role,
+    Schema,
+    Sequence,
+    Table,
+    View,
+)
 from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.errors import InsufficientPrivilege, UndefinedObject
 
@@ -57,6 +66,8 @@ def has_createrole(ctx: Any) -> bool:
 
 def object_word(obj: Any) -> str:
     """What PostgreSQL calls `obj` in "must be owner of ..." (aclcheck_error)."""
+    if isinstance(obj, Database):
+        return "database"
     if isinstance(obj, Index):
         return "index"
     if isinstance(obj, Schema):

@@ -22,8 +22,7 @@ from pgaurora.executor.ownership import object_word
 
 
 def denied(obj: Any) -> InsufficientPrivilege:
-    word = "database" if isinstance(obj, Database) else object_word(obj)
-    return InsufficientPrivilege(f"permission denied for {word} {obj.name}")
+    return InsufficientPrivilege(f"permission denied for {object_word(obj)} {obj.name}")
 
 
 def acting_role(ctx: Any, state: Any) -> tuple[int, bool]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID
-from pgaurora.catalog.roles import has_admin_option, roles_of
+from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Role
+from pgaurora.catalog.roles import PREDEFINED_BY_NAME, has_admin_option, roles_of
 from pgaurora.errors import DuplicateObject, InsufficientPrivilege, InvalidGrantOperation
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import AlterRole, CreateRole, GrantRoles, _state, _tag, ddl_runner
@@ -80,7 +80,7 @@ async def run_grant_roles(node: GrantRoles, env: Env) -> None:
     current = current_role(ctx)
     members = [named_role(ctx, m) for m in node.members]
     for role_name in node.roles:
-        role = named_role(ctx, role_name)
+        role = _granted_role(ctx, role_name)
         if role.superuser:
             if not is_superuser(ctx):
                 raise InsufficientPrivilege("must be superuser to alter superusers")
@@ -107,6 +107,14 @@ async def run_grant_roles(node: GrantRoles, env: Env) -> None:
             else:
                 changed = tuple(m for m in member.member_of if m[0] != role.oid)
             await catalog.alter_role(ctx.txn, replace(member, member_of=changed))
+
+
+def _granted_role(ctx: Any, name: str | None) -> Role:
+    """The role GRANT / REVOKE role names: a catalog role, or one of PostgreSQL 15's predefined
+    roles (pg_read_all_data, pg_signal_backend, ...: catalog.roles.PREDEFINED_ROLES)."""
+    if name in PREDEFINED_BY_NAME and name != "pg_database_owner" and ctx.catalog.get_role(name, ctx.txn) is None:
+        return Role(PREDEFINED_BY_NAME[name], name, login=False)
+    return named_role(ctx, name)
 
 
 @ddl_runner(AlterRole)

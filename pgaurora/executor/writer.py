@@ -77,11 +77,12 @@ class Writer(ForeignKeyChecks):
             self.snapshot = check_snapshot(self.env)
         return self.snapshot
 
-    def check_row(self, row: tuple[Any, ...]) -> None:
+    def check_row(self, row: tuple[Any, ...], *, policies: bool = True) -> None:
         checks = self.checks
-        for _, fn, policy in self.check_fns:  # row security first, as PostgreSQL's WITH CHECK options
-            if policy and fn(row, self.env) is not True:
-                raise InsufficientPrivilege(f'new row violates row-level security policy for table "{checks.table_name}"')
+        for name, fn, policy in self.check_fns:  # row security first, as PostgreSQL's WITH CHECK options
+            if policy and policies and fn(row, self.env) is not True:  # (`name`: the table whose policies they are)
+                raise InsufficientPrivilege(f'new row violates row-level security policy for table '
+                                            f'"{name or checks.table_name}"')
         for i in checks.not_null:
             if row[i] is None:
                 raise NotNullViolation(

@@ -21,6 +21,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     UndefinedColumn,
     UndefinedObject,
+    UndefinedTable,
     WrongObjectType,
 )
 from pgaurora.executor.ddl import AlterTable, IndexDef
@@ -44,6 +45,9 @@ def _column_index(table: Table, name: str) -> int | None:
 def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
     if kind == "RenameStmt":
         return _rename(ddl, body)
+    if body.get("objtype") == "OBJECT_VIEW" and body.get("cmds") and all(
+            c["AlterTableCmd"]["subtype"] in ("AT_SetRelOptions", "AT_ResetRelOptions") for c in body["cmds"]):
+        return _view_options(ddl, body)
     if body.get("objtype") not in (None, "OBJECT_TABLE"):
         raise FeatureNotSupported("ALTER of this object type is not supported")
     relation = body["relation"]
@@ -192,6 +196,25 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
     new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
                       tuple(validate), conversions=tuple(conversions), checks=_checks_to_validate(ddl, table, new_table))
+
+
+def _view_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
+    """ALTER VIEW v SET (security_invoker = ...) / RESET (...): the view, replaced."""
+    from pgaurora.catalog.model import View
+    from pgaurora.executor.ddl import CreateView
+    from pgaurora.planner.ddl import view_options
+
+    relation = body["relation"]
+    view = ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+    if view is None:
+        raise UndefinedTable(f'relation "{relation["relname"]}" does not exist')
+    if not isinstance(view, View):
+        raise WrongObjectType(f'"{relation["relname"]}" is not a view')
+    options = view.options
+    for item in body["cmds"]:
+        cmd = item["AlterTableCmd"]
+        options = view_options(options, cmd["def"]["List"]["items"], cmd["subtype"] == "AT_SetRelOptions")
+    return CreateView(replace(view, options=options), True, tag="ALTER VIEW")
 
 
 def _checks_to_validate(ddl: DdlPlanner, old: Table, new: Table) -> tuple[tuple[str, Any], ...]:

@@ -538,8 +538,9 @@ class DdlPlanner:
         names = [c.name for c in planned.columns]
         for i, a in enumerate(body.get("aliases", ())):
             names[i] = a["String"]["sval"]
-        return CreateView(View(0, rel["relname"], self.query_text(query), tuple(names), self._schema_oid(rel)),
-                          bool(body.get("replace")))
+        view = View(0, rel["relname"], self.query_text(query), tuple(names), self._schema_oid(rel),
+                    options=view_options((), body.get("options", ()), True))
+        return CreateView(view, bool(body.get("replace")))
 
     def query_text(self, query: dict[str, Any]) -> str:
         """The SELECT of CREATE VIEW / MATERIALIZED VIEW as the user wrote it (first token to statement end)."""
@@ -648,6 +649,48 @@ class DdlPlanner:
 
     def noop(self, tag: str) -> PlanNode:
         return NoOp(tag)
+
+
+_VIEW_OPTIONS = ("security_barrier", "security_invoker")
+_BOOLEANS = ("true", "false", "on", "off", "yes", "no", "1", "0", "t", "f", "y", "n")
+
+
+def view_options(current: tuple[str, ...], items: Any, setting: bool) -> tuple[str, ...]:
+    """A view's reloptions after WITH (...) / SET (...) (`setting`) or RESET (...): PostgreSQL's
+    security_barrier and security_invoker, booleans (22023 for another name or value)."""
+    from pgaurora.errors import InvalidParameterValue
+
+    options = {o.split("=", 1)[0]: o for o in current}
+    for item in items:
+        d = item["DefElem"]
+        name = d["defname"]
+        if name not in _VIEW_OPTIONS:
+            raise InvalidParameterValue(f'unrecognized parameter "{name}"')
+        if not setting:
+            options.pop(name, None)
+            continue
+        value = _option_value(d.get("arg"))
+        if value.lower() not in _BOOLEANS:
+            raise InvalidParameterValue(f'invalid value for boolean option "{name}": {value}')
+        options[name] = f"{name}={value}"
+    return tuple(options.values())
+
+
+def _option_value(arg: dict[str, Any] | None) -> str:
+    """A DefElem's argument as reloptions keep it: a word, string or number as written."""
+    if arg is None:
+        return "true"
+    if "Boolean" in arg:
+        return "true" if arg["Boolean"].get("boolval") else "false"
+    if "TypeName" in arg:
+        return str(arg["TypeName"]["names"][-1]["String"]["sval"])
+    if "String" in arg:
+        return str(arg["String"].get("sval", ""))
+    if "Integer" in arg:
+        return str(arg["Integer"].get("ival", 0))
+    if "Float" in arg:
+        return str(arg["Float"].get("fval", ""))
+    return str(arg)
 
 
 def role_spec_name(spec: dict[str, Any]) -> str | None:

@@ -252,7 +252,8 @@ class FromClause:
             shown = f"{schema}.{name}" if schema else name
             raise UndefinedTable(f'relation "{shown}" does not exist', position=pos)
         if not isinstance(rel, Index):
-            if not self.qc.check_as:  # USAGE on its schema (a view's owner needed it to create the view)
+            if not self.qc.check_as and not self.qc.in_view:  # USAGE on its schema (a view's owner needed
+                # it to create the view)
                 self.qc.require_usage(rel.schema_oid, name, schema is not None)
             self.qc.require(rel.oid, "r")
         if isinstance(rel, View):
@@ -264,11 +265,14 @@ class FromClause:
                 tree = {"SelectStmt": dict(tree["SelectStmt"], lockingClause=locks)}
             if locks:
                 self.qc.require(rel.oid, "w")  # locking its rows needs UPDATE on the view
-            outer, self.qc.check_as = self.qc.check_as, rel.owner  # the view reads as its owner
+            outer = self.qc.check_as  # the view reads as its owner (security_invoker: as its reader)
+            self.qc.check_as = outer if rel.security_invoker else rel.owner
+            in_view, self.qc.in_view = self.qc.in_view, True
             try:
                 planned = self.plan_query(tree, Scope(self.qc.state, None))
             finally:
                 self.qc.check_as = outer
+                self.qc.in_view = in_view
             names = list(rel.column_names)
             entry = RangeEntry(alias, names, [(c.type_oid, c.typmod) for c in planned.columns])
             self._rename(entry, colnames)

@@ -83,6 +83,7 @@ class ModifyPlanner:
         self._target_reads = False
         self._in_partitions = False
         self._views: list[tuple[int, int]] = []  # (oid, role) of views the target is reached through
+        self._rls_parent: Table | None = None  # the partitioned table whose partitions are being planned
         # the target's columns an INSERT fills, an UPDATE sets, an ON CONFLICT arbiter reads
         self._inserted: set[int] = set()
         self._updated: set[int] = set()
@@ -99,8 +100,6 @@ class ModifyPlanner:
             raise WrongObjectType(f'cannot change relation "{name}"', position=pos)
         if rel.kind == "m":
             raise WrongObjectType(f'cannot change materialized view "{name}"', position=pos)
-        if rel.row_security and rel.kind == "p":
-            self._no_partitioned_policies(rel)
         if self._target is None and not self._in_partitions:
             self._target = (rel.oid, self._target_as)
             if not self._target_as:  # (a view's owner needed USAGE to create the view)
@@ -115,45 +114,77 @@ class ModifyPlanner:
         self.require_target(_LETTERS[kind] + ("w" if on_conflict_update else ""))
         return planned
 
+    def _partition_checks(self, table: Table, command: str, returning: bool) -> Any:
+        """`part -> TableChecks` for rows a statement on partitioned `table` writes into its
+        partitions: with `table`'s row security policies for `command` when it has them."""
+        if not (table.row_security and table.kind == "p"):
+            return self.table_checks
+
+        def checks_for(part: Table) -> TableChecks:
+            inside, self._in_partitions, self._rls_parent = self._in_partitions, True, table
+            try:
+                return self._policy_checks(part, command, returning)
+            finally:
+                self._in_partitions = inside
+        return checks_for
+
+    def _conflict_policies(self, table: Table, conflict: OnConflict, returning: bool) -> OnConflict:
+        """ON CONFLICT DO UPDATE under row security: the existing row must pass the UPDATE and
+        SELECT policies' USING, the updated row the UPDATE policies' WITH CHECK (PostgreSQL's
+        WCO_RLS_CONFLICT_CHECK and WCO_RLS_UPDATE_CHECK)."""
+        from dataclasses import replace
+
+        from pgaurora.planner.rowsecurity import row_check, row_filter
+
+        governing = self._policy_table(table)
+        assert governing is not None
+        outer, self.qc.check_as = self.qc.check_as, self._target_as
+        try:
+            existing = row_filter(self.qc, governing, "wr", self.select._subquery, table)
+            updated = row_check(self.qc, governing, "w", returning, self.select._subquery, table)
+        finally:
+            self.qc.check_as = outer
+        return replace(conflict, existing_check=existing, update_check=updated, policy_table=governing.name)
+
+    def _policy_table(self, table: Table) -> Table | None:
+        """Whose row security policies govern `table`'s rows here: its own, or while a
+        partitioned table's partitions are planned, the partitioned table's (None: none)."""
+        owner = self._rls_parent if self._in_partitions else table
+        return owner if owner is not None and owner.row_security else None
+
     def _policy_checks(self, table: Table, command: str, returning: bool) -> TableChecks:
         """The table's checks, with its row security policies' WITH CHECK for `command` first."""
         checks = self.table_checks(table)
-        if not table.row_security or self._in_partitions:
+        governing = self._policy_table(table)
+        if governing is None:
             return checks
         from dataclasses import replace
 
         from pgaurora.planner.rowsecurity import row_check
 
-        self._no_partitioned_policies(table)
         outer, self.qc.check_as = self.qc.check_as, self._target_as
         try:
-            expr = row_check(self.qc, table, command, returning, self.select._subquery)
+            expr = row_check(self.qc, governing, command, returning, self.select._subquery, table)
         finally:
             self.qc.check_as = outer
         if expr is None:
             return checks
-        return replace(checks, checks=(CheckSpec("", expr, policy=True), *checks.checks))
+        return replace(checks, checks=(CheckSpec(governing.name, expr, policy=True), *checks.checks))
 
     def _policy_filter(self, table: Table, command: str) -> Expr | None:
         """The USING the target's rows must pass (and the SELECT policies' when the statement
         reads the target's columns)."""
-        if not table.row_security or self._in_partitions:
+        governing = self._policy_table(table)
+        if governing is None:
             return None
         from pgaurora.planner.rowsecurity import row_filter
 
-        self._no_partitioned_policies(table)
         reads = any(e.read for e in self._target_entries)
         outer, self.qc.check_as = self.qc.check_as, self._target_as
         try:
-            return row_filter(self.qc, table, command + ("r" if reads else ""), self.select._subquery)
+            return row_filter(self.qc, governing, command + ("r" if reads else ""), self.select._subquery, table)
         finally:
             self.qc.check_as = outer
-
-    @staticmethod
-    def _no_partitioned_policies(table: Table) -> None:
-        if table.kind == "p":
-            raise FeatureNotSupported("INSERT, UPDATE and DELETE of a partitioned table with row level security "
-                                      "are not supported")
 
     def target_entry(self, table: Table, alias: str | None = None) -> RangeEntry:
         """The target's FROM entry: the statement's reads of its columns need SELECT on it."""
@@ -387,12 +418,12 @@ class ModifyPlanner:
         on_conflict = None
         if "onConflictClause" in body:
             on_conflict = self._on_conflict(body["onConflictClause"], table, alias)
-        if on_conflict is not None and on_conflict.set_exprs is not None and table.row_security:
-            raise FeatureNotSupported("INSERT ... ON CONFLICT DO UPDATE on a table with row level security is not "
-                                      "supported")
+        if on_conflict is not None and on_conflict.set_exprs is not None and self._policy_table(table) is not None:
+            on_conflict = self._conflict_policies(table, on_conflict, bool(returning))
         node = Insert(table.oid, source, self._policy_checks(table, "a", bool(returning)), returning,
                       len(returning) if returning else 0, on_conflict)
-        return Planned(partition.route_insert(self.qc.catalog, table, node, self.table_checks), columns)
+        return Planned(partition.route_insert(self.qc.catalog, table, node,
+                                              self._partition_checks(table, "a", bool(returning))), columns)
 
     def _over_partitions(self, table: Table, body: dict[str, Any], plan_one: Any) -> Planned | None:
         """UPDATE / DELETE of a partitioned table: one statement per partition (planner.partition)."""
@@ -403,6 +434,7 @@ class ModifyPlanner:
         from pgaurora.planner import rules
 
         inside, self._in_partitions = self._in_partitions, True
+        self._rls_parent = table
         try:
             parts = [plan_one(b) for b in partition.partition_bodies(self.qc.catalog, table, body)]
         finally:
@@ -410,7 +442,8 @@ class ModifyPlanner:
         planned: list[PlanNode] = []
         for part, p in zip(self.qc.catalog.partitions(table.oid), parts, strict=True):
             if moves:
-                planned.extend(partition.row_movement(self.qc.catalog, table, part, p.node, self.table_checks))
+                planned.extend(partition.row_movement(self.qc.catalog, table, part, p.node,
+                                                      self._partition_checks(table, "w", False)))
             else:
                 planned.append(p.node)
         nodes = tuple(rules.optimize(n, self.qc.catalog, self.qc.state.new_slot) for n in planned)

@@ -113,7 +113,7 @@ def plan_lock(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
     return LockRelations(tuple(targets), shared, bool(body.get("nowait")), mode=mode if mode in LOCK_MODES else 8)
 
 
-PG_CLASS, PG_NAMESPACE, PG_CONSTRAINT = 1259, 2615, 2606
+PG_CLASS, PG_NAMESPACE, PG_CONSTRAINT, PG_AUTHID, PG_DATABASE = 1259, 2615, 2606, 1260, 1262
 _RELATION_KINDS: dict[str, tuple[type, str]] = {
     "OBJECT_TABLE": (Table, "a table"), "OBJECT_VIEW": (View, "a view"), "OBJECT_SEQUENCE": (Sequence, "a sequence"),
     "OBJECT_INDEX": (Index, "an index"),
@@ -165,6 +165,18 @@ def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if schema is None:
             raise UndefinedObject(f'schema "{names[0]}" does not exist', sqlstate="3F000")
         return SetComment((PG_NAMESPACE, schema.oid, 0), text)
+    if objtype == "OBJECT_ROLE":
+        name = body["object"]["String"]["sval"]
+        role = ddl.qc.catalog.roles.get(name)
+        if role is None:
+            raise UndefinedObject(f'role "{name}" does not exist')
+        return SetComment((PG_AUTHID, role.oid, 0), text)
+    if objtype == "OBJECT_DATABASE":
+        name = body["object"]["String"]["sval"]
+        db = ddl.qc.catalog.databases.get(name)
+        if db is None:  # a WARNING, as PostgreSQL (pg_dump's COMMENT ON DATABASE of another name)
+            return SetComment((PG_DATABASE, 0, 0), text, missing=name)
+        return SetComment((PG_DATABASE, db.oid, 0), text)
     if objtype == "OBJECT_TABCONSTRAINT":
         table = _relation(ddl, names[:-1])
         con = next((c for c in getattr(table, "constraints", ()) if c.name == names[-1]), None)

@@ -59,6 +59,7 @@ class QueryContext:
     # `unqualified`: a schema reached only through search_path -> the relation name looked up
     permissions: dict[tuple[int, int], str] = field(default_factory=dict)
     check_as: int = 0
+    in_view: bool = False  # planning a view's query (its schemas' USAGE was checked when it was made)
     unqualified: dict[tuple[int, int], str] = field(default_factory=dict)
     # the columns a privilege needs (column privileges): FROM entries whose named columns SELECT
     # needs, and attnums by letter ('r', 'a', 'w') an INSERT / UPDATE target adds

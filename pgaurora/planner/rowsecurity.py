@@ -80,25 +80,28 @@ def combined_text(table: Table, policies: list[Policy], use_check: bool, as_role
     return f"CASE WHEN NOT pg_catalog._pg_rls_active({table.oid}::oid, {as_role}::oid) THEN true ELSE {body} END"
 
 
-def row_filter(qc: QueryContext, table: Table, commands: str, subquery: Any) -> Expr | None:
+def row_filter(qc: QueryContext, table: Table, commands: str, subquery: Any, rows_of: Table | None = None) -> Expr | None:
     """The expression rows of `table` read by a statement must pass: for each command letter of
     `commands` ('r' reads, 'w' UPDATE, 'd' DELETE) its policies' USING, all of them (None: the
-    table has no row security)."""
+    table has no row security). `rows_of`: a partition of `table` whose rows they are."""
     if not table.row_security:
         return None
     parts = [combined_text(table, policies_for(qc.catalog, table.oid, c), False, qc.check_as) for c in commands]
-    return bind_policy_text(qc, table, " AND ".join(f"({p})" for p in parts), "POLICY USING", subquery)
+    return bind_policy_text(qc, rows_of or table, " AND ".join(f"({p})" for p in parts), "POLICY USING", subquery)
 
 
-def row_check(qc: QueryContext, table: Table, command: str, returning: bool, subquery: Any) -> Expr | None:
+def row_check(qc: QueryContext, table: Table, command: str, returning: bool, subquery: Any,
+              rows_of: Table | None = None) -> Expr | None:
     """What a new row of an INSERT ('a') or UPDATE ('w') must pass: that command's policies'
-    WITH CHECK (else USING), and with RETURNING the SELECT policies' USING too."""
+    WITH CHECK (else USING), and with RETURNING the SELECT policies' USING too (`rows_of`: a
+    partition of `table` that holds the row)."""
     if not table.row_security:
         return None
     parts = [combined_text(table, policies_for(qc.catalog, table.oid, command), True, qc.check_as)]
     if returning:
         parts.append(combined_text(table, policies_for(qc.catalog, table.oid, "r"), False, qc.check_as))
-    return bind_policy_text(qc, table, " AND ".join(f"({p})" for p in parts), "POLICY WITH CHECK", subquery)
+    return bind_policy_text(qc, rows_of or table, " AND ".join(f"({p})" for p in parts), "POLICY WITH CHECK",
+                            subquery)
 
 
 # ---- DDL --------------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ class ResultSink(Protocol):
     def error(self, err: PgError) -> None: ...
 
 
+READ_ALL_SETTINGS_OID = 3374  # pg_read_all_settings
+
+
 class Session(ExtendedProtocol):
     """Per-connection state: transaction block, statements, portals, settings."""
 
@@ -84,6 +87,7 @@ class Session(ExtendedProtocol):
         self.secret = secret
         self.login_superuser = superuser
         settings.superuser_of = lambda: self.superuser
+        settings.reads_all_settings_of = lambda: self.has_privileges_of_role(READ_ALL_SETTINGS_OID)
         self.block = TransactionBlock(engine, settings)
         self.block.on_end = self._transaction_ended
         self.block.owner = self
@@ -140,6 +144,16 @@ class Session(ExtendedProtocol):
             return self.login_superuser
         role = self.engine.role(name)
         return bool(role is not None and role.superuser)
+
+    def has_privileges_of_role(self, role_oid: int) -> bool:
+        """Does current_user have the privileges of `role_oid` (a superuser: of every role)?"""
+        if self.superuser:
+            return True
+        from pgaurora.catalog.roles import has_privileges_of
+
+        state = self.engine.catalog.current()
+        role = state.roles.get(self.current_user)
+        return role is not None and has_privileges_of(state, role.oid, role_oid)
 
     def set_role(self, key: str, value: str | None, is_local: bool = False) -> None:
         """SET [LOCAL] ROLE / SESSION AUTHORIZATION (value None: DEFAULT or RESET), with

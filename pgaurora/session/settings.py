@@ -174,19 +174,32 @@ def _normalize_string(d: GucDef, value: str, current: str) -> str:
 _BOOT_DEFAULTS: dict[str, str] = {}
 
 
+# PostgreSQL 15's GUC_SUPERUSER_ONLY parameters: hidden from SHOW ALL and pg_settings, and SHOW /
+# current_setting() refuse them, for roles that are no superuser nor member of pg_read_all_settings
+SUPERUSER_ONLY = frozenset({
+    "config_file", "data_directory", "dynamic_library_path", "extension_destdir", "external_pid_file", "hba_file",
+    "ident_file", "jit_provider", "krb_server_keyfile", "log_directory", "log_filename", "primary_conninfo",
+    "session_preload_libraries", "shared_preload_libraries", "ssl_ciphers", "ssl_dh_params_file", "ssl_ecdh_curve",
+    "ssl_max_protocol_version", "ssl_min_protocol_version", "ssl_passphrase_command", "unix_socket_directories"})
+
+
 class Settings:
     """The configuration parameters of one session."""
 
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
                  "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
                  "idle_session_timeout_ms", "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
-                 "default_deferrable", "_search_path_cache", "default_search_path", "superuser_of")
+                 "default_deferrable", "_search_path_cache", "default_search_path", "superuser_of",
+                 "reads_all_settings_of")
 
     def __init__(self, overrides: dict[str, str] | None = None, *, superuser: bool = True) -> None:
         self.superuser = superuser
         # whether the current role is a superuser, asked at each check (a session sets it: SET
         # ROLE changes the answer, and a rollback changes it back); None: `superuser`
         self.superuser_of: Callable[[], bool] | None = None
+        # whether the current role may read the superuser-only parameters (a superuser or a
+        # member of pg_read_all_settings), asked likewise; None: `superuser_of`
+        self.reads_all_settings_of: Callable[[], bool] | None = None
         self._search_path_cache: tuple[str, tuple[str, ...] | None] | None = None
         if not _BOOT_DEFAULTS:  # computed once: several hundred parameters
             _BOOT_DEFAULTS.update({
@@ -249,9 +262,24 @@ class Settings:
         d = BY_NAME.get(name.lower())
         return d.name if d else name.lower()
 
+    def reads_all_settings(self) -> bool:
+        if self.reads_all_settings_of is not None:
+            return self.reads_all_settings_of()
+        return self.superuser_of() if self.superuser_of is not None else self.superuser
+
+    def check_examine(self, name: str) -> None:
+        """SHOW and current_setting() of a superuser-only parameter (GUC_SUPERUSER_ONLY): 42501
+        for a role that is no superuser nor member of pg_read_all_settings."""
+        if name.lower() in SUPERUSER_ONLY and not self.reads_all_settings():
+            raise InsufficientPrivilege(f'must be superuser or have privileges of pg_read_all_settings to examine '
+                                        f'"{self.canonical_name(name)}"')
+
     def show_all(self) -> list[tuple[str, str, str]]:
-        """Rows of SHOW ALL: (name, setting, description), sorted by name as PostgreSQL does."""
-        rows = [(d.name, self.get(d.name) or "", d.description) for d in DEFINITIONS if not d.hidden]
+        """Rows of SHOW ALL: (name, setting, description), sorted by name as PostgreSQL does
+        (the superuser-only parameters only for who may read them)."""
+        hide = not self.reads_all_settings()
+        rows = [(d.name, self.get(d.name) or "", d.description) for d in DEFINITIONS
+                if not d.hidden and not (hide and d.name.lower() in SUPERUSER_ONLY)]
         rows += [(k, v, "") for k, v in self._session.items() if "." in k]
         rows.sort(key=lambda r: r[0].lower())
         return rows

@@ -271,6 +271,7 @@ class UtilityRunner:
             if s.block.state is BlockState.IDLE:
                 value = s.settings.get(name) or value
         else:
+            s.settings.check_examine(name)
             value = s.settings.get(name) or ""
         return (ResultColumn(self._show_name(name), TEXT),), [(value,)], "SHOW"
 

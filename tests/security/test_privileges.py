@@ -23,6 +23,10 @@ _CLEANUP = [
     "RESET ROLE", "DROP SCHEMA IF EXISTS pvs CASCADE", "DROP VIEW IF EXISTS pv_view, pv_view2",
     "DROP TABLE IF EXISTS pv_t, pv_u, pv_fk, pv_mine, pv_part, pv_ins", "DROP SEQUENCE IF EXISTS pv_seq",
     *(f"DROP OWNED BY {r}" for r in ROLES), *(f"DROP ROLE {r}" for r in ROLES),
+    # PostgreSQL keeps a database ACL explicit once granted on; later tests compare \l with a
+    # fresh pgaurora, so the shared oracle gets its default back (pgaurora refuses this: its
+    # instance is this module's alone)
+    "UPDATE pg_database SET datacl = NULL WHERE datname = 'postgres'",
 ]
 _SETUP = [
     *(f"CREATE ROLE {r} LOGIN" for r in ROLES),
@@ -378,3 +382,96 @@ def test_psql_privilege_commands_as_postgres(instance: InstanceProcess, pg_oracl
             cleanup(dsn, undo)
     assert outputs[1] == outputs[0]
     assert "pv_a=rw/postgres" in outputs[0][0]
+
+
+PREDEFINED = [
+    "GRANT pg_read_all_data TO pv_a", "GRANT pg_write_all_data TO pv_b", "GRANT pg_signal_backend TO pv_c",
+    "GRANT pg_read_all_data TO pv_a",
+    "SELECT m.rolname, r.rolname FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid "
+    "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname LIKE 'pv_%' ORDER BY 1",
+    "SELECT pg_has_role('pv_a', 'pg_read_all_data', 'MEMBER'), pg_has_role('pv_b', 'pg_read_all_data', 'USAGE')",
+    "SELECT has_table_privilege('pv_a', 'pvs.inner_t', 'SELECT'), has_table_privilege('pv_a', 'pv_t', 'INSERT'), "
+    "has_schema_privilege('pv_a', 'pvs', 'USAGE'), has_table_privilege('pv_b', 'pv_t', 'UPDATE'), "
+    "has_table_privilege('pv_b', 'pv_t', 'SELECT'), has_sequence_privilege('pv_a', 'pv_seq', 'SELECT')",
+    "SET ROLE pv_a", "SELECT count(*) FROM pvs.inner_t", "SELECT id FROM pv_t ORDER BY id",
+    "INSERT INTO pv_t (v) VALUES ('no')", "RESET ROLE",
+    "SET ROLE pv_b", "INSERT INTO pvs.inner_t VALUES (1)", "UPDATE pv_t SET v = 'w'", "SELECT * FROM pv_t",
+    "DELETE FROM pvs.inner_t", "RESET ROLE",
+    "REVOKE pg_read_all_data FROM pv_a",
+    "SET ROLE pv_a", "SELECT count(*) FROM pvs.inner_t", "RESET ROLE",
+    "REVOKE pg_write_all_data, pg_signal_backend FROM pv_b, pv_c",
+]
+SCENARIOS["predefined_roles"] = (PREDEFINED, _SETUP, _CLEANUP)
+
+
+VIEW_OPTIONS = [
+    "GRANT SELECT ON pv_view TO pv_a",
+    "CREATE VIEW pv_view2 WITH (security_invoker = true) AS SELECT id, v FROM pv_t", "GRANT SELECT ON pv_view2 TO pv_a",
+    "SELECT relname, reloptions FROM pg_class WHERE relname IN ('pv_view', 'pv_view2') ORDER BY 1",
+    "SET ROLE pv_a", "SELECT count(*) FROM pv_view", "SELECT count(*) FROM pv_view2", "RESET ROLE",
+    "ALTER VIEW pv_view2 SET (security_invoker = off, security_barrier)",
+    "SELECT reloptions FROM pg_class WHERE relname = 'pv_view2'",
+    "SET ROLE pv_a", "SELECT count(*) FROM pv_view2", "RESET ROLE",
+    "ALTER VIEW pv_view2 RESET (security_barrier)", "ALTER VIEW pv_view2 SET (security_invoker)",
+    "SELECT reloptions FROM pg_class WHERE relname = 'pv_view2'",
+    "SET ROLE pv_a", "SELECT count(*) FROM pv_view2", "RESET ROLE",
+    "ALTER VIEW pv_view2 SET (nosuch = 1)", "ALTER VIEW pv_view2 SET (security_invoker = maybe)",
+    "CREATE VIEW pv_bad WITH (fillfactor = 50) AS SELECT 1",
+    "CREATE OR REPLACE VIEW pv_view2 WITH (security_invoker = true) AS SELECT id, v, 1 AS one FROM pv_t",
+    "SELECT relacl FROM pg_class WHERE relname = 'pv_view2'",
+]
+SCENARIOS["view_options"] = (VIEW_OPTIONS, _SETUP, _CLEANUP)
+
+
+ACTIVITY = ("SELECT usename, application_name, state, query, backend_start IS NULL, client_port IS NULL, "
+            "backend_type, backend_xmin IS NULL FROM pg_stat_activity WHERE application_name = 'pv_sleeper'")
+
+
+def _activity(dsn: str) -> list[Any]:
+    """What roles see of another role's busy session in pg_stat_activity."""
+    import threading
+    import time
+
+    cleanup(dsn, _CLEANUP)
+    out: list[Any] = []
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for sql in [*_SETUP, "GRANT pg_read_all_stats TO pv_b", "GRANT pv_c TO pv_a"]:
+                conn.execute(sql)
+        sleeper = threading.Thread(target=lambda: psycopg.connect(dsn + " application_name=pv_sleeper",
+                                                                   autocommit=True).execute("SELECT pg_sleep(1.5)"))
+        sleeper.start()
+        time.sleep(0.5)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for role in ("pv_a", "pv_b", "postgres"):
+                conn.execute(f"SET ROLE {role}")
+                out.append((role, conn.execute(ACTIVITY).fetchall()))
+        sleeper.join(10)
+    finally:
+        cleanup(dsn, _CLEANUP)
+    return out
+
+
+def test_activity_of_other_roles_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """Another role's session shows only who it is ('<insufficient privilege>') unless the viewer
+    has that role's privileges or pg_read_all_stats's."""
+    mine, theirs = _activity(instance.dsn), _activity(pg_oracle.dsn)
+    assert mine == theirs
+    assert mine[0][1] == [("postgres", "pv_sleeper", None, "<insufficient privilege>", True, True, None, False)]
+
+
+_SUPERUSER_ONLY = ("'config_file', 'data_directory', 'dynamic_library_path', 'extension_destdir', 'external_pid_file', "
+                   "'hba_file', 'ident_file', 'jit_provider', 'krb_server_keyfile', 'log_directory', 'log_filename', "
+                   "'primary_conninfo', 'session_preload_libraries', 'shared_preload_libraries', 'ssl_ciphers', "
+                   "'ssl_dh_params_file', 'ssl_ecdh_curve', 'ssl_max_protocol_version', 'ssl_min_protocol_version', "
+                   "'ssl_passphrase_command', 'unix_socket_directories'")
+SETTINGS = [
+    "SET ROLE pv_a", "SHOW data_directory", "SHOW HBA_FILE", "SELECT current_setting('ident_file')",
+    "SELECT current_setting('ssl_ciphers', true)", f"SELECT count(*) FROM pg_settings WHERE name IN ({_SUPERUSER_ONLY})",
+    "SHOW work_mem", "RESET ROLE",
+    "GRANT pg_read_all_settings TO pv_a",
+    "SET ROLE pv_a", f"SELECT count(*) FROM pg_settings WHERE name IN ({_SUPERUSER_ONLY})",
+    "SELECT current_setting('data_directory') IS NOT NULL", "RESET ROLE",
+    "REVOKE pg_read_all_settings FROM pv_a",
+]
+SCENARIOS["superuser_only_settings"] = (SETTINGS, _SETUP, _CLEANUP)

@@ -17,7 +17,7 @@ from tests.pgoracle import PgOracle, statement_transcript
 from tests.server.harness import InstanceProcess
 
 ROLES = ("rs_a", "rs_b", "rs_admin", "rs_tmp")
-CLEANUP = ["RESET ROLE", "DROP VIEW IF EXISTS rs_v", "DROP TABLE IF EXISTS rs_doc, rs_team, rs_log",
+CLEANUP = ["RESET ROLE", "DROP VIEW IF EXISTS rs_v", "DROP TABLE IF EXISTS rs_doc, rs_team, rs_log, rs_kv",
            *(f"DROP OWNED BY {r}" for r in ROLES), *(f"DROP ROLE {r}" for r in ROLES)]
 SETUP = [
     "CREATE ROLE rs_a", "CREATE ROLE rs_b", "CREATE ROLE rs_admin BYPASSRLS",
@@ -84,6 +84,36 @@ STEPS = [
     "ALTER TABLE rs_doc OWNER TO postgres", "ALTER TABLE rs_doc DISABLE ROW LEVEL SECURITY",
     "SET ROLE rs_b", "SELECT count(*) FROM rs_doc", "RESET ROLE",
     "DROP TABLE rs_doc CASCADE", "SELECT count(*) FROM pg_policy WHERE polname IN ('own', 'team_read', 'no_nulls')",
+    # a partitioned table's policies govern its partitions' rows reached through it
+    "CREATE TABLE rs_log (id int, owner text, v int) PARTITION BY RANGE (id)",
+    "CREATE TABLE rs_log_1 PARTITION OF rs_log FOR VALUES FROM (0) TO (10)",
+    "CREATE TABLE rs_log_2 PARTITION OF rs_log FOR VALUES FROM (10) TO (20)",
+    "INSERT INTO rs_log VALUES (1, 'rs_a', 1), (2, 'rs_b', 2), (11, 'rs_a', 3), (12, 'rs_b', 4)",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON rs_log TO rs_a",
+    "CREATE POLICY own_log ON rs_log USING (owner = current_user) WITH CHECK (owner = current_user AND v < 100)",
+    "ALTER TABLE rs_log ENABLE ROW LEVEL SECURITY",
+    "SET ROLE rs_a", "SELECT id FROM rs_log ORDER BY id", "UPDATE rs_log SET v = v + 10 RETURNING id, v",
+    "UPDATE rs_log SET v = 500 WHERE id = 1", "DELETE FROM rs_log WHERE id IN (2, 11)",
+    "INSERT INTO rs_log VALUES (3, 'rs_b', 0)", "INSERT INTO rs_log VALUES (13, 'rs_a', 0)",
+    "SELECT id, v FROM rs_log ORDER BY id", "SELECT * FROM rs_log_1",
+    "UPDATE rs_log SET id = 14, v = 200 WHERE id = 1", "UPDATE rs_log SET id = 14 WHERE id = 1 RETURNING id, v",
+    "RESET ROLE",
+    "SELECT id, owner, v FROM rs_log ORDER BY id",
+    # INSERT ... ON CONFLICT DO UPDATE: the INSERT's policies for a new row, the UPDATE's for a conflicting one
+    "CREATE TABLE rs_kv (k int PRIMARY KEY, owner text, v int)", "INSERT INTO rs_kv VALUES (1, 'rs_a', 1), (2, 'rs_b', 2)",
+    "GRANT SELECT, INSERT, UPDATE ON rs_kv TO rs_a", "CREATE POLICY kv_sel ON rs_kv FOR SELECT USING (true)",
+    "CREATE POLICY kv_ins ON rs_kv FOR INSERT WITH CHECK (owner = current_user)",
+    "CREATE POLICY kv_upd ON rs_kv FOR UPDATE USING (owner = current_user) WITH CHECK (v < 100)",
+    "ALTER TABLE rs_kv ENABLE ROW LEVEL SECURITY",
+    "SET ROLE rs_a",
+    "INSERT INTO rs_kv VALUES (1, 'rs_a', 10) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+    "INSERT INTO rs_kv VALUES (2, 'rs_a', 10) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+    "INSERT INTO rs_kv VALUES (1, 'rs_a', 500) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+    "INSERT INTO rs_kv VALUES (3, 'rs_b', 1) ON CONFLICT (k) DO UPDATE SET v = 1",
+    "INSERT INTO rs_kv VALUES (3, 'rs_a', 1) ON CONFLICT (k) DO UPDATE SET v = 1 RETURNING *",
+    "INSERT INTO rs_kv VALUES (1, 'rs_b', 1) ON CONFLICT (k) DO UPDATE SET v = rs_kv.v + 1",
+    "INSERT INTO rs_kv VALUES (2, 'rs_a', 1) ON CONFLICT (k) DO UPDATE SET v = 0 WHERE rs_kv.v > 100",
+    "RESET ROLE", "SELECT * FROM rs_kv ORDER BY k",
 ]
 
 

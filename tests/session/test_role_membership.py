@@ -101,3 +101,23 @@ def test_create_role_memberships_as_postgres(instance: InstanceProcess, pg_oracl
     """CREATE ROLE ... IN ROLE / ROLE / ADMIN makes the memberships GRANT would."""
     assert_same_transcripts(lambda dsn: statement_transcript(dsn, CREATE_IN, cleanup=CREATE_IN_CLEANUP, details=True),
                             instance.dsn, pg_oracle.dsn)
+
+
+SHARED_COMMENTS_CLEANUP = ["RESET ROLE", "COMMENT ON DATABASE postgres IS NULL", "DROP ROLE IF EXISTS sc_a",
+                           "DROP ROLE IF EXISTS sc_b"]
+SHARED_COMMENTS = [
+    "CREATE ROLE sc_a", "CREATE ROLE sc_b", "COMMENT ON ROLE sc_a IS 'a role'", "COMMENT ON DATABASE postgres IS 'the db'",
+    "COMMENT ON ROLE nosuch IS 'x'", "COMMENT ON DATABASE nosuch IS 'x'",
+    "SELECT shobj_description('sc_a'::regrole, 'pg_authid'), "
+    "shobj_description((SELECT oid FROM pg_database WHERE datname = 'postgres'), 'pg_database')",
+    "SELECT classoid, description FROM pg_shdescription WHERE description IN ('a role', 'the db') ORDER BY 1",
+    "SET ROLE sc_b", "COMMENT ON ROLE sc_a IS 'x'", "COMMENT ON DATABASE postgres IS 'x'", "RESET ROLE",
+    "COMMENT ON ROLE sc_a IS NULL", "SELECT count(*) FROM pg_shdescription WHERE description = 'a role'",
+    "COMMENT ON ROLE sc_b IS 'b'", "DROP ROLE sc_b", "SELECT count(*) FROM pg_shdescription WHERE description = 'b'",
+]
+
+
+def test_comments_on_roles_and_databases_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """COMMENT ON ROLE / DATABASE (pg_shdescription, shobj_description, psql's \\du+ and \\l+)."""
+    assert_same_transcripts(lambda dsn: statement_transcript(dsn, SHARED_COMMENTS, cleanup=SHARED_COMMENTS_CLEANUP,
+                                                             details=True), instance.dsn, pg_oracle.dsn)

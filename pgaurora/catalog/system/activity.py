@@ -92,8 +92,15 @@ def pg_stat_activity(sc: SystemContext) -> Iterator[dict[str, Any]]:
     db = sc.state.databases.get(sc.database)
     manager = _manager(ctx)
     waiting = manager.graph.waiting_for if manager is not None else {}
+    viewer = sc.state.roles.get(getattr(ctx, "user", ""))
     for session in sorted(_sessions(ctx), key=lambda s: getattr(s, "backend_start", 0.0)):
         txn = getattr(getattr(session, "block", None), "txn", None)
+        if not _may_see(sc.state, viewer, session):  # only who it is, as PostgreSQL shows it
+            yield {**_HIDDEN, "datid": db.oid if db else 5, "datname": session.database, "pid": session.pid,
+                   "usesysid": sc.role_oid(session.user), "usename": session.user,
+                   "application_name": _setting(session, "application_name"),
+                   "backend_xmin": getattr(txn, "snapshot_xmin", None), "query": "<insufficient privilege>"}
+            continue
         state = "active" if session is me else session_state(session)
         what = waiting.get(session)
         query_start = _timestamp(getattr(session, "query_start", None))
@@ -113,6 +120,22 @@ def pg_stat_activity(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "state": state, "backend_xid": getattr(txn, "xid", None),
                "backend_xmin": getattr(txn, "snapshot_xmin", None), "query_id": None,
                "query": session.current_query() if hasattr(session, "current_query") else "", "backend_type": "client backend"}
+
+
+READ_ALL_STATS_OID = 3375  # pg_read_all_stats (and pg_monitor's members)
+_HIDDEN = dict.fromkeys(("leader_pid", "client_addr", "client_hostname", "client_port", "backend_start", "xact_start",
+                         "query_start", "state_change", "wait_event_type", "wait_event", "state", "backend_xid",
+                         "query_id", "backend_type"))
+
+
+def _may_see(state: Any, viewer: Any, session: Any) -> bool:
+    """HAS_PGSTAT_PERMISSIONS: a superuser, a role with the session's role's privileges, or a
+    member of pg_read_all_stats (a context with no session role sees everything)."""
+    if viewer is None or viewer.superuser:
+        return True
+    theirs = state.roles.get(getattr(session, "user", ""))
+    return (theirs is not None and has_privileges_of(state, viewer.oid, theirs.oid)) \
+        or has_privileges_of(state, viewer.oid, READ_ALL_STATS_OID)
 
 
 @producer("pg_stat_ssl")
@@ -199,6 +222,9 @@ def pg_blocking_pids(ctx: Any, pid: int) -> list[int]:
     return sorted({int(getattr(h, "pid", 0)) for h in holders if getattr(h, "pid", 0)})
 
 
+SIGNAL_BACKEND_OID = 4200  # pg_signal_backend: may signal any backend but a superuser's
+
+
 def _signalled(ctx: Any, pid: int, superuser_only: str, members_only: str) -> Any:
     """The session of backend `pid` if the caller may signal it (PostgreSQL 15's
     pg_signal_backend: a superuser's backend only by a superuser, another role's only by a role
@@ -216,7 +242,8 @@ def _signalled(ctx: Any, pid: int, superuser_only: str, members_only: str) -> An
         state = state_of(ctx)
         mine = state.roles.get(getattr(caller, "current_user", getattr(caller, "user", "")))
         theirs = state.roles.get(getattr(session, "user", ""))
-        if mine is None or theirs is None or not has_privileges_of(state, mine.oid, theirs.oid):
+        if mine is None or theirs is None or not (has_privileges_of(state, mine.oid, theirs.oid)
+                                                   or has_privileges_of(state, mine.oid, SIGNAL_BACKEND_OID)):
             raise InsufficientPrivilege(members_only)
     return session
 

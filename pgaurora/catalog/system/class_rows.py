@@ -93,7 +93,8 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
             if stat is not None:
                 row.update(reltuples=stat.reltuples, relpages=stat.relpages)
         elif isinstance(obj, View):
-            row.update(relkind="v", relnatts=len(obj.column_names), relam=0, relowner=obj.owner)
+            row.update(relkind="v", relnatts=len(obj.column_names), relam=0, relowner=obj.owner,
+                       reloptions=list(obj.options) or None)
         elif isinstance(obj, Index):
             table = sc.state.table(obj.table_oid)
             partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'
@@ -275,8 +276,22 @@ def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
     schemas = {s.oid for s in sc.state.schemas.values()}
     for (classoid, objoid, objsubid), comment in comments.items():
         # comments on dropped objects stay in the catalog heap but not in pg_description
+        if classoid in SHARED_CLASSES:
+            continue  # (pg_shdescription)
         alive = objoid in schemas if classoid == 2615 else (
             objoid in sc.state.by_oid if classoid == 1259 else any(
                 c.oid == objoid for t in sc.state.tables() for c in t.constraints))
         if alive:
             yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": comment.description}
+
+
+SHARED_CLASSES = (1260, 1262)  # pg_authid, pg_database: their comments are pg_shdescription's
+
+
+@producer("pg_shdescription")
+def pg_shdescription(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """COMMENT ON ROLE / DATABASE, of roles and databases that exist."""
+    alive = {r.oid for r in sc.state.roles.values()} | {d.oid for d in sc.state.databases.values()}
+    for (classoid, objoid, _), comment in sorted(sc.state.comments.items()):
+        if classoid in SHARED_CLASSES and objoid in alive:
+            yield {"objoid": objoid, "classoid": classoid, "description": comment.description}

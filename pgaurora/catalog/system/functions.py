@@ -16,7 +16,7 @@ from typing import Any
 from pgaurora.catalog import builtins
 from pgaurora.catalog.builtins.registry import function
 from pgaurora.catalog.model import Index, Role, Sequence, Table, View
-from pgaurora.catalog.roles import has_admin_option, has_privileges_of, is_member
+from pgaurora.catalog.roles import PREDEFINED_BY_NAME, has_admin_option, has_privileges_of, is_member
 from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import describe, partitions, regtypes
 from pgaurora.catalog.system.class_rows import BUILTIN_DESCRIPTIONS
@@ -163,7 +163,14 @@ _register("obj_description", (OID, NAME), T, _obj_description, needs_context=Tru
 _register("obj_description", (OID,), T, _obj_description, needs_context=True)
 _register("col_description", (OID, I4), T, lambda ctx, oid, attnum: _description(ctx, int(oid), 1259, int(attnum)),
           needs_context=True)
-_register("shobj_description", (OID, NAME), T, _nothing, needs_context=True)
+def _shobj_description(ctx: Any, oid: int, catalog: str) -> str | None:
+    """shobj_description(oid, 'pg_authid' | 'pg_database'): COMMENT ON ROLE / DATABASE."""
+    classoid = {"pg_authid": 1260, "pg_database": 1262}.get(str(catalog))
+    found = state_of(ctx).comments.get((classoid, int(oid), 0)) if classoid is not None else None
+    return found.description if found is not None else None
+
+
+_register("shobj_description", (OID, NAME), T, _shobj_description, needs_context=True)
 
 
 # ---- visibility and names --------------------------------------------------------------------------
@@ -214,9 +221,14 @@ _register("pg_char_to_encoding", (NAME,), I4,
 
 
 def _role(state: CatalogState, who: Any) -> Role | None:
+    """A role by oid or name; PostgreSQL 15's predefined roles too (as roles no one logs in as)."""
     if isinstance(who, int):
-        return next((r for r in state.roles.values() if r.oid == who), None)
-    return state.roles.get(str(who))
+        found = next((r for r in state.roles.values() if r.oid == who), None)
+        return found if found is not None or who not in PREDEFINED_ROLES else Role(who, PREDEFINED_ROLES[who], login=False)
+    found = state.roles.get(str(who))
+    if found is None and str(who) in PREDEFINED_BY_NAME:
+        return Role(PREDEFINED_BY_NAME[str(who)], str(who), login=False)
+    return found
 
 
 def _has_role(ctx: Any, *args: Any) -> bool:
@@ -412,6 +424,9 @@ FIXED_SETTINGS = {"default_table_access_method": "heap", "default_tablespace": "
 
 def _current_setting(ctx: Any, name: str, missing_ok: bool = False) -> str | None:
     settings = ctx.settings
+    check = getattr(settings, "check_examine", None)
+    if check is not None:  # the superuser-only parameters (session.settings)
+        check(name)
     if name.lower() in FIXED_SETTINGS:
         try:
             known = settings.get(name, True)
