@@ -180,6 +180,17 @@ def statement_transcript(dsn: str, steps: list[str], *, setup: list[str] | tuple
     return out
 
 
+def run_each(dsn: str, statements: list[str] | tuple[str, ...]) -> None:
+    """Each statement on its own in autocommit, its error ignored (cleanups: an object or role
+    may already be gone, and roles are the whole cluster's)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for sql in statements:
+            try:
+                conn.execute(sql)
+            except psycopg.Error:
+                pass
+
+
 @contextlib.contextmanager
 def oracle_tables(conn: psycopg.Connection, tables: str, setup: tuple[str, ...]) -> Iterator[psycopg.Connection]:
     """`conn` (to the oracle) with `tables` created by `setup`, dropped before and after."""

@@ -20,7 +20,6 @@ from pgaurora.catalog.model import (
     PUBLIC_SCHEMA_OID,
     Database,
     DefaultAcl,
-    Role,
     Schema,
     Sequence,
     Table,
@@ -342,12 +341,17 @@ def has_permission(state: CatalogState, role_oid: int, obj: Any, wanted: str,
 
 
 def permitted(permissions: tuple[Permission, ...], role_oid: int, state: CatalogState) -> bool:
-    """Does `role_oid` hold everything a plan needs?"""
-    for oid, wanted, as_role, _, columns in permissions:
-        obj = state.by_oid.get(oid)
-        if obj is not None and not has_permission(state, as_role or role_oid, obj, wanted, columns):
-            return False
-    return True
+    """Does `role_oid` hold everything a plan needs? (Remembered per catalog version: a plan
+    runs many times, and grants change the version.)"""
+    key = (permissions, role_oid)
+    known = state.permitted.get(key)
+    if known is None:
+        known = state.permitted[key] = all(
+            obj is None or has_permission(state, as_role or role_oid, obj, wanted, columns)
+            for oid, wanted, as_role, _, columns in permissions for obj in (state.by_oid.get(oid),))
+        if len(state.permitted) > 4096:
+            state.permitted.clear()
+    return known
 
 
 def new_owner(acl: Acl | None, old: int, new: int) -> Acl | None:
@@ -456,10 +460,6 @@ def initial_acl(state: CatalogState, objtype: str, owner: int, schema_oid: int =
         result = grant(result, who, by, held, grantable)
     result = sorted_acl(result)
     return None if result == sorted_acl(hard) else result
-
-
-def role_of(state: CatalogState, oid: int) -> Role | None:
-    return role_by_oid(state, oid)
 
 
 def objects_with_acl(state: CatalogState) -> list[Any]:

@@ -64,6 +64,7 @@ class Catalog:
         self._seq_rows: dict[int, Any] = {}
         self._seq_dirty: set[int] = set()
         self.last_values: dict[tuple[int, int], int] = {}  # (backend pid, sequence oid) -> currval
+        self.last_sequence: dict[int, int] = {}  # backend pid -> the sequence its last nextval used (lastval)
 
     # -- opening -----------------------------------------------------------------------------------
     @classmethod

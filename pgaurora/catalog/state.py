@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pgaurora.catalog.model import (
     PG_CATALOG_SCHEMA_OID,
@@ -68,6 +69,9 @@ class CatalogState:
     # ALTER DEFAULT PRIVILEGES: (role oid, schema oid or 0, object type letter) -> its entry
     default_acls: dict[tuple[int, int, str], DefaultAcl] = field(default_factory=dict)
     policies: dict[int, tuple[Policy, ...]] = field(default_factory=dict)  # table oid -> row security policies
+    # catalog.acl.permitted's answers for this version of the catalog: (plan permissions, role) -> bool
+    # (shared by the states for_backend / with_search_path derive: the same definitions)
+    permitted: dict[tuple[Any, int], bool] = field(default_factory=dict)
     row_ids: dict[int, tuple[int, int]] = field(default_factory=dict)  # oid -> catalog heap tid
     temp_schemas: dict[int, int] = field(default_factory=dict)  # backend pid -> its pg_temp schema oid
     backend_pid: int | None = None  # set on a backend's view: its temporary relations come first

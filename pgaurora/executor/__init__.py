@@ -23,7 +23,8 @@ Files (bottom-up):
     lockrows.py    SELECT ... FOR UPDATE / SHARE [OF ...] [NOWAIT | SKIP LOCKED], also over joins; EvalPlanQual
     ddl.py         DDL plan nodes; CREATE TABLE / INDEX / SEQUENCE / VIEW / SCHEMA
     ddlchange.py   DROP (dependencies, CASCADE; DROP SCHEMA's contents), TRUNCATE, ALTER TABLE
-    ddlmisc.py     ALTER ... OWNER TO, LOCK TABLE, COMMENT ON
+    ddlmisc.py     ALTER ... OWNER TO, ALTER ... SET SCHEMA, LOCK TABLE, COMMENT ON
+    viewdeps.py    views naming a relation renamed or moved to another schema: their query text follows
     ownership.py   current_user's role; the ownership checks of DDL ("must be owner of ...")
     privileges.py  the privilege checks of a plan (Plan.permissions), sequences, LOCK, TRUNCATE, CREATE
     policies.py    CREATE / ALTER / DROP POLICY, ALTER TABLE ... ROW LEVEL SECURITY

@@ -53,6 +53,7 @@ from pgaurora.executor.ownership import (
     require_owner,
 )
 from pgaurora.executor.privileges import describe, privileges_of_role, require, require_create_in
+from pgaurora.executor.viewdeps import follow_relation
 
 
 @ddl_runner(DropObjects)
@@ -435,11 +436,16 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         if constraint is not None:
             constraints.append(constraint)
     table = replace(table, constraints=tuple(constraints))
+    renamed = old is not None and old.name != table.name
     del old
     await catalog.replace(txn, table, *rebuilt)
+    if renamed:  # the views naming it follow (executor.viewdeps)
+        await follow_relation(ctx, state, table.oid, table.name)
     for oid, new_name in node.renames:
         obj = _state(ctx).by_oid[oid]
         await catalog.replace(txn, replace(obj, name=new_name))
+        if isinstance(obj, View):
+            await follow_relation(ctx, state, oid, new_name)
     if node.drop_index_oids:
         await catalog.remove(txn, *node.drop_index_oids)
     if objs or new_index_objs:

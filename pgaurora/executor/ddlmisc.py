@@ -1,4 +1,5 @@
-"""Executing ALTER ... OWNER TO, COMMENT ON and LOCK TABLE (planned by planner.ownership).
+"""Executing ALTER ... OWNER TO, ALTER ... SET SCHEMA, COMMENT ON and LOCK TABLE (planned by
+planner.ownership).
 
 Owns the owner change of a schema, table, view or sequence (a new catalog version of the object,
 transactional like any DDL), comments (catalog.model.Comment definitions: pg_description) and
@@ -108,6 +109,67 @@ async def run_comment(node: SetComment, env: Env) -> None:
         classoid, objoid, objsubid = node.key
         await ctx.catalog.create(ctx.txn, Comment(ctx.catalog.allocate_oid(), f"{classoid}/{objoid}/{objsubid}",
                                                   classoid, objoid, objsubid, node.text))
+
+
+@dataclass(frozen=True, slots=True)
+class SetSchema(PlanNode):
+    """ALTER TABLE / VIEW / MATERIALIZED VIEW / SEQUENCE ... SET SCHEMA schema."""
+
+    oid: int
+    schema: str
+    tag: str = "ALTER TABLE"
+    width: int = 0
+
+
+@ddl_runner(SetSchema)
+async def run_set_schema(node: SetSchema, env: Env) -> None:
+    """PostgreSQL's AlterTableNamespace: the owner (42501), CREATE on the new schema, no relation
+    of that name there (42P07), no owned sequence alone (0A000); a table takes its indexes and
+    owned sequences along (their defaults' nextval follows); views naming it follow
+    (executor.viewdeps)."""
+    from pgaurora.catalog.model import Table
+    from pgaurora.catalog.state import TEMP_SCHEMA_BASE
+    from pgaurora.errors import DuplicateTable
+    from pgaurora.executor.ddl import _qualify
+    from pgaurora.executor.privileges import require_create_in
+    from pgaurora.executor.viewdeps import follow_relation
+
+    ctx = env.ctx
+    _tag(env, node.tag)
+    state = _state(ctx)
+    obj = state.by_oid.get(node.oid)
+    schema = state.schemas.get(node.schema)
+    if schema is None:
+        raise UndefinedObject(f'schema "{node.schema}" does not exist', sqlstate="3F000")
+    if obj is None or schema.oid == obj.schema_oid:
+        return
+    require_owner(ctx, obj)
+    if schema.oid >= TEMP_SCHEMA_BASE or obj.schema_oid >= TEMP_SCHEMA_BASE:
+        raise FeatureNotSupported("cannot move objects into or out of temporary schemas")
+    require_create_in(ctx, schema.oid)
+    if isinstance(obj, Sequence) and obj.owned_by[0]:
+        owner = state.table(obj.owned_by[0])
+        raise FeatureNotSupported("cannot move an owned sequence into another schema",
+                                  detail=f'Sequence "{obj.name}" is linked to table "{owner.name if owner else "?"}".')
+    old_schema = next((s.name for s in state.schemas.values() if s.oid == obj.schema_oid), "public")
+    moving = [obj]
+    if isinstance(obj, Table):
+        moving += list(state.indexes(obj.oid))
+        moving += [s for s in state.by_oid.values() if isinstance(s, Sequence) and s.owned_by[0] == obj.oid]
+    for item in moving:
+        if state.name_in_use(schema.oid, item.name):
+            raise DuplicateTable(f'relation "{item.name}" already exists in schema "{schema.name}"')
+    changed = []
+    for item in moving:
+        item = replace(item, schema_oid=schema.oid)
+        if isinstance(item, Table):  # serial / identity defaults name their sequence qualified
+            renames = {f"nextval('{_qualify(old_schema, s.name)}'::regclass)":
+                       f"nextval('{_qualify(schema.name, s.name)}'::regclass)" for s in moving if isinstance(s, Sequence)}
+            item = replace(item, columns=tuple(replace(c, default=renames.get(c.default, c.default))
+                                               if c.default else c for c in item.columns))
+        changed.append(item)
+    await ctx.catalog.replace(ctx.txn, *changed)
+    await follow_relation(ctx, state, obj.oid, obj.name, schema.name)
 
 
 @ddl_runner(ChangeOwner)

@@ -16,6 +16,7 @@ from typing import Any
 from pgaurora.catalog import acl
 from pgaurora.catalog.acl import Permission
 from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Database, DefaultAcl, Schema, Sequence
+from pgaurora.catalog.roles import role_by_oid
 from pgaurora.catalog.state import TEMP_SCHEMA_BASE
 from pgaurora.errors import InsufficientPrivilege, UndefinedTable
 from pgaurora.executor.ownership import object_word
@@ -40,9 +41,9 @@ def check(permissions: tuple[Permission, ...], ctx: Any, state: Any) -> None:
     """Raises 42501 for the first permission current_user (or a view's owner) lacks
     (catalog.acl.Permission: at table level, or on the columns a statement uses)."""
     current, superuser = acting_role(ctx, state)
-    if superuser:
+    if superuser or acl.permitted(permissions, current, state):  # (the usual answer, remembered)
         return
-    for oid, wanted, as_role, unqualified, columns in permissions:
+    for oid, wanted, as_role, unqualified, columns in permissions:  # which one fails, and how
         obj = state.by_oid.get(oid)
         if obj is None:
             continue
@@ -57,11 +58,9 @@ def require(ctx: Any, obj: Any, wanted: str, *, any_of: bool = False,
             columns: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
     """42501 unless current_user holds `wanted` on `obj` (with `any_of`, one of its letters;
     with `columns`, at table level or on those columns: catalog.acl.has_permission)."""
-    state = ctx.extra.get("catalog_state")
+    state = _state_of(ctx)
     if state is None:
-        if not hasattr(ctx.catalog, "state_for"):
-            return
-        state = ctx.catalog.state_for(ctx.txn)
+        return
     current, superuser = acting_role(ctx, state)
     if superuser or acl.has_privilege(state, current, obj, wanted, any_of=any_of):
         return
@@ -79,7 +78,7 @@ def require_sequence(ctx: Any, seq: Sequence, wanted: str) -> None:
 def require_create_in(ctx: Any, schema_oid: int) -> None:
     """CREATE of a table, view, sequence or index in a schema needs CREATE on it; in the
     session's temporary schema, TEMPORARY on the database (42501 either way)."""
-    state = ctx.catalog.state_for(ctx.txn) if hasattr(ctx.catalog, "state_for") else None
+    state = _state_of(ctx)
     if state is None:
         return
     if schema_oid >= TEMP_SCHEMA_BASE:
@@ -94,10 +93,18 @@ def require_create_in(ctx: Any, schema_oid: int) -> None:
 
 def require_database(ctx: Any, wanted: str) -> None:
     """CREATE SCHEMA needs CREATE on the database: 42501 "permission denied for database d"."""
-    state = ctx.catalog.state_for(ctx.txn) if hasattr(ctx.catalog, "state_for") else None
+    state = _state_of(ctx)
     database = _database(state) if state is not None else None
     if database is not None and not _holds(ctx, state, database, wanted):
         raise denied(database)
+
+
+def _state_of(ctx: Any) -> Any:
+    """The catalog the statement runs against (None: a context with no catalog state)."""
+    state = ctx.extra.get("catalog_state")
+    if state is None and hasattr(ctx.catalog, "state_for"):
+        state = ctx.catalog.state_for(ctx.txn)
+    return state
 
 
 def _database(state: Any) -> Database | None:
@@ -140,7 +147,7 @@ def describe(state: Any, obj: Any) -> str:
     if isinstance(obj, Database):
         return f"database {obj.name}"
     if isinstance(obj, DefaultAcl):
-        role = acl.role_of(state, obj.role)
+        role = role_by_oid(state, obj.role)
         text = f"default privileges on new {acl.DEFAULT_ACL_WORDS[obj.objtype]} belonging to role " \
                f"{role.name if role is not None else obj.role}"
         schema = state.by_oid.get(obj.schema_oid)

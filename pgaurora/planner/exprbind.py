@@ -570,6 +570,7 @@ def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) 
             require_sequence(ctx, seq, "Uw")
             value = ctx.catalog.nextval(seq)
             ctx.catalog.last_values[(ctx.backend_pid, oid)] = value
+            ctx.catalog.last_sequence[ctx.backend_pid] = oid
             return value
         return FuncExpr("nextval", nextval, (), typeinfo.INT8_OID, -1, False, True, False, True)
     if name == "currval":

@@ -1,5 +1,5 @@
 """Utility statements that dump scripts and tools send about existing objects: ALTER ... OWNER TO,
-LOCK TABLE and COMMENT ON.
+ALTER ... SET SCHEMA, LOCK TABLE and COMMENT ON.
 
 Owns their analysis into executor.ddlmisc nodes, with PostgreSQL's messages for missing objects
 and roles. pg_dump writes `ALTER SCHEMA s OWNER TO r`, `ALTER TABLE s.t OWNER TO r` (also for
@@ -14,7 +14,14 @@ from typing import Any
 
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.errors import FeatureNotSupported, UndefinedObject, UndefinedTable, WrongObjectType
-from pgaurora.executor.ddlmisc import CURRENT_ROLE, SESSION_ROLE, ChangeOwner, LockRelations, SetComment
+from pgaurora.executor.ddlmisc import (
+    CURRENT_ROLE,
+    SESSION_ROLE,
+    ChangeOwner,
+    LockRelations,
+    SetComment,
+    SetSchema,
+)
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner, role_spec_name
 
@@ -31,6 +38,8 @@ def plan_misc(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[PlanNod
         return plan_lock(ddl, body), "LOCK TABLE"
     if kind == "CommentStmt":
         return plan_comment(ddl, body), "COMMENT"
+    if kind == "AlterObjectSchemaStmt":
+        return plan_set_schema(ddl, body)
     if kind == "AlterOwnerStmt":
         return plan_alter_owner(ddl, body), f"ALTER {body.get('objectType', '').removeprefix('OBJECT_')}"
     if kind == "AlterTableStmt":
@@ -74,6 +83,37 @@ def _relation_owner(ddl: DdlPlanner, body: dict[str, Any], newowner: dict[str, A
     if not isinstance(rel, Table | View | Sequence):
         raise WrongObjectType(f'"{name}" is not a table, view, sequence, or foreign table')
     return ChangeOwner(rel.oid, role_oid(ddl, newowner), tag)
+
+
+_SCHEMA_KINDS: dict[str, tuple[type, str, str]] = {
+    "OBJECT_TABLE": (Table, "", "ALTER TABLE"), "OBJECT_VIEW": (View, "a view", "ALTER VIEW"),
+    "OBJECT_SEQUENCE": (Sequence, "a sequence", "ALTER SEQUENCE"),
+    "OBJECT_MATVIEW": (Table, "a materialized view", "ALTER MATERIALIZED VIEW"),
+}
+
+
+def plan_set_schema(ddl: DdlPlanner, body: dict[str, Any]) -> tuple[PlanNode, str]:
+    """ALTER TABLE / VIEW / MATERIALIZED VIEW / SEQUENCE ... SET SCHEMA (executor.ddlmisc)."""
+    objtype = body.get("objectType", "")
+    if objtype not in _SCHEMA_KINDS:
+        raise FeatureNotSupported(f"ALTER {objtype.removeprefix('OBJECT_')} SET SCHEMA is not supported")
+    cls, what, tag = _SCHEMA_KINDS[objtype]
+    relation = body["relation"]
+    name = relation["relname"]
+    rel = ddl.qc.catalog.relation(name, relation.get("schemaname"))
+    if rel is None:
+        if body.get("missing_ok"):
+            from pgaurora.executor.ddl import NoOp
+
+            return NoOp(tag, f'relation "{name}" does not exist, skipping'), tag
+        shown = f'{relation["schemaname"]}.{name}' if relation.get("schemaname") else name
+        raise UndefinedTable(f'relation "{shown}" does not exist')
+    if objtype == "OBJECT_MATVIEW" and getattr(rel, "kind", "") != "m" or \
+            objtype in ("OBJECT_VIEW", "OBJECT_SEQUENCE") and not isinstance(rel, cls):
+        raise WrongObjectType(f'"{name}" is not {what}')
+    if not isinstance(rel, Table | View | Sequence):
+        raise WrongObjectType(f'"{name}" is not a table, view, sequence, or foreign table')
+    return SetSchema(rel.oid, body["newschema"], tag), tag
 
 
 def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:

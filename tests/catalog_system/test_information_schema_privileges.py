@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 import pytest
 
-from tests.pgoracle import PgOracle, statement_transcript
+from tests.pgoracle import PgOracle, run_each, statement_transcript
 from tests.server.harness import InstanceProcess
 
 ROLES = ("isp_a", "isp_b", "isp_c", "isp_g", "isp_n", "isp_su")
@@ -143,22 +142,12 @@ CHANGES = [
 SCENARIOS: dict[str, list[str]] = {"superuser": SUPERUSER, "grantees": GRANTEES, "changes": CHANGES}
 
 
-def cleanup(dsn: str, statements: list[str]) -> None:
-    """Each statement on its own, its error (an object or role already gone) ignored."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for sql in statements:
-            try:
-                conn.execute(sql)
-            except psycopg.Error:
-                pass
-
-
 def scenario(dsn: str, name: str) -> list[Any]:
-    cleanup(dsn, _CLEANUP)
+    run_each(dsn, _CLEANUP)
     try:
         return statement_transcript(dsn, SCENARIOS[name], setup=_SETUP, details=True)
     finally:
-        cleanup(dsn, _CLEANUP)
+        run_each(dsn, _CLEANUP)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

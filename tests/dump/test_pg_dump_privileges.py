@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.pgoracle import PgOracle, pg_bindir
+from tests.pgoracle import PgOracle, pg_bindir, run_each
 from tests.server.harness import InstanceProcess, start_instance
 
 ROLES = ("dp_reader", "dp_writer", "dp_owner")
@@ -118,12 +118,7 @@ def _behaviour(dsn: str) -> list[Any]:
 
 
 def _roles(dsn: str, create: bool) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for role in ROLES:
-            try:
-                conn.execute(f"CREATE ROLE {role}" if create else f"DROP ROLE {role}")
-            except psycopg.Error:
-                pass
+    run_each(dsn, [f"CREATE ROLE {role}" if create else f"DROP ROLE {role}" for role in ROLES])
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.pgoracle import PgOracle, statement_transcript
+from tests.pgoracle import PgOracle, run_each, statement_transcript
 from tests.server.harness import InstanceProcess
 
 ROLES = ("pv_a", "pv_b", "pv_c")
@@ -317,25 +317,15 @@ SCENARIOS: dict[str, tuple[list[str], list[str], list[str]]] = {
 }
 
 
-def cleanup(dsn: str, statements: list[str]) -> None:
-    """Each statement on its own, its error (an object or role already gone) ignored."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for sql in statements:
-            try:
-                conn.execute(sql)
-            except psycopg.Error:
-                pass
-
-
 def scenario(dsn: str, name: str) -> list[Any]:
     """The scenario's transcript. DROP ROLE's DETAIL lists what depends on the role in the
     order of pg_shdepend's heap, which its updates reshuffle: the lines are compared sorted."""
     steps, setup, undo = SCENARIOS[name]
-    cleanup(dsn, undo)
+    run_each(dsn, undo)
     try:
         out = statement_transcript(dsn, steps, setup=setup, details=True)
     finally:
-        cleanup(dsn, undo)
+        run_each(dsn, undo)
     return [(*entry[:3], "\n".join(sorted(entry[3].splitlines())))
             if len(entry) == 4 and str(entry[0]).startswith("DROP ROLE") and entry[3] else entry for entry in out]
 
@@ -374,12 +364,12 @@ def test_psql_privilege_commands_as_postgres(instance: InstanceProcess, pg_oracl
     undo = _CLEANUP + ["ALTER DEFAULT PRIVILEGES IN SCHEMA pvs REVOKE SELECT ON TABLES FROM pv_a"]
     outputs = []
     for dsn, port in ((pg_oracle.dsn, pg_oracle.port), (instance.dsn, instance.port)):
-        cleanup(dsn, undo)
+        run_each(dsn, undo)
         try:
             statement_transcript(dsn, PSQL_SETUP, setup=_SETUP)
             outputs.append([_psql(port, command) for command in PSQL_COMMANDS])
         finally:
-            cleanup(dsn, undo)
+            run_each(dsn, undo)
     assert outputs[1] == outputs[0]
     assert "pv_a=rw/postgres" in outputs[0][0]
 
@@ -432,7 +422,7 @@ def _activity(dsn: str) -> list[Any]:
     import threading
     import time
 
-    cleanup(dsn, _CLEANUP)
+    run_each(dsn, _CLEANUP)
     out: list[Any] = []
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -448,7 +438,7 @@ def _activity(dsn: str) -> list[Any]:
                 out.append((role, conn.execute(ACTIVITY).fetchall()))
         sleeper.join(10)
     finally:
-        cleanup(dsn, _CLEANUP)
+        run_each(dsn, _CLEANUP)
     return out
 
 
@@ -475,3 +465,11 @@ SETTINGS = [
     "REVOKE pg_read_all_settings FROM pv_a",
 ]
 SCENARIOS["superuser_only_settings"] = (SETTINGS, _SETUP, _CLEANUP)
+
+LASTVAL = [
+    "SELECT lastval()", "SELECT nextval('pv_seq')", "SELECT nextval('pv_seq'), lastval()", "SELECT lastval()",
+    "SET ROLE pv_a", "SELECT lastval()", "RESET ROLE", "GRANT USAGE ON SEQUENCE pv_seq TO pv_a",
+    "SET ROLE pv_a", "SELECT lastval()", "RESET ROLE",
+    "SELECT setval('pv_seq', 40), lastval()", "DROP SEQUENCE pv_seq", "SELECT lastval()",
+]
+SCENARIOS["lastval"] = (LASTVAL, _SETUP, _CLEANUP)

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from tests.pgoracle import PgOracle, statement_transcript
+from tests.pgoracle import PgOracle, run_each, statement_transcript
 from tests.server.harness import InstanceProcess
 
 ROLES = ("rs_a", "rs_b", "rs_admin", "rs_tmp")
@@ -118,12 +118,7 @@ STEPS = [
 
 
 def _cleanup(dsn: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for sql in CLEANUP:
-            try:
-                conn.execute(sql)
-            except psycopg.Error:
-                pass
+    run_each(dsn, CLEANUP)
 
 
 def _transcript(dsn: str) -> list[Any]:

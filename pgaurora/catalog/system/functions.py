@@ -450,6 +450,25 @@ def _set_config(ctx: Any, name: str, value: str | None, is_local: bool) -> str:
     return str(setter(name, value, bool(is_local)))
 
 
+def _lastval(ctx: Any) -> int:
+    """lastval(): the value the session's latest nextval() returned, of whichever sequence (55000
+    before any, or once that sequence is gone); SELECT or USAGE on it, as currval."""
+    from pgaurora.catalog import acl
+    from pgaurora.errors import InsufficientPrivilege, ObjectNotInPrerequisiteState
+
+    pid = getattr(ctx, "backend_pid", 0)
+    oid = getattr(ctx.catalog, "last_sequence", {}).get(pid)
+    state = state_of(ctx)
+    seq = state.by_oid.get(oid) if oid is not None else None
+    if not isinstance(seq, Sequence):
+        raise ObjectNotInPrerequisiteState("lastval is not yet defined in this session")
+    role = state.roles.get(getattr(ctx, "user", ""))
+    if role is None or not acl.has_privilege(state, role.oid, seq, "rU", any_of=True):
+        raise InsufficientPrivilege(f"permission denied for sequence {seq.name}")
+    return int(ctx.catalog.last_values[(pid, oid)])
+
+
+_register("lastval", (), I8, _lastval, needs_context=True, volatility="v")
 _register("current_setting", (T,), T, _current_setting, needs_context=True)
 _register("current_setting", (T, BOOL), T, _current_setting, needs_context=True)
 _register("set_config", (T, T, BOOL), T, _set_config, needs_context=True, volatility="v", strict=False)

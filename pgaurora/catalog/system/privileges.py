@@ -21,7 +21,7 @@ from typing import Any
 from pgaurora.catalog import acl
 from pgaurora.catalog.builtins.registry import function
 from pgaurora.catalog.model import Role, Sequence, Table, View
-from pgaurora.catalog.roles import PREDEFINED_BY_NAME
+from pgaurora.catalog.roles import PREDEFINED_BY_NAME, role_by_oid
 from pgaurora.catalog.system import visibility
 from pgaurora.catalog.system.describe import quote_ident
 from pgaurora.catalog.system.regtypes import relation_oid, state_of
@@ -139,7 +139,7 @@ def _who(state: Any, ctx: Any, args: tuple[Any, ...], arity: int) -> tuple[int |
         return (current.oid if current is not None else 0), args
     who, rest = args[0], args[1:]
     if isinstance(who, int):
-        return (who if acl.role_of(state, who) is not None else None), rest
+        return (who if role_by_oid(state, who) is not None else None), rest
     role = state.roles.get(str(who))
     if role is None:
         raise UndefinedObject(f'role "{who}" does not exist')
