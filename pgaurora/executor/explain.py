@@ -18,6 +18,7 @@ from pgaurora.executor.expr import (
     CaseExpr,
     CoalesceExpr,
     Const,
+    ContextValue,
     ExecParam,
     Expr,
     FuncExpr,
@@ -103,6 +104,8 @@ def show(expr: Expr | None) -> str:
         return f"CASE {whens}{f' ELSE {show(expr.default)}' if expr.default is not None else ''} END"
     if isinstance(expr, CoalesceExpr):
         return f"COALESCE({', '.join(show(a) for a in expr.args)})"
+    if isinstance(expr, ContextValue):  # CURRENT_USER, CURRENT_TIMESTAMP, ... as PostgreSQL prints them
+        return expr.name.upper()
     return type(expr).__name__
 
 

@@ -47,14 +47,23 @@ class Cluster:
 
 
 def start_cluster(data: str, *extra: str) -> Cluster:
-    port, reader_port = free_port(), free_port()
-    log = open(os.path.join(data, "serve.log"), "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pgaurora", "serve", "--data", data, "--port", str(port),
-         "--reader-port", str(reader_port), *extra], stdout=subprocess.PIPE, stderr=log, cwd=str(REPO))
-    log.close()
-    read_ready(proc, "  stop with Ctrl-C", 90.0, os.path.join(data, "serve.log"))
-    return Cluster(proc, data, port, reader_port)
+    """`pgaurora serve` on two free ports; once more on others when one was taken between
+    free_port's probe and serve's bind (another process's ephemeral port: a race, not a fault)."""
+    for attempt in range(3):
+        port, reader_port = free_port(), free_port()
+        log = open(os.path.join(data, "serve.log"), "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pgaurora", "serve", "--data", data, "--port", str(port),
+             "--reader-port", str(reader_port), *extra], stdout=subprocess.PIPE, stderr=log, cwd=str(REPO))
+        log.close()
+        try:
+            read_ready(proc, "  stop with Ctrl-C", 90.0, os.path.join(data, "serve.log"))
+        except RuntimeError as exc:
+            if "address already in use" not in str(exc) or attempt == 2:
+                raise
+            continue
+        return Cluster(proc, data, port, reader_port)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @pytest.fixture(scope="module")
