@@ -53,7 +53,7 @@ from pgaurora.executor.ownership import (
     require_owner,
 )
 from pgaurora.executor.privileges import describe, privileges_of_role, require, require_create_in
-from pgaurora.executor.viewdeps import follow_relation
+from pgaurora.executor.viewdeps import follow_columns, follow_relation
 
 
 @ddl_runner(DropObjects)
@@ -437,10 +437,15 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
             constraints.append(constraint)
     table = replace(table, constraints=tuple(constraints))
     renamed = old is not None and old.name != table.name
+    before_names = {c.attnum: c.name for c in old.columns if not c.dropped} if old is not None else {}
+    column_renames = {before_names[c.attnum]: c.name for c in table.columns
+                      if not c.dropped and c.attnum in before_names and before_names[c.attnum] != c.name}
     del old
     await catalog.replace(txn, table, *rebuilt)
     if renamed:  # the views naming it follow (executor.viewdeps)
         await follow_relation(ctx, state, table.oid, table.name)
+    if column_renames:
+        await follow_columns(ctx, state, table.oid, column_renames)
     for oid, new_name in node.renames:
         obj = _state(ctx).by_oid[oid]
         await catalog.replace(txn, replace(obj, name=new_name))

@@ -186,7 +186,7 @@ class FastPlan:
     """What `fast_plan` precomputes for one plan; `resolved` caches the relations per catalog state."""
 
     __slots__ = ("kind", "project", "key", "key_param", "index_oid", "table_oid", "width", "resolved",
-                 "reads_params", "permissions")
+                 "reads_params", "permissions", "allowed")
 
     def __init__(self, kind: FastKind, project: Any, key: Any = None, index_oid: int = 0, table_oid: int = 0,
                  width: int = 0, *, key_param: int = -1, reads_params: bool = True) -> None:
@@ -200,6 +200,7 @@ class FastPlan:
         self.resolved: tuple[Any, Any, Any] | None = None  # (catalog state, btree, heap)
         self.reads_params = reads_params  # False: `project` never looks at the env (one shared env)
         self.permissions: tuple[Permission, ...] = ()  # the plan's (executor.privileges)
+        self.allowed: tuple[Any, int, bool] | None = None  # (catalog state, role oid, may it run): session.fastpath
 
 
 def _pure(exprs: tuple[Expr, ...], allow_vars: bool) -> bool:

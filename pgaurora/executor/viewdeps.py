@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pglast import parse_sql
-from pglast.ast import Alias
+from pglast.ast import Alias, String
 from pglast.stream import RawStream
 
 from pgaurora.catalog.model import Table, View
@@ -74,6 +74,86 @@ def rewritten_query(state: Any, query: str, oid: int, new_name: str, new_schema:
     if not changed:
         return None
     return str(RawStream()(tree))
+
+
+def _levels(node: Any, found: list[Any]) -> None:
+    """Every SelectStmt of the tree (each query level)."""
+    for child in _children(node):
+        if type(child).__name__ == "SelectStmt":
+            found.append(child)
+        _levels(child, found)
+
+
+def _own(node: Any, found: list[Any], kind: str) -> None:
+    """The `kind` nodes of one query level, not those of the levels nested in it."""
+    for child in _children(node):
+        name = type(child).__name__
+        if name == "SelectStmt":
+            continue
+        if name == kind:
+            found.append(child)
+        _own(child, found, kind)
+
+
+def renamed_columns_query(state: Any, query: str, oid: int, renames: dict[str, str]) -> str | None:
+    """`query` with its references to relation `oid`'s renamed columns following them (None:
+    none): `t.old` wherever `t` names the relation, and an unqualified `old` in a query level
+    whose FROM holds the relation alone."""
+    try:
+        tree = parse_sql(query)
+    except Exception:  # noqa: BLE001 - a query that does not parse is left as it is
+        return None
+    ctes: set[str] = set()
+    _names_in_with(tree, ctes)
+    changed = False
+    levels: list[Any] = []
+    _levels(tree, levels)
+    aliases: set[str] = set()
+    for level in levels:
+        items: list[Any] = []
+        _range_vars(level.fromClause or (), items)
+        mine = [rv for rv in items if not (rv.schemaname is None and rv.relname in ctes)
+                and getattr(state.relation(rv.relname, rv.schemaname), "oid", None) == oid]
+        aliases.update(rv.alias.aliasname if rv.alias is not None else rv.relname for rv in mine)
+        alone = len(mine) == 1 and len(level.fromClause or ()) == 1 and type(level.fromClause[0]).__name__ == "RangeVar"
+        if not alone:
+            continue
+        refs: list[Any] = []
+        _own(level, refs, "ColumnRef")
+        for ref in refs:
+            fields = ref.fields
+            if len(fields) == 1 and type(fields[0]).__name__ == "String" and fields[0].sval in renames:
+                ref.fields = (String(sval=renames[fields[0].sval]),)
+                changed = True
+    refs = []
+    _columnrefs(tree, refs)
+    for ref in refs:
+        fields = ref.fields
+        if len(fields) == 2 and all(type(f).__name__ == "String" for f in fields) and fields[0].sval in aliases \
+                and fields[1].sval in renames:
+            ref.fields = (fields[0], String(sval=renames[fields[1].sval]))
+            changed = True
+    return str(RawStream()(tree)) if changed else None
+
+
+def _columnrefs(node: Any, found: list[Any]) -> None:
+    for child in _children(node):
+        if type(child).__name__ == "ColumnRef":
+            found.append(child)
+        _columnrefs(child, found)
+
+
+async def follow_columns(ctx: Any, state: Any, oid: int, renames: dict[str, str]) -> None:
+    """Rewrites the views (and materialized views) that name columns of relation `oid` renamed
+    old -> new in `renames`."""
+    changed: list[Any] = []
+    for obj in state.by_oid.values():
+        if isinstance(obj, View) or (isinstance(obj, Table) and obj.kind == "m" and obj.query):
+            query = renamed_columns_query(state, obj.query or "", oid, renames)
+            if query is not None:
+                changed.append(_replaced(obj, query))
+    if changed:
+        await ctx.catalog.replace(ctx.txn, *changed)
 
 
 async def follow_relation(ctx: Any, state: Any, oid: int, new_name: str, new_schema: str | None = None) -> None:

@@ -47,11 +47,26 @@ def _resolve() -> None:
     _fast_plan, _run_const, _read_point, _CONST = fast_plan, run_const, read_point, FastKind.CONST
 
 
-def _permitted(session: Session, permissions: Any, state: Any) -> bool:
-    from pgaurora.catalog.acl import permitted
-
+def _permitted(session: Session, fast: Any, state: Any) -> bool:
+    """May the session's role run `fast`'s plan (catalog.acl.permitted)? The last answer is kept
+    on the plan for its catalog state and role: a prepared statement asks it on every run."""
     role = state.roles.get(session.current_user)
-    return role is not None and permitted(permissions, role.oid, state)
+    if role is None:
+        return False
+    known = fast.allowed
+    if known is not None and known[0] is state and known[1] == role.oid:
+        return known[2]  # type: ignore[no-any-return]
+    global _acl_permitted
+    if _acl_permitted is None:
+        from pgaurora.catalog.acl import permitted
+
+        _acl_permitted = permitted
+    answer = bool(_acl_permitted(fast.permissions, role.oid, state))
+    fast.allowed = (state, role.oid, answer)
+    return answer
+
+
+_acl_permitted: Any = None
 
 
 def fast_plan_of(plan: Any) -> Any:
@@ -76,7 +91,7 @@ def fast_rows(session: Session, fast: Any, params: tuple[Any, ...]) -> list[tupl
             return _run_const(fast, params)  # type: ignore[no-any-return]
         if state.temp_schemas:
             return None
-        if fast.permissions and not session.superuser and not _permitted(session, fast.permissions, state):
+        if fast.permissions and not session.superuser and not _permitted(session, fast, state):
             return None  # the ordinary path raises 42501
         relation_locks = engine.relation_locks
         if relation_locks is not None and relation_locks.locks and relation_locks.blocks_reads(fast.table_oid):

@@ -1,4 +1,4 @@
-"""ALTER ... SET SCHEMA and RENAME of relations that views name, as PostgreSQL 15: the relation
+"""ALTER ... SET SCHEMA and RENAME of relations (and columns) that views name, as PostgreSQL 15: the relation
 moves with its indexes and owned sequences (their defaults follow), only its owner with CREATE
 on the new schema may move it, and the views (and materialized views) naming it keep working,
 because pgaurora rewrites their query text where PostgreSQL holds oids. Transcripts equal on
@@ -39,6 +39,9 @@ STEPS = [
     "ALTER TABLE ss_a.ss_t RENAME TO ss_t2", "SELECT * FROM ss_a.ss_v ORDER BY id", "SELECT * FROM ss_v2",
     "REFRESH MATERIALIZED VIEW ss_mv", "SELECT * FROM ss_mv",
     "ALTER VIEW ss_a.ss_v RENAME TO ss_v3", "SELECT * FROM ss_v2",
+    "ALTER TABLE ss_a.ss_t2 RENAME COLUMN v TO w", "SELECT * FROM ss_a.ss_v3 ORDER BY id", "SELECT * FROM ss_v2",
+    "REFRESH MATERIALIZED VIEW ss_mv", "SELECT * FROM ss_mv",
+    "SELECT attname FROM pg_attribute WHERE attrelid = 'ss_a.ss_v3'::regclass AND attnum > 0 ORDER BY attnum",
     "DROP SCHEMA ss_a CASCADE",
 ]
 
