@@ -47,15 +47,25 @@ def _range_vars(node: Any, found: list[Any]) -> None:
         _range_vars(child, found)
 
 
-def rewritten_query(state: Any, query: str, oid: int, new_name: str, new_schema: str | None) -> str | None:
-    """`query` with the RangeVars naming relation `oid` renamed (and moved to `new_schema`),
-    or None when it names it nowhere."""
+def _parsed(query: str) -> tuple[Any, set[str]] | None:
+    """(the query's parse tree, its WITH query names); None for a query that does not parse
+    (left as it is)."""
     try:
         tree = parse_sql(query)
-    except Exception:  # noqa: BLE001 - a query that does not parse is left as it is
+    except Exception:  # noqa: BLE001
         return None
     ctes: set[str] = set()
     _names_in_with(tree, ctes)
+    return tree, ctes
+
+
+def rewritten_query(state: Any, query: str, oid: int, new_name: str, new_schema: str | None) -> str | None:
+    """`query` with the RangeVars naming relation `oid` renamed (and moved to `new_schema`),
+    or None when it names it nowhere."""
+    parsed = _parsed(query)
+    if parsed is None:
+        return None
+    tree, ctes = parsed
     targets: list[Any] = []
     _range_vars(tree, targets)
     changed = False
@@ -99,12 +109,10 @@ def renamed_columns_query(state: Any, query: str, oid: int, renames: dict[str, s
     """`query` with its references to relation `oid`'s renamed columns following them (None:
     none): `t.old` wherever `t` names the relation, and an unqualified `old` in a query level
     whose FROM holds the relation alone."""
-    try:
-        tree = parse_sql(query)
-    except Exception:  # noqa: BLE001 - a query that does not parse is left as it is
+    parsed = _parsed(query)
+    if parsed is None:
         return None
-    ctes: set[str] = set()
-    _names_in_with(tree, ctes)
+    tree, ctes = parsed
     changed = False
     levels: list[Any] = []
     _levels(tree, levels)

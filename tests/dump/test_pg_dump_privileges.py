@@ -11,15 +11,14 @@ exactly what they could before.
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.pgoracle import PgOracle, pg_bindir, run_each
+from tests.dump.tools import dsn, psql_file, sql_file, tool
+from tests.pgoracle import PgOracle, run_each
 from tests.server.harness import InstanceProcess, start_instance
 
 ROLES = ("dp_reader", "dp_writer", "dp_owner")
@@ -72,24 +71,11 @@ AS_ROLES = [  # what the roles may do, once restored
 ]
 
 
-def _tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([os.path.join(pg_bindir(), name), *args], capture_output=True, text=True, timeout=120)
-
-
-def _psql_file(port: int, path: str, database: str) -> subprocess.CompletedProcess[str]:
-    return _tool("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                 "-d", database, "-f", path)
-
-
 def _pg_dump(port: int, database: str) -> str:
-    done = _tool("pg_dump", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", database)
+    done = tool("pg_dump", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", database)
     assert done.returncode == 0, done.stderr
     return "\n".join(line for line in done.stdout.splitlines()
                      if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from")))
-
-
-def _dsn(port: int, database: str) -> str:
-    return f"host=127.0.0.1 port={port} user=postgres dbname={database}"
 
 
 def _acls(dsn: str, ordered: bool = True) -> list[Any]:
@@ -123,12 +109,8 @@ def _roles(dsn: str, create: bool) -> None:
 
 @pytest.fixture(scope="module")
 def schema_file() -> Iterator[str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(SCHEMA)
-    try:
-        yield f.name
-    finally:
-        os.unlink(f.name)
+    with sql_file(SCHEMA) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +141,10 @@ def sources(pg_oracle: PgOracle, databases: list[str], schema_file: str) -> Iter
     inst = start_instance()
     try:
         _roles(inst.dsn, True)
-        loaded = _psql_file(inst.port, schema_file, "postgres")
+        loaded = psql_file(inst.port, schema_file, "postgres")
         assert loaded.returncode == 0, loaded.stderr
         name = _database(pg_oracle, databases, "dump_acl_source")
-        loaded = _psql_file(pg_oracle.port, schema_file, name)
+        loaded = psql_file(pg_oracle.port, schema_file, name)
         assert loaded.returncode == 0, loaded.stderr
         yield inst, name
     finally:
@@ -178,8 +160,8 @@ def test_dump_of_privileges_equals_postgresql(sources: tuple[InstanceProcess, st
     for mine, pg in zip(ours.splitlines(), theirs.splitlines(), strict=True):
         # a policy's expression: PostgreSQL deparses its stored tree, pgaurora keeps the text
         assert mine == pg or (mine.startswith("CREATE POLICY") and pg.startswith(mine.split(" USING")[0])), (mine, pg)
-    assert _acls(inst.dsn) == _acls(_dsn(pg_oracle.port, name))
-    assert _behaviour(inst.dsn) == _behaviour(_dsn(pg_oracle.port, name))
+    assert _acls(inst.dsn) == _acls(dsn(pg_oracle.port, name))
+    assert _behaviour(inst.dsn) == _behaviour(dsn(pg_oracle.port, name))
 
 
 def test_pgaurora_dump_restores_privileges_into_postgresql(sources: tuple[InstanceProcess, str], pg_oracle: PgOracle,
@@ -189,9 +171,9 @@ def test_pgaurora_dump_restores_privileges_into_postgresql(sources: tuple[Instan
     with open(path, "w") as f:
         f.write(_pg_dump(inst.port, "postgres"))
     target = _database(pg_oracle, databases, "dump_acl_from_aurora")
-    restored = _psql_file(pg_oracle.port, path, target)
+    restored = psql_file(pg_oracle.port, path, target)
     assert restored.returncode == 0, restored.stderr
-    assert _acls(_dsn(pg_oracle.port, target), False) == _acls(inst.dsn, False)
+    assert _acls(dsn(pg_oracle.port, target), False) == _acls(inst.dsn, False)
 
 
 def test_postgresql_dump_restores_privileges_into_pgaurora(sources: tuple[InstanceProcess, str],
@@ -203,9 +185,9 @@ def test_postgresql_dump_restores_privileges_into_pgaurora(sources: tuple[Instan
     inst = start_instance()
     try:
         _roles(inst.dsn, True)
-        loaded = _psql_file(inst.port, path, "postgres")
+        loaded = psql_file(inst.port, path, "postgres")
         assert loaded.returncode == 0, loaded.stderr
-        source = _dsn(pg_oracle.port, name)
+        source = dsn(pg_oracle.port, name)
         assert _acls(inst.dsn, False) == _acls(source, False)
         assert _behaviour(inst.dsn) == _behaviour(source)
     finally:
