@@ -125,8 +125,7 @@ class Catalog:
             if table.on_commit == "drop":
                 drop.append(table.oid)
                 drop.extend(ix.oid for ix in indexes)
-                drop.extend(o.oid for o in state.by_oid.values()
-                            if isinstance(o, Sequence) and o.owned_by[0] == table.oid)
+                drop.extend(o.oid for o in state.owned_sequences(table.oid))
                 if table.oid in state.statistics:
                     drop.append(state.statistics[table.oid].oid)
             elif await self.storage.heap(table.rel_id).count_pages():

@@ -186,6 +186,10 @@ class CatalogState:
         return sorted((o for o in self.by_oid.values() if isinstance(o, Table) and o.partition_of == table_oid),
                       key=lambda t: t.oid)
 
+    def owned_sequences(self, table_oid: int) -> list[Sequence]:
+        """The sequences a table's serial / identity columns own (OWNED BY)."""
+        return [o for o in self.by_oid.values() if isinstance(o, Sequence) and o.owned_by[0] == table_oid]
+
     def referencing(self, table_oid: int) -> list[tuple[Table, Constraint]]:
         """(table, constraint) pairs whose foreign keys reference `table_oid`."""
         out: list[tuple[Table, Constraint]] = []

@@ -354,9 +354,8 @@ async def run_truncate(node: Truncate, env: Env) -> None:
         # PostgreSQL rebuilds each index over the new, empty table: a sequential scan apiece
         storage.heap(rel_id).activity.seq_scans += len(state.indexes(oid))
         if node.restart_identity:
-            for obj in state.by_oid.values():
-                if isinstance(obj, Sequence) and obj.owned_by[0] == oid:
-                    catalog.setval(obj, obj.start, False)
+            for seq in state.owned_sequences(oid):
+                catalog.setval(seq, seq.start, False)
     await catalog.replace(ctx.txn, *changed)
 
 

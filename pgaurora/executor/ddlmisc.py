@@ -155,7 +155,7 @@ async def run_set_schema(node: SetSchema, env: Env) -> None:
     moving = [obj]
     if isinstance(obj, Table):
         moving += list(state.indexes(obj.oid))
-        moving += [s for s in state.by_oid.values() if isinstance(s, Sequence) and s.owned_by[0] == obj.oid]
+        moving += state.owned_sequences(obj.oid)
     for item in moving:
         if state.name_in_use(schema.oid, item.name):
             raise DuplicateTable(f'relation "{item.name}" already exists in schema "{schema.name}"')
@@ -197,7 +197,7 @@ async def run_change_owner(node: ChangeOwner, env: Env) -> None:
         if schema is not None and not acl.has_privilege(state, owner, schema, "C"):  # the new owner creates there
             raise InsufficientPrivilege(f"permission denied for schema {schema.name}")
     # a table's owned sequences (serial, identity) follow it, as PostgreSQL's do
-    sequences = [seq for seq in state.by_oid.values() if isinstance(seq, Sequence) and seq.owned_by[0] == obj.oid]
+    sequences = state.owned_sequences(obj.oid)
     await ctx.catalog.replace(ctx.txn, *(acl.with_owner(o, owner) for o in (obj, *sequences)))
 
 

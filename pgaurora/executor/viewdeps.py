@@ -11,6 +11,7 @@ the same), qualified with the new schema when it moves; the query is deparsed ag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pglast import parse_sql
@@ -154,26 +155,20 @@ def _columnrefs(node: Any, found: list[Any]) -> None:
 async def follow_columns(ctx: Any, state: Any, oid: int, renames: dict[str, str]) -> None:
     """Rewrites the views (and materialized views) that name columns of relation `oid` renamed
     old -> new in `renames`."""
-    changed: list[Any] = []
-    for obj in state.by_oid.values():
-        if isinstance(obj, View) or (isinstance(obj, Table) and obj.kind == "m" and obj.query):
-            query = renamed_columns_query(state, obj.query or "", oid, renames)
-            if query is not None:
-                changed.append(_replaced(obj, query))
-    if changed:
-        await ctx.catalog.replace(ctx.txn, *changed)
+    await _rewrite_views(ctx, state, lambda query: renamed_columns_query(state, query, oid, renames))
 
 
 async def follow_relation(ctx: Any, state: Any, oid: int, new_name: str, new_schema: str | None = None) -> None:
     """Rewrites the views (and materialized views) that name relation `oid` (catalog.replace)."""
+    await _rewrite_views(ctx, state, lambda query: rewritten_query(state, query, oid, new_name, new_schema))
+
+
+async def _rewrite_views(ctx: Any, state: Any, rewrite: Callable[[str], str | None]) -> None:
+    """Each view's and materialized view's query through `rewrite` (None: unchanged)."""
     changed: list[Any] = []
     for obj in state.by_oid.values():
-        if isinstance(obj, View):
-            query = rewritten_query(state, obj.query, oid, new_name, new_schema)
-            if query is not None:
-                changed.append(_replaced(obj, query))
-        elif isinstance(obj, Table) and obj.kind == "m" and obj.query:
-            query = rewritten_query(state, obj.query, oid, new_name, new_schema)
+        if isinstance(obj, View) or (isinstance(obj, Table) and obj.kind == "m" and obj.query):
+            query = rewrite(obj.query or "")
             if query is not None:
                 changed.append(_replaced(obj, query))
     if changed:

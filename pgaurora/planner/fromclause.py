@@ -265,13 +265,12 @@ class FromClause:
                 tree = {"SelectStmt": dict(tree["SelectStmt"], lockingClause=locks)}
             if locks:
                 self.qc.require(rel.oid, "w")  # locking its rows needs UPDATE on the view
-            outer = self.qc.check_as  # the view reads as its owner (security_invoker: as its reader)
-            self.qc.check_as = outer if rel.security_invoker else rel.owner
+            # the view reads as its owner (security_invoker: as its reader)
             in_view, self.qc.in_view = self.qc.in_view, True
             try:
-                planned = self.plan_query(tree, Scope(self.qc.state, None))
+                with self.qc.checking_as(self.qc.check_as if rel.security_invoker else rel.owner):
+                    planned = self.plan_query(tree, Scope(self.qc.state, None))
             finally:
-                self.qc.check_as = outer
                 self.qc.in_view = in_view
             names = list(rel.column_names)
             entry = RangeEntry(alias, names, [(c.type_oid, c.typmod) for c in planned.columns])

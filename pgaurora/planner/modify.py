@@ -138,12 +138,9 @@ class ModifyPlanner:
 
         governing = self._policy_table(table)
         assert governing is not None
-        outer, self.qc.check_as = self.qc.check_as, self._target_as
-        try:
+        with self.qc.checking_as(self._target_as):
             existing = row_filter(self.qc, governing, "wr", self.select._subquery, table)
             updated = row_check(self.qc, governing, "w", returning, self.select._subquery, table)
-        finally:
-            self.qc.check_as = outer
         return replace(conflict, existing_check=existing, update_check=updated, policy_table=governing.name)
 
     def _policy_table(self, table: Table) -> Table | None:
@@ -162,11 +159,8 @@ class ModifyPlanner:
 
         from pgaurora.planner.rowsecurity import row_check
 
-        outer, self.qc.check_as = self.qc.check_as, self._target_as
-        try:
+        with self.qc.checking_as(self._target_as):
             expr = row_check(self.qc, governing, command, returning, self.select._subquery, table)
-        finally:
-            self.qc.check_as = outer
         if expr is None:
             return checks
         return replace(checks, checks=(CheckSpec(governing.name, expr, policy=True), *checks.checks))
@@ -180,11 +174,8 @@ class ModifyPlanner:
         from pgaurora.planner.rowsecurity import row_filter
 
         reads = any(e.read for e in self._target_entries)
-        outer, self.qc.check_as = self.qc.check_as, self._target_as
-        try:
+        with self.qc.checking_as(self._target_as):
             return row_filter(self.qc, governing, command + ("r" if reads else ""), self.select._subquery, table)
-        finally:
-            self.qc.check_as = outer
 
     def target_entry(self, table: Table, alias: str | None = None) -> RangeEntry:
         """The target's FROM entry: the statement's reads of its columns need SELECT on it."""
@@ -223,12 +214,12 @@ class ModifyPlanner:
             if not isinstance(rel, View):
                 return body
             if self._target is None and not self._in_partitions:  # the view, as the user; its table as its owner
-                self.qc.check_as, outer = self._target_as, self.qc.check_as
-                if not self._target_as:
-                    self.qc.require_usage(rel.schema_oid, relation["relname"], relation.get("schemaname") is not None)
-                self.qc.require(rel.oid, _LETTERS[kind])
+                with self.qc.checking_as(self._target_as):
+                    if not self._target_as:
+                        self.qc.require_usage(rel.schema_oid, relation["relname"],
+                                              relation.get("schemaname") is not None)
+                    self.qc.require(rel.oid, _LETTERS[kind])
                 self._views.append((rel.oid, self._target_as))
-                self.qc.check_as = outer
                 self._target_as = rel.owner
             body = views.rewrite(kind, body, rel)
         return body

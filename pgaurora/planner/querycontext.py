@@ -7,7 +7,8 @@ helpers the rules use. Not planning itself (select, fromclause, modify).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,15 @@ class QueryContext:
     # needs, and attnums by letter ('r', 'a', 'w') an INSERT / UPDATE target adds
     read_entries: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
     used_columns: dict[tuple[int, int], dict[str, set[int]]] = field(default_factory=dict)
+
+    @contextmanager
+    def checking_as(self, role: int) -> Iterator[None]:
+        """What is required meanwhile is checked for `role` (0: current_user; a view's owner)."""
+        outer, self.check_as = self.check_as, role
+        try:
+            yield
+        finally:
+            self.check_as = outer
 
     def require(self, oid: int, letters: str) -> None:
         """The plan needs `letters` (catalog.acl) on object `oid`, for whoever reads it."""

@@ -37,14 +37,17 @@ _fast_plan: Any = None
 _run_const: Any = None
 _read_point: Any = None
 _CONST: Any = None
+_acl_permitted: Any = None
 
 
 def _resolve() -> None:
     """Imported on first use, as session.engine does: the session must import without the executor."""
-    global _fast_plan, _run_const, _read_point, _CONST
+    global _fast_plan, _run_const, _read_point, _CONST, _acl_permitted
+    from pgaurora.catalog.acl import permitted
     from pgaurora.executor.fastpath import FastKind, fast_plan, read_point, run_const
 
     _fast_plan, _run_const, _read_point, _CONST = fast_plan, run_const, read_point, FastKind.CONST
+    _acl_permitted = permitted
 
 
 def _permitted(session: Session, fast: Any, state: Any) -> bool:
@@ -56,17 +59,10 @@ def _permitted(session: Session, fast: Any, state: Any) -> bool:
     known = fast.allowed
     if known is not None and known[0] is state and known[1] == role.oid:
         return known[2]  # type: ignore[no-any-return]
-    global _acl_permitted
-    if _acl_permitted is None:
-        from pgaurora.catalog.acl import permitted
-
-        _acl_permitted = permitted
     answer = bool(_acl_permitted(fast.permissions, role.oid, state))
     fast.allowed = (state, role.oid, answer)
     return answer
 
-
-_acl_permitted: Any = None
 
 
 def fast_plan_of(plan: Any) -> Any:
