@@ -35,6 +35,7 @@ class PgError(Exception):
         datatype: str | None = None,
         where: str | None = None,
         sqlstate: str | None = None,
+        routine: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -47,12 +48,16 @@ class PgError(Exception):
         self.constraint = constraint
         self.datatype = datatype
         self.where = where
+        # PostgreSQL's source function, sent where a client tells errors apart by it (asyncpg:
+        # RevalidateCachedQuery's 0A000 makes it prepare a cached statement again)
+        self.routine = routine
         if sqlstate is not None:
             self.sqlstate = sqlstate  # type: ignore[misc]
 
     def fields(self) -> dict[str, Any]:
         """The optional fields that are set, keyed by attribute name."""
-        names = ("detail", "hint", "position", "schema", "table", "column", "constraint", "datatype", "where")
+        names = ("detail", "hint", "position", "schema", "table", "column", "constraint", "datatype", "where",
+                 "routine")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ themselves (catalog.model). A CatalogState is rebuilt, never mutated: DDL produc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +35,13 @@ RelationDef = Table | Sequence | View | Index
 TEMP_SCHEMA_BASE = 0x70000000
 
 
+# System schemas whose USAGE PostgreSQL grants to PUBLIC (their ACLs are catalog.system's)
+PUBLIC_USAGE_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
 def parse_search_path(raw: str) -> tuple[str, ...] | None:
-    """A search_path setting as schema names; None when it is the default ("$user", public)."""
+    """A search_path setting as schema names ("$user" kept for CatalogState to resolve); None
+    when it is the default ("$user", public)."""
     names: list[str] = []
     for item in raw.split(","):
         item = item.strip()
@@ -46,7 +51,7 @@ def parse_search_path(raw: str) -> tuple[str, ...] | None:
             item = item.lower()
         if item:
             names.append(item)
-    return None if names in (["$user", "public"], ["public"]) else tuple(names)
+    return None if names == ["$user", "public"] else tuple(names)
 
 
 def temp_schema_oid(pid: int) -> int:
@@ -77,6 +82,11 @@ class CatalogState:
     backend_pid: int | None = None  # set on a backend's view: its temporary relations come first
     # The session's search_path as schema names, in order; None is the default ("$user", public).
     search_path: tuple[str, ...] | None = None
+    # The role the search path is resolved for (its name: "$user" stands for its schema, and only
+    # schemas it has USAGE on count); None: "$user" is skipped and every schema counts.
+    search_role: str | None = None
+    # search_path_oids()'s answer, computed once per state (with_search_path starts a new state)
+    resolved_path: tuple[int, ...] | None = None
 
     @classmethod
     def from_definitions(cls, items: Iterable[tuple[Definition, tuple[int, int]]], version: int) -> CatalogState:
@@ -124,20 +134,48 @@ class CatalogState:
 
         return replace(self, backend_pid=pid)
 
-    def with_search_path(self, path: tuple[str, ...] | None) -> CatalogState:
-        """This state as a session with `path` as its search_path sees it."""
-        if path == self.search_path:
+    def with_search_path(self, path: tuple[str, ...] | None, role: str | None = None) -> CatalogState:
+        """This state as a session with `path` as its search_path and `role` as its current_user
+        sees it."""
+        if path == self.search_path and role == self.search_role:
             return self
         from dataclasses import replace
 
-        return replace(self, search_path=path)
+        return replace(self, search_path=path, search_role=role, resolved_path=None)
 
-    def search_path_oids(self) -> list[int]:
-        """The schemas of the search path that exist, in order (missing ones are skipped, as in PG)."""
-        if self.search_path is None:
-            return [PUBLIC_SCHEMA_OID]
-        found = (self.schema_oid(name) for name in self.search_path)
-        return [oid for oid in found if oid is not None]
+    def search_path_oids(self) -> tuple[int, ...]:
+        """The schemas unqualified names are looked up in, in order: PostgreSQL's active search
+        path (namespace.c, recomputeNamespacePath). The path's schemas that exist, each once,
+        "$user" standing for the role's own schema, and only those the role may use (USAGE: a
+        schema it may not use is skipped, and the lookup goes on to the next)."""
+        resolved = self.resolved_path
+        if resolved is None:
+            resolved = self.resolved_path = self._resolve_path()
+        return resolved
+
+    def _resolve_path(self) -> tuple[int, ...]:
+        names = ("$user", "public") if self.search_path is None else self.search_path
+        role_name = self.search_role
+        role = None if role_name is None else self.roles.get(role_name)
+        usable: Callable[[Schema], bool] | None = None
+        if role is not None and not role.superuser:
+            from pgaurora.catalog.acl import has_privilege
+
+            role_oid = role.oid
+            usable = lambda schema: has_privilege(self, role_oid, schema, "U")  # noqa: E731
+        oids: list[int] = []
+        for name in names:
+            if name == "$user":
+                if role is None:
+                    continue
+                name = role.name
+            schema = self.schemas.get(name)
+            if schema is None or schema.oid in oids:
+                continue
+            if usable is not None and name not in PUBLIC_USAGE_SCHEMAS and not usable(schema):
+                continue
+            oids.append(schema.oid)
+        return tuple(oids)
 
     def creation_schema_oid(self) -> int | None:
         """Where an unqualified CREATE puts its object: the first existing schema of the path."""
@@ -159,8 +197,6 @@ class CatalogState:
             mine = self.relations.get((temp_schema_oid(self.backend_pid), name))
             if mine is not None:
                 return mine
-        if self.search_path is None:
-            return self.relations.get((PUBLIC_SCHEMA_OID, name))
         for oid in self.search_path_oids():
             found = self.relations.get((oid, name))
             if found is not None:

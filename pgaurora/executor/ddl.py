@@ -202,13 +202,13 @@ class NoOp(PlanNode):
 
 def _state(ctx: Any) -> Any:
     """The catalog as this statement's transaction and backend see it (own DDL, own temp tables),
-    with unqualified names resolved along the session's search_path."""
+    with unqualified names resolved along the session's search_path for current_user."""
     from pgaurora.catalog.state import parse_search_path
 
     state = ctx.catalog.state_for(ctx.txn).for_backend(int(getattr(ctx.txn, "pid", 0) or 0))
     settings = getattr(ctx, "settings", None)
     raw = settings.get("search_path") if settings is not None else None
-    return state.with_search_path(parse_search_path(raw)) if raw else state
+    return state.with_search_path(parse_search_path(raw), ctx.user) if raw else state
 
 
 def ddl_runner(node_type: type) -> Any:

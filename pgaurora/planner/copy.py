@@ -74,18 +74,19 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
-              search_path: tuple[str, ...] | None = None, backend_pid: int | None = None) -> CopyPlan:
+              search_path: tuple[str, ...] | None = None, backend_pid: int | None = None,
+              search_role: str | None = None) -> CopyPlan:
     body = stmt.tree
     options = _options(body)
     if backend_pid is None:
         backend_pid = int(getattr(txn, "pid", 0) or 0)
-    state = catalog_state(catalog, txn).for_backend(backend_pid).with_search_path(search_path)
+    state = catalog_state(catalog, txn).for_backend(backend_pid).with_search_path(search_path, search_role)
     if "query" in body:
         kind, inner = next(iter(body["query"].items()))
         if body.get("is_from"):
             raise FeatureNotSupported("COPY FROM a query is not supported")
         query_plan = replace(plan(ParsedStatement(kind, inner, stmt.text, stmt.offset, stmt.query), catalog, (), txn=txn,
-                                  search_path=search_path, backend_pid=backend_pid),
+                                  search_path=search_path, backend_pid=backend_pid, search_role=search_role),
                              command="COPY")
         return CopyPlan(False, query_plan, query_plan.columns or (), options)
     relation = body["relation"]
@@ -118,7 +119,8 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
                                          **({"schemaname": relation["schemaname"]} if relation.get("schemaname") else {})}}],
             "op": "SETOP_NONE"}, stmt.text, stmt.offset, stmt.query)
         return CopyPlan(False, replace(plan(select, catalog, (), txn=txn, search_path=search_path,
-                                            backend_pid=backend_pid), command="COPY"), columns, options)
+                                            backend_pid=backend_pid, search_role=search_role), command="COPY"),
+                        columns, options)
     qc = QueryContext(state, ParamTypes(()), StatementState(), stmt.char_position, lambda text: {})
     mp = ModifyPlanner(qc)
     width = len(rel.columns)

@@ -41,29 +41,32 @@ def catalog_state(catalog: Any, txn: Any = None) -> CatalogState:
 
 def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int] = (), *,
          txn: Any = None, unknown_params_as_text: bool = False,
-         search_path: tuple[str, ...] | None = None, backend_pid: int | None = None) -> Plan:
+         search_path: tuple[str, ...] | None = None, backend_pid: int | None = None,
+         search_role: str | None = None) -> Plan:
     """Plans one statement. `catalog` is a Catalog (with `txn` for its uncommitted DDL) or a CatalogState;
-    `backend_pid` is the session's (its temporary tables), by default the one `txn` carries."""
+    `backend_pid` is the session's (its temporary tables), by default the one `txn` carries;
+    `search_path` and `search_role` (current_user) resolve unqualified names (CatalogState.search_path_oids)."""
     storage = getattr(catalog, "storage", None)
     if backend_pid is None:
         backend_pid = int(getattr(txn, "pid", 0) or 0)
     if storage is None or estimate.HEAP_PAGES.get() is not None:
-        return _plan(stmt, catalog, param_types, txn, unknown_params_as_text, search_path, backend_pid)
+        return _plan(stmt, catalog, param_types, txn, unknown_params_as_text, search_path, backend_pid, search_role)
     # row estimates read the heaps' current page counts (planner.estimate), EXPLAIN's inner plan too
     token = estimate.HEAP_PAGES.set(estimate.heap_pages_of(storage))
     try:
-        return _plan(stmt, catalog, param_types, txn, unknown_params_as_text, search_path, backend_pid)
+        return _plan(stmt, catalog, param_types, txn, unknown_params_as_text, search_path, backend_pid, search_role)
     finally:
         estimate.HEAP_PAGES.reset(token)
 
 
 def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int], txn: Any,
-          unknown_params_as_text: bool, search_path: tuple[str, ...] | None, pid: int) -> Plan:
+          unknown_params_as_text: bool, search_path: tuple[str, ...] | None, pid: int,
+          search_role: str | None) -> Plan:
     if stmt.node_type == "CopyStmt":
         from pgaurora.planner.copy import plan_copy
 
-        return plan_copy(stmt, catalog, txn, search_path, pid).plan
-    state = catalog_state(catalog, txn).for_backend(pid).with_search_path(search_path)
+        return plan_copy(stmt, catalog, txn, search_path, pid, search_role).plan
+    state = catalog_state(catalog, txn).for_backend(pid).with_search_path(search_path, search_role)
     params = ParamTypes(param_types)
     qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view, backend_pid=pid,
                       system_columns=mentions_system_column(stmt.text))

@@ -104,7 +104,8 @@ def answer_round_trip(conn: ClientConnection, trip: tuple[Any, ...]) -> bool:
         return False
     statement, param_formats, params, result_formats, max_rows, described = trip
     stmt = session.names.statements.get(statement)
-    if stmt is None or stmt.fast is None or stmt.catalog_version != session.engine.catalog_version:
+    if (stmt is None or stmt.fast is None or stmt.catalog_version != session.engine.catalog_version
+            or stmt.path_key != session.settings.path_key):
         return False
     context = session.settings.format_context()
     reply = stmt.fast_reply

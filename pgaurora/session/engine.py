@@ -83,15 +83,17 @@ class Engine:
     # -- statements ---------------------------------------------------------------------------
 
     def plan(self, stmt: Any, param_types: tuple[int, ...] = (), txn: Any = None,
-             search_path: tuple[str, ...] | None = None, backend_pid: int | None = None) -> Any:
+             search_path: tuple[str, ...] | None = None, backend_pid: int | None = None,
+             search_role: str | None = None) -> Any:
         """planner.plan; `txn` lets a statement see its own transaction's uncommitted DDL;
-        `search_path` (schema names, None for the default) resolves unqualified names;
+        `search_path` (schema names, None for the default) resolves unqualified names for
+        `search_role` (current_user: its "$user" schema, the schemas it may use);
         `backend_pid` is the session's (its temporary tables, even before it has a transaction)."""
         if self._plan is None:
             self._resolve()
         assert self._plan is not None
         return self._plan(stmt, self.catalog, param_types, txn=txn, search_path=search_path,
-                          backend_pid=backend_pid)
+                          backend_pid=backend_pid, search_role=search_role)
 
     async def run(self, plan: Any, params: tuple[Any, ...], ctx: Any,
                   replan: Callable[[], tuple[Any, tuple[Any, ...]]] | None = None) -> Any:

@@ -20,6 +20,7 @@ from pgaurora import datatypes
 from pgaurora.errors import (
     ActiveSqlTransaction,
     DuplicatePreparedStatement,
+    FeatureNotSupported,
     ProtocolViolationError,
     QueryCanceled,
 )
@@ -59,6 +60,7 @@ class ExtendedProtocol:
         async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None,
                          replan: Any = None) -> Any: ...
         async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None: ...
+        def plan_statement(self, stmt: Any, param_types: tuple[int, ...] = ()) -> Any: ...
 
     async def parse(self, name: str, sql: str, param_oids: Sequence[int] = ()) -> PreparedStatement:
         stmt = self.engine.parse_one(sql)
@@ -91,9 +93,9 @@ class ExtendedProtocol:
         with self._armed():  # the wait can be canceled (and times out) like a running statement
             await lock_relations(locks, txn, table, self.engine.catalog)
         await self.engine.sync_catalog()
-        if self.engine.catalog_version != version:
+        if self.engine.catalog_version != version:  # parsed after the wait: a new result is no change
             prepared.catalog_version = -1
-            self._replan_if_stale(prepared)
+            self._replan_if_stale(prepared, fixed_result=False)
 
     def prepare(self, name: str, sql: str, stmt: Any, param_oids: tuple[int, ...],
                 from_sql: bool = False) -> PreparedStatement:
@@ -105,9 +107,10 @@ class ExtendedProtocol:
             columns, param_types = self.utility.describe(utility, stmt, param_oids)
             return PreparedStatement(name, sql, stmt, stmt.tree, utility, param_types,
                                      columns=columns, from_sql=from_sql)
-        plan = self.engine.plan(stmt, param_oids, self.block.txn, self.settings.search_path_schemas(), backend_pid=self.pid)
+        plan = self.plan_statement(stmt, param_oids)
         return PreparedStatement(name, sql, stmt, stmt.tree, None, tuple(plan.param_types), plan=plan,
                                  columns=plan.columns, catalog_version=self.engine.catalog_version,
+                                 path_key=self.settings.path_key,
                                  from_sql=from_sql, fast=fast_plan_of(plan))
 
     async def statement_for_bind(self, stmt_name: str) -> PreparedStatement:
@@ -138,12 +141,20 @@ class ExtendedProtocol:
         return tuple(None if t is None else datatypes.text_decoder(oid or 25, -1)(t)
                      for t, oid in zip(texts, stmt.param_types, strict=True))
 
-    def _replan_if_stale(self, stmt: PreparedStatement) -> None:
-        if stmt.plan is not None and stmt.catalog_version != self.engine.catalog_version:
-            plan = self.engine.plan(stmt.parsed, stmt.param_types, self.block.txn,
-                                    self.settings.search_path_schemas(), backend_pid=self.pid)
+    def _replan_if_stale(self, stmt: PreparedStatement, fixed_result: bool = True) -> None:
+        """Plans a prepared statement again when the catalog changed since, or the search path
+        or current_user did (they decide what its unqualified names are: PostgreSQL's plan cache
+        compares the search path too). Its result must keep its columns' names and types
+        (0A000 otherwise, as PostgreSQL's RevalidateCachedQuery: clients decode rows by the
+        description they were given; asyncpg prepares again on that error)."""
+        if stmt.plan is not None and (stmt.catalog_version != self.engine.catalog_version
+                                      or stmt.path_key != self.settings.path_key):
+            plan = self.plan_statement(stmt.parsed, stmt.param_types)
+            if fixed_result and not same_result(stmt.columns, plan.columns):
+                raise result_changed()
             stmt.plan, stmt.columns = plan, plan.columns
             stmt.catalog_version = self.engine.catalog_version
+            stmt.path_key = self.settings.path_key
             stmt.fast = fast_plan_of(plan)
             stmt.fast_reply = None
 
@@ -153,10 +164,8 @@ class ExtendedProtocol:
         stmt = portal.statement
         stmt.catalog_version = -1
         self._replan_if_stale(stmt)
-        if stmt.columns != portal.columns:
-            from pgaurora.errors import FeatureNotSupported
-
-            raise FeatureNotSupported("cached plan must not change result type")
+        if not same_result(stmt.columns, portal.columns):
+            raise result_changed()
         portal.plan = stmt.plan
         return stmt.plan, portal.params
 
@@ -274,3 +283,19 @@ class ExtendedProtocol:
         self._disarm()
         if self.block.state is BlockState.IMPLICIT:
             await self.block.commit()
+
+
+def same_result(old: tuple[Any, ...] | None, new: tuple[Any, ...] | None) -> bool:
+    """Whether two descriptions of a statement's result (executor.plannodes.ResultColumn) agree
+    in what a client decodes by: PostgreSQL's equalTupleDescs of the result (names, types,
+    typmods; not the columns they come from)."""
+    if old is None or new is None:
+        return old is new
+    return len(old) == len(new) and all(
+        (a.name, a.type_oid, a.typmod) == (b.name, b.type_oid, b.typmod) for a, b in zip(old, new, strict=True))
+
+
+def result_changed() -> FeatureNotSupported:
+    """PostgreSQL's error for a prepared statement whose result would change (with its source
+    function, by which asyncpg recognizes it)."""
+    return FeatureNotSupported("cached plan must not change result type", routine="RevalidateCachedQuery")

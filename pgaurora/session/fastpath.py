@@ -109,7 +109,7 @@ def fast_query(session: Session, sql: str) -> tuple[Any, ...] | None:
     session.activity_query = sql
     engine = session.engine
     cache = engine.plan_cache
-    if cache is None or not session.settings.default_search_path or not engine.catalog_settled():
+    if cache is None or not engine.catalog_settled() or not session.default_search_path():
         return None
     try:
         hit = cache.plan_query(sql, engine.catalog, None)

@@ -59,6 +59,7 @@ class PreparedStatement:
     plan: Any = None                 # planner Plan, cached for reuse by every Bind
     columns: tuple[Column, ...] | None = None
     catalog_version: int = -1
+    path_key: tuple[str | None, ...] = ()  # Settings.path_key it was planned with
     from_sql: bool = False           # created by SQL PREPARE (listed in pg_prepared_statements)
     param_decoders: dict[Any, Any] = field(default_factory=dict)   # the server's, by format codes
     fast: Any = None                 # executor FastPlan of `plan` (session.fastpath), or None

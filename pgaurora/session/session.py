@@ -104,6 +104,7 @@ class Session(ExtendedProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._deadline = 0.0
         self._copy_tag = "COPY 0"
+        self._default_path: tuple[Any, bool] | None = None  # default_search_path()'s answer, by its key
         from pgaurora.session.utility_exec import UtilityRunner
         self.utility = UtilityRunner(self)
         # pg_stat_activity: what the server knows of the client (it may set the address) and
@@ -286,7 +287,7 @@ class Session(ExtendedProtocol):
             hit = (cached or None) if cached is not None else (
                 cache.plan_query(sql, self.engine.catalog, block.txn)
                 if cache is not None and block.state is not BlockState.FAILED
-                and self.settings.search_path_schemas() is None else None)
+                and self.default_search_path() else None)
             stmts = None if hit is not None else self.engine.parse(sql)
         except PgError as err:
             await self.statement_failed()
@@ -365,7 +366,7 @@ class Session(ExtendedProtocol):
             raise NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
         self.block.start_implicit()
         await self.engine.sync_catalog()
-        plan = self.engine.plan(stmt, (), self.block.txn, self.settings.search_path_schemas(), backend_pid=self.pid)
+        plan = self.plan_statement(stmt)
         if node_type == "CopyStmt":
             await self._copy(stmt, plan, (), sink)
             if last and self.block.state is BlockState.IMPLICIT:
@@ -374,11 +375,35 @@ class Session(ExtendedProtocol):
             sink.command_complete(self._copy_tag)
             return
         await self._simple_plan(plan, (), sink, multi, last,
-                                replan=lambda: (self.engine.plan(stmt, (), self.block.txn,
-                                                                 self.settings.search_path_schemas(), backend_pid=self.pid), ()))
+                                replan=lambda: (self.plan_statement(stmt), ()))
 
     def _plan_text(self, sql: str) -> Any:
-        return self.engine.plan(self.engine.parse_one(sql), (), self.block.txn, self.settings.search_path_schemas(), backend_pid=self.pid)
+        return self.plan_statement(self.engine.parse_one(sql))
+
+    def plan_statement(self, stmt: Any, param_types: tuple[int, ...] = ()) -> Any:
+        """engine.plan for this session: its transaction's DDL, its temporary tables, names
+        resolved along its search_path for current_user."""
+        return self.engine.plan(stmt, param_types, self.block.txn, self.settings.search_path_schemas(),
+                                backend_pid=self.pid, search_role=self.current_user)
+
+    def default_search_path(self) -> bool:
+        """Whether this session's search path resolves as the plan cache's does (public alone:
+        its shared plans serve the session), for current_user in the committed catalog. The
+        answer is kept until search_path, the role or the catalog changes."""
+        key = (self.settings.path_key, self.engine.catalog_version)
+        known = self._default_path
+        if known is not None and known[0] == key:
+            return known[1]
+        current = getattr(self.engine.catalog, "current", None)
+        if current is None:
+            answer = self.settings.search_path_schemas() is None
+        else:
+            from pgaurora.catalog.state import PUBLIC_SCHEMA_OID
+
+            state = current().with_search_path(self.settings.search_path_schemas(), self.current_user)
+            answer = state.search_path_oids() == (PUBLIC_SCHEMA_OID,)
+        self._default_path = (key, answer)
+        return answer
 
     async def _copy(self, stmt: Any, plan: Any, params: tuple[Any, ...], sink: Any) -> None:
         self._copy_tag = await run_copy(self, stmt, plan, params, sink)
@@ -397,8 +422,7 @@ class Session(ExtendedProtocol):
                 # A generic plan from the plan cache evaluates at run time what PostgreSQL's
                 # planner folds (SELECT 1/0): planning the text itself raises that error the
                 # way PostgreSQL does, before any RowDescription.
-                self.engine.plan(self.engine.parse_one(cached_sql), (), block.txn,
-                                 self.settings.search_path_schemas(), backend_pid=self.pid)
+                self.plan_statement(self.engine.parse_one(cached_sql))
             if plan.columns is not None:
                 sink.row_description(plan.columns)
             raise

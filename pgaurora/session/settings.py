@@ -189,7 +189,7 @@ class Settings:
     __slots__ = ("_defaults", "_session", "_local", "_tx_base", "_in_transaction", "_reported",
                  "_report_dirty", "superuser", "statement_timeout_ms", "idle_in_transaction_timeout_ms",
                  "idle_session_timeout_ms", "lock_timeout_ms", "_format_context", "default_isolation", "default_read_only",
-                 "default_deferrable", "_search_path_cache", "default_search_path", "superuser_of",
+                 "default_deferrable", "_search_path_cache", "path_key", "superuser_of",
                  "reads_all_settings_of")
 
     def __init__(self, overrides: dict[str, str] | None = None, *, superuser: bool = True) -> None:
@@ -378,7 +378,9 @@ class Settings:
         self.default_isolation = self.get("default_transaction_isolation") or "read committed"
         self.default_read_only = self.get("default_transaction_read_only") == "on"
         self.default_deferrable = self.get("default_transaction_deferrable") == "on"
-        self.default_search_path = self.search_path_schemas() is None  # the plan cache may serve
+        # what a prepared statement's unqualified names depend on besides the catalog
+        self.path_key = (self.get("search_path"), self.get("role", missing_ok=True),
+                         self.get("session_authorization", missing_ok=True))
 
     def _milliseconds(self, key: str) -> int:
         shown = self.get(key) or "0"

@@ -75,7 +75,7 @@ class UtilityRunner:
             return (portal.columns if portal is not None else None), param_oids
         if utility is Utility.DECLARE:
             inner = self._inner(stmt, tree["query"])
-            plan = s.engine.plan(inner, param_oids, s.block.txn, s.settings.search_path_schemas(), backend_pid=s.pid)
+            plan = s.plan_statement(inner, param_oids)
             return None, tuple(plan.param_types)
         return None, param_oids
 

@@ -169,6 +169,7 @@ _ERROR_FIELDS: Final = (
     ("column", b"c"),
     ("datatype", b"d"),
     ("constraint", b"n"),
+    ("routine", b"R"),
 )
 
 

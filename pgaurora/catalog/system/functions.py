@@ -377,16 +377,14 @@ def _setting(ctx: Any, name: str) -> str:
 
 
 def _search_path(ctx: Any, include_implicit: bool) -> list[str]:
+    """current_schemas(): the schemas unqualified names are looked up in (catalog.state's
+    search_path_oids: those that exist and the current user may use), pg_catalog first when
+    asked for the implicit ones and not named in the path."""
     state = state_of(ctx)
-    out = ["pg_catalog"] if include_implicit else []
-    path = _setting(ctx, "search_path")
-    for item in ('"$user", public' if path is None else path).split(","):
-        name = item.strip()
-        if name == '"$user"' or name == "$user":
-            name = ctx.user
-        name = name.strip('"')
-        if name in state.schemas and name not in out:
-            out.append(name)
+    names = {schema.oid: name for name, schema in state.schemas.items()}
+    out = [names[oid] for oid in state.search_path_oids() if oid in names]
+    if include_implicit and "pg_catalog" not in out:
+        out.insert(0, "pg_catalog")
     return out
 
 

@@ -85,11 +85,12 @@ def state_of(ctx: Any) -> CatalogState:
     if settings is None:
         return state
     raw = settings.get("search_path", missing_ok=True)
+    user = getattr(ctx, "user", None)
     cached = extra.get("catalog_state_path")
-    if cached is not None and cached[0] is state and cached[1] == raw:
+    if cached is not None and cached[0] is state and cached[1] == (raw, user):
         return cached[2]  # type: ignore[no-any-return]
-    seen = state.with_search_path(parse_search_path(raw)) if raw is not None else state
-    extra["catalog_state_path"] = (state, raw, seen)
+    seen = state.with_search_path(parse_search_path(raw), user) if raw is not None else state
+    extra["catalog_state_path"] = (state, (raw, user), seen)
     return seen
 
 
