@@ -34,7 +34,7 @@ from pgaurora.security import ClientConnection as HbaClient
 from pgaurora.server.auth import encode_requests
 from pgaurora.session.guc_table import BY_NAME
 from pgaurora.session.session import Session
-from pgaurora.session.settings import Settings
+from pgaurora.session.settings import Settings, check_context
 from pgaurora.wire import encoder as enc
 from pgaurora.wire import messages as m
 
@@ -189,11 +189,20 @@ class Startup:
             raise FatalError(f'permission denied for database "{database}"', sqlstate="42501",
                              detail="User does not have CONNECT privilege.")
         superuser = bool(getattr(self.role, "superuser", False))
-        overrides = {k: v for k, v in params.items() if k not in _NOT_GUCS and not k.startswith("_pq_.")}
-        overrides.update(startup_options(params.get("options", "")))
+        # the options' -c switches first, then the packet's own parameters (PostgreSQL's
+        # process_startup_options: a later setting of the same parameter wins)
+        overrides = startup_options(params.get("options", ""))
+        overrides.update({k: v for k, v in params.items() if k not in _NOT_GUCS and not k.startswith("_pq_.")})
         for name in overrides:
-            if name.lower() not in BY_NAME and "." not in name:
-                raise UndefinedSettingFatal(f'unrecognized configuration parameter "{name}"')
+            definition = BY_NAME.get(name.lower())
+            if definition is None:
+                if "." not in name:
+                    raise UndefinedSettingFatal(f'unrecognized configuration parameter "{name}"')
+                continue
+            try:
+                check_context(definition, superuser, at_startup=True)
+            except PgError as err:
+                raise FatalError(err.message, sqlstate=err.sqlstate) from None
         overrides.setdefault("application_name", "")
         overrides["session_authorization"] = user
         overrides["is_superuser"] = "on" if superuser else "off"

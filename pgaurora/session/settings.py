@@ -183,6 +183,27 @@ SUPERUSER_ONLY = frozenset({
     "ssl_max_protocol_version", "ssl_min_protocol_version", "ssl_passphrase_command", "unix_socket_directories"})
 
 
+def check_context(d: GucDef, superuser: bool, *, at_startup: bool = False) -> None:
+    """Whether a client may set parameter `d` now (PostgreSQL's set_config_option checks of its
+    context): by SET, or `at_startup` by a start-up packet's parameters and `-c` options (where
+    the backend-context ones may be set too). 42501 for a superuser-only parameter, 55P02 for
+    one fixed at server start, by its configuration, or after connection start."""
+    ctx = d.context
+    if ctx is Context.USER or (ctx is Context.BACKEND and at_startup):
+        return
+    if ctx is Context.SUPERUSER:
+        if not superuser:
+            raise InsufficientPrivilege(f'permission denied to set parameter "{d.name}"')
+        return
+    if ctx is Context.POSTMASTER:
+        raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be changed without restarting the server')
+    if ctx is Context.SIGHUP:
+        raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be changed now')
+    if ctx is Context.BACKEND:
+        raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be set after connection start')
+    raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be changed')
+
+
 class Settings:
     """The configuration parameters of one session."""
 
@@ -295,7 +316,7 @@ class Settings:
                 raise UndefinedSetting(f'unrecognized configuration parameter "{name}"')
             new = "" if value is None else value
         else:
-            self._check_context(d)
+            check_context(d, self.superuser_of() if self.superuser_of is not None else self.superuser)
             if value is None:
                 new = self._defaults[key]
             else:
@@ -336,20 +357,6 @@ class Settings:
             del self._session[key]
         self._local.clear()
         self._changed(None)
-
-    def _check_context(self, d: GucDef) -> None:
-        ctx = d.context
-        if ctx is Context.USER:
-            return
-        if ctx is Context.SUPERUSER:
-            if not (self.superuser_of() if self.superuser_of is not None else self.superuser):
-                raise InsufficientPrivilege(f'permission denied to set parameter "{d.name}"')
-            return
-        if ctx is Context.POSTMASTER:
-            raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be changed without restarting the server')
-        if ctx is Context.SIGHUP:
-            raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be changed now')
-        raise CantChangeRuntimeParam(f'parameter "{d.name}" cannot be changed')
 
     def _remember_base(self) -> None:
         if self._in_transaction and self._tx_base is None:

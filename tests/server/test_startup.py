@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 import asyncpg
 import psycopg
@@ -140,3 +141,48 @@ def test_startup_options_and_gucs(instance: InstanceProcess) -> None:
         psycopg.connect(dsn, options="-c foo=1")
     with pytest.raises(psycopg.OperationalError, match='invalid value for parameter "work_mem": "x"'):
         psycopg.connect(dsn, options="-c work_mem=x")
+
+
+def _startup_outcome(port: int, user: str, options: str, **params: str) -> tuple[str, ...]:
+    """What a connection with these start-up options and parameters gets: the settings it
+    shows, or its FATAL's message (psycopg gives no SQLSTATE for a failed connection)."""
+    dsn = f"host=127.0.0.1 port={port} user={user} dbname=postgres"
+    try:
+        with psycopg.connect(dsn, options=options, **params) as conn:
+            row = conn.execute("SELECT current_setting('application_name'), current_setting('work_mem'), "
+                               "current_setting('search_path')").fetchone()
+            assert row is not None
+            return tuple(row)
+    except psycopg.OperationalError as exc:
+        return ("FATAL", str(exc).splitlines()[-1].split("FATAL:  ")[-1])
+
+
+def test_startup_parameter_contexts_as_postgres(instance: InstanceProcess, pg_oracle: Any) -> None:
+    """PostgreSQL 15 applies the options' -c switches first and the packet's parameters after
+    (they win), and refuses at start-up what SET would refuse there: parameters fixed at server
+    start or by the configuration (55P02), superuser-only ones for other roles (42501)."""
+    cases = [
+        ("postgres", "-c application_name=from_options -c work_mem=2MB", {"application_name": "from_packet"}),
+        ("postgres", "--work-mem=3MB -c search_path=a,b", {}),
+        ("postgres", "-c shared_buffers=1MB", {}),
+        ("postgres", "-c wal_level=minimal", {}),
+        ("postgres", "-c log_connections=on", {}),
+        ("postgres", "-c archive_command=x", {}),
+        ("postgres", "-c log_min_duration_statement=5", {}),
+        ("su_startup_role", "-c log_min_duration_statement=5", {}),
+        ("su_startup_role", "-c work_mem=5MB", {}),
+        ("postgres", "-c is_superuser=on", {}),
+    ]
+    outcomes = []
+    for port in (pg_oracle.port, instance.port):
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as conn:
+            conn.execute("DROP ROLE IF EXISTS su_startup_role")
+            conn.execute("CREATE ROLE su_startup_role LOGIN")
+        try:
+            outcomes.append([_startup_outcome(port, user, options, **params) for user, options, params in cases])
+        finally:
+            with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as conn:
+                conn.execute("DROP ROLE su_startup_role")
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0] == ("from_packet", "2MB", '"$user", public')
+    assert outcomes[0][2] == ("FATAL", 'parameter "shared_buffers" cannot be changed without restarting the server')
