@@ -19,9 +19,12 @@ CREATE TABLE cs_dump.r (x int NOT NULL, y int REFERENCES cs_dump.t (id));
 CREATE VIEW cs_dump.tv AS SELECT id, v FROM cs_dump.t WHERE v > 1;
 CREATE SEQUENCE cs_dump.s;
 CREATE ROLE cs_dump_owner;
+CREATE ROLE "CsDumpUpper";
+CREATE ROLE "cs dump space";
 """
 CLEANUP = ("DROP VIEW IF EXISTS cs_dump.tv; DROP TABLE IF EXISTS cs_dump.r; DROP TABLE IF EXISTS cs_dump.t;"
-           "DROP SEQUENCE IF EXISTS cs_dump.s; DROP SCHEMA IF EXISTS cs_dump; DROP ROLE IF EXISTS cs_dump_owner")
+           "DROP SEQUENCE IF EXISTS cs_dump.s; DROP SCHEMA IF EXISTS cs_dump; DROP ROLE IF EXISTS cs_dump_owner;"
+           'DROP ROLE IF EXISTS "CsDumpUpper"; DROP ROLE IF EXISTS "cs dump space"')
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +75,9 @@ SAME = [
      "WHERE name IN ('synchronize_seqscans', 'vacuum_cost_delay', 'gin_pending_list_limit', 'log_min_duration_statement', "
      "'restrict_nonsystem_relation_kind') ORDER BY 1",),
     ("SELECT acldefault(c::\"char\", 10) FROM unnest(array['c','r','s','f','l','L','n','T','d','F','S','p']) c",),
+    # role names as aclitem writes them: quoted only with characters other than letters, digits, _
+    ("SELECT rolname, acldefault('r', oid), acldefault('n', oid) FROM pg_roles "
+     "WHERE rolname IN ('CsDumpUpper', 'cs dump space', 'cs_dump_owner') ORDER BY 1",),
     ("SELECT * FROM aclexplode(acldefault('r', 10)) ORDER BY privilege_type",
      "SELECT * FROM pg_options_to_table('{a=1,b=x=y,c}')",
      "SELECT ('abc'::name)[0], ('abc'::name)[5] = '', ('abc'::name)[64] IS NULL"),

@@ -20,10 +20,9 @@ from typing import Any
 
 from pgaurora.catalog import acl
 from pgaurora.catalog.builtins.registry import function
-from pgaurora.catalog.model import Role, Sequence, Table, View
+from pgaurora.catalog.model import Sequence, Table, View
 from pgaurora.catalog.roles import PREDEFINED_BY_NAME, role_by_oid
 from pgaurora.catalog.system import visibility
-from pgaurora.catalog.system.describe import quote_ident
 from pgaurora.catalog.system.regtypes import relation_oid, state_of
 from pgaurora.catalog.system.relations import BY_OID
 from pgaurora.datatypes import typeinfo as t
@@ -41,26 +40,12 @@ DEFAULTS = acl.DEFAULTS  # acldefault(objtype, owner): (privileges of PUBLIC, pr
 _PRIVILEGE_NAMES = acl.NAMES
 
 
-def _role_name(ctx: Any, oid: int) -> str:
-    for role in state_of(ctx).roles.values():
-        if isinstance(role, Role) and role.oid == oid:
-            return quote_ident(role.name)
-    return str(oid)
-
-
 def acl_default(ctx: Any, objtype: str, owner: int) -> list[str]:
-    """acldefault('r', owner) -> {owner=arwdDxt/owner}: the privileges an object has with a NULL acl."""
-    found = DEFAULTS.get(str(objtype))
-    if found is None:
+    """acldefault('r', owner) -> {owner=arwdDxt/owner}: the privileges an object has with a NULL
+    acl, its role names written as every aclitem's (catalog.acl.item_text)."""
+    if str(objtype) not in DEFAULTS:
         raise InternalError(f"unrecognized objtype abbreviation: {objtype}")
-    public, mine = found
-    name = _role_name(ctx, int(owner))
-    items = []
-    if public:
-        items.append(f"={public}/{name}")
-    if mine:
-        items.append(f"{name}={mine}/{name}")
-    return items
+    return acl.acl_text(state_of(ctx), acl.default_acl(str(objtype), int(owner))) or []
 
 
 def acl_explode(ctx: Any, acl: list[str]) -> Iterator[tuple[Any, ...]]:
