@@ -335,11 +335,33 @@ def _boolean_test(body: dict[str, Any], lv: Level) -> Expr:
 
 def _type_cast(body: dict[str, Any], lv: Level) -> Expr:
     oid, typmod = type_from_name(body["typeName"], lv.position)
+    array = _array_to(body["arg"], oid, typmod, lv)
+    if array is not None:
+        return array
     arg = bind(body["arg"], lv)
     record_text = rowtypes.cast_record(arg, oid)
     if record_text is not None:
         return record_text
-    return coerce(arg, oid, typmod, "explicit", lv.params, lv.position(body.get("location")))
+    # a literal's input error points at the literal (PostgreSQL's coerce_type), others at the ::
+    literal = body["arg"].get("A_Const") if isinstance(body["arg"], dict) else None
+    where = literal.get("location") if literal is not None else body.get("location")
+    return coerce(arg, oid, typmod, "explicit", lv.params, lv.position(where))
+
+
+def _array_to(node: Any, oid: int, typmod: int, lv: Level) -> Expr | None:
+    """ARRAY[...]::type[]: each element coerced to the element type where it stands, as
+    PostgreSQL's transformTypeCast passes the type down (a bad literal's error points at that
+    element); None for anything else (nested ARRAY[...] and empty ones take the general path)."""
+    element_type = typeinfo.element_of(oid)
+    body = node.get("A_ArrayExpr") if isinstance(node, dict) and element_type else None
+    elements = body.get("elements", ()) if body is not None else ()
+    if not elements or any("A_ArrayExpr" in e for e in elements):
+        return None
+    coerced = [coerce(bind(e, lv), element_type, typmod, "explicit", lv.params,
+                      lv.position(next(iter(e.values())).get("location"))) for e in elements]
+    if all(isinstance(e, Const) for e in coerced):
+        return Const([e.value for e in coerced if isinstance(e, Const)], oid)
+    return ArrayExpr(tuple(coerced), oid)
 
 
 def _case(body: dict[str, Any], lv: Level) -> Expr:
