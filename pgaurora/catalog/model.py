@@ -48,6 +48,10 @@ class Constraint:
     on_update: str = "a"
     oid: int = 0
     validated: bool = True  # pg_constraint.convalidated: False after ADD ... NOT VALID (check, foreign key)
+    # DEFERRABLE [INITIALLY DEFERRED] (condeferrable, condeferred): a foreign key checked at
+    # COMMIT or SET CONSTRAINTS ... IMMEDIATE when deferred (executor.deferred)
+    deferrable: bool = False
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgaurora.catalog.roles import role_by_oid
 from pgaurora.datatypes import format_value
 from pgaurora.errors import ForeignKeyViolation
 from pgaurora.executor.context import Env
+from pgaurora.executor.deferred import is_deferred, put_off
 
 
 def foreign_keys_of(state: Any, table: Any) -> list[Any]:
@@ -95,6 +97,10 @@ def key_text(values: tuple[Any, ...], types: tuple[int, ...]) -> str:
     return ", ".join(parts)
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 class ForeignKeyChecks:
     """The referential checks of one table's Writer (executor.modify)."""
 
@@ -111,6 +117,9 @@ class ForeignKeyChecks:
             if None in key:
                 continue
             if old is not None and tuple(old[p] for p in fk.columns) == key:
+                continue
+            if fk.deferrable and is_deferred(self.env.ctx.txn, fk.oid, True, fk.deferred):
+                put_off(self.env.ctx.txn, "fk", fk.oid, self.checks.table_oid, key)
                 continue
             ref_table = self.state.table(fk.ref_table_oid)
             ref_index = self.state.by_oid.get(fk.ref_index_oid)
@@ -169,12 +178,26 @@ class ForeignKeyChecks:
         return False
 
     async def check_referenced(self, old: tuple[Any, ...], new: tuple[Any, ...] | None) -> None:
-        """Rows elsewhere that reference `old` (deleted, or updated to `new`)."""
+        """Rows elsewhere that reference `old` (deleted, or updated to `new`): the foreign key's
+        action on them (ON DELETE / ON UPDATE: CASCADE, SET NULL, SET DEFAULT), or 23503 while
+        any is left (NO ACTION, RESTRICT)."""
         for ref in self.checks.referenced_by:
             key = tuple(old[p] for p in ref.ref_columns)
             if None in key:
                 continue
             if new is not None and tuple(new[p] for p in ref.ref_columns) == key:
+                continue
+            action = ref.on_delete if new is None else ref.on_update
+            if action in "nd" or (action == "c" and new is not None):
+                new_key = None if new is None else tuple(new[p] for p in ref.ref_columns)
+                await self._update_referencing(ref, key, action, new_key)
+                if action != "d":
+                    continue
+                # a row whose default is the removed key itself still references it: PostgreSQL's
+                # RI_FKey_setdefault then runs the NO ACTION check
+                action = "a"
+            if action == "a" and ref.deferrable and is_deferred(self.env.ctx.txn, ref.oid, True, ref.deferred):
+                put_off(self.env.ctx.txn, "ref", ref.oid, ref.table_oid, key)
                 continue
             found = []
             for other in leaf_tables(self.state, self.state.table(ref.table_oid)):
@@ -189,7 +212,7 @@ class ForeignKeyChecks:
                     found.append((other, heap, victims))
             if not found:
                 continue
-            if new is None and ref.on_delete == "c":
+            if action == "c":
                 for other, heap, victims in found:
                     await self._cascade(other, heap, victims, 0)
                 continue
@@ -200,6 +223,37 @@ class ForeignKeyChecks:
                 detail=f"Key ({', '.join(ref.ref_column_names)})=({key_text(key, types)}) "
                        f'is still referenced from table "{ref.table_name}".',
                 table=ref.table_name, constraint=ref.name)
+
+    async def _update_referencing(self, ref: Any, key: tuple[Any, ...], action: str,
+                                  new_key: tuple[Any, ...] | None) -> None:
+        """ON DELETE / UPDATE SET NULL, SET DEFAULT and ON UPDATE CASCADE: PostgreSQL's RI
+        triggers run an UPDATE of the referencing rows (as the referencing table's owner, which
+        row security does not restrict), so everything an UPDATE checks applies: NOT NULL, CHECK,
+        the new values' own foreign key (a SET DEFAULT value must be present), and the actions of
+        keys referencing those rows in turn. Run through the session (the planner is above the
+        executor); without one (tests of the executor alone), refused as NO ACTION would be."""
+        table = self.state.table(ref.table_oid)
+        session = self.env.ctx.extra.get("session")
+        if table is None or session is None:
+            raise ForeignKeyViolation(f'update or delete on table "{self.checks.table_name}" violates foreign key '
+                                      f'constraint "{ref.name}" on table "{ref.table_name}"')
+        schema = next((s for s in self.state.schemas.values() if s.oid == table.schema_oid), None)
+        names = [_quoted(table.columns[p].name) for p in ref.columns]
+        if action == "n":
+            assignments = [f"{n} = NULL" for n in names]
+        elif action == "d":
+            assignments = [f"{n} = DEFAULT" for n in names]
+        else:
+            assignments = [f"{n} = ${len(key) + i}" for i, n in enumerate(names, 1)]
+        where = " AND ".join(f"{n} = ${i}" for i, n in enumerate(names, 1))
+        only = "" if table.kind == "p" else "ONLY "
+        relation = f"{_quoted(schema.name)}.{_quoted(table.name)}" if schema else _quoted(table.name)
+        sql = f"UPDATE {only}{relation} SET {', '.join(assignments)} WHERE {where}"
+        types = tuple(table.columns[p].type_oid for p in ref.columns)
+        params = key + (new_key if action == "c" and new_key is not None else ())
+        owner = role_by_oid(self.state, table.owner)
+        await session.run_internal(sql, types * (2 if len(params) > len(key) else 1), params,
+                                   as_role=owner.name if owner is not None else None)
 
     async def _cascade(self, table: Any, heap: Any, victims: list[tuple[Any, tuple[Any, ...]]], depth: int) -> None:
         """ON DELETE CASCADE: deletes `victims` of `table`, then what references them, recursively."""
@@ -235,3 +289,80 @@ class ForeignKeyChecks:
                         detail=f'Key ({names}) is still referenced from table "{referencing.name}".',
                         table=referencing.name, constraint=con.name)
                 await self._cascade(other, other_heap, found, depth + 1)
+
+
+async def run_deferred_checks(ctx: Any, state: Any, only: set[int] | None = None) -> None:
+    """Runs the put-off checks (of the constraints in `only`, else all) and forgets them; the
+    first violation raises 23503 with PostgreSQL's message for its kind."""
+    checks = getattr(ctx.txn, "deferred", None)
+    if checks is None or not checks.pending:
+        return
+    chosen = [k for k in checks.pending if only is None or k[1] in only]
+    if not chosen:
+        return
+    checker = _DeferredChecker(Env(ctx, (), 0, lambda *_: None), state)
+    for group in chosen:
+        keys = checks.pending.pop(group)
+        kind, con_oid, table_oid = group
+        await checker.check(kind, con_oid, table_oid, keys)
+
+
+class _DeferredChecker(ForeignKeyChecks):
+    """The lookups of executor.foreignkeys, for checks that run outside any statement's Writer."""
+
+    def __init__(self, env: Env, state: Any) -> None:
+        self.env = env
+        self.state = state
+        self.snapshot: Any = None
+
+    def check_snapshot(self) -> Any:
+        if self.snapshot is None:
+            self.snapshot = check_snapshot(self.env)
+        return self.snapshot
+
+    async def check(self, kind: str, con_oid: int, table_oid: int, keys: set[tuple[Any, ...]]) -> None:
+        state = self.state
+        table = state.table(table_oid)
+        con = next((c for c in foreign_keys_of(state, table) if c.oid == con_oid), None) if table else None
+        ref = state.table(con.ref_table) if con is not None else None
+        if table is None or con is None or ref is None:
+            return  # dropped since: nothing left to check
+        index = next((ix for ix in state.indexes(ref.oid) if ix.unique and ix.predicate is None
+                      and set(ix.columns) == set(con.ref_columns)), None)
+        if index is None:
+            return
+        for key in sorted(keys, key=repr):  # one order, whichever violation is reported
+            by_attnum = dict(zip(con.ref_columns, key, strict=True))
+            self.snapshot = None
+            if await self._lock_referenced(ref, index, tuple(by_attnum[a] for a in index.columns)):
+                continue
+            if not await self._still_referenced(table, con, key):
+                continue
+            positions = {c.attnum: i for i, c in enumerate(table.columns)}
+            names = [table.columns[positions[a]].name for a in con.columns]
+            types = tuple(table.columns[positions[a]].type_oid for a in con.columns)
+            if kind == "fk":
+                raise ForeignKeyViolation(
+                    f'insert or update on table "{table.name}" violates foreign key constraint "{con.name}"',
+                    detail=f"Key ({', '.join(names)})=({key_text(key, types)}) is not present in table "
+                           f'"{ref.name}".', table=table.name, constraint=con.name)
+            ref_positions = {c.attnum: i for i, c in enumerate(ref.columns)}
+            ref_names = [ref.columns[ref_positions[a]].name for a in con.ref_columns]
+            raise ForeignKeyViolation(
+                f'update or delete on table "{ref.name}" violates foreign key constraint "{con.name}" on table '
+                f'"{table.name}"',
+                detail=f"Key ({', '.join(ref_names)})=({key_text(key, types)}) is still referenced from table "
+                       f'"{table.name}".', table=table.name, constraint=con.name)
+
+    async def _still_referenced(self, table: Any, con: Any, key: tuple[Any, ...]) -> bool:
+        """Does a row of `table` (its partitions) hold `key` in the constraint's columns now?"""
+        txn = self.env.ctx.txn
+        for leaf in leaf_tables(self.state, table):
+            positions = {c.attnum: i for i, c in enumerate(leaf.columns)}
+            cols = [positions[a] for a in con.columns]
+            heap = self.env.ctx.storage.heap(leaf.rel_id)
+            async for batch in heap.scan(txn, self.check_snapshot()):
+                for _, row in batch:
+                    if tuple(row[p] if p < len(row) else None for p in cols) == key:
+                        return True
+        return False

@@ -61,6 +61,9 @@ class ForeignKeySpec:
     ref_table_name: str
     ref_index_oid: int
     column_names: tuple[str, ...]
+    oid: int = 0  # the constraint's (executor.deferred keys its modes and put-off checks by it)
+    deferrable: bool = False
+    deferred: bool = False  # INITIALLY DEFERRED
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,10 @@ class ReferencedBySpec:
     ref_columns: tuple[int, ...]  # positions in this table
     on_delete: str
     ref_column_names: tuple[str, ...]
+    on_update: str = "a"  # a no action, r restrict, c cascade, n set null, d set default
+    oid: int = 0
+    deferrable: bool = False
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,5 +160,8 @@ class Upsert:
         self.touched.add(new_tid)
         await w.insert_indexes(new_row, new_tid)
         await w.check_foreign_keys(new_row, existing)
+        if w.checks.referenced_by:  # a key other rows reference changed: their action, or 23503
+            w.snapshot = None
+            await w.check_referenced(existing, new_row)
         w.snapshot = None
         return UPDATED, new_row

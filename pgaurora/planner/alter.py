@@ -145,6 +145,16 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
                 raise WrongObjectType(f'constraint "{name}" of relation "{table.name}" is not a foreign key or '
                                       f'check constraint')
             constraints[constraints.index(found)] = replace(found, validated=True)
+        elif sub == "AT_AlterConstraint":  # [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]
+            change = cmd["def"]["Constraint"]
+            name = change.get("conname", "")
+            found = next((c for c in constraints if c.name == name), None)
+            if found is None:
+                raise UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
+            if found.kind != "f":
+                raise WrongObjectType(f'constraint "{name}" of relation "{table.name}" is not a foreign key constraint')
+            constraints[constraints.index(found)] = replace(
+                found, deferrable=bool(change.get("deferrable")), deferred=bool(change.get("initdeferred")))
         elif sub == "AT_DropConstraint":
             name = cmd["name"]
             found = next((c for c in constraints if c.name == name), None)

@@ -174,9 +174,15 @@ class DdlPlanner:
         if serial:
             seqs.append((_unique_name(taken, f"{table}_{cd['colname']}", "seq"), attnum))
             col = replace(col, not_null=True)
+        last: dict[str, Any] | None = None  # the constraint DEFERRABLE / INITIALLY ... apply to
+        seen: set[str] = set()
         for c in cd.get("constraints", ()):
             con = c["Constraint"]
             kind = con["contype"]
+            if kind.startswith("CONSTR_ATTR_"):
+                self._constraint_attribute(kind, con, last, seen)
+                continue
+            last, seen = None, set()
             if kind == "CONSTR_NOTNULL":
                 col = replace(col, not_null=True)
             elif kind == "CONSTR_NULL":
@@ -194,6 +200,7 @@ class DdlPlanner:
                     con["fk_attrs"] = [{"String": {"sval": cd["colname"]}}]
                 con["_column"] = cd["colname"]
                 table_constraints.append(con)
+                last = con if kind != "CONSTR_CHECK" else None
             elif kind == "CONSTR_GENERATED":
                 text = self.text.after_keyword("AS", first_location(con["raw_expr"]), False)
                 col = replace(col, generated=text)
@@ -204,6 +211,33 @@ class DdlPlanner:
             raise SyntaxError_(f'both identity and generation expression specified for column "{col.name}" of table '
                                f'"{table}"', position=self.pos(cd.get("location")))
         return col, table_constraints
+
+    def _constraint_attribute(self, kind: str, con: dict[str, Any], last: dict[str, Any] | None,
+                              seen: set[str]) -> None:
+        """A column constraint's [NOT] DEFERRABLE / INITIALLY DEFERRED | IMMEDIATE, applied to the
+        key or foreign key before it (PostgreSQL's transformConstraintAttrs, with its errors)."""
+        clause = {"CONSTR_ATTR_DEFERRABLE": "DEFERRABLE", "CONSTR_ATTR_NOT_DEFERRABLE": "NOT DEFERRABLE",
+                  "CONSTR_ATTR_DEFERRED": "INITIALLY DEFERRED", "CONSTR_ATTR_IMMEDIATE": "INITIALLY IMMEDIATE"}[kind]
+        position = self.pos(con.get("location"))
+        if last is None:
+            raise SyntaxError_(f"misplaced {clause} clause", position=position)
+        if kind in ("CONSTR_ATTR_DEFERRABLE", "CONSTR_ATTR_NOT_DEFERRABLE"):
+            if "deferrability" in seen:
+                raise SyntaxError_("multiple DEFERRABLE/NOT DEFERRABLE clauses not allowed", position=position)
+            seen.add("deferrability")
+            last["deferrable"] = kind == "CONSTR_ATTR_DEFERRABLE"
+            if not last["deferrable"] and last.get("initdeferred"):
+                raise SyntaxError_("constraint declared INITIALLY DEFERRED must be DEFERRABLE", position=position)
+            return
+        if "initially" in seen:
+            raise SyntaxError_("multiple INITIALLY IMMEDIATE/DEFERRED clauses not allowed", position=position)
+        seen.add("initially")
+        last["initdeferred"] = kind == "CONSTR_ATTR_DEFERRED"
+        if last["initdeferred"]:
+            if "deferrability" not in seen:
+                last["deferrable"] = True
+            elif not last.get("deferrable"):
+                raise SyntaxError_("constraint declared INITIALLY DEFERRED must be DEFERRABLE", position=position)
 
     def constraints(self, table_name: str, columns: list[Column], cons: list[dict[str, Any]], taken: set[str],
                     self_oid: int = 0) -> tuple[list[Constraint], list[IndexDef], list[Column]]:
@@ -243,7 +277,12 @@ class DdlPlanner:
                     name = _unique_name(taken, base, "check")
                 out.append(Constraint(name, "c", check=text, validated=not (self_oid and con.get("skip_validation"))))
             elif kind == "CONSTR_FOREIGN":
+                if con.get("fk_del_set_cols"):
+                    raise FeatureNotSupported("ON DELETE SET NULL / SET DEFAULT of a column list is not supported",
+                                              position=self.pos(con.get("location")))
                 fk = self._foreign_key(table_name, con, name, by_name, taken, self_oid, columns)
+                if con.get("deferrable") or con.get("initdeferred"):
+                    fk = replace(fk, deferrable=True, deferred=bool(con.get("initdeferred")))
                 # NOT VALID counts in ALTER TABLE only: a new table's rows all pass (PostgreSQL
                 # marks the constraints of CREATE TABLE valid)
                 out.append(replace(fk, validated=False) if self_oid and con.get("skip_validation") else fk)

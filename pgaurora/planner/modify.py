@@ -248,7 +248,8 @@ class ModifyPlanner:
                             and (not index_oid or tuple(ix.columns) == tuple(con.ref_columns)):
                         index_oid = ix.oid  # the same columns in another order: the key is reordered
                 fks.append(ForeignKeySpec(con.name, tuple(positions[a] for a in con.columns), ref.oid, ref.name,
-                                          index_oid, tuple(table.columns[positions[a]].name for a in con.columns)))
+                                          index_oid, tuple(table.columns[positions[a]].name for a in con.columns),
+                                          con.oid, con.deferrable, con.deferred))
         referenced = []
         for other, ref_con in referencing_of(cat, table):
             con = ref_con
@@ -256,7 +257,8 @@ class ModifyPlanner:
             referenced.append(ReferencedBySpec(
                 con.name, other.oid, other.name, tuple(other_pos[a] for a in con.columns),  # type: ignore[attr-defined]
                 tuple(positions[a] for a in con.ref_columns), con.on_delete,  # type: ignore[attr-defined]
-                tuple(table.columns[positions[a]].name for a in con.ref_columns)))  # type: ignore[attr-defined]
+                tuple(table.columns[positions[a]].name for a in con.ref_columns),  # type: ignore[attr-defined]
+                con.on_update, con.oid, con.deferrable, con.deferred))  # type: ignore[attr-defined]
         return TableChecks(table.oid, table.name, tuple(c.name for c in table.columns),
                            tuple(c.type_oid for c in table.columns),
                            tuple(i for i, c in enumerate(table.columns) if c.not_null and not c.dropped),

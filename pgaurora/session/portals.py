@@ -38,6 +38,7 @@ class Utility(enum.Enum):
     NOTIFY = "notify"
     DECLARE = "declare"
     FETCH = "fetch"
+    CONSTRAINTS = "constraints"  # SET CONSTRAINTS
 
 
 # Column descriptions are the planner's: (name, type oid, typmod, table oid, attnum) tuples.

@@ -90,6 +90,7 @@ class Session(ExtendedProtocol):
         settings.reads_all_settings_of = lambda: self.has_privileges_of_role(READ_ALL_SETTINGS_OID)
         self.block = TransactionBlock(engine, settings)
         self.block.on_end = self._transaction_ended
+        self.block.before_commit = self.run_deferred_checks
         self.block.owner = self
         self.block.pid = pid
         self.names = Namespace()
@@ -438,6 +439,33 @@ class Session(ExtendedProtocol):
             self._disarm()
             await block.commit()
         sink.command_complete(tag)
+
+    async def run_deferred_checks(self, txn: Any, only: set[int] | None = None) -> None:
+        """The deferred foreign key checks of `txn` (of the constraints in `only`, else all):
+        at COMMIT and at SET CONSTRAINTS ... IMMEDIATE (executor.deferred)."""
+        from pgaurora.executor.foreignkeys import run_deferred_checks
+
+        catalog = self.engine.catalog
+        state = catalog.state_for(txn).for_backend(self.pid)
+        ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
+                                  transaction_start=self.block.started_at, is_canceled=self._is_canceled)
+        ctx.extra["catalog_state"] = state
+        await run_deferred_checks(ctx, state, only)
+
+    async def run_internal(self, sql: str, param_types: tuple[int, ...], params: tuple[Any, ...], *,
+                           as_role: str | None) -> None:
+        """Runs a statement the executor needs inside the running one, in its transaction, as
+        `as_role` (PostgreSQL's SPI queries of referential actions, run as the referencing
+        table's owner): its names are qualified, so the search path does not matter."""
+        txn = self.block.transaction()
+        plan = self.engine.plan(self.engine.parse_one(sql), param_types, txn, None, backend_pid=self.pid)
+        ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
+                                  transaction_start=self.block.started_at, is_canceled=self._is_canceled)
+        if as_role is not None:
+            ctx.user = as_role
+        cursor = await self.engine.run(plan, params, ctx)
+        while await cursor.fetch(FETCH_BATCH):
+            pass
 
     async def _start(self, plan: Any, params: tuple[Any, ...], extra: dict[str, Any] | None = None,
                      replan: Any = None) -> Any:

@@ -58,7 +58,8 @@ class TransactionBlock:
     """Block state, the lazily begun transaction, savepoints and their settings snapshots."""
 
     __slots__ = ("state", "txn", "isolation", "read_only", "deferrable", "savepoints", "_engine",
-                 "_settings", "statements_run", "on_end", "owner", "pid", "started_at")
+                 "_settings", "statements_run", "on_end", "owner", "pid", "started_at",
+                 "before_commit")
 
     def __init__(self, engine: Any, settings: Settings) -> None:
         self.state = BlockState.IDLE
@@ -71,6 +72,9 @@ class TransactionBlock:
         self._settings = settings
         self.statements_run = 0
         self.on_end: Any = None          # callback(committed) — the session drops portals there
+        # async callback(txn) run first at COMMIT, in the transaction: the session runs the
+        # deferred foreign key checks there (an error aborts the transaction)
+        self.before_commit: Any = None
         self.owner: Any = None           # the session (advisory locks belong to it)
         self.pid = 0
         self.started_at: datetime.datetime | None = None
@@ -156,6 +160,12 @@ class TransactionBlock:
         self.savepoints.clear()
         try:
             if txn is not None:
+                if self.before_commit is not None and getattr(txn, "deferred", None) is not None:
+                    try:
+                        await self.before_commit(txn)
+                    except BaseException:
+                        await _maybe_await(txn.abort())
+                        raise
                 await self._on_commit_actions(txn)
                 committed = txn.commit()
                 if type(committed) is CoroutineType or inspect.isawaitable(committed):

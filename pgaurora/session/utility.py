@@ -28,6 +28,7 @@ UTILITY_NODES: dict[str, Utility] = {
     "NotifyStmt": Utility.NOTIFY,
     "DeclareCursorStmt": Utility.DECLARE,
     "FetchStmt": Utility.FETCH,
+    "ConstraintsSetStmt": Utility.CONSTRAINTS,
 }
 
 # Statements that may run in a failed transaction block (PostgreSQL's IsTransactionExitStmt).

@@ -132,9 +132,38 @@ class UtilityRunner:
             return await self._declare(stmt, tree, params, types, multi)
         if utility is Utility.FETCH:
             return await self._fetch(tree)
+        if utility is Utility.CONSTRAINTS:
+            return await self._set_constraints(tree)
         raise FeatureNotSupported(f"{stmt.node_type} is not supported")
 
     # -- transaction control ------------------------------------------------------------------
+
+    async def _set_constraints(self, tree: dict[str, Any]) -> Result:
+        """SET CONSTRAINTS {ALL | name [, ...]} {DEFERRED | IMMEDIATE} (PostgreSQL's
+        AfterTriggerSetState): a name is looked up in its schema, or in the first schema of the
+        search path that has a constraint of that name (42704 if none; 42809 for one that is not
+        deferrable); IMMEDIATE runs the checks put off so far for those constraints now."""
+        from pgaurora.executor.deferred import set_constraints
+
+        s = self.session
+        block = s.block
+        if not block.in_block:
+            s._notice(NoActiveSqlTransaction("SET CONSTRAINTS can only be used in transaction blocks"), "WARNING")
+            return None, [], "SET CONSTRAINTS"
+        txn = block.transaction()
+        deferred = bool(tree.get("deferred"))
+        names = tree.get("constraints")
+        oids: set[int] | None = None
+        if names:
+            state = s.engine.catalog.state_for(txn).for_backend(s.pid).with_search_path(
+                s.settings.search_path_schemas(), s.current_user)
+            oids = set()
+            for item in names:
+                oids |= _named_constraints(state, item["RangeVar"])
+        now = set_constraints(txn, deferred, oids)
+        if now is None or now:
+            await s.run_deferred_checks(txn, now)
+        return None, [], "SET CONSTRAINTS"
 
     async def _transaction(self, tree: dict[str, Any]) -> Result:
         s = self.session
@@ -389,3 +418,28 @@ class UtilityRunner:
         if ismove:
             return None, [], f"MOVE {count}"
         return portal.columns, rows, f"FETCH {count}"
+
+
+def _named_constraints(state: Any, name: dict[str, Any]) -> set[int]:
+    """The oids of the constraints SET CONSTRAINTS names by `name` (a RangeVar)."""
+    from pgaurora.errors import InvalidSchemaName, UndefinedObject, WrongObjectType
+
+    conname = name["relname"]
+    schema = name.get("schemaname")
+    if schema is not None:
+        schema_oid = state.schema_oid(schema)
+        if schema_oid is None:
+            raise InvalidSchemaName(f'schema "{schema}" does not exist')
+        schemas: tuple[int, ...] = (schema_oid,)
+    else:
+        schemas = state.search_path_oids()
+    for schema_oid in schemas:
+        found = [con for table in state.tables() if table.schema_oid == schema_oid
+                 for con in table.constraints if con.name == conname]
+        if found:
+            for con in found:
+                if not con.deferrable:
+                    raise WrongObjectType(f'constraint "{conname}" is not deferrable')
+            return {con.oid for con in found}
+    raise UndefinedObject(f'constraint "{conname}" does not exist')
+

@@ -23,7 +23,7 @@ import asyncio
 from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pgaurora.access.txnview import XidStatus
 from pgaurora.errors import (
@@ -102,6 +102,8 @@ class Transaction:
         # Committing (not yet durable) transactions this one waited for and built on: its own
         # snapshots count them as committed, and it does not finish before they are durable.
         self.depends_on: dict[int, int] = {}  # xid -> commit lsn
+        # executor.deferred.DeferredChecks: deferrable foreign keys' modes and put-off checks
+        self.deferred: Any = None
 
     def __repr__(self) -> str:
         return f"Transaction(xid={self.xid}, {self.isolation}, {self.state.value})"

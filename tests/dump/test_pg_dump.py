@@ -47,6 +47,8 @@ CREATE TABLE app.orders (
 CREATE INDEX orders_customer_idx ON app.orders (customer_id);
 CREATE UNIQUE INDEX orders_note_idx ON app.orders (note, qty);
 CREATE TABLE audit.log (k int, v text, PRIMARY KEY (k));
+CREATE TABLE audit.refs (id int PRIMARY KEY, k int REFERENCES audit.log (k) DEFERRABLE INITIALLY DEFERRED, k2 int,
+  CONSTRAINT refs_k2 FOREIGN KEY (k2) REFERENCES audit.log (k) ON DELETE SET NULL DEFERRABLE);
 CREATE TABLE public.pair (a int, b int, note text, UNIQUE (a, b));
 CREATE TABLE public.child (id int GENERATED ALWAYS AS IDENTITY, a int, b int,
   FOREIGN KEY (a, b) REFERENCES public.pair (a, b) ON UPDATE CASCADE ON DELETE SET NULL);

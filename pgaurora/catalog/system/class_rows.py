@@ -216,7 +216,7 @@ def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
         for con in table.constraints:
             fk = con.kind == "f"
             yield {"oid": con.oid, "conname": con.name, "connamespace": table.schema_oid, "contype": con.kind,
-                   "condeferrable": False, "condeferred": False, "convalidated": con.validated, "conrelid": table.oid,
+                   "condeferrable": con.deferrable, "condeferred": con.deferred, "convalidated": con.validated, "conrelid": table.oid,
                    "contypid": 0, "conindid": con.index_oid or (referenced_index(sc, con) if fk else 0),
                    "conparentid": 0, "confrelid": con.ref_table if fk else 0,
                    "confupdtype": con.on_update if fk else " ", "confdeltype": con.on_delete if fk else " ",

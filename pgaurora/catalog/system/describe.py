@@ -252,6 +252,10 @@ def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool
             text += f" ON UPDATE {_ACTIONS[con.on_update]}"
         if con.on_delete in _ACTIONS:
             text += f" ON DELETE {_ACTIONS[con.on_delete]}"
+        if con.deferrable:
+            text += " DEFERRABLE"
+        if con.deferred:
+            text += " INITIALLY DEFERRED"
         return text
     if con.kind == "n":
         return f"NOT NULL {cols}"

@@ -252,7 +252,9 @@ def table_constraints(sc: SystemContext) -> Iterator[dict[str, Any]]:
         if con.kind in _CONSTRAINT_TYPES:
             yield dict(base, constraint_schema=schema, constraint_name=con.name, table_schema=schema,
                        table_name=table.name, constraint_type=_CONSTRAINT_TYPES[con.kind],
-                       nulls_distinct="YES" if con.kind == "u" else None)
+                       nulls_distinct="YES" if con.kind == "u" else None,
+                       is_deferrable="YES" if con.deferrable else "NO",
+                       initially_deferred="YES" if con.deferred else "NO")
     for table in _base_tables(sc):
         if not shown(table):
             continue
