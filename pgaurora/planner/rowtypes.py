@@ -20,7 +20,7 @@ from pgaurora.catalog.builtins.json_building import json_converter, json_text
 from pgaurora.catalog.builtins.output import context_of
 from pgaurora.datatypes import jsonvalues, text_encoder
 from pgaurora.datatypes.records import format_record
-from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID
+from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.datatypes.values import Jsonb
 from pgaurora.executor.expr import Expr, FuncExpr, RowExpr
 from pgaurora.executor.plannodes import Limit, PlanNode, Project, ResultColumn, Sort, Unique
@@ -62,7 +62,7 @@ def _json_value(row: RowExpr) -> Callable[[Any, Any], Any]:
         if isinstance(f, RowExpr):
             converters.append(_json_value(f))
         else:
-            oid = f.type_oid
+            oid = TEXT_OID if f.type_oid in (UNKNOWN_OID, 0) else f.type_oid
 
             def convert(fmt: Any, v: Any, oid: int = oid) -> Any:
                 return json_converter(oid, fmt)(v)
@@ -100,7 +100,8 @@ def record_to_text(row: RowExpr) -> FuncExpr:
             inner = record_to_text(f).fn
             parts.append(lambda ctx, v, inner=inner: inner(ctx, v))  # type: ignore[misc]
         else:
-            oid = f.type_oid
+            oid = TEXT_OID if f.type_oid in (UNKNOWN_OID, 0) else f.type_oid  # a literal (or the plan
+            # cache's parameter for one, not typed yet): its text, as unknownout
             parts.append(lambda ctx, v, oid=oid: text_encoder(oid, context_of(ctx))(v))  # type: ignore[misc]
 
     def record_out(ctx: Any, record: Any) -> str:
