@@ -8,6 +8,7 @@ PostgreSQL's typing and error positions. Not name scoping (planner.scope), not o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 
 from pgaurora import datatypes
 from pgaurora.catalog import builtins
+from pgaurora.catalog.builtins.aggregates import ORDERED_SET_AGGREGATES
 from pgaurora.datatypes import typeinfo
 from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import (
@@ -27,6 +29,7 @@ from pgaurora.errors import (
     UndefinedFunction,
     UndefinedObject,
     WindowingError,
+    WrongObjectType,
 )
 from pgaurora.executor.expr import (
     ArrayExpr,
@@ -564,7 +567,7 @@ _SEQUENCE_FUNCTIONS = {"nextval", "currval", "setval"}
 def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) -> Expr:
     """nextval/currval/setval('seq'): the sequence is looked up at plan time (as regclass would)."""
     from pgaurora.catalog.model import Sequence
-    from pgaurora.errors import UndefinedTable, WrongObjectType
+    from pgaurora.errors import UndefinedTable
 
     args = body.get("args", ())
     first = args[0] if args else {}
@@ -627,8 +630,16 @@ def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None)
     inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, True)
     star = bool(body.get("agg_star"))
     args = [] if star else [bind(a, inner) for a in body.get("args", ())]
-    arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
+    within = _within_group(body, name, args, inner, pos)
+    if within:  # ordered-set: the sorted values first, the direct arguments after (a NULL's type
+        # comes from the aggregate)
+        args = [within[0].expr, *args]
+        arg_oids = (args[0].type_oid, *(a.type_oid for a in args[1:]))
+    else:
+        arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
     agg = builtins.resolve_aggregate(name, arg_oids)
+    if agg is not None and not within and name in ORDERED_SET_AGGREGATES:
+        raise WrongObjectType(f"WITHIN GROUP is required for ordered-set aggregate {name}", position=pos)
     if agg is None:
         shown = "*" if star else ", ".join(resolve.type_name(o) for o in arg_oids)
         raise UndefinedFunction(
@@ -643,12 +654,32 @@ def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None)
                              srf_clause="FILTER")
         agg_filter = resolve.to_boolean(bind(body["agg_filter"], filter_level), "FILTER", lv.params, pos)
     order: tuple[SortKey, ...] = ()
-    if body.get("agg_order"):
+    if within:
+        order = (dataclasses.replace(within[0], expr=args[0]),)
+    elif body.get("agg_order"):
         order = tuple(sort_key(s["SortBy"], inner) for s in body["agg_order"])
     _refuse_srf_inside(inner, 0, "aggregate function calls cannot contain set-returning function calls")
     spec = AggSpec(name, agg.make, tuple(args), bool(body.get("agg_distinct")), agg_filter, agg.result_oid, order, star)
     lv.aggs.append(spec)
     return AggRef(len(lv.aggs) - 1, agg.result_oid)
+
+
+def _within_group(body: dict[str, Any], name: str, direct: list[Expr], lv: Level,
+                  pos: int | None) -> tuple[SortKey, ...]:
+    """The WITHIN GROUP (ORDER BY ...) of an ordered-set aggregate (percentile_cont,
+    percentile_disc, mode); elsewhere PostgreSQL finds no function of those arguments."""
+    if not body.get("agg_within_group"):
+        return ()
+    if name in ("rank", "dense_rank", "percent_rank", "cume_dist"):
+        raise FeatureNotSupported("hypothetical-set aggregates are not supported", position=pos)
+    order = tuple(sort_key(s["SortBy"], lv) for s in body.get("agg_order", ()))
+    if name not in ORDERED_SET_AGGREGATES or len(order) != 1:
+        shown = ", ".join(resolve.type_name(e.type_oid) for e in (*direct, *(k.expr for k in order)))
+        raise UndefinedFunction(
+            f"function {name}({shown}) does not exist",
+            hint="No function matches the given name and argument types. You might need to add explicit type casts.",
+            position=pos)
+    return order
 
 
 def sort_key(sort_by: dict[str, Any], lv: Level, expr: Expr | None = None) -> SortKey:
@@ -663,6 +694,8 @@ def sort_key(sort_by: dict[str, Any], lv: Level, expr: Expr | None = None) -> So
 def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) -> Expr:
     if lv.windows is None:
         raise WindowingError(f"window functions are not allowed in {lv.agg_clause}", position=pos)
+    if name in ORDERED_SET_AGGREGATES:
+        raise FeatureNotSupported(f"OVER is not supported for ordered-set aggregate {name}", position=pos)
     over = body["over"]
     if "name" in over and over["name"] in lv.extra.get("windows", {}):
         base = lv.extra["windows"][over["name"]]

@@ -359,6 +359,83 @@ _ORDERED_TYPES = (I2, I4, I8, F4, F8, N, t.OID_OID, t.TEXT_OID, t.BPCHAR_OID, t.
                   t.XID8_OID)
 
 
+# --- ordered-set aggregates (... WITHIN GROUP (ORDER BY x)) -------------------------------------
+# The planner passes (x, direct arguments...) with the WITHIN GROUP clause as the aggregate's
+# ORDER BY, so the executor feeds the values sorted; NULL values are skipped (strict), and so is
+# every row when a direct argument is NULL (the result is then NULL).
+
+def _ordered_collect(state: list[Any] | None, value: Any, *direct: Any) -> list[Any]:
+    if state is None:
+        state = [direct, []]
+    state[1].append(value)
+    return state
+
+
+def _fraction(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise NumericValueOutOfRange(f"percentile value {value:g} is not between 0 and 1")
+    return value
+
+
+def _continuous(values: list[Any], fraction: float) -> Any:
+    """percentile_cont: the value at `fraction` of the way, interpolated between neighbours."""
+    place = _fraction(fraction) * (len(values) - 1)
+    first, second = math.floor(place), math.ceil(place)
+    low = float(values[first])
+    return low if first == second else low + (place - first) * (float(values[second]) - low)
+
+
+def _discrete(values: list[Any], fraction: float) -> Any:
+    """percentile_disc: the first value whose position in the order reaches `fraction`."""
+    row = math.ceil(_fraction(fraction) * len(values))
+    return values[max(row, 1) - 1]
+
+
+def _percentile_final(pick: Callable[[list[Any], float], Any], many: bool) -> Callable[[Any], Any]:
+    def final(state: list[Any] | None) -> Any:
+        if state is None:
+            return None
+        (fraction,), values = state
+        if not many:
+            return pick(values, float(fraction))
+        return [None if f is None else pick(values, float(f)) for f in fraction]
+
+    return final
+
+
+def _mode_final(state: list[Any] | None) -> Any:
+    """mode(): the most frequent value, the first in the order among equally frequent ones."""
+    if state is None:
+        return None
+    values = state[1]
+    best, best_count, run, count = None, 0, None, 0
+    for value in values:
+        if count and value == run:
+            count += 1
+        else:
+            run, count = value, 1
+        if count > best_count:
+            best, best_count = run, count
+    return best
+
+
+ORDERED_SET_AGGREGATES = frozenset({"percentile_cont", "percentile_disc", "mode"})
+_SORTABLE = (I2, I4, I8, F4, F8, N, t.OID_OID, t.TEXT_OID, t.VARCHAR_OID, t.BPCHAR_OID, t.DATE_OID, t.TIME_OID,
+             t.TIMETZ_OID, t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.INTERVAL_OID, t.BOOL_OID, t.UUID_OID)
+
+
+def _register_ordered_set() -> None:
+    f8_array = t.array_of(F8)
+    aggregate("percentile_cont", (F8, F8), F8, _none, _ordered_collect, _percentile_final(_continuous, False))
+    aggregate("percentile_cont", (F8, f8_array), f8_array, _none, _ordered_collect,
+              _percentile_final(_continuous, True))
+    for oid in _SORTABLE:
+        aggregate("percentile_disc", (oid, F8), oid, _none, _ordered_collect, _percentile_final(_discrete, False))
+        aggregate("percentile_disc", (oid, f8_array), t.array_of(oid), _none, _ordered_collect,
+                  _percentile_final(_discrete, True))
+        aggregate("mode", (oid,), oid, _none, _ordered_collect, _mode_final)
+
+
 def _register() -> None:
     aggregate("count", (), I8, lambda: 0, _count_star, _identity, strict=False)
     aggregate("count", (t.ANY_OID,), I8, lambda: 0, _count_any, _identity)
@@ -411,6 +488,7 @@ def _register() -> None:
 
 
 _register()
+_register_ordered_set()
 
 
 def _register_bitwise() -> None:
