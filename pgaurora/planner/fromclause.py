@@ -352,7 +352,8 @@ class FromClause:
         if body.get("ordinality"):
             names.append("ordinality")
             result_types.append(INT8_OID)
-        entry = RangeEntry(alias.get("aliasname", name), names, [(t, -1) for t in result_types])
+        entry = RangeEntry(alias.get("aliasname", name), names, [(t, -1) for t in result_types],
+                           scalar=len(result_types) == 1)
         self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
         self._add_entry(scope, entry, pos)
         fscan = FunctionScan(name, srf.fn, tuple(args), len(names), bool(body.get("ordinality")),

@@ -39,14 +39,18 @@ def _entry_of(scope: Scope, alias: str) -> tuple[Scope, RangeEntry] | None:
     return None
 
 
-def whole_row(scope: Scope, alias: str, position: int | None) -> RowExpr | None:
-    """`t` as a value: the row of FROM item `t` (None when no FROM item is called that)."""
+def whole_row(scope: Scope, alias: str, position: int | None) -> Expr | None:
+    """`t` as a value: the row of FROM item `t` (None when no FROM item is called that); for a
+    function of a base type, as PostgreSQL, that value itself (`x` in `FROM
+    jsonb_array_elements(...) x`, whose column is named value)."""
     if _entry_of(scope, alias) is None:
         return None
     _level, entry = _entry_of(scope, alias)  # type: ignore[misc]
     names = [c for c in entry.columns
              if not c.startswith("........pg.dropped.") and c not in entry.using_hidden]
     fields = tuple(scope.resolve([alias, c], position)[0] for c in names)
+    if entry.scalar:
+        return fields[0]
     return RowExpr(fields, names=tuple(names))
 
 

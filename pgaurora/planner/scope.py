@@ -46,6 +46,7 @@ class RangeEntry:
     using_hidden: set[str] = field(default_factory=set)
     read: bool = False  # a column of it was named (an UPDATE / DELETE target's reads need SELECT)
     read_cols: set[int] = field(default_factory=set)  # the attnums (positions without attnums) named
+    scalar: bool = False  # a function of a base type in FROM: its whole-row value is its one column
 
 
     def note_read(self, index: int) -> None:

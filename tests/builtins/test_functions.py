@@ -25,6 +25,7 @@ FUNCS: list[tuple[str, list[A]]] = [
     ("log", [("numeric", "2"), ("numeric", "8")]), ("log10", [("numeric", "0.001")]), ("power", [("int4", "2"), ("int4", "10")]),
     ("power", [("numeric", "2"), ("numeric", "10")]), ("power", [("numeric", "2.5"), ("numeric", "1.5")]), ("pi", []),
     ("degrees", [("float8", "1")]), ("gcd", [("int4", "12"), ("int4", "18")]), ("lcm", [("int8", "4"), ("int8", "6")]),
+    ("factorial", [("int8", "0")]), ("factorial", [("int8", "20")]), ("factorial", [("int4", "25")]),
     ("scale", [("numeric", "1.500")]), ("min_scale", [("numeric", "1.500")]), ("trim_scale", [("numeric", "1.500")]),
     ("width_bucket", [("float8", "5.35"), ("float8", "0.024"), ("float8", "10.06"), ("int4", "5")]),
     ("length", [("text", "héllo")]), ("length", [("char(5)", "ab")]), ("char_length", [(None, "abc")]),
@@ -159,6 +160,7 @@ ERRORS: list[tuple[str, list[A]]] = [
     ("mod", [("int4", "1"), ("int4", "0")]), ("abs", [("int4", "-2147483648")]), ("regexp_replace", [("text", "a"), (None, "a"), (None, "b"), (None, "z")]),
     ("nosuchfunction", [("int4", "1")]), ("get_byte", [("bytea", "\\x01"), ("int4", "5")]),
     ("date_bin", [("interval", "1 month"), ("timestamp", "2024-01-01"), ("timestamp", "2000-01-01")]), ("length", [("int4", "1")]), ("round", [("text", "1")]),
+    ("factorial", [("int8", "-1")]), ("factorial", [("int8", "40000")]),
 ]
 ERRORS = [e for e in ERRORS if not e[0].endswith("placeholder")]
 

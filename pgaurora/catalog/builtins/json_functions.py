@@ -378,12 +378,14 @@ def _register() -> None:
              retset=True, column_names=("key", "value"), column_oids=(T, T))
     function("jsonb_object_keys", (JB,), T, jsonb_object_keys, retset=True)
     function("json_object_keys", (J,), T, lambda s: (k for k, _ in _json_items(s)[1]), retset=True)
-    function("jsonb_array_elements", (JB,), JB, jsonb_array_elements, retset=True)
+    # (their OUT parameter is "value": the column's name in FROM)
+    function("jsonb_array_elements", (JB,), JB, jsonb_array_elements, retset=True, column_names=("value",))
     function("jsonb_array_elements_text", (JB,), T, lambda d: (jsonb_text(x) for x in jsonb_array_elements(d)),
-             retset=True)
-    function("json_array_elements", (J,), J, lambda s: (v for _, v in _json_items(s)[1]), retset=True)
+             retset=True, column_names=("value",))
+    function("json_array_elements", (J,), J, lambda s: (v for _, v in _json_items(s)[1]), retset=True,
+             column_names=("value",))
     function("json_array_elements_text", (J,), T, lambda s: (_json_scalar_text(v) for _, v in _json_items(s)[1]),
-             retset=True)
+             retset=True, column_names=("value",))
     function("jsonb_set", (JB, TEXT_ARRAY, JB), JB, jsonb_set)
     function("jsonb_set", (JB, TEXT_ARRAY, JB, B), JB, jsonb_set)
     function("jsonb_pretty", (JB,), T, lambda d: pretty(d.value))

@@ -219,12 +219,22 @@ def _register() -> None:
         function("gcd", (oid, oid), oid, _gcd)
         function("lcm", (oid, oid), oid, _lcm)
     function("gcd", (N, N), N, _numeric_gcd)
+    function("factorial", (INT8_OID,), N, _factorial)
     function("scale", (N,), INT4_OID, lambda v: numeric_scale(v) if v.is_finite() else None)
     function("min_scale", (N,), INT4_OID, lambda v: numeric_scale(v.normalize(NUMERIC_CONTEXT)) if v.is_finite() else None)
     function("trim_scale", (N,), N, _trim_scale)
     function("width_bucket", (F8, F8, F8, INT4_OID), INT4_OID, _width_bucket)
     function("width_bucket", (N, N, N, INT4_OID), INT4_OID,
              lambda o, lo, hi, c: _width_bucket(float(o), float(lo), float(hi), c))
+
+
+def _factorial(n: int) -> Decimal:
+    """numeric_fac, with PostgreSQL's errors."""
+    if n < 0:
+        raise NumericValueOutOfRange("factorial of a negative number is undefined")
+    if n > 32177:
+        raise NumericValueOutOfRange("value overflows numeric format")
+    return Decimal(math.factorial(n))
 
 
 def _trim_scale(value: Decimal) -> Decimal:

@@ -115,6 +115,7 @@ PROC_OIDS: dict[tuple[str, tuple[int, ...]], int] = {
     ('extract', (25, 1186)): 6204,
     ('extract', (25, 1266)): 6201,
     ('floor', (701,)): 2309,
+    ('factorial', (20,)): 1376,
     ('floor', (1700,)): 1712,
     ('format', (25,)): 3540,
     ('format', (25, 2276)): 3539,
