@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgaurora.catalog import system  # system relations: see pgaurora/catalog/system
+from pgaurora.catalog.builtins.json_functions import RECORD_FUNCTIONS, record_rows
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.datatypes import typeinfo
 from pgaurora.datatypes.typeinfo import INT8_OID
@@ -39,7 +40,7 @@ from pgaurora.executor.plannodes import (
     WorkTableScan,
 )
 from pgaurora.planner import resolve
-from pgaurora.planner.exprbind import Level, bind, names_of
+from pgaurora.planner.exprbind import Level, bind, names_of, type_from_name
 from pgaurora.planner.querycontext import (
     Cte,
     Planned,
@@ -349,14 +350,32 @@ class FromClause:
         alias = body.get("alias", {})
         # a single OUT parameter names the column (pg_partition_ancestors: relid), else the alias
         names = list(srf.column_names) if len(result_types) > 1 or srf.column_names else [alias.get("aliasname", name)]
+        fn = srf.fn
+        typmods = [-1] * len(result_types)
+        coldefs = body.get("coldeflist")
+        if name in RECORD_FUNCTIONS:  # json_to_record(...) AS x(a int, ...): the definitions are its columns
+            if not coldefs:
+                raise SyntaxError_('a column definition list is required for functions returning "record"',
+                                   position=self.qc.position(call.get("location")))
+            defs = [(cd["ColumnDef"]["colname"], type_from_name(cd["ColumnDef"]["typeName"], self.qc.position))
+                    for cd in coldefs]
+            names = [n for n, _ in defs]
+            result_types = [oid for _, (oid, _) in defs]
+            typmods = [typmod for _, (_, typmod) in defs]
+            fn = record_rows(name, tuple(names), tuple(typmod_pair for _, typmod_pair in defs))
+        elif coldefs:
+            raise SyntaxError_('a column definition list is only allowed for functions returning "record"',
+                               position=self.qc.position(coldefs[0]["ColumnDef"].get("location")))
         if body.get("ordinality"):
             names.append("ordinality")
             result_types.append(INT8_OID)
-        entry = RangeEntry(alias.get("aliasname", name), names, [(t, -1) for t in result_types],
-                           scalar=len(result_types) == 1)
+        if body.get("ordinality"):
+            typmods.append(-1)
+        entry = RangeEntry(alias.get("aliasname", name), names, list(zip(result_types, typmods, strict=True)),
+                           scalar=len(result_types) == 1 and name not in RECORD_FUNCTIONS)
         self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
         self._add_entry(scope, entry, pos)
-        fscan = FunctionScan(name, srf.fn, tuple(args), len(names), bool(body.get("ordinality")),
+        fscan = FunctionScan(name, fn, tuple(args), len(names), bool(body.get("ordinality")),
                              getattr(srf, "needs_context", False))
         if arg_scope is not scope:
             self._note_lateral(fscan, arg_scope)

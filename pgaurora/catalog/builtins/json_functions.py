@@ -10,15 +10,19 @@ datatypes.jsonvalues.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from pgaurora.catalog.builtins.registry import function, operator
-from pgaurora.datatypes import casts, jsonvalues
+from pgaurora.datatypes import casts, jsonvalues, text_decoder
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.values import Jsonb
 from pgaurora.errors import InvalidParameterValue
+
+# Record-returning functions: their only use is in FROM with a column definition list, as
+# PostgreSQL requires (the planner runs record_rows, below, with it)
+RECORD_FUNCTIONS = frozenset({"json_to_record", "jsonb_to_record", "json_to_recordset", "jsonb_to_recordset"})
 
 J, JB, T, I4, B = t.JSON_OID, t.JSONB_OID, t.TEXT_OID, t.INT4_OID, t.BOOL_OID
 TEXT_ARRAY = t.TEXT_ARRAY_OID
@@ -427,3 +431,124 @@ def _delete_path(doc: Jsonb, path: list[str | None]) -> Jsonb:
 
 
 _register()
+
+
+# --- json[b]_to_record[set](doc) AS x(column type, ...) ----------------------------------------
+_MISSING = object()
+
+
+def record_rows(function_name: str, names: tuple[str, ...],
+                types: tuple[tuple[int, int], ...]) -> Callable[[Any], Iterator[tuple[Any, ...]]]:
+    """The rows of json[b]_to_record[set](doc) AS x(names types): each object's keys by column
+    name, missing keys and JSON nulls NULL, values through their column type's input (PostgreSQL's
+    populate_record: strings unquoted, arrays element by element, json / jsonb columns the value)."""
+    from_json = function_name.startswith("json_")
+    many = function_name.endswith("recordset")
+    convert = [_populate(oid, typmod, from_json) for oid, typmod in types]
+
+    def rows(doc: Any) -> Iterator[tuple[Any, ...]]:
+        for obj in (_json_objects if from_json else _jsonb_objects)(doc, function_name, many):
+            yield tuple(c(obj.get(n, _MISSING)) for n, c in zip(names, convert, strict=True))
+
+    return rows
+
+
+def _json_objects(text: str, name: str, many: bool) -> Iterator[dict[str, Any]]:
+    """A json document's object(s): key -> the value's JSON text, as written."""
+    kind, items = _json_items(text)
+    shape = _json_shape(text, kind)
+    if not many:
+        if shape != "object":
+            raise InvalidParameterValue(f"cannot call populate_composite on {_an(shape)}")
+        yield {k: v for k, v in items if k is not None}
+        return
+    if shape != "array":
+        raise InvalidParameterValue(f"cannot call {name} on {_an(shape)}")
+    for _, element in items:
+        inner_kind, inner = _json_items(element)
+        if _json_shape(element, inner_kind) != "object":
+            raise InvalidParameterValue(f"argument of {name} must be an array of objects")
+        yield {k: v for k, v in inner if k is not None}
+
+
+def _json_shape(text: str, kind: str) -> str:
+    if kind == "scalar":
+        return "scalar"
+    return "array" if text.lstrip().startswith("[") else "object"
+
+
+def _an(shape: str) -> str:
+    return f"an {shape}" if shape in ("object", "array") else f"a {shape}"
+
+
+def _jsonb_objects(doc: Jsonb, name: str, many: bool) -> Iterator[dict[str, Any]]:
+    value = doc.value
+    if not many:
+        if not isinstance(value, dict):
+            raise InvalidParameterValue(
+                f"cannot call populate_composite on {_an('array' if isinstance(value, list) else 'scalar')}")
+        yield value
+        return
+    if not isinstance(value, list):
+        raise InvalidParameterValue(f"cannot call {name} on a non-array")
+    for element in value:
+        if not isinstance(element, dict):
+            raise InvalidParameterValue(f"argument of {name} must be an array of objects")
+        yield element
+
+
+def _populate(oid: int, typmod: int, from_json: bool) -> Callable[[Any], Any]:
+    """One column's value from its JSON value (JSON text from json, a Python value from jsonb)."""
+    if oid == t.JSON_OID:
+        return lambda raw: _null(raw, from_json) or (raw.strip() if from_json else jsonvalues.format_json_value(raw))
+    if oid == t.JSONB_OID:
+        return lambda raw: _null(raw, from_json) or (jsonvalues.parse_jsonb(raw) if from_json else Jsonb(raw))
+    element = t.element_of(oid)
+    decode = text_decoder(element or oid, typmod)
+
+    def scalar(value: Any) -> Any:  # a JSON value (Python) -> the type's value through its input
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return decode(value)
+        if isinstance(value, list) and element:
+            return [scalar(v) for v in value]
+        return decode(jsonvalues.format_json_value(value))
+
+    array_decode = text_decoder(oid, typmod) if element else None
+
+    def convert(raw: Any) -> Any:
+        if _null(raw, from_json) is None:
+            return None
+        value = jsonvalues.parse_jsonb(raw).value if from_json else raw
+        if element and isinstance(value, list):
+            return [scalar(v) for v in value]
+        if array_decode is not None and isinstance(value, str):
+            return array_decode(value)
+        return scalar(value) if not isinstance(value, (dict, list)) else decode(jsonvalues.format_json_value(value))
+
+    return convert
+
+
+def _null(raw: Any, from_json: bool) -> Any:
+    """None for a missing key or a JSON null, else False (so `or` picks the conversion)."""
+    if raw is _MISSING or raw is None or (from_json and raw.strip() == "null"):
+        return None
+    return False
+
+
+def _needs_column_definitions(name: str) -> Callable[..., Any]:
+    def refuse(*_: Any) -> Any:
+        from pgaurora.errors import FeatureNotSupported
+
+        raise FeatureNotSupported(f"could not determine row type for result of {name}",
+                                  hint="Provide a non-null record argument, or call the function in the FROM "
+                                       "clause using a column definition list.")
+
+    return refuse
+
+
+for _name in sorted(RECORD_FUNCTIONS):  # (the planner runs record_rows with the column definitions)
+    function(_name, (t.JSON_OID if _name.startswith("json_") else t.JSONB_OID,), t.RECORD_OID,
+             _needs_column_definitions(_name), retset=True)
+
