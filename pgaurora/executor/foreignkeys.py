@@ -188,7 +188,7 @@ class ForeignKeyChecks:
             if new is not None and tuple(new[p] for p in ref.ref_columns) == key:
                 continue
             action = ref.on_delete if new is None else ref.on_update
-            if action in "nd" or (action == "c" and new is not None):
+            if action in ("n", "d") or (action == "c" and new is not None):
                 new_key = None if new is None else tuple(new[p] for p in ref.ref_columns)
                 await self._update_referencing(ref, key, action, new_key)
                 if action != "d":
