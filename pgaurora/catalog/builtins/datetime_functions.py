@@ -17,7 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from pgaurora.catalog.builtins import numeric_math
-from pgaurora.catalog.builtins.datetime_operators import justify_days, justify_hours, justify_interval
+from pgaurora.catalog.builtins.datetime_operators import (
+    justify_days,
+    justify_hours,
+    justify_interval,
+    timestamp_plus_interval,
+)
 from pgaurora.catalog.builtins.output import context_of
 from pgaurora.catalog.builtins.registry import function
 from pgaurora.datatypes import datetimes
@@ -398,8 +403,54 @@ def _isfinite(value: Any) -> bool:
                          datetimes.TIMESTAMPTZ_NINFINITY)
 
 
+def overlaps(ts1: Any, te1: Any, ts2: Any, te2: Any) -> bool | None:
+    """(ts1, te1) OVERLAPS (ts2, te2): PostgreSQL's overlaps_timestamp (its NULL rules: a NULL
+    end stands for the start; each pair is put in order first)."""
+    if ts1 is None:
+        if te1 is None:
+            return None
+        ts1, te1 = te1, None
+    elif te1 is not None and ts1 > te1:
+        ts1, te1 = te1, ts1
+    if ts2 is None:
+        if te2 is None:
+            return None
+        ts2, te2 = te2, None
+    elif te2 is not None and ts2 > te2:
+        ts2, te2 = te2, ts2
+    if ts1 > ts2:
+        if te2 is None:
+            return None
+        if ts1 < te2:
+            return True
+        return None if te1 is None else False
+    if ts1 < ts2:
+        if te1 is None:
+            return None
+        if ts2 < te1:
+            return True
+        return None if te2 is None else False
+    return None if te1 is None or te2 is None else True
+
+
+def _overlaps_spans(first_span: bool, second_span: bool) -> Callable[..., bool | None]:
+    """overlaps(timestamp, interval, ...): a pair given as a start and a length (SQL's form)."""
+    def end(start: Any, span: Any) -> Any:
+        return None if start is None or span is None else timestamp_plus_interval(start, span)
+
+    def call(ts1: Any, e1: Any, ts2: Any, e2: Any) -> bool | None:
+        return overlaps(ts1, end(ts1, e1) if first_span else e1, ts2, end(ts2, e2) if second_span else e2)
+
+    return call
+
+
 def _register() -> None:
     ctx_opts: dict[str, Any] = {"needs_context": True, "volatility": "s"}
+    for oid in (TS, TSTZ, TM):
+        function("overlaps", (oid, oid, oid, oid), B, overlaps, strict=False)
+    for first, second in ((True, True), (True, False), (False, True)):
+        function("overlaps", (TS, IV if first else TS, TS, IV if second else TS), B, _overlaps_spans(first, second),
+                 strict=False)
     for name in ("now", "transaction_timestamp", "current_timestamp"):
         function(name, (), TSTZ, _current_start, **ctx_opts)
     function("statement_timestamp", (), TSTZ, _statement_start, **ctx_opts)
