@@ -212,7 +212,31 @@ class UtilityRunner:
         if kind == "TRANS_STMT_ROLLBACK_TO":
             await block.rollback_to(name)
             return None, [], "ROLLBACK"
-        raise FeatureNotSupported("prepared transactions are not supported")
+        return await self._two_phase(kind, tree)
+
+    async def _two_phase(self, kind: str, tree: dict[str, Any]) -> Result:
+        """PREPARE TRANSACTION, COMMIT PREPARED, ROLLBACK PREPARED as PostgreSQL answers them with
+        max_prepared_transactions = 0 (its default; pgaurora has no two-phase commit): PREPARE
+        ends the transaction (rolled back) with 55000, or is a ROLLBACK with a WARNING outside a
+        block or in a failed one; nothing is ever prepared to commit or roll back (42704)."""
+        from pgaurora.errors import ObjectNotInPrerequisiteState, UndefinedObject
+
+        s = self.session
+        block = s.block
+        if kind == "TRANS_STMT_PREPARE":
+            state = block.state
+            if state is BlockState.BLOCK:
+                await block.abort()
+                raise ObjectNotInPrerequisiteState("prepared transactions are disabled",
+                                                   hint="Set max_prepared_transactions to a nonzero value.")
+            if state is not BlockState.FAILED:
+                s._notice(NoActiveSqlTransaction("there is no transaction in progress"), "WARNING")
+            await block.abort()
+            return None, [], "ROLLBACK"
+        word = "COMMIT PREPARED" if kind == "TRANS_STMT_COMMIT_PREPARED" else "ROLLBACK PREPARED"
+        if block.in_block:
+            raise ActiveSqlTransaction(f"{word} cannot run inside a transaction block")
+        raise UndefinedObject(f'prepared transaction with identifier "{tree.get("gid", "")}" does not exist')
 
     # -- SET / SHOW ---------------------------------------------------------------------------
 
