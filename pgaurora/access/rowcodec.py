@@ -11,6 +11,7 @@ encoded and decoded entirely in C; other values go through one msgpack extension
     ext 7 Jsonb (msgpack of its value)              ext 8 int beyond 64 bits (text)
     ext 9 list with values needing extensions (msgpack of the converted list)
     ext 10 'infinity' / '-infinity' of date, timestamp, timestamptz (one byte: which sentinel)
+    ext 11 a value of an enum type (msgpack [type oid, label]: datatypes.enums)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import msgspec
 
 from pgaurora.datatypes import datetimes
+from pgaurora.datatypes.enums import EnumValue, enum_class
 from pgaurora.datatypes.values import Interval, Jsonb
 from pgaurora.errors import DataCorrupted
 
@@ -91,6 +93,8 @@ def _to_wire(v: Any) -> Any:
         return v
     conv = _CONVERTERS.get(t)
     if conv is None:
+        if isinstance(v, EnumValue):
+            return _Ext(11, _encode((v.type_oid, str(v))))
         for base, fn in _CONVERTERS.items():
             if isinstance(v, base):
                 return fn(v)
@@ -132,6 +136,9 @@ def _from_ext(code: int, data: memoryview) -> Any:
         return _decode_any(data)
     if code == 10:
         return _INFINITIES[data[0]]
+    if code == 11:
+        oid, label = _decode_any(data)
+        return enum_class(oid)(label)
     raise DataCorrupted(f"unknown value extension {code} in a stored row")
 
 

@@ -244,14 +244,29 @@ class DefaultAcl:
     acl: tuple[tuple[int, int, str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """pg_type (typtype 'e') and its pg_enum rows: CREATE TYPE name AS ENUM (labels). `labels`
+    holds (label, sort order, pg_enum oid) in sort order; `array_oid` is its array type's."""
+
+    oid: int
+    name: str
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    array_oid: int = 0
+    labels: tuple[tuple[str, float, int], ...] = ()
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # typacl
+
+
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
-    "default_acl": DefaultAcl, "policy": Policy,
+    "default_acl": DefaultAcl, "policy": Policy, "enum_type": EnumType,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
-Definition = Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
+Definition = (Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
+              | EnumType)
 
 
 def kind_of(obj: Definition) -> str:
@@ -286,5 +301,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "DefaultAcl", "Policy", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Policy", "EnumType", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

@@ -19,6 +19,7 @@ from pgaurora.catalog.model import (
     Database,
     DefaultAcl,
     Definition,
+    EnumType,
     Index,
     Policy,
     Role,
@@ -28,6 +29,7 @@ from pgaurora.catalog.model import (
     Table,
     View,
 )
+from pgaurora.datatypes import enums
 
 RelationDef = Table | Sequence | View | Index
 
@@ -74,6 +76,7 @@ class CatalogState:
     # ALTER DEFAULT PRIVILEGES: (role oid, schema oid or 0, object type letter) -> its entry
     default_acls: dict[tuple[int, int, str], DefaultAcl] = field(default_factory=dict)
     policies: dict[int, tuple[Policy, ...]] = field(default_factory=dict)  # table oid -> row security policies
+    types: dict[tuple[int, str], EnumType] = field(default_factory=dict)  # (schema oid, name) -> enum type
     # catalog.acl.permitted's answers for this version of the catalog: (plan permissions, role) -> bool
     # (shared by the states for_backend / with_search_path derive: the same definitions)
     permitted: dict[tuple[Any, int], bool] = field(default_factory=dict)
@@ -107,6 +110,9 @@ class CatalogState:
                 state.statistics[obj.table_oid] = obj
             elif isinstance(obj, DefaultAcl):
                 state.default_acls[(obj.role, obj.schema_oid, obj.objtype)] = obj
+            elif isinstance(obj, EnumType):
+                state.types[(obj.schema_oid, obj.name)] = obj
+                enums.register(obj.oid, obj.array_oid, obj.name, {label: order for label, order, _ in obj.labels})
             elif isinstance(obj, Policy):
                 state.policies[obj.table_oid] = tuple(sorted((*state.policies.get(obj.table_oid, ()), obj),
                                                              key=lambda p: p.policy_name))
@@ -202,6 +208,21 @@ class CatalogState:
             if found is not None:
                 return found
         return None
+
+    def user_type(self, name: str, schema: str | None = None) -> EnumType | None:
+        """A type CREATE TYPE made, by (optionally qualified) name, along the search path."""
+        if schema is not None:
+            oid = self.schema_oid(schema)
+            return None if oid is None else self.types.get((oid, name))
+        for oid in self.search_path_oids():
+            found = self.types.get((oid, name))
+            if found is not None:
+                return found
+        return None
+
+    def type_of(self, oid: int) -> EnumType | None:
+        obj = self.by_oid.get(oid)
+        return obj if isinstance(obj, EnumType) else None
 
     def table(self, oid: int) -> Table | None:
         obj = self.by_oid.get(oid)

@@ -370,3 +370,13 @@ PYTHON_TYPES: dict[int, type | tuple[type, ...]] = {
     t.FLOAT4_OID: float, t.FLOAT8_OID: float, t.NUMERIC_OID: Decimal, t.TEXT_OID: str,
     t.DATE_OID: datetime.date, t.TIMESTAMP_OID: datetime.datetime, t.TIMESTAMPTZ_OID: datetime.datetime,
 }
+
+
+def register_codecs(oid: int, text_out: Callable[[FormatContext], Encoder], text_in: Callable[[FormatContext], Decoder],
+                    send: BinaryEncoder, recv: BinaryDecoder) -> None:
+    """The I/O of a type the catalog defines (datatypes.enums)."""
+    _TEXT_OUT[oid] = text_out
+    _TEXT_IN[oid] = text_in
+    _SEND[oid] = send
+    _RECV[oid] = recv
+

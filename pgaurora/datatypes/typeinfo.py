@@ -154,6 +154,29 @@ _INTERVAL_FIELDS = {
 }
 
 
+def register_dynamic(info: TypeInfo) -> None:
+    """A type the catalog defines (an enum type and its array type: datatypes.enums), found by
+    oid like the built-in ones from now on (by name only through the catalog, which knows its
+    schema)."""
+    _BY_OID[info.oid] = info
+    _DYNAMIC.add(info.oid)
+    _DYNAMIC_NAMES[info.name] = info
+
+
+def unregister_name(name: str, oid: int) -> None:
+    """A dropped type's name no longer finds it (lookup_name)."""
+    found = _DYNAMIC_NAMES.get(name)
+    if found is not None and found.oid == oid:
+        del _DYNAMIC_NAMES[name]
+
+
+# by name, as regtype input finds them (whatever their schema: the newest catalog's)
+_DYNAMIC_NAMES: dict[str, TypeInfo] = {}
+
+
+_DYNAMIC: set[int] = set()  # register_dynamic's oids: the catalog lists them (pg_type), not all_types
+
+
 def lookup(oid: int) -> TypeInfo:
     """The TypeInfo for `oid`; 42704 if the type is unknown."""
     info = _BY_OID.get(oid)
@@ -177,15 +200,15 @@ def lookup_name(name: str) -> TypeInfo:
         if not elem.array_oid:
             raise UndefinedObject(f'type "{name}" does not exist')
         return _BY_OID[elem.array_oid]
-    info = _BY_NAME.get(ALIASES.get(key, key))
+    info = _BY_NAME.get(ALIASES.get(key, key)) or _DYNAMIC_NAMES.get(name.strip().strip('"'))
     if info is None:
         raise UndefinedObject(f'type "{name}" does not exist')
     return info
 
 
 def all_types() -> tuple[TypeInfo, ...]:
-    """Every registered type, ordered by oid (for filling pg_type)."""
-    return tuple(sorted(_BY_OID.values(), key=lambda t: t.oid))
+    """Every built-in type, ordered by oid (for filling pg_type; the catalog adds its own)."""
+    return tuple(sorted((t for t in _BY_OID.values() if t.oid not in _DYNAMIC), key=lambda t: t.oid))
 
 
 def array_of(elem_oid: int) -> int:

@@ -45,6 +45,7 @@ from pgaurora.executor import (  # noqa: F401
     copy,
     ddl,
     ddlchange,
+    enumtypes,
     explain,
     grants,
     join,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from pgaurora.catalog import acl
-from pgaurora.catalog.model import Database, DefaultAcl, Index, Schema, Sequence, Table, View
+from pgaurora.catalog.model import Database, DefaultAcl, EnumType, Index, Schema, Sequence, Table, View
 from pgaurora.catalog.roles import has_privileges_of
 from pgaurora.errors import (
     CheckViolation,
@@ -241,8 +241,15 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
         for obj in owned:  # relations first, then the schemas (which may still hold others' objects)
             if isinstance(obj, Schema) or obj.oid not in _state(ctx).by_oid:
                 continue  # (dropped with an earlier one: an owned sequence with its table)
+            if isinstance(obj, EnumType):
+                continue  # after the relations (which may use it)
             kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
             await run_drop(DropObjects(kind, ((schemas.get(obj.schema_oid), obj.name),), True, node.cascade), env)
+        from pgaurora.executor.enumtypes import DropTypes, run_drop_types
+
+        for obj in owned:
+            if isinstance(obj, EnumType) and obj.oid in _state(ctx).by_oid:
+                await run_drop_types(DropTypes(((schemas.get(obj.schema_oid), obj.name),), True, node.cascade), env)
         for obj in owned:
             if isinstance(obj, Schema) and obj.oid in _state(ctx).by_oid:
                 await run_drop(DropObjects("schema", ((None, obj.name),), True, node.cascade), env)
@@ -262,7 +269,8 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     ctx = env.ctx
     state = _state(ctx)
     members = sorted((obj for obj in state.by_oid.values()
-                      if isinstance(obj, Table | View | Sequence) and getattr(obj, "schema_oid", None) == schema.oid
+                      if isinstance(obj, Table | View | Sequence | EnumType)
+                      and getattr(obj, "schema_oid", None) == schema.oid
                       and not (isinstance(obj, Sequence) and obj.owned_by[0])
                       and not (isinstance(obj, Table) and obj.partition_of)),
                      key=lambda obj: obj.oid)
@@ -278,6 +286,10 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
         if isinstance(obj, Table | View):
             lines += [(f"{object_word(view)} {view.name}", word)
                       for view in _dependent_views(state, obj.name) if getattr(view, "schema_oid", 0) != schema.oid]
+        if isinstance(obj, EnumType):  # columns elsewhere of the type (or of its array type)
+            lines += [(f"column {column.name} of table {table.name}", word) for table in state.tables()
+                      if table.schema_oid != schema.oid for column in table.columns
+                      if not column.dropped and column.type_oid in (obj.oid, obj.array_oid)]
     if not cascade:
         raise DependentObjectsStillExist(
             f"cannot drop schema {schema.name} because other objects depend on it",
@@ -291,8 +303,15 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     notice, ctx.notice = ctx.notice, lambda *args: None  # the members' own drops say nothing more
     try:
         for obj in members:
+            if isinstance(obj, EnumType):
+                continue
             kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
             await run_drop(DropObjects(kind, ((schema.name, obj.name),), True, True), env)
+        from pgaurora.executor.enumtypes import DropTypes, run_drop_types
+
+        types = tuple((schema.name, obj.name) for obj in members if isinstance(obj, EnumType))
+        if types:  # after the tables that use them
+            await run_drop_types(DropTypes(types, True, True), env)
     finally:
         ctx.notice = notice
     _tag(env, "DROP SCHEMA")

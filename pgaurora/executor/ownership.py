@@ -14,6 +14,7 @@ from typing import Any
 from pgaurora.catalog.model import (
     BOOTSTRAP_SUPERUSER_OID,
     Database,
+    EnumType,
     Index,
     Role,
     Schema,
@@ -76,6 +77,8 @@ def object_word(obj: Any) -> str:
         return "sequence"
     if isinstance(obj, View):
         return "view"
+    if isinstance(obj, EnumType):
+        return "type"
     return {"v": "view", "m": "materialized view"}.get(getattr(obj, "kind", "r"), "table")
 
 
@@ -102,10 +105,10 @@ def require_owner(ctx: Any, obj: Any, word: str | None = None, *, or_schema_owne
 
 
 def owned_objects(state: Any, role_oid: int) -> list[Any]:
-    """The tables, views, sequences and schemas `role_oid` owns (what pg_shdepend's owner rows
-    would list), a table's own sequences before it, else in creation order."""
+    """The tables, views, sequences, types and schemas `role_oid` owns (what pg_shdepend's owner
+    rows would list), a table's own sequences before it, else in creation order."""
     found = [obj for obj in state.by_oid.values()
-             if isinstance(obj, Table | View | Sequence | Schema) and getattr(obj, "owner", None) == role_oid]
+             if isinstance(obj, Table | View | Sequence | Schema | EnumType) and getattr(obj, "owner", None) == role_oid]
 
     def order(obj: Any) -> tuple[int, int]:
         if isinstance(obj, Sequence) and obj.owned_by[0]:

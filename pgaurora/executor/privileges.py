@@ -15,7 +15,7 @@ from typing import Any
 
 from pgaurora.catalog import acl
 from pgaurora.catalog.acl import Permission
-from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Database, DefaultAcl, Schema, Sequence
+from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Database, DefaultAcl, EnumType, Schema, Sequence
 from pgaurora.catalog.roles import role_by_oid
 from pgaurora.catalog.state import TEMP_SCHEMA_BASE
 from pgaurora.errors import InsufficientPrivilege, UndefinedTable
@@ -156,6 +156,7 @@ def describe(state: Any, obj: Any) -> str:
         return f"schema {obj.name}"
     name = obj.name
     schema = state.by_oid.get(getattr(obj, "schema_oid", 0))
-    if schema is not None and state.relation(obj.name) is not obj:
+    found = state.user_type(obj.name) if isinstance(obj, EnumType) else state.relation(obj.name)
+    if schema is not None and found is not obj:
         name = f"{schema.name}.{obj.name}"
     return f"{object_word(obj)} {name}"

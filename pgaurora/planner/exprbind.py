@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -101,6 +102,11 @@ def names_of(fields: list[dict[str, Any]]) -> list[str]:
     return [f["String"]["sval"] for f in fields if "String" in f]
 
 
+# The catalog the statement being planned sees (planner.plan sets it): type names that are no
+# built-in type's are looked up in it (CREATE TYPE's types, along the search path)
+CATALOG_TYPES: ContextVar[Any] = ContextVar("catalog_types", default=None)
+
+
 def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], int | None]) -> tuple[int, int]:
     """(type oid, typmod) of a TypeName node."""
     parts = names_of(type_name["names"])
@@ -109,11 +115,22 @@ def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], i
         mods = []
     else:
         mods = [m["A_Const"]["ival"].get("ival", 0) for m in type_name.get("typmods", ()) if "A_Const" in m]
+    schema = parts[-2] if len(parts) > 1 else None
     try:
+        if schema not in (None, "pg_catalog"):
+            raise UndefinedObject(name)
         info = datatypes.typeinfo.lookup_name(name)
     except UndefinedObject:
-        shown = ".".join(parts[1:] if parts[0] == "pg_catalog" else parts)
-        raise UndefinedObject(f'type "{shown}" does not exist', position=position(type_name.get("location"))) from None
+        state = CATALOG_TYPES.get()
+        found = state.user_type(name, schema) if state is not None else None
+        if found is None:
+            shown = ".".join(parts[1:] if parts[0] == "pg_catalog" else parts)
+            raise UndefinedObject(f'type "{shown}" does not exist',
+                                  position=position(type_name.get("location"))) from None
+        if mods:
+            raise SyntaxError_(f'type modifier is not allowed for type "{found.name}"',
+                               position=position(type_name.get("location"))) from None
+        return (found.array_oid if type_name.get("arrayBounds") else found.oid), -1
     oid = info.oid
     typmod = -1
     if mods:

@@ -117,8 +117,17 @@ def plan_set_schema(ddl: DdlPlanner, body: dict[str, Any]) -> tuple[PlanNode, st
 
 
 def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
-    """ALTER SCHEMA s OWNER TO r (other object types have no owner to change in pgaurora)."""
+    """ALTER SCHEMA s OWNER TO r, ALTER TYPE t OWNER TO r (other object types have no owner to
+    change in pgaurora)."""
     objtype = body.get("objectType")
+    if objtype == "OBJECT_TYPE":
+        from pgaurora.planner.exprbind import names_of
+
+        names = names_of(body["object"]["List"]["items"])
+        found = ddl.qc.catalog.user_type(names[-1], names[-2] if len(names) > 1 else None)
+        if found is None:
+            raise UndefinedObject(f'type "{".".join(names)}" does not exist')
+        return ChangeOwner(found.oid, role_oid(ddl, body["newowner"]), "ALTER TYPE")
     if objtype != "OBJECT_SCHEMA":
         raise FeatureNotSupported(f"ALTER {objtype.removeprefix('OBJECT_') if objtype else ''} OWNER TO is not supported")
     name = body["object"]["String"]["sval"]

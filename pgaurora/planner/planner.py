@@ -19,6 +19,7 @@ from pgaurora.errors import FeatureNotSupported, IndeterminateDatatype
 from pgaurora.executor.plannodes import Plan, ResultColumn
 from pgaurora.planner import estimate, rules
 from pgaurora.planner.ddl import DdlPlanner
+from pgaurora.planner.exprbind import CATALOG_TYPES
 from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.querycontext import QueryContext
@@ -67,6 +68,15 @@ def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | li
 
         return plan_copy(stmt, catalog, txn, search_path, pid, search_role).plan
     state = catalog_state(catalog, txn).for_backend(pid).with_search_path(search_path, search_role)
+    types_token = CATALOG_TYPES.set(state)
+    try:
+        return _plan_in(stmt, state, param_types, txn, unknown_params_as_text, pid)
+    finally:
+        CATALOG_TYPES.reset(types_token)
+
+
+def _plan_in(stmt: ParsedStatement, state: CatalogState, param_types: tuple[int, ...] | list[int], txn: Any,
+             unknown_params_as_text: bool, pid: int) -> Plan:
     params = ParamTypes(param_types)
     qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view, backend_pid=pid,
                       system_columns=mentions_system_column(stmt.text))
@@ -172,6 +182,8 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
         from pgaurora.planner.matview import refresh_matview
 
         return refresh_matview(ddl, body), "REFRESH MATERIALIZED VIEW"
+    if (user_type := _type_statement(kind, body)) is not None:
+        return user_type
     if kind == "DropStmt":
         drop = ddl.drop(body)
         return drop, f"DROP {drop.kind.upper()}"
@@ -198,6 +210,32 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
         return plan_default_privileges(body), "ALTER DEFAULT PRIVILEGES"
     raise FeatureNotSupported(f"{stmt.command} is not supported")
+
+
+def _type_statement(kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
+    """CREATE TYPE ... AS ENUM, ALTER TYPE ... ADD VALUE, DROP TYPE (executor.enumtypes)."""
+    from pgaurora.executor.enumtypes import AddEnumValue, CreateEnum, DropTypes
+    from pgaurora.planner.exprbind import names_of
+
+    if kind == "CreateEnumStmt":
+        names = names_of(body["typeName"])
+        labels = tuple(v["String"]["sval"] for v in body.get("vals", ()))
+        return CreateEnum(names[-2] if len(names) > 1 else None, names[-1], labels), "CREATE TYPE"
+    if kind == "AlterEnumStmt":
+        names = names_of(body["typeName"])
+        if body.get("oldVal") is not None:
+            raise FeatureNotSupported("ALTER TYPE ... RENAME VALUE is not supported")
+        return AddEnumValue(names[-2] if len(names) > 1 else None, names[-1], body["newVal"],
+                            body.get("newValNeighbor"), bool(body.get("newValIsAfter")),
+                            bool(body.get("skipIfNewValExists"))), "ALTER TYPE"
+    if kind == "DropStmt" and body.get("removeType") == "OBJECT_TYPE":
+        targets = []
+        for obj in body.get("objects", ()):
+            names = names_of(obj["TypeName"]["names"])
+            targets.append((names[-2] if len(names) > 1 else None, names[-1]))
+        return DropTypes(tuple(targets), bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"), \
+            "DROP TYPE"
+    return None
 
 
 def _policy_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:

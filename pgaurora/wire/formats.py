@@ -258,8 +258,9 @@ def values_decoder(decoders: Sequence[Callable[[Any], Any] | None],
 
 def _fixed_width(info: Any) -> int:
     """The byte count a binary parameter must have, or -1. `name` has typlen 64 on disk but
-    namerecv reads a variable-length string, so only by-value types and uuid are fixed here."""
-    if info is None or info.typlen <= 0 or info.oid == 19:
+    namerecv reads a variable-length string, so only by-value types and uuid are fixed here (an
+    enum's typlen 4 is its stored oid; enum_recv reads the label)."""
+    if info is None or info.typlen <= 0 or info.oid == 19 or info.typtype == "e":
         return -1
     return int(info.typlen)
 

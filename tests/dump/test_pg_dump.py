@@ -46,7 +46,8 @@ CREATE TABLE app.orders (
 );
 CREATE INDEX orders_customer_idx ON app.orders (customer_id);
 CREATE UNIQUE INDEX orders_note_idx ON app.orders (note, qty);
-CREATE TABLE audit.log (k int, v text, PRIMARY KEY (k));
+CREATE TYPE audit.level AS ENUM ('debug', 'info', 'error');
+CREATE TABLE audit.log (k int, v text, PRIMARY KEY (k), lvl audit.level DEFAULT 'info', seen audit.level[]);
 CREATE TABLE audit.refs (id int PRIMARY KEY, k int REFERENCES audit.log (k) DEFERRABLE INITIALLY DEFERRED, k2 int,
   CONSTRAINT refs_k2 FOREIGN KEY (k2) REFERENCES audit.log (k) ON DELETE SET NULL DEFERRABLE);
 CREATE TABLE public.pair (a int, b int, note text, UNIQUE (a, b));
@@ -82,6 +83,7 @@ INSERT INTO app.customers (email, name, balance, created) VALUES
   ('c@x', 'O''Hara', 0, '2024-01-03 10:00+00');
 INSERT INTO app.orders (customer_id, qty, note) VALUES (1, 2, 'first'), (2, 1, NULL), (2, 5, 'third');
 INSERT INTO audit.log VALUES (1, E'tab\\tand\\nnewline'), (2, E'back\\\\slash'), (3, NULL);
+UPDATE audit.log SET lvl = 'error', seen = '{debug,error}' WHERE k = 1;
 INSERT INTO public.pair VALUES (1, 1, 'one'), (2, 2, 'two');
 INSERT INTO public.child (a, b) VALUES (1, 1), (2, 2), (NULL, NULL);
 SELECT setval('public.counter', 150);

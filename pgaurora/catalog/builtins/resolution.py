@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from pgaurora.catalog.builtins.enum_functions import enum_aggregate, enum_function, enum_operator
 from pgaurora.catalog.builtins.registry import (
     REGISTRY,
     AggregateDef,
@@ -298,11 +299,13 @@ def _specialise(d: D, inputs: Sequence[int], declared: tuple[int, ...]) -> D:
 
 @lru_cache(maxsize=4096)
 def _function_for(name: str, inputs: tuple[int, ...]) -> FunctionDef | None:
-    return _choose(REGISTRY.functions.get(name, []), inputs, "function", name)
+    return enum_function(name, inputs) or _choose(REGISTRY.functions.get(name, []), inputs, "function", name)
 
 
 @lru_cache(maxsize=4096)
 def _operator_for(name: str, prefix: bool, inputs: tuple[int, ...]) -> OperatorDef | None:
+    if not prefix and (found := enum_operator(name, inputs)) is not None:
+        return found
     defs = [o for o in REGISTRY.operators.get(name, []) if (o.left_oid is None) == prefix]
     if not prefix and (inputs[0] == t.UNKNOWN_OID) != (inputs[1] == t.UNKNOWN_OID):
         known = inputs[1] if inputs[0] == t.UNKNOWN_OID else inputs[0]
@@ -350,7 +353,8 @@ def resolve_operator(name: str, left_oid: int | None, right_oid: int, missing_ok
 def resolve_aggregate(name: str, arg_oids: Sequence[int], missing_ok: bool = True) -> AggregateDef | None:
     """The aggregate `name(args)`; count(*) is resolved with no arguments."""
     inputs = tuple(t.UNKNOWN_OID if o == 0 else o for o in arg_oids)
-    found = _choose(REGISTRY.aggregates.get(name.lower(), []), inputs, "function", name)
+    found = enum_aggregate(name.lower(), inputs) or _choose(REGISTRY.aggregates.get(name.lower(), []), inputs,
+                                                             "function", name)
     if found is None and not missing_ok:
         raise function_not_found(name, arg_oids)
     return found

@@ -335,9 +335,15 @@ _ENCODINGS = {0: "SQL_ASCII", 1: "EUC_JP", 2: "EUC_CN", 3: "EUC_KR", 4: "EUC_TW"
 _ENCODING_NUMBERS = {name: number for number, name in _ENCODINGS.items()}
 
 
-def _format_type(oid: int | None, typmod: int | None) -> str | None:
+def _format_type(ctx: Any, oid: int | None, typmod: int | None) -> str | None:
     if oid is None:
         return None
+    if oid >= 16384:  # a type CREATE TYPE made: named (qualified where not visible) by the catalog
+        from pgaurora.catalog.system.regtypes import state_of, user_type_display
+
+        shown = user_type_display(state_of(ctx), oid) if "catalog_state" in ctx.extra else None
+        if shown is not None:
+            return shown
     if typmod is not None and typmod < 0 and oid in (t.BPCHAR_OID, t.BIT_OID):
         # a given typmod of -1 is not CHARACTER / BIT (which mean length 1): show the raw name
         return "bpchar" if oid == t.BPCHAR_OID else '"bit"'
@@ -421,7 +427,7 @@ def _register() -> None:
     function("format", (T, t.ANY_OID), T, lambda *a: None, variadic_oid=t.ANY_OID, strict=False,
              binder=_format_binder, needs_context=True, volatility="s")
     function("gen_random_uuid", (), t.UUID_OID, uuid.uuid4, volatility="v")
-    function("format_type", (t.OID_OID, I4), T, _format_type, strict=False, volatility="s")
+    function("format_type", (t.OID_OID, I4), T, _format_type, strict=False, volatility="s", needs_context=True)
     function("pg_encoding_to_char", (I4,), N, lambda n: _ENCODINGS.get(n, ""), volatility="s")
     function("pg_char_to_encoding", (N,), I4,
              lambda name: _ENCODING_NUMBERS.get(name.upper().replace("-", "").replace("UTF8", "UTF8"), -1),

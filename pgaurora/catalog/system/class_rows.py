@@ -246,7 +246,7 @@ def pg_attrdef(sc: SystemContext) -> Iterator[dict[str, Any]]:
                        "adbin": describe.generation_text(c.generated)}
             elif c.default is not None and not c.identity:
                 yield {"oid": attrdef_oid(table.oid, c.attnum), "adrelid": table.oid, "adnum": c.attnum,
-                       "adbin": describe.default_text(c.default, c.type_oid)}
+                       "adbin": describe.default_text(c.default, c.type_oid, sc.state)}
 
 
 def attrdef_oid(table_oid: int, attnum: int) -> int:

@@ -41,13 +41,20 @@ returning select session_user some symmetric table then to trailing true union u
 window with""".split())
 
 
-def default_text(text: str, type_oid: int) -> str:
+def default_text(text: str, type_oid: int, state: CatalogState | None = None) -> str:
     """A column default as pg_get_expr shows it: a string literal gets its column type's cast
-    ('x'::character varying), SQL value functions are upper-cased, the rest is kept."""
+    ('x'::character varying; an enum type's name qualified as format_type qualifies it), SQL
+    value functions are upper-cased, the rest is kept."""
     stripped = text.strip()
     if _is_string_literal(stripped):
         if type_oid in (typeinfo.UNKNOWN_OID,):
             return stripped
+        if state is not None and type_oid >= 16384:
+            from pgaurora.catalog.system.regtypes import user_type_display
+
+            shown = user_type_display(state, type_oid)
+            if shown is not None:
+                return f"{stripped}::{shown}"
         return f"{stripped}::{typeinfo.format_type(type_oid, -1)}"
     lowered = stripped.lower()
     if lowered in _SQL_VALUE_FUNCTIONS:

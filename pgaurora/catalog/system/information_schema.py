@@ -47,9 +47,16 @@ def data_type(type_oid: int) -> str:
     if typeinfo.element_of(type_oid):
         return "ARRAY"
     info = typeinfo.find(type_oid)
-    if info is None:
+    if info is None or info.typtype == "e":
         return "USER-DEFINED"
     return typeinfo.format_type(type_oid, -1)
+
+
+def _udt_schema(sc: SystemContext, type_oid: int) -> str:
+    """The schema of a column's type: pg_catalog, or an enum type's (or its array type's) own."""
+    owner = sc.state.type_of(type_oid) or next(
+        (ty for ty in sc.state.types.values() if ty.array_oid == type_oid), None)
+    return describe.schema_name(sc.state, owner.schema_oid) if owner is not None else "pg_catalog"
 
 
 def numeric_facts(type_oid: int, typmod: int) -> tuple[int | None, int | None, int | None]:
@@ -129,7 +136,7 @@ def _column_row(sc: SystemContext, schema: str, table: str, c: Column, position:
     precision, radix, scale = numeric_facts(c.type_oid, c.typmod)
     max_length, octet_length = character_facts(c.type_oid, c.typmod)
     info = typeinfo.find(c.type_oid)
-    default = describe.qualify_regclass_literals(sc.state, describe.default_text(c.default, c.type_oid)) \
+    default = describe.qualify_regclass_literals(sc.state, describe.default_text(c.default, c.type_oid, sc.state)) \
         if c.default is not None and not c.identity else None
     return {"table_catalog": sc.database, "table_schema": schema, "table_name": table, "column_name": c.name,
             "ordinal_position": position, "column_default": default, "is_nullable": _yes(not c.not_null),
@@ -137,7 +144,8 @@ def _column_row(sc: SystemContext, schema: str, table: str, c: Column, position:
             "character_octet_length": octet_length, "numeric_precision": precision,
             "numeric_precision_radix": radix, "numeric_scale": scale,
             "datetime_precision": datetime_precision(c.type_oid, c.typmod),
-            "udt_catalog": sc.database, "udt_schema": "pg_catalog", "udt_name": info.name if info else None,
+            "udt_catalog": sc.database, "udt_schema": _udt_schema(sc, c.type_oid),
+            "udt_name": info.name if info else None,
             "dtd_identifier": str(position), "is_self_referencing": "NO", "is_identity": _yes(bool(c.identity)),
             "identity_generation": {"a": "ALWAYS", "d": "BY DEFAULT"}.get(c.identity),
             "identity_cycle": "NO", "is_generated": "NEVER" if c.generated is None else "ALWAYS",

@@ -36,7 +36,22 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "typtypmod": -1, "typndims": 0,
                "typcollation": 100 if info.oid in (25, 1043, 1042, 1009, 1015, 1014) else (
                    950 if info.oid in (19, 1003) else 0)}
+    for ty in sorted(sc.state.types.values(), key=lambda ty: ty.oid):  # CREATE TYPE ... AS ENUM
+        common = {"typnamespace": ty.schema_oid, "typowner": ty.owner, "typisdefined": True, "typdelim": ",",
+                  "typrelid": 0, "typnotnull": False, "typbasetype": 0, "typtypmod": -1, "typndims": 0,
+                  "typcollation": 0, "typispreferred": False, "typalign": "i"}
+        yield dict(common, oid=ty.oid, typname=ty.name, typlen=4, typbyval=True, typtype="e", typcategory="E",
+                   typelem=0, typarray=ty.array_oid, typstorage="p")
+        yield dict(common, oid=ty.array_oid, typname="_" + ty.name, typlen=-1, typbyval=False, typtype="b",
+                   typcategory="A", typelem=ty.oid, typarray=0, typstorage="x")
     # each table's row type would be here in PostgreSQL; pgaurora's tables have none (reltype = 0)
+
+
+@producer("pg_enum")
+def pg_enum(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for ty in sorted(sc.state.types.values(), key=lambda ty: ty.oid):
+        for label, order, oid in ty.labels:
+            yield {"oid": oid, "enumtypid": ty.oid, "enumsortorder": order, "enumlabel": label}
 
 
 def _proc_row(name: str, oid: int, arg_oids: tuple[int, ...], return_oid: int, kind: str, strict: bool,
