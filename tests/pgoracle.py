@@ -191,6 +191,25 @@ def run_each(dsn: str, statements: list[str] | tuple[str, ...]) -> None:
                 pass
 
 
+def isolated_transcript(dsn: str, steps: list[str], *, setup: list[str] | tuple[str, ...] = (),
+                        cleanup: list[str] | tuple[str, ...] = (), details: bool = False) -> list[Any]:
+    """statement_transcript with `cleanup` run before and after it by run_each (what an earlier,
+    interrupted run left goes first; cleanup's errors are ignored)."""
+    run_each(dsn, cleanup)
+    try:
+        return statement_transcript(dsn, steps, setup=setup, details=details)
+    finally:
+        run_each(dsn, cleanup)
+
+
+def assert_same_transcript(ours: str, oracle: str, steps: list[str], *, setup: list[str] | tuple[str, ...] = (),
+                           cleanup: list[str] | tuple[str, ...] = (), details: bool = False) -> None:
+    """assert_same_transcripts of the isolated transcripts of `steps` on pgaurora (`ours`) and
+    PostgreSQL (`oracle`)."""
+    assert_same_transcripts(
+        lambda dsn: isolated_transcript(dsn, steps, setup=setup, cleanup=cleanup, details=details), ours, oracle)
+
+
 @contextlib.contextmanager
 def oracle_tables(conn: psycopg.Connection, tables: str, setup: tuple[str, ...]) -> Iterator[psycopg.Connection]:
     """`conn` (to the oracle) with `tables` created by `setup`, dropped before and after."""

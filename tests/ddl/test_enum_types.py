@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from tests.pgoracle import PgOracle, pg_bindir, run_each, statement_transcript
+from tests.pgoracle import PgOracle, assert_same_transcript, pg_bindir, run_each
 from tests.server.harness import InstanceProcess
 
 CLEANUP = ["RESET ROLE", "DROP TABLE IF EXISTS et_person, et_other", "DROP SCHEMA IF EXISTS et_s CASCADE",
@@ -96,19 +96,8 @@ VALUES = [
 ]
 
 
-def _transcript(dsn: str, steps: list[str]) -> list[Any]:
-    run_each(dsn, CLEANUP)
-    try:
-        return statement_transcript(dsn, steps, setup=SETUP, details=True)
-    finally:
-        run_each(dsn, CLEANUP)
-
-
 def test_enum_types_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    expected = _transcript(pg_oracle.dsn, VALUES)
-    got = _transcript(instance.dsn, VALUES)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, VALUES, setup=SETUP, cleanup=CLEANUP, details=True)
 
 
 def _psql(port: int, command: str) -> str:

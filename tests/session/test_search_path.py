@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.pgoracle import PgOracle, run_each, statement_transcript
+from tests.pgoracle import PgOracle, assert_same_transcript, run_each
 from tests.server.harness import InstanceProcess
 
 CLEANUP = [
@@ -85,19 +85,8 @@ USAGE = [
 ]
 
 
-def _transcript(dsn: str, steps: list[str]) -> list[Any]:
-    run_each(dsn, CLEANUP)
-    try:
-        return statement_transcript(dsn, steps, setup=SETUP)
-    finally:
-        run_each(dsn, CLEANUP)
-
-
 def _compare(instance: InstanceProcess, pg_oracle: PgOracle, steps: list[str]) -> None:
-    expected = _transcript(pg_oracle.dsn, steps)
-    got = _transcript(instance.dsn, steps)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, steps, setup=SETUP, cleanup=CLEANUP)
 
 
 def test_prepared_statements_follow_search_path_and_role_as_postgres(

@@ -5,7 +5,7 @@ ROLLBACK PREPARED find nothing (42704) and refuse to run inside a block (25001).
 
 from __future__ import annotations
 
-from tests.pgoracle import PgOracle, run_each, statement_transcript
+from tests.pgoracle import PgOracle, assert_same_transcript
 from tests.server.harness import InstanceProcess
 
 STEPS = [
@@ -21,16 +21,6 @@ STEPS = [
 ]
 
 
-def _transcript(dsn: str) -> list[object]:
-    run_each(dsn, ["DROP TABLE IF EXISTS tp_t"])
-    try:
-        return statement_transcript(dsn, STEPS, setup=["CREATE TABLE tp_t (id int)"], details=True)
-    finally:
-        run_each(dsn, ["DROP TABLE IF EXISTS tp_t"])
-
-
 def test_two_phase_statements_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    expected = _transcript(pg_oracle.dsn)
-    got = _transcript(instance.dsn)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, STEPS, setup=["CREATE TABLE tp_t (id int)"],
+                           cleanup=["DROP TABLE IF EXISTS tp_t"], details=True)

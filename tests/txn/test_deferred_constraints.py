@@ -9,12 +9,10 @@ psycopg's commit() raises the same error on both."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 import pytest
 
-from tests.pgoracle import PgOracle, run_each, statement_transcript
+from tests.pgoracle import PgOracle, assert_same_transcript, run_each
 from tests.server.harness import InstanceProcess
 
 CLEANUP = ["DROP TABLE IF EXISTS df_child, df_imm, df_x, df_parent CASCADE", "DROP SCHEMA IF EXISTS df_s CASCADE"]
@@ -85,19 +83,8 @@ STEPS = [
 ]
 
 
-def _transcript(dsn: str) -> list[Any]:
-    run_each(dsn, CLEANUP)
-    try:
-        return statement_transcript(dsn, STEPS, setup=SETUP, details=True)
-    finally:
-        run_each(dsn, CLEANUP)
-
-
 def test_deferred_foreign_keys_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    expected = _transcript(pg_oracle.dsn)
-    got = _transcript(instance.dsn)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, STEPS, setup=SETUP, cleanup=CLEANUP, details=True)
 
 
 def _commit_error(dsn: str) -> tuple[str | None, str, str]:

@@ -7,9 +7,7 @@ with SQLSTATE and DETAIL) equal on PostgreSQL 15 and pgaurora."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.pgoracle import PgOracle, run_each, statement_transcript
+from tests.pgoracle import PgOracle, assert_same_transcript
 from tests.server.harness import InstanceProcess
 
 CLEANUP = [
@@ -89,19 +87,8 @@ RESTRICTED = [
 ]
 
 
-def _transcript(dsn: str, steps: list[str]) -> list[Any]:
-    run_each(dsn, CLEANUP)
-    try:
-        return statement_transcript(dsn, steps, setup=SETUP, details=True)
-    finally:
-        run_each(dsn, CLEANUP)
-
-
 def _compare(instance: InstanceProcess, pg_oracle: PgOracle, steps: list[str]) -> None:
-    expected = _transcript(pg_oracle.dsn, steps)
-    got = _transcript(instance.dsn, steps)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, steps, setup=SETUP, cleanup=CLEANUP, details=True)
 
 
 def test_referential_actions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:

@@ -403,21 +403,22 @@ def _isfinite(value: Any) -> bool:
                          datetimes.TIMESTAMPTZ_NINFINITY)
 
 
+def _span(start: Any, end: Any) -> tuple[Any, Any] | None:
+    """One side of OVERLAPS as overlaps_timestamp takes it: None when both ends are NULL; a NULL
+    start takes the end's place (the end then NULL); else the two in order."""
+    if start is None:
+        return None if end is None else (end, None)
+    if end is not None and start > end:
+        return end, start
+    return start, end
+
+
 def overlaps(ts1: Any, te1: Any, ts2: Any, te2: Any) -> bool | None:
-    """(ts1, te1) OVERLAPS (ts2, te2): PostgreSQL's overlaps_timestamp (its NULL rules: a NULL
-    end stands for the start; each pair is put in order first)."""
-    if ts1 is None:
-        if te1 is None:
-            return None
-        ts1, te1 = te1, None
-    elif te1 is not None and ts1 > te1:
-        ts1, te1 = te1, ts1
-    if ts2 is None:
-        if te2 is None:
-            return None
-        ts2, te2 = te2, None
-    elif te2 is not None and ts2 > te2:
-        ts2, te2 = te2, ts2
+    """(ts1, te1) OVERLAPS (ts2, te2): PostgreSQL's overlaps_timestamp, with its NULL rules."""
+    first, second = _span(ts1, te1), _span(ts2, te2)
+    if first is None or second is None:
+        return None
+    (ts1, te1), (ts2, te2) = first, second
     if ts1 > ts2:
         if te2 is None:
             return None
