@@ -514,7 +514,10 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
         return _sequence_call(body, name, lv, pos)
     if body.get("agg_star"):
         raise SyntaxError_(f"{name}(*) specified, but {name} is not an aggregate function", position=pos)
-    args = [bind(a, lv) for a in body.get("args", ())]
+    raw_args = body.get("args", ())
+    if any("NamedArgExpr" in a for a in raw_args):
+        raw_args = _positional(name, raw_args, lv, pos)
+    args = [bind(a, lv) for a in raw_args]
     if body.get("agg_distinct"):
         raise SyntaxError_(f"DISTINCT specified, but {name} is not an aggregate function", position=pos)
     record_call = rowtypes.record_function(name, args)
@@ -524,6 +527,74 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     if isinstance(result, FuncExpr) and result.retset:
         _check_srf_placement(lv, pos)
     return result
+
+
+# Built-ins PostgreSQL users call with named arguments (f(name => value)): their parameter names
+# (pg_proc.proargnames) and the defaults of the trailing ones (None: required; OVERLOAD: may be
+# left out at the end, another overload taking the call)
+_ZERO = {"A_Const": {"ival": {"ival": 0}}}
+OVERLOAD: dict[str, Any] = {}
+_PARAMETERS: dict[str, tuple[tuple[str, dict[str, Any] | None], ...]] = {
+    "make_interval": tuple((n, _ZERO) for n in ("years", "months", "weeks", "days", "hours", "mins", "secs")),
+    "make_date": (("year", None), ("month", None), ("day", None)),
+    "make_time": (("hour", None), ("min", None), ("sec", None)),
+    "make_timestamp": tuple((n, None) for n in ("year", "month", "mday", "hour", "min", "sec")),
+    "make_timestamptz": (*((n, None) for n in ("year", "month", "mday", "hour", "min", "sec")), ("timezone", OVERLOAD)),
+    "jsonb_set": (("jsonb_in", None), ("path", None), ("replacement", None),
+                  ("create_if_missing", {"A_Const": {"boolval": {"boolval": True}}})),
+}
+
+
+def _positional(name: str, raw: Any, lv: Level, pos: int | None) -> list[Any]:
+    """f(a, name => b): the arguments in parameter order, the defaults of those left out filled
+    in up to the last one given (PostgreSQL's named notation, for the built-ins in _PARAMETERS;
+    elsewhere no function matches, as for a function without those parameter names)."""
+    params = _PARAMETERS.get(name)
+    names = [p for p, _ in params] if params is not None else []
+    slots: dict[int, Any] = {}
+    seen: set[str] = set()
+    for i, arg in enumerate(raw):
+        named = arg.get("NamedArgExpr")
+        if named is None:
+            if any("NamedArgExpr" in a for a in raw[:i]):
+                raise SyntaxError_("positional argument cannot follow named argument",
+                                   position=lv.position(next(iter(arg.values())).get("location")))
+            slots[i] = arg
+            continue
+        if named["name"] in seen:
+            raise SyntaxError_(f'argument name "{named["name"]}" used more than once',
+                               position=lv.position(named.get("location")))
+        seen.add(named["name"])
+        if named["name"] not in names or names.index(named["name"]) in slots:
+            slots[-1 - i] = arg  # no such parameter (or it was given by position): no function matches
+            continue
+        slots[names.index(named["name"])] = named["arg"]
+    if any(k < 0 for k in slots) or params is None or any(
+            default is None for _, default in params[max(slots) + 1:]):
+        shown = ", ".join(_argument_shown(a, lv) for a in raw)
+        raise UndefinedFunction(f"function {name}({shown}) does not exist", hint=_NO_FUNCTION_HINT, position=pos)
+    last = max(slots)
+    out = []
+    for i in range(last + 1):
+        if i in slots:
+            out.append(slots[i])
+        elif params[i][1] is not None and params[i][1] is not OVERLOAD:
+            out.append(params[i][1])
+        else:
+            shown = ", ".join(_argument_shown(a, lv) for a in raw)
+            raise UndefinedFunction(f"function {name}({shown}) does not exist", hint=_NO_FUNCTION_HINT, position=pos)
+    return out
+
+
+def _argument_shown(arg: Any, lv: Level) -> str:
+    """An argument as 'function f(...) does not exist' lists it: `name => type` when named."""
+    named = arg.get("NamedArgExpr")
+    value = bind(named["arg"] if named else arg, lv)
+    shown = resolve.type_name(value.type_oid)
+    return f"{named['name']} => {shown}" if named else shown
+
+
+_NO_FUNCTION_HINT = "No function matches the given name and argument types. You might need to add explicit type casts."
 
 
 _SRF_HINT = "You might be able to move the set-returning function into a LATERAL FROM item."
