@@ -498,15 +498,26 @@ def _jsonb_objects(doc: Jsonb, name: str, many: bool) -> Iterator[dict[str, Any]
 
 
 def _populate(oid: int, typmod: int, from_json: bool) -> Callable[[Any], Any]:
-    """One column's value from its JSON value (JSON text from json, a Python value from jsonb)."""
+    """One column's value from its JSON value (JSON text from json, a Python value from jsonb):
+    NULL for a missing key or a JSON null, whatever the column's type."""
+    value_of: Callable[[Any], Any]
     if oid == t.JSON_OID:
-        return lambda raw: _null(raw, from_json) or (raw.strip() if from_json else jsonvalues.format_json_value(raw))
-    if oid == t.JSONB_OID:
-        return lambda raw: _null(raw, from_json) or (jsonvalues.parse_jsonb(raw) if from_json else Jsonb(raw))
+        value_of = str.strip if from_json else jsonvalues.format_json_value
+    elif oid == t.JSONB_OID:
+        value_of = jsonvalues.parse_jsonb if from_json else Jsonb
+    else:
+        value_of = _through_input(oid, typmod, from_json)
+    return lambda raw: None if _is_null(raw, from_json) else value_of(raw)
+
+
+def _through_input(oid: int, typmod: int, from_json: bool) -> Callable[[Any], Any]:
+    """A column of another type: a JSON string's text (or any other value's JSON text) through
+    the type's input; an array column takes a JSON array element by element."""
     element = t.element_of(oid)
     decode = text_decoder(element or oid, typmod)
+    array_decode = text_decoder(oid, typmod) if element else None
 
-    def scalar(value: Any) -> Any:  # a JSON value (Python) -> the type's value through its input
+    def scalar(value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, str):
@@ -515,26 +526,18 @@ def _populate(oid: int, typmod: int, from_json: bool) -> Callable[[Any], Any]:
             return [scalar(v) for v in value]
         return decode(jsonvalues.format_json_value(value))
 
-    array_decode = text_decoder(oid, typmod) if element else None
-
     def convert(raw: Any) -> Any:
-        if _null(raw, from_json) is None:
-            return None
         value = jsonvalues.parse_jsonb(raw).value if from_json else raw
-        if element and isinstance(value, list):
-            return [scalar(v) for v in value]
         if array_decode is not None and isinstance(value, str):
             return array_decode(value)
-        return scalar(value) if not isinstance(value, (dict, list)) else decode(jsonvalues.format_json_value(value))
+        return scalar(value)
 
     return convert
 
 
-def _null(raw: Any, from_json: bool) -> Any:
-    """None for a missing key or a JSON null, else False (so `or` picks the conversion)."""
-    if raw is _MISSING or raw is None or (from_json and raw.strip() == "null"):
-        return None
-    return False
+def _is_null(raw: Any, from_json: bool) -> bool:
+    """A missing key or a JSON null."""
+    return raw is _MISSING or raw is None or (from_json and raw.strip() == "null")
 
 
 def _needs_column_definitions(name: str) -> Callable[..., Any]:

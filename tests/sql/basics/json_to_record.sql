@@ -24,3 +24,6 @@ select * from jr order by a
 select j.id, r.* from (values (1, '{"k": 5}'::jsonb)) j(id, doc), jsonb_to_record(j.doc) as r(k int)
 select * from json_to_record('{"a":1, "a":2}') as x(a int)
 drop table jr
+select * from json_to_record('{"c": null}') as x(a json, b jsonb, c json, d int)
+select * from jsonb_to_record('{"c": null, "a": [1, {"k": "v"}]}') as x(a json, b jsonb, c jsonb, d text)
+select * from json_to_recordset('[{"a": {"x": 1}}, {"b": 2}]') as x(a jsonb, b json)
