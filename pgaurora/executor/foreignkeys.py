@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgaurora.catalog.builtins.text_functions import quote_ident
 from pgaurora.catalog.roles import role_by_oid
+from pgaurora.catalog.system.describe import schema_name
 from pgaurora.datatypes import format_value
 from pgaurora.errors import ForeignKeyViolation
 from pgaurora.executor.context import Env
@@ -77,11 +79,8 @@ async def validate_foreign_key(env: Env, state: Any, table: Any, con: Any) -> No
                 if None in key or key in present:
                     continue
                 types = tuple(table.columns[p].type_oid for p in cols)
-                raise ForeignKeyViolation(
-                    f'insert or update on table "{table.name}" violates foreign key constraint "{con.name}"',
-                    detail=f"Key ({', '.join(table.columns[p].name for p in cols)})=({key_text(key, types)}) "
-                           f'is not present in table "{ref.name}".',
-                    table=table.name, constraint=con.name)
+                raise key_not_present(table.name, con.name, [table.columns[p].name for p in cols],
+                                      key_text(key, types), ref.name)
 
 
 def check_snapshot(env: Env) -> Any:
@@ -97,8 +96,23 @@ def key_text(values: tuple[Any, ...], types: tuple[int, ...]) -> str:
     return ", ".join(parts)
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def key_not_present(table: str, constraint: str, columns: list[str] | tuple[str, ...], key: str,
+                    referenced: str) -> ForeignKeyViolation:
+    """23503 of a referencing row whose key no referenced row has (RI_FKey_check's message)."""
+    return ForeignKeyViolation(
+        f'insert or update on table "{table}" violates foreign key constraint "{constraint}"',
+        detail=f"Key ({', '.join(columns)})=({key}) is not present in table \"{referenced}\".",
+        table=table, constraint=constraint)
+
+
+def still_referenced(referenced: str, constraint: str, table: str, columns: list[str] | tuple[str, ...],
+                     key: str) -> ForeignKeyViolation:
+    """23503 of a referenced key that rows of `table` still reference (ri_ReportViolation)."""
+    return ForeignKeyViolation(
+        f'update or delete on table "{referenced}" violates foreign key constraint "{constraint}" on table '
+        f'"{table}"',
+        detail=f"Key ({', '.join(columns)})=({key}) is still referenced from table \"{table}\".",
+        table=table, constraint=constraint)
 
 
 class ForeignKeyChecks:
@@ -128,11 +142,8 @@ class ForeignKeyChecks:
             if not await self._lock_referenced(ref_table, ref_index, key):
                 key = tuple(row[p] for p in fk.columns)
                 types = tuple(self.checks.column_types[p] for p in fk.columns)
-                raise ForeignKeyViolation(
-                    f'insert or update on table "{self.checks.table_name}" violates foreign key constraint "{fk.name}"',
-                    detail=f"Key ({', '.join(fk.column_names)})=({key_text(key, types)}) "
-                           f'is not present in table "{fk.ref_table_name}".',
-                    table=self.checks.table_name, constraint=fk.name)
+                raise key_not_present(self.checks.table_name, fk.name, fk.column_names, key_text(key, types),
+                                      fk.ref_table_name)
 
     def _in_index_order(self, name: str, ref_index: Any, key: tuple[Any, ...]) -> tuple[Any, ...]:
         """`key` (in the constraint's column order) in the order of the referenced index's columns."""
@@ -217,12 +228,8 @@ class ForeignKeyChecks:
                     await self._cascade(other, heap, victims, 0)
                 continue
             types = tuple(self.checks.column_types[p] for p in ref.ref_columns)
-            raise ForeignKeyViolation(
-                f'update or delete on table "{self.checks.table_name}" violates foreign key constraint '
-                f'"{ref.name}" on table "{ref.table_name}"',
-                detail=f"Key ({', '.join(ref.ref_column_names)})=({key_text(key, types)}) "
-                       f'is still referenced from table "{ref.table_name}".',
-                table=ref.table_name, constraint=ref.name)
+            raise still_referenced(self.checks.table_name, ref.name, ref.table_name, ref.ref_column_names,
+                                   key_text(key, types))
 
     async def _update_referencing(self, ref: Any, key: tuple[Any, ...], action: str,
                                   new_key: tuple[Any, ...] | None) -> None:
@@ -237,8 +244,7 @@ class ForeignKeyChecks:
         if table is None or session is None:
             raise ForeignKeyViolation(f'update or delete on table "{self.checks.table_name}" violates foreign key '
                                       f'constraint "{ref.name}" on table "{ref.table_name}"')
-        schema = next((s for s in self.state.schemas.values() if s.oid == table.schema_oid), None)
-        names = [_quoted(table.columns[p].name) for p in ref.columns]
+        names = [quote_ident(table.columns[p].name) for p in ref.columns]
         if action == "n":
             assignments = [f"{n} = NULL" for n in names]
         elif action == "d":
@@ -247,7 +253,7 @@ class ForeignKeyChecks:
             assignments = [f"{n} = ${len(key) + i}" for i, n in enumerate(names, 1)]
         where = " AND ".join(f"{n} = ${i}" for i, n in enumerate(names, 1))
         only = "" if table.kind == "p" else "ONLY "
-        relation = f"{_quoted(schema.name)}.{_quoted(table.name)}" if schema else _quoted(table.name)
+        relation = f"{quote_ident(schema_name(self.state, table.schema_oid))}.{quote_ident(table.name)}"
         sql = f"UPDATE {only}{relation} SET {', '.join(assignments)} WHERE {where}"
         types = tuple(table.columns[p].type_oid for p in ref.columns)
         params = key + (new_key if action == "c" and new_key is not None else ())
@@ -342,17 +348,10 @@ class _DeferredChecker(ForeignKeyChecks):
             names = [table.columns[positions[a]].name for a in con.columns]
             types = tuple(table.columns[positions[a]].type_oid for a in con.columns)
             if kind == "fk":
-                raise ForeignKeyViolation(
-                    f'insert or update on table "{table.name}" violates foreign key constraint "{con.name}"',
-                    detail=f"Key ({', '.join(names)})=({key_text(key, types)}) is not present in table "
-                           f'"{ref.name}".', table=table.name, constraint=con.name)
+                raise key_not_present(table.name, con.name, names, key_text(key, types), ref.name)
             ref_positions = {c.attnum: i for i, c in enumerate(ref.columns)}
             ref_names = [ref.columns[ref_positions[a]].name for a in con.ref_columns]
-            raise ForeignKeyViolation(
-                f'update or delete on table "{ref.name}" violates foreign key constraint "{con.name}" on table '
-                f'"{table.name}"',
-                detail=f"Key ({', '.join(ref_names)})=({key_text(key, types)}) is still referenced from table "
-                       f'"{table.name}".', table=table.name, constraint=con.name)
+            raise still_referenced(ref.name, con.name, table.name, ref_names, key_text(key, types))
 
     async def _still_referenced(self, table: Any, con: Any, key: tuple[Any, ...]) -> bool:
         """Does a row of `table` (its partitions) hold `key` in the constraint's columns now?"""
