@@ -55,9 +55,9 @@ def put_off(txn: Any, kind: str, con_oid: int, table_oid: int, key: tuple[Any, .
     checks.pending.setdefault((kind, con_oid, table_oid), set()).add(key)
 
 
-def set_constraints(txn: Any, deferred: bool, con_oids: set[int] | None) -> set[int] | None:
-    """SET CONSTRAINTS {ALL | oids} DEFERRED | IMMEDIATE; returns the constraints whose put-off
-    checks must run now (IMMEDIATE: None for all), or an empty set."""
+def set_constraints(txn: Any, deferred: bool, con_oids: set[int] | None) -> None:
+    """SET CONSTRAINTS {ALL (None) | oids} DEFERRED | IMMEDIATE: the modes from now on (the
+    caller runs the checks IMMEDIATE brings due)."""
     checks = getattr(txn, "deferred", None)
     if checks is None:
         checks = txn.deferred = DeferredChecks()
@@ -67,4 +67,3 @@ def set_constraints(txn: Any, deferred: bool, con_oids: set[int] | None) -> set[
     else:
         for oid in con_oids:
             checks.modes[oid] = deferred
-    return set() if deferred else con_oids

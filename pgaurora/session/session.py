@@ -106,6 +106,7 @@ class Session(ExtendedProtocol):
         self._deadline = 0.0
         self._copy_tag = "COPY 0"
         self._default_path: tuple[Any, bool] | None = None  # default_search_path()'s answer, by its key
+        self._internal_plans: dict[tuple[str, tuple[int, ...]], tuple[Any, Any]] = {}  # run_internal's
         from pgaurora.session.utility_exec import UtilityRunner
         self.utility = UtilityRunner(self)
         # pg_stat_activity: what the server knows of the client (it may set the address) and
@@ -445,10 +446,8 @@ class Session(ExtendedProtocol):
         at COMMIT and at SET CONSTRAINTS ... IMMEDIATE (executor.deferred)."""
         from pgaurora.executor.foreignkeys import run_deferred_checks
 
-        catalog = self.engine.catalog
-        state = catalog.state_for(txn).for_backend(self.pid)
-        ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
-                                  transaction_start=self.block.started_at, is_canceled=self._is_canceled)
+        state = self.engine.catalog.state_for(txn).for_backend(self.pid)
+        ctx = self._context(txn)
         ctx.extra["catalog_state"] = state
         await run_deferred_checks(ctx, state, only)
 
@@ -456,11 +455,21 @@ class Session(ExtendedProtocol):
                            as_role: str | None) -> None:
         """Runs a statement the executor needs inside the running one, in its transaction, as
         `as_role` (PostgreSQL's SPI queries of referential actions, run as the referencing
-        table's owner): its names are qualified, so the search path does not matter."""
+        table's owner): its names are qualified, so the search path does not matter. Its plan is
+        kept while the catalog its transaction sees stays the same object (a DELETE of many
+        referenced rows runs the same UPDATE for each: PostgreSQL's RI code keeps its plans too)."""
         txn = self.block.transaction()
-        plan = self.engine.plan(self.engine.parse_one(sql), param_types, txn, None, backend_pid=self.pid)
-        ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
-                                  transaction_start=self.block.started_at, is_canceled=self._is_canceled)
+        state = self.engine.catalog.state_for(txn)
+        key = (sql, param_types)
+        known = self._internal_plans.get(key)
+        if known is not None and known[0] is state:
+            plan = known[1]
+        else:
+            plan = self.engine.plan(self.engine.parse_one(sql), param_types, txn, None, backend_pid=self.pid)
+            if len(self._internal_plans) >= 64:
+                self._internal_plans.clear()
+            self._internal_plans[key] = (state, plan)
+        ctx = self._context(txn)
         if as_role is not None:
             ctx.user = as_role
         cursor = await self.engine.run(plan, params, ctx)
@@ -475,12 +484,16 @@ class Session(ExtendedProtocol):
         if txn.isolation == "serializable" and not txn.has_snapshot:
             await txn.manager.ssi.settle()  # its snapshot then sees the commits decided so far
         # The first statement of a transaction starts when the transaction does (one clock read).
-        ctx = self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
-                                  transaction_start=block.started_at, is_canceled=self._is_canceled,
-                                  statement_start=block.started_at if block.statements_run == 1 else None)
+        ctx = self._context(txn, block.started_at if block.statements_run == 1 else None)
         if extra:
             ctx.extra.update(extra)
         return await self.engine.run(plan, params, ctx, replan)
+
+    def _context(self, txn: Any, statement_start: Any = None) -> Any:
+        """The executor.ExecContext of a statement of this session in `txn` (now, unless given)."""
+        return self.engine.context(txn=txn, settings=self.settings, notice=self._executor_notice, session=self,
+                                   transaction_start=self.block.started_at, is_canceled=self._is_canceled,
+                                   statement_start=statement_start)
 
     def _is_canceled(self) -> bool:
         """The executor's check between batches. The deadline is also checked here because a

@@ -160,13 +160,7 @@ class TransactionBlock:
         self.savepoints.clear()
         try:
             if txn is not None:
-                if self.before_commit is not None and getattr(txn, "deferred", None) is not None:
-                    try:
-                        await self.before_commit(txn)
-                    except BaseException:
-                        await _maybe_await(txn.abort())
-                        raise
-                await self._on_commit_actions(txn)
+                await self._before_commit_record(txn)
                 committed = txn.commit()
                 if type(committed) is CoroutineType or inspect.isawaitable(committed):
                     await committed
@@ -177,16 +171,20 @@ class TransactionBlock:
         self._settings.end_transaction(committed=True)
         self._ended(True)
 
-    async def _on_commit_actions(self, txn: Any) -> None:
-        """Temporary tables' ON COMMIT DROP / DELETE ROWS, in the transaction, before its commit
-        record (catalog.Catalog.on_commit_actions)."""
+    async def _before_commit_record(self, txn: Any) -> None:
+        """What COMMIT does in the transaction before its commit record, in PostgreSQL's order:
+        the deferred foreign key checks (`before_commit`, when the transaction put any off), then
+        temporary tables' ON COMMIT DROP / DELETE ROWS (catalog.Catalog.on_commit_actions). An
+        error aborts the transaction."""
         actions = getattr(getattr(self._engine, "catalog", None), "on_commit_actions", None)
-        if actions is not None:
-            try:
+        try:
+            if self.before_commit is not None and getattr(txn, "deferred", None) is not None:
+                await self.before_commit(txn)
+            if actions is not None:
                 await actions(txn, self.pid)
-            except BaseException:
-                await _maybe_await(txn.abort())
-                raise
+        except BaseException:
+            await _maybe_await(txn.abort())
+            raise
 
     async def abort(self) -> None:
         txn, self.txn = self.txn, None

@@ -160,9 +160,9 @@ class UtilityRunner:
             oids = set()
             for item in names:
                 oids |= _named_constraints(state, item["RangeVar"])
-        now = set_constraints(txn, deferred, oids)
-        if now is None or now:
-            await s.run_deferred_checks(txn, now)
+        set_constraints(txn, deferred, oids)
+        if not deferred:  # the checks put off for those constraints (None: all) are due now
+            await s.run_deferred_checks(txn, oids)
         return None, [], "SET CONSTRAINTS"
 
     async def _transaction(self, tree: dict[str, Any]) -> Result:
