@@ -149,8 +149,8 @@ def assert_same_transcripts(transcript: Callable[[str], list[Any]], pgaurora_dsn
     """Runs `transcript(dsn)` on PostgreSQL, then on pgaurora: every entry must be equal."""
     expected = transcript(oracle_dsn)
     got = transcript(pgaurora_dsn)
-    for want, have in zip(expected, got, strict=True):
-        assert have == want
+    for want, have in zip(expected, got, strict=True):  # (pytest rewrites no assert here: say it)
+        assert have == want, f"pgaurora: {have!r}\nPostgreSQL: {want!r}"
 
 
 def statement_transcript(dsn: str, steps: list[str], *, setup: list[str] | tuple[str, ...] = (),
