@@ -20,6 +20,7 @@ from pgaurora.catalog.model import (
     PUBLIC_SCHEMA_OID,
     Database,
     DefaultAcl,
+    EnumType,
     Schema,
     Sequence,
     Table,
@@ -64,6 +65,8 @@ def objtype_of(obj: Any) -> str:
         return "n"
     if isinstance(obj, Database):
         return "d"
+    if isinstance(obj, EnumType):
+        return "T"
     return "r"
 
 

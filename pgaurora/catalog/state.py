@@ -224,6 +224,14 @@ class CatalogState:
         obj = self.by_oid.get(oid)
         return obj if isinstance(obj, EnumType) else None
 
+    def enum_type_of(self, oid: int) -> tuple[EnumType, bool] | None:
+        """The enum type `oid` is, or whose array type it is (then True), or None."""
+        found = self.type_of(oid)
+        if found is not None:
+            return found, False
+        element = next((ty for ty in self.types.values() if ty.array_oid == oid), None)
+        return None if element is None else (element, True)
+
     def table(self, oid: int) -> Table | None:
         obj = self.by_oid.get(oid)
         return obj if isinstance(obj, Table) else None

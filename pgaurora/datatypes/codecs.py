@@ -238,7 +238,7 @@ def _regtype_in(text: str) -> int:
         return numbers.parse_oid(stripped)
     if stripped == "-":
         return 0
-    return t.lookup_name(stripped.strip('"')).oid
+    return t.lookup_name(stripped.strip('"'), user_types=True).oid
 
 
 _TEXT_OUT[t.REGTYPE_OID] = lambda ctx: _regtype_out

@@ -170,7 +170,8 @@ def unregister_name(name: str, oid: int) -> None:
         del _DYNAMIC_NAMES[name]
 
 
-# by name, as regtype input finds them (whatever their schema: the newest catalog's)
+# by name, as regtype input finds them (lookup_name(user_types=True): whatever their schema, as
+# the newest catalog built has them)
 _DYNAMIC_NAMES: dict[str, TypeInfo] = {}
 
 
@@ -190,17 +191,19 @@ def find(oid: int) -> TypeInfo | None:
     return _BY_OID.get(oid)
 
 
-def lookup_name(name: str) -> TypeInfo:
-    """The TypeInfo for a type name: a typname ('int4', '_int4'), an alias ('integer'), or 'x[]'."""
+def lookup_name(name: str, *, user_types: bool = False) -> TypeInfo:
+    """The TypeInfo for a built-in type name: a typname ('int4', '_int4'), an alias ('integer'),
+    or 'x[]'. With `user_types`, an enum type's name too, whatever its schema (for regtype
+    input, which has no catalog at hand; the planner finds those through the catalog)."""
     key = " ".join(name.strip().lower().split())
     if key.startswith("pg_catalog."):
         key = key[len("pg_catalog."):]
     if key.endswith("[]"):
-        elem = lookup_name(key[:-2])
+        elem = lookup_name(key[:-2], user_types=user_types)
         if not elem.array_oid:
             raise UndefinedObject(f'type "{name}" does not exist')
         return _BY_OID[elem.array_oid]
-    info = _BY_NAME.get(ALIASES.get(key, key)) or _DYNAMIC_NAMES.get(name.strip().strip('"'))
+    info = _BY_NAME.get(ALIASES.get(key, key)) or (_DYNAMIC_NAMES.get(name.strip().strip('"')) if user_types else None)
     if info is None:
         raise UndefinedObject(f'type "{name}" does not exist')
     return info

@@ -116,20 +116,21 @@ def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], i
     else:
         mods = [m["A_Const"]["ival"].get("ival", 0) for m in type_name.get("typmods", ()) if "A_Const" in m]
     schema = parts[-2] if len(parts) > 1 else None
-    try:
-        if schema not in (None, "pg_catalog"):
-            raise UndefinedObject(name)
-        info = datatypes.typeinfo.lookup_name(name)
-    except UndefinedObject:
+    info = None
+    if schema in (None, "pg_catalog"):
+        try:
+            info = datatypes.typeinfo.lookup_name(name)
+        except UndefinedObject:
+            pass
+    if info is None:  # a type CREATE TYPE made, along the search path (or in its schema)
         state = CATALOG_TYPES.get()
         found = state.user_type(name, schema) if state is not None else None
         if found is None:
             shown = ".".join(parts[1:] if parts[0] == "pg_catalog" else parts)
-            raise UndefinedObject(f'type "{shown}" does not exist',
-                                  position=position(type_name.get("location"))) from None
+            raise UndefinedObject(f'type "{shown}" does not exist', position=position(type_name.get("location")))
         if mods:
             raise SyntaxError_(f'type modifier is not allowed for type "{found.name}"',
-                               position=position(type_name.get("location"))) from None
+                               position=position(type_name.get("location")))
         return (found.array_oid if type_name.get("arrayBounds") else found.oid), -1
     oid = info.oid
     typmod = -1

@@ -333,7 +333,7 @@ class UtilityRunner:
     def _prepare(self, stmt: Any, tree: dict[str, Any]) -> Result:
         s = self.session
         name = tree["name"]
-        oids = tuple(datatypes.lookup_name(type_name_text(t)).oid for t in tree.get("argtypes", ()))
+        oids = tuple(datatypes.lookup_name(type_name_text(t), user_types=True).oid for t in tree.get("argtypes", ()))
         inner = self._inner(stmt, tree["query"])
         if name in s.names.statements:
             raise DuplicatePreparedStatement(f'prepared statement "{name}" already exists')

@@ -85,6 +85,10 @@ VALUES = [
     "DROP SCHEMA et_s",
     "DROP TABLE et_other",
     "DROP SCHEMA et_s CASCADE",
+    # a type name found along the search path, whatever other schema has one of that name
+    "CREATE SCHEMA et_s", "CREATE TYPE et_s.et_mood AS ENUM ('zz')",
+    "SELECT 'ok'::et_mood", "SET search_path = et_s, public", "SELECT 'zz'::et_mood", "SELECT 'ok'::et_mood",
+    "RESET search_path", "SELECT 'ok'::et_mood, 'zz'::et_s.et_mood", "DROP SCHEMA et_s CASCADE",
     "CREATE ROLE et_role",
     "ALTER TYPE et_mood OWNER TO et_role",
     "ALTER TYPE et_nosuch OWNER TO et_role",

@@ -511,7 +511,7 @@ _register("pg_tablespace_location", (OID,), T, lambda oid: "")
 
 def _to_regtype(name: str) -> int | None:
     try:
-        return t.lookup_name(name.strip().strip('"').removeprefix("pg_catalog.")).oid
+        return t.lookup_name(name.strip().strip('"').removeprefix("pg_catalog."), user_types=True).oid
     except Exception:  # noqa: BLE001 - to_regtype returns NULL for an unknown type
         return None
 

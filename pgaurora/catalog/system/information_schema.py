@@ -54,9 +54,8 @@ def data_type(type_oid: int) -> str:
 
 def _udt_schema(sc: SystemContext, type_oid: int) -> str:
     """The schema of a column's type: pg_catalog, or an enum type's (or its array type's) own."""
-    owner = sc.state.type_of(type_oid) or next(
-        (ty for ty in sc.state.types.values() if ty.array_oid == type_oid), None)
-    return describe.schema_name(sc.state, owner.schema_oid) if owner is not None else "pg_catalog"
+    known = sc.state.enum_type_of(type_oid)
+    return describe.schema_name(sc.state, known[0].schema_oid) if known is not None else "pg_catalog"
 
 
 def numeric_facts(type_oid: int, typmod: int) -> tuple[int | None, int | None, int | None]:

@@ -97,19 +97,15 @@ def state_of(ctx: Any) -> CatalogState:
 def user_type_display(state: CatalogState, oid: int) -> str | None:
     """format_type of an enum type (or its array type): its name, schema-qualified unless the
     search path finds it by that name (format_type_extended); None for other oids."""
-    found = state.type_of(oid)
-    suffix = ""
-    if found is None:
-        element = next((ty for ty in state.types.values() if ty.array_oid == oid), None)
-        if element is None:
-            return None
-        found, suffix = element, "[]"
-    from pgaurora.catalog.system.describe import quote_ident
+    known = state.enum_type_of(oid)
+    if known is None:
+        return None
+    found, array = known
+    from pgaurora.catalog.system.describe import qualified_name, quote_ident
 
-    if state.user_type(found.name) is found:
-        return quote_ident(found.name) + suffix
-    schema = next((name for name, s in state.schemas.items() if s.oid == found.schema_oid), "?")
-    return f"{quote_ident(schema)}.{quote_ident(found.name)}{suffix}"
+    shown = quote_ident(found.name) if state.user_type(found.name) is found else \
+        qualified_name(state, found.schema_oid, found.name)
+    return shown + ("[]" if array else "")
 
 
 def visible_schema(state: CatalogState, schema_oid: int) -> bool:
