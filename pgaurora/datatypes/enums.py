@@ -88,8 +88,9 @@ def register(oid: int, array_oid: int, name: str, orders: dict[str, float]) -> N
     typeinfo.register_dynamic(typeinfo.TypeInfo(
         array_oid, "_" + name, -1, False, "A", False, ",", oid, 0, "array_in", "array_out", "array_recv",
         "array_send", "b", "i", "x", "-", "-"))
-    codecs.register_codecs(oid, lambda ctx: str, lambda ctx: decoder(oid), lambda value: str(value).encode(),
-                           lambda data: decoder(oid)(bytes(data).decode()))
+    parse = decoder(oid)
+    codecs.register_codecs(oid, lambda ctx: str, lambda ctx: parse, lambda value: str(value).encode(),
+                           lambda data: parse(bytes(data).decode()))
 
 
 def decoder(oid: int) -> Any:

@@ -102,6 +102,12 @@ def names_of(fields: list[dict[str, Any]]) -> list[str]:
     return [f["String"]["sval"] for f in fields if "String" in f]
 
 
+def schema_and_name(fields: list[dict[str, Any]]) -> tuple[str | None, str]:
+    """A possibly schema-qualified name's (schema or None, name)."""
+    names = names_of(fields)
+    return (names[-2] if len(names) > 1 else None), names[-1]
+
+
 # The catalog the statement being planned sees (planner.plan sets it): type names that are no
 # built-in type's are looked up in it (CREATE TYPE's types, along the search path)
 CATALOG_TYPES: ContextVar[Any] = ContextVar("catalog_types", default=None)
@@ -531,16 +537,16 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
 
 
 # Built-ins PostgreSQL users call with named arguments (f(name => value)): their parameter names
-# (pg_proc.proargnames) and the defaults of the trailing ones (None: required; OVERLOAD: may be
+# (pg_proc.proargnames) and the defaults of the trailing ones (None: required; _OVERLOAD: may be
 # left out at the end, another overload taking the call)
 _ZERO = {"A_Const": {"ival": {"ival": 0}}}
-OVERLOAD: dict[str, Any] = {}
+_OVERLOAD: dict[str, Any] = {}
 _PARAMETERS: dict[str, tuple[tuple[str, dict[str, Any] | None], ...]] = {
     "make_interval": tuple((n, _ZERO) for n in ("years", "months", "weeks", "days", "hours", "mins", "secs")),
     "make_date": (("year", None), ("month", None), ("day", None)),
     "make_time": (("hour", None), ("min", None), ("sec", None)),
     "make_timestamp": tuple((n, None) for n in ("year", "month", "mday", "hour", "min", "sec")),
-    "make_timestamptz": (*((n, None) for n in ("year", "month", "mday", "hour", "min", "sec")), ("timezone", OVERLOAD)),
+    "make_timestamptz": (*((n, None) for n in ("year", "month", "mday", "hour", "min", "sec")), ("timezone", _OVERLOAD)),
     "jsonb_set": (("jsonb_in", None), ("path", None), ("replacement", None),
                   ("create_if_missing", {"A_Const": {"boolval": {"boolval": True}}})),
 }
@@ -557,7 +563,7 @@ def _positional(name: str, raw: Any, lv: Level, pos: int | None) -> list[Any]:
     for i, arg in enumerate(raw):
         named = arg.get("NamedArgExpr")
         if named is None:
-            if any("NamedArgExpr" in a for a in raw[:i]):
+            if seen:  # a named argument came before
                 raise SyntaxError_("positional argument cannot follow named argument",
                                    position=lv.position(next(iter(arg.values())).get("location")))
             slots[i] = arg
@@ -579,7 +585,7 @@ def _positional(name: str, raw: Any, lv: Level, pos: int | None) -> list[Any]:
     for i in range(last + 1):
         if i in slots:
             out.append(slots[i])
-        elif params[i][1] is not None and params[i][1] is not OVERLOAD:
+        elif params[i][1] is not None and params[i][1] is not _OVERLOAD:
             out.append(params[i][1])
         else:
             shown = ", ".join(_argument_shown(a, lv) for a in raw)

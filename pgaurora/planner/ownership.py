@@ -121,12 +121,12 @@ def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
     change in pgaurora)."""
     objtype = body.get("objectType")
     if objtype == "OBJECT_TYPE":
-        from pgaurora.planner.exprbind import names_of
+        from pgaurora.planner.exprbind import schema_and_name
 
-        names = names_of(body["object"]["List"]["items"])
-        found = ddl.qc.catalog.user_type(names[-1], names[-2] if len(names) > 1 else None)
+        in_schema, type_name = schema_and_name(body["object"]["List"]["items"])
+        found = ddl.qc.catalog.user_type(type_name, in_schema)
         if found is None:
-            raise UndefinedObject(f'type "{".".join(names)}" does not exist')
+            raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{type_name}" does not exist')
         return ChangeOwner(found.oid, role_oid(ddl, body["newowner"]), "ALTER TYPE")
     if objtype != "OBJECT_SCHEMA":
         raise FeatureNotSupported(f"ALTER {objtype.removeprefix('OBJECT_') if objtype else ''} OWNER TO is not supported")

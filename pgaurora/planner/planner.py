@@ -215,26 +215,19 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 def _type_statement(kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
     """CREATE TYPE ... AS ENUM, ALTER TYPE ... ADD VALUE, DROP TYPE (executor.enumtypes)."""
     from pgaurora.executor.enumtypes import AddEnumValue, CreateEnum, DropTypes
-    from pgaurora.planner.exprbind import names_of
+    from pgaurora.planner.exprbind import schema_and_name
 
     if kind == "CreateEnumStmt":
-        names = names_of(body["typeName"])
         labels = tuple(v["String"]["sval"] for v in body.get("vals", ()))
-        return CreateEnum(names[-2] if len(names) > 1 else None, names[-1], labels), "CREATE TYPE"
+        return CreateEnum(*schema_and_name(body["typeName"]), labels), "CREATE TYPE"
     if kind == "AlterEnumStmt":
-        names = names_of(body["typeName"])
         if body.get("oldVal") is not None:
             raise FeatureNotSupported("ALTER TYPE ... RENAME VALUE is not supported")
-        return AddEnumValue(names[-2] if len(names) > 1 else None, names[-1], body["newVal"],
-                            body.get("newValNeighbor"), bool(body.get("newValIsAfter")),
-                            bool(body.get("skipIfNewValExists"))), "ALTER TYPE"
+        return AddEnumValue(*schema_and_name(body["typeName"]), body["newVal"], body.get("newValNeighbor"),
+                            bool(body.get("newValIsAfter")), bool(body.get("skipIfNewValExists"))), "ALTER TYPE"
     if kind == "DropStmt" and body.get("removeType") == "OBJECT_TYPE":
-        targets = []
-        for obj in body.get("objects", ()):
-            names = names_of(obj["TypeName"]["names"])
-            targets.append((names[-2] if len(names) > 1 else None, names[-1]))
-        return DropTypes(tuple(targets), bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"), \
-            "DROP TYPE"
+        targets = tuple(schema_and_name(obj["TypeName"]["names"]) for obj in body.get("objects", ()))
+        return DropTypes(targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"), "DROP TYPE"
     return None
 
 

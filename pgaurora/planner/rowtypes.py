@@ -54,6 +54,12 @@ def whole_row(scope: Scope, alias: str, position: int | None) -> Expr | None:
     return RowExpr(fields, names=tuple(names))
 
 
+def _field_type(field: Expr) -> int:
+    """The type a record field prints as: a literal's (or the plan cache's parameter for one, not
+    typed yet) is text, as unknownout prints it."""
+    return TEXT_OID if field.type_oid in (UNKNOWN_OID, 0) else field.type_oid
+
+
 def _field_names(row: RowExpr) -> tuple[str, ...]:
     return row.names or tuple(f"f{i + 1}" for i in range(len(row.fields)))
 
@@ -66,7 +72,7 @@ def _json_value(row: RowExpr) -> Callable[[Any, Any], Any]:
         if isinstance(f, RowExpr):
             converters.append(_json_value(f))
         else:
-            oid = TEXT_OID if f.type_oid in (UNKNOWN_OID, 0) else f.type_oid
+            oid = _field_type(f)
 
             def convert(fmt: Any, v: Any, oid: int = oid) -> Any:
                 return json_converter(oid, fmt)(v)
@@ -104,8 +110,7 @@ def record_to_text(row: RowExpr) -> FuncExpr:
             inner = record_to_text(f).fn
             parts.append(lambda ctx, v, inner=inner: inner(ctx, v))  # type: ignore[misc]
         else:
-            oid = TEXT_OID if f.type_oid in (UNKNOWN_OID, 0) else f.type_oid  # a literal (or the plan
-            # cache's parameter for one, not typed yet): its text, as unknownout
+            oid = _field_type(f)
             parts.append(lambda ctx, v, oid=oid: text_encoder(oid, context_of(ctx))(v))  # type: ignore[misc]
 
     def record_out(ctx: Any, record: Any) -> str:

@@ -67,7 +67,7 @@ def enum_function(name: str, inputs: tuple[int, ...]) -> FunctionDef | None:
     of the argument's type (its value does not matter, except as range bounds)."""
     if name not in ("enum_first", "enum_last", "enum_range") or (oid := _enum_of(inputs)) is None:
         return None
-    if len(inputs) != (2 if name == "enum_range" and len(inputs) == 2 else 1):
+    if len(inputs) not in ((1, 2) if name == "enum_range" else (1,)):
         return None
     key = ("function", f"{name}/{len(inputs)}", oid)
     if key not in _MADE:
