@@ -32,7 +32,7 @@ NAMEDATALEN = 64
 
 @dataclass(frozen=True, slots=True)
 class CreateEnum(PlanNode):
-    schema: str | None
+    schema_oid: int  # where (the planner's DdlPlanner.schema_oid)
     name: str
     labels: tuple[str, ...]
     width: int = 0
@@ -80,14 +80,7 @@ async def run_create_enum(node: CreateEnum, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "CREATE TYPE")
     state = _state(ctx)
-    if node.schema is not None:
-        schema_oid = state.schema_oid(node.schema)
-        if schema_oid is None:
-            raise InvalidSchemaName(f'schema "{node.schema}" does not exist')
-    else:
-        schema_oid = state.creation_schema_oid()
-        if schema_oid is None:
-            raise InvalidSchemaName("no schema has been selected to create in", sqlstate="3F000")
+    schema_oid = node.schema_oid
     require_create_in(ctx, schema_oid)
     if (schema_oid, node.name) in state.types or (schema_oid, node.name) in state.relations:
         raise DuplicateObject(f'type "{node.name}" already exists')

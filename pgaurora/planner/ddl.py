@@ -146,7 +146,9 @@ class DdlPlanner:
     def pos(self, loc: int | None) -> int | None:
         return self.qc.position(loc)
 
-    def _schema_oid(self, relation: dict[str, Any]) -> int:
+    def schema_oid(self, relation: dict[str, Any]) -> int:
+        """Where CREATE puts an object named by `relation` (a RangeVar: its schemaname, else the
+        search path's first schema; a temporary one in the session's pg_temp)."""
         schema = relation.get("schemaname")
         if relation.get("relpersistence") == "t" or schema == "pg_temp":
             return temp_schema_oid(self.qc.backend_pid)
@@ -370,7 +372,7 @@ class DdlPlanner:
         rel = body["relation"]
         name = rel["relname"]
         on_commit = self._on_commit(body.get("oncommit"), rel)
-        schema_oid = self._schema_oid(rel)
+        schema_oid = self.schema_oid(rel)
         if body.get("inhRelations"):
             from pgaurora.planner.partition import create_partition
 
@@ -440,7 +442,7 @@ class DdlPlanner:
                         for i, (n, c) in enumerate(zip(names, planned.columns, strict=True)))
         skip = bool(into.get("skipData"))
         node = CreateTable(rel["relname"], columns, (), (), (), bool(body.get("if_not_exists")),
-                           self._schema_oid(rel), None if skip else planned.node,
+                           self.schema_oid(rel), None if skip else planned.node,
                            tag="CREATE TABLE AS" if skip else "", table_fields=self._on_commit(into.get("onCommit"), rel))
         return node, []
 
@@ -558,7 +560,7 @@ class DdlPlanner:
 
     def create_sequence(self, body: dict[str, Any]) -> PlanNode:
         rel = body["sequence"]
-        seq, _ = self.sequence_options(Sequence(0, rel["relname"], schema_oid=self._schema_oid(rel)),
+        seq, _ = self.sequence_options(Sequence(0, rel["relname"], schema_oid=self.schema_oid(rel)),
                                        body.get("options", []))
         return CreateSequence(seq, bool(body.get("if_not_exists")))
 
@@ -577,7 +579,7 @@ class DdlPlanner:
         names = [c.name for c in planned.columns]
         for i, a in enumerate(body.get("aliases", ())):
             names[i] = a["String"]["sval"]
-        view = View(0, rel["relname"], self.query_text(query), tuple(names), self._schema_oid(rel),
+        view = View(0, rel["relname"], self.query_text(query), tuple(names), self.schema_oid(rel),
                     options=view_options((), body.get("options", ()), True))
         return CreateView(view, bool(body.get("replace")))
 

@@ -351,28 +351,23 @@ class FromClause:
         # a single OUT parameter names the column (pg_partition_ancestors: relid), else the alias
         names = list(srf.column_names) if len(result_types) > 1 or srf.column_names else [alias.get("aliasname", name)]
         fn = srf.fn
-        typmods = [-1] * len(result_types)
+        types = [(t, -1) for t in result_types]
         coldefs = body.get("coldeflist")
         if name in RECORD_FUNCTIONS:  # json_to_record(...) AS x(a int, ...): the definitions are its columns
             if not coldefs:
                 raise SyntaxError_('a column definition list is required for functions returning "record"',
                                    position=self.qc.position(call.get("location")))
-            defs = [(cd["ColumnDef"]["colname"], type_from_name(cd["ColumnDef"]["typeName"], self.qc.position))
-                    for cd in coldefs]
-            names = [n for n, _ in defs]
-            result_types = [oid for _, (oid, _) in defs]
-            typmods = [typmod for _, (_, typmod) in defs]
-            fn = record_rows(name, tuple(names), tuple(typmod_pair for _, typmod_pair in defs))
+            names = [cd["ColumnDef"]["colname"] for cd in coldefs]
+            types = [type_from_name(cd["ColumnDef"]["typeName"], self.qc.position) for cd in coldefs]
+            fn = record_rows(name, tuple(names), tuple(types))
         elif coldefs:
             raise SyntaxError_('a column definition list is only allowed for functions returning "record"',
                                position=self.qc.position(coldefs[0]["ColumnDef"].get("location")))
         if body.get("ordinality"):
             names.append("ordinality")
-            result_types.append(INT8_OID)
-        if body.get("ordinality"):
-            typmods.append(-1)
-        entry = RangeEntry(alias.get("aliasname", name), names, list(zip(result_types, typmods, strict=True)),
-                           scalar=len(result_types) == 1 and name not in RECORD_FUNCTIONS)
+            types.append((INT8_OID, -1))
+        entry = RangeEntry(alias.get("aliasname", name), names, types,
+                           scalar=len(types) == 1 and name not in RECORD_FUNCTIONS)
         self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
         self._add_entry(scope, entry, pos)
         fscan = FunctionScan(name, fn, tuple(args), len(names), bool(body.get("ordinality")),

@@ -15,7 +15,7 @@ from pglast import parser as pg_parser
 from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import relations as system_relations  # system relations: pg_attribute of views
 from pgaurora.datatypes.typeinfo import TEXT_OID, UNKNOWN_OID
-from pgaurora.errors import FeatureNotSupported, IndeterminateDatatype
+from pgaurora.errors import FeatureNotSupported, IndeterminateDatatype, UndefinedObject
 from pgaurora.executor.plannodes import Plan, ResultColumn
 from pgaurora.planner import estimate, rules
 from pgaurora.planner.ddl import DdlPlanner
@@ -182,7 +182,7 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
         from pgaurora.planner.matview import refresh_matview
 
         return refresh_matview(ddl, body), "REFRESH MATERIALIZED VIEW"
-    if (user_type := _type_statement(kind, body)) is not None:
+    if (user_type := _type_statement(ddl, kind, body)) is not None:
         return user_type
     if kind == "DropStmt":
         drop = ddl.drop(body)
@@ -212,14 +212,17 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
     raise FeatureNotSupported(f"{stmt.command} is not supported")
 
 
-def _type_statement(kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
+def _type_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
     """CREATE TYPE ... AS ENUM, ALTER TYPE ... ADD VALUE, DROP TYPE (executor.enumtypes)."""
     from pgaurora.executor.enumtypes import AddEnumValue, CreateEnum, DropTypes
     from pgaurora.planner.exprbind import schema_and_name
 
     if kind == "CreateEnumStmt":
         labels = tuple(v["String"]["sval"] for v in body.get("vals", ()))
-        return CreateEnum(*schema_and_name(body["typeName"]), labels), "CREATE TYPE"
+        schema, name = schema_and_name(body["typeName"])
+        if schema == "pg_temp":  # (no temporary types: their session's end would not drop them)
+            raise UndefinedObject('schema "pg_temp" does not exist', sqlstate="3F000")
+        return CreateEnum(ddl.schema_oid({"schemaname": schema} if schema else {}), name, labels), "CREATE TYPE"
     if kind == "AlterEnumStmt":
         if body.get("oldVal") is not None:
             raise FeatureNotSupported("ALTER TYPE ... RENAME VALUE is not supported")

@@ -160,12 +160,11 @@ class ExtendedProtocol:
 
     def _replan_portal(self, portal: Portal) -> tuple[Any, tuple[Any, ...]]:
         """DDL committed while the portal waited for a relation lock: its statement planned
-        again (PostgreSQL's plan cache revalidation, with its error when the columns changed)."""
+        again (PostgreSQL's plan cache revalidation, with its error when the columns changed:
+        _replan_if_stale keeps the columns the portal was bound with, or raises)."""
         stmt = portal.statement
         stmt.catalog_version = -1
         self._replan_if_stale(stmt)
-        if not same_result(stmt.columns, portal.columns):
-            raise result_changed()
         portal.plan = stmt.plan
         return stmt.plan, portal.params
 
