@@ -444,6 +444,10 @@ class InvalidObjectDefinition(PgError):
     sqlstate = "42P17"
 
 
+class InvalidFunctionDefinition(PgError):
+    sqlstate = "42P13"
+
+
 class CannotCoerce(PgError):
     sqlstate = "42846"
 
@@ -540,6 +544,22 @@ class ConfigFileError(PgError):
 
 class RaiseException(PgError):
     sqlstate = "P0001"
+
+
+class NoDataFound(PgError):
+    sqlstate = "P0002"
+
+
+class TooManyRows(PgError):
+    sqlstate = "P0003"
+
+
+class AssertFailure(PgError):
+    sqlstate = "P0004"
+
+
+class CaseNotFound(PgError):
+    sqlstate = "20000"
 
 
 class InternalError(PgError):

@@ -258,15 +258,57 @@ class EnumType:
     acl: tuple[tuple[int, int, str, str], ...] | None = None  # typacl
 
 
+@dataclass(frozen=True, slots=True)
+class Function:
+    """pg_proc: a function or procedure CREATE FUNCTION / CREATE PROCEDURE made, in LANGUAGE sql
+    or plpgsql; `body` is its source text (prosrc), run by the session (session.routines).
+    `arg_names` has '' for an unnamed argument; `kind` is prokind ('f' or 'p')."""
+
+    oid: int
+    name: str
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    arg_types: tuple[int, ...] = ()
+    arg_names: tuple[str, ...] = ()
+    return_type: int = 2278  # void
+    language: str = "plpgsql"
+    body: str = ""
+    volatility: str = "v"  # provolatile: i, s, v
+    strict: bool = False
+    kind: str = "f"
+    security_definer: bool = False
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # proacl
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """pg_trigger: CREATE TRIGGER's row or statement trigger on a table. `timing` is 'before',
+    'after' or 'instead'; `events` a subset of ('insert', 'update', 'delete', 'truncate');
+    `columns` the attnums of UPDATE OF; `when` the WHEN condition's text; `args` the literal
+    arguments the function sees in TG_ARGV."""
+
+    oid: int
+    name: str
+    table_oid: int
+    function_oid: int
+    timing: str = "after"
+    events: tuple[str, ...] = ()
+    for_each_row: bool = True
+    columns: tuple[int, ...] = ()
+    when: str | None = None
+    args: tuple[str, ...] = ()
+    enabled: str = "O"  # tgenabled
+
+
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
-    "default_acl": DefaultAcl, "policy": Policy, "enum_type": EnumType,
+    "default_acl": DefaultAcl, "policy": Policy, "enum_type": EnumType, "function": Function, "trigger": Trigger,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
 Definition = (Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
-              | EnumType)
+              | EnumType | Function | Trigger)
 
 
 def kind_of(obj: Definition) -> str:
@@ -301,5 +343,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "DefaultAcl", "Policy", "EnumType", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Policy", "EnumType", "Function", "Trigger", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

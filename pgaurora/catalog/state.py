@@ -20,6 +20,7 @@ from pgaurora.catalog.model import (
     DefaultAcl,
     Definition,
     EnumType,
+    Function,
     Index,
     Policy,
     Role,
@@ -27,6 +28,7 @@ from pgaurora.catalog.model import (
     Sequence,
     Statistic,
     Table,
+    Trigger,
     View,
 )
 from pgaurora.datatypes import enums
@@ -77,6 +79,9 @@ class CatalogState:
     default_acls: dict[tuple[int, int, str], DefaultAcl] = field(default_factory=dict)
     policies: dict[int, tuple[Policy, ...]] = field(default_factory=dict)  # table oid -> row security policies
     types: dict[tuple[int, str], EnumType] = field(default_factory=dict)  # (schema oid, name) -> enum type
+    # (schema oid, name) -> its overloads (CREATE FUNCTION / PROCEDURE), in oid order
+    functions: dict[tuple[int, str], tuple[Function, ...]] = field(default_factory=dict)
+    triggers: dict[int, tuple[Trigger, ...]] = field(default_factory=dict)  # table oid -> its triggers, by name
     # catalog.acl.permitted's answers for this version of the catalog: (plan permissions, role) -> bool
     # (shared by the states for_backend / with_search_path derive: the same definitions)
     permitted: dict[tuple[Any, int], bool] = field(default_factory=dict)
@@ -113,6 +118,12 @@ class CatalogState:
             elif isinstance(obj, EnumType):
                 state.types[(obj.schema_oid, obj.name)] = obj
                 enums.register(obj.oid, obj.array_oid, obj.name, {label: order for label, order, _ in obj.labels})
+            elif isinstance(obj, Function):
+                key = (obj.schema_oid, obj.name)
+                state.functions[key] = tuple(sorted((*state.functions.get(key, ()), obj), key=lambda f: f.oid))
+            elif isinstance(obj, Trigger):
+                state.triggers[obj.table_oid] = tuple(sorted((*state.triggers.get(obj.table_oid, ()), obj),
+                                                             key=lambda t: t.name))
             elif isinstance(obj, Policy):
                 state.policies[obj.table_oid] = tuple(sorted((*state.policies.get(obj.table_oid, ()), obj),
                                                              key=lambda p: p.policy_name))
@@ -219,6 +230,21 @@ class CatalogState:
             if found is not None:
                 return found
         return None
+
+    def user_functions(self, name: str, schema: str | None = None) -> tuple[Function, ...]:
+        """The functions CREATE FUNCTION made called `name`: in `schema`, or in every schema of
+        the search path, nearer schemas' first."""
+        if schema is not None:
+            oid = self.schema_oid(schema)
+            return () if oid is None else self.functions.get((oid, name), ())
+        found: list[Function] = []
+        for oid in self.search_path_oids():
+            found.extend(self.functions.get((oid, name), ()))
+        return tuple(found)
+
+    def function(self, oid: int) -> Function | None:
+        obj = self.by_oid.get(oid)
+        return obj if isinstance(obj, Function) else None
 
     def type_of(self, oid: int) -> EnumType | None:
         obj = self.by_oid.get(oid)

@@ -12,8 +12,19 @@ from dataclasses import replace
 from typing import Any
 
 from pgaurora.catalog import acl
-from pgaurora.catalog.model import Database, DefaultAcl, EnumType, Index, Schema, Sequence, Table, View
+from pgaurora.catalog.model import (
+    Database,
+    DefaultAcl,
+    EnumType,
+    Function,
+    Index,
+    Schema,
+    Sequence,
+    Table,
+    View,
+)
 from pgaurora.catalog.roles import has_privileges_of
+from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
     CheckViolation,
     DependentObjectsStillExist,
@@ -194,6 +205,7 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                     f"cannot drop index {rel.name} because constraint {con.name} on table {table.name} requires it",
                     hint=f"You can drop constraint {con.name} on table {table.name} instead.")
         oids.extend(p.oid for oid in list(oids) for p in state.policies.get(oid, ()))  # its policies go with it
+        oids.extend(t.oid for oid in list(oids) for t in state.triggers.get(oid, ()))  # and its triggers
         await catalog.remove(ctx.txn, *oids)
 
 
@@ -241,10 +253,11 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
         for obj in owned:  # relations first, then the schemas (which may still hold others' objects)
             if isinstance(obj, Schema) or obj.oid not in _state(ctx).by_oid:
                 continue  # (dropped with an earlier one: an owned sequence with its table)
-            if isinstance(obj, EnumType):
+            if isinstance(obj, EnumType | Function):
                 continue  # after the relations (which may use it)
             kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
             await run_drop(DropObjects(kind, ((schemas.get(obj.schema_oid), obj.name),), True, node.cascade), env)
+        await _drop_functions(env, [obj for obj in owned if isinstance(obj, Function)], node.cascade)
         from pgaurora.executor.enumtypes import DropTypes, run_drop_types
 
         for obj in owned:
@@ -254,6 +267,18 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
             if isinstance(obj, Schema) and obj.oid in _state(ctx).by_oid:
                 await run_drop(DropObjects("schema", ((None, obj.name),), True, node.cascade), env)
     _tag(env, "REASSIGN OWNED" if reassign else "DROP OWNED")
+
+
+async def _drop_functions(env: Env, functions: list[Function], cascade: bool) -> None:
+    """DROP FUNCTION of each of `functions` still there (with the triggers using them, or 2BP01)."""
+    from pgaurora.executor.routines import DropFunctions, run_drop_functions
+
+    schemas = {s.oid: s.name for s in _state(env.ctx).schemas.values()}
+    for fn in functions:
+        if fn.oid in _state(env.ctx).by_oid:
+            word = "procedure" if fn.kind == "p" else "function"
+            await run_drop_functions(DropFunctions(word, ((schemas.get(fn.schema_oid), fn.name, fn.arg_types, ""),),
+                                                   True, cascade), env)
 
 
 def _policies_naming(state: Any, role_oid: int) -> list[Any]:
@@ -269,7 +294,7 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     ctx = env.ctx
     state = _state(ctx)
     members = sorted((obj for obj in state.by_oid.values()
-                      if isinstance(obj, Table | View | Sequence | EnumType)
+                      if isinstance(obj, Table | View | Sequence | EnumType | Function)
                       and getattr(obj, "schema_oid", None) == schema.oid
                       and not (isinstance(obj, Sequence) and obj.owned_by[0])
                       and not (isinstance(obj, Table) and obj.partition_of)),
@@ -279,6 +304,12 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     lines = []  # PostgreSQL's: each member, then what outside the schema depends on it
     for obj in members:
         word = f"{object_word(obj)} {schema.name}.{obj.name}"
+        if isinstance(obj, Function):
+            word += f"({', '.join(format_type(t) for t in obj.arg_types)})"
+            lines.append((word, f"schema {schema.name}"))
+            lines += [(f"trigger {tr.name} on table {table.name}", word)
+                      for tr, table in dependent_triggers(state, obj) if table.schema_oid != schema.oid]
+            continue
         lines.append((word, f"schema {schema.name}"))
         if isinstance(obj, Table):
             lines += [(f"constraint {con.name} on table {other.name}", word)
@@ -303,10 +334,11 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     notice, ctx.notice = ctx.notice, lambda *args: None  # the members' own drops say nothing more
     try:
         for obj in members:
-            if isinstance(obj, EnumType):
+            if isinstance(obj, EnumType | Function):
                 continue
             kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
             await run_drop(DropObjects(kind, ((schema.name, obj.name),), True, True), env)
+        await _drop_functions(env, [obj for obj in members if isinstance(obj, Function)], True)
         from pgaurora.executor.enumtypes import DropTypes, run_drop_types
 
         types = tuple((schema.name, obj.name) for obj in members if isinstance(obj, EnumType))
@@ -315,6 +347,12 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     finally:
         ctx.notice = notice
     _tag(env, "DROP SCHEMA")
+
+
+def dependent_triggers(state: Any, fn: Function) -> list[tuple[Any, Table]]:
+    """The triggers that run `fn`, each with its table."""
+    return [(tr, table) for triggers in state.triggers.values() for tr in triggers
+            if tr.function_oid == fn.oid and (table := state.table(tr.table_oid)) is not None]
 
 
 def _dependent_views(state: Any, name: str) -> list[View | Table]:

@@ -40,6 +40,7 @@ from pgaurora.executor.modifypoint import point_target, point_target_rows, singl
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, prepare_all, run_node, runner
 from pgaurora.executor.onconflict import INSERTED, Upsert
 from pgaurora.executor.plannodes import PlanNode
+from pgaurora.executor.triggers import StatementTriggers, statement_triggers
 from pgaurora.executor.writer import Writer
 
 
@@ -199,7 +200,10 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
     count = 0
     out: Batch = []
     fk_rows: list[tuple[Any, ...]] = []  # checked at the end of the statement, as PostgreSQL's RI triggers
-    if upsert is None and single_values(node.source):
+    triggers = statement_triggers(env, node.table_oid, "insert", node.checks)
+    if triggers is not None:
+        await triggers.start()
+    if upsert is None and single_values(node.source) and triggers is None:
         # INSERT ... VALUES (one row): the loop below for one batch of one row, no scan node
         batch = [await values_row(node.source, env)]
         env.ctx.check_cancel()
@@ -212,8 +216,15 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
     else:
         async for batch in run_node(node.source, env):
             env.ctx.check_cancel()
+            if triggers is not None:
+                batch = await _before_inserts(triggers, batch)
+                if not batch:
+                    continue
             if upsert is None:
                 await w.insert_rows(batch)
+                if triggers is not None:
+                    for row in batch:
+                        triggers.after(None, row)
                 if w.checks.foreign_keys:
                     fk_rows.extend(batch)
                 count += len(batch)
@@ -231,6 +242,8 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
                     continue
                 if outcome == INSERTED and w.checks.foreign_keys:
                     fk_rows.append(written)
+                if outcome == INSERTED and triggers is not None:
+                    triggers.after(None, written)
                 count += 1
                 if returning is not None:
                     out.append(await _project(returning, written, env))
@@ -241,10 +254,24 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
         w.snapshot = None
         for row in fk_rows:
             await w.check_foreign_keys(row)
+    if triggers is not None:
+        await triggers.finish()
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:
         yield out
+
+
+async def _before_inserts(triggers: StatementTriggers, batch: Batch) -> Batch:
+    """The rows to insert after the BEFORE ROW triggers (a NULL return drops the row)."""
+    if not triggers.before_row:
+        return batch
+    out: Batch = []
+    for row in batch:
+        kept = await triggers.before(None, tuple(row))
+        if kept is not None:
+            out.append(kept)
+    return out
 
 
 @runner(Update)
@@ -258,6 +285,9 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
     out: Batch = []
     seen: set[Any] = set()
     written: list[Any] = [None, None]  # (old, new) of a re-checked newer version (EvalPlanQual)
+    triggers = statement_triggers(env, node.table_oid, "update", node.checks)
+    if triggers is not None:
+        await triggers.start()
 
     async def update_row(src: tuple[Any, ...]) -> None:
         nonlocal count
@@ -302,6 +332,13 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
                     await prepare_all(new_subplans, src, env)
                 new_row = new_fn(src, env)
                 key_changed = w.key_changed(old, new_row)
+        if triggers is not None and triggers.before_row:
+            changed = await triggers.before(old, tuple(new_row))
+            if changed is None:
+                return
+            if changed != tuple(new_row):
+                new_row = changed
+                key_changed = w.key_changed(old, new_row)
         w.check_row(new_row)
         written[0] = None
         new_tid = await w.heap.update(txn, env.snapshot, tid, new_row, recheck, key_changed=key_changed,
@@ -321,10 +358,14 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
             await w.check_referenced(old, new_row)
         w.snapshot = None
         count += 1
+        if triggers is not None:
+            triggers.after(old, tuple(new_row))
         if returning is not None:
-            out.append(await _project(returning, new_row + (None,) + extra, env))
+            out.append(await _project(returning, tuple(new_row) + (None,) + extra, env))
 
     await _each_target_row(node.source, env, point, update_row)
+    if triggers is not None:
+        await triggers.finish()
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:
@@ -358,6 +399,9 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
     out: Batch = []
     seen: set[Any] = set()
     deleted: list[Any] = [None]  # a re-checked newer version (EvalPlanQual)
+    triggers = statement_triggers(env, node.table_oid, "delete", node.checks)
+    if triggers is not None:
+        await triggers.start()
 
     async def delete_row(src: tuple[Any, ...]) -> None:
         nonlocal count
@@ -388,9 +432,13 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
                 if rows:
                     src = rows[0]
                 tid = locked
+        if triggers is not None and triggers.before_row and await triggers.before(src[:tw], None) is None:
+            return
         if not await w.heap.delete(txn, env.snapshot, tid, recheck):
             return
         row = src if deleted[0] is None else deleted[0] + (tid,) + extra
+        if triggers is not None:
+            triggers.after(row[:tw], None)
         if w.checks.referenced_by:
             w.snapshot = None  # see what committed while this row was waited for
             await w.check_referenced(row[:tw], None)
@@ -399,6 +447,8 @@ async def run_delete(node: Delete, env: Env) -> AsyncIterator[Batch]:
             out.append(await _project(returning, row, env))
 
     await _each_target_row(node.source, env, point, delete_row)
+    if triggers is not None:
+        await triggers.finish()
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:

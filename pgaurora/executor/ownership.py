@@ -15,6 +15,7 @@ from pgaurora.catalog.model import (
     BOOTSTRAP_SUPERUSER_OID,
     Database,
     EnumType,
+    Function,
     Index,
     Role,
     Schema,
@@ -79,6 +80,8 @@ def object_word(obj: Any) -> str:
         return "view"
     if isinstance(obj, EnumType):
         return "type"
+    if isinstance(obj, Function):
+        return "procedure" if obj.kind == "p" else "function"
     return {"v": "view", "m": "materialized view"}.get(getattr(obj, "kind", "r"), "table")
 
 
@@ -108,7 +111,8 @@ def owned_objects(state: Any, role_oid: int) -> list[Any]:
     """The tables, views, sequences, types and schemas `role_oid` owns (what pg_shdepend's owner
     rows would list), a table's own sequences before it, else in creation order."""
     found = [obj for obj in state.by_oid.values()
-             if isinstance(obj, Table | View | Sequence | Schema | EnumType) and getattr(obj, "owner", None) == role_oid]
+             if isinstance(obj, Table | View | Sequence | Schema | EnumType | Function)
+             and getattr(obj, "owner", None) == role_oid]
 
     def order(obj: Any) -> tuple[int, int]:
         if isinstance(obj, Sequence) and obj.owned_by[0]:

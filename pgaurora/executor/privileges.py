@@ -15,9 +15,18 @@ from typing import Any
 
 from pgaurora.catalog import acl
 from pgaurora.catalog.acl import Permission
-from pgaurora.catalog.model import BOOTSTRAP_SUPERUSER_OID, Database, DefaultAcl, EnumType, Schema, Sequence
+from pgaurora.catalog.model import (
+    BOOTSTRAP_SUPERUSER_OID,
+    Database,
+    DefaultAcl,
+    EnumType,
+    Function,
+    Schema,
+    Sequence,
+)
 from pgaurora.catalog.roles import role_by_oid
 from pgaurora.catalog.state import TEMP_SCHEMA_BASE
+from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import InsufficientPrivilege, UndefinedTable
 from pgaurora.executor.ownership import object_word
 
@@ -156,6 +165,11 @@ def describe(state: Any, obj: Any) -> str:
         return f"schema {obj.name}"
     name = obj.name
     schema = state.by_oid.get(getattr(obj, "schema_oid", 0))
+    if isinstance(obj, Function):
+        visible = any(f is obj for f in state.user_functions(obj.name))
+        shown = obj.name if visible or schema is None else f"{schema.name}.{obj.name}"
+        args = ", ".join(format_type(t) for t in obj.arg_types)
+        return f"{object_word(obj)} {shown}({args})"
     found = state.user_type(obj.name) if isinstance(obj, EnumType) else state.relation(obj.name)
     if schema is not None and found is not obj:
         name = f"{schema.name}.{obj.name}"

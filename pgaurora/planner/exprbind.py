@@ -530,7 +530,8 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     record_call = rowtypes.record_function(name, args)
     if record_call is not None:
         return record_call
-    result = make_function(name, args, lv.params, pos)
+    schema = parts[-2] if len(parts) > 1 else None
+    result = make_function(name, args, lv.params, pos, schema, CATALOG_TYPES.get())
     if isinstance(result, FuncExpr) and result.retset:
         _check_srf_placement(lv, pos)
     return result

@@ -128,6 +128,12 @@ def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if found is None:
             raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{type_name}" does not exist')
         return ChangeOwner(found.oid, role_oid(ddl, body["newowner"]), "ALTER TYPE")
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+        from pgaurora.planner.routines import function_for
+
+        word = objtype.removeprefix("OBJECT_").lower()
+        fn = function_for(ddl, body["object"]["ObjectWithArgs"], word)
+        return ChangeOwner(fn.oid, role_oid(ddl, body["newowner"]), f"ALTER {word.upper()}")
     if objtype != "OBJECT_SCHEMA":
         raise FeatureNotSupported(f"ALTER {objtype.removeprefix('OBJECT_') if objtype else ''} OWNER TO is not supported")
     name = body["object"]["String"]["sval"]
@@ -163,6 +169,7 @@ def plan_lock(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
 
 
 PG_CLASS, PG_NAMESPACE, PG_CONSTRAINT, PG_AUTHID, PG_DATABASE = 1259, 2615, 2606, 1260, 1262
+PG_PROC, PG_TRIGGER = 1255, 2620
 _RELATION_KINDS: dict[str, tuple[type, str]] = {
     "OBJECT_TABLE": (Table, "a table"), "OBJECT_VIEW": (View, "a view"), "OBJECT_SEQUENCE": (Sequence, "a sequence"),
     "OBJECT_INDEX": (Index, "an index"),
@@ -232,4 +239,16 @@ def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if con is None:
             raise UndefinedObject(f'constraint "{names[-1]}" for table "{table.name}" does not exist')
         return SetComment((PG_CONSTRAINT, con.oid, 0), text)
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+        from pgaurora.planner.routines import function_for
+
+        fn = function_for(ddl, body["object"]["ObjectWithArgs"], objtype.removeprefix("OBJECT_").lower())
+        return SetComment((PG_PROC, fn.oid, 0), text)
+    if objtype == "OBJECT_TRIGGER":
+        table = _relation(ddl, names[:-1])
+        trigger = next((t for t in ddl.qc.catalog.triggers.get(getattr(table, "oid", 0), ()) if t.name == names[-1]),
+                       None)
+        if trigger is None:
+            raise UndefinedObject(f'trigger "{names[-1]}" for table "{table.name}" does not exist')
+        return SetComment((PG_TRIGGER, trigger.oid, 0), text)
     raise FeatureNotSupported(f"COMMENT ON {objtype.removeprefix('OBJECT_')} is not supported")

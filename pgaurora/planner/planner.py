@@ -182,6 +182,10 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
         from pgaurora.planner.matview import refresh_matview
 
         return refresh_matview(ddl, body), "REFRESH MATERIALIZED VIEW"
+    from pgaurora.planner.routines import plan_routine_statement
+
+    if (routine := plan_routine_statement(ddl, kind, body)) is not None:
+        return routine
     if (user_type := _type_statement(ddl, kind, body)) is not None:
         return user_type
     if kind == "DropStmt":

@@ -30,6 +30,7 @@ from pgaurora.errors import (
     DatatypeMismatch,
     PgError,
     UndefinedFunction,
+    WrongObjectType,
 )
 from pgaurora.executor.expr import Const, Expr, FuncExpr, Param
 
@@ -165,9 +166,12 @@ def _no_operator(name: str, left: Expr | None, right: Expr, position: int | None
         position=position)
 
 
-def make_function(name: str, args: list[Expr], params: ParamTypes, position: int | None) -> Expr:
+def make_function(name: str, args: list[Expr], params: ParamTypes, position: int | None,
+                  schema: str | None = None, state: Any = None) -> Expr:
     oids = tuple(a.type_oid for a in args)
-    fn = builtins.resolve_function(name, oids)
+    fn = builtins.resolve_function(name, oids) if schema in (None, "pg_catalog") else None
+    if fn is None and state is not None and schema != "pg_catalog":
+        fn = user_function(state, name, schema, oids, position)
     if fn is None:
         shown = ", ".join(type_name(o) for o in oids)
         raise UndefinedFunction(
@@ -177,6 +181,51 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
     coerced = tuple(coerce(a, t, -1, "implicit", params, position) if t not in typeinfo.POLYMORPHIC_OIDS
                     and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
     return _call(fn, name, coerced, False)
+
+
+def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...],
+                  position: int | None = None) -> Any:
+    """The function CREATE FUNCTION made that a call `name(args)` means, as a FunctionDef whose
+    implementation hands the call to the session running it (session.routines); None if none."""
+    defined = state.user_functions(name, schema)
+    if not defined:
+        return None
+    from pgaurora.catalog.builtins.resolution import choose
+
+    defs = [_user_def(fn) for fn in defined]
+    chosen = choose(defs, tuple(UNKNOWN_OID if o == 0 else o for o in oids), "function", name)
+    if chosen is not None and any(fn.oid == chosen.oid and fn.kind == "p" for fn in defined):
+        shown = ", ".join(type_name(o) for o in chosen.arg_oids)
+        raise WrongObjectType(f"{name}({shown}) is a procedure", hint="To call a procedure, use CALL.",
+                              position=position)
+    if chosen is not None and chosen.return_oid == typeinfo.TRIGGER_OID:
+        from pgaurora.errors import FeatureNotSupported
+
+        raise FeatureNotSupported("trigger functions can only be called as triggers")
+    return chosen
+
+
+_USER_DEFS: dict[Any, Any] = {}
+
+
+def _user_def(fn: Any) -> Any:
+    known = _USER_DEFS.get(fn)
+    if known is not None:
+        return known
+    from pgaurora.catalog.builtins.registry import FunctionDef, WaitingFunction
+
+    def now(ctx: Any, *args: Any) -> Any:
+        return ctx.extra["session"].routines.call_now(fn, args, ctx)
+
+    async def wait(ctx: Any, *args: Any) -> Any:
+        return await ctx.extra["session"].routines.call(fn, args, ctx)
+
+    made = FunctionDef(fn.name, fn.arg_types, fn.return_type, WaitingFunction(now, wait), strict=fn.strict,
+                       volatility=fn.volatility, oid=fn.oid, needs_context=True)
+    if len(_USER_DEFS) > 1024:
+        _USER_DEFS.clear()
+    _USER_DEFS[fn] = made
+    return made
 
 
 def _call(resolved: Any, name: str, args: tuple[Expr, ...], is_operator: bool) -> Expr:

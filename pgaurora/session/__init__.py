@@ -13,6 +13,9 @@
     guc_table.py     the parameter definitions (name, type, default, context, GUC_REPORT)
     engine.py        Engine: the one seam to planner/executor/catalog/txn
     readonly.py      read-only transactions: which plans they refuse (25006, PostgreSQL's words)
+    routines.py      user functions, procedures, DO and triggers: calls, and the SQL they run
+    plpgsql.py       the PL/pgSQL interpreter (over pglast.parse_plpgsql's tree)
+    conditions.py    PL/pgSQL's condition names and their SQLSTATEs
 """
 
 from pgaurora.session.settings import Settings

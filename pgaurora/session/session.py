@@ -30,6 +30,7 @@ from pgaurora.session.copy import run_copy
 from pgaurora.session.engine import Engine
 from pgaurora.session.extended import ExtendedProtocol
 from pgaurora.session.portals import Namespace, Portal, PreparedStatement, Utility
+from pgaurora.session.routines import Routines
 from pgaurora.session.settings import Settings
 from pgaurora.session.transaction import BlockState, TransactionBlock, in_failed_transaction
 from pgaurora.session.utility import UTILITY_NODES, is_transaction_exit, outside_block_only
@@ -107,6 +108,7 @@ class Session(ExtendedProtocol):
         self._copy_tag = "COPY 0"
         self._default_path: tuple[Any, bool] | None = None  # default_search_path()'s answer, by its key
         self._internal_plans: dict[tuple[str, tuple[int, ...]], tuple[Any, Any]] = {}  # run_internal's
+        self.routines = Routines(self)  # user functions, procedures, DO and triggers (session.routines)
         from pgaurora.session.utility_exec import UtilityRunner
         self.utility = UtilityRunner(self)
         # pg_stat_activity: what the server knows of the client (it may set the address) and

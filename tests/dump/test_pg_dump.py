@@ -2,7 +2,8 @@
 
 The same schema (several schemas; serial, identity and plain sequences; every supported column
 type; primary key, unique, check and foreign key constraints; defaults; indexes; views;
-comments; list and range partitioned tables) goes
+comments; list and range partitioned tables; SQL and PL/pgSQL functions, a procedure, row and
+statement triggers) goes
 into pgaurora and into a database of the PostgreSQL oracle. Then:
   - pgaurora's plain dump restores into an empty PostgreSQL database with ON_ERROR_STOP, and
     the tables and sequences hold the same values; its custom-format dump restores with pg_restore;
@@ -100,6 +101,20 @@ INSERT INTO public.every_type VALUES
  (3, false, 0, 0, 0, -0.001, 0, 'NaN', 1e-300, '', '', '', '\\x', 'infinity', '00:00', '00:00+00', '-infinity',
   'infinity', '-1 day', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '[]', '{}', B'0000', B'', 0, '{}', '{}', '{}',
   '{}', '{}', '{}');
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.note := coalesce(NEW.note, '') || '!';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE OF note ON app.orders FOR EACH ROW WHEN (NEW.qty > 0)
+  EXECUTE FUNCTION app.touch();
+CREATE TRIGGER log_stmt AFTER DELETE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION app.touch('x', 'y');
+CREATE FUNCTION public.add(a integer, b integer) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS 'SELECT a + b';
+CREATE PROCEDURE audit.note(k integer, v text) LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit.log (k, v) VALUES (k, v);
+END $$;
+COMMENT ON FUNCTION public.add(integer, integer) IS 'adds two';
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
           "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",

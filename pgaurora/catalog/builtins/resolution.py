@@ -230,6 +230,12 @@ def common_type(oids: Sequence[int], construct: str = "UNION") -> int:
     return result
 
 
+def choose(defs: list[D], inputs: Sequence[int], what: str, name: str) -> D | None:
+    """The best of `defs` for a call with argument types `inputs` (PostgreSQL's
+    func_select_candidate), None if none can take them; 42725 if several remain."""
+    return _choose(defs, inputs, what, name)
+
+
 def _choose(defs: list[D], inputs: Sequence[int], what: str, name: str) -> D | None:
     candidates: list[tuple[D, tuple[int, ...]]] = []
     for d in defs:

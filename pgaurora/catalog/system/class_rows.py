@@ -71,7 +71,7 @@ def has_foreign_keys(sc: SystemContext) -> set[int]:
 
 @producer("pg_class")
 def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    triggers = has_foreign_keys(sc)
+    triggers = has_foreign_keys(sc) | {oid for oid, found in sc.state.triggers.items() if found}
     base = {"relpersistence": "p", "relreplident": "n", "relispopulated": True, "relisshared": False,
             "relrowsecurity": False, "relforcerowsecurity": False,
             "reltablespace": 0, "relpages": 0, "reltuples": -1.0, "relfrozenxid": 0, "relminmxid": 0}
@@ -279,7 +279,7 @@ def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
         if classoid in SHARED_CLASSES:
             continue  # (pg_shdescription)
         alive = objoid in schemas if classoid == 2615 else (
-            objoid in sc.state.by_oid if classoid == 1259 else any(
+            objoid in sc.state.by_oid if classoid in (1259, 1255, 2620) else any(
                 c.oid == objoid for t in sc.state.tables() for c in t.constraints))
         if alive:
             yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": comment.description}

@@ -126,8 +126,42 @@ def _nothing(ctx: Any, *args: Any) -> None:
     return None
 
 
-_register("pg_get_triggerdef", (OID,), T, _nothing, needs_context=True)
-_register("pg_get_triggerdef", (OID, BOOL), T, _nothing, needs_context=True)
+def _triggerdef(ctx: Any, oid: int, pretty: Any = False) -> str | None:
+    """CREATE TRIGGER ... as pg_get_triggerdef writes it (psql's \\d lists the pretty form)."""
+    state = state_of(ctx)
+    found = next((tr for triggers in state.triggers.values() for tr in triggers if tr.oid == int(oid)), None)
+    if found is None:
+        return None
+    table = state.table(found.table_oid)
+    fn = state.function(found.function_oid)
+    if table is None or fn is None:
+        return None
+    events = []
+    for event in ("insert", "delete", "update", "truncate"):
+        if event in found.events:
+            word = event.upper()
+            if event == "update" and found.columns:
+                names = {c.attnum: c.name for c in table.columns}
+                word += " OF " + ", ".join(describe.quote_ident(names[n]) for n in found.columns)
+            events.append(word)
+    table_name = relation_name(state, table.oid) if pretty else _qualified(state, table.schema_oid, table.name)
+    visible = next(iter(state.user_functions(fn.name)), None) is fn  # (generate_function_name)
+    fn_name = describe.quote_ident(fn.name) if visible else _qualified(state, fn.schema_oid, fn.name)
+    text = (f"CREATE TRIGGER {describe.quote_ident(found.name)} {found.timing.upper()} {' OR '.join(events)} "
+            f"ON {table_name} FOR EACH {'ROW' if found.for_each_row else 'STATEMENT'} ")
+    if found.when is not None:
+        text += f"WHEN ({found.when}) " if pretty else f"WHEN (({found.when})) "
+    args = ", ".join("'" + a.replace("'", "''") + "'" for a in found.args)
+    return text + f"EXECUTE FUNCTION {fn_name}({args})"
+
+
+def _qualified(state: Any, schema_oid: int, name: str) -> str:
+    schema = next((s.name for s in state.schemas.values() if s.oid == schema_oid), "public")
+    return f"{describe.quote_ident(schema)}.{describe.quote_ident(name)}"
+
+
+_register("pg_get_triggerdef", (OID,), T, _triggerdef, needs_context=True)
+_register("pg_get_triggerdef", (OID, BOOL), T, _triggerdef, needs_context=True)
 _register("pg_get_statisticsobjdef_columns", (OID,), T, _nothing, needs_context=True)
 _register("pg_get_partition_constraintdef", (OID,), T,
           lambda ctx, oid: partitions.constraint_text(state_of(ctx), tbl)
@@ -484,7 +518,11 @@ def _to_regclass(ctx: Any, text: str) -> Any:
 _register("to_regclass", (T,), t.REGCLASS_OID, _to_regclass, needs_context=True)
 
 
-def _function_result(oid: int) -> str | None:
+def _function_result(ctx: Any, oid: int) -> str | None:
+    user = state_of(ctx).function(int(oid))
+    if user is not None:
+        return None if user.kind == "p" else "trigger" if user.return_type == t.TRIGGER_OID else t.format_type(
+            user.return_type)
     f = proc_table().get(int(oid))
     if f is None:
         return None
@@ -492,7 +530,12 @@ def _function_result(oid: int) -> str | None:
     return f"SETOF {text}" if getattr(f, "retset", False) else text
 
 
-def _function_arguments(oid: int) -> str | None:
+def _function_arguments(ctx: Any, oid: int) -> str | None:
+    user = state_of(ctx).function(int(oid))
+    if user is not None:  # (a procedure's arguments say their mode, as PostgreSQL's)
+        mode = "IN " if user.kind == "p" else ""
+        return ", ".join(f"{mode}{describe.quote_ident(n)} {t.format_type(a)}" if n else f"{mode}{t.format_type(a)}"
+                         for n, a in zip(user.arg_names, user.arg_types, strict=True))
     f = proc_table().get(int(oid))
     if f is None:
         return None
@@ -503,9 +546,35 @@ def _function_arguments(oid: int) -> str | None:
     return ", ".join(args)
 
 
-_register("pg_get_function_result", (OID,), T, _function_result)
-_register("pg_get_function_arguments", (OID,), T, _function_arguments)
-_register("pg_get_function_identity_arguments", (OID,), T, _function_arguments)
+def _functiondef(ctx: Any, oid: int) -> str | None:
+    """CREATE OR REPLACE FUNCTION ... as pg_get_functiondef writes a user function."""
+    state = state_of(ctx)
+    fn = state.function(int(oid))
+    if fn is None:
+        return None
+    schema = next((s.name for s in state.schemas.values() if s.oid == fn.schema_oid), "public")
+    word = "PROCEDURE" if fn.kind == "p" else "FUNCTION"
+    lines = [f"CREATE OR REPLACE {word} {describe.quote_ident(schema)}.{describe.quote_ident(fn.name)}"
+             f"({_function_arguments(ctx, oid)})"]
+    if fn.kind != "p":
+        lines.append(f" RETURNS {_function_result(ctx, oid)}")
+    lines.append(f" LANGUAGE {fn.language}")
+    if fn.volatility != "v" or fn.strict:
+        attrs = {"i": "IMMUTABLE", "s": "STABLE"}.get(fn.volatility, "")
+        lines.append(" " + " ".join(a for a in (attrs, "STRICT" if fn.strict else "") if a))
+    tag = "$function$"
+    while tag in fn.body:
+        tag = tag[:-1] + "_$"
+    lines.append(f"AS {tag}{fn.body}{tag}")
+    return "\n".join(lines) + "\n"
+
+
+_register("pg_get_function_result", (OID,), T, _function_result, needs_context=True)
+_register("pg_get_function_arguments", (OID,), T, _function_arguments, needs_context=True)
+_register("pg_get_function_identity_arguments", (OID,), T, _function_arguments, needs_context=True)
+_register("pg_get_functiondef", (OID,), T, _functiondef, needs_context=True)
+# (SQL-standard bodies, RETURN ... / BEGIN ATOMIC, are not built: every body is prosrc's text)
+_register("pg_get_function_sqlbody", (OID,), T, lambda oid: None)
 _register("pg_tablespace_location", (OID,), T, lambda oid: "")
 
 

@@ -18,6 +18,7 @@ from pgaurora.access.heap import TableActivity
 from pgaurora.catalog import acl, builtins
 from pgaurora.catalog.model import Database, Role
 from pgaurora.catalog.roles import PREDEFINED_ROLES
+from pgaurora.catalog.system.regtypes import RegName
 from pgaurora.catalog.system.relations import SystemContext, producer
 from pgaurora.catalog.system.settings_table import SETTINGS
 
@@ -57,7 +58,7 @@ def pg_enum(sc: SystemContext) -> Iterator[dict[str, Any]]:
 def _proc_row(name: str, oid: int, arg_oids: tuple[int, ...], return_oid: int, kind: str, strict: bool,
               volatility: str, retset: bool, variadic: int | None) -> dict[str, Any]:
     return {"oid": oid, "proname": name, "pronamespace": 11, "proowner": 10, "prolang": 12, "procost": 1.0,
-            "prorows": 1000.0 if retset else 0.0, "provariadic": variadic or 0, "prosupport": 0, "prokind": kind,
+            "prorows": 1000.0 if retset else 0.0, "provariadic": variadic or 0, "prosupport": RegName(0, "-"), "prokind": kind,
             "prosecdef": False, "proleakproof": False, "proisstrict": strict, "proretset": retset,
             "provolatile": volatility, "proparallel": "s", "pronargs": len(arg_oids), "pronargdefaults": 0,
             "prorettype": return_oid, "proargtypes": list(arg_oids), "prosrc": name}
@@ -89,6 +90,46 @@ def pg_proc(sc: SystemContext) -> Iterator[dict[str, Any]]:
         else:
             yield _proc_row(f.name, oid, f.arg_oids, f.return_oid, "f", f.strict, f.volatility, f.retset,
                             f.variadic_oid)
+    for overloads in sc.state.functions.values():  # CREATE FUNCTION / PROCEDURE's
+        for fn in overloads:
+            yield user_function_row(fn)
+
+
+SQL_LANGUAGE_OID, PLPGSQL_LANGUAGE_OID = 14, 13576
+
+
+def user_function_row(fn: Any) -> dict[str, Any]:
+    """A pg_proc row of a function or procedure CREATE FUNCTION / PROCEDURE made."""
+    row = _proc_row(fn.name, fn.oid, fn.arg_types, fn.return_type, fn.kind, fn.strict, fn.volatility, False, None)
+    row.update(pronamespace=fn.schema_oid, proowner=fn.owner, prosrc=fn.body, procost=100.0,
+               prolang=SQL_LANGUAGE_OID if fn.language == "sql" else PLPGSQL_LANGUAGE_OID,
+               proparallel="u",
+               proargnames=list(fn.arg_names) if any(fn.arg_names) else None)
+    return row
+
+
+_TRIGGER_BITS = {"insert": 4, "delete": 8, "update": 16, "truncate": 32}
+
+
+def trigger_type(trigger: Any) -> int:
+    """pg_trigger.tgtype: ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32, INSTEAD 64."""
+    bits = (1 if trigger.for_each_row else 0) | {"before": 2, "instead": 64}.get(trigger.timing, 0)
+    for event in trigger.events:
+        bits |= _TRIGGER_BITS[event]
+    return bits
+
+
+@producer("pg_trigger")
+def pg_trigger(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for triggers in sc.state.triggers.values():
+        for tr in triggers:
+            yield {"oid": tr.oid, "tgrelid": tr.table_oid, "tgparentid": 0, "tgname": tr.name,
+                   "tgfoid": tr.function_oid, "tgtype": trigger_type(tr), "tgenabled": tr.enabled,
+                   "tgisinternal": False, "tgconstrrelid": 0, "tgconstrindid": 0, "tgconstraint": 0,
+                   "tgdeferrable": False, "tginitdeferred": False, "tgnargs": len(tr.args),
+                   "tgattr": " ".join(str(n) for n in tr.columns),
+                   "tgargs": b"".join(a.encode() + b"\x00" for a in tr.args), "tgqual": tr.when,
+                   "tgoldtable": None, "tgnewtable": None}
 
 
 @producer("pg_operator")
@@ -101,9 +142,13 @@ def pg_operator(sc: SystemContext) -> Iterator[dict[str, Any]]:
 
 @producer("pg_language")
 def pg_language(sc: SystemContext) -> Iterator[dict[str, Any]]:
-    """Only 'internal' (the built-ins): pgaurora has no SQL, C or procedural-language functions."""
+    """internal (the built-ins), sql and plpgsql (CREATE FUNCTION's languages)."""
     yield {"oid": 12, "lanname": "internal", "lanowner": 10, "lanispl": False, "lanpltrusted": False,
            "lanplcallfoid": 0, "laninline": 0, "lanvalidator": 2246}
+    yield {"oid": 14, "lanname": "sql", "lanowner": 10, "lanispl": False, "lanpltrusted": True,
+           "lanplcallfoid": 0, "laninline": 0, "lanvalidator": 2248}
+    yield {"oid": PLPGSQL_LANGUAGE_OID, "lanname": "plpgsql", "lanowner": 10, "lanispl": True, "lanpltrusted": True,
+           "lanplcallfoid": 0, "laninline": 0, "lanvalidator": 0}
 
 
 @producer("pg_collation")

@@ -191,18 +191,45 @@ def proc_oid(state: CatalogState, text: str) -> int:
     stripped = text.strip()
     if stripped.isdigit():
         return int(stripped)
-    name = split_name(stripped.split("(")[0])[-1]
-    found = builtins.functions_named(name)
+    head, paren, rest = stripped.partition("(")
+    parts = split_name(head)
+    name, schema = parts[-1], (parts[-2] if len(parts) > 1 else None)
+    user = list(state.user_functions(name, schema)) if hasattr(state, "user_functions") else []
+    if user and paren:  # regprocedure: name(argument types)
+        try:
+            wanted = tuple(t.lookup_name(a.strip().strip('"').removeprefix("pg_catalog."), user_types=True).oid
+                           for a in rest.rstrip().removesuffix(")").split(",") if a.strip())
+        except UndefinedObject:
+            wanted = None
+        user = [f for f in user if f.arg_types == wanted]
+    if len(user) > 1:
+        from pgaurora.errors import AmbiguousFunction
+
+        raise AmbiguousFunction(f'more than one function named "{head}"')
+    if user:
+        return int(user[0].oid)
+    found = builtins.functions_named(name) if schema in (None, "pg_catalog") else []
     if not found:
         raise UndefinedFunction(f'function "{stripped}" does not exist')
     return found[0].oid
 
 
 def proc_name(state: CatalogState, oid: int) -> str:
+    user = state.function(oid) if hasattr(state, "function") else None
+    if user is not None:
+        return str(user.name)
     for f in builtins.all_functions():
         if f.oid == oid:
             return f.name
     return "-" if oid == 0 else str(oid)
+
+
+def procedure_name(state: CatalogState, oid: int) -> str:
+    """regprocedure output: a user function's name with its argument types."""
+    user = state.function(oid) if hasattr(state, "function") else None
+    if user is not None:
+        return f"{user.name}({','.join(t.format_type(a) for a in user.arg_types)})"
+    return proc_name(state, oid)
 
 
 _INPUT: dict[int, Callable[[CatalogState, str], int]] = {
@@ -211,7 +238,7 @@ _INPUT: dict[int, Callable[[CatalogState, str], int]] = {
 }
 _OUTPUT: dict[int, Callable[[CatalogState, int], str]] = {
     t.REGCLASS_OID: relation_name, t.REGNAMESPACE_OID: namespace_name, t.REGROLE_OID: role_name,
-    t.REGPROC_OID: proc_name, t.REGPROCEDURE_OID: proc_name,
+    t.REGPROC_OID: proc_name, t.REGPROCEDURE_OID: procedure_name,
 }
 
 

@@ -1,0 +1,383 @@
+"""CREATE / DROP FUNCTION and PROCEDURE, CREATE / DROP TRIGGER, DO and CALL: running them.
+
+Owns the plan nodes of those statements and their catalog changes (catalog.model.Function and
+Trigger rows) with PostgreSQL's checks and messages: an existing signature (42723) or OR
+REPLACE's return type (42P13), ownership, a trigger's table and function, what depends on a
+function (its triggers: 2BP01, or dropped with CASCADE). DO and CALL hand their code to the
+session that runs the statement (session.routines), which the executor cannot import. Not
+reading the statements (planner.routines) nor running the routines' bodies (session.routines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pgaurora.catalog.model import Function, Table, Trigger
+from pgaurora.datatypes.typeinfo import format_type
+from pgaurora.errors import (
+    AmbiguousFunction,
+    DependentObjectsStillExist,
+    DuplicateFunction,
+    DuplicateObject,
+    FeatureNotSupported,
+    InvalidFunctionDefinition,
+    InvalidObjectDefinition,
+    InvalidSchemaName,
+    UndefinedColumn,
+    UndefinedFunction,
+    UndefinedObject,
+    UndefinedTable,
+    WrongObjectType,
+)
+from pgaurora.executor.context import Env
+from pgaurora.executor.ddl import _state, _tag, ddl_runner
+from pgaurora.executor.ddlchange import dependent_triggers
+from pgaurora.executor.ownership import current_role_oid, require_owner
+from pgaurora.executor.plannodes import PlanNode
+from pgaurora.executor.privileges import require, require_create_in
+
+TRIGGER_OID = 2279
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFunction(PlanNode):
+    schema_oid: int
+    name: str
+    arg_types: tuple[int, ...]
+    arg_names: tuple[str, ...]
+    return_type: int
+    language: str
+    body: str
+    volatility: str = "v"
+    strict: bool = False
+    kind: str = "f"
+    replace: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DropFunctions(PlanNode):
+    """DROP FUNCTION / PROCEDURE / ROUTINE: (schema, name, argument types or None) each."""
+
+    word: str
+    targets: tuple[tuple[str | None, str, tuple[int, ...] | None, str], ...]
+    missing_ok: bool = False
+    cascade: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DoBlock(PlanNode):
+    source: str
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CallProcedure(PlanNode):
+    schema: str | None
+    name: str
+    args: tuple[str, ...]  # each argument's SQL text
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTrigger(PlanNode):
+    name: str
+    schema: str | None
+    table: str
+    function_schema: str | None
+    function: str
+    timing: str
+    events: tuple[str, ...]
+    for_each_row: bool
+    columns: tuple[str, ...]
+    when: str | None
+    args: tuple[str, ...]
+    replace: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DropTrigger(PlanNode):
+    schema: str | None
+    table: str
+    name: str
+    missing_ok: bool = False
+    cascade: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RenameFunction(PlanNode):
+    oid: int
+    new_name: str
+    word: str = "function"
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RenameTrigger(PlanNode):
+    schema: str | None
+    table: str
+    name: str
+    new_name: str
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SetTriggerState(PlanNode):
+    """ALTER TABLE ... ENABLE / DISABLE TRIGGER name | ALL | USER: (which, tgenabled, name) each."""
+
+    schema: str | None
+    table: str
+    changes: tuple[tuple[str, str, str | None], ...]
+    width: int = 0
+
+
+def signature(fn: Function | str, arg_types: tuple[int, ...] = ()) -> str:
+    """`name(type, ...)` as PostgreSQL's messages show a function."""
+    if isinstance(fn, Function):
+        return f"{fn.name}({', '.join(format_type(t) for t in fn.arg_types)})"
+    return f"{fn}({', '.join(format_type(t) for t in arg_types)})"
+
+
+def _schema_of(state: Any, schema: str | None) -> None:
+    if schema is not None and state.schema_oid(schema) is None:
+        raise InvalidSchemaName(f'schema "{schema}" does not exist')
+
+
+@ddl_runner(CreateFunction)
+async def run_create_function(node: CreateFunction, env: Env) -> None:
+    ctx = env.ctx
+    word = "procedure" if node.kind == "p" else "function"
+    _tag(env, f"CREATE {word.upper()}")
+    state = _state(ctx)
+    require_create_in(ctx, node.schema_oid)
+    existing = next((f for f in state.functions.get((node.schema_oid, node.name), ())
+                     if f.arg_types == node.arg_types), None)
+    catalog = ctx.catalog
+    if existing is not None:
+        if not node.replace:
+            raise DuplicateFunction(f'{word} "{node.name}" already exists with same argument types')
+        require_owner(ctx, existing, "function")
+        if existing.kind != node.kind:
+            raise WrongObjectType("cannot change routine kind",
+                                  detail=f'"{node.name}" is a {"procedure" if existing.kind == "p" else "function"}.')
+        if existing.return_type != node.return_type:
+            raise InvalidFunctionDefinition("cannot change return type of existing function",
+                                            hint=f"Use DROP FUNCTION {signature(existing)} first.")
+        if existing.arg_names != node.arg_names and any(existing.arg_names):
+            changed = next((old for old, new in zip(existing.arg_names, node.arg_names, strict=True)
+                            if old and old != new), None)
+            if changed is not None:
+                raise InvalidFunctionDefinition(f'cannot change name of input parameter "{changed}"',
+                                                hint=f"Use DROP FUNCTION {signature(existing)} first.")
+        await catalog.replace(ctx.txn, replace(
+            existing, arg_names=node.arg_names, language=node.language, body=node.body,
+            volatility=node.volatility, strict=node.strict))
+        return
+    fn = Function(catalog.allocate_oid(), node.name, node.schema_oid, current_role_oid(ctx), node.arg_types,
+                  node.arg_names, node.return_type, node.language, node.body, node.volatility, node.strict,
+                  node.kind)
+    await catalog.create(ctx.txn, fn)
+
+
+def find_functions(state: Any, schema: str | None, name: str, arg_types: tuple[int, ...] | None,
+                   word: str = "function") -> list[Function]:
+    """The functions a DROP / ALTER names (several only when its arguments are not given)."""
+    _schema_of(state, schema)
+    found = list(state.user_functions(name, schema))
+    if word == "function":
+        found = [f for f in found if f.kind == "f"]
+    elif word == "procedure":
+        found = [f for f in found if f.kind == "p"]
+    if arg_types is not None:
+        found = [f for f in found if f.arg_types == arg_types]
+    return found
+
+
+@ddl_runner(DropFunctions)
+async def run_drop_functions(node: DropFunctions, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, f"DROP {node.word.upper()}")
+    for schema, name, arg_types, written in node.targets:
+        state = _state(ctx)
+        if arg_types is not None and 0 in arg_types:  # (IF EXISTS: a type that does not exist either)
+            missing = written.split(", ")[arg_types.index(0)]
+            ctx.notice(f'type "{missing}" does not exist, skipping')
+            continue
+        found = find_functions(state, schema, name, arg_types, node.word)
+        shown_name = f"{schema}.{name}" if schema else name
+        if not found:
+            shown = signature(shown_name, arg_types or ())
+            if node.missing_ok:
+                ctx.notice(f"{node.word} {shown_name}({written}) does not exist, skipping")
+                continue
+            if arg_types is None:
+                raise UndefinedFunction(f'could not find a {node.word} named "{shown_name}"')
+            raise UndefinedFunction(f"{node.word} {shown} does not exist")
+        if len(found) > 1:
+            raise AmbiguousFunction(f'{node.word} name "{shown_name}" is not unique',
+                                    hint=f"Specify the argument list to select the {node.word} unambiguously.")
+        fn = found[0]
+        require_owner(ctx, fn, "function", or_schema_owner=True)
+        dependents = dependent_triggers(state, fn)
+        if dependents:
+            lines = [f"trigger {t.name} on table {table.name}" for t, table in dependents]
+            if not node.cascade:
+                raise DependentObjectsStillExist(
+                    f"cannot drop function {signature(fn)} because other objects depend on it",
+                    detail="\n".join(f"{line} depends on function {signature(fn)}" for line in lines),
+                    hint="Use DROP ... CASCADE to drop the dependent objects too.")
+            ctx.notice(f"drop cascades to {lines[0]}" if len(lines) == 1
+                       else "drop cascades to {} other objects\nDETAIL:  {}".format(
+                           len(lines), "\n".join(f"drop cascades to {line}" for line in lines)))
+        await ctx.catalog.remove(ctx.txn, *(t.oid for t, _ in dependents), fn.oid)
+
+
+@ddl_runner(DoBlock)
+async def run_do(node: DoBlock, env: Env) -> None:
+    _tag(env, "DO")
+    session = env.ctx.extra.get("session")
+    if session is None:
+        raise FeatureNotSupported("DO is not supported here")
+    await session.routines.run_do(node.source, env.ctx)
+
+
+@ddl_runner(CallProcedure)
+async def run_call(node: CallProcedure, env: Env) -> None:
+    _tag(env, "CALL")
+    session = env.ctx.extra.get("session")
+    if session is None:
+        raise FeatureNotSupported("CALL is not supported here")
+    await session.routines.call_procedure(node.schema, node.name, node.args, env.ctx)
+
+
+@ddl_runner(CreateTrigger)
+async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "CREATE TRIGGER")
+    state = _state(ctx)
+    _schema_of(state, node.schema)
+    rel = state.relation(node.table, node.schema)
+    shown = f"{node.schema}.{node.table}" if node.schema else node.table
+    if rel is None:
+        raise UndefinedTable(f'relation "{shown}" does not exist')
+    if not isinstance(rel, Table) or rel.kind not in ("r", "p"):
+        kind = "view" if type(rel).__name__ == "View" else "relation"
+        raise FeatureNotSupported(f'triggers on {kind} "{node.table}" are not supported')
+    if node.timing == "instead":
+        raise WrongObjectType(f'"{node.table}" is a table', detail="Tables cannot have INSTEAD OF triggers.")
+    if "truncate" in node.events:
+        raise FeatureNotSupported("TRUNCATE triggers are not supported")
+    if node.when is not None and not node.for_each_row:
+        raise FeatureNotSupported("statement triggers with a WHEN condition are not supported")
+    require(ctx, rel, "t")
+    candidates = [f for f in find_functions(state, node.function_schema, node.function, (), "function")]
+    fshown = f"{node.function_schema}.{node.function}" if node.function_schema else node.function
+    if not candidates:
+        raise UndefinedFunction(f"function {fshown}() does not exist")
+    fn = candidates[0]
+    if fn.return_type != TRIGGER_OID:
+        raise InvalidObjectDefinition(f"function {fshown} must return type trigger")
+    columns: list[int] = []
+    for name in node.columns:
+        col = next((c for c in rel.columns if c.name == name and not c.dropped), None)
+        if col is None:
+            raise UndefinedColumn(f'column "{name}" of relation "{node.table}" does not exist')
+        if col.attnum in columns:
+            raise DuplicateObject(f'column "{name}" specified more than once', sqlstate="42701")
+        columns.append(col.attnum)
+    existing = next((t for t in state.triggers.get(rel.oid, ()) if t.name == node.name), None)
+    trigger = Trigger(existing.oid if existing is not None else ctx.catalog.allocate_oid(), node.name, rel.oid,
+                      fn.oid, node.timing, node.events, node.for_each_row, tuple(columns), node.when, node.args)
+    if existing is not None:
+        if not node.replace:
+            raise DuplicateObject(f'trigger "{node.name}" for relation "{node.table}" already exists')
+        await ctx.catalog.replace(ctx.txn, trigger)
+        return
+    await ctx.catalog.create(ctx.txn, trigger)
+
+
+@ddl_runner(DropTrigger)
+async def run_drop_trigger(node: DropTrigger, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "DROP TRIGGER")
+    state = _state(ctx)
+    _schema_of(state, node.schema)
+    rel = state.relation(node.table, node.schema)
+    shown = f"{node.schema}.{node.table}" if node.schema else node.table
+    if not isinstance(rel, Table):
+        if node.missing_ok:
+            ctx.notice(f'relation "{shown}" does not exist, skipping')
+            return
+        raise UndefinedTable(f'relation "{shown}" does not exist')
+    trigger = next((t for t in state.triggers.get(rel.oid, ()) if t.name == node.name), None)
+    if trigger is None:
+        if node.missing_ok:
+            ctx.notice(f'trigger "{node.name}" for relation "{shown}" does not exist, skipping')
+            return
+        raise UndefinedObject(f'trigger "{node.name}" for table "{node.table}" does not exist')
+    require_owner(ctx, rel)
+    await ctx.catalog.remove(ctx.txn, trigger.oid)
+
+
+def _table_for(state: Any, schema: str | None, name: str) -> Table:
+    _schema_of(state, schema)
+    rel = state.relation(name, schema)
+    if not isinstance(rel, Table):
+        shown = f"{schema}.{name}" if schema else name
+        raise UndefinedTable(f'relation "{shown}" does not exist')
+    return rel
+
+
+@ddl_runner(RenameFunction)
+async def run_rename_function(node: RenameFunction, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, f"ALTER {node.word.upper()}")
+    state = _state(ctx)
+    fn = state.function(node.oid)
+    if fn is None:
+        raise UndefinedFunction(f"function with OID {node.oid} does not exist")
+    require_owner(ctx, fn, "function")
+    if any(f.arg_types == fn.arg_types for f in state.functions.get((fn.schema_oid, node.new_name), ())):
+        schema = next((s.name for s in state.schemas.values() if s.oid == fn.schema_oid), "public")
+        raise DuplicateFunction(f'function {signature(node.new_name, fn.arg_types)} already exists in schema "{schema}"')
+    await ctx.catalog.replace(ctx.txn, replace(fn, name=node.new_name))
+
+
+@ddl_runner(RenameTrigger)
+async def run_rename_trigger(node: RenameTrigger, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "ALTER TRIGGER")
+    state = _state(ctx)
+    table = _table_for(state, node.schema, node.table)
+    require_owner(ctx, table)
+    triggers = state.triggers.get(table.oid, ())
+    found = next((t for t in triggers if t.name == node.name), None)
+    if found is None:
+        raise UndefinedObject(f'trigger "{node.name}" for table "{node.table}" does not exist')
+    if any(t.name == node.new_name for t in triggers):
+        raise DuplicateObject(f'trigger "{node.new_name}" for relation "{node.table}" already exists')
+    await ctx.catalog.replace(ctx.txn, replace(found, name=node.new_name))
+
+
+@ddl_runner(SetTriggerState)
+async def run_set_trigger_state(node: SetTriggerState, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "ALTER TABLE")
+    state = _state(ctx)
+    table = _table_for(state, node.schema, node.table)
+    require_owner(ctx, table)
+    for which, enabled, name in node.changes:
+        triggers = _state(ctx).triggers.get(table.oid, ())
+        if which == "one":
+            chosen = [t for t in triggers if t.name == name]
+            if not chosen:
+                raise UndefinedObject(f'trigger "{name}" for table "{node.table}" does not exist')
+        else:
+            chosen = list(triggers)  # (ALL would also cover the foreign keys' internal triggers)
+        changed = [replace(t, enabled=enabled) for t in chosen if t.enabled != enabled]
+        if changed:
+            await ctx.catalog.replace(ctx.txn, *changed)

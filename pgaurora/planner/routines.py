@@ -1,0 +1,323 @@
+"""CREATE / DROP FUNCTION and PROCEDURE, DO, CALL, CREATE / DROP TRIGGER: reading the statements.
+
+Owns turning those statements into executor.routines' plan nodes: argument and result types
+looked up, the language, volatility and body read from the options, a PL/pgSQL body parsed now
+(pglast.parse_plpgsql) so that a syntax error is reported by CREATE FUNCTION as PostgreSQL's
+validator reports it, a trigger's timing, events and WHEN text, with PostgreSQL's errors for
+what is malformed or not built. Not running them (executor.routines, session.routines).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pglast
+
+from pgaurora.datatypes import typeinfo
+from pgaurora.errors import (
+    AmbiguousFunction,
+    FeatureNotSupported,
+    InvalidFunctionDefinition,
+    SyntaxError_,
+    UndefinedFunction,
+    UndefinedObject,
+)
+from pgaurora.executor.routines import (
+    CallProcedure,
+    CreateFunction,
+    CreateTrigger,
+    DoBlock,
+    DropFunctions,
+    DropTrigger,
+    RenameFunction,
+    RenameTrigger,
+    SetTriggerState,
+    find_functions,
+    signature,
+)
+from pgaurora.planner.ddl import DdlPlanner
+from pgaurora.planner.exprbind import names_of, schema_and_name, type_from_name
+
+LANGUAGES = ("sql", "plpgsql")
+_ROUTINE_WORDS = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine"}
+# ALTER TABLE ... ENABLE / DISABLE TRIGGER: subtype -> (which: one, all, user; tgenabled)
+_TRIGGER_TOGGLES = {
+    "AT_EnableTrig": ("one", "O"), "AT_DisableTrig": ("one", "D"), "AT_EnableTrigAll": ("all", "O"),
+    "AT_DisableTrigAll": ("all", "D"), "AT_EnableTrigUser": ("user", "O"), "AT_DisableTrigUser": ("user", "D"),
+    "AT_EnableAlwaysTrig": ("one", "A"), "AT_EnableReplicaTrig": ("one", "R"),
+}
+_TRIGGER_TIMING = {2: "before", 64: "instead", 0: "after"}
+_TRIGGER_EVENTS = ((4, "insert"), (8, "delete"), (16, "update"), (32, "truncate"))
+
+
+def plan_routine_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
+    """The plan node and command tag of a routine or trigger statement; None for any other."""
+    if kind == "CreateFunctionStmt":
+        node = _create_function(ddl, body)
+        return node, "CREATE PROCEDURE" if node.kind == "p" else "CREATE FUNCTION"
+    if kind == "DropStmt" and body.get("removeType") in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+        word = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine"}[
+            body["removeType"]]
+        targets = tuple(_signature(ddl, obj["ObjectWithArgs"]) for obj in body.get("objects", ()))
+        return (DropFunctions(word, targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"),
+                f"DROP {word.upper()}")
+    if kind == "DoStmt":
+        return _do(body), "DO"
+    if kind == "CallStmt":
+        return _call(ddl, body), "CALL"
+    if kind == "CreateTrigStmt":
+        return _create_trigger(ddl, body), "CREATE TRIGGER"
+    if kind == "RenameStmt" and body.get("renameType") in _ROUTINE_WORDS:
+        word = _ROUTINE_WORDS[body["renameType"]]
+        fn = function_for(ddl, body["object"]["ObjectWithArgs"], word)
+        return RenameFunction(fn.oid, body["newname"], word), f"ALTER {word.upper()}"
+    if kind == "RenameStmt" and body.get("renameType") == "OBJECT_TRIGGER":
+        relation = body["relation"]
+        return (RenameTrigger(relation.get("schemaname"), relation["relname"], body["subname"], body["newname"]),
+                "ALTER TRIGGER")
+    if kind == "AlterTableStmt" and body.get("cmds") and all(
+            c["AlterTableCmd"]["subtype"] in _TRIGGER_TOGGLES for c in body["cmds"]):
+        relation = body["relation"]
+        changes = tuple((*_TRIGGER_TOGGLES[c["AlterTableCmd"]["subtype"]], c["AlterTableCmd"].get("name"))
+                        for c in body["cmds"])
+        return SetTriggerState(relation.get("schemaname"), relation["relname"], changes), "ALTER TABLE"
+    if kind == "DropStmt" and body.get("removeType") == "OBJECT_TRIGGER":
+        items = body["objects"][0]["List"]["items"]
+        names = [i["String"]["sval"] for i in items]
+        schema = names[0] if len(names) > 2 else None
+        return (DropTrigger(schema, names[-2], names[-1], bool(body.get("missing_ok")),
+                            body.get("behavior") == "DROP_CASCADE"), "DROP TRIGGER")
+    return None
+
+
+def _options(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in body.get("options", ()):
+        d = item["DefElem"]
+        name = d["defname"]
+        if name in out:
+            raise SyntaxError_("conflicting or redundant options")
+        out[name] = d.get("arg")
+    return out
+
+
+def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
+    schema, name = schema_and_name(body["funcname"])
+    if schema == "pg_temp":
+        raise UndefinedObject('schema "pg_temp" does not exist', sqlstate="3F000")
+    procedure = bool(body.get("is_procedure"))
+    options = _options(body)
+    if body.get("sql_body") is not None:
+        raise FeatureNotSupported("SQL-standard function bodies (RETURN ... or BEGIN ATOMIC) are not supported",
+                                  hint="Write the body as a string: AS $$ SELECT ... $$ LANGUAGE sql.")
+    language_node = options.get("language")
+    if language_node is None:
+        raise InvalidFunctionDefinition("no language specified")
+    language = language_node["String"]["sval"].lower()
+    if language in ("c", "internal"):
+        raise FeatureNotSupported(f"functions in language {language} are not supported")
+    if language not in LANGUAGES:
+        raise UndefinedObject(f'language "{language}" does not exist',
+                              hint="Use CREATE EXTENSION to load the language into the database.")
+    arg_types: list[int] = []
+    arg_names: list[str] = []
+    for param in body.get("parameters", ()):
+        p = param["FunctionParameter"]
+        mode = p.get("mode", "FUNC_PARAM_DEFAULT")
+        if mode not in ("FUNC_PARAM_DEFAULT", "FUNC_PARAM_IN"):
+            raise FeatureNotSupported(f"{_MODE_WORDS.get(mode, mode)} parameters are not supported")
+        if p.get("defexpr") is not None:
+            raise FeatureNotSupported("parameter defaults are not supported")
+        oid, _ = type_from_name(p["argType"], ddl.pos)
+        if oid == typeinfo.TRIGGER_OID:
+            raise InvalidFunctionDefinition("PL/pgSQL functions cannot accept type trigger"
+                                            if language == "plpgsql" else "SQL functions cannot have arguments of type trigger")
+        arg_types.append(oid)
+        arg_names.append(p.get("name", ""))
+    named = [n for n in arg_names if n]
+    if len(set(named)) != len(named):
+        dup = next(n for n in named if named.count(n) > 1)
+        raise InvalidFunctionDefinition(f'parameter name "{dup}" used more than once')
+    returns = body.get("returnType")
+    if procedure:
+        return_type = typeinfo.VOID_OID
+    elif returns is None:
+        raise InvalidFunctionDefinition("function result type must be specified")
+    else:
+        if returns.get("setof"):
+            raise FeatureNotSupported("functions returning SETOF or TABLE are not supported")
+        return_type, _ = type_from_name(returns, ddl.pos)
+        if return_type == typeinfo.RECORD_OID:
+            raise FeatureNotSupported("functions returning record are not supported")
+        if return_type == typeinfo.TRIGGER_OID and language == "sql":
+            raise InvalidFunctionDefinition("SQL functions cannot return type trigger")
+        if return_type == typeinfo.TRIGGER_OID and arg_types:
+            raise InvalidFunctionDefinition("trigger functions cannot have declared arguments",
+                                            hint="The arguments of the trigger can be accessed through TG_NARGS and TG_ARGV instead.")
+    as_node = options.get("as")
+    if as_node is None:
+        raise InvalidFunctionDefinition("no function body specified")
+    items = as_node["List"]["items"]
+    if len(items) != 1:
+        raise InvalidFunctionDefinition(f"only one AS item needed for language \"{language}\"")
+    source = items[0]["String"]["sval"]
+    volatility = "v"
+    if (v := options.get("volatility")) is not None:
+        volatility = v["String"]["sval"][0]
+    strict = bool(options.get("strict", {}).get("Boolean", {}).get("boolval", False)) if "strict" in options else False
+    definer = bool(options.get("security", {}).get("Boolean", {}).get("boolval", False)) if "security" in options else False
+    if definer:
+        raise FeatureNotSupported("SECURITY DEFINER functions are not supported")
+    if "set" in options:
+        raise FeatureNotSupported("SET clauses of functions are not supported")
+    if language == "plpgsql":
+        check_plpgsql(_function_header(ddl, body), source)
+    else:
+        check_sql_body(source)
+    schema_oid = ddl.schema_oid({"schemaname": schema} if schema else {})
+    return CreateFunction(schema_oid, name, tuple(arg_types), tuple(arg_names), return_type, language, source,
+                          volatility, strict, "p" if procedure else "f", bool(body.get("replace")))
+
+
+_MODE_WORDS = {"FUNC_PARAM_OUT": "OUT", "FUNC_PARAM_INOUT": "INOUT", "FUNC_PARAM_VARIADIC": "VARIADIC",
+               "FUNC_PARAM_TABLE": "RETURNS TABLE"}
+
+
+def _function_header(ddl: DdlPlanner, body: dict[str, Any]) -> str:
+    """The statement's text up to its body (pglast.parse_plpgsql parses the whole CREATE)."""
+    return str(ddl.stmt.text)
+
+
+def check_plpgsql(statement: str, source: str) -> Any:
+    """The parsed PL/pgSQL function of a CREATE FUNCTION / DO text; 42601 for a syntax error."""
+    try:
+        return pglast.parse_plpgsql(statement)
+    except pglast.parser.ParseError as error:
+        raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
+
+
+def check_sql_body(source: str) -> None:
+    """A LANGUAGE sql body must parse as SQL statements (42601 otherwise)."""
+    try:
+        pglast.parser.parse_sql_json(source)
+    except pglast.parser.ParseError as error:
+        raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
+
+
+def _signature(ddl: DdlPlanner, obj: dict[str, Any]) -> tuple[str | None, str, tuple[int, ...] | None, str]:
+    """(schema, name, argument types or None when not given, the types as written: PostgreSQL's
+    'does not exist, skipping' shows them so) of a function named in DROP."""
+    schema, name = schema_and_name(obj["objname"])
+    if obj.get("args_unspecified"):
+        return schema, name, None, ""
+    types: list[int] = []
+    written: list[str] = []
+    for param in obj.get("objfuncargs", ()):
+        p = param["FunctionParameter"]
+        if p.get("mode") in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"):
+            continue
+        written.append(".".join(names_of(p["argType"]["names"])) + ("[]" if p["argType"].get("arrayBounds") else ""))
+        try:
+            types.append(type_from_name(p["argType"], ddl.pos)[0])
+        except UndefinedObject:
+            if not ddl.stmt.tree.get("missing_ok"):
+                raise
+            types.append(0)  # no such type: no such function (IF EXISTS skips it)
+    return schema, name, tuple(types), ", ".join(written)
+
+
+def function_for(ddl: DdlPlanner, obj: dict[str, Any], word: str = "function") -> Any:
+    """The one function an ObjectWithArgs names (ALTER FUNCTION, COMMENT ON FUNCTION, GRANT):
+    42883 if none, 42725 if its arguments are left out and several have its name."""
+    schema, name, types, _ = _signature(ddl, obj)
+    found = find_functions(ddl.qc.catalog, schema, name, types, word)
+    shown_name = f"{schema}.{name}" if schema else name
+    if not found:
+        if types is None:
+            raise UndefinedFunction(f'could not find a {word} named "{shown_name}"')
+        raise UndefinedFunction(f"{word} {signature(shown_name, types)} does not exist")
+    if len(found) > 1:
+        raise AmbiguousFunction(f'{word} name "{shown_name}" is not unique',
+                                hint=f"Specify the argument list to select the {word} unambiguously.")
+    return found[0]
+
+
+def _do(body: dict[str, Any]) -> DoBlock:
+    source = None
+    language = "plpgsql"
+    for item in body.get("args", ()):
+        d = item["DefElem"]
+        if d["defname"] == "as":
+            source = d["arg"]["String"]["sval"]
+        elif d["defname"] == "language":
+            language = d["arg"]["String"]["sval"].lower()
+    if language != "plpgsql":
+        if language == "sql":
+            raise FeatureNotSupported("language \"sql\" does not support inline code execution")
+        raise UndefinedObject(f'language "{language}" does not exist')
+    if source is None:
+        raise SyntaxError_("no inline code specified")
+    statement = f"CREATE FUNCTION pg_temp.inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}"
+    check_plpgsql(statement, source)
+    return DoBlock(source)
+
+
+def _dollar(source: str) -> str:
+    tag = "$body$"
+    n = 0
+    while tag in source:
+        n += 1
+        tag = f"$body{n}$"
+    return f"{tag}{source}{tag}"
+
+
+def _call(ddl: DdlPlanner, body: dict[str, Any]) -> CallProcedure:
+    call = body["funccall"]
+    schema, name = schema_and_name(call["funcname"])
+    args = tuple(call.get("args", ()))
+    if any("NamedArgExpr" in a for a in args):
+        raise FeatureNotSupported("named arguments in CALL are not supported")
+    tree = _object_tree(ddl)
+    texts = tuple(_deparse(a) for a in (tree.funccall.args or ())) if args else ()
+    return CallProcedure(schema, name, texts)
+
+
+def _object_tree(ddl: DdlPlanner) -> Any:
+    """The statement as pglast's node objects (what its deparser takes)."""
+    return pglast.parse_sql(str(ddl.stmt.text))[0].stmt
+
+
+def _deparse(node: Any) -> str:
+    from pglast.stream import RawStream
+
+    return str(RawStream()(node))
+
+
+def _create_trigger(ddl: DdlPlanner, body: dict[str, Any]) -> CreateTrigger:
+    if body.get("isconstraint"):
+        raise FeatureNotSupported("constraint triggers are not supported")
+    if body.get("transitionRels"):
+        raise FeatureNotSupported("transition tables (REFERENCING) are not supported")
+    timing = _TRIGGER_TIMING.get(int(body.get("timing", 0)), "after")
+    bits = int(body.get("events", 0))
+    events = tuple(word for bit, word in _TRIGGER_EVENTS if bits & bit)
+    relation = body["relation"]
+    fschema, fname = schema_and_name(body["funcname"])
+    columns = tuple(c["String"]["sval"] for c in body.get("columns", ()))
+    when = _deparse(_object_tree(ddl).whenClause) if body.get("whenClause") is not None else None
+    args = tuple(_trigger_arg(a) for a in body.get("args", ()))
+    return CreateTrigger(body["trigname"], relation.get("schemaname"), relation["relname"], fschema, fname, timing,
+                         events, bool(body.get("row")), columns, when, args, bool(body.get("replace")))
+
+
+def _trigger_arg(node: dict[str, Any]) -> str:
+    if "String" in node:
+        return str(node["String"]["sval"])
+    if "Integer" in node:
+        return str(node["Integer"].get("ival", 0))
+    if "Float" in node:
+        return str(node["Float"]["fval"])
+    return str(next(iter(node.values())))
+
+
+__all__ = ["plan_routine_statement", "check_plpgsql", "check_sql_body", "names_of"]

@@ -1,0 +1,828 @@
+"""PL/pgSQL: running a function's body, a DO block or a trigger function, statement by statement.
+
+Owns the interpreter over the tree pglast.parse_plpgsql gives (PostgreSQL's own PL/pgSQL
+parser): variables and records (NEW / OLD, FOR loop rows, %ROWTYPE), assignment, IF / CASE,
+LOOP / WHILE / FOR (integer ranges, queries, EXECUTE) / FOREACH ... IN ARRAY, EXIT / CONTINUE,
+RETURN, RAISE, ASSERT, PERFORM, SQL statements with INTO [STRICT], EXECUTE ... USING, GET
+[STACKED] DIAGNOSTICS, FOUND, and exception blocks (a savepoint of the transaction per block,
+rolled back when a handler catches the error). Every expression and SQL statement runs as SQL
+through the session (`Routines.query`): variables become parameters ($n) where the statement's
+parse tree names them (ColumnRef / ParamRef nodes), as PostgreSQL's parser hooks substitute
+them. Not the catalog of functions (executor.routines) nor how calls reach here (session.routines).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pglast
+
+from pgaurora.datatypes.typeinfo import format_type
+from pgaurora.errors import (
+    AssertFailure,
+    CaseNotFound,
+    FeatureNotSupported,
+    NoDataFound,
+    PgError,
+    RaiseException,
+    SyntaxError_,
+    TooManyRows,
+)
+from pgaurora.session.conditions import BY_NAME
+
+_LEVELS = {14: "DEBUG", 15: "LOG", 17: "INFO", 18: "NOTICE", 19: "WARNING", 21: "EXCEPTION"}
+_RAISE_OPTIONS = {0: "errcode", 1: "message", 2: "detail", 3: "hint", 4: "column", 5: "constraint",
+                  6: "datatype", 7: "table", 8: "schema"}
+_savepoints = itertools.count(1)
+BOOL_OID, INT4_OID, INT8_OID, TEXT_OID, NAME_OID, OID_OID, VOID_OID, TRIGGER_OID = 16, 23, 20, 25, 19, 26, 2278, 2279
+TEXT_ARRAY_OID = 1009
+
+
+class Record:
+    """A record variable's value: named, typed fields (NEW, OLD, a FOR loop's row)."""
+
+    __slots__ = ("names", "types", "values")
+
+    def __init__(self, names: tuple[str, ...], types: tuple[int, ...], values: list[Any]) -> None:
+        self.names = names
+        self.types = types
+        self.values = values
+
+    def field(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise PgError(f'record has no field "{name}"', sqlstate="42703") from None
+
+
+class _Exit(Exception):
+    def __init__(self, label: str | None, is_exit: bool) -> None:
+        self.label = label
+        self.is_exit = is_exit
+
+
+class _Return(Exception):
+    def __init__(self, value: Any, has_value: bool) -> None:
+        self.value = value
+        self.has_value = has_value
+
+
+def parse_function(statement: str) -> dict[str, Any]:
+    """The PLpgSQL_function tree of a CREATE FUNCTION (or DO wrapped as one) text."""
+    try:
+        return pglast.parse_plpgsql(statement)[0]["PLpgSQL_function"]  # type: ignore[no-any-return]
+    except pglast.parser.ParseError as error:
+        raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
+
+
+class Frame:
+    """One call of a PL/pgSQL function: its datums' values and what the statements need."""
+
+    def __init__(self, runtime: Any, ctx: Any, tree: dict[str, Any], name: str, return_type: int,
+                 specials: dict[str, tuple[Any, int]] | None = None) -> None:
+        self.runtime = runtime  # session.routines.Routines
+        self.ctx = ctx
+        self.name = name  # as CONTEXT lines show it: f(integer)
+        self.return_type = return_type
+        self.datums: list[dict[str, Any]] = tree.get("datums", [])
+        self.values: list[Any] = [None] * len(self.datums)
+        self.types: list[int] = [0] * len(self.datums)
+        self.typmods: list[int] = [-1] * len(self.datums)
+        self.type_text: list[str] = [""] * len(self.datums)
+        self.scope: dict[str, int] = {}
+        self.specials = specials or {}  # TG_OP and kin: name -> (value, type)
+        self.row_count = 0
+        self.caught: list[PgError] = []  # the errors being handled (RAISE; and GET STACKED DIAGNOSTICS)
+        self.action = tree["action"]
+        self.nargs = 0  # the arguments are the first datums; $1 names the first
+        self.loop_datums: dict[tuple[str, Any], int] = {}  # FOR i IN a..b: the loop's own i
+
+    # -- set-up ----------------------------------------------------------------------------------
+
+    async def declare(self, args: tuple[Any, ...], arg_types: tuple[int, ...]) -> None:
+        """Resolves each datum's type, binds the arguments (the first datums) and runs defaults."""
+        loop_vars = _loop_variables(self.action)
+        for i, datum in enumerate(self.datums):
+            kind, body = next(iter(datum.items()))
+            name = str(body.get("refname", ""))
+            if kind == "PLpgSQL_var" and (name, body.get("lineno")) in loop_vars:
+                self.loop_datums[(name, body.get("lineno"))] = i  # in scope inside its loop only
+                continue
+            if kind in ("PLpgSQL_var", "PLpgSQL_rec") and name and not name.startswith("("):
+                self.scope[name] = i
+            if kind == "PLpgSQL_var":
+                typname = body["datatype"]["PLpgSQL_type"]["typname"].strip()
+                if typname.lower().endswith("%rowtype"):
+                    self.datums[i] = {"PLpgSQL_rec": {**body, "rowtype": typname[:-8]}}
+                    continue
+                oid, typmod = await self.runtime.type_of(typname, self.ctx)
+                self.types[i], self.typmods[i] = oid, typmod
+                self.type_text[i] = format_type(oid, typmod)
+        for i, (value, oid) in enumerate(zip(args, arg_types, strict=True)):
+            self.values[i] = value
+            self.types[i] = oid
+        for i, datum in enumerate(self.datums):
+            kind, body = next(iter(datum.items()))
+            if kind == "PLpgSQL_var" and body.get("refname") == "found":
+                self.values[i] = False
+            if kind == "PLpgSQL_var" and i >= len(args) and body.get("default_val") is not None:
+                self.values[i] = await self.expr(body["default_val"], cast_to=i)
+            if kind == "PLpgSQL_var" and body.get("notnull") and self.values[i] is None and i >= len(args):
+                raise PgError(f'variable "{body["refname"]}" must have a default value, since it\'s declared NOT NULL',
+                              sqlstate="22004")
+
+    def set_record(self, name: str, record: Record | None) -> None:
+        i = self.scope.get(name)
+        if i is not None:
+            self.values[i] = record
+
+    # -- expressions -------------------------------------------------------------------------------
+
+    def _resolve(self, fields: list[str]) -> tuple[Any, ...] | None:
+        """What a column reference names: a variable, a record's field, a trigger variable."""
+        first = fields[0]
+        i = self.scope.get(first)
+        if i is not None:
+            kind = next(iter(self.datums[i]))
+            if kind == "PLpgSQL_rec":
+                if len(fields) == 2:
+                    return ("f", i, fields[1])
+                if len(fields) == 1:
+                    return ("r", i)
+                return None
+            return ("v", i) if len(fields) == 1 else None
+        if len(fields) == 1 and first in self.specials:
+            return ("s", first)
+        return None
+
+    def _param(self, ref: tuple[Any, ...]) -> tuple[Any, int]:
+        kind = ref[0]
+        if kind == "v":
+            return self.values[ref[1]], self.types[ref[1]]
+        if kind == "f":
+            record = self.values[ref[1]]
+            name = next(iter(self.datums[ref[1]].values()))["refname"]
+            if record is None:
+                raise PgError(f'record "{name}" is not assigned yet', sqlstate="55000",
+                              detail="The tuple structure of a not-yet-assigned record is indeterminate.")
+            at = record.field(ref[2])
+            return record.values[at], record.types[at]
+        if kind == "a":
+            return self.values[ref[1]], self.types[ref[1]]
+        if kind == "s":
+            return self.specials[ref[1]]
+        raise FeatureNotSupported("a whole record in an expression is not supported")
+
+    def rewrite(self, sql: str) -> tuple[str, list[tuple[Any, ...]]]:
+        """`sql` with the variables it names replaced by $1, $2, ... and what each stands for."""
+        if "tg_argv" in self.specials and "tg_argv" in sql.lower():
+            sql = _zero_based_argv(sql)
+        return self.runtime.rewrite(sql, self._resolve, self.nargs)  # type: ignore[no-any-return]
+
+    async def run_sql(self, sql: str, *, cast: str | None = None) -> Any:
+        """Runs `sql` with the current values of the variables it names: the query's result."""
+        text, refs = self.rewrite(sql)
+        if cast is not None:
+            text = f"SELECT ({text[7:]})::{cast}"
+        values: list[Any] = []
+        types: list[int] = []
+        for ref in refs:
+            if ref[0] == "r":
+                raise FeatureNotSupported("a whole record variable in an expression is not supported")
+            value, oid = self._param(ref)
+            values.append(value)
+            types.append(oid)
+        return await self.runtime.query(text, tuple(types), tuple(values), self.ctx)
+
+    async def expr(self, node: dict[str, Any], *, cast_to: int | None = None, cast: str | None = None) -> Any:
+        """The single value of an expression (PLpgSQL_expr), cast to datum `cast_to`'s type."""
+        query = node["PLpgSQL_expr"]["query"]
+        if cast_to is not None and self.type_text[cast_to]:
+            cast = self.type_text[cast_to]
+        result = await self.run_sql(f"SELECT {query}", cast=cast)
+        return _single(result, query)
+
+    async def expr_typed(self, node: dict[str, Any]) -> tuple[Any, int]:
+        query = node["PLpgSQL_expr"]["query"]
+        result = await self.run_sql(f"SELECT {query}")
+        return _single(result, query), result.types[0]
+
+    async def condition(self, node: dict[str, Any]) -> bool:
+        return bool(await self.expr(node, cast="boolean"))
+
+    # -- statements --------------------------------------------------------------------------------
+
+    async def run(self) -> Any:
+        try:
+            await self.block(self.action["PLpgSQL_stmt_block"])
+        except _Return as ret:
+            if not ret.has_value and self.return_type not in (VOID_OID,):
+                raise PgError("control reached end of function without RETURN", sqlstate="2F005",
+                              where=f"PL/pgSQL function {self.name}") from None
+            return ret.value
+        except _Exit:
+            raise PgError("control reached end of function without RETURN", sqlstate="2F005") from None
+        if self.return_type != VOID_OID:
+            raise PgError("control reached end of function without RETURN", sqlstate="2F005",
+                          where=f"PL/pgSQL function {self.name}")
+        return None
+
+    async def statements(self, stmts: list[dict[str, Any]]) -> None:
+        for stmt in stmts:
+            kind, body = next(iter(stmt.items()))
+            handler = _HANDLERS.get(kind)
+            if handler is None:
+                raise FeatureNotSupported(f"PL/pgSQL statement {kind.removeprefix('PLpgSQL_stmt_')} is not supported")
+            try:
+                await handler(self, body)
+            except PgError as error:
+                _add_context(error, self.name, body.get("lineno"), kind, body)
+                raise
+
+    async def block(self, body: dict[str, Any]) -> None:
+        label = body.get("label")
+        handlers = body.get("exceptions")
+        try:
+            if handlers is None:
+                await self.statements(body.get("body", []))
+                return
+            await self._guarded(body, handlers["PLpgSQL_exception_block"])
+        except _Exit as leave:
+            if leave.label is not None and leave.label == label and leave.is_exit:
+                return
+            raise
+
+    async def _guarded(self, body: dict[str, Any], handlers: dict[str, Any]) -> None:
+        txn = self.ctx.txn
+        name = f"plpgsql_{next(_savepoints)}"
+        txn.savepoint(name)
+        try:
+            await self.statements(body.get("body", []))
+        except PgError as error:
+            handler = _matching(handlers.get("exc_list", []), error)
+            if handler is None:
+                txn.rollback_to(name)
+                txn.release(name)
+                raise
+            txn.rollback_to(name)
+            txn.release(name)
+            self._set_named("sqlstate", error.sqlstate)
+            self._set_named("sqlerrm", error.message)
+            self.caught.append(error)
+            try:
+                await self.statements(handler.get("action", []))
+            finally:
+                self.caught.pop()
+            return
+        except BaseException:
+            txn.rollback_to(name)
+            txn.release(name)
+            raise
+        txn.release(name)
+
+    def _set_named(self, name: str, value: Any) -> None:
+        for i in range(len(self.datums) - 1, -1, -1):
+            body = next(iter(self.datums[i].values()))
+            if body.get("refname") == name:
+                self.values[i] = value
+                return
+
+    def set_found(self, found: bool) -> None:
+        i = self.scope.get("found")
+        if i is not None:
+            self.values[i] = found
+
+    async def assign(self, target: int, value: Any, value_type: int | None) -> None:
+        """Stores `value` into datum `target` (already of its type unless `value_type` says)."""
+        kind, body = next(iter(self.datums[target].items()))
+        if kind == "PLpgSQL_var":
+            if body.get("isconst"):
+                raise PgError(f'variable "{body["refname"]}" is declared CONSTANT', sqlstate="22005")
+            if value_type is not None and value_type != self.types[target] and value is not None:
+                value = await self.runtime.cast(value, value_type, self.type_text[target], self.ctx)
+            if value is None and body.get("notnull"):
+                raise PgError(f'null value cannot be assigned to variable "{body["refname"]}" declared NOT NULL',
+                              sqlstate="22004")
+            self.values[target] = value
+        elif kind == "PLpgSQL_recfield":
+            record = self.values[body["recparentno"]]
+            if record is None:
+                parent = next(iter(self.datums[body["recparentno"]].values()))["refname"]
+                raise PgError(f'record "{parent}" is not assigned yet', sqlstate="55000",
+                              detail="The tuple structure of a not-yet-assigned record is indeterminate.")
+            at = record.field(body["fieldname"])
+            if value_type is not None and value_type != record.types[at] and value is not None:
+                value = await self.runtime.cast(value, value_type, format_type(record.types[at]), self.ctx)
+            record.values[at] = value
+        else:
+            raise FeatureNotSupported(f"assignment to {kind} is not supported")
+
+    async def into(self, target: dict[str, Any], names: tuple[str, ...], types: tuple[int, ...],
+                   row: tuple[Any, ...] | None) -> None:
+        """Stores a query's row (None: no row, every target NULL) into an INTO target."""
+        kind, body = next(iter(target.items()))
+        if kind == "PLpgSQL_rec":
+            i = self.scope.get(body["refname"], body.get("dno"))
+            self.values[i] = Record(names, types, list(row) if row is not None else [None] * len(names))
+            return
+        if kind == "PLpgSQL_row":
+            fields = body.get("fields", [])
+            for n, item in enumerate(fields):
+                value = row[n] if row is not None and n < len(row) else None
+                await self.assign(item["varno"], value, types[n] if n < len(types) else None)
+            return
+        raise FeatureNotSupported(f"INTO {kind} is not supported")
+
+
+def _loop_variables(node: Any, found: set[tuple[str, Any]] | None = None) -> set[tuple[str, Any]]:
+    """(name, line) of each integer FOR loop's variable: declared by the loop, not the block."""
+    if found is None:
+        found = set()
+    if isinstance(node, dict):
+        fori = node.get("PLpgSQL_stmt_fori")
+        if fori is not None:
+            var = fori["var"]["PLpgSQL_var"]
+            found.add((var["refname"], var.get("lineno")))
+        for value in node.values():
+            _loop_variables(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _loop_variables(item, found)
+    return found
+
+
+def _zero_based_argv(sql: str) -> str:
+    """TG_ARGV[i] counts from 0 (its array's lower bound); pgaurora's arrays start at 1."""
+    encoded = sql.encode()
+    tokens = pglast.parser.scan(sql)
+    inserts: list[int] = []
+    for i, token in enumerate(tokens[:-1]):
+        if token.name == "IDENT" and encoded[token.start:token.end + 1].lower() == b"tg_argv" \
+                and tokens[i + 1].name == "ASCII_91":
+            depth = 0
+            for later in tokens[i + 1:]:
+                if later.name == "ASCII_91":
+                    depth += 1
+                elif later.name == "ASCII_93":
+                    depth -= 1
+                    if depth == 0:
+                        inserts.append(later.start)
+                        break
+    for at in reversed(inserts):
+        encoded = encoded[:at] + b" + 1" + encoded[at:]
+    return encoded.decode()
+
+
+def _single(result: Any, query: str) -> Any:
+    if len(result.types) != 1:
+        raise PgError(f'query "{query}" returned {len(result.types)} columns', sqlstate="42601")
+    if len(result.rows) > 1:
+        raise PgError(f'query "{query}" returned more than one row', sqlstate="21000")
+    return result.rows[0][0] if result.rows else None
+
+
+def _matching(handlers: list[dict[str, Any]], error: PgError) -> dict[str, Any] | None:
+    for item in handlers:
+        handler = item["PLpgSQL_exception"]
+        for cond in handler.get("conditions", []):
+            name = cond["PLpgSQL_condition"]["condname"]
+            if name == "others":
+                if error.sqlstate not in ("57014", "P0004"):
+                    return handler  # type: ignore[no-any-return]
+                continue
+            codes = BY_NAME.get(name, (name.upper(),) if len(name) == 5 else ())
+            for code in codes:
+                if code == error.sqlstate or (code.endswith("000") and code[:2] == error.sqlstate[:2]):
+                    return handler  # type: ignore[no-any-return]
+    return None
+
+
+_CONTEXT_WORDS = {
+    "PLpgSQL_stmt_assign": "assignment", "PLpgSQL_stmt_raise": "RAISE", "PLpgSQL_stmt_execsql": "SQL statement",
+    "PLpgSQL_stmt_perform": "PERFORM", "PLpgSQL_stmt_if": "IF", "PLpgSQL_stmt_return": "RETURN",
+    "PLpgSQL_stmt_fori": "FOR with integer loop variable", "PLpgSQL_stmt_fors": "FOR over SELECT rows",
+    "PLpgSQL_stmt_dynexecute": "EXECUTE", "PLpgSQL_stmt_while": "WHILE", "PLpgSQL_stmt_loop": "LOOP",
+    "PLpgSQL_stmt_case": "CASE", "PLpgSQL_stmt_assert": "ASSERT", "PLpgSQL_stmt_foreach_a": "FOREACH over array",
+    "PLpgSQL_stmt_getdiag": "GET DIAGNOSTICS", "PLpgSQL_stmt_dynfors": "FOR over EXECUTE statement",
+}
+_COMPOUND = ("PLpgSQL_stmt_block", "PLpgSQL_stmt_if", "PLpgSQL_stmt_loop", "PLpgSQL_stmt_while",
+             "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors", "PLpgSQL_stmt_case", "PLpgSQL_stmt_foreach_a",
+             "PLpgSQL_stmt_dynfors")
+
+
+def _add_context(error: PgError, name: str, lineno: int | None, kind: str, body: dict[str, Any]) -> None:
+    """PostgreSQL's CONTEXT line for the statement an error left (the innermost one only)."""
+    if getattr(error, "_plpgsql_context", False) or lineno is None:
+        return
+    if kind in _COMPOUND and getattr(error, "_plpgsql_inner", False):
+        return
+    word = _CONTEXT_WORDS.get(kind, kind.removeprefix("PLpgSQL_stmt_").upper())
+    line = f"PL/pgSQL function {name} line {lineno} at {word}"
+    if kind == "PLpgSQL_stmt_execsql" and not getattr(error, "_from_raise", False):
+        line = f'SQL statement "{body["sqlstmt"]["PLpgSQL_expr"]["query"]}"\n{line}'
+    error.where = f"{error.where}\n{line}" if error.where else line
+    error._plpgsql_context = True  # type: ignore[attr-defined]
+
+
+# -- statement handlers -------------------------------------------------------------------------------
+
+async def _stmt_block(frame: Frame, body: dict[str, Any]) -> None:
+    await frame.block(body)
+
+
+async def _stmt_assign(frame: Frame, body: dict[str, Any]) -> None:
+    query = body["expr"]["PLpgSQL_expr"]["query"]
+    text = _assigned_expression(query)
+    target = body["varno"]
+    kind, datum = next(iter(frame.datums[target].items()))
+    if kind == "PLpgSQL_var":
+        value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast_to=target)
+        await frame.assign(target, value, None)
+        return
+    if kind == "PLpgSQL_recfield":
+        record = frame.values[datum["recparentno"]]
+        if record is None:
+            await frame.assign(target, None, None)  # raises: not assigned yet
+        at = record.field(datum["fieldname"])
+        value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast=format_type(record.types[at]))
+        record.values[at] = value
+        return
+    if kind == "PLpgSQL_rec":
+        raise FeatureNotSupported(f'assignment to record variable "{datum["refname"]}" is not supported')
+    raise FeatureNotSupported(f"assignment to {kind} is not supported")
+
+
+def _assigned_expression(query: str) -> str:
+    """The expression of an assignment's text `target := expr` (or `target = expr`)."""
+    depth = 0
+    for token in pglast.parser.scan(query):
+        if token.name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif token.name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif depth == 0 and token.name in ("COLON_EQUALS", "ASCII_61"):
+            return query.encode()[token.end + 1:].decode()
+    raise SyntaxError_(f'syntax error at or near "{query}"')
+
+
+async def _stmt_if(frame: Frame, body: dict[str, Any]) -> None:
+    if await frame.condition(body["cond"]):
+        await frame.statements(body.get("then_body", []))
+        return
+    for branch in body.get("elsif_list", []):
+        elsif = branch["PLpgSQL_if_elsif"]
+        if await frame.condition(elsif["cond"]):
+            await frame.statements(elsif.get("stmts", []))
+            return
+    await frame.statements(body.get("else_body", []))
+
+
+async def _stmt_case(frame: Frame, body: dict[str, Any]) -> None:
+    if body.get("t_expr") is not None:
+        value, oid = await frame.expr_typed(body["t_expr"])
+        i = body["t_varno"]
+        frame.values[i] = value
+        frame.types[i] = oid
+    for item in body.get("case_when_list", []):
+        when = item["PLpgSQL_case_when"]
+        if await frame.condition(when["expr"]):
+            await frame.statements(when.get("stmts", []))
+            return
+    if body.get("have_else"):
+        await frame.statements(body.get("else_stmts", []))
+        return
+    raise CaseNotFound("case not found", hint="CASE statement is missing ELSE part.")
+
+
+async def _loop_body(frame: Frame, body: dict[str, Any]) -> bool:
+    """Runs a loop's body once; False when an EXIT left this loop."""
+    label = body.get("label")
+    try:
+        await frame.statements(body.get("body", []))
+    except _Exit as leave:
+        if leave.label is not None and leave.label != label:
+            raise
+        return not leave.is_exit
+    return True
+
+
+async def _stmt_loop(frame: Frame, body: dict[str, Any]) -> None:
+    while True:
+        frame.ctx.check_cancel()
+        if not await _loop_body(frame, body):
+            return
+
+
+async def _stmt_while(frame: Frame, body: dict[str, Any]) -> None:
+    while await frame.condition(body["cond"]):
+        frame.ctx.check_cancel()
+        if not await _loop_body(frame, body):
+            return
+
+
+async def _stmt_fori(frame: Frame, body: dict[str, Any]) -> None:
+    var = body["var"]["PLpgSQL_var"]
+    name = var["refname"]
+    i = frame.loop_datums.get((name, var.get("lineno")), frame.scope.get(name))
+    if i is None:
+        raise FeatureNotSupported("FOR loop variable not found")
+    frame.types[i] = INT4_OID
+    outer = frame.scope.get(name)
+    frame.scope[name] = i
+    try:
+        await _integer_loop(frame, body, i)
+    finally:
+        if outer is None:
+            frame.scope.pop(name, None)
+        else:
+            frame.scope[name] = outer
+
+
+async def _integer_loop(frame: Frame, body: dict[str, Any], i: int) -> None:
+    lower = await frame.expr(body["lower"], cast="integer")
+    upper = await frame.expr(body["upper"], cast="integer")
+    step = await frame.expr(body["step"], cast="integer") if body.get("step") is not None else 1
+    if lower is None:
+        raise PgError("lower bound of FOR loop cannot be null", sqlstate="22004")
+    if upper is None:
+        raise PgError("upper bound of FOR loop cannot be null", sqlstate="22004")
+    if step is None:
+        raise PgError("BY value of FOR loop cannot be null", sqlstate="22004")
+    if step <= 0:
+        raise PgError("BY value of FOR loop must be greater than zero", sqlstate="22023")
+    reverse = bool(body.get("reverse"))
+    value = lower
+    found = False
+    while (value >= upper) if reverse else (value <= upper):
+        frame.ctx.check_cancel()
+        found = True
+        frame.values[i] = value
+        if not await _loop_body(frame, body):
+            break
+        value = value - step if reverse else value + step
+    frame.set_found(found)
+
+
+async def _rows_loop(frame: Frame, body: dict[str, Any], result: Any) -> None:
+    target = body["var"]
+    found = False
+    for row in result.rows:
+        frame.ctx.check_cancel()
+        found = True
+        await frame.into(target, result.names, result.types, row)
+        if not await _loop_body(frame, body):
+            break
+    frame.set_found(found)
+
+
+async def _stmt_fors(frame: Frame, body: dict[str, Any]) -> None:
+    result = await frame.run_sql(body["query"]["PLpgSQL_expr"]["query"])
+    await _rows_loop(frame, body, result)
+
+
+async def _dynamic(frame: Frame, body: dict[str, Any]) -> Any:
+    sql = await frame.expr(body["query"], cast="text")
+    if sql is None:
+        raise PgError("query string argument of EXECUTE is null", sqlstate="22004")
+    values: list[Any] = []
+    types: list[int] = []
+    for param in body.get("params", []):
+        value, oid = await frame.expr_typed(param)
+        values.append(value)
+        types.append(oid)
+    return await frame.runtime.query(sql, tuple(types), tuple(values), frame.ctx, dynamic=True)
+
+
+async def _stmt_dynfors(frame: Frame, body: dict[str, Any]) -> None:
+    await _rows_loop(frame, body, await _dynamic(frame, body))
+
+
+async def _stmt_foreach_a(frame: Frame, body: dict[str, Any]) -> None:
+    if body.get("slice"):
+        raise FeatureNotSupported("FOREACH ... SLICE is not supported")
+    value, oid = await frame.expr_typed(body["expr"])
+    if value is None:
+        raise PgError("FOREACH expression must not be null", sqlstate="22004")
+    from pgaurora.datatypes import typeinfo
+
+    element = typeinfo.element_of(oid)
+    if not element:
+        raise PgError(f"FOREACH expression must yield an array, not type {format_type(oid)}", sqlstate="42804")
+    items = _flatten(value)
+    target = body["varno"]
+    for item in items:
+        frame.ctx.check_cancel()
+        await frame.assign(target, item, element)
+        if not await _loop_body(frame, body):
+            break
+
+
+def _flatten(value: Any) -> list[Any]:
+    items = getattr(value, "elements", value)
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list | tuple) or hasattr(item, "elements"):
+            out.extend(_flatten(item))
+        else:
+            out.append(item)
+    return out
+
+
+async def _stmt_exit(frame: Frame, body: dict[str, Any]) -> None:
+    if body.get("cond") is not None and not await frame.condition(body["cond"]):
+        return
+    raise _Exit(body.get("label"), bool(body.get("is_exit")))
+
+
+async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
+    expr = body.get("expr")
+    if expr is None:
+        if body.get("retvarno") is not None:
+            return await _return_datum(frame, body["retvarno"])
+        raise _Return(None, frame.return_type == VOID_OID)
+    query = expr["PLpgSQL_expr"]["query"].strip()
+    name = query if query.startswith('"') else query.lower()
+    if frame.return_type == TRIGGER_OID:
+        i = frame.scope.get(name)
+        if i is not None and next(iter(frame.datums[i])) == "PLpgSQL_rec":
+            raise _Return(frame.values[i], True)
+        if name == "null":
+            raise _Return(None, True)
+        raise FeatureNotSupported("a trigger function returns NEW, OLD, NULL or a record variable here")
+    if frame.return_type == VOID_OID:
+        raise _Return(None, True)
+    value = await frame.expr(expr, cast=format_type(frame.return_type))
+    raise _Return(value, True)
+
+
+async def _return_datum(frame: Frame, varno: int) -> None:
+    value = frame.values[varno]
+    raise _Return(value, True)
+
+
+async def _stmt_raise(frame: Frame, body: dict[str, Any]) -> None:
+    level = _LEVELS.get(int(body.get("elog_level", 21)), "EXCEPTION")
+    options: dict[str, Any] = {}
+    for item in body.get("options", []):
+        option = item["PLpgSQL_raise_option"]
+        word = _RAISE_OPTIONS.get(int(option.get("opt_type", 0)), "message")
+        options[word] = await frame.expr(option["expr"], cast="text")
+    if body.get("message") is None and body.get("condname") is None and not options:
+        if not frame.caught:
+            raise PgError("RAISE without parameters cannot be used outside an exception handler", sqlstate="0Z002")
+        raise frame.caught[-1]
+    sqlstate = "P0001"
+    message = None
+    if body.get("condname") is not None:
+        name = body["condname"]
+        codes = BY_NAME.get(name)
+        if codes is None:
+            raise PgError(f'unrecognized exception condition "{name}"', sqlstate="42704")
+        sqlstate = codes[0]
+        message = name
+    if body.get("message") is not None:
+        params = [_shown_value(*await frame.expr_typed(p)) for p in body.get("params", [])]
+        message = _format(body["message"], params)
+    if "message" in options:
+        if message is not None and body.get("message") is not None:
+            raise PgError("RAISE option already specified: MESSAGE", sqlstate="42601")
+        message = options["message"]
+    if "errcode" in options:
+        code = options["errcode"]
+        sqlstate = BY_NAME.get(code, (code,))[0] if code not in BY_NAME else BY_NAME[code][0]
+        if len(sqlstate) != 5:
+            raise PgError(f'unrecognized exception condition "{code}"', sqlstate="42704")
+        if message is None:
+            message = code
+    if message is None:
+        message = sqlstate
+    if level == "EXCEPTION":
+        error = RaiseException(message, detail=options.get("detail"), hint=options.get("hint"),
+                               sqlstate=sqlstate, column=options.get("column"),
+                               constraint=options.get("constraint"), datatype=options.get("datatype"),
+                               table=options.get("table"), schema=options.get("schema"))
+        error._from_raise = True  # type: ignore[attr-defined]
+        raise error
+    notice = PgError(message, detail=options.get("detail"), hint=options.get("hint"),
+                     sqlstate=options.get("errcode") and sqlstate or ("01000" if level == "WARNING" else "00000"))
+    notice.where = f"PL/pgSQL function {frame.name} line {body.get('lineno')} at RAISE"
+    frame.runtime.notice(frame.ctx, notice, level)
+
+
+def _shown_value(value: Any, oid: int) -> str | None:
+    """A RAISE parameter as its type's output function writes it."""
+    if value is None:
+        return None
+    from pgaurora.datatypes import format_value
+
+    return str(format_value(value, oid))
+
+
+def _format(message: str, params: list[Any]) -> str:
+    out: list[str] = []
+    it = iter(params)
+    i = 0
+    used = 0
+    while i < len(message):
+        ch = message[i]
+        if ch == "%":
+            if i + 1 < len(message) and message[i + 1] == "%":
+                out.append("%")
+                i += 2
+                continue
+            try:
+                value = next(it)
+            except StopIteration:
+                raise PgError("too few parameters specified for RAISE", sqlstate="42601") from None
+            used += 1
+            out.append("<NULL>" if value is None else str(value))
+        else:
+            out.append(ch)
+        i += 1
+    if used < len(params):
+        raise PgError("too many parameters specified for RAISE", sqlstate="42601")
+    return "".join(out)
+
+
+async def _stmt_assert(frame: Frame, body: dict[str, Any]) -> None:
+    ok = await frame.expr(body["cond"], cast="boolean")
+    if ok:
+        return
+    message = "assertion failed"
+    if body.get("message") is not None:
+        text = await frame.expr(body["message"], cast="text")
+        message = text if text is not None else message
+    raise AssertFailure(message)
+
+
+async def _stmt_perform(frame: Frame, body: dict[str, Any]) -> None:
+    query = body["expr"]["PLpgSQL_expr"]["query"]
+    result = await frame.run_sql(query)
+    frame.row_count = len(result.rows)
+    frame.set_found(bool(result.rows))
+
+
+async def _stmt_execsql(frame: Frame, body: dict[str, Any]) -> None:
+    query = body["sqlstmt"]["PLpgSQL_expr"]["query"]
+    result = await frame.run_sql(query)
+    await _after_statement(frame, body, result)
+
+
+async def _after_statement(frame: Frame, body: dict[str, Any], result: Any, *, dynamic: bool = False) -> None:
+    frame.row_count = result.row_count
+    if not dynamic:
+        frame.set_found(result.row_count > 0)
+    if not body.get("into"):
+        if result.returns_rows and not result.modifies and not dynamic:
+            raise PgError("query has no destination for result data", sqlstate="42601",
+                          hint="If you want to discard the results of a SELECT, use PERFORM instead.")
+        return
+    if body.get("strict"):
+        if not result.rows:
+            raise NoDataFound("query returned no rows")
+        if len(result.rows) > 1:
+            raise TooManyRows("query returned more than one row",
+                              hint="Make sure the query returns a single row, or use LIMIT 1.")
+    await frame.into(body["target"], result.names, result.types, result.rows[0] if result.rows else None)
+
+
+async def _stmt_dynexecute(frame: Frame, body: dict[str, Any]) -> None:
+    result = await _dynamic(frame, body)
+    await _after_statement(frame, body, result, dynamic=True)
+
+
+async def _stmt_getdiag(frame: Frame, body: dict[str, Any]) -> None:
+    for item in body.get("diag_items", []):
+        diag = item["PLpgSQL_diag_item"]
+        kind = diag["kind"]
+        if body.get("is_stacked"):
+            if not frame.caught:
+                raise PgError("GET STACKED DIAGNOSTICS cannot be used outside an exception handler",
+                              sqlstate="0Z002")
+            error = frame.caught[-1]
+            value: Any = {"RETURNED_SQLSTATE": error.sqlstate, "MESSAGE_TEXT": error.message,
+                          "PG_EXCEPTION_DETAIL": error.detail or "", "PG_EXCEPTION_HINT": error.hint or "",
+                          "PG_EXCEPTION_CONTEXT": error.where or "", "COLUMN_NAME": error.column or "",
+                          "CONSTRAINT_NAME": error.constraint or "", "PG_DATATYPE_NAME": error.datatype or "",
+                          "TABLE_NAME": error.table or "", "SCHEMA_NAME": error.schema or ""}.get(kind)
+            await frame.assign(diag["target"], value, TEXT_OID)
+            continue
+        if kind == "ROW_COUNT":
+            await frame.assign(diag["target"], frame.row_count, INT8_OID)
+        elif kind == "PG_CONTEXT":
+            await frame.assign(diag["target"], f"PL/pgSQL function {frame.name} line {body.get('lineno')} at GET DIAGNOSTICS",
+                               TEXT_OID)
+        else:
+            raise FeatureNotSupported(f"GET DIAGNOSTICS {kind} is not supported")
+
+
+_HANDLERS: dict[str, Any] = {
+    "PLpgSQL_stmt_block": _stmt_block, "PLpgSQL_stmt_assign": _stmt_assign, "PLpgSQL_stmt_if": _stmt_if,
+    "PLpgSQL_stmt_case": _stmt_case, "PLpgSQL_stmt_loop": _stmt_loop, "PLpgSQL_stmt_while": _stmt_while,
+    "PLpgSQL_stmt_fori": _stmt_fori, "PLpgSQL_stmt_fors": _stmt_fors, "PLpgSQL_stmt_dynfors": _stmt_dynfors,
+    "PLpgSQL_stmt_foreach_a": _stmt_foreach_a, "PLpgSQL_stmt_exit": _stmt_exit, "PLpgSQL_stmt_return": _stmt_return,
+    "PLpgSQL_stmt_raise": _stmt_raise, "PLpgSQL_stmt_assert": _stmt_assert, "PLpgSQL_stmt_perform": _stmt_perform,
+    "PLpgSQL_stmt_execsql": _stmt_execsql, "PLpgSQL_stmt_dynexecute": _stmt_dynexecute,
+    "PLpgSQL_stmt_getdiag": _stmt_getdiag,
+}

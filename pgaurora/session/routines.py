@@ -1,0 +1,410 @@
+"""Running what CREATE FUNCTION, CREATE PROCEDURE, CREATE TRIGGER and DO define, for one session.
+
+Owns calls of user functions (LANGUAGE sql: each statement of the body, the last one's first
+value the result; LANGUAGE plpgsql: session.plpgsql), DO blocks, CALL, firing row and statement
+triggers, and the SQL they run inside the calling statement's transaction (`query`: planned for
+the session's search path and role, the plans kept while the catalog stays the same, a new
+command id first so that a function sees what the statement calling it has written so far, as
+PostgreSQL's volatile functions do). The executor reaches it through its context's session
+(ctx.extra["session"].routines), which it cannot import. Not the catalog rows (executor.routines)
+nor resolving calls to functions (planner.resolve).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pglast
+
+from pgaurora.datatypes.typeinfo import format_type
+from pgaurora.errors import FeatureNotSupported, PgError, SyntaxError_, UndefinedFunction, WrongObjectType
+from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
+
+MAX_DEPTH = 24  # nested calls (PostgreSQL's limit is max_stack_depth; Python's stack is smaller)
+_CLIENT_LEVELS = ("debug5", "debug4", "debug3", "debug2", "debug1", "log", "notice", "warning", "error")
+_LEVEL_RANK = {"DEBUG": 4, "LOG": 5, "NOTICE": 6, "WARNING": 7}
+
+
+@dataclass(slots=True)
+class Result:
+    """What one SQL statement a routine ran gave back."""
+
+    rows: list[tuple[Any, ...]]
+    names: tuple[str, ...]
+    types: tuple[int, ...]
+    row_count: int
+    returns_rows: bool
+    modifies: bool
+
+
+_REWRITES: dict[str, list[tuple[int, int, Any]]] = {}
+
+
+def _references(sql: str) -> list[tuple[int, int, Any]]:
+    """The column references and $n parameters of `sql`: (byte start, byte end, names or number)."""
+    known = _REWRITES.get(sql)
+    if known is not None:
+        return known
+    try:
+        tree = json.loads(pglast.parser.parse_sql_json(sql))
+    except pglast.parser.ParseError as error:
+        raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
+    tokens = pglast.parser.scan(sql)
+    at = {t.start: i for i, t in enumerate(tokens)}
+    found: list[tuple[int, int, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "ColumnRef" and isinstance(value, dict):
+                    fields = value.get("fields", [])
+                    names = tuple(f["String"]["sval"] for f in fields if "String" in f)
+                    start = value.get("location", -1)
+                    if len(names) == len(fields) and start in at:
+                        last = at[start] + 2 * len(names) - 2
+                        if last < len(tokens):
+                            found.append((start, tokens[last].end + 1, names))
+                    continue
+                if key == "ParamRef" and isinstance(value, dict):
+                    start = value.get("location", -1)
+                    if start in at:
+                        found.append((start, tokens[at[start]].end + 1, int(value.get("number", 0))))
+                    continue
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(tree)
+    found.sort()
+    if len(_REWRITES) > 4096:
+        _REWRITES.clear()
+    _REWRITES[sql] = found
+    return found
+
+
+def rewrite(sql: str, resolve: Any) -> tuple[str, list[Any]]:
+    """`sql` with each reference `resolve` recognizes (a variable, an argument) replaced by $1,
+    $2, ... (one number per distinct reference) and the references in that order."""
+    refs: list[Any] = []
+    numbers: dict[Any, int] = {}
+    encoded = sql.encode()
+    out: list[bytes] = []
+    pos = 0
+    for start, end, what in _references(sql):
+        ref = resolve(what)
+        if ref is None:
+            continue
+        n = numbers.get(ref)
+        if n is None:
+            refs.append(ref)
+            n = numbers[ref] = len(refs)
+        out.append(encoded[pos:start])
+        out.append(f"${n}".encode())
+        pos = end
+    if not refs:
+        return sql, refs
+    out.append(encoded[pos:])
+    return b"".join(out).decode(), refs
+
+
+class Routines:
+    """One session's runner of user functions, procedures, DO blocks and triggers."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self._plans: dict[tuple[str, tuple[int, ...]], tuple[Any, Any]] = {}
+        self._compiled: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._types: dict[str, tuple[Any, tuple[int, int]]] = {}
+        self.depth = 0
+
+    # -- SQL inside a routine ----------------------------------------------------------------------
+
+    def _plan(self, sql: str, types: tuple[int, ...], ctx: Any) -> Any:
+        session = self.session
+        state = ctx.catalog.state_for(ctx.txn)
+        key = (sql, types, session.settings.path_key, ctx.user)
+        known = self._plans.get(key)  # type: ignore[arg-type]
+        if known is not None and known[0] is state:
+            return known[1]
+        stmts = session.engine.parse(sql)
+        if len(stmts) != 1:
+            raise SyntaxError_("cannot insert multiple commands into a prepared statement" if stmts
+                               else "empty query")
+        plan = session.plan_statement(stmts[0], types)
+        if len(self._plans) >= 512:
+            self._plans.clear()
+        self._plans[key] = (state, plan)  # type: ignore[index]
+        return plan
+
+    async def query(self, sql: str, types: tuple[int, ...], values: tuple[Any, ...], ctx: Any, *,
+                    dynamic: bool = False) -> Result:
+        """Runs one statement inside the calling statement's transaction; all its rows."""
+        try:
+            plan = self._plan(sql, types, ctx)
+        except PgError as error:
+            error.position = None  # a position in this statement, not in the one the client sent
+            raise
+        if plan.command in ("BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "SAVEPOINT", "RELEASE",
+                            "ROLLBACK TO"):
+            raise FeatureNotSupported("transaction control in functions is not supported", sqlstate="0A000")
+        txn = ctx.txn
+        if txn is not None and hasattr(txn, "next_command"):
+            txn.next_command()  # see what the calling statement wrote so far (CommandCounterIncrement)
+        session = self.session
+        nested = session._context(txn)
+        nested.user = ctx.user
+        try:
+            cursor = await session.engine.run(plan, values, nested)
+            rows = await cursor.fetch(0)
+        except PgError as error:
+            error.position = None  # a position in this statement, not in the one the client sent
+            raise
+        columns = plan.columns or ()
+        modifies = plan.command in ("INSERT", "UPDATE", "DELETE", "MERGE")
+        count = cursor.env.row_counts.get("rows", cursor.rowcount) if modifies else len(rows)
+        return Result(rows, tuple(c.name for c in columns), tuple(c.type_oid for c in columns), int(count),
+                      plan.columns is not None, modifies)
+
+    async def cast(self, value: Any, from_oid: int, to_type: str, ctx: Any) -> Any:
+        result = await self.query(f"SELECT $1::{to_type}", (from_oid,), (value,), ctx)
+        return result.rows[0][0]
+
+    async def type_of(self, typname: str, ctx: Any) -> tuple[int, int]:
+        """(oid, typmod) of a PL/pgSQL declaration's type text (`int`, `t.col%TYPE`, ...)."""
+        state = ctx.catalog.state_for(ctx.txn)
+        known = self._types.get(typname)
+        if known is not None and known[0] is state:
+            return known[1]  # type: ignore[no-any-return]
+        if typname.lower().endswith("%type"):
+            ref = typname[:-5]
+            parts = ref.rsplit(".", 1)
+            if len(parts) != 2:
+                raise FeatureNotSupported(f"%TYPE of {ref} is not supported")
+            plan = self._plan(f"SELECT {parts[1]} FROM {parts[0]} LIMIT 0", (), ctx)
+        else:
+            plan = self._plan(f"SELECT NULL::{typname}", (), ctx)
+        column = plan.columns[0]
+        if len(self._types) > 1024:
+            self._types.clear()
+        self._types[typname] = (state, (column.type_oid, column.typmod))
+        return column.type_oid, column.typmod
+
+    def rewrite(self, sql: str, resolve: Any, nargs: int) -> tuple[str, list[Any]]:
+        def lookup(what: Any) -> Any:
+            if isinstance(what, int):
+                return ("v", what - 1) if 0 < what <= nargs else None
+            return resolve(list(what))
+        return rewrite(sql, lookup)
+
+    def notice(self, ctx: Any, notice: PgError, level: str) -> None:
+        if level != "INFO":
+            wanted = str(ctx.settings.get("client_min_messages") or "notice").lower()
+            rank = _CLIENT_LEVELS.index(wanted) if wanted in _CLIENT_LEVELS else 6
+            if _LEVEL_RANK.get(level, 6) < rank:
+                return
+        ctx.notice(notice, level)
+
+    # -- calls ---------------------------------------------------------------------------------------
+
+    def call_now(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+        """A call where the executor cannot wait (inside CASE, AND, OR, COALESCE...): the call
+        runs to its end if it never has to wait (no page to read, no lock to wait for)."""
+        coro = self.call(fn, args, ctx)
+        try:
+            coro.send(None)
+        except StopIteration as done:
+            return done.value
+        coro.close()
+        raise FeatureNotSupported(
+            f"function {fn.name} had to wait for storage or a lock where its call cannot wait",
+            hint="Call it outside CASE, AND, OR and COALESCE, for example in a subquery.")
+
+    async def call(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+        if fn.kind == "p":
+            raise WrongObjectType(f"{fn.name}({', '.join(format_type(t) for t in fn.arg_types)}) is a procedure",
+                                  hint="To call a procedure, use CALL.")
+        return await self._invoke(fn, args, ctx)
+
+    async def _invoke(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+        if self.depth >= MAX_DEPTH:
+            raise PgError("stack depth limit exceeded", sqlstate="54001",
+                          hint="Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), "
+                               "after ensuring the platform's stack depth limit is adequate.")
+        self.depth += 1
+        try:
+            if fn.language == "sql":
+                return await self._call_sql(fn, args, ctx)
+            frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type)
+            frame.nargs = len(args)
+            await frame.declare(args, fn.arg_types)
+            return await frame.run()
+        finally:
+            self.depth -= 1
+
+    def _tree(self, fn: Any) -> dict[str, Any]:
+        key = (fn.oid, fn.body, fn.arg_names, fn.arg_types, fn.return_type)
+        tree = self._compiled.get(key)
+        if tree is None:
+            params = ", ".join(f'{_ident(n)} {format_type(t)}' if n else format_type(t)
+                               for n, t in zip(fn.arg_names, fn.arg_types, strict=True))
+            returns = "trigger" if fn.return_type == 2279 else format_type(fn.return_type)
+            kind = "PROCEDURE" if fn.kind == "p" else "FUNCTION"
+            tail = "" if fn.kind == "p" else f" RETURNS {returns}"
+            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {_dollar(fn.body)}")
+            if len(self._compiled) > 256:
+                self._compiled.clear()
+            self._compiled[key] = tree
+        return tree
+
+    async def _call_sql(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+        names = {n: i + 1 for i, n in enumerate(fn.arg_names) if n}
+
+        def resolve(what: Any) -> Any:
+            if isinstance(what, int):
+                return what if 0 < what <= len(args) else None
+            if len(what) == 1 and what[0] in names:
+                return names[what[0]]
+            if len(what) == 2 and what[0] == fn.name and what[1] in names:
+                return names[what[1]]
+            return None
+
+        stmts = self.session.engine.parse(fn.body)
+        result: Result | None = None
+        for stmt in stmts:
+            text, refs = rewrite(stmt.text, resolve)
+            types = tuple(fn.arg_types[n - 1] for n in refs)
+            values = tuple(args[n - 1] for n in refs)
+            try:
+                result = await self.query(text, types, values, ctx)
+            except PgError as error:
+                line = f"SQL function \"{fn.name}\" statement {stmts.index(stmt) + 1}"
+                error.where = f"{error.where}\n{line}" if error.where else line
+                raise
+        if fn.return_type == VOID_OID or fn.kind == "p":
+            return None
+        if result is None or not result.returns_rows:
+            raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
+                          sqlstate="42P13",
+                          detail="Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.")
+        if len(result.types) != 1:
+            raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
+                          sqlstate="42P13", detail="Final statement must return exactly one column.")
+        value = result.rows[0][0] if result.rows else None
+        if value is not None and result.types[0] != fn.return_type:
+            value = await self.cast(value, result.types[0], format_type(fn.return_type), ctx)
+        return value
+
+    async def run_do(self, source: str, ctx: Any) -> None:
+        tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}")
+        self.depth += 1
+        try:
+            frame = Frame(self, ctx, tree, "inline_code_block", VOID_OID)
+            frame.nargs = 0
+            await frame.declare((), ())
+            await frame.run()
+        finally:
+            self.depth -= 1
+
+    async def call_procedure(self, schema: str | None, name: str, arg_texts: tuple[str, ...], ctx: Any) -> None:
+        values: tuple[Any, ...] = ()
+        types: tuple[int, ...] = ()
+        if arg_texts:
+            result = await self.query("SELECT " + ", ".join(arg_texts), (), (), ctx)
+            values, types = result.rows[0], result.types
+        state = ctx.catalog.state_for(ctx.txn).with_search_path(
+            self.session.settings.search_path_schemas(), ctx.user)
+        candidates = [f for f in state.user_functions(name, schema) if len(f.arg_types) == len(types)]
+        exact = [f for f in candidates if f.arg_types == types]
+        chosen = exact or candidates
+        shown = f"{name}({', '.join(format_type(t) for t in types)})"
+        if not chosen:
+            raise UndefinedFunction(f"procedure {shown} does not exist",
+                                    hint="No procedure matches the given name and argument types. "
+                                         "You might need to add explicit type casts.")
+        fn = chosen[0]
+        if fn.kind != "p":
+            raise WrongObjectType(f"{_shown(fn)} is not a procedure",
+                                  hint="To call a function, use SELECT.")
+        args = list(values)
+        for i, (have, want) in enumerate(zip(types, fn.arg_types, strict=True)):
+            if have != want and args[i] is not None:
+                args[i] = await self.cast(args[i], have, format_type(want), ctx)
+        await self._invoke(fn, tuple(args), ctx)
+
+    # -- triggers ------------------------------------------------------------------------------------
+
+    async def fire(self, trigger: Any, table: Any, event: str, names: tuple[str, ...], types: tuple[int, ...],
+                   old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, ctx: Any) -> tuple[Any, ...] | None:
+        """Runs one trigger's function with OLD / NEW as given: the row it returns (what a BEFORE
+        ROW trigger's table gets written: NEW, OLD or another record of the table's shape) or None."""
+        state = ctx.catalog.state_for(ctx.txn)
+        fn = state.function(trigger.function_oid)
+        if fn is None:
+            raise PgError(f"cache lookup failed for function {trigger.function_oid}", sqlstate="XX000")
+        if fn.language != "plpgsql":
+            raise FeatureNotSupported(f"trigger functions in language {fn.language} are not supported")
+        schema = next((s.name for s in state.schemas.values() if s.oid == table.schema_oid), "public")
+        specials: dict[str, tuple[Any, int]] = {
+            "tg_name": (trigger.name, 19), "tg_when": (trigger.timing.upper(), 25),
+            "tg_level": ("ROW" if trigger.for_each_row else "STATEMENT", 25), "tg_op": (event.upper(), 25),
+            "tg_relid": (table.oid, 26), "tg_relname": (table.name, 19), "tg_table_name": (table.name, 19),
+            "tg_table_schema": (schema, 19), "tg_nargs": (len(trigger.args), 23),
+            "tg_argv": (list(trigger.args), 1009),
+        }
+        if self.depth >= MAX_DEPTH:
+            raise PgError("stack depth limit exceeded", sqlstate="54001")
+        self.depth += 1
+        try:
+            frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type, specials)
+            await frame.declare((), ())
+            if new is not None:
+                frame.set_record("new", Record(names, types, list(new)))
+            if old is not None:
+                frame.set_record("old", Record(names, types, list(old)))
+            result = await frame.run()
+        finally:
+            self.depth -= 1
+        if result is None:
+            return None
+        if not isinstance(result, Record) or len(result.values) != len(names):
+            raise PgError("returned row structure does not match the structure of the triggering table",
+                          sqlstate="42804", detail="Number of returned columns does not match expected column count.")
+        return tuple(result.values)
+
+    async def trigger_condition(self, trigger: Any, table: Any, names: tuple[str, ...], types: tuple[int, ...],
+                                old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, ctx: Any) -> Any:
+        """A trigger's WHEN condition for one row."""
+        rows = {"old": old, "new": new}
+
+        def resolve(what: Any) -> Any:
+            if isinstance(what, tuple) and len(what) == 2 and what[0] in rows and what[1] in names:
+                return (what[0], names.index(what[1]))
+            return None
+
+        text, refs = rewrite(f"SELECT ({trigger.when})::boolean", resolve)
+        values = []
+        for which, at in refs:
+            row = rows[which]
+            values.append(row[at] if row is not None else None)
+        result = await self.query(text, tuple(types[at] for _, at in refs), tuple(values), ctx)
+        return result.rows[0][0]
+
+
+def _shown(fn: Any) -> str:
+    return f"{fn.name}({', '.join(format_type(t) for t in fn.arg_types)})"
+
+
+def _ident(name: str) -> str:
+    return name if name.isidentifier() and name == name.lower() else '"' + name.replace('"', '""') + '"'
+
+
+def _dollar(source: str) -> str:
+    tag = "$pgaurora$"
+    n = 0
+    while tag in source:
+        n += 1
+        tag = f"$pgaurora{n}$"
+    return f"{tag}{source}{tag}"

@@ -1,0 +1,389 @@
+"""User functions, procedures, DO and triggers as PostgreSQL 15 has them: CREATE [OR REPLACE]
+FUNCTION / PROCEDURE in LANGUAGE sql and plpgsql, calls from SQL (overloads, strictness, nesting,
+recursion), the PL/pgSQL statements (assignment, IF, CASE, the loops, EXIT / CONTINUE, RAISE with
+its options, PERFORM, SELECT / INSERT ... INTO [STRICT], EXECUTE ... USING, GET [STACKED]
+DIAGNOSTICS, FOUND, exception blocks that roll back their writes), DO blocks, CALL, row and
+statement triggers (BEFORE rows changed or skipped, AFTER rows seeing the whole statement, WHEN,
+UPDATE OF, TG_* variables, ENABLE / DISABLE, RENAME), DROP with its dependency errors and
+CASCADE, DROP SCHEMA / DROP OWNED over functions, the catalogs (pg_proc, pg_trigger,
+pg_get_triggerdef, pg_get_function_arguments) and psql's \\df and \\d. Each scenario is compared
+with PostgreSQL 15 on the same statements."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import psycopg
+
+from tests.pgoracle import PgOracle, assert_same_transcript, pg_bindir, run_each
+from tests.server.harness import InstanceProcess
+
+CLEANUP = [
+    "RESET ROLE",
+    "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log CASCADE",
+    "DROP SCHEMA IF EXISTS rt_s CASCADE",
+    "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
+    "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
+    "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
+    "rt_diag(), rt_block(), rt_assert(integer), rt_case(integer), rt_mine() CASCADE",
+    "DROP PROCEDURE IF EXISTS rt_bump(integer)",
+    "DROP OWNED BY rt_role",
+    "DROP ROLE IF EXISTS rt_role",
+]
+SETUP = [
+    "CREATE TABLE rt_items (id serial PRIMARY KEY, name text NOT NULL, qty int DEFAULT 0, note text)",
+    "CREATE TABLE rt_log (id serial PRIMARY KEY, msg text)",
+    "INSERT INTO rt_items (name, qty) VALUES ('a', 1), ('b', 2), ('c', 3)",
+]
+
+FUNCTIONS = [
+    # LANGUAGE sql
+    "CREATE FUNCTION rt_add_one(a integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT a + 1'",
+    "SELECT rt_add_one(41), rt_add_one(NULL), rt_add_one('7')",
+    "CREATE FUNCTION rt_add_one(a integer) RETURNS integer LANGUAGE sql AS 'SELECT a + 2'",
+    "CREATE OR REPLACE FUNCTION rt_add_one(a integer) RETURNS integer LANGUAGE sql AS 'SELECT $1 + 2'",
+    "SELECT rt_add_one(1)",
+    "CREATE OR REPLACE FUNCTION rt_add_one(a integer) RETURNS bigint LANGUAGE sql AS 'SELECT $1 + 2'",
+    "CREATE OR REPLACE FUNCTION rt_add_one(b integer) RETURNS integer LANGUAGE sql AS 'SELECT $1 + 2'",
+    "SELECT id FROM rt_items WHERE rt_add_one(id) > 3 ORDER BY id",
+    "SELECT rt_add_one(rt_add_one(id)) FROM rt_items ORDER BY 1",
+    "CREATE FUNCTION rt_strict(x integer) RETURNS text LANGUAGE sql STRICT AS $$ SELECT 'called' $$",
+    "SELECT rt_strict(1), rt_strict(NULL)",
+    "CREATE FUNCTION rt_sum_to(n integer) RETURNS bigint LANGUAGE sql STABLE AS "
+    "$$ SELECT sum(qty) FROM rt_items WHERE id <= n $$",
+    "SELECT rt_sum_to(2), rt_sum_to(0)",
+    "CREATE FUNCTION rt_ov(integer) RETURNS text LANGUAGE sql AS $$ SELECT 'int' $$",
+    "CREATE FUNCTION rt_ov(text) RETURNS text LANGUAGE sql AS $$ SELECT 'text' $$",
+    "SELECT rt_ov(1), rt_ov('x'), rt_ov(2::smallint)",
+    "SELECT rt_ov(1.5)",
+    "DROP FUNCTION rt_ov",
+    "SELECT rt_nosuch(1)",
+    # PL/pgSQL
+    """CREATE FUNCTION rt_greet(name text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  msg text := 'hello';
+BEGIN
+  IF name IS NULL THEN
+    RETURN msg || ' nobody';
+  ELSIF length(name) > 5 THEN
+    RAISE NOTICE 'long name: %', name;
+  END IF;
+  RETURN msg || ', ' || name;
+END $$""",
+    "SELECT rt_greet('bob'), rt_greet(NULL), rt_greet('alexander')",
+    "SELECT CASE WHEN id > 2 THEN rt_greet(name) ELSE 'no' END FROM rt_items ORDER BY id",
+    """CREATE FUNCTION rt_total() RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE t bigint := 0; r record;
+BEGIN
+  FOR r IN SELECT * FROM rt_items ORDER BY id LOOP
+    t := t + r.qty;
+  END LOOP;
+  RETURN t;
+END $$""",
+    "SELECT rt_total()",
+    """CREATE FUNCTION rt_fact(n integer) RETURNS numeric LANGUAGE plpgsql AS $$
+BEGIN
+  IF n <= 1 THEN RETURN 1; END IF;
+  RETURN n * rt_fact(n - 1);
+END $$""",
+    "SELECT rt_fact(10), rt_fact(0)",
+    """CREATE FUNCTION rt_loops() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s text := ''; i int; x int := 0; a int[] := ARRAY[7, 8, 9];
+BEGIN
+  FOR i IN 1..5 LOOP s := s || i; END LOOP;
+  FOR i IN REVERSE 10..1 BY 3 LOOP s := s || ',' || i; END LOOP;
+  WHILE x < 3 LOOP x := x + 1; CONTINUE WHEN x = 2; s := s || 'w' || x; END LOOP;
+  <<outer>> LOOP
+    x := x + 1;
+    LOOP EXIT outer WHEN x > 6; x := x + 1; END LOOP;
+  END LOOP;
+  FOREACH i IN ARRAY a LOOP s := s || '-' || i; END LOOP;
+  s := s || ' i=' || coalesce(i::text, 'null');
+  RETURN s || ' x=' || x;
+END $$""",
+    "SELECT rt_loops()",
+    """CREATE FUNCTION rt_case(n integer) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  CASE n WHEN 1, 2 THEN RETURN 'small'; WHEN 3 THEN RETURN 'three'; END CASE;
+  RETURN 'never';
+END $$""",
+    "SELECT rt_case(2), rt_case(3)",
+    "SELECT rt_case(9)",
+    """CREATE FUNCTION rt_div(a integer, b integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN a / b;
+EXCEPTION WHEN division_by_zero THEN
+  RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM;
+  RETURN NULL;
+END $$""",
+    "SELECT rt_div(10, 2), rt_div(1, 0)",
+    """CREATE FUNCTION rt_boom(x integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  IF x > 0 THEN
+    RAISE EXCEPTION 'x is too big: %', x USING HINT = 'use a smaller x', ERRCODE = '22023', DETAIL = 'x > 0';
+  ELSIF x < 0 THEN
+    RAISE unique_violation;
+  END IF;
+  RAISE WARNING 'zero is %%fine%%';
+  RETURN x;
+END $$""",
+    "SELECT rt_boom(0)",
+    "SELECT rt_boom(5)",
+    "SELECT rt_boom(-1)",
+    """CREATE FUNCTION rt_ins(n text) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE new_id int;
+BEGIN
+  INSERT INTO rt_items (name) VALUES (n) RETURNING id INTO new_id;
+  RETURN new_id;
+END $$""",
+    "SELECT rt_ins('d')",
+    "SELECT id, name, qty FROM rt_items ORDER BY id",
+    """CREATE FUNCTION rt_block() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE n int;
+BEGIN
+  BEGIN
+    INSERT INTO rt_log (msg) VALUES ('kept?');
+    INSERT INTO rt_items (id, name) VALUES (1, 'dup');
+  EXCEPTION WHEN unique_violation THEN
+    INSERT INTO rt_log (msg) VALUES ('handled');
+  END;
+  SELECT count(*) INTO n FROM rt_log;
+  RETURN 'log rows: ' || n;
+END $$""",
+    "SELECT rt_block()",
+    "SELECT msg FROM rt_log ORDER BY id",
+    """CREATE FUNCTION rt_diag() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE n bigint; r record; m text; st text;
+BEGIN
+  UPDATE rt_items SET qty = qty + 1 WHERE id <= 2;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  PERFORM 1 FROM rt_items WHERE id = 999;
+  IF NOT FOUND THEN m := 'none'; END IF;
+  SELECT * INTO r FROM rt_items WHERE id = 2;
+  BEGIN
+    SELECT id INTO STRICT n FROM rt_items WHERE id > 0;
+  EXCEPTION WHEN too_many_rows THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE;
+  END;
+  RETURN n || ' ' || m || ' ' || r.name || ' ' || r.qty || ' ' || st;
+END $$""",
+    "SELECT rt_diag()",
+    """CREATE FUNCTION rt_dyn(t text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM %I WHERE id > $1', t) INTO n USING 1;
+  RETURN n;
+END $$""",
+    "SELECT rt_dyn('rt_items')",
+    "SELECT rt_dyn('rt_nosuch')",
+    """CREATE FUNCTION rt_assert(x integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  ASSERT x > 0, 'x must be positive';
+  RETURN x;
+END $$""",
+    "SELECT rt_assert(1)",
+    "SELECT rt_assert(0)",
+    "CREATE FUNCTION rt_noreturn() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN NULL; END $$",
+    "SELECT rt_noreturn()",
+    "CREATE FUNCTION rt_bad() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1 END $$",
+    "CREATE FUNCTION rt_bad() RETURNS integer LANGUAGE plpython3u AS $$ x $$",
+    "CREATE FUNCTION rt_bad() RETURNS integer AS $$ x $$",
+    "CREATE FUNCTION rt_bad() RETURNS trigger LANGUAGE sql AS $$ SELECT 1 $$",
+    # DO, CALL
+    "DO $$ BEGIN RAISE NOTICE 'in do: %', (SELECT count(*) FROM rt_items); END $$",
+    "DO $$ DECLARE n int; BEGIN SELECT count(*) INTO n FROM rt_items WHERE qty > 1; "
+    "RAISE NOTICE 'n = %, found %', n, FOUND; END $$",
+    "DO $$ BEGIN PERFORM rt_nosuch(); END $$",
+    "DO $$ BEGIN RAISE; END $$",
+    "DO LANGUAGE plpython3u $$ x $$",
+    "CREATE PROCEDURE rt_bump(n integer) LANGUAGE plpgsql AS $$ BEGIN UPDATE rt_items SET qty = qty + n; END $$",
+    "CALL rt_bump(100)",
+    "SELECT sum(qty) FROM rt_items",
+    "SELECT rt_bump(1)",
+    "CALL rt_nosuch(1)",
+    # catalogs
+    "SELECT proname, prokind, provolatile, proisstrict, pronargs, pg_get_function_arguments(oid), "
+    "pg_get_function_result(oid), l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+    "WHERE proname IN ('rt_add_one', 'rt_div', 'rt_bump', 'rt_strict') ORDER BY 1",
+    "SELECT prosrc FROM pg_proc WHERE proname = 'rt_add_one'",
+    "COMMENT ON FUNCTION rt_add_one(integer) IS 'adds'",
+    "SELECT obj_description('rt_add_one(integer)'::regprocedure, 'pg_proc')",
+    # ALTER, DROP
+    "ALTER FUNCTION rt_add_one(integer) RENAME TO rt_add_two",
+    "SELECT rt_add_two(1)",
+    "ALTER FUNCTION rt_add_two(integer) RENAME TO rt_add_one",
+    "DROP FUNCTION rt_add_one(integer)",
+    "DROP FUNCTION rt_add_one(integer)",
+    "DROP FUNCTION IF EXISTS rt_add_one(integer)",
+    "DROP FUNCTION rt_nosuch",
+    "DROP FUNCTION IF EXISTS rt_nosuch(rt_nosuchtype)",
+    "CREATE SCHEMA rt_s",
+    "CREATE FUNCTION rt_s.f(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x * 10'",
+    "SELECT rt_s.f(2)",
+    "SELECT f(2)",
+    "DROP SCHEMA rt_s",
+    "DROP SCHEMA rt_s CASCADE",
+    "CREATE ROLE rt_role",
+    "CREATE FUNCTION rt_mine() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+    "ALTER FUNCTION rt_mine() OWNER TO rt_role",
+    "SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'rt_mine'",
+    "DROP ROLE rt_role",
+    "DROP OWNED BY rt_role",
+    "SELECT count(*) FROM pg_proc WHERE proname = 'rt_mine'",
+]
+
+TRIGGERS = [
+    "CREATE TABLE rt_audit (id serial PRIMARY KEY, op text, item_id int, old_qty int, new_qty int, who text)",
+    """CREATE FUNCTION rt_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.note := coalesce(NEW.note, '') || TG_OP || ':' || TG_WHEN || ':' || TG_NAME || ':' || TG_LEVEL
+              || ':' || TG_TABLE_NAME || ':' || TG_NARGS;
+  RETURN NEW;
+END $$""",
+    "CREATE TRIGGER rt_items_touch BEFORE INSERT OR UPDATE ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_touch()",
+    """CREATE FUNCTION rt_audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    INSERT INTO rt_audit (op, item_id, old_qty, who) VALUES (TG_OP, OLD.id, OLD.qty, TG_ARGV[0]);
+    RETURN OLD;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO rt_audit (op, item_id, old_qty, new_qty, who) VALUES (TG_OP, NEW.id, OLD.qty, NEW.qty, TG_ARGV[1]);
+  ELSE
+    INSERT INTO rt_audit (op, item_id, new_qty, who)
+      VALUES (TG_OP, NEW.id, (SELECT count(*) FROM rt_items), TG_ARGV[0]);
+  END IF;
+  RETURN NEW;
+END $$""",
+    "CREATE TRIGGER rt_items_audit AFTER INSERT OR UPDATE OR DELETE ON rt_items FOR EACH ROW "
+    "EXECUTE FUNCTION rt_audit_fn('app', 'upd')",
+    "INSERT INTO rt_items (name, qty) VALUES ('d', 4), ('e', 5)",
+    "INSERT INTO rt_items (name, qty) VALUES ('f', 6) RETURNING id, name, note",
+    "UPDATE rt_items SET qty = qty * 10 WHERE id <= 2",
+    "DELETE FROM rt_items WHERE id = 3 RETURNING id, qty",
+    "SELECT id, name, qty, note FROM rt_items ORDER BY id",
+    "SELECT op, item_id, old_qty, new_qty, who FROM rt_audit ORDER BY id",
+    """CREATE FUNCTION rt_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.qty < 0 THEN
+    RAISE EXCEPTION 'qty must not be negative (got %)', NEW.qty USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.qty = 0 THEN
+    RETURN NULL;
+  END IF;
+  RETURN NEW;
+END $$""",
+    "CREATE TRIGGER rt_items_guard BEFORE INSERT OR UPDATE OF qty ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_guard()",
+    "INSERT INTO rt_items (name, qty) VALUES ('neg', -1)",
+    "INSERT INTO rt_items (name, qty) VALUES ('zero', 0), ('seven', 7)",
+    "UPDATE rt_items SET qty = 0 WHERE id = 1",
+    "UPDATE rt_items SET name = name || '!' WHERE id = 1",
+    "SELECT id, name, qty FROM rt_items ORDER BY id",
+    "CREATE TABLE rt_counts (n int)",
+    "INSERT INTO rt_counts VALUES (0)",
+    """CREATE FUNCTION rt_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE rt_counts SET n = n + 1;
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER rt_items_stmt AFTER INSERT ON rt_items FOR EACH STATEMENT EXECUTE FUNCTION rt_count()",
+    "INSERT INTO rt_items (name, qty) VALUES ('x', 1), ('y', 2)",
+    "SELECT n FROM rt_counts",
+    "CREATE TRIGGER rt_items_when AFTER UPDATE ON rt_items FOR EACH ROW WHEN (OLD.qty IS DISTINCT FROM NEW.qty) "
+    "EXECUTE FUNCTION rt_count()",
+    "UPDATE rt_items SET name = 'same' WHERE id = 1",
+    "UPDATE rt_items SET qty = 77 WHERE id = 1",
+    "SELECT n FROM rt_counts",
+    "ALTER TABLE rt_items DISABLE TRIGGER rt_items_when",
+    "UPDATE rt_items SET qty = 78 WHERE id = 1",
+    "SELECT n FROM rt_counts",
+    "SELECT tgname, tgenabled, tgtype, tgnargs FROM pg_trigger WHERE tgrelid = 'rt_items'::regclass ORDER BY 1",
+    "ALTER TABLE rt_items ENABLE TRIGGER ALL",
+    "ALTER TRIGGER rt_items_when ON rt_items RENAME TO rt_items_changed",
+    "SELECT pg_get_triggerdef(oid), pg_get_triggerdef(oid, true) FROM pg_trigger "
+    "WHERE tgrelid = 'rt_items'::regclass ORDER BY tgname",
+    "CREATE TRIGGER rt_items_touch BEFORE INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_touch()",
+    "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_nosuch()",
+    "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_total()",
+    "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_nosuch FOR EACH ROW EXECUTE FUNCTION rt_touch()",
+    "CREATE TRIGGER rt_bad INSTEAD OF INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_touch()",
+    "SELECT rt_touch()",
+    "DROP FUNCTION rt_touch()",
+    "DROP TRIGGER rt_items_changed ON rt_items",
+    "DROP TRIGGER rt_items_changed ON rt_items",
+    "DROP TRIGGER IF EXISTS rt_items_changed ON rt_items",
+    "DROP FUNCTION rt_touch() CASCADE",
+    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'rt_items'::regclass ORDER BY 1",
+    "DROP TABLE rt_items",
+    "SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname LIKE 'rt%'",
+]
+
+
+def test_functions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, FUNCTIONS, setup=SETUP, cleanup=CLEANUP, details=True)
+
+
+def test_triggers_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, TRIGGERS, setup=SETUP, cleanup=CLEANUP, details=True)
+
+
+def test_exception_block_inside_a_transaction_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """An exception block's savepoint inside the client's transaction: the caught error undoes
+    only the block's writes; an uncaught one fails the transaction."""
+    def transcript(dsn: str) -> list[object]:
+        run_each(dsn, CLEANUP)
+        run_each(dsn, SETUP)
+        out: list[object] = []
+        try:
+            with psycopg.connect(dsn) as conn:
+                conn.execute("INSERT INTO rt_log (msg) VALUES ('before')")
+                conn.execute("""DO $$ BEGIN
+                  INSERT INTO rt_log (msg) VALUES ('in block');
+                  PERFORM 1 / 0;
+                EXCEPTION WHEN division_by_zero THEN
+                  INSERT INTO rt_log (msg) VALUES ('handler');
+                END $$""")
+                conn.execute("INSERT INTO rt_log (msg) VALUES ('after')")
+                out.append(conn.execute("SELECT msg FROM rt_log ORDER BY id").fetchall())
+                try:
+                    conn.execute("DO $$ BEGIN INSERT INTO rt_log (msg) VALUES ('lost'); PERFORM 1 / 0; END $$")
+                except psycopg.Error as exc:
+                    out.append(exc.sqlstate)
+                conn.rollback()
+                out.append(conn.execute("SELECT count(*) FROM rt_log").fetchall())
+        finally:
+            run_each(dsn, CLEANUP)
+        return out
+
+    expected = transcript(pg_oracle.dsn)
+    assert transcript(instance.dsn) == expected
+
+
+def _psql(port: int, command: str) -> str:
+    done = subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-h", "127.0.0.1", "-p", str(port), "-U",
+                           "postgres", "-d", "postgres", "-c", command], capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
+PSQL_SETUP = [
+    *SETUP,
+    "CREATE FUNCTION rt_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.note := 'x'; RETURN NEW; END $$",
+    "CREATE FUNCTION rt_add_one(a integer) RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS 'SELECT a + 1'",
+    "CREATE PROCEDURE rt_bump(n integer) LANGUAGE plpgsql AS $$ BEGIN UPDATE rt_items SET qty = qty + n; END $$",
+    "CREATE TRIGGER rt_items_touch BEFORE INSERT OR UPDATE OF qty, name ON rt_items FOR EACH ROW "
+    "WHEN (NEW.qty > 0) EXECUTE FUNCTION rt_touch()",
+    "CREATE TRIGGER rt_items_later AFTER DELETE ON rt_items FOR EACH STATEMENT EXECUTE FUNCTION rt_touch('a', 'b')",
+]
+
+
+def test_psql_describes_functions_and_triggers_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    outputs = []
+    for server in (pg_oracle, instance):
+        run_each(server.dsn, CLEANUP)
+        run_each(server.dsn, PSQL_SETUP)
+        try:
+            outputs.append([_psql(server.port, command)
+                            for command in (r"\df rt_*", r"\d rt_items", r"\sf rt_add_one", r"\df+ rt_bump")])
+        finally:
+            run_each(server.dsn, CLEANUP)
+    assert outputs[1] == outputs[0]
