@@ -268,9 +268,9 @@ class Function:
     name: str
     schema_oid: int = PUBLIC_SCHEMA_OID
     owner: int = BOOTSTRAP_SUPERUSER_OID
-    arg_types: tuple[int, ...] = ()
+    arg_types: tuple[int, ...] = ()  # the input (IN and INOUT) parameters'
     arg_names: tuple[str, ...] = ()
-    return_type: int = 2278  # void
+    return_type: int = 2278  # void; record (2249) for several OUT / TABLE columns
     language: str = "plpgsql"
     body: str = ""
     volatility: str = "v"  # provolatile: i, s, v
@@ -278,6 +278,19 @@ class Function:
     kind: str = "f"
     security_definer: bool = False
     acl: tuple[tuple[int, int, str, str], ...] | None = None  # proacl
+    retset: bool = False  # RETURNS SETOF / TABLE
+    # every parameter in declaration order (proargmodes i, o, b for INOUT, t for TABLE columns);
+    # empty when all are IN (then arg_types / arg_names are the list)
+    param_modes: tuple[str, ...] = ()
+    param_types: tuple[int, ...] = ()
+    param_names: tuple[str, ...] = ()
+    arg_defaults: tuple[str | None, ...] = ()  # per input parameter: its DEFAULT's SQL text, or None
+    out_table: int = 0  # RETURNS SETOF table: the table whose rows it returns
+
+    def out_columns(self) -> tuple[tuple[str, int], ...]:
+        """(name, type) of the result's columns when they are OUT / INOUT / TABLE parameters."""
+        return tuple((n, t) for m, n, t in zip(self.param_modes, self.param_names, self.param_types, strict=True)
+                     if m in ("o", "b", "t"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,6 +242,15 @@ class CatalogState:
             found.extend(self.functions.get((oid, name), ()))
         return tuple(found)
 
+    def result_columns(self, fn: Function) -> tuple[tuple[str, int], ...]:
+        """(name, type) of a function's result columns: its OUT / TABLE parameters, or the
+        columns of the table whose rows it returns (RETURNS SETOF t); () for a scalar result."""
+        if fn.out_table:
+            table = self.table(fn.out_table)
+            return tuple((c.name, c.type_oid) for c in table.columns if not c.dropped) if table is not None else ()
+        outs = fn.out_columns()
+        return outs if len(outs) > 1 or fn.return_type == 2249 else ()
+
     def function(self, oid: int) -> Function | None:
         obj = self.by_oid.get(oid)
         return obj if isinstance(obj, Function) else None

@@ -175,6 +175,8 @@ def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]])
     if isinstance(expr, NullTest):
         arg = _compile(expr.arg, subplans)
         if isinstance(expr.arg, RowExpr):
+            if expr.arg.null:
+                return lambda row, env: not expr.is_not
             if expr.is_not:
                 return lambda row, env: all(v is not None for v in arg(row, env))
             return lambda row, env: all(v is None for v in arg(row, env))
@@ -232,6 +234,8 @@ def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]])
         elems = [_compile(e, subplans) for e in expr.elements]
         return lambda row, env: [e(row, env) for e in elems]
     if isinstance(expr, RowExpr):
+        if expr.null:
+            return lambda row, env: None
         fields = [_compile(e, subplans) for e in expr.fields]
         return lambda row, env: tuple(f(row, env) for f in fields)
     if isinstance(expr, SubPlanExpr):

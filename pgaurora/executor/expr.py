@@ -164,6 +164,7 @@ class RowExpr(Expr):
     type_oid: int = 2249
     typmod: int = -1
     names: tuple[str, ...] = field(default=(), compare=False)  # a whole-row reference's column names
+    null: bool = False  # a NULL of this row's shape (PL/pgSQL's OLD in an INSERT trigger)
 
 
 class SubLinkKind(Enum):
@@ -275,7 +276,7 @@ def transform(expr: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
     if isinstance(expr, ArrayExpr):
         return ArrayExpr(tuple(transform(a, fn) for a in expr.elements), expr.type_oid, expr.typmod)
     if isinstance(expr, RowExpr):
-        return RowExpr(tuple(transform(a, fn) for a in expr.fields), names=expr.names)
+        return RowExpr(tuple(transform(a, fn) for a in expr.fields), names=expr.names, null=expr.null)
     if isinstance(expr, SubPlanExpr):
         left = transform(expr.left, fn) if expr.left is not None else None
         return SubPlanExpr(expr.kind, expr.plan, expr.outer_slots, tuple(transform(a, fn) for a in expr.outer_args),

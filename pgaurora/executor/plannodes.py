@@ -270,6 +270,8 @@ class FunctionScan(PlanNode):
     width: int
     with_ordinality: bool = False
     needs_context: bool = False
+    # a user function (its impl a WaitingFunction: awaited); not set-returning: one row of its value
+    retset: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,12 @@ class CreateFunction(PlanNode):
     strict: bool = False
     kind: str = "f"
     replace: bool = False
+    retset: bool = False
+    param_modes: tuple[str, ...] = ()
+    param_types: tuple[int, ...] = ()
+    param_names: tuple[str, ...] = ()
+    arg_defaults: tuple[str | None, ...] = ()
+    out_table: int = 0
     width: int = 0
 
 
@@ -164,8 +170,15 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
         if existing.kind != node.kind:
             raise WrongObjectType("cannot change routine kind",
                                   detail=f'"{node.name}" is a {"procedure" if existing.kind == "p" else "function"}.')
-        if existing.return_type != node.return_type:
+        if (existing.return_type, existing.retset, existing.out_table) != (node.return_type, node.retset,
+                                                                             node.out_table):
             raise InvalidFunctionDefinition("cannot change return type of existing function",
+                                            hint=f"Use DROP FUNCTION {signature(existing)} first.")
+        if existing.out_columns() != tuple(
+                (n, t) for m, n, t in zip(node.param_modes, node.param_names, node.param_types, strict=True)
+                if m in ("o", "b", "t")):
+            raise InvalidFunctionDefinition("cannot change return type of existing function",
+                                            detail="Row type defined by OUT parameters is different.",
                                             hint=f"Use DROP FUNCTION {signature(existing)} first.")
         if existing.arg_names != node.arg_names and any(existing.arg_names):
             changed = next((old for old, new in zip(existing.arg_names, node.arg_names, strict=True)
@@ -175,11 +188,13 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
                                                 hint=f"Use DROP FUNCTION {signature(existing)} first.")
         await catalog.replace(ctx.txn, replace(
             existing, arg_names=node.arg_names, language=node.language, body=node.body,
-            volatility=node.volatility, strict=node.strict))
+            volatility=node.volatility, strict=node.strict, param_names=node.param_names,
+            arg_defaults=node.arg_defaults))
         return
     fn = Function(catalog.allocate_oid(), node.name, node.schema_oid, current_role_oid(ctx), node.arg_types,
                   node.arg_names, node.return_type, node.language, node.body, node.volatility, node.strict,
-                  node.kind)
+                  node.kind, retset=node.retset, param_modes=node.param_modes, param_types=node.param_types,
+                  param_names=node.param_names, arg_defaults=node.arg_defaults, out_table=node.out_table)
     await catalog.create(ctx.txn, fn)
 
 

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from pgaurora.access.heaptuple import HEADER_SIZE, unpack_header
+from pgaurora.catalog.builtins.registry import WaitingFunction
 from pgaurora.errors import InternalError
 from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
@@ -375,7 +376,12 @@ async def run_function_scan(node: FunctionScan, env: Env) -> AsyncIterator[Batch
     if subplans:
         await prepare_all(subplans, (), env)
     args = args_fn((), env)
-    if node.needs_context:
+    if type(node.fn) is WaitingFunction:  # a user function: the session runs it (session.routines)
+        result = await node.fn.wait(env.ctx, *args)
+        if not node.retset:
+            result = [result if result is not None or node.width - node.with_ordinality == 1
+                      else (None,) * (node.width - node.with_ordinality)]
+    elif node.needs_context:
         result = node.fn(env.ctx, *args)
     else:
         if any(a is None for a in args) and getattr(node.fn, "strict", True):

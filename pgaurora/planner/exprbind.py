@@ -108,6 +108,13 @@ def schema_and_name(fields: list[dict[str, Any]]) -> tuple[str | None, str]:
     return (names[-2] if len(names) > 1 else None), names[-1]
 
 
+# ROW($1, $2, ...) standing for a PL/pgSQL record variable (session.routines sets it while it
+# plans a routine's statement): the parameter numbers -> the record's field names (which
+# row_to_json / to_jsonb and record output show, as PostgreSQL shows a record variable's) and
+# whether the record is NULL (OLD in an INSERT trigger: its fields are NULL, and so is it)
+RECORD_PARAMS: ContextVar[dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None] = ContextVar(
+    "record_params", default=None)
+
 # The catalog the statement being planned sees (planner.plan sets it): type names that are no
 # built-in type's are looked up in it (CREATE TYPE's types, along the search path)
 CATALOG_TYPES: ContextVar[Any] = ContextVar("catalog_types", default=None)
@@ -298,14 +305,25 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
     if kind == "AEXPR_DISTINCT" or kind == "AEXPR_NOT_DISTINCT":
         left = bind(body["lexpr"], lv)
         right = bind(body["rexpr"], lv)
-        eq = make_operator("=", left, right, lv.params, pos)
-        both_null = BoolExpr(BoolOp.AND, (NullTest(left, False), NullTest(right, False)))
-        one_null = BoolExpr(BoolOp.OR, (NullTest(left, False), NullTest(right, False)))
-        not_distinct = CaseExpr(((both_null, Const(True, BOOL_OID)), (one_null, Const(False, BOOL_OID))), eq, BOOL_OID)
+        not_distinct = _not_distinct(left, right, lv, pos)
         if kind == "AEXPR_NOT_DISTINCT":
             return not_distinct
         return BoolExpr(BoolOp.NOT, (not_distinct,))
     raise FeatureNotSupported(f"{kind} is not supported", position=pos)
+
+
+def _not_distinct(left: Expr, right: Expr, lv: Level, pos: int | None) -> Expr:
+    """left IS NOT DISTINCT FROM right; for two rows, every pair of fields (PostgreSQL's row
+    comparison with null-safe equality)."""
+    if isinstance(left, RowExpr) and isinstance(right, RowExpr):
+        if len(left.fields) != len(right.fields):
+            raise SyntaxError_("unequal number of entries in row expressions", position=pos)
+        tests = tuple(_not_distinct(a, b, lv, pos) for a, b in zip(left.fields, right.fields, strict=True))
+        return BoolExpr(BoolOp.AND, tests) if len(tests) != 1 else tests[0]
+    eq = make_operator("=", left, right, lv.params, pos)
+    both_null = BoolExpr(BoolOp.AND, (NullTest(left, False), NullTest(right, False)))
+    one_null = BoolExpr(BoolOp.OR, (NullTest(left, False), NullTest(right, False)))
+    return CaseExpr(((both_null, Const(True, BOOL_OID)), (one_null, Const(False, BOOL_OID))), eq, BOOL_OID)
 
 
 def _row_comparison(name: str, left: RowExpr, right: RowExpr, lv: Level, pos: int | None) -> Expr:
@@ -448,7 +466,15 @@ def _array(body: dict[str, Any], lv: Level) -> Expr:
 
 
 def _row(body: dict[str, Any], lv: Level) -> Expr:
-    return RowExpr(tuple(bind(a, lv) for a in body.get("args", ())))
+    args = body.get("args", ())
+    fields = tuple(bind(a, lv) for a in args)
+    named = RECORD_PARAMS.get()
+    if named and args and all("ParamRef" in a for a in args):
+        found = named.get(tuple(a["ParamRef"].get("number", 0) for a in args))
+        if found is not None:  # a PL/pgSQL record variable (NEW, OLD, a loop's row): its fields' names
+            names, null = found
+            return RowExpr(fields, names=names, null=null)
+    return RowExpr(fields)
 
 
 def _sql_value_function(body: dict[str, Any], lv: Level) -> Expr:

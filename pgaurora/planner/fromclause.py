@@ -333,13 +333,20 @@ class FromClause:
         if len(funcs) != 1:
             raise FeatureNotSupported("ROWS FROM with several functions is not supported", position=pos)
         call = funcs[0]["List"]["items"][0]["FuncCall"]
-        name = names_of(call["funcname"])[-1]
+        parts = names_of(call["funcname"])
+        name = parts[-1]
+        schema = parts[-2] if len(parts) > 1 else None
         # arguments may read earlier FROM items (implicit LATERAL): those become ExecParams set by the
         # nested loop above; with no earlier items, outer references belong to this level itself
         arg_scope = Scope(self.qc.state, scope) if scope.entries else scope
         lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery, None, "functions in FROM")
         args = [bind(a, lv) for a in call.get("args", ())]
-        srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args))
+        srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args)) \
+            if schema in (None, "pg_catalog") else None
+        if srf is None and schema != "pg_catalog":
+            user = resolve.user_function(self.qc.catalog, name, schema, tuple(a.type_oid for a in args), pos)
+            if user is not None:
+                return self._user_function_scan(body, scope, pos, name, args, user, arg_scope)
         if srf is None:
             shown = ", ".join(resolve.type_name(a.type_oid) for a in args)
             raise resolve.UndefinedFunction(f"function {name}({shown}) does not exist", position=pos)
@@ -372,6 +379,37 @@ class FromClause:
         self._add_entry(scope, entry, pos)
         fscan = FunctionScan(name, fn, tuple(args), len(names), bool(body.get("ordinality")),
                              getattr(srf, "needs_context", False))
+        if arg_scope is not scope:
+            self._note_lateral(fscan, arg_scope)
+        return fscan
+
+    def _user_function_scan(self, body: dict[str, Any], scope: Scope, pos: int | None, name: str, args: list[Expr],
+                            user: Any, arg_scope: Scope) -> PlanNode:
+        """A function CREATE FUNCTION made, in FROM: its rows (or its one value, as one row), the
+        columns its OUT / TABLE parameters or its table name, else one named after it."""
+        fn = self.qc.catalog.function(user.oid)
+        assert fn is not None
+        args = [coerce(a, t, -1, "implicit", self.qc.params, pos) for a, t in zip(args, user.arg_oids, strict=True)]
+        if body.get("coldeflist"):
+            raise SyntaxError_('a column definition list is only allowed for functions returning "record"',
+                               position=pos)
+        alias = body.get("alias", {})
+        columns = self.qc.catalog.result_columns(fn)
+        if columns:
+            names = [n for n, _ in columns]
+            types = [(t, -1) for _, t in columns]
+        else:  # (a single OUT parameter names the column)
+            outs = fn.out_columns()
+            names = [outs[0][0] if outs and outs[0][0] else alias.get("aliasname", name)]
+            types = [(user.return_oid, -1)]
+        if body.get("ordinality"):
+            names.append("ordinality")
+            types.append((INT8_OID, -1))
+        entry = RangeEntry(alias.get("aliasname", name), names, types, scalar=len(types) == 1 and not columns)
+        self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
+        self._add_entry(scope, entry, pos)
+        fscan = FunctionScan(name, user.fn, tuple(args), len(names), bool(body.get("ordinality")), True,
+                             retset=fn.retset)
         if arg_scope is not scope:
             self._note_lateral(fscan, arg_scope)
         return fscan

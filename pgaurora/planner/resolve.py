@@ -28,6 +28,7 @@ from pgaurora.datatypes.typeinfo import (
 from pgaurora.errors import (
     CannotCoerce,
     DatatypeMismatch,
+    FeatureNotSupported,
     PgError,
     UndefinedFunction,
     WrongObjectType,
@@ -172,6 +173,11 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
     fn = builtins.resolve_function(name, oids) if schema in (None, "pg_catalog") else None
     if fn is None and state is not None and schema != "pg_catalog":
         fn = user_function(state, name, schema, oids, position)
+        defined = state.function(fn.oid) if fn is not None else None
+        if defined is not None and state.result_columns(defined):
+            raise FeatureNotSupported(
+                f"function {name} returns several columns: call it in FROM (SELECT * FROM {name}(...))",
+                position=position)
     if fn is None:
         shown = ", ".join(type_name(o) for o in oids)
         raise UndefinedFunction(
@@ -192,15 +198,13 @@ def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ..
         return None
     from pgaurora.catalog.builtins.resolution import choose
 
-    defs = [_user_def(fn) for fn in defined]
+    defs = [d for fn in defined for d in _user_defs(fn)]
     chosen = choose(defs, tuple(UNKNOWN_OID if o == 0 else o for o in oids), "function", name)
     if chosen is not None and any(fn.oid == chosen.oid and fn.kind == "p" for fn in defined):
         shown = ", ".join(type_name(o) for o in chosen.arg_oids)
         raise WrongObjectType(f"{name}({shown}) is a procedure", hint="To call a procedure, use CALL.",
                               position=position)
     if chosen is not None and chosen.return_oid == typeinfo.TRIGGER_OID:
-        from pgaurora.errors import FeatureNotSupported
-
         raise FeatureNotSupported("trigger functions can only be called as triggers")
     return chosen
 
@@ -208,10 +212,11 @@ def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ..
 _USER_DEFS: dict[Any, Any] = {}
 
 
-def _user_def(fn: Any) -> Any:
+def _user_defs(fn: Any) -> list[Any]:
+    """FunctionDefs of a user function: one per number of arguments its defaults allow."""
     known = _USER_DEFS.get(fn)
     if known is not None:
-        return known
+        return known  # type: ignore[no-any-return]
     from pgaurora.catalog.builtins.registry import FunctionDef, WaitingFunction
 
     def now(ctx: Any, *args: Any) -> Any:
@@ -220,8 +225,12 @@ def _user_def(fn: Any) -> Any:
     async def wait(ctx: Any, *args: Any) -> Any:
         return await ctx.extra["session"].routines.call(fn, args, ctx)
 
-    made = FunctionDef(fn.name, fn.arg_types, fn.return_type, WaitingFunction(now, wait), strict=fn.strict,
-                       volatility=fn.volatility, oid=fn.oid, needs_context=True)
+    impl = WaitingFunction(now, wait)
+    optional = sum(1 for d in fn.arg_defaults if d is not None)
+    # (strictness is the session's to apply: a call that left out defaulted arguments has fewer)
+    made = [FunctionDef(fn.name, fn.arg_types[:n], fn.return_type, impl, strict=False, volatility=fn.volatility,
+                        oid=fn.oid, needs_context=True, retset=fn.retset)
+            for n in range(len(fn.arg_types) - optional, len(fn.arg_types) + 1)]
     if len(_USER_DEFS) > 1024:
         _USER_DEFS.clear()
     _USER_DEFS[fn] = made

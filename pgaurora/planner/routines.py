@@ -121,39 +121,69 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
                               hint="Use CREATE EXTENSION to load the language into the database.")
     arg_types: list[int] = []
     arg_names: list[str] = []
-    for param in body.get("parameters", ()):
+    defaults: list[str | None] = []
+    modes: list[str] = []
+    param_types: list[int] = []
+    param_names: list[str] = []
+    tree = None
+    for n, param in enumerate(body.get("parameters", ())):
         p = param["FunctionParameter"]
-        mode = p.get("mode", "FUNC_PARAM_DEFAULT")
-        if mode not in ("FUNC_PARAM_DEFAULT", "FUNC_PARAM_IN"):
-            raise FeatureNotSupported(f"{_MODE_WORDS.get(mode, mode)} parameters are not supported")
-        if p.get("defexpr") is not None:
-            raise FeatureNotSupported("parameter defaults are not supported")
+        mode = _MODES.get(p.get("mode", "FUNC_PARAM_DEFAULT"))
+        if mode is None:
+            raise FeatureNotSupported(f"{_MODE_WORDS.get(p.get('mode', ''), p.get('mode'))} parameters are not supported")
+        if procedure and mode != "i":
+            raise FeatureNotSupported("OUT and INOUT parameters of procedures are not supported")
         oid, _ = type_from_name(p["argType"], ddl.pos)
         if oid == typeinfo.TRIGGER_OID:
             raise InvalidFunctionDefinition("PL/pgSQL functions cannot accept type trigger"
                                             if language == "plpgsql" else "SQL functions cannot have arguments of type trigger")
-        arg_types.append(oid)
-        arg_names.append(p.get("name", ""))
-    named = [n for n in arg_names if n]
+        modes.append(mode)
+        param_types.append(oid)
+        param_names.append(p.get("name", ""))
+        if mode in ("i", "b"):
+            arg_types.append(oid)
+            arg_names.append(p.get("name", ""))
+            if p.get("defexpr") is not None:
+                if tree is None:
+                    tree = _object_tree(ddl)
+                defaults.append(_deparse(tree.parameters[n].defexpr))
+            elif any(d is not None for d in defaults):
+                raise InvalidFunctionDefinition("input parameters after one with a default value must also have defaults")
+            else:
+                defaults.append(None)
+        elif p.get("defexpr") is not None:
+            raise InvalidFunctionDefinition("only input parameters can have default values")
+    named = [n for n in param_names if n]
     if len(set(named)) != len(named):
         dup = next(n for n in named if named.count(n) > 1)
         raise InvalidFunctionDefinition(f'parameter name "{dup}" used more than once')
+    outs = [(n, t) for m, n, t in zip(modes, param_names, param_types, strict=True) if m != "i"]
     returns = body.get("returnType")
+    retset = bool(returns and returns.get("setof"))
+    out_table = 0
     if procedure:
         return_type = typeinfo.VOID_OID
     elif returns is None:
-        raise InvalidFunctionDefinition("function result type must be specified")
+        if not outs:
+            raise InvalidFunctionDefinition("function result type must be specified")
+        return_type = outs[0][1] if len(outs) == 1 else typeinfo.RECORD_OID
     else:
-        if returns.get("setof"):
-            raise FeatureNotSupported("functions returning SETOF or TABLE are not supported")
-        return_type, _ = type_from_name(returns, ddl.pos)
-        if return_type == typeinfo.RECORD_OID:
-            raise FeatureNotSupported("functions returning record are not supported")
+        return_type, out_table = _result_type(ddl, returns)
+        if out_table and outs:
+            raise InvalidFunctionDefinition("function result type must be record because of OUT parameters")
+        if outs:
+            wanted = outs[0][1] if len(outs) == 1 else typeinfo.RECORD_OID
+            if return_type != wanted:
+                raise InvalidFunctionDefinition(
+                    f"function result type must be {typeinfo.format_type(wanted)} because of OUT parameters")
+        elif return_type == typeinfo.RECORD_OID and not out_table:
+            raise FeatureNotSupported("functions returning record without OUT parameters are not supported")
         if return_type == typeinfo.TRIGGER_OID and language == "sql":
             raise InvalidFunctionDefinition("SQL functions cannot return type trigger")
         if return_type == typeinfo.TRIGGER_OID and arg_types:
             raise InvalidFunctionDefinition("trigger functions cannot have declared arguments",
                                             hint="The arguments of the trigger can be accessed through TG_NARGS and TG_ARGV instead.")
+    all_in = all(m == "i" for m in modes)
     as_node = options.get("as")
     if as_node is None:
         raise InvalidFunctionDefinition("no function body specified")
@@ -176,11 +206,31 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
         check_sql_body(source)
     schema_oid = ddl.schema_oid({"schemaname": schema} if schema else {})
     return CreateFunction(schema_oid, name, tuple(arg_types), tuple(arg_names), return_type, language, source,
-                          volatility, strict, "p" if procedure else "f", bool(body.get("replace")))
+                          volatility, strict, "p" if procedure else "f", bool(body.get("replace")), retset,
+                          () if all_in else tuple(modes), () if all_in else tuple(param_types),
+                          () if all_in else tuple(param_names),
+                          tuple(defaults) if any(d is not None for d in defaults) else (), out_table)
+
+
+def _result_type(ddl: DdlPlanner, returns: dict[str, Any]) -> tuple[int, int]:
+    """RETURNS's type and, for a table's name (its row type), the table."""
+    try:
+        return type_from_name(returns, ddl.pos)[0], 0
+    except UndefinedObject:
+        schema, name = schema_and_name(returns["names"])
+        rel = ddl.qc.catalog.relation(name, schema)
+        if rel is None or not hasattr(rel, "columns") or returns.get("arrayBounds"):
+            raise
+        if not returns.get("setof"):
+            raise FeatureNotSupported(f"functions returning a row of {name} (not SETOF) are not supported") from None
+        return typeinfo.RECORD_OID, int(rel.oid)
 
 
 _MODE_WORDS = {"FUNC_PARAM_OUT": "OUT", "FUNC_PARAM_INOUT": "INOUT", "FUNC_PARAM_VARIADIC": "VARIADIC",
                "FUNC_PARAM_TABLE": "RETURNS TABLE"}
+# parameter modes as pg_proc.proargmodes writes them (VARIADIC is not built)
+_MODES = {"FUNC_PARAM_DEFAULT": "i", "FUNC_PARAM_IN": "i", "FUNC_PARAM_OUT": "o", "FUNC_PARAM_INOUT": "b",
+          "FUNC_PARAM_TABLE": "t"}
 
 
 def _function_header(ddl: DdlPlanner, body: dict[str, Any]) -> str:

@@ -40,14 +40,18 @@ TEXT_ARRAY_OID = 1009
 
 
 class Record:
-    """A record variable's value: named, typed fields (NEW, OLD, a FOR loop's row)."""
+    """A record variable's value: named, typed fields (NEW, OLD, a FOR loop's row); `values`
+    None is a NULL record of that shape (OLD in an INSERT trigger)."""
 
     __slots__ = ("names", "types", "values")
 
-    def __init__(self, names: tuple[str, ...], types: tuple[int, ...], values: list[Any]) -> None:
+    def __init__(self, names: tuple[str, ...], types: tuple[int, ...], values: list[Any] | None) -> None:
         self.names = names
         self.types = types
         self.values = values
+
+    def get(self, at: int) -> Any:
+        return None if self.values is None else self.values[at]
 
     def field(self, name: str) -> int:
         try:
@@ -95,13 +99,20 @@ class Frame:
         self.row_count = 0
         self.caught: list[PgError] = []  # the errors being handled (RAISE; and GET STACKED DIAGNOSTICS)
         self.action = tree["action"]
-        self.nargs = 0  # the arguments are the first datums; $1 names the first
+        self.nargs = 0  # the parameters are the first datums; $1 names the first
+        self.outs: tuple[int, ...] = ()  # the OUT / INOUT / TABLE parameters' datums
+        self.retset = False
+        self.columns: tuple[tuple[str, int], ...] = ()  # a composite result's (name, type) columns
+        self.rows: list[Any] = []  # RETURN NEXT / RETURN QUERY's rows so far
         self.loop_datums: dict[tuple[str, Any], int] = {}  # FOR i IN a..b: the loop's own i
+        self.records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] = {}  # the last rewrite's ROW(...)s
 
     # -- set-up ----------------------------------------------------------------------------------
 
-    async def declare(self, args: tuple[Any, ...], arg_types: tuple[int, ...]) -> None:
-        """Resolves each datum's type, binds the arguments (the first datums) and runs defaults."""
+    async def declare(self, args: tuple[Any, ...], arg_types: tuple[int, ...],
+                      positions: tuple[int, ...] | None = None) -> None:
+        """Resolves each datum's type, binds the arguments (the parameters are the first datums;
+        `positions`: the input ones' places among them) and runs DECLARE's defaults."""
         loop_vars = _loop_variables(self.action)
         for i, datum in enumerate(self.datums):
             kind, body = next(iter(datum.items()))
@@ -119,16 +130,17 @@ class Frame:
                 oid, typmod = await self.runtime.type_of(typname, self.ctx)
                 self.types[i], self.typmods[i] = oid, typmod
                 self.type_text[i] = format_type(oid, typmod)
-        for i, (value, oid) in enumerate(zip(args, arg_types, strict=True)):
+        for n, (value, oid) in enumerate(zip(args, arg_types, strict=True)):
+            i = positions[n] if positions is not None else n
             self.values[i] = value
             self.types[i] = oid
         for i, datum in enumerate(self.datums):
             kind, body = next(iter(datum.items()))
             if kind == "PLpgSQL_var" and body.get("refname") == "found":
                 self.values[i] = False
-            if kind == "PLpgSQL_var" and i >= len(args) and body.get("default_val") is not None:
+            if kind == "PLpgSQL_var" and i >= self.nargs and body.get("default_val") is not None:
                 self.values[i] = await self.expr(body["default_val"], cast_to=i)
-            if kind == "PLpgSQL_var" and body.get("notnull") and self.values[i] is None and i >= len(args):
+            if kind == "PLpgSQL_var" and body.get("notnull") and self.values[i] is None and i >= self.nargs:
                 raise PgError(f'variable "{body["refname"]}" must have a default value, since it\'s declared NOT NULL',
                               sqlstate="22004")
 
@@ -167,7 +179,7 @@ class Frame:
                 raise PgError(f'record "{name}" is not assigned yet', sqlstate="55000",
                               detail="The tuple structure of a not-yet-assigned record is indeterminate.")
             at = record.field(ref[2])
-            return record.values[at], record.types[at]
+            return record.get(at), record.types[at]
         if kind == "a":
             return self.values[ref[1]], self.types[ref[1]]
         if kind == "s":
@@ -178,7 +190,20 @@ class Frame:
         """`sql` with the variables it names replaced by $1, $2, ... and what each stands for."""
         if "tg_argv" in self.specials and "tg_argv" in sql.lower():
             sql = _zero_based_argv(sql)
-        return self.runtime.rewrite(sql, self._resolve, self.nargs)  # type: ignore[no-any-return]
+        self.records = {}
+        return self.runtime.rewrite(sql, self._resolve, self.nargs, self._expand,  # type: ignore[no-any-return]
+                                    self.records)
+
+    def _expand(self, ref: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], tuple[str, ...], bool] | None:
+        """A whole record variable: its fields' references and names (ROW($i, $j, ...))."""
+        if ref[0] != "r":
+            return None
+        record = self.values[ref[1]]
+        if record is None:
+            name = next(iter(self.datums[ref[1]].values()))["refname"]
+            raise PgError(f'record "{name}" is not assigned yet', sqlstate="55000",
+                          detail="The tuple structure of a not-yet-assigned record is indeterminate.")
+        return [("f", ref[1], n) for n in record.names], record.names, record.values is None
 
     async def run_sql(self, sql: str, *, cast: str | None = None) -> Any:
         """Runs `sql` with the current values of the variables it names: the query's result."""
@@ -187,13 +212,12 @@ class Frame:
             text = f"SELECT ({text[7:]})::{cast}"
         values: list[Any] = []
         types: list[int] = []
+        records = self.records
         for ref in refs:
-            if ref[0] == "r":
-                raise FeatureNotSupported("a whole record variable in an expression is not supported")
             value, oid = self._param(ref)
             values.append(value)
             types.append(oid)
-        return await self.runtime.query(text, tuple(types), tuple(values), self.ctx)
+        return await self.runtime.query(text, tuple(types), tuple(values), self.ctx, records=records)
 
     async def expr(self, node: dict[str, Any], *, cast_to: int | None = None, cast: str | None = None) -> Any:
         """The single value of an expression (PLpgSQL_expr), cast to datum `cast_to`'s type."""
@@ -213,16 +237,30 @@ class Frame:
 
     # -- statements --------------------------------------------------------------------------------
 
+    def out_values(self) -> Any:
+        """The OUT parameters' values: a row, or the value of the only one."""
+        if len(self.outs) == 1:
+            return self.values[self.outs[0]]
+        return tuple(self.values[i] for i in self.outs)
+
     async def run(self) -> Any:
         try:
             await self.block(self.action["PLpgSQL_stmt_block"])
         except _Return as ret:
+            if self.retset:
+                return self.rows
+            if not ret.has_value and self.outs:
+                return self.out_values()
             if not ret.has_value and self.return_type not in (VOID_OID,):
                 raise PgError("control reached end of function without RETURN", sqlstate="2F005",
                               where=f"PL/pgSQL function {self.name}") from None
             return ret.value
         except _Exit:
             raise PgError("control reached end of function without RETURN", sqlstate="2F005") from None
+        if self.retset:
+            return self.rows
+        if self.outs:
+            return self.out_values()
         if self.return_type != VOID_OID:
             raise PgError("control reached end of function without RETURN", sqlstate="2F005",
                           where=f"PL/pgSQL function {self.name}")
@@ -314,6 +352,8 @@ class Frame:
             at = record.field(body["fieldname"])
             if value_type is not None and value_type != record.types[at] and value is not None:
                 value = await self.runtime.cast(value, value_type, format_type(record.types[at]), self.ctx)
+            if record.values is None:
+                record.values = [None] * len(record.names)
             record.values[at] = value
         else:
             raise FeatureNotSupported(f"assignment to {kind} is not supported")
@@ -446,6 +486,8 @@ async def _stmt_assign(frame: Frame, body: dict[str, Any]) -> None:
             await frame.assign(target, None, None)  # raises: not assigned yet
         at = record.field(datum["fieldname"])
         value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast=format_type(record.types[at]))
+        if record.values is None:
+            record.values = [None] * len(record.names)
         record.values[at] = value
         return
     if kind == "PLpgSQL_rec":
@@ -637,6 +679,8 @@ async def _stmt_exit(frame: Frame, body: dict[str, Any]) -> None:
 
 async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
     expr = body.get("expr")
+    if frame.retset or (frame.outs and expr is None):
+        raise _Return(None, False)
     if expr is None:
         if body.get("retvarno") is not None:
             return await _return_datum(frame, body["retvarno"])
@@ -649,7 +693,14 @@ async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
             raise _Return(frame.values[i], True)
         if name == "null":
             raise _Return(None, True)
-        raise FeatureNotSupported("a trigger function returns NEW, OLD, NULL or a record variable here")
+        value = await frame.expr(expr)  # coalesce(NEW, OLD), ROW(...): a row of the table's shape
+        shape = frame.values[frame.scope["new"]] if "new" in frame.scope else None
+        if value is None or shape is None:
+            raise _Return(None, True)
+        if not isinstance(value, tuple) or len(value) != len(shape.names):
+            raise PgError("returned row structure does not match the structure of the triggering table",
+                          sqlstate="42804", detail="Number of returned columns does not match expected column count.")
+        raise _Return(Record(shape.names, shape.types, list(value)), True)
     if frame.return_type == VOID_OID:
         raise _Return(None, True)
     value = await frame.expr(expr, cast=format_type(frame.return_type))
@@ -659,6 +710,47 @@ async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
 async def _return_datum(frame: Frame, varno: int) -> None:
     value = frame.values[varno]
     raise _Return(value, True)
+
+
+def _row_of(frame: Frame, value: Any) -> Any:
+    """A value RETURN NEXT gives, as a row of the result (a record's fields in order)."""
+    if isinstance(value, Record):
+        return tuple(value.values) if value.values is not None else (None,) * len(value.names)
+    return value
+
+
+async def _stmt_return_next(frame: Frame, body: dict[str, Any]) -> None:
+    if not frame.retset:
+        raise PgError("cannot use RETURN NEXT in a non-SETOF function", sqlstate="42804")
+    expr = body.get("expr")
+    if expr is not None:
+        if frame.columns:
+            value = await frame.expr(expr)
+        else:
+            value = await frame.expr(expr, cast=format_type(frame.return_type))
+        frame.rows.append(_row_of(frame, value))
+        return
+    if frame.outs:
+        frame.rows.append(frame.out_values())
+        return
+    frame.rows.append(_row_of(frame, frame.values[body.get("retvarno", 0)]))
+
+
+async def _stmt_return_query(frame: Frame, body: dict[str, Any]) -> None:
+    if not frame.retset:
+        raise PgError("cannot use RETURN QUERY in a non-SETOF function", sqlstate="42804")
+    if body.get("query") is not None:
+        result = await frame.run_sql(body["query"]["PLpgSQL_expr"]["query"])
+    else:
+        result = await _dynamic(frame, {"query": body["dynquery"], "params": body.get("params", [])})
+    width = len(frame.columns) or 1
+    if len(result.types) != width:
+        raise PgError("structure of query does not match function result type", sqlstate="42804",
+                      detail=f"Number of returned columns ({len(result.types)}) does not match expected column "
+                             f"count ({width}).")
+    frame.rows.extend(result.rows if frame.columns else [row[0] for row in result.rows])
+    frame.row_count = len(result.rows)
+    frame.set_found(bool(result.rows))
 
 
 async def _stmt_raise(frame: Frame, body: dict[str, Any]) -> None:
@@ -824,5 +916,6 @@ _HANDLERS: dict[str, Any] = {
     "PLpgSQL_stmt_foreach_a": _stmt_foreach_a, "PLpgSQL_stmt_exit": _stmt_exit, "PLpgSQL_stmt_return": _stmt_return,
     "PLpgSQL_stmt_raise": _stmt_raise, "PLpgSQL_stmt_assert": _stmt_assert, "PLpgSQL_stmt_perform": _stmt_perform,
     "PLpgSQL_stmt_execsql": _stmt_execsql, "PLpgSQL_stmt_dynexecute": _stmt_dynexecute,
-    "PLpgSQL_stmt_getdiag": _stmt_getdiag,
+    "PLpgSQL_stmt_getdiag": _stmt_getdiag, "PLpgSQL_stmt_return_next": _stmt_return_next,
+    "PLpgSQL_stmt_return_query": _stmt_return_query,
 }

@@ -20,6 +20,7 @@ import pglast
 
 from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import FeatureNotSupported, PgError, SyntaxError_, UndefinedFunction, WrongObjectType
+from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
 
 MAX_DEPTH = 24  # nested calls (PostgreSQL's limit is max_stack_depth; Python's stack is smaller)
@@ -85,26 +86,41 @@ def _references(sql: str) -> list[tuple[int, int, Any]]:
     return found
 
 
-def rewrite(sql: str, resolve: Any) -> tuple[str, list[Any]]:
+def rewrite(sql: str, resolve: Any, expand: Any = None,
+            records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> tuple[str, list[Any]]:
     """`sql` with each reference `resolve` recognizes (a variable, an argument) replaced by $1,
-    $2, ... (one number per distinct reference) and the references in that order."""
+    $2, ... (one number per distinct reference) and the references in that order. A reference
+    `expand` turns into (field references, field names) (a record variable) becomes ROW($i, $j,
+    ...), its parameter numbers -> field names put in `records` (planner.exprbind.RECORD_PARAMS)."""
     refs: list[Any] = []
     numbers: dict[Any, int] = {}
     encoded = sql.encode()
     out: list[bytes] = []
     pos = 0
-    for start, end, what in _references(sql):
-        ref = resolve(what)
-        if ref is None:
-            continue
+
+    def number(ref: Any) -> int:
         n = numbers.get(ref)
         if n is None:
             refs.append(ref)
             n = numbers[ref] = len(refs)
+        return n
+
+    for start, end, what in _references(sql):
+        ref = resolve(what)
+        if ref is None:
+            continue
         out.append(encoded[pos:start])
-        out.append(f"${n}".encode())
+        fields = expand(ref) if expand is not None else None
+        if fields is not None:
+            parts, names, null = fields
+            taken = tuple(number(part) for part in parts)
+            if records is not None:
+                records[taken] = (names, null)
+            out.append(("ROW(" + ", ".join(f"${n}" for n in taken) + ")").encode())
+        else:
+            out.append(f"${number(ref)}".encode())
         pos = end
-    if not refs:
+    if pos == 0:
         return sql, refs
     out.append(encoded[pos:])
     return b"".join(out).decode(), refs
@@ -122,10 +138,11 @@ class Routines:
 
     # -- SQL inside a routine ----------------------------------------------------------------------
 
-    def _plan(self, sql: str, types: tuple[int, ...], ctx: Any) -> Any:
+    def _plan(self, sql: str, types: tuple[int, ...], ctx: Any,
+              records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> Any:
         session = self.session
         state = ctx.catalog.state_for(ctx.txn)
-        key = (sql, types, session.settings.path_key, ctx.user)
+        key = (sql, types, session.settings.path_key, ctx.user, tuple(sorted(records.items())) if records else ())
         known = self._plans.get(key)  # type: ignore[arg-type]
         if known is not None and known[0] is state:
             return known[1]
@@ -133,17 +150,21 @@ class Routines:
         if len(stmts) != 1:
             raise SyntaxError_("cannot insert multiple commands into a prepared statement" if stmts
                                else "empty query")
-        plan = session.plan_statement(stmts[0], types)
+        token = RECORD_PARAMS.set(records or None)
+        try:
+            plan = session.plan_statement(stmts[0], types)
+        finally:
+            RECORD_PARAMS.reset(token)
         if len(self._plans) >= 512:
             self._plans.clear()
         self._plans[key] = (state, plan)  # type: ignore[index]
         return plan
 
     async def query(self, sql: str, types: tuple[int, ...], values: tuple[Any, ...], ctx: Any, *,
-                    dynamic: bool = False) -> Result:
+                    dynamic: bool = False, records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> Result:
         """Runs one statement inside the calling statement's transaction; all its rows."""
         try:
-            plan = self._plan(sql, types, ctx)
+            plan = self._plan(sql, types, ctx, records)
         except PgError as error:
             error.position = None  # a position in this statement, not in the one the client sent
             raise
@@ -192,12 +213,13 @@ class Routines:
         self._types[typname] = (state, (column.type_oid, column.typmod))
         return column.type_oid, column.typmod
 
-    def rewrite(self, sql: str, resolve: Any, nargs: int) -> tuple[str, list[Any]]:
+    def rewrite(self, sql: str, resolve: Any, nargs: int, expand: Any = None,
+                records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> tuple[str, list[Any]]:
         def lookup(what: Any) -> Any:
             if isinstance(what, int):
                 return ("v", what - 1) if 0 < what <= nargs else None
             return resolve(list(what))
-        return rewrite(sql, lookup)
+        return rewrite(sql, lookup, expand, records)
 
     def notice(self, ctx: Any, notice: PgError, level: str) -> None:
         if level != "INFO":
@@ -223,10 +245,23 @@ class Routines:
             hint="Call it outside CASE, AND, OR and COALESCE, for example in a subquery.")
 
     async def call(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+        """The call's result: a value, a row (several OUT parameters) or, for a set-returning
+        function, the list of its rows (values for a single column)."""
         if fn.kind == "p":
             raise WrongObjectType(f"{fn.name}({', '.join(format_type(t) for t in fn.arg_types)}) is a procedure",
                                   hint="To call a procedure, use CALL.")
+        if len(args) < len(fn.arg_types):
+            args = await self._with_defaults(fn, args, ctx)
+        if fn.strict and any(a is None for a in args):
+            return [] if fn.retset else None
         return await self._invoke(fn, args, ctx)
+
+    async def _with_defaults(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> tuple[Any, ...]:
+        """`args` and the DEFAULT values of the parameters the call left out."""
+        missing = range(len(args), len(fn.arg_types))
+        texts = [f"({fn.arg_defaults[i]})::{format_type(fn.arg_types[i])}" for i in missing]
+        result = await self.query("SELECT " + ", ".join(texts), (), (), ctx)
+        return (*args, *result.rows[0])
 
     async def _invoke(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
         if self.depth >= MAX_DEPTH:
@@ -238,19 +273,28 @@ class Routines:
             if fn.language == "sql":
                 return await self._call_sql(fn, args, ctx)
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type)
-            frame.nargs = len(args)
-            await frame.declare(args, fn.arg_types)
+            modes = fn.param_modes or ("i",) * len(fn.arg_types)
+            frame.nargs = len(modes)
+            frame.outs = tuple(i for i, m in enumerate(modes) if m != "i")
+            frame.retset = fn.retset
+            frame.columns = ctx.catalog.state_for(ctx.txn).result_columns(fn)
+            await frame.declare(args, fn.arg_types, tuple(i for i, m in enumerate(modes) if m in ("i", "b")))
             return await frame.run()
         finally:
             self.depth -= 1
 
     def _tree(self, fn: Any) -> dict[str, Any]:
-        key = (fn.oid, fn.body, fn.arg_names, fn.arg_types, fn.return_type)
+        key = (fn.oid, fn.body, fn.param_names or fn.arg_names, fn.param_modes, fn.arg_types, fn.return_type, fn.retset)
         tree = self._compiled.get(key)
         if tree is None:
-            params = ", ".join(f'{_ident(n)} {format_type(t)}' if n else format_type(t)
-                               for n, t in zip(fn.arg_names, fn.arg_types, strict=True))
+            modes = fn.param_modes or ("i",) * len(fn.arg_types)
+            words = {"i": "", "o": "OUT ", "b": "INOUT ", "t": "OUT "}
+            params = ", ".join(f"{words[m]}{_ident(n)} {format_type(t)}" if n else f"{words[m]}{format_type(t)}"
+                               for m, n, t in zip(modes, fn.param_names or fn.arg_names,
+                                                  fn.param_types or fn.arg_types, strict=True))
             returns = "trigger" if fn.return_type == 2279 else format_type(fn.return_type)
+            if fn.retset:
+                returns = f"SETOF {returns}"
             kind = "PROCEDURE" if fn.kind == "p" else "FUNCTION"
             tail = "" if fn.kind == "p" else f" RETURNS {returns}"
             tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {_dollar(fn.body)}")
@@ -289,6 +333,22 @@ class Routines:
             raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
                           sqlstate="42P13",
                           detail="Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.")
+        columns = ctx.catalog.state_for(ctx.txn).result_columns(fn)
+        if columns:  # a row (several OUT parameters, a table's rows): its columns as the query gives them
+            if len(result.types) != len(columns):
+                raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
+                              sqlstate="42P13", detail=f"Final statement returns {len(result.types)} columns.")
+            rows = [tuple(r) for r in result.rows]
+            return rows if fn.retset else (rows[0] if rows else None)
+        if fn.retset:
+            if len(result.types) != 1:
+                raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
+                              sqlstate="42P13", detail="Final statement must return exactly one column.")
+            column = [r[0] for r in result.rows]
+            if result.types[0] != fn.return_type:
+                column = [v if v is None else await self.cast(v, result.types[0], format_type(fn.return_type), ctx)
+                          for v in column]
+            return column
         if len(result.types) != 1:
             raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
                           sqlstate="42P13", detail="Final statement must return exactly one column.")
@@ -360,19 +420,22 @@ class Routines:
         try:
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type, specials)
             await frame.declare((), ())
-            if new is not None:
-                frame.set_record("new", Record(names, types, list(new)))
-            if old is not None:
-                frame.set_record("old", Record(names, types, list(old)))
+            # (a row-level trigger's NEW or OLD that the event has not is NULL, of the table's shape)
+            frame.set_record("new", Record(names, types, list(new) if new is not None else None))
+            frame.set_record("old", Record(names, types, list(old) if old is not None else None))
             result = await frame.run()
         finally:
             self.depth -= 1
-        if result is None:
+        values = result.values if isinstance(result, Record) else None
+        if values is None:
+            if result is not None and not isinstance(result, Record):
+                raise PgError("returned row structure does not match the structure of the triggering table",
+                              sqlstate="42804")
             return None
-        if not isinstance(result, Record) or len(result.values) != len(names):
+        if len(values) != len(names):
             raise PgError("returned row structure does not match the structure of the triggering table",
                           sqlstate="42804", detail="Number of returned columns does not match expected column count.")
-        return tuple(result.values)
+        return tuple(values)
 
     async def trigger_condition(self, trigger: Any, table: Any, names: tuple[str, ...], types: tuple[int, ...],
                                 old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, ctx: Any) -> Any:

@@ -319,6 +319,93 @@ END $$""",
 ]
 
 
+RESULTS = [
+    # SETOF / TABLE / OUT parameters / defaults
+    "CREATE FUNCTION rt_big(min_qty integer DEFAULT 2) RETURNS SETOF rt_items LANGUAGE sql STABLE AS "
+    "$$ SELECT * FROM rt_items WHERE qty >= min_qty ORDER BY id $$",
+    "SELECT * FROM rt_big()",
+    "SELECT * FROM rt_big(3)",
+    "SELECT name FROM rt_big(1) WHERE qty < 3",
+    """CREATE FUNCTION rt_series(n integer) RETURNS SETOF integer LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..n LOOP RETURN NEXT i * 10; END LOOP;
+  RETURN NEXT n;
+  RETURN;
+END $$""",
+    "SELECT * FROM rt_series(3)",
+    "SELECT s FROM rt_series(2) s",
+    "SELECT * FROM rt_series(2) WITH ORDINALITY",
+    "SELECT rt_series(2)",
+    "SELECT i.name, s FROM rt_items i, LATERAL rt_series(i.qty) s ORDER BY 1, 2",
+    "CREATE FUNCTION rt_stats(OUT n bigint, OUT total bigint) LANGUAGE sql AS "
+    "'SELECT count(*), sum(qty) FROM rt_items'",
+    "SELECT * FROM rt_stats()",
+    "SELECT n FROM rt_stats()",
+    """CREATE FUNCTION rt_pairs(k integer) RETURNS TABLE(id integer, label text) LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT i.id, i.name || k FROM rt_items i ORDER BY i.id;
+  id := 99; label := 'extra';
+  RETURN NEXT;
+END $$""",
+    "SELECT * FROM rt_pairs(7)",
+    """CREATE FUNCTION rt_minmax(a integer, b integer, OUT lo integer, OUT hi integer) LANGUAGE plpgsql AS $$
+BEGIN
+  lo := least(a, b); hi := greatest(a, b);
+END $$""",
+    "SELECT * FROM rt_minmax(5, 3)",
+    "SELECT hi FROM rt_minmax(1, 9)",
+    "CREATE FUNCTION rt_add3(a integer, b integer DEFAULT 10, c integer DEFAULT 100) RETURNS integer "
+    "LANGUAGE sql AS 'SELECT a + b + c'",
+    "SELECT rt_add3(1), rt_add3(1, 2), rt_add3(1, 2, 3)",
+    "SELECT rt_add3()",
+    "CREATE FUNCTION rt_bad(a integer DEFAULT 1, b integer) RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+    "CREATE FUNCTION rt_bad(a integer, OUT b integer) RETURNS text LANGUAGE sql AS 'SELECT 1'",
+    "CREATE FUNCTION rt_one_out(a integer, OUT doubled integer) LANGUAGE plpgsql AS $$ BEGIN doubled := a * 2; END $$",
+    "SELECT rt_one_out(21), * FROM rt_one_out(2)",
+    "SELECT proname, proretset, proargmodes, proargnames, pronargdefaults, pg_get_function_arguments(oid), "
+    "pg_get_function_identity_arguments(oid), pg_get_function_result(oid) FROM pg_proc "
+    "WHERE proname IN ('rt_big', 'rt_series', 'rt_stats', 'rt_pairs', 'rt_minmax', 'rt_add3', 'rt_one_out') "
+    "ORDER BY 1",
+    "CREATE OR REPLACE FUNCTION rt_minmax(a integer, b integer, OUT lo integer, OUT top integer) "
+    "LANGUAGE sql AS 'SELECT 1, 2'",
+    # whole records in triggers
+    "CREATE TABLE rt_audit (id serial PRIMARY KEY, op text, old_row jsonb, new_row json, changed boolean)",
+    """CREATE FUNCTION rt_audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+    RAISE NOTICE 'no change: %', NEW;
+    RETURN NULL;
+  END IF;
+  INSERT INTO rt_audit (op, old_row, new_row, changed)
+  VALUES (TG_OP, CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
+          CASE WHEN TG_OP <> 'DELETE' THEN row_to_json(NEW) END,
+          TG_OP = 'UPDATE' AND NEW IS DISTINCT FROM OLD);
+  RETURN coalesce(NEW, OLD);
+END $$""",
+    "CREATE TRIGGER rt_items_audit BEFORE INSERT OR UPDATE OR DELETE ON rt_items FOR EACH ROW "
+    "EXECUTE FUNCTION rt_audit_fn()",
+    "INSERT INTO rt_items (name, qty) VALUES ('d', 4), ('e', NULL)",
+    "UPDATE rt_items SET qty = qty WHERE id = 1",
+    "UPDATE rt_items SET qty = 5 WHERE id = 5",
+    "DELETE FROM rt_items WHERE id = 2",
+    "SELECT id, name, qty FROM rt_items ORDER BY id",
+    "SELECT op, old_row, new_row::text, changed FROM rt_audit ORDER BY id",
+    """DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT id, name FROM rt_items ORDER BY id LOOP
+    RAISE NOTICE 'row % json %', r, to_jsonb(r);
+  END LOOP;
+END $$""",
+]
+
+
+def test_set_returning_functions_and_records_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, RESULTS, setup=SETUP,
+                           cleanup=[*CLEANUP, "DROP FUNCTION IF EXISTS rt_big, rt_series, rt_stats, rt_pairs, rt_minmax, "
+                                    "rt_add3, rt_one_out, rt_audit_fn CASCADE"], details=True)
+
+
 def test_functions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, FUNCTIONS, setup=SETUP, cleanup=CLEANUP, details=True)
 
@@ -354,6 +441,32 @@ def test_exception_block_inside_a_transaction_as_postgres(instance: InstanceProc
         finally:
             run_each(dsn, CLEANUP)
         return out
+
+    expected = transcript(pg_oracle.dsn)
+    assert transcript(instance.dsn) == expected
+
+
+def test_copy_fires_triggers_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """COPY FROM goes through the INSERT triggers: BEFORE ROW changes each row, AFTER STATEMENT
+    runs once."""
+    def transcript(dsn: str) -> list[object]:
+        run_each(dsn, CLEANUP)
+        run_each(dsn, [*SETUP, "CREATE TABLE rt_counts (n int)", "INSERT INTO rt_counts VALUES (0)",
+                       "CREATE FUNCTION rt_touch() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN NEW.note := 'copied ' || NEW.name; RETURN NEW; END $$",
+                       "CREATE FUNCTION rt_count() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN UPDATE rt_counts SET n = n + 1; RETURN NULL; END $$",
+                       "CREATE TRIGGER rt_t BEFORE INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_touch()",
+                       "CREATE TRIGGER rt_s AFTER INSERT ON rt_items FOR EACH STATEMENT EXECUTE FUNCTION rt_count()"])
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                with conn.cursor().copy("COPY rt_items (id, name, qty) FROM STDIN") as copy:
+                    for row in ((10, "x", 1), (11, "y", 2)):
+                        copy.write_row(row)
+                return [conn.execute("SELECT id, name, note FROM rt_items WHERE id >= 10 ORDER BY id").fetchall(),
+                        conn.execute("SELECT n FROM rt_counts").fetchall()]
+        finally:
+            run_each(dsn, CLEANUP)
 
     expected = transcript(pg_oracle.dsn)
     assert transcript(instance.dsn) == expected

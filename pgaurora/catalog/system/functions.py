@@ -519,10 +519,19 @@ _register("to_regclass", (T,), t.REGCLASS_OID, _to_regclass, needs_context=True)
 
 
 def _function_result(ctx: Any, oid: int) -> str | None:
-    user = state_of(ctx).function(int(oid))
+    state = state_of(ctx)
+    user = state.function(int(oid))
     if user is not None:
-        return None if user.kind == "p" else "trigger" if user.return_type == t.TRIGGER_OID else t.format_type(
-            user.return_type)
+        if user.kind == "p":
+            return None
+        if user.retset and any(m == "t" for m in user.param_modes):
+            return "TABLE(" + ", ".join(f"{describe.quote_ident(n)} {t.format_type(ty)}"
+                                        for n, ty in user.out_columns()) + ")"
+        if user.out_table:
+            text = _table_type_name(state, user.out_table)
+        else:
+            text = "trigger" if user.return_type == t.TRIGGER_OID else t.format_type(user.return_type)
+        return f"SETOF {text}" if user.retset else text
     f = proc_table().get(int(oid))
     if f is None:
         return None
@@ -530,12 +539,36 @@ def _function_result(ctx: Any, oid: int) -> str | None:
     return f"SETOF {text}" if getattr(f, "retset", False) else text
 
 
-def _function_arguments(ctx: Any, oid: int) -> str | None:
+def _table_type_name(state: Any, table_oid: int) -> str:
+    table = state.table(table_oid)
+    if table is None:
+        return "record"
+    return relation_name(state, table_oid)
+
+
+def _function_identity_arguments(ctx: Any, oid: int) -> str | None:
+    return _function_arguments(ctx, oid, identity=True)
+
+
+def _function_arguments(ctx: Any, oid: int, identity: bool = False) -> str | None:
     user = state_of(ctx).function(int(oid))
     if user is not None:  # (a procedure's arguments say their mode, as PostgreSQL's)
-        mode = "IN " if user.kind == "p" else ""
-        return ", ".join(f"{mode}{describe.quote_ident(n)} {t.format_type(a)}" if n else f"{mode}{t.format_type(a)}"
-                         for n, a in zip(user.arg_names, user.arg_types, strict=True))
+        modes = user.param_modes or ("i",) * len(user.arg_types)
+        names = user.param_names or user.arg_names
+        types = user.param_types or user.arg_types
+        words = {"i": "IN " if user.kind == "p" else "", "o": "OUT ", "b": "INOUT "}
+        defaults = iter(user.arg_defaults or (None,) * len(user.arg_types))
+        shown = []
+        for mode, name, type_oid in zip(modes, names, types, strict=True):
+            if mode == "t":
+                continue  # (RETURNS TABLE's columns are the result's)
+            text = f"{words[mode]}{describe.quote_ident(name) + ' ' if name else ''}{t.format_type(type_oid)}"
+            if mode in ("i", "b"):
+                default = next(defaults)
+                if default is not None and identity is False:
+                    text += f" DEFAULT {default}"
+            shown.append(text)
+        return ", ".join(shown)
     f = proc_table().get(int(oid))
     if f is None:
         return None
@@ -571,7 +604,7 @@ def _functiondef(ctx: Any, oid: int) -> str | None:
 
 _register("pg_get_function_result", (OID,), T, _function_result, needs_context=True)
 _register("pg_get_function_arguments", (OID,), T, _function_arguments, needs_context=True)
-_register("pg_get_function_identity_arguments", (OID,), T, _function_arguments, needs_context=True)
+_register("pg_get_function_identity_arguments", (OID,), T, _function_identity_arguments, needs_context=True)
 _register("pg_get_functiondef", (OID,), T, _functiondef, needs_context=True)
 # (SQL-standard bodies, RETURN ... / BEGIN ATOMIC, are not built: every body is prosrc's text)
 _register("pg_get_function_sqlbody", (OID,), T, lambda oid: None)

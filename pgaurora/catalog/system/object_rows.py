@@ -100,11 +100,15 @@ SQL_LANGUAGE_OID, PLPGSQL_LANGUAGE_OID = 14, 13576
 
 def user_function_row(fn: Any) -> dict[str, Any]:
     """A pg_proc row of a function or procedure CREATE FUNCTION / PROCEDURE made."""
-    row = _proc_row(fn.name, fn.oid, fn.arg_types, fn.return_type, fn.kind, fn.strict, fn.volatility, False, None)
+    row = _proc_row(fn.name, fn.oid, fn.arg_types, fn.return_type, fn.kind, fn.strict, fn.volatility, fn.retset,
+                    None)
+    names = fn.param_names or fn.arg_names
     row.update(pronamespace=fn.schema_oid, proowner=fn.owner, prosrc=fn.body, procost=100.0,
                prolang=SQL_LANGUAGE_OID if fn.language == "sql" else PLPGSQL_LANGUAGE_OID,
-               proparallel="u",
-               proargnames=list(fn.arg_names) if any(fn.arg_names) else None)
+               proparallel="u", proargnames=list(names) if any(names) else None,
+               proallargtypes=list(fn.param_types) if fn.param_modes else None,
+               proargmodes=list(fn.param_modes) if fn.param_modes else None,
+               pronargdefaults=sum(1 for d in fn.arg_defaults if d is not None))
     return row
 
 
