@@ -51,14 +51,17 @@ class PgError(Exception):
         # PostgreSQL's source function, sent where a client tells errors apart by it (asyncpg:
         # RevalidateCachedQuery's 0A000 makes it prepare a cached statement again)
         self.routine = routine
+        # an error of a statement a function ran (PostgreSQL's internal query and position in it)
+        self.internal_query: str | None = None
+        self.internal_position: int | None = None
         if sqlstate is not None:
             self.sqlstate = sqlstate  # type: ignore[misc]
 
     def fields(self) -> dict[str, Any]:
         """The optional fields that are set, keyed by attribute name."""
         names = ("detail", "hint", "position", "schema", "table", "column", "constraint", "datatype", "where",
-                 "routine")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+                 "routine", "internal_position", "internal_query")
+        return {n: getattr(self, n, None) for n in names if getattr(self, n, None) is not None}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.sqlstate}: {self.message!r})"

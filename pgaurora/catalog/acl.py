@@ -21,6 +21,7 @@ from pgaurora.catalog.model import (
     Database,
     DefaultAcl,
     EnumType,
+    Function,
     Schema,
     Sequence,
     Table,
@@ -67,6 +68,8 @@ def objtype_of(obj: Any) -> str:
         return "d"
     if isinstance(obj, EnumType):
         return "T"
+    if isinstance(obj, Function):
+        return "f"
     return "r"
 
 
@@ -469,5 +472,5 @@ def objects_with_acl(state: CatalogState) -> list[Any]:
     """Tables, views, sequences, schemas, databases whose ACL is not the default (NULL), and
     ALTER DEFAULT PRIVILEGES entries."""
     return [obj for obj in state.by_oid.values()
-            if isinstance(obj, Table | View | Sequence | Schema | Database | DefaultAcl)
+            if isinstance(obj, Table | View | Sequence | Schema | Database | DefaultAcl | Function)
             and (getattr(obj, "acl", None) is not None or any(column_acl(obj, n) for n, _ in live_columns(obj)))]

@@ -286,6 +286,7 @@ class Function:
     param_names: tuple[str, ...] = ()
     arg_defaults: tuple[str | None, ...] = ()  # per input parameter: its DEFAULT's SQL text, or None
     out_table: int = 0  # RETURNS SETOF table: the table whose rows it returns
+    config: tuple[str, ...] = ()  # proconfig: SET clauses, "name=value", in force during a call
 
     def out_columns(self) -> tuple[tuple[str, int], ...]:
         """(name, type) of the result's columns when they are OUT / INOUT / TABLE parameters."""

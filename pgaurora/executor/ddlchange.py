@@ -304,8 +304,8 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     lines = []  # PostgreSQL's: each member, then what outside the schema depends on it
     for obj in members:
         word = f"{object_word(obj)} {schema.name}.{obj.name}"
-        if isinstance(obj, Function):
-            word += f"({', '.join(format_type(t) for t in obj.arg_types)})"
+        if isinstance(obj, Function):  # (getObjectDescription says function for procedures too)
+            word = f"function {schema.name}.{obj.name}({', '.join(format_type(t) for t in obj.arg_types)})"
             lines.append((word, f"schema {schema.name}"))
             lines += [(f"trigger {tr.name} on table {table.name}", word)
                       for tr, table in dependent_triggers(state, obj) if table.schema_oid != schema.oid]

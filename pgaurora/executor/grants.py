@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog import acl as aclmod
-from pgaurora.catalog.model import DefaultAcl, Sequence, Table, View
+from pgaurora.catalog.model import DefaultAcl, Function, Sequence, Table, View
 from pgaurora.catalog.roles import PREDEFINED_BY_NAME, is_member
 from pgaurora.errors import (
     DependentObjectsStillExist,
@@ -60,10 +60,15 @@ class GrantPrivileges(PlanNode):
     has_grantor: bool = False
     cascade: bool = False
     in_schemas: bool = False
+    # FUNCTION / PROCEDURE / ROUTINE: (schema, name, argument types or None) as written
+    functions: tuple[tuple[str | None, str, tuple[int, ...] | None], ...] = ()
     width: int = 0
 
 
 _SEQUENCE_PRIVILEGES = "rwU"
+
+
+_ROUTINE_KINDS = {"function": ("f",), "procedure": ("p",), "routine": ("f", "p")}
 
 
 def _targets(node: GrantPrivileges, ctx: Any) -> list[Any]:
@@ -77,9 +82,17 @@ def _targets(node: GrantPrivileges, ctx: Any) -> list[Any]:
             for obj in sorted(state.by_oid.values(), key=lambda o: getattr(o, "oid", 0)):
                 if getattr(obj, "schema_oid", None) != schema.oid:
                     continue
-                if isinstance(obj, Sequence if node.objtype == "sequence" else Table | View):
+                if node.objtype in _ROUTINE_KINDS:
+                    if isinstance(obj, Function) and obj.kind in _ROUTINE_KINDS[node.objtype]:
+                        found.append(obj)
+                elif isinstance(obj, Sequence if node.objtype == "sequence" else Table | View):
                     found.append(obj)
         return found
+    if node.objtype in _ROUTINE_KINDS:
+        from pgaurora.executor.routines import one_function
+
+        return [one_function(state, schema_name, name, types, node.objtype)
+                for schema_name, name, types in node.functions]
     for schema_name, name in node.objects:
         if node.objtype == "schema":
             schema = state.schemas.get(name)

@@ -169,7 +169,7 @@ def describe(state: Any, obj: Any) -> str:
         visible = any(f is obj for f in state.user_functions(obj.name))
         shown = obj.name if visible or schema is None else f"{schema.name}.{obj.name}"
         args = ", ".join(format_type(t) for t in obj.arg_types)
-        return f"{object_word(obj)} {shown}({args})"
+        return f"function {shown}({args})"  # (getObjectDescription says function for procedures too)
     found = state.user_type(obj.name) if isinstance(obj, EnumType) else state.relation(obj.name)
     if schema is not None and found is not obj:
         name = f"{schema.name}.{obj.name}"

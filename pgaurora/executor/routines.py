@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pgaurora.catalog.acl import initial_acl
 from pgaurora.catalog.model import Function, Table, Trigger
 from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
@@ -59,6 +60,8 @@ class CreateFunction(PlanNode):
     param_names: tuple[str, ...] = ()
     arg_defaults: tuple[str | None, ...] = ()
     out_table: int = 0
+    security_definer: bool = False
+    config: tuple[str, ...] = ()
     width: int = 0
 
 
@@ -163,6 +166,10 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
     existing = next((f for f in state.functions.get((node.schema_oid, node.name), ())
                      if f.arg_types == node.arg_types), None)
     catalog = ctx.catalog
+    session = ctx.extra.get("session")
+    if node.language == "sql" and session is not None and \
+            str(ctx.settings.get("check_function_bodies", missing_ok=True) or "on") == "on":
+        session.routines.validate_sql(node.body, node.arg_names, node.arg_types, ctx)
     if existing is not None:
         if not node.replace:
             raise DuplicateFunction(f'{word} "{node.name}" already exists with same argument types')
@@ -189,12 +196,15 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
         await catalog.replace(ctx.txn, replace(
             existing, arg_names=node.arg_names, language=node.language, body=node.body,
             volatility=node.volatility, strict=node.strict, param_names=node.param_names,
-            arg_defaults=node.arg_defaults))
+            arg_defaults=node.arg_defaults, security_definer=node.security_definer, config=node.config))
         return
-    fn = Function(catalog.allocate_oid(), node.name, node.schema_oid, current_role_oid(ctx), node.arg_types,
+    owner = current_role_oid(ctx)
+    fn = Function(catalog.allocate_oid(), node.name, node.schema_oid, owner, node.arg_types,
                   node.arg_names, node.return_type, node.language, node.body, node.volatility, node.strict,
                   node.kind, retset=node.retset, param_modes=node.param_modes, param_types=node.param_types,
-                  param_names=node.param_names, arg_defaults=node.arg_defaults, out_table=node.out_table)
+                  param_names=node.param_names, arg_defaults=node.arg_defaults, out_table=node.out_table,
+                  security_definer=node.security_definer, config=node.config,
+                  acl=initial_acl(state, "f", owner, node.schema_oid))  # ALTER DEFAULT PRIVILEGES
     await catalog.create(ctx.txn, fn)
 
 
@@ -212,6 +222,33 @@ def find_functions(state: Any, schema: str | None, name: str, arg_types: tuple[i
     return found
 
 
+def _other_kind(state: Any, schema: str | None, name: str, arg_types: tuple[int, ...] | None, word: str) -> None:
+    """42809 when the name is a function's where a procedure was named, or the other way round."""
+    if word not in ("function", "procedure") or arg_types is None:
+        return
+    other = find_functions(state, schema, name, arg_types, "procedure" if word == "function" else "function")
+    if other:
+        shown = f"{schema}.{name}" if schema else name
+        raise WrongObjectType(f"{signature(shown, arg_types)} is not a {word}")
+
+
+def one_function(state: Any, schema: str | None, name: str, arg_types: tuple[int, ...] | None,
+                 word: str = "function") -> Function:
+    """The one function a statement names (ALTER, COMMENT ON, GRANT): 42883 if none, 42725 if
+    its arguments are left out and several have its name."""
+    found = find_functions(state, schema, name, arg_types, word)
+    shown_name = f"{schema}.{name}" if schema else name
+    if not found:
+        _other_kind(state, schema, name, arg_types, word)
+        if arg_types is None:
+            raise UndefinedFunction(f'could not find a {word} named "{shown_name}"')
+        raise UndefinedFunction(f"{word} {signature(shown_name, arg_types)} does not exist")
+    if len(found) > 1:
+        raise AmbiguousFunction(f'{word} name "{shown_name}" is not unique',
+                                hint=f"Specify the argument list to select the {word} unambiguously.")
+    return found[0]
+
+
 @ddl_runner(DropFunctions)
 async def run_drop_functions(node: DropFunctions, env: Env) -> None:
     ctx = env.ctx
@@ -225,6 +262,7 @@ async def run_drop_functions(node: DropFunctions, env: Env) -> None:
         found = find_functions(state, schema, name, arg_types, node.word)
         shown_name = f"{schema}.{name}" if schema else name
         if not found:
+            _other_kind(state, schema, name, arg_types, node.word)
             shown = signature(shown_name, arg_types or ())
             if node.missing_ok:
                 ctx.notice(f"{node.word} {shown_name}({written}) does not exist, skipping")
@@ -296,6 +334,7 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
     fn = candidates[0]
     if fn.return_type != TRIGGER_OID:
         raise InvalidObjectDefinition(f"function {fshown} must return type trigger")
+    require(ctx, fn, "X")
     columns: list[int] = []
     for name in node.columns:
         col = next((c for c in rel.columns if c.name == name and not c.dropped), None)

@@ -549,7 +549,9 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
         raise SyntaxError_(f"{name}(*) specified, but {name} is not an aggregate function", position=pos)
     raw_args = body.get("args", ())
     if any("NamedArgExpr" in a for a in raw_args):
-        raw_args = _positional(name, raw_args, lv, pos)
+        user = _user_positional(name, parts[-2] if len(parts) > 1 else None, raw_args, lv, pos) \
+            if name not in _PARAMETERS else None
+        raw_args = user if user is not None else _positional(name, raw_args, lv, pos)
     args = [bind(a, lv) for a in raw_args]
     if body.get("agg_distinct"):
         raise SyntaxError_(f"DISTINCT specified, but {name} is not an aggregate function", position=pos)
@@ -618,6 +620,48 @@ def _positional(name: str, raw: Any, lv: Level, pos: int | None) -> list[Any]:
             shown = ", ".join(_argument_shown(a, lv) for a in raw)
             raise UndefinedFunction(f"function {name}({shown}) does not exist", hint=_NO_FUNCTION_HINT, position=pos)
     return out
+
+
+def _user_positional(name: str, schema: str | None, raw: Any, lv: Level, pos: int | None) -> list[Any] | None:
+    """f(a, name => b) of a function CREATE FUNCTION made: the arguments in parameter order for
+    the one function of that name whose parameters take them (left-out ones before the last
+    given filled with their defaults; trailing ones left to the call); None if none does."""
+    state = CATALOG_TYPES.get()
+    if state is None:
+        return None
+    fits: list[list[Any]] = []
+    for fn in state.user_functions(name, schema):
+        slots: dict[int, Any] = {}
+        ok = True
+        for i, arg in enumerate(raw):
+            named = arg.get("NamedArgExpr")
+            if named is None:
+                slots[i] = arg
+                continue
+            if named["name"] not in fn.arg_names or fn.arg_names.index(named["name"]) in slots:
+                ok = False
+                break
+            slots[fn.arg_names.index(named["name"])] = named["arg"]
+        if not ok:
+            continue
+        last = max(slots, default=-1)
+        defaults = fn.arg_defaults or (None,) * len(fn.arg_types)
+        if any(i not in slots and defaults[i] is None for i in range(len(fn.arg_types))):
+            continue
+        fits.append([slots[i] if i in slots else _default_node(defaults[i]) for i in range(last + 1)])
+    if len(fits) == 1:
+        return fits[0]
+    return None
+
+
+def _default_node(text: str | None) -> Any:
+    """A parameter default's SQL text as a parse-tree node (the call's argument in its place)."""
+    import json
+
+    import pglast
+
+    tree = json.loads(pglast.parser.parse_sql_json(f"SELECT {text}"))
+    return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
 
 
 def _argument_shown(arg: Any, lv: Level) -> str:

@@ -1,12 +1,12 @@
 """GRANT / REVOKE of privileges (GrantStmt): the statement as executor.grants runs it.
 
 Owns reading pglast's GrantStmt into a GrantPrivileges node: the object type (TABLE, SEQUENCE,
-SCHEMA, DATABASE; ALL TABLES / SEQUENCES IN SCHEMA), the privilege words, grantees (PUBLIC,
+SCHEMA, DATABASE, FUNCTION / PROCEDURE / ROUTINE; ALL TABLES / SEQUENCES / FUNCTIONS /
+PROCEDURES / ROUTINES IN SCHEMA), the privilege words, grantees (PUBLIC,
 CURRENT_USER, SESSION_USER), GRANTED BY, WITH GRANT OPTION, GRANT OPTION FOR and CASCADE.
 Objects and roles are looked up when it runs. Also ALTER DEFAULT PRIVILEGES (FOR ROLE, IN
 SCHEMA; on tables, sequences, functions, types and schemas) and column privileges
-(GRANT SELECT (a, b) ON t). Not GRANT on functions or types (0A000:
-docs/architecture/not-built-yet.md).
+(GRANT SELECT (a, b) ON t). Not GRANT on types (0A000: docs/architecture/not-built-yet.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import role_spec_name
 
 _OBJTYPES = {"OBJECT_TABLE": "table", "OBJECT_SEQUENCE": "sequence", "OBJECT_SCHEMA": "schema",
-             "OBJECT_DATABASE": "database"}
+             "OBJECT_DATABASE": "database", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
+             "OBJECT_ROUTINE": "routine"}
+_ROUTINES = ("function", "procedure", "routine")
 _NAMES = {"OBJECT_FUNCTION": "FUNCTION", "OBJECT_PROCEDURE": "PROCEDURE", "OBJECT_ROUTINE": "ROUTINE",
           "OBJECT_TYPE": "TYPE", "OBJECT_DOMAIN": "DOMAIN", "OBJECT_LANGUAGE": "LANGUAGE",
           "OBJECT_FOREIGN_SERVER": "FOREIGN SERVER", "OBJECT_FDW": "FOREIGN DATA WRAPPER",
@@ -34,11 +36,14 @@ def plan_grant(body: dict[str, Any]) -> PlanNode:
         raise FeatureNotSupported(f"GRANT and REVOKE on {_NAMES.get(objtype, objtype.removeprefix('OBJECT_'))} "
                                   "are not supported")
     in_schemas = body.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA"
-    if in_schemas and kind not in ("table", "sequence"):
-        raise FeatureNotSupported("GRANT ... ON ALL FUNCTIONS IN SCHEMA is not supported")  # pragma: no cover
     objects: list[tuple[str | None, str]] = []
+    functions: list[tuple[str | None, str, tuple[int, ...] | None]] = []
     for item in body.get("objects", ()):
-        if "RangeVar" in item:
+        if "ObjectWithArgs" in item:
+            from pgaurora.planner.routines import signature_of
+
+            functions.append(signature_of(item["ObjectWithArgs"]))
+        elif "RangeVar" in item:
             rv = item["RangeVar"]
             objects.append((rv.get("schemaname"), rv["relname"]))
         else:
@@ -49,7 +54,7 @@ def plan_grant(body: dict[str, Any]) -> PlanNode:
         priv = item["AccessPriv"]
         word = " ".join(str(priv.get("priv_name", "all")).split())
         if priv.get("cols"):
-            if kind not in ("table", "sequence"):
+            if kind not in ("table", "sequence") or kind in _ROUTINES:
                 raise InvalidGrantOperation("column privileges are only valid for relations")
             columns.append((word, tuple(c["String"]["sval"] for c in priv["cols"])))
         else:
@@ -66,7 +71,7 @@ def plan_grant(body: dict[str, Any]) -> PlanNode:
         grant=bool(body.get("is_grant")), objtype=kind, objects=tuple(objects), privileges=tuple(privileges),
         grantees=tuple(grantees), grant_option=bool(body.get("grant_option")), columns=tuple(columns),
         grantor=role_spec_name(grantor) if grantor else None, has_grantor=grantor is not None,
-        cascade=body.get("behavior") == "DROP_CASCADE", in_schemas=in_schemas)
+        cascade=body.get("behavior") == "DROP_CASCADE", in_schemas=in_schemas, functions=tuple(functions))
 
 
 _DEFAULT_OBJTYPES = {"OBJECT_TABLE": "r", "OBJECT_SEQUENCE": "S", "OBJECT_FUNCTION": "f", "OBJECT_ROUTINE": "f",

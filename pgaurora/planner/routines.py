@@ -15,11 +15,9 @@ import pglast
 
 from pgaurora.datatypes import typeinfo
 from pgaurora.errors import (
-    AmbiguousFunction,
     FeatureNotSupported,
     InvalidFunctionDefinition,
     SyntaxError_,
-    UndefinedFunction,
     UndefinedObject,
 )
 from pgaurora.executor.routines import (
@@ -32,8 +30,7 @@ from pgaurora.executor.routines import (
     RenameFunction,
     RenameTrigger,
     SetTriggerState,
-    find_functions,
-    signature,
+    one_function,
 )
 from pgaurora.planner.ddl import DdlPlanner
 from pgaurora.planner.exprbind import names_of, schema_and_name, type_from_name
@@ -95,10 +92,31 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
     for item in body.get("options", ()):
         d = item["DefElem"]
         name = d["defname"]
+        if name == "set":  # (SET clauses may repeat)
+            out.setdefault("set", []).append(d.get("arg"))
+            continue
         if name in out:
             raise SyntaxError_("conflicting or redundant options")
         out[name] = d.get("arg")
     return out
+
+
+def _config(sets: list[dict[str, Any]]) -> tuple[str, ...]:
+    """A function's SET clauses as pg_proc.proconfig keeps them: 'name=value'."""
+    out: list[str] = []
+    for node in sets:
+        stmt = node["VariableSetStmt"]
+        if stmt.get("kind") != "VAR_SET_VALUE":
+            raise FeatureNotSupported("SET ... FROM CURRENT and RESET in a function definition are not supported")
+        values = []
+        for arg in stmt.get("args", ()):
+            const = arg.get("A_Const", {})
+            value = next((v for k, v in const.items() if k in ("sval", "ival", "fval", "boolval")), None)
+            if isinstance(value, dict):
+                value = next(iter(value.values()), 0)
+            values.append(str(value).lower() if isinstance(value, bool) else str(value))
+        out.append(f"{stmt['name']}={', '.join(values)}")
+    return tuple(out)
 
 
 def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
@@ -196,10 +214,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
         volatility = v["String"]["sval"][0]
     strict = bool(options.get("strict", {}).get("Boolean", {}).get("boolval", False)) if "strict" in options else False
     definer = bool(options.get("security", {}).get("Boolean", {}).get("boolval", False)) if "security" in options else False
-    if definer:
-        raise FeatureNotSupported("SECURITY DEFINER functions are not supported")
-    if "set" in options:
-        raise FeatureNotSupported("SET clauses of functions are not supported")
+    config = _config(options.get("set", []))
     if language == "plpgsql":
         check_plpgsql(_function_header(ddl, body), source)
     else:
@@ -209,7 +224,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
                           volatility, strict, "p" if procedure else "f", bool(body.get("replace")), retset,
                           () if all_in else tuple(modes), () if all_in else tuple(param_types),
                           () if all_in else tuple(param_names),
-                          tuple(defaults) if any(d is not None for d in defaults) else (), out_table)
+                          tuple(defaults) if any(d is not None for d in defaults) else (), out_table, definer, config)
 
 
 def _result_type(ddl: DdlPlanner, returns: dict[str, Any]) -> tuple[int, int]:
@@ -277,19 +292,21 @@ def _signature(ddl: DdlPlanner, obj: dict[str, Any]) -> tuple[str | None, str, t
 
 
 def function_for(ddl: DdlPlanner, obj: dict[str, Any], word: str = "function") -> Any:
-    """The one function an ObjectWithArgs names (ALTER FUNCTION, COMMENT ON FUNCTION, GRANT):
-    42883 if none, 42725 if its arguments are left out and several have its name."""
+    """The one function an ObjectWithArgs names (ALTER FUNCTION, COMMENT ON FUNCTION)."""
     schema, name, types, _ = _signature(ddl, obj)
-    found = find_functions(ddl.qc.catalog, schema, name, types, word)
-    shown_name = f"{schema}.{name}" if schema else name
-    if not found:
-        if types is None:
-            raise UndefinedFunction(f'could not find a {word} named "{shown_name}"')
-        raise UndefinedFunction(f"{word} {signature(shown_name, types)} does not exist")
-    if len(found) > 1:
-        raise AmbiguousFunction(f'{word} name "{shown_name}" is not unique',
-                                hint=f"Specify the argument list to select the {word} unambiguously.")
-    return found[0]
+    return one_function(ddl.qc.catalog, schema, name, types, word)
+
+
+def signature_of(obj: dict[str, Any]) -> tuple[str | None, str, tuple[int, ...] | None]:
+    """(schema, name, argument types or None) of an ObjectWithArgs, for a statement that finds
+    the function when it runs (GRANT)."""
+    schema, name = schema_and_name(obj["objname"])
+    if obj.get("args_unspecified"):
+        return schema, name, None
+    types = tuple(type_from_name(p["FunctionParameter"]["argType"], lambda _: None)[0]
+                  for p in obj.get("objfuncargs", ())
+                  if p["FunctionParameter"].get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"))
+    return schema, name, types
 
 
 def _do(body: dict[str, Any]) -> DoBlock:

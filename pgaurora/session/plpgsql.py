@@ -208,8 +208,10 @@ class Frame:
     async def run_sql(self, sql: str, *, cast: str | None = None) -> Any:
         """Runs `sql` with the current values of the variables it names: the query's result."""
         text, refs = self.rewrite(sql)
+        source: str | None = sql
         if cast is not None:
             text = f"SELECT ({text[7:]})::{cast}"
+            source = None  # (an error's position is in the cast's text)
         values: list[Any] = []
         types: list[int] = []
         records = self.records
@@ -217,7 +219,8 @@ class Frame:
             value, oid = self._param(ref)
             values.append(value)
             types.append(oid)
-        return await self.runtime.query(text, tuple(types), tuple(values), self.ctx, records=records)
+        return await self.runtime.query(text, tuple(types), tuple(values), self.ctx, records=records,
+                                        source=source)
 
     async def expr(self, node: dict[str, Any], *, cast_to: int | None = None, cast: str | None = None) -> Any:
         """The single value of an expression (PLpgSQL_expr), cast to datum `cast_to`'s type."""
@@ -275,7 +278,7 @@ class Frame:
             try:
                 await handler(self, body)
             except PgError as error:
-                _add_context(error, self.name, body.get("lineno"), kind, body)
+                _add_context(error, self, body.get("lineno"), kind, body)
                 raise
 
     async def block(self, body: dict[str, Any]) -> None:
@@ -451,18 +454,36 @@ _COMPOUND = ("PLpgSQL_stmt_block", "PLpgSQL_stmt_if", "PLpgSQL_stmt_loop", "PLpg
              "PLpgSQL_stmt_dynfors")
 
 
-def _add_context(error: PgError, name: str, lineno: int | None, kind: str, body: dict[str, Any]) -> None:
-    """PostgreSQL's CONTEXT line for the statement an error left (the innermost one only)."""
-    if getattr(error, "_plpgsql_context", False) or lineno is None:
+_STATEMENTS = ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_perform", "PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_fors",
+               "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_return_query")
+
+
+def _add_context(error: PgError, frame: Any, lineno: int | None, kind: str, body: dict[str, Any]) -> None:
+    """PostgreSQL's CONTEXT lines for a call: the statement of this call an error left (the
+    innermost one: a loop around it adds nothing), after `SQL statement "..."` when a SQL
+    statement it ran failed while executing, or `PL/pgSQL assignment "..."` for an assignment."""
+    seen = getattr(error, "_plpgsql_frames", None)
+    if seen is None:
+        seen = error._plpgsql_frames = set()  # type: ignore[attr-defined]
+    if id(frame) in seen or lineno is None:
         return
-    if kind in _COMPOUND and getattr(error, "_plpgsql_inner", False):
-        return
+    seen.add(id(frame))
     word = _CONTEXT_WORDS.get(kind, kind.removeprefix("PLpgSQL_stmt_").upper())
-    line = f"PL/pgSQL function {name} line {lineno} at {word}"
-    if kind == "PLpgSQL_stmt_execsql" and not getattr(error, "_from_raise", False):
-        line = f'SQL statement "{body["sqlstmt"]["PLpgSQL_expr"]["query"]}"\n{line}'
-    error.where = f"{error.where}\n{line}" if error.where else line
-    error._plpgsql_context = True  # type: ignore[attr-defined]
+    lines = []
+    planning = getattr(error, "_plan_failed", False)
+    error._plan_failed = False  # type: ignore[attr-defined]  # (outer statements were executing)
+    if kind in _STATEMENTS and not planning and not getattr(error, "_from_raise", False):
+        query = body.get("sqlstmt", body.get("expr", body.get("query", {}))).get("PLpgSQL_expr", {}).get("query")
+        if query is not None and kind != "PLpgSQL_stmt_dynexecute":
+            if kind == "PLpgSQL_stmt_perform":
+                query = f"SELECT {query.removeprefix('SELECT ')}" if not query.startswith("SELECT") else query
+            lines.append(f'SQL statement "{query}"')
+    elif kind == "PLpgSQL_stmt_assign" and not planning and not getattr(error, "_from_raise", False):
+        lines.append(f'PL/pgSQL assignment "{body["expr"]["PLpgSQL_expr"]["query"]}"')
+    error._from_raise = False  # type: ignore[attr-defined]  # (the statements that ran this one did not raise)
+    lines.append(f"PL/pgSQL function {frame.name} line {lineno} at {word}")
+    text = "\n".join(lines)
+    error.where = f"{error.where}\n{text}" if error.where else text
 
 
 # -- statement handlers -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ nor resolving calls to functions (planner.resolve).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ import pglast
 
 from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import FeatureNotSupported, PgError, SyntaxError_, UndefinedFunction, WrongObjectType
+from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
 
@@ -161,12 +163,15 @@ class Routines:
         return plan
 
     async def query(self, sql: str, types: tuple[int, ...], values: tuple[Any, ...], ctx: Any, *,
-                    dynamic: bool = False, records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> Result:
-        """Runs one statement inside the calling statement's transaction; all its rows."""
+                    dynamic: bool = False, records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None,
+                    source: str | None = None) -> Result:
+        """Runs one statement inside the calling statement's transaction; all its rows. An error
+        carries the statement (`source`: as the function wrote it) as PostgreSQL's internal
+        query, and its position there while the text is the one planned."""
         try:
             plan = self._plan(sql, types, ctx, records)
         except PgError as error:
-            error.position = None  # a position in this statement, not in the one the client sent
+            _internal(error, sql, source)
             raise
         if plan.command in ("BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "SAVEPOINT", "RELEASE",
                             "ROLLBACK TO"):
@@ -181,7 +186,7 @@ class Routines:
             cursor = await session.engine.run(plan, values, nested)
             rows = await cursor.fetch(0)
         except PgError as error:
-            error.position = None  # a position in this statement, not in the one the client sent
+            error.position = None  # (a position in this statement, not in the client's)
             raise
         columns = plan.columns or ()
         modifies = plan.command in ("INSERT", "UPDATE", "DELETE", "MERGE")
@@ -250,6 +255,7 @@ class Routines:
         if fn.kind == "p":
             raise WrongObjectType(f"{fn.name}({', '.join(format_type(t) for t in fn.arg_types)}) is a procedure",
                                   hint="To call a procedure, use CALL.")
+        require(ctx, fn, "X")  # EXECUTE (PUBLIC holds it unless revoked)
         if len(args) < len(fn.arg_types):
             args = await self._with_defaults(fn, args, ctx)
         if fn.strict and any(a is None for a in args):
@@ -269,7 +275,16 @@ class Routines:
                           hint="Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), "
                                "after ensuring the platform's stack depth limit is adequate.")
         self.depth += 1
+        settings = self.session.settings
+        saved = settings.snapshot() if fn.config else None
         try:
+            if fn.security_definer:  # the body runs as the function's owner
+                owner = next((r.name for r in ctx.catalog.state_for(ctx.txn).roles.values() if r.oid == fn.owner),
+                             ctx.user)
+                ctx = dataclasses.replace(ctx, user=owner)
+            for item in fn.config:  # SET clauses: in force until the call returns
+                name, _, value = item.partition("=")
+                settings.set(name, value, is_local=True)
             if fn.language == "sql":
                 return await self._call_sql(fn, args, ctx)
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type)
@@ -282,6 +297,8 @@ class Routines:
             return await frame.run()
         finally:
             self.depth -= 1
+            if saved is not None:
+                settings.restore(saved)
 
     def _tree(self, fn: Any) -> dict[str, Any]:
         key = (fn.oid, fn.body, fn.param_names or fn.arg_names, fn.param_modes, fn.arg_types, fn.return_type, fn.retset)
@@ -357,6 +374,26 @@ class Routines:
             value = await self.cast(value, result.types[0], format_type(fn.return_type), ctx)
         return value
 
+    def validate_sql(self, body: str, arg_names: tuple[str, ...], arg_types: tuple[int, ...], ctx: Any) -> None:
+        """CREATE FUNCTION's check of a LANGUAGE sql body (check_function_bodies): each statement
+        must plan, its names found (as PostgreSQL's validator analyzes them)."""
+        names = {n: i + 1 for i, n in enumerate(arg_names) if n}
+
+        def resolve(what: Any) -> Any:
+            if isinstance(what, int):
+                return what if 0 < what <= len(arg_types) else None
+            return names.get(what[0]) if len(what) == 1 else None
+
+        for stmt in self.session.engine.parse(body):
+            if stmt.node_type not in ("SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt"):
+                return  # (after a utility statement the later ones may name what it creates)
+            text, refs = rewrite(stmt.text, resolve)
+            try:
+                self._plan(text, tuple(arg_types[n - 1] for n in refs), ctx)
+            except PgError as error:
+                error.position = None
+                raise
+
     async def run_do(self, source: str, ctx: Any) -> None:
         tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}")
         self.depth += 1
@@ -388,6 +425,7 @@ class Routines:
         if fn.kind != "p":
             raise WrongObjectType(f"{_shown(fn)} is not a procedure",
                                   hint="To call a function, use SELECT.")
+        require(ctx, fn, "X")
         args = list(values)
         for i, (have, want) in enumerate(zip(types, fn.arg_types, strict=True)):
             if have != want and args[i] is not None:
@@ -454,6 +492,21 @@ class Routines:
             values.append(row[at] if row is not None else None)
         result = await self.query(text, tuple(types[at] for _, at in refs), tuple(values), ctx)
         return result.rows[0][0]
+
+
+def _internal(error: PgError, sql: str, source: str | None) -> None:
+    """The position an error of a routine's statement has is in that statement, not in the one
+    the client sent: it becomes the internal position of the internal query (the innermost)."""
+    if error.internal_query is not None:
+        error.position = None
+        return
+    position, error.position = error.position, None
+    if position is None:  # (not a parse analysis error: the CONTEXT says which statement)
+        return
+    error.internal_query = source if source is not None else sql
+    if source is None or source == sql:
+        error.internal_position = position
+    error._plan_failed = True  # type: ignore[attr-defined]  # (session.plpgsql's CONTEXT lines)
 
 
 def _shown(fn: Any) -> str:

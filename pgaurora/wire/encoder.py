@@ -163,6 +163,8 @@ _ERROR_FIELDS: Final = (
     ("detail", b"D"),
     ("hint", b"H"),
     ("position", b"P"),
+    ("internal_position", b"p"),  # (set on errors of a statement a function ran: session.routines)
+    ("internal_query", b"q"),
     ("where", b"W"),
     ("schema", b"s"),
     ("table", b"t"),

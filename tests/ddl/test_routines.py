@@ -400,6 +400,92 @@ END $$""",
 ]
 
 
+SECURITY_CLEANUP = ["RESET ROLE", "DROP FUNCTION IF EXISTS rt_peek(), rt_peek2(), rt_peek3(), rt_named",
+                    "DROP TABLE IF EXISTS rt_secret", "DROP ROLE IF EXISTS rt_owner", "DROP ROLE IF EXISTS rt_caller"]
+SECURITY = [
+    "CREATE ROLE rt_owner",
+    "CREATE ROLE rt_caller",
+    "CREATE TABLE rt_secret (v text)",
+    "INSERT INTO rt_secret VALUES ('hidden')",
+    "ALTER TABLE rt_secret OWNER TO rt_owner",
+    "CREATE FUNCTION rt_peek() RETURNS text LANGUAGE sql STABLE STRICT SECURITY DEFINER "
+    "SET search_path = public, pg_temp SET work_mem = '64MB' AS 'SELECT v FROM rt_secret'",
+    "CREATE FUNCTION rt_peek2() RETURNS text LANGUAGE plpgsql AS "
+    "$$ BEGIN RETURN current_user || ' ' || current_setting('work_mem'); END $$",
+    "CREATE FUNCTION rt_peek3() RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET work_mem = '1MB' AS "
+    "$$ BEGIN RETURN rt_peek2(); END $$",
+    "ALTER FUNCTION rt_peek() OWNER TO rt_owner",
+    "ALTER FUNCTION rt_peek3() OWNER TO rt_owner",
+    "SET ROLE rt_caller",
+    "SELECT * FROM rt_secret",
+    "SELECT rt_peek()",
+    "SELECT rt_peek3(), rt_peek2()",
+    "SHOW work_mem",
+    "RESET ROLE",
+    "SELECT proname, prosecdef, proconfig FROM pg_proc WHERE proname LIKE 'rt_peek%' ORDER BY 1",
+    "SELECT pg_get_functiondef('rt_peek'::regproc)",
+    "CREATE FUNCTION rt_named(a integer, b integer DEFAULT 2, c integer DEFAULT 3) RETURNS text LANGUAGE sql AS "
+    "$$ SELECT a || '-' || b || '-' || c $$",
+    "SELECT rt_named(1, c => 9), rt_named(a => 5), rt_named(1, 2, 3), rt_named(c => 1, a => 2)",
+    "SELECT rt_named(b => 1)",
+    "SELECT rt_named(1, d => 2)",
+    "DROP ROLE rt_owner",
+]
+
+
+GRANTS_CLEANUP = ["RESET ROLE", "DROP SCHEMA IF EXISTS rt_app CASCADE", "DROP OWNED BY rt_alice",
+                  "DROP OWNED BY rt_bob", "DROP ROLE IF EXISTS rt_alice", "DROP ROLE IF EXISTS rt_bob"]
+GRANTS = [
+    "CREATE ROLE rt_alice",
+    "CREATE ROLE rt_bob",
+    "CREATE SCHEMA rt_app",
+    "GRANT USAGE ON SCHEMA rt_app TO rt_alice, rt_bob",
+    "CREATE FUNCTION rt_app.f(a integer) RETURNS integer LANGUAGE sql AS 'SELECT a * 2'",
+    "CREATE FUNCTION rt_app.g() RETURNS integer LANGUAGE sql AS 'SELECT 7'",
+    "CREATE PROCEDURE rt_app.p() LANGUAGE sql AS 'SELECT 1'",
+    "REVOKE ALL ON FUNCTION rt_app.f(int) FROM PUBLIC",
+    "GRANT EXECUTE ON FUNCTION rt_app.f(integer) TO rt_alice",
+    "SELECT proname, proacl FROM pg_proc WHERE pronamespace = 'rt_app'::regnamespace ORDER BY 1",
+    "SET ROLE rt_bob",
+    "SELECT rt_app.f(1)",
+    "SELECT rt_app.g()",
+    "SELECT has_function_privilege('rt_app.f(integer)', 'EXECUTE'), has_function_privilege('rt_app.g()', 'EXECUTE')",
+    "RESET ROLE",
+    "SET ROLE rt_alice",
+    "SELECT rt_app.f(2)",
+    "RESET ROLE",
+    "SELECT has_function_privilege('rt_bob', 'rt_app.f(integer)', 'EXECUTE'), "
+    "has_function_privilege('rt_alice', 'rt_app.f(int)', 'execute')",
+    "REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA rt_app FROM PUBLIC",
+    "REVOKE EXECUTE ON ALL PROCEDURES IN SCHEMA rt_app FROM PUBLIC",
+    "SELECT proname, proacl FROM pg_proc WHERE pronamespace = 'rt_app'::regnamespace ORDER BY 1",
+    "SET ROLE rt_bob",
+    "CALL rt_app.p()",
+    "RESET ROLE",
+    "GRANT SELECT ON FUNCTION rt_app.g() TO rt_bob",
+    "GRANT EXECUTE ON FUNCTION rt_app.nosuch() TO rt_bob",
+    "GRANT EXECUTE ON FUNCTION rt_app.f TO rt_bob",
+    "GRANT EXECUTE ON PROCEDURE rt_app.f(int) TO rt_bob",
+    "DROP PROCEDURE rt_app.f(int)",
+    "GRANT EXECUTE ON ROUTINE rt_app.p() TO rt_bob",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA rt_app REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
+    "CREATE FUNCTION rt_app.h() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+    "SELECT proname, proacl FROM pg_proc WHERE pronamespace = 'rt_app'::regnamespace ORDER BY 1",
+    "DROP ROLE rt_alice",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA rt_app GRANT EXECUTE ON FUNCTIONS TO PUBLIC",
+    "DROP SCHEMA rt_app CASCADE",
+]
+
+
+def test_function_privileges_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, GRANTS, cleanup=GRANTS_CLEANUP, details=True)
+
+
+def test_security_definer_set_clauses_and_named_arguments_as_postgres(instance: InstanceProcess,
+                                                                       pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, SECURITY, cleanup=SECURITY_CLEANUP, details=True)
+
+
 def test_set_returning_functions_and_records_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, RESULTS, setup=SETUP,
                            cleanup=[*CLEANUP, "DROP FUNCTION IF EXISTS rt_big, rt_series, rt_stats, rt_pairs, rt_minmax, "
@@ -489,6 +575,19 @@ PSQL_SETUP = [
 ]
 
 
+# errors inside functions as psql shows them: CONTEXT lines per call, QUERY and its position for
+# a statement that did not plan, `SQL statement "..."` for one that failed running
+ERROR_REPORTS = (
+    "DO $$ BEGIN PERFORM rt_nosuch(); END $$",
+    "DO $$ DECLARE x int; BEGIN x := 1 / 0; END $$",
+    "DO $$ DECLARE x int := 0; BEGIN PERFORM 1 / x; END $$",
+    "DO $$ DECLARE r int; BEGIN SELECT nosuchcol INTO r FROM rt_items; END $$",
+    "DO $$ BEGIN INSERT INTO rt_nosuch VALUES (1); END $$",
+    "DO $$ BEGIN PERFORM rt_add_one(rt_add_one(1)); RAISE EXCEPTION 'stop %', 1 USING HINT = 'h'; END $$",
+    "SELECT rt_add_one(1) FROM rt_items WHERE rt_add_one(id) / 0 > 1",
+)
+
+
 def test_psql_describes_functions_and_triggers_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     outputs = []
     for server in (pg_oracle, instance):
@@ -496,7 +595,8 @@ def test_psql_describes_functions_and_triggers_as_postgres(instance: InstancePro
         run_each(server.dsn, PSQL_SETUP)
         try:
             outputs.append([_psql(server.port, command)
-                            for command in (r"\df rt_*", r"\d rt_items", r"\sf rt_add_one", r"\df+ rt_bump")])
+                            for command in (r"\df rt_*", r"\d rt_items", r"\sf rt_add_one", r"\df+ rt_bump",
+                                            *ERROR_REPORTS)])
         finally:
             run_each(server.dsn, CLEANUP)
     assert outputs[1] == outputs[0]

@@ -579,6 +579,10 @@ def _function_arguments(ctx: Any, oid: int, identity: bool = False) -> str | Non
     return ", ".join(args)
 
 
+_LIST_SETTINGS = ("search_path", "temp_tablespaces", "local_preload_libraries", "session_preload_libraries",
+                  "shared_preload_libraries")
+
+
 def _functiondef(ctx: Any, oid: int) -> str | None:
     """CREATE OR REPLACE FUNCTION ... as pg_get_functiondef writes a user function."""
     state = state_of(ctx)
@@ -592,9 +596,14 @@ def _functiondef(ctx: Any, oid: int) -> str | None:
     if fn.kind != "p":
         lines.append(f" RETURNS {_function_result(ctx, oid)}")
     lines.append(f" LANGUAGE {fn.language}")
-    if fn.volatility != "v" or fn.strict:
-        attrs = {"i": "IMMUTABLE", "s": "STABLE"}.get(fn.volatility, "")
-        lines.append(" " + " ".join(a for a in (attrs, "STRICT" if fn.strict else "") if a))
+    attrs = [a for a in ({"i": "IMMUTABLE", "s": "STABLE"}.get(fn.volatility, ""), "STRICT" if fn.strict else "",
+                         "SECURITY DEFINER" if fn.security_definer else "") if a]
+    if attrs:
+        lines.append(" " + " ".join(attrs))
+    for item in fn.config:  # (a list setting's items quoted one by one, as PostgreSQL's GUC_LIST_QUOTE)
+        name, _, value = item.partition("=")
+        parts = [p.strip().strip('"') for p in value.split(",")] if name.lower() in _LIST_SETTINGS else [value]
+        lines.append(f" SET {name} TO " + ", ".join("'" + p.replace("'", "''") + "'" for p in parts))
     tag = "$function$"
     while tag in fn.body:
         tag = tag[:-1] + "_$"

@@ -92,13 +92,13 @@ def pg_proc(sc: SystemContext) -> Iterator[dict[str, Any]]:
                             f.variadic_oid)
     for overloads in sc.state.functions.values():  # CREATE FUNCTION / PROCEDURE's
         for fn in overloads:
-            yield user_function_row(fn)
+            yield user_function_row(fn, sc.state)
 
 
 SQL_LANGUAGE_OID, PLPGSQL_LANGUAGE_OID = 14, 13576
 
 
-def user_function_row(fn: Any) -> dict[str, Any]:
+def user_function_row(fn: Any, state: Any = None) -> dict[str, Any]:
     """A pg_proc row of a function or procedure CREATE FUNCTION / PROCEDURE made."""
     row = _proc_row(fn.name, fn.oid, fn.arg_types, fn.return_type, fn.kind, fn.strict, fn.volatility, fn.retset,
                     None)
@@ -108,7 +108,9 @@ def user_function_row(fn: Any) -> dict[str, Any]:
                proparallel="u", proargnames=list(names) if any(names) else None,
                proallargtypes=list(fn.param_types) if fn.param_modes else None,
                proargmodes=list(fn.param_modes) if fn.param_modes else None,
-               pronargdefaults=sum(1 for d in fn.arg_defaults if d is not None))
+               pronargdefaults=sum(1 for d in fn.arg_defaults if d is not None),
+               prosecdef=fn.security_definer, proconfig=list(fn.config) if fn.config else None,
+               proacl=acl.acl_text(state, fn.acl) if state is not None and fn.acl is not None else None)
     return row
 
 

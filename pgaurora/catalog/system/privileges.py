@@ -237,12 +237,21 @@ def _database_privilege(ctx: Any, *args: Any) -> bool | None:
 
 
 def _function_privilege(ctx: Any, *args: Any) -> bool | None:
-    """EXECUTE on functions: PUBLIC holds it on every function pgaurora has."""
+    """EXECUTE on functions: PUBLIC holds it on every built-in; a user function's ACL says."""
     state = state_of(ctx)
-    role_oid, (_, text) = _who(state, ctx, args, 2)
+    role_oid, (target, text) = _who(state, ctx, args, 2)
     wanted = _wanted("function", text)
     if role_oid is None:
         return None
+    user = None
+    if isinstance(target, int):
+        user = state.function(int(target))
+    else:
+        from pgaurora.catalog.system.regtypes import proc_oid
+
+        user = state.function(proc_oid(state, str(target)))
+    if user is not None:
+        return _holds(state, role_oid, user, wanted)
     return all(not grantable for _, grantable in wanted) or acl.is_superuser(state, role_oid)
 
 
