@@ -14,7 +14,7 @@ from typing import Any
 from pglast import parser as pg_parser
 
 from pgaurora.catalog.model import Table, View
-from pgaurora.datatypes.typeinfo import UNKNOWN_OID
+from pgaurora.datatypes.typeinfo import TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import (
     DuplicateColumn,
     FeatureNotSupported,
@@ -39,7 +39,7 @@ from pgaurora.executor.modify import (
 from pgaurora.executor.partition import MultiModify
 from pgaurora.executor.plannodes import Filter, PlanNode, Project, ResultColumn, SeqScan, ValuesScan
 from pgaurora.planner import partition, resolve, srf, views
-from pgaurora.planner.exprbind import Level, bind, names_of
+from pgaurora.planner.exprbind import Level, bind, leftmost_location, names_of
 from pgaurora.planner.generated import substitute_generated, with_generated
 from pgaurora.planner.indexexpr import index_key_spec, key_specs, predicate_implied
 from pgaurora.planner.querycontext import Planned, QueryContext, and_all, conjuncts
@@ -52,6 +52,31 @@ def parse_expression(text: str) -> dict[str, Any]:
     """The parse tree of a stored SQL expression (defaults, CHECK constraints)."""
     tree = json.loads(pg_parser.parse_sql_json(f"SELECT {text}"))
     return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]  # type: ignore[no-any-return]
+
+
+def _item_position(qc: Any, sel: dict[str, Any], k: int) -> int | None:
+    """Where a SELECT's k-th output expression starts (for INSERT ... SELECT's coercion errors)."""
+    if sel.get("op", "SETOP_NONE") != "SETOP_NONE":
+        return _item_position(qc, sel.get("larg", {}), k)
+    items = sel.get("targetList", ())
+    if k >= len(items):
+        return None
+    val = items[k].get("ResTarget", {}).get("val", {})
+    return qc.position(leftmost_location(val)) if val else None
+
+
+def _unknown_literals(sel: dict[str, Any]) -> set[int]:
+    """Positions in a simple SELECT's list (no set operation, DISTINCT or VALUES) of string
+    literals and NULLs: constants of unknown type in PostgreSQL."""
+    if sel.get("op", "SETOP_NONE") != "SETOP_NONE" or sel.get("distinctClause") or "valuesLists" in sel:
+        return set()
+    found = set()
+    for k, item in enumerate(sel.get("targetList", ())):
+        val = item.get("ResTarget", {}).get("val", {})
+        const = val.get("A_Const")
+        if const is not None and ("sval" in const or const.get("isnull")):
+            found.add(k)
+    return found
 
 
 def _generated_insert(name: str) -> GeneratedAlways:
@@ -390,11 +415,15 @@ class ModifyPlanner:
             exprs: list[Expr] = [Const(None, 0)] * width
             for i, e in defaults.items():
                 exprs[i] = e
+            unknown = _unknown_literals(sel)
             for k, idx in enumerate(targets):
                 col = table.columns[idx]
                 rc = planned.columns[k]
-                exprs[idx] = coerce(Var(k, rc.type_oid, rc.typmod), col.type_oid, col.typmod, "assignment",
-                                    self.qc.params, None, col.name)
+                # a string literal or NULL in a simple SELECT's list takes the column's type, as an
+                # unknown-typed constant does in PostgreSQL (it was typed text to be planned)
+                how = "explicit" if k in unknown and rc.type_oid == TEXT_OID else "assignment"
+                exprs[idx] = coerce(Var(k, rc.type_oid, rc.typmod), col.type_oid, col.typmod, how,
+                                    self.qc.params, _item_position(self.qc, sel, k), col.name)
             source = Project(planned.node, tuple(exprs), width)
         if sel is not None and not self._in_partitions:
             self._inserted.update(table.columns[i].attnum for i in targets)
