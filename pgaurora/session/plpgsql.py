@@ -113,23 +113,21 @@ class Frame:
                       positions: tuple[int, ...] | None = None) -> None:
         """Resolves each datum's type, binds the arguments (the parameters are the first datums;
         `positions`: the input ones' places among them) and runs DECLARE's defaults."""
-        loop_vars = _loop_variables(self.action)
-        for i, datum in enumerate(self.datums):
-            kind, body = next(iter(datum.items()))
-            name = str(body.get("refname", ""))
-            if kind == "PLpgSQL_var" and (name, body.get("lineno")) in loop_vars:
-                self.loop_datums[(name, body.get("lineno"))] = i  # in scope inside its loop only
-                continue
-            if kind in ("PLpgSQL_var", "PLpgSQL_rec") and name and not name.startswith("("):
-                self.scope[name] = i
-            if kind == "PLpgSQL_var":
-                typname = body["datatype"]["PLpgSQL_type"]["typname"].strip()
-                if typname.lower().endswith("%rowtype"):
-                    self.datums[i] = {"PLpgSQL_rec": {**body, "rowtype": typname[:-8]}}
-                    continue
-                oid, typmod = await self.runtime.type_of(typname, self.ctx)
-                self.types[i], self.typmods[i] = oid, typmod
-                self.type_text[i] = format_type(oid, typmod)
+        state = self.ctx.catalog.state_for(self.ctx.txn)
+        layouts = self.runtime.layouts
+        known = layouts.get(id(self.datums))
+        if known is None or known[0] is not state or known[1] is not self.datums:
+            known = (state, self.datums, *await self._layout())
+            if len(layouts) > 256:
+                layouts.clear()
+            layouts[id(self.datums)] = known
+        _, _, datums, scope, loop_datums, types, typmods, type_text = known
+        self.datums = datums
+        self.scope = dict(scope)
+        self.loop_datums = loop_datums
+        self.types = list(types)
+        self.typmods = typmods
+        self.type_text = type_text
         for n, (value, oid) in enumerate(zip(args, arg_types, strict=True)):
             i = positions[n] if positions is not None else n
             self.values[i] = value
@@ -143,6 +141,35 @@ class Frame:
             if kind == "PLpgSQL_var" and body.get("notnull") and self.values[i] is None and i >= self.nargs:
                 raise PgError(f'variable "{body["refname"]}" must have a default value, since it\'s declared NOT NULL',
                               sqlstate="22004")
+
+    async def _layout(self) -> tuple[Any, ...]:
+        """What every call of this function starts from (kept per tree and catalog state): its
+        datums (a %ROWTYPE variable as a record), the names in scope, the FOR loops' own
+        variables, each variable's type."""
+        datums = list(self.datums)
+        scope: dict[str, int] = {}
+        loop_datums: dict[tuple[str, Any], int] = {}
+        types = [0] * len(datums)
+        typmods = [-1] * len(datums)
+        type_text = [""] * len(datums)
+        loop_vars = _loop_variables(self.action)
+        for i, datum in enumerate(datums):
+            kind, body = next(iter(datum.items()))
+            name = str(body.get("refname", ""))
+            if kind == "PLpgSQL_var" and (name, body.get("lineno")) in loop_vars:
+                loop_datums[(name, body.get("lineno"))] = i  # in scope inside its loop only
+                continue
+            if kind in ("PLpgSQL_var", "PLpgSQL_rec") and name and not name.startswith("("):
+                scope[name] = i
+            if kind == "PLpgSQL_var":
+                typname = body["datatype"]["PLpgSQL_type"]["typname"].strip()
+                if typname.lower().endswith("%rowtype"):
+                    datums[i] = {"PLpgSQL_rec": {**body, "rowtype": typname[:-8]}}
+                    continue
+                oid, typmod = await self.runtime.type_of(typname, self.ctx)
+                types[i], typmods[i] = oid, typmod
+                type_text[i] = format_type(oid, typmod)
+        return datums, scope, loop_datums, types, typmods, type_text
 
     def set_record(self, name: str, record: Record | None) -> None:
         i = self.scope.get(name)

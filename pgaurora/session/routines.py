@@ -21,6 +21,9 @@ import pglast
 
 from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import FeatureNotSupported, PgError, SyntaxError_, UndefinedFunction, WrongObjectType
+from pgaurora.executor.compile import compile_exprs
+from pgaurora.executor.context import Env
+from pgaurora.executor.plannodes import ValuesScan
 from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
@@ -136,6 +139,8 @@ class Routines:
         self._plans: dict[tuple[str, tuple[int, ...]], tuple[Any, Any]] = {}
         self._compiled: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._types: dict[str, tuple[Any, tuple[int, int]]] = {}
+        self._simple: dict[int, tuple[Any, Any]] = {}  # id(plan) -> (plan, its simple evaluation or None)
+        self.layouts: dict[int, tuple[Any, ...]] = {}  # PL/pgSQL functions' datum layouts (session.plpgsql)
         self.depth = 0
 
     # -- SQL inside a routine ----------------------------------------------------------------------
@@ -176,6 +181,15 @@ class Routines:
         if plan.command in ("BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "SAVEPOINT", "RELEASE",
                             "ROLLBACK TO"):
             raise FeatureNotSupported("transaction control in functions is not supported", sqlstate="0A000")
+        simple = self._simple_expressions(plan)
+        if simple is not None:  # PL/pgSQL's simple expression: no table, no subquery, nothing to await
+            try:
+                row = simple(values, ctx, plan.exec_param_count)
+            except PgError as error:
+                error.position = None
+                raise
+            return Result([row], tuple(c.name for c in plan.columns), tuple(c.type_oid for c in plan.columns), 1,
+                          True, False)
         txn = ctx.txn
         if txn is not None and hasattr(txn, "next_command"):
             txn.next_command()  # see what the calling statement wrote so far (CommandCounterIncrement)
@@ -193,6 +207,26 @@ class Routines:
         count = cursor.env.row_counts.get("rows", cursor.rowcount) if modifies else len(rows)
         return Result(rows, tuple(c.name for c in columns), tuple(c.type_oid for c in columns), int(count),
                       plan.columns is not None, modifies)
+
+    def _simple_expressions(self, plan: Any) -> Any:
+        """For `SELECT expr, ...` without FROM (a PL/pgSQL expression, most of them): a function
+        evaluating its row from the parameters at once, without an executor run (PostgreSQL's
+        plpgsql evaluates such "simple expressions" the same way); None for any other plan."""
+        known = self._simple.get(id(plan))
+        if known is not None and known[0] is plan:
+            return known[1]
+        evaluate = None
+        node = plan.node
+        if plan.command == "SELECT" and not plan.permissions and isinstance(node, ValuesScan) \
+                and len(node.rows) == 1 and plan.columns is not None and len(node.rows[0]) == len(plan.columns):
+            fn, subplans = compile_exprs(node.rows[0])
+            if not subplans:
+                def evaluate(values: tuple[Any, ...], ctx: Any, slots: int, fn: Any = fn) -> tuple[Any, ...]:
+                    return tuple(fn((), Env(ctx, values, slots, _no_subplans)))
+        if len(self._simple) > 1024:
+            self._simple.clear()
+        self._simple[id(plan)] = (plan, evaluate)
+        return evaluate
 
     async def cast(self, value: Any, from_oid: int, to_type: str, ctx: Any) -> Any:
         result = await self.query(f"SELECT $1::{to_type}", (from_oid,), (value,), ctx)
@@ -492,6 +526,10 @@ class Routines:
             values.append(row[at] if row is not None else None)
         result = await self.query(text, tuple(types[at] for _, at in refs), tuple(values), ctx)
         return result.rows[0][0]
+
+
+async def _no_subplans(sub: Any, env: Any) -> Any:
+    raise PgError("a simple expression has no subqueries", sqlstate="XX000")
 
 
 def _internal(error: PgError, sql: str, source: str | None) -> None:
