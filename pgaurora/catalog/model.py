@@ -314,15 +314,27 @@ class Trigger:
     enabled: str = "O"  # tgenabled
 
 
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """pg_extension: an extension CREATE EXTENSION installed (catalog.builtins.extensions)."""
+
+    oid: int
+    name: str
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    version: str = ""
+
+
 KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
     "default_acl": DefaultAcl, "policy": Policy, "enum_type": EnumType, "function": Function, "trigger": Trigger,
+    "extension": Extension,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
 Definition = (Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
-              | EnumType | Function | Trigger)
+              | EnumType | Function | Trigger | Extension)
 
 
 def kind_of(obj: Definition) -> str:
@@ -357,5 +369,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "DefaultAcl", "Policy", "EnumType", "Function", "Trigger", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Policy", "EnumType", "Function", "Trigger", "Extension", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

@@ -20,6 +20,7 @@ from pgaurora.catalog.model import (
     DefaultAcl,
     Definition,
     EnumType,
+    Extension,
     Function,
     Index,
     Policy,
@@ -82,6 +83,7 @@ class CatalogState:
     # (schema oid, name) -> its overloads (CREATE FUNCTION / PROCEDURE), in oid order
     functions: dict[tuple[int, str], tuple[Function, ...]] = field(default_factory=dict)
     triggers: dict[int, tuple[Trigger, ...]] = field(default_factory=dict)  # table oid -> its triggers, by name
+    extensions: dict[str, Extension] = field(default_factory=dict)  # CREATE EXTENSION's, by name
     # catalog.acl.permitted's answers for this version of the catalog: (plan permissions, role) -> bool
     # (shared by the states for_backend / with_search_path derive: the same definitions)
     permitted: dict[tuple[Any, int], bool] = field(default_factory=dict)
@@ -121,6 +123,8 @@ class CatalogState:
             elif isinstance(obj, Function):
                 key = (obj.schema_oid, obj.name)
                 state.functions[key] = tuple(sorted((*state.functions.get(key, ()), obj), key=lambda f: f.oid))
+            elif isinstance(obj, Extension):
+                state.extensions[obj.name] = obj
             elif isinstance(obj, Trigger):
                 state.triggers[obj.table_oid] = tuple(sorted((*state.triggers.get(obj.table_oid, ()), obj),
                                                              key=lambda t: t.name))

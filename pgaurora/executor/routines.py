@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog.acl import initial_acl
-from pgaurora.catalog.model import Function, Table, Trigger
+from pgaurora.catalog.builtins.extensions import EXTENSIONS, KNOWN_UNSUPPORTED
+from pgaurora.catalog.model import Extension, Function, Table, Trigger
 from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
     AmbiguousFunction,
@@ -22,8 +23,10 @@ from pgaurora.errors import (
     DuplicateFunction,
     DuplicateObject,
     FeatureNotSupported,
+    InsufficientPrivilege,
     InvalidFunctionDefinition,
     InvalidObjectDefinition,
+    InvalidParameterValue,
     InvalidSchemaName,
     UndefinedColumn,
     UndefinedFunction,
@@ -34,7 +37,7 @@ from pgaurora.errors import (
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
 from pgaurora.executor.ddlchange import dependent_triggers
-from pgaurora.executor.ownership import current_role_oid, require_owner
+from pgaurora.executor.ownership import current_role_oid, is_superuser, require_owner
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.executor.privileges import require, require_create_in
 
@@ -141,6 +144,23 @@ class SetTriggerState(PlanNode):
     schema: str | None
     table: str
     changes: tuple[tuple[str, str, str | None], ...]
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateExtension(PlanNode):
+    name: str
+    schema: str | None
+    version: str | None
+    if_not_exists: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DropExtensions(PlanNode):
+    names: tuple[str, ...]
+    missing_ok: bool = False
+    cascade: bool = False
     width: int = 0
 
 
@@ -435,3 +455,60 @@ async def run_set_trigger_state(node: SetTriggerState, env: Env) -> None:
         changed = [replace(t, enabled=enabled) for t in chosen if t.enabled != enabled]
         if changed:
             await ctx.catalog.replace(ctx.txn, *changed)
+
+
+@ddl_runner(CreateExtension)
+async def run_create_extension(node: CreateExtension, env: Env) -> None:
+    """CREATE EXTENSION of one of catalog.builtins.extensions' (plpgsql is always there)."""
+    ctx = env.ctx
+    _tag(env, "CREATE EXTENSION")
+    state = _state(ctx)
+    known = EXTENSIONS.get(node.name)
+    if node.name in state.extensions or node.name == "plpgsql":
+        if node.if_not_exists:
+            ctx.notice(f'extension "{node.name}" already exists, skipping')
+            return
+        raise DuplicateObject(f'extension "{node.name}" already exists')
+    if known is None:
+        if node.name in KNOWN_UNSUPPORTED:
+            raise FeatureNotSupported(f'extension "{node.name}" is not supported by pgaurora')
+        raise FeatureNotSupported(
+            f'extension "{node.name}" is not available',
+            detail=f'Could not open extension control file "/usr/share/postgresql/15/extension/{node.name}.control": '
+                   "No such file or directory.",
+            hint="The extension must first be installed on the system where PostgreSQL is running.")
+    if node.version is not None and node.version != known.version:
+        raise InvalidParameterValue(f'extension "{node.name}" has no installation script nor update path for '
+                                    f'version "{node.version}"')
+    if node.schema is not None:
+        schema_oid = state.schema_oid(node.schema)
+        if schema_oid is None:
+            raise InvalidSchemaName(f'schema "{node.schema}" does not exist')
+    else:
+        schema_oid = state.creation_schema_oid()
+        if schema_oid is None:
+            raise InvalidSchemaName("no schema has been selected to create in")
+    require_create_in(ctx, schema_oid)
+    if not is_superuser(ctx):  # (trusted extensions aside, as PostgreSQL without them)
+        raise InsufficientPrivilege(f'permission denied to create extension "{node.name}"',
+                                    hint="Must be superuser to create this extension.")
+    await ctx.catalog.create(ctx.txn, Extension(ctx.catalog.allocate_oid(), node.name, schema_oid,
+                                                current_role_oid(ctx), known.version))
+
+
+@ddl_runner(DropExtensions)
+async def run_drop_extensions(node: DropExtensions, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "DROP EXTENSION")
+    for name in node.names:
+        state = _state(ctx)
+        found = state.extensions.get(name)
+        if found is None:
+            if name == "plpgsql":
+                raise FeatureNotSupported("DROP EXTENSION plpgsql is not supported (PL/pgSQL is built in)")
+            if node.missing_ok:
+                ctx.notice(f'extension "{name}" does not exist, skipping')
+                continue
+            raise UndefinedObject(f'extension "{name}" does not exist')
+        require_owner(ctx, found, "extension")
+        await ctx.catalog.remove(ctx.txn, found.oid)

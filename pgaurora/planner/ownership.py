@@ -244,6 +244,11 @@ def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
 
         fn = function_for(ddl, body["object"]["ObjectWithArgs"], objtype.removeprefix("OBJECT_").lower())
         return SetComment((PG_PROC, fn.oid, 0), text)
+    if objtype == "OBJECT_EXTENSION":
+        ext = ddl.qc.catalog.extensions.get(names[0])
+        if ext is None:
+            raise UndefinedObject(f'extension "{names[0]}" does not exist')
+        return SetComment((3079, ext.oid, 0), text)
     if objtype == "OBJECT_TRIGGER":
         table = _relation(ddl, names[:-1])
         trigger = next((t for t in ddl.qc.catalog.triggers.get(getattr(table, "oid", 0), ()) if t.name == names[-1]),

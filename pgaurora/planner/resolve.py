@@ -171,6 +171,8 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
                   schema: str | None = None, state: Any = None) -> Expr:
     oids = tuple(a.type_oid for a in args)
     fn = builtins.resolve_function(name, oids) if schema in (None, "pg_catalog") else None
+    if fn is None and state is not None and state.extensions:
+        fn = extension_function(state, name, schema, oids)
     if fn is None and state is not None and schema != "pg_catalog":
         fn = user_function(state, name, schema, oids, position)
         defined = state.function(fn.oid) if fn is not None else None
@@ -180,13 +182,29 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
                 position=position)
     if fn is None:
         shown = ", ".join(type_name(o) for o in oids)
+        written = f"{schema}.{name}" if schema is not None else name
         raise UndefinedFunction(
-            f"function {name}({shown}) does not exist",
+            f"function {written}({shown}) does not exist",
             hint="No function matches the given name and argument types. You might need to add explicit type casts.",
             position=position)
     coerced = tuple(coerce(a, t, -1, "implicit", params, position) if t not in typeinfo.POLYMORPHIC_OIDS
                     and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
     return _call(fn, name, coerced, False)
+
+
+def extension_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...]) -> Any:
+    """A function of an installed extension (uuid_generate_v4, digest...): where its extension's
+    schema is the one named, or (unqualified) one of the search path's."""
+    from pgaurora.catalog.builtins.extensions import extension_functions
+    from pgaurora.catalog.builtins.resolution import choose
+
+    path = state.search_path_oids()
+    names = [ext.name for ext in state.extensions.values()
+             if (state.schema_oid(schema) == ext.schema_oid if schema is not None else ext.schema_oid in path)]
+    defs = extension_functions(names, name.lower()) if names else []
+    if not defs:
+        return None
+    return choose(defs, tuple(UNKNOWN_OID if o == 0 else o for o in oids), "function", name)
 
 
 def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...],

@@ -22,9 +22,11 @@ from pgaurora.errors import (
 )
 from pgaurora.executor.routines import (
     CallProcedure,
+    CreateExtension,
     CreateFunction,
     CreateTrigger,
     DoBlock,
+    DropExtensions,
     DropFunctions,
     DropTrigger,
     RenameFunction,
@@ -78,6 +80,18 @@ def plan_routine_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> 
         changes = tuple((*_TRIGGER_TOGGLES[c["AlterTableCmd"]["subtype"]], c["AlterTableCmd"].get("name"))
                         for c in body["cmds"])
         return SetTriggerState(relation.get("schemaname"), relation["relname"], changes), "ALTER TABLE"
+    if kind == "CreateExtensionStmt":
+        options = {d["DefElem"]["defname"]: d["DefElem"].get("arg") for d in body.get("options", ())}
+        schema = options["schema"]["String"]["sval"] if options.get("schema") else None
+        version = options["new_version"]["String"]["sval"] if options.get("new_version") else None
+        return (CreateExtension(body["extname"], schema, version, bool(body.get("if_not_exists"))),
+                "CREATE EXTENSION")
+    if kind == "DropStmt" and body.get("removeType") == "OBJECT_EXTENSION":
+        extensions = tuple(o["String"]["sval"] for o in body.get("objects", ()))
+        return (DropExtensions(extensions, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"),
+                "DROP EXTENSION")
+    if kind == "AlterExtensionStmt":
+        raise FeatureNotSupported("ALTER EXTENSION is not supported")
     if kind == "DropStmt" and body.get("removeType") == "OBJECT_TRIGGER":
         items = body["objects"][0]["List"]["items"]
         names = [i["String"]["sval"] for i in items]

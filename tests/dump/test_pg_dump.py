@@ -3,7 +3,7 @@
 The same schema (several schemas; serial, identity and plain sequences; every supported column
 type; primary key, unique, check and foreign key constraints; defaults; indexes; views;
 comments; list and range partitioned tables; SQL and PL/pgSQL functions, a procedure, row and
-statement triggers) goes
+statement triggers; the uuid-ossp and pgcrypto extensions) goes
 into pgaurora and into a database of the PostgreSQL oracle. Then:
   - pgaurora's plain dump restores into an empty PostgreSQL database with ON_ERROR_STOP, and
     the tables and sequences hold the same values; its custom-format dump restores with pg_restore;
@@ -115,6 +115,8 @@ BEGIN
   INSERT INTO audit.log (k, v) VALUES (k, v);
 END $$;
 COMMENT ON FUNCTION public.add(integer, integer) IS 'adds two';
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+CREATE EXTENSION pgcrypto WITH SCHEMA app;
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
           "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",

@@ -273,13 +273,20 @@ def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for (objoid, classoid, objsubid), text in BUILTIN_DESCRIPTIONS.items():
         if (classoid, objoid, objsubid) not in comments:
             yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": text}
+    from pgaurora.catalog.builtins.extensions import EXTENSIONS, PLPGSQL_EXTENSION_OID
+
+    # extensions' comments (their control files'), unless COMMENT ON EXTENSION replaced them
+    for objoid, name in ((PLPGSQL_EXTENSION_OID, "plpgsql"),
+                         *((e.oid, e.name) for e in sc.state.extensions.values())):
+        if (3079, objoid, 0) not in comments:
+            yield {"objoid": objoid, "classoid": 3079, "objsubid": 0, "description": EXTENSIONS[name].comment}
     schemas = {s.oid for s in sc.state.schemas.values()}
     for (classoid, objoid, objsubid), comment in comments.items():
         # comments on dropped objects stay in the catalog heap but not in pg_description
         if classoid in SHARED_CLASSES:
             continue  # (pg_shdescription)
         alive = objoid in schemas if classoid == 2615 else (
-            objoid in sc.state.by_oid if classoid in (1259, 1255, 2620) else any(
+            objoid in sc.state.by_oid if classoid in (1259, 1255, 2620, 3079) else any(
                 c.oid == objoid for t in sc.state.tables() for c in t.constraints))
         if alive:
             yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": comment.description}

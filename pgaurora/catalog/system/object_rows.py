@@ -138,6 +138,20 @@ def pg_trigger(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "tgoldtable": None, "tgnewtable": None}
 
 
+@producer("pg_extension")
+def pg_extension(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """plpgsql (always installed) and what CREATE EXTENSION installed."""
+    from pgaurora.catalog.builtins.extensions import EXTENSIONS, PLPGSQL_EXTENSION_OID
+
+    yield {"oid": PLPGSQL_EXTENSION_OID, "extname": "plpgsql", "extowner": 10, "extnamespace": 11,
+           "extrelocatable": False, "extversion": "1.0", "extconfig": None, "extcondition": None}
+    for ext in sorted(sc.state.extensions.values(), key=lambda e: e.oid):
+        known = EXTENSIONS[ext.name]
+        yield {"oid": ext.oid, "extname": ext.name, "extowner": ext.owner, "extnamespace": ext.schema_oid,
+               "extrelocatable": known.relocatable, "extversion": ext.version, "extconfig": None,
+               "extcondition": None}
+
+
 @producer("pg_operator")
 def pg_operator(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for o in builtins.all_operators():
