@@ -43,12 +43,15 @@ class Record:
     """A record variable's value: named, typed fields (NEW, OLD, a FOR loop's row); `values`
     None is a NULL record of that shape (OLD in an INSERT trigger)."""
 
-    __slots__ = ("names", "types", "values")
+    __slots__ = ("names", "types", "values", "visible")
 
     def __init__(self, names: tuple[str, ...], types: tuple[int, ...], values: list[Any] | None) -> None:
         self.names = names
         self.types = types
         self.values = values
+        # the fields a whole-record reference shows: a table's dropped columns keep their places
+        # in the row but are no fields
+        self.visible = tuple(i for i, n in enumerate(names) if not n.startswith("........pg.dropped."))
 
     def get(self, at: int) -> Any:
         return None if self.values is None else self.values[at]
@@ -230,7 +233,8 @@ class Frame:
             name = next(iter(self.datums[ref[1]].values()))["refname"]
             raise PgError(f'record "{name}" is not assigned yet', sqlstate="55000",
                           detail="The tuple structure of a not-yet-assigned record is indeterminate.")
-        return [("f", ref[1], n) for n in record.names], record.names, record.values is None
+        return ([("f", ref[1], record.names[i]) for i in record.visible], tuple(record.names[i] for i in record.visible),
+                record.values is None)
 
     async def run_sql(self, sql: str, *, cast: str | None = None) -> Any:
         """Runs `sql` with the current values of the variables it names: the query's result."""
@@ -745,10 +749,13 @@ async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
         shape = frame.values[frame.scope["new"]] if "new" in frame.scope else None
         if value is None or shape is None:
             raise _Return(None, True)
-        if not isinstance(value, tuple) or len(value) != len(shape.names):
+        if not isinstance(value, tuple) or len(value) != len(shape.visible):
             raise PgError("returned row structure does not match the structure of the triggering table",
                           sqlstate="42804", detail="Number of returned columns does not match expected column count.")
-        raise _Return(Record(shape.names, shape.types, list(value)), True)
+        full: list[Any] = [None] * len(shape.names)  # (a dropped column's place stays empty)
+        for at, item in zip(shape.visible, value, strict=True):
+            full[at] = item
+        raise _Return(Record(shape.names, shape.types, full), True)
     if frame.return_type == VOID_OID:
         raise _Return(None, True)
     value = await frame.expr(expr, cast=format_type(frame.return_type))

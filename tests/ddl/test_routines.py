@@ -492,6 +492,29 @@ def test_set_returning_functions_and_records_as_postgres(instance: InstanceProce
                                     "rt_add3, rt_one_out, rt_audit_fn CASCADE"], details=True)
 
 
+DROPPED_COLUMNS = [
+    "CREATE TABLE rt_dc (a integer, b integer, c text)",
+    "ALTER TABLE rt_dc DROP COLUMN b",
+    """CREATE FUNCTION rt_dcf() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE '% %', to_jsonb(NEW), NEW;
+  NEW.c := NEW.c || 'x';
+  RETURN coalesce(NEW, OLD);
+END $$""",
+    "CREATE TRIGGER rt_dct BEFORE INSERT OR UPDATE OR DELETE ON rt_dc FOR EACH ROW EXECUTE FUNCTION rt_dcf()",
+    "INSERT INTO rt_dc VALUES (1, 'a')",
+    "UPDATE rt_dc SET a = 2",
+    "DELETE FROM rt_dc",
+    "INSERT INTO rt_dc VALUES (3, 'z')",
+    "SELECT * FROM rt_dc",
+]
+
+
+def test_trigger_records_skip_dropped_columns_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, DROPPED_COLUMNS,
+                           cleanup=["DROP TABLE IF EXISTS rt_dc", "DROP FUNCTION IF EXISTS rt_dcf()"], details=True)
+
+
 def test_functions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, FUNCTIONS, setup=SETUP, cleanup=CLEANUP, details=True)
 
