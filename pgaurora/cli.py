@@ -33,7 +33,14 @@ from pgaurora.cluster.failover import FAILURES_BEFORE_DOWN
 AUTH_METHODS = ("trust", "scram-sha-256", "md5", "password")
 
 
+# Python frames a server process may nest: a user function calling itself goes through the
+# executor, the session and PL/pgSQL for each call (about 20 frames); 100 calls deep
+# (session.routines.MAX_DEPTH) need some 2,000 beyond the server's own
+RECURSION_LIMIT = 6000
+
+
 def run_loop(main: Coroutine[Any, Any, int]) -> int:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux

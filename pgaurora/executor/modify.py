@@ -203,6 +203,11 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
     triggers = statement_triggers(env, node.table_oid, "insert", node.checks)
     if triggers is not None:
         await triggers.start()
+    update_triggers = None  # ON CONFLICT DO UPDATE: the UPDATE triggers too, as PostgreSQL fires them
+    if upsert is not None and node.on_conflict is not None and node.on_conflict.set_exprs is not None:
+        update_triggers = upsert.update_triggers = statement_triggers(env, node.table_oid, "update", node.checks)
+        if update_triggers is not None:
+            await update_triggers.start()
     if upsert is None and single_values(node.source) and triggers is None:
         # INSERT ... VALUES (one row): the loop below for one batch of one row, no scan node
         batch = [await values_row(node.source, env)]
@@ -254,6 +259,8 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
         w.snapshot = None
         for row in fk_rows:
             await w.check_foreign_keys(row)
+    if update_triggers is not None:
+        await update_triggers.finish()
     if triggers is not None:
         await triggers.finish()
     env.row_counts["rows"] = count

@@ -70,6 +70,9 @@ class Upsert:
         # an INSERT routed through a partitioned table (executor.partition): DO UPDATE may not
         # move the row to another partition
         self.routed = False
+        # DO UPDATE fires the table's UPDATE triggers on the row it updates (executor.triggers; set
+        # by the INSERT that owns this Upsert)
+        self.update_triggers: Any = None
 
     async def _conflict(self, row: Row) -> Any:
         """The tid of a live row with an equal key in an arbiter index, or None."""
@@ -153,10 +156,18 @@ class Upsert:
             raise FeatureNotSupported(
                 "invalid ON UPDATE specification",
                 detail="The result tuple would appear in a different partition than the original tuple.")
+        triggers = self.update_triggers
+        if triggers is not None and triggers.before_row:
+            changed = await triggers.before(existing, tuple(new_row))
+            if changed is None:
+                return SKIPPED, None
+            new_row = changed
         w.check_row(new_row, policies=self.update_fn is None)  # (the INSERT's policies are not the UPDATE's)
         new_tid = await w.heap.update(txn, env.snapshot, locked, new_row, key_changed=w.key_changed(existing, new_row))
         if new_tid is None:
             return None
+        if triggers is not None:
+            triggers.after(existing, tuple(new_row))
         self.touched.add(new_tid)
         await w.insert_indexes(new_row, new_tid)
         await w.check_foreign_keys(new_row, existing)

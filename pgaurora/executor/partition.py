@@ -31,6 +31,7 @@ from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, run_node, runne
 from pgaurora.executor.onconflict import INSERTED, Upsert
 from pgaurora.executor.partitionhash import row_hash
 from pgaurora.executor.plannodes import PlanNode
+from pgaurora.executor.triggers import StatementTriggers, statement_triggers
 
 MIN_RANK, VALUE_RANK, MAX_RANK = -1, 0, 1
 
@@ -182,9 +183,37 @@ async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch
             w = writers[i] = Writer(env, target.insert, target.insert.checks)
         return w
 
+    # statement triggers: the partitioned table's (or the one partition's, written directly); row
+    # triggers: each partition's own and its ancestors' (executor.triggers)
+    state = env.ctx.extra.get("catalog_state")
+    first = state.table(node.partitions[0].table_oid) if state is not None and node.partitions else None
+    target_oid = first.oid if first is not None and (node.direct or not first.partition_of) else \
+        (first.partition_of if first is not None else 0)
+    statement = statement_triggers(env, target_oid, "insert", node.partitions[0].insert.checks, rows=False) \
+        if target_oid else None
+    row_triggers: dict[int, StatementTriggers | None] = {}
+
+    def triggers_of(i: int) -> StatementTriggers | None:
+        if i not in row_triggers:
+            target = node.partitions[i]
+            row_triggers[i] = statement_triggers(env, target.table_oid, "insert", target.insert.checks,
+                                                 statement=False)
+        return row_triggers[i]
+
+    if statement is not None:
+        await statement.start()
     async for batch in run_node(node.source, env):
         env.ctx.check_cancel()
         routes = [_route(node, row, column_types) for row in batch]
+        if any(triggers_of(i) is not None for i in set(routes)):
+            kept_routes, kept = [], []
+            for i, row in zip(routes, batch, strict=True):
+                fired = triggers_of(i)
+                new = await fired.before(None, tuple(row)) if fired is not None and fired.before_row else row
+                if new is not None:
+                    kept_routes.append(i)
+                    kept.append(new)
+            routes, batch = kept_routes, kept
         if upsert:
             # INSERT ... ON CONFLICT: row by row in input order (executor.onconflict, per partition);
             # only the rows inserted or updated count and are returned
@@ -192,14 +221,23 @@ async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch
                 w = writer(i)
                 u = upserts.get(i)
                 if u is None:
-                    u = upserts[i] = Upsert(node.partitions[i].insert, w, env)
+                    target = node.partitions[i]
+                    u = upserts[i] = Upsert(target.insert, w, env)
                     u.routed = True  # also INSERT INTO a partition: PostgreSQL's 0A000 rather than 23514
+                    if target.insert.on_conflict is not None and target.insert.on_conflict.set_exprs is not None:
+                        u.update_triggers = statement_triggers(env, target.table_oid, "update",
+                                                               target.insert.checks, statement=False)
+                        if u.update_triggers is not None:
+                            row_triggers[-1 - i] = u.update_triggers  # (finished with the others)
                 w.check_row(row)
                 outcome, written = await u.apply(row)
                 if written is None:
                     continue
                 if outcome == INSERTED and w.checks.foreign_keys:
                     fk_rows.append((w, written))
+                fired = triggers_of(i)
+                if outcome == INSERTED and fired is not None:
+                    fired.after(None, written)
                 count += 1
                 if returning is not None:
                     out.append(returning(written + pads[i], env))
@@ -212,6 +250,10 @@ async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch
                 await w.insert_rows(rows)
                 if w.checks.foreign_keys:
                     fk_rows.extend((w, row) for row in rows)
+                fired = triggers_of(i)
+                if fired is not None:
+                    for row in rows:
+                        fired.after(None, row)
                 count += len(rows)
             if returning is not None:
                 out.extend(returning(row + pads[i], env) for i, row in zip(routes, batch, strict=True))
@@ -221,6 +263,11 @@ async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch
     for w, row in fk_rows:  # at the end of the statement, as PostgreSQL's RI triggers
         w.snapshot = None
         await w.check_foreign_keys(row)
+    for fired in row_triggers.values():
+        if fired is not None:
+            await fired.finish()
+    if statement is not None:
+        await statement.finish()
     env.row_counts["rows"] = count
     env.row_counts["modified"] = 1
     if out:
@@ -291,12 +338,30 @@ class MultiModify(PlanNode):
 
 @runner(MultiModify)
 async def run_multi_modify(node: MultiModify, env: Env) -> AsyncIterator[Batch]:
+    # the partitioned table's statement triggers fire once, around its partitions' statements
+    # (which fire their row triggers: executor.triggers)
+    statement = None
+    state = env.ctx.extra.get("catalog_state")
+    first = node.parts[0] if node.parts else None
+    part_table = state.table(getattr(first, "table_oid", 0)) if state is not None and first is not None else None
+    checks = getattr(first, "checks", None)
+    if part_table is not None and part_table.partition_of and checks is not None:
+        event = "delete" if type(first).__name__ == "Delete" else "update"
+        statement = statement_triggers(env, part_table.partition_of, event, checks, rows=False)
+    if statement is not None:
+        await statement.start()
     total = 0
-    for part in node.parts:
-        env.row_counts.pop("rows", None)
-        async for batch in run_node(part, env):
-            yield batch
-        total += env.row_counts.get("rows", 0)
+    env.ctx.extra["partitions_of_statement"] = True
+    try:
+        for part in node.parts:
+            env.row_counts.pop("rows", None)
+            async for batch in run_node(part, env):
+                yield batch
+            total += env.row_counts.get("rows", 0)
+    finally:
+        env.ctx.extra.pop("partitions_of_statement", None)
+    if statement is not None:
+        await statement.finish()
     env.row_counts["rows"] = total
     env.row_counts["modified"] = 1
 

@@ -186,10 +186,6 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
     existing = next((f for f in state.functions.get((node.schema_oid, node.name), ())
                      if f.arg_types == node.arg_types), None)
     catalog = ctx.catalog
-    session = ctx.extra.get("session")
-    if node.language == "sql" and session is not None and \
-            str(ctx.settings.get("check_function_bodies", missing_ok=True) or "on") == "on":
-        session.routines.validate_sql(node.body, node.arg_names, node.arg_types, ctx)
     if existing is not None:
         if not node.replace:
             raise DuplicateFunction(f'{word} "{node.name}" already exists with same argument types')
@@ -217,6 +213,7 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
             existing, arg_names=node.arg_names, language=node.language, body=node.body,
             volatility=node.volatility, strict=node.strict, param_names=node.param_names,
             arg_defaults=node.arg_defaults, security_definer=node.security_definer, config=node.config))
+        _validate(node, ctx)
         return
     owner = current_role_oid(ctx)
     fn = Function(catalog.allocate_oid(), node.name, node.schema_oid, owner, node.arg_types,
@@ -226,6 +223,16 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
                   security_definer=node.security_definer, config=node.config,
                   acl=initial_acl(state, "f", owner, node.schema_oid))  # ALTER DEFAULT PRIVILEGES
     await catalog.create(ctx.txn, fn)
+    _validate(node, ctx)
+
+
+def _validate(node: CreateFunction, ctx: Any) -> None:
+    """check_function_bodies: a LANGUAGE sql body's statements must plan, once the function
+    exists (so that it may call itself), as PostgreSQL's validator runs after the catalog row."""
+    session = ctx.extra.get("session")
+    if node.language == "sql" and session is not None and \
+            str(ctx.settings.get("check_function_bodies", missing_ok=True) or "on") == "on":
+        session.routines.validate_sql(node.body, node.arg_names, node.arg_types, ctx)
 
 
 def find_functions(state: Any, schema: str | None, name: str, arg_types: tuple[int, ...] | None,

@@ -27,7 +27,7 @@ class StatementTriggers:
         self.ctx = ctx
         self.table = table
         self.event = event
-        mine = [t for t in triggers if event in t.events and t.enabled != "D"]
+        mine = [t for t in triggers if t.enabled != "D"]
         self.before_row = [t for t in mine if t.for_each_row and t.timing == "before"]
         self.after_row = [t for t in mine if t.for_each_row and t.timing == "after"]
         self.before_statement = [t for t in mine if not t.for_each_row and t.timing == "before"]
@@ -95,20 +95,33 @@ class StatementTriggers:
             await self.routines.fire(trigger, self.table, self.event, self.names, self.types, None, None, self.ctx)
 
 
-def statement_triggers(env: Any, table_oid: int, event: str, checks: Any) -> StatementTriggers | None:
-    """The triggers `event` fires on the table, or None when it has none (the usual case: one
-    dictionary lookup per statement)."""
+def statement_triggers(env: Any, table_oid: int, event: str, checks: Any, *, rows: bool = True,
+                       statement: bool | None = None) -> StatementTriggers | None:
+    """The triggers `event` fires on the table, or None when it has none (the usual case: a
+    dictionary lookup or two per statement). Row triggers are the table's own and those of the
+    partitioned tables above it (PostgreSQL clones them onto each partition); statement triggers
+    only the table's own, and none when `statement` is False (a partition reached through its
+    parent: the parent's fire) or the statement runs over a partitioned table's partitions."""
     ctx = env.ctx
     state = ctx.extra.get("catalog_state")
     if state is None:
         return None
-    triggers = state.triggers.get(table_oid)
-    if not triggers or not any(event in t.events for t in triggers):
-        return None
     table = state.table(table_oid)
     if table is None:
         return None
-    found = StatementTriggers(ctx, table, event, triggers, tuple(checks.column_names), tuple(checks.column_types))
-    if not (found.before_row or found.after_row or found.before_statement or found.after_statement):
+    if statement is None:
+        statement = not ctx.extra.get("partitions_of_statement")
+    found: list[Any] = []
+    level = table
+    own = True
+    while level is not None:
+        for trigger in state.triggers.get(level.oid, ()):
+            if event in trigger.events and ((trigger.for_each_row and rows) or (not trigger.for_each_row and own
+                                                                                and statement)):
+                found.append(trigger)
+        own = False
+        level = state.table(level.partition_of) if level.partition_of else None
+    if not found:
         return None
-    return found
+    found.sort(key=lambda t: t.name)  # (PostgreSQL fires a table's triggers in name order)
+    return StatementTriggers(ctx, table, event, tuple(found), tuple(checks.column_names), tuple(checks.column_types))

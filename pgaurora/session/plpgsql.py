@@ -370,12 +370,12 @@ class Frame:
         kind, body = next(iter(self.datums[target].items()))
         if kind == "PLpgSQL_var":
             if body.get("isconst"):
-                raise PgError(f'variable "{body["refname"]}" is declared CONSTANT', sqlstate="22005")
+                raise _own(PgError(f'variable "{body["refname"]}" is declared CONSTANT', sqlstate="22005"))
             if value_type is not None and value_type != self.types[target] and value is not None:
                 value = await self.runtime.cast(value, value_type, self.type_text[target], self.ctx)
             if value is None and body.get("notnull"):
-                raise PgError(f'null value cannot be assigned to variable "{body["refname"]}" declared NOT NULL',
-                              sqlstate="22004")
+                raise _own(PgError(f'null value cannot be assigned to variable "{body["refname"]}" declared NOT NULL',
+                              sqlstate="22004"))
             self.values[target] = value
         elif kind == "PLpgSQL_recfield":
             record = self.values[body["recparentno"]]
@@ -446,6 +446,12 @@ def _zero_based_argv(sql: str) -> str:
     for at in reversed(inserts):
         encoded = encoded[:at] + b" + 1" + encoded[at:]
     return encoded.decode()
+
+
+def _own(error: PgError) -> PgError:
+    """An error PL/pgSQL raises itself (not one of the SQL it ran): no `SQL statement` line."""
+    error._from_raise = True  # type: ignore[attr-defined]
+    return error
 
 
 def _single(result: Any, query: str) -> Any:
@@ -529,6 +535,10 @@ async def _stmt_assign(frame: Frame, body: dict[str, Any]) -> None:
     target = body["varno"]
     kind, datum = next(iter(frame.datums[target].items()))
     if kind == "PLpgSQL_var":
+        subscripts = _subscripts(query)
+        if subscripts:
+            await _assign_element(frame, target, subscripts, text)
+            return
         value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast_to=target)
         await frame.assign(target, value, None)
         return
@@ -545,6 +555,51 @@ async def _stmt_assign(frame: Frame, body: dict[str, Any]) -> None:
     if kind == "PLpgSQL_rec":
         raise FeatureNotSupported(f'assignment to record variable "{datum["refname"]}" is not supported')
     raise FeatureNotSupported(f"assignment to {kind} is not supported")
+
+
+def _subscripts(query: str) -> list[str]:
+    """The subscripts of an assignment's target (`a[i] := ...`, `a[i][j] := ...`): their texts."""
+    encoded = query.encode()
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for token in pglast.parser.scan(query):
+        if depth == 0 and token.name in ("COLON_EQUALS", "ASCII_61"):
+            break
+        if token.name == "ASCII_91":
+            depth += 1
+            if depth == 1:
+                start = token.end + 1
+        elif token.name == "ASCII_93":
+            depth -= 1
+            if depth == 0:
+                out.append(encoded[start:token.start].decode())
+    return out
+
+
+async def _assign_element(frame: Frame, target: int, subscripts: list[str], text: str) -> None:
+    """`a[i] := value`: one element of a one-dimensional array variable (NULLs fill a gap)."""
+    from pgaurora.datatypes import typeinfo
+
+    if len(subscripts) != 1 or ":" in subscripts[0]:
+        raise FeatureNotSupported("assignment to a slice or an element of a multidimensional array is not supported")
+    element = typeinfo.element_of(frame.types[target])
+    if not element:
+        name = next(iter(frame.datums[target].values()))["refname"]
+        raise _own(PgError(f'cannot subscript type {format_type(frame.types[target])} because it does not '
+                           "support subscripting", sqlstate="42804", detail=f'variable "{name}"'))
+    index = await frame.expr({"PLpgSQL_expr": {"query": subscripts[0]}}, cast="integer")
+    if index is None:
+        raise _own(PgError("array subscript in assignment must not be null", sqlstate="22004"))
+    value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast=format_type(element))
+    items = list(frame.values[target] or [])
+    if index < 1 or (not items and index != 1):
+        raise FeatureNotSupported("array elements below 1 or past a NULL array's first are not supported "
+                                  "(pgaurora's arrays start at 1)")
+    while len(items) < index:
+        items.append(None)
+    items[index - 1] = value
+    await frame.assign(target, items, None)
 
 
 def _assigned_expression(query: str) -> str:
@@ -927,10 +982,10 @@ async def _after_statement(frame: Frame, body: dict[str, Any], result: Any, *, d
         return
     if body.get("strict"):
         if not result.rows:
-            raise NoDataFound("query returned no rows")
+            raise _own(NoDataFound("query returned no rows"))
         if len(result.rows) > 1:
-            raise TooManyRows("query returned more than one row",
-                              hint="Make sure the query returns a single row, or use LIMIT 1.")
+            raise _own(TooManyRows("query returned more than one row",
+                                   hint="Make sure the query returns a single row, or use LIMIT 1."))
     await frame.into(body["target"], result.names, result.types, result.rows[0] if result.rows else None)
 
 

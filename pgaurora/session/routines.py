@@ -28,7 +28,7 @@ from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
 
-MAX_DEPTH = 24  # nested calls (PostgreSQL's limit is max_stack_depth; Python's stack is smaller)
+MAX_DEPTH = 100  # nested calls (PostgreSQL's limit is max_stack_depth; see cli.RECURSION_LIMIT)
 _CLIENT_LEVELS = ("debug5", "debug4", "debug3", "debug2", "debug1", "log", "notice", "warning", "error")
 _LEVEL_RANK = {"DEBUG": 4, "LOG": 5, "NOTICE": 6, "WARNING": 7}
 
@@ -305,9 +305,7 @@ class Routines:
 
     async def _invoke(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
         if self.depth >= MAX_DEPTH:
-            raise PgError("stack depth limit exceeded", sqlstate="54001",
-                          hint="Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), "
-                               "after ensuring the platform's stack depth limit is adequate.")
+            raise _too_deep()
         self.depth += 1
         settings = self.session.settings
         saved = settings.snapshot() if fn.config else None
@@ -329,6 +327,8 @@ class Routines:
             frame.columns = ctx.catalog.state_for(ctx.txn).result_columns(fn)
             await frame.declare(args, fn.arg_types, tuple(i for i, m in enumerate(modes) if m in ("i", "b")))
             return await frame.run()
+        except RecursionError:  # (fewer frames than MAX_DEPTH calls need: an in-process server)
+            raise _too_deep() from None
         finally:
             self.depth -= 1
             if saved is not None:
@@ -487,7 +487,7 @@ class Routines:
             "tg_argv": (list(trigger.args), 1009),
         }
         if self.depth >= MAX_DEPTH:
-            raise PgError("stack depth limit exceeded", sqlstate="54001")
+            raise _too_deep()
         self.depth += 1
         try:
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type, specials)
@@ -526,6 +526,12 @@ class Routines:
             values.append(row[at] if row is not None else None)
         result = await self.query(text, tuple(types[at] for _, at in refs), tuple(values), ctx)
         return result.rows[0][0]
+
+
+def _too_deep() -> PgError:
+    return PgError("stack depth limit exceeded", sqlstate="54001",
+                   hint="Increase the configuration parameter \"max_stack_depth\" (currently 2048kB), "
+                        "after ensuring the platform's stack depth limit is adequate.")
 
 
 async def _no_subplans(sub: Any, env: Any) -> Any:

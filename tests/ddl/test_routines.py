@@ -515,6 +515,64 @@ def test_trigger_records_skip_dropped_columns_as_postgres(instance: InstanceProc
                            cleanup=["DROP TABLE IF EXISTS rt_dc", "DROP FUNCTION IF EXISTS rt_dcf()"], details=True)
 
 
+PARTITIONS_CLEANUP = ["DROP TABLE IF EXISTS rt_pt, rt_log2, rt_u, rt_ul", "DROP FUNCTION IF EXISTS rt_lf(), rt_uf(), "
+                      "rt_ulf() CASCADE"]
+PARTITIONS_AND_UPSERTS = [
+    "CREATE TABLE rt_pt (id integer, k text) PARTITION BY LIST (k)",
+    "CREATE TABLE rt_pt_a PARTITION OF rt_pt FOR VALUES IN ('a')",
+    "CREATE TABLE rt_pt_b PARTITION OF rt_pt FOR VALUES IN ('b')",
+    "CREATE TABLE rt_log2 (msg text)",
+    """CREATE FUNCTION rt_lf() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO rt_log2 VALUES (TG_NAME || ' ' || TG_OP || ' ' || TG_LEVEL || ' ' || TG_TABLE_NAME || ' '
+                              || coalesce(NEW.id::text, OLD.id::text, '-'));
+  RETURN NEW;
+END $$""",
+    "CREATE TRIGGER rt_pt_row AFTER INSERT OR UPDATE ON rt_pt FOR EACH ROW EXECUTE FUNCTION rt_lf()",
+    "CREATE TRIGGER rt_pt_stmt AFTER INSERT ON rt_pt FOR EACH STATEMENT EXECUTE FUNCTION rt_lf()",
+    "INSERT INTO rt_pt VALUES (1, 'a'), (2, 'b')",
+    "UPDATE rt_pt SET id = id + 10",
+    "CREATE TRIGGER rt_pt_a_own BEFORE INSERT ON rt_pt_a FOR EACH ROW EXECUTE FUNCTION rt_lf()",
+    "CREATE TRIGGER rt_pt_a_stmt AFTER INSERT ON rt_pt_a FOR EACH STATEMENT EXECUTE FUNCTION rt_lf()",
+    "CREATE TRIGGER rt_pt_del AFTER DELETE ON rt_pt FOR EACH STATEMENT EXECUTE FUNCTION rt_lf()",
+    "INSERT INTO rt_pt VALUES (3, 'a')",
+    "INSERT INTO rt_pt_a VALUES (4, 'a')",
+    "DELETE FROM rt_pt WHERE id = 3",
+    "SELECT * FROM rt_log2 ORDER BY msg",
+    "CREATE TABLE rt_u (id integer PRIMARY KEY, v integer, note text)",
+    """CREATE FUNCTION rt_uf() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.note := TG_OP || coalesce(NEW.note, '');
+  RETURN NEW;
+END $$""",
+    "CREATE TRIGGER rt_u_b BEFORE INSERT OR UPDATE ON rt_u FOR EACH ROW EXECUTE FUNCTION rt_uf()",
+    "CREATE TABLE rt_ul (msg text)",
+    "CREATE FUNCTION rt_ulf() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN INSERT INTO rt_ul VALUES (TG_WHEN || ' ' || TG_OP || ' ' || TG_LEVEL); RETURN NEW; END $$",
+    "CREATE TRIGGER rt_u_r AFTER INSERT OR UPDATE ON rt_u FOR EACH ROW EXECUTE FUNCTION rt_ulf()",
+    "CREATE TRIGGER rt_u_s AFTER INSERT OR UPDATE ON rt_u FOR EACH STATEMENT EXECUTE FUNCTION rt_ulf()",
+    "INSERT INTO rt_u VALUES (1, 1, '') ON CONFLICT (id) DO UPDATE SET v = excluded.v RETURNING *",
+    "INSERT INTO rt_u VALUES (1, 2, ''), (2, 2, '') ON CONFLICT (id) DO UPDATE SET v = excluded.v RETURNING *",
+    "SELECT msg, count(*) FROM rt_ul GROUP BY msg ORDER BY msg",
+    # PL/pgSQL details
+    "DO $$ DECLARE arr int[] := '{1,2}'; t text[]; BEGIN arr[1] := 5; arr[4] := 9; t[1] := 'a'; "
+    "t[2] := 'b' || arr[1]; RAISE NOTICE '% % %', arr, t, array_length(arr, 1); END $$",
+    "DO $$ DECLARE a int; b text; BEGIN SELECT 1, 'x' INTO a, b; RAISE NOTICE '% %', a, b; "
+    "SELECT 1 INTO STRICT a WHERE false; END $$",
+    "DO $$ DECLARE a int; BEGIN SELECT g INTO STRICT a FROM generate_series(1, 2) g; END $$",
+    "DO $$ DECLARE x int NOT NULL := 1; BEGIN x := NULL; END $$",
+    "CREATE FUNCTION rt_dep(n integer) RETURNS integer LANGUAGE sql AS "
+    "$$ SELECT CASE WHEN n <= 0 THEN 0 ELSE 1 + rt_dep(n - 1) END $$",
+    "SELECT rt_dep(50)",
+    "DROP FUNCTION rt_dep(integer)",
+]
+
+
+def test_triggers_on_partitions_and_upserts_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, PARTITIONS_AND_UPSERTS, cleanup=PARTITIONS_CLEANUP,
+                           details=True)
+
+
 def test_functions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, FUNCTIONS, setup=SETUP, cleanup=CLEANUP, details=True)
 
