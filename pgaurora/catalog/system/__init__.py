@@ -29,7 +29,7 @@ and plans a SystemScan; the executor calls `relation_rows(schema, name, ctx)` (a
 `relation_index` for `column = value` quals); the planner's
 coerce asks `reg_cast(source, target)` for casts to and from the reg* types. Importing this
 package registers the functions with catalog.builtins. Relations pgaurora has no data for
-(pg_trigger, pg_extension: no plpgsql, ...) exist with PostgreSQL's columns
+(pg_cast, pg_rewrite, ...) exist with PostgreSQL's columns
 and no rows.
 """
 

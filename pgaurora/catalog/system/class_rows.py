@@ -274,7 +274,12 @@ def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
         if (classoid, objoid, objsubid) not in comments:
             yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": text}
     from pgaurora.catalog.builtins.extensions import EXTENSIONS, PLPGSQL_EXTENSION_OID
+    from pgaurora.catalog.system.object_rows import PLPGSQL_LANGUAGE_OID, SQL_LANGUAGE_OID
 
+    for objoid, text in ((12, "built-in functions"), (SQL_LANGUAGE_OID, "SQL-language functions"),
+                         (PLPGSQL_LANGUAGE_OID, "PL/pgSQL procedural language")):  # pg_language's
+        if (2612, objoid, 0) not in comments:
+            yield {"objoid": objoid, "classoid": 2612, "objsubid": 0, "description": text}
     # extensions' comments (their control files'), unless COMMENT ON EXTENSION replaced them
     for objoid, name in ((PLPGSQL_EXTENSION_OID, "plpgsql"),
                          *((e.oid, e.name) for e in sc.state.extensions.values())):

@@ -168,7 +168,8 @@ def pg_language(sc: SystemContext) -> Iterator[dict[str, Any]]:
     yield {"oid": 14, "lanname": "sql", "lanowner": 10, "lanispl": False, "lanpltrusted": True,
            "lanplcallfoid": 0, "laninline": 0, "lanvalidator": 2248}
     yield {"oid": PLPGSQL_LANGUAGE_OID, "lanname": "plpgsql", "lanowner": 10, "lanispl": True, "lanpltrusted": True,
-           "lanplcallfoid": 0, "laninline": 0, "lanvalidator": 0}
+           # (its handler functions are C functions pgaurora has not: these oids name no pg_proc row)
+           "lanplcallfoid": 13573, "laninline": 13574, "lanvalidator": 13575}
 
 
 @producer("pg_collation")
