@@ -63,6 +63,19 @@ class Record:
             raise PgError(f'record has no field "{name}"', sqlstate="42703") from None
 
 
+class _Cursor:
+    """An open cursor: its query's rows (read when it was opened) and the position in them
+    (0 before the first row, len + 1 after the last)."""
+
+    __slots__ = ("rows", "names", "types", "position")
+
+    def __init__(self, result: Any) -> None:
+        self.rows = result.rows
+        self.names = result.names
+        self.types = result.types
+        self.position = 0
+
+
 class _Exit(Exception):
     def __init__(self, label: str | None, is_exit: bool) -> None:
         self.label = label
@@ -109,6 +122,7 @@ class Frame:
         self.rows: list[Any] = []  # RETURN NEXT / RETURN QUERY's rows so far
         self.loop_datums: dict[tuple[str, Any], int] = {}  # FOR i IN a..b: the loop's own i
         self.records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] = {}  # the last rewrite's ROW(...)s
+        self.cursors: dict[str, _Cursor] = {}  # the open cursors, by portal name (this call's own)
 
     # -- set-up ----------------------------------------------------------------------------------
 
@@ -1019,6 +1033,123 @@ async def _stmt_getdiag(frame: Frame, body: dict[str, Any]) -> None:
             raise FeatureNotSupported(f"GET DIAGNOSTICS {kind} is not supported")
 
 
+# -- cursors ---------------------------------------------------------------------------------------
+
+async def _open_cursor(frame: Frame, body: dict[str, Any]) -> str:
+    """OPEN: runs the cursor's query (bound: its declaration's, with its arguments; unbound: the
+    statement's, or EXECUTE's) and keeps its rows under the cursor variable's portal name."""
+    varno = body["curvar"]
+    datum = next(iter(frame.datums[varno].values()))
+    name = frame.values[varno] or datum["refname"]
+    if name in frame.cursors:
+        raise _own(PgError(f'cursor "{name}" already in use', sqlstate="42P03"))
+    if body.get("query") is not None:
+        result = await frame.run_sql(body["query"]["PLpgSQL_expr"]["query"])
+    elif body.get("dynquery") is not None:
+        result = await _dynamic(frame, {"query": body["dynquery"], "params": body.get("params", [])})
+    else:
+        explicit = datum.get("cursor_explicit_expr")
+        if explicit is None:
+            raise _own(PgError(f'cursor variable "{datum["refname"]}" is null', sqlstate="22004"))
+        argrow = datum.get("cursor_explicit_argrow", -1)
+        if argrow is not None and argrow >= 0:
+            fields = next(iter(frame.datums[argrow].values())).get("fields", [])
+            texts = _split_arguments(body["argquery"]["PLpgSQL_expr"]["query"]) if body.get("argquery") else []
+            if len(texts) != len(fields):
+                raise _own(PgError(f'wrong number of arguments for cursor "{datum["refname"]}"', sqlstate="42601"))
+            for field, text in zip(fields, texts, strict=True):
+                varno_arg = field["varno"]
+                value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast_to=varno_arg)
+                await frame.assign(varno_arg, value, None)
+        result = await frame.run_sql(explicit["PLpgSQL_expr"]["query"])
+    frame.cursors[name] = _Cursor(result)
+    frame.values[varno] = name
+    return str(name)
+
+
+def _split_arguments(text: str) -> list[str]:
+    """`a, f(b, c)` -> ['a', 'f(b, c)']: a cursor's argument list, split at top-level commas."""
+    encoded = text.encode()
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for token in pglast.parser.scan(text):
+        if token.name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif token.name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif token.name == "ASCII_44" and depth == 0:
+            out.append(encoded[start:token.start].decode())
+            start = token.end + 1
+    out.append(encoded[start:].decode())
+    return [item.strip() for item in out if item.strip()]
+
+
+def _cursor_of(frame: Frame, varno: int) -> _Cursor:
+    name = frame.values[varno]
+    datum = next(iter(frame.datums[varno].values()))
+    if name is None and datum.get("cursor_explicit_expr") is not None:
+        name = datum["refname"]  # (a bound cursor's portal is named after it)
+    cursor = frame.cursors.get(name) if name is not None else None
+    if cursor is None:
+        if name is None:
+            raise _own(PgError(f'cursor variable "{datum["refname"]}" is null', sqlstate="22004"))
+        raise _own(PgError(f'cursor "{name}" does not exist', sqlstate="34000"))
+    return cursor
+
+
+async def _stmt_open(frame: Frame, body: dict[str, Any]) -> None:
+    await _open_cursor(frame, body)
+
+
+# FETCH / MOVE directions (PostgreSQL's FetchDirection)
+_FORWARD, _BACKWARD, _ABSOLUTE, _RELATIVE = 0, 1, 2, 3
+
+
+async def _stmt_fetch(frame: Frame, body: dict[str, Any]) -> None:
+    cursor = _cursor_of(frame, body["curvar"])
+    count = int(body.get("how_many", 1))
+    if body.get("expr") is not None:
+        count = int(await frame.expr(body["expr"], cast="bigint") or 0)
+    direction = int(body.get("direction", _FORWARD))
+    total = len(cursor.rows)
+    if direction == _ABSOLUTE:
+        target = count if count >= 0 else total + 1 + count
+    elif direction == _RELATIVE:
+        target = cursor.position + count
+    elif direction == _BACKWARD:
+        target = cursor.position - count
+    else:
+        target = cursor.position + count
+    cursor.position = max(0, min(total + 1, target))
+    row = cursor.rows[cursor.position - 1] if 1 <= cursor.position <= total else None
+    if body.get("is_move"):
+        frame.row_count = 1 if row is not None else 0
+        frame.set_found(row is not None)
+        return
+    await frame.into(body["target"], cursor.names, cursor.types, row)
+    frame.row_count = 1 if row is not None else 0
+    frame.set_found(row is not None)
+
+
+async def _stmt_close(frame: Frame, body: dict[str, Any]) -> None:
+    _cursor_of(frame, body["curvar"])
+    del frame.cursors[frame.values[body["curvar"]]]
+
+
+async def _stmt_forc(frame: Frame, body: dict[str, Any]) -> None:
+    """FOR r IN cursor [(arguments)] LOOP: opens the bound cursor, loops over its rows, closes it."""
+    name = await _open_cursor(frame, {"curvar": body["curvar"], "argquery": body.get("argquery")})
+    cursor = frame.cursors[name]
+    try:
+        await _rows_loop(frame, body, cursor)
+    finally:
+        frame.cursors.pop(name, None)
+        datum = next(iter(frame.datums[body["curvar"]].values()))
+        if datum.get("cursor_explicit_expr") is not None:
+            frame.values[body["curvar"]] = None
+
+
 _HANDLERS: dict[str, Any] = {
     "PLpgSQL_stmt_block": _stmt_block, "PLpgSQL_stmt_assign": _stmt_assign, "PLpgSQL_stmt_if": _stmt_if,
     "PLpgSQL_stmt_case": _stmt_case, "PLpgSQL_stmt_loop": _stmt_loop, "PLpgSQL_stmt_while": _stmt_while,
@@ -1027,5 +1158,6 @@ _HANDLERS: dict[str, Any] = {
     "PLpgSQL_stmt_raise": _stmt_raise, "PLpgSQL_stmt_assert": _stmt_assert, "PLpgSQL_stmt_perform": _stmt_perform,
     "PLpgSQL_stmt_execsql": _stmt_execsql, "PLpgSQL_stmt_dynexecute": _stmt_dynexecute,
     "PLpgSQL_stmt_getdiag": _stmt_getdiag, "PLpgSQL_stmt_return_next": _stmt_return_next,
-    "PLpgSQL_stmt_return_query": _stmt_return_query,
+    "PLpgSQL_stmt_return_query": _stmt_return_query, "PLpgSQL_stmt_open": _stmt_open,
+    "PLpgSQL_stmt_fetch": _stmt_fetch, "PLpgSQL_stmt_close": _stmt_close, "PLpgSQL_stmt_forc": _stmt_forc,
 }

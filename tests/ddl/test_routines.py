@@ -561,6 +561,32 @@ END $$""",
     "SELECT 1 INTO STRICT a WHERE false; END $$",
     "DO $$ DECLARE a int; BEGIN SELECT g INTO STRICT a FROM generate_series(1, 2) g; END $$",
     "DO $$ DECLARE x int NOT NULL := 1; BEGIN x := NULL; END $$",
+    """CREATE FUNCTION rt_curs(k integer) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  c CURSOR FOR SELECT p.id, p.k AS v FROM rt_pt p ORDER BY p.id;
+  c2 CURSOR (lim int) FOR SELECT id FROM rt_pt ORDER BY id LIMIT lim;
+  r record; x int; s text := ''; rc refcursor;
+BEGIN
+  OPEN c;
+  FETCH c INTO x; s := s || x;
+  FETCH NEXT FROM c INTO r; s := s || ',' || r.v;
+  MOVE c; FETCH c INTO x; s := s || ',' || coalesce(x::text, '-');
+  FETCH PRIOR FROM c INTO x; s := s || ',p' || x;
+  FETCH LAST FROM c INTO x; s := s || ',l' || x;
+  FETCH c INTO x; s := s || ',f' || FOUND;
+  CLOSE c;
+  OPEN c2(2); FETCH c2 INTO x; s := s || ',c2:' || x; CLOSE c2;
+  OPEN rc FOR SELECT 42; FETCH rc INTO x; s := s || ',rc:' || x; CLOSE rc;
+  OPEN rc FOR EXECUTE 'SELECT $1 * 2' USING 21; FETCH rc INTO x; s := s || ',dyn:' || x; CLOSE rc;
+  FOR r IN c LOOP s := s || ';' || r.id; END LOOP;
+  FOR r IN c2(1) LOOP s := s || ';c2=' || r.id; END LOOP;
+  RETURN s;
+END $$""",
+    "SELECT rt_curs(2)",
+    "DROP FUNCTION rt_curs(integer)",
+    "DO $$ DECLARE c CURSOR FOR SELECT 1; BEGIN OPEN c; OPEN c; END $$",
+    "DO $$ DECLARE c refcursor; BEGIN CLOSE c; END $$",
+    "DO $$ DECLARE c CURSOR FOR SELECT 1; x int; BEGIN FETCH c INTO x; END $$",
     "CREATE FUNCTION rt_dep(n integer) RETURNS integer LANGUAGE sql AS "
     "$$ SELECT CASE WHEN n <= 0 THEN 0 ELSE 1 + rt_dep(n - 1) END $$",
     "SELECT rt_dep(50)",
