@@ -31,6 +31,9 @@ class Column:
     # GENERATED ALWAYS AS (expr) STORED: the expression text (pg_attribute.attgenerated 's')
     generated: str | None = None
     acl: tuple[tuple[int, int, str, str], ...] | None = None  # attacl: column privileges (catalog.acl)
+    # a column of a domain (CREATE DOMAIN): type_oid / typmod are its base type's, values are
+    # checked against the domain's constraints when written; pg_attribute shows the domain
+    domain: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +318,23 @@ class Trigger:
 
 
 @dataclass(frozen=True, slots=True)
+class Domain:
+    """pg_type (typtype 'd'): CREATE DOMAIN name AS base [DEFAULT] [NOT NULL] [CHECK (...)]...
+    `checks` holds (constraint name, CHECK expression text over VALUE, pg_constraint oid)."""
+
+    oid: int
+    name: str
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    base_type: int = 0
+    base_typmod: int = -1
+    not_null: bool = False
+    default: str | None = None
+    checks: tuple[tuple[str, str, int], ...] = ()
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # typacl
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     """pg_extension: an extension CREATE EXTENSION installed (catalog.builtins.extensions)."""
 
@@ -329,12 +349,12 @@ KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
     "default_acl": DefaultAcl, "policy": Policy, "enum_type": EnumType, "function": Function, "trigger": Trigger,
-    "extension": Extension,
+    "extension": Extension, "domain": Domain,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
 Definition = (Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
-              | EnumType | Function | Trigger | Extension)
+              | EnumType | Function | Trigger | Extension | Domain)
 
 
 def kind_of(obj: Definition) -> str:
@@ -369,5 +389,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "DefaultAcl", "Policy", "EnumType", "Function", "Trigger", "Extension", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Policy", "EnumType", "Function", "Trigger", "Extension", "Domain", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

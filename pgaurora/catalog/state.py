@@ -19,6 +19,7 @@ from pgaurora.catalog.model import (
     Database,
     DefaultAcl,
     Definition,
+    Domain,
     EnumType,
     Extension,
     Function,
@@ -59,6 +60,19 @@ def parse_search_path(raw: str) -> tuple[str, ...] | None:
     return None if names == ["$user", "public"] else tuple(names)
 
 
+def _register_domain(domain: Domain) -> None:
+    """The type registry knows a domain by oid as its base type with the domain's name (so that
+    format_type and regtype show it); values and codecs are the base type's."""
+    from dataclasses import replace as _replace
+
+    from pgaurora.datatypes import typeinfo
+
+    base = typeinfo.find(domain.base_type)
+    if base is not None:
+        typeinfo.register_dynamic(_replace(base, oid=domain.oid, name=domain.name, typtype="d", array_oid=0,
+                                           preferred=False))
+
+
 def temp_schema_oid(pid: int) -> int:
     return TEMP_SCHEMA_BASE + pid
 
@@ -84,6 +98,7 @@ class CatalogState:
     functions: dict[tuple[int, str], tuple[Function, ...]] = field(default_factory=dict)
     triggers: dict[int, tuple[Trigger, ...]] = field(default_factory=dict)  # table oid -> its triggers, by name
     extensions: dict[str, Extension] = field(default_factory=dict)  # CREATE EXTENSION's, by name
+    domains: dict[tuple[int, str], Domain] = field(default_factory=dict)  # (schema oid, name) -> domain
     # catalog.acl.permitted's answers for this version of the catalog: (plan permissions, role) -> bool
     # (shared by the states for_backend / with_search_path derive: the same definitions)
     permitted: dict[tuple[Any, int], bool] = field(default_factory=dict)
@@ -125,6 +140,9 @@ class CatalogState:
                 state.functions[key] = tuple(sorted((*state.functions.get(key, ()), obj), key=lambda f: f.oid))
             elif isinstance(obj, Extension):
                 state.extensions[obj.name] = obj
+            elif isinstance(obj, Domain):
+                state.domains[(obj.schema_oid, obj.name)] = obj
+                _register_domain(obj)
             elif isinstance(obj, Trigger):
                 state.triggers[obj.table_oid] = tuple(sorted((*state.triggers.get(obj.table_oid, ()), obj),
                                                              key=lambda t: t.name))
@@ -234,6 +252,21 @@ class CatalogState:
             if found is not None:
                 return found
         return None
+
+    def user_domain(self, name: str, schema: str | None = None) -> Domain | None:
+        """A domain CREATE DOMAIN made, by (optionally qualified) name, along the search path."""
+        if schema is not None:
+            oid = self.schema_oid(schema)
+            return None if oid is None else self.domains.get((oid, name))
+        for oid in self.search_path_oids():
+            found = self.domains.get((oid, name))
+            if found is not None:
+                return found
+        return None
+
+    def domain(self, oid: int) -> Domain | None:
+        obj = self.by_oid.get(oid)
+        return obj if isinstance(obj, Domain) else None
 
     def user_functions(self, name: str, schema: str | None = None) -> tuple[Function, ...]:
         """The functions CREATE FUNCTION made called `name`: in `schema`, or in every schema of

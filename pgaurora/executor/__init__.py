@@ -28,6 +28,7 @@ Files (bottom-up):
     ownership.py   current_user's role; the ownership checks of DDL ("must be owner of ...")
     privileges.py  the privilege checks of a plan (Plan.permissions), sequences, LOCK, TRUNCATE, CREATE
     policies.py    CREATE / ALTER / DROP POLICY, ALTER TABLE ... ROW LEVEL SECURITY
+    domains.py     CREATE / DROP DOMAIN
     routines.py    CREATE / DROP / ALTER FUNCTION and PROCEDURE, CREATE / DROP / ALTER TRIGGER, DO, CALL
     triggers.py    which triggers an INSERT / UPDATE / DELETE fires, and when (the session runs them)
     grants.py      GRANT / REVOKE of privileges (tables, columns, sequences, schemas, the database);
@@ -47,6 +48,7 @@ from pgaurora.executor import (  # noqa: F401
     copy,
     ddl,
     ddlchange,
+    domains,
     enumtypes,
     explain,
     grants,

@@ -15,6 +15,7 @@ from pgaurora.catalog import acl
 from pgaurora.catalog.model import (
     Database,
     DefaultAcl,
+    Domain,
     EnumType,
     Function,
     Index,
@@ -253,11 +254,12 @@ async def run_owned_by(node: OwnedBy, env: Env) -> None:
         for obj in owned:  # relations first, then the schemas (which may still hold others' objects)
             if isinstance(obj, Schema) or obj.oid not in _state(ctx).by_oid:
                 continue  # (dropped with an earlier one: an owned sequence with its table)
-            if isinstance(obj, EnumType | Function):
+            if isinstance(obj, EnumType | Function | Domain):
                 continue  # after the relations (which may use it)
             kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
             await run_drop(DropObjects(kind, ((schemas.get(obj.schema_oid), obj.name),), True, node.cascade), env)
         await _drop_functions(env, [obj for obj in owned if isinstance(obj, Function)], node.cascade)
+        await _drop_domains(env, [obj for obj in owned if isinstance(obj, Domain)], node.cascade)
         from pgaurora.executor.enumtypes import DropTypes, run_drop_types
 
         for obj in owned:
@@ -281,6 +283,16 @@ async def _drop_functions(env: Env, functions: list[Function], cascade: bool) ->
                                                    True, cascade), env)
 
 
+async def _drop_domains(env: Env, domains: list[Domain], cascade: bool) -> None:
+    """DROP DOMAIN of each of `domains` still there (after the tables that may use them)."""
+    from pgaurora.executor.domains import DropDomains, run_drop_domains
+
+    schemas = {s.oid: s.name for s in _state(env.ctx).schemas.values()}
+    for domain in domains:
+        if domain.oid in _state(env.ctx).by_oid:
+            await run_drop_domains(DropDomains(((schemas.get(domain.schema_oid), domain.name),), True, cascade), env)
+
+
 def _policies_naming(state: Any, role_oid: int) -> list[Any]:
     """The row security policies whose TO list names `role_oid` (pg_shdepend's policy rows)."""
     return [p for policies in state.policies.values() for p in policies if role_oid in p.roles]
@@ -294,7 +306,7 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     ctx = env.ctx
     state = _state(ctx)
     members = sorted((obj for obj in state.by_oid.values()
-                      if isinstance(obj, Table | View | Sequence | EnumType | Function)
+                      if isinstance(obj, Table | View | Sequence | EnumType | Function | Domain)
                       and getattr(obj, "schema_oid", None) == schema.oid
                       and not (isinstance(obj, Sequence) and obj.owned_by[0])
                       and not (isinstance(obj, Table) and obj.partition_of)),
@@ -317,6 +329,10 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
         if isinstance(obj, Table | View):
             lines += [(f"{object_word(view)} {view.name}", word)
                       for view in _dependent_views(state, obj.name) if getattr(view, "schema_oid", 0) != schema.oid]
+        if isinstance(obj, Domain):  # columns elsewhere of the domain
+            lines += [(f"column {column.name} of table {table.name}", word) for table in state.tables()
+                      if table.schema_oid != schema.oid for column in table.columns
+                      if not column.dropped and column.domain == obj.oid]
         if isinstance(obj, EnumType):  # columns elsewhere of the type (or of its array type)
             lines += [(f"column {column.name} of table {table.name}", word) for table in state.tables()
                       if table.schema_oid != schema.oid for column in table.columns
@@ -334,11 +350,12 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
     notice, ctx.notice = ctx.notice, lambda *args: None  # the members' own drops say nothing more
     try:
         for obj in members:
-            if isinstance(obj, EnumType | Function):
+            if isinstance(obj, EnumType | Function | Domain):
                 continue
             kind = "sequence" if isinstance(obj, Sequence) else object_word(obj)
             await run_drop(DropObjects(kind, ((schema.name, obj.name),), True, True), env)
         await _drop_functions(env, [obj for obj in members if isinstance(obj, Function)], True)
+        await _drop_domains(env, [obj for obj in members if isinstance(obj, Domain)], True)
         from pgaurora.executor.enumtypes import DropTypes, run_drop_types
 
         types = tuple((schema.name, obj.name) for obj in members if isinstance(obj, EnumType))

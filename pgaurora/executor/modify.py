@@ -50,6 +50,8 @@ class CheckSpec:
     expr: Expr  # over the table row
     policy: bool = False  # a row security policy's WITH CHECK (42501 unless true; checked first;
     # `name` is then the table whose policies they are: a partitioned table's for its partitions)
+    domain: str = ""  # a column's domain's constraint (its NOT NULL when `name` is ''): checked before
+    # the table's own, with the domain's messages
 
 
 @dataclass(frozen=True, slots=True)

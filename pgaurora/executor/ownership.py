@@ -14,6 +14,7 @@ from typing import Any
 from pgaurora.catalog.model import (
     BOOTSTRAP_SUPERUSER_OID,
     Database,
+    Domain,
     EnumType,
     Function,
     Index,
@@ -78,7 +79,7 @@ def object_word(obj: Any) -> str:
         return "sequence"
     if isinstance(obj, View):
         return "view"
-    if isinstance(obj, EnumType):
+    if isinstance(obj, EnumType | Domain):
         return "type"
     if isinstance(obj, Function):
         return "procedure" if obj.kind == "p" else "function"
@@ -111,7 +112,7 @@ def owned_objects(state: Any, role_oid: int) -> list[Any]:
     """The tables, views, sequences, types and schemas `role_oid` owns (what pg_shdepend's owner
     rows would list), a table's own sequences before it, else in creation order."""
     found = [obj for obj in state.by_oid.values()
-             if isinstance(obj, Table | View | Sequence | Schema | EnumType | Function)
+             if isinstance(obj, Table | View | Sequence | Schema | EnumType | Function | Domain)
              and getattr(obj, "owner", None) == role_oid]
 
     def order(obj: Any) -> tuple[int, int]:

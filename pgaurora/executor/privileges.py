@@ -170,7 +170,8 @@ def describe(state: Any, obj: Any) -> str:
         shown = obj.name if visible or schema is None else f"{schema.name}.{obj.name}"
         args = ", ".join(format_type(t) for t in obj.arg_types)
         return f"function {shown}({args})"  # (getObjectDescription says function for procedures too)
-    found = state.user_type(obj.name) if isinstance(obj, EnumType) else state.relation(obj.name)
+    found = state.user_type(obj.name) if isinstance(obj, EnumType) else (
+        state.user_domain(obj.name) if type(obj).__name__ == "Domain" else state.relation(obj.name))
     if schema is not None and found is not obj:
         name = f"{schema.name}.{obj.name}"
     return f"{object_word(obj)} {name}"

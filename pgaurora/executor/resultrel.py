@@ -49,7 +49,7 @@ class ResultRelation:
         for ix, _positions in self.indexes:
             if (ix.expressions or ix.predicate) and ix.oid not in self.special_keys:
                 raise InternalError(f'no key expressions planned for index "{ix.name}"')
-        self.check_fns = compiled(node, "checks", lambda: [(c.name, compile_expr(c.expr).fn, c.policy)
+        self.check_fns = compiled(node, "checks", lambda: [(c.name, compile_expr(c.expr).fn, c.policy, c.domain)
                                                            for c in checks.checks])
         special = self.special_keys
         self.key_positions = tuple(sorted({p for ix, positions in self.indexes if ix.unique for p in positions}))

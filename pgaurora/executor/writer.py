@@ -79,10 +79,16 @@ class Writer(ForeignKeyChecks):
 
     def check_row(self, row: tuple[Any, ...], *, policies: bool = True) -> None:
         checks = self.checks
-        for name, fn, policy in self.check_fns:  # row security first, as PostgreSQL's WITH CHECK options
+        for name, fn, policy, _ in self.check_fns:  # row security first, as PostgreSQL's WITH CHECK options
             if policy and policies and fn(row, self.env) is not True:  # (`name`: the table whose policies they are)
                 raise InsufficientPrivilege(f'new row violates row-level security policy for table '
                                             f'"{name or checks.table_name}"')
+        for name, fn, _, domain in self.check_fns:  # then the columns' domains (their values' coercion)
+            if domain and fn(row, self.env) is False:
+                if not name:
+                    raise NotNullViolation(f"domain {domain} does not allow null values", datatype=domain)
+                raise CheckViolation(f'value for domain {domain} violates check constraint "{name}"',
+                                     datatype=domain, constraint=name)
         for i in checks.not_null:
             if row[i] is None:
                 raise NotNullViolation(
@@ -90,8 +96,8 @@ class Writer(ForeignKeyChecks):
                     f'violates not-null constraint',
                     detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
                     table=checks.table_name, column=checks.column_names[i])
-        for name, fn, policy in self.check_fns:
-            if not policy and fn(row, self.env) is False:
+        for name, fn, policy, domain in self.check_fns:
+            if not policy and not domain and fn(row, self.env) is False:
                 raise CheckViolation(
                     f'new row for relation "{checks.table_name}" violates check constraint "{name}"',
                     detail=f"Failing row contains ({key_text(row, checks.column_types)}).",

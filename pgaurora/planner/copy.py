@@ -121,7 +121,7 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
         return CopyPlan(False, replace(plan(select, catalog, (), txn=txn, search_path=search_path,
                                             backend_pid=backend_pid, search_role=search_role), command="COPY"),
                         columns, options)
-    qc = QueryContext(state, ParamTypes(()), StatementState(), stmt.char_position, lambda text: {})
+    qc = QueryContext(state, ParamTypes(()), StatementState(state), stmt.char_position, lambda text: {})
     mp = ModifyPlanner(qc)
     width = len(rel.columns)
     exprs: list[Expr] = [Const(None, 0)] * width

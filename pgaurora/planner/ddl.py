@@ -45,7 +45,7 @@ from pgaurora.executor.ddl import (
     Truncate,
 )
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.exprbind import names_of, type_from_name
+from pgaurora.planner.exprbind import domain_named, names_of, type_from_name
 from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
 from pgaurora.planner.querycontext import QueryContext
@@ -171,7 +171,8 @@ class DdlPlanner:
         raw = names_of(type_name["names"])[-1]
         serial = raw in ("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2")
         oid, typmod = type_from_name(type_name, self.pos)
-        col = Column(cd["colname"], oid, typmod, attnum=attnum)
+        domain = domain_named(type_name) if not serial else None
+        col = Column(cd["colname"], oid, typmod, attnum=attnum, domain=domain.oid if domain is not None else 0)
         table_constraints: list[dict[str, Any]] = []
         if serial:
             seqs.append((_unique_name(taken, f"{table}_{cd['colname']}", "seq"), attnum))

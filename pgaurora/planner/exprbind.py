@@ -138,6 +138,12 @@ def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], i
     if info is None:  # a type CREATE TYPE made, along the search path (or in its schema)
         state = CATALOG_TYPES.get()
         found = state.user_type(name, schema) if state is not None else None
+        domain = state.user_domain(name, schema) if state is not None and found is None else None
+        if domain is not None:  # a domain is its base type here (domain_named: its constraints)
+            if mods or type_name.get("arrayBounds"):
+                raise FeatureNotSupported(f'type modifiers or arrays of domain "{domain.name}" are not supported',
+                                          position=position(type_name.get("location")))
+            return domain.base_type, domain.base_typmod
         if found is None:
             shown = ".".join(parts[1:] if parts[0] == "pg_catalog" else parts)
             raise UndefinedObject(f'type "{shown}" does not exist', position=position(type_name.get("location")))
@@ -154,6 +160,27 @@ def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], i
     if type_name.get("arrayBounds"):
         oid = typeinfo.array_of(oid)
     return oid, typmod
+
+
+def domain_named(type_name: dict[str, Any]) -> Any:
+    """The domain a TypeName names (CREATE DOMAIN's, along the search path), or None: a built-in
+    type's name is never a domain's."""
+    parts = names_of(type_name["names"])
+    schema = parts[-2] if len(parts) > 1 else None
+    if schema in (None, "pg_catalog"):
+        try:
+            datatypes.typeinfo.lookup_name(parts[-1])
+            return None
+        except UndefinedObject:
+            pass
+    state = CATALOG_TYPES.get()
+    if state is None or state.user_type(parts[-1], schema) is not None:
+        return None
+    return state.user_domain(parts[-1], schema)
+
+
+# While a domain's CHECK expression is bound: what VALUE stands for (planner.domains)
+DOMAIN_VALUE: ContextVar[Expr | None] = ContextVar("domain_value", default=None)
 
 
 def bind(node: dict[str, Any], lv: Level) -> Expr:
@@ -191,6 +218,9 @@ def _column_ref(body: dict[str, Any], lv: Level) -> Expr:
                 return row
         raise FeatureNotSupported("row expansion via \"*\" is not supported here", position=pos)
     names = names_of(fields)
+    value = DOMAIN_VALUE.get()
+    if value is not None and names == ["value"]:
+        return value
     try:
         expr, _, _ = lv.scope.resolve(names, pos)
     except UndefinedColumn:
@@ -379,6 +409,11 @@ def _boolean_test(body: dict[str, Any], lv: Level) -> Expr:
 
 
 def _type_cast(body: dict[str, Any], lv: Level) -> Expr:
+    domain = domain_named(body["typeName"])
+    if domain is not None:  # the base type's value, checked against the domain's constraints
+        from pgaurora.planner.domains import checked
+
+        return checked(domain, _base_cast(body, domain, lv), lv)
     oid, typmod = type_from_name(body["typeName"], lv.position)
     array = _array_to(body["arg"], oid, typmod, lv)
     if array is not None:
@@ -391,6 +426,13 @@ def _type_cast(body: dict[str, Any], lv: Level) -> Expr:
     literal = body["arg"].get("A_Const") if isinstance(body["arg"], dict) else None
     where = literal.get("location") if literal is not None else body.get("location")
     return coerce(arg, oid, typmod, "explicit", lv.params, lv.position(where))
+
+
+def _base_cast(body: dict[str, Any], domain: Any, lv: Level) -> Expr:
+    arg = bind(body["arg"], lv)
+    literal = body["arg"].get("A_Const") if isinstance(body["arg"], dict) else None
+    where = literal.get("location") if literal is not None else body.get("location")
+    return coerce(arg, domain.base_type, domain.base_typmod, "explicit", lv.params, lv.position(where))
 
 
 def _array_to(node: Any, oid: int, typmod: int, lv: Level) -> Expr | None:

@@ -284,6 +284,10 @@ class ModifyPlanner:
                 tuple(positions[a] for a in con.ref_columns), con.on_delete,  # type: ignore[attr-defined]
                 tuple(table.columns[positions[a]].name for a in con.ref_columns),  # type: ignore[attr-defined]
                 con.on_update, con.oid, con.deferrable, con.deferred))  # type: ignore[attr-defined]
+        if any(c.domain for c in table.columns):
+            from pgaurora.planner.domains import column_checks
+
+            checks = [*column_checks(cat, table.columns, lambda: lv), *checks]
         return TableChecks(table.oid, table.name, tuple(c.name for c in table.columns),
                            tuple(c.type_oid for c in table.columns),
                            tuple(i for i, c in enumerate(table.columns) if c.not_null and not c.dropped),
@@ -292,10 +296,14 @@ class ModifyPlanner:
 
     def default_expr(self, table: Table, index: int) -> Expr:
         col = table.columns[index]
-        if col.default is None:  # generated columns too: computed over the row by with_generated
+        text = col.default
+        if text is None and col.domain and col.generated is None:  # the column's domain's DEFAULT
+            domain = self.qc.catalog.domain(col.domain)
+            text = domain.default if domain is not None else None
+        if text is None:  # generated columns too: computed over the row by with_generated
             return Const(None, col.type_oid, col.typmod)
         lv = Level(Scope(self.qc.state), self.qc.params, lambda loc: None, self.select._subquery, None, "DEFAULT expressions")
-        expr = bind(parse_expression(col.default), lv)
+        expr = bind(parse_expression(text), lv)
         return coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params)
 
     # ---- RETURNING --------------------------------------------------------------------------------

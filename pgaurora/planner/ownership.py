@@ -128,6 +128,14 @@ def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if found is None:
             raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{type_name}" does not exist')
         return ChangeOwner(found.oid, role_oid(ddl, body["newowner"]), "ALTER TYPE")
+    if objtype == "OBJECT_DOMAIN":
+        from pgaurora.planner.exprbind import schema_and_name
+
+        in_schema, domain_name = schema_and_name(body["object"]["List"]["items"])
+        domain = ddl.qc.catalog.user_domain(domain_name, in_schema)
+        if domain is None:
+            raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{domain_name}" does not exist')
+        return ChangeOwner(domain.oid, role_oid(ddl, body["newowner"]), "ALTER DOMAIN")
     if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
         from pgaurora.planner.routines import function_for
 
@@ -239,6 +247,14 @@ def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if con is None:
             raise UndefinedObject(f'constraint "{names[-1]}" for table "{table.name}" does not exist')
         return SetComment((PG_CONSTRAINT, con.oid, 0), text)
+    if objtype == "OBJECT_DOMAIN":
+        from pgaurora.planner.exprbind import schema_and_name
+
+        in_schema, domain_name = schema_and_name(body["object"]["List"]["items"])
+        domain = ddl.qc.catalog.user_domain(domain_name, in_schema)
+        if domain is None:
+            raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{domain_name}" does not exist')
+        return ChangeOwner(domain.oid, role_oid(ddl, body["newowner"]), "ALTER DOMAIN")
     if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
         from pgaurora.planner.routines import function_for
 

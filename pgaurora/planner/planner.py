@@ -63,13 +63,13 @@ def plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | lis
 def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | list[int], txn: Any,
           unknown_params_as_text: bool, search_path: tuple[str, ...] | None, pid: int,
           search_role: str | None) -> Plan:
-    if stmt.node_type == "CopyStmt":
-        from pgaurora.planner.copy import plan_copy
-
-        return plan_copy(stmt, catalog, txn, search_path, pid, search_role).plan
     state = catalog_state(catalog, txn).for_backend(pid).with_search_path(search_path, search_role)
     types_token = CATALOG_TYPES.set(state)
     try:
+        if stmt.node_type == "CopyStmt":  # (its columns' defaults may name types, functions...)
+            from pgaurora.planner.copy import plan_copy
+
+            return plan_copy(stmt, catalog, txn, search_path, pid, search_role).plan
         return _plan_in(stmt, state, param_types, txn, unknown_params_as_text, pid)
     finally:
         CATALOG_TYPES.reset(types_token)
@@ -186,6 +186,10 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
     if (routine := plan_routine_statement(ddl, kind, body)) is not None:
         return routine
+    from pgaurora.planner.domains import plan_domain_statement
+
+    if (domain := plan_domain_statement(ddl, kind, body)) is not None:
+        return domain
     if (user_type := _type_statement(ddl, kind, body)) is not None:
         return user_type
     if kind == "DropStmt":

@@ -3,7 +3,7 @@
 The same schema (several schemas; serial, identity and plain sequences; every supported column
 type; primary key, unique, check and foreign key constraints; defaults; indexes; views;
 comments; list and range partitioned tables; SQL and PL/pgSQL functions, a procedure, row and
-statement triggers; the uuid-ossp and pgcrypto extensions) goes
+statement triggers; the uuid-ossp and pgcrypto extensions; a domain) goes
 into pgaurora and into a database of the PostgreSQL oracle. Then:
   - pgaurora's plain dump restores into an empty PostgreSQL database with ON_ERROR_STOP, and
     the tables and sequences hold the same values; its custom-format dump restores with pg_restore;
@@ -117,10 +117,13 @@ END $$;
 COMMENT ON FUNCTION public.add(integer, integer) IS 'adds two';
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE EXTENSION pgcrypto WITH SCHEMA app;
+CREATE DOMAIN app.posint AS integer DEFAULT 1 CONSTRAINT posint_positive CHECK (VALUE > 0) NOT NULL;
+CREATE TABLE app.sized (id int PRIMARY KEY, n app.posint, m app.posint);
+INSERT INTO app.sized (id, n) VALUES (1, 5), (2, 7);
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
           "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",
-          "public.readings_old")
+          "public.readings_old", "app.sized")
 SEQUENCES = ("app.customers_id_seq", "app.orders_id_seq", "public.child_id_seq", "public.counter", "audit.small")
 
 

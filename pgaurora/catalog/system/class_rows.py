@@ -141,6 +141,8 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                     row = _attribute(obj.oid, c.name, c.type_oid, c.typmod, c.attnum, c.not_null,
                                      generated or (c.default is not None and not c.identity), c.identity,
                                      generated="s" if generated else "")
+                    if c.domain:  # (a domain's column: the domain's type, its typmod in the domain)
+                        row.update(atttypid=c.domain, atttypmod=-1)
                     if obj.partition_of:  # a partition's columns are inherited from its partitioned table
                         row["attinhcount"] = 1
                     if c.acl is not None:
@@ -225,6 +227,19 @@ def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "confkey": list(con.ref_columns) if fk else None,
                    "conbin": describe.constraint_definition(sc.state, table, con, False).removesuffix(describe.NOT_VALID)[7:-1]
                    if con.kind == "c" else None}
+
+
+@producer("pg_constraint")
+def pg_constraint_all(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """Tables' constraints, and domains' CHECK constraints (contypid: the domain)."""
+    yield from pg_constraint(sc)
+    for dom in sorted(sc.state.domains.values(), key=lambda d: d.oid):
+        for name, text, oid in dom.checks:
+            yield {"oid": oid, "conname": name, "connamespace": dom.schema_oid, "contype": "c",
+                   "condeferrable": False, "condeferred": False, "convalidated": True, "conrelid": 0,
+                   "contypid": dom.oid, "conindid": 0, "conparentid": 0, "confrelid": 0, "confupdtype": " ",
+                   "confdeltype": " ", "confmatchtype": " ", "conislocal": True, "coninhcount": 0,
+                   "connoinherit": False, "conkey": None, "confkey": None, "conbin": text}
 
 
 def referenced_index(sc: SystemContext, con: Any) -> int:

@@ -95,8 +95,9 @@ _register("array_subscript", (NAME, I4), t.CHAR_OID, _name_subscript, volatility
 def _constraintdef(ctx: Any, oid: int, pretty: bool = False) -> str | None:
     state = state_of(ctx)
     found = describe.find_constraint(state, int(oid))
-    if found is None:
-        return None
+    if found is None:  # a domain's CHECK constraint
+        return next((f"CHECK ({text})" for dom in state.domains.values() for _, text, con_oid in dom.checks
+                     if con_oid == int(oid)), None)
     return describe.constraint_definition(state, *found, pretty=bool(pretty))
 
 

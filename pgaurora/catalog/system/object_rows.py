@@ -45,6 +45,17 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    typelem=0, typarray=ty.array_oid, typstorage="p")
         yield dict(common, oid=ty.array_oid, typname="_" + ty.name, typlen=-1, typbyval=False, typtype="b",
                    typcategory="A", typelem=ty.oid, typarray=0, typstorage="x")
+    for dom in sorted(sc.state.domains.values(), key=lambda d: d.oid):  # CREATE DOMAIN
+        base = datatypes.typeinfo.find(dom.base_type)
+        if base is None:
+            continue
+        yield {"oid": dom.oid, "typname": dom.name, "typnamespace": dom.schema_oid, "typowner": dom.owner,
+               "typlen": base.typlen, "typbyval": base.byval, "typtype": "d", "typcategory": base.category,
+               "typispreferred": False, "typisdefined": True, "typdelim": base.delimiter, "typrelid": 0,
+               "typelem": 0, "typarray": 0, "typalign": base.align, "typstorage": base.storage,
+               "typnotnull": dom.not_null, "typbasetype": dom.base_type, "typtypmod": dom.base_typmod,
+               "typndims": 0, "typcollation": 100 if dom.base_type in (25, 1043, 1042) else 0,
+               "typdefault": dom.default, "typdefaultbin": dom.default}
     # each table's row type would be here in PostgreSQL; pgaurora's tables have none (reltype = 0)
 
 

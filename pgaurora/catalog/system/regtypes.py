@@ -97,11 +97,16 @@ def state_of(ctx: Any) -> CatalogState:
 def user_type_display(state: CatalogState, oid: int) -> str | None:
     """format_type of an enum type (or its array type): its name, schema-qualified unless the
     search path finds it by that name (format_type_extended); None for other oids."""
+    from pgaurora.catalog.system.describe import qualified_name, quote_ident
+
+    domain = state.domain(oid) if hasattr(state, "domain") else None
+    if domain is not None:  # a domain, as well
+        return quote_ident(domain.name) if state.user_domain(domain.name) is domain else \
+            qualified_name(state, domain.schema_oid, domain.name)
     known = state.enum_type_of(oid)
     if known is None:
         return None
     found, array = known
-    from pgaurora.catalog.system.describe import qualified_name, quote_ident
 
     shown = quote_ident(found.name) if state.user_type(found.name) is found else \
         qualified_name(state, found.schema_oid, found.name)
