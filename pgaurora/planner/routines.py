@@ -54,9 +54,8 @@ def plan_routine_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> 
     if kind == "CreateFunctionStmt":
         node = _create_function(ddl, body)
         return node, "CREATE PROCEDURE" if node.kind == "p" else "CREATE FUNCTION"
-    if kind == "DropStmt" and body.get("removeType") in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
-        word = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine"}[
-            body["removeType"]]
+    if kind == "DropStmt" and body.get("removeType") in _ROUTINE_WORDS:
+        word = _ROUTINE_WORDS[body["removeType"]]
         targets = tuple(_signature(ddl, obj["ObjectWithArgs"]) for obj in body.get("objects", ()))
         return (DropFunctions(word, targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"),
                 f"DROP {word.upper()}")
@@ -230,7 +229,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
     definer = bool(options.get("security", {}).get("Boolean", {}).get("boolval", False)) if "security" in options else False
     config = _config(options.get("set", []))
     if language == "plpgsql":
-        check_plpgsql(_function_header(ddl, body), source)
+        check_plpgsql(str(ddl.stmt.text))  # (pglast parses the whole CREATE FUNCTION)
     else:
         check_sql_body(source)
     schema_oid = ddl.schema_oid({"schemaname": schema} if schema else {})
@@ -262,13 +261,8 @@ _MODES = {"FUNC_PARAM_DEFAULT": "i", "FUNC_PARAM_IN": "i", "FUNC_PARAM_OUT": "o"
           "FUNC_PARAM_TABLE": "t"}
 
 
-def _function_header(ddl: DdlPlanner, body: dict[str, Any]) -> str:
-    """The statement's text up to its body (pglast.parse_plpgsql parses the whole CREATE)."""
-    return str(ddl.stmt.text)
-
-
-def check_plpgsql(statement: str, source: str) -> Any:
-    """The parsed PL/pgSQL function of a CREATE FUNCTION / DO text; 42601 for a syntax error."""
+def check_plpgsql(statement: str) -> Any:
+    """The parsed PL/pgSQL function of a CREATE FUNCTION text; 42601 for a syntax error."""
     try:
         return pglast.parse_plpgsql(statement)
     except pglast.parser.ParseError as error:
@@ -339,7 +333,7 @@ def _do(body: dict[str, Any]) -> DoBlock:
     if source is None:
         raise SyntaxError_("no inline code specified")
     statement = f"CREATE FUNCTION pg_temp.inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}"
-    check_plpgsql(statement, source)
+    check_plpgsql(statement)
     return DoBlock(source)
 
 
@@ -401,4 +395,4 @@ def _trigger_arg(node: dict[str, Any]) -> str:
     return str(next(iter(node.values())))
 
 
-__all__ = ["plan_routine_statement", "check_plpgsql", "check_sql_body", "names_of"]
+__all__ = ["plan_routine_statement", "check_plpgsql", "check_sql_body", "function_for", "signature_of"]
