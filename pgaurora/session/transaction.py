@@ -130,6 +130,8 @@ class TransactionBlock:
                 raise ActiveSqlTransaction(
                     "transaction read-write mode must be set before any query")
             self.read_only = read_only
+            if self.txn is not None:  # (a running transaction may become read-only at any time)
+                self.txn.read_only = read_only
         if deferrable is not None:
             self.deferrable = deferrable
         s = self._settings

@@ -176,6 +176,8 @@ class UtilityRunner:
             warning = block.begin_block()
             if warning is not None:
                 s._notice(warning, "WARNING")
+                if block.state is BlockState.BLOCK:  # (PostgreSQL still applies BEGIN's options)
+                    block.set_characteristics(*options)
             else:
                 block.set_characteristics(*options)
             return None, [], "BEGIN" if kind == "TRANS_STMT_BEGIN" else "START TRANSACTION"

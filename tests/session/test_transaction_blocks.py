@@ -26,6 +26,12 @@ SCRIPTS = {
         "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
         "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
         "SHOW default_transaction_isolation", "BEGIN", "SHOW transaction_isolation", "ROLLBACK"],
+    # a running transaction becomes read-only (SET TRANSACTION, or BEGIN's options under its warning)
+    "read_only_midway": [
+        "CREATE TABLE IF NOT EXISTS tb_ro (a int)", "BEGIN", "SELECT 1", "SET TRANSACTION READ ONLY",
+        "SHOW transaction_read_only", "INSERT INTO tb_ro VALUES (1)", "ROLLBACK", "BEGIN", "BEGIN READ ONLY",
+        "INSERT INTO tb_ro VALUES (1)", "ROLLBACK", "BEGIN", "SELECT 1", "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        "ROLLBACK", "BEGIN", "SELECT 1", "SET TRANSACTION READ WRITE", "ROLLBACK", "DROP TABLE tb_ro"],
     "set_errors": ["SET enable_seqscan = maybe", "SET statement_timeout = 'abc'", "SET nosuch = 1",
                    "SHOW nosuch", "SET is_superuser = on", "SET max_connections = 5", "SET my.custom = 'x'",
                    "SHOW my.custom", "RESET ALL", "SHOW work_mem"],
