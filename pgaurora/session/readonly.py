@@ -18,7 +18,8 @@ from pgaurora.errors import ReadOnlySqlTransaction
 # Commands whose plans never write (their data-modifying forms are found below by node type).
 READ_ONLY_COMMANDS = frozenset(("SELECT", "EXPLAIN", "SHOW", "VALUES", "TABLE", "FETCH", "MOVE", "CHECKPOINT",
                                 "COPY", "LOCK TABLE", "VACUUM", "ANALYZE", "DECLARE CURSOR", "PREPARE",
-                                "EXECUTE", "DEALLOCATE", "DISCARD", "SET", "RESET"))
+                                "EXECUTE", "DEALLOCATE", "DISCARD", "SET", "RESET",
+                                "DO", "CALL"))  # (what their code runs is checked statement by statement)
 _LOCK_NAMES = {"update": "SELECT FOR UPDATE", "no key update": "SELECT FOR NO KEY UPDATE",
                "share": "SELECT FOR SHARE", "key share": "SELECT FOR KEY SHARE"}
 _WRITE_NODES = frozenset(("Insert", "Update", "Delete", "Upsert", "ModifyingCtes"))

@@ -665,6 +665,34 @@ def test_copy_fires_triggers_as_postgres(instance: InstanceProcess, pg_oracle: P
     assert transcript(instance.dsn) == expected
 
 
+def test_do_and_call_in_a_read_only_transaction_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """DO and CALL run in a read-only transaction; what they write is refused statement by statement."""
+    def transcript(dsn: str) -> list[object]:
+        run_each(dsn, CLEANUP)
+        run_each(dsn, [*SETUP, "CREATE PROCEDURE rt_bump(n integer) LANGUAGE plpgsql AS "
+                               "$$ BEGIN UPDATE rt_items SET qty = qty + n; END $$"])
+        out: list[object] = []
+        try:
+            with psycopg.connect(dsn) as conn:
+                conn.add_notice_handler(lambda d: out.append(d.message_primary))
+                conn.execute("BEGIN READ ONLY")
+                conn.execute("DO $$ BEGIN RAISE NOTICE 'rows %', (SELECT count(*) FROM rt_items); END $$")
+                for step in ("CALL rt_bump(1)", "DO $$ BEGIN CREATE TEMP TABLE rt_x (a int); END $$"):
+                    try:
+                        conn.execute(step)
+                    except psycopg.Error as exc:
+                        out.append((exc.sqlstate, str(exc).splitlines()[0]))
+                    conn.rollback()
+                    conn.execute("BEGIN READ ONLY")
+                conn.rollback()
+        finally:
+            run_each(dsn, CLEANUP)
+        return out
+
+    expected = transcript(pg_oracle.dsn)
+    assert transcript(instance.dsn) == expected
+
+
 def _psql(port: int, command: str) -> str:
     done = subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-h", "127.0.0.1", "-p", str(port), "-U",
                            "postgres", "-d", "postgres", "-c", command], capture_output=True, text=True, timeout=60)
