@@ -8,11 +8,18 @@ constraints where values are made (planner.domains).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pgaurora.catalog.model import Domain
-from pgaurora.errors import DependentObjectsStillExist, DuplicateObject, FeatureNotSupported, UndefinedObject
+from pgaurora.errors import (
+    CheckViolation,
+    DependentObjectsStillExist,
+    DuplicateObject,
+    FeatureNotSupported,
+    NotNullViolation,
+    UndefinedObject,
+)
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
 from pgaurora.executor.ownership import current_role_oid, require_owner
@@ -37,6 +44,22 @@ class DropDomains(PlanNode):
     names: tuple[tuple[str | None, str], ...]
     missing_ok: bool = False
     cascade: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AlterDomain(PlanNode):
+    """ALTER DOMAIN: `action` set default / drop default / set not null / drop not null / add
+    constraint / drop constraint / rename / rename constraint."""
+
+    schema: str | None
+    name: str
+    action: str
+    default: str | None = None
+    constraint: str | None = None
+    check: str | None = None
+    new_name: str | None = None
+    missing_ok: bool = False
     width: int = 0
 
 
@@ -87,3 +110,85 @@ async def run_drop_domains(node: DropDomains, env: Env) -> None:
                 detail="\n".join(f"column {c.name} of {describe(state, t)} depends on {shown}" for t, c in users),
                 hint="Use DROP ... CASCADE to drop the dependent objects too.")
         await ctx.catalog.remove(ctx.txn, domain.oid)
+
+
+@ddl_runner(AlterDomain)
+async def run_alter_domain(node: AlterDomain, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "ALTER DOMAIN")
+    state = _state(ctx)
+    if node.schema is not None and state.schema_oid(node.schema) is None:
+        raise UndefinedObject(f'schema "{node.schema}" does not exist', sqlstate="3F000")
+    domain = state.user_domain(node.name, node.schema)
+    if domain is None:
+        shown = f"{node.schema}.{node.name}" if node.schema else node.name
+        raise UndefinedObject(f'type "{shown}" does not exist')
+    require_owner(ctx, domain, "type")
+    action = node.action
+    changed: Domain
+    if action == "set default":
+        changed = replace(domain, default=node.default)
+    elif action == "drop default":
+        changed = replace(domain, default=None)
+    elif action == "drop not null":
+        changed = replace(domain, not_null=False)
+    elif action == "set not null":
+        for table, column in columns_using(state, domain):
+            if await _any_row(ctx, table, f"{_ident(column.name)} IS NULL"):
+                raise NotNullViolation(f'column "{column.name}" of table "{table.name}" contains null values',
+                                       table=table.name, column=column.name)
+        changed = replace(domain, not_null=True)
+    elif action == "add constraint":
+        taken = {name for name, _, _ in domain.checks}
+        name = node.constraint
+        if name is None:
+            name = f"{domain.name}_check"
+            n = 0
+            while name in taken:
+                n += 1
+                name = f"{domain.name}_check{n}"
+        elif name in taken:
+            raise DuplicateObject(f'constraint "{name}" for domain "{domain.name}" already exists')
+        for table, column in columns_using(state, domain):
+            session = ctx.extra.get("session")
+            test = session.routines.substitute(node.check, {"value": _ident(column.name)}) if session else None
+            if test is not None and await _any_row(ctx, table, f"NOT ({test})"):
+                raise CheckViolation(f'column "{column.name}" of table "{table.name}" contains values that violate '
+                                     "the new constraint", table=table.name, column=column.name)
+        changed = replace(domain, checks=(*domain.checks, (name, node.check or "", ctx.catalog.allocate_oid())))
+    elif action == "drop constraint":
+        if not any(name == node.constraint for name, _, _ in domain.checks):
+            if node.missing_ok:
+                ctx.notice(f'constraint "{node.constraint}" of domain "{domain.name}" does not exist, skipping')
+                return
+            raise UndefinedObject(f'constraint "{node.constraint}" of domain "{domain.name}" does not exist')
+        changed = replace(domain, checks=tuple(c for c in domain.checks if c[0] != node.constraint))
+    elif action == "rename":
+        new = node.new_name or domain.name
+        if (domain.schema_oid, new) in state.domains or (domain.schema_oid, new) in state.types:
+            raise DuplicateObject(f'type "{new}" already exists')
+        changed = replace(domain, name=new)
+    else:  # rename constraint
+        if not any(name == node.constraint for name, _, _ in domain.checks):
+            raise UndefinedObject(f'constraint "{node.constraint}" for domain "{domain.name}" does not exist')
+        if any(name == node.new_name for name, _, _ in domain.checks):
+            raise DuplicateObject(f'constraint "{node.new_name}" for domain "{domain.name}" already exists')
+        changed = replace(domain, checks=tuple((node.new_name or name, text, oid) if name == node.constraint
+                                               else (name, text, oid) for name, text, oid in domain.checks))
+    await ctx.catalog.replace(ctx.txn, changed)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def _any_row(ctx: Any, table: Any, condition: str) -> bool:
+    """Whether a row of `table` meets `condition` (SQL over its columns), read as the table's
+    owner would in this transaction (ALTER DOMAIN's check of the values already stored)."""
+    session = ctx.extra.get("session")
+    if session is None:
+        raise FeatureNotSupported("ALTER DOMAIN cannot check stored values here")
+    schema = next((s.name for s in _state(ctx).schemas.values() if s.oid == table.schema_oid), "public")
+    result = await session.routines.query(f"SELECT 1 FROM {_ident(schema)}.{_ident(table.name)} WHERE {condition} "
+                                          "LIMIT 1", (), (), ctx)
+    return bool(result.rows)

@@ -22,7 +22,7 @@ from pgaurora.errors import (
     NotNullViolation,
     UndefinedObject,
 )
-from pgaurora.executor.domains import CreateDomain, DropDomains
+from pgaurora.executor.domains import AlterDomain, CreateDomain, DropDomains
 from pgaurora.executor.expr import Const, Expr, FuncExpr, NullTest
 from pgaurora.executor.modify import CheckSpec
 from pgaurora.planner.ddl import DdlPlanner
@@ -37,8 +37,45 @@ def plan_domain_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> t
         names = tuple(schema_and_name(obj["TypeName"]["names"]) for obj in body.get("objects", ()))
         return DropDomains(names, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"), "DROP DOMAIN"
     if kind == "AlterDomainStmt":
-        raise FeatureNotSupported("ALTER DOMAIN is not supported")
+        return _alter_domain(ddl, body), "ALTER DOMAIN"
+    if kind == "RenameStmt" and body.get("renameType") in ("OBJECT_DOMAIN", "OBJECT_DOMCONSTRAINT"):
+        schema, name = schema_and_name(body["object"]["List"]["items"])
+        if body["renameType"] == "OBJECT_DOMAIN":
+            return AlterDomain(schema, name, "rename", new_name=body["newname"]), "ALTER DOMAIN"
+        return (AlterDomain(schema, name, "rename constraint", constraint=body["subname"], new_name=body["newname"]),
+                "ALTER DOMAIN")
     return None
+
+
+def _alter_domain(ddl: DdlPlanner, body: dict[str, Any]) -> AlterDomain:
+    """ALTER DOMAIN ... SET / DROP DEFAULT, SET / DROP NOT NULL, ADD / DROP CONSTRAINT."""
+    schema, name = schema_and_name(body["typeName"])
+    subtype = body.get("subtype")
+    if subtype == "T":
+        if body.get("def") is None:
+            return AlterDomain(schema, name, "drop default")
+        return AlterDomain(schema, name, "set default",
+                           default=ddl.text.after_keyword("DEFAULT", _first_location(body["def"]), True))
+    if subtype == "O":
+        return AlterDomain(schema, name, "set not null")
+    if subtype == "N":
+        return AlterDomain(schema, name, "drop not null")
+    if subtype == "X":
+        return AlterDomain(schema, name, "drop constraint", constraint=body["name"],
+                           missing_ok=bool(body.get("missing_ok")))
+    if subtype == "C":
+        con = body["def"]["Constraint"]
+        if con["contype"] != "CONSTR_CHECK":
+            raise FeatureNotSupported("only CHECK constraints can be added to a domain", sqlstate="42809")
+        if con.get("skip_validation"):
+            raise FeatureNotSupported("ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID is not supported")
+        text = ddl.text.after_keyword("CHECK", con["location"] if "conname" not in con else
+                                      _first_location(con["raw_expr"]), False)
+        domain = ddl.qc.catalog.user_domain(name, schema)
+        if domain is not None:
+            _check_expression(ddl, text, domain.base_type, domain.base_typmod)
+        return AlterDomain(schema, name, "add constraint", constraint=con.get("conname"), check=text)
+    raise FeatureNotSupported("ALTER DOMAIN ... VALIDATE CONSTRAINT is not supported")
 
 
 def _create_domain(ddl: DdlPlanner, body: dict[str, Any]) -> CreateDomain:

@@ -131,6 +131,21 @@ def rewrite(sql: str, resolve: Any, expand: Any = None,
     return b"".join(out).decode(), refs
 
 
+def substitute(sql: str, texts: dict[str, str]) -> str:
+    """`sql` with each one-name column reference in `texts` replaced by its text (a domain's
+    CHECK with VALUE as a column's name)."""
+    encoded = sql.encode()
+    out: list[bytes] = []
+    pos = 0
+    for start, end, what in _references(f"SELECT {sql}"):
+        if isinstance(what, tuple) and len(what) == 1 and what[0] in texts:
+            out.append(encoded[pos:start - 7])
+            out.append(texts[what[0]].encode())
+            pos = end - 7
+    out.append(encoded[pos:])
+    return b"".join(out).decode()
+
+
 class Routines:
     """One session's runner of user functions, procedures, DO blocks and triggers."""
 
@@ -251,6 +266,9 @@ class Routines:
             self._types.clear()
         self._types[typname] = (state, (column.type_oid, column.typmod))
         return column.type_oid, column.typmod
+
+    def substitute(self, sql: str, texts: dict[str, str]) -> str:
+        return substitute(sql, texts)
 
     def rewrite(self, sql: str, resolve: Any, nargs: int, expand: Any = None,
                 records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> tuple[str, list[Any]]:

@@ -1,7 +1,8 @@
 """Domains as PostgreSQL 15 has them: CREATE DOMAIN with DEFAULT, NOT NULL and CHECK constraints
 (PostgreSQL's default constraint names), columns of domain types checked on INSERT, UPDATE and
 COPY with the domain's messages, the domain's default, casts to a domain, DROP DOMAIN with its
-dependency error, DROP SCHEMA / DROP OWNED over domains, ALTER DOMAIN ... OWNER TO, and the
+dependency error, DROP SCHEMA / DROP OWNED over domains, ALTER DOMAIN (defaults, NOT NULL and CHECK
+constraints checked against the stored values, RENAME, OWNER TO), and the
 catalogs (pg_type, pg_constraint, pg_attribute, format_type) and psql's \\d. Compared with
 PostgreSQL 15 on the same statements."""
 
@@ -62,6 +63,43 @@ STEPS = [
     "DROP OWNED BY dm_role",
     "SELECT count(*) FROM pg_type WHERE typname = 'dm_mine'",
 ]
+
+
+ALTER_CLEANUP = ["DROP TABLE IF EXISTS dm_dt", "DROP DOMAIN IF EXISTS dm_pos", "DROP DOMAIN IF EXISTS dm_posi"]
+ALTER = [
+    "CREATE DOMAIN dm_pos AS integer",
+    "CREATE TABLE dm_dt (a dm_pos, b dm_pos)",
+    "INSERT INTO dm_dt VALUES (1, NULL), (-2, 3)",
+    "ALTER DOMAIN dm_pos ADD CONSTRAINT dm_pos_check CHECK (VALUE > 0)",
+    "ALTER DOMAIN dm_pos SET NOT NULL",
+    "DELETE FROM dm_dt WHERE a < 0",
+    "ALTER DOMAIN dm_pos ADD CONSTRAINT dm_pos_check CHECK (VALUE > 0)",
+    "ALTER DOMAIN dm_pos ADD CHECK (VALUE < 100)",
+    "ALTER DOMAIN dm_pos ADD CONSTRAINT dm_pos_check CHECK (VALUE > 5)",
+    "ALTER DOMAIN dm_pos SET NOT NULL",
+    "UPDATE dm_dt SET b = 2",
+    "ALTER DOMAIN dm_pos SET NOT NULL",
+    "ALTER DOMAIN dm_pos SET DEFAULT 7",
+    "INSERT INTO dm_dt (b) VALUES (8)",
+    "INSERT INTO dm_dt VALUES (200, 1)",
+    "INSERT INTO dm_dt VALUES (NULL, 1)",
+    "ALTER DOMAIN dm_pos DROP NOT NULL",
+    "ALTER DOMAIN dm_pos DROP DEFAULT",
+    "ALTER DOMAIN dm_pos DROP CONSTRAINT dm_pos_check1",
+    "ALTER DOMAIN dm_pos DROP CONSTRAINT nosuch",
+    "ALTER DOMAIN dm_pos DROP CONSTRAINT IF EXISTS nosuch",
+    "ALTER DOMAIN dm_pos RENAME CONSTRAINT dm_pos_check TO positive",
+    "ALTER DOMAIN dm_pos RENAME TO dm_posi",
+    "INSERT INTO dm_dt VALUES (-1, 1)",
+    "INSERT INTO dm_dt VALUES (500, NULL)",
+    "SELECT * FROM dm_dt ORDER BY a NULLS LAST",
+    "SELECT conname FROM pg_constraint WHERE contypid = 'dm_posi'::regtype ORDER BY 1",
+    "ALTER DOMAIN dm_nosuch SET NOT NULL",
+]
+
+
+def test_alter_domain_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, ALTER, cleanup=ALTER_CLEANUP, details=True)
 
 
 def test_domains_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
