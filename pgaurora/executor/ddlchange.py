@@ -369,7 +369,7 @@ async def _drop_schema_members(env: Env, schema: Any, cascade: bool) -> None:
 def dependent_triggers(state: Any, fn: Function) -> list[tuple[Any, Table]]:
     """The triggers that run `fn`, each with its table."""
     return [(tr, table) for triggers in state.triggers.values() for tr in triggers
-            if tr.function_oid == fn.oid and (table := state.table(tr.table_oid)) is not None]
+            if tr.function_oid == fn.oid and (table := state.by_oid.get(tr.table_oid)) is not None]
 
 
 def _dependent_views(state: Any, name: str) -> list[View | Table]:

@@ -344,11 +344,23 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
     shown = f"{node.schema}.{node.table}" if node.schema else node.table
     if rel is None:
         raise UndefinedTable(f'relation "{shown}" does not exist')
-    if not isinstance(rel, Table) or rel.kind not in ("r", "p"):
-        kind = "view" if type(rel).__name__ == "View" else "relation"
-        raise FeatureNotSupported(f'triggers on {kind} "{node.table}" are not supported')
-    if node.timing == "instead":
+    is_view = type(rel).__name__ == "View"
+    if not is_view and (not isinstance(rel, Table) or rel.kind not in ("r", "p")):
+        raise WrongObjectType(f'"{node.table}" is not a table or view')
+    if node.timing == "instead" and not is_view:
         raise WrongObjectType(f'"{node.table}" is a table', detail="Tables cannot have INSTEAD OF triggers.")
+    if is_view and node.timing != "instead":
+        if node.for_each_row:
+            raise WrongObjectType(f'"{node.table}" is a view',
+                                  detail="Views cannot have row-level BEFORE or AFTER triggers.")
+        raise FeatureNotSupported("statement-level triggers on views are not supported")
+    if node.timing == "instead":
+        if not node.for_each_row:
+            raise FeatureNotSupported("INSTEAD OF triggers must be FOR EACH ROW")
+        if node.when is not None:
+            raise FeatureNotSupported("INSTEAD OF triggers cannot have WHEN conditions")
+        if node.columns:
+            raise FeatureNotSupported("INSTEAD OF triggers cannot have column lists")
     if "truncate" in node.events:
         raise FeatureNotSupported("TRUNCATE triggers are not supported")
     if node.when is not None and not node.for_each_row:
@@ -364,7 +376,7 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
     require(ctx, fn, "X")
     columns: list[int] = []
     for name in node.columns:
-        col = next((c for c in rel.columns if c.name == name and not c.dropped), None)
+        col = next((c for c in getattr(rel, "columns", ()) if c.name == name and not c.dropped), None)
         if col is None:
             raise UndefinedColumn(f'column "{name}" of relation "{node.table}" does not exist')
         if col.attnum in columns:
@@ -389,7 +401,7 @@ async def run_drop_trigger(node: DropTrigger, env: Env) -> None:
     _schema_of(state, node.schema)
     rel = state.relation(node.table, node.schema)
     shown = f"{node.schema}.{node.table}" if node.schema else node.table
-    if not isinstance(rel, Table):
+    if not isinstance(rel, Table) and type(rel).__name__ != "View":
         if node.missing_ok:
             ctx.notice(f'relation "{shown}" does not exist, skipping')
             return

@@ -11,9 +11,16 @@ which the executor cannot import. Not the catalog rows (executor.routines) nor P
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from pgaurora.errors import FeatureNotSupported
+from pgaurora.executor.compile import compile_exprs
+from pgaurora.executor.context import Env
+from pgaurora.executor.expr import Expr
+from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, run_node, runner
+from pgaurora.executor.plannodes import PlanNode
 
 
 class StatementTriggers:
@@ -125,3 +132,63 @@ def statement_triggers(env: Any, table_oid: int, event: str, checks: Any, *, row
         return None
     found.sort(key=lambda t: t.name)  # (PostgreSQL fires a table's triggers in name order)
     return StatementTriggers(ctx, table, event, tuple(found), tuple(checks.column_names), tuple(checks.column_types))
+
+
+@dataclass(frozen=True, slots=True)
+class InsteadOf(PlanNode):
+    """INSERT / UPDATE / DELETE on a view with INSTEAD OF triggers: `source` yields, per row the
+    statement touches, NEW (insert), OLD then NEW (update) or OLD (delete) in the view's column
+    layout; the triggers run instead of any write, and the rows they do not skip are counted
+    (and returned: `returning` over the NEW row, OLD for DELETE)."""
+
+    view_oid: int
+    event: str
+    source: PlanNode
+    names: tuple[str, ...]
+    types: tuple[int, ...]
+    returning: tuple[Expr, ...] | None
+    width: int
+
+
+@runner(InsteadOf)
+async def run_instead_of(node: InsteadOf, env: Env) -> AsyncIterator[Batch]:
+    ctx = env.ctx
+    state = ctx.extra.get("catalog_state")
+    session = ctx.extra.get("session")
+    view = state.by_oid.get(node.view_oid) if state is not None else None
+    if session is None or view is None or state is None:
+        raise FeatureNotSupported("INSTEAD OF triggers cannot fire here")
+    triggers = sorted((t for t in state.triggers.get(node.view_oid, ()) if node.event in t.events
+                       and t.timing == "instead" and t.enabled != "D"), key=lambda t: t.name)
+    routines = session.routines
+    exprs = node.returning
+    returning = compiled(node, "returning", lambda: compile_exprs(exprs)[0]) if exprs is not None else None
+    n = len(node.names)
+    count = 0
+    out: Batch = []
+    async for batch in run_node(node.source, env):
+        ctx.check_cancel()
+        for row in batch:
+            old = tuple(row[:n]) if node.event != "insert" else None
+            new = tuple(row[n:2 * n]) if node.event == "update" else (tuple(row[:n]) if node.event == "insert"
+                                                                        else None)
+            result: tuple[Any, ...] | None = new if new is not None else old
+            for trigger in triggers:
+                result = await routines.fire(trigger, view, node.event, node.names, node.types, old,
+                                             new if node.event != "delete" else None, ctx)
+                if result is None:
+                    break
+                if node.event != "delete":
+                    new = result
+            if result is None:
+                continue
+            count += 1
+            if returning is not None:
+                out.append(returning(new if node.event != "delete" else old, env))
+                if len(out) >= BATCH_SIZE:
+                    yield out
+                    out = []
+    env.row_counts["rows"] = count
+    env.row_counts["modified"] = 1
+    if out:
+        yield out

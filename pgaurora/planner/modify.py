@@ -42,6 +42,7 @@ from pgaurora.planner import partition, resolve, srf, views
 from pgaurora.planner.exprbind import Level, bind, leftmost_location, names_of
 from pgaurora.planner.generated import substitute_generated, with_generated
 from pgaurora.planner.indexexpr import index_key_spec, key_specs, predicate_implied
+from pgaurora.planner.insteadof import instead_of_target, plan_instead_of
 from pgaurora.planner.querycontext import Planned, QueryContext, and_all, conjuncts
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import RangeEntry, Scope
@@ -331,6 +332,8 @@ class ModifyPlanner:
 
     # ---- INSERT -----------------------------------------------------------------------------------
     def plan_insert(self, body: dict[str, Any]) -> Planned:
+        if (view := instead_of_target(self, "InsertStmt", body)) is not None and self._target is None:
+            return plan_instead_of(self, "InsertStmt", body, view)
         body = self._through_views("InsertStmt", body)
         table = self._table(body["relation"])
         alias = body["relation"].get("alias", {}).get("aliasname")
@@ -659,6 +662,8 @@ class ModifyPlanner:
         return scope, node, where, has_from or self.qc.system_columns
 
     def plan_update(self, body: dict[str, Any]) -> Planned:
+        if (view := instead_of_target(self, "UpdateStmt", body)) is not None and self._target is None:
+            return plan_instead_of(self, "UpdateStmt", body, view)
         body = self._through_views("UpdateStmt", body)
         table = self._table(body["relation"])
         if (over := self._over_partitions(table, body, self.plan_update)) is not None:
@@ -682,6 +687,8 @@ class ModifyPlanner:
         return Planned(node, columns)
 
     def plan_delete(self, body: dict[str, Any]) -> Planned:
+        if (view := instead_of_target(self, "DeleteStmt", body)) is not None and self._target is None:
+            return plan_instead_of(self, "DeleteStmt", body, view)
         body = self._through_views("DeleteStmt", body)
         table = self._table(body["relation"])
         if (over := self._over_partitions(table, body, self.plan_delete)) is not None:

@@ -18,11 +18,13 @@ from pglast import parser as pg_parser
 from pgaurora.catalog.model import View
 from pgaurora.errors import FeatureNotSupported, ObjectNotInPrerequisiteState
 
+_GERUNDS = {"delete from": "deleting from", "insert into": "inserting into", "update": "updating"}
+
 
 def _not_updatable(view: View, verb: str, detail: str) -> ObjectNotInPrerequisiteState:
     return ObjectNotInPrerequisiteState(
         f'cannot {verb} view "{view.name}"', detail=detail,
-        hint=f"To enable {'deleting from' if verb == 'delete from' else verb + 'ing'} the view, provide an INSTEAD OF "
+        hint=f"To enable {_GERUNDS.get(verb, verb + 'ing')} the view, provide an INSTEAD OF "
              f"{verb.split()[0].upper()} trigger or an unconditional ON {verb.split()[0].upper()} DO INSTEAD rule.")
 
 

@@ -510,6 +510,53 @@ END $$""",
 ]
 
 
+INSTEAD_CLEANUP = ["DROP VIEW IF EXISTS rt_ab", "DROP TABLE IF EXISTS rt_base_a, rt_base_b",
+                   "DROP FUNCTION IF EXISTS rt_ab_fn() CASCADE"]
+INSTEAD = [
+    "CREATE TABLE rt_base_a (id int PRIMARY KEY, v text)",
+    "CREATE TABLE rt_base_b (id int PRIMARY KEY, w text)",
+    "INSERT INTO rt_base_a VALUES (1, 'a1'), (2, 'a2')",
+    "INSERT INTO rt_base_b VALUES (1, 'b1'), (2, 'b2')",
+    "CREATE VIEW rt_ab AS SELECT a.id, a.v, b.w FROM rt_base_a a JOIN rt_base_b b USING (id)",
+    "INSERT INTO rt_ab VALUES (3, 'x', 'y')",
+    """CREATE FUNCTION rt_ab_fn() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO rt_base_a VALUES (NEW.id, NEW.v);
+    INSERT INTO rt_base_b VALUES (NEW.id, NEW.w);
+    RETURN NEW;
+  ELSIF TG_OP = 'UPDATE' THEN
+    UPDATE rt_base_a SET v = NEW.v WHERE id = OLD.id;
+    UPDATE rt_base_b SET w = NEW.w WHERE id = OLD.id;
+    RETURN NEW;
+  ELSE
+    IF OLD.id = 2 THEN RETURN NULL; END IF;
+    DELETE FROM rt_base_a WHERE id = OLD.id;
+    DELETE FROM rt_base_b WHERE id = OLD.id;
+    RETURN OLD;
+  END IF;
+END $$""",
+    "CREATE TRIGGER rt_ab_t INSTEAD OF INSERT OR UPDATE OR DELETE ON rt_ab FOR EACH ROW EXECUTE FUNCTION rt_ab_fn()",
+    "INSERT INTO rt_ab VALUES (3, 'x', 'y')",
+    "INSERT INTO rt_ab (id, w) VALUES (4, 'only w') RETURNING *",
+    "UPDATE rt_ab SET v = v || '!' WHERE id <= 2 RETURNING id, v, w",
+    "DELETE FROM rt_ab WHERE id IN (2, 4)",
+    "SELECT * FROM rt_ab ORDER BY id",
+    "SELECT * FROM rt_base_a ORDER BY id",
+    "SELECT tgname, tgtype, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'rt_ab'::regclass",
+    "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_ab FOR EACH ROW EXECUTE FUNCTION rt_ab_fn()",
+    "CREATE TRIGGER rt_bad INSTEAD OF INSERT ON rt_base_a FOR EACH ROW EXECUTE FUNCTION rt_ab_fn()",
+    "CREATE TRIGGER rt_bad INSTEAD OF INSERT ON rt_ab FOR EACH STATEMENT EXECUTE FUNCTION rt_ab_fn()",
+    "CREATE TRIGGER rt_bad INSTEAD OF UPDATE OF v ON rt_ab FOR EACH ROW EXECUTE FUNCTION rt_ab_fn()",
+    "DROP VIEW rt_ab",
+    "SELECT count(*) FROM pg_trigger WHERE tgname = 'rt_ab_t'",
+]
+
+
+def test_instead_of_triggers_on_views_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, INSTEAD, cleanup=INSTEAD_CLEANUP, details=True)
+
+
 def test_trigger_records_skip_dropped_columns_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, DROPPED_COLUMNS,
                            cleanup=["DROP TABLE IF EXISTS rt_dc", "DROP FUNCTION IF EXISTS rt_dcf()"], details=True)

@@ -94,7 +94,7 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                 row.update(reltuples=stat.reltuples, relpages=stat.relpages)
         elif isinstance(obj, View):
             row.update(relkind="v", relnatts=len(obj.column_names), relam=0, relowner=obj.owner,
-                       reloptions=list(obj.options) or None)
+                       reloptions=list(obj.options) or None, relhastriggers=obj.oid in triggers)
         elif isinstance(obj, Index):
             table = sc.state.table(obj.table_oid)
             partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'

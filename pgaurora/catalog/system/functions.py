@@ -133,7 +133,7 @@ def _triggerdef(ctx: Any, oid: int, pretty: Any = False) -> str | None:
     found = next((tr for triggers in state.triggers.values() for tr in triggers if tr.oid == int(oid)), None)
     if found is None:
         return None
-    table = state.table(found.table_oid)
+    table: Any = state.by_oid.get(found.table_oid)  # (a table, or a view: its INSTEAD OF triggers)
     fn = state.function(found.function_oid)
     if table is None or fn is None:
         return None
@@ -142,13 +142,14 @@ def _triggerdef(ctx: Any, oid: int, pretty: Any = False) -> str | None:
         if event in found.events:
             word = event.upper()
             if event == "update" and found.columns:
-                names = {c.attnum: c.name for c in table.columns}
+                names = {c.attnum: c.name for c in getattr(table, "columns", ())}
                 word += " OF " + ", ".join(describe.quote_ident(names[n]) for n in found.columns)
             events.append(word)
     table_name = relation_name(state, table.oid) if pretty else _qualified(state, table.schema_oid, table.name)
     visible = next(iter(state.user_functions(fn.name)), None) is fn  # (generate_function_name)
     fn_name = describe.quote_ident(fn.name) if visible else _qualified(state, fn.schema_oid, fn.name)
-    text = (f"CREATE TRIGGER {describe.quote_ident(found.name)} {found.timing.upper()} {' OR '.join(events)} "
+    timing = "INSTEAD OF" if found.timing == "instead" else found.timing.upper()
+    text = (f"CREATE TRIGGER {describe.quote_ident(found.name)} {timing} {' OR '.join(events)} "
             f"ON {table_name} FOR EACH {'ROW' if found.for_each_row else 'STATEMENT'} ")
     if found.when is not None:
         text += f"WHEN ({found.when}) " if pretty else f"WHEN (({found.when})) "
