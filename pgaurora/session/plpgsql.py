@@ -202,6 +202,8 @@ class Frame:
         if i is not None:
             kind = next(iter(self.datums[i]))
             if kind == "PLpgSQL_rec":
+                if len(fields) == 2 and fields[1] == "*":
+                    return ("r", i)  # (rec.*: rewrite lists its fields)
                 if len(fields) == 2:
                     return ("f", i, fields[1])
                 if len(fields) == 1:

@@ -66,9 +66,10 @@ def _references(sql: str) -> list[tuple[int, int, Any]]:
             for key, value in node.items():
                 if key == "ColumnRef" and isinstance(value, dict):
                     fields = value.get("fields", [])
-                    names = tuple(f["String"]["sval"] for f in fields if "String" in f)
+                    names = tuple(f["String"]["sval"] if "String" in f else "*" for f in fields
+                                  if "String" in f or "A_Star" in f)
                     start = value.get("location", -1)
-                    if len(names) == len(fields) and start in at:
+                    if len(names) == len(fields) and start in at:  # (rec.* too: its fields, listed)
                         last = at[start] + 2 * len(names) - 2
                         if last < len(tokens):
                             found.append((start, tokens[last].end + 1, names))
@@ -119,6 +120,10 @@ def rewrite(sql: str, resolve: Any, expand: Any = None,
         if fields is not None:
             parts, names, null = fields
             taken = tuple(number(part) for part in parts)
+            if isinstance(what, tuple) and what[-1] == "*":  # rec.*: the fields, one by one
+                out.append(", ".join(f"${n}" for n in taken).encode())
+                pos = end
+                continue
             if records is not None:
                 records[taken] = (names, null)
             out.append(("ROW(" + ", ".join(f"${n}" for n in taken) + ")").encode())

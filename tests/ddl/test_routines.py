@@ -502,11 +502,20 @@ BEGIN
   RETURN coalesce(NEW, OLD);
 END $$""",
     "CREATE TRIGGER rt_dct BEFORE INSERT OR UPDATE OR DELETE ON rt_dc FOR EACH ROW EXECUTE FUNCTION rt_dcf()",
+    "CREATE TABLE rt_dc_hist (a integer, c text)",
+    """CREATE FUNCTION rt_dch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO rt_dc_hist SELECT NEW.*;
+  INSERT INTO rt_dc_hist VALUES (NEW.*);
+  RETURN NEW;
+END $$""",
+    "CREATE TRIGGER rt_dch AFTER INSERT ON rt_dc FOR EACH ROW EXECUTE FUNCTION rt_dch()",
     "INSERT INTO rt_dc VALUES (1, 'a')",
     "UPDATE rt_dc SET a = 2",
     "DELETE FROM rt_dc",
     "INSERT INTO rt_dc VALUES (3, 'z')",
     "SELECT * FROM rt_dc",
+    "SELECT * FROM rt_dc_hist ORDER BY a, c",
 ]
 
 
@@ -559,7 +568,8 @@ def test_instead_of_triggers_on_views_as_postgres(instance: InstanceProcess, pg_
 
 def test_trigger_records_skip_dropped_columns_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, DROPPED_COLUMNS,
-                           cleanup=["DROP TABLE IF EXISTS rt_dc", "DROP FUNCTION IF EXISTS rt_dcf()"], details=True)
+                           cleanup=["DROP TABLE IF EXISTS rt_dc, rt_dc_hist", "DROP FUNCTION IF EXISTS rt_dcf()",
+                                    "DROP FUNCTION IF EXISTS rt_dch()"], details=True)
 
 
 PARTITIONS_CLEANUP = ["DROP TABLE IF EXISTS rt_pt, rt_log2, rt_u, rt_ul", "DROP FUNCTION IF EXISTS rt_lf(), rt_uf(), "
