@@ -59,7 +59,9 @@ class Cursor:
         env = self.env
         ctx = env.ctx
         catalog = ctx.catalog
-        if hasattr(catalog, "flush_sequences"):
+        if hasattr(catalog, "flush_sequences") and not ctx.extra.get("nested"):
+            # (a statement a function runs leaves this to the statement that called it: its call
+            # may be one that cannot wait, session.routines.call_now)
             await catalog.flush_sequences()
         command = self.plan.command
         counts = env.row_counts

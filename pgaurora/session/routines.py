@@ -23,7 +23,7 @@ from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import FeatureNotSupported, PgError, SyntaxError_, UndefinedFunction, WrongObjectType
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
-from pgaurora.executor.plannodes import ValuesScan
+from pgaurora.executor.plannodes import Project, ValuesScan
 from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
@@ -216,6 +216,7 @@ class Routines:
         session = self.session
         nested = session._context(txn)
         nested.user = ctx.user
+        nested.extra["nested"] = True  # (executor.run: the caller's statement flushes sequences)
         try:
             cursor = await session.engine.run(plan, values, nested)
             rows = await cursor.fetch(0)
@@ -237,9 +238,14 @@ class Routines:
             return known[1]
         evaluate = None
         node = plan.node
-        if plan.command == "SELECT" and not plan.permissions and isinstance(node, ValuesScan) \
-                and len(node.rows) == 1 and plan.columns is not None and len(node.rows[0]) == len(plan.columns):
-            fn, subplans = compile_exprs(node.rows[0])
+        exprs = None
+        if isinstance(node, ValuesScan) and len(node.rows) == 1:
+            exprs = node.rows[0]
+        elif isinstance(node, Project) and isinstance(node.input, ValuesScan) and node.input.rows == ((),):
+            exprs = node.exprs  # (SELECT expr without FROM: a projection of one empty row)
+        if plan.command == "SELECT" and not plan.permissions and exprs is not None and plan.columns is not None \
+                and len(exprs) == len(plan.columns):
+            fn, subplans = compile_exprs(exprs)
             if not subplans:
                 def evaluate(values: tuple[Any, ...], ctx: Any, slots: int, fn: Any = fn) -> tuple[Any, ...]:
                     return tuple(fn((), Env(ctx, values, slots, _no_subplans)))

@@ -656,6 +656,62 @@ def test_triggers_on_partitions_and_upserts_as_postgres(instance: InstanceProces
                            details=True)
 
 
+APP_CLEANUP = ["RESET ROLE", "DROP TABLE IF EXISTS rt_posts, rt_users CASCADE",
+               "DROP FUNCTION IF EXISTS rt_norm(text), rt_valid(text), rt_next_code(), rt_count_posts(), "
+               "rt_app_user() CASCADE", "DROP OWNED BY rt_app", "DROP ROLE IF EXISTS rt_app"]
+APP = [
+    # functions where a table's definition calls them: CHECK, DEFAULT, a unique expression index,
+    # a view, a row security policy; a counter-cache trigger beside a cascading foreign key
+    "CREATE FUNCTION rt_norm(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT lower(trim(t)) $$",
+    "CREATE FUNCTION rt_valid(t text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t LIKE '%@%' $$",
+    "CREATE TABLE rt_users (id serial PRIMARY KEY, email text NOT NULL CHECK (rt_valid(email)), code text, "
+    "posts int DEFAULT 0)",
+    "CREATE FUNCTION rt_next_code() RETURNS text LANGUAGE plpgsql AS "
+    "$$ BEGIN RETURN 'C' || lpad((SELECT count(*) + 1 FROM rt_users)::text, 4, '0'); END $$",
+    "ALTER TABLE rt_users ALTER COLUMN code SET DEFAULT rt_next_code()",
+    "CREATE UNIQUE INDEX rt_users_email_norm ON rt_users (rt_norm(email))",
+    "INSERT INTO rt_users (email) VALUES ('A@x.com')",
+    "INSERT INTO rt_users (email) VALUES (' a@X.com ')",
+    "INSERT INTO rt_users (email) VALUES ('bad')",
+    "INSERT INTO rt_users (email) VALUES ('b@y.com')",
+    "SELECT id, email, code FROM rt_users ORDER BY id",
+    "SELECT id FROM rt_users WHERE rt_norm(email) = 'b@y.com'",
+    "CREATE TABLE rt_posts (id serial PRIMARY KEY, user_id int REFERENCES rt_users(id) ON DELETE CASCADE, title text)",
+    """CREATE FUNCTION rt_count_posts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    UPDATE rt_users SET posts = posts + 1 WHERE id = NEW.user_id;
+  ELSIF TG_OP = 'DELETE' THEN
+    UPDATE rt_users SET posts = posts - 1 WHERE id = OLD.user_id;
+  END IF;
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER rt_posts_count AFTER INSERT OR DELETE ON rt_posts FOR EACH ROW EXECUTE FUNCTION rt_count_posts()",
+    "INSERT INTO rt_posts (user_id, title) SELECT id, 'p' || id FROM rt_users",
+    "INSERT INTO rt_posts (user_id, title) SELECT min(id), 'extra' FROM rt_users",
+    "DELETE FROM rt_posts WHERE title = 'extra'",
+    "SELECT email, posts FROM rt_users ORDER BY email",
+    "DELETE FROM rt_users WHERE email = 'b@y.com'",
+    "SELECT count(*) FROM rt_posts",
+    "CREATE ROLE rt_app",
+    "GRANT SELECT, UPDATE ON rt_users TO rt_app",
+    "CREATE FUNCTION rt_app_user() RETURNS text LANGUAGE sql STABLE AS "
+    "$$ SELECT nullif(current_setting('app.email', true), '') $$",
+    "ALTER TABLE rt_users ENABLE ROW LEVEL SECURITY",
+    "CREATE POLICY rt_own ON rt_users USING (email = rt_app_user())",
+    "SET ROLE rt_app",
+    "SELECT email FROM rt_users",
+    "SET app.email = 'A@x.com'",
+    "SELECT email FROM rt_users",
+    "UPDATE rt_users SET posts = 100 RETURNING email, posts",
+    "RESET ROLE",
+]
+
+
+def test_functions_in_table_definitions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, APP, setup=[], cleanup=APP_CLEANUP, details=True)
+
+
 def test_functions_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, FUNCTIONS, setup=SETUP, cleanup=CLEANUP, details=True)
 
