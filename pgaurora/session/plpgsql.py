@@ -13,6 +13,7 @@ them. Not the catalog of functions (executor.routines) nor how calls reach here 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -123,6 +124,7 @@ class Frame:
         self.loop_datums: dict[tuple[str, Any], int] = {}  # FOR i IN a..b: the loop's own i
         self.records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] = {}  # the last rewrite's ROW(...)s
         self.cursors: dict[str, _Cursor] = {}  # the open cursors, by portal name (this call's own)
+        self.turns = 0  # loop iterations so far (_loop_body yields to the event loop now and then)
 
     # -- set-up ----------------------------------------------------------------------------------
 
@@ -660,9 +662,20 @@ async def _stmt_case(frame: Frame, body: dict[str, Any]) -> None:
     raise CaseNotFound("case not found", hint="CASE statement is missing ELSE part.")
 
 
+YIELD_ITERATIONS = 1000  # loop turns between two turns of the event loop
+
+
 async def _loop_body(frame: Frame, body: dict[str, Any]) -> bool:
-    """Runs a loop's body once; False when an EXIT left this loop."""
+    """Runs a loop's body once; False when an EXIT left this loop. Every YIELD_ITERATIONS turns
+    the event loop runs (other sessions, a cancel request, statement_timeout's timer): a long
+    or endless loop holds no one else up (except inside a call that cannot wait)."""
     label = body.get("label")
+    frame.turns += 1
+    if frame.turns % YIELD_ITERATIONS == 0:
+        frame.ctx.check_cancel()
+        if not frame.runtime.synchronous:
+            await asyncio.sleep(0)
+            frame.ctx.check_cancel()
     try:
         await frame.statements(body.get("body", []))
     except _Exit as leave:

@@ -162,6 +162,7 @@ class Routines:
         self._simple: dict[int, tuple[Any, Any]] = {}  # id(plan) -> (plan, its simple evaluation or None)
         self.layouts: dict[int, tuple[Any, ...]] = {}  # PL/pgSQL functions' datum layouts (session.plpgsql)
         self.depth = 0
+        self.synchronous = 0  # call_now calls under way: PL/pgSQL loops must not yield then
 
     # -- SQL inside a routine ----------------------------------------------------------------------
 
@@ -303,10 +304,13 @@ class Routines:
         """A call where the executor cannot wait (inside CASE, AND, OR, COALESCE...): the call
         runs to its end if it never has to wait (no page to read, no lock to wait for)."""
         coro = self.call(fn, args, ctx)
+        self.synchronous += 1
         try:
             coro.send(None)
         except StopIteration as done:
             return done.value
+        finally:
+            self.synchronous -= 1
         coro.close()
         raise FeatureNotSupported(
             f"function {fn.name} had to wait for storage or a lock where its call cannot wait",

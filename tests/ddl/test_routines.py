@@ -806,6 +806,45 @@ def test_do_and_call_in_a_read_only_transaction_as_postgres(instance: InstancePr
     assert transcript(instance.dsn) == expected
 
 
+def test_an_endless_loop_holds_no_other_session_and_is_cancelled(instance: InstanceProcess) -> None:
+    """An endless PL/pgSQL loop lets the server serve others, and ends on pg_cancel_backend or
+    statement_timeout (57014), the session usable after."""
+    import asyncio
+    import time
+
+    import asyncpg
+
+    async def scenario() -> None:
+        host, port = "127.0.0.1", instance.port
+        a = await asyncpg.connect(host=host, port=port, user="postgres")
+        b = await asyncpg.connect(host=host, port=port, user="postgres")
+        try:
+            pid = await a.fetchval("SELECT pg_backend_pid()")
+            task = asyncio.create_task(a.execute("DO $$ BEGIN LOOP END LOOP; END $$"))
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            assert await asyncio.wait_for(b.fetchval("SELECT 1"), 10) == 1
+            assert time.monotonic() - started < 5
+            assert await b.fetchval("SELECT pg_cancel_backend($1)", pid) is True
+            try:
+                await asyncio.wait_for(task, 10)
+                raise AssertionError("the loop ended by itself")
+            except asyncpg.QueryCanceledError as exc:
+                assert "user request" in str(exc)
+            await a.execute("SET statement_timeout = 300")
+            try:
+                await a.execute("DO $$ DECLARE i int := 0; BEGIN WHILE true LOOP i := i + 1; END LOOP; END $$")
+                raise AssertionError("the loop ended by itself")
+            except asyncpg.QueryCanceledError as exc:
+                assert "statement timeout" in str(exc)
+            assert await a.fetchval("SELECT 2") == 2
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
 def _psql(port: int, command: str) -> str:
     done = subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-h", "127.0.0.1", "-p", str(port), "-U",
                            "postgres", "-d", "postgres", "-c", command], capture_output=True, text=True, timeout=60)
