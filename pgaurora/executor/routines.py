@@ -90,6 +90,8 @@ class CallProcedure(PlanNode):
     schema: str | None
     name: str
     args: tuple[str, ...]  # each argument's SQL text
+    names: tuple[str | None, ...] = ()  # each argument's name (`p(x => 1)`), None when positional
+    position: int | None = None  # of the call in the statement (for its errors)
     width: int = 0
 
 
@@ -331,7 +333,8 @@ async def run_call(node: CallProcedure, env: Env) -> None:
     session = env.ctx.extra.get("session")
     if session is None:
         raise FeatureNotSupported("CALL is not supported here")
-    await session.routines.call_procedure(node.schema, node.name, node.args, env.ctx)
+    await session.routines.call_procedure(node.schema, node.name, node.args, env.ctx, node.names,
+                                                node.position)
 
 
 @ddl_runner(CreateTrigger)

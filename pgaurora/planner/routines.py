@@ -350,11 +350,20 @@ def _call(ddl: DdlPlanner, body: dict[str, Any]) -> CallProcedure:
     call = body["funccall"]
     schema, name = schema_and_name(call["funcname"])
     args = tuple(call.get("args", ()))
-    if any("NamedArgExpr" in a for a in args):
-        raise FeatureNotSupported("named arguments in CALL are not supported")
+    names: list[str | None] = []
+    for a in args:
+        named = a.get("NamedArgExpr")
+        if named is None and any(names):
+            raise SyntaxError_("positional argument cannot follow named argument",
+                               position=ddl.pos(next(iter(a.values())).get("location")))
+        if named is not None and named["name"] in names:
+            raise SyntaxError_(f'argument name "{named["name"]}" used more than once',
+                               position=ddl.pos(named.get("location")))
+        names.append(named["name"] if named is not None else None)
     tree = _object_tree(ddl)
-    texts = tuple(_deparse(a) for a in (tree.funccall.args or ())) if args else ()
-    return CallProcedure(schema, name, texts)
+    texts = tuple(_deparse(a.arg if a.__class__.__name__ == "NamedArgExpr" else a)
+                  for a in (tree.funccall.args or ())) if args else ()
+    return CallProcedure(schema, name, texts, tuple(names), ddl.pos(call.get("location")))
 
 
 def _object_tree(ddl: DdlPlanner) -> Any:

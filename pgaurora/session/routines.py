@@ -472,7 +472,11 @@ class Routines:
         finally:
             self.depth -= 1
 
-    async def call_procedure(self, schema: str | None, name: str, arg_texts: tuple[str, ...], ctx: Any) -> None:
+    async def call_procedure(self, schema: str | None, name: str, arg_texts: tuple[str, ...], ctx: Any,
+                             names: tuple[str | None, ...] = (), position: int | None = None) -> None:
+        """CALL: the procedure whose parameters take the arguments as given (by position, or by
+        name: `p(b => 2)`), those left out filled with their defaults, as PostgreSQL resolves."""
+        names = names or (None,) * len(arg_texts)
         values: tuple[Any, ...] = ()
         types: tuple[int, ...] = ()
         if arg_texts:
@@ -480,23 +484,32 @@ class Routines:
             values, types = result.rows[0], result.types
         state = ctx.catalog.state_for(ctx.txn).with_search_path(
             self.session.settings.search_path_schemas(), ctx.user)
-        candidates = [f for f in state.user_functions(name, schema) if len(f.arg_types) == len(types)]
-        exact = [f for f in candidates if f.arg_types == types]
-        chosen = exact or candidates
-        shown = f"{name}({', '.join(format_type(t) for t in types)})"
+        fits = [(f, slots) for f in state.user_functions(name, schema)
+                if (slots := _call_slots(f, names)) is not None]
+        exact = [(f, slots) for f, slots in fits
+                 if all(f.arg_types[k] == t for k, t in zip(slots, types, strict=True))]
+        chosen = exact or fits
+        shown = f"{name}({', '.join((f'{n} => ' if n else '') + format_type(t) for n, t in zip(names, types, strict=True))})"
         if not chosen:
             raise UndefinedFunction(f"procedure {shown} does not exist",
                                     hint="No procedure matches the given name and argument types. "
-                                         "You might need to add explicit type casts.")
-        fn = chosen[0]
+                                         "You might need to add explicit type casts.", position=position)
+        fn, slots = chosen[0]
         if fn.kind != "p":
-            raise WrongObjectType(f"{_shown(fn)} is not a procedure",
-                                  hint="To call a function, use SELECT.")
+            raise WrongObjectType(f"{shown} is not a procedure", hint="To call a function, use SELECT.",
+                                  position=position)
         require(ctx, fn, "X")
-        args = list(values)
-        for i, (have, want) in enumerate(zip(types, fn.arg_types, strict=True)):
-            if have != want and args[i] is not None:
-                args[i] = await self.cast(args[i], have, format_type(want), ctx)
+        args: list[Any] = [None] * len(fn.arg_types)
+        for value, have, k in zip(values, types, slots, strict=True):
+            want = fn.arg_types[k]
+            args[k] = await self.cast(value, have, format_type(want), ctx) \
+                if have != want and value is not None else value
+        missing = [k for k in range(len(fn.arg_types)) if k not in slots]
+        if missing:
+            defaults = await self.query("SELECT " + ", ".join(
+                f"({fn.arg_defaults[k]})::{format_type(fn.arg_types[k])}" for k in missing), (), (), ctx)
+            for k, value in zip(missing, defaults.rows[0], strict=True):
+                args[k] = value
         await self._invoke(fn, tuple(args), ctx)
 
     # -- triggers ------------------------------------------------------------------------------------
@@ -601,3 +614,19 @@ def _dollar(source: str) -> str:
         n += 1
         tag = f"$pgaurora{n}$"
     return f"{tag}{source}{tag}"
+
+
+def _call_slots(fn: Any, names: tuple[str | None, ...]) -> list[int] | None:
+    """Which of `fn`'s input parameters each CALL argument fills (positional ones in order, named
+    ones by name), or None when they do not fit: an unknown or doubly given name, too many
+    arguments, or a parameter left out that has no default."""
+    slots: list[int] = []
+    for i, n in enumerate(names):
+        k = i if n is None else (fn.arg_names.index(n) if n in fn.arg_names else -1)
+        if k < 0 or k >= len(fn.arg_types) or k in slots:
+            return None
+        slots.append(k)
+    defaults = fn.arg_defaults or (None,) * len(fn.arg_types)
+    if any(k not in slots and defaults[k] is None for k in range(len(fn.arg_types))):
+        return None
+    return slots

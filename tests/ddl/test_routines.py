@@ -23,6 +23,7 @@ CLEANUP = [
     "RESET ROLE",
     "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log CASCADE",
     "DROP SCHEMA IF EXISTS rt_s CASCADE",
+    "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer)",
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
@@ -202,6 +203,19 @@ END $$""",
     "SELECT sum(qty) FROM rt_items",
     "SELECT rt_bump(1)",
     "CALL rt_nosuch(1)",
+    "CREATE PROCEDURE rt_set(n integer, d text DEFAULT 'dflt', extra integer DEFAULT 7) LANGUAGE plpgsql "
+    "AS $$ BEGIN UPDATE rt_items SET qty = n + extra, note = d WHERE name = 'a'; END $$",
+    "CALL rt_set(1)",
+    "CALL rt_set(2, extra => 9)",
+    "CALL rt_set(extra => 10, n => 4)",
+    "CALL rt_set(d => 'y', n => '5', extra => 11)",
+    "SELECT name, note, qty FROM rt_items ORDER BY name",
+    "CALL rt_set(n => 6, 'z')",
+    "CALL rt_set(1, n => 2)",
+    "CALL rt_set(nosuch => 1)",
+    "CALL rt_set(n => 1, n => 2)",
+    "CALL rt_set()",
+    "CALL rt_add_one(a => 1)",
     # catalogs
     "SELECT proname, prokind, provolatile, proisstrict, pronargs, pg_get_function_arguments(oid), "
     "pg_get_function_result(oid), l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
