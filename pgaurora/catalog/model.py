@@ -290,6 +290,9 @@ class Function:
     arg_defaults: tuple[str | None, ...] = ()  # per input parameter: its DEFAULT's SQL text, or None
     out_table: int = 0  # RETURNS SETOF table: the table whose rows it returns
     config: tuple[str, ...] = ()  # proconfig: SET clauses, "name=value", in force during a call
+    # a SQL-standard body (RETURN ... / BEGIN ATOMIC ... END) as pg_get_function_sqlbody shows it;
+    # `body` then holds the statements it runs, and prosrc is empty
+    sql_body: str = ""
 
     def out_columns(self) -> tuple[tuple[str, int], ...]:
         """(name, type) of the result's columns when they are OUT / INOUT / TABLE parameters."""

@@ -65,6 +65,7 @@ class CreateFunction(PlanNode):
     out_table: int = 0
     security_definer: bool = False
     config: tuple[str, ...] = ()
+    sql_body: str = ""  # a SQL-standard body as written (RETURN ... / BEGIN ATOMIC ... END)
     width: int = 0
 
 
@@ -214,7 +215,8 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
         await catalog.replace(ctx.txn, replace(
             existing, arg_names=node.arg_names, language=node.language, body=node.body,
             volatility=node.volatility, strict=node.strict, param_names=node.param_names,
-            arg_defaults=node.arg_defaults, security_definer=node.security_definer, config=node.config))
+            arg_defaults=node.arg_defaults, security_definer=node.security_definer, config=node.config,
+            sql_body=node.sql_body))
         _validate(node, ctx)
         return
     owner = current_role_oid(ctx)
@@ -222,7 +224,7 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
                   node.arg_names, node.return_type, node.language, node.body, node.volatility, node.strict,
                   node.kind, retset=node.retset, param_modes=node.param_modes, param_types=node.param_types,
                   param_names=node.param_names, arg_defaults=node.arg_defaults, out_table=node.out_table,
-                  security_definer=node.security_definer, config=node.config,
+                  security_definer=node.security_definer, config=node.config, sql_body=node.sql_body,
                   acl=initial_acl(state, "f", owner, node.schema_oid))  # ALTER DEFAULT PRIVILEGES
     await catalog.create(ctx.txn, fn)
     _validate(node, ctx)
@@ -234,7 +236,7 @@ def _validate(node: CreateFunction, ctx: Any) -> None:
     session = ctx.extra.get("session")
     if node.language == "sql" and session is not None and \
             str(ctx.settings.get("check_function_bodies", missing_ok=True) or "on") == "on":
-        session.routines.validate_sql(node.body, node.arg_names, node.arg_types, ctx)
+        session.routines.validate_sql(node.body, node.arg_names, node.arg_types, ctx, node.name)
 
 
 def find_functions(state: Any, schema: str | None, name: str, arg_types: tuple[int, ...] | None,

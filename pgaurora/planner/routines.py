@@ -138,13 +138,13 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
         raise UndefinedObject('schema "pg_temp" does not exist', sqlstate="3F000")
     procedure = bool(body.get("is_procedure"))
     options = _options(body)
-    if body.get("sql_body") is not None:
-        raise FeatureNotSupported("SQL-standard function bodies (RETURN ... or BEGIN ATOMIC) are not supported",
-                                  hint="Write the body as a string: AS $$ SELECT ... $$ LANGUAGE sql.")
+    standard = body.get("sql_body") is not None
     language_node = options.get("language")
-    if language_node is None:
+    if language_node is None and not standard:
         raise InvalidFunctionDefinition("no language specified")
-    language = language_node["String"]["sval"].lower()
+    language = language_node["String"]["sval"].lower() if language_node is not None else "sql"
+    if standard and language != "sql":
+        raise InvalidFunctionDefinition("inline SQL function body only valid for language SQL")
     if language in ("c", "internal"):
         raise FeatureNotSupported(f"functions in language {language} are not supported")
     if language not in LANGUAGES:
@@ -216,12 +216,18 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
                                             hint="The arguments of the trigger can be accessed through TG_NARGS and TG_ARGV instead.")
     all_in = all(m == "i" for m in modes)
     as_node = options.get("as")
-    if as_node is None:
+    sql_body = ""
+    if standard:
+        if as_node is not None:
+            raise InvalidFunctionDefinition("duplicate function body specified")
+        source, sql_body = _standard_body(ddl)
+    elif as_node is None:
         raise InvalidFunctionDefinition("no function body specified")
-    items = as_node["List"]["items"]
-    if len(items) != 1:
-        raise InvalidFunctionDefinition(f"only one AS item needed for language \"{language}\"")
-    source = items[0]["String"]["sval"]
+    else:
+        items = as_node["List"]["items"]
+        if len(items) != 1:
+            raise InvalidFunctionDefinition(f"only one AS item needed for language \"{language}\"")
+        source = items[0]["String"]["sval"]
     volatility = "v"
     if (v := options.get("volatility")) is not None:
         volatility = v["String"]["sval"][0]
@@ -237,7 +243,30 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
                           volatility, strict, "p" if procedure else "f", bool(body.get("replace")), retset,
                           () if all_in else tuple(modes), () if all_in else tuple(param_types),
                           () if all_in else tuple(param_names),
-                          tuple(defaults) if any(d is not None for d in defaults) else (), out_table, definer, config)
+                          tuple(defaults) if any(d is not None for d in defaults) else (), out_table, definer, config,
+                          sql_body)
+
+
+def _standard_body(ddl: DdlPlanner) -> tuple[str, str]:
+    """A SQL-standard body's statements as the SQL text the function runs, and the body as
+    pg_get_function_sqlbody shows it (`RETURN expr`, or `BEGIN ATOMIC` / one statement a line /
+    `END`)."""
+    node = _object_tree(ddl).sql_body
+    if node.__class__.__name__ == "ReturnStmt":
+        expr = _deparse(node.returnval)
+        return f"SELECT {expr}", f"RETURN {expr}"
+    statements = [s for group in node for s in (group or ())]
+    run: list[str] = []
+    shown: list[str] = []
+    for s in statements:
+        if s.__class__.__name__ == "ReturnStmt":
+            expr = _deparse(s.returnval)
+            run.append(f"SELECT {expr}")
+            shown.append(f"RETURN {expr}")
+        else:
+            run.append(_deparse(s))
+            shown.append(run[-1])
+    return "; ".join(run), "BEGIN ATOMIC\n" + "".join(f" {s};\n" for s in shown) + "END"
 
 
 def _result_type(ddl: DdlPlanner, returns: dict[str, Any]) -> tuple[int, int]:

@@ -441,14 +441,18 @@ class Routines:
             value = await self.cast(value, result.types[0], format_type(fn.return_type), ctx)
         return value
 
-    def validate_sql(self, body: str, arg_names: tuple[str, ...], arg_types: tuple[int, ...], ctx: Any) -> None:
+    def validate_sql(self, body: str, arg_names: tuple[str, ...], arg_types: tuple[int, ...], ctx: Any,
+                     name: str = "") -> None:
         """CREATE FUNCTION's check of a LANGUAGE sql body (check_function_bodies): each statement
-        must plan, its names found (as PostgreSQL's validator analyzes them)."""
+        must plan, its names found (as PostgreSQL's validator analyzes them); a parameter may be
+        named as `function_name.parameter`."""
         names = {n: i + 1 for i, n in enumerate(arg_names) if n}
 
         def resolve(what: Any) -> Any:
             if isinstance(what, int):
                 return what if 0 < what <= len(arg_types) else None
+            if len(what) == 2 and what[0] == name:
+                return names.get(what[1])
             return names.get(what[0]) if len(what) == 1 else None
 
         for stmt in self.session.engine.parse(body):

@@ -23,7 +23,8 @@ CLEANUP = [
     "RESET ROLE",
     "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log CASCADE",
     "DROP SCHEMA IF EXISTS rt_s CASCADE",
-    "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer)",
+    "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer), rt_atomic(integer)",
+    "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic()",
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
@@ -216,6 +217,19 @@ END $$""",
     "CALL rt_set(n => 1, n => 2)",
     "CALL rt_set()",
     "CALL rt_add_one(a => 1)",
+    # SQL-standard bodies
+    "CREATE FUNCTION rt_twice(a integer, b integer DEFAULT 2) RETURNS integer LANGUAGE sql IMMUTABLE RETURN a * b",
+    "SELECT rt_twice(21), rt_twice(2, 5), rt_twice(b => 3, a => 1), rt_twice(NULL)",
+    "CREATE PROCEDURE rt_atomic(n integer) BEGIN ATOMIC INSERT INTO rt_items (name, qty) VALUES ('atomic', n); "
+    "UPDATE rt_items SET qty = rt_atomic.n * 10 WHERE name = 'atomic'; END",
+    "CALL rt_atomic(4)",
+    "CREATE FUNCTION rt_count_atomic() RETURNS bigint LANGUAGE sql BEGIN ATOMIC "
+    "SELECT count(*) FROM rt_items WHERE qty = 40; END",
+    "SELECT rt_count_atomic()",
+    "SELECT proname, prosrc, prosqlbody IS NOT NULL, pg_get_function_sqlbody(oid) IS NOT NULL FROM pg_proc "
+    "WHERE proname IN ('rt_twice', 'rt_atomic', 'rt_add_one') ORDER BY 1",
+    "CREATE FUNCTION rt_bad(a integer) RETURNS integer LANGUAGE plpgsql RETURN a",
+    "CREATE FUNCTION rt_bad(a integer) RETURNS integer LANGUAGE sql AS 'SELECT 1' RETURN a",
     # catalogs
     "SELECT proname, prokind, provolatile, proisstrict, pronargs, pg_get_function_arguments(oid), "
     "pg_get_function_result(oid), l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "

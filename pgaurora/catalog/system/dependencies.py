@@ -9,7 +9,8 @@ column's sequence (deptype i) is written as `ADD GENERATED ... AS IDENTITY`.
 
     deptype  a  auto: the sequence owned by a serial column, a constraint / default on its column
              i  internal: an identity sequence, an index implementing a constraint, a view's rule
-             n  normal: a default's sequence, a view rule's tables, a foreign key's referenced table
+             n  normal: a default's sequence, a view rule's tables, a foreign key's referenced table,
+                the tables a SQL-standard function body (RETURN / BEGIN ATOMIC) reads or writes
              P/S  partition: a partition's index on the partitioned index (P) and on its table (S);
              a partition on its partitioned table is `a`; a materialized view has a rule like a view
 Not the other catalogs (class_rows), not the definition texts (describe).
@@ -21,13 +22,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pgaurora.catalog.model import Index, Sequence, Table, View
+from pgaurora.catalog.model import Function, Index, Sequence, Table, View
 from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import describe
 from pgaurora.catalog.system.class_rows import attrdef_oid, referenced_index
 from pgaurora.catalog.system.relations import SystemContext, producer
 
-PG_CLASS, PG_NAMESPACE, PG_ATTRDEF, PG_CONSTRAINT, PG_REWRITE = 1259, 2615, 2604, 2606, 2618
+PG_CLASS, PG_NAMESPACE, PG_ATTRDEF, PG_CONSTRAINT, PG_REWRITE, PG_PROC = 1259, 2615, 2604, 2606, 2618, 1255
 
 
 def rule_oid(view_oid: int) -> int:
@@ -68,7 +69,7 @@ def view_relations(state: CatalogState, query: str) -> list[tuple[int, int]]:
             cte = node.get("CommonTableExpr")
             if cte is not None:
                 ctes.add(cte.get("ctename", ""))
-            rv = node.get("RangeVar")
+            rv = node.get("RangeVar") or (node if "relname" in node else None)  # (INSERT's target is bare)
             if rv is not None:
                 schema = rv.get("schemaname")
                 name = rv.get("relname", "")
@@ -115,6 +116,9 @@ def pg_depend(sc: SystemContext) -> Iterator[dict[str, Any]]:
                 yield _dep(PG_REWRITE, rule, PG_CLASS, oid, attnum, "n")
             yield _dep(PG_REWRITE, rule, PG_CLASS, obj.oid, 0, "n")
             yield _dep(PG_REWRITE, rule, PG_CLASS, obj.oid, 0, "i")
+        if isinstance(obj, Function) and obj.sql_body:
+            for oid, attnum in view_relations(state, obj.body):
+                yield _dep(PG_PROC, obj.oid, PG_CLASS, oid, attnum, "n")
     for table in state.tables():
         for c in table.columns:
             if c.generated is not None and not c.dropped:  # the generation expression, on its column

@@ -606,6 +606,9 @@ def _functiondef(ctx: Any, oid: int) -> str | None:
         name, _, value = item.partition("=")
         parts = [p.strip().strip('"') for p in value.split(",")] if name.lower() in _LIST_SETTINGS else [value]
         lines.append(f" SET {name} TO " + ", ".join("'" + p.replace("'", "''") + "'" for p in parts))
+    if fn.sql_body:
+        lines.append(fn.sql_body)
+        return "\n".join(lines) + "\n"
     tag = "$function$"
     while tag in fn.body:
         tag = tag[:-1] + "_$"
@@ -613,12 +616,16 @@ def _functiondef(ctx: Any, oid: int) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def _function_sqlbody(ctx: Any, oid: int) -> str | None:
+    fn = state_of(ctx).function(int(oid))
+    return fn.sql_body if fn is not None and fn.sql_body else None
+
+
 _register("pg_get_function_result", (OID,), T, _function_result, needs_context=True)
 _register("pg_get_function_arguments", (OID,), T, _function_arguments, needs_context=True)
 _register("pg_get_function_identity_arguments", (OID,), T, _function_identity_arguments, needs_context=True)
 _register("pg_get_functiondef", (OID,), T, _functiondef, needs_context=True)
-# (SQL-standard bodies, RETURN ... / BEGIN ATOMIC, are not built: every body is prosrc's text)
-_register("pg_get_function_sqlbody", (OID,), T, lambda oid: None)
+_register("pg_get_function_sqlbody", (OID,), T, _function_sqlbody, needs_context=True)
 _register("pg_tablespace_location", (OID,), T, lambda oid: "")
 
 
