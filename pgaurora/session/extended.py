@@ -200,7 +200,10 @@ class ExtendedProtocol:
             if stmt.utility is not None:
                 await self._execute_utility(portal, max_rows, sink)
             else:
-                await self._execute_plan(portal, max_rows, sink)
+                try:
+                    await self._execute_plan(portal, max_rows, sink)
+                finally:
+                    self.nonatomic = False
 
     async def _execute_plan(self, portal: Portal, max_rows: int, sink: ResultSink) -> None:
         if portal.done:
@@ -223,6 +226,8 @@ class ExtendedProtocol:
                 from pgaurora.errors import NoActiveSqlTransaction
 
                 raise NoActiveSqlTransaction("LOCK TABLE can only be used in transaction blocks")
+            # (a CALL or DO outside a block may end its transaction: session.routines)
+            self.nonatomic = parsed.node_type in ("CallStmt", "DoStmt") and not self.block.in_block
             cursor = portal.cursor = await self._start(portal.plan, portal.params,
                                                        replan=lambda: self._replan_portal(portal))
         if max_rows <= 0:

@@ -348,7 +348,11 @@ class Frame:
         name = f"plpgsql_{next(_savepoints)}"
         txn.savepoint(name)
         try:
-            await self.statements(body.get("body", []))
+            self.runtime.subtransactions += 1
+            try:
+                await self.statements(body.get("body", []))
+            finally:
+                self.runtime.subtransactions -= 1
         except PgError as error:
             handler = _matching(handlers.get("exc_list", []), error)
             if handler is None:
@@ -509,7 +513,7 @@ _COMPOUND = ("PLpgSQL_stmt_block", "PLpgSQL_stmt_if", "PLpgSQL_stmt_loop", "PLpg
              "PLpgSQL_stmt_dynfors")
 
 
-_STATEMENTS = ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_perform", "PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_fors",
+_STATEMENTS = ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_call", "PLpgSQL_stmt_perform", "PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_fors",
                "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_return_query")
 
 
@@ -1165,6 +1169,20 @@ async def _stmt_forc(frame: Frame, body: dict[str, Any]) -> None:
             frame.values[body["curvar"]] = None
 
 
+async def _stmt_call(frame: Frame, body: dict[str, Any]) -> None:
+    """CALL (or DO) inside PL/pgSQL: the procedure runs in this frame's transaction context, so a
+    COMMIT in it is allowed where one here would be."""
+    await frame.run_sql(body["expr"]["PLpgSQL_expr"]["query"])
+
+
+async def _stmt_commit(frame: Frame, body: dict[str, Any]) -> None:
+    await frame.runtime.end_transaction(True, bool(body.get("chain")))
+
+
+async def _stmt_rollback(frame: Frame, body: dict[str, Any]) -> None:
+    await frame.runtime.end_transaction(False, bool(body.get("chain")))
+
+
 _HANDLERS: dict[str, Any] = {
     "PLpgSQL_stmt_block": _stmt_block, "PLpgSQL_stmt_assign": _stmt_assign, "PLpgSQL_stmt_if": _stmt_if,
     "PLpgSQL_stmt_case": _stmt_case, "PLpgSQL_stmt_loop": _stmt_loop, "PLpgSQL_stmt_while": _stmt_while,
@@ -1175,4 +1193,5 @@ _HANDLERS: dict[str, Any] = {
     "PLpgSQL_stmt_getdiag": _stmt_getdiag, "PLpgSQL_stmt_return_next": _stmt_return_next,
     "PLpgSQL_stmt_return_query": _stmt_return_query, "PLpgSQL_stmt_open": _stmt_open,
     "PLpgSQL_stmt_fetch": _stmt_fetch, "PLpgSQL_stmt_close": _stmt_close, "PLpgSQL_stmt_forc": _stmt_forc,
+    "PLpgSQL_stmt_call": _stmt_call, "PLpgSQL_stmt_commit": _stmt_commit, "PLpgSQL_stmt_rollback": _stmt_rollback,
 }

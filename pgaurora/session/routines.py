@@ -5,7 +5,8 @@ value the result; LANGUAGE plpgsql: session.plpgsql), DO blocks, CALL, firing ro
 triggers, and the SQL they run inside the calling statement's transaction (`query`: planned for
 the session's search path and role, the plans kept while the catalog stays the same, a new
 command id first so that a function sees what the statement calling it has written so far, as
-PostgreSQL's volatile functions do). The executor reaches it through its context's session
+PostgreSQL's volatile functions do), and a procedure's COMMIT / ROLLBACK where PostgreSQL allows
+one (`end_transaction`: the session's transaction ends, the next begins). The executor reaches it through its context's session
 (ctx.extra["session"].routines), which it cannot import. Not the catalog rows (executor.routines)
 nor resolving calls to functions (planner.resolve).
 """
@@ -20,7 +21,14 @@ from typing import Any
 import pglast
 
 from pgaurora.datatypes.typeinfo import format_type
-from pgaurora.errors import FeatureNotSupported, PgError, SyntaxError_, UndefinedFunction, WrongObjectType
+from pgaurora.errors import (
+    FeatureNotSupported,
+    InvalidTransactionTermination,
+    PgError,
+    SyntaxError_,
+    UndefinedFunction,
+    WrongObjectType,
+)
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.plannodes import Project, ValuesScan
@@ -28,6 +36,13 @@ from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
 
+# TransactionStmt kinds as PostgreSQL's CreateCommandName names them
+_TRANSACTION_WORDS = {"TRANS_STMT_BEGIN": "BEGIN", "TRANS_STMT_START": "START TRANSACTION",
+                      "TRANS_STMT_COMMIT": "COMMIT", "TRANS_STMT_ROLLBACK": "ROLLBACK",
+                      "TRANS_STMT_SAVEPOINT": "SAVEPOINT", "TRANS_STMT_RELEASE": "RELEASE",
+                      "TRANS_STMT_ROLLBACK_TO": "ROLLBACK", "TRANS_STMT_PREPARE": "PREPARE TRANSACTION",
+                      "TRANS_STMT_COMMIT_PREPARED": "COMMIT PREPARED",
+                      "TRANS_STMT_ROLLBACK_PREPARED": "ROLLBACK PREPARED"}
 MAX_DEPTH = 100  # nested calls (PostgreSQL's limit is max_stack_depth; see cli.RECURSION_LIMIT)
 _CLIENT_LEVELS = ("debug5", "debug4", "debug3", "debug2", "debug1", "log", "notice", "warning", "error")
 _LEVEL_RANK = {"DEBUG": 4, "LOG": 5, "NOTICE": 6, "WARNING": 7}
@@ -163,11 +178,17 @@ class Routines:
         self.layouts: dict[int, tuple[Any, ...]] = {}  # PL/pgSQL functions' datum layouts (session.plpgsql)
         self.depth = 0
         self.synchronous = 0  # call_now calls under way: PL/pgSQL loops must not yield then
+        # A CALL or DO run as a statement of its own outside a transaction block may COMMIT and
+        # ROLLBACK (PostgreSQL's non-atomic context): the contexts of its procedures' frames, whose
+        # transaction such a COMMIT replaces; None inside a function, a trigger or a block
+        self.transaction_contexts: list[Any] | None = None
+        self.subtransactions = 0  # PL/pgSQL exception blocks under way (no COMMIT inside one)
 
     # -- SQL inside a routine ----------------------------------------------------------------------
 
     def _plan(self, sql: str, types: tuple[int, ...], ctx: Any,
-              records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> Any:
+              records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None,
+              dynamic: bool = False) -> Any:
         session = self.session
         state = ctx.catalog.state_for(ctx.txn)
         key = (sql, types, session.settings.path_key, ctx.user, tuple(sorted(records.items())) if records else ())
@@ -178,6 +199,9 @@ class Routines:
         if len(stmts) != 1:
             raise SyntaxError_("cannot insert multiple commands into a prepared statement" if stmts
                                else "empty query")
+        if stmts[0].node_type == "TransactionStmt":  # (PL/pgSQL's own COMMIT / ROLLBACK end one)
+            raise FeatureNotSupported("EXECUTE of transaction commands is not implemented" if dynamic
+                                      else "transaction commands are not supported in functions")
         token = RECORD_PARAMS.set(records or None)
         try:
             plan = session.plan_statement(stmts[0], types)
@@ -195,13 +219,10 @@ class Routines:
         carries the statement (`source`: as the function wrote it) as PostgreSQL's internal
         query, and its position there while the text is the one planned."""
         try:
-            plan = self._plan(sql, types, ctx, records)
+            plan = self._plan(sql, types, ctx, records, dynamic)
         except PgError as error:
             _internal(error, sql, source)
             raise
-        if plan.command in ("BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION", "SAVEPOINT", "RELEASE",
-                            "ROLLBACK TO"):
-            raise FeatureNotSupported("transaction control in functions is not supported", sqlstate="0A000")
         simple = self._simple_expressions(plan)
         if simple is not None:  # PL/pgSQL's simple expression: no table, no subquery, nothing to await
             try:
@@ -342,6 +363,9 @@ class Routines:
         self.depth += 1
         settings = self.session.settings
         saved = settings.snapshot() if fn.config else None
+        contexts = self.transaction_contexts
+        if fn.kind != "p" or fn.security_definer or fn.config:
+            self.transaction_contexts = None  # (atomic: no COMMIT in there)
         try:
             if fn.security_definer:  # the body runs as the function's owner
                 owner = next((r.name for r in ctx.catalog.state_for(ctx.txn).roles.values() if r.oid == fn.owner),
@@ -364,6 +388,7 @@ class Routines:
             raise _too_deep() from None
         finally:
             self.depth -= 1
+            self.transaction_contexts = contexts
             if saved is not None:
                 settings.restore(saved)
 
@@ -400,6 +425,11 @@ class Routines:
             return None
 
         stmts = self.session.engine.parse(fn.body)
+        for stmt in stmts:
+            if stmt.node_type == "TransactionStmt":
+                word = _TRANSACTION_WORDS.get(stmt.tree.get("kind", ""), "COMMIT")
+                raise FeatureNotSupported(f"{word} is not allowed in an SQL function",
+                                          where=f'SQL function "{fn.name}" during startup')
         result: Result | None = None
         for stmt in stmts:
             text, refs = rewrite(stmt.text, resolve)
@@ -467,6 +497,7 @@ class Routines:
 
     async def run_do(self, source: str, ctx: Any) -> None:
         tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}")
+        contexts = self._enter_nonatomic(ctx)
         self.depth += 1
         try:
             frame = Frame(self, ctx, tree, "inline_code_block", VOID_OID)
@@ -475,6 +506,38 @@ class Routines:
             await frame.run()
         finally:
             self.depth -= 1
+            self.transaction_contexts = contexts
+
+    def _enter_nonatomic(self, ctx: Any) -> list[Any] | None:
+        """A CALL or DO starts: whether its procedure may COMMIT (a statement of its own outside
+        a transaction block, or inside a procedure that may); the contexts before it."""
+        contexts = self.transaction_contexts
+        if self.depth == 0 and getattr(self.session, "nonatomic", False):
+            self.transaction_contexts = [ctx]
+        elif contexts is not None:
+            self.transaction_contexts = [*contexts, ctx]
+        return contexts
+
+    async def end_transaction(self, commit: bool, chain: bool) -> None:
+        """PL/pgSQL's COMMIT / ROLLBACK [AND CHAIN] in a procedure: the transaction ends and a new
+        one begins (with the same characteristics when chained), in which the procedure goes on."""
+        contexts = self.transaction_contexts
+        if contexts is None:
+            raise InvalidTransactionTermination("invalid transaction termination")
+        if self.subtransactions:
+            raise InvalidTransactionTermination(
+                f"cannot {'commit' if commit else 'roll back'} while a subtransaction is active")
+        block = self.session.block
+        characteristics = (block.isolation, block.read_only, block.deferrable)
+        await (block.commit() if commit else block.abort())
+        block.start_implicit()
+        if chain:
+            block.set_characteristics(*characteristics)
+        txn = block.transaction()
+        for ctx in contexts:
+            ctx.txn = txn
+            ctx.snapshot = None
+            ctx.transaction_start = block.started_at
 
     async def call_procedure(self, schema: str | None, name: str, arg_texts: tuple[str, ...], ctx: Any,
                              names: tuple[str | None, ...] = (), position: int | None = None) -> None:
@@ -514,7 +577,11 @@ class Routines:
                 f"({fn.arg_defaults[k]})::{format_type(fn.arg_types[k])}" for k in missing), (), (), ctx)
             for k, value in zip(missing, defaults.rows[0], strict=True):
                 args[k] = value
-        await self._invoke(fn, tuple(args), ctx)
+        contexts = self._enter_nonatomic(ctx)
+        try:
+            await self._invoke(fn, tuple(args), ctx)
+        finally:
+            self.transaction_contexts = contexts
 
     # -- triggers ------------------------------------------------------------------------------------
 
@@ -539,6 +606,7 @@ class Routines:
         if self.depth >= MAX_DEPTH:
             raise _too_deep()
         self.depth += 1
+        contexts, self.transaction_contexts = self.transaction_contexts, None
         try:
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type, specials)
             await frame.declare((), ())
@@ -548,6 +616,7 @@ class Routines:
             result = await frame.run()
         finally:
             self.depth -= 1
+            self.transaction_contexts = contexts
         values = result.values if isinstance(result, Record) else None
         if values is None:
             if result is not None and not isinstance(result, Record):

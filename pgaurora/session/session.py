@@ -94,6 +94,9 @@ class Session(ExtendedProtocol):
         self.block.before_commit = self.run_deferred_checks
         self.block.owner = self
         self.block.pid = pid
+        # the running statement is a CALL or DO of its own outside a transaction block: its
+        # procedures may COMMIT and ROLLBACK (session.routines.end_transaction)
+        self.nonatomic = False
         self.names = Namespace()
         self.listening: set[str] = set()
         self.pending_notifies: list[tuple[str, str]] = []
@@ -378,8 +381,12 @@ class Session(ExtendedProtocol):
                 await self.block.commit()
             sink.command_complete(self._copy_tag)
             return
-        await self._simple_plan(plan, (), sink, multi, last,
-                                replan=lambda: (self.plan_statement(stmt), ()))
+        self.nonatomic = node_type in _NONATOMIC and not multi and not self.block.in_block
+        try:
+            await self._simple_plan(plan, (), sink, multi, last,
+                                    replan=lambda: (self.plan_statement(stmt), ()))
+        finally:
+            self.nonatomic = False
 
     def _plan_text(self, sql: str) -> Any:
         return self.plan_statement(self.engine.parse_one(sql))
@@ -555,5 +562,7 @@ class Session(ExtendedProtocol):
         self.block.start_implicit()
         return await self._start(stmt.plan, params)
 
+
+_NONATOMIC = ("CallStmt", "DoStmt")  # the statements whose procedures may end the transaction
 
 __all__ = ["ResultSink", "Session", "Utility"]

@@ -834,6 +834,104 @@ def test_do_and_call_in_a_read_only_transaction_as_postgres(instance: InstancePr
     assert transcript(instance.dsn) == expected
 
 
+TXN_CLEANUP = ["DROP TABLE IF EXISTS rt_tc, rt_tc_parent, rt_tc_child, rt_tc_trig CASCADE",
+               "DROP PROCEDURE IF EXISTS rt_batch(integer), rt_tc_sub(), rt_tc_outer(), rt_tc_fail(), rt_tc_chain(), "
+               "rt_tc_definer(), rt_tc_set(), rt_tc_sql(), rt_tc_dyn(), rt_tc_fk(), rt_tc_inner()",
+               "DROP FUNCTION IF EXISTS rt_tc_f(), rt_tc_tf() CASCADE"]
+TXN_SETUP = [
+    "CREATE TABLE rt_tc (a int)",
+    "CREATE PROCEDURE rt_batch(n int) LANGUAGE plpgsql AS $$ BEGIN FOR i IN 1..n LOOP INSERT INTO rt_tc VALUES (i); "
+    "IF i % 2 = 0 THEN COMMIT; ELSE ROLLBACK; END IF; END LOOP; END $$",
+]
+# COMMIT / ROLLBACK inside procedures and DO blocks (PostgreSQL's non-atomic CALL)
+TRANSACTION_CONTROL = [
+    "CALL rt_batch(6)",
+    "SELECT * FROM rt_tc ORDER BY a",
+    "BEGIN",
+    "CALL rt_batch(2)",
+    "ROLLBACK",
+    "CREATE FUNCTION rt_tc_f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN COMMIT; RETURN 1; END $$",
+    "SELECT rt_tc_f()",
+    "CREATE PROCEDURE rt_tc_sub() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_tc VALUES (100); COMMIT; "
+    "EXCEPTION WHEN others THEN RAISE NOTICE 'caught %', SQLERRM; END $$",
+    "CALL rt_tc_sub()",
+    "CREATE PROCEDURE rt_tc_outer() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_tc VALUES (200); CALL rt_batch(2); "
+    "INSERT INTO rt_tc VALUES (201); ROLLBACK; END $$",
+    "CALL rt_tc_outer()",
+    "SELECT * FROM rt_tc ORDER BY a",
+    "DO $$ BEGIN INSERT INTO rt_tc VALUES (300); COMMIT; INSERT INTO rt_tc VALUES (301); ROLLBACK; END $$",
+    "CREATE PROCEDURE rt_tc_fail() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_tc VALUES (400); COMMIT; "
+    "INSERT INTO rt_tc VALUES (401); RAISE EXCEPTION 'boom'; END $$",
+    "CALL rt_tc_fail()",
+    "SELECT * FROM rt_tc WHERE a >= 300 ORDER BY a",
+    "CREATE PROCEDURE rt_tc_chain() LANGUAGE plpgsql AS $$ BEGIN COMMIT AND CHAIN; "
+    "RAISE NOTICE '%', current_setting('transaction_isolation'); END $$",
+    "CALL rt_tc_chain()",
+    "CREATE PROCEDURE rt_tc_definer() LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN COMMIT; END $$",
+    "CALL rt_tc_definer()",
+    "CREATE PROCEDURE rt_tc_set() LANGUAGE plpgsql SET work_mem = '10MB' AS $$ BEGIN COMMIT; END $$",
+    "CALL rt_tc_set()",
+    "CREATE PROCEDURE rt_tc_sql() LANGUAGE sql AS $$ INSERT INTO rt_tc VALUES (500); COMMIT; $$",
+    "CALL rt_tc_sql()",
+    "CREATE PROCEDURE rt_tc_dyn() LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'COMMIT'; END $$",
+    "CALL rt_tc_dyn()",
+    "CREATE TABLE rt_tc_parent (id int PRIMARY KEY)",
+    "CREATE TABLE rt_tc_child (pid int REFERENCES rt_tc_parent DEFERRABLE INITIALLY DEFERRED)",
+    "CREATE PROCEDURE rt_tc_fk() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_tc_child VALUES (1); COMMIT; END $$",
+    "CALL rt_tc_fk()",
+    "SELECT count(*) FROM rt_tc_child",
+    "CREATE PROCEDURE rt_tc_inner() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_tc VALUES (600); COMMIT; END $$",
+    "CREATE FUNCTION rt_tc_tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN CALL rt_tc_inner(); RETURN NEW; END $$",
+    "CREATE TABLE rt_tc_trig (a int)",
+    "CREATE TRIGGER rt_tc_tr BEFORE INSERT ON rt_tc_trig FOR EACH ROW EXECUTE FUNCTION rt_tc_tf()",
+    "INSERT INTO rt_tc_trig VALUES (1)",
+    "SELECT count(*) FROM rt_tc WHERE a = 600",
+]
+
+
+def test_transaction_control_in_procedures_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, TRANSACTION_CONTROL, setup=TXN_SETUP, cleanup=TXN_CLEANUP,
+                           details=True)
+
+
+def test_a_procedures_commit_is_seen_while_it_runs(instance: InstanceProcess) -> None:
+    """What a procedure COMMITs is durable and visible to other sessions before the CALL ends
+    (the simple protocol here; the transcript above runs through the extended one), and a
+    multi-statement query is a block: its CALL may not commit (2D000)."""
+    import asyncio
+
+    import asyncpg
+
+    async def scenario() -> None:
+        host, port = "127.0.0.1", instance.port
+        a = await asyncpg.connect(host=host, port=port, user="postgres")
+        b = await asyncpg.connect(host=host, port=port, user="postgres")
+        try:
+            for step in (*TXN_CLEANUP, "CREATE TABLE rt_tc (a int)"):
+                await a.execute(step)
+            await a.execute("CREATE PROCEDURE rt_tc_sub() LANGUAGE plpgsql AS $$ BEGIN "
+                            "INSERT INTO rt_tc VALUES (1); COMMIT; INSERT INTO rt_tc VALUES (2); "
+                            "PERFORM pg_sleep(1.5); END $$")
+            task = asyncio.create_task(a.execute("CALL rt_tc_sub()"))
+            await asyncio.sleep(0.6)
+            assert await b.fetch("SELECT a FROM rt_tc ORDER BY a") == [(1,)]
+            await asyncio.wait_for(task, 20)
+            assert [r[0] for r in await b.fetch("SELECT a FROM rt_tc ORDER BY a")] == [1, 2]
+            try:
+                await a.execute("CALL rt_tc_sub(); SELECT 1")
+                raise AssertionError("COMMIT ran inside a multi-statement query")
+            except asyncpg.InvalidTransactionTerminationError as exc:
+                assert "invalid transaction termination" in str(exc)
+            assert [r[0] for r in await b.fetch("SELECT a FROM rt_tc ORDER BY a")] == [1, 2]
+        finally:
+            for step in TXN_CLEANUP:
+                await a.execute(step)
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
 def test_an_endless_loop_holds_no_other_session_and_is_cancelled(instance: InstanceProcess) -> None:
     """An endless PL/pgSQL loop lets the server serve others, and ends on pg_cancel_backend or
     statement_timeout (57014), the session usable after."""
