@@ -10,6 +10,7 @@ reading the statements (planner.routines) nor running the routines' bodies (sess
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,9 +35,11 @@ from pgaurora.errors import (
     UndefinedTable,
     WrongObjectType,
 )
+from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
 from pgaurora.executor.ddlchange import dependent_triggers
+from pgaurora.executor.nodes import RUNNERS
 from pgaurora.executor.ownership import current_role_oid, is_superuser, require_owner
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.executor.privileges import require, require_create_in
@@ -88,11 +91,14 @@ class DoBlock(PlanNode):
 
 @dataclass(frozen=True, slots=True)
 class CallProcedure(PlanNode):
-    schema: str | None
-    name: str
-    args: tuple[str, ...]  # each argument's SQL text
-    names: tuple[str | None, ...] = ()  # each argument's name (`p(x => 1)`), None when positional
-    position: int | None = None  # of the call in the statement (for its errors)
+    """CALL of the procedure the planner chose: its input (IN / INOUT) parameters' values, the
+    defaults of those left out filled in; a row of its OUT / INOUT parameters when it has any."""
+
+    function_oid: int
+    args: tuple[Any, ...]  # executor.expr.Expr per input parameter, in declaration order
+    columns: tuple[tuple[str, int], ...] = ()  # the result row's (OUT / INOUT parameters)
+    out_args: tuple[int, ...] = ()  # per result column, the call's argument it came from
+    shown: str = ""  # `name(types)` as errors name the call
     width: int = 0
 
 
@@ -248,8 +254,9 @@ def find_functions(state: Any, schema: str | None, name: str, arg_types: tuple[i
         found = [f for f in found if f.kind == "f"]
     elif word == "procedure":
         found = [f for f in found if f.kind == "p"]
-    if arg_types is not None:
-        found = [f for f in found if f.arg_types == arg_types]
+    if arg_types is not None:  # (a procedure is also named by all its parameters, OUT ones too)
+        found = [f for f in found if f.arg_types == arg_types
+                 or (f.kind == "p" and f.param_modes and f.param_types == arg_types)]
     return found
 
 
@@ -329,14 +336,18 @@ async def run_do(node: DoBlock, env: Env) -> None:
     await session.routines.run_do(node.source, env.ctx)
 
 
-@ddl_runner(CallProcedure)
-async def run_call(node: CallProcedure, env: Env) -> None:
+async def run_call(node: CallProcedure, env: Env) -> AsyncIterator[list[tuple[Any, ...]]]:
     _tag(env, "CALL")
     session = env.ctx.extra.get("session")
     if session is None:
         raise FeatureNotSupported("CALL is not supported here")
-    await session.routines.call_procedure(node.schema, node.name, node.args, env.ctx, node.names,
-                                                node.position)
+    evaluate, _ = compile_exprs(node.args)
+    row = await session.routines.call_procedure(node.function_oid, evaluate((), env), env.ctx, node.shown)
+    if node.columns:
+        yield [row]
+
+
+RUNNERS[CallProcedure] = run_call
 
 
 @ddl_runner(CreateTrigger)

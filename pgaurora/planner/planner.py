@@ -119,6 +119,8 @@ def _plan_in(stmt: ParsedStatement, state: CatalogState, param_types: tuple[int,
     else:
         node, command = _utility(qc, stmt)
         _schema_usage(qc, kind, body)
+        if kind == "CallStmt" and node.columns:  # a procedure's OUT / INOUT parameters: one row
+            columns = [ResultColumn(n, t) for n, t in node.columns]
     node = rules.optimize(node, state, qc.state.new_slot)
     if qc.modifying_ctes:
         from pgaurora.executor.withmodify import ModifyingCtes

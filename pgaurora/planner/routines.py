@@ -13,12 +13,16 @@ from typing import Any
 
 import pglast
 
+from pgaurora.catalog.builtins.registry import FunctionDef
+from pgaurora.catalog.builtins.resolution import choose
 from pgaurora.datatypes import typeinfo
 from pgaurora.errors import (
     FeatureNotSupported,
     InvalidFunctionDefinition,
     SyntaxError_,
+    UndefinedFunction,
     UndefinedObject,
+    WrongObjectType,
 )
 from pgaurora.executor.routines import (
     CallProcedure,
@@ -35,7 +39,17 @@ from pgaurora.executor.routines import (
     one_function,
 )
 from pgaurora.planner.ddl import DdlPlanner
-from pgaurora.planner.exprbind import names_of, schema_and_name, type_from_name
+from pgaurora.planner.exprbind import (
+    Level,
+    _default_node,
+    bind,
+    leftmost_location,
+    names_of,
+    schema_and_name,
+    type_from_name,
+)
+from pgaurora.planner.resolve import coerce
+from pgaurora.planner.scope import Scope
 
 LANGUAGES = ("sql", "plpgsql")
 _ROUTINE_WORDS = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine"}
@@ -162,8 +176,6 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
         mode = _MODES.get(p.get("mode", "FUNC_PARAM_DEFAULT"))
         if mode is None:
             raise FeatureNotSupported(f"{_MODE_WORDS.get(p.get('mode', ''), p.get('mode'))} parameters are not supported")
-        if procedure and mode != "i":
-            raise FeatureNotSupported("OUT and INOUT parameters of procedures are not supported")
         oid, _ = type_from_name(p["argType"], ddl.pos)
         if oid == typeinfo.TRIGGER_OID:
             raise InvalidFunctionDefinition("PL/pgSQL functions cannot accept type trigger"
@@ -192,8 +204,8 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
     returns = body.get("returnType")
     retset = bool(returns and returns.get("setof"))
     out_table = 0
-    if procedure:
-        return_type = typeinfo.VOID_OID
+    if procedure:  # (a row of its OUT / INOUT parameters is a record, as PostgreSQL's prorettype)
+        return_type = typeinfo.RECORD_OID if outs else typeinfo.VOID_OID
     elif returns is None:
         if not outs:
             raise InvalidFunctionDefinition("function result type must be specified")
@@ -376,11 +388,16 @@ def _dollar(source: str) -> str:
 
 
 def _call(ddl: DdlPlanner, body: dict[str, Any]) -> CallProcedure:
+    """CALL, resolved here as PostgreSQL's parse analysis does (so `$1` arguments get their types
+    from the procedure's parameters): the procedure whose parameters take the arguments as given
+    (by position, or by name: `p(b => 2)`; OUT parameters take one too, not evaluated), those
+    left out filled with their defaults."""
     call = body["funccall"]
     schema, name = schema_and_name(call["funcname"])
-    args = tuple(call.get("args", ()))
+    position = ddl.pos(call.get("location"))
+    raw = tuple(call.get("args", ()))
     names: list[str | None] = []
-    for a in args:
+    for a in raw:
         named = a.get("NamedArgExpr")
         if named is None and any(names):
             raise SyntaxError_("positional argument cannot follow named argument",
@@ -389,10 +406,72 @@ def _call(ddl: DdlPlanner, body: dict[str, Any]) -> CallProcedure:
             raise SyntaxError_(f'argument name "{named["name"]}" used more than once',
                                position=ddl.pos(named.get("location")))
         names.append(named["name"] if named is not None else None)
-    tree = _object_tree(ddl)
-    texts = tuple(_deparse(a.arg if a.__class__.__name__ == "NamedArgExpr" else a)
-                  for a in (tree.funccall.args or ())) if args else ()
-    return CallProcedure(schema, name, texts, tuple(names), ddl.pos(call.get("location")))
+    lv = Level(Scope(ddl.qc.state), ddl.qc.params, ddl.pos, _no_subquery, None, "CALL arguments")
+    nodes = [a["NamedArgExpr"]["arg"] if "NamedArgExpr" in a else a for a in raw]
+    given = [bind(node, lv) for node in nodes]
+    shown = f"{name}({', '.join((f'{n} => ' if n else '') + typeinfo.format_type(e.type_oid) for n, e in zip(names, given, strict=True))})"
+    fits: dict[int, tuple[Any, list[int]]] = {}
+    defs = []
+    for fn in ddl.qc.catalog.user_functions(name, schema):
+        slots = _call_slots(fn, tuple(names))
+        if slots is None:
+            continue
+        types = fn.param_types or fn.arg_types
+        fits[fn.oid] = (fn, slots)
+        defs.append(FunctionDef(name, tuple(types[k] for k in slots), typeinfo.VOID_OID, _never, oid=fn.oid))
+    chosen = choose(defs, tuple(typeinfo.UNKNOWN_OID if e.type_oid == 0 else e.type_oid for e in given),
+                    "procedure", name) if defs else None
+    if chosen is None:
+        raise UndefinedFunction(f"procedure {shown} does not exist", position=position,
+                                hint="No procedure matches the given name and argument types. "
+                                     "You might need to add explicit type casts.")
+    fn, slots = fits[chosen.oid]
+    if fn.kind != "p":
+        raise WrongObjectType(f"{shown} is not a procedure", hint="To call a function, use SELECT.", position=position)
+    modes = fn.param_modes or ("i",) * len(fn.arg_types)
+    types = fn.param_types or fn.arg_types
+    defaults = fn.arg_defaults or (None,) * len(fn.arg_types)
+    args: list[Any] = []
+    for k, mode in enumerate(modes):
+        if mode not in ("i", "b"):
+            continue
+        if k in slots:
+            i = slots.index(k)
+            args.append(coerce(given[i], types[k], -1, "implicit", ddl.qc.params, ddl.pos(leftmost_location(nodes[i]))))
+        else:
+            default = defaults[len(args)]
+            args.append(coerce(bind(_default_node(default), lv), types[k], -1, "implicit", ddl.qc.params, position))
+    outs = tuple(k for k, m in enumerate(modes) if m in ("o", "b"))
+    columns = tuple(((fn.param_names or fn.arg_names)[k] or "column" + str(k + 1), types[k]) for k in outs)
+    return CallProcedure(fn.oid, tuple(args), columns, tuple(slots.index(k) for k in outs), shown)
+
+
+def _call_slots(fn: Any, names: tuple[str | None, ...]) -> list[int] | None:
+    """Which of a procedure's parameters each CALL argument fills (positional ones in order,
+    named ones by name), or None when they do not fit: an unknown or doubly given name, too
+    many arguments, or a parameter left out that has no default (an OUT one must be given)."""
+    modes = fn.param_modes or ("i",) * len(fn.arg_types)
+    params = fn.param_names or fn.arg_names
+    slots: list[int] = []
+    for i, n in enumerate(names):
+        k = i if n is None else (params.index(n) if n in params else -1)
+        if k < 0 or k >= len(modes) or k in slots or modes[k] == "t":
+            return None
+        slots.append(k)
+    defaults = iter(fn.arg_defaults or (None,) * len(fn.arg_types))
+    for k, mode in enumerate(modes):
+        default = next(defaults) if mode in ("i", "b") else None
+        if k not in slots and default is None:
+            return None
+    return slots
+
+
+def _never(*_args: Any) -> Any:  # (the FunctionDefs of CALL's resolution are never called)
+    raise AssertionError("not callable")
+
+
+def _no_subquery(_query: dict[str, Any], _scope: Any) -> Any:
+    raise FeatureNotSupported("subqueries in CALL arguments are not supported")
 
 
 def _object_tree(ddl: DdlPlanner) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from typing import Any
 
 import pglast
@@ -426,7 +427,7 @@ class Frame:
             fields = body.get("fields", [])
             for n, item in enumerate(fields):
                 value = row[n] if row is not None and n < len(row) else None
-                await self.assign(item["varno"], value, types[n] if n < len(types) else None)
+                await self.assign(item.get("varno", 0), value, types[n] if n < len(types) else None)
             return
         raise FeatureNotSupported(f"INTO {kind} is not supported")
 
@@ -554,7 +555,7 @@ async def _stmt_block(frame: Frame, body: dict[str, Any]) -> None:
 async def _stmt_assign(frame: Frame, body: dict[str, Any]) -> None:
     query = body["expr"]["PLpgSQL_expr"]["query"]
     text = _assigned_expression(query)
-    target = body["varno"]
+    target = body.get("varno", 0)
     kind, datum = next(iter(frame.datums[target].items()))
     if kind == "PLpgSQL_var":
         subscripts = _subscripts(query)
@@ -792,7 +793,7 @@ async def _stmt_foreach_a(frame: Frame, body: dict[str, Any]) -> None:
     if not element:
         raise PgError(f"FOREACH expression must yield an array, not type {format_type(oid)}", sqlstate="42804")
     items = _flatten(value)
-    target = body["varno"]
+    target = body.get("varno", 0)
     for item in items:
         frame.ctx.check_cancel()
         await frame.assign(target, item, element)
@@ -1041,12 +1042,12 @@ async def _stmt_getdiag(frame: Frame, body: dict[str, Any]) -> None:
                           "PG_EXCEPTION_CONTEXT": error.where or "", "COLUMN_NAME": error.column or "",
                           "CONSTRAINT_NAME": error.constraint or "", "PG_DATATYPE_NAME": error.datatype or "",
                           "TABLE_NAME": error.table or "", "SCHEMA_NAME": error.schema or ""}.get(kind)
-            await frame.assign(diag["target"], value, TEXT_OID)
+            await frame.assign(diag.get("target", 0), value, TEXT_OID)
             continue
         if kind == "ROW_COUNT":
-            await frame.assign(diag["target"], frame.row_count, INT8_OID)
+            await frame.assign(diag.get("target", 0), frame.row_count, INT8_OID)
         elif kind == "PG_CONTEXT":
-            await frame.assign(diag["target"], f"PL/pgSQL function {frame.name} line {body.get('lineno')} at GET DIAGNOSTICS",
+            await frame.assign(diag.get("target", 0), f"PL/pgSQL function {frame.name} line {body.get('lineno')} at GET DIAGNOSTICS",
                                TEXT_OID)
         else:
             raise FeatureNotSupported(f"GET DIAGNOSTICS {kind} is not supported")
@@ -1057,7 +1058,7 @@ async def _stmt_getdiag(frame: Frame, body: dict[str, Any]) -> None:
 async def _open_cursor(frame: Frame, body: dict[str, Any]) -> str:
     """OPEN: runs the cursor's query (bound: its declaration's, with its arguments; unbound: the
     statement's, or EXECUTE's) and keeps its rows under the cursor variable's portal name."""
-    varno = body["curvar"]
+    varno = body.get("curvar", 0)
     datum = next(iter(frame.datums[varno].values()))
     name = frame.values[varno] or datum["refname"]
     if name in frame.cursors:
@@ -1077,7 +1078,7 @@ async def _open_cursor(frame: Frame, body: dict[str, Any]) -> str:
             if len(texts) != len(fields):
                 raise _own(PgError(f'wrong number of arguments for cursor "{datum["refname"]}"', sqlstate="42601"))
             for field, text in zip(fields, texts, strict=True):
-                varno_arg = field["varno"]
+                varno_arg = field.get("varno", 0)
                 value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast_to=varno_arg)
                 await frame.assign(varno_arg, value, None)
         result = await frame.run_sql(explicit["PLpgSQL_expr"]["query"])
@@ -1126,7 +1127,7 @@ _FORWARD, _BACKWARD, _ABSOLUTE, _RELATIVE = 0, 1, 2, 3
 
 
 async def _stmt_fetch(frame: Frame, body: dict[str, Any]) -> None:
-    cursor = _cursor_of(frame, body["curvar"])
+    cursor = _cursor_of(frame, body.get("curvar", 0))
     count = int(body.get("how_many", 1))
     if body.get("expr") is not None:
         count = int(await frame.expr(body["expr"], cast="bigint") or 0)
@@ -1152,27 +1153,43 @@ async def _stmt_fetch(frame: Frame, body: dict[str, Any]) -> None:
 
 
 async def _stmt_close(frame: Frame, body: dict[str, Any]) -> None:
-    _cursor_of(frame, body["curvar"])
-    del frame.cursors[frame.values[body["curvar"]]]
+    _cursor_of(frame, body.get("curvar", 0))
+    del frame.cursors[frame.values[body.get("curvar", 0)]]
 
 
 async def _stmt_forc(frame: Frame, body: dict[str, Any]) -> None:
     """FOR r IN cursor [(arguments)] LOOP: opens the bound cursor, loops over its rows, closes it."""
-    name = await _open_cursor(frame, {"curvar": body["curvar"], "argquery": body.get("argquery")})
+    name = await _open_cursor(frame, {"curvar": body.get("curvar", 0), "argquery": body.get("argquery")})
     cursor = frame.cursors[name]
     try:
         await _rows_loop(frame, body, cursor)
     finally:
         frame.cursors.pop(name, None)
-        datum = next(iter(frame.datums[body["curvar"]].values()))
+        datum = next(iter(frame.datums[body.get("curvar", 0)].values()))
         if datum.get("cursor_explicit_expr") is not None:
-            frame.values[body["curvar"]] = None
+            frame.values[body.get("curvar", 0)] = None
 
 
 async def _stmt_call(frame: Frame, body: dict[str, Any]) -> None:
     """CALL (or DO) inside PL/pgSQL: the procedure runs in this frame's transaction context, so a
-    COMMIT in it is allowed where one here would be."""
-    await frame.run_sql(body["expr"]["PLpgSQL_expr"]["query"])
+    COMMIT in it is allowed where one here would be; its OUT / INOUT parameters' values go back
+    into the variables given for them."""
+    query = body["expr"]["PLpgSQL_expr"]["query"]
+    result = await frame.run_sql(query)
+    if not result.out_args or not result.rows:
+        return
+    tree = json.loads(pglast.parser.parse_sql_json(query))["stmts"][0]["stmt"]
+    args = tree.get("CallStmt", {}).get("funccall", {}).get("args", [])
+    for j, i in enumerate(result.out_args):
+        node = args[i] if i < len(args) else {}
+        node = node["NamedArgExpr"]["arg"] if "NamedArgExpr" in node else node
+        fields = node.get("ColumnRef", {}).get("fields", [])
+        ref = frame._resolve([f["String"]["sval"] for f in fields]) \
+            if fields and all("String" in f for f in fields) else None
+        if ref is None or ref[0] != "v":
+            raise _own(PgError(f'procedure parameter "{result.names[j]}" is an output parameter but '
+                               "corresponding argument is not writable", sqlstate="42601"))
+        await frame.assign(ref[1], result.rows[0][j], result.types[j])
 
 
 async def _stmt_commit(frame: Frame, body: dict[str, Any]) -> None:

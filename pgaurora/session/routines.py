@@ -58,6 +58,7 @@ class Result:
     row_count: int
     returns_rows: bool
     modifies: bool
+    out_args: tuple[int, ...] = ()  # a CALL's: per result column, the argument it goes back to
 
 
 _REWRITES: dict[str, list[tuple[int, int, Any]]] = {}
@@ -249,7 +250,7 @@ class Routines:
         modifies = plan.command in ("INSERT", "UPDATE", "DELETE", "MERGE")
         count = cursor.env.row_counts.get("rows", cursor.rowcount) if modifies else len(rows)
         return Result(rows, tuple(c.name for c in columns), tuple(c.type_oid for c in columns), int(count),
-                      plan.columns is not None, modifies)
+                      plan.columns is not None, modifies, getattr(plan.node, "out_args", ()))
 
     def _simple_expressions(self, plan: Any) -> Any:
         """For `SELECT expr, ...` without FROM (a PL/pgSQL expression, most of them): a function
@@ -441,7 +442,7 @@ class Routines:
                 line = f"SQL function \"{fn.name}\" statement {stmts.index(stmt) + 1}"
                 error.where = f"{error.where}\n{line}" if error.where else line
                 raise
-        if fn.return_type == VOID_OID or fn.kind == "p":
+        if fn.return_type == VOID_OID:  # (a procedure's, unless it has OUT / INOUT parameters)
             return None
         if result is None or not result.returns_rows:
             raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
@@ -539,49 +540,24 @@ class Routines:
             ctx.snapshot = None
             ctx.transaction_start = block.started_at
 
-    async def call_procedure(self, schema: str | None, name: str, arg_texts: tuple[str, ...], ctx: Any,
-                             names: tuple[str | None, ...] = (), position: int | None = None) -> None:
-        """CALL: the procedure whose parameters take the arguments as given (by position, or by
-        name: `p(b => 2)`), those left out filled with their defaults, as PostgreSQL resolves."""
-        names = names or (None,) * len(arg_texts)
-        values: tuple[Any, ...] = ()
-        types: tuple[int, ...] = ()
-        if arg_texts:
-            result = await self.query("SELECT " + ", ".join(arg_texts), (), (), ctx)
-            values, types = result.rows[0], result.types
-        state = ctx.catalog.state_for(ctx.txn).with_search_path(
-            self.session.settings.search_path_schemas(), ctx.user)
-        fits = [(f, slots) for f in state.user_functions(name, schema)
-                if (slots := _call_slots(f, names)) is not None]
-        exact = [(f, slots) for f, slots in fits
-                 if all(f.arg_types[k] == t for k, t in zip(slots, types, strict=True))]
-        chosen = exact or fits
-        shown = f"{name}({', '.join((f'{n} => ' if n else '') + format_type(t) for n, t in zip(names, types, strict=True))})"
-        if not chosen:
-            raise UndefinedFunction(f"procedure {shown} does not exist",
-                                    hint="No procedure matches the given name and argument types. "
-                                         "You might need to add explicit type casts.", position=position)
-        fn, slots = chosen[0]
-        if fn.kind != "p":
-            raise WrongObjectType(f"{shown} is not a procedure", hint="To call a function, use SELECT.",
-                                  position=position)
+    async def call_procedure(self, oid: int, args: tuple[Any, ...], ctx: Any, shown: str) -> tuple[Any, ...] | None:
+        """CALL of the procedure the planner chose, with its input parameters' values: the row of
+        its OUT / INOUT parameters, or None when it has none."""
+        fn = ctx.catalog.state_for(ctx.txn).function(oid)
+        if fn is None:
+            raise UndefinedFunction(f"procedure {shown} does not exist")
         require(ctx, fn, "X")
-        args: list[Any] = [None] * len(fn.arg_types)
-        for value, have, k in zip(values, types, slots, strict=True):
-            want = fn.arg_types[k]
-            args[k] = await self.cast(value, have, format_type(want), ctx) \
-                if have != want and value is not None else value
-        missing = [k for k in range(len(fn.arg_types)) if k not in slots]
-        if missing:
-            defaults = await self.query("SELECT " + ", ".join(
-                f"({fn.arg_defaults[k]})::{format_type(fn.arg_types[k])}" for k in missing), (), (), ctx)
-            for k, value in zip(missing, defaults.rows[0], strict=True):
-                args[k] = value
         contexts = self._enter_nonatomic(ctx)
         try:
-            await self._invoke(fn, tuple(args), ctx)
+            result = await self._invoke(fn, args, ctx)
         finally:
             self.transaction_contexts = contexts
+        outs = fn.out_columns()
+        if not outs:
+            return None
+        if fn.language == "plpgsql" and len(outs) == 1:
+            return (result,)
+        return tuple(result) if result is not None else (None,) * len(outs)
 
     # -- triggers ------------------------------------------------------------------------------------
 
@@ -688,18 +664,3 @@ def _dollar(source: str) -> str:
         tag = f"$pgaurora{n}$"
     return f"{tag}{source}{tag}"
 
-
-def _call_slots(fn: Any, names: tuple[str | None, ...]) -> list[int] | None:
-    """Which of `fn`'s input parameters each CALL argument fills (positional ones in order, named
-    ones by name), or None when they do not fit: an unknown or doubly given name, too many
-    arguments, or a parameter left out that has no default."""
-    slots: list[int] = []
-    for i, n in enumerate(names):
-        k = i if n is None else (fn.arg_names.index(n) if n in fn.arg_names else -1)
-        if k < 0 or k >= len(fn.arg_types) or k in slots:
-            return None
-        slots.append(k)
-    defaults = fn.arg_defaults or (None,) * len(fn.arg_types)
-    if any(k not in slots and defaults[k] is None for k in range(len(fn.arg_types))):
-        return None
-    return slots

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from typing import Any
 
 import psycopg
 
@@ -892,6 +893,82 @@ TRANSACTION_CONTROL = [
 def test_transaction_control_in_procedures_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, TRANSACTION_CONTROL, setup=TXN_SETUP, cleanup=TXN_CLEANUP,
                            details=True)
+
+
+OUT_CLEANUP = ["DROP PROCEDURE IF EXISTS rt_op1(integer), rt_op2(integer, integer), rt_op4(integer), "
+               "rt_op5(integer, text), rt_op6(), rt_wrap(integer)",
+               "DROP FUNCTION IF EXISTS rt_viaf(integer)"]
+# procedures with OUT / INOUT parameters: CALL returns their row; PL/pgSQL's CALL assigns them
+PROCEDURE_OUTS = [
+    "CREATE PROCEDURE rt_op1(IN a int, OUT b int) LANGUAGE plpgsql AS $$ BEGIN b := a * 2; END $$",
+    "CREATE PROCEDURE rt_op2(INOUT a int, OUT b text, c int DEFAULT 5) LANGUAGE plpgsql "
+    "AS $$ BEGIN a := a + c; b := 'x' || a; END $$",
+    "SELECT proname, pronargs, proargtypes::text, prorettype::regtype, proallargtypes, proargmodes, proargnames, "
+    "pg_get_function_arguments(oid), pg_get_function_identity_arguments(oid), pg_get_function_result(oid) "
+    "FROM pg_proc WHERE proname IN ('rt_op1', 'rt_op2') ORDER BY 1",
+    "CALL rt_op1(3, NULL)",
+    "CALL rt_op1(3)",
+    "CALL rt_op2(1, NULL)",
+    "CALL rt_op2(1, NULL, 10)",
+    "CALL rt_op2(a => 1, b => NULL)",
+    "CALL rt_op2('4', NULL)",
+    "CREATE PROCEDURE rt_op4(INOUT a int) LANGUAGE sql AS $$ SELECT a + 1 $$",
+    "CALL rt_op4(5)",
+    "CREATE PROCEDURE rt_op5(INOUT a int, INOUT b text) LANGUAGE sql AS $$ SELECT a + 1, b || '!' $$",
+    "CALL rt_op5(1, 'hi')",
+    "CREATE PROCEDURE rt_op6(OUT a int) LANGUAGE plpgsql AS $$ BEGIN a := 1; RETURN; a := 2; END $$",
+    "CALL rt_op6(NULL)",
+    "CALL rt_op1(1.5, NULL)",
+    "CALL rt_op1('x', NULL)",
+    "SELECT rt_op1(1)",
+    "DO $$ DECLARE x int := 1; y text; BEGIN CALL rt_op2(x, y); RAISE NOTICE '% %', x, y; CALL rt_op1(7, x); "
+    "RAISE NOTICE '%', x; CALL rt_op2(a => x, b => y, c => 100); RAISE NOTICE '% %', x, y; END $$",
+    "DO $$ DECLARE y text; BEGIN CALL rt_op2(1, y); END $$",
+    "CREATE PROCEDURE rt_wrap(INOUT n int) LANGUAGE plpgsql AS $$ BEGIN CALL rt_op1(n, n); n := n + 1; END $$",
+    "CALL rt_wrap(10)",
+    "CREATE FUNCTION rt_viaf(k int) RETURNS int LANGUAGE plpgsql AS $$ DECLARE r int; BEGIN CALL rt_op1(k, r); "
+    "RETURN r; END $$",
+    "SELECT rt_viaf(21)",
+    "DROP PROCEDURE rt_op1(int)",
+]
+
+
+def test_procedure_out_parameters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, PROCEDURE_OUTS, cleanup=OUT_CLEANUP, details=True)
+
+
+def test_call_with_bound_parameters_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """CALL p($1, ...) through the extended protocol (asyncpg and psycopg send one): the
+    parameters take the procedure's types, by position or by name, and an OUT row comes back."""
+    import asyncio
+
+    import asyncpg
+
+    async def transcript(dsn: str) -> list[Any]:
+        conn = await asyncpg.connect(dsn)
+        out: list[Any] = []
+        try:
+            for step in ("DROP TABLE IF EXISTS rt_cp", "DROP PROCEDURE IF EXISTS rt_cpp(integer, text), "
+                         "rt_cpo(integer, integer)", "CREATE TABLE rt_cp (a int, b text)",
+                         "CREATE PROCEDURE rt_cpp(x int, y text DEFAULT 'd') LANGUAGE plpgsql "
+                         "AS $$ BEGIN INSERT INTO rt_cp VALUES (x, y); END $$",
+                         "CREATE PROCEDURE rt_cpo(x int, OUT y int) LANGUAGE plpgsql AS $$ BEGIN y := x + 1; END $$"):
+                await conn.execute(step)
+            for query, args in (("CALL rt_cpp($1)", (1,)), ("CALL rt_cpp($1, $2)", (2, "z")),
+                                ("CALL rt_cpp(y => $1, x => $2)", ("n", 3)), ("CALL rt_cpp($1)", ("bad",))):
+                try:
+                    out.append(await conn.execute(query, *args))
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.DataError) as exc:
+                    out.append(type(exc).__name__)
+            out.append([tuple(r) for r in await conn.fetch("CALL rt_cpo($1, NULL)", 41)])
+            out.append([tuple(r) for r in await conn.fetch("SELECT * FROM rt_cp ORDER BY a")])
+            for step in ("DROP TABLE rt_cp", "DROP PROCEDURE rt_cpp(integer, text), rt_cpo(integer, integer)"):
+                await conn.execute(step)
+        finally:
+            await conn.close()
+        return out
+
+    assert asyncio.run(transcript(instance.url)) == asyncio.run(transcript(pg_oracle.url))
 
 
 def test_a_procedures_commit_is_seen_while_it_runs(instance: InstanceProcess) -> None:
