@@ -25,7 +25,7 @@ CLEANUP = [
     "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log CASCADE",
     "DROP SCHEMA IF EXISTS rt_s CASCADE",
     "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer), rt_atomic(integer)",
-    "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic()",
+    "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic(), rt_first(), rt_first2(integer)",
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
@@ -218,6 +218,13 @@ END $$""",
     "CALL rt_set(n => 1, n => 2)",
     "CALL rt_set()",
     "CALL rt_add_one(a => 1)",
+    # the first parameter as a target (its datum is number 0)
+    "CREATE FUNCTION rt_first(OUT total bigint) LANGUAGE plpgsql AS $$ BEGIN SELECT count(*) INTO total FROM rt_items; "
+    "total := total + 1000; END $$",
+    "SELECT rt_first()",
+    "CREATE FUNCTION rt_first2(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN UPDATE rt_items SET qty = qty; "
+    "GET DIAGNOSTICS n = ROW_COUNT; FOREACH n IN ARRAY ARRAY[n, n * 10] LOOP END LOOP; RETURN n; END $$",
+    "SELECT rt_first2(0)",
     # SQL-standard bodies
     "CREATE FUNCTION rt_twice(a integer, b integer DEFAULT 2) RETURNS integer LANGUAGE sql IMMUTABLE RETURN a * b",
     "SELECT rt_twice(21), rt_twice(2, 5), rt_twice(b => 3, a => 1), rt_twice(NULL)",
