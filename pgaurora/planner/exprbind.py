@@ -589,7 +589,7 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
         return _sequence_call(body, name, lv, pos)
     if body.get("agg_star"):
         raise SyntaxError_(f"{name}(*) specified, but {name} is not an aggregate function", position=pos)
-    raw_args = body.get("args", ())
+    raw_args = written = body.get("args", ())
     if any("NamedArgExpr" in a for a in raw_args):
         user = _user_positional(name, parts[-2] if len(parts) > 1 else None, raw_args, lv, pos) \
             if name not in _PARAMETERS else None
@@ -601,7 +601,14 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     if record_call is not None:
         return record_call
     schema = parts[-2] if len(parts) > 1 else None
-    result = make_function(name, args, lv.params, pos, schema, CATALOG_TYPES.get())
+    try:
+        result = make_function(name, args, lv.params, pos, schema, CATALOG_TYPES.get(),
+                               bool(body.get("func_variadic")))
+    except UndefinedFunction as error:
+        if written is not raw_args and error.message.startswith("function "):  # (named as written)
+            shown = ", ".join(_argument_shown(a, lv) for a in written)
+            error.message = f"function {name}({shown}) does not exist"
+        raise
     if isinstance(result, FuncExpr) and result.retset:
         _check_srf_placement(lv, pos)
     return result

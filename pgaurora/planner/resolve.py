@@ -168,13 +168,17 @@ def _no_operator(name: str, left: Expr | None, right: Expr, position: int | None
 
 
 def make_function(name: str, args: list[Expr], params: ParamTypes, position: int | None,
-                  schema: str | None = None, state: Any = None) -> Expr:
+                  schema: str | None = None, state: Any = None, variadic_call: bool = False) -> Expr:
+    """A call `name(args)` (`variadic_call`: its last argument written VARIADIC array)."""
     oids = tuple(a.type_oid for a in args)
-    fn = builtins.resolve_function(name, oids) if schema in (None, "pg_catalog") else None
-    if fn is None and state is not None and state.extensions:
+    if variadic_call:
+        fn = _variadic_builtin(name, oids) if schema in (None, "pg_catalog") else None
+    else:
+        fn = builtins.resolve_function(name, oids) if schema in (None, "pg_catalog") else None
+    if fn is None and state is not None and state.extensions and not variadic_call:
         fn = extension_function(state, name, schema, oids)
     if fn is None and state is not None and schema != "pg_catalog":
-        fn = user_function(state, name, schema, oids, position)
+        fn = user_function(state, name, schema, oids, position, variadic_call)
         defined = state.function(fn.oid) if fn is not None else None
         if defined is not None and state.result_columns(defined):
             raise FeatureNotSupported(
@@ -190,6 +194,27 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
     coerced = tuple(coerce(a, t, -1, "implicit", params, position) if t not in typeinfo.POLYMORPHIC_OIDS
                     and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
     return _call(fn, name, coerced, False)
+
+
+def _variadic_builtin(name: str, oids: tuple[int, ...]) -> Any:
+    """A built-in VARIADIC function called with its array (`f(x, VARIADIC arr)`): the function
+    taking the array whole, its elements spread into the call; None if no built-in of that name
+    has an array-typed VARIADIC parameter."""
+    import dataclasses
+
+    from pgaurora.catalog.builtins.resolution import choose
+
+    defs = []
+    for d in builtins.functions_named(name):
+        if d.variadic_oid is None or d.binder is not None or not typeinfo.element_of(d.arg_oids[-1]):
+            continue
+        impl = d.impl
+
+        def spread(*args: Any, impl: Any = impl) -> Any:
+            return impl(*args[:-1], *(args[-1] or ()))
+
+        defs.append(dataclasses.replace(d, variadic_oid=None, impl=spread))
+    return choose(defs, tuple(UNKNOWN_OID if o == 0 else o for o in oids), "function", name) if defs else None
 
 
 def extension_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...]) -> Any:
@@ -208,7 +233,7 @@ def extension_function(state: Any, name: str, schema: str | None, oids: tuple[in
 
 
 def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...],
-                  position: int | None = None) -> Any:
+                  position: int | None = None, variadic_call: bool = False) -> Any:
     """The function CREATE FUNCTION made that a call `name(args)` means, as a FunctionDef whose
     implementation hands the call to the session running it (session.routines); None if none."""
     defined = state.user_functions(name, schema)
@@ -216,7 +241,7 @@ def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ..
         return None
     from pgaurora.catalog.builtins.resolution import choose
 
-    defs = [d for fn in defined for d in _user_defs(fn)]
+    defs = [d for fn in defined for d in _user_defs(fn, variadic_call)]
     chosen = choose(defs, tuple(UNKNOWN_OID if o == 0 else o for o in oids), "function", name)
     if chosen is not None and any(fn.oid == chosen.oid and fn.kind == "p" for fn in defined):
         shown = ", ".join(type_name(o) for o in chosen.arg_oids)
@@ -230,9 +255,11 @@ def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ..
 _USER_DEFS: dict[Any, Any] = {}
 
 
-def _user_defs(fn: Any) -> list[Any]:
-    """FunctionDefs of a user function: one per number of arguments its defaults allow."""
-    known = _USER_DEFS.get(fn)
+def _user_defs(fn: Any, variadic_call: bool = False) -> list[Any]:
+    """FunctionDefs of a user function: one per number of arguments its defaults allow. A
+    VARIADIC function takes its last parameter's elements one by one (packed into its array
+    for the call), or, for a call that says VARIADIC, the array itself."""
+    known = _USER_DEFS.get((fn, variadic_call))
     if known is not None:
         return known  # type: ignore[no-any-return]
     from pgaurora.catalog.builtins.registry import FunctionDef, WaitingFunction
@@ -249,9 +276,29 @@ def _user_defs(fn: Any) -> list[Any]:
     made = [FunctionDef(fn.name, fn.arg_types[:n], fn.return_type, impl, strict=False, volatility=fn.volatility,
                         oid=fn.oid, needs_context=True, retset=fn.retset)
             for n in range(len(fn.arg_types) - optional, len(fn.arg_types) + 1)]
+    variadic = "v" in fn.param_modes
+    if variadic and variadic_call:
+        made = made[-1:]
+    elif variadic:
+        last = len(fn.arg_types) - 1
+
+        def packed(args: tuple[Any, ...]) -> tuple[Any, ...]:
+            return (*args[:last], list(args[last:]))
+
+        def now_v(ctx: Any, *args: Any) -> Any:
+            return ctx.extra["session"].routines.call_now(fn, packed(args), ctx)
+
+        async def wait_v(ctx: Any, *args: Any) -> Any:
+            return await ctx.extra["session"].routines.call(fn, packed(args), ctx)
+
+        made = [*made[:-1], FunctionDef(fn.name, fn.arg_types, fn.return_type, WaitingFunction(now_v, wait_v),
+                                        strict=False, volatility=fn.volatility, oid=fn.oid, needs_context=True,
+                                        retset=fn.retset, variadic_oid=typeinfo.element_of(fn.arg_types[-1]))]
+    elif variadic_call:
+        made = []
     if len(_USER_DEFS) > 1024:
         _USER_DEFS.clear()
-    _USER_DEFS[fn] = made
+    _USER_DEFS[(fn, variadic_call)] = made
     return made
 
 

@@ -183,7 +183,11 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
         modes.append(mode)
         param_types.append(oid)
         param_names.append(p.get("name", ""))
-        if mode in ("i", "b"):
+        if mode == "v" and not typeinfo.element_of(oid):
+            raise InvalidFunctionDefinition("VARIADIC parameter must be an array")
+        if mode in ("i", "b", "v") and "v" in modes[:-1]:
+            raise InvalidFunctionDefinition("VARIADIC parameter must be the last input parameter")
+        if mode in ("i", "b", "v"):
             arg_types.append(oid)
             arg_names.append(p.get("name", ""))
             if p.get("defexpr") is not None:
@@ -200,7 +204,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
     if len(set(named)) != len(named):
         dup = next(n for n in named if named.count(n) > 1)
         raise InvalidFunctionDefinition(f'parameter name "{dup}" used more than once')
-    outs = [(n, t) for m, n, t in zip(modes, param_names, param_types, strict=True) if m != "i"]
+    outs = [(n, t) for m, n, t in zip(modes, param_names, param_types, strict=True) if m in ("o", "b", "t")]
     returns = body.get("returnType")
     retset = bool(returns and returns.get("setof"))
     out_table = 0
@@ -297,9 +301,9 @@ def _result_type(ddl: DdlPlanner, returns: dict[str, Any]) -> tuple[int, int]:
 
 _MODE_WORDS = {"FUNC_PARAM_OUT": "OUT", "FUNC_PARAM_INOUT": "INOUT", "FUNC_PARAM_VARIADIC": "VARIADIC",
                "FUNC_PARAM_TABLE": "RETURNS TABLE"}
-# parameter modes as pg_proc.proargmodes writes them (VARIADIC is not built)
+# parameter modes as pg_proc.proargmodes writes them
 _MODES = {"FUNC_PARAM_DEFAULT": "i", "FUNC_PARAM_IN": "i", "FUNC_PARAM_OUT": "o", "FUNC_PARAM_INOUT": "b",
-          "FUNC_PARAM_TABLE": "t"}
+          "FUNC_PARAM_TABLE": "t", "FUNC_PARAM_VARIADIC": "v"}
 
 
 def check_plpgsql(statement: str) -> Any:
@@ -433,7 +437,7 @@ def _call(ddl: DdlPlanner, body: dict[str, Any]) -> CallProcedure:
     defaults = fn.arg_defaults or (None,) * len(fn.arg_types)
     args: list[Any] = []
     for k, mode in enumerate(modes):
-        if mode not in ("i", "b"):
+        if mode not in ("i", "b", "v"):
             continue
         if k in slots:
             i = slots.index(k)
@@ -460,7 +464,7 @@ def _call_slots(fn: Any, names: tuple[str | None, ...]) -> list[int] | None:
         slots.append(k)
     defaults = iter(fn.arg_defaults or (None,) * len(fn.arg_types))
     for k, mode in enumerate(modes):
-        default = next(defaults) if mode in ("i", "b") else None
+        default = next(defaults) if mode in ("i", "b", "v") else None
         if k not in slots and default is None:
             return None
     return slots

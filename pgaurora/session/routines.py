@@ -380,10 +380,10 @@ class Routines:
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type)
             modes = fn.param_modes or ("i",) * len(fn.arg_types)
             frame.nargs = len(modes)
-            frame.outs = tuple(i for i, m in enumerate(modes) if m != "i")
+            frame.outs = tuple(i for i, m in enumerate(modes) if m in ("o", "b", "t"))
             frame.retset = fn.retset
             frame.columns = ctx.catalog.state_for(ctx.txn).result_columns(fn)
-            await frame.declare(args, fn.arg_types, tuple(i for i, m in enumerate(modes) if m in ("i", "b")))
+            await frame.declare(args, fn.arg_types, tuple(i for i, m in enumerate(modes) if m in ("i", "b", "v")))
             return await frame.run()
         except RecursionError:  # (fewer frames than MAX_DEPTH calls need: an in-process server)
             raise _too_deep() from None
@@ -398,7 +398,7 @@ class Routines:
         tree = self._compiled.get(key)
         if tree is None:
             modes = fn.param_modes or ("i",) * len(fn.arg_types)
-            words = {"i": "", "o": "OUT ", "b": "INOUT ", "t": "OUT "}
+            words = {"i": "", "o": "OUT ", "b": "INOUT ", "t": "OUT ", "v": "VARIADIC "}
             params = ", ".join(f"{words[m]}{_ident(n)} {format_type(t)}" if n else f"{words[m]}{format_type(t)}"
                                for m, n, t in zip(modes, fn.param_names or fn.arg_names,
                                                   fn.param_types or fn.arg_types, strict=True))

@@ -25,7 +25,8 @@ CLEANUP = [
     "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log CASCADE",
     "DROP SCHEMA IF EXISTS rt_s CASCADE",
     "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer), rt_atomic(integer)",
-    "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic(), rt_first(), rt_first2(integer)",
+    "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic(), rt_first(), rt_first2(integer), "
+    "rt_vsum(integer[]), rt_vjoin(text, text[])",
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
@@ -225,6 +226,21 @@ END $$""",
     "CREATE FUNCTION rt_first2(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN UPDATE rt_items SET qty = qty; "
     "GET DIAGNOSTICS n = ROW_COUNT; FOREACH n IN ARRAY ARRAY[n, n * 10] LOOP END LOOP; RETURN n; END $$",
     "SELECT rt_first2(0)",
+    # VARIADIC
+    "CREATE FUNCTION rt_vsum(VARIADIC nums int[]) RETURNS int LANGUAGE sql AS 'SELECT sum(n)::int FROM unnest(nums) n'",
+    "SELECT rt_vsum(1, 2, 3), rt_vsum(10), rt_vsum(VARIADIC ARRAY[4, 5]), rt_vsum(VARIADIC '{7,8}')",
+    "SELECT rt_vsum()",
+    "SELECT rt_vsum(ARRAY[1, 2])",
+    "SELECT rt_vsum(VARIADIC 5)",
+    "CREATE FUNCTION rt_vjoin(sep text, VARIADIC parts text[]) RETURNS text LANGUAGE plpgsql "
+    "AS $$ BEGIN RETURN array_to_string(parts, sep); END $$",
+    "SELECT rt_vjoin('-', 'a', 'b', 'c'), rt_vjoin(',', VARIADIC ARRAY['x', 'y'])",
+    "SELECT rt_vjoin(sep => '+', parts => ARRAY['p', 'q'])",
+    "SELECT proname, provariadic::regtype, proargmodes, pg_get_function_arguments(oid) FROM pg_proc "
+    "WHERE proname IN ('rt_vsum', 'rt_vjoin') ORDER BY 1",
+    "CREATE FUNCTION rt_bad(VARIADIC a int) RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "CREATE FUNCTION rt_bad(VARIADIC a int[], b int) RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "SELECT jsonb_extract_path('{\"a\":{\"b\":1}}', VARIADIC ARRAY['a', 'b'])",
     # SQL-standard bodies
     "CREATE FUNCTION rt_twice(a integer, b integer DEFAULT 2) RETURNS integer LANGUAGE sql IMMUTABLE RETURN a * b",
     "SELECT rt_twice(21), rt_twice(2, 5), rt_twice(b => 3, a => 1), rt_twice(NULL)",

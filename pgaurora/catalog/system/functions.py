@@ -558,14 +558,14 @@ def _function_arguments(ctx: Any, oid: int, identity: bool = False) -> str | Non
         modes = user.param_modes or ("i",) * len(user.arg_types)
         names = user.param_names or user.arg_names
         types = user.param_types or user.arg_types
-        words = {"i": "IN " if user.kind == "p" else "", "o": "OUT ", "b": "INOUT "}
+        words = {"i": "IN " if user.kind == "p" else "", "o": "OUT ", "b": "INOUT ", "v": "VARIADIC "}
         defaults = iter(user.arg_defaults or (None,) * len(user.arg_types))
         shown = []
         for mode, name, type_oid in zip(modes, names, types, strict=True):
             if mode == "t":
                 continue  # (RETURNS TABLE's columns are the result's)
             text = f"{words[mode]}{describe.quote_ident(name) + ' ' if name else ''}{t.format_type(type_oid)}"
-            if mode in ("i", "b"):
+            if mode in ("i", "b", "v"):
                 default = next(defaults)
                 if default is not None and identity is False:
                     text += f" DEFAULT {default}"

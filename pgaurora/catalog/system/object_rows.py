@@ -114,6 +114,8 @@ def user_function_row(fn: Any, state: Any = None) -> dict[str, Any]:
     row = _proc_row(fn.name, fn.oid, fn.arg_types, fn.return_type, fn.kind, fn.strict, fn.volatility, fn.retset,
                     None)
     names = fn.param_names or fn.arg_names
+    if "v" in fn.param_modes:  # VARIADIC: its array's element type
+        row["provariadic"] = datatypes.typeinfo.element_of(fn.param_types[fn.param_modes.index("v")]) or 0
     row.update(pronamespace=fn.schema_oid, proowner=fn.owner, procost=100.0,
                prosrc="" if fn.sql_body else fn.body, prosqlbody=fn.sql_body or None,
                prolang=SQL_LANGUAGE_OID if fn.language == "sql" else PLPGSQL_LANGUAGE_OID,
