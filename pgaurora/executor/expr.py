@@ -76,6 +76,9 @@ class FuncExpr(Expr):
     is_operator: bool = False
     needs_context: bool = False
     retset: bool = False  # a set-returning function in a target list (ProjectSet expands it)
+    # a call of a user function returning a row (OUT parameters): its fields' (name, type); the
+    # value is the tuple of them, of type record
+    columns: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 class BoolOp(Enum):

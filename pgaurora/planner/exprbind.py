@@ -953,8 +953,11 @@ def _collate(body: dict[str, Any], lv: Level) -> Expr:
 def _a_indirection(body: dict[str, Any], lv: Level) -> Expr:
     """Array subscripts and slices (1-based, out of range -> NULL), as PostgreSQL's array_ref."""
     arg = bind(body["arg"], lv)
-    indices = [ind["A_Indices"] for ind in body["indirection"] if "A_Indices" in ind]
-    if len(indices) != len(body["indirection"]):
+    indirection = body["indirection"]
+    if isinstance(arg, FuncExpr) and arg.columns and len(indirection) == 1 and "String" in indirection[0]:
+        return rowtypes.field_of(arg, indirection[0]["String"]["sval"], lv.position(leftmost_location(body["arg"])))
+    indices = [ind["A_Indices"] for ind in indirection if "A_Indices" in ind]
+    if len(indices) != len(indirection):
         raise FeatureNotSupported("field selection is not supported")
     if arg.type_oid in (typeinfo.INT2VECTOR_OID, typeinfo.OIDVECTOR_OID, typeinfo.NAME_OID) and len(indices) == 1 \
             and not indices[0].get("is_slice"):

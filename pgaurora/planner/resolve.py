@@ -171,6 +171,7 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
                   schema: str | None = None, state: Any = None, variadic_call: bool = False) -> Expr:
     """A call `name(args)` (`variadic_call`: its last argument written VARIADIC array)."""
     oids = tuple(a.type_oid for a in args)
+    columns: tuple[tuple[str, int], ...] = ()
     if variadic_call:
         fn = _variadic_builtin(name, oids) if schema in (None, "pg_catalog") else None
     else:
@@ -180,10 +181,7 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
     if fn is None and state is not None and schema != "pg_catalog":
         fn = user_function(state, name, schema, oids, position, variadic_call)
         defined = state.function(fn.oid) if fn is not None else None
-        if defined is not None and state.result_columns(defined):
-            raise FeatureNotSupported(
-                f"function {name} returns several columns: call it in FROM (SELECT * FROM {name}(...))",
-                position=position)
+        columns = tuple(state.result_columns(defined)) if defined is not None else ()
     if fn is None:
         shown = ", ".join(type_name(o) for o in oids)
         written = f"{schema}.{name}" if schema is not None else name
@@ -193,7 +191,17 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
             position=position)
     coerced = tuple(coerce(a, t, -1, "implicit", params, position) if t not in typeinfo.POLYMORPHIC_OIDS
                     and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
-    return _call(fn, name, coerced, False)
+    call = _call(fn, name, coerced, False)
+    if columns and isinstance(call, FuncExpr):  # a row: (f(x)).a selects a field, a result shows it as text
+        import dataclasses
+
+        row = dataclasses.replace(call, type_oid=typeinfo.RECORD_OID, columns=tuple(columns))
+        if row.retset:  # (rows of a set-returning one go to the target list's ProjectSet: as text)
+            from pgaurora.planner.rowtypes import call_record_to_text
+
+            return call_record_to_text(row)
+        return row
+    return call
 
 
 def _variadic_builtin(name: str, oids: tuple[int, ...]) -> Any:

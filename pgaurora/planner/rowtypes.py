@@ -119,10 +119,38 @@ def record_to_text(row: RowExpr) -> FuncExpr:
     return FuncExpr("record_out", record_out, (row,), TEXT_OID, needs_context=True)
 
 
+def call_record_to_text(call: FuncExpr) -> FuncExpr:
+    """record_out of a user function's row (FuncExpr.columns): each field by its type's output."""
+    types = [TEXT_OID if t in (UNKNOWN_OID, 0) else t for _, t in call.columns]
+
+    def record_out(ctx: Any, record: Any) -> str:
+        fmt = context_of(ctx)
+        return format_record(record, [lambda v, oid=oid: text_encoder(oid, fmt)(v) for oid in types])  # type: ignore[misc]
+
+    return FuncExpr("record_out", record_out, (call,), TEXT_OID, needs_context=True)
+
+
+def field_of(call: FuncExpr, name: str, position: int | None) -> Expr:
+    """(f(x)).name: one field of a user function's row."""
+    from pgaurora.errors import UndefinedColumn
+
+    names = [n for n, _ in call.columns]
+    if name not in names:
+        raise UndefinedColumn(f'could not identify column "{name}" in record data type', position=position)
+    at = names.index(name)
+
+    def field(record: Any) -> Any:
+        return record[at]
+
+    return FuncExpr("field_select", field, (call,), call.columns[at][1])
+
+
 def cast_record(arg: Expr, target: int) -> Expr | None:
     """record::text (None when this is not a cast of a known record to a string type)."""
     if isinstance(arg, RowExpr) and target in _TEXT_TYPES:
         return record_to_text(arg)
+    if isinstance(arg, FuncExpr) and arg.columns and target in _TEXT_TYPES:
+        return call_record_to_text(arg)
     return None
 
 
@@ -143,10 +171,15 @@ def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNo
         if c.type_oid == RECORD_OID and i < len(exprs) and isinstance(exprs[i], RowExpr):
             exprs[i] = record_to_text(exprs[i])  # type: ignore[arg-type]
             out[i] = dataclasses.replace(c, type_oid=TEXT_OID, typmod=-1)
+        elif c.type_oid == RECORD_OID and i < len(exprs) and isinstance(exprs[i], FuncExpr) \
+                and exprs[i].columns:  # type: ignore[attr-defined]
+            exprs[i] = call_record_to_text(exprs[i])  # type: ignore[arg-type]
+            out[i] = dataclasses.replace(c, type_oid=TEXT_OID, typmod=-1)
     rebuilt: PlanNode = dataclasses.replace(current, exprs=tuple(exprs))
     for parent in reversed(chain):
         rebuilt = dataclasses.replace(parent, input=rebuilt)  # type: ignore[type-var]
     return rebuilt, out
 
 
-__all__ = ["whole_row", "record_function", "record_to_text", "cast_record", "records_as_text"]
+__all__ = ["whole_row", "record_function", "record_to_text", "call_record_to_text", "field_of", "cast_record",
+           "records_as_text"]

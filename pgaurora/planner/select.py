@@ -632,5 +632,6 @@ def derive_name(val: dict[str, Any]) -> str:
     if kind == "A_Expr" and body.get("kind") == "AEXPR_NULLIF":
         return "nullif"
     if kind == "A_Indirection":
-        return derive_name(body["arg"])
+        last = body["indirection"][-1]
+        return last["String"]["sval"] if "String" in last else derive_name(body["arg"])
     return "?column?"

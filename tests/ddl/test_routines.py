@@ -26,7 +26,7 @@ CLEANUP = [
     "DROP SCHEMA IF EXISTS rt_s CASCADE",
     "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer), rt_atomic(integer)",
     "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic(), rt_first(), rt_first2(integer), "
-    "rt_vsum(integer[]), rt_vjoin(text, text[])",
+    "rt_vsum(integer[]), rt_vjoin(text, text[]), rt_two(integer), rt_twos(integer), rt_tab(integer)",
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
@@ -226,6 +226,16 @@ END $$""",
     "CREATE FUNCTION rt_first2(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN UPDATE rt_items SET qty = qty; "
     "GET DIAGNOSTICS n = ROW_COUNT; FOREACH n IN ARRAY ARRAY[n, n * 10] LOOP END LOOP; RETURN n; END $$",
     "SELECT rt_first2(0)",
+    # a function of several result columns in a select list: a record; (f(x)).a one field
+    "CREATE FUNCTION rt_two(x int, OUT a int, OUT b text) LANGUAGE plpgsql AS $$ BEGIN a := x * 2; b := 'v' || x; END $$",
+    "CREATE FUNCTION rt_twos(x int, OUT a int, OUT b text) LANGUAGE sql AS $$ SELECT x + 1, 'has space, \"q\"' $$",
+    "CREATE FUNCTION rt_tab(x int) RETURNS TABLE (p int, q int) LANGUAGE sql AS $$ SELECT x, x + 1 $$",
+    "SELECT rt_two(3)::text, rt_twos(4)::text, rt_two(NULL)::text",  # (psycopg reads a record as a tuple)
+    "SELECT (rt_two(3)).a, (rt_two(3)).b, (rt_twos(1)).b, (rt_two(NULL)).a IS NULL",
+    "SELECT (rt_two(3)).nosuch",
+    "SELECT rt_two(g)::text FROM generate_series(1, 3) g",
+    "SELECT rt_tab(1)::text",
+    "SELECT name FROM rt_items WHERE (rt_two(qty)).a = 4",
     # VARIADIC
     "CREATE FUNCTION rt_vsum(VARIADIC nums int[]) RETURNS int LANGUAGE sql AS 'SELECT sum(n)::int FROM unnest(nums) n'",
     "SELECT rt_vsum(1, 2, 3), rt_vsum(10), rt_vsum(VARIADIC ARRAY[4, 5]), rt_vsum(VARIADIC '{7,8}')",
