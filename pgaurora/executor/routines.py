@@ -138,6 +138,28 @@ class RenameFunction(PlanNode):
 
 
 @dataclass(frozen=True, slots=True)
+class AlterFunction(PlanNode):
+    """ALTER FUNCTION / PROCEDURE's options: each None when left as it is; `config` the SET /
+    RESET clauses in order: ('set', name, value), ('reset', name, ''), ('reset all', '', '')."""
+
+    oid: int
+    word: str
+    volatility: str | None = None
+    strict: bool | None = None
+    security_definer: bool | None = None
+    config: tuple[tuple[str, str, str], ...] = ()
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SetFunctionSchema(PlanNode):
+    oid: int
+    word: str
+    schema: str
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class RenameTrigger(PlanNode):
     schema: str | None
     table: str
@@ -454,6 +476,49 @@ async def run_rename_function(node: RenameFunction, env: Env) -> None:
         schema = next((s.name for s in state.schemas.values() if s.oid == fn.schema_oid), "public")
         raise DuplicateFunction(f'function {signature(node.new_name, fn.arg_types)} already exists in schema "{schema}"')
     await ctx.catalog.replace(ctx.txn, replace(fn, name=node.new_name))
+
+
+@ddl_runner(AlterFunction)
+async def run_alter_function(node: AlterFunction, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, f"ALTER {node.word.upper()}")
+    fn = _state(ctx).function(node.oid)
+    if fn is None:
+        raise UndefinedFunction(f"function with OID {node.oid} does not exist")
+    require_owner(ctx, fn, "function")
+    config = list(fn.config)
+    for op, name, value in node.config:
+        if op == "reset all":
+            config = []
+            continue
+        config = [item for item in config if item.partition("=")[0].lower() != name.lower()]
+        if op == "set":
+            config.append(f"{name}={value}")
+    await ctx.catalog.replace(ctx.txn, replace(
+        fn, volatility=node.volatility if node.volatility is not None else fn.volatility,
+        strict=node.strict if node.strict is not None else fn.strict,
+        security_definer=node.security_definer if node.security_definer is not None else fn.security_definer,
+        config=tuple(config)))
+
+
+@ddl_runner(SetFunctionSchema)
+async def run_set_function_schema(node: SetFunctionSchema, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, f"ALTER {node.word.upper()}")
+    state = _state(ctx)
+    fn = state.function(node.oid)
+    if fn is None:
+        raise UndefinedFunction(f"function with OID {node.oid} does not exist")
+    schema = next((s for s in state.schemas.values() if s.name == node.schema), None)
+    if schema is None:
+        raise UndefinedObject(f'schema "{node.schema}" does not exist', sqlstate="3F000")
+    require_owner(ctx, fn, "function")
+    require_create_in(ctx, schema.oid)
+    if schema.oid == fn.schema_oid:
+        return
+    if any(f.arg_types == fn.arg_types for f in state.functions.get((schema.oid, fn.name), ())):
+        raise DuplicateFunction(f'function {signature(fn.name, fn.arg_types)} already exists in schema "{schema.name}"')
+    await ctx.catalog.replace(ctx.txn, replace(fn, schema_oid=schema.oid))
 
 
 @ddl_runner(RenameTrigger)

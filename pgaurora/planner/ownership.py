@@ -95,6 +95,10 @@ _SCHEMA_KINDS: dict[str, tuple[type, str, str]] = {
 def plan_set_schema(ddl: DdlPlanner, body: dict[str, Any]) -> tuple[PlanNode, str]:
     """ALTER TABLE / VIEW / MATERIALIZED VIEW / SEQUENCE ... SET SCHEMA (executor.ddlmisc)."""
     objtype = body.get("objectType", "")
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+        from pgaurora.planner.routines import set_function_schema
+
+        return set_function_schema(ddl, body)
     if objtype not in _SCHEMA_KINDS:
         raise FeatureNotSupported(f"ALTER {objtype.removeprefix('OBJECT_')} SET SCHEMA is not supported")
     cls, what, tag = _SCHEMA_KINDS[objtype]

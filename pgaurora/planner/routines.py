@@ -25,6 +25,7 @@ from pgaurora.errors import (
     WrongObjectType,
 )
 from pgaurora.executor.routines import (
+    AlterFunction,
     CallProcedure,
     CreateExtension,
     CreateFunction,
@@ -35,6 +36,7 @@ from pgaurora.executor.routines import (
     DropTrigger,
     RenameFunction,
     RenameTrigger,
+    SetFunctionSchema,
     SetTriggerState,
     one_function,
 )
@@ -83,6 +85,9 @@ def plan_routine_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> 
         word = _ROUTINE_WORDS[body["renameType"]]
         fn = function_for(ddl, body["object"]["ObjectWithArgs"], word)
         return RenameFunction(fn.oid, body["newname"], word), f"ALTER {word.upper()}"
+    if kind == "AlterFunctionStmt":
+        alter = _alter_function(ddl, body)
+        return alter, f"ALTER {alter.word.upper()}"
     if kind == "RenameStmt" and body.get("renameType") == "OBJECT_TRIGGER":
         relation = body["relation"]
         return (RenameTrigger(relation.get("schemaname"), relation["relname"], body["subname"], body["newname"]),
@@ -347,6 +352,9 @@ def _signature(ddl: DdlPlanner, obj: dict[str, Any]) -> tuple[str | None, str, t
 def function_for(ddl: DdlPlanner, obj: dict[str, Any], word: str = "function") -> Any:
     """The one function an ObjectWithArgs names (ALTER FUNCTION, COMMENT ON FUNCTION)."""
     schema, name, types, _ = _signature(ddl, obj)
+    named = ddl.qc.catalog.schemas.get(schema) if schema is not None else None
+    if named is not None:  # (a qualified name needs USAGE on its schema: LookupExplicitNamespace)
+        ddl.qc.require(named.oid, "U")
     return one_function(ddl.qc.catalog, schema, name, types, word)
 
 
@@ -360,6 +368,55 @@ def signature_of(obj: dict[str, Any]) -> tuple[str | None, str, tuple[int, ...] 
                   for p in obj.get("objfuncargs", ())
                   if p["FunctionParameter"].get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"))
     return schema, name, types
+
+
+def _alter_function(ddl: DdlPlanner, body: dict[str, Any]) -> AlterFunction:
+    """ALTER FUNCTION / PROCEDURE / ROUTINE ... IMMUTABLE | STRICT | SECURITY DEFINER | SET | RESET
+    (COST, ROWS, LEAKPROOF and PARALLEL are accepted and not kept, as at CREATE)."""
+    word = _ROUTINE_WORDS[body.get("objtype", "OBJECT_FUNCTION")]
+    fn = function_for(ddl, body["func"], word)
+    volatility: str | None = None
+    strict: bool | None = None
+    security: bool | None = None
+    config: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for item in body.get("actions", ()):
+        d = item["DefElem"]
+        name = d["defname"]
+        arg = d.get("arg") or {}
+        if name != "set":
+            if name in seen:
+                raise SyntaxError_("conflicting or redundant options", position=ddl.pos(d.get("location")))
+            seen.add(name)
+        if name == "volatility":
+            volatility = arg["String"]["sval"][0]
+        elif name == "strict":
+            strict = bool(arg.get("Boolean", {}).get("boolval", False))
+        elif name == "security":
+            security = bool(arg.get("Boolean", {}).get("boolval", False))
+        elif name == "set":
+            stmt = arg["VariableSetStmt"]
+            kind = stmt.get("kind")
+            if kind == "VAR_SET_VALUE":
+                setting, _, value = _config([arg])[0].partition("=")
+                config.append(("set", setting, value))
+            elif kind in ("VAR_RESET", "VAR_SET_DEFAULT"):
+                config.append(("reset", stmt["name"], ""))
+            elif kind == "VAR_RESET_ALL":
+                config.append(("reset all", "", ""))
+            else:
+                raise FeatureNotSupported("SET ... FROM CURRENT in a function definition is not supported")
+        if fn.kind == "p" and name in ("volatility", "strict"):
+            raise InvalidFunctionDefinition("invalid attribute in procedure definition",
+                                            position=ddl.pos(d.get("location")))
+    return AlterFunction(fn.oid, word, volatility, strict, security, tuple(config))
+
+
+def set_function_schema(ddl: DdlPlanner, body: dict[str, Any]) -> tuple[SetFunctionSchema, str]:
+    """ALTER FUNCTION / PROCEDURE / ROUTINE ... SET SCHEMA."""
+    word = _ROUTINE_WORDS[body["objectType"]]
+    fn = function_for(ddl, body["object"]["ObjectWithArgs"], word)
+    return SetFunctionSchema(fn.oid, word, body["newschema"]), f"ALTER {word.upper()}"
 
 
 def _do(body: dict[str, Any]) -> DoBlock:
