@@ -416,6 +416,11 @@ async def run_truncate(node: Truncate, env: Env) -> None:
             require(ctx, other, "D")
             oids.append(other.oid)
             oids.extend(part.oid for part in state.partitions(other.oid) if part.oid not in oids)
+    from pgaurora.executor.triggers import truncate_triggers
+
+    fired = [t for t in (truncate_triggers(ctx, state, state.table(oid)) for oid in oids) if t is not None]
+    for triggers in fired:  # BEFORE TRUNCATE, each table's, before any is emptied
+        await triggers.start()
     for oid in oids:
         table = state.table(oid)
         rel_id = await storage.create_heap()
@@ -431,6 +436,8 @@ async def run_truncate(node: Truncate, env: Env) -> None:
             for seq in state.owned_sequences(oid):
                 catalog.setval(seq, seq.start, False)
     await catalog.replace(ctx.txn, *changed)
+    for triggers in fired:  # AFTER TRUNCATE, over the emptied tables
+        await triggers.finish()
 
 
 @ddl_runner(AlterTable)

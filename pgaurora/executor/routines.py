@@ -399,8 +399,8 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
             raise FeatureNotSupported("INSTEAD OF triggers cannot have WHEN conditions")
         if node.columns:
             raise FeatureNotSupported("INSTEAD OF triggers cannot have column lists")
-    if "truncate" in node.events:
-        raise FeatureNotSupported("TRUNCATE triggers are not supported")
+    if "truncate" in node.events and node.for_each_row:
+        raise FeatureNotSupported("TRUNCATE FOR EACH ROW triggers are not supported")
     if node.when is not None and not node.for_each_row:
         raise FeatureNotSupported("statement triggers with a WHEN condition are not supported")
     require(ctx, rel, "t")

@@ -102,6 +102,16 @@ class StatementTriggers:
             await self.routines.fire(trigger, self.table, self.event, self.names, self.types, None, None, self.ctx)
 
 
+def truncate_triggers(ctx: Any, state: Any, table: Any) -> StatementTriggers | None:
+    """The BEFORE / AFTER TRUNCATE triggers of a table TRUNCATE empties (statement-level only)."""
+    found = sorted((t for t in state.triggers.get(table.oid, ()) if "truncate" in t.events), key=lambda t: t.name)
+    if not found:
+        return None
+    columns = [c for c in table.columns if not c.dropped]
+    return StatementTriggers(ctx, table, "truncate", tuple(found), tuple(c.name for c in columns),
+                             tuple(c.type_oid for c in columns))
+
+
 def statement_triggers(env: Any, table_oid: int, event: str, checks: Any, *, rows: bool = True,
                        statement: bool | None = None) -> StatementTriggers | None:
     """The triggers `event` fires on the table, or None when it has none (the usual case: a

@@ -31,7 +31,7 @@ CLEANUP = [
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
-    "rt_diag(), rt_block(), rt_assert(integer), rt_case(integer), rt_mine() CASCADE",
+    "rt_diag(), rt_block(), rt_assert(integer), rt_case(integer), rt_mine(), rt_tlog() CASCADE",
     "DROP PROCEDURE IF EXISTS rt_bump(integer)",
     "DROP OWNED BY rt_role",
     "DROP ROLE IF EXISTS rt_role",
@@ -389,6 +389,21 @@ END $$""",
     "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_nosuch FOR EACH ROW EXECUTE FUNCTION rt_touch()",
     "CREATE TRIGGER rt_bad INSTEAD OF INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_touch()",
     "SELECT rt_touch()",
+    # TRUNCATE triggers (statement-level): BEFORE every table's, then the truncation, then AFTER
+    "CREATE TABLE rt_log (msg text)",
+    "CREATE TABLE rt_counts (n int)",
+    "INSERT INTO rt_counts VALUES (1), (2)",
+    "CREATE FUNCTION rt_tlog() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_log VALUES (TG_WHEN || ' ' "
+    "|| TG_OP || ' ' || TG_LEVEL || ' ' || TG_TABLE_NAME || ' ' || (SELECT count(*) FROM rt_counts) || ' ' || "
+    "coalesce(TG_ARGV[0], '-')); RETURN NULL; END $$",
+    "CREATE TRIGGER rt_c_bt BEFORE TRUNCATE ON rt_counts EXECUTE FUNCTION rt_tlog('bt')",
+    "CREATE TRIGGER rt_c_at AFTER TRUNCATE ON rt_counts FOR EACH STATEMENT EXECUTE FUNCTION rt_tlog('at')",
+    "CREATE TRIGGER rt_c_row BEFORE TRUNCATE ON rt_counts FOR EACH ROW EXECUTE FUNCTION rt_tlog()",
+    "CREATE TRIGGER rt_l_multi AFTER INSERT OR TRUNCATE ON rt_audit EXECUTE FUNCTION rt_tlog('multi')",
+    "TRUNCATE rt_counts, rt_audit",
+    "SELECT * FROM rt_log",
+    "SELECT tgname, tgtype, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname LIKE 'rt\\_%' "
+    "AND tgname IN ('rt_c_bt', 'rt_c_at', 'rt_l_multi') ORDER BY 1",
     "DROP FUNCTION rt_touch()",
     "DROP TRIGGER rt_items_changed ON rt_items",
     "DROP TRIGGER rt_items_changed ON rt_items",
