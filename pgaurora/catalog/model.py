@@ -318,6 +318,8 @@ class Trigger:
     when: str | None = None
     args: tuple[str, ...] = ()
     enabled: str = "O"  # tgenabled
+    old_table: str = ""  # tgoldtable / tgnewtable: REFERENCING OLD / NEW TABLE AS name
+    new_table: str = ""
 
 
 @dataclass(frozen=True, slots=True)

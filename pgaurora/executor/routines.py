@@ -116,6 +116,7 @@ class CreateTrigger(PlanNode):
     when: str | None
     args: tuple[str, ...]
     replace: bool = False
+    transitions: tuple[tuple[bool, bool, str], ...] = ()  # REFERENCING: (is NEW, is TABLE, name) each
     width: int = 0
 
 
@@ -401,6 +402,7 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
             raise FeatureNotSupported("INSTEAD OF triggers cannot have column lists")
     if "truncate" in node.events and node.for_each_row:
         raise FeatureNotSupported("TRUNCATE FOR EACH ROW triggers are not supported")
+    old_table, new_table = _transition_tables(node, rel, is_view)
     if node.when is not None and not node.for_each_row:
         raise FeatureNotSupported("statement triggers with a WHEN condition are not supported")
     require(ctx, rel, "t")
@@ -422,13 +424,51 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
         columns.append(col.attnum)
     existing = next((t for t in state.triggers.get(rel.oid, ()) if t.name == node.name), None)
     trigger = Trigger(existing.oid if existing is not None else ctx.catalog.allocate_oid(), node.name, rel.oid,
-                      fn.oid, node.timing, node.events, node.for_each_row, tuple(columns), node.when, node.args)
+                      fn.oid, node.timing, node.events, node.for_each_row, tuple(columns), node.when, node.args,
+                      old_table=old_table, new_table=new_table)
     if existing is not None:
         if not node.replace:
             raise DuplicateObject(f'trigger "{node.name}" for relation "{node.table}" already exists')
         await ctx.catalog.replace(ctx.txn, trigger)
         return
     await ctx.catalog.create(ctx.txn, trigger)
+
+
+def _transition_tables(node: CreateTrigger, rel: Any, is_view: bool) -> tuple[str, str]:
+    """REFERENCING OLD / NEW TABLE AS name: the two names ('' when absent), checked as PostgreSQL's
+    CreateTrigger checks them, in its order."""
+    old_table = new_table = ""
+    for is_new, is_table, name in node.transitions:
+        if not is_table:
+            raise FeatureNotSupported("ROW variable naming in the REFERENCING clause is not supported",
+                                      hint="Use OLD TABLE or NEW TABLE for naming transition tables.")
+        if is_view:
+            raise WrongObjectType(f'"{node.table}" is a view', detail="Triggers on views cannot have transition tables.")
+        if isinstance(rel, Table) and rel.kind == "p":
+            raise FeatureNotSupported("transition tables on partitioned tables are not supported")
+        if node.timing != "after":
+            raise InvalidObjectDefinition("transition table name can only be specified for an AFTER trigger")
+        if "truncate" in node.events:
+            raise FeatureNotSupported("TRUNCATE triggers with transition tables are not supported")
+        if len(node.events) > 1:
+            raise FeatureNotSupported("transition tables cannot be specified for triggers with more than one event")
+        if node.columns:
+            raise FeatureNotSupported("transition tables cannot be specified for triggers with column lists")
+        if is_new:
+            if not {"insert", "update"} & set(node.events):
+                raise InvalidObjectDefinition("NEW TABLE can only be specified for an INSERT or UPDATE trigger")
+            if new_table:
+                raise InvalidObjectDefinition("NEW TABLE cannot be specified multiple times")
+            new_table = name
+        else:
+            if not {"delete", "update"} & set(node.events):
+                raise InvalidObjectDefinition("OLD TABLE can only be specified for a DELETE or UPDATE trigger")
+            if old_table:
+                raise InvalidObjectDefinition("OLD TABLE cannot be specified multiple times")
+            old_table = name
+    if old_table and old_table == new_table:
+        raise InvalidObjectDefinition("OLD TABLE name and NEW TABLE name cannot be the same")
+    return old_table, new_table
 
 
 @ddl_runner(DropTrigger)

@@ -27,7 +27,7 @@ class StatementTriggers:
     """The triggers one INSERT / UPDATE / DELETE statement fires on its table."""
 
     __slots__ = ("table", "event", "before_row", "after_row", "before_statement", "after_statement", "names",
-                 "types", "queued", "ctx", "routines")
+                 "types", "queued", "ctx", "routines", "capture", "old_rows", "new_rows")
 
     def __init__(self, ctx: Any, table: Any, event: str, triggers: tuple[Any, ...], names: tuple[str, ...],
                  types: tuple[int, ...]) -> None:
@@ -42,6 +42,10 @@ class StatementTriggers:
         self.names = names
         self.types = types
         self.queued: list[tuple[Any, tuple[Any, ...] | None, tuple[Any, ...] | None]] = []
+        # REFERENCING OLD / NEW TABLE: every row the statement wrote, for its AFTER triggers
+        self.capture = any(t.old_table or t.new_table for t in (*self.after_row, *self.after_statement))
+        self.old_rows: list[tuple[Any, ...]] = []
+        self.new_rows: list[tuple[Any, ...]] = []
         session = ctx.extra.get("session")
         if session is None:
             raise FeatureNotSupported("triggers cannot fire here")
@@ -80,8 +84,26 @@ class StatementTriggers:
         return row
 
     def after(self, old: tuple[Any, ...] | None, new: tuple[Any, ...] | None) -> None:
+        if self.capture:
+            if old is not None:
+                self.old_rows.append(old)
+            if new is not None:
+                self.new_rows.append(new)
         if self.after_row:
             self.queued.append((None, old, new))
+
+    def _transition(self, trigger: Any) -> dict[str, Any] | None:
+        """A trigger's transition tables: name -> (column names, types, rows), dropped columns out."""
+        if not (trigger.old_table or trigger.new_table):
+            return None
+        visible = [i for i, n in enumerate(self.names) if not n.startswith("........pg.dropped.")]
+        names = tuple(self.names[i] for i in visible)
+        types = tuple(self.types[i] for i in visible)
+        out: dict[str, Any] = {}
+        for name, rows in ((trigger.old_table, self.old_rows), (trigger.new_table, self.new_rows)):
+            if name:
+                out[name] = (names, types, [tuple(r[i] for i in visible) for r in rows])
+        return out
 
     async def finish(self) -> None:
         """The AFTER ROW triggers of every row written, then AFTER STATEMENT ones."""
@@ -97,9 +119,11 @@ class StatementTriggers:
                     continue
                 if not await self._when(trigger, old, new):
                     continue
-                await self.routines.fire(trigger, self.table, self.event, self.names, self.types, old, new, self.ctx)
+                await self.routines.fire(trigger, self.table, self.event, self.names, self.types, old, new, self.ctx,
+                                         self._transition(trigger))
         for trigger in self.after_statement:
-            await self.routines.fire(trigger, self.table, self.event, self.names, self.types, None, None, self.ctx)
+            await self.routines.fire(trigger, self.table, self.event, self.names, self.types, None, None, self.ctx,
+                                     self._transition(trigger))
 
 
 def truncate_triggers(ctx: Any, state: Any, table: Any) -> StatementTriggers | None:
@@ -142,6 +166,26 @@ def statement_triggers(env: Any, table_oid: int, event: str, checks: Any, *, row
         return None
     found.sort(key=lambda t: t.name)  # (PostgreSQL fires a table's triggers in name order)
     return StatementTriggers(ctx, table, event, tuple(found), tuple(checks.column_names), tuple(checks.column_types))
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionScan(PlanNode):
+    """A trigger function's read of a transition table (REFERENCING ... TABLE AS name): the rows
+    the firing statement wrote, which session.routines puts in the context it runs queries in."""
+
+    name: str
+    width: int
+
+
+@runner(TransitionScan)
+async def run_transition_scan(node: TransitionScan, env: Env) -> AsyncIterator[Batch]:
+    rows = env.ctx.extra.get("transition_tables", {}).get(node.name)
+    if rows is None:
+        from pgaurora.errors import UndefinedTable
+
+        raise UndefinedTable(f'relation "{node.name}" does not exist')
+    for start in range(0, len(rows), BATCH_SIZE):
+        yield rows[start:start + BATCH_SIZE]
 
 
 @dataclass(frozen=True, slots=True)

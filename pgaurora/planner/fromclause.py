@@ -9,6 +9,7 @@ targets (planner.select).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from pgaurora.catalog import system  # system relations: see pgaurora/catalog/system
@@ -39,6 +40,7 @@ from pgaurora.executor.plannodes import (
     SystemScan,  # system relations: see pgaurora/catalog/system
     WorkTableScan,
 )
+from pgaurora.executor.triggers import TransitionScan
 from pgaurora.planner import resolve
 from pgaurora.planner.exprbind import Level, bind, names_of, type_from_name
 from pgaurora.planner.querycontext import (
@@ -52,6 +54,11 @@ from pgaurora.planner.querycontext import (
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import RangeEntry, Scope, mentions_system_column
 from pgaurora.planner.syscolumns import add_system_columns, system_columns_scan
+
+# A trigger function's transition tables while its queries are planned (session.routines sets
+# it): name -> (column names, types); such a name in FROM reads the firing statement's rows
+TRANSITION_TABLES: ContextVar[dict[str, tuple[tuple[str, ...], tuple[int, ...]]] | None] = ContextVar(
+    "TRANSITION_TABLES", default=None)
 
 
 class FromClause:
@@ -222,6 +229,13 @@ class FromClause:
         schema = body.get("schemaname")
         alias = body.get("alias", {}).get("aliasname", name)
         colnames = [c["String"]["sval"] for c in body.get("alias", {}).get("colnames", ())]
+        if schema is None and (tables := TRANSITION_TABLES.get()) is not None and name in tables \
+                and self._find_cte(name) is None:
+            shape = tables[name]  # a trigger function's transition table (executor.triggers)
+            entry = RangeEntry(alias, list(shape[0]), [(t, -1) for t in shape[1]])
+            self._rename(entry, colnames)
+            self._add_entry(scope, entry, pos)
+            return TransitionScan(name, len(shape[0]))
         if schema is None:
             cte = self._find_cte(name)
             if cte is not None:

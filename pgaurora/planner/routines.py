@@ -549,8 +549,6 @@ def _deparse(node: Any) -> str:
 def _create_trigger(ddl: DdlPlanner, body: dict[str, Any]) -> CreateTrigger:
     if body.get("isconstraint"):
         raise FeatureNotSupported("constraint triggers are not supported")
-    if body.get("transitionRels"):
-        raise FeatureNotSupported("transition tables (REFERENCING) are not supported")
     timing = _TRIGGER_TIMING.get(int(body.get("timing", 0)), "after")
     bits = int(body.get("events", 0))
     events = tuple(word for bit, word in _TRIGGER_EVENTS if bits & bit)
@@ -559,8 +557,10 @@ def _create_trigger(ddl: DdlPlanner, body: dict[str, Any]) -> CreateTrigger:
     columns = tuple(c["String"]["sval"] for c in body.get("columns", ()))
     when = _deparse(_object_tree(ddl).whenClause) if body.get("whenClause") is not None else None
     args = tuple(_trigger_arg(a) for a in body.get("args", ()))
+    transitions = tuple((bool(t["TriggerTransition"].get("isNew")), bool(t["TriggerTransition"].get("isTable")),
+                         t["TriggerTransition"]["name"]) for t in body.get("transitionRels", ()))
     return CreateTrigger(body["trigname"], relation.get("schemaname"), relation["relname"], fschema, fname, timing,
-                         events, bool(body.get("row")), columns, when, args, bool(body.get("replace")))
+                         events, bool(body.get("row")), columns, when, args, bool(body.get("replace")), transitions)
 
 
 def _trigger_arg(node: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ from pgaurora.executor.context import Env
 from pgaurora.executor.plannodes import Project, ValuesScan
 from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
+from pgaurora.planner.fromclause import TRANSITION_TABLES
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
 
 # TransactionStmt kinds as PostgreSQL's CreateCommandName names them
@@ -184,6 +185,8 @@ class Routines:
         # transaction such a COMMIT replaces; None inside a function, a trigger or a block
         self.transaction_contexts: list[Any] | None = None
         self.subtransactions = 0  # PL/pgSQL exception blocks under way (no COMMIT inside one)
+        # the running trigger function's transition tables: name -> (column names, types, rows)
+        self.transition_tables: dict[str, Any] | None = None
 
     # -- SQL inside a routine ----------------------------------------------------------------------
 
@@ -192,7 +195,10 @@ class Routines:
               dynamic: bool = False) -> Any:
         session = self.session
         state = ctx.catalog.state_for(ctx.txn)
-        key = (sql, types, session.settings.path_key, ctx.user, tuple(sorted(records.items())) if records else ())
+        tables = self.transition_tables
+        shapes = {name: (names, oids) for name, (names, oids, _) in tables.items()} if tables else None
+        key = (sql, types, session.settings.path_key, ctx.user, tuple(sorted(records.items())) if records else (),
+               tuple(sorted(shapes.items())) if shapes else ())
         known = self._plans.get(key)  # type: ignore[arg-type]
         if known is not None and known[0] is state:
             return known[1]
@@ -204,10 +210,12 @@ class Routines:
             raise FeatureNotSupported("EXECUTE of transaction commands is not implemented" if dynamic
                                       else "transaction commands are not supported in functions")
         token = RECORD_PARAMS.set(records or None)
+        tables_token = TRANSITION_TABLES.set(shapes)
         try:
             plan = session.plan_statement(stmts[0], types)
         finally:
             RECORD_PARAMS.reset(token)
+            TRANSITION_TABLES.reset(tables_token)
         if len(self._plans) >= 512:
             self._plans.clear()
         self._plans[key] = (state, plan)  # type: ignore[index]
@@ -240,6 +248,8 @@ class Routines:
         nested = session._context(txn)
         nested.user = ctx.user
         nested.extra["nested"] = True  # (executor.run: the caller's statement flushes sequences)
+        if self.transition_tables:
+            nested.extra["transition_tables"] = {name: rows for name, (_, _, rows) in self.transition_tables.items()}
         try:
             cursor = await session.engine.run(plan, values, nested)
             rows = await cursor.fetch(0)
@@ -367,6 +377,7 @@ class Routines:
         contexts = self.transaction_contexts
         if fn.kind != "p" or fn.security_definer or fn.config:
             self.transaction_contexts = None  # (atomic: no COMMIT in there)
+        tables, self.transition_tables = self.transition_tables, None  # (a trigger function's own)
         try:
             if fn.security_definer:  # the body runs as the function's owner
                 owner = next((r.name for r in ctx.catalog.state_for(ctx.txn).roles.values() if r.oid == fn.owner),
@@ -390,6 +401,7 @@ class Routines:
         finally:
             self.depth -= 1
             self.transaction_contexts = contexts
+            self.transition_tables = tables
             if saved is not None:
                 settings.restore(saved)
 
@@ -562,9 +574,12 @@ class Routines:
     # -- triggers ------------------------------------------------------------------------------------
 
     async def fire(self, trigger: Any, table: Any, event: str, names: tuple[str, ...], types: tuple[int, ...],
-                   old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, ctx: Any) -> tuple[Any, ...] | None:
+                   old: tuple[Any, ...] | None, new: tuple[Any, ...] | None, ctx: Any,
+                   transition: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
         """Runs one trigger's function with OLD / NEW as given: the row it returns (what a BEFORE
-        ROW trigger's table gets written: NEW, OLD or another record of the table's shape) or None."""
+        ROW trigger's table gets written: NEW, OLD or another record of the table's shape) or None.
+        `transition`: its transition tables, name -> (column names, types, rows), which the
+        queries of the function (not of functions it calls) read as relations."""
         state = ctx.catalog.state_for(ctx.txn)
         fn = state.function(trigger.function_oid)
         if fn is None:
@@ -583,6 +598,8 @@ class Routines:
             raise _too_deep()
         self.depth += 1
         contexts, self.transaction_contexts = self.transaction_contexts, None
+        tables = self.transition_tables
+        self.transition_tables = transition
         try:
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type, specials)
             await frame.declare((), ())
@@ -593,6 +610,7 @@ class Routines:
         finally:
             self.depth -= 1
             self.transaction_contexts = contexts
+            self.transition_tables = tables
         values = result.values if isinstance(result, Record) else None
         if values is None:
             if result is not None and not isinstance(result, Record):

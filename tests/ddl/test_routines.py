@@ -957,6 +957,58 @@ TRANSACTION_CONTROL = [
 ]
 
 
+TRANSITION_CLEANUP = ["DROP TABLE IF EXISTS rt_acc, rt_acc_audit CASCADE",
+                      "DROP FUNCTION IF EXISTS rt_aud(), rt_aud2(), rt_aud3(), rt_inner_reads() CASCADE"]
+# REFERENCING OLD / NEW TABLE: the statement's rows as relations in its AFTER triggers
+TRANSITIONS = [
+    "CREATE TABLE rt_acc (id int PRIMARY KEY, drop_me int, bal numeric, owner text)",
+    "ALTER TABLE rt_acc DROP COLUMN drop_me",
+    "CREATE TABLE rt_acc_audit (id int, old_bal numeric, new_bal numeric)",
+    "CREATE FUNCTION rt_aud() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rt_acc_audit "
+    "SELECT n.id, o.bal, n.bal FROM newtab n JOIN oldtab o USING (id) WHERE n.bal IS DISTINCT FROM o.bal; "
+    "RAISE NOTICE 'rows: % %', (SELECT count(*) FROM newtab), (SELECT string_agg(owner, ',' ORDER BY id) FROM oldtab); "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER rt_acc_aud AFTER UPDATE ON rt_acc REFERENCING NEW TABLE AS newtab OLD TABLE AS oldtab "
+    "FOR EACH STATEMENT EXECUTE FUNCTION rt_aud()",
+    "INSERT INTO rt_acc VALUES (1, 10, 'a'), (2, 20, 'b'), (3, 30, 'c')",
+    "UPDATE rt_acc SET bal = bal * 2 WHERE id <> 2",
+    "UPDATE rt_acc SET owner = upper(owner)",
+    "UPDATE rt_acc SET bal = bal WHERE false",
+    "SELECT * FROM rt_acc_audit ORDER BY id",
+    "CREATE FUNCTION rt_inner_reads() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT count(*) FROM newtab); "
+    "END $$",
+    "CREATE FUNCTION rt_aud2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM rt_inner_reads(); RETURN NULL; END $$",
+    "CREATE TRIGGER rt_acc_aud2 AFTER INSERT ON rt_acc REFERENCING NEW TABLE AS newtab FOR EACH STATEMENT "
+    "EXECUTE FUNCTION rt_aud2()",
+    "INSERT INTO rt_acc VALUES (4, 1, 'd')",
+    "CREATE FUNCTION rt_aud3() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE '% deleted %', TG_LEVEL, "
+    "(SELECT array_agg(id ORDER BY id) FROM gone); RETURN NULL; END $$",
+    "CREATE TRIGGER rt_acc_aud3 AFTER DELETE ON rt_acc REFERENCING OLD TABLE AS gone FOR EACH ROW "
+    "EXECUTE FUNCTION rt_aud3()",
+    "DELETE FROM rt_acc WHERE id > 1",
+    "SELECT tgname, tgoldtable, tgnewtable, pg_get_triggerdef(oid) FROM pg_trigger "
+    "WHERE tgrelid = 'rt_acc'::regclass ORDER BY 1",
+    "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_acc REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER INSERT ON rt_acc REFERENCING OLD TABLE AS o FOR EACH STATEMENT EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER DELETE ON rt_acc REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER INSERT OR UPDATE ON rt_acc REFERENCING NEW TABLE AS n FOR EACH STATEMENT "
+    "EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER UPDATE OF bal ON rt_acc REFERENCING NEW TABLE AS n FOR EACH STATEMENT "
+    "EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER UPDATE ON rt_acc REFERENCING NEW TABLE AS n NEW TABLE AS m FOR EACH STATEMENT "
+    "EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER UPDATE ON rt_acc REFERENCING NEW ROW AS n FOR EACH ROW EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER UPDATE ON rt_acc REFERENCING OLD TABLE AS n NEW TABLE AS n FOR EACH STATEMENT "
+    "EXECUTE FUNCTION rt_aud()",
+    "CREATE TRIGGER rt_bad AFTER TRUNCATE ON rt_acc REFERENCING OLD TABLE AS o EXECUTE FUNCTION rt_aud()",
+    "SELECT count(*) FROM newtab",
+]
+
+
+def test_transition_tables_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, TRANSITIONS, cleanup=TRANSITION_CLEANUP, details=True)
+
+
 def test_transaction_control_in_procedures_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, TRANSACTION_CONTROL, setup=TXN_SETUP, cleanup=TXN_CLEANUP,
                            details=True)

@@ -149,8 +149,11 @@ def _triggerdef(ctx: Any, oid: int, pretty: Any = False) -> str | None:
     visible = next(iter(state.user_functions(fn.name)), None) is fn  # (generate_function_name)
     fn_name = describe.quote_ident(fn.name) if visible else _qualified(state, fn.schema_oid, fn.name)
     timing = "INSTEAD OF" if found.timing == "instead" else found.timing.upper()
+    referencing = "".join(f"{word} TABLE AS {describe.quote_ident(name)} " for word, name in
+                          (("OLD", found.old_table), ("NEW", found.new_table)) if name)
     text = (f"CREATE TRIGGER {describe.quote_ident(found.name)} {timing} {' OR '.join(events)} "
-            f"ON {table_name} FOR EACH {'ROW' if found.for_each_row else 'STATEMENT'} ")
+            f"ON {table_name} {'REFERENCING ' + referencing if referencing else ''}"
+            f"FOR EACH {'ROW' if found.for_each_row else 'STATEMENT'} ")
     if found.when is not None:
         text += f"WHEN ({found.when}) " if pretty else f"WHEN (({found.when})) "
     args = ", ".join("'" + a.replace("'", "''") + "'" for a in found.args)

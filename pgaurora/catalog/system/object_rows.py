@@ -149,7 +149,7 @@ def pg_trigger(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "tgdeferrable": False, "tginitdeferred": False, "tgnargs": len(tr.args),
                    "tgattr": " ".join(str(n) for n in tr.columns),
                    "tgargs": b"".join(a.encode() + b"\x00" for a in tr.args), "tgqual": tr.when,
-                   "tgoldtable": None, "tgnewtable": None}
+                   "tgoldtable": tr.old_table or None, "tgnewtable": tr.new_table or None}
 
 
 @producer("pg_extension")
