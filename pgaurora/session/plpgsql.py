@@ -576,8 +576,34 @@ async def _stmt_assign(frame: Frame, body: dict[str, Any]) -> None:
         record.values[at] = value
         return
     if kind == "PLpgSQL_rec":
-        raise FeatureNotSupported(f'assignment to record variable "{datum["refname"]}" is not supported')
+        await _assign_record(frame, target, datum["refname"], text)
+        return
     raise FeatureNotSupported(f"assignment to {kind} is not supported")
+
+
+async def _assign_record(frame: Frame, target: int, refname: str, text: str) -> None:
+    """rec := another record variable (NEW := OLD, r := NEW), NULL, ROW(...) or a call of a
+    function of several result columns: the record takes that value and its fields (a trigger's
+    returned NEW is checked against the table when the function exits, as in PostgreSQL)."""
+    expr = text.strip().rstrip(";").strip()
+    tree = json.loads(pglast.parser.parse_sql_json(f"SELECT {expr}"))["stmts"][0]["stmt"]["SelectStmt"]
+    node = tree["targetList"][0]["ResTarget"]["val"] if len(tree.get("targetList", [])) == 1 else {}
+    current = frame.values[target]
+    if "ColumnRef" in node and all("String" in f for f in node["ColumnRef"]["fields"]) \
+            and (ref := frame._resolve([f["String"]["sval"] for f in node["ColumnRef"]["fields"]])) is not None \
+            and ref[0] == "r":
+        source = frame.values[ref[1]]
+        frame.values[target] = Record((), (), None) if source is None else Record(  # (unassigned: a NULL)
+            source.names, source.types, None if source.values is None else list(source.values))
+    elif node.get("A_Const", {}).get("isnull"):
+        frame.values[target] = Record(current.names, current.types, None) if current is not None else None
+    elif "RowExpr" in node or "FuncCall" in node:
+        sql = f"SELECT * FROM {expr}" if "FuncCall" in node else f"SELECT {expr[expr.index('(') + 1:expr.rindex(')')]}"
+        result = await frame.run_sql(sql)
+        names = result.names if "FuncCall" in node else tuple(f"f{i + 1}" for i in range(len(result.names)))
+        frame.values[target] = Record(names, result.types, list(result.rows[0]) if result.rows else None)
+    else:
+        raise FeatureNotSupported(f'assignment of this expression to record variable "{refname}" is not supported')
 
 
 def _subscripts(query: str) -> list[str]:

@@ -143,7 +143,10 @@ def rewrite(sql: str, resolve: Any, expand: Any = None,
                 continue
             if records is not None:
                 records[taken] = (names, null)
-            out.append(("ROW(" + ", ".join(f"${n}" for n in taken) + ")").encode())
+            if not taken and null:  # (a record assigned a NULL of no shape)
+                out.append(b"NULL::record")
+            else:
+                out.append(("ROW(" + ", ".join(f"${n}" for n in taken) + ")").encode())
         else:
             out.append(f"${number(ref)}".encode())
         pos = end
@@ -618,8 +621,12 @@ class Routines:
                               sqlstate="42804")
             return None
         if len(values) != len(names):
+            expected = sum(1 for n in names if not n.startswith("........pg.dropped."))
+            returned = len(result.visible) if isinstance(result, Record) else len(values)
             raise PgError("returned row structure does not match the structure of the triggering table",
-                          sqlstate="42804", detail="Number of returned columns does not match expected column count.")
+                          sqlstate="42804", detail=f"Number of returned columns ({returned}) does not match expected "
+                                                   f"column count ({expected}).",
+                          where=f"PL/pgSQL function {_shown(fn)} during function exit")
         return tuple(values)
 
     async def trigger_condition(self, trigger: Any, table: Any, names: tuple[str, ...], types: tuple[int, ...],

@@ -22,7 +22,7 @@ from tests.server.harness import InstanceProcess
 
 CLEANUP = [
     "RESET ROLE",
-    "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log CASCADE",
+    "DROP TABLE IF EXISTS rt_items, rt_audit, rt_counts, rt_log, rt_keep CASCADE",
     "DROP SCHEMA IF EXISTS rt_s CASCADE",
     "DROP SCHEMA IF EXISTS rt_afs CASCADE",
     "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer), rt_atomic(integer)",
@@ -31,7 +31,7 @@ CLEANUP = [
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
-    "rt_diag(), rt_block(), rt_assert(integer), rt_case(integer), rt_mine(), rt_tlog() CASCADE",
+    "rt_diag(), rt_block(), rt_assert(integer), rt_case(integer), rt_mine(), rt_tlog(), rt_keep_old() CASCADE",
     "DROP PROCEDURE IF EXISTS rt_bump(integer)",
     "DROP OWNED BY rt_role",
     "DROP ROLE IF EXISTS rt_role",
@@ -237,6 +237,10 @@ END $$""",
     "SELECT rt_two(g)::text FROM generate_series(1, 3) g",
     "SELECT rt_tab(1)::text",
     "SELECT name FROM rt_items WHERE (rt_two(qty)).a = 4",
+    # assignment to a whole record variable
+    "DO $$ DECLARE r record; s record; q record; BEGIN r := rt_two(5); RAISE NOTICE '% % %', r, r.a, r.b; "
+    "s := r; s.a := 7; RAISE NOTICE '% %', r, s; r := NULL; RAISE NOTICE '%', r; s := ROW(1, 'x'::text); "
+    "RAISE NOTICE '% %', s, s.f2; r := q; RAISE NOTICE '%', r; END $$",
     # VARIADIC
     "CREATE FUNCTION rt_vsum(VARIADIC nums int[]) RETURNS int LANGUAGE sql AS 'SELECT sum(n)::int FROM unnest(nums) n'",
     "SELECT rt_vsum(1, 2, 3), rt_vsum(10), rt_vsum(VARIADIC ARRAY[4, 5]), rt_vsum(VARIADIC '{7,8}')",
@@ -389,6 +393,18 @@ END $$""",
     "CREATE TRIGGER rt_bad BEFORE INSERT ON rt_nosuch FOR EACH ROW EXECUTE FUNCTION rt_touch()",
     "CREATE TRIGGER rt_bad INSTEAD OF INSERT ON rt_items FOR EACH ROW EXECUTE FUNCTION rt_touch()",
     "SELECT rt_touch()",
+    # NEW := OLD, a record copy of NEW; a NEW of another shape fails when the function returns it
+    "CREATE TABLE rt_keep (id int, v text)",
+    "CREATE FUNCTION rt_keep_old() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE r record; BEGIN r := NEW; "
+    "r.v := upper(r.v); RAISE NOTICE 'r=% new=%', r, NEW; IF TG_OP = 'UPDATE' THEN NEW := OLD; END IF; "
+    "IF NEW.id < 0 THEN NEW := ROW(1); END IF; RETURN NEW; END $$",
+    "CREATE TRIGGER rt_keep_t BEFORE INSERT OR UPDATE ON rt_keep FOR EACH ROW EXECUTE FUNCTION rt_keep_old()",
+    "INSERT INTO rt_keep VALUES (1, 'a')",
+    "UPDATE rt_keep SET v = 'changed'",
+    "SELECT * FROM rt_keep",
+    "INSERT INTO rt_keep VALUES (-1, 'b')",
+    "DROP TABLE rt_keep",
+    "DROP FUNCTION rt_keep_old()",
     # TRUNCATE triggers (statement-level): BEFORE every table's, then the truncation, then AFTER
     "CREATE TABLE rt_log (msg text)",
     "CREATE TABLE rt_counts (n int)",
