@@ -244,7 +244,7 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
         await catalog.replace(ctx.txn, replace(
             existing, arg_names=node.arg_names, language=node.language, body=node.body,
             volatility=node.volatility, strict=node.strict, param_names=node.param_names,
-            arg_defaults=node.arg_defaults, security_definer=node.security_definer, config=node.config,
+            arg_defaults=node.arg_defaults, security_definer=node.security_definer, config=_current(node.config, ctx),
             sql_body=node.sql_body))
         _validate(node, ctx)
         return
@@ -253,7 +253,7 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
                   node.arg_names, node.return_type, node.language, node.body, node.volatility, node.strict,
                   node.kind, retset=node.retset, param_modes=node.param_modes, param_types=node.param_types,
                   param_names=node.param_names, arg_defaults=node.arg_defaults, out_table=node.out_table,
-                  security_definer=node.security_definer, config=node.config, sql_body=node.sql_body,
+                  security_definer=node.security_definer, config=_current(node.config, ctx), sql_body=node.sql_body,
                   acl=initial_acl(state, "f", owner, node.schema_oid))  # ALTER DEFAULT PRIVILEGES
     await catalog.create(ctx.txn, fn)
     _validate(node, ctx)
@@ -518,6 +518,17 @@ async def run_rename_function(node: RenameFunction, env: Env) -> None:
     await ctx.catalog.replace(ctx.txn, replace(fn, name=node.new_name))
 
 
+def _current(config: tuple[str, ...], ctx: Any) -> tuple[str, ...]:
+    """SET clauses with SET ... FROM CURRENT's value read from the session now."""
+    out = []
+    for item in config:
+        name, _, value = item.partition("=")
+        if value == "\x00current":
+            value = str(ctx.settings.get(name))
+        out.append(f"{name}={value}")
+    return tuple(out)
+
+
 @ddl_runner(AlterFunction)
 async def run_alter_function(node: AlterFunction, env: Env) -> None:
     ctx = env.ctx
@@ -533,7 +544,7 @@ async def run_alter_function(node: AlterFunction, env: Env) -> None:
             continue
         config = [item for item in config if item.partition("=")[0].lower() != name.lower()]
         if op == "set":
-            config.append(f"{name}={value}")
+            config.extend(_current((f"{name}={value}",), ctx))
     await ctx.catalog.replace(ctx.txn, replace(
         fn, volatility=node.volatility if node.volatility is not None else fn.volatility,
         strict=node.strict if node.strict is not None else fn.strict,

@@ -54,6 +54,7 @@ from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import Scope
 
 LANGUAGES = ("sql", "plpgsql")
+FROM_CURRENT = "\x00current"  # a SET clause's value taken from the session when CREATE / ALTER runs
 _ROUTINE_WORDS = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine"}
 # ALTER TABLE ... ENABLE / DISABLE TRIGGER: subtype -> (which: one, all, user; tgenabled)
 _TRIGGER_TOGGLES = {
@@ -138,8 +139,11 @@ def _config(sets: list[dict[str, Any]]) -> tuple[str, ...]:
     out: list[str] = []
     for node in sets:
         stmt = node["VariableSetStmt"]
+        if stmt.get("kind") == "VAR_SET_CURRENT":  # (the value in force when the statement runs)
+            out.append(f"{stmt['name']}={FROM_CURRENT}")
+            continue
         if stmt.get("kind") != "VAR_SET_VALUE":
-            raise FeatureNotSupported("SET ... FROM CURRENT and RESET in a function definition are not supported")
+            raise FeatureNotSupported("RESET in a function definition is not supported")
         values = []
         for arg in stmt.get("args", ()):
             const = arg.get("A_Const", {})
@@ -404,8 +408,8 @@ def _alter_function(ddl: DdlPlanner, body: dict[str, Any]) -> AlterFunction:
                 config.append(("reset", stmt["name"], ""))
             elif kind == "VAR_RESET_ALL":
                 config.append(("reset all", "", ""))
-            else:
-                raise FeatureNotSupported("SET ... FROM CURRENT in a function definition is not supported")
+            else:  # SET ... FROM CURRENT
+                config.append(("set", stmt["name"], FROM_CURRENT))
         if fn.kind == "p" and name in ("volatility", "strict"):
             raise InvalidFunctionDefinition("invalid attribute in procedure definition",
                                             position=ddl.pos(d.get("location")))

@@ -27,7 +27,8 @@ CLEANUP = [
     "DROP SCHEMA IF EXISTS rt_afs CASCADE",
     "DROP PROCEDURE IF EXISTS rt_set(integer, text, integer), rt_atomic(integer)",
     "DROP FUNCTION IF EXISTS rt_twice(integer, integer), rt_count_atomic(), rt_first(), rt_first2(integer), "
-    "rt_vsum(integer[]), rt_vjoin(text, text[]), rt_two(integer), rt_twos(integer), rt_tab(integer)",
+    "rt_vsum(integer[]), rt_vjoin(text, text[]), rt_two(integer), rt_twos(integer), rt_tab(integer), "
+    "rt_fc()",
     "DROP FUNCTION IF EXISTS rt_add_one(integer), rt_greet(text), rt_total(), rt_fact(integer), rt_loops(), "
     "rt_div(integer, integer), rt_boom(integer), rt_ins(text), rt_ov(integer), rt_ov(text), rt_noreturn(), "
     "rt_touch(), rt_audit_fn(), rt_guard(), rt_count(), rt_dyn(text), rt_strict(integer), rt_sum_to(integer), "
@@ -274,6 +275,16 @@ END $$""",
     "ALTER FUNCTION rt_af(int) SET SCHEMA rt_afs",
     "SELECT rt_afs.rt_af(5)",
     "ALTER FUNCTION rt_afs.rt_af(int) SET SCHEMA rt_nosuch",
+    # SET ... FROM CURRENT: the session's value when CREATE / ALTER runs
+    "SET work_mem = '12MB'",
+    "CREATE FUNCTION rt_fc() RETURNS text LANGUAGE sql SET work_mem FROM CURRENT "
+    "AS $$ SELECT current_setting('work_mem') $$",
+    "RESET work_mem",
+    "SET statement_timeout = '5s'",
+    "ALTER FUNCTION rt_fc() SET statement_timeout FROM CURRENT",
+    "RESET statement_timeout",
+    "SELECT rt_fc(), current_setting('work_mem'), proconfig FROM pg_proc WHERE proname = 'rt_fc'",
+    "CREATE FUNCTION rt_bad() RETURNS int LANGUAGE sql SET rt_nosuch_param FROM CURRENT AS 'SELECT 1'",
     # SQL-standard bodies
     "CREATE FUNCTION rt_twice(a integer, b integer DEFAULT 2) RETURNS integer LANGUAGE sql IMMUTABLE RETURN a * b",
     "SELECT rt_twice(21), rt_twice(2, 5), rt_twice(b => 3, a => 1), rt_twice(NULL)",
