@@ -90,12 +90,49 @@ class _Return(Exception):
         self.has_value = has_value
 
 
-def parse_function(statement: str) -> dict[str, Any]:
-    """The PLpgSQL_function tree of a CREATE FUNCTION (or DO wrapped as one) text."""
+def parse_function(statement: str, body: str = "") -> dict[str, Any]:
+    """The PLpgSQL_function tree of a CREATE FUNCTION (or DO wrapped as one) text whose function
+    body is `body`."""
     try:
-        return pglast.parse_plpgsql(statement)[0]["PLpgSQL_function"]  # type: ignore[no-any-return]
+        tree: dict[str, Any] = pglast.parse_plpgsql(statement)[0]["PLpgSQL_function"]
     except pglast.parser.ParseError as error:
         raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
+    _name_return_next_variables(tree, body)
+    return tree
+
+
+def _name_return_next_variables(tree: dict[str, Any], body: str) -> None:
+    """`RETURN NEXT variable;`: pglast's tree leaves out which variable (PostgreSQL's retvarno);
+    the body's tokens say it. Each such statement, in source order, gets the name it returns
+    (`retvar`), which the frame resolves in its scope."""
+    pending: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            inner = node.get("PLpgSQL_stmt_return_next")
+            if inner is not None and inner.get("expr") is None and "retvarno" not in inner:
+                pending.append(inner)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree.get("action"))
+    if not pending or not body:
+        return
+    encoded = body.encode()
+    try:
+        tokens = list(pglast.parser.scan(body))
+    except pglast.parser.ParseError:
+        return
+    names: list[str] = []
+    for i in range(len(tokens) - 3):
+        if tokens[i].name == "RETURN" and tokens[i + 1].name == "NEXT" and tokens[i + 3].name == "ASCII_59":
+            word = encoded[tokens[i + 2].start:tokens[i + 2].end + 1].decode()
+            names.append(word[1:-1].replace('""', '"') if word.startswith('"') else word.lower())
+    for stmt, name in zip(pending, names, strict=False):
+        stmt["retvar"] = name
 
 
 class Frame:
@@ -425,6 +462,11 @@ class Frame:
             return
         if kind == "PLpgSQL_row":
             fields = body.get("fields", [])
+            if len(fields) == 1 and "PLpgSQL_rec" in self.datums[fields[0].get("varno", 0)]:
+                # (a %ROWTYPE variable, which pglast's tree names as a row of one field: the whole row)
+                i = fields[0].get("varno", 0)
+                self.values[i] = Record(names, types, list(row) if row is not None else [None] * len(names))
+                return
             for n, item in enumerate(fields):
                 value = row[n] if row is not None and n < len(row) else None
                 await self.assign(item.get("varno", 0), value, types[n] if n < len(types) else None)
@@ -903,7 +945,13 @@ async def _stmt_return_next(frame: Frame, body: dict[str, Any]) -> None:
     if frame.outs:
         frame.rows.append(frame.out_values())
         return
-    frame.rows.append(_row_of(frame, frame.values[body.get("retvarno", 0)]))
+    varno = body.get("retvarno")
+    if varno is None and body.get("retvar") is not None:
+        ref = frame._resolve([body["retvar"]])
+        varno = ref[1] if ref is not None and ref[0] in ("v", "r") else None
+    if varno is None:
+        raise FeatureNotSupported("RETURN NEXT of this variable is not supported")
+    frame.rows.append(_row_of(frame, frame.values[varno]))
 
 
 async def _stmt_return_query(frame: Frame, body: dict[str, Any]) -> None:
@@ -1108,6 +1156,7 @@ async def _open_cursor(frame: Frame, body: dict[str, Any]) -> str:
                 value = await frame.expr({"PLpgSQL_expr": {"query": text}}, cast_to=varno_arg)
                 await frame.assign(varno_arg, value, None)
         result = await frame.run_sql(explicit["PLpgSQL_expr"]["query"])
+    frame.runtime.open_portal(str(name), result)
     frame.cursors[name] = _Cursor(result)
     frame.values[varno] = name
     return str(name)
@@ -1180,7 +1229,9 @@ async def _stmt_fetch(frame: Frame, body: dict[str, Any]) -> None:
 
 async def _stmt_close(frame: Frame, body: dict[str, Any]) -> None:
     _cursor_of(frame, body.get("curvar", 0))
-    del frame.cursors[frame.values[body.get("curvar", 0)]]
+    name = frame.values[body.get("curvar", 0)]
+    del frame.cursors[name]
+    frame.runtime.close_portal(str(name))
 
 
 async def _stmt_forc(frame: Frame, body: dict[str, Any]) -> None:
@@ -1191,6 +1242,7 @@ async def _stmt_forc(frame: Frame, body: dict[str, Any]) -> None:
         await _rows_loop(frame, body, cursor)
     finally:
         frame.cursors.pop(name, None)
+        frame.runtime.close_portal(str(name))
         datum = next(iter(frame.datums[body.get("curvar", 0)].values()))
         if datum.get("cursor_explicit_expr") is not None:
             frame.values[body.get("curvar", 0)] = None

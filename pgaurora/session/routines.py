@@ -325,6 +325,26 @@ class Routines:
             return resolve(list(what))
         return rewrite(sql, lookup, expand, records)
 
+    def open_portal(self, name: str, result: Result) -> None:
+        """A PL/pgSQL cursor OPENed: a portal of the session under its name too, so the SQL of the
+        caller (FETCH ... FROM "name", a refcursor the function returned) reads its rows until
+        the transaction ends, as PostgreSQL's cursors are the session's portals."""
+        from pgaurora.executor.plannodes import ResultColumn
+        from pgaurora.session.cursors import SqlCursor
+        from pgaurora.session.portals import Portal, PreparedStatement
+
+        names = self.session.names
+        if name in names.portals:
+            raise PgError(f'cursor "{name}" already in use', sqlstate="42P03")
+        columns = tuple(ResultColumn(n, t) for n, t in zip(result.names, result.types, strict=True))
+        prepared = PreparedStatement("", "", None, None, None, (), columns=columns)  # type: ignore[arg-type]
+        portal = Portal(name, prepared, (), (0,) * len(columns), columns, from_sql=True)  # type: ignore[arg-type]
+        portal.sql_cursor = SqlCursor(None, list(result.rows), True)
+        names.portals[name] = portal
+
+    def close_portal(self, name: str) -> None:
+        self.session.names.portals.pop(name, None)
+
     def notice(self, ctx: Any, notice: PgError, level: str) -> None:
         if level != "INFO":
             wanted = str(ctx.settings.get("client_min_messages") or "notice").lower()
@@ -422,7 +442,7 @@ class Routines:
                 returns = f"SETOF {returns}"
             kind = "PROCEDURE" if fn.kind == "p" else "FUNCTION"
             tail = "" if fn.kind == "p" else f" RETURNS {returns}"
-            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {_dollar(fn.body)}")
+            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {_dollar(fn.body)}", fn.body)
             if len(self._compiled) > 256:
                 self._compiled.clear()
             self._compiled[key] = tree
@@ -512,7 +532,8 @@ class Routines:
                 raise
 
     async def run_do(self, source: str, ctx: Any) -> None:
-        tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}")
+        tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}",
+                              source)
         contexts = self._enter_nonatomic(ctx)
         self.depth += 1
         try:

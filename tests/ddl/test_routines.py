@@ -1032,6 +1032,51 @@ TRANSITIONS = [
 ]
 
 
+CURSOR_CLEANUP = ["DROP TABLE IF EXISTS rt_ct CASCADE",
+                  "DROP FUNCTION IF EXISTS rt_opencur(text), rt_twocur(), rt_rn1(), rt_rn2()"]
+# a cursor a function opens is a portal of the session: the caller FETCHes from the refcursor
+# it returns; RETURN NEXT of a variable; FOR over a %ROWTYPE variable
+CURSORS = [
+    "CREATE TABLE rt_ct (id int, v text)",
+    "INSERT INTO rt_ct SELECT g, 'v' || g FROM generate_series(1, 5) g",
+    "CREATE FUNCTION rt_opencur(name text) RETURNS refcursor LANGUAGE plpgsql AS $$ DECLARE ref refcursor := name; "
+    "BEGIN OPEN ref FOR SELECT * FROM rt_ct ORDER BY id; RETURN ref; END $$",
+    "BEGIN",
+    "SELECT rt_opencur('rt_mycur')",
+    "FETCH 2 FROM rt_mycur",
+    "FETCH ALL IN rt_mycur",
+    "FETCH PRIOR FROM rt_mycur",
+    "CLOSE rt_mycur",
+    "FETCH 1 FROM rt_mycur",
+    "ROLLBACK",
+    "BEGIN",
+    "SELECT rt_opencur('rt_c2')",
+    "SELECT rt_opencur('rt_c2')",
+    "ROLLBACK",
+    "SELECT rt_opencur('rt_c3')",
+    "FETCH 1 FROM rt_c3",
+    "CREATE FUNCTION rt_twocur() RETURNS SETOF refcursor LANGUAGE plpgsql AS $$ DECLARE a refcursor := 'rt_ca'; "
+    "b refcursor := 'rt_cb'; BEGIN OPEN a FOR SELECT id FROM rt_ct WHERE id < 3; RETURN NEXT a; "
+    "OPEN b FOR SELECT v FROM rt_ct WHERE id > 3; RETURN NEXT b; END $$",
+    "BEGIN",
+    "SELECT * FROM rt_twocur()",
+    "FETCH ALL FROM rt_ca",
+    "FETCH ALL FROM rt_cb",
+    "COMMIT",
+    "CREATE FUNCTION rt_rn1() RETURNS SETOF text LANGUAGE plpgsql AS $$ DECLARE a text := 'x'; \"B\" text := 'q'; "
+    "BEGIN RETURN NEXT a; a := 'y'; RETURN NEXT a; IF true THEN RETURN NEXT \"B\"; END IF; RETURN NEXT a || '!'; END $$",
+    "SELECT * FROM rt_rn1()",
+    "CREATE FUNCTION rt_rn2() RETURNS SETOF rt_ct LANGUAGE plpgsql AS $$ DECLARE r rt_ct%ROWTYPE; s record; "
+    "BEGIN FOR r IN SELECT * FROM rt_ct ORDER BY id LOOP RETURN NEXT r; END LOOP; "
+    "FOR s IN SELECT 9 AS id, 'nine' AS v LOOP RETURN NEXT s; END LOOP; END $$",
+    "SELECT * FROM rt_rn2()",
+]
+
+
+def test_cursors_and_return_next_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, CURSORS, cleanup=CURSOR_CLEANUP, details=True)
+
+
 def test_transition_tables_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, TRANSITIONS, cleanup=TRANSITION_CLEANUP, details=True)
 
