@@ -438,12 +438,13 @@ def _do(body: dict[str, Any]) -> DoBlock:
         raise UndefinedObject(f'language "{language}" does not exist')
     if source is None:
         raise SyntaxError_("no inline code specified")
-    statement = f"CREATE FUNCTION pg_temp.inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}"
+    statement = f"CREATE FUNCTION pg_temp.inline_code_block() RETURNS void LANGUAGE plpgsql AS {dollar_quote(source)}"
     check_plpgsql(statement)
     return DoBlock(source)
 
 
-def _dollar(source: str) -> str:
+def dollar_quote(source: str) -> str:
+    """`source` as a dollar-quoted string literal (a tag it does not contain)."""
     tag = "$body$"
     n = 0
     while tag in source:
@@ -577,4 +578,4 @@ def _trigger_arg(node: dict[str, Any]) -> str:
     return str(next(iter(node.values())))
 
 
-__all__ = ["plan_routine_statement", "check_plpgsql", "check_sql_body", "function_for", "signature_of"]
+__all__ = ["plan_routine_statement", "check_plpgsql", "check_sql_body", "function_for", "signature_of", "dollar_quote"]

@@ -35,6 +35,7 @@ from pgaurora.executor.plannodes import Project, ValuesScan
 from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.planner.fromclause import TRANSITION_TABLES
+from pgaurora.planner.routines import dollar_quote
 from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
 
 # TransactionStmt kinds as PostgreSQL's CreateCommandName names them
@@ -442,7 +443,7 @@ class Routines:
                 returns = f"SETOF {returns}"
             kind = "PROCEDURE" if fn.kind == "p" else "FUNCTION"
             tail = "" if fn.kind == "p" else f" RETURNS {returns}"
-            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {_dollar(fn.body)}", fn.body)
+            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {dollar_quote(fn.body)}", fn.body)
             if len(self._compiled) > 256:
                 self._compiled.clear()
             self._compiled[key] = tree
@@ -532,7 +533,7 @@ class Routines:
                 raise
 
     async def run_do(self, source: str, ctx: Any) -> None:
-        tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {_dollar(source)}",
+        tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {dollar_quote(source)}",
                               source)
         contexts = self._enter_nonatomic(ctx)
         self.depth += 1
@@ -701,12 +702,4 @@ def _shown(fn: Any) -> str:
 def _ident(name: str) -> str:
     return name if name.isidentifier() and name == name.lower() else '"' + name.replace('"', '""') + '"'
 
-
-def _dollar(source: str) -> str:
-    tag = "$pgaurora$"
-    n = 0
-    while tag in source:
-        n += 1
-        tag = f"$pgaurora{n}$"
-    return f"{tag}{source}{tag}"
 
