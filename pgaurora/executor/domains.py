@@ -63,6 +63,17 @@ class AlterDomain(PlanNode):
     width: int = 0
 
 
+def check_name(domain: str, taken: set[str]) -> str:
+    """The name PostgreSQL gives a domain's unnamed CHECK constraint: domain_check, then
+    domain_check1, domain_check2, ... past the names `taken`."""
+    name = f"{domain}_check"
+    n = 0
+    while name in taken:
+        n += 1
+        name = f"{domain}_check{n}"
+    return name
+
+
 @ddl_runner(CreateDomain)
 async def run_create_domain(node: CreateDomain, env: Env) -> None:
     ctx = env.ctx
@@ -142,11 +153,7 @@ async def run_alter_domain(node: AlterDomain, env: Env) -> None:
         taken = {name for name, _, _ in domain.checks}
         name = node.constraint
         if name is None:
-            name = f"{domain.name}_check"
-            n = 0
-            while name in taken:
-                n += 1
-                name = f"{domain.name}_check{n}"
+            name = check_name(domain.name, taken)
         elif name in taken:
             raise DuplicateObject(f'constraint "{name}" for domain "{domain.name}" already exists')
         for table, column in columns_using(state, domain):

@@ -22,7 +22,7 @@ from pgaurora.errors import (
     NotNullViolation,
     UndefinedObject,
 )
-from pgaurora.executor.domains import AlterDomain, CreateDomain, DropDomains
+from pgaurora.executor.domains import AlterDomain, CreateDomain, DropDomains, check_name
 from pgaurora.executor.expr import Const, Expr, FuncExpr, NullTest
 from pgaurora.executor.modify import CheckSpec
 from pgaurora.planner.ddl import DdlPlanner
@@ -106,13 +106,7 @@ def _create_domain(ddl: DdlPlanner, body: dict[str, Any]) -> CreateDomain:
             text = ddl.text.after_keyword("CHECK", con["location"] if "conname" not in con else
                                           _first_location(con["raw_expr"]), False)
             _check_expression(ddl, text, base, typmod)
-            conname = con.get("conname")
-            if conname is None:
-                conname = f"{name}_check"
-                n = 0
-                while conname in taken:
-                    n += 1
-                    conname = f"{name}_check{n}"
+            conname = con.get("conname") or check_name(name, taken)
             taken.add(conname)
             checks.append((conname, text))
         else:

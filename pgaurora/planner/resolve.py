@@ -11,6 +11,7 @@ argument, an INSERT target column, a cast; what is still unknown at the end beco
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -193,8 +194,6 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
                     and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
     call = _call(fn, name, coerced, False)
     if columns and isinstance(call, FuncExpr):  # a row: (f(x)).a selects a field, a result shows it as text
-        import dataclasses
-
         row = dataclasses.replace(call, type_oid=typeinfo.RECORD_OID, columns=tuple(columns))
         if row.retset:  # (rows of a set-returning one go to the target list's ProjectSet: as text)
             from pgaurora.planner.rowtypes import call_record_to_text
@@ -208,8 +207,6 @@ def _variadic_builtin(name: str, oids: tuple[int, ...]) -> Any:
     """A built-in VARIADIC function called with its array (`f(x, VARIADIC arr)`): the function
     taking the array whole, its elements spread into the call; None if no built-in of that name
     has an array-typed VARIADIC parameter."""
-    import dataclasses
-
     from pgaurora.catalog.builtins.resolution import choose
 
     defs = []

@@ -14,6 +14,7 @@ them. Not the catalog of functions (executor.routines) nor how calls reach here 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 from typing import Any
@@ -628,8 +629,7 @@ async def _assign_record(frame: Frame, target: int, refname: str, text: str) -> 
     function of several result columns: the record takes that value and its fields (a trigger's
     returned NEW is checked against the table when the function exits, as in PostgreSQL)."""
     expr = text.strip().rstrip(";").strip()
-    tree = json.loads(pglast.parser.parse_sql_json(f"SELECT {expr}"))["stmts"][0]["stmt"]["SelectStmt"]
-    node = tree["targetList"][0]["ResTarget"]["val"] if len(tree.get("targetList", [])) == 1 else {}
+    node = _expression_node(expr)
     current = frame.values[target]
     if "ColumnRef" in node and all("String" in f for f in node["ColumnRef"]["fields"]) \
             and (ref := frame._resolve([f["String"]["sval"] for f in node["ColumnRef"]["fields"]])) is not None \
@@ -646,6 +646,13 @@ async def _assign_record(frame: Frame, target: int, refname: str, text: str) -> 
         frame.values[target] = Record(names, result.types, list(result.rows[0]) if result.rows else None)
     else:
         raise FeatureNotSupported(f'assignment of this expression to record variable "{refname}" is not supported')
+
+
+@functools.lru_cache(maxsize=512)
+def _expression_node(expr: str) -> dict[str, Any]:
+    """The parse tree of one expression (read only: kept per text, as a trigger assigns per row)."""
+    tree = json.loads(pglast.parser.parse_sql_json(f"SELECT {expr}"))["stmts"][0]["stmt"]["SelectStmt"]
+    return tree["targetList"][0]["ResTarget"]["val"] if len(tree.get("targetList", [])) == 1 else {}  # type: ignore[no-any-return]
 
 
 def _subscripts(query: str) -> list[str]:
