@@ -33,6 +33,7 @@ from pgaurora.errors import (
     TooManyRows,
 )
 from pgaurora.session.conditions import BY_NAME
+from pgaurora.session.plpgsql_blocks import place_declarations
 
 _LEVELS = {14: "DEBUG", 15: "LOG", 17: "INFO", 18: "NOTICE", 19: "WARNING", 21: "EXCEPTION"}
 _RAISE_OPTIONS = {0: "errcode", 1: "message", 2: "detail", 3: "hint", 4: "column", 5: "constraint",
@@ -99,6 +100,7 @@ def parse_function(statement: str, body: str = "") -> dict[str, Any]:
     except pglast.parser.ParseError as error:
         raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
     _name_return_next_variables(tree, body)
+    place_declarations(tree, body)
     return tree
 
 
@@ -151,6 +153,8 @@ class Frame:
         self.typmods: list[int] = [-1] * len(self.datums)
         self.type_text: list[str] = [""] * len(self.datums)
         self.scope: dict[str, int] = {}
+        self.labels: dict[str, dict[str, int]] = {}  # <<label>>: the variables its block declares
+        self.owned = frozenset(tree.get("block_datums", ()))  # declared by a block: set when it is entered
         self.specials = specials or {}  # TG_OP and kin: name -> (value, type)
         self.row_count = 0
         self.caught: list[PgError] = []  # the errors being handled (RAISE; and GET STACKED DIAGNOSTICS)
@@ -190,14 +194,18 @@ class Frame:
             i = positions[n] if positions is not None else n
             self.values[i] = value
             self.types[i] = oid
+        owned = self.owned
         for i, datum in enumerate(self.datums):
+            if i in owned:
+                continue
             kind, body = next(iter(datum.items()))
             if kind == "PLpgSQL_var" and body.get("refname") == "found":
                 self.values[i] = False
+                self.labels[self.name.partition("(")[0]] = {name: j for name, j in self.scope.items() if j < i}
             if kind == "PLpgSQL_var" and i >= self.nargs and body.get("default_val") is not None:
                 self.values[i] = await self.expr(body["default_val"], cast_to=i)
             if kind == "PLpgSQL_var" and body.get("notnull") and self.values[i] is None and i >= self.nargs:
-                raise PgError(f'variable "{body["refname"]}" must have a default value, since it\'s declared NOT NULL',
+                raise PgError(f'null value cannot be assigned to variable "{body["refname"]}" declared NOT NULL',
                               sqlstate="22004")
 
     async def _layout(self) -> tuple[Any, ...]:
@@ -217,7 +225,7 @@ class Frame:
             if kind == "PLpgSQL_var" and (name, body.get("lineno")) in loop_vars:
                 loop_datums[(name, body.get("lineno"))] = i  # in scope inside its loop only
                 continue
-            if kind in ("PLpgSQL_var", "PLpgSQL_rec") and name and not name.startswith("("):
+            if kind in ("PLpgSQL_var", "PLpgSQL_rec") and name and not name.startswith("(") and i not in self.owned:
                 scope[name] = i
             if kind == "PLpgSQL_var":
                 typname = body["datatype"]["PLpgSQL_type"]["typname"].strip()
@@ -240,6 +248,9 @@ class Frame:
         """What a column reference names: a variable, a record's field, a trigger variable."""
         first = fields[0]
         i = self.scope.get(first)
+        if i is None and len(fields) > 1 and first in self.labels:  # (<<label>> label.variable)
+            i = self.labels[first].get(fields[1])
+            fields = fields[1:]
         if i is not None:
             kind = next(iter(self.datums[i]))
             if kind == "PLpgSQL_rec":
@@ -287,9 +298,7 @@ class Frame:
             return None
         record = self.values[ref[1]]
         if record is None:
-            name = next(iter(self.datums[ref[1]].values()))["refname"]
-            raise PgError(f'record "{name}" is not assigned yet', sqlstate="55000",
-                          detail="The tuple structure of a not-yet-assigned record is indeterminate.")
+            return ([], (), True)  # (a record not assigned yet reads as NULL)
         return ([("f", ref[1], record.names[i]) for i in record.visible], tuple(record.names[i] for i in record.visible),
                 record.values is None)
 
@@ -370,6 +379,45 @@ class Frame:
                 raise
 
     async def block(self, body: dict[str, Any]) -> None:
+        if "decls" in body and (body["decls"] or body["aliases"] or body.get("label")):
+            outer_scope, outer_labels = self.scope, self.labels
+            self.scope = dict(outer_scope)
+            try:
+                await self._enter(body)
+                await self._block(body)
+            finally:
+                self.scope, self.labels = outer_scope, outer_labels
+            return
+        await self._block(body)
+
+    async def _enter(self, body: dict[str, Any]) -> None:
+        """A block's variables, set to their defaults (or NULL) each time it is entered, and its
+        ALIAS names, in scope from here to the block's end."""
+        scope = self.scope
+        for name, i in body["decls"]:
+            kind, datum = next(iter(self.datums[i].items()))
+            self.values[i] = None
+            if kind == "PLpgSQL_var":
+                default = datum.get("default_val")
+                try:
+                    if default is not None:
+                        self.values[i] = await self.expr(default, cast_to=i)
+                    if datum.get("notnull") and self.values[i] is None:
+                        raise PgError(f'null value cannot be assigned to variable "{name}" declared NOT NULL',
+                                      sqlstate="22004")
+                except PgError as error:
+                    _initialization_context(error, self, datum.get("lineno"))
+                    raise
+            scope[name] = i
+        for name, target in body["aliases"]:
+            j = int(target[1:]) - 1 if target.startswith("$") and target[1:].isdigit() else scope.get(target)
+            if j is not None:
+                scope[name] = j
+        label = body.get("label")
+        if label is not None:
+            self.labels = {**self.labels, label: {name: scope[name] for name, _ in body["decls"]}}
+
+    async def _block(self, body: dict[str, Any]) -> None:
         label = body.get("label")
         handlers = body.get("exceptions")
         try:
@@ -586,6 +634,20 @@ def _add_context(error: PgError, frame: Any, lineno: int | None, kind: str, body
     error._from_raise = False  # type: ignore[attr-defined]  # (the statements that ran this one did not raise)
     lines.append(f"PL/pgSQL function {frame.name} line {lineno} at {word}")
     text = "\n".join(lines)
+    error.where = f"{error.where}\n{text}" if error.where else text
+
+
+def _initialization_context(error: PgError, frame: Any, lineno: int | None) -> None:
+    """A block's variable whose default failed: PostgreSQL names the variable's line."""
+    seen = getattr(error, "_plpgsql_frames", None)
+    if seen is None:
+        seen = error._plpgsql_frames = set()  # type: ignore[attr-defined]
+    if id(frame) in seen:
+        return
+    seen.add(id(frame))
+    error._plan_failed = False  # type: ignore[attr-defined]
+    error._from_raise = False  # type: ignore[attr-defined]
+    text = f"PL/pgSQL function {frame.name} line {lineno} during statement block local variable initialization"
     error.where = f"{error.where}\n{text}" if error.where else text
 
 

@@ -1281,3 +1281,69 @@ def test_psql_describes_functions_and_triggers_as_postgres(instance: InstancePro
         finally:
             run_each(server.dsn, CLEANUP)
     assert outputs[1] == outputs[0]
+
+
+BLOCKS_CLEANUP = ["DROP TABLE IF EXISTS rt_bt CASCADE",
+                  "DROP FUNCTION IF EXISTS rt_b1(integer), rt_b2(), rt_b3(), rt_b4(integer), rt_b5(), rt_b6(integer), "
+                  "rt_b7(integer, text), rt_b8(integer), rt_b9()"]
+# a nested block's DECLARE: its variables are initialized each time the block is entered, from
+# defaults that see the variables in scope there (a loop's, an outer block's, shadowed ones), and
+# are visible inside it only; <<label>>.variable, ALIAS FOR, an unassigned record reads as NULL
+BLOCKS = [
+    "CREATE TABLE rt_bt (id int PRIMARY KEY, v text)",
+    "CREATE FUNCTION rt_b1(n int) RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE acc text := '';\nBEGIN\n  FOR i IN 1..n LOOP\n    DECLARE x int := 10; y int;\n    BEGIN\n"
+    "      x := x + i; y := coalesce(y, 0) + 1; acc := acc || x || '/' || y || ' ';\n    END;\n  END LOOP;\n"
+    "  RETURN acc;\nEND $$",
+    "SELECT rt_b1(3)",
+    "CREATE FUNCTION rt_b2() RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE a int := 1; r text := '';\nBEGIN\n  DECLARE a int := 2;\n  BEGIN\n    r := r || a;\n"
+    "    DECLARE a int := a + 10;\n    BEGIN r := r || ',' || a; END;\n  END;\n  r := r || ',' || a;\n"
+    "  FOR k IN 1..2 LOOP\n    DECLARE c int := k * 100; d int := c + 1;\n"
+    "    BEGIN r := r || ',' || c || ':' || d; END;\n  END LOOP;\n  RETURN r;\nEND $$",
+    "SELECT rt_b2()",
+    "CREATE FUNCTION rt_b3() RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE s text := '';\nBEGIN\n  FOR i IN 1..2 LOOP\n    DECLARE r2 record; n int; arr int[];\n    BEGIN\n"
+    "      IF r2 IS NULL THEN s := s || 'null;'; END IF;\n"
+    "      SELECT i AS x INTO r2; n := r2.x; arr := arr || n; s := s || array_to_string(arr, '-') || ';';\n"
+    "    END;\n  END LOOP;\n  RETURN s;\nEND $$",
+    "SELECT rt_b3()",
+    "CREATE FUNCTION rt_b4(p int) RETURNS int LANGUAGE plpgsql AS $$\n<<o>>\n"
+    "DECLARE a int := 1; q ALIAS FOR $1; w ALIAS FOR a;\nBEGIN\n  DECLARE a int := 5;\n"
+    "  BEGIN RETURN o.a * 100 + a * 10 + q + w + rt_b4.p; END;\nEND $$",
+    "SELECT rt_b4(7)",
+    "CREATE FUNCTION rt_b5() RETURNS trigger LANGUAGE plpgsql AS $$\nDECLARE n int := 0;\nBEGIN\n  <<lbl>>\n"
+    "  DECLARE n int := 100; new_v text := upper(NEW.v);\n  BEGIN\n    NEW.v := new_v || lbl.n || n;\n  END;\n"
+    "  RETURN NEW;\nEND $$",
+    "CREATE TRIGGER rt_bt_b BEFORE INSERT ON rt_bt FOR EACH ROW EXECUTE FUNCTION rt_b5()",
+    "INSERT INTO rt_bt VALUES (1, 'a'), (2, 'b')",
+    "SELECT * FROM rt_bt ORDER BY id",
+    "CREATE FUNCTION rt_b6(p int) RETURNS SETOF int LANGUAGE plpgsql AS $$\nDECLARE total int := 0;\nBEGIN\n"
+    "  FOR i IN 1..p LOOP\n    DECLARE sq int := i * i; c CURSOR FOR SELECT g FROM generate_series(1, i) g;\n"
+    "    BEGIN\n      FOR r IN c LOOP total := total + r.g; END LOOP;\n      RETURN NEXT sq + total;\n    END;\n"
+    "  END LOOP;\n  WHILE total > 0 LOOP\n    DECLARE half int := total / 2;\n    BEGIN\n      total := half;\n"
+    "      IF half < 3 THEN\n        DECLARE total int := -1;\n        BEGIN RETURN NEXT total; END;\n"
+    "      END IF;\n    END;\n  END LOOP;\n  RETURN NEXT total;\nEND $$",
+    "SELECT * FROM rt_b6(3)",
+    "CREATE FUNCTION rt_b7(int, text) RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE n ALIAS FOR $1; t ALIAS FOR $2;\nBEGIN RETURN repeat(t, n); END $$",
+    "SELECT rt_b7(3, 'ab')",
+    "CREATE FUNCTION rt_b8(d int) RETURNS int LANGUAGE plpgsql AS $$\nDECLARE a int := d;\nBEGIN\n"
+    "  IF d = 0 THEN RETURN 0; END IF;\n  DECLARE b int := a * 10;\n  BEGIN\n    RETURN b + rt_b8(d - 1);\n"
+    "  END;\nEND $$",
+    "SELECT rt_b8(3)",
+    # a default that fails: caught by the enclosing block's handler, not the block's own
+    "CREATE FUNCTION rt_b9() RETURNS text LANGUAGE plpgsql AS $$\nDECLARE s text := '';\nBEGIN\n"
+    "  FOR i IN 1..3 LOOP\n    BEGIN\n      DECLARE x int := 10 / (i - 2); z int NOT NULL := CASE WHEN i = 3 THEN NULL END;"
+    "\n      BEGIN s := s || x || ','; END;\n    EXCEPTION WHEN division_by_zero OR null_value_not_allowed THEN\n"
+    "      DECLARE msg text := SQLERRM;\n      BEGIN s := s || msg || ','; END;\n    END;\n  END LOOP;\n"
+    "  RETURN s;\nEND $$",
+    "SELECT rt_b9()",
+    "DO $$\nDECLARE a int := 1;\nBEGIN\n  a := a + 1;\n  DECLARE b int := a / (a - 2);\n  BEGIN RAISE NOTICE '%', b; END;\n"
+    "END $$",
+    "DO $$\nBEGIN\n  DECLARE b int NOT NULL := NULL;\n  BEGIN NULL; END;\nEND $$",
+]
+
+
+def test_nested_block_declarations_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, BLOCKS, cleanup=BLOCKS_CLEANUP, details=True)
