@@ -21,7 +21,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from pgaurora.datatypes import arrays, bitstrings, datetimes, intervals, jsonvalues, numbers, scalars, strings
+from pgaurora.datatypes import (
+    arrays,
+    bitstrings,
+    datetimes,
+    intervals,
+    jsonvalues,
+    numbers,
+    records,
+    scalars,
+    strings,
+)
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.values import DEFAULT_CONTEXT, FormatContext
 from pgaurora.errors import FeatureNotSupported, InvalidBinaryRepresentation
@@ -248,6 +258,50 @@ for _oid in (t.BIT_OID, t.VARBIT_OID):
     _TEXT_IN[_oid] = lambda ctx: bitstrings.parse_bits
     _SEND[_oid] = bitstrings.bit_send
     _RECV[_oid] = bitstrings.bit_recv
+
+
+def _untyped_field(value: Any) -> str:
+    """A field of a record whose types the server did not keep (a built-in's row): its Python text."""
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return value if isinstance(value, str) else str(value)
+
+
+_RECORD_ARRAY_OID = 2287
+
+
+def _record_out(ctx: FormatContext) -> Encoder:
+    def record_out(value: Any) -> str:
+        if isinstance(value, str):
+            return value  # (a record already in its text form)
+        types = getattr(value, "types", None)
+        if types is None:
+            return records.format_record(value, [_untyped_field] * len(value))
+        return records.format_record(value, [text_encoder(oid, ctx) for oid in types])
+    return record_out
+
+
+def _record_send(value: Any) -> bytes:
+    """record_send: the number of fields, then each field's type oid and its binary value."""
+    types = getattr(value, "types", None)
+    parts = [struct.pack(">i", len(value))]
+    for at, item in enumerate(value):
+        oid = types[at] if types is not None else t.TEXT_OID
+        if item is None:
+            parts.append(struct.pack(">Ii", oid, -1))
+            continue
+        data = binary_encoder(oid)(item) if types is not None else _untyped_field(item).encode()
+        parts.append(struct.pack(">Ii", oid, len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+_TEXT_OUT[t.RECORD_OID] = _record_out
+_SEND[t.RECORD_OID] = _record_send
+# record[] (a pseudo-type's array, which typeinfo does not count as an array type)
+_TEXT_OUT[_RECORD_ARRAY_OID] = lambda ctx: (lambda out: lambda value: arrays.format_array(value, out, ","))(
+    _record_out(ctx))
+_SEND[_RECORD_ARRAY_OID] = lambda value: arrays.array_send(value, t.RECORD_OID, _record_send)
 
 
 def _unsupported(oid: int, what: str) -> FeatureNotSupported:

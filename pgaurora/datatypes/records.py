@@ -3,7 +3,9 @@
 Owns the '(1,"a b",)' format: fields separated by commas, NULL written as nothing, a field
 quoted when it is empty or contains a comma, parenthesis, quote, backslash or whitespace;
 inside quotes '"' and '\\' are doubled. A record value is a tuple; each field is encoded or
-decoded by its own type's closure (the executor knows the field types). Not row_to_json.
+decoded by its own type's closure (the executor knows the field types). A record leaving the
+server as a result column of type record (2249) is a TypedRecord, which carries its fields' type
+oids for record_out and record_send (datatypes.codecs). Not row_to_json.
 """
 
 from __future__ import annotations
@@ -12,6 +14,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pgaurora.errors import InvalidTextRepresentation
+
+
+class TypedRecord(tuple):  # type: ignore[type-arg]
+    """A record value with its fields' type oids (`types`), as record_out / record_send need them."""
+
+    types: tuple[int, ...]
+
+    @staticmethod
+    def of(values: Sequence[Any], types: tuple[int, ...]) -> TypedRecord:
+        record = TypedRecord(values)
+        record.types = types
+        return record
+
 
 _SPECIAL = frozenset('"\\(),') | frozenset(" \t\n\r\v\f")
 

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pgaurora.catalog.builtins.registry import WaitingFunction
+from pgaurora.datatypes import typeinfo
+from pgaurora.datatypes.records import TypedRecord
 from pgaurora.executor.expr import (
     ArrayExpr,
     BooleanTest,
@@ -237,6 +239,9 @@ def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]])
         if expr.null:
             return lambda row, env: None
         fields = [_compile(e, subplans) for e in expr.fields]
+        if not expr.names:  # an anonymous ROW(...): a record that knows its fields' types (record_send)
+            types = tuple(typeinfo.TEXT_OID if e.type_oid == 0 else e.type_oid for e in expr.fields)
+            return lambda row, env: TypedRecord.of([f(row, env) for f in fields], types)
         return lambda row, env: tuple(f(row, env) for f in fields)
     if isinstance(expr, SubPlanExpr):
         key = next(_subplan_ids)

@@ -193,13 +193,14 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
     coerced = tuple(coerce(a, t, -1, "implicit", params, position) if t not in typeinfo.POLYMORPHIC_OIDS
                     and t != typeinfo.ANY_OID else a for a, t in zip(args, fn.arg_oids, strict=False))
     call = _call(fn, name, coerced, False)
-    if columns and isinstance(call, FuncExpr):  # a row: (f(x)).a selects a field, a result shows it as text
-        row = dataclasses.replace(call, type_oid=typeinfo.RECORD_OID, columns=tuple(columns))
-        if row.retset:  # (rows of a set-returning one go to the target list's ProjectSet: as text)
-            from pgaurora.planner.rowtypes import call_record_to_text
+    if columns and isinstance(call, FuncExpr):  # a row: (f(x)).a selects a field; a result sends it as
+        # a record that knows its fields' types, or (a table's rows, of no row type here) as text
+        from pgaurora.planner.rowtypes import call_record_to_text, typed_call_record
 
+        row = dataclasses.replace(call, type_oid=typeinfo.RECORD_OID, columns=tuple(columns))
+        if row.retset and state.function(fn.oid).out_table:
             return call_record_to_text(row)
-        return row
+        return typed_call_record(row)
     return call
 
 

@@ -4,9 +4,11 @@ Owns binding a table (or FROM item) name used as a value into a RowExpr of its v
 with their names (so row_to_json(t) writes {"id":1,"name":"x"}; an anonymous ROW(...) has
 f1, f2, ...), and the record functions that need the field types, which only the planner
 knows: row_to_json / to_json / to_jsonb of a record and the cast of a record to text
-(record_out: '(1,"a b",)'). A record in a statement's result is sent in that text form
-(`records_as_text`): its column is described as text, not as the table's row type, because
-pgaurora has no composite types in pg_type.
+(record_out: '(1,"a b",)'). In a statement's result (`records_as_text`) an anonymous ROW(...)
+or a function's row of OUT parameters is a column of type record (2249) whose values carry
+their fields' types (datatypes.records.TypedRecord: record_out, record_send); a whole-row
+reference is sent in its text form, its column described as text, not as the table's row type,
+because pgaurora has no composite types in pg_type.
     Not ROW comparisons (planner.exprbind) and not jsonb functions (catalog.builtins).
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 from pgaurora.catalog.builtins.json_building import json_converter, json_text
 from pgaurora.catalog.builtins.output import context_of
 from pgaurora.datatypes import jsonvalues, text_encoder
-from pgaurora.datatypes.records import format_record
+from pgaurora.datatypes.records import TypedRecord, format_record
 from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.datatypes.values import Jsonb
 from pgaurora.executor.expr import Expr, FuncExpr, RowExpr
@@ -154,8 +156,19 @@ def cast_record(arg: Expr, target: int) -> Expr | None:
     return None
 
 
+def typed_call_record(call: FuncExpr) -> FuncExpr:
+    """A user function's row of OUT parameters as a record that knows its fields' types (its
+    `columns` kept: (f(x)).a selects from it)."""
+    types = tuple(TEXT_OID if t in (UNKNOWN_OID, 0) else t for _, t in call.columns)
+
+    def make(value: Any) -> Any:
+        return None if value is None else TypedRecord.of(value, types)
+
+    return FuncExpr("record", make, (call,), RECORD_OID, columns=call.columns)
+
+
 def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNode, list[ResultColumn]]:
-    """A statement's record-valued result columns in their text form (see the module docstring)."""
+    """A statement's whole-row references in their text form (see the module docstring)."""
     if not any(c.type_oid == RECORD_OID for c in columns):
         return node, columns
     chain: list[PlanNode] = []
@@ -168,12 +181,11 @@ def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNo
     exprs = list(current.exprs)
     out = list(columns)
     for i, c in enumerate(columns):
-        if c.type_oid == RECORD_OID and i < len(exprs) and isinstance(exprs[i], RowExpr):
-            exprs[i] = record_to_text(exprs[i])  # type: ignore[arg-type]
-            out[i] = dataclasses.replace(c, type_oid=TEXT_OID, typmod=-1)
-        elif c.type_oid == RECORD_OID and i < len(exprs) and isinstance(exprs[i], FuncExpr) \
-                and exprs[i].columns:  # type: ignore[attr-defined]
-            exprs[i] = call_record_to_text(exprs[i])  # type: ignore[arg-type]
+        expr = exprs[i] if i < len(exprs) else None
+        if c.type_oid != RECORD_OID:
+            continue
+        if isinstance(expr, RowExpr) and expr.names:
+            exprs[i] = record_to_text(expr)
             out[i] = dataclasses.replace(c, type_oid=TEXT_OID, typmod=-1)
     rebuilt: PlanNode = dataclasses.replace(current, exprs=tuple(exprs))
     for parent in reversed(chain):
@@ -182,4 +194,4 @@ def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNo
 
 
 __all__ = ["whole_row", "record_function", "record_to_text", "call_record_to_text", "field_of", "cast_record",
-           "records_as_text"]
+           "records_as_text", "typed_call_record"]

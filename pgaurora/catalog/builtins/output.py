@@ -25,7 +25,7 @@ def context_of(ctx: Any) -> FormatContext:
 @lru_cache(maxsize=512)
 def output_function(oid: int, fmt: FormatContext = DEFAULT_CONTEXT) -> Callable[[Any], str]:
     """The typoutput closure (records and unknowns fall back to str())."""
-    if oid in (t.UNKNOWN_OID, 0, t.RECORD_OID):
+    if oid in (t.UNKNOWN_OID, 0):
         return _plain
     try:
         return datatypes.text_encoder(oid, fmt)
