@@ -69,6 +69,7 @@ class CreateFunction(PlanNode):
     security_definer: bool = False
     config: tuple[str, ...] = ()
     sql_body: str = ""  # a SQL-standard body as written (RETURN ... / BEGIN ATOMIC ... END)
+    notices: tuple[str, ...] = ()  # (`table.column%TYPE` types: what each became)
     width: int = 0
 
 
@@ -211,6 +212,8 @@ def _schema_of(state: Any, schema: str | None) -> None:
 @ddl_runner(CreateFunction)
 async def run_create_function(node: CreateFunction, env: Env) -> None:
     ctx = env.ctx
+    for notice in node.notices:
+        ctx.notice(notice)
     word = "procedure" if node.kind == "p" else "function"
     _tag(env, f"CREATE {word.upper()}")
     state = _state(ctx)

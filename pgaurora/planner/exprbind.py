@@ -956,6 +956,8 @@ def _a_indirection(body: dict[str, Any], lv: Level) -> Expr:
     indirection = body["indirection"]
     if isinstance(arg, FuncExpr) and arg.columns and len(indirection) == 1 and "String" in indirection[0]:
         return rowtypes.field_of(arg, indirection[0]["String"]["sval"], lv.position(leftmost_location(body["arg"])))
+    if isinstance(arg, RowExpr) and len(indirection) == 1 and "String" in indirection[0]:
+        return rowtypes.row_field(arg, indirection[0]["String"]["sval"], lv.position(leftmost_location(body["arg"])))
     indices = [ind["A_Indices"] for ind in indirection if "A_Indices" in ind]
     if len(indices) != len(indirection):
         raise FeatureNotSupported("field selection is not supported")

@@ -20,8 +20,10 @@ from pgaurora.errors import (
     FeatureNotSupported,
     InvalidFunctionDefinition,
     SyntaxError_,
+    UndefinedColumn,
     UndefinedFunction,
     UndefinedObject,
+    UndefinedTable,
     WrongObjectType,
 )
 from pgaurora.executor.routines import (
@@ -179,13 +181,16 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
     modes: list[str] = []
     param_types: list[int] = []
     param_names: list[str] = []
+    notices: list[str] = []  # `table.column%TYPE` written for a type: what it became
     tree = None
     for n, param in enumerate(body.get("parameters", ())):
         p = param["FunctionParameter"]
         mode = _MODES.get(p.get("mode", "FUNC_PARAM_DEFAULT"))
         if mode is None:
             raise FeatureNotSupported(f"{_MODE_WORDS.get(p.get('mode', ''), p.get('mode'))} parameters are not supported")
-        oid, _ = type_from_name(p["argType"], ddl.pos)
+        oid = _column_type(ddl, p["argType"], notices)
+        if oid is None:
+            oid, _ = type_from_name(p["argType"], ddl.pos)
         if oid == typeinfo.TRIGGER_OID:
             raise InvalidFunctionDefinition("PL/pgSQL functions cannot accept type trigger"
                                             if language == "plpgsql" else "SQL functions cannot have arguments of type trigger")
@@ -224,7 +229,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
             raise InvalidFunctionDefinition("function result type must be specified")
         return_type = outs[0][1] if len(outs) == 1 else typeinfo.RECORD_OID
     else:
-        return_type, out_table = _result_type(ddl, returns)
+        return_type, out_table = _result_type(ddl, returns, notices)
         if out_table and outs:
             raise InvalidFunctionDefinition("function result type must be record because of OUT parameters")
         if outs:
@@ -269,7 +274,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
                           () if all_in else tuple(modes), () if all_in else tuple(param_types),
                           () if all_in else tuple(param_names),
                           tuple(defaults) if any(d is not None for d in defaults) else (), out_table, definer, config,
-                          sql_body)
+                          sql_body, tuple(notices))
 
 
 def _standard_body(ddl: DdlPlanner) -> tuple[str, str]:
@@ -294,8 +299,36 @@ def _standard_body(ddl: DdlPlanner) -> tuple[str, str]:
     return "; ".join(run), "BEGIN ATOMIC\n" + "".join(f" {s};\n" for s in shown) + "END"
 
 
-def _result_type(ddl: DdlPlanner, returns: dict[str, Any]) -> tuple[int, int]:
+def _column_type(ddl: DdlPlanner, type_name: dict[str, Any], notices: list[str]) -> int | None:
+    """`[schema.]table.column%TYPE`: that column's type (None when `type_name` is no %TYPE); as
+    PostgreSQL, a NOTICE says what it was converted to."""
+    if not type_name.get("pct_type"):
+        return None
+    parts = names_of(type_name["names"])
+    position = ddl.pos(type_name.get("location"))
+    written = ".".join(parts) + "%TYPE"
+    if len(parts) < 2:
+        raise SyntaxError_(f'improper %TYPE reference (too few dotted names): {".".join(parts)}', position=position)
+    schema = parts[-3] if len(parts) > 2 else None
+    rel = ddl.qc.catalog.relation(parts[-2], schema)
+    if rel is None or not hasattr(rel, "columns"):
+        raise UndefinedTable(f'relation "{".".join(parts[:-1])}" does not exist', position=position)
+    columns: Any = rel.columns
+    column = next((c for c in columns if c.name == parts[-1] and not c.dropped), None)
+    if column is None:
+        raise UndefinedColumn(f'column "{parts[-1]}" of relation "{parts[-2]}" does not exist', position=position)
+    oid = int(column.type_oid)
+    if type_name.get("arrayBounds"):
+        oid = typeinfo.lookup(oid).array_oid
+    notices.append(f"type reference {written} converted to {typeinfo.format_type(oid)}")
+    return oid
+
+
+def _result_type(ddl: DdlPlanner, returns: dict[str, Any], notices: list[str] | None = None) -> tuple[int, int]:
     """RETURNS's type and, for a table's name (its row type), the table."""
+    oid = _column_type(ddl, returns, notices if notices is not None else [])
+    if oid is not None:
+        return oid, 0
     try:
         return type_from_name(returns, ddl.pos)[0], 0
     except UndefinedObject:

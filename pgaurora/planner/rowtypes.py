@@ -147,6 +147,28 @@ def field_of(call: FuncExpr, name: str, position: int | None) -> Expr:
     return FuncExpr("field_select", field, (call,), call.columns[at][1])
 
 
+def row_field(row: RowExpr, name: str, position: int | None) -> Expr:
+    """(ROW(...)).f2, (t).column: one field of a row (an anonymous one's are f1, f2, ...)."""
+    from pgaurora.errors import UndefinedColumn
+
+    names = row.names or tuple(f"f{i + 1}" for i in range(len(row.fields)))
+    if name not in names:
+        raise UndefinedColumn(f'could not identify column "{name}" in record data type', position=position)
+    return row.fields[names.index(name)]
+
+
+def star_fields(value: Expr, position: int | None) -> list[tuple[Expr, str]]:
+    """(value).*: each field of a row-valued expression with its name."""
+    from pgaurora.errors import FeatureNotSupported
+
+    if isinstance(value, FuncExpr) and value.columns:
+        return [(field_of(value, name, position), name) for name, _ in value.columns]
+    if isinstance(value, RowExpr):
+        names = value.names or tuple(f"f{i + 1}" for i in range(len(value.fields)))
+        return list(zip(value.fields, names, strict=True))
+    raise FeatureNotSupported("(expression).* of this expression is not supported", position=position)
+
+
 def cast_record(arg: Expr, target: int) -> Expr | None:
     """record::text (None when this is not a cast of a known record to a string type)."""
     if isinstance(arg, RowExpr) and target in _TEXT_TYPES:
@@ -194,4 +216,4 @@ def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNo
 
 
 __all__ = ["whole_row", "record_function", "record_to_text", "call_record_to_text", "field_of", "cast_record",
-           "records_as_text", "typed_call_record"]
+           "records_as_text", "typed_call_record", "row_field", "star_fields"]

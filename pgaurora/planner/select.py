@@ -43,7 +43,7 @@ from pgaurora.executor.plannodes import (
     WindowAgg,
     WindowSpec,
 )
-from pgaurora.planner import resolve, srf
+from pgaurora.planner import resolve, rowtypes, srf
 from pgaurora.planner.exprbind import (
     AggRef,
     GroupingRef,
@@ -169,6 +169,14 @@ class SelectPlanner(FromClause):
                     targets.append(expr)
                     columns.append(ResultColumn(name, expr.type_oid, expr.typmod, entry.table_oid,
                                                 entry.attnums[idx] if entry.attnums else 0))
+                continue
+            if "A_Indirection" in val and "A_Star" in val["A_Indirection"]["indirection"][-1] \
+                    and len(val["A_Indirection"]["indirection"]) == 1:  # (f(x)).*: each field of its row
+                position = qc.position(leftmost_location(val["A_Indirection"]["arg"]))
+                for field, name in rowtypes.star_fields(bind(val["A_Indirection"]["arg"], tl), position):
+                    expr = resolve.finalize_unknown(field, qc.params)
+                    targets.append(expr)
+                    columns.append(ResultColumn(name, expr.type_oid, expr.typmod))
                 continue
             expr = resolve.finalize_unknown(bind(val, tl), qc.params)
             targets.append(expr)

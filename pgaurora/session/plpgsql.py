@@ -919,8 +919,6 @@ async def _stmt_dynfors(frame: Frame, body: dict[str, Any]) -> None:
 
 
 async def _stmt_foreach_a(frame: Frame, body: dict[str, Any]) -> None:
-    if body.get("slice"):
-        raise FeatureNotSupported("FOREACH ... SLICE is not supported")
     value, oid = await frame.expr_typed(body["expr"])
     if value is None:
         raise PgError("FOREACH expression must not be null", sqlstate="22004")
@@ -929,13 +927,35 @@ async def _stmt_foreach_a(frame: Frame, body: dict[str, Any]) -> None:
     element = typeinfo.element_of(oid)
     if not element:
         raise PgError(f"FOREACH expression must yield an array, not type {format_type(oid)}", sqlstate="42804")
-    items = _flatten(value)
     target = body.get("varno", 0)
+    dimensions = int(body.get("slice", 0))
+    if dimensions:  # FOREACH ... SLICE n: each sub-array of n dimensions, in order
+        value = getattr(value, "elements", value)
+        depth = 0
+        probe = value
+        while isinstance(probe, list) and probe:
+            depth += 1
+            probe = probe[0]
+        if dimensions > depth:
+            raise PgError(f"slice dimension ({dimensions}) is out of the valid range 0..{depth}", sqlstate="2202E")
+        if next(iter(frame.datums[target])) == "PLpgSQL_var" and not typeinfo.element_of(frame.types[target]):
+            raise PgError("FOREACH ... SLICE loop variable must be of an array type", sqlstate="42804")
+        items = _sub_arrays(value, depth - dimensions)
+        element = oid
+    else:
+        items = _flatten(value)
     for item in items:
         frame.ctx.check_cancel()
         await frame.assign(target, item, element)
         if not await _loop_body(frame, body):
             break
+
+
+def _sub_arrays(value: list[Any], depth: int) -> list[Any]:
+    """The sub-arrays `depth` levels down a nested list (at 0, the list itself)."""
+    if depth == 0:
+        return [value]
+    return [sub for item in value for sub in _sub_arrays(item, depth - 1)]
 
 
 def _flatten(value: Any) -> list[Any]:

@@ -183,6 +183,7 @@ class Routines:
         self._simple: dict[int, tuple[Any, Any]] = {}  # id(plan) -> (plan, its simple evaluation or None)
         self.layouts: dict[int, tuple[Any, ...]] = {}  # PL/pgSQL functions' datum layouts (session.plpgsql)
         self.depth = 0
+        self.trigger_depth = 0  # trigger functions running (pg_trigger_depth())
         self.synchronous = 0  # call_now calls under way: PL/pgSQL loops must not yield then
         # A CALL or DO run as a statement of its own outside a transaction block may COMMIT and
         # ROLLBACK (PostgreSQL's non-atomic context): the contexts of its procedures' frames, whose
@@ -622,6 +623,7 @@ class Routines:
         if self.depth >= MAX_DEPTH:
             raise _too_deep()
         self.depth += 1
+        self.trigger_depth += 1
         contexts, self.transaction_contexts = self.transaction_contexts, None
         tables = self.transition_tables
         self.transition_tables = transition
@@ -634,6 +636,7 @@ class Routines:
             result = await frame.run()
         finally:
             self.depth -= 1
+            self.trigger_depth -= 1
             self.transaction_contexts = contexts
             self.transition_tables = tables
         values = result.values if isinstance(result, Record) else None

@@ -1347,3 +1347,53 @@ BLOCKS = [
 
 def test_nested_block_declarations_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, BLOCKS, cleanup=BLOCKS_CLEANUP, details=True)
+
+
+ROWS_CLEANUP = ["DROP TABLE IF EXISTS rt_ra CASCADE",
+                "DROP FUNCTION IF EXISTS rt_r1(integer), rt_r2(integer), rt_r3(), rt_r4(), rt_r5() CASCADE"]
+# `table.column%TYPE` in a signature (a NOTICE says what it became), FOREACH ... SLICE,
+# pg_trigger_depth(), (f(x)).* and field selection from rows
+ROWS = [
+    "CREATE TABLE rt_ra (id int PRIMARY KEY, name text NOT NULL, bal numeric(12,2), tags text[])",
+    "INSERT INTO rt_ra VALUES (1, 'a', 10, '{x,y}'), (2, 'b', 20, '{y}'), (3, 'c', 30, NULL)",
+    "CREATE FUNCTION rt_r1(p_id rt_ra.id%TYPE) RETURNS rt_ra.name%TYPE LANGUAGE plpgsql AS $$\n"
+    "DECLARE v rt_ra.name%TYPE; r rt_ra%ROWTYPE;\nBEGIN\n  SELECT * INTO STRICT r FROM rt_ra WHERE id = p_id;\n"
+    "  v := r.name || ':' || r.bal;\n  RETURN v;\nEXCEPTION WHEN no_data_found THEN RETURN 'none';\nEND $$",
+    "SELECT rt_r1(1), rt_r1(99)",
+    "SELECT pg_get_function_arguments('rt_r1'::regproc), pg_get_function_result('rt_r1'::regproc)",
+    "CREATE FUNCTION rt_r2(n rt_ra.nosuch%TYPE) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+    "CREATE FUNCTION rt_r2(n rt_nosuch.id%TYPE) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+    "CREATE FUNCTION rt_r3() RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE x int[]; s text := '';\nBEGIN\n"
+    "  FOREACH x SLICE 1 IN ARRAY ARRAY[[1,2],[3,4]] LOOP s := s || x::text || ';'; END LOOP;\n"
+    "  FOREACH x SLICE 2 IN ARRAY ARRAY[[[1,2],[3,4]],[[5,6],[7,8]]] LOOP s := s || x::text || ';'; END LOOP;\n"
+    "  FOREACH x SLICE 1 IN ARRAY ARRAY[1,2,3] LOOP s := s || x::text || ';'; END LOOP;\n"
+    "  RETURN s;\nEND $$",
+    "SELECT rt_r3()",
+    "DO $$ DECLARE x int[]; BEGIN FOREACH x SLICE 2 IN ARRAY ARRAY[1,2,3] LOOP NULL; END LOOP; END $$",
+    "DO $$ DECLARE x int; BEGIN FOREACH x SLICE 1 IN ARRAY ARRAY[[1,2]] LOOP NULL; END LOOP; END $$",
+    "CREATE FUNCTION rt_r4() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+    "  IF NEW IS DISTINCT FROM OLD THEN\n"
+    "    RAISE NOTICE '% % % depth=%', TG_OP, TG_TABLE_NAME, TG_ARGV[0], pg_trigger_depth();\n"
+    "  END IF;\n  RETURN NEW;\nEND $$",
+    "CREATE TRIGGER rt_ra_t BEFORE UPDATE ON rt_ra FOR EACH ROW EXECUTE FUNCTION rt_r4('arg0')",
+    "UPDATE rt_ra SET bal = bal WHERE id = 1",
+    "UPDATE rt_ra SET bal = bal + 5 WHERE id = 2",
+    "SELECT pg_trigger_depth()",
+    "CREATE FUNCTION rt_r2(n int, OUT d int, OUT e text) LANGUAGE sql AS $$ SELECT n * 2, 'e' || n $$",
+    "CREATE FUNCTION rt_r5(OUT a int, OUT b text) RETURNS SETOF record LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n  FOR a, b IN SELECT id, name FROM rt_ra ORDER BY id LOOP RETURN NEXT; END LOOP;\nEND $$",
+    "SELECT (rt_r2(3)).*",
+    "SELECT id, (rt_r2(id)).* FROM rt_ra ORDER BY id",
+    "SELECT (rt_r2(id)).e, (rt_r2(id)).d FROM rt_ra ORDER BY id",
+    "SELECT (rt_r5()).*",
+    "SELECT (rt_r5()).b",
+    "SELECT (rt_ra).name FROM rt_ra ORDER BY id",
+    "SELECT (ROW(1, 'x'::text)).f2, (ROW(1, 2)).f1 + 1",
+    "SELECT (ROW(1, 'x')).nosuch",
+    "SELECT (rt_r2(1)).nosuch",
+]
+
+
+def test_signature_types_slices_and_row_fields_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, ROWS, cleanup=ROWS_CLEANUP, details=True)

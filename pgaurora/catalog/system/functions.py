@@ -434,10 +434,17 @@ _register("current_schema", (), NAME,
           lambda ctx: next(iter(_search_path(ctx, False)), None), needs_context=True, strict=False)
 _register("current_schemas", (BOOL,), t.array_of(NAME), _search_path, needs_context=True)
 _register("pg_backend_pid", (), I4, lambda ctx: int(getattr(ctx, "backend_pid", 0)), needs_context=True)
+_register("pg_trigger_depth", (), I4, lambda ctx: _trigger_depth(ctx), needs_context=True, volatility="s")
 _register("pg_is_in_recovery", (), BOOL, lambda ctx: _setting(ctx, "in_hot_standby") == "on", needs_context=True,
           volatility="v")
 _register("pg_postmaster_start_time", (), t.TIMESTAMPTZ_OID, lambda ctx: START_TIME, needs_context=True)
 _register("pg_conf_load_time", (), t.TIMESTAMPTZ_OID, lambda ctx: START_TIME, needs_context=True)
+
+
+def _trigger_depth(ctx: Any) -> int:
+    """How many trigger functions the session is inside (0 outside any)."""
+    session = getattr(ctx, "extra", {}).get("session")
+    return int(getattr(getattr(session, "routines", None), "trigger_depth", 0))
 
 
 def _txid_current(ctx: Any) -> int:
