@@ -16,7 +16,7 @@ from pgaurora.catalog import system  # system relations: see pgaurora/catalog/sy
 from pgaurora.catalog.builtins.json_functions import RECORD_FUNCTIONS, record_rows
 from pgaurora.catalog.model import Index, Sequence, Table, View
 from pgaurora.datatypes import typeinfo
-from pgaurora.datatypes.typeinfo import INT8_OID
+from pgaurora.datatypes.typeinfo import INT8_OID, RECORD_OID
 from pgaurora.errors import (
     DuplicateAlias,
     FeatureNotSupported,
@@ -404,12 +404,22 @@ class FromClause:
         fn = self.qc.catalog.function(user.oid)
         assert fn is not None
         args = [coerce(a, t, -1, "implicit", self.qc.params, pos) for a, t in zip(args, user.arg_oids, strict=True)]
-        if body.get("coldeflist"):
-            raise SyntaxError_('a column definition list is only allowed for functions returning "record"',
-                               position=pos)
         alias = body.get("alias", {})
         columns = self.qc.catalog.result_columns(fn)
-        if columns:
+        coldefs = body.get("coldeflist")
+        impl = user.fn
+        if fn.return_type == RECORD_OID and not columns:  # RETURNS [SETOF] record: the call says its columns
+            if not coldefs:
+                call = body["functions"][0]["List"]["items"][0]["FuncCall"]
+                raise SyntaxError_('a column definition list is required for functions returning "record"',
+                                   position=self.qc.position(call.get("location")))
+            names = [cd["ColumnDef"]["colname"] for cd in coldefs]
+            types = [type_from_name(cd["ColumnDef"]["typeName"], self.qc.position) for cd in coldefs]
+            impl = resolve.record_call(fn, tuple(zip(names, (t for t, _ in types), strict=True)))
+        elif coldefs:
+            raise SyntaxError_('a column definition list is only allowed for functions returning "record"',
+                               position=pos)
+        elif columns:
             names = [n for n, _ in columns]
             types = [(t, -1) for _, t in columns]
         else:  # (a single OUT parameter names the column)
@@ -419,10 +429,11 @@ class FromClause:
         if body.get("ordinality"):
             names.append("ordinality")
             types.append((INT8_OID, -1))
-        entry = RangeEntry(alias.get("aliasname", name), names, types, scalar=len(types) == 1 and not columns)
+        entry = RangeEntry(alias.get("aliasname", name), names, types,
+                           scalar=len(types) == 1 and not columns and not coldefs)
         self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
         self._add_entry(scope, entry, pos)
-        fscan = FunctionScan(name, user.fn, tuple(args), len(names), bool(body.get("ordinality")), True,
+        fscan = FunctionScan(name, impl, tuple(args), len(names), bool(body.get("ordinality")), True,
                              retset=fn.retset)
         if arg_scope is not scope:
             self._note_lateral(fscan, arg_scope)

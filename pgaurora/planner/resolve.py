@@ -258,6 +258,21 @@ def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ..
     return chosen
 
 
+def record_call(fn: Any, expected: tuple[tuple[str, int], ...]) -> Any:
+    """The implementation of a call of a function returning record with a column definition
+    list (`FROM f(x) AS t(a int, b text)`): the session checks its rows against `expected`."""
+    from pgaurora.catalog.builtins.registry import WaitingFunction
+
+    def now(ctx: Any, *args: Any) -> Any:
+        coro = ctx.extra["session"].routines.call(fn, args, ctx, expected)
+        return ctx.extra["session"].routines.run_now(coro, fn)
+
+    async def wait(ctx: Any, *args: Any) -> Any:
+        return await ctx.extra["session"].routines.call(fn, args, ctx, expected)
+
+    return WaitingFunction(now, wait)
+
+
 _USER_DEFS: dict[Any, Any] = {}
 
 

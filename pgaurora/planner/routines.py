@@ -237,8 +237,6 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
             if return_type != wanted:
                 raise InvalidFunctionDefinition(
                     f"function result type must be {typeinfo.format_type(wanted)} because of OUT parameters")
-        elif return_type == typeinfo.RECORD_OID and not out_table:
-            raise FeatureNotSupported("functions returning record without OUT parameters are not supported")
         if return_type == typeinfo.TRIGGER_OID and language == "sql":
             raise InvalidFunctionDefinition("SQL functions cannot return type trigger")
         if return_type == typeinfo.TRIGGER_OID and arg_types:

@@ -21,7 +21,8 @@ from typing import Any
 
 import pglast
 
-from pgaurora.datatypes.typeinfo import format_type
+from pgaurora.datatypes.records import TypedRecord
+from pgaurora.datatypes.typeinfo import RECORD_OID, format_type
 from pgaurora.errors import (
     AssertFailure,
     CaseNotFound,
@@ -163,6 +164,7 @@ class Frame:
         self.outs: tuple[int, ...] = ()  # the OUT / INOUT / TABLE parameters' datums
         self.retset = False
         self.columns: tuple[tuple[str, int], ...] = ()  # a composite result's (name, type) columns
+        self.checked = False  # `columns` is a call's column definition list: rows must match it
         self.rows: list[Any] = []  # RETURN NEXT / RETURN QUERY's rows so far
         self.loop_datums: dict[tuple[str, Any], int] = {}  # FOR i IN a..b: the loop's own i
         self.records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] = {}  # the last rewrite's ROW(...)s
@@ -599,6 +601,7 @@ _CONTEXT_WORDS = {
     "PLpgSQL_stmt_dynexecute": "EXECUTE", "PLpgSQL_stmt_while": "WHILE", "PLpgSQL_stmt_loop": "LOOP",
     "PLpgSQL_stmt_case": "CASE", "PLpgSQL_stmt_assert": "ASSERT", "PLpgSQL_stmt_foreach_a": "FOREACH over array",
     "PLpgSQL_stmt_getdiag": "GET DIAGNOSTICS", "PLpgSQL_stmt_dynfors": "FOR over EXECUTE statement",
+    "PLpgSQL_stmt_return_next": "RETURN NEXT", "PLpgSQL_stmt_return_query": "RETURN QUERY",
 }
 _COMPOUND = ("PLpgSQL_stmt_block", "PLpgSQL_stmt_if", "PLpgSQL_stmt_loop", "PLpgSQL_stmt_while",
              "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors", "PLpgSQL_stmt_case", "PLpgSQL_stmt_foreach_a",
@@ -1004,6 +1007,16 @@ async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
         raise _Return(Record(shape.names, shape.types, full), True)
     if frame.return_type == VOID_OID:
         raise _Return(None, True)
+    if frame.return_type == RECORD_OID and not frame.outs:  # RETURNS record: a record variable or a row
+        i = frame.scope.get(name)
+        if i is not None and isinstance(frame.values[i], Record):
+            record = frame.values[i]
+            types = tuple(record.types[at] for at in record.visible)
+            if frame.checked:
+                check_record_shape(types, frame.columns, "returned record type does not match expected record type")
+            raise _Return(TypedRecord.of(_row_of(frame, record), types), True)
+        value, oid = await frame.expr_typed(expr)
+        raise _Return(value, True)
     value = await frame.expr(expr, cast=format_type(frame.return_type))
     raise _Return(value, True)
 
@@ -1011,6 +1024,30 @@ async def _stmt_return(frame: Frame, body: dict[str, Any]) -> None:
 async def _return_datum(frame: Frame, varno: int) -> None:
     value = frame.values[varno]
     raise _Return(value, True)
+
+
+def check_record_shape(types: Any, expected: tuple[tuple[str, int], ...], message: str, sql: str = "") -> None:
+    """A row for a column definition list: as many columns, each of the type it declares
+    (42804 in PL/pgSQL's words; `sql`: the SQL function's name, 42P13 in its words)."""
+    if sql:
+        where = f'SQL function "{sql}" during startup'
+        message = "return type mismatch in function declared to return record"
+        if len(types) != len(expected):
+            many = "many" if len(types) > len(expected) else "few"
+            raise PgError(message, sqlstate="42P13", detail=f"Final statement returns too {many} columns.", where=where)
+        for n, (have, (_, want)) in enumerate(zip(types, expected, strict=True), start=1):
+            if have != want:
+                raise PgError(message, sqlstate="42P13", where=where,
+                              detail=f"Final statement returns {format_type(have)} instead of {format_type(want)} at "
+                                     f"column {n}.")
+        return
+    if len(types) != len(expected):
+        raise PgError(message, sqlstate="42804", detail=f"Number of returned columns ({len(types)}) does not match "
+                                                        f"expected column count ({len(expected)}).")
+    for n, (have, (_, want)) in enumerate(zip(types, expected, strict=True), start=1):
+        if have != want:
+            raise PgError(message, sqlstate="42804", detail=f"Returned type {format_type(have)} does not match "
+                                                            f"expected type {format_type(want)} in column {n}.")
 
 
 def _row_of(frame: Frame, value: Any) -> Any:
@@ -1040,7 +1077,14 @@ async def _stmt_return_next(frame: Frame, body: dict[str, Any]) -> None:
         varno = ref[1] if ref is not None and ref[0] in ("v", "r") else None
     if varno is None:
         raise FeatureNotSupported("RETURN NEXT of this variable is not supported")
-    frame.rows.append(_row_of(frame, frame.values[varno]))
+    value = frame.values[varno]
+    if isinstance(value, Record) and frame.checked:
+        check_record_shape(tuple(value.types[i] for i in value.visible), frame.columns,
+                           "wrong record type supplied in RETURN NEXT")
+    elif isinstance(value, Record) and frame.return_type == RECORD_OID and not frame.columns:
+        frame.rows.append(TypedRecord.of(_row_of(frame, value), tuple(value.types)))
+        return
+    frame.rows.append(_row_of(frame, value))
 
 
 async def _stmt_return_query(frame: Frame, body: dict[str, Any]) -> None:
@@ -1050,6 +1094,13 @@ async def _stmt_return_query(frame: Frame, body: dict[str, Any]) -> None:
         result = await frame.run_sql(body["query"]["PLpgSQL_expr"]["query"])
     else:
         result = await _dynamic(frame, {"query": body["dynquery"], "params": body.get("params", [])})
+    if frame.checked:
+        check_record_shape(result.types, frame.columns, "structure of query does not match function result type")
+    elif frame.return_type == RECORD_OID and not frame.columns:  # (RETURNS SETOF record in a select list)
+        frame.rows.extend(TypedRecord.of(row, tuple(result.types)) for row in result.rows)
+        frame.row_count = len(result.rows)
+        frame.set_found(bool(result.rows))
+        return
     width = len(frame.columns) or 1
     if len(result.types) != width:
         raise PgError("structure of query does not match function result type", sqlstate="42804",

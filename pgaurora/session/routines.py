@@ -20,7 +20,8 @@ from typing import Any
 
 import pglast
 
-from pgaurora.datatypes.typeinfo import format_type
+from pgaurora.datatypes.records import TypedRecord
+from pgaurora.datatypes.typeinfo import RECORD_OID, format_type
 from pgaurora.errors import (
     FeatureNotSupported,
     InvalidTransactionTermination,
@@ -36,7 +37,7 @@ from pgaurora.executor.privileges import require
 from pgaurora.planner.exprbind import RECORD_PARAMS
 from pgaurora.planner.fromclause import TRANSITION_TABLES
 from pgaurora.planner.routines import dollar_quote
-from pgaurora.session.plpgsql import VOID_OID, Frame, Record, parse_function
+from pgaurora.session.plpgsql import VOID_OID, Frame, Record, check_record_shape, parse_function
 
 # TransactionStmt kinds as PostgreSQL's CreateCommandName names them
 _TRANSACTION_WORDS = {"TRANS_STMT_BEGIN": "BEGIN", "TRANS_STMT_START": "START TRANSACTION",
@@ -360,7 +361,10 @@ class Routines:
     def call_now(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
         """A call where the executor cannot wait (inside CASE, AND, OR, COALESCE...): the call
         runs to its end if it never has to wait (no page to read, no lock to wait for)."""
-        coro = self.call(fn, args, ctx)
+        return self.run_now(self.call(fn, args, ctx), fn)
+
+    def run_now(self, coro: Any, fn: Any) -> Any:
+        """Runs a call's coroutine to its end without waiting (see call_now)."""
         self.synchronous += 1
         try:
             coro.send(None)
@@ -373,9 +377,11 @@ class Routines:
             f"function {fn.name} had to wait for storage or a lock where its call cannot wait",
             hint="Call it outside CASE, AND, OR and COALESCE, for example in a subquery.")
 
-    async def call(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+    async def call(self, fn: Any, args: tuple[Any, ...], ctx: Any,
+                   expected: tuple[tuple[str, int], ...] = ()) -> Any:
         """The call's result: a value, a row (several OUT parameters) or, for a set-returning
-        function, the list of its rows (values for a single column)."""
+        function, the list of its rows (values for a single column). `expected`: a function
+        returning record called with a column definition list: its (name, type) columns."""
         if fn.kind == "p":
             raise WrongObjectType(f"{fn.name}({', '.join(format_type(t) for t in fn.arg_types)}) is a procedure",
                                   hint="To call a procedure, use CALL.")
@@ -384,7 +390,7 @@ class Routines:
             args = await self._with_defaults(fn, args, ctx)
         if fn.strict and any(a is None for a in args):
             return [] if fn.retset else None
-        return await self._invoke(fn, args, ctx)
+        return await self._invoke(fn, args, ctx, expected)
 
     async def _with_defaults(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> tuple[Any, ...]:
         """`args` and the DEFAULT values of the parameters the call left out."""
@@ -393,7 +399,7 @@ class Routines:
         result = await self.query("SELECT " + ", ".join(texts), (), (), ctx)
         return (*args, *result.rows[0])
 
-    async def _invoke(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+    async def _invoke(self, fn: Any, args: tuple[Any, ...], ctx: Any, expected: tuple[tuple[str, int], ...] = ()) -> Any:
         if self.depth >= MAX_DEPTH:
             raise _too_deep()
         self.depth += 1
@@ -412,13 +418,14 @@ class Routines:
                 name, _, value = item.partition("=")
                 settings.set(name, value, is_local=True)
             if fn.language == "sql":
-                return await self._call_sql(fn, args, ctx)
+                return await self._call_sql(fn, args, ctx, expected)
             frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type)
             modes = fn.param_modes or ("i",) * len(fn.arg_types)
             frame.nargs = len(modes)
             frame.outs = tuple(i for i, m in enumerate(modes) if m in ("o", "b", "t"))
             frame.retset = fn.retset
-            frame.columns = ctx.catalog.state_for(ctx.txn).result_columns(fn)
+            frame.columns = expected or ctx.catalog.state_for(ctx.txn).result_columns(fn)
+            frame.checked = bool(expected)
             await frame.declare(args, fn.arg_types, tuple(i for i, m in enumerate(modes) if m in ("i", "b", "v")))
             return await frame.run()
         except RecursionError:  # (fewer frames than MAX_DEPTH calls need: an in-process server)
@@ -450,7 +457,7 @@ class Routines:
             self._compiled[key] = tree
         return tree
 
-    async def _call_sql(self, fn: Any, args: tuple[Any, ...], ctx: Any) -> Any:
+    async def _call_sql(self, fn: Any, args: tuple[Any, ...], ctx: Any, expected: tuple[tuple[str, int], ...] = ()) -> Any:
         names = {n: i + 1 for i, n in enumerate(fn.arg_names) if n}
 
         def resolve(what: Any) -> Any:
@@ -485,7 +492,14 @@ class Routines:
             raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",
                           sqlstate="42P13",
                           detail="Function's final statement must be SELECT or INSERT/UPDATE/DELETE RETURNING.")
+        if expected:  # RETURNS record, called with a column definition list
+            check_record_shape(result.types, expected, "", sql=fn.name)
+            rows = [tuple(r) for r in result.rows]
+            return rows if fn.retset else (rows[0] if rows else None)
         columns = ctx.catalog.state_for(ctx.txn).result_columns(fn)
+        if fn.return_type == RECORD_OID and not columns:  # (RETURNS record in a select list: a record)
+            rows = [TypedRecord.of(r, tuple(result.types)) for r in result.rows]
+            return rows if fn.retset else (rows[0] if rows else None)
         if columns:  # a row (several OUT parameters, a table's rows): its columns as the query gives them
             if len(result.types) != len(columns):
                 raise PgError(f"return type mismatch in function declared to return {format_type(fn.return_type)}",

@@ -1397,3 +1397,45 @@ ROWS = [
 
 def test_signature_types_slices_and_row_fields_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, ROWS, cleanup=ROWS_CLEANUP, details=True)
+
+
+RECORDS_CLEANUP = ["DROP TABLE IF EXISTS rt_rc CASCADE",
+                   "DROP FUNCTION IF EXISTS rt_rc1(), rt_rc2(integer), rt_rc3(integer), rt_rc4(integer), "
+                   "rt_rc5(integer)"]
+# RETURNS [SETOF] record without OUT parameters: a column definition list says the columns
+# (and the rows must match it), a select list gets records
+RECORD_RESULTS = [
+    "CREATE TABLE rt_rc (id int, name text)",
+    "INSERT INTO rt_rc VALUES (1, 'a'), (2, 'b')",
+    "CREATE FUNCTION rt_rc1() RETURNS SETOF record LANGUAGE plpgsql AS $$\nDECLARE r record;\nBEGIN\n"
+    "  FOR r IN SELECT id, name FROM rt_rc ORDER BY id LOOP RETURN NEXT r; END LOOP;\nEND $$",
+    "SELECT * FROM rt_rc1() AS t(id int, name text)",
+    "SELECT t.name FROM rt_rc1() t(id int, name text) WHERE id = 2",
+    "SELECT * FROM rt_rc1()",
+    "SELECT * FROM rt_rc1() AS t(id bigint, name text)",
+    "SELECT * FROM rt_rc1() AS t(id int)",
+    "CREATE FUNCTION rt_rc2(n int) RETURNS SETOF record LANGUAGE plpgsql AS $$\n"
+    "BEGIN RETURN QUERY SELECT g, g * 2 FROM generate_series(1, n) g; END $$",
+    "SELECT * FROM rt_rc2(3) AS (a int, b int)",
+    "SELECT * FROM rt_rc2(3) AS (a int, b text)",
+    "CREATE FUNCTION rt_rc3(n int) RETURNS SETOF record LANGUAGE sql AS "
+    "$$ SELECT g, 'x' || g FROM generate_series(1, n) g $$",
+    "SELECT * FROM rt_rc3(2) AS (a int, b text)",
+    "SELECT * FROM rt_rc3(2) AS (a int, b int)",
+    "SELECT * FROM rt_rc3(2) AS (a int)",
+    "SELECT rt_rc3(2)",
+    "CREATE FUNCTION rt_rc4(n int) RETURNS record LANGUAGE sql AS $$ SELECT n, 'y'::text $$",
+    "SELECT * FROM rt_rc4(5) AS (a int, b text)",
+    "SELECT rt_rc4(5)",
+    "CREATE FUNCTION rt_rc5(n int) RETURNS record LANGUAGE plpgsql AS "
+    "$$ DECLARE r record; BEGIN SELECT n AS a, 'z'::text AS b INTO r; RETURN r; END $$",
+    "SELECT * FROM rt_rc5(5) AS (a int, b text)",
+    "SELECT * FROM rt_rc5(5) AS (a int, b int)",
+    "SELECT rt_rc5(5)",
+    "SELECT pg_get_function_result('rt_rc1'::regproc), pg_get_function_result('rt_rc4'::regproc)",
+    "SELECT * FROM rt_rc AS t(x int, y text)",
+]
+
+
+def test_functions_returning_record_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, RECORD_RESULTS, cleanup=RECORDS_CLEANUP, details=True)
