@@ -577,6 +577,21 @@ def _sub_link(body: dict[str, Any], lv: Level) -> Expr:
     raise FeatureNotSupported(f"{kind} is not supported", position=pos)
 
 
+def positional_arguments(body: dict[str, Any], lv: Level) -> Any:
+    """A FuncCall's arguments in parameter order, named ones (`f(a, c => 1)`) put in place and
+    the defaults of those left out filled in (user functions, and the built-ins whose parameter
+    names pgaurora knows)."""
+    parts = names_of(body["funcname"])
+    name = parts[-1]
+    pos = lv.position(body.get("location"))
+    raw_args = body.get("args", ())
+    if not any("NamedArgExpr" in a for a in raw_args):
+        return raw_args
+    user = _user_positional(name, parts[-2] if len(parts) > 1 else None, raw_args, lv, pos) \
+        if name not in _PARAMETERS else None
+    return user if user is not None else _positional(name, raw_args, lv, pos)
+
+
 def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     parts = names_of(body["funcname"])
     name = parts[-1]
@@ -591,9 +606,7 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
         raise SyntaxError_(f"{name}(*) specified, but {name} is not an aggregate function", position=pos)
     raw_args = written = body.get("args", ())
     if any("NamedArgExpr" in a for a in raw_args):
-        user = _user_positional(name, parts[-2] if len(parts) > 1 else None, raw_args, lv, pos) \
-            if name not in _PARAMETERS else None
-        raw_args = user if user is not None else _positional(name, raw_args, lv, pos)
+        raw_args = positional_arguments(body, lv)
     args = [bind(a, lv) for a in raw_args]
     if body.get("agg_distinct"):
         raise SyntaxError_(f"DISTINCT specified, but {name} is not an aggregate function", position=pos)
@@ -1009,7 +1022,8 @@ _HANDLERS: dict[str, Callable[[dict[str, Any], Level], Expr]] = {
     "CollateClause": _collate, "A_Indirection": _a_indirection, "GroupingFunc": _grouping_func,
 }
 
-__all__ = ["AggRef", "GroupingRef", "WindowRef", "Level", "bind", "leftmost_location", "sort_key", "type_from_name", "names_of", "Decimal"]
+__all__ = ["AggRef", "GroupingRef", "WindowRef", "Level", "bind", "leftmost_location", "sort_key", "type_from_name", "names_of", "Decimal",
+           "positional_arguments"]
 
 
 def _plain_value(expr: Expr) -> bool:

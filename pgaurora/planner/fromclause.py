@@ -42,7 +42,7 @@ from pgaurora.executor.plannodes import (
 )
 from pgaurora.executor.triggers import TransitionScan
 from pgaurora.planner import resolve
-from pgaurora.planner.exprbind import Level, bind, names_of, type_from_name
+from pgaurora.planner.exprbind import Level, bind, names_of, positional_arguments, type_from_name
 from pgaurora.planner.querycontext import (
     Cte,
     Planned,
@@ -354,7 +354,7 @@ class FromClause:
         # nested loop above; with no earlier items, outer references belong to this level itself
         arg_scope = Scope(self.qc.state, scope) if scope.entries else scope
         lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery, None, "functions in FROM")
-        args = [bind(a, lv) for a in call.get("args", ())]
+        args = [bind(a, lv) for a in positional_arguments(call, lv)]
         srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args)) \
             if schema in (None, "pg_catalog") else None
         if srf is None and schema != "pg_catalog":

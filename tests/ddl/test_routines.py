@@ -1439,3 +1439,50 @@ RECORD_RESULTS = [
 
 def test_functions_returning_record_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, RECORD_RESULTS, cleanup=RECORDS_CLEANUP, details=True)
+
+
+IDIOMS_CLEANUP = ["DROP TABLE IF EXISTS rt_it, rt_aud CASCADE",
+                  "DROP FUNCTION IF EXISTS rt_touch2(), rt_aud_fn(), rt_upsert(text, integer), rt_page(integer, integer), "
+                  "rt_stats(), rt_gen(integer), rt_dync(regclass), rt_sdiv(numeric, numeric), rt_arrf(integer[]), "
+                  "rt_strictf(integer), rt_getdiag()"]
+# an application's usual functions and triggers: audit to jsonb, upserts, pagination with named
+# arguments in FROM, OUT parameters, dynamic SQL, exception handling, GET STACKED DIAGNOSTICS
+IDIOMS = [
+    'CREATE TABLE rt_it (id serial PRIMARY KEY, sku text UNIQUE, qty int NOT NULL DEFAULT 0, price numeric(10,2), updated_at timestamptz)',
+    'CREATE TABLE rt_aud (id bigserial PRIMARY KEY, tbl text, op text, old jsonb, new jsonb)',
+    "CREATE OR REPLACE FUNCTION rt_touch2() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN NEW.updated_at := '2020-01-01 00:00:00+00'; RETURN NEW; END $$",
+    "CREATE OR REPLACE FUNCTION rt_aud_fn() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  INSERT INTO rt_aud (tbl, op, old, new)\n  VALUES (TG_TABLE_NAME, TG_OP,\n          CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - 'updated_at' END,\n          CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - 'updated_at' END);\n  RETURN COALESCE(NEW, OLD);\nEND $$",
+    'CREATE TRIGGER rt_it_t BEFORE INSERT OR UPDATE ON rt_it FOR EACH ROW EXECUTE FUNCTION rt_touch2()',
+    'CREATE TRIGGER rt_it_a AFTER INSERT OR UPDATE OR DELETE ON rt_it FOR EACH ROW EXECUTE FUNCTION rt_aud_fn()',
+    "INSERT INTO rt_it (sku, qty, price) VALUES ('A', 1, 9.99), ('B', 2, 19.5)",
+    "UPDATE rt_it SET qty = qty + 1 WHERE sku = 'A'",
+    "DELETE FROM rt_it WHERE sku = 'B'",
+    'SELECT id, tbl, op, old, new FROM rt_aud ORDER BY id',
+    'SELECT sku, qty, updated_at FROM rt_it',
+    'CREATE FUNCTION rt_upsert(p_sku text, p_qty int) RETURNS int LANGUAGE plpgsql AS $$\nDECLARE v_id int;\nBEGIN\n  INSERT INTO rt_it (sku, qty) VALUES (p_sku, p_qty)\n  ON CONFLICT (sku) DO UPDATE SET qty = rt_it.qty + EXCLUDED.qty\n  RETURNING id INTO v_id;\n  RETURN v_id;\nEND $$',
+    "SELECT rt_upsert('A', 5), rt_upsert('C', 1)",
+    'SELECT sku, qty FROM rt_it ORDER BY sku',
+    'CREATE FUNCTION rt_page(p_limit int DEFAULT 10, p_offset int DEFAULT 0)\nRETURNS TABLE (sku text, qty int, total bigint) LANGUAGE sql STABLE AS $$\n  SELECT i.sku, i.qty, count(*) OVER () FROM rt_it i ORDER BY i.sku LIMIT p_limit OFFSET p_offset\n$$',
+    'SELECT * FROM rt_page(1)',
+    'SELECT * FROM rt_page(p_offset => 1)',
+    'CREATE FUNCTION rt_stats(OUT n int, OUT s numeric, OUT avg_qty numeric) LANGUAGE plpgsql AS $$\nBEGIN\n  SELECT count(*), sum(qty), round(avg(qty), 2) INTO n, s, avg_qty FROM rt_it;\nEND $$',
+    'SELECT * FROM rt_stats()',
+    'SELECT (rt_stats()).avg_qty',
+    "CREATE FUNCTION rt_gen(n int) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$\nDECLARE result text := ''; i int := 0;\nBEGIN\n  WHILE i < n LOOP\n    result := result || chr(65 + (i * 7) % 26);\n    i := i + 1;\n    CONTINUE WHEN i % 2 = 0;\n    result := result || '-';\n  END LOOP;\n  RETURN result;\nEND $$",
+    'SELECT rt_gen(5)',
+    "CREATE FUNCTION rt_dync(tbl regclass) RETURNS bigint LANGUAGE plpgsql AS $$\nDECLARE n bigint;\nBEGIN EXECUTE 'SELECT count(*) FROM ' || tbl INTO n; RETURN n; END $$",
+    "SELECT rt_dync('rt_it'), rt_dync('rt_aud'::regclass)",
+    "DO $$\nDECLARE r record; total numeric := 0;\nBEGIN\n  FOR r IN EXECUTE 'SELECT sku, qty FROM rt_it WHERE qty > $1 ORDER BY sku' USING 0 LOOP\n    total := total + r.qty;\n    RAISE NOTICE 'sku=% qty=%', r.sku, r.qty;\n  END LOOP;\n  RAISE NOTICE 'total=%', total;\n  PERFORM pg_sleep(0);\n  IF NOT FOUND THEN RAISE NOTICE 'not found'; END IF;\nEND $$",
+    "CREATE FUNCTION rt_sdiv(a numeric, b numeric) RETURNS numeric LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN a / b;\nEXCEPTION\n  WHEN division_by_zero THEN\n    RAISE WARNING 'div by zero: % / %', a, b;\n    RETURN NULL;\nEND $$",
+    'SELECT rt_sdiv(1, 0), rt_sdiv(1, 3)',
+    'CREATE FUNCTION rt_arrf(VARIADIC xs int[]) RETURNS int LANGUAGE sql AS $$ SELECT sum(x)::int FROM unnest(xs) x $$',
+    'SELECT rt_arrf(1,2,3), rt_arrf(VARIADIC ARRAY[4,5])',
+    'CREATE FUNCTION rt_strictf(a int) RETURNS int LANGUAGE sql STRICT AS $$ SELECT a + 1 $$',
+    'SELECT rt_strictf(NULL), rt_strictf(1)',
+    "CREATE FUNCTION rt_getdiag() RETURNS text LANGUAGE plpgsql AS $$\nDECLARE msg text; st text; det text;\nBEGIN\n  BEGIN\n    INSERT INTO rt_it (sku, qty) VALUES ('A', 1);\n  EXCEPTION WHEN OTHERS THEN\n    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, st = RETURNED_SQLSTATE, det = PG_EXCEPTION_DETAIL;\n    RETURN st || ': ' || msg || ' / ' || det;\n  END;\n  RETURN 'ok';\nEND $$",
+    'SELECT rt_getdiag()',
+]
+
+
+def test_application_idioms_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, IDIOMS, cleanup=IDIOMS_CLEANUP, details=True)
