@@ -12,6 +12,8 @@ encoded and decoded entirely in C; other values go through one msgpack extension
     ext 9 list with values needing extensions (msgpack of the converted list)
     ext 10 'infinity' / '-infinity' of date, timestamp, timestamptz (one byte: which sentinel)
     ext 11 a value of an enum type (msgpack [type oid, label]: datatypes.enums)
+    ext 12 a value of a composite type (datatypes.records.CompositeValue: msgpack of the converted
+           list); another tuple (a tid) is stored as a list
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import msgspec
 
 from pgaurora.datatypes import datetimes
 from pgaurora.datatypes.enums import EnumValue, enum_class
+from pgaurora.datatypes.records import CompositeValue
 from pgaurora.datatypes.values import Interval, Jsonb
 from pgaurora.errors import DataCorrupted
 
@@ -63,6 +66,7 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
     int: _convert_int,
     dict: lambda v: {k: _to_wire(x) for k, x in v.items()},
     tuple: lambda v: [_to_wire(x) for x in v],
+    CompositeValue: lambda v: _Ext(12, _encode([_to_wire(x) for x in v])),
 }
 
 
@@ -139,6 +143,8 @@ def _from_ext(code: int, data: memoryview) -> Any:
     if code == 11:
         oid, label = _decode_any(data)
         return enum_class(oid)(label)
+    if code == 12:
+        return CompositeValue(_decode_any(data))
     raise DataCorrupted(f"unknown value extension {code} in a stored row")
 
 

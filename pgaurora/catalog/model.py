@@ -262,6 +262,22 @@ class EnumType:
 
 
 @dataclass(frozen=True, slots=True)
+class CompositeType:
+    """pg_type (typtype 'c') with its pg_class (relkind 'c', oid `relid`) and pg_attribute rows:
+    CREATE TYPE name AS (attributes). `attributes` holds (name, type oid, typmod) in order;
+    `array_oid` is its array type's."""
+
+    oid: int
+    name: str
+    schema_oid: int = PUBLIC_SCHEMA_OID
+    owner: int = BOOTSTRAP_SUPERUSER_OID
+    array_oid: int = 0
+    relid: int = 0
+    attributes: tuple[tuple[str, int, int], ...] = ()
+    acl: tuple[tuple[int, int, str, str], ...] | None = None  # typacl
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     """pg_proc: a function or procedure CREATE FUNCTION / CREATE PROCEDURE made, in LANGUAGE sql
     or plpgsql; `body` is its source text (prosrc), run by the session (session.routines).
@@ -354,12 +370,12 @@ KINDS: dict[str, type] = {
     "table": Table, "index": Index, "sequence": Sequence, "view": View, "role": Role,
     "schema": Schema, "database": Database, "comment": Comment, "statistic": Statistic,
     "default_acl": DefaultAcl, "policy": Policy, "enum_type": EnumType, "function": Function, "trigger": Trigger,
-    "extension": Extension, "domain": Domain,
+    "extension": Extension, "domain": Domain, "composite_type": CompositeType,
 }
 _KIND_OF = {v: k for k, v in KINDS.items()}
 
 Definition = (Table | Index | Sequence | View | Role | Schema | Database | Comment | Statistic | DefaultAcl | Policy
-              | EnumType | Function | Trigger | Extension | Domain)
+              | EnumType | Function | Trigger | Extension | Domain | CompositeType)
 
 
 def kind_of(obj: Definition) -> str:
@@ -394,5 +410,5 @@ def from_payload(kind: str, payload: str) -> Definition:
 
 __all__ = [
     "Column", "Constraint", "Index", "Table", "Sequence", "View", "Role", "Schema", "Database", "Comment",
-    "Statistic", "DefaultAcl", "Policy", "EnumType", "Function", "Trigger", "Extension", "Domain", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
+    "Statistic", "DefaultAcl", "Policy", "EnumType", "CompositeType", "Function", "Trigger", "Extension", "Domain", "Definition", "kind_of", "to_payload", "from_payload", "replace", "field",
 ]

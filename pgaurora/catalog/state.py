@@ -15,6 +15,7 @@ from pgaurora.catalog.model import (
     PG_CATALOG_SCHEMA_OID,
     PUBLIC_SCHEMA_OID,
     Comment,
+    CompositeType,
     Constraint,
     Database,
     DefaultAcl,
@@ -33,7 +34,7 @@ from pgaurora.catalog.model import (
     Trigger,
     View,
 )
-from pgaurora.datatypes import enums
+from pgaurora.datatypes import composites, enums
 
 RelationDef = Table | Sequence | View | Index
 
@@ -94,6 +95,7 @@ class CatalogState:
     default_acls: dict[tuple[int, int, str], DefaultAcl] = field(default_factory=dict)
     policies: dict[int, tuple[Policy, ...]] = field(default_factory=dict)  # table oid -> row security policies
     types: dict[tuple[int, str], EnumType] = field(default_factory=dict)  # (schema oid, name) -> enum type
+    composites: dict[tuple[int, str], CompositeType] = field(default_factory=dict)  # (schema oid, name) -> CREATE TYPE AS
     # (schema oid, name) -> its overloads (CREATE FUNCTION / PROCEDURE), in oid order
     functions: dict[tuple[int, str], tuple[Function, ...]] = field(default_factory=dict)
     triggers: dict[int, tuple[Trigger, ...]] = field(default_factory=dict)  # table oid -> its triggers, by name
@@ -135,6 +137,9 @@ class CatalogState:
             elif isinstance(obj, EnumType):
                 state.types[(obj.schema_oid, obj.name)] = obj
                 enums.register(obj.oid, obj.array_oid, obj.name, {label: order for label, order, _ in obj.labels})
+            elif isinstance(obj, CompositeType):
+                state.composites[(obj.schema_oid, obj.name)] = obj
+                composites.register(obj.oid, obj.array_oid, obj.name, obj.attributes)
             elif isinstance(obj, Function):
                 key = (obj.schema_oid, obj.name)
                 state.functions[key] = tuple(sorted((*state.functions.get(key, ()), obj), key=lambda f: f.oid))
@@ -253,6 +258,21 @@ class CatalogState:
                 return found
         return None
 
+    def user_composite(self, name: str, schema: str | None = None) -> CompositeType | None:
+        """A composite type CREATE TYPE ... AS (...) made, by (optionally qualified) name."""
+        if schema is not None:
+            oid = self.schema_oid(schema)
+            return None if oid is None else self.composites.get((oid, name))
+        for oid in self.search_path_oids():
+            found = self.composites.get((oid, name))
+            if found is not None:
+                return found
+        return None
+
+    def composite_of(self, oid: int) -> CompositeType | None:
+        obj = self.by_oid.get(oid)
+        return obj if isinstance(obj, CompositeType) else None
+
     def user_domain(self, name: str, schema: str | None = None) -> Domain | None:
         """A domain CREATE DOMAIN made, by (optionally qualified) name, along the search path."""
         if schema is not None:
@@ -285,6 +305,9 @@ class CatalogState:
         if fn.out_table:
             table = self.table(fn.out_table)
             return tuple((c.name, c.type_oid) for c in table.columns if not c.dropped) if table is not None else ()
+        composite = self.composite_of(fn.return_type)
+        if composite is not None:  # RETURNS a composite type: its attributes
+            return tuple((name, oid) for name, oid, _ in composite.attributes)
         outs = fn.out_columns()
         return outs if len(outs) > 1 or fn.return_type == 2249 else ()
 

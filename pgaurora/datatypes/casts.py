@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from pgaurora.datatypes import bitstrings, codecs, datetimes, jsonvalues, numbers, strings
+from pgaurora.datatypes import bitstrings, codecs, composites, datetimes, jsonvalues, numbers, strings
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.casttable import PG_CAST_ROWS
 from pgaurora.datatypes.values import DEFAULT_CONTEXT, USECS_PER_DAY, FormatContext, Jsonb
@@ -79,6 +79,8 @@ def cast_context(source: int, target: int) -> CastContext | None:
         return CastContext.EXPLICIT
     if source == t.RECORD_OID and target in STRING_OIDS:
         return CastContext.ASSIGNMENT
+    if source == t.RECORD_OID and composites.attributes(target) is not None:
+        return CastContext.IMPLICIT  # (a ROW(...) to a composite type: planner.resolve coerces it)
     return None
 
 

@@ -28,6 +28,35 @@ class TypedRecord(tuple):  # type: ignore[type-arg]
         return record
 
 
+def record_key(value: Sequence[Any]) -> tuple[Any, ...]:
+    """A composite value's sort key: field by field, a NULL field equal to another NULL and after
+    any value (PostgreSQL's composite comparison, which sorting and indexes need)."""
+    return tuple((1, 0) if v is None else (0, record_key(v) if isinstance(v, tuple) else v) for v in value)
+
+
+class CompositeValue(tuple):  # type: ignore[type-arg]
+    """A value of a composite type (CREATE TYPE ... AS): a tuple of its attributes' values that
+    orders as PostgreSQL orders composites (record_key), so ORDER BY, GROUP BY and indexes work
+    with NULL fields."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: Any) -> bool:
+        return record_key(self) < record_key(other) if isinstance(other, tuple) else NotImplemented
+
+    def __le__(self, other: Any) -> bool:
+        return record_key(self) <= record_key(other) if isinstance(other, tuple) else NotImplemented
+
+    def __gt__(self, other: Any) -> bool:
+        return record_key(self) > record_key(other) if isinstance(other, tuple) else NotImplemented
+
+    def __ge__(self, other: Any) -> bool:
+        return record_key(self) >= record_key(other) if isinstance(other, tuple) else NotImplemented
+
+    __eq__ = tuple.__eq__
+    __hash__ = tuple.__hash__
+
+
 _SPECIAL = frozenset('"\\(),') | frozenset(" \t\n\r\v\f")
 
 
@@ -89,6 +118,8 @@ def parse_record(text: str, decoders: Sequence[Callable[[str], Any]]) -> tuple[A
             pos += 1
             break
         pos += 1
+        if index == len(decoders) - 1:
+            raise malformed("Too many columns.")
     else:
         if not decoders:
             pos = body.find(")") + 1

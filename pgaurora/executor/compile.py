@@ -26,7 +26,7 @@ from typing import Any
 
 from pgaurora.catalog.builtins.registry import WaitingFunction
 from pgaurora.datatypes import typeinfo
-from pgaurora.datatypes.records import TypedRecord
+from pgaurora.datatypes.records import CompositeValue, TypedRecord
 from pgaurora.executor.expr import (
     ArrayExpr,
     BooleanTest,
@@ -239,6 +239,8 @@ def _compile(expr: Expr, subplans: list[tuple[int, SubPlanExpr, list[Closure]]])
         if expr.null:
             return lambda row, env: None
         fields = [_compile(e, subplans) for e in expr.fields]
+        if expr.type_oid != typeinfo.RECORD_OID:  # ROW(...)::composite: a value of that type
+            return lambda row, env: CompositeValue([f(row, env) for f in fields])
         if not expr.names:  # an anonymous ROW(...): a record that knows its fields' types (record_send)
             types = tuple(typeinfo.TEXT_OID if e.type_oid == 0 else e.type_oid for e in expr.fields)
             return lambda row, env: TypedRecord.of([f(row, env) for f in fields], types)

@@ -1,7 +1,9 @@
-"""CREATE TYPE ... AS ENUM, ALTER TYPE ... ADD VALUE and DROP TYPE: enum types in the catalog.
+"""CREATE TYPE ... AS ENUM, CREATE TYPE ... AS (attributes), ALTER TYPE ... ADD VALUE and DROP
+TYPE: enum and composite types in the catalog.
 
-Owns the plan nodes of those statements and running them: the catalog.model.EnumType
-definitions (the type's, its array type's and each label's oids; labels' sort orders: 1, 2, ...
+Owns the plan nodes of those statements and running them: the catalog.model.CompositeType
+definitions (the type's, its array type's and its pg_class row's oids; attributes), the
+catalog.model.EnumType definitions (the type's, its array type's and each label's oids; labels' sort orders: 1, 2, ...
 at creation, a value between its neighbours for ADD VALUE BEFORE / AFTER) with PostgreSQL's
 checks and messages. Not the values themselves (datatypes.enums) nor name lookup
 (CatalogState.user_type, the planner's type_from_name).
@@ -12,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pgaurora.catalog.model import EnumType, Table
+from pgaurora.catalog.model import CompositeType, EnumType, Table
+from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
     DependentObjectsStillExist,
+    DuplicateColumn,
     DuplicateObject,
     FeatureNotSupported,
     InvalidParameterValue,
@@ -35,6 +39,14 @@ class CreateEnum(PlanNode):
     schema_oid: int  # where (the planner's DdlPlanner.schema_oid)
     name: str
     labels: tuple[str, ...]
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreateComposite(PlanNode):
+    schema_oid: int
+    name: str
+    attributes: tuple[tuple[str, int, int], ...]  # (name, type oid, typmod)
     width: int = 0
 
 
@@ -65,6 +77,12 @@ def find_type(state: Any, schema: str | None, name: str) -> EnumType | None:
     return state.user_type(name, schema)  # type: ignore[no-any-return]
 
 
+def _taken(state: Any, schema_oid: int, name: str) -> bool:
+    """Is a type (or a relation, whose row type it would be) of that name in that schema?"""
+    key = (schema_oid, name)
+    return key in state.types or key in state.composites or key in state.relations or key in state.domains
+
+
 def _shown(schema: str | None, name: str) -> str:
     return f"{schema}.{name}" if schema else name
 
@@ -82,7 +100,7 @@ async def run_create_enum(node: CreateEnum, env: Env) -> None:
     state = _state(ctx)
     schema_oid = node.schema_oid
     require_create_in(ctx, schema_oid)
-    if (schema_oid, node.name) in state.types or (schema_oid, node.name) in state.relations:
+    if _taken(state, schema_oid, node.name):
         raise DuplicateObject(f'type "{node.name}" already exists')
     seen: set[str] = set()
     for label in node.labels:
@@ -95,6 +113,25 @@ async def run_create_enum(node: CreateEnum, env: Env) -> None:
     oid, array_oid = catalog.allocate_oid(), catalog.allocate_oid()
     labels = tuple((label, float(i), catalog.allocate_oid()) for i, label in enumerate(node.labels, 1))
     await catalog.create(ctx.txn, EnumType(oid, node.name, schema_oid, owner, array_oid, labels))
+
+
+@ddl_runner(CreateComposite)
+async def run_create_composite(node: CreateComposite, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "CREATE TYPE")
+    state = _state(ctx)
+    require_create_in(ctx, node.schema_oid)
+    if _taken(state, node.schema_oid, node.name):
+        raise DuplicateObject(f'type "{node.name}" already exists')
+    seen: set[str] = set()
+    for name, _, _ in node.attributes:
+        if name in seen:
+            raise DuplicateColumn(f'column "{name}" specified more than once')
+        seen.add(name)
+    catalog = ctx.catalog
+    oid, array_oid, relid = catalog.allocate_oid(), catalog.allocate_oid(), catalog.allocate_oid()
+    await catalog.create(ctx.txn, CompositeType(oid, node.name, node.schema_oid, current_role_oid(ctx), array_oid,
+                                                relid, node.attributes))
 
 
 @ddl_runner(AddEnumValue)
@@ -136,9 +173,11 @@ async def run_drop_types(node: DropTypes, env: Env) -> None:
     ctx = env.ctx
     _tag(env, "DROP TYPE")
     state = _state(ctx)
-    victims: list[EnumType] = []
+    victims: list[EnumType | CompositeType] = []
     for schema, name in node.names:
-        found = find_type(state, schema, name)
+        found: EnumType | CompositeType | None = find_type(state, schema, name)
+        if found is None:
+            found = state.user_composite(name, schema)
         if found is None:
             if node.missing_ok:
                 ctx.notice(f'type "{_shown(schema, name)}" does not exist, skipping')
@@ -146,20 +185,34 @@ async def run_drop_types(node: DropTypes, env: Env) -> None:
             raise UndefinedObject(f'type "{_shown(schema, name)}" does not exist')
         require_owner(ctx, found, "type")
         victims.append(found)
+    gone = {v.oid for v in victims}
+    # (PostgreSQL's order: each type's array type's dependents first, each in creation order)
+    dependents: list[tuple[int, int, int, str]] = []  # (victim, array 0 / type 1, the dependent's oid, line)
     for victim in victims:
+        words = {victim.oid: victim.name, victim.array_oid: f"{victim.name}[]"}
         # PostgreSQL finds the array type's dependents first (an internal dependent of the type)
-        users = [(table, column, f"{victim.name}[]" if oid == victim.array_oid else victim.name)
-                 for oid in (victim.array_oid, victim.oid) for table in state.tables() if isinstance(table, Table)
-                 for column in table.columns if not column.dropped and column.type_oid == oid]
-        if users:
-            if node.cascade:
-                raise FeatureNotSupported(f'DROP TYPE ... CASCADE of type "{victim.name}", which columns use, '
-                                          "is not supported")
-            raise DependentObjectsStillExist(
-                f"cannot drop type {victim.name} because other objects depend on it",
-                detail="\n".join(f"column {column.name} of table {table.name} depends on type {word}"
-                                 for table, column, word in users),
-                hint="Use DROP ... CASCADE to drop the dependent objects too.")
+        for group, oid in enumerate((victim.array_oid, victim.oid)):
+            dependents.extend((victim.oid, group, table.oid, f"column {column.name} of table {table.name} depends on type {words[oid]}")
+                              for table in state.tables() if isinstance(table, Table)
+                              for column in table.columns if not column.dropped and column.type_oid == oid)
+            dependents.extend((victim.oid, group, other.oid, f"column {attribute[0]} of composite type {other.name} depends on type "
+                                          f"{words[oid]}")
+                              for other in state.composites.values() if other.oid not in gone
+                              for attribute in other.attributes if attribute[1] == oid)
+        dependents.extend((victim.oid, 1, fn.oid, f"function {fn.name}({', '.join(format_type(t) for t in fn.arg_types)}) depends "
+                                   f"on type {victim.name}")
+                          for overloads in state.functions.values() for fn in overloads
+                          if isinstance(victim, CompositeType)
+                          and victim.oid in (fn.return_type, *fn.arg_types, *fn.param_types))
+    if dependents:
+        if node.cascade:
+            raise FeatureNotSupported("DROP TYPE ... CASCADE of a type other objects use is not supported")
+        order = {v.oid: i for i, v in enumerate(victims)}
+        dependents.sort(key=lambda d: (order[d[0]], d[1], d[2]))
+        message = (f"cannot drop type {victims[0].name} because other objects depend on it" if len(node.names) == 1
+                   else "cannot drop desired object(s) because other objects depend on them")
+        raise DependentObjectsStillExist(message, detail="\n".join(d[3] for d in dependents),
+                                         hint="Use DROP ... CASCADE to drop the dependent objects too.")
     if victims:
         await ctx.catalog.remove(ctx.txn, *(v.oid for v in victims))
         from pgaurora.datatypes import typeinfo

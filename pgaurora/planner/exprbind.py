@@ -18,7 +18,7 @@ from typing import Any
 from pgaurora import datatypes
 from pgaurora.catalog import builtins
 from pgaurora.catalog.builtins.aggregates import ORDERED_SET_AGGREGATES
-from pgaurora.datatypes import typeinfo
+from pgaurora.datatypes import composites, typeinfo
 from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import (
     DatatypeMismatch,
@@ -138,6 +138,8 @@ def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], i
     if info is None:  # a type CREATE TYPE made, along the search path (or in its schema)
         state = CATALOG_TYPES.get()
         found = state.user_type(name, schema) if state is not None else None
+        if found is None and state is not None:
+            found = state.user_composite(name, schema)
         domain = state.user_domain(name, schema) if state is not None and found is None else None
         if domain is not None:  # a domain is its base type here (domain_named: its constraints)
             if mods or type_name.get("arrayBounds"):
@@ -971,6 +973,13 @@ def _a_indirection(body: dict[str, Any], lv: Level) -> Expr:
         return rowtypes.field_of(arg, indirection[0]["String"]["sval"], lv.position(leftmost_location(body["arg"])))
     if isinstance(arg, RowExpr) and len(indirection) == 1 and "String" in indirection[0]:
         return rowtypes.row_field(arg, indirection[0]["String"]["sval"], lv.position(leftmost_location(body["arg"])))
+    if "String" in indirection[0] and composites.attributes(arg.type_oid) is not None:
+        for step in indirection:  # (x).a.b: a field of a composite value, then of that one's
+            if "String" not in step:
+                raise FeatureNotSupported("subscripts after a field selection are not supported")
+            arg = rowtypes.composite_field(arg, step["String"]["sval"],
+                                           lv.position(leftmost_location(body["arg"])))
+        return arg
     indices = [ind["A_Indices"] for ind in indirection if "A_Indices" in ind]
     if len(indices) != len(indirection):
         raise FeatureNotSupported("field selection is not supported")

@@ -128,7 +128,8 @@ def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         from pgaurora.planner.exprbind import schema_and_name
 
         in_schema, type_name = schema_and_name(body["object"]["List"]["items"])
-        found = ddl.qc.catalog.user_type(type_name, in_schema)
+        found: Any = ddl.qc.catalog.user_type(type_name, in_schema) or ddl.qc.catalog.user_composite(type_name,
+                                                                                                   in_schema)
         if found is None:
             raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{type_name}" does not exist')
         return ChangeOwner(found.oid, role_oid(ddl, body["newowner"]), "ALTER TYPE")
@@ -181,7 +182,7 @@ def plan_lock(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
 
 
 PG_CLASS, PG_NAMESPACE, PG_CONSTRAINT, PG_AUTHID, PG_DATABASE = 1259, 2615, 2606, 1260, 1262
-PG_PROC, PG_TRIGGER = 1255, 2620
+PG_PROC, PG_TRIGGER, PG_TYPE = 1255, 2620, 1247
 _RELATION_KINDS: dict[str, tuple[type, str]] = {
     "OBJECT_TABLE": (Table, "a table"), "OBJECT_VIEW": (View, "a view"), "OBJECT_SEQUENCE": (Sequence, "a sequence"),
     "OBJECT_INDEX": (Index, "an index"),
@@ -251,14 +252,17 @@ def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if con is None:
             raise UndefinedObject(f'constraint "{names[-1]}" for table "{table.name}" does not exist')
         return SetComment((PG_CONSTRAINT, con.oid, 0), text)
-    if objtype == "OBJECT_DOMAIN":
+    if objtype in ("OBJECT_DOMAIN", "OBJECT_TYPE"):  # (pg_type's rows: an enum, composite or domain type)
         from pgaurora.planner.exprbind import schema_and_name
 
-        in_schema, domain_name = schema_and_name(body["object"]["List"]["items"])
-        domain = ddl.qc.catalog.user_domain(domain_name, in_schema)
-        if domain is None:
-            raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{domain_name}" does not exist')
-        return ChangeOwner(domain.oid, role_oid(ddl, body["newowner"]), "ALTER DOMAIN")
+        in_schema, type_name = schema_and_name(body["object"]["TypeName"]["names"])
+        catalog = ddl.qc.catalog
+        found: Any = catalog.user_domain(type_name, in_schema)
+        if objtype == "OBJECT_TYPE" and found is None:
+            found = catalog.user_type(type_name, in_schema) or catalog.user_composite(type_name, in_schema)
+        if found is None:
+            raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{type_name}" does not exist')
+        return SetComment((PG_TYPE, found.oid, 0), text)
     if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
         from pgaurora.planner.routines import function_for
 

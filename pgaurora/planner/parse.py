@@ -35,7 +35,7 @@ COMMAND_WORDS: dict[str, str] = {
     "LockStmt": "LOCK TABLE", "CheckPointStmt": "CHECKPOINT", "ListenStmt": "LISTEN",
     "NotifyStmt": "NOTIFY", "UnlistenStmt": "UNLISTEN", "GrantStmt": "GRANT", "GrantRoleStmt": "GRANT ROLE",
     "ReassignOwnedStmt": "REASSIGN OWNED", "DropOwnedStmt": "DROP OWNED",
-    "DoStmt": "DO", "CreateEnumStmt": "CREATE TYPE", "AlterEnumStmt": "ALTER TYPE",
+    "DoStmt": "DO", "CreateEnumStmt": "CREATE TYPE", "CompositeTypeStmt": "CREATE TYPE", "AlterEnumStmt": "ALTER TYPE",
     "CreateFunctionStmt": "CREATE FUNCTION", "CreateExtensionStmt": "CREATE EXTENSION",
 }
 

@@ -223,9 +223,9 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
 
 def _type_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
-    """CREATE TYPE ... AS ENUM, ALTER TYPE ... ADD VALUE, DROP TYPE (executor.enumtypes)."""
-    from pgaurora.executor.enumtypes import AddEnumValue, CreateEnum, DropTypes
-    from pgaurora.planner.exprbind import schema_and_name
+    """CREATE TYPE ... AS ENUM / AS (attributes), ALTER TYPE ... ADD VALUE, DROP TYPE (executor.enumtypes)."""
+    from pgaurora.executor.enumtypes import AddEnumValue, CreateComposite, CreateEnum, DropTypes
+    from pgaurora.planner.exprbind import schema_and_name, type_from_name
 
     if kind == "CreateEnumStmt":
         labels = tuple(v["String"]["sval"] for v in body.get("vals", ()))
@@ -233,11 +233,25 @@ def _type_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[A
         if schema == "pg_temp":  # (no temporary types: their session's end would not drop them)
             raise UndefinedObject('schema "pg_temp" does not exist', sqlstate="3F000")
         return CreateEnum(ddl.schema_oid({"schemaname": schema} if schema else {}), name, labels), "CREATE TYPE"
+    if kind == "CompositeTypeStmt":
+        var = body["typevar"]
+        schema = var.get("schemaname")
+        if schema == "pg_temp":
+            raise UndefinedObject('schema "pg_temp" does not exist', sqlstate="3F000")
+        attributes = []
+        for item in body.get("coldeflist", ()):
+            column = item["ColumnDef"]
+            oid, typmod = type_from_name(column["typeName"], ddl.pos)
+            attributes.append((column["colname"], oid, typmod))
+        return CreateComposite(ddl.schema_oid({"schemaname": schema} if schema else {}), var["relname"],
+                               tuple(attributes)), "CREATE TYPE"
     if kind == "AlterEnumStmt":
         if body.get("oldVal") is not None:
             raise FeatureNotSupported("ALTER TYPE ... RENAME VALUE is not supported")
         return AddEnumValue(*schema_and_name(body["typeName"]), body["newVal"], body.get("newValNeighbor"),
                             bool(body.get("newValIsAfter")), bool(body.get("skipIfNewValExists"))), "ALTER TYPE"
+    if kind == "RenameStmt" and body.get("renameType") in ("OBJECT_TYPE", "OBJECT_ATTRIBUTE"):
+        raise FeatureNotSupported("ALTER TYPE ... RENAME is not supported")
     if kind == "DropStmt" and body.get("removeType") == "OBJECT_TYPE":
         targets = tuple(schema_and_name(obj["TypeName"]["names"]) for obj in body.get("objects", ()))
         return DropTypes(targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"), "DROP TYPE"

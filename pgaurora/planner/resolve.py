@@ -12,12 +12,15 @@ argument, an INSERT target column, a cast; what is still unknown at the end beco
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pgaurora import datatypes
 from pgaurora.catalog import builtins, system  # system: see pgaurora/catalog/system
-from pgaurora.datatypes import numbers, typeinfo
+from pgaurora.datatypes import composites, numbers, typeinfo
+from pgaurora.datatypes.records import CompositeValue, record_key
 from pgaurora.datatypes.typeinfo import (
     BOOL_OID,
     INT4_OID,
@@ -34,7 +37,7 @@ from pgaurora.errors import (
     UndefinedFunction,
     WrongObjectType,
 )
-from pgaurora.executor.expr import Const, Expr, FuncExpr, Param
+from pgaurora.executor.expr import Const, Expr, FuncExpr, Param, RowExpr
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
@@ -96,6 +99,19 @@ def make_typmod(oid: int, mods: list[int]) -> int:
     return -1
 
 
+def _row_to_composite(row: RowExpr, target: int, params: ParamTypes, position: int | None) -> Expr:
+    """ROW(...)::composite: each field coerced to its attribute's type (42846 when the counts
+    differ), a row of the composite type."""
+    attributes = composites.attributes(target) or ()
+    if len(row.fields) != len(attributes):
+        word = "many" if len(row.fields) > len(attributes) else "few"
+        raise CannotCoerce(f"cannot cast type record to {type_name(target)}", detail=f"Input has too {word} columns.",
+                           position=position)
+    fields = tuple(coerce(f, oid, mod, "assignment", params, position) for f, (_, oid, mod) in
+                   zip(row.fields, attributes, strict=True))
+    return RowExpr(fields, type_oid=target, names=tuple(name for name, _, _ in attributes))
+
+
 def coerce(expr: Expr, target: int, typmod: int, context: str, params: ParamTypes,
            position: int | None = None, what: str | None = None) -> Expr:
     """`expr` converted to `target` (context: 'implicit', 'assignment' or 'explicit')."""
@@ -115,6 +131,8 @@ def coerce(expr: Expr, target: int, typmod: int, context: str, params: ParamType
         return expr
     if isinstance(expr, Const) and expr.value is None:
         return Const(None, target, typmod)
+    if isinstance(expr, RowExpr) and composites.attributes(target) is not None:
+        return _row_to_composite(expr, target, params, position)
     if (target in system.CAST_OIDS or source in system.CAST_OIDS) and (reg := system.reg_cast(source, target)):
         # system relations: see pgaurora/catalog/system (reg* casts look names up in the catalog)
         return FuncExpr(type_name(target), reg, (expr,), target, -1, True, True, False, True)
@@ -148,6 +166,11 @@ def make_operator(name: str, left: Expr | None, right: Expr, params: ParamTypes,
     if left is not None and right_oid == 0 and left_oid not in (0, UNKNOWN_OID):
         right_oid = left_oid
     op = builtins.resolve_operator(name, left_oid if left is not None else 0, right_oid)
+    if op is None and left is not None and name in _RECORD_COMPARISONS:
+        composite = left_oid if composites.attributes(left_oid) is not None else right_oid
+        if composites.attributes(composite) is not None:  # composite values compare field by field
+            return _composite_comparison(name, coerce(left, composite, -1, "implicit", params, position),
+                                         coerce(right, composite, -1, "implicit", params, position))
     if op is None:
         raise _no_operator(name, left, right, position)
     args: list[Expr] = []
@@ -155,6 +178,25 @@ def make_operator(name: str, left: Expr | None, right: Expr, params: ParamTypes,
         args.append(coerce(left, op.left_oid or left.type_oid, -1, "implicit", params, position))
     args.append(coerce(right, op.right_oid, -1, "implicit", params, position))
     return _call(op, name, tuple(args), True)
+
+
+_RECORD_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "<>": operator.ne, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _composite_value(value: Any) -> Any:
+    return None if value is None else CompositeValue(value)
+
+
+def _composite_comparison(name: str, left: Expr, right: Expr) -> Expr:
+    compare = _RECORD_COMPARISONS[name]
+
+    def record_compare(a: Any, b: Any) -> bool:
+        return compare(record_key(a), record_key(b))
+
+    return FuncExpr(f"record_{name}", record_compare, (left, right), typeinfo.BOOL_OID)
 
 
 def _no_operator(name: str, left: Expr | None, right: Expr, position: int | None) -> PgError:
@@ -197,6 +239,8 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
         # a record that knows its fields' types, or (a table's rows, of no row type here) as text
         from pgaurora.planner.rowtypes import call_record_to_text, typed_call_record
 
+        if composites.attributes(call.type_oid) is not None:  # RETURNS a composite type: a value of it
+            return FuncExpr("composite", _composite_value, (call,), call.type_oid, columns=tuple(columns))
         row = dataclasses.replace(call, type_oid=typeinfo.RECORD_OID, columns=tuple(columns))
         if row.retset and state.function(fn.oid).out_table:
             return call_record_to_text(row)

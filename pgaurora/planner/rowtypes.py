@@ -20,9 +20,9 @@ from typing import Any
 
 from pgaurora.catalog.builtins.json_building import json_converter, json_text
 from pgaurora.catalog.builtins.output import context_of
-from pgaurora.datatypes import jsonvalues, text_encoder
+from pgaurora.datatypes import composites, jsonvalues, text_encoder
 from pgaurora.datatypes.records import TypedRecord, format_record
-from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID, UNKNOWN_OID
+from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID, UNKNOWN_OID, format_type
 from pgaurora.datatypes.values import Jsonb
 from pgaurora.executor.expr import Expr, FuncExpr, RowExpr
 from pgaurora.executor.plannodes import Limit, PlanNode, Project, ResultColumn, Sort, Unique
@@ -157,6 +157,25 @@ def row_field(row: RowExpr, name: str, position: int | None) -> Expr:
     return row.fields[names.index(name)]
 
 
+def composite_field(value: Expr, name: str, position: int | None) -> Expr:
+    """(x).name of a value of a composite type (CREATE TYPE ... AS)."""
+    from pgaurora.errors import UndefinedColumn
+
+    attributes = composites.attributes(value.type_oid) or ()
+    at = next((i for i, (n, _, _) in enumerate(attributes) if n == name), None)
+    if at is None:
+        raise UndefinedColumn(f'column "{name}" not found in data type {format_type(value.type_oid)}',
+                              position=position)
+    if isinstance(value, RowExpr):
+        return value.fields[at]
+
+    def field(record: Any) -> Any:
+        return record[at]
+
+    _, oid, typmod = attributes[at]
+    return FuncExpr("field_select", field, (value,), oid, typmod)
+
+
 def star_fields(value: Expr, position: int | None) -> list[tuple[Expr, str]]:
     """(value).*: each field of a row-valued expression with its name."""
     from pgaurora.errors import FeatureNotSupported
@@ -166,6 +185,9 @@ def star_fields(value: Expr, position: int | None) -> list[tuple[Expr, str]]:
     if isinstance(value, RowExpr):
         names = value.names or tuple(f"f{i + 1}" for i in range(len(value.fields)))
         return list(zip(value.fields, names, strict=True))
+    attributes = composites.attributes(value.type_oid)
+    if attributes is not None:
+        return [(composite_field(value, name, position), name) for name, _, _ in attributes]
     raise FeatureNotSupported("(expression).* of this expression is not supported", position=position)
 
 
@@ -216,4 +238,4 @@ def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNo
 
 
 __all__ = ["whole_row", "record_function", "record_to_text", "call_record_to_text", "field_of", "cast_record",
-           "records_as_text", "typed_call_record", "row_field", "star_fields"]
+           "records_as_text", "typed_call_record", "row_field", "star_fields", "composite_field"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pglast
 
+from pgaurora.datatypes import composites
 from pgaurora.datatypes.records import TypedRecord
 from pgaurora.datatypes.typeinfo import RECORD_OID, format_type
 from pgaurora.errors import (
@@ -263,6 +264,8 @@ class Frame:
                 if len(fields) == 1:
                     return ("r", i)
                 return None
+            if len(fields) == 2 and composites.attributes(self.types[i]) is not None:
+                return self.runtime.field_of(("v", i), fields[1])  # (a field of a composite-typed variable)
             return ("v", i) if len(fields) == 1 else None
         if len(fields) == 1 and first in self.specials:
             return ("s", first)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pglast
 
+from pgaurora.datatypes import composites
 from pgaurora.datatypes.records import TypedRecord
 from pgaurora.datatypes.typeinfo import RECORD_OID, format_type
 from pgaurora.errors import (
@@ -111,6 +112,14 @@ def _references(sql: str) -> list[tuple[int, int, Any]]:
     return found
 
 
+class FieldOf(NamedTuple):
+    """What a reference `resolve` recognizes may also be: a field of a variable or an argument of a
+    composite type (`p.x`), which becomes `($n).x`."""
+
+    ref: Any
+    name: str
+
+
 def rewrite(sql: str, resolve: Any, expand: Any = None,
             records: dict[tuple[int, ...], tuple[tuple[str, ...], bool]] | None = None) -> tuple[str, list[Any]]:
     """`sql` with each reference `resolve` recognizes (a variable, an argument) replaced by $1,
@@ -135,6 +144,10 @@ def rewrite(sql: str, resolve: Any, expand: Any = None,
         if ref is None:
             continue
         out.append(encoded[pos:start])
+        if isinstance(ref, FieldOf):
+            out.append(f'(${number(ref.ref)}).{_ident(ref.name)}'.encode())
+            pos = end
+            continue
         fields = expand(ref) if expand is not None else None
         if fields is not None:
             parts, names, null = fields
@@ -363,6 +376,11 @@ class Routines:
         runs to its end if it never has to wait (no page to read, no lock to wait for)."""
         return self.run_now(self.call(fn, args, ctx), fn)
 
+    @staticmethod
+    def field_of(ref: Any, name: str) -> FieldOf:
+        """A reference to a field of a composite-typed variable (session.plpgsql's resolver)."""
+        return FieldOf(ref, name)
+
     def run_now(self, coro: Any, fn: Any) -> Any:
         """Runs a call's coroutine to its end without waiting (see call_now)."""
         self.synchronous += 1
@@ -467,6 +485,8 @@ class Routines:
                 return names[what[0]]
             if len(what) == 2 and what[0] == fn.name and what[1] in names:
                 return names[what[1]]
+            if len(what) == 2 and what[0] in names and composites.attributes(fn.arg_types[names[what[0]] - 1]):
+                return FieldOf(names[what[0]], what[1])  # (a field of a composite-typed argument)
             return None
 
         stmts = self.session.engine.parse(fn.body)
@@ -535,6 +555,8 @@ class Routines:
                 return what if 0 < what <= len(arg_types) else None
             if len(what) == 2 and what[0] == name:
                 return names.get(what[1])
+            if len(what) == 2 and what[0] in names and composites.attributes(arg_types[names[what[0]] - 1]):
+                return FieldOf(names[what[0]], what[1])
             return names.get(what[0]) if len(what) == 1 else None
 
         for stmt in self.session.engine.parse(body):

@@ -123,10 +123,17 @@ CREATE EXTENSION pgcrypto WITH SCHEMA app;
 CREATE DOMAIN app.posint AS integer DEFAULT 1 CONSTRAINT posint_positive CHECK (VALUE > 0) NOT NULL;
 CREATE TABLE app.sized (id int PRIMARY KEY, n app.posint, m app.posint);
 INSERT INTO app.sized (id, n) VALUES (1, 5), (2, 7);
+CREATE TYPE app.money_pair AS (amount numeric(10,2), currency text);
+CREATE TABLE app.wallets (id int PRIMARY KEY, balance app.money_pair, history app.money_pair[]);
+INSERT INTO app.wallets VALUES (1, ROW(10.5, 'EUR'), ARRAY[ROW(1, 'USD')::app.money_pair]), (2, NULL, NULL),
+  (3, '(,"x y")', '{}');
+CREATE FUNCTION app.wallet_of(i int) RETURNS app.money_pair LANGUAGE sql STABLE AS
+  $$ SELECT balance FROM app.wallets WHERE id = i $$;
+COMMENT ON TYPE app.money_pair IS 'an amount and its currency';
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
           "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",
-          "public.readings_old", "app.sized")
+          "public.readings_old", "app.sized", "app.wallets")
 SEQUENCES = ("app.customers_id_seq", "app.orders_id_seq", "public.child_id_seq", "public.counter", "audit.small")
 
 

@@ -108,6 +108,11 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
         if not isinstance(obj, Index) and obj.acl is not None:
             row["relacl"] = acl.acl_text(sc.state, obj.acl)
         yield row
+    for ty in sorted(sc.state.composites.values(), key=lambda ty: ty.oid):  # CREATE TYPE ... AS (...)
+        yield dict(base, oid=ty.relid, relname=ty.name, relnamespace=ty.schema_oid, relowner=ty.owner,
+                   relkind="c", relam=0, relnatts=len(ty.attributes), relfilenode=0, reltype=ty.oid,
+                   relhasindex=False, relhastriggers=False, relhassubclass=False, relchecks=0,
+                   relispartition=False)
     for rel in RELATIONS.values():
         yield dict(base, oid=rel.oid, relname=rel.name, relnamespace=rel.schema_oid, relowner=10,
                    relkind=rel.relkind, relam=HEAP_AM_OID if rel.relkind == "r" else 0,
@@ -172,6 +177,9 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                     row["attacl"] = acl.acl_text(sc.state, column_acls[i])
                 yield row
             yield from _system_attributes(obj.oid)
+    for ty in sorted(sc.state.composites.values(), key=lambda ty: ty.oid):  # a composite type's attributes
+        for i, (name, type_oid, typmod) in enumerate(ty.attributes, 1):
+            yield _attribute(ty.relid, name, type_oid, typmod, i)
     for rel in RELATIONS.values():
         for i, (name, type_oid, typmod) in enumerate(rel.columns, 1):
             row = _attribute(rel.oid, name, type_oid, typmod, i, rel.relkind == "r" and row_typlen(type_oid) != -1)
@@ -306,7 +314,7 @@ def pg_description(sc: SystemContext) -> Iterator[dict[str, Any]]:
         if classoid in SHARED_CLASSES:
             continue  # (pg_shdescription)
         alive = objoid in schemas if classoid == 2615 else (
-            objoid in sc.state.by_oid if classoid in (1259, 1255, 2620, 3079) else any(
+            objoid in sc.state.by_oid if classoid in (1259, 1255, 2620, 3079, 1247) else any(
                 c.oid == objoid for t in sc.state.tables() for c in t.constraints))
         if alive:
             yield {"objoid": objoid, "classoid": classoid, "objsubid": objsubid, "description": comment.description}

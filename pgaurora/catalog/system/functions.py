@@ -21,7 +21,14 @@ from pgaurora.catalog.state import CatalogState
 from pgaurora.catalog.system import describe, partitions, regtypes
 from pgaurora.catalog.system.class_rows import BUILTIN_DESCRIPTIONS
 from pgaurora.catalog.system.object_rows import PREDEFINED_ROLES, START_TIME, proc_table
-from pgaurora.catalog.system.regtypes import RegName, relation_name, relation_oid, split_name, state_of
+from pgaurora.catalog.system.regtypes import (
+    RegName,
+    relation_name,
+    relation_oid,
+    split_name,
+    state_of,
+    user_type_display,
+)
 from pgaurora.catalog.system.relations import BY_OID, lookup_relation
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.errors import InvalidParameterValue, UndefinedObject
@@ -219,6 +226,10 @@ def _table_is_visible(ctx: Any, oid: int) -> bool | None:
     state = state_of(ctx)
     obj = state.by_oid.get(int(oid))
     rel = BY_OID.get(int(oid))
+    composite = next((ty for ty in state.composites.values() if ty.relid == int(oid)), None)
+    if composite is not None:  # (a composite type's pg_class row: visible as its type is)
+        found = state.user_composite(composite.name)
+        return found is not None and found.oid == composite.oid
     if not isinstance(obj, Table | Index | Sequence | View):
         return None if rel is None else rel.schema == "pg_catalog"
     name = obj.name
@@ -530,6 +541,12 @@ def _to_regclass(ctx: Any, text: str) -> Any:
 _register("to_regclass", (T,), t.REGCLASS_OID, _to_regclass, needs_context=True)
 
 
+def _type_shown(state: Any, oid: int) -> str:
+    """format_type of a parameter's or result's type: a user-defined one schema-qualified where
+    the search path does not find it (pg_dump runs with an empty one)."""
+    return user_type_display(state, oid) or t.format_type(oid)
+
+
 def _function_result(ctx: Any, oid: int) -> str | None:
     state = state_of(ctx)
     user = state.function(int(oid))
@@ -537,12 +554,12 @@ def _function_result(ctx: Any, oid: int) -> str | None:
         if user.kind == "p":
             return None
         if user.retset and any(m == "t" for m in user.param_modes):
-            return "TABLE(" + ", ".join(f"{describe.quote_ident(n)} {t.format_type(ty)}"
+            return "TABLE(" + ", ".join(f"{describe.quote_ident(n)} {_type_shown(state, ty)}"
                                         for n, ty in user.out_columns()) + ")"
         if user.out_table:
             text = _table_type_name(state, user.out_table)
         else:
-            text = "trigger" if user.return_type == t.TRIGGER_OID else t.format_type(user.return_type)
+            text = "trigger" if user.return_type == t.TRIGGER_OID else _type_shown(state, user.return_type)
         return f"SETOF {text}" if user.retset else text
     f = proc_table().get(int(oid))
     if f is None:
@@ -563,7 +580,8 @@ def _function_identity_arguments(ctx: Any, oid: int) -> str | None:
 
 
 def _function_arguments(ctx: Any, oid: int, identity: bool = False) -> str | None:
-    user = state_of(ctx).function(int(oid))
+    state = state_of(ctx)
+    user = state.function(int(oid))
     if user is not None:  # (a procedure's arguments say their mode, as PostgreSQL's)
         modes = user.param_modes or ("i",) * len(user.arg_types)
         names = user.param_names or user.arg_names
@@ -574,7 +592,7 @@ def _function_arguments(ctx: Any, oid: int, identity: bool = False) -> str | Non
         for mode, name, type_oid in zip(modes, names, types, strict=True):
             if mode == "t":
                 continue  # (RETURNS TABLE's columns are the result's)
-            text = f"{words[mode]}{describe.quote_ident(name) + ' ' if name else ''}{t.format_type(type_oid)}"
+            text = f"{words[mode]}{describe.quote_ident(name) + ' ' if name else ''}{_type_shown(state, type_oid)}"
             if mode in ("i", "b", "v"):
                 default = next(defaults)
                 if default is not None and identity is False:

@@ -45,6 +45,14 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    typelem=0, typarray=ty.array_oid, typstorage="p")
         yield dict(common, oid=ty.array_oid, typname="_" + ty.name, typlen=-1, typbyval=False, typtype="b",
                    typcategory="A", typelem=ty.oid, typarray=0, typstorage="x")
+    for ct in sorted(sc.state.composites.values(), key=lambda ty: ty.oid):  # CREATE TYPE ... AS (...)
+        common = {"typnamespace": ct.schema_oid, "typowner": ct.owner, "typisdefined": True, "typdelim": ",",
+                  "typnotnull": False, "typbasetype": 0, "typtypmod": -1, "typndims": 0, "typcollation": 0,
+                  "typispreferred": False, "typalign": "d", "typlen": -1, "typbyval": False, "typstorage": "x"}
+        yield dict(common, oid=ct.oid, typname=ct.name, typtype="c", typcategory="C", typrelid=ct.relid, typelem=0,
+                   typarray=ct.array_oid)
+        yield dict(common, oid=ct.array_oid, typname="_" + ct.name, typtype="b", typcategory="A", typrelid=0,
+                   typelem=ct.oid, typarray=0)
     for dom in sorted(sc.state.domains.values(), key=lambda d: d.oid):  # CREATE DOMAIN
         base = datatypes.typeinfo.find(dom.base_type)
         if base is None:

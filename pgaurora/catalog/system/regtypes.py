@@ -95,7 +95,7 @@ def state_of(ctx: Any) -> CatalogState:
 
 
 def user_type_display(state: CatalogState, oid: int) -> str | None:
-    """format_type of an enum type (or its array type): its name, schema-qualified unless the
+    """format_type of an enum or composite type (or its array type), or of a domain: its name, schema-qualified unless the
     search path finds it by that name (format_type_extended); None for other oids."""
     from pgaurora.catalog.system.describe import qualified_name, quote_ident
 
@@ -104,13 +104,18 @@ def user_type_display(state: CatalogState, oid: int) -> str | None:
         return quote_ident(domain.name) if state.user_domain(domain.name) is domain else \
             qualified_name(state, domain.schema_oid, domain.name)
     known = state.enum_type_of(oid)
-    if known is None:
+    if known is not None:
+        enum_type, array = known
+        shown = quote_ident(enum_type.name) if state.user_type(enum_type.name) is enum_type else \
+            qualified_name(state, enum_type.schema_oid, enum_type.name)
+        return shown + ("[]" if array else "")
+    composite = state.composite_of(oid)
+    element = composite or next((ty for ty in state.composites.values() if ty.array_oid == oid), None)
+    if element is None:
         return None
-    found, array = known
-
-    shown = quote_ident(found.name) if state.user_type(found.name) is found else \
-        qualified_name(state, found.schema_oid, found.name)
-    return shown + ("[]" if array else "")
+    shown = quote_ident(element.name) if state.user_composite(element.name) is element else \
+        qualified_name(state, element.schema_oid, element.name)
+    return shown + ("" if composite is not None else "[]")
 
 
 def visible_schema(state: CatalogState, schema_oid: int) -> bool:

@@ -1,0 +1,179 @@
+"""Composite types as PostgreSQL 15 has them: CREATE TYPE name AS (attributes) (nested, arrays of
+them), ROW(...)::type and 'text'::type with their errors, field selection ((x).a, (x).a.b, (x).*),
+comparison and ordering (a NULL field equal to another NULL and after any value), columns of
+composite types (stored, indexed, grouped, updated, copied), functions taking and returning them
+(LANGUAGE sql and plpgsql: p.x of a parameter or variable, RETURNS type, RETURNS SETOF type, in
+FROM and in a select list), COMMENT ON TYPE, ALTER TYPE ... OWNER TO, DROP TYPE with its
+dependency errors, the catalogs (pg_type, pg_class relkind 'c', pg_attribute, format_type,
+regtype) and psql's \\dT and \\d; asyncpg and psycopg decode and send them. Compared with
+PostgreSQL 15 on the same statements."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from typing import Any
+
+import asyncpg
+import psycopg
+from psycopg.types.composite import CompositeInfo, register_composite
+
+from tests.pgoracle import PgOracle, assert_same_transcript, pg_bindir, run_each
+from tests.server.harness import InstanceProcess
+
+CLEANUP = ["DROP TABLE IF EXISTS ct_up, ct_uses CASCADE",
+           "DROP FUNCTION IF EXISTS ct_mk(integer), ct_mks(integer), ct_use(ct_pair), ct_pl(integer), "
+           "ct_fx(integer), ct_fy(ct_pair)",
+           "DROP TYPE IF EXISTS ct_nest, ct_pair, ct_other"]
+STEPS = [
+    "CREATE TYPE ct_pair AS (x int, y text)",
+    "CREATE TYPE ct_nest AS (p ct_pair, tags text[], n numeric(5,2))",
+    "SELECT ROW(1, 'a')::ct_pair",
+    "SELECT '(2,\"b c\")'::ct_pair, '(3,)'::ct_pair",
+    "SELECT ('(2,b)'::ct_pair).y, ('(2,b)'::ct_pair).x + 1",
+    "SELECT ROW(ROW(1, 'q')::ct_pair, ARRAY['t'], 1.234)::ct_nest",
+    "SELECT (ROW(ROW(1, 'q')::ct_pair, ARRAY['t'], 1.234)::ct_nest).p",
+    "SELECT ('(\"(1,q)\",{t},2)'::ct_nest).p.y",
+    "SELECT ('(\"(1,q)\",{t},2)'::ct_nest).*",
+    "SELECT ('(1,q)'::ct_pair).nosuch",
+    "SELECT ARRAY[ROW(1,'a')::ct_pair, ROW(2,'b')::ct_pair]",
+    "SELECT NULL::ct_pair IS NULL, pg_typeof(ROW(1,'a')::ct_pair), 'ct_pair'::regtype, "
+    "format_type('ct_pair'::regtype, NULL), format_type('ct_pair[]'::regtype, NULL)",
+    "SELECT ROW(1, 'a', 3)::ct_pair",
+    "SELECT ROW(1)::ct_pair",
+    "SELECT '(1,a,3)'::ct_pair",
+    "SELECT '(1)'::ct_pair",
+    "SELECT 'junk'::ct_pair",
+    "SELECT '(x,a)'::ct_pair",
+    "SELECT ROW(1, 'a')::ct_pair = ROW(1, 'a')::ct_pair, '(1,)'::ct_pair = '(1,)'::ct_pair, "
+    "'(1,)'::ct_pair > '(1,a)'::ct_pair, ROW(2, 'a')::ct_pair < ROW(1, 'b')::ct_pair",
+    "CREATE FUNCTION ct_mk(a int) RETURNS ct_pair LANGUAGE sql AS $$ SELECT a, 'v' || a $$",
+    "SELECT ct_mk(4)",
+    "SELECT * FROM ct_mk(5)",
+    "SELECT (ct_mk(6)).y, (ct_mk(6)).*",
+    "CREATE FUNCTION ct_mks(n int) RETURNS SETOF ct_pair LANGUAGE sql AS "
+    "$$ SELECT g, 'w' || g FROM generate_series(1, n) g $$",
+    "SELECT * FROM ct_mks(2)",
+    "SELECT ct_mks(2)",
+    "CREATE FUNCTION ct_use(p ct_pair) RETURNS text LANGUAGE sql AS $$ SELECT p.y || p.x $$",
+    "SELECT ct_use(ROW(7, 'z')::ct_pair), ct_use(ROW(8, 'q'))",
+    "CREATE FUNCTION ct_pl(n int) RETURNS ct_pair LANGUAGE plpgsql AS "
+    "$$ DECLARE r ct_pair; BEGIN r := ROW(n, 'pl'); RETURN r; END $$",
+    "SELECT ct_pl(8), (ct_pl(9)).x",
+    "CREATE FUNCTION ct_fx(n int) RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE r ct_pair; s ct_pair := ROW(n, 'init');\nBEGIN\n  r := ROW(n * 2, 'x' || n);\n"
+    "  RETURN r.x || r.y || s.y || (s).x;\nEND $$",
+    "SELECT ct_fx(3)",
+    "CREATE FUNCTION ct_fy(q ct_pair) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN q.x * 10; END $$",
+    "SELECT ct_fy(ROW(4, 'z'))",
+    "SELECT pg_get_function_result('ct_mks'::regproc), pg_get_function_arguments('ct_use'::regproc)",
+    "CREATE TABLE ct_up (id int PRIMARY KEY, p ct_pair, ps ct_pair[])",
+    "INSERT INTO ct_up VALUES (1, ROW(1, 'a'), ARRAY[ROW(2,'b')::ct_pair]), (2, '(3,\"c d\")', NULL), "
+    "(3, NULL, '{\"(4,e)\"}'), (4, '(1,)', NULL), (5, '(,a)', NULL), (6, '(1,)', NULL)",
+    "SELECT * FROM ct_up ORDER BY id",
+    "SELECT id, (p).x, (p).y, ps[1], (ps[1]).y FROM ct_up ORDER BY id",
+    "SELECT id FROM ct_up WHERE p = ROW(1, 'a')::ct_pair",
+    "SELECT id FROM ct_up WHERE (p).x > 1",
+    "SELECT id, p FROM ct_up ORDER BY p, id",
+    "SELECT p, count(*) FROM ct_up GROUP BY p ORDER BY p",
+    "SELECT DISTINCT p FROM ct_up ORDER BY p DESC",
+    "CREATE INDEX ct_up_p ON ct_up (p)",
+    "SELECT id FROM ct_up WHERE p = '(1,)'::ct_pair ORDER BY id",
+    "SELECT id, ct_fy(p) FROM ct_up WHERE id = 2",
+    "UPDATE ct_up SET p = ROW((p).x + 10, upper((p).y)) WHERE id = 2 RETURNING *",
+    "SELECT t.typname, t.typtype, t.typcategory, t.typrelid = c.oid, c.relkind, c.relnatts, t.typarray <> 0 "
+    "FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid WHERE t.typname IN ('ct_pair', '_ct_pair') "
+    "ORDER BY 1",
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnum FROM pg_attribute a "
+    "JOIN pg_type t ON a.attrelid = t.typrelid WHERE t.typname = 'ct_nest' ORDER BY attnum",
+    "COMMENT ON TYPE ct_pair IS 'two things'",
+    "SELECT obj_description('ct_pair'::regtype, 'pg_type')",
+    "CREATE TYPE ct_pair AS (z int)",
+    "CREATE TYPE ct_other AS (a int, a text)",
+    "DROP TYPE ct_pair",
+    "DROP TYPE ct_nest, ct_pair",
+    "DROP TABLE ct_up",
+    "DROP FUNCTION ct_mk(integer), ct_mks(integer), ct_use(ct_pair), ct_pl(integer), ct_fy(ct_pair)",
+    "DROP FUNCTION ct_fx(integer)",
+    "DROP TYPE ct_pair",
+    "DROP TYPE ct_nest, ct_pair",
+    "SELECT 'ct_pair'::regtype",
+    "DROP TYPE IF EXISTS ct_pair",
+]
+
+
+def test_composite_types_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, STEPS, cleanup=CLEANUP, details=True)
+
+
+def _psql(port: int, command: str) -> str:
+    done = subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-h", "127.0.0.1", "-p", str(port), "-U",
+                           "postgres", "-d", "postgres", "-c", command], capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
+PSQL_SETUP = ["CREATE TYPE ct_pair AS (x int, y text)",
+              "CREATE TYPE ct_nest AS (p ct_pair, tags text[], n numeric(5,2))",
+              "COMMENT ON TYPE ct_nest IS 'nested'"]
+
+
+def test_psql_describes_composite_types_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    outputs = []
+    for server in (pg_oracle, instance):
+        run_each(server.dsn, CLEANUP)
+        run_each(server.dsn, PSQL_SETUP)
+        try:
+            outputs.append([_psql(server.port, command) for command in (r"\dT", r"\dT+ ct_*", r"\d ct_nest",
+                                                                        r"\d+ ct_pair")])
+        finally:
+            run_each(server.dsn, CLEANUP)
+    assert outputs[1] == outputs[0]
+
+
+async def _asyncpg(url: str) -> list[Any]:
+    conn = await asyncpg.connect(url)
+    try:
+        out: list[Any] = []
+        for query in ("SELECT ROW(1, 'a', 2)::ct_trio", "SELECT p, ps FROM ct_up ORDER BY id", "SELECT (p).y FROM ct_up"):
+            rows = await conn.fetch(query)
+            out.append([tuple(tuple(v) if isinstance(v, asyncpg.Record) else v for v in r) for r in rows])
+        out.append([tuple(r) for r in await conn.fetch("SELECT $1::ct_trio", (5, "five", 5))])
+        await conn.execute("INSERT INTO ct_up VALUES ($1, $2)", 9, (7, "seven", None))
+        out.append([tuple(r[0]) for r in await conn.fetch("SELECT p FROM ct_up WHERE id = 9")])
+        return out
+    finally:
+        await conn.close()
+
+
+def _psycopg(dsn: str) -> list[Any]:
+    out: list[Any] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        out.append(conn.execute("SELECT p, ps FROM ct_up ORDER BY id").fetchall())
+        info = CompositeInfo.fetch(conn, "ct_trio")
+        assert info is not None
+        register_composite(info, conn)
+        for binary in (False, True):
+            rows = conn.cursor(binary=binary).execute("SELECT p, ps FROM ct_up ORDER BY id").fetchall()
+            out.append([tuple(tuple(v) if isinstance(v, tuple) else v for v in r) for r in rows])
+        conn.execute("INSERT INTO ct_up (id, p) VALUES (3, %s)", (info.python_type(9, "nine", None),))
+        out.append([tuple(r[0]) for r in conn.execute("SELECT p FROM ct_up WHERE id = 3").fetchall()])
+    return out
+
+
+CLIENT_CLEANUP = ["DROP TABLE IF EXISTS ct_up", "DROP TYPE IF EXISTS ct_trio"]
+CLIENT_SETUP = ["CREATE TYPE ct_trio AS (x int, y text, z numeric)",
+                "CREATE TABLE ct_up (id int, p ct_trio, ps ct_trio[])",
+                "INSERT INTO ct_up VALUES (1, ROW(1, 'a', 1.5), ARRAY[ROW(2, NULL, NULL)::ct_trio])"]
+
+
+def test_clients_decode_and_send_composite_values_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    results = []
+    for server in (pg_oracle, instance):
+        run_each(server.dsn, CLIENT_CLEANUP)
+        run_each(server.dsn, CLIENT_SETUP)
+        try:
+            results.append((asyncio.run(_asyncpg(server.url)), _psycopg(server.dsn)))
+        finally:
+            run_each(server.dsn, CLIENT_CLEANUP)
+    assert results[1] == results[0]
