@@ -245,6 +245,12 @@ class Catalog:
         state = self.state_for(txn)
         for oid in oids:
             await heap.delete(txn, txn.snapshot(), state.row_ids[oid])
+            table = state.table(oid)
+            if table is not None and table.row_type:  # (its row type's name no longer finds it: regtype)
+                from pgaurora.datatypes import typeinfo
+
+                typeinfo.unregister_name(table.name, table.row_type)
+                typeinfo.unregister_name("_" + table.name, table.row_array_type)
         await self._refresh_pending(txn)
 
     # -- roles (used by the session for authentication) ----------------------------------------------

@@ -99,6 +99,10 @@ class Table:
     # ALTER TABLE ... ENABLE / FORCE ROW LEVEL SECURITY (relrowsecurity, relforcerowsecurity)
     row_security: bool = False
     force_row_security: bool = False
+    # its row type (pg_type typtype 'c', reltype) and that type's array type; 0 for tables created
+    # before tables had row types
+    row_type: int = 0
+    row_array_type: int = 0
 
     def live_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dropped)

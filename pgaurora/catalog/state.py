@@ -96,6 +96,8 @@ class CatalogState:
     policies: dict[int, tuple[Policy, ...]] = field(default_factory=dict)  # table oid -> row security policies
     types: dict[tuple[int, str], EnumType] = field(default_factory=dict)  # (schema oid, name) -> enum type
     composites: dict[tuple[int, str], CompositeType] = field(default_factory=dict)  # (schema oid, name) -> CREATE TYPE AS
+    # a table's row type as a composite type (relid: the table), by type oid
+    row_types: dict[int, CompositeType] = field(default_factory=dict)
     # (schema oid, name) -> its overloads (CREATE FUNCTION / PROCEDURE), in oid order
     functions: dict[tuple[int, str], tuple[Function, ...]] = field(default_factory=dict)
     triggers: dict[int, tuple[Trigger, ...]] = field(default_factory=dict)  # table oid -> its triggers, by name
@@ -156,6 +158,11 @@ class CatalogState:
                                                              key=lambda p: p.policy_name))
             else:
                 state.relations[(obj.schema_oid, obj.name)] = obj
+                if isinstance(obj, Table) and obj.row_type:
+                    row = CompositeType(obj.row_type, obj.name, obj.schema_oid, obj.owner, obj.row_array_type, obj.oid,
+                                        tuple((c.name, c.type_oid, c.typmod) for c in obj.columns if not c.dropped))
+                    state.row_types[obj.row_type] = row
+                    composites.register(row.oid, row.array_oid, row.name, row.attributes)
                 if obj.schema_oid >= TEMP_SCHEMA_BASE:
                     pid = obj.schema_oid - TEMP_SCHEMA_BASE
                     state.temp_schemas[pid] = obj.schema_oid
@@ -270,8 +277,37 @@ class CatalogState:
         return None
 
     def composite_of(self, oid: int) -> CompositeType | None:
+        """The composite type (CREATE TYPE ... AS, or a table's row type) of oid `oid`."""
         obj = self.by_oid.get(oid)
-        return obj if isinstance(obj, CompositeType) else None
+        return obj if isinstance(obj, CompositeType) else self.row_types.get(oid)
+
+    def is_row_type_name(self, text: str) -> bool:
+        """Does a type written `name` or `schema.name` (PL/pgSQL's DECLARE) mean a composite type
+        or a table's row type (not a built-in type, which the search path finds first)?"""
+        parts = [p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in text.split(".")]
+        schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[-1])
+        if schema is None:
+            from pgaurora.datatypes import typeinfo
+            from pgaurora.errors import UndefinedObject
+
+            try:
+                typeinfo.lookup_name(name)
+                return False
+            except UndefinedObject:
+                pass
+        return (self.user_composite(name, schema) or self.row_type(name, schema)) is not None
+
+    def row_type(self, name: str, schema: str | None = None) -> CompositeType | None:
+        """A table's row type, by the table's (optionally qualified) name along the search path."""
+        if schema is not None:
+            oid = self.schema_oid(schema)
+            rel = None if oid is None else self.relations.get((oid, name))
+            return self.row_types.get(rel.row_type) if isinstance(rel, Table) and rel.row_type else None
+        for oid in self.search_path_oids():
+            rel = self.relations.get((oid, name))
+            if rel is not None:
+                return self.row_types.get(rel.row_type) if isinstance(rel, Table) and rel.row_type else None
+        return None
 
     def user_domain(self, name: str, schema: str | None = None) -> Domain | None:
         """A domain CREATE DOMAIN made, by (optionally qualified) name, along the search path."""

@@ -35,6 +35,10 @@ def register(oid: int, array_oid: int, name: str, attrs: Attributes) -> None:
     from pgaurora.datatypes import codecs, typeinfo
 
     _ATTRIBUTES[oid] = attrs
+    known = typeinfo.find(oid)
+    if known is not None and known.name != name:  # (renamed: the old name no longer finds it)
+        typeinfo.unregister_name(known.name, oid)
+        typeinfo.unregister_name("_" + known.name, array_oid)
     typeinfo.register_dynamic(typeinfo.TypeInfo(
         oid, name, -1, False, "C", False, ",", 0, array_oid, "record_in", "record_out", "record_recv",
         "record_send", "c", "d", "x", "-", "-"))

@@ -27,6 +27,7 @@ from pgaurora.catalog.model import (
 from pgaurora.catalog.roles import is_member
 from pgaurora.datatypes import format_value
 from pgaurora.errors import (
+    DuplicateObject,
     DuplicateSchema,
     DuplicateTable,
     FeatureNotSupported,
@@ -360,6 +361,12 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         return
     for d in node.indexes:
         _check_name_free(state, node.schema_oid, d.name)
+    if (node.schema_oid, node.name) in state.composites:  # (its pg_class row has the name)
+        raise DuplicateTable(f'relation "{node.name}" already exists')
+    if (node.schema_oid, node.name) in state.types or (node.schema_oid, node.name) in state.domains:
+        raise DuplicateObject(f'type "{node.name}" already exists',
+                              hint="A relation has an associated type of the same name, so you must use a name "
+                                   "that doesn't conflict with any existing type.")
     rel_id = await ctx.storage.create_heap()
     table_oid = catalog.allocate_oid()
     owner = current_role_oid(ctx)
@@ -379,7 +386,8 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
         columns[attnum - 1] = replace(col, default=f"nextval('{_qualify(schema, seq_name)}'::regclass)")
     fields = {"kind": node.kind, "query": node.query, "populated": node.populated, **dict(node.table_fields)}
     table = Table(table_oid, node.name, rel_id, tuple(columns), (), node.schema_oid, owner=owner,
-                  acl=initial_acl(state, "r", owner, node.schema_oid), **fields)
+                  acl=initial_acl(state, "r", owner, node.schema_oid), row_type=catalog.allocate_oid(),
+                  row_array_type=catalog.allocate_oid(), **fields)
     # ref_table 0: a foreign key referencing the table being created
     constraints = [replace(c, oid=catalog.allocate_oid(), ref_table=c.ref_table or (table_oid if c.kind == "f" else 0))
                    for c in node.constraints]

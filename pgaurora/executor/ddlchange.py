@@ -153,11 +153,13 @@ async def run_drop(node: DropObjects, env: Env) -> None:
         kind = "view" if isinstance(rel, View) else "materialized view" if getattr(rel, "kind", "r") == "m" else "table"
         # what depends on it: other tables' foreign keys, and views (transitively)
         dependents: list[str] = []
+        order: dict[str, int] = {}  # (each dependent's oid: PostgreSQL lists them in creation order)
         fk_drops = []
         if isinstance(rel, Table):
             for other, con in state.referencing(rel.oid):
                 if other.oid != rel.oid:
                     dependents.append(f"constraint {con.name} on table {other.name}")
+                    order[dependents[-1]] = con.oid
                     fk_drops.append((other, con))
         if isinstance(rel, Table | View):
             pending = [rel.name]
@@ -167,16 +169,32 @@ async def run_drop(node: DropObjects, env: Env) -> None:
                     if view.oid not in seen:
                         seen.add(view.oid)
                         dependents.append(f"{'view' if isinstance(view, View) else 'materialized view'} {view.name}")
+                        order[dependents[-1]] = view.oid
                         oids.append(view.oid)
                         pending.append(view.name)
+        on = {d: f"{kind} {rel.name}" for d in dependents}  # type: ignore[attr-defined]
+        if isinstance(rel, Table):
+            # functions whose signature names its row type (or that return its rows)
+            typed = {t for t in (rel.row_type, rel.row_array_type) if t}
+            for overloads in state.functions.values():
+                for fn in sorted(overloads, key=lambda f: f.oid):
+                    if fn.out_table == rel.oid or typed & {fn.return_type, *fn.arg_types, *fn.param_types}:
+                        what = f"function {fn.name}({', '.join(format_type(t) for t in fn.arg_types)})"
+                        dependents.append(what)
+                        order[what] = fn.oid
+                        on[what] = f"type {rel.name}" if typed & {fn.return_type, *fn.arg_types, *fn.param_types} \
+                            else f"table {rel.name}"
+                        oids.append(fn.oid)
+        dependents.sort(key=lambda d: order.get(d, 0))
         if dependents:
             if not node.cascade:
                 raise DependentObjectsStillExist(
                     f"cannot drop {kind} {rel.name} because other objects depend on it",  # type: ignore[attr-defined]
-                    detail="\n".join(f"{d} depends on {kind} {rel.name}" for d in dependents),  # type: ignore[attr-defined]
+                    detail="\n".join(f"{d} depends on {on[d]}" for d in dependents),
                     hint="Use DROP ... CASCADE to drop the dependent objects too.")
             ctx.notice(f"drop cascades to {dependents[0]}" if len(dependents) == 1
-                       else f"drop cascades to {len(dependents)} other objects")
+                       else PgError(f"drop cascades to {len(dependents)} other objects", sqlstate="00000",
+                                    detail="\n".join(f"drop cascades to {d}" for d in dependents)))
         for other, con in fk_drops:
             other = _state(ctx).table(other.oid)
             await catalog.replace(ctx.txn, replace(other, constraints=tuple(

@@ -17,6 +17,7 @@ Files (top-down, in the order a query meets them):
     rowsecurity.py row security policies: their DDL, and the filters and checks they add to plans
     ownership.py   ALTER ... OWNER TO, ALTER ... SET SCHEMA, LOCK TABLE, COMMENT ON
     routines.py    CREATE / DROP / ALTER FUNCTION, PROCEDURE and TRIGGER, DO, CALL: reading them
+    plpgsql_blocks.py  PL/pgSQL source: which block declares which variable; composite-typed variables
     domains.py     CREATE / DROP DOMAIN; a domain's constraints where its values are made
     tablelike.py   CREATE TABLE (LIKE ... INCLUDING ...)
     generated.py   generated columns: validation, and their values in INSERT / UPDATE / COPY rows

@@ -18,6 +18,7 @@ from typing import Any
 from pgaurora import datatypes
 from pgaurora.catalog import builtins
 from pgaurora.catalog.builtins.aggregates import ORDERED_SET_AGGREGATES
+from pgaurora.catalog.builtins.json_functions import POPULATE_FUNCTIONS
 from pgaurora.datatypes import composites, typeinfo
 from pgaurora.datatypes.typeinfo import BOOL_OID, INT4_OID, TEXT_OID, UNKNOWN_OID
 from pgaurora.errors import (
@@ -139,7 +140,7 @@ def type_from_name(type_name: dict[str, Any], position: Callable[[int | None], i
         state = CATALOG_TYPES.get()
         found = state.user_type(name, schema) if state is not None else None
         if found is None and state is not None:
-            found = state.user_composite(name, schema)
+            found = state.user_composite(name, schema) or state.row_type(name, schema)
         domain = state.user_domain(name, schema) if state is not None and found is None else None
         if domain is not None:  # a domain is its base type here (domain_named: its constraints)
             if mods or type_name.get("arrayBounds"):
@@ -215,7 +216,7 @@ def _column_ref(body: dict[str, Any], lv: Level) -> Expr:
     pos = lv.position(body.get("location"))
     if "A_Star" in fields[-1]:
         if len(fields) == 2:  # t.* as a value: the whole row
-            row = rowtypes.whole_row(lv.scope, names_of(fields[:1])[0], pos)
+            row = rowtypes.whole_row(lv.scope, names_of(fields[:1])[0], pos, CATALOG_TYPES.get())
             if row is not None:
                 return row
         raise FeatureNotSupported("row expansion via \"*\" is not supported here", position=pos)
@@ -226,7 +227,7 @@ def _column_ref(body: dict[str, Any], lv: Level) -> Expr:
     try:
         expr, _, _ = lv.scope.resolve(names, pos)
     except UndefinedColumn:
-        row = rowtypes.whole_row(lv.scope, names[0], pos) if len(names) == 1 else None
+        row = rowtypes.whole_row(lv.scope, names[0], pos, CATALOG_TYPES.get()) if len(names) == 1 else None
         if row is None:
             raise
         return row
@@ -615,6 +616,8 @@ def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     record_call = rowtypes.record_function(name, args)
     if record_call is not None:
         return record_call
+    if name in POPULATE_FUNCTIONS and len(args) == 2 and composites.attributes(args[0].type_oid) is not None:
+        return rowtypes.populate_call(name, args, lv.params, pos)
     schema = parts[-2] if len(parts) > 1 else None
     try:
         result = make_function(name, args, lv.params, pos, schema, CATALOG_TYPES.get(),

@@ -13,9 +13,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from pgaurora.catalog import system  # system relations: see pgaurora/catalog/system
-from pgaurora.catalog.builtins.json_functions import RECORD_FUNCTIONS, record_rows
+from pgaurora.catalog.builtins.json_functions import (
+    POPULATE_FUNCTIONS,
+    RECORD_FUNCTIONS,
+    populate_rows,
+    record_rows,
+)
 from pgaurora.catalog.model import Index, Sequence, Table, View
-from pgaurora.datatypes import typeinfo
+from pgaurora.datatypes import composites, typeinfo
 from pgaurora.datatypes.typeinfo import INT8_OID, RECORD_OID
 from pgaurora.errors import (
     DuplicateAlias,
@@ -355,6 +360,8 @@ class FromClause:
         arg_scope = Scope(self.qc.state, scope) if scope.entries else scope
         lv = Level(arg_scope, self.qc.params, self.qc.position, self._subquery, None, "functions in FROM")
         args = [bind(a, lv) for a in positional_arguments(call, lv)]
+        if name in POPULATE_FUNCTIONS and len(args) == 2 and composites.attributes(args[0].type_oid) is not None:
+            return self._populate_scan(body, scope, pos, name, args, arg_scope)
         srf = builtins.resolve_set_function(name, tuple(a.type_oid for a in args)) \
             if schema in (None, "pg_catalog") else None
         if srf is None and schema != "pg_catalog":
@@ -393,6 +400,29 @@ class FromClause:
         self._add_entry(scope, entry, pos)
         fscan = FunctionScan(name, fn, tuple(args), len(names), bool(body.get("ordinality")),
                              getattr(srf, "needs_context", False))
+        if arg_scope is not scope:
+            self._note_lateral(fscan, arg_scope)
+        return fscan
+
+    def _populate_scan(self, body: dict[str, Any], scope: Scope, pos: int | None, name: str, args: list[Expr],
+                       arg_scope: Scope) -> PlanNode:
+        """json[b]_populate_record[set](base, doc) in FROM: the base argument's composite type's
+        fields are its columns."""
+        attributes = composites.attributes(args[0].type_oid) or ()
+        names = [n for n, _, _ in attributes]
+        types = [(t, m) for _, t, m in attributes]
+        doc = coerce(args[1], typeinfo.JSON_OID if name.startswith("json_") else typeinfo.JSONB_OID, -1, "implicit",
+                     self.qc.params, pos)
+        fn = populate_rows(name, tuple(names), tuple(types))
+        fn.strict = False  # type: ignore[attr-defined]  # (a NULL base is the usual one)
+        if body.get("ordinality"):
+            names.append("ordinality")
+            types.append((INT8_OID, -1))
+        alias = body.get("alias", {})
+        entry = RangeEntry(alias.get("aliasname", name), names, types)
+        self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
+        self._add_entry(scope, entry, pos)
+        fscan = FunctionScan(name, fn, (args[0], doc), len(names), bool(body.get("ordinality")), False)
         if arg_scope is not scope:
             self._note_lateral(fscan, arg_scope)
         return fscan

@@ -52,6 +52,7 @@ from pgaurora.planner.exprbind import (
     schema_and_name,
     type_from_name,
 )
+from pgaurora.planner.plpgsql_blocks import mark_row_types
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import Scope
 
@@ -79,7 +80,7 @@ def plan_routine_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> 
         return (DropFunctions(word, targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"),
                 f"DROP {word.upper()}")
     if kind == "DoStmt":
-        return _do(body), "DO"
+        return _do(body, ddl), "DO"
     if kind == "CallStmt":
         return _call(ddl, body), "CALL"
     if kind == "CreateTrigStmt":
@@ -263,7 +264,7 @@ def _create_function(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
     definer = bool(options.get("security", {}).get("Boolean", {}).get("boolval", False)) if "security" in options else False
     config = _config(options.get("set", []))
     if language == "plpgsql":
-        check_plpgsql(str(ddl.stmt.text))  # (pglast parses the whole CREATE FUNCTION)
+        check_plpgsql(str(ddl.stmt.text), source, ddl.qc.catalog)  # (pglast parses the whole CREATE FUNCTION)
     else:
         check_sql_body(source)
     schema_oid = ddl.schema_oid({"schemaname": schema} if schema else {})
@@ -346,8 +347,11 @@ _MODES = {"FUNC_PARAM_DEFAULT": "i", "FUNC_PARAM_IN": "i", "FUNC_PARAM_OUT": "o"
           "FUNC_PARAM_TABLE": "t", "FUNC_PARAM_VARIADIC": "v"}
 
 
-def check_plpgsql(statement: str) -> Any:
-    """The parsed PL/pgSQL function of a CREATE FUNCTION text; 42601 for a syntax error."""
+def check_plpgsql(statement: str, body: str = "", state: Any = None) -> Any:
+    """The parsed PL/pgSQL function of a CREATE FUNCTION text whose body is `body`; 42601 for a
+    syntax error (variables of composite types made records first, as session.routines runs it)."""
+    if body and state is not None and statement.count(body) == 1:
+        statement = statement.replace(body, mark_row_types(body, state.is_row_type_name)[0])
     try:
         return pglast.parse_plpgsql(statement)
     except pglast.parser.ParseError as error:
@@ -454,7 +458,7 @@ def set_function_schema(ddl: DdlPlanner, body: dict[str, Any]) -> tuple[SetFunct
     return SetFunctionSchema(fn.oid, word, body["newschema"]), f"ALTER {word.upper()}"
 
 
-def _do(body: dict[str, Any]) -> DoBlock:
+def _do(body: dict[str, Any], ddl: DdlPlanner) -> DoBlock:
     source = None
     language = "plpgsql"
     for item in body.get("args", ()):
@@ -470,7 +474,7 @@ def _do(body: dict[str, Any]) -> DoBlock:
     if source is None:
         raise SyntaxError_("no inline code specified")
     statement = f"CREATE FUNCTION pg_temp.inline_code_block() RETURNS void LANGUAGE plpgsql AS {dollar_quote(source)}"
-    check_plpgsql(statement)
+    check_plpgsql(statement, source, ddl.qc.catalog)
     return DoBlock(source)
 
 

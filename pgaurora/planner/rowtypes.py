@@ -21,7 +21,7 @@ from typing import Any
 from pgaurora.catalog.builtins.json_building import json_converter, json_text
 from pgaurora.catalog.builtins.output import context_of
 from pgaurora.datatypes import composites, jsonvalues, text_encoder
-from pgaurora.datatypes.records import TypedRecord, format_record
+from pgaurora.datatypes.records import CompositeValue, TypedRecord, format_record
 from pgaurora.datatypes.typeinfo import JSON_OID, JSONB_OID, RECORD_OID, TEXT_OID, UNKNOWN_OID, format_type
 from pgaurora.datatypes.values import Jsonb
 from pgaurora.executor.expr import Expr, FuncExpr, RowExpr
@@ -41,7 +41,7 @@ def _entry_of(scope: Scope, alias: str) -> tuple[Scope, RangeEntry] | None:
     return None
 
 
-def whole_row(scope: Scope, alias: str, position: int | None) -> Expr | None:
+def whole_row(scope: Scope, alias: str, position: int | None, state: Any = None) -> Expr | None:
     """`t` as a value: the row of FROM item `t` (None when no FROM item is called that); for a
     function of a base type, as PostgreSQL, that value itself (`x` in `FROM
     jsonb_array_elements(...) x`, whose column is named value)."""
@@ -53,6 +53,9 @@ def whole_row(scope: Scope, alias: str, position: int | None) -> Expr | None:
     fields = tuple(scope.resolve([alias, c], position)[0] for c in names)
     if entry.scalar:
         return fields[0]
+    table = state.table(entry.table_oid) if state is not None and entry.table_oid else None
+    if table is not None and table.row_type and len(names) == len(table.live_columns()):
+        return RowExpr(fields, type_oid=table.row_type, names=tuple(names))  # (a value of the table's row type)
     return RowExpr(fields, names=tuple(names))
 
 
@@ -191,6 +194,29 @@ def star_fields(value: Expr, position: int | None) -> list[tuple[Expr, str]]:
     raise FeatureNotSupported("(expression).* of this expression is not supported", position=position)
 
 
+def populate_call(name: str, args: list[Expr], params: Any, position: int | None) -> FuncExpr:
+    """json[b]_populate_record[set](base, doc) of a composite type in a select list: a value (or,
+    for the set, values) of the base argument's type."""
+    from pgaurora.catalog.builtins.json_functions import populate_rows
+    from pgaurora.planner.resolve import coerce
+
+    composite = args[0].type_oid
+    attributes = composites.attributes(composite) or ()
+    rows = populate_rows(name, tuple(n for n, _, _ in attributes), tuple((t, m) for _, t, m in attributes))
+    doc = coerce(args[1], JSON_OID if name.startswith("json_") else JSONB_OID, -1, "implicit", params, position)
+    columns = tuple((n, t) for n, t, _ in attributes)
+    if name.endswith("recordset"):
+        def many(base: Any, value: Any) -> Any:
+            return [CompositeValue(row) for row in rows(base, value)]
+
+        return FuncExpr(name, many, (args[0], doc), composite, strict=False, retset=True, columns=columns)
+
+    def one(base: Any, value: Any) -> Any:
+        return next((CompositeValue(row) for row in rows(base, value)), None)
+
+    return FuncExpr(name, one, (args[0], doc), composite, strict=False, columns=columns)
+
+
 def cast_record(arg: Expr, target: int) -> Expr | None:
     """record::text (None when this is not a cast of a known record to a string type)."""
     if isinstance(arg, RowExpr) and target in _TEXT_TYPES:
@@ -238,4 +264,5 @@ def records_as_text(node: PlanNode, columns: list[ResultColumn]) -> tuple[PlanNo
 
 
 __all__ = ["whole_row", "record_function", "record_to_text", "call_record_to_text", "field_of", "cast_record",
-           "records_as_text", "typed_call_record", "row_field", "star_fields", "composite_field"]
+           "records_as_text", "typed_call_record", "row_field", "star_fields", "composite_field",
+           "populate_call"]

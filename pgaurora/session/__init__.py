@@ -15,7 +15,6 @@
     readonly.py      read-only transactions: which plans they refuse (25006, PostgreSQL's words)
     routines.py      user functions, procedures, DO and triggers: calls, and the SQL they run
     plpgsql.py       the PL/pgSQL interpreter (over pglast.parse_plpgsql's tree)
-    plpgsql_blocks.py which block declares which variables (the tree does not say)
     conditions.py    PL/pgSQL's condition names and their SQLSTATEs
 """
 

@@ -34,8 +34,8 @@ from pgaurora.errors import (
     SyntaxError_,
     TooManyRows,
 )
+from pgaurora.planner.plpgsql_blocks import mark_row_types, place_declarations
 from pgaurora.session.conditions import BY_NAME
-from pgaurora.session.plpgsql_blocks import place_declarations
 
 _LEVELS = {14: "DEBUG", 15: "LOG", 17: "INFO", 18: "NOTICE", 19: "WARNING", 21: "EXCEPTION"}
 _RAISE_OPTIONS = {0: "errcode", 1: "message", 2: "detail", 3: "hint", 4: "column", 5: "constraint",
@@ -94,13 +94,23 @@ class _Return(Exception):
         self.has_value = has_value
 
 
-def parse_function(statement: str, body: str = "") -> dict[str, Any]:
+def parse_function(statement: str, body: str = "", is_row_type: Any = None) -> dict[str, Any]:
     """The PLpgSQL_function tree of a CREATE FUNCTION (or DO wrapped as one) text whose function
-    body is `body`."""
+    body is `body` (its variables of composite types made records: `is_row_type`)."""
+    shapes: dict[tuple[str, int], tuple[str, str | None]] = {}
+    if is_row_type is not None and body and statement.count(body) == 1:
+        marked, shapes = mark_row_types(body, is_row_type)
+        statement, body = statement.replace(body, marked), marked
     try:
         tree: dict[str, Any] = pglast.parse_plpgsql(statement)[0]["PLpgSQL_function"]
     except pglast.parser.ParseError as error:
         raise SyntaxError_(str(error.args[0]) if error.args else "syntax error") from None
+    for datum in tree.get("datums", ()):  # (a variable of a composite type: a record of its shape)
+        rec = datum.get("PLpgSQL_rec")
+        if rec is not None and (rec.get("refname"), rec.get("lineno")) in shapes:
+            rec["rowtype"], default = shapes[(rec["refname"], rec["lineno"])]
+            if default is not None:
+                rec["default_val"] = {"PLpgSQL_expr": {"query": default}}
     _name_return_next_variables(tree, body)
     place_declarations(tree, body)
     return tree
@@ -157,6 +167,7 @@ class Frame:
         self.scope: dict[str, int] = {}
         self.labels: dict[str, dict[str, int]] = {}  # <<label>>: the variables its block declares
         self.owned = frozenset(tree.get("block_datums", ()))  # declared by a block: set when it is entered
+        self.shapes: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}  # records of a composite type
         self.specials = specials or {}  # TG_OP and kin: name -> (value, type)
         self.row_count = 0
         self.caught: list[PgError] = []  # the errors being handled (RAISE; and GET STACKED DIAGNOSTICS)
@@ -186,7 +197,8 @@ class Frame:
             if len(layouts) > 256:
                 layouts.clear()
             layouts[id(self.datums)] = known
-        _, _, datums, scope, loop_datums, types, typmods, type_text = known
+        _, _, datums, scope, loop_datums, types, typmods, type_text, shapes = known
+        self.shapes = shapes
         self.datums = datums
         self.scope = dict(scope)
         self.loop_datums = loop_datums
@@ -202,6 +214,10 @@ class Frame:
             if i in owned:
                 continue
             kind, body = next(iter(datum.items()))
+            if i in self.shapes:  # (a record of a composite type: NULL, of its shape)
+                self.values[i] = Record(*self.shapes[i], None)
+                if body.get("default_val") is not None:
+                    await self.assign_shaped(i, body["default_val"]["PLpgSQL_expr"]["query"])
             if kind == "PLpgSQL_var" and body.get("refname") == "found":
                 self.values[i] = False
                 self.labels[self.name.partition("(")[0]] = {name: j for name, j in self.scope.items() if j < i}
@@ -222,9 +238,12 @@ class Frame:
         typmods = [-1] * len(datums)
         type_text = [""] * len(datums)
         loop_vars = _loop_variables(self.action)
+        shapes: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}
         for i, datum in enumerate(datums):
             kind, body = next(iter(datum.items()))
             name = str(body.get("refname", ""))
+            if kind == "PLpgSQL_rec" and body.get("rowtype"):
+                shapes[i] = await self.runtime.row_shape(body["rowtype"], self.ctx)
             if kind == "PLpgSQL_var" and (name, body.get("lineno")) in loop_vars:
                 loop_datums[(name, body.get("lineno"))] = i  # in scope inside its loop only
                 continue
@@ -238,7 +257,14 @@ class Frame:
                 oid, typmod = await self.runtime.type_of(typname, self.ctx)
                 types[i], typmods[i] = oid, typmod
                 type_text[i] = format_type(oid, typmod)
-        return datums, scope, loop_datums, types, typmods, type_text
+        return datums, scope, loop_datums, types, typmods, type_text, shapes
+
+    async def assign_shaped(self, target: int, expr: str) -> None:
+        """rec := expr for a record variable of a composite type (or a table's row type): the
+        value cast to that type, its fields the type's."""
+        rowtype = next(iter(self.datums[target].values()))["rowtype"]
+        value = _single(await self.run_sql(f"SELECT {expr}", cast=rowtype), expr)
+        self.values[target] = Record(*self.shapes[target], list(value) if value is not None else None)
 
     def set_record(self, name: str, record: Record | None) -> None:
         i = self.scope.get(name)
@@ -401,7 +427,13 @@ class Frame:
         scope = self.scope
         for name, i in body["decls"]:
             kind, datum = next(iter(self.datums[i].items()))
-            self.values[i] = None
+            self.values[i] = Record(*self.shapes[i], None) if i in self.shapes else None
+            if i in self.shapes and datum.get("default_val") is not None:
+                try:
+                    await self.assign_shaped(i, datum["default_val"]["PLpgSQL_expr"]["query"])
+                except PgError as error:
+                    _initialization_context(error, self, datum.get("lineno"))
+                    raise
             if kind == "PLpgSQL_var":
                 default = datum.get("default_val")
                 try:
@@ -697,6 +729,9 @@ async def _assign_record(frame: Frame, target: int, refname: str, text: str) -> 
     function of several result columns: the record takes that value and its fields (a trigger's
     returned NEW is checked against the table when the function exits, as in PostgreSQL)."""
     expr = text.strip().rstrip(";").strip()
+    if target in frame.shapes:  # a variable of a composite type: the value cast to that type
+        await frame.assign_shaped(target, expr)
+        return
     node = _expression_node(expr)
     current = frame.values[target]
     if "ColumnRef" in node and all("String" in f for f in node["ColumnRef"]["fields"]) \

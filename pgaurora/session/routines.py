@@ -330,6 +330,15 @@ class Routines:
         self._types[typname] = (state, (column.type_oid, column.typmod))
         return column.type_oid, column.typmod
 
+    async def row_shape(self, typname: str, ctx: Any) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """(names, types) of the fields of a composite type or a table's row type (a PL/pgSQL
+        variable declared of it)."""
+        try:
+            plan = self._plan(f"SELECT (NULL::{typname}).*", (), ctx)
+        except PgError:
+            plan = self._plan(f"SELECT * FROM {typname} LIMIT 0", (), ctx)
+        return tuple(c.name for c in plan.columns), tuple(c.type_oid for c in plan.columns)
+
     def substitute(self, sql: str, texts: dict[str, str]) -> str:
         return substitute(sql, texts)
 
@@ -437,7 +446,7 @@ class Routines:
                 settings.set(name, value, is_local=True)
             if fn.language == "sql":
                 return await self._call_sql(fn, args, ctx, expected)
-            frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type)
+            frame = Frame(self, ctx, self._tree(fn, ctx), _shown(fn), fn.return_type)
             modes = fn.param_modes or ("i",) * len(fn.arg_types)
             frame.nargs = len(modes)
             frame.outs = tuple(i for i, m in enumerate(modes) if m in ("o", "b", "t"))
@@ -455,8 +464,10 @@ class Routines:
             if saved is not None:
                 settings.restore(saved)
 
-    def _tree(self, fn: Any) -> dict[str, Any]:
-        key = (fn.oid, fn.body, fn.param_names or fn.arg_names, fn.param_modes, fn.arg_types, fn.return_type, fn.retset)
+    def _tree(self, fn: Any, ctx: Any) -> dict[str, Any]:
+        state = ctx.catalog.state_for(ctx.txn)  # (whether a DECLAREd type is a composite one: its version)
+        key = (fn.oid, fn.body, fn.param_names or fn.arg_names, fn.param_modes, fn.arg_types, fn.return_type, fn.retset,
+               state.version)
         tree = self._compiled.get(key)
         if tree is None:
             modes = fn.param_modes or ("i",) * len(fn.arg_types)
@@ -469,7 +480,8 @@ class Routines:
                 returns = f"SETOF {returns}"
             kind = "PROCEDURE" if fn.kind == "p" else "FUNCTION"
             tail = "" if fn.kind == "p" else f" RETURNS {returns}"
-            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {dollar_quote(fn.body)}", fn.body)
+            tree = parse_function(f"CREATE {kind} f({params}){tail} LANGUAGE plpgsql AS {dollar_quote(fn.body)}", fn.body,
+                                  state.is_row_type_name)
             if len(self._compiled) > 256:
                 self._compiled.clear()
             self._compiled[key] = tree
@@ -571,7 +583,7 @@ class Routines:
 
     async def run_do(self, source: str, ctx: Any) -> None:
         tree = parse_function(f"CREATE FUNCTION inline_code_block() RETURNS void LANGUAGE plpgsql AS {dollar_quote(source)}",
-                              source)
+                              source, ctx.catalog.state_for(ctx.txn).is_row_type_name)
         contexts = self._enter_nonatomic(ctx)
         self.depth += 1
         try:
@@ -664,7 +676,7 @@ class Routines:
         tables = self.transition_tables
         self.transition_tables = transition
         try:
-            frame = Frame(self, ctx, self._tree(fn), _shown(fn), fn.return_type, specials)
+            frame = Frame(self, ctx, self._tree(fn, ctx), _shown(fn), fn.return_type, specials)
             await frame.declare((), ())
             # (a row-level trigger's NEW or OLD that the event has not is NULL, of the table's shape)
             frame.set_record("new", Record(names, types, list(new) if new is not None else None))

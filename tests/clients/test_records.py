@@ -1,8 +1,8 @@
 """Records in results as PostgreSQL 15 sends them: an anonymous ROW(...), a function's row of OUT
 parameters (also from a set-returning function in a select list), arrays and nests of them, in
 a UNION or a subquery, are columns of type record (2249) that asyncpg (binary record_send) and
-psycopg (text and binary) decode into the same tuples; a whole-row reference prints the same in
-psql's text form."""
+psycopg (text and binary) decode into the same tuples; a whole-row reference is of the table's
+row type (asyncpg's Record, psycopg's text), and prints the same in psql's text form."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ QUERIES = [
     "SELECT rec_of(a) FROM rec_t ORDER BY a",
     "SELECT json_each('{\"a\": 1}')",
     "SELECT rec_t::text FROM rec_t ORDER BY a",
+    "SELECT rec_t FROM rec_t ORDER BY a",
 ]
 
 
@@ -49,7 +50,8 @@ async def _asyncpg(url: str) -> list[Any]:
                 rows: Any = [tuple(r) for r in await statement.fetch()]
             except asyncpg.InternalClientError as error:  # (a field type asyncpg has no codec for yet)
                 rows = str(error)
-            out.append((query, [a.type.oid for a in statement.get_attributes()], rows))
+            oids = [a.type.oid for a in statement.get_attributes()]
+            out.append((query, [oid if oid < 16384 else "user type" for oid in oids], rows))
         return out
     finally:
         await conn.close()
@@ -59,10 +61,12 @@ def _psycopg(dsn: str) -> list[Any]:
     out: list[Any] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         for binary in (False, True):
-            for query in QUERIES[:-3]:
+            for query in (*QUERIES[:-4], QUERIES[-1]):
                 cur = conn.cursor(binary=binary)
                 cur.execute(query)
-                out.append((binary, query, [d.type_code for d in cur.description or ()], cur.fetchall()))
+                types = [d.type_code if d.type_code < 16384 else "user type" for d in cur.description or ()]
+                out.append((binary, query, types, cur.fetchall() if not binary or "user type" not in types else
+                            len(cur.fetchall())))
     return out
 
 

@@ -177,3 +177,71 @@ def test_clients_decode_and_send_composite_values_as_postgres(instance: Instance
         finally:
             run_each(server.dsn, CLIENT_CLEANUP)
     assert results[1] == results[0]
+
+
+ROW_CLEANUP = ["DROP TABLE IF EXISTS ct_acct, ct_t2 CASCADE", "DROP FUNCTION IF EXISTS ct_pl2()",
+               "DROP TYPE IF EXISTS ct_acct, ct_t2, ct_pair2"]
+# a table's row type: whole-row values of it, NULL::t, ROW(...)::t, functions RETURNS t / SETOF t,
+# PL/pgSQL variables of it (and of a composite type) with their fields assigned, json[b]_populate_record[set],
+# DROP TABLE with the functions that use its type
+ROW_TYPES = [
+    "CREATE TABLE ct_acct (id int PRIMARY KEY, name text, bal numeric(10,2), tags text[], meta jsonb)",
+    "INSERT INTO ct_acct VALUES (1, 'a', 10, '{x}', '{\"k\": 1}'), (2, 'b', NULL, NULL, NULL)",
+    "CREATE TYPE ct_pair2 AS (x int, y text)",
+    "SELECT ct_acct FROM ct_acct ORDER BY id",
+    "SELECT a FROM ct_acct a ORDER BY a",
+    "SELECT pg_typeof(a), (a).name, a.* FROM ct_acct a WHERE id = 1",
+    "SELECT NULL::ct_acct, ROW(3, 'c', 1.5, NULL, NULL)::ct_acct, ('(4,d,2,,)'::ct_acct).bal",
+    "SELECT row_to_json(a), to_jsonb(a) FROM ct_acct a WHERE id = 1",
+    "SELECT a = ROW(1, 'a', 10, '{x}', '{\"k\": 1}')::ct_acct FROM ct_acct a ORDER BY id",
+    "SELECT count(DISTINCT a) FROM ct_acct a",
+    "CREATE FUNCTION ct_one(i int) RETURNS ct_acct LANGUAGE sql AS $$ SELECT * FROM ct_acct WHERE id = i $$",
+    "SELECT ct_one(1), (ct_one(2)).name",
+    "SELECT * FROM ct_one(1)",
+    "CREATE FUNCTION ct_alls() RETURNS SETOF ct_acct LANGUAGE sql AS $$ SELECT * FROM ct_acct ORDER BY id $$",
+    "SELECT ct_alls()",
+    "SELECT * FROM ct_alls()",
+    "SELECT pg_get_function_result('ct_one'::regproc), pg_get_function_result('ct_alls'::regproc)",
+    "CREATE FUNCTION ct_pl(i int) RETURNS ct_acct LANGUAGE plpgsql AS "
+    "$$ DECLARE r ct_acct; BEGIN SELECT * INTO r FROM ct_acct WHERE id = i; r.bal := 99; RETURN r; END $$",
+    "SELECT ct_pl(1), ct_pl(3)",
+    "CREATE FUNCTION ct_pl2() RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE r ct_acct; p ct_pair2; q ct_pair2 := ROW(5, 'five'); t ct_acct%ROWTYPE;\nBEGIN\n"
+    "  r.name := 'nm'; p.x := 3;\n  t.id := 7;\n"
+    "  RETURN r::text || ' ' || p::text || ' ' || q.y || ' ' || (r IS NULL)::text || ' ' || t::text;\nEND $$",
+    "SELECT ct_pl2()",
+    "CREATE FUNCTION ct_pl3() RETURNS SETOF ct_acct LANGUAGE plpgsql AS $$\nDECLARE r ct_acct;\nBEGIN\n"
+    "  FOR r IN SELECT * FROM ct_acct ORDER BY id LOOP r.name := upper(r.name); RETURN NEXT r; END LOOP;\nEND $$",
+    "SELECT * FROM ct_pl3()",
+    "DO $$ DECLARE p ct_pair2; BEGIN RAISE NOTICE '% %', p IS NULL, p; p := ROW(1, 'z'); RAISE NOTICE '% %', p, p.y; END $$",
+    "CREATE FUNCTION ct_pl4(a ct_acct) RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN a.name || a.id; END $$",
+    "SELECT ct_pl4(ct_acct) FROM ct_acct ORDER BY id",
+    "SELECT ct_pl4(a.*) FROM ct_acct a ORDER BY id",
+    "SELECT jsonb_populate_record(NULL::ct_acct, '{\"id\": 5, \"name\": \"z\", \"tags\": [\"p\", \"q\"], "
+    "\"meta\": {\"a\": [1]}}')",
+    "SELECT * FROM jsonb_populate_record(NULL::ct_acct, '{\"id\": 5, \"name\": \"z\", \"bal\": \"1.5\"}')",
+    "SELECT p.* FROM ct_acct a, json_populate_record(a, '{\"name\": \"renamed\"}') p ORDER BY p.id",
+    "SELECT * FROM json_populate_recordset(NULL::ct_acct, '[{\"id\": 5, \"name\": \"z\"},{\"id\":6}]')",
+    "SELECT * FROM jsonb_populate_recordset(NULL::ct_acct, '[{\"id\": 7}]') WITH ORDINALITY",
+    "SELECT (jsonb_populate_record(NULL::ct_acct, '{\"id\": 8}')).id",
+    "INSERT INTO ct_acct SELECT * FROM jsonb_populate_record(NULL::ct_acct, '{\"id\": 9, \"name\": \"nine\"}')",
+    "SELECT id, name FROM ct_acct ORDER BY id",
+    "SELECT * FROM jsonb_populate_record(NULL::ct_acct, '[1]')",
+    "SELECT * FROM jsonb_populate_record(NULL::ct_acct, '{\"id\": \"x\"}')",
+    "SELECT * FROM jsonb_populate_recordset(NULL::ct_pair2, '[{\"x\": 1, \"y\": \"a\"}, {\"x\": 2}]')",
+    "SELECT jsonb_populate_recordset(NULL::ct_pair2, '[{\"x\": 1, \"y\": \"a\"}, {\"x\": 2}]')",
+    "CREATE TYPE ct_acct AS (x int)",
+    "CREATE TYPE ct_t2 AS (x int)",
+    "CREATE TABLE ct_t2 (x int)",
+    "SELECT t.typname, t.typtype, t.typrelid = 'ct_acct'::regclass, c.reltype = t.oid FROM pg_type t "
+    "JOIN pg_class c ON c.relname = 'ct_acct' WHERE t.typname IN ('ct_acct', '_ct_acct') ORDER BY 1",
+    "DROP TABLE ct_acct",
+    "CREATE VIEW ct_v AS SELECT * FROM ct_acct",
+    "DROP TABLE ct_acct",
+    "DROP TABLE ct_acct CASCADE",
+    "SELECT 'ct_acct'::regtype",
+]
+
+
+def test_table_row_types_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, ROW_TYPES, cleanup=ROW_CLEANUP, details=True)

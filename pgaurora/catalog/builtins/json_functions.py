@@ -453,6 +453,31 @@ def record_rows(function_name: str, names: tuple[str, ...],
     return rows
 
 
+POPULATE_FUNCTIONS = frozenset({"json_populate_record", "jsonb_populate_record", "json_populate_recordset",
+                                "jsonb_populate_recordset"})
+
+
+def populate_rows(function_name: str, names: tuple[str, ...],
+                  types: tuple[tuple[int, int], ...]) -> Callable[[Any, Any], Iterator[tuple[Any, ...]]]:
+    """The rows of json[b]_populate_record[set](base, doc) for a composite type of those fields:
+    as record_rows, except that a key the object lacks takes the base value's field (NULL when
+    the base is NULL)."""
+    from_json = function_name.startswith("json_")
+    many = function_name.endswith("recordset")
+    convert = [_populate(oid, typmod, from_json) for oid, typmod in types]
+
+    def rows(base: Any, doc: Any) -> Iterator[tuple[Any, ...]]:
+        if doc is None:
+            if not many:
+                yield tuple(base) if base is not None else tuple(None for _ in names)
+            return
+        for obj in (_json_objects if from_json else _jsonb_objects)(doc, function_name, many):
+            yield tuple(c(obj[n]) if n in obj else (base[i] if base is not None else None)
+                        for i, (n, c) in enumerate(zip(names, convert, strict=True)))
+
+    return rows
+
+
 def _json_objects(text: str, name: str, many: bool) -> Iterator[dict[str, Any]]:
     """A json document's object(s): key -> the value's JSON text, as written."""
     kind, items = _json_items(text)

@@ -83,6 +83,7 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
             if obj.partition_of:  # see catalog.system.partitions
                 row.update(relispartition=True, relpartbound=partitions.bound_text(sc.state, obj))
             row.update(relkind=kind, relam=HEAP_AM_OID if kind in ("r", "m") else 0, relnatts=len(obj.columns),
+                       reltype=obj.row_type,
                        relispopulated=obj.populated,
                        relhassubclass=bool(obj.partition_strategy and sc.state.partitions(obj.oid)),
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),

@@ -45,7 +45,8 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    typelem=0, typarray=ty.array_oid, typstorage="p")
         yield dict(common, oid=ty.array_oid, typname="_" + ty.name, typlen=-1, typbyval=False, typtype="b",
                    typcategory="A", typelem=ty.oid, typarray=0, typstorage="x")
-    for ct in sorted(sc.state.composites.values(), key=lambda ty: ty.oid):  # CREATE TYPE ... AS (...)
+    for ct in sorted((*sc.state.composites.values(), *sc.state.row_types.values()), key=lambda ty: ty.oid):
+        # CREATE TYPE ... AS (...), and tables' row types
         common = {"typnamespace": ct.schema_oid, "typowner": ct.owner, "typisdefined": True, "typdelim": ",",
                   "typnotnull": False, "typbasetype": 0, "typtypmod": -1, "typndims": 0, "typcollation": 0,
                   "typispreferred": False, "typalign": "d", "typlen": -1, "typbyval": False, "typstorage": "x"}
@@ -64,7 +65,6 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "typnotnull": dom.not_null, "typbasetype": dom.base_type, "typtypmod": dom.base_typmod,
                "typndims": 0, "typcollation": 100 if dom.base_type in (25, 1043, 1042) else 0,
                "typdefault": dom.default, "typdefaultbin": dom.default}
-    # each table's row type would be here in PostgreSQL; pgaurora's tables have none (reltype = 0)
 
 
 @producer("pg_enum")

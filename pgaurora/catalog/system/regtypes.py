@@ -110,10 +110,12 @@ def user_type_display(state: CatalogState, oid: int) -> str | None:
             qualified_name(state, enum_type.schema_oid, enum_type.name)
         return shown + ("[]" if array else "")
     composite = state.composite_of(oid)
-    element = composite or next((ty for ty in state.composites.values() if ty.array_oid == oid), None)
+    element = composite or next((ty for ty in (*state.composites.values(), *state.row_types.values())
+                                 if ty.array_oid == oid), None)
     if element is None:
         return None
-    shown = quote_ident(element.name) if state.user_composite(element.name) is element else \
+    visible = state.user_composite(element.name) or state.row_type(element.name)
+    shown = quote_ident(element.name) if visible is element else \
         qualified_name(state, element.schema_oid, element.name)
     return shown + ("" if composite is not None else "[]")
 

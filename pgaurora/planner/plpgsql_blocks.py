@@ -13,11 +13,14 @@ blocks and to the datums, each block gets
 
 and the tree `block_datums`, every datum some block declares. When the tokens cannot be matched
 to the tree (a BEGIN the scan cannot place), nothing is added and the frame keeps every variable
-function-wide, initialized once per call, as before. Not the running of blocks (session.plpgsql).
+function-wide, initialized once per call, as before. Also `mark_row_types`: a variable declared
+of a composite type or a table's row type made a record before pglast parses the body. Not the
+running of blocks (session.plpgsql).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pglast
@@ -145,3 +148,72 @@ def _identifier(word: str) -> str:
     if word.startswith('"'):
         return word[1:-1].replace('""', '"')
     return word.lower()
+
+
+_TYPE_ENDS = frozenset(("ASCII_59", "COLON_EQUALS", "ASCII_61", "DEFAULT", "NOT", "COLLATE", "ASCII_91", "ASCII_37"))
+
+
+def mark_row_types(body: str, is_row_type: Callable[[str], bool]) -> tuple[str, dict[tuple[str, int], tuple[str, str | None]]]:
+    """`body` with each DECLAREd variable of a composite type or a table's row type (`r accounts;`,
+    `r accounts%ROWTYPE;`) declared `record` instead, and (variable, line) -> the type's name:
+    PostgreSQL's compiler makes such a variable a record of that shape, whose fields `r.x := ...`
+    assigns, and pglast's parser, which knows no catalog, does so only for `record` (the frame
+    gives the record its shape: session.plpgsql), and whose default (`:= expr`, the text here)
+    pglast's tree leaves out. Line numbers stay as they were."""
+    try:
+        tokens = pglast.parser.scan(body)
+    except pglast.parser.ParseError:
+        return body, {}
+    encoded = body.encode()
+    edits: list[tuple[int, int]] = []  # (start, end) byte ranges that become `record`
+    shapes: dict[tuple[str, int], tuple[str, str | None]] = {}
+    inside = False
+    i, n = 0, len(tokens)
+    while i < n:
+        token = tokens[i]
+        if token.name == "BEGIN_P":
+            inside = False
+        elif token.name == "DECLARE":
+            inside = True
+        elif inside:
+            j = i + 1
+            if j < n and encoded[tokens[j].start:tokens[j].end + 1].lower() == b"constant":
+                j += 1
+            k = j
+            while k < n and tokens[k].name not in _TYPE_ENDS and tokens[k].name != "BEGIN_P":
+                k += 1
+            words = [encoded[t.start:t.end + 1].decode() for t in tokens[j:k]]
+            simple = bool(words) and all(w == "." or tokens[j + m].name == "IDENT" or tokens[j + m].kind != "NO_KEYWORD"
+                                         for m, w in enumerate(words))
+            end = k
+            if k + 1 < n and tokens[k].name == "ASCII_37" and \
+                    encoded[tokens[k + 1].start:tokens[k + 1].end + 1].lower() == b"rowtype":
+                end = k + 2  # (`t%ROWTYPE`)
+            elif k < n and tokens[k].name in ("ASCII_37", "ASCII_91"):
+                simple = False  # (%TYPE, an array)
+            marked = simple and len(words) in (1, 3) and is_row_type("".join(words))
+            if marked:
+                edits.append((tokens[j].start, tokens[end - 1].end + 1))
+            default_at: int | None = None
+            depth = 0
+            while k < n and not (tokens[k].name == "ASCII_59" and depth == 0):
+                if tokens[k].name == "ASCII_40":
+                    depth += 1
+                elif tokens[k].name == "ASCII_41":
+                    depth -= 1
+                elif tokens[k].name == "BEGIN_P" and depth == 0:
+                    break
+                elif depth == 0 and default_at is None and tokens[k].name in ("COLON_EQUALS", "ASCII_61", "DEFAULT"):
+                    default_at = tokens[k].end + 1
+                k += 1
+            if marked:
+                name = _identifier(encoded[token.start:token.end + 1].decode())
+                default = encoded[default_at:tokens[k].start].decode().strip() \
+                    if default_at is not None and k < n else None
+                shapes[(name, encoded[:token.start].count(b"\n") + 1)] = ("".join(words), default or None)
+            i = k + 1 if k < n and tokens[k].name == "ASCII_59" else k
+            continue
+        i += 1
+    for start, end in reversed(edits):
+        encoded = encoded[:start] + b"record" + encoded[end:]
+    return encoded.decode(), shapes
