@@ -46,3 +46,28 @@ async def run_modifying_ctes(node: ModifyingCtes, env: Env) -> AsyncIterator[Bat
 
 
 __all__ = ["ModifyingCtes"]
+
+
+@dataclass(frozen=True, slots=True)
+class MergeCount(PlanNode):
+    """MERGE (planner.merge): runs the statement MERGE became, whose one row says how many rows it
+    changed and how many target rows two source rows would change; reports `MERGE n`."""
+
+    input: PlanNode
+    width: int = 0
+
+
+@runner(MergeCount)
+async def run_merge_count(node: MergeCount, env: Env) -> AsyncIterator[Batch]:
+    from pgaurora.errors import CardinalityViolation
+
+    rows = [row for batch in [b async for b in run_node(node.input, env)] for row in batch]
+    merged, twice = rows[0] if rows else (0, 0)
+    if twice:
+        raise CardinalityViolation("MERGE command cannot affect row a second time",
+                                   hint="Ensure that not more than one source row matches any one target row.")
+    env.row_counts["tag"] = 1
+    env.row_counts["tag_text"] = f"MERGE {merged}"  # type: ignore[assignment]
+    if False:  # pragma: no cover - an async generator that yields nothing
+        yield []
+

@@ -21,7 +21,7 @@ from pgaurora.planner import estimate, rules
 from pgaurora.planner.ddl import DdlPlanner
 from pgaurora.planner.exprbind import CATALOG_TYPES
 from pgaurora.planner.modify import ModifyPlanner
-from pgaurora.planner.parse import ParsedStatement
+from pgaurora.planner.parse import ParsedStatement, parse_one
 from pgaurora.planner.querycontext import QueryContext
 from pgaurora.planner.resolve import ParamTypes
 from pgaurora.planner.rowtypes import records_as_text
@@ -84,6 +84,18 @@ def _plan_in(stmt: ParsedStatement, state: CatalogState, param_types: tuple[int,
     body = stmt.tree
     command = stmt.command
     columns: list[ResultColumn] | None = None
+    merging = kind == "MergeStmt"
+    if merging:  # (planner.merge: the statement MERGE becomes, planned as any other)
+        from pgaurora.planner.merge import merge_sql
+
+        def columns_of(schema: str | None, name: str) -> list[str] | None:
+            rel: Any = state.relation(name, schema)
+            return [c.name for c in rel.live_columns()] if hasattr(rel, "live_columns") else None
+
+        rewritten = parse_one(merge_sql(stmt.text, columns_of))
+        qc = QueryContext(state, params, StatementState(state), lambda _location: None, _parse_view,
+                          backend_pid=pid, system_columns=True)
+        kind, body = rewritten.node_type, rewritten.tree
     if kind == "SelectStmt":
         if "intoClause" in body:
             raise FeatureNotSupported("SELECT INTO is not supported")
@@ -127,6 +139,10 @@ def _plan_in(stmt: ParsedStatement, state: CatalogState, param_types: tuple[int,
 
         ctes = tuple(rules.optimize(c, state, qc.state.new_slot) for c in qc.modifying_ctes)
         node = ModifyingCtes(node, ctes, node.width)
+    if merging:
+        from pgaurora.executor.withmodify import MergeCount
+
+        node, columns = MergeCount(node), None
     types = []
     for i, t in enumerate(params.types):
         if t in (0, UNKNOWN_OID):
