@@ -138,6 +138,7 @@ class AlterTable(PlanNode):
     conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
     checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass
     tag: str = "ALTER TABLE"  # ALTER INDEX / SEQUENCE / VIEW for their RENAME
+    index_keys: tuple[Any, ...] = ()  # IndexKeySpec of its expression / partial indexes, for rewritten rows
 
 
 @dataclass(frozen=True, slots=True)

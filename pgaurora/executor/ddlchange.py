@@ -505,12 +505,21 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         snapshot = txn.snapshot()
         updates = await _scan_rows(node, env, heap, snapshot, convert if node.conversions else None)
         by_oid = {ix.oid: ix for ix in rebuilt}
+        from pgaurora.executor.indexkeys import key_function
+
+        keyed = {spec.index_oid: key_function(spec) for spec in node.index_keys}  # (expression / partial)
         for n, (tid, new_row) in enumerate(updates):
             if n % YIELD_ROWS == YIELD_ROWS - 1:
                 await _turn(env)
             new_tid = await heap.update(txn, snapshot, tid, new_row)
             if new_tid is not None:
                 for ix in [by_oid.get(i.oid, i) for i in state.indexes(table.oid)]:
+                    key_of = keyed.get(ix.oid)
+                    if key_of is not None:
+                        key = key_of(tuple(new_row), env)
+                        if key is not None:
+                            await storage.btree(ix.rel_id).insert(key, new_tid)
+                        continue
                     positions = [next(i for i, c in enumerate(table.columns) if c.attnum == a) for a in ix.columns]
                     await storage.btree(ix.rel_id).insert(tuple(new_row[p] for p in positions), new_tid)
     # constraints added by this ALTER (CHECK, FOREIGN KEY) get their pg_constraint oid here; the

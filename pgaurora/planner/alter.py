@@ -30,6 +30,7 @@ from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner, first_location
 from pgaurora.planner.exprbind import Level, bind, type_from_name
+from pgaurora.planner.indexexpr import key_specs
 from pgaurora.planner.modify import parse_expression, table_entry
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import SYSTEM_NAMES, Scope
@@ -204,8 +205,11 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
         else:
             raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
     new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
+    checks = _checks_to_validate(ddl, table, new_table)
+    rewrites = bool(fill or validate or conversions or checks)  # (rows rewritten: their index entries too)
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
-                      tuple(validate), conversions=tuple(conversions), checks=_checks_to_validate(ddl, table, new_table))
+                      tuple(validate), conversions=tuple(conversions), checks=checks,
+                      index_keys=key_specs(ddl.qc.catalog, new_table) if rewrites else ())
 
 
 def _view_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
