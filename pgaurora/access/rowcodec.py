@@ -14,6 +14,7 @@ encoded and decoded entirely in C; other values go through one msgpack extension
     ext 11 a value of an enum type (msgpack [type oid, label]: datatypes.enums)
     ext 12 a value of a composite type (datatypes.records.CompositeValue: msgpack of the converted
            list); another tuple (a tid) is stored as a list
+    ext 13 a range (datatypes.ranges.Range: msgpack [empty, lower_inc, upper_inc, lower, upper])
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import msgspec
 
 from pgaurora.datatypes import datetimes
 from pgaurora.datatypes.enums import EnumValue, enum_class
+from pgaurora.datatypes.ranges import Range
 from pgaurora.datatypes.records import CompositeValue
 from pgaurora.datatypes.values import Interval, Jsonb
 from pgaurora.errors import DataCorrupted
@@ -67,6 +69,7 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
     dict: lambda v: {k: _to_wire(x) for k, x in v.items()},
     tuple: lambda v: [_to_wire(x) for x in v],
     CompositeValue: lambda v: _Ext(12, _encode([_to_wire(x) for x in v])),
+    Range: lambda v: _Ext(13, _encode([v.empty, v.lower_inc, v.upper_inc, _to_wire(v.lower), _to_wire(v.upper)])),
 }
 
 
@@ -145,6 +148,9 @@ def _from_ext(code: int, data: memoryview) -> Any:
         return enum_class(oid)(label)
     if code == 12:
         return CompositeValue(_decode_any(data))
+    if code == 13:
+        empty, lower_inc, upper_inc, lower, upper = _decode_any(data)
+        return Range(lower, upper, lower_inc, upper_inc, empty)
     raise DataCorrupted(f"unknown value extension {code} in a stored row")
 
 

@@ -28,6 +28,7 @@ from pgaurora.datatypes import (
     intervals,
     jsonvalues,
     numbers,
+    ranges,
     records,
     scalars,
     strings,
@@ -304,6 +305,25 @@ _TEXT_OUT[_RECORD_ARRAY_OID] = lambda ctx: (lambda out: lambda value: arrays.for
 _SEND[_RECORD_ARRAY_OID] = lambda value: arrays.array_send(value, t.RECORD_OID, _record_send)
 
 
+def _register_ranges() -> None:
+    """The built-in range types' I/O, from their element types' (datatypes.ranges)."""
+    for oid, (element, _) in ranges.RANGE_TYPES.items():
+        def text_out(ctx: FormatContext, element: int = element) -> Encoder:
+            out = text_encoder(element, ctx)
+            return lambda value: ranges.format_range(value, out)
+
+        def text_in(ctx: FormatContext, element: int = element, oid: int = oid) -> Decoder:
+            parse = text_decoder(element, -1, ctx)
+            return lambda text: ranges.parse_range(text, oid, parse)
+
+        send = binary_encoder(element)
+        recv = binary_decoder(element)
+        _TEXT_OUT[oid] = text_out
+        _TEXT_IN[oid] = text_in
+        _SEND[oid] = lambda value, send=send: ranges.range_send(value, send)  # type: ignore[misc]
+        _RECV[oid] = lambda data, oid=oid, recv=recv: ranges.range_recv(data, oid, recv)  # type: ignore[misc]
+
+
 def _unsupported(oid: int, what: str) -> FeatureNotSupported:
     return FeatureNotSupported(f"no {what} function available for type {t.format_type(oid)}")
 
@@ -433,4 +453,7 @@ def register_codecs(oid: int, text_out: Callable[[FormatContext], Encoder], text
     _TEXT_IN[oid] = text_in
     _SEND[oid] = send
     _RECV[oid] = recv
+
+
+_register_ranges()
 

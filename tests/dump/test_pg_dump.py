@@ -130,10 +130,13 @@ INSERT INTO app.wallets VALUES (1, ROW(10.5, 'EUR'), ARRAY[ROW(1, 'USD')::app.mo
 CREATE FUNCTION app.wallet_of(i int) RETURNS app.money_pair LANGUAGE sql STABLE AS
   $$ SELECT balance FROM app.wallets WHERE id = i $$;
 COMMENT ON TYPE app.money_pair IS 'an amount and its currency';
+CREATE TABLE app.bookings (id int PRIMARY KEY, during tstzrange, days daterange, seats int4range[]);
+INSERT INTO app.bookings VALUES (1, '[2020-01-01 10:00+00,2020-01-01 12:00+00)', '[2020-01-01,2020-01-03]',
+  '{"[1,5)",empty}'), (2, '(,2020-01-02 00:00+00]', 'empty', NULL);
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
           "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",
-          "public.readings_old", "app.sized", "app.wallets")
+          "public.readings_old", "app.sized", "app.wallets", "app.bookings")
 SEQUENCES = ("app.customers_id_seq", "app.orders_id_seq", "public.child_id_seq", "public.counter", "audit.small")
 
 

@@ -43,6 +43,7 @@ from pgaurora.catalog.builtins import (  # noqa: F401  (importing registers the 
     json_functions,
     math_functions,
     patterns,
+    range_functions,
     sleep,
     text_functions,
 )

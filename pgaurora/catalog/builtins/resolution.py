@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from pgaurora.catalog.builtins.enum_functions import enum_aggregate, enum_function, enum_operator
+from pgaurora.catalog.builtins.range_functions import range_function, range_operator
 from pgaurora.catalog.builtins.registry import (
     REGISTRY,
     AggregateDef,
@@ -305,13 +306,16 @@ def _specialise(d: D, inputs: Sequence[int], declared: tuple[int, ...]) -> D:
 
 @lru_cache(maxsize=4096)
 def _function_for(name: str, inputs: tuple[int, ...]) -> FunctionDef | None:
-    return enum_function(name, inputs) or _choose(REGISTRY.functions.get(name, []), inputs, "function", name)
+    return enum_function(name, inputs) or range_function(name, inputs) \
+        or _choose(REGISTRY.functions.get(name, []), inputs, "function", name)
 
 
 @lru_cache(maxsize=4096)
 def _operator_for(name: str, prefix: bool, inputs: tuple[int, ...]) -> OperatorDef | None:
     if not prefix and (found := enum_operator(name, inputs)) is not None:
         return found
+    if not prefix and (ranged := range_operator(name, inputs)) is not None:
+        return ranged
     defs = [o for o in REGISTRY.operators.get(name, []) if (o.left_oid is None) == prefix]
     if not prefix and (inputs[0] == t.UNKNOWN_OID) != (inputs[1] == t.UNKNOWN_OID):
         known = inputs[1] if inputs[0] == t.UNKNOWN_OID else inputs[0]

@@ -67,6 +67,23 @@ def pg_type(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "typdefault": dom.default, "typdefaultbin": dom.default}
 
 
+# the built-in range types (datatypes.ranges): rngtypid, rngsubtype, rngmultitypid, rngsubopc,
+# rngcanonical, rngsubdiff (PostgreSQL 15's rows; the multirange types themselves do not exist here)
+_RANGES = ((3904, 23, 4451, 1978, "int4range_canonical", "int4range_subdiff"),
+           (3906, 1700, 4532, 3125, "-", "numrange_subdiff"),
+           (3908, 1114, 4533, 3128, "-", "tsrange_subdiff"),
+           (3910, 1184, 4534, 3127, "-", "tstzrange_subdiff"),
+           (3912, 1082, 4535, 3122, "daterange_canonical", "daterange_subdiff"),
+           (3926, 20, 4536, 3124, "int8range_canonical", "int8range_subdiff"))
+
+
+@producer("pg_range")
+def pg_range(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    for oid, subtype, multi, opclass, canonical, subdiff in _RANGES:
+        yield {"rngtypid": oid, "rngsubtype": subtype, "rngmultitypid": multi, "rngcollation": 0,
+               "rngsubopc": opclass, "rngcanonical": RegName(0, canonical), "rngsubdiff": RegName(0, subdiff)}
+
+
 @producer("pg_enum")
 def pg_enum(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for ty in sorted(sc.state.types.values(), key=lambda ty: ty.oid):
