@@ -34,6 +34,8 @@ class Column:
     # a column of a domain (CREATE DOMAIN): type_oid / typmod are its base type's, values are
     # checked against the domain's constraints when written; pg_attribute shows the domain
     domain: int = 0
+    stattarget: int = -1  # attstattarget: ALTER COLUMN ... SET STATISTICS (-1: the default)
+    storage: str = ""  # attstorage set by ALTER COLUMN ... SET STORAGE ('': the type's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ class Table:
     # before tables had row types
     row_type: int = 0
     row_array_type: int = 0
+    options: tuple[str, ...] = ()  # reloptions: WITH (fillfactor=70) / ALTER TABLE ... SET (...), "name=value"
 
     def live_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if not c.dropped)

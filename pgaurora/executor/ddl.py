@@ -139,6 +139,9 @@ class AlterTable(PlanNode):
     checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass
     tag: str = "ALTER TABLE"  # ALTER INDEX / SEQUENCE / VIEW for their RENAME
     index_keys: tuple[Any, ...] = ()  # IndexKeySpec of its expression / partial indexes, for rewritten rows
+    sequence_changes: tuple[tuple[Any, int | None], ...] = ()  # identity sequences changed (and RESTART values)
+    drop_oids: tuple[int, ...] = ()  # objects that go with the change (a dropped identity's sequence)
+    notices: tuple[str, ...] = ()  # (DROP IDENTITY IF EXISTS of a column that has none)
 
 
 @dataclass(frozen=True, slots=True)

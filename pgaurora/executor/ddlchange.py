@@ -460,6 +460,8 @@ async def run_truncate(node: Truncate, env: Env) -> None:
 
 @ddl_runner(AlterTable)
 async def run_alter_table(node: AlterTable, env: Env) -> None:
+    for notice in node.notices:
+        env.ctx.notice(notice)
     ctx = env.ctx
     catalog = ctx.catalog
     storage = ctx.storage
@@ -558,8 +560,12 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         await catalog.replace(txn, replace(obj, name=new_name))
         if isinstance(obj, View):
             await follow_relation(ctx, state, oid, new_name)
-    if node.drop_index_oids:
-        await catalog.remove(txn, *node.drop_index_oids)
+    if node.drop_index_oids or node.drop_oids:
+        await catalog.remove(txn, *node.drop_index_oids, *node.drop_oids)
+    for seq, restart in node.sequence_changes:  # (SET GENERATED / SET INCREMENT BY / RESTART ...)
+        await catalog.replace(txn, seq)
+        if restart is not None:
+            catalog.setval(seq, restart, False)
     if objs or new_index_objs:
         await catalog.create(txn, *objs, *new_index_objs)
 

@@ -227,3 +227,32 @@ async def analyze_table(ctx: Any, state: Any, table: Any, attnums: tuple[int, ..
         await asyncio.sleep(0)
     assert stat is not None
     return replace(stat, schema_oid=table.schema_oid)
+
+
+@dataclass(frozen=True, slots=True)
+class Reindex(PlanNode):
+    """REINDEX: each (table oid, index oid, IndexKeySpec or None) gets a new B-tree built from the
+    table's rows (planner.maintenance chose them)."""
+
+    indexes: tuple[tuple[int, int, Any], ...]
+    width: int = 0
+
+
+@ddl_runner(Reindex)
+async def run_reindex(node: Reindex, env: Any) -> None:
+    from pgaurora.executor.ddl import _build_index
+    from pgaurora.executor.ownership import require_owner
+
+    ctx = env.ctx
+    _tag(env, "REINDEX")
+    state = _state(ctx)
+    for table_oid, index_oid, spec in node.indexes:
+        table = state.table(table_oid)
+        index = state.by_oid.get(index_oid)
+        if table is None or index is None:
+            continue
+        require_owner(ctx, table)
+        rebuilt = replace(index, rel_id=await ctx.storage.create_btree(len(index.columns)))
+        await _build_index(env, table, rebuilt, spec)
+        await ctx.catalog.replace(ctx.txn, rebuilt)
+

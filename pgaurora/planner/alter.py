@@ -73,6 +73,10 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
     fill: list[tuple[int, Any]] = []
     conversions: list[tuple[int, Any]] = []
     validate: list[int] = []
+    sequence_changes: list[tuple[Any, int | None]] = []  # SET GENERATED / SET sequence options / RESTART
+    drop_sequences: list[int] = []  # DROP IDENTITY
+    notices: list[str] = []
+    reloptions = table.options
     taken = {n for (s, n) in ddl.qc.catalog.relations if s == table.schema_oid} | {c.name for c in constraints}
     for item in body["cmds"]:
         cmd = item["AlterTableCmd"]
@@ -202,14 +206,33 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
             conversions.append((i, converted))
         elif sub == "AT_AddIdentity":
             sequences.append(_add_identity(ddl, table, columns, cmd, taken))
+        elif sub in ("AT_SetStatistics", "AT_SetStorage"):  # (pg_attribute's attstattarget / attstorage)
+            i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
+            if i is None:
+                raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
+            columns[i] = _column_setting(columns[i], sub, cmd, notices)
+        elif sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):  # (storage parameters: pg_class.reloptions)
+            from pgaurora.planner.ddl import table_options
+
+            reloptions = table_options(reloptions, cmd["def"]["List"]["items"], sub == "AT_SetRelOptions")
+        elif sub in ("AT_SetIdentity", "AT_DropIdentity"):
+            change = _identity_change(ddl, table, columns, cmd, notices)
+            if change is not None:
+                seq, restart = change
+                if sub == "AT_DropIdentity":
+                    drop_sequences.append(seq.oid)
+                else:
+                    sequence_changes.append((seq, restart))
         else:
             raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
-    new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints))
+    new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints), options=reloptions)
     checks = _checks_to_validate(ddl, table, new_table)
     rewrites = bool(fill or validate or conversions or checks)  # (rows rewritten: their index entries too)
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
                       tuple(validate), conversions=tuple(conversions), checks=checks,
-                      index_keys=key_specs(ddl.qc.catalog, new_table) if rewrites else ())
+                      index_keys=key_specs(ddl.qc.catalog, new_table) if rewrites else (),
+                      sequence_changes=tuple(sequence_changes), drop_oids=tuple(drop_sequences),
+                      notices=tuple(notices))
 
 
 def _view_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
@@ -243,6 +266,64 @@ def _checks_to_validate(ddl: DdlPlanner, old: Table, new: Table) -> tuple[tuple[
     scope.add(table_entry(new))
     lv = Level(scope, ddl.qc.params, ddl.pos, lambda n, sc: None, None, "check constraints")
     return tuple((c.name, bind(parse_expression(c.check or ""), lv)) for c in todo)
+
+
+def _column_setting(col: Column, sub: str, cmd: dict[str, Any], notices: list[str]) -> Column:
+    """ALTER COLUMN c SET STATISTICS n / SET STORAGE { PLAIN | EXTERNAL | EXTENDED | MAIN }, checked
+    as PostgreSQL checks them."""
+    from pgaurora.datatypes.typeinfo import find
+    from pgaurora.errors import InvalidParameterValue
+
+    if sub == "AT_SetStatistics":
+        target = int(cmd["def"]["Integer"].get("ival", 0))
+        if target < -1:
+            raise InvalidParameterValue(f"statistics target {target} is too low")
+        if target > 10000:
+            notices.append(f"lowering statistics target to {10000}")
+            target = 10000
+        return replace(col, stattarget=target)
+    word = cmd["def"]["String"]["sval"].lower()
+    letter = {"plain": "p", "external": "e", "extended": "x", "main": "m"}.get(word)
+    if letter is None:
+        raise InvalidParameterValue(f'invalid storage type "{word}"')
+    info = find(col.type_oid)
+    if letter != "p" and info is not None and info.typlen != -1:
+        raise FeatureNotSupported(f"column data type {format_type(col.type_oid)} can only have storage PLAIN")
+    return replace(col, storage=letter)
+
+
+def _identity_change(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dict[str, Any],
+                     notices: list[str]) -> tuple[Any, int | None] | None:
+    """ALTER COLUMN c SET GENERATED { ALWAYS | BY DEFAULT } / SET sequence option / RESTART [WITH n]
+    (the column's identity kind changed in `columns`; the identity sequence, changed, and the
+    value to restart at), or DROP IDENTITY [IF EXISTS] (the column's default gone; its sequence,
+    to drop). None when there is nothing to do (DROP IDENTITY IF EXISTS of no identity)."""
+    from pgaurora.errors import ObjectNotInPrerequisiteState
+
+    name = cmd["name"]
+    i = _column_index(replace(table, columns=tuple(columns)), name)
+    if i is None:
+        raise UndefinedColumn(f'column "{name}" of relation "{table.name}" does not exist')
+    col = columns[i]
+    if not col.identity:
+        if cmd.get("missing_ok"):
+            notices.append(f'column "{name}" of relation "{table.name}" is not an identity column, skipping')
+            return None
+        raise ObjectNotInPrerequisiteState(f'column "{name}" of relation "{table.name}" is not an identity column')
+    seq = next((s for s in ddl.qc.catalog.owned_sequences(table.oid) if s.owned_by[1] == col.attnum), None)
+    if seq is None:
+        raise ObjectNotInPrerequisiteState(f'identity column "{name}" of relation "{table.name}" has no sequence')
+    if cmd["subtype"] == "AT_DropIdentity":
+        columns[i] = replace(col, identity="", default=None)
+        return seq, None
+    options = []
+    for item in cmd.get("def", {}).get("List", {}).get("items", ()):
+        elem = item["DefElem"]
+        if elem["defname"] == "generated":
+            columns[i] = replace(columns[i], identity="a" if elem["arg"]["Integer"]["ival"] == ord("a") else "d")
+        else:
+            options.append(item)
+    return ddl.sequence_options(seq, options) if options else (seq, None)
 
 
 def _add_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dict[str, Any],

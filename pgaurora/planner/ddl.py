@@ -418,8 +418,10 @@ class DdlPlanner:
             for d in indexes:
                 check_unique_covers_key(name, dict(partitioning)["partition_key"], columns, d.columns,
                                         "PRIMARY KEY" if d.primary else "UNIQUE")
+        options = table_options((), [o for o in body.get("options", ()) if "DefElem" in o], True)
+        stored: tuple[tuple[str, Any], ...] = (("options", options),) if options else ()
         return CreateTable(name, tuple(columns), tuple(constraints), tuple(indexes), tuple(seqs),
-                           bool(body.get("if_not_exists")), schema_oid, table_fields=partitioning + on_commit)
+                           bool(body.get("if_not_exists")), schema_oid, table_fields=partitioning + on_commit + stored)
 
     def _on_commit(self, oncommit: str | None, rel: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
         """ON COMMIT of CREATE [TEMP] TABLE as Table fields: only temporary tables take one."""
@@ -714,6 +716,62 @@ def view_options(current: tuple[str, ...], items: Any, setting: bool) -> tuple[s
         value = _option_value(d.get("arg"))
         if value.lower() not in _BOOLEANS:
             raise InvalidParameterValue(f'invalid value for boolean option "{name}": {value}')
+        options[name] = f"{name}={value}"
+    return tuple(options.values())
+
+
+# a table's storage parameters (reloptions): name -> (kind, minimum, maximum); recorded in
+# pg_class.reloptions (pgaurora's heap pages take no fill factor; vacuum has its own policy)
+_TABLE_OPTIONS: dict[str, tuple[str, float, float]] = {
+    "fillfactor": ("int", 10, 100), "toast_tuple_target": ("int", 128, 8160), "parallel_workers": ("int", 0, 1024),
+    "autovacuum_enabled": ("bool", 0, 0), "vacuum_truncate": ("bool", 0, 0), "user_catalog_table": ("bool", 0, 0),
+    "vacuum_index_cleanup": ("enum", 0, 0), "log_autovacuum_min_duration": ("int", -1, 2147483647),
+    "autovacuum_vacuum_threshold": ("int", 0, 2147483647), "autovacuum_analyze_threshold": ("int", 0, 2147483647),
+    "autovacuum_vacuum_insert_threshold": ("int", -1, 2147483647),
+    "autovacuum_vacuum_scale_factor": ("real", 0, 100), "autovacuum_analyze_scale_factor": ("real", 0, 100),
+    "autovacuum_vacuum_insert_scale_factor": ("real", 0, 100), "autovacuum_vacuum_cost_delay": ("real", -1, 100),
+    "autovacuum_vacuum_cost_limit": ("int", -1, 10000), "autovacuum_freeze_min_age": ("int", -1, 1000000000),
+    "autovacuum_freeze_max_age": ("int", -1, 2000000000), "autovacuum_freeze_table_age": ("int", -1, 2000000000),
+    "autovacuum_multixact_freeze_min_age": ("int", -1, 1000000000),
+    "autovacuum_multixact_freeze_max_age": ("int", -1, 2000000000),
+    "autovacuum_multixact_freeze_table_age": ("int", -1, 2000000000),
+}
+
+
+def table_options(current: tuple[str, ...], items: Any, setting: bool) -> tuple[str, ...]:
+    """A table's reloptions after WITH (...) / SET (...) (`setting`) or RESET (...), checked as
+    PostgreSQL checks them (22023: an unknown name, a value of the wrong kind or out of bounds)."""
+    from pgaurora.errors import InvalidParameterValue
+
+    options = {o.split("=", 1)[0]: o for o in current}
+    for item in items:
+        d = item["DefElem"]
+        name = d["defname"]
+        if d.get("defnamespace") == "toast":
+            raise FeatureNotSupported("toast.* storage parameters are not supported")
+        spec = _TABLE_OPTIONS.get(name)
+        if spec is None:
+            raise InvalidParameterValue(f'unrecognized parameter "{name}"')
+        if not setting:
+            options.pop(name, None)
+            continue
+        value = _option_value(d.get("arg"))
+        kind, low, high = spec
+        if kind == "bool" and value.lower() not in _BOOLEANS:
+            raise InvalidParameterValue(f'invalid value for boolean option "{name}": {value}')
+        if kind == "enum" and value.lower() not in ("auto", *_BOOLEANS):
+            raise InvalidParameterValue(f'invalid value for enum option "{name}": {value}',
+                                        detail='Valid values are "on", "off", and "auto".')
+        if kind in ("int", "real"):
+            try:
+                number = int(value) if kind == "int" else float(value)
+            except ValueError:
+                word = "integer" if kind == "int" else "floating point"
+                raise InvalidParameterValue(f'invalid value for {word} option "{name}": {value}') from None
+            if not low <= number <= high:
+                shown = (str(int(low)), str(int(high))) if kind == "int" else (f"{low:g}", f"{high:g}")
+                raise InvalidParameterValue(f'value {value} out of bounds for option "{name}"',
+                                            detail=f'Valid values are between "{shown[0]}" and "{shown[1]}".')
         options[name] = f"{name}={value}"
     return tuple(options.values())
 

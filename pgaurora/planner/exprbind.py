@@ -807,7 +807,7 @@ def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) 
     if "TypeCast" in first:
         first = first["TypeCast"]["arg"]
     if "A_Const" not in first or "sval" not in first["A_Const"]:
-        raise FeatureNotSupported(f"{name}() needs a sequence name literal", position=pos)
+        return _dynamic_sequence_call(args, name, lv, pos)
     text = first["A_Const"]["sval"].get("sval", "")
     parts = text.split(".")
     seq_name = parts[-1].strip('"') if text.startswith('"') or '"' in parts[-1] else parts[-1].lower()
@@ -853,6 +853,68 @@ def _sequence_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) 
             ctx.catalog.last_values[(ctx.backend_pid, oid)] = value
         return result
     return FuncExpr("setval", setval, (value_arg, called_arg), typeinfo.INT8_OID, -1, True, True, False, True)
+
+
+def _dynamic_sequence_call(args: Any, name: str, lv: Level, pos: int | None) -> Expr:
+    """nextval/currval/setval(expr): the sequence named (text) or given (regclass) by a value
+    known only when the call runs (setval(pg_get_serial_sequence('t', 'id'), ...), as Django's
+    sequence reset sends it)."""
+    from pgaurora.executor.privileges import require_sequence
+
+    which = bind(args[0], lv)
+    if which.type_oid in (0, UNKNOWN_OID):
+        which = coerce(which, TEXT_OID, -1, "implicit", lv.params, pos)
+    rest = [bind(a, lv) for a in args[1:]]
+
+    def sequence(ctx: Any, named: Any) -> Any:
+        from pgaurora.catalog.model import Sequence
+        from pgaurora.errors import UndefinedTable
+
+        state = ctx.extra["catalog_state"]
+        if isinstance(named, int):
+            seq = state.by_oid.get(named)
+            shown = str(named)
+        else:
+            parts = [p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in str(named).split(".")]
+            seq = state.relation(parts[-1], parts[0] if len(parts) > 1 else None)
+            shown = str(named)
+        if seq is None:
+            raise UndefinedTable(f'relation "{shown}" does not exist')
+        if not isinstance(seq, Sequence):
+            raise WrongObjectType(f'"{shown}" is not a sequence')
+        return seq
+
+    if name == "nextval":
+        def nextval(ctx: Any, named: Any) -> Any:
+            seq = sequence(ctx, named)
+            require_sequence(ctx, seq, "Uw")
+            value = ctx.catalog.nextval(seq)
+            ctx.catalog.last_values[(ctx.backend_pid, seq.oid)] = value
+            ctx.catalog.last_sequence[ctx.backend_pid] = seq.oid
+            return value
+        return FuncExpr("nextval", nextval, (which,), typeinfo.INT8_OID, -1, True, True, False, True)
+    if name == "currval":
+        def currval(ctx: Any, named: Any) -> Any:
+            seq = sequence(ctx, named)
+            require_sequence(ctx, seq, "rU")
+            value = ctx.catalog.last_values.get((ctx.backend_pid, seq.oid))
+            if value is None:
+                from pgaurora.errors import ObjectNotInPrerequisiteState
+
+                raise ObjectNotInPrerequisiteState(f'currval of sequence "{seq.name}" is not yet defined in this session')
+            return value
+        return FuncExpr("currval", currval, (which,), typeinfo.INT8_OID, -1, True, True, False, True)
+    value_arg = coerce(rest[0], typeinfo.INT8_OID, -1, "implicit", lv.params, pos) if rest else Const(None, 20)
+    called_arg = coerce(rest[1], BOOL_OID, -1, "implicit", lv.params, pos) if len(rest) > 1 else Const(True, BOOL_OID)
+
+    def setval(ctx: Any, named: Any, value: Any, called: Any) -> Any:
+        seq = sequence(ctx, named)
+        require_sequence(ctx, seq, "w")
+        result = ctx.catalog.setval(seq, value, bool(called))
+        if called:
+            ctx.catalog.last_values[(ctx.backend_pid, seq.oid)] = value
+        return result
+    return FuncExpr("setval", setval, (which, value_arg, called_arg), typeinfo.INT8_OID, -1, True, True, False, True)
 
 
 def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) -> Expr:

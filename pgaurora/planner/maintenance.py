@@ -16,7 +16,7 @@ from typing import Any
 
 from pgaurora.catalog.model import Table
 from pgaurora.errors import SyntaxError_, UndefinedColumn, UndefinedTable
-from pgaurora.executor.maintenance import Analyze, Vacuum
+from pgaurora.executor.maintenance import Analyze, Reindex, Vacuum
 from pgaurora.planner.ddl import DdlPlanner
 
 VACUUM_OPTIONS = frozenset({
@@ -82,3 +82,49 @@ def plan_analyze(ddl: DdlPlanner, body: dict[str, Any]) -> Analyze:
         tables.append((rel.oid, tuple(attnums)))
         tables.extend((p.oid, tuple(attnums)) for p in catalog.partitions(rel.oid))
     return Analyze(tuple(tables))
+
+
+def plan_reindex(ddl: DdlPlanner, body: dict[str, Any]) -> Reindex:
+    """REINDEX { INDEX | TABLE | SCHEMA | DATABASE | SYSTEM } [CONCURRENTLY] name: the indexes to
+    rebuild, with the key specs of expression and partial ones (system catalogs have no B-trees
+    here: REINDEX SYSTEM rebuilds nothing)."""
+    from pgaurora.catalog.model import Index
+    from pgaurora.errors import UndefinedObject, WrongObjectType
+    from pgaurora.planner.indexexpr import index_key_spec
+
+    catalog = ddl.qc.catalog
+    kind = body.get("kind", "")
+    tables: list[Table] = []
+    only: Index | None = None
+    if kind in ("REINDEX_OBJECT_INDEX", "REINDEX_OBJECT_TABLE"):
+        rel = body["relation"]
+        found = catalog.relation(rel["relname"], rel.get("schemaname"))
+        if found is None:
+            raise UndefinedTable(f'relation "{rel["relname"]}" does not exist')
+        if kind == "REINDEX_OBJECT_INDEX":
+            if not isinstance(found, Index):
+                raise WrongObjectType(f'"{rel["relname"]}" is not an index')
+            only = found
+            table = catalog.table(found.table_oid)
+            tables = [table] if table is not None else []
+        else:
+            if not isinstance(found, Table) or found.kind == "v":
+                raise WrongObjectType(f'"{rel["relname"]}" is not a table or materialized view')
+            tables = [found, *catalog.partitions(found.oid)]
+    elif kind == "REINDEX_OBJECT_SCHEMA":
+        schema = catalog.schemas.get(body["name"])
+        if schema is None:
+            raise UndefinedObject(f'schema "{body["name"]}" does not exist', sqlstate="3F000")
+        tables = [t for t in catalog.tables() if t.schema_oid == schema.oid]
+    elif kind == "REINDEX_OBJECT_DATABASE":
+        if body.get("name") and body["name"] not in catalog.databases:
+            raise UndefinedObject(f'database "{body["name"]}" does not exist', sqlstate="3D000")
+        tables = [t for t in catalog.tables() if t.schema_oid != 11]
+    targets = []
+    for table in tables:
+        for ix in catalog.indexes(table.oid):
+            if only is not None and ix.oid != only.oid:
+                continue
+            targets.append((table.oid, ix.oid, index_key_spec(catalog, table, ix)))
+    return Reindex(tuple(targets))
+

@@ -217,6 +217,10 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
         from pgaurora.planner.alter import plan_alter
 
         return plan_alter(ddl, kind, body), "ALTER TABLE"
+    if kind == "ReindexStmt":
+        from pgaurora.planner.maintenance import plan_reindex
+
+        return plan_reindex(ddl, body), "REINDEX"
     if kind == "VacuumStmt":
         if body.get("is_vacuumcmd"):
             from pgaurora.planner.maintenance import plan_vacuum

@@ -89,7 +89,7 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
                        relreplident="d", relowner=obj.owner, relrowsecurity=obj.row_security,
-                       relforcerowsecurity=obj.force_row_security)
+                       relforcerowsecurity=obj.force_row_security, reloptions=list(obj.options) or None)
             stat = sc.state.statistics.get(obj.oid)  # ANALYZE (catalog.statistics)
             if stat is not None:
                 row.update(reltuples=stat.reltuples, relpages=stat.relpages)
@@ -153,6 +153,10 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                         row["attinhcount"] = 1
                     if c.acl is not None:
                         row["attacl"] = acl.acl_text(sc.state, c.acl)
+                    if c.stattarget != -1:
+                        row["attstattarget"] = c.stattarget
+                    if c.storage:
+                        row["attstorage"] = c.storage
                     yield row
             yield from _system_attributes(obj.oid)
         elif isinstance(obj, View):
