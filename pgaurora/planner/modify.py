@@ -554,14 +554,16 @@ class ModifyPlanner:
         return tuple(found)
 
     def _assignments(self, items: list[dict[str, Any]] | tuple[()], table: Table, lv: Level, new_row: list[Expr]) -> None:
-        assigned: set[str] = set()
+        assigned: set[Any] = set()
         subqueries: dict[int, SubPlanExpr] = {}
         for item in items:
             rt = item["ResTarget"]
             name = rt["name"]
-            if name in assigned:
+            # (several parts of one column may be assigned: SET a[1] = x, a[2] = y)
+            key = name if not rt.get("indirection") else (name, "part")
+            if name in assigned or (key == name and (name, "part") in assigned):
                 raise SyntaxError_(f'multiple assignments to same column "{name}"')
-            assigned.add(name)
+            assigned.add(key)
             idx = next((i for i, c in enumerate(table.columns) if c.name == name and not c.dropped), None)
             pos = self.qc.position(rt.get("location"))
             if idx is None:
@@ -594,6 +596,9 @@ class ModifyPlanner:
                                        position=self.qc.position(source["RowExpr"].get("location")))
                 val = source["RowExpr"]["args"][mar["colno"] - 1]
             expr = bind(val, lv)
+            if rt.get("indirection"):  # SET a[i] = v, SET p.x = v: the column's value with that part changed
+                new_row[idx] = _assign_part(new_row[idx], col, rt["indirection"], expr, lv, self.qc.params, pos)
+                continue
             new_row[idx] = coerce(expr, col.type_oid, col.typmod, "assignment", self.qc.params,
                                   self.qc.position(next(iter(val.values())).get("location")), col.name)
 
@@ -705,3 +710,61 @@ class ModifyPlanner:
 
 
 __all__ = ["ModifyPlanner", "parse_expression", "table_entry", "derive_name", "UNKNOWN_OID"]
+
+
+def _assign_part(current: Expr, col: Any, indirection: list[dict[str, Any]], value: Expr, lv: Level,
+                 params: Any, position: int | None) -> Expr:
+    """UPDATE ... SET a[i][j] = v (an element of an array column; a one-dimensional array grows,
+    NULLs filling the gap) or SET p.x = v (a field of a composite column): the new column value."""
+    from pgaurora.datatypes import composites, typeinfo
+    from pgaurora.datatypes.records import CompositeValue
+    from pgaurora.errors import ArraySubscriptError
+
+    if all("String" in step for step in indirection) and len(indirection) == 1 \
+            and composites.attributes(col.type_oid) is not None:
+        attributes = composites.attributes(col.type_oid) or ()
+        name = indirection[0]["String"]["sval"]
+        at = next((i for i, (n, _, _) in enumerate(attributes) if n == name), None)
+        if at is None:
+            raise UndefinedColumn(f'cannot assign to field "{name}" of column "{col.name}" because there is no such '
+                                  f"column in data type {typeinfo.format_type(col.type_oid)}", position=position)
+        field = coerce(value, attributes[at][1], attributes[at][2], "assignment", params, position)
+        width = len(attributes)
+
+        def set_field(record: Any, item: Any) -> Any:
+            fields = list(record) if record is not None else [None] * width
+            fields[at] = item
+            return CompositeValue(fields)
+        return FuncExpr("field_assign", set_field, (current, field), col.type_oid, strict=False)
+    element = typeinfo.element_of(col.type_oid)
+    if not element or not all("A_Indices" in step and not step["A_Indices"].get("is_slice") for step in indirection):
+        raise FeatureNotSupported("assignment to this part of a column is not supported", position=position)
+    subscripts = tuple(coerce(bind(step["A_Indices"]["uidx"], lv), typeinfo.INT4_OID, -1, "implicit", params, position)
+                       for step in indirection)
+    item = coerce(value, element, col.typmod, "assignment", params, position)
+
+    def set_element(array: Any, item: Any, *at: Any) -> Any:
+        if any(i is None for i in at):
+            raise ArraySubscriptError("array subscript in assignment must not be null", sqlstate="22004")
+        items = list(getattr(array, "elements", array) or [])
+        if len(at) == 1:
+            i = at[0]
+            if i < 1 or (not items and i != 1):
+                raise FeatureNotSupported("array elements below 1 or past a NULL array's first are not supported "
+                                          "(pgaurora's arrays start at 1)")
+            while len(items) < i:
+                items.append(None)
+            items[i - 1] = item
+            return items
+        level: Any = items
+        for depth, i in enumerate(at):
+            if not isinstance(level, list) or not 1 <= i <= len(level):
+                raise ArraySubscriptError("array subscript out of range")
+            if depth == len(at) - 1:
+                level[i - 1] = item
+            else:
+                level[i - 1] = list(level[i - 1])
+                level = level[i - 1]
+        return items
+    return FuncExpr("array_assign", set_element, (current, item, *subscripts), col.type_oid, strict=False)
+

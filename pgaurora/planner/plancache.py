@@ -75,6 +75,18 @@ def _bind_text(text: str, kind: str, decode: Any, negated: bool) -> Any:
     return value if decode is None else decode(value)
 
 
+def _fits(text: str, kind: str) -> bool:
+    """Is literal `text` of the kind the cached plan's slot took (a string, an int4 or int8, a
+    numeric)? Only then may the plan be reused with it."""
+    if kind == "s":
+        return text.startswith("'")
+    if text.startswith("'"):
+        return False
+    if kind in ("i", "8"):
+        return text.isdigit() and int(text) <= (2147483648 if kind == "i" else 9223372036854775808)
+    return True
+
+
 def _text_value(kind: str, text: str) -> Any:
     if kind == "s":
         return text[1:-1].replace("''", "'")
@@ -243,10 +255,12 @@ class PlanCache:
                 state = catalog.state_for(txn) if hasattr(catalog, "state_for") else catalog
                 if entry.plan.catalog_version == state.version:
                     literals = split[1]
-                    if entry.text_unsafe is not None and all(literals[o] == t for o, t in entry.text_unsafe.items()):
+                    if entry.text_unsafe is not None and all(literals[o] == t for o, t in entry.text_unsafe.items()) \
+                            and all(_fits(literals[o], kind) for o, kind, _, _ in slots):
                         self.hits += 1
                         return entry.plan, tuple(_bind_text(literals[o], kind, decode, negated)
                                                  for o, kind, decode, negated in slots)
+                    # (a literal of another kind in a slot: `v = 'x'` after `v = 5` plans anew)
                 del self.by_text[split[0]]
         result = self._plan_query(sql, catalog, txn)
         if result is not None and split is not None:

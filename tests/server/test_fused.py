@@ -111,6 +111,14 @@ CASES: dict[str, list[bytes]] = {
     "simple": [query("SELECT 1"), query("SELECT 1"), query("SELECT 2, 'x'"), query("SELECT v, n FROM fp WHERE id = 3"),
                query("SELECT v, n FROM fp WHERE id = 3"), query("SELECT v, n FROM fp WHERE id = 4"),
                query("SELECT v FROM fp WHERE id = 1000"), query("SELECT 1/0"), query("SELECT 1/0")],
+    # the plan cache's text key has a slot per literal: a literal of another kind in it (a string
+    # where a number was, an int8 or a numeric where an int4 was) is planned anew, not bound
+    "simple_literal_kinds": [query("UPDATE fp SET n = 5 WHERE id = 9"), query("UPDATE fp SET n = 5 WHERE id = 9"),
+                             query("UPDATE fp SET n = 'x' WHERE id = 9"),
+                             query("UPDATE fp SET n = 5000000000 WHERE id = 9"),
+                             query("UPDATE fp SET n = 1.5 WHERE id = 9"), query("SELECT v FROM fp WHERE id = 10"),
+                             query("SELECT v FROM fp WHERE id = 10"), query("SELECT v FROM fp WHERE id = '10'"),
+                             query("SELECT v FROM fp WHERE id = 'ten'"), query("SELECT n FROM fp WHERE id = 9")],
     "simple_in_block": [query("BEGIN"), query("SELECT 1"), query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
                         query("ROLLBACK"), query("BEGIN"), query("SELECT 1/0"), query("SELECT 1"),
                         query("ROLLBACK"), query("SELECT 1")],
