@@ -22,6 +22,7 @@ Not the plans' shapes (executor.fastpath), not bytes (server).
 
 from __future__ import annotations
 
+import logging
 from time import time as _now
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ _run_const: Any = None
 _read_point: Any = None
 _CONST: Any = None
 _acl_permitted: Any = None
+
+log = logging.getLogger(__name__)
 
 
 def _resolve() -> None:
@@ -115,6 +118,9 @@ def fast_query(session: Session, sql: str) -> tuple[Any, ...] | None:
         hit = cache.plan_query(sql, engine.catalog, None)
     except PgError:
         return None  # the ordinary path reports it (with its position)
+    except Exception:  # noqa: BLE001 - a bug here must not drop the connection: the ordinary
+        log.exception("plan cache lookup failed")  # path runs it and reports an internal error
+        return None
     if hit is None:
         return NO_PLAN
     plan, params = hit
