@@ -480,11 +480,11 @@ class SelectPlanner(FromClause):
         lv = Level(Scope(self.qc.state, scope, opaque=True), self.qc.params, self.qc.position, self._subquery, None, "LIMIT")
         limit = offset = None
         if "limitCount" in body:
-            limit = coerce(bind(body["limitCount"], lv), INT8_OID, -1, "implicit", self.qc.params)
+            limit = coerce(bind(body["limitCount"], lv), INT8_OID, -1, "assignment", self.qc.params)
             if isinstance(limit, Const) and limit.value is None:
                 limit = None
         if "limitOffset" in body:
-            offset = coerce(bind(body["limitOffset"], lv), INT8_OID, -1, "implicit", self.qc.params)
+            offset = coerce(bind(body["limitOffset"], lv), INT8_OID, -1, "assignment", self.qc.params)
         return Limit(node, limit, offset, node.width)
 
     def _order_limit_simple(self, body: dict[str, Any], planned: Planned, scope: Scope, set_op: bool = False) -> Planned:
