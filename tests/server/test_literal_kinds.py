@@ -5,10 +5,9 @@ SQLSTATE), never bind a literal into a slot of another kind, and keep the connec
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import asyncpg
+import psycopg
 
 from tests.pgoracle import PgOracle
 from tests.server.harness import InstanceProcess
@@ -22,26 +21,25 @@ TEMPLATES = ["SELECT * FROM lk WHERE id = {} ORDER BY id", "SELECT id + {} FROM 
              "SELECT * FROM lk WHERE id BETWEEN {} AND 3 ORDER BY id"]
 
 
-async def _transcript(url: str) -> list[Any]:
-    conn = await asyncpg.connect(url)
+def _transcript(dsn: str) -> list[Any]:
+    """Through the simple query protocol (psycopg's ClientCursor sends Query messages)."""
     out: list[Any] = []
-    try:
-        await conn.execute("DROP TABLE IF EXISTS lk; CREATE TABLE lk (id int PRIMARY KEY, v text, n int);"
-                           "INSERT INTO lk VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)")
+    with psycopg.connect(dsn, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute("DROP TABLE IF EXISTS lk; CREATE TABLE lk (id int PRIMARY KEY, v text, n int);"
+                     "INSERT INTO lk VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)")
         for template in TEMPLATES:
             for literal in LITERALS:
                 sql = template.format(literal)
                 try:
-                    out.append((sql, [tuple(r) for r in await conn.fetch(sql)]))
-                except asyncpg.PostgresError as error:
+                    cur = conn.execute(sql)
+                    out.append((sql, cur.fetchall() if cur.description else cur.statusmessage))
+                except psycopg.Error as error:
                     out.append((sql, error.sqlstate))
-        await conn.execute("DROP TABLE lk")
-    finally:
-        await conn.close()
+        conn.execute("DROP TABLE lk")
     return out
 
 
 def test_literals_of_every_kind_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
-    ours, theirs = asyncio.run(_transcript(instance.url)), asyncio.run(_transcript(pg_oracle.url))
+    ours, theirs = _transcript(instance.dsn), _transcript(pg_oracle.dsn)
     for have, want in zip(ours, theirs, strict=True):
         assert have == want
