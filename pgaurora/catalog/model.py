@@ -316,6 +316,12 @@ class Function:
     # a SQL-standard body (RETURN ... / BEGIN ATOMIC ... END) as pg_get_function_sqlbody shows it;
     # `body` then holds the statements it runs, and prosrc is empty
     sql_body: str = ""
+    # CREATE AGGREGATE (kind 'a', pg_aggregate): the state transition function's and the final
+    # function's names as written, the state type, the initial state's text (None: NULL)
+    agg_sfunc: str = ""
+    agg_stype: int = 0
+    agg_finalfunc: str = ""
+    agg_initcond: str | None = None
 
     def out_columns(self) -> tuple[tuple[str, int], ...]:
         """(name, type) of the result's columns when they are OUT / INOUT / TABLE parameters."""

@@ -8,6 +8,7 @@ group: group key values then aggregate results. Not the aggregate functions them
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from operator import itemgetter
 from typing import Any
 
@@ -21,6 +22,9 @@ from pgaurora.executor.plannodes import Aggregate, AggSpec
 from pgaurora.executor.sort import sort_rows
 
 FEED_ROWS = 65536  # rows bucketed by group before they are fed to the aggregate states
+# the executing statement's Env while aggregate states are made: a CREATE AGGREGATE's state
+# binds it for its transition function's calls (planner.exprbind's user aggregates)
+MAKING_ENV: ContextVar[Any] = ContextVar("making_env", default=None)
 
 
 class _Collecting:
@@ -189,7 +193,11 @@ async def run_aggregate(node: Aggregate, env: Env) -> AsyncIterator[Batch]:
     nspecs = len(specs)
 
     def new_states() -> list[Any]:
-        return [(_Collecting(s) if collecting[i] else s.make()) for i, s in enumerate(specs)]
+        token = MAKING_ENV.set(env)
+        try:
+            return [(_Collecting(s) if collecting[i] else s.make()) for i, s in enumerate(specs)]
+        finally:
+            MAKING_ENV.reset(token)
 
     groups: dict[tuple[Any, ...], list[Any]] = {}
     has_keys = bool(node.group_keys)

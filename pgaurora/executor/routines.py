@@ -70,6 +70,7 @@ class CreateFunction(PlanNode):
     config: tuple[str, ...] = ()
     sql_body: str = ""  # a SQL-standard body as written (RETURN ... / BEGIN ATOMIC ... END)
     notices: tuple[str, ...] = ()  # (`table.column%TYPE` types: what each became)
+    aggregate: tuple[str, int, str, str | None] = ("", 0, "", None)  # (sfunc, stype, finalfunc, initcond)
     width: int = 0
 
 
@@ -214,7 +215,7 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
     ctx = env.ctx
     for notice in node.notices:
         ctx.notice(notice)
-    word = "procedure" if node.kind == "p" else "function"
+    word = {"p": "procedure", "a": "aggregate"}.get(node.kind, "function")
     _tag(env, f"CREATE {word.upper()}")
     state = _state(ctx)
     require_create_in(ctx, node.schema_oid)
@@ -257,7 +258,9 @@ async def run_create_function(node: CreateFunction, env: Env) -> None:
                   node.kind, retset=node.retset, param_modes=node.param_modes, param_types=node.param_types,
                   param_names=node.param_names, arg_defaults=node.arg_defaults, out_table=node.out_table,
                   security_definer=node.security_definer, config=_current(node.config, ctx), sql_body=node.sql_body,
-                  acl=initial_acl(state, "f", owner, node.schema_oid))  # ALTER DEFAULT PRIVILEGES
+                  acl=initial_acl(state, "f", owner, node.schema_oid),  # ALTER DEFAULT PRIVILEGES
+                  agg_sfunc=node.aggregate[0], agg_stype=node.aggregate[1], agg_finalfunc=node.aggregate[2],
+                  agg_initcond=node.aggregate[3])
     await catalog.create(ctx.txn, fn)
     _validate(node, ctx)
 
@@ -280,6 +283,8 @@ def find_functions(state: Any, schema: str | None, name: str, arg_types: tuple[i
         found = [f for f in found if f.kind == "f"]
     elif word == "procedure":
         found = [f for f in found if f.kind == "p"]
+    elif word == "aggregate":
+        found = [f for f in found if f.kind == "a"]
     if arg_types is not None:  # (a procedure is also named by all its parameters, OUT ones too)
         found = [f for f in found if f.arg_types == arg_types
                  or (f.kind == "p" and f.param_modes and f.param_types == arg_types)]
@@ -290,6 +295,9 @@ def _other_kind(state: Any, schema: str | None, name: str, arg_types: tuple[int,
     """42809 when the name is a function's where a procedure was named, or the other way round."""
     if word not in ("function", "procedure") or arg_types is None:
         return
+    if word == "function" and find_functions(state, schema, name, arg_types, "aggregate"):
+        raise WrongObjectType(f'"{name}" is an aggregate function',
+                              hint="Use DROP AGGREGATE to drop aggregate functions.")
     other = find_functions(state, schema, name, arg_types, "procedure" if word == "function" else "function")
     if other:
         shown = f"{schema}.{name}" if schema else name

@@ -595,13 +595,19 @@ def positional_arguments(body: dict[str, Any], lv: Level) -> Any:
     return user if user is not None else _positional(name, raw_args, lv, pos)
 
 
+def _user_aggregate_named(name: str, parts: list[str]) -> bool:
+    state = CATALOG_TYPES.get()
+    return state is not None and any(fn.kind == "a" for fn in state.user_functions(
+        name, parts[-2] if len(parts) > 1 else None))
+
+
 def _func_call(body: dict[str, Any], lv: Level) -> Expr:
     parts = names_of(body["funcname"])
     name = parts[-1]
     pos = lv.position(body.get("location"))
     if "over" in body:
         return _window_call(body, name, lv, pos)
-    if builtins.is_aggregate(name):
+    if builtins.is_aggregate(name) or _user_aggregate_named(name, parts):
         return _aggregate_call(body, name, lv, pos)
     if name in _SEQUENCE_FUNCTIONS and len(parts) <= 2:
         return _sequence_call(body, name, lv, pos)
@@ -932,7 +938,12 @@ def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None)
         arg_oids = (args[0].type_oid, *(a.type_oid for a in args[1:]))
     else:
         arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
-    agg = builtins.resolve_aggregate(name, arg_oids)
+    agg: Any = builtins.resolve_aggregate(name, arg_oids)
+    if agg is None and not within and not star:  # CREATE AGGREGATE's
+        from pgaurora.planner.aggregates import user_aggregate
+
+        parts = names_of(body["funcname"])
+        agg = user_aggregate(CATALOG_TYPES.get(), name, parts[-2] if len(parts) > 1 else None, arg_oids, pos)
     if agg is not None and not within and name in ORDERED_SET_AGGREGATES:
         raise WrongObjectType(f"WITHIN GROUP is required for ordered-set aggregate {name}", position=pos)
     if agg is None:

@@ -141,7 +141,7 @@ def plan_alter_owner(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if domain is None:
             raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{domain_name}" does not exist')
         return ChangeOwner(domain.oid, role_oid(ddl, body["newowner"]), "ALTER DOMAIN")
-    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE", "OBJECT_AGGREGATE"):
         from pgaurora.planner.routines import function_for
 
         word = objtype.removeprefix("OBJECT_").lower()
@@ -263,7 +263,7 @@ def plan_comment(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         if found is None:
             raise UndefinedObject(f'type "{f"{in_schema}." if in_schema else ""}{type_name}" does not exist')
         return SetComment((PG_TYPE, found.oid, 0), text)
-    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE", "OBJECT_AGGREGATE"):
         from pgaurora.planner.routines import function_for
 
         fn = function_for(ddl, body["object"]["ObjectWithArgs"], objtype.removeprefix("OBJECT_").lower())

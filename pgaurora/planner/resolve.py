@@ -286,7 +286,7 @@ def user_function(state: Any, name: str, schema: str | None, oids: tuple[int, ..
                   position: int | None = None, variadic_call: bool = False) -> Any:
     """The function CREATE FUNCTION made that a call `name(args)` means, as a FunctionDef whose
     implementation hands the call to the session running it (session.routines); None if none."""
-    defined = state.user_functions(name, schema)
+    defined = [fn for fn in state.user_functions(name, schema) if fn.kind != "a"]  # (aggregates: exprbind)
     if not defined:
         return None
     from pgaurora.catalog.builtins.resolution import choose

@@ -13,10 +13,12 @@ from typing import Any
 
 import pglast
 
+from pgaurora import datatypes
 from pgaurora.catalog.builtins.registry import FunctionDef
 from pgaurora.catalog.builtins.resolution import choose
 from pgaurora.datatypes import typeinfo
 from pgaurora.errors import (
+    DatatypeMismatch,
     FeatureNotSupported,
     InvalidFunctionDefinition,
     SyntaxError_,
@@ -58,7 +60,8 @@ from pgaurora.planner.scope import Scope
 
 LANGUAGES = ("sql", "plpgsql")
 FROM_CURRENT = "\x00current"  # a SET clause's value taken from the session when CREATE / ALTER runs
-_ROUTINE_WORDS = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine"}
+_ROUTINE_WORDS = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine",
+                  "OBJECT_AGGREGATE": "aggregate"}
 # ALTER TABLE ... ENABLE / DISABLE TRIGGER: subtype -> (which: one, all, user; tgenabled)
 _TRIGGER_TOGGLES = {
     "AT_EnableTrig": ("one", "O"), "AT_DisableTrig": ("one", "D"), "AT_EnableTrigAll": ("all", "O"),
@@ -79,6 +82,8 @@ def plan_routine_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> 
         targets = tuple(_signature(ddl, obj["ObjectWithArgs"]) for obj in body.get("objects", ()))
         return (DropFunctions(word, targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"),
                 f"DROP {word.upper()}")
+    if kind == "DefineStmt" and body.get("kind") == "OBJECT_AGGREGATE":
+        return _create_aggregate(ddl, body), "CREATE AGGREGATE"
     if kind == "DoStmt":
         return _do(body, ddl), "DO"
     if kind == "CallStmt":
@@ -296,6 +301,103 @@ def _standard_body(ddl: DdlPlanner) -> tuple[str, str]:
             run.append(_deparse(s))
             shown.append(run[-1])
     return "; ".join(run), "BEGIN ATOMIC\n" + "".join(f" {s};\n" for s in shown) + "END"
+
+
+def _create_aggregate(ddl: DdlPlanner, body: dict[str, Any]) -> CreateFunction:
+    """CREATE AGGREGATE name (argument types) (SFUNC = f, STYPE = t [, FINALFUNC = g] [, INITCOND =
+    'x']) (also the old BASETYPE form): a pg_proc row of kind 'a' whose calls session-less
+    planning turns into a state transition per row (planner.exprbind). The transition function
+    must exist for (state type, argument types) and return the state type, as PostgreSQL checks."""
+    from pgaurora.planner.exprbind import schema_and_name
+
+    schema, name = schema_and_name(body["defnames"])
+    options = {d["DefElem"]["defname"].lower(): d["DefElem"].get("arg") for d in body.get("definition", ())}
+    arg_types: list[int] = []
+    if body.get("args"):
+        for item in body["args"][0].get("List", {}).get("items", ()):
+            arg_types.append(type_from_name(item["FunctionParameter"]["argType"], ddl.pos)[0])
+    elif options.get("basetype") is not None:
+        base = type_from_name(options["basetype"]["TypeName"], ddl.pos)[0]
+        arg_types = [] if base == typeinfo.ANY_OID else [base]
+    if options.get("sfunc") is None:
+        raise InvalidFunctionDefinition("aggregate sfunc must be specified")
+    if options.get("stype") is None:
+        raise InvalidFunctionDefinition("aggregate stype must be specified")
+    known = {"sfunc", "stype", "finalfunc", "initcond", "basetype", "combinefunc", "parallel", "sspace",
+             "serialfunc", "deserialfunc", "finalfunc_modify", "finalfunc_extra", "msfunc", "minvfunc", "mstype",
+             "msspace", "mfinalfunc", "mfinalfunc_extra", "mfinalfunc_modify", "minitcond", "sortop", "hypothetical"}
+    for option in options:
+        if option not in known:
+            raise SyntaxError_(f'aggregate attribute "{option}" not recognized')
+    stype = type_from_name(options["stype"]["TypeName"], ddl.pos)[0]
+    sfunc = ".".join(names_of(options["sfunc"]["TypeName"]["names"]))
+    finalfunc = ".".join(names_of(options["finalfunc"]["TypeName"]["names"])) if options.get("finalfunc") else ""
+    initcond = options["initcond"].get("String", {}).get("sval", "") if options.get("initcond") else None
+    state = ddl.qc.catalog
+    concrete = tuple(arg_types)
+    transition = aggregate_function(state, sfunc, (stype, *concrete))
+    if transition is None:
+        shown = ", ".join(typeinfo.format_type(t) for t in (stype, *concrete))
+        raise UndefinedFunction(f"function {sfunc}({shown}) does not exist")
+    if transition.return_oid != stype and stype not in typeinfo.POLYMORPHIC_OIDS:
+        raise DatatypeMismatch(f"return type of transition function {sfunc} is not {typeinfo.format_type(stype)}")
+    return_type = stype
+    if finalfunc:
+        final = aggregate_function(state, finalfunc, (stype,))
+        if final is None:
+            raise UndefinedFunction(f"function {finalfunc}({typeinfo.format_type(stype)}) does not exist")
+        return_type = final.return_oid
+    if initcond is not None and stype not in typeinfo.POLYMORPHIC_OIDS:
+        datatypes.parse_value(initcond, stype)  # (22P02 now, not at the first call)
+    schema_oid = ddl.schema_oid({"schemaname": schema} if schema else {})
+    return CreateFunction(schema_oid, name, concrete, ("",) * len(concrete), return_type, "internal", "",
+                          "i", False, "a", aggregate=(sfunc, stype, finalfunc, initcond))
+
+
+def aggregate_function(state: Any, name: str, oids: tuple[int, ...]) -> Any:
+    """The function (built-in or CREATE FUNCTION's) an aggregate names for `oids`, or None."""
+    from pgaurora.catalog import builtins
+    from pgaurora.planner.resolve import user_function
+
+    schema, _, bare = name.rpartition(".")
+    found = builtins.resolve_function(bare, oids) if schema in ("", "pg_catalog") else None
+    if found is None and schema != "pg_catalog":
+        found = user_function(state, bare, schema or None, oids)
+    if found is None and schema in ("", "pg_catalog") and len(oids) == 2:
+        found = _operator_function(bare, oids)
+    return found
+
+
+# PostgreSQL's functions behind operators, which aggregates name as their transition functions
+# (int4pl for +, int4larger for the larger of two): pgaurora has the operators, not those names
+_OPERATOR_FUNCTIONS = {
+    "int2pl": "+", "int4pl": "+", "int8pl": "+", "float4pl": "+", "float8pl": "+", "numeric_add": "+",
+    "int4mi": "-", "int8mi": "-", "numeric_sub": "-", "float8mi": "-",
+    "int2mul": "*", "int4mul": "*", "int8mul": "*", "float4mul": "*", "float8mul": "*", "numeric_mul": "*",
+    "textcat": "||", "array_cat": "||", "interval_pl": "+",
+}
+_EXTREMES = ("int2larger", "int4larger", "int8larger", "float4larger", "float8larger", "numeric_larger",
+             "text_larger", "date_larger", "timestamp_larger", "timestamptz_larger", "interval_larger",
+             "int2smaller", "int4smaller", "int8smaller", "float4smaller", "float8smaller", "numeric_smaller",
+             "text_smaller", "date_smaller", "timestamp_smaller", "timestamptz_smaller", "interval_smaller")
+
+
+def _operator_function(name: str, oids: tuple[int, ...]) -> Any:
+    """int4pl(a, b), int4larger(a, b), ... as a strict function over the operator of those types."""
+    from pgaurora.catalog import builtins
+    from pgaurora.catalog.builtins.registry import FunctionDef
+
+    symbol = _OPERATOR_FUNCTIONS.get(name)
+    if symbol is not None:
+        op = builtins.resolve_operator(symbol, oids[0], oids[1])
+        if op is None or op.needs_context:
+            return None
+        return FunctionDef(name, oids, op.result_oid, op.impl, strict=True)
+    if name in _EXTREMES and oids[0] == oids[1]:
+        larger = "larger" in name
+        return FunctionDef(name, oids, oids[0], lambda a, b: (a if a >= b else b) if larger else (a if a <= b else b),
+                           strict=True)
+    return None
 
 
 def _column_type(ddl: DdlPlanner, type_name: dict[str, Any], notices: list[str]) -> int | None:

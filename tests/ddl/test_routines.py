@@ -1486,3 +1486,44 @@ IDIOMS = [
 
 def test_application_idioms_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, IDIOMS, cleanup=IDIOMS_CLEANUP, details=True)
+
+
+AGG_CLEANUP = ["DROP TABLE IF EXISTS rt_agt",
+               "DROP AGGREGATE IF EXISTS rt_first(anyelement), rt_last(anyelement), rt_my_sum(integer), "
+               "rt_product(numeric)",
+               "DROP FUNCTION IF EXISTS rt_first_agg(anyelement, anyelement), rt_last_agg(anyelement, anyelement), "
+               "rt_prod_step(numeric, numeric), rt_prod_final(numeric)"]
+# CREATE AGGREGATE: polymorphic first / last over a strict SQL function (the first value becomes
+# the state), a built-in transition function with an initial condition, a PL/pgSQL one with a
+# final function; ORDER BY, FILTER and DISTINCT in the calls; errors; DROP AGGREGATE
+AGGREGATES = [
+    'CREATE FUNCTION rt_first_agg(anyelement, anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT $1 $$',
+    'CREATE AGGREGATE rt_first(anyelement) (SFUNC = rt_first_agg, STYPE = anyelement)',
+    'CREATE FUNCTION rt_last_agg(anyelement, anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT $2 $$',
+    'CREATE AGGREGATE rt_last(anyelement) (SFUNC = rt_last_agg, STYPE = anyelement)',
+    'CREATE TABLE rt_agt (g int, v text, n int)',
+    "INSERT INTO rt_agt VALUES (1, 'a', 1), (1, 'b', 2), (2, NULL, 3), (2, 'c', 4), (3, NULL, NULL)",
+    'SELECT g, rt_first(v ORDER BY n), rt_last(v ORDER BY n), rt_first(n), rt_last(n) FROM rt_agt GROUP BY g ORDER BY g',
+    "CREATE AGGREGATE rt_my_sum(int) (SFUNC = int4pl, STYPE = int, INITCOND = '0')",
+    'SELECT rt_my_sum(n), rt_my_sum(n) FILTER (WHERE g = 1) FROM rt_agt',
+    'CREATE FUNCTION rt_prod_step(numeric, numeric) RETURNS numeric LANGUAGE plpgsql AS $$ BEGIN RETURN coalesce($1, 1) * coalesce($2, 1); END $$',
+    "CREATE FUNCTION rt_prod_final(numeric) RETURNS text LANGUAGE sql AS $$ SELECT 'rt_product=' || $1 $$",
+    'CREATE AGGREGATE rt_product(numeric) (SFUNC = rt_prod_step, STYPE = numeric, FINALFUNC = rt_prod_final)',
+    'SELECT g, rt_product(n) FROM rt_agt GROUP BY g ORDER BY g',
+    'SELECT rt_product(x) FROM generate_series(1, 5) x',
+    'SELECT rt_product(DISTINCT x % 3) FROM generate_series(1, 5) x',
+    'CREATE AGGREGATE rt_bad(int) (SFUNC = nosuch, STYPE = int)',
+    'CREATE AGGREGATE rt_bad2(int) (STYPE = int)',
+    "CREATE AGGREGATE rt_bad3(int) (SFUNC = int4pl, STYPE = int, INITCOND = 'x')",
+    'SELECT rt_first(1, 2)',
+    "SELECT proname, prokind FROM pg_proc WHERE proname IN ('first', 'rt_my_sum', 'rt_product') ORDER BY 1",
+    'DROP AGGREGATE rt_my_sum(int)',
+    'SELECT rt_my_sum(n) FROM rt_agt',
+    'DROP AGGREGATE IF EXISTS rt_my_sum(int)',
+    'DROP FUNCTION rt_first(anyelement)',
+    'DROP AGGREGATE rt_first(anyelement)',
+]
+
+
+def test_user_aggregates_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, AGGREGATES, cleanup=AGG_CLEANUP, details=True)

@@ -133,10 +133,15 @@ COMMENT ON TYPE app.money_pair IS 'an amount and its currency';
 CREATE TABLE app.bookings (id int PRIMARY KEY, during tstzrange, days daterange, seats int4range[]);
 INSERT INTO app.bookings VALUES (1, '[2020-01-01 10:00+00,2020-01-01 12:00+00)', '[2020-01-01,2020-01-03]',
   '{"[1,5)",empty}'), (2, '(,2020-01-02 00:00+00]', 'empty', NULL);
+CREATE FUNCTION app.first_agg(anyelement, anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE STRICT AS
+  $$ SELECT $1 $$;
+CREATE AGGREGATE app.first(anyelement) (SFUNC = app.first_agg, STYPE = anyelement);
+CREATE AGGREGATE public.total(integer) (SFUNC = int4pl, STYPE = integer, INITCOND = '0');
+CREATE VIEW app.first_customers AS SELECT app.first(name ORDER BY id) AS name, public.total(id) AS ids FROM app.customers;
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",
           "app.big_customers", "public.pair_notes", "app.events", "app.events_other", "public.readings",
-          "public.readings_old", "app.sized", "app.wallets", "app.bookings")
+          "public.readings_old", "app.sized", "app.wallets", "app.bookings", "app.first_customers")
 SEQUENCES = ("app.customers_id_seq", "app.orders_id_seq", "public.child_id_seq", "public.counter", "audit.small")
 
 

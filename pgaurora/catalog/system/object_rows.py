@@ -84,6 +84,37 @@ def pg_range(sc: SystemContext) -> Iterator[dict[str, Any]]:
                "rngsubopc": opclass, "rngcanonical": RegName(0, canonical), "rngsubdiff": RegName(0, subdiff)}
 
 
+@producer("pg_aggregate")
+def pg_aggregate(sc: SystemContext) -> Iterator[dict[str, Any]]:
+    """CREATE AGGREGATE's rows (the built-in aggregates have none here)."""
+    none = RegName(0, "-")
+    state = sc.state
+
+    def shown(name: str) -> str:  # (regproc output: schema-qualified where the search path does not see it)
+        if not name or "." in name:
+            return name or "-"
+        from pgaurora.catalog.system.describe import qualified_name
+        from pgaurora.catalog.system.regtypes import state_of
+
+        visible = (state_of(sc.ctx) if sc.ctx is not None else state).search_path_oids()
+        owners = [schema for (schema, fname) in state.functions if fname == name]
+        if not owners or any(schema in visible for schema in owners):
+            return name
+        return qualified_name(state, owners[0], name)
+
+    for overloads in sc.state.functions.values():
+        for fn in overloads:
+            if fn.kind != "a":
+                continue
+            yield {"aggfnoid": RegName(fn.oid, fn.name), "aggkind": "n", "aggnumdirectargs": 0,
+                   "aggtransfn": RegName(0, shown(fn.agg_sfunc)), "aggfinalfn": RegName(0, shown(fn.agg_finalfunc)),
+                   "aggcombinefn": none, "aggserialfn": none, "aggdeserialfn": none, "aggmtransfn": none,
+                   "aggminvtransfn": none, "aggmfinalfn": none, "aggfinalextra": False, "aggmfinalextra": False,
+                   "aggfinalmodify": "r", "aggmfinalmodify": "r", "aggsortop": 0, "aggtranstype": fn.agg_stype,
+                   "aggtransspace": 0, "aggmtranstype": 0, "aggmtransspace": 0, "agginitval": fn.agg_initcond,
+                   "aggminitval": None}
+
+
 @producer("pg_enum")
 def pg_enum(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for ty in sorted(sc.state.types.values(), key=lambda ty: ty.oid):
@@ -143,7 +174,7 @@ def user_function_row(fn: Any, state: Any = None) -> dict[str, Any]:
         row["provariadic"] = datatypes.typeinfo.element_of(fn.param_types[fn.param_modes.index("v")]) or 0
     row.update(pronamespace=fn.schema_oid, proowner=fn.owner, procost=100.0,
                prosrc="" if fn.sql_body else fn.body, prosqlbody=fn.sql_body or None,
-               prolang=SQL_LANGUAGE_OID if fn.language == "sql" else PLPGSQL_LANGUAGE_OID,
+               prolang=SQL_LANGUAGE_OID if fn.language == "sql" else 12 if fn.kind == "a" else PLPGSQL_LANGUAGE_OID,
                proparallel="u", proargnames=list(names) if any(names) else None,
                proallargtypes=list(fn.param_types) if fn.param_modes else None,
                proargmodes=list(fn.param_modes) if fn.param_modes else None,
