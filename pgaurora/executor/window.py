@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from pgaurora.executor.aggregate import MAKING_ENV
 from pgaurora.executor.compile import compile_expr, compile_exprs
 from pgaurora.executor.context import Env
 from pgaurora.executor.expr import Var
@@ -199,7 +200,11 @@ async def run_window(node: WindowAgg, env: Env) -> AsyncIterator[Batch]:
             part = [rows[i] for i in idxs]
             args = [arg_fn(r, env) for r in part]
             filt = [filt_fn.fn(r, env) is True for r in part] if filt_fn is not None else None
-            values = _compute(spec, part, args, [okeys[i] for i in idxs], offsets, filt)
+            token = MAKING_ENV.set(env)  # (a user aggregate's states bind the statement's context)
+            try:
+                values = _compute(spec, part, args, [okeys[i] for i in idxs], offsets, filt)
+            finally:
+                MAKING_ENV.reset(token)
             for i, v in zip(idxs, values, strict=True):
                 results[i][f_index] = v
             start = end

@@ -1014,7 +1014,12 @@ def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) ->
     order = tuple(sort_key(s["SortBy"], inner) for s in over.get("orderClause", ()))
     inner.srf_clause = "window definitions"
     arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
-    win = builtins.resolve_window(name, arg_oids)
+    win: Any = builtins.resolve_window(name, arg_oids)
+    if win is None:  # CREATE AGGREGATE's, over a window
+        from pgaurora.planner.aggregates import user_aggregate
+
+        parts = names_of(body["funcname"])
+        win = user_aggregate(CATALOG_TYPES.get(), name, parts[-2] if len(parts) > 1 else None, arg_oids, pos)
     if win is None:
         shown = ", ".join(resolve.type_name(o) for o in arg_oids)
         raise UndefinedFunction(f"function {name}({shown}) does not exist", position=pos)

@@ -1525,5 +1525,10 @@ AGGREGATES = [
 ]
 
 
+AGGREGATES.insert(AGGREGATES.index("SELECT rt_product(x) FROM generate_series(1, 5) x"),
+                  "SELECT g, n, rt_first(v) OVER (PARTITION BY g ORDER BY n), rt_my_sum(n) OVER (ORDER BY n), "
+                  "rt_my_sum(n) OVER (ORDER BY n ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM rt_agt ORDER BY g, n")
+
+
 def test_user_aggregates_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, AGGREGATES, cleanup=AGG_CLEANUP, details=True)
