@@ -349,6 +349,12 @@ class Trigger:
     enabled: str = "O"  # tgenabled
     old_table: str = ""  # tgoldtable / tgnewtable: REFERENCING OLD / NEW TABLE AS name
     new_table: str = ""
+    # CREATE CONSTRAINT TRIGGER: its pg_constraint row (contype 't', named as the trigger), FROM
+    # table, and whether it may wait for COMMIT (DEFERRABLE) and does unless told (INITIALLY DEFERRED)
+    constraint_oid: int = 0
+    from_table: int = 0
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

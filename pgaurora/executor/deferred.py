@@ -18,6 +18,9 @@ bookkeeping, and a referenced row inserted later in the transaction satisfies th
         pending {(kind, constraint oid, referencing table oid): {key, ...}}
             kind "fk":  a referencing row's key without its referenced row
             kind "ref": a referenced key removed while rows referenced it (NO ACTION)
+        triggers [(constraint oid, trigger, table, event, names, types, old, new), ...]
+            the events of DEFERRABLE constraint triggers (CREATE CONSTRAINT TRIGGER) deferred now,
+            fired at COMMIT in the order they happened
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class DeferredChecks:
     modes: dict[int, bool] = field(default_factory=dict)
     all_mode: bool | None = None
     pending: dict[tuple[str, int, int], set[tuple[Any, ...]]] = field(default_factory=dict)
+    # constraint triggers' events put off: (constraint oid, trigger, table, event, names, types, old, new)
+    triggers: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def is_deferred(txn: Any, con_oid: int, deferrable: bool, initially_deferred: bool) -> bool:
@@ -53,6 +58,14 @@ def put_off(txn: Any, kind: str, con_oid: int, table_oid: int, key: tuple[Any, .
     if checks is None:
         checks = txn.deferred = DeferredChecks()
     checks.pending.setdefault((kind, con_oid, table_oid), set()).add(key)
+
+
+def put_off_trigger(txn: Any, event: tuple[Any, ...]) -> None:
+    """Keeps a deferred constraint trigger's event (its constraint oid first) for COMMIT."""
+    checks = getattr(txn, "deferred", None)
+    if checks is None:
+        checks = txn.deferred = DeferredChecks()
+    checks.triggers.append(event)
 
 
 def set_constraints(txn: Any, deferred: bool, con_oids: set[int] | None) -> None:

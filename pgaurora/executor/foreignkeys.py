@@ -301,7 +301,15 @@ async def run_deferred_checks(ctx: Any, state: Any, only: set[int] | None = None
     """Runs the put-off checks (of the constraints in `only`, else all) and forgets them; the
     first violation raises 23503 with PostgreSQL's message for its kind."""
     checks = getattr(ctx.txn, "deferred", None)
-    if checks is None or not checks.pending:
+    if checks is None:
+        return
+    if checks.triggers:  # deferred constraint triggers' events, in the order they happened
+        due = [e for e in checks.triggers if only is None or e[0] in only]
+        checks.triggers = [e for e in checks.triggers if not (only is None or e[0] in only)]
+        session = ctx.extra.get("session")
+        for _, trigger, table, event, names, types, old, new in due:
+            await session.routines.fire(trigger, table, event, names, types, old, new, ctx)
+    if not checks.pending:
         return
     chosen = [k for k in checks.pending if only is None or k[1] in only]
     if not chosen:

@@ -119,6 +119,8 @@ class CreateTrigger(PlanNode):
     args: tuple[str, ...]
     replace: bool = False
     transitions: tuple[tuple[bool, bool, str], ...] = ()  # REFERENCING: (is NEW, is TABLE, name) each
+    # CREATE CONSTRAINT TRIGGER: (DEFERRABLE, INITIALLY DEFERRED, FROM table's schema, its name)
+    constraint: tuple[bool, bool, str | None, str | None] | None = None
     width: int = 0
 
 
@@ -434,9 +436,20 @@ async def run_create_trigger(node: CreateTrigger, env: Env) -> None:
             raise DuplicateObject(f'column "{name}" specified more than once', sqlstate="42701")
         columns.append(col.attnum)
     existing = next((t for t in state.triggers.get(rel.oid, ()) if t.name == node.name), None)
+    constraint_fields: dict[str, Any] = {}
+    if node.constraint is not None:
+        deferrable, initially_deferred, from_schema, from_name = node.constraint
+        from_table = 0
+        if from_name is not None:
+            source = state.relation(from_name, from_schema)
+            if source is None:
+                raise UndefinedTable(f'relation "{from_name}" does not exist')
+            from_table = source.oid
+        constraint_fields = {"constraint_oid": ctx.catalog.allocate_oid(), "from_table": from_table,
+                             "deferrable": deferrable, "initially_deferred": initially_deferred}
     trigger = Trigger(existing.oid if existing is not None else ctx.catalog.allocate_oid(), node.name, rel.oid,
                       fn.oid, node.timing, node.events, node.for_each_row, tuple(columns), node.when, node.args,
-                      old_table=old_table, new_table=new_table)
+                      old_table=old_table, new_table=new_table, **constraint_fields)
     if existing is not None:
         if not node.replace:
             raise DuplicateObject(f'trigger "{node.name}" for relation "{node.table}" already exists')

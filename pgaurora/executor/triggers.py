@@ -18,6 +18,7 @@ from typing import Any
 from pgaurora.errors import FeatureNotSupported
 from pgaurora.executor.compile import compile_exprs
 from pgaurora.executor.context import Env
+from pgaurora.executor.deferred import is_deferred, put_off_trigger
 from pgaurora.executor.expr import Expr
 from pgaurora.executor.nodes import BATCH_SIZE, Batch, compiled, run_node, runner
 from pgaurora.executor.plannodes import PlanNode
@@ -119,6 +120,11 @@ class StatementTriggers:
                     continue
                 if not await self._when(trigger, old, new):
                     continue
+                if trigger.constraint_oid and is_deferred(txn, trigger.constraint_oid, trigger.deferrable,
+                                                          trigger.initially_deferred):
+                    put_off_trigger(txn, (trigger.constraint_oid, trigger, self.table, self.event, self.names,
+                                          self.types, old, new))
+                    continue  # (fired at COMMIT, or at SET CONSTRAINTS ... IMMEDIATE)
                 await self.routines.fire(trigger, self.table, self.event, self.names, self.types, old, new, self.ctx,
                                          self._transition(trigger))
         for trigger in self.after_statement:

@@ -689,8 +689,11 @@ def _deparse(node: Any) -> str:
 
 
 def _create_trigger(ddl: DdlPlanner, body: dict[str, Any]) -> CreateTrigger:
-    if body.get("isconstraint"):
-        raise FeatureNotSupported("constraint triggers are not supported")
+    constraint: tuple[bool, bool, str | None, str | None] | None = None
+    if body.get("isconstraint"):  # CREATE CONSTRAINT TRIGGER (the grammar made it AFTER ... FOR EACH ROW)
+        source = body.get("constrrel")
+        constraint = (bool(body.get("deferrable")), bool(body.get("initdeferred")),
+                      source.get("schemaname") if source else None, source["relname"] if source else None)
     timing = _TRIGGER_TIMING.get(int(body.get("timing", 0)), "after")
     bits = int(body.get("events", 0))
     events = tuple(word for bit, word in _TRIGGER_EVENTS if bits & bit)
@@ -702,7 +705,8 @@ def _create_trigger(ddl: DdlPlanner, body: dict[str, Any]) -> CreateTrigger:
     transitions = tuple((bool(t["TriggerTransition"].get("isNew")), bool(t["TriggerTransition"].get("isTable")),
                          t["TriggerTransition"]["name"]) for t in body.get("transitionRels", ()))
     return CreateTrigger(body["trigname"], relation.get("schemaname"), relation["relname"], fschema, fname, timing,
-                         events, bool(body.get("row")), columns, when, args, bool(body.get("replace")), transitions)
+                         events, bool(body.get("row")), columns, when, args, bool(body.get("replace")), transitions,
+                         constraint)
 
 
 def _trigger_arg(node: dict[str, Any]) -> str:

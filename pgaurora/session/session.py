@@ -458,6 +458,7 @@ class Session(ExtendedProtocol):
         state = self.engine.catalog.state_for(txn).for_backend(self.pid)
         ctx = self._context(txn)
         ctx.extra["catalog_state"] = state
+        ctx.extra.setdefault("session", self)  # (deferred constraint triggers run the session's routines)
         await run_deferred_checks(ctx, state, only)
 
     async def run_internal(self, sql: str, param_types: tuple[int, ...], params: tuple[Any, ...], *,

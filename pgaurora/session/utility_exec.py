@@ -149,6 +149,11 @@ class UtilityRunner:
         block = s.block
         if not block.in_block:
             s._notice(NoActiveSqlTransaction("SET CONSTRAINTS can only be used in transaction blocks"), "WARNING")
+            if tree.get("constraints"):  # (the names are still checked: 42704, 42809)
+                state = s.engine.catalog.state_for(block.transaction()).for_backend(s.pid).with_search_path(
+                    s.settings.search_path_schemas(), s.current_user)
+                for item in tree["constraints"]:
+                    _named_constraints(state, item["RangeVar"])
             return None, [], "SET CONSTRAINTS"
         txn = block.transaction()
         deferred = bool(tree.get("deferred"))
@@ -462,6 +467,13 @@ def _named_constraints(state: Any, name: dict[str, Any]) -> set[int]:
     for schema_oid in schemas:
         found = [con for table in state.tables() if table.schema_oid == schema_oid
                  for con in table.constraints if con.name == conname]
+        triggers = [t for table in state.tables() if table.schema_oid == schema_oid
+                    for t in state.triggers.get(table.oid, ()) if t.constraint_oid and t.name == conname]
+        if triggers:  # (a constraint trigger's pg_constraint row)
+            for trigger in triggers:
+                if not trigger.deferrable:
+                    raise WrongObjectType(f'constraint "{conname}" is not deferrable')
+            return {t.constraint_oid for t in triggers} | {con.oid for con in found}
         if found:
             for con in found:
                 if not con.deferrable:

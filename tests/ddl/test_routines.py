@@ -1532,3 +1532,48 @@ AGGREGATES.insert(AGGREGATES.index("SELECT rt_product(x) FROM generate_series(1,
 
 def test_user_aggregates_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, AGGREGATES, cleanup=AGG_CLEANUP, details=True)
+
+
+CT_CLEANUP = ["DROP TABLE IF EXISTS rt_cacct, rt_clog CASCADE", "DROP FUNCTION IF EXISTS rt_chk() CASCADE"]
+# CREATE CONSTRAINT TRIGGER: DEFERRABLE INITIALLY DEFERRED ones fire at COMMIT (an error there
+# rolls the transaction back), SET CONSTRAINTS name / ALL IMMEDIATE fires them at once, NOT
+# DEFERRABLE ones fire as AFTER ROW triggers; pg_trigger, pg_constraint (contype 't'),
+# pg_get_triggerdef, DROP TRIGGER
+CONSTRAINT_TRIGGERS = [
+    'CREATE TABLE rt_cacct (id int PRIMARY KEY, bal int)',
+    'CREATE TABLE rt_clog (msg text)',
+    'CREATE FUNCTION rt_chk() RETURNS trigger LANGUAGE plpgsql AS $$',
+    'BEGIN',
+    "  INSERT INTO rt_clog VALUES (TG_NAME || ' ' || TG_OP || ' ' || NEW.id || ' sum=' || (SELECT sum(bal) FROM rt_cacct))",
+    "  IF (SELECT sum(bal) FROM rt_cacct) <> 0 THEN RAISE EXCEPTION 'unrt_balanced: %', (SELECT sum(bal) FROM rt_cacct); END IF",
+    '  RETURN NULL',
+    'END $$',
+    'CREATE CONSTRAINT TRIGGER rt_balance AFTER INSERT OR UPDATE ON rt_cacct DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rt_chk()',
+    'CREATE CONSTRAINT TRIGGER rt_immediate AFTER DELETE ON rt_cacct FOR EACH ROW EXECUTE FUNCTION rt_chk()',
+    'BEGIN',
+    'INSERT INTO rt_cacct VALUES (1, 10)',
+    'INSERT INTO rt_cacct VALUES (2, -10)',
+    'SELECT count(*) FROM rt_clog',
+    'COMMIT',
+    'SELECT * FROM rt_clog ORDER BY msg',
+    'INSERT INTO rt_cacct VALUES (3, 5)',
+    'SELECT * FROM rt_cacct ORDER BY id',
+    'BEGIN',
+    'UPDATE rt_cacct SET bal = bal + 1 WHERE id = 1',
+    'SET CONSTRAINTS rt_balance IMMEDIATE',
+    'ROLLBACK',
+    'BEGIN',
+    'SET CONSTRAINTS ALL IMMEDIATE',
+    'UPDATE rt_cacct SET bal = 0 WHERE id = 1',
+    'ROLLBACK',
+    'SET CONSTRAINTS rt_immediate DEFERRED',
+    'SELECT tgname, tgdeferrable, tginitdeferred, tgconstraint <> 0 FROM pg_trigger ORDER BY 1',
+    "SELECT conname, contype, condeferrable, condeferred FROM pg_constraint WHERE contype = 't' ORDER BY 1",
+    'SELECT pg_get_triggerdef(oid) FROM pg_trigger ORDER BY tgname',
+    'DROP TRIGGER rt_balance ON rt_cacct',
+    "SELECT count(*) FROM pg_constraint WHERE contype = 't'",
+]
+
+
+def test_constraint_triggers_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, CONSTRAINT_TRIGGERS, cleanup=CT_CLEANUP, details=True)

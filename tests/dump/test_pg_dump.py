@@ -137,6 +137,8 @@ CREATE FUNCTION app.first_agg(anyelement, anyelement) RETURNS anyelement LANGUAG
   $$ SELECT $1 $$;
 CREATE AGGREGATE app.first(anyelement) (SFUNC = app.first_agg, STYPE = anyelement);
 CREATE AGGREGATE public.total(integer) (SFUNC = int4pl, STYPE = integer, INITCOND = '0');
+CREATE CONSTRAINT TRIGGER orders_check AFTER INSERT OR UPDATE ON app.orders DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION app.touch();
 CREATE VIEW app.first_customers AS SELECT app.first(name ORDER BY id) AS name, public.total(id) AS ids FROM app.customers;
 """
 TABLES = ("app.customers", "app.orders", "audit.log", "public.pair", "public.child", "public.every_type",

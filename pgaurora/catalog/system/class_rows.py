@@ -246,6 +246,16 @@ def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
 def pg_constraint_all(sc: SystemContext) -> Iterator[dict[str, Any]]:
     """Tables' constraints, and domains' CHECK constraints (contypid: the domain)."""
     yield from pg_constraint(sc)
+    for triggers in sc.state.triggers.values():  # CREATE CONSTRAINT TRIGGER's (contype 't')
+        for tr in triggers:
+            if not tr.constraint_oid:
+                continue
+            table = sc.state.by_oid.get(tr.table_oid)
+            yield {"oid": tr.constraint_oid, "conname": tr.name, "connamespace": getattr(table, "schema_oid", 2200),
+                   "contype": "t", "condeferrable": tr.deferrable, "condeferred": tr.initially_deferred,
+                   "convalidated": True, "conrelid": tr.table_oid, "contypid": 0, "conindid": 0, "conparentid": 0,
+                   "confrelid": 0, "confupdtype": " ", "confdeltype": " ", "confmatchtype": " ", "conislocal": True,
+                   "coninhcount": 0, "connoinherit": True, "conkey": None, "confkey": None, "conbin": None}
     for dom in sorted(sc.state.domains.values(), key=lambda d: d.oid):
         for name, text, oid in dom.checks:
             yield {"oid": oid, "conname": name, "connamespace": dom.schema_oid, "contype": "c",

@@ -158,8 +158,17 @@ def _triggerdef(ctx: Any, oid: int, pretty: Any = False) -> str | None:
     timing = "INSTEAD OF" if found.timing == "instead" else found.timing.upper()
     referencing = "".join(f"{word} TABLE AS {describe.quote_ident(name)} " for word, name in
                           (("OLD", found.old_table), ("NEW", found.new_table)) if name)
-    text = (f"CREATE TRIGGER {describe.quote_ident(found.name)} {timing} {' OR '.join(events)} "
-            f"ON {table_name} {'REFERENCING ' + referencing if referencing else ''}"
+    constraint = ""
+    if found.constraint_oid:  # CREATE CONSTRAINT TRIGGER: its FROM table and deferral
+        source: Any = state.by_oid.get(found.from_table) if found.from_table else None
+        if source is not None:
+            constraint += "FROM " + (relation_name(state, source.oid) if pretty else
+                                     _qualified(state, source.schema_oid, source.name)) + " "
+        constraint += ("DEFERRABLE INITIALLY DEFERRED " if found.initially_deferred else
+                       "DEFERRABLE INITIALLY IMMEDIATE " if found.deferrable else "NOT DEFERRABLE INITIALLY IMMEDIATE ")
+    text = (f"CREATE {'CONSTRAINT ' if found.constraint_oid else ''}TRIGGER {describe.quote_ident(found.name)} "
+            f"{timing} {' OR '.join(events)} "
+            f"ON {table_name} {constraint}{'REFERENCING ' + referencing if referencing else ''}"
             f"FOR EACH {'ROW' if found.for_each_row else 'STATEMENT'} ")
     if found.when is not None:
         text += f"WHEN ({found.when}) " if pretty else f"WHEN (({found.when})) "

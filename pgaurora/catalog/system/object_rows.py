@@ -201,8 +201,9 @@ def pg_trigger(sc: SystemContext) -> Iterator[dict[str, Any]]:
         for tr in triggers:
             yield {"oid": tr.oid, "tgrelid": tr.table_oid, "tgparentid": 0, "tgname": tr.name,
                    "tgfoid": tr.function_oid, "tgtype": trigger_type(tr), "tgenabled": tr.enabled,
-                   "tgisinternal": False, "tgconstrrelid": 0, "tgconstrindid": 0, "tgconstraint": 0,
-                   "tgdeferrable": False, "tginitdeferred": False, "tgnargs": len(tr.args),
+                   "tgisinternal": False, "tgconstrrelid": tr.from_table, "tgconstrindid": 0,
+                   "tgconstraint": tr.constraint_oid, "tgdeferrable": tr.deferrable,
+                   "tginitdeferred": tr.initially_deferred, "tgnargs": len(tr.args),
                    "tgattr": " ".join(str(n) for n in tr.columns),
                    "tgargs": b"".join(a.encode() + b"\x00" for a in tr.args), "tgqual": tr.when,
                    "tgoldtable": tr.old_table or None, "tgnewtable": tr.new_table or None}
