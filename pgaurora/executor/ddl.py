@@ -145,6 +145,14 @@ class AlterTable(PlanNode):
 
 
 @dataclass(frozen=True, slots=True)
+class AlterTables(PlanNode):
+    """ALTER TABLE of a partitioned table: the same change to it and each of its partitions."""
+
+    changes: tuple[AlterTable, ...]
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class CreateRole(PlanNode):
     role: Role
     bypassrls: bool = False  # BYPASSRLS asked for (superusers only; kept in Role.bypassrls)

@@ -44,6 +44,7 @@ from pgaurora.executor.ddl import (
     YIELD_PAGES,
     YIELD_ROWS,
     AlterTable,
+    AlterTables,
     DropObjects,
     OwnedBy,
     Truncate,
@@ -456,6 +457,13 @@ async def run_truncate(node: Truncate, env: Env) -> None:
     await catalog.replace(ctx.txn, *changed)
     for triggers in fired:  # AFTER TRUNCATE, over the emptied tables
         await triggers.finish()
+
+
+@ddl_runner(AlterTables)
+async def run_alter_tables(node: AlterTables, env: Env) -> None:
+    for change in node.changes:
+        await run_alter_table(change, env)
+        env.ctx.txn.next_command()  # (the next one sees this one's catalog rows)
 
 
 @ddl_runner(AlterTable)

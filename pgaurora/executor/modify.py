@@ -99,6 +99,7 @@ class TableChecks:
     index_keys: tuple[IndexKeySpec, ...] = ()  # expression / partial indexes (executor.indexkeys)
     # a partition's bound: row -> does it belong here (executor.partition.PartitionBound.holds)
     partition_check: Any = field(default=None, compare=False)
+    dropped: tuple[int, ...] = ()  # dropped columns' positions (no value of theirs shows in a message)
 
 
 @dataclass(frozen=True, slots=True)

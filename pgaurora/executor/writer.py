@@ -94,17 +94,17 @@ class Writer(ForeignKeyChecks):
                 raise NotNullViolation(
                     f'null value in column "{checks.column_names[i]}" of relation "{checks.table_name}" '
                     f'violates not-null constraint',
-                    detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
+                    detail=f"Failing row contains ({_row_text(row, checks)}).",
                     table=checks.table_name, column=checks.column_names[i])
         for name, fn, policy, domain in self.check_fns:
             if not policy and not domain and fn(row, self.env) is False:
                 raise CheckViolation(
                     f'new row for relation "{checks.table_name}" violates check constraint "{name}"',
-                    detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
+                    detail=f"Failing row contains ({_row_text(row, checks)}).",
                     table=checks.table_name, constraint=name)
         if checks.partition_check is not None and not checks.partition_check(row):
             raise CheckViolation(f'new row for relation "{checks.table_name}" violates partition constraint',
-                                 detail=f"Failing row contains ({key_text(row, checks.column_types)}).",
+                                 detail=f"Failing row contains ({_row_text(row, checks)}).",
                                  table=checks.table_name)
 
     def key_of(self, ix: Any, positions: tuple[int, ...], row: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -146,3 +146,12 @@ class Writer(ForeignKeyChecks):
             except UniqueViolation as exc:
                 exc.table = self.checks.table_name
                 raise
+
+
+def _row_text(row: tuple[Any, ...], checks: Any) -> str:
+    """A row as PostgreSQL's "Failing row contains (...)" shows it: its live columns' values."""
+    if not checks.dropped:
+        return key_text(row, checks.column_types)
+    live = [i for i in range(len(checks.column_types)) if i not in checks.dropped]
+    return key_text(tuple(row[i] if i < len(row) else None for i in live), tuple(checks.column_types[i] for i in live))
+

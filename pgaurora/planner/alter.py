@@ -19,12 +19,13 @@ from pgaurora.errors import (
     DuplicateObject,
     DuplicateTable,
     FeatureNotSupported,
+    InvalidTableDefinition,
     UndefinedColumn,
     UndefinedObject,
     UndefinedTable,
     WrongObjectType,
 )
-from pgaurora.executor.ddl import AlterTable, IndexDef
+from pgaurora.executor.ddl import AlterTable, AlterTables, IndexDef
 from pgaurora.executor.ddlmisc import RenameObject
 from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
@@ -63,8 +64,76 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
         from pgaurora.planner.partition import alter_partitions
 
         return alter_partitions(ddl, table, body["cmds"])
-    if table.kind == "p" or table.partition_of:
-        raise FeatureNotSupported("ALTER TABLE of partitioned tables and partitions is not supported")
+    subtypes = [c["AlterTableCmd"]["subtype"] for c in body["cmds"]]
+    if table.kind == "p":  # the partitioned table and each partition, the same change
+        key = {c.name for c in table.columns if c.attnum in table.partition_key}
+        for item in body["cmds"]:
+            cmd = item["AlterTableCmd"]
+            if cmd["subtype"] not in _RECURSIVE or (
+                    cmd["subtype"] == "AT_AddConstraint" and cmd["def"]["Constraint"].get("contype") != "CONSTR_CHECK"):
+                raise FeatureNotSupported(f"ALTER TABLE {cmd['subtype'].removeprefix('AT_')} of a partitioned table "
+                                          "is not supported")
+            if cmd["subtype"] in ("AT_AlterColumnType", "AT_DropColumn") and cmd.get("name") in key:
+                word = "alter" if cmd["subtype"] == "AT_AlterColumnType" else "drop"
+                raise InvalidTableDefinition(f'cannot {word} column "{cmd["name"]}" because it is part of the '
+                                             f'partition key of relation "{table.name}"')
+        if not relation.get("inh", False) and "AT_AddColumn" in subtypes:
+            raise InvalidTableDefinition("column must be added to child tables too")
+        first = _alter_one(ddl, table, body["cmds"])
+        if not relation.get("inh", False):
+            return first
+        cmds = _named_checks(body["cmds"], table, first.table)  # (the partitions' CHECKs take the parent's names)
+        return AlterTables((first, *(_alter_one(ddl, member, cmds) for member in _descendants(ddl, table))))
+    if table.partition_of:
+        for item in body["cmds"]:
+            cmd = item["AlterTableCmd"]
+            sub = cmd["subtype"]
+            if sub == "AT_AddColumn":
+                raise WrongObjectType("cannot add column to a partition")
+            if sub in ("AT_DropColumn", "AT_AlterColumnType"):
+                word = "drop" if sub == "AT_DropColumn" else "alter"
+                raise InvalidTableDefinition(f'cannot {word} inherited column "{cmd["name"]}"')
+            if sub not in _PARTITION_OK:
+                raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} of a partition is not supported")
+    return _alter_one(ddl, table, body["cmds"])
+
+
+def _named_checks(cmds: list[dict[str, Any]], before: Table, after: Table) -> list[dict[str, Any]]:
+    """`cmds` with each unnamed ADD CHECK given the name the partitioned table's gave it."""
+    import copy
+
+    old = {c.name for c in before.constraints}
+    names = iter([c.name for c in after.constraints if c.kind == "c" and c.name not in old])
+    out = copy.deepcopy(cmds)
+    for item in out:
+        cmd = item["AlterTableCmd"]
+        if cmd["subtype"] == "AT_AddConstraint" and not cmd["def"]["Constraint"].get("conname"):
+            cmd["def"]["Constraint"]["conname"] = next(names, None)
+    return out
+
+
+# what ALTER TABLE of a partitioned table does to it and each partition alike
+_RECURSIVE = frozenset({"AT_AddColumn", "AT_DropColumn", "AT_ColumnDefault", "AT_SetNotNull", "AT_DropNotNull",
+                        "AT_AlterColumnType", "AT_AddConstraint", "AT_DropConstraint", "AT_ValidateConstraint",
+                        "AT_SetStatistics", "AT_SetStorage"})
+# what ALTER TABLE of one partition may change
+_PARTITION_OK = frozenset({"AT_ColumnDefault", "AT_SetNotNull", "AT_SetStatistics", "AT_SetStorage",
+                           "AT_SetRelOptions", "AT_ResetRelOptions", "AT_AddConstraint", "AT_DropConstraint",
+                           "AT_ValidateConstraint"})
+
+
+def _descendants(ddl: DdlPlanner, table: Table) -> list[Table]:
+    out: list[Table] = []
+    for part in ddl.qc.catalog.partitions(table.oid):
+        out.append(part)
+        if part.kind == "p":
+            out.extend(_descendants(ddl, part))
+    return out
+
+
+def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> AlterTable:
+    """The ALTER TABLE subcommands `cmds` for one table."""
+    body = {"cmds": cmds}
     columns = list(table.columns)
     constraints = list(table.constraints)
     new_indexes: list[IndexDef] = []

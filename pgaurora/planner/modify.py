@@ -293,7 +293,8 @@ class ModifyPlanner:
                            tuple(c.type_oid for c in table.columns),
                            tuple(i for i, c in enumerate(table.columns) if c.not_null and not c.dropped),
                            tuple(checks), tuple(fks), tuple(referenced), key_specs(cat, table),
-                           partition.bound_check(cat, table))
+                           partition.bound_check(cat, table),
+                           tuple(i for i, c in enumerate(table.columns) if c.dropped))
 
     def default_expr(self, table: Table, index: int) -> Expr:
         col = table.columns[index]
