@@ -215,6 +215,10 @@ def make_function(name: str, args: list[Expr], params: ParamTypes, position: int
     """A call `name(args)` (`variadic_call`: its last argument written VARIADIC array)."""
     oids = tuple(a.type_oid for a in args)
     columns: tuple[tuple[str, int], ...] = ()
+    if variadic_call and oids and oids[-1] not in (0, UNKNOWN_OID) and not typeinfo.element_of(oids[-1]) \
+            and schema in (None, "pg_catalog") \
+            and any(d.variadic_oid == typeinfo.ANY_OID for d in builtins.functions_named(name)):
+        raise DatatypeMismatch("VARIADIC argument must be an array", position=position)  # (of a VARIADIC "any")
     if variadic_call:
         fn = _variadic_builtin(name, oids) if schema in (None, "pg_catalog") else None
     else:
@@ -256,6 +260,9 @@ def _variadic_builtin(name: str, oids: tuple[int, ...]) -> Any:
 
     defs = []
     for d in builtins.functions_named(name):
+        if d.variadic_oid == typeinfo.ANY_OID and d.binder is not None:  # concat, format...: "any" elements
+            defs.append(_spread_any(d))
+            continue
         if d.variadic_oid is None or d.binder is not None or not typeinfo.element_of(d.arg_oids[-1]):
             continue
         impl = d.impl
@@ -265,6 +272,40 @@ def _variadic_builtin(name: str, oids: tuple[int, ...]) -> Any:
 
         defs.append(dataclasses.replace(d, variadic_oid=None, impl=spread))
     return choose(defs, tuple(UNKNOWN_OID if o == 0 else o for o in oids), "function", name) if defs else None
+
+
+def _spread_any(d: Any) -> Any:
+    """A VARIADIC "any" built-in (concat, concat_ws, format) called with VARIADIC array: its
+    implementation for the array's elements, bound when the array's length is known (a NULL
+    array: concat's NULL; format's no arguments)."""
+    fixed = len(d.arg_oids) - 1
+    binder = d.binder
+
+    def bind(actual: tuple[int, ...]) -> Any:
+        element = typeinfo.element_of(actual[-1]) or typeinfo.TEXT_OID
+
+        def spread(ctx: Any, *args: Any) -> Any:
+            array = args[-1]
+            if array is None and d.name != "format":
+                return None
+            items = _flatten_elements(array) if array is not None else []
+            impl = binder((*actual[:fixed], *(element,) * len(items)))
+            return impl(ctx, *args[:-1], *items)
+        return spread
+
+    return dataclasses.replace(d, arg_oids=(*d.arg_oids[:fixed], typeinfo.ANYARRAY_OID), variadic_oid=None,
+                               binder=bind, needs_context=True, strict=False)
+
+
+def _flatten_elements(value: Any) -> list[Any]:
+    items = getattr(value, "elements", value)
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            out.extend(_flatten_elements(item))
+        else:
+            out.append(item)
+    return out
 
 
 def extension_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...]) -> Any:
