@@ -49,12 +49,17 @@ def register(oid: int, array_oid: int, name: str, attrs: Attributes) -> None:
                            lambda value: _send(oid, value), lambda data: _recv(oid, data))
 
 
+def _padded(value: Any, width: int) -> Any:
+    """A stored value from before ALTER TYPE ... ADD ATTRIBUTE: its new fields NULL."""
+    return value if len(value) >= width else (*value, *(None,) * (width - len(value)))
+
+
 def _text_out(oid: int, ctx: FormatContext) -> Callable[[Any], str]:
     from pgaurora.datatypes import codecs, records
 
     def record_out(value: Any) -> str:
         encoders = [codecs.text_encoder(t, ctx) for _, t, _ in _ATTRIBUTES[oid]]
-        return records.format_record(value, encoders)
+        return records.format_record(_padded(value, len(encoders)), encoders)
     return record_out
 
 
@@ -72,7 +77,7 @@ def _send(oid: int, value: Any) -> bytes:
 
     attrs = _ATTRIBUTES[oid]
     parts = [struct.pack(">i", len(attrs))]
-    for (_, type_oid, _), item in zip(attrs, value, strict=True):
+    for (_, type_oid, _), item in zip(attrs, _padded(value, len(attrs)), strict=True):
         if item is None:
             parts.append(struct.pack(">Ii", type_oid, -1))
             continue

@@ -23,7 +23,9 @@ from pgaurora.errors import (
     FeatureNotSupported,
     InvalidParameterValue,
     InvalidSchemaName,
+    UndefinedColumn,
     UndefinedObject,
+    UndefinedTable,
 )
 from pgaurora.executor.context import Env
 from pgaurora.executor.ddl import _state, _tag, ddl_runner
@@ -60,6 +62,19 @@ class AddEnumValue(PlanNode):
     neighbour: str | None = None
     after: bool = False
     if_not_exists: bool = False
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AlterUserType(PlanNode):
+    """ALTER TYPE name RENAME TO n (an enum or composite type), and of a composite type ADD /
+    DROP [IF EXISTS] / ALTER ... TYPE / RENAME ATTRIBUTE: ("rename", new name), ("add_attribute",
+    name, type, typmod), ("drop_attribute", name, missing ok), ("alter_attribute", name, type,
+    typmod), ("rename_attribute", old, new)."""
+
+    schema: str | None
+    name: str
+    changes: tuple[tuple[Any, ...], ...]
     width: int = 0
 
 
@@ -166,6 +181,61 @@ async def run_add_enum_value(node: AddEnumValue, env: Env) -> None:
             raise FeatureNotSupported(f'no room left between enum labels of type "{found.name}"')
     labels.insert(at, (node.label, order, ctx.catalog.allocate_oid()))
     await ctx.catalog.replace(ctx.txn, replace(found, labels=tuple(labels)))
+
+
+@ddl_runner(AlterUserType)
+async def run_alter_user_type(node: AlterUserType, env: Env) -> None:
+    ctx = env.ctx
+    _tag(env, "ALTER TYPE")
+    state = _state(ctx)
+    found: Any = find_type(state, node.schema, node.name) or state.user_composite(node.name, node.schema)
+    if found is None:
+        raise UndefinedObject(f'type "{_shown(node.schema, node.name)}" does not exist')
+    require_owner(ctx, found, "type")
+    changed = found
+    for change in node.changes:
+        if change[0] == "rename":
+            if _taken(state, found.schema_oid, change[1]):
+                raise DuplicateObject(f'type "{change[1]}" already exists')
+            changed = replace(changed, name=change[1])
+            continue
+        if not isinstance(found, CompositeType):
+            raise UndefinedTable(f'relation "{found.name}" does not exist')  # (as PostgreSQL looks for it)
+        users = [f"{table.name}.{column.name}" for table in state.tables() if isinstance(table, Table)
+                 for column in table.columns if not column.dropped and column.type_oid in (found.oid, found.array_oid)]
+        if users and change[0] != "add_attribute":  # (stored values gain a NULL field; others: not built)
+            raise DependentObjectsStillExist(f'cannot alter type "{found.name}" because column "{users[0]}" uses it')
+        attributes = list(changed.attributes)
+        names = [a[0] for a in attributes]
+        kind, name = change[0], change[1]
+        if kind == "add_attribute":
+            if name in names:
+                raise DuplicateColumn(f'column "{name}" of relation "{found.name}" already exists')
+            attributes.append((name, change[2], change[3]))
+        elif name not in names:
+            if kind == "drop_attribute" and change[2]:
+                ctx.notice(f'column "{name}" of relation "{found.name}" does not exist, skipping')
+                continue
+            if kind == "rename_attribute":
+                raise UndefinedColumn(f'column "{name}" does not exist')
+            raise UndefinedColumn(f'column "{name}" of relation "{found.name}" does not exist')
+        elif kind == "drop_attribute":
+            del attributes[names.index(name)]
+        elif kind == "alter_attribute":
+            attributes[names.index(name)] = (name, change[2], change[3])
+        elif kind == "rename_attribute":
+            if change[2] in names:
+                raise DuplicateColumn(f'column "{change[2]}" of relation "{found.name}" already exists')
+            at = names.index(name)
+            attributes[at] = (change[2], *attributes[at][1:])
+        changed = replace(changed, attributes=tuple(attributes))
+    if changed is not found:
+        await ctx.catalog.replace(ctx.txn, changed)
+        if changed.name != found.name:
+            from pgaurora.datatypes import typeinfo
+
+            typeinfo.unregister_name(found.name, found.oid)
+            typeinfo.unregister_name("_" + found.name, found.array_oid)
 
 
 @ddl_runner(DropTypes)

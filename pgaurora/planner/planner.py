@@ -244,7 +244,13 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
 
 def _type_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[Any, str] | None:
     """CREATE TYPE ... AS ENUM / AS (attributes), ALTER TYPE ... ADD VALUE, DROP TYPE (executor.enumtypes)."""
-    from pgaurora.executor.enumtypes import AddEnumValue, CreateComposite, CreateEnum, DropTypes
+    from pgaurora.executor.enumtypes import (
+        AddEnumValue,
+        AlterUserType,
+        CreateComposite,
+        CreateEnum,
+        DropTypes,
+    )
     from pgaurora.planner.exprbind import schema_and_name, type_from_name
 
     if kind == "CreateEnumStmt":
@@ -270,8 +276,31 @@ def _type_statement(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> tuple[A
             raise FeatureNotSupported("ALTER TYPE ... RENAME VALUE is not supported")
         return AddEnumValue(*schema_and_name(body["typeName"]), body["newVal"], body.get("newValNeighbor"),
                             bool(body.get("newValIsAfter")), bool(body.get("skipIfNewValExists"))), "ALTER TYPE"
-    if kind == "RenameStmt" and body.get("renameType") in ("OBJECT_TYPE", "OBJECT_ATTRIBUTE"):
-        raise FeatureNotSupported("ALTER TYPE ... RENAME is not supported")
+    if kind == "RenameStmt" and body.get("renameType") == "OBJECT_TYPE":
+        schema, name = schema_and_name(body["object"]["List"]["items"])
+        return AlterUserType(schema, name, (("rename", body["newname"]),)), "ALTER TYPE"
+    if kind == "RenameStmt" and body.get("renameType") == "OBJECT_ATTRIBUTE":
+        rel = body["relation"]
+        return (AlterUserType(rel.get("schemaname"), rel["relname"], (("rename_attribute", body["subname"],
+                                                                       body["newname"]),)), "ALTER TYPE")
+    if kind == "AlterTableStmt" and body.get("objtype") == "OBJECT_TYPE":  # ALTER TYPE composite ... ATTRIBUTE
+        rel = body["relation"]
+        changes: list[tuple[Any, ...]] = []
+        for item in body.get("cmds", ()):
+            cmd = item["AlterTableCmd"]
+            sub = cmd["subtype"]
+            if sub == "AT_AddColumn":
+                column = cmd["def"]["ColumnDef"]
+                oid, typmod = type_from_name(column["typeName"], ddl.pos)
+                changes.append(("add_attribute", column["colname"], oid, typmod))
+            elif sub == "AT_DropColumn":
+                changes.append(("drop_attribute", cmd["name"], bool(cmd.get("missing_ok"))))
+            elif sub == "AT_AlterColumnType":
+                oid, typmod = type_from_name(cmd["def"]["ColumnDef"]["typeName"], ddl.pos)
+                changes.append(("alter_attribute", cmd["name"], oid, typmod))
+            else:
+                raise FeatureNotSupported(f"ALTER TYPE {sub.removeprefix('AT_')} is not supported")
+        return AlterUserType(rel.get("schemaname"), rel["relname"], tuple(changes)), "ALTER TYPE"
     if kind == "DropStmt" and body.get("removeType") == "OBJECT_TYPE":
         targets = tuple(schema_and_name(obj["TypeName"]["names"]) for obj in body.get("objects", ()))
         return DropTypes(targets, bool(body.get("missing_ok")), body.get("behavior") == "DROP_CASCADE"), "DROP TYPE"

@@ -173,7 +173,7 @@ def composite_field(value: Expr, name: str, position: int | None) -> Expr:
         return value.fields[at]
 
     def field(record: Any) -> Any:
-        return record[at]
+        return record[at] if at < len(record) else None  # (a value from before ADD ATTRIBUTE)
 
     _, oid, typmod = attributes[at]
     return FuncExpr("field_select", field, (value,), oid, typmod)

@@ -245,3 +245,37 @@ ROW_TYPES = [
 
 def test_table_row_types_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, ROW_TYPES, cleanup=ROW_CLEANUP, details=True)
+
+
+ALTER_CLEANUP = ["DROP TABLE IF EXISTS at_uses", "DROP TYPE IF EXISTS at_mood, at_feeling, at_pair, at_couple"]
+# ALTER TYPE ... RENAME TO (enum and composite types) and a composite type's ADD / DROP / ALTER /
+# RENAME ATTRIBUTE (ADD also of one a column uses: its stored values gain a NULL field)
+ALTER_TYPES = [
+    "CREATE TYPE at_mood AS ENUM ('sad', 'ok')",
+    'CREATE TYPE at_pair AS (x int, y text)',
+    'ALTER TYPE at_mood RENAME TO at_feeling',
+    "SELECT 'ok'::at_feeling, 'at_feeling'::regtype",
+    "SELECT 'ok'::at_mood",
+    'ALTER TYPE at_pair ADD ATTRIBUTE z numeric(5,2)',
+    'ALTER TYPE at_pair DROP ATTRIBUTE IF EXISTS nosuch',
+    'ALTER TYPE at_pair RENAME ATTRIBUTE x TO xx',
+    'ALTER TYPE at_pair ALTER ATTRIBUTE y TYPE varchar(10)',
+    "SELECT ROW(1, 'a', 2.5)::at_pair, ('(1,a,2.5)'::at_pair).xx",
+    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = (SELECT typrelid FROM pg_type WHERE typname = 'at_pair') ORDER BY attnum",
+    'ALTER TYPE at_pair DROP ATTRIBUTE z',
+    'ALTER TYPE at_pair ADD ATTRIBUTE xx int',
+    'ALTER TYPE at_pair RENAME ATTRIBUTE nosuch TO q',
+    'ALTER TYPE at_pair RENAME TO at_couple',
+    'CREATE TABLE at_uses (c at_couple)',
+    'ALTER TYPE at_couple ADD ATTRIBUTE w int',
+    'ALTER TYPE nosuch RENAME TO x',
+    'ALTER TYPE at_feeling RENAME TO at_couple',
+    'ALTER TYPE at_feeling ADD ATTRIBUTE q int',
+    "INSERT INTO at_uses VALUES (ROW(1, 'a', NULL)::at_couple)",
+    'ALTER TYPE at_couple ADD ATTRIBUTE v text',
+    'SELECT c, (c).v, (c).xx FROM at_uses',
+]
+
+
+def test_alter_types_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, ALTER_TYPES, cleanup=ALTER_CLEANUP, details=True)
