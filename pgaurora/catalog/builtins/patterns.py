@@ -308,6 +308,43 @@ def regexp_count(text: str, pattern: str, start: int = 1, flags: str = "") -> in
     return sum(1 for _ in compile_regex(pattern, flags).finditer(text, max(start, 1) - 1))
 
 
+def _nth_match(text: str, pattern: str, start: int, n: int, flags: str, function: str) -> re.Match[str] | None:
+    """The n-th match at or after character `start` (1-based), as regexp_instr / regexp_substr
+    count them (22023 for a start or n below 1)."""
+    if start < 1:
+        raise InvalidParameterValue(f'invalid value for parameter "start": {start}')
+    if n < 1:
+        raise InvalidParameterValue(f'invalid value for parameter "n": {n}')
+    for k, m in enumerate(compile_regex(pattern, flags).finditer(text, start - 1), start=1):
+        if k == n:
+            return m
+    return None
+
+
+def regexp_instr(text: str, pattern: str, start: int = 1, n: int = 1, endoption: int = 0, flags: str = "",
+                 subexpr: int = 0) -> int:
+    """PostgreSQL 15's regexp_instr: where the n-th match (or its subexpression) starts, or ends
+    with `endoption` 1; 0 when there is none."""
+    if endoption not in (0, 1):
+        raise InvalidParameterValue(f'invalid value for parameter "endoption": {endoption}')
+    if subexpr < 0:
+        raise InvalidParameterValue(f'invalid value for parameter "subexpr": {subexpr}')
+    m = _nth_match(text, pattern, start, n, flags, "regexp_instr")
+    if m is None or subexpr > (m.re.groups or 0) or m.start(subexpr) < 0:
+        return 0
+    return (m.end(subexpr) if endoption else m.start(subexpr)) + 1
+
+
+def regexp_substr(text: str, pattern: str, start: int = 1, n: int = 1, flags: str = "", subexpr: int = 0) -> str | None:
+    """PostgreSQL 15's regexp_substr: the n-th match (or its subexpression), NULL when none."""
+    if subexpr < 0:
+        raise InvalidParameterValue(f'invalid value for parameter "subexpr": {subexpr}')
+    m = _nth_match(text, pattern, start, n, flags, "regexp_substr")
+    if m is None or subexpr > (m.re.groups or 0):
+        return None
+    return m.group(subexpr)
+
+
 def substring_regex(text: str, pattern: str) -> str | None:
     m = compile_regex(pattern).search(text)
     if m is None:
@@ -381,6 +418,12 @@ def _register() -> None:
     function("regexp_split_to_table", (T, T, T), T, regexp_split, retset=True)
     function("regexp_count", (T, T), t.INT4_OID, regexp_count)
     function("regexp_count", (T, T, t.INT4_OID), t.INT4_OID, regexp_count)
+    function("regexp_count", (T, T, t.INT4_OID, T), t.INT4_OID, regexp_count)
+    I4 = t.INT4_OID
+    for extra in ((), (I4,), (I4, I4), (I4, I4, I4), (I4, I4, I4, T), (I4, I4, I4, T, I4)):
+        function("regexp_instr", (T, T, *extra), I4, regexp_instr)
+    for extra in ((), (I4,), (I4, I4), (I4, I4, T), (I4, I4, T, I4)):
+        function("regexp_substr", (T, T, *extra), T, regexp_substr)
     function("regexp_like", (T, T), B, lambda s, p: regex_match(s, p))
     function("regexp_like", (T, T, T), B, lambda s, p, f: compile_regex(p, f).search(s) is not None)
     function("substring", (T, T), T, substring_regex)
