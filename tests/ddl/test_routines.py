@@ -1577,3 +1577,31 @@ CONSTRAINT_TRIGGERS = [
 
 def test_constraint_triggers_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, CONSTRAINT_TRIGGERS, cleanup=CT_CLEANUP, details=True)
+
+
+PSQL_NEW_CLEANUP = ["DROP TABLE IF EXISTS rt_ps CASCADE", "DROP AGGREGATE IF EXISTS rt_psfirst(anyelement)",
+                    "DROP FUNCTION IF EXISTS rt_psfirst_agg(anyelement, anyelement), rt_pschk() CASCADE"]
+PSQL_NEW_SETUP = [
+    "CREATE TABLE rt_ps (id int PRIMARY KEY, r int4range, during tstzrange) WITH (fillfactor = 70)",
+    "CREATE FUNCTION rt_pschk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    "CREATE CONSTRAINT TRIGGER rt_psct AFTER INSERT ON rt_ps DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    "EXECUTE FUNCTION rt_pschk()",
+    "CREATE FUNCTION rt_psfirst_agg(anyelement, anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE STRICT "
+    "AS $$ SELECT $1 $$",
+    "CREATE AGGREGATE rt_psfirst(anyelement) (SFUNC = rt_psfirst_agg, STYPE = anyelement)",
+]
+
+
+def test_psql_describes_new_objects_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    """psql's \\d of a table with range columns, storage parameters and a constraint trigger, \\da of
+    a user aggregate, \\df of window functions."""
+    outputs = []
+    for server in (pg_oracle, instance):
+        run_each(server.dsn, PSQL_NEW_CLEANUP)
+        run_each(server.dsn, PSQL_NEW_SETUP)
+        try:
+            outputs.append([_psql(server.port, command) for command in (r"\d+ rt_ps", r"\da rt_*", r"\df lag",
+                                                                        r"\df rt_psfirst*")])
+        finally:
+            run_each(server.dsn, PSQL_NEW_CLEANUP)
+    assert outputs[1] == outputs[0]

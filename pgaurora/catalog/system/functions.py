@@ -572,9 +572,17 @@ def _function_result(ctx: Any, oid: int) -> str | None:
         return f"SETOF {text}" if user.retset else text
     f = proc_table().get(int(oid))
     if f is None:
-        return None
+        window = _window_of(int(oid))
+        return t.format_type(window[3]) if window is not None else None
     text = t.format_type(f.return_oid)
     return f"SETOF {text}" if getattr(f, "retset", False) else text
+
+
+def _window_of(oid: int) -> Any:
+    """(name, oid, argument types, result type) of a window-only built-in (row_number, lag...)."""
+    from pgaurora.catalog.system.object_rows import window_functions
+
+    return next((w for w in window_functions() if w[1] == oid), None)
 
 
 def _table_type_name(state: Any, table_oid: int) -> str:
@@ -609,6 +617,8 @@ def _function_arguments(ctx: Any, oid: int, identity: bool = False) -> str | Non
             shown.append(text)
         return ", ".join(shown)
     f = proc_table().get(int(oid))
+    if f is None and (window := _window_of(int(oid))) is not None:
+        return ", ".join(t.format_type(a) for a in window[2])
     if f is None:
         return None
     args = [t.format_type(a) for a in f.arg_oids]

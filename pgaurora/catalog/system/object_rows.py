@@ -157,9 +157,25 @@ def pg_proc(sc: SystemContext) -> Iterator[dict[str, Any]]:
         else:
             yield _proc_row(f.name, oid, f.arg_oids, f.return_oid, "f", f.strict, f.volatility, f.retset,
                             f.variadic_oid)
+    for name, oid, args, result in window_functions():  # row_number(), lag(...)...: prokind 'w'
+        yield _proc_row(name, oid, args, result, "w", False, "i", False, None)
     for overloads in sc.state.functions.values():  # CREATE FUNCTION / PROCEDURE's
         for fn in overloads:
             yield user_function_row(fn, sc.state)
+
+
+# PostgreSQL 15's oids of the window-only functions (prokind 'w'), in catalog.builtins.resolution's order
+_WINDOW_OIDS = {"row_number": (3100,), "rank": (3101,), "dense_rank": (3102,), "percent_rank": (3103,),
+                "cume_dist": (3104,), "ntile": (3105,), "lag": (3106, 3107, 3108), "lead": (3109, 3110, 3111),
+                "first_value": (3112,), "last_value": (3113,), "nth_value": (3114,)}
+
+
+def window_functions() -> list[tuple[str, int, tuple[int, ...], int]]:
+    """The window-only built-ins with their PostgreSQL oids."""
+    from pgaurora.catalog.builtins.resolution import _WINDOW_ONLY
+
+    return [(name, oid, args, result) for name, signatures in _WINDOW_ONLY.items()
+            for oid, (args, result) in zip(_WINDOW_OIDS.get(name, ()), signatures, strict=False)]
 
 
 SQL_LANGUAGE_OID, PLPGSQL_LANGUAGE_OID = 14, 13576
