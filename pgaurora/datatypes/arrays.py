@@ -211,6 +211,13 @@ def _flatten(value: list[Any], out: list[Any]) -> None:
             out.append(item)
 
 
+def elements(value: Any) -> list[Any]:
+    """Every element of an array value in row-major order (a multidimensional one flattened)."""
+    out: list[Any] = []
+    _flatten(list(getattr(value, "elements", value)), out)
+    return out
+
+
 def array_send(value: list[Any], elem_oid: int, send_element: Callable[[Any], bytes]) -> bytes:
     dims = array_dimensions(value)
     flat: list[Any] = []

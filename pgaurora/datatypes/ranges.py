@@ -17,6 +17,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from pgaurora.datatypes.records import read_element
 from pgaurora.errors import InvalidBinaryRepresentation, InvalidTextRepresentation, PgError
 
 # range oid -> (element oid, discrete step: the next value of the element type, or None)
@@ -151,31 +152,8 @@ def parse_range(text: str, range_oid: int, element_in: Callable[[str], Any]) -> 
     pos = 1
 
     def element(pos: int) -> tuple[str | None, int]:
-        chars: list[str] = []
-        quoted = False
-        seen = False
-        while pos < len(body):
-            ch = body[pos]
-            if ch == '"':
-                seen = True
-                if quoted and pos + 1 < len(body) and body[pos + 1] == '"':
-                    chars.append('"')
-                    pos += 2
-                    continue
-                quoted = not quoted
-                pos += 1
-                continue
-            if ch == "\\" and pos + 1 < len(body):
-                chars.append(body[pos + 1])
-                pos += 2
-                seen = True
-                continue
-            if not quoted and ch in ",)]":
-                break
-            chars.append(ch)
-            seen = True
-            pos += 1
-        return ("".join(chars) if seen else None), pos
+        text, pos, seen = read_element(body, pos, ",)]")
+        return (text if seen else None), pos
 
     low_text, pos = element(pos)
     if pos >= len(body) or body[pos] != ",":

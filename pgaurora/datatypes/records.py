@@ -74,6 +74,39 @@ def format_record(values: Sequence[Any], encoders: Sequence[Callable[[Any], str]
     return "(" + ",".join(parts) + ")"
 
 
+def read_element(body: str, pos: int, stops: str) -> tuple[str, int, bool]:
+    """One element of a record or range literal from `pos`: double quotes around any part
+    (`""` inside them is a quote), a backslash escaping the next character, up to an unquoted
+    character of `stops`. Returns its text, the position after it, and whether anything was
+    written there (an empty unquoted element is NULL, or an infinite bound)."""
+    chars: list[str] = []
+    quoted = False
+    seen = False
+    n = len(body)
+    while pos < n:
+        ch = body[pos]
+        if ch == '"':
+            seen = True
+            if quoted and pos + 1 < n and body[pos + 1] == '"':
+                chars.append('"')
+                pos += 2
+                continue
+            quoted = not quoted
+            pos += 1
+            continue
+        if ch == "\\" and pos + 1 < n:
+            chars.append(body[pos + 1])
+            pos += 2
+            seen = True
+            continue
+        if not quoted and ch in stops:
+            break
+        chars.append(ch)
+        seen = True
+        pos += 1
+    return "".join(chars), pos, seen
+
+
 def parse_record(text: str, decoders: Sequence[Callable[[str], Any]]) -> tuple[Any, ...]:
     """record_in for a known list of field types."""
     def malformed(detail: str) -> InvalidTextRepresentation:
@@ -87,28 +120,8 @@ def parse_record(text: str, decoders: Sequence[Callable[[str], Any]]) -> tuple[A
     for index, decode in enumerate(decoders):
         if pos >= n:
             raise malformed("Too few columns.")
-        chars: list[str] = []
-        quoted = False
-        while pos < n:
-            ch = body[pos]
-            if ch == '"':
-                if quoted and pos + 1 < n and body[pos + 1] == '"':
-                    chars.append('"')
-                    pos += 2
-                    continue
-                quoted = not quoted
-                pos += 1
-                continue
-            if ch == "\\" and pos + 1 < n:
-                chars.append(body[pos + 1])
-                pos += 2
-                continue
-            if not quoted and ch in ",)":
-                break
-            chars.append(ch)
-            pos += 1
-        raw = "".join(chars)
-        was_empty = raw == "" and body[pos - 1] != '"'
+        raw, pos, seen = read_element(body, pos, ",)")
+        was_empty = not seen
         values.append(None if was_empty else decode(raw))
         if pos >= n:
             raise malformed("Unexpected end of input.")

@@ -19,7 +19,7 @@ from typing import Any
 
 from pgaurora import datatypes
 from pgaurora.catalog import builtins, system  # system: see pgaurora/catalog/system
-from pgaurora.datatypes import composites, numbers, typeinfo
+from pgaurora.datatypes import arrays, composites, numbers, typeinfo
 from pgaurora.datatypes.records import CompositeValue, record_key
 from pgaurora.datatypes.typeinfo import (
     BOOL_OID,
@@ -288,24 +288,13 @@ def _spread_any(d: Any) -> Any:
             array = args[-1]
             if array is None and d.name != "format":
                 return None
-            items = _flatten_elements(array) if array is not None else []
+            items = arrays.elements(array) if array is not None else []
             impl = binder((*actual[:fixed], *(element,) * len(items)))
             return impl(ctx, *args[:-1], *items)
         return spread
 
     return dataclasses.replace(d, arg_oids=(*d.arg_oids[:fixed], typeinfo.ANYARRAY_OID), variadic_oid=None,
                                binder=bind, needs_context=True, strict=False)
-
-
-def _flatten_elements(value: Any) -> list[Any]:
-    items = getattr(value, "elements", value)
-    out: list[Any] = []
-    for item in items:
-        if isinstance(item, list):
-            out.extend(_flatten_elements(item))
-        else:
-            out.append(item)
-    return out
 
 
 def extension_function(state: Any, name: str, schema: str | None, oids: tuple[int, ...]) -> Any:
