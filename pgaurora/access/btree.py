@@ -94,6 +94,7 @@ class UniqueCheck:
     constraint: str = ""
     columns: tuple[str, ...] = ()
     describe: Callable[[Key], str] | None = None  # the DETAIL text; default "Key (a)=(1) already exists."
+    nulls_not_distinct: bool = False  # a key with NULLs conflicts too (UNIQUE NULLS NOT DISTINCT)
 
     def error(self, key: Key) -> UniqueViolation:
         if self.describe is not None:
@@ -205,7 +206,7 @@ class BTree:
                 f"index row size {len(item)} exceeds btree version 4 maximum {MAX_ENTRY}{suffix}"
             )
         entry = normalize(key) + tid
-        check = unique if unique is not None and not has_null(key) else None
+        check = unique if unique is not None and (unique.nulls_not_distinct or not has_null(key)) else None
 
         def attempt() -> None:
             path: list[int] = []
@@ -576,10 +577,12 @@ class BTree:
 
     # -- unique check --------------------------------------------------------------------------------
 
-    async def find_conflict(self, txn: TransactionLike, heap: Any, key: Key, tid: Tid | None = None) -> Tid | None:
-        """The tid of a live tuple with an equal key (waiting for running inserters/deleters), or None."""
+    async def find_conflict(self, txn: TransactionLike, heap: Any, key: Key, tid: Tid | None = None,
+                            nulls_not_distinct: bool = False) -> Tid | None:
+        """The tid of a live tuple with an equal key (waiting for running inserters/deleters), or None
+        (a key with a NULL never has one, unless NULLs are not distinct)."""
         key = tuple(key)
-        if has_null(key):
+        if has_null(key) and not nulls_not_distinct:
             return None
         return await self._sync(lambda: self._find_conflict(txn, heap, key, tid), txn)
 

@@ -75,6 +75,7 @@ class Index:
     expressions: tuple[str, ...] = ()
     predicate: str | None = None
     parent_index: int = 0  # a partition's copy of its partitioned table's index (dropped with it)
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT: NULL keys are equal to each other
 
 
 @dataclass(frozen=True, slots=True)

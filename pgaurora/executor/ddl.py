@@ -55,6 +55,7 @@ class IndexDef:
     expressions: tuple[str, ...] = ()  # per key column: '' (the column named in `columns`) or SQL text
     predicate: str | None = None  # a partial index's WHERE text
     parent_index: tuple[int, str] | None = None  # (schema oid, name): the partitioned table's index
+    nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,10 +289,11 @@ async def _build_index(env: Env, table: Table, index: Index, spec: Any = None) -
     if index.unique:
         seen: set[tuple[Any, ...]] = set()
         for n, (key, _tid) in enumerate(entries):
-            if None in key:
+            if None in key and not index.nulls_not_distinct:
                 continue
             if key in seen:
-                values = ", ".join(str(format_value(v, t)) for v, t in zip(key, types, strict=True))
+                values = ", ".join("null" if v is None else str(format_value(v, t))
+                                   for v, t in zip(key, types, strict=True))
                 raise UniqueViolation(f'could not create unique index "{index.name}"',
                                       detail=f"Key ({names})=({values}) is duplicated.",
                                       table=table.name, constraint=index.name)
@@ -324,7 +326,7 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
     rel_id = await env.ctx.storage.create_btree(len(attnums))
     index = Index(catalog.allocate_oid(), d.name, table.oid, rel_id, tuple(attnums), d.unique, d.primary,
                   table.schema_oid, expressions=d.expressions, predicate=d.predicate,
-                  parent_index=parent.oid if isinstance(parent, Index) else 0)
+                  parent_index=parent.oid if isinstance(parent, Index) else 0, nulls_not_distinct=d.nulls_not_distinct)
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,

@@ -82,9 +82,9 @@ class Upsert:
             if not ix.unique or (self.arbiters and ix.oid not in self.arbiters):
                 continue
             key = w.key_of(ix, positions, row)
-            if key is None or None in key:
+            if key is None or (None in key and not ix.nulls_not_distinct):
                 continue
-            tid = await btree.find_conflict(txn, w.heap, key)
+            tid = await btree.find_conflict(txn, w.heap, key, nulls_not_distinct=ix.nulls_not_distinct)
             if tid is not None:
                 return tid
         return None

@@ -23,7 +23,7 @@ from pgaurora.executor.foreignkeys import key_text
 from pgaurora.executor.indexkeys import KeyFunction, describe_key, key_function
 from pgaurora.executor.nodes import compiled
 
-UniqueSpec = tuple[str, tuple[str, ...], Callable[[Any], str]]  # constraint, columns, DETAIL text
+UniqueSpec = tuple[str, tuple[str, ...], Callable[[Any], str], bool]  # constraint, columns, DETAIL, NULLS NOT DISTINCT
 
 
 class ResultRelation:
@@ -66,10 +66,10 @@ class ResultRelation:
                 unique.append(None)
             elif ix.oid in specs:
                 spec = specs[ix.oid]
-                unique.append((ix.name, tuple(spec.key_names), describe_key(spec)))
+                unique.append((ix.name, tuple(spec.key_names), describe_key(spec), ix.nulls_not_distinct))
             else:
                 unique.append((ix.name, tuple(checks.column_names[p] for p in positions),
-                               _describe(checks, positions)))
+                               _describe(checks, positions), ix.nulls_not_distinct))
         self.unique_specs = tuple(unique)
 
 

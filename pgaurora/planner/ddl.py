@@ -271,7 +271,8 @@ class DdlPlanner:
                                         "pkey" if primary else "key")
                 else:
                     taken.add(name)
-                indexes.append(IndexDef(name, tuple(keys), True, primary))
+                indexes.append(IndexDef(name, tuple(keys), True, primary,
+                                        nulls_not_distinct=bool(con.get("nulls_not_distinct"))))
             elif kind == "CONSTR_CHECK":
                 text = self.text.after_keyword("CHECK", con["location"] if "conname" not in con else
                                                first_location(con["raw_expr"]), False)
@@ -498,7 +499,8 @@ class DdlPlanner:
         if name is None:
             taken = {n for (s, n) in self.qc.catalog.relations if s == table.schema_oid}
             name = _unique_name(taken, f"{table.name}_{'_'.join(cols)}", "idx")
-        return CreateIndex(table.oid, IndexDef(name, tuple(cols), bool(body.get("unique")), False, False),
+        return CreateIndex(table.oid, IndexDef(name, tuple(cols), bool(body.get("unique")), False, False,
+                                               nulls_not_distinct=bool(body.get("nulls_not_distinct"))),
                            bool(body.get("if_not_exists")))
 
     def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:

@@ -202,7 +202,8 @@ def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name:
         taken = {n for (s, n) in state.relations if s == table.schema_oid}
         name = unique_name(taken, f"{table.name}_{'_'.join(figured)}", "idx")
     definition = IndexDef(name, tuple(names), bool(body.get("unique")), False, False,
-                          tuple(texts) if any(texts) else (), predicate)
+                          tuple(texts) if any(texts) else (), predicate,
+                          nulls_not_distinct=bool(body.get("nulls_not_distinct")))
     probe = Index(0, name, table.oid, 0, tuple(0 if t else table.column(n).attnum  # type: ignore[union-attr]
                                               for n, t in zip(names, texts, strict=True)),
                   definition.unique, expressions=definition.expressions, predicate=predicate)

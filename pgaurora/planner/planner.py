@@ -76,16 +76,14 @@ def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | li
 
 
 def _refuse_unbuilt(stmt: ParsedStatement) -> None:
-    """0A000 for syntax PostgreSQL 15 has that pgaurora would otherwise silently ignore: UNIQUE
-    NULLS NOT DISTINCT, and a recursive query's SEARCH / CYCLE clause."""
+    """0A000 for syntax PostgreSQL 15 has that pgaurora would otherwise silently ignore: a
+    recursive query's SEARCH / CYCLE clause."""
     upper = stmt.text.upper()
-    if not ("NULLS" in upper and "DISTINCT" in upper) and "SEARCH" not in upper and "CYCLE" not in upper:
+    if "SEARCH" not in upper and "CYCLE" not in upper:
         return
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("nulls_not_distinct"):
-                raise FeatureNotSupported("NULLS NOT DISTINCT is not supported")
             if node.get("search_clause") is not None:
                 raise FeatureNotSupported("SEARCH clauses of recursive queries are not supported")
             if node.get("cycle_clause") is not None:

@@ -1,8 +1,8 @@
 """PostgreSQL 15's regular expression functions (regexp_like, regexp_count, regexp_instr,
 regexp_substr with their start, occurrence, end option, flags and subexpression arguments and
-22023 errors), and syntax pgaurora refuses rather than ignore (UNIQUE NULLS NOT DISTINCT, SEARCH
-/ CYCLE of recursive queries: PostgreSQL's answers are not given here, only that nothing
-silently differs)."""
+22023 errors), UNIQUE ... NULLS NOT DISTINCT (constraints, indexes, ON CONFLICT, index builds,
+catalog text), and syntax pgaurora refuses rather than ignore (SEARCH / CYCLE of recursive
+queries: PostgreSQL's answers are not given here, only that nothing silently differs)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,40 @@ def test_regexp_functions_as_postgres(instance: InstanceProcess, pg_oracle: PgOr
     assert_same_transcript(instance.dsn, pg_oracle.dsn, STEPS, details=True)
 
 
+NULLS_NOT_DISTINCT = [
+    "CREATE TABLE nnd (a int, b int, UNIQUE NULLS NOT DISTINCT (a, b))",
+    "INSERT INTO nnd VALUES (1, NULL)",
+    "INSERT INTO nnd VALUES (1, NULL)",
+    "INSERT INTO nnd VALUES (NULL, NULL)",
+    "INSERT INTO nnd VALUES (NULL, NULL)",
+    "INSERT INTO nnd VALUES (1, NULL) ON CONFLICT DO NOTHING",
+    "INSERT INTO nnd VALUES (1, NULL) ON CONFLICT (a, b) DO UPDATE SET a = 5",
+    "SELECT * FROM nnd ORDER BY a, b",
+    "CREATE TABLE nd (a int UNIQUE NULLS NOT DISTINCT, c int)",
+    "INSERT INTO nd VALUES (NULL, 1), (NULL, 2)",
+    "INSERT INTO nd VALUES (NULL, 1)",
+    "UPDATE nd SET a = NULL WHERE c = 1",
+    "CREATE TABLE ni (a int, b text)",
+    "INSERT INTO ni VALUES (NULL, 'x'), (NULL, 'y')",
+    "CREATE UNIQUE INDEX ni_a ON ni (a) NULLS NOT DISTINCT",
+    "CREATE UNIQUE INDEX ni_b ON ni (b) NULLS NOT DISTINCT",
+    "CREATE UNIQUE INDEX ni_a2 ON ni (a) NULLS DISTINCT",
+    "INSERT INTO ni VALUES (1, NULL)",
+    "INSERT INTO ni VALUES (2, NULL)",
+    "SELECT pg_get_indexdef(indexrelid), indnullsnotdistinct FROM pg_index "
+    "WHERE indrelid IN ('nnd'::regclass, 'nd'::regclass, 'ni'::regclass) ORDER BY 1",
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE conrelid IN ('nnd'::regclass, 'nd'::regclass) ORDER BY 1",
+    "CREATE TABLE nl (LIKE nnd INCLUDING ALL)",
+    "INSERT INTO nl VALUES (NULL, NULL), (NULL, NULL)",
+]
+
+
+def test_unique_nulls_not_distinct_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
+    assert_same_transcript(instance.dsn, pg_oracle.dsn, NULLS_NOT_DISTINCT, details=True)
+
+
 @pytest.mark.parametrize("sql", [
-    "CREATE TABLE pg15_un (a int, b int, UNIQUE NULLS NOT DISTINCT (a, b))",
     "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 3) SEARCH DEPTH FIRST BY n SET o "
     "SELECT * FROM t",
     "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n % 2 + 1 FROM t) CYCLE n SET c USING p SELECT * FROM t",

@@ -216,7 +216,7 @@ def pg_index(sc: SystemContext) -> Iterator[dict[str, Any]]:
         n = len(obj.columns)
         desc = tuple(obj.descending) + (False,) * (n - len(obj.descending))
         yield {"indexrelid": obj.oid, "indrelid": obj.table_oid, "indnatts": n, "indnkeyatts": n,
-               "indisunique": obj.unique, "indnullsnotdistinct": False, "indisprimary": obj.primary,
+               "indisunique": obj.unique, "indnullsnotdistinct": obj.nulls_not_distinct, "indisprimary": obj.primary,
                "indisexclusion": False, "indimmediate": True, "indisclustered": False, "indisvalid": True,
                "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": False,
                "indkey": list(obj.columns), "indcollation": [0] * n, "indclass": [0] * n,

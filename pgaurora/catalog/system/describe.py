@@ -220,9 +220,10 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
         table_name = relation_display(state, table.schema_oid, table.name)
     unique = "UNIQUE " if index.unique else ""
     where = f" WHERE {parenthesized(index.predicate)}" if index.predicate else ""
+    nulls = " NULLS NOT DISTINCT" if index.nulls_not_distinct else ""
     only = "ONLY " if table is not None and table.kind == "p" else ""  # a partitioned index
     return (f"CREATE {unique}INDEX {quote_ident(index.name)} ON {only}{table_name} USING btree "
-            f"({', '.join(cols)}){where}")
+            f"({', '.join(cols)}){nulls}{where}")
 
 
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -244,7 +245,9 @@ def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool
     if con.kind == "p":
         return f"PRIMARY KEY ({cols})"
     if con.kind == "u":
-        return f"UNIQUE ({cols})"
+        nulls = "NULLS NOT DISTINCT " if any(
+            i.oid == con.index_oid and i.nulls_not_distinct for i in state.indexes(table.oid)) else ""
+        return f"UNIQUE {nulls}({cols})"
     if con.kind == "c":
         text = (con.check or "").strip()
         if not (text.startswith("(") and text.endswith(")") and _balanced(text[1:-1])):
