@@ -107,8 +107,10 @@ class TypeInfo:
 
     @property
     def is_array(self) -> bool:
-        """True for true array types (typcategory 'A' with typlen -1, not int2vector/oidvector)."""
-        return self.elem_oid != 0 and self.typlen == -1 and self.category == "A" and self.oid not in (22, 30)
+        """True for true array types (typcategory 'A' with typlen -1, not int2vector/oidvector;
+        and record[], a pseudo-type's array)."""
+        return self.elem_oid != 0 and self.typlen == -1 and (self.category == "A" or self.oid == 2287) \
+            and self.oid not in (22, 30)
 
     @property
     def is_pseudo(self) -> bool:

@@ -297,6 +297,8 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
             right = coerce(right, typeinfo.array_of(left.type_oid), -1, "implicit", lv.params, pos)
             elem = left.type_oid
         probe = builtins.resolve_operator(name, left.type_oid, elem)
+        if probe is None and left.type_oid == elem == typeinfo.RECORD_OID and name in resolve.RECORD_COMPARISONS:
+            return ScalarArrayOp(resolve.record_comparison(name), name, kind == "AEXPR_OP_ANY", left, right)
         if probe is None:
             raise UndefinedFunction(f"operator does not exist: {resolve.type_name(left.type_oid)} {name} "
                                     f"{resolve.type_name(elem)}", position=pos)

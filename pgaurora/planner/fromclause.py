@@ -25,6 +25,7 @@ from pgaurora.datatypes.typeinfo import INT8_OID, RECORD_OID
 from pgaurora.errors import (
     DuplicateAlias,
     FeatureNotSupported,
+    InvalidRecursion,
     ObjectNotInPrerequisiteState,
     SyntaxError_,
     UndefinedColumn,
@@ -46,7 +47,7 @@ from pgaurora.executor.plannodes import (
     WorkTableScan,
 )
 from pgaurora.executor.triggers import TransitionScan
-from pgaurora.planner import resolve
+from pgaurora.planner import recursion, resolve, searchcycle
 from pgaurora.planner.exprbind import Level, bind, names_of, positional_arguments, type_from_name
 from pgaurora.planner.querycontext import (
     Cte,
@@ -98,9 +99,15 @@ class FromClause:
             if qbody is None:
                 frame[name] = self._modifying_cte(cte_id, name, aliases, query, scope, cte)
                 continue
+            clauses = cte.get("search_clause") is not None or cte.get("cycle_clause") is not None
             if recursive and qbody.get("op") == "SETOP_UNION" and self._references(query, name):
-                planned = self._recursive_cte(cte_id, name, aliases, qbody, scope, frame)
+                planned = self._recursive_cte(cte_id, name, aliases, qbody, scope, frame, cte if clauses else None)
             else:
+                if recursive and self._references(query, name):
+                    raise InvalidRecursion(f'recursive query "{name}" does not have the form non-recursive-term '
+                                           f"UNION [ALL] recursive-term", position=self.qc.position(cte.get("location")))
+                if clauses:
+                    raise SyntaxError_("WITH query is not recursive", position=self.qc.position(cte.get("location")))
                 planned = self.plan_query(query, Scope(self.qc.state, scope, opaque=True))
                 planned = Planned(CteScan(cte_id, name, planned.node, planned.node.width), planned.columns)
             names = aliases + [c.name for c in planned.columns[len(aliases):]]
@@ -134,17 +141,34 @@ class FromClause:
         return False
 
     def _recursive_cte(self, cte_id: int, name: str, aliases: list[str], qbody: dict[str, Any],
-                       scope: Scope, frame: dict[str, Cte]) -> Planned:
+                       scope: Scope, frame: dict[str, Cte], clauses: dict[str, Any] | None = None) -> Planned:
+        """WITH RECURSIVE name AS (non-recursive UNION [ALL] recursive) [SEARCH ...] [CYCLE ...]."""
+        recursion.check_well_formed(self.qc, qbody, name)
+        if clauses is not None:
+            searchcycle.check_form(qbody)
         base = self.plan_select(select_body(qbody["larg"]), Scope(self.qc.state, scope, opaque=True))
         names = aliases + [c.name for c in base.columns[len(aliases):]]
         types = [(c.type_oid, c.typmod) for c in base.columns]
+        rarg = select_body(qbody["rarg"])
+        spec = None
+        if clauses is not None:
+            lv = Level(Scope(self.qc.state, scope, opaque=True), self.qc.params, self.qc.position, self._subquery,
+                       None, "CYCLE")
+            spec = searchcycle.analyze(self.qc, clauses, names, lambda node: bind(node, lv))
+            extra = spec.extra_columns()
+            base = Planned(searchcycle.base_projection(spec, base.node, types), base.columns + extra)
+            names += [c.name for c in extra]
+            types += [(c.type_oid, c.typmod) for c in extra]
+            rarg = searchcycle.recursive_term(rarg, name, spec)
         frame[name] = Cte(cte_id, name, None, names, types)
-        rec = self.plan_select(select_body(qbody["rarg"]), Scope(self.qc.state, scope, opaque=True))
+        rec = self.plan_select(rarg, Scope(self.qc.state, scope, opaque=True))
         rec_node = rec.node
         if [c.type_oid for c in rec.columns] != [t for t, _ in types]:
             exprs = tuple(coerce(Var(i, c.type_oid, c.typmod), types[i][0], -1, "assignment", self.qc.params)
                           for i, c in enumerate(rec.columns))
             rec_node = Project(rec_node, exprs, len(exprs))
+        if spec is not None:
+            rec_node = searchcycle.recursive_projection(spec, rec_node, types, self.qc)
         union = RecursiveUnion(cte_id, base.node, rec_node, bool(qbody.get("all")), base.node.width)
         del frame[name]
         return Planned(CteScan(cte_id, name, union, union.width), base.columns)

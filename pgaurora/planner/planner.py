@@ -75,31 +75,8 @@ def _plan(stmt: ParsedStatement, catalog: Any, param_types: tuple[int, ...] | li
         CATALOG_TYPES.reset(types_token)
 
 
-def _refuse_unbuilt(stmt: ParsedStatement) -> None:
-    """0A000 for syntax PostgreSQL 15 has that pgaurora would otherwise silently ignore: a
-    recursive query's SEARCH / CYCLE clause."""
-    upper = stmt.text.upper()
-    if "SEARCH" not in upper and "CYCLE" not in upper:
-        return
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("search_clause") is not None:
-                raise FeatureNotSupported("SEARCH clauses of recursive queries are not supported")
-            if node.get("cycle_clause") is not None:
-                raise FeatureNotSupported("CYCLE clauses of recursive queries are not supported")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(stmt.tree)
-
-
 def _plan_in(stmt: ParsedStatement, state: CatalogState, param_types: tuple[int, ...] | list[int], txn: Any,
              unknown_params_as_text: bool, pid: int) -> Plan:
-    _refuse_unbuilt(stmt)
     params = ParamTypes(param_types)
     qc = QueryContext(state, params, StatementState(state), stmt.char_position, _parse_view, backend_pid=pid,
                       system_columns=mentions_system_column(stmt.text))

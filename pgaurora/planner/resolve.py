@@ -166,7 +166,10 @@ def make_operator(name: str, left: Expr | None, right: Expr, params: ParamTypes,
     if left is not None and right_oid == 0 and left_oid not in (0, UNKNOWN_OID):
         right_oid = left_oid
     op = builtins.resolve_operator(name, left_oid if left is not None else 0, right_oid)
-    if op is None and left is not None and name in _RECORD_COMPARISONS:
+    if op is None and left is not None and name in RECORD_COMPARISONS \
+            and left_oid == right_oid == typeinfo.RECORD_OID:
+        return _composite_comparison(name, left, right)  # anonymous records compare field by field too
+    if op is None and left is not None and name in RECORD_COMPARISONS:
         composite = left_oid if composites.attributes(left_oid) is not None else right_oid
         if composites.attributes(composite) is not None:  # composite values compare field by field
             return _composite_comparison(name, coerce(left, composite, -1, "implicit", params, position),
@@ -180,7 +183,7 @@ def make_operator(name: str, left: Expr | None, right: Expr, params: ParamTypes,
     return _call(op, name, tuple(args), True)
 
 
-_RECORD_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+RECORD_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq, "<>": operator.ne, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
     ">=": operator.ge,
 }
@@ -190,13 +193,18 @@ def _composite_value(value: Any) -> Any:
     return None if value is None else CompositeValue(value)
 
 
-def _composite_comparison(name: str, left: Expr, right: Expr) -> Expr:
-    compare = _RECORD_COMPARISONS[name]
+def record_comparison(name: str) -> Callable[[Any, Any], bool]:
+    """A record comparison operator's function: field by field (record_eq, record_lt, ...)."""
+    compare = RECORD_COMPARISONS[name]
 
     def record_compare(a: Any, b: Any) -> bool:
         return compare(record_key(a), record_key(b))
 
-    return FuncExpr(f"record_{name}", record_compare, (left, right), typeinfo.BOOL_OID)
+    return record_compare
+
+
+def _composite_comparison(name: str, left: Expr, right: Expr) -> Expr:
+    return FuncExpr(f"record_{name}", record_comparison(name), (left, right), typeinfo.BOOL_OID)
 
 
 def _no_operator(name: str, left: Expr | None, right: Expr, position: int | None) -> PgError:

@@ -1,13 +1,9 @@
 """PostgreSQL 15's regular expression functions (regexp_like, regexp_count, regexp_instr,
 regexp_substr with their start, occurrence, end option, flags and subexpression arguments and
-22023 errors), UNIQUE ... NULLS NOT DISTINCT (constraints, indexes, ON CONFLICT, index builds,
-catalog text), and syntax pgaurora refuses rather than ignore (SEARCH / CYCLE of recursive
-queries: PostgreSQL's answers are not given here, only that nothing silently differs)."""
+22023 errors), and UNIQUE ... NULLS NOT DISTINCT (constraints, indexes, ON CONFLICT, index builds, catalog
+text). (SEARCH / CYCLE of recursive queries: tests/sql/test_recursive.py.)"""
 
 from __future__ import annotations
-
-import psycopg
-import pytest
 
 from tests.pgoracle import PgOracle, assert_same_transcript
 from tests.server.harness import InstanceProcess
@@ -60,13 +56,3 @@ NULLS_NOT_DISTINCT = [
 
 def test_unique_nulls_not_distinct_as_postgres(instance: InstanceProcess, pg_oracle: PgOracle) -> None:
     assert_same_transcript(instance.dsn, pg_oracle.dsn, NULLS_NOT_DISTINCT, details=True)
-
-
-@pytest.mark.parametrize("sql", [
-    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 3) SEARCH DEPTH FIRST BY n SET o "
-    "SELECT * FROM t",
-    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n % 2 + 1 FROM t) CYCLE n SET c USING p SELECT * FROM t",
-])
-def test_unbuilt_syntax_is_refused_not_ignored(sql: str, instance: InstanceProcess) -> None:
-    with psycopg.connect(instance.dsn, autocommit=True) as conn, pytest.raises(psycopg.errors.FeatureNotSupported):
-        conn.execute(sql)

@@ -66,6 +66,8 @@ def _coercible(source: int, target: int) -> bool:
             return True
         if target in (t.ANYNONARRAY_OID, t.ANYCOMPATIBLENONARRAY_OID) and t.element_of(source):
             return False
+        if source == t.RECORD_OID:  # a record is a polymorphic argument's value (array_agg(ROW(...)))
+            return True
         return not t.lookup(source).is_pseudo if t.find(source) else False
     if target in _ARRAY_LIKE or target == t.ANYCOMPATIBLEARRAY_OID:
         return source == t.UNKNOWN_OID or bool(t.element_of(source))
