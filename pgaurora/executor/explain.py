@@ -44,6 +44,7 @@ from pgaurora.executor.plannodes import (
     Project,
     ProjectSet,
     RecursiveUnion,
+    RowsFromScan,
     SeqScan,
     SetOp,
     Sort,
@@ -163,6 +164,8 @@ def describe(node: Any) -> tuple[str, list[str]]:
         title = ("Append" if node.kind.value == "Union" and node.all else f"HashSetOp {node.kind.value}")
     if isinstance(node, FunctionScan):
         title = f"Function Scan on {node.name}"
+    if isinstance(node, RowsFromScan):
+        title = f"Function Scan on {getattr(node.functions[0], 'name', '')}"
     if isinstance(node, CteScan):
         title = f"CTE Scan on {node.name}"
     if isinstance(node, ValuesScan) and node.width == 0:

@@ -275,6 +275,15 @@ class FunctionScan(PlanNode):
 
 
 @dataclass(frozen=True, slots=True)
+class RowsFromScan(PlanNode):
+    """ROWS FROM (f(...), g(...)): each function's rows side by side, the shorter padded with NULLs."""
+
+    functions: tuple[PlanNode, ...]  # FunctionScans
+    width: int
+    with_ordinality: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SystemScan(PlanNode):
     """Rows of a pg_catalog / information_schema relation, computed from the catalog at execution
     time.  # system relations: see pgaurora/catalog/system"""

@@ -37,6 +37,7 @@ from pgaurora.executor.plannodes import (
     IndexScan,
     PlanNode,
     RecursiveUnion,
+    RowsFromScan,
     SeqScan,
     SystemScan,  # system relations: see pgaurora/catalog/system
     ValuesScan,
@@ -395,6 +396,22 @@ async def run_function_scan(node: FunctionScan, env: Env) -> AsyncIterator[Batch
             n += 1
             row = row + (n,)
         out.append(row)
+        if len(out) >= BATCH_SIZE:
+            env.ctx.check_cancel()
+            yield out
+            out = []
+    if out:
+        yield out
+
+
+@runner(RowsFromScan)
+async def run_rows_from(node: RowsFromScan, env: Env) -> AsyncIterator[Batch]:
+    results = [await collect(f, env) for f in node.functions]
+    nulls = [(None,) * f.width for f in node.functions]
+    out: Batch = []
+    for n in range(max((len(r) for r in results), default=0)):
+        row = tuple(v for rows, pad in zip(results, nulls, strict=True) for v in (rows[n] if n < len(rows) else pad))
+        out.append(row + (n + 1,) if node.with_ordinality else row)
         if len(out) >= BATCH_SIZE:
             env.ctx.check_cancel()
             yield out

@@ -42,6 +42,7 @@ from pgaurora.executor.plannodes import (
     PlanNode,
     Project,
     RecursiveUnion,
+    RowsFromScan,
     SeqScan,
     SystemScan,  # system relations: see pgaurora/catalog/system
     WorkTableScan,
@@ -373,9 +374,16 @@ class FromClause:
         from pgaurora.catalog import builtins
 
         funcs = body["functions"]
-        if len(funcs) != 1:
-            raise FeatureNotSupported("ROWS FROM with several functions is not supported", position=pos)
-        call = funcs[0]["List"]["items"][0]["FuncCall"]
+        if len(funcs) == 1 and not body.get("is_rowsfrom"):
+            funcs = _split_unnest(funcs)  # unnest(a, b) in FROM is ROWS FROM (unnest(a), unnest(b))
+        if len(funcs) > 1:
+            return self._rows_from(body, funcs, scope, pos)
+        items = funcs[0]["List"]["items"]
+        call = items[0]["FuncCall"]
+        if pos is None:
+            pos = self.qc.position(call.get("location"))
+        if len(items) > 1 and items[1] and "coldeflist" not in body:  # ROWS FROM (f() AS (a int))
+            body = {**body, "coldeflist": items[1]["List"]["items"]}
         parts = names_of(call["funcname"])
         name = parts[-1]
         schema = parts[-2] if len(parts) > 1 else None
@@ -394,7 +402,9 @@ class FromClause:
                 return self._user_function_scan(body, scope, pos, name, args, user, arg_scope)
         if srf is None:
             shown = ", ".join(resolve.type_name(a.type_oid) for a in args)
-            raise resolve.UndefinedFunction(f"function {name}({shown}) does not exist", position=pos)
+            raise resolve.UndefinedFunction(f"function {name}({shown}) does not exist", position=pos,
+                                            hint="No function matches the given name and argument types. "
+                                                 "You might need to add explicit type casts.")
         args = [coerce(a, t, -1, "implicit", self.qc.params, pos)
                 if t not in typeinfo.POLYMORPHIC_OIDS and t != typeinfo.ANY_OID else a
                 for a, t in zip(args, srf.arg_oids, strict=False)]
@@ -427,6 +437,47 @@ class FromClause:
         if arg_scope is not scope:
             self._note_lateral(fscan, arg_scope)
         return fscan
+
+    def _rows_from(self, body: dict[str, Any], funcs: list[dict[str, Any]], scope: Scope,
+                   pos: int | None) -> PlanNode:
+        """ROWS FROM (f(...), g(...)) [WITH ORDINALITY]: the functions' rows side by side, the
+        shorter ones padded with NULLs; each planned as a function in FROM of its own."""
+        if body.get("coldeflist"):
+            raise SyntaxError_("ROWS FROM() with multiple functions cannot have a column definition list",
+                               hint="Put a separate column definition list for each function inside ROWS FROM().",
+                               position=self.qc.position(body["coldeflist"][0]["ColumnDef"].get("location")))
+        start, offset = len(scope.entries), scope.width
+        scans = []
+        first = ""
+        for f in funcs:
+            at = self.qc.position(f["List"]["items"][0]["FuncCall"].get("location"))
+            scans.append(self._range_function({"functions": [f], "is_rowsfrom": True}, scope, at))
+            first = first or scope.entries[-1].alias
+            scope.entries[-1].alias = ""  # (two functions of one name are no duplicate FROM items)
+        entries = scope.entries[start:]
+        del scope.entries[start:]
+        scope.width = offset
+        names = [c for e in entries for c in e.columns]
+        types = [t for e in entries for t in e.types]
+        slots: list[int] = []
+        exprs: list[Expr] = []
+        for scan in scans:
+            lateral = self._lateral.pop(id(scan), None)
+            if lateral is not None:
+                slots += lateral[0]
+                exprs += lateral[1]
+        if body.get("ordinality"):
+            names.append("ordinality")
+            types.append((INT8_OID, -1))
+        alias = body.get("alias", {})
+        entry = RangeEntry(alias.get("aliasname", first), names, types)
+        self._rename(entry, [c["String"]["sval"] for c in alias.get("colnames", ())])
+        self._add_entry(scope, entry, pos)
+        node = RowsFromScan(tuple(scans), len(names), bool(body.get("ordinality")))
+        if slots:
+            self._lateral[id(node)] = (tuple(slots), tuple(exprs))
+            self._keep_alive.append(node)
+        return node
 
     def _populate_scan(self, body: dict[str, Any], scope: Scope, pos: int | None, name: str, args: list[Expr],
                        arg_scope: Scope) -> PlanNode:
@@ -584,3 +635,16 @@ class FromClause:
         planned = self.plan_query(node, scope)
         # expression subplans get the optimizer too (psql/asyncpg catalog queries: see pgaurora/catalog/system)
         return Planned(rules.optimize(planned.node, self.qc.catalog, self.qc.state.new_slot), planned.columns)
+
+
+def _split_unnest(funcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """unnest with several array arguments, written in FROM: one unnest per array (PostgreSQL's
+    parser does the same)."""
+    items = funcs[0]["List"]["items"]
+    call = items[0]["FuncCall"]
+    parts = names_of(call["funcname"])
+    args = call.get("args", [])
+    if parts[-1] != "unnest" or parts[:-1] not in ([], ["pg_catalog"]) or len(args) < 2 or any(items[1:]) \
+            or call.get("func_variadic") or any("NamedArgExpr" in a for a in args):
+        return funcs
+    return [{"List": {"items": [{"FuncCall": {**call, "args": [a]}}, {}]}} for a in args]
