@@ -69,6 +69,8 @@ class Index:
     unique: bool = False
     primary: bool = False
     schema_oid: int = PUBLIC_SCHEMA_OID
+    # per key column, as written (pg_index.indoption): DESC, and NULLS FIRST (DESC's default). The
+    # B-tree itself is always ascending with NULLs last: a backward scan reads it descending
     descending: tuple[bool, ...] = ()
     # expression indexes: per key column the expression's SQL text ('' where the column is
     # columns[i]; columns[i] is 0 for an expression, as pg_index.indkey); partial: the WHERE text
@@ -76,6 +78,13 @@ class Index:
     predicate: str | None = None
     parent_index: int = 0  # a partition's copy of its partitioned table's index (dropped with it)
     nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT: NULL keys are equal to each other
+    # the access method (pg_am): "btree", or "hash" (one key column, equality lookups only; kept
+    # in the same ordered structure, which the planner then never uses for order or ranges)
+    method: str = "btree"
+    nulls_first: tuple[bool, ...] = ()
+    # an expression index's pg_attribute rows, per key column (name, type oid, typmod): "expr",
+    # "lower", ... as PostgreSQL names them; () for an index of plain columns (their own)
+    attributes: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

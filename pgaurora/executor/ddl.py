@@ -56,6 +56,10 @@ class IndexDef:
     predicate: str | None = None  # a partial index's WHERE text
     parent_index: tuple[int, str] | None = None  # (schema oid, name): the partitioned table's index
     nulls_not_distinct: bool = False  # UNIQUE NULLS NOT DISTINCT
+    method: str = "btree"  # the access method (planner.accessmethods)
+    descending: tuple[bool, ...] = ()  # per key column: DESC
+    nulls_first: tuple[bool, ...] = ()  # per key column: NULLS FIRST
+    attributes: tuple[tuple[str, int, int], ...] = ()  # an expression index's columns (Index.attributes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,9 @@ class AlterTable(PlanNode):
     fill_defaults: tuple[tuple[int, Any], ...] = ()  # (column position, constant value) for added columns
     validate_not_null: tuple[int, ...] = ()
     renames: tuple[tuple[int, str], ...] = ()  # (oid, new name) of other objects (indexes)
+    # ADD CONSTRAINT ... USING INDEX: (index oid, the constraint's name, primary key) of the
+    # indexes the new constraints take over (renamed; a primary key's index marked so)
+    adopted_indexes: tuple[tuple[int, str, bool], ...] = ()
     width: int = 0
     conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
     checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass
@@ -326,7 +333,8 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
     rel_id = await env.ctx.storage.create_btree(len(attnums))
     index = Index(catalog.allocate_oid(), d.name, table.oid, rel_id, tuple(attnums), d.unique, d.primary,
                   table.schema_oid, expressions=d.expressions, predicate=d.predicate,
-                  parent_index=parent.oid if isinstance(parent, Index) else 0, nulls_not_distinct=d.nulls_not_distinct)
+                  parent_index=parent.oid if isinstance(parent, Index) else 0, nulls_not_distinct=d.nulls_not_distinct,
+                  method=d.method, descending=d.descending, nulls_first=d.nulls_first, attributes=d.attributes)
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,

@@ -31,6 +31,7 @@ from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner, first_location
 from pgaurora.planner.exprbind import Level, bind, type_from_name
+from pgaurora.planner.indexconstraint import adopt_index
 from pgaurora.planner.indexexpr import key_specs
 from pgaurora.planner.modify import parse_expression, table_entry
 from pgaurora.planner.resolve import coerce
@@ -145,6 +146,7 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
     sequence_changes: list[tuple[Any, int | None]] = []  # SET GENERATED / SET sequence options / RESTART
     drop_sequences: list[int] = []  # DROP IDENTITY
     notices: list[str] = []
+    adopted: list[tuple[int, str, bool]] = []  # ADD ... USING INDEX: (index oid, its new name, primary)
     reloptions = table.options
     taken = {n for (s, n) in ddl.qc.catalog.relations if s == table.schema_oid} | {c.name for c in constraints}
     for item in body["cmds"]:
@@ -195,6 +197,15 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
             for ix in ddl.qc.catalog.indexes(table.oid):
                 if attnum in ix.columns and ix.oid not in drop_indexes:
                     drop_indexes.append(ix.oid)
+        elif sub == "AT_AddConstraint" and cmd["def"]["Constraint"].get("indexname"):
+            constraint, index, notice = adopt_index(ddl, table, cmd["def"]["Constraint"], constraints, taken)
+            constraints.append(constraint)
+            adopted.append((index.oid, constraint.name, constraint.kind == "p"))
+            notices.extend([notice] if notice else [])
+            for i, col in enumerate(columns):
+                if constraint.kind == "p" and col.attnum in index.columns and not col.not_null:
+                    columns[i] = replace(col, not_null=True)
+                    validate.append(i)
         elif sub == "AT_AddConstraint":
             con = cmd["def"]["Constraint"]
             cons, idx, columns = ddl.constraints(table.name, columns, [con], taken, table.oid)
@@ -301,7 +312,7 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
                       tuple(validate), conversions=tuple(conversions), checks=checks,
                       index_keys=key_specs(ddl.qc.catalog, new_table) if rewrites else (),
                       sequence_changes=tuple(sequence_changes), drop_oids=tuple(drop_sequences),
-                      notices=tuple(notices))
+                      notices=tuple(notices), adopted_indexes=tuple(adopted))
 
 
 def _view_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:

@@ -45,6 +45,7 @@ from pgaurora.executor.ddl import (
     Truncate,
 )
 from pgaurora.executor.plannodes import PlanNode
+from pgaurora.planner.accessmethods import index_method, key_options
 from pgaurora.planner.exprbind import domain_named, names_of, type_from_name
 from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
@@ -485,6 +486,7 @@ class DdlPlanner:
 
     def index_on(self, body: dict[str, Any], table: Table) -> CreateIndex:
         """CREATE INDEX on one table (plain, expression or partial)."""
+        index_method(body)
         if body.get("whereClause") or any("name" not in p["IndexElem"] for p in body["indexParams"]):
             from pgaurora.planner.indexexpr import plan_create_index
 
@@ -500,7 +502,9 @@ class DdlPlanner:
             taken = {n for (s, n) in self.qc.catalog.relations if s == table.schema_oid}
             name = _unique_name(taken, f"{table.name}_{'_'.join(cols)}", "idx")
         return CreateIndex(table.oid, IndexDef(name, tuple(cols), bool(body.get("unique")), False, False,
-                                               nulls_not_distinct=bool(body.get("nulls_not_distinct"))),
+                                               nulls_not_distinct=bool(body.get("nulls_not_distinct")),
+                                               method=index_method(body), descending=key_options(body)[0],
+                                               nulls_first=key_options(body)[1]),
                            bool(body.get("if_not_exists")))
 
     def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:

@@ -14,6 +14,7 @@ and its WHERE implies the predicate (`predicate_implied`).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pglast
@@ -25,6 +26,7 @@ from pgaurora.errors import FeatureNotSupported, InvalidObjectDefinition
 from pgaurora.executor.ddl import CreateIndex, IndexDef
 from pgaurora.executor.expr import Const, Expr, FuncExpr, NullTest, Var, walk
 from pgaurora.executor.indexkeys import IndexKeySpec
+from pgaurora.planner.accessmethods import index_method, key_options
 from pgaurora.planner.exprbind import Level, bind
 from pgaurora.planner.generated import is_immutable
 from pgaurora.planner.querycontext import conjuncts
@@ -203,11 +205,29 @@ def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name:
         name = unique_name(taken, f"{table.name}_{'_'.join(figured)}", "idx")
     definition = IndexDef(name, tuple(names), bool(body.get("unique")), False, False,
                           tuple(texts) if any(texts) else (), predicate,
-                          nulls_not_distinct=bool(body.get("nulls_not_distinct")))
+                          nulls_not_distinct=bool(body.get("nulls_not_distinct")), method=index_method(body),
+                          descending=key_options(body)[0], nulls_first=key_options(body)[1])
     probe = Index(0, name, table.oid, 0, tuple(0 if t else table.column(n).attnum  # type: ignore[union-attr]
                                               for n, t in zip(names, texts, strict=True)),
                   definition.unique, expressions=definition.expressions, predicate=predicate)
-    return CreateIndex(table.oid, definition, bool(body.get("if_not_exists")), key_spec=index_key_spec(state, table, probe))
+    spec = index_key_spec(state, table, probe)
+    if spec is not None and any(texts):
+        definition = dataclasses.replace(definition, attributes=tuple(
+            (column, key.type_oid, key.typmod) for column, key in zip(index_column_names(figured), spec.keys, strict=True)))
+    return CreateIndex(table.oid, definition, bool(body.get("if_not_exists")), key_spec=spec)
+
+
+def index_column_names(figured: list[str]) -> list[str]:
+    """An index's column names as PostgreSQL chooses them (ChooseIndexColumnNames): each key's
+    column or figured name, a number appended where an earlier key took it ("expr", "expr1")."""
+    out: list[str] = []
+    for name in figured:
+        chosen, n = name, 0
+        while chosen in out:
+            n += 1
+            chosen = f"{name}{n}"
+        out.append(chosen)
+    return out
 
 
 def key_specs(state: CatalogState, table: Table) -> tuple[IndexKeySpec, ...]:

@@ -67,7 +67,7 @@ def _min_max(node: Aggregate, state: CatalogState) -> Aggregate | None:
         return None
     attnum = table.columns[arg.index].attnum
     index = next((ix for ix in state.indexes(table.oid) if not ix.expressions and ix.predicate is None
-                  and ix.columns[:1] == (attnum,)), None)
+                  and ix.columns[:1] == (attnum,) and ix.method == "btree"), None)
     if index is None:
         return None
     first = _whole_index(scan, table, index, backward=spec.name == "max", nulls=False)
@@ -110,12 +110,12 @@ def _ordered(sort: Sort, state: CatalogState) -> Any:
         columns.append(column.attnum)
     if isinstance(scan, IndexScan):
         index = state.by_oid.get(scan.index_oid)
-        if not isinstance(index, Index) or not _follows(columns, tuple(index.columns), fixed):
+        if not isinstance(index, Index) or index.method != "btree" or not _follows(columns, tuple(index.columns), fixed):
             return None
         ordered: Any = dataclasses.replace(scan, backward=True) if backward else scan
     else:
         index = next((ix for ix in state.indexes(table.oid) if not ix.expressions and ix.predicate is None
-                      and _follows(columns, tuple(ix.columns), 0)), None)
+                      and ix.method == "btree" and _follows(columns, tuple(ix.columns), 0)), None)
         if index is None:
             return None
         ordered = _whole_index(scan, table, index, backward=backward)

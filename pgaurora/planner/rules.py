@@ -282,7 +282,7 @@ def use_indexes(node: Any, state: CatalogState) -> Any:
             kind = IndexKind.IN
             extra = {"in_list": lst}
             candidate = dataclasses.replace
-        elif len(keys) < len(cols) and cols[len(keys)] in ranges:
+        elif len(keys) < len(cols) and cols[len(keys)] in ranges and ix.method == "btree":
             extra = {}
             for k, op, value in ranges[cols[len(keys)]]:
                 if op in (">", ">=") and "lo" not in extra:

@@ -101,7 +101,8 @@ def copy_indexes(state: Any, source: Table, table_name: str, taken: set[str],
         else:
             name = _unique_name(taken, f"{table_name}_{'_'.join(figured)}", "key" if is_constraint else "idx")
         out.append(IndexDef(name, cols, ix.unique, ix.primary, is_constraint, ix.expressions, ix.predicate,
-                            (ix.schema_oid, ix.name) if link else None, ix.nulls_not_distinct))
+                            (ix.schema_oid, ix.name) if link else None, ix.nulls_not_distinct, ix.method,
+                            ix.descending, ix.nulls_first, ix.attributes))
     return out
 
 

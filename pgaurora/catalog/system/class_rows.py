@@ -29,6 +29,7 @@ from pgaurora.datatypes import typeinfo
 
 HEAP_AM_OID = 2
 BTREE_AM_OID = 403
+HASH_AM_OID = 405
 SEQUENCE_COLUMNS = (("last_value", 20), ("log_cnt", 20), ("is_called", 16))
 
 
@@ -36,6 +37,7 @@ SEQUENCE_COLUMNS = (("last_value", 20), ("log_cnt", 20), ("is_called", 16))
 def pg_am(sc: SystemContext) -> Iterator[dict[str, Any]]:
     yield {"oid": HEAP_AM_OID, "amname": "heap", "amhandler": 0, "amtype": "t"}
     yield {"oid": BTREE_AM_OID, "amname": "btree", "amhandler": 0, "amtype": "i"}
+    yield {"oid": HASH_AM_OID, "amname": "hash", "amhandler": 0, "amtype": "i"}
 
 
 @producer("pg_namespace")
@@ -99,7 +101,8 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
         elif isinstance(obj, Index):
             table = sc.state.table(obj.table_oid)
             partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'
-            row.update(relkind="I" if partitioned else "i", relam=BTREE_AM_OID, relnatts=len(obj.columns),
+            row.update(relkind="I" if partitioned else "i", relam=HASH_AM_OID if obj.method == "hash" else BTREE_AM_OID,
+                       relnatts=len(obj.columns),
                        relowner=table.owner if table is not None else 10, relispartition=bool(obj.parent_index))
             stat = sc.state.statistics.get(obj.table_oid)
             if stat is not None and obj.predicate is None:
@@ -172,7 +175,13 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
             table = sc.state.table(obj.table_oid)
             for i, attnum in enumerate(obj.columns, 1):
                 col = next((c for c in table.columns if c.attnum == attnum), None) if table else None
-                if col is not None:
+                if obj.attributes:  # an expression index: its columns' names and types as created
+                    name, type_oid, typmod = obj.attributes[i - 1]
+                    yield _attribute(obj.oid, name, typeinfo.INT4_OID if obj.method == "hash" else type_oid,
+                                     -1 if obj.method == "hash" else typmod, i)
+                elif col is not None and obj.method == "hash":  # a hash index keeps the key's int4 hash code
+                    yield _attribute(obj.oid, col.name, typeinfo.INT4_OID, -1, i)
+                elif col is not None:
                     yield _attribute(obj.oid, col.name, col.type_oid, col.typmod, i)
         else:
             column_acls = dict(obj.column_acls)
@@ -215,12 +224,13 @@ def pg_index(sc: SystemContext) -> Iterator[dict[str, Any]]:
             continue
         n = len(obj.columns)
         desc = tuple(obj.descending) + (False,) * (n - len(obj.descending))
+        first = tuple(obj.nulls_first) + (False,) * (n - len(obj.nulls_first))
         yield {"indexrelid": obj.oid, "indrelid": obj.table_oid, "indnatts": n, "indnkeyatts": n,
                "indisunique": obj.unique, "indnullsnotdistinct": obj.nulls_not_distinct, "indisprimary": obj.primary,
                "indisexclusion": False, "indimmediate": True, "indisclustered": False, "indisvalid": True,
                "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": False,
                "indkey": list(obj.columns), "indcollation": [0] * n, "indclass": [0] * n,
-               "indoption": [3 if d else 0 for d in desc],
+               "indoption": [(1 if d else 0) | (2 if f else 0) for d, f in zip(desc, first, strict=True)],
                "indexprs": ", ".join(describe.index_expression(e) for e in obj.expressions if e) or None,
                "indpred": describe.parenthesized(obj.predicate) if obj.predicate else None}
 

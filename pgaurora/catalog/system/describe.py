@@ -148,14 +148,20 @@ def column_name(table: Table | None, attnum: int) -> str:
     return f"?{attnum}?"
 
 
-def index_columns(state: CatalogState, index: Index) -> list[str]:
+def index_columns(state: CatalogState, index: Index, pretty: bool = False) -> list[str]:
+    """The key column list of pg_get_indexdef (pretty: an operator expression in one pair of
+    parentheses, not two)."""
     table = state.table(index.table_oid)
     out = []
     for i, attnum in enumerate(index.columns):
         expression = index.expressions[i] if i < len(index.expressions) else ""
-        text = index_expression(expression, wrap=True) if expression else quote_ident(column_name(table, attnum))
-        if i < len(index.descending) and index.descending[i]:
+        text = index_expression(expression, wrap=not pretty) if expression else quote_ident(column_name(table, attnum))
+        desc = i < len(index.descending) and index.descending[i]
+        nulls_first = i < len(index.nulls_first) and index.nulls_first[i]
+        if desc:
             text += " DESC"
+        if nulls_first != desc:  # (not the direction's default)
+            text += " NULLS FIRST" if nulls_first else " NULLS LAST"
         out.append(text)
     return out
 
@@ -208,21 +214,25 @@ def generation_text(text: str) -> str:
 
 def index_definition(state: CatalogState, index: Index, column: int = 0, pretty: bool = False) -> str:
     """pg_get_indexdef(oid[, column, pretty]): pretty omits the schema of a visible table."""
-    cols = index_columns(state, index)
+    cols = index_columns(state, index, pretty)
     if column > 0:
         if column > len(cols):
             return ""
         expression = index.expressions[column - 1] if column - 1 < len(index.expressions) else ""
-        return index_expression(expression) if expression else cols[column - 1].removesuffix(" DESC")
+        if expression:
+            return index_expression(expression)
+        return cols[column - 1].split(" DESC")[0].split(" NULLS ")[0]
     table = state.table(index.table_oid)
     table_name = qualified_name(state, index.schema_oid, table.name if table is not None else "?")
     if pretty and table is not None:
         table_name = relation_display(state, table.schema_oid, table.name)
     unique = "UNIQUE " if index.unique else ""
-    where = f" WHERE {parenthesized(index.predicate)}" if index.predicate else ""
+    where = ""
+    if index.predicate:
+        where = f" WHERE {unparenthesized(index.predicate) if pretty else parenthesized(index.predicate)}"
     nulls = " NULLS NOT DISTINCT" if index.nulls_not_distinct else ""
     only = "ONLY " if table is not None and table.kind == "p" else ""  # a partitioned index
-    return (f"CREATE {unique}INDEX {quote_ident(index.name)} ON {only}{table_name} USING btree "
+    return (f"CREATE {unique}INDEX {quote_ident(index.name)} ON {only}{table_name} USING {index.method} "
             f"({', '.join(cols)}){nulls}{where}")
 
 

@@ -1,0 +1,55 @@
+"""CREATE INDEX ... USING method: which index access methods exist, and what each accepts
+(PostgreSQL's errors). btree and hash are built (a hash index is one key column looked up by
+equality, never used for order or ranges); gist, gin, spgist and brin are refused, not built as
+something else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgaurora.errors import FeatureNotSupported, UndefinedObject, WrongObjectType
+
+BUILT = ("btree", "hash")
+NOT_BUILT = ("gist", "gin", "spgist", "brin")
+
+
+def index_method(body: dict[str, Any]) -> str:
+    """The access method an IndexStmt names (btree when none), checked against its options."""
+    method = str(body.get("accessMethod") or "btree")
+    if method == "heap":
+        raise WrongObjectType(f'access method "{method}" is not of type INDEX')
+    if method in NOT_BUILT:
+        raise FeatureNotSupported(f'index access method "{method}" is not supported')
+    if method not in BUILT:
+        raise UndefinedObject(f'access method "{method}" does not exist')
+    if method == "hash":
+        params = body.get("indexParams", [])
+        if body.get("unique"):
+            raise FeatureNotSupported('access method "hash" does not support unique indexes')
+        if body.get("indexIncludingParams"):
+            raise FeatureNotSupported('access method "hash" does not support included columns')
+        if len(params) > 1:
+            raise FeatureNotSupported('access method "hash" does not support multicolumn indexes')
+        for p in params:
+            elem = p.get("IndexElem", {})
+            if elem.get("ordering", "SORTBY_DEFAULT") != "SORTBY_DEFAULT":
+                raise FeatureNotSupported('access method "hash" does not support ASC/DESC options')
+            if elem.get("nulls_ordering", "SORTBY_NULLS_DEFAULT") != "SORTBY_NULLS_DEFAULT":
+                raise FeatureNotSupported('access method "hash" does not support NULLS FIRST/LAST options')
+    return method
+
+
+def key_options(body: dict[str, Any]) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """Each key column's DESC and NULLS FIRST as an IndexStmt writes them (IndexDef's fields;
+    NULLS FIRST is DESC's default, NULLS LAST ASC's)."""
+    descending: list[bool] = []
+    nulls_first: list[bool] = []
+    for p in body.get("indexParams", []):
+        elem = p.get("IndexElem", {})
+        desc = elem.get("ordering") == "SORTBY_DESC"
+        nulls = elem.get("nulls_ordering", "SORTBY_NULLS_DEFAULT")
+        descending.append(desc)
+        nulls_first.append(desc if nulls == "SORTBY_NULLS_DEFAULT" else nulls == "SORTBY_NULLS_FIRST")
+    if not any(descending) and not any(nulls_first):
+        return (), ()
+    return tuple(descending), tuple(nulls_first)

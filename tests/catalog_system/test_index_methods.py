@@ -1,0 +1,147 @@
+"""Index access methods and key options as PostgreSQL 15 has them: hash indexes (equality
+lookups, never order or ranges; their 0A000 restrictions), the methods pgaurora does not build
+(refused, never built as a B-tree instead), DESC / NULLS FIRST keys (pg_index.indoption, psql,
+pg_get_indexdef), ADD CONSTRAINT ... USING INDEX (the index adopted and renamed, PostgreSQL's
+42704 / 55000 / 42809 errors), and pg_dump of all of it."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.catalog_system.conftest import Pair
+from tests.pgoracle import assert_same_transcript
+
+DDL = """
+CREATE TABLE ix_h (a int, b text);
+INSERT INTO ix_h SELECT g, 'v' || (g % 50) FROM generate_series(1, 2000) g;
+CREATE INDEX ix_h_b ON ix_h USING hash (b);
+CREATE INDEX ix_h_lower ON ix_h USING HASH (lower(b)) WHERE a > 0;
+CREATE TABLE ix_d (a int, b int, c text);
+CREATE INDEX ix_d_b ON ix_d (b DESC);
+CREATE INDEX ix_d_ab ON ix_d (a, b DESC NULLS LAST);
+CREATE INDEX ix_d_c ON ix_d (c NULLS FIRST);
+CREATE INDEX ix_d_e ON ix_d ((a + b) DESC, lower(c));
+CREATE TABLE ix_u (a int, b int);
+CREATE UNIQUE INDEX ix_u_a ON ix_u (a);
+CREATE UNIQUE INDEX ix_u_b ON ix_u (b);
+ALTER TABLE ix_u ADD CONSTRAINT ix_u_named UNIQUE USING INDEX ix_u_a;
+ALTER TABLE ix_u ADD PRIMARY KEY USING INDEX ix_u_b;
+"""
+CLEANUP = "DROP TABLE IF EXISTS ix_h; DROP TABLE IF EXISTS ix_d; DROP TABLE IF EXISTS ix_u"
+
+
+@pytest.fixture(scope="module")
+def indexes(pair: Pair) -> Iterator[Pair]:
+    for dsn in (pair.aurora.dsn, pair.oracle.dsn):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(CLEANUP)
+            conn.execute(DDL)
+    try:
+        yield pair
+    finally:
+        for dsn in (pair.aurora.dsn, pair.oracle.dsn):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(CLEANUP)
+
+
+@pytest.mark.parametrize("command", [r"\d ix_h", r"\d ix_d", r"\d+ ix_u", r"\di ix_*", r"\d ix_h_b", r"\d ix_d_e"])
+def test_meta_command_matches_postgres(indexes: Pair, command: str) -> None:
+    aurora, oracle = indexes.both_psql(command)
+    assert aurora == oracle
+
+
+QUERIES = [
+    "SELECT c.relname, a.amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.relname LIKE 'ix\\_%' "
+    "ORDER BY 1",
+    "SELECT indexrelid::regclass::text, indisunique, indisprimary, indoption::text, pg_get_indexdef(indexrelid), "
+    "pg_get_indexdef(indexrelid, 0, true), pg_get_indexdef(indexrelid, 1, true) FROM pg_index "
+    "WHERE indrelid IN ('ix_h'::regclass, 'ix_d'::regclass, 'ix_u'::regclass) ORDER BY 1",
+    "SELECT conname, contype, conindid::regclass::text FROM pg_constraint WHERE conrelid = 'ix_u'::regclass ORDER BY 1",
+    "SELECT count(*) FROM ix_h WHERE b = 'v7'",
+    "SELECT count(*) FROM ix_h WHERE b IN ('v7', 'v8')",
+    "SELECT count(*) FROM ix_h WHERE b > 'v7'",
+    "SELECT b FROM ix_h WHERE a < 5 ORDER BY b",
+    "SELECT count(*) FROM ix_h WHERE lower(b) = 'v9' AND a > 0",
+    "SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = 'ix_u'::regclass AND attnum > 0 ORDER BY 1",
+]
+
+
+@pytest.mark.parametrize("sql", QUERIES)
+def test_catalog_and_queries_match_postgres(indexes: Pair, sql: str) -> None:
+    aurora, oracle = indexes.both(sql)
+    assert aurora == oracle
+
+
+def test_hash_index_is_used_for_equality_only(indexes: Pair) -> None:
+    def plan(sql: str) -> str:
+        return "\n".join(r[0] for r in indexes.query(indexes.aurora.dsn, "EXPLAIN (COSTS OFF) " + sql))
+
+    assert "Index Scan using ix_h_b" in plan("SELECT * FROM ix_h WHERE b = 'v7'")
+    assert "ix_h_b" not in plan("SELECT * FROM ix_h WHERE b > 'v7'")
+    assert "ix_h_b" not in plan("SELECT b FROM ix_h ORDER BY b LIMIT 3")
+    assert "ix_h_b" not in plan("SELECT max(b) FROM ix_h")
+
+
+ERRORS = [
+    "CREATE TABLE ix_e (a int, b text)",
+    "CREATE UNIQUE INDEX ON ix_e USING hash (a)",
+    "CREATE INDEX ON ix_e USING hash (a, b)",
+    "CREATE INDEX ON ix_e USING hash (a DESC)",
+    "CREATE INDEX ON ix_e USING hash (a NULLS FIRST)",
+    "CREATE INDEX ON ix_e USING hash (a) INCLUDE (b)",
+    "CREATE INDEX ON ix_e USING foo (a)",
+    "CREATE TABLE ix_o (a int)",
+    "CREATE UNIQUE INDEX ix_o_a ON ix_o (a)",
+    "CREATE UNIQUE INDEX ix_e_a ON ix_e (a)",
+    "CREATE UNIQUE INDEX ix_e_x ON ix_e ((a + 1))",
+    "CREATE UNIQUE INDEX ix_e_p ON ix_e (b) WHERE a > 0",
+    "CREATE UNIQUE INDEX ix_e_d ON ix_e (b DESC)",
+    "CREATE INDEX ix_e_n ON ix_e (b)",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX nosuch",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX ix_o_a",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX ix_e_x",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX ix_e_p",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX ix_e_d",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX ix_e_n",
+    "INSERT INTO ix_e VALUES (NULL, 'x')",
+    "ALTER TABLE ix_e ADD PRIMARY KEY USING INDEX ix_e_a",
+    "DELETE FROM ix_e",
+    "ALTER TABLE ix_e ADD CONSTRAINT c1 UNIQUE USING INDEX ix_e_a",
+    "ALTER TABLE ix_e ADD CONSTRAINT c2 UNIQUE USING INDEX ix_e_a",
+    "ALTER TABLE ix_e ADD CONSTRAINT c2 UNIQUE USING INDEX c1",
+    "INSERT INTO ix_e VALUES (1, 'a')",
+    "INSERT INTO ix_e VALUES (1, 'b')",
+    "ALTER TABLE ix_e DROP CONSTRAINT c1",
+    "SELECT relname FROM pg_class WHERE relname IN ('c1', 'ix_e_a')",
+]
+
+
+def test_errors_match_postgres(indexes: Pair) -> None:
+    assert_same_transcript(indexes.aurora.dsn, indexes.oracle.dsn, ERRORS, details=True,
+                           cleanup=["DROP TABLE IF EXISTS ix_e", "DROP TABLE IF EXISTS ix_o"])
+
+
+def test_unbuilt_access_methods_are_refused(indexes: Pair) -> None:
+    with psycopg.connect(indexes.aurora.dsn, autocommit=True) as conn:
+        for method in ("gin", "gist", "brin", "spgist"):
+            with pytest.raises(psycopg.errors.FeatureNotSupported):
+                conn.execute(f"CREATE INDEX ON ix_h USING {method} (a)")
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_h_a%'").fetchone() == (0,)
+
+
+def _schema_dump(port: int) -> list[str]:
+    done = subprocess.run(["pg_dump", "-s", "-t", "public.ix_*", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                           "postgres"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [line for line in done.stdout.splitlines()
+            if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from"))]
+
+
+def test_pg_dump_writes_the_same_schema(indexes: Pair) -> None:
+    aurora = _schema_dump(indexes.aurora.port)
+    assert "CREATE INDEX ix_h_b ON public.ix_h USING hash (b);" in aurora
+    assert aurora == _schema_dump(indexes.oracle.port)
