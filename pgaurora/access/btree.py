@@ -586,6 +586,12 @@ class BTree:
             return None
         return await self._sync(lambda: self._find_conflict(txn, heap, key, tid), txn)
 
+    async def has_duplicate(self, txn: TransactionLike, heap: Any, key: Key, nulls_not_distinct: bool = False) -> bool:
+        """Do two live tuples hold `key` (a DEFERRABLE unique constraint's check, made after the
+        entries went in)?"""
+        first = await self.find_conflict(txn, heap, key, None, nulls_not_distinct)
+        return first is not None and await self.find_conflict(txn, heap, key, first, nulls_not_distinct) is not None
+
     def _live_for_unique(self, txn: TransactionLike, tid: Tid) -> bool:
         """Does the heap tuple at `tid` count against a new equal key? (SnapshotDirty-like: raises
         _NeedXid for a running inserter or deleter of another transaction, _NeedPage if not cached.)"""

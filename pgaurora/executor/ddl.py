@@ -60,6 +60,8 @@ class IndexDef:
     descending: tuple[bool, ...] = ()  # per key column: DESC
     nulls_first: tuple[bool, ...] = ()  # per key column: NULLS FIRST
     attributes: tuple[tuple[str, int, int], ...] = ()  # an expression index's columns (Index.attributes)
+    deferrable: bool = False  # its UNIQUE / PRIMARY KEY constraint's DEFERRABLE [INITIALLY DEFERRED]
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +340,7 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,
-                                oid=catalog.allocate_oid())
+                                oid=catalog.allocate_oid(), deferrable=d.deferrable, deferred=d.deferred)
     return index, constraint
 
 

@@ -22,7 +22,7 @@ from pgaurora.catalog.builtins.text_functions import quote_ident
 from pgaurora.catalog.roles import role_by_oid
 from pgaurora.catalog.system.describe import schema_name
 from pgaurora.datatypes import format_value
-from pgaurora.errors import ForeignKeyViolation
+from pgaurora.errors import ForeignKeyViolation, UniqueViolation
 from pgaurora.executor.context import Env
 from pgaurora.executor.deferred import is_deferred, put_off
 
@@ -337,6 +337,9 @@ class _DeferredChecker(ForeignKeyChecks):
     async def check(self, kind: str, con_oid: int, table_oid: int, keys: set[tuple[Any, ...]]) -> None:
         state = self.state
         table = state.table(table_oid)
+        if kind == "unique":
+            await self._check_unique(table, con_oid, keys)
+            return
         con = next((c for c in foreign_keys_of(state, table) if c.oid == con_oid), None) if table else None
         ref = state.table(con.ref_table) if con is not None else None
         if table is None or con is None or ref is None:
@@ -360,6 +363,23 @@ class _DeferredChecker(ForeignKeyChecks):
             ref_positions = {c.attnum: i for i, c in enumerate(ref.columns)}
             ref_names = [ref.columns[ref_positions[a]].name for a in con.ref_columns]
             raise still_referenced(ref.name, con.name, table.name, ref_names, key_text(key, types))
+
+    async def _check_unique(self, table: Any, con_oid: int, keys: set[tuple[Any, ...]]) -> None:
+        """A DEFERRABLE unique / primary key constraint's put-off keys: 23505 if two rows hold one."""
+        con = next((c for c in table.constraints if c.oid == con_oid), None) if table is not None else None
+        index = self.state.by_oid.get(con.index_oid) if con is not None else None
+        if con is None or index is None:
+            return  # dropped since
+        storage = self.env.ctx.storage
+        btree, heap = storage.btree(index.rel_id), storage.heap(table.rel_id)
+        positions = {c.attnum: i for i, c in enumerate(table.columns)}
+        names = ", ".join(table.columns[positions[a]].name for a in index.columns)
+        types = tuple(table.columns[positions[a]].type_oid for a in index.columns)
+        for key in sorted(keys, key=repr):
+            if await btree.has_duplicate(self.env.ctx.txn, heap, key, index.nulls_not_distinct):
+                raise UniqueViolation(f'duplicate key value violates unique constraint "{con.name}"',
+                                      detail=f"Key ({names})=({key_text(key, types)}) already exists.",
+                                      table=table.name, constraint=con.name)
 
     async def _still_referenced(self, table: Any, con: Any, key: tuple[Any, ...]) -> bool:
         """Does a row of `table` (its partitions) hold `key` in the constraint's columns now?"""

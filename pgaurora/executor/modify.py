@@ -258,6 +258,8 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
                     if len(out) >= BATCH_SIZE:
                         yield out
                         out = []
+    if w.unique_due:
+        await w.check_unique_due()
     if fk_rows:
         w.snapshot = None
         for row in fk_rows:
@@ -374,6 +376,8 @@ async def run_update(node: Update, env: Env) -> AsyncIterator[Batch]:
             out.append(await _project(returning, tuple(new_row) + (None,) + extra, env))
 
     await _each_target_row(node.source, env, point, update_row)
+    if w.unique_due:
+        await w.check_unique_due()
     if triggers is not None:
         await triggers.finish()
     env.row_counts["rows"] = count

@@ -260,6 +260,9 @@ async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch
         if len(out) >= BATCH_SIZE:
             yield out
             out = []
+    for each in writers.values():  # DEFERRABLE unique constraints: at the end of the statement
+        if each.unique_due:
+            await each.check_unique_due()
     for w, row in fk_rows:  # at the end of the statement, as PostgreSQL's RI triggers
         w.snapshot = None
         await w.check_foreign_keys(row)

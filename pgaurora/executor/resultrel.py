@@ -30,7 +30,7 @@ class ResultRelation:
     """The per-plan, per-catalog-state facts about one target table (see the module docstring)."""
 
     __slots__ = ("state", "table", "indexes", "special_keys", "check_fns", "key_positions", "key_always",
-                 "indexed_positions", "special_indexes", "unique_specs")
+                 "indexed_positions", "special_indexes", "unique_specs", "deferrable_unique")
 
     def __init__(self, node: Any, checks: Any, state: Any) -> None:
         self.state = state
@@ -71,6 +71,12 @@ class ResultRelation:
                 unique.append((ix.name, tuple(checks.column_names[p] for p in positions),
                                _describe(checks, positions), ix.nulls_not_distinct))
         self.unique_specs = tuple(unique)
+        # per index: (constraint oid, INITIALLY DEFERRED) of a DEFERRABLE unique / primary key
+        # constraint, whose check waits for the statement's end or COMMIT (executor.writer)
+        deferrable = {c.index_oid: c for c in table.constraints if c.kind in ("p", "u") and c.deferrable}
+        self.deferrable_unique: tuple[tuple[int, bool] | None, ...] = tuple(
+            (deferrable[ix.oid].oid, deferrable[ix.oid].deferred) if ix.oid in deferrable else None
+            for ix, _positions in self.indexes)
 
 
 def _describe(checks: Any, positions: tuple[int, ...]) -> Callable[[Any], str]:

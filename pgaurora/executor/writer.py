@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pgaurora.access.btree import UniqueCheck
 from pgaurora.errors import CheckViolation, InsufficientPrivilege, NotNullViolation, UniqueViolation
 from pgaurora.executor.context import Env
+from pgaurora.executor.deferred import is_deferred, put_off
 from pgaurora.executor.foreignkeys import ForeignKeyChecks, check_snapshot, key_text
 from pgaurora.executor.resultrel import result_relation
 
@@ -43,6 +44,8 @@ class Writer(ForeignKeyChecks):
         self.check_fns = rel.check_fns
         self.snapshot: Any = None
         self.unique_checks: list[Any] | None = None
+        # keys of DEFERRABLE (not deferred now) unique constraints, checked at the statement's end
+        self.unique_due: list[tuple[int, tuple[Any, ...]]] = []
         self.key_positions = rel.key_positions
         self.key_always = rel.key_always
         self.indexed_positions = rel.indexed_positions
@@ -130,7 +133,8 @@ class Writer(ForeignKeyChecks):
             self.unique_checks = [None if spec is None else UniqueCheck(txn, heap, *spec)
                                   for spec in self.rel.unique_specs]
         special_keys = self.special_keys
-        for (ix, btree, positions), check in zip(self.indexes, self.unique_checks, strict=True):
+        deferrable = self.rel.deferrable_unique
+        for i, ((ix, btree, positions), check) in enumerate(zip(self.indexes, self.unique_checks, strict=True)):
             if special_keys and ix.oid in special_keys:
                 special = special_keys[ix.oid](row, self.env)
                 if special is None:
@@ -141,11 +145,39 @@ class Writer(ForeignKeyChecks):
             if check is None:
                 await btree.insert(key, tid)
                 continue
+            later = deferrable[i]
+            if later is not None:  # DEFERRABLE: any duplicate is found later
+                await btree.insert(key, tid)
+                if check.nulls_not_distinct or None not in key:
+                    self._put_off_unique(i, later, key)
+                continue
             try:
                 await btree.insert(key, tid, check)
             except UniqueViolation as exc:
                 exc.table = self.checks.table_name
                 raise
+
+
+    def _put_off_unique(self, i: int, constraint: tuple[int, bool], key: tuple[Any, ...]) -> None:
+        txn = self.env.ctx.txn
+        con_oid, initially_deferred = constraint
+        if is_deferred(txn, con_oid, True, initially_deferred):
+            put_off(txn, "unique", con_oid, self.checks.table_oid, key)
+        else:
+            self.unique_due.append((i, key))
+
+    async def check_unique_due(self) -> None:
+        """At the statement's end: the keys of DEFERRABLE unique constraints it wrote must be
+        unique now (PostgreSQL checks those constraints after the statement, not per row)."""
+        due, self.unique_due = self.unique_due, []
+        assert self.unique_checks is not None or not due
+        for i, key in due:
+            _ix, btree, _positions = self.indexes[i]
+            check = self.unique_checks[i]  # type: ignore[index]
+            if await btree.has_duplicate(self.env.ctx.txn, self.heap, key, check.nulls_not_distinct):
+                exc = check.error(key)
+                exc.table = self.checks.table_name
+                raise exc
 
 
 def _row_text(row: tuple[Any, ...], checks: Any) -> str:

@@ -21,6 +21,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     InvalidForeignKey,
     InvalidTableDefinition,
+    ObjectNotInPrerequisiteState,
     SyntaxError_,
     UndefinedColumn,
     UndefinedObject,
@@ -273,7 +274,8 @@ class DdlPlanner:
                 else:
                     taken.add(name)
                 indexes.append(IndexDef(name, tuple(keys), True, primary,
-                                        nulls_not_distinct=bool(con.get("nulls_not_distinct"))))
+                                        nulls_not_distinct=bool(con.get("nulls_not_distinct")),
+                                        deferrable=bool(con.get("deferrable")), deferred=bool(con.get("initdeferred"))))
             elif kind == "CONSTR_CHECK":
                 text = self.text.after_keyword("CHECK", con["location"] if "conname" not in con else
                                                first_location(con["raw_expr"]), False)
@@ -325,9 +327,13 @@ class DdlPlanner:
         for rc in ref_cols:
             if rc not in by_name:
                 raise UndefinedColumn(f'column "{rc}" referenced in foreign key constraint does not exist')
-        if not any(set(d.columns) == set(ref_cols) for d in self._new_indexes):
+        matching = [d for d in self._new_indexes if set(d.columns) == set(ref_cols)]
+        if not matching:
             raise InvalidForeignKey(
                 f'there is no unique constraint matching given keys for referenced table "{table_name}"')
+        if all(d.deferrable for d in matching):
+            raise ObjectNotInPrerequisiteState(
+                f'cannot use a deferrable unique constraint for referenced table "{table_name}"')
         if name is None:
             name = _unique_name(taken, f"{table_name}_{'_'.join(fk_cols)}", "fkey")
         return Constraint(name, "f", tuple(by_name[k].attnum for k in fk_cols), ref_table=0,
@@ -361,10 +367,15 @@ class DdlPlanner:
                     raise UndefinedColumn(f'column "{rc}" referenced in foreign key constraint does not exist')
                 ref_attnums_l.append(col.attnum)
             ref_attnums = tuple(ref_attnums_l)
-        if not any(ix.unique and ix.predicate is None and set(ix.columns) == set(ref_attnums)
-                   for ix in self.qc.catalog.indexes(ref.oid)):
+        matching = [ix for ix in self.qc.catalog.indexes(ref.oid)
+                    if ix.unique and ix.predicate is None and set(ix.columns) == set(ref_attnums)]
+        if not matching:
             raise InvalidForeignKey(
                 f'there is no unique constraint matching given keys for referenced table "{ref.name}"')
+        deferrable = {c.index_oid for c in ref.constraints if c.kind in ("p", "u") and c.deferrable}
+        if all(ix.oid in deferrable for ix in matching):
+            raise ObjectNotInPrerequisiteState(
+                f'cannot use a deferrable unique constraint for referenced table "{ref.name}"')
         if name is None:
             name = _unique_name(taken, f"{table_name}_{'_'.join(fk_cols)}", "fkey")
         return Constraint(name, "f", tuple(by_name[k].attnum for k in fk_cols), ref_table=ref.oid,

@@ -20,6 +20,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     GeneratedAlways,
     InvalidColumnReference,
+    ObjectNotInPrerequisiteState,
     SyntaxError_,
     UndefinedColumn,
     UndefinedTable,
@@ -500,6 +501,12 @@ class ModifyPlanner:
                 if not arbiters:
                     raise InvalidColumnReference(
                         "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+        deferrable = {c.index_oid: c for c in table.constraints if c.kind in ("p", "u") and c.deferrable}
+        for index_oid in arbiters or [ix.oid for ix in self.qc.catalog.indexes(table.oid) if ix.unique]:
+            if index_oid in deferrable:
+                raise ObjectNotInPrerequisiteState(
+                    "ON CONFLICT does not support deferrable unique constraints/exclusion constraints as arbiters",
+                    table=table.name, constraint=deferrable[index_oid].name)
         for index_oid in arbiters:  # the arbiter's columns are read
             index = self.qc.catalog.by_oid.get(index_oid)
             self._arbiter_columns.update(a for a in getattr(index, "columns", ()) if a > 0)

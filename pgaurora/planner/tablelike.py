@@ -89,7 +89,7 @@ def copy_indexes(state: Any, source: Table, table_name: str, taken: set[str],
     a new partition's copies of its parent's indexes, which `link` ties to them), named after it:
     t_pkey, t_a_key (a unique constraint), t_a_idx (any other index), as PostgreSQL's ChooseIndexName."""
     by_attnum = {c.attnum: c.name for c in source.columns}
-    constraint_indexes = {c.index_oid for c in source.constraints if c.kind in ("p", "u")}
+    constraint_indexes = {c.index_oid: c for c in source.constraints if c.kind in ("p", "u")}
     out = []
     for ix in state.indexes(source.oid):
         cols = tuple(by_attnum.get(a, "") for a in ix.columns)
@@ -102,7 +102,9 @@ def copy_indexes(state: Any, source: Table, table_name: str, taken: set[str],
             name = _unique_name(taken, f"{table_name}_{'_'.join(figured)}", "key" if is_constraint else "idx")
         out.append(IndexDef(name, cols, ix.unique, ix.primary, is_constraint, ix.expressions, ix.predicate,
                             (ix.schema_oid, ix.name) if link else None, ix.nulls_not_distinct, ix.method,
-                            ix.descending, ix.nulls_first, ix.attributes))
+                            ix.descending, ix.nulls_first, ix.attributes,
+                            is_constraint and constraint_indexes[ix.oid].deferrable,
+                            is_constraint and constraint_indexes[ix.oid].deferred))
     return out
 
 

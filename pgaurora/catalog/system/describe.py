@@ -253,11 +253,11 @@ def constraint_definition(state: CatalogState, table: Table, con: Constraint, pr
 def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool) -> str:
     cols = ", ".join(quote_ident(column_name(table, a)) for a in con.columns)
     if con.kind == "p":
-        return f"PRIMARY KEY ({cols})"
+        return f"PRIMARY KEY ({cols})" + _deferrable(con)
     if con.kind == "u":
         nulls = "NULLS NOT DISTINCT " if any(
             i.oid == con.index_oid and i.nulls_not_distinct for i in state.indexes(table.oid)) else ""
-        return f"UNIQUE {nulls}({cols})"
+        return f"UNIQUE {nulls}({cols})" + _deferrable(con)
     if con.kind == "c":
         text = (con.check or "").strip()
         if not (text.startswith("(") and text.endswith(")") and _balanced(text[1:-1])):
@@ -272,14 +272,14 @@ def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool
             text += f" ON UPDATE {_ACTIONS[con.on_update]}"
         if con.on_delete in _ACTIONS:
             text += f" ON DELETE {_ACTIONS[con.on_delete]}"
-        if con.deferrable:
-            text += " DEFERRABLE"
-        if con.deferred:
-            text += " INITIALLY DEFERRED"
-        return text
+        return text + _deferrable(con)
     if con.kind == "n":
         return f"NOT NULL {cols}"
     return ""
+
+
+def _deferrable(con: Constraint) -> str:
+    return (" DEFERRABLE" if con.deferrable else "") + (" INITIALLY DEFERRED" if con.deferred else "")
 
 
 def _balanced(text: str) -> bool:
