@@ -57,6 +57,7 @@ class Constraint:
     # COMMIT or SET CONSTRAINTS ... IMMEDIATE when deferred (executor.deferred)
     deferrable: bool = False
     deferred: bool = False
+    match_full: bool = False  # a foreign key's MATCH FULL (pg_constraint.confmatchtype 'f'; else SIMPLE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,8 @@ async def validate_foreign_key(env: Env, state: Any, table: Any, con: Any) -> No
         async for batch in storage.heap(leaf.rel_id).scan(txn, snapshot):
             for _, row in batch:
                 key = tuple(row[p] if p < len(row) else None for p in cols)
+                if None in key and con.match_full and any(v is not None for v in key):
+                    raise mixed_nulls(table.name, con.name)
                 if None in key or key in present:
                     continue
                 types = tuple(table.columns[p].type_oid for p in cols)
@@ -94,6 +96,14 @@ def key_text(values: tuple[Any, ...], types: tuple[int, ...]) -> str:
     for v, t in zip(values, types, strict=True):
         parts.append("null" if v is None else str(format_value(v, t)))
     return ", ".join(parts)
+
+
+def mixed_nulls(table: str, constraint: str) -> ForeignKeyViolation:
+    """23503 of a MATCH FULL foreign key's key with some NULL and some non-NULL columns."""
+    return ForeignKeyViolation(
+        f'insert or update on table "{table}" violates foreign key constraint "{constraint}"',
+        detail="MATCH FULL does not allow mixing of null and nonnull key values.",
+        table=table, constraint=constraint)
 
 
 def key_not_present(table: str, constraint: str, columns: list[str] | tuple[str, ...], key: str,
@@ -129,6 +139,8 @@ class ForeignKeyChecks:
         for fk in self.checks.foreign_keys:
             key = tuple(row[p] for p in fk.columns)
             if None in key:
+                if fk.match_full and any(v is not None for v in key):
+                    raise mixed_nulls(self.checks.table_name, fk.name)
                 continue
             if old is not None and tuple(old[p] for p in fk.columns) == key:
                 continue

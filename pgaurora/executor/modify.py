@@ -67,6 +67,7 @@ class ForeignKeySpec:
     oid: int = 0  # the constraint's (executor.deferred keys its modes and put-off checks by it)
     deferrable: bool = False
     deferred: bool = False  # INITIALLY DEFERRED
+    match_full: bool = False  # MATCH FULL: a key with some NULLs and some values is a violation
 
 
 @dataclass(frozen=True, slots=True)

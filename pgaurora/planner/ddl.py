@@ -290,6 +290,8 @@ class DdlPlanner:
                 fk = self._foreign_key(table_name, con, name, by_name, taken, self_oid, columns)
                 if con.get("deferrable") or con.get("initdeferred"):
                     fk = replace(fk, deferrable=True, deferred=bool(con.get("initdeferred")))
+                if con.get("fk_matchtype") == "f":
+                    fk = replace(fk, match_full=True)
                 # NOT VALID counts in ALTER TABLE only: a new table's rows all pass (PostgreSQL
                 # marks the constraints of CREATE TABLE valid)
                 out.append(replace(fk, validated=False) if self_oid and con.get("skip_validation") else fk)

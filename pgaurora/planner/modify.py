@@ -276,7 +276,7 @@ class ModifyPlanner:
                         index_oid = ix.oid  # the same columns in another order: the key is reordered
                 fks.append(ForeignKeySpec(con.name, tuple(positions[a] for a in con.columns), ref.oid, ref.name,
                                           index_oid, tuple(table.columns[positions[a]].name for a in con.columns),
-                                          con.oid, con.deferrable, con.deferred))
+                                          con.oid, con.deferrable, con.deferred, con.match_full))
         referenced = []
         for other, ref_con in referencing_of(cat, table):
             con = ref_con

@@ -17,7 +17,7 @@ from typing import Any
 
 from pglast import parser as pg_parser
 
-from pgaurora.errors import SyntaxError_
+from pgaurora.errors import FeatureNotSupported, SyntaxError_
 
 # Statement node name -> the command word used in CommandComplete tags and Plan.command.
 COMMAND_WORDS: dict[str, str] = {
@@ -95,6 +95,8 @@ def parse(sql: str) -> list[ParsedStatement]:
             position = len(sql) + 1 if "end of input" in message else None
         else:
             position = int(location) + 1  # pglast reports a character offset here
+        if "not yet implemented" in message or "is not implemented" in message:  # (gram.y: 0A000)
+            raise FeatureNotSupported(message, position=position) from None
         raise SyntaxError_(message, position=position) from None
     document = json.loads(raw)
     encoded = sql.encode("utf-8")

@@ -245,7 +245,7 @@ def pg_constraint(sc: SystemContext) -> Iterator[dict[str, Any]]:
                    "contypid": 0, "conindid": con.index_oid or (referenced_index(sc, con) if fk else 0),
                    "conparentid": 0, "confrelid": con.ref_table if fk else 0,
                    "confupdtype": con.on_update if fk else " ", "confdeltype": con.on_delete if fk else " ",
-                   "confmatchtype": "s" if fk else " ", "conislocal": True, "coninhcount": 0,
+                   "confmatchtype": ("f" if con.match_full else "s") if fk else " ", "conislocal": True, "coninhcount": 0,
                    "connoinherit": False, "conkey": list(describe.check_columns(table, con)) or None,
                    "confkey": list(con.ref_columns) if fk else None,
                    "conbin": describe.constraint_definition(sc.state, table, con, False).removesuffix(describe.NOT_VALID)[7:-1]

@@ -267,7 +267,7 @@ def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool
         ref = state.table(con.ref_table)
         ref_name = relation_display(state, ref.schema_oid, ref.name) if ref is not None else "?"
         ref_cols = ", ".join(quote_ident(column_name(ref, a)) for a in con.ref_columns)
-        text = f"FOREIGN KEY ({cols}) REFERENCES {ref_name}({ref_cols})"
+        text = f"FOREIGN KEY ({cols}) REFERENCES {ref_name}({ref_cols})" + (" MATCH FULL" if con.match_full else "")
         if con.on_update in _ACTIONS:
             text += f" ON UPDATE {_ACTIONS[con.on_update]}"
         if con.on_delete in _ACTIONS:

@@ -317,7 +317,7 @@ def referential_constraints(sc: SystemContext) -> Iterator[dict[str, Any]]:
         yield {"constraint_catalog": sc.database, "constraint_schema": schema, "constraint_name": con.name,
                "unique_constraint_catalog": sc.database,
                "unique_constraint_schema": describe.schema_name(sc.state, ref.schema_oid) if ref else None,
-               "unique_constraint_name": unique.name if unique else None, "match_option": "NONE",
+               "unique_constraint_name": unique.name if unique else None, "match_option": "FULL" if con.match_full else "NONE",
                "update_rule": _RULES.get(con.on_update, "NO ACTION"),
                "delete_rule": _RULES.get(con.on_delete, "NO ACTION")}
 
