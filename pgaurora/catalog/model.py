@@ -86,6 +86,7 @@ class Index:
     # an expression index's pg_attribute rows, per key column (name, type oid, typmod): "expr",
     # "lower", ... as PostgreSQL names them; () for an index of plain columns (their own)
     attributes: tuple[tuple[str, int, int], ...] = ()
+    include: tuple[int, ...] = ()  # INCLUDE (columns): attnums carried, not keys (in the catalog only)
 
 
 @dataclass(frozen=True, slots=True)

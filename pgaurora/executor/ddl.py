@@ -60,6 +60,7 @@ class IndexDef:
     descending: tuple[bool, ...] = ()  # per key column: DESC
     nulls_first: tuple[bool, ...] = ()  # per key column: NULLS FIRST
     attributes: tuple[tuple[str, int, int], ...] = ()  # an expression index's columns (Index.attributes)
+    include: tuple[str, ...] = ()  # INCLUDE (columns)
     deferrable: bool = False  # its UNIQUE / PRIMARY KEY constraint's DEFERRABLE [INITIALLY DEFERRED]
     deferred: bool = False
 
@@ -331,12 +332,19 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
         if col is None:
             raise UndefinedObject(f'column "{name}" named in key does not exist', sqlstate="42703")
         attnums.append(col.attnum)
+    include = []
+    for name in d.include:
+        col = table.column(name)
+        if col is None:
+            raise UndefinedObject(f'column "{name}" named in key does not exist', sqlstate="42703")
+        include.append(col.attnum)
     parent = _state(env.ctx).relations.get(d.parent_index) if d.parent_index else None
     rel_id = await env.ctx.storage.create_btree(len(attnums))
     index = Index(catalog.allocate_oid(), d.name, table.oid, rel_id, tuple(attnums), d.unique, d.primary,
                   table.schema_oid, expressions=d.expressions, predicate=d.predicate,
                   parent_index=parent.oid if isinstance(parent, Index) else 0, nulls_not_distinct=d.nulls_not_distinct,
-                  method=d.method, descending=d.descending, nulls_first=d.nulls_first, attributes=d.attributes)
+                  method=d.method, descending=d.descending, nulls_first=d.nulls_first, attributes=d.attributes,
+                  include=tuple(include))
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,

@@ -53,3 +53,24 @@ def key_options(body: dict[str, Any]) -> tuple[tuple[bool, ...], tuple[bool, ...
     if not any(descending) and not any(nulls_first):
         return (), ()
     return tuple(descending), tuple(nulls_first)
+
+
+def included_columns(items: Any, table: Any) -> tuple[str, ...]:
+    """INCLUDE (columns) of an index (IndexElems) or of a UNIQUE / PRIMARY KEY constraint
+    (Strings), checked against `table` (a Table, or a CREATE TABLE's columns by name)."""
+    out: list[str] = []
+    for item in items:
+        message = 'column "{}" named in key does not exist'
+        if "String" in item:
+            name = item["String"]["sval"]
+        else:
+            message = 'column "{}" does not exist'
+            elem = item["IndexElem"]
+            if "name" not in elem:
+                raise FeatureNotSupported("expressions are not supported in included columns")
+            name = elem["name"]
+        known = name in table if isinstance(table, dict) else table.column(name) is not None
+        if not known:
+            raise UndefinedObject(message.format(name), sqlstate="42703")
+        out.append(name)
+    return tuple(out)

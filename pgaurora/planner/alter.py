@@ -32,7 +32,7 @@ from pgaurora.executor.plannodes import PlanNode
 from pgaurora.planner.ddl import DdlPlanner, first_location
 from pgaurora.planner.exprbind import Level, bind, type_from_name
 from pgaurora.planner.indexconstraint import adopt_index
-from pgaurora.planner.indexexpr import key_specs
+from pgaurora.planner.indexexpr import index_key_spec, key_specs
 from pgaurora.planner.modify import parse_expression, table_entry
 from pgaurora.planner.resolve import coerce
 from pgaurora.planner.scope import SYSTEM_NAMES, Scope
@@ -195,7 +195,8 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
                     if c.index_oid:
                         drop_indexes.append(c.index_oid)
             for ix in ddl.qc.catalog.indexes(table.oid):
-                if attnum in ix.columns and ix.oid not in drop_indexes:
+                if (attnum in ix.columns or attnum in ix.include or _reads_column(ddl, table, ix, i)) \
+                        and ix.oid not in drop_indexes:
                     drop_indexes.append(ix.oid)
         elif sub == "AT_AddConstraint" and cmd["def"]["Constraint"].get("indexname"):
             constraint, index, notice = adopt_index(ddl, table, cmd["def"]["Constraint"], constraints, taken)
@@ -501,3 +502,14 @@ def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
 
 
 __all__ = ["plan_alter", "Column"]
+
+
+def _reads_column(ddl: DdlPlanner, table: Table, index: Any, position: int) -> bool:
+    """Does an expression / partial index read the column at `position` (DROP COLUMN drops it)?"""
+    from pgaurora.executor.expr import walk
+
+    spec = index_key_spec(ddl.qc.catalog, table, index)
+    if spec is None:
+        return False
+    exprs = [*spec.keys, *([spec.predicate] if spec.predicate is not None else [])]
+    return any(isinstance(node, Var) and node.index == position for e in exprs for node in walk(e))

@@ -46,7 +46,7 @@ from pgaurora.executor.ddl import (
     Truncate,
 )
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.accessmethods import index_method, key_options
+from pgaurora.planner.accessmethods import included_columns, index_method, key_options
 from pgaurora.planner.exprbind import domain_named, names_of, type_from_name
 from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
@@ -269,12 +269,14 @@ class DdlPlanner:
                     for k in keys:
                         columns[columns.index(by_name[k])] = by_name[k] = replace(by_name[k], not_null=True)
                 if name is None:
-                    name = _unique_name(taken, table_name if primary else f"{table_name}_{'_'.join(keys)}",
+                    named = keys + [k["String"]["sval"] for k in con.get("including", ())]  # (INCLUDE too)
+                    name = _unique_name(taken, table_name if primary else f"{table_name}_{'_'.join(named)}",
                                         "pkey" if primary else "key")
                 else:
                     taken.add(name)
                 indexes.append(IndexDef(name, tuple(keys), True, primary,
                                         nulls_not_distinct=bool(con.get("nulls_not_distinct")),
+                                        include=included_columns(con.get("including", ()), by_name),
                                         deferrable=bool(con.get("deferrable")), deferred=bool(con.get("initdeferred"))))
             elif kind == "CONSTR_CHECK":
                 text = self.text.after_keyword("CHECK", con["location"] if "conname" not in con else
@@ -513,11 +515,14 @@ class DdlPlanner:
         name = body.get("idxname")
         if name is None:
             taken = {n for (s, n) in self.qc.catalog.relations if s == table.schema_oid}
-            name = _unique_name(taken, f"{table.name}_{'_'.join(cols)}", "idx")
+            included = [e["IndexElem"].get("name", "expr") for e in body.get("indexIncludingParams", ())]
+            name = _unique_name(taken, f"{table.name}_{'_'.join(cols + included)}", "idx")
         return CreateIndex(table.oid, IndexDef(name, tuple(cols), bool(body.get("unique")), False, False,
                                                nulls_not_distinct=bool(body.get("nulls_not_distinct")),
                                                method=index_method(body), descending=key_options(body)[0],
-                                               nulls_first=key_options(body)[1]),
+                                               nulls_first=key_options(body)[1],
+                                               include=included_columns(body.get("indexIncludingParams", ()),
+                                                                        table)),
                            bool(body.get("if_not_exists")))
 
     def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:

@@ -26,7 +26,7 @@ from pgaurora.errors import FeatureNotSupported, InvalidObjectDefinition
 from pgaurora.executor.ddl import CreateIndex, IndexDef
 from pgaurora.executor.expr import Const, Expr, FuncExpr, NullTest, Var, walk
 from pgaurora.executor.indexkeys import IndexKeySpec
-from pgaurora.planner.accessmethods import index_method, key_options
+from pgaurora.planner.accessmethods import included_columns, index_method, key_options
 from pgaurora.planner.exprbind import Level, bind
 from pgaurora.planner.generated import is_immutable
 from pgaurora.planner.querycontext import conjuncts
@@ -202,11 +202,13 @@ def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name:
     name = body.get("idxname")
     if name is None:
         taken = {n for (s, n) in state.relations if s == table.schema_oid}
-        name = unique_name(taken, f"{table.name}_{'_'.join(figured)}", "idx")
+        included = [e["IndexElem"].get("name", "expr") for e in body.get("indexIncludingParams", ())]
+        name = unique_name(taken, f"{table.name}_{'_'.join(figured + included)}", "idx")
     definition = IndexDef(name, tuple(names), bool(body.get("unique")), False, False,
                           tuple(texts) if any(texts) else (), predicate,
                           nulls_not_distinct=bool(body.get("nulls_not_distinct")), method=index_method(body),
-                          descending=key_options(body)[0], nulls_first=key_options(body)[1])
+                          descending=key_options(body)[0], nulls_first=key_options(body)[1],
+                          include=included_columns(body.get("indexIncludingParams", ()), table))
     probe = Index(0, name, table.oid, 0, tuple(0 if t else table.column(n).attnum  # type: ignore[union-attr]
                                               for n, t in zip(names, texts, strict=True)),
                   definition.unique, expressions=definition.expressions, predicate=predicate)

@@ -30,8 +30,13 @@ CREATE UNIQUE INDEX ix_u_a ON ix_u (a);
 CREATE UNIQUE INDEX ix_u_b ON ix_u (b);
 ALTER TABLE ix_u ADD CONSTRAINT ix_u_named UNIQUE USING INDEX ix_u_a;
 ALTER TABLE ix_u ADD PRIMARY KEY USING INDEX ix_u_b;
+CREATE TABLE ix_i (a int, b int, c text, UNIQUE (a) INCLUDE (b, c));
+CREATE TABLE ix_p (a int, b int, PRIMARY KEY (a) INCLUDE (b));
+CREATE INDEX ON ix_i (b) INCLUDE (c);
+CREATE UNIQUE INDEX ix_i_y ON ix_i (c) INCLUDE (a) NULLS NOT DISTINCT;
+CREATE INDEX ix_i_v ON ix_i (lower(c)) INCLUDE (a) WHERE b > 0;
 """
-CLEANUP = "DROP TABLE IF EXISTS ix_h; DROP TABLE IF EXISTS ix_d; DROP TABLE IF EXISTS ix_u"
+CLEANUP = "DROP TABLE IF EXISTS ix_h, ix_d, ix_u, ix_i, ix_p"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +53,8 @@ def indexes(pair: Pair) -> Iterator[Pair]:
                 conn.execute(CLEANUP)
 
 
-@pytest.mark.parametrize("command", [r"\d ix_h", r"\d ix_d", r"\d+ ix_u", r"\di ix_*", r"\d ix_h_b", r"\d ix_d_e"])
+@pytest.mark.parametrize("command", [r"\d ix_h", r"\d ix_d", r"\d+ ix_u", r"\di ix_*", r"\d ix_h_b", r"\d ix_d_e",
+                                     r"\d ix_i", r"\d ix_p", r"\d ix_i_a_b_c_key", r"\d ix_i_v"])
 def test_meta_command_matches_postgres(indexes: Pair, command: str) -> None:
     aurora, oracle = indexes.both_psql(command)
     assert aurora == oracle
@@ -67,6 +73,11 @@ QUERIES = [
     "SELECT b FROM ix_h WHERE a < 5 ORDER BY b",
     "SELECT count(*) FROM ix_h WHERE lower(b) = 'v9' AND a > 0",
     "SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = 'ix_u'::regclass AND attnum > 0 ORDER BY 1",
+    "SELECT indexrelid::regclass::text, indnatts, indnkeyatts, indkey::text, pg_get_indexdef(indexrelid, 2, true), "
+    "pg_get_indexdef(indexrelid, 3, true) FROM pg_index WHERE indrelid IN ('ix_i'::regclass, 'ix_p'::regclass) "
+    "ORDER BY 1",
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN ('ix_i'::regclass, "
+    "'ix_p'::regclass) ORDER BY 1",
 ]
 
 
@@ -117,6 +128,13 @@ ERRORS = [
     "INSERT INTO ix_e VALUES (1, 'b')",
     "ALTER TABLE ix_e DROP CONSTRAINT c1",
     "SELECT relname FROM pg_class WHERE relname IN ('c1', 'ix_e_a')",
+    "CREATE INDEX ON ix_e (b) INCLUDE (nosuch)",
+    "CREATE INDEX ON ix_e (b) INCLUDE ((a + 1))",
+    "CREATE TABLE ix_o2 (a int, UNIQUE (a) INCLUDE (nosuch))",
+    "CREATE INDEX ON ix_e (lower(b)) INCLUDE (a)",
+    "CREATE INDEX ON ix_e (a) WHERE b > 'x'",
+    "ALTER TABLE ix_e DROP COLUMN b",
+    "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'ix_e'::regclass ORDER BY 1",
 ]
 
 

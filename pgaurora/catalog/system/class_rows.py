@@ -102,7 +102,7 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
             table = sc.state.table(obj.table_oid)
             partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'
             row.update(relkind="I" if partitioned else "i", relam=HASH_AM_OID if obj.method == "hash" else BTREE_AM_OID,
-                       relnatts=len(obj.columns),
+                       relnatts=len(obj.columns) + len(obj.include),
                        relowner=table.owner if table is not None else 10, relispartition=bool(obj.parent_index))
             stat = sc.state.statistics.get(obj.table_oid)
             if stat is not None and obj.predicate is None:
@@ -183,6 +183,10 @@ def pg_attribute(sc: SystemContext) -> Iterator[dict[str, Any]]:
                     yield _attribute(obj.oid, col.name, typeinfo.INT4_OID, -1, i)
                 elif col is not None:
                     yield _attribute(obj.oid, col.name, col.type_oid, col.typmod, i)
+            for i, attnum in enumerate(obj.include, len(obj.columns) + 1):  # INCLUDE columns follow the keys
+                col = next((c for c in table.columns if c.attnum == attnum), None) if table else None
+                if col is not None:
+                    yield _attribute(obj.oid, col.name, col.type_oid, col.typmod, i)
         else:
             column_acls = dict(obj.column_acls)
             for i, (name, type_oid) in enumerate(SEQUENCE_COLUMNS, 1):
@@ -225,11 +229,11 @@ def pg_index(sc: SystemContext) -> Iterator[dict[str, Any]]:
         n = len(obj.columns)
         desc = tuple(obj.descending) + (False,) * (n - len(obj.descending))
         first = tuple(obj.nulls_first) + (False,) * (n - len(obj.nulls_first))
-        yield {"indexrelid": obj.oid, "indrelid": obj.table_oid, "indnatts": n, "indnkeyatts": n,
+        yield {"indexrelid": obj.oid, "indrelid": obj.table_oid, "indnatts": n + len(obj.include), "indnkeyatts": n,
                "indisunique": obj.unique, "indnullsnotdistinct": obj.nulls_not_distinct, "indisprimary": obj.primary,
                "indisexclusion": False, "indimmediate": True, "indisclustered": False, "indisvalid": True,
                "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": False,
-               "indkey": list(obj.columns), "indcollation": [0] * n, "indclass": [0] * n,
+               "indkey": list(obj.columns) + list(obj.include), "indcollation": [0] * n, "indclass": [0] * n,
                "indoption": [(1 if d else 0) | (2 if f else 0) for d, f in zip(desc, first, strict=True)],
                "indexprs": ", ".join(describe.index_expression(e) for e in obj.expressions if e) or None,
                "indpred": describe.parenthesized(obj.predicate) if obj.predicate else None}

@@ -215,9 +215,11 @@ def generation_text(text: str) -> str:
 def index_definition(state: CatalogState, index: Index, column: int = 0, pretty: bool = False) -> str:
     """pg_get_indexdef(oid[, column, pretty]): pretty omits the schema of a visible table."""
     cols = index_columns(state, index, pretty)
+    table = state.table(index.table_oid)
+    included = [quote_ident(column_name(table, a)) for a in index.include]
     if column > 0:
         if column > len(cols):
-            return ""
+            return included[column - len(cols) - 1] if column - len(cols) <= len(included) else ""
         expression = index.expressions[column - 1] if column - 1 < len(index.expressions) else ""
         if expression:
             return index_expression(expression)
@@ -233,7 +235,7 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
     nulls = " NULLS NOT DISTINCT" if index.nulls_not_distinct else ""
     only = "ONLY " if table is not None and table.kind == "p" else ""  # a partitioned index
     return (f"CREATE {unique}INDEX {quote_ident(index.name)} ON {only}{table_name} USING {index.method} "
-            f"({', '.join(cols)}){nulls}{where}")
+            f"({', '.join(cols)}){_include(included)}{nulls}{where}")
 
 
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -252,12 +254,13 @@ def constraint_definition(state: CatalogState, table: Table, con: Constraint, pr
 
 def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool) -> str:
     cols = ", ".join(quote_ident(column_name(table, a)) for a in con.columns)
-    if con.kind == "p":
-        return f"PRIMARY KEY ({cols})" + _deferrable(con)
-    if con.kind == "u":
-        nulls = "NULLS NOT DISTINCT " if any(
-            i.oid == con.index_oid and i.nulls_not_distinct for i in state.indexes(table.oid)) else ""
-        return f"UNIQUE {nulls}({cols})" + _deferrable(con)
+    if con.kind in ("p", "u"):
+        index = next((i for i in state.indexes(table.oid) if i.oid == con.index_oid), None)
+        include = _include([quote_ident(column_name(table, a)) for a in index.include] if index else [])
+        if con.kind == "p":
+            return f"PRIMARY KEY ({cols}){include}" + _deferrable(con)
+        nulls = "NULLS NOT DISTINCT " if index is not None and index.nulls_not_distinct else ""
+        return f"UNIQUE {nulls}({cols}){include}" + _deferrable(con)
     if con.kind == "c":
         text = (con.check or "").strip()
         if not (text.startswith("(") and text.endswith(")") and _balanced(text[1:-1])):
@@ -276,6 +279,10 @@ def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool
     if con.kind == "n":
         return f"NOT NULL {cols}"
     return ""
+
+
+def _include(columns: list[str]) -> str:
+    return f" INCLUDE ({', '.join(columns)})" if columns else ""
 
 
 def _deferrable(con: Constraint) -> str:
