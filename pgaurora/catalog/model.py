@@ -109,6 +109,10 @@ class Table:
     partition_of: int = 0
     partition_bound: str | None = None
     on_commit: str = ""  # a temporary table's ON COMMIT: "" (PRESERVE ROWS), "delete" (DELETE ROWS), "drop"
+    # REPLICA IDENTITY (pg_class.relreplident): d default, f full, n nothing, i an index's
+    # (`replica_index`; pg_index.indisreplident). Catalog only: no logical decoding reads it
+    replica_identity: str = "d"
+    replica_index: int = 0
     acl: tuple[tuple[int, int, str, str], ...] | None = None  # relacl (catalog.acl); None: the default
     # ALTER TABLE ... ENABLE / FORCE ROW LEVEL SECURITY (relrowsecurity, relforcerowsecurity)
     row_security: bool = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pgaurora.catalog.model import Column, Table
+from pgaurora.catalog.model import Column, Index, Table
 from pgaurora.datatypes.typeinfo import format_type
 from pgaurora.errors import (
     DatatypeMismatch,
@@ -29,7 +29,7 @@ from pgaurora.executor.ddl import AlterTable, AlterTables, IndexDef
 from pgaurora.executor.ddlmisc import RenameObject
 from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.ddl import DdlPlanner, first_location
+from pgaurora.planner.ddl import DdlPlanner, check_tablespace, first_location
 from pgaurora.planner.exprbind import Level, bind, type_from_name
 from pgaurora.planner.indexconstraint import adopt_index
 from pgaurora.planner.indexexpr import index_key_spec, key_specs
@@ -147,6 +147,7 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
     drop_sequences: list[int] = []  # DROP IDENTITY
     notices: list[str] = []
     adopted: list[tuple[int, str, bool]] = []  # ADD ... USING INDEX: (index oid, its new name, primary)
+    replica = (table.replica_identity, table.replica_index)
     reloptions = table.options
     taken = {n for (s, n) in ddl.qc.catalog.relations if s == table.schema_oid} | {c.name for c in constraints}
     for item in body["cmds"]:
@@ -292,6 +293,10 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
             if i is None:
                 raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
             columns[i] = _column_setting(columns[i], sub, cmd, notices)
+        elif sub == "AT_ReplicaIdentity":
+            replica = _replica_identity(ddl, table, columns, constraints, cmd["def"]["ReplicaIdentityStmt"])
+        elif sub == "AT_SetTableSpace":
+            check_tablespace(cmd["name"])
         elif sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):  # (storage parameters: pg_class.reloptions)
             from pgaurora.planner.ddl import table_options
 
@@ -306,7 +311,8 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
                     sequence_changes.append((seq, restart))
         else:
             raise FeatureNotSupported(f"ALTER TABLE {sub.removeprefix('AT_')} is not supported")
-    new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints), options=reloptions)
+    new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints), options=reloptions,
+                        replica_identity=replica[0], replica_index=replica[1])
     checks = _checks_to_validate(ddl, table, new_table)
     rewrites = bool(fill or validate or conversions or checks)  # (rows rewritten: their index entries too)
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
@@ -513,3 +519,30 @@ def _reads_column(ddl: DdlPlanner, table: Table, index: Any, position: int) -> b
         return False
     exprs = [*spec.keys, *([spec.predicate] if spec.predicate is not None else [])]
     return any(isinstance(node, Var) and node.index == position for e in exprs for node in walk(e))
+
+
+def _replica_identity(ddl: DdlPlanner, table: Table, columns: list[Column], constraints: list[Any],
+                      stmt: dict[str, Any]) -> tuple[str, int]:
+    """REPLICA IDENTITY {DEFAULT | FULL | NOTHING | USING INDEX name}: (relreplident, index oid),
+    the index checked as PostgreSQL's ATExecReplicaIdentity checks it."""
+    kind = stmt["identity_type"]
+    if kind != "i":
+        return kind, 0
+    name = stmt["name"]
+    index = ddl.qc.catalog.relations.get((table.schema_oid, name))
+    if not isinstance(index, Index) or index.table_oid != table.oid:
+        raise UndefinedObject(f'index "{name}" for table "{table.name}" does not exist')
+    if not index.unique:
+        raise WrongObjectType(f'cannot use non-unique index "{name}" as replica identity')
+    if any(c.index_oid == index.oid and c.deferrable for c in constraints):
+        raise FeatureNotSupported(f'cannot use non-immediate index "{name}" as replica identity')
+    if index.expressions and any(index.expressions):
+        raise WrongObjectType(f'cannot use expression index "{name}" as replica identity')
+    if index.predicate is not None:
+        raise WrongObjectType(f'cannot use partial index "{name}" as replica identity')
+    for attnum in index.columns:
+        col = next(c for c in columns if c.attnum == attnum)
+        if not col.not_null:
+            raise WrongObjectType(f'index "{name}" cannot be used as replica identity because column '
+                                  f'"{col.name}" is nullable')
+    return "i", index.oid

@@ -122,6 +122,18 @@ def first_location(node: Any) -> int:
     return best
 
 
+def check_tablespace(name: str | None) -> None:
+    """TABLESPACE name: pgaurora's relations all live in its volume, PostgreSQL's pg_default; any
+    other name is refused as PostgreSQL refuses one it does not have."""
+    if name is None or name == "pg_default":
+        return
+    if name == "pg_global":
+        from pgaurora.errors import InvalidParameterValue
+
+        raise InvalidParameterValue("only shared relations can be placed in pg_global tablespace")
+    raise UndefinedObject(f'tablespace "{name}" does not exist')
+
+
 def _unique_name(taken: set[str], base: str, suffix: str) -> str:
     name = f"{base}_{suffix}"[:63]
     n = 0
@@ -391,6 +403,10 @@ class DdlPlanner:
         name = rel["relname"]
         on_commit = self._on_commit(body.get("oncommit"), rel)
         schema_oid = self.schema_oid(rel)
+        check_tablespace(body.get("tablespacename"))
+        for element in body.get("tableElts", ()):  # UNIQUE / PRIMARY KEY ... USING INDEX TABLESPACE
+            for con in [element.get("Constraint", {}), *element.get("ColumnDef", {}).get("constraints", ())]:
+                check_tablespace(con.get("Constraint", con).get("indexspace"))
         if body.get("inhRelations"):
             from pgaurora.planner.partition import create_partition
 
@@ -502,6 +518,7 @@ class DdlPlanner:
     def index_on(self, body: dict[str, Any], table: Table) -> CreateIndex:
         """CREATE INDEX on one table (plain, expression or partial)."""
         index_method(body)
+        check_tablespace(body.get("tableSpace"))
         if body.get("whereClause") or any("name" not in p["IndexElem"] for p in body["indexParams"]):
             from pgaurora.planner.indexexpr import plan_create_index
 

@@ -90,7 +90,7 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
                        relhassubclass=bool(obj.partition_strategy and sc.state.partitions(obj.oid)),
                        relchecks=sum(1 for c in obj.constraints if c.kind == "c"),
                        relhasindex=bool(sc.state.indexes(obj.oid)), relhastriggers=obj.oid in triggers,
-                       relreplident="d", relowner=obj.owner, relrowsecurity=obj.row_security,
+                       relreplident=obj.replica_identity, relowner=obj.owner, relrowsecurity=obj.row_security,
                        relforcerowsecurity=obj.force_row_security, reloptions=list(obj.options) or None)
             stat = sc.state.statistics.get(obj.oid)  # ANALYZE (catalog.statistics)
             if stat is not None:
@@ -232,7 +232,7 @@ def pg_index(sc: SystemContext) -> Iterator[dict[str, Any]]:
         yield {"indexrelid": obj.oid, "indrelid": obj.table_oid, "indnatts": n + len(obj.include), "indnkeyatts": n,
                "indisunique": obj.unique, "indnullsnotdistinct": obj.nulls_not_distinct, "indisprimary": obj.primary,
                "indisexclusion": False, "indimmediate": True, "indisclustered": False, "indisvalid": True,
-               "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": False,
+               "indcheckxmin": False, "indisready": True, "indislive": True, "indisreplident": _is_replica_index(sc, obj),
                "indkey": list(obj.columns) + list(obj.include), "indcollation": [0] * n, "indclass": [0] * n,
                "indoption": [(1 if d else 0) | (2 if f else 0) for d, f in zip(desc, first, strict=True)],
                "indexprs": ", ".join(describe.index_expression(e) for e in obj.expressions if e) or None,
@@ -359,3 +359,8 @@ def pg_shdescription(sc: SystemContext) -> Iterator[dict[str, Any]]:
     for (classoid, objoid, _), comment in sorted(sc.state.comments.items()):
         if classoid in SHARED_CLASSES and objoid in alive:
             yield {"objoid": objoid, "classoid": classoid, "description": comment.description}
+
+
+def _is_replica_index(sc: SystemContext, index: Index) -> bool:
+    table = sc.state.table(index.table_oid)
+    return table is not None and table.replica_identity == "i" and table.replica_index == index.oid
