@@ -71,7 +71,7 @@ class CreateTable(PlanNode):
     columns: tuple[Column, ...]
     constraints: tuple[Constraint, ...]  # check / fk (columns as attnums)
     indexes: tuple[IndexDef, ...]
-    sequences: tuple[tuple[str, int], ...] = ()  # serial: (sequence name, attnum)
+    sequences: tuple[tuple[Any, ...], ...] = ()  # serial / identity: (sequence name, attnum[, Sequence template])
     if_not_exists: bool = False
     schema_oid: int = 2200
     as_query: PlanNode | None = None
@@ -404,13 +404,16 @@ async def run_create_table(node: CreateTable, env: Env) -> None:
     owner = current_role_oid(ctx)
     columns = list(node.columns)
     objs: list[Any] = []
-    for seq_name, attnum in node.sequences:
+    for seq_name, attnum, *template in node.sequences:
         _check_name_free(state, node.schema_oid, seq_name)
         col = columns[attnum - 1]
         max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
         seq = Sequence(catalog.allocate_oid(), seq_name, col.type_oid if col.type_oid in (21, 23, 20) else 20,
                        max_value=max_value, owned_by=(table_oid, attnum), schema_oid=node.schema_oid, owner=owner,
                        acl=initial_acl(state, "S", owner, node.schema_oid))
+        if template:  # an identity column's options (START, INCREMENT, CYCLE, ...)
+            seq = replace(template[0], oid=seq.oid, owned_by=seq.owned_by, schema_oid=seq.schema_oid, owner=owner,
+                          acl=seq.acl, column_acls=())
         objs.append(seq)
         # schema-qualified, as the regclass constant PostgreSQL stores: the default must find the
         # sequence whatever the search_path (pg_get_expr drops the schema when it is visible)

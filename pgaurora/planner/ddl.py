@@ -122,6 +122,36 @@ def first_location(node: Any) -> int:
     return best
 
 
+_SEQUENCE_RANGES = {21: (-32768, 32767), 23: (-2147483648, 2147483647),
+                    20: (-9223372036854775808, 9223372036854775807)}
+
+
+def _check_sequence(seq: Sequence, restart: int | None) -> None:
+    """A sequence's options as PostgreSQL's init_params checks them (22023)."""
+    from pgaurora.datatypes.typeinfo import format_type
+    from pgaurora.errors import InvalidParameterValue
+
+    low, high = _SEQUENCE_RANGES.get(seq.type_oid, _SEQUENCE_RANGES[20])
+    if seq.increment == 0:
+        raise InvalidParameterValue("INCREMENT must not be zero")
+    type_name = format_type(seq.type_oid)
+    if not low <= seq.max_value <= high:
+        raise InvalidParameterValue(f"MAXVALUE ({seq.max_value}) is out of range for sequence data type {type_name}")
+    if not low <= seq.min_value <= high:
+        raise InvalidParameterValue(f"MINVALUE ({seq.min_value}) is out of range for sequence data type {type_name}")
+    if seq.min_value >= seq.max_value:
+        raise InvalidParameterValue(f"MINVALUE ({seq.min_value}) must be less than MAXVALUE ({seq.max_value})")
+    for word, value in (("START", seq.start), ("RESTART", restart)):
+        if value is None:
+            continue
+        if value < seq.min_value:
+            raise InvalidParameterValue(f"{word} value ({value}) cannot be less than MINVALUE ({seq.min_value})")
+        if value > seq.max_value:
+            raise InvalidParameterValue(f"{word} value ({value}) cannot be greater than MAXVALUE ({seq.max_value})")
+    if seq.cache < 1:
+        raise InvalidParameterValue(f"CACHE ({seq.cache}) must be greater than zero")
+
+
 def check_tablespace(name: str | None) -> None:
     """TABLESPACE name: pgaurora's relations all live in its volume, PostgreSQL's pg_default; any
     other name is refused as PostgreSQL refuses one it does not have."""
@@ -179,7 +209,29 @@ class DdlPlanner:
         return oid
 
     # ---- CREATE TABLE -------------------------------------------------------------------------
-    def column_def(self, cd: dict[str, Any], attnum: int, table: str, seqs: list[tuple[str, int]],
+    def _identity_sequence(self, col: Column, options: list[dict[str, Any]], table: str, attnum: int,
+                           taken: set[str]) -> tuple[Any, ...]:
+        """GENERATED ... AS IDENTITY [(options)]: (sequence name, attnum, Sequence template with the
+        column's type and the options: START, INCREMENT, MINVALUE, MAXVALUE, CACHE, CYCLE,
+        SEQUENCE NAME)."""
+        name = None
+        for o in options:
+            if o["DefElem"]["defname"] == "sequence_name":
+                name = o["DefElem"]["arg"]["List"]["items"][-1]["String"]["sval"]
+                taken.add(name)
+        if name is None:
+            name = _unique_name(taken, f"{table}_{col.name}", "seq")
+        if col.type_oid not in (20, 21, 23):
+            from pgaurora.errors import InvalidParameterValue
+
+            raise InvalidParameterValue("identity column type must be smallint, integer, or bigint",
+                                        sqlstate="22023")
+        max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
+        template, _ = self.sequence_options(Sequence(0, name, col.type_oid, max_value=max_value),
+                                            [o for o in options if o["DefElem"]["defname"] != "sequence_name"])
+        return (name, attnum, template)
+
+    def column_def(self, cd: dict[str, Any], attnum: int, table: str, seqs: list[tuple[Any, ...]],
                    taken: set[str]) -> tuple[Column, list[dict[str, Any]]]:
         type_name = cd["typeName"]
         raw = names_of(type_name["names"])[-1]
@@ -208,7 +260,7 @@ class DdlPlanner:
                 col = replace(col, default=self.text.after_keyword("DEFAULT", con["location"], True))
             elif kind == "CONSTR_IDENTITY":
                 col = replace(col, identity=con.get("generated_when", "a"), not_null=True)
-                seqs.append((_unique_name(taken, f"{table}_{cd['colname']}", "seq"), attnum))
+                seqs.append(self._identity_sequence(col, con.get("options", []), table, attnum, taken))
             elif kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_CHECK", "CONSTR_FOREIGN"):
                 con = dict(con)
                 if kind in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
@@ -413,7 +465,7 @@ class DdlPlanner:
             return create_partition(self, body, name, schema_oid)
         columns: list[Column] = []
         cons: list[dict[str, Any]] = []
-        seqs: list[tuple[str, int]] = []
+        seqs: list[tuple[Any, ...]] = []
         taken = {n for (s, n) in self.qc.catalog.relations if s == schema_oid}
         like_checks: list[Constraint] = []
         like_indexes: list[IndexDef] = []
@@ -574,14 +626,17 @@ class DdlPlanner:
             elif name == "as":
                 oid, _ = type_from_name(arg["TypeName"], self.pos)
                 changes["type_oid"] = oid
-                changes["max_value"] = {21: 32767, 23: 2147483647}.get(oid, 9223372036854775807)
+        if "type_oid" in changes and "max_value" not in changes and changes.get("increment", seq.increment) > 0:
+            changes["max_value"] = _SEQUENCE_RANGES.get(changes["type_oid"], _SEQUENCE_RANGES[20])[1]  # AS type
         seq = replace(seq, **changes)
+        low, _high = _SEQUENCE_RANGES.get(seq.type_oid, _SEQUENCE_RANGES[20])
         if seq.increment < 0 and "max_value" not in changes:
-            seq = replace(seq, max_value=-1, min_value=-9223372036854775808 if "min_value" not in changes else seq.min_value)
+            seq = replace(seq, max_value=-1, min_value=low if "min_value" not in changes else seq.min_value)
             if "start" not in changes:
                 seq = replace(seq, start=seq.max_value)
         elif "start" not in changes and "min_value" in changes:
             seq = replace(seq, start=seq.min_value)
+        _check_sequence(seq, restart)
         return seq, restart
 
     def _sequence_owner(self, arg: dict[str, Any]) -> tuple[int, int]:

@@ -48,7 +48,7 @@ def _figure(expression: str) -> str:
 
 
 def like_clause(ddl: Any, clause: dict[str, Any], table_name: str, existing: list[Column],
-                seqs: list[tuple[str, int]], taken: set[str]) -> LikeResult:
+                seqs: list[tuple[Any, ...]], taken: set[str]) -> LikeResult:
     """The columns (numbered after `existing`), CHECKs and index definitions one LIKE clause adds."""
     relation = clause["relation"]
     source = ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
@@ -73,7 +73,12 @@ def like_clause(ddl: Any, clause: dict[str, Any], table_name: str, existing: lis
             new = replace(new, generated=col.generated)
         if col.identity and options & LIKE_IDENTITY:
             new = replace(new, identity=col.identity)
-            seqs.append((_unique_name(taken, f"{table_name}_{col.name}", "seq"), attnum))
+            seq_name = _unique_name(taken, f"{table_name}_{col.name}", "seq")
+            source_seq = next((s for s in ddl.qc.catalog.owned_sequences(source.oid) if s.owned_by[1] == col.attnum),
+                              None)
+            # the identity's sequence options come along (its current value does not)
+            seqs.append((seq_name, attnum, replace(source_seq, name=seq_name)) if source_seq is not None
+                        else (seq_name, attnum))
         out.columns.append(new)
     if options & LIKE_CONSTRAINTS:
         out.checks.extend(Constraint(c.name, "c", check=c.check) for c in source.constraints
