@@ -207,6 +207,12 @@ class CheckViolation(IntegrityConstraintViolation):
     sqlstate = "23514"
 
 
+class WithCheckOptionViolation(PgError):
+    """A row written through a view WITH CHECK OPTION that the view would not show (44000)."""
+
+    sqlstate = "44000"
+
+
 class ExclusionViolation(IntegrityConstraintViolation):
     sqlstate = "23P01"
 

@@ -52,6 +52,7 @@ class CheckSpec:
     # `name` is then the table whose policies they are: a partitioned table's for its partitions)
     domain: str = ""  # a column's domain's constraint (its NOT NULL when `name` is ''): checked before
     # the table's own, with the domain's messages
+    view: bool = False  # a view's WITH CHECK OPTION (`name` the view's): checked last, 44000 unless true
 
 
 @dataclass(frozen=True, slots=True)

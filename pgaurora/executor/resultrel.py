@@ -30,7 +30,8 @@ class ResultRelation:
     """The per-plan, per-catalog-state facts about one target table (see the module docstring)."""
 
     __slots__ = ("state", "table", "indexes", "special_keys", "check_fns", "key_positions", "key_always",
-                 "indexed_positions", "special_indexes", "unique_specs", "deferrable_unique")
+                 "indexed_positions", "special_indexes", "unique_specs", "deferrable_unique",
+                 "view_check_fns")
 
     def __init__(self, node: Any, checks: Any, state: Any) -> None:
         self.state = state
@@ -50,7 +51,9 @@ class ResultRelation:
             if (ix.expressions or ix.predicate) and ix.oid not in self.special_keys:
                 raise InternalError(f'no key expressions planned for index "{ix.name}"')
         self.check_fns = compiled(node, "checks", lambda: [(c.name, compile_expr(c.expr).fn, c.policy, c.domain)
-                                                           for c in checks.checks])
+                                                           for c in checks.checks if not c.view])
+        self.view_check_fns = compiled(node, "view_checks", lambda: [(c.name, compile_expr(c.expr).fn)
+                                                                     for c in checks.checks if c.view])
         special = self.special_keys
         self.key_positions = tuple(sorted({p for ix, positions in self.indexes if ix.unique for p in positions}))
         # a unique expression index: any change may change its key

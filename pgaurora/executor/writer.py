@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pgaurora.access.btree import UniqueCheck
-from pgaurora.errors import CheckViolation, InsufficientPrivilege, NotNullViolation, UniqueViolation
+from pgaurora.errors import (
+    CheckViolation,
+    InsufficientPrivilege,
+    NotNullViolation,
+    UniqueViolation,
+    WithCheckOptionViolation,
+)
 from pgaurora.executor.context import Env
 from pgaurora.executor.deferred import is_deferred, put_off
 from pgaurora.executor.foreignkeys import ForeignKeyChecks, check_snapshot, key_text
@@ -109,6 +115,10 @@ class Writer(ForeignKeyChecks):
             raise CheckViolation(f'new row for relation "{checks.table_name}" violates partition constraint',
                                  detail=f"Failing row contains ({_row_text(row, checks)}).",
                                  table=checks.table_name)
+        for name, fn in self.rel.view_check_fns:  # WITH CHECK OPTION of the views written through
+            if fn(row, self.env) is not True:
+                raise WithCheckOptionViolation(f'new row violates check option for view "{name}"',
+                                               detail=f"Failing row contains ({_row_text(row, checks)}).")
 
     def key_of(self, ix: Any, positions: tuple[int, ...], row: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The entry `row` has in index `ix` (None: a partial index that does not hold the row)."""

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgaurora.errors import FeatureNotSupported, UndefinedObject, WrongObjectType
+from pgaurora.errors import (
+    FeatureNotSupported,
+    ObjectNotInPrerequisiteState,
+    UndefinedObject,
+    WrongObjectType,
+)
 
 BUILT = ("btree", "hash")
 NOT_BUILT = ("gist", "gin", "spgist", "brin")
@@ -74,3 +79,12 @@ def included_columns(items: Any, table: Any) -> tuple[str, ...]:
             raise UndefinedObject(message.format(name), sqlstate="42703")
         out.append(name)
     return tuple(out)
+
+
+def table_method(method: str | None) -> None:
+    """CREATE TABLE ... USING method: heap, the one table access method there is."""
+    if method is None or method == "heap":
+        return
+    if method in BUILT or method in NOT_BUILT:
+        raise ObjectNotInPrerequisiteState(f'access method "{method}" is not of type TABLE')
+    raise UndefinedObject(f'access method "{method}" does not exist')

@@ -46,7 +46,7 @@ from pgaurora.executor.ddl import (
     Truncate,
 )
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.accessmethods import included_columns, index_method, key_options
+from pgaurora.planner.accessmethods import included_columns, index_method, key_options, table_method
 from pgaurora.planner.exprbind import domain_named, names_of, type_from_name
 from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
@@ -456,6 +456,7 @@ class DdlPlanner:
         on_commit = self._on_commit(body.get("oncommit"), rel)
         schema_oid = self.schema_oid(rel)
         check_tablespace(body.get("tablespacename"))
+        table_method(body.get("accessMethod"))
         for element in body.get("tableElts", ()):  # UNIQUE / PRIMARY KEY ... USING INDEX TABLESPACE
             for con in [element.get("Constraint", {}), *element.get("ColumnDef", {}).get("constraints", ())]:
                 check_tablespace(con.get("Constraint", con).get("indexspace"))
@@ -678,8 +679,23 @@ class DdlPlanner:
         names = [c.name for c in planned.columns]
         for i, a in enumerate(body.get("aliases", ())):
             names[i] = a["String"]["sval"]
-        view = View(0, rel["relname"], self.query_text(query), tuple(names), self.schema_oid(rel),
-                    options=view_options((), body.get("options", ()), True))
+        text = self.query_text(query)
+        options = view_options((), body.get("options", ()), True)
+        check = {"LOCAL_CHECK_OPTION": "local", "CASCADED_CHECK_OPTION": "cascaded"}.get(
+            body.get("withCheckOption", ""))
+        if check is not None:  # WITH [LOCAL | CASCADED] CHECK OPTION: kept as PostgreSQL keeps it, in reloptions
+            import re
+
+            text = re.sub(r"\s+with\s+(?:(?:cascaded|local)\s+)?check\s+option\s*$", "", text, flags=re.IGNORECASE)
+            options = (*(o for o in options if not o.startswith("check_option=")), f"check_option={check}")
+        if any(o.startswith("check_option=") for o in options):
+            from pgaurora.planner.views import not_updatable_reason
+
+            reason = not_updatable_reason(query.get("SelectStmt", {}))
+            if reason is not None:
+                raise FeatureNotSupported("WITH CHECK OPTION is supported only on automatically updatable views",
+                                          hint=reason)
+        view = View(0, rel["relname"], text, tuple(names), self.schema_oid(rel), options=options)
         return CreateView(view, bool(body.get("replace")))
 
     def query_text(self, query: dict[str, Any]) -> str:
@@ -791,7 +807,7 @@ class DdlPlanner:
         return NoOp(tag)
 
 
-_VIEW_OPTIONS = ("security_barrier", "security_invoker")
+_VIEW_OPTIONS = ("security_barrier", "security_invoker", "check_option")
 _BOOLEANS = ("true", "false", "on", "off", "yes", "no", "1", "0", "t", "f", "y", "n")
 
 
@@ -810,6 +826,12 @@ def view_options(current: tuple[str, ...], items: Any, setting: bool) -> tuple[s
             options.pop(name, None)
             continue
         value = _option_value(d.get("arg"))
+        if name == "check_option":
+            if value.lower() not in ("local", "cascaded"):
+                raise InvalidParameterValue(f'invalid value for enum option "check_option": {value}',
+                                            detail='Valid values are "local" and "cascaded".')
+            options[name] = f"{name}={value.lower()}"
+            continue
         if value.lower() not in _BOOLEANS:
             raise InvalidParameterValue(f'invalid value for boolean option "{name}": {value}')
         options[name] = f"{name}={value}"

@@ -110,6 +110,7 @@ class ModifyPlanner:
         self._target_reads = False
         self._in_partitions = False
         self._views: list[tuple[int, int]] = []  # (oid, role) of views the target is reached through
+        self._view_checks: list[tuple[str, Any]] = []  # (view, condition): WITH CHECK OPTIONs (planner.views)
         self._rls_parent: Table | None = None  # the partitioned table whose partitions are being planned
         # the target's columns an INSERT fills, an UPDATE sets, an ON CONFLICT arbiter reads
         self._inserted: set[int] = set()
@@ -177,8 +178,18 @@ class ModifyPlanner:
         return owner if owner is not None and owner.row_security else None
 
     def _policy_checks(self, table: Table, command: str, returning: bool) -> TableChecks:
-        """The table's checks, with its row security policies' WITH CHECK for `command` first."""
+        """The table's checks, with its row security policies' WITH CHECK for `command` first and
+        the check options of the views written through last."""
         checks = self.table_checks(table)
+        if self._view_checks:
+            from dataclasses import replace
+
+            scope = Scope(self.qc.state)
+            scope.add(table_entry(table))
+            lv = Level(scope, self.qc.params, lambda loc: None, self.select._subquery, None, "check options")
+            checks = replace(checks, checks=(*checks.checks, *(
+                CheckSpec(name, resolve.to_boolean(bind(cond, lv), "WHERE", self.qc.params, None), view=True)
+                for name, cond in self._view_checks)))
         governing = self._policy_table(table)
         if governing is None:
             return checks
@@ -233,6 +244,15 @@ class ModifyPlanner:
             else:
                 self.qc.permissions[key] = held
 
+    def _relation_columns(self, relation: dict[str, Any]) -> list[str]:
+        """The column names of a view's base relation (a table's live columns, a view's own)."""
+        rel = self.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+        if isinstance(rel, View):
+            return list(rel.column_names)
+        if isinstance(rel, Table):
+            return [c.name for c in rel.columns if not c.dropped]
+        return []
+
     def _through_views(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """DML on a simple view becomes DML on its base table (planner.views)."""
         for _ in range(16):
@@ -248,7 +268,8 @@ class ModifyPlanner:
                     self.qc.require(rel.oid, _LETTERS[kind])
                 self._views.append((rel.oid, self._target_as))
                 self._target_as = rel.owner
-            body = views.rewrite(kind, body, rel)
+            body = views.rewrite(kind, body, rel, self._relation_columns)
+            self._view_checks = list(body.get("_view_checks", ()))
         return body
 
     # ---- constraints ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pglast import parser as pg_parser
@@ -57,33 +58,55 @@ def _strip_qualifiers(node: Any) -> Any:
     return node
 
 
-def rewrite(kind: str, body: dict[str, Any], view: View) -> dict[str, Any]:
-    """The statement body (InsertStmt / UpdateStmt / DeleteStmt) rewritten onto the view's base table."""
+def not_updatable_reason(select: dict[str, Any]) -> str | None:
+    """Why a view's SELECT (a SelectStmt body) is not automatically updatable, or None if it is."""
+    for key, what in (("distinctClause", "DISTINCT"), ("groupClause", "GROUP BY"), ("havingClause", "HAVING"),
+                      ("limitCount", "LIMIT or OFFSET"), ("limitOffset", "LIMIT or OFFSET"), ("withClause", "WITH")):
+        if select.get(key):
+            return f"Views containing {what} are not automatically updatable."
+    if select.get("op", "SETOP_NONE") != "SETOP_NONE":
+        return "Views containing UNION, INTERSECT, or EXCEPT are not automatically updatable."
+    from_items = select.get("fromClause", ())
+    if len(from_items) != 1 or "RangeVar" not in from_items[0]:
+        return "Views that do not select from a single table or view are not automatically updatable."
+    if '"FuncCall"' in json.dumps(select.get("targetList", ())) and any(
+            "FuncCall" in t["ResTarget"]["val"] and t["ResTarget"]["val"]["FuncCall"].get("agg_star") is not None
+            for t in select["targetList"]):
+        return "Views that return aggregate functions are not automatically updatable."
+    return None
+
+
+def check_option(view: View) -> str:
+    """The view's WITH [LOCAL | CASCADED] CHECK OPTION: 'local', 'cascaded' or ''."""
+    return next((o.split("=", 1)[1].lower() for o in view.options if o.startswith("check_option=")), "")
+
+
+def rewrite(kind: str, body: dict[str, Any], view: View,
+            columns_of: Callable[[dict[str, Any]], list[str]] | None = None) -> dict[str, Any]:
+    """The statement body (InsertStmt / UpdateStmt / DeleteStmt) rewritten onto the view's base
+    table. The check options on the way ride along as `_view_checks` [(view name, condition over
+    the base table's columns)], innermost view first, as PostgreSQL's WITH CHECK OPTIONs (a
+    CASCADED one makes every view below it checked too: `_cascaded`)."""
     verb = {"InsertStmt": "insert into", "UpdateStmt": "update", "DeleteStmt": "delete from"}[kind]
     query = json.loads(pg_parser.parse_sql_json(view.query))["stmts"][0]["stmt"]
     select = query.get("SelectStmt", {})
     from_items = select.get("fromClause", ())
-    for key, what in (("distinctClause", "DISTINCT"), ("groupClause", "GROUP BY"), ("havingClause", "HAVING"),
-                      ("limitCount", "LIMIT or OFFSET"), ("limitOffset", "LIMIT or OFFSET"), ("withClause", "WITH")):
-        if select.get(key):
-            raise _not_updatable(view, verb, f"Views containing {what} are not automatically updatable.")
-    if select.get("op", "SETOP_NONE") != "SETOP_NONE":
-        raise _not_updatable(view, verb, "Views containing UNION, INTERSECT, or EXCEPT are not automatically updatable.")
-    if len(from_items) != 1 or "RangeVar" not in from_items[0]:
-        raise _not_updatable(view, verb, "Views that do not select from a single table or view are not "
-                                         "automatically updatable.")
-    if '"FuncCall"' in json.dumps(select.get("targetList", ())) and any(
-            "FuncCall" in t["ResTarget"]["val"] and t["ResTarget"]["val"]["FuncCall"].get("agg_star") is not None
-            for t in select["targetList"]):
-        raise _not_updatable(view, verb, "Views that return aggregate functions are not automatically updatable.")
+    reason = not_updatable_reason(select)
+    if reason is not None:
+        raise _not_updatable(view, verb, reason)
     base = from_items[0]["RangeVar"]
     mapping: dict[str, str | None] = {}
-    for name, target in zip(view.column_names, select.get("targetList", ()), strict=False):
+    bases: list[str | None] = []  # per view column: the base column it is, or None (an expression)
+    for target in select.get("targetList", ()):
         val = target["ResTarget"]["val"]
-        if "ColumnRef" in val and "String" in val["ColumnRef"]["fields"][-1]:
-            mapping[name] = val["ColumnRef"]["fields"][-1]["String"]["sval"]
+        if "ColumnRef" in val and "A_Star" in val["ColumnRef"]["fields"][-1]:
+            bases.extend(columns_of(base) if columns_of is not None else [])  # SELECT *: every base column
+        elif "ColumnRef" in val and "String" in val["ColumnRef"]["fields"][-1]:
+            bases.append(val["ColumnRef"]["fields"][-1]["String"]["sval"])
         else:
-            mapping[name] = None
+            bases.append(None)
+    for name, base_column in zip(view.column_names, bases, strict=False):
+        mapping[name] = base_column
     new = copy.deepcopy(body)
     alias = body["relation"].get("alias", {}).get("aliasname")
     relation = {k: v for k, v in base.items() if k != "alias"}
@@ -114,6 +137,13 @@ def rewrite(kind: str, body: dict[str, Any], view: View) -> dict[str, Any]:
             new_cols.append({"ResTarget": {"name": target, "location": -1}})
         new["cols"] = new_cols
     new["relation"] = relation
+    option = check_option(view)
+    cascaded = bool(body.get("_cascaded")) or option == "cascaded"
+    checks = [(name, _rename_columns(cond, mapping, view)) for name, cond in body.get("_view_checks", ())]
+    if (option or body.get("_cascaded")) and kind != "DeleteStmt" and select.get("whereClause") is not None:
+        checks.insert(0, (view.name, _strip_qualifiers(select["whereClause"])))
+    new["_view_checks"] = checks
+    new["_cascaded"] = cascaded
     view_where = select.get("whereClause")
     if view_where is not None and kind != "InsertStmt":
         view_where = _strip_qualifiers(view_where)
