@@ -158,6 +158,7 @@ class Limit(PlanNode):
     limit: Expr | None
     offset: Expr | None
     width: int
+    ties: tuple[Expr, ...] = ()  # FETCH FIRST n ROWS WITH TIES: the ORDER BY keys whose peers come too
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,7 +116,8 @@ async def run_limit(node: Limit, env: Env) -> AsyncIterator[Batch]:
     remaining = limit
     if remaining == 0:
         return
-    async for batch in run_node(node.input, env):
+    source = run_node(node.input, env)
+    async for batch in source:
         if skip:
             if len(batch) <= skip:
                 skip -= len(batch)
@@ -125,7 +126,35 @@ async def run_limit(node: Limit, env: Env) -> AsyncIterator[Batch]:
             skip = 0
         if remaining is not None:
             if len(batch) >= remaining:
+                if node.ties and remaining > 0:
+                    async for rest in _with_ties(node, env, batch, remaining, source):
+                        yield rest
+                    return
                 yield batch[:remaining]
                 return
             remaining -= len(batch)
         yield batch
+
+
+async def _with_ties(node: Limit, env: Env, batch: Batch, count: int,
+                     source: AsyncIterator[Batch]) -> AsyncIterator[Batch]:
+    """The first `count` rows of `batch`, then every following row (of it and of the rest of the
+    input, `source`) whose ORDER BY keys equal the last of those (FETCH FIRST ... WITH TIES)."""
+    key_of = compiled(node, "ties", lambda: compile_exprs(node.ties))[0]
+    last = key_of(batch[count - 1], env)
+    out = list(batch[:count])
+    for row in batch[count:]:
+        if key_of(row, env) != last:
+            yield out
+            return
+        out.append(row)
+    yield out
+    async for more in source:
+        tied: Batch = []
+        for row in more:
+            if key_of(row, env) != last:
+                if tied:
+                    yield tied
+                return
+            tied.append(row)
+        yield tied

@@ -994,6 +994,13 @@ def sort_key(sort_by: dict[str, Any], lv: Level, expr: Expr | None = None) -> So
     if expr is None:
         expr = resolve.finalize_unknown(bind(sort_by["node"], lv), lv.params)
     descending = sort_by.get("sortby_dir") == "SORTBY_DESC"
+    if sort_by.get("sortby_dir") == "SORTBY_USING":  # ORDER BY x USING > : a btree type's < or >
+        op = names_of(sort_by["useOp"])[-1]
+        if op not in ("<", ">", "~<~", "~>~"):
+            raise WrongObjectType(f"operator {op} is not a valid ordering operator",
+                                  hint='Ordering operators must be "<" or ">" members of btree operator families.',
+                                  position=lv.position(sort_by.get("location")))
+        descending = op in (">", "~>~")
     nulls = sort_by.get("sortby_nulls", "SORTBY_NULLS_DEFAULT")
     nulls_first = descending if nulls == "SORTBY_NULLS_DEFAULT" else nulls == "SORTBY_NULLS_FIRST"
     return SortKey(expr, descending, nulls_first)
@@ -1007,7 +1014,9 @@ def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) ->
     over = body["over"]
     if "name" in over and over["name"] in lv.extra.get("windows", {}):
         base = lv.extra["windows"][over["name"]]
-        over = {**base, **{k: v for k, v in over.items() if k != "name"}}
+        own_frame = over.get("frameOptions", 0) & 0x1  # (FRAMEOPTION_NONDEFAULT: OVER (w ROWS ...))
+        over = {**base, **{k: v for k, v in over.items()
+                           if k != "name" and (own_frame or k not in ("frameOptions", "startOffset", "endOffset"))}}
     inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, lv.in_agg,
                   dict(lv.extra, srfs=[]))
     args = [] if body.get("agg_star") else [bind(a, inner) for a in body.get("args", ())]
@@ -1027,9 +1036,9 @@ def _window_call(body: dict[str, Any], name: str, lv: Level, pos: int | None) ->
         raise UndefinedFunction(f"function {name}({shown}) does not exist", position=pos)
     args = [coerce(a, t, -1, "implicit", lv.params, pos) if t not in typeinfo.POLYMORPHIC_OIDS and t != typeinfo.ANY_OID
             else resolve.finalize_unknown(a, lv.params) for a, t in zip(args, win.arg_oids, strict=False)]
-    frame = (over.get("frameOptions", 0),
-             bind(over["startOffset"], inner) if "startOffset" in over else None,
-             bind(over["endOffset"], inner) if "endOffset" in over else None)
+    from pgaurora.planner.windowframe import window_frame
+
+    frame = window_frame(over, order, lambda node: bind(node, inner), lv.params, lv.position)
     inner.srf_clause = "FILTER"
     agg_filter = bind(body["agg_filter"], inner) if "agg_filter" in body else None
     spec = WindowSpec(name, tuple(args), partition, order, frame, win.result_oid, win.make, agg_filter)

@@ -46,7 +46,7 @@ def apply(node: Any, state: CatalogState) -> Any:
     if not isinstance(node, Limit) or node.limit is None or not isinstance(node.input, Sort):
         return node
     ordered = _ordered(node.input, state)
-    return node if ordered is None else Limit(ordered, node.limit, node.offset, node.width)
+    return node if ordered is None else Limit(ordered, node.limit, node.offset, node.width, node.ties)
 
 
 def _min_max(node: Aggregate, state: CatalogState) -> Aggregate | None:

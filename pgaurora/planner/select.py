@@ -18,6 +18,7 @@ from pgaurora.errors import (
     FeatureNotSupported,
     GroupingError,
     InvalidColumnReference,
+    InvalidRowCountInLimitClause,
     SyntaxError_,
     UndefinedColumn,
 )
@@ -485,7 +486,16 @@ class SelectPlanner(FromClause):
                 limit = None
         if "limitOffset" in body:
             offset = coerce(bind(body["limitOffset"], lv), INT8_OID, -1, "assignment", self.qc.params)
-        return Limit(node, limit, offset, node.width)
+        ties: tuple[Expr, ...] = ()
+        if body.get("limitOption") == "LIMIT_OPTION_WITH_TIES":  # the ORDER BY's keys, under the Limit
+            if limit is None:
+                raise InvalidRowCountInLimitClause("row count cannot be null in FETCH FIRST ... WITH TIES clause")
+            below: Any = node
+            while not isinstance(below, Sort) and hasattr(below, "input"):
+                below = below.input
+            if isinstance(below, Sort):
+                ties = tuple(k.expr for k in below.keys)
+        return Limit(node, limit, offset, node.width, ties)
 
     def _order_limit_simple(self, body: dict[str, Any], planned: Planned, scope: Scope, set_op: bool = False) -> Planned:
         node = planned.node
