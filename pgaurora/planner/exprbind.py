@@ -324,7 +324,11 @@ def _a_expr(body: dict[str, Any], lv: Level) -> Expr:
     if kind == "AEXPR_SIMILAR":
         left = bind(body["lexpr"], lv)
         right = bind(body["rexpr"], lv)
-        pattern = make_function("similar_to_escape", [right], lv.params, pos)
+        call = body["rexpr"].get("FuncCall", {})
+        if names_of(call.get("funcname", []))[-1:] == ["similar_to_escape"]:
+            pattern = right  # (the parser already made the pattern a regular expression)
+        else:
+            pattern = make_function("similar_to_escape", [right], lv.params, pos)
         return make_operator("~" if name == "~" else "!~", left, pattern, lv.params, pos)
     if kind == "AEXPR_NULLIF":
         left = bind(body["lexpr"], lv)

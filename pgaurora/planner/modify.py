@@ -380,12 +380,15 @@ class ModifyPlanner:
         else:
             targets = list(live)
         overriding = body.get("override") == "OVERRIDING_SYSTEM_VALUE"
+        # OVERRIDING USER VALUE: values given for identity columns are ignored (their sequences' are used)
+        user_value = body.get("override") == "OVERRIDING_USER_VALUE"
         sel = body.get("selectStmt", {}).get("SelectStmt")
         plain_values = sel is not None and "valuesLists" in sel and sel.get("op", "SETOP_NONE") == "SETOP_NONE" \
             and "sortClause" not in sel and "limitCount" not in sel and "withClause" not in sel
         for i in targets:
             col = table.columns[i]
-            if col.identity == "a" and not overriding and "selectStmt" in body:
+            if col.identity == "a" and not overriding and not user_value and "selectStmt" in body \
+                    and not plain_values:
                 raise GeneratedAlways(f'cannot insert a non-DEFAULT value into column "{col.name}"',
                                       detail=f'Column "{col.name}" is an identity column defined as GENERATED ALWAYS.',
                                       hint="Use OVERRIDING SYSTEM VALUE to override.")
@@ -420,7 +423,7 @@ class ModifyPlanner:
                     row[i] = e
                 for idx, v in zip(targets, values, strict=True):
                     col = table.columns[idx]
-                    if "SetToDefault" in v:
+                    if "SetToDefault" in v or (user_value and col.identity):
                         row[idx] = self.default_expr(table, idx)
                         continue
                     if col.identity == "a" and not overriding:
@@ -458,6 +461,8 @@ class ModifyPlanner:
                 how = "explicit" if k in unknown and rc.type_oid == TEXT_OID else "assignment"
                 exprs[idx] = coerce(Var(k, rc.type_oid, rc.typmod), col.type_oid, col.typmod, how,
                                     self.qc.params, _item_position(self.qc, sel, k), col.name)
+                if user_value and col.identity:
+                    exprs[idx] = self.default_expr(table, idx)
             source = Project(planned.node, tuple(exprs), width)
         if sel is not None and not self._in_partitions:
             self._inserted.update(table.columns[i].attnum for i in targets)

@@ -18,7 +18,12 @@ from functools import lru_cache
 
 from pgaurora.catalog.builtins.registry import function, operator
 from pgaurora.datatypes import typeinfo as t
-from pgaurora.errors import InvalidEscapeSequence, InvalidParameterValue, InvalidRegularExpression
+from pgaurora.errors import (
+    InvalidEscapeSequence,
+    InvalidParameterValue,
+    InvalidRegularExpression,
+    InvalidUseOfEscapeCharacter,
+)
 
 T, B, N = t.TEXT_OID, t.BOOL_OID, t.NAME_OID
 TEXT_ARRAY = t.TEXT_ARRAY_OID
@@ -357,12 +362,21 @@ def similar_to_escape(pattern: str, escape: str | None = "\\") -> str:
     out = ["^(?:"]
     i, n = 0, len(pattern)
     in_bracket = False
+    separators = 0
     while i < n:
         ch = pattern[i]
         if escape and ch == escape:
             if i + 1 >= n:
                 raise InvalidEscapeSequence("invalid escape string",
                                             hint="Escape string must be empty or one character.")
+            if pattern[i + 1] == '"':  # escape-double-quote: the part substring(... SIMILAR ...) returns
+                separators += 1
+                if separators > 2:
+                    raise InvalidUseOfEscapeCharacter(
+                        "SQL regular expression may not contain more than two escape-double-quote separators")
+                out.append("){1,1}?(" if separators == 1 else "){1,1}(?:")
+                i += 2
+                continue
             out.append("\\" + pattern[i + 1])
             i += 2
             continue
@@ -427,6 +441,8 @@ def _register() -> None:
     function("regexp_like", (T, T), B, lambda s, p: regex_match(s, p))
     function("regexp_like", (T, T, T), B, lambda s, p, f: compile_regex(p, f).search(s) is not None)
     function("substring", (T, T), T, substring_regex)
+    # substring(string SIMILAR pattern ESCAPE escape)
+    function("substring", (T, T, T), T, lambda s, p, e: substring_regex(s, similar_to_escape(p, e)))
     function("textregexeq", (T, T), B, regex_match)
 
 

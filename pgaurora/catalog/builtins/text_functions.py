@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import unicodedata
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -356,6 +357,24 @@ def _check_text(value: str) -> str:
     return value
 
 
+def _normal_form(form: str) -> Any:
+    if form.upper() not in ("NFC", "NFD", "NFKC", "NFKD"):
+        from pgaurora.errors import InvalidParameterValue
+
+        raise InvalidParameterValue(f"invalid normalization form: {form}")
+    return form.upper()
+
+
+def normalize(text: str, form: str) -> str:
+    """normalize(text [, form]): Unicode normalization (SQL's NORMALIZE(text, NFC | NFD | NFKC | NFKD))."""
+    return unicodedata.normalize(_normal_form(form), text)
+
+
+def is_normalized(text: str, form: str) -> bool:
+    """text IS [form] NORMALIZED."""
+    return unicodedata.is_normalized(_normal_form(form), text)
+
+
 def _register() -> None:
     BP, BYTEA, N = t.BPCHAR_OID, t.BYTEA_OID, t.NAME_OID
     for name in ("length", "char_length", "character_length"):
@@ -369,6 +388,10 @@ def _register() -> None:
     function("bit_length", (BYTEA,), I4, lambda b: 8 * len(b))
     function("lower", (T,), T, lower)
     function("upper", (T,), T, upper)
+    function("normalize", (T,), T, lambda s: normalize(s, "NFC"))
+    function("normalize", (T, T), T, normalize)
+    function("is_normalized", (T,), t.BOOL_OID, lambda s: is_normalized(s, "NFC"))
+    function("is_normalized", (T, T), t.BOOL_OID, is_normalized)
     function("initcap", (T,), T, initcap)
     for name in ("substr", "substring"):
         function(name, (T, I4), T, substr)
