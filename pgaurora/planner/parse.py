@@ -77,6 +77,18 @@ _TRANSACTION_TEXTS: dict[str, tuple[ParsedStatement, ...]] = {}  # exact text ->
 _TRANSACTION_TEXTS_MAX = 256
 
 
+def _select_into(tree: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """SELECT ... INTO t ... is CREATE TABLE t AS SELECT ... (the INTO of a set operation's
+    leftmost SELECT, as PostgreSQL takes it)."""
+    leftmost = tree
+    while leftmost.get("op", "SETOP_NONE") != "SETOP_NONE" and "larg" in leftmost:
+        leftmost = leftmost["larg"]
+    if "intoClause" not in leftmost:
+        return "SelectStmt", tree
+    into = leftmost.pop("intoClause")
+    return "CreateTableAsStmt", {"query": {"SelectStmt": tree}, "into": into, "objtype": "OBJECT_TABLE"}
+
+
 def parse(sql: str) -> list[ParsedStatement]:
     """Parses `sql` into statements; raises 42601 with PostgreSQL's message and position.
 
@@ -104,6 +116,8 @@ def parse(sql: str) -> list[ParsedStatement]:
     for raw_stmt in document.get("stmts", ()):
         node = raw_stmt["stmt"]
         node_type, tree = next(iter(node.items()))
+        if node_type == "SelectStmt":
+            node_type, tree = _select_into(tree)
         start = raw_stmt.get("stmt_location", 0)
         length = raw_stmt.get("stmt_len", 0)
         end = start + length if length else len(encoded)
