@@ -190,8 +190,12 @@ def bind(node: dict[str, Any], lv: Level) -> Expr:
     kind, body = next(iter(node.items()))
     handler = _HANDLERS.get(kind)
     if handler is None:
-        raise FeatureNotSupported(f"{kind} is not supported", position=lv.position(body.get("location")))
+        what = _UNBUILT_EXPRESSIONS.get(kind, kind)
+        raise FeatureNotSupported(f"{what} is not supported", position=lv.position(body.get("location")))
     return handler(body, lv)
+
+
+_UNBUILT_EXPRESSIONS = {"CurrentOfExpr": "WHERE CURRENT OF", "XmlExpr": "XML", "XmlSerialize": "XMLSERIALIZE"}
 
 
 def _const(body: dict[str, Any], lv: Level) -> Expr:
