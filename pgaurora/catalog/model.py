@@ -87,6 +87,7 @@ class Index:
     # "lower", ... as PostgreSQL names them; () for an index of plain columns (their own)
     attributes: tuple[tuple[str, int, int], ...] = ()
     include: tuple[int, ...] = ()  # INCLUDE (columns): attnums carried, not keys (in the catalog only)
+    opclasses: tuple[str, ...] = ()  # per key column, a non-default operator class ('' default)
 
 
 @dataclass(frozen=True, slots=True)

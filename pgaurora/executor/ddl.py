@@ -61,6 +61,7 @@ class IndexDef:
     nulls_first: tuple[bool, ...] = ()  # per key column: NULLS FIRST
     attributes: tuple[tuple[str, int, int], ...] = ()  # an expression index's columns (Index.attributes)
     include: tuple[str, ...] = ()  # INCLUDE (columns)
+    opclasses: tuple[str, ...] = ()  # per key column: a non-default operator class, or ''
     deferrable: bool = False  # its UNIQUE / PRIMARY KEY constraint's DEFERRABLE [INITIALLY DEFERRED]
     deferred: bool = False
 
@@ -344,7 +345,7 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
                   table.schema_oid, expressions=d.expressions, predicate=d.predicate,
                   parent_index=parent.oid if isinstance(parent, Index) else 0, nulls_not_distinct=d.nulls_not_distinct,
                   method=d.method, descending=d.descending, nulls_first=d.nulls_first, attributes=d.attributes,
-                  include=tuple(include))
+                  include=tuple(include), opclasses=d.opclasses)
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,

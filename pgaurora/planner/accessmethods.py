@@ -88,3 +88,49 @@ def table_method(method: str | None) -> None:
     if method in BUILT or method in NOT_BUILT:
         raise ObjectNotInPrerequisiteState(f'access method "{method}" is not of type TABLE')
     raise UndefinedObject(f'access method "{method}" does not exist')
+
+
+PATTERN_OPS = ("text_pattern_ops", "varchar_pattern_ops", "bpchar_pattern_ops")
+_GENERIC_OPS = ("enum_ops", "array_ops", "record_ops", "range_ops", "multirange_ops")
+
+
+def operator_classes(body: dict[str, Any], key_types: list[int], method: str) -> tuple[str, ...]:
+    """Each key column's operator class as written (IndexElem.opclass): '' for the type's default
+    (also when named: int4_ops, text_ops), else a pattern class (text_pattern_ops and kin, which
+    the B-tree serves as it serves the default: pgaurora compares text by code point anyway);
+    42704 for a class that does not exist, 42804 for one of another type."""
+    from pgaurora.datatypes import typeinfo
+
+    out: list[str] = []
+    for k, p in enumerate(body.get("indexParams", ())):
+        names = [n["String"]["sval"] for n in p.get("IndexElem", {}).get("opclass", ())]
+        if not names:
+            out.append("")
+            continue
+        name = names[-1]
+        type_oid = key_types[k] if k < len(key_types) else 0
+        if name in PATTERN_OPS:
+            if type_oid not in (typeinfo.TEXT_OID, typeinfo.VARCHAR_OID, typeinfo.BPCHAR_OID):
+                from pgaurora.errors import DatatypeMismatch
+
+                raise DatatypeMismatch(f'operator class "{name}" does not accept data type '
+                                       f"{typeinfo.format_type(type_oid)}")
+            out.append(name)
+            continue
+        base = name.removesuffix("_ops")
+        known = name in _GENERIC_OPS or (name.endswith("_ops") and _is_type_name(base))
+        if not known:
+            raise UndefinedObject(f'operator class "{name}" does not exist for access method "{method}"')
+        out.append("")
+    return tuple(out) if any(out) else ()
+
+
+def _is_type_name(name: str) -> bool:
+    from pgaurora.datatypes import typeinfo
+    from pgaurora.errors import PgError
+
+    try:
+        typeinfo.lookup_name(name)
+    except PgError:
+        return False
+    return True

@@ -46,7 +46,13 @@ from pgaurora.executor.ddl import (
     Truncate,
 )
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.accessmethods import included_columns, index_method, key_options, table_method
+from pgaurora.planner.accessmethods import (
+    included_columns,
+    index_method,
+    key_options,
+    operator_classes,
+    table_method,
+)
 from pgaurora.planner.exprbind import domain_named, names_of, type_from_name
 from pgaurora.planner.generated import check_generated
 from pgaurora.planner.parse import ParsedStatement
@@ -592,7 +598,10 @@ class DdlPlanner:
                                                method=index_method(body), descending=key_options(body)[0],
                                                nulls_first=key_options(body)[1],
                                                include=included_columns(body.get("indexIncludingParams", ()),
-                                                                        table)),
+                                                                        table),
+                                               opclasses=operator_classes(
+                                                   body, [table.column(c).type_oid for c in cols],  # type: ignore[union-attr]
+                                                   index_method(body))),
                            bool(body.get("if_not_exists")))
 
     def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:

@@ -26,7 +26,7 @@ from pgaurora.errors import FeatureNotSupported, InvalidObjectDefinition
 from pgaurora.executor.ddl import CreateIndex, IndexDef
 from pgaurora.executor.expr import Const, Expr, FuncExpr, NullTest, Var, walk
 from pgaurora.executor.indexkeys import IndexKeySpec
-from pgaurora.planner.accessmethods import included_columns, index_method, key_options
+from pgaurora.planner.accessmethods import included_columns, index_method, key_options, operator_classes
 from pgaurora.planner.exprbind import Level, bind
 from pgaurora.planner.generated import is_immutable
 from pgaurora.planner.querycontext import conjuncts
@@ -213,6 +213,9 @@ def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name:
                                               for n, t in zip(names, texts, strict=True)),
                   definition.unique, expressions=definition.expressions, predicate=predicate)
     spec = index_key_spec(state, table, probe)
+    if spec is not None:
+        definition = dataclasses.replace(definition, opclasses=operator_classes(
+            body, [k.type_oid for k in spec.keys], definition.method))
     if spec is not None and any(texts):
         definition = dataclasses.replace(definition, attributes=tuple(
             (column, key.type_oid, key.typmod) for column, key in zip(index_column_names(figured), spec.keys, strict=True)))

@@ -1,7 +1,7 @@
 """Index access methods and key options as PostgreSQL 15 has them: hash indexes (equality
 lookups, never order or ranges; their 0A000 restrictions), the methods pgaurora does not build
 (refused, never built as a B-tree instead), DESC / NULLS FIRST keys (pg_index.indoption, psql,
-pg_get_indexdef), ADD CONSTRAINT ... USING INDEX (the index adopted and renamed, PostgreSQL's
+pg_get_indexdef), operator classes, ADD CONSTRAINT ... USING INDEX (the index adopted and renamed, PostgreSQL's
 42704 / 55000 / 42809 errors), and pg_dump of all of it."""
 
 from __future__ import annotations
@@ -163,3 +163,25 @@ def test_pg_dump_writes_the_same_schema(indexes: Pair) -> None:
     aurora = _schema_dump(indexes.aurora.port)
     assert "CREATE INDEX ix_h_b ON public.ix_h USING hash (b);" in aurora
     assert aurora == _schema_dump(indexes.oracle.port)
+
+
+OPERATOR_CLASSES = [
+    'CREATE TABLE oc (a int, b text, c varchar(5))',
+    'CREATE INDEX oc1 ON oc (b text_pattern_ops)',
+    'CREATE INDEX oc2 ON oc (b text_ops, a int4_ops)',
+    'CREATE INDEX oc3 ON oc (c varchar_pattern_ops DESC)',
+    'CREATE INDEX oc4 ON oc (b foo_ops)',
+    'CREATE INDEX oc5 ON oc (a text_pattern_ops)',
+    'CREATE INDEX oc6 ON oc (lower(b) text_pattern_ops) WHERE a > 0',
+    'CREATE INDEX oc7 ON oc USING hash (b text_pattern_ops)',
+    "SELECT indexrelid::regclass, pg_get_indexdef(indexrelid), pg_get_indexdef(indexrelid, 1, true) FROM pg_index WHERE indrelid = 'oc'::regclass ORDER BY 1",
+    "INSERT INTO oc VALUES (1, 'abc', 'abd')",
+    "SELECT b FROM oc WHERE b LIKE 'ab%'",
+]
+
+
+def test_operator_classes_as_postgres(indexes: Pair) -> None:
+    """A pattern operator class is kept and shown; a type's default one, named, is not; an unknown
+    one is 42704 and one of another type 42804."""
+    assert_same_transcript(indexes.aurora.dsn, indexes.oracle.dsn, OPERATOR_CLASSES, details=True,
+                           cleanup=["DROP TABLE IF EXISTS oc"])

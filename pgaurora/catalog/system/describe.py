@@ -156,6 +156,8 @@ def index_columns(state: CatalogState, index: Index, pretty: bool = False) -> li
     for i, attnum in enumerate(index.columns):
         expression = index.expressions[i] if i < len(index.expressions) else ""
         text = index_expression(expression, wrap=not pretty) if expression else quote_ident(column_name(table, attnum))
+        if i < len(index.opclasses) and index.opclasses[i]:
+            text += f" {index.opclasses[i]}"
         desc = i < len(index.descending) and index.descending[i]
         nulls_first = i < len(index.nulls_first) and index.nulls_first[i]
         if desc:
@@ -223,7 +225,7 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
         expression = index.expressions[column - 1] if column - 1 < len(index.expressions) else ""
         if expression:
             return index_expression(expression)
-        return cols[column - 1].split(" DESC")[0].split(" NULLS ")[0]
+        return quote_ident(column_name(table, index.columns[column - 1]))
     table = state.table(index.table_oid)
     table_name = qualified_name(state, index.schema_oid, table.name if table is not None else "?")
     if pretty and table is not None:
