@@ -28,8 +28,9 @@ from typing import Any
 
 import msgspec
 
-from pgaurora.datatypes import datetimes
+from pgaurora.datatypes import datetimes, network
 from pgaurora.datatypes.enums import EnumValue, enum_class
+from pgaurora.datatypes.network import Inet
 from pgaurora.datatypes.ranges import Range
 from pgaurora.datatypes.records import CompositeValue
 from pgaurora.datatypes.values import Interval, Jsonb
@@ -62,6 +63,7 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
     datetime.datetime: lambda v: _Ext(3, v.isoformat().encode()),
     datetime.time: lambda v: _Ext(4, v.isoformat().encode()),
     uuid.UUID: lambda v: _Ext(5, v.bytes),
+    Inet: lambda v: _Ext(14, _encode(list(network.pack(v)))),
     Interval: lambda v: _Ext(6, _INTERVAL.pack(v.months, v.days, v.microseconds)),
     Jsonb: lambda v: _Ext(7, _encode(_to_wire(v.value))),
     list: _convert_list,
@@ -151,6 +153,9 @@ def _from_ext(code: int, data: memoryview) -> Any:
     if code == 13:
         empty, lower_inc, upper_inc, lower, upper = _decode_any(data)
         return Range(lower, upper, lower_inc, upper_inc, empty)
+    if code == 14:
+        packed, prefix, is_cidr = _decode_any(data)
+        return network.unpack(packed, prefix, is_cidr)
     raise DataCorrupted(f"unknown value extension {code} in a stored row")
 
 

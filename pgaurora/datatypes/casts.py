@@ -23,7 +23,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from pgaurora.datatypes import bitstrings, codecs, composites, datetimes, jsonvalues, numbers, strings
+from pgaurora.datatypes import (
+    bitstrings,
+    codecs,
+    composites,
+    datetimes,
+    jsonvalues,
+    network,
+    numbers,
+    strings,
+)
 from pgaurora.datatypes import typeinfo as t
 from pgaurora.datatypes.casttable import PG_CAST_ROWS
 from pgaurora.datatypes.values import DEFAULT_CONTEXT, USECS_PER_DAY, FormatContext, Jsonb
@@ -272,6 +281,8 @@ def _datetime_casts(ctx: FormatContext) -> dict[tuple[int, int], Callable[[Any],
 
 def _function_cast(source: int, target: int, ctx: FormatContext) -> Callable[[Any], Any] | None:
     """The conversion for a pg_cast row with castmethod 'f' or 'i'."""
+    if source in (t.INET_OID, t.CIDR_OID):  # text(inet) shows the mask length; cidr(inet) clears host bits
+        return network.to_cidr if target == t.CIDR_OID else network.show
     if source in _INT_SIZES and target in _INT_SIZES:
         return None if _INT_SIZES[target] >= _INT_SIZES[source] else _int_narrow(_INT_SIZES[target])
     if source in _INT_SIZES or source == t.OID_OID or source in _OIDLIKE:
@@ -415,6 +426,8 @@ def _conversion(source: int, target: int, ctx: FormatContext) -> Callable[[Any],
     if row is not None:
         _context, _func, method = row
         if method == "b":
+            if source == t.CIDR_OID and target == t.INET_OID:
+                return network.to_inet
             if source in (t.TEXT_OID, t.VARCHAR_OID, t.PG_NODE_TREE_OID) or source in _OIDLIKE:
                 if target in (t.INT4_OID,) and source in _OIDLIKE:
                     return lambda v: v - 2**32 if v >= 2**31 else v

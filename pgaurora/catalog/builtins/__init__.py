@@ -23,6 +23,7 @@ Files:
     aggregates.py         count, sum, avg, min, max, bool_and/or, string_agg, array_agg, stddev, json_agg...
     advisory.py           pg_advisory_lock and kin (waiting ones: WaitingFunction)
     sleep.py              pg_sleep, pg_sleep_for, pg_sleep_until (WaitingFunction)
+    network_functions.py  inet / cidr containment operators and functions
 
 Importing the package registers everything. Functions that need the executor's context
 (now(), timestamptz arithmetic in the session TimeZone) have needs_context=True and are called
@@ -42,6 +43,7 @@ from pgaurora.catalog.builtins import (  # noqa: F401  (importing registers the 
     json_building,
     json_functions,
     math_functions,
+    network_functions,
     patterns,
     range_functions,
     sleep,

@@ -356,7 +356,7 @@ def _json_object_agg_binder(jsonb: bool) -> Callable[[tuple[int, ...]], Aggregat
 
 _ORDERED_TYPES = (I2, I4, I8, F4, F8, N, t.OID_OID, t.TEXT_OID, t.BPCHAR_OID, t.DATE_OID, t.TIME_OID, t.TIMETZ_OID,
                   t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.INTERVAL_OID, t.ANYARRAY_OID, t.TID_OID, t.PG_LSN_OID,
-                  t.XID8_OID)
+                  t.XID8_OID, t.INET_OID)
 
 
 # --- ordered-set aggregates (... WITHIN GROUP (ORDER BY x)) -------------------------------------

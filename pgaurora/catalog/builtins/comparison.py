@@ -234,7 +234,7 @@ def _register_all() -> None:
     _register([t.BPCHAR_OID], _from_cmp(bpchar_cmp))
     _register([t.TEXT_OID, t.NAME_OID, t.BOOL_OID, t.BYTEA_OID, t.CHAR_OID, t.OID_OID, t.DATE_OID, t.TIME_OID,
                t.TIMESTAMP_OID, t.TIMESTAMPTZ_OID, t.INTERVAL_OID, t.UUID_OID, t.PG_LSN_OID, t.TID_OID,
-               t.XID8_OID, t.OIDVECTOR_OID], _PY_OPS)
+               t.XID8_OID, t.OIDVECTOR_OID, t.INET_OID], _PY_OPS)
     _register([t.NAME_OID], _PY_OPS, t.NAME_OID, t.TEXT_OID)
     _register([t.TEXT_OID], _PY_OPS, t.TEXT_OID, t.NAME_OID)
     _register([t.TIMETZ_OID], _from_cmp(_timetz_cmp))
