@@ -66,7 +66,7 @@ from pgaurora.executor.ownership import (
     require_owner,
 )
 from pgaurora.executor.privileges import describe, privileges_of_role, require, require_create_in
-from pgaurora.executor.viewdeps import follow_columns, follow_relation
+from pgaurora.executor.viewdeps import follow_columns, follow_relation, renamed_in_expression
 
 
 @ddl_runner(DropObjects)
@@ -558,6 +558,8 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
     column_renames = {before_names[c.attnum]: c.name for c in table.columns
                       if not c.dropped and c.attnum in before_names and before_names[c.attnum] != c.name}
     del old
+    if column_renames:  # its own CHECKs, generated columns and index expressions follow the new names
+        table, rebuilt = _follow_renames(state, table, rebuilt, column_renames)
     await catalog.replace(txn, table, *rebuilt)
     if renamed:  # the views naming it follow (executor.viewdeps)
         await follow_relation(ctx, state, table.oid, table.name)
@@ -579,6 +581,29 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
             catalog.setval(seq, restart, False)
     if objs or new_index_objs:
         await catalog.create(txn, *objs, *new_index_objs)
+
+
+def _follow_renames(state: Any, table: Table, rebuilt: list[Any],
+                    renames: dict[str, str]) -> tuple[Table, list[Any]]:
+    """`table` with its CHECK and generation expressions naming renamed columns by their new
+    names, and its expression / partial indexes likewise (added to or updated in `rebuilt`)."""
+    def follow(text: str | None) -> str | None:
+        return None if text is None else renamed_in_expression(text, renames, table.name)
+
+    constraints = tuple(replace(c, check=follow(c.check) or c.check) if c.kind == "c" and c.check else c
+                        for c in table.constraints)
+    columns = tuple(replace(c, generated=follow(c.generated) or c.generated) if c.generated else c
+                    for c in table.columns)
+    by_oid = {ix.oid: ix for ix in rebuilt}
+    for ix in state.indexes(table.oid):
+        current = by_oid.get(ix.oid, ix)
+        if not current.expressions and current.predicate is None:
+            continue
+        expressions = tuple(follow(e) or e if e else e for e in current.expressions)
+        predicate = follow(current.predicate) or current.predicate
+        if expressions != current.expressions or predicate != current.predicate:
+            by_oid[ix.oid] = replace(current, expressions=expressions, predicate=predicate)
+    return replace(table, constraints=constraints, columns=columns), list(by_oid.values())
 
 
 async def _scan_rows(node: AlterTable, env: Env, heap: Any, snapshot: Any, convert: Any) -> list[tuple[Any, Any]]:

@@ -145,6 +145,66 @@ def renamed_columns_query(state: Any, query: str, oid: int, renames: dict[str, s
     return str(RawStream()(tree)) if changed else None
 
 
+def renamed_in_expression(text: str, renames: dict[str, str], table_name: str) -> str | None:
+    """A table's own expression text (a CHECK, a generated column's, an index key or predicate)
+    with its references to columns renamed old -> new (`c` and `table.c`), edited in place so
+    the rest of the text stays as written; None: unchanged."""
+    from pgaurora.catalog.system.describe import quote_ident
+
+    prefix = "SELECT "
+    try:
+        tree = parse_sql(prefix + text)
+    except Exception:  # noqa: BLE001  (left as it is)
+        return None
+    refs: list[Any] = []
+    _columnrefs(tree, refs)
+    edits: list[tuple[int, int, str]] = []
+    for ref in refs:
+        fields = ref.fields
+        if not all(type(f).__name__ == "String" for f in fields) or ref.location is None:
+            continue
+        if len(fields) == 1 and fields[0].sval in renames:
+            skip, new = 0, renames[fields[0].sval]
+        elif len(fields) == 2 and fields[0].sval == table_name and fields[1].sval in renames:
+            skip, new = 1, renames[fields[1].sval]
+        else:
+            continue
+        at = _char_offset(prefix + text, ref.location) - len(prefix)
+        for _ in range(skip):  # past `table` and its dot
+            at = _identifier_end(text, at)
+            at = text.index(".", at) + 1
+            while text[at].isspace():
+                at += 1
+        edits.append((at, _identifier_end(text, at), quote_ident(new)))
+    if not edits:
+        return None
+    for begin, end, replacement in sorted(edits, reverse=True):
+        text = text[:begin] + replacement + text[end:]
+    return text
+
+
+def _char_offset(text: str, byte_offset: int) -> int:
+    return len(text.encode()[:byte_offset].decode("utf-8", "ignore"))
+
+
+def _identifier_end(text: str, at: int) -> int:
+    """Where the identifier starting at `at` (plain or "quoted") ends."""
+    if text[at] == '"':
+        end = at + 1
+        while end < len(text):
+            if text[end] == '"':
+                if end + 1 < len(text) and text[end + 1] == '"':
+                    end += 2
+                    continue
+                return end + 1
+            end += 1
+        return end
+    end = at
+    while end < len(text) and (text[end].isalnum() or text[end] in "_$"):
+        end += 1
+    return end
+
+
 def _columnrefs(node: Any, found: list[Any]) -> None:
     for child in _children(node):
         if type(child).__name__ == "ColumnRef":

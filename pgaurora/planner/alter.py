@@ -250,6 +250,7 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
                     continue
                 raise UndefinedObject(f'constraint "{name}" of relation "{table.name}" does not exist')
             constraints.remove(found)
+            taken.discard(found.name)  # (a constraint added later in the same ALTER may take it)
             if found.index_oid:
                 drop_indexes.append(found.index_oid)
         elif sub in ("AT_SetNotNull", "AT_DropNotNull"):
