@@ -20,6 +20,7 @@ from pgaurora.errors import (
     DuplicateTable,
     FeatureNotSupported,
     InvalidTableDefinition,
+    ObjectNotInPrerequisiteState,
     UndefinedColumn,
     UndefinedObject,
     UndefinedTable,
@@ -164,17 +165,20 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
             col, extra = ddl.column_def(cd, len(columns) + 1, table.name, sequences, taken)
             if sequences and sequences[-1][1] == col.attnum:
                 raise FeatureNotSupported("adding a serial or identity column is not supported")
-            if col.generated is not None:
-                raise FeatureNotSupported("adding a generated column to an existing table is not supported")
             columns.append(col)
             pos = len(columns) - 1
+            if col.generated is not None:  # the existing rows get their values computed (a rewrite)
+                from pgaurora.planner.generated import check_generated, generation_expr
+
+                check_generated(ddl.qc, table.name, columns)
+                conversions.append((pos, generation_expr(ddl.qc, table.name, columns, pos)))
             if col.default is not None:
                 lv = Level(Scope(ddl.qc.state), ddl.qc.params, lambda loc: None, lambda n, s: None, None, "DEFAULT")
                 value = coerce(bind(parse_expression(col.default), lv), col.type_oid, col.typmod, "assignment",
                                ddl.qc.params)
-                if not isinstance(value, Const):
-                    raise FeatureNotSupported("adding a column with a non-constant default is not supported")
-                if value.value is not None:
+                if not isinstance(value, Const):  # a volatile default (now(), random()): each row its own
+                    conversions.append((pos, value))
+                elif value.value is not None:
                     fill.append((pos, value.value))
             if col.not_null and col.default is None:
                 validate.append(pos)
@@ -294,6 +298,16 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
             if i is None:
                 raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
             columns[i] = _column_setting(columns[i], sub, cmd, notices)
+        elif sub == "AT_DropExpression":  # a stored generated column becomes a plain one, its values kept
+            i = _column_index(replace(table, columns=tuple(columns)), cmd["name"])
+            if i is None:
+                raise UndefinedColumn(f'column "{cmd["name"]}" of relation "{table.name}" does not exist')
+            if columns[i].generated is None:
+                message = f'column "{cmd["name"]}" of relation "{table.name}" is not a stored generated column'
+                if not cmd.get("missing_ok"):
+                    raise ObjectNotInPrerequisiteState(message)
+                notices.append(message + ", skipping")
+            columns[i] = replace(columns[i], generated=None)
         elif sub == "AT_ReplicaIdentity":
             replica = _replica_identity(ddl, table, columns, constraints, cmd["def"]["ReplicaIdentityStmt"])
         elif sub == "AT_SetTableSpace":
