@@ -16,6 +16,7 @@ from pgaurora.catalog.model import Table
 from pgaurora.errors import (
     FeatureNotSupported,
     InvalidColumnReference,
+    SyntaxError_,
     UndefinedColumn,
     UndefinedTable,
     WrongObjectType,
@@ -23,7 +24,7 @@ from pgaurora.errors import (
 from pgaurora.executor.copy import ExternalRows
 from pgaurora.executor.expr import Const, Expr, Var
 from pgaurora.executor.modify import Insert
-from pgaurora.executor.plannodes import Plan, Project, ResultColumn
+from pgaurora.executor.plannodes import Filter, Plan, Project, ResultColumn
 from pgaurora.planner.generated import with_generated
 from pgaurora.planner.modify import ModifyPlanner
 from pgaurora.planner.parse import ParsedStatement
@@ -70,7 +71,36 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
     fmt = out.get("format", "text")
     if fmt not in ("text", "csv", "binary"):
         raise FeatureNotSupported(f'COPY format "{fmt}" not recognized', sqlstate="22023")
+    if fmt == "binary":  # (ProcessCopyOptions' checks)
+        if "delimiter" in out:
+            raise SyntaxError_("cannot specify DELIMITER in BINARY mode")
+        if "null" in out:
+            raise SyntaxError_("cannot specify NULL in BINARY mode")
+        if out.get("header") not in (None, False):
+            raise FeatureNotSupported("cannot specify HEADER in BINARY mode")
     return out
+
+
+def _copy_condition(qc: QueryContext, rel: Table, where: dict[str, Any]) -> Expr:
+    from pgaurora.executor.expr import walk
+    from pgaurora.planner.exprbind import Level, bind
+    from pgaurora.planner.modify import table_entry
+    from pgaurora.planner.resolve import to_boolean
+    from pgaurora.planner.scope import Scope
+
+    def no_subquery(node: Any, *_args: Any) -> Any:
+        location = node.get("location") if isinstance(node, dict) else None
+        raise FeatureNotSupported("cannot use subquery in COPY FROM WHERE condition", position=qc.position(location))
+
+    scope = Scope(qc.state)
+    scope.add(table_entry(rel))
+    lv = Level(scope, qc.params, qc.position, no_subquery, None, "COPY FROM WHERE condition")
+    condition = to_boolean(bind(where, lv), "WHERE", qc.params, None)
+    for node in walk(condition):
+        if isinstance(node, Var) and rel.columns[node.index].generated is not None:
+            raise InvalidColumnReference("generated columns are not supported in COPY FROM WHERE conditions",
+                                         detail=f'Column "{rel.columns[node.index].name}" is a generated column.')
+    return condition
 
 
 def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
@@ -134,6 +164,8 @@ def plan_copy(stmt: ParsedStatement, catalog: Any, txn: Any = None,
     source = ExternalRows(tuple((rel.columns[i].type_oid, rel.columns[i].typmod) for i in targets), len(targets),
                           options.get("format") == "binary")
     rows = with_generated(qc, rel.name, rel.columns, Project(source, tuple(exprs), width))
+    if "whereClause" in body:  # COPY FROM ... WHERE condition: only the rows it holds for go in
+        rows = Filter(rows, _copy_condition(qc, rel, body["whereClause"]), width)
     checks = mp.table_checks(rel)
     if rel.row_security:  # refused as it runs when the table's policies apply to the role
         from pgaurora.executor.modify import CheckSpec
