@@ -256,7 +256,9 @@ async def run_insert(node: Insert, env: Env) -> AsyncIterator[Batch]:
                     triggers.after(None, written)
                 count += 1
                 if returning is not None:
+                    env.ctx.extra["upsert_updated"] = outcome != INSERTED  # (RETURNING xmax: planner.syscolumns)
                     out.append(await _project(returning, written, env))
+                    env.ctx.extra.pop("upsert_updated", None)
                     if len(out) >= BATCH_SIZE:
                         yield out
                         out = []

@@ -240,7 +240,9 @@ async def run_routed_insert(node: RoutedInsert, env: Env) -> AsyncIterator[Batch
                     fired.after(None, written)
                 count += 1
                 if returning is not None:
+                    env.ctx.extra["upsert_updated"] = outcome != INSERTED  # (RETURNING xmax: planner.syscolumns)
                     out.append(returning(written + pads[i], env))
+                    env.ctx.extra.pop("upsert_updated", None)
         else:
             groups: dict[int, list[tuple[Any, ...]]] = {}
             for i, row in zip(routes, batch, strict=True):

@@ -51,6 +51,7 @@ from pgaurora.executor.expr import (
     ScalarArrayOp,
     SubLinkKind,
     SubPlanExpr,
+    Var,
 )
 from pgaurora.executor.plannodes import AggSpec, SortKey, WindowSpec
 from pgaurora.planner import resolve, rowtypes, srf
@@ -571,6 +572,9 @@ def _sub_link(body: dict[str, Any], lv: Level) -> Expr:
     if kind == "ARRAY_SUBLINK":
         return SubPlanExpr(SubLinkKind.ARRAY, sub.node, outer_slots, outer_args, None, None,
                            typeinfo.array_of(columns[0].type_oid))
+    if kind in ("ANY_SUBLINK", "ALL_SUBLINK") and "RowExpr" in body.get("testexpr", {}) \
+            and (len(columns) > 1 or len(body["testexpr"]["RowExpr"].get("args", ())) > 1):
+        return _row_sub_link(body, lv, sub, outer_slots, outer_args, kind, pos)
     if kind in ("ANY_SUBLINK", "ALL_SUBLINK"):
         if len(columns) != 1:
             raise SyntaxError_("subquery has too many columns" if len(columns) > 1 else "subquery has too few columns",
@@ -588,6 +592,50 @@ def _sub_link(body: dict[str, Any], lv: Level) -> Expr:
         k = SubLinkKind.ANY if kind == "ANY_SUBLINK" else SubLinkKind.ALL
         return SubPlanExpr(k, sub.node, outer_slots, outer_args, left, probe.fn, BOOL_OID, -1, op_name)
     raise FeatureNotSupported(f"{kind} is not supported", position=pos)
+
+
+def _row_sub_link(body: dict[str, Any], lv: Level, sub: Any, outer_slots: tuple[int, ...],
+                  outer_args: tuple[Expr, ...], kind: str, pos: int | None) -> Expr:
+    """(a, b) IN (SELECT x, y ...), (a, b) = ANY / <> ALL (...): the row compared with each of
+    the subquery's rows field by field (equal when every field is, unequal when one is not,
+    else NULL), as PostgreSQL's row comparison."""
+    from pgaurora.executor.plannodes import Project
+
+    raw_fields = body["testexpr"]["RowExpr"].get("args", ())
+    fields = [bind(f, lv) for f in raw_fields]
+    columns = sub.columns
+    if len(fields) != len(columns):
+        raise SyntaxError_("subquery has too many columns" if len(columns) > len(fields)
+                           else "subquery has too few columns", position=pos)
+    op_name = names_of(body["operName"])[-1] if "operName" in body else "="
+    if op_name not in ("=", "<>"):
+        raise FeatureNotSupported(f"row comparison with {op_name} against a subquery is not supported", position=pos)
+    tests: list[Any] = []
+    coerced: list[Expr] = []
+    for f, c, raw in zip(fields, columns, raw_fields, strict=True):
+        if f.type_oid == UNKNOWN_OID:
+            f = coerce(f, c.type_oid, -1, "implicit", lv.params, lv.position(next(iter(raw.values())).get("location")))
+        probe = builtins.resolve_operator("=", f.type_oid, c.type_oid)
+        if probe is None:
+            raise UndefinedFunction(f"operator does not exist: {resolve.type_name(f.type_oid)} = "
+                                    f"{resolve.type_name(c.type_oid)}", position=pos)
+        coerced.append(coerce(f, probe.left_oid or f.type_oid, -1, "implicit", lv.params, pos))
+        tests.append(probe.fn)
+    equal = op_name == "="
+
+    def compare(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool | None:
+        unknown = False
+        for fn, a, b in zip(tests, left, right, strict=True):
+            if a is None or b is None:
+                unknown = True
+                continue
+            if not fn(a, b):
+                return not equal
+        return None if unknown else equal
+
+    node = Project(sub.node, (RowExpr(tuple(Var(i, c.type_oid, c.typmod) for i, c in enumerate(columns))),), 1)
+    k = SubLinkKind.ANY if kind == "ANY_SUBLINK" else SubLinkKind.ALL
+    return SubPlanExpr(k, node, outer_slots, outer_args, RowExpr(tuple(coerced)), compare, BOOL_OID, -1, "row" + op_name)
 
 
 def positional_arguments(body: dict[str, Any], lv: Level) -> Any:
@@ -941,6 +989,11 @@ def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None)
     inner = Level(lv.scope, lv.params, lv.position, lv.plan_subquery, lv.aggs, lv.agg_clause, None, True)
     star = bool(body.get("agg_star"))
     args = [] if star else [bind(a, inner) for a in body.get("args", ())]
+    rows_as_json = name in ("json_agg", "jsonb_agg") and len(args) == 1 and isinstance(args[0], RowExpr)
+    if rows_as_json:  # a row (a table's whole row): its fields by name, as to_json / to_jsonb write it
+        converted = rowtypes.record_function("to_jsonb" if name == "jsonb_agg" else "to_json", args)
+        assert converted is not None
+        args = [converted]
     within = _within_group(body, name, args, inner, pos)
     if within:  # ordered-set: the sorted values first, the direct arguments after (a NULL's type
         # comes from the aggregate)
@@ -949,6 +1002,9 @@ def _aggregate_call(body: dict[str, Any], name: str, lv: Level, pos: int | None)
     else:
         arg_oids = tuple(a.type_oid if a.type_oid != UNKNOWN_OID else TEXT_OID for a in args)
     agg: Any = builtins.resolve_aggregate(name, arg_oids)
+    if rows_as_json and name == "json_agg" and agg is not None:  # (rows are set apart by ", \n ")
+        agg = dataclasses.replace(agg, binder=None, final=lambda state: None if state is None else
+                                  "[" + ", \n ".join("null" if v is None else v for v in state) + "]")
     if agg is None and not within and not star:  # CREATE AGGREGATE's
         from pgaurora.planner.aggregates import user_aggregate
 

@@ -47,6 +47,13 @@ def _current_xid(ctx: Any) -> int:
     return int(ctx.txn.assign_xid())
 
 
+def _upserted_xmax(ctx: Any) -> int:
+    """RETURNING xmax of INSERT ... ON CONFLICT: 0 for a row inserted, this transaction's xid for
+    one updated (the lock ON CONFLICT took on it, as PostgreSQL reports: `xmax = 0` tells them
+    apart); executor.modify says which (ctx.extra["upsert_updated"])."""
+    return _current_xid(ctx) if ctx.extra.get("upsert_updated") else 0
+
+
 def _current_cid(ctx: Any) -> int:
     return int(ctx.txn.command_id)
 
@@ -62,6 +69,8 @@ def updated_system_columns(expr: Expr, table: Table, first: int, inserted: bool 
         name = SYSTEM_COLUMNS[e.index - first]
         if name == "ctid":
             raise FeatureNotSupported(f"RETURNING ctid is not supported in {'INSERT' if inserted else 'UPDATE'}")
+        if inserted and table.kind == "p" and name != "tableoid":
+            raise FeatureNotSupported("cannot retrieve a system column in this context")
         if name == "tableoid" and inserted:
             # a partitioned table's RoutedInsert puts the partition's oid there (executor.partition)
             return None if table.kind == "p" else Const(table.oid, 26)
@@ -69,6 +78,8 @@ def updated_system_columns(expr: Expr, table: Table, first: int, inserted: bool 
             return FuncExpr("xmin", _current_xid, (), 28, volatile=True, needs_context=True)
         if name in ("cmin", "cmax"):
             return FuncExpr(name, _current_cid, (), 29, volatile=True, needs_context=True)
+        if name == "xmax" and inserted:  # ON CONFLICT DO UPDATE: the updated row's is this transaction's
+            return FuncExpr("xmax", _upserted_xmax, (), 28, volatile=True, needs_context=True)
         if name == "xmax":
             return Const(0, 28)
         return None  # tableoid: unchanged

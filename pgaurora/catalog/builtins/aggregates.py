@@ -309,11 +309,13 @@ def _json_agg_binder(jsonb: bool) -> Callable[[tuple[int, ...]], AggregateDef]:
 
             return AggregateDef("jsonb_agg", arg_oids, t.JSONB_OID, _none, _collect, final, strict=False)
 
+        separator = ", \n " if t.element_of(oid) or oid == t.RECORD_OID else ", "  # (arrays, rows: a newline)
+
         def json_final(state: list[Any] | None) -> str | None:
             if state is None:
                 return None
             from pgaurora.datatypes.values import DEFAULT_CONTEXT
-            return "[" + ", ".join(to_json_text(oid, v, DEFAULT_CONTEXT) for v in state) + "]"
+            return "[" + separator.join(to_json_text(oid, v, DEFAULT_CONTEXT) for v in state) + "]"
 
         return AggregateDef("json_agg", arg_oids, t.JSON_OID, _none, _collect, json_final, strict=False)
 
