@@ -146,6 +146,9 @@ class AlterTable(PlanNode):
     # ADD CONSTRAINT ... USING INDEX: (index oid, the constraint's name, primary key) of the
     # indexes the new constraints take over (renamed; a primary key's index marked so)
     adopted_indexes: tuple[tuple[int, str, bool], ...] = ()
+    # ADD COLUMN serial / identity: (column position, sequence name, start, increment): the
+    # existing rows numbered in scan order, the new sequence left at the last number
+    serial_fills: tuple[tuple[int, str, int, int], ...] = ()
     width: int = 0
     conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
     checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass

@@ -501,6 +501,7 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
     heap = storage.heap(table.rel_id)
     txn = ctx.txn
     rebuilt: list[Any] = []
+    numbered = 0  # rows the ADD COLUMN serial / identity numbered
     if node.conversions:
         from pgaurora.executor.compile import compile_exprs
 
@@ -511,9 +512,10 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         for ix in state.indexes(table.oid):
             if any(attnum_pos.get(a) in changed for a in ix.columns):
                 rebuilt.append(replace(ix, rel_id=await storage.create_btree(len(ix.columns))))
-    if node.fill_defaults or node.validate_not_null or node.conversions or node.checks:
+    if node.fill_defaults or node.validate_not_null or node.conversions or node.checks or node.serial_fills:
         snapshot = txn.snapshot()
         updates = await _scan_rows(node, env, heap, snapshot, convert if node.conversions else None)
+        numbered = len(updates)
         by_oid = {ix.oid: ix for ix in rebuilt}
         from pgaurora.executor.indexkeys import key_function
 
@@ -581,6 +583,9 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
             catalog.setval(seq, restart, False)
     if objs or new_index_objs:
         await catalog.create(txn, *objs, *new_index_objs)
+    for _pos, name, start, step in node.serial_fills if numbered else ():  # past the numbers given out
+        created = next(o for o in objs if isinstance(o, Sequence) and o.name == name)
+        catalog.setval(created, start + step * (numbered - 1), True)
 
 
 def _follow_renames(state: Any, table: Table, rebuilt: list[Any],
@@ -614,8 +619,9 @@ async def _scan_rows(node: AlterTable, env: Env, heap: Any, snapshot: Any, conve
     table = node.table
     width = len(table.columns)
     checks = [(name, compile_expr(expr).fn) for name, expr in node.checks]
-    rewrite = bool(node.fill_defaults or node.conversions)
-    updates = []
+    rewrite = bool(node.fill_defaults or node.conversions or node.serial_fills)
+    numbers = {pos: (start, step) for pos, _name, start, step in node.serial_fills}
+    updates: list[tuple[Any, Any]] = []
     pages = 0
     async for batch in heap.scan(env.ctx.txn, snapshot):
         for tid, row in batch:
@@ -626,6 +632,8 @@ async def _scan_rows(node: AlterTable, env: Env, heap: Any, snapshot: Any, conve
                 values = list(row)
                 for pos, value in node.fill_defaults:
                     values[pos] = value
+                for pos, (start, step) in numbers.items():  # serial / identity: the next number
+                    values[pos] = start + step * len(updates)
                 if convert is not None:
                     for (pos, _), value in zip(node.conversions, convert(row, env), strict=True):
                         values[pos] = value

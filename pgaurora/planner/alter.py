@@ -148,6 +148,7 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
     drop_sequences: list[int] = []  # DROP IDENTITY
     notices: list[str] = []
     adopted: list[tuple[int, str, bool]] = []  # ADD ... USING INDEX: (index oid, its new name, primary)
+    serial_fills: list[tuple[int, str, int, int]] = []
     replica = (table.replica_identity, table.replica_index)
     reloptions = table.options
     taken = {n for (s, n) in ddl.qc.catalog.relations if s == table.schema_oid} | {c.name for c in constraints}
@@ -163,16 +164,20 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
             if cd["colname"] in SYSTEM_NAMES:
                 raise DuplicateColumn(f'column name "{cd["colname"]}" conflicts with a system column name')
             col, extra = ddl.column_def(cd, len(columns) + 1, table.name, sequences, taken)
-            if sequences and sequences[-1][1] == col.attnum:
-                raise FeatureNotSupported("adding a serial or identity column is not supported")
+            numbered = bool(sequences) and sequences[-1][1] == col.attnum  # serial / identity
+            if numbered:
+                col = _numbered_column(ddl, table, col, sequences)
             columns.append(col)
             pos = len(columns) - 1
+            if numbered:
+                template = sequences[-1][2]
+                serial_fills.append((pos, template.name, template.start, template.increment))
             if col.generated is not None:  # the existing rows get their values computed (a rewrite)
                 from pgaurora.planner.generated import check_generated, generation_expr
 
                 check_generated(ddl.qc, table.name, columns)
                 conversions.append((pos, generation_expr(ddl.qc, table.name, columns, pos)))
-            if col.default is not None:
+            if col.default is not None and not numbered:
                 lv = Level(Scope(ddl.qc.state), ddl.qc.params, lambda loc: None, lambda n, s: None, None, "DEFAULT")
                 value = coerce(bind(parse_expression(col.default), lv), col.type_oid, col.typmod, "assignment",
                                ddl.qc.params)
@@ -329,12 +334,12 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
     new_table = replace(table, columns=tuple(columns), constraints=tuple(constraints), options=reloptions,
                         replica_identity=replica[0], replica_index=replica[1])
     checks = _checks_to_validate(ddl, table, new_table)
-    rewrites = bool(fill or validate or conversions or checks)  # (rows rewritten: their index entries too)
+    rewrites = bool(fill or validate or conversions or checks or serial_fills)  # (rows rewritten: their index entries too)
     return AlterTable(new_table, tuple(new_indexes), tuple(drop_indexes), tuple(sequences), tuple(fill),
                       tuple(validate), conversions=tuple(conversions), checks=checks,
                       index_keys=key_specs(ddl.qc.catalog, new_table) if rewrites else (),
                       sequence_changes=tuple(sequence_changes), drop_oids=tuple(drop_sequences),
-                      notices=tuple(notices), adopted_indexes=tuple(adopted))
+                      notices=tuple(notices), adopted_indexes=tuple(adopted), serial_fills=tuple(serial_fills))
 
 
 def _view_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
@@ -561,3 +566,20 @@ def _replica_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cons
             raise WrongObjectType(f'index "{name}" cannot be used as replica identity because column '
                                   f'"{col.name}" is nullable')
     return "i", index.oid
+
+
+def _numbered_column(ddl: DdlPlanner, table: Table, col: Column, sequences: list[tuple[Any, ...]]) -> Column:
+    """ADD COLUMN c serial / GENERATED ... AS IDENTITY: its sequence (of the column's type, in the
+    table's schema) and nextval default; the executor numbers the existing rows."""
+    from pgaurora.catalog.model import Sequence
+    from pgaurora.catalog.system.describe import quote_ident
+
+    name, attnum, *rest = sequences[-1]
+    max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
+    template = rest[0] if rest else Sequence(0, name, col.type_oid if col.type_oid in (20, 21, 23) else 20,
+                                             max_value=max_value)
+    template = replace(template, name=name, schema_oid=table.schema_oid, owner=table.owner)
+    sequences[-1] = (name, attnum, template)
+    schema = next((s.name for s in ddl.qc.catalog.schemas.values() if s.oid == table.schema_oid), "public")
+    qualified = f"{quote_ident(schema)}.{quote_ident(name)}".replace("'", "''")
+    return replace(col, default=f"nextval('{qualified}'::regclass)")
