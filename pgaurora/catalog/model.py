@@ -88,6 +88,7 @@ class Index:
     attributes: tuple[tuple[str, int, int], ...] = ()
     include: tuple[int, ...] = ()  # INCLUDE (columns): attnums carried, not keys (in the catalog only)
     opclasses: tuple[str, ...] = ()  # per key column, a non-default operator class ('' default)
+    options: tuple[str, ...] = ()  # WITH (fillfactor = 70, ...): pg_class.reloptions (recorded only)
 
 
 @dataclass(frozen=True, slots=True)

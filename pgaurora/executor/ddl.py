@@ -62,6 +62,7 @@ class IndexDef:
     attributes: tuple[tuple[str, int, int], ...] = ()  # an expression index's columns (Index.attributes)
     include: tuple[str, ...] = ()  # INCLUDE (columns)
     opclasses: tuple[str, ...] = ()  # per key column: a non-default operator class, or ''
+    options: tuple[str, ...] = ()  # WITH (...): the index's reloptions
     deferrable: bool = False  # its UNIQUE / PRIMARY KEY constraint's DEFERRABLE [INITIALLY DEFERRED]
     deferred: bool = False
 
@@ -149,6 +150,7 @@ class AlterTable(PlanNode):
     # ADD COLUMN serial / identity: (column position, sequence name, start, increment): the
     # existing rows numbered in scan order, the new sequence left at the last number
     serial_fills: tuple[tuple[int, str, int, int], ...] = ()
+    replaced_indexes: tuple[Any, ...] = ()  # ALTER INDEX ... SET / RESET (...): the indexes, changed
     width: int = 0
     conversions: tuple[tuple[int, Any], ...] = ()  # (column position, Expr over the old row): ALTER TYPE
     checks: tuple[tuple[str, Any], ...] = ()  # (name, Expr over the new row): CHECKs the rows must pass
@@ -348,7 +350,7 @@ async def _make_index(env: Env, table: Table, d: IndexDef) -> tuple[Index, Const
                   table.schema_oid, expressions=d.expressions, predicate=d.predicate,
                   parent_index=parent.oid if isinstance(parent, Index) else 0, nulls_not_distinct=d.nulls_not_distinct,
                   method=d.method, descending=d.descending, nulls_first=d.nulls_first, attributes=d.attributes,
-                  include=tuple(include), opclasses=d.opclasses)
+                  include=tuple(include), opclasses=d.opclasses, options=d.options)
     constraint = None
     if d.constraint and (d.unique or d.primary):
         constraint = Constraint(d.name, "p" if d.primary else "u", tuple(attnums), index_oid=index.oid,

@@ -567,6 +567,8 @@ async def run_alter_table(node: AlterTable, env: Env) -> None:
         await follow_relation(ctx, state, table.oid, table.name)
     if column_renames:
         await follow_columns(ctx, state, table.oid, column_renames)
+    if node.replaced_indexes:
+        await catalog.replace(txn, *node.replaced_indexes)
     for oid, new_name, primary in node.adopted_indexes:
         adopted = _state(ctx).by_oid[oid]
         await catalog.replace(txn, replace(adopted, name=new_name, primary=adopted.primary or primary))

@@ -52,6 +52,9 @@ def plan_alter(ddl: DdlPlanner, kind: str, body: dict[str, Any]) -> PlanNode:
     if body.get("objtype") == "OBJECT_VIEW" and body.get("cmds") and all(
             c["AlterTableCmd"]["subtype"] in ("AT_SetRelOptions", "AT_ResetRelOptions") for c in body["cmds"]):
         return _view_options(ddl, body)
+    if body.get("objtype") == "OBJECT_INDEX" and body.get("cmds") and all(
+            c["AlterTableCmd"]["subtype"] in ("AT_SetRelOptions", "AT_ResetRelOptions") for c in body["cmds"]):
+        return _index_options(ddl, body)
     if body.get("objtype") not in (None, "OBJECT_TABLE"):
         raise FeatureNotSupported("ALTER of this object type is not supported")
     relation = body["relation"]
@@ -342,6 +345,29 @@ def _alter_one(ddl: DdlPlanner, table: Table, cmds: list[dict[str, Any]]) -> Alt
                       notices=tuple(notices), adopted_indexes=tuple(adopted), serial_fills=tuple(serial_fills))
 
 
+def _index_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
+    """ALTER INDEX i SET (fillfactor = ...) / RESET (...): the index's reloptions, replaced (its
+    table's owner may)."""
+    from pgaurora.executor.ddl import NoOp
+    from pgaurora.planner.ddl import index_options
+
+    relation = body["relation"]
+    index = ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+    if index is None and body.get("missing_ok"):
+        return NoOp("ALTER INDEX", f'relation "{relation["relname"]}" does not exist, skipping')
+    if index is None:
+        raise UndefinedTable(f'relation "{relation["relname"]}" does not exist')
+    if not isinstance(index, Index):
+        raise WrongObjectType(f'"{relation["relname"]}" is not an index')
+    options = index.options
+    for item in body["cmds"]:
+        cmd = item["AlterTableCmd"]
+        options = index_options(index.method, options, cmd["def"]["List"]["items"], cmd["subtype"] == "AT_SetRelOptions")
+    table = ddl.qc.catalog.table(index.table_oid)
+    assert table is not None
+    return AlterTable(table, replaced_indexes=(replace(index, options=options),), tag="ALTER INDEX")
+
+
 def _view_options(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
     """ALTER VIEW v SET (security_invoker = ...) / RESET (...): the view, replaced."""
     from pgaurora.catalog.model import View
@@ -485,7 +511,9 @@ def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
     if body.get("missing_ok") and ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname")) is None:
         from pgaurora.executor.ddl import NoOp
 
-        return NoOp("ALTER TABLE", f'relation "{relation["relname"]}" does not exist, skipping')
+        word = {"OBJECT_INDEX": "INDEX", "OBJECT_SEQUENCE": "SEQUENCE", "OBJECT_VIEW": "VIEW",
+                "OBJECT_MATVIEW": "MATERIALIZED VIEW"}.get(kind, "TABLE")
+        return NoOp(f"ALTER {word}", f'relation "{relation["relname"]}" does not exist, skipping')
     if kind == "OBJECT_TABCONSTRAINT":
         table = ddl._table(relation)
         old = next((c for c in table.constraints if c.name == body["subname"]), None)
@@ -509,7 +537,7 @@ def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
         columns = list(table.columns)
         columns[i] = replace(columns[i], name=body["newname"])
         return AlterTable(replace(table, columns=tuple(columns)))
-    if kind in ("OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_SEQUENCE", "OBJECT_VIEW"):
+    if kind in ("OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_SEQUENCE", "OBJECT_VIEW", "OBJECT_MATVIEW"):
         rel = ddl.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
         if rel is None:
             from pgaurora.errors import UndefinedTable
@@ -517,7 +545,7 @@ def _rename(ddl: DdlPlanner, body: dict[str, Any]) -> PlanNode:
             raise UndefinedTable(f'relation "{relation["relname"]}" does not exist')
         if ddl.qc.catalog.relation(body["newname"], relation.get("schemaname")) is not None:
             raise DuplicateTable(f'relation "{body["newname"]}" already exists')
-        tag = "ALTER " + kind.removeprefix("OBJECT_")
+        tag = "ALTER " + ("MATERIALIZED VIEW" if kind == "OBJECT_MATVIEW" else kind.removeprefix("OBJECT_"))
         if isinstance(rel, Table):
             return AlterTable(replace(rel, name=body["newname"]), tag=tag)
         owner = ddl.qc.catalog.table(getattr(rel, "table_oid", 0)) or next(iter(ddl.qc.catalog.tables()), None)

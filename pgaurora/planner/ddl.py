@@ -601,7 +601,9 @@ class DdlPlanner:
                                                                         table),
                                                opclasses=operator_classes(
                                                    body, [table.column(c).type_oid for c in cols],  # type: ignore[union-attr]
-                                                   index_method(body))),
+                                                   index_method(body)),
+                                               options=index_options(index_method(body), (),
+                                                                     body.get("options", ()))),
                            bool(body.get("if_not_exists")))
 
     def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:
@@ -865,7 +867,21 @@ _TABLE_OPTIONS: dict[str, tuple[str, float, float]] = {
 }
 
 
-def table_options(current: tuple[str, ...], items: Any, setting: bool) -> tuple[str, ...]:
+_INDEX_OPTIONS: dict[str, dict[str, tuple[str, float, float]]] = {
+    "btree": {"fillfactor": ("int", 10, 100), "deduplicate_items": ("bool", 0, 0)},
+    "hash": {"fillfactor": ("int", 10, 100)},
+}
+
+
+def index_options(method: str, current: tuple[str, ...], items: Any, setting: bool = True) -> tuple[str, ...]:
+    """An index's reloptions (CREATE INDEX ... WITH (...), ALTER INDEX ... SET / RESET): its access
+    method's parameters, checked as PostgreSQL checks them. Recorded only: the B-tree's pages
+    fill as they do, whatever the fill factor."""
+    return table_options(current, items, setting, _INDEX_OPTIONS.get(method, {}))
+
+
+def table_options(current: tuple[str, ...], items: Any, setting: bool,
+                  known: dict[str, tuple[str, float, float]] | None = None) -> tuple[str, ...]:
     """A table's reloptions after WITH (...) / SET (...) (`setting`) or RESET (...), checked as
     PostgreSQL checks them (22023: an unknown name, a value of the wrong kind or out of bounds)."""
     from pgaurora.errors import InvalidParameterValue
@@ -876,7 +892,7 @@ def table_options(current: tuple[str, ...], items: Any, setting: bool) -> tuple[
         name = d["defname"]
         if d.get("defnamespace") == "toast":
             raise FeatureNotSupported("toast.* storage parameters are not supported")
-        spec = _TABLE_OPTIONS.get(name)
+        spec = (_TABLE_OPTIONS if known is None else known).get(name)
         if spec is None:
             raise InvalidParameterValue(f'unrecognized parameter "{name}"')
         if not setting:

@@ -208,7 +208,8 @@ def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name:
                           tuple(texts) if any(texts) else (), predicate,
                           nulls_not_distinct=bool(body.get("nulls_not_distinct")), method=index_method(body),
                           descending=key_options(body)[0], nulls_first=key_options(body)[1],
-                          include=included_columns(body.get("indexIncludingParams", ()), table))
+                          include=included_columns(body.get("indexIncludingParams", ()), table),
+                          options=ddl_index_options(index_method(body), (), body.get("options", ())))
     probe = Index(0, name, table.oid, 0, tuple(0 if t else table.column(n).attnum  # type: ignore[union-attr]
                                               for n, t in zip(names, texts, strict=True)),
                   definition.unique, expressions=definition.expressions, predicate=predicate)
@@ -246,3 +247,10 @@ def key_specs(state: CatalogState, table: Table) -> tuple[IndexKeySpec, ...]:
 
 
 __all__ = ["index_key_spec", "predicate_implied", "plan_create_index", "key_specs", "figure_name"]
+
+
+def ddl_index_options(method: str, current: tuple[str, ...], items: Any) -> tuple[str, ...]:
+    """CREATE INDEX ... WITH (...) (planner.ddl.index_options, imported late: ddl imports this module)."""
+    from pgaurora.planner.ddl import index_options
+
+    return index_options(method, current, items)

@@ -40,6 +40,10 @@ COMMAND_WORDS: dict[str, str] = {
 }
 
 
+_ALTER_WORDS = {"OBJECT_INDEX": "ALTER INDEX", "OBJECT_VIEW": "ALTER VIEW", "OBJECT_SEQUENCE": "ALTER SEQUENCE",
+                "OBJECT_MATVIEW": "ALTER MATERIALIZED VIEW", "OBJECT_TABLE": "ALTER TABLE"}
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedStatement:
     """One statement of a query string.
@@ -56,6 +60,13 @@ class ParsedStatement:
 
     @property
     def command(self) -> str:
+        if self.node_type in ("AlterTableStmt", "RenameStmt"):  # ALTER INDEX / VIEW / SEQUENCE ... as written
+            kind = self.tree.get("objtype") if self.node_type == "AlterTableStmt" else self.tree.get("renameType")
+            if self.node_type == "RenameStmt" and kind in ("OBJECT_COLUMN", "OBJECT_TABCONSTRAINT"):
+                kind = self.tree.get("relationType")
+            word = _ALTER_WORDS.get(kind or "")
+            if word is not None:
+                return word
         return COMMAND_WORDS.get(self.node_type, self.node_type.removesuffix("Stmt").upper())
 
     def char_position(self, byte_location: int | None) -> int | None:

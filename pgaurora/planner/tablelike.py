@@ -108,7 +108,7 @@ def copy_indexes(state: Any, source: Table, table_name: str, taken: set[str],
         out.append(IndexDef(name, cols, ix.unique, ix.primary, is_constraint, ix.expressions, ix.predicate,
                             (ix.schema_oid, ix.name) if link else None, ix.nulls_not_distinct, ix.method,
                             ix.descending, ix.nulls_first, ix.attributes,
-                            tuple(by_attnum.get(a, "") for a in ix.include), ix.opclasses,
+                            tuple(by_attnum.get(a, "") for a in ix.include), ix.opclasses, ix.options,
                             is_constraint and constraint_indexes[ix.oid].deferrable,
                             is_constraint and constraint_indexes[ix.oid].deferred))
     return out

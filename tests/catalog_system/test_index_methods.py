@@ -185,3 +185,52 @@ def test_operator_classes_as_postgres(indexes: Pair) -> None:
     one is 42704 and one of another type 42804."""
     assert_same_transcript(indexes.aurora.dsn, indexes.oracle.dsn, OPERATOR_CLASSES, details=True,
                            cleanup=["DROP TABLE IF EXISTS oc"])
+
+
+STORAGE_OPTIONS = [
+    'CREATE TABLE ix (a int, b text)',
+    'CREATE INDEX ix_f ON ix (a) WITH (fillfactor = 70)',
+    'CREATE INDEX ix_g ON ix (b) WITH (deduplicate_items = off)',
+    'CREATE INDEX ix_bad ON ix (b) WITH (nosuch = 1)',
+    'CREATE INDEX ix_bad ON ix (b) WITH (fillfactor = 5)',
+    'CREATE INDEX ix_h ON ix USING hash (b) WITH (fillfactor = 80)',
+    'CREATE INDEX ix_bad ON ix USING hash (b) WITH (deduplicate_items = on)',
+    "SELECT pg_get_indexdef('ix_f'::regclass), pg_get_indexdef('ix_g'::regclass), pg_get_indexdef('ix_h'::regclass)",
+    "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ix\\__' ORDER BY relname",
+    'ALTER INDEX ix_f SET (fillfactor = 50)',
+    'ALTER INDEX ix_f SET (fillfactor = 500)',
+    'ALTER INDEX ix_g RESET (deduplicate_items)',
+    'ALTER INDEX IF EXISTS nosuch SET (fillfactor = 50)',
+    "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ix\\__' ORDER BY relname",
+]
+TAGS = [
+    'CREATE TABLE tg (a int)',
+    'CREATE INDEX tg_i ON tg (a)',
+    'CREATE SEQUENCE tg_s',
+    'CREATE VIEW tg_v AS SELECT a FROM tg',
+    'CREATE MATERIALIZED VIEW tg_m AS SELECT a FROM tg',
+    'ALTER INDEX tg_i RENAME TO tg_i2',
+    'ALTER INDEX IF EXISTS nosuch RENAME TO x',
+    'ALTER INDEX tg_i2 SET (fillfactor = 60)',
+    'ALTER SEQUENCE tg_s RENAME TO tg_s2',
+    'ALTER VIEW tg_v RENAME TO tg_v2',
+    'ALTER MATERIALIZED VIEW tg_m RENAME TO tg_m2',
+    'ALTER TABLE tg RENAME COLUMN a TO aa',
+    'ALTER TABLE tg RENAME TO tg2',
+    'ALTER TABLE tg2 ADD COLUMN b int',
+    'ALTER INDEX tg_i2 RESET (fillfactor)',
+    "SELECT pg_get_indexdef('tg_i2'::regclass)",
+]
+
+
+def test_index_storage_options_as_postgres(indexes: Pair) -> None:
+    """WITH (fillfactor / deduplicate_items) kept in reloptions and pg_get_indexdef, checked per
+    access method (22023), ALTER INDEX ... SET / RESET (...); they were ignored."""
+    assert_same_transcript(indexes.aurora.dsn, indexes.oracle.dsn, STORAGE_OPTIONS, details=True,
+                           cleanup=["DROP TABLE IF EXISTS ix"])
+
+
+def test_alter_command_tags_as_postgres(indexes: Pair) -> None:
+    """ALTER INDEX / SEQUENCE / VIEW / MATERIALIZED VIEW ... RENAME and SET answer with their own tags."""
+    assert_same_transcript(indexes.aurora.dsn, indexes.oracle.dsn, TAGS, details=True,
+                           cleanup=["DROP TABLE IF EXISTS tg, tg2 CASCADE", "DROP SEQUENCE IF EXISTS tg_s, tg_s2"])

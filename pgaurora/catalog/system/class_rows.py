@@ -102,7 +102,7 @@ def pg_class(sc: SystemContext) -> Iterator[dict[str, Any]]:
             table = sc.state.table(obj.table_oid)
             partitioned = table is not None and table.kind == "p"  # a partitioned index: relkind 'I'
             row.update(relkind="I" if partitioned else "i", relam=HASH_AM_OID if obj.method == "hash" else BTREE_AM_OID,
-                       relnatts=len(obj.columns) + len(obj.include),
+                       relnatts=len(obj.columns) + len(obj.include), reloptions=list(obj.options) or None,
                        relowner=table.owner if table is not None else 10, relispartition=bool(obj.parent_index))
             stat = sc.state.statistics.get(obj.table_oid)
             if stat is not None and obj.predicate is None:

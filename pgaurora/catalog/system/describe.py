@@ -237,7 +237,7 @@ def index_definition(state: CatalogState, index: Index, column: int = 0, pretty:
     nulls = " NULLS NOT DISTINCT" if index.nulls_not_distinct else ""
     only = "ONLY " if table is not None and table.kind == "p" else ""  # a partitioned index
     return (f"CREATE {unique}INDEX {quote_ident(index.name)} ON {only}{table_name} USING {index.method} "
-            f"({', '.join(cols)}){_include(included)}{nulls}{where}")
+            f"({', '.join(cols)}){_include(included)}{nulls}{_with_options(index.options)}{where}")
 
 
 _ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -281,6 +281,23 @@ def _definition(state: CatalogState, table: Table, con: Constraint, pretty: bool
     if con.kind == "n":
         return f"NOT NULL {cols}"
     return ""
+
+
+def _with_options(options: tuple[str, ...]) -> str:
+    """WITH (name=value, ...) as pg_get_indexdef writes reloptions: a value that is no plain
+    identifier in single quotes (fillfactor='70', deduplicate_items=off)."""
+    if not options:
+        return ""
+    parts = []
+    for option in options:
+        name, _, value = option.partition("=")
+        plain = quote_ident(value) == value
+        parts.append(f"{name}={value if plain else repr_literal(value)}")
+    return f" WITH ({', '.join(parts)})"
+
+
+def repr_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _include(columns: list[str]) -> str:
