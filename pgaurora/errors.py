@@ -207,6 +207,12 @@ class CheckViolation(IntegrityConstraintViolation):
     sqlstate = "23514"
 
 
+class TableSampleArgument(DataException):
+    """An invalid TABLESAMPLE argument (2202H)."""
+
+    sqlstate = "2202H"
+
+
 class WithCheckOptionViolation(PgError):
     """A row written through a view WITH CHECK OPTION that the view would not show (44000)."""
 

@@ -6,6 +6,7 @@ Files (bottom-up):
     compile.py     expression -> closure compilation (once per plan node)
     context.py     ExecContext (per statement, from the session) and Env (per run)
     nodes.py       node dispatch, compiled-expression cache, subplan evaluation
+    sample.py      TABLESAMPLE SYSTEM / BERNOULLI (SampleScan)
     scan.py        VALUES, SeqScan, IndexScan, FunctionScan, CTE / recursive CTE scans, system columns
     project.py     Filter, Project, ProjectSet, Limit
     join.py        NestLoop (parameterized for index lookups), HashJoin
@@ -63,6 +64,7 @@ from pgaurora.executor import (  # noqa: F401
     project,
     roledefs,
     routines,
+    sample,
     scan,
     setop,
     sort,

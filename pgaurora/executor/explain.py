@@ -45,6 +45,7 @@ from pgaurora.executor.plannodes import (
     ProjectSet,
     RecursiveUnion,
     RowsFromScan,
+    SampleScan,
     SeqScan,
     SetOp,
     Sort,
@@ -113,6 +114,10 @@ def show(expr: Expr | None) -> str:
 def describe(node: Any) -> tuple[str, list[str]]:
     """(node title, detail lines) for one plan node."""
     details: list[str] = []
+    if isinstance(node, SampleScan):
+        repeatable = f" REPEATABLE ({show(node.seed)})" if node.seed is not None else ""
+        details.append(f"Sampling: {node.method} ({show(node.percent)}){repeatable}")
+        return f"Sample Scan on {getattr(node.input, 'table_name', '')}", details
     if isinstance(node, SeqScan):
         if node.qual is not None:
             details.append(f"Filter: {show(node.qual)}")
@@ -177,6 +182,8 @@ CHILDREN = ("outer", "inner", "input", "left", "right", "source", "non_recursive
 
 
 def children(node: Any) -> list[Any]:
+    if isinstance(node, SampleScan):  # (its SeqScan is part of it, as PostgreSQL's Sample Scan)
+        return []
     out = []
     for name in CHILDREN:
         child = getattr(node, name, None)

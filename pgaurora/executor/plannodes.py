@@ -54,6 +54,19 @@ class SeqScan(PlanNode):
     with_tid: bool = False  # append the tid as a last column (UPDATE/DELETE sources)
 
 
+@dataclass(frozen=True, slots=True)
+class SampleScan(PlanNode):
+    """TABLESAMPLE {SYSTEM | BERNOULLI} (percent) [REPEATABLE (seed)] over `input`, a SeqScan
+    with its tids: each page (SYSTEM) or row (BERNOULLI) kept with probability percent / 100,
+    decided by a hash of the seed and its place (executor.sample)."""
+
+    input: PlanNode
+    method: str
+    percent: Expr
+    seed: Expr | None
+    width: int
+
+
 class IndexKind(Enum):
     EQ = "eq"
     RANGE = "range"

@@ -29,6 +29,7 @@ from pgaurora.errors import (
     ObjectNotInPrerequisiteState,
     SyntaxError_,
     UndefinedColumn,
+    UndefinedObject,
     UndefinedTable,
     WrongObjectType,
 )
@@ -43,6 +44,7 @@ from pgaurora.executor.plannodes import (
     Project,
     RecursiveUnion,
     RowsFromScan,
+    SampleScan,
     SeqScan,
     SystemScan,  # system relations: see pgaurora/catalog/system
     WorkTableScan,
@@ -228,7 +230,36 @@ class FromClause:
             return self._join(body, scope)
         if kind == "RangeFunction":
             return self._range_function(body, scope, pos), []
+        if kind == "RangeTableSample":
+            return self._table_sample(body, scope, pos), []
         raise FeatureNotSupported(f"{kind} in FROM is not supported", position=pos)
+
+    def _table_sample(self, body: dict[str, Any], scope: Scope, pos: int | None) -> PlanNode:
+        """rel TABLESAMPLE method (percent) [REPEATABLE (seed)] (executor.sample)."""
+        import dataclasses
+
+        from pgaurora.errors import TableSampleArgument
+
+        method = names_of(body["method"])[-1]
+        if method not in ("system", "bernoulli"):
+            raise UndefinedObject(f"tablesample method {method} does not exist", position=pos)
+        args = body.get("args", [])
+        if len(args) != 1:
+            raise TableSampleArgument(f"tablesample method {method} requires 1 argument, not {len(args)}",
+                                      position=pos)
+        relation = body["relation"]["RangeVar"]
+        target = self.qc.catalog.relation(relation["relname"], relation.get("schemaname"))
+        node = self._range_var(relation, scope, self.qc.position(relation.get("location")))
+        if not isinstance(target, Table) or not isinstance(node, SeqScan):
+            raise FeatureNotSupported("TABLESAMPLE clause can only be applied to tables and materialized views",
+                                      position=self.qc.position(relation.get("location")))
+        lv = Level(Scope(self.qc.state, scope, opaque=True), self.qc.params, self.qc.position, self._subquery, None,
+                   "TABLESAMPLE")
+        percent = coerce(bind(args[0], lv), typeinfo.FLOAT4_OID, -1, "implicit", self.qc.params, pos)
+        seed = coerce(bind(body["repeatable"], lv), typeinfo.FLOAT8_OID, -1, "implicit", self.qc.params, pos) \
+            if "repeatable" in body else None
+        scan = dataclasses.replace(node, with_tid=True, width=node.width + 1)
+        return SampleScan(scan, method, percent, seed, node.width)
 
     def _open_paren(self, byte_location: int) -> int | None:
         """Position of the "(" opening the subquery whose first expression is at `byte_location`."""
