@@ -66,6 +66,14 @@ class Pair:
     def both(self, sql: str, params: tuple[object, ...] = ()) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
         return self.query(self.aurora.dsn, sql, params), self.query(self.oracle.dsn, sql, params)
 
+    def schema_dump(self, port: int, tables: str) -> list[str]:
+        """pg_dump -s of the tables matching `tables` (a pattern), without its version lines."""
+        done = subprocess.run(["pg_dump", "-s", "-t", tables, "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                               "postgres"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stdout.splitlines()
+                if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from"))]
+
 
 @pytest.fixture(scope="package")
 def pair(pg_oracle: PgOracle) -> Iterator[Pair]:

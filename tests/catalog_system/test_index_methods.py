@@ -6,7 +6,6 @@ pg_get_indexdef), operator classes, ADD CONSTRAINT ... USING INDEX (the index ad
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import psycopg
@@ -151,18 +150,12 @@ def test_unbuilt_access_methods_are_refused(indexes: Pair) -> None:
         assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_h_a%'").fetchone() == (0,)
 
 
-def _schema_dump(port: int) -> list[str]:
-    done = subprocess.run(["pg_dump", "-s", "-t", "public.ix_*", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                           "postgres"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return [line for line in done.stdout.splitlines()
-            if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from"))]
 
 
 def test_pg_dump_writes_the_same_schema(indexes: Pair) -> None:
-    aurora = _schema_dump(indexes.aurora.port)
+    aurora = indexes.schema_dump(indexes.aurora.port, "public.ix_*")
     assert "CREATE INDEX ix_h_b ON public.ix_h USING hash (b);" in aurora
-    assert aurora == _schema_dump(indexes.oracle.port)
+    assert aurora == indexes.schema_dump(indexes.oracle.port, "public.ix_*")
 
 
 OPERATOR_CLASSES = [

@@ -5,7 +5,6 @@ with a generated column)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import psycopg
@@ -171,12 +170,6 @@ def test_refresh_populates_matview_as_postgres_shows(features: Pair) -> None:
     assert seen[0] == seen[1] == ([(False, False)], [(True, True)], [])
 
 
-def _schema_dump(port: int) -> list[str]:
-    done = subprocess.run(["pg_dump", "-s", "-t", "public.cf_*", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                           "postgres"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return [line for line in done.stdout.splitlines()
-            if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from"))]
 
 
 def test_pg_dump_writes_the_same_schema(features: Pair) -> None:
@@ -184,10 +177,10 @@ def test_pg_dump_writes_the_same_schema(features: Pair) -> None:
     indexes), attgenerated with pg_attrdef and the partition dependencies in pg_depend: its
     `PARTITION BY`, `ATTACH PARTITION`, `ON ONLY`, `GENERATED ALWAYS AS` and
     `CREATE MATERIALIZED VIEW` come out as PostgreSQL's, in the same order."""
-    aurora = _schema_dump(features.aurora.port)
+    aurora = features.schema_dump(features.aurora.port, "public.cf_*")
     assert "CREATE MATERIALIZED VIEW public.cf_mv AS" in aurora
     assert "    next_qty integer GENERATED ALWAYS AS ((qty + 1)) STORED," in aurora
-    assert aurora == _schema_dump(features.oracle.port)
+    assert aurora == features.schema_dump(features.oracle.port, "public.cf_*")
 
 
 def _sqlalchemy_view_of(port: int) -> dict[str, object]:

@@ -6,7 +6,6 @@ psql's and pg_dump's output of it; pg_default accepted and any other tablespace 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import psycopg
@@ -80,15 +79,9 @@ def test_psql_shows_them_as_postgres(identities: Pair, command: str) -> None:
     assert aurora == oracle
 
 
-def _schema_dump(port: int) -> list[str]:
-    done = subprocess.run(["pg_dump", "-s", "-t", "public.rid_*", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                           "postgres"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return [line for line in done.stdout.splitlines()
-            if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from"))]
 
 
 def test_pg_dump_writes_them_as_postgres(identities: Pair) -> None:
-    aurora = _schema_dump(identities.aurora.port)
+    aurora = identities.schema_dump(identities.aurora.port, "public.rid_*")
     assert "ALTER TABLE ONLY public.rid_full REPLICA IDENTITY FULL;" in aurora
-    assert aurora == _schema_dump(identities.oracle.port)
+    assert aurora == identities.schema_dump(identities.oracle.port, "public.rid_*")

@@ -8,8 +8,6 @@ pg_dump writes the same views."""
 
 from __future__ import annotations
 
-import subprocess
-
 import psycopg
 
 from tests.catalog_system.conftest import Pair
@@ -66,12 +64,6 @@ def test_local_options_and_alter_view_as_postgres(pair: Pair) -> None:
                            setup=["CREATE TABLE vt (a int, b text)"])
 
 
-def _schema_dump(port: int) -> list[str]:
-    done = subprocess.run(["pg_dump", "-s", "-t", "public.vco_*", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                           "postgres"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return [line for line in done.stdout.splitlines()
-            if not line.startswith(("\\restrict", "\\unrestrict", "-- Dumped from"))]
 
 
 def test_pg_dump_writes_check_options_as_postgres(pair: Pair) -> None:
@@ -82,9 +74,9 @@ def test_pg_dump_writes_check_options_as_postgres(pair: Pair) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(ddl)
     try:
-        aurora = _schema_dump(pair.aurora.port)
+        aurora = pair.schema_dump(pair.aurora.port, "public.vco_*")
         assert any("CHECK OPTION" in line for line in aurora)
-        assert aurora == _schema_dump(pair.oracle.port)
+        assert aurora == pair.schema_dump(pair.oracle.port, "public.vco_*")
     finally:
         for dsn in (pair.aurora.dsn, pair.oracle.dsn):
             with psycopg.connect(dsn, autocommit=True) as conn:
