@@ -3,6 +3,7 @@ applied to it and to the PostgreSQL oracle, and helpers that run psql / SQL agai
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +66,22 @@ class Pair:
 
     def both(self, sql: str, params: tuple[object, ...] = ()) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
         return self.query(self.aurora.dsn, sql, params), self.query(self.oracle.dsn, sql, params)
+
+    def execute_both(self, *statements: str) -> None:
+        """Runs `statements` on both servers, in autocommit."""
+        for dsn in (self.aurora.dsn, self.oracle.dsn):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                for sql in statements:
+                    conn.execute(sql)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def with_schema(self, ddl: str, cleanup: str) -> Iterator[Pair]:
+        """The pair with `ddl` run on both (after `cleanup`), and `cleanup` run again at the end."""
+        self.execute_both(cleanup, ddl)
+        try:
+            yield self
+        finally:
+            self.execute_both(cleanup)
 
     def schema_dump(self, port: int, tables: str) -> list[str]:
         """pg_dump -s of the tables matching `tables` (a pattern), without its version lines."""

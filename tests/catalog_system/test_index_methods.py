@@ -40,16 +40,8 @@ CLEANUP = "DROP TABLE IF EXISTS ix_h, ix_d, ix_u, ix_i, ix_p"
 
 @pytest.fixture(scope="module")
 def indexes(pair: Pair) -> Iterator[Pair]:
-    for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(CLEANUP)
-            conn.execute(DDL)
-    try:
+    with pair.with_schema(DDL, CLEANUP):
         yield pair
-    finally:
-        for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(CLEANUP)
 
 
 @pytest.mark.parametrize("command", [r"\d ix_h", r"\d ix_d", r"\d+ ix_u", r"\di ix_*", r"\d ix_h_b", r"\d ix_d_e",

@@ -61,16 +61,8 @@ CLEANUP = ("DROP MATERIALIZED VIEW IF EXISTS cf_mv; DROP MATERIALIZED VIEW IF EX
 
 @pytest.fixture(scope="module")
 def features(pair: Pair) -> Iterator[Pair]:
-    for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(CLEANUP)
-            conn.execute(DDL)
-    try:
+    with pair.with_schema(DDL, CLEANUP):
         yield pair
-    finally:
-        for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(CLEANUP)
 
 
 COMMANDS = [

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from tests.catalog_system.conftest import Pair
@@ -61,16 +60,8 @@ ALTER TABLE rid_none REPLICA IDENTITY NOTHING;
 
 @pytest.fixture(scope="module")
 def identities(pair: Pair) -> Iterator[Pair]:
-    for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS rid_full, rid_ix, rid_none")
-            conn.execute(DDL)
-    try:
+    with pair.with_schema(DDL, "DROP TABLE IF EXISTS rid_full, rid_ix, rid_none"):
         yield pair
-    finally:
-        for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("DROP TABLE IF EXISTS rid_full, rid_ix, rid_none")
 
 
 @pytest.mark.parametrize("command", [r"\d+ rid_full", r"\d rid_ix", r"\d+ rid_none"])

@@ -8,8 +8,6 @@ pg_dump writes the same views."""
 
 from __future__ import annotations
 
-import psycopg
-
 from tests.catalog_system.conftest import Pair
 from tests.pgoracle import assert_same_transcript
 
@@ -70,14 +68,7 @@ def test_pg_dump_writes_check_options_as_postgres(pair: Pair) -> None:
     ddl = ("DROP TABLE IF EXISTS vco_t CASCADE; CREATE TABLE vco_t (a int, b text);"
            "CREATE VIEW vco_c AS SELECT a, b FROM vco_t WHERE a > 0 WITH CASCADED CHECK OPTION;"
            "CREATE VIEW vco_l AS SELECT a, b FROM vco_t WHERE a < 9 WITH LOCAL CHECK OPTION")
-    for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(ddl)
-    try:
+    with pair.with_schema(ddl, "DROP TABLE IF EXISTS vco_t CASCADE"):
         aurora = pair.schema_dump(pair.aurora.port, "public.vco_*")
         assert any("CHECK OPTION" in line for line in aurora)
         assert aurora == pair.schema_dump(pair.oracle.port, "public.vco_*")
-    finally:
-        for dsn in (pair.aurora.dsn, pair.oracle.dsn):
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("DROP TABLE IF EXISTS vco_t CASCADE")
