@@ -175,6 +175,11 @@ class View:
         return any(o.split("=", 1)[1].lower() in ("true", "on", "yes", "1", "t", "y")
                    for o in self.options if o.startswith("security_invoker="))
 
+    @property
+    def check_option(self) -> str:
+        """WITH [LOCAL | CASCADED] CHECK OPTION (reloption check_option): 'local', 'cascaded' or ''."""
+        return next((o.split("=", 1)[1].lower() for o in self.options if o.startswith("check_option=")), "")
+
 
 @dataclass(frozen=True, slots=True)
 class Role:

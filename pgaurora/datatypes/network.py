@@ -99,7 +99,6 @@ def _classful(text: str) -> tuple[str, int]:
     first = int(octets[0])
     if len(octets) == 1:  # classful network sizes for a lone first octet
         bits = 32 if first >= 240 else 24 if first >= 192 else 16 if first >= 128 else 8
-        bits = max(bits, 8)
     return ".".join(octets + ["0"] * (4 - len(octets))), bits
 
 

@@ -79,7 +79,7 @@ class Frames:
         self.in_range = in_range
         self.env = env
         self.descending = bool(spec.order_by) and spec.order_by[0].descending
-        self._values: tuple[int, list[Any]] | None = None  # (RANGE offsets: _sorted_values)
+        self._values: dict[bool, tuple[int, list[Any]]] = {}  # (RANGE offsets: _sorted_values)
         value = next((k for k in self.keys if k is not None), None)
         if opts & FRAME_RANGE and opts & FRAME_OFFSETS and value is not None and in_range is not None:
             for offset in offsets:  # a negative distance: adding it lowers a value (in_range's check)
@@ -145,22 +145,23 @@ class Frames:
         plus, minus = self.in_range
         toward_lower = preceding != self.descending  # the bound lies at smaller values
         bound = (minus if toward_lower else plus).fn((value, offset), self.env)
-        first, ascending = self._sorted_values()
-        if isinstance(bound, datetime.datetime):
-            ascending = [_as_bound(v) for v in ascending]
+        first, ascending = self._sorted_values(isinstance(bound, datetime.datetime))
         m = len(ascending)
         if not self.descending:
             return first + (bisect.bisect_left(ascending, bound) if is_start else bisect.bisect_right(ascending, bound))
         # descending: `ascending` is the block reversed
         return first + m - (bisect.bisect_right(ascending, bound) if is_start else bisect.bisect_left(ascending, bound))
 
-    def _sorted_values(self) -> tuple[int, list[Any]]:
-        """Where the non-NULL ORDER BY values start in the partition, and those values ascending."""
-        if self._values is None:
+    def _sorted_values(self, as_timestamps: bool) -> tuple[int, list[Any]]:
+        """Where the non-NULL ORDER BY values start in the partition, and those values ascending
+        (dates as timestamps when the bounds are: date + interval), made once per partition."""
+        found = self._values.get(as_timestamps)
+        if found is None:
             indexes = [j for j, k in enumerate(self.keys) if k is not None]
-            values = [self.keys[j] for j in indexes]
-            self._values = (indexes[0] if indexes else 0, values[::-1] if self.descending else values)
-        return self._values
+            values = [_as_bound(self.keys[j]) if as_timestamps else self.keys[j] for j in indexes]
+            found = self._values[as_timestamps] = (indexes[0] if indexes else 0,
+                                                   values[::-1] if self.descending else values)
+        return found
 
 
 def _as_bound(key: Any) -> Any:

@@ -30,7 +30,7 @@ from pgaurora.executor.ddl import AlterTable, AlterTables, IndexDef
 from pgaurora.executor.ddlmisc import RenameObject
 from pgaurora.executor.expr import Const, Var
 from pgaurora.executor.plannodes import PlanNode
-from pgaurora.planner.ddl import DdlPlanner, check_tablespace, first_location
+from pgaurora.planner.ddl import DdlPlanner, check_tablespace, first_location, nextval_default, sequence_max
 from pgaurora.planner.exprbind import Level, bind, type_from_name
 from pgaurora.planner.indexconstraint import adopt_index
 from pgaurora.planner.indexexpr import index_key_spec, key_specs
@@ -464,7 +464,6 @@ def _add_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dic
     """ALTER COLUMN c ADD GENERATED ... AS IDENTITY [(SEQUENCE NAME s, options)]: the column gets
     its owned sequence (created by the executor from the returned template) and nextval default."""
     from pgaurora.catalog.model import Sequence
-    from pgaurora.catalog.system.describe import quote_ident
     from pgaurora.errors import InvalidParameterValue, ObjectNotInPrerequisiteState
 
     name = cmd["name"]
@@ -494,12 +493,10 @@ def _add_identity(ddl: DdlPlanner, table: Table, columns: list[Column], cmd: dic
             n += 1
             seq_name = f"{table.name}_{name}{n}_seq"[:63]
     taken.add(seq_name)
-    max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
-    template, _ = ddl.sequence_options(Sequence(0, seq_name, col.type_oid, max_value=max_value,
+    template, _ = ddl.sequence_options(Sequence(0, seq_name, col.type_oid, max_value=sequence_max(col.type_oid),
                                                 schema_oid=table.schema_oid), options)
-    schema = next((s.name for s in ddl.qc.catalog.schemas.values() if s.oid == table.schema_oid), "public")
-    qualified = f"{quote_ident(schema)}.{quote_ident(seq_name)}".replace("'", "''")
-    columns[i] = replace(col, identity=con.get("generated_when", "a"), default=f"nextval('{qualified}'::regclass)")
+    columns[i] = replace(col, identity=con.get("generated_when", "a"),
+                         default=nextval_default(ddl, table.schema_oid, seq_name))
     return (seq_name, col.attnum, template)
 
 
@@ -600,14 +597,10 @@ def _numbered_column(ddl: DdlPlanner, table: Table, col: Column, sequences: list
     """ADD COLUMN c serial / GENERATED ... AS IDENTITY: its sequence (of the column's type, in the
     table's schema) and nextval default; the executor numbers the existing rows."""
     from pgaurora.catalog.model import Sequence
-    from pgaurora.catalog.system.describe import quote_ident
 
     name, attnum, *rest = sequences[-1]
-    max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
     template = rest[0] if rest else Sequence(0, name, col.type_oid if col.type_oid in (20, 21, 23) else 20,
-                                             max_value=max_value)
+                                             max_value=sequence_max(col.type_oid))
     template = replace(template, name=name, schema_oid=table.schema_oid, owner=table.owner)
     sequences[-1] = (name, attnum, template)
-    schema = next((s.name for s in ddl.qc.catalog.schemas.values() if s.oid == table.schema_oid), "public")
-    qualified = f"{quote_ident(schema)}.{quote_ident(name)}".replace("'", "''")
-    return replace(col, default=f"nextval('{qualified}'::regclass)")
+    return replace(col, default=nextval_default(ddl, table.schema_oid, name))

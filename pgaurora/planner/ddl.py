@@ -132,6 +132,21 @@ _SEQUENCE_RANGES = {21: (-32768, 32767), 23: (-2147483648, 2147483647),
                     20: (-9223372036854775808, 9223372036854775807)}
 
 
+def sequence_max(type_oid: int) -> int:
+    """The largest value of a sequence of `type_oid` (smallint, integer, else bigint)."""
+    return _SEQUENCE_RANGES.get(type_oid, _SEQUENCE_RANGES[20])[1]
+
+
+def nextval_default(ddl: Any, schema_oid: int, sequence: str) -> str:
+    """A serial or identity column's default text: nextval of its sequence, schema-qualified as
+    the regclass constant PostgreSQL stores (pg_get_expr drops the schema when it is visible)."""
+    from pgaurora.catalog.system.describe import quote_ident
+
+    schema = next((s.name for s in ddl.qc.catalog.schemas.values() if s.oid == schema_oid), "public")
+    qualified = f"{quote_ident(schema)}.{quote_ident(sequence)}".replace("'", "''")
+    return f"nextval('{qualified}'::regclass)"
+
+
 def _check_sequence(seq: Sequence, restart: int | None) -> None:
     """A sequence's options as PostgreSQL's init_params checks them (22023)."""
     from pgaurora.datatypes.typeinfo import format_type
@@ -232,8 +247,7 @@ class DdlPlanner:
 
             raise InvalidParameterValue("identity column type must be smallint, integer, or bigint",
                                         sqlstate="22023")
-        max_value = {21: 32767, 23: 2147483647}.get(col.type_oid, 9223372036854775807)
-        template, _ = self.sequence_options(Sequence(0, name, col.type_oid, max_value=max_value),
+        template, _ = self.sequence_options(Sequence(0, name, col.type_oid, max_value=sequence_max(col.type_oid)),
                                             [o for o in options if o["DefElem"]["defname"] != "sequence_name"])
         return (name, attnum, template)
 
@@ -576,12 +590,12 @@ class DdlPlanner:
 
     def index_on(self, body: dict[str, Any], table: Table) -> CreateIndex:
         """CREATE INDEX on one table (plain, expression or partial)."""
-        index_method(body)
+        method = index_method(body)  # (its errors come before the columns')
         check_tablespace(body.get("tableSpace"))
         if body.get("whereClause") or any("name" not in p["IndexElem"] for p in body["indexParams"]):
             from pgaurora.planner.indexexpr import plan_create_index
 
-            return plan_create_index(self, body, table, _unique_name)
+            return plan_create_index(self, body, table, _unique_name, method)
         cols = []
         for p in body["indexParams"]:
             elem = p["IndexElem"]
@@ -593,17 +607,9 @@ class DdlPlanner:
             taken = {n for (s, n) in self.qc.catalog.relations if s == table.schema_oid}
             included = [e["IndexElem"].get("name", "expr") for e in body.get("indexIncludingParams", ())]
             name = _unique_name(taken, f"{table.name}_{'_'.join(cols + included)}", "idx")
-        return CreateIndex(table.oid, IndexDef(name, tuple(cols), bool(body.get("unique")), False, False,
-                                               nulls_not_distinct=bool(body.get("nulls_not_distinct")),
-                                               method=index_method(body), descending=key_options(body)[0],
-                                               nulls_first=key_options(body)[1],
-                                               include=included_columns(body.get("indexIncludingParams", ()),
-                                                                        table),
-                                               opclasses=operator_classes(
-                                                   body, [table.column(c).type_oid for c in cols],  # type: ignore[union-attr]
-                                                   index_method(body)),
-                                               options=index_options(index_method(body), (),
-                                                                     body.get("options", ()))),
+        definition = new_index_definition(body, table, method, name, tuple(cols))
+        types = [table.column(c).type_oid for c in cols]  # type: ignore[union-attr]
+        return CreateIndex(table.oid, replace(definition, opclasses=operator_classes(body, types, method)),
                            bool(body.get("if_not_exists")))
 
     def sequence_options(self, seq: Sequence, options: list[dict[str, Any]]) -> tuple[Sequence, int | None]:
@@ -865,6 +871,18 @@ _TABLE_OPTIONS: dict[str, tuple[str, float, float]] = {
     "autovacuum_multixact_freeze_max_age": ("int", -1, 2000000000),
     "autovacuum_multixact_freeze_table_age": ("int", -1, 2000000000),
 }
+
+
+def new_index_definition(body: dict[str, Any], table: Table, method: str, name: str, columns: tuple[str, ...],
+                         expressions: tuple[str, ...] = (), predicate: str | None = None) -> IndexDef:
+    """The IndexDef of a CREATE INDEX (`body`) with its clauses read once: UNIQUE, NULLS NOT
+    DISTINCT, the access method, DESC / NULLS FIRST keys, INCLUDE columns, WITH (...)."""
+    descending, nulls_first = key_options(body)
+    return IndexDef(name, columns, bool(body.get("unique")), False, False, expressions, predicate,
+                    nulls_not_distinct=bool(body.get("nulls_not_distinct")), method=method,
+                    descending=descending, nulls_first=nulls_first,
+                    include=included_columns(body.get("indexIncludingParams", ()), table),
+                    options=index_options(method, (), body.get("options", ())))
 
 
 _INDEX_OPTIONS: dict[str, dict[str, tuple[str, float, float]]] = {

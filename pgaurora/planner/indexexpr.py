@@ -23,10 +23,10 @@ from pglast.stream import RawStream
 from pgaurora.catalog.model import Index, Table
 from pgaurora.catalog.state import CatalogState
 from pgaurora.errors import FeatureNotSupported, InvalidObjectDefinition
-from pgaurora.executor.ddl import CreateIndex, IndexDef
+from pgaurora.executor.ddl import CreateIndex
 from pgaurora.executor.expr import Const, Expr, FuncExpr, NullTest, Var, walk
 from pgaurora.executor.indexkeys import IndexKeySpec
-from pgaurora.planner.accessmethods import included_columns, index_method, key_options, operator_classes
+from pgaurora.planner.accessmethods import operator_classes
 from pgaurora.planner.exprbind import Level, bind
 from pgaurora.planner.generated import is_immutable
 from pgaurora.planner.querycontext import conjuncts
@@ -164,7 +164,7 @@ def figure_name(node: Any) -> str:
     return "expr"
 
 
-def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name: Any) -> CreateIndex:
+def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name: Any, method: str) -> CreateIndex:
     """CREATE [UNIQUE] INDEX with key expressions and/or a WHERE predicate."""
     from pgaurora.errors import UndefinedColumn
 
@@ -204,19 +204,17 @@ def plan_create_index(ddl: Any, body: dict[str, Any], table: Table, unique_name:
         taken = {n for (s, n) in state.relations if s == table.schema_oid}
         included = [e["IndexElem"].get("name", "expr") for e in body.get("indexIncludingParams", ())]
         name = unique_name(taken, f"{table.name}_{'_'.join(figured + included)}", "idx")
-    definition = IndexDef(name, tuple(names), bool(body.get("unique")), False, False,
-                          tuple(texts) if any(texts) else (), predicate,
-                          nulls_not_distinct=bool(body.get("nulls_not_distinct")), method=index_method(body),
-                          descending=key_options(body)[0], nulls_first=key_options(body)[1],
-                          include=included_columns(body.get("indexIncludingParams", ()), table),
-                          options=ddl_index_options(index_method(body), (), body.get("options", ())))
+    from pgaurora.planner.ddl import new_index_definition  # (ddl imports this module)
+
+    definition = new_index_definition(body, table, method, name, tuple(names), tuple(texts) if any(texts) else (),
+                                      predicate)
     probe = Index(0, name, table.oid, 0, tuple(0 if t else table.column(n).attnum  # type: ignore[union-attr]
                                               for n, t in zip(names, texts, strict=True)),
                   definition.unique, expressions=definition.expressions, predicate=predicate)
     spec = index_key_spec(state, table, probe)
     if spec is not None:
         definition = dataclasses.replace(definition, opclasses=operator_classes(
-            body, [k.type_oid for k in spec.keys], definition.method))
+            body, [k.type_oid for k in spec.keys], method))
     if spec is not None and any(texts):
         definition = dataclasses.replace(definition, attributes=tuple(
             (column, key.type_oid, key.typmod) for column, key in zip(index_column_names(figured), spec.keys, strict=True)))
@@ -247,10 +245,3 @@ def key_specs(state: CatalogState, table: Table) -> tuple[IndexKeySpec, ...]:
 
 
 __all__ = ["index_key_spec", "predicate_implied", "plan_create_index", "key_specs", "figure_name"]
-
-
-def ddl_index_options(method: str, current: tuple[str, ...], items: Any) -> tuple[str, ...]:
-    """CREATE INDEX ... WITH (...) (planner.ddl.index_options, imported late: ddl imports this module)."""
-    from pgaurora.planner.ddl import index_options
-
-    return index_options(method, current, items)

@@ -216,7 +216,7 @@ def _utility(qc: QueryContext, stmt: ParsedStatement) -> tuple[Any, str]:
     if kind in ("AlterTableStmt", "RenameStmt"):
         from pgaurora.planner.alter import plan_alter
 
-        return plan_alter(ddl, kind, body), "ALTER INDEX" if body.get("objtype") == "OBJECT_INDEX" else "ALTER TABLE"
+        return plan_alter(ddl, kind, body), stmt.command
     if kind == "ReindexStmt":
         from pgaurora.planner.maintenance import plan_reindex
 

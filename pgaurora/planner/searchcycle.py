@@ -28,7 +28,7 @@ from pgaurora.errors import DuplicateColumn, FeatureNotSupported, SyntaxError_
 from pgaurora.executor.expr import ArrayExpr, Const, Expr, FuncExpr, RowExpr, Var
 from pgaurora.executor.plannodes import Filter, PlanNode, Project, ResultColumn
 from pgaurora.planner import resolve
-from pgaurora.planner.querycontext import QueryContext
+from pgaurora.planner.querycontext import QueryContext, select_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +73,6 @@ def _positions(columns: list[str], wanted: list[str], what: str, position: int |
 
 def check_form(qbody: dict[str, Any]) -> None:
     """Both sides of the UNION must be plain SELECTs (PostgreSQL's parse_cte.c)."""
-    from pgaurora.planner.querycontext import select_body
-
     if select_body(qbody["larg"]).get("op", "SETOP_NONE") != "SETOP_NONE":
         raise FeatureNotSupported("with a SEARCH or CYCLE clause, the left side of the UNION must be a SELECT")
     if select_body(qbody["rarg"]).get("op", "SETOP_NONE") != "SETOP_NONE":

@@ -76,11 +76,6 @@ def not_updatable_reason(select: dict[str, Any]) -> str | None:
     return None
 
 
-def check_option(view: View) -> str:
-    """The view's WITH [LOCAL | CASCADED] CHECK OPTION: 'local', 'cascaded' or ''."""
-    return next((o.split("=", 1)[1].lower() for o in view.options if o.startswith("check_option=")), "")
-
-
 def rewrite(kind: str, body: dict[str, Any], view: View,
             columns_of: Callable[[dict[str, Any]], list[str]] | None = None) -> dict[str, Any]:
     """The statement body (InsertStmt / UpdateStmt / DeleteStmt) rewritten onto the view's base
@@ -137,7 +132,7 @@ def rewrite(kind: str, body: dict[str, Any], view: View,
             new_cols.append({"ResTarget": {"name": target, "location": -1}})
         new["cols"] = new_cols
     new["relation"] = relation
-    option = check_option(view)
+    option = view.check_option
     cascaded = bool(body.get("_cascaded")) or option == "cascaded"
     checks = [(name, _rename_columns(cond, mapping, view)) for name, cond in body.get("_view_checks", ())]
     if (option or body.get("_cascaded")) and kind != "DeleteStmt" and select.get("whereClause") is not None:

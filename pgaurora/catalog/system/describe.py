@@ -292,11 +292,11 @@ def _with_options(options: tuple[str, ...]) -> str:
     for option in options:
         name, _, value = option.partition("=")
         plain = quote_ident(value) == value
-        parts.append(f"{name}={value if plain else repr_literal(value)}")
+        parts.append(f"{name}={value if plain else _quote_value(value)}")
     return f" WITH ({', '.join(parts)})"
 
 
-def repr_literal(value: str) -> str:
+def _quote_value(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 

@@ -198,8 +198,7 @@ def views(sc: SystemContext) -> Iterator[dict[str, Any]]:
             definition = describe.view_definition(obj.query, obj.column_names) if viewer.owns(obj) else None
             yield {"table_catalog": sc.database, "table_schema": schema, "table_name": obj.name,
                    "view_definition": definition,
-                   "check_option": next((o.split("=", 1)[1].upper() for o in obj.options
-                                         if o.startswith("check_option=")), "NONE"),
+                   "check_option": obj.check_option.upper() or "NONE",
                    "is_updatable": "NO", "is_insertable_into": "NO", "is_trigger_updatable": "NO",
                    "is_trigger_deletable": "NO", "is_trigger_insertable_into": "NO"}
 
